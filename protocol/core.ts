@@ -1,0 +1,86 @@
+// The vocabulary every pure state machine in protocol/ shares: inputs arrive as data, effects
+// leave as data. Nothing here reads a clock, draws a random number or performs I/O.
+
+export type NodeId = string;
+export type Key = string;
+
+/** What the simulator tells a node each time it steps it. `clockMs` is the node's own clock. */
+export interface StepContext {
+  readonly nowMs: number;
+  readonly clockMs: number;
+}
+
+/** Something the pure core wants recorded for the checkers (operations and replica changes). */
+export type Observation =
+  | {
+      readonly kind: 'invoke';
+      readonly opId: number;
+      readonly client: NodeId;
+      readonly op: 'put' | 'get' | 'delete';
+      readonly key: Key;
+      readonly value: string | null;
+      readonly requestId: string;
+    }
+  | {
+      readonly kind: 'complete';
+      readonly opId: number;
+      readonly client: NodeId;
+      /** The wire reply that ended the operation, e.g. GET_OK or TRY_OTHER_SERVER_OR_LATER. */
+      readonly reply: string;
+      readonly server: NodeId;
+      readonly value: string | null;
+      /** The version the operation wrote or read; null when the reply carries none. */
+      readonly ts: number | null;
+    }
+  | {
+      readonly kind: 'apply';
+      readonly node: NodeId;
+      readonly key: Key;
+      readonly value: string | null;
+      readonly ts: number;
+      /** The client request that created this version (client.seq), when known. */
+      readonly origin: string | null;
+    }
+  | { readonly kind: 'note'; readonly node: NodeId; readonly text: string };
+
+export type Effect<M, T> =
+  | { readonly type: 'send'; readonly to: NodeId; readonly message: M }
+  | {
+      readonly type: 'setTimer';
+      /** Setting a timer whose key is already armed re-arms it. */
+      readonly key: string;
+      readonly afterMs: number;
+      readonly timer: T;
+    }
+  | { readonly type: 'cancelTimer'; readonly key: string }
+  | { readonly type: 'record'; readonly observation: Observation };
+
+export type Input<M, T, O> =
+  | { readonly type: 'receive'; readonly from: NodeId; readonly message: M }
+  | { readonly type: 'timer'; readonly timer: T }
+  /** A client is asked to perform an operation (the sim assigns the history id). */
+  | { readonly type: 'invoke'; readonly opId: number; readonly op: O; readonly via: NodeId }
+  /** The node comes back after a crash; `durable` is what survived, already chosen by the machine. */
+  | { readonly type: 'restart' };
+
+export interface StepResult<S, M, T> {
+  readonly state: S;
+  readonly effects: readonly Effect<M, T>[];
+}
+
+/**
+ * A node's behaviour: its initial state, its step function, and what survives a crash.
+ * `recover` receives the state at the moment of the crash and returns the state the node
+ * restarts with (before its `restart` input).
+ */
+export interface Machine<S, M, T, O> {
+  init(): S;
+  step(state: S, input: Input<M, T, O>, ctx: StepContext): StepResult<S, M, T>;
+  recover(state: S): S;
+}
+
+export const NO_EFFECTS: readonly never[] = Object.freeze([]);
+
+export function assertNever(value: never, what: string): never {
+  throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,272 @@
+// A client of the replicated store. It remembers, per key, the timestamp of what it has seen and
+// sends it with every GET, so that a lagging server refuses rather than going back in time.
+// Each operation is recorded for the checkers when the client issues it and when it completes.
+
+import {
+  assertNever,
+  type Effect,
+  type Input,
+  type Key,
+  type Machine,
+  NO_EFFECTS,
+  type NodeId,
+  type StepResult,
+} from '../core.ts';
+import type { ReplicatedKnobs } from './knobs.ts';
+import type { ClientReply, ClientRequest, Message } from './messages.ts';
+
+export type ClientOp =
+  | { readonly kind: 'put'; readonly key: Key; readonly value: string }
+  | { readonly kind: 'get'; readonly key: Key }
+  | { readonly kind: 'delete'; readonly key: Key };
+
+export interface ClientConfig {
+  readonly id: NodeId;
+  /** Every server, in a stable order; retries go to the next one in this list. */
+  readonly servers: readonly NodeId[];
+  readonly knobs: ReplicatedKnobs;
+}
+
+export interface PendingOp {
+  readonly opId: number;
+  readonly requestId: string;
+  readonly op: ClientOp;
+  readonly server: NodeId;
+  readonly attempt: number;
+  /** How many TRY_OTHER_SERVER_OR_LATER answers have been retried so far. */
+  readonly retries: number;
+}
+
+export interface ClientState {
+  readonly seen: ReadonlyMap<Key, number>;
+  readonly nextSeq: number;
+  readonly pending: ReadonlyMap<string, PendingOp>;
+  /** clientSession=sequential: operations asked for while another was still pending. */
+  readonly queue: readonly { readonly opId: number; readonly op: ClientOp; readonly via: NodeId }[];
+}
+
+export type ClientTimer =
+  | { readonly kind: 'requestTimeout'; readonly requestId: string; readonly attempt: number }
+  | { readonly kind: 'retry'; readonly requestId: string };
+
+type Result = StepResult<ClientState, Message, ClientTimer>;
+type Fx = Effect<Message, ClientTimer>;
+
+export function initialClientState(): ClientState {
+  return { seen: new Map(), nextSeq: 1, pending: new Map(), queue: [] };
+}
+
+export function clientMachine(
+  config: ClientConfig,
+): Machine<ClientState, Message, ClientTimer, ClientOp> {
+  return {
+    init: initialClientState,
+    step: (state, input) => stepClient(config, state, input),
+    // A crashed client process forgets its session; it keeps its sequence number so that its
+    // request ids stay unique (a real client would get a fresh id).
+    recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
+  };
+}
+
+export function stepClient(
+  config: ClientConfig,
+  state: ClientState,
+  input: Input<Message, ClientTimer, ClientOp>,
+): Result {
+  switch (input.type) {
+    case 'invoke':
+      if (config.knobs.clientSession === 'sequential' && state.pending.size > 0) {
+        return { state: { ...state, queue: [...state.queue, input] }, effects: NO_EFFECTS };
+      }
+      return issue(config, state, input.opId, input.op, input.via);
+    case 'receive':
+      return onReply(config, state, input.from, input.message);
+    case 'timer':
+      return onTimer(config, state, input.timer);
+    case 'restart':
+      return { state, effects: NO_EFFECTS };
+    default:
+      return assertNever(input, 'client input');
+  }
+}
+
+function issue(
+  config: ClientConfig,
+  state: ClientState,
+  opId: number,
+  op: ClientOp,
+  via: NodeId,
+): Result {
+  const requestId = `${config.id}.${state.nextSeq}`;
+  const pending: PendingOp = { opId, requestId, op, server: via, attempt: 1, retries: 0 };
+  const next: ClientState = {
+    ...state,
+    nextSeq: state.nextSeq + 1,
+    pending: new Map(state.pending).set(requestId, pending),
+  };
+  const invoked: Fx = {
+    type: 'record',
+    observation: {
+      kind: 'invoke',
+      opId,
+      client: config.id,
+      op: op.kind,
+      key: op.key,
+      value: op.kind === 'put' ? op.value : null,
+      requestId,
+    },
+  };
+  return { state: next, effects: [invoked, ...send(config, next, pending)] };
+}
+
+function request(state: ClientState, p: PendingOp): ClientRequest {
+  const base = { requestId: p.requestId, attempt: p.attempt, key: p.op.key } as const;
+  switch (p.op.kind) {
+    case 'put':
+      return { type: 'PUT', ...base, value: p.op.value };
+    case 'delete':
+      return { type: 'DELETE', ...base };
+    case 'get':
+      return { type: 'GET', ...base, tsClient: state.seen.get(p.op.key) ?? null };
+    default:
+      return assertNever(p.op, 'client operation');
+  }
+}
+
+function send(config: ClientConfig, state: ClientState, p: PendingOp): Fx[] {
+  const effects: Fx[] = [{ type: 'send', to: p.server, message: request(state, p) }];
+  if (config.knobs.requestTimeout > 0) {
+    effects.push({
+      type: 'setTimer',
+      key: `timeout:${p.requestId}`,
+      afterMs: config.knobs.requestTimeout,
+      timer: { kind: 'requestTimeout', requestId: p.requestId, attempt: p.attempt },
+    });
+  }
+  return effects;
+}
+
+function nextServer(config: ClientConfig, server: NodeId): NodeId {
+  const i = config.servers.indexOf(server);
+  return config.servers[(i + 1) % config.servers.length] ?? server;
+}
+
+/** Sends the operation again, to the next server, as a new attempt of the same request. */
+function resend(config: ClientConfig, state: ClientState, p: PendingOp, retries: number): Result {
+  const again: PendingOp = {
+    ...p,
+    server: nextServer(config, p.server),
+    attempt: p.attempt + 1,
+    retries,
+  };
+  const next: ClientState = { ...state, pending: new Map(state.pending).set(p.requestId, again) };
+  return { state: next, effects: send(config, next, again) };
+}
+
+function expects(op: ClientOp, reply: ClientReply): boolean {
+  switch (reply.type) {
+    case 'PUT_OK':
+      return op.kind === 'put';
+    case 'DELETE_OK':
+      return op.kind === 'delete';
+    case 'GET_OK':
+    case 'NULL':
+    case 'TRY_OTHER_SERVER_OR_LATER':
+      return op.kind === 'get';
+    default:
+      return assertNever(reply, 'reply');
+  }
+}
+
+function onReply(config: ClientConfig, state: ClientState, from: NodeId, message: Message): Result {
+  if (message.type === 'PUT' || message.type === 'DELETE' || message.type === 'GET')
+    return unchanged(state);
+  if (message.type === 'REPLICATION' || message.type === 'REPLICATION_OK') return unchanged(state);
+  const p = state.pending.get(message.requestId);
+  // A late, duplicated or mismatched reply for an operation no longer pending: ignore it.
+  if (p === undefined || !expects(p.op, message)) return unchanged(state);
+  if (message.type === 'TRY_OTHER_SERVER_OR_LATER') {
+    if (message.attempt !== p.attempt) return unchanged(state);
+    if (config.knobs.retryOnTryOther === 'other-server' && p.retries < config.knobs.retryLimit) {
+      return backOff(config, state, p);
+    }
+    return complete(config, state, p, from, message.type, null, null);
+  }
+  const value = message.type === 'PUT_OK' || message.type === 'GET_OK' ? message.value : null;
+  const seen = message.ts === null ? state : remember(config, state, message.key, message.ts);
+  return complete(config, seen, p, from, message.type, value, message.ts);
+}
+
+function backOff(config: ClientConfig, state: ClientState, p: PendingOp): Result {
+  const effects: Fx[] = [
+    { type: 'cancelTimer', key: `timeout:${p.requestId}` },
+    {
+      type: 'setTimer',
+      key: `retry:${p.requestId}`,
+      afterMs: config.knobs.retryBackoff,
+      timer: { kind: 'retry', requestId: p.requestId },
+    },
+  ];
+  const waiting: PendingOp = { ...p, retries: p.retries + 1 };
+  return {
+    state: { ...state, pending: new Map(state.pending).set(p.requestId, waiting) },
+    effects,
+  };
+}
+
+function remember(config: ClientConfig, state: ClientState, key: Key, ts: number): ClientState {
+  const held = state.seen.get(key);
+  const keep = config.knobs.clientTimestamp === 'max' && held !== undefined && held >= ts;
+  return keep ? state : { ...state, seen: new Map(state.seen).set(key, ts) };
+}
+
+function complete(
+  config: ClientConfig,
+  state: ClientState,
+  p: PendingOp,
+  from: NodeId,
+  reply: ClientReply['type'],
+  value: string | null,
+  ts: number | null,
+): Result {
+  const pending = new Map(state.pending);
+  pending.delete(p.requestId);
+  const effects: Fx[] = [
+    { type: 'cancelTimer', key: `timeout:${p.requestId}` },
+    { type: 'cancelTimer', key: `retry:${p.requestId}` },
+    {
+      type: 'record',
+      observation: {
+        kind: 'complete',
+        opId: p.opId,
+        client: config.id,
+        reply,
+        server: from,
+        value,
+        ts,
+      },
+    },
+  ];
+  const after: ClientState = { ...state, pending };
+  const [queued, ...rest] = after.queue;
+  if (queued === undefined) return { state: after, effects };
+  const issued = issue(config, { ...after, queue: rest }, queued.opId, queued.op, queued.via);
+  return { state: issued.state, effects: [...effects, ...issued.effects] };
+}
+
+function onTimer(config: ClientConfig, state: ClientState, timer: ClientTimer): Result {
+  const p = state.pending.get(timer.requestId);
+  if (p === undefined) return unchanged(state);
+  switch (timer.kind) {
+    case 'requestTimeout':
+      return timer.attempt === p.attempt ? resend(config, state, p, p.retries) : unchanged(state);
+    case 'retry':
+      return resend(config, state, p, p.retries);
+    default:
+      return assertNever(timer, 'client timer');
+  }
+}
+
+function unchanged(state: ClientState): Result {
+  return { state, effects: NO_EFFECTS };
+}

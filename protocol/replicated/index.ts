@@ -1,0 +1,6 @@
+// The replicated store (PROTOCOL.md §1): knobs, messages, and the server and client machines.
+
+export * from './client.ts';
+export * from './knobs.ts';
+export * from './messages.ts';
+export * from './server.ts';

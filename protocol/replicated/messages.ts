@@ -1,0 +1,102 @@
+// The replicated store's wire vocabulary, kept from the write-up so that students recognise it.
+// Every request carries a requestId (`c1.3`: client c1's third operation) and the attempt number;
+// a reply names the request it answers. A REPLICATION names the leader's write (`w7`).
+
+import type { Key } from '../core.ts';
+
+export type ClientRequest =
+  | {
+      readonly type: 'PUT';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      readonly value: string;
+    }
+  | {
+      readonly type: 'DELETE';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+    }
+  | {
+      readonly type: 'GET';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      /** The last timestamp the client holds for the key; null when it has none. */
+      readonly tsClient: number | null;
+    };
+
+export type ClientReply =
+  | {
+      readonly type: 'PUT_OK';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      readonly value: string;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'DELETE_OK';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'GET_OK';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      readonly value: string;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'NULL';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      /** The tombstone's ts when the key was deleted; null when the server never heard of it. */
+      readonly ts: number | null;
+    }
+  | {
+      readonly type: 'TRY_OTHER_SERVER_OR_LATER';
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly key: Key;
+      /** What the server holds for the key (null: nothing), to explain the refusal. */
+      readonly serverTs: number | null;
+    };
+
+export type ReplicationMessage =
+  | {
+      readonly type: 'REPLICATION';
+      readonly requestId: string;
+      readonly key: Key;
+      /** null replicates a tombstone (DELETE). */
+      readonly value: string | null;
+      readonly ts: number;
+      readonly origin: string;
+    }
+  | {
+      readonly type: 'REPLICATION_OK';
+      readonly requestId: string;
+      readonly key: Key;
+      readonly ts: number;
+    };
+
+export type Message = ClientRequest | ClientReply | ReplicationMessage;
+export type MessageType = Message['type'];
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'PUT',
+  'PUT_OK',
+  'DELETE',
+  'DELETE_OK',
+  'GET',
+  'GET_OK',
+  'NULL',
+  'TRY_OTHER_SERVER_OR_LATER',
+  'REPLICATION',
+  'REPLICATION_OK',
+];

@@ -1,0 +1,458 @@
+// A server of the replicated store: the leader stamps and replicates writes, a follower applies
+// REPLICATIONs and forwards writes to the leader; both answer GETs by comparing the client's
+// timestamp with their own. Pure: step(state, input, ctx) -> { state, effects }; the state passed
+// in is never mutated, and an input that changes nothing returns the same state object.
+
+import {
+  assertNever,
+  type Effect,
+  type Input,
+  type Key,
+  type Machine,
+  NO_EFFECTS,
+  type NodeId,
+  type StepContext,
+  type StepResult,
+} from '../core.ts';
+import type { ReplicatedKnobs } from './knobs.ts';
+import type { ClientReply, ClientRequest, Message, ReplicationMessage } from './messages.ts';
+
+export interface ServerConfig {
+  readonly id: NodeId;
+  readonly leader: NodeId;
+  /** Every follower, in fan-out order (the leader excluded). */
+  readonly followers: readonly NodeId[];
+  readonly knobs: ReplicatedKnobs;
+}
+
+/** One version of a key; `value: null` is a tombstone. `origin` is the client request (c1.3). */
+export interface Version {
+  readonly value: string | null;
+  readonly ts: number;
+  readonly origin: string;
+}
+
+/** A write the leader has stamped and is replicating. */
+export interface Write {
+  readonly id: string;
+  readonly requestId: string;
+  readonly key: Key;
+  readonly value: string | null;
+  readonly ts: number;
+  /** Whom to answer when replication is done (a client, or the follower that forwarded it). */
+  readonly replyTo: readonly { readonly node: NodeId; readonly attempt: number }[];
+  /** Followers still to acknowledge, in fan-out order; sequential fan-out serves the first. */
+  readonly awaiting: readonly NodeId[];
+}
+
+export interface ServerState {
+  readonly store: ReadonlyMap<Key, Version>;
+  /** Leader: the largest ts issued so far (the hybrid clock's floor). */
+  readonly lastIssued: number;
+  readonly nextWrite: number;
+  readonly writes: ReadonlyMap<string, Write>;
+  /** Leader, requestIds=dedupe: requests being replicated (requestId -> write id). */
+  readonly inFlight: ReadonlyMap<string, string>;
+  /** Leader, requestIds=dedupe: requests already answered, with the ts they got. */
+  readonly done: ReadonlyMap<
+    string,
+    { readonly key: Key; readonly value: string | null; readonly ts: number }
+  >;
+  /** Follower: writes forwarded to the leader, requestId -> the client to relay the answer to. */
+  readonly forwards: ReadonlyMap<string, NodeId>;
+}
+
+export type ServerTimer =
+  | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
+  | { readonly kind: 'replicationTimeout'; readonly writeId: string; readonly follower: NodeId };
+
+type Result = StepResult<ServerState, Message, ServerTimer>;
+type Fx = Effect<Message, ServerTimer>;
+
+export function initialServerState(): ServerState {
+  return {
+    store: new Map(),
+    lastIssued: 0,
+    nextWrite: 1,
+    writes: new Map(),
+    inFlight: new Map(),
+    done: new Map(),
+    forwards: new Map(),
+  };
+}
+
+export function serverMachine(
+  config: ServerConfig,
+): Machine<ServerState, Message, ServerTimer, never> {
+  return {
+    init: initialServerState,
+    step: (state, input, ctx) => stepServer(config, state, input, ctx),
+    recover: (state) =>
+      config.knobs.durability === 'memory'
+        ? initialServerState()
+        : { ...state, forwards: new Map() },
+  };
+}
+
+export function stepServer(
+  config: ServerConfig,
+  state: ServerState,
+  input: Input<Message, ServerTimer, never>,
+  ctx: StepContext,
+): Result {
+  switch (input.type) {
+    case 'receive':
+      return onReceive(config, state, input.from, input.message, ctx);
+    case 'timer':
+      return onTimer(config, state, input.timer);
+    case 'restart':
+      return onRestart(config, state);
+    case 'invoke':
+      return { state, effects: NO_EFFECTS };
+    default:
+      return assertNever(input, 'server input');
+  }
+}
+
+function onReceive(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  message: Message,
+  ctx: StepContext,
+): Result {
+  const isLeader = config.id === config.leader;
+  switch (message.type) {
+    case 'GET':
+      return onGet(config, state, from, message);
+    case 'PUT':
+    case 'DELETE':
+      return isLeader
+        ? onLeaderWrite(config, state, from, message, ctx)
+        : onFollowerWrite(config, state, from, message);
+    case 'REPLICATION':
+      return isLeader ? unchanged(state) : onReplication(config, state, from, message);
+    case 'REPLICATION_OK':
+      return isLeader ? onReplicationOk(config, state, from, message) : unchanged(state);
+    case 'PUT_OK':
+    case 'DELETE_OK':
+      return isLeader ? unchanged(state) : onLeaderAnswer(state, message);
+    case 'GET_OK':
+    case 'NULL':
+    case 'TRY_OTHER_SERVER_OR_LATER':
+      return unchanged(state);
+    default:
+      return assertNever(message, 'message');
+  }
+}
+
+function unchanged(state: ServerState): Result {
+  return { state, effects: NO_EFFECTS };
+}
+
+// ---- GET: the same rule on every server ------------------------------------------------------
+
+function onGet(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  get: Extract<ClientRequest, { type: 'GET' }>,
+): Result {
+  return {
+    state,
+    effects: [
+      { type: 'send', to: from, message: answerGet(config.knobs, state.store.get(get.key), get) },
+    ],
+  };
+}
+
+/** PROTOCOL.md §1 step 4, with the missingKeyReply knob deciding what "no value" means. */
+export function answerGet(
+  knobs: ReplicatedKnobs,
+  held: Version | undefined,
+  get: Extract<ClientRequest, { type: 'GET' }>,
+): ClientReply {
+  const base = { requestId: get.requestId, attempt: get.attempt, key: get.key } as const;
+  if (held === undefined) {
+    if (get.tsClient === null || knobs.missingKeyReply === 'null-first')
+      return { type: 'NULL', ...base, ts: null };
+    return { type: 'TRY_OTHER_SERVER_OR_LATER', ...base, serverTs: null };
+  }
+  if (get.tsClient !== null && held.ts < get.tsClient) {
+    return { type: 'TRY_OTHER_SERVER_OR_LATER', ...base, serverTs: held.ts };
+  }
+  return held.value === null
+    ? { type: 'NULL', ...base, ts: held.ts }
+    : { type: 'GET_OK', ...base, value: held.value, ts: held.ts };
+}
+
+// ---- Leader ----------------------------------------------------------------------------------
+
+function stamp(knobs: ReplicatedKnobs, state: ServerState, clockMs: number): number {
+  return knobs.leaderClock === 'wall' ? clockMs : Math.max(clockMs, state.lastIssued + 1);
+}
+
+function onLeaderWrite(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+  ctx: StepContext,
+): Result {
+  const dedupe = config.knobs.requestIds === 'dedupe';
+  if (dedupe) {
+    const answered = state.done.get(request.requestId);
+    if (answered !== undefined) {
+      const reply = writeReply(
+        request.requestId,
+        request.attempt,
+        answered.key,
+        answered.value,
+        answered.ts,
+      );
+      return { state, effects: [{ type: 'send', to: from, message: reply }] };
+    }
+    const writeId = state.inFlight.get(request.requestId);
+    const write = writeId === undefined ? undefined : state.writes.get(writeId);
+    if (write !== undefined) {
+      const replyTo = [...write.replyTo, { node: from, attempt: request.attempt }];
+      return { state: withWrite(state, { ...write, replyTo }), effects: NO_EFFECTS };
+    }
+  }
+  const ts = stamp(config.knobs, state, ctx.clockMs);
+  const value = request.type === 'PUT' ? request.value : null;
+  const write: Write = {
+    id: `w${state.nextWrite}`,
+    requestId: request.requestId,
+    key: request.key,
+    value,
+    ts,
+    replyTo: [{ node: from, attempt: request.attempt }],
+    awaiting: config.followers,
+  };
+  const store = new Map(state.store).set(request.key, { value, ts, origin: request.requestId });
+  const next: ServerState = {
+    ...withWrite(state, write),
+    store,
+    lastIssued: Math.max(state.lastIssued, ts),
+    nextWrite: state.nextWrite + 1,
+    inFlight: dedupe ? new Map(state.inFlight).set(request.requestId, write.id) : state.inFlight,
+  };
+  const applied: Fx = {
+    type: 'record',
+    observation: {
+      kind: 'apply',
+      node: config.id,
+      key: request.key,
+      value,
+      ts,
+      origin: request.requestId,
+    },
+  };
+  const started = startReplication(config, next, write);
+  return { state: started.state, effects: [applied, ...started.effects] };
+}
+
+function withWrite(state: ServerState, write: Write): ServerState {
+  return { ...state, writes: new Map(state.writes).set(write.id, write) };
+}
+
+/** Begins (or, after a restart, resumes) sending a write to the followers it still awaits. */
+function startReplication(config: ServerConfig, state: ServerState, write: Write): Result {
+  if (write.awaiting.length === 0) return finishWrite(config, state, write);
+  const targets =
+    config.knobs.replicationFanout === 'sequential' ? write.awaiting.slice(0, 1) : write.awaiting;
+  const effects = targets.flatMap((follower) => scheduleReplication(config, write, follower));
+  return { state, effects };
+}
+
+function scheduleReplication(config: ServerConfig, write: Write, follower: NodeId): Fx[] {
+  if (config.knobs.replicationDelay === 0) return sendReplication(config, write, follower);
+  return [
+    {
+      type: 'setTimer',
+      key: `replicate:${write.id}:${follower}`,
+      afterMs: config.knobs.replicationDelay,
+      timer: { kind: 'replicate', writeId: write.id, follower },
+    },
+  ];
+}
+
+function sendReplication(config: ServerConfig, write: Write, follower: NodeId): Fx[] {
+  const message: ReplicationMessage = {
+    type: 'REPLICATION',
+    requestId: write.id,
+    key: write.key,
+    value: write.value,
+    ts: write.ts,
+    origin: write.requestId,
+  };
+  return [
+    { type: 'send', to: follower, message },
+    {
+      type: 'setTimer',
+      key: `ack:${write.id}:${follower}`,
+      afterMs: config.knobs.replicationTimeout,
+      timer: { kind: 'replicationTimeout', writeId: write.id, follower },
+    },
+  ];
+}
+
+function onReplicationOk(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  ok: Extract<ReplicationMessage, { type: 'REPLICATION_OK' }>,
+): Result {
+  const write = state.writes.get(ok.requestId);
+  // A late or duplicated acknowledgement, or one for a write a restart forgot: nothing to do.
+  if (
+    write === undefined ||
+    write.ts !== ok.ts ||
+    write.key !== ok.key ||
+    !write.awaiting.includes(from)
+  ) {
+    return unchanged(state);
+  }
+  const done = stopAwaiting(config, state, write, from);
+  return {
+    state: done.state,
+    effects: [{ type: 'cancelTimer', key: `ack:${write.id}:${from}` }, ...done.effects],
+  };
+}
+
+/** A follower acknowledged, or (ignore-failures) was given up on: move the write along. */
+function stopAwaiting(
+  config: ServerConfig,
+  state: ServerState,
+  write: Write,
+  follower: NodeId,
+): Result {
+  const awaiting = write.awaiting.filter((f) => f !== follower);
+  const next: Write = { ...write, awaiting };
+  if (awaiting.length === 0) return finishWrite(config, state, next);
+  const effects: Fx[] =
+    config.knobs.replicationFanout === 'sequential' && awaiting[0] !== write.awaiting[0]
+      ? scheduleReplication(config, next, awaiting[0]!)
+      : [];
+  return { state: withWrite(state, next), effects };
+}
+
+function finishWrite(config: ServerConfig, state: ServerState, write: Write): Result {
+  const writes = new Map(state.writes);
+  writes.delete(write.id);
+  const dedupe = config.knobs.requestIds === 'dedupe';
+  let inFlight = state.inFlight;
+  let done = state.done;
+  if (dedupe) {
+    const nextInFlight = new Map(inFlight);
+    nextInFlight.delete(write.requestId);
+    inFlight = nextInFlight;
+    done = new Map(done).set(write.requestId, { key: write.key, value: write.value, ts: write.ts });
+  }
+  const effects: Fx[] = write.replyTo.map(({ node, attempt }) => ({
+    type: 'send',
+    to: node,
+    message: writeReply(write.requestId, attempt, write.key, write.value, write.ts),
+  }));
+  return { state: { ...state, writes, inFlight, done }, effects };
+}
+
+function writeReply(
+  requestId: string,
+  attempt: number,
+  key: Key,
+  value: string | null,
+  ts: number,
+): ClientReply {
+  return value === null
+    ? { type: 'DELETE_OK', requestId, attempt, key, ts }
+    : { type: 'PUT_OK', requestId, attempt, key, value, ts };
+}
+
+function onTimer(config: ServerConfig, state: ServerState, timer: ServerTimer): Result {
+  const write = state.writes.get(timer.writeId);
+  if (write === undefined || !write.awaiting.includes(timer.follower)) return unchanged(state);
+  switch (timer.kind) {
+    case 'replicate':
+      return { state, effects: sendReplication(config, write, timer.follower) };
+    case 'replicationTimeout':
+      return config.knobs.ackPolicy === 'all-followers'
+        ? { state, effects: sendReplication(config, write, timer.follower) }
+        : stopAwaiting(config, state, write, timer.follower);
+    default:
+      return assertNever(timer, 'server timer');
+  }
+}
+
+/** After a crash with durability=disk the leader still holds its in-flight writes: resume them. */
+function onRestart(config: ServerConfig, state: ServerState): Result {
+  if (config.id !== config.leader || state.writes.size === 0) return unchanged(state);
+  const effects: Fx[] = [];
+  for (const write of state.writes.values()) {
+    const targets =
+      config.knobs.replicationFanout === 'sequential' ? write.awaiting.slice(0, 1) : write.awaiting;
+    for (const follower of targets) effects.push(...sendReplication(config, write, follower));
+  }
+  return { state, effects };
+}
+
+// ---- Follower --------------------------------------------------------------------------------
+
+function onReplication(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  replication: Extract<ReplicationMessage, { type: 'REPLICATION' }>,
+): Result {
+  const ack: Fx = {
+    type: 'send',
+    to: from,
+    message: {
+      type: 'REPLICATION_OK',
+      requestId: replication.requestId,
+      key: replication.key,
+      ts: replication.ts,
+    },
+  };
+  const held = state.store.get(replication.key);
+  const apply =
+    config.knobs.followerApply === 'overwrite' || held === undefined || replication.ts > held.ts;
+  if (!apply) return { state, effects: [ack] };
+  const version: Version = {
+    value: replication.value,
+    ts: replication.ts,
+    origin: replication.origin,
+  };
+  const applied: Fx = {
+    type: 'record',
+    observation: { kind: 'apply', node: config.id, key: replication.key, ...version },
+  };
+  return {
+    state: { ...state, store: new Map(state.store).set(replication.key, version) },
+    effects: [applied, ack],
+  };
+}
+
+function onFollowerWrite(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+): Result {
+  return {
+    state: { ...state, forwards: new Map(state.forwards).set(request.requestId, from) },
+    effects: [{ type: 'send', to: config.leader, message: request }],
+  };
+}
+
+function onLeaderAnswer(
+  state: ServerState,
+  reply: Extract<ClientReply, { type: 'PUT_OK' | 'DELETE_OK' }>,
+): Result {
+  const client = state.forwards.get(reply.requestId);
+  if (client === undefined) return unchanged(state);
+  const forwards = new Map(state.forwards);
+  forwards.delete(reply.requestId);
+  return { state: { ...state, forwards }, effects: [{ type: 'send', to: client, message: reply }] };
+}

@@ -1,0 +1,93 @@
+// The history of client operations, built from the clients' `record` effects: when each was
+// issued and completed (or is still pending), which server answered, and the version it wrote or
+// read. It also keeps every change a replica made to its store, in order, for the checkers.
+
+import type { Key, NodeId, Observation } from '../../protocol/core.ts';
+
+export interface Operation {
+  readonly id: number;
+  readonly client: NodeId;
+  readonly op: 'put' | 'get' | 'delete';
+  readonly key: Key;
+  /** The value a put wrote. */
+  readonly value: string | null;
+  readonly requestId: string;
+  readonly invokedAt: number;
+  completedAt: number | null;
+  /** The reply that completed it (PUT_OK, GET_OK, NULL, TRY_OTHER_SERVER_OR_LATER, …). */
+  reply: string | null;
+  server: NodeId | null;
+  /** The value a get returned (null: none). */
+  result: string | null;
+  /** The version written or read; null when the reply carried none. */
+  ts: number | null;
+  /** The client crashed while this operation was pending. */
+  abandonedAt: number | null;
+}
+
+export interface Apply {
+  readonly t: number;
+  readonly node: NodeId;
+  readonly key: Key;
+  readonly value: string | null;
+  readonly ts: number;
+  readonly origin: string | null;
+}
+
+export class History {
+  readonly operations: Operation[] = [];
+  readonly applies: Apply[] = [];
+  private readonly byId = new Map<number, Operation>();
+
+  observe(t: number, observation: Observation): void {
+    switch (observation.kind) {
+      case 'invoke': {
+        const op: Operation = {
+          id: observation.opId,
+          client: observation.client,
+          op: observation.op,
+          key: observation.key,
+          value: observation.value,
+          requestId: observation.requestId,
+          invokedAt: t,
+          completedAt: null,
+          reply: null,
+          server: null,
+          result: null,
+          ts: null,
+          abandonedAt: null,
+        };
+        this.operations.push(op);
+        this.byId.set(op.id, op);
+        return;
+      }
+      case 'complete': {
+        const op = this.byId.get(observation.opId);
+        if (op === undefined || op.completedAt !== null) return;
+        op.completedAt = t;
+        op.reply = observation.reply;
+        op.server = observation.server;
+        op.result = observation.value;
+        op.ts = observation.ts;
+        return;
+      }
+      case 'apply':
+        this.applies.push({ t, ...observation });
+        return;
+      case 'note':
+        return;
+    }
+  }
+
+  /** A client crashed: what it had pending will never complete. */
+  abandon(t: number, client: NodeId): void {
+    for (const op of this.operations) {
+      if (op.client === client && op.completedAt === null && op.abandonedAt === null)
+        op.abandonedAt = t;
+    }
+  }
+
+  get(id: number): Operation | undefined {
+    return this.byId.get(id);
+  }
+}

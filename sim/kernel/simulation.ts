@@ -1,0 +1,509 @@
+// The simulation kernel: integer virtual time, one queue, and the one interpreter of the
+// machines' effects. It owns the network (delay, loss, duplication, reordering, partitions,
+// held links), node crashes and restarts, per-node clocks, the trace and the history.
+// Every random choice comes from a named seeded stream; nothing here reads a real clock.
+
+import type { Effect, Machine, NodeId, Observation, StepContext } from '../../protocol/core.ts';
+import { EventHeap } from './heap.ts';
+import { History } from './history.ts';
+import { drawDelay, type NetworkConfig } from './network.ts';
+import { Stream } from './rng.ts';
+import {
+  type DropReason,
+  type Fault,
+  type TraceEvent,
+  traceHash,
+  type WireMessage,
+} from './trace.ts';
+
+export interface NodeSpec<M extends WireMessage> {
+  readonly id: NodeId;
+  readonly role: 'server' | 'client';
+  // biome-ignore lint/suspicious/noExplicitAny: each node has its own state and timer types.
+  readonly machine: Machine<any, M, any, any>;
+  /** Initial clock offset from virtual time, in ms. */
+  readonly clockSkewMs?: number;
+  /** A small JSON digest of the node's state for the trace (what it holds, what it has seen). */
+  readonly summarize?: (state: unknown) => unknown;
+}
+
+export interface Bounds {
+  /** Virtual time at which the run stops even if events remain. */
+  readonly maxTimeMs: number;
+  readonly maxEvents: number;
+  readonly maxQueue: number;
+}
+
+export const DEFAULT_BOUNDS: Bounds = {
+  maxTimeMs: 3_600_000,
+  maxEvents: 5_000_000,
+  maxQueue: 1_000_000,
+};
+
+export interface SimulationOptions<M extends WireMessage> {
+  readonly seed: string | number;
+  readonly nodes: readonly NodeSpec<M>[];
+  readonly network: NetworkConfig;
+  readonly bounds?: Partial<Bounds>;
+  /** Record the full trace (true by default); the history is always recorded. */
+  readonly trace?: boolean;
+}
+
+/** What the script can ask for at a given time. */
+export type Action =
+  | {
+      readonly kind: 'invoke';
+      readonly opId: number;
+      readonly client: NodeId;
+      readonly op: unknown;
+      readonly via: NodeId | null;
+    }
+  | { readonly kind: 'fault'; readonly fault: Fault };
+
+export type Ending =
+  | 'quiescent'
+  /** Events remained at the time bound: something (a retry, a retransmission) never stopped. */
+  | 'time-limit'
+  | 'event-limit'
+  | 'queue-limit';
+
+export interface RunResult {
+  readonly seed: string | number;
+  readonly ending: Ending;
+  readonly endedAt: number;
+  readonly events: number;
+  readonly trace: readonly TraceEvent[];
+  readonly hash: string;
+  readonly history: History;
+  /** Each node's final state and whether it is up. */
+  readonly finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>;
+}
+
+type Queued<M> =
+  | {
+      readonly kind: 'deliver';
+      readonly id: number;
+      readonly from: number;
+      readonly to: number;
+      readonly message: M;
+      readonly sentAt: number;
+    }
+  | {
+      readonly kind: 'timer';
+      readonly node: number;
+      readonly key: string;
+      readonly generation: number;
+      readonly timer: unknown;
+    }
+  | { readonly kind: 'action'; readonly action: Action };
+
+interface Slot<M extends WireMessage> {
+  readonly spec: NodeSpec<M>;
+  readonly index: number;
+  state: unknown;
+  up: boolean;
+  clockOffsetMs: number;
+  readonly timers: Map<string, number>;
+}
+
+export class Simulation<M extends WireMessage> {
+  readonly history = new History();
+  private readonly trace: TraceEvent[] = [];
+  private readonly tracing: boolean;
+  private readonly queue = new EventHeap<Queued<M>>();
+  private readonly slots: Slot<M>[];
+  private readonly index = new Map<NodeId, number>();
+  private readonly servers: NodeId[];
+  private readonly bounds: Bounds;
+  private readonly net: Stream;
+  private readonly workload: Stream;
+  /** blocked[from * n + to]: the link is cut by a partition. */
+  private readonly blocked: Uint8Array;
+  private readonly held = new Map<number, Queued<M>[]>();
+  private readonly lastArrival: Float64Array;
+  private now = 0;
+  private nextMessage = 1;
+  private nextGeneration = 1;
+  private started = false;
+
+  constructor(private readonly options: SimulationOptions<M>) {
+    this.tracing = options.trace ?? true;
+    this.bounds = { ...DEFAULT_BOUNDS, ...options.bounds };
+    this.net = new Stream('network', options.seed);
+    this.workload = new Stream('workload', options.seed);
+    this.slots = options.nodes.map((spec, index) => {
+      if (this.index.has(spec.id)) throw new Error(`node ${spec.id} is declared twice`);
+      this.index.set(spec.id, index);
+      return {
+        spec,
+        index,
+        state: spec.machine.init(),
+        up: true,
+        clockOffsetMs: spec.clockSkewMs ?? 0,
+        timers: new Map(),
+      };
+    });
+    this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
+    const n = this.slots.length;
+    this.blocked = new Uint8Array(n * n);
+    this.lastArrival = new Float64Array(n * n);
+  }
+
+  /** Schedules a script action at virtual time `at` (ties run in the order they were added). */
+  schedule(at: number, action: Action): void {
+    if (this.started) throw new Error('actions are scheduled before the run starts');
+    if (!Number.isInteger(at) || at < 0)
+      throw new Error(`a step's time must be a whole number of ms >= 0 (got ${at})`);
+    this.queue.push(at, { kind: 'action', action });
+  }
+
+  run(): RunResult {
+    this.started = true;
+    for (const slot of this.slots) this.emitState(slot);
+    let events = 0;
+    let ending: Ending = 'quiescent';
+    const { maxTimeMs, maxEvents, maxQueue } = this.bounds;
+    for (;;) {
+      const time = this.queue.peekTime();
+      if (time === undefined) break;
+      if (time > maxTimeMs) {
+        ending = 'time-limit';
+        this.now = maxTimeMs;
+        break;
+      }
+      if (events >= maxEvents) {
+        ending = 'event-limit';
+        break;
+      }
+      if (this.queue.size > maxQueue) {
+        ending = 'queue-limit';
+        break;
+      }
+      const entry = this.queue.pop()!;
+      this.now = entry.time;
+      events++;
+      this.dispatch(entry.item);
+    }
+    const finalStates = new Map(
+      this.slots.map((s) => [s.spec.id, { state: s.state, up: s.up }] as const),
+    );
+    return {
+      seed: this.options.seed,
+      ending,
+      endedAt: this.now,
+      events,
+      trace: this.trace,
+      hash: traceHash(this.trace),
+      history: this.history,
+      finalStates,
+    };
+  }
+
+  private slot(id: NodeId): Slot<M> {
+    const i = this.index.get(id);
+    if (i === undefined) throw new Error(`unknown node '${id}'`);
+    return this.slots[i]!;
+  }
+
+  private dispatch(item: Queued<M>): void {
+    switch (item.kind) {
+      case 'deliver':
+        return this.deliver(item);
+      case 'timer': {
+        const slot = this.slots[item.node]!;
+        if (!slot.up || slot.timers.get(item.key) !== item.generation) return;
+        slot.timers.delete(item.key);
+        if (this.tracing)
+          this.trace.push({ t: this.now, kind: 'timer', node: slot.spec.id, timer: item.timer });
+        return this.step(slot, { type: 'timer', timer: item.timer });
+      }
+      case 'action':
+        return this.act(item.action);
+    }
+  }
+
+  private deliver(item: Extract<Queued<M>, { kind: 'deliver' }>): void {
+    const target = this.slots[item.to]!;
+    const n = this.slots.length;
+    if (!target.up || this.blocked[item.from * n + item.to] === 1) {
+      this.drop(item.id, item.from, item.to, item.message, target.up ? 'partition' : 'down');
+      return;
+    }
+    const from = this.slots[item.from]!.spec.id;
+    if (this.tracing) {
+      this.trace.push({
+        t: this.now,
+        kind: 'deliver',
+        id: item.id,
+        from,
+        to: target.spec.id,
+        message: item.message,
+        sentAt: item.sentAt,
+      });
+    }
+    this.step(target, { type: 'receive', from, message: item.message });
+  }
+
+  private drop(id: number, from: number, to: number, message: M, reason: DropReason): void {
+    if (!this.tracing) return;
+    this.trace.push({
+      t: this.now,
+      kind: 'drop',
+      id,
+      from: this.slots[from]!.spec.id,
+      to: this.slots[to]!.spec.id,
+      message,
+      reason,
+    });
+  }
+
+  private step(slot: Slot<M>, input: unknown): void {
+    const ctx: StepContext = { nowMs: this.now, clockMs: this.now + slot.clockOffsetMs };
+    const before = slot.state;
+    // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
+    const result = slot.spec.machine.step(before, input as any, ctx);
+    slot.state = result.state;
+    this.interpret(slot, result.effects);
+    if (result.state !== before) this.emitState(slot);
+  }
+
+  private emitState(slot: Slot<M>): void {
+    if (this.tracing && slot.spec.summarize !== undefined) {
+      this.trace.push({
+        t: this.now,
+        kind: 'state',
+        node: slot.spec.id,
+        summary: slot.spec.summarize(slot.state),
+      });
+    }
+  }
+
+  private interpret(slot: Slot<M>, effects: readonly Effect<M, unknown>[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send':
+          this.send(slot.index, this.slot(effect.to).index, effect.message);
+          break;
+        case 'setTimer': {
+          const generation = this.nextGeneration++;
+          slot.timers.set(effect.key, generation);
+          this.queue.push(this.now + effect.afterMs, {
+            kind: 'timer',
+            node: slot.index,
+            key: effect.key,
+            generation,
+            timer: effect.timer,
+          });
+          break;
+        }
+        case 'cancelTimer':
+          slot.timers.delete(effect.key);
+          break;
+        case 'record':
+          this.observe(slot, effect.observation);
+          break;
+      }
+    }
+  }
+
+  private observe(slot: Slot<M>, observation: Observation): void {
+    this.history.observe(this.now, observation);
+    if (this.tracing)
+      this.trace.push({ t: this.now, kind: 'record', node: slot.spec.id, observation });
+  }
+
+  private send(from: number, to: number, message: M): void {
+    const id = this.nextMessage++;
+    const n = this.slots.length;
+    const link = from * n + to;
+    const source = this.slots[from]!.spec.id;
+    const target = this.slots[to]!.spec.id;
+    if (this.blocked[link] === 1) {
+      if (this.tracing)
+        this.trace.push({
+          t: this.now,
+          kind: 'send',
+          id,
+          from: source,
+          to: target,
+          message,
+          deliverAt: null,
+        });
+      this.drop(id, from, to, message, 'partition');
+      return;
+    }
+    const item: Queued<M> = { kind: 'deliver', id, from, to, message, sentAt: this.now };
+    const held = this.held.get(link);
+    if (held !== undefined) {
+      held.push(item);
+      if (this.tracing) {
+        this.trace.push({
+          t: this.now,
+          kind: 'send',
+          id,
+          from: source,
+          to: target,
+          message,
+          deliverAt: null,
+        });
+        this.trace.push({ t: this.now, kind: 'hold', id, from: source, to: target, message });
+      }
+      return;
+    }
+    const net = this.options.network;
+    if (this.net.chance(net.dropPermille)) {
+      if (this.tracing)
+        this.trace.push({
+          t: this.now,
+          kind: 'send',
+          id,
+          from: source,
+          to: target,
+          message,
+          deliverAt: null,
+        });
+      this.drop(id, from, to, message, 'loss');
+      return;
+    }
+    const deliverAt = this.arrival(link);
+    if (this.tracing)
+      this.trace.push({
+        t: this.now,
+        kind: 'send',
+        id,
+        from: source,
+        to: target,
+        message,
+        deliverAt,
+      });
+    this.queue.push(deliverAt, item);
+    if (this.net.chance(net.duplicatePermille)) {
+      const copy = this.nextMessage++;
+      const copyAt = this.arrival(link);
+      if (this.tracing) {
+        this.trace.push({
+          t: this.now,
+          kind: 'duplicate',
+          id: copy,
+          of: id,
+          from: source,
+          to: target,
+          message,
+          deliverAt: copyAt,
+        });
+      }
+      this.queue.push(copyAt, { ...item, id: copy });
+    }
+  }
+
+  private arrival(link: number): number {
+    const at = this.now + drawDelay(this.options.network, this.net);
+    if (!this.options.network.fifo) return at;
+    const fifoAt = Math.max(at, this.lastArrival[link]!);
+    this.lastArrival[link] = fifoAt;
+    return fifoAt;
+  }
+
+  private act(action: Action): void {
+    if (action.kind === 'invoke') return this.invoke(action);
+    const fault = action.fault;
+    if (this.tracing) this.trace.push({ t: this.now, kind: 'fault', fault });
+    switch (fault.kind) {
+      case 'crash':
+        return this.crash(this.slot(fault.node));
+      case 'restart':
+        return this.restart(this.slot(fault.node));
+      case 'partition':
+        return this.partition(fault.groups);
+      case 'cut':
+        for (const a of fault.from) for (const b of fault.to) this.block(a, b);
+        return;
+      case 'heal':
+        this.blocked.fill(0);
+        return;
+      case 'hold': {
+        const link = this.link(fault.from, fault.to);
+        if (!this.held.has(link)) this.held.set(link, []);
+        return;
+      }
+      case 'release':
+        return this.release(this.link(fault.from, fault.to));
+      case 'clockStep':
+        this.slot(fault.node).clockOffsetMs += fault.byMs;
+        return;
+    }
+  }
+
+  private invoke(action: Extract<Action, { kind: 'invoke' }>): void {
+    const client = this.slot(action.client);
+    if (!client.up) {
+      if (this.tracing)
+        this.trace.push({
+          t: this.now,
+          kind: 'refused',
+          node: client.spec.id,
+          why: `${client.spec.id} is down`,
+        });
+      return;
+    }
+    const via = action.via ?? this.workload.pick(this.servers);
+    this.step(client, { type: 'invoke', opId: action.opId, op: action.op, via });
+  }
+
+  private crash(slot: Slot<M>): void {
+    if (!slot.up) return;
+    slot.up = false;
+    slot.timers.clear();
+    if (slot.spec.role === 'client') this.history.abandon(this.now, slot.spec.id);
+  }
+
+  private restart(slot: Slot<M>): void {
+    if (slot.up) return;
+    slot.up = true;
+    const before = slot.state;
+    slot.state = slot.spec.machine.recover(before);
+    if (slot.state !== before) this.emitState(slot);
+    this.step(slot, { type: 'restart' });
+  }
+
+  private partition(groups: readonly (readonly NodeId[])[]): void {
+    for (const [i, group] of groups.entries()) {
+      for (const [j, other] of groups.entries()) {
+        if (i === j) continue;
+        for (const a of group) for (const b of other) this.block(a, b);
+      }
+    }
+  }
+
+  private link(from: NodeId, to: NodeId): number {
+    return this.slot(from).index * this.slots.length + this.slot(to).index;
+  }
+
+  private block(from: NodeId, to: NodeId): void {
+    this.blocked[this.link(from, to)] = 1;
+  }
+
+  /** Held messages leave now, each with a fresh delay: they may arrive in any order. */
+  private release(link: number): void {
+    const held = this.held.get(link);
+    this.held.delete(link);
+    for (const item of held ?? []) {
+      if (item.kind !== 'deliver') continue;
+      const deliverAt = this.arrival(link);
+      if (this.tracing) {
+        const from = this.slots[item.from]!.spec.id;
+        const to = this.slots[item.to]!.spec.id;
+        this.trace.push({
+          t: this.now,
+          kind: 'send',
+          id: item.id,
+          from,
+          to,
+          message: item.message,
+          deliverAt,
+        });
+      }
+      this.queue.push(deliverAt, { ...item, sentAt: this.now });
+    }
+  }
+}

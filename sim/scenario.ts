@@ -1,0 +1,371 @@
+// A scenario is a plain description of one story: the cluster, the protocol's knobs, the network,
+// a short script of timed steps, and what the run must show. This file checks a description
+// (so that a mistake gets one clear sentence), turns it into a simulation, runs it, and judges
+// its expectations.
+
+import type { NodeId } from '../protocol/core.ts';
+import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
+import type { ReplicatedKnobs } from '../protocol/replicated/index.ts';
+import type { Operation } from './kernel/history.ts';
+import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
+import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
+import type { Fault } from './kernel/trace.ts';
+import {
+  type ClientOp,
+  replicatedNodes,
+  replicatedStore,
+  type Topology,
+} from './stores/replicated.ts';
+
+/** What an operation's reply must be: a wire reply (`'PUT_OK'`), or a reply with its value. */
+export type OpExpectation =
+  | string
+  | {
+      readonly reply?: string;
+      readonly value?: string | null;
+      readonly server?: NodeId;
+      readonly pending?: boolean;
+    };
+
+interface StepBase {
+  /** Virtual time in ms from the start of the run. */
+  readonly at: number;
+  /** Shown in the timeline beside the step. */
+  readonly note?: string;
+}
+
+interface OpStepBase extends StepBase {
+  readonly client: NodeId;
+  /** The server to ask; omitted, the client picks one at random (the seeded workload stream). */
+  readonly via?: NodeId;
+  readonly expect?: OpExpectation;
+}
+
+export type Step =
+  | (OpStepBase & { readonly put: readonly [key: string, value: string] })
+  | (OpStepBase & { readonly get: string })
+  | (OpStepBase & { readonly delete: string })
+  | (StepBase & { readonly crash: NodeId })
+  | (StepBase & { readonly restart: NodeId })
+  | (StepBase & { readonly partition: readonly (readonly NodeId[])[] })
+  | (StepBase & {
+      readonly cut: { readonly from: readonly NodeId[]; readonly to: readonly NodeId[] };
+    })
+  | (StepBase & { readonly heal: true })
+  | (StepBase & { readonly hold: readonly [from: NodeId, to: NodeId] })
+  | (StepBase & { readonly release: readonly [from: NodeId, to: NodeId] })
+  | (StepBase & { readonly clockStep: NodeId; readonly byMs: number });
+
+export interface Scenario {
+  /** A one-line goal, shown by `--list` and at the top of the timeline. */
+  readonly goal: string;
+  readonly store?: 'replicated';
+  /** How many servers (s1..sN), or their names. Default 3. */
+  readonly servers?: number | readonly NodeId[];
+  /** Default: the first server. */
+  readonly leader?: NodeId;
+  /** How many clients (c1..cM), or their names. Default 2. */
+  readonly clients?: number | readonly NodeId[];
+  readonly preset?: 'seed' | 'fixed';
+  readonly knobs?: Partial<ReplicatedKnobs>;
+  readonly network?: Partial<NetworkConfig>;
+  /** Initial clock offset per node, in ms. */
+  readonly clockSkewMs?: Readonly<Record<NodeId, number>>;
+  /** The seed used when the command line gives none. Default 1. */
+  readonly seed?: number;
+  /** Stop the run at this virtual time even if messages or timers remain. */
+  readonly runUntilMs?: number;
+  readonly steps: readonly Step[];
+}
+
+export class ScenarioError extends Error {}
+
+export interface RunOptions {
+  readonly seed?: number | undefined;
+  readonly preset?: string | undefined;
+  readonly knobs?: Readonly<Record<string, string>> | undefined;
+  readonly trace?: boolean;
+  readonly bounds?: Partial<Bounds>;
+}
+
+export interface OpOutcome {
+  readonly step: number;
+  readonly opId: number;
+  readonly label: string;
+  readonly operation: Operation | undefined;
+  readonly expected: OpExpectation | undefined;
+  /** Why the expectation was not met; null when it was (or there was none). */
+  readonly failure: string | null;
+}
+
+export interface ScenarioRun {
+  readonly seed: number;
+  readonly preset: string;
+  readonly knobs: ReplicatedKnobs;
+  readonly topology: Topology;
+  readonly network: NetworkConfig;
+  readonly result: RunResult;
+  readonly outcomes: readonly OpOutcome[];
+  /** Notes from the script, by virtual time. */
+  readonly notes: readonly { readonly at: number; readonly text: string }[];
+}
+
+function names(
+  spec: number | readonly NodeId[] | undefined,
+  fallback: number,
+  prefix: string,
+  what: string,
+): NodeId[] {
+  const value = spec ?? fallback;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 1 || value > 64) {
+      throw new ScenarioError(
+        `${what} must be a count from 1 to 64 or a list of names (got ${value})`,
+      );
+    }
+    return Array.from({ length: value }, (_, i) => `${prefix}${i + 1}`);
+  }
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((v) => typeof v !== 'string' || v === '')
+  ) {
+    throw new ScenarioError(`${what} must be a count or a non-empty list of names`);
+  }
+  return [...value];
+}
+
+export function topologyOf(scenario: Scenario): Topology {
+  const servers = names(scenario.servers, 3, 's', 'servers');
+  const clients = names(scenario.clients, 2, 'c', 'clients');
+  const all = [...servers, ...clients];
+  const dup = all.find((n, i) => all.indexOf(n) !== i);
+  if (dup !== undefined) throw new ScenarioError(`node name '${dup}' is used twice`);
+  const leader = scenario.leader ?? servers[0]!;
+  if (!servers.includes(leader))
+    throw new ScenarioError(`leader '${leader}' is not one of the servers (${servers.join(', ')})`);
+  const clockSkewMs = scenario.clockSkewMs ?? {};
+  for (const [node, skew] of Object.entries(clockSkewMs)) {
+    if (!all.includes(node))
+      throw new ScenarioError(`clockSkewMs names '${node}', which is not a node`);
+    if (!Number.isInteger(skew))
+      throw new ScenarioError(`clockSkewMs.${node} must be a whole number of ms`);
+  }
+  return { servers, leader, clients, clockSkewMs };
+}
+
+function opOf(step: Step): ClientOp | null {
+  if ('put' in step) {
+    const [key, value] = step.put;
+    return { kind: 'put', key, value };
+  }
+  if ('get' in step) return { kind: 'get', key: step.get };
+  if ('delete' in step) return { kind: 'delete', key: step.delete };
+  return null;
+}
+
+export function describeOp(op: ClientOp): string {
+  switch (op.kind) {
+    case 'put':
+      return `PUT ${op.key}=${op.value}`;
+    case 'get':
+      return `GET ${op.key}`;
+    case 'delete':
+      return `DELETE ${op.key}`;
+  }
+}
+
+function faultOf(step: Step): Fault | null {
+  if ('crash' in step) return { kind: 'crash', node: step.crash };
+  if ('restart' in step) return { kind: 'restart', node: step.restart };
+  if ('partition' in step) return { kind: 'partition', groups: step.partition };
+  if ('cut' in step) return { kind: 'cut', from: step.cut.from, to: step.cut.to };
+  if ('heal' in step) return { kind: 'heal' };
+  if ('hold' in step) return { kind: 'hold', from: step.hold[0], to: step.hold[1] };
+  if ('release' in step) return { kind: 'release', from: step.release[0], to: step.release[1] };
+  if ('clockStep' in step) return { kind: 'clockStep', node: step.clockStep, byMs: step.byMs };
+  return null;
+}
+
+function faultNodes(fault: Fault): NodeId[] {
+  switch (fault.kind) {
+    case 'crash':
+    case 'restart':
+    case 'clockStep':
+      return [fault.node];
+    case 'partition':
+      return fault.groups.flat();
+    case 'cut':
+      return [...fault.from, ...fault.to];
+    case 'hold':
+    case 'release':
+      return [fault.from, fault.to];
+    case 'heal':
+      return [];
+  }
+}
+
+function checkStep(step: Step, index: number, topology: Topology): void {
+  const where = `step ${index + 1}`;
+  if (typeof step !== 'object' || step === null)
+    throw new ScenarioError(`${where} must be an object`);
+  if (!Number.isInteger(step.at) || step.at < 0) {
+    throw new ScenarioError(
+      `${where}: 'at' must be a whole number of ms >= 0 (got ${JSON.stringify(step.at)})`,
+    );
+  }
+  const servers = topology.servers;
+  const nodes = [...servers, ...topology.clients];
+  const op = opOf(step);
+  if (op !== null) {
+    const s = step as OpStepBase;
+    if (!topology.clients.includes(s.client)) {
+      throw new ScenarioError(
+        `${where}: client '${String(s.client)}' is not one of ${topology.clients.join(', ')}`,
+      );
+    }
+    if (s.via !== undefined && !servers.includes(s.via)) {
+      throw new ScenarioError(
+        `${where}: via '${s.via}' is not one of the servers ${servers.join(', ')}`,
+      );
+    }
+    if (typeof op.key !== 'string' || (op.kind === 'put' && typeof op.value !== 'string')) {
+      throw new ScenarioError(`${where}: keys and values are strings, e.g. put: ['x', '1']`);
+    }
+    return;
+  }
+  const fault = faultOf(step);
+  if (fault === null) {
+    throw new ScenarioError(
+      `${where} does nothing: give it one of put, get, delete (with a client), crash, restart, partition, cut, heal, hold, release, clockStep`,
+    );
+  }
+  for (const node of faultNodes(fault)) {
+    if (!nodes.includes(node))
+      throw new ScenarioError(`${where}: '${node}' is not a node (${nodes.join(', ')})`);
+  }
+  if (fault.kind === 'clockStep' && !Number.isInteger(fault.byMs)) {
+    throw new ScenarioError(`${where}: clockStep needs byMs, a whole number of ms`);
+  }
+}
+
+/** Checks a scenario against its type at run time: a scenario may be plain JS, or cast. */
+export function validateScenario(raw: unknown): Scenario {
+  if (typeof raw !== 'object' || raw === null) {
+    throw new ScenarioError(
+      'the scenario file must default-export an object (export default { goal, steps, … })',
+    );
+  }
+  const s = raw as Scenario;
+  if (typeof s.goal !== 'string' || s.goal.trim() === '')
+    throw new ScenarioError("the scenario needs a one-line 'goal'");
+  if (s.store !== undefined && s.store !== 'replicated') {
+    throw new ScenarioError(`store must be 'replicated' (got '${String(s.store)}')`);
+  }
+  if (!Array.isArray(s.steps))
+    throw new ScenarioError("the scenario needs 'steps', a list of timed steps");
+  const topology = topologyOf(s);
+  s.steps.forEach((step, i) => checkStep(step, i, topology));
+  return s;
+}
+
+export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioRun {
+  const topology = topologyOf(scenario);
+  const presetName = options.preset ?? scenario.preset ?? 'fixed';
+  const overrides: Record<string, unknown> = {
+    ...(scenario.knobs ?? {}),
+    ...(options.knobs ?? {}),
+  };
+  const knobs = resolveKnobs(
+    replicatedStore.knobSpecs,
+    replicatedStore.presets,
+    presetName,
+    overrides,
+  );
+  if (!knobs.ok) throw new ScenarioError(knobs.error);
+  const network = resolveNetwork(scenario.network);
+  if (!network.ok) throw new ScenarioError(network.error);
+  const seed = options.seed ?? scenario.seed ?? 1;
+  const lastStep = Math.max(0, ...scenario.steps.map((s) => s.at));
+  const sim = new Simulation<import('../protocol/replicated/index.ts').Message>({
+    seed,
+    nodes: replicatedNodes(topology, knobs.value),
+    network: network.value,
+    trace: options.trace ?? true,
+    bounds: { maxTimeMs: scenario.runUntilMs ?? lastStep + 120_000, ...options.bounds },
+  });
+  const opSteps: {
+    step: number;
+    opId: number;
+    label: string;
+    expected: OpExpectation | undefined;
+  }[] = [];
+  const notes: { at: number; text: string }[] = [];
+  let nextOp = 1;
+  scenario.steps.forEach((step, i) => {
+    if (step.note !== undefined) notes.push({ at: step.at, text: step.note });
+    const op = opOf(step);
+    if (op !== null) {
+      const s = step as OpStepBase;
+      const opId = nextOp++;
+      sim.schedule(step.at, { kind: 'invoke', opId, client: s.client, op, via: s.via ?? null });
+      opSteps.push({
+        step: i + 1,
+        opId,
+        label: `${s.client} ${describeOp(op)}${s.via ? ` via ${s.via}` : ''}`,
+        expected: s.expect,
+      });
+      return;
+    }
+    const fault = faultOf(step);
+    if (fault !== null) sim.schedule(step.at, { kind: 'fault', fault });
+  });
+  const result = sim.run();
+  const outcomes = opSteps.map((o) => {
+    const operation = result.history.get(o.opId);
+    return {
+      ...o,
+      operation,
+      failure: o.expected === undefined ? null : judge(o.expected, operation),
+    };
+  });
+  return {
+    seed,
+    preset: presetName,
+    knobs: knobs.value,
+    topology,
+    network: network.value,
+    result,
+    outcomes,
+    notes,
+  };
+}
+
+export function expectationText(expected: OpExpectation): string {
+  if (typeof expected === 'string') return expected;
+  if (expected.pending) return 'still pending';
+  const parts = [expected.reply ?? 'a reply'];
+  if (expected.value !== undefined)
+    parts.push(expected.value === null ? 'with no value' : `with value ${expected.value}`);
+  if (expected.server !== undefined) parts.push(`from ${expected.server}`);
+  return parts.join(' ');
+}
+
+function judge(expected: OpExpectation, op: Operation | undefined): string | null {
+  const want = typeof expected === 'string' ? { reply: expected } : expected;
+  if (op === undefined) return 'it was never issued (was the client down?)';
+  if (want.pending === true)
+    return op.completedAt === null ? null : `it completed with ${op.reply}`;
+  if (op.completedAt === null) return 'it never completed';
+  if (want.reply !== undefined && op.reply !== want.reply) return `the reply was ${op.reply}`;
+  if (want.value !== undefined && op.result !== want.value)
+    return `the value was ${op.result ?? 'none'}`;
+  if (want.server !== undefined && op.server !== want.server) return `${op.server} answered`;
+  return null;
+}
+
+export function knobsText(knobs: object): string {
+  return Object.entries(knobs as Record<string, KnobValue>)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
