@@ -265,7 +265,9 @@ export function validateScenario(raw: unknown): Scenario {
   if (!Array.isArray(s.steps))
     throw new ScenarioError("the scenario needs 'steps', a list of timed steps");
   const topology = topologyOf(s);
-  s.steps.forEach((step, i) => checkStep(step, i, topology));
+  s.steps.forEach((step, i) => {
+    checkStep(step, i, topology);
+  });
   return s;
 }
 

@@ -208,17 +208,20 @@ export class Simulation<M extends WireMessage> {
   private dispatch(item: Queued<M>): void {
     switch (item.kind) {
       case 'deliver':
-        return this.deliver(item);
+        this.deliver(item);
+        return;
       case 'timer': {
         const slot = this.slots[item.node]!;
         if (!slot.up || slot.timers.get(item.key) !== item.generation) return;
         slot.timers.delete(item.key);
         if (this.tracing)
           this.trace.push({ t: this.now, kind: 'timer', node: slot.spec.id, timer: item.timer });
-        return this.step(slot, { type: 'timer', timer: item.timer });
+        this.step(slot, { type: 'timer', timer: item.timer });
+        return;
       }
       case 'action':
-        return this.act(item.action);
+        this.act(item.action);
+        return;
     }
   }
 
@@ -405,16 +408,22 @@ export class Simulation<M extends WireMessage> {
   }
 
   private act(action: Action): void {
-    if (action.kind === 'invoke') return this.invoke(action);
+    if (action.kind === 'invoke') {
+      this.invoke(action);
+      return;
+    }
     const fault = action.fault;
     if (this.tracing) this.trace.push({ t: this.now, kind: 'fault', fault });
     switch (fault.kind) {
       case 'crash':
-        return this.crash(this.slot(fault.node));
+        this.crash(this.slot(fault.node));
+        return;
       case 'restart':
-        return this.restart(this.slot(fault.node));
+        this.restart(this.slot(fault.node));
+        return;
       case 'partition':
-        return this.partition(fault.groups);
+        this.partition(fault.groups);
+        return;
       case 'cut':
         for (const a of fault.from) for (const b of fault.to) this.block(a, b);
         return;
@@ -427,7 +436,8 @@ export class Simulation<M extends WireMessage> {
         return;
       }
       case 'release':
-        return this.release(this.link(fault.from, fault.to));
+        this.release(this.link(fault.from, fault.to));
+        return;
       case 'clockStep':
         this.slot(fault.node).clockOffsetMs += fault.byMs;
         return;
