@@ -1,0 +1,85 @@
+// Shared words and numbers for every view: how a time, a message, an operation and a fault are
+// written. The terminal log, the space-time diagram and the HTML page all call these.
+
+import type { Observation } from '../../protocol/core.ts';
+import type { Fault, WireMessage } from '../kernel/trace.ts';
+
+/** Virtual time as seconds with milliseconds: 25009 -> "25.009s". */
+export function formatTime(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  const abs = Math.abs(ms);
+  return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}s`;
+}
+
+/** A span of virtual time in words: 10000 -> "10 s", 1500 -> "1.5 s", 40 -> "40 ms". */
+export function formatSpan(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+const HIDDEN = new Set(['type', 'requestId', 'key', 'value', 'attempt', 'origin']);
+
+function show(value: unknown): string {
+  return value === null ? '∅' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * A message with its fields: `PUT c1.2 x=2`, `GET c1.3 x tsClient=5`, `REPLICATION w2 x=2 ts=7`.
+ * A tombstone is written `x=⊥`; a retry shows its attempt as `#2`.
+ */
+export function formatMessage(message: WireMessage): string {
+  const m = message as unknown as Record<string, unknown>;
+  const parts: string[] = [message.type];
+  if (typeof m.requestId === 'string') {
+    const attempt = typeof m.attempt === 'number' && m.attempt > 1 ? `#${m.attempt}` : '';
+    parts.push(`${m.requestId}${attempt}`);
+  }
+  if (typeof m.key === 'string') {
+    if ('value' in m) parts.push(`${m.key}=${m.value === null ? '⊥' : show(m.value)}`);
+    else parts.push(m.key);
+  }
+  for (const [name, value] of Object.entries(m)) {
+    if (!HIDDEN.has(name)) parts.push(`${name}=${show(value)}`);
+  }
+  return parts.join(' ');
+}
+
+export function formatObservation(o: Observation): string {
+  switch (o.kind) {
+    case 'invoke': {
+      const what = o.op === 'put' ? `PUT ${o.key}=${o.value}` : o.op === 'get' ? `GET ${o.key}` : `DELETE ${o.key}`;
+      return `issues op ${o.opId}: ${what} (${o.requestId})`;
+    }
+    case 'complete': {
+      const got = o.value === null ? '' : ` ${o.value}`;
+      const ts = o.ts === null ? '' : ` ts=${o.ts}`;
+      return `op ${o.opId} done: ${o.reply}${got}${ts} from ${o.server}`;
+    }
+    case 'apply':
+      return `stores ${o.key}=${o.value === null ? '⊥' : o.value} ts=${o.ts}`;
+    case 'note':
+      return o.text;
+  }
+}
+
+export function formatFault(fault: Fault): string {
+  switch (fault.kind) {
+    case 'crash':
+      return `${fault.node} crashes`;
+    case 'restart':
+      return `${fault.node} restarts`;
+    case 'partition':
+      return `partition ${fault.groups.map((g) => g.join(' ')).join(' | ')}`;
+    case 'cut':
+      return `one-way cut ${fault.from.join(' ')} -/-> ${fault.to.join(' ')}`;
+    case 'heal':
+      return 'the network heals';
+    case 'hold':
+      return `the link ${fault.from} -> ${fault.to} is held`;
+    case 'release':
+      return `the link ${fault.from} -> ${fault.to} is released`;
+    case 'clockStep':
+      return `${fault.node}'s clock steps ${fault.byMs >= 0 ? '+' : ''}${fault.byMs} ms`;
+  }
+}

@@ -1,0 +1,76 @@
+// The one-line-per-event view of a run: virtual time, who, what. Notes from the scenario appear
+// at their time; drops, duplicates, faults and failed expectations stand out in colour.
+
+import type { ChalkInstance } from 'chalk';
+import type { TraceEvent } from '../kernel/trace.ts';
+import type { ScenarioRun } from '../scenario.ts';
+import { formatFault, formatMessage, formatObservation, formatTime } from './format.ts';
+
+const TIME_WIDTH = 10;
+const WHO_WIDTH = 10;
+
+function row(c: ChalkInstance, t: number, who: string, text: string): string {
+  return `${c.dim(formatTime(t).padStart(TIME_WIDTH))}  ${who.padEnd(WHO_WIDTH)} ${text}`;
+}
+
+/** The lines for one trace event; empty when the event is not shown in this view. */
+export function logLine(c: ChalkInstance, e: TraceEvent, failedOps: ReadonlySet<number>): string | null {
+  switch (e.kind) {
+    case 'deliver':
+      return row(c, e.t, `${e.from} → ${e.to}`, `${formatMessage(e.message)} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`);
+    case 'drop': {
+      const why = e.reason === 'loss' ? 'lost' : e.reason === 'partition' ? 'partition' : `${e.to} is down`;
+      return row(c, e.t, `${e.from} ✗ ${e.to}`, c.red(`${formatMessage(e.message)}  DROPPED (${why})`));
+    }
+    case 'duplicate':
+      return row(c, e.t, `${e.from} → ${e.to}`, c.magenta(`${formatMessage(e.message)}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`));
+    case 'hold':
+      return row(c, e.t, `${e.from} ⏸ ${e.to}`, c.yellow(`${formatMessage(e.message)}  held on the link`));
+    case 'timer':
+      return row(c, e.t, e.node, c.dim(`timer: ${timerText(e.timer)}`));
+    case 'record': {
+      const o = e.observation;
+      const text = formatObservation(o);
+      if (o.kind === 'invoke') return row(c, e.t, e.node, c.cyan(`▶ ${text}`));
+      if (o.kind === 'apply') return row(c, e.t, e.node, c.dim(text));
+      if (o.kind === 'complete') {
+        if (failedOps.has(o.opId)) return row(c, e.t, e.node, c.red.bold(`◀ ${text}  ✗ not as expected`));
+        const colour = o.reply === 'TRY_OTHER_SERVER_OR_LATER' ? c.yellow : c.green;
+        return row(c, e.t, e.node, colour(`◀ ${text}`));
+      }
+      return row(c, e.t, e.node, text);
+    }
+    case 'fault':
+      return row(c, e.t, '⚡', c.red.bold(formatFault(e.fault)));
+    case 'refused':
+      return row(c, e.t, e.node, c.red(`cannot act: ${e.why}`));
+    case 'send':
+    case 'state':
+      return null;
+  }
+}
+
+function timerText(timer: unknown): string {
+  if (typeof timer !== 'object' || timer === null) return String(timer);
+  return Object.entries(timer as Record<string, unknown>)
+    .map(([k, v]) => (k === 'kind' ? String(v) : `${k}=${String(v)}`))
+    .join(' ');
+}
+
+export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
+  const failed = new Set(run.outcomes.filter((o) => o.failure !== null).map((o) => o.opId));
+  const notes = [...run.notes].sort((a, b) => a.at - b.at);
+  const lines: string[] = [];
+  let n = 0;
+  for (const e of run.result.trace) {
+    while (n < notes.length && notes[n]!.at <= e.t) lines.push(noteLine(c, notes[n++]!));
+    const line = logLine(c, e, failed);
+    if (line !== null) lines.push(line);
+  }
+  while (n < notes.length) lines.push(noteLine(c, notes[n++]!));
+  return lines;
+}
+
+function noteLine(c: ChalkInstance, note: { at: number; text: string }): string {
+  return `${c.dim(formatTime(note.at).padStart(TIME_WIDTH))}  ${c.bold.blue(`── ${note.text}`)}`;
+}
