@@ -41,7 +41,29 @@ export type Observation =
       /** The client request that created this version (client.seq), when known. */
       readonly origin: string | null;
     }
-  | { readonly kind: 'note'; readonly node: NodeId; readonly text: string };
+  | {
+      readonly kind: 'note';
+      readonly node: NodeId;
+      readonly text: string;
+      /** Set by the lock server: the change to its lock table that the text tells in words. */
+      readonly lock?: LockChange;
+    };
+
+/**
+ * A grant, release or expiry of a key's lock (the lock store), for the mutual-exclusion checker.
+ * It rides on a `note` so that every renderer already shows it as a sentence.
+ */
+export interface LockChange {
+  readonly key: Key;
+  readonly event: 'grant' | 'release' | 'expire';
+  /** The client the lock was granted to, and the operation (request id) it was granted for. */
+  readonly holder: NodeId;
+  readonly requestId: string;
+  /** The grant's number: it rises with every grant on the server (the fencing token). */
+  readonly token: number;
+  /** release: the client that freed it (under lockOwnerCheck none, maybe not the holder). */
+  readonly by: NodeId | null;
+}
 
 export type Effect<M, T> =
   | { readonly type: 'send'; readonly to: NodeId; readonly message: M }

@@ -1,8 +1,9 @@
 // The history of client operations, built from the clients' `record` effects: when each was
 // issued and completed (or is still pending), which server answered, and the version it wrote or
-// read. It also keeps every change a replica made to its store, in order, for the checkers.
+// read. It also keeps every change a replica made to its store, and every change to the lock
+// store's locks, in order, for the checkers.
 
-import type { Key, NodeId, Observation } from '../../protocol/core.ts';
+import type { Key, LockChange, NodeId, Observation } from '../../protocol/core.ts';
 
 export interface Operation {
   readonly id: number;
@@ -34,9 +35,17 @@ export interface Apply {
   readonly origin: string | null;
 }
 
+/** A change to the lock server's lock table, when it happened. */
+export interface LockEvent extends LockChange {
+  readonly t: number;
+  readonly node: NodeId;
+}
+
 export class History {
   readonly operations: Operation[] = [];
   readonly applies: Apply[] = [];
+  /** The lock store's grants, releases and expiries, in order. */
+  readonly locks: LockEvent[] = [];
   private readonly byId = new Map<number, Operation>();
 
   observe(t: number, observation: Observation): void {
@@ -75,6 +84,8 @@ export class History {
         this.applies.push({ t, ...observation });
         return;
       case 'note':
+        if (observation.lock !== undefined)
+          this.locks.push({ t, node: observation.node, ...observation.lock });
         return;
     }
   }

@@ -1,0 +1,69 @@
+// The lock store's wire vocabulary, kept from the write-up's service (AcquireLock, ReleaseLock,
+// Put, Get, Delete) and its replies ("Lock not acquired" becomes LOCK_NOT_ACQUIRED). Every message
+// names the client operation it belongs to (`c1.3`) and the attempt; a reply names its request.
+
+import type { Key } from '../core.ts';
+
+interface Addressed {
+  /** The client operation this message belongs to: acquire, operation and release share it. */
+  readonly requestId: string;
+  readonly attempt: number;
+  readonly key: Key;
+}
+
+/** What the client holds from LOCK_GRANTED (fencing: token), sent back with each use of the lock. */
+interface Fenced extends Addressed {
+  readonly token: number | null;
+}
+
+export type ClientRequest =
+  | (Addressed & { readonly type: 'ACQUIRE_LOCK' })
+  | (Fenced & { readonly type: 'RELEASE_LOCK' })
+  | (Fenced & { readonly type: 'PUT'; readonly value: string })
+  | (Fenced & { readonly type: 'GET' })
+  | (Fenced & { readonly type: 'DELETE' });
+
+export type LockReply =
+  /** token: the fencing token (fencing: token), null otherwise. */
+  | (Addressed & { readonly type: 'LOCK_GRANTED'; readonly token: number | null })
+  /** The write-up's "another client is currently accessing the key". */
+  | (Addressed & { readonly type: 'LOCK_DENIED' })
+  | (Addressed & { readonly type: 'RELEASE_OK' });
+
+export type DataReply =
+  | (Addressed & { readonly type: 'PUT_OK'; readonly value: string; readonly ts: number })
+  | (Addressed & { readonly type: 'GET_OK'; readonly value: string; readonly ts: number })
+  /** No value: ts is the tombstone's version when the key was deleted, null if it never existed. */
+  | (Addressed & { readonly type: 'NULL'; readonly ts: number | null })
+  | (Addressed & { readonly type: 'DELETE_OK'; readonly ts: number });
+
+export type Refusal =
+  /** No lock on the key is held, or (lockOwnerCheck: holder) it is not this request's. */
+  | (Addressed & { readonly type: 'LOCK_NOT_ACQUIRED' })
+  /** fencing: token — the request's token is older than the key's latest grant. */
+  | (Addressed & {
+      readonly type: 'STALE_TOKEN';
+      readonly token: number | null;
+      readonly latest: number;
+    });
+
+export type ServerReply = LockReply | DataReply | Refusal;
+export type Message = ClientRequest | ServerReply;
+export type MessageType = Message['type'];
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'ACQUIRE_LOCK',
+  'LOCK_GRANTED',
+  'LOCK_DENIED',
+  'RELEASE_LOCK',
+  'RELEASE_OK',
+  'PUT',
+  'PUT_OK',
+  'GET',
+  'GET_OK',
+  'NULL',
+  'DELETE',
+  'DELETE_OK',
+  'LOCK_NOT_ACQUIRED',
+  'STALE_TOKEN',
+];
