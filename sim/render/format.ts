@@ -63,6 +63,14 @@ export function formatObservation(o: Observation): string {
   }
 }
 
+/** A timer as its kind and fields: `replicate writeId=w1 follower=s2`. */
+export function formatTimer(timer: unknown): string {
+  if (typeof timer !== 'object' || timer === null) return String(timer);
+  return Object.entries(timer as Record<string, unknown>)
+    .map(([k, v]) => (k === 'kind' ? String(v) : `${k}=${String(v)}`))
+    .join(' ');
+}
+
 export function formatFault(fault: Fault): string {
   switch (fault.kind) {
     case 'crash':

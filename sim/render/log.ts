@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
-import { formatFault, formatMessage, formatObservation, formatTime } from './format.ts';
+import { formatFault, formatMessage, formatObservation, formatTime, formatTimer } from './format.ts';
 
 const TIME_WIDTH = 10;
 const WHO_WIDTH = 10;
@@ -27,7 +27,7 @@ export function logLine(c: ChalkInstance, e: TraceEvent, failedOps: ReadonlySet<
     case 'hold':
       return row(c, e.t, `${e.from} ⏸ ${e.to}`, c.yellow(`${formatMessage(e.message)}  held on the link`));
     case 'timer':
-      return row(c, e.t, e.node, c.dim(`timer: ${timerText(e.timer)}`));
+      return row(c, e.t, e.node, c.dim(`timer: ${formatTimer(e.timer)}`));
     case 'record': {
       const o = e.observation;
       const text = formatObservation(o);
@@ -48,13 +48,6 @@ export function logLine(c: ChalkInstance, e: TraceEvent, failedOps: ReadonlySet<
     case 'state':
       return null;
   }
-}
-
-function timerText(timer: unknown): string {
-  if (typeof timer !== 'object' || timer === null) return String(timer);
-  return Object.entries(timer as Record<string, unknown>)
-    .map(([k, v]) => (k === 'kind' ? String(v) : `${k}=${String(v)}`))
-    .join(' ');
 }
 
 export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
