@@ -13,7 +13,13 @@ import {
   type StepResult,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
-import type { ClientReply, ClientRequest, Message } from './messages.ts';
+import {
+  type ClientReply,
+  type ClientRequest,
+  type Message,
+  requestIdOf,
+  splitRequestId,
+} from './messages.ts';
 
 export type ClientOp =
   | { readonly kind: 'put'; readonly key: Key; readonly value: string }
@@ -97,7 +103,7 @@ function issue(
   op: ClientOp,
   via: NodeId,
 ): Result {
-  const requestId = `${config.id}.${state.nextSeq}`;
+  const requestId = requestIdOf(config.id, state.nextSeq);
   const pending: PendingOp = { opId, requestId, op, server: via, attempt: 1, retries: 0 };
   const next: ClientState = {
     ...state,
@@ -123,14 +129,21 @@ function request(state: ClientState, p: PendingOp): ClientRequest {
   const base = { requestId: p.requestId, attempt: p.attempt, key: p.op.key } as const;
   switch (p.op.kind) {
     case 'put':
-      return { type: 'PUT', ...base, value: p.op.value };
+      return { type: 'PUT', ...base, value: p.op.value, ackedBelow: ackedBelow(state) };
     case 'delete':
-      return { type: 'DELETE', ...base };
+      return { type: 'DELETE', ...base, ackedBelow: ackedBelow(state) };
     case 'get':
       return { type: 'GET', ...base, tsClient: state.seen.get(p.op.key) ?? null };
     default:
       return assertNever(p.op, 'client operation');
   }
+}
+
+/** The lowest sequence number still waiting for an answer: every one below it has its answer. */
+function ackedBelow(state: ClientState): number {
+  let low = state.nextSeq;
+  for (const id of state.pending.keys()) low = Math.min(low, splitRequestId(id).seq);
+  return low;
 }
 
 function send(config: ClientConfig, state: ClientState, p: PendingOp): Fx[] {

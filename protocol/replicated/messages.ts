@@ -11,12 +11,15 @@ export type ClientRequest =
       readonly attempt: number;
       readonly key: Key;
       readonly value: string;
+      /** Every request of this client numbered below this has been answered (see splitRequestId). */
+      readonly ackedBelow: number;
     }
   | {
       readonly type: 'DELETE';
       readonly requestId: string;
       readonly attempt: number;
       readonly key: Key;
+      readonly ackedBelow: number;
     }
   | {
       readonly type: 'GET';
@@ -84,6 +87,19 @@ export type ReplicationMessage =
       readonly key: Key;
       readonly ts: number;
     };
+
+/** A request id is `<client>.<seq>`: the client's name and its operation's sequence number. */
+export function requestIdOf(client: string, seq: number): string {
+  return `${client}.${seq}`;
+}
+
+export function splitRequestId(requestId: string): {
+  readonly client: string;
+  readonly seq: number;
+} {
+  const dot = requestId.lastIndexOf('.');
+  return { client: requestId.slice(0, dot), seq: Number(requestId.slice(dot + 1)) };
+}
 
 export type Message = ClientRequest | ClientReply | ReplicationMessage;
 export type MessageType = Message['type'];

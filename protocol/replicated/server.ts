@@ -15,7 +15,13 @@ import {
   type StepResult,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
-import type { ClientReply, ClientRequest, Message, ReplicationMessage } from './messages.ts';
+import {
+  type ClientReply,
+  type ClientRequest,
+  type Message,
+  type ReplicationMessage,
+  splitRequestId,
+} from './messages.ts';
 
 export interface ServerConfig {
   readonly id: NodeId;
@@ -53,14 +59,28 @@ export interface ServerState {
   readonly writes: ReadonlyMap<string, Write>;
   /** Leader, requestIds=dedupe: requests being replicated (requestId -> write id). */
   readonly inFlight: ReadonlyMap<string, string>;
-  /** Leader, requestIds=dedupe: requests already answered, with the ts they got. */
-  readonly done: ReadonlyMap<
-    string,
-    { readonly key: Key; readonly value: string | null; readonly ts: number }
-  >;
+  /**
+   * Leader, requestIds=dedupe: per client, the answers it may still ask for again. A client tells,
+   * with every write, below which sequence number it has all its answers; older ones are dropped,
+   * so this stays as small as the client's pipeline.
+   */
+  readonly sessions: ReadonlyMap<NodeId, Session>;
   /** Follower: writes forwarded to the leader, requestId -> the client to relay the answer to. */
   readonly forwards: ReadonlyMap<string, NodeId>;
 }
+
+export interface Answer {
+  readonly key: Key;
+  readonly value: string | null;
+  readonly ts: number;
+}
+
+export interface Session {
+  readonly ackedBelow: number;
+  readonly answered: ReadonlyMap<number, Answer>;
+}
+
+const NO_SESSION: Session = { ackedBelow: 0, answered: new Map() };
 
 export type ServerTimer =
   | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
@@ -76,7 +96,7 @@ export function initialServerState(): ServerState {
     nextWrite: 1,
     writes: new Map(),
     inFlight: new Map(),
-    done: new Map(),
+    sessions: new Map(),
     forwards: new Map(),
   };
 }
@@ -201,23 +221,8 @@ function onLeaderWrite(
 ): Result {
   const dedupe = config.knobs.requestIds === 'dedupe';
   if (dedupe) {
-    const answered = state.done.get(request.requestId);
-    if (answered !== undefined) {
-      const reply = writeReply(
-        request.requestId,
-        request.attempt,
-        answered.key,
-        answered.value,
-        answered.ts,
-      );
-      return { state, effects: [{ type: 'send', to: from, message: reply }] };
-    }
-    const writeId = state.inFlight.get(request.requestId);
-    const write = writeId === undefined ? undefined : state.writes.get(writeId);
-    if (write !== undefined) {
-      const replyTo = [...write.replyTo, { node: from, attempt: request.attempt }];
-      return { state: withWrite(state, { ...write, replyTo }), effects: NO_EFFECTS };
-    }
+    const repeated = onRepeatedWrite(state, from, request);
+    if (repeated !== null) return repeated;
   }
   const ts = stamp(config.knobs, state, ctx.clockMs);
   const value = request.type === 'PUT' ? request.value : null;
@@ -237,6 +242,7 @@ function onLeaderWrite(
     lastIssued: Math.max(state.lastIssued, ts),
     nextWrite: state.nextWrite + 1,
     inFlight: dedupe ? new Map(state.inFlight).set(request.requestId, write.id) : state.inFlight,
+    sessions: dedupe ? withWatermark(state.sessions, request) : state.sessions,
   };
   const applied: Fx = {
     type: 'record',
@@ -251,6 +257,61 @@ function onLeaderWrite(
   };
   const started = startReplication(config, next, write);
   return { state: started.state, effects: [applied, ...started.effects] };
+}
+
+/** requestIds=dedupe: a request the leader has seen before gets its first answer, not a new ts. */
+function onRepeatedWrite(
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+): Result | null {
+  const { client, seq } = splitRequestId(request.requestId);
+  const session = state.sessions.get(client) ?? NO_SESSION;
+  // A stale copy of a request whose answer the client already has: nothing to do.
+  if (seq < session.ackedBelow) return unchanged(state);
+  const answered = session.answered.get(seq);
+  if (answered !== undefined) {
+    const reply = writeReply(
+      request.requestId,
+      request.attempt,
+      answered.key,
+      answered.value,
+      answered.ts,
+    );
+    return { state, effects: [{ type: 'send', to: from, message: reply }] };
+  }
+  const writeId = state.inFlight.get(request.requestId);
+  const write = writeId === undefined ? undefined : state.writes.get(writeId);
+  if (write === undefined) return null;
+  const replyTo = [...write.replyTo, { node: from, attempt: request.attempt }];
+  return { state: withWrite(state, { ...write, replyTo }), effects: NO_EFFECTS };
+}
+
+/** Raises the client's low-water mark and forgets the answers below it. */
+function withWatermark(
+  sessions: ReadonlyMap<NodeId, Session>,
+  request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+): ReadonlyMap<NodeId, Session> {
+  const { client } = splitRequestId(request.requestId);
+  const session = sessions.get(client) ?? NO_SESSION;
+  if (request.ackedBelow <= session.ackedBelow) return sessions;
+  const answered = new Map([...session.answered].filter(([seq]) => seq >= request.ackedBelow));
+  return new Map(sessions).set(client, { ackedBelow: request.ackedBelow, answered });
+}
+
+/** Files a finished write's answer under its client's session. */
+function withAnswer(
+  sessions: ReadonlyMap<NodeId, Session>,
+  write: Write,
+): ReadonlyMap<NodeId, Session> {
+  const { client, seq } = splitRequestId(write.requestId);
+  const session = sessions.get(client) ?? NO_SESSION;
+  if (seq < session.ackedBelow) return sessions;
+  const answer: Answer = { key: write.key, value: write.value, ts: write.ts };
+  return new Map(sessions).set(client, {
+    ...session,
+    answered: new Map(session.answered).set(seq, answer),
+  });
 }
 
 function withWrite(state: ServerState, write: Write): ServerState {
@@ -343,19 +404,19 @@ function finishWrite(config: ServerConfig, state: ServerState, write: Write): Re
   writes.delete(write.id);
   const dedupe = config.knobs.requestIds === 'dedupe';
   let inFlight = state.inFlight;
-  let done = state.done;
+  let sessions = state.sessions;
   if (dedupe) {
     const nextInFlight = new Map(inFlight);
     nextInFlight.delete(write.requestId);
     inFlight = nextInFlight;
-    done = new Map(done).set(write.requestId, { key: write.key, value: write.value, ts: write.ts });
+    sessions = withAnswer(sessions, write);
   }
   const effects: Fx[] = write.replyTo.map(({ node, attempt }) => ({
     type: 'send',
     to: node,
     message: writeReply(write.requestId, attempt, write.key, write.value, write.ts),
   }));
-  return { state: { ...state, writes, inFlight, done }, effects };
+  return { state: { ...state, writes, inFlight, sessions }, effects };
 }
 
 function writeReply(

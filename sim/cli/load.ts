@@ -12,7 +12,9 @@ export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 export async function loadScenario(file: string): Promise<Scenario> {
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UsageError(`no scenario file at '${file}'; list the scenarios with: npm run sim -- --list`);
+    throw new UsageError(
+      `no scenario file at '${file}'; list the scenarios with: npm run sim -- --list`,
+    );
   }
   let module: { default?: unknown };
   try {

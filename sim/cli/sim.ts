@@ -8,13 +8,15 @@ import { runScenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
-const HELP = 'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--quiet] | --list';
+const HELP =
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--quiet] | --list';
 
 const OPTIONS = {
   seed: { type: 'string' },
   preset: { type: 'string' },
   knob: { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
+  view: { type: 'string' },
   list: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -36,9 +38,16 @@ async function sim(argv: readonly string[]): Promise<number> {
   }
   if (values.list) return list();
   if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? `name a scenario file; ${HELP}` : `name one scenario file (got ${positionals.length}); ${HELP}`);
+    throw new UsageError(
+      positionals.length === 0
+        ? `name a scenario file; ${HELP}`
+        : `name one scenario file (got ${positionals.length}); ${HELP}`,
+    );
   }
   const file = positionals[0]!;
+  if (values.view !== undefined && values.view !== 'log') {
+    throw new UsageError(`--view must be log (got '${values.view}')`);
+  }
   const seed = parseSeed(values.seed);
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);

@@ -1,7 +1,7 @@
 // The command line's shared rules: a user's mistake is one line on stderr and exit status 2;
 // our own failure is an internal error with the seed, exit status 1.
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 export class UsageError extends Error {}
 
@@ -22,7 +22,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
 
 export function parseSeed(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(raw)) throw new UsageError(`--seed must be a whole number such as 1 or 42 (got '${raw}')`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw new UsageError(`--seed must be a whole number such as 1 or 42 (got '${raw}')`);
   return Number(raw);
 }
 
@@ -31,7 +32,10 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
   const knobs: Record<string, string> = {};
   for (const flag of flags ?? []) {
     const eq = flag.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--knob takes name=value, e.g. --knob followerApply=overwrite (got '${flag}')`);
+    if (eq <= 0)
+      throw new UsageError(
+        `--knob takes name=value, e.g. --knob followerApply=overwrite (got '${flag}')`,
+      );
     knobs[flag.slice(0, eq)] = flag.slice(eq + 1);
   }
   return knobs;
@@ -47,7 +51,9 @@ export async function main(run: () => Promise<number>): Promise<void> {
       process.exitCode = EXIT.usage;
       return;
     }
-    process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = EXIT.failed;
   }
 }

@@ -181,8 +181,7 @@ export class Simulation<M extends WireMessage> {
       }
       const entry = this.queue.pop()!;
       this.now = entry.time;
-      events++;
-      this.dispatch(entry.item);
+      if (this.dispatch(entry.item)) events++;
     }
     const finalStates = new Map(
       this.slots.map((s) => [s.spec.id, { state: s.state, up: s.up }] as const),
@@ -205,23 +204,24 @@ export class Simulation<M extends WireMessage> {
     return this.slots[i]!;
   }
 
-  private dispatch(item: Queued<M>): void {
+  /** Runs one queued item; false when it was a timer cancelled or re-armed since (not an event). */
+  private dispatch(item: Queued<M>): boolean {
     switch (item.kind) {
       case 'deliver':
         this.deliver(item);
-        return;
+        return true;
       case 'timer': {
         const slot = this.slots[item.node]!;
-        if (!slot.up || slot.timers.get(item.key) !== item.generation) return;
+        if (!slot.up || slot.timers.get(item.key) !== item.generation) return false;
         slot.timers.delete(item.key);
         if (this.tracing)
           this.trace.push({ t: this.now, kind: 'timer', node: slot.spec.id, timer: item.timer });
         this.step(slot, { type: 'timer', timer: item.timer });
-        return;
+        return true;
       }
       case 'action':
         this.act(item.action);
-        return;
+        return true;
     }
   }
 

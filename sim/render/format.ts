@@ -18,7 +18,8 @@ export function formatSpan(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
-const HIDDEN = new Set(['type', 'requestId', 'key', 'value', 'attempt', 'origin']);
+// Shown elsewhere in the line, or bookkeeping a reader of the timeline does not need.
+const HIDDEN = new Set(['type', 'requestId', 'key', 'value', 'attempt', 'origin', 'ackedBelow']);
 
 function show(value: unknown): string {
   return value === null ? '∅' : typeof value === 'string' ? value : JSON.stringify(value);

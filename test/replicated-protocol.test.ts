@@ -1,0 +1,424 @@
+// The replicated store's handlers, driven one input at a time without the simulator.
+
+import { describe, expect, it } from 'vitest';
+import type { Effect, StepContext } from '../protocol/core.ts';
+import {
+  type ClientState,
+  clientMachine,
+  initialClientState,
+  initialServerState,
+  type Message,
+  REPLICATED_PRESETS,
+  type ReplicatedKnobs,
+  type ServerState,
+  serverMachine,
+} from '../protocol/replicated/index.ts';
+
+const at = (nowMs: number, clockMs = nowMs): StepContext => ({ nowMs, clockMs });
+const fixed = REPLICATED_PRESETS.fixed;
+const seed = REPLICATED_PRESETS.seed;
+
+function leader(knobs: ReplicatedKnobs = fixed) {
+  return serverMachine({ id: 's1', leader: 's1', followers: ['s2', 's3'], knobs });
+}
+function follower(knobs: ReplicatedKnobs = fixed, id = 's2') {
+  return serverMachine({ id, leader: 's1', followers: ['s2', 's3'], knobs });
+}
+function client(knobs: ReplicatedKnobs = fixed) {
+  return clientMachine({ id: 'c1', servers: ['s1', 's2', 's3'], knobs });
+}
+
+const sends = (effects: readonly Effect<Message, unknown>[]) =>
+  effects.flatMap((e) => (e.type === 'send' ? [{ to: e.to, message: e.message }] : []));
+const timers = (effects: readonly Effect<Message, unknown>[]) =>
+  effects.flatMap((e) => (e.type === 'setTimer' ? [{ key: e.key, afterMs: e.afterMs }] : []));
+
+function withStore(entries: [string, string | null, number][]): ServerState {
+  const store = new Map(
+    entries.map(([k, value, ts]) => [k, { value, ts, origin: 'c9.1' }] as const),
+  );
+  return { ...initialServerState(), store };
+}
+
+const put = (requestId: string, key: string, value: string, attempt = 1): Message => ({
+  type: 'PUT',
+  requestId,
+  attempt,
+  key,
+  value,
+  ackedBelow: 1,
+});
+const get = (requestId: string, key: string, tsClient: number | null): Message => ({
+  type: 'GET',
+  requestId,
+  attempt: 1,
+  key,
+  tsClient,
+});
+
+describe('GET on any server', () => {
+  it('answers NULL when neither side has a ts', () => {
+    const r = follower().step(
+      initialServerState(),
+      { type: 'receive', from: 'c1', message: get('c1.1', 'x', null) },
+      at(1),
+    );
+    expect(sends(r.effects)).toEqual([
+      { to: 'c1', message: { type: 'NULL', requestId: 'c1.1', attempt: 1, key: 'x', ts: null } },
+    ]);
+  });
+
+  it('answers GET_OK when its ts is at least the client ts', () => {
+    const r = follower().step(
+      withStore([['x', '1', 5]]),
+      { type: 'receive', from: 'c1', message: get('c1.1', 'x', 5) },
+      at(1),
+    );
+    expect(sends(r.effects)[0]?.message).toMatchObject({ type: 'GET_OK', value: '1', ts: 5 });
+  });
+
+  it('refuses with TRY_OTHER_SERVER_OR_LATER when it is behind the client', () => {
+    const r = follower().step(
+      withStore([['x', '1', 5]]),
+      { type: 'receive', from: 'c1', message: get('c1.1', 'x', 7) },
+      at(1),
+    );
+    expect(sends(r.effects)[0]?.message).toMatchObject({
+      type: 'TRY_OTHER_SERVER_OR_LATER',
+      serverTs: 5,
+    });
+  });
+
+  it('missingKeyReply decides what a server without the key tells a client with a ts', () => {
+    const input = { type: 'receive', from: 'c1', message: get('c1.1', 'x', 7) } as const;
+    const seedReply = sends(follower(seed).step(initialServerState(), input, at(1)).effects)[0]
+      ?.message;
+    const fixedReply = sends(follower(fixed).step(initialServerState(), input, at(1)).effects)[0]
+      ?.message;
+    expect(seedReply?.type).toBe('NULL');
+    expect(fixedReply?.type).toBe('TRY_OTHER_SERVER_OR_LATER');
+  });
+
+  it('answers NULL with the tombstone ts for a deleted key', () => {
+    const r = follower().step(
+      withStore([['x', null, 9]]),
+      { type: 'receive', from: 'c1', message: get('c1.1', 'x', 3) },
+      at(1),
+    );
+    expect(sends(r.effects)[0]?.message).toMatchObject({ type: 'NULL', ts: 9 });
+  });
+
+  it('leaves the state object unchanged', () => {
+    const state = withStore([['x', '1', 5]]);
+    expect(
+      follower().step(
+        state,
+        { type: 'receive', from: 'c1', message: get('c1.1', 'x', null) },
+        at(1),
+      ).state,
+    ).toBe(state);
+  });
+});
+
+describe('the leader', () => {
+  it('stamps a PUT, stores it and replicates to every follower at once (fixed)', () => {
+    const r = leader().step(
+      initialServerState(),
+      { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+      at(10, 42),
+    );
+    expect(r.state.store.get('x')).toEqual({ value: '1', ts: 42, origin: 'c1.1' });
+    expect(sends(r.effects).map((s) => [s.to, s.message.type])).toEqual([
+      ['s2', 'REPLICATION'],
+      ['s3', 'REPLICATION'],
+    ]);
+  });
+
+  it('waits replicationDelay and serves followers one after another (seed)', () => {
+    const m = leader(seed);
+    const r1 = m.step(
+      initialServerState(),
+      { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+      at(0),
+    );
+    expect(sends(r1.effects)).toEqual([]);
+    expect(timers(r1.effects)).toEqual([{ key: 'replicate:w1:s2', afterMs: 10_000 }]);
+    const r2 = m.step(
+      r1.state,
+      { type: 'timer', timer: { kind: 'replicate', writeId: 'w1', follower: 's2' } },
+      at(10_000),
+    );
+    expect(sends(r2.effects).map((s) => s.to)).toEqual(['s2']);
+    const ok = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 0 } as const;
+    const r3 = m.step(r2.state, { type: 'receive', from: 's2', message: ok }, at(10_010));
+    expect(timers(r3.effects)).toEqual([{ key: 'replicate:w1:s3', afterMs: 10_000 }]);
+  });
+
+  it('answers PUT_OK only after every follower acknowledged', () => {
+    const m = leader();
+    let s = m.step(
+      initialServerState(),
+      { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+      at(1, 1),
+    ).state;
+    const ok = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 1 } as const;
+    const r1 = m.step(s, { type: 'receive', from: 's2', message: ok }, at(2));
+    expect(sends(r1.effects)).toEqual([]);
+    s = r1.state;
+    const r2 = m.step(s, { type: 'receive', from: 's3', message: ok }, at(3));
+    expect(sends(r2.effects)).toEqual([
+      {
+        to: 'c1',
+        message: { type: 'PUT_OK', requestId: 'c1.1', attempt: 1, key: 'x', value: '1', ts: 1 },
+      },
+    ]);
+  });
+
+  it('retransmits on timeout under all-followers, gives up under ignore-failures', () => {
+    const timeout = {
+      type: 'timer',
+      timer: { kind: 'replicationTimeout', writeId: 'w1', follower: 's2' },
+    } as const;
+    const start = (k: ReplicatedKnobs) =>
+      leader(k).step(
+        initialServerState(),
+        { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+        at(1, 1),
+      );
+    const all = leader(fixed).step(start(fixed).state, timeout, at(600));
+    expect(sends(all.effects).map((s) => [s.to, s.message.type])).toEqual([['s2', 'REPLICATION']]);
+    const lax: ReplicatedKnobs = { ...fixed, ackPolicy: 'ignore-failures' };
+    const gaveUp = leader(lax).step(start(lax).state, timeout, at(600));
+    expect(sends(gaveUp.effects)).toEqual([]);
+    expect(gaveUp.state.writes.get('w1')?.awaiting).toEqual(['s3']);
+  });
+
+  it('hybrid clock never reissues or goes back; wall clock does', () => {
+    const m = (k: ReplicatedKnobs) => leader({ ...k, replicationDelay: 0 });
+    for (const [knobs, expected] of [
+      [{ ...fixed, leaderClock: 'wall' }, [100, 100, 50]],
+      [{ ...fixed, leaderClock: 'hybrid' }, [100, 101, 102]],
+    ] as const) {
+      let s = initialServerState();
+      const stamps: number[] = [];
+      [100, 100, 50].forEach((clock, i) => {
+        const r = m(knobs).step(
+          s,
+          { type: 'receive', from: 'c1', message: put(`c1.${i + 1}`, 'x', `${i}`) },
+          at(i, clock),
+        );
+        s = r.state;
+        stamps.push(s.store.get('x')!.ts);
+      });
+      expect(stamps).toEqual(expected);
+    }
+  });
+
+  it('requestIds=dedupe answers a repeated PUT with the first ts; none stamps it again', () => {
+    const finish = (k: ReplicatedKnobs) => {
+      const m = leader({ ...k, replicationDelay: 0 });
+      let s = m.step(
+        initialServerState(),
+        { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+        at(1, 1),
+      ).state;
+      for (const f of ['s2', 's3']) {
+        s = m.step(
+          s,
+          {
+            type: 'receive',
+            from: f,
+            message: { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 1 },
+          },
+          at(2),
+        ).state;
+      }
+      return m.step(
+        s,
+        { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1', 2) },
+        at(5, 5),
+      );
+    };
+    const deduped = finish(fixed);
+    expect(sends(deduped.effects)).toEqual([
+      {
+        to: 'c1',
+        message: { type: 'PUT_OK', requestId: 'c1.1', attempt: 2, key: 'x', value: '1', ts: 1 },
+      },
+    ]);
+    const restamped = finish({ ...fixed, requestIds: 'none' });
+    expect(restamped.state.store.get('x')?.ts).toBe(5);
+  });
+
+  it('a DELETE stores and replicates a tombstone', () => {
+    const r = leader().step(
+      withStore([['x', '1', 1]]),
+      {
+        type: 'receive',
+        from: 'c1',
+        message: { type: 'DELETE', requestId: 'c1.2', attempt: 1, key: 'x', ackedBelow: 2 },
+      },
+      at(3, 3),
+    );
+    expect(r.state.store.get('x')).toEqual({ value: null, ts: 3, origin: 'c1.2' });
+    expect(sends(r.effects)[0]?.message).toMatchObject({ type: 'REPLICATION', value: null, ts: 3 });
+  });
+
+  it('resumes in-flight replication after a restart with durability=disk, forgets it with memory', () => {
+    const s = leader().step(
+      initialServerState(),
+      { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+      at(1, 1),
+    ).state;
+    const disk = leader();
+    const resumed = disk.step(disk.recover(s), { type: 'restart' }, at(50));
+    expect(sends(resumed.effects).map((x) => x.to)).toEqual(['s2', 's3']);
+    const memory = leader({ ...fixed, durability: 'memory' });
+    expect(memory.recover(s).store.size).toBe(0);
+  });
+});
+
+describe('a follower', () => {
+  const replication = (ts: number, value: string) =>
+    ({ type: 'REPLICATION', requestId: `w${ts}`, key: 'x', value, ts, origin: 'c1.1' }) as const;
+
+  it('acknowledges every REPLICATION', () => {
+    const r = follower().step(
+      initialServerState(),
+      { type: 'receive', from: 's1', message: replication(4, 'a') },
+      at(1),
+    );
+    expect(sends(r.effects)).toEqual([
+      { to: 's1', message: { type: 'REPLICATION_OK', requestId: 'w4', key: 'x', ts: 4 } },
+    ]);
+  });
+
+  it('keeps the newer version under newer-wins and the last arrival under overwrite', () => {
+    const late = { type: 'receive', from: 's1', message: replication(4, 'old') } as const;
+    const held = withStore([['x', 'new', 9]]);
+    expect(follower(fixed).step(held, late, at(1)).state.store.get('x')?.value).toBe('new');
+    expect(follower(seed).step(held, late, at(1)).state.store.get('x')?.value).toBe('old');
+  });
+
+  it('forwards a PUT to the leader and relays the answer to the client', () => {
+    const m = follower();
+    const r1 = m.step(
+      initialServerState(),
+      { type: 'receive', from: 'c1', message: put('c1.1', 'x', '1') },
+      at(1),
+    );
+    expect(sends(r1.effects)).toEqual([{ to: 's1', message: put('c1.1', 'x', '1') }]);
+    const ok = {
+      type: 'PUT_OK',
+      requestId: 'c1.1',
+      attempt: 1,
+      key: 'x',
+      value: '1',
+      ts: 3,
+    } as const;
+    const r2 = m.step(r1.state, { type: 'receive', from: 's1', message: ok }, at(5));
+    expect(sends(r2.effects)).toEqual([{ to: 'c1', message: ok }]);
+    expect(
+      sends(m.step(r2.state, { type: 'receive', from: 's1', message: ok }, at(6)).effects),
+    ).toEqual([]);
+  });
+});
+
+describe('the client', () => {
+  const invoke = (
+    opId: number,
+    op: { kind: 'put'; key: string; value: string } | { kind: 'get'; key: string },
+    via = 's2',
+  ) => ({ type: 'invoke', opId, op, via }) as const;
+  const reply = (message: Message, from = 's2') => ({ type: 'receive', from, message }) as const;
+
+  it('sends the ts it holds with a GET and records the operation', () => {
+    const state: ClientState = { ...initialClientState(), seen: new Map([['x', 7]]) };
+    const r = client().step(state, invoke(1, { kind: 'get', key: 'x' }), at(0));
+    expect(sends(r.effects)).toEqual([{ to: 's2', message: get('c1.1', 'x', 7) }]);
+    expect(r.effects.some((e) => e.type === 'record' && e.observation.kind === 'invoke')).toBe(
+      true,
+    );
+  });
+
+  it('clientTimestamp=max keeps the largest ts, last keeps the latest reply', () => {
+    const state: ClientState = { ...initialClientState(), seen: new Map([['x', 9]]) };
+    const step = (k: ReplicatedKnobs) => {
+      const m = client(k);
+      const s = m.step(state, invoke(1, { kind: 'get', key: 'x' }), at(0)).state;
+      return m
+        .step(
+          s,
+          reply({ type: 'GET_OK', requestId: 'c1.1', attempt: 1, key: 'x', value: 'a', ts: 4 }),
+          at(1),
+        )
+        .state.seen.get('x');
+    };
+    expect(step(fixed)).toBe(9);
+    expect(step(seed)).toBe(4);
+  });
+
+  it('sequential sessions queue the next operation until the first completes; pipelined fire at once', () => {
+    const twoPuts = (k: ReplicatedKnobs) => {
+      const m = client(k);
+      const r1 = m.step(
+        initialClientState(),
+        invoke(1, { kind: 'put', key: 'x', value: '1' }),
+        at(0),
+      );
+      return m.step(r1.state, invoke(2, { kind: 'put', key: 'x', value: '2' }), at(1));
+    };
+    expect(sends(twoPuts(fixed).effects)).toEqual([]);
+    expect(sends(twoPuts(seed).effects)).toHaveLength(1);
+  });
+
+  it('retries TRY_OTHER_SERVER_OR_LATER at the next server after a back-off, then reports it', () => {
+    const m = client({ ...fixed, retryLimit: 1 });
+    let s = m.step(initialClientState(), invoke(1, { kind: 'get', key: 'x' }), at(0)).state;
+    const refuse = (attempt: number, from: string) =>
+      reply(
+        { type: 'TRY_OTHER_SERVER_OR_LATER', requestId: 'c1.1', attempt, key: 'x', serverTs: null },
+        from,
+      );
+    const r1 = m.step(s, refuse(1, 's2'), at(1));
+    expect(timers(r1.effects)).toEqual([{ key: 'retry:c1.1', afterMs: fixed.retryBackoff }]);
+    const r2 = m.step(
+      r1.state,
+      { type: 'timer', timer: { kind: 'retry', requestId: 'c1.1' } },
+      at(101),
+    );
+    expect(sends(r2.effects)[0]?.to).toBe('s3');
+    s = r2.state;
+    const r3 = m.step(s, refuse(2, 's3'), at(102));
+    const done = r3.effects.find((e) => e.type === 'record' && e.observation.kind === 'complete');
+    expect(done).toMatchObject({
+      observation: { reply: 'TRY_OTHER_SERVER_OR_LATER', server: 's3' },
+    });
+  });
+
+  it('resends an unanswered request to the next server with the same request id', () => {
+    const m = client();
+    const s = m.step(
+      initialClientState(),
+      invoke(1, { kind: 'put', key: 'x', value: '1' }),
+      at(0),
+    ).state;
+    const r = m.step(
+      s,
+      { type: 'timer', timer: { kind: 'requestTimeout', requestId: 'c1.1', attempt: 1 } },
+      at(1000),
+    );
+    expect(sends(r.effects)).toEqual([{ to: 's3', message: put('c1.1', 'x', '1', 2) }]);
+  });
+
+  it('ignores a reply for an operation that is no longer pending', () => {
+    const state = initialClientState();
+    const r = client().step(
+      state,
+      reply({ type: 'GET_OK', requestId: 'c1.9', attempt: 1, key: 'x', value: 'a', ts: 4 }),
+      at(1),
+    );
+    expect(r.state).toBe(state);
+    expect(r.effects).toEqual([]);
+  });
+});
