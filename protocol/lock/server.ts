@@ -1,0 +1,411 @@
+// The lock store's one server (PROTOCOL.md §2): it holds the store and one lock per key, grants a
+// free lock, and does PUT/GET/DELETE only while a lock on the key is held; the knobs decide whose
+// lock counts, whether it expires, and whether a stale holder is fenced off. Pure: the state passed
+// in is never mutated, and an input that changes nothing returns the same state object.
+
+import {
+  assertNever,
+  type Effect,
+  type Input,
+  type Key,
+  type LockChange,
+  type Machine,
+  NO_EFFECTS,
+  type NodeId,
+  type StepContext,
+  type StepResult,
+} from '../core.ts';
+import type { LockKnobs } from './knobs.ts';
+import type { ClientRequest, Message, Refusal, ServerReply } from './messages.ts';
+
+export interface ServerConfig {
+  readonly id: NodeId;
+  readonly knobs: LockKnobs;
+}
+
+/** One version of a key; `value: null` is a tombstone. `origin` is the client request (c1.3). */
+export interface Version {
+  readonly value: string | null;
+  readonly ts: number;
+  readonly origin: string;
+}
+
+export interface Lock {
+  /** The client it was granted to, and the operation (request id) it was granted for. */
+  readonly holder: NodeId;
+  readonly requestId: string;
+  readonly token: number;
+  /** When the lease ends (virtual ms); null: held until released (lockLease 0). */
+  readonly expiresAt: number | null;
+}
+
+export interface ServerState {
+  readonly store: ReadonlyMap<Key, Version>;
+  readonly locks: ReadonlyMap<Key, Lock>;
+  /** The last version issued; every store change takes the next one (the checkers compare them). */
+  readonly version: number;
+  /** The last grant's number. Grants are numbered without fencing too, so the checker can tell
+   * them apart; only fencing puts the number on the wire. */
+  readonly lastToken: number;
+  /** requestIds=dedupe: the reply to every request already done, by `TYPE requestId`. */
+  readonly answered: ReadonlyMap<string, ServerReply>;
+}
+
+export type ServerTimer = {
+  readonly kind: 'leaseExpiry';
+  readonly key: Key;
+  readonly token: number;
+};
+
+type Result = StepResult<ServerState, Message, ServerTimer>;
+type Fx = Effect<Message, ServerTimer>;
+/** What a request handler decided: the new state, what to record or schedule, and the reply. */
+type Handled = {
+  readonly state: ServerState;
+  readonly effects: readonly Fx[];
+  readonly reply: ServerReply;
+};
+
+export function initialServerState(): ServerState {
+  return { store: new Map(), locks: new Map(), version: 0, lastToken: 0, answered: new Map() };
+}
+
+export function serverMachine(
+  config: ServerConfig,
+): Machine<ServerState, Message, ServerTimer, never> {
+  return {
+    init: initialServerState,
+    step: (state, input, ctx) => stepServer(config, state, input, ctx),
+    // PROTOCOL.md §2 has no durability knob: the store and the lock table survive a crash, and
+    // onRestart re-arms the leases whose timers the crash took away.
+    recover: (state) => state,
+  };
+}
+
+export function stepServer(
+  config: ServerConfig,
+  state: ServerState,
+  input: Input<Message, ServerTimer, never>,
+  ctx: StepContext,
+): Result {
+  switch (input.type) {
+    case 'receive':
+      return onReceive(config, state, input.from, input.message, ctx.nowMs);
+    case 'timer':
+      return onLeaseExpiry(config, state, input.timer);
+    case 'restart':
+      return onRestart(config, state, ctx.nowMs);
+    case 'invoke':
+      return unchanged(state);
+    default:
+      return assertNever(input, 'server input');
+  }
+}
+
+function onReceive(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  message: Message,
+  nowMs: number,
+): Result {
+  switch (message.type) {
+    case 'ACQUIRE_LOCK':
+    case 'RELEASE_LOCK':
+    case 'PUT':
+    case 'GET':
+    case 'DELETE':
+      return onRequest(config, state, from, message, nowMs);
+    case 'LOCK_GRANTED':
+    case 'LOCK_DENIED':
+    case 'RELEASE_OK':
+    case 'PUT_OK':
+    case 'GET_OK':
+    case 'NULL':
+    case 'DELETE_OK':
+    case 'LOCK_NOT_ACQUIRED':
+    case 'STALE_TOKEN':
+      return unchanged(state);
+    default:
+      return assertNever(message, 'message');
+  }
+}
+
+/**
+ * Every request goes through here: a request already done is answered as before (dedupe), an
+ * expired lease is ended before the request looks at the lock, and the reply is remembered.
+ */
+function onRequest(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: ClientRequest,
+  nowMs: number,
+): Result {
+  const dedupe = config.knobs.requestIds === 'dedupe';
+  const id = `${request.type} ${request.requestId}`;
+  const done = dedupe ? state.answered.get(id) : undefined;
+  if (done !== undefined) {
+    return {
+      state,
+      effects: [{ type: 'send', to: from, message: { ...done, attempt: request.attempt } }],
+    };
+  }
+  const due = expireDue(config, state, request.key, nowMs);
+  const handled = handle(config, due.state, from, request, nowMs);
+  const next = dedupe
+    ? { ...handled.state, answered: new Map(handled.state.answered).set(id, handled.reply) }
+    : handled.state;
+  return {
+    state: next,
+    effects: [
+      ...due.effects,
+      ...handled.effects,
+      { type: 'send', to: from, message: handled.reply },
+    ],
+  };
+}
+
+function handle(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: ClientRequest,
+  nowMs: number,
+): Handled {
+  switch (request.type) {
+    case 'ACQUIRE_LOCK':
+      return onAcquire(config, state, from, request, nowMs);
+    case 'RELEASE_LOCK':
+      return onRelease(config, state, from, request);
+    case 'PUT':
+    case 'DELETE':
+      return onWrite(config, state, from, request);
+    case 'GET':
+      return onGet(config, state, from, request);
+    default:
+      return assertNever(request, 'request');
+  }
+}
+
+function unchanged(state: ServerState): Result {
+  return { state, effects: NO_EFFECTS };
+}
+
+function addressed(request: ClientRequest) {
+  return { requestId: request.requestId, attempt: request.attempt, key: request.key } as const;
+}
+
+// ---- The lock table --------------------------------------------------------------------------
+
+/** The write-up's AcquireLock: a free lock is granted, a held one denied, whoever holds it. */
+function onAcquire(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'ACQUIRE_LOCK' }>,
+  nowMs: number,
+): Handled {
+  const base = addressed(request);
+  if (state.locks.has(request.key)) {
+    return { state, effects: NO_EFFECTS, reply: { type: 'LOCK_DENIED', ...base } };
+  }
+  const leaseMs = config.knobs.lockLease;
+  const lock: Lock = {
+    holder: from,
+    requestId: request.requestId,
+    token: state.lastToken + 1,
+    expiresAt: leaseMs > 0 ? nowMs + leaseMs : null,
+  };
+  const effects: Fx[] = [lockNote(config, lockChange(request.key, lock, 'grant', null))];
+  if (leaseMs > 0) effects.push(leaseTimer(request.key, lock.token, leaseMs));
+  const fenced = config.knobs.fencing === 'token';
+  return {
+    state: { ...state, locks: new Map(state.locks).set(request.key, lock), lastToken: lock.token },
+    effects,
+    reply: { type: 'LOCK_GRANTED', ...base, token: fenced ? lock.token : null },
+  };
+}
+
+/** The write-up's ReleaseLock frees the key's lock whoever asks; lockOwnerCheck and fencing limit that. */
+function onRelease(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'RELEASE_LOCK' }>,
+): Handled {
+  const ok = { type: 'RELEASE_OK', ...addressed(request) } as const;
+  const lock = state.locks.get(request.key);
+  if (lock === undefined) {
+    // The seed's ReleaseLock answers the same whether or not there was a lock to free.
+    const reply = config.knobs.lockOwnerCheck === 'none' ? ok : notAcquired(request);
+    return { state, effects: NO_EFFECTS, reply };
+  }
+  const refused = refusal(config, lock, from, request);
+  if (refused !== null) return { state, effects: NO_EFFECTS, reply: refused };
+  const freed = freeLock(config, state, request.key, lock, 'release', from);
+  return { ...freed, reply: ok };
+}
+
+/**
+ * Why this request may not use the key's lock, or null when it may. With no lock held nobody may
+ * (the seed's rule); the knobs add that it must be the holder's request and carry the latest token.
+ */
+function refusal(
+  config: ServerConfig,
+  lock: Lock | undefined,
+  from: NodeId,
+  request: Extract<ClientRequest, { token: number | null }>,
+): Refusal | null {
+  if (lock === undefined) return notAcquired(request);
+  const isHolder = lock.holder === from && lock.requestId === request.requestId;
+  if (config.knobs.lockOwnerCheck === 'holder' && !isHolder) return notAcquired(request);
+  if (config.knobs.fencing === 'token' && (request.token === null || request.token < lock.token)) {
+    return { type: 'STALE_TOKEN', ...addressed(request), token: request.token, latest: lock.token };
+  }
+  return null;
+}
+
+function notAcquired(request: ClientRequest): Refusal {
+  return { type: 'LOCK_NOT_ACQUIRED', ...addressed(request) };
+}
+
+function freeLock(
+  config: ServerConfig,
+  state: ServerState,
+  key: Key,
+  lock: Lock,
+  event: 'release' | 'expire',
+  by: NodeId | null,
+): Result {
+  const locks = new Map(state.locks);
+  locks.delete(key);
+  const effects: Fx[] = [lockNote(config, lockChange(key, lock, event, by))];
+  if (lock.expiresAt !== null) effects.push({ type: 'cancelTimer', key: leaseTimerKey(key) });
+  return { state: { ...state, locks }, effects };
+}
+
+/** A lease that has run out ends before anything looks at the lock, even if its timer is still queued. */
+function expireDue(config: ServerConfig, state: ServerState, key: Key, nowMs: number): Result {
+  const lock = state.locks.get(key);
+  if (lock === undefined || lock.expiresAt === null || nowMs < lock.expiresAt)
+    return unchanged(state);
+  return freeLock(config, state, key, lock, 'expire', null);
+}
+
+function onLeaseExpiry(config: ServerConfig, state: ServerState, timer: ServerTimer): Result {
+  const lock = state.locks.get(timer.key);
+  // The lock was released, or released and granted again, before this lease ran out.
+  if (lock === undefined || lock.token !== timer.token) return unchanged(state);
+  return freeLock(config, state, timer.key, lock, 'expire', null);
+}
+
+/** A crash cancelled the lease timers: end the leases that ran out meanwhile, re-arm the others. */
+function onRestart(config: ServerConfig, state: ServerState, nowMs: number): Result {
+  let next = state;
+  const effects: Fx[] = [];
+  for (const [key, lock] of state.locks) {
+    if (lock.expiresAt === null) continue;
+    if (lock.expiresAt <= nowMs) {
+      const freed = freeLock(config, next, key, lock, 'expire', null);
+      next = freed.state;
+      effects.push(...freed.effects);
+    } else {
+      effects.push(leaseTimer(key, lock.token, lock.expiresAt - nowMs));
+    }
+  }
+  return { state: next, effects };
+}
+
+function leaseTimerKey(key: Key): string {
+  return `lease:${key}`;
+}
+
+function leaseTimer(key: Key, token: number, afterMs: number): Fx {
+  return {
+    type: 'setTimer',
+    key: leaseTimerKey(key),
+    afterMs,
+    timer: { kind: 'leaseExpiry', key, token },
+  };
+}
+
+function lockChange(
+  key: Key,
+  lock: Lock,
+  event: LockChange['event'],
+  by: NodeId | null,
+): LockChange {
+  return { key, event, holder: lock.holder, requestId: lock.requestId, token: lock.token, by };
+}
+
+function lockNote(config: ServerConfig, change: LockChange): Fx {
+  return {
+    type: 'record',
+    observation: { kind: 'note', node: config.id, text: describeLockChange(change), lock: change },
+  };
+}
+
+export function describeLockChange(c: LockChange): string {
+  const token = `token ${c.token}`;
+  switch (c.event) {
+    case 'grant':
+      return `grants the lock of ${c.key} to ${c.holder} for ${c.requestId} (${token})`;
+    case 'release':
+      return c.by === c.holder
+        ? `${c.holder} releases the lock of ${c.key} (${token})`
+        : `${c.by} releases ${c.holder}'s lock of ${c.key} (${token})`;
+    case 'expire':
+      return `${c.holder}'s lease on the lock of ${c.key} runs out (${token})`;
+    default:
+      return assertNever(c.event, 'lock event');
+  }
+}
+
+// ---- The store -------------------------------------------------------------------------------
+
+/** The write-up's Put and Del: done only under the lock; every change is a new version. */
+function onWrite(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+): Handled {
+  const refused = refusal(config, state.locks.get(request.key), from, request);
+  if (refused !== null) return { state, effects: NO_EFFECTS, reply: refused };
+  const ts = state.version + 1;
+  const value = request.type === 'PUT' ? request.value : null;
+  const version: Version = { value, ts, origin: request.requestId };
+  const applied: Fx = {
+    type: 'record',
+    observation: { kind: 'apply', node: config.id, key: request.key, ...version },
+  };
+  const base = addressed(request);
+  return {
+    state: { ...state, store: new Map(state.store).set(request.key, version), version: ts },
+    effects: [applied],
+    reply:
+      request.type === 'PUT'
+        ? { type: 'PUT_OK', ...base, value: request.value, ts }
+        : { type: 'DELETE_OK', ...base, ts },
+  };
+}
+
+function onGet(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: Extract<ClientRequest, { type: 'GET' }>,
+): Handled {
+  const refused = refusal(config, state.locks.get(request.key), from, request);
+  if (refused !== null) return { state, effects: NO_EFFECTS, reply: refused };
+  const held = state.store.get(request.key);
+  const base = addressed(request);
+  const reply: ServerReply =
+    held === undefined
+      ? { type: 'NULL', ...base, ts: null }
+      : held.value === null
+        ? { type: 'NULL', ...base, ts: held.ts }
+        : { type: 'GET_OK', ...base, value: held.value, ts: held.ts };
+  return { state, effects: NO_EFFECTS, reply };
+}

@@ -1,0 +1,103 @@
+// Wires the lock store's machines into the simulator: one server and its clients, how their state
+// is summarised for the trace, and what the server holds at the end of a run. The lock store has
+// exactly one server (PROTOCOL.md §2); a topology with another count is a caller's bug.
+
+import type { Key, NodeId } from '../../protocol/core.ts';
+import {
+  type ClientOp,
+  type ClientState,
+  clientMachine,
+  LOCK_KNOBS,
+  LOCK_PRESETS,
+  type LockKnobs,
+  type Message,
+  type ServerState,
+  serverMachine,
+  type Version,
+} from '../../protocol/lock/index.ts';
+import type { NodeSpec } from '../kernel/simulation.ts';
+
+export const lockStore = {
+  name: 'lock',
+  knobSpecs: LOCK_KNOBS,
+  presets: LOCK_PRESETS,
+} as const;
+
+export interface LockTopology {
+  readonly servers: readonly NodeId[];
+  readonly clients: readonly NodeId[];
+  readonly clockSkewMs: Readonly<Record<NodeId, number>>;
+}
+
+export function lockNodes(topology: LockTopology, knobs: LockKnobs): NodeSpec<Message>[] {
+  const [id, ...others] = topology.servers;
+  if (id === undefined || others.length > 0) {
+    throw new Error(`the lock store has one server (got ${topology.servers.length})`);
+  }
+  const server: NodeSpec<Message> = {
+    id,
+    role: 'server',
+    machine: serverMachine({ id, knobs }),
+    clockSkewMs: topology.clockSkewMs[id] ?? 0,
+    summarize: (state) => summarizeServer(state as ServerState),
+  };
+  const clients: NodeSpec<Message>[] = topology.clients.map((client) => ({
+    id: client,
+    role: 'client',
+    machine: clientMachine({ id: client, knobs }),
+    clockSkewMs: topology.clockSkewMs[client] ?? 0,
+    summarize: (state) => summarizeClient(state as ClientState),
+  }));
+  return [server, ...clients];
+}
+
+function sortedEntries<V>(map: ReadonlyMap<Key, V>): [Key, V][] {
+  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface ServerSummary {
+  readonly store: Record<Key, { readonly value: string | null; readonly ts: number }>;
+  readonly locks: Record<
+    Key,
+    { readonly holder: NodeId; readonly token: number; readonly expiresAt: number | null }
+  >;
+}
+
+export function summarizeServer(state: ServerState): ServerSummary {
+  const store: ServerSummary['store'] = {};
+  for (const [key, v] of sortedEntries(state.store)) store[key] = { value: v.value, ts: v.ts };
+  const locks: ServerSummary['locks'] = {};
+  for (const [key, l] of sortedEntries(state.locks)) {
+    locks[key] = { holder: l.holder, token: l.token, expiresAt: l.expiresAt };
+  }
+  return { store, locks };
+}
+
+export interface ClientSummary {
+  readonly seen: Record<Key, number>;
+  /** The operation in progress (its request id), then those waiting their turn (their op ids). */
+  readonly pending: readonly string[];
+}
+
+export function summarizeClient(state: ClientState): ClientSummary {
+  const current = state.current === null ? [] : [state.current.requestId];
+  return {
+    seen: Object.fromEntries(sortedEntries(state.seen)),
+    pending: [...current, ...state.queue.map((q) => `op ${q.opId}`)],
+  };
+}
+
+/** What the server holds at the end of a run, in the replicated store's shape for the checkers. */
+export function finalStores(
+  finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>,
+  servers: readonly NodeId[],
+): Map<NodeId, { readonly up: boolean; readonly store: ReadonlyMap<Key, Version> }> {
+  const out = new Map<NodeId, { up: boolean; store: ReadonlyMap<Key, Version> }>();
+  for (const id of servers) {
+    const s = finalStates.get(id);
+    if (s !== undefined) out.set(id, { up: s.up, store: (s.state as ServerState).store });
+  }
+  return out;
+}
+
+export type { ClientOp };
