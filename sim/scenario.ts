@@ -6,12 +6,22 @@
 import type { NodeId } from '../protocol/core.ts';
 import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
 import type { ReplicatedKnobs } from '../protocol/replicated/index.ts';
+import {
+  brokenGuarantees,
+  findings,
+  type GuaranteeId,
+  REPLICATED_CHECKERS,
+  runCheckers,
+  type Verdict,
+} from './check/index.ts';
 import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
 import type { Fault } from './kernel/trace.ts';
 import {
   type ClientOp,
+  explainPendingReplicated,
+  finalStores,
   replicatedNodes,
   replicatedStore,
   type Topology,
@@ -76,6 +86,14 @@ export interface Scenario {
   /** Stop the run at this virtual time even if messages or timers remain. */
   readonly runUntilMs?: number;
   readonly steps: readonly Step[];
+  /**
+   * The guarantees this run must break — exactly these, no more — and the informative findings it
+   * must show (linearizability, causality). Omitted: no guarantee may break.
+   */
+  readonly expect?: {
+    readonly violations?: readonly GuaranteeId[];
+    readonly findings?: readonly GuaranteeId[];
+  };
 }
 
 export class ScenarioError extends Error {}
@@ -106,6 +124,10 @@ export interface ScenarioRun {
   readonly network: NetworkConfig;
   readonly result: RunResult;
   readonly outcomes: readonly OpOutcome[];
+  /** One verdict per guarantee the store's checkers judge. */
+  readonly verdicts: readonly Verdict[];
+  /** What the scenario expected of the verdicts and did not get; empty when all was as expected. */
+  readonly verdictFailures: readonly string[];
   /** Notes from the script, by virtual time. */
   readonly notes: readonly { readonly at: number; readonly text: string }[];
 }
@@ -331,6 +353,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       failure: o.expected === undefined ? null : judge(o.expected, operation),
     };
   });
+  const verdicts = checkRun(result, topology);
+  const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
   return {
     seed,
     preset: presetName,
@@ -339,8 +363,44 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     network: network.value,
     result,
     outcomes,
+    verdicts,
+    verdictFailures,
     notes,
   };
+}
+
+export function checkRun(result: RunResult, topology: Topology): Verdict[] {
+  const replicas = finalStores(result.finalStates, topology.servers);
+  return runCheckers(REPLICATED_CHECKERS, {
+    operations: result.history.operations,
+    applies: result.history.applies,
+    locks: result.history.locks,
+    replicas,
+    quiescent: result.ending === 'quiescent',
+    networkHealed: result.networkHealed,
+    explainPending: (op) => explainPendingReplicated(result.finalStates, topology, op),
+  });
+}
+
+/** Compares the broken guarantees with what the scenario expected: exactly those, no others. */
+export function judgeVerdicts(
+  expected: NonNullable<Scenario['expect']>,
+  verdicts: readonly Verdict[],
+): string[] {
+  const broken = brokenGuarantees(verdicts);
+  const wanted = expected.violations ?? [];
+  const failures: string[] = [];
+  for (const g of wanted) {
+    const v = verdicts.find((x) => x.guarantee === g);
+    if (v?.status === 'not-judged')
+      failures.push(`${g} was expected to break but could not be judged: ${v.reason}`);
+    else if (!broken.includes(g)) failures.push(`${g} was expected to break but held`);
+  }
+  for (const g of broken) if (!wanted.includes(g)) failures.push(`${g} broke unexpectedly`);
+  const found = findings(verdicts);
+  for (const g of expected.findings ?? [])
+    if (!found.includes(g)) failures.push(`the ${g} finding was expected but not found`);
+  return failures;
 }
 
 export function expectationText(expected: OpExpectation): string {

@@ -24,6 +24,8 @@ export interface Operation {
   ts: number | null;
   /** The client crashed while this operation was pending. */
   abandonedAt: number | null;
+  /** The client's session: its name, with `#n` after its n-th crash (a restart starts afresh). */
+  readonly session: string;
 }
 
 export interface Apply {
@@ -65,6 +67,7 @@ export class History {
           result: null,
           ts: null,
           abandonedAt: null,
+          session: this.sessionOf(observation.client),
         };
         this.operations.push(op);
         this.byId.set(op.id, op);
@@ -91,7 +94,15 @@ export class History {
   }
 
   /** A client crashed: what it had pending will never complete. */
+  private readonly crashes = new Map<NodeId, number>();
+
+  private sessionOf(client: NodeId): string {
+    const n = this.crashes.get(client) ?? 0;
+    return n === 0 ? client : `${client}#${n}`;
+  }
+
   abandon(t: number, client: NodeId): void {
+    this.crashes.set(client, (this.crashes.get(client) ?? 0) + 1);
     for (const op of this.operations) {
       if (op.client === client && op.completedAt === null && op.abandonedAt === null)
         op.abandonedAt = t;

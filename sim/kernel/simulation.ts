@@ -75,6 +75,8 @@ export interface RunResult {
   readonly trace: readonly TraceEvent[];
   readonly hash: string;
   readonly history: History;
+  /** At the end no partition or cut is in force and no link is held (crashed nodes aside). */
+  readonly networkHealed: boolean;
   /** Each node's final state and whether it is up. */
   readonly finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>;
 }
@@ -162,13 +164,15 @@ export class Simulation<M extends WireMessage> {
     for (const slot of this.slots) this.emitState(slot);
     let events = 0;
     let ending: Ending = 'quiescent';
+    // A timer cancelled long ago still leaves the queue at its time: the run ends at the last real event.
+    let lastEventAt = 0;
     const { maxTimeMs, maxEvents, maxQueue } = this.bounds;
     for (;;) {
       const time = this.queue.peekTime();
       if (time === undefined) break;
       if (time > maxTimeMs) {
         ending = 'time-limit';
-        this.now = maxTimeMs;
+        lastEventAt = maxTimeMs;
         break;
       }
       if (events >= maxEvents) {
@@ -181,7 +185,10 @@ export class Simulation<M extends WireMessage> {
       }
       const entry = this.queue.pop()!;
       this.now = entry.time;
-      if (this.dispatch(entry.item)) events++;
+      if (this.dispatch(entry.item)) {
+        events++;
+        lastEventAt = this.now;
+      }
     }
     const finalStates = new Map(
       this.slots.map((s) => [s.spec.id, { state: s.state, up: s.up }] as const),
@@ -189,11 +196,12 @@ export class Simulation<M extends WireMessage> {
     return {
       seed: this.options.seed,
       ending,
-      endedAt: this.now,
+      endedAt: lastEventAt,
       events,
       trace: this.trace,
       hash: traceHash(this.trace),
       history: this.history,
+      networkHealed: this.held.size === 0 && this.blocked.every((b) => b === 0),
       finalStates,
     };
   }

@@ -4,7 +4,14 @@
 import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
-import { formatFault, formatMessage, formatObservation, formatTime, formatTimer } from './format.ts';
+import {
+  formatFault,
+  formatMessage,
+  formatObservation,
+  formatTime,
+  formatTimer,
+} from './format.ts';
+import { anchorOp, type Highlight, highlightsOf } from './highlights.ts';
 
 const TIME_WIDTH = 10;
 const WHO_WIDTH = 10;
@@ -14,18 +21,45 @@ function row(c: ChalkInstance, t: number, who: string, text: string): string {
 }
 
 /** The lines for one trace event; empty when the event is not shown in this view. */
-export function logLine(c: ChalkInstance, e: TraceEvent, failedOps: ReadonlySet<number>): string | null {
+export function logLine(
+  c: ChalkInstance,
+  e: TraceEvent,
+  failedOps: ReadonlySet<number>,
+): string | null {
   switch (e.kind) {
     case 'deliver':
-      return row(c, e.t, `${e.from} → ${e.to}`, `${formatMessage(e.message)} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`);
+      return row(
+        c,
+        e.t,
+        `${e.from} → ${e.to}`,
+        `${formatMessage(e.message)} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`,
+      );
     case 'drop': {
-      const why = e.reason === 'loss' ? 'lost' : e.reason === 'partition' ? 'partition' : `${e.to} is down`;
-      return row(c, e.t, `${e.from} ✗ ${e.to}`, c.red(`${formatMessage(e.message)}  DROPPED (${why})`));
+      const why =
+        e.reason === 'loss' ? 'lost' : e.reason === 'partition' ? 'partition' : `${e.to} is down`;
+      return row(
+        c,
+        e.t,
+        `${e.from} ✗ ${e.to}`,
+        c.red(`${formatMessage(e.message)}  DROPPED (${why})`),
+      );
     }
     case 'duplicate':
-      return row(c, e.t, `${e.from} → ${e.to}`, c.magenta(`${formatMessage(e.message)}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`));
+      return row(
+        c,
+        e.t,
+        `${e.from} → ${e.to}`,
+        c.magenta(
+          `${formatMessage(e.message)}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
+        ),
+      );
     case 'hold':
-      return row(c, e.t, `${e.from} ⏸ ${e.to}`, c.yellow(`${formatMessage(e.message)}  held on the link`));
+      return row(
+        c,
+        e.t,
+        `${e.from} ⏸ ${e.to}`,
+        c.yellow(`${formatMessage(e.message)}  held on the link`),
+      );
     case 'timer':
       return row(c, e.t, e.node, c.dim(`timer: ${formatTimer(e.timer)}`));
     case 'record': {
@@ -34,7 +68,8 @@ export function logLine(c: ChalkInstance, e: TraceEvent, failedOps: ReadonlySet<
       if (o.kind === 'invoke') return row(c, e.t, e.node, c.cyan(`▶ ${text}`));
       if (o.kind === 'apply') return row(c, e.t, e.node, c.dim(text));
       if (o.kind === 'complete') {
-        if (failedOps.has(o.opId)) return row(c, e.t, e.node, c.red.bold(`◀ ${text}  ✗ not as expected`));
+        if (failedOps.has(o.opId))
+          return row(c, e.t, e.node, c.red.bold(`◀ ${text}  ✗ not as expected`));
         const colour = o.reply === 'TRY_OTHER_SERVER_OR_LATER' ? c.yellow : c.green;
         return row(c, e.t, e.node, colour(`◀ ${text}`));
       }
@@ -52,6 +87,7 @@ export function logLine(c: ChalkInstance, e: TraceEvent, failedOps: ReadonlySet<
 
 export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
   const failed = new Set(run.outcomes.filter((o) => o.failure !== null).map((o) => o.opId));
+  const { atOp, atEnd } = sentencesByOp(run);
   const notes = [...run.notes].sort((a, b) => a.at - b.at);
   const lines: string[] = [];
   let n = 0;
@@ -59,9 +95,32 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
     while (n < notes.length && notes[n]!.at <= e.t) lines.push(noteLine(c, notes[n++]!));
     const line = logLine(c, e, failed);
     if (line !== null) lines.push(line);
+    if (e.kind === 'record' && e.observation.kind === 'complete') {
+      for (const h of atOp.get(e.observation.opId) ?? []) lines.push(highlightLine(c, h));
+    }
   }
   while (n < notes.length) lines.push(noteLine(c, notes[n++]!));
+  for (const h of atEnd) lines.push(highlightLine(c, h));
   return lines;
+}
+
+/** Each violation's sentence goes under the completion of the last operation of its witness. */
+function sentencesByOp(run: ScenarioRun): { atOp: Map<number, Highlight[]>; atEnd: Highlight[] } {
+  const atOp = new Map<number, Highlight[]>();
+  const atEnd: Highlight[] = [];
+  for (const h of highlightsOf(run)) {
+    if (h.text.startsWith('step ')) continue;
+    const id = anchorOp(run, h);
+    const op = id === null ? undefined : run.result.history.get(id);
+    if (id === null || op?.completedAt === null || op === undefined) atEnd.push(h);
+    else atOp.set(id, [...(atOp.get(id) ?? []), h]);
+  }
+  return { atOp, atEnd };
+}
+
+function highlightLine(c: ChalkInstance, h: Highlight): string {
+  const mark = h.informative ? 'ℹ' : '✗';
+  return `${' '.repeat(TIME_WIDTH + 2 + WHO_WIDTH + 1)}${(h.informative ? c.yellow : c.red.bold)(`${mark} ${h.text}`)}`;
 }
 
 function noteLine(c: ChalkInstance, note: { at: number; text: string }): string {

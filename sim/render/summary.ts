@@ -2,10 +2,16 @@
 // the run ended), whether the expectations were met, the trace hash, and how to replay it.
 
 import type { ChalkInstance } from 'chalk';
-import { type ScenarioRun, expectationText, knobsText } from '../scenario.ts';
+import { GUARANTEE_NAMES } from '../check/index.ts';
+import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { formatTime } from './format.ts';
 
-export function replayCommand(file: string, run: ScenarioRun, presetFlag: string | undefined, knobFlags: readonly string[]): string {
+export function replayCommand(
+  file: string,
+  run: ScenarioRun,
+  presetFlag: string | undefined,
+  knobFlags: readonly string[],
+): string {
   const parts = ['npm run sim --', file, '--seed', String(run.seed)];
   if (presetFlag !== undefined) parts.push('--preset', presetFlag);
   for (const k of knobFlags) parts.push('--knob', k);
@@ -35,13 +41,49 @@ export function renderSummary(c: ChalkInstance, run: ScenarioRun, replay: string
   lines.push(`  expected   ${judged.length - failed.length} of ${judged.length} met`);
   for (const o of judged) {
     const text = `step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`;
-    lines.push(o.failure === null ? c.green(`    ✓ ${text}`) : c.red.bold(`    ✗ ${text}, but ${o.failure}`));
+    lines.push(
+      o.failure === null ? c.green(`    ✓ ${text}`) : c.red.bold(`    ✗ ${text}, but ${o.failure}`),
+    );
   }
+  lines.push(...renderVerdicts(c, run));
   lines.push(`  trace hash ${run.result.hash}`);
   lines.push(`  replay     ${replay}`);
   return lines;
 }
 
 export function runPassed(run: ScenarioRun): boolean {
-  return run.outcomes.every((o) => o.failure === null) && (run.result.ending === 'quiescent' || run.result.ending === 'time-limit');
+  return (
+    run.outcomes.every((o) => o.failure === null) &&
+    run.verdictFailures.length === 0 &&
+    (run.result.ending === 'quiescent' || run.result.ending === 'time-limit')
+  );
+}
+
+const SHOWN_PER_GUARANTEE = 3;
+
+/** One line per guarantee, its first witnesses under it, then what the scenario expected. */
+export function renderVerdicts(c: ChalkInstance, run: ScenarioRun): string[] {
+  const lines = ['  guarantees'];
+  for (const v of run.verdicts) {
+    const name = GUARANTEE_NAMES[v.guarantee].padEnd(34);
+    if (v.status === 'held') lines.push(c.green(`    ✓ ${name} held`));
+    else if (v.status === 'not-judged') lines.push(c.dim(`    · ${name} not judged: ${v.reason}`));
+    else {
+      const count = `${v.violations.length} ${v.informative ? 'finding' : 'violation'}${v.violations.length === 1 ? '' : 's'}`;
+      lines.push(
+        (v.informative ? c.yellow : c.red.bold)(
+          `    ${v.informative ? 'ℹ' : '✗'} ${name} ${count}`,
+        ),
+      );
+      for (const w of v.violations.slice(0, SHOWN_PER_GUARANTEE)) {
+        const ops = w.ops.length > 0 ? ` [ops ${w.ops.join(', ')}]` : '';
+        lines.push((v.informative ? c.yellow : c.red)(`        ${w.sentence}${ops}`));
+      }
+      if (v.violations.length > SHOWN_PER_GUARANTEE)
+        lines.push(c.dim(`        … and ${v.violations.length - SHOWN_PER_GUARANTEE} more`));
+    }
+  }
+  if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));
+  for (const f of run.verdictFailures) lines.push(c.red.bold(`    ✗ not as expected: ${f}`));
+  return lines;
 }

@@ -89,3 +89,28 @@ export function finalStores(
 }
 
 export type { ClientOp };
+
+/** Why a replicated-store operation is still pending at the end, from the nodes' final states. */
+export function explainPendingReplicated(
+  finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>,
+  topology: Topology,
+  op: { readonly client: NodeId; readonly requestId: string; readonly op: string },
+): string {
+  const client = finalStates.get(op.client)?.state as ClientState | undefined;
+  const pending = client?.pending.get(op.requestId);
+  if (pending === undefined) return `${op.client} no longer tracks it`;
+  const leader = finalStates.get(topology.leader);
+  const write = [...((leader?.state as ServerState | undefined)?.writes.values() ?? [])].find(
+    (w) => w.requestId === op.requestId,
+  );
+  if (write !== undefined && write.awaiting.length > 0) {
+    const down = write.awaiting.filter((f) => finalStates.get(f)?.up === false);
+    const why =
+      down.length > 0 ? ` (${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down)` : '';
+    return `the leader ${topology.leader} stamped it ts ${write.ts} and still waits for REPLICATION_OK from ${write.awaiting.join(', ')}${why}`;
+  }
+  const reply = op.op === 'put' ? 'PUT_OK' : op.op === 'delete' ? 'DELETE_OK' : 'an answer';
+  const server =
+    finalStates.get(pending.server)?.up === false ? ` (${pending.server} is down)` : '';
+  return `${op.client} waits for ${reply} from ${pending.server}${server}, attempt ${pending.attempt}`;
+}

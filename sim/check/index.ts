@@ -1,0 +1,53 @@
+// The checkers a store runs, and the verdict per guarantee. A store names its checkers here; the
+// lock store adds mutual exclusion the same way.
+
+import { CAUSALITY } from './causality.ts';
+import { CONVERGENCE, UNIQUE_TIMESTAMPS } from './convergence.ts';
+import { LINEARIZABILITY } from './linearizability.ts';
+import { LIVENESS } from './liveness.ts';
+import { SESSION_CHECKERS } from './session.ts';
+import type { Checker, CheckInput, GuaranteeId, Verdict } from './types.ts';
+
+export const REPLICATED_CHECKERS: readonly Checker[] = [
+  ...SESSION_CHECKERS,
+  CONVERGENCE,
+  LIVENESS,
+  UNIQUE_TIMESTAMPS,
+  LINEARIZABILITY,
+  CAUSALITY,
+];
+
+export function runCheckers(checkers: readonly Checker[], input: CheckInput): Verdict[] {
+  return checkers.map((checker) => {
+    const result = checker.check(input);
+    if ('notJudged' in result) {
+      return {
+        guarantee: checker.guarantee,
+        informative: checker.informative,
+        status: 'not-judged',
+        reason: result.notJudged,
+        violations: [],
+      };
+    }
+    const violations = [...result.violations].sort((a, b) => a.at - b.at);
+    return {
+      guarantee: checker.guarantee,
+      informative: checker.informative,
+      status: violations.length === 0 ? 'held' : 'broken',
+      reason: null,
+      violations,
+    };
+  });
+}
+
+/** The guarantees a run broke, informative findings left out. */
+export function brokenGuarantees(verdicts: readonly Verdict[]): GuaranteeId[] {
+  return verdicts.filter((v) => !v.informative && v.status === 'broken').map((v) => v.guarantee);
+}
+
+export function findings(verdicts: readonly Verdict[]): GuaranteeId[] {
+  return verdicts.filter((v) => v.informative && v.status === 'broken').map((v) => v.guarantee);
+}
+
+export type { Checker, CheckInput, GuaranteeId, Verdict, Violation } from './types.ts';
+export { GUARANTEE_NAMES } from './types.ts';

@@ -1,0 +1,83 @@
+// The checkers' shared vocabulary: what they read (a run's history and final replicas), what they
+// report (violations with their smallest witness and one sentence), and the verdict per guarantee.
+// A store plugs in by listing the checkers that apply to it (see index.ts).
+
+import type { Key, NodeId } from '../../protocol/core.ts';
+import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
+
+export type GuaranteeId =
+  | 'monotonic-reads'
+  | 'monotonic-writes'
+  | 'read-your-writes'
+  | 'writes-follow-reads'
+  | 'convergence'
+  | 'liveness'
+  | 'unique-timestamps'
+  | 'mutual-exclusion'
+  /** Informative: explains, never fails a run by itself. */
+  | 'linearizability'
+  | 'causality';
+
+export const GUARANTEE_NAMES: Readonly<Record<GuaranteeId, string>> = {
+  'monotonic-reads': 'monotonic reads',
+  'monotonic-writes': 'monotonic writes',
+  'read-your-writes': 'read your writes',
+  'writes-follow-reads': 'writes follow reads',
+  convergence: 'convergence',
+  liveness: 'liveness',
+  'unique-timestamps': 'unique timestamps',
+  'mutual-exclusion': 'mutual exclusion',
+  linearizability: 'linearizability (informative)',
+  causality: 'cross-key causality (informative)',
+};
+
+export interface Violation {
+  readonly guarantee: GuaranteeId;
+  /** The witness: the operations involved, in the order the sentence tells them. */
+  readonly ops: readonly number[];
+  /** Replicas involved (convergence, a replica holding an older write). */
+  readonly nodes: readonly NodeId[];
+  /** Virtual time at which the violation became visible. */
+  readonly at: number;
+  /** One sentence in the protocol's own words. */
+  readonly sentence: string;
+}
+
+export type VerdictStatus = 'held' | 'broken' | 'not-judged';
+
+export interface Verdict {
+  readonly guarantee: GuaranteeId;
+  readonly informative: boolean;
+  readonly status: VerdictStatus;
+  /** Why a guarantee was not judged (e.g. the run did not settle). */
+  readonly reason: string | null;
+  readonly violations: readonly Violation[];
+}
+
+export interface ReplicaState {
+  readonly up: boolean;
+  readonly store: ReadonlyMap<Key, { readonly value: string | null; readonly ts: number }>;
+}
+
+export interface CheckInput {
+  readonly operations: readonly Operation[];
+  readonly applies: readonly Apply[];
+  readonly locks: readonly LockEvent[];
+  /** Each server's store at the end of the run. */
+  readonly replicas: ReadonlyMap<NodeId, ReplicaState>;
+  /** The run ended with nothing left to do. */
+  readonly quiescent: boolean;
+  /** No partition, cut or held link at the end. */
+  readonly networkHealed: boolean;
+  /** Why an operation never completed, in words (which message it waits for). */
+  readonly explainPending: (op: Operation) => string;
+}
+
+export interface Checker {
+  readonly guarantee: GuaranteeId;
+  readonly informative: boolean;
+  /** Returns the violations, or a reason when the run cannot be judged for this guarantee. */
+  check(
+    input: CheckInput,
+  ): { readonly violations: readonly Violation[] } | { readonly notJudged: string };
+}
