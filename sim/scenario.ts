@@ -5,27 +5,21 @@
 
 import type { NodeId } from '../protocol/core.ts';
 import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
+import type { LockKnobs } from '../protocol/lock/index.ts';
 import type { ReplicatedKnobs } from '../protocol/replicated/index.ts';
 import {
   brokenGuarantees,
   findings,
   type GuaranteeId,
-  REPLICATED_CHECKERS,
   runCheckers,
   type Verdict,
 } from './check/index.ts';
 import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
-import type { Fault } from './kernel/trace.ts';
-import {
-  type ClientOp,
-  explainPendingReplicated,
-  finalStores,
-  replicatedNodes,
-  replicatedStore,
-  type Topology,
-} from './stores/replicated.ts';
+import type { Fault, WireMessage } from './kernel/trace.ts';
+import { type Knobs, STORES, type StoreAdapter, type StoreName } from './stores/index.ts';
+import type { ClientOp, Topology } from './stores/replicated.ts';
 
 /** What an operation's reply must be: a wire reply (`'PUT_OK'`), or a reply with its value. */
 export type OpExpectation =
@@ -69,7 +63,8 @@ export type Step =
 export interface Scenario {
   /** A one-line goal, shown by `--list` and at the top of the timeline. */
   readonly goal: string;
-  readonly store?: 'replicated';
+  /** Which protocol runs: the replicated store (the default) or the lock store. */
+  readonly store?: StoreName;
   /** How many servers (s1..sN), or their names. Default 3. */
   readonly servers?: number | readonly NodeId[];
   /** Default: the first server. */
@@ -77,7 +72,8 @@ export interface Scenario {
   /** How many clients (c1..cM), or their names. Default 2. */
   readonly clients?: number | readonly NodeId[];
   readonly preset?: 'seed' | 'fixed';
-  readonly knobs?: Partial<ReplicatedKnobs>;
+  /** Knob overrides over the preset; the store's own knob names (see the README). */
+  readonly knobs?: Partial<ReplicatedKnobs> & Partial<LockKnobs>;
   readonly network?: Partial<NetworkConfig>;
   /** Initial clock offset per node, in ms. */
   readonly clockSkewMs?: Readonly<Record<NodeId, number>>;
@@ -119,7 +115,8 @@ export interface OpOutcome {
 export interface ScenarioRun {
   readonly seed: number;
   readonly preset: string;
-  readonly knobs: ReplicatedKnobs;
+  readonly store: StoreName;
+  readonly knobs: Knobs;
   readonly topology: Topology;
   readonly network: NetworkConfig;
   readonly result: RunResult;
@@ -157,8 +154,19 @@ function names(
   return [...value];
 }
 
+export function storeOf(scenario: Scenario): StoreAdapter {
+  const name = scenario.store ?? 'replicated';
+  if (!Object.hasOwn(STORES, name)) {
+    throw new ScenarioError(
+      `store must be one of ${Object.keys(STORES).join(', ')} (got '${String(name)}')`,
+    );
+  }
+  return STORES[name];
+}
+
 export function topologyOf(scenario: Scenario): Topology {
-  const servers = names(scenario.servers, 3, 's', 'servers');
+  const store = storeOf(scenario);
+  const servers = names(scenario.servers, store.defaultServers, 's', 'servers');
   const clients = names(scenario.clients, 2, 'c', 'clients');
   const all = [...servers, ...clients];
   const dup = all.find((n, i) => all.indexOf(n) !== i);
@@ -173,7 +181,10 @@ export function topologyOf(scenario: Scenario): Topology {
     if (!Number.isInteger(skew))
       throw new ScenarioError(`clockSkewMs.${node} must be a whole number of ms`);
   }
-  return { servers, leader, clients, clockSkewMs };
+  const topology = { servers, leader, clients, clockSkewMs };
+  const unsuitable = store.topologyError(topology);
+  if (unsuitable !== null) throw new ScenarioError(unsuitable);
+  return topology;
 }
 
 function opOf(step: Step): ClientOp | null {
@@ -281,9 +292,6 @@ export function validateScenario(raw: unknown): Scenario {
   const s = raw as Scenario;
   if (typeof s.goal !== 'string' || s.goal.trim() === '')
     throw new ScenarioError("the scenario needs a one-line 'goal'");
-  if (s.store !== undefined && s.store !== 'replicated') {
-    throw new ScenarioError(`store must be 'replicated' (got '${String(s.store)}')`);
-  }
   if (!Array.isArray(s.steps))
     throw new ScenarioError("the scenario needs 'steps', a list of timed steps");
   const topology = topologyOf(s);
@@ -294,26 +302,22 @@ export function validateScenario(raw: unknown): Scenario {
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioRun {
+  const store = storeOf(scenario);
   const topology = topologyOf(scenario);
   const presetName = options.preset ?? scenario.preset ?? 'fixed';
   const overrides: Record<string, unknown> = {
     ...(scenario.knobs ?? {}),
     ...(options.knobs ?? {}),
   };
-  const knobs = resolveKnobs(
-    replicatedStore.knobSpecs,
-    replicatedStore.presets,
-    presetName,
-    overrides,
-  );
+  const knobs = resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
   if (!knobs.ok) throw new ScenarioError(knobs.error);
   const network = resolveNetwork(scenario.network);
   if (!network.ok) throw new ScenarioError(network.error);
   const seed = options.seed ?? scenario.seed ?? 1;
   const lastStep = Math.max(0, ...scenario.steps.map((s) => s.at));
-  const sim = new Simulation<import('../protocol/replicated/index.ts').Message>({
+  const sim = new Simulation<WireMessage>({
     seed,
-    nodes: replicatedNodes(topology, knobs.value),
+    nodes: store.nodes(topology, knobs.value),
     network: network.value,
     trace: options.trace ?? true,
     bounds: { maxTimeMs: scenario.runUntilMs ?? lastStep + 120_000, ...options.bounds },
@@ -353,11 +357,12 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       failure: o.expected === undefined ? null : judge(o.expected, operation),
     };
   });
-  const verdicts = checkRun(result, topology);
+  const verdicts = checkRun(store, result, topology);
   const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
   return {
     seed,
     preset: presetName,
+    store: store.name,
     knobs: knobs.value,
     topology,
     network: network.value,
@@ -369,16 +374,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   };
 }
 
-export function checkRun(result: RunResult, topology: Topology): Verdict[] {
-  const replicas = finalStores(result.finalStates, topology.servers);
-  return runCheckers(REPLICATED_CHECKERS, {
+export function checkRun(store: StoreAdapter, result: RunResult, topology: Topology): Verdict[] {
+  return runCheckers(store.checkers, {
     operations: result.history.operations,
     applies: result.history.applies,
     locks: result.history.locks,
-    replicas,
+    replicas: store.replicas(result.finalStates, topology),
     quiescent: result.ending === 'quiescent',
     networkHealed: result.networkHealed,
-    explainPending: (op) => explainPendingReplicated(result.finalStates, topology, op),
+    explainPending: (op) => store.explainPending(result.finalStates, topology, op),
   });
 }
 

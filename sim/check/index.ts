@@ -17,6 +17,9 @@ export const REPLICATED_CHECKERS: readonly Checker[] = [
   CAUSALITY,
 ];
 
+/** The lock store: one server, so replication guarantees are trivial; its own is mutual exclusion. */
+export const LOCK_CHECKERS: readonly Checker[] = [...SESSION_CHECKERS, LIVENESS, UNIQUE_TIMESTAMPS];
+
 export function runCheckers(checkers: readonly Checker[], input: CheckInput): Verdict[] {
   return checkers.map((checker) => {
     const result = checker.check(input);
@@ -49,5 +52,12 @@ export function findings(verdicts: readonly Verdict[]): GuaranteeId[] {
   return verdicts.filter((v) => v.informative && v.status === 'broken').map((v) => v.guarantee);
 }
 
-export type { Checker, CheckInput, GuaranteeId, Verdict, Violation } from './types.ts';
+export type {
+  Checker,
+  CheckInput,
+  GuaranteeId,
+  ReplicaState,
+  Verdict,
+  Violation,
+} from './types.ts';
 export { GUARANTEE_NAMES } from './types.ts';
