@@ -1,7 +1,12 @@
 // `npm run sim -- <scenario.ts> [--seed N] [--preset P] [--knob k=v ...] [--quiet]`: runs one
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
+// `--json` and `--html` also save the run as a trace document and as a page.
 
+import { writeFileSync } from 'node:fs';
 import { paletteFor } from '../render/colors.ts';
+import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
+import { renderHtml } from '../render/html.ts';
+import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
@@ -9,7 +14,7 @@ import { loadScenario, scenarioFiles } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--quiet] | --list';
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list';
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -17,6 +22,9 @@ const OPTIONS = {
   knob: { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
   view: { type: 'string' },
+  width: { type: 'string' },
+  json: { type: 'string' },
+  html: { type: 'string' },
   list: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -45,9 +53,10 @@ async function sim(argv: readonly string[]): Promise<number> {
     );
   }
   const file = positionals[0]!;
-  if (values.view !== undefined && values.view !== 'log') {
-    throw new UsageError(`--view must be log (got '${values.view}')`);
+  if (values.view !== undefined && values.view !== 'log' && values.view !== 'diagram') {
+    throw new UsageError(`--view must be diagram or log (got '${values.view}')`);
   }
+  const width = parseWidth(values.width);
   const seed = parseSeed(values.seed);
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);
@@ -60,11 +69,53 @@ async function sim(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const c = paletteFor(process.stdout, process.env);
-  const out: string[] = [`${c.bold(file)} — ${scenario.goal}`, ''];
-  if (!values.quiet) out.push(...renderLog(c, run), '');
-  out.push(...renderSummary(c, run, replayCommand(file, run, values.preset, knobFlags)));
+  const replay = replayCommand(file, run, values.preset, knobFlags);
+  const doc = traceDocument(run, { file, goal: scenario.goal, replay });
+  const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
+  const out: string[] = [...title, ''];
+  if (!values.quiet) {
+    const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
+    out.push(...view, '');
+  }
+  out.push(...renderSummary(c, run, replay));
+  out.push(...saveOutputs(doc, values.json, values.html));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;
+}
+
+/** `--width N`, else the terminal's width, else 100 (output to a file or a pipe). */
+function parseWidth(raw: string | undefined): number {
+  if (raw === undefined) {
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+    return Math.max(MIN_WIDTH, columns ?? 100);
+  }
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < MIN_WIDTH) {
+    throw new UsageError(
+      `--width must be a whole number of columns, at least ${MIN_WIDTH} (got '${raw}')`,
+    );
+  }
+  return Number(raw);
+}
+
+function save(path: string, text: string, what: string): string {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`could not write the ${what} to '${path}': ${why}`);
+  }
+  return `  ${what.padEnd(10)} ${path}`;
+}
+
+function saveOutputs(
+  doc: TraceDocument,
+  json: string | undefined,
+  html: string | undefined,
+): string[] {
+  const lines: string[] = [];
+  if (json !== undefined) lines.push(save(json, serializeTraceDocument(doc), 'trace'));
+  if (html !== undefined) lines.push(save(html, renderHtml(doc), 'page'));
+  return lines;
 }
 
 await main(() => sim(process.argv.slice(2)));

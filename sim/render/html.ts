@@ -1,0 +1,480 @@
+// The HTML page: one self-contained file (no network, no external fonts) with the run's header,
+// the space-time diagram as SVG, step-through controls, the per-node state at the selected step,
+// and the failed expectations and violations linked to their witnesses. It is a pure function of
+// the trace document, which it also carries, so `npm run view` on a saved trace gives the same page.
+
+import { readFileSync } from 'node:fs';
+import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
+import {
+  type Arrow,
+  type EventRow,
+  type Glyph,
+  MARKS,
+  type Row,
+  type Timeline,
+  type TimelineOptions,
+  timeline,
+  wrapText,
+} from './diagram.ts';
+import { formatTime } from './format.ts';
+import type { TraceDocument } from './json.ts';
+
+const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
+
+/** Sizes in SVG pixels, chosen for a projector: large monospace text, wide lanes. */
+const G = {
+  gutter: 112,
+  laneMin: 112,
+  charW: 10.4,
+  lineH: 24,
+  rowPad: 12,
+  head: 70,
+  labelChars: 58,
+  noteLineH: 26,
+} as const;
+
+function esc(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** JSON inside a script element: `<` escaped so that no string can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+function num(n: number): string {
+  return String(Math.round(n * 10) / 10);
+}
+
+interface Box {
+  readonly top: number;
+  readonly height: number;
+  /** The baseline-centre of the row's first line: where its arrow and marks sit. */
+  readonly mid: number;
+  readonly lines: readonly string[];
+}
+
+interface Geometry {
+  readonly laneW: number;
+  readonly labelX: number;
+  readonly width: number;
+  readonly height: number;
+  readonly boxes: readonly Box[];
+  readonly stepOfRow: readonly (number | null)[];
+}
+
+function rowText(row: Row): string {
+  switch (row.kind) {
+    case 'event': {
+      const severity = row.tone === 'bad' ? 'violation' : 'finding';
+      const mark = row.highlights.length > 0 ? `${MARKS[severity]} ` : '';
+      return `${mark}${row.text}${row.detail === '' ? '' : ` ${row.detail}`}`;
+    }
+    case 'explain':
+      return `${MARKS[row.severity]} ${row.text}`;
+    default:
+      return row.text;
+  }
+}
+
+function geometry(tl: Timeline): Geometry {
+  const longest = Math.max(2, ...tl.lanes.map((l) => l.id.length));
+  const laneW = Math.max(G.laneMin, Math.ceil(longest * G.charW * 1.2 + 24));
+  const labelX = G.gutter + tl.lanes.length * laneW + 18;
+  const width = labelX + Math.ceil(G.labelChars * G.charW) + 24;
+  const noteChars = Math.floor((width - G.gutter - 24) / G.charW);
+  let top = G.head;
+  const boxes = tl.rows.map((row) => {
+    const note = row.kind === 'note';
+    const lines = wrapText(rowText(row), note ? noteChars : G.labelChars, 2);
+    const lineH = note ? G.noteLineH : G.lineH;
+    const height = Math.max(34, lines.length * lineH + G.rowPad);
+    const box = { top, height, mid: top + G.rowPad / 2 + lineH / 2, lines };
+    top += height;
+    return box;
+  });
+  const stepOfRow = tl.rows.map((row) => (row.kind === 'event' ? row.step : null));
+  return { laneW, labelX, width, height: top + G.head, boxes, stepOfRow };
+}
+
+function laneCenter(g: Geometry, lane: number): number {
+  return G.gutter + lane * g.laneW + g.laneW / 2;
+}
+
+type Segment = {
+  readonly state: 'up' | 'down' | 'fold';
+  readonly from: number;
+  readonly to: number;
+};
+
+/** A lane as runs of rows in one state (up, down, folded), so each run is one SVG line. */
+function laneSegments(tl: Timeline, g: Geometry, lane: number): Segment[] {
+  const segments: Segment[] = [];
+  tl.rows.forEach((row, i) => {
+    const state = row.down[lane] === true ? 'down' : row.kind === 'fold' ? 'fold' : 'up';
+    const box = g.boxes[i]!;
+    const last = segments[segments.length - 1];
+    if (last !== undefined && last.state === state) {
+      segments[segments.length - 1] = { ...last, to: box.top + box.height };
+    } else segments.push({ state, from: box.top, to: box.top + box.height });
+  });
+  return segments;
+}
+
+function laneHeads(tl: Timeline, g: Geometry, y: number): string {
+  return tl.lanes
+    .map((lane, k) => {
+      const x = num(laneCenter(g, k));
+      const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : 'server';
+      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${esc(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
+    })
+    .join('');
+}
+
+function svgLanes(tl: Timeline, g: Geometry): string {
+  const lines = tl.lanes.flatMap((lane, k) => {
+    const x = num(laneCenter(g, k));
+    return laneSegments(tl, g, k).map(
+      (s) =>
+        `<line class="lane lane-${s.state}" data-node="${esc(lane.id)}" x1="${x}" y1="${num(s.from)}" x2="${x}" y2="${num(s.to)}"/>`,
+    );
+  });
+  return `${laneHeads(tl, g, 30)}${lines.join('')}${laneHeads(tl, g, g.height - G.head + 30)}`;
+}
+
+/** The attributes that tie an element to its step, operation, message and highlights. */
+function dataOf(row: EventRow): string {
+  const parts = [`data-step="${row.step}"`];
+  if (row.opId !== null) parts.push(`data-op="${row.opId}"`);
+  if (row.messageId !== null) parts.push(`data-msg="${row.messageId}"`);
+  if (row.highlights.length > 0) parts.push(`data-h="${row.highlights.join(' ')}"`);
+  return parts.join(' ');
+}
+
+function classOf(base: string, row: EventRow): string {
+  const marked =
+    row.highlights.length > 0 ? ` witness ${row.tone === 'bad' ? 'violation' : 'finding'}` : '';
+  return `${base} tone-${row.tone}${marked}`;
+}
+
+function arrowHead(x: number, y: number, angle: number, lost: boolean): string {
+  if (lost) {
+    const d = 8;
+    return `<path class="lost-x" d="M${num(x - d)} ${num(y - d)}L${num(x + d)} ${num(y + d)}M${num(x - d)} ${num(y + d)}L${num(x + d)} ${num(y - d)}"/>`;
+  }
+  const len = 14;
+  const spread = 0.42;
+  const p = (a: number) => `${num(x - len * Math.cos(a))},${num(y - len * Math.sin(a))}`;
+  return `<polygon class="head" points="${num(x)},${num(y)} ${p(angle - spread)} ${p(angle + spread)}"/>`;
+}
+
+function svgArrow(g: Geometry, row: EventRow, rowIndex: number, arrow: Arrow): string {
+  const box = g.boxes[rowIndex]!;
+  const fromRow = arrow.sentRow ?? rowIndex;
+  const y1 = g.boxes[fromRow]!.mid;
+  const x1 = laneCenter(g, arrow.from);
+  const xTo = laneCenter(g, arrow.to);
+  const angle = Math.atan2(box.mid - y1, xTo - x1);
+  // Stop short of the lane so the head touches it instead of covering it.
+  const x2 = xTo - 5 * Math.cos(angle);
+  const y2 = box.mid - 5 * Math.sin(angle);
+  const fromStep = g.stepOfRow[fromRow] ?? row.step;
+  const line = `x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}"`;
+  return `<g class="${classOf(`msg msg-${arrow.style}`, row)}" ${dataOf(row)} data-from-step="${fromStep}"><line class="shaft" ${line}/>${arrowHead(x2, y2, angle, arrow.style === 'lost')}<line class="hit" ${line}/></g>`;
+}
+
+const SHAPES: Readonly<Partial<Record<Glyph, (x: number, y: number) => string>>> = {
+  invoke: (x, y) => `<circle class="hollow" cx="${x}" cy="${y}" r="8"/>`,
+  complete: (x, y) => `<circle class="solid" cx="${x}" cy="${y}" r="8"/>`,
+  apply: (x, y) => `<rect class="solid" x="${x - 7}" y="${y - 7}" width="14" height="14"/>`,
+  copy: (x, y) =>
+    `<path class="solid" d="M${x} ${y - 9}L${x + 9} ${y}L${x} ${y + 9}L${x - 9} ${y}Z"/>`,
+  timer: (x, y) =>
+    `<circle class="hollow" cx="${x}" cy="${y}" r="8"/><path class="hand" d="M${x} ${y - 5}V${y}H${x + 4}"/>`,
+};
+
+const GLYPH_TEXT: Readonly<Record<Glyph, string>> = {
+  invoke: '○',
+  complete: '●',
+  apply: '■',
+  timer: '•',
+  note: '◇',
+  crash: '✖',
+  restart: '↺',
+  clock: '±',
+  cut: '≠',
+  heal: '=',
+  link: '‖',
+  refused: '✗',
+  copy: '◆',
+  held: '‖',
+};
+
+function svgMarks(g: Geometry, row: EventRow, rowIndex: number): string {
+  if (row.glyph === null || row.marks.length === 0) return '';
+  const glyph = row.glyph;
+  const y = Math.round(g.boxes[rowIndex]!.mid);
+  const shapes = row.marks.map((k) => {
+    const x = Math.round(laneCenter(g, k));
+    const shape = SHAPES[glyph];
+    if (shape !== undefined) return shape(x, y);
+    return `<rect class="glyph-bg" x="${x - 12}" y="${y - 13}" width="24" height="26"/><text class="glyph" x="${x}" y="${y}">${GLYPH_TEXT[glyph]}</text>`;
+  });
+  return `<g class="${classOf(`mark glyph-${glyph}`, row)}" ${dataOf(row)}>${shapes.join('')}</g>`;
+}
+
+function tspans(x: number, lines: readonly string[], lineH: number): string {
+  return lines
+    .map((line, i) => `<tspan x="${num(x)}" dy="${i === 0 ? 0 : lineH}">${esc(line)}</tspan>`)
+    .join('');
+}
+
+function svgRowBackground(g: Geometry, row: Row, i: number): string {
+  const box = g.boxes[i]!;
+  if (row.kind === 'event') {
+    return `<rect class="row-bg" data-step="${row.step}" x="0" y="${num(box.top)}" width="${g.width}" height="${num(box.height)}"/>`;
+  }
+  const band = (cls: string, x: number) =>
+    `<rect class="${cls}" x="${x}" y="${num(box.top + 3)}" width="${num(g.width - x)}" height="${num(box.height - 6)}"/>`;
+  if (row.kind === 'note') return band('note-bg', G.gutter);
+  if (row.kind === 'fold') return band('fold-bg', 0);
+  return band(`explain-bg ${row.severity}`, g.labelX - 8);
+}
+
+function svgEventRow(g: Geometry, row: EventRow, i: number): string {
+  const box = g.boxes[i]!;
+  const arrow = row.arrow === null ? '' : svgArrow(g, row, i, row.arrow);
+  const label = `<text class="${classOf('label', row)}" ${dataOf(row)} x="${g.labelX}" y="${num(box.mid)}">${tspans(g.labelX, box.lines, G.lineH)}</text>`;
+  return `${arrow}${svgMarks(g, row, i)}${label}`;
+}
+
+function svgOtherRow(g: Geometry, row: Exclude<Row, EventRow>, i: number): string {
+  const box = g.boxes[i]!;
+  switch (row.kind) {
+    case 'note': {
+      const x = G.gutter + 12;
+      return `<text class="note" x="${x}" y="${num(box.mid)}">${tspans(x, box.lines, G.noteLineH)}</text>`;
+    }
+    case 'fold':
+      return `<text class="fold" x="${g.labelX}" y="${num(box.mid)}">${tspans(g.labelX, box.lines, G.lineH)}</text>`;
+    case 'explain':
+      return `<text class="explain witness ${row.severity}" data-h="${row.highlight}" x="${g.labelX}" y="${num(box.mid)}">${tspans(g.labelX, box.lines, G.lineH)}</text>`;
+  }
+}
+
+function svgTimes(tl: Timeline, g: Geometry): string {
+  let shown: number | null = null;
+  const out: string[] = [];
+  tl.rows.forEach((row, i) => {
+    if ((row.kind !== 'event' && row.kind !== 'note') || row.t === shown) return;
+    shown = row.t;
+    out.push(
+      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${formatTime(row.t)}</text>`,
+    );
+  });
+  return out.join('');
+}
+
+function svgDiagram(tl: Timeline, g: Geometry): string {
+  // Backgrounds first, lanes over them, then each row's arrow, marks and words on top.
+  const bands = tl.rows.map((row, i) => svgRowBackground(g, row, i));
+  const rows = tl.rows.map((row, i) =>
+    row.kind === 'event' ? svgEventRow(g, row, i) : svgOtherRow(g, row, i),
+  );
+  const size = `width="${g.width}" height="${num(g.height)}" viewBox="0 0 ${g.width} ${num(g.height)}"`;
+  return `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram">${bands.join('')}${svgLanes(tl, g)}${svgTimes(tl, g)}${rows.join('')}</svg>`;
+}
+
+function fact(name: string, value: string): string {
+  return `<div class="fact"><dt>${esc(name)}</dt><dd>${value}</dd></div>`;
+}
+
+function headerHtml(doc: TraceDocument): string {
+  const knobs = Object.entries(doc.knobs)
+    .map(([k, v]) => `<li><span class="knob">${esc(k)}</span>=<b>${esc(String(v))}</b></li>`)
+    .join('');
+  const n = doc.network;
+  const network = `delay ${n.delayMinMs}–${n.delayMaxMs} ms, loss ${n.dropPermille}‰, duplicates ${n.duplicatePermille}‰, ${n.fifo ? 'FIFO' : 'reordering allowed'}`;
+  const facts = [
+    fact('seed', `<b>${doc.seed}</b>`),
+    fact('preset', esc(doc.preset)),
+    fact('network', esc(network)),
+    fact(
+      'run',
+      esc(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}, ${doc.run.events} events`),
+    ),
+    fact('trace hash', `<code>${esc(doc.run.hash)}</code>`),
+  ];
+  return `<header>
+<h1><span class="file">${esc(doc.scenario.file)}</span></h1>
+<p class="goal">${esc(doc.scenario.goal)}</p>
+<p class="replay">replay: <code id="replay">${esc(doc.replay)}</code></p>
+<dl class="facts">${facts.join('')}</dl>
+<details class="knobs"><summary>knobs (${Object.keys(doc.knobs).length})</summary><ul>${knobs}</ul></details>
+</header>`;
+}
+
+function verdictItem(v: Verdict): string {
+  const name = esc(GUARANTEE_NAMES[v.guarantee]);
+  const count = v.violations.length;
+  switch (v.status) {
+    case 'held':
+      return `<li class="met">✓ ${name} held</li>`;
+    case 'not-judged':
+      return `<li class="unjudged">– ${name} not judged: ${esc(v.reason ?? '')}</li>`;
+    case 'broken':
+      return v.informative
+        ? `<li class="finding">${MARKS.finding} ${name}: ${count} finding${count === 1 ? '' : 's'}</li>`
+        : `<li class="unmet">${MARKS.violation} ${name} broken (${count})</li>`;
+  }
+}
+
+function findingsHtml(doc: TraceDocument, tl: Timeline): string {
+  const expectations = doc.expectations
+    .filter((x) => x.expectedText !== null)
+    .map((x) => {
+      const ok = x.failure === null;
+      const text = `step ${x.step}: ${x.label} → ${x.expectedText}${ok ? '' : `, but ${x.failure}`}`;
+      return `<li class="${ok ? 'met' : 'unmet'}">${ok ? '✓' : '✗'} ${esc(text)}</li>`;
+    });
+  const unexpected = doc.verdictFailures.map((f) => `<li class="unmet">✗ ${esc(f)}</li>`);
+  const problems = tl.highlights.map(
+    (h, i) =>
+      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${esc(h.text)}</button></li>`,
+  );
+  const problemList =
+    problems.length === 0
+      ? '<p class="all-good">No failed expectation, no violation, no finding.</p>'
+      : `<ul id="violations">${problems.join('')}</ul>`;
+  const all = [...expectations, ...unexpected, ...doc.verdicts.map(verdictItem)];
+  return `<section id="findings">
+<h2>Failures, violations and findings <span class="hint">(click one to see its witness)</span></h2>${problemList}
+<details><summary>Expectations (${expectations.length}) and guarantees (${doc.verdicts.length})</summary><ul class="expectations">${all.join('')}</ul></details>
+</section>`;
+}
+
+function panelHtml(tl: Timeline): string {
+  const last = Math.max(0, tl.steps - 1);
+  return `<aside id="panel">
+<div class="controls">
+<button type="button" id="first" title="first step (Home)">⏮</button>
+<button type="button" id="prev" title="previous step (←)">◀</button>
+<button type="button" id="next" title="next step (→)">▶</button>
+<button type="button" id="last" title="last step (End)">⏭</button>
+</div>
+<input type="range" id="slider" min="0" max="${last}" value="${last}" aria-label="step">
+<div id="step-info" aria-live="polite"></div>
+<div id="state"></div>
+<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◆ duplicated · ✗ lost · ‖ held · ✖ crash · ↺ restart · ± clock step · ⋯ idle time folded</div>
+</aside>`;
+}
+
+type Fields = [name: string, value: string][];
+
+function shown(value: unknown): string {
+  return value === null ? '∅' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Each message's story (who sent it, when, what became of it) and its fields, for the tooltip. */
+function messageFields(doc: TraceDocument): Record<number, Fields> {
+  const out: Record<number, Fields> = {};
+  for (const e of doc.events) {
+    if (
+      e.kind !== 'send' &&
+      e.kind !== 'deliver' &&
+      e.kind !== 'drop' &&
+      e.kind !== 'duplicate' &&
+      e.kind !== 'hold'
+    )
+      continue;
+    if (out[e.id] === undefined) {
+      const body = Object.entries(e.message).map(([k, v]): [string, string] => [k, shown(v)]);
+      out[e.id] = [['message', `#${e.id}`], ['link', `${e.from} → ${e.to}`], ...body];
+    }
+    const what: Record<typeof e.kind, string> = {
+      send: 'sent',
+      deliver: 'delivered',
+      drop: `dropped (${e.kind === 'drop' ? e.reason : ''})`,
+      duplicate: `sent (a copy of #${e.kind === 'duplicate' ? e.of : ''})`,
+      hold: 'held on the link',
+    };
+    out[e.id]!.push([what[e.kind], formatTime(e.t)]);
+  }
+  return out;
+}
+
+function opFields(doc: TraceDocument): Record<number, Fields> {
+  const out: Record<number, Fields> = {};
+  for (const o of doc.history.operations) {
+    const what = `${o.client} ${o.op.toUpperCase()} ${o.key}${o.value === null ? '' : `=${o.value}`}`;
+    out[o.id] = [
+      ['operation', `op ${o.id}: ${what}`],
+      ['request', o.requestId],
+      ['issued', formatTime(o.invokedAt)],
+      ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
+      ['reply', shown(o.reply)],
+      ['server', shown(o.server)],
+      ['result', shown(o.result)],
+      ['ts', shown(o.ts)],
+    ];
+  }
+  return out;
+}
+
+/** What the page's script needs beyond the trace: which row each step is, and the witnesses. */
+function viewModel(doc: TraceDocument, tl: Timeline) {
+  const steps: { row: number; traceIndex: number; time: string; text: string }[] = [];
+  tl.rows.forEach((row, i) => {
+    if (row.kind !== 'event') return;
+    steps.push({ row: i, traceIndex: row.traceIndex, time: formatTime(row.t), text: row.text });
+  });
+  const highlights = tl.highlights.map((h, k) => {
+    const witness = tl.rows.filter(
+      (r): r is EventRow => r.kind === 'event' && r.highlights.includes(k),
+    );
+    return { ...h, lastStep: witness.length === 0 ? null : witness[witness.length - 1]!.step };
+  });
+  const lanes = tl.lanes.map((l) => l.id);
+  return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc) };
+}
+
+/** The page for a trace document: the same document always gives the same bytes. */
+export function renderHtml(doc: TraceDocument, options: TimelineOptions = {}): string {
+  const tl = timeline(doc, options);
+  const g = geometry(tl);
+  const title = `kvsim — ${doc.scenario.file} (seed ${doc.seed})`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<link rel="icon" href="data:,">
+<title>${esc(title)}</title>
+<style>
+${asset('page.css')}</style>
+</head>
+<body>
+${headerHtml(doc)}
+${findingsHtml(doc, tl)}
+<main>
+<div id="diagram-wrap">${svgDiagram(tl, g)}</div>
+${panelHtml(tl)}
+</main>
+<div id="tooltip" role="tooltip" hidden></div>
+<script type="application/json" id="kvsim-trace">${scriptJson(doc)}</script>
+<script type="application/json" id="kvsim-view">${scriptJson(viewModel(doc, tl))}</script>
+<script>
+${asset('page.js')}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,250 @@
+// The JSON trace: one versioned document (`kvsim-trace/1`, docs/trace-format.md) that holds
+// everything a run showed — seed, knobs, network, nodes, every trace event, the history, the
+// expectations and the verdicts. The diagram and the HTML page read this document, never the run,
+// so a saved trace gives the same page as the run that wrote it.
+
+import type { NodeId } from '../../protocol/core.ts';
+import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
+import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
+import type { NetworkConfig } from '../kernel/network.ts';
+import type { TraceEvent } from '../kernel/trace.ts';
+import { expectationText, type OpExpectation, type ScenarioRun } from '../scenario.ts';
+
+export const TRACE_SCHEMA = 'kvsim-trace/1';
+
+export interface TraceNode {
+  readonly id: NodeId;
+  readonly role: 'server' | 'client';
+  /** The replicated store's leader (fixed when the cluster starts). */
+  readonly leader: boolean;
+  readonly clockSkewMs: number;
+}
+
+export interface TraceExpectation {
+  /** The scenario step (1-based) that issued the operation. */
+  readonly step: number;
+  readonly opId: number;
+  /** `c1 GET x via s3` */
+  readonly label: string;
+  /** The expectation as the scenario wrote it. */
+  readonly expected: OpExpectation | null;
+  /** The same in words: `GET_OK with value 2`. */
+  readonly expectedText: string | null;
+  /** Why it was not met; null when it was met or there was none. */
+  readonly failure: string | null;
+}
+
+export interface TraceDocument {
+  readonly schema: typeof TRACE_SCHEMA;
+  readonly scenario: { readonly file: string; readonly goal: string };
+  /** The command that replays this run. */
+  readonly replay: string;
+  readonly seed: number;
+  /** Which protocol ran: `replicated` or `lock`. */
+  readonly store: string;
+  readonly preset: string;
+  readonly knobs: Readonly<Record<string, string | number>>;
+  readonly network: NetworkConfig;
+  /** Servers first, then clients, in the order the scenario declared them. */
+  readonly nodes: readonly TraceNode[];
+  readonly run: {
+    readonly ending: string;
+    readonly endedAt: number;
+    readonly events: number;
+    readonly hash: string;
+  };
+  readonly notes: readonly { readonly at: number; readonly text: string }[];
+  readonly events: readonly TraceEvent[];
+  readonly history: {
+    readonly operations: readonly Operation[];
+    readonly applies: readonly Apply[];
+    readonly locks: readonly LockEvent[];
+  };
+  readonly expectations: readonly TraceExpectation[];
+  /** One per guarantee the store's checkers judge, with each violation's witness and sentence. */
+  readonly verdicts: readonly Verdict[];
+  /** What the scenario expected of the verdicts and did not get. */
+  readonly verdictFailures: readonly string[];
+}
+
+/**
+ * What a view marks: a witness (operations and messages) and the sentence that explains it. A
+ * violation (a failed expectation, a broken guarantee) is red; an informative finding is amber.
+ */
+export interface Highlight {
+  readonly severity: 'violation' | 'finding';
+  readonly opIds: readonly number[];
+  readonly messageIds: readonly number[];
+  readonly text: string;
+}
+
+export interface DocumentSource {
+  readonly file: string;
+  readonly goal: string;
+  readonly replay: string;
+}
+
+/** A copy that is plain JSON, so that the document in memory and the one read back are equal. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDocument {
+  const { topology } = run;
+  const node = (id: NodeId, role: TraceNode['role']): TraceNode => ({
+    id,
+    role,
+    leader: role === 'server' && id === topology.leader,
+    clockSkewMs: topology.clockSkewMs[id] ?? 0,
+  });
+  const history = run.result.history;
+  return plain({
+    schema: TRACE_SCHEMA,
+    scenario: { file: source.file, goal: source.goal },
+    replay: source.replay,
+    seed: run.seed,
+    store: run.store,
+    preset: run.preset,
+    knobs: { ...run.knobs },
+    network: run.network,
+    nodes: [
+      ...topology.servers.map((id) => node(id, 'server')),
+      ...topology.clients.map((id) => node(id, 'client')),
+    ],
+    run: {
+      ending: run.result.ending,
+      endedAt: run.result.endedAt,
+      events: run.result.events,
+      hash: run.result.hash,
+    },
+    notes: [...run.notes].sort((a, b) => a.at - b.at),
+    events: run.result.trace,
+    history: {
+      operations: history.operations,
+      applies: history.applies,
+      locks: history.locks,
+    },
+    expectations: run.outcomes.map((o) => ({
+      step: o.step,
+      opId: o.opId,
+      label: o.label,
+      expected: o.expected ?? null,
+      expectedText: o.expected === undefined ? null : expectationText(o.expected),
+      failure: o.failure,
+    })),
+    verdicts: run.verdicts,
+    verdictFailures: run.verdictFailures,
+  });
+}
+
+/** The messages of an operation: its requests (and retries) and the replies that name it. */
+function messagesOf(doc: TraceDocument, opId: number): number[] {
+  const op = doc.history.operations.find((o) => o.id === opId);
+  if (op === undefined) return [];
+  const ids: number[] = [];
+  for (const e of doc.events) {
+    if (e.kind !== 'send' && e.kind !== 'duplicate') continue;
+    const m = e.message as { readonly requestId?: unknown };
+    if (m.requestId === op.requestId && !ids.includes(e.id)) ids.push(e.id);
+  }
+  return ids;
+}
+
+/** Every failed expectation, broken guarantee and informative finding, with its witness. */
+export function highlightsOf(doc: TraceDocument): Highlight[] {
+  const failed = doc.expectations
+    .filter((x) => x.failure !== null)
+    .map(
+      (x): Highlight => ({
+        severity: 'violation',
+        opIds: [x.opId],
+        messageIds: messagesOf(doc, x.opId),
+        text: `step ${x.step}: ${x.label} should get ${x.expectedText ?? 'a reply'}, but ${x.failure}.`,
+      }),
+    );
+  const found = doc.verdicts.flatMap((v) =>
+    v.violations.map(
+      (violation): Highlight => ({
+        severity: v.informative ? 'finding' : 'violation',
+        opIds: violation.ops,
+        messageIds: violation.ops.flatMap((op) => messagesOf(doc, op)),
+        text: `${GUARANTEE_NAMES[v.guarantee]}: ${violation.sentence}`,
+      }),
+    ),
+  );
+  return [...failed, ...found];
+}
+
+// Arrays of records are written one record a line: the file stays readable, diffable and greppable.
+function layout(value: unknown, indent: string, depth: number): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const inner = `${indent}  `;
+    return `[\n${value.map((v) => inner + JSON.stringify(v)).join(',\n')}\n${indent}]`;
+  }
+  if (typeof value === 'object' && value !== null && depth < 2) {
+    const inner = `${indent}  `;
+    const fields = Object.entries(value).map(
+      ([k, v]) => `${inner}${JSON.stringify(k)}: ${layout(v, inner, depth + 1)}`,
+    );
+    return fields.length === 0 ? '{}' : `{\n${fields.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function serializeTraceDocument(doc: TraceDocument): string {
+  return `${layout(doc, '', 0)}\n`;
+}
+
+export class TraceFormatError extends Error {}
+
+const REQUIRED: readonly (readonly [string, string])[] = [
+  ['scenario', 'object'],
+  ['replay', 'string'],
+  ['seed', 'number'],
+  ['store', 'string'],
+  ['preset', 'string'],
+  ['knobs', 'object'],
+  ['network', 'object'],
+  ['nodes', 'array'],
+  ['run', 'object'],
+  ['notes', 'array'],
+  ['events', 'array'],
+  ['history', 'object'],
+  ['expectations', 'array'],
+  ['verdicts', 'array'],
+  ['verdictFailures', 'array'],
+];
+
+const ARTICLE: Readonly<Record<string, string>> = {
+  object: 'an object',
+  array: 'an array',
+  string: 'a string',
+  number: 'a number',
+};
+
+/** Reads a saved trace; a file that is not one says so in one sentence. */
+export function parseTraceDocument(text: string): TraceDocument {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new TraceFormatError(`it is not JSON (${why})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new TraceFormatError('it is not a JSON object');
+  }
+  const doc = raw as Record<string, unknown>;
+  if (doc.schema !== TRACE_SCHEMA) {
+    throw new TraceFormatError(
+      `its schema is ${JSON.stringify(doc.schema ?? null)}, and this version reads '${TRACE_SCHEMA}'`,
+    );
+  }
+  for (const [field, type] of REQUIRED) {
+    const value = doc[field];
+    const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+    if (actual !== type) throw new TraceFormatError(`its '${field}' should be ${ARTICLE[type]}`);
+  }
+  return raw as TraceDocument;
+}

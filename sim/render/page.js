@@ -1,0 +1,237 @@
+// The page's script: step through the run, show each node's state at the selected step, explain a
+// message or an operation on hover, and focus a failure's witness. It reads only the two JSON
+// blocks embedded in the page (the trace document and the view model) and makes no requests.
+
+(() => {
+  const doc = JSON.parse(document.getElementById('kvsim-trace').textContent);
+  const view = JSON.parse(document.getElementById('kvsim-view').textContent);
+  const svg = document.getElementById('diagram');
+  const slider = document.getElementById('slider');
+  const info = document.getElementById('step-info');
+  const statePanel = document.getElementById('state');
+  const tooltip = document.getElementById('tooltip');
+  const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
+  const steps = view.steps;
+
+  /** Per step: each node's latest state digest and whether it is down, after the step's event. */
+  function snapshots() {
+    const out = [];
+    const summary = {};
+    const down = {};
+    let next = 0;
+    for (let k = 0; k < steps.length; k++) {
+      const end = k + 1 < steps.length ? steps[k + 1].traceIndex : doc.events.length;
+      for (; next < end; next++) {
+        const e = doc.events[next];
+        if (e.kind === 'state') summary[e.node] = e.summary;
+        if (e.kind === 'fault' && e.fault.kind === 'crash') down[e.fault.node] = true;
+        if (e.kind === 'fault' && e.fault.kind === 'restart') down[e.fault.node] = false;
+      }
+      out.push({ summary: { ...summary }, down: { ...down } });
+    }
+    return out;
+  }
+  const states = snapshots();
+
+  const stepped = Array.from(svg.querySelectorAll('[data-step]'));
+  let current = -1;
+
+  function element(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function table(headings, rows) {
+    const t = element('table');
+    const head = element('tr');
+    for (const h of headings) head.append(element('th', '', h));
+    t.append(head);
+    for (const r of rows) t.append(r);
+    return t;
+  }
+
+  function cell(tr, className, text, changed) {
+    tr.append(element('td', changed ? `${className} changed` : className, text));
+  }
+
+  function serverRows(summary, before) {
+    return Object.entries(summary.store).map(([key, v]) => {
+      const old = before?.store?.[key];
+      const tr = element('tr');
+      tr.dataset.key = key;
+      const changed = old === undefined || old.ts !== v.ts || old.value !== v.value;
+      cell(tr, 'key', key, false);
+      cell(
+        tr,
+        v.value === null ? 'value tombstone' : 'value',
+        v.value === null ? '⊥ deleted' : v.value,
+        changed,
+      );
+      cell(tr, 'ts', String(v.ts), changed);
+      return tr;
+    });
+  }
+
+  function clientRows(summary, before) {
+    return Object.entries(summary.seen).map(([key, ts]) => {
+      const tr = element('tr');
+      tr.dataset.key = key;
+      cell(tr, 'key', key, false);
+      cell(tr, 'ts', String(ts), before?.seen?.[key] !== ts);
+      return tr;
+    });
+  }
+
+  function nodeCard(id, state, before) {
+    const node = nodes.get(id);
+    const summary = state.summary[id];
+    const card = element('div', `node ${node.role}${state.down[id] ? ' down' : ''}`);
+    card.dataset.node = id;
+    const title = element('h3', '', id);
+    title.append(
+      element(
+        'span',
+        'role',
+        node.role === 'client' ? 'client' : node.leader ? 'leader' : 'follower',
+      ),
+    );
+    if (state.down[id]) title.append(element('span', 'down-badge', 'down'));
+    card.append(title);
+    if (summary === undefined) return card;
+    if (summary.store !== undefined) {
+      const rows = serverRows(summary, before);
+      card.append(
+        rows.length > 0
+          ? table(['key', 'value', 'ts'], rows)
+          : element('p', 'empty', 'holds nothing'),
+      );
+      if (summary.replicating.length > 0)
+        card.append(element('p', 'extra', `replicating: ${summary.replicating.join(', ')}`));
+    } else if (summary.seen !== undefined) {
+      const rows = clientRows(summary, before);
+      card.append(
+        rows.length > 0
+          ? table(['key', 'seen ts'], rows)
+          : element('p', 'empty', 'has seen nothing'),
+      );
+      card.append(
+        element(
+          'p',
+          'extra',
+          summary.pending.length > 0 ? `pending: ${summary.pending.join(', ')}` : 'nothing pending',
+        ),
+      );
+    } else {
+      card.append(element('pre', 'raw', JSON.stringify(summary, null, 1)));
+    }
+    return card;
+  }
+
+  function renderState(k) {
+    const state = states[k];
+    const before = k > 0 ? states[k - 1].summary : {};
+    statePanel.replaceChildren(...view.lanes.map((id) => nodeCard(id, state, before[id])));
+  }
+
+  function markTimeline(k) {
+    for (const el of stepped) {
+      const step = Number(el.dataset.step);
+      const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
+      el.classList.toggle('future', from > k);
+      el.classList.toggle('inflight', from <= k && step > k);
+      el.classList.toggle('current', step === k);
+    }
+  }
+
+  function setStep(k, scroll) {
+    if (steps.length === 0) return;
+    k = Math.max(0, Math.min(steps.length - 1, k));
+    if (k === current) return;
+    current = k;
+    slider.value = String(k);
+    const step = steps[k];
+    info.dataset.step = String(k);
+    info.dataset.traceIndex = String(step.traceIndex);
+    info.replaceChildren(
+      element('b', '', `Step ${k + 1} of ${steps.length}`),
+      ` · ${step.time}`,
+      element('div', 'what', step.text),
+    );
+    markTimeline(k);
+    renderState(k);
+    if (scroll)
+      svg.querySelector(`.row-bg[data-step="${k}"]`)?.scrollIntoView({ block: 'nearest' });
+  }
+
+  function showTooltip(target, x, y) {
+    const msg = target.dataset.msg;
+    const op = target.dataset.op;
+    const fields =
+      msg !== undefined ? view.messages[msg] : op !== undefined ? view.ops[op] : undefined;
+    if (fields === undefined) return;
+    const rows = fields.map(([name, value]) => {
+      const tr = element('tr');
+      tr.append(element('th', '', name), element('td', '', value));
+      return tr;
+    });
+    tooltip.replaceChildren(element('table', '', undefined));
+    tooltip.firstChild.append(...rows);
+    tooltip.hidden = false;
+    const left = Math.min(x + 18, window.innerWidth - tooltip.offsetWidth - 8);
+    tooltip.style.left = `${Math.max(8, left)}px`;
+    tooltip.style.top = `${y + 18}px`;
+  }
+
+  function focusWitness(h) {
+    const already = document.body.dataset.focus === String(h);
+    for (const el of document.querySelectorAll('.focus')) el.classList.remove('focus');
+    for (const el of document.querySelectorAll('.witness-link')) el.classList.remove('active');
+    if (already) {
+      delete document.body.dataset.focus;
+      return;
+    }
+    document.body.dataset.focus = String(h);
+    document.querySelector(`.witness-link[data-h="${h}"]`)?.classList.add('active');
+    const witness = svg.querySelectorAll(`[data-h~="${h}"]`);
+    for (const el of witness) el.classList.add('focus');
+    const last = view.highlights[h].lastStep;
+    if (last !== null) setStep(last, false);
+    witness[0]?.scrollIntoView({ block: 'center' });
+  }
+
+  document.getElementById('first').addEventListener('click', () => setStep(0, true));
+  document.getElementById('prev').addEventListener('click', () => setStep(current - 1, true));
+  document.getElementById('next').addEventListener('click', () => setStep(current + 1, true));
+  document.getElementById('last').addEventListener('click', () => setStep(steps.length - 1, true));
+  slider.addEventListener('input', () => setStep(Number(slider.value), true));
+  document.addEventListener('keydown', (event) => {
+    if (event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
+    const moves = {
+      ArrowLeft: current - 1,
+      ArrowRight: current + 1,
+      Home: 0,
+      End: steps.length - 1,
+    };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    setStep(moves[event.key], true);
+  });
+  svg.addEventListener('click', (event) => {
+    const target = event.target.closest('[data-step]');
+    if (target) setStep(Number(target.dataset.step), false);
+  });
+  svg.addEventListener('mouseover', (event) => {
+    const target = event.target.closest('[data-msg], [data-op]');
+    if (target) showTooltip(target, event.clientX, event.clientY);
+    else tooltip.hidden = true;
+  });
+  svg.addEventListener('mouseleave', () => {
+    tooltip.hidden = true;
+  });
+  for (const link of document.querySelectorAll('.witness-link')) {
+    link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
+  }
+  setStep(steps.length - 1, false);
+})();
