@@ -5,6 +5,7 @@ import { CAUSALITY } from './causality.ts';
 import { CONVERGENCE, UNIQUE_TIMESTAMPS } from './convergence.ts';
 import { LINEARIZABILITY } from './linearizability.ts';
 import { LIVENESS } from './liveness.ts';
+import { LOCK_LIVENESS, MUTUAL_EXCLUSION } from './mutual-exclusion.ts';
 import { SESSION_CHECKERS } from './session.ts';
 import type { Checker, CheckInput, GuaranteeId, Verdict } from './types.ts';
 
@@ -18,7 +19,12 @@ export const REPLICATED_CHECKERS: readonly Checker[] = [
 ];
 
 /** The lock store: one server, so replication guarantees are trivial; its own is mutual exclusion. */
-export const LOCK_CHECKERS: readonly Checker[] = [...SESSION_CHECKERS, LIVENESS, UNIQUE_TIMESTAMPS];
+export const LOCK_CHECKERS: readonly Checker[] = [
+  ...SESSION_CHECKERS,
+  LOCK_LIVENESS,
+  UNIQUE_TIMESTAMPS,
+  MUTUAL_EXCLUSION,
+];
 
 export function runCheckers(checkers: readonly Checker[], input: CheckInput): Verdict[] {
   return checkers.map((checker) => {

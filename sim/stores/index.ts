@@ -4,7 +4,10 @@
 
 import type { NodeId } from '../../protocol/core.ts';
 import type { KnobSpecs, KnobValue } from '../../protocol/knobs.ts';
-import type { ClientState as LockClientState } from '../../protocol/lock/index.ts';
+import type {
+  ClientState as LockClientState,
+  ServerState as LockServerState,
+} from '../../protocol/lock/index.ts';
 import type { ReplicatedKnobs } from '../../protocol/replicated/index.ts';
 import {
   type Checker,
@@ -15,6 +18,7 @@ import {
 import type { Operation } from '../kernel/history.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
+import { formatTime } from '../render/format.ts';
 import { lockNodes, lockStore, finalStores as lockStores } from './lock.ts';
 import {
   explainPendingReplicated,
@@ -67,21 +71,39 @@ const LOCK: StoreAdapter = {
   nodes: (topology, knobs) => lockNodes(topology, knobs as never) as NodeSpec<WireMessage>[],
   checkers: LOCK_CHECKERS,
   replicas: (finalStates, topology) => lockStores(finalStates, topology.servers),
+  // What the pending operation waits for, and who the server's table says holds the key's lock:
+  // a holder that crashed or has moved on will never release it, and without a lease nothing will.
   explainPending: (finalStates, topology, op) => {
     const client = finalStates.get(op.client)?.state as LockClientState | undefined;
     const current = client?.current;
     if (current === undefined || current === null || current.requestId !== op.requestId) {
       return `${op.client} had not started it (queued behind another operation)`;
     }
-    const server = topology.servers[0];
-    const down =
-      finalStates.get(current.server)?.up === false ? ` (${current.server} is down)` : '';
+    const server = topology.servers[0]!;
+    const serverState = finalStates.get(server);
+    const down = serverState?.up === false ? ` (${server} is down)` : '';
     const what = {
-      acquiring: 'LOCK_GRANTED or LOCK_DENIED',
-      operating: 'the reply to its operation',
-      releasing: 'RELEASE_OK',
+      acquiring: `is acquiring ${op.key} and waits for LOCK_GRANTED or LOCK_DENIED`,
+      operating: `holds ${op.key}'s lock and waits for the reply to its ${op.op.toUpperCase()}`,
+      releasing: 'has its reply and waits for RELEASE_OK',
     }[current.phase];
-    return `${op.client} is ${current.phase} and waits for ${what} from ${server}${down}, attempt ${current.attempt}`;
+    const waits = `${op.client} ${what} from ${server}${down}, attempt ${current.attempt}`;
+    const lock = (serverState?.state as LockServerState | undefined)?.locks.get(op.key);
+    if (lock === undefined) return `${waits}; ${server} holds no lock on ${op.key}`;
+    if (lock.requestId === op.requestId) return `${waits}; ${server} holds ${op.key}'s lock for it`;
+    const holder = finalStates.get(lock.holder);
+    const holderState = holder?.state as LockClientState | undefined;
+    const gone =
+      holder?.up === false
+        ? ` (${lock.holder} is down)`
+        : holderState?.current?.requestId !== lock.requestId
+          ? ` (${lock.holder} is no longer running ${lock.requestId})`
+          : '';
+    const freed =
+      lock.expiresAt === null
+        ? 'no lease will free it'
+        : `its lease runs out at ${formatTime(lock.expiresAt)}`;
+    return `${waits}; ${op.key}'s lock is held by ${lock.holder}${gone}, granted for ${lock.requestId}, and ${freed}`;
   },
 };
 

@@ -1,0 +1,266 @@
+// Mutual exclusion for the lock store (PROTOCOL.md §3): no two clients hold a key's lock at once,
+// and no write lands from a request that does not hold it. A hold is judged from the client's side,
+// since the server's own table never holds two locks; this file also judges the lock store's
+// liveness, where a lock nobody will ever free blocks its key for good (A6).
+
+import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
+import { formatTime } from '../render/format.ts';
+import { LIVENESS } from './liveness.ts';
+import type { Checker, CheckInput, Violation } from './types.ts';
+import { opText } from './words.ts';
+
+/** One grant, and how long the client it was granted to could act on it. */
+export interface Hold {
+  readonly grant: LockEvent;
+  /** The operation the lock was granted for (its request id), if the history knows it. */
+  readonly op: Operation | undefined;
+  /** The server's release or expiry of this grant; null while the server still holds it. */
+  readonly serverEnd: LockEvent | null;
+  /** When the client stopped holding it; Infinity if it never did. At or before the grant: never held. */
+  readonly end: number;
+}
+
+/**
+ * A grant holds from its time until the first of: its holder's release, its expiry, or the end of
+ * the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
+ * table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
+ * client's operation never ends, so its hold ends when the server frees the lock, whoever asks.
+ */
+export function holdsOf(
+  locks: readonly LockEvent[],
+  operations: readonly Operation[],
+): readonly Hold[] {
+  const opOf = new Map(operations.map((op) => [op.requestId, op] as const));
+  const grants: LockEvent[] = [];
+  const endOf = new Map<number, LockEvent>();
+  for (const event of locks) {
+    if (event.event === 'grant') grants.push(event);
+    else if (!endOf.has(event.token)) endOf.set(event.token, event);
+  }
+  return grants.map((grant) => {
+    const op = opOf.get(grant.requestId);
+    const serverEnd = endOf.get(grant.token) ?? null;
+    return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op) };
+  });
+}
+
+function clientEnd(grant: LockEvent, serverEnd: LockEvent | null, op: Operation | undefined) {
+  const ends: number[] = [];
+  if (serverEnd !== null) {
+    const freesClient =
+      serverEnd.event === 'expire' ||
+      serverEnd.by === grant.holder ||
+      (op !== undefined && op.abandonedAt !== null);
+    if (freesClient) ends.push(serverEnd.t);
+  }
+  if (op?.completedAt != null) ends.push(op.completedAt);
+  return Math.min(Number.POSITIVE_INFINITY, ...ends);
+}
+
+const held = (h: Hold) => h.end > h.grant.t;
+
+function requestText(h: Hold): string {
+  return `${h.grant.holder} still held it for ${h.grant.requestId}`;
+}
+
+/** Why the server could grant the lock again although its holder was still using it. */
+function freedText(h: Hold): string {
+  const end = h.serverEnd;
+  if (end === null || end.by === null || end.by === h.grant.holder) return '';
+  return ` (${end.by} had released ${h.grant.holder}'s lock at ${formatTime(end.t)})`;
+}
+
+function overlap(earlier: Hold, later: Hold): Violation {
+  const g = later.grant;
+  return {
+    guarantee: 'mutual-exclusion',
+    ops: [earlier.op?.id, later.op?.id].filter((id) => id !== undefined),
+    nodes: [g.node],
+    at: g.t,
+    sentence: `${g.holder} was granted ${g.key}'s lock for ${g.requestId} at ${formatTime(g.t)} while ${requestText(earlier)}${freedText(earlier)}`,
+  };
+}
+
+/**
+ * Per key, in grant order, a sweep keeps the hold that lasts longest and the longest-lasting one
+ * of another client: a grant that starts before that one ends has a second holder beside it.
+ */
+function overlaps(holds: readonly Hold[]): Violation[] {
+  const longest = new Map<string, { top: Hold; other: Hold | null }>();
+  const violations: Violation[] = [];
+  for (const h of holds) {
+    if (!held(h)) continue;
+    const key = h.grant.key;
+    const best = longest.get(key);
+    const rival =
+      best === undefined ? null : best.top.grant.holder !== h.grant.holder ? best.top : best.other;
+    if (rival !== null && rival.end > h.grant.t) violations.push(overlap(rival, h));
+    longest.set(key, ranked(best, h));
+  }
+  return violations;
+}
+
+/** Keeps the longest hold, and the longest of a client other than its holder. */
+function ranked(best: { top: Hold; other: Hold | null } | undefined, h: Hold) {
+  if (best === undefined) return { top: h, other: null };
+  const { top, other } = best;
+  if (h.end > top.end) {
+    return { top: h, other: top.grant.holder !== h.grant.holder ? top : other };
+  }
+  const isOther = h.grant.holder !== top.grant.holder;
+  return { top, other: isOther && (other === null || h.end > other.end) ? h : other };
+}
+
+/** The server-side intervals of one key's grants, in grant order, for "who held it at t". */
+function serverIntervals(holds: readonly Hold[]): Map<string, Hold[]> {
+  const byKey = new Map<string, Hold[]>();
+  for (const h of holds) {
+    const list = byKey.get(h.grant.key) ?? [];
+    list.push(h);
+    byKey.set(h.grant.key, list);
+  }
+  return byKey;
+}
+
+/** The grant the server's table held for the key at t (grants never overlap there), or null. */
+function serverHolderAt(intervals: readonly Hold[] | undefined, t: number): Hold | null {
+  if (intervals === undefined) return null;
+  let lo = 0;
+  let hi = intervals.length - 1;
+  let found: Hold | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const h = intervals[mid]!;
+    if (h.grant.t <= t) {
+      found = h;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (found === null || (found.serverEnd !== null && found.serverEnd.t < t)) return null;
+  return found;
+}
+
+/** Why the request that wrote did not hold the lock when its write landed. */
+function lackText(own: readonly Hold[], apply: Apply): string {
+  const before = own.filter((h) => h.grant.key === apply.key && h.grant.t <= apply.t).at(-1);
+  if (before === undefined) return `${apply.origin} had never been granted ${apply.key}'s lock`;
+  const end = before.serverEnd;
+  if (before.op?.completedAt != null && before.op.completedAt <= apply.t)
+    return `${apply.origin} had finished at ${formatTime(before.op.completedAt)}`;
+  if (end?.event === 'expire') return `its lease had run out at ${formatTime(end.t)}`;
+  if (end !== null && end.by !== null)
+    return `${end.by} had released its lock at ${formatTime(end.t)}`;
+  return `${apply.origin} no longer held ${apply.key}'s lock`;
+}
+
+function strayWrite(
+  apply: Apply,
+  writer: Operation | undefined,
+  own: readonly Hold[],
+  holder: Hold | null,
+): Violation {
+  const who = writer === undefined ? `a write for ${apply.origin}` : opText(writer);
+  const owner =
+    holder === null
+      ? `nobody held ${apply.key}'s lock`
+      : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
+  return {
+    guarantee: 'mutual-exclusion',
+    ops: [writer?.id, holder?.op?.id].filter((id) => id !== undefined),
+    nodes: [apply.node],
+    at: apply.t,
+    sentence: `${who} landed at ${apply.node} at ${formatTime(apply.t)} (ts ${apply.ts}) although ${lackText(own, apply)}: ${owner}`,
+  };
+}
+
+/** Every write must land inside a hold of the request that wrote it, on the same key. */
+function strayWrites(input: CheckInput, holds: readonly Hold[]): Violation[] {
+  const opOf = new Map(input.operations.map((op) => [op.requestId, op] as const));
+  const byRequest = new Map<string, Hold[]>();
+  for (const h of holds) {
+    const list = byRequest.get(h.grant.requestId) ?? [];
+    list.push(h);
+    byRequest.set(h.grant.requestId, list);
+  }
+  const intervals = serverIntervals(holds);
+  const violations: Violation[] = [];
+  for (const apply of input.applies) {
+    if (apply.origin === null) continue;
+    const own = byRequest.get(apply.origin) ?? [];
+    const inside = own.some(
+      (h) => h.grant.key === apply.key && h.grant.t <= apply.t && apply.t <= h.end,
+    );
+    if (inside) continue;
+    const holder = serverHolderAt(intervals.get(apply.key), apply.t);
+    violations.push(strayWrite(apply, opOf.get(apply.origin), own, holder));
+  }
+  return violations;
+}
+
+export const MUTUAL_EXCLUSION: Checker = {
+  guarantee: 'mutual-exclusion',
+  informative: false,
+  check: (input) => {
+    const holds = holdsOf(input.locks, input.operations);
+    return { violations: [...overlaps(holds), ...strayWrites(input, holds)] };
+  },
+};
+
+// ---- Liveness: a key nobody will ever unlock -------------------------------------------------
+
+/** Why the holder will never release: it crashed, or its operation is over (or never was). */
+function strandedText(h: Hold): string {
+  const { grant, op } = h;
+  if (op === undefined) return `no operation of ${grant.holder}'s is ${grant.requestId}`;
+  if (op.abandonedAt !== null) return `${grant.holder} crashed at ${formatTime(op.abandonedAt)}`;
+  const done = op.completedAt ?? grant.t;
+  return done <= grant.t
+    ? `${grant.requestId} had already finished at ${formatTime(done)} (a late ACQUIRE_LOCK)`
+    : `${grant.requestId} finished at ${formatTime(done)} without freeing it`;
+}
+
+function stuckSince(h: Hold): number {
+  const op = h.op;
+  const stopped = op === undefined ? h.grant.t : (op.abandonedAt ?? op.completedAt ?? h.grant.t);
+  return Math.max(h.grant.t, stopped);
+}
+
+function blockedKey(h: Hold, operations: readonly Operation[]): Violation {
+  const since = stuckSince(h);
+  const denied = operations.find(
+    (op) => op.key === h.grant.key && op.reply === 'LOCK_DENIED' && op.invokedAt >= since,
+  );
+  const g = h.grant;
+  const after = denied === undefined ? '' : `; ${opText(denied)} was denied`;
+  return {
+    guarantee: 'liveness',
+    ops: [h.op?.id, denied?.id].filter((id) => id !== undefined),
+    nodes: [g.node],
+    at: since,
+    sentence: `${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}, ${strandedText(h)}, and no release or lease will free it${after}`,
+  };
+}
+
+/**
+ * A lock the server still holds at the end of a settled run, for an operation that is no longer
+ * running, will never be released: every later request for the key is denied. A lock held for a
+ * pending operation is left to the operation's own liveness report.
+ */
+export function blockedKeys(input: CheckInput): Violation[] {
+  const holds = holdsOf(input.locks, input.operations);
+  return holds
+    .filter((h) => h.serverEnd === null && input.replicas.get(h.grant.node)?.up !== false)
+    .filter((h) => h.op === undefined || h.op.completedAt !== null || h.op.abandonedAt !== null)
+    .map((h) => blockedKey(h, input.operations));
+}
+
+/** The liveness checker, plus the keys a lock blocks forever once the run has settled. */
+export const LOCK_LIVENESS: Checker = {
+  guarantee: 'liveness',
+  informative: false,
+  check: (input) => {
+    const pending = LIVENESS.check(input);
+    if ('notJudged' in pending || !input.quiescent) return pending;
+    return { violations: [...pending.violations, ...blockedKeys(input)] };
+  },
+};
