@@ -100,8 +100,6 @@ export interface Timeline {
   readonly lanes: readonly TraceNode[];
   readonly rows: readonly Row[];
   readonly highlights: readonly Highlight[];
-  /** Highlights whose witness has no row (an operation that was never issued, say). */
-  readonly unplaced: readonly number[];
   readonly steps: number;
   readonly foldMs: number;
 }
@@ -198,12 +196,15 @@ class TimelineBuilder {
       for (const h of this.closing.get(i) ?? []) this.explain(e.t, h);
     });
     this.notesUntil(Number.POSITIVE_INFINITY);
+    // A witness with no event (convergence judges the final stores) is told at the end.
     const placed = new Set([...this.closing.values()].flat());
+    this.highlights.forEach((_, h) => {
+      if (!placed.has(h)) this.explain(this.lastT ?? 0, h);
+    });
     return {
       lanes: this.doc.nodes,
       rows: this.rows,
       highlights: this.highlights,
-      unplaced: this.highlights.map((_, i) => i).filter((i) => !placed.has(i)),
       steps: this.steps,
       foldMs: this.foldMs,
     };
@@ -724,7 +725,7 @@ interface Painter {
 /** One row as lines: time, lanes (or who), then the wrapped text; notes run over the lanes. */
 function rowLines(p: Painter, row: Row, time: string): string[] {
   const { c, layout } = p;
-  const timeCol = c.dim(time.padStart(layout.timeW));
+  const timeCol = time === '' ? ' '.repeat(layout.timeW) : c.dim(time.padStart(layout.timeW));
   const blank = ' '.repeat(layout.timeW);
   if (row.kind === 'note') {
     // A note is the story's heading: it runs over the lanes, its lines aligned after the rule.
@@ -746,20 +747,37 @@ function rowLines(p: Painter, row: Row, time: string): string[] {
   });
 }
 
-function laneNames(p: Painter): string {
+/** Writes `text` into a row of cells from `start`; a wide character fills two cells. */
+function place(cells: string[], start: number, text: string): void {
+  let x = start;
+  for (const ch of text) {
+    const w = cellWidth(ch.codePointAt(0)!);
+    cells[x] = ch;
+    if (w === 2) cells[x + 1] = '';
+    x += w;
+  }
+}
+
+/**
+ * The lanes' names, centred on their lanes. Names too long for one lane alternate between two
+ * lines, so each may take two lanes' room before it is shortened.
+ */
+function laneNames(p: Painter): string[] {
   const { layout, tl } = p;
-  const chars: string[] = Array.from({ length: layout.lanesW }, () => ' ');
+  const fits = tl.lanes.every((l) => textWidth(l.id) <= layout.gap - 1);
+  const rows = fits ? 1 : 2;
+  const room = rows * layout.gap - 1;
+  const cells = Array.from({ length: rows }, () =>
+    Array.from({ length: layout.lanesW }, () => ' '),
+  );
   tl.lanes.forEach((lane, k) => {
-    const name = padTo(lane.id, Math.max(1, layout.gap - 1)).trimEnd();
+    const name = padTo(lane.id, room).trimEnd();
     const w = textWidth(name);
-    const start = Math.max(k * layout.gap, laneX(layout, k) - ((w - 1) >> 1));
-    chars.splice(
-      start,
-      w,
-      ...[...name].concat(Array.from({ length: w - [...name].length }, () => '')),
-    );
+    const start = Math.min(layout.lanesW - w, Math.max(0, laneX(layout, k) - ((w - 1) >> 1)));
+    place(cells[k % rows]!, start, name);
   });
-  return `${' '.repeat(layout.timeW + 1)}${p.c.bold(chars.join('').trimEnd())}`;
+  const indent = ' '.repeat(layout.timeW + 1);
+  return cells.map((row) => `${indent}${p.c.bold(row.join('').trimEnd())}`);
 }
 
 function legend(p: Painter): string[] {
@@ -790,13 +808,7 @@ export function renderDiagram(
   const tl = timeline(doc, options);
   const p: Painter = { c, tl, layout: chooseLayout(tl, options.width) };
   const lines = legend(p);
-  for (const h of tl.unplaced) {
-    const { severity, text } = tl.highlights[h]!;
-    const ink = severity === 'violation' ? 'bad' : 'finding';
-    const words = wordsOf(`${MARKS[severity]} ${text} (no event of it was traced)`, ink);
-    lines.push(...wrap(words, options.width).map((line) => paint(c, line)));
-  }
-  if (p.layout.gap > 0) lines.push(laneNames(p));
+  if (p.layout.gap > 0) lines.push(...laneNames(p));
   let shown: number | null = null;
   for (const row of tl.rows) {
     const timed = row.kind === 'event' || row.kind === 'note';
@@ -804,6 +816,6 @@ export function renderDiagram(
     if (time !== '') shown = row.t;
     lines.push(...rowLines(p, row, time));
   }
-  if (p.layout.gap > 0) lines.push(laneNames(p));
+  if (p.layout.gap > 0) lines.push(...laneNames(p));
   return lines;
 }

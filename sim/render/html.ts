@@ -24,12 +24,12 @@ const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.ur
 /** Sizes in SVG pixels, chosen for a projector: large monospace text, wide lanes. */
 const G = {
   gutter: 112,
-  laneMin: 112,
+  laneMin: 100,
   charW: 10.4,
   lineH: 24,
   rowPad: 12,
   head: 70,
-  labelChars: 58,
+  labelChars: 46,
   noteLineH: 26,
 } as const;
 
@@ -76,7 +76,9 @@ function rowText(row: Row): string {
     case 'event': {
       const severity = row.tone === 'bad' ? 'violation' : 'finding';
       const mark = row.highlights.length > 0 ? `${MARKS[severity]} ` : '';
-      return `${mark}${row.text}${row.detail === '' ? '' : ` ${row.detail}`}`;
+      // No-break spaces keep the detail ("(13 ms)") on one line when the text wraps.
+      const detail = row.detail === '' ? '' : ` ${row.detail.replace(/ /g, '\u00a0')}`;
+      return `${mark}${row.text}${detail}`;
     }
     case 'explain':
       return `${MARKS[row.severity]} ${row.text}`;
@@ -365,10 +367,10 @@ function panelHtml(tl: Timeline): string {
   const last = Math.max(0, tl.steps - 1);
   return `<aside id="panel">
 <div class="controls">
-<button type="button" id="first" title="first step (Home)">⏮</button>
+<button type="button" id="first" title="first step (Home)">|◀</button>
 <button type="button" id="prev" title="previous step (←)">◀</button>
 <button type="button" id="next" title="next step (→)">▶</button>
-<button type="button" id="last" title="last step (End)">⏭</button>
+<button type="button" id="last" title="last step (End)">▶|</button>
 </div>
 <input type="range" id="slider" min="0" max="${last}" value="${last}" aria-label="step">
 <div id="step-info" aria-live="polite"></div>
@@ -429,12 +431,41 @@ function opFields(doc: TraceDocument): Record<number, Fields> {
   return out;
 }
 
+/**
+ * Whether an event begins one atomic step of a node (a delivery, a timer, a fault, an operation
+ * issued); the rest (stores, replies recorded, duplicates, drops as a message leaves) happen
+ * inside the step that caused them, whose state digest the trace writes only at its end.
+ */
+function beginsStep(doc: TraceDocument, index: number): boolean {
+  const e = doc.events[index]!;
+  switch (e.kind) {
+    case 'deliver':
+    case 'timer':
+    case 'fault':
+    case 'refused':
+      return true;
+    case 'record':
+      return e.observation.kind === 'invoke';
+    case 'drop': {
+      const before = doc.events[index - 1];
+      return !(before?.kind === 'send' && before.id === e.id);
+    }
+    default:
+      return false;
+  }
+}
+
 /** What the page's script needs beyond the trace: which row each step is, and the witnesses. */
 function viewModel(doc: TraceDocument, tl: Timeline) {
-  const steps: { row: number; traceIndex: number; time: string; text: string }[] = [];
-  tl.rows.forEach((row, i) => {
-    if (row.kind !== 'event') return;
-    steps.push({ row: i, traceIndex: row.traceIndex, time: formatTime(row.t), text: row.text });
+  const events = tl.rows.filter((row): row is EventRow => row.kind === 'event');
+  const lane = (k: number) => tl.lanes[k]!.id;
+  // A step's state is the nodes' state once the atomic step holding its event is over.
+  const steps = events.map((row, k) => {
+    const next = events.slice(k + 1).find((r) => beginsStep(doc, r.traceIndex));
+    const stateUntil = next?.traceIndex ?? doc.events.length;
+    const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
+    const text = `${link}${row.text}`;
+    return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text };
   });
   const highlights = tl.highlights.map((h, k) => {
     const witness = tl.rows.filter(

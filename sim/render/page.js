@@ -13,14 +13,14 @@
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
   const steps = view.steps;
 
-  /** Per step: each node's latest state digest and whether it is down, after the step's event. */
+  /** Per step: each node's latest state digest and whether it is down, once the step is over. */
   function snapshots() {
     const out = [];
     const summary = {};
     const down = {};
     let next = 0;
     for (let k = 0; k < steps.length; k++) {
-      const end = k + 1 < steps.length ? steps[k + 1].traceIndex : doc.events.length;
+      const end = steps[k].stateUntil;
       for (; next < end; next++) {
         const e = doc.events[next];
         if (e.kind === 'state') summary[e.node] = e.summary;
@@ -145,6 +145,16 @@
     }
   }
 
+  /** Scrolls only when the step's row nears an edge, so that stepping does not jolt the page. */
+  function keepInView(row) {
+    if (!row) return;
+    const box = row.getBoundingClientRect();
+    const margin = Math.min(160, window.innerHeight / 4);
+    if (box.top < margin || box.bottom > window.innerHeight - margin) {
+      row.scrollIntoView({ block: 'center' });
+    }
+  }
+
   function setStep(k, scroll) {
     if (steps.length === 0) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
@@ -161,8 +171,7 @@
     );
     markTimeline(k);
     renderState(k);
-    if (scroll)
-      svg.querySelector(`.row-bg[data-step="${k}"]`)?.scrollIntoView({ block: 'nearest' });
+    if (scroll) keepInView(svg.querySelector(`.row-bg[data-step="${k}"]`));
   }
 
   function showTooltip(target, x, y) {
@@ -195,7 +204,10 @@
     document.body.dataset.focus = String(h);
     document.querySelector(`.witness-link[data-h="${h}"]`)?.classList.add('active');
     const witness = svg.querySelectorAll(`[data-h~="${h}"]`);
-    for (const el of witness) el.classList.add('focus');
+    for (const el of witness) {
+      el.classList.add('focus');
+      svg.querySelector(`.row-bg[data-step="${el.dataset.step}"]`)?.classList.add('focus');
+    }
     const last = view.highlights[h].lastStep;
     if (last !== null) setStep(last, false);
     witness[0]?.scrollIntoView({ block: 'center' });

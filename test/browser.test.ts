@@ -1,0 +1,211 @@
+// The HTML page in a real browser (Debian's chromium through playwright-core): it loads from disk
+// with no error and no request, draws every lane, steps to the right state, and shows a failed
+// expectation's witness. Expected values come from the run's own trace, never typed in here.
+// Screenshots land in test-artifacts/ for a person to look at.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import staleRead from '../scenarios/stale-read.ts';
+import { renderHtml } from '../sim/render/html.ts';
+import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
+import { replayCommand } from '../sim/render/summary.ts';
+import { runScenario, type Scenario } from '../sim/scenario.ts';
+import staleReadWrong from './fixtures/stale-read-wrong.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface Loaded {
+  readonly doc: TraceDocument;
+  readonly page: Page;
+  readonly url: string;
+  /** Console errors, uncaught exceptions, and requests for anything but the page itself. */
+  readonly problems: string[];
+}
+
+function writePage(scenario: Scenario, file: string, name: string) {
+  const run = runScenario(scenario);
+  const doc = traceDocument(run, {
+    file,
+    goal: scenario.goal,
+    replay: replayCommand(file, run, undefined, []),
+  });
+  const path = join(ARTIFACTS, `${name}.html`);
+  writeFileSync(path, renderHtml(doc));
+  return { doc, url: pathToFileURL(path).href };
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the browser tests need Debian's chromium at ${CHROMIUM}; install it with: apt-get install chromium`,
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function load(scenario: Scenario, file: string, name: string): Promise<Loaded> {
+  const { doc, url } = writePage(scenario, file, name);
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('request', (r) => {
+    if (r.url() !== url) problems.push(`request: ${r.url()}`);
+  });
+  await page.goto(url);
+  return { doc, page, url, problems };
+}
+
+/** The step the page shows for a trace event, read from the page's own view model. */
+async function stepsOf(page: Page): Promise<{ traceIndex: number }[]> {
+  return page.evaluate(() => JSON.parse(document.getElementById('kvsim-view')!.textContent!).steps);
+}
+
+function cellText(page: Page, node: string, key: string, column: string): Promise<string | null> {
+  return page
+    .locator(`#state .node[data-node="${node}"] tr[data-key="${key}"] .${column}`)
+    .textContent();
+}
+
+/** What the trace says a server holds for a key: its latest state digest before `end`. */
+function heldBefore(doc: TraceDocument, node: string, key: string, end: number): number | null {
+  let ts: number | null = null;
+  doc.events.slice(0, end).forEach((e) => {
+    if (e.kind !== 'state' || e.node !== node) return;
+    const store = (e.summary as { store: Record<string, { ts: number }> }).store;
+    ts = store[key]?.ts ?? null;
+  });
+  return ts;
+}
+
+describe('the stale-read page', () => {
+  let loaded: Loaded;
+  beforeAll(async () => {
+    loaded = await load(staleRead, 'scenarios/stale-read.ts', 'stale-read');
+  });
+  afterAll(async () => {
+    await loaded?.page.context().close();
+  });
+
+  it('draws a lane, a header and a state card for every node', async () => {
+    const { page, doc } = loaded;
+    await page.screenshot({ path: join(ARTIFACTS, 'stale-read.png'), fullPage: true });
+    for (const node of doc.nodes) {
+      await expect(page.locator(`.lane-head[data-node="${node.id}"]`).count()).resolves.toBe(2);
+      const lanes = await page.locator(`line.lane[data-node="${node.id}"]`).count();
+      expect(lanes).toBeGreaterThan(0);
+      await expect(page.locator(`#state .node[data-node="${node.id}"]`).count()).resolves.toBe(1);
+    }
+  });
+
+  it("steps across s3's last REPLICATION of x: the state panel shows its ts before and after", async () => {
+    const { page, doc } = loaded;
+    // The last REPLICATION of x to reach s3: the one that brings it up to date.
+    const deliveries = doc.events.flatMap((e, i) =>
+      e.kind === 'deliver' &&
+      e.to === 's3' &&
+      e.message.type === 'REPLICATION' &&
+      (e.message as { key?: string }).key === 'x'
+        ? [{ index: i, ts: (e.message as { ts?: number }).ts }]
+        : [],
+    );
+    const { index, ts } = deliveries[deliveries.length - 1]!;
+    const steps = await stepsOf(page);
+    const step = steps.findIndex((s) => s.traceIndex === index);
+    // Before: what s3's last state digest said; after: what the REPLICATION carried.
+    const before = heldBefore(doc, 's3', 'x', index);
+    const after = ts;
+    expect(before).not.toBe(after);
+
+    await page.locator('#slider').fill(String(step - 1));
+    await expect(cellText(page, 's3', 'x', 'ts')).resolves.toBe(String(before));
+    await page.click('#next');
+    await expect(cellText(page, 's3', 'x', 'ts')).resolves.toBe(String(after));
+    await expect(page.locator('#step-info').getAttribute('data-trace-index')).resolves.toBe(
+      String(index),
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'stale-read-replication.png') });
+    await page.keyboard.press('ArrowLeft');
+    await expect(cellText(page, 's3', 'x', 'ts')).resolves.toBe(String(before));
+    await page.keyboard.press('End');
+    const last = String(steps.length - 1);
+    await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(last);
+  });
+
+  it("shows a message's fields on hover", async () => {
+    const { page, doc } = loaded;
+    const send = doc.events.find((e) => e.kind === 'deliver' && e.message.type === 'GET_OK');
+    if (send?.kind !== 'deliver') throw new Error('the run delivers no GET_OK');
+    await page.hover(`.label[data-msg="${send.id}"]`);
+    await expect(page.locator('#tooltip').isVisible()).resolves.toBe(true);
+    const text = await page.locator('#tooltip').textContent();
+    expect(text).toContain('GET_OK');
+    expect(text).toContain(`${send.from} → ${send.to}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'stale-read-hover.png') });
+  });
+
+  it('loads with no console error and no request but the file itself', async () => {
+    expect(loaded.problems).toEqual([]);
+  });
+});
+
+describe('a page whose expectation fails', () => {
+  let loaded: Loaded;
+  beforeAll(async () => {
+    loaded = await load(staleReadWrong, 'test/fixtures/stale-read-wrong.ts', 'stale-read-wrong');
+  });
+  afterAll(async () => {
+    await loaded?.page.context().close();
+  });
+
+  it('draws the witness in red and focuses it when its sentence is clicked', async () => {
+    const { page, doc } = loaded;
+    const failed = doc.expectations.find((x) => x.failure !== null);
+    expect(failed).toBeDefined();
+    const highlights = highlightsOf(doc);
+    const h = highlights.findIndex((x) => x.opIds.includes(failed!.opId));
+    const link = page.locator(`.witness-link[data-h="${h}"]`);
+    await expect(link.textContent()).resolves.toContain(failed!.failure!);
+    const marked = page.locator(`#diagram .label[data-op="${failed!.opId}"].violation`);
+    expect(await marked.count()).toBe(2);
+    for (const id of highlights[h]!.messageIds) {
+      await expect(page.locator(`.msg[data-msg="${id}"].violation`).count()).resolves.toBe(1);
+    }
+    const red = await marked.first().evaluate((el) => getComputedStyle(el).fill);
+    expect(red).toBe('rgb(196, 0, 0)');
+
+    await link.click();
+    const witness = await page.locator(`#diagram [data-h~="${h}"]`).count();
+    await expect(page.locator(`#diagram [data-h~="${h}"].focus`).count()).resolves.toBe(witness);
+    await expect(page.locator('body').getAttribute('data-focus')).resolves.toBe(String(h));
+    const explain = page.locator(`#diagram .explain[data-h="${h}"]`);
+    await expect(explain.count()).resolves.toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'stale-read-wrong.png') });
+    expect(loaded.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,191 @@
+// The terminal diagram and the JSON trace: the stale-read diagram kept as reviewed snapshots (80
+// and 120 columns, plain and in colour), no line wider than the terminal whatever the width and
+// the cluster, and a saved trace turned into the same page as the run that wrote it.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import staleRead from '../scenarios/stale-read.ts';
+import { paletteFor } from '../sim/render/colors.ts';
+import { MIN_WIDTH, renderDiagram, textWidth, timeline } from '../sim/render/diagram.ts';
+import { renderHtml } from '../sim/render/html.ts';
+import {
+  parseTraceDocument,
+  serializeTraceDocument,
+  TRACE_SCHEMA,
+  traceDocument,
+} from '../sim/render/json.ts';
+import { replayCommand } from '../sim/render/summary.ts';
+import { runScenario, type Scenario } from '../sim/scenario.ts';
+import staleReadWrong from './fixtures/stale-read-wrong.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const PLAIN = paletteFor({ isTTY: false }, {});
+const COLOUR = paletteFor({ isTTY: true }, {});
+
+function documentOf(scenario: Scenario, file: string) {
+  const run = runScenario(scenario);
+  return traceDocument(run, {
+    file,
+    goal: scenario.goal,
+    replay: replayCommand(file, run, undefined, []),
+  });
+}
+
+/** Every fault, a lossy and duplicating network, and more lanes than fit: the narrow cases. */
+const crowded: Scenario = {
+  goal: 'Many nodes, every kind of fault, a lossy network',
+  preset: 'seed',
+  servers: 5,
+  clients: ['client-one', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11'],
+  network: { delayMinMs: 2, delayMaxMs: 40, dropPermille: 150, duplicatePermille: 400 },
+  seed: 7,
+  steps: [
+    { at: 0, client: 'client-one', put: ['x', 'a value long enough to wrap somewhere'] },
+    { at: 10, client: 'c2', put: ['键', '值'], note: 'a key and a value in wide characters' },
+    { at: 20, hold: ['s1', 's2'] },
+    { at: 30, crash: 's3' },
+    {
+      at: 40,
+      partition: [
+        ['s1', 's2'],
+        ['s4', 's5'],
+      ],
+    },
+    { at: 50, client: 'c3', get: 'x', via: 's4' },
+    { at: 60, clockStep: 's1', byMs: -5_000 },
+    { at: 70, cut: { from: ['s5'], to: ['s1'] } },
+    { at: 80, client: 'c11', delete: 'x' },
+    { at: 90, heal: true },
+    { at: 20_000, release: ['s1', 's2'] },
+    { at: 20_010, restart: 's3' },
+    { at: 20_020, crash: 'c4' },
+    { at: 20_030, client: 'c4', get: 'x' },
+    { at: 60_000, client: 'c5', get: '键', expect: { reply: 'GET_OK', value: '值' } },
+  ],
+};
+
+describe('the stale-read diagram (reviewed snapshots)', () => {
+  const doc = documentOf(staleRead, 'scenarios/stale-read.ts');
+  it.each([
+    [80, 'plain', PLAIN],
+    [120, 'plain', PLAIN],
+    [80, 'colour', COLOUR],
+    [120, 'colour', COLOUR],
+  ] as const)('at %i columns, %s', async (width, name, c) => {
+    const text = `${renderDiagram(c, doc, { width }).join('\n')}\n`;
+    await expect(text).toMatchFileSnapshot(`snapshots/stale-read.${width}.${name}.txt`);
+  });
+});
+
+describe('no line is wider than the terminal', () => {
+  const docs = [
+    documentOf(staleRead, 'scenarios/stale-read.ts'),
+    documentOf(staleReadWrong, 'test/fixtures/stale-read-wrong.ts'),
+    documentOf(crowded, 'crowded.ts'),
+  ];
+  const widths = [MIN_WIDTH, 41, 47, 55, 64, 72, 80, 100, 120, 200];
+  it.each(docs.map((d) => [d.scenario.file, d] as const))('%s', (_, doc) => {
+    for (const width of widths) {
+      for (const c of [PLAIN, COLOUR]) {
+        const lines = renderDiagram(c, doc, { width });
+        const wide = lines.filter((l) => textWidth(stripVTControlCharacters(l)) > width);
+        expect(wide, `at ${width} columns`).toEqual([]);
+      }
+    }
+  });
+
+  it('a crowded cluster on a narrow terminal gets the compact form, with every event in it', () => {
+    const doc = docs[2]!;
+    const lines = renderDiagram(PLAIN, doc, { width: 60 });
+    expect(lines.some((l) => l.includes('│'))).toBe(false);
+    const events = timeline(doc).rows.filter((r) => r.kind === 'event').length;
+    const timed = lines.filter((l) => /^\s*\d+\.\d{3}s |^ {7,} \S/.test(l));
+    expect(timed.length).toBeGreaterThanOrEqual(events);
+  });
+
+  it('every kind of fault is drawn on its lanes', () => {
+    const text = renderDiagram(PLAIN, docs[2]!, { width: 200 }).join('\n');
+    for (const mark of ['╳', '↺', '±', '≠', '=', '‖', '◆', '✗', '╎']) {
+      expect(text, mark).toContain(mark);
+    }
+  });
+
+  it('refuses a width it cannot honour', () => {
+    expect(() => renderDiagram(PLAIN, docs[0]!, { width: MIN_WIDTH - 1 })).toThrow(/at least/);
+  });
+});
+
+describe('the JSON trace', () => {
+  const doc = documentOf(staleReadWrong, 'test/fixtures/stale-read-wrong.ts');
+
+  it('reads back equal to what was written, and gives the same page', () => {
+    const text = serializeTraceDocument(doc);
+    const back = parseTraceDocument(text);
+    expect(back.schema).toBe(TRACE_SCHEMA);
+    expect(back).toEqual(doc);
+    expect(renderHtml(back)).toBe(renderHtml(doc));
+  });
+
+  it('holds every trace event, the history and the expectations', () => {
+    const run = runScenario(staleReadWrong);
+    expect(doc.events).toHaveLength(run.result.trace.length);
+    expect(doc.history.operations).toHaveLength(run.result.history.operations.length);
+    expect(doc.expectations.filter((x) => x.failure !== null)).toHaveLength(1);
+    expect(doc.nodes.map((n) => `${n.id}:${n.role}`)).toEqual([
+      ...run.topology.servers.map((s) => `${s}:server`),
+      ...run.topology.clients.map((c) => `${c}:client`),
+    ]);
+  });
+
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['another schema', '{"schema":"kvsim-trace/0"}', /schema is "kvsim-trace\/0"/],
+    ['a field missing', `{"schema":"${TRACE_SCHEMA}"}`, /'scenario' should be an object/],
+  ])('explains a file that is %s', (_, text, message) => {
+    expect(() => parseTraceDocument(text)).toThrow(message);
+  });
+});
+
+describe('npm run sim -- --json, then npm run view', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-view-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tsx = (...args: string[]) =>
+    spawnSync(TSX, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+  it('gives the same page from the run and from the saved trace', () => {
+    const json = join(dir, 'run.json');
+    const direct = join(dir, 'direct.html');
+    const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--json', json, '--html', direct);
+    expect(sim.stderr).toBe('');
+    expect(sim.status).toBe(0);
+    const view = tsx('sim/cli/view.ts', json);
+    expect(view.stderr).toBe('');
+    expect(view.status).toBe(0);
+    expect(view.stdout).toContain(join(dir, 'run.html'));
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toBe(readFileSync(direct, 'utf8'));
+  });
+
+  it('the diagram is the default view, and --width bounds it', () => {
+    const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '72');
+    const diagram = sim.stdout.slice(0, sim.stdout.indexOf('Summary'));
+    expect(diagram).toContain('│');
+    expect(diagram.split('\n').filter((l) => textWidth(l) > 72)).toEqual([]);
+  });
+
+  it.each([
+    [['sim/cli/view.ts', 'no-such.json'], /cannot read 'no-such.json'/],
+    [['sim/cli/view.ts', 'package.json'], /'package.json' is not a kvsim trace/],
+    [['sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '12'], /--width must be/],
+    [['sim/cli/sim.ts', 'scenarios/stale-read.ts', '--view', 'movie'], /--view must be/],
+  ])('%j is a usage error on one line', (args, message) => {
+    const r = tsx(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
