@@ -1,0 +1,285 @@
+// The mutual-exclusion checker and the lock store's liveness, on histories written by hand: for each
+// rule the smallest history that breaks it and the smallest that keeps it, with the exact witness.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  blockedKeys,
+  holdsOf,
+  LOCK_LIVENESS,
+  MUTUAL_EXCLUSION,
+} from '../sim/check/mutual-exclusion.ts';
+import type { CheckInput, Violation } from '../sim/check/types.ts';
+import type { Apply, LockEvent, Operation } from '../sim/kernel/history.ts';
+
+/** An operation of the lock store; `done` is its completion, or 'crashed at t', or pending. */
+function op(
+  id: number,
+  requestId: string,
+  fields: {
+    kind?: Operation['op'];
+    key?: string;
+    value?: string | null;
+    at: number;
+    done?: number;
+    reply?: string;
+    crashedAt?: number;
+  },
+): Operation {
+  const client = requestId.split('.')[0]!;
+  const done = fields.done ?? null;
+  return {
+    id,
+    client,
+    op: fields.kind ?? 'put',
+    key: fields.key ?? 'x',
+    value: fields.value ?? null,
+    requestId,
+    invokedAt: fields.at,
+    completedAt: done,
+    reply: done === null ? null : (fields.reply ?? 'PUT_OK'),
+    server: done === null ? null : 's1',
+    result: null,
+    ts: null,
+    abandonedAt: fields.crashedAt ?? null,
+    session: client,
+  };
+}
+
+function grant(t: number, requestId: string, token: number, key = 'x'): LockEvent {
+  const holder = requestId.split('.')[0]!;
+  return { t, node: 's1', key, event: 'grant', holder, requestId, token, by: null };
+}
+
+/** The server frees grant `g`: released by `by` (a client), or its lease ran out (by: null). */
+function freed(t: number, g: LockEvent, by: string | null): LockEvent {
+  return { ...g, t, event: by === null ? 'expire' : 'release', by };
+}
+
+function write(t: number, origin: string, ts: number, key = 'x'): Apply {
+  return { t, node: 's1', key, value: `v${ts}`, ts, origin };
+}
+
+function input(
+  operations: Operation[],
+  locks: LockEvent[],
+  applies: Apply[] = [],
+  settled = true,
+): CheckInput {
+  return {
+    operations,
+    applies,
+    locks,
+    replicas: new Map([['s1', { up: true, store: new Map() }]]),
+    quiescent: settled,
+    networkHealed: true,
+    explainPending: () => 'waits',
+  };
+}
+
+function violations(checked: ReturnType<typeof MUTUAL_EXCLUSION.check>): readonly Violation[] {
+  if ('notJudged' in checked) throw new Error(`not judged: ${checked.notJudged}`);
+  return checked.violations;
+}
+
+describe('two holders at once', () => {
+  it("is caught when a stranger's release lets a second client in (A5)", () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const g3 = grant(120, 'c3.1', 2);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 130 }), op(2, 'c3.1', { at: 115, done: 140 })],
+      [g1, freed(100, g1, 'c2'), g3, freed(135, g3, 'c3')],
+      [write(15, 'c1.1', 1), write(125, 'c3.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([
+      {
+        guarantee: 'mutual-exclusion',
+        ops: [1, 2],
+        nodes: ['s1'],
+        at: 120,
+        sentence:
+          "c3 was granted x's lock for c3.1 at 0.120s while c1 still held it for c1.1 (c2 had released c1's lock at 0.100s)",
+      },
+    ]);
+  });
+
+  it('is not when the holder released before the next grant, though its reply was still on its way', () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const g2 = grant(25, 'c2.1', 2);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 30 }), op(2, 'c2.1', { at: 20, done: 50 })],
+      [g1, freed(25, g1, 'c1'), g2, freed(45, g2, 'c2')],
+      [write(15, 'c1.1', 1), write(35, 'c2.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
+  it('is not when a lease ran out: the holder was bound to stop by then', () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const history = input(
+      [
+        op(1, 'c1.1', { at: 0, done: 6_000, reply: 'LOCK_NOT_ACQUIRED' }),
+        op(2, 'c2.1', { at: 5_100, done: 5_130 }),
+      ],
+      [g1, freed(5_005, g1, null), grant(5_105, 'c2.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
+  it("is not when a stranger frees a crashed client's lock: nobody is using it", () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, crashedAt: 8 }), op(2, 'c3.1', { at: 115, done: 140 })],
+      [g1, freed(100, g1, 'c2'), grant(120, 'c3.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+});
+
+describe('writes from a request that does not hold the lock', () => {
+  it('is caught when a late copy of a finished PUT lands under another client’s lock', () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const g2 = grant(40, 'c2.1', 2);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, value: '1', done: 30 }), op(2, 'c2.1', { at: 35, done: 70 })],
+      [g1, freed(25, g1, 'c1'), g2, freed(65, g2, 'c2')],
+      [write(15, 'c1.1', 1), write(50, 'c1.1', 2), write(55, 'c2.1', 3)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([
+      {
+        guarantee: 'mutual-exclusion',
+        ops: [1, 2],
+        nodes: ['s1'],
+        at: 50,
+        sentence:
+          "c1's PUT x=1 (op 1, c1.1, at 0.000s) landed at s1 at 0.050s (ts 2) although c1.1 had finished at 0.030s: c2 held x's lock for c2.1",
+      },
+    ]);
+  });
+
+  it('is caught when a request never granted the lock writes under someone else’s', () => {
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 30 }), op(2, 'c2.1', { at: 0, value: '2', done: 20 })],
+      [grant(5, 'c1.1', 1)],
+      [write(10, 'c2.1', 1)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toMatchObject([
+      {
+        ops: [2, 1],
+        at: 10,
+        sentence:
+          "c2's PUT x=2 (op 2, c2.1, at 0.000s) landed at s1 at 0.010s (ts 1) although c2.1 had never been granted x's lock: c1 held x's lock for c1.1",
+      },
+    ]);
+  });
+
+  it('is not when the write lands while its request holds the lock', () => {
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 30 })],
+      [grant(5, 'c1.1', 1)],
+      [write(15, 'c1.1', 1)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+});
+
+describe('a key locked forever (liveness, A6)', () => {
+  it('names the crashed holder and the first request denied after it', () => {
+    const history = input(
+      [
+        op(1, 'c1.1', { at: 0, crashedAt: 18 }),
+        op(2, 'c2.1', { at: 2_000, value: '2', done: 2_010, reply: 'LOCK_DENIED' }),
+        op(3, 'c2.2', { at: 7_000, value: '2', done: 7_010, reply: 'LOCK_DENIED' }),
+      ],
+      [grant(5, 'c1.1', 1)],
+    );
+    expect(violations(LOCK_LIVENESS.check(history))).toEqual([
+      {
+        guarantee: 'liveness',
+        ops: [1, 2],
+        nodes: ['s1'],
+        at: 18,
+        sentence:
+          "x is locked forever: its lock was granted to c1 for c1.1 at 0.005s, c1 crashed at 0.018s, and no release or lease will free it; c2's PUT x=2 (op 2, c2.1, at 2.000s) was denied",
+      },
+    ]);
+  });
+
+  it('names a late ACQUIRE_LOCK granted after its operation had finished', () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 30 })],
+      [g1, freed(25, g1, 'c1'), grant(32, 'c1.1', 2)],
+    );
+    expect(blockedKeys(history)).toEqual([
+      {
+        guarantee: 'liveness',
+        ops: [1],
+        nodes: ['s1'],
+        at: 32,
+        sentence:
+          'x is locked forever: its lock was granted to c1 for c1.1 at 0.032s, c1.1 had already finished at 0.030s (a late ACQUIRE_LOCK), and no release or lease will free it',
+      },
+    ]);
+  });
+
+  it('is not reported for a lock a lease freed, nor before the run has settled', () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const crashed = [op(1, 'c1.1', { at: 0, crashedAt: 18 })];
+    expect(violations(LOCK_LIVENESS.check(input(crashed, [g1, freed(5_005, g1, null)])))).toEqual(
+      [],
+    );
+    expect(violations(LOCK_LIVENESS.check(input(crashed, [g1], [], false)))).toEqual([]);
+  });
+
+  it('leaves a lock held for a pending operation to that operation’s own report', () => {
+    const history = input([op(1, 'c1.1', { at: 0, value: '1' })], [grant(5, 'c1.1', 1)]);
+    expect(violations(LOCK_LIVENESS.check(history)).map((v) => v.sentence)).toEqual([
+      "c1's PUT x=1 (op 1, c1.1, at 0.000s) never completed: waits",
+    ]);
+  });
+});
+
+/** The quadratic definition the sweep must agree with: every later grant inside another client's hold. */
+function overlapsByDefinition(locks: LockEvent[], operations: Operation[]): number[] {
+  const holds = holdsOf(locks, operations).filter((h) => h.end > h.grant.t);
+  return holds
+    .filter((later, j) =>
+      holds.some(
+        (earlier, i) =>
+          i < j &&
+          earlier.grant.key === later.grant.key &&
+          earlier.grant.holder !== later.grant.holder &&
+          earlier.end > later.grant.t,
+      ),
+    )
+    .map((h) => h.grant.token);
+}
+
+describe('the sweep', () => {
+  it('finds exactly the grants that overlap another client’s hold, as the definition does', () => {
+    const grantArb = fc.record({
+      gapMs: fc.integer({ min: 0, max: 20 }),
+      client: fc.integer({ min: 1, max: 3 }),
+      key: fc.constantFrom('x', 'y'),
+      lengthMs: fc.integer({ min: 0, max: 60 }),
+    });
+    fc.assert(
+      fc.property(fc.array(grantArb, { maxLength: 12 }), (drawn) => {
+        let t = 0;
+        const operations: Operation[] = [];
+        const locks: LockEvent[] = [];
+        drawn.forEach((d, i) => {
+          t += d.gapMs;
+          const requestId = `c${d.client}.${i + 1}`;
+          operations.push(op(i + 1, requestId, { key: d.key, at: t, done: t + d.lengthMs }));
+          locks.push(grant(t, requestId, i + 1, d.key));
+        });
+        const found = violations(MUTUAL_EXCLUSION.check(input(operations, locks)));
+        const tokens = found.map((v) => Number(v.ops[1]));
+        expect(tokens).toEqual(overlapsByDefinition(locks, operations));
+      }),
+      { numRuns: 300, seed: 4 },
+    );
+  });
+});
