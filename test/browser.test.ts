@@ -3,7 +3,7 @@
 // expectation's witness. Expected values come from the run's own trace, never typed in here.
 // Screenshots land in test-artifacts/ for a person to look at.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -206,6 +206,30 @@ describe('a page whose expectation fails', () => {
     const explain = page.locator(`#diagram .explain[data-h="${h}"]`);
     await expect(explain.count()).resolves.toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'stale-read-wrong.png') });
+    expect(loaded.problems).toEqual([]);
+  });
+});
+
+describe("every scenario's page", () => {
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
+  it.each(files)('%s loads and steps from first to last without an error', async (file) => {
+    const scenario = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href)).default;
+    const loaded = await load(scenario as Scenario, `scenarios/${file}`, file.replace(/\.ts$/, ''));
+    const { page, doc } = loaded;
+    const steps = await stepsOf(page);
+    const shown = await page.evaluate((count) => {
+      const slider = document.getElementById('slider') as HTMLInputElement;
+      const cards: number[] = [];
+      for (let k = 0; k < count; k++) {
+        slider.value = String(k);
+        slider.dispatchEvent(new Event('input'));
+        cards.push(document.querySelectorAll('#state .node').length);
+      }
+      return cards;
+    }, steps.length);
+    expect(new Set(shown)).toEqual(new Set([doc.nodes.length]));
+    for (const link of await page.locator('.witness-link').all()) await link.click();
+    await page.context().close();
     expect(loaded.problems).toEqual([]);
   });
 });

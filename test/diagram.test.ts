@@ -3,9 +3,10 @@
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
@@ -96,6 +97,17 @@ describe('no line is wider than the terminal', () => {
         const wide = lines.filter((l) => textWidth(stripVTControlCharacters(l)) > width);
         expect(wide, `at ${width} columns`).toEqual([]);
       }
+    }
+  });
+
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
+  it.each(files)('scenarios/%s', async (file) => {
+    const scenario = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href)).default;
+    const doc = documentOf(scenario as Scenario, `scenarios/${file}`);
+    for (const width of widths) {
+      const lines = renderDiagram(COLOUR, doc, { width });
+      const wide = lines.filter((l) => textWidth(stripVTControlCharacters(l)) > width);
+      expect(wide, `at ${width} columns`).toEqual([]);
     }
   });
 

@@ -377,7 +377,8 @@ class TimelineBuilder {
       case 'apply':
         return { ...NOTHING, marks, glyph: 'apply', text, tone: 'dim' };
       case 'note':
-        return { ...NOTHING, marks, glyph: 'note', text, tone: 'plain' };
+        // A node's note is its own sentence: the node is named apart from it.
+        return { ...NOTHING, marks, glyph: 'note', text: `${e.node}: ${o.text}`, tone: 'plain' };
     }
   }
 

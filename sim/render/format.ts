@@ -49,7 +49,12 @@ export function formatMessage(message: WireMessage): string {
 export function formatObservation(o: Observation): string {
   switch (o.kind) {
     case 'invoke': {
-      const what = o.op === 'put' ? `PUT ${o.key}=${o.value}` : o.op === 'get' ? `GET ${o.key}` : `DELETE ${o.key}`;
+      const what =
+        o.op === 'put'
+          ? `PUT ${o.key}=${o.value}`
+          : o.op === 'get'
+            ? `GET ${o.key}`
+            : `DELETE ${o.key}`;
       return `issues op ${o.opId}: ${what} (${o.requestId})`;
     }
     case 'complete': {

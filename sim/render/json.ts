@@ -94,7 +94,8 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
   const node = (id: NodeId, role: TraceNode['role']): TraceNode => ({
     id,
     role,
-    leader: role === 'server' && id === topology.leader,
+    // Only the replicated store has a leader; the lock store's one server is just the server.
+    leader: run.store === 'replicated' && role === 'server' && id === topology.leader,
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
   });
   const history = run.result.history;

@@ -84,6 +84,18 @@
     });
   }
 
+  /** What a server is busy with: the replicated store's writes in flight, the lock store's locks. */
+  function serverExtras(summary) {
+    const lines = [];
+    if (summary.replicating?.length > 0)
+      lines.push(`replicating: ${summary.replicating.join(', ')}`);
+    for (const [key, lock] of Object.entries(summary.locks ?? {})) {
+      const until = lock.expiresAt === null ? '' : `, until ${lock.expiresAt} ms`;
+      lines.push(`lock ${key}: held by ${lock.holder} (token ${lock.token}${until})`);
+    }
+    return lines;
+  }
+
   function nodeCard(id, state, before) {
     const node = nodes.get(id);
     const summary = state.summary[id];
@@ -107,8 +119,7 @@
           ? table(['key', 'value', 'ts'], rows)
           : element('p', 'empty', 'holds nothing'),
       );
-      if (summary.replicating.length > 0)
-        card.append(element('p', 'extra', `replicating: ${summary.replicating.join(', ')}`));
+      for (const line of serverExtras(summary)) card.append(element('p', 'extra', line));
     } else if (summary.seen !== undefined) {
       const rows = clientRows(summary, before);
       card.append(
