@@ -10,6 +10,7 @@
   const info = document.getElementById('step-info');
   const statePanel = document.getElementById('state');
   const tooltip = document.getElementById('tooltip');
+  const panel = document.getElementById('panel');
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
   const steps = view.steps;
 
@@ -144,6 +145,16 @@
     const state = states[k];
     const before = k > 0 ? states[k - 1].summary : {};
     statePanel.replaceChildren(...view.lanes.map((id) => nodeCard(id, state, before[id])));
+    fitPanel();
+  }
+
+  /** Side panel when the diagram leaves room for it, else docked at the bottom of the window. */
+  function fitPanel() {
+    const room = document.documentElement.clientWidth - 48;
+    const dock = svg.width.baseVal.value + 400 > room;
+    document.body.classList.toggle('dock', dock);
+    // The docked panel covers the page's end: pad the page so that the last rows can scroll clear.
+    document.body.style.paddingBottom = dock ? `${panel.offsetHeight + 16}px` : '';
   }
 
   function markTimeline(k) {
@@ -256,5 +267,7 @@
   for (const link of document.querySelectorAll('.witness-link')) {
     link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
   }
+  window.addEventListener('resize', fitPanel);
+  fitPanel();
   setStep(steps.length - 1, false);
 })();
