@@ -218,9 +218,28 @@ describe('a key locked forever (liveness, A6)', () => {
         nodes: ['s1'],
         at: 32,
         sentence:
-          'x is locked forever: its lock was granted to c1 for c1.1 at 0.032s, c1.1 had already finished at 0.030s (a late ACQUIRE_LOCK), and no release or lease will free it',
+          'x is locked forever: its lock was granted to c1 for c1.1 at 0.032s by a late ACQUIRE_LOCK after c1.1 had finished at 0.030s, and no release or lease will free it',
       },
     ]);
+  });
+
+  it('names a late ACQUIRE_LOCK granted after its holder had released, before its reply came back', () => {
+    const g1 = grant(5, 'c1.1', 1);
+    const history = input(
+      [
+        op(1, 'c1.1', { at: 0, done: 43 }),
+        op(2, 'c2.1', { at: 50, done: 60, reply: 'LOCK_DENIED' }),
+      ],
+      [g1, freed(13, g1, 'c1'), grant(18, 'c1.1', 2)],
+    );
+    expect(blockedKeys(history).map((v) => [v.ops, v.at, v.sentence])).toEqual([
+      [
+        [1, 2],
+        43,
+        "x is locked forever: its lock was granted to c1 for c1.1 at 0.018s by a late ACQUIRE_LOCK after c1 had released c1.1's lock at 0.013s, and no release or lease will free it; c2's PUT x=null (op 2, c2.1, at 0.050s) was denied",
+      ],
+    ]);
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
   });
 
   it('is not reported for a lock a lease freed, nor before the run has settled', () => {

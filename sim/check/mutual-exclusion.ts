@@ -208,15 +208,20 @@ export const MUTUAL_EXCLUSION: Checker = {
 
 // ---- Liveness: a key nobody will ever unlock -------------------------------------------------
 
-/** Why the holder will never release: it crashed, or its operation is over (or never was). */
-function strandedText(h: Hold): string {
+/**
+ * Why the holder will never release it, worded to follow "granted to c1 for c1.1 at t": it crashed,
+ * or a late copy of its ACQUIRE_LOCK took the lock again once the operation was done with it.
+ */
+function strandedText(h: Hold, released: LockEvent | undefined): string {
   const { grant, op } = h;
-  if (op === undefined) return `no operation of ${grant.holder}'s is ${grant.requestId}`;
-  if (op.abandonedAt !== null) return `${grant.holder} crashed at ${formatTime(op.abandonedAt)}`;
-  const done = op.completedAt ?? grant.t;
-  return done <= grant.t
-    ? `${grant.requestId} had already finished at ${formatTime(done)} (a late ACQUIRE_LOCK)`
-    : `${grant.requestId} finished at ${formatTime(done)} without freeing it`;
+  if (op === undefined) return `, for which ${grant.holder} runs no operation`;
+  if (op.abandonedAt !== null) return `, ${grant.holder} crashed at ${formatTime(op.abandonedAt)}`;
+  const late = ' by a late ACQUIRE_LOCK after';
+  if (op.completedAt !== null && op.completedAt <= grant.t)
+    return `${late} ${grant.requestId} had finished at ${formatTime(op.completedAt)}`;
+  if (released !== undefined)
+    return `${late} ${grant.holder} had released ${grant.requestId}'s lock at ${formatTime(released.t)}`;
+  return `, ${grant.requestId} finished at ${formatTime(op.completedAt ?? grant.t)} without freeing it`;
 }
 
 function stuckSince(h: Hold): number {
@@ -225,7 +230,11 @@ function stuckSince(h: Hold): number {
   return Math.max(h.grant.t, stopped);
 }
 
-function blockedKey(h: Hold, operations: readonly Operation[]): Violation {
+function blockedKey(
+  h: Hold,
+  released: LockEvent | undefined,
+  operations: readonly Operation[],
+): Violation {
   const since = stuckSince(h);
   const denied = operations.find(
     (op) => op.key === h.grant.key && op.reply === 'LOCK_DENIED' && op.invokedAt >= since,
@@ -237,7 +246,7 @@ function blockedKey(h: Hold, operations: readonly Operation[]): Violation {
     ops: [h.op?.id, denied?.id].filter((id) => id !== undefined),
     nodes: [g.node],
     at: since,
-    sentence: `${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}, ${strandedText(h)}, and no release or lease will free it${after}`,
+    sentence: `${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}${strandedText(h, released)}, and no release or lease will free it${after}`,
   };
 }
 
@@ -248,10 +257,16 @@ function blockedKey(h: Hold, operations: readonly Operation[]): Violation {
  */
 export function blockedKeys(input: CheckInput): Violation[] {
   const holds = holdsOf(input.locks, input.operations);
+  // The holder's own release of an earlier grant for the same request: the late copy came after it.
+  const released = new Map<string, LockEvent>();
+  for (const h of holds) {
+    const end = h.serverEnd;
+    if (end !== null && end.by === h.grant.holder) released.set(h.grant.requestId, end);
+  }
   return holds
     .filter((h) => h.serverEnd === null && input.replicas.get(h.grant.node)?.up !== false)
     .filter((h) => h.op === undefined || h.op.completedAt !== null || h.op.abandonedAt !== null)
-    .map((h) => blockedKey(h, input.operations));
+    .map((h) => blockedKey(h, released.get(h.grant.requestId), input.operations));
 }
 
 /** The liveness checker, plus the keys a lock blocks forever once the run has settled. */
