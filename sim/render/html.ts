@@ -459,20 +459,23 @@ function beginsStep(doc: TraceDocument, index: number): boolean {
 function viewModel(doc: TraceDocument, tl: Timeline) {
   const events = tl.rows.filter((row): row is EventRow => row.kind === 'event');
   const lane = (k: number) => tl.lanes[k]!.id;
-  // A step's state is the nodes' state once the atomic step holding its event is over.
+  // A step's state is the nodes' state once the atomic step holding its event is over: up to
+  // the next step that begins another (found walking back, so each step is looked at once).
+  const until: number[] = [];
+  let next = doc.events.length;
+  for (let k = events.length - 1; k >= 0; k--) {
+    until[k] = next;
+    if (beginsStep(doc, events[k]!.traceIndex)) next = events[k]!.traceIndex;
+  }
   const steps = events.map((row, k) => {
-    const next = events.slice(k + 1).find((r) => beginsStep(doc, r.traceIndex));
-    const stateUntil = next?.traceIndex ?? doc.events.length;
+    const stateUntil = until[k]!;
     const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
     const text = `${link}${row.text}`;
     return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text };
   });
-  const highlights = tl.highlights.map((h, k) => {
-    const witness = tl.rows.filter(
-      (r): r is EventRow => r.kind === 'event' && r.highlights.includes(k),
-    );
-    return { ...h, lastStep: witness.length === 0 ? null : witness[witness.length - 1]!.step };
-  });
+  const lastStep = tl.highlights.map((): number | null => null);
+  for (const row of events) for (const h of row.highlights) lastStep[h] = row.step;
+  const highlights = tl.highlights.map((h, k) => ({ ...h, lastStep: lastStep[k] ?? null }));
   const lanes = tl.lanes.map((l) => l.id);
   return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc) };
 }

@@ -34,7 +34,22 @@
   }
   const states = snapshots();
 
-  const stepped = Array.from(svg.querySelectorAll('[data-step]'));
+  /**
+   * The diagram's elements by the steps that change their look: the step of their event, and the
+   * step their message left at. Moving from step a to b restyles only those filed under a..b.
+   */
+  function fileByStep() {
+    const filed = steps.map(() => []);
+    for (const el of svg.querySelectorAll('[data-step]')) {
+      const step = Number(el.dataset.step);
+      const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
+      const entry = { el, step, from };
+      filed[step].push(entry);
+      if (from !== step) filed[from].push(entry);
+    }
+    return filed;
+  }
+  const filed = fileByStep();
   let current = -1;
 
   function element(tag, className, text) {
@@ -157,13 +172,15 @@
     document.body.style.paddingBottom = dock ? `${panel.offsetHeight + 16}px` : '';
   }
 
-  function markTimeline(k) {
-    for (const el of stepped) {
-      const step = Number(el.dataset.step);
-      const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
-      el.classList.toggle('future', from > k);
-      el.classList.toggle('inflight', from <= k && step > k);
-      el.classList.toggle('current', step === k);
+  function markTimeline(k, was) {
+    const lo = was < 0 ? 0 : Math.min(k, was);
+    const hi = was < 0 ? steps.length - 1 : Math.max(k, was);
+    for (let s = lo; s <= hi; s++) {
+      for (const { el, step, from } of filed[s]) {
+        el.classList.toggle('future', from > k);
+        el.classList.toggle('inflight', from <= k && step > k);
+        el.classList.toggle('current', step === k);
+      }
     }
   }
 
@@ -181,6 +198,7 @@
     if (steps.length === 0) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
     if (k === current) return;
+    const was = current;
     current = k;
     slider.value = String(k);
     const step = steps[k];
@@ -191,7 +209,7 @@
       ` · ${step.time}`,
       element('div', 'what', step.text),
     );
-    markTimeline(k);
+    markTimeline(k, was);
     renderState(k);
     if (scroll) keepInView(svg.querySelector(`.row-bg[data-step="${k}"]`));
   }
