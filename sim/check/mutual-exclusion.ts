@@ -16,7 +16,7 @@ export interface Hold {
   readonly op: Operation | undefined;
   /** The server's release or expiry of this grant; null while the server still holds it. */
   readonly serverEnd: LockEvent | null;
-  /** When the client stopped holding it; Infinity if it never did. At or before the grant: never held. */
+  /** When the client stopped holding it (Infinity: never); at or before the grant, it never held it. */
   readonly end: number;
 }
 
@@ -25,6 +25,8 @@ export interface Hold {
  * the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
  * table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
  * client's operation never ends, so its hold ends when the server frees the lock, whoever asks.
+ * A release names only the client that sent it, so a late copy of the holder's own earlier
+ * RELEASE_LOCK counts as its release: a write it then makes still shows as a stray write.
  */
 export function holdsOf(
   locks: readonly LockEvent[],
