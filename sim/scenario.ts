@@ -381,6 +381,7 @@ export function checkRun(store: StoreAdapter, result: RunResult, topology: Topol
     locks: result.history.locks,
     replicas: store.replicas(result.finalStates, topology),
     quiescent: result.ending === 'quiescent',
+    endedAt: result.endedAt,
     networkHealed: result.networkHealed,
     explainPending: (op) => store.explainPending(result.finalStates, topology, op),
   });

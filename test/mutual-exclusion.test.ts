@@ -72,6 +72,7 @@ function input(
     locks,
     replicas: new Map([['s1', { up: true, store: new Map() }]]),
     quiescent: settled,
+    endedAt: 100_000,
     networkHealed: true,
     explainPending: () => 'waits',
   };

@@ -8,7 +8,7 @@ import type { Checker, CheckInput, Violation } from './types.ts';
 import { isWrite, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
-function held(v: { value: string | null; ts: number } | undefined): string {
+function held(v: Held): string {
   if (v === undefined) return 'nothing';
   return `${v.value === null ? '⊥ (deleted)' : v.value} ts ${v.ts}`;
 }
@@ -30,6 +30,7 @@ function converge(input: CheckInput): Violation[] {
   const keys = new Set<Key>();
   for (const [, r] of live) for (const k of r.store.keys()) keys.add(k);
   const newest = newestAcknowledged(input.operations);
+  const requests = new Map(input.operations.map((op) => [op.requestId, op] as const));
   for (const k of newest.keys()) keys.add(k);
   const violations: Violation[] = [];
   for (const key of [...keys].sort()) {
@@ -45,23 +46,54 @@ function converge(input: CheckInput): Violation[] {
       continue;
     }
     const acked = newest.get(key);
-    if (
-      acked !== undefined &&
-      (reference === undefined ||
-        reference.ts < acked.ts! ||
-        (reference.ts === acked.ts &&
-          reference.value !== (acked.op === 'put' ? acked.value : null)))
-    ) {
+    const lost = acked === undefined ? null : lostWrite(acked, reference, requests);
+    if (acked !== undefined && lost !== null) {
       violations.push({
         guarantee: 'convergence',
-        ops: [acked.id],
+        ops: lost.restamped === null ? [acked.id] : [lost.restamped.id, acked.id],
         nodes: live.map(([n]) => n),
         at: acked.completedAt ?? acked.invokedAt,
-        sentence: `the acknowledged ${opText(acked)} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}`,
+        sentence: `the acknowledged ${opText(acked)} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}${lost.why}`,
       });
     }
   }
   return violations;
+}
+
+type Held =
+  | { readonly value: string | null; readonly ts: number; readonly origin?: string | null }
+  | undefined;
+
+/**
+ * Whether the newest acknowledged write survived. It did not if the replicas hold an older ts, the
+ * same ts with another value, or a version that is a second stamping of a write acknowledged with
+ * an older ts (a duplicated request stamped again: its new ts hides the loss).
+ */
+function lostWrite(
+  acked: Operation,
+  reference: Held,
+  requests: ReadonlyMap<string, Operation>,
+): { restamped: Operation | null; why: string } | null {
+  const ackedValue = acked.op === 'put' ? acked.value : null;
+  if (reference === undefined || reference.ts < acked.ts!) return { restamped: null, why: '' };
+  if (reference.ts === acked.ts)
+    return reference.value === ackedValue ? null : { restamped: null, why: '' };
+  const origin =
+    reference.origin === undefined || reference.origin === null
+      ? undefined
+      : requests.get(reference.origin);
+  const originTs = origin === undefined ? null : versionOf(origin);
+  if (
+    origin === undefined ||
+    originTs === null ||
+    originTs === reference.ts ||
+    originTs >= acked.ts!
+  )
+    return null;
+  return {
+    restamped: origin,
+    why: `, a second stamping of ${opText(origin)}, which had been acknowledged with ts ${originTs}`,
+  };
 }
 
 function divergence(

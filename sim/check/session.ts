@@ -93,7 +93,7 @@ function replicaOrder(input: CheckInput): Violation[] {
   for (const apply of input.applies) {
     const w = apply.origin === null ? undefined : position.get(apply.origin);
     if (w === undefined) continue;
-    const id = `${apply.node}\u0000${apply.key}\u0000${w.op.client}`;
+    const id = `${apply.node}\u0000${apply.key}\u0000${w.op.session}`;
     const latest = held.get(id);
     if (latest !== undefined && w.pos < latest.pos) {
       violations.push({
@@ -101,7 +101,7 @@ function replicaOrder(input: CheckInput): Violation[] {
         ops: [latest.op.id, w.op.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(w.op)} (ts ${apply.ts}) after it had held ${w.op.client}'s later ${opText(latest.op)}`,
+        sentence: `${apply.node} stored ${opText(w.op)} with ts ${apply.ts} after it had already held ${opText(latest.op)}, which ${w.op.client} issued later in the same session`,
       });
     } else if (latest === undefined || w.pos > latest.pos) {
       held.set(id, w);

@@ -56,7 +56,15 @@ export interface Verdict {
 
 export interface ReplicaState {
   readonly up: boolean;
-  readonly store: ReadonlyMap<Key, { readonly value: string | null; readonly ts: number }>;
+  readonly store: ReadonlyMap<
+    Key,
+    {
+      readonly value: string | null;
+      readonly ts: number;
+      /** The client request whose write this version is (client.seq), when known. */
+      readonly origin?: string | null;
+    }
+  >;
 }
 
 export interface CheckInput {
@@ -67,6 +75,8 @@ export interface CheckInput {
   readonly replicas: ReadonlyMap<NodeId, ReplicaState>;
   /** The run ended with nothing left to do. */
   readonly quiescent: boolean;
+  /** Virtual time of the run's last event (or its time bound). */
+  readonly endedAt: number;
   /** No partition, cut or held link at the end. */
   readonly networkHealed: boolean;
   /** Why an operation never completed, in words (which message it waits for). */
