@@ -1,0 +1,329 @@
+// The checkers on histories written by hand: for each guarantee the smallest history that breaks
+// it, with the exact witness and sentence expected, and the smallest one that keeps it.
+
+import { describe, expect, it } from 'vitest';
+import {
+  type CheckInput,
+  REPLICATED_CHECKERS,
+  runCheckers,
+  type Verdict,
+} from '../sim/check/index.ts';
+import type { Apply, Operation } from '../sim/kernel/history.ts';
+
+let nextId = 1;
+
+/** An operation: `client op key [value]`, issued at `at`, answered by `server` with `reply` and `ts`. */
+function op(
+  client: string,
+  kind: 'put' | 'get' | 'delete',
+  key: string,
+  at: number,
+  done: {
+    reply: string;
+    ts: number | null;
+    server?: string;
+    result?: string | null;
+    at?: number;
+  } | null,
+  value: string | null = null,
+): Operation {
+  const id = nextId++;
+  return {
+    id,
+    client,
+    op: kind,
+    key,
+    value,
+    requestId: `${client}.${id}`,
+    invokedAt: at,
+    completedAt: done === null ? null : (done.at ?? at + 10),
+    reply: done?.reply ?? null,
+    server: done === null ? null : (done.server ?? 's1'),
+    result: done?.result ?? null,
+    ts: done?.ts ?? null,
+    abandonedAt: null,
+    session: client,
+  };
+}
+
+const put = (client: string, key: string, value: string, at: number, ts: number, server = 's1') =>
+  op(client, 'put', key, at, { reply: 'PUT_OK', ts, server, result: value }, value);
+const get = (client: string, key: string, at: number, ts: number, server = 's1', atDone?: number) =>
+  op(client, 'get', key, at, {
+    reply: 'GET_OK',
+    ts,
+    server,
+    result: `v${ts}`,
+    ...(atDone === undefined ? {} : { at: atDone }),
+  });
+
+function check(operations: Operation[], extra: Partial<CheckInput> = {}): Verdict[] {
+  return runCheckers(REPLICATED_CHECKERS, {
+    operations,
+    applies: [],
+    locks: [],
+    replicas: new Map(),
+    quiescent: true,
+    endedAt: 100_000,
+    networkHealed: true,
+    explainPending: () => 'c1 waits for PUT_OK from s2, attempt 3',
+    ...extra,
+  });
+}
+
+function verdict(verdicts: Verdict[], guarantee: string): Verdict {
+  const v = verdicts.find((x) => x.guarantee === guarantee);
+  if (v === undefined) throw new Error(`no verdict for ${guarantee}`);
+  return v;
+}
+
+/** The guarantees broken, informative findings left out. */
+function broken(verdicts: Verdict[]): string[] {
+  return verdicts.filter((v) => v.status === 'broken' && !v.informative).map((v) => v.guarantee);
+}
+
+describe('monotonic reads', () => {
+  it('breaks when a later read returns an older version, with the pair as witness', () => {
+    const r1 = get('c1', 'x', 0, 7, 's1');
+    const r2 = get('c1', 'x', 100, 5, 's3');
+    const v = verdict(check([r1, r2]), 'monotonic-reads');
+    expect(v.violations).toHaveLength(1);
+    expect(v.violations[0]!.ops).toEqual([r1.id, r2.id]);
+    expect(v.violations[0]!.sentence).toBe(
+      `s3 answered c1's GET x (op ${r2.id}, ${r2.requestId}, at 0.100s) with ts 5, but c1 had already read ts 7 from s1 (op ${r1.id})`,
+    );
+  });
+
+  it('holds for equal or rising versions, across clients, and counts a NULL read as version 0', () => {
+    const ops = [
+      get('c1', 'x', 0, 5),
+      get('c1', 'x', 100, 5),
+      get('c2', 'x', 200, 3),
+      op('c3', 'get', 'x', 0, { reply: 'NULL', ts: null }),
+    ];
+    expect(broken(check(ops))).toEqual([]);
+    const nullAfter = [
+      get('c1', 'x', 0, 5),
+      op('c1', 'get', 'x', 100, { reply: 'NULL', ts: null, server: 's2' }),
+    ];
+    expect(verdict(check(nullAfter), 'monotonic-reads').violations[0]!.sentence).toContain(
+      'with no version (ts 0)',
+    );
+  });
+
+  it('judges session order by issue, not completion, and skips refusals', () => {
+    const r1 = get('c1', 'x', 0, 7, 's1', 500);
+    const refused = op('c1', 'get', 'x', 50, { reply: 'TRY_OTHER_SERVER_OR_LATER', ts: null });
+    const r2 = get('c1', 'x', 100, 5, 's2', 150);
+    expect(
+      verdict(check([r1, refused, r2]), 'monotonic-reads').violations.map((x) => x.ops),
+    ).toEqual([[r1.id, r2.id]]);
+  });
+
+  it('starts a new session after the client restarts', () => {
+    const r1 = get('c1', 'x', 0, 7);
+    const r2 = { ...get('c1', 'x', 100, 5), session: 'c1#1' };
+    expect(verdict(check([r1, r2]), 'monotonic-reads').status).toBe('held');
+  });
+});
+
+describe('read your writes', () => {
+  it('breaks when a read returns less than the session already wrote', () => {
+    const w = put('c1', 'x', '1', 0, 9);
+    const r = get('c1', 'x', 100, 4, 's2');
+    const v = verdict(check([w, r]), 'read-your-writes');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w.id, r.id]]);
+    expect(v.violations[0]!.sentence).toBe(
+      `s2 answered c1's GET x (op ${r.id}, ${r.requestId}, at 0.100s) with ts 4, but c1 had already written x with ts 9 (op ${w.id})`,
+    );
+  });
+
+  it('holds when the read sees the write or newer', () => {
+    expect(
+      verdict(
+        check([put('c1', 'x', '1', 0, 9), get('c1', 'x', 100, 9), get('c1', 'x', 200, 12)]),
+        'read-your-writes',
+      ).status,
+    ).toBe('held');
+  });
+});
+
+describe('monotonic writes', () => {
+  it('breaks when a later write gets a version not above an earlier one', () => {
+    const w1 = put('c1', 'x', '1', 0, 8);
+    const w2 = put('c1', 'x', '2', 100, 8);
+    const v = verdict(check([w1, w2]), 'monotonic-writes');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1.id, w2.id]]);
+    expect(v.violations[0]!.sentence).toContain('got ts 8, not newer than');
+  });
+
+  it('breaks when a replica stores an earlier write after a later one of the same session', () => {
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const apply = (t: number, w: Operation, ts: number): Apply => ({
+      t,
+      node: 's2',
+      key: 'x',
+      value: w.value,
+      ts,
+      origin: w.requestId,
+    });
+    const applies = [apply(10, w1, 5), apply(110, w2, 9), apply(300, w1, 5)];
+    const v = verdict(check([w1, w2], { applies }), 'monotonic-writes');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[w2.id, w1.id], ['s2'], 300],
+    ]);
+    expect(v.violations[0]!.sentence).toMatch(
+      /^s2 stored c1's PUT x=1 .* after it had already held c1's PUT x=2/,
+    );
+  });
+
+  it('holds for rising versions stored in order', () => {
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const applies: Apply[] = [
+      { t: 10, node: 's2', key: 'x', value: '1', ts: 5, origin: w1.requestId },
+      { t: 110, node: 's2', key: 'x', value: '2', ts: 9, origin: w2.requestId },
+    ];
+    expect(verdict(check([w1, w2], { applies }), 'monotonic-writes').status).toBe('held');
+  });
+});
+
+describe('writes follow reads', () => {
+  it('breaks when a write is stamped no newer than what the session had read', () => {
+    const r = get('c1', 'x', 0, 10, 's2');
+    const w = put('c1', 'x', '2', 100, 7);
+    const v = verdict(check([r, w]), 'writes-follow-reads');
+    expect(v.violations.map((x) => x.ops)).toEqual([[r.id, w.id]]);
+    expect(v.violations[0]!.sentence).toBe(
+      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, at 0.100s) got ts 7, not newer than the ts 10 c1 had read before (op ${r.id} from s2)`,
+    );
+  });
+
+  it('holds when the write is newer', () => {
+    expect(
+      verdict(check([get('c1', 'x', 0, 10), put('c1', 'x', '2', 100, 11)]), 'writes-follow-reads')
+        .status,
+    ).toBe('held');
+  });
+});
+
+describe('convergence', () => {
+  const replica = (entries: [string, string | null, number, string?][], up = true) => ({
+    up,
+    store: new Map(
+      entries.map(([k, value, ts, origin]) => [k, { value, ts, origin: origin ?? null }] as const),
+    ),
+  });
+
+  it('breaks when two live replicas differ, naming both', () => {
+    const replicas = new Map([
+      ['s1', replica([['x', '2', 9]])],
+      ['s2', replica([['x', '1', 5]])],
+    ]);
+    const v = verdict(check([], { replicas }), 'convergence');
+    expect(v.violations.map((x) => [x.nodes, x.sentence])).toEqual([
+      [['s1', 's2'], 'at the end s1 holds x = 2 ts 9 but s2 holds x = 1 ts 5'],
+    ]);
+  });
+
+  it('breaks when every replica lost the newest acknowledged write', () => {
+    const w = put('c1', 'x', '2', 0, 9);
+    const replicas = new Map([['s1', replica([['x', '1', 5]])]]);
+    const v = verdict(check([w], { replicas }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w.id]]);
+    expect(v.violations[0]!.sentence).toMatch(
+      /^the acknowledged c1's PUT x=2 .* with ts 9 is lost: at the end every live replica holds x = 1 ts 5$/,
+    );
+  });
+
+  it('breaks when the newest acknowledged write hides behind a second stamping of an older one', () => {
+    const old = put('c2', 'x', '1', 0, 3);
+    const newer = put('c1', 'x', '2', 100, 9);
+    const replicas = new Map([['s1', replica([['x', '1', 12, old.requestId]])]]);
+    const v = verdict(check([old, newer], { replicas }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[old.id, newer.id]]);
+    expect(v.violations[0]!.sentence).toContain('a second stamping of');
+  });
+
+  it('ignores crashed replicas, holds when the live ones agree on the newest write, and is not judged before the run settles', () => {
+    const w = put('c1', 'x', '2', 0, 9);
+    const replicas = new Map([
+      ['s1', replica([['x', '2', 9]])],
+      ['s2', replica([['x', '2', 9]])],
+      ['s3', replica([], false)],
+    ]);
+    expect(verdict(check([w], { replicas }), 'convergence').status).toBe('held');
+    expect(verdict(check([w], { replicas, quiescent: false }), 'convergence').status).toBe(
+      'not-judged',
+    );
+    expect(verdict(check([w], { replicas, networkHealed: false }), 'convergence').status).toBe(
+      'not-judged',
+    );
+  });
+});
+
+describe('liveness', () => {
+  it('reports an operation that never completed, with what it waits for', () => {
+    const stuck = op('c1', 'put', 'x', 0, null, '1');
+    const v = verdict(check([stuck]), 'liveness');
+    expect(v.violations.map((x) => [x.ops, x.sentence])).toEqual([
+      [
+        [stuck.id],
+        `c1's PUT x=1 (op ${stuck.id}, ${stuck.requestId}, at 0.000s) never completed: c1 waits for PUT_OK from s2, attempt 3`,
+      ],
+    ]);
+  });
+
+  it('does not count an operation of a crashed client, nor one still young when the time bound cut the run', () => {
+    const abandoned = { ...op('c1', 'put', 'x', 0, null, '1'), abandonedAt: 5 };
+    const young = op('c2', 'get', 'x', 95_000, null);
+    expect(verdict(check([abandoned, young], { quiescent: false }), 'liveness').status).toBe(
+      'held',
+    );
+    expect(verdict(check([young], { quiescent: true }), 'liveness').status).toBe('broken');
+  });
+});
+
+describe('unique timestamps', () => {
+  it('breaks when two acknowledged writes of a key share a ts', () => {
+    const a = put('c1', 'x', '1', 0, 5);
+    const b = put('c2', 'x', '2', 0, 5);
+    const v = verdict(check([a, b, put('c1', 'y', '3', 0, 5)]), 'unique-timestamps');
+    expect(v.violations.map((x) => x.ops)).toEqual([[a.id, b.id]]);
+  });
+});
+
+describe('linearizability (informative)', () => {
+  it('finds a read that saw an older version than one finished before it started', () => {
+    const a = get('c1', 'x', 0, 9, 's1', 10);
+    const b = get('c2', 'x', 20, 5, 's3', 30);
+    const v = verdict(check([a, b]), 'linearizability');
+    expect(v.informative).toBe(true);
+    expect(v.violations.map((x) => x.ops)).toEqual([[a.id, b.id]]);
+    expect(broken(check([a, b]))).toEqual([]);
+  });
+
+  it('finds nothing when the operations overlap in time', () => {
+    expect(
+      verdict(
+        check([get('c1', 'x', 0, 9, 's1', 30), get('c2', 'x', 20, 5, 's3', 40)]),
+        'linearizability',
+      ).status,
+    ).toBe('held');
+  });
+});
+
+describe('cross-key causality (informative)', () => {
+  it('finds a follower storing a write before the version its client had read of another key', () => {
+    const readX = get('c1', 'x', 0, 7);
+    const writeY = put('c1', 'y', '1', 100, 8);
+    const applies: Apply[] = [
+      { t: 5, node: 's3', key: 'x', value: 'old', ts: 3, origin: null },
+      { t: 120, node: 's3', key: 'y', value: '1', ts: 8, origin: writeY.requestId },
+      { t: 150, node: 's3', key: 'x', value: 'v7', ts: 7, origin: null },
+    ];
+    const v = verdict(check([readX, writeY], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
+  });
+});
