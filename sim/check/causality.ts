@@ -1,70 +1,72 @@
 // Cross-key causality, informative (anomaly A12): timestamps are per key, so a follower may store
 // c1's write of y before the version of x that c1 had read (or written) before writing y. Anyone
-// reading that follower could then see the effect (y) without its cause (x).
+// reading that follower could then see the effect (y) without its cause (x). A write's causes, as
+// checked here, are the versions of other keys its client saw since its previous write, and that
+// previous write: the direct causes, which keeps the check linear in the history.
 
-import type { Key } from '../../protocol/core.ts';
+import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
 import { isWrite, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
-interface Dependency {
+interface Cause {
   readonly key: Key;
   readonly v: number;
   readonly op: Operation;
 }
 
-/** For each write, what its client had seen of the other keys when it issued it. */
-function dependencies(
+/** For each write (by request id), the versions of other keys its client saw just before it. */
+function causes(
   operations: readonly Operation[],
-): Map<string, { write: Operation; deps: Dependency[] }> {
-  const byClient = new Map<string, Operation[]>();
+): Map<string, { write: Operation; causes: Cause[] }> {
+  const bySession = new Map<string, Operation[]>();
   for (const op of operations) {
-    const list = byClient.get(op.client);
-    if (list === undefined) byClient.set(op.client, [op]);
+    const list = bySession.get(op.session);
+    if (list === undefined) bySession.set(op.session, [op]);
     else list.push(op);
   }
-  const out = new Map<string, { write: Operation; deps: Dependency[] }>();
-  for (const ops of byClient.values()) {
+  const out = new Map<string, { write: Operation; causes: Cause[] }>();
+  for (const ops of bySession.values()) {
     const finished = ops
       .filter((o) => versionOf(o) !== null)
       .sort((a, b) => a.completedAt! - b.completedAt!);
-    const seen = new Map<Key, Dependency>();
+    let seen: Cause[] = [];
     let done = 0;
-    for (const w of [...ops].sort((a, b) => a.invokedAt - b.invokedAt)) {
+    for (const w of ops) {
       while (done < finished.length && finished[done]!.completedAt! < w.invokedAt) {
         const o = finished[done++]!;
         const v = versionOf(o)!;
-        const prior = seen.get(o.key);
-        if (v > 0 && (prior === undefined || v > prior.v))
-          seen.set(o.key, { key: o.key, v, op: o });
+        if (v > 0) seen.push({ key: o.key, v, op: o });
       }
       if (!isWrite(w)) continue;
-      out.set(w.requestId, { write: w, deps: [...seen.values()].filter((d) => d.key !== w.key) });
+      out.set(w.requestId, { write: w, causes: seen.filter((c) => c.key !== w.key) });
+      // The write itself becomes its successor's cause once it completes (it is in `finished`).
+      seen = [];
     }
   }
   return out;
 }
 
 function findings(input: CheckInput): Violation[] {
-  const deps = dependencies(input.operations);
-  const holds = new Map<string, number>();
+  const all = causes(input.operations);
+  const holds = new Map<NodeId, Map<Key, number>>();
   const violations: Violation[] = [];
   for (const apply of input.applies) {
-    const entry = apply.origin === null ? undefined : deps.get(apply.origin);
-    for (const d of entry?.deps ?? []) {
-      const has = holds.get(`${apply.node}\u0000${d.key}`) ?? 0;
-      if (has >= d.v) continue;
+    let node = holds.get(apply.node);
+    if (node === undefined) holds.set(apply.node, (node = new Map()));
+    const entry = apply.origin === null ? undefined : all.get(apply.origin);
+    const missing = entry?.causes.find((c) => (node.get(c.key) ?? 0) < c.v);
+    if (entry !== undefined && missing !== undefined) {
       violations.push({
         guarantee: 'causality',
-        ops: [d.op.id, entry!.write.id],
+        ops: [missing.op.id, entry.write.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(entry!.write)} while it held ${d.key} at ts ${has}, older than the ts ${d.v} ${entry!.write.client} had seen before writing (op ${d.op.id})`,
+        sentence: `${apply.node} stored ${opText(entry.write)} while it held ${missing.key} at ts ${node.get(missing.key) ?? 0}, older than the ts ${missing.v} ${entry.write.client} had seen before writing (op ${missing.op.id})`,
       });
-      break;
     }
-    holds.set(`${apply.node}\u0000${apply.key}`, apply.ts);
+    node.set(apply.key, apply.ts);
   }
   return violations;
 }

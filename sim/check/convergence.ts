@@ -30,7 +30,10 @@ function converge(input: CheckInput): Violation[] {
   const keys = new Set<Key>();
   for (const [, r] of live) for (const k of r.store.keys()) keys.add(k);
   const newest = newestAcknowledged(input.operations);
-  const requests = new Map(input.operations.map((op) => [op.requestId, op] as const));
+  // Only needed when a replica holds a version newer than every acknowledged one (rare).
+  let index: Map<string, Operation> | null = null;
+  const requests = () =>
+    (index ??= new Map(input.operations.map((op) => [op.requestId, op] as const)));
   for (const k of newest.keys()) keys.add(k);
   const violations: Violation[] = [];
   for (const key of [...keys].sort()) {
@@ -72,7 +75,7 @@ type Held =
 function lostWrite(
   acked: Operation,
   reference: Held,
-  requests: ReadonlyMap<string, Operation>,
+  requests: () => ReadonlyMap<string, Operation>,
 ): { restamped: Operation | null; why: string } | null {
   const ackedValue = acked.op === 'put' ? acked.value : null;
   if (reference === undefined || reference.ts < acked.ts!) return { restamped: null, why: '' };
@@ -81,7 +84,7 @@ function lostWrite(
   const origin =
     reference.origin === undefined || reference.origin === null
       ? undefined
-      : requests.get(reference.origin);
+      : requests().get(reference.origin);
   const originTs = origin === undefined ? null : versionOf(origin);
   if (
     origin === undefined ||
@@ -131,15 +134,16 @@ export const UNIQUE_TIMESTAMPS: Checker = {
   guarantee: 'unique-timestamps',
   informative: false,
   check: (input) => {
-    const byVersion = new Map<string, Operation>();
+    const byVersion = new Map<string, Map<number, Operation>>();
     const violations: Violation[] = [];
     for (const op of input.operations) {
       const v = isWrite(op) ? versionOf(op) : null;
       if (v === null) continue;
-      const id = `${op.key}\u0000${v}`;
-      const first = byVersion.get(id);
+      let ofKey = byVersion.get(op.key);
+      if (ofKey === undefined) byVersion.set(op.key, (ofKey = new Map()));
+      const first = ofKey.get(v);
       if (first === undefined) {
-        byVersion.set(id, op);
+        ofKey.set(v, op);
         continue;
       }
       violations.push({

@@ -4,7 +4,7 @@
 
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { isRead, isWrite, sessions, versionOf } from './versions.ts';
+import { isWrite, sessions, versionOf } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -12,70 +12,82 @@ interface Best {
   readonly v: number;
 }
 
-type Rule = (
-  earlier: { read: Best | null; write: Best | null },
-  op: Operation,
-  v: number,
-) => { witness: Best; sentence: string } | null;
+/**
+ * A session rule: when an operation of kind `on` comes after the session's best (largest-version)
+ * operation of kind `against`, `breaks` says whether the pair violates the guarantee.
+ */
+interface Rule {
+  readonly on: 'read' | 'write';
+  readonly against: 'read' | 'write';
+  readonly breaks: (v: number, earlier: number) => boolean;
+  readonly sentence: (op: Operation, v: number, earlier: Best) => string;
+}
 
 function answered(op: Operation): string {
   return `${op.server} answered ${opText(op)}`;
 }
 
-const RULES: Readonly<
-  Record<'monotonic-reads' | 'monotonic-writes' | 'read-your-writes' | 'writes-follow-reads', Rule>
-> = {
-  'monotonic-reads': (earlier, op, v) =>
-    isRead(op) && earlier.read !== null && v < earlier.read.v
-      ? {
-          witness: earlier.read,
-          sentence: `${answered(op)} with ${versionText(v)}, but ${op.client} had already read ${versionText(earlier.read.v)} from ${earlier.read.op.server} (op ${earlier.read.op.id})`,
-        }
-      : null,
-  'read-your-writes': (earlier, op, v) =>
-    isRead(op) && earlier.write !== null && v < earlier.write.v
-      ? {
-          witness: earlier.write,
-          sentence: `${answered(op)} with ${versionText(v)}, but ${op.client} had already written ${op.key} with ${versionText(earlier.write.v)} (op ${earlier.write.op.id})`,
-        }
-      : null,
-  'monotonic-writes': (earlier, op, v) =>
-    isWrite(op) && earlier.write !== null && v <= earlier.write.v
-      ? {
-          witness: earlier.write,
-          sentence: `${opText(op)} got ${versionText(v)}, not newer than ${op.client}'s earlier write of ${op.key} with ${versionText(earlier.write.v)} (op ${earlier.write.op.id})`,
-        }
-      : null,
-  'writes-follow-reads': (earlier, op, v) =>
-    isWrite(op) && earlier.read !== null && v <= earlier.read.v
-      ? {
-          witness: earlier.read,
-          sentence: `${opText(op)} got ${versionText(v)}, not newer than the ${versionText(earlier.read.v)} ${op.client} had read before (op ${earlier.read.op.id} from ${earlier.read.op.server})`,
-        }
-      : null,
+type SessionGuarantee =
+  | 'monotonic-reads'
+  | 'monotonic-writes'
+  | 'read-your-writes'
+  | 'writes-follow-reads';
+
+const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
+  'monotonic-reads': {
+    on: 'read',
+    against: 'read',
+    breaks: (v, earlier) => v < earlier,
+    sentence: (op, v, e) =>
+      `${answered(op)} with ${versionText(v)}, but ${op.client} had already read ${versionText(e.v)} from ${e.op.server} (op ${e.op.id})`,
+  },
+  'read-your-writes': {
+    on: 'read',
+    against: 'write',
+    breaks: (v, earlier) => v < earlier,
+    sentence: (op, v, e) =>
+      `${answered(op)} with ${versionText(v)}, but ${op.client} had already written ${op.key} with ${versionText(e.v)} (op ${e.op.id})`,
+  },
+  'monotonic-writes': {
+    on: 'write',
+    against: 'write',
+    breaks: (v, earlier) => v <= earlier,
+    sentence: (op, v, e) =>
+      `${opText(op)} got ${versionText(v)}, not newer than ${op.client}'s earlier write of ${op.key} with ${versionText(e.v)} (op ${e.op.id})`,
+  },
+  'writes-follow-reads': {
+    on: 'write',
+    against: 'read',
+    breaks: (v, earlier) => v <= earlier,
+    sentence: (op, v, e) =>
+      `${opText(op)} got ${versionText(v)}, not newer than the ${versionText(e.v)} ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
+  },
 };
 
-function checkSessions(input: CheckInput, guarantee: keyof typeof RULES): Violation[] {
+function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violation[] {
   const rule = RULES[guarantee];
   const violations: Violation[] = [];
   for (const ops of sessions(input.operations).values()) {
-    const earlier: { read: Best | null; write: Best | null } = { read: null, write: null };
+    // The earlier operation of the kind the rule compares against with the largest version.
+    let best: Operation | null = null;
+    let bestV = 0;
     for (const op of ops) {
       const v = versionOf(op);
       if (v === null) continue;
-      const broken = rule(earlier, op, v);
-      if (broken !== null) {
+      const kind = op.op === 'get' ? 'read' : 'write';
+      if (kind === rule.on && best !== null && rule.breaks(v, bestV)) {
         violations.push({
           guarantee,
-          ops: [broken.witness.op.id, op.id],
-          nodes: [op.server ?? ''].filter((n) => n !== ''),
+          ops: [best.id, op.id],
+          nodes: op.server === null ? [] : [op.server],
           at: op.completedAt ?? op.invokedAt,
-          sentence: broken.sentence,
+          sentence: rule.sentence(op, v, { op: best, v: bestV }),
         });
       }
-      const slot = op.op === 'get' ? 'read' : 'write';
-      const best = earlier[slot];
-      if (best === null || v > best.v) earlier[slot] = { op, v };
+      if (kind === rule.against && (best === null || v > bestV)) {
+        best = op;
+        bestV = v;
+      }
     }
   }
   return violations;
@@ -83,18 +95,22 @@ function checkSessions(input: CheckInput, guarantee: keyof typeof RULES): Violat
 
 /** MW's second half: no replica holds a client's earlier write after it has held a later one. */
 function replicaOrder(input: CheckInput): Violation[] {
-  const position = new Map<string, { op: Operation; pos: number }>();
+  const position = new Map<string, { op: Operation; pos: number; group: number }>();
+  let group = 0;
   for (const ops of sessions(input.operations).values()) {
     let pos = 0;
-    for (const op of ops) if (isWrite(op)) position.set(op.requestId, { op, pos: pos++ });
+    for (const op of ops) if (isWrite(op)) position.set(op.requestId, { op, pos: pos++, group });
+    group++;
   }
-  const held = new Map<string, { op: Operation; pos: number }>();
+  // Per replica, per (session, key) group: the latest write of that session it has held.
+  const held = new Map<string, ({ op: Operation; pos: number } | undefined)[]>();
   const violations: Violation[] = [];
   for (const apply of input.applies) {
     const w = apply.origin === null ? undefined : position.get(apply.origin);
     if (w === undefined) continue;
-    const id = `${apply.node}\u0000${apply.key}\u0000${w.op.session}`;
-    const latest = held.get(id);
+    let mine = held.get(apply.node);
+    if (mine === undefined) held.set(apply.node, (mine = new Array(group)));
+    const latest = mine[w.group];
     if (latest !== undefined && w.pos < latest.pos) {
       violations.push({
         guarantee: 'monotonic-writes',
@@ -104,13 +120,13 @@ function replicaOrder(input: CheckInput): Violation[] {
         sentence: `${apply.node} stored ${opText(w.op)} with ts ${apply.ts} after it had already held ${opText(latest.op)}, which ${w.op.client} issued later in the same session`,
       });
     } else if (latest === undefined || w.pos > latest.pos) {
-      held.set(id, w);
+      mine[w.group] = w;
     }
   }
   return violations;
 }
 
-function sessionChecker(guarantee: keyof typeof RULES): Checker {
+function sessionChecker(guarantee: SessionGuarantee): Checker {
   return {
     guarantee,
     informative: false,

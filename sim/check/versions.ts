@@ -26,11 +26,18 @@ export function isRead(op: Operation): boolean {
   return op.op === 'get' && versionOf(op) !== null;
 }
 
+const grouped = new WeakMap<readonly Operation[], ReadonlyMap<string, readonly Operation[]>>();
+
 /**
  * Operations grouped by (session, key), each group in session order (the order they were issued).
  * A client that crashed and restarted starts a new session.
  */
-export function sessions(operations: readonly Operation[]): Map<string, Operation[]> {
+export function sessions(
+  operations: readonly Operation[],
+): ReadonlyMap<string, readonly Operation[]> {
+  // Every session checker asks for the same grouping of the same history: build it once.
+  const known = grouped.get(operations);
+  if (known !== undefined) return known;
   const groups = new Map<string, Operation[]>();
   for (const op of operations) {
     const id = `${op.session}\u0000${op.key}`;
