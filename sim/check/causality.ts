@@ -54,7 +54,10 @@ function findings(input: CheckInput): Violation[] {
   const violations: Violation[] = [];
   for (const apply of input.applies) {
     let node = holds.get(apply.node);
-    if (node === undefined) holds.set(apply.node, (node = new Map()));
+    if (node === undefined) {
+      node = new Map();
+      holds.set(apply.node, node);
+    }
     const entry = apply.origin === null ? undefined : all.get(apply.origin);
     const missing = entry?.causes.find((c) => (node.get(c.key) ?? 0) < c.v);
     if (entry !== undefined && missing !== undefined) {

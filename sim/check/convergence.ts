@@ -140,7 +140,10 @@ export const UNIQUE_TIMESTAMPS: Checker = {
       const v = isWrite(op) ? versionOf(op) : null;
       if (v === null) continue;
       let ofKey = byVersion.get(op.key);
-      if (ofKey === undefined) byVersion.set(op.key, (ofKey = new Map()));
+      if (ofKey === undefined) {
+        ofKey = new Map();
+        byVersion.set(op.key, ofKey);
+      }
       const first = ofKey.get(v);
       if (first === undefined) {
         ofKey.set(v, op);

@@ -109,7 +109,10 @@ function replicaOrder(input: CheckInput): Violation[] {
     const w = apply.origin === null ? undefined : position.get(apply.origin);
     if (w === undefined) continue;
     let mine = held.get(apply.node);
-    if (mine === undefined) held.set(apply.node, (mine = new Array(group)));
+    if (mine === undefined) {
+      mine = new Array(group);
+      held.set(apply.node, mine);
+    }
     const latest = mine[w.group];
     if (latest !== undefined && w.pos < latest.pos) {
       violations.push({
