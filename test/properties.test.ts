@@ -40,7 +40,7 @@ function reportCase(details: fc.RunDetails<[Plan]>): void {
   };
   const replay = writeCase(join(ROOT, path), found, 'the fixed-preset property test');
   throw new Error(
-    `${fc.defaultReportMessage(details)}\n\nThe shrunk case is ${path}; replay it with:\n  ${replay.replace(ROOT + '/', '')}`,
+    `${fc.defaultReportMessage(details)}\n\nThe shrunk case is ${path}; replay it with:\n  ${replay.replace(`${ROOT}/`, '')}`,
   );
 }
 
