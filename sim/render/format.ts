@@ -14,8 +14,9 @@ export function formatTime(ms: number): string {
 /** A span of virtual time in words: 10000 -> "10 s", 1500 -> "1.5 s", 40 -> "40 ms". */
 export function formatSpan(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+  // Rounded to a tenth first, so that 6993 ms reads "7 s", not "7.0 s".
+  const tenths = Math.round(ms / 100);
+  return `${tenths % 10 === 0 ? tenths / 10 : (tenths / 10).toFixed(1)} s`;
 }
 
 // Shown elsewhere in the line, or bookkeeping a reader of the timeline does not need.

@@ -32,7 +32,9 @@ export function renderSummary(c: ChalkInstance, run: ScenarioRun, replay: string
     c.bold('Summary'),
     `  seed       ${run.seed}`,
     `  preset     ${run.preset}`,
-    `  knobs      ${knobsText(run.knobs)}`,
+    ...wrapWords(knobsText(run.knobs).split(' '), 66).map(
+      (line, i) => `  ${i === 0 ? 'knobs' : ''.padEnd(5)}      ${line}`,
+    ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
     `  run        ${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
   ];
@@ -85,5 +87,16 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun): string[] {
   }
   if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));
   for (const f of run.verdictFailures) lines.push(c.red.bold(`    ✗ not as expected: ${f}`));
+  return lines;
+}
+
+/** Words joined into lines of at most `width` characters (a longer word stands alone). */
+function wrapWords(words: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  for (const word of words) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
   return lines;
 }
