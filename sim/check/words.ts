@@ -2,17 +2,10 @@
 // the same way: "c1's GET x (op 7 at 12.300s, answered by s3)".
 
 import type { Operation } from '../kernel/history.ts';
-import { formatTime } from '../render/format.ts';
+import { formatTime, operationText } from '../render/format.ts';
 
 export function opName(op: Operation): string {
-  switch (op.op) {
-    case 'put':
-      return `PUT ${op.key}=${op.value}`;
-    case 'get':
-      return `GET ${op.key}`;
-    case 'delete':
-      return `DELETE ${op.key}`;
-  }
+  return operationText(op.op, op.key, op.value);
 }
 
 /** "c1's PUT x=2 (op 5, c1.5, at 3.020s)" */

@@ -450,7 +450,7 @@ const LABEL_SHARE = 0.5;
 /** Continuation lines of an entry start this many columns in. */
 const HANG = 2;
 
-const GLYPHS: Readonly<Record<Glyph, string>> = {
+export const GLYPHS: Readonly<Record<Glyph, string>> = {
   invoke: '○',
   complete: '●',
   apply: '■',

@@ -47,15 +47,19 @@ export function formatMessage(message: WireMessage): string {
   return parts.join(' ');
 }
 
+/** An operation as the timeline writes it: `PUT x=1`, `GET x`, `DELETE x`. */
+export function operationText(
+  op: 'put' | 'get' | 'delete',
+  key: string,
+  value: string | null,
+): string {
+  return op === 'put' ? `PUT ${key}=${value}` : op === 'get' ? `GET ${key}` : `DELETE ${key}`;
+}
+
 export function formatObservation(o: Observation): string {
   switch (o.kind) {
     case 'invoke': {
-      const what =
-        o.op === 'put'
-          ? `PUT ${o.key}=${o.value}`
-          : o.op === 'get'
-            ? `GET ${o.key}`
-            : `DELETE ${o.key}`;
+      const what = operationText(o.op, o.key, o.value);
       return `issues op ${o.opId}: ${what} (${o.requestId})`;
     }
     case 'complete': {

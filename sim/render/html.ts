@@ -8,6 +8,7 @@ import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import {
   type Arrow,
   type EventRow,
+  GLYPHS,
   type Glyph,
   MARKS,
   type Row,
@@ -203,22 +204,8 @@ const SHAPES: Readonly<Partial<Record<Glyph, (x: number, y: number) => string>>>
     `<circle class="hollow" cx="${x}" cy="${y}" r="8"/><path class="hand" d="M${x} ${y - 5}V${y}H${x + 4}"/>`,
 };
 
-const GLYPH_TEXT: Readonly<Record<Glyph, string>> = {
-  invoke: '○',
-  complete: '●',
-  apply: '■',
-  timer: '•',
-  note: '◇',
-  crash: '✖',
-  restart: '↺',
-  clock: '±',
-  cut: '≠',
-  heal: '=',
-  link: '‖',
-  refused: '✗',
-  copy: '◆',
-  held: '‖',
-};
+// The diagram's glyphs, but a heavier cross for a crash: the thin one vanishes in SVG at this size.
+const GLYPH_TEXT: Readonly<Record<Glyph, string>> = { ...GLYPHS, crash: '✖' };
 
 function svgMarks(g: Geometry, row: EventRow, rowIndex: number): string {
   if (row.glyph === null || row.marks.length === 0) return '';

@@ -19,10 +19,10 @@ import type { Operation } from '../kernel/history.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { formatTime } from '../render/format.ts';
-import { lockNodes, lockStore, finalStores as lockStores } from './lock.ts';
+import { finalStores } from './common.ts';
+import { lockNodes, lockStore } from './lock.ts';
 import {
   explainPendingReplicated,
-  finalStores,
   replicatedNodes,
   replicatedStore,
   type Topology,
@@ -70,7 +70,7 @@ const LOCK: StoreAdapter = {
       : `the lock store has exactly one server (got ${t.servers.length})`,
   nodes: (topology, knobs) => lockNodes(topology, knobs as never) as NodeSpec<WireMessage>[],
   checkers: LOCK_CHECKERS,
-  replicas: (finalStates, topology) => lockStores(finalStates, topology.servers),
+  replicas: (finalStates, topology) => finalStores(finalStates, topology.servers),
   // What the pending operation waits for, and who the server's table says holds the key's lock:
   // a holder that crashed or has moved on will never release it, and without a lease nothing will.
   explainPending: (finalStates, topology, op) => {

@@ -13,9 +13,9 @@ import {
   type Message,
   type ServerState,
   serverMachine,
-  type Version,
 } from '../../protocol/lock/index.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
+import { sortedEntries } from './common.ts';
 
 export const lockStore = {
   name: 'lock',
@@ -51,10 +51,6 @@ export function lockNodes(topology: LockTopology, knobs: LockKnobs): NodeSpec<Me
   return [server, ...clients];
 }
 
-function sortedEntries<V>(map: ReadonlyMap<Key, V>): [Key, V][] {
-  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 export interface ServerSummary {
   readonly store: Record<Key, { readonly value: string | null; readonly ts: number }>;
   readonly locks: Record<
@@ -85,19 +81,6 @@ export function summarizeClient(state: ClientState): ClientSummary {
     seen: Object.fromEntries(sortedEntries(state.seen)),
     pending: [...current, ...state.queue.map((q) => `op ${q.opId}`)],
   };
-}
-
-/** What the server holds at the end of a run, in the replicated store's shape for the checkers. */
-export function finalStores(
-  finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>,
-  servers: readonly NodeId[],
-): Map<NodeId, { readonly up: boolean; readonly store: ReadonlyMap<Key, Version> }> {
-  const out = new Map<NodeId, { up: boolean; store: ReadonlyMap<Key, Version> }>();
-  for (const id of servers) {
-    const s = finalStates.get(id);
-    if (s !== undefined) out.set(id, { up: s.up, store: (s.state as ServerState).store });
-  }
-  return out;
 }
 
 export type { ClientOp };

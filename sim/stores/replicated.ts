@@ -12,9 +12,9 @@ import {
   type ReplicatedKnobs,
   type ServerState,
   serverMachine,
-  type Version,
 } from '../../protocol/replicated/index.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
+import { sortedEntries } from './common.ts';
 
 export const replicatedStore = {
   name: 'replicated',
@@ -48,10 +48,6 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
   return [...servers, ...clients];
 }
 
-function sortedEntries<V>(map: ReadonlyMap<Key, V>): [Key, V][] {
-  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 export interface ServerSummary {
   readonly store: Record<Key, { readonly value: string | null; readonly ts: number }>;
   readonly replicating: readonly string[];
@@ -73,19 +69,6 @@ export function summarizeClient(state: ClientState): ClientSummary {
     seen: Object.fromEntries(sortedEntries(state.seen)),
     pending: [...state.pending.keys()],
   };
-}
-
-/** What each server holds at the end of a run (live ones only when `liveOnly`). */
-export function finalStores(
-  finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>,
-  servers: readonly NodeId[],
-): Map<NodeId, { readonly up: boolean; readonly store: ReadonlyMap<Key, Version> }> {
-  const out = new Map<NodeId, { up: boolean; store: ReadonlyMap<Key, Version> }>();
-  for (const id of servers) {
-    const s = finalStates.get(id);
-    if (s !== undefined) out.set(id, { up: s.up, store: (s.state as ServerState).store });
-  }
-  return out;
 }
 
 export type { ClientOp };
