@@ -96,8 +96,13 @@ type Queued<M> =
       readonly key: string;
       readonly generation: number;
       readonly timer: unknown;
-    }
-  | { readonly kind: 'action'; readonly action: Action };
+    };
+
+/** A script action, kept out of the heap until its time comes (see `nextFromScript`). */
+interface Scripted {
+  readonly at: number;
+  readonly action: Action;
+}
 
 interface Slot<M extends WireMessage> {
   readonly spec: NodeSpec<M>;
@@ -113,6 +118,14 @@ export class Simulation<M extends WireMessage> {
   private readonly trace: TraceEvent[] = [];
   private readonly tracing: boolean;
   private readonly queue = new EventHeap<Queued<M>>();
+  /**
+   * The script, in (time, order scheduled) once the run starts. It stays out of the heap so that
+   * the heap holds only what is in flight (a long script would make every push and pop slower);
+   * an action goes before any queued event due at the same time, exactly as if it had been pushed
+   * first, which it was.
+   */
+  private readonly script: Scripted[] = [];
+  private scriptNext = 0;
   private readonly slots: Slot<M>[];
   private readonly index = new Map<NodeId, number>();
   private readonly servers: NodeId[];
@@ -156,11 +169,13 @@ export class Simulation<M extends WireMessage> {
     if (this.started) throw new Error('actions are scheduled before the run starts');
     if (!Number.isInteger(at) || at < 0)
       throw new Error(`a step's time must be a whole number of ms >= 0 (got ${at})`);
-    this.queue.push(at, { kind: 'action', action });
+    this.script.push({ at, action });
   }
 
   run(): RunResult {
     this.started = true;
+    // A stable sort: actions due at the same time keep the order they were scheduled in.
+    this.script.sort((a, b) => a.at - b.at);
     for (const slot of this.slots) this.emitState(slot);
     let events = 0;
     let ending: Ending = 'quiescent';
@@ -168,7 +183,8 @@ export class Simulation<M extends WireMessage> {
     let lastEventAt = 0;
     const { maxTimeMs, maxEvents, maxQueue } = this.bounds;
     for (;;) {
-      const time = this.queue.peekTime();
+      const fromScript = this.nextFromScript();
+      const time = fromScript ? this.script[this.scriptNext]!.at : this.queue.peekTime();
       if (time === undefined) break;
       if (time > maxTimeMs) {
         ending = 'time-limit';
@@ -179,16 +195,15 @@ export class Simulation<M extends WireMessage> {
         ending = 'event-limit';
         break;
       }
-      if (this.queue.size > maxQueue) {
+      if (this.queue.size + this.script.length - this.scriptNext > maxQueue) {
         ending = 'queue-limit';
         break;
       }
-      const entry = this.queue.pop()!;
-      this.now = entry.time;
-      if (this.dispatch(entry.item)) {
-        events++;
-        lastEventAt = this.now;
-      }
+      this.now = time;
+      if (fromScript) this.act(this.script[this.scriptNext++]!.action);
+      else if (!this.dispatch(this.queue.pop()!.item)) continue;
+      events++;
+      lastEventAt = time;
     }
     const finalStates = new Map(
       this.slots.map((s) => [s.spec.id, { state: s.state, up: s.up }] as const),
@@ -204,6 +219,13 @@ export class Simulation<M extends WireMessage> {
       networkHealed: this.held.size === 0 && this.blocked.every((b) => b === 0),
       finalStates,
     };
+  }
+
+  /** Whether the next item is the script's: it is due no later than the queue's first. */
+  private nextFromScript(): boolean {
+    if (this.scriptNext >= this.script.length) return false;
+    const queued = this.queue.peekTime();
+    return queued === undefined || this.script[this.scriptNext]!.at <= queued;
   }
 
   private slot(id: NodeId): Slot<M> {
@@ -227,9 +249,6 @@ export class Simulation<M extends WireMessage> {
         this.step(slot, { type: 'timer', timer: item.timer });
         return true;
       }
-      case 'action':
-        this.act(item.action);
-        return true;
     }
   }
 
@@ -290,7 +309,8 @@ export class Simulation<M extends WireMessage> {
   }
 
   private interpret(slot: Slot<M>, effects: readonly Effect<M, unknown>[]): void {
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       switch (effect.type) {
         case 'send':
           this.send(slot.index, this.slot(effect.to).index, effect.message);
