@@ -20,9 +20,9 @@ import type { ReplicatedKnobs } from './knobs.ts';
 import {
   type ClientReply,
   type ClientRequest,
+  clientOfRequestId,
   type Message,
   type ReplicationMessage,
-  clientOfRequestId,
   seqOfRequestId,
 } from './messages.ts';
 
