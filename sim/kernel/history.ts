@@ -48,7 +48,12 @@ export class History {
   readonly applies: Apply[] = [];
   /** The lock store's grants, releases and expiries, in order. */
   readonly locks: LockEvent[] = [];
-  private readonly byId = new Map<number, Operation>();
+  /**
+   * Operations by id: an array for the usual ids (0, 1, 2, …), a Map for any other. A Map of
+   * tens of thousands of numbers costs more to grow than the rest of recording an operation.
+   */
+  private readonly byIndex: (Operation | undefined)[] = [];
+  private readonly byOtherId = new Map<number, Operation>();
 
   observe(t: number, observation: Observation): void {
     switch (observation.kind) {
@@ -70,11 +75,12 @@ export class History {
           session: this.sessionOf(observation.client),
         };
         this.operations.push(op);
-        this.byId.set(op.id, op);
+        if (isIndex(op.id)) this.byIndex[op.id] = op;
+        else this.byOtherId.set(op.id, op);
         return;
       }
       case 'complete': {
-        const op = this.byId.get(observation.opId);
+        const op = this.get(observation.opId);
         if (op === undefined || op.completedAt !== null) return;
         op.completedAt = t;
         op.reply = observation.reply;
@@ -83,9 +89,12 @@ export class History {
         op.ts = observation.ts;
         return;
       }
-      case 'apply':
-        this.applies.push({ t, ...observation });
+      case 'apply': {
+        // A literal in the observation's key order, not { t, ...observation }: one per replica write.
+        const { kind, node, key, value, ts, origin } = observation;
+        this.applies.push({ t, kind, node, key, value, ts, origin } as Apply);
         return;
+      }
       case 'note':
         if (observation.lock !== undefined)
           this.locks.push({ t, node: observation.node, ...observation.lock });
@@ -110,6 +119,11 @@ export class History {
   }
 
   get(id: number): Operation | undefined {
-    return this.byId.get(id);
+    return isIndex(id) ? this.byIndex[id] : this.byOtherId.get(id);
   }
+}
+
+/** An id that can index an array without making it sparse beyond reason. */
+function isIndex(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < 0x4000_0000;
 }

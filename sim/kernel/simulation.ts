@@ -126,6 +126,8 @@ export class Simulation<M extends WireMessage> {
    */
   private readonly script: Scripted[] = [];
   private scriptNext = 0;
+  /** No action was scheduled before an earlier one: the script needs no sort. */
+  private scriptInOrder = true;
   private readonly slots: Slot<M>[];
   private readonly index = new Map<NodeId, number>();
   private readonly servers: NodeId[];
@@ -169,13 +171,15 @@ export class Simulation<M extends WireMessage> {
     if (this.started) throw new Error('actions are scheduled before the run starts');
     if (!Number.isInteger(at) || at < 0)
       throw new Error(`a step's time must be a whole number of ms >= 0 (got ${at})`);
+    const last = this.script[this.script.length - 1];
+    if (last !== undefined && at < last.at) this.scriptInOrder = false;
     this.script.push({ at, action });
   }
 
   run(): RunResult {
     this.started = true;
     // A stable sort: actions due at the same time keep the order they were scheduled in.
-    this.script.sort((a, b) => a.at - b.at);
+    if (!this.scriptInOrder) this.script.sort((a, b) => a.at - b.at);
     for (const slot of this.slots) this.emitState(slot);
     let events = 0;
     let ending: Ending = 'quiescent';
