@@ -43,6 +43,12 @@ export interface PendingOp {
   readonly attempt: number;
   /** How many TRY_OTHER_SERVER_OR_LATER answers have been retried so far. */
   readonly retries: number;
+  /**
+   * Its timers' keys, built once: the simulator looks a key up on every set and cancel, and a
+   * string built anew each time must be hashed anew each time.
+   */
+  readonly timeoutKey: string;
+  readonly retryKey: string;
 }
 
 export interface ClientState {
@@ -106,7 +112,16 @@ function issue(
   via: NodeId,
 ): Result {
   const requestId = requestIdOf(config.id, state.nextSeq);
-  const pending: PendingOp = { opId, requestId, op, server: via, attempt: 1, retries: 0 };
+  const pending: PendingOp = {
+    opId,
+    requestId,
+    op,
+    server: via,
+    attempt: 1,
+    retries: 0,
+    timeoutKey: `timeout:${requestId}`,
+    retryKey: `retry:${requestId}`,
+  };
   const next: ClientState = {
     seen: state.seen,
     nextSeq: state.nextSeq + 1,
@@ -157,7 +172,7 @@ function send(config: ClientConfig, state: ClientState, p: PendingOp, effects: F
   if (config.knobs.requestTimeout > 0) {
     effects.push({
       type: 'setTimer',
-      key: `timeout:${p.requestId}`,
+      key: p.timeoutKey,
       afterMs: config.knobs.requestTimeout,
       timer: { kind: 'requestTimeout', requestId: p.requestId, attempt: p.attempt },
     });
@@ -218,10 +233,10 @@ function onReply(config: ClientConfig, state: ClientState, from: NodeId, message
 
 function backOff(config: ClientConfig, state: ClientState, p: PendingOp): Result {
   const effects: Fx[] = [
-    { type: 'cancelTimer', key: `timeout:${p.requestId}` },
+    { type: 'cancelTimer', key: p.timeoutKey },
     {
       type: 'setTimer',
-      key: `retry:${p.requestId}`,
+      key: p.retryKey,
       afterMs: config.knobs.retryBackoff,
       timer: { kind: 'retry', requestId: p.requestId },
     },
@@ -252,8 +267,8 @@ function complete(
   ts: number | null,
 ): Result {
   const effects: Fx[] = [
-    { type: 'cancelTimer', key: `timeout:${p.requestId}` },
-    { type: 'cancelTimer', key: `retry:${p.requestId}` },
+    { type: 'cancelTimer', key: p.timeoutKey },
+    { type: 'cancelTimer', key: p.retryKey },
     {
       type: 'record',
       observation: {
