@@ -119,9 +119,16 @@ export function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K
 
 /** A copy of `map` without `key`, like `new Map(map)` then `delete(key)`. */
 export function withoutEntry<K, V>(map: ReadonlyMap<K, V>, key: K): Map<K, V> {
-  const copy = copyMap(map);
-  copy.delete(key);
+  // Skipped while copying rather than deleted after: a delete may shrink the new table, which
+  // allocates it a second time.
+  const copy = new Map<K, V>();
+  for (const [k, v] of map) if (!sameValueZero(k, key)) copy.set(k, v);
   return copy;
+}
+
+/** Map's own key equality: === except that NaN equals NaN. */
+function sameValueZero(a: unknown, b: unknown): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
 function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {

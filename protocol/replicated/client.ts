@@ -90,7 +90,7 @@ export function stepClient(
   switch (input.type) {
     case 'invoke':
       if (config.knobs.clientSession === 'sequential' && state.pending.size > 0) {
-        return { state: { ...state, queue: [...state.queue, input] }, effects: NO_EFFECTS };
+        return { state: withQueued(state, input), effects: NO_EFFECTS };
       }
       return issue(config, state, input.opId, input.op, input.via);
     case 'receive':
@@ -306,6 +306,13 @@ function onTimer(config: ClientConfig, state: ClientState, timer: ClientTimer): 
     default:
       return assertNever(timer, 'client timer');
   }
+}
+
+/** The state with `op` queued behind the pending one (slice and push: a spread iterates). */
+function withQueued(state: ClientState, op: ClientState['queue'][number]): ClientState {
+  const queue = state.queue.slice();
+  queue.push(op);
+  return { seen: state.seen, nextSeq: state.nextSeq, pending: state.pending, queue };
 }
 
 /** The state with another pending map; a literal rather than a spread, as it runs on most steps. */
