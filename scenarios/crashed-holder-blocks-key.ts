@@ -3,15 +3,15 @@
  *
  * Goal:     See a client crash while it holds a key's lock, and the key stay locked for good.
  * Method:   The `seed` preset: a lock is held until its holder releases it (no lease). Every
- *           message takes 5 ms. c1 writes x=1 and crashes after the write has landed but before
- *           its RELEASE_LOCK leaves; it restarts a second later with no memory of the lock.
- *           c2 then writes x twice, seconds apart, and c1 reads x.
+ *           message takes 5 ms. c1 writes x=1 and crashes after the write has landed but before its
+ *           RELEASE_LOCK leaves; it restarts a second later with no memory of the lock. c2 then
+ *           writes x twice, seconds apart, and c1 reads x.
  * Expected: every later request for x is told LOCK_DENIED ("another client is accessing the key"),
  *           c1's own included: nobody is accessing x, yet nobody ever will again. Liveness breaks:
- *           x is locked forever by c1's c1.1, and the witness names c2's first denied write.
- *           Under `--preset fixed` (or `--knob lockLease=5000`) the key is freed: c1's lease runs
- *           out at 5.005s, so c2's first write is still denied (the lease is running) but its
- *           second is granted and c1 reads x=2; no guarantee breaks.
+ *           x is locked forever by c1's c1.1, and the witness names c2's first denied write. Under
+ *           `--preset fixed` (or `--knob lockLease=5000`) the key is freed: c1's lease runs out at
+ *           5.005s, so c2's first write is still denied (the lease is running) but its second is
+ *           granted and c1 reads x=2; no guarantee breaks.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

@@ -3,17 +3,18 @@
  *
  * Goal:     See an old copy of a PUT, delivered late, stamped again by the leader as a brand new
  *           write, so that it overwrites what the same client wrote after it.
- * Method:   The `fixed` preset with one knob flipped: requestIds=none, so the leader cannot tell
- *           a copy of a request it has already handled from a new one. c1 sends PUT x=1 to s2,
- *           but the link c1 → s2 is held. After 1 s without an answer c1 resends the same
- *           request to s3, which forwards it to the leader: PUT_OK. c1 then writes x=2. Finally
- *           the link c1 → s2 is released: s2 forwards the first copy of PUT x=1 to the leader.
- * Expected: both PUTs get PUT_OK; then the leader stamps the late copy of x=1 with a new, larger
- *           ts and replicates it, so every replica ends with x=1 and c1 reads back 1: its x=2 is
- *           lost. Monotonic writes breaks: each replica stored c1's PUT x=1 after it had held c1's
- *           later PUT x=2; and convergence reports the lost update: the acknowledged x=2 is gone,
- *           hidden behind the new ts of a second stamping of x=1. Under --preset fixed (requestIds=dedupe) the leader knows c1 already
- *           has its answer for that request and drops the copy: every guarantee holds.
+ * Method:   The `fixed` preset with one knob flipped: requestIds=none, so the leader cannot tell a
+ *           copy of a request it has already handled from a new one. c1 sends PUT x=1 to s2, but
+ *           the link c1 → s2 is held. After 1 s without an answer c1 resends the same request to
+ *           s3, which forwards it to the leader: PUT_OK. c1 then writes x=2. Finally the link c1 →
+ *           s2 is released: s2 forwards the first copy of PUT x=1 to the leader.
+ * Expected: both PUTs get PUT_OK; then the leader stamps the late copy of x=1 with a new, larger ts
+ *           and replicates it, so every replica ends with x=1 and c1 reads back 1: its x=2 is lost.
+ *           Monotonic writes breaks: each replica stored c1's PUT x=1 after it had held c1's later
+ *           PUT x=2; and convergence reports the lost update: the acknowledged x=2 is gone, hidden
+ *           behind the new ts of a second stamping of x=1. With --knob requestIds=dedupe (its fixed
+ *           value) the leader knows c1 already has its answer for that request and drops the copy:
+ *           every guarantee holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

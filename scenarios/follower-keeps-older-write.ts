@@ -1,16 +1,16 @@
 /*
  * Follower keeps an older write — anomaly A1 (followerApply: overwrite).
  *
- * Goal:     See a follower store two REPLICATIONs of a key in the wrong order and keep the
- *           older one for good, because it stores whatever arrives.
+ * Goal:     See a follower store two REPLICATIONs of a key in the wrong order and keep the older
+ *           one for good, because it stores whatever arrives.
  * Method:   The `fixed` preset with one knob flipped: followerApply=overwrite. s3's
  *           acknowledgements are held on the link s3 → s1, so the leader, hearing nothing, sends
  *           c1's REPLICATION of x=1 again after 500 ms. By then s3 has already stored c2's newer
  *           x=2, and the late copy of x=1 overwrites it. The acknowledgements are then let through,
  *           both PUTs complete, and c3, who carries no timestamp, reads x from s3.
- * Expected: both PUTs get PUT_OK; s3 ends with x=1 while s1 and s2 hold x=2, so convergence
- *           breaks, and c3 reads the old 1 (the linearizability checker notes it: c2's write had
- *           finished). Under --preset fixed (followerApply=newer-wins) the same steps keep every
+ * Expected: both PUTs get PUT_OK; s3 ends with x=1 while s1 and s2 hold x=2, so convergence breaks,
+ *           and c3 reads the old 1 (the linearizability checker notes it: c2's write had finished).
+ *           With --knob followerApply=newer-wins (its fixed value) the same steps keep every
  *           guarantee: s3 ignores the late copy because its ts is older than what it holds.
  */
 

@@ -8,10 +8,10 @@
  *           steps back 5 s (think of an NTP correction). c2 reads x, writes x=2, and reads x again
  *           from the follower s2.
  * Expected: c2's PUT x=2 gets PUT_OK, stamped ts 7105: older than the ts 10005 of the x=1 it had
- *           just read, so writes-follow-reads breaks. The followers (newer-wins) ignore the
- *           "older" x=2 while the leader keeps it: the replicas never converge, and c2 reads back
- *           x=1 from s2 — its acknowledged write is lost (read-your-writes, which compares
- *           timestamps, holds: 10005 is above 7105). Under --preset fixed (leaderClock=hybrid) the
+ *           just read, so writes-follow-reads breaks. The followers (newer-wins) ignore the "older"
+ *           x=2 while the leader keeps it: the replicas never converge, and c2 reads back x=1 from
+ *           s2 — its acknowledged write is lost (read-your-writes, which compares timestamps,
+ *           holds: 10005 is above 7105). With --knob leaderClock=hybrid (its fixed value) the
  *           leader stamps max(clock, last ts + 1) = 10006: every guarantee holds.
  */
 

@@ -1,21 +1,20 @@
 /*
  * Lock released by a stranger — anomaly A5 of the lock store (seed 004).
  *
- * Goal:     See a resent RELEASE_LOCK free another client's lock, so that two clients hold the
- *           lock of x at once and both write it.
+ * Goal:     See a resent RELEASE_LOCK free another client's lock, so that two clients hold the lock
+ *           of x at once and both write it.
  * Method:   The `seed` preset (the write-up's ReleaseLock frees the key's lock whoever asks), with
- *           one change: a client resends an unanswered request after 1 s, as a call with a
- *           deadline would. Every message takes 5 ms.
- *           c2 writes x=2; its RELEASE_OK is held on the link, so c2 resends RELEASE_LOCK.
- *           Meanwhile c1 has been granted x's lock, but its LOCK_GRANTED is held on the link.
- *           c2's resent RELEASE_LOCK frees c1's lock; c3 asks for x and is granted it.
- *           Then c1 learns it holds the lock and writes x=1 while c3 writes x=3.
- * Expected: c1, c2 and c3 all get PUT_OK. Mutual exclusion breaks: c3 was granted x's lock while
- *           c1 still held it (c2 had released c1's lock). Every session guarantee holds: each
- *           client's writes still get rising versions.
- *           Under `--preset fixed` (or `--knob lockOwnerCheck=holder`) the same steps keep mutual
- *           exclusion: the server refuses to let c2 free c1's lock (fixed also answers the resent
- *           RELEASE_LOCK from memory), so c3 is told LOCK_DENIED and c1 writes alone.
+ *           one change: a client resends an unanswered request after 1 s, as a call with a deadline
+ *           would. Every message takes 5 ms. c2 writes x=2; its RELEASE_OK is held on the link, so
+ *           c2 resends RELEASE_LOCK. Meanwhile c1 has been granted x's lock, but its LOCK_GRANTED
+ *           is held on the link. c2's resent RELEASE_LOCK frees c1's lock; c3 asks for x and is
+ *           granted it. Then c1 learns it holds the lock and writes x=1 while c3 writes x=3.
+ * Expected: c1, c2 and c3 all get PUT_OK. Mutual exclusion breaks: c3 was granted x's lock while c1
+ *           still held it (c2 had released c1's lock). Every session guarantee holds: each client's
+ *           writes still get rising versions. Under `--preset fixed` (or `--knob
+ *           lockOwnerCheck=holder`) the same steps keep mutual exclusion: the server refuses to let
+ *           c2 free c1's lock (fixed also answers the resent RELEASE_LOCK from memory), so c3 is
+ *           told LOCK_DENIED and c1 writes alone.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

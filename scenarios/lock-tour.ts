@@ -1,20 +1,18 @@
 /*
  * A tour of the lock store (seed 004) as it should work: the `fixed` preset.
  *
- * Goal:     Follow one operation through acquire, operate and release; see a second client
- *           denied while the first holds the lock; see a lease free the lock of a client that
- *           crashed; watch the fencing token rise with every grant.
- * Method:   The `fixed` preset: only the holder may operate and release, a lock lasts at most
- *           5 s (its lease), every grant carries a rising token, requests are answered once.
- *           Every message takes 5 ms.
- *           1. c1 writes x=1: ACQUIRE_LOCK, LOCK_GRANTED (token 1), PUT, PUT_OK, RELEASE_LOCK.
- *           2. c1 writes x=2, but its replies wait on the link for a moment; c2 tries to write x.
- *           3. c2 reads x once c1 is done.
- *           4. c2 writes y=1 and crashes before releasing y's lock; c1 tries to read y at once,
- *              and again after the lease has run out.
+ * Goal:     Follow one operation through acquire, operate and release; see a second client denied
+ *           while the first holds the lock; see a lease free the lock of a client that crashed;
+ *           watch the fencing token rise with every grant.
+ * Method:   The `fixed` preset: only the holder may operate and release, a lock lasts at most 5 s
+ *           (its lease), every grant carries a rising token, requests are answered once. Every
+ *           message takes 5 ms. 1. c1 writes x=1: ACQUIRE_LOCK, LOCK_GRANTED (token 1), PUT,
+ *           PUT_OK, RELEASE_LOCK. 2. c1 writes x=2, but its replies wait on the link for a moment;
+ *           c2 tries to write x. 3. c2 reads x once c1 is done. 4. c2 writes y=1 and crashes before
+ *           releasing y's lock; c1 tries to read y at once, and again after the lease has run out.
  * Expected: c1's writes get PUT_OK with ts 1 and 2 (tokens 1 and 2); c2's write of x is told
- *           LOCK_DENIED ("another client is accessing the key"); c2 reads x=2 (token 3). After
- *           c2's crash, c1's first read of y is denied (c2's lease, token 4, is still running), its
+ *           LOCK_DENIED ("another client is accessing the key"); c2 reads x=2 (token 3). After c2's
+ *           crash, c1's first read of y is denied (c2's lease, token 4, is still running), its
  *           second reads y=1 with token 5 (the lease ran out at 5.505s). No guarantee breaks.
  */
 

@@ -3,14 +3,14 @@
  *
  * Goal:     See a lagging follower that has never heard of a key tell a client "no such key",
  *           although the client has already read a value of it.
- * Method:   The `fixed` preset with one knob flipped: missingKeyReply=null-first, so a server
- *           with no value for a key answers NULL whatever timestamp the client sends. The link
- *           from the leader to s3 is held, so c1's PUT x=1 reaches s1 and s2 but not s3. c2 reads
- *           x from the leader, then from s3. Then the link is released and the PUT completes.
- * Expected: c2 reads 1 (ts 105) from the leader, then NULL from s3: monotonic reads breaks, a
- *           read went back from ts 105 to no version at all. Under --preset fixed
- *           (missingKeyReply=ts-first) s3 answers TRY_OTHER_SERVER_OR_LATER, since c2 carries a
- *           ts, and c2 retries at s1 and reads 1: every guarantee holds.
+ * Method:   The `fixed` preset with one knob flipped: missingKeyReply=null-first, so a server with
+ *           no value for a key answers NULL whatever timestamp the client sends. The link from the
+ *           leader to s3 is held, so c1's PUT x=1 reaches s1 and s2 but not s3. c2 reads x from the
+ *           leader, then from s3. Then the link is released and the PUT completes.
+ * Expected: c2 reads 1 (ts 105) from the leader, then NULL from s3: monotonic reads breaks, a read
+ *           went back from ts 105 to no version at all. With --knob missingKeyReply=ts-first (its
+ *           fixed value) s3 answers TRY_OTHER_SERVER_OR_LATER, since c2 carries a ts, and c2
+ *           retries at s1 and reads 1: every guarantee holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

@@ -1,9 +1,9 @@
 /*
  * Reading an old value after another client read the new one — anomaly A4 (the design itself).
  *
- * Goal:     See that the store is not linearizable, even with every fix in place: while a write
- *           is still replicating, one client reads the new value and, afterwards, another client
- *           reads the old one.
+ * Goal:     See that the store is not linearizable, even with every fix in place: while a write is
+ *           still replicating, one client reads the new value and, afterwards, another client reads
+ *           the old one.
  * Method:   The `fixed` preset, no knob flipped. c1 writes x=1 and gets PUT_OK. The link from the
  *           leader to s3 is then held, so c1's next write, x=2, reaches the leader and s2 but not
  *           s3. While it replicates, c2 reads x from the leader, and then c3 reads x from s3.

@@ -3,15 +3,15 @@
  *
  * Goal:     Follow one write, one delete and one refused read through the protocol as designed,
  *           with every fix in place, and see every guarantee hold.
- * Method:   The `fixed` preset, no knob flipped; every message takes 5 ms. c1 writes x=1 through
- *           a follower; c2 reads x from each server in turn; c1 deletes x; c2 reads the tombstone.
+ * Method:   The `fixed` preset, no knob flipped; every message takes 5 ms. c1 writes x=1 through a
+ *           follower; c2 reads x from each server in turn; c1 deletes x; c2 reads the tombstone.
  *           Then the link from the leader to s3 is held for a moment, so s3 falls behind a new
  *           write, x=3, and c2 asks s3 for x after reading x=3 from the leader.
- * Expected: every operation succeeds and every guarantee holds. Read the timeline beside the
- *           notes: a PUT sent to a follower is forwarded to the leader; the leader stamps it,
- *           replicates it to both followers at once, and answers only when both have
- *           acknowledged; s3 refuses c2 (TRY_OTHER_SERVER_OR_LATER) rather than go back in time,
- *           and c2 retries at the next server after a 100 ms back-off.
+ * Expected: every operation succeeds and every guarantee holds. Read the timeline beside the notes:
+ *           a PUT sent to a follower is forwarded to the leader; the leader stamps it, replicates
+ *           it to both followers at once, and answers only when both have acknowledged; s3 refuses
+ *           c2 (TRY_OTHER_SERVER_OR_LATER) rather than go back in time, and c2 retries at the next
+ *           server after a 100 ms back-off.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

@@ -5,13 +5,13 @@
  * Method:   The `fixed` preset with one knob flipped: durability=memory, so a server keeps its
  *           store only in memory. c1 writes x=1; every replica stores it. s3 crashes and restarts.
  *           c2, who has read x before, asks s3 again; then c3, who never read x, asks s3.
- * Expected: s3 comes back empty. c2 carries a ts, so s3 refuses it (TRY_OTHER_SERVER_OR_LATER)
- *           and c2 gets 1 from s1 on its retry; c3 carries none and gets NULL, although c1's write
- *           had long been acknowledged (the linearizability checker notes it). Nobody sends s3
- *           the lost write again: convergence breaks. (With the seed's missingKeyReply=null-first
- *           as well, s3 would answer c2 NULL too and monotonic reads would break: see A8 in
- *           missing-key-answers-null.ts.) Under --preset fixed (durability=disk) s3 keeps x=1
- *           across the restart and every guarantee holds.
+ * Expected: s3 comes back empty. c2 carries a ts, so s3 refuses it (TRY_OTHER_SERVER_OR_LATER) and
+ *           c2 gets 1 from s1 on its retry; c3 carries none and gets NULL, although c1's write had
+ *           long been acknowledged (the linearizability checker notes it). Nobody sends s3 the lost
+ *           write again: convergence breaks. (With the seed's missingKeyReply=null-first as well,
+ *           s3 would answer c2 NULL too and monotonic reads would break: see A8 in
+ *           missing-key-answers-null.ts.) With --knob durability=disk (its fixed value) s3 keeps
+ *           x=1 across the restart and every guarantee holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

@@ -10,8 +10,9 @@
  *           follower keeps the first REPLICATION and ignores the second (newer-wins: ts 5 is not
  *           newer than ts 5). unique-timestamps and convergence break. The session checkers see
  *           nothing, because they compare timestamps and every ts here is 5: yet c2 reads back 1
- *           right after writing 2, and c1 reads 2 from the leader, then 1 from s2. Under
- *           --preset fixed (leaderClock=hybrid) the second write gets ts 6 and every guarantee holds.
+ *           right after writing 2, and c1 reads 2 from the leader, then 1 from s2. Under --knob
+ *           leaderClock=hybrid (its fixed value) the second write gets ts 6 and every guarantee
+ *           holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

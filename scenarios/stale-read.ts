@@ -1,17 +1,17 @@
 /*
  * Stale read — the demonstration from the Portuguese write-up (seed 000).
  *
- * Goal:     See why a follower answers TRY_OTHER_SERVER_OR_LATER, and why another client
- *           may still read the old value from that same follower.
+ * Goal:     See why a follower answers TRY_OTHER_SERVER_OR_LATER, and why another client may still
+ *           read the old value from that same follower.
  * Method:   Under the `seed` preset the leader waits 10 s before each REPLICATION and serves the
  *           followers one after another. c1 writes x=1 and waits for PUT_OK. It then writes x=2
  *           and, while the leader is still replicating, reads x from the leader (learning the new
  *           timestamp) and then from s3, which the new REPLICATION has not reached. c2, who has
  *           never read x, asks s3 too. Once replication is over, c1 asks s3 again.
  * Expected: the leader answers c1 GET_OK 2; s3 refuses c1 with TRY_OTHER_SERVER_OR_LATER (it is
- *           behind what c1 has seen) but gives c2 the old value 1 (c2 carries no timestamp);
- *           after replication s3 answers c1 GET_OK 2. Every session guarantee holds; the
- *           linearizability checker notes anomaly A4: c2 read 1 after c1's read of 2 had finished.
+ *           behind what c1 has seen) but gives c2 the old value 1 (c2 carries no timestamp); after
+ *           replication s3 answers c1 GET_OK 2. Every session guarantee holds; the linearizability
+ *           checker notes anomaly A4: c2 read 1 after c1's read of 2 had finished.
  */
 
 import type { Scenario } from '../sim/scenario.ts';

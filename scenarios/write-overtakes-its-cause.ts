@@ -3,17 +3,16 @@
  *
  * Goal:     See a follower store c1's write of y before the value of x that c1 had read before
  *           writing it, so that a reader of that follower sees the effect without its cause.
- * Method:   The `fixed` preset, no knob flipped. The link from the leader to s3 is cut, so c2's
- *           PUT x=1 reaches s1 and s2 but not s3 (the leader will resend it every 500 ms). c1
- *           reads x=1 from the leader. The cut heals and c1 writes y=1, which reaches s3 at once.
- *           c3 reads y and then x from s3 before the leader's next resend of x arrives.
- * Expected: s3 stores y=1 while it still has no x: the causality checker reports it. c3 reads
- *           y=1 and then x as NULL: the effect without its cause (the linearizability checker
- *           notes the stale x as well: c1's read of x=1 had finished before c3's began). No session
- *           guarantee breaks, because each one looks at one key: ts of x and ts of y are
- *           unrelated. This is the design, not a knob; --preset fixed is this run. Stopping it
- *           needs causal metadata across keys (a dependency list, or one clock for all keys
- *           applied in order).
+ * Method:   The `fixed` preset, no knob flipped. The link from the leader to s3 is cut, so c2's PUT
+ *           x=1 reaches s1 and s2 but not s3 (the leader will resend it every 500 ms). c1 reads x=1
+ *           from the leader. The cut heals and c1 writes y=1, which reaches s3 at once. c3 reads y
+ *           and then x from s3 before the leader's next resend of x arrives.
+ * Expected: s3 stores y=1 while it still has no x: the causality checker reports it. c3 reads y=1
+ *           and then x as NULL: the effect without its cause (the linearizability checker notes the
+ *           stale x as well: c1's read of x=1 had finished before c3's began). No session guarantee
+ *           breaks, because each one looks at one key: ts of x and ts of y are unrelated. This is
+ *           the design, not a knob; --preset fixed is this run. Stopping it needs causal metadata
+ *           across keys (a dependency list, or one clock for all keys applied in order).
  */
 
 import type { Scenario } from '../sim/scenario.ts';

@@ -304,6 +304,14 @@ describe('linearizability (informative)', () => {
     expect(broken(check([a, b]))).toEqual([]);
   });
 
+  it("compares a read with another client's newer write even when its own client wrote newer still", () => {
+    const other = put('c2', 'x', 'a', 0, 10);
+    const own = put('c1', 'x', 'b', 20, 20);
+    const read = get('c1', 'x', 40, 5, 's3');
+    const v = verdict(check([other, own, read]), 'linearizability');
+    expect(v.violations.map((x) => x.ops)).toEqual([[other.id, read.id]]);
+  });
+
   it('finds nothing when the operations overlap in time', () => {
     expect(
       verdict(

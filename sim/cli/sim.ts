@@ -77,7 +77,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
     out.push(...view, '');
   }
-  out.push(...renderSummary(c, run, replay));
+  out.push(...renderSummary(c, run, replay, width));
   out.push(...saveOutputs(doc, values.json, values.html));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;

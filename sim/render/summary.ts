@@ -25,14 +25,19 @@ const ENDINGS = {
   'queue-limit': 'stopped at the queue-size bound',
 } as const;
 
-export function renderSummary(c: ChalkInstance, run: ScenarioRun, replay: string): string[] {
+export function renderSummary(
+  c: ChalkInstance,
+  run: ScenarioRun,
+  replay: string,
+  width = 100,
+): string[] {
   const ops = run.result.history.operations;
   const pending = ops.filter((o) => o.completedAt === null).length;
   const lines = [
     c.bold('Summary'),
     `  seed       ${run.seed}`,
     `  preset     ${run.preset}`,
-    ...wrapWords(knobsText(run.knobs).split(' '), 66).map(
+    ...wrapWords(knobsText(run.knobs).split(' '), Math.max(20, width - 13)).map(
       (line, i) => `  ${i === 0 ? 'knobs' : ''.padEnd(5)}      ${line}`,
     ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
@@ -47,7 +52,7 @@ export function renderSummary(c: ChalkInstance, run: ScenarioRun, replay: string
       o.failure === null ? c.green(`    ✓ ${text}`) : c.red.bold(`    ✗ ${text}, but ${o.failure}`),
     );
   }
-  lines.push(...renderVerdicts(c, run));
+  lines.push(...renderVerdicts(c, run, width));
   lines.push(`  trace hash ${run.result.hash}`);
   lines.push(`  replay     ${replay}`);
   return lines;
@@ -64,7 +69,7 @@ export function runPassed(run: ScenarioRun): boolean {
 const SHOWN_PER_GUARANTEE = 3;
 
 /** One line per guarantee, its first witnesses under it, then what the scenario expected. */
-export function renderVerdicts(c: ChalkInstance, run: ScenarioRun): string[] {
+export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100): string[] {
   const lines = ['  guarantees'];
   for (const v of run.verdicts) {
     const name = GUARANTEE_NAMES[v.guarantee].padEnd(34);
@@ -79,7 +84,9 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun): string[] {
       );
       for (const w of v.violations.slice(0, SHOWN_PER_GUARANTEE)) {
         const ops = w.ops.length > 0 ? ` [ops ${w.ops.join(', ')}]` : '';
-        lines.push((v.informative ? c.yellow : c.red)(`        ${w.sentence}${ops}`));
+        const paint = v.informative ? c.yellow : c.red;
+        for (const line of wrapWords(`${w.sentence}${ops}`.split(' '), Math.max(20, width - 8)))
+          lines.push(paint(`        ${line}`));
       }
       if (v.violations.length > SHOWN_PER_GUARANTEE)
         lines.push(c.dim(`        … and ${v.violations.length - SHOWN_PER_GUARANTEE} more`));

@@ -60,12 +60,16 @@ export interface ServerSummary {
 }
 
 export function summarizeServer(state: ServerState): ServerSummary {
-  const store: ServerSummary['store'] = {};
-  for (const [key, v] of sortedEntries(state.store)) store[key] = { value: v.value, ts: v.ts };
-  const locks: ServerSummary['locks'] = {};
-  for (const [key, l] of sortedEntries(state.locks)) {
-    locks[key] = { holder: l.holder, token: l.token, expiresAt: l.expiresAt };
-  }
+  // fromEntries, not assignment: a key named __proto__ must stay a key.
+  const store = Object.fromEntries(
+    sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
+  );
+  const locks = Object.fromEntries(
+    sortedEntries(state.locks).map(([key, l]) => [
+      key,
+      { holder: l.holder, token: l.token, expiresAt: l.expiresAt },
+    ]),
+  );
   return { store, locks };
 }
 

@@ -54,8 +54,10 @@ export interface ServerSummary {
 }
 
 export function summarizeServer(state: ServerState): ServerSummary {
-  const store: Record<Key, { value: string | null; ts: number }> = {};
-  for (const [key, v] of sortedEntries(state.store)) store[key] = { value: v.value, ts: v.ts };
+  // fromEntries, not assignment: a key named __proto__ must stay a key.
+  const store = Object.fromEntries(
+    sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
+  );
   return { store, replicating: [...state.writes.keys()] };
 }
 
