@@ -146,16 +146,25 @@ function issue(
 }
 
 function request(state: ClientState, p: PendingOp): ClientRequest {
-  const base = { requestId: p.requestId, attempt: p.attempt, key: p.op.key } as const;
-  switch (p.op.kind) {
+  // Plain literals rather than a spread of shared fields: one is built at every send.
+  const { requestId, attempt, op } = p;
+  const key = op.key;
+  switch (op.kind) {
     case 'put':
-      return { type: 'PUT', ...base, value: p.op.value, ackedBelow: ackedBelow(state) };
+      return {
+        type: 'PUT',
+        requestId,
+        attempt,
+        key,
+        value: op.value,
+        ackedBelow: ackedBelow(state),
+      };
     case 'delete':
-      return { type: 'DELETE', ...base, ackedBelow: ackedBelow(state) };
+      return { type: 'DELETE', requestId, attempt, key, ackedBelow: ackedBelow(state) };
     case 'get':
-      return { type: 'GET', ...base, tsClient: state.seen.get(p.op.key) ?? null };
+      return { type: 'GET', requestId, attempt, key, tsClient: state.seen.get(key) ?? null };
     default:
-      return assertNever(p.op, 'client operation');
+      return assertNever(op, 'client operation');
   }
 }
 

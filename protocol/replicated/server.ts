@@ -195,18 +195,19 @@ export function answerGet(
   held: Version | undefined,
   get: Extract<ClientRequest, { type: 'GET' }>,
 ): ClientReply {
-  const base = { requestId: get.requestId, attempt: get.attempt, key: get.key } as const;
+  // Plain literals rather than a spread of shared fields: one is built for every GET.
+  const { requestId, attempt, key, tsClient } = get;
   if (held === undefined) {
-    if (get.tsClient === null || knobs.missingKeyReply === 'null-first')
-      return { type: 'NULL', ...base, ts: null };
-    return { type: 'TRY_OTHER_SERVER_OR_LATER', ...base, serverTs: null };
+    if (tsClient === null || knobs.missingKeyReply === 'null-first')
+      return { type: 'NULL', requestId, attempt, key, ts: null };
+    return { type: 'TRY_OTHER_SERVER_OR_LATER', requestId, attempt, key, serverTs: null };
   }
-  if (get.tsClient !== null && held.ts < get.tsClient) {
-    return { type: 'TRY_OTHER_SERVER_OR_LATER', ...base, serverTs: held.ts };
+  if (tsClient !== null && held.ts < tsClient) {
+    return { type: 'TRY_OTHER_SERVER_OR_LATER', requestId, attempt, key, serverTs: held.ts };
   }
   return held.value === null
-    ? { type: 'NULL', ...base, ts: held.ts }
-    : { type: 'GET_OK', ...base, value: held.value, ts: held.ts };
+    ? { type: 'NULL', requestId, attempt, key, ts: held.ts }
+    : { type: 'GET_OK', requestId, attempt, key, value: held.value, ts: held.ts };
 }
 
 // ---- Leader ----------------------------------------------------------------------------------
