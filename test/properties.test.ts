@@ -1,5 +1,6 @@
 // Property-based invariant checks: under the `fixed` preset every guarantee holds across random
-// workloads with every fault on (healed at the end, so that convergence and liveness are judged);
+// workloads under random faults of every kind (each run draws its own mix, swarm style; all
+// healed at the end, so that convergence and liveness are judged);
 // under each anomaly knob of PROTOCOL.md §4, switched on alone, the random search finds the
 // violation it causes. A failing property writes its shrunk case and prints the replay command.
 
@@ -13,7 +14,7 @@ import { brokenGuarantees, type GuaranteeId } from '../sim/check/index.ts';
 import { loadScenario } from '../sim/cli/load.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
 import { type Plan, planToScenario } from '../sim/explore/plan.ts';
-import { caseFileName, explore, writeCase } from '../sim/explore/search.ts';
+import { caseFileName, DEFAULT_BOUNDS, explore, writeCase } from '../sim/explore/search.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -65,14 +66,14 @@ describe('under the fixed preset', () => {
 /**
  * Each anomaly knob of PROTOCOL.md §4 that the replicated store has, on its own over `fixed`,
  * with the guarantee it must break. Searched from fast-check seed 1 with one budget for all.
- * Runs needed and shrunk sizes measured on this code (search seed 1):
- *   followerApply=overwrite   A1   2 runs,    shrunk to 7 operations, 0 faults
- *   clientSession=pipelined   A2   1 run,     3 operations
- *   leaderClock=wall          A3/A7 21 runs,  2 operations
- *   missingKeyReply=null-first A8  1046 runs, 8 operations
- *   durability=memory         A9   33 runs,   1 operation, 1 fault (a crash)
- *   requestIds=none           A10  43 runs,   23 operations
- *   ackPolicy=ignore-failures      7 runs,    4 operations
+ * Runs needed and shrunk sizes measured on this code (search seed 1, explore's default bounds):
+ *   followerApply=overwrite     A1       2 runs,  shrunk to  5 operations, 0 faults
+ *   clientSession=pipelined     A2       2 runs,              2 operations, 0 faults
+ *   leaderClock=wall            A3/A7   74 runs,              4 operations, 0 faults
+ *   missingKeyReply=null-first  A8    1026 runs,             15 operations, 1 fault
+ *   durability=memory           A9     191 runs,              2 operations, 2 faults (crash, restart)
+ *   requestIds=none             A10     10 runs,             38 operations, 1 fault
+ *   ackPolicy=ignore-failures           7 runs,              5 operations, 0 faults
  */
 const ANOMALIES: readonly [string, string | number, GuaranteeId][] = [
   ['followerApply', 'overwrite', 'convergence'],
@@ -92,7 +93,7 @@ describe.each(ANOMALIES)('with %s=%s alone', (knob, value, guarantee) => {
       knobs: { [knob]: value },
       runs: BUDGET,
       seed: 1,
-      bounds: { minOps: 1, maxOps: 200, maxFaults: 8 },
+      bounds: DEFAULT_BOUNDS,
     });
     const found = result.counterexample;
     expect(found, `no violation within ${BUDGET} runs`).not.toBeNull();
@@ -111,7 +112,7 @@ describe('a counterexample', () => {
       knobs: { followerApply: 'overwrite' },
       runs: BUDGET,
       seed: 1,
-      bounds: { minOps: 1, maxOps: 200, maxFaults: 8 },
+      bounds: DEFAULT_BOUNDS,
     });
     const found = result.counterexample!;
     const path = join(mkdtempSync(join(tmpdir(), 'kvsim-case-')), 'case.ts');

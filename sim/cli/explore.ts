@@ -3,7 +3,13 @@
 // failure is shrunk, written as a scenario file, and replayed by the one command printed.
 
 import { parseKnob } from '../../protocol/knobs.ts';
-import { type Counterexample, caseFileName, explore, writeCase } from '../explore/search.ts';
+import {
+  type Counterexample,
+  caseFileName,
+  DEFAULT_BOUNDS,
+  explore,
+  writeCase,
+} from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
@@ -99,13 +105,13 @@ async function run(argv: readonly string[]): Promise<number> {
   const s = settings(store, values.preset ?? 'fixed', values.knob);
   const runs = count(values.runs, '--runs', 5000, 1_000_000);
   const seed = parseSeed(values.seed) ?? 1;
-  const maxOps = count(values['max-ops'], '--max-ops', 200, 10_000);
+  const maxOps = count(values['max-ops'], '--max-ops', DEFAULT_BOUNDS.maxOps, 10_000);
   const started = performance.now();
   const result = explore({
     ...s,
     runs,
     seed,
-    bounds: { minOps: 1, maxOps, maxFaults: 8 },
+    bounds: { ...DEFAULT_BOUNDS, maxOps },
     onRun: progress(process.stderr, runs),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');

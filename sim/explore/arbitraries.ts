@@ -17,11 +17,12 @@ export function opArb(): fc.Arbitrary<PlannedOp> {
   });
 }
 
-export function faultArb(horizonMs: number): fc.Arbitrary<PlannedFault> {
+export function faultArb(): fc.Arbitrary<PlannedFault> {
   return fc.record({
     kind: fc.constantFrom(...FAULT_KINDS),
-    atMs: fc.nat({ max: horizonMs }),
-    durationMs: fc.integer({ min: 1, max: 2_000 }),
+    atPermille: fc.nat({ max: 1000 }),
+    // Up to 6 s: long enough to outlast the lock store's 5 s lease.
+    durationMs: fc.integer({ min: 1, max: 6_000 }),
     a: fc.nat({ max: 255 }),
     b: fc.nat({ max: 255 }),
     byMs: fc.integer({ min: -5_000, max: 5_000 }),
@@ -51,15 +52,14 @@ export interface PlanBounds {
 }
 
 export function planArb(bounds: PlanBounds): fc.Arbitrary<Plan> {
-  const horizonMs = bounds.maxOps * 20;
   return fc.record({
     seed: fc.nat({ max: 1_000_000 }),
     clients: fc.integer({ min: 1, max: 4 }),
     keys: fc.integer({ min: 1, max: 8 }),
     network: networkArb(),
     faultKinds: fc.subarray([...FAULT_KINDS]),
-    // 'medium': runs of tens of operations by default, not fast-check's usual handful.
-    ops: fc.array(opArb(), { minLength: bounds.minOps, maxLength: bounds.maxOps, size: 'medium' }),
-    faults: fc.array(faultArb(horizonMs), { maxLength: bounds.maxFaults }),
+    // 'max': lengths spread over the whole range the caller asked for, not fast-check's handful.
+    ops: fc.array(opArb(), { minLength: bounds.minOps, maxLength: bounds.maxOps, size: 'max' }),
+    faults: fc.array(faultArb(), { maxLength: bounds.maxFaults, size: 'max' }),
   });
 }

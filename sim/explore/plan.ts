@@ -20,7 +20,8 @@ export type FaultKind = 'crash' | 'partition' | 'cut' | 'hold' | 'clockStep';
 
 export interface PlannedFault {
   readonly kind: FaultKind;
-  readonly atMs: number;
+  /** When it starts, in thousandths of the workload's span (so it lands among the operations). */
+  readonly atPermille: number;
   /** How long it lasts before it is undone (restart, heal, release); unused by clockStep. */
   readonly durationMs: number;
   /** Node indices (into servers then clients) the fault is about; bit masks for partitions. */
@@ -71,16 +72,18 @@ function split(nodes: readonly NodeId[], mask: number): [NodeId[], NodeId[]] | n
 
 function faultSteps(
   f: PlannedFault,
+  spanMs: number,
   servers: readonly NodeId[],
   nodes: readonly NodeId[],
   held: Set<string>,
 ): Step[] {
-  const end = f.atMs + f.durationMs;
+  const at = Math.floor((f.atPermille * spanMs) / 1000);
+  const end = at + f.durationMs;
   const node = (i: number) => nodes[i % nodes.length]!;
   switch (f.kind) {
     case 'crash':
       return [
-        { at: f.atMs, crash: node(f.a) },
+        { at, crash: node(f.a) },
         { at: end, restart: node(f.a) },
       ];
     case 'partition': {
@@ -88,7 +91,7 @@ function faultSteps(
       return groups === null
         ? []
         : [
-            { at: f.atMs, partition: groups },
+            { at, partition: groups },
             { at: end, heal: true },
           ];
     }
@@ -97,7 +100,7 @@ function faultSteps(
       return groups === null
         ? []
         : [
-            { at: f.atMs, cut: { from: groups[0], to: groups[1] } },
+            { at, cut: { from: groups[0], to: groups[1] } },
             { at: end, heal: true },
           ];
     }
@@ -107,12 +110,12 @@ function faultSteps(
       if (from === to) return [];
       held.add(`${from} ${to}`);
       return [
-        { at: f.atMs, hold: [from, to] },
+        { at, hold: [from, to] },
         { at: end, release: [from, to] },
       ];
     }
     case 'clockStep':
-      return [{ at: f.atMs, clockStep: servers[f.a % servers.length]!, byMs: f.byMs }];
+      return [{ at, clockStep: servers[f.a % servers.length]!, byMs: f.byMs }];
   }
 }
 
@@ -134,7 +137,7 @@ export function planToScenario(plan: Plan, settings: PlanSettings): Scenario {
   });
   const held = new Set<string>();
   for (const f of plan.faults)
-    if (plan.faultKinds.includes(f.kind)) steps.push(...faultSteps(f, servers, nodes, held));
+    if (plan.faultKinds.includes(f.kind)) steps.push(...faultSteps(f, t, servers, nodes, held));
   const last = Math.max(t, ...steps.map((s) => s.at));
   const end = last + 1;
   steps.push({ at: end, heal: true, note: 'the end: every fault is undone' });

@@ -11,6 +11,9 @@ import type { StoreName } from '../stores/index.ts';
 import { type PlanBounds, planArb } from './arbitraries.ts';
 import { type Plan, type PlanSettings, planSize, planToScenario } from './plan.ts';
 
+/** What `npm run explore` draws by default: up to 100 operations and 8 faults a run. */
+export const DEFAULT_BOUNDS: PlanBounds = { minOps: 1, maxOps: 100, maxFaults: 8 };
+
 export interface ExploreOptions extends PlanSettings {
   readonly runs: number;
   readonly seed: number;
