@@ -101,11 +101,11 @@ async function main(): Promise<void> {
   const simEvents = runs[0]!.events;
   const phase = (f: (p: Phases) => number) => median(runs.map((r) => f(r.phases)));
   const sim = {
-    label: 'simulator (replicated store, faults, history), events/s',
+    label: 'simulator, sim.run() only (faults, history), events/s',
     perSecond: simEvents / phase((p) => p.run),
   };
   const endToEnd = {
-    label: '  the same, end to end (setup + run + checkers), events/s',
+    label: '  end to end (setup + run + checkers), events/s',
     perSecond: simEvents / phase((p) => p.setup + p.run + p.judge),
   };
   const rows: { label: string; perSecond: number }[] = [bare, sim, endToEnd];
