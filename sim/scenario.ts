@@ -370,7 +370,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
         failure: o.expected === undefined ? null : judge(o.expected, operation),
       };
     });
-    const verdicts = checkRun(store, result, topology);
+    const verdicts = checkRun(store, result, topology, lastFaultAt(scenario));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -389,7 +389,19 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
   return { sim, finish };
 }
 
-export function checkRun(store: StoreAdapter, result: RunResult, topology: Topology): Verdict[] {
+/** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */
+export function lastFaultAt(scenario: Scenario): number {
+  let last = 0;
+  for (const step of scenario.steps) if (faultOf(step) !== null && step.at > last) last = step.at;
+  return last;
+}
+
+export function checkRun(
+  store: StoreAdapter,
+  result: RunResult,
+  topology: Topology,
+  faultsEndAt: number,
+): Verdict[] {
   return runCheckers(store.checkers, {
     operations: result.history.operations,
     applies: result.history.applies,
@@ -397,6 +409,7 @@ export function checkRun(store: StoreAdapter, result: RunResult, topology: Topol
     replicas: store.replicas(result.finalStates, topology),
     quiescent: result.ending === 'quiescent',
     endedAt: result.endedAt,
+    faultsEndAt,
     networkHealed: result.networkHealed,
     explainPending: (op) => store.explainPending(result.finalStates, topology, op),
   });

@@ -65,6 +65,7 @@ function check(operations: Operation[], extra: Partial<CheckInput> = {}): Verdic
     replicas: new Map(),
     quiescent: true,
     endedAt: 100_000,
+    faultsEndAt: 0,
     networkHealed: true,
     explainPending: () => 'c1 waits for PUT_OK from s2, attempt 3',
     ...extra,
@@ -282,6 +283,16 @@ describe('liveness', () => {
       'held',
     );
     expect(verdict(check([young], { quiescent: true }), 'liveness').status).toBe('broken');
+  });
+
+  it('counts the bound from the end of the last fault, not from the invocation', () => {
+    const waited = op('c1', 'put', 'x', 10, null, '1');
+    expect(
+      verdict(check([waited], { quiescent: false, faultsEndAt: 95_000 }), 'liveness').status,
+    ).toBe('held');
+    expect(
+      verdict(check([waited], { quiescent: false, faultsEndAt: 80_000 }), 'liveness').status,
+    ).toBe('broken');
   });
 });
 

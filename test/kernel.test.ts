@@ -243,6 +243,36 @@ describe('node faults', () => {
 });
 
 describe('bounds', () => {
+  it('a timer cancelled long ago does not keep a run from settling', () => {
+    const arms: Machine<number, Ping, { kind: 'tick' }, number> = {
+      init: () => 0,
+      recover: (s) => s,
+      step: (s, input) =>
+        input.type === 'invoke'
+          ? {
+              state: s + 1,
+              effects: [
+                { type: 'setTimer', key: 'late', afterMs: 1_000_000, timer: { kind: 'tick' } },
+                { type: 'cancelTimer', key: 'late' },
+              ],
+            }
+          : { state: s, effects: [] },
+    };
+    const sim = new Simulation<Ping>({
+      seed: 1,
+      nodes: [
+        { id: 'a', role: 'client', machine: arms },
+        { id: 'b', role: 'server', machine: receiver(false) },
+      ],
+      network: DEFAULT_NETWORK,
+      bounds: { maxTimeMs: 1_000 },
+    });
+    sim.schedule(10, pings(1));
+    const result = sim.run();
+    expect(result.ending).toBe('quiescent');
+    expect(result.endedAt).toBe(10);
+  });
+
   it('stops at the event bound and says so', () => {
     const loop: Machine<number, Ping, { kind: 'tick' }, number> = {
       init: () => 0,

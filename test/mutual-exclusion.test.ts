@@ -73,6 +73,7 @@ function input(
     replicas: new Map([['s1', { up: true, store: new Map() }]]),
     quiescent: settled,
     endedAt: 100_000,
+    faultsEndAt: 0,
     networkHealed: true,
     explainPending: () => 'waits',
   };

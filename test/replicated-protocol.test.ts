@@ -48,10 +48,10 @@ const put = (requestId: string, key: string, value: string, attempt = 1): Messag
   value,
   ackedBelow: 1,
 });
-const get = (requestId: string, key: string, tsClient: number | null): Message => ({
+const get = (requestId: string, key: string, tsClient: number | null, attempt = 1): Message => ({
   type: 'GET',
   requestId,
-  attempt: 1,
+  attempt,
   key,
   tsClient,
 });
@@ -394,6 +394,27 @@ describe('the client', () => {
     expect(done).toMatchObject({
       observation: { reply: 'TRY_OTHER_SERVER_OR_LATER', server: 's3' },
     });
+  });
+
+  it('spends its retry budget once per refusal, not once per duplicated copy of it', () => {
+    const m = client({ ...fixed, retryLimit: 1 });
+    const s = m.step(initialClientState(), invoke(1, { kind: 'get', key: 'x' }), at(0)).state;
+    const refusal = reply({
+      type: 'TRY_OTHER_SERVER_OR_LATER',
+      requestId: 'c1.1',
+      attempt: 1,
+      key: 'x',
+      serverTs: null,
+    });
+    const first = m.step(s, refusal, at(1));
+    const copy = m.step(first.state, refusal, at(2));
+    expect(copy.state).toBe(first.state);
+    const retried = m.step(
+      copy.state,
+      { type: 'timer', timer: { kind: 'retry', requestId: 'c1.1' } },
+      at(101),
+    );
+    expect(sends(retried.effects)).toEqual([{ to: 's3', message: get('c1.1', 'x', null, 2) }]);
   });
 
   it('resends an unanswered request to the next server with the same request id', () => {

@@ -250,8 +250,17 @@ function backOff(config: ClientConfig, state: ClientState, p: PendingOp): Result
       timer: { kind: 'retry', requestId: p.requestId },
     },
   ];
-  const waiting: PendingOp = { ...p, retries: p.retries + 1 };
+  // The next attempt's number is taken now, so that a duplicated copy of this refusal (same
+  // attempt) is ignored instead of spending the retry budget a second time.
+  const waiting: PendingOp = { ...p, attempt: p.attempt + 1, retries: p.retries + 1 };
   return { state: withPending(state, withEntry(state.pending, p.requestId, waiting)), effects };
+}
+
+/** The back-off is over: the attempt taken by backOff goes to the next server. */
+function retryElsewhere(config: ClientConfig, state: ClientState, p: PendingOp): Result {
+  const again: PendingOp = { ...p, server: nextServer(config, p.server) };
+  const next = withPending(state, withEntry(state.pending, p.requestId, again));
+  return { state: next, effects: send(config, next, again) };
 }
 
 function remember(config: ClientConfig, state: ClientState, key: Key, ts: number): ClientState {
@@ -311,7 +320,7 @@ function onTimer(config: ClientConfig, state: ClientState, timer: ClientTimer): 
     case 'requestTimeout':
       return timer.attempt === p.attempt ? resend(config, state, p, p.retries) : unchanged(state);
     case 'retry':
-      return resend(config, state, p, p.retries);
+      return retryElsewhere(config, state, p);
     default:
       return assertNever(timer, 'client timer');
   }

@@ -54,6 +54,7 @@ export async function extraBenchmarks(): Promise<string[]> {
     replicas: new Map(),
     quiescent: true,
     endedAt: n * 3,
+    faultsEndAt: 0,
     networkHealed: true,
     explainPending: () => '',
   };

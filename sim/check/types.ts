@@ -77,6 +77,8 @@ export interface CheckInput {
   readonly quiescent: boolean;
   /** Virtual time of the run's last event (or its time bound). */
   readonly endedAt: number;
+  /** When the last fault was injected or undone: liveness bounds are counted from then. */
+  readonly faultsEndAt: number;
   /** No partition, cut or held link at the end. */
   readonly networkHealed: boolean;
   /** Why an operation never completed, in words (which message it waits for). */

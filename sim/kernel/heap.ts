@@ -34,6 +34,10 @@ export class EventHeap<T> {
     return this.entries[0]?.time;
   }
 
+  peekItem(): T | undefined {
+    return this.entries[0]?.item;
+  }
+
   pop(): Entry<T> | undefined {
     const a = this.entries;
     const top = a[0];

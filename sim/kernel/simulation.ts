@@ -190,6 +190,11 @@ export class Simulation<M extends WireMessage> {
       const fromScript = this.nextFromScript();
       const time = fromScript ? this.script[this.scriptNext]!.at : this.queue.peekTime();
       if (time === undefined) break;
+      // Past the bound, a timer cancelled long ago is no reason to say the run did not settle.
+      if (time > maxTimeMs && !fromScript && this.isStale(this.queue.peekItem()!)) {
+        this.queue.pop();
+        continue;
+      }
       if (time > maxTimeMs) {
         ending = 'time-limit';
         lastEventAt = maxTimeMs;
@@ -239,14 +244,21 @@ export class Simulation<M extends WireMessage> {
   }
 
   /** Runs one queued item; false when it was a timer cancelled or re-armed since (not an event). */
+  /** A timer that was cancelled, re-armed, or belongs to a node that crashed since. */
+  private isStale(item: Queued<M>): boolean {
+    if (item.kind !== 'timer') return false;
+    const slot = this.slots[item.node]!;
+    return !slot.up || slot.timers.get(item.key) !== item.generation;
+  }
+
   private dispatch(item: Queued<M>): boolean {
     switch (item.kind) {
       case 'deliver':
         this.deliver(item);
         return true;
       case 'timer': {
+        if (this.isStale(item)) return false;
         const slot = this.slots[item.node]!;
-        if (!slot.up || slot.timers.get(item.key) !== item.generation) return false;
         slot.timers.delete(item.key);
         if (this.tracing)
           this.trace.push({ t: this.now, kind: 'timer', node: slot.spec.id, timer: item.timer });
