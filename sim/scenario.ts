@@ -10,6 +10,7 @@ import type { ReplicatedKnobs } from '../protocol/replicated/index.ts';
 import {
   brokenGuarantees,
   findings,
+  GUARANTEE_NAMES,
   type GuaranteeId,
   runCheckers,
   type Verdict,
@@ -232,15 +233,61 @@ function faultNodes(fault: Fault): NodeId[] {
   }
 }
 
+const ACTIONS = [
+  'put',
+  'get',
+  'delete',
+  'crash',
+  'restart',
+  'partition',
+  'cut',
+  'heal',
+  'hold',
+  'release',
+  'clockStep',
+] as const;
+
+/** The longest virtual time a step may name: about eleven days. */
+const MAX_AT_MS = 1_000_000_000;
+
+const isNames = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((n) => typeof n === 'string');
+
+/** Faults whose fields are lists: a wrong shape gets a sentence, not a crash further on. */
+function checkShapes(step: Step, where: string): void {
+  if ('partition' in step && !(Array.isArray(step.partition) && step.partition.every(isNames))) {
+    throw new ScenarioError(
+      `${where}: partition takes groups of node names, e.g. partition: [['s1', 'c1'], ['s2', 's3']]`,
+    );
+  }
+  if ('cut' in step && !(isNames(step.cut?.from) && isNames(step.cut?.to))) {
+    throw new ScenarioError(
+      `${where}: cut takes { from: [...], to: [...] }, e.g. cut: { from: ['s1'], to: ['s3'] }`,
+    );
+  }
+  for (const link of ['hold', 'release'] as const) {
+    if (link in step) {
+      const pair = (step as unknown as Record<string, unknown>)[link];
+      if (!isNames(pair) || pair.length !== 2)
+        throw new ScenarioError(`${where}: ${link} takes a link, e.g. ${link}: ['s1', 's3']`);
+    }
+  }
+}
+
 function checkStep(step: Step, index: number, topology: Topology): void {
   const where = `step ${index + 1}`;
   if (typeof step !== 'object' || step === null)
     throw new ScenarioError(`${where} must be an object`);
-  if (!Number.isInteger(step.at) || step.at < 0) {
+  if (!Number.isInteger(step.at) || step.at < 0 || step.at > MAX_AT_MS) {
     throw new ScenarioError(
-      `${where}: 'at' must be a whole number of ms >= 0 (got ${JSON.stringify(step.at)})`,
+      `${where}: 'at' must be a whole number of ms from 0 to ${MAX_AT_MS} (got ${JSON.stringify(step.at)})`,
     );
   }
+  const actions = ACTIONS.filter((a) => a in step);
+  if (actions.length > 1) {
+    throw new ScenarioError(`${where} names ${actions.join(' and ')}: give each its own step`);
+  }
+  checkShapes(step, where);
   const servers = topology.servers;
   const nodes = [...servers, ...topology.clients];
   const op = opOf(step);
@@ -288,11 +335,50 @@ export function validateScenario(raw: unknown): Scenario {
     throw new ScenarioError("the scenario needs a one-line 'goal'");
   if (!Array.isArray(s.steps))
     throw new ScenarioError("the scenario needs 'steps', a list of timed steps");
+  checkSettings(s);
   const topology = topologyOf(s);
   s.steps.forEach((step, i) => {
     checkStep(step, i, topology);
   });
   return s;
+}
+
+/** The scenario's own fields other than its steps: each wrong one is the author's to mend. */
+function checkSettings(s: Scenario): void {
+  if (
+    s.seed !== undefined &&
+    !(Number.isInteger(s.seed) && s.seed >= 0 && s.seed <= Number.MAX_SAFE_INTEGER)
+  ) {
+    throw new ScenarioError(`seed must be a whole number >= 0 (got ${JSON.stringify(s.seed)})`);
+  }
+  if (
+    s.runUntilMs !== undefined &&
+    !(Number.isInteger(s.runUntilMs) && s.runUntilMs >= 1 && s.runUntilMs <= MAX_AT_MS)
+  ) {
+    throw new ScenarioError(
+      `runUntilMs must be a whole number of ms from 1 to ${MAX_AT_MS} (got ${JSON.stringify(s.runUntilMs)})`,
+    );
+  }
+  if (
+    s.knobs !== undefined &&
+    (typeof s.knobs !== 'object' || s.knobs === null || Array.isArray(s.knobs))
+  ) {
+    throw new ScenarioError(
+      "knobs must be an object of knob overrides, e.g. knobs: { followerApply: 'overwrite' }",
+    );
+  }
+  for (const field of ['violations', 'findings'] as const) {
+    const listed = s.expect?.[field];
+    if (listed === undefined) continue;
+    const unknown = Array.isArray(listed)
+      ? listed.find((g) => !Object.hasOwn(GUARANTEE_NAMES, g))
+      : listed;
+    if (unknown !== undefined) {
+      throw new ScenarioError(
+        `expect.${field} names '${String(unknown)}', which is not a guarantee; the guarantees are: ${Object.keys(GUARANTEE_NAMES).join(', ')}`,
+      );
+    }
+  }
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioRun {

@@ -86,6 +86,13 @@ describe('bad input gets one clear line and exit status 2', () => {
     [['test/fixtures/cli/throws.ts'], /could not be loaded: the author made a mistake/],
     [['test/fixtures/cli/bad-step.ts'], /step 2: client 'c9' is not one of c1, c2/],
     [['test/fixtures/cli/no-default.ts'], /must default-export an object/],
+    [['test/fixtures/cli/bad-partition.ts'], /step 1: partition takes groups of node names/],
+    [
+      ['test/fixtures/cli/unknown-guarantee.ts'],
+      /expect.violations names 'monotonic-read', which is not a guarantee/,
+    ],
+    [['test/fixtures/cli/two-actions.ts'], /step 1 names put and get: give each its own step/],
+    [['test/fixtures/cli/bad-run-until.ts'], /runUntilMs must be a whole number of ms from 1/],
   ])('%j', (args, message) => {
     const r = sim(...args);
     expect(r.status).toBe(2);

@@ -86,7 +86,11 @@ export type TraceEvent =
   /** The script asked a client to do something it could not (it was down). */
   | { readonly t: number; readonly kind: 'refused'; readonly node: NodeId; readonly why: string };
 
-/** The hash of a trace: canonical JSON of every event, in order. */
+/**
+ * The hash of a trace: the JSON of every event, in order. It is stable because every event and
+ * message is built with its fields in a fixed order (a test compares runs); reordering the fields
+ * of a message type changes every hash that contains it.
+ */
 export function traceHash(trace: readonly TraceEvent[]): string {
   const h = new TextHash();
   for (const event of trace) h.update(JSON.stringify(event)).update('\n');
