@@ -14,7 +14,13 @@ import { brokenGuarantees, type GuaranteeId } from '../sim/check/index.ts';
 import { loadScenario } from '../sim/cli/load.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
 import { type Plan, planToScenario } from '../sim/explore/plan.ts';
-import { caseFileName, DEFAULT_BOUNDS, explore, writeCase } from '../sim/explore/search.ts';
+import {
+  caseFileName,
+  counterexampleOf,
+  DEFAULT_BOUNDS,
+  explore,
+  writeCase,
+} from '../sim/explore/search.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -24,21 +30,8 @@ const FIXED = { store: 'replicated', preset: 'fixed', knobs: {} } as const;
 function reportCase(details: fc.RunDetails<[Plan]>): void {
   if (!details.failed || details.counterexample === null) return;
   const [plan] = details.counterexample;
-  const scenario = planToScenario(plan, FIXED);
-  const run = runScenario(scenario);
   const path = caseFileName('replicated', 'fixed', {}, details.seed);
-  const found = {
-    plan,
-    scenario,
-    run,
-    broken: brokenGuarantees(run.verdicts),
-    runsToFind: details.numRuns,
-    shrinks: details.numShrinks,
-    size: { ops: plan.ops.length, faults: plan.faults.length, steps: scenario.steps.length },
-    originalSize: { ops: plan.ops.length, faults: plan.faults.length },
-    fcSeed: details.seed,
-    fcPath: details.counterexamplePath ?? '',
-  };
+  const found = counterexampleOf(details, plan, plan, details.numRuns, FIXED);
   const replay = writeCase(join(ROOT, path), found, 'the fixed-preset property test');
   throw new Error(
     `${fc.defaultReportMessage(details)}\n\nThe shrunk case is ${path}; replay it with:\n  ${replay.replace(`${ROOT}/`, '')}`,

@@ -50,20 +50,3 @@ export type Refusal =
 export type ServerReply = LockReply | DataReply | Refusal;
 export type Message = ClientRequest | ServerReply;
 export type MessageType = Message['type'];
-
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  'ACQUIRE_LOCK',
-  'LOCK_GRANTED',
-  'LOCK_DENIED',
-  'RELEASE_LOCK',
-  'RELEASE_OK',
-  'PUT',
-  'PUT_OK',
-  'GET',
-  'GET_OK',
-  'NULL',
-  'DELETE',
-  'DELETE_OK',
-  'LOCK_NOT_ACQUIRED',
-  'STALE_TOKEN',
-];

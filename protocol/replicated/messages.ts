@@ -11,7 +11,7 @@ export type ClientRequest =
       readonly attempt: number;
       readonly key: Key;
       readonly value: string;
-      /** Every request of this client numbered below this has been answered (see splitRequestId). */
+      /** Every request of this client numbered below this has been answered (see seqOfRequestId). */
       readonly ackedBelow: number;
     }
   | {
@@ -93,13 +93,6 @@ export function requestIdOf(client: string, seq: number): string {
   return `${client}.${seq}`;
 }
 
-export function splitRequestId(requestId: string): {
-  readonly client: string;
-  readonly seq: number;
-} {
-  return { client: clientOfRequestId(requestId), seq: seqOfRequestId(requestId) };
-}
-
 export function clientOfRequestId(requestId: string): string {
   return requestId.slice(0, requestId.lastIndexOf('.'));
 }
@@ -121,16 +114,3 @@ export function seqOfRequestId(requestId: string): number {
 
 export type Message = ClientRequest | ClientReply | ReplicationMessage;
 export type MessageType = Message['type'];
-
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  'PUT',
-  'PUT_OK',
-  'DELETE',
-  'DELETE_OK',
-  'GET',
-  'GET_OK',
-  'NULL',
-  'TRY_OTHER_SERVER_OR_LATER',
-  'REPLICATION',
-  'REPLICATION_OK',
-];

@@ -71,23 +71,33 @@ export function explore(options: ExploreOptions): ExploreResult {
   if (!details.failed || details.counterexample === null)
     return { runs: details.numRuns, counterexample: null };
   const [plan] = details.counterexample;
-  const scenario = planToScenario(plan, settings);
-  const run = runScenario(scenario);
-  const size = planSize(plan);
   return {
     runs: runsToFind,
-    counterexample: {
-      plan,
-      scenario,
-      run,
-      broken: brokenGuarantees(run.verdicts),
-      runsToFind,
-      shrinks: details.numShrinks,
-      size: { ...size, steps: scenario.steps.length },
-      originalSize: planSize(original ?? plan),
-      fcSeed: details.seed,
-      fcPath: details.counterexamplePath ?? '',
-    },
+    counterexample: counterexampleOf(details, plan, original ?? plan, runsToFind, settings),
+  };
+}
+
+/** The shrunk plan of a failed fast-check run, run again with its trace, and how it was found. */
+export function counterexampleOf(
+  details: fc.RunDetails<[Plan]>,
+  plan: Plan,
+  original: Plan,
+  runsToFind: number,
+  settings: PlanSettings,
+): Counterexample {
+  const scenario = planToScenario(plan, settings);
+  const run = runScenario(scenario);
+  return {
+    plan,
+    scenario,
+    run,
+    broken: brokenGuarantees(run.verdicts),
+    runsToFind,
+    shrinks: details.numShrinks,
+    size: { ...planSize(plan), steps: scenario.steps.length },
+    originalSize: planSize(original),
+    fcSeed: details.seed,
+    fcPath: details.counterexamplePath ?? '',
   };
 }
 
