@@ -60,7 +60,18 @@ export type Step =
   | (StepBase & { readonly heal: true })
   | (StepBase & { readonly hold: readonly [from: NodeId, to: NodeId] })
   | (StepBase & { readonly release: readonly [from: NodeId, to: NodeId] })
-  | (StepBase & { readonly clockStep: NodeId; readonly byMs: number });
+  | (StepBase & { readonly clockStep: NodeId; readonly byMs: number })
+  /** The next message of that type ('*': any) sent from → to after `at` is lost, … */
+  | (StepBase & { readonly drop: string; readonly from: NodeId; readonly to: NodeId })
+  /** … delivered twice, … */
+  | (StepBase & { readonly duplicate: string; readonly from: NodeId; readonly to: NodeId })
+  /** … or byMs later than the network would deliver it. */
+  | (StepBase & {
+      readonly delay: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly byMs: number;
+    });
 
 export interface Scenario {
   /** A one-line goal, shown by `--list` and at the top of the timeline. */
@@ -212,6 +223,11 @@ function faultOf(step: Step): Fault | null {
   if ('hold' in step) return { kind: 'hold', from: step.hold[0], to: step.hold[1] };
   if ('release' in step) return { kind: 'release', from: step.release[0], to: step.release[1] };
   if ('clockStep' in step) return { kind: 'clockStep', node: step.clockStep, byMs: step.byMs };
+  if ('drop' in step) return { kind: 'drop', message: step.drop, from: step.from, to: step.to };
+  if ('duplicate' in step)
+    return { kind: 'duplicate', message: step.duplicate, from: step.from, to: step.to };
+  if ('delay' in step)
+    return { kind: 'delay', message: step.delay, from: step.from, to: step.to, byMs: step.byMs };
   return null;
 }
 
@@ -227,6 +243,9 @@ function faultNodes(fault: Fault): NodeId[] {
       return [...fault.from, ...fault.to];
     case 'hold':
     case 'release':
+    case 'drop':
+    case 'duplicate':
+    case 'delay':
       return [fault.from, fault.to];
     case 'heal':
       return [];
@@ -245,6 +264,9 @@ const ACTIONS = [
   'hold',
   'release',
   'clockStep',
+  'drop',
+  'duplicate',
+  'delay',
 ] as const;
 
 /** The longest virtual time a step may name: about eleven days. */
@@ -311,7 +333,7 @@ function checkStep(step: Step, index: number, topology: Topology): void {
   const fault = faultOf(step);
   if (fault === null) {
     throw new ScenarioError(
-      `${where} does nothing: give it one of put, get, delete (with a client), crash, restart, partition, cut, heal, hold, release, clockStep`,
+      `${where} does nothing: give it one of put, get, delete (with a client), ${ACTIONS.slice(3).join(', ')}`,
     );
   }
   for (const node of faultNodes(fault)) {
@@ -320,6 +342,21 @@ function checkStep(step: Step, index: number, topology: Topology): void {
   }
   if (fault.kind === 'clockStep' && !Number.isInteger(fault.byMs)) {
     throw new ScenarioError(`${where}: clockStep needs byMs, a whole number of ms`);
+  }
+  if (fault.kind === 'drop' || fault.kind === 'duplicate' || fault.kind === 'delay') {
+    if (typeof fault.message !== 'string' || fault.message === '') {
+      throw new ScenarioError(
+        `${where}: ${fault.kind} names a message type, e.g. ${fault.kind}: 'REPLICATION', from: 's1', to: 's3' ('*' for any)`,
+      );
+    }
+    if (
+      fault.kind === 'delay' &&
+      !(Number.isInteger(fault.byMs) && fault.byMs >= 0 && fault.byMs <= MAX_AT_MS)
+    ) {
+      throw new ScenarioError(
+        `${where}: delay needs byMs, a whole number of ms from 0 to ${MAX_AT_MS}`,
+      );
+    }
   }
 }
 

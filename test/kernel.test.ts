@@ -199,6 +199,52 @@ describe('the network', () => {
     expect(delivered.map((e) => e.t)).toEqual([1005, 1005]);
   });
 
+  it('a planned drop loses exactly the next matching message on its link', () => {
+    const sim = world({ delayMinMs: 5, delayMaxMs: 5 });
+    sim.schedule(0, {
+      kind: 'fault',
+      fault: { kind: 'drop', message: 'PONG', from: 'b', to: 'a' },
+    });
+    sim.schedule(1, pings(3));
+    const { trace } = sim.run();
+    expect(count(trace, 'deliver', 'PING')).toBe(3);
+    expect(count(trace, 'deliver', 'PONG')).toBe(2);
+    const drops = trace.filter((e) => e.kind === 'drop');
+    expect(drops).toMatchObject([{ reason: 'planned', from: 'b', to: 'a', message: { n: 6 } }]);
+  });
+
+  it('a planned fault waits for a message of its type, and * matches any', () => {
+    const sim = world({ delayMinMs: 5, delayMaxMs: 5 });
+    // Nothing of type PONG goes a -> b: the first fault never fires; the second takes the first PING.
+    sim.schedule(0, {
+      kind: 'fault',
+      fault: { kind: 'drop', message: 'PONG', from: 'a', to: 'b' },
+    });
+    sim.schedule(0, { kind: 'fault', fault: { kind: 'drop', message: '*', from: 'a', to: 'b' } });
+    sim.schedule(1, pings(2));
+    const { trace } = sim.run();
+    expect(trace.filter((e) => e.kind === 'drop')).toMatchObject([{ message: { n: 1 } }]);
+    expect(count(trace, 'deliver', 'PING')).toBe(1);
+  });
+
+  it('a planned duplicate delivers the message twice; a planned delay makes it late', () => {
+    const sim = world({ delayMinMs: 5, delayMaxMs: 5 });
+    sim.schedule(0, {
+      kind: 'fault',
+      fault: { kind: 'duplicate', message: 'PING', from: 'a', to: 'b' },
+    });
+    sim.schedule(0, {
+      kind: 'fault',
+      fault: { kind: 'delay', message: 'PONG', from: 'b', to: 'a', byMs: 300 },
+    });
+    sim.schedule(1, pings(1));
+    const { trace } = sim.run();
+    expect(count(trace, 'deliver', 'PING')).toBe(2);
+    const pongs = trace.filter((e) => e.kind === 'deliver' && e.message.type === 'PONG');
+    // Only the first PONG is aimed at; the answer to the copy comes on time.
+    expect(pongs.map((e) => e.t)).toEqual([11, 311]);
+  });
+
   it('rejects bad settings with a sentence', () => {
     expect(resolveNetwork({ dropPermille: 1001 })).toMatchObject({
       ok: false,

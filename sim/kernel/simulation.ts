@@ -11,6 +11,7 @@ import { Stream } from './rng.ts';
 import {
   type DropReason,
   type Fault,
+  type MessageFault,
   type TraceEvent,
   traceHash,
   type WireMessage,
@@ -89,6 +90,8 @@ type Queued<M> =
       readonly to: number;
       readonly message: M;
       readonly sentAt: number;
+      /** Extra delay a `delay` fault aimed at this message adds when it leaves (also after a hold). */
+      readonly extraMs?: number;
     }
   | {
       readonly kind: 'timer';
@@ -137,6 +140,8 @@ export class Simulation<M extends WireMessage> {
   /** blocked[from * n + to]: the link is cut by a partition. */
   private readonly blocked: Uint8Array;
   private readonly held = new Map<number, Queued<M>[]>();
+  /** Message faults waiting for their message, per link, in the order they were armed. */
+  private readonly aimed = new Map<number, MessageFault[]>();
   private readonly lastArrival: Float64Array;
   private now = 0;
   private nextMessage = 1;
@@ -379,10 +384,30 @@ export class Simulation<M extends WireMessage> {
       this.drop(id, from, to, message, 'partition');
       return;
     }
-    const item: Queued<M> = { kind: 'deliver', id, from, to, message, sentAt: this.now };
+    const aimed = this.aimed.size === 0 ? undefined : this.takeAimed(link, message);
+    if (aimed?.kind === 'drop') {
+      if (this.tracing)
+        this.trace.push({
+          t: this.now,
+          kind: 'send',
+          id,
+          from: source,
+          to: target,
+          message,
+          deliverAt: null,
+        });
+      this.drop(id, from, to, message, 'planned');
+      return;
+    }
+    const item: Queued<M> =
+      aimed?.kind === 'delay'
+        ? { kind: 'deliver', id, from, to, message, sentAt: this.now, extraMs: aimed.byMs }
+        : { kind: 'deliver', id, from, to, message, sentAt: this.now };
     const held = this.held.get(link);
     if (held !== undefined) {
       held.push(item);
+      const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
+      if (copy !== 0) held.push({ ...item, id: copy });
       if (this.tracing) {
         this.trace.push({
           t: this.now,
@@ -394,11 +419,20 @@ export class Simulation<M extends WireMessage> {
           deliverAt: null,
         });
         this.trace.push({ t: this.now, kind: 'hold', id, from: source, to: target, message });
+        if (copy !== 0)
+          this.trace.push({
+            t: this.now,
+            kind: 'hold',
+            id: copy,
+            from: source,
+            to: target,
+            message,
+          });
       }
       return;
     }
     const net = this.options.network;
-    if (this.net.chance(net.dropPermille)) {
+    if (aimed === undefined && this.net.chance(net.dropPermille)) {
       if (this.tracing)
         this.trace.push({
           t: this.now,
@@ -412,7 +446,7 @@ export class Simulation<M extends WireMessage> {
       this.drop(id, from, to, message, 'loss');
       return;
     }
-    const deliverAt = this.arrival(link);
+    const deliverAt = this.arrival(link, item.extraMs);
     if (this.tracing)
       this.trace.push({
         t: this.now,
@@ -424,7 +458,7 @@ export class Simulation<M extends WireMessage> {
         deliverAt,
       });
     this.queue.push(deliverAt, item);
-    if (this.net.chance(net.duplicatePermille)) {
+    if (aimed === undefined ? this.net.chance(net.duplicatePermille) : aimed.kind === 'duplicate') {
       const copy = this.nextMessage++;
       const copyAt = this.arrival(link);
       if (this.tracing) {
@@ -443,8 +477,22 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
-  private arrival(link: number): number {
-    const at = this.now + drawDelay(this.options.network, this.net);
+  /**
+   * The first fault aimed at this link whose type matches the message, taken so that it applies
+   * once. A message a fault names draws neither loss nor duplication by chance: the plan decides.
+   */
+  private takeAimed(link: number, message: M): MessageFault | undefined {
+    const list = this.aimed.get(link);
+    if (list === undefined) return undefined;
+    const i = list.findIndex((f) => f.message === '*' || f.message === message.type);
+    if (i < 0) return undefined;
+    const [fault] = list.splice(i, 1);
+    if (list.length === 0) this.aimed.delete(link);
+    return fault;
+  }
+
+  private arrival(link: number, extraMs = 0): number {
+    const at = this.now + drawDelay(this.options.network, this.net) + extraMs;
     if (!this.options.network.fifo) return at;
     const fifoAt = Math.max(at, this.lastArrival[link]!);
     this.lastArrival[link] = fifoAt;
@@ -485,6 +533,15 @@ export class Simulation<M extends WireMessage> {
       case 'clockStep':
         this.slot(fault.node).clockOffsetMs += fault.byMs;
         return;
+      case 'drop':
+      case 'duplicate':
+      case 'delay': {
+        const link = this.link(fault.from, fault.to);
+        const list = this.aimed.get(link);
+        if (list === undefined) this.aimed.set(link, [fault]);
+        else list.push(fault);
+        return;
+      }
     }
   }
 
@@ -543,7 +600,7 @@ export class Simulation<M extends WireMessage> {
     this.held.delete(link);
     for (const item of held ?? []) {
       if (item.kind !== 'deliver') continue;
-      const deliverAt = this.arrival(link);
+      const deliverAt = this.arrival(link, item.extraMs);
       if (this.tracing) {
         const from = this.slots[item.from]!.spec.id;
         const to = this.slots[item.to]!.spec.id;

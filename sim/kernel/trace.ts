@@ -22,9 +22,31 @@ export type Fault =
   | { readonly kind: 'hold'; readonly from: NodeId; readonly to: NodeId }
   | { readonly kind: 'release'; readonly from: NodeId; readonly to: NodeId }
   /** The node's clock jumps by byMs (negative: back in time). */
-  | { readonly kind: 'clockStep'; readonly node: NodeId; readonly byMs: number };
+  | { readonly kind: 'clockStep'; readonly node: NodeId; readonly byMs: number }
+  /**
+   * A fault aimed at one message: the next message of that type (`message`, or '*' for any) sent
+   * on the link from → to after this point is lost, delivered twice, or late by byMs. The network
+   * would otherwise draw these by chance; a plan that names them can be shrunk one by one.
+   */
+  | MessageFault;
 
-export type DropReason = 'loss' | 'partition' | 'down';
+export type MessageFault =
+  | {
+      readonly kind: 'drop' | 'duplicate';
+      readonly message: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+    }
+  | {
+      readonly kind: 'delay';
+      readonly message: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly byMs: number;
+    };
+
+/** loss: the network's drop rate; planned: a drop fault aimed at this message. */
+export type DropReason = 'loss' | 'planned' | 'partition' | 'down';
 
 export type TraceEvent =
   | {

@@ -158,7 +158,11 @@ function hasRow(e: TraceEvent): e is Exclude<TraceEvent, { kind: 'send' | 'state
   return e.kind !== 'send' && e.kind !== 'state';
 }
 
-const DROP_WHY = { loss: 'lost on the network', partition: 'dropped by a partition' } as const;
+const DROP_WHY = {
+  loss: 'lost on the network',
+  planned: 'lost: a planned drop',
+  partition: 'dropped by a partition',
+} as const;
 
 class TimelineBuilder {
   readonly rows: Row[] = [];
@@ -399,6 +403,9 @@ class TimelineBuilder {
         return { marks: this.doc.nodes.map((_, i) => i), glyph: 'heal' };
       case 'hold':
       case 'release':
+      case 'drop':
+      case 'duplicate':
+      case 'delay':
         return { marks: lanes([fault.from, fault.to]), glyph: 'link' };
     }
   }
@@ -413,6 +420,9 @@ const FAULT_TONE: Readonly<Record<Fault['kind'], Tone>> = {
   hold: 'held',
   release: 'good',
   clockStep: 'warn',
+  drop: 'bad',
+  duplicate: 'warn',
+  delay: 'warn',
 };
 
 /** For each trace index, the highlights whose last witness row it is (their sentence goes after it). */

@@ -100,5 +100,16 @@ export function formatFault(fault: Fault): string {
       return `the link ${fault.from} -> ${fault.to} is released`;
     case 'clockStep':
       return `${fault.node}'s clock steps ${fault.byMs >= 0 ? '+' : ''}${fault.byMs} ms`;
+    case 'drop':
+      return `the next ${aimedAt(fault)} is lost`;
+    case 'duplicate':
+      return `the next ${aimedAt(fault)} is delivered twice`;
+    case 'delay':
+      return `the next ${aimedAt(fault)} is ${fault.byMs} ms late`;
   }
+}
+
+/** The message a fault aims at: "REPLICATION s1 -> s3", or "message s1 -> s3" for any type. */
+function aimedAt(fault: { message: string; from: string; to: string }): string {
+  return `${fault.message === '*' ? 'message' : fault.message} ${fault.from} -> ${fault.to}`;
 }

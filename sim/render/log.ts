@@ -36,7 +36,13 @@ export function logLine(
       );
     case 'drop': {
       const why =
-        e.reason === 'loss' ? 'lost' : e.reason === 'partition' ? 'partition' : `${e.to} is down`;
+        e.reason === 'loss'
+          ? 'lost'
+          : e.reason === 'planned'
+            ? 'planned drop'
+            : e.reason === 'partition'
+              ? 'partition'
+              : `${e.to} is down`;
       return row(
         c,
         e.t,
