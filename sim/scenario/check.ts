@@ -379,7 +379,7 @@ const clockSkew: Field = {
     const skew = wholeNumber(-MAX_CLOCK_MS, MAX_CLOCK_MS, ' of ms');
     for (const [name, ms] of Object.entries(v)) {
       checkNode(name, where, 'node', scope);
-      skew.check(ms, `${where}: ${name}`, scope);
+      skew.check(ms, within(where, name), scope);
     }
   },
 };

@@ -143,11 +143,11 @@ export const SAY = {
   linkShape: (where: string, got: unknown) =>
     `${where} takes a link of two node names, e.g. ['s1', 's3'] (got ${described(got)})`,
   emptyExpectation: (where: string) =>
-    `${where}: expect names nothing; give a reply ('PUT_OK'), or { reply, value, server }, or { pending: true }`,
+    `${where} names nothing; give a reply ('PUT_OK'), or { reply, value, server }, or { pending: true }`,
   pendingWithReply: (where: string) =>
-    `${where}: expect asks for pending and for a reply at once; keep one of them`,
+    `${where} asks for pending and for a reply at once; keep one of them`,
   unknownReply: (where: string, reply: string, store: string, valid: readonly string[]) =>
-    `${where}: ${shown(reply)} is not a reply of the ${store} store${hint(reply, valid, 'replies')}`,
+    `${where} ${shown(reply)} is not a reply of the ${store} store${hint(reply, valid, 'replies')}`,
   notAReply: (where: string, got: unknown) =>
     `${where} must be a reply name such as 'PUT_OK', or an object such as { reply: 'GET_OK', value: '1' } (got ${described(got)})`,
 
@@ -156,9 +156,9 @@ export const SAY = {
     name: string,
     kind: 'node' | 'server' | 'client',
     valid: readonly string[],
-  ) => `${where}: ${shown(name)} is not a ${kind}${hint(name, valid, `${kind}s`)}`,
+  ) => `${where} ${shown(name)} is not a ${kind}${hint(name, valid, `${kind}s`)}`,
   badNodeName: (where: string, name: string) =>
-    `${where}: ${shown(name)} is not a usable node name; use a letter then letters, digits, '-' or '_' (e.g. s1, c2)`,
+    `${where} ${shown(name)} is not a usable node name; use a letter then letters, digits, '-' or '_' (e.g. s1, c2)`,
   nodeTwice: (name: string) => `node name ${shown(name)} is used twice`,
   nodesShape: (what: string, max: number, got: unknown) =>
     `${what} must be a count from 1 to ${max} or a list of 1 to ${max} names (got ${described(got)})`,
