@@ -35,7 +35,7 @@ const HOSTILE_TEXTS = [
   'constructor',
   'hasOwnProperty',
   '*/ process.exit(3) /*',
-  '${process.exit(3)}',
+  '$' + '{process.exit(3)}',
   '<img src=x onerror=alert(1)>',
   'x'.repeat(5000),
 ];
