@@ -35,9 +35,10 @@ function loadTimeoutMs(): number {
 }
 
 /**
- * One worker serves every load in turn: starting one (and tsx in it) costs about 190 ms of CPU,
- * a load in a warm one about 8 ms (CPU, medians of 11 loads of stale-read.ts). A load that breaks a bound takes the worker down with it;
- * the next load starts a fresh one. The worker never keeps the process alive on its own.
+ * One worker serves every load in turn: starting one (and tsx in it) costs about 190 ms of CPU, a
+ * load in a warm one about 8 ms (CPU, medians of 11 loads of stale-read.ts). A load that breaks a
+ * bound takes the worker down with it; the next load starts a fresh one. Idle, the worker does
+ * not keep the process alive.
  */
 let loader: Loader | null = null;
 let queue: Promise<unknown> = Promise.resolve();
