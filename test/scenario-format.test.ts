@@ -2,8 +2,12 @@
 // to crash further on (issue 9) is refused at load with one sentence naming the fix, and every
 // valid field is still accepted. The checker is called directly; test/cli.test.ts runs the command.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseKnobFlags, parseSeed } from '../sim/cli/usage.ts';
+import { planArb } from '../sim/explore/arbitraries.ts';
+import { planToScenario } from '../sim/explore/plan.ts';
+import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
 import { clean, nearest } from '../sim/scenario/errors.ts';
 import { MAX_CHARS, MAX_SEED } from '../sim/scenario/limits.ts';
 import { runScenario, type Scenario, ScenarioError, validateScenario } from '../sim/scenario.ts';
@@ -339,6 +343,20 @@ describe('what the format accepts', () => {
       put: ['k'.repeat(MAX_CHARS.key), 'v'.repeat(MAX_CHARS.value)],
     };
     expect(refusal(withStep({ ...step, note: 'n'.repeat(MAX_CHARS.note) }))).toBeNull();
+  });
+});
+
+describe('scenarios written by a program', () => {
+  it('every case the explorer can write is a scenario the checker accepts', () => {
+    const plans = fc.sample(planArb(DEFAULT_BOUNDS), { numRuns: 200, seed: 1 });
+    for (const plan of plans) {
+      for (const store of ['replicated', 'lock'] as const) {
+        const knobs = store === 'lock' ? { fencing: 'token' } : { followerApply: 'overwrite' };
+        const scenario = planToScenario(plan, { store, preset: 'fixed', knobs });
+        // Through JSON, as the case file holds it.
+        expect(refusal(JSON.parse(JSON.stringify(scenario)))).toBeNull();
+      }
+    }
   });
 });
 

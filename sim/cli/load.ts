@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { validateScenario } from '../scenario/check.ts';
-import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
+import { SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { UsageError } from './usage.ts';
@@ -131,9 +131,7 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
 export async function loadScenario(file: string): Promise<Scenario> {
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UsageError(
-      `no scenario file at '${file}'; list the scenarios with: npm run sim -- --list`,
-    );
+    throw new UsageError(SAY.noFile(file));
   }
   const exported = await importBounded(path, file);
   try {
@@ -156,10 +154,7 @@ export function scenarioFiles(dir: string = SCENARIO_DIR): string[] {
 export function listedFiles(paths: readonly string[]): string[] {
   if (paths.length === 0) return scenarioFiles();
   return paths.flatMap((p) => {
-    if (!existsSync(p))
-      throw new UsageError(
-        `no file or folder at '${clean(p)}'; --list takes scenario files or folders`,
-      );
+    if (!existsSync(p)) throw new UsageError(SAY.noListPath(p));
     return statSync(p).isDirectory() ? scenarioFiles(resolve(p)) : [p];
   });
 }

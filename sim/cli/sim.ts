@@ -9,6 +9,7 @@ import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
+import { SAY } from '../scenario/errors.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
@@ -31,8 +32,7 @@ const OPTIONS = {
 
 /** `--list [file or folder ...]`: each scenario with its goal; one that does not load, with why. */
 async function list(paths: readonly string[], flags: readonly string[]): Promise<number> {
-  if (flags.length > 0)
-    throw new UsageError(`--list takes only scenario files or folders, not --${flags[0]}; ${HELP}`);
+  if (flags.length > 0) throw new UsageError(SAY.listTakesNoFlags(flags[0]!, HELP));
   const c = paletteFor(process.stdout, process.env);
   const files = listedFiles(paths);
   let broken = 0;
@@ -41,11 +41,8 @@ async function list(paths: readonly string[], flags: readonly string[]): Promise
     if (!('scenario' in loaded)) broken++;
     process.stdout.write(`${c.bold(loaded.file)}\n    ${line}\n`);
   }
-  if (broken > 0)
-    throw new UsageError(
-      `${broken} of ${files.length} scenario files do not load (marked ✗ above)`,
-    );
-  if (files.length === 0) throw new UsageError(`no scenario files (.ts) in ${paths.join(', ')}`);
+  if (broken > 0) throw new UsageError(SAY.listBroken(broken, files.length));
+  if (files.length === 0) throw new UsageError(SAY.listEmpty(paths));
   return EXIT.ok;
 }
 

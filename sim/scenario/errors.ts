@@ -166,6 +166,16 @@ export const SAY = {
     `knob ${name} must be ${allowed} (got ${described(got)})`,
 
   inFile: (file: string, message: string) => `in '${clean(file)}': ${message}`,
+  noFile: (file: string) =>
+    `no scenario file at '${clean(file)}'; list the scenarios with: npm run sim -- --list`,
+  noListPath: (path: string) =>
+    `no file or folder at '${clean(path)}'; --list takes scenario files or folders`,
+  listTakesNoFlags: (flag: string, help: string) =>
+    `--list takes only scenario files or folders, not --${flag}; ${help}`,
+  listBroken: (broken: number, files: number) =>
+    `${broken} of ${files} scenario files do not load (marked ✗ above)`,
+  listEmpty: (paths: readonly string[]) =>
+    `no scenario files (.ts) in ${paths.map((p) => `'${clean(p)}'`).join(', ')}`,
   loadTimedOut: (file: string, ms: number, env: string) =>
     `the scenario '${clean(file)}' did not finish loading within ${ms} ms (does it loop at import?); set ${env}=<ms> to allow longer`,
   loadOutOfMemory: (file: string, mb: number) =>
