@@ -9,7 +9,7 @@ import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
-import { SAY } from '../scenario/errors.ts';
+import { clean, SAY } from '../scenario/errors.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
@@ -36,11 +36,14 @@ async function list(paths: readonly string[], flags: readonly string[]): Promise
   const c = paletteFor(process.stdout, process.env);
   const files = listedFiles(paths);
   let broken = 0;
+  const out: string[] = [];
   for await (const loaded of loadEach(files)) {
     const line = 'scenario' in loaded ? loaded.scenario.goal : c.red(`✗ ${loaded.error}`);
     if (!('scenario' in loaded)) broken++;
-    process.stdout.write(`${c.bold(loaded.file)}\n    ${line}\n`);
+    out.push(c.bold(clean(loaded.file, 200)), `    ${line}`);
   }
+  // One write, as a run's output is: a reader that stops early (| head) gets whole lines.
+  if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
   if (broken > 0) throw new UsageError(SAY.listBroken(broken, files.length));
   if (files.length === 0) throw new UsageError(SAY.listEmpty(paths));
   return EXIT.ok;

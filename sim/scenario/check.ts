@@ -31,13 +31,13 @@ export interface Field {
 
 type Fields = Readonly<Record<string, Field>>;
 
+const TOP = 'the scenario';
+
 /** Where a field sits: `goal`, `step 3: expect.reply`, `network.delayMinMs`. */
 function within(where: string, name: string): string {
   if (where === TOP) return name;
   return /^step \d+$/.test(where) ? `${where}: ${name}` : `${where}.${name}`;
 }
-
-const TOP = 'the scenario';
 
 function fail(message: string): never {
   throw new ScenarioError(message);
