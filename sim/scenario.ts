@@ -1,111 +1,31 @@
 // A scenario is a plain description of one story: the cluster, the protocol's knobs, the network,
-// a short script of timed steps, and what the run must show. This file checks a description
-// (so that a mistake gets one clear sentence), turns it into a simulation, runs it, and judges
-// its expectations.
+// a short script of timed steps, and what the run must show. This file turns a description into a
+// simulation, runs it, and judges its expectations; checking what a user wrote is scenario/check.ts.
 
-import type { NodeId } from '../protocol/core.ts';
 import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
-import type { LockKnobs } from '../protocol/lock/index.ts';
-import type { ReplicatedKnobs } from '../protocol/replicated/index.ts';
-import {
-  brokenGuarantees,
-  findings,
-  GUARANTEE_NAMES,
-  type GuaranteeId,
-  runCheckers,
-  type Verdict,
-} from './check/index.ts';
+import { brokenGuarantees, findings, runCheckers, type Verdict } from './check/index.ts';
 import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
 import type { Fault, WireMessage } from './kernel/trace.ts';
 import { operationText } from './render/format.ts';
-import { type Knobs, STORES, type StoreAdapter, type StoreName } from './stores/index.ts';
+import { storeOf, topologyOf } from './scenario/check.ts';
+import { ScenarioError } from './scenario/errors.ts';
+import type { AnyScenario, OpExpectation } from './scenario/types.ts';
+import type { Knobs, StoreAdapter, StoreName } from './stores/index.ts';
 import type { ClientOp, Topology } from './stores/replicated.ts';
 
-/** What an operation's reply must be: a wire reply (`'PUT_OK'`), or a reply with its value. */
-export type OpExpectation =
-  | string
-  | {
-      readonly reply?: string;
-      readonly value?: string | null;
-      readonly server?: NodeId;
-      readonly pending?: boolean;
-    };
-
-interface StepBase {
-  /** Virtual time in ms from the start of the run. */
-  readonly at: number;
-  /** Shown in the timeline beside the step. */
-  readonly note?: string;
-}
-
-interface OpStepBase extends StepBase {
-  readonly client: NodeId;
-  /** The server to ask; omitted, the client picks one at random (the seeded workload stream). */
-  readonly via?: NodeId;
-  readonly expect?: OpExpectation;
-}
-
-export type Step =
-  | (OpStepBase & { readonly put: readonly [key: string, value: string] })
-  | (OpStepBase & { readonly get: string })
-  | (OpStepBase & { readonly delete: string })
-  | (StepBase & { readonly crash: NodeId })
-  | (StepBase & { readonly restart: NodeId })
-  | (StepBase & { readonly partition: readonly (readonly NodeId[])[] })
-  | (StepBase & {
-      readonly cut: { readonly from: readonly NodeId[]; readonly to: readonly NodeId[] };
-    })
-  | (StepBase & { readonly heal: true })
-  | (StepBase & { readonly hold: readonly [from: NodeId, to: NodeId] })
-  | (StepBase & { readonly release: readonly [from: NodeId, to: NodeId] })
-  | (StepBase & { readonly clockStep: NodeId; readonly byMs: number })
-  /** The next message of that type ('*': any) sent from → to after `at` is lost, … */
-  | (StepBase & { readonly drop: string; readonly from: NodeId; readonly to: NodeId })
-  /** … delivered twice, … */
-  | (StepBase & { readonly duplicate: string; readonly from: NodeId; readonly to: NodeId })
-  /** … or byMs later than the network would deliver it. */
-  | (StepBase & {
-      readonly delay: string;
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly byMs: number;
-    });
-
-export interface Scenario {
-  /** A one-line goal, shown by `--list` and at the top of the timeline. */
-  readonly goal: string;
-  /** Which protocol runs: the replicated store (the default) or the lock store. */
-  readonly store?: StoreName;
-  /** How many servers (s1..sN), or their names. Default 3. */
-  readonly servers?: number | readonly NodeId[];
-  /** Default: the first server. */
-  readonly leader?: NodeId;
-  /** How many clients (c1..cM), or their names. Default 2. */
-  readonly clients?: number | readonly NodeId[];
-  readonly preset?: 'seed' | 'fixed';
-  /** Knob overrides over the preset; the store's own knob names (see the README). */
-  readonly knobs?: Partial<ReplicatedKnobs> & Partial<LockKnobs>;
-  readonly network?: Partial<NetworkConfig>;
-  /** Initial clock offset per node, in ms. */
-  readonly clockSkewMs?: Readonly<Record<NodeId, number>>;
-  /** The seed used when the command line gives none. Default 1. */
-  readonly seed?: number;
-  /** Stop the run at this virtual time even if messages or timers remain. */
-  readonly runUntilMs?: number;
-  readonly steps: readonly Step[];
-  /**
-   * The guarantees this run must break — exactly these, no more — and the informative findings it
-   * must show (linearizability, causality). Omitted: no guarantee may break.
-   */
-  readonly expect?: {
-    readonly violations?: readonly GuaranteeId[];
-    readonly findings?: readonly GuaranteeId[];
-  };
-}
-
-export class ScenarioError extends Error {}
+export { storeOf, topologyOf, validateScenario } from './scenario/check.ts';
+export { ScenarioError } from './scenario/errors.ts';
+export type { ReplyName } from './scenario/replies.ts';
+export type {
+  AnyScenario,
+  LockStep,
+  OpExpectation,
+  ReplicatedStep,
+  Scenario,
+  Step,
+} from './scenario/types.ts';
 
 export interface RunOptions {
   readonly seed?: number | undefined;
@@ -142,65 +62,10 @@ export interface ScenarioRun {
   readonly notes: readonly { readonly at: number; readonly text: string }[];
 }
 
-function names(
-  spec: number | readonly NodeId[] | undefined,
-  fallback: number,
-  prefix: string,
-  what: string,
-): NodeId[] {
-  const value = spec ?? fallback;
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 1 || value > 64) {
-      throw new ScenarioError(
-        `${what} must be a count from 1 to 64 or a list of names (got ${value})`,
-      );
-    }
-    return Array.from({ length: value }, (_, i) => `${prefix}${i + 1}`);
-  }
-  if (
-    !Array.isArray(value) ||
-    value.length === 0 ||
-    value.some((v) => typeof v !== 'string' || v === '')
-  ) {
-    throw new ScenarioError(`${what} must be a count or a non-empty list of names`);
-  }
-  return [...value];
-}
+type AnyStep = AnyScenario['steps'][number];
+type OpStep = Extract<AnyStep, { readonly client: unknown }>;
 
-export function storeOf(scenario: Scenario): StoreAdapter {
-  const name = scenario.store ?? 'replicated';
-  if (!Object.hasOwn(STORES, name)) {
-    throw new ScenarioError(
-      `store must be one of ${Object.keys(STORES).join(', ')} (got '${String(name)}')`,
-    );
-  }
-  return STORES[name];
-}
-
-export function topologyOf(scenario: Scenario): Topology {
-  const store = storeOf(scenario);
-  const servers = names(scenario.servers, store.defaultServers, 's', 'servers');
-  const clients = names(scenario.clients, 2, 'c', 'clients');
-  const all = [...servers, ...clients];
-  const dup = all.find((n, i) => all.indexOf(n) !== i);
-  if (dup !== undefined) throw new ScenarioError(`node name '${dup}' is used twice`);
-  const leader = scenario.leader ?? servers[0]!;
-  if (!servers.includes(leader))
-    throw new ScenarioError(`leader '${leader}' is not one of the servers (${servers.join(', ')})`);
-  const clockSkewMs = scenario.clockSkewMs ?? {};
-  for (const [node, skew] of Object.entries(clockSkewMs)) {
-    if (!all.includes(node))
-      throw new ScenarioError(`clockSkewMs names '${node}', which is not a node`);
-    if (!Number.isInteger(skew))
-      throw new ScenarioError(`clockSkewMs.${node} must be a whole number of ms`);
-  }
-  const topology = { servers, leader, clients, clockSkewMs };
-  const unsuitable = store.topologyError(topology);
-  if (unsuitable !== null) throw new ScenarioError(unsuitable);
-  return topology;
-}
-
-function opOf(step: Step): ClientOp | null {
+function opOf(step: AnyStep): ClientOp | null {
   if ('put' in step) {
     const [key, value] = step.put;
     return { kind: 'put', key, value };
@@ -214,7 +79,7 @@ export function describeOp(op: ClientOp): string {
   return operationText(op.kind, op.key, op.kind === 'put' ? op.value : null);
 }
 
-function faultOf(step: Step): Fault | null {
+function faultOf(step: AnyStep): Fault | null {
   if ('crash' in step) return { kind: 'crash', node: step.crash };
   if ('restart' in step) return { kind: 'restart', node: step.restart };
   if ('partition' in step) return { kind: 'partition', groups: step.partition };
@@ -231,194 +96,7 @@ function faultOf(step: Step): Fault | null {
   return null;
 }
 
-function faultNodes(fault: Fault): NodeId[] {
-  switch (fault.kind) {
-    case 'crash':
-    case 'restart':
-    case 'clockStep':
-      return [fault.node];
-    case 'partition':
-      return fault.groups.flat();
-    case 'cut':
-      return [...fault.from, ...fault.to];
-    case 'hold':
-    case 'release':
-    case 'drop':
-    case 'duplicate':
-    case 'delay':
-      return [fault.from, fault.to];
-    case 'heal':
-      return [];
-  }
-}
-
-const ACTIONS = [
-  'put',
-  'get',
-  'delete',
-  'crash',
-  'restart',
-  'partition',
-  'cut',
-  'heal',
-  'hold',
-  'release',
-  'clockStep',
-  'drop',
-  'duplicate',
-  'delay',
-] as const;
-
-/** The longest virtual time a step may name: about eleven days. */
-const MAX_AT_MS = 1_000_000_000;
-
-const isNames = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.every((n) => typeof n === 'string');
-
-/** Faults whose fields are lists: a wrong shape gets a sentence, not a crash further on. */
-function checkShapes(step: Step, where: string): void {
-  if ('partition' in step && !(Array.isArray(step.partition) && step.partition.every(isNames))) {
-    throw new ScenarioError(
-      `${where}: partition takes groups of node names, e.g. partition: [['s1', 'c1'], ['s2', 's3']]`,
-    );
-  }
-  if ('cut' in step && !(isNames(step.cut?.from) && isNames(step.cut?.to))) {
-    throw new ScenarioError(
-      `${where}: cut takes { from: [...], to: [...] }, e.g. cut: { from: ['s1'], to: ['s3'] }`,
-    );
-  }
-  for (const link of ['hold', 'release'] as const) {
-    if (link in step) {
-      const pair = (step as unknown as Record<string, unknown>)[link];
-      if (!isNames(pair) || pair.length !== 2)
-        throw new ScenarioError(`${where}: ${link} takes a link, e.g. ${link}: ['s1', 's3']`);
-    }
-  }
-}
-
-function checkStep(step: Step, index: number, topology: Topology): void {
-  const where = `step ${index + 1}`;
-  if (typeof step !== 'object' || step === null)
-    throw new ScenarioError(`${where} must be an object`);
-  if (!Number.isInteger(step.at) || step.at < 0 || step.at > MAX_AT_MS) {
-    throw new ScenarioError(
-      `${where}: 'at' must be a whole number of ms from 0 to ${MAX_AT_MS} (got ${JSON.stringify(step.at)})`,
-    );
-  }
-  const actions = ACTIONS.filter((a) => a in step);
-  if (actions.length > 1) {
-    throw new ScenarioError(`${where} names ${actions.join(' and ')}: give each its own step`);
-  }
-  checkShapes(step, where);
-  const servers = topology.servers;
-  const nodes = [...servers, ...topology.clients];
-  const op = opOf(step);
-  if (op !== null) {
-    const s = step as OpStepBase;
-    if (!topology.clients.includes(s.client)) {
-      throw new ScenarioError(
-        `${where}: client '${String(s.client)}' is not one of ${topology.clients.join(', ')}`,
-      );
-    }
-    if (s.via !== undefined && !servers.includes(s.via)) {
-      throw new ScenarioError(
-        `${where}: via '${s.via}' is not one of the servers ${servers.join(', ')}`,
-      );
-    }
-    if (typeof op.key !== 'string' || (op.kind === 'put' && typeof op.value !== 'string')) {
-      throw new ScenarioError(`${where}: keys and values are strings, e.g. put: ['x', '1']`);
-    }
-    return;
-  }
-  const fault = faultOf(step);
-  if (fault === null) {
-    throw new ScenarioError(
-      `${where} does nothing: give it one of put, get, delete (with a client), ${ACTIONS.slice(3).join(', ')}`,
-    );
-  }
-  for (const node of faultNodes(fault)) {
-    if (!nodes.includes(node))
-      throw new ScenarioError(`${where}: '${node}' is not a node (${nodes.join(', ')})`);
-  }
-  if (fault.kind === 'clockStep' && !Number.isInteger(fault.byMs)) {
-    throw new ScenarioError(`${where}: clockStep needs byMs, a whole number of ms`);
-  }
-  if (fault.kind === 'drop' || fault.kind === 'duplicate' || fault.kind === 'delay') {
-    if (typeof fault.message !== 'string' || fault.message === '') {
-      throw new ScenarioError(
-        `${where}: ${fault.kind} names a message type, e.g. ${fault.kind}: 'REPLICATION', from: 's1', to: 's3' ('*' for any)`,
-      );
-    }
-    if (
-      fault.kind === 'delay' &&
-      !(Number.isInteger(fault.byMs) && fault.byMs >= 0 && fault.byMs <= MAX_AT_MS)
-    ) {
-      throw new ScenarioError(
-        `${where}: delay needs byMs, a whole number of ms from 0 to ${MAX_AT_MS}`,
-      );
-    }
-  }
-}
-
-/** Checks a scenario against its type at run time: a scenario may be plain JS, or cast. */
-export function validateScenario(raw: unknown): Scenario {
-  if (typeof raw !== 'object' || raw === null) {
-    throw new ScenarioError(
-      'the scenario file must default-export an object (export default { goal, steps, … })',
-    );
-  }
-  const s = raw as Scenario;
-  if (typeof s.goal !== 'string' || s.goal.trim() === '')
-    throw new ScenarioError("the scenario needs a one-line 'goal'");
-  if (!Array.isArray(s.steps))
-    throw new ScenarioError("the scenario needs 'steps', a list of timed steps");
-  checkSettings(s);
-  const topology = topologyOf(s);
-  s.steps.forEach((step, i) => {
-    checkStep(step, i, topology);
-  });
-  return s;
-}
-
-/** The scenario's own fields other than its steps: each wrong one is the author's to mend. */
-function checkSettings(s: Scenario): void {
-  if (
-    s.seed !== undefined &&
-    !(Number.isInteger(s.seed) && s.seed >= 0 && s.seed <= Number.MAX_SAFE_INTEGER)
-  ) {
-    throw new ScenarioError(`seed must be a whole number >= 0 (got ${JSON.stringify(s.seed)})`);
-  }
-  if (
-    s.runUntilMs !== undefined &&
-    !(Number.isInteger(s.runUntilMs) && s.runUntilMs >= 1 && s.runUntilMs <= MAX_AT_MS)
-  ) {
-    throw new ScenarioError(
-      `runUntilMs must be a whole number of ms from 1 to ${MAX_AT_MS} (got ${JSON.stringify(s.runUntilMs)})`,
-    );
-  }
-  if (
-    s.knobs !== undefined &&
-    (typeof s.knobs !== 'object' || s.knobs === null || Array.isArray(s.knobs))
-  ) {
-    throw new ScenarioError(
-      "knobs must be an object of knob overrides, e.g. knobs: { followerApply: 'overwrite' }",
-    );
-  }
-  for (const field of ['violations', 'findings'] as const) {
-    const listed = s.expect?.[field];
-    if (listed === undefined) continue;
-    const unknown = Array.isArray(listed)
-      ? listed.find((g) => !Object.hasOwn(GUARANTEE_NAMES, g))
-      : listed;
-    if (unknown !== undefined) {
-      throw new ScenarioError(
-        `expect.${field} names '${String(unknown)}', which is not a guarantee; the guarantees are: ${Object.keys(GUARANTEE_NAMES).join(', ')}`,
-      );
-    }
-  }
-}
-
-export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioRun {
+export function runScenario(scenario: AnyScenario, options: RunOptions = {}): ScenarioRun {
   const prepared = prepareScenario(scenario, options);
   return prepared.finish(prepared.sim.run());
 }
@@ -431,7 +109,7 @@ export interface PreparedRun {
 }
 
 /** runScenario in its phases, so that the bench can time the simulation apart from the rest. */
-export function prepareScenario(scenario: Scenario, options: RunOptions = {}): PreparedRun {
+export function prepareScenario(scenario: AnyScenario, options: RunOptions = {}): PreparedRun {
   const store = storeOf(scenario);
   const topology = topologyOf(scenario);
   const presetName = options.preset ?? scenario.preset ?? 'fixed';
@@ -466,7 +144,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
     if (step.note !== undefined) notes.push({ at: step.at, text: step.note });
     const op = opOf(step);
     if (op !== null) {
-      const s = step as OpStepBase;
+      const s = step as OpStep;
       const opId = nextOp++;
       sim.schedule(step.at, { kind: 'invoke', opId, client: s.client, op, via: s.via ?? null });
       opSteps.push({
@@ -513,7 +191,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
 }
 
 /** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */
-export function lastFaultAt(scenario: Scenario): number {
+export function lastFaultAt(scenario: AnyScenario): number {
   let last = 0;
   for (const step of scenario.steps) if (faultOf(step) !== null && step.at > last) last = step.at;
   return last;
@@ -540,7 +218,7 @@ export function checkRun(
 
 /** Compares the broken guarantees with what the scenario expected: exactly those, no others. */
 export function judgeVerdicts(
-  expected: NonNullable<Scenario['expect']>,
+  expected: NonNullable<AnyScenario['expect']>,
   verdicts: readonly Verdict[],
 ): string[] {
   const broken = brokenGuarantees(verdicts);

@@ -2,8 +2,10 @@
 // clear line and exit status 2.
 
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -15,10 +17,15 @@ function plainEnv(): NodeJS.ProcessEnv {
 }
 
 function sim(...args: string[]) {
+  return simWith({}, ...args);
+}
+
+/** `npm run sim` with some environment variables set. */
+function simWith(env: NodeJS.ProcessEnv, ...args: string[]) {
   const r = spawnSync(TSX, ['sim/cli/sim.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: plainEnv(),
+    env: { ...plainEnv(), ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -83,13 +90,16 @@ describe('bad input gets one clear line and exit status 2', () => {
     [['scenarios/stale-read.ts', '--preset', 'best'], /unknown preset 'best'/],
     [['scenarios/stale-read.ts', '--seed', 'abc'], /--seed must be a whole number/],
     [[], /name a scenario file/],
-    [['test/fixtures/cli/throws.ts'], /could not be loaded: the author made a mistake/],
-    [['test/fixtures/cli/bad-step.ts'], /step 2: client 'c9' is not one of c1, c2/],
-    [['test/fixtures/cli/no-default.ts'], /must default-export an object/],
-    [['test/fixtures/cli/bad-partition.ts'], /step 1: partition takes groups of node names/],
+    [
+      ['test/fixtures/cli/throws.ts'],
+      /could not be loaded: test\/fixtures\/cli\/throws.ts:2:7: the author made a mistake/,
+    ],
+    [['test/fixtures/cli/bad-step.ts'], /step 2: client 'c9' is not a client; did you mean 'c1'\?/],
+    [['test/fixtures/cli/no-default.ts'], /has no default export; write export default/],
+    [['test/fixtures/cli/bad-partition.ts'], /step 1: partition must be a list such as \[\['s1'/],
     [
       ['test/fixtures/cli/unknown-guarantee.ts'],
-      /expect.violations names 'monotonic-read', which is not a guarantee/,
+      /expect.violations \(item 1\) is 'monotonic-read', not one of the guarantees; did you mean 'monotonic-reads'\?/,
     ],
     [['test/fixtures/cli/two-actions.ts'], /step 1 names put and get: give each its own step/],
     [['test/fixtures/cli/bad-run-until.ts'], /runUntilMs must be a whole number of ms from 1/],
@@ -100,5 +110,117 @@ describe('bad input gets one clear line and exit status 2', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('loading a scenario file', () => {
+  // Written at test time: a file with a syntax error cannot live in the type-checked tree.
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-load-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+    return path;
+  };
+  const oneLine = (r: ReturnType<typeof sim>, message: RegExp) => {
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  };
+  const good =
+    "export default { goal: 'a good one', steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };\n";
+
+  it('a syntax error keeps the line saying where and why', () => {
+    const file = write(
+      'syntax.ts',
+      "export default {\n  goal: 'g',\n  steps: [{ at: 0 client: 'c1', get: 'x' }],\n};\n",
+    );
+    oneLine(sim(file), /could not be loaded: .*syntax\.ts:3:18: Expected "}" but found "client"/);
+  });
+
+  it('a file that loops forever at import is stopped at the load time limit', () => {
+    const file = write('loops.ts', 'while (true) {}\nexport default {};\n');
+    const r = simWith({ KVSIM_LOAD_TIMEOUT_MS: '1500' }, file);
+    oneLine(
+      r,
+      /did not finish loading within 1500 ms \(does it loop at import\?\); set KVSIM_LOAD_TIMEOUT_MS/,
+    );
+  });
+
+  it('a load time limit that is not a number is refused', () => {
+    oneLine(
+      simWith({ KVSIM_LOAD_TIMEOUT_MS: 'soon' }, 'scenarios/stale-read.ts'),
+      /KVSIM_LOAD_TIMEOUT_MS must be a whole number of ms from 1 to 3600000 \(got 'soon'\)/,
+    );
+  });
+
+  it('a typo gets the nearest valid name', () => {
+    const file = write(
+      'typo.ts',
+      "export default { goal: 'g', steps: [{ at: 0, client: 'c1', get: 'x', expects: 'GET_OK' }] };\n",
+    );
+    oneLine(sim(file), /unknown field 'expects' in step 1; did you mean 'expect'\?/);
+  });
+
+  it('what a file prints while it loads does not reach stderr', () => {
+    const file = write('noisy.ts', `console.error('noise');\n${good}`);
+    const r = sim(file, '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it("--list <folder> lists a student's own scenarios, each with its goal", () => {
+    write('mine/a.ts', good);
+    write('mine/b.ts', good.replace('a good one', 'another good one'));
+    const r = sim('--list', join(dir, 'mine'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /mine\/a\.ts\n {4}a good one\n.*mine\/b\.ts\n {4}another good one\n$/s,
+    );
+  });
+
+  it('--list <folder> marks the files that do not load, and exits 2', () => {
+    write('mixed/a.ts', good);
+    write('mixed/b.ts', "export default { goal: 'g', stpes: [] };\n");
+    const r = sim('--list', join(dir, 'mixed'));
+    oneLine(r, /1 of 2 scenario files do not load \(marked ✗ above\)/);
+    expect(r.stdout).toContain('a good one');
+    expect(r.stdout).toMatch(
+      /b\.ts\n {4}✗ .*unknown field 'stpes' in the scenario; did you mean 'steps'\?/,
+    );
+  });
+
+  it('--list <file> lists that file only', () => {
+    const r = sim('--list', 'scenarios/stale-read.ts');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stdout).toMatch(/^scenarios\/stale-read\.ts\n {4}A lagging follower/);
+  });
+
+  it('--list with a run flag is refused rather than ignored', () => {
+    oneLine(
+      sim('--list', '--seed', '3'),
+      /--list takes only scenario files or folders, not --seed/,
+    );
+  });
+
+  it('the largest seed a scenario may have is printed in a replay command the command line takes', () => {
+    const run = sim('scenarios/stale-read.ts', '--quiet', '--seed', '9007199254740991');
+    const replay = run.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
+    expect(replay).toBe('scenarios/stale-read.ts --seed 9007199254740991');
+    const again = sim(...replay!.split(' '), '--quiet');
+    expect(again.status).toBe(run.status);
+    expect(again.stdout).toBe(run.stdout);
+    oneLine(
+      sim('scenarios/stale-read.ts', '--seed', '9007199254740992'),
+      /--seed must be a whole number from 0 to 9007199254740991/,
+    );
+  });
+
+  it('--knob __proto__=… is an unknown knob', () => {
+    oneLine(sim('scenarios/stale-read.ts', '--knob', '__proto__=1'), /unknown knob '__proto__'/);
   });
 });

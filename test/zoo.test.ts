@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { REPLICATED_PRESETS } from '../protocol/replicated/index.ts';
 import { brokenGuarantees } from '../sim/check/index.ts';
 import { loadScenario, scenarioFiles } from '../sim/cli/load.ts';
-import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { type AnyScenario, runScenario } from '../sim/scenario.ts';
 
 const SEEDS = [undefined, 1, 2, 3, 4, 5];
 
@@ -92,7 +92,7 @@ describe.each(KNOB_CAUSED)('$anomaly under --preset fixed', ({ file, fix }) => {
 describe('A11: follower-down-blocks-puts', () => {
   it('completes every PUT when the follower restarts instead of staying down', async () => {
     const scenario = await loadScenario('scenarios/follower-down-blocks-puts.ts');
-    const restarted: Scenario = {
+    const restarted: AnyScenario = {
       ...scenario,
       steps: [...scenario.steps, { at: 5_000, restart: 's3' }],
     };

@@ -1,39 +1,176 @@
-// Finds and loads scenario files: a path on the command line, or every file in scenarios/.
-// A load failure is the user's to mend, so it becomes a UsageError with one clear sentence.
+// Finds and loads scenario files: a path on the command line, a folder of them, or scenarios/.
+// A file is imported in a worker thread bounded in time and memory, then checked by the scenario
+// checker; any failure is the user's to mend, so it becomes a UsageError with one clear sentence.
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Scenario, ScenarioError, validateScenario } from '../scenario.ts';
+import { Worker } from 'node:worker_threads';
+import { validateScenario } from '../scenario/check.ts';
+import { SAY, ScenarioError } from '../scenario/errors.ts';
+import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
+const WORKER_URL = new URL('./load-worker.mjs', import.meta.url);
+
+type WorkerAnswer = { readonly id: number } & (
+  | { readonly ok: true; readonly value: unknown }
+  | {
+      readonly ok: false;
+      readonly kind: 'import' | 'no-default' | 'not-data';
+      readonly why: string;
+    }
+);
+
+/** The load time limit: LOAD_TIMEOUT_MS, or the environment's KVSIM_LOAD_TIMEOUT_MS. */
+function loadTimeoutMs(): number {
+  const raw = process.env[LOAD_TIMEOUT_ENV];
+  if (raw === undefined || raw === '') return LOAD_TIMEOUT_MS;
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1 || Number(raw) > 3_600_000)
+    throw new UsageError(SAY.badLoadTimeout(LOAD_TIMEOUT_ENV, raw));
+  return Number(raw);
+}
+
+/**
+ * One worker serves every load in turn: starting one (and tsx in it) costs about 190 ms of CPU, a
+ * load in a warm one about 8 ms (CPU, medians of 11 loads of stale-read.ts). A load that breaks a
+ * bound takes the worker down with it; the next load starts a fresh one. Idle, the worker does
+ * not keep the process alive.
+ */
+let loader: Loader | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+let nextId = 1;
+
+interface Loader {
+  readonly worker: Worker;
+  /** Settles when the worker has tsx in hand and waits for files. */
+  readonly ready: Promise<void>;
+}
+
+function startLoader(): Loader {
+  const worker = new Worker(WORKER_URL, {
+    resourceLimits: { maxOldGenerationSizeMb: LOAD_MEMORY_MB },
+  });
+  // A file may leave work behind that fails later, between loads: the next load starts afresh.
+  const retire = () => {
+    if (loader?.worker === worker) loader = null;
+  };
+  worker.on('error', retire).on('exit', retire);
+  const ready = new Promise<void>((resolveReady, rejectReady) => {
+    const onMessage = (m: { ready?: true }) => {
+      if (m.ready !== true) return;
+      worker.off('message', onMessage).off('error', rejectReady).off('exit', rejectReady);
+      resolveReady();
+    };
+    worker.on('message', onMessage).on('error', rejectReady).on('exit', rejectReady);
+  });
+  return { worker, ready };
+}
+
+/** What the file default-exports, as plain data copied out of the worker. */
+function importBounded(path: string, file: string): Promise<unknown> {
+  const timeoutMs = loadTimeoutMs();
+  const turn = queue.then(() => importInWorker(path, file, timeoutMs));
+  queue = turn.catch(() => undefined);
+  return turn;
+}
+
+async function importInWorker(path: string, file: string, timeoutMs: number): Promise<unknown> {
+  loader ??= startLoader();
+  const current = loader;
+  // Held while a load is under way; between loads the idle worker does not keep the process alive.
+  current.worker.ref();
+  try {
+    await current.ready;
+  } catch (error) {
+    if (loader === current) loader = null;
+    const why = error instanceof Error ? error.message : `it stopped (exit code ${String(error)})`;
+    throw new UsageError(SAY.loadFailed(file, `the loader did not start: ${why}`));
+  }
+  const w = current.worker;
+  const id = nextId++;
+  return new Promise((resolveLoad, rejectLoad) => {
+    const done = (outcome: () => void, broken: boolean) => {
+      clearTimeout(timer);
+      w.off('message', onMessage).off('error', onError).off('exit', onExit);
+      w.unref();
+      if (broken) {
+        if (loader === current) loader = null;
+        void w.terminate();
+      }
+      outcome();
+    };
+    const refuse = (message: string, broken = false) =>
+      done(() => rejectLoad(new UsageError(message)), broken);
+    const onMessage = (answer: WorkerAnswer) => {
+      if (answer.id !== id) return;
+      if (answer.ok) done(() => resolveLoad(answer.value), false);
+      else if (answer.kind === 'no-default') refuse(SAY.inFile(file, SAY.noDefaultExport()));
+      else if (answer.kind === 'not-data') refuse(SAY.inFile(file, SAY.notPlainData()));
+      else refuse(SAY.loadFailed(file, answer.why));
+    };
+    const onError = (error: Error & { code?: string }) => {
+      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY')
+        refuse(SAY.loadOutOfMemory(file, LOAD_MEMORY_MB), true);
+      else refuse(SAY.loadFailed(file, error.message.split('\n')[0] ?? ''), true);
+    };
+    const onExit = (code: number) =>
+      refuse(SAY.loadFailed(file, `its import stopped the loader (exit code ${code})`), true);
+    const timer = setTimeout(
+      () => refuse(SAY.loadTimedOut(file, timeoutMs, LOAD_TIMEOUT_ENV), true),
+      timeoutMs,
+    );
+    w.on('message', onMessage).on('error', onError).on('exit', onExit);
+    w.postMessage({ id, url: pathToFileURL(path).href, path, file });
+  });
+}
+
 export async function loadScenario(file: string): Promise<Scenario> {
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UsageError(
-      `no scenario file at '${file}'; list the scenarios with: npm run sim -- --list`,
-    );
+    throw new UsageError(SAY.noFile(file));
   }
-  let module: { default?: unknown };
+  const exported = await importBounded(path, file);
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    return validateScenario(exported);
   } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`the scenario '${file}' could not be loaded: ${why}`);
-  }
-  try {
-    return validateScenario(module.default);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(`in '${file}': ${error.message}`);
+    if (error instanceof ScenarioError) throw new UsageError(SAY.inFile(file, error.message));
     throw error;
   }
 }
 
-export function scenarioFiles(): string[] {
-  return readdirSync(SCENARIO_DIR)
-    .filter((f) => f.endsWith('.ts'))
+/** The scenario files of a folder (scenarios/ when none is named), sorted, relative to here. */
+export function scenarioFiles(dir: string = SCENARIO_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .sort()
-    .map((f) => relative(process.cwd(), join(SCENARIO_DIR, f)));
+    .map((f) => relative(process.cwd(), join(dir, f)));
+}
+
+/** The scenario files a `--list` names: each file as it is, each folder's .ts files. */
+export function listedFiles(paths: readonly string[]): string[] {
+  if (paths.length === 0) return scenarioFiles();
+  return paths.flatMap((p) => {
+    if (!existsSync(p)) throw new UsageError(SAY.noListPath(p));
+    return statSync(p).isDirectory() ? scenarioFiles(resolve(p)) : [p];
+  });
+}
+
+export type Loaded =
+  | { readonly file: string; readonly scenario: Scenario }
+  | { readonly file: string; readonly error: string };
+
+/** Loads each file in turn, a failure as its sentence rather than a stop. */
+export async function* loadEach(files: readonly string[]): AsyncGenerator<Loaded> {
+  for (const file of files) {
+    try {
+      yield { file, scenario: await loadScenario(file) };
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      yield { file, error: error.message };
+    }
+  }
 }

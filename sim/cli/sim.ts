@@ -9,12 +9,13 @@ import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
+import { clean, SAY } from '../scenario/errors.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
-import { loadScenario, scenarioFiles } from './load.ts';
+import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list';
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list [scenario files or folders]';
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -29,12 +30,22 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-async function list(): Promise<number> {
+/** `--list [file or folder ...]`: each scenario with its goal; one that does not load, with why. */
+async function list(paths: readonly string[], flags: readonly string[]): Promise<number> {
+  if (flags.length > 0) throw new UsageError(SAY.listTakesNoFlags(flags[0]!, HELP));
   const c = paletteFor(process.stdout, process.env);
-  for (const file of scenarioFiles()) {
-    const scenario = await loadScenario(file);
-    process.stdout.write(`${c.bold(file)}\n    ${scenario.goal}\n`);
+  const files = listedFiles(paths);
+  let broken = 0;
+  const out: string[] = [];
+  for await (const loaded of loadEach(files)) {
+    const line = 'scenario' in loaded ? loaded.scenario.goal : c.red(`✗ ${loaded.error}`);
+    if (!('scenario' in loaded)) broken++;
+    out.push(c.bold(clean(loaded.file, 200)), `    ${line}`);
   }
+  // One write, as a run's output is: a reader that stops early (| head) gets whole lines.
+  if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
+  if (broken > 0) throw new UsageError(SAY.listBroken(broken, files.length));
+  if (files.length === 0) throw new UsageError(SAY.listEmpty(paths));
   return EXIT.ok;
 }
 
@@ -44,7 +55,10 @@ async function sim(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;
   }
-  if (values.list) return list();
+  if (values.list) {
+    const flags = Object.keys(values).filter((f) => f !== 'list');
+    return list(positionals, flags);
+  }
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0

@@ -2,6 +2,7 @@
 // our own failure is an internal error with the seed, exit status 1.
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
 
@@ -20,16 +21,18 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** The same range a scenario's own seed has, so that every printed replay command is accepted. */
 export function parseSeed(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(raw))
-    throw new UsageError(`--seed must be a whole number such as 1 or 42 (got '${raw}')`);
+  if (!/^\d{1,16}$/.test(raw) || Number(raw) > MAX_SEED)
+    throw new UsageError(`--seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
   return Number(raw);
 }
 
 /** `--knob name=value` flags into a record; the values are checked against the store's knobs later. */
 export function parseKnobFlags(flags: readonly string[] | undefined): Record<string, string> {
-  const knobs: Record<string, string> = {};
+  // No prototype: a knob named __proto__ becomes a field of its own, refused as an unknown knob.
+  const knobs: Record<string, string> = Object.create(null);
   for (const flag of flags ?? []) {
     const eq = flag.indexOf('=');
     if (eq <= 0)

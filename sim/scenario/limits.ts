@@ -1,0 +1,37 @@
+// The bounds of the scenario format: every number and text a scenario gives is checked against
+// these at load, so that nothing a file says can exceed what the simulator represents exactly.
+// The README's "Limits" section lists them; raising one is a change to this file.
+
+/** The longest virtual time a step, the time bound or the liveness bound may name: ~11.6 days. */
+export const MAX_TIME_MS = 1_000_000_000;
+
+/**
+ * The largest clock offset and clock step, either way. With times and steps this size a clock
+ * reading stays an exact integer (far below 2^53) even after a million steps.
+ */
+export const MAX_CLOCK_MS = 1_000_000_000;
+
+/** Seeds are whole numbers that survive the round trip through the printed replay command. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+
+/** Servers and clients, as a count or as a list of names. */
+export const MAX_NODES = 64;
+
+/** Lengths in characters: what the timeline, the diagram and the page can show in one piece. */
+export const MAX_CHARS = {
+  goal: 200,
+  note: 500,
+  key: 100,
+  value: 1000,
+  node: 32,
+} as const;
+
+/**
+ * Loading a scenario file: how long its import may take, and the memory it may use. A generated
+ * file of 100,000 steps (4 MB) loads in about 1.3 s of CPU; the time limit leaves room for a busy
+ * machine and much larger files.
+ */
+export const LOAD_TIMEOUT_MS = 30_000;
+export const LOAD_MEMORY_MB = 1024;
+/** The environment variable that raises (or lowers) the load time limit, in ms. */
+export const LOAD_TIMEOUT_ENV = 'KVSIM_LOAD_TIMEOUT_MS';

@@ -1,0 +1,404 @@
+// The scenario format is strict: each typo a user made (issue 8) and each malformed value that used
+// to crash further on (issue 9) is refused at load with one sentence naming the fix, and every
+// valid field is still accepted. The checker is called directly; test/cli.test.ts runs the command.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseKnobFlags, parseSeed } from '../sim/cli/usage.ts';
+import { planArb } from '../sim/explore/arbitraries.ts';
+import { planToScenario } from '../sim/explore/plan.ts';
+import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
+import { clean, nearest } from '../sim/scenario/errors.ts';
+import { MAX_CHARS, MAX_SEED } from '../sim/scenario/limits.ts';
+import { runScenario, type Scenario, ScenarioError, validateScenario } from '../sim/scenario.ts';
+
+const OK_STEP = { at: 0, client: 'c1', put: ['x', '1'] };
+
+/** The checker's sentence for a scenario, or null when it accepts it. */
+function refusal(raw: unknown): string | null {
+  try {
+    validateScenario(raw);
+    return null;
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.message;
+    throw error;
+  }
+}
+
+/** A scenario with one step (or other fields) changed. */
+const withStep = (step: unknown, more: object = {}) => ({ goal: 'g', steps: [step], ...more });
+const withField = (more: object) => ({ goal: 'g', steps: [OK_STEP], ...more });
+
+describe('each typo of issue 8 is refused with the fix', () => {
+  it.each([
+    [
+      'expects: for expect: (the scenario)',
+      withField({ expects: {} }),
+      /unknown field 'expects' in the scenario; did you mean 'expect'\?/,
+    ],
+    [
+      'expects: for expect: (a step)',
+      withStep({ ...OK_STEP, expects: 'PUT_OK' }),
+      /unknown field 'expects' in step 1; did you mean 'expect'\?/,
+    ],
+    [
+      'expect: { rpely }',
+      withStep({ ...OK_STEP, expect: { rpely: 'PUT_OK' } }),
+      /unknown field 'rpely' in step 1's expect; did you mean 'reply'\?/,
+    ],
+    [
+      'expect: 5',
+      withStep({ ...OK_STEP, expect: 5 }),
+      /step 1: expect must be a reply name such as 'PUT_OK'.*\(got 5\)/,
+    ],
+    [
+      'netwrok:',
+      withField({ netwrok: { delayMinMs: 5 } }),
+      /unknown field 'netwrok' in the scenario; did you mean 'network'\?/,
+    ],
+    [
+      'put: "xy"',
+      withStep({ at: 0, client: 'c1', put: 'xy' }),
+      /step 1: put takes a key and a value, e.g. put: \['x', '1'\] \(got 'xy'\)/,
+    ],
+    [
+      'put: ["x","1","2"]',
+      withStep({ at: 0, client: 'c1', put: ['x', '1', '2'] }),
+      /step 1: put takes a key and a value.*\(got a list of 3\)/,
+    ],
+    [
+      'heal: false',
+      withStep({ at: 0, heal: false }),
+      /step 1: heal takes only true; leave it out rather than give false/,
+    ],
+    [
+      'GET_OKAY',
+      withStep({ at: 0, client: 'c1', get: 'x', expect: 'GET_OKAY' }),
+      /step 1: expect 'GET_OKAY' is not a reply of the replicated store; did you mean 'GET_OK'\?/,
+    ],
+    [
+      'clockStep byMs: 1e300',
+      withStep({ at: 0, clockStep: 's1', byMs: 1e300 }),
+      /step 1: byMs must be a whole number of ms from -1000000000 to 1000000000 \(got 1e\+300\)/,
+    ],
+  ])('%s', (_, raw, message) => {
+    expect(refusal(raw)).toMatch(message);
+  });
+});
+
+describe('malformed values of issue 9 are refused, not crashed on', () => {
+  it.each([
+    [
+      'put: null',
+      withStep({ at: 0, client: 'c1', put: null }),
+      /put takes a key and a value.*\(got null\)/,
+    ],
+    [
+      'put: {}',
+      withStep({ at: 0, client: 'c1', put: {} }),
+      /put takes a key and a value.*\(got an empty object\)/,
+    ],
+    [
+      'expect: null',
+      withStep({ ...OK_STEP, expect: null }),
+      /step 1: expect must be a reply name.*\(got null\)/,
+    ],
+    [
+      'a note that is a number',
+      withStep({ ...OK_STEP, note: 5 }),
+      /step 1: note must be a text.*\(got 5\)/,
+    ],
+    [
+      'a note that is an object',
+      withStep({ ...OK_STEP, note: { a: 1 } }),
+      /step 1: note must be a text.*\(got an object\)/,
+    ],
+    [
+      'a 1 MB key',
+      withStep({ at: 0, client: 'c1', get: 'k'.repeat(1 << 20) }),
+      /step 1: get is 1048576 characters long; at most 100 are allowed/,
+    ],
+    [
+      'a 1 MB value',
+      withStep({ at: 0, client: 'c1', put: ['x', 'v'.repeat(1 << 20)] }),
+      /step 1: put \(value\) is 1048576 characters long; at most 1000/,
+    ],
+    [
+      '2000 server names',
+      withField({ servers: Array.from({ length: 2000 }, (_, i) => `s${i + 1}`) }),
+      /servers must be a count from 1 to 64 or a list of 1 to 64 names \(got a list of 2000\)/,
+    ],
+    ['65 clients', withField({ clients: 65 }), /clients must be a count from 1 to 64/],
+    [
+      'a seed past 2^53-1',
+      withField({ seed: 2 ** 53 }),
+      /seed must be a whole number from 0 to 9007199254740991/,
+    ],
+    [
+      'a knob named __proto__',
+      withField({ knobs: JSON.parse('{"__proto__": "x"}') }),
+      /unknown field '__proto__' in knobs/,
+    ],
+    [
+      'a knob of the wrong value',
+      withField({ knobs: { followerApply: 'sideways' } }),
+      /knobs.followerApply must be overwrite \| newer-wins \(got 'sideways'\)/,
+    ],
+    [
+      'a misspelt knob',
+      withField({ knobs: { folowerApply: 'overwrite' } }),
+      /unknown field 'folowerApply' in knobs; did you mean 'followerApply'\?/,
+    ],
+    [
+      "a network delay past the network's range",
+      withField({ network: { delayMaxMs: 1e12 } }),
+      /network.delayMaxMs must be an integer from 1 to 3600000/,
+    ],
+    [
+      'a network delay that is not a number',
+      withField({ network: { delayMinMs: NaN } }),
+      /network.delayMinMs must be a whole number \(got NaN\)/,
+    ],
+    [
+      'a clock skew past the range',
+      withField({ clockSkewMs: { s1: 1e10 } }),
+      /clockSkewMs.s1 must be a whole number of ms from -1000000000 to 1000000000/,
+    ],
+    [
+      'a clock skew for a node that is not there',
+      withField({ clockSkewMs: { s11: 5 } }),
+      /clockSkewMs 's11' is not a node; did you mean 's1'\?/,
+    ],
+    [
+      'at past the time range',
+      withStep({ ...OK_STEP, at: 2e9 }),
+      /step 1: at must be a whole number of ms from 0 to 1000000000 \(got 2000000000\)/,
+    ],
+    [
+      'a fractional at',
+      withStep({ ...OK_STEP, at: 0.5 }),
+      /step 1: at must be a whole number of ms/,
+    ],
+    [
+      'runUntilMs: Infinity',
+      withField({ runUntilMs: Infinity }),
+      /runUntilMs must be a whole number of ms from 1 to 1000000000 \(got Infinity\)/,
+    ],
+    [
+      'livenessBoundMs past runUntilMs',
+      withField({ runUntilMs: 40_000, livenessBoundMs: 50_000 }),
+      /livenessBoundMs must be a whole number of ms from 0 to 40000 \(got 50000\)/,
+    ],
+    [
+      'a lock-store reply in a replicated scenario',
+      withStep({ ...OK_STEP, expect: 'LOCK_DENIED' }),
+      /'LOCK_DENIED' is not a reply of the replicated store/,
+    ],
+    [
+      'a replicated reply in a lock scenario',
+      withStep({ ...OK_STEP, expect: 'TRY_OTHER_SERVER_OR_LATER' }, { store: 'lock' }),
+      /is not a reply of the lock store; the replies are: PUT_OK, GET_OK, NULL, DELETE_OK, LOCK_DENIED, LOCK_NOT_ACQUIRED, STALE_TOKEN/,
+    ],
+    [
+      'pending: false',
+      withStep({ ...OK_STEP, expect: { pending: false } }),
+      /step 1: expect.pending takes only true/,
+    ],
+    ['an empty expectation', withStep({ ...OK_STEP, expect: {} }), /step 1: expect names nothing/],
+    [
+      'a step with two actions',
+      withStep({ ...OK_STEP, get: 'x' }),
+      /step 1 names put and get: give each its own step/,
+    ],
+    [
+      'a misspelt action',
+      withStep({ at: 0, client: 'c1', pu: ['x', '1'] }),
+      /unknown field 'pu' in step 1; did you mean 'put'\?/,
+    ],
+    [
+      'a step that does nothing',
+      withStep({ at: 0 }),
+      /step 1 does nothing: give it one of put, get, delete/,
+    ],
+    [
+      'byMs on a crash',
+      withStep({ at: 0, crash: 's2', byMs: 5 }),
+      /unknown field 'byMs' in step 1; the fields are: at, note, crash/,
+    ],
+    ['a cut without to', withStep({ at: 0, cut: { from: ['s1'] } }), /step 1: cut needs 'to'/],
+    [
+      'a hold of one node',
+      withStep({ at: 0, hold: ['s1'] }),
+      /step 1: hold takes a link of two node names/,
+    ],
+    [
+      'a node name with a control character',
+      withField({ clients: ['c1', 'c\u001b[2J'] }),
+      /clients \(name 2\) contains a control or invisible character \('c\\u\{1b\}\[2J'\)/,
+    ],
+    [
+      'a goal with an OSC 52 clipboard write',
+      { goal: '\u001b]52;c;aGk=\u0007', steps: [] },
+      /goal contains a control or invisible character \('\\u\{1b\}\]52;c;aGk=\\u\{7\}'\)/,
+    ],
+    [
+      'a class instance for network',
+      withField({ network: new Map() }),
+      /network must be an object such as \{ delayMinMs: 1, delayMaxMs: 10 \}/,
+    ],
+    ['no goal', { steps: [] }, /the scenario needs 'goal'/],
+    [
+      'stpes for steps',
+      { goal: 'g', stpes: [] },
+      /unknown field 'stpes' in the scenario; did you mean 'steps'\?/,
+    ],
+    [
+      'a store that does not exist',
+      withField({ store: 'lok' }),
+      /store is 'lok', not one of the stores; did you mean 'lock'\?/,
+    ],
+    [
+      'a lock store with three servers',
+      withField({ store: 'lock', servers: 3 }),
+      /the lock store has exactly one server \(got 3\)/,
+    ],
+    ['a node named twice', withField({ servers: ['s1', 'c1'] }), /node name 'c1' is used twice/],
+  ])('%s', (_, raw, message) => {
+    const said = refusal(raw);
+    expect(said).toMatch(message);
+    expect(said).not.toMatch(/\p{Cc}/u);
+  });
+});
+
+describe('what the format accepts', () => {
+  it('every field at once, including livenessBoundMs, passed through untouched', () => {
+    const full = {
+      goal: 'every field',
+      store: 'replicated',
+      preset: 'seed',
+      servers: ['s1', 's2', 's3'],
+      leader: 's2',
+      clients: 2,
+      knobs: { followerApply: 'overwrite', replicationDelay: 0 },
+      network: { delayMinMs: 5, delayMaxMs: 5, fifo: true },
+      clockSkewMs: { s1: -200, c1: 3 },
+      seed: MAX_SEED,
+      runUntilMs: 60_000,
+      livenessBoundMs: 30_000,
+      steps: [
+        { at: 0, client: 'c1', put: ['x', ''], via: 's1', expect: 'PUT_OK', note: 'n' },
+        { at: 1, client: 'c2', get: 'x', expect: { reply: 'GET_OK', value: '', server: 's1' } },
+        { at: 2, client: 'c2', delete: 'x', expect: { pending: true } },
+        { at: 2, client: 'c1', get: 'x', expect: { value: null } },
+        { at: 3, crash: 's3' },
+        { at: 4, restart: 's3' },
+        {
+          at: 5,
+          partition: [
+            ['s1', 'c1'],
+            ['s2', 's3', 'c2'],
+          ],
+        },
+        { at: 6, cut: { from: ['s1'], to: ['s3'] } },
+        { at: 7, heal: true },
+        { at: 8, hold: ['s1', 's2'] },
+        { at: 9, release: ['s1', 's2'] },
+        { at: 10, clockStep: 's1', byMs: -1_000_000_000 },
+      ],
+      expect: { violations: ['convergence'], findings: [] },
+    };
+    expect(refusal(full)).toBeNull();
+    expect(validateScenario(full).livenessBoundMs).toBe(30_000);
+  });
+
+  it('the lock store takes its own replies', () => {
+    const lock = withStep(
+      { at: 0, client: 'c1', get: 'x', expect: 'LOCK_DENIED' },
+      { store: 'lock' },
+    );
+    expect(refusal(lock)).toBeNull();
+  });
+
+  it('a seed at the top of the range runs, and the command line takes the same seed back', () => {
+    const run = runScenario(validateScenario(withField({ seed: MAX_SEED })), { trace: false });
+    expect(run.seed).toBe(MAX_SEED);
+    expect(parseSeed(String(run.seed))).toBe(MAX_SEED);
+    expect(() => parseSeed(String(MAX_SEED + 1))).toThrow(
+      /--seed must be a whole number from 0 to 9007199254740991/,
+    );
+  });
+
+  it('--knob __proto__=… becomes a knob of its own name, which the run refuses', () => {
+    const knobs = parseKnobFlags(['__proto__=1']);
+    expect(Object.keys(knobs)).toEqual(['__proto__']);
+    expect(() => runScenario(validateScenario(withField({})), { knobs })).toThrow(
+      /unknown knob '__proto__'/,
+    );
+  });
+
+  it('texts at the limits are accepted', () => {
+    const step = {
+      at: 0,
+      client: 'c1',
+      put: ['k'.repeat(MAX_CHARS.key), 'v'.repeat(MAX_CHARS.value)],
+    };
+    expect(refusal(withStep({ ...step, note: 'n'.repeat(MAX_CHARS.note) }))).toBeNull();
+  });
+});
+
+describe('scenarios written by a program', () => {
+  it('every case the explorer can write is a scenario the checker accepts', () => {
+    const plans = fc.sample(planArb(DEFAULT_BOUNDS), { numRuns: 200, seed: 1 });
+    for (const plan of plans) {
+      for (const store of ['replicated', 'lock'] as const) {
+        const knobs = store === 'lock' ? { fencing: 'token' } : { followerApply: 'overwrite' };
+        const scenario = planToScenario(plan, { store, preset: 'fixed', knobs });
+        // Through JSON, as the case file holds it.
+        expect(refusal(JSON.parse(JSON.stringify(scenario)))).toBeNull();
+      }
+    }
+  });
+});
+
+describe('the sentences themselves', () => {
+  it('suggest the nearest name only when it is near', () => {
+    expect(nearest('expects', ['goal', 'steps', 'expect'])).toBe('expect');
+    expect(nearest('netwrok', ['network', 'knobs'])).toBe('network');
+    expect(nearest('GET_OKAY', ['GET_OK', 'PUT_OK', 'NULL'])).toBe('GET_OK');
+    expect(nearest('put_ok', ['GET_OK', 'PUT_OK'])).toBe('PUT_OK');
+    expect(nearest('banana', ['goal', 'steps', 'expect'])).toBeNull();
+  });
+
+  it('never show a control character or a lone surrogate raw, and cut long texts', () => {
+    expect(clean('a\u001b[2Jb\u009b\u202e\ud800')).toBe('a\\u{1b}[2Jb\\u{9b}\\u{202e}\\u{d800}');
+    expect(clean('x'.repeat(100))).toBe(`${'x'.repeat(60)}…`);
+  });
+});
+
+describe("types: a scenario may expect only its own store's replies", () => {
+  it('is checked by the compiler (npm run check fails if these lines compile wrongly)', () => {
+    const replicated = {
+      goal: 'g',
+      steps: [
+        // @ts-expect-error GET_OKAY is no reply of the replicated store
+        { at: 0, client: 'c1', get: 'x', expect: 'GET_OKAY' },
+      ],
+    } satisfies Scenario;
+    const lock = {
+      goal: 'g',
+      store: 'lock',
+      steps: [{ at: 0, client: 'c1', get: 'x', expect: 'TRY_OTHER_SERVER_OR_LATER' }],
+      // @ts-expect-error TRY_OTHER_SERVER_OR_LATER is no reply of the lock store
+    } satisfies Scenario;
+    const good = {
+      goal: 'g',
+      store: 'lock',
+      steps: [{ at: 0, client: 'c1', get: 'x', expect: { reply: 'LOCK_DENIED' } }],
+    } satisfies Scenario;
+    expect([replicated, lock, good].map(refusal).map((m) => m === null)).toEqual([
+      false,
+      false,
+      true,
+    ]);
+  });
+});
