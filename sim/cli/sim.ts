@@ -2,7 +2,6 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
-import { writeFileSync } from 'node:fs';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
@@ -11,6 +10,7 @@ import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
+import { type PlannedOutput, planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -60,6 +60,18 @@ async function sim(argv: readonly string[]): Promise<number> {
   const seed = parseSeed(values.seed);
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);
+  // Before the scenario is even loaded: a bad output path must not cost the run.
+  const outputs = planOutputs(
+    [{ what: 'the scenario file', path: file }],
+    [
+      ...(values.json === undefined
+        ? []
+        : [{ flag: '--json', path: values.json, example: 'run.json' }]),
+      ...(values.html === undefined
+        ? []
+        : [{ flag: '--html', path: values.html, example: 'run.html' }]),
+    ],
+  );
   const scenario = await loadScenario(file);
   let run: ReturnType<typeof runScenario>;
   try {
@@ -78,8 +90,11 @@ async function sim(argv: readonly string[]): Promise<number> {
     out.push(...view, '');
   }
   out.push(...renderSummary(c, run, replay, width));
-  out.push(...saveOutputs(doc, values.json, values.html));
+  // A write that fails (a full disk) still leaves the summary on the screen, then says why.
+  const saved = saveOutputs(doc, outputs);
+  out.push(...saved.lines);
   process.stdout.write(`${out.join('\n')}\n`);
+  if (saved.failure !== null) throw saved.failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 
@@ -97,25 +112,27 @@ function parseWidth(raw: string | undefined): number {
   return Number(raw);
 }
 
-function save(path: string, text: string, what: string): string {
-  try {
-    writeFileSync(path, text);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`could not write the ${what} to '${path}': ${why}`);
-  }
-  return `  ${what.padEnd(10)} ${path}`;
-}
+const WRITERS: Readonly<Record<string, { what: string; text: (doc: TraceDocument) => string }>> = {
+  '--json': { what: 'trace', text: serializeTraceDocument },
+  '--html': { what: 'page', text: (doc) => renderHtml(doc) },
+};
 
 function saveOutputs(
   doc: TraceDocument,
-  json: string | undefined,
-  html: string | undefined,
-): string[] {
+  outputs: readonly PlannedOutput[],
+): { lines: string[]; failure: UsageError | null } {
   const lines: string[] = [];
-  if (json !== undefined) lines.push(save(json, serializeTraceDocument(doc), 'trace'));
-  if (html !== undefined) lines.push(save(html, renderHtml(doc), 'page'));
-  return lines;
+  for (const out of outputs) {
+    const writer = WRITERS[out.flag]!;
+    try {
+      writeWhole(out, writer.text(doc));
+    } catch (error) {
+      if (error instanceof UsageError) return { lines, failure: error };
+      throw error;
+    }
+    lines.push(`  ${writer.what.padEnd(10)} ${out.path}`);
+  }
+  return { lines, failure: null };
 }
 
 await main(() => sim(process.argv.slice(2)));
