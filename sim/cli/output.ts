@@ -73,7 +73,9 @@ function identify(path: string): Identity | null {
 function sameFile(a: Identity, b: Identity): boolean {
   if (a.real === b.real) return true;
   // A hard link or another mount of the same file: the inode says so when both exist.
-  return a.stat !== null && b.stat !== null && a.stat.dev === b.stat.dev && a.stat.ino === b.stat.ino;
+  return (
+    a.stat !== null && b.stat !== null && a.stat.dev === b.stat.dev && a.stat.ino === b.stat.ino
+  );
 }
 
 function writable(path: string): boolean {
