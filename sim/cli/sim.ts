@@ -84,15 +84,18 @@ async function sim(argv: readonly string[]): Promise<number> {
   const replay = replayCommand(file, run, values.preset, knobFlags);
   const doc = traceDocument(run, { file, goal: scenario.goal, replay });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
-  const out: string[] = [...title, ''];
-  if (!values.quiet) {
-    const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
-    out.push(...view, '');
-  }
-  out.push(...renderSummary(c, run, replay, width));
+  // Concatenated, never spread into push: a long run's view has more lines than a call takes arguments.
+  const view = values.quiet
+    ? []
+    : values.view === 'log'
+      ? renderLog(c, run)
+      : renderDiagram(c, doc, { width });
   // A write that fails (a full disk) still leaves the summary on the screen, then says why.
   const saved = saveOutputs(doc, outputs);
-  out.push(...saved.lines);
+  const out = [...title, '', ...view, ...(view.length > 0 ? [''] : [])].concat(
+    renderSummary(c, run, replay, width),
+    saved.lines,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   if (saved.failure !== null) throw saved.failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;

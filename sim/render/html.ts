@@ -3,6 +3,7 @@
 // and the failed expectations and violations linked to their witnesses. It is a pure function of
 // the trace document, which it also carries, so `npm run view` on a saved trace gives the same page.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import {
@@ -21,6 +22,28 @@ import { formatTime } from './format.ts';
 import type { TraceDocument } from './json.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
+
+/** The page's only script and only style sheet, exactly as they stand between their tags. */
+const SCRIPT = `\n${asset('page.js')}`;
+const STYLE = `\n${asset('page.css')}`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The page's Content-Security-Policy: nothing may be fetched (no connection, image, font, frame
+ * or form target: a shared trace cannot make the page call out), and only the page's own script
+ * and style sheet, named by hash, may run or apply. Inline event handlers and injected elements
+ * are refused by the browser even if an escape were ever missed. `img-src data:` lets the empty
+ * favicon stand, so that the browser does not ask for /favicon.ico.
+ */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
 
 /** Sizes in SVG pixels, chosen for a projector: large monospace text, wide lanes. */
 const G = {
@@ -155,9 +178,10 @@ function svgLanes(tl: Timeline, g: Geometry): string {
 
 /** The attributes that tie an element to its step, operation, message and highlights. */
 function dataOf(row: EventRow): string {
+  // Ids come from the trace, which anyone may have written: escaped like any other text.
   const parts = [`data-step="${row.step}"`];
-  if (row.opId !== null) parts.push(`data-op="${row.opId}"`);
-  if (row.messageId !== null) parts.push(`data-msg="${row.messageId}"`);
+  if (row.opId !== null) parts.push(`data-op="${esc(String(row.opId))}"`);
+  if (row.messageId !== null) parts.push(`data-msg="${esc(String(row.messageId))}"`);
   if (row.highlights.length > 0) parts.push(`data-h="${row.highlights.join(' ')}"`);
   return parts.join(' ');
 }
@@ -266,7 +290,7 @@ function svgTimes(tl: Timeline, g: Geometry): string {
     if ((row.kind !== 'event' && row.kind !== 'note') || row.t === shown) return;
     shown = row.t;
     out.push(
-      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${formatTime(row.t)}</text>`,
+      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${esc(formatTime(row.t))}</text>`,
     );
   });
   return out.join('');
@@ -293,7 +317,7 @@ function headerHtml(doc: TraceDocument): string {
   const n = doc.network;
   const network = `delay ${n.delayMinMs}–${n.delayMaxMs} ms, loss ${n.dropPermille}‰, duplicates ${n.duplicatePermille}‰, ${n.fifo ? 'FIFO' : 'reordering allowed'}`;
   const facts = [
-    fact('seed', `<b>${doc.seed}</b>`),
+    fact('seed', `<b>${esc(String(doc.seed))}</b>`),
     fact('preset', esc(doc.preset)),
     fact('network', esc(network)),
     fact(
@@ -477,11 +501,10 @@ export function renderHtml(doc: TraceDocument, options: TimelineOptions = {}): s
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${esc(PAGE_CSP)}">
 <link rel="icon" href="data:,">
 <title>${esc(title)}</title>
-<style>
-${asset('page.css')}</style>
+<style>${STYLE}</style>
 </head>
 <body>
 ${headerHtml(doc)}
@@ -493,8 +516,7 @@ ${panelHtml(tl)}
 <div id="tooltip" role="tooltip" hidden></div>
 <script type="application/json" id="kvsim-trace">${scriptJson(doc)}</script>
 <script type="application/json" id="kvsim-view">${scriptJson(viewModel(doc, tl))}</script>
-<script>
-${asset('page.js')}</script>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;

@@ -1,0 +1,38 @@
+// Text from a scenario or a trace, made safe to show: a key, value, note or node name is data, so
+// no character of it may act on the terminal (escape sequences, OSC 52 clipboard writes, clearing
+// the screen, C1 controls) or reorder what is shown (bidirectional overrides). Such characters are
+// written as escapes (`\x1b`, `\u202e`), and a very long text is cut with an ellipsis.
+
+/** C0 controls, DEL, C1 controls, bidirectional marks and overrides, line and paragraph separators. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** The longest text a view shows of one entry; a 1 MB key would otherwise fill the screen. */
+export const DISPLAY_CHARS = 400;
+
+function escapeChar(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Every control or direction-changing character written as an escape. */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/** `text` cut to `max` characters, the last one an ellipsis, never splitting a surrogate pair. */
+export function clip(text: string, max = DISPLAY_CHARS): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** What a view shows of a text from a run or a trace: escaped, then cut to a readable length. */
+export function displayText(text: string, max = DISPLAY_CHARS): string {
+  // Cut first (with room for escapes to lengthen it), so a huge text is never scanned whole.
+  return clip(escapeControls(clip(text, max)), max);
+}
