@@ -6,28 +6,18 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { CHROMIUM, launchChromium, MISSING } from './chromium.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Loaded {
   readonly doc: TraceDocument;
@@ -49,15 +39,11 @@ function writePage(scenario: Scenario, file: string, name: string) {
   return { doc, url: pathToFileURL(path).href };
 }
 
-const MISSING = `the browser tests need Debian's chromium at ${CHROMIUM}; install it with: apt-get install chromium`;
-
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Without chromium every test fails (never skips), each saying how to install it.
-  if (existsSync(CHROMIUM))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

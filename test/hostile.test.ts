@@ -24,6 +24,7 @@ import { escapeControls } from '../sim/render/safe-text.ts';
 import { renderSummary } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { HOSTILE, hostileDocument, pageProblem, terminalProblem } from './hostile-checks.ts';
+import { hostileScenario, sameEverywhere } from './hostile-inputs.ts';
 import { isOneLineRefusal, ROOT, runCli } from './run-cli.ts';
 
 const PLAIN = new Chalk({ level: 0 });
@@ -34,26 +35,9 @@ function documentOf(scenario: Scenario): TraceDocument {
   return traceDocument(run, { file: 'hostile.ts', goal: scenario.goal, replay: 'replay' });
 }
 
-/** A scenario whose node names, key, value and notes are all hostile strings. */
-function hostileScenario(h: string): Scenario {
-  const [s1, s2, c1] = [`s${h}`, `t${h}`, `c${h}`];
-  return {
-    goal: `goal ${h}`,
-    preset: 'fixed',
-    servers: [s1, s2],
-    clients: [c1],
-    network: { delayMinMs: 5, delayMaxMs: 5 },
-    steps: [
-      { at: 0, client: c1, put: [`k${h}`, `v${h}`], via: s1, note: `note ${h}` },
-      { at: 100, client: c1, get: `k${h}`, via: s2, expect: { value: `v${h}` } },
-      { at: 200, crash: s2, note: h },
-    ],
-  };
-}
-
 describe('hostile text never reaches the terminal raw', () => {
   it.each(HOSTILE)('in the diagram, the log and the summary: %j', (h) => {
-    const scenario = hostileScenario(h);
+    const scenario = hostileScenario(sameEverywhere(h));
     const run = runScenario(scenario);
     const doc = traceDocument(run, { file: `f${h}`, goal: scenario.goal, replay: `r${h}` });
     for (const width of [40, 100, 200]) {
@@ -73,7 +57,10 @@ describe('hostile text never reaches the terminal raw', () => {
   it('from the command line, in every view and on stderr', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-hostile-'));
     const file = join(dir, 'hostile.ts');
-    writeFileSync(file, `export default ${JSON.stringify(hostileScenario(HOSTILE.join(' ')))};\n`);
+    writeFileSync(
+      file,
+      `export default ${JSON.stringify(hostileScenario(sameEverywhere(HOSTILE.join(' '))))};\n`,
+    );
     for (const view of [['--view', 'diagram'], ['--view', 'log'], ['--quiet']]) {
       const r = runCli('sim', [file, ...view]);
       expect(r.status).toBe(0);

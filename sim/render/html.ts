@@ -20,6 +20,7 @@ import {
 } from './diagram.ts';
 import { formatTime } from './format.ts';
 import type { TraceDocument } from './json.ts';
+import { displayText } from './safe-text.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
@@ -392,8 +393,11 @@ function panelHtml(tl: Timeline): string {
 
 type Fields = [name: string, value: string][];
 
+/** A field for the tooltip: escaped and cut like every view's text (it may come from anyone). */
 function shown(value: unknown): string {
-  return value === null ? '∅' : typeof value === 'string' ? value : JSON.stringify(value);
+  return displayText(
+    value === null ? '∅' : typeof value === 'string' ? value : (JSON.stringify(value) ?? ''),
+  );
 }
 
 /** Each message's story (who sent it, when, what became of it) and its fields, for the tooltip. */
@@ -409,8 +413,8 @@ function messageFields(doc: TraceDocument): Record<number, Fields> {
     )
       continue;
     if (out[e.id] === undefined) {
-      const body = Object.entries(e.message).map(([k, v]): [string, string] => [k, shown(v)]);
-      out[e.id] = [['message', `#${e.id}`], ['link', `${e.from} → ${e.to}`], ...body];
+      const body = Object.entries(e.message).map(([k, v]): [string, string] => [shown(k), shown(v)]);
+      out[e.id] = [['message', `#${e.id}`], ['link', shown(`${e.from} → ${e.to}`)], ...body];
     }
     const what: Record<typeof e.kind, string> = {
       send: 'sent',
@@ -429,8 +433,8 @@ function opFields(doc: TraceDocument): Record<number, Fields> {
   for (const o of doc.history.operations) {
     const what = `${o.client} ${o.op.toUpperCase()} ${o.key}${o.value === null ? '' : `=${o.value}`}`;
     out[o.id] = [
-      ['operation', `op ${o.id}: ${what}`],
-      ['request', o.requestId],
+      ['operation', shown(`op ${o.id}: ${what}`)],
+      ['request', shown(o.requestId)],
       ['issued', formatTime(o.invokedAt)],
       ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
       ['reply', shown(o.reply)],
@@ -481,7 +485,7 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   const steps = events.map((row, k) => {
     const stateUntil = until[k]!;
     const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
-    const text = `${link}${row.text}`;
+    const text = displayText(`${link}${row.text}`);
     return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text };
   });
   const lastStep = tl.highlights.map((): number | null => null);

@@ -9,6 +9,7 @@ import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { expectationText, type OpExpectation, type ScenarioRun } from '../scenario.ts';
+import { clip } from './safe-text.ts';
 import { checkTraceDocument, TraceFormatError } from './trace-check.ts';
 
 export const TRACE_SCHEMA = 'kvsim-trace/1';
@@ -207,7 +208,7 @@ export function parseTraceDocument(text: string): TraceDocument {
     raw = JSON.parse(text);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new TraceFormatError(`it is not JSON (${why})`);
+    throw new TraceFormatError(`it is not JSON (${clip(why.split('\n')[0]!, 200)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new TraceFormatError('it is not a JSON object');
@@ -215,7 +216,7 @@ export function parseTraceDocument(text: string): TraceDocument {
   const doc = raw as Record<string, unknown>;
   if (doc.schema !== TRACE_SCHEMA) {
     throw new TraceFormatError(
-      `its schema is ${JSON.stringify(doc.schema ?? null)}, and this version reads '${TRACE_SCHEMA}'`,
+      `its schema is ${clip(JSON.stringify(doc.schema ?? null) ?? 'not set', 60)}, and this version reads '${TRACE_SCHEMA}'`,
     );
   }
   checkTraceDocument(doc);
