@@ -20,7 +20,7 @@ import {
 } from './diagram.ts';
 import { formatTime } from './format.ts';
 import type { TraceDocument } from './json.ts';
-import { displayText } from './safe-text.ts';
+import { DISPLAY_CHARS, displayText, UNSAFE_SOURCE } from './safe-text.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
@@ -65,6 +65,11 @@ function esc(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+/** A text from the trace as the page shows it: controls and bidi overrides escaped, cut, escaped for HTML. */
+function text(value: string, max?: number): string {
+  return esc(displayText(value, max));
 }
 
 /** JSON inside a script element: `<` escaped so that no string can close the element. */
@@ -161,7 +166,7 @@ function laneHeads(tl: Timeline, g: Geometry, y: number): string {
     .map((lane, k) => {
       const x = num(laneCenter(g, k));
       const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : 'server';
-      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${esc(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
+      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${text(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
     })
     .join('');
 }
@@ -313,24 +318,24 @@ function fact(name: string, value: string): string {
 
 function headerHtml(doc: TraceDocument): string {
   const knobs = Object.entries(doc.knobs)
-    .map(([k, v]) => `<li><span class="knob">${esc(k)}</span>=<b>${esc(String(v))}</b></li>`)
+    .map(([k, v]) => `<li><span class="knob">${text(k)}</span>=<b>${text(String(v))}</b></li>`)
     .join('');
   const n = doc.network;
   const network = `delay ${n.delayMinMs}–${n.delayMaxMs} ms, loss ${n.dropPermille}‰, duplicates ${n.duplicatePermille}‰, ${n.fifo ? 'FIFO' : 'reordering allowed'}`;
   const facts = [
     fact('seed', `<b>${esc(String(doc.seed))}</b>`),
-    fact('preset', esc(doc.preset)),
+    fact('preset', text(doc.preset)),
     fact('network', esc(network)),
     fact(
       'run',
-      esc(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}, ${doc.run.events} events`),
+      text(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}, ${doc.run.events} events`),
     ),
-    fact('trace hash', `<code>${esc(doc.run.hash)}</code>`),
+    fact('trace hash', `<code>${text(doc.run.hash)}</code>`),
   ];
   return `<header>
-<h1><span class="file">${esc(doc.scenario.file)}</span></h1>
-<p class="goal">${esc(doc.scenario.goal)}</p>
-<p class="replay">replay: <code id="replay">${esc(doc.replay)}</code></p>
+<h1><span class="file">${text(doc.scenario.file)}</span></h1>
+<p class="goal">${text(doc.scenario.goal)}</p>
+<p class="replay">replay: <code id="replay">${text(doc.replay, 4000)}</code></p>
 <dl class="facts">${facts.join('')}</dl>
 <details class="knobs"><summary>knobs (${Object.keys(doc.knobs).length})</summary><ul>${knobs}</ul></details>
 </header>`;
@@ -343,7 +348,7 @@ function verdictItem(v: Verdict): string {
     case 'held':
       return `<li class="met">✓ ${name} held</li>`;
     case 'not-judged':
-      return `<li class="unjudged">– ${name} not judged: ${esc(v.reason ?? '')}</li>`;
+      return `<li class="unjudged">– ${name} not judged: ${text(v.reason ?? '')}</li>`;
     case 'broken':
       return v.informative
         ? `<li class="finding">${MARKS.finding} ${name}: ${count} finding${count === 1 ? '' : 's'}</li>`
@@ -356,13 +361,13 @@ function findingsHtml(doc: TraceDocument, tl: Timeline): string {
     .filter((x) => x.expectedText !== null)
     .map((x) => {
       const ok = x.failure === null;
-      const text = `step ${x.step}: ${x.label} → ${x.expectedText}${ok ? '' : `, but ${x.failure}`}`;
-      return `<li class="${ok ? 'met' : 'unmet'}">${ok ? '✓' : '✗'} ${esc(text)}</li>`;
+      const line = `step ${x.step}: ${x.label} → ${x.expectedText}${ok ? '' : `, but ${x.failure}`}`;
+      return `<li class="${ok ? 'met' : 'unmet'}">${ok ? '✓' : '✗'} ${text(line)}</li>`;
     });
-  const unexpected = doc.verdictFailures.map((f) => `<li class="unmet">✗ ${esc(f)}</li>`);
+  const unexpected = doc.verdictFailures.map((f) => `<li class="unmet">✗ ${text(f)}</li>`);
   const problems = tl.highlights.map(
     (h, i) =>
-      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${esc(h.text)}</button></li>`,
+      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${text(h.text)}</button></li>`,
   );
   const problemList =
     problems.length === 0
@@ -413,7 +418,10 @@ function messageFields(doc: TraceDocument): Record<number, Fields> {
     )
       continue;
     if (out[e.id] === undefined) {
-      const body = Object.entries(e.message).map(([k, v]): [string, string] => [shown(k), shown(v)]);
+      const body = Object.entries(e.message).map(([k, v]): [string, string] => [
+        shown(k),
+        shown(v),
+      ]);
       out[e.id] = [['message', `#${e.id}`], ['link', shown(`${e.from} → ${e.to}`)], ...body];
     }
     const what: Record<typeof e.kind, string> = {
@@ -492,7 +500,9 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   for (const row of events) for (const h of row.highlights) lastStep[h] = row.step;
   const highlights = tl.highlights.map((h, k) => ({ ...h, lastStep: lastStep[k] ?? null }));
   const lanes = tl.lanes.map((l) => l.id);
-  return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc) };
+  // The page's script escapes and cuts the texts it draws from the trace by the same rule.
+  const display = { unsafe: UNSAFE_SOURCE, chars: DISPLAY_CHARS };
+  return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc), display };
 }
 
 /** The page for a trace document: the same document always gives the same bytes. */
@@ -507,7 +517,7 @@ export function renderHtml(doc: TraceDocument, options: TimelineOptions = {}): s
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${esc(PAGE_CSP)}">
 <link rel="icon" href="data:,">
-<title>${esc(title)}</title>
+<title>${text(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>

@@ -7,6 +7,9 @@
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
+/** The same class as source text, for the page's script (which escapes the state it draws). */
+export const UNSAFE_SOURCE = UNSAFE.source;
+
 /** The longest text a view shows of one entry; a 1 MB key would otherwise fill the screen. */
 export const DISPLAY_CHARS = 400;
 
