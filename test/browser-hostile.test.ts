@@ -2,13 +2,13 @@
 // script and escape sequences runs no injected script, makes no request and reports no CSP
 // violation of its own; and were an escape ever missed, its CSP would still stop injected markup.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import {
@@ -18,26 +18,14 @@ import {
   traceDocument,
 } from '../sim/render/json.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
-import { launchChromium, MISSING } from './chromium.ts';
+import { ARTIFACTS, useChromium, watch } from './chromium.ts';
 import { HOSTILE, hostileDocument } from './hostile-checks.ts';
 import { brokenTrace, hostileNames, hostileScenario } from './hostile-inputs.ts';
-import { ROOT } from './run-cli.ts';
 
 /** Generated pages opened in the browser per run (each kind). */
 const BROWSER_SAMPLE = 3;
 
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 interface Opened {
   readonly page: Page;
@@ -47,23 +35,12 @@ interface Opened {
 }
 
 async function open(html: string, name: string): Promise<Opened> {
-  if (browser === undefined) throw new Error(MISSING);
   const path = join(ARTIFACTS, `${name}.html`);
   writeFileSync(path, html);
   const url = pathToFileURL(path).href;
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const context = await browser().newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => {
-    if (r.url() !== url) problems.push(`request: ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => {
-    problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`);
-  });
+  const problems = watch(page, url);
   // Runs before the page's own script, outside its CSP: records every violation it reports.
   await page.addInitScript(() => {
     const w = window as unknown as { __violations: string[] };

@@ -116,12 +116,17 @@ describe('view refuses a page that would overwrite the trace', () => {
   });
 });
 
+/** A file holding 'old', planned as an output. */
+function oldFile() {
+  const target = join(dir, 'out.txt');
+  writeFileSync(target, 'old');
+  const [out] = planOutputs([], [{ flag: '--json', path: target, example: 'run.json' }]);
+  return { target, file: new WholeFile(out!) };
+}
+
 describe('a file is written whole or not at all', () => {
   it('keeps the old file until the new one is complete, then replaces it in one step', () => {
-    const target = join(dir, 'out.txt');
-    writeFileSync(target, 'old');
-    const [out] = planOutputs([], [{ flag: '--json', path: target, example: 'run.json' }]);
-    const file = new WholeFile(out!);
+    const { target, file } = oldFile();
     file.write('new, ');
     expect(readFileSync(target, 'utf8')).toBe('old');
     file.write('and whole');
@@ -132,10 +137,7 @@ describe('a file is written whole or not at all', () => {
   });
 
   it('an abandoned write leaves the old file and no temporary one', () => {
-    const target = join(dir, 'out.txt');
-    writeFileSync(target, 'old');
-    const [out] = planOutputs([], [{ flag: '--json', path: target, example: 'run.json' }]);
-    const file = new WholeFile(out!);
+    const { target, file } = oldFile();
     file.write('half');
     file.abort();
     expect(readFileSync(target, 'utf8')).toBe('old');
