@@ -7,6 +7,7 @@ import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
+import { displayText } from '../render/safe-text.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
@@ -33,7 +34,7 @@ async function list(): Promise<number> {
   const c = paletteFor(process.stdout, process.env);
   for (const file of scenarioFiles()) {
     const scenario = await loadScenario(file);
-    process.stdout.write(`${c.bold(file)}\n    ${scenario.goal}\n`);
+    process.stdout.write(`${c.bold(displayText(file))}\n    ${displayText(scenario.goal)}\n`);
   }
   return EXIT.ok;
 }
@@ -133,7 +134,7 @@ function saveOutputs(
       if (error instanceof UsageError) return { lines, failure: error };
       throw error;
     }
-    lines.push(`  ${writer.what.padEnd(10)} ${out.path}`);
+    lines.push(`  ${writer.what.padEnd(10)} ${displayText(out.path)}`);
   }
   return { lines, failure: null };
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, TraceFormatError } from '../render/json.ts';
+import { displayText } from '../render/safe-text.ts';
 import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, UsageError } from './usage.ts';
 
@@ -58,7 +59,7 @@ async function view(argv: readonly string[]): Promise<number> {
     throw error;
   }
   writeWhole(out!, page);
-  process.stdout.write(`wrote ${out!.path}\n`);
+  process.stdout.write(`wrote ${displayText(out!.path)}\n`);
   return EXIT.ok;
 }
 
