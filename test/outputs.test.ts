@@ -84,6 +84,14 @@ describe('sim checks its output paths before the scenario runs', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a write that fails after the run still leaves the summary, then says why in one line', () => {
+    // /dev/full takes no byte: the write fails the way a full disk does.
+    const r = runCli('sim', ['my.ts', '--quiet', '--json', '/dev/full'], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(/could not write --json '\/dev\/full': ENOSPC/);
+    expect(r.stdout).toMatch(/replay +npm run sim -- my\.ts --seed 1/);
+  });
+
   it('writes both outputs when the paths are good, leaving no temporary file', () => {
     const r = runCli('sim', ['my.ts', '--json', 'sub/run.json', '--html', 'run.html'], dir);
     expect(r.status).toBe(0);
