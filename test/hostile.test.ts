@@ -137,6 +137,20 @@ describe('a 1 MB text is cut for display, not a crash', () => {
     const page = renderHtml(doc);
     expect(pageProblem(page)).toBeNull();
   });
+
+  it('from the command line (it used to end in "Maximum call stack size exceeded")', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-big-'));
+    const file = join(dir, 'big.ts');
+    writeFileSync(
+      file,
+      "const big = 'k'.repeat(1 << 20);\nexport default { goal: 'a 1 MB key', steps: [{ at: 0, client: 'c1', put: [big, 'v'] }, { at: 100, client: 'c2', get: big }] };\n",
+    );
+    const r = runCli('sim', [file, '--width', '100']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').every((l) => [...l].length <= 100)).toBe(true);
+    expect(r.stdout).toContain('k…');
+  });
 });
 
 /** A trace as plain JSON, to break at will. */
