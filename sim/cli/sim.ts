@@ -11,7 +11,7 @@ import { displayText } from '../render/safe-text.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
-import { type PlannedOutput, planOutputs, writeWhole } from './output.ts';
+import { type OutputRequest, type PlannedOutput, planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -62,17 +62,11 @@ async function sim(argv: readonly string[]): Promise<number> {
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);
   // Before the scenario is even loaded: a bad output path must not cost the run.
-  const outputs = planOutputs(
-    [{ what: 'the scenario file', path: file }],
-    [
-      ...(values.json === undefined
-        ? []
-        : [{ flag: '--json', path: values.json, example: 'run.json' }]),
-      ...(values.html === undefined
-        ? []
-        : [{ flag: '--html', path: values.html, example: 'run.html' }]),
-    ],
-  );
+  const requested = [
+    { flag: '--json', path: values.json, example: 'run.json' },
+    { flag: '--html', path: values.html, example: 'run.html' },
+  ].filter((o): o is OutputRequest => o.path !== undefined);
+  const outputs = planOutputs([{ what: 'the scenario file', path: file }], requested);
   const scenario = await loadScenario(file);
   let run: ReturnType<typeof runScenario>;
   try {
