@@ -3,31 +3,20 @@
 // expectation's witness. Expected values come from the run's own trace, never typed in here.
 // Screenshots land in test-artifacts/ for a person to look at.
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { ARTIFACTS, CHROMIUM, MISSING, useChromium, watch } from './chromium.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Loaded {
   readonly doc: TraceDocument;
@@ -49,38 +38,17 @@ function writePage(scenario: Scenario, file: string, name: string) {
   return { doc, url: pathToFileURL(path).href };
 }
 
-const MISSING = `the browser tests need Debian's chromium at ${CHROMIUM}; install it with: apt-get install chromium`;
-
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // Without chromium every test fails (never skips), each saying how to install it.
-  if (existsSync(CHROMIUM))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 it('finds chromium at /usr/bin/chromium', () => {
   expect(existsSync(CHROMIUM), MISSING).toBe(true);
 });
 
 async function load(scenario: Scenario, file: string, name: string): Promise<Loaded> {
-  if (browser === undefined) throw new Error(MISSING);
   const { doc, url } = writePage(scenario, file, name);
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const context = await browser().newContext({ viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => {
-    if (r.url() !== url) problems.push(`request: ${r.url()}`);
-  });
+  const problems = watch(page, url);
   await page.goto(url);
   return { doc, page, url, problems };
 }

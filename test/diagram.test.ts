@@ -157,7 +157,7 @@ describe('the JSON trace', () => {
   it.each([
     ['not JSON', '{', /not JSON/],
     ['another schema', '{"schema":"kvsim-trace/0"}', /schema is "kvsim-trace\/0"/],
-    ['a field missing', `{"schema":"${TRACE_SCHEMA}"}`, /'scenario' should be an object/],
+    ['a field missing', `{"schema":"${TRACE_SCHEMA}"}`, /scenario must be an object/],
   ])('explains a file that is %s', (_, text, message) => {
     expect(() => parseTraceDocument(text)).toThrow(message);
   });

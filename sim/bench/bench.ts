@@ -3,6 +3,7 @@
 // what to read. Prints a table; never fails on speed.
 
 import { loadScenario } from '../cli/load.ts';
+import { main as command, EXIT, parseFlags, UsageError } from '../cli/usage.ts';
 import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
 import type { RunResult } from '../kernel/simulation.ts';
@@ -134,4 +135,21 @@ async function main(): Promise<void> {
   for (const line of await extraBenchmarks()) console.log(line);
 }
 
-await main();
+const HELP = 'usage: npm run bench (it takes no arguments)';
+
+// Only --help: an unknown flag is refused rather than ignored, so a mistyped option is noticed.
+await command(async () => {
+  const { values, positionals } = parseFlags(
+    process.argv.slice(2),
+    { help: { type: 'boolean', short: 'h' } },
+    HELP,
+  );
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument '${positionals[0]}'; ${HELP}`);
+  await main();
+  return EXIT.ok;
+});

@@ -2,16 +2,17 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
-import { writeFileSync } from 'node:fs';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
+import { displayText } from '../render/safe-text.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
+import { type OutputRequest, type PlannedOutput, planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -38,7 +39,8 @@ async function list(paths: readonly string[], flags: readonly string[]): Promise
   let broken = 0;
   const out: string[] = [];
   for await (const loaded of loadEach(files)) {
-    const line = 'scenario' in loaded ? loaded.scenario.goal : c.red(`✗ ${loaded.error}`);
+    const line =
+      'scenario' in loaded ? displayText(loaded.scenario.goal) : c.red(`✗ ${loaded.error}`);
     if (!('scenario' in loaded)) broken++;
     out.push(c.bold(clean(loaded.file, 200)), `    ${line}`);
   }
@@ -74,6 +76,12 @@ async function sim(argv: readonly string[]): Promise<number> {
   const seed = parseSeed(values.seed);
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);
+  // Before the scenario is even loaded: a bad output path must not cost the run.
+  const requested = [
+    { flag: '--json', path: values.json, example: 'run.json' },
+    { flag: '--html', path: values.html, example: 'run.html' },
+  ].filter((o): o is OutputRequest => o.path !== undefined);
+  const outputs = planOutputs([{ what: 'the scenario file', path: file }], requested);
   const scenario = await loadScenario(file);
   let run: ReturnType<typeof runScenario>;
   try {
@@ -86,14 +94,20 @@ async function sim(argv: readonly string[]): Promise<number> {
   const replay = replayCommand(file, run, values.preset, knobFlags);
   const doc = traceDocument(run, { file, goal: scenario.goal, replay });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
-  const out: string[] = [...title, ''];
-  if (!values.quiet) {
-    const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
-    out.push(...view, '');
-  }
-  out.push(...renderSummary(c, run, replay, width));
-  out.push(...saveOutputs(doc, values.json, values.html));
+  // Concatenated, never spread into push: a long run's view has more lines than a call takes arguments.
+  const view = values.quiet
+    ? []
+    : values.view === 'log'
+      ? renderLog(c, run)
+      : renderDiagram(c, doc, { width });
+  // A write that fails (a full disk) still leaves the summary on the screen, then says why.
+  const saved = saveOutputs(doc, outputs);
+  const out = [...title, '', ...view, ...(view.length > 0 ? [''] : [])].concat(
+    renderSummary(c, run, replay, width),
+    saved.lines,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
+  if (saved.failure !== null) throw saved.failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 
@@ -111,25 +125,27 @@ function parseWidth(raw: string | undefined): number {
   return Number(raw);
 }
 
-function save(path: string, text: string, what: string): string {
-  try {
-    writeFileSync(path, text);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`could not write the ${what} to '${path}': ${why}`);
-  }
-  return `  ${what.padEnd(10)} ${path}`;
-}
+const WRITERS: Readonly<Record<string, { what: string; text: (doc: TraceDocument) => string }>> = {
+  '--json': { what: 'trace', text: serializeTraceDocument },
+  '--html': { what: 'page', text: (doc) => renderHtml(doc) },
+};
 
 function saveOutputs(
   doc: TraceDocument,
-  json: string | undefined,
-  html: string | undefined,
-): string[] {
+  outputs: readonly PlannedOutput[],
+): { lines: string[]; failure: UsageError | null } {
   const lines: string[] = [];
-  if (json !== undefined) lines.push(save(json, serializeTraceDocument(doc), 'trace'));
-  if (html !== undefined) lines.push(save(html, renderHtml(doc), 'page'));
-  return lines;
+  for (const out of outputs) {
+    const writer = WRITERS[out.flag]!;
+    try {
+      writeWhole(out, writer.text(doc));
+    } catch (error) {
+      if (error instanceof UsageError) return { lines, failure: error };
+      throw error;
+    }
+    lines.push(`  ${writer.what.padEnd(10)} ${displayText(out.path)}`);
+  }
+  return { lines, failure: null };
 }
 
 await main(() => sim(process.argv.slice(2)));

@@ -2,6 +2,7 @@
 // our own failure is an internal error with the seed, exit status 1.
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { escapeControls } from '../render/safe-text.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
@@ -44,19 +45,31 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
   return knobs;
 }
 
+/**
+ * A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go,
+ * which is not an error worth a word. The command still finishes (its files are written).
+ */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    throw error;
+  });
+}
+
 /** Runs a command's main function, turning errors into the right exit status. */
 export async function main(run: () => Promise<number>): Promise<void> {
+  quietOnClosedPipe();
   try {
     process.exitCode = await run();
   } catch (error) {
+    // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
-      process.stderr.write(`error: ${error.message}\n`);
+      process.stderr.write(`error: ${escapeControls(error.message)}\n`);
       process.exitCode = EXIT.usage;
       return;
     }
-    process.stderr.write(
-      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`internal error: ${text.split('\n').map(escapeControls).join('\n')}\n`);
     process.exitCode = EXIT.failed;
   }
 }

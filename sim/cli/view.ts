@@ -1,9 +1,11 @@
 // `npm run view -- <trace.json> [--html out.html]`: turns a trace saved by `npm run sim -- … --json`
 // into the HTML page, the same page `--html` would have written for that run.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, TraceFormatError } from '../render/json.ts';
+import { displayText } from '../render/safe-text.ts';
+import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, UsageError } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json> [--html out.html]';
@@ -38,6 +40,15 @@ async function view(argv: readonly string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`name one trace file; ${HELP}`);
   const tracePath = positionals[0]!;
+  const given = values.html;
+  const [out] = planOutputs(
+    [{ what: 'the trace being read', path: tracePath }],
+    [
+      given === undefined
+        ? { flag: 'the page', path: defaultPagePath(tracePath), example: 'run.html' }
+        : { flag: '--html', path: given, example: 'run.html' },
+    ],
+  );
   let page: string;
   try {
     page = renderHtml(parseTraceDocument(readTrace(tracePath)));
@@ -47,15 +58,8 @@ async function view(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  const out = values.html ?? defaultPagePath(tracePath);
-  try {
-    writeFileSync(out, page);
-  } catch (error) {
-    throw new UsageError(
-      `could not write the page to '${out}': ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  process.stdout.write(`wrote ${out}\n`);
+  writeWhole(out!, page);
+  process.stdout.write(`wrote ${displayText(out!.path)}\n`);
   return EXIT.ok;
 }
 

@@ -14,6 +14,7 @@ import {
   formatTimer,
 } from './format.ts';
 import { type Highlight, highlightsOf, type TraceDocument, type TraceNode } from './json.ts';
+import { displayText } from './safe-text.ts';
 
 export type Tone =
   | 'plain'
@@ -549,15 +550,8 @@ export function textWidth(text: string): number {
   return w;
 }
 
-/** Control characters in names or values would move the cursor: show their pictures instead. */
-function printable(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.charCodeAt(0);
-    out += code < 0x20 ? String.fromCodePoint(0x2400 + code) : code === 0x7f ? '␡' : ch;
-  }
-  return out;
-}
+/** Names, keys, values and notes are data: escaped and cut before they are measured or drawn. */
+const printable = (text: string) => displayText(text);
 
 /** Cuts a word into pieces no wider than `width`. */
 function splitWord(word: string, width: number): string[] {

@@ -3,6 +3,7 @@
 // and the failed expectations and violations linked to their witnesses. It is a pure function of
 // the trace document, which it also carries, so `npm run view` on a saved trace gives the same page.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import {
@@ -19,8 +20,31 @@ import {
 } from './diagram.ts';
 import { formatTime } from './format.ts';
 import type { TraceDocument } from './json.ts';
+import { DISPLAY_CHARS, displayText, UNSAFE_SOURCE } from './safe-text.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
+
+/** The page's only script and only style sheet, exactly as they stand between their tags. */
+const SCRIPT = `\n${asset('page.js')}`;
+const STYLE = `\n${asset('page.css')}`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The page's Content-Security-Policy: nothing may be fetched (no connection, image, font, frame
+ * or form target: a shared trace cannot make the page call out), and only the page's own script
+ * and style sheet, named by hash, may run or apply. Inline event handlers and injected elements
+ * are refused by the browser even if an escape were ever missed. `img-src data:` lets the empty
+ * favicon stand, so that the browser does not ask for /favicon.ico.
+ */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
 
 /** Sizes in SVG pixels, chosen for a projector: large monospace text, wide lanes. */
 const G = {
@@ -41,6 +65,11 @@ function esc(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+/** A text from the trace as the page shows it: controls and bidi overrides escaped, cut, escaped for HTML. */
+function text(value: string, max?: number): string {
+  return esc(displayText(value, max));
 }
 
 /** JSON inside a script element: `<` escaped so that no string can close the element. */
@@ -137,7 +166,7 @@ function laneHeads(tl: Timeline, g: Geometry, y: number): string {
     .map((lane, k) => {
       const x = num(laneCenter(g, k));
       const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : 'server';
-      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${esc(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
+      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${text(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
     })
     .join('');
 }
@@ -155,9 +184,10 @@ function svgLanes(tl: Timeline, g: Geometry): string {
 
 /** The attributes that tie an element to its step, operation, message and highlights. */
 function dataOf(row: EventRow): string {
+  // Ids come from the trace, which anyone may have written: escaped like any other text.
   const parts = [`data-step="${row.step}"`];
-  if (row.opId !== null) parts.push(`data-op="${row.opId}"`);
-  if (row.messageId !== null) parts.push(`data-msg="${row.messageId}"`);
+  if (row.opId !== null) parts.push(`data-op="${esc(String(row.opId))}"`);
+  if (row.messageId !== null) parts.push(`data-msg="${esc(String(row.messageId))}"`);
   if (row.highlights.length > 0) parts.push(`data-h="${row.highlights.join(' ')}"`);
   return parts.join(' ');
 }
@@ -266,7 +296,7 @@ function svgTimes(tl: Timeline, g: Geometry): string {
     if ((row.kind !== 'event' && row.kind !== 'note') || row.t === shown) return;
     shown = row.t;
     out.push(
-      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${formatTime(row.t)}</text>`,
+      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${esc(formatTime(row.t))}</text>`,
     );
   });
   return out.join('');
@@ -288,24 +318,24 @@ function fact(name: string, value: string): string {
 
 function headerHtml(doc: TraceDocument): string {
   const knobs = Object.entries(doc.knobs)
-    .map(([k, v]) => `<li><span class="knob">${esc(k)}</span>=<b>${esc(String(v))}</b></li>`)
+    .map(([k, v]) => `<li><span class="knob">${text(k)}</span>=<b>${text(String(v))}</b></li>`)
     .join('');
   const n = doc.network;
   const network = `delay ${n.delayMinMs}–${n.delayMaxMs} ms, loss ${n.dropPermille}‰, duplicates ${n.duplicatePermille}‰, ${n.fifo ? 'FIFO' : 'reordering allowed'}`;
   const facts = [
-    fact('seed', `<b>${doc.seed}</b>`),
-    fact('preset', esc(doc.preset)),
+    fact('seed', `<b>${esc(String(doc.seed))}</b>`),
+    fact('preset', text(doc.preset)),
     fact('network', esc(network)),
     fact(
       'run',
-      esc(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}, ${doc.run.events} events`),
+      text(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}, ${doc.run.events} events`),
     ),
-    fact('trace hash', `<code>${esc(doc.run.hash)}</code>`),
+    fact('trace hash', `<code>${text(doc.run.hash)}</code>`),
   ];
   return `<header>
-<h1><span class="file">${esc(doc.scenario.file)}</span></h1>
-<p class="goal">${esc(doc.scenario.goal)}</p>
-<p class="replay">replay: <code id="replay">${esc(doc.replay)}</code></p>
+<h1><span class="file">${text(doc.scenario.file)}</span></h1>
+<p class="goal">${text(doc.scenario.goal)}</p>
+<p class="replay">replay: <code id="replay">${text(doc.replay, 4000)}</code></p>
 <dl class="facts">${facts.join('')}</dl>
 <details class="knobs"><summary>knobs (${Object.keys(doc.knobs).length})</summary><ul>${knobs}</ul></details>
 </header>`;
@@ -318,7 +348,7 @@ function verdictItem(v: Verdict): string {
     case 'held':
       return `<li class="met">✓ ${name} held</li>`;
     case 'not-judged':
-      return `<li class="unjudged">– ${name} not judged: ${esc(v.reason ?? '')}</li>`;
+      return `<li class="unjudged">– ${name} not judged: ${text(v.reason ?? '')}</li>`;
     case 'broken':
       return v.informative
         ? `<li class="finding">${MARKS.finding} ${name}: ${count} finding${count === 1 ? '' : 's'}</li>`
@@ -331,13 +361,13 @@ function findingsHtml(doc: TraceDocument, tl: Timeline): string {
     .filter((x) => x.expectedText !== null)
     .map((x) => {
       const ok = x.failure === null;
-      const text = `step ${x.step}: ${x.label} → ${x.expectedText}${ok ? '' : `, but ${x.failure}`}`;
-      return `<li class="${ok ? 'met' : 'unmet'}">${ok ? '✓' : '✗'} ${esc(text)}</li>`;
+      const line = `step ${x.step}: ${x.label} → ${x.expectedText}${ok ? '' : `, but ${x.failure}`}`;
+      return `<li class="${ok ? 'met' : 'unmet'}">${ok ? '✓' : '✗'} ${text(line)}</li>`;
     });
-  const unexpected = doc.verdictFailures.map((f) => `<li class="unmet">✗ ${esc(f)}</li>`);
+  const unexpected = doc.verdictFailures.map((f) => `<li class="unmet">✗ ${text(f)}</li>`);
   const problems = tl.highlights.map(
     (h, i) =>
-      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${esc(h.text)}</button></li>`,
+      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${text(h.text)}</button></li>`,
   );
   const problemList =
     problems.length === 0
@@ -368,8 +398,11 @@ function panelHtml(tl: Timeline): string {
 
 type Fields = [name: string, value: string][];
 
+/** A field for the tooltip: escaped and cut like every view's text (it may come from anyone). */
 function shown(value: unknown): string {
-  return value === null ? '∅' : typeof value === 'string' ? value : JSON.stringify(value);
+  return displayText(
+    value === null ? '∅' : typeof value === 'string' ? value : (JSON.stringify(value) ?? ''),
+  );
 }
 
 /** Each message's story (who sent it, when, what became of it) and its fields, for the tooltip. */
@@ -385,8 +418,11 @@ function messageFields(doc: TraceDocument): Record<number, Fields> {
     )
       continue;
     if (out[e.id] === undefined) {
-      const body = Object.entries(e.message).map(([k, v]): [string, string] => [k, shown(v)]);
-      out[e.id] = [['message', `#${e.id}`], ['link', `${e.from} → ${e.to}`], ...body];
+      const body = Object.entries(e.message).map(([k, v]): [string, string] => [
+        shown(k),
+        shown(v),
+      ]);
+      out[e.id] = [['message', `#${e.id}`], ['link', shown(`${e.from} → ${e.to}`)], ...body];
     }
     const what: Record<typeof e.kind, string> = {
       send: 'sent',
@@ -405,8 +441,8 @@ function opFields(doc: TraceDocument): Record<number, Fields> {
   for (const o of doc.history.operations) {
     const what = `${o.client} ${o.op.toUpperCase()} ${o.key}${o.value === null ? '' : `=${o.value}`}`;
     out[o.id] = [
-      ['operation', `op ${o.id}: ${what}`],
-      ['request', o.requestId],
+      ['operation', shown(`op ${o.id}: ${what}`)],
+      ['request', shown(o.requestId)],
       ['issued', formatTime(o.invokedAt)],
       ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
       ['reply', shown(o.reply)],
@@ -457,14 +493,16 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   const steps = events.map((row, k) => {
     const stateUntil = until[k]!;
     const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
-    const text = `${link}${row.text}`;
+    const text = displayText(`${link}${row.text}`);
     return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text };
   });
   const lastStep = tl.highlights.map((): number | null => null);
   for (const row of events) for (const h of row.highlights) lastStep[h] = row.step;
   const highlights = tl.highlights.map((h, k) => ({ ...h, lastStep: lastStep[k] ?? null }));
   const lanes = tl.lanes.map((l) => l.id);
-  return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc) };
+  // The page's script escapes and cuts the texts it draws from the trace by the same rule.
+  const display = { unsafe: UNSAFE_SOURCE, chars: DISPLAY_CHARS };
+  return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc), display };
 }
 
 /** The page for a trace document: the same document always gives the same bytes. */
@@ -477,11 +515,10 @@ export function renderHtml(doc: TraceDocument, options: TimelineOptions = {}): s
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${esc(PAGE_CSP)}">
 <link rel="icon" href="data:,">
-<title>${esc(title)}</title>
-<style>
-${asset('page.css')}</style>
+<title>${text(title)}</title>
+<style>${STYLE}</style>
 </head>
 <body>
 ${headerHtml(doc)}
@@ -493,8 +530,7 @@ ${panelHtml(tl)}
 <div id="tooltip" role="tooltip" hidden></div>
 <script type="application/json" id="kvsim-trace">${scriptJson(doc)}</script>
 <script type="application/json" id="kvsim-view">${scriptJson(viewModel(doc, tl))}</script>
-<script>
-${asset('page.js')}</script>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;

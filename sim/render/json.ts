@@ -9,6 +9,8 @@ import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { expectationText, type OpExpectation, type ScenarioRun } from '../scenario.ts';
+import { clip } from './safe-text.ts';
+import { checkTraceDocument, TraceFormatError } from './trace-check.ts';
 
 export const TRACE_SCHEMA = 'kvsim-trace/1';
 
@@ -197,32 +199,7 @@ export function serializeTraceDocument(doc: TraceDocument): string {
   return `${layout(doc, '', 0)}\n`;
 }
 
-export class TraceFormatError extends Error {}
-
-const REQUIRED: readonly (readonly [string, string])[] = [
-  ['scenario', 'object'],
-  ['replay', 'string'],
-  ['seed', 'number'],
-  ['store', 'string'],
-  ['preset', 'string'],
-  ['knobs', 'object'],
-  ['network', 'object'],
-  ['nodes', 'array'],
-  ['run', 'object'],
-  ['notes', 'array'],
-  ['events', 'array'],
-  ['history', 'object'],
-  ['expectations', 'array'],
-  ['verdicts', 'array'],
-  ['verdictFailures', 'array'],
-];
-
-const ARTICLE: Readonly<Record<string, string>> = {
-  object: 'an object',
-  array: 'an array',
-  string: 'a string',
-  number: 'a number',
-};
+export { TraceFormatError };
 
 /** Reads a saved trace; a file that is not one says so in one sentence. */
 export function parseTraceDocument(text: string): TraceDocument {
@@ -231,7 +208,7 @@ export function parseTraceDocument(text: string): TraceDocument {
     raw = JSON.parse(text);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new TraceFormatError(`it is not JSON (${why})`);
+    throw new TraceFormatError(`it is not JSON (${clip(why.split('\n')[0]!, 200)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new TraceFormatError('it is not a JSON object');
@@ -239,13 +216,9 @@ export function parseTraceDocument(text: string): TraceDocument {
   const doc = raw as Record<string, unknown>;
   if (doc.schema !== TRACE_SCHEMA) {
     throw new TraceFormatError(
-      `its schema is ${JSON.stringify(doc.schema ?? null)}, and this version reads '${TRACE_SCHEMA}'`,
+      `its schema is ${clip(JSON.stringify(doc.schema ?? null) ?? 'not set', 60)}, and this version reads '${TRACE_SCHEMA}'`,
     );
   }
-  for (const [field, type] of REQUIRED) {
-    const value = doc[field];
-    const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-    if (actual !== type) throw new TraceFormatError(`its '${field}' should be ${ARTICLE[type]}`);
-  }
+  checkTraceDocument(doc);
   return raw as TraceDocument;
 }

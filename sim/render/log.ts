@@ -12,12 +12,14 @@ import {
   formatTimer,
 } from './format.ts';
 import { anchorOp, type Highlight, highlightsOf } from './highlights.ts';
+import { displayText as safe } from './safe-text.ts';
 
 const TIME_WIDTH = 10;
 const WHO_WIDTH = 10;
 
+/** `who` is escaped here; `text` arrives painted, its data already escaped by `safe`. */
 function row(c: ChalkInstance, t: number, who: string, text: string): string {
-  return `${c.dim(formatTime(t).padStart(TIME_WIDTH))}  ${who.padEnd(WHO_WIDTH)} ${text}`;
+  return `${c.dim(formatTime(t).padStart(TIME_WIDTH))}  ${safe(who).padEnd(WHO_WIDTH)} ${text}`;
 }
 
 /** The lines for one trace event; empty when the event is not shown in this view. */
@@ -32,7 +34,7 @@ export function logLine(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        `${formatMessage(e.message)} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`,
+        `${safe(formatMessage(e.message))} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`,
       );
     case 'drop': {
       const why =
@@ -47,7 +49,7 @@ export function logLine(
         c,
         e.t,
         `${e.from} ✗ ${e.to}`,
-        c.red(`${formatMessage(e.message)}  DROPPED (${why})`),
+        c.red(`${safe(formatMessage(e.message))}  DROPPED (${safe(why)})`),
       );
     }
     case 'duplicate':
@@ -56,7 +58,7 @@ export function logLine(
         e.t,
         `${e.from} → ${e.to}`,
         c.magenta(
-          `${formatMessage(e.message)}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
+          `${safe(formatMessage(e.message))}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
         ),
       );
     case 'hold':
@@ -64,13 +66,13 @@ export function logLine(
         c,
         e.t,
         `${e.from} ⏸ ${e.to}`,
-        c.yellow(`${formatMessage(e.message)}  held on the link`),
+        c.yellow(`${safe(formatMessage(e.message))}  held on the link`),
       );
     case 'timer':
-      return row(c, e.t, e.node, c.dim(`timer: ${formatTimer(e.timer)}`));
+      return row(c, e.t, e.node, c.dim(`timer: ${safe(formatTimer(e.timer))}`));
     case 'record': {
       const o = e.observation;
-      const text = formatObservation(o);
+      const text = safe(formatObservation(o));
       if (o.kind === 'invoke') return row(c, e.t, e.node, c.cyan(`▶ ${text}`));
       if (o.kind === 'apply') return row(c, e.t, e.node, c.dim(text));
       if (o.kind === 'complete') {
@@ -82,9 +84,9 @@ export function logLine(
       return row(c, e.t, e.node, text);
     }
     case 'fault':
-      return row(c, e.t, '⚡', c.red.bold(formatFault(e.fault)));
+      return row(c, e.t, '⚡', c.red.bold(safe(formatFault(e.fault))));
     case 'refused':
-      return row(c, e.t, e.node, c.red(`cannot act: ${e.why}`));
+      return row(c, e.t, e.node, c.red(`cannot act: ${safe(e.why)}`));
     case 'send':
     case 'state':
       return null;
@@ -126,9 +128,9 @@ function sentencesByOp(run: ScenarioRun): { atOp: Map<number, Highlight[]>; atEn
 
 function highlightLine(c: ChalkInstance, h: Highlight): string {
   const mark = h.informative ? 'ℹ' : '✗';
-  return `${' '.repeat(TIME_WIDTH + 2 + WHO_WIDTH + 1)}${(h.informative ? c.yellow : c.red.bold)(`${mark} ${h.text}`)}`;
+  return `${' '.repeat(TIME_WIDTH + 2 + WHO_WIDTH + 1)}${(h.informative ? c.yellow : c.red.bold)(`${mark} ${safe(h.text)}`)}`;
 }
 
 function noteLine(c: ChalkInstance, note: { at: number; text: string }): string {
-  return `${c.dim(formatTime(note.at).padStart(TIME_WIDTH))}  ${c.bold.blue(`── ${note.text}`)}`;
+  return `${c.dim(formatTime(note.at).padStart(TIME_WIDTH))}  ${c.bold.blue(`── ${safe(note.text)}`)}`;
 }

@@ -52,10 +52,26 @@
   const filed = fileByStep();
   let current = -1;
 
+  const unsafe = new RegExp(view.display.unsafe, 'gu');
+
+  /** A text from the trace as shown: controls and bidi overrides escaped (\x1b, \u202e), cut. */
+  function shown(text) {
+    const s = String(text);
+    const cut = s.length > view.display.chars ? `${s.slice(0, view.display.chars - 1)}…` : s;
+    return cut.replace(unsafe, (ch) => {
+      const code = ch.codePointAt(0);
+      if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+      return code <= 0xffff
+        ? `\\u${code.toString(16).padStart(4, '0')}`
+        : `\\u{${code.toString(16)}}`;
+    });
+  }
+
+  /** Every text the script draws goes through `shown` and textContent: data never becomes markup. */
   function element(tag, className, text) {
     const el = document.createElement(tag);
     if (className) el.className = className;
-    if (text !== undefined) el.textContent = text;
+    if (text !== undefined) el.textContent = shown(text);
     return el;
   }
 
@@ -151,7 +167,7 @@
         ),
       );
     } else {
-      card.append(element('pre', 'raw', JSON.stringify(summary, null, 1)));
+      card.append(element('pre', 'raw', JSON.stringify(summary)));
     }
     return card;
   }

@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { formatTime } from './format.ts';
+import { displayText as safe } from './safe-text.ts';
 
 export function replayCommand(
   file: string,
@@ -36,8 +37,8 @@ export function renderSummary(
   const lines = [
     c.bold('Summary'),
     `  seed       ${run.seed}`,
-    `  preset     ${run.preset}`,
-    ...wrapWords(knobsText(run.knobs).split(' '), Math.max(20, width - 13)).map(
+    `  preset     ${safe(run.preset)}`,
+    ...wrapWords(safe(knobsText(run.knobs), 4000).split(' '), Math.max(20, width - 13)).map(
       (line, i) => `  ${i === 0 ? 'knobs' : ''.padEnd(5)}      ${line}`,
     ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
@@ -47,14 +48,16 @@ export function renderSummary(
   const failed = judged.filter((o) => o.failure !== null);
   lines.push(`  expected   ${judged.length - failed.length} of ${judged.length} met`);
   for (const o of judged) {
-    const text = `step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`;
+    const text = safe(`step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`);
     lines.push(
-      o.failure === null ? c.green(`    ✓ ${text}`) : c.red.bold(`    ✗ ${text}, but ${o.failure}`),
+      o.failure === null
+        ? c.green(`    ✓ ${text}`)
+        : c.red.bold(`    ✗ ${text}, but ${safe(o.failure)}`),
     );
   }
   lines.push(...renderVerdicts(c, run, width));
   lines.push(`  trace hash ${run.result.hash}`);
-  lines.push(`  replay     ${replay}`);
+  lines.push(`  replay     ${safe(replay, 4000)}`);
   return lines;
 }
 
@@ -74,7 +77,8 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
   for (const v of run.verdicts) {
     const name = GUARANTEE_NAMES[v.guarantee].padEnd(34);
     if (v.status === 'held') lines.push(c.green(`    ✓ ${name} held`));
-    else if (v.status === 'not-judged') lines.push(c.dim(`    · ${name} not judged: ${v.reason}`));
+    else if (v.status === 'not-judged')
+      lines.push(c.dim(`    · ${name} not judged: ${safe(v.reason ?? '')}`));
     else {
       const count = `${v.violations.length} ${v.informative ? 'finding' : 'violation'}${v.violations.length === 1 ? '' : 's'}`;
       lines.push(
@@ -85,7 +89,10 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
       for (const w of v.violations.slice(0, SHOWN_PER_GUARANTEE)) {
         const ops = w.ops.length > 0 ? ` [ops ${w.ops.join(', ')}]` : '';
         const paint = v.informative ? c.yellow : c.red;
-        for (const line of wrapWords(`${w.sentence}${ops}`.split(' '), Math.max(20, width - 8)))
+        for (const line of wrapWords(
+          safe(`${w.sentence}${ops}`).split(' '),
+          Math.max(20, width - 8),
+        ))
           lines.push(paint(`        ${line}`));
       }
       if (v.violations.length > SHOWN_PER_GUARANTEE)
@@ -93,7 +100,7 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
     }
   }
   if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));
-  for (const f of run.verdictFailures) lines.push(c.red.bold(`    ✗ not as expected: ${f}`));
+  for (const f of run.verdictFailures) lines.push(c.red.bold(`    ✗ not as expected: ${safe(f)}`));
   return lines;
 }
 

@@ -2,22 +2,15 @@
 // names what is wrong and how to mend it; whatever the user wrote is quoted through `shown`, so a
 // key, a note or a field name cannot put a control sequence on the terminal or break the line.
 
+import { displayText } from '../render/safe-text.ts';
+
 export class ScenarioError extends Error {}
 
-/** Control, format and line-breaking characters, and lone surrogates: never shown raw. */
-const UNSAFE =
-  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
-
-/** True when a text holds a character that `shown` would escape. */
-export function hasUnsafeCharacters(text: string): boolean {
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(text);
-}
+export { hasUnsafeCharacters } from '../render/safe-text.ts';
 
 /** A text made safe for one line on a terminal: unsafe characters escaped, long texts cut. */
 export function clean(text: string, max = 60): string {
-  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return cut.replace(UNSAFE, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
+  return displayText(text, max);
 }
 
 /** A user's text in quotes, made safe. */

@@ -1,0 +1,236 @@
+// Output files are written whole or not at all, and never over an input: every output path is
+// checked before anything runs (against the inputs by real path and inode, and against the other
+// outputs), and each file is written beside its target under a temporary name, then renamed.
+
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { UsageError } from './usage.ts';
+
+/** A file the command reads: it must survive whatever the command writes. */
+export interface Input {
+  /** In words, for the refusal: `the scenario file`, `the trace being read`. */
+  readonly what: string;
+  readonly path: string;
+}
+
+/** A file the command will write: `flag` names it in messages (`--json`, `the page`). */
+export interface OutputRequest {
+  readonly flag: string;
+  readonly path: string;
+  /** A file name to suggest when the path is unusable: `run.json`. */
+  readonly example: string;
+}
+
+export interface PlannedOutput {
+  readonly flag: string;
+  /** As the user gave it, for messages. */
+  readonly path: string;
+  /** Where the bytes go: the real path (a symbolic link is followed, so the link survives). */
+  readonly target: string;
+  /** A device or a pipe that exists already: written in place, since it cannot be renamed over. */
+  readonly inPlace: boolean;
+  /** The mode of the file it replaces, kept on the new one. */
+  readonly mode: number | null;
+}
+
+interface Identity {
+  /** The real path, or for a file not there yet its real directory joined with its name. */
+  readonly real: string;
+  readonly stat: Stats | null;
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function identify(path: string): Identity | null {
+  const stat = statOrNull(path);
+  try {
+    if (stat !== null) return { real: realpathSync(path), stat };
+    return { real: join(realpathSync(dirname(resolve(path))), basename(path)), stat: null };
+  } catch {
+    return null;
+  }
+}
+
+function sameFile(a: Identity, b: Identity): boolean {
+  if (a.real === b.real) return true;
+  // A hard link or another mount of the same file: the inode says so when both exist.
+  return (
+    a.stat !== null && b.stat !== null && a.stat.dev === b.stat.dev && a.stat.ino === b.stat.ino
+  );
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks one output path; the refusal says what is wrong and what to do instead. */
+function checkOutput(out: OutputRequest): { identity: Identity; planned: PlannedOutput } {
+  const { flag, path, example } = out;
+  if (path === '') throw new UsageError(`${flag} needs a file name, e.g. ${flag} ${example}`);
+  const stat = statOrNull(path);
+  if (stat?.isDirectory() === true || path.endsWith(sep) || path.endsWith('/')) {
+    throw new UsageError(
+      `${flag} '${path}' is a directory; name a file in it, e.g. ${flag} ${join(path, example)}`,
+    );
+  }
+  const dir = dirname(resolve(path));
+  if (statOrNull(dir)?.isDirectory() !== true) {
+    throw new UsageError(
+      `${flag} '${path}': the directory '${dirname(path)}' does not exist; create it first (mkdir -p ${dirname(path)})`,
+    );
+  }
+  const identity = identify(path);
+  if (identity === null) throw new UsageError(`${flag} '${path}' cannot be resolved to a file`);
+  const inPlace = stat !== null && !stat.isFile();
+  const targetDir = dirname(identity.real);
+  if (!inPlace && !writable(targetDir)) {
+    throw new UsageError(`${flag} '${path}': cannot write in '${targetDir}' (permission denied)`);
+  }
+  if (stat !== null && !writable(identity.real)) {
+    throw new UsageError(`${flag} '${path}' is read-only; remove it or name another file`);
+  }
+  const mode = stat?.isFile() === true ? stat.mode & 0o7777 : null;
+  return { identity, planned: { flag, path, target: identity.real, inPlace, mode } };
+}
+
+/**
+ * Checks every output before the command does any work: each must be a file that can be written,
+ * none may be one of the inputs (by any spelling, link or hard link), and no two may be the same.
+ */
+export function planOutputs(
+  inputs: readonly Input[],
+  outputs: readonly OutputRequest[],
+): PlannedOutput[] {
+  const checked = outputs.map(checkOutput);
+  const read = inputs.flatMap((input) => {
+    const identity = identify(input.path);
+    return identity === null ? [] : [{ input, identity }];
+  });
+  checked.forEach(({ identity, planned }, k) => {
+    for (const { input, identity: inputId } of read) {
+      if (sameFile(identity, inputId)) {
+        throw new UsageError(
+          `${planned.flag} '${planned.path}' is ${input.what} ('${input.path}'): writing it would destroy it; name another file, e.g. ${planned.flag} ${outputs[k]!.example}`,
+        );
+      }
+    }
+    for (const other of checked.slice(0, k)) {
+      if (sameFile(identity, other.identity)) {
+        throw new UsageError(
+          `${other.planned.flag} and ${planned.flag} both name '${planned.path}': give each its own file`,
+        );
+      }
+    }
+  });
+  return checked.map((c) => c.planned);
+}
+
+let temporaries = 0;
+
+/**
+ * A file being written: chunks go to a temporary file beside the target, and `commit` renames it
+ * over the target in one step, so a reader (or a crash) sees the old file or the whole new one.
+ * A write that fails removes the temporary file and leaves the target as it was.
+ */
+export class WholeFile {
+  private readonly fd: number;
+  private readonly temporary: string | null;
+  private done = false;
+
+  constructor(private readonly out: PlannedOutput) {
+    try {
+      if (out.inPlace) {
+        this.temporary = null;
+        this.fd = openSync(out.target, 'w');
+        return;
+      }
+      const dir = dirname(out.target);
+      const name = `.${basename(out.target)}.${process.pid}-${++temporaries}.tmp`;
+      this.temporary = join(dir, name);
+      this.fd = openSync(this.temporary, 'wx', 0o666);
+      if (out.mode !== null) fchmodSync(this.fd, out.mode);
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  write(chunk: string): void {
+    try {
+      const bytes = Buffer.from(chunk, 'utf8');
+      let written = 0;
+      while (written < bytes.length) {
+        written += writeSync(this.fd, bytes, written, bytes.length - written);
+      }
+    } catch (error) {
+      this.abort();
+      throw this.failure(error);
+    }
+  }
+
+  commit(): void {
+    if (this.done) return;
+    try {
+      if (this.temporary !== null) fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.done = true;
+      if (this.temporary !== null) renameSync(this.temporary, this.out.target);
+    } catch (error) {
+      this.abort();
+      throw this.failure(error);
+    }
+  }
+
+  /** Leaves the target as it was. */
+  abort(): void {
+    if (!this.done) {
+      this.done = true;
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Already closed: nothing more to release.
+      }
+    }
+    if (this.temporary === null) return;
+    try {
+      unlinkSync(this.temporary);
+    } catch {
+      // Never created, or already gone.
+    }
+  }
+
+  private failure(error: unknown): UsageError {
+    const why = error instanceof Error ? error.message : String(error);
+    return new UsageError(`could not write ${this.out.flag} '${this.out.path}': ${why}`);
+  }
+}
+
+/** Writes `text` as the whole of a planned output. */
+export function writeWhole(out: PlannedOutput, text: string): void {
+  const file = new WholeFile(out);
+  file.write(text);
+  file.commit();
+}

@@ -1,0 +1,283 @@
+// Nothing injected: hostile keys, values, notes and node names never reach the terminal raw (in
+// the diagram, the log, the summary or on stderr) nor become markup in the page; a malformed trace
+// gets one line naming its field; huge texts are cut; a closed pipe is not an error.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import { describe, expect, it } from 'vitest';
+import staleRead from '../scenarios/stale-read.ts';
+import { renderDiagram } from '../sim/render/diagram.ts';
+import { renderHtml } from '../sim/render/html.ts';
+import {
+  parseTraceDocument,
+  serializeTraceDocument,
+  type TraceDocument,
+  TraceFormatError,
+  traceDocument,
+} from '../sim/render/json.ts';
+import { renderLog } from '../sim/render/log.ts';
+import { escapeControls } from '../sim/render/safe-text.ts';
+import { renderSummary } from '../sim/render/summary.ts';
+import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { HOSTILE, hostileDocument, pageProblem, terminalProblem } from './hostile-checks.ts';
+import { hostileScenario, sameEverywhere } from './hostile-inputs.ts';
+import { isOneLineRefusal, ROOT, runCli } from './run-cli.ts';
+
+const PLAIN = new Chalk({ level: 0 });
+const COLOUR = new Chalk({ level: 1 });
+
+function documentOf(scenario: Scenario): TraceDocument {
+  const run = runScenario(scenario);
+  return traceDocument(run, { file: 'hostile.ts', goal: scenario.goal, replay: 'replay' });
+}
+
+describe('hostile text never reaches the terminal raw', () => {
+  it.each(HOSTILE)('in the diagram, the log and the summary: %j', (h) => {
+    const scenario = hostileScenario(sameEverywhere(h));
+    const run = runScenario(scenario);
+    const doc = traceDocument(run, { file: `f${h}`, goal: scenario.goal, replay: `r${h}` });
+    for (const width of [40, 100, 200]) {
+      const plain = renderDiagram(PLAIN, doc, { width }).join('\n');
+      expect(terminalProblem(plain, renderDiagram(COLOUR, doc, { width }).join('\n'))).toBeNull();
+    }
+    const log = renderLog(PLAIN, run).join('\n');
+    expect(terminalProblem(log, renderLog(COLOUR, run).join('\n'))).toBeNull();
+    const summary = renderSummary(PLAIN, run, `replay ${h}`).join('\n');
+    expect(
+      terminalProblem(summary, renderSummary(COLOUR, run, `replay ${h}`).join('\n')),
+    ).toBeNull();
+    // Shown, escaped: a reader can still see what the data held.
+    expect(log).toContain(escapeControls(h).slice(0, 30));
+  });
+
+  it('from the command line, in every view and on stderr', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-hostile-'));
+    const file = join(dir, 'hostile.ts');
+    writeFileSync(
+      file,
+      `export default ${JSON.stringify(hostileScenario(sameEverywhere(HOSTILE.join(' '))))};\n`,
+    );
+    // A scenario may not hold controls at all: refused in one line that shows them escaped.
+    for (const view of [['--view', 'diagram'], ['--view', 'log'], ['--quiet']]) {
+      const r = runCli('sim', [file, ...view]);
+      expect(isOneLineRefusal(r), r.stderr).toBe(true);
+      expect(terminalProblem(r.stderr)).toBeNull();
+    }
+    const refused = runCli('sim', [file, '--knob', 'followerApply=\u001b]52;c;eA==\u0007']);
+    expect(isOneLineRefusal(refused), refused.stderr).toBe(true);
+    expect(terminalProblem(refused.stderr)).toBeNull();
+  });
+});
+
+describe('hostile text never becomes markup in the page', () => {
+  it('a benign page passes the markup check', () => {
+    expect(pageProblem(renderHtml(documentOf(staleRead)))).toBeNull();
+  });
+
+  it.each(HOSTILE)('node names, keys, values, notes and sentences: %j', (h) => {
+    const doc = hostileDocument(
+      documentOf(staleRead),
+      { s1: `s1${h}`, s3: `s3${h}`, c1: `c1${h}`, x: `x${h}`, '2': `2${h}` },
+      h,
+    );
+    const page = renderHtml(parseTraceDocument(serializeTraceDocument(doc)));
+    expect(pageProblem(page)).toBeNull();
+  });
+
+  it('ids and numbers are escaped too, where a malformed trace could put text', () => {
+    const doc = documentOf(staleRead);
+    const evil = JSON.parse(JSON.stringify(doc)) as { events: { kind: string; id?: unknown }[] };
+    evil.events.find((e) => e.kind === 'deliver')!.id = '1"><img src=x onerror=alert(1)>';
+    // Refused by the trace check; and were it rendered anyway, the id would still be escaped.
+    expect(() => parseTraceDocument(JSON.stringify(evil))).toThrow(/events\[\d+\]\.id must be/);
+    expect(pageProblem(renderHtml(evil as unknown as TraceDocument))).toBeNull();
+  });
+
+  it('has a CSP that fetches nothing and runs only its own script, by hash', () => {
+    const page = renderHtml(documentOf(staleRead));
+    const csp = page.match(/http-equiv="Content-Security-Policy" content="([^"]*)"/)![1]!;
+    const policy = csp.replace(/&#39;/g, "'");
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(policy).not.toContain('unsafe-eval');
+    const script = page.match(/<script>([\s\S]*?)<\/script>/)![1]!;
+    const hash = createHash('sha256').update(script).digest('base64');
+    expect(policy).toContain(`script-src 'sha256-${hash}'`);
+    const style = page.match(/<style>([\s\S]*?)<\/style>/)![1]!;
+    expect(policy).toContain(
+      `style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`,
+    );
+  });
+});
+
+describe('a 1 MB text is cut for display, not a crash', () => {
+  const big = 'k'.repeat(1 << 20);
+  const doc = documentOf({
+    goal: 'a 1 MB key',
+    servers: 2,
+    clients: 1,
+    steps: [
+      { at: 0, client: 'c1', put: [big, 'v'], note: big },
+      { at: 100, client: 'c1', get: big },
+    ],
+  });
+
+  it('in the diagram, every line within the width', () => {
+    const lines = renderDiagram(PLAIN, doc, { width: 100 });
+    expect(lines.every((l) => [...l].length <= 100)).toBe(true);
+    expect(lines.join('\n')).toContain('k…');
+    expect(lines.join('\n').length).toBeLessThan(1 << 20);
+  });
+
+  it('in the page', () => {
+    const page = renderHtml(doc);
+    expect(pageProblem(page)).toBeNull();
+  });
+
+  it('from the command line: refused in one line naming the limit (it used to end in "Maximum call stack size exceeded")', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-big-'));
+    const file = join(dir, 'big.ts');
+    writeFileSync(
+      file,
+      "const big = 'k'.repeat(1 << 20);\nexport default { goal: 'a 1 MB key', steps: [{ at: 0, client: 'c1', put: [big, 'v'] }, { at: 100, client: 'c2', get: big }] };\n",
+    );
+    const r = runCli('sim', [file, '--width', '100']);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(/1048576 characters long; at most 100 are allowed/);
+  });
+});
+
+/** A trace as plain JSON, to break at will. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests reach into arbitrary fields to break them.
+type Loose = Record<string, any>;
+
+/** A trace with one field broken by `breakIt`. */
+function broken(breakIt: (doc: Loose) => void): string {
+  const doc = JSON.parse(serializeTraceDocument(documentOf(staleRead)));
+  breakIt(doc);
+  return JSON.stringify(doc);
+}
+
+describe('a malformed trace is named in one sentence', () => {
+  const deliver = (d: Loose) => d.events.findIndex((e: Loose) => e.kind === 'deliver');
+  const invoke = (d: Loose) =>
+    d.events.findIndex((e: Loose) => e.kind === 'record' && e.observation.kind === 'invoke');
+  it.each<[string, (d: Loose) => void, RegExp]>([
+    ['a time as text', (d) => (d.events[3].t = '5'), /^events\[3\]\.t must be a time/],
+    ['a negative time', (d) => (d.events[0].t = -1), /^events\[0\]\.t must be a time/],
+    [
+      'events out of order',
+      (d) => (d.events[1].t = 1e9),
+      /^events\[2\]\.t is earlier than events\[1\]\.t/,
+    ],
+    ['a missing field', (d) => delete d.events[deliver(d)].from, /^events\[\d+\]\.from is missing/],
+    [
+      'an unknown node',
+      (d) => (d.events[deliver(d)].to = 'zz'),
+      /^events\[\d+\]\.to names "zz", which is not among the trace's nodes/,
+    ],
+    [
+      'an unknown kind',
+      (d) => (d.events[0].kind = 'boom'),
+      /^events\[0\]\.kind must be one of send, /,
+    ],
+    [
+      'a message id as text',
+      (d) => (d.events[deliver(d)].id = '1"><img>'),
+      /^events\[\d+\]\.id must be a whole number/,
+    ],
+    [
+      'an opId as text',
+      (d) => (d.events[invoke(d)].observation.opId = 'x'),
+      /observation\.opId must be a whole number/,
+    ],
+    [
+      'an unknown operation',
+      (d) => (d.events[invoke(d)].observation.opId = 999),
+      /names operation 999, which is not in history\.operations/,
+    ],
+    ['a note as a number', (d) => (d.notes[0].text = 5), /^notes\[0\]\.text must be a string/],
+    ['a node twice', (d) => (d.nodes[1].id = d.nodes[0].id), /^nodes\[1\]\.id "s1" appears twice/],
+    [
+      'a huge node list',
+      (d) => (d.nodes = Array.from({ length: 5000 }, (_, i) => ({ ...d.nodes[0], id: `n${i}` }))),
+      /^nodes must be an array of at most 128 entries \(it has 5000\)/,
+    ],
+    [
+      'a key as an object',
+      (d) => (d.history.operations[0].key = {}),
+      /^history\.operations\[0\]\.key must be a string/,
+    ],
+    [
+      'an unknown guarantee',
+      (d) => (d.verdicts[0].guarantee = 'nope'),
+      /^verdicts\[0\]\.guarantee must be one of/,
+    ],
+    [
+      'a state digest of the wrong shape',
+      (d) => (d.events.find((e: Loose) => e.kind === 'state').summary.store = []),
+      /summary\.store must be an object/,
+    ],
+    ['a seed as text', (d) => (d.seed = '1'), /^seed must be a whole number/],
+    [
+      'a network without delays',
+      (d) => delete d.network.delayMaxMs,
+      /^network\.delayMaxMs is missing/,
+    ],
+    [
+      'an odd key named safely',
+      (d) => (d.knobs['\u001b[2J'] = {}),
+      /^knobs\["\\u001b\[2J"\] must be a string or a number/,
+    ],
+  ])('%s', (_, breakIt, message) => {
+    const text = broken(breakIt);
+    let error: unknown;
+    try {
+      parseTraceDocument(text);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TraceFormatError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('npm run view says which field, in one line, with exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-malformed-'));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      broken((d) => (d.events[12].t = 'soon')),
+    );
+    const r = runCli('view', ['bad.json'], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain('events[12].t must be a time');
+  });
+});
+
+describe('the command line in a pipeline', () => {
+  it('exits quietly when the reader stops early (| head -1)', () => {
+    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+    // A timeline of some 200 kB: more than a pipe holds, so the writer meets the closed pipe.
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${tsx}" sim/cli/sim.ts test/fixtures/cli/long.ts --view log | head -1; exit \${PIPESTATUS[0]}`,
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toHaveLength(2);
+    expect(r.status).toBe(0);
+  });
+
+  it('npm run bench refuses an unknown flag', () => {
+    const r = runCli('bench', ['--frobnicate']);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain("Unknown option '--frobnicate'");
+  });
+});

@@ -1,0 +1,173 @@
+// Nothing lost: an output path that names an input (by any spelling, a symbolic or a hard link),
+// or two outputs naming one file, is refused before anything runs; outputs are checked before the
+// run; a file is written whole or not at all.
+
+import {
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { planOutputs, WholeFile, writeWhole } from '../sim/cli/output.ts';
+import { UsageError } from '../sim/cli/usage.ts';
+import { isOneLineRefusal, ROOT, runCli } from './run-cli.ts';
+
+let dir: string;
+let scenario: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kvsim-out-'));
+  mkdirSync(join(dir, 'sub'));
+  // The scenario imports '../sim/scenario.ts' only as a type, so a copy runs from anywhere.
+  scenario = join(dir, 'my.ts');
+  copyFileSync(join(ROOT, 'scenarios', 'stale-read.ts'), scenario);
+});
+
+function unchanged(path: string, before: Buffer): void {
+  expect(readFileSync(path).equals(before)).toBe(true);
+}
+
+describe('sim refuses an output that would overwrite the scenario', () => {
+  it.each([
+    ['--json', 'my.ts'],
+    ['--html', 'my.ts'],
+    ['--json', './sub/../my.ts'],
+    ['--html', 'sub/../my.ts'],
+  ])('%s %s', (flag, path) => {
+    const before = readFileSync(scenario);
+    const r = runCli('sim', ['my.ts', flag, path, '--quiet'], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain('is the scenario file');
+    expect(r.stdout).toBe('');
+    unchanged(scenario, before);
+  });
+
+  it('through a symbolic link or a hard link to it', () => {
+    const before = readFileSync(scenario);
+    symlinkSync(scenario, join(dir, 'soft.ts'));
+    linkSync(scenario, join(dir, 'hard.ts'));
+    for (const path of ['soft.ts', 'hard.ts']) {
+      const r = runCli('sim', ['my.ts', '--json', path, '--quiet'], dir);
+      expect(isOneLineRefusal(r), r.stderr).toBe(true);
+      unchanged(scenario, before);
+    }
+  });
+
+  it('when --json and --html name the same file, by two spellings', () => {
+    const r = runCli('sim', ['my.ts', '--json', 'run.out', '--html', 'sub/../run.out'], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain('both name');
+    expect(readdirSync(dir).sort()).toEqual(['my.ts', 'sub']);
+  });
+});
+
+describe('sim checks its output paths before the scenario runs', () => {
+  it.each([
+    [['--json', 'missing/run.json'], /directory 'missing' does not exist/],
+    [['--html', 'sub'], /'sub' is a directory/],
+    [['--json', 'sub/'], /'sub\/' is a directory/],
+    [['--json', ''], /--json needs a file name/],
+  ])('%j', (args, message) => {
+    // This scenario throws when it loads: a refusal about the output proves it never ran.
+    const throws = join(ROOT, 'test', 'fixtures', 'cli', 'throws.ts');
+    const r = runCli('sim', [throws, ...args], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a write that fails after the run still leaves the summary, then says why in one line', () => {
+    // /dev/full takes no byte: the write fails the way a full disk does.
+    const r = runCli('sim', ['my.ts', '--quiet', '--json', '/dev/full'], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(/could not write --json '\/dev\/full': ENOSPC/);
+    expect(r.stdout).toMatch(/replay +npm run sim -- my\.ts --seed 1/);
+  });
+
+  it('writes both outputs when the paths are good, leaving no temporary file', () => {
+    const r = runCli('sim', ['my.ts', '--json', 'sub/run.json', '--html', 'run.html'], dir);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'sub', 'run.json'), 'utf8')).schema).toBe(
+      'kvsim-trace/1',
+    );
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toMatch(/^<!doctype html>/);
+    expect(readdirSync(dir).sort()).toEqual(['my.ts', 'run.html', 'sub']);
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['run.json']);
+  });
+});
+
+describe('view refuses a page that would overwrite the trace', () => {
+  beforeEach(() => {
+    expect(runCli('sim', ['my.ts', '--json', 'run.json', '--quiet'], dir).status).toBe(0);
+  });
+
+  it.each([['run.json'], ['./sub/../run.json']])('--html %s', (path) => {
+    const before = readFileSync(join(dir, 'run.json'));
+    const r = runCli('view', ['run.json', '--html', path], dir);
+    expect(isOneLineRefusal(r), r.stderr).toBe(true);
+    expect(r.stderr).toContain('is the trace being read');
+    unchanged(join(dir, 'run.json'), before);
+  });
+
+  it('writes the page beside the trace by default', () => {
+    const r = runCli('view', ['run.json'], dir);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toMatch(/^<!doctype html>/);
+  });
+});
+
+/** A file holding 'old', planned as an output. */
+function oldFile() {
+  const target = join(dir, 'out.txt');
+  writeFileSync(target, 'old');
+  const [out] = planOutputs([], [{ flag: '--json', path: target, example: 'run.json' }]);
+  return { target, file: new WholeFile(out!) };
+}
+
+describe('a file is written whole or not at all', () => {
+  it('keeps the old file until the new one is complete, then replaces it in one step', () => {
+    const { target, file } = oldFile();
+    file.write('new, ');
+    expect(readFileSync(target, 'utf8')).toBe('old');
+    file.write('and whole');
+    expect(readFileSync(target, 'utf8')).toBe('old');
+    file.commit();
+    expect(readFileSync(target, 'utf8')).toBe('new, and whole');
+    expect(readdirSync(dir).sort()).toEqual(['my.ts', 'out.txt', 'sub']);
+  });
+
+  it('an abandoned write leaves the old file and no temporary one', () => {
+    const { target, file } = oldFile();
+    file.write('half');
+    file.abort();
+    expect(readFileSync(target, 'utf8')).toBe('old');
+    expect(readdirSync(dir).sort()).toEqual(['my.ts', 'out.txt', 'sub']);
+  });
+
+  it('keeps the mode of the file it replaces, and writes through a symbolic link', () => {
+    const target = join(dir, 'out.txt');
+    writeFileSync(target, 'old', { mode: 0o640 });
+    symlinkSync(target, join(dir, 'link.txt'));
+    const [out] = planOutputs([], [{ flag: '--json', path: join(dir, 'link.txt'), example: 'x' }]);
+    writeWhole(out!, 'new');
+    expect(readFileSync(target, 'utf8')).toBe('new');
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+  });
+
+  it('a refused plan throws a UsageError', () => {
+    expect(() =>
+      planOutputs(
+        [{ what: 'the input', path: scenario }],
+        [{ flag: '-o', path: scenario, example: 'x' }],
+      ),
+    ).toThrow(UsageError);
+  });
+});

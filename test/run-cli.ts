@@ -1,0 +1,37 @@
+// Runs one of the commands as a user would (through tsx, without colour), for the tests that
+// check what a person sees: the exit status, stdout and stderr.
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function plainEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  return env;
+}
+
+/** `command` is sim, view, explore or bench; `cwd` defaults to the repository. */
+export function runCli(command: string, args: readonly string[], cwd = ROOT): CliResult {
+  const script = command === 'bench' ? 'sim/bench/bench.ts' : `sim/cli/${command}.ts`;
+  const r = spawnSync(TSX, [join(ROOT, script), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: plainEnv(),
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A user's mistake: exit 2, exactly one line on stderr, no stack trace. */
+export function isOneLineRefusal(r: CliResult): boolean {
+  return r.status === 2 && /^error: [^\n]*\n$/.test(r.stderr) && !/\n\s+at /.test(r.stderr);
+}
