@@ -115,7 +115,8 @@ async function client(argv: readonly string[]): Promise<number> {
   const waitMs = values['wait-ms'] === undefined ? 120_000 : Number(values['wait-ms']);
   if (!Number.isInteger(waitMs) || waitMs < 1)
     throw new UsageError(`--wait-ms must be a whole number of ms (got '${values['wait-ms']}')`);
-  const script = values.script === undefined ? null : readScript(values.script);
+  const named = addresses.map((_, i) => `s${i + 1}`);
+  const script = values.script === undefined ? null : parseScript(readScript(values.script), named);
   let hello: Awaited<ReturnType<typeof greetCluster>>;
   try {
     hello = await greetCluster(addresses, id, 2_000);
@@ -160,6 +161,20 @@ function readScript(path: string): string {
   }
 }
 
+/** Every line of a script checked before anything is sent: a mistake is one sentence, exit 2. */
+function parseScript(text: string, servers: readonly NodeId[]): Command[] {
+  const commands: Command[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    try {
+      const command = parseCommand(line, servers);
+      if (command !== null) commands.push(command);
+    } catch (error) {
+      throw new UsageError(`script line ${i + 1}: ${(error as Error).message}`);
+    }
+  }
+  return commands;
+}
+
 class Session {
   private readonly all: Promise<Completion>[] = [];
 
@@ -195,16 +210,7 @@ class Session {
     return ok;
   }
 
-  async runScript(text: string, waitMs: number): Promise<number> {
-    const commands: Command[] = [];
-    for (const [i, line] of text.split('\n').entries()) {
-      try {
-        const command = parseCommand(line, this.servers);
-        if (command !== null) commands.push(command);
-      } catch (error) {
-        throw new UsageError(`script line ${i + 1}: ${(error as Error).message}`);
-      }
-    }
+  async runScript(commands: readonly Command[], waitMs: number): Promise<number> {
     for (const command of commands) {
       if (command.kind === 'op') this.issue(command.op, command.via);
       else if (command.kind === 'sleep') await new Promise((r) => setTimeout(r, command.ms));

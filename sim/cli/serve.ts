@@ -100,7 +100,7 @@ async function serve(argv: readonly string[]): Promise<number> {
     }
     const role =
       node.id === cluster.leader && cluster.store.name === 'replicated' ? ' (leader)' : '';
-    say(`${node.id}${role} listening on ${LOOPBACK}:${ports.get(node.id)}`);
+    say(`${node.id}${role} listening on ${LOOPBACK}:${ports.get(node.id)} (pid ${process.pid})`);
   }
   if (values.only === undefined) {
     const list = cluster.servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(',');

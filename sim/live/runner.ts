@@ -126,7 +126,7 @@ export interface LiveRun {
 }
 
 /** A running live cluster: its servers behind their relays, and the clients. */
-class LiveCluster {
+export class LiveCluster {
   readonly recorder = new LiveRecorder();
   readonly network: FaultNetwork;
   readonly servers: LiveNode[];
