@@ -58,8 +58,12 @@ export class LiveClient {
     let n = 0;
     this.nextOp = opIds ?? (() => ++n);
     const spec = nodeSpecs({ ...cluster, clients: [id] }).find((s) => s.id === id)!;
+    // Each method forwarded by hand: the observer may be a class, whose methods a spread loses.
     this.node = new LiveNode(spec, cluster, addressOf, clock, {
-      ...observer,
+      sent: (from, to, message) => observer.sent?.(from, to, message),
+      delivered: (envelope) => observer.delivered?.(envelope),
+      timerFired: (node, timer) => observer.timerFired?.(node, timer),
+      stateChanged: (node, s, state) => observer.stateChanged?.(node, s, state),
       recorded: (node, observation) => {
         observer.recorded?.(node, observation);
         if (observation.kind !== 'complete') return;
