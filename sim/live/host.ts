@@ -22,7 +22,8 @@ export interface Clock {
 }
 
 export interface TimerService {
-  set(afterMs: number, fire: () => void): unknown;
+  /** `timer` is the machine's own record of the timer: a test shell can tell timers apart by it. */
+  set(afterMs: number, fire: () => void, timer: unknown): unknown;
   clear(handle: unknown): void;
 }
 
@@ -132,12 +133,16 @@ export class MachineHost {
   /** Setting a key already armed re-arms it, as in the kernel. */
   private arm(key: string, afterMs: number, timer: unknown): void {
     this.disarm(key);
-    const handle = this.timerService.set(afterMs, () => {
-      if (this.timers.get(key) !== handle || !this.isUp) return;
-      this.timers.delete(key);
-      this.ports.timerFired?.(timer);
-      this.step({ type: 'timer', timer });
-    });
+    const handle = this.timerService.set(
+      afterMs,
+      () => {
+        if (this.timers.get(key) !== handle || !this.isUp) return;
+        this.timers.delete(key);
+        this.ports.timerFired?.(timer);
+        this.step({ type: 'timer', timer });
+      },
+      timer,
+    );
     this.timers.set(key, handle);
   }
 
