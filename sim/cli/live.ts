@@ -65,7 +65,7 @@ async function live(argv: readonly string[]): Promise<number> {
   const spanMs = wholeNumber(
     values['span-ms'],
     '--span-ms',
-    Math.max(300, Math.round((ops / clientCount) * 30)),
+    Math.max(300, Math.round((ops / clientCount) * 100)),
     1,
     600_000,
   );

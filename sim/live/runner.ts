@@ -48,6 +48,8 @@ export function linkFaults(kinds: readonly FaultKind[]): LinkFaults {
 interface PlannedOp {
   /** Think time before the client issues it, after its previous operation. */
   readonly thinkMs: number;
+  /** false: the client goes on without waiting for the answer (as a user typing ahead would). */
+  readonly waits: boolean;
   readonly client: NodeId;
   readonly op: LiveOp;
   readonly via: NodeId;
@@ -58,7 +60,8 @@ const KEYS = ['x', 'y', 'z', 'w', 'v', 'u', 't', 's', 'r'];
 /**
  * The workload: `ops` operations dealt to the clients in turn, on a few keys so that they clash.
  * Each client is a closed loop, as in Jepsen: it issues its next operation a moment after the
- * previous one completes (or is given up on), so every client stays busy until the end.
+ * previous one completes (or is given up on), so every client stays busy until the end. One time
+ * in four it does not wait, so that a pipelined session has two requests in flight.
  */
 export function planWorkload(
   cluster: ClusterSpec,
@@ -79,7 +82,13 @@ export function planWorkload(
           ? { kind: 'get', key }
           : { kind: 'delete', key };
     const client = cluster.clients[(i - 1) % cluster.clients.length]!;
-    plan.push({ thinkMs: rng.between(0, 20), client, op, via: rng.pick(cluster.servers) });
+    plan.push({
+      thinkMs: rng.between(0, 20),
+      waits: rng.below(4) !== 0,
+      client,
+      op,
+      via: rng.pick(cluster.servers),
+    });
   }
   return plan;
 }
@@ -263,7 +272,7 @@ async function drive(live: LiveCluster, options: LiveOptions): Promise<void> {
       const { done } = client.invoke(p.op, p.via);
       // An operation that gets no answer (a lost request under requestTimeout 0) stays pending
       // in the history, for the liveness checker; the client moves on.
-      await Promise.race([done, sleep(options.giveUpMs)]);
+      if (p.waits) await Promise.race([done, sleep(options.giveUpMs)]);
     }
   });
   const faults = planFaults(cluster, options.faults, spanMs, seed).map((f) =>
