@@ -152,6 +152,11 @@ describe('npm run serve + npm run client', () => {
     expect(client.stdout).toMatch(/op 5 GET x via s3 → GET_OK 2 \(ts \d+\) from s3/);
     expect(client.stdout).toMatch(/op 6 DELETE x via s2 → DELETE_OK \(ts \d+\) from s2/);
     expect(client.stdout).toMatch(/op 7 GET x via s2 → NULL \(ts \d+\) from s2/);
+    // The menu, answered on stdin: GET x via s3 after the delete.
+    const menu = await run('client', ['--servers', servers, '--id', 'c2'], '2\nx\ns3\n4\n5\n');
+    expect(menu.status).toBe(0);
+    expect(menu.stdout).toContain('1) PUT  2) GET  3) DELETE');
+    expect(menu.stdout).toMatch(/op 1 GET x via s3 → NULL \(ts \d+\) from s3/);
     const ended = finish(serve);
     serve.kill('SIGTERM');
     const result = await ended;

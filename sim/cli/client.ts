@@ -225,11 +225,13 @@ class Session {
       output: process.stdout,
       terminal: process.stdin.isTTY,
     });
-    const ask = (q: string) =>
-      new Promise<string | null>((resolve) => {
-        rl.question(q, resolve);
-        rl.once('close', () => resolve(null));
-      });
+    // Lines are read through one iterator, so that answers typed (or piped) ahead are kept.
+    const lines = rl[Symbol.asyncIterator]();
+    const ask = async (q: string): Promise<string | null> => {
+      process.stdout.write(q);
+      const next = await lines.next();
+      return next.done === true ? null : String(next.value);
+    };
     try {
       for (;;) {
         const choice = await ask('\n1) PUT  2) GET  3) DELETE  4) wait for replies  5) quit\n> ');
