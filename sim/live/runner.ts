@@ -246,6 +246,13 @@ export class LiveCluster {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Waits for `promise`, or `ms` at most; the timer goes with it, so nothing keeps the process up. */
+async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Waits until the cluster has been idle for `quietMs`; false when `withinMs` passes first. */
 async function quiesce(live: LiveCluster, quietMs: number, withinMs: number): Promise<boolean> {
   const deadline = live.recorder.now() + withinMs;
@@ -272,7 +279,7 @@ async function drive(live: LiveCluster, options: LiveOptions): Promise<void> {
       const { done } = client.invoke(p.op, p.via);
       // An operation that gets no answer (a lost request under requestTimeout 0) stays pending
       // in the history, for the liveness checker; the client moves on.
-      if (p.waits) await Promise.race([done, sleep(options.giveUpMs)]);
+      if (p.waits) await atMost(done, options.giveUpMs);
     }
   });
   const faults = planFaults(cluster, options.faults, spanMs, seed).map((f) =>
