@@ -3,7 +3,6 @@
 // by the simulator's checkers, saved in the simulator's trace format. Exit 0: every guarantee held;
 // 1: one broke; 2: the input was wrong.
 
-import { writeFileSync } from 'node:fs';
 import { FAULT_KINDS, type FaultKind, runLive } from '../live/runner.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram } from '../render/diagram.ts';
@@ -11,6 +10,7 @@ import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
 import { renderSummary, runPassed } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
+import { save } from './save.ts';
 import { EXIT, main, parseFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -93,16 +93,6 @@ async function live(argv: readonly string[]): Promise<number> {
   if (values.html !== undefined) out.push(save(values.html, renderHtml(doc), 'page'));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;
-}
-
-function save(path: string, text: string, what: string): string {
-  try {
-    writeFileSync(path, text);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`could not write the ${what} to '${path}': ${why}`);
-  }
-  return `  ${what.padEnd(10)} ${path}`;
 }
 
 await main(() => live(process.argv.slice(2)));

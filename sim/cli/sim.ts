@@ -2,7 +2,6 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
-import { writeFileSync } from 'node:fs';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
@@ -11,6 +10,7 @@ import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
+import { save } from './save.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -95,16 +95,6 @@ function parseWidth(raw: string | undefined): number {
     );
   }
   return Number(raw);
-}
-
-function save(path: string, text: string, what: string): string {
-  try {
-    writeFileSync(path, text);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`could not write the ${what} to '${path}': ${why}`);
-  }
-  return `  ${what.padEnd(10)} ${path}`;
 }
 
 function saveOutputs(

@@ -6,14 +6,7 @@
 import { createServer, type Server, Socket } from 'node:net';
 import type { NodeId } from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
-import {
-  decodeLine,
-  type Envelope,
-  encodeLine,
-  type Hello,
-  type Line,
-  LineSplitter,
-} from './wire.ts';
+import { type Envelope, encodeLine, type Hello, type Line, readLines } from './wire.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -113,22 +106,8 @@ export class Endpoint {
 
   private adopt(socket: Socket, onClose?: () => void): void {
     this.sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.setEncoding('utf8');
-    const lines = new LineSplitter();
-    socket.on('data', (chunk: string) => {
-      const complete = lines.push(chunk);
-      if (complete === null) {
-        socket.destroy();
-        return;
-      }
-      for (const text of complete) {
-        const line = decodeLine(text);
-        if (line !== null) this.accept(line, socket);
-      }
-    });
-    // A peer that vanished, refused or reset: the connection is forgotten and redialled on need.
-    socket.on('error', () => socket.destroy());
+    // A connection that fails is forgotten here, and redialled when a message needs it.
+    readLines(socket, (line) => this.accept(line, socket));
     socket.on('close', () => {
       this.sockets.delete(socket);
       for (const [node, s] of this.learned) if (s === socket) this.learned.delete(node);
@@ -169,18 +148,12 @@ export function probe(address: Address, from: NodeId, withinMs: number): Promise
       reject(new Error(`nothing answers at ${where} (${why})`));
     };
     const timer = setTimeout(() => fail(`no greeting within ${withinMs} ms`), withinMs);
-    const lines = new LineSplitter();
-    socket.setEncoding('utf8');
     socket.on('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
-    socket.on('data', (chunk: string) => {
-      for (const text of lines.push(chunk) ?? []) {
-        const line = decodeLine(text);
-        if (line?.kind !== 'welcome') continue;
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(line.hello);
-        return;
-      }
+    readLines(socket, (line) => {
+      if (line.kind !== 'welcome') return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(line.hello);
     });
     socket.connect(address.port, address.host, () => {
       socket.write(encodeLine({ kind: 'hello', from }));

@@ -9,7 +9,7 @@ import { Stream } from '../kernel/rng.ts';
 import type { DropReason } from '../kernel/trace.ts';
 import { type Address, LOOPBACK } from './endpoint.ts';
 import type { LiveRecorder } from './recorder.ts';
-import { decodeLine, type Envelope, encodeLine, LineSplitter } from './wire.ts';
+import { type Envelope, encodeLine, readLines } from './wire.ts';
 
 export interface LinkFaults {
   readonly delayMinMs: number;
@@ -195,9 +195,6 @@ export class Relay {
     const up = new Socket();
     for (const socket of [down, up]) {
       this.sockets.add(socket);
-      socket.setNoDelay(true);
-      socket.setEncoding('utf8');
-      socket.on('error', () => socket.destroy());
       // One side gone and the pair is gone: the peer redials through the relay when it needs to.
       socket.on('close', () => {
         this.sockets.delete(socket);
@@ -211,25 +208,15 @@ export class Relay {
   }
 
   private pipe(source: Socket, sink: Socket): void {
-    const lines = new LineSplitter();
     const hop: Hop = (line) => {
       if (sink.destroyed) return false;
       sink.write(line);
       return true;
     };
-    source.on('data', (chunk: string) => {
-      const complete = lines.push(chunk);
-      if (complete === null) {
-        source.destroy();
-        return;
-      }
-      for (const text of complete) {
-        const line = decodeLine(text);
-        if (line === null) continue;
-        // Greetings are not protocol messages: they pass straight through.
-        if (line.kind !== 'envelope') hop(`${text}\n`);
-        else this.network.forward(line.envelope, hop);
-      }
+    readLines(source, (line, text) => {
+      // Greetings are not protocol messages: they pass straight through.
+      if (line.kind !== 'envelope') hop(`${text}\n`);
+      else this.network.forward(line.envelope, hop);
     });
   }
 }

@@ -2,6 +2,7 @@
 // envelope naming its sender and target (so that one connection can carry any link, and a relay
 // can tell links apart); a `hello` line lets a client learn which store and knobs a server runs.
 
+import type { Socket } from 'node:net';
 import type { NodeId } from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 
@@ -79,4 +80,27 @@ export class LineSplitter {
     if (this.buffered.length > MAX_LINE_CHARS) return null;
     return lines.filter((l) => l.trim() !== '');
   }
+}
+
+/**
+ * Reads a connection line by line: every line this transport writes goes to `onLine` (with its
+ * text); anything else is skipped, an overlong line closes the connection, and so does an error
+ * (a peer that vanished, refused or reset).
+ */
+export function readLines(socket: Socket, onLine: (line: Line, text: string) => void): void {
+  socket.setNoDelay(true);
+  socket.setEncoding('utf8');
+  socket.on('error', () => socket.destroy());
+  const lines = new LineSplitter();
+  socket.on('data', (chunk: string) => {
+    const complete = lines.push(chunk);
+    if (complete === null) {
+      socket.destroy();
+      return;
+    }
+    for (const text of complete) {
+      const line = decodeLine(text);
+      if (line !== null) onLine(line, text);
+    }
+  });
 }
