@@ -104,7 +104,7 @@ describe('npm run live, in process', () => {
 
   it('under durability=memory with a crash, finds the restarted server has forgotten (A9)', async () => {
     const spec = cluster('replicated', { ...QUICK, durability: 'memory' }, 3);
-    const found = await search(spec, ['delay', 'crash'], 'convergence', { keys: 9, spanMs: 1_300 });
+    const found = await search(spec, ['delay', 'crash'], 'convergence', { keys: 9, spanMs: 2_500 });
     expect(found).not.toBeNull();
     const crashed = found!.run.result.trace.find(
       (e) => e.kind === 'fault' && e.fault.kind === 'crash',
