@@ -274,5 +274,9 @@ describe('npm run live', () => {
     expect(doc.store).toBe('replicated');
     expect(doc.history.operations).toHaveLength(12);
     expect(readFileSync(html, 'utf8')).toContain('<svg');
+    // npm run view makes the same page from the saved live trace.
+    const again = join(dir, 'again.html');
+    expect((await run('view', [json, '--html', again])).status).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
   });
 });
