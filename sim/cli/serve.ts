@@ -26,6 +26,9 @@ const OPTIONS = {
 
 export const DEFAULT_PORT_BASE = 10097;
 
+/** Set in the children of --processes: each stops when its parent's end of stdin closes. */
+const SUPERVISED = 'KVSIM_SERVE_SUPERVISED';
+
 async function serve(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
@@ -109,6 +112,11 @@ async function serve(argv: readonly string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    // Started by `--processes`: the parent holds our stdin open, and if it dies we stop too.
+    if (process.env[SUPERVISED] === '1') {
+      process.stdin.resume();
+      process.stdin.once('close', resolve);
+    }
   });
   await stopAll();
   return EXIT.ok;
@@ -122,7 +130,8 @@ async function superviseProcesses(
   const args = argv.filter((a) => a !== '--processes');
   const children: ChildProcess[] = servers.map((id) =>
     spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--only', id], {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['pipe', 'inherit', 'inherit'],
+      env: { ...process.env, [SUPERVISED]: '1' },
     }),
   );
   const stop = () => {
