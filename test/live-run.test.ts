@@ -68,13 +68,22 @@ async function search(
 }
 
 describe('npm run live, in process', () => {
-  it('under fixed, with every kind of fault, keeps every guarantee and ends quiescent', async () => {
+  it('under fixed, with every kind of fault (clock steps too), keeps every guarantee and ends quiescent', async () => {
     const { run: live, faultsEndAt } = await run(cluster('replicated', QUICK, 3), FAULT_KINDS, 1);
     const kinds = new Set(
       live.result.trace.map((e) => (e.kind === 'fault' ? e.fault.kind : e.kind)),
     );
     // The faults really happened on the wire: a crash, a partition, a held link, a duplicate.
-    for (const kind of ['crash', 'restart', 'partition', 'heal', 'hold', 'release', 'duplicate'])
+    for (const kind of [
+      'crash',
+      'restart',
+      'partition',
+      'heal',
+      'hold',
+      'release',
+      'duplicate',
+      'clockStep',
+    ])
       expect(kinds).toContain(kind);
     expect(live.result.ending).toBe('quiescent');
     expect(live.result.history.operations).toHaveLength(30);
@@ -110,6 +119,19 @@ describe('npm run live, in process', () => {
       (e) => e.kind === 'fault' && e.fault.kind === 'crash',
     );
     expect(crashed).toBeDefined();
+  });
+
+  it("under leaderClock=wall with the leader's clock stepped back, finds monotonic writes broken (A3)", async () => {
+    const spec = cluster('replicated', { ...QUICK, leaderClock: 'wall' }, 3);
+    const found = await search(spec, ['delay', 'clock'], 'monotonic-writes', {
+      keys: 2,
+      spanMs: 1_300,
+    });
+    expect(found).not.toBeNull();
+    const steps = found!.run.result.trace.filter(
+      (e) => e.kind === 'fault' && e.fault.kind === 'clockStep',
+    );
+    expect(steps).toHaveLength(2);
   });
 
   it('runs the lock store under fixed with faults and keeps mutual exclusion', async () => {

@@ -3,7 +3,7 @@
 // by the simulator's checkers, saved in the simulator's trace format. Exit 0: every guarantee held;
 // 1: one broke; 2: the input was wrong.
 
-import { FAULT_KINDS, type FaultKind, runLive } from '../live/runner.ts';
+import { DEFAULT_FAULTS, FAULT_KINDS, type FaultKind, runLive } from '../live/runner.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
@@ -14,7 +14,7 @@ import { save } from './save.ts';
 import { EXIT, main, parseFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
+  'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
 
 const OPTIONS = {
   ...CLUSTER_OPTIONS,
@@ -36,7 +36,7 @@ export const LIVE_CAVEAT =
   'a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case)';
 
 function faultList(raw: string | undefined): FaultKind[] {
-  if (raw === undefined) return [...FAULT_KINDS];
+  if (raw === undefined) return [...DEFAULT_FAULTS];
   if (raw === 'none') return [];
   const kinds = raw.split(',').map((k) => k.trim());
   for (const k of kinds)

@@ -51,6 +51,8 @@ export class LiveNode {
   readonly host: MachineHost;
   readonly endpoint: Endpoint;
   port = 0;
+  /** Added to the real clock's reading: a clock step fault moves it. */
+  private clockOffsetMs = 0;
 
   constructor(
     readonly spec: NodeSpec<WireMessage>,
@@ -77,7 +79,11 @@ export class LiveNode {
       }),
       ...(onWelcome === undefined ? {} : { onWelcome }),
     });
-    this.host = new MachineHost(id, spec.machine, clock, REAL_TIMERS, {
+    const ownClock: Clock = {
+      nowMs: () => clock.nowMs(),
+      clockMs: () => clock.clockMs() + this.clockOffsetMs,
+    };
+    this.host = new MachineHost(id, spec.machine, ownClock, REAL_TIMERS, {
       send: (to, message) => {
         const stamp = observer.sent?.(id, to, message);
         this.endpoint.send(to, message, stamp ?? {});
@@ -90,6 +96,11 @@ export class LiveNode {
 
   get id(): NodeId {
     return this.spec.id;
+  }
+
+  /** The node's clock jumps by `byMs` (negative: back in time); real time goes on as before. */
+  stepClock(byMs: number): void {
+    this.clockOffsetMs += byMs;
   }
 
   /** Listens on loopback (servers); 0 picks a free port. */

@@ -15,8 +15,19 @@ import { type ClusterSpec, LiveNode, nodeSpecs } from './node.ts';
 import { LiveRecorder } from './recorder.ts';
 import { FaultNetwork, type LinkFaults, Relay } from './relay.ts';
 
-export const FAULT_KINDS = ['delay', 'drop', 'duplicate', 'partition', 'hold', 'crash'] as const;
+export const FAULT_KINDS = [
+  'delay',
+  'drop',
+  'duplicate',
+  'partition',
+  'hold',
+  'crash',
+  'clock',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** What `npm run live` injects unless told otherwise: every kind but the clock step. */
+export const DEFAULT_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'clock');
 
 export interface LiveOptions {
   /** The cluster; its clients are the workload's clients. */
@@ -125,6 +136,12 @@ export function planFaults(
     const node = rng.pick(servers);
     episode({ kind: 'crash', node }, { kind: 'restart', node });
   }
+  if (kinds.includes('clock')) {
+    // The leader's clock steps back for a while, then forward again (an NTP correction and back).
+    const node = cluster.leader;
+    const byMs = rng.between(1_000, 5_000);
+    episode({ kind: 'clockStep', node, byMs: -byMs }, { kind: 'clockStep', node, byMs });
+  }
   return plan.sort((a, b) => a.at - b.at);
 }
 
@@ -210,7 +227,7 @@ export class LiveCluster {
       case 'release':
         return this.network.release(fault.from, fault.to);
       case 'clockStep':
-        return;
+        return this.server(fault.node).stepClock(fault.byMs);
     }
   }
 
