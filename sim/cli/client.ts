@@ -18,6 +18,7 @@ import {
 import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
+import { wholeNumber } from './cluster-flags.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
 
 const HELP =
@@ -112,16 +113,16 @@ async function client(argv: readonly string[]): Promise<number> {
   const id = values.id ?? `c${process.pid}`;
   if (!/^c[A-Za-z0-9_-]*$/.test(id))
     throw new UsageError(`--id must start with c, e.g. c1 (got '${id}')`);
-  const waitMs = values['wait-ms'] === undefined ? 120_000 : Number(values['wait-ms']);
-  if (!Number.isInteger(waitMs) || waitMs < 1)
-    throw new UsageError(`--wait-ms must be a whole number of ms (got '${values['wait-ms']}')`);
+  const waitMs = wholeNumber(values['wait-ms'], '--wait-ms', 120_000, 1, 3_600_000);
   const named = addresses.map((_, i) => `s${i + 1}`);
   const script = values.script === undefined ? null : parseScript(readScript(values.script), named);
   let hello: Awaited<ReturnType<typeof greetCluster>>;
   try {
     hello = await greetCluster(addresses, id, 2_000);
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}; start the servers with: npm run serve`);
+    const why = (error as Error).message;
+    const mend = why.startsWith('nothing answers') ? '; start the servers with: npm run serve' : '';
+    throw new UsageError(`${why}${mend}`);
   }
   const store = clusterOfHello(hello, {});
   const overrides: Record<string, string | number> = {};
@@ -140,11 +141,7 @@ async function client(argv: readonly string[]): Promise<number> {
   );
   const session = new Session(live, cluster.servers, say);
   try {
-    if (script !== null) {
-      const code = await session.runScript(script, waitMs);
-      return code;
-    }
-    return await session.menu(waitMs);
+    return await (script === null ? session.menu(waitMs) : session.runScript(script, waitMs));
   } finally {
     await live.stop();
   }
