@@ -12,6 +12,7 @@ import {
 } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
+import { storeFlag, wholeNumber } from './cluster-flags.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -26,21 +27,6 @@ const OPTIONS = {
   'max-ops': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new UsageError(`${flag} must be a whole number from 1 to ${max} (got '${raw}')`);
-  return n;
-}
-
-function storeName(raw: string | undefined): StoreName {
-  if (raw === undefined) return 'replicated';
-  if (!Object.hasOwn(STORES, raw))
-    throw new UsageError(`--store must be one of ${Object.keys(STORES).join(', ')} (got '${raw}')`);
-  return raw as StoreName;
-}
 
 /** Checks preset and knobs against the store before any run, and types the knob values. */
 function settings(store: StoreName, preset: string, flags: readonly string[] | undefined) {
@@ -101,11 +87,11 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   if (positionals.length > 0)
     throw new UsageError(`explore takes no file (got '${positionals[0]}'); ${HELP}`);
-  const store = storeName(values.store);
+  const store = storeFlag(values.store);
   const s = settings(store, values.preset ?? 'fixed', values.knob);
-  const runs = count(values.runs, '--runs', 5000, 1_000_000);
+  const runs = wholeNumber(values.runs, '--runs', 5000, 1, 1_000_000);
   const seed = parseSeed(values.seed) ?? 1;
-  const maxOps = count(values['max-ops'], '--max-ops', DEFAULT_BOUNDS.maxOps, 10_000);
+  const maxOps = wholeNumber(values['max-ops'], '--max-ops', DEFAULT_BOUNDS.maxOps, 1, 10_000);
   const started = performance.now();
   const result = explore({
     ...s,

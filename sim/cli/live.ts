@@ -1,0 +1,110 @@
+// `npm run live -- [--store S] [--preset P] [--knob k=v ...] [--ops N] [--keys K] [--clients M] [--faults a,b]
+// [--seed N] [--json out] [--html out]`: a Jepsen-style test of the real cluster on loopback, judged
+// by the simulator's checkers, saved in the simulator's trace format. Exit 0: every guarantee held;
+// 1: one broke; 2: the input was wrong.
+
+import { DEFAULT_FAULTS, FAULT_KINDS, type FaultKind, runLive } from '../live/runner.ts';
+import { paletteFor } from '../render/colors.ts';
+import { renderDiagram } from '../render/diagram.ts';
+import { renderHtml } from '../render/html.ts';
+import { serializeTraceDocument, traceDocument } from '../render/json.ts';
+import { displayText } from '../render/safe-text.ts';
+import { renderSummary, runPassed } from '../render/summary.ts';
+import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
+import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
+import { EXIT, main, parseFlags, parseSeed, UsageError } from './usage.ts';
+
+const HELP =
+  'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
+
+const OPTIONS = {
+  ...CLUSTER_OPTIONS,
+  ops: { type: 'string' },
+  keys: { type: 'string' },
+  clients: { type: 'string' },
+  faults: { type: 'string' },
+  seed: { type: 'string' },
+  'span-ms': { type: 'string' },
+  'settle-ms': { type: 'string' },
+  diagram: { type: 'boolean' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What a live run cannot promise, said with every result. */
+export const LIVE_CAVEAT =
+  'a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case)';
+
+function faultList(raw: string | undefined): FaultKind[] {
+  if (raw === undefined) return [...DEFAULT_FAULTS];
+  if (raw === 'none') return [];
+  const kinds = raw.split(',').map((k) => k.trim());
+  for (const k of kinds)
+    if (!(FAULT_KINDS as readonly string[]).includes(k))
+      throw new UsageError(
+        `--faults takes ${FAULT_KINDS.join(', ')} or none, separated by commas (got '${k}')`,
+      );
+  return kinds as FaultKind[];
+}
+
+async function live(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`live takes no file (got '${positionals[0]}'); ${HELP}`);
+  const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
+  const clients = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
+  const cluster = clusterFromFlags(values, clients, 'fixed');
+  const ops = wholeNumber(values.ops, '--ops', 60, 1, 10_000);
+  const keys = wholeNumber(values.keys, '--keys', 2, 1, 9);
+  const faults = faultList(values.faults);
+  const seed = parseSeed(values.seed) ?? 1;
+  const spanMs = wholeNumber(
+    values['span-ms'],
+    '--span-ms',
+    Math.max(300, Math.round((ops / clientCount) * 100)),
+    1,
+    600_000,
+  );
+  const settleMs = wholeNumber(values['settle-ms'], '--settle-ms', 15_000, 1, 600_000);
+  // Checked before the cluster starts: a bad path must not throw away a live run.
+  const outputs = planOutputs(
+    [],
+    [
+      { flag: '--json', path: values.json, example: 'live.json' },
+      { flag: '--html', path: values.html, example: 'live.html' },
+    ].filter((o): o is OutputRequest => o.path !== undefined),
+  );
+  const { run } = await runLive({
+    cluster,
+    ops,
+    keys,
+    seed,
+    faults,
+    spanMs,
+    settleMs,
+    giveUpMs: 2_000,
+  });
+  const command = ['npm run live --', ...argv].join(' ');
+  const goal = `live ${cluster.store.name} cluster on loopback: ${ops} operations, faults ${faults.join(',') || 'none'}`;
+  const doc = traceDocument(run, { file: 'live', goal, replay: `${command}  (${LIVE_CAVEAT})` });
+  const c = paletteFor(process.stdout, process.env);
+  const width = Math.max(60, process.stdout.isTTY ? (process.stdout.columns ?? 100) : 100);
+  const out: string[] = [c.bold(goal), ''];
+  if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
+  out.push(...renderSummary(c, run, command, width));
+  out.push(`  note       ${LIVE_CAVEAT}`);
+  for (const planned of outputs) {
+    const page = planned.flag === '--html';
+    writeWhole(planned, page ? renderHtml(doc) : serializeTraceDocument(doc));
+    out.push(`  ${(page ? 'page' : 'trace').padEnd(10)} ${displayText(planned.path)}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return runPassed(run) ? EXIT.ok : EXIT.failed;
+}
+
+await main(() => live(process.argv.slice(2)));

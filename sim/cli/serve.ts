@@ -1,0 +1,157 @@
+// `npm run serve -- [--store S] [--servers N] [--leader sK] [--port-base P] [--preset P] [--knob k=v]`:
+// the store's unchanged servers on a real network — 127.0.0.1, JSON lines over TCP, real timers,
+// the real clock — all in this process, or one OS process each with --processes. It logs what
+// every server receives and stores, and runs until Ctrl-C.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { NodeId } from '../../protocol/core.ts';
+import { ListenError, LOOPBACK } from '../live/endpoint.ts';
+import { LiveNode, nodeSpecs, realClock } from '../live/node.ts';
+import { formatMessage, formatObservation, formatTime } from '../render/format.ts';
+import { knobsText } from '../scenario.ts';
+import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
+import { EXIT, main, parseFlags, UsageError } from './usage.ts';
+
+const HELP =
+  'usage: npm run serve -- [--store replicated|lock] [--servers N] [--leader sK] [--port-base P] [--preset seed|fixed] [--knob name=value ...] [--processes] [--only sK] [--quiet]';
+
+const OPTIONS = {
+  ...CLUSTER_OPTIONS,
+  'port-base': { type: 'string' },
+  processes: { type: 'boolean' },
+  only: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const DEFAULT_PORT_BASE = 10097;
+
+/** Set in the children of --processes: each stops when its parent's end of stdin closes. */
+const SUPERVISED = 'KVSIM_SERVE_SUPERVISED';
+
+async function serve(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`serve takes no file (got '${positionals[0]}'); ${HELP}`);
+  const cluster = clusterFromFlags(values, [], 'seed');
+  const portBase = wholeNumber(
+    values['port-base'],
+    '--port-base',
+    DEFAULT_PORT_BASE,
+    0,
+    65_535 - 9,
+  );
+  const fixedPort = (id: NodeId) => (portBase === 0 ? 0 : portBase + cluster.servers.indexOf(id));
+  if (values.only !== undefined && !cluster.servers.includes(values.only))
+    throw new UsageError(
+      `--only must name one of ${cluster.servers.join(', ')} (got '${values.only}')`,
+    );
+  if (values.processes && portBase === 0)
+    throw new UsageError(
+      '--processes needs fixed ports so that the servers find each other; give --port-base N',
+    );
+  if (values.processes && values.only !== undefined)
+    throw new UsageError('--processes starts every server itself; leave out --only');
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  if (values.only === undefined)
+    say(`${cluster.store.name} store, preset ${cluster.preset}: ${knobsText(cluster.knobs)}`);
+  if (values.processes) return superviseProcesses(argv, cluster.servers);
+
+  const clock = realClock();
+  const ports = new Map<NodeId, number>();
+  const quiet = values.quiet === true;
+  const log = (node: NodeId, text: string) => {
+    if (!quiet) say(`${formatTime(clock.nowMs()).padStart(10)}  ${node.padEnd(4)} ${text}`);
+  };
+  const mine = values.only === undefined ? cluster.servers : [values.only];
+  const nodes = nodeSpecs(cluster)
+    .filter((spec) => mine.includes(spec.id))
+    .map(
+      (spec) =>
+        new LiveNode(
+          spec,
+          cluster,
+          (id) => {
+            if (!cluster.servers.includes(id)) return undefined;
+            const port = ports.get(id) ?? fixedPort(id);
+            return { host: LOOPBACK, port };
+          },
+          clock,
+          {
+            delivered: (e) => log(e.to, `← ${e.from}  ${formatMessage(e.message)}`),
+            recorded: (node, o) => {
+              if (o.kind === 'apply' || o.kind === 'note') log(node, formatObservation(o));
+            },
+          },
+        ),
+    );
+  const stopAll = () => Promise.all(nodes.map((n) => n.stop()));
+  for (const node of nodes) {
+    try {
+      ports.set(node.id, await node.listen(fixedPort(node.id)));
+    } catch (error) {
+      await stopAll();
+      if (error instanceof ListenError)
+        throw new UsageError(
+          `${error.message}; stop whatever holds it, or pick other ports with --port-base N (0: any free ports)`,
+        );
+      throw error;
+    }
+    const role =
+      node.id === cluster.leader && cluster.store.name === 'replicated' ? ' (leader)' : '';
+    say(`${node.id}${role} listening on ${LOOPBACK}:${ports.get(node.id)} (pid ${process.pid})`);
+  }
+  if (values.only === undefined) {
+    const list = cluster.servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(',');
+    say(`ready: npm run client -- --servers ${list}`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    // Started by `--processes`: the parent holds our stdin open, and if it dies we stop too.
+    if (process.env[SUPERVISED] === '1') {
+      process.stdin.resume();
+      process.stdin.once('close', resolve);
+    }
+  });
+  await stopAll();
+  return EXIT.ok;
+}
+
+/** --processes: one child process per server (this same command with --only), stopped together. */
+async function superviseProcesses(
+  argv: readonly string[],
+  servers: readonly NodeId[],
+): Promise<number> {
+  const args = argv.filter((a) => a !== '--processes');
+  const children: ChildProcess[] = servers.map((id) =>
+    spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--only', id], {
+      stdio: ['pipe', 'inherit', 'inherit'],
+      env: { ...process.env, [SUPERVISED]: '1' },
+    }),
+  );
+  const stop = () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const codes = await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<number>((resolve) => {
+          child.once('exit', (code) => {
+            // One server that could not start (a port in use) stops the others.
+            if (code !== 0) stop();
+            resolve(code ?? 0);
+          });
+        }),
+    ),
+  );
+  return codes.find((c) => c !== 0) ?? EXIT.ok;
+}
+
+await main(() => serve(process.argv.slice(2)));

@@ -1,0 +1,109 @@
+// A live client: the store's unchanged client machine on a TCP connection to the servers. It asks
+// the servers what they run (store, knobs), builds the same client the simulator would, and tells
+// its caller when each operation completes — with the reply in the protocol's own words.
+
+import type { Key, NodeId, Observation } from '../../protocol/core.ts';
+import { STORES, type StoreName } from '../stores/index.ts';
+import { type Address, probe } from './endpoint.ts';
+import type { Clock } from './host.ts';
+import { type ClusterSpec, LiveNode, type LiveObserver, nodeSpecs } from './node.ts';
+import type { Hello } from './wire.ts';
+
+export type LiveOp =
+  | { readonly kind: 'put'; readonly key: Key; readonly value: string }
+  | { readonly kind: 'get'; readonly key: Key }
+  | { readonly kind: 'delete'; readonly key: Key };
+
+export type Completion = Extract<Observation, { kind: 'complete' }>;
+
+/** Asks every server what it runs; they must agree and be the cluster's s1..sN in order. */
+export async function greetCluster(
+  addresses: readonly Address[],
+  id: NodeId,
+  withinMs: number,
+): Promise<Hello> {
+  const hellos = await Promise.all(addresses.map((a) => probe(a, id, withinMs)));
+  const first = hellos[0]!;
+  hellos.forEach((hello, i) => {
+    const where = `${addresses[i]!.host}:${addresses[i]!.port}`;
+    const expected = `s${i + 1}`;
+    if (hello.node !== expected)
+      throw new Error(
+        `${where} is ${hello.node}, not ${expected}: list the servers in order s1..sN`,
+      );
+    if (hello.store !== first.store || hello.servers.length !== addresses.length)
+      throw new Error(
+        `${where} runs a ${hello.store} store of ${hello.servers.length} servers; list every server of one cluster`,
+      );
+  });
+  if (!Object.hasOwn(STORES, first.store))
+    throw new Error(`the servers run an unknown store '${first.store}'`);
+  return first;
+}
+
+export class LiveClient {
+  readonly node: LiveNode;
+  private readonly waiting = new Map<number, (c: Completion) => void>();
+  private readonly pendingOps = new Set<number>();
+  private nextOp: () => number;
+
+  constructor(
+    readonly id: NodeId,
+    cluster: ClusterSpec,
+    addressOf: (server: NodeId) => Address | undefined,
+    clock: Clock,
+    observer: LiveObserver = {},
+    opIds?: () => number,
+  ) {
+    let n = 0;
+    this.nextOp = opIds ?? (() => ++n);
+    const spec = nodeSpecs({ ...cluster, clients: [id] }).find((s) => s.id === id)!;
+    // Each method forwarded by hand: the observer may be a class, whose methods a spread loses.
+    this.node = new LiveNode(spec, cluster, addressOf, clock, {
+      sent: (from, to, message) => observer.sent?.(from, to, message),
+      delivered: (envelope) => observer.delivered?.(envelope),
+      timerFired: (node, timer) => observer.timerFired?.(node, timer),
+      stateChanged: (node, s, state) => observer.stateChanged?.(node, s, state),
+      recorded: (node, observation) => {
+        observer.recorded?.(node, observation);
+        if (observation.kind !== 'complete') return;
+        this.pendingOps.delete(observation.opId);
+        this.waiting.get(observation.opId)?.(observation);
+        this.waiting.delete(observation.opId);
+      },
+    });
+  }
+
+  /** Issues an operation through `via`; the promise settles when it completes (maybe never). */
+  invoke(op: LiveOp, via: NodeId): { opId: number; done: Promise<Completion> } {
+    const opId = this.nextOp();
+    this.pendingOps.add(opId);
+    const done = new Promise<Completion>((resolve) => this.waiting.set(opId, resolve));
+    this.node.host.invoke(opId, op, via);
+    return { opId, done };
+  }
+
+  get pending(): number {
+    return this.pendingOps.size;
+  }
+
+  stop(): Promise<void> {
+    return this.node.stop();
+  }
+}
+
+/** The cluster description a greeting gives, with the client's own knob overrides on top. */
+export function clusterOfHello(
+  hello: Hello,
+  knobs: Readonly<Record<string, string | number>>,
+): ClusterSpec {
+  const store = STORES[hello.store as StoreName];
+  return {
+    store,
+    preset: hello.preset,
+    knobs: { ...hello.knobs, ...knobs },
+    servers: hello.servers,
+    leader: hello.leader,
+    clients: [],
+  };
+}

@@ -1,0 +1,162 @@
+// One node's TCP presence on loopback: it listens (a server), dials the nodes it has an address
+// for, learns a route back to any node that writes to it (a client), and hands every envelope it
+// reads to its node. A message it cannot place is lost, as on a real network: the protocol's own
+// timeouts deal with that.
+
+import { createServer, type Server, Socket } from 'node:net';
+import type { NodeId } from '../../protocol/core.ts';
+import type { WireMessage } from '../kernel/trace.ts';
+import { type Envelope, encodeLine, type Hello, type Line, readLines } from './wire.ts';
+
+export const LOOPBACK = '127.0.0.1';
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface EndpointOptions {
+  /** Where a node lives (a server); undefined for a node that can only be answered (a client). */
+  addressOf(node: NodeId): Address | undefined;
+  onEnvelope(envelope: Envelope): void;
+  /** A server answers a client's greeting with what it runs. */
+  hello?: () => Hello;
+  onWelcome?(hello: Hello): void;
+}
+
+/** A port already taken, or another failure to listen, in words. */
+export class ListenError extends Error {
+  constructor(
+    readonly port: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Endpoint {
+  private server: Server | null = null;
+  private readonly dialed = new Map<NodeId, Socket>();
+  private readonly learned = new Map<NodeId, Socket>();
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly id: NodeId,
+    private readonly options: EndpointOptions,
+  ) {}
+
+  /** Listens on 127.0.0.1:port (0: any free port) and resolves with the port it got. */
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => this.adopt(socket));
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const why =
+          error.code === 'EADDRINUSE'
+            ? `port ${port} on ${LOOPBACK} is in use`
+            : `cannot listen on ${LOOPBACK}:${port} (${error.code ?? error.message})`;
+        reject(new ListenError(port, error.code, why));
+      });
+      server.listen({ host: LOOPBACK, port, exclusive: true }, () => {
+        this.server = server;
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  send(to: NodeId, message: WireMessage, extra: { id?: number; sentAt?: number } = {}): void {
+    const socket = this.route(to);
+    if (socket === undefined) return;
+    socket.write(
+      encodeLine({ kind: 'envelope', envelope: { from: this.id, to, message, ...extra } }),
+    );
+  }
+
+  /** Greets a server (to learn what it runs); the answer arrives through onWelcome. */
+  greet(server: NodeId): void {
+    this.route(server)?.write(encodeLine({ kind: 'hello', from: this.id }));
+  }
+
+  /** Closes the listener and every connection: the node is gone from the network. */
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.dialed.clear();
+    this.learned.clear();
+    const server = this.server;
+    this.server = null;
+    if (server === null) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  private route(to: NodeId): Socket | undefined {
+    const address = this.options.addressOf(to);
+    if (address === undefined) return this.learned.get(to);
+    const open = this.dialed.get(to);
+    if (open !== undefined) return open;
+    const socket = new Socket();
+    this.dialed.set(to, socket);
+    this.adopt(socket, () => {
+      if (this.dialed.get(to) === socket) this.dialed.delete(to);
+    });
+    socket.connect(address.port, address.host);
+    return socket;
+  }
+
+  private adopt(socket: Socket, onClose?: () => void): void {
+    this.sockets.add(socket);
+    // A connection that fails is forgotten here, and redialled when a message needs it.
+    readLines(socket, (line) => this.accept(line, socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      for (const [node, s] of this.learned) if (s === socket) this.learned.delete(node);
+      onClose?.();
+    });
+  }
+
+  private accept(line: Line, socket: Socket): void {
+    switch (line.kind) {
+      case 'hello':
+        if (this.options.hello !== undefined)
+          socket.write(encodeLine({ kind: 'welcome', hello: this.options.hello() }));
+        return;
+      case 'welcome':
+        this.options.onWelcome?.(line.hello);
+        return;
+      case 'envelope':
+        if (line.envelope.to !== this.id) return;
+        if (this.options.addressOf(line.envelope.from) === undefined)
+          this.learned.set(line.envelope.from, socket);
+        this.options.onEnvelope(line.envelope);
+        return;
+    }
+  }
+}
+
+/**
+ * Greets a server on a fresh connection and resolves with what it runs; rejects with a sentence
+ * when nothing answers there (refused, reset, not a kvsim server, or no answer within `withinMs`).
+ */
+export function probe(address: Address, from: NodeId, withinMs: number): Promise<Hello> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    const where = `${address.host}:${address.port}`;
+    const fail = (why: string) => {
+      socket.destroy();
+      clearTimeout(timer);
+      reject(new Error(`nothing answers at ${where} (${why})`));
+    };
+    const timer = setTimeout(() => fail(`no greeting within ${withinMs} ms`), withinMs);
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+    readLines(socket, (line) => {
+      if (line.kind !== 'welcome') return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(line.hello);
+    });
+    socket.connect(address.port, address.host, () => {
+      socket.write(encodeLine({ kind: 'hello', from }));
+    });
+  });
+}

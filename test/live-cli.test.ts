@@ -1,0 +1,285 @@
+// The live commands as a user runs them: `npm run serve` and `npm run client` replay the write-up's
+// demonstration on loopback (a follower answers TRY_OTHER_SERVER_OR_LATER while replication lags),
+// `npm run live` judges a real cluster and writes its trace and page, every mistake is one line and
+// exit 2, and no process is left behind (serve --processes included).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parseTraceDocument } from '../sim/render/json.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const started: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'kvsim-live-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** One command, run as `node --import tsx` so that its pid is the process itself. */
+function launch(cli: string, args: readonly string[], stdin?: string): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  const child = spawn(process.execPath, ['--import', 'tsx', `sim/cli/${cli}.ts`, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin!.end(stdin ?? '');
+  started.push(child);
+  return child;
+}
+
+interface Finished {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function finish(child: ChildProcess): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) =>
+    child.on('close', (status) => resolve({ status, stdout, stderr })),
+  );
+}
+
+function run(cli: string, args: readonly string[], stdin?: string): Promise<Finished> {
+  return finish(launch(cli, args, stdin));
+}
+
+/** Resolves with everything printed once it passes `test` (null: the process ended first). */
+function waitFor(
+  child: ChildProcess,
+  test: RegExp | ((out: string) => boolean),
+): Promise<string | null> {
+  let out = '';
+  const done = typeof test === 'function' ? test : (text: string) => test.test(text);
+  return new Promise((resolve) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (done(out)) resolve(out);
+    });
+    child.on('close', () => resolve(null));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listenOn(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(server));
+  });
+}
+
+function portOf(server: Server): number {
+  return (server.address() as { port: number }).port;
+}
+
+const close = (server: Server) => new Promise<void>((r) => server.close(() => r()));
+
+/** A port nothing listens on (the kernel's free port, released again). */
+async function freePort(): Promise<number> {
+  const server = await listenOn(0);
+  const port = portOf(server);
+  await close(server);
+  return port;
+}
+
+/** `count` consecutive free ports, found by binding them. */
+async function freePorts(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const held: Server[] = [];
+    try {
+      for (let i = 0; i < count; i++) held.push(await listenOn(base + i));
+      return base;
+    } catch {
+      // Taken: try another base.
+    } finally {
+      await Promise.all(held.map(close));
+    }
+  }
+}
+
+// The write-up's demonstration, with the seed preset's replication delay cut to 300 ms.
+const DEMO = `
+put x 1 via s1
+wait              # PUT_OK once both followers have x=1
+put x 2 via s1    # the leader stores x=2 now and replicates it 300 ms later
+sleep 50
+get x via s1      # c1 learns x=2's timestamp
+sleep 50
+get x via s3      # s3 still holds x=1: TRY_OTHER_SERVER_OR_LATER
+wait
+get x via s3      # replication is over
+delete x via s2
+wait
+get x via s2
+`;
+
+describe('npm run serve + npm run client', () => {
+  it('replays the stale read by hand: a lagging follower answers TRY_OTHER_SERVER_OR_LATER', async () => {
+    const serve = launch('serve', ['--port-base', '0', '--knob', 'replicationDelay=300']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    expect(ready).not.toBeNull();
+    expect(ready).toMatch(/s1 \(leader\) listening on 127\.0\.0\.1:\d+/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const client = await run('client', ['--servers', servers, '--id', 'c1', '--script', '-'], DEMO);
+    expect(client.stderr).toBe('');
+    expect(client.status).toBe(0);
+    expect(client.stdout).toMatch(/op 3 GET x via s1 → GET_OK 2 \(ts \d+\) from s1/);
+    expect(client.stdout).toMatch(/op 4 GET x via s3 → TRY_OTHER_SERVER_OR_LATER from s3/);
+    expect(client.stdout).toMatch(/op 5 GET x via s3 → GET_OK 2 \(ts \d+\) from s3/);
+    expect(client.stdout).toMatch(/op 6 DELETE x via s2 → DELETE_OK \(ts \d+\) from s2/);
+    expect(client.stdout).toMatch(/op 7 GET x via s2 → NULL \(ts \d+\) from s2/);
+    // The menu, answered on stdin: GET x via s3 after the delete.
+    const menu = await run('client', ['--servers', servers, '--id', 'c2'], '2\nx\ns3\n4\n5\n');
+    expect(menu.status).toBe(0);
+    expect(menu.stdout).toContain('1) PUT  2) GET  3) DELETE');
+    expect(menu.stdout).toMatch(/op 1 GET x via s3 → NULL \(ts \d+\) from s3/);
+    const ended = finish(serve);
+    serve.kill('SIGTERM');
+    const result = await ended;
+    expect(result.status).toBe(0);
+    expect(alive(serve.pid!)).toBe(false);
+  });
+
+  it('with --processes runs one OS process per server, and none outlives the supervisor', async () => {
+    const base = await freePorts(3);
+    const serve = launch('serve', [
+      '--processes',
+      '--port-base',
+      String(base),
+      '--preset',
+      'fixed',
+      '--quiet',
+    ]);
+    const out = await waitFor(
+      serve,
+      (text) => (text.match(/listening on .*\n/g) ?? []).length === 3,
+    );
+    const pids = [...out!.matchAll(/listening on 127\.0\.0\.1:\d+ \(pid (\d+)\)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(new Set(pids).size).toBe(3);
+    expect(pids).not.toContain(serve.pid);
+    expect(pids.every(alive)).toBe(true);
+    const client = await run(
+      'client',
+      ['--servers', [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(','), '--script', '-'],
+      'put k v via s2\nwait\nget k via s3\n',
+    );
+    expect(client.stdout).toMatch(/GET k via s3 → GET_OK v/);
+    // Even a supervisor killed outright leaves nothing behind: each server notices its parent's end
+    // of its stdin close, and stops.
+    const ended = finish(serve);
+    serve.kill('SIGKILL');
+    await ended;
+    for (let i = 0; i < 200 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
+describe('mistakes get one line and exit 2', () => {
+  async function oneLine(cli: string, args: string[], pattern: RegExp, stdin?: string) {
+    const r = await run(cli, args, stdin);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }
+
+  it('a port in use', async () => {
+    const taken = await listenOn(0);
+    try {
+      await oneLine(
+        'serve',
+        ['--port-base', String(portOf(taken))],
+        /^error: port \d+ on 127\.0\.0\.1 is in use; .*--port-base/,
+      );
+    } finally {
+      await close(taken);
+    }
+  });
+
+  it('a server nobody runs', async () => {
+    const port = await freePort();
+    await oneLine(
+      'client',
+      ['--servers', `127.0.0.1:${port}`, '--script', '-'],
+      /nothing answers at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); start the servers/,
+      'get x\n',
+    );
+  });
+
+  it('a script naming an unknown server', async () => {
+    await oneLine(
+      'client',
+      ['--servers', '127.0.0.1:1,127.0.0.1:2', '--script', '-'],
+      /script line 2: 's9' is not a server of this cluster \(s1, s2\)/,
+      'get x\nget x via s9\n',
+    );
+  });
+
+  it('bad flags', async () => {
+    await oneLine('serve', ['--leader', 's7'], /--leader must be one of s1, s2, s3/);
+    await oneLine('serve', ['--store', 'lock', '--servers', '3'], /exactly one server/);
+    await oneLine('client', [], /name the servers/);
+    await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
+    await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);
+  });
+});
+
+describe('npm run live', () => {
+  it('judges a short real run, writes the trace and the page, and says what it cannot promise', async () => {
+    const json = join(dir, 'live.json');
+    const html = join(dir, 'live.html');
+    const r = await run('live', [
+      '--ops',
+      '12',
+      '--clients',
+      '2',
+      '--faults',
+      'delay,duplicate,hold',
+      '--knob',
+      'requestTimeout=300',
+      '--json',
+      json,
+      '--html',
+      html,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/operations 12 issued, 12 completed, 0 pending/);
+    expect(r.stdout).toMatch(/✓ convergence +held/);
+    expect(r.stdout).toMatch(/not the timing/);
+    const doc = parseTraceDocument(readFileSync(json, 'utf8'));
+    expect(doc.store).toBe('replicated');
+    expect(doc.history.operations).toHaveLength(12);
+    expect(readFileSync(html, 'utf8')).toContain('<svg');
+    // npm run view makes the same page from the saved live trace.
+    const again = join(dir, 'again.html');
+    expect((await run('view', [json, '--html', again])).status).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
+  });
+});
