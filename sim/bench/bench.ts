@@ -32,8 +32,9 @@ function bareHeapLoop(events: number): number {
   for (let i = 0; i < 64; i++) heap.push(i, { node: i % 8, n: 0 });
   let done = 0;
   while (done < events) {
-    const entry = heap.pop()!;
-    heap.push(entry.time + rng.between(1, 20), step(entry.item));
+    const time = heap.peekTime()!;
+    const item = heap.pop()!;
+    heap.push(time + rng.between(1, 20), step(item));
     done++;
   }
   return done;

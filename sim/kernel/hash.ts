@@ -18,6 +18,14 @@ export class TextHash {
     return this;
   }
 
+  /** A hash that goes on from where this one stands (a snapshot of a run keeps one). */
+  clone(): TextHash {
+    const copy = new TextHash();
+    copy.a = this.a;
+    copy.b = this.b;
+    return copy;
+  }
+
   hex(): string {
     return (
       (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0')
