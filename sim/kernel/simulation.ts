@@ -166,7 +166,6 @@ export interface Snapshot<M extends WireMessage> {
   readonly history: History;
   readonly trace: readonly TraceEvent[];
   readonly traceHash: TextHash;
-  readonly traceChars: number;
 }
 
 export class Simulation<M extends WireMessage> {
@@ -177,8 +176,6 @@ export class Simulation<M extends WireMessage> {
   private readonly keepTrace: boolean;
   private readonly sink: ((json: string) => void) | undefined;
   private traceHash = new TextHash();
-  /** Characters of trace JSON kept in memory, for the trace bound. */
-  private traceChars = 0;
   private queue = new EventHeap<Queued<M>>();
   /** Timers in the queue that were cancelled, re-armed or lost in a crash since they were set. */
   private stale = 0;
@@ -296,7 +293,6 @@ export class Simulation<M extends WireMessage> {
       history: this.history.clone(),
       trace: this.trace.slice(),
       traceHash: this.traceHash.clone(),
-      traceChars: this.traceChars,
     };
   }
 
@@ -328,7 +324,6 @@ export class Simulation<M extends WireMessage> {
     sim.history = snapshot.history.clone();
     sim.trace = snapshot.trace.slice();
     sim.traceHash = snapshot.traceHash.clone();
-    sim.traceChars = snapshot.traceChars;
     return sim;
   }
 
@@ -372,7 +367,7 @@ export class Simulation<M extends WireMessage> {
       if (this.events >= maxEvents) return 'event-limit';
       if (queue.size - this.stale + script.length - this.scriptNext > maxQueue)
         return 'queue-limit';
-      if (this.traceChars > maxTraceChars) return 'trace-limit';
+      if (this.keepTrace && this.traceHash.chars > maxTraceChars) return 'trace-limit';
       if (history.operations.length + history.applies.length + history.locks.length > maxHistory)
         return 'history-limit';
       this.now = time;
@@ -407,13 +402,13 @@ export class Simulation<M extends WireMessage> {
 
   /** Records one trace event: hashed as it comes, kept and streamed when asked. */
   private emit(event: TraceEvent): void {
-    const json = JSON.stringify(event);
-    this.traceHash.update(json).update('\n');
-    if (this.keepTrace) {
-      this.trace.push(event);
-      this.traceChars += json.length + 1;
+    if (this.sink === undefined) this.traceHash.json(event).update('\n');
+    else {
+      const json = JSON.stringify(event);
+      this.traceHash.update(json).update('\n');
+      this.sink(json);
     }
-    if (this.sink !== undefined) this.sink(json);
+    if (this.keepTrace) this.trace.push(event);
   }
 
   private slot(id: NodeId): Slot<M> {
