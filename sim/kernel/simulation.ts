@@ -156,10 +156,10 @@ export interface Snapshot<M extends WireMessage> {
   readonly stale: number;
   readonly script: readonly Scripted[];
   readonly scriptNext: number;
-  readonly blocked: Uint8Array;
+  readonly cut: ReadonlySet<number>;
   readonly held: ReadonlyMap<number, readonly Queued<M>[]>;
   readonly aimed: ReadonlyMap<number, readonly MessageFault[]>;
-  readonly lastArrival: Float64Array;
+  readonly lastArrival: ReadonlyMap<number, number>;
   readonly nextMessage: number;
   readonly net: StreamPosition;
   readonly workload: StreamPosition;
@@ -195,12 +195,16 @@ export class Simulation<M extends WireMessage> {
   private readonly bounds: Bounds;
   private net: Stream;
   private workload: Stream;
-  /** blocked[from * n + to]: the link is cut by a partition. */
-  private blocked: Uint8Array;
+  /**
+   * Links (from * n + to) cut by a partition. A set, not an n × n table: with thousands of
+   * clients a table is megabytes to clear at every heal and to copy at every snapshot.
+   */
+  private cut = new Set<number>();
   private held = new Map<number, Queued<M>[]>();
   /** Message faults waiting for their message, per link, in the order they were armed. */
   private aimed = new Map<number, MessageFault[]>();
-  private lastArrival: Float64Array;
+  /** fifo: when the last message on each link arrives (a later one may not arrive before). */
+  private lastArrival = new Map<number, number>();
   /** One context object, refilled at every step: machines read it and keep nothing of it. */
   private readonly ctx = { nowMs: 0, clockMs: 0 };
   private now = 0;
@@ -231,9 +235,6 @@ export class Simulation<M extends WireMessage> {
       };
     });
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
-    const n = this.slots.length;
-    this.blocked = new Uint8Array(n * n);
-    this.lastArrival = new Float64Array(n * n);
   }
 
   /** Schedules a script action at virtual time `at` (ties run in the order they were added). */
@@ -283,10 +284,10 @@ export class Simulation<M extends WireMessage> {
       stale: this.stale,
       script: this.script,
       scriptNext: this.scriptNext,
-      blocked: this.blocked.slice(),
+      cut: new Set(this.cut),
       held: lists(this.held),
       aimed: lists(this.aimed),
-      lastArrival: this.lastArrival.slice(),
+      lastArrival: new Map(this.lastArrival),
       nextMessage: this.nextMessage,
       net: this.net.position(),
       workload: this.workload.position(),
@@ -314,10 +315,10 @@ export class Simulation<M extends WireMessage> {
     sim.stale = snapshot.stale;
     sim.script = snapshot.script as Scripted[];
     sim.scriptNext = snapshot.scriptNext;
-    sim.blocked = snapshot.blocked.slice();
+    sim.cut = new Set(snapshot.cut);
     sim.held = new Map([...snapshot.held].map(([k, v]) => [k, v.slice()]));
     sim.aimed = new Map([...snapshot.aimed].map(([k, v]) => [k, v.slice()]));
-    sim.lastArrival = snapshot.lastArrival.slice();
+    sim.lastArrival = new Map(snapshot.lastArrival);
     sim.nextMessage = snapshot.nextMessage;
     sim.net = new Stream('network', snapshot.options.seed, snapshot.net);
     sim.workload = new Stream('workload', snapshot.options.seed, snapshot.workload);
@@ -394,7 +395,7 @@ export class Simulation<M extends WireMessage> {
       trace: this.trace,
       hash: this.traceHash.hex(),
       history: this.history,
-      networkHealed: this.held.size === 0 && this.blocked.every((b) => b === 0),
+      networkHealed: this.held.size === 0 && this.cut.size === 0,
       finalStates,
       bounds: this.bounds,
     };
@@ -441,7 +442,7 @@ export class Simulation<M extends WireMessage> {
   private deliver(item: Delivery<M>): void {
     const target = this.slots[item.to]!;
     const n = this.slots.length;
-    if (!target.up || this.blocked[item.from * n + item.to] === 1) {
+    if (!target.up || (this.cut.size > 0 && this.cut.has(item.from * n + item.to))) {
       this.drop(item.id, item.from, item.to, item.message, target.up ? 'partition' : 'down');
       return;
     }
@@ -554,7 +555,7 @@ export class Simulation<M extends WireMessage> {
     const link = from * n + to;
     const source = this.slots[from]!.spec.id;
     const target = this.slots[to]!.spec.id;
-    if (this.blocked[link] === 1) {
+    if (this.cut.size > 0 && this.cut.has(link)) {
       if (this.tracing) this.emitSend(id, source, target, message, null);
       this.drop(id, from, to, message, 'partition');
       return;
@@ -627,8 +628,8 @@ export class Simulation<M extends WireMessage> {
   private arrival(link: number, extraMs = 0): number {
     const at = this.now + drawDelay(this.options.network, this.net) + extraMs;
     if (!this.options.network.fifo) return at;
-    const fifoAt = Math.max(at, this.lastArrival[link]!);
-    this.lastArrival[link] = fifoAt;
+    const fifoAt = Math.max(at, this.lastArrival.get(link) ?? 0);
+    this.lastArrival.set(link, fifoAt);
     return fifoAt;
   }
 
@@ -653,7 +654,7 @@ export class Simulation<M extends WireMessage> {
         for (const a of fault.from) for (const b of fault.to) this.block(a, b);
         return;
       case 'heal':
-        this.blocked.fill(0);
+        this.cut.clear();
         return;
       case 'hold': {
         const link = this.link(fault.from, fault.to);
@@ -726,7 +727,7 @@ export class Simulation<M extends WireMessage> {
   }
 
   private block(from: NodeId, to: NodeId): void {
-    this.blocked[this.link(from, to)] = 1;
+    this.cut.add(this.link(from, to));
   }
 
   /** Held messages leave now, each with a fresh delay: they may arrive in any order. */
