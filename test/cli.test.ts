@@ -2,6 +2,8 @@
 // clear line and exit status 2.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -100,5 +102,34 @@ describe('bad input gets one clear line and exit status 2', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('bounds and streamed traces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-cli-'));
+
+  it('--quiet --json streams the trace and writes the same file as a run that keeps it', () => {
+    const kept = join(dir, 'kept.json');
+    const streamed = join(dir, 'streamed.json');
+    expect(sim('scenarios/replication-tour.ts', '--json', kept).status).toBe(0);
+    expect(sim('scenarios/replication-tour.ts', '--quiet', '--json', streamed).status).toBe(0);
+    expect(readFileSync(streamed, 'utf8')).toBe(readFileSync(kept, 'utf8'));
+    // Nothing is left beside the output: the spool and the temporary file are gone.
+    expect(readdirSync(dir).sort()).toEqual(['kept.json', 'streamed.json']);
+  });
+
+  it('a run that hits the event bound ends cleanly, with its seed and the flag that raises it', () => {
+    const r = sim('scenarios/replication-tour.ts', '--quiet', '--max-events', '10');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/stopped at the event bound \(raise it with --max-events N\)/);
+    expect(r.stdout).toMatch(/seed +\d+/);
+  });
+
+  it('a bad bound is one line and exit 2', () => {
+    const r = sim('scenarios/stale-read.ts', '--max-events', 'lots');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-events must be a whole number/);
   });
 });

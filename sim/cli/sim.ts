@@ -3,10 +3,16 @@
 // `--json` and `--html` also save the run as a trace document and as a page.
 
 import { writeFileSync } from 'node:fs';
+import type { Bounds } from '../kernel/simulation.ts';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
-import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
+import {
+  type TraceDocument,
+  TraceSpool,
+  traceDocument,
+  writeTraceDocument,
+} from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
@@ -14,7 +20,7 @@ import { loadScenario, scenarioFiles } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list';
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] [--max-events N] [--max-queue N] [--max-trace-mb N] [--max-history N] | --list';
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -26,6 +32,10 @@ const OPTIONS = {
   json: { type: 'string' },
   html: { type: 'string' },
   list: { type: 'boolean' },
+  'max-events': { type: 'string' },
+  'max-queue': { type: 'string' },
+  'max-trace-mb': { type: 'string' },
+  'max-history': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,11 +70,24 @@ async function sim(argv: readonly string[]): Promise<number> {
   const seed = parseSeed(values.seed);
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);
+  const bounds = parseBounds(values);
   const scenario = await loadScenario(file);
+  // With --quiet and no page, nothing reads the trace after the run: it is hashed as it grows,
+  // and streamed to --json, so a run of any length fits in memory.
+  const keep = values.quiet !== true || values.html !== undefined;
+  const spool = !keep && values.json !== undefined ? openSpool(values.json) : undefined;
   let run: ReturnType<typeof runScenario>;
   try {
-    run = runScenario(scenario, { seed, preset: values.preset, knobs });
+    run = runScenario(scenario, {
+      seed,
+      preset: values.preset,
+      knobs,
+      bounds,
+      trace: keep ? true : 'hash',
+      ...(spool === undefined ? {} : { traceSink: spool.add }),
+    });
   } catch (error) {
+    spool?.dispose();
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
@@ -78,7 +101,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     out.push(...view, '');
   }
   out.push(...renderSummary(c, run, replay, width));
-  out.push(...saveOutputs(doc, values.json, values.html));
+  out.push(...saveOutputs(doc, values.json, values.html, spool));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
@@ -97,9 +120,38 @@ function parseWidth(raw: string | undefined): number {
   return Number(raw);
 }
 
-function save(path: string, text: string, what: string): string {
+function openSpool(json: string): TraceSpool {
   try {
-    writeFileSync(path, text);
+    return new TraceSpool(json);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`could not write the trace to '${json}': ${why}`);
+  }
+}
+
+/** The --max-* flags: each a whole number, at least 1. */
+function parseBounds(values: Record<string, unknown>): Partial<Bounds> {
+  const flags = [
+    ['max-events', 'maxEvents', 1],
+    ['max-queue', 'maxQueue', 1],
+    ['max-trace-mb', 'maxTraceChars', 1_000_000],
+    ['max-history', 'maxHistory', 1],
+  ] as const;
+  const bounds: { -readonly [K in keyof Bounds]?: number } = {};
+  for (const [flag, field, unit] of flags) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw))
+      throw new UsageError(`--${flag} must be a whole number from 1 (got '${String(raw)}')`);
+    bounds[field] = Number(raw) * unit;
+  }
+  return bounds;
+}
+
+function save(path: string, text: string | (() => void), what: string): string {
+  try {
+    if (typeof text === 'string') writeFileSync(path, text);
+    else text();
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(`could not write the ${what} to '${path}': ${why}`);
@@ -111,9 +163,11 @@ function saveOutputs(
   doc: TraceDocument,
   json: string | undefined,
   html: string | undefined,
+  spool: TraceSpool | undefined,
 ): string[] {
   const lines: string[] = [];
-  if (json !== undefined) lines.push(save(json, serializeTraceDocument(doc), 'trace'));
+  if (json !== undefined)
+    lines.push(save(json, () => writeTraceDocument(json, doc, spool), 'trace'));
   if (html !== undefined) lines.push(save(html, renderHtml(doc), 'page'));
   return lines;
 }

@@ -26,7 +26,7 @@ export interface Bounds {
   /** Virtual time at which the run stops even if events remain. */
   readonly maxTimeMs: number;
   readonly maxEvents: number;
-  /** Messages in flight, live timers and script actions still to come. */
+  /** Messages in flight and live timers (the script, allocated before the run, is not counted). */
   readonly maxQueue: number;
   /**
    * Characters of trace JSON kept in memory (the events themselves take about twice that): a
@@ -366,8 +366,7 @@ export class Simulation<M extends WireMessage> {
         return 'time-limit';
       }
       if (this.events >= maxEvents) return 'event-limit';
-      if (queue.size - this.stale + script.length - this.scriptNext > maxQueue)
-        return 'queue-limit';
+      if (queue.size - this.stale > maxQueue) return 'queue-limit';
       if (this.keepTrace && this.traceHash.chars > maxTraceChars) return 'trace-limit';
       if (history.operations.length + history.applies.length + history.locks.length > maxHistory)
         return 'history-limit';

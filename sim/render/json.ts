@@ -3,6 +3,7 @@
 // expectations and the verdicts. The diagram and the HTML page read this document, never the run,
 // so a saved trace gives the same page as the run that wrote it.
 
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
@@ -99,7 +100,9 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
   });
   const history = run.result.history;
-  return plain({
+  // The events are plain JSON already (the kernel builds them as literals); copying them through
+  // one JSON string would need the whole run in one string, which a long run exceeds.
+  const doc = plain({
     schema: TRACE_SCHEMA,
     scenario: { file: source.file, goal: source.goal },
     replay: source.replay,
@@ -119,7 +122,7 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
       hash: run.result.hash,
     },
     notes: [...run.notes].sort((a, b) => a.at - b.at),
-    events: run.result.trace,
+    events: [],
     history: {
       operations: history.operations,
       applies: history.applies,
@@ -136,6 +139,7 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
     verdicts: run.verdicts,
     verdictFailures: run.verdictFailures,
   });
+  return { ...doc, schema: TRACE_SCHEMA, events: run.result.trace };
 }
 
 /** The messages of an operation: its requests (and retries) and the replies that name it. */
@@ -177,24 +181,140 @@ export function highlightsOf(doc: TraceDocument): Highlight[] {
 }
 
 // Arrays of records are written one record a line: the file stays readable, diffable and greppable.
-function layout(value: unknown, indent: string, depth: number): string {
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const inner = `${indent}  `;
-    return `[\n${value.map((v) => inner + JSON.stringify(v)).join(',\n')}\n${indent}]`;
-  }
-  if (typeof value === 'object' && value !== null && depth < 2) {
-    const inner = `${indent}  `;
-    const fields = Object.entries(value).map(
-      ([k, v]) => `${inner}${JSON.stringify(k)}: ${layout(v, inner, depth + 1)}`,
-    );
-    return fields.length === 0 ? '{}' : `{\n${fields.join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
+// The text goes to `out` in pieces, so that a long run's document is never one string.
+function layout(out: (text: string) => void, value: unknown, indent: string, depth: number): void {
+  const inner = `${indent}  `;
+  if (Array.isArray(value) && value.length > 0) {
+    out('[\n');
+    for (let i = 0; i < value.length; i++)
+      out(`${i === 0 ? '' : ',\n'}${inner}${JSON.stringify(value[i])}`);
+    out(`\n${indent}]`);
+  } else if (Array.isArray(value)) out('[]');
+  else if (typeof value === 'object' && value !== null && depth < 2) {
+    const fields = Object.entries(value);
+    if (fields.length === 0) out('{}');
+    else {
+      out('{\n');
+      fields.forEach(([k, v], i) => {
+        out(`${i === 0 ? '' : ',\n'}${inner}${JSON.stringify(k)}: `);
+        layout(out, v, inner, depth + 1);
+      });
+      out(`\n${indent}}`);
+    }
+  } else out(JSON.stringify(value));
 }
 
 export function serializeTraceDocument(doc: TraceDocument): string {
-  return `${layout(doc, '', 0)}\n`;
+  const parts: string[] = [];
+  layout((text) => parts.push(text), doc, '', 0);
+  return `${parts.join('')}\n`;
+}
+
+/**
+ * The trace's events as they happen, spooled to a file beside the output in the document's own
+ * layout (one event a line), so that a run of any length is saved without being held: pass
+ * `add` as the run's trace sink, then `writeTraceDocument(path, doc, spool)`.
+ */
+export class TraceSpool {
+  readonly path: string;
+  private readonly out: BufferedFile;
+  count = 0;
+
+  constructor(beside: string) {
+    this.path = `${beside}.events-${process.pid}.tmp`;
+    this.out = new BufferedFile(this.path);
+  }
+
+  readonly add = (json: string): void => {
+    this.out.write(this.count === 0 ? `    ${json}` : `,\n    ${json}`);
+    this.count++;
+  };
+
+  /** Copies the spooled events to `file`, then removes the spool. */
+  copyTo(file: BufferedFile): void {
+    this.out.close();
+    file.flush();
+    const input = openSync(this.path, 'r');
+    const chunk = Buffer.alloc(1 << 20);
+    for (let n = readSync(input, chunk); n > 0; n = readSync(input, chunk))
+      writeSync(file.fd, chunk, 0, n);
+    closeSync(input);
+    this.dispose();
+  }
+
+  dispose(): void {
+    this.out.close();
+    rmSync(this.path, { force: true });
+  }
+}
+
+/** A file written through a buffer of about a megabyte. */
+class BufferedFile {
+  readonly fd: number;
+  private parts: string[] = [];
+  private size = 0;
+  private closed = false;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  readonly write = (text: string): void => {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size > 1 << 20) this.flush();
+  };
+
+  flush(): void {
+    if (this.parts.length > 0) writeSync(this.fd, this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    closeSync(this.fd);
+    this.closed = true;
+  }
+}
+
+/**
+ * Writes the document exactly as serializeTraceDocument would, in pieces, to a temporary file
+ * beside `path` that is renamed over it once complete: a failed write leaves `path` as it was.
+ * The events come from `spool` when the run streamed them there.
+ */
+export function writeTraceDocument(path: string, doc: TraceDocument, spool?: TraceSpool): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  let file: BufferedFile | undefined;
+  try {
+    file = new BufferedFile(temporary);
+    const out = file.write;
+    if (spool === undefined) layout(out, doc, '', 0);
+    else {
+      out('{\n');
+      Object.entries(doc).forEach(([k, v], i) => {
+        out(`${i === 0 ? '' : ',\n'}  ${JSON.stringify(k)}: `);
+        if (k !== 'events') layout(out, v, '  ', 1);
+        else if (spool.count === 0) out('[]');
+        else {
+          out('[\n');
+          spool.copyTo(file!);
+          out('\n  ]');
+        }
+      });
+      out('\n}');
+    }
+    out('\n');
+    file.close();
+    renameSync(temporary, path);
+  } catch (error) {
+    file?.close();
+    rmSync(temporary, { force: true });
+    throw error;
+  } finally {
+    spool?.dispose();
+  }
 }
 
 export class TraceFormatError extends Error {}
