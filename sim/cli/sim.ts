@@ -98,7 +98,9 @@ async function sim(argv: readonly string[]): Promise<number> {
   const out: string[] = [...title, ''];
   if (!values.quiet) {
     const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
-    out.push(...view, '');
+    // A loop, not push(...view): a long run's view overflows a call's argument list.
+    for (const line of view) out.push(line);
+    out.push('');
   }
   out.push(...renderSummary(c, run, replay, width));
   out.push(...saveOutputs(doc, values.json, values.html, spool));

@@ -42,7 +42,7 @@ export const DEFAULT_BOUNDS: Bounds = {
   maxTimeMs: 3_600_000,
   maxEvents: 5_000_000,
   maxQueue: 1_000_000,
-  maxTraceChars: 250_000_000,
+  maxTraceChars: 50_000_000,
   maxHistory: 4_000_000,
 };
 
@@ -569,7 +569,7 @@ export class Simulation<M extends WireMessage> {
       aimed?.kind === 'delay'
         ? { kind: 'deliver', id, from, to, message, sentAt: this.now, extraMs: aimed.byMs }
         : { kind: 'deliver', id, from, to, message, sentAt: this.now };
-    const held = this.held.get(link);
+    const held = this.held.size === 0 ? undefined : this.held.get(link);
     if (held !== undefined) {
       held.push(item);
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
