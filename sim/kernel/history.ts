@@ -135,6 +135,9 @@ export class History {
     });
     for (const [id, op] of this.byOtherId) copy.byOtherId.set(id, same(op)!);
     for (const [client, n] of this.crashes) copy.crashes.set(client, n);
+    // Counters kept beside the collections (plain numbers) go along as they are.
+    for (const [field, value] of Object.entries(this))
+      if (typeof value === 'number') Object.assign(copy, { [field]: value });
     return copy;
   }
 
