@@ -119,12 +119,14 @@ export class History {
   }
 
   /**
-   * An independent copy, for a snapshot of the world: operations are copied (they change when
-   * they complete), applies and lock changes are shared (they never change).
+   * An independent copy, for a snapshot of the world: pending operations are copied (they change
+   * when they complete or are abandoned); completed ones, applies and lock changes never change
+   * again, so they are shared.
    */
   clone(): History {
     const copy = new History();
-    const ops = new Map<Operation, Operation>(this.operations.map((op) => [op, { ...op }]));
+    const ops = new Map<Operation, Operation>();
+    for (const op of this.operations) ops.set(op, op.completedAt === null ? { ...op } : op);
     const same = (op: Operation | undefined) => (op === undefined ? undefined : ops.get(op)!);
     // Loops, not push(...all): a long history would overflow the call's argument list.
     for (const op of ops.values()) copy.operations.push(op);
