@@ -2,7 +2,7 @@
 // clear line and exit status 2.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,23 @@ describe('bounds and streamed traces', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/stopped at the event bound \(raise it with --max-events N\)/);
     expect(r.stdout).toMatch(/seed +\d+/);
+  });
+
+  it('a network that loses everything ends at the trace bound, not out of memory', () => {
+    const file = join(dir, 'lossy.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
+    );
+    const r = sim(file, '--max-trace-mb', '1');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /stopped at the bound on the trace kept in memory \(raise it with --max-trace-mb N/,
+    );
+    const quiet = sim(file, '--quiet', '--max-events', '20000');
+    expect(quiet.stdout).toMatch(/stopped at the event bound .* 20000 events/);
   });
 
   it('a bad bound is one line and exit 2', () => {
