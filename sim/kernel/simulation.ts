@@ -139,7 +139,8 @@ interface Slot<M extends WireMessage> {
  * A whole world at one instant: every node's state, the queue (messages in flight, timers), the
  * network's partitions, held links and aimed faults, the random streams' positions, the history
  * and the trace so far. `Simulation.resume` runs on from it exactly as the original run did.
- * The machines' states are immutable values, so they are shared, not copied.
+ * The machines' states are immutable values, so they are shared, not copied; so are completed
+ * operations and queued items. A resumed run keeps the original's options, its trace sink too.
  */
 export interface Snapshot<M extends WireMessage> {
   readonly options: SimulationOptions<M>;
