@@ -31,7 +31,10 @@ export interface RunOptions {
   readonly seed?: number | undefined;
   readonly preset?: string | undefined;
   readonly knobs?: Readonly<Record<string, string>> | undefined;
-  readonly trace?: boolean;
+  /** true: keep and hash the trace; 'hash': only hash it (any length fits); false: none. */
+  readonly trace?: boolean | 'hash';
+  /** Receives each trace event's JSON as it happens (to stream it to a file). */
+  readonly traceSink?: (json: string) => void;
   readonly bounds?: Partial<Bounds>;
 }
 
@@ -130,6 +133,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     nodes: store.nodes(topology, knobs.value),
     network: network.value,
     trace: options.trace ?? true,
+    ...(options.traceSink === undefined ? {} : { traceSink: options.traceSink }),
     bounds: { maxTimeMs: scenario.runUntilMs ?? lastStep + 120_000, ...options.bounds },
   });
   const opSteps: {

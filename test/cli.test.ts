@@ -2,7 +2,7 @@
 // clear line and exit status 2.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -222,5 +222,51 @@ describe('loading a scenario file', () => {
 
   it('--knob __proto__=… is an unknown knob', () => {
     oneLine(sim('scenarios/stale-read.ts', '--knob', '__proto__=1'), /unknown knob '__proto__'/);
+  });
+});
+
+describe('bounds and streamed traces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-cli-'));
+
+  it('--quiet --json streams the trace and writes the same file as a run that keeps it', () => {
+    const kept = join(dir, 'kept.json');
+    const streamed = join(dir, 'streamed.json');
+    expect(sim('scenarios/replication-tour.ts', '--json', kept).status).toBe(0);
+    expect(sim('scenarios/replication-tour.ts', '--quiet', '--json', streamed).status).toBe(0);
+    expect(readFileSync(streamed, 'utf8')).toBe(readFileSync(kept, 'utf8'));
+    // Nothing is left beside the output: the spool and the temporary file are gone.
+    expect(readdirSync(dir).sort()).toEqual(['kept.json', 'streamed.json']);
+  });
+
+  it('a run that hits the event bound ends cleanly, with its seed and the flag that raises it', () => {
+    const r = sim('scenarios/replication-tour.ts', '--quiet', '--max-events', '10');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/stopped at the event bound \(raise it with --max-events N\)/);
+    expect(r.stdout).toMatch(/seed +\d+/);
+  });
+
+  it('a network that loses everything ends at the trace bound, not out of memory', () => {
+    const file = join(dir, 'lossy.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
+    );
+    const r = sim(file, '--max-trace-mb', '1');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /stopped at the bound on the trace kept in memory \(raise it with --max-trace-mb N/,
+    );
+    const quiet = sim(file, '--quiet', '--max-events', '20000');
+    expect(quiet.stdout).toMatch(/stopped at the event bound .* 20000 events/);
+  });
+
+  it('a bad bound is one line and exit 2', () => {
+    const r = sim('scenarios/stale-read.ts', '--max-events', 'lots');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-events must be a whole number/);
   });
 });

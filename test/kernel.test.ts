@@ -75,7 +75,7 @@ describe('the scheduler', () => {
     heap.push(0, 'earliest');
     heap.push(1, 'third at 1');
     const out: string[] = [];
-    for (let e = heap.pop(); e !== undefined; e = heap.pop()) out.push(e.item);
+    for (let e = heap.pop(); e !== undefined; e = heap.pop()) out.push(e);
     expect(out).toEqual(['earliest', 'first at 1', 'second at 1', 'third at 1', 'late']);
   });
 
@@ -84,7 +84,8 @@ describe('the scheduler', () => {
     const rng = new Stream('heap', 1);
     for (let i = 0; i < 5000; i++) heap.push(rng.below(100), i);
     let last = { time: -1, item: -1 };
-    for (let e = heap.pop(); e !== undefined; e = heap.pop()) {
+    for (let time = heap.peekTime(); time !== undefined; time = heap.peekTime()) {
+      const e = { time, item: heap.pop()! };
       const inOrder = e.time > last.time || (e.time === last.time && e.item > last.item);
       expect(inOrder).toBe(true);
       last = { time: e.time, item: e.item };

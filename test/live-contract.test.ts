@@ -36,7 +36,8 @@ function logged(machine: AnyMachine, log: Logged[]): AnyMachine {
       return machine.recover(state);
     },
     step: (state, input, ctx) => {
-      log.push({ kind: 'step', input, ctx });
+      // Copied: the kernel may hand every step the same context object, refilled.
+      log.push({ kind: 'step', input, ctx: { ...ctx } });
       return machine.step(state, input, ctx);
     },
   };

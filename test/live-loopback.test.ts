@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../protocol/knobs.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
+import { DEFAULT_BOUNDS } from '../sim/kernel/simulation.ts';
 import type { Completion, LiveClient } from '../sim/live/client.ts';
 import type { ClusterSpec } from '../sim/live/node.ts';
 import { LiveCluster, linkFaults } from '../sim/live/runner.ts';
@@ -123,6 +124,7 @@ describe('a three-server cluster on loopback', () => {
         endedAt: live.recorder.now(),
         events: live.recorder.events.length,
         trace: live.recorder.events,
+        bounds: DEFAULT_BOUNDS,
         hash: '',
         history,
         networkHealed: true,

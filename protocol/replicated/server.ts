@@ -13,8 +13,8 @@ import {
   type NodeId,
   type StepContext,
   type StepResult,
+  StringTable,
   withEntry,
-  withoutEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
 import {
@@ -59,17 +59,17 @@ export interface ServerState {
   /** Leader: the largest ts issued so far (the hybrid clock's floor). */
   readonly lastIssued: number;
   readonly nextWrite: number;
-  readonly writes: ReadonlyMap<string, Write>;
+  readonly writes: StringTable<Write>;
   /** Leader, requestIds=dedupe: requests being replicated (requestId -> write id). */
-  readonly inFlight: ReadonlyMap<string, string>;
+  readonly inFlight: StringTable<string>;
   /**
    * Leader, requestIds=dedupe: per client, the answers it may still ask for again. A client tells,
    * with every write, below which sequence number it has all its answers; older ones are dropped,
    * so this stays as small as the client's pipeline.
    */
-  readonly sessions: ReadonlyMap<NodeId, Session>;
+  readonly sessions: StringTable<Session>;
   /** Follower: writes forwarded to the leader, requestId -> the client to relay the answer to. */
-  readonly forwards: ReadonlyMap<string, NodeId>;
+  readonly forwards: StringTable<NodeId>;
 }
 
 export interface Answer {
@@ -97,10 +97,10 @@ export function initialServerState(): ServerState {
     store: new Map(),
     lastIssued: 0,
     nextWrite: 1,
-    writes: new Map(),
-    inFlight: new Map(),
-    sessions: new Map(),
-    forwards: new Map(),
+    writes: StringTable.empty(),
+    inFlight: StringTable.empty(),
+    sessions: StringTable.empty(),
+    forwards: StringTable.empty(),
   };
 }
 
@@ -113,7 +113,7 @@ export function serverMachine(
     recover: (state) =>
       config.knobs.durability === 'memory'
         ? initialServerState()
-        : { ...state, forwards: new Map() },
+        : { ...state, forwards: StringTable.empty() },
   };
 }
 
@@ -243,8 +243,8 @@ function onLeaderWrite(
     store: withEntry(state.store, request.key, { value, ts, origin: request.requestId }),
     lastIssued: Math.max(state.lastIssued, ts),
     nextWrite: state.nextWrite + 1,
-    writes: withEntry(state.writes, write.id, write),
-    inFlight: dedupe ? withEntry(state.inFlight, request.requestId, write.id) : state.inFlight,
+    writes: state.writes.with(write.id, write),
+    inFlight: dedupe ? state.inFlight.with(request.requestId, write.id) : state.inFlight,
     sessions: dedupe ? withWatermark(state.sessions, request) : state.sessions,
     forwards: state.forwards,
   };
@@ -292,42 +292,39 @@ function onRepeatedWrite(
 
 /** Raises the client's low-water mark and forgets the answers below it. */
 function withWatermark(
-  sessions: ReadonlyMap<NodeId, Session>,
+  sessions: StringTable<Session>,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
-): ReadonlyMap<NodeId, Session> {
+): StringTable<Session> {
   const client = clientOfRequestId(request.requestId);
   const session = sessions.get(client) ?? NO_SESSION;
   if (request.ackedBelow <= session.ackedBelow) return sessions;
   const answered = new Map<number, Answer>();
   for (const [seq, answer] of session.answered)
     if (seq >= request.ackedBelow) answered.set(seq, answer);
-  return withEntry(sessions, client, { ackedBelow: request.ackedBelow, answered });
+  return sessions.with(client, { ackedBelow: request.ackedBelow, answered });
 }
 
 /** Files a finished write's answer under its client's session. */
-function withAnswer(
-  sessions: ReadonlyMap<NodeId, Session>,
-  write: Write,
-): ReadonlyMap<NodeId, Session> {
+function withAnswer(sessions: StringTable<Session>, write: Write): StringTable<Session> {
   const client = clientOfRequestId(write.requestId);
   const seq = seqOfRequestId(write.requestId);
   const session = sessions.get(client) ?? NO_SESSION;
   if (seq < session.ackedBelow) return sessions;
   const answer: Answer = { key: write.key, value: write.value, ts: write.ts };
-  return withEntry(sessions, client, {
+  return sessions.with(client, {
     ackedBelow: session.ackedBelow,
     answered: withEntry(session.answered, seq, answer),
   });
 }
 
 function withWrite(state: ServerState, write: Write): ServerState {
-  return withWrites(state, withEntry(state.writes, write.id, write));
+  return withWrites(state, state.writes.with(write.id, write));
 }
 
 // The state with one field replaced. Literals in the state's key order rather than spreads: they
 // run on most steps, and a literal is cheaper to build than a spread of seven fields.
 
-function withWrites(state: ServerState, writes: ReadonlyMap<string, Write>): ServerState {
+function withWrites(state: ServerState, writes: StringTable<Write>): ServerState {
   const { store, lastIssued, nextWrite, inFlight, sessions, forwards } = state;
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
@@ -337,7 +334,7 @@ function withStore(state: ServerState, store: ReadonlyMap<Key, Version>): Server
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
 
-function withForwards(state: ServerState, forwards: ReadonlyMap<string, NodeId>): ServerState {
+function withForwards(state: ServerState, forwards: StringTable<NodeId>): ServerState {
   const { store, lastIssued, nextWrite, writes, inFlight, sessions } = state;
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
@@ -457,8 +454,8 @@ function finishWrite(
     store: state.store,
     lastIssued: state.lastIssued,
     nextWrite: state.nextWrite,
-    writes: withoutEntry(state.writes, write.id),
-    inFlight: dedupe ? withoutEntry(state.inFlight, write.requestId) : state.inFlight,
+    writes: state.writes.without(write.id),
+    inFlight: dedupe ? state.inFlight.without(write.requestId) : state.inFlight,
     sessions: dedupe ? withAnswer(state.sessions, write) : state.sessions,
     forwards: state.forwards,
   };
@@ -549,7 +546,7 @@ function onFollowerWrite(
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
 ): Result {
   return {
-    state: withForwards(state, withEntry(state.forwards, request.requestId, from)),
+    state: withForwards(state, state.forwards.with(request.requestId, from)),
     effects: [{ type: 'send', to: config.leader, message: request }],
   };
 }
@@ -561,7 +558,7 @@ function onLeaderAnswer(
   const client = state.forwards.get(reply.requestId);
   if (client === undefined) return unchanged(state);
   return {
-    state: withForwards(state, withoutEntry(state.forwards, reply.requestId)),
+    state: withForwards(state, state.forwards.without(reply.requestId)),
     effects: [{ type: 'send', to: client, message: reply }],
   };
 }

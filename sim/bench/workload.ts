@@ -1,22 +1,40 @@
-// The bench's workload: a long random run of the replicated store with faults, drawn from a
-// seeded stream so that every bench run simulates the same thing.
+// The bench's workloads: long random runs of the replicated store with faults, drawn from a
+// seeded stream so that every bench run simulates the same thing. The scaling table varies one
+// dimension (clients, servers, length) and keeps the rate of operations the same.
 
 import { Stream } from '../kernel/rng.ts';
 import type { Scenario, Step } from '../scenario.ts';
 
-/** A random workload of the replicated store: 3 servers, 5 clients, faults on. */
-export function benchWorkload(seed: number, operations: number): Scenario {
+export interface WorkloadShape {
+  readonly clients: number;
+  readonly servers: number;
+}
+
+/**
+ * A random workload of the replicated store, with crashes, partitions, loss and duplication.
+ * Operations arrive one every 30 ms on average whatever the number of clients (each client
+ * waits clients × 10-50 ms between its own), so that only the dimension varied changes. Below
+ * five clients each keeps the five-client pace: faster, a sequential client's queue would grow.
+ */
+export function benchWorkload(
+  seed: number,
+  operations: number,
+  shape: WorkloadShape = { clients: 5, servers: 3 },
+): Scenario {
   const rng = new Stream('bench-workload', seed);
-  const clients = ['c1', 'c2', 'c3', 'c4', 'c5'];
+  const clients = Array.from({ length: shape.clients }, (_, i) => `c${i + 1}`);
+  const servers = Array.from({ length: shape.servers }, (_, i) => `s${i + 1}`);
+  const followers = servers.slice(1);
   const keys = ['x', 'y', 'z'];
   const steps: Step[] = [];
-  // Each client issues an operation every 50-250 ms: a little slower than an operation takes, so sessions do not pile up.
-  const next = new Map(clients.map((c) => [c, rng.between(0, 20)] as const));
+  const n = Math.max(5, clients.length);
+  const next = clients.map(() => rng.between(0, 20));
   let t = 0;
   for (let i = 0; i < operations; i++) {
-    const client = clients[i % clients.length]!;
-    t = next.get(client)!;
-    next.set(client, t + rng.between(50, 250));
+    const c = i % clients.length;
+    const client = clients[c]!;
+    t = next[c]!;
+    next[c] = t + rng.between(10 * n, 50 * n);
     const key = rng.pick(keys);
     const dice = rng.below(10);
     steps.push(
@@ -26,17 +44,11 @@ export function benchWorkload(seed: number, operations: number): Scenario {
           ? { at: t, client, get: key }
           : { at: t, client, delete: key },
     );
-    if (i % 500 === 250) {
-      const node = rng.pick(['s2', 's3']);
+    if (i % 500 === 250 && followers.length > 0) {
+      const node = rng.pick(followers);
       steps.push({ at: t, crash: node }, { at: t + 300, restart: node });
       steps.push(
-        {
-          at: t + 100,
-          partition: [
-            ['s1', 'c1'],
-            ['s2', 's3'],
-          ],
-        },
+        { at: t + 100, partition: [['s1', 'c1'], followers] },
         { at: t + 400, heal: true },
       );
     }
@@ -44,6 +56,7 @@ export function benchWorkload(seed: number, operations: number): Scenario {
   return {
     goal: 'bench workload',
     preset: 'fixed',
+    servers,
     clients,
     network: { delayMinMs: 1, delayMaxMs: 20, dropPermille: 10, duplicatePermille: 10 },
     runUntilMs: t + 60_000,

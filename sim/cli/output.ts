@@ -178,9 +178,9 @@ export class WholeFile {
     }
   }
 
-  write(chunk: string): void {
+  write(chunk: string | Uint8Array): void {
     try {
-      const bytes = Buffer.from(chunk, 'utf8');
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       let written = 0;
       while (written < bytes.length) {
         written += writeSync(this.fd, bytes, written, bytes.length - written);

@@ -2,21 +2,27 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
+import type { Bounds } from '../kernel/simulation.ts';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
-import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
+import {
+  type TraceDocument,
+  TraceSpool,
+  traceDocument,
+  writeTraceDocument,
+} from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { displayText } from '../render/safe-text.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
-import { type OutputRequest, type PlannedOutput, planOutputs, writeWhole } from './output.ts';
+import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list [scenario files or folders]';
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] [--max-events N] [--max-queue N] [--max-trace-mb N] [--max-history N] | --list [scenario files or folders]';
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -28,6 +34,10 @@ const OPTIONS = {
   json: { type: 'string' },
   html: { type: 'string' },
   list: { type: 'boolean' },
+  'max-events': { type: 'string' },
+  'max-queue': { type: 'string' },
+  'max-trace-mb': { type: 'string' },
+  'max-history': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -82,11 +92,24 @@ async function sim(argv: readonly string[]): Promise<number> {
     { flag: '--html', path: values.html, example: 'run.html' },
   ].filter((o): o is OutputRequest => o.path !== undefined);
   const outputs = planOutputs([{ what: 'the scenario file', path: file }], requested);
+  const bounds = parseBounds(values);
   const scenario = await loadScenario(file);
+  // With --quiet and no page, nothing reads the trace after the run: it is hashed as it grows,
+  // and streamed to --json, so a run of any length fits in memory.
+  const keep = values.quiet !== true || values.html !== undefined;
+  const spool = keep ? undefined : openSpool(outputs.find((o) => o.flag === '--json'));
   let run: ReturnType<typeof runScenario>;
   try {
-    run = runScenario(scenario, { seed, preset: values.preset, knobs });
+    run = runScenario(scenario, {
+      seed,
+      preset: values.preset,
+      knobs,
+      bounds,
+      trace: keep ? true : 'hash',
+      ...(spool === undefined ? {} : { traceSink: spool.add }),
+    });
   } catch (error) {
+    spool?.dispose();
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
@@ -94,18 +117,17 @@ async function sim(argv: readonly string[]): Promise<number> {
   const replay = replayCommand(file, run, values.preset, knobFlags);
   const doc = traceDocument(run, { file, goal: scenario.goal, replay });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
-  // Concatenated, never spread into push: a long run's view has more lines than a call takes arguments.
-  const view = values.quiet
-    ? []
-    : values.view === 'log'
-      ? renderLog(c, run)
-      : renderDiagram(c, doc, { width });
+  const out: string[] = [...title, ''];
+  if (!values.quiet) {
+    const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
+    // A loop, not push(...view): a long run's view overflows a call's argument list.
+    for (const line of view) out.push(line);
+    out.push('');
+  }
+  for (const line of renderSummary(c, run, replay, width)) out.push(line);
   // A write that fails (a full disk) still leaves the summary on the screen, then says why.
-  const saved = saveOutputs(doc, outputs);
-  const out = [...title, '', ...view, ...(view.length > 0 ? [''] : [])].concat(
-    renderSummary(c, run, replay, width),
-    saved.lines,
-  );
+  const saved = saveOutputs(doc, outputs, spool);
+  for (const line of saved.lines) out.push(line);
   process.stdout.write(`${out.join('\n')}\n`);
   if (saved.failure !== null) throw saved.failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
@@ -125,25 +147,68 @@ function parseWidth(raw: string | undefined): number {
   return Number(raw);
 }
 
-const WRITERS: Readonly<Record<string, { what: string; text: (doc: TraceDocument) => string }>> = {
-  '--json': { what: 'trace', text: serializeTraceDocument },
-  '--html': { what: 'page', text: (doc) => renderHtml(doc) },
+/** The events of a run too long to keep, spooled beside the --json file as the run goes. */
+function openSpool(json: PlannedOutput | undefined): TraceSpool | undefined {
+  if (json === undefined) return undefined;
+  try {
+    return new TraceSpool(json.target);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`could not write --json '${json.path}': ${why}`);
+  }
+}
+
+/** The --max-* flags: each a whole number, at least 1. */
+function parseBounds(values: Record<string, unknown>): Partial<Bounds> {
+  const flags = [
+    ['max-events', 'maxEvents', 1],
+    ['max-queue', 'maxQueue', 1],
+    ['max-trace-mb', 'maxTraceChars', 1_000_000],
+    ['max-history', 'maxHistory', 1],
+  ] as const;
+  const bounds: { -readonly [K in keyof Bounds]?: number } = {};
+  for (const [flag, field, unit] of flags) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw))
+      throw new UsageError(`--${flag} must be a whole number from 1 (got '${String(raw)}')`);
+    bounds[field] = Number(raw) * unit;
+  }
+  return bounds;
+}
+
+const WRITERS: Readonly<
+  Record<
+    string,
+    { what: string; write: (file: WholeFile, doc: TraceDocument, spool?: TraceSpool) => void }
+  >
+> = {
+  '--json': { what: 'trace', write: (file, doc, spool) => writeTraceDocument(file, doc, spool) },
+  '--html': { what: 'page', write: (file, doc) => file.write(renderHtml(doc)) },
 };
 
 function saveOutputs(
   doc: TraceDocument,
   outputs: readonly PlannedOutput[],
+  spool: TraceSpool | undefined,
 ): { lines: string[]; failure: UsageError | null } {
   const lines: string[] = [];
-  for (const out of outputs) {
-    const writer = WRITERS[out.flag]!;
-    try {
-      writeWhole(out, writer.text(doc));
-    } catch (error) {
-      if (error instanceof UsageError) return { lines, failure: error };
-      throw error;
+  try {
+    for (const out of outputs) {
+      const writer = WRITERS[out.flag]!;
+      const file = new WholeFile(out);
+      try {
+        writer.write(file, doc, spool);
+        file.commit();
+      } catch (error) {
+        file.abort();
+        if (error instanceof UsageError) return { lines, failure: error };
+        throw error;
+      }
+      lines.push(`  ${writer.what.padEnd(10)} ${displayText(out.path)}`);
     }
-    lines.push(`  ${writer.what.padEnd(10)} ${displayText(out.path)}`);
+  } finally {
+    spool?.dispose();
   }
   return { lines, failure: null };
 }

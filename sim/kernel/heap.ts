@@ -1,68 +1,121 @@
 // The scheduler's queue: a binary min-heap ordered by (time, seq). `seq` is assigned at push, so
-// two events due at the same virtual time always leave in the order they were scheduled.
-
-export interface Entry<T> {
-  readonly time: number;
-  readonly seq: number;
-  readonly item: T;
-}
+// two events due at the same virtual time always leave in the order they were scheduled. Times,
+// seqs and items live in three parallel arrays: a push or a pop allocates nothing (an entry object
+// per event was a fifth of the kernel's garbage).
 
 export class EventHeap<T> {
-  private readonly entries: Entry<T>[] = [];
+  private times: number[] = [];
+  private seqs: number[] = [];
+  private items: T[] = [];
   private nextSeq = 0;
 
   get size(): number {
-    return this.entries.length;
+    return this.items.length;
   }
 
   push(time: number, item: T): void {
-    const entry: Entry<T> = { time, seq: this.nextSeq++, item };
-    const a = this.entries;
-    let i = a.length;
-    a.push(entry);
+    const times = this.times;
+    const seqs = this.seqs;
+    const items = this.items;
+    const seq = this.nextSeq++;
+    let i = items.length;
+    times.push(time);
+    seqs.push(seq);
+    items.push(item);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = a[parent]!;
-      if (p.time < time || (p.time === time && p.seq < entry.seq)) break;
-      a[i] = p;
+      const pt = times[parent]!;
+      if (pt < time || (pt === time && seqs[parent]! < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[parent]!;
+      items[i] = items[parent]!;
       i = parent;
     }
-    a[i] = entry;
+    times[i] = time;
+    seqs[i] = seq;
+    items[i] = item;
   }
 
   peekTime(): number | undefined {
-    return this.entries[0]?.time;
+    return this.items.length === 0 ? undefined : this.times[0];
   }
 
   peekItem(): T | undefined {
-    return this.entries[0]?.item;
+    return this.items[0];
   }
 
-  pop(): Entry<T> | undefined {
-    const a = this.entries;
-    const top = a[0];
-    const last = a.pop();
-    if (top === undefined || last === undefined || a.length === 0) return top;
-    const n = a.length;
-    let i = 0;
+  /** Removes and returns the first item (read its time with peekTime before). */
+  pop(): T | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    const top = items[0]!;
+    const time = this.times.pop()!;
+    const seq = this.seqs.pop()!;
+    const item = items.pop()!;
+    if (items.length > 0) this.siftDown(0, time, seq, item);
+    return top;
+  }
+
+  /**
+   * Keeps only the items `keep` accepts, in the same order: (time, seq) pairs are unique, so the
+   * heap rebuilt from the survivors pops them exactly as the old one would have.
+   */
+  retain(keep: (item: T) => boolean): void {
+    const times: number[] = [];
+    const seqs: number[] = [];
+    const items: T[] = [];
+    for (let i = 0; i < this.items.length; i++) {
+      if (!keep(this.items[i]!)) continue;
+      times.push(this.times[i]!);
+      seqs.push(this.seqs[i]!);
+      items.push(this.items[i]!);
+    }
+    this.times = times;
+    this.seqs = seqs;
+    this.items = items;
+    for (let i = (items.length >> 1) - 1; i >= 0; i--)
+      this.siftDown(i, times[i]!, seqs[i]!, items[i]!);
+  }
+
+  /** An independent copy (items are shared: the kernel never mutates a queued item). */
+  clone(): EventHeap<T> {
+    const copy = new EventHeap<T>();
+    copy.times = this.times.slice();
+    copy.seqs = this.seqs.slice();
+    copy.items = this.items.slice();
+    copy.nextSeq = this.nextSeq;
+    return copy;
+  }
+
+  /** Places (time, seq, item) at i or below, moving smaller children up. */
+  private siftDown(i: number, time: number, seq: number, item: T): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const items = this.items;
+    const n = items.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      let child = a[l]!;
+      let ct = times[l]!;
+      let cs = seqs[l]!;
       if (r < n) {
-        const right = a[r]!;
-        if (right.time < child.time || (right.time === child.time && right.seq < child.seq)) {
+        const rt = times[r]!;
+        if (rt < ct || (rt === ct && seqs[r]! < cs)) {
           c = r;
-          child = right;
+          ct = rt;
+          cs = seqs[r]!;
         }
       }
-      if (last.time < child.time || (last.time === child.time && last.seq < child.seq)) break;
-      a[i] = child;
+      if (time < ct || (time === ct && seq < cs)) break;
+      times[i] = ct;
+      seqs[i] = cs;
+      items[i] = items[c]!;
       i = c;
     }
-    a[i] = last;
-    return top;
+    times[i] = time;
+    seqs[i] = seq;
+    items[i] = item;
   }
 }

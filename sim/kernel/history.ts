@@ -118,6 +118,31 @@ export class History {
     }
   }
 
+  /**
+   * An independent copy, for a snapshot of the world: pending operations are copied (they change
+   * when they complete or are abandoned); completed ones, applies and lock changes never change
+   * again, so they are shared.
+   */
+  clone(): History {
+    const copy = new History();
+    const ops = new Map<Operation, Operation>();
+    for (const op of this.operations) ops.set(op, op.completedAt === null ? { ...op } : op);
+    const same = (op: Operation | undefined) => (op === undefined ? undefined : ops.get(op)!);
+    // Loops, not push(...all): a long history would overflow the call's argument list.
+    for (const op of ops.values()) copy.operations.push(op);
+    for (const apply of this.applies) copy.applies.push(apply);
+    for (const lock of this.locks) copy.locks.push(lock);
+    this.byIndex.forEach((op, i) => {
+      copy.byIndex[i] = same(op);
+    });
+    for (const [id, op] of this.byOtherId) copy.byOtherId.set(id, same(op)!);
+    for (const [client, n] of this.crashes) copy.crashes.set(client, n);
+    // Counters kept beside the collections (plain numbers) go along as they are.
+    for (const [field, value] of Object.entries(this))
+      if (typeof value === 'number') Object.assign(copy, { [field]: value });
+    return copy;
+  }
+
   get(id: number): Operation | undefined {
     return isIndex(id) ? this.byIndex[id] : this.byOtherId.get(id);
   }

@@ -4,14 +4,24 @@
 
 import seedrandom from 'seedrandom';
 
-export class Stream {
-  private readonly next: () => number;
+/** Where a stream stands: enough to resume it exactly (a snapshot of the world holds one per stream). */
+export type StreamPosition = seedrandom.State.Alea;
 
+export class Stream {
+  private readonly next: seedrandom.StatefulPRNG<StreamPosition>;
+
+  /** A stream named `name` under `seed`, at its start or at a saved position. */
   constructor(
     readonly name: string,
     seed: string | number,
+    at?: StreamPosition,
   ) {
-    this.next = seedrandom.alea(`${seed}/${name}`);
+    this.next = seedrandom.alea(`${seed}/${name}`, { state: at ?? true });
+  }
+
+  /** Where the stream stands now; a stream built with it draws what this one will draw next. */
+  position(): StreamPosition {
+    return this.next.state();
   }
 
   /** An integer in [0, n). */

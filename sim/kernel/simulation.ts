@@ -3,19 +3,13 @@
 // held links), node crashes and restarts, per-node clocks, the trace and the history.
 // Every random choice comes from a named seeded stream; nothing here reads a real clock.
 
-import type { Effect, Machine, NodeId, Observation, StepContext } from '../../protocol/core.ts';
+import type { Effect, Machine, NodeId, Observation } from '../../protocol/core.ts';
+import { TextHash } from './hash.ts';
 import { EventHeap } from './heap.ts';
 import { History } from './history.ts';
 import { drawDelay, type NetworkConfig } from './network.ts';
-import { Stream } from './rng.ts';
-import {
-  type DropReason,
-  type Fault,
-  type MessageFault,
-  type TraceEvent,
-  traceHash,
-  type WireMessage,
-} from './trace.ts';
+import { Stream, type StreamPosition } from './rng.ts';
+import type { DropReason, Fault, MessageFault, TraceEvent, WireMessage } from './trace.ts';
 
 export interface NodeSpec<M extends WireMessage> {
   readonly id: NodeId;
@@ -32,13 +26,24 @@ export interface Bounds {
   /** Virtual time at which the run stops even if events remain. */
   readonly maxTimeMs: number;
   readonly maxEvents: number;
+  /** Messages in flight and live timers (the script, allocated before the run, is not counted). */
   readonly maxQueue: number;
+  /**
+   * Characters of trace JSON kept in memory (the events themselves take about twice that): a
+   * run that keeps its trace stops here rather than exhausting the heap. Hashing or streaming the
+   * trace keeps nothing, so this bound does not apply to them.
+   */
+  readonly maxTraceChars: number;
+  /** Entries in the history: operations, replica changes and lock changes. */
+  readonly maxHistory: number;
 }
 
 export const DEFAULT_BOUNDS: Bounds = {
   maxTimeMs: 3_600_000,
   maxEvents: 5_000_000,
   maxQueue: 1_000_000,
+  maxTraceChars: 50_000_000,
+  maxHistory: 4_000_000,
 };
 
 export interface SimulationOptions<M extends WireMessage> {
@@ -46,8 +51,14 @@ export interface SimulationOptions<M extends WireMessage> {
   readonly nodes: readonly NodeSpec<M>[];
   readonly network: NetworkConfig;
   readonly bounds?: Partial<Bounds>;
-  /** Record the full trace (true by default); the history is always recorded. */
-  readonly trace?: boolean;
+  /**
+   * The trace: kept in memory and hashed (true, the default), only hashed as it grows ('hash':
+   * nothing kept, so a run of any length fits), or not recorded at all (false: the hash is the
+   * empty trace's). The history is always recorded.
+   */
+  readonly trace?: boolean | 'hash';
+  /** Receives each trace event's JSON as it happens (to stream the trace to a file). */
+  readonly traceSink?: (json: string) => void;
 }
 
 /** What the script can ask for at a given time. */
@@ -66,13 +77,16 @@ export type Ending =
   /** Events remained at the time bound: something (a retry, a retransmission) never stopped. */
   | 'time-limit'
   | 'event-limit'
-  | 'queue-limit';
+  | 'queue-limit'
+  | 'trace-limit'
+  | 'history-limit';
 
 export interface RunResult {
   readonly seed: string | number;
   readonly ending: Ending;
   readonly endedAt: number;
   readonly events: number;
+  /** Every event, when the trace was kept (empty otherwise). */
   readonly trace: readonly TraceEvent[];
   readonly hash: string;
   readonly history: History;
@@ -80,28 +94,32 @@ export interface RunResult {
   readonly networkHealed: boolean;
   /** Each node's final state and whether it is up. */
   readonly finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>;
+  /** The bounds the run had (an ending at a bound names which one). */
+  readonly bounds: Bounds;
 }
 
-type Queued<M> =
-  | {
-      readonly kind: 'deliver';
-      readonly id: number;
-      readonly from: number;
-      readonly to: number;
-      readonly message: M;
-      readonly sentAt: number;
-      /** Extra delay a `delay` fault aimed at this message adds when it leaves (also after a hold). */
-      readonly extraMs?: number;
-    }
-  | {
-      readonly kind: 'timer';
-      readonly node: number;
-      readonly key: string;
-      readonly generation: number;
-      readonly timer: unknown;
-    };
+interface Delivery<M> {
+  readonly kind: 'deliver';
+  readonly id: number;
+  readonly from: number;
+  readonly to: number;
+  readonly message: M;
+  readonly sentAt: number;
+  /** Extra delay a `delay` fault aimed at this message adds when it leaves (also after a hold). */
+  readonly extraMs?: number;
+}
 
-/** A script action, kept out of the heap until its time comes (see `nextFromScript`). */
+/** An armed timer. Its node's table holds this very object while it is live: identity says stale. */
+interface Timer {
+  readonly kind: 'timer';
+  readonly node: number;
+  readonly key: string;
+  readonly timer: unknown;
+}
+
+type Queued<M> = Delivery<M> | Timer;
+
+/** A script action, kept out of the heap until its time comes (see `advance`). */
 interface Scripted {
   readonly at: number;
   readonly action: Action;
@@ -113,21 +131,62 @@ interface Slot<M extends WireMessage> {
   state: unknown;
   up: boolean;
   clockOffsetMs: number;
-  readonly timers: Map<string, number>;
+  /** Live timers by key (a cancelled or re-armed timer's entry in the queue is stale). */
+  timers: Map<string, Timer>;
+}
+
+/**
+ * A whole world at one instant: every node's state, the queue (messages in flight, timers), the
+ * network's partitions, held links and aimed faults, the random streams' positions, the history
+ * and the trace so far. `Simulation.resume` runs on from it exactly as the original run did.
+ * The machines' states are immutable values, so they are shared, not copied; so are completed
+ * operations and queued items. A resumed run keeps the original's options, its trace sink too.
+ */
+export interface Snapshot<M extends WireMessage> {
+  readonly options: SimulationOptions<M>;
+  readonly now: number;
+  readonly events: number;
+  readonly lastEventAt: number;
+  readonly nodes: readonly {
+    readonly state: unknown;
+    readonly up: boolean;
+    readonly clockOffsetMs: number;
+    readonly timers: ReadonlyMap<string, Timer>;
+  }[];
+  readonly queue: EventHeap<Queued<M>>;
+  readonly stale: number;
+  readonly script: readonly Scripted[];
+  readonly scriptNext: number;
+  readonly cut: ReadonlySet<number>;
+  readonly held: ReadonlyMap<number, readonly Queued<M>[]>;
+  readonly aimed: ReadonlyMap<number, readonly MessageFault[]>;
+  readonly lastArrival: ReadonlyMap<number, number>;
+  readonly nextMessage: number;
+  readonly net: StreamPosition;
+  readonly workload: StreamPosition;
+  readonly history: History;
+  readonly trace: readonly TraceEvent[];
+  readonly traceHash: TextHash;
 }
 
 export class Simulation<M extends WireMessage> {
-  readonly history = new History();
-  private readonly trace: TraceEvent[] = [];
+  history = new History();
+  private trace: TraceEvent[] = [];
+  /** Trace events are built at all (kept, hashed or streamed). */
   private readonly tracing: boolean;
-  private readonly queue = new EventHeap<Queued<M>>();
+  private readonly keepTrace: boolean;
+  private readonly sink: ((json: string) => void) | undefined;
+  private traceHash = new TextHash();
+  private queue = new EventHeap<Queued<M>>();
+  /** Timers in the queue that were cancelled, re-armed or lost in a crash since they were set. */
+  private stale = 0;
   /**
    * The script, in (time, order scheduled) once the run starts. It stays out of the heap so that
    * the heap holds only what is in flight (a long script would make every push and pop slower);
    * an action goes before any queued event due at the same time, exactly as if it had been pushed
    * first, which it was.
    */
-  private readonly script: Scripted[] = [];
+  private script: Scripted[] = [];
   private scriptNext = 0;
   /** No action was scheduled before an earlier one: the script needs no sort. */
   private scriptInOrder = true;
@@ -135,21 +194,32 @@ export class Simulation<M extends WireMessage> {
   private readonly index = new Map<NodeId, number>();
   private readonly servers: NodeId[];
   private readonly bounds: Bounds;
-  private readonly net: Stream;
-  private readonly workload: Stream;
-  /** blocked[from * n + to]: the link is cut by a partition. */
-  private readonly blocked: Uint8Array;
-  private readonly held = new Map<number, Queued<M>[]>();
+  private net: Stream;
+  private workload: Stream;
+  /**
+   * Links (from * n + to) cut by a partition. A set, not an n × n table: with thousands of
+   * clients a table is megabytes to clear at every heal and to copy at every snapshot.
+   */
+  private cut = new Set<number>();
+  private held = new Map<number, Queued<M>[]>();
   /** Message faults waiting for their message, per link, in the order they were armed. */
-  private readonly aimed = new Map<number, MessageFault[]>();
-  private readonly lastArrival: Float64Array;
+  private aimed = new Map<number, MessageFault[]>();
+  /** fifo: when the last message on each link arrives (a later one may not arrive before). */
+  private lastArrival = new Map<number, number>();
+  /** One context object, refilled at every step: machines read it and keep nothing of it. */
+  private readonly ctx = { nowMs: 0, clockMs: 0 };
   private now = 0;
   private nextMessage = 1;
-  private nextGeneration = 1;
+  private events = 0;
+  /** The time of the last event that ran (a stale timer is not an event). */
+  private lastEventAt = 0;
   private started = false;
+  private ending: Ending | null = null;
 
   constructor(private readonly options: SimulationOptions<M>) {
-    this.tracing = options.trace ?? true;
+    this.tracing = options.trace !== false || options.traceSink !== undefined;
+    this.keepTrace = options.trace === true || options.trace === undefined;
+    this.sink = options.traceSink;
     this.bounds = { ...DEFAULT_BOUNDS, ...options.bounds };
     this.net = new Stream('network', options.seed);
     this.workload = new Stream('workload', options.seed);
@@ -166,9 +236,6 @@ export class Simulation<M extends WireMessage> {
       };
     });
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
-    const n = this.slots.length;
-    this.blocked = new Uint8Array(n * n);
-    this.lastArrival = new Float64Array(n * n);
   }
 
   /** Schedules a script action at virtual time `at` (ties run in the order they were added). */
@@ -181,65 +248,168 @@ export class Simulation<M extends WireMessage> {
     this.script.push({ at, action });
   }
 
+  /** Runs to the end: quiescence or a bound. */
   run(): RunResult {
+    this.start();
+    this.ending ??= this.advance(Number.POSITIVE_INFINITY);
+    return this.result(this.ending ?? 'quiescent');
+  }
+
+  /**
+   * Runs every event due at or before `untilMs`, then stops (to take a snapshot, say); `run()`
+   * goes on from there. Returns the ending when the run ended on the way, else null.
+   */
+  runUntil(untilMs: number): Ending | null {
+    this.start();
+    this.ending ??= this.advance(untilMs);
+    return this.ending;
+  }
+
+  /** The world as it is now; `Simulation.resume(snapshot)` runs on from it. */
+  snapshot(): Snapshot<M> {
+    this.start();
+    const lists = <T>(map: ReadonlyMap<number, readonly T[]>) =>
+      new Map([...map].map(([k, v]) => [k, v.slice()] as const));
+    return {
+      options: this.options,
+      now: this.now,
+      events: this.events,
+      lastEventAt: this.lastEventAt,
+      nodes: this.slots.map((s) => ({
+        state: s.state,
+        up: s.up,
+        clockOffsetMs: s.clockOffsetMs,
+        timers: new Map(s.timers),
+      })),
+      queue: this.queue.clone(),
+      stale: this.stale,
+      script: this.script,
+      scriptNext: this.scriptNext,
+      cut: new Set(this.cut),
+      held: lists(this.held),
+      aimed: lists(this.aimed),
+      lastArrival: new Map(this.lastArrival),
+      nextMessage: this.nextMessage,
+      net: this.net.position(),
+      workload: this.workload.position(),
+      history: this.history.clone(),
+      trace: this.trace.slice(),
+      traceHash: this.traceHash.clone(),
+    };
+  }
+
+  /** A simulation in the state a snapshot holds (the snapshot stays as it was: fork it again). */
+  static resume<M extends WireMessage>(snapshot: Snapshot<M>): Simulation<M> {
+    const sim = new Simulation<M>(snapshot.options);
+    sim.started = true;
+    sim.now = snapshot.now;
+    sim.events = snapshot.events;
+    sim.lastEventAt = snapshot.lastEventAt;
+    snapshot.nodes.forEach((node, i) => {
+      const slot = sim.slots[i]!;
+      slot.state = node.state;
+      slot.up = node.up;
+      slot.clockOffsetMs = node.clockOffsetMs;
+      slot.timers = new Map(node.timers);
+    });
+    sim.queue = snapshot.queue.clone();
+    sim.stale = snapshot.stale;
+    sim.script = snapshot.script as Scripted[];
+    sim.scriptNext = snapshot.scriptNext;
+    sim.cut = new Set(snapshot.cut);
+    sim.held = new Map([...snapshot.held].map(([k, v]) => [k, v.slice()]));
+    sim.aimed = new Map([...snapshot.aimed].map(([k, v]) => [k, v.slice()]));
+    sim.lastArrival = new Map(snapshot.lastArrival);
+    sim.nextMessage = snapshot.nextMessage;
+    sim.net = new Stream('network', snapshot.options.seed, snapshot.net);
+    sim.workload = new Stream('workload', snapshot.options.seed, snapshot.workload);
+    sim.history = snapshot.history.clone();
+    sim.trace = snapshot.trace.slice();
+    sim.traceHash = snapshot.traceHash.clone();
+    return sim;
+  }
+
+  private start(): void {
+    if (this.started) return;
     this.started = true;
     // A stable sort: actions due at the same time keep the order they were scheduled in.
     if (!this.scriptInOrder) this.script.sort((a, b) => a.at - b.at);
     for (const slot of this.slots) this.emitState(slot);
-    let events = 0;
-    let ending: Ending = 'quiescent';
-    // A timer cancelled long ago still leaves the queue at its time: the run ends at the last real event.
-    let lastEventAt = 0;
-    const { maxTimeMs, maxEvents, maxQueue } = this.bounds;
+  }
+
+  /** Runs items due at or before `untilMs`; null when it stopped there, else how the run ended. */
+  private advance(untilMs: number): Ending | null {
+    const { maxTimeMs, maxEvents, maxQueue, maxTraceChars, maxHistory } = this.bounds;
+    const queue = this.queue;
+    const script = this.script;
+    const history = this.history;
     for (;;) {
-      const fromScript = this.nextFromScript();
-      const time = fromScript ? this.script[this.scriptNext]!.at : this.queue.peekTime();
-      if (time === undefined) break;
-      // Past the bound, a timer cancelled long ago is no reason to say the run did not settle.
-      if (time > maxTimeMs && !fromScript && this.isStale(this.queue.peekItem()!)) {
-        this.queue.pop();
-        continue;
+      // The script's next action goes first when it is due no later than the queue's first item.
+      let time = queue.peekTime();
+      let fromScript = false;
+      if (this.scriptNext < script.length) {
+        const at = script[this.scriptNext]!.at;
+        if (time === undefined || at <= time) {
+          time = at;
+          fromScript = true;
+        }
       }
+      if (time === undefined) return 'quiescent';
+      if (time > untilMs) return null;
       if (time > maxTimeMs) {
-        ending = 'time-limit';
-        lastEventAt = maxTimeMs;
-        break;
+        // Past the bound, a timer cancelled long ago is no reason to say the run did not settle.
+        if (!fromScript && this.isStale(queue.peekItem()!)) {
+          queue.pop();
+          this.stale--;
+          continue;
+        }
+        this.lastEventAt = maxTimeMs;
+        return 'time-limit';
       }
-      if (events >= maxEvents) {
-        ending = 'event-limit';
-        break;
-      }
-      if (this.queue.size + this.script.length - this.scriptNext > maxQueue) {
-        ending = 'queue-limit';
-        break;
-      }
+      if (this.events >= maxEvents) return 'event-limit';
+      if (queue.size - this.stale > maxQueue) return 'queue-limit';
+      if (this.keepTrace && this.traceHash.chars > maxTraceChars) return 'trace-limit';
+      if (history.operations.length + history.applies.length + history.locks.length > maxHistory)
+        return 'history-limit';
       this.now = time;
-      if (fromScript) this.act(this.script[this.scriptNext++]!.action);
-      else if (!this.dispatch(this.queue.pop()!.item)) continue;
-      events++;
-      lastEventAt = time;
+      if (fromScript) this.act(script[this.scriptNext++]!.action);
+      else {
+        const item = queue.pop()!;
+        if (item.kind === 'deliver') this.deliver(item);
+        else if (!this.fire(item)) continue;
+      }
+      this.events++;
+      this.lastEventAt = time;
     }
+  }
+
+  private result(ending: Ending): RunResult {
     const finalStates = new Map(
       this.slots.map((s) => [s.spec.id, { state: s.state, up: s.up }] as const),
     );
     return {
       seed: this.options.seed,
       ending,
-      endedAt: lastEventAt,
-      events,
+      endedAt: this.lastEventAt,
+      events: this.events,
       trace: this.trace,
-      hash: traceHash(this.trace),
+      hash: this.traceHash.hex(),
       history: this.history,
-      networkHealed: this.held.size === 0 && this.blocked.every((b) => b === 0),
+      networkHealed: this.held.size === 0 && this.cut.size === 0,
       finalStates,
+      bounds: this.bounds,
     };
   }
 
-  /** Whether the next item is the script's: it is due no later than the queue's first. */
-  private nextFromScript(): boolean {
-    if (this.scriptNext >= this.script.length) return false;
-    const queued = this.queue.peekTime();
-    return queued === undefined || this.script[this.scriptNext]!.at <= queued;
+  /** Records one trace event: hashed as it comes, kept and streamed when asked. */
+  private emit(event: TraceEvent): void {
+    if (this.sink === undefined) this.traceHash.json(event).update('\n');
+    else {
+      const json = JSON.stringify(event);
+      this.traceHash.update(json).update('\n');
+      this.sink(json);
+    }
+    if (this.keepTrace) this.trace.push(event);
   }
 
   private slot(id: NodeId): Slot<M> {
@@ -248,41 +418,37 @@ export class Simulation<M extends WireMessage> {
     return this.slots[i]!;
   }
 
-  /** Runs one queued item; false when it was a timer cancelled or re-armed since (not an event). */
   /** A timer that was cancelled, re-armed, or belongs to a node that crashed since. */
   private isStale(item: Queued<M>): boolean {
     if (item.kind !== 'timer') return false;
     const slot = this.slots[item.node]!;
-    return !slot.up || slot.timers.get(item.key) !== item.generation;
+    return !slot.up || slot.timers.get(item.key) !== item;
   }
 
-  private dispatch(item: Queued<M>): boolean {
-    switch (item.kind) {
-      case 'deliver':
-        this.deliver(item);
-        return true;
-      case 'timer': {
-        if (this.isStale(item)) return false;
-        const slot = this.slots[item.node]!;
-        slot.timers.delete(item.key);
-        if (this.tracing)
-          this.trace.push({ t: this.now, kind: 'timer', node: slot.spec.id, timer: item.timer });
-        this.step(slot, { type: 'timer', timer: item.timer });
-        return true;
-      }
+  /** Fires a timer; false when it was stale (not an event). */
+  private fire(item: Timer): boolean {
+    if (this.isStale(item)) {
+      this.stale--;
+      return false;
     }
+    const slot = this.slots[item.node]!;
+    slot.timers.delete(item.key);
+    if (this.tracing)
+      this.emit({ t: this.now, kind: 'timer', node: slot.spec.id, timer: item.timer });
+    this.step(slot, { type: 'timer', timer: item.timer });
+    return true;
   }
 
-  private deliver(item: Extract<Queued<M>, { kind: 'deliver' }>): void {
+  private deliver(item: Delivery<M>): void {
     const target = this.slots[item.to]!;
     const n = this.slots.length;
-    if (!target.up || this.blocked[item.from * n + item.to] === 1) {
+    if (!target.up || (this.cut.size > 0 && this.cut.has(item.from * n + item.to))) {
       this.drop(item.id, item.from, item.to, item.message, target.up ? 'partition' : 'down');
       return;
     }
     const from = this.slots[item.from]!.spec.id;
     if (this.tracing) {
-      this.trace.push({
+      this.emit({
         t: this.now,
         kind: 'deliver',
         id: item.id,
@@ -297,7 +463,7 @@ export class Simulation<M extends WireMessage> {
 
   private drop(id: number, from: number, to: number, message: M, reason: DropReason): void {
     if (!this.tracing) return;
-    this.trace.push({
+    this.emit({
       t: this.now,
       kind: 'drop',
       id,
@@ -309,7 +475,9 @@ export class Simulation<M extends WireMessage> {
   }
 
   private step(slot: Slot<M>, input: unknown): void {
-    const ctx: StepContext = { nowMs: this.now, clockMs: this.now + slot.clockOffsetMs };
+    const ctx = this.ctx;
+    ctx.nowMs = this.now;
+    ctx.clockMs = this.now + slot.clockOffsetMs;
     const before = slot.state;
     // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
     const result = slot.spec.machine.step(before, input as any, ctx);
@@ -320,7 +488,7 @@ export class Simulation<M extends WireMessage> {
 
   private emitState(slot: Slot<M>): void {
     if (this.tracing && slot.spec.summarize !== undefined) {
-      this.trace.push({
+      this.emit({
         t: this.now,
         kind: 'state',
         node: slot.spec.id,
@@ -337,19 +505,20 @@ export class Simulation<M extends WireMessage> {
           this.send(slot.index, this.slot(effect.to).index, effect.message);
           break;
         case 'setTimer': {
-          const generation = this.nextGeneration++;
-          slot.timers.set(effect.key, generation);
-          this.queue.push(this.now + effect.afterMs, {
+          const timer: Timer = {
             kind: 'timer',
             node: slot.index,
             key: effect.key,
-            generation,
             timer: effect.timer,
-          });
+          };
+          const rearmed = slot.timers.has(effect.key);
+          slot.timers.set(effect.key, timer);
+          this.queue.push(this.now + effect.afterMs, timer);
+          if (rearmed) this.unqueue(1);
           break;
         }
         case 'cancelTimer':
-          slot.timers.delete(effect.key);
+          if (slot.timers.delete(effect.key)) this.unqueue(1);
           break;
         case 'record':
           this.observe(slot, effect.observation);
@@ -358,10 +527,26 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
+  /**
+   * Counts timers made stale; once they outnumber the live items, the queue drops them (a client
+   * cancels a timeout at every answer: left in place, they would grow the heap with the clients).
+   */
+  private unqueue(count: number): void {
+    this.stale += count;
+    if (this.stale > 256 && this.stale * 2 > this.queue.size) {
+      this.queue.retain((item) => !this.isStale(item));
+      this.stale = 0;
+    }
+  }
+
   private observe(slot: Slot<M>, observation: Observation): void {
     this.history.observe(this.now, observation);
-    if (this.tracing)
-      this.trace.push({ t: this.now, kind: 'record', node: slot.spec.id, observation });
+    if (this.tracing) this.emit({ t: this.now, kind: 'record', node: slot.spec.id, observation });
+  }
+
+  /** A send as the trace tells it; deliverAt null: dropped at once or held. */
+  private emitSend(id: number, from: NodeId, to: NodeId, message: M, deliverAt: number | null) {
+    this.emit({ t: this.now, kind: 'send', id, from, to, message, deliverAt });
   }
 
   private send(from: number, to: number, message: M): void {
@@ -370,99 +555,48 @@ export class Simulation<M extends WireMessage> {
     const link = from * n + to;
     const source = this.slots[from]!.spec.id;
     const target = this.slots[to]!.spec.id;
-    if (this.blocked[link] === 1) {
-      if (this.tracing)
-        this.trace.push({
-          t: this.now,
-          kind: 'send',
-          id,
-          from: source,
-          to: target,
-          message,
-          deliverAt: null,
-        });
+    if (this.cut.size > 0 && this.cut.has(link)) {
+      if (this.tracing) this.emitSend(id, source, target, message, null);
       this.drop(id, from, to, message, 'partition');
       return;
     }
     const aimed = this.aimed.size === 0 ? undefined : this.takeAimed(link, message);
     if (aimed?.kind === 'drop') {
-      if (this.tracing)
-        this.trace.push({
-          t: this.now,
-          kind: 'send',
-          id,
-          from: source,
-          to: target,
-          message,
-          deliverAt: null,
-        });
+      if (this.tracing) this.emitSend(id, source, target, message, null);
       this.drop(id, from, to, message, 'planned');
       return;
     }
-    const item: Queued<M> =
+    const item: Delivery<M> =
       aimed?.kind === 'delay'
         ? { kind: 'deliver', id, from, to, message, sentAt: this.now, extraMs: aimed.byMs }
         : { kind: 'deliver', id, from, to, message, sentAt: this.now };
-    const held = this.held.get(link);
+    const held = this.held.size === 0 ? undefined : this.held.get(link);
     if (held !== undefined) {
       held.push(item);
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
       if (copy !== 0) held.push({ ...item, id: copy });
       if (this.tracing) {
-        this.trace.push({
-          t: this.now,
-          kind: 'send',
-          id,
-          from: source,
-          to: target,
-          message,
-          deliverAt: null,
-        });
-        this.trace.push({ t: this.now, kind: 'hold', id, from: source, to: target, message });
+        this.emitSend(id, source, target, message, null);
+        this.emit({ t: this.now, kind: 'hold', id, from: source, to: target, message });
         if (copy !== 0)
-          this.trace.push({
-            t: this.now,
-            kind: 'hold',
-            id: copy,
-            from: source,
-            to: target,
-            message,
-          });
+          this.emit({ t: this.now, kind: 'hold', id: copy, from: source, to: target, message });
       }
       return;
     }
     const net = this.options.network;
     if (aimed === undefined && this.net.chance(net.dropPermille)) {
-      if (this.tracing)
-        this.trace.push({
-          t: this.now,
-          kind: 'send',
-          id,
-          from: source,
-          to: target,
-          message,
-          deliverAt: null,
-        });
+      if (this.tracing) this.emitSend(id, source, target, message, null);
       this.drop(id, from, to, message, 'loss');
       return;
     }
     const deliverAt = this.arrival(link, item.extraMs);
-    if (this.tracing)
-      this.trace.push({
-        t: this.now,
-        kind: 'send',
-        id,
-        from: source,
-        to: target,
-        message,
-        deliverAt,
-      });
+    if (this.tracing) this.emitSend(id, source, target, message, deliverAt);
     this.queue.push(deliverAt, item);
     if (aimed === undefined ? this.net.chance(net.duplicatePermille) : aimed.kind === 'duplicate') {
       const copy = this.nextMessage++;
       const copyAt = this.arrival(link);
       if (this.tracing) {
-        this.trace.push({
+        this.emit({
           t: this.now,
           kind: 'duplicate',
           id: copy,
@@ -494,8 +628,8 @@ export class Simulation<M extends WireMessage> {
   private arrival(link: number, extraMs = 0): number {
     const at = this.now + drawDelay(this.options.network, this.net) + extraMs;
     if (!this.options.network.fifo) return at;
-    const fifoAt = Math.max(at, this.lastArrival[link]!);
-    this.lastArrival[link] = fifoAt;
+    const fifoAt = Math.max(at, this.lastArrival.get(link) ?? 0);
+    this.lastArrival.set(link, fifoAt);
     return fifoAt;
   }
 
@@ -505,7 +639,7 @@ export class Simulation<M extends WireMessage> {
       return;
     }
     const fault = action.fault;
-    if (this.tracing) this.trace.push({ t: this.now, kind: 'fault', fault });
+    if (this.tracing) this.emit({ t: this.now, kind: 'fault', fault });
     switch (fault.kind) {
       case 'crash':
         this.crash(this.slot(fault.node));
@@ -520,7 +654,7 @@ export class Simulation<M extends WireMessage> {
         for (const a of fault.from) for (const b of fault.to) this.block(a, b);
         return;
       case 'heal':
-        this.blocked.fill(0);
+        this.cut.clear();
         return;
       case 'hold': {
         const link = this.link(fault.from, fault.to);
@@ -549,7 +683,7 @@ export class Simulation<M extends WireMessage> {
     const client = this.slot(action.client);
     if (!client.up) {
       if (this.tracing)
-        this.trace.push({
+        this.emit({
           t: this.now,
           kind: 'refused',
           node: client.spec.id,
@@ -564,7 +698,9 @@ export class Simulation<M extends WireMessage> {
   private crash(slot: Slot<M>): void {
     if (!slot.up) return;
     slot.up = false;
+    const armed = slot.timers.size;
     slot.timers.clear();
+    this.unqueue(armed);
     if (slot.spec.role === 'client') this.history.abandon(this.now, slot.spec.id);
   }
 
@@ -591,7 +727,7 @@ export class Simulation<M extends WireMessage> {
   }
 
   private block(from: NodeId, to: NodeId): void {
-    this.blocked[this.link(from, to)] = 1;
+    this.cut.add(this.link(from, to));
   }
 
   /** Held messages leave now, each with a fresh delay: they may arrive in any order. */
@@ -601,19 +737,14 @@ export class Simulation<M extends WireMessage> {
     for (const item of held ?? []) {
       if (item.kind !== 'deliver') continue;
       const deliverAt = this.arrival(link, item.extraMs);
-      if (this.tracing) {
-        const from = this.slots[item.from]!.spec.id;
-        const to = this.slots[item.to]!.spec.id;
-        this.trace.push({
-          t: this.now,
-          kind: 'send',
-          id: item.id,
-          from,
-          to,
-          message: item.message,
+      if (this.tracing)
+        this.emitSend(
+          item.id,
+          this.slots[item.from]!.spec.id,
+          this.slots[item.to]!.spec.id,
+          item.message,
           deliverAt,
-        });
-      }
+        );
       this.queue.push(deliverAt, { ...item, sentAt: this.now });
     }
   }

@@ -6,7 +6,7 @@
 
 import type { NodeId } from '../../protocol/core.ts';
 import { Stream } from '../kernel/rng.ts';
-import type { Ending, RunResult } from '../kernel/simulation.ts';
+import { DEFAULT_BOUNDS, type Ending, type RunResult } from '../kernel/simulation.ts';
 import { type Fault, traceHash } from '../kernel/trace.ts';
 import { checkRun, judgeVerdicts, type ScenarioRun } from '../scenario.ts';
 import { LiveClient, type LiveOp } from './client.ts';
@@ -333,6 +333,7 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     trace: events,
     hash: traceHash(events),
     history: live.recorder.history,
+    bounds: DEFAULT_BOUNDS,
     networkHealed: live.network.healed,
     finalStates,
   };

@@ -22,8 +22,11 @@ export function replayCommand(
 const ENDINGS = {
   quiescent: 'quiescent (no message or timer left)',
   'time-limit': 'stopped at the time bound with events still queued',
-  'event-limit': 'stopped at the event bound',
-  'queue-limit': 'stopped at the queue-size bound',
+  'event-limit': 'stopped at the event bound (raise it with --max-events N)',
+  'queue-limit': 'stopped at the queue-size bound (raise it with --max-queue N)',
+  'trace-limit':
+    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet: then the trace is only hashed, or streamed to --json)',
+  'history-limit': 'stopped at the history-size bound (raise it with --max-history N)',
 } as const;
 
 export function renderSummary(

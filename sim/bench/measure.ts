@@ -1,0 +1,74 @@
+// How the bench measures: CPU time (process.cpuUsage) beside wall time, medians, and what a
+// snapshot of a world costs in time and in heap. The bench is the one place that reads a clock.
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Simulation, type Snapshot } from '../kernel/simulation.ts';
+import type { WireMessage } from '../kernel/trace.ts';
+import { prepareScenario, type Scenario } from '../scenario.ts';
+
+/** Seconds of CPU (user + system) and of wall clock. */
+export interface Cost {
+  readonly cpu: number;
+  readonly wall: number;
+}
+
+export function measureCost(f: () => void): Cost {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  f();
+  const used = process.cpuUsage(cpu);
+  return {
+    cpu: (used.user + used.system) / 1e6,
+    wall: Number(process.hrtime.bigint() - wall) / 1e9,
+  };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** A full garbage collection, so that heap figures count only what is held. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+export interface SnapshotCost {
+  readonly snapshotUs: number;
+  readonly resumeUs: number;
+  /** Heap held by one snapshot, beyond the running world it was taken from. */
+  readonly bytes: number;
+  readonly events: number;
+  readonly operations: number;
+  readonly queued: number;
+}
+
+/** The workload paused half-way through its script, snapshotted and resumed many times. */
+export function snapshotCost(workload: Scenario, count = 50): SnapshotCost {
+  const sim = prepareScenario(workload).sim;
+  const lastStep = workload.steps.reduce((t, s) => Math.max(t, s.at), 0);
+  sim.runUntil(Math.floor(lastStep / 2));
+  sim.snapshot(); // warm
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const held: Snapshot<WireMessage>[] = [];
+  const taking = measureCost(() => {
+    for (let i = 0; i < count; i++) held.push(sim.snapshot());
+  });
+  collectGarbage();
+  const bytes = (process.memoryUsage().heapUsed - before) / count;
+  const resuming = measureCost(() => {
+    for (const s of held) Simulation.resume(s);
+  });
+  const first = held[0]!;
+  return {
+    snapshotUs: (taking.cpu / count) * 1e6,
+    resumeUs: (resuming.cpu / count) * 1e6,
+    bytes,
+    events: first.events,
+    operations: first.history.operations.length,
+    queued: first.queue.size,
+  };
+}

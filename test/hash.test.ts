@@ -1,0 +1,66 @@
+// The trace hash computed without building text: for any JSON-like value (hostile strings,
+// odd numbers, holes, undefined fields, Maps) it equals the hash of JSON.stringify's text.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TextHash } from '../sim/kernel/hash.ts';
+
+const viaText = (v: unknown) => new TextHash().update(JSON.stringify(v)).hex();
+const direct = (v: unknown) => new TextHash().json(v).hex();
+
+const leaf = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.string(),
+  fc.constantFrom('"', '\\', '\n', '\u2028', '\ud800', 'a\udc00b', '\u001b[2J', '__proto__'),
+  fc.double(),
+  fc.integer(),
+  fc.constantFrom(0, -0, 2 ** 31, 2 ** 53, -1, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+);
+
+const value = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+  array: fc.array(tie('value'), { maxLength: 5 }),
+  object: fc.dictionary(
+    fc.oneof(fc.string(), fc.constantFrom('1', '0', '"k"', '\n')),
+    tie('value'),
+    {
+      maxKeys: 5,
+    },
+  ),
+})).value;
+
+describe('TextHash.json', () => {
+  it('hashes the same characters as JSON.stringify', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        if (v === undefined) return;
+        expect(direct(v)).toBe(viaText(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts the characters it hashed', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        if (v === undefined) return;
+        expect(new TextHash().json(v).chars).toBe(JSON.stringify(v).length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes Maps, holes, undefined fields and objects with toJSON as JSON does', () => {
+    const odd = [
+      { a: undefined, b: () => 1, c: new Map([['k', 1]]), d: [undefined, 3] },
+      { when: { toJSON: () => 'then' } },
+      { 2: 'two', 1: 'one', b: 'b', a: 'a' },
+    ];
+    const holes = [1, 2, 3];
+    delete holes[1];
+    for (const v of [...odd, holes]) expect(direct(v)).toBe(viaText(v));
+  });
+});
