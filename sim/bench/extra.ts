@@ -30,6 +30,8 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
       requestId,
       invokedAt: t,
       completedAt: t + 2,
+      invokedSeq: 2 * i,
+      completedSeq: 2 * i + 1,
       reply: write ? 'PUT_OK' : version === 0 ? 'NULL' : 'GET_OK',
       server: `s${(i % 3) + 1}`,
       result: version === 0 ? null : `v${version}`,

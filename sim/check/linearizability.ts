@@ -1,70 +1,194 @@
 // Per-key linearizability, informative: the replicated store does not promise it (anomaly A4).
-// Real-time order says that if a finished before b started, b must not see an older version than
-// a did. One sweep per key in invocation order, with the operations finished so far kept as their
-// largest version, finds the pair in O(n log n).
+// Each key is one register (PROTOCOL.md §3), decided by register.ts: the timestamp order first,
+// the complete search when that order fails, and a work bound that ends in "not judged" naming
+// the key. A finding names the smallest set of operations that cannot be ordered, and why.
 
-import type { Operation } from '../kernel/history.ts';
-import type { Checker, Violation } from './types.ts';
-import { isRead, versionOf } from './versions.ts';
-import { opText, versionText } from './words.ts';
+import type { Apply, Operation } from '../kernel/history.ts';
+import { type Budget, fastPath, minimalWitness, type RegisterOp, search } from './register.ts';
+import type { Checker, CheckInput, Violation } from './types.ts';
+import { opText } from './words.ts';
 
-function byKey(operations: readonly Operation[]): Map<string, Operation[]> {
-  const groups = new Map<string, Operation[]>();
+/** Search steps one key may take before it is left undecided. */
+export const SEARCH_BOUND_STEPS = 2_000_000;
+/** Search steps spent on shrinking one key's witness. */
+const WITNESS_BOUND_STEPS = 2_000_000;
+
+/** The register's view of an operation, or null when it constrains nothing (a refused GET). */
+function registerOp(op: Operation): RegisterOp | null {
+  const answered = op.completedSeq !== null;
+  switch (op.op) {
+    case 'put':
+    case 'delete': {
+      const ok = answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
+      return {
+        id: op.id,
+        write: true,
+        value: op.op === 'put' ? op.value : null,
+        inv: op.invokedSeq,
+        ret: ok ? op.completedSeq! : Number.POSITIVE_INFINITY,
+        ts: ok ? op.ts : null,
+      };
+    }
+    case 'get':
+      if (!answered || (op.reply !== 'GET_OK' && op.reply !== 'NULL')) return null;
+      return {
+        id: op.id,
+        write: false,
+        value: op.reply === 'NULL' ? null : op.result,
+        inv: op.invokedSeq,
+        ret: op.completedSeq!,
+        ts: op.reply === 'NULL' ? (op.ts ?? 0) : op.ts,
+      };
+  }
+}
+
+/**
+ * Each key's operations. A never-answered write whose value no read returned is left out: it can
+ * always be the "never" case, so it changes no verdict.
+ */
+function byKey(operations: readonly Operation[]): Map<string, RegisterOp[]> {
+  const groups = new Map<string, RegisterOp[]>();
   for (const op of operations) {
-    if (versionOf(op) === null) continue;
+    const r = registerOp(op);
+    if (r === null) continue;
     const group = groups.get(op.key);
-    if (group === undefined) groups.set(op.key, [op]);
-    else group.push(op);
+    if (group === undefined) groups.set(op.key, [r]);
+    else group.push(r);
+  }
+  for (const [key, ops] of groups) {
+    if (!ops.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) continue;
+    const read = new Set<string | null>();
+    for (const o of ops) if (!o.write) read.add(o.value);
+    groups.set(
+      key,
+      ops.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value)),
+    );
   }
   return groups;
 }
 
-interface Best {
-  readonly op: Operation;
-  readonly v: number;
+/** Which never-answered write a version belongs to, from the replicas' applies (built once). */
+function versionWriters(
+  applies: readonly Apply[],
+  operations: readonly Operation[],
+): (key: string, ts: number, ops: readonly RegisterOp[]) => RegisterOp | undefined {
+  let index: Map<string, string> | null = null;
+  let requests: Map<string, number> | null = null;
+  return (key, ts, ops) => {
+    if (index === null || requests === null) {
+      index = new Map();
+      for (const a of applies) if (a.origin !== null) index.set(`${a.key}\u0000${a.ts}`, a.origin);
+      requests = new Map(operations.map((o) => [o.requestId, o.id] as const));
+    }
+    const origin = index.get(`${key}\u0000${ts}`);
+    const id = origin === undefined ? undefined : requests.get(origin);
+    return id === undefined ? undefined : ops.find((o) => o.id === id);
+  };
+}
+
+export type KeyDecision =
+  | { readonly kind: 'linearizable'; readonly by: 'timestamp order' | 'search' }
+  | { readonly kind: 'not-linearizable'; readonly witness: readonly RegisterOp[] }
+  | { readonly kind: 'unknown'; readonly operations: number };
+
+/** One key's verdict: the timestamp order, then the complete search within its bound. */
+export function decideKey(
+  ops: readonly RegisterOp[],
+  versionWriter: (ts: number) => RegisterOp | undefined = () => undefined,
+  bound = SEARCH_BOUND_STEPS,
+): KeyDecision {
+  if (fastPath(ops, versionWriter)) return { kind: 'linearizable', by: 'timestamp order' };
+  const found = search(ops, { steps: bound });
+  if (found === true) return { kind: 'linearizable', by: 'search' };
+  if (found === null) return { kind: 'unknown', operations: ops.length };
+  const budget: Budget = { steps: WITNESS_BOUND_STEPS };
+  return { kind: 'not-linearizable', witness: minimalWitness(ops, budget) };
+}
+
+function check(input: CheckInput): { violations: Violation[] } | { notJudged: string } {
+  const operations = new Map(input.operations.map((o) => [o.id, o] as const));
+  const writers = versionWriters(input.applies, input.operations);
+  const violations: Violation[] = [];
+  const unknown: string[] = [];
+  for (const [key, ops] of byKey(input.operations)) {
+    const decision = decideKey(ops, (ts) => writers(key, ts, ops));
+    if (decision.kind === 'unknown') {
+      unknown.push(
+        `key ${key} (${decision.operations} operations) was not decided within ${SEARCH_BOUND_STEPS.toLocaleString('en')} search steps`,
+      );
+    } else if (decision.kind === 'not-linearizable') {
+      const witness = decision.witness.map((r) => operations.get(r.id)!);
+      violations.push(finding(key, witness, decision.witness));
+    }
+  }
+  if (unknown.length > 0 && violations.length === 0) return { notJudged: unknown.join('; ') };
+  return { violations };
+}
+
+/** "1" or "no value (NULL)": a register's value in words. */
+function valueText(value: string | null): string {
+  return value === null ? 'no value (NULL)' : value;
+}
+
+function finding(key: string, witness: Operation[], regs: readonly RegisterOp[]): Violation {
+  const at = Math.max(...witness.map((o) => o.completedAt ?? o.invokedAt));
+  return {
+    guarantee: 'linearizability',
+    ops: witness.map((o) => o.id),
+    nodes: [
+      ...new Set(witness.filter((o) => o.op === 'get' && o.server !== null).map((o) => o.server!)),
+    ],
+    at,
+    sentence: `${witnessSentence(witness, regs)}: no order of ${key}'s operations respects real time and a register's values`,
+  };
 }
 
 /**
- * The two largest finished versions from different clients: a read is compared with the best one
- * not its own (its own client's are the session checkers' business).
+ * Why the witness cannot be ordered, in the protocol's words: what finished before what started
+ * (only the steps a chain needs), then what each read returned and which writes wrote it.
  */
-function offer(top: [Best | null, Best | null], next: Best): [Best | null, Best | null] {
-  const [first, second] = top;
-  if (first === null || next.v > first.v) {
-    return [next, first !== null && first.op.client !== next.op.client ? first : second];
-  }
-  if (next.op.client !== first.op.client && (second === null || next.v > second.v))
-    return [first, next];
-  return top;
-}
-
-function sweep(ops: Operation[]): Violation[] {
-  const started = [...ops].sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
-  const finished = [...ops].sort((a, b) => a.completedAt! - b.completedAt! || a.id - b.id);
-  const violations: Violation[] = [];
-  let done = 0;
-  let top: [Best | null, Best | null] = [null, null];
-  for (const b of started) {
-    while (done < finished.length && finished[done]!.completedAt! < b.invokedAt) {
-      const a = finished[done++]!;
-      top = offer(top, { op: a, v: versionOf(a)! });
+export function witnessSentence(
+  witness: readonly Operation[],
+  regs: readonly RegisterOp[],
+): string {
+  const named = new Set<number>();
+  // The first mention names the operation in full, later ones by its id.
+  const name = (op: Operation) => {
+    if (named.has(op.id)) return `op ${op.id}`;
+    named.add(op.id);
+    return opText(op);
+  };
+  const before = (a: RegisterOp, b: RegisterOp) => a.ret < b.inv;
+  const facts: string[] = [];
+  for (let i = 0; i < regs.length; i++) {
+    for (let j = 0; j < regs.length; j++) {
+      const a = regs[i]!;
+      const b = regs[j]!;
+      if (!before(a, b) || regs.some((c) => before(a, c) && before(c, b))) continue;
+      facts.push(`${name(witness[i]!)} finished before ${name(witness[j]!)} started`);
     }
-    const v = versionOf(b)!;
-    const best = top[0]?.op.client === b.client ? top[1] : top[0];
-    if (best === null || !isRead(b) || v >= best.v) continue;
-    violations.push({
-      guarantee: 'linearizability',
-      ops: [best.op.id, b.id],
-      nodes: b.server === null ? [] : [b.server],
-      at: b.completedAt!,
-      sentence: `${opText(best.op)} finished with ${versionText(best.v)} before ${opText(b)} started, yet ${b.server} answered it with the older ${versionText(v)}`,
-    });
   }
-  return violations;
+  for (let j = 0; j < regs.length; j++) {
+    const r = regs[j]!;
+    if (r.write) continue;
+    const op = witness[j]!;
+    const writers = witness.filter((_, i) => regs[i]!.write && regs[i]!.value === r.value);
+    const sources = writers.map((w) => `${w.op === 'delete' ? 'left' : 'written'} by ${name(w)}`);
+    if (r.value === null) sources.push('as before any write');
+    const left = sources.length === 0 ? ', which no write wrote' : `, ${sources.join(' or ')}`;
+    facts.push(`${op.server} answered ${name(op)} with ${valueText(r.value)}${left}`);
+  }
+  for (let i = 0; i < regs.length; i++) {
+    if (regs[i]!.write && regs[i]!.ret === Number.POSITIVE_INFINITY)
+      facts.push(
+        `${name(witness[i]!)} was never answered: it took effect after it was issued, or never`,
+      );
+  }
+  return facts.join('; ');
 }
 
 export const LINEARIZABILITY: Checker = {
   guarantee: 'linearizability',
   informative: true,
-  check: (input) => ({ violations: [...byKey(input.operations).values()].flatMap(sweep) }),
+  check,
 };

@@ -1,0 +1,343 @@
+// Linearizability of one key as a register (PROTOCOL.md §3), on histories written event by event:
+// the cases the old heuristic got wrong (K1-K3 linearizable, P1-P4 not), histories from the
+// literature, and the fast path and the complete search compared on random small histories.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
+import { decideKey } from '../sim/check/linearizability.ts';
+import { fastPath, type RegisterOp, search } from '../sim/check/register.ts';
+import { History } from '../sim/kernel/history.ts';
+
+/** A history written as the events happened: each call is the next event (1 ms apart unless told). */
+class Script {
+  readonly history = new History();
+  private next = 1;
+  private t = 0;
+
+  invoke(
+    client: string,
+    op: 'put' | 'get' | 'delete',
+    value: string | null = null,
+    at = this.t + 1,
+  ): number {
+    this.t = at;
+    const opId = this.next++;
+    this.history.observe(at, {
+      kind: 'invoke',
+      opId,
+      client,
+      op,
+      key: 'x',
+      value,
+      requestId: `${client}.${opId}`,
+    });
+    return opId;
+  }
+
+  complete(opId: number, reply: string, ts: number | null, value: string | null, server = 's1') {
+    this.t += 1;
+    const client = this.history.get(opId)!.client;
+    this.history.observe(this.t, {
+      kind: 'complete',
+      opId,
+      client,
+      reply,
+      server,
+      value,
+      ts,
+    } as never);
+  }
+
+  /** The same millisecond as the last event (still after it in the order of events). */
+  now(): number {
+    return this.t;
+  }
+
+  crash(client: string): void {
+    this.history.abandon(this.t, client);
+  }
+
+  verdict(): Verdict {
+    const verdicts = runCheckers(REPLICATED_CHECKERS, {
+      operations: this.history.operations,
+      applies: this.history.applies,
+      locks: [],
+      replicas: new Map(),
+      quiescent: true,
+      endedAt: this.t,
+      faultsEndAt: 0,
+      networkHealed: true,
+      explainPending: () => '',
+    });
+    return verdicts.find((v) => v.guarantee === 'linearizability')!;
+  }
+}
+
+describe('linearizable histories the old heuristic reported (K1-K3)', () => {
+  it('K1: the older write was unfinished when the newer one started, so it may come after it', () => {
+    // follower-keeps-older-write.ts: both PUTs overlap; c3 later reads the older value 1.
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    const w2 = s.invoke('c2', 'put', '2');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    s.complete(w2, 'PUT_OK', 2, '2');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 1, '1', 's3');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('K2: two reads that both saw no value agree, whatever their tombstones’ ts', () => {
+    const s = new Script();
+    const d = s.invoke('c1', 'delete');
+    s.complete(d, 'DELETE_OK', 5, null);
+    const r1 = s.invoke('c1', 'get');
+    s.complete(r1, 'NULL', 5, null, 's1');
+    const r2 = s.invoke('c2', 'get');
+    s.complete(r2, 'NULL', null, null, 's3');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('K3: a NULL read while a DELETE was in flight: the DELETE may have taken effect first', () => {
+    const s = new Script();
+    const w = s.invoke('c1', 'put', '1');
+    s.complete(w, 'PUT_OK', 1, '1');
+    const d = s.invoke('c1', 'delete');
+    const r = s.invoke('c2', 'get');
+    s.complete(r, 'NULL', null, null, 's3');
+    s.complete(d, 'DELETE_OK', 2, null);
+    expect(s.verdict().status).toBe('held');
+  });
+});
+
+describe('non-linearizable histories the old heuristic missed (P1-P4)', () => {
+  it('P1: a stale read by the client that wrote, across its restart', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    s.complete(w2, 'PUT_OK', 2, '2');
+    s.crash('c1');
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'GET_OK', 1, '1', 's3');
+    expect(s.history.get(r)!.session).toBe('c1#1');
+    const v = s.verdict();
+    expect(v.status).toBe('broken');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+    expect(v.violations[0]!.nodes).toEqual(['s3']);
+    expect(v.violations[0]!.sentence).toBe(
+      "c1's PUT x=1 (op 1, c1.1, at 0.001s) finished before c1's PUT x=2 (op 2, c1.2, at 0.003s) started; " +
+        "op 2 finished before c1's GET x (op 3, c1.3, at 0.005s) started; " +
+        "s3 answered op 3 with 1, written by op 1: no order of x's operations respects real time and a register's values",
+    );
+  });
+
+  it('P2: after a clock step a later write carries a smaller ts, and a read returns the earlier write', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 100, '1');
+    const w2 = s.invoke('c2', 'put', '2');
+    s.complete(w2, 'PUT_OK', 50, '2');
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'GET_OK', 100, '1');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+  });
+
+  it('P3: two writes share a ts, and a read after both returns the first', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 7, '1');
+    const w2 = s.invoke('c2', 'put', '2');
+    s.complete(w2, 'PUT_OK', 7, '2');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 7, '1', 's2');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+  });
+
+  it('P4: a duplicated PUT stamped again with a newer ts brings the old value back', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c2', 'put', '2');
+    s.complete(w2, 'PUT_OK', 2, '2');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 3, '1', 's2');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+  });
+});
+
+describe('real time is the order of events, not the millisecond', () => {
+  it('an operation issued in the millisecond its predecessor completed comes after it', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1', 10);
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c2', 'put', '2', s.now());
+    s.complete(w2, 'PUT_OK', 2, '2');
+    const r = s.invoke('c3', 'get', null, s.now());
+    s.complete(r, 'GET_OK', 1, '1');
+    const v = s.verdict();
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+    const ops = s.history.operations;
+    expect(ops[0]!.completedAt).toBe(ops[1]!.invokedAt);
+  });
+});
+
+describe('histories from the literature', () => {
+  it('A4, new then old: c1 reads the new value, then c2 the old one, the write still in flight', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    const r1 = s.invoke('c1', 'get');
+    s.complete(r1, 'GET_OK', 2, '2', 's1');
+    const r2 = s.invoke('c2', 'get');
+    s.complete(r2, 'GET_OK', 1, '1', 's3');
+    const v = s.verdict();
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r1, r2]]);
+    expect(v.violations[0]!.sentence).toContain(
+      'op 2 was never answered: it took effect after it was issued, or never',
+    );
+  });
+
+  it('a read inside a write may see either value (Herlihy & Wing: overlapping is concurrent)', () => {
+    const s = new Script();
+    const w = s.invoke('c1', 'put', '1');
+    const r1 = s.invoke('c2', 'get');
+    s.complete(r1, 'NULL', null, null);
+    const r2 = s.invoke('c3', 'get');
+    s.complete(r2, 'GET_OK', 1, '1');
+    s.complete(w, 'PUT_OK', 1, '1');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('once a read has seen the new value, a later read may not see the initial one', () => {
+    const s = new Script();
+    const w = s.invoke('c1', 'put', '1');
+    const r1 = s.invoke('c2', 'get');
+    s.complete(r1, 'GET_OK', 1, '1');
+    const r2 = s.invoke('c3', 'get');
+    s.complete(r2, 'NULL', null, null);
+    s.complete(w, 'PUT_OK', 1, '1');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w, r1, r2]]);
+  });
+
+  it('a refused or unanswered GET constrains nothing', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'TRY_OTHER_SERVER_OR_LATER', null, null);
+    s.invoke('c2', 'get');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('a read of a value no write wrote cannot be ordered', () => {
+    const s = new Script();
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'GET_OK', 4, 'ghost');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[r]]);
+  });
+});
+
+/** Every order of the operations, tried: the definition itself, for tiny histories. */
+function bruteForce(ops: readonly RegisterOp[]): boolean {
+  const used = new Array<boolean>(ops.length).fill(false);
+  const go = (placed: number, state: string | null, maxInv: number): boolean => {
+    if (ops.every((o, i) => used[i] || o.ret === Number.POSITIVE_INFINITY)) return true;
+    if (placed === ops.length) return false;
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i]!;
+      if (used[i] || o.ret <= maxInv) continue;
+      // Every unplaced operation that finished before o started must come first.
+      if (ops.some((p, j) => !used[j] && j !== i && p.ret < o.inv)) continue;
+      if (!o.write && o.value !== state) continue;
+      used[i] = true;
+      const ok = go(placed + 1, o.write ? o.value : state, Math.max(maxInv, o.inv));
+      used[i] = false;
+      if (ok) return true;
+    }
+    return false;
+  };
+  return go(0, null, -1);
+}
+
+/** A small random history of one key: intervals over event numbers, values from a few. */
+const smallHistory = fc
+  .array(
+    fc.record({
+      write: fc.boolean(),
+      value: fc.constantFrom<string | null>(null, 'a', 'b'),
+      inv: fc.integer({ min: 0, max: 30 }),
+      length: fc.integer({ min: 1, max: 12 }),
+      answered: fc.integer({ min: 0, max: 5 }),
+      ts: fc.integer({ min: 0, max: 5 }),
+    }),
+    { minLength: 1, maxLength: 7 },
+  )
+  .map((raw) => {
+    // Distinct event numbers, as the kernel gives them: scale, then offset by position.
+    return raw.map(
+      (r, i): RegisterOp => ({
+        id: i + 1,
+        write: r.write,
+        value: r.value,
+        inv: r.inv * 20 + i,
+        ret:
+          r.write && r.answered === 0 ? Number.POSITIVE_INFINITY : (r.inv + r.length) * 20 + 10 + i,
+        ts: r.ts,
+      }),
+    );
+  });
+
+describe('the fast path and the complete search agree (property)', () => {
+  // 3,000 random histories of up to 7 operations; the fast path answers on a share of them.
+  it('fast path "linearizable" implies the search says so, and the search matches brute force', () => {
+    let fastAnswered = 0;
+    fc.assert(
+      fc.property(smallHistory, (ops) => {
+        const searched = search(ops, { steps: 1_000_000 });
+        expect(searched).toBe(bruteForce(ops));
+        if (fastPath(ops)) {
+          fastAnswered++;
+          expect(searched).toBe(true);
+        }
+      }),
+      { numRuns: 3_000, seed: 8 },
+    );
+    expect(fastAnswered).toBeGreaterThan(50);
+  });
+
+  it('a witness is itself not linearizable, and dropping any one of its operations makes it so', () => {
+    fc.assert(
+      fc.property(smallHistory, (ops) => {
+        const d = decideKey(ops);
+        if (d.kind !== 'not-linearizable') return;
+        expect(bruteForce(d.witness)).toBe(false);
+        const everWritten = new Set(ops.filter((o) => o.write).map((o) => o.value));
+        for (let i = 0; i < d.witness.length; i++) {
+          const rest = d.witness.filter((_, j) => j !== i);
+          const written = new Set(rest.filter((o) => o.write).map((o) => o.value));
+          // A read leaves with the last write that explained it (never-written values stay).
+          const closed = rest.filter(
+            (o) => o.write || o.value === null || written.has(o.value) || !everWritten.has(o.value),
+          );
+          if (closed.length > 0) expect(bruteForce(closed)).toBe(true);
+        }
+      }),
+      { numRuns: 1_000, seed: 9 },
+    );
+  });
+});
+
+describe('a key too hard for the bound', () => {
+  it('is not judged, naming the key and the bound', () => {
+    // Many concurrent writes of distinct values and a read of a value no order can end with.
+    const ops: RegisterOp[] = [];
+    for (let i = 0; i < 30; i++)
+      ops.push({ id: i + 1, write: true, value: `v${i}`, inv: i, ret: 1000 + i, ts: null });
+    ops.push({ id: 31, write: false, value: 'v0', inv: 2000, ret: 2001, ts: 1 });
+    ops.push({ id: 32, write: false, value: 'v1', inv: 2002, ret: 2003, ts: 1 });
+    ops.push({ id: 33, write: false, value: 'v0', inv: 2004, ret: 2005, ts: 1 });
+    expect(decideKey(ops, undefined, 1_000).kind).toBe('unknown');
+  });
+});
