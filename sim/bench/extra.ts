@@ -10,7 +10,7 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
   const rng = new Stream('bench-history', 1);
   const operations: Operation[] = [];
   const applies: Apply[] = [];
-  const latest = new Map<string, number>();
+  const latest = new Map<string, { ts: number; value: string }>();
   let ts = 0;
   for (let i = 0; i < n; i++) {
     const client = `c${(i % 8) + 1}`;
@@ -18,8 +18,8 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
     const t = i * 3;
     const write = rng.below(10) < 4;
     if (write) ts++;
-    const version = write ? ts : (latest.get(key) ?? 0);
-    if (write) latest.set(key, ts);
+    if (write) latest.set(key, { ts, value: `v${i}` });
+    const version = latest.get(key)?.ts ?? 0;
     const requestId = `${client}.${i}`;
     operations.push({
       id: i + 1,
@@ -34,7 +34,7 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
       completedSeq: 2 * i + 1,
       reply: write ? 'PUT_OK' : version === 0 ? 'NULL' : 'GET_OK',
       server: `s${(i % 3) + 1}`,
-      result: version === 0 ? null : `v${version}`,
+      result: version === 0 ? null : latest.get(key)!.value,
       ts: version === 0 ? null : version,
       abandonedAt: null,
       session: client,
