@@ -12,6 +12,7 @@ import {
   findings,
   GUARANTEE_NAMES,
   type GuaranteeId,
+  type LivenessBound,
   runCheckers,
   type Verdict,
 } from './check/index.ts';
@@ -83,6 +84,11 @@ export interface Scenario {
   readonly seed?: number;
   /** Stop the run at this virtual time even if messages or timers remain. */
   readonly runUntilMs?: number;
+  /**
+   * How long an operation may stay pending after the last fault before a run cut by runUntilMs
+   * calls it dead. Default: the worst case the store's knobs allow (shown in the summary).
+   */
+  readonly livenessBoundMs?: number;
   readonly steps: readonly Step[];
   /**
    * The guarantees this run must break — exactly these, no more — and the informative findings it
@@ -123,6 +129,8 @@ export interface ScenarioRun {
   readonly network: NetworkConfig;
   readonly result: RunResult;
   readonly outcomes: readonly OpOutcome[];
+  /** The bound liveness used for a run cut by its time bound (PROTOCOL.md §3). */
+  readonly livenessBound: LivenessBound;
   /** One verdict per guarantee the store's checkers judge. */
   readonly verdicts: readonly Verdict[];
   /** What the scenario expected of the verdicts and did not get; empty when all was as expected. */
@@ -360,6 +368,18 @@ function checkSettings(s: Scenario): void {
     );
   }
   if (
+    s.livenessBoundMs !== undefined &&
+    !(
+      Number.isInteger(s.livenessBoundMs) &&
+      s.livenessBoundMs >= 1 &&
+      s.livenessBoundMs <= MAX_AT_MS
+    )
+  ) {
+    throw new ScenarioError(
+      `livenessBoundMs must be a whole number of ms from 1 to ${MAX_AT_MS} (got ${JSON.stringify(s.livenessBoundMs)})`,
+    );
+  }
+  if (
     s.knobs !== undefined &&
     (typeof s.knobs !== 'object' || s.knobs === null || Array.isArray(s.knobs))
   ) {
@@ -456,7 +476,18 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
         failure: o.expected === undefined ? null : judge(o.expected, operation),
       };
     });
-    const verdicts = checkRun(store, result, topology, lastFaultAt(scenario));
+    const livenessBound: LivenessBound =
+      scenario.livenessBoundMs === undefined
+        ? store.livenessBound(knobs.value, topology, network.value)
+        : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
+    const verdicts = checkRun(
+      store,
+      result,
+      topology,
+      lastFaultAt(scenario),
+      knobs.value,
+      livenessBound,
+    );
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -467,6 +498,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
       network: network.value,
       result,
       outcomes,
+      livenessBound,
       verdicts,
       verdictFailures,
       notes,
@@ -487,6 +519,8 @@ export function checkRun(
   result: RunResult,
   topology: Topology,
   faultsEndAt: number,
+  knobs: Knobs,
+  livenessBound: LivenessBound,
 ): Verdict[] {
   return runCheckers(store.checkers, {
     operations: result.history.operations,
@@ -497,7 +531,8 @@ export function checkRun(
     endedAt: result.endedAt,
     faultsEndAt,
     networkHealed: result.networkHealed,
-    explainPending: (op) => store.explainPending(result.finalStates, topology, op),
+    livenessBound,
+    explainPending: (op) => store.explainPending(result.finalStates, topology, op, knobs),
   });
 }
 

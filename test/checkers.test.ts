@@ -269,7 +269,9 @@ describe('convergence', () => {
 });
 
 describe('liveness', () => {
-  it('reports an operation that never completed, with what it waits for', () => {
+  const bound = { livenessBound: { ms: 10_000, from: 'a test bound' } } as const;
+
+  it('reports an operation pending in a run that went quiet, with what it waits for', () => {
     const stuck = op('c1', 'put', 'x', 0, null, '1');
     const v = verdict(check([stuck]), 'liveness');
     expect(v.violations.map((x) => [x.ops, x.sentence])).toEqual([
@@ -280,22 +282,27 @@ describe('liveness', () => {
     ]);
   });
 
-  it('does not count an operation of a crashed client, nor one still young when the time bound cut the run', () => {
+  it('does not count an operation of a crashed client; one still young at the cut is not judged, never held', () => {
     const abandoned = { ...op('c1', 'put', 'x', 0, null, '1'), abandonedAt: 5 };
     const young = op('c2', 'get', 'x', 95_000, null);
-    expect(verdict(check([abandoned, young], { quiescent: false }), 'liveness').status).toBe(
+    expect(verdict(check([abandoned], { quiescent: false, ...bound }), 'liveness').status).toBe(
       'held',
     );
+    expect(
+      verdict(check([abandoned, young], { quiescent: false, ...bound }), 'liveness').status,
+    ).toBe('not-judged');
     expect(verdict(check([young], { quiescent: true }), 'liveness').status).toBe('broken');
   });
 
   it('counts the bound from the end of the last fault, not from the invocation', () => {
     const waited = op('c1', 'put', 'x', 10, null, '1');
     expect(
-      verdict(check([waited], { quiescent: false, faultsEndAt: 95_000 }), 'liveness').status,
-    ).toBe('held');
+      verdict(check([waited], { quiescent: false, faultsEndAt: 95_000, ...bound }), 'liveness')
+        .status,
+    ).toBe('not-judged');
     expect(
-      verdict(check([waited], { quiescent: false, faultsEndAt: 80_000 }), 'liveness').status,
+      verdict(check([waited], { quiescent: false, faultsEndAt: 80_000, ...bound }), 'liveness')
+        .status,
     ).toBe('broken');
   });
 });

@@ -62,6 +62,7 @@ export type {
   Checker,
   CheckInput,
   GuaranteeId,
+  LivenessBound,
   ReplicaState,
   Verdict,
   Violation,

@@ -142,7 +142,11 @@ function valueText(value: string | null): string {
 }
 
 function finding(key: string, witness: Operation[], regs: readonly RegisterOp[]): Violation {
-  const at = Math.max(...witness.map((o) => o.completedAt ?? o.invokedAt));
+  // Visible once the last read is answered: every real-time step of the witness ends in a read's
+  // answer or a write's issue, and a write's answer adds nothing a register could not reorder.
+  const at = Math.max(
+    ...witness.map((o) => (o.op === 'get' ? (o.completedAt ?? o.invokedAt) : o.invokedAt)),
+  );
   return {
     guarantee: 'linearizability',
     ops: witness.map((o) => o.id),

@@ -67,6 +67,15 @@ export interface ReplicaState {
   >;
 }
 
+/**
+ * How long an operation may stay pending once faults have ended before a run cut by its time
+ * bound calls it dead (PROTOCOL.md §3): derived from the knobs, or set by the scenario. `ms` is
+ * null when nothing bounds it (e.g. the network drops messages), with the reason.
+ */
+export type LivenessBound =
+  | { readonly ms: number; readonly from: string }
+  | { readonly ms: null; readonly why: string };
+
 export interface CheckInput {
   readonly operations: readonly Operation[];
   readonly applies: readonly Apply[];
@@ -81,6 +90,8 @@ export interface CheckInput {
   readonly faultsEndAt: number;
   /** No partition, cut or held link at the end. */
   readonly networkHealed: boolean;
+  /** The stated bound for runs cut by their time bound; omitted, such runs are not judged. */
+  readonly livenessBound?: LivenessBound;
   /** Why an operation never completed, in words (which message it waits for). */
   readonly explainPending: (op: Operation) => string;
 }

@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
-import { formatTime } from './format.ts';
+import { formatSpan, formatTime } from './format.ts';
 
 export function replayCommand(
   file: string,
@@ -42,6 +42,9 @@ export function renderSummary(
     ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
     `  run        ${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
+    ...wrapWords(boundText(run).split(' '), Math.max(20, width - 13)).map(
+      (line, i) => `  ${i === 0 ? 'liveness' : ''.padEnd(8)}   ${line}`,
+    ),
   ];
   const judged = run.outcomes.filter((o) => o.expected !== undefined);
   const failed = judged.filter((o) => o.failure !== null);
@@ -56,6 +59,14 @@ export function renderSummary(
   lines.push(`  trace hash ${run.result.hash}`);
   lines.push(`  replay     ${replay}`);
   return lines;
+}
+
+/** The bound a run cut by its time bound judges liveness by (PROTOCOL.md §3). */
+function boundText(run: ScenarioRun): string {
+  const b = run.livenessBound;
+  return b.ms === null
+    ? `no bound for a run cut short: ${b.why}`
+    : `bound ${formatSpan(b.ms)} after the last fault, ${b.from}`;
 }
 
 export function runPassed(run: ScenarioRun): boolean {
