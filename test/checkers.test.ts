@@ -251,6 +251,38 @@ describe('convergence', () => {
     expect(v.violations[0]!.sentence).toContain('a second stamping of');
   });
 
+  it('holds when a late second stamping of an older DELETE lands on a newer acknowledged DELETE', () => {
+    const older = op('c2', 'delete', 'x', 0, { reply: 'DELETE_OK', ts: 3 });
+    const newer = op('c1', 'delete', 'x', 100, { reply: 'DELETE_OK', ts: 9 });
+    // Every replica ends deleted and every read answers NULL: nothing observable was lost.
+    const replicas = new Map([['s1', replica([['x', null, 12, older.requestId]])]]);
+    expect(verdict(check([older, newer], { replicas }), 'convergence').status).toBe('held');
+  });
+
+  it('with two acknowledged writes sharing a ts, loses the one whose value differs, whichever was issued first', () => {
+    const replicas = new Map([['s1', replica([['x', '2', 7]])]]);
+    for (const firstIssued of ['1', '2']) {
+      const one = put('c1', 'x', '1', firstIssued === '1' ? 0 : 100, 7);
+      const two = put('c2', 'x', '2', firstIssued === '1' ? 100 : 0, 7);
+      // The history lists operations in the order they were issued.
+      const issued = firstIssued === '1' ? [one, two] : [two, one];
+      const v = verdict(check(issued, { replicas }), 'convergence');
+      expect(v.violations.map((x) => x.ops)).toEqual([[one.id]]);
+      expect(v.violations[0]!.sentence).toMatch(
+        /^the acknowledged c1's PUT x=1 .* with ts 7 is lost: at the end every live replica holds x = 2 ts 7$/,
+      );
+    }
+  });
+
+  it('with two acknowledged writes sharing a ts and a value, loses neither', () => {
+    const replicas = new Map([['s1', replica([['x', '1', 7]])]]);
+    const v = verdict(
+      check([put('c1', 'x', '1', 0, 7), put('c2', 'x', '1', 100, 7)], { replicas }),
+      'convergence',
+    );
+    expect(v.status).toBe('held');
+  });
+
   it('ignores crashed replicas, holds when the live ones agree on the newest write, and is not judged before the run settles', () => {
     const w = put('c1', 'x', '2', 0, 9);
     const replicas = new Map([
