@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
 import { loadScenario } from '../sim/cli/load.ts';
-import type { Operation } from '../sim/kernel/history.ts';
+import { History, type Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 
 function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
@@ -103,25 +103,19 @@ describe('a run cut by its time bound', () => {
   });
 });
 
+/** c1's PUT x=1, issued at `invokedAt` and never answered, as the history records it. */
 function pendingPut(invokedAt: number): Operation {
-  return {
-    id: 1,
+  const history = new History();
+  history.observe(invokedAt, {
+    kind: 'invoke',
+    opId: 1,
     client: 'c1',
     op: 'put',
     key: 'x',
     value: '1',
     requestId: 'c1.1',
-    invokedAt,
-    completedAt: null,
-    invokedSeq: 0,
-    completedSeq: null,
-    reply: null,
-    server: null,
-    result: null,
-    ts: null,
-    abandonedAt: null,
-    session: 'c1',
-  };
+  });
+  return history.get(1)!;
 }
 
 function judge(quiescent: boolean, endedAt: number, boundMs: number | null): Verdict {
