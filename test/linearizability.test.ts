@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
-import { decideKey } from '../sim/check/linearizability.ts';
+import { decideKey, linearizabilityChecker } from '../sim/check/linearizability.ts';
 import { fastPath, REGISTER_VIEW, type RegisterOp, search, zones } from '../sim/check/register.ts';
 import { History } from '../sim/kernel/history.ts';
 
@@ -20,6 +20,7 @@ class Script {
     op: 'put' | 'get' | 'delete',
     value: string | null = null,
     at = this.t + 1,
+    key = 'x',
   ): number {
     this.t = at;
     const opId = this.next++;
@@ -28,7 +29,7 @@ class Script {
       opId,
       client,
       op,
-      key: 'x',
+      key,
       value,
       requestId: `${client}.${opId}`,
     });
@@ -58,8 +59,8 @@ class Script {
     this.history.abandon(this.t, client);
   }
 
-  verdict(): Verdict {
-    const verdicts = runCheckers(REPLICATED_CHECKERS, {
+  verdict(checkers = REPLICATED_CHECKERS): Verdict {
+    const verdicts = runCheckers(checkers, {
       operations: this.history.operations,
       applies: this.history.applies,
       locks: [],
@@ -367,5 +368,55 @@ describe('a key too hard for the bound', () => {
     ops.push({ id: 32, write: false, value: 'v1', inv: 2002, ret: 2003, ts: 1 });
     ops.push({ id: 33, write: false, value: 'v0', inv: 2004, ret: 2005, ts: 1 });
     expect(decideKey(ops, 100).kind).toBe('unknown');
+  });
+});
+
+describe('a key beyond the bound beside a decided one', () => {
+  it('reports the finding and names the key it could not decide, with the bound', () => {
+    const s = new Script();
+    // Key y: 12 overlapping PUTs of three values, then reads no register order gives.
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      s.invoke('c1', 'put', `v${i % 3}`, undefined, 'y'),
+    );
+    writes.forEach((w, i) => s.complete(w, 'PUT_OK', i + 1, `v${i % 3}`));
+    for (const v of ['v0', 'v1', 'v0']) {
+      const r = s.invoke('c2', 'get', null, undefined, 'y');
+      s.complete(r, 'GET_OK', 1, v);
+    }
+    // Key x: P1's stale read, decided at once.
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 100, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    s.complete(w2, 'PUT_OK', 200, '2');
+    const r = s.invoke('c2', 'get');
+    s.complete(r, 'GET_OK', 100, '1');
+    const v = s.verdict([linearizabilityChecker(50)]);
+    expect(v.status).toBe('broken');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+    expect(v.reason).toBe('key y (15 operations) was not decided within 50 search steps');
+  });
+});
+
+describe('the fast path and never-answered writes', () => {
+  // PUT x=1 answered with ts 1; PUT x=2 never answered, yet a GET read its ts 2 (from a replica).
+  const ops: RegisterOp[] = [
+    { id: 1, write: true, value: '1', inv: 0, ret: 1, ts: 1 },
+    { id: 2, write: true, value: '2', inv: 2, ret: Number.POSITIVE_INFINITY, ts: null },
+    { id: 3, write: false, value: '2', inv: 3, ret: 4, ts: 2 },
+    { id: 4, write: false, value: '2', inv: 5, ret: 6, ts: 2 },
+  ];
+
+  it('places the write whose version a read returned, found through the replicas', () => {
+    expect(fastPath(ops, REGISTER_VIEW, (ts) => (ts === 2 ? ops[1] : undefined))).toBe(true);
+  });
+
+  it('gives up (and leaves it to the search) when no write has the version read', () => {
+    expect(fastPath(ops, REGISTER_VIEW)).toBe(false);
+    expect(search(ops, { steps: 1_000 })).toBe(true);
+  });
+
+  it('never lets one write take effect twice, under two versions', () => {
+    const twice = [...ops, { id: 5, write: false, value: '2', inv: 7, ret: 8, ts: 3 }];
+    expect(fastPath(twice, REGISTER_VIEW, (ts) => (ts >= 2 ? ops[1] : undefined))).toBe(false);
   });
 });

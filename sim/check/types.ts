@@ -49,7 +49,10 @@ export interface Verdict {
   readonly guarantee: GuaranteeId;
   readonly informative: boolean;
   readonly status: VerdictStatus;
-  /** Why a guarantee was not judged (e.g. the run did not settle). */
+  /**
+   * Why a guarantee was not judged (e.g. the run did not settle); beside violations, what part of
+   * the run was left unjudged (e.g. a key beyond the linearizability search's bound).
+   */
   readonly reason: string | null;
   readonly violations: readonly Violation[];
 }
@@ -99,8 +102,13 @@ export interface CheckInput {
 export interface Checker {
   readonly guarantee: GuaranteeId;
   readonly informative: boolean;
-  /** Returns the violations, or a reason when the run cannot be judged for this guarantee. */
+  /**
+   * Returns the violations, or a reason when the run cannot be judged for this guarantee;
+   * `undecided` says what part was left unjudged (no violation and a part undecided: not judged).
+   */
   check(
     input: CheckInput,
-  ): { readonly violations: readonly Violation[] } | { readonly notJudged: string };
+  ):
+    | { readonly violations: readonly Violation[]; readonly undecided?: string }
+    | { readonly notJudged: string };
 }

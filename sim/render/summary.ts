@@ -101,6 +101,7 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
       }
       if (v.violations.length > SHOWN_PER_GUARANTEE)
         lines.push(c.dim(`        … and ${v.violations.length - SHOWN_PER_GUARANTEE} more`));
+      if (v.reason !== null) lines.push(c.dim(`        not judged beside these: ${v.reason}`));
     }
   }
   if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));
