@@ -378,7 +378,7 @@ describe('a key beyond the bound beside a decided one', () => {
     const writes = Array.from({ length: 12 }, (_, i) =>
       s.invoke('c1', 'put', `v${i % 3}`, undefined, 'y'),
     );
-    writes.forEach((w, i) => s.complete(w, 'PUT_OK', i + 1, `v${i % 3}`));
+    for (const [i, w] of writes.entries()) s.complete(w, 'PUT_OK', i + 1, `v${i % 3}`);
     for (const v of ['v0', 'v1', 'v0']) {
       const r = s.invoke('c2', 'get', null, undefined, 'y');
       s.complete(r, 'GET_OK', 1, v);
