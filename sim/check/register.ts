@@ -231,40 +231,115 @@ function zobrist(n: number, seed: number): Int32Array {
 
 /**
  * The complete search. True: linearizable; false: no order works; null: the budget ran out.
- * Events are the calls and returns in sequence order; an operation may be linearized next when
- * its call comes before every remaining return (nothing unlinearized finished before it began).
- * Two exchanges prune without losing an order: a read legal now is taken at once (any order
- * that works has one taking it first), and of the writes of one value that may go next only the
- * one answered first is tried (swapping two such writes leaves every state and bound intact). A
- * never-answered write left over at the end takes effect never.
+ * It works segment by segment: the history splits wherever no operation is under way, and each
+ * segment is searched from every register state the previous one can end in (P-compositionality
+ * in time, so that a long key costs about its length, not its square).
  */
 export function search(ops: readonly RegisterOp[], budget: Budget): boolean | null {
-  const n = ops.length;
-  if (n === 0) return true;
-  const codes = new Map<string, number>();
-  const value = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = ops[i]!.value;
-    if (v === null) continue;
+  return searchSegments(ops, budget).result;
+}
+
+/** The search, and when it fails the last invocation of the segment no state could get through. */
+function searchSegments(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+): { result: boolean | null; failedBy: number } {
+  const segments = quietSegments(withDeadlines(ops));
+  let states = new Set<string | null>([null]);
+  for (let k = 0; k < segments.length; k++) {
+    const ends = endStates(segments[k]!, states, k < segments.length - 1, budget);
+    if (ends === null) return { result: null, failedBy: -1 };
+    if (ends.size === 0) return { result: false, failedBy: segments[k]!.at(-1)!.op.inv };
+    states = ends;
+  }
+  return { result: true, failedBy: -1 };
+}
+
+/** An operation with a deadline by which it takes effect; an optional one may instead never. */
+interface Timed {
+  readonly op: RegisterOp;
+  readonly ret: number;
+  readonly optional: boolean;
+}
+
+/**
+ * Gives a never-answered write the latest answer among the reads of its value as its deadline,
+ * and lets it be dropped: an order that places it after every read of its value works as well
+ * without it. One no read could have seen is left out altogether.
+ */
+function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
+  const lastRead = new Map<string | null, number>();
+  for (const op of ops)
+    if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
+  const out: Timed[] = [];
+  for (const op of ops) {
+    if (op.ret !== Number.POSITIVE_INFINITY) out.push({ op, ret: op.ret, optional: false });
+    else {
+      const deadline = lastRead.get(op.value);
+      if (deadline !== undefined && deadline > op.inv)
+        out.push({ op, ret: deadline, optional: true });
+    }
+  }
+  return out;
+}
+
+/** The operations in invocation order, cut wherever every earlier one has finished. */
+function quietSegments(ops: readonly Timed[]): Timed[][] {
+  const sorted = [...ops].sort((a, b) => a.op.inv - b.op.inv);
+  const segments: Timed[][] = [];
+  let maxRet = Number.NEGATIVE_INFINITY;
+  for (const t of sorted) {
+    if (segments.length === 0 || maxRet < t.op.inv) segments.push([]);
+    segments[segments.length - 1]!.push(t);
+    if (t.ret > maxRet) maxRet = t.ret;
+  }
+  return segments;
+}
+
+/** A move: an operation takes effect (the register then holds `to`), or is dropped (same state). */
+interface Move {
+  readonly op: number;
+  readonly to: number;
+}
+
+/**
+ * The register states one segment can end in, starting from any of `starts` (all of them when
+ * `all`, else the first found); null when the budget ran out. Wing & Gong's search with Lowe's
+ * memoisation of (operations done, state): an operation may go next when its call comes before
+ * every remaining return. Two exchanges prune without losing an order: a read legal now is taken
+ * at once, and of the writes of one value (and kind) that may go next only the one due first is
+ * tried. An optional write whose deadline comes first may also be dropped.
+ */
+function endStates(
+  seg: readonly Timed[],
+  starts: ReadonlySet<string | null>,
+  all: boolean,
+  budget: Budget,
+): Set<string | null> | null {
+  if (seg.length === 1) return alone(seg[0]!, starts);
+  const n = seg.length;
+  const codes = new Map<string | null, number>([[null, 0]]);
+  const code = (v: string | null) => {
     let c = codes.get(v);
     if (c === undefined) {
-      c = codes.size + 1;
+      c = codes.size;
       codes.set(v, c);
     }
-    value[i] = c;
-  }
-  const list = new EventList(ops);
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(words);
-  const z1 = zobrist(n + codes.size + 1, 0x9e3779b9 | 0);
-  const z2 = zobrist(n + codes.size + 1, 0x7f4a7c15);
+    return c;
+  };
+  const value = Int32Array.from(seg, (t) => code(t.op.value));
+  for (const s of starts) code(s);
+  const names = [...codes.keys()];
+  const write = seg.map((t) => t.op.write);
+  const list = new EventList(seg.map((t) => ({ inv: t.op.inv, ret: t.ret })));
+  const bits = new Uint32Array((n + 31) >>> 5);
+  const z1 = zobrist(n + codes.size, 0x9e3779b9 | 0);
+  const z2 = zobrist(n + codes.size, 0x7f4a7c15);
   let h1 = 0;
   let h2 = 0;
   let state = 0;
-  let finite = 0;
-  for (const op of ops) if (op.ret !== Number.POSITIVE_INFINITY) finite++;
   const cache = new Map<number, { bits: Uint32Array; state: number }[]>();
-  /** Remembers (linearized ∪ {i}, new state); false when it was explored already. */
+  /** Remembers (done ∪ {i}, new state); false when it was explored already. */
   const remember = (i: number, s: number): boolean => {
     const key = (h1 ^ z1[i]! ^ z1[n + s]!) * 0x400_0000 + (h2 ^ z2[i]! ^ z2[n + s]!);
     bits[i >>> 5]! |= 1 << (i & 31);
@@ -281,72 +356,98 @@ export function search(ops: readonly RegisterOp[], budget: Budget): boolean | nu
   interface Frame {
     readonly op: number;
     readonly before: number;
-    /** The other writes this level could try, and the next one to try; null for a forced read. */
-    readonly writes: number[] | null;
+    /** The level's other moves, and the next to try; null when the move was forced. */
+    readonly moves: Move[] | null;
     readonly next: number;
   }
   const stack: Frame[] = [];
-  const apply = (i: number, writes: number[] | null, next: number) => {
-    stack.push({ op: i, before: state, writes, next });
-    if (ops[i]!.write) state = value[i]!;
-    bits[i >>> 5]! |= 1 << (i & 31);
-    h1 ^= z1[i]!;
-    h2 ^= z2[i]!;
-    if (ops[i]!.ret !== Number.POSITIVE_INFINITY) finite--;
-    list.lift(i);
+  const apply = (m: Move, moves: Move[] | null, next: number) => {
+    stack.push({ op: m.op, before: state, moves, next });
+    state = m.to;
+    bits[m.op >>> 5]! |= 1 << (m.op & 31);
+    h1 ^= z1[m.op]!;
+    h2 ^= z2[m.op]!;
+    list.lift(m.op);
   };
   const undo = (f: Frame) => {
-    const i = f.op;
     state = f.before;
-    bits[i >>> 5]! &= ~(1 << (i & 31));
-    h1 ^= z1[i]!;
-    h2 ^= z2[i]!;
-    if (ops[i]!.ret !== Number.POSITIVE_INFINITY) finite++;
-    list.unlift(i);
+    bits[f.op >>> 5]! &= ~(1 << (f.op & 31));
+    h1 ^= z1[f.op]!;
+    h2 ^= z2[f.op]!;
+    list.unlift(f.op);
   };
-  /** Tries the level's writes from `from`; true when one led somewhere new. */
-  const tryWrites = (writes: number[], from: number): boolean => {
-    for (let k = from; k < writes.length; k++) {
-      const w = writes[k]!;
-      if (remember(w, value[w]!)) {
-        apply(w, writes, k + 1);
+  /** Tries the level's moves from `from`; true when one led somewhere new. */
+  const tryMoves = (moves: Move[], from: number): boolean => {
+    for (let k = from; k < moves.length; k++) {
+      if (remember(moves[k]!.op, moves[k]!.to)) {
+        apply(moves[k]!, moves, k + 1);
         return true;
       }
     }
     return false;
   };
-  /** Undoes choices back to one with an untried write, and takes it; false when none is left. */
+  /** Undoes moves back to a level with an untried one, and takes it; false when none is left. */
   const backtrack = (): boolean => {
     for (;;) {
       const f = stack.pop();
       if (f === undefined) return false;
       undo(f);
-      if (f.writes !== null && tryWrites(f.writes, f.next)) return true;
+      if (f.moves !== null && tryMoves(f.moves, f.next)) return true;
     }
   };
-  for (;;) {
-    if (finite === 0) return true;
-    if (--budget.steps < 0) return null;
-    const read = list.firstCallable((i) => !ops[i]!.write && value[i] === state);
-    let moved: boolean;
-    if (read !== -1) {
-      moved = remember(read, state);
-      if (moved) apply(read, null, 0);
-    } else moved = tryWrites(writeChoices(list, ops, value), 0);
-    if (!moved && !backtrack()) return false;
+  const ends = new Set<string | null>();
+  for (const start of starts) {
+    state = codes.get(start)!;
+    for (;;) {
+      if (list.empty()) {
+        ends.add(names[state]!);
+        if (!all) return ends;
+        if (!backtrack()) break;
+        continue;
+      }
+      if (--budget.steps < 0) return null;
+      const read = list.firstCallable((i) => !write[i] && value[i] === state);
+      let moved: boolean;
+      if (read !== -1) {
+        moved = remember(read, state);
+        if (moved) apply({ op: read, to: state }, null, 0);
+      } else moved = tryMoves(moveChoices(list, seg, value, state), 0);
+      if (!moved && !backtrack()) break;
+    }
   }
+  return ends;
 }
 
-/** The writes that may go next, one per value: the one answered first, most urgent first. */
-function writeChoices(list: EventList, ops: readonly RegisterOp[], value: Int32Array): number[] {
+/** The end states of a segment of one operation (most segments of a mostly sequential key). */
+function alone(t: Timed, starts: ReadonlySet<string | null>): Set<string | null> {
+  if (!t.op.write) return starts.has(t.op.value) ? new Set([t.op.value]) : new Set();
+  return t.optional ? new Set([...starts, t.op.value]) : new Set([t.op.value]);
+}
+
+/**
+ * The moves worth trying next: of the writes that may go next, one per value and kind (answered
+ * or optional), the one due first; and dropping the optional write whose deadline comes first.
+ */
+function moveChoices(
+  list: EventList,
+  seg: readonly Timed[],
+  value: Int32Array,
+  state: number,
+): Move[] {
   const best = new Map<number, number>();
   list.firstCallable((i) => {
-    if (!ops[i]!.write) return false;
-    const other = best.get(value[i]!);
-    if (other === undefined || ops[i]!.ret < ops[other]!.ret) best.set(value[i]!, i);
+    if (!seg[i]!.op.write) return false;
+    const kind = value[i]! * 2 + (seg[i]!.optional ? 1 : 0);
+    const other = best.get(kind);
+    if (other === undefined || seg[i]!.ret < seg[other]!.ret) best.set(kind, i);
     return false;
   });
-  return [...best.values()].sort((a, b) => ops[a]!.ret - ops[b]!.ret || a - b);
+  const moves = [...best.values()]
+    .sort((a, b) => seg[a]!.ret - seg[b]!.ret || a - b)
+    .map((i) => ({ op: i, to: value[i]! }));
+  const due = list.firstReturn();
+  if (due !== -1 && seg[due]!.optional) moves.push({ op: due, to: state });
+  return moves;
 }
 
 /**
@@ -359,7 +460,7 @@ class EventList {
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
 
-  constructor(ops: readonly RegisterOp[]) {
+  constructor(ops: readonly { readonly inv: number; readonly ret: number }[]) {
     const n = ops.length;
     this.n = n;
     this.head = 2 * n;
@@ -389,6 +490,17 @@ class EventList {
       this.next[this.prev[e]!] = e;
       if (this.next[e]! !== -1) this.prev[this.next[e]!] = e;
     }
+  }
+
+  empty(): boolean {
+    return this.next[this.head] === -1;
+  }
+
+  /** The operation whose return comes first (-1: none left). */
+  firstReturn(): number {
+    let e = this.next[this.head]!;
+    while (e !== -1 && e < this.n) e = this.next[e]!;
+    return e === -1 ? -1 : e - this.n;
   }
 
   /** The first operation that may go next and passes `test` (-1: none): calls before any return. */
@@ -431,31 +543,51 @@ export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): Regi
   for (const op of ops) if (op.write && op.value !== null) everWritten.add(op.value);
   const close = (set: readonly RegisterOp[]) => closed(set, everWritten);
   let set = [...ops].sort((a, b) => a.inv - b.inv);
-  if (set.length > GREEDY_MAX) set = narrow(set, fails, close);
-  // Passes until none drops anything: a drop can make an earlier-kept operation unnecessary.
-  for (let dropped = true; dropped; ) {
-    dropped = false;
-    for (let i = set.length - 1; i >= 0 && set.length > 1; i--) {
-      if (i >= set.length) continue;
-      const without = close([...set.slice(0, i), ...set.slice(i + 1)]);
-      if (without.length > 0 && fails(without)) {
+  let prefixKnown = false;
+  if (set.length > GREEDY_MAX && zones(set) === undefined) {
+    // The search names the segment it failed in: nothing after it is needed.
+    const { failedBy } = searchSegments(set, budget);
+    prefixKnown = failedBy !== -1;
+    if (prefixKnown) set = close(set.filter((o) => o.inv <= failedBy));
+  }
+  if (set.length > GREEDY_MAX) set = narrow(set, fails, close, prefixKnown);
+  // Chunks first, halving (delta debugging), then single operations until none can go: a drop can
+  // make an earlier-kept operation unnecessary, so the last size repeats until nothing changes.
+  for (let size = 2 ** Math.floor(Math.log2(Math.max(1, set.length / 2))); size >= 1; ) {
+    let dropped = false;
+    for (let i = set.length - size; i > -size && set.length > 1; i -= size) {
+      const from = Math.max(0, i);
+      const without = close([...set.slice(0, from), ...set.slice(i + size)]);
+      if (without.length > 0 && without.length < set.length && fails(without)) {
         set = without;
         dropped = true;
       }
     }
+    if (size > 1) size >>>= 1;
+    else if (!dropped) break;
   }
   return set;
 }
 
-/** The shortest failing prefix (by invocation), then the shortest failing suffix of it. */
+/**
+ * The shortest failing prefix (by invocation), then the shortest failing suffix of it. Lengths
+ * grow by doubling before the binary search, so that a witness near the end costs small checks.
+ */
 function narrow(
   set: RegisterOp[],
   fails: (set: readonly RegisterOp[]) => boolean,
   close: (set: readonly RegisterOp[]) => RegisterOp[],
+  prefixKnown: boolean,
 ): RegisterOp[] {
-  const shortest = (make: (k: number) => RegisterOp[]): RegisterOp[] => {
+  const shortest = (make: (k: number) => RegisterOp[], doubling: boolean): RegisterOp[] => {
     let lo = 1;
     let hi = set.length;
+    if (doubling) {
+      let k = 1;
+      while (k < set.length && !fails(make(k))) k *= 2;
+      lo = Math.max(1, (k >>> 1) + 1);
+      hi = Math.min(k, set.length);
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (fails(make(mid))) hi = mid;
@@ -464,7 +596,7 @@ function narrow(
     const found = make(hi);
     return fails(found) ? found : set;
   };
-  set = shortest((k) => close(set.slice(0, k)));
-  set = shortest((k) => close(set.slice(set.length - k)));
+  if (!prefixKnown) set = shortest((k) => close(set.slice(0, k)), false);
+  set = shortest((k) => close(set.slice(set.length - k)), true);
   return set;
 }
