@@ -23,7 +23,10 @@ export interface RegisterOp {
   readonly ts: number | null;
 }
 
-/** How much work a decision may spend; shared by the calls of one check. */
+/**
+ * How much work a decision may spend, shared by the calls of one check: a step per move tried,
+ * and a step per 32 operations of every state the memo keeps (so memory stays bounded too).
+ */
 export interface Budget {
   steps: number;
 }
@@ -349,6 +352,8 @@ function endStates(
       const entry = { bits: bits.slice(), state: s };
       if (seen === undefined) cache.set(key, [entry]);
       else seen.push(entry);
+      // Memory is work too: a wide segment's remembered states spend the budget by their size.
+      budget.steps -= bits.length;
     }
     bits[i >>> 5]! &= ~(1 << (i & 31));
     return !found;
