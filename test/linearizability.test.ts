@@ -4,10 +4,12 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { benchWorkload } from '../sim/bench/workload.ts';
 import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
 import { decideKey, linearizabilityChecker } from '../sim/check/linearizability.ts';
 import { fastPath, REGISTER_VIEW, type RegisterOp, search, zones } from '../sim/check/register.ts';
-import { History } from '../sim/kernel/history.ts';
+import { History, type Operation } from '../sim/kernel/history.ts';
+import { runScenario } from '../sim/scenario.ts';
 
 /** A history written as the events happened: each call is the next event (1 ms apart unless told). */
 class Script {
@@ -291,19 +293,26 @@ describe('the fast path and the complete search agree (property)', () => {
     expect(fastAnswered).toBeGreaterThan(50);
   });
 
-  it('a witness is itself not linearizable, and dropping any one of its operations makes it so', () => {
+  it('a witness cannot be ordered, proves the key cannot, and dropping any one operation can be', () => {
+    /** The writes that may have given a read its value: of that value, issued before its answer. */
+    const sourcesIn = (set: readonly RegisterOp[], r: RegisterOp) =>
+      set.filter((w) => w.write && w.value === r.value && w.inv < r.ret);
     fc.assert(
       fc.property(smallHistory, (ops) => {
         const d = decideKey(ops);
+        expect(d.kind).not.toBe('unknown');
+        expect(d.kind === 'not-linearizable').toBe(!bruteForce(ops));
         if (d.kind !== 'not-linearizable') return;
-        expect(bruteForce(d.witness)).toBe(false);
-        const everWritten = new Set(ops.filter((o) => o.write).map((o) => o.value));
-        for (let i = 0; i < d.witness.length; i++) {
-          const rest = d.witness.filter((_, j) => j !== i);
-          const written = new Set(rest.filter((o) => o.write).map((o) => o.value));
-          // A read leaves with the last write that explained it (never-written values stay).
+        const w = d.witness;
+        expect(bruteForce(w)).toBe(false);
+        // Each read keeps every write of the history it may have seen: so the key cannot either.
+        for (const r of w.filter((o) => !o.write))
+          for (const src of sourcesIn(ops, r)) expect(w).toContain(src);
+        for (let i = 0; i < w.length; i++) {
+          const rest = w.filter((_, j) => j !== i);
+          // The reads that lose a possible source leave with it.
           const closed = rest.filter(
-            (o) => o.write || o.value === null || written.has(o.value) || !everWritten.has(o.value),
+            (o) => o.write || sourcesIn(w, o).every((src) => rest.includes(src)),
           );
           if (closed.length > 0) expect(bruteForce(closed)).toBe(true);
         }
@@ -420,3 +429,70 @@ describe('the fast path and never-answered writes', () => {
     expect(fastPath(twice, REGISTER_VIEW, (ts) => (ts >= 2 ? ops[1] : undefined))).toBe(false);
   });
 });
+
+describe('the deciders agree on histories the simulator makes', () => {
+  // 20 runs of the bench's random workload (300 operations over 3 keys, crashes, partitions,
+  // drops and duplicates), under the fixed preset and under the seed's (pipelined sessions,
+  // 10 s replication delays: dozens of operations of a key overlap).
+  it('decides nearly every key, and the deciders never contradict each other', () => {
+    let keys = 0;
+    let broken = 0;
+    let unknown = 0;
+    for (const seed of Array.from({ length: 10 }, (_, i) => i + 1)) {
+      for (const preset of ['fixed', 'seed'] as const) {
+        const workload = { ...benchWorkload(seed, 300), preset };
+        const run = runScenario(workload, { trace: false });
+        const byKey = new Map<string, RegisterOp[]>();
+        for (const op of run.result.history.operations) {
+          const r = asRegisterOp(op);
+          if (r === null) continue;
+          byKey.set(op.key, [...(byKey.get(op.key) ?? []), r]);
+        }
+        for (const ops of byKey.values()) {
+          keys++;
+          const d = decideKey(ops);
+          const searched = search(ops, { steps: 200_000 });
+          if (d.kind === 'unknown') unknown++;
+          else if (searched !== null) expect(searched).toBe(d.kind === 'linearizable');
+          const z = zones(ops);
+          if (z !== undefined) expect(d.kind).toBe(z ? 'linearizable' : 'not-linearizable');
+          if (fastPath(ops, REGISTER_VIEW)) expect(d.kind).toBe('linearizable');
+          if (d.kind === 'not-linearizable') {
+            broken++;
+            expect(search(d.witness, { steps: 1_000_000 })).toBe(false);
+          }
+        }
+      }
+    }
+    expect(keys).toBe(60);
+    expect(broken).toBeGreaterThan(10);
+    // Seed 11's key z under the seed preset is the one left undecided in 40 runs; none here.
+    expect(unknown).toBe(0);
+  });
+});
+
+/** The register's record of a history's operation, as the checker builds it. */
+function asRegisterOp(op: Operation): RegisterOp | null {
+  const answered = op.completedSeq !== null;
+  if (op.op === 'get') {
+    if (!answered || (op.reply !== 'GET_OK' && op.reply !== 'NULL')) return null;
+    const value = op.reply === 'NULL' ? null : op.result;
+    return {
+      id: op.id,
+      write: false,
+      value,
+      inv: op.invokedSeq,
+      ret: op.completedSeq!,
+      ts: op.ts ?? 0,
+    };
+  }
+  const ok = answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
+  return {
+    id: op.id,
+    write: true,
+    value: op.op === 'put' ? op.value : null,
+    inv: op.invokedSeq,
+    ret: ok ? op.completedSeq! : Number.POSITIVE_INFINITY,
+    ts: ok ? op.ts : null,
+  };
+}

@@ -6,11 +6,14 @@
 import type { Apply, Operation } from '../kernel/history.ts';
 import {
   type Budget,
-  decide,
   fastPath,
+  localCore,
   minimalWitness,
   type OpView,
   type RegisterOp,
+  search,
+  zones,
+  zonesByTimestamp,
 } from './register.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
 import { opText } from './words.ts';
@@ -103,15 +106,28 @@ export type KeyDecision =
   | { readonly kind: 'unknown'; readonly operations: number };
 
 /**
- * One key's verdict from the register's records: the exact decision (the zones when every PUT
- * wrote its own value, the complete search within its bound otherwise).
+ * One key's verdict from the register's records: the zones when every PUT wrote its own value;
+ * else the zones over the timestamps' mapping (a proof of "linearizable"), a short search, a
+ * local set of operations that proves "not" (for keys whose search would try every order of
+ * dozens of concurrent writes), then a longer search; within `bound` steps in all.
  */
 export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS): KeyDecision {
-  const found = decide(ops, { steps: bound });
+  const quick = zones(ops) ?? zonesByTimestamp(ops);
+  if (quick === true) return { kind: 'linearizable', by: 'search' };
+  // A short search first (most keys end there), then the local proof, then the search again.
+  let found: boolean | null = quick === false ? false : search(ops, { steps: bound / 20 });
+  let core: readonly RegisterOp[] = ops;
+  if (found === null) {
+    const local = localCore(ops, { steps: bound / 4 });
+    if (local !== null) {
+      found = false;
+      core = local;
+    } else found = search(ops, { steps: bound / 2 });
+  }
   if (found === true) return { kind: 'linearizable', by: 'search' };
   if (found === null) return { kind: 'unknown', operations: ops.length };
   const budget: Budget = { steps: WITNESS_BOUND_STEPS };
-  return { kind: 'not-linearizable', witness: minimalWitness(ops, budget) };
+  return { kind: 'not-linearizable', witness: minimalWitness(core, budget) };
 }
 
 function check(input: CheckInput, bound: number): { violations: Violation[]; undecided?: string } {

@@ -25,7 +25,7 @@ export interface RegisterOp {
 
 /**
  * How much work a decision may spend, shared by the calls of one check: a step per move tried,
- * and a step per 32 operations of every state the memo keeps (so memory stays bounded too).
+ * and 8 plus a step per 32 operations for every state the memo keeps (memory stays bounded too).
  */
 export interface Budget {
   steps: number;
@@ -164,7 +164,7 @@ function timestampWalk(writes: Columns, reads: Columns): boolean | number[] {
  * forward one. O(n log n). Undefined when values repeat: the search decides those.
  */
 export function zones(ops: readonly RegisterOp[]): boolean | undefined {
-  const clusters = new Map<string | null, { f: number; s: number; writeInv: number }>();
+  const clusters = new Map<string | null, Cluster>();
   let nullReads = false;
   for (const op of ops) {
     if (!op.write) {
@@ -181,15 +181,53 @@ export function zones(ops: readonly RegisterOp[]): boolean | undefined {
     clusters.set(null, { f: -1, s: -1, writeInv: -1 });
   }
   for (const op of ops) {
-    if (op.write) continue;
-    const c = clusters.get(op.value);
-    if (c === undefined || op.ret < c.writeInv) return false;
-    if (op.ret < c.f) c.f = op.ret;
-    if (op.inv > c.s) c.s = op.inv;
+    if (!op.write && !join(clusters.get(op.value), op)) return false;
   }
+  return zonesAgree(clusters.values());
+}
+
+/**
+ * A proof of "linearizable" from the protocol's unique timestamps: each read joined to the write
+ * whose ts it returned (a NULL of ts 0 to the initial absence), the zones decide whether an order
+ * exists in which every read sees that very write. True: such an order exists, and it is legal
+ * for the register; undefined: not this mapping (another might work), or no mapping at all.
+ */
+export function zonesByTimestamp(ops: readonly RegisterOp[]): true | undefined {
+  const clusters = new Map<number, Cluster & { readonly value: string | null }>();
+  for (const op of ops) {
+    if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
+    if (op.ts === null || clusters.has(op.ts)) return undefined;
+    clusters.set(op.ts, { f: op.ret, s: op.inv, writeInv: op.inv, value: op.value });
+  }
+  clusters.set(0, { f: -1, s: -1, writeInv: -1, value: null });
+  for (const op of ops) {
+    if (op.write) continue;
+    const c = op.ts === null ? undefined : clusters.get(op.ts);
+    if (c === undefined || c.value !== op.value || !join(c, op)) return undefined;
+  }
+  return zonesAgree(clusters.values()) ? true : undefined;
+}
+
+/** A write and the reads of its value: from its earliest completion to its latest invocation. */
+interface Cluster {
+  f: number;
+  s: number;
+  readonly writeInv: number;
+}
+
+/** Adds a read to its write's cluster; false when it has none, or finished before it began. */
+function join(c: Cluster | undefined, read: RegisterOp): boolean {
+  if (c === undefined || read.ret < c.writeInv) return false;
+  if (read.ret < c.f) c.f = read.ret;
+  if (read.inv > c.s) c.s = read.inv;
+  return true;
+}
+
+/** No two forward zones overlap, and no backward zone lies inside a forward one. */
+function zonesAgree(clusters: Iterable<Cluster>): boolean {
   const forward: [number, number][] = [];
   const backward: [number, number][] = [];
-  for (const c of clusters.values()) {
+  for (const c of clusters) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
     if (c.f === Number.POSITIVE_INFINITY) continue;
     if (c.f < c.s) forward.push([c.f, c.s]);
@@ -217,6 +255,83 @@ export function zones(ops: readonly RegisterOp[]): boolean | undefined {
 /** Zones when they apply, the search otherwise. */
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
   return zones(ops) ?? search(ops, budget);
+}
+
+/**
+ * A small set of operations that cannot be ordered and proves the whole key cannot either, or
+ * null. A subset that holds, for each of its reads, every write of the value read (every DELETE
+ * for a NULL) keeps any linearization of the whole, restricted to it, legal: so if the subset has
+ * none, the whole has none. Tried in growing shapes: a read with its writes; with one write that
+ * finished before it started; two reads one after the other; three, the last reading what the
+ * first read. Concurrent keys whose search would wander through every order of dozens of writes
+ * end here when the reason is local.
+ */
+export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
+  const sources = sourcesOf(ops);
+  const withSources = (...reads: RegisterOp[]) => [
+    ...new Set([...reads, ...reads.flatMap((r) => sources.get(r.id) ?? [])]),
+  ];
+  const byRet = ops.filter((o) => !o.write).sort((a, b) => a.ret - b.ret);
+  const byInv = [...byRet].sort((a, b) => a.inv - b.inv);
+  const writesByRet = ops.filter((o) => o.write).sort((a, b) => a.ret - b.ret);
+  // The operations just before and just after a moment: where a local reason lies.
+  const endedBefore = <T extends RegisterOp>(sorted: readonly T[], t: number) =>
+    sorted.slice(
+      Math.max(0, firstAtLeast(sorted, (o) => o.ret, t) - NEAR),
+      firstAtLeast(sorted, (o) => o.ret, t),
+    );
+  const startedAfter = (t: number) => {
+    const from = firstAtLeast(byInv, (o) => o.inv, t);
+    return byInv.slice(from, from + NEAR);
+  };
+  const tried = new Set<string>();
+  const fails = (set: RegisterOp[]): boolean => {
+    const key = set
+      .map((o) => o.id)
+      .sort((a, b) => a - b)
+      .join(',');
+    if (tried.has(key)) return false;
+    tried.add(key);
+    return search(set, budget) === false;
+  };
+  for (const r of byRet) {
+    if (budget.steps < 0) return null;
+    const core = withSources(r);
+    if (fails(core)) return core;
+    for (const w of endedBefore(writesByRet, r.inv)) {
+      if (w.value !== r.value && fails([...core, w])) return [...core, w];
+    }
+  }
+  for (const r2 of byRet) {
+    for (const r1 of endedBefore(byRet, r2.inv)) {
+      if (budget.steps < 0) return null;
+      if (r1.value === r2.value) continue;
+      const core = withSources(r1, r2);
+      if (fails(core)) return core;
+      // A value, another, then the first again, one read after the other.
+      for (const r3 of startedAfter(r2.ret + 1)) {
+        if (r3.value !== r1.value) continue;
+        const again = withSources(r1, r2, r3);
+        if (fails(again)) return again;
+      }
+    }
+  }
+  return null;
+}
+
+/** How many operations before or after a moment the local shapes look at. */
+const NEAR = 12;
+
+/** The first index whose key is at least `t` in a list sorted by that key. */
+function firstAtLeast<T>(sorted: readonly T[], key: (x: T) => number, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (key(sorted[mid]!) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Deterministic 26-bit numbers for the memo's hashes (xorshift from a fixed start). */
@@ -352,8 +467,9 @@ function endStates(
       const entry = { bits: bits.slice(), state: s };
       if (seen === undefined) cache.set(key, [entry]);
       else seen.push(entry);
-      // Memory is work too: a wide segment's remembered states spend the budget by their size.
-      budget.steps -= bits.length;
+      // Memory is work too: each remembered state spends the budget by its size (about 8 steps
+      // of overhead, a step per 32 operations), so a bound of 2M keeps the memo near 50 MB.
+      budget.steps -= 8 + bits.length;
     }
     bits[i >>> 5]! &= ~(1 << (i & 31));
     return !found;
@@ -522,31 +638,53 @@ function sameBits(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 /**
- * Leaves out the reads whose value only the dropped writes wrote: a read stays in a witness with
- * a write that explains it, or alone when no write of the history wrote its value at all.
+ * For each read, the writes that may have given it its value: those of its value issued before
+ * it was answered (a DELETE for a NULL). A set holding, for each of its reads, all of these keeps
+ * any linearization of the whole, restricted to it, legal (the write each read really saw is in
+ * the set, and no other write of the set can come between): so a set like that which cannot be
+ * ordered proves the whole cannot.
  */
-export function closed(ops: readonly RegisterOp[], everWritten: ReadonlySet<string>): RegisterOp[] {
-  const written = new Set<string>();
-  for (const op of ops) if (op.write && op.value !== null) written.add(op.value);
-  return ops.filter(
-    (op) => op.write || op.value === null || written.has(op.value) || !everWritten.has(op.value),
-  );
+export function sourcesOf(ops: readonly RegisterOp[]): Map<number, RegisterOp[]> {
+  const writers = new Map<string | null, RegisterOp[]>();
+  for (const op of ops) {
+    if (!op.write) continue;
+    const list = writers.get(op.value);
+    if (list === undefined) writers.set(op.value, [op]);
+    else list.push(op);
+  }
+  const sources = new Map<number, RegisterOp[]>();
+  for (const op of ops) {
+    if (op.write) continue;
+    sources.set(
+      op.id,
+      (writers.get(op.value) ?? []).filter((w) => w.inv < op.ret),
+    );
+  }
+  return sources;
+}
+
+/** The set without the reads some of whose possible sources it lost. */
+export function closed(
+  ops: readonly RegisterOp[],
+  sources: ReadonlyMap<number, readonly RegisterOp[]>,
+): RegisterOp[] {
+  const ids = new Set(ops.map((o) => o.id));
+  return ops.filter((o) => o.write || (sources.get(o.id) ?? []).every((w) => ids.has(w.id)));
 }
 
 /** Beyond this many operations the witness is narrowed by prefixes and suffixes first. */
 const GREEDY_MAX = 200;
 
 /**
- * The smallest set of operations that cannot be ordered: starting from a non-linearizable set,
- * drop each operation (and the reads it alone explained) while what is left stays
- * non-linearizable. The result is minimal: dropping any one more makes it linearizable (or
- * undecided within the budget).
+ * The smallest set of operations that cannot be ordered and shows why the key cannot: starting
+ * from a non-linearizable set closed under `sourcesOf`, drop operations (with the reads that
+ * lose a possible source) while what is left stays non-linearizable. The result is minimal:
+ * dropping any one more makes it linearizable (or undecided within the budget).
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
   const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
-  const everWritten = new Set<string>();
-  for (const op of ops) if (op.write && op.value !== null) everWritten.add(op.value);
-  const close = (set: readonly RegisterOp[]) => closed(set, everWritten);
+  const sources = sourcesOf(ops);
+  const close = (set: readonly RegisterOp[]) => closed(set, sources);
   let set = [...ops].sort((a, b) => a.inv - b.inv);
   let prefixKnown = false;
   if (set.length > GREEDY_MAX && zones(set) === undefined) {
