@@ -6,9 +6,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { benchWorkload } from '../sim/bench/workload.ts';
 import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
-import { decideKey, linearizabilityChecker } from '../sim/check/linearizability.ts';
+import {
+  decideKey,
+  linearizabilityChecker,
+  registerHistories,
+} from '../sim/check/linearizability.ts';
 import { fastPath, REGISTER_VIEW, type RegisterOp, search, zones } from '../sim/check/register.ts';
-import { History, type Operation } from '../sim/kernel/history.ts';
+import { History } from '../sim/kernel/history.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 /** A history written as the events happened: each call is the next event (1 ms apart unless told). */
@@ -442,12 +446,7 @@ describe('the deciders agree on histories the simulator makes', () => {
       for (const preset of ['fixed', 'seed'] as const) {
         const workload = { ...benchWorkload(seed, 300), preset };
         const run = runScenario(workload, { trace: false });
-        const byKey = new Map<string, RegisterOp[]>();
-        for (const op of run.result.history.operations) {
-          const r = asRegisterOp(op);
-          if (r === null) continue;
-          byKey.set(op.key, [...(byKey.get(op.key) ?? []), r]);
-        }
+        const byKey = registerHistories(run.result.history.operations);
         for (const ops of byKey.values()) {
           keys++;
           const d = decideKey(ops);
@@ -470,29 +469,3 @@ describe('the deciders agree on histories the simulator makes', () => {
     expect(unknown).toBe(0);
   });
 });
-
-/** The register's record of a history's operation, as the checker builds it. */
-function asRegisterOp(op: Operation): RegisterOp | null {
-  const answered = op.completedSeq !== null;
-  if (op.op === 'get') {
-    if (!answered || (op.reply !== 'GET_OK' && op.reply !== 'NULL')) return null;
-    const value = op.reply === 'NULL' ? null : op.result;
-    return {
-      id: op.id,
-      write: false,
-      value,
-      inv: op.invokedSeq,
-      ret: op.completedSeq!,
-      ts: op.ts ?? 0,
-    };
-  }
-  const ok = answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
-  return {
-    id: op.id,
-    write: true,
-    value: op.op === 'put' ? op.value : null,
-    inv: op.invokedSeq,
-    ret: ok ? op.completedSeq! : Number.POSITIVE_INFINITY,
-    ts: ok ? op.ts : null,
-  };
-}

@@ -81,6 +81,11 @@ function registerOps(ops: readonly Operation[]): RegisterOp[] {
   return all.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value));
 }
 
+/** Each key's operations as the register's records (what the exact decision reads). */
+export function registerHistories(operations: readonly Operation[]): Map<string, RegisterOp[]> {
+  return new Map([...byKey(operations)].map(([key, ops]) => [key, registerOps(ops)] as const));
+}
+
 /** Which never-answered write a version belongs to, from the replicas' applies (built once). */
 function versionWriters(
   applies: readonly Apply[],
