@@ -12,9 +12,10 @@
  *           and replicates it, so every replica ends with x=1 and c1 reads back 1: its x=2 is lost.
  *           Monotonic writes breaks: each replica stored c1's PUT x=1 after it had held c1's later
  *           PUT x=2; and convergence reports the lost update: the acknowledged x=2 is gone, hidden
- *           behind the new ts of a second stamping of x=1. With --knob requestIds=dedupe (its fixed
- *           value) the leader knows c1 already has its answer for that request and drops the copy:
- *           every guarantee holds.
+ *           behind the new ts of a second stamping of x=1. The linearizability checker notes that
+ *           no register gives c1 its 1 back after its x=2 was answered. With --knob
+ *           requestIds=dedupe (its fixed value) the leader knows c1 already has its answer for that
+ *           request and drops the copy: every guarantee holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';
@@ -50,5 +51,5 @@ export default {
       note: 'c1 wrote x=1 then x=2, and reads 1',
     },
   ],
-  expect: { violations: ['monotonic-writes', 'convergence'] },
+  expect: { violations: ['monotonic-writes', 'convergence'], findings: ['linearizability'] },
 } satisfies Scenario;

@@ -11,8 +11,9 @@
  *           just read, so writes-follow-reads breaks. The followers (newer-wins) ignore the "older"
  *           x=2 while the leader keeps it: the replicas never converge, and c2 reads back x=1 from
  *           s2 — its acknowledged write is lost (read-your-writes, which compares timestamps,
- *           holds: 10005 is above 7105). With --knob leaderClock=hybrid (its fixed value) the
- *           leader stamps max(clock, last ts + 1) = 10006: every guarantee holds.
+ *           holds: 10005 is above 7105). The linearizability checker, which ignores timestamps,
+ *           notes c2 reading 1 after its x=2 was answered. With --knob leaderClock=hybrid (its fixed
+ *           value) the leader stamps max(clock, last ts + 1) = 10006: every guarantee holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';
@@ -50,5 +51,5 @@ export default {
       note: 'c2 was told PUT_OK, yet s2 still gives it x=1',
     },
   ],
-  expect: { violations: ['writes-follow-reads', 'convergence'] },
+  expect: { violations: ['writes-follow-reads', 'convergence'], findings: ['linearizability'] },
 } satisfies Scenario;

@@ -8,9 +8,9 @@
  *           leader to s3 is held, so c1's PUT x=1 reaches s1 and s2 but not s3. c2 reads x from the
  *           leader, then from s3. Then the link is released and the PUT completes.
  * Expected: c2 reads 1 (ts 105) from the leader, then NULL from s3: monotonic reads breaks, a read
- *           went back from ts 105 to no version at all. With --knob missingKeyReply=ts-first (its
- *           fixed value) s3 answers TRY_OTHER_SERVER_OR_LATER, since c2 carries a ts, and c2
- *           retries at s1 and reads 1: every guarantee holds.
+ *           went back from ts 105 to no version at all (a linearizability finding too). With --knob
+ *           missingKeyReply=ts-first (its fixed value) s3 answers TRY_OTHER_SERVER_OR_LATER, since
+ *           c2 carries a ts, and c2 retries at s1 and reads 1: every guarantee holds.
  */
 
 import type { Scenario } from '../sim/scenario.ts';
@@ -48,5 +48,5 @@ export default {
     },
     { at: 500, release: ['s1', 's3'], note: 's3 catches up and the PUT completes' },
   ],
-  expect: { violations: ['monotonic-reads'] },
+  expect: { violations: ['monotonic-reads'], findings: ['linearizability'] },
 } satisfies Scenario;

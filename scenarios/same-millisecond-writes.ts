@@ -10,7 +10,8 @@
  *           follower keeps the first REPLICATION and ignores the second (newer-wins: ts 5 is not
  *           newer than ts 5). unique-timestamps and convergence break. The session checkers see
  *           nothing, because they compare timestamps and every ts here is 5: yet c2 reads back 1
- *           right after writing 2, and c1 reads 2 from the leader, then 1 from s2. Under --knob
+ *           right after writing 2, and c1 reads 2 from the leader, then 1 from s2: the
+ *           linearizability checker, which compares values, not timestamps, notes it. Under --knob
  *           leaderClock=hybrid (its fixed value) the second write gets ts 6 and every guarantee
  *           holds.
  */
@@ -50,5 +51,5 @@ export default {
       note: 'c1 read 2, now 1, both ts 5: monotonic reads cannot tell either',
     },
   ],
-  expect: { violations: ['unique-timestamps', 'convergence'] },
+  expect: { violations: ['unique-timestamps', 'convergence'], findings: ['linearizability'] },
 } satisfies Scenario;

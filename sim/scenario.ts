@@ -3,7 +3,13 @@
 // simulation, runs it, and judges its expectations; checking what a user wrote is scenario/check.ts.
 
 import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
-import { brokenGuarantees, findings, runCheckers, type Verdict } from './check/index.ts';
+import {
+  brokenGuarantees,
+  findings,
+  type LivenessBound,
+  runCheckers,
+  type Verdict,
+} from './check/index.ts';
 import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
@@ -57,6 +63,8 @@ export interface ScenarioRun {
   readonly network: NetworkConfig;
   readonly result: RunResult;
   readonly outcomes: readonly OpOutcome[];
+  /** The bound liveness used for a run cut by its time bound (PROTOCOL.md §3). */
+  readonly livenessBound: LivenessBound;
   /** One verdict per guarantee the store's checkers judge. */
   readonly verdicts: readonly Verdict[];
   /** What the scenario expected of the verdicts and did not get; empty when all was as expected. */
@@ -175,7 +183,18 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
         failure: o.expected === undefined ? null : judge(o.expected, operation),
       };
     });
-    const verdicts = checkRun(store, result, topology, lastFaultAt(scenario));
+    const livenessBound: LivenessBound =
+      scenario.livenessBoundMs === undefined
+        ? store.livenessBound(knobs.value, topology, network.value)
+        : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
+    const verdicts = checkRun(
+      store,
+      result,
+      topology,
+      lastFaultAt(scenario),
+      knobs.value,
+      livenessBound,
+    );
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -186,6 +205,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       network: network.value,
       result,
       outcomes,
+      livenessBound,
       verdicts,
       verdictFailures,
       notes,
@@ -206,6 +226,8 @@ export function checkRun(
   result: RunResult,
   topology: Topology,
   faultsEndAt: number,
+  knobs: Knobs,
+  livenessBound: LivenessBound,
 ): Verdict[] {
   return runCheckers(store.checkers, {
     operations: result.history.operations,
@@ -216,7 +238,8 @@ export function checkRun(
     endedAt: result.endedAt,
     faultsEndAt,
     networkHealed: result.networkHealed,
-    explainPending: (op) => store.explainPending(result.finalStates, topology, op),
+    livenessBound,
+    explainPending: (op) => store.explainPending(result.finalStates, topology, op, knobs),
   });
 }
 

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../protocol/knobs.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
+import { DEFAULT_NETWORK } from '../sim/kernel/network.ts';
 import { DEFAULT_BOUNDS } from '../sim/kernel/simulation.ts';
 import type { Completion, LiveClient } from '../sim/live/client.ts';
 import type { ClusterSpec } from '../sim/live/node.ts';
@@ -132,6 +133,12 @@ describe('a three-server cluster on loopback', () => {
       },
       { ...live.cluster, clockSkewMs: {} },
       live.recorder.now(),
+      live.cluster.knobs,
+      live.cluster.store.livenessBound(
+        live.cluster.knobs,
+        { ...live.cluster, clockSkewMs: {} },
+        DEFAULT_NETWORK,
+      ),
     );
     expect(brokenGuarantees(verdicts)).toEqual([]);
     expect(findings(verdicts)).toEqual(['linearizability']);

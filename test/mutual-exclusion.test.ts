@@ -37,6 +37,8 @@ function op(
     requestId,
     invokedAt: fields.at,
     completedAt: done,
+    invokedSeq: fields.at * 2 + 1,
+    completedSeq: done === null ? null : done * 2,
     reply: done === null ? null : (fields.reply ?? 'PUT_OK'),
     server: done === null ? null : 's1',
     result: null,

@@ -1,6 +1,7 @@
 // Convergence at quiescence, and timestamps that name one write each. Convergence is judged only
 // when the run settled (nothing in flight, the network healed): then every live replica must hold,
-// for every key, the same version, and it must be the newest acknowledged write.
+// for every key, the same version, and what it shows must be what the newest acknowledged write
+// (or a newer one) left: judged on the observable state, never on op ids or issue order.
 
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
@@ -13,14 +14,18 @@ function held(v: Held): string {
   return `${v.value === null ? '⊥ (deleted)' : v.value} ts ${v.ts}`;
 }
 
-/** The acknowledged write with the largest ts, per key (the first such, on a tie). */
-function newestAcknowledged(operations: readonly Operation[]): Map<Key, Operation> {
-  const newest = new Map<Key, Operation>();
+/**
+ * The acknowledged writes with the largest ts, per key: one, or several when they share it
+ * (unique timestamps is then broken too), in no order that matters.
+ */
+function newestAcknowledged(operations: readonly Operation[]): Map<Key, Operation[]> {
+  const newest = new Map<Key, Operation[]>();
   for (const op of operations) {
     const v = isWrite(op) ? versionOf(op) : null;
     if (v === null) continue;
     const best = newest.get(op.key);
-    if (best === undefined || v > best.ts!) newest.set(op.key, op);
+    if (best === undefined || v > best[0]!.ts!) newest.set(op.key, [op]);
+    else if (v === best[0]!.ts) best.push(op);
   }
   return newest;
 }
@@ -48,9 +53,9 @@ function converge(input: CheckInput): Violation[] {
       violations.push(divergence(key, first[0], reference, differs[0], differs[1].store.get(key)));
       continue;
     }
-    const acked = newest.get(key);
-    const lost = acked === undefined ? null : lostWrite(acked, reference, requests);
-    if (acked !== undefined && lost !== null) {
+    for (const acked of newest.get(key) ?? []) {
+      const lost = lostWrite(acked, reference, requests);
+      if (lost === null) continue;
       violations.push({
         guarantee: 'convergence',
         ops: lost.restamped === null ? [acked.id] : [lost.restamped.id, acked.id],
@@ -67,10 +72,18 @@ type Held =
   | { readonly value: string | null; readonly ts: number; readonly origin?: string | null }
   | undefined;
 
+/** What a read sees (PROTOCOL.md §3): the value, or absent (null) for a tombstone or nothing. */
+function observable(v: Held): string | null {
+  return v === undefined ? null : v.value;
+}
+
 /**
- * Whether the newest acknowledged write survived. It did not if the replicas hold an older ts, the
- * same ts with another value, or a version that is a second stamping of a write acknowledged with
- * an older ts (a duplicated request stamped again: its new ts hides the loss).
+ * Whether a newest acknowledged write survived, judged on the observable state (PROTOCOL.md §3):
+ * it did when the replicas show its value (or absence), or a version from a newer write. It did
+ * not when they show something else: an older version, a version sharing its ts, or a second
+ * stamping of a write acknowledged with an older ts (a duplicated request stamped again, whose
+ * new ts hides the loss). A re-stamped tombstone over a newer one loses nothing: reads still say
+ * NULL.
  */
 function lostWrite(
   acked: Operation,
@@ -78,14 +91,14 @@ function lostWrite(
   requests: () => ReadonlyMap<string, Operation>,
 ): { restamped: Operation | null; why: string } | null {
   const ackedValue = acked.op === 'put' ? acked.value : null;
-  if (reference === undefined || reference.ts < acked.ts!) return { restamped: null, why: '' };
-  if (reference.ts === acked.ts)
-    return reference.value === ackedValue ? null : { restamped: null, why: '' };
+  if (observable(reference) === ackedValue) return null;
+  if (reference === undefined || reference.ts <= acked.ts!) return { restamped: null, why: '' };
   const origin =
     reference.origin === undefined || reference.origin === null
       ? undefined
       : requests().get(reference.origin);
   const originTs = origin === undefined ? null : versionOf(origin);
+  // A newer version from a write not acknowledged with an older ts: a newer write, nothing lost.
   if (
     origin === undefined ||
     originTs === null ||

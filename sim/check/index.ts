@@ -39,11 +39,12 @@ export function runCheckers(checkers: readonly Checker[], input: CheckInput): Ve
       };
     }
     const violations = [...result.violations].sort((a, b) => a.at - b.at);
+    const undecided = result.undecided ?? null;
     return {
       guarantee: checker.guarantee,
       informative: checker.informative,
-      status: violations.length === 0 ? 'held' : 'broken',
-      reason: null,
+      status: violations.length > 0 ? 'broken' : undecided === null ? 'held' : 'not-judged',
+      reason: undecided,
       violations,
     };
   });
@@ -62,6 +63,7 @@ export type {
   Checker,
   CheckInput,
   GuaranteeId,
+  LivenessBound,
   ReplicaState,
   Verdict,
   Violation,

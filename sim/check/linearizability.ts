@@ -1,17 +1,59 @@
 // Per-key linearizability, informative: the replicated store does not promise it (anomaly A4).
-// Real-time order says that if a finished before b started, b must not see an older version than
-// a did. One sweep per key in invocation order, with the operations finished so far kept as their
-// largest version, finds the pair in O(n log n).
+// Each key is one register (PROTOCOL.md §3), decided by register.ts: the timestamp order first,
+// the complete search when that order fails, and a work bound that ends in "not judged" naming
+// the key. A finding names the smallest set of operations that cannot be ordered, and why.
 
-import type { Operation } from '../kernel/history.ts';
-import type { Checker, Violation } from './types.ts';
-import { isRead, versionOf } from './versions.ts';
-import { opText, versionText } from './words.ts';
+import type { Apply, Operation } from '../kernel/history.ts';
+import {
+  type Budget,
+  fastPath,
+  localCore,
+  minimalWitness,
+  type OpView,
+  type RegisterOp,
+  search,
+  zones,
+  zonesByTimestamp,
+} from './register.ts';
+import type { Checker, CheckInput, Violation } from './types.ts';
+import { opText } from './words.ts';
 
+/** Search steps one key may take before it is left undecided. */
+export const SEARCH_BOUND_STEPS = 2_000_000;
+/** Search steps spent on shrinking one key's witness. */
+const WITNESS_BOUND_STEPS = 2_000_000;
+
+function answeredWrite(op: Operation): boolean {
+  return op.completedSeq !== null && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
+}
+
+/** The register's view of a history's operation (a GET here is always an answered one). */
+const OPERATION_VIEW: OpView<Operation> = {
+  write: (op) => op.op !== 'get',
+  value: (op) =>
+    op.op === 'put' ? op.value : op.op === 'delete' || op.reply === 'NULL' ? null : op.result,
+  inv: (op) => op.invokedSeq,
+  ret: (op) => (op.op === 'get' || answeredWrite(op) ? op.completedSeq! : Number.POSITIVE_INFINITY),
+  ts: (op) =>
+    op.op === 'get'
+      ? op.reply === 'NULL'
+        ? (op.ts ?? 0)
+        : op.ts
+      : answeredWrite(op)
+        ? op.ts
+        : null,
+  id: (op) => op.id,
+};
+
+/** Each key's operations that constrain the register: every write, the answered GETs. */
 function byKey(operations: readonly Operation[]): Map<string, Operation[]> {
   const groups = new Map<string, Operation[]>();
   for (const op of operations) {
-    if (versionOf(op) === null) continue;
+    if (
+      op.op === 'get' &&
+      (op.completedSeq === null || (op.reply !== 'GET_OK' && op.reply !== 'NULL'))
+    )
+      continue;
     const group = groups.get(op.key);
     if (group === undefined) groups.set(op.key, [op]);
     else group.push(op);
@@ -19,52 +61,174 @@ function byKey(operations: readonly Operation[]): Map<string, Operation[]> {
   return groups;
 }
 
-interface Best {
-  readonly op: Operation;
-  readonly v: number;
+/**
+ * The register's own records of a key's operations, for the exact decision. A never-answered
+ * write whose value no read returned is left out: it can always be the "never" case.
+ */
+function registerOps(ops: readonly Operation[]): RegisterOp[] {
+  const all = ops.map(
+    (op): RegisterOp => ({
+      id: op.id,
+      write: OPERATION_VIEW.write(op),
+      value: OPERATION_VIEW.value(op),
+      inv: OPERATION_VIEW.inv(op),
+      ret: OPERATION_VIEW.ret(op),
+      ts: OPERATION_VIEW.ts(op),
+    }),
+  );
+  const read = new Set<string | null>();
+  for (const o of all) if (!o.write) read.add(o.value);
+  return all.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value));
+}
+
+/** Each key's operations as the register's records (what the exact decision reads). */
+export function registerHistories(operations: readonly Operation[]): Map<string, RegisterOp[]> {
+  return new Map([...byKey(operations)].map(([key, ops]) => [key, registerOps(ops)] as const));
+}
+
+/** Which never-answered write a version belongs to, from the replicas' applies (built once). */
+function versionWriters(
+  applies: readonly Apply[],
+  operations: readonly Operation[],
+): (key: string, ts: number) => Operation | undefined {
+  let index: Map<string, string> | null = null;
+  let requests: Map<string, Operation> | null = null;
+  return (key, ts) => {
+    if (index === null || requests === null) {
+      index = new Map();
+      for (const a of applies) if (a.origin !== null) index.set(`${a.key}\u0000${a.ts}`, a.origin);
+      requests = new Map(operations.map((o) => [o.requestId, o] as const));
+    }
+    const origin = index.get(`${key}\u0000${ts}`);
+    const op = origin === undefined ? undefined : requests.get(origin);
+    return op?.key === key ? op : undefined;
+  };
+}
+
+export type KeyDecision =
+  | { readonly kind: 'linearizable'; readonly by: 'search' }
+  | { readonly kind: 'not-linearizable'; readonly witness: readonly RegisterOp[] }
+  | { readonly kind: 'unknown'; readonly operations: number };
+
+/**
+ * One key's verdict from the register's records: the zones when every PUT wrote its own value;
+ * else the zones over the timestamps' mapping (a proof of "linearizable"), a short search, a
+ * local set of operations that proves "not" (for keys whose search would try every order of
+ * dozens of concurrent writes), then a longer search; within `bound` steps in all.
+ */
+export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS): KeyDecision {
+  const quick = zones(ops) ?? zonesByTimestamp(ops);
+  if (quick === true) return { kind: 'linearizable', by: 'search' };
+  // A short search first (most keys end there), then the local proof, then the search again.
+  let found: boolean | null = quick === false ? false : search(ops, { steps: bound / 20 });
+  let core: readonly RegisterOp[] = ops;
+  if (found === null) {
+    const local = localCore(ops, { steps: bound / 4 });
+    if (local !== null) {
+      found = false;
+      core = local;
+    } else found = search(ops, { steps: bound / 2 });
+  }
+  if (found === true) return { kind: 'linearizable', by: 'search' };
+  if (found === null) return { kind: 'unknown', operations: ops.length };
+  const budget: Budget = { steps: WITNESS_BOUND_STEPS };
+  return { kind: 'not-linearizable', witness: minimalWitness(core, budget) };
+}
+
+function check(input: CheckInput, bound: number): { violations: Violation[]; undecided?: string } {
+  const writers = versionWriters(input.applies, input.operations);
+  const violations: Violation[] = [];
+  const unknown: string[] = [];
+  for (const [key, ops] of byKey(input.operations)) {
+    // The timestamp order first: near-linear, and most keys end there.
+    if (fastPath(ops, OPERATION_VIEW, (ts) => writers(key, ts))) continue;
+    const decision = decideKey(registerOps(ops), bound);
+    if (decision.kind === 'unknown') {
+      unknown.push(
+        `key ${key} (${decision.operations} operations) was not decided within ${bound.toLocaleString('en')} search steps`,
+      );
+    } else if (decision.kind === 'not-linearizable') {
+      const byId = new Map(ops.map((o) => [o.id, o] as const));
+      const witness = decision.witness.map((r) => byId.get(r.id)!);
+      violations.push(finding(key, witness, decision.witness));
+    }
+  }
+  return unknown.length === 0 ? { violations } : { violations, undecided: unknown.join('; ') };
+}
+
+/** "1" or "no value (NULL)": a register's value in words. */
+function valueText(value: string | null): string {
+  return value === null ? 'no value (NULL)' : value;
+}
+
+function finding(key: string, witness: Operation[], regs: readonly RegisterOp[]): Violation {
+  // Visible once the last read is answered: every real-time step of the witness ends in a read's
+  // answer or a write's issue, and a write's answer adds nothing a register could not reorder.
+  const at = Math.max(
+    ...witness.map((o) => (o.op === 'get' ? (o.completedAt ?? o.invokedAt) : o.invokedAt)),
+  );
+  return {
+    guarantee: 'linearizability',
+    ops: witness.map((o) => o.id),
+    nodes: [
+      ...new Set(witness.filter((o) => o.op === 'get' && o.server !== null).map((o) => o.server!)),
+    ],
+    at,
+    sentence: `${witnessSentence(witness, regs)}: no order of ${key}'s operations respects real time and a register's values`,
+  };
 }
 
 /**
- * The two largest finished versions from different clients: a read is compared with the best one
- * not its own (its own client's are the session checkers' business).
+ * Why the witness cannot be ordered, in the protocol's words: what finished before what started
+ * (only the steps a chain needs), then what each read returned and which writes wrote it.
  */
-function offer(top: [Best | null, Best | null], next: Best): [Best | null, Best | null] {
-  const [first, second] = top;
-  if (first === null || next.v > first.v) {
-    return [next, first !== null && first.op.client !== next.op.client ? first : second];
-  }
-  if (next.op.client !== first.op.client && (second === null || next.v > second.v))
-    return [first, next];
-  return top;
-}
-
-function sweep(ops: Operation[]): Violation[] {
-  const started = [...ops].sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
-  const finished = [...ops].sort((a, b) => a.completedAt! - b.completedAt! || a.id - b.id);
-  const violations: Violation[] = [];
-  let done = 0;
-  let top: [Best | null, Best | null] = [null, null];
-  for (const b of started) {
-    while (done < finished.length && finished[done]!.completedAt! < b.invokedAt) {
-      const a = finished[done++]!;
-      top = offer(top, { op: a, v: versionOf(a)! });
+export function witnessSentence(
+  witness: readonly Operation[],
+  regs: readonly RegisterOp[],
+): string {
+  const named = new Set<number>();
+  // The first mention names the operation in full, later ones by its id.
+  const name = (op: Operation) => {
+    if (named.has(op.id)) return `op ${op.id}`;
+    named.add(op.id);
+    return opText(op);
+  };
+  const before = (a: RegisterOp, b: RegisterOp) => a.ret < b.inv;
+  const facts: string[] = [];
+  for (let i = 0; i < regs.length; i++) {
+    for (let j = 0; j < regs.length; j++) {
+      const a = regs[i]!;
+      const b = regs[j]!;
+      if (!before(a, b) || regs.some((c) => before(a, c) && before(c, b))) continue;
+      facts.push(`${name(witness[i]!)} finished before ${name(witness[j]!)} started`);
     }
-    const v = versionOf(b)!;
-    const best = top[0]?.op.client === b.client ? top[1] : top[0];
-    if (best === null || !isRead(b) || v >= best.v) continue;
-    violations.push({
-      guarantee: 'linearizability',
-      ops: [best.op.id, b.id],
-      nodes: b.server === null ? [] : [b.server],
-      at: b.completedAt!,
-      sentence: `${opText(best.op)} finished with ${versionText(best.v)} before ${opText(b)} started, yet ${b.server} answered it with the older ${versionText(v)}`,
-    });
   }
-  return violations;
+  for (let j = 0; j < regs.length; j++) {
+    const r = regs[j]!;
+    if (r.write) continue;
+    const op = witness[j]!;
+    const writers = witness.filter((_, i) => regs[i]!.write && regs[i]!.value === r.value);
+    const sources = writers.map((w) => `${w.op === 'delete' ? 'left' : 'written'} by ${name(w)}`);
+    if (r.value === null) sources.push('as before any write');
+    const left = sources.length === 0 ? ', which no write wrote' : `, ${sources.join(' or ')}`;
+    facts.push(`${op.server} answered ${name(op)} with ${valueText(r.value)}${left}`);
+  }
+  for (let i = 0; i < regs.length; i++) {
+    if (regs[i]!.write && regs[i]!.ret === Number.POSITIVE_INFINITY)
+      facts.push(
+        `${name(witness[i]!)} was never answered: it took effect after it was issued, or never`,
+      );
+  }
+  return facts.join('; ');
 }
 
-export const LINEARIZABILITY: Checker = {
-  guarantee: 'linearizability',
-  informative: true,
-  check: (input) => ({ violations: [...byKey(input.operations).values()].flatMap(sweep) }),
-};
+/** The checker with another search bound (tests use a small one). */
+export function linearizabilityChecker(bound: number): Checker {
+  return {
+    guarantee: 'linearizability',
+    informative: true,
+    check: (input) => check(input, bound),
+  };
+}
+
+export const LINEARIZABILITY: Checker = linearizabilityChecker(SEARCH_BOUND_STEPS);

@@ -49,7 +49,10 @@ export interface Verdict {
   readonly guarantee: GuaranteeId;
   readonly informative: boolean;
   readonly status: VerdictStatus;
-  /** Why a guarantee was not judged (e.g. the run did not settle). */
+  /**
+   * Why a guarantee was not judged (e.g. the run did not settle); beside violations, what part of
+   * the run was left unjudged (e.g. a key beyond the linearizability search's bound).
+   */
   readonly reason: string | null;
   readonly violations: readonly Violation[];
 }
@@ -67,6 +70,15 @@ export interface ReplicaState {
   >;
 }
 
+/**
+ * How long an operation may stay pending once faults have ended before a run cut by its time
+ * bound calls it dead (PROTOCOL.md §3): derived from the knobs, or set by the scenario. `ms` is
+ * null when nothing bounds it (e.g. the network drops messages), with the reason.
+ */
+export type LivenessBound =
+  | { readonly ms: number; readonly from: string }
+  | { readonly ms: null; readonly why: string };
+
 export interface CheckInput {
   readonly operations: readonly Operation[];
   readonly applies: readonly Apply[];
@@ -81,6 +93,8 @@ export interface CheckInput {
   readonly faultsEndAt: number;
   /** No partition, cut or held link at the end. */
   readonly networkHealed: boolean;
+  /** The stated bound for runs cut by their time bound; omitted, such runs are not judged. */
+  readonly livenessBound?: LivenessBound;
   /** Why an operation never completed, in words (which message it waits for). */
   readonly explainPending: (op: Operation) => string;
 }
@@ -88,8 +102,13 @@ export interface CheckInput {
 export interface Checker {
   readonly guarantee: GuaranteeId;
   readonly informative: boolean;
-  /** Returns the violations, or a reason when the run cannot be judged for this guarantee. */
+  /**
+   * Returns the violations, or a reason when the run cannot be judged for this guarantee;
+   * `undecided` says what part was left unjudged (no violation and a part undecided: not judged).
+   */
   check(
     input: CheckInput,
-  ): { readonly violations: readonly Violation[] } | { readonly notJudged: string };
+  ):
+    | { readonly violations: readonly Violation[]; readonly undecided?: string }
+    | { readonly notJudged: string };
 }

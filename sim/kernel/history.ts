@@ -15,6 +15,13 @@ export interface Operation {
   readonly requestId: string;
   readonly invokedAt: number;
   completedAt: number | null;
+  /**
+   * Where the invocation and the completion fall in the run's order of events (one counter for
+   * both): real time for linearizability, since two events in the same millisecond still happen
+   * one after the other (PROTOCOL.md §3).
+   */
+  readonly invokedSeq: number;
+  completedSeq: number | null;
   /** The reply that completed it (PUT_OK, GET_OK, NULL, TRY_OTHER_SERVER_OR_LATER, …). */
   reply: string | null;
   server: NodeId | null;
@@ -54,6 +61,8 @@ export class History {
    */
   private readonly byIndex: (Operation | undefined)[] = [];
   private readonly byOtherId = new Map<number, Operation>();
+  /** The next invocation's or completion's place in the order of events. */
+  private nextSeq = 0;
 
   observe(t: number, observation: Observation): void {
     switch (observation.kind) {
@@ -67,6 +76,8 @@ export class History {
           requestId: observation.requestId,
           invokedAt: t,
           completedAt: null,
+          invokedSeq: this.nextSeq++,
+          completedSeq: null,
           reply: null,
           server: null,
           result: null,
@@ -83,6 +94,7 @@ export class History {
         const op = this.get(observation.opId);
         if (op === undefined || op.completedAt !== null) return;
         op.completedAt = t;
+        op.completedSeq = this.nextSeq++;
         op.reply = observation.reply;
         op.server = observation.server;
         op.result = observation.value;

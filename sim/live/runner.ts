@@ -343,22 +343,32 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     clients: cluster.clients,
     clockSkewMs: {},
   };
-  const verdicts = checkRun(cluster.store, result, topology, faultsEndAt);
+  const network = {
+    delayMinMs: faults.delayMinMs,
+    delayMaxMs: faults.delayMaxMs,
+    spikePermille: 0,
+    spikeMs: 0,
+    dropPermille: faults.dropPermille,
+    duplicatePermille: faults.duplicatePermille,
+    fifo: false,
+  };
+  const livenessBound = cluster.store.livenessBound(cluster.knobs, topology, network);
+  const verdicts = checkRun(
+    cluster.store,
+    result,
+    topology,
+    faultsEndAt,
+    cluster.knobs,
+    livenessBound,
+  );
   const run: ScenarioRun = {
     seed,
     preset: cluster.preset,
     store: cluster.store.name,
     knobs: cluster.knobs,
     topology,
-    network: {
-      delayMinMs: faults.delayMinMs,
-      delayMaxMs: faults.delayMaxMs,
-      spikePermille: 0,
-      spikeMs: 0,
-      dropPermille: faults.dropPermille,
-      duplicatePermille: faults.duplicatePermille,
-      fifo: false,
-    },
+    network,
+    livenessBound,
     result,
     outcomes: [],
     verdicts,

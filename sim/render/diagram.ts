@@ -572,8 +572,11 @@ function splitWord(word: string, width: number): string[] {
   return pieces;
 }
 
+/** The longest text a row wraps: a checker's sentence runs to several lines, a 1 MB key does not. */
+const WRAPPED_CHARS = 1200;
+
 function wordsOf(text: string, ink: Ink): Seg[] {
-  return printable(text)
+  return displayText(text, WRAPPED_CHARS)
     .split(' ')
     .filter((w) => w !== '')
     .map((w) => ({ text: w, ink }));

@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
-import { formatTime } from './format.ts';
+import { formatSpan, formatTime } from './format.ts';
 import { displayText as safe } from './safe-text.ts';
 
 export function replayCommand(
@@ -46,6 +46,9 @@ export function renderSummary(
     ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
     `  run        ${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
+    ...wrapWords(boundText(run).split(' '), Math.max(20, width - 13)).map(
+      (line, i) => `  ${i === 0 ? 'liveness' : ''.padEnd(8)}   ${line}`,
+    ),
   ];
   const judged = run.outcomes.filter((o) => o.expected !== undefined);
   const failed = judged.filter((o) => o.failure !== null);
@@ -62,6 +65,14 @@ export function renderSummary(
   lines.push(`  trace hash ${run.result.hash}`);
   lines.push(`  replay     ${safe(replay, 4000)}`);
   return lines;
+}
+
+/** The bound a run cut by its time bound judges liveness by (PROTOCOL.md §3). */
+function boundText(run: ScenarioRun): string {
+  const b = run.livenessBound;
+  return b.ms === null
+    ? `no bound for a run cut short: ${b.why}`
+    : `bound ${formatSpan(b.ms)} after the last fault, ${b.from}`;
 }
 
 export function runPassed(run: ScenarioRun): boolean {
@@ -100,6 +111,7 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
       }
       if (v.violations.length > SHOWN_PER_GUARANTEE)
         lines.push(c.dim(`        … and ${v.violations.length - SHOWN_PER_GUARANTEE} more`));
+      if (v.reason !== null) lines.push(c.dim(`        not judged beside these: ${v.reason}`));
     }
   }
   if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));

@@ -11,18 +11,21 @@ import type {
 import type { ReplicatedKnobs } from '../../protocol/replicated/index.ts';
 import {
   type Checker,
+  type LivenessBound,
   LOCK_CHECKERS,
   REPLICATED_CHECKERS,
   type ReplicaState,
 } from '../check/index.ts';
 import type { Operation } from '../kernel/history.ts';
+import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { formatTime } from '../render/format.ts';
 import { finalStores } from './common.ts';
-import { lockNodes, lockStore } from './lock.ts';
+import { lockLivenessBound, lockNodes, lockStore } from './lock.ts';
 import {
   explainPendingReplicated,
+  replicatedLivenessBound,
   replicatedNodes,
   replicatedStore,
   type Topology,
@@ -43,7 +46,9 @@ export interface StoreAdapter {
   nodes(topology: Topology, knobs: Knobs): NodeSpec<WireMessage>[];
   readonly checkers: readonly Checker[];
   replicas(finalStates: FinalStates, topology: Topology): Map<NodeId, ReplicaState>;
-  explainPending(finalStates: FinalStates, topology: Topology, op: Operation): string;
+  explainPending(finalStates: FinalStates, topology: Topology, op: Operation, knobs: Knobs): string;
+  /** The worst case the knobs allow for one operation once faults end (PROTOCOL.md §3). */
+  livenessBound(knobs: Knobs, topology: Topology, network: NetworkConfig): LivenessBound;
 }
 
 const REPLICATED: StoreAdapter = {
@@ -56,7 +61,10 @@ const REPLICATED: StoreAdapter = {
     replicatedNodes(topology, knobs as unknown as ReplicatedKnobs) as NodeSpec<WireMessage>[],
   checkers: REPLICATED_CHECKERS,
   replicas: (finalStates, topology) => finalStores(finalStates, topology.servers),
-  explainPending: explainPendingReplicated,
+  explainPending: (finalStates, topology, op, knobs) =>
+    explainPendingReplicated(finalStates, topology, op, knobs as unknown as ReplicatedKnobs),
+  livenessBound: (knobs, topology, network) =>
+    replicatedLivenessBound(knobs as unknown as ReplicatedKnobs, topology, network),
 };
 
 const LOCK: StoreAdapter = {
@@ -71,6 +79,7 @@ const LOCK: StoreAdapter = {
   nodes: (topology, knobs) => lockNodes(topology, knobs as never) as NodeSpec<WireMessage>[],
   checkers: LOCK_CHECKERS,
   replicas: (finalStates, topology) => finalStores(finalStates, topology.servers),
+  livenessBound: (knobs, _topology, network) => lockLivenessBound(knobs as never, network),
   // What the pending operation waits for, and who the server's table says holds the key's lock:
   // a holder that crashed or has moved on will never release it, and without a lease nothing will.
   explainPending: (finalStates, topology, op) => {

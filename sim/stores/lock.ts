@@ -14,8 +14,12 @@ import {
   type ServerState,
   serverMachine,
 } from '../../protocol/lock/index.ts';
+import type { LivenessBound } from '../check/index.ts';
+import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
+import { formatSpan } from '../render/format.ts';
 import { sortedEntries } from './common.ts';
+import { longestHopMs, unboundedBecause } from './replicated.ts';
 
 export const lockStore = {
   name: 'lock',
@@ -88,3 +92,20 @@ export function summarizeClient(state: ClientState): ClientSummary {
 }
 
 export type { ClientOp };
+
+/**
+ * The worst case the knobs allow for one lock-store operation once faults have ended: a request
+ * resent after requestTimeout, then acquire, operation and release, a round trip each (a denied
+ * lock answers at once, so nobody waits for a lease).
+ */
+export function lockLivenessBound(knobs: LockKnobs, network: NetworkConfig): LivenessBound {
+  const why = unboundedBecause(network);
+  if (why !== null) return { ms: null, why };
+  const hop = longestHopMs(network);
+  const resend =
+    knobs.requestTimeout > 0 ? `, a resend after ${formatSpan(knobs.requestTimeout)}` : '';
+  return {
+    ms: knobs.requestTimeout + 6 * hop,
+    from: `derived from the knobs: acquire, operation and release, 6 hops of up to ${formatSpan(hop)}${resend}`,
+  };
+}

@@ -13,7 +13,10 @@ import {
   type ServerState,
   serverMachine,
 } from '../../protocol/replicated/index.ts';
+import type { LivenessBound } from '../check/index.ts';
+import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
+import { formatSpan } from '../render/format.ts';
 import { sortedEntries } from './common.ts';
 
 export const replicatedStore = {
@@ -75,11 +78,16 @@ export function summarizeClient(state: ClientState): ClientSummary {
 
 export type { ClientOp };
 
-/** Why a replicated-store operation is still pending at the end, from the nodes' final states. */
+/**
+ * Why a replicated-store operation is still pending at the end, from the nodes' final states:
+ * under sequential fan-out only the first follower the leader still awaits has been (or is about
+ * to be) sent REPLICATION; the others have not been sent anything yet.
+ */
 export function explainPendingReplicated(
   finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>,
   topology: Topology,
   op: { readonly client: NodeId; readonly requestId: string; readonly op: string },
+  knobs: ReplicatedKnobs,
 ): string {
   const client = finalStates.get(op.client)?.state as ClientState | undefined;
   const pending = client?.pending.get(op.requestId);
@@ -89,13 +97,68 @@ export function explainPendingReplicated(
     (w) => w.requestId === op.requestId,
   );
   if (write !== undefined && write.awaiting.length > 0) {
-    const down = write.awaiting.filter((f) => finalStates.get(f)?.up === false);
+    const sequential = knobs.replicationFanout === 'sequential';
+    const sent = sequential ? write.awaiting.slice(0, 1) : write.awaiting;
+    const unsent = sequential ? write.awaiting.slice(1) : [];
+    const down = sent.filter((f) => finalStates.get(f)?.up === false);
     const why =
       down.length > 0 ? ` (${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down)` : '';
-    return `the leader ${topology.leader} stamped it ts ${write.ts} and still waits for REPLICATION_OK from ${write.awaiting.join(', ')}${why}`;
+    const delay =
+      knobs.replicationDelay > 0
+        ? `, sent after a ${formatSpan(knobs.replicationDelay)} replicationDelay`
+        : '';
+    const rest =
+      unsent.length > 0
+        ? `; one follower at a time, so ${unsent.join(', ')} ${unsent.length === 1 ? 'has' : 'have'} not been sent REPLICATION yet`
+        : '';
+    return `the leader ${topology.leader} stamped it ts ${write.ts} and waits for REPLICATION_OK from ${sent.join(', ')}${why}${delay}${rest}`;
   }
   const reply = op.op === 'put' ? 'PUT_OK' : op.op === 'delete' ? 'DELETE_OK' : 'an answer';
   const server =
     finalStates.get(pending.server)?.up === false ? ` (${pending.server} is down)` : '';
   return `${op.client} waits for ${reply} from ${pending.server}${server}, attempt ${pending.attempt}`;
+}
+
+/** The longest a message may take on a healed network: the delay, and a spike when spikes are on. */
+export function longestHopMs(network: NetworkConfig): number {
+  return network.delayMaxMs + (network.spikePermille > 0 ? network.spikeMs : 0);
+}
+
+/** Why no time bounds an operation on this network, or null when one does. */
+export function unboundedBecause(network: NetworkConfig): string | null {
+  return network.dropPermille > 0
+    ? `the network drops messages (dropPermille ${network.dropPermille}), so no time bounds the retries`
+    : null;
+}
+
+/**
+ * The worst case the knobs allow for one operation once faults have ended (PROTOCOL.md §3): a
+ * request resent after requestTimeout, client to follower to leader, the leader's REPLICATION to
+ * each follower (after replicationDelay, one after another under sequential fan-out, resent or
+ * given up on after replicationTimeout), and the answer back; or a GET retried at other servers.
+ */
+export function replicatedLivenessBound(
+  knobs: ReplicatedKnobs,
+  topology: Topology,
+  network: NetworkConfig,
+): LivenessBound {
+  const why = unboundedBecause(network);
+  if (why !== null) return { ms: null, why };
+  const hop = longestHopMs(network);
+  const followers = topology.servers.length - 1;
+  const sequential = knobs.replicationFanout === 'sequential';
+  const rounds = sequential ? followers : Math.min(followers, 1);
+  const perFollower = knobs.replicationDelay + knobs.replicationTimeout + 2 * hop;
+  const write = knobs.requestTimeout + 4 * hop + rounds * perFollower;
+  const retries = knobs.retryOnTryOther === 'other-server' ? knobs.retryLimit : 0;
+  const read = knobs.requestTimeout + (retries + 1) * 2 * hop + retries * knobs.retryBackoff;
+  const fanout = sequential
+    ? `${followers} follower${followers === 1 ? '' : 's'} one after another`
+    : 'the followers in parallel';
+  const resend =
+    knobs.requestTimeout > 0 ? `, a resend after ${formatSpan(knobs.requestTimeout)}` : '';
+  return {
+    ms: Math.max(write, read),
+    from: `derived from the knobs: a PUT's 4 hops of up to ${formatSpan(hop)}${resend}, and ${fanout}, each ${formatSpan(knobs.replicationDelay)} replicationDelay + ${formatSpan(knobs.replicationTimeout)} replicationTimeout + a ${formatSpan(2 * hop)} round trip`,
+  };
 }

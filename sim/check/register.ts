@@ -1,0 +1,745 @@
+// Deciding whether one key's operations are linearizable for a register (PROTOCOL.md §3): PUT sets
+// the value, DELETE makes it absent, GET returns the current value or NULL. Real time is the order
+// of events (sequence numbers), never milliseconds. A write without an answer may take effect at
+// any point after its invocation, or never; the caller leaves out refused and unanswered reads.
+//
+// Two deciders: `fastPath` tries the timestamp order as the linearization (linear after a sort,
+// and it proves "linearizable" whenever it succeeds); `search` is complete: Wing & Gong's search
+// with Lowe's memoisation of (operations linearized, register state), as Porcupine does, plus one
+// pruning a register allows: a read that is legal now is taken at once, never branched on. A work
+// bound turns an endless search into an honest "unknown".
+
+/** One operation on the key, as the register sees it. */
+export interface RegisterOp {
+  /** The history's operation id, for reporting. */
+  readonly id: number;
+  readonly write: boolean;
+  /** The value written or read; null is "absent" (a DELETE, a NULL read). */
+  readonly value: string | null;
+  /** Event sequence numbers: invocation, and completion (Infinity: never answered, writes only). */
+  readonly inv: number;
+  readonly ret: number;
+  /** The version the protocol gave it (PUT_OK/DELETE_OK, GET_OK/NULL), when known. */
+  readonly ts: number | null;
+}
+
+/**
+ * How much work a decision may spend, shared by the calls of one check: a step per move tried,
+ * and 8 plus a step per 32 operations for every state the memo keeps (memory stays bounded too).
+ */
+export interface Budget {
+  steps: number;
+}
+
+/**
+ * How the fast path reads an operation, so that it runs on the history's own records (a million
+ * operations copied into RegisterOps would cost more than the check).
+ */
+export interface OpView<T> {
+  write(op: T): boolean;
+  value(op: T): string | null;
+  inv(op: T): number;
+  ret(op: T): number;
+  ts(op: T): number | null;
+  id(op: T): number;
+}
+
+export const REGISTER_VIEW: OpView<RegisterOp> = {
+  write: (op) => op.write,
+  value: (op) => op.value,
+  inv: (op) => op.inv,
+  ret: (op) => op.ret,
+  ts: (op) => op.ts,
+  id: (op) => op.id,
+};
+
+/**
+ * The timestamp order as a linearization: versions by ts, each write followed by the reads that
+ * returned its version (in invocation order), reads of ts 0 first. True when that order respects
+ * real time and is legal for a register; false means only "not this order". `versionWriter` finds
+ * the never-answered write a read's ts belongs to (from the replicas' applies), if any.
+ */
+export function fastPath<T>(
+  ops: readonly T[],
+  view: OpView<T>,
+  versionWriter: (ts: number) => T | undefined = () => undefined,
+): boolean {
+  const writes = new Columns();
+  const reads = new Columns();
+  for (const op of ops) {
+    const ts = view.ts(op);
+    if (!view.write(op)) {
+      if (ts === null) return false;
+      reads.push(ts, view.inv(op), view.ret(op), view.value(op));
+    } else if (view.ret(op) !== Number.POSITIVE_INFINITY) {
+      if (ts === null) return false;
+      writes.push(ts, view.inv(op), view.ret(op), view.value(op));
+    }
+  }
+  let placed = timestampWalk(writes, reads);
+  if (placed === true || placed === false) return placed;
+  // Reads of versions no answered write has: a never-answered write's, taking effect once each.
+  const taken = new Set<number>();
+  for (const ts of placed) {
+    const w = versionWriter(ts);
+    if (w === undefined || view.ret(w) !== Number.POSITIVE_INFINITY || taken.has(view.id(w)))
+      return false;
+    taken.add(view.id(w));
+    writes.push(ts, view.inv(w), view.ret(w), view.value(w));
+  }
+  placed = timestampWalk(writes, reads);
+  return placed === true;
+}
+
+/** Operations as columns (ts, invocation, completion, value): what the fast path reads. */
+class Columns {
+  readonly ts: number[] = [];
+  readonly inv: number[] = [];
+  readonly ret: number[] = [];
+  readonly value: (string | null)[] = [];
+
+  push(ts: number, inv: number, ret: number, value: string | null): void {
+    this.ts.push(ts);
+    this.inv.push(inv);
+    this.ret.push(ret);
+    this.value.push(value);
+  }
+
+  /** Indices by (ts, invocation); histories mostly come in that order, so check before sorting. */
+  order(): number[] {
+    const { ts, inv } = this;
+    const order = ts.map((_, i) => i);
+    const compare = (a: number, b: number) => ts[a]! - ts[b]! || inv[a]! - inv[b]!;
+    for (let i = 1; i < order.length; i++) if (compare(i - 1, i) > 0) return order.sort(compare);
+    return order;
+  }
+}
+
+/**
+ * Walks the writes in ts order, each followed by the reads of its version: true when the order
+ * is a linearization, false when it is not, or the versions read that no write has.
+ */
+function timestampWalk(writes: Columns, reads: Columns): boolean | number[] {
+  const wOrder = writes.order();
+  const rOrder = reads.order();
+  const missing: number[] = [];
+  let maxInv = -1;
+  // Respects real time: nothing placed later finished before something placed earlier started.
+  const place = (c: Columns, i: number): boolean => {
+    if (c.ret[i]! <= maxInv) return false;
+    if (c.inv[i]! > maxInv) maxInv = c.inv[i]!;
+    return true;
+  };
+  let r = 0;
+  for (; r < rOrder.length && reads.ts[rOrder[r]!] === 0; r++)
+    if (reads.value[rOrder[r]!] !== null || !place(reads, rOrder[r]!)) return false;
+  let previous = Number.NaN;
+  for (const w of wOrder) {
+    const ts = writes.ts[w]!;
+    if (ts === previous) return false;
+    previous = ts;
+    for (; r < rOrder.length && reads.ts[rOrder[r]!]! < ts; r++) {
+      const t = reads.ts[rOrder[r]!]!;
+      if (missing[missing.length - 1] !== t) missing.push(t);
+    }
+    if (!place(writes, w)) return false;
+    const value = writes.value[w];
+    for (; r < rOrder.length && reads.ts[rOrder[r]!] === ts; r++)
+      if (reads.value[rOrder[r]!] !== value || !place(reads, rOrder[r]!)) return false;
+  }
+  for (; r < rOrder.length; r++) {
+    const t = reads.ts[rOrder[r]!]!;
+    if (missing[missing.length - 1] !== t) missing.push(t);
+  }
+  return missing.length === 0 ? true : missing;
+}
+
+/**
+ * The exact decision when each read can have come from one write only: every PUT of the key
+ * wrote a different value, and no NULL read has a DELETE to choose besides the initial absence.
+ * Then (Gibbons & Korach, "Testing shared memories", 1997) each write and the reads of its value
+ * form a cluster whose zone runs from its earliest completion to its latest invocation; the
+ * history is linearizable iff no read finished before its write started, no two forward zones
+ * (earliest completion before latest invocation) overlap, and no backward zone lies inside a
+ * forward one. O(n log n). Undefined when values repeat: the search decides those.
+ */
+export function zones(ops: readonly RegisterOp[]): boolean | undefined {
+  const clusters = new Map<string | null, Cluster>();
+  let nullReads = false;
+  for (const op of ops) {
+    if (!op.write) {
+      if (op.value === null) nullReads = true;
+      continue;
+    }
+    const key = op.value === null ? `\u0000delete ${op.id}` : op.value;
+    if (clusters.has(key)) return undefined;
+    clusters.set(key, { f: op.ret, s: op.inv, writeInv: op.inv });
+  }
+  if (nullReads) {
+    for (const op of ops) if (op.write && op.value === null) return undefined;
+    // The initial absence: a write before every event.
+    clusters.set(null, { f: -1, s: -1, writeInv: -1 });
+  }
+  for (const op of ops) {
+    if (!op.write && !join(clusters.get(op.value), op)) return false;
+  }
+  return zonesAgree(clusters.values());
+}
+
+/**
+ * A proof of "linearizable" from the protocol's unique timestamps: each read joined to the write
+ * whose ts it returned (a NULL of ts 0 to the initial absence), the zones decide whether an order
+ * exists in which every read sees that very write. True: such an order exists, and it is legal
+ * for the register; undefined: not this mapping (another might work), or no mapping at all.
+ */
+export function zonesByTimestamp(ops: readonly RegisterOp[]): true | undefined {
+  const clusters = new Map<number, Cluster & { readonly value: string | null }>();
+  for (const op of ops) {
+    if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
+    if (op.ts === null || clusters.has(op.ts)) return undefined;
+    clusters.set(op.ts, { f: op.ret, s: op.inv, writeInv: op.inv, value: op.value });
+  }
+  clusters.set(0, { f: -1, s: -1, writeInv: -1, value: null });
+  for (const op of ops) {
+    if (op.write) continue;
+    const c = op.ts === null ? undefined : clusters.get(op.ts);
+    if (c === undefined || c.value !== op.value || !join(c, op)) return undefined;
+  }
+  return zonesAgree(clusters.values()) ? true : undefined;
+}
+
+/** A write and the reads of its value: from its earliest completion to its latest invocation. */
+interface Cluster {
+  f: number;
+  s: number;
+  readonly writeInv: number;
+}
+
+/** Adds a read to its write's cluster; false when it has none, or finished before it began. */
+function join(c: Cluster | undefined, read: RegisterOp): boolean {
+  if (c === undefined || read.ret < c.writeInv) return false;
+  if (read.ret < c.f) c.f = read.ret;
+  if (read.inv > c.s) c.s = read.inv;
+  return true;
+}
+
+/** No two forward zones overlap, and no backward zone lies inside a forward one. */
+function zonesAgree(clusters: Iterable<Cluster>): boolean {
+  const forward: [number, number][] = [];
+  const backward: [number, number][] = [];
+  for (const c of clusters) {
+    // A never-answered write nobody read is the "never" case: it constrains nothing.
+    if (c.f === Number.POSITIVE_INFINITY) continue;
+    if (c.f < c.s) forward.push([c.f, c.s]);
+    else backward.push([c.s, c.f]);
+  }
+  forward.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < forward.length; i++) if (forward[i]![0] < forward[i - 1]![1]) return false;
+  for (const [from, to] of backward) {
+    // The forward zone starting last before this backward one: the only one that could hold it.
+    let lo = 0;
+    let hi = forward.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (forward[mid]![0] < from) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found !== -1 && to < forward[found]![1]) return false;
+  }
+  return true;
+}
+
+/** Zones when they apply, the search otherwise. */
+export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
+  return zones(ops) ?? search(ops, budget);
+}
+
+/**
+ * A small set of operations that cannot be ordered and proves the whole key cannot either, or
+ * null. A subset that holds, for each of its reads, every write of the value read (every DELETE
+ * for a NULL) keeps any linearization of the whole, restricted to it, legal: so if the subset has
+ * none, the whole has none. Tried in growing shapes: a read with its writes; with one write that
+ * finished before it started; two reads one after the other; three, the last reading what the
+ * first read. Concurrent keys whose search would wander through every order of dozens of writes
+ * end here when the reason is local.
+ */
+export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
+  const sources = sourcesOf(ops);
+  const withSources = (...reads: RegisterOp[]) => [
+    ...new Set([...reads, ...reads.flatMap((r) => sources.get(r.id) ?? [])]),
+  ];
+  const byRet = ops.filter((o) => !o.write).sort((a, b) => a.ret - b.ret);
+  const byInv = [...byRet].sort((a, b) => a.inv - b.inv);
+  const writesByRet = ops.filter((o) => o.write).sort((a, b) => a.ret - b.ret);
+  // The operations just before and just after a moment: where a local reason lies.
+  const endedBefore = <T extends RegisterOp>(sorted: readonly T[], t: number) =>
+    sorted.slice(
+      Math.max(0, firstAtLeast(sorted, (o) => o.ret, t) - NEAR),
+      firstAtLeast(sorted, (o) => o.ret, t),
+    );
+  const startedAfter = (t: number) => {
+    const from = firstAtLeast(byInv, (o) => o.inv, t);
+    return byInv.slice(from, from + NEAR);
+  };
+  const tried = new Set<string>();
+  const fails = (set: RegisterOp[]): boolean => {
+    const key = set
+      .map((o) => o.id)
+      .sort((a, b) => a - b)
+      .join(',');
+    if (tried.has(key)) return false;
+    tried.add(key);
+    return search(set, budget) === false;
+  };
+  for (const r of byRet) {
+    if (budget.steps < 0) return null;
+    const core = withSources(r);
+    if (fails(core)) return core;
+    for (const w of endedBefore(writesByRet, r.inv)) {
+      if (w.value !== r.value && fails([...core, w])) return [...core, w];
+    }
+  }
+  for (const r2 of byRet) {
+    for (const r1 of endedBefore(byRet, r2.inv)) {
+      if (budget.steps < 0) return null;
+      if (r1.value === r2.value) continue;
+      const core = withSources(r1, r2);
+      if (fails(core)) return core;
+      // A value, another, then the first again, one read after the other.
+      for (const r3 of startedAfter(r2.ret + 1)) {
+        if (r3.value !== r1.value) continue;
+        const again = withSources(r1, r2, r3);
+        if (fails(again)) return again;
+      }
+    }
+  }
+  return null;
+}
+
+/** How many operations before or after a moment the local shapes look at. */
+const NEAR = 12;
+
+/** The first index whose key is at least `t` in a list sorted by that key. */
+function firstAtLeast<T>(sorted: readonly T[], key: (x: T) => number, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (key(sorted[mid]!) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Deterministic 26-bit numbers for the memo's hashes (xorshift from a fixed start). */
+function zobrist(n: number, seed: number): Int32Array {
+  const out = new Int32Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0x3ff_ffff;
+  }
+  return out;
+}
+
+/**
+ * The complete search. True: linearizable; false: no order works; null: the budget ran out.
+ * It works segment by segment: the history splits wherever no operation is under way, and each
+ * segment is searched from every register state the previous one can end in (P-compositionality
+ * in time, so that a long key costs about its length, not its square).
+ */
+export function search(ops: readonly RegisterOp[], budget: Budget): boolean | null {
+  return searchSegments(ops, budget).result;
+}
+
+/** The search, and when it fails the last invocation of the segment no state could get through. */
+function searchSegments(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+): { result: boolean | null; failedBy: number } {
+  const segments = quietSegments(withDeadlines(ops));
+  let states = new Set<string | null>([null]);
+  for (let k = 0; k < segments.length; k++) {
+    const ends = endStates(segments[k]!, states, k < segments.length - 1, budget);
+    if (ends === null) return { result: null, failedBy: -1 };
+    if (ends.size === 0) return { result: false, failedBy: segments[k]!.at(-1)!.op.inv };
+    states = ends;
+  }
+  return { result: true, failedBy: -1 };
+}
+
+/** An operation with a deadline by which it takes effect; an optional one may instead never. */
+interface Timed {
+  readonly op: RegisterOp;
+  readonly ret: number;
+  readonly optional: boolean;
+}
+
+/**
+ * Gives a never-answered write the latest answer among the reads of its value as its deadline,
+ * and lets it be dropped: an order that places it after every read of its value works as well
+ * without it. One no read could have seen is left out altogether.
+ */
+function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
+  const lastRead = new Map<string | null, number>();
+  for (const op of ops)
+    if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
+  const out: Timed[] = [];
+  for (const op of ops) {
+    if (op.ret !== Number.POSITIVE_INFINITY) out.push({ op, ret: op.ret, optional: false });
+    else {
+      const deadline = lastRead.get(op.value);
+      if (deadline !== undefined && deadline > op.inv)
+        out.push({ op, ret: deadline, optional: true });
+    }
+  }
+  return out;
+}
+
+/** The operations in invocation order, cut wherever every earlier one has finished. */
+function quietSegments(ops: readonly Timed[]): Timed[][] {
+  const sorted = [...ops].sort((a, b) => a.op.inv - b.op.inv);
+  const segments: Timed[][] = [];
+  let maxRet = Number.NEGATIVE_INFINITY;
+  for (const t of sorted) {
+    if (segments.length === 0 || maxRet < t.op.inv) segments.push([]);
+    segments[segments.length - 1]!.push(t);
+    if (t.ret > maxRet) maxRet = t.ret;
+  }
+  return segments;
+}
+
+/** A move: an operation takes effect (the register then holds `to`), or is dropped (same state). */
+interface Move {
+  readonly op: number;
+  readonly to: number;
+}
+
+/**
+ * The register states one segment can end in, starting from any of `starts` (all of them when
+ * `all`, else the first found); null when the budget ran out. Wing & Gong's search with Lowe's
+ * memoisation of (operations done, state): an operation may go next when its call comes before
+ * every remaining return. Two exchanges prune without losing an order: a read legal now is taken
+ * at once, and of the writes of one value (and kind) that may go next only the one due first is
+ * tried. An optional write whose deadline comes first may also be dropped.
+ */
+function endStates(
+  seg: readonly Timed[],
+  starts: ReadonlySet<string | null>,
+  all: boolean,
+  budget: Budget,
+): Set<string | null> | null {
+  if (seg.length === 1) return alone(seg[0]!, starts);
+  const n = seg.length;
+  const codes = new Map<string | null, number>([[null, 0]]);
+  const code = (v: string | null) => {
+    let c = codes.get(v);
+    if (c === undefined) {
+      c = codes.size;
+      codes.set(v, c);
+    }
+    return c;
+  };
+  const value = Int32Array.from(seg, (t) => code(t.op.value));
+  for (const s of starts) code(s);
+  const names = [...codes.keys()];
+  const write = seg.map((t) => t.op.write);
+  const list = new EventList(seg.map((t) => ({ inv: t.op.inv, ret: t.ret })));
+  const bits = new Uint32Array((n + 31) >>> 5);
+  const z1 = zobrist(n + codes.size, 0x9e3779b9 | 0);
+  const z2 = zobrist(n + codes.size, 0x7f4a7c15);
+  let h1 = 0;
+  let h2 = 0;
+  let state = 0;
+  const cache = new Map<number, { bits: Uint32Array; state: number }[]>();
+  /** Remembers (done ∪ {i}, new state); false when it was explored already. */
+  const remember = (i: number, s: number): boolean => {
+    const key = (h1 ^ z1[i]! ^ z1[n + s]!) * 0x400_0000 + (h2 ^ z2[i]! ^ z2[n + s]!);
+    bits[i >>> 5]! |= 1 << (i & 31);
+    const seen = cache.get(key);
+    const found = seen?.some((c) => c.state === s && sameBits(c.bits, bits)) ?? false;
+    if (!found) {
+      const entry = { bits: bits.slice(), state: s };
+      if (seen === undefined) cache.set(key, [entry]);
+      else seen.push(entry);
+      // Memory is work too: each remembered state spends the budget by its size (about 8 steps
+      // of overhead, a step per 32 operations), so a bound of 2M keeps the memo near 50 MB.
+      budget.steps -= 8 + bits.length;
+    }
+    bits[i >>> 5]! &= ~(1 << (i & 31));
+    return !found;
+  };
+  interface Frame {
+    readonly op: number;
+    readonly before: number;
+    /** The level's other moves, and the next to try; null when the move was forced. */
+    readonly moves: Move[] | null;
+    readonly next: number;
+  }
+  const stack: Frame[] = [];
+  const apply = (m: Move, moves: Move[] | null, next: number) => {
+    stack.push({ op: m.op, before: state, moves, next });
+    state = m.to;
+    bits[m.op >>> 5]! |= 1 << (m.op & 31);
+    h1 ^= z1[m.op]!;
+    h2 ^= z2[m.op]!;
+    list.lift(m.op);
+  };
+  const undo = (f: Frame) => {
+    state = f.before;
+    bits[f.op >>> 5]! &= ~(1 << (f.op & 31));
+    h1 ^= z1[f.op]!;
+    h2 ^= z2[f.op]!;
+    list.unlift(f.op);
+  };
+  /** Tries the level's moves from `from`; true when one led somewhere new. */
+  const tryMoves = (moves: Move[], from: number): boolean => {
+    for (let k = from; k < moves.length; k++) {
+      if (remember(moves[k]!.op, moves[k]!.to)) {
+        apply(moves[k]!, moves, k + 1);
+        return true;
+      }
+    }
+    return false;
+  };
+  /** Undoes moves back to a level with an untried one, and takes it; false when none is left. */
+  const backtrack = (): boolean => {
+    for (;;) {
+      const f = stack.pop();
+      if (f === undefined) return false;
+      undo(f);
+      if (f.moves !== null && tryMoves(f.moves, f.next)) return true;
+    }
+  };
+  const ends = new Set<string | null>();
+  for (const start of starts) {
+    state = codes.get(start)!;
+    for (;;) {
+      if (list.empty()) {
+        ends.add(names[state]!);
+        if (!all) return ends;
+        if (!backtrack()) break;
+        continue;
+      }
+      if (--budget.steps < 0) return null;
+      const read = list.firstCallable((i) => !write[i] && value[i] === state);
+      let moved: boolean;
+      if (read !== -1) {
+        moved = remember(read, state);
+        if (moved) apply({ op: read, to: state }, null, 0);
+      } else moved = tryMoves(moveChoices(list, seg, value, state), 0);
+      if (!moved && !backtrack()) break;
+    }
+  }
+  return ends;
+}
+
+/** The end states of a segment of one operation (most segments of a mostly sequential key). */
+function alone(t: Timed, starts: ReadonlySet<string | null>): Set<string | null> {
+  if (!t.op.write) return starts.has(t.op.value) ? new Set([t.op.value]) : new Set();
+  return t.optional ? new Set([...starts, t.op.value]) : new Set([t.op.value]);
+}
+
+/**
+ * The moves worth trying next: of the writes that may go next, one per value and kind (answered
+ * or optional), the one due first; and dropping the optional write whose deadline comes first.
+ */
+function moveChoices(
+  list: EventList,
+  seg: readonly Timed[],
+  value: Int32Array,
+  state: number,
+): Move[] {
+  const best = new Map<number, number>();
+  list.firstCallable((i) => {
+    if (!seg[i]!.op.write) return false;
+    const kind = value[i]! * 2 + (seg[i]!.optional ? 1 : 0);
+    const other = best.get(kind);
+    if (other === undefined || seg[i]!.ret < seg[other]!.ret) best.set(kind, i);
+    return false;
+  });
+  const moves = [...best.values()]
+    .sort((a, b) => seg[a]!.ret - seg[b]!.ret || a - b)
+    .map((i) => ({ op: i, to: value[i]! }));
+  const due = list.firstReturn();
+  if (due !== -1 && seg[due]!.optional) moves.push({ op: due, to: state });
+  return moves;
+}
+
+/**
+ * Calls and returns in event order, as a doubly linked list from which a linearized operation's
+ * two entries are lifted and put back (entries 0..n-1 are calls, n..2n-1 returns, 2n the head).
+ */
+class EventList {
+  private readonly n: number;
+  private readonly head: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+
+  constructor(ops: readonly { readonly inv: number; readonly ret: number }[]) {
+    const n = ops.length;
+    this.n = n;
+    this.head = 2 * n;
+    this.next = new Int32Array(2 * n + 1);
+    this.prev = new Int32Array(2 * n + 1);
+    const time = (e: number) => (e < n ? ops[e]!.inv : ops[e - n]!.ret);
+    const order = Array.from({ length: 2 * n }, (_, e) => e);
+    order.sort((a, b) => (time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : a - b));
+    let last = this.head;
+    for (const e of order) {
+      this.next[last] = e;
+      this.prev[e] = last;
+      last = e;
+    }
+    this.next[last] = -1;
+  }
+
+  lift(i: number): void {
+    for (const e of [i, i + this.n]) {
+      this.next[this.prev[e]!] = this.next[e]!;
+      if (this.next[e]! !== -1) this.prev[this.next[e]!] = this.prev[e]!;
+    }
+  }
+
+  unlift(i: number): void {
+    for (const e of [i + this.n, i]) {
+      this.next[this.prev[e]!] = e;
+      if (this.next[e]! !== -1) this.prev[this.next[e]!] = e;
+    }
+  }
+
+  empty(): boolean {
+    return this.next[this.head] === -1;
+  }
+
+  /** The operation whose return comes first (-1: none left). */
+  firstReturn(): number {
+    let e = this.next[this.head]!;
+    while (e !== -1 && e < this.n) e = this.next[e]!;
+    return e === -1 ? -1 : e - this.n;
+  }
+
+  /** The first operation that may go next and passes `test` (-1: none): calls before any return. */
+  firstCallable(test: (i: number) => boolean): number {
+    for (let e = this.next[this.head]!; e !== -1 && e < this.n; e = this.next[e]!)
+      if (test(e)) return e;
+    return -1;
+  }
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * For each read, the writes that may have given it its value: those of its value issued before
+ * it was answered (a DELETE for a NULL). A set holding, for each of its reads, all of these keeps
+ * any linearization of the whole, restricted to it, legal (the write each read really saw is in
+ * the set, and no other write of the set can come between): so a set like that which cannot be
+ * ordered proves the whole cannot.
+ */
+export function sourcesOf(ops: readonly RegisterOp[]): Map<number, RegisterOp[]> {
+  const writers = new Map<string | null, RegisterOp[]>();
+  for (const op of ops) {
+    if (!op.write) continue;
+    const list = writers.get(op.value);
+    if (list === undefined) writers.set(op.value, [op]);
+    else list.push(op);
+  }
+  const sources = new Map<number, RegisterOp[]>();
+  for (const op of ops) {
+    if (op.write) continue;
+    sources.set(
+      op.id,
+      (writers.get(op.value) ?? []).filter((w) => w.inv < op.ret),
+    );
+  }
+  return sources;
+}
+
+/** The set without the reads some of whose possible sources it lost. */
+export function closed(
+  ops: readonly RegisterOp[],
+  sources: ReadonlyMap<number, readonly RegisterOp[]>,
+): RegisterOp[] {
+  const ids = new Set(ops.map((o) => o.id));
+  return ops.filter((o) => o.write || (sources.get(o.id) ?? []).every((w) => ids.has(w.id)));
+}
+
+/** Beyond this many operations the witness is narrowed by prefixes and suffixes first. */
+const GREEDY_MAX = 200;
+
+/**
+ * The smallest set of operations that cannot be ordered and shows why the key cannot: starting
+ * from a non-linearizable set closed under `sourcesOf`, drop operations (with the reads that
+ * lose a possible source) while what is left stays non-linearizable. The result is minimal:
+ * dropping any one more makes it linearizable (or undecided within the budget).
+ */
+export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
+  const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
+  const sources = sourcesOf(ops);
+  const close = (set: readonly RegisterOp[]) => closed(set, sources);
+  let set = [...ops].sort((a, b) => a.inv - b.inv);
+  let prefixKnown = false;
+  if (set.length > GREEDY_MAX && zones(set) === undefined) {
+    // The search names the segment it failed in: nothing after it is needed.
+    const { failedBy } = searchSegments(set, budget);
+    prefixKnown = failedBy !== -1;
+    if (prefixKnown) set = close(set.filter((o) => o.inv <= failedBy));
+  }
+  if (set.length > GREEDY_MAX) set = narrow(set, fails, close, prefixKnown);
+  // Chunks first, halving (delta debugging), then single operations until none can go: a drop can
+  // make an earlier-kept operation unnecessary, so the last size repeats until nothing changes.
+  for (let size = 2 ** Math.floor(Math.log2(Math.max(1, set.length / 2))); size >= 1; ) {
+    let dropped = false;
+    for (let i = set.length - size; i > -size && set.length > 1; i -= size) {
+      const from = Math.max(0, i);
+      const without = close([...set.slice(0, from), ...set.slice(i + size)]);
+      if (without.length > 0 && without.length < set.length && fails(without)) {
+        set = without;
+        dropped = true;
+      }
+    }
+    if (size > 1) size >>>= 1;
+    else if (!dropped) break;
+  }
+  return set;
+}
+
+/**
+ * The shortest failing prefix (by invocation), then the shortest failing suffix of it. Lengths
+ * grow by doubling before the binary search, so that a witness near the end costs small checks.
+ */
+function narrow(
+  set: RegisterOp[],
+  fails: (set: readonly RegisterOp[]) => boolean,
+  close: (set: readonly RegisterOp[]) => RegisterOp[],
+  prefixKnown: boolean,
+): RegisterOp[] {
+  const shortest = (make: (k: number) => RegisterOp[], doubling: boolean): RegisterOp[] => {
+    let lo = 1;
+    let hi = set.length;
+    if (doubling) {
+      let k = 1;
+      while (k < set.length && !fails(make(k))) k *= 2;
+      lo = Math.max(1, (k >>> 1) + 1);
+      hi = Math.min(k, set.length);
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (fails(make(mid))) hi = mid;
+      else lo = mid + 1;
+    }
+    const found = make(hi);
+    return fails(found) ? found : set;
+  };
+  if (!prefixKnown) set = shortest((k) => close(set.slice(0, k)), false);
+  set = shortest((k) => close(set.slice(set.length - k)), true);
+  return set;
+}

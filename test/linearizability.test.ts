@@ -1,0 +1,471 @@
+// Linearizability of one key as a register (PROTOCOL.md §3), on histories written event by event:
+// the cases the old heuristic got wrong (K1-K3 linearizable, P1-P4 not), histories from the
+// literature, and the fast path and the complete search compared on random small histories.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { benchWorkload } from '../sim/bench/workload.ts';
+import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
+import {
+  decideKey,
+  linearizabilityChecker,
+  registerHistories,
+} from '../sim/check/linearizability.ts';
+import { fastPath, REGISTER_VIEW, type RegisterOp, search, zones } from '../sim/check/register.ts';
+import { History } from '../sim/kernel/history.ts';
+import { runScenario } from '../sim/scenario.ts';
+
+/** A history written as the events happened: each call is the next event (1 ms apart unless told). */
+class Script {
+  readonly history = new History();
+  private next = 1;
+  private t = 0;
+
+  invoke(
+    client: string,
+    op: 'put' | 'get' | 'delete',
+    value: string | null = null,
+    at = this.t + 1,
+    key = 'x',
+  ): number {
+    this.t = at;
+    const opId = this.next++;
+    this.history.observe(at, {
+      kind: 'invoke',
+      opId,
+      client,
+      op,
+      key,
+      value,
+      requestId: `${client}.${opId}`,
+    });
+    return opId;
+  }
+
+  complete(opId: number, reply: string, ts: number | null, value: string | null, server = 's1') {
+    this.t += 1;
+    const client = this.history.get(opId)!.client;
+    this.history.observe(this.t, {
+      kind: 'complete',
+      opId,
+      client,
+      reply,
+      server,
+      value,
+      ts,
+    } as never);
+  }
+
+  /** The same millisecond as the last event (still after it in the order of events). */
+  now(): number {
+    return this.t;
+  }
+
+  crash(client: string): void {
+    this.history.abandon(this.t, client);
+  }
+
+  verdict(checkers = REPLICATED_CHECKERS): Verdict {
+    const verdicts = runCheckers(checkers, {
+      operations: this.history.operations,
+      applies: this.history.applies,
+      locks: [],
+      replicas: new Map(),
+      quiescent: true,
+      endedAt: this.t,
+      faultsEndAt: 0,
+      networkHealed: true,
+      explainPending: () => '',
+    });
+    return verdicts.find((v) => v.guarantee === 'linearizability')!;
+  }
+}
+
+describe('linearizable histories the old heuristic reported (K1-K3)', () => {
+  it('K1: the older write was unfinished when the newer one started, so it may come after it', () => {
+    // follower-keeps-older-write.ts: both PUTs overlap; c3 later reads the older value 1.
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    const w2 = s.invoke('c2', 'put', '2');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    s.complete(w2, 'PUT_OK', 2, '2');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 1, '1', 's3');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('K2: two reads that both saw no value agree, whatever their tombstones’ ts', () => {
+    const s = new Script();
+    const d = s.invoke('c1', 'delete');
+    s.complete(d, 'DELETE_OK', 5, null);
+    const r1 = s.invoke('c1', 'get');
+    s.complete(r1, 'NULL', 5, null, 's1');
+    const r2 = s.invoke('c2', 'get');
+    s.complete(r2, 'NULL', null, null, 's3');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('K3: a NULL read while a DELETE was in flight: the DELETE may have taken effect first', () => {
+    const s = new Script();
+    const w = s.invoke('c1', 'put', '1');
+    s.complete(w, 'PUT_OK', 1, '1');
+    const d = s.invoke('c1', 'delete');
+    const r = s.invoke('c2', 'get');
+    s.complete(r, 'NULL', null, null, 's3');
+    s.complete(d, 'DELETE_OK', 2, null);
+    expect(s.verdict().status).toBe('held');
+  });
+});
+
+describe('non-linearizable histories the old heuristic missed (P1-P4)', () => {
+  it('P1: a stale read by the client that wrote, across its restart', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    s.complete(w2, 'PUT_OK', 2, '2');
+    s.crash('c1');
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'GET_OK', 1, '1', 's3');
+    expect(s.history.get(r)!.session).toBe('c1#1');
+    const v = s.verdict();
+    expect(v.status).toBe('broken');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+    expect(v.violations[0]!.nodes).toEqual(['s3']);
+    expect(v.violations[0]!.sentence).toBe(
+      "c1's PUT x=1 (op 1, c1.1, at 0.001s) finished before c1's PUT x=2 (op 2, c1.2, at 0.003s) started; " +
+        "op 2 finished before c1's GET x (op 3, c1.3, at 0.005s) started; " +
+        "s3 answered op 3 with 1, written by op 1: no order of x's operations respects real time and a register's values",
+    );
+  });
+
+  // PUT x=1 answered, then PUT x=2 answered, then a GET answered 1: only the timestamps differ.
+  it.each([
+    ['P2: after a clock step the later write carries a smaller ts', 100, 50, 100],
+    ['P3: the two writes share a ts', 7, 7, 7],
+    ['P4: a duplicated PUT x=1 stamped again with a newer ts brings 1 back', 1, 2, 3],
+  ])('%s: the read of 1 after PUT x=2 cannot be ordered', (_, ts1, ts2, readTs) => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', ts1, '1');
+    const w2 = s.invoke('c2', 'put', '2');
+    s.complete(w2, 'PUT_OK', ts2, '2');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', readTs, '1', 's2');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+  });
+});
+
+describe('real time is the order of events, not the millisecond', () => {
+  it('an operation issued in the millisecond its predecessor completed comes after it', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1', 10);
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c2', 'put', '2', s.now());
+    s.complete(w2, 'PUT_OK', 2, '2');
+    const r = s.invoke('c3', 'get', null, s.now());
+    s.complete(r, 'GET_OK', 1, '1');
+    const v = s.verdict();
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+    const ops = s.history.operations;
+    expect(ops[0]!.completedAt).toBe(ops[1]!.invokedAt);
+  });
+});
+
+describe('histories from the literature', () => {
+  it('A4, new then old: c1 reads the new value, then c2 the old one, the write still in flight', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    const r1 = s.invoke('c1', 'get');
+    s.complete(r1, 'GET_OK', 2, '2', 's1');
+    const r2 = s.invoke('c2', 'get');
+    s.complete(r2, 'GET_OK', 1, '1', 's3');
+    const v = s.verdict();
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r1, r2]]);
+    expect(v.violations[0]!.sentence).toContain(
+      'op 2 was never answered: it took effect after it was issued, or never',
+    );
+  });
+
+  it('a read inside a write may see either value (Herlihy & Wing: overlapping is concurrent)', () => {
+    const s = new Script();
+    const w = s.invoke('c1', 'put', '1');
+    const r1 = s.invoke('c2', 'get');
+    s.complete(r1, 'NULL', null, null);
+    const r2 = s.invoke('c3', 'get');
+    s.complete(r2, 'GET_OK', 1, '1');
+    s.complete(w, 'PUT_OK', 1, '1');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('once a read has seen the new value, a later read may not see the initial one', () => {
+    const s = new Script();
+    const w = s.invoke('c1', 'put', '1');
+    const r1 = s.invoke('c2', 'get');
+    s.complete(r1, 'GET_OK', 1, '1');
+    const r2 = s.invoke('c3', 'get');
+    s.complete(r2, 'NULL', null, null);
+    s.complete(w, 'PUT_OK', 1, '1');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w, r1, r2]]);
+  });
+
+  it('a refused or unanswered GET constrains nothing', () => {
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'TRY_OTHER_SERVER_OR_LATER', null, null);
+    s.invoke('c2', 'get');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('a read of a value no write wrote cannot be ordered', () => {
+    const s = new Script();
+    const r = s.invoke('c1', 'get');
+    s.complete(r, 'GET_OK', 4, 'ghost');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[r]]);
+  });
+});
+
+/** Every order of the operations, tried: the definition itself, for tiny histories. */
+function bruteForce(ops: readonly RegisterOp[]): boolean {
+  const used = new Array<boolean>(ops.length).fill(false);
+  const go = (placed: number, state: string | null, maxInv: number): boolean => {
+    if (ops.every((o, i) => used[i] || o.ret === Number.POSITIVE_INFINITY)) return true;
+    if (placed === ops.length) return false;
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i]!;
+      if (used[i] || o.ret <= maxInv) continue;
+      // Every unplaced operation that finished before o started must come first.
+      if (ops.some((p, j) => !used[j] && j !== i && p.ret < o.inv)) continue;
+      if (!o.write && o.value !== state) continue;
+      used[i] = true;
+      const ok = go(placed + 1, o.write ? o.value : state, Math.max(maxInv, o.inv));
+      used[i] = false;
+      if (ok) return true;
+    }
+    return false;
+  };
+  return go(0, null, -1);
+}
+
+/** A small random history of one key: intervals over event numbers, values from a few. */
+const smallHistory = fc
+  .array(
+    fc.record({
+      write: fc.boolean(),
+      value: fc.constantFrom<string | null>(null, 'a', 'b'),
+      inv: fc.integer({ min: 0, max: 30 }),
+      length: fc.integer({ min: 1, max: 12 }),
+      answered: fc.integer({ min: 0, max: 5 }),
+      ts: fc.integer({ min: 0, max: 5 }),
+    }),
+    { minLength: 1, maxLength: 7 },
+  )
+  .map((raw) => {
+    // Distinct event numbers, as the kernel gives them: scale, then offset by position.
+    return raw.map(
+      (r, i): RegisterOp => ({
+        id: i + 1,
+        write: r.write,
+        value: r.value,
+        inv: r.inv * 20 + i,
+        ret:
+          r.write && r.answered === 0 ? Number.POSITIVE_INFINITY : (r.inv + r.length) * 20 + 10 + i,
+        ts: r.ts,
+      }),
+    );
+  });
+
+describe('the fast path and the complete search agree (property)', () => {
+  // 3,000 random histories of up to 7 operations; the fast path answers on a share of them.
+  it('fast path "linearizable" implies the search says so, and the search matches brute force', () => {
+    let fastAnswered = 0;
+    fc.assert(
+      fc.property(smallHistory, (ops) => {
+        const searched = search(ops, { steps: 1_000_000 });
+        expect(searched).toBe(bruteForce(ops));
+        if (fastPath(ops, REGISTER_VIEW)) {
+          fastAnswered++;
+          expect(searched).toBe(true);
+        }
+      }),
+      { numRuns: 3_000, seed: 8 },
+    );
+    expect(fastAnswered).toBeGreaterThan(50);
+  });
+
+  it('a witness cannot be ordered, proves the key cannot, and dropping any one operation can be', () => {
+    /** The writes that may have given a read its value: of that value, issued before its answer. */
+    const sourcesIn = (set: readonly RegisterOp[], r: RegisterOp) =>
+      set.filter((w) => w.write && w.value === r.value && w.inv < r.ret);
+    fc.assert(
+      fc.property(smallHistory, (ops) => {
+        const d = decideKey(ops);
+        expect(d.kind).not.toBe('unknown');
+        expect(d.kind === 'not-linearizable').toBe(!bruteForce(ops));
+        if (d.kind !== 'not-linearizable') return;
+        const w = d.witness;
+        expect(bruteForce(w)).toBe(false);
+        // Each read keeps every write of the history it may have seen: so the key cannot either.
+        for (const r of w.filter((o) => !o.write))
+          for (const src of sourcesIn(ops, r)) expect(w).toContain(src);
+        for (let i = 0; i < w.length; i++) {
+          const rest = w.filter((_, j) => j !== i);
+          // The reads that lose a possible source leave with it.
+          const closed = rest.filter(
+            (o) => o.write || sourcesIn(w, o).every((src) => rest.includes(src)),
+          );
+          if (closed.length > 0) expect(bruteForce(closed)).toBe(true);
+        }
+      }),
+      { numRuns: 1_000, seed: 9 },
+    );
+  });
+});
+
+/** A random history whose PUTs each write their own value (the zones' case), with DELETEs. */
+const uniqueHistory = fc
+  .array(
+    fc.record({
+      write: fc.boolean(),
+      erase: fc.boolean(),
+      source: fc.integer({ min: -1, max: 6 }),
+      inv: fc.integer({ min: 0, max: 30 }),
+      length: fc.integer({ min: 1, max: 12 }),
+      answered: fc.integer({ min: 0, max: 4 }),
+    }),
+    { minLength: 1, maxLength: 8 },
+  )
+  .map((raw) =>
+    raw.map(
+      (r, i): RegisterOp => ({
+        id: i + 1,
+        write: r.write,
+        // A write writes its own value; a read returns some write's value, or NULL.
+        value: r.write ? (r.erase ? null : `v${i}`) : r.source < 0 ? null : `v${r.source}`,
+        inv: r.inv * 20 + i,
+        ret:
+          r.write && r.answered === 0 ? Number.POSITIVE_INFINITY : (r.inv + r.length) * 20 + 10 + i,
+        ts: null,
+      }),
+    ),
+  );
+
+describe('the zones decide exactly when every PUT wrote its own value (property)', () => {
+  // 3,000 random histories of up to 8 operations; zones answer on those without an ambiguous NULL.
+  it('agree with trying every order', () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(uniqueHistory, (ops) => {
+        const z = zones(ops);
+        if (z === undefined) return;
+        answered++;
+        expect(z).toBe(bruteForce(ops));
+      }),
+      { numRuns: 3_000, seed: 10 },
+    );
+    expect(answered).toBeGreaterThan(1_000);
+  });
+});
+
+describe('a key too hard for the bound', () => {
+  it('is not judged, naming the key and the bound', () => {
+    // Many concurrent writes of repeated values, then reads in an order no register gives.
+    const ops: RegisterOp[] = [];
+    for (let i = 0; i < 30; i++)
+      ops.push({ id: i + 1, write: true, value: `v${i % 3}`, inv: i, ret: 1000 + i, ts: null });
+    ops.push({ id: 31, write: false, value: 'v0', inv: 2000, ret: 2001, ts: 1 });
+    ops.push({ id: 32, write: false, value: 'v1', inv: 2002, ret: 2003, ts: 1 });
+    ops.push({ id: 33, write: false, value: 'v0', inv: 2004, ret: 2005, ts: 1 });
+    expect(decideKey(ops, 100).kind).toBe('unknown');
+  });
+});
+
+describe('a key beyond the bound beside a decided one', () => {
+  it('reports the finding and names the key it could not decide, with the bound', () => {
+    const s = new Script();
+    // Key y: 12 overlapping PUTs of three values, then reads no register order gives.
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      s.invoke('c1', 'put', `v${i % 3}`, undefined, 'y'),
+    );
+    for (const [i, w] of writes.entries()) s.complete(w, 'PUT_OK', i + 1, `v${i % 3}`);
+    for (const v of ['v0', 'v1', 'v0']) {
+      const r = s.invoke('c2', 'get', null, undefined, 'y');
+      s.complete(r, 'GET_OK', 1, v);
+    }
+    // Key x: P1's stale read, decided at once.
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 100, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    s.complete(w2, 'PUT_OK', 200, '2');
+    const r = s.invoke('c2', 'get');
+    s.complete(r, 'GET_OK', 100, '1');
+    const v = s.verdict([linearizabilityChecker(50)]);
+    expect(v.status).toBe('broken');
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
+    expect(v.reason).toBe('key y (15 operations) was not decided within 50 search steps');
+  });
+});
+
+describe('the fast path and never-answered writes', () => {
+  // PUT x=1 answered with ts 1; PUT x=2 never answered, yet a GET read its ts 2 (from a replica).
+  const ops: RegisterOp[] = [
+    { id: 1, write: true, value: '1', inv: 0, ret: 1, ts: 1 },
+    { id: 2, write: true, value: '2', inv: 2, ret: Number.POSITIVE_INFINITY, ts: null },
+    { id: 3, write: false, value: '2', inv: 3, ret: 4, ts: 2 },
+    { id: 4, write: false, value: '2', inv: 5, ret: 6, ts: 2 },
+  ];
+
+  it('places the write whose version a read returned, found through the replicas', () => {
+    expect(fastPath(ops, REGISTER_VIEW, (ts) => (ts === 2 ? ops[1] : undefined))).toBe(true);
+  });
+
+  it('gives up (and leaves it to the search) when no write has the version read', () => {
+    expect(fastPath(ops, REGISTER_VIEW)).toBe(false);
+    expect(search(ops, { steps: 1_000 })).toBe(true);
+  });
+
+  it('never lets one write take effect twice, under two versions', () => {
+    const twice = [...ops, { id: 5, write: false, value: '2', inv: 7, ret: 8, ts: 3 }];
+    expect(fastPath(twice, REGISTER_VIEW, (ts) => (ts >= 2 ? ops[1] : undefined))).toBe(false);
+  });
+});
+
+describe('the deciders agree on histories the simulator makes', () => {
+  // 20 runs of the bench's random workload (300 operations over 3 keys, crashes, partitions,
+  // drops and duplicates), under the fixed preset and under the seed's (pipelined sessions,
+  // 10 s replication delays: dozens of operations of a key overlap).
+  it('decides nearly every key, and the deciders never contradict each other', () => {
+    let keys = 0;
+    let broken = 0;
+    let unknown = 0;
+    for (const seed of Array.from({ length: 10 }, (_, i) => i + 1)) {
+      for (const preset of ['fixed', 'seed'] as const) {
+        const workload = { ...benchWorkload(seed, 300), preset };
+        const run = runScenario(workload, { trace: false });
+        const byKey = registerHistories(run.result.history.operations);
+        for (const ops of byKey.values()) {
+          keys++;
+          const d = decideKey(ops);
+          const searched = search(ops, { steps: 200_000 });
+          if (d.kind === 'unknown') unknown++;
+          else if (searched !== null) expect(searched).toBe(d.kind === 'linearizable');
+          const z = zones(ops);
+          if (z !== undefined) expect(d.kind).toBe(z ? 'linearizable' : 'not-linearizable');
+          if (fastPath(ops, REGISTER_VIEW)) expect(d.kind).toBe('linearizable');
+          if (d.kind === 'not-linearizable') {
+            broken++;
+            expect(search(d.witness, { steps: 1_000_000 })).toBe(false);
+          }
+        }
+      }
+    }
+    expect(keys).toBe(60);
+    expect(broken).toBeGreaterThan(10);
+    // Seed 11's key z under the seed preset is the one left undecided in 40 runs; none here.
+    expect(unknown).toBe(0);
+  });
+});

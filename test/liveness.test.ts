@@ -1,0 +1,155 @@
+// Liveness with a stated bound (PROTOCOL.md §3): a quiet run with an operation pending is broken;
+// a run cut by its time bound judges only operations pending longer than the bound the knobs (or
+// the scenario) give, and otherwise says it did not judge; never "held" with an operation pending.
+
+import { describe, expect, it } from 'vitest';
+import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
+import { loadScenario } from '../sim/cli/load.ts';
+import { History, type Operation } from '../sim/kernel/history.ts';
+import { runScenario, type Scenario } from '../sim/scenario.ts';
+
+function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
+  return run.verdicts.find((v) => v.guarantee === 'liveness')!;
+}
+
+/** Under the seed preset, one PUT through the leader of `servers` servers, cut at `cutMs`. */
+function seedPut(servers: number, cutMs: number, extra: Partial<Scenario> = {}): Scenario {
+  return {
+    goal: 'one PUT under the seed preset',
+    preset: 'seed',
+    servers,
+    clients: 1,
+    network: { delayMinMs: 5, delayMaxMs: 15 },
+    runUntilMs: cutMs,
+    steps: [{ at: 0, client: 'c1', put: ['x', '1'], via: 's1' }],
+    ...extra,
+  };
+}
+
+describe('a run cut by its time bound', () => {
+  it('stale-read.ts cut at 40 s does not call its PUT x=2 dead: it is within the bound', async () => {
+    const scenario = await loadScenario('scenarios/stale-read.ts');
+    const run = runScenario({ ...scenario, runUntilMs: 40_000 });
+    const put2 = run.result.history.operations.find((o) => o.value === '2')!;
+    expect(put2.completedAt).toBeNull();
+    const v = liveness(run);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain("c1's PUT x=2");
+    expect(v.reason).toContain('not longer than the liveness bound 22.1 s');
+    expect(run.livenessBound.ms).toBe(22_120);
+  });
+
+  it('seed preset, 14 servers: the bound covers 13 followers one after another', () => {
+    const run = runScenario(seedPut(14, 120_000));
+    expect(run.livenessBound.ms).toBe(4 * 15 + 13 * (10_000 + 1_000 + 30));
+    expect(run.result.history.operations[0]!.completedAt).toBeNull();
+    const v = liveness(run);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('not longer than the liveness bound 143.5 s');
+  });
+
+  it('seed preset, 14 servers, cut after the worst case: the healthy PUT has completed', () => {
+    const run = runScenario(seedPut(14, 150_000));
+    const put = run.result.history.operations[0]!;
+    expect(put.reply).toBe('PUT_OK');
+    expect(put.completedAt!).toBeGreaterThan(120_000);
+    expect(liveness(run).status).toBe('held');
+  });
+
+  it('a PUT pending beyond the bound is broken, and the reason names the follower it waits for', () => {
+    // ackPolicy all-followers: the leader waits for s14, down for good.
+    const run = runScenario(
+      seedPut(14, 150_000, {
+        knobs: { ackPolicy: 'all-followers' },
+        steps: [
+          { at: 0, crash: 's14' },
+          { at: 10, client: 'c1', put: ['x', '1'], via: 's1' },
+        ],
+      }),
+    );
+    const v = liveness(run);
+    expect(v.status).toBe('broken');
+    expect(v.violations[0]!.sentence).toContain('longer than the liveness bound 143.5 s');
+    expect(v.violations[0]!.sentence).toContain(
+      'and waits for REPLICATION_OK from s14 (s14 is down), sent after a 10 s replicationDelay',
+    );
+  });
+
+  it('the reason names only the follower sent REPLICATION under sequential fan-out', () => {
+    const run = runScenario(seedPut(14, 40_000, { livenessBoundMs: 30_000 }));
+    const v = liveness(run);
+    expect(v.status).toBe('broken');
+    const sentence = v.violations[0]!.sentence;
+    expect(sentence).toContain(
+      'waits for REPLICATION_OK from s5, sent after a 10 s replicationDelay',
+    );
+    expect(sentence).toContain(
+      'one follower at a time, so s6, s7, s8, s9, s10, s11, s12, s13, s14 have not been sent REPLICATION yet',
+    );
+    expect(sentence).toContain(
+      "longer than the liveness bound 30 s (the scenario's livenessBoundMs)",
+    );
+  });
+
+  it('a network that drops messages states no bound: not judged, saying why', () => {
+    const run = runScenario(
+      seedPut(3, 5_000, { network: { delayMinMs: 5, delayMaxMs: 15, dropPermille: 10 } }),
+    );
+    expect(run.livenessBound.ms).toBeNull();
+    const v = liveness(run);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('the network drops messages (dropPermille 10)');
+    expect(v.reason).toContain('a scenario can set livenessBoundMs');
+  });
+});
+
+/** c1's PUT x=1, issued at `invokedAt` and never answered, as the history records it. */
+function pendingPut(invokedAt: number): Operation {
+  const history = new History();
+  history.observe(invokedAt, {
+    kind: 'invoke',
+    opId: 1,
+    client: 'c1',
+    op: 'put',
+    key: 'x',
+    value: '1',
+    requestId: 'c1.1',
+  });
+  return history.get(1)!;
+}
+
+function judge(quiescent: boolean, endedAt: number, boundMs: number | null): Verdict {
+  const verdicts = runCheckers(REPLICATED_CHECKERS, {
+    operations: [pendingPut(1_000)],
+    applies: [],
+    locks: [],
+    replicas: new Map(),
+    quiescent,
+    endedAt,
+    faultsEndAt: 0,
+    networkHealed: true,
+    livenessBound:
+      boundMs === null ? { ms: null, why: 'none given' } : { ms: boundMs, from: 'test' },
+    explainPending: () => 'c1 waits for PUT_OK from s1, attempt 1',
+  });
+  return verdicts.find((v) => v.guarantee === 'liveness')!;
+}
+
+describe('a pending operation at the end', () => {
+  it('in a run that went quiet is broken, whatever the bound', () => {
+    const v = judge(true, 2_000, 1_000_000);
+    expect(v.status).toBe('broken');
+    expect(v.violations[0]!.sentence).toBe(
+      "c1's PUT x=1 (op 1, c1.1, at 1.000s) never completed: c1 waits for PUT_OK from s1, attempt 1",
+    );
+  });
+
+  it('at the cut, within the bound, is not judged, never held', () => {
+    expect(judge(false, 5_000, 10_000).status).toBe('not-judged');
+    expect(judge(false, 5_000, null).status).toBe('not-judged');
+  });
+
+  it('at the cut, beyond the bound, is broken', () => {
+    expect(judge(false, 12_000, 10_000).status).toBe('broken');
+  });
+});
