@@ -1,0 +1,281 @@
+// A counterexample written as a scenario file a student can read: a Goal / Method / Expected
+// header made from what the run showed, one step a line in the scenarios' own style, and an
+// `expect` naming exactly the violations and findings seen, so that `npm run sim` on it exits 0.
+// Files are created, never overwritten: a name that is taken gets a suffix.
+
+import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import {
+  knobsText,
+  type OpExpectation,
+  runScenario,
+  type Scenario,
+  type ScenarioRun,
+  type Step,
+} from '../scenario.ts';
+
+const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
+
+/** How far the case has come: found, shrunk, or stopped early (by the time bound or Ctrl-C). */
+export type CaseStage = 'found' | 'shrunk' | 'cut' | 'interrupted';
+
+export interface CaseInfo {
+  readonly scenario: Scenario;
+  /** The command that searched, shown in the header. */
+  readonly command: string;
+  /** The search's seed and the global index of the run that broke a guarantee. */
+  readonly seed: number;
+  readonly run: number;
+  readonly stage: CaseStage;
+  /** The size of the run as found, for a shrunk case. */
+  readonly foundSize?: { readonly ops: number; readonly faults: number } | undefined;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text safe inside a block comment: no star and slash that would end it, no control characters. */
+export function commentSafe(text: string): string {
+  return text.replace(/\*\//g, '* /').replace(CONTROL, '?');
+}
+
+/** A single-quoted TypeScript string literal. */
+function quote(text: string): string {
+  const escaped = text
+    .replace(/[\\']/g, (c) => `\\${c}`)
+    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `'${escaped}'`;
+}
+
+/** A value as TypeScript source on one line, keys bare where they can be. */
+function literal(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
+  const fields = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k)}: ${literal(v)}`);
+  return fields.length === 0 ? '{}' : `{ ${fields.join(', ')} }`;
+}
+
+const isOp = (step: Step) => 'client' in step;
+
+const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Wraps a paragraph to the header's width, each line after the first indented. */
+function wrap(label: string, text: string): string[] {
+  const width = 100 - ' * '.length - 10;
+  const words = commentSafe(text).split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line !== '' && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line === '' ? w : `${line} ${w}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l, i) => ` * ${(i === 0 ? label : '').padEnd(10)}${l}`);
+}
+
+/** The expectation a step's operation met in the run: what it must meet again on replay. */
+function expectationOf(run: ScenarioRun, opId: number): OpExpectation | undefined {
+  const op = run.result.history.get(opId);
+  if (op === undefined) return undefined;
+  if (op.completedAt === null) return { pending: true };
+  if (op.reply === null) return undefined;
+  if (op.op === 'get') return { reply: op.reply, value: op.result };
+  return op.reply;
+}
+
+function settingsText(scenario: Scenario, run: ScenarioRun): string {
+  const knobs = knobsText(scenario.knobs ?? {});
+  const servers = run.topology.servers
+    .map((s) =>
+      s === run.topology.leader && run.topology.servers.length > 1 ? `${s} (leader)` : s,
+    )
+    .join(', ');
+  const n = run.network;
+  const delay =
+    n.delayMinMs === n.delayMaxMs
+      ? `every message takes ${n.delayMinMs} ms`
+      : `a message takes ${n.delayMinMs}-${n.delayMaxMs} ms`;
+  const spikes =
+    n.spikePermille > 0 && n.spikeMs > 0
+      ? ` (${n.spikePermille}‰ of them up to ${n.spikeMs} ms more)`
+      : '';
+  return (
+    `The \`${run.preset}\` preset${knobs === '' ? '' : ` with ${knobs}`}; the ${run.store} store with ` +
+    `servers ${servers} and clients ${run.topology.clients.join(', ')}; ${delay}${spikes}.`
+  );
+}
+
+function stageText(info: CaseInfo, ops: number, faults: number): string {
+  const size = `${count(ops, 'operation')} and ${count(faults, 'fault')}`;
+  const from =
+    info.foundSize === undefined
+      ? ''
+      : ` from ${count(info.foundSize.ops, 'operation')} and ${count(info.foundSize.faults, 'fault')}`;
+  switch (info.stage) {
+    case 'found':
+      return `Not shrunk yet: ${size}, as found.`;
+    case 'shrunk':
+      return `Shrunk${from} to ${size}: taking out any one step loses the violation.`;
+    case 'cut':
+      return `Shrinking stopped at its time bound${from}, at ${size}: smaller than found, maybe not the smallest.`;
+    case 'interrupted':
+      return `Shrinking was interrupted${from}, at ${size}: the smallest case so far.`;
+  }
+}
+
+/** What the same steps do with every knob at its fixed value, said only as a run shows it. */
+function fixedText(scenario: Scenario, run: ScenarioRun): string {
+  if (run.preset === 'fixed' && Object.keys(scenario.knobs ?? {}).length === 0) return '';
+  const fixed = runScenario({ ...scenario, preset: 'fixed', knobs: {} }, { trace: false });
+  const broken = fixed.verdicts.filter((v) => !v.informative && v.status === 'broken');
+  const how = `With \`--preset fixed\` and no knob flipped, the same steps`;
+  return broken.length === 0
+    ? ` ${how} keep every guarantee.`
+    : ` ${how} still break ${broken.map((v) => GUARANTEE_NAMES[v.guarantee]).join(', ')}.`;
+}
+
+/** The whole file: header, import, and the scenario with its expectations. */
+export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): string {
+  const scenario = info.scenario;
+  const broken = run.verdicts.filter((v) => !v.informative && v.status === 'broken');
+  const found = findings(run.verdicts);
+  const ops = scenario.steps.filter(isOp).length;
+  const faults = scenario.steps.length - ops;
+  const names = broken.map((v) => GUARANTEE_NAMES[v.guarantee]);
+  const title = `${names.join(' and ')} broken — a random run found by \`npm run explore\``;
+  const sentences = run.verdicts.flatMap((v) =>
+    v.status === 'broken' ? v.violations.slice(0, 2).map((w) => `${capital(w.sentence)}.`) : [],
+  );
+  const header = [
+    '/*',
+    ` * ${commentSafe(title)}.`,
+    ' *',
+    ...wrap(
+      'Goal:',
+      `See ${names.join(' and ')} break in a small run that the random search found: run ${info.run} of seed ${info.seed}, from \`${info.command}\`.`,
+    ),
+    ...wrap(
+      'Method:',
+      `${settingsText(scenario, run)} ${count(ops, 'operation')} and ${count(faults, 'fault step')}, one step a line below. ${stageText(info, ops, faults)}`,
+    ),
+    ...wrap(
+      'Expected:',
+      `${sentences.join(' ')}${found.length > 0 ? ` Findings: ${found.map((g) => GUARANTEE_NAMES[g]).join(', ')}.` : ''}${fixedText(scenario, run)}`,
+    ),
+    ' */',
+  ];
+  const witnesses = new Map<number, string[]>();
+  for (const v of broken)
+    for (const w of v.violations.slice(0, 1))
+      for (const op of w.ops) witnesses.set(op, [...(witnesses.get(op) ?? []), v.guarantee]);
+  let opId = 0;
+  const steps = scenario.steps.map((step) => {
+    if (!isOp(step)) return `    ${literal(step)},`;
+    opId++;
+    const expect = expectationOf(run, opId);
+    const line = `    ${literal(expect === undefined ? step : { ...step, expect })},`;
+    const seen = witnesses.get(opId);
+    return seen === undefined ? line : `${line} // op ${opId}: witness of ${seen.join(', ')}`;
+  });
+  const expect: Record<string, GuaranteeId[]> = { violations: broken.map((v) => v.guarantee) };
+  if (found.length > 0) expect.findings = found;
+  const fields = [
+    `  goal: ${quote(`${names.join(' and ')} broken in a random run (seed ${info.seed}, run ${info.run})`)},`,
+    `  store: ${quote(run.store)},`,
+    `  preset: ${quote(run.preset)},`,
+    ...(Object.keys(scenario.knobs ?? {}).length > 0
+      ? [`  knobs: ${literal(scenario.knobs)},`]
+      : []),
+    `  servers: ${literal(run.topology.servers)},`,
+    `  clients: ${literal(run.topology.clients)},`,
+    `  network: ${literal(networkOf(scenario))},`,
+    `  seed: ${run.seed},`,
+    ...(scenario.runUntilMs === undefined ? [] : [`  runUntilMs: ${scenario.runUntilMs},`]),
+    '  steps: [',
+    ...steps,
+    '  ],',
+    `  expect: ${literal(expect)},`,
+  ];
+  return [
+    ...header,
+    '',
+    `import type { Scenario } from ${quote(importFrom)};`,
+    '',
+    'export default {',
+    ...fields,
+    '} satisfies Scenario;',
+    '',
+  ].join('\n');
+}
+
+/** The scenario's network settings without the ones that are off. */
+function networkOf(scenario: Scenario): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const [k, v] of Object.entries(scenario.network ?? {}))
+    if (v !== 0 && v !== false && v !== undefined) out[k] = v as number | boolean;
+  return out;
+}
+
+/** The import path of sim/scenario.ts as seen from a case in `dir`. */
+export function importFrom(dir: string): string {
+  const path = relative(resolve(dir), SCENARIO_MODULE).split('\\').join('/');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+/** A case's base name: store, preset, knobs and seed, in characters any file system takes. */
+export function caseBaseName(
+  store: string,
+  preset: string,
+  knobs: Readonly<Record<string, string | number>>,
+  seed: number,
+): string {
+  const knobPart = Object.entries(knobs)
+    .map(([k, v]) => `${k}-${v}`)
+    .join('-')
+    .replace(/[^A-Za-z0-9-]/g, '')
+    .slice(0, 120);
+  return `${store}-${preset}${knobPart === '' ? '' : `-${knobPart}`}-seed${seed}`;
+}
+
+/** Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists. */
+export function createCaseFile(dir: string, base: string, text: string): string {
+  for (let n = 1; ; n++) {
+    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 10_000) continue;
+      throw error;
+    }
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return path;
+  }
+}
+
+/** Replaces a case this search created, whole or not at all (a temporary file, then a rename). */
+export function replaceCaseFile(path: string, text: string): void {
+  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+/** The text of a case to be written into `dir`: the scenario run once more to read its verdicts. */
+export function caseFor(info: CaseInfo, dir: string): string {
+  return caseText(info, runScenario(info.scenario, { trace: false }), importFrom(dir));
+}
