@@ -7,6 +7,7 @@ import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
 import type { RunResult } from '../kernel/simulation.ts';
 import { type PreparedRun, prepareScenario, runScenario, type Scenario } from '../scenario.ts';
+import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
 import { benchWorkload } from './workload.ts';
 
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
       ` checkers and expectations ${ms(phase((p) => p.judge))})`,
   );
   for (const line of await extraBenchmarks()) console.log(line);
+  for (const line of await exploreBenchmarks()) console.log(line);
 }
 
 await main();
