@@ -62,7 +62,9 @@ function literal(value: unknown): string {
 
 const isOp = (step: Step) => 'client' in step;
 
-const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+/** A sentence's first letter in capitals, unless it starts with a node's name (c1, s2). */
+const capital = (text: string) =>
+  /^[a-z]+\d/.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1);
 
 export function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -110,9 +112,11 @@ function settingsText(scenario: Scenario, run: ScenarioRun): string {
     n.spikePermille > 0 && n.spikeMs > 0
       ? ` (${n.spikePermille}‰ of them up to ${n.spikeMs} ms more)`
       : '';
+  const clients = run.topology.clients;
   return (
     `The \`${run.preset}\` preset${knobs === '' ? '' : ` with ${knobs}`}; the ${run.store} store with ` +
-    `servers ${servers} and clients ${run.topology.clients.join(', ')}; ${delay}${spikes}.`
+    `${run.topology.servers.length === 1 ? 'server' : 'servers'} ${servers} and ` +
+    `${clients.length === 1 ? 'client' : 'clients'} ${clients.join(', ')}; ${delay}${spikes}.`
   );
 }
 

@@ -6,7 +6,6 @@
 
 import fc from 'fast-check';
 import { brokenGuarantees, type GuaranteeId } from '../check/index.ts';
-import type { TraceEvent } from '../kernel/trace.ts';
 import { runScenario, type Scenario, type ScenarioRun, type Step } from '../scenario.ts';
 import { type PlanBounds, planArb } from './arbitraries.ts';
 import { type Plan, type PlanSettings, planSize, planToScenario } from './plan.ts';
@@ -113,7 +112,9 @@ export function shrinkRun(search: Search, run: number, deadline: number, onBette
     onBetter?.(scenario);
     return false;
   });
-  fc.check(property, { seed: runSeed(search.seed, run), numRuns: 1 });
+  // fast-check stops at the bound too: a long plan has many candidates, even ones that pass at once.
+  const interruptAfterTimeLimit = Math.max(1, Math.ceil(deadline - performance.now()));
+  fc.check(property, { seed: runSeed(search.seed, run), numRuns: 1, interruptAfterTimeLimit });
   if (original === null || best === null || target.length === 0)
     throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
   const steps = minimizeSteps(planToScenario(best, search), target, deadline, onBetter);
@@ -199,38 +200,52 @@ type Aimed = Extract<Step, { from: string }>;
 const aimedType = (s: Step): string | null =>
   'drop' in s ? s.drop : 'duplicate' in s ? s.duplicate : 'delay' in s ? s.delay : null;
 
-/** Each '*' of an aimed fault replaced by the type of the first message sent on its link after it. */
+/**
+ * Each '*' of an aimed fault replaced by the type of the message it hit: the first message sent
+ * on its link after the fault took effect (and not cut off by a partition first), as the kernel
+ * takes them, in order.
+ */
 function nameAimedMessages(scenario: Scenario): Scenario {
   if (!scenario.steps.some((s) => aimedType(s) === '*')) return scenario;
   const trace = runScenario(scenario).result.trace;
-  const used = new Set<number>();
-  const steps = scenario.steps.map((step) => {
-    if (aimedType(step) !== '*') return step;
+  const hit = new Map<number, string>();
+  const waiting = new Map<string, number[]>();
+  const armed = new Set<number>();
+  trace.forEach((e, i) => {
+    if (e.kind === 'fault' && 'message' in e.fault) {
+      const f = e.fault;
+      const step = scenario.steps.findIndex(
+        (s, j) =>
+          !armed.has(j) && s.at === e.t && 'from' in s && s.from === f.from && s.to === f.to,
+      );
+      if (step < 0) return;
+      armed.add(step);
+      const link = `${f.from} ${f.to}`;
+      waiting.set(link, [...(waiting.get(link) ?? []), step]);
+      return;
+    }
+    if (e.kind !== 'send') return;
+    const queue = waiting.get(`${e.from} ${e.to}`);
+    if (queue === undefined || queue.length === 0) return;
+    const next = trace[i + 1];
+    if (next?.kind === 'drop' && next.id === e.id && next.reason === 'partition') return;
+    const step = queue.findIndex((j) => {
+      const type = aimedType(scenario.steps[j]!);
+      return type === '*' || type === e.message.type;
+    });
+    if (step < 0) return;
+    const [j] = queue.splice(step, 1);
+    hit.set(j!, e.message.type);
+  });
+  const steps = scenario.steps.map((step, j) => {
+    const type = hit.get(j);
+    if (aimedType(step) !== '*' || type === undefined) return step;
     const s = step as Aimed;
-    const type = firstSentAfter(trace, s, used);
-    if (type === null) return step;
     if ('drop' in s) return { ...s, drop: type };
     if ('duplicate' in s) return { ...s, duplicate: type };
     return { ...s, delay: type };
   });
   return { ...scenario, steps };
-}
-
-function firstSentAfter(
-  trace: readonly TraceEvent[],
-  step: Aimed,
-  used: Set<number>,
-): string | null {
-  for (let i = 0; i < trace.length; i++) {
-    const e = trace[i]!;
-    if (e.t < step.at || e.kind !== 'send' || e.from !== step.from || e.to !== step.to) continue;
-    if (used.has(i)) continue;
-    const next = trace[i + 1];
-    if (next?.kind === 'drop' && next.id === e.id && next.reason === 'partition') continue;
-    used.add(i);
-    return e.message.type;
-  }
-  return null;
 }
 
 export interface Counterexample {
