@@ -44,12 +44,12 @@ function reportCase(details: fc.RunDetails<[Plan]>): void {
 }
 
 describe('under the fixed preset', () => {
-  test.prop([planArb({ ...DEFAULT_BOUNDS, minOps: 100, maxOps: 150 })], {
+  test.prop([planArb({ ...DEFAULT_BOUNDS, minOps: 100, maxOps: 150, lossy: true })], {
     numRuns: 1000,
     seed: 1,
     reporter: reportCase,
   })(
-    'every guarantee holds over 100-150 operations with faults, and the run settles so that convergence and liveness are judged',
+    'every guarantee holds over 100-150 operations with faults and a lossy network, and the run settles so that convergence and liveness are judged',
     (plan) => {
       const run = runScenario(planToScenario(plan, FIXED), { trace: false });
       expect(brokenGuarantees(run.verdicts)).toEqual([]);

@@ -59,13 +59,17 @@ function sometimes(max: number): fc.Arbitrary<number> {
 }
 
 /**
- * Delays drawn by the network; its late messages (spikes), losses and copies are planned faults
- * instead, so that shrinking can take them out one at a time.
+ * Delays drawn by the network; its late messages, losses and copies are planned faults instead,
+ * so that shrinking can take them out one at a time. `lossy` adds the network's own loss and
+ * copy rates beside them: heavy loss for a search that expects to find nothing (the fixed preset's
+ * property), where a case need not shrink well.
  */
-export function networkArb(): fc.Arbitrary<PlannedNetwork> {
+export function networkArb(lossy = false): fc.Arbitrary<PlannedNetwork> {
   return fc.record({
     delayMinMs: fc.integer({ min: 1, max: 10 }),
     delaySpreadMs: sometimes(40),
+    dropPermille: lossy ? sometimes(150) : fc.constant(0),
+    duplicatePermille: lossy ? sometimes(150) : fc.constant(0),
   });
 }
 
@@ -75,6 +79,8 @@ export interface PlanBounds {
   readonly maxFaults: number;
   /** Faults aimed at single messages (drop, duplicate, delay): the network's losses as data. */
   readonly maxMessageFaults: number;
+  /** The network also loses and copies messages at random rates (see networkArb). */
+  readonly lossy?: boolean;
 }
 
 /** A client's mix: everything, a reader, a writer, or one of fast-check's own subsets. */
@@ -107,7 +113,7 @@ export function planArb(bounds: PlanBounds): fc.Arbitrary<Plan> {
     keys: fc.integer({ min: 1, max: 32 }),
     pace: fc.constantFrom(1, 4, 16),
     mixes: fc.array(mixArb(), { minLength: 4, maxLength: 4 }),
-    network: networkArb(),
+    network: networkArb(bounds.lossy),
     faultKinds: fc.subarray([...FAULT_KINDS]),
     messageFaultKinds: fc.subarray([...MESSAGE_FAULT_KINDS]),
     ops: workloadArb(bounds),

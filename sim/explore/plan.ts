@@ -71,6 +71,8 @@ export interface PlannedMessageFault {
 export interface PlannedNetwork {
   readonly delayMinMs: number;
   readonly delaySpreadMs: number;
+  readonly dropPermille: number;
+  readonly duplicatePermille: number;
 }
 
 export interface Plan {
@@ -271,6 +273,8 @@ export function planToScenario(plan: Plan, settings: PlanSettings): Scenario {
     network: {
       delayMinMs: n.delayMinMs,
       delayMaxMs: n.delayMinMs + n.delaySpreadMs,
+      ...(n.dropPermille > 0 ? { dropPermille: n.dropPermille } : {}),
+      ...(n.duplicatePermille > 0 ? { duplicatePermille: n.duplicatePermille } : {}),
     },
     seed: plan.seed,
     // Generous: virtual time is free, and a sequential client on a lossy network is slow to drain.
