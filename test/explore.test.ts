@@ -8,7 +8,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commentSafe } from '../sim/explore/case.ts';
+import { CaseWriter, commentSafe } from '../sim/explore/case.ts';
+import { planToScenario } from '../sim/explore/plan.ts';
+import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -17,8 +19,14 @@ delete env.FORCE_COLOR;
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kvsim-explore-'));
 
+/** One worker unless a test says otherwise: each thread costs a start-up. */
 function explore(...args: string[]) {
-  return spawnSync(TSX, ['sim/cli/explore.ts', ...args], { cwd: ROOT, encoding: 'utf8', env });
+  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
+  return spawnSync(TSX, ['sim/cli/explore.ts', ...workers, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env,
+  });
 }
 
 function sim(...args: string[]) {
@@ -116,6 +124,28 @@ describe('what explore never loses', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a case whose folder cannot be made goes to a temporary folder, and says so', () => {
+    const dir = temporary();
+    writeFileSync(join(dir, 'file'), '');
+    const search = {
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { followerApply: 'overwrite' },
+      seed: 1,
+      bounds: DEFAULT_BOUNDS,
+    } as const;
+    const scenario = planToScenario(tryRun(search, 0).plan, search);
+    const writer = new CaseWriter(join(dir, 'file', 'cases'), 'case', {
+      command: 'a test',
+      seed: 1,
+      run: 0,
+    });
+    writer.write(scenario, 'found');
+    expect(writer.failure).toMatch(/^cannot write a case into /);
+    expect(writer.path!.startsWith(tmpdir())).toBe(true);
+    expect(readFileSync(writer.path!, 'utf8')).toContain('export default {');
+  });
+
   it('a command line with */ in it stays inside the header comment', () => {
     const dir = join(temporary(), 'a*', 'b');
     mkdirSync(dir, { recursive: true });
@@ -132,6 +162,8 @@ describe('what explore never loses', () => {
       TSX,
       [
         'sim/cli/explore.ts',
+        '--workers',
+        '1',
         '--knob',
         'requestIds=none',
         '--max-ops',
@@ -152,7 +184,8 @@ describe('what explore never loses', () => {
   });
 
   it('Ctrl-C before anything is found says so', async () => {
-    const child = spawn(TSX, ['sim/cli/explore.ts', '--runs', '1000000', '--out', temporary()], {
+    const args = ['sim/cli/explore.ts', '--runs', '1000000', '--out', temporary()];
+    const child = spawn(TSX, args, {
       cwd: ROOT,
       env,
     });

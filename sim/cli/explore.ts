@@ -3,20 +3,12 @@
 // found, shrunk (within a time bound), rewritten as the smaller case, and replayed by the one
 // command printed. Ctrl-C prints what was found so far and where the best case is.
 
-import { accessSync, constants, mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
-import {
-  type CaseInfo,
-  type CaseStage,
-  caseBaseName,
-  caseFor,
-  createCaseFile,
-  count as plural,
-  replaceCaseFile,
-} from '../explore/case.ts';
+import { CaseWriter, caseBaseName, count as plural } from '../explore/case.ts';
 import { planSize } from '../explore/plan.ts';
 import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
@@ -122,38 +114,6 @@ const shown = (path: string) => {
   const r = relative(process.cwd(), path);
   return r.startsWith('..') ? path : r;
 };
-
-/** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */
-class CaseWriter {
-  path: string | null = null;
-  failure: string | null = null;
-  private lastWrite = 0;
-
-  constructor(
-    private readonly dir: string,
-    private readonly base: string,
-    private readonly info: Omit<CaseInfo, 'scenario' | 'stage'>,
-  ) {}
-
-  write(scenario: Scenario, stage: CaseStage, force = true): void {
-    const now = performance.now();
-    if (!force && now - this.lastWrite < 1_000) return;
-    this.lastWrite = now;
-    const info = { ...this.info, scenario, stage };
-    if (this.path !== null) {
-      replaceCaseFile(this.path, caseFor(info, dirname(this.path)));
-      return;
-    }
-    try {
-      mkdirSync(this.dir, { recursive: true });
-      this.path = createCaseFile(this.dir, this.base, caseFor(info, this.dir));
-    } catch (error) {
-      this.failure = `cannot write a case into '${this.dir}' (${(error as Error).message.split('\n')[0]})`;
-      const safe = mkdtempSync(join(tmpdir(), 'kvsim-case-'));
-      this.path = createCaseFile(safe, this.base, caseFor(info, safe));
-    }
-  }
-}
 
 const names = (broken: readonly string[]) =>
   broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');

@@ -3,7 +3,16 @@
 // `expect` naming exactly the violations and findings seen, so that `npm run sim` on it exits 0.
 // Files are created, never overwritten: a name that is taken gets a suffix.
 
-import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import {
@@ -282,4 +291,36 @@ export function replaceCaseFile(path: string, text: string): void {
 /** The text of a case to be written into `dir`: the scenario run once more to read its verdicts. */
 export function caseFor(info: CaseInfo, dir: string): string {
   return caseText(info, runScenario(info.scenario, { trace: false }), importFrom(dir));
+}
+
+/** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */
+export class CaseWriter {
+  path: string | null = null;
+  failure: string | null = null;
+  private lastWrite = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly base: string,
+    private readonly info: Omit<CaseInfo, 'scenario' | 'stage'>,
+  ) {}
+
+  write(scenario: Scenario, stage: CaseStage, force = true): void {
+    const now = performance.now();
+    if (!force && now - this.lastWrite < 1_000) return;
+    this.lastWrite = now;
+    const info = { ...this.info, scenario, stage };
+    if (this.path !== null) {
+      replaceCaseFile(this.path, caseFor(info, dirname(this.path)));
+      return;
+    }
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      this.path = createCaseFile(this.dir, this.base, caseFor(info, this.dir));
+    } catch (error) {
+      this.failure = `cannot write a case into '${this.dir}' (${(error as Error).message.split('\n')[0]})`;
+      const safe = mkdtempSync(join(tmpdir(), 'kvsim-case-'));
+      this.path = createCaseFile(safe, this.base, caseFor(info, safe));
+    }
+  }
 }
