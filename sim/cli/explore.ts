@@ -9,7 +9,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName, count as plural } from '../explore/case.ts';
-import { planSize } from '../explore/plan.ts';
+import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
@@ -171,13 +171,11 @@ async function run(argv: readonly string[]): Promise<number> {
     onFound: (f) => {
       found = f;
       best = f.scenario;
-      const size = { ops: 0, faults: 0 };
-      for (const step of f.scenario.steps) size['client' in step ? 'ops' : 'faults']++;
       writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed), {
         command,
         seed,
         run: f.run,
-        foundSize: size,
+        foundSize: scenarioSize(f.scenario),
       });
       writer.write(f.scenario, 'found');
       status(
@@ -222,14 +220,13 @@ async function run(argv: readonly string[]): Promise<number> {
   const shrunk = result.shrunk;
   w.write(shrunk.scenario, shrunk.cut ? 'cut' : 'shrunk');
   const replay = runScenario(shrunk.scenario, { trace: false });
-  const from = planSize(shrunk.original);
-  const steps = shrunk.scenario.steps;
-  const ops = steps.filter((x) => 'client' in x).length;
+  const from = scenarioSize(planToScenario(shrunk.original, search));
+  const to = scenarioSize(shrunk.scenario);
   const lines = [
     c.red.bold(
       `violation found at run ${result.found.run} (${result.found.j + 1} runs${shardText}): ${names(result.found.broken)}`,
     ),
-    `shrunk ${plural(shrunk.shrinks, 'time')} in ${plural(shrunk.shrinkRuns, 'run')}: ${plural(from.ops, 'operation')} and ${plural(from.faults, 'fault')} down to ${plural(ops, 'operation')} and ${plural(steps.length - ops, 'fault step')} (${plural(steps.length, 'step')})`,
+    `shrunk ${plural(shrunk.shrinks, 'time')} in ${plural(shrunk.shrinkRuns, 'run')}: ${plural(from.ops, 'operation')} and ${plural(from.faults, 'fault step')} down to ${plural(to.ops, 'operation')} and ${plural(to.faults, 'fault step')}`,
   ];
   if (shrunk.cut)
     lines.push(

@@ -129,21 +129,20 @@ function settingsText(scenario: Scenario, run: ScenarioRun): string {
   );
 }
 
-function stageText(info: CaseInfo, ops: number, faults: number): string {
-  const size = `${count(ops, 'operation')} and ${count(faults, 'fault')}`;
-  const from =
+function stageText(info: CaseInfo): string {
+  const found =
     info.foundSize === undefined
-      ? ''
-      : ` from ${count(info.foundSize.ops, 'operation')} and ${count(info.foundSize.faults, 'fault')}`;
+      ? 'the run as found'
+      : `${count(info.foundSize.ops, 'operation')} and ${count(info.foundSize.faults, 'fault step')}`;
   switch (info.stage) {
     case 'found':
-      return `Not shrunk yet: ${size}, as found.`;
+      return 'Not shrunk yet: this is the run as found.';
     case 'shrunk':
-      return `Shrunk${from} to ${size}: taking out any one step loses the violation.`;
+      return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
-      return `Shrinking stopped at its time bound${from}, at ${size}: smaller than found, maybe not the smallest.`;
+      return `Shrinking stopped at its time bound (from ${found}): smaller than found, maybe not the smallest.`;
     case 'interrupted':
-      return `Shrinking was interrupted${from}, at ${size}: the smallest case so far.`;
+      return `Shrinking was interrupted (from ${found}): the smallest case so far.`;
   }
 }
 
@@ -180,7 +179,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ),
     ...wrap(
       'Method:',
-      `${settingsText(scenario, run)} ${count(ops, 'operation')} and ${count(faults, 'fault step')}, one step a line below. ${stageText(info, ops, faults)}`,
+      `${settingsText(scenario, run)} ${count(ops, 'operation')} and ${count(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
     ),
     ...wrap(
       'Expected:',

@@ -283,12 +283,10 @@ export function planToScenario(plan: Plan, settings: PlanSettings): Scenario {
   };
 }
 
-/** How big a plan is, for reports: operations and fault steps that take part. */
-export function planSize(plan: Plan): { ops: number; faults: number } {
-  return {
-    ops: plan.ops.length,
-    faults: activeFaults(plan).length + activeMessageFaults(plan).length,
-  };
+/** How big a scenario is, for reports: operations, the other steps (faults), all steps. */
+export function scenarioSize(scenario: Scenario): { ops: number; faults: number; steps: number } {
+  const ops = scenario.steps.filter((s) => 'client' in s).length;
+  return { ops, faults: scenario.steps.length - ops, steps: scenario.steps.length };
 }
 
 /** The planned faults that take part: none when the run uses no kind of them. */

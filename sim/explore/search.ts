@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { brokenGuarantees, type GuaranteeId } from '../check/index.ts';
 import { runScenario, type Scenario, type ScenarioRun, type Step } from '../scenario.ts';
 import { type PlanBounds, planArb } from './arbitraries.ts';
-import { type Plan, type PlanSettings, planSize, planToScenario } from './plan.ts';
+import { type Plan, type PlanSettings, planToScenario, scenarioSize } from './plan.ts';
 
 /** What `npm run explore` draws by default: up to 100 operations and 8 + 24 faults a run. */
 export const DEFAULT_BOUNDS: PlanBounds = {
@@ -256,8 +256,9 @@ export interface Counterexample {
   /** The case run again with its trace, and what it breaks. */
   readonly replay: ScenarioRun;
   readonly broken: readonly GuaranteeId[];
-  readonly size: { readonly ops: number; readonly faults: number; readonly steps: number };
-  readonly originalSize: { readonly ops: number; readonly faults: number; readonly steps: number };
+  /** Operations and fault steps of the case, and of the run as found. */
+  readonly size: ReturnType<typeof scenarioSize>;
+  readonly originalSize: ReturnType<typeof scenarioSize>;
 }
 
 export function counterexampleOf(
@@ -267,23 +268,14 @@ export function counterexampleOf(
   shrunk: Shrunk,
 ): Counterexample {
   const replay = runScenario(shrunk.scenario);
-  const steps = shrunk.scenario.steps;
-  const isOp = (s: Step) => 'client' in s;
   return {
     run,
     runsToFind,
     shrunk,
     replay,
     broken: brokenGuarantees(replay.verdicts),
-    size: {
-      ops: steps.filter(isOp).length,
-      faults: steps.filter((s) => !isOp(s)).length,
-      steps: steps.length,
-    },
-    originalSize: {
-      ...planSize(shrunk.original),
-      steps: planToScenario(shrunk.original, search).steps.length,
-    },
+    size: scenarioSize(shrunk.scenario),
+    originalSize: scenarioSize(planToScenario(shrunk.original, search)),
   };
 }
 
