@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
-import { CaseWriter, caseBaseName, count as plural } from '../explore/case.ts';
+import { CaseWriter, caseBaseName, plural } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';

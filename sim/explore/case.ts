@@ -75,7 +75,7 @@ const isOp = (step: Step) => 'client' in step;
 const capital = (text: string) =>
   /^[a-z]+\d/.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1);
 
-export function count(n: number, one: string, many = `${one}s`): string {
+export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
@@ -133,7 +133,7 @@ function stageText(info: CaseInfo): string {
   const found =
     info.foundSize === undefined
       ? 'the run as found'
-      : `${count(info.foundSize.ops, 'operation')} and ${count(info.foundSize.faults, 'fault step')}`;
+      : `${plural(info.foundSize.ops, 'operation')} and ${plural(info.foundSize.faults, 'fault step')}`;
   switch (info.stage) {
     case 'found':
       return 'Not shrunk yet: this is the run as found.';
@@ -179,7 +179,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ),
     ...wrap(
       'Method:',
-      `${settingsText(scenario, run)} ${count(ops, 'operation')} and ${count(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
+      `${settingsText(scenario, run)} ${plural(ops, 'operation')} and ${plural(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
     ),
     ...wrap(
       'Expected:',
