@@ -231,7 +231,7 @@ async function run(argv: readonly string[]): Promise<number> {
   if (shrunk.cut)
     lines.push(
       c.yellow(
-        `shrinking stopped at its ${shrinkSeconds} s bound: the case is smaller than found, maybe not the smallest (--shrink-seconds N for more)`,
+        `shrinking stopped at its ${shrinkSeconds} s bound: the case is as far as it got, maybe not the smallest (--shrink-seconds N for more)`,
       ),
     );
   for (const v of replay.verdicts) {

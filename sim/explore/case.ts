@@ -140,7 +140,7 @@ function stageText(info: CaseInfo): string {
     case 'shrunk':
       return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
-      return `Shrinking stopped at its time bound (from ${found}): smaller than found, maybe not the smallest.`;
+      return `Shrinking stopped at its time bound (from ${found}): as far as it got, maybe not the smallest.`;
     case 'interrupted':
       return `Shrinking was interrupted (from ${found}): the smallest case so far.`;
   }
