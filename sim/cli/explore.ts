@@ -185,7 +185,7 @@ async function run(argv: readonly string[]): Promise<number> {
     },
     onBetter: (scenario) => {
       best = scenario;
-      writer?.write(scenario, 'found', false);
+      writer?.write(scenario, 'shrinking', false);
     },
   });
 

@@ -26,8 +26,8 @@ import {
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
 
-/** How far the case has come: found, shrunk, or stopped early (by the time bound or Ctrl-C). */
-export type CaseStage = 'found' | 'shrunk' | 'cut' | 'interrupted';
+/** How far the case has come: found, being shrunk, shrunk, or stopped early (bound, Ctrl-C). */
+export type CaseStage = 'found' | 'shrinking' | 'shrunk' | 'cut' | 'interrupted';
 
 export interface CaseInfo {
   readonly scenario: Scenario;
@@ -137,6 +137,8 @@ function stageText(info: CaseInfo): string {
   switch (info.stage) {
     case 'found':
       return 'Not shrunk yet: this is the run as found.';
+    case 'shrinking':
+      return `Being shrunk (from ${found}): the smallest case so far.`;
     case 'shrunk':
       return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
