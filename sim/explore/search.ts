@@ -115,7 +115,15 @@ export function shrinkRun(search: Search, run: number, deadline: number, onBette
   // fast-check stops at the bound too: a long plan has many candidates, even ones that pass at once.
   const interruptAfterTimeLimit = Math.max(1, Math.ceil(deadline - performance.now()));
   fc.check(property, { seed: runSeed(search.seed, run), numRuns: 1, interruptAfterTimeLimit });
-  if (original === null || best === null || target.length === 0)
+  if (original === null || best === null) {
+    // The bound came before fast-check ran even the first plan: the case is the run as found.
+    const found = tryRun(search, run);
+    original = found.plan;
+    best = found.plan;
+    target = found.broken;
+    cut = true;
+  }
+  if (target.length === 0)
     throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
   const steps = minimizeSteps(planToScenario(best, search), target, deadline, onBetter);
   return {
