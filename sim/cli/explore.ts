@@ -189,21 +189,26 @@ async function run(argv: readonly string[]): Promise<number> {
     },
   });
 
+  // The summary first, while the handler is still quick (tsx gives a child that does not
+  // answer a signal at once a SIGKILL); the case file was already written as it shrank, and the
+  // last rewrite is whole or not at all.
   process.once('SIGINT', () => {
     pool.stop();
     if (err.isTTY) err.write('\n');
     const lines = [`interrupted after ${made} runs (${where})`];
-    if (found !== null && writer !== null && best !== null) {
-      const w = writer as CaseWriter;
-      w.write(best, 'interrupted');
+    const w = writer as CaseWriter | null;
+    if (found !== null && w?.path != null) {
       lines.push(
         `run ${(found as Found).run} broke ${names((found as Found).broken)}; shrinking was interrupted`,
-        `best case so far: ${shown(w.path!)}`,
-        `replay: npm run sim -- ${shown(w.path!)}`,
+        `best case so far: ${shown(w.path)}`,
+        `replay: npm run sim -- ${shown(w.path)}`,
       );
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
-    process.exit(130);
+    setImmediate(() => {
+      if (w !== null && best !== null) w.write(best, 'interrupted');
+      process.exit(130);
+    });
   });
 
   const result = await pool.run();
