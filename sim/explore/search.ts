@@ -71,7 +71,7 @@ export interface Shrunk {
   /** Smaller failing plans fast-check found, and runs the shrinking made in all. */
   readonly shrinks: number;
   readonly shrinkRuns: number;
-  /** Shrinking stopped at its time bound: the case is smaller than found, not the smallest. */
+  /** Shrinking stopped at its time bound: the case is as far as it got, maybe not the smallest. */
   readonly cut: boolean;
 }
 
