@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CaseWriter, commentSafe } from '../sim/explore/case.ts';
+import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
 
@@ -135,15 +135,14 @@ describe('what explore never loses', () => {
       bounds: DEFAULT_BOUNDS,
     } as const;
     const scenario = planToScenario(tryRun(search, 0).plan, search);
-    const writer = new CaseWriter(join(dir, 'file', 'cases'), 'case', {
-      command: 'a test',
-      seed: 1,
-      run: 0,
-    });
-    writer.write(scenario, 'found');
+    const writer = new CaseWriter(join(dir, 'file', 'cases'), 'case');
+    writer.write(caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'found' }));
     expect(writer.failure).toMatch(/^cannot write a case into /);
     expect(writer.path!.startsWith(tmpdir())).toBe(true);
-    expect(readFileSync(writer.path!, 'utf8')).toContain('export default {');
+    const text = readFileSync(writer.path!, 'utf8');
+    expect(text).toContain('export default {');
+    const module = text.match(/^import type \{ Scenario \} from '(.+)';$/m)?.[1];
+    expect(resolve(dirname(writer.path!), module!)).toBe(join(ROOT, 'sim', 'scenario.ts'));
   });
 
   it('a command line with */ in it stays inside the header comment', () => {

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { brokenGuarantees } from '../sim/check/index.ts';
 import { ANOMALIES, median } from '../sim/explore/anomalies.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
-import { caseBaseName, caseFor, createCaseFile } from '../sim/explore/case.ts';
+import { caseBaseName, caseSource, createCaseFile } from '../sim/explore/case.ts';
 import { type Plan, planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS, explore, firstViolation } from '../sim/explore/search.ts';
 import { runScenario } from '../sim/scenario.ts';
@@ -27,16 +27,13 @@ function reportCase(details: fc.RunDetails<[Plan]>): void {
   const path = createCaseFile(
     dir,
     caseBaseName('replicated', 'fixed', {}, details.seed),
-    caseFor(
-      {
-        scenario: planToScenario(plan, FIXED),
-        command: 'the fixed-preset property test',
-        seed: details.seed,
-        run: details.numRuns - 1,
-        stage: 'shrunk',
-      },
-      dir,
-    ),
+    caseSource({
+      scenario: planToScenario(plan, FIXED),
+      command: 'the fixed-preset property test',
+      seed: details.seed,
+      run: details.numRuns - 1,
+      stage: 'shrunk',
+    }),
   );
   throw new Error(
     `${fc.defaultReportMessage(details)}\n\nThe shrunk case is ${path}; replay it with:\n  npm run sim -- ${path}`,

@@ -40,6 +40,7 @@ async function timedSearch(workers: number, runs: number): Promise<{ wall: numbe
     runs,
     workers,
     shrinkSeconds: 1,
+    command: 'npm run bench',
   }).run();
   const used = process.cpuUsage(cpu);
   return {

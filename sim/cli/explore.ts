@@ -13,7 +13,7 @@ import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
-import { runScenario, type Scenario } from '../scenario.ts';
+import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
@@ -147,7 +147,6 @@ async function run(argv: readonly string[]): Promise<number> {
   const cpuStarted = process.cpuUsage();
   let made = 0;
   let found: Found | null = null;
-  let best: Scenario | null = null;
   let writer: CaseWriter | null = null;
   let last = 0;
   const status = (line: string, final = false) => {
@@ -164,34 +163,26 @@ async function run(argv: readonly string[]): Promise<number> {
     runs,
     workers,
     shrinkSeconds,
+    command,
     onProgress: (n) => {
       made = n;
       status(`runs ${n}/${runs}  ${rate().toFixed(0)} runs/s on ${workers} workers`);
     },
     onFound: (f) => {
       found = f;
-      best = f.scenario;
-      writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed), {
-        command,
-        seed,
-        run: f.run,
-        foundSize: scenarioSize(f.scenario),
-      });
-      writer.write(f.scenario, 'found');
+      writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed));
+      writer.write(f.source);
       status(
         `run ${f.run} broke ${names(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${shrinkSeconds} s)…`,
         true,
       );
     },
-    onBetter: (scenario) => {
-      best = scenario;
-      writer?.write(scenario, 'shrinking', false);
-    },
+    onBetter: (source) => writer?.write(source),
   });
 
-  // The summary first, while the handler is still quick (tsx gives a child that does not
-  // answer a signal at once a SIGKILL); the case file was already written as it shrank, and the
-  // last rewrite is whole or not at all.
+  // This thread only writes files (the workers run and shrink), so it answers at once: tsx gives
+  // a child that does not answer a signal within 60 ms a SIGKILL. The case on disk is the latest
+  // smaller one the shrinking sent, written whole or not at all.
   process.once('SIGINT', () => {
     pool.stop();
     if (err.isTTY) err.write('\n');
@@ -205,10 +196,7 @@ async function run(argv: readonly string[]): Promise<number> {
       );
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
-    setImmediate(() => {
-      if (w !== null && best !== null) w.write(best, 'interrupted');
-      process.exit(130);
-    });
+    process.exit(130);
   });
 
   const result = await pool.run();
@@ -222,8 +210,8 @@ async function run(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const w = writer as CaseWriter;
-  const shrunk = result.shrunk;
-  w.write(shrunk.scenario, shrunk.cut ? 'cut' : 'shrunk');
+  const shrunk = result.shrunk.shrunk;
+  w.write(result.shrunk.source);
   const replay = runScenario(shrunk.scenario, { trace: false });
   const from = scenarioSize(planToScenario(shrunk.original, search));
   const to = scenarioSize(shrunk.scenario);

@@ -26,8 +26,8 @@ import {
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
 
-/** How far the case has come: found, being shrunk, shrunk, or stopped early (bound, Ctrl-C). */
-export type CaseStage = 'found' | 'shrinking' | 'shrunk' | 'cut' | 'interrupted';
+/** How far the case has come: as found, being shrunk, shrunk, or stopped by the time bound. */
+export type CaseStage = 'found' | 'shrinking' | 'shrunk' | 'cut';
 
 export interface CaseInfo {
   readonly scenario: Scenario;
@@ -138,13 +138,11 @@ function stageText(info: CaseInfo): string {
     case 'found':
       return 'Not shrunk yet: this is the run as found.';
     case 'shrinking':
-      return `Being shrunk (from ${found}): the smallest case so far.`;
+      return `Shrinking had not finished (from ${found}): the smallest case found so far.`;
     case 'shrunk':
       return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
       return `Shrinking stopped at its time bound (from ${found}): as far as it got, maybe not the smallest.`;
-    case 'interrupted':
-      return `Shrinking was interrupted (from ${found}): the smallest case so far.`;
   }
 }
 
@@ -262,8 +260,25 @@ export function caseBaseName(
   return `${store}-${preset}${knobPart === '' ? '' : `-${knobPart}`}-seed${seed}`;
 }
 
+/** Where a case's source names sim/scenario.ts, until it is placed in a folder. */
+const SCENARIO_IMPORT = '<sim/scenario.ts>';
+
+/**
+ * A case's source, its import of sim/scenario.ts still to be placed: the scenario runs once
+ * more here to read its verdicts, so a worker thread makes it and the main thread only writes it.
+ */
+export function caseSource(info: CaseInfo): string {
+  return caseText(info, runScenario(info.scenario, { trace: false }), SCENARIO_IMPORT);
+}
+
+/** The source as a file in `dir`: its import of sim/scenario.ts made relative to that folder. */
+function placed(source: string, dir: string): string {
+  return source.replace(quote(SCENARIO_IMPORT), quote(importFrom(dir)));
+}
+
 /** Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists. */
-export function createCaseFile(dir: string, base: string, text: string): string {
+export function createCaseFile(dir: string, base: string, source: string): string {
+  const text = placed(source, dir);
   for (let n = 1; ; n++) {
     const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
     let fd: number;
@@ -283,45 +298,33 @@ export function createCaseFile(dir: string, base: string, text: string): string 
 }
 
 /** Replaces a case this search created, whole or not at all (a temporary file, then a rename). */
-export function replaceCaseFile(path: string, text: string): void {
+export function replaceCaseFile(path: string, source: string): void {
   const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(temporary, text);
+  writeFileSync(temporary, placed(source, dirname(path)));
   renameSync(temporary, path);
-}
-
-/** The text of a case to be written into `dir`: the scenario run once more to read its verdicts. */
-export function caseFor(info: CaseInfo, dir: string): string {
-  return caseText(info, runScenario(info.scenario, { trace: false }), importFrom(dir));
 }
 
 /** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */
 export class CaseWriter {
   path: string | null = null;
   failure: string | null = null;
-  private lastWrite = 0;
 
   constructor(
     private readonly dir: string,
     private readonly base: string,
-    private readonly info: Omit<CaseInfo, 'scenario' | 'stage'>,
   ) {}
 
-  write(scenario: Scenario, stage: CaseStage, force = true): void {
-    const now = performance.now();
-    if (!force && now - this.lastWrite < 1_000) return;
-    this.lastWrite = now;
-    const info = { ...this.info, scenario, stage };
+  write(source: string): void {
     if (this.path !== null) {
-      replaceCaseFile(this.path, caseFor(info, dirname(this.path)));
+      replaceCaseFile(this.path, source);
       return;
     }
     try {
       mkdirSync(this.dir, { recursive: true });
-      this.path = createCaseFile(this.dir, this.base, caseFor(info, this.dir));
+      this.path = createCaseFile(this.dir, this.base, source);
     } catch (error) {
       this.failure = `cannot write a case into '${this.dir}' (${(error as Error).message.split('\n')[0]})`;
-      const safe = mkdtempSync(join(tmpdir(), 'kvsim-case-'));
-      this.path = createCaseFile(safe, this.base, caseFor(info, safe));
+      this.path = createCaseFile(mkdtempSync(join(tmpdir(), 'kvsim-case-')), this.base, source);
     }
   }
 }

@@ -4,20 +4,13 @@
 // workers. That run is then shrunk in one worker while this thread stays free for Ctrl-C.
 
 import { Worker } from 'node:worker_threads';
-import type { Scenario } from '../scenario.ts';
 import type { Search, Shard, Shrunk } from './search.ts';
-import type { FromWorker, ToWorker, WorkerSetup } from './worker.ts';
+import type { FoundRun, FromWorker, ToWorker, WorkerSetup } from './worker.ts';
 
 /** Runs a worker is given at a time: small, so that a violation stops the others soon. */
 const RANGE = 8;
 
-export interface Found {
-  /** The index of the run within this shard (0-based) and its global index. */
-  readonly j: number;
-  readonly run: number;
-  readonly broken: readonly string[];
-  readonly scenario: Scenario;
-}
+export type Found = FoundRun;
 
 export interface PoolOptions {
   readonly search: Search;
@@ -25,18 +18,20 @@ export interface PoolOptions {
   readonly runs: number;
   readonly workers: number;
   readonly shrinkSeconds: number;
+  /** The command that searched, for the case's header. */
+  readonly command: string;
   /** Runs made so far (by all workers). */
   readonly onProgress?: (made: number) => void;
   /** The first violation, as found, before shrinking. */
   readonly onFound?: (found: Found) => void;
-  /** Each smaller failing scenario the shrinking finds. */
-  readonly onBetter?: (scenario: Scenario) => void;
+  /** The source of a smaller failing case, now and then while shrinking goes on. */
+  readonly onBetter?: (source: string) => void;
 }
 
 export interface PoolResult {
   readonly made: number;
   readonly found: Found | null;
-  readonly shrunk: Shrunk | null;
+  readonly shrunk: { readonly shrunk: Shrunk; readonly source: string } | null;
 }
 
 export class SearchPool {
@@ -53,7 +48,7 @@ export class SearchPool {
 
   async run(): Promise<PoolResult> {
     const o = this.options;
-    const setup: WorkerSetup = { search: o.search, shard: o.shard };
+    const setup: WorkerSetup = { search: o.search, shard: o.shard, command: o.command };
     const count = Math.max(1, Math.min(o.workers, Math.ceil(o.runs / RANGE)));
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
@@ -103,13 +98,13 @@ export class SearchPool {
     });
   }
 
-  private shrink(worker: Worker, run: number): Promise<Shrunk> {
+  private shrink(worker: Worker, run: number): Promise<PoolResult['shrunk'] & object> {
     const o = this.options;
     return new Promise((resolve, reject) => {
       worker.removeAllListeners('message');
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'better') o.onBetter?.(m.scenario);
-        if (m.type === 'shrunk') resolve(m.shrunk);
+        if (m.type === 'better') o.onBetter?.(m.source);
+        if (m.type === 'shrunk') resolve({ shrunk: m.shrunk, source: m.source });
       });
       worker.on('error', reject);
       worker.postMessage({ type: 'shrink', run, seconds: o.shrinkSeconds } satisfies ToWorker);
