@@ -8,6 +8,7 @@ import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
 import type { Bounds, RunResult } from '../kernel/simulation.ts';
 import { type PreparedRun, prepareScenario, type RunOptions, type Scenario } from '../scenario.ts';
+import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
 import { type Cost, measureCost, median, snapshotCost } from './measure.ts';
 import { benchWorkload } from './workload.ts';
@@ -186,6 +187,7 @@ async function main(quick: boolean): Promise<void> {
   out(tracingSection(workload));
   out(snapshotSection(benchWorkload(1, 4_000)));
   for (const line of await extraBenchmarks()) console.log(line);
+  for (const line of await exploreBenchmarks()) console.log(line);
   out(scalingSection(quick));
   if (!quick) out(longTracedRun());
 }

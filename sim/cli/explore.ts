@@ -1,22 +1,25 @@
-// `npm run explore -- [--store S] [--preset P] [--knob k=v ...] [--runs N] [--seed S]`: random
-// workloads and fault plans (each run draws its own mix of faults) until a guarantee breaks; the
-// failure is shrunk, written as a scenario file, and replayed by the one command printed.
+// `npm run explore`: random workloads and fault plans (each run draws its own mix of faults) on
+// every core until a guarantee breaks. The failing run is written as a case the moment it is
+// found, shrunk (within a time bound), rewritten as the smaller case, and replayed by the one
+// command printed. Ctrl-C prints what was found so far and where the best case is.
 
+import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
-import {
-  type Counterexample,
-  caseFileName,
-  DEFAULT_BOUNDS,
-  explore,
-  writeCase,
-} from '../explore/search.ts';
+import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { CaseWriter, caseBaseName, plural } from '../explore/case.ts';
+import { planToScenario, scenarioSize } from '../explore/plan.ts';
+import { type Found, SearchPool } from '../explore/pool.ts';
+import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
+import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N]';
+  'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N] [--workers N] [--shard K/N] [--out DIR] [--shrink-seconds N]';
 
 const OPTIONS = {
   store: { type: 'string' },
@@ -25,8 +28,23 @@ const OPTIONS = {
   runs: { type: 'string' },
   seed: { type: 'string' },
   'max-ops': { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
+  out: { type: 'string' },
+  'shrink-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** `--shard K/N`: the K-th (1-based) of N disjoint slices of the runs. */
+function shardOf(raw: string | undefined): Shard {
+  if (raw === undefined) return WHOLE;
+  const m = /^(\d{1,5})\/(\d{1,5})$/.exec(raw);
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (m === null || k < 1 || n < 1 || k > n)
+    throw new UsageError(`--shard takes K/N with 1 <= K <= N, e.g. --shard 2/4 (got '${raw}')`);
+  return { index: k - 1, count: n };
+}
 
 /** Checks preset and knobs against the store before any run, and types the knob values. */
 function settings(store: StoreName, preset: string, flags: readonly string[] | undefined) {
@@ -45,39 +63,46 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   return { store, preset, knobs };
 }
 
-function progress(
-  stream: NodeJS.WriteStream,
-  total: number,
-): (runs: number, shrinking: boolean) => void {
-  const started = performance.now();
-  let last = 0;
-  return (runs, shrinking) => {
-    const now = performance.now();
-    const final = runs === total && !shrinking;
-    if (now - last < (stream.isTTY ? 200 : 2_000) && !final) return;
-    last = now;
-    const rate = runs / ((now - started) / 1000);
-    const text = shrinking
-      ? `shrinking the violation… ${runs} runs so far`
-      : `runs ${runs}/${total}  ${rate.toFixed(0)} runs/s  violations 0`;
-    stream.write(stream.isTTY ? `\r${text.padEnd(60)}` : `${text}\n`);
-  };
+/** The cases folder must be a folder we can write, or a path where one can be made. */
+function checkOut(dir: string): void {
+  let existing = resolve(dir);
+  while (!exists(existing)) existing = dirname(existing);
+  const why = !statSync(existing).isDirectory()
+    ? `'${existing}' is not a folder`
+    : writable(existing)
+      ? null
+      : `'${existing}' is not writable`;
+  if (why !== null)
+    throw new UsageError(
+      `cannot write cases into '${dir}': ${why}; choose a folder with --out DIR`,
+    );
 }
 
-function report(found: Counterexample, replay: string, path: string): string[] {
-  const c = paletteFor(process.stdout, process.env);
-  const lines = [
-    c.red.bold(`violation found after ${found.runsToFind} runs: ${found.broken.join(', ')}`),
-    `shrunk ${found.shrinks} times: ${found.originalSize.ops} operations and ${found.originalSize.faults} faults down to ${found.size.ops} and ${found.size.faults} (${found.size.steps} steps)`,
-  ];
-  for (const v of found.run.verdicts) {
-    if (v.informative) continue;
-    for (const w of v.violations.slice(0, 2))
-      lines.push(c.red(`  ✗ ${v.guarantee}: ${w.sentence}`));
+const exists = (path: string) => {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
   }
-  lines.push(`case written to ${path}`, `replay: ${replay}`);
-  return lines;
-}
+};
+
+const writable = (path: string) => {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const shown = (path: string) => {
+  const r = relative(process.cwd(), path);
+  return r.startsWith('..') ? path : r;
+};
+
+const names = (broken: readonly string[]) =>
+  broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
 
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
@@ -92,25 +117,113 @@ async function run(argv: readonly string[]): Promise<number> {
   const runs = wholeNumber(values.runs, '--runs', 5000, 1, 1_000_000);
   const seed = parseSeed(values.seed) ?? 1;
   const maxOps = wholeNumber(values['max-ops'], '--max-ops', DEFAULT_BOUNDS.maxOps, 1, 10_000);
+  const workers = wholeNumber(values.workers, '--workers', availableParallelism(), 1, 256);
+  const shard = shardOf(values.shard);
+  const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
+  const out = values.out ?? 'cases';
+  checkOut(out);
+
+  const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
+  const shardText = shard.count === 1 ? '' : `, shard ${shard.index + 1}/${shard.count}`;
+  const where = `store ${store}, preset ${s.preset}, seed ${seed}${shardText}`;
+  const command = `npm run explore -- ${argv.join(' ')}`.trim();
+  const c = paletteFor(process.stdout, process.env);
+  const err = process.stderr;
   const started = performance.now();
-  const result = explore({
-    ...s,
+  const cpuStarted = process.cpuUsage();
+  let made = 0;
+  let found: Found | null = null;
+  let writer: CaseWriter | null = null;
+  let last = 0;
+  const status = (line: string, final = false) => {
+    const now = performance.now();
+    if (!final && now - last < (err.isTTY ? 200 : 2_000)) return;
+    last = now;
+    err.write(err.isTTY ? `\r${line.padEnd(72)}${final ? '\n' : ''}` : `${line}\n`);
+  };
+  const rate = () => made / Math.max(1e-3, (performance.now() - started) / 1000);
+
+  const pool = new SearchPool({
+    search,
+    shard,
     runs,
-    seed,
-    bounds: { ...DEFAULT_BOUNDS, maxOps },
-    onRun: progress(process.stderr, runs),
+    workers,
+    shrinkSeconds,
+    command,
+    onProgress: (n) => {
+      made = n;
+      status(`runs ${n}/${runs}  ${rate().toFixed(0)} runs/s on ${workers} workers`);
+    },
+    onFound: (f) => {
+      found = f;
+      writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed));
+      writer.write(f.source);
+      status(
+        `run ${f.run} broke ${names(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${shrinkSeconds} s)…`,
+        true,
+      );
+    },
+    onBetter: (source) => writer?.write(source),
   });
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  if (result.counterexample === null) {
-    const rate = result.runs / ((performance.now() - started) / 1000);
+
+  // This thread only writes files (the workers run and shrink), so it answers at once: tsx gives
+  // a child that does not answer a signal within 60 ms a SIGKILL. The case on disk is the latest
+  // smaller one the shrinking sent, written whole or not at all.
+  process.once('SIGINT', () => {
+    pool.stop();
+    if (err.isTTY) err.write('\n');
+    const lines = [`interrupted after ${made} runs (${where})`];
+    const w = writer as CaseWriter | null;
+    if (found !== null && w?.path != null) {
+      lines.push(
+        `run ${(found as Found).run} broke ${names((found as Found).broken)}; shrinking was interrupted`,
+        `best case so far: ${shown(w.path)}`,
+        `replay: npm run sim -- ${shown(w.path)}`,
+      );
+    } else lines.push('no violation found so far');
+    process.stdout.write(`${lines.join('\n')}\n`);
+    process.exit(130);
+  });
+
+  const result = await pool.run();
+  const cpu = process.cpuUsage(cpuStarted);
+  const seconds = (performance.now() - started) / 1000;
+  if (result.found === null || result.shrunk === null || writer === null) {
+    if (err.isTTY) err.write('\n');
     process.stdout.write(
-      `no violation in ${result.runs} runs (${rate.toFixed(0)} runs/s; store ${store}, preset ${s.preset}, seed ${seed})\n`,
+      `no violation in ${result.made} runs (${(result.made / seconds).toFixed(0)} runs/s on ${workers} workers, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s; ${where})\n`,
     );
     return EXIT.ok;
   }
-  const path = caseFileName(store, s.preset, s.knobs, seed);
-  const replay = writeCase(path, result.counterexample, `npm run explore -- ${argv.join(' ')}`);
-  process.stdout.write(`${report(result.counterexample, replay, path).join('\n')}\n`);
+  const w = writer as CaseWriter;
+  const shrunk = result.shrunk.shrunk;
+  w.write(result.shrunk.source);
+  const replay = runScenario(shrunk.scenario, { trace: false });
+  const from = scenarioSize(planToScenario(shrunk.original, search));
+  const to = scenarioSize(shrunk.scenario);
+  const lines = [
+    c.red.bold(
+      `violation found at run ${result.found.run} (${result.found.j + 1} runs${shardText}): ${names(result.found.broken)}`,
+    ),
+    `shrunk ${plural(shrunk.shrinks, 'time')} in ${plural(shrunk.shrinkRuns, 'run')}: ${plural(from.ops, 'operation')} and ${plural(from.faults, 'fault step')} down to ${plural(to.ops, 'operation')} and ${plural(to.faults, 'fault step')}`,
+  ];
+  if (shrunk.cut)
+    lines.push(
+      c.yellow(
+        `shrinking stopped at its ${shrinkSeconds} s bound: the case is as far as it got, maybe not the smallest (--shrink-seconds N for more)`,
+      ),
+    );
+  for (const v of replay.verdicts) {
+    if (v.informative) continue;
+    for (const x of v.violations.slice(0, 2))
+      lines.push(c.red(`  ✗ ${v.guarantee}: ${x.sentence}`));
+  }
+  lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (w.failure !== null) {
+    process.stderr.write(`error: ${w.failure}; the case is at ${w.path}\n`);
+    return EXIT.usage;
+  }
   return EXIT.failed;
 }
 

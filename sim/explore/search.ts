@@ -1,40 +1,299 @@
-// The random search shared by `npm run explore` and the property tests: fast-check draws plans,
-// each plan runs as a scenario, and a run that breaks a guarantee fails the property; fast-check
-// then shrinks the plan. The shrunk case is written as a scenario file that `npm run sim` replays.
+// The random search shared by `npm run explore`, its worker threads, the property tests and the
+// bench. Run i of a search draws its plan from its own seed (derived from the search's seed and i),
+// so runs are independent: any number of workers, or shards on other machines, can split them,
+// and "the first violation" is the one with the lowest run index, whoever finds it. A violating
+// plan is shrunk by fast-check, then its scenario loses every step it does not need.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import fc from 'fast-check';
 import { brokenGuarantees, type GuaranteeId } from '../check/index.ts';
-import { runScenario, type Scenario, type ScenarioRun } from '../scenario.ts';
-import type { StoreName } from '../stores/index.ts';
+import { type AnyScenario, runScenario, type ScenarioRun, type Step } from '../scenario.ts';
 import { type PlanBounds, planArb } from './arbitraries.ts';
-import { type Plan, type PlanSettings, planSize, planToScenario } from './plan.ts';
+import { type Plan, type PlanSettings, planToScenario, scenarioSize } from './plan.ts';
 
-/** What `npm run explore` draws by default: up to 100 operations and 8 faults a run. */
-export const DEFAULT_BOUNDS: PlanBounds = { minOps: 1, maxOps: 100, maxFaults: 8 };
+/** What `npm run explore` draws by default: up to 100 operations and 8 + 24 faults a run. */
+export const DEFAULT_BOUNDS: PlanBounds = {
+  minOps: 1,
+  maxOps: 100,
+  maxFaults: 8,
+  maxMessageFaults: 24,
+};
 
-export interface ExploreOptions extends PlanSettings {
-  readonly runs: number;
+/** Which runs a search makes: run j of shard k (0-based) of n is global run k + n·j. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+export const WHOLE: Shard = { index: 0, count: 1 };
+
+export function globalRun(shard: Shard, j: number): number {
+  return shard.index + shard.count * j;
+}
+
+/** The fast-check seed of global run `run` of the search with seed `seed`: a 32-bit mix of both. */
+export function runSeed(seed: number, run: number): number {
+  let h = Math.imul((seed % 2 ** 32) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.floor(seed / 2 ** 32);
+  h = Math.imul(h ^ (h >>> 15) ^ run, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13), 0x27d4eb2f) ^ Math.imul(run, 0x165667b1);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+/** The guarantees a scenario's run breaks (informative findings aside). */
+export function brokenIn(scenario: AnyScenario): GuaranteeId[] {
+  return brokenGuarantees(runScenario(scenario, { trace: false }).verdicts);
+}
+
+export interface Search extends PlanSettings {
   readonly seed: number;
   readonly bounds: PlanBounds;
-  /** Called after every run: how many so far, and whether a violation has been found (shrinking). */
-  readonly onRun?: (runs: number, shrinking: boolean) => void;
+}
+
+/** Draws global run `run`'s plan and runs it: what it breaks (nothing shrunk). */
+export function tryRun(search: Search, run: number): { plan: Plan; broken: GuaranteeId[] } {
+  let plan: Plan | null = null;
+  let broken: GuaranteeId[] = [];
+  const property = fc.property(planArb(search.bounds), (p) => {
+    plan = p;
+    broken = brokenIn(planToScenario(p, search));
+    return broken.length === 0;
+  });
+  fc.check(property, { seed: runSeed(search.seed, run), numRuns: 1, endOnFailure: true });
+  return { plan: plan!, broken };
+}
+
+export interface Shrunk {
+  readonly original: Plan;
+  readonly plan: Plan;
+  /** The case: the shrunk plan's scenario, without the steps it does not need. */
+  readonly scenario: AnyScenario;
+  /** The guarantees the first violating run broke; the case still breaks at least one of them. */
+  readonly target: readonly GuaranteeId[];
+  /** Smaller failing plans fast-check found, and runs the shrinking made in all. */
+  readonly shrinks: number;
+  readonly shrinkRuns: number;
+  /** Shrinking stopped at its time bound: the case is as far as it got, maybe not the smallest. */
+  readonly cut: boolean;
+}
+
+/** Called with each smaller case as it is found, so that a caller never loses the best so far. */
+export type OnBetter = (scenario: AnyScenario) => void;
+
+const breaksAnyOf = (scenario: AnyScenario, target: readonly GuaranteeId[]) =>
+  brokenIn(scenario).some((g) => target.includes(g));
+
+/**
+ * Shrinks global run `run`'s plan until no smaller one breaks a guarantee it broke, or until
+ * `deadline` (performance.now() ms): fast-check first, then step by step.
+ */
+export function shrinkRun(search: Search, run: number, deadline: number, onBetter?: OnBetter) {
+  let original: Plan | null = null;
+  let best: Plan | null = null;
+  let target: GuaranteeId[] = [];
+  let shrinks = 0;
+  let shrinkRuns = 0;
+  let cut = false;
+  const property = fc.property(planArb(search.bounds), (plan) => {
+    if (original === null) {
+      original = plan;
+      best = plan;
+      target = brokenIn(planToScenario(plan, search));
+      return target.length === 0;
+    }
+    // Past the bound every candidate "passes" at once, so fast-check ends with the best so far.
+    if (performance.now() > deadline) {
+      cut = true;
+      return true;
+    }
+    shrinkRuns++;
+    const scenario = planToScenario(plan, search);
+    if (!breaksAnyOf(scenario, target)) return true;
+    best = plan;
+    shrinks++;
+    onBetter?.(scenario);
+    return false;
+  });
+  // fast-check stops at the bound too: a long plan has many candidates, even ones that pass at once.
+  const interruptAfterTimeLimit = Math.max(1, Math.ceil(deadline - performance.now()));
+  fc.check(property, { seed: runSeed(search.seed, run), numRuns: 1, interruptAfterTimeLimit });
+  if (original === null || best === null) {
+    // The bound came before fast-check ran even the first plan: the case is the run as found.
+    const found = tryRun(search, run);
+    original = found.plan;
+    best = found.plan;
+    target = found.broken;
+    cut = true;
+  }
+  if (target.length === 0)
+    throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
+  const steps = minimizeSteps(planToScenario(best, search), target, deadline, onBetter);
+  return {
+    original,
+    plan: best,
+    scenario: steps.scenario,
+    target,
+    shrinks,
+    shrinkRuns: shrinkRuns + steps.runs,
+    cut: cut || steps.cut,
+  } satisfies Shrunk;
+}
+
+/**
+ * Removes one step at a time while the run still breaks one of `target`, until no step can go;
+ * then names the message each aimed fault hits instead of '*', where that changes nothing.
+ */
+export function minimizeSteps(
+  scenario: AnyScenario,
+  target: readonly GuaranteeId[],
+  deadline: number,
+  onBetter?: OnBetter,
+): { scenario: AnyScenario; runs: number; cut: boolean } {
+  let current = scenario;
+  let runs = 0;
+  const attempt = (candidate: AnyScenario) => {
+    runs++;
+    if (!breaksAnyOf(candidate, target)) return false;
+    current = candidate;
+    onBetter?.(current);
+    return true;
+  };
+  const without = (...drop: number[]) => ({
+    ...current,
+    steps: current.steps.filter((_, j) => !drop.includes(j)),
+  });
+  // A fixed delay first: with no delay drawn at random, taking a step out shifts nothing else.
+  for (const simpler of simplerNetworks(current)) attempt(simpler);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i = current.steps.length - 1; i >= 0; i--) {
+      if (performance.now() > deadline) return { scenario: current, runs, cut: true };
+      if (attempt(without(i))) changed = true;
+    }
+    // Two steps that only matter together (a crash and its restart; faults whose timing depends
+    // on each other) go as a pair.
+    for (let i = current.steps.length - 1; i > 0 && !changed; i--) {
+      for (let j = i - 1; j >= 0 && !changed; j--) {
+        if (performance.now() > deadline) return { scenario: current, runs, cut: true };
+        if (attempt(without(i, j))) changed = true;
+      }
+    }
+  }
+  for (const simpler of simplerNetworks(current)) attempt(simpler);
+  const used = new Set(current.steps.flatMap((s) => ('client' in s ? [s.client] : [])));
+  if (Array.isArray(current.clients) && current.clients.some((c) => !used.has(c))) {
+    const fewer = { ...current, clients: current.clients.filter((c) => used.has(c)) };
+    if (fewer.clients.length > 0) attempt(fewer);
+  }
+  const named = nameAimedMessages(current);
+  runs++;
+  if (sameViolations(runScenario(named, { trace: false }), runScenario(current, { trace: false })))
+    current = named;
+  return { scenario: current, runs, cut: false };
+}
+
+/** The scenario with one fixed delay, kept only if it still fails. */
+function* simplerNetworks(scenario: AnyScenario): Generator<AnyScenario> {
+  const n = scenario.network ?? {};
+  if (n.delayMinMs !== undefined && n.delayMaxMs !== n.delayMinMs)
+    yield { ...scenario, network: { ...n, delayMaxMs: n.delayMinMs } };
+}
+
+function sameViolations(a: ScenarioRun, b: ScenarioRun): boolean {
+  const text = (r: ScenarioRun) =>
+    JSON.stringify(r.verdicts.map((v) => [v.status, v.violations.map((w) => w.sentence)]));
+  return text(a) === text(b);
+}
+
+type Aimed = Extract<Step, { from: string }>;
+const aimedType = (s: AnyScenario['steps'][number]): string | null =>
+  'drop' in s ? s.drop : 'duplicate' in s ? s.duplicate : 'delay' in s ? s.delay : null;
+
+/**
+ * Each '*' of an aimed fault replaced by the type of the message it hit: the first message sent
+ * on its link after the fault took effect (and not cut off by a partition first), as the kernel
+ * takes them, in order.
+ */
+function nameAimedMessages(scenario: AnyScenario): AnyScenario {
+  if (!scenario.steps.some((s) => aimedType(s) === '*')) return scenario;
+  const trace = runScenario(scenario).result.trace;
+  const hit = new Map<number, string>();
+  const waiting = new Map<string, number[]>();
+  const armed = new Set<number>();
+  trace.forEach((e, i) => {
+    if (e.kind === 'fault' && 'message' in e.fault) {
+      const f = e.fault;
+      const step = scenario.steps.findIndex(
+        (s, j) =>
+          !armed.has(j) && s.at === e.t && 'from' in s && s.from === f.from && s.to === f.to,
+      );
+      if (step < 0) return;
+      armed.add(step);
+      const link = `${f.from} ${f.to}`;
+      waiting.set(link, [...(waiting.get(link) ?? []), step]);
+      return;
+    }
+    if (e.kind !== 'send') return;
+    const queue = waiting.get(`${e.from} ${e.to}`);
+    if (queue === undefined || queue.length === 0) return;
+    const next = trace[i + 1];
+    if (next?.kind === 'drop' && next.id === e.id && next.reason === 'partition') return;
+    const step = queue.findIndex((j) => {
+      const type = aimedType(scenario.steps[j]!);
+      return type === '*' || type === e.message.type;
+    });
+    if (step < 0) return;
+    const [j] = queue.splice(step, 1);
+    hit.set(j!, e.message.type);
+  });
+  const steps = scenario.steps.map((step, j) => {
+    const type = hit.get(j);
+    if (aimedType(step) !== '*' || type === undefined) return step;
+    const s = step as Aimed;
+    if ('drop' in s) return { ...s, drop: type };
+    if ('duplicate' in s) return { ...s, duplicate: type };
+    return { ...s, delay: type };
+  });
+  return { ...scenario, steps };
 }
 
 export interface Counterexample {
-  readonly plan: Plan;
-  readonly scenario: Scenario;
-  readonly run: ScenarioRun;
-  readonly broken: readonly GuaranteeId[];
-  /** Runs it took to find the first violating plan (before shrinking). */
+  /** The global index of the first violating run, and how many runs this search made to reach it. */
+  readonly run: number;
   readonly runsToFind: number;
-  readonly shrinks: number;
-  readonly size: { readonly ops: number; readonly faults: number; readonly steps: number };
-  readonly originalSize: { readonly ops: number; readonly faults: number };
-  /** fast-check's seed and path: `fc.assert(…, { seed, path })` replays the failure. */
-  readonly fcSeed: number;
-  readonly fcPath: string;
+  readonly shrunk: Shrunk;
+  /** The case run again with its trace, and what it breaks. */
+  readonly replay: ScenarioRun;
+  readonly broken: readonly GuaranteeId[];
+  /** Operations and fault steps of the case, and of the run as found. */
+  readonly size: ReturnType<typeof scenarioSize>;
+  readonly originalSize: ReturnType<typeof scenarioSize>;
+}
+
+export function counterexampleOf(
+  search: Search,
+  run: number,
+  runsToFind: number,
+  shrunk: Shrunk,
+): Counterexample {
+  const replay = runScenario(shrunk.scenario);
+  return {
+    run,
+    runsToFind,
+    shrunk,
+    replay,
+    broken: brokenGuarantees(replay.verdicts),
+    size: scenarioSize(shrunk.scenario),
+    originalSize: scenarioSize(planToScenario(shrunk.original, search)),
+  };
+}
+
+export interface ExploreOptions extends Search {
+  readonly runs: number;
+  readonly shard?: Shard;
+  /** How long shrinking may take, seconds (default 60). */
+  readonly shrinkSeconds?: number;
+  /** Called after every run of the search (not of the shrinking). */
+  readonly onRun?: (runs: number) => void;
 }
 
 export interface ExploreResult {
@@ -42,94 +301,28 @@ export interface ExploreResult {
   readonly counterexample: Counterexample | null;
 }
 
-/** The guarantees a plan's run breaks (informative findings aside). */
-export function brokenBy(plan: Plan, settings: PlanSettings): GuaranteeId[] {
-  const run = runScenario(planToScenario(plan, settings), { trace: false });
-  return brokenGuarantees(run.verdicts);
+/** The first run (of this shard) that breaks a guarantee, or null; no shrinking. */
+export function firstViolation(
+  options: ExploreOptions,
+): { run: number; runsToFind: number; broken: GuaranteeId[] } | null {
+  const shard = options.shard ?? WHOLE;
+  for (let j = 0; j < options.runs; j++) {
+    const run = globalRun(shard, j);
+    const { broken } = tryRun(options, run);
+    options.onRun?.(j + 1);
+    if (broken.length > 0) return { run, runsToFind: j + 1, broken };
+  }
+  return null;
 }
 
+/** The whole search in this thread: find, shrink, replay. */
 export function explore(options: ExploreOptions): ExploreResult {
-  const settings: PlanSettings = {
-    store: options.store,
-    preset: options.preset,
-    knobs: options.knobs,
-  };
-  let calls = 0;
-  let runsToFind = 0;
-  let original: Plan | null = null;
-  const property = fc.property(planArb(options.bounds), (plan) => {
-    calls++;
-    const ok = brokenBy(plan, settings).length === 0;
-    if (!ok && original === null) {
-      original = plan;
-      runsToFind = calls;
-    }
-    options.onRun?.(calls, original !== null);
-    return ok;
-  });
-  const details = fc.check(property, { numRuns: options.runs, seed: options.seed });
-  if (!details.failed || details.counterexample === null)
-    return { runs: details.numRuns, counterexample: null };
-  const [plan] = details.counterexample;
+  const found = firstViolation(options);
+  if (found === null) return { runs: options.runs, counterexample: null };
+  const deadline = performance.now() + (options.shrinkSeconds ?? 60) * 1000;
+  const shrunk = shrinkRun(options, found.run, deadline);
   return {
-    runs: runsToFind,
-    counterexample: counterexampleOf(details, plan, original ?? plan, runsToFind, settings),
+    runs: found.runsToFind,
+    counterexample: counterexampleOf(options, found.run, found.runsToFind, shrunk),
   };
-}
-
-/** The shrunk plan of a failed fast-check run, run again with its trace, and how it was found. */
-export function counterexampleOf(
-  details: fc.RunDetails<[Plan]>,
-  plan: Plan,
-  original: Plan,
-  runsToFind: number,
-  settings: PlanSettings,
-): Counterexample {
-  const scenario = planToScenario(plan, settings);
-  const run = runScenario(scenario);
-  return {
-    plan,
-    scenario,
-    run,
-    broken: brokenGuarantees(run.verdicts),
-    runsToFind,
-    shrinks: details.numShrinks,
-    size: { ...planSize(plan), steps: scenario.steps.length },
-    originalSize: planSize(original),
-    fcSeed: details.seed,
-    fcPath: details.counterexamplePath ?? '',
-  };
-}
-
-export function caseFileName(
-  store: StoreName,
-  preset: string,
-  knobs: Readonly<Record<string, string | number>>,
-  seed: number,
-): string {
-  const knobPart = Object.entries(knobs)
-    .map(([k, v]) => `${k}-${v}`)
-    .join('-')
-    .replace(/[^A-Za-z0-9-]/g, '');
-  return `cases/${store}-${preset}${knobPart === '' ? '' : `-${knobPart}`}-seed${seed}.ts`;
-}
-
-/** Writes the shrunk case as a scenario file; returns the command that replays it. */
-export function writeCase(path: string, found: Counterexample, how: string): string {
-  mkdirSync(dirname(path), { recursive: true });
-  const violations = found.run.verdicts
-    .flatMap((v) => (v.informative ? [] : v.violations))
-    .slice(0, 3);
-  const header = [
-    '/*',
-    ` * A counterexample found by ${how}, shrunk by fast-check.`,
-    ` * Broken: ${found.broken.join(', ')}.`,
-    ...violations.map((v) => ` *   - ${v.sentence}`),
-    ` * Found after ${found.runsToFind} runs; shrunk ${found.shrinks} times from ${found.originalSize.ops} operations and ${found.originalSize.faults} faults to ${found.size.ops} and ${found.size.faults}.`,
-    ` * fast-check: seed ${found.fcSeed}, path "${found.fcPath}".`,
-    ' */',
-  ];
-  const body = `import type { Scenario } from '../sim/scenario.ts';\n\nexport default ${JSON.stringify(found.scenario, null, 2)} satisfies Scenario;\n`;
-  writeFileSync(path, `${header.join('\n')}\n\n${body}`);
-  return `npm run sim -- ${path}`;
 }

@@ -1,0 +1,332 @@
+// A counterexample written as a scenario file a student can read: a Goal / Method / Expected
+// header made from what the run showed, one step a line in the scenarios' own style, and an
+// `expect` naming exactly the violations and findings seen, so that `npm run sim` on it exits 0.
+// Files are created, never overwritten: a name that is taken gets a suffix.
+
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import {
+  type AnyScenario,
+  knobsText,
+  type OpExpectation,
+  type ReplyName,
+  runScenario,
+  type ScenarioRun,
+} from '../scenario.ts';
+
+const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
+
+/** How far the case has come: as found, being shrunk, shrunk, or stopped by the time bound. */
+export type CaseStage = 'found' | 'shrinking' | 'shrunk' | 'cut';
+
+export interface CaseInfo {
+  readonly scenario: AnyScenario;
+  /** The command that searched, shown in the header. */
+  readonly command: string;
+  /** The search's seed and the global index of the run that broke a guarantee. */
+  readonly seed: number;
+  readonly run: number;
+  readonly stage: CaseStage;
+  /** The size of the run as found, for a shrunk case. */
+  readonly foundSize?: { readonly ops: number; readonly faults: number } | undefined;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text safe inside a block comment: no star and slash that would end it, no control characters. */
+export function commentSafe(text: string): string {
+  return text.replace(/\*\//g, '* /').replace(CONTROL, '?');
+}
+
+/** A single-quoted TypeScript string literal. */
+function quote(text: string): string {
+  const escaped = text
+    .replace(/[\\']/g, (c) => `\\${c}`)
+    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `'${escaped}'`;
+}
+
+/** A value as TypeScript source on one line, keys bare where they can be. */
+function literal(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
+  const fields = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k)}: ${literal(v)}`);
+  return fields.length === 0 ? '{}' : `{ ${fields.join(', ')} }`;
+}
+
+const isOp = (step: object) => 'client' in step;
+
+/** A sentence's first letter in capitals, unless it starts with a node's name (c1, s2). */
+const capital = (text: string) =>
+  /^[a-z]+\d/.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1);
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Wraps a paragraph to the header's width, each line after the first indented. */
+function wrap(label: string, text: string): string[] {
+  const width = 100 - ' * '.length - 10;
+  const words = commentSafe(text).split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line !== '' && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line === '' ? w : `${line} ${w}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l, i) => ` * ${(i === 0 ? label : '').padEnd(10)}${l}`);
+}
+
+/** The expectation a step's operation met in the run: what it must meet again on replay. */
+function expectationOf(run: ScenarioRun, opId: number): OpExpectation | undefined {
+  const op = run.result.history.get(opId);
+  if (op === undefined) return undefined;
+  if (op.completedAt === null) return { pending: true };
+  if (op.reply === null) return undefined;
+  // The run's own reply, so one the store sends: its name is in the store's vocabulary.
+  const reply = op.reply as ReplyName;
+  if (op.op === 'get') return { reply, value: op.result };
+  return reply;
+}
+
+function settingsText(scenario: AnyScenario, run: ScenarioRun): string {
+  const knobs = knobsText(scenario.knobs ?? {});
+  const servers = run.topology.servers
+    .map((s) =>
+      s === run.topology.leader && run.topology.servers.length > 1 ? `${s} (leader)` : s,
+    )
+    .join(', ');
+  const n = run.network;
+  const delay =
+    n.delayMinMs === n.delayMaxMs
+      ? `every message takes ${n.delayMinMs} ms`
+      : `a message takes ${n.delayMinMs}-${n.delayMaxMs} ms`;
+  const spikes =
+    n.spikePermille > 0 && n.spikeMs > 0
+      ? ` (${n.spikePermille}‰ of them up to ${n.spikeMs} ms more)`
+      : '';
+  const clients = run.topology.clients;
+  return (
+    `The \`${run.preset}\` preset${knobs === '' ? '' : ` with ${knobs}`}; the ${run.store} store with ` +
+    `${run.topology.servers.length === 1 ? 'server' : 'servers'} ${servers} and ` +
+    `${clients.length === 1 ? 'client' : 'clients'} ${clients.join(', ')}; ${delay}${spikes}.`
+  );
+}
+
+function stageText(info: CaseInfo): string {
+  const found =
+    info.foundSize === undefined
+      ? 'the run as found'
+      : `${plural(info.foundSize.ops, 'operation')} and ${plural(info.foundSize.faults, 'fault step')}`;
+  switch (info.stage) {
+    case 'found':
+      return 'Not shrunk yet: this is the run as found.';
+    case 'shrinking':
+      return `Shrinking had not finished (from ${found}): the smallest case found so far.`;
+    case 'shrunk':
+      return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
+    case 'cut':
+      return `Shrinking stopped at its time bound (from ${found}): as far as it got, maybe not the smallest.`;
+  }
+}
+
+/** What the same steps do with every knob at its fixed value, said only as a run shows it. */
+function fixedText(scenario: AnyScenario, run: ScenarioRun): string {
+  if (run.preset === 'fixed' && Object.keys(scenario.knobs ?? {}).length === 0) return '';
+  const fixed = runScenario({ ...scenario, preset: 'fixed', knobs: {} }, { trace: false });
+  const broken = fixed.verdicts.filter((v) => !v.informative && v.status === 'broken');
+  const how = `With \`--preset fixed\` and no knob flipped, the same steps`;
+  return broken.length === 0
+    ? ` ${how} keep every guarantee.`
+    : ` ${how} still break ${broken.map((v) => GUARANTEE_NAMES[v.guarantee]).join(', ')}.`;
+}
+
+/** The whole file: header, import, and the scenario with its expectations. */
+export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): string {
+  const scenario = info.scenario;
+  const broken = run.verdicts.filter((v) => !v.informative && v.status === 'broken');
+  const found = findings(run.verdicts);
+  const ops = scenario.steps.filter(isOp).length;
+  const faults = scenario.steps.length - ops;
+  const names = broken.map((v) => GUARANTEE_NAMES[v.guarantee]);
+  const title = `${names.join(' and ')} broken — a random run found by \`npm run explore\``;
+  const sentences = run.verdicts.flatMap((v) =>
+    v.status === 'broken' ? v.violations.slice(0, 2).map((w) => `${capital(w.sentence)}.`) : [],
+  );
+  const header = [
+    '/*',
+    ` * ${commentSafe(title)}.`,
+    ' *',
+    ...wrap(
+      'Goal:',
+      `See ${names.join(' and ')} break in a small run that the random search found: run ${info.run} of seed ${info.seed}, from \`${info.command}\`.`,
+    ),
+    ...wrap(
+      'Method:',
+      `${settingsText(scenario, run)} ${plural(ops, 'operation')} and ${plural(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
+    ),
+    ...wrap(
+      'Expected:',
+      `${sentences.join(' ')}${found.length > 0 ? ` Findings: ${found.map((g) => GUARANTEE_NAMES[g]).join(', ')}.` : ''}${fixedText(scenario, run)}`,
+    ),
+    ' */',
+  ];
+  const witnesses = new Map<number, string[]>();
+  for (const v of broken)
+    for (const w of v.violations.slice(0, 1))
+      for (const op of w.ops) witnesses.set(op, [...(witnesses.get(op) ?? []), v.guarantee]);
+  let opId = 0;
+  const steps = scenario.steps.map((step) => {
+    if (!isOp(step)) return `    ${literal(step)},`;
+    opId++;
+    const expect = expectationOf(run, opId);
+    const line = `    ${literal(expect === undefined ? step : { ...step, expect })},`;
+    const seen = witnesses.get(opId);
+    return seen === undefined ? line : `${line} // op ${opId}: witness of ${seen.join(', ')}`;
+  });
+  const expect: Record<string, GuaranteeId[]> = { violations: broken.map((v) => v.guarantee) };
+  if (found.length > 0) expect.findings = found;
+  const fields = [
+    `  goal: ${quote(`${names.join(' and ')} broken in a random run (seed ${info.seed}, run ${info.run})`)},`,
+    `  store: ${quote(run.store)},`,
+    `  preset: ${quote(run.preset)},`,
+    ...(Object.keys(scenario.knobs ?? {}).length > 0
+      ? [`  knobs: ${literal(scenario.knobs)},`]
+      : []),
+    `  servers: ${literal(run.topology.servers)},`,
+    `  clients: ${literal(run.topology.clients)},`,
+    `  network: ${literal(networkOf(scenario))},`,
+    `  seed: ${run.seed},`,
+    ...(scenario.runUntilMs === undefined ? [] : [`  runUntilMs: ${scenario.runUntilMs},`]),
+    '  steps: [',
+    ...steps,
+    '  ],',
+    `  expect: ${literal(expect)},`,
+  ];
+  return [
+    ...header,
+    '',
+    `import type { Scenario } from ${quote(importFrom)};`,
+    '',
+    'export default {',
+    ...fields,
+    '} satisfies Scenario;',
+    '',
+  ].join('\n');
+}
+
+/** The scenario's network settings without the ones that are off. */
+function networkOf(scenario: AnyScenario): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const [k, v] of Object.entries(scenario.network ?? {}))
+    if (v !== 0 && v !== false && v !== undefined) out[k] = v as number | boolean;
+  return out;
+}
+
+/** The import path of sim/scenario.ts as seen from a case in `dir`. */
+export function importFrom(dir: string): string {
+  const path = relative(resolve(dir), SCENARIO_MODULE).split('\\').join('/');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+/** A case's base name: store, preset, knobs and seed, in characters any file system takes. */
+export function caseBaseName(
+  store: string,
+  preset: string,
+  knobs: Readonly<Record<string, string | number>>,
+  seed: number,
+): string {
+  const knobPart = Object.entries(knobs)
+    .map(([k, v]) => `${k}-${v}`)
+    .join('-')
+    .replace(/[^A-Za-z0-9-]/g, '')
+    .slice(0, 120);
+  return `${store}-${preset}${knobPart === '' ? '' : `-${knobPart}`}-seed${seed}`;
+}
+
+/** Where a case's source names sim/scenario.ts, until it is placed in a folder. */
+const SCENARIO_IMPORT = '<sim/scenario.ts>';
+
+/**
+ * A case's source, its import of sim/scenario.ts still to be placed: the scenario runs once
+ * more here to read its verdicts, so a worker thread makes it and the main thread only writes it.
+ */
+export function caseSource(info: CaseInfo): string {
+  return caseText(info, runScenario(info.scenario, { trace: false }), SCENARIO_IMPORT);
+}
+
+/** The source as a file in `dir`: its import of sim/scenario.ts made relative to that folder. */
+function placed(source: string, dir: string): string {
+  return source.replace(quote(SCENARIO_IMPORT), quote(importFrom(dir)));
+}
+
+/** Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists. */
+export function createCaseFile(dir: string, base: string, source: string): string {
+  const text = placed(source, dir);
+  for (let n = 1; ; n++) {
+    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 10_000) continue;
+      throw error;
+    }
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return path;
+  }
+}
+
+/** Replaces a case this search created, whole or not at all (a temporary file, then a rename). */
+export function replaceCaseFile(path: string, source: string): void {
+  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  writeFileSync(temporary, placed(source, dirname(path)));
+  renameSync(temporary, path);
+}
+
+/** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */
+export class CaseWriter {
+  path: string | null = null;
+  failure: string | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly base: string,
+  ) {}
+
+  write(source: string): void {
+    if (this.path !== null) {
+      replaceCaseFile(this.path, source);
+      return;
+    }
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      this.path = createCaseFile(this.dir, this.base, source);
+    } catch (error) {
+      this.failure = `cannot write a case into '${this.dir}' (${(error as Error).message.split('\n')[0]})`;
+      this.path = createCaseFile(mkdtempSync(join(tmpdir(), 'kvsim-case-')), this.base, source);
+    }
+  }
+}

@@ -1,0 +1,214 @@
+// `npm run explore` as a user runs it: the case it writes reads like a scenario and replays with
+// exit 0 showing the violation; no case is overwritten; the same seed finds the same first run
+// whatever the number of workers; shards split the runs; Ctrl-C keeps what was found; a folder
+// that cannot be written is one line and exit 2. Every case goes under a temporary folder.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
+import { planToScenario } from '../sim/explore/plan.ts';
+import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+delete env.FORCE_COLOR;
+
+const temporary = () => mkdtempSync(join(tmpdir(), 'kvsim-explore-'));
+
+/** One worker unless a test says otherwise: each thread costs a start-up. */
+function explore(...args: string[]) {
+  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
+  return spawnSync(TSX, ['sim/cli/explore.ts', ...workers, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env,
+  });
+}
+
+function sim(...args: string[]) {
+  return spawnSync(TSX, ['sim/cli/sim.ts', ...args], { cwd: ROOT, encoding: 'utf8', env });
+}
+
+const replayPath = (stdout: string) => stdout.match(/replay: npm run sim -- (\S+)/)?.[1];
+
+describe('a case written by npm run explore', () => {
+  const out = temporary();
+  const first = explore('--preset', 'fixed', '--knob', 'followerApply=overwrite', '--out', out);
+  const path = replayPath(first.stdout);
+
+  it('is announced with the violation and the command that replays it', () => {
+    expect(first.status).toBe(1);
+    expect(first.stdout).toMatch(/violation found at run \d+/);
+    expect(path).toBeDefined();
+    expect(path!.startsWith(out)).toBe(true);
+  });
+
+  it('reads like a scenario: a Goal / Method / Expected header and one step a line', () => {
+    const text = readFileSync(path!, 'utf8');
+    expect(text).toMatch(/^ \* Goal: {5}See .+/m);
+    expect(text).toMatch(/^ \* Method: {3}The `fixed` preset with followerApply=overwrite/m);
+    expect(text).toMatch(/^ \* Expected: .+/m);
+    const steps = text.slice(text.indexOf('  steps: [\n') + 11, text.indexOf('\n  ],'));
+    const lines = steps.split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(10);
+    for (const line of lines) expect(line).toMatch(/^ {4}\{ at: \d+, .*\},( \/\/ .*)?$/);
+    expect(text).not.toContain('"at"');
+    expect(text).toMatch(/^ {2}expect: \{ violations: \['[a-z-]+'(, '[a-z-]+')*\] \},$/m);
+  });
+
+  it('replays with exit 0 and shows the violation the search reported', () => {
+    const sentence = first.stdout.match(/✗ [a-z-]+: (.*)/)?.[1];
+    expect(sentence).toBeDefined();
+    const replayed = sim(path!, '--quiet');
+    expect(replayed.status).toBe(0);
+    expect(replayed.stdout.replace(/\s+/g, ' ')).toContain(sentence!.replace(/\s+/g, ' '));
+    expect(replayed.stdout).toContain('as the scenario expected');
+  });
+
+  it('never overwrites a case: the same search again gets a new name', () => {
+    const before = readFileSync(path!, 'utf8');
+    const again = explore('--preset', 'fixed', '--knob', 'followerApply=overwrite', '--out', out);
+    expect(replayPath(again.stdout)).toBe(path!.replace(/\.ts$/, '-2.ts'));
+    expect(readFileSync(path!, 'utf8')).toBe(before);
+    expect(readdirSync(out).sort()).toHaveLength(2);
+  });
+});
+
+describe('workers and shards', () => {
+  const runOf = (stdout: string) => stdout.match(/violation found at run (\d+)/)?.[1];
+  const stepsOf = (file: string) => {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(text.indexOf('export default'));
+  };
+
+  it('the same seed finds the same first violation with one worker or two', () => {
+    const args = ['--knob', 'leaderClock=wall', '--seed', '7'];
+    const one = explore(...args, '--workers', '1', '--out', temporary());
+    const two = explore(...args, '--workers', '2', '--out', temporary());
+    expect(one.status).toBe(1);
+    expect(two.status).toBe(1);
+    expect(runOf(one.stdout)).toBeDefined();
+    expect(runOf(two.stdout)).toBe(runOf(one.stdout));
+    expect(stepsOf(replayPath(two.stdout)!)).toBe(stepsOf(replayPath(one.stdout)!));
+  });
+
+  it('--shard K/N makes only the runs K-1, K-1+N, …', () => {
+    const args = ['--knob', 'leaderClock=wall', '--seed', '7', '--out', temporary()];
+    const second = explore(...args, '--shard', '2/3');
+    expect(second.status).toBe(1);
+    expect(Number(runOf(second.stdout)) % 3).toBe(1);
+    const bad = explore('--shard', '4/3');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('what explore never loses', () => {
+  it('a folder it cannot write is one line on stderr and exit 2, before any run', () => {
+    const dir = temporary();
+    writeFileSync(join(dir, 'file'), '');
+    const result = explore(
+      '--knob',
+      'followerApply=overwrite',
+      '--out',
+      join(dir, 'file', 'cases'),
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^error: cannot write cases into .*--out DIR/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a case whose folder cannot be made goes to a temporary folder, and says so', () => {
+    const dir = temporary();
+    writeFileSync(join(dir, 'file'), '');
+    const search = {
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { followerApply: 'overwrite' },
+      seed: 1,
+      bounds: DEFAULT_BOUNDS,
+    } as const;
+    const scenario = planToScenario(tryRun(search, 0).plan, search);
+    const writer = new CaseWriter(join(dir, 'file', 'cases'), 'case');
+    writer.write(caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'found' }));
+    expect(writer.failure).toMatch(/^cannot write a case into /);
+    expect(writer.path!.startsWith(tmpdir())).toBe(true);
+    const text = readFileSync(writer.path!, 'utf8');
+    expect(text).toContain('export default {');
+    const module = text.match(/^import type \{ Scenario \} from '(.+)';$/m)?.[1];
+    expect(resolve(dirname(writer.path!), module!)).toBe(join(ROOT, 'sim', 'scenario.ts'));
+  });
+
+  it('a command line with */ in it stays inside the header comment', () => {
+    const dir = join(temporary(), 'a*', 'b');
+    mkdirSync(dir, { recursive: true });
+    const result = explore('--knob', 'followerApply=overwrite', '--out', dir);
+    const path = replayPath(result.stdout)!;
+    expect(readFileSync(path, 'utf8')).toContain('a* /b');
+    expect(sim(path, '--quiet').status).toBe(0);
+    expect(commentSafe('x */ y\u001b[2J')).toBe('x * / y?[2J');
+  });
+
+  it('Ctrl-C while shrinking prints the summary and the best case so far, which replays', async () => {
+    const out = temporary();
+    const child = spawn(
+      TSX,
+      [
+        'sim/cli/explore.ts',
+        '--workers',
+        '1',
+        '--knob',
+        'requestIds=none',
+        '--max-ops',
+        '3000',
+        '--shrink-seconds',
+        '600',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, env },
+    );
+    const { stdout, code } = await interruptWhen(child, /the case as found is in/);
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/^interrupted after \d+ runs/);
+    const best = stdout.match(/best case so far: (\S+)/)?.[1];
+    expect(best).toBeDefined();
+    expect(sim(best!, '--quiet').status).toBe(0);
+  });
+
+  it('Ctrl-C before anything is found says so', async () => {
+    const args = ['sim/cli/explore.ts', '--runs', '1000000', '--out', temporary()];
+    const child = spawn(TSX, args, {
+      cwd: ROOT,
+      env,
+    });
+    const { stdout, code } = await interruptWhen(child, /runs \d+\/1000000/);
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);
+  });
+});
+
+/** Sends SIGINT once stderr shows `pattern`; resolves with what the process printed. */
+function interruptWhen(
+  child: ChildProcess,
+  pattern: RegExp,
+): Promise<{ stdout: string; code: number | null }> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (pattern.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    child.on('close', (code, signal) => resolve({ stdout, code: code ?? (signal ? 128 : null) }));
+  });
+}
