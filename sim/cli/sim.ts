@@ -3,23 +3,33 @@
 // `--json` and `--html` also save the run as a trace document and as a page.
 
 import { writeFileSync } from 'node:fs';
+import { renderWhatIf } from '../lab/report.ts';
+import {
+  diffRuns,
+  type Edit,
+  EditError,
+  effectiveScenario,
+  parseEdit,
+  runWhatIf,
+} from '../lab/whatif.ts';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
-import { runScenario, ScenarioError } from '../scenario.ts';
+import { runScenario, type Scenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list';
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--what-if edit ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list';
 
 const OPTIONS = {
   seed: { type: 'string' },
   preset: { type: 'string' },
   knob: { type: 'string', multiple: true },
+  'what-if': { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
   view: { type: 'string' },
   width: { type: 'string' },
@@ -60,16 +70,26 @@ async function sim(argv: readonly string[]): Promise<number> {
   const seed = parseSeed(values.seed);
   const knobFlags = values.knob ?? [];
   const knobs = parseKnobFlags(knobFlags);
-  const scenario = await loadScenario(file);
+  const edits = parseEdits(values['what-if']);
+  const loaded = await loadScenario(file);
   let run: ReturnType<typeof runScenario>;
   try {
-    run = runScenario(scenario, { seed, preset: values.preset, knobs });
+    run = runScenario(loaded, { seed, preset: values.preset, knobs });
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
   const c = paletteFor(process.stdout, process.env);
-  const replay = replayCommand(file, run, values.preset, knobFlags);
+  let replay = replayCommand(file, run, values.preset, knobFlags);
+  let scenario: Scenario = effectiveScenario(loaded, run, knobs);
+  const whatIf: string[] = [];
+  if (edits.length > 0) {
+    const w = whatIfOf(scenario, edits, run);
+    whatIf.push(...renderWhatIf(c, w, diffRuns(w)), '');
+    run = w.edited;
+    scenario = w.scenario;
+    replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${e}`).join(' ')}`;
+  }
   const doc = traceDocument(run, { file, goal: scenario.goal, replay });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
@@ -77,10 +97,33 @@ async function sim(argv: readonly string[]): Promise<number> {
     const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
     out.push(...view, '');
   }
+  out.push(...whatIf);
   out.push(...renderSummary(c, run, replay, width));
   out.push(...saveOutputs(doc, values.json, values.html));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;
+}
+
+function parseEdits(flags: readonly string[] | undefined): Edit[] {
+  try {
+    return (flags ?? []).map(parseEdit);
+  } catch (error) {
+    if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
+    throw error;
+  }
+}
+
+function whatIfOf(
+  scenario: Scenario,
+  edits: readonly Edit[],
+  base: ReturnType<typeof runScenario>,
+) {
+  try {
+    return runWhatIf(scenario, edits, base);
+  } catch (error) {
+    if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
+    throw error;
+  }
 }
 
 /** `--width N`, else the terminal's width, else 100 (output to a file or a pipe). */

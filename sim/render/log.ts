@@ -32,7 +32,7 @@ export function logLine(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        `${formatMessage(e.message)} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`,
+        `${formatMessage(e.message)} ${c.dim(`(sent ${formatTime(e.sentAt)}, msg ${e.id})`)}`,
       );
     case 'drop': {
       const why =
@@ -47,7 +47,7 @@ export function logLine(
         c,
         e.t,
         `${e.from} ✗ ${e.to}`,
-        c.red(`${formatMessage(e.message)}  DROPPED (${why})`),
+        `${c.red(`${formatMessage(e.message)}  DROPPED (${why})`)} ${c.dim(`msg ${e.id}`)}`,
       );
     }
     case 'duplicate':
@@ -55,16 +55,16 @@ export function logLine(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        c.magenta(
+        `${c.magenta(
           `${formatMessage(e.message)}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
-        ),
+        )} ${c.dim(`msg ${e.id}, a copy of ${e.of}`)}`,
       );
     case 'hold':
       return row(
         c,
         e.t,
         `${e.from} ⏸ ${e.to}`,
-        c.yellow(`${formatMessage(e.message)}  held on the link`),
+        `${c.yellow(`${formatMessage(e.message)}  held on the link`)} ${c.dim(`msg ${e.id}`)}`,
       );
     case 'timer':
       return row(c, e.t, e.node, c.dim(`timer: ${formatTimer(e.timer)}`));
