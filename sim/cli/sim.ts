@@ -3,6 +3,7 @@
 // `--json` and `--html` also save the run as a trace document and as a page.
 
 import { writeFileSync } from 'node:fs';
+import { labPage } from '../lab/bundle.ts';
 import { renderWhatIf } from '../lab/report.ts';
 import {
   diffRuns,
@@ -14,7 +15,7 @@ import {
 } from '../lab/whatif.ts';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
-import { renderHtml } from '../render/html.ts';
+import { type PageLab, renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
@@ -99,7 +100,7 @@ async function sim(argv: readonly string[]): Promise<number> {
   }
   out.push(...whatIf);
   out.push(...renderSummary(c, run, replay, width));
-  out.push(...saveOutputs(doc, values.json, values.html));
+  out.push(...saveOutputs(doc, values.json, values.html, () => labPage(scenario, file)));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
@@ -154,10 +155,11 @@ function saveOutputs(
   doc: TraceDocument,
   json: string | undefined,
   html: string | undefined,
+  lab: () => PageLab,
 ): string[] {
   const lines: string[] = [];
   if (json !== undefined) lines.push(save(json, serializeTraceDocument(doc), 'trace'));
-  if (html !== undefined) lines.push(save(html, renderHtml(doc), 'page'));
+  if (html !== undefined) lines.push(save(html, renderHtml(doc, {}, lab()), 'page'));
   return lines;
 }
 

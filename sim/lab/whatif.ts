@@ -458,7 +458,8 @@ function faultKey(
   return JSON.stringify([at, kind, message, link.from, link.to, link.byMs ?? null]);
 }
 
-function verdictText(v: Verdict | undefined): string {
+/** A verdict in two or three words: `held`, `broken (2)`, `found (1)`, `not judged`. */
+export function verdictText(v: Verdict | undefined): string {
   if (v === undefined) return 'not checked';
   if (v.status === 'held') return 'held';
   if (v.status === 'not-judged') return 'not judged';

@@ -3,6 +3,7 @@
 // and the failed expectations and violations linked to their witnesses. It is a pure function of
 // the trace document, which it also carries, so `npm run view` on a saved trace gives the same page.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import {
@@ -467,21 +468,46 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc) };
 }
 
+/** The lab a page can carry (sim/lab/bundle.ts): its data, its bundled script, its styles. */
+export interface PageLab {
+  readonly data: unknown;
+  readonly script: string;
+  readonly css: string;
+}
+
+/** The Content-Security-Policy: nothing fetched, no script but the page's own (by hash). */
+function policy(scripts: readonly string[]): string {
+  const hashes = scripts.map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`);
+  return `default-src 'none'; style-src 'unsafe-inline'; script-src ${hashes.join(' ')}; img-src data:; connect-src 'none'`;
+}
+
 /** The page for a trace document: the same document always gives the same bytes. */
-export function renderHtml(doc: TraceDocument, options: TimelineOptions = {}): string {
+export function renderHtml(
+  doc: TraceDocument,
+  options: TimelineOptions = {},
+  lab?: PageLab,
+): string {
   const tl = timeline(doc, options);
   const g = geometry(tl);
   const title = `kvsim — ${doc.scenario.file} (seed ${doc.seed})`;
+  const pageScript = `\n${asset('page.js')}`;
+  const labScript = lab === undefined ? '' : `\n${lab.script}`;
+  const labBlocks =
+    lab === undefined
+      ? ''
+      : `<script type="application/json" id="kvsim-lab">${scriptJson(lab.data)}</script>
+<script>${labScript}</script>
+`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${policy(lab === undefined ? [pageScript] : [pageScript, labScript])}">
 <link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <style>
-${asset('page.css')}</style>
+${asset('page.css')}${lab?.css ?? ''}</style>
 </head>
 <body>
 ${headerHtml(doc)}
@@ -493,9 +519,8 @@ ${panelHtml(tl)}
 <div id="tooltip" role="tooltip" hidden></div>
 <script type="application/json" id="kvsim-trace">${scriptJson(doc)}</script>
 <script type="application/json" id="kvsim-view">${scriptJson(viewModel(doc, tl))}</script>
-<script>
-${asset('page.js')}</script>
-</body>
+<script>${pageScript}</script>
+${labBlocks}</body>
 </html>
 `;
 }

@@ -285,6 +285,8 @@
   for (const link of document.querySelectorAll('.witness-link')) {
     link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
   }
+  // The lab (sim/lab/) moves the diagram to a step of its choosing.
+  document.addEventListener('kvsim:step', (event) => setStep(Number(event.detail), true));
   window.addEventListener('resize', fitPanel);
   fitPanel();
   setStep(steps.length - 1, false);
