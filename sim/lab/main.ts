@@ -4,6 +4,7 @@
 // nothing is fetched, and every text goes in as text.
 
 import type { TraceEvent } from '../kernel/trace.ts';
+import { formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { runScenario, type Scenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
@@ -18,6 +19,7 @@ import {
   type RunDiff,
   runWhatIf,
   scenarioSource,
+  stepEnd,
   verdictText,
   type WhatIf,
 } from './whatif.ts';
@@ -133,7 +135,7 @@ function messageMenu(id: number, x: number, y: number): void {
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: '1000', 'aria-label': 'delay in ms' },
   });
-  const title = `What if message #${id} (${eventText(send).replace(/^\S+\s+/, '')})…`;
+  const title = `What if message #${id} (${messageText(send)})…`;
   openMenu(x, y, title, [
     button('is lost', () => addEdit({ kind: 'drop', message: id })),
     button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
@@ -149,10 +151,15 @@ function messageMenu(id: number, x: number, y: number): void {
   ]);
 }
 
+/** `REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s` */
+function messageText(send: Extract<TraceEvent, { kind: 'send' }>): string {
+  return `${formatMessage(send.message)}, ${send.from} → ${send.to}, sent at ${formatTime(send.t)}`;
+}
+
 function nodeMenu(node: string, x: number, y: number): void {
   const index = currentTraceIndex();
   const at = shown().result.trace[index]?.t ?? 0;
-  const when = `at ${(at / 1000).toFixed(3)}s (the selected step's time)`;
+  const when = `at ${formatTime(at)} (the selected step's time)`;
   openMenu(x, y, `What if ${node}…`, [
     button(`crashes ${when}`, () => addEdit({ kind: 'crash', node, at })),
     button(`restarts ${when}`, () => addEdit({ kind: 'restart', node, at })),
@@ -320,7 +327,7 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
     el(
       'p',
       {},
-      `${run.result.ending} at ${(run.result.endedAt / 1000).toFixed(3)}s, ${run.result.events} events; ${judged - failed} of ${judged} expectations met`,
+      `${run.result.ending} at ${formatTime(run.result.endedAt)}, ${run.result.events} events; ${judged - failed} of ${judged} expectations met`,
     ),
     verdictList(run, diff, side),
   );
@@ -541,7 +548,8 @@ function editedRun(w: WhatIf): HTMLElement {
 
 function renderHand(run: ScenarioRun): void {
   const trace = run.result.trace;
-  const after = Math.min(hand ?? 0, trace.length - 1);
+  const at = Math.min(hand ?? 0, trace.length - 1);
+  const after = stepEnd(trace, at);
   const flying = inFlight(trace, after).sort((a, b) => a.deliverAt - b.deliverAt || a.id - b.id);
   const choices = flying.map((m, i) =>
     el(
@@ -560,13 +568,33 @@ function renderHand(run: ScenarioRun): void {
     ),
   );
   handView.replaceChildren(
-    el('h3', {}, 'Step by hand'),
-    el('p', {}, `After: ${trace[after] === undefined ? 'the start' : eventText(trace[after]!)}`),
+    el('h3', {}, 'Step by hand: choose the message delivered next'),
+    el(
+      'div',
+      { class: 'lab-row' },
+      button('◀ earlier event', () => moveHand(trace, at, -1)),
+      button('later event ▶', () => moveHand(trace, after, 1)),
+      button('leave step by hand', toggleHand),
+    ),
+    el(
+      'p',
+      { attrs: { id: 'lab-hand-at' } },
+      `After: ${trace[at] === undefined ? 'the start' : eventText(trace[at]!) || 'the start'}`,
+    ),
     choices.length === 0
       ? el('p', {}, 'Nothing is in flight here: step the diagram on, or leave this mode.')
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     stateTable(run, after),
   );
+}
+
+/** The cursor to the previous or next event that is a timeline row (not a send or a digest). */
+function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void {
+  let i = from + by;
+  while (i > 0 && i < trace.length - 1 && (trace[i]!.kind === 'send' || trace[i]!.kind === 'state'))
+    i += by;
+  hand = Math.max(0, Math.min(trace.length - 1, i));
+  render();
 }
 
 function chooseNext(message: number, after: number): void {
@@ -606,8 +634,9 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
   return el('table', { class: 'lab-state', attrs: { id: 'lab-state' } }, ...rows);
 }
 
+/** Step by hand starts at the diagram's selected step, or at the start of a what-if run. */
 function toggleHand(): void {
-  hand = hand === null ? currentTraceIndex() : null;
+  hand = hand !== null ? null : outcome === null ? currentTraceIndex() : 0;
   render();
 }
 

@@ -190,6 +190,33 @@ function insertSteps(steps: readonly Step[], added: readonly Step[], early: bool
   return [...steps.slice(0, i), ...added, ...steps.slice(i)];
 }
 
+/** Whether a trace event begins a node's atomic step (as the page's state panel counts them). */
+function beginsStep(trace: readonly TraceEvent[], i: number): boolean {
+  const e = trace[i]!;
+  switch (e.kind) {
+    case 'deliver':
+    case 'timer':
+    case 'fault':
+    case 'refused':
+      return true;
+    case 'record':
+      return e.observation.kind === 'invoke';
+    case 'drop': {
+      const before = trace[i - 1];
+      return !(before?.kind === 'send' && before.id === e.id);
+    }
+    default:
+      return false;
+  }
+}
+
+/** The last event of the atomic step holding event i: the messages it sends are sent by then. */
+export function stepEnd(trace: readonly TraceEvent[], i: number): number {
+  let j = i;
+  while (j + 1 < trace.length && !beginsStep(trace, j + 1)) j++;
+  return j;
+}
+
 /** The messages in flight once trace event `after` is over: sent (or released), not yet arrived. */
 export function inFlight(
   trace: readonly TraceEvent[],

@@ -1,0 +1,193 @@
+// The lab in a real browser (Debian's chromium through playwright-core): the page reruns
+// stale-read to its own hash, a dropped REPLICATION changes the verdicts and the diff says so,
+// the downloaded scenario replays to the hash the page shows, the address keeps the edit, and
+// stepping by hand delivers the chosen message. Expected values come from the same edit run in
+// Node, never typed in. Screenshots land in test-artifacts/ for a person to look at.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import staleRead from '../scenarios/stale-read.ts';
+import { labPage } from '../sim/lab/bundle.ts';
+import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/whatif.ts';
+import { renderHtml } from '../sim/render/html.ts';
+import { traceDocument } from '../sim/render/json.ts';
+import { replayCommand } from '../sim/render/summary.ts';
+import { runScenario } from '../sim/scenario.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
+const FILE = 'scenarios/stale-read.ts';
+
+const run = runScenario(staleRead);
+const scenario = effectiveScenario(staleRead, run);
+const doc = traceDocument(run, {
+  file: FILE,
+  goal: staleRead.goal,
+  replay: replayCommand(FILE, run, undefined, []),
+});
+
+/** The REPLICATION that brings s3 the new x: the last one the leader sends it. */
+const replicationToS3 = doc.events
+  .filter((e) => e.kind === 'send' && e.to === 's3' && e.message.type === 'REPLICATION')
+  .at(-1) as { id: number };
+
+let browser: Browser | undefined;
+let url = '';
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, 'lab.html');
+  writeFileSync(path, renderHtml(doc, {}, labPage(scenario, FILE)));
+  url = pathToFileURL(path).href;
+  if (existsSync(CHROMIUM))
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Opened {
+  readonly page: Page;
+  /** Console errors, uncaught exceptions, and requests for anything but the page itself. */
+  readonly problems: string[];
+}
+
+async function open(fragment = ''): Promise<Opened> {
+  if (browser === undefined) throw new Error(`the lab tests need chromium at ${CHROMIUM}`);
+  const context = await browser.newContext({
+    viewport: { width: 1600, height: 1000 },
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('request', (r) => {
+    if (r.url().split('#')[0] !== url) problems.push(`request: ${r.url()}`);
+  });
+  await page.goto(url + fragment);
+  await page.locator('#lab-status').waitFor();
+  return { page, problems };
+}
+
+describe('the lab on the stale-read page', () => {
+  let opened: Opened;
+  beforeAll(async () => {
+    opened = await open();
+  });
+  afterAll(async () => {
+    await opened?.page.context().close();
+  });
+
+  it("reruns the scenario in the browser to the page's own trace hash", async () => {
+    await expect(opened.page.locator('#lab-status').textContent()).resolves.toContain(
+      `trace hash ${doc.run.hash}, the same as the page's`,
+    );
+  });
+
+  it('dropping the REPLICATION to s3 breaks convergence, and the diff says so', async () => {
+    const { page } = opened;
+    const id = replicationToS3.id;
+    await page.locator(`#diagram g.msg[data-msg="${id}"] line.hit`).click({ force: true });
+    await page.getByRole('button', { name: 'is lost' }).click();
+    // The same edit in Node: s3 never stores x=2, so at quiescence the replicas differ (§3).
+    const w = runWhatIf(scenario, [{ kind: 'drop', message: id }]);
+    const diff = diffRuns(w);
+    const convergence = diff.verdicts.find((v) => v.guarantee === 'convergence');
+    expect(convergence).toMatchObject({ was: 'held', now: 'broken (1)' });
+    const changes = await page.locator('#lab-changes').textContent();
+    for (const v of diff.verdicts) expect(changes).toContain(`${v.guarantee}: ${v.was} → ${v.now}`);
+    for (const x of diff.expectations) expect(changes).toContain(`step ${x.step}: ${x.label}`);
+    expect(diff.expectations.length).toBeGreaterThan(0);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    await expect(page.locator('#lab-divergence').textContent()).resolves.toContain(`msg ${id}`);
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-drop.png') });
+    expect(opened.problems).toEqual([]);
+  });
+
+  it('keeps the edit in the address', () => {
+    expect(new URL(opened.page.url()).hash).toBe(`#whatif=drop:${replicationToS3.id}`);
+  });
+
+  it('downloads a scenario that npm run sim replays to the hash the page shows', async () => {
+    const { page } = opened;
+    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#lab-download').click(),
+    ]);
+    const saved = join(ARTIFACTS, download.suggestedFilename());
+    await download.saveAs(saved);
+    const replay = spawnSync(TSX, ['sim/cli/sim.ts', saved, '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(replay.stderr).toBe('');
+    expect(replay.stdout).toContain(`trace hash ${shown}`);
+    expect(opened.problems).toEqual([]);
+  });
+});
+
+describe('a link with a what-if', () => {
+  it('reopens the same edit and the same edited run', async () => {
+    const fragment = `#whatif=drop:${replicationToS3.id}`;
+    const { page, problems } = await open(fragment);
+    const w = runWhatIf(scenario, [parseEdit(`drop:${replicationToS3.id}`)]);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
+      `drop:${replicationToS3.id}`,
+    );
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('stepping by hand', () => {
+  it('delivers the message chosen, before the one that was due first', async () => {
+    // Under the fixed preset the leader replicates to s2 and s3 at once: two messages in flight.
+    const { page, problems } = await open('#whatif=preset:fixed');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const choices = page.locator('#lab-choices button');
+    for (let i = 0; i < 200 && (await choices.count()) < 2; i++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+    }
+    expect(await choices.count()).toBeGreaterThanOrEqual(2);
+    const later = await choices.nth(1).textContent();
+    const first = await choices.nth(0).textContent();
+    const chosen = Number(/#(\d+)/.exec(later ?? '')![1]);
+    const passed = Number(/#(\d+)/.exec(first ?? '')![1]);
+    await choices.nth(1).click();
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.toContain(`msg ${chosen}`);
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand.png') });
+    // The page's address holds the choice; rerun in Node, the chosen message arrives first.
+    const edits = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')!.split(',');
+    expect(edits.at(-1)).toMatch(new RegExp(`^deliver:${chosen}@`));
+    const w = runWhatIf(scenario, edits.map(parseEdit));
+    const arrival = (id: number) =>
+      w.edited.result.trace.findIndex(
+        (e) => (e.kind === 'deliver' || e.kind === 'drop') && e.id === id,
+      );
+    expect(arrival(chosen)).toBeGreaterThan(-1);
+    expect(arrival(chosen)).toBeLessThan(arrival(passed));
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
