@@ -556,12 +556,7 @@ function renderHand(run: ScenarioRun): void {
       'li',
       {},
       button(
-        `deliver #${m.id}: ${eventText(m.event)
-          .replace(/^\S+\s+/, '')
-          .replace(
-            /\(sent.*$/,
-            '',
-          )} (due ${(m.deliverAt / 1000).toFixed(3)}s${i === 0 ? ', next anyway' : ''})`,
+        `deliver #${m.id}: ${messageText(m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
         () => chooseNext(m.id, after),
         'lab-link',
       ),
