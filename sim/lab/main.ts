@@ -277,7 +277,7 @@ function renderEdits(): void {
       el(
         'li',
         { class: 'lab-edit' },
-        el('code', {}, editText(edit)),
+        el('code', { attrs: { title: describedEdit(i) } }, editText(edit)),
         button(
           '×',
           () => {
@@ -294,6 +294,10 @@ function renderEdits(): void {
 }
 
 /** The verdicts, changed ones first and in bold; the unchanged ones counted on one line. */
+function describedEdit(i: number): string {
+  return outcome !== null && 'w' in outcome ? (outcome.w.described[i] ?? '') : '';
+}
+
 function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTMLElement {
   const list = el('ul', { class: 'lab-verdicts' });
   const same: string[] = [];

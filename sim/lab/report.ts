@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { formatTime } from '../render/format.ts';
 import { logLine } from '../render/log.ts';
-import { type DiffEvent, describeEdit, type RunDiff, type WhatIf } from './whatif.ts';
+import type { DiffEvent, RunDiff, WhatIf } from './whatif.ts';
 
 /** Events listed per side; the rest are counted. */
 const SHOWN_EVENTS = 12;
@@ -23,11 +23,7 @@ function side(c: ChalkInstance, mark: string, events: readonly DiffEvent[]): str
 
 export function renderWhatIf(c: ChalkInstance, w: WhatIf, diff: RunDiff): string[] {
   const lines = [c.bold('What if')];
-  let before = w.base;
-  w.edits.forEach((edit) => {
-    lines.push(`  edit       ${describeEdit(edit, before)}`);
-    before = w.edited;
-  });
+  for (const text of w.described) lines.push(`  edit       ${text}`);
   lines.push(`  base run   trace hash ${diff.baseHash}`);
   lines.push(`  edited run trace hash ${diff.editedHash}`);
   lines.push(...divergenceLines(c, diff));

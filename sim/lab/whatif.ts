@@ -329,6 +329,8 @@ export interface WhatIf {
   readonly edited: ScenarioRun;
   /** Every step the edits added, in the order they were added. */
   readonly added: readonly Step[];
+  /** Each edit in words, read against the run before it. */
+  readonly described: readonly string[];
 }
 
 function rerun(scenario: Scenario): ScenarioRun {
@@ -349,8 +351,10 @@ export function runWhatIf(
   let current = scenario;
   let run = base;
   const added: Step[] = [];
+  const described: string[] = [];
   for (const edit of edits) {
     const applied = applyEdit(current, run, edit);
+    described.push(describeEdit(edit, run));
     const next = rerun(applied.scenario);
     const missed = missedAim(edit, run, next);
     if (missed !== null) throw new EditError(`${editText(edit)}: ${missed}`);
@@ -358,7 +362,7 @@ export function runWhatIf(
     run = next;
     added.push(...applied.added);
   }
-  return { edits, base, scenario: current, edited: run, added };
+  return { edits, base, scenario: current, edited: run, added, described };
 }
 
 /** Why an aimed edit did not land on its message in the new run; null when it did. */
