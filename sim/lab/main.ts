@@ -4,7 +4,7 @@
 // nothing is fetched, and every text goes in as text.
 
 import type { TraceEvent } from '../kernel/trace.ts';
-import { formatMessage, formatTime } from '../render/format.ts';
+import { formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { runScenario, type Scenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
@@ -15,6 +15,7 @@ import {
   EditError,
   editText,
   inFlight,
+  messageText,
   parseEdit,
   type RunDiff,
   runWhatIf,
@@ -149,11 +150,6 @@ function messageMenu(id: number, x: number, y: number): void {
       ' ms',
     ),
   ]);
-}
-
-/** `REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s` */
-function messageText(send: Extract<TraceEvent, { kind: 'send' }>): string {
-  return `${formatMessage(send.message)}, ${send.from} → ${send.to}, sent at ${formatTime(send.t)}`;
 }
 
 function nodeMenu(node: string, x: number, y: number): void {

@@ -595,12 +595,14 @@ function expectationChanges(base: ScenarioRun, edited: ScenarioRun): Expectation
   return out;
 }
 
+/** `REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s` */
+export function messageText(send: Sent): string {
+  return `${formatMessage(send.message)}, ${send.from} → ${send.to}, sent at ${formatTime(send.t)}`;
+}
+
 /** The edit in words, with the message it aims at as the run it edits shows it. */
 export function describeEdit(edit: Edit, run: ScenarioRun): string {
-  const message = (id: number) => {
-    const send = sendOf(run.result.trace, id);
-    return `#${id} (${formatMessage(send.message)}, ${send.from} → ${send.to}, sent at ${formatTime(send.t)})`;
-  };
+  const message = (id: number) => `#${id} (${messageText(sendOf(run.result.trace, id))})`;
   switch (edit.kind) {
     case 'drop':
       return `message ${message(edit.message)} is lost`;

@@ -134,10 +134,12 @@ function laneSegments(tl: Timeline, g: Geometry, lane: number): Segment[] {
 }
 
 function laneHeads(tl: Timeline, g: Geometry, y: number): string {
+  // The replicated store's other servers follow its leader; the lock store's one server is a server.
+  const follower = tl.lanes.some((l) => l.leader) ? 'follower' : 'server';
   return tl.lanes
     .map((lane, k) => {
       const x = num(laneCenter(g, k));
-      const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : 'server';
+      const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : follower;
       return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${esc(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
     })
     .join('');
@@ -362,6 +364,7 @@ function panelHtml(tl: Timeline): string {
 </div>
 <input type="range" id="slider" min="0" max="${last}" value="${last}" aria-label="step">
 <div id="step-info" aria-live="polite"></div>
+<div id="lane-filter" class="lane-filter" aria-label="show only some nodes"></div>
 <div id="state"></div>
 <div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◆ duplicated · ✗ lost · ‖ held · ✖ crash · ↺ restart · ± clock step · ⋯ idle time folded</div>
 </aside>`;
@@ -459,7 +462,11 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
     const stateUntil = until[k]!;
     const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
     const text = `${link}${row.text}`;
-    return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text };
+    // The lanes a row touches, for the lane filter.
+    const lanes = [
+      ...new Set([...row.marks, ...(row.arrow === null ? [] : [row.arrow.from, row.arrow.to])]),
+    ];
+    return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text, lanes };
   });
   const lastStep = tl.highlights.map((): number | null => null);
   for (const row of events) for (const h of row.highlights) lastStep[h] = row.step;
