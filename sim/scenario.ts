@@ -19,7 +19,7 @@ import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
 import type { Fault, WireMessage } from './kernel/trace.ts';
-import { operationText } from './render/format.ts';
+import { formatTime, operationText } from './render/format.ts';
 import { type Knobs, STORES, type StoreAdapter, type StoreName } from './stores/index.ts';
 import type { ClientOp, Topology } from './stores/replicated.ts';
 
@@ -459,6 +459,9 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
     opId: number;
     label: string;
     expected: OpExpectation | undefined;
+    at: number;
+    client: NodeId;
+    what: string;
   }[] = [];
   const notes: { at: number; text: string }[] = [];
   let nextOp = 1;
@@ -474,6 +477,9 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
         opId,
         label: `${s.client} ${describeOp(op)}${s.via ? ` via ${s.via}` : ''}`,
         expected: s.expect,
+        at: step.at,
+        client: s.client,
+        what: `${s.client} busy: ${describeOp(op)} (step ${i + 1}) queued`,
       });
       return;
     }
@@ -494,6 +500,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
       };
     });
     const verdicts = checkRun(store, result, topology, lastFaultAt(scenario));
+    const busy = opSteps.flatMap((o) => busyNote(o, result));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -506,10 +513,28 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
       outcomes,
       verdicts,
       verdictFailures,
-      notes,
+      notes: busy.length === 0 ? notes : [...notes, ...busy],
     };
   };
   return { sim, finish };
+}
+
+/**
+ * A step given to a client still busy with an earlier operation (a sequential session) waits;
+ * the views mark it where it was due, with when it was issued in the end.
+ */
+function busyNote(
+  o: { readonly at: number; readonly what: string; readonly opId: number; readonly client: NodeId },
+  result: RunResult,
+): { at: number; text: string }[] {
+  const op = result.history.get(o.opId);
+  if (op !== undefined && op.invokedAt <= o.at) return [];
+  // A client that was down refused the step: the trace already says so.
+  const refused = (e: RunResult['trace'][number]) =>
+    e.kind === 'refused' && e.t === o.at && e.node === o.client;
+  if (op === undefined && result.trace.some(refused)) return [];
+  const issued = op === undefined ? 'never issued' : `issued at ${formatTime(op.invokedAt)}`;
+  return [{ at: o.at, text: `${o.what}, ${issued}` }];
 }
 
 /** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */
