@@ -31,6 +31,7 @@ const doc = traceDocument(run, {
   file: FILE,
   goal: staleRead.goal,
   replay: replayCommand(FILE, run, undefined, []),
+  definition: scenario,
 });
 
 /** The REPLICATION that brings s3 the new x: the last one the leader sends it. */
@@ -44,7 +45,7 @@ let url = '';
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, 'lab.html');
-  writeFileSync(path, renderHtml(doc, {}, labPage(scenario, FILE)));
+  writeFileSync(path, renderHtml(doc, {}, labPage()));
   url = pathToFileURL(path).href;
   if (existsSync(CHROMIUM))
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });

@@ -15,7 +15,7 @@ import {
 } from '../lab/whatif.ts';
 import { paletteFor } from '../render/colors.ts';
 import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
-import { type PageLab, renderHtml } from '../render/html.ts';
+import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
@@ -91,7 +91,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     scenario = w.scenario;
     replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${e}`).join(' ')}`;
   }
-  const doc = traceDocument(run, { file, goal: scenario.goal, replay });
+  const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
   if (!values.quiet) {
@@ -100,7 +100,7 @@ async function sim(argv: readonly string[]): Promise<number> {
   }
   out.push(...whatIf);
   out.push(...renderSummary(c, run, replay, width));
-  out.push(...saveOutputs(doc, values.json, values.html, () => labPage(scenario, file)));
+  out.push(...saveOutputs(doc, values.json, values.html));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
@@ -155,11 +155,10 @@ function saveOutputs(
   doc: TraceDocument,
   json: string | undefined,
   html: string | undefined,
-  lab: () => PageLab,
 ): string[] {
   const lines: string[] = [];
   if (json !== undefined) lines.push(save(json, serializeTraceDocument(doc), 'trace'));
-  if (html !== undefined) lines.push(save(html, renderHtml(doc, {}, lab()), 'page'));
+  if (html !== undefined) lines.push(save(html, renderHtml(doc, {}, labPage()), 'page'));
   return lines;
 }
 

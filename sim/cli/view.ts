@@ -2,6 +2,7 @@
 // into the HTML page, the same page `--html` would have written for that run.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { labPage } from '../lab/bundle.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, TraceFormatError } from '../render/json.ts';
 import { EXIT, main, parseFlags, UsageError } from './usage.ts';
@@ -40,7 +41,9 @@ async function view(argv: readonly string[]): Promise<number> {
   const tracePath = positionals[0]!;
   let page: string;
   try {
-    page = renderHtml(parseTraceDocument(readTrace(tracePath)));
+    const doc = parseTraceDocument(readTrace(tracePath));
+    // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
+    page = renderHtml(doc, {}, doc.scenario.definition === undefined ? undefined : labPage());
   } catch (error) {
     if (error instanceof TraceFormatError) {
       throw new UsageError(`'${tracePath}' is not a kvsim trace: ${error.message}`);

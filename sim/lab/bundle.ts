@@ -1,17 +1,11 @@
 // Builds the lab for a page: the browser entry (main.ts) bundled with esbuild from the same
-// sources `npm run sim` runs, its styles, and the scenario it reruns. Node only; built once a process.
+// sources `npm run sim` runs, and its styles. The scenario it reruns is in the page's trace
+// document (`scenario.definition`). Node only; built once a process.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import type { Scenario } from '../scenario.ts';
-
-export interface LabPage {
-  /** What the page embeds as JSON for the lab: the scenario, with the run's seed, preset and knobs. */
-  readonly data: { readonly scenario: Scenario; readonly origin: string };
-  readonly script: string;
-  readonly css: string;
-}
+import type { PageLab } from '../render/html.ts';
 
 let script: string | undefined;
 
@@ -34,9 +28,8 @@ export function labScript(): string {
   return script;
 }
 
-export function labPage(scenario: Scenario, origin: string): LabPage {
+export function labPage(): PageLab {
   return {
-    data: { scenario, origin },
     script: labScript(),
     css: readFileSync(new URL('./lab.css', import.meta.url), 'utf8'),
   };

@@ -6,7 +6,7 @@
 import type { TraceEvent } from '../kernel/trace.ts';
 import { formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
-import { runScenario, type Scenario, type ScenarioRun, validateScenario } from '../scenario.ts';
+import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
 import {
@@ -25,15 +25,10 @@ import {
   type WhatIf,
 } from './whatif.ts';
 
-interface LabData {
-  readonly scenario: Scenario;
-  /** The scenario file the page was made from, for the downloaded file's header and name. */
-  readonly origin: string;
-}
-
-const data = JSON.parse(byId('kvsim-lab').textContent ?? '') as LabData;
 const doc = JSON.parse(byId('kvsim-trace').textContent ?? '') as TraceDocument;
-const scenario = validateScenario(data.scenario);
+/** The scenario file the page was made from, for the downloaded file's header and name. */
+const origin = doc.scenario.file;
+const scenario = validateScenario(doc.scenario.definition);
 const base = runScenario(scenario);
 const store = STORES[base.store];
 
@@ -334,8 +329,8 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
 }
 
 function comparison(w: WhatIf, diff: RunDiff): Node[] {
-  const replay = scenarioSource(w.scenario, data.origin, w.edits);
-  const name = `${data.origin.replace(/^.*\//, '').replace(/\.ts$/, '')}-what-if.ts`;
+  const replay = scenarioSource(w.scenario, origin, w.edits);
+  const name = `${origin.replace(/^.*\//, '').replace(/\.ts$/, '')}-what-if.ts`;
   const download = el(
     'a',
     {

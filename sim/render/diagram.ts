@@ -175,6 +175,10 @@ class TimelineBuilder {
   private lastEventRow: number | null = null;
   private note = 0;
   private steps = 0;
+  private readonly storms = new Map<
+    string,
+    { row: number; count: number; detail: string | null }
+  >();
 
   constructor(
     private readonly doc: TraceDocument,
@@ -189,6 +193,11 @@ class TimelineBuilder {
   }
 
   build(): Timeline {
+    const repeats = new Map<string, number>();
+    for (const e of this.doc.events) {
+      const sig = stormSignature(e);
+      if (sig !== null) repeats.set(sig, (repeats.get(sig) ?? 0) + 1);
+    }
     this.doc.events.forEach((e, i) => {
       if (e.kind === 'send') {
         if (this.lastEventRow !== null) this.sentRow.set(e.id, this.lastEventRow);
@@ -196,7 +205,7 @@ class TimelineBuilder {
       }
       if (!hasRow(e)) return;
       this.notesUntil(e.t);
-      this.event(e, i);
+      if (!this.foldStorm(e, repeats)) this.event(e, i);
       for (const h of this.closing.get(i) ?? []) this.explain(e.t, h);
     });
     this.notesUntil(Number.POSITIVE_INFINITY);
@@ -212,6 +221,39 @@ class TimelineBuilder {
       steps: this.steps,
       foldMs: this.foldMs,
     };
+  }
+
+  /**
+   * A retransmission storm (the same timer, or the same message on the same link, again and
+   * again) is one row with a count: the first keeps its place, the rest add to its count. A
+   * witness's row folds only into a row marked with the same witness.
+   */
+  private foldStorm(
+    e: Exclude<TraceEvent, { kind: 'send' | 'state' }>,
+    repeats: Map<string, number>,
+  ): boolean {
+    const sig = stormSignature(e);
+    if (sig === null || (repeats.get(sig) ?? 0) < STORM_MIN) return false;
+    const ids = witnessIds(e);
+    const marked = this.highlights.flatMap((h, k) => (matches(h, ids) ? [k] : []));
+    const storm = this.storms.get(sig);
+    if (storm === undefined) {
+      this.storms.set(sig, { row: this.rows.length, count: 1, detail: null });
+      return false;
+    }
+    const row = this.rows[storm.row] as EventRow;
+    // Folded only into a row that already shows every witness this event belongs to.
+    if (!marked.every((k) => row.highlights.includes(k))) return false;
+    storm.detail ??= row.detail;
+    storm.count++;
+    const again = `×${storm.count}, the last at ${formatTime(e.t)}`;
+    this.rows[storm.row] = {
+      ...row,
+      detail: storm.detail === '' ? again : `${storm.detail} ${again}`,
+    };
+    // What the folded event sends leaves from the storm's row.
+    this.lastEventRow = storm.row;
+    return true;
   }
 
   private notesUntil(t: number): void {
@@ -424,6 +466,24 @@ const FAULT_TONE: Readonly<Record<Fault['kind'], Tone>> = {
   duplicate: 'warn',
   delay: 'warn',
 };
+
+/** A storm is this many or more of the same retransmission. */
+const STORM_MIN = 4;
+
+/** What stays the same from one retransmission to the next: the timer, or the message and link. */
+function stormSignature(e: TraceEvent): string | null {
+  switch (e.kind) {
+    case 'timer':
+      return `timer ${e.node} ${formatTimer(e.timer).replace(/ attempt=\d+/, '')}`;
+    case 'deliver':
+    case 'drop': {
+      const why = e.kind === 'drop' ? e.reason : '';
+      return `${e.kind} ${e.from} ${e.to} ${why} ${formatMessage(e.message).replace(/#\d+/, '')}`;
+    }
+    default:
+      return null;
+  }
+}
 
 /** For each trace index, the highlights whose last witness row it is (their sentence goes after it). */
 function closingRows(doc: TraceDocument, highlights: readonly Highlight[]): Map<number, number[]> {

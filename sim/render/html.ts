@@ -475,9 +475,8 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc) };
 }
 
-/** The lab a page can carry (sim/lab/bundle.ts): its data, its bundled script, its styles. */
+/** The lab a page can carry (sim/lab/bundle.ts), for a document that holds its scenario's definition. */
 export interface PageLab {
-  readonly data: unknown;
   readonly script: string;
   readonly css: string;
 }
@@ -499,12 +498,7 @@ export function renderHtml(
   const title = `kvsim — ${doc.scenario.file} (seed ${doc.seed})`;
   const pageScript = `\n${asset('page.js')}`;
   const labScript = lab === undefined ? '' : `\n${lab.script}`;
-  const labBlocks =
-    lab === undefined
-      ? ''
-      : `<script type="application/json" id="kvsim-lab">${scriptJson(lab.data)}</script>
-<script>${labScript}</script>
-`;
+  const labBlocks = lab === undefined ? '' : `<script>${labScript}</script>\n`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -8,7 +8,12 @@ import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { expectationText, type OpExpectation, type ScenarioRun } from '../scenario.ts';
+import {
+  expectationText,
+  type OpExpectation,
+  type Scenario,
+  type ScenarioRun,
+} from '../scenario.ts';
 
 export const TRACE_SCHEMA = 'kvsim-trace/1';
 
@@ -36,7 +41,12 @@ export interface TraceExpectation {
 
 export interface TraceDocument {
   readonly schema: typeof TRACE_SCHEMA;
-  readonly scenario: { readonly file: string; readonly goal: string };
+  readonly scenario: {
+    readonly file: string;
+    readonly goal: string;
+    /** The scenario itself, with the run's seed, preset and knobs written in: the page's lab reruns it. */
+    readonly definition?: Scenario;
+  };
   /** The command that replays this run. */
   readonly replay: string;
   readonly seed: number;
@@ -82,6 +92,7 @@ export interface DocumentSource {
   readonly file: string;
   readonly goal: string;
   readonly replay: string;
+  readonly definition?: Scenario;
 }
 
 /** A copy that is plain JSON, so that the document in memory and the one read back are equal. */
@@ -101,7 +112,10 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
   const history = run.result.history;
   return plain({
     schema: TRACE_SCHEMA,
-    scenario: { file: source.file, goal: source.goal },
+    scenario:
+      source.definition === undefined
+        ? { file: source.file, goal: source.goal }
+        : { file: source.file, goal: source.goal, definition: source.definition },
     replay: source.replay,
     seed: run.seed,
     store: run.store,
