@@ -89,8 +89,16 @@ function addEdit(edit: Edit): void {
   }
 }
 
-/** Moves the page's diagram to a step (page.js listens for this event). */
-function goToStep(step: number): void {
+/** The page's steps by trace event (a folded storm has no step of its own). */
+const pageSteps = (
+  JSON.parse(byId('kvsim-view').textContent ?? '') as { steps: { traceIndex: number }[] }
+).steps;
+
+/** Moves the page's diagram to the step showing a trace event, or the last step before it. */
+function goToEvent(traceIndex: number): void {
+  let step = 0;
+  while (step + 1 < pageSteps.length && pageSteps[step + 1]!.traceIndex <= traceIndex) step++;
+  // page.js listens for this event.
   document.dispatchEvent(new CustomEvent('kvsim:step', { detail: step }));
 }
 
@@ -382,11 +390,7 @@ function divergence(diff: RunDiff): HTMLElement {
       'was: ',
       was === null
         ? '(this run had ended)'
-        : button(
-            `step ${was.row + 1}: ${eventText(was.event)}`,
-            () => goToStep(was.row),
-            'lab-link',
-          ),
+        : button(eventText(was.event), () => goToEvent(was.traceIndex), 'lab-link'),
     ),
     el(
       'p',
@@ -448,29 +452,26 @@ function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]):
   const rows = rowsOfOps(trace, ops);
   if (run === 'base') {
     const last = rows[rows.length - 1];
-    if (last !== undefined) goToStep(last);
+    if (last !== undefined) goToEvent(last);
     return;
   }
   for (const li of document.querySelectorAll('#lab-run li.lab-witness'))
     li.classList.remove('lab-witness');
   for (const row of rows)
-    document.querySelector(`#lab-run li[data-row="${row}"]`)?.classList.add('lab-witness');
+    document.querySelector(`#lab-run li[data-trace="${row}"]`)?.classList.add('lab-witness');
   const details = document.querySelector('#lab-run-box') as HTMLDetailsElement | null;
   if (details !== null) details.open = true;
   document.querySelector('#lab-run li.lab-witness')?.scrollIntoView({ block: 'center' });
 }
 
-/** The timeline rows where the operations are issued and answered. */
+/** The trace events where the operations are issued and answered. */
 function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number[] {
   const out: number[] = [];
-  let row = 0;
-  for (const e of trace) {
-    if (e.kind === 'send' || e.kind === 'state') continue;
+  trace.forEach((e, i) => {
     const o = e.kind === 'record' ? e.observation : null;
     if (o !== null && (o.kind === 'invoke' || o.kind === 'complete') && ops.includes(o.opId))
-      out.push(row);
-    row++;
-  }
+      out.push(i);
+  });
   return out;
 }
 
@@ -485,7 +486,9 @@ function differing(diff: RunDiff): HTMLElement {
           el(
             'li',
             {},
-            go ? button(eventText(e.event), () => goToStep(e.row), 'lab-link') : eventText(e.event),
+            go
+              ? button(eventText(e.event), () => goToEvent(e.traceIndex), 'lab-link')
+              : eventText(e.event),
           ),
         ),
       events.length > 200 ? el('li', {}, `… and ${events.length - 200} more`) : null,
@@ -520,13 +523,12 @@ function differing(diff: RunDiff): HTMLElement {
 /** The what-if run event by event; its messages can be edited in turn, like the diagram's. */
 function editedRun(w: WhatIf): HTMLElement {
   const items: HTMLElement[] = [];
-  let row = 0;
-  for (const e of w.edited.result.trace) {
-    if (e.kind === 'send' || e.kind === 'state') continue;
-    const attrs: Record<string, string> = { 'data-row': String(row++) };
+  w.edited.result.trace.forEach((e, i) => {
+    if (e.kind === 'send' || e.kind === 'state') return;
+    const attrs: Record<string, string> = { 'data-trace': String(i) };
     if ('id' in e) attrs['data-msg'] = String(e.id);
     items.push(el('li', { attrs }, eventText(e)));
-  }
+  });
   return el(
     'details',
     { attrs: { id: 'lab-run-box' } },

@@ -34,10 +34,9 @@ export function renderWhatIf(c: ChalkInstance, w: WhatIf, diff: RunDiff): string
 function divergenceLines(c: ChalkInstance, diff: RunDiff): string[] {
   const d = diff.divergence;
   if (d === null) return ['  the two runs do not differ: the edit changed nothing that happened'];
-  const at = d.base ?? d.edited!;
-  const lines = [
-    `  first divergence at ${formatTime(at.event.t)} (step ${at.row + 1} of the base run)`,
-  ];
+  // The earlier of the two: an edit may make something happen sooner than before.
+  const at = Math.min(d.base?.event.t ?? Infinity, d.edited?.event.t ?? Infinity);
+  const lines = [`  first divergence at ${formatTime(at)}`];
   lines.push(
     `    was ${d.base === null ? c.dim('(the base run had ended)') : eventLine(c, d.base)}`,
   );

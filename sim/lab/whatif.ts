@@ -402,10 +402,8 @@ function missedAim(edit: Edit, before: ScenarioRun, after: ScenarioRun): string 
   }
 }
 
-/** An event of one run as the diff shows it: its position among the timeline's rows. */
+/** An event of one run as the diff shows it, with its place in that run's trace. */
 export interface DiffEvent {
-  /** The event's row among the run's timeline rows (the page's step number, from 0). */
-  readonly row: number;
   readonly traceIndex: number;
   readonly event: TraceEvent;
 }
@@ -463,10 +461,8 @@ function shownEvents(trace: readonly TraceEvent[], added: readonly Step[]): Diff
     addedFaults.set(key, (addedFaults.get(key) ?? 0) + 1);
   }
   const out: DiffEvent[] = [];
-  let row = 0;
   trace.forEach((event, traceIndex) => {
     if (event.kind === 'send' || event.kind === 'state') return;
-    const shown = row++;
     if (event.kind === 'fault' && 'message' in event.fault) {
       const key = faultKey(event.t, event.fault.kind, event.fault.message, event.fault);
       const left = addedFaults.get(key) ?? 0;
@@ -475,7 +471,7 @@ function shownEvents(trace: readonly TraceEvent[], added: readonly Step[]): Diff
         return;
       }
     }
-    out.push({ row: shown, traceIndex, event });
+    out.push({ traceIndex, event });
   });
   return out;
 }
