@@ -18,7 +18,7 @@ import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
-import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
+import { knobWarnings, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, type Scenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
@@ -99,7 +99,13 @@ async function sim(argv: readonly string[]): Promise<number> {
     out.push(...view, '');
   }
   out.push(...whatIf);
-  out.push(...renderSummary(c, run, replay, width));
+  const sources = {
+    scenario: Object.keys(loaded.knobs ?? {}).filter((k) => !Object.hasOwn(knobs, k)),
+    commandLine: Object.keys(knobs),
+  };
+  for (const warning of knobWarnings(run.knobs, sources))
+    process.stderr.write(`warning: ${warning}\n`);
+  out.push(...renderSummary(c, run, replay, width, sources));
   out.push(...saveOutputs(doc, values.json, values.html));
   process.stdout.write(`${out.join('\n')}\n`);
   return runPassed(run) ? EXIT.ok : EXIT.failed;

@@ -25,11 +25,25 @@ const ENDINGS = {
   'queue-limit': 'stopped at the queue-size bound',
 } as const;
 
+/** Which knobs a run's scenario and command line set; the others are the preset's. */
+export interface KnobSources {
+  readonly scenario: readonly string[];
+  readonly commandLine: readonly string[];
+}
+
+/** A field of the summary: its name, then its words wrapped to the width under one another. */
+function field(name: string, text: string, width: number): string[] {
+  return wrapWords(text.split(' '), Math.max(20, width - 13)).map(
+    (line, i) => `  ${(i === 0 ? name : '').padEnd(10)} ${line}`,
+  );
+}
+
 export function renderSummary(
   c: ChalkInstance,
   run: ScenarioRun,
   replay: string,
   width = 100,
+  sources: KnobSources = { scenario: [], commandLine: [] },
 ): string[] {
   const ops = run.result.history.operations;
   const pending = ops.filter((o) => o.completedAt === null).length;
@@ -37,15 +51,25 @@ export function renderSummary(
     c.bold('Summary'),
     `  seed       ${run.seed}`,
     `  preset     ${run.preset}`,
-    ...wrapWords(knobsText(run.knobs).split(' '), Math.max(20, width - 13)).map(
-      (line, i) => `  ${i === 0 ? 'knobs' : ''.padEnd(5)}      ${line}`,
+    ...field('knobs', knobsText(run.knobs), width),
+    ...knobSourceLines(sources, width),
+    ...knobWarnings(run.knobs, sources).flatMap((w) =>
+      field('warning', w, width).map((l) => c.yellow(l)),
     ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
-    `  run        ${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
+    ...field(
+      'run',
+      `${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
+      width,
+    ),
   ];
   const judged = run.outcomes.filter((o) => o.expected !== undefined);
   const failed = judged.filter((o) => o.failure !== null);
-  lines.push(`  expected   ${judged.length - failed.length} of ${judged.length} met`);
+  lines.push(
+    judged.length === 0
+      ? '  expected   nothing of the operations (no step has an expect)'
+      : `  expected   ${judged.length - failed.length} of ${judged.length} met`,
+  );
   for (const o of judged) {
     const text = `step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`;
     lines.push(
@@ -56,6 +80,42 @@ export function renderSummary(
   lines.push(`  trace hash ${run.result.hash}`);
   lines.push(`  replay     ${replay}`);
   return lines;
+}
+
+function knobSourceLines(sources: KnobSources, width: number): string[] {
+  const parts: string[] = [];
+  if (sources.scenario.length > 0) parts.push(`from the scenario: ${sources.scenario.join(', ')};`);
+  if (sources.commandLine.length > 0)
+    parts.push(`from the command line: ${sources.commandLine.join(', ')};`);
+  if (parts.length === 0) return [];
+  return field('', `${parts.join(' ')} the rest from the preset`, width);
+}
+
+/**
+ * Knobs set by the scenario or the command line that change nothing because of another knob: a
+ * student flipping one should hear why the run did not move.
+ */
+export function knobWarnings(
+  knobs: Readonly<Record<string, string | number>>,
+  sources: KnobSources,
+): string[] {
+  const set = new Set([...sources.scenario, ...sources.commandLine]);
+  const out: string[] = [];
+  if (
+    set.has('retryOnTryOther') &&
+    knobs.retryOnTryOther === 'other-server' &&
+    knobs.retryLimit === 0
+  )
+    out.push(
+      'retryOnTryOther=other-server has no effect: retryLimit=0 allows no retry (try --knob retryLimit=3)',
+    );
+  for (const k of ['retryLimit', 'retryBackoff'] as const) {
+    if (set.has(k) && knobs.retryOnTryOther === 'none' && Number(knobs[k]) > 0)
+      out.push(
+        `${k}=${knobs[k]} has no effect: retryOnTryOther=none never retries (try --knob retryOnTryOther=other-server)`,
+      );
+  }
+  return out;
 }
 
 export function runPassed(run: ScenarioRun): boolean {
