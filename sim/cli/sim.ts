@@ -14,14 +14,22 @@ import {
   runWhatIf,
 } from '../lab/whatif.ts';
 import { paletteFor } from '../render/colors.ts';
-import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
+import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, type TraceDocument, traceDocument } from '../render/json.ts';
 import { renderLog } from '../render/log.ts';
 import { knobWarnings, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { runScenario, type Scenario, ScenarioError } from '../scenario.ts';
 import { loadScenario, scenarioFiles } from './load.ts';
-import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
+import {
+  EXIT,
+  main,
+  parseFlags,
+  parseKnobFlags,
+  parseSeed,
+  parseWidth,
+  UsageError,
+} from './usage.ts';
 
 const HELP =
   'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--what-if edit ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] | --list';
@@ -131,20 +139,6 @@ function whatIfOf(
     if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
     throw error;
   }
-}
-
-/** `--width N`, else the terminal's width, else 100 (output to a file or a pipe). */
-function parseWidth(raw: string | undefined): number {
-  if (raw === undefined) {
-    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-    return Math.max(MIN_WIDTH, columns ?? 100);
-  }
-  if (!/^\d{1,4}$/.test(raw) || Number(raw) < MIN_WIDTH) {
-    throw new UsageError(
-      `--width must be a whole number of columns, at least ${MIN_WIDTH} (got '${raw}')`,
-    );
-  }
-  return Number(raw);
 }
 
 function save(path: string, text: string, what: string): string {

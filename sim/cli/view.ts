@@ -1,23 +1,22 @@
-// `npm run view -- <trace.json> [--html out.html]`: turns a trace saved by `npm run sim -- … --json`
-// into the HTML page, the same page `--html` would have written for that run.
+// `npm run view -- <trace.json> [--width N] [--html out.html]`: shows a trace saved by
+// `npm run sim -- … --json` as the terminal's diagram, and writes the HTML page when asked: the
+// same page `--html` would have written for that run.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { labPage } from '../lab/bundle.ts';
+import { paletteFor } from '../render/colors.ts';
+import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
-import { parseTraceDocument, TraceFormatError } from '../render/json.ts';
-import { EXIT, main, parseFlags, UsageError } from './usage.ts';
+import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
+import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
 
-const HELP = 'usage: npm run view -- <trace.json> [--html out.html]';
+const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
 
 const OPTIONS = {
   html: { type: 'string' },
+  width: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** The page goes beside the trace unless asked otherwise: run.json -> run.html. */
-export function defaultPagePath(tracePath: string): string {
-  return /\.json$/i.test(tracePath) ? tracePath.replace(/\.json$/i, '.html') : `${tracePath}.html`;
-}
 
 function readTrace(path: string): string {
   try {
@@ -39,27 +38,38 @@ async function view(argv: readonly string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`name one trace file; ${HELP}`);
   const tracePath = positionals[0]!;
-  let page: string;
+  const width = parseWidth(values.width);
+  let doc: TraceDocument;
   try {
-    const doc = parseTraceDocument(readTrace(tracePath));
-    // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
-    page = renderHtml(doc, {}, doc.scenario.definition === undefined ? undefined : labPage());
+    doc = parseTraceDocument(readTrace(tracePath));
   } catch (error) {
     if (error instanceof TraceFormatError) {
       throw new UsageError(`'${tracePath}' is not a kvsim trace: ${error.message}`);
     }
     throw error;
   }
-  const out = values.html ?? defaultPagePath(tracePath);
+  const c = paletteFor(process.stdout, process.env);
+  const title = wrapText(`${doc.scenario.file} — ${doc.scenario.goal}`, width, 2);
+  const out = [...title.map((line) => c.bold(line)), '', ...renderDiagram(c, doc, { width })];
+  out.push('', `  trace hash ${doc.run.hash}`, `  replay     ${doc.replay}`);
+  if (values.html !== undefined) {
+    // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
+    const lab = doc.scenario.definition === undefined ? undefined : labPage();
+    out.push(writePage(values.html, renderHtml(doc, {}, lab)));
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+function writePage(path: string, page: string): string {
   try {
-    writeFileSync(out, page);
+    writeFileSync(path, page);
   } catch (error) {
     throw new UsageError(
-      `could not write the page to '${out}': ${error instanceof Error ? error.message : String(error)}`,
+      `could not write the page to '${path}': ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  process.stdout.write(`wrote ${out}\n`);
-  return EXIT.ok;
+  return `  page       ${path}`;
 }
 
 await main(() => view(process.argv.slice(2)));
