@@ -64,3 +64,43 @@ describe('a step given to a busy client', () => {
     expect(free.doc.notes.filter((n) => n.text.includes('busy'))).toEqual([]);
   });
 });
+
+describe('the lock store', () => {
+  const duplicated: Scenario = {
+    goal: 'a duplicated ACQUIRE_LOCK under dedupe',
+    store: 'lock',
+    preset: 'fixed',
+    network: { delayMinMs: 5, delayMaxMs: 5 },
+    steps: [
+      { at: 0, duplicate: 'ACQUIRE_LOCK', from: 'c1', to: 's1' },
+      { at: 0, client: 'c1', put: ['x', '1'] },
+    ],
+  };
+
+  it('says a grant replayed by the dedupe cache is not a new grant', () => {
+    const { doc } = docOf(duplicated);
+    const grants = timeline(doc).rows.filter(
+      (r) => r.kind === 'event' && r.text.startsWith('LOCK_GRANTED'),
+    );
+    // One grant in the server's table, two LOCK_GRANTED on the wire: the second is the replay.
+    expect(doc.history.locks.filter((l) => l.event === 'grant')).toHaveLength(1);
+    expect(grants).toHaveLength(2);
+    expect(
+      grants.map((r) => r.kind === 'event' && r.detail.includes('replayed by the dedupe cache')),
+    ).toEqual([false, true]);
+  });
+
+  it('shows no grant token under fencing=none, where none goes on the wire', () => {
+    const { doc } = docOf({ ...duplicated, knobs: { fencing: 'none' } });
+    const notes = timeline(doc).rows.filter(
+      (r) => r.kind === 'event' && r.text.includes('grants the lock'),
+    );
+    expect(notes.length).toBeGreaterThan(0);
+    for (const r of notes) expect(r.kind === 'event' && r.text).not.toMatch(/token/);
+    const fenced = docOf(duplicated).doc;
+    const fencedNotes = timeline(fenced).rows.filter(
+      (r) => r.kind === 'event' && r.text.includes('grants the lock'),
+    );
+    for (const r of fencedNotes) expect(r.kind === 'event' && r.text).toMatch(/\(token \d+\)$/);
+  });
+});

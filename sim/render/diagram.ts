@@ -175,6 +175,10 @@ class TimelineBuilder {
   private lastEventRow: number | null = null;
   private note = 0;
   private steps = 0;
+  /** Lock store: the requests granted in the current step, each one's first LOCK_GRANTED, replays. */
+  private readonly granted = new Set<string>();
+  private readonly grantSent = new Map<string, number>();
+  private readonly replays = new Set<number>();
   private readonly storms = new Map<
     string,
     { row: number; count: number; detail: string | null }
@@ -201,8 +205,14 @@ class TimelineBuilder {
     this.doc.events.forEach((e, i) => {
       if (e.kind === 'send') {
         if (this.lastEventRow !== null) this.sentRow.set(e.id, this.lastEventRow);
+        this.noteReplay(e);
         return;
       }
+      // A step begins with a delivery, a timer or a fault: the grants it makes are its own.
+      if (e.kind === 'deliver' || e.kind === 'timer' || e.kind === 'fault') this.granted.clear();
+      const lock =
+        e.kind === 'record' && e.observation.kind === 'note' ? e.observation.lock : undefined;
+      if (lock?.event === 'grant') this.granted.add(lock.requestId);
       if (!hasRow(e)) return;
       this.notesUntil(e.t);
       if (!this.foldStorm(e, repeats)) this.event(e, i);
@@ -254,6 +264,18 @@ class TimelineBuilder {
     // What the folded event sends leaves from the storm's row.
     this.lastEventRow = storm.row;
     return true;
+  }
+
+  /**
+   * A LOCK_GRANTED the server sends again for a request it granted before, with no new grant: a
+   * replay from its dedupe cache of the answer it gave then. The lock may have passed on since.
+   */
+  private noteReplay(e: Extract<TraceEvent, { kind: 'send' }>): void {
+    const m = e.message as { readonly type: string; readonly requestId?: string };
+    if (m.type !== 'LOCK_GRANTED' || m.requestId === undefined) return;
+    const first = this.grantSent.get(m.requestId);
+    if (first === undefined) this.grantSent.set(m.requestId, e.id);
+    else if (first !== e.id && !this.granted.has(m.requestId)) this.replays.add(e.id);
   }
 
   private notesUntil(t: number): void {
@@ -335,7 +357,7 @@ class TimelineBuilder {
           ...NOTHING,
           arrow: this.arrow(e.id, e.from, e.to, copy ? 'copy' : 'message'),
           text: `${formatMessage(e.message)}${copy ? ' (copy)' : ''}`,
-          detail: `(${formatSpan(e.t - e.sentAt)})`,
+          detail: `(${formatSpan(e.t - e.sentAt)})${this.replayNote(e.id)}`,
           tone: copy ? 'copy' : 'plain',
           messageId: e.id,
         };
@@ -375,6 +397,13 @@ class TimelineBuilder {
       default:
         return this.describeNodeEvent(e);
     }
+  }
+
+  private replayNote(id: number): string {
+    const original = this.copyOf.get(id) ?? id;
+    return this.replays.has(original)
+      ? ' replayed by the dedupe cache: the earlier grant again, not a new one'
+      : '';
   }
 
   private describeNodeEvent(
@@ -424,8 +453,19 @@ class TimelineBuilder {
         return { ...NOTHING, marks, glyph: 'apply', text, tone: 'dim' };
       case 'note':
         // A node's note is its own sentence: the node is named apart from it.
-        return { ...NOTHING, marks, glyph: 'note', text: `${e.node}: ${o.text}`, tone: 'plain' };
+        return {
+          ...NOTHING,
+          marks,
+          glyph: 'note',
+          text: `${e.node}: ${this.noteText(o.text)}`,
+          tone: 'plain',
+        };
     }
+  }
+
+  /** Under fencing=none the server numbers its grants, but no token goes on the wire: not shown. */
+  private noteText(text: string): string {
+    return this.doc.knobs.fencing === 'none' ? text.replace(/ \(token \d+\)$/, '') : text;
   }
 
   private faultMarks(fault: Fault): { marks: number[]; glyph: Glyph } {
@@ -474,7 +514,7 @@ const STORM_MIN = 4;
 function stormSignature(e: TraceEvent): string | null {
   switch (e.kind) {
     case 'timer':
-      return `timer ${e.node} ${formatTimer(e.timer).replace(/ attempt=\d+/, '')}`;
+      return `timer ${e.node} ${formatTimer(e.timer).replace(/#\d+/, '')}`;
     case 'deliver':
     case 'drop': {
       const why = e.kind === 'drop' ? e.reason : '';

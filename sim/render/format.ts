@@ -34,8 +34,7 @@ export function formatMessage(message: WireMessage): string {
   const m = message as unknown as Record<string, unknown>;
   const parts: string[] = [message.type];
   if (typeof m.requestId === 'string') {
-    const attempt = typeof m.attempt === 'number' && m.attempt > 1 ? `#${m.attempt}` : '';
-    parts.push(`${m.requestId}${attempt}`);
+    parts.push(`${m.requestId}${attemptMark(m.attempt)}`);
   }
   if (typeof m.key === 'string') {
     if ('value' in m) parts.push(`${m.key}=${m.value === null ? '⊥' : show(m.value)}`);
@@ -74,12 +73,27 @@ export function formatObservation(o: Observation): string {
   }
 }
 
-/** A timer as its kind and fields: `replicate writeId=w1 follower=s2`. */
+/**
+ * A timer as its kind and fields: `replicate writeId=w1 follower=s2`. A request's timer names
+ * the attempt it waited for as messages do (`requestTimeout c1.2#3`), so that the resend after
+ * it, `#4`, reads as the next one.
+ */
 export function formatTimer(timer: unknown): string {
   if (typeof timer !== 'object' || timer === null) return String(timer);
-  return Object.entries(timer as Record<string, unknown>)
-    .map(([k, v]) => (k === 'kind' ? String(v) : `${k}=${String(v)}`))
-    .join(' ');
+  const t = timer as Record<string, unknown>;
+  const request = typeof t.requestId === 'string';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(t)) {
+    if (k === 'kind') parts.push(String(v));
+    else if (k === 'requestId' && request) parts.push(`${v}${attemptMark(t.attempt)}`);
+    else if (!(k === 'attempt' && request)) parts.push(`${k}=${String(v)}`);
+  }
+  return parts.join(' ');
+}
+
+/** `#2` for a second attempt; nothing for the first. */
+function attemptMark(attempt: unknown): string {
+  return typeof attempt === 'number' && attempt > 1 ? `#${attempt}` : '';
 }
 
 export function formatFault(fault: Fault): string {

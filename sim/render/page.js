@@ -111,7 +111,10 @@
       lines.push(`replicating: ${summary.replicating.join(', ')}`);
     for (const [key, lock] of Object.entries(summary.locks ?? {})) {
       const until = lock.expiresAt === null ? '' : `, until ${lock.expiresAt} ms`;
-      lines.push(`lock ${key}: held by ${lock.holder} (token ${lock.token}${until})`);
+      // Under fencing=none the grant's number stays in the server: no token goes on the wire.
+      const token = doc.knobs.fencing === 'none' ? '' : `token ${lock.token}`;
+      const about = `${token}${token && until ? until : until.slice(2)}`;
+      lines.push(`lock ${key}: held by ${lock.holder}${about ? ` (${about})` : ''}`);
     }
     return lines;
   }
