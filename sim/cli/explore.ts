@@ -11,6 +11,7 @@ import {
   writeCase,
 } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
+import { counted } from '../render/format.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
@@ -81,8 +82,10 @@ function progress(
 function report(found: Counterexample, replay: string, path: string): string[] {
   const c = paletteFor(process.stdout, process.env);
   const lines = [
-    c.red.bold(`violation found after ${found.runsToFind} runs: ${found.broken.join(', ')}`),
-    `shrunk ${found.shrinks} times: ${found.originalSize.ops} operations and ${found.originalSize.faults} faults down to ${found.size.ops} and ${found.size.faults} (${found.size.steps} steps)`,
+    c.red.bold(
+      `violation found after ${counted(found.runsToFind, 'run')}: ${found.broken.join(', ')}`,
+    ),
+    `shrunk ${counted(found.shrinks, 'time')}: ${counted(found.originalSize.ops, 'operation')} and ${counted(found.originalSize.faults, 'fault')} down to ${found.size.ops} and ${found.size.faults} (${counted(found.size.steps, 'step')})`,
   ];
   for (const v of found.run.verdicts) {
     if (v.informative) continue;

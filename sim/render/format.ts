@@ -11,6 +11,11 @@ export function formatTime(ms: number): string {
   return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}s`;
 }
 
+/** A count with its noun: `1 run`, `2 runs`. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A span of virtual time in words: 10000 -> "10 s", 1500 -> "1.5 s", 40 -> "40 ms". */
 export function formatSpan(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
-import { formatTime } from './format.ts';
+import { counted, formatTime } from './format.ts';
 
 export function replayCommand(
   file: string,
@@ -136,7 +136,7 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
     if (v.status === 'held') lines.push(c.green(`    ✓ ${name} held`));
     else if (v.status === 'not-judged') lines.push(c.dim(`    · ${name} not judged: ${v.reason}`));
     else {
-      const count = `${v.violations.length} ${v.informative ? 'finding' : 'violation'}${v.violations.length === 1 ? '' : 's'}`;
+      const count = counted(v.violations.length, v.informative ? 'finding' : 'violation');
       lines.push(
         (v.informative ? c.yellow : c.red.bold)(
           `    ${v.informative ? 'ℹ' : '✗'} ${name} ${count}`,
