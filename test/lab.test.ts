@@ -77,7 +77,10 @@ async function open(fragment = ''): Promise<Opened> {
     if (r.url().split('#')[0] !== url) problems.push(`request: ${r.url()}`);
   });
   await page.goto(url + fragment);
-  await page.locator('#lab-status').waitFor();
+  // The lab reruns the scenario once the page is drawn; its status line then gives the hash.
+  await page.waitForFunction(
+    () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
+  );
   return { page, problems };
 }
 

@@ -29,8 +29,13 @@ const doc = JSON.parse(byId('kvsim-trace').textContent ?? '') as TraceDocument;
 /** The scenario file the page was made from, for the downloaded file's header and name. */
 const origin = doc.scenario.file;
 const scenario = validateScenario(doc.scenario.definition);
-const base = runScenario(scenario);
-const store = STORES[base.store];
+const store = STORES[scenario.store ?? 'replicated'];
+/** The page's run, rerun here: after the page is drawn, so that a long run does not hold it up. */
+let rerun: ScenarioRun | null = null;
+function baseRun(): ScenarioRun {
+  rerun ??= runScenario(scenario);
+  return rerun;
+}
 
 let edits: Edit[] = [];
 let outcome: { w: WhatIf; diff: RunDiff } | { error: string } | null = null;
@@ -46,7 +51,7 @@ const menu = el('div', { class: 'lab-menu', attrs: { id: 'lab-menu', hidden: '' 
 
 /** The run the lab shows last: the edited one when there are edits, else the page's own. */
 function shown(): ScenarioRun {
-  return outcome !== null && 'w' in outcome ? outcome.w.edited : base;
+  return outcome !== null && 'w' in outcome ? outcome.w.edited : baseRun();
 }
 
 function readFragment(): Edit[] {
@@ -66,7 +71,7 @@ function writeFragment(): void {
 
 function recompute(): void {
   try {
-    const w = runWhatIf(scenario, edits, base);
+    const w = runWhatIf(scenario, edits, baseRun());
     outcome = edits.length === 0 ? null : { w, diff: diffRuns(w) };
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
@@ -197,7 +202,8 @@ function settings(): HTMLElement {
   });
   const fill = () => {
     const spec = store.knobSpecs[knob.value]!;
-    const now = String(shown().knobs[knob.value] ?? '');
+    const knobs = outcome !== null && 'w' in outcome ? outcome.w.edited.knobs : doc.knobs;
+    const now = String(knobs[knob.value] ?? '');
     value.hidden = spec.kind !== 'enum';
     number.hidden = spec.kind === 'enum';
     if (spec.kind === 'enum') {
@@ -210,14 +216,14 @@ function settings(): HTMLElement {
   const preset = el('select', { attrs: { id: 'lab-preset', 'aria-label': 'preset' } });
   for (const name of Object.keys(store.presets))
     preset.append(el('option', { attrs: { value: name } }, name));
-  preset.value = base.preset;
+  preset.value = doc.preset;
   const seed = el('input', {
     class: 'lab-number',
     attrs: {
       id: 'lab-seed',
       type: 'number',
       min: '0',
-      value: String(base.seed),
+      value: String(doc.seed),
       'aria-label': 'seed',
     },
   });
@@ -245,7 +251,7 @@ function render(): void {
   result.replaceChildren();
   if (outcome === null) {
     status.replaceChildren(hashLine());
-    if (hand !== null) renderHand(base);
+    if (hand !== null) renderHand(baseRun());
     else handView.replaceChildren();
     return;
   }
@@ -260,6 +266,7 @@ function render(): void {
 }
 
 function hashLine(): Node {
+  const base = baseRun();
   const same = base.result.hash === doc.run.hash;
   return el(
     'span',
@@ -683,7 +690,9 @@ function mount(): void {
     );
     return;
   }
-  recompute();
+  status.replaceChildren('Rerunning the scenario in this browser…');
+  // After the page has been drawn: a long run should not hold up the first view.
+  setTimeout(recompute, 0);
 }
 
 mount();

@@ -191,14 +191,22 @@
     fitPanel();
   }
 
-  /** Side panel when the diagram leaves room for it, else docked at the bottom of the window. */
+  /**
+   * Side panel when the diagram leaves room for it, else docked at the bottom of the window. It
+   * reads no layout (a big diagram's layout costs seconds): the widths are the SVG's attribute and
+   * the window's, and the docked panel's height arrives through a ResizeObserver.
+   */
   function fitPanel() {
-    const room = document.documentElement.clientWidth - 48;
+    const room = window.innerWidth - 64;
     const dock = svg.width.baseVal.value + 400 > room;
     document.body.classList.toggle('dock', dock);
-    // The docked panel covers the page's end: pad the page so that the last rows can scroll clear.
-    document.body.style.paddingBottom = dock ? `${panel.offsetHeight + 16}px` : '';
+    if (!dock) document.body.style.paddingBottom = '';
   }
+  // The docked panel covers the page's end: pad the page so that the last rows can scroll clear.
+  new ResizeObserver(([entry]) => {
+    const docked = document.body.classList.contains('dock');
+    document.body.style.paddingBottom = docked ? `${entry.borderBoxSize[0].blockSize + 16}px` : '';
+  }).observe(panel);
 
   function markTimeline(k, was) {
     const lo = was < 0 ? 0 : Math.min(k, was);
