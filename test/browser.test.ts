@@ -14,6 +14,7 @@ import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/j
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
+import { watchProblems } from './helpers/problems.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -73,14 +74,7 @@ async function load(scenario: Scenario, file: string, name: string): Promise<Loa
   const { doc, url } = writePage(scenario, file, name);
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => {
-    if (r.url() !== url) problems.push(`request: ${r.url()}`);
-  });
+  const problems = watchProblems(page, url);
   await page.goto(url);
   return { doc, page, url, problems };
 }

@@ -17,6 +17,7 @@ import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario } from '../sim/scenario.ts';
+import { watchProblems } from './helpers/problems.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -68,14 +69,7 @@ async function open(fragment = ''): Promise<Opened> {
     acceptDownloads: true,
   });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => {
-    if (r.url().split('#')[0] !== url) problems.push(`request: ${r.url()}`);
-  });
+  const problems = watchProblems(page, url);
   await page.goto(url + fragment);
   // The lab reruns the scenario once the page is drawn; its status line then gives the hash.
   await page.waitForFunction(

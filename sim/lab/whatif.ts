@@ -6,6 +6,7 @@
 import type { NodeId } from '../../protocol/core.ts';
 import type { GuaranteeId, Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
+import { beginsStep } from '../render/diagram.ts';
 import { formatMessage, formatTime } from '../render/format.ts';
 import {
   expectationText,
@@ -188,26 +189,6 @@ function insertSteps(steps: readonly Step[], added: readonly Step[], early: bool
     : steps.findIndex((s) => s.at > at);
   if (i < 0) i = steps.length;
   return [...steps.slice(0, i), ...added, ...steps.slice(i)];
-}
-
-/** Whether a trace event begins a node's atomic step (as the page's state panel counts them). */
-function beginsStep(trace: readonly TraceEvent[], i: number): boolean {
-  const e = trace[i]!;
-  switch (e.kind) {
-    case 'deliver':
-    case 'timer':
-    case 'fault':
-    case 'refused':
-      return true;
-    case 'record':
-      return e.observation.kind === 'invoke';
-    case 'drop': {
-      const before = trace[i - 1];
-      return !(before?.kind === 'send' && before.id === e.id);
-    }
-    default:
-      return false;
-  }
 }
 
 /** The last event of the atomic step holding event i: the messages it sends are sent by then. */

@@ -507,6 +507,30 @@ const FAULT_TONE: Readonly<Record<Fault['kind'], Tone>> = {
   delay: 'warn',
 };
 
+/**
+ * Whether a trace event begins one atomic step of a node (a delivery, a timer, a fault, an
+ * operation issued); the rest (stores, replies recorded, duplicates, drops as a message leaves)
+ * happen inside the step that caused them, whose state digest the trace writes only at its end.
+ */
+export function beginsStep(events: readonly TraceEvent[], index: number): boolean {
+  const e = events[index]!;
+  switch (e.kind) {
+    case 'deliver':
+    case 'timer':
+    case 'fault':
+    case 'refused':
+      return true;
+    case 'record':
+      return e.observation.kind === 'invoke';
+    case 'drop': {
+      const before = events[index - 1];
+      return !(before?.kind === 'send' && before.id === e.id);
+    }
+    default:
+      return false;
+  }
+}
+
 /** A storm is this many or more of the same retransmission. */
 const STORM_MIN = 4;
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import {
   type Arrow,
+  beginsStep,
   type EventRow,
   GLYPHS,
   type Glyph,
@@ -422,30 +423,6 @@ function opFields(doc: TraceDocument): Record<number, Fields> {
   return out;
 }
 
-/**
- * Whether an event begins one atomic step of a node (a delivery, a timer, a fault, an operation
- * issued); the rest (stores, replies recorded, duplicates, drops as a message leaves) happen
- * inside the step that caused them, whose state digest the trace writes only at its end.
- */
-function beginsStep(doc: TraceDocument, index: number): boolean {
-  const e = doc.events[index]!;
-  switch (e.kind) {
-    case 'deliver':
-    case 'timer':
-    case 'fault':
-    case 'refused':
-      return true;
-    case 'record':
-      return e.observation.kind === 'invoke';
-    case 'drop': {
-      const before = doc.events[index - 1];
-      return !(before?.kind === 'send' && before.id === e.id);
-    }
-    default:
-      return false;
-  }
-}
-
 /** What the page's script needs beyond the trace: which row each step is, and the witnesses. */
 function viewModel(doc: TraceDocument, tl: Timeline) {
   const events = tl.rows.filter((row): row is EventRow => row.kind === 'event');
@@ -456,7 +433,7 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   let next = doc.events.length;
   for (let k = events.length - 1; k >= 0; k--) {
     until[k] = next;
-    if (beginsStep(doc, events[k]!.traceIndex)) next = events[k]!.traceIndex;
+    if (beginsStep(doc.events, events[k]!.traceIndex)) next = events[k]!.traceIndex;
   }
   const steps = events.map((row, k) => {
     const stateUntil = until[k]!;
