@@ -140,6 +140,39 @@ describe('the lab on the stale-read page', () => {
   });
 });
 
+describe('edits from the diagram', () => {
+  it("crashes a node at the selected step's time, and the first divergence leads back into the diagram", async () => {
+    const { page, problems } = await open();
+    // Select the step where c1 asks s3 at 27 s, then crash s3 from its lane's name.
+    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps as {
+      traceIndex: number;
+    }[];
+    const asked = doc.events.findIndex(
+      (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
+    );
+    const step = steps.findIndex((s) => s.traceIndex === asked);
+    expect(step).toBeGreaterThan(-1);
+    await page.locator(`#diagram .row-bg[data-step="${step}"]`).click({ force: true });
+    await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
+    await page.getByRole('button', { name: /^crashes at 27\.000s/ }).click();
+    const w = runWhatIf(scenario, [{ kind: 'crash', node: 's3', at: 27_000 }]);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('crash:s3@27000');
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    // The first divergence, clicked, selects the diagram's step that shows it.
+    const d = diffRuns(w).divergence!;
+    await page.locator('#lab-divergence button').click();
+    const shown = Number(await page.locator('#step-info').getAttribute('data-trace-index'));
+    expect(shown).toBeLessThanOrEqual(d.base!.traceIndex);
+    expect(steps.filter((s) => s.traceIndex > shown && s.traceIndex <= d.base!.traceIndex)).toEqual(
+      [],
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a link with a what-if', () => {
   it('reopens the same edit and the same edited run', async () => {
     const fragment = `#whatif=drop:${replicationToS3.id}`;
