@@ -122,8 +122,14 @@ function hideMenu(): void {
 function openMenu(x: number, y: number, title: string, items: Node[]): void {
   menu.replaceChildren(el('div', { class: 'lab-menu-title' }, title), ...items);
   menu.hidden = false;
+  // Beside the click, inside the window: above it when there is no room below (a docked panel).
+  const panel = document.body.classList.contains('dock')
+    ? (document.getElementById('panel')?.offsetHeight ?? 0)
+    : 0;
+  const room = window.innerHeight - panel - 8;
+  const below = y + 12 + menu.offsetHeight <= room;
   menu.style.left = `${Math.max(8, Math.min(x, window.innerWidth - 380))}px`;
-  menu.style.top = `${y + window.scrollY + 12}px`;
+  menu.style.top = `${below ? y + 12 : Math.max(8, y - 12 - menu.offsetHeight)}px`;
 }
 
 function messageMenu(id: number, x: number, y: number): void {
