@@ -82,6 +82,7 @@ describe('edits', () => {
       { kind: 'delay', message: 5, byMs: 250 },
       { kind: 'crash', node: 's2', at: 500 },
       { kind: 'restart', node: 's2', at: 900 },
+      { kind: 'hold', from: 's1', to: 's3', at: 100, until: 400 },
       { kind: 'knob', name: 'retryLimit', value: '3' },
       { kind: 'seed', seed: 7 },
       { kind: 'preset', preset: 'fixed' },
@@ -106,5 +107,17 @@ describe('edits', () => {
     );
     expect(dropped.length).toBeGreaterThan(0);
     expect(dropped.every((e) => e.t >= 30_000 && e.to === 's3')).toBe(true);
+  });
+
+  it('a held link keeps its messages until it lets them go', () => {
+    const w = runWhatIf(staleRead, [
+      { kind: 'hold', from: 's1', to: 's3', at: 45_000, until: 48_000 },
+    ]);
+    const held = w.edited.result.trace.filter((e) => e.kind === 'hold');
+    expect(held.length).toBeGreaterThan(0);
+    const arrivals = w.edited.result.trace.filter(
+      (e) => e.kind === 'deliver' && e.from === 's1' && e.to === 's3' && e.t > 45_000,
+    );
+    expect(arrivals.every((e) => e.t >= 48_000)).toBe(true);
   });
 });

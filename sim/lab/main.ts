@@ -151,6 +151,15 @@ function messageMenu(id: number, x: number, y: number): void {
     attrs: { type: 'number', min: '0', value: '1000', 'aria-label': 'delay in ms' },
   });
   const title = `What if message #${id} (${messageText(send)})…`;
+  const holdMs = el('input', {
+    class: 'lab-number',
+    attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
+  });
+  const from = shown().result.trace[currentTraceIndex()]?.t ?? send.t;
+  const hold = () => {
+    const until = from + Math.max(0, Math.round(Number(holdMs.value)));
+    addEdit({ kind: 'hold', from: send.from, to: send.to, at: from, until });
+  };
   openMenu(x, y, title, [
     button('is lost', () => addEdit({ kind: 'drop', message: id })),
     button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
@@ -161,6 +170,16 @@ function messageMenu(id: number, x: number, y: number): void {
         addEdit({ kind: 'delay', message: id, byMs: Math.max(0, Math.round(Number(delay.value))) }),
       ),
       delay,
+      ' ms',
+    ),
+    el(
+      'span',
+      { class: 'lab-inline' },
+      button(
+        `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
+        hold,
+      ),
+      holdMs,
       ' ms',
     ),
   ]);

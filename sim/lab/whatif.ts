@@ -22,6 +22,14 @@ export type Edit =
   | { readonly kind: 'drop' | 'duplicate'; readonly message: number }
   | { readonly kind: 'delay'; readonly message: number; readonly byMs: number }
   | { readonly kind: 'crash' | 'restart'; readonly node: NodeId; readonly at: number }
+  /** The link from → to holds every message from `at` and lets them go at `until`. */
+  | {
+      readonly kind: 'hold';
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly at: number;
+      readonly until: number;
+    }
   | { readonly kind: 'knob'; readonly name: string; readonly value: string }
   | { readonly kind: 'seed'; readonly seed: number }
   | { readonly kind: 'preset'; readonly preset: string }
@@ -32,7 +40,7 @@ export type Edit =
 export class EditError extends Error {}
 
 export const EDIT_FORMS =
-  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
+  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>><to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
 
 const MAX_MS = 1_000_000_000;
 
@@ -78,6 +86,17 @@ export function parseEdit(text: string): Edit {
         at: wholeNumber(rest.slice(at + 1), 'the time', text),
       };
     }
+    case 'hold': {
+      const link = /^([^>@]+)>([^>@]+)@(\d+)-(\d+)$/.exec(rest);
+      if (link === null)
+        throw new EditError(
+          `'${text}': write hold:<from>><to>@<ms>-<ms>, e.g. hold:s1>s3@45000-47000`,
+        );
+      const at = wholeNumber(link[3], 'the time it starts', text);
+      const until = wholeNumber(link[4], 'the time it ends', text);
+      if (until < at) throw new EditError(`'${text}': the hold must end after it starts`);
+      return { kind, from: link[1]!, to: link[2]!, at, until };
+    }
     case 'knob': {
       const eq = rest.indexOf('=');
       if (eq <= 0)
@@ -109,6 +128,8 @@ export function editText(edit: Edit): string {
     case 'crash':
     case 'restart':
       return `${edit.kind}:${edit.node}@${edit.at}`;
+    case 'hold':
+      return `hold:${edit.from}>${edit.to}@${edit.at}-${edit.until}`;
     case 'knob':
       return `knob:${edit.name}=${edit.value}`;
     case 'seed':
@@ -288,6 +309,22 @@ export function applyEdit(scenario: Scenario, base: ScenarioRun, edit: Edit): Ap
           : { at: edit.at, restart: edit.node },
       ];
       return { scenario: { ...scenario, steps: insertSteps(steps, added, false) }, added };
+    }
+    case 'hold': {
+      for (const node of [edit.from, edit.to]) {
+        if (!nodes.includes(node))
+          throw new EditError(`'${node}' is not a node of this run (${nodes.join(', ')})`);
+      }
+      const link = [edit.from, edit.to] as const;
+      const held = insertSteps(steps, [{ at: edit.at, hold: link }], false);
+      const added: Step[] = [
+        { at: edit.at, hold: link },
+        { at: edit.until, release: link },
+      ];
+      return {
+        scenario: { ...scenario, steps: insertSteps(held, [added[1]!], false) },
+        added,
+      };
     }
     case 'knob':
       return {
@@ -593,6 +630,8 @@ export function describeEdit(edit: Edit, run: ScenarioRun): string {
       return `${edit.node} crashes at ${formatTime(edit.at)}`;
     case 'restart':
       return `${edit.node} restarts at ${formatTime(edit.at)}`;
+    case 'hold':
+      return `the link ${edit.from} → ${edit.to} holds its messages from ${formatTime(edit.at)} to ${formatTime(edit.until)}`;
     case 'knob':
       return `knob ${edit.name}=${edit.value} (was ${String(run.knobs[edit.name] ?? 'unset')})`;
     case 'seed':
