@@ -179,6 +179,8 @@ class TimelineBuilder {
   private readonly granted = new Set<string>();
   private readonly grantSent = new Map<string, number>();
   private readonly replays = new Set<number>();
+  /** Each operation's request id, from its invoke: its reply names it too. */
+  private readonly requestOf = new Map<number, string>();
   private readonly storms = new Map<
     string,
     { row: number; count: number; detail: string | null }
@@ -441,7 +443,9 @@ class TimelineBuilder {
   private describeRecord(e: Extract<TraceEvent, { kind: 'record' }>): Described {
     const o = e.observation;
     const marks = [this.laneOf(e.node)];
-    const text = `${e.node} ${formatObservation(o)}`;
+    if (o.kind === 'invoke') this.requestOf.set(o.opId, o.requestId);
+    const request = o.kind === 'complete' ? (this.requestOf.get(o.opId) ?? null) : null;
+    const text = `${e.node} ${formatObservation(o, request)}`;
     switch (o.kind) {
       case 'invoke':
         return { ...NOTHING, marks, glyph: 'invoke', text, tone: 'invoke', opId: o.opId };

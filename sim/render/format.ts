@@ -60,16 +60,22 @@ export function operationText(
   return op === 'put' ? `PUT ${key}=${value}` : op === 'get' ? `GET ${key}` : `DELETE ${key}`;
 }
 
-export function formatObservation(o: Observation): string {
+/**
+ * An observation in words. An operation is named by its number and its request id together,
+ * `op 6 (c1.5)`, as the checkers' sentences name it, so a student can follow either: the reply
+ * gives the request id when the caller knows it (from the operation's invoke).
+ */
+export function formatObservation(o: Observation, requestId: string | null = null): string {
   switch (o.kind) {
     case 'invoke': {
       const what = operationText(o.op, o.key, o.value);
-      return `issues op ${o.opId}: ${what} (${o.requestId})`;
+      return `issues op ${o.opId} (${o.requestId}): ${what}`;
     }
     case 'complete': {
       const got = o.value === null ? '' : ` ${o.value}`;
       const ts = o.ts === null ? '' : ` ts=${o.ts}`;
-      return `op ${o.opId} done: ${o.reply}${got}${ts} from ${o.server}`;
+      const request = requestId === null ? '' : ` (${requestId})`;
+      return `op ${o.opId}${request} done: ${o.reply}${got}${ts} from ${o.server}`;
     }
     case 'apply':
       return `stores ${o.key}=${o.value === null ? '⊥' : o.value} ts=${o.ts}`;

@@ -25,6 +25,7 @@ export function logLine(
   c: ChalkInstance,
   e: TraceEvent,
   failedOps: ReadonlySet<number>,
+  requestOf: ReadonlyMap<number, string> = new Map(),
 ): string | null {
   switch (e.kind) {
     case 'deliver':
@@ -70,7 +71,10 @@ export function logLine(
       return row(c, e.t, e.node, c.dim(`timer: ${formatTimer(e.timer)}`));
     case 'record': {
       const o = e.observation;
-      const text = formatObservation(o);
+      const text = formatObservation(
+        o,
+        o.kind === 'complete' ? (requestOf.get(o.opId) ?? null) : null,
+      );
       if (o.kind === 'invoke') return row(c, e.t, e.node, c.cyan(`▶ ${text}`));
       if (o.kind === 'apply') return row(c, e.t, e.node, c.dim(text));
       if (o.kind === 'complete') {
@@ -96,10 +100,11 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
   const { atOp, atEnd } = sentencesByOp(run);
   const notes = [...run.notes].sort((a, b) => a.at - b.at);
   const lines: string[] = [];
+  const requestOf = new Map(run.result.history.operations.map((o) => [o.id, o.requestId]));
   let n = 0;
   for (const e of run.result.trace) {
     while (n < notes.length && notes[n]!.at <= e.t) lines.push(noteLine(c, notes[n++]!));
-    const line = logLine(c, e, failed);
+    const line = logLine(c, e, failed, requestOf);
     if (line !== null) lines.push(line);
     if (e.kind === 'record' && e.observation.kind === 'complete') {
       for (const h of atOp.get(e.observation.opId) ?? []) lines.push(highlightLine(c, h));
