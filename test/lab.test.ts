@@ -5,7 +5,7 @@
 // Node, never typed in. Screenshots land in test-artifacts/ for a person to look at.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -16,7 +16,7 @@ import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/wh
 import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
-import { runScenario } from '../sim/scenario.ts';
+import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { watchProblems } from './helpers/problems.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -251,5 +251,36 @@ describe('the page for bigger runs', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'lab-bigger.png') });
     expect(problems).toEqual([]);
     await page.context().close();
+  });
+});
+
+describe('every scenario', () => {
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
+
+  it.each(files)('%s reruns in the browser to the trace hash npm run sim gives', async (file) => {
+    if (browser === undefined) throw new Error(`the lab tests need chromium at ${CHROMIUM}`);
+    const loaded = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href))
+      .default as Scenario;
+    const own = runScenario(loaded);
+    const definition = effectiveScenario(loaded, own);
+    const path = join(ARTIFACTS, `lab-${file.replace(/\.ts$/, '')}.html`);
+    const page = renderHtml(
+      traceDocument(own, { file: `scenarios/${file}`, goal: loaded.goal, replay: '', definition }),
+      {},
+      labPage(),
+    );
+    writeFileSync(path, page);
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    const problems = watchProblems(tab, pathToFileURL(path).href);
+    await tab.goto(pathToFileURL(path).href);
+    await tab.waitForFunction(
+      () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
+    );
+    await expect(tab.locator('#lab-status').textContent()).resolves.toBe(
+      `Rerun in this browser: trace hash ${own.result.hash}, the same as the page's ✓`,
+    );
+    expect(problems).toEqual([]);
+    await context.close();
   });
 });
