@@ -173,6 +173,28 @@ describe('edits from the diagram', () => {
   });
 });
 
+describe('settings', () => {
+  it('flipping a knob reruns with it: a retransmitting leader repairs the lost REPLICATION', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    await page.locator('#lab-knob').selectOption('ackPolicy');
+    await page.locator('#lab-knob-value').selectOption('all-followers');
+    await page.locator('.lab-settings button').first().click();
+    const edits = [parseEdit(`drop:${id}`), parseEdit('knob:ackPolicy=all-followers')];
+    const w = runWhatIf(scenario, edits);
+    // Retransmitted until acknowledged, the write reaches s3: convergence holds again (§3).
+    expect(w.edited.verdicts.find((v) => v.guarantee === 'convergence')?.status).toBe('held');
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(
+      `drop:${id},knob:ackPolicy=all-followers`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a link with a what-if', () => {
   it('reopens the same edit and the same edited run', async () => {
     const fragment = `#whatif=drop:${replicationToS3.id}`;
