@@ -92,7 +92,11 @@ function rowText(row: Row): string {
 
 function geometry(tl: Timeline): Geometry {
   const longest = Math.max(2, ...tl.lanes.map((l) => l.id.length));
-  const laneW = Math.max(G.laneMin, Math.ceil(longest * G.charW * 1.2 + 24));
+  // Many lanes (a crowd of clients) get narrow ones, so that the labels stay near the screen.
+  const crowded = tl.lanes.length > 10;
+  const laneW = crowded
+    ? Math.ceil(longest * G.charW * 1.2 + 10)
+    : Math.max(G.laneMin, Math.ceil(longest * G.charW * 1.2 + 24));
   const labelX = G.gutter + tl.lanes.length * laneW + 18;
   const width = labelX + Math.ceil(G.labelChars * G.charW) + 24;
   const noteChars = Math.floor((width - G.gutter - 24) / G.charW);
@@ -137,11 +141,13 @@ function laneSegments(tl: Timeline, g: Geometry, lane: number): Segment[] {
 function laneHeads(tl: Timeline, g: Geometry, y: number): string {
   // The replicated store's other servers follow its leader; the lock store's one server is a server.
   const follower = tl.lanes.some((l) => l.leader) ? 'follower' : 'server';
+  // A narrow lane has room for its name only; the state cards say each node's role.
+  const narrow = g.laneW < 80;
   return tl.lanes
     .map((lane, k) => {
       const x = num(laneCenter(g, k));
       const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : follower;
-      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${esc(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
+      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${esc(lane.id)}</text>${narrow ? '' : `<text class="lane-role" x="${x}" y="${y + 22}">${role}</text>`}</g>`;
     })
     .join('');
 }
