@@ -276,6 +276,52 @@ describe('the page for bigger runs', () => {
   });
 });
 
+describe('a crowd of 25 nodes', () => {
+  it('fits every lane name in a 1600-pixel window, reruns to its hash, and steps without error', async () => {
+    if (browser === undefined) throw new Error(`the lab tests need chromium at ${CHROMIUM}`);
+    const clients = 20;
+    const crowd: Scenario = {
+      goal: 'five servers and twenty clients',
+      servers: 5,
+      clients,
+      network: { delayMinMs: 5, delayMaxMs: 30 },
+      steps: Array.from({ length: 200 }, (_, k) =>
+        k % 3 === 0
+          ? { at: k * 40, client: `c${(k % clients) + 1}`, get: `k${k % 7}` }
+          : { at: k * 40, client: `c${(k % clients) + 1}`, put: [`k${k % 7}`, String(k)] as const },
+      ),
+    };
+    const own = runScenario(crowd);
+    const path = join(ARTIFACTS, 'lab-crowd.html');
+    const definition = effectiveScenario(crowd, own);
+    const doc25 = traceDocument(own, {
+      file: 'crowd.ts',
+      goal: crowd.goal,
+      replay: '',
+      definition,
+    });
+    writeFileSync(path, renderHtml(doc25, {}, labPage()));
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const tab = await context.newPage();
+    const problems = watchProblems(tab, pathToFileURL(path).href);
+    await tab.goto(`${pathToFileURL(path).href}#step=1`);
+    await tab.waitForFunction(
+      () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
+    );
+    await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
+    const names = await tab
+      .locator('#diagram .lane-head .lane-name')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
+    expect(names).toHaveLength(2 * 25);
+    expect(Math.max(...names)).toBeLessThan(1600);
+    for (let i = 0; i < 5; i++) await tab.keyboard.press('ArrowRight');
+    await expect(tab.locator('#step-info').textContent()).resolves.toMatch(/^Step 6 of /);
+    await tab.screenshot({ path: join(ARTIFACTS, 'lab-crowd.png') });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('every scenario', () => {
   const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
 
