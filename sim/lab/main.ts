@@ -701,7 +701,16 @@ function mount(): void {
     if (e.key === 'Escape') hideMenu();
   });
   window.addEventListener('hashchange', () => {
-    const wanted = readFragment();
+    let wanted: Edit[];
+    try {
+      wanted = readFragment();
+    } catch (error) {
+      if (!(error instanceof EditError)) throw error;
+      status.replaceChildren(
+        el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
+      );
+      return;
+    }
     if (wanted.map(editText).join(',') === edits.map(editText).join(',')) return;
     edits = wanted;
     recompute();

@@ -252,7 +252,9 @@ function deliverSteps(
   const chosen = flying.find((m) => m.id === edit.message);
   if (chosen === undefined) {
     throw new EditError(
-      `message #${edit.message} is not in flight at that step; choose one of ${flying.map((m) => `#${m.id}`).join(', ') || 'none (nothing is in flight)'}`,
+      flying.length === 0
+        ? `message #${edit.message} is not in flight at that step: nothing is`
+        : `message #${edit.message} is not in flight at that step; choose one of ${flying.map((m) => `#${m.id}`).join(', ')}`,
     );
   }
   const arrives = arrivalIndex(trace, chosen.id, edit.after + 1);
