@@ -667,15 +667,15 @@ function toggleHand(): void {
 // ---- putting it on the page ----
 
 function mount(): void {
-  const download = el(
+  const help = el(
     'p',
     { class: 'lab-help' },
-    'Click a message in the diagram to lose, copy or delay it; click a node (its name or lane) to crash or restart it at the selected step; or change a setting. The new run appears beside this one.',
+    'Click a message in the diagram to lose, copy, delay it or hold its link; click a node (its name or lane) to crash or restart it at the selected step; or change a setting. The new run appears beside this one.',
   );
   section.append(
     el('h2', {}, 'Lab: what if…?'),
     status,
-    download,
+    help,
     settings(),
     el(
       'div',
