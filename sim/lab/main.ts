@@ -61,6 +61,19 @@ function readFragment(): Edit[] {
   return raw.split(',').map(parseEdit);
 }
 
+/** The address's edits; null, with the reason on the page, when it holds one that is not an edit. */
+function fragmentEdits(): Edit[] | null {
+  try {
+    return readFragment();
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    status.replaceChildren(
+      el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
+    );
+    return null;
+  }
+}
+
 function writeFragment(): void {
   const params = new URLSearchParams(window.location.hash.slice(1));
   if (edits.length === 0) params.delete('whatif');
@@ -701,29 +714,14 @@ function mount(): void {
     if (e.key === 'Escape') hideMenu();
   });
   window.addEventListener('hashchange', () => {
-    let wanted: Edit[];
-    try {
-      wanted = readFragment();
-    } catch (error) {
-      if (!(error instanceof EditError)) throw error;
-      status.replaceChildren(
-        el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
-      );
-      return;
-    }
-    if (wanted.map(editText).join(',') === edits.map(editText).join(',')) return;
+    const wanted = fragmentEdits();
+    if (wanted === null || wanted.map(editText).join(',') === edits.map(editText).join(',')) return;
     edits = wanted;
     recompute();
   });
-  try {
-    edits = readFragment();
-  } catch (error) {
-    if (!(error instanceof EditError)) throw error;
-    status.replaceChildren(
-      el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
-    );
-    return;
-  }
+  const wanted = fragmentEdits();
+  if (wanted === null) return;
+  edits = wanted;
   status.replaceChildren('Rerunning the scenario in this browser…');
   // After the page has been drawn: a long run should not hold up the first view.
   setTimeout(recompute, 0);
