@@ -62,15 +62,16 @@ interface Opened {
   readonly problems: string[];
 }
 
-async function open(fragment = ''): Promise<Opened> {
+/** Opens the stale-read lab page, or another page at `href`, once its lab has rerun the scenario. */
+async function open(fragment = '', href = url): Promise<Opened> {
   if (browser === undefined) throw new Error(`the lab tests need chromium at ${CHROMIUM}`);
   const context = await browser.newContext({
     viewport: { width: 1600, height: 1000 },
     acceptDownloads: true,
   });
   const page = await context.newPage();
-  const problems = watchProblems(page, url);
-  await page.goto(url + fragment);
+  const problems = watchProblems(page, href);
+  await page.goto(href + fragment);
   // The lab reruns the scenario once the page is drawn; its status line then gives the hash.
   await page.waitForFunction(
     () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
@@ -278,7 +279,6 @@ describe('the page for bigger runs', () => {
 
 describe('a crowd of 25 nodes', () => {
   it('fits every lane name in a 1600-pixel window, reruns to its hash, and steps without error', async () => {
-    if (browser === undefined) throw new Error(`the lab tests need chromium at ${CHROMIUM}`);
     const clients = 20;
     const crowd: Scenario = {
       goal: 'five servers and twenty clients',
@@ -301,13 +301,7 @@ describe('a crowd of 25 nodes', () => {
       definition,
     });
     writeFileSync(path, renderHtml(doc25, {}, labPage()));
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
-    const tab = await context.newPage();
-    const problems = watchProblems(tab, pathToFileURL(path).href);
-    await tab.goto(`${pathToFileURL(path).href}#step=1`);
-    await tab.waitForFunction(
-      () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
-    );
+    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
     const names = await tab
       .locator('#diagram .lane-head .lane-name')
@@ -318,7 +312,7 @@ describe('a crowd of 25 nodes', () => {
     await expect(tab.locator('#step-info').textContent()).resolves.toMatch(/^Step 6 of /);
     await tab.screenshot({ path: join(ARTIFACTS, 'lab-crowd.png') });
     expect(problems).toEqual([]);
-    await context.close();
+    await tab.context().close();
   });
 });
 
@@ -326,7 +320,6 @@ describe('every scenario', () => {
   const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
 
   it.each(files)('%s reruns in the browser to the trace hash npm run sim gives', async (file) => {
-    if (browser === undefined) throw new Error(`the lab tests need chromium at ${CHROMIUM}`);
     const loaded = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href))
       .default as Scenario;
     const own = runScenario(loaded);
@@ -338,17 +331,11 @@ describe('every scenario', () => {
       labPage(),
     );
     writeFileSync(path, page);
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    const problems = watchProblems(tab, pathToFileURL(path).href);
-    await tab.goto(pathToFileURL(path).href);
-    await tab.waitForFunction(
-      () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
-    );
+    const { page: tab, problems } = await open('', pathToFileURL(path).href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toBe(
       `Rerun in this browser: trace hash ${own.result.hash}, the same as the page's ✓`,
     );
     expect(problems).toEqual([]);
-    await context.close();
+    await tab.context().close();
   });
 });
