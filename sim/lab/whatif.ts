@@ -40,7 +40,7 @@ export type Edit =
 export class EditError extends Error {}
 
 export const EDIT_FORMS =
-  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>><to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
+  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
 
 const MAX_MS = 1_000_000_000;
 
@@ -87,10 +87,10 @@ export function parseEdit(text: string): Edit {
       };
     }
     case 'hold': {
-      const link = /^([^>@]+)>([^>@]+)@(\d+)-(\d+)$/.exec(rest);
+      const link = /^([^:@]+):([^:@]+)@(\d+)-(\d+)$/.exec(rest);
       if (link === null)
         throw new EditError(
-          `'${text}': write hold:<from>><to>@<ms>-<ms>, e.g. hold:s1>s3@45000-47000`,
+          `'${text}': write hold:<from>:<to>@<ms>-<ms>, e.g. hold:s1:s3@45000-47000`,
         );
       const at = wholeNumber(link[3], 'the time it starts', text);
       const until = wholeNumber(link[4], 'the time it ends', text);
@@ -129,7 +129,7 @@ export function editText(edit: Edit): string {
     case 'restart':
       return `${edit.kind}:${edit.node}@${edit.at}`;
     case 'hold':
-      return `hold:${edit.from}>${edit.to}@${edit.at}-${edit.until}`;
+      return `hold:${edit.from}:${edit.to}@${edit.at}-${edit.until}`;
     case 'knob':
       return `knob:${edit.name}=${edit.value}`;
     case 'seed':
