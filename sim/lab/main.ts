@@ -4,7 +4,7 @@
 // nothing is fetched, and every text goes in as text.
 
 import type { TraceEvent } from '../kernel/trace.ts';
-import { formatTime } from '../render/format.ts';
+import { counted, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
@@ -48,6 +48,10 @@ const editList = el('ol', { class: 'lab-edits', attrs: { id: 'lab-edits' } });
 const result = el('div', { attrs: { id: 'lab-result' } });
 const handView = el('div', { attrs: { id: 'lab-hand' } });
 const menu = el('div', { class: 'lab-menu', attrs: { id: 'lab-menu', hidden: '' } });
+const toast = el('div', {
+  class: 'lab-toast',
+  attrs: { id: 'lab-toast', hidden: '', role: 'status' },
+});
 
 /** The run the lab shows last: the edited one when there are edits, else the page's own. */
 function shown(): ScenarioRun {
@@ -105,6 +109,43 @@ function addEdit(edit: Edit): void {
     recompute();
     status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
   }
+  announce();
+}
+
+/** `convergence held → broken (1); 1 expectation changed` */
+function changeSummary(diff: RunDiff): string {
+  const verdicts = diff.verdicts.map((v) => `${v.guarantee} ${v.was} → ${v.now}`);
+  const n = diff.expectations.length;
+  if (n > 0) verdicts.push(`${counted(n, 'expectation')} changed`);
+  return verdicts.join('; ') || 'no verdict and no expectation changed';
+}
+
+/**
+ * The lab sits above the diagram; an edit made far down it is answered where the eye is, in a
+ * note fixed to the window, with a way up to the full comparison.
+ */
+function announce(): void {
+  const text =
+    outcome === null
+      ? 'No edit: the run is the page’s own.'
+      : 'error' in outcome
+        ? `Not applied: ${status.textContent ?? ''}`
+        : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
+  toast.replaceChildren(
+    el('span', {}, text),
+    button('see the comparison', () => {
+      toast.hidden = true;
+      section.scrollIntoView({ block: 'start' });
+    }),
+    button(
+      '×',
+      () => {
+        toast.hidden = true;
+      },
+      'lab-remove',
+    ),
+  );
+  toast.hidden = false;
 }
 
 /** The page's steps by trace event (a folded storm has no step of its own). */
@@ -708,7 +749,7 @@ function mount(): void {
   const findings = document.getElementById('findings');
   if (findings !== null) findings.after(section);
   else document.body.append(section);
-  document.body.append(menu);
+  document.body.append(menu, toast);
   document.addEventListener('click', onDiagramClick);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();
