@@ -112,6 +112,10 @@ describe('the lab on the stale-read page', () => {
       w.edited.result.hash,
     );
     await expect(page.locator('#lab-divergence').textContent()).resolves.toContain(`msg ${id}`);
+    // Where the click was, a note says what changed.
+    await expect(page.locator('#lab-toast').textContent()).resolves.toContain(
+      'convergence held → broken (1)',
+    );
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-drop.png') });
     expect(opened.problems).toEqual([]);
   });
