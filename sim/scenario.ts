@@ -2,6 +2,7 @@
 // a short script of timed steps, and what the run must show. This file turns a description into a
 // simulation, runs it, and judges its expectations; checking what a user wrote is scenario/check.ts.
 
+import type { NodeId } from '../protocol/core.ts';
 import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
 import {
   brokenGuarantees,
@@ -14,7 +15,7 @@ import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
 import type { Fault, WireMessage } from './kernel/trace.ts';
-import { operationText } from './render/format.ts';
+import { formatTime, operationText } from './render/format.ts';
 import { storeOf, topologyOf } from './scenario/check.ts';
 import { ScenarioError } from './scenario/errors.ts';
 import type { AnyScenario, OpExpectation } from './scenario/types.ts';
@@ -73,7 +74,8 @@ export interface ScenarioRun {
   readonly notes: readonly { readonly at: number; readonly text: string }[];
 }
 
-type AnyStep = AnyScenario['steps'][number];
+/** A step of any store's scenario. */
+export type AnyStep = AnyScenario['steps'][number];
 type OpStep = Extract<AnyStep, { readonly client: unknown }>;
 
 function opOf(step: AnyStep): ClientOp | null {
@@ -149,6 +151,9 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     opId: number;
     label: string;
     expected: OpExpectation | undefined;
+    at: number;
+    client: NodeId;
+    what: string;
   }[] = [];
   const notes: { at: number; text: string }[] = [];
   let nextOp = 1;
@@ -164,6 +169,9 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
         opId,
         label: `${s.client} ${describeOp(op)}${s.via ? ` via ${s.via}` : ''}`,
         expected: s.expect,
+        at: step.at,
+        client: s.client,
+        what: `${s.client} busy: ${describeOp(op)} (step ${i + 1}) queued`,
       });
       return;
     }
@@ -195,6 +203,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       knobs.value,
       livenessBound,
     );
+    const busy = opSteps.flatMap((o) => busyNote(o, result));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -208,10 +217,28 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       livenessBound,
       verdicts,
       verdictFailures,
-      notes,
+      notes: busy.length === 0 ? notes : [...notes, ...busy],
     };
   };
   return { sim, finish };
+}
+
+/**
+ * A step given to a client still busy with an earlier operation (a sequential session) waits;
+ * the views mark it where it was due, with when it was issued in the end.
+ */
+function busyNote(
+  o: { readonly at: number; readonly what: string; readonly opId: number; readonly client: NodeId },
+  result: RunResult,
+): { at: number; text: string }[] {
+  const op = result.history.get(o.opId);
+  if (op !== undefined && op.invokedAt <= o.at) return [];
+  // A client that was down refused the step: the trace already says so.
+  const refused = (e: RunResult['trace'][number]) =>
+    e.kind === 'refused' && e.t === o.at && e.node === o.client;
+  if (op === undefined && result.trace.some(refused)) return [];
+  const issued = op === undefined ? 'never issued' : `issued at ${formatTime(op.invokedAt)}`;
+  return [{ at: o.at, text: `${o.what}, ${issued}` }];
 }
 
 /** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */

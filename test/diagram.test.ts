@@ -3,7 +3,7 @@
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -175,11 +175,22 @@ describe('npm run sim -- --json, then npm run view', () => {
     const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--json', json, '--html', direct);
     expect(sim.stderr).toBe('');
     expect(sim.status).toBe(0);
-    const view = tsx('sim/cli/view.ts', json);
+    const view = tsx('sim/cli/view.ts', json, '--html', join(dir, 'run.html'));
     expect(view.stderr).toBe('');
     expect(view.status).toBe(0);
     expect(view.stdout).toContain(join(dir, 'run.html'));
     expect(readFileSync(join(dir, 'run.html'), 'utf8')).toBe(readFileSync(direct, 'utf8'));
+  });
+
+  it('view shows the same diagram in the terminal as sim, and writes no page unless asked', () => {
+    const json = join(dir, 'shown.json');
+    const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '90', '--json', json);
+    const view = tsx('sim/cli/view.ts', json, '--width', '90');
+    expect(view.stderr).toBe('');
+    expect(view.status).toBe(0);
+    const diagram = (out: string) => out.slice(0, out.indexOf('\n\n', out.indexOf('servers:')));
+    expect(diagram(view.stdout)).toBe(diagram(sim.stdout));
+    expect(existsSync(join(dir, 'shown.html'))).toBe(false);
   });
 
   it('the diagram is the default view, and --width bounds it', () => {

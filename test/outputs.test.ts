@@ -4,6 +4,7 @@
 
 import {
   copyFileSync,
+  existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
@@ -117,10 +118,13 @@ describe('view refuses a page that would overwrite the trace', () => {
     unchanged(join(dir, 'run.json'), before);
   });
 
-  it('writes the page beside the trace by default', () => {
+  it('draws the diagram and writes no page unless asked; --html writes it', () => {
     const r = runCli('view', ['run.json'], dir);
     expect(r.status).toBe(0);
-    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toMatch(/^<!doctype html>/);
+    expect(r.stdout).toContain('trace hash');
+    expect(existsSync(join(dir, 'run.html'))).toBe(false);
+    expect(runCli('view', ['run.json', '--html', 'page.html'], dir).status).toBe(0);
+    expect(readFileSync(join(dir, 'page.html'), 'utf8')).toMatch(/^<!doctype html>/);
   });
 });
 

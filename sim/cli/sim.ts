@@ -3,31 +3,46 @@
 // `--json` and `--html` also save the run as a trace document and as a page.
 
 import type { Bounds } from '../kernel/simulation.ts';
-import { paletteFor } from '../render/colors.ts';
-import { MIN_WIDTH, renderDiagram, wrapText } from '../render/diagram.ts';
-import { renderHtml } from '../render/html.ts';
+import { labPage } from '../lab/bundle.ts';
+import { renderWhatIf } from '../lab/report.ts';
 import {
-  type TraceDocument,
-  TraceSpool,
-  traceDocument,
-  writeTraceDocument,
-} from '../render/json.ts';
+  diffRuns,
+  type Edit,
+  EditError,
+  effectiveScenario,
+  parseEdit,
+  runWhatIf,
+} from '../lab/whatif.ts';
+import { paletteFor } from '../render/colors.ts';
+import { renderDiagram, wrapText } from '../render/diagram.ts';
+import { renderHtml } from '../render/html.ts';
+import { type TraceDocument, traceDocument } from '../render/json.ts';
+import { TraceSpool, writeTraceDocument } from '../render/json-file.ts';
 import { renderLog } from '../render/log.ts';
 import { displayText } from '../render/safe-text.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
-import { runScenario, ScenarioError } from '../scenario.ts';
+import { type AnyScenario, runScenario, ScenarioError } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
-import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
+import {
+  EXIT,
+  main,
+  parseFlags,
+  parseKnobFlags,
+  parseSeed,
+  parseWidth,
+  UsageError,
+} from './usage.ts';
 
 const HELP =
-  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] [--max-events N] [--max-queue N] [--max-trace-mb N] [--max-history N] | --list [scenario files or folders]';
+  'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--what-if edit ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] [--max-events N] [--max-queue N] [--max-trace-mb N] [--max-history N] | --list [scenario files or folders]';
 
 const OPTIONS = {
   seed: { type: 'string' },
   preset: { type: 'string' },
   knob: { type: 'string', multiple: true },
+  'what-if': { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
   view: { type: 'string' },
   width: { type: 'string' },
@@ -93,14 +108,16 @@ async function sim(argv: readonly string[]): Promise<number> {
   ].filter((o): o is OutputRequest => o.path !== undefined);
   const outputs = planOutputs([{ what: 'the scenario file', path: file }], requested);
   const bounds = parseBounds(values);
-  const scenario = await loadScenario(file);
+  const edits = parseEdits(values['what-if']);
+  const loaded = await loadScenario(file);
   // With --quiet and no page, nothing reads the trace after the run: it is hashed as it grows,
-  // and streamed to --json, so a run of any length fits in memory.
-  const keep = values.quiet !== true || values.html !== undefined;
+  // and streamed to --json, so a run of any length fits in memory. A what-if compares two runs'
+  // events, so it keeps them.
+  const keep = values.quiet !== true || values.html !== undefined || edits.length > 0;
   const spool = keep ? undefined : openSpool(outputs.find((o) => o.flag === '--json'));
   let run: ReturnType<typeof runScenario>;
   try {
-    run = runScenario(scenario, {
+    run = runScenario(loaded, {
       seed,
       preset: values.preset,
       knobs,
@@ -114,8 +131,17 @@ async function sim(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const c = paletteFor(process.stdout, process.env);
-  const replay = replayCommand(file, run, values.preset, knobFlags);
-  const doc = traceDocument(run, { file, goal: scenario.goal, replay });
+  let replay = replayCommand(file, run, values.preset, knobFlags);
+  let scenario: AnyScenario = effectiveScenario(loaded, run, knobs);
+  const whatIf: string[] = [];
+  if (edits.length > 0) {
+    const w = whatIfOf(scenario, edits, run);
+    whatIf.push(...renderWhatIf(c, w, diffRuns(w)), '');
+    run = w.edited;
+    scenario = w.scenario;
+    replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${e}`).join(' ')}`;
+  }
+  const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
   if (!values.quiet) {
@@ -124,7 +150,12 @@ async function sim(argv: readonly string[]): Promise<number> {
     for (const line of view) out.push(line);
     out.push('');
   }
-  for (const line of renderSummary(c, run, replay, width)) out.push(line);
+  for (const line of whatIf) out.push(line);
+  const sources = {
+    scenario: Object.keys(loaded.knobs ?? {}).filter((k) => !Object.hasOwn(knobs, k)),
+    commandLine: Object.keys(knobs),
+  };
+  for (const line of renderSummary(c, run, replay, width, sources)) out.push(line);
   // A write that fails (a full disk) still leaves the summary on the screen, then says why.
   const saved = saveOutputs(doc, outputs, spool);
   for (const line of saved.lines) out.push(line);
@@ -133,18 +164,26 @@ async function sim(argv: readonly string[]): Promise<number> {
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 
-/** `--width N`, else the terminal's width, else 100 (output to a file or a pipe). */
-function parseWidth(raw: string | undefined): number {
-  if (raw === undefined) {
-    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-    return Math.max(MIN_WIDTH, columns ?? 100);
+function parseEdits(flags: readonly string[] | undefined): Edit[] {
+  try {
+    return (flags ?? []).map(parseEdit);
+  } catch (error) {
+    if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
+    throw error;
   }
-  if (!/^\d{1,4}$/.test(raw) || Number(raw) < MIN_WIDTH) {
-    throw new UsageError(
-      `--width must be a whole number of columns, at least ${MIN_WIDTH} (got '${raw}')`,
-    );
+}
+
+function whatIfOf(
+  scenario: AnyScenario,
+  edits: readonly Edit[],
+  base: ReturnType<typeof runScenario>,
+) {
+  try {
+    return runWhatIf(scenario, edits, base);
+  } catch (error) {
+    if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
+    throw error;
   }
-  return Number(raw);
 }
 
 /** The events of a run too long to keep, spooled beside the --json file as the run goes. */
@@ -184,7 +223,7 @@ const WRITERS: Readonly<
   >
 > = {
   '--json': { what: 'trace', write: (file, doc, spool) => writeTraceDocument(file, doc, spool) },
-  '--html': { what: 'page', write: (file, doc) => file.write(renderHtml(doc)) },
+  '--html': { what: 'page', write: (file, doc) => file.write(renderHtml(doc, {}, labPage())) },
 };
 
 function saveOutputs(

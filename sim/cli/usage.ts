@@ -2,6 +2,7 @@
 // our own failure is an internal error with the seed, exit status 1.
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 
@@ -27,6 +28,20 @@ export function parseSeed(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d{1,16}$/.test(raw) || Number(raw) > MAX_SEED)
     throw new UsageError(`--seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
+  return Number(raw);
+}
+
+/** `--width N`, else the terminal's width, else 100 (output to a file or a pipe). */
+export function parseWidth(raw: string | undefined): number {
+  if (raw === undefined) {
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+    return Math.max(MIN_WIDTH, columns ?? 100);
+  }
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < MIN_WIDTH) {
+    throw new UsageError(
+      `--width must be a whole number of columns, at least ${MIN_WIDTH} (got '${raw}')`,
+    );
+  }
   return Number(raw);
 }
 

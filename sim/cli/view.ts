@@ -1,24 +1,25 @@
-// `npm run view -- <trace.json> [--html out.html]`: turns a trace saved by `npm run sim -- … --json`
-// into the HTML page, the same page `--html` would have written for that run.
+// `npm run view -- <trace.json> [--width N] [--html out.html]`: shows a trace saved by
+// `npm run sim -- … --json` as the terminal's diagram, and writes the HTML page when asked: the
+// same page `--html` would have written for that run. A trace may come from anyone: it is checked
+// field by field before anything is drawn, and every text from it is shown escaped.
 
 import { readFileSync } from 'node:fs';
+import { labPage } from '../lab/bundle.ts';
+import { paletteFor } from '../render/colors.ts';
+import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
-import { parseTraceDocument, TraceFormatError } from '../render/json.ts';
+import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText } from '../render/safe-text.ts';
-import { planOutputs, writeWhole } from './output.ts';
-import { EXIT, main, parseFlags, UsageError } from './usage.ts';
+import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
+import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
 
-const HELP = 'usage: npm run view -- <trace.json> [--html out.html]';
+const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
 
 const OPTIONS = {
   html: { type: 'string' },
+  width: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** The page goes beside the trace unless asked otherwise: run.json -> run.html. */
-export function defaultPagePath(tracePath: string): string {
-  return /\.json$/i.test(tracePath) ? tracePath.replace(/\.json$/i, '.html') : `${tracePath}.html`;
-}
 
 function readTrace(path: string): string {
   try {
@@ -40,26 +41,39 @@ async function view(argv: readonly string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`name one trace file; ${HELP}`);
   const tracePath = positionals[0]!;
-  const given = values.html;
-  const [out] = planOutputs(
+  const width = parseWidth(values.width);
+  // Before the trace is read: the page must never land on the trace, nor anywhere unwritable.
+  const [page] = planOutputs(
     [{ what: 'the trace being read', path: tracePath }],
-    [
-      given === undefined
-        ? { flag: 'the page', path: defaultPagePath(tracePath), example: 'run.html' }
-        : { flag: '--html', path: given, example: 'run.html' },
-    ],
+    [{ flag: '--html', path: values.html, example: 'run.html' }].filter(
+      (o): o is OutputRequest => o.path !== undefined,
+    ),
   );
-  let page: string;
+  let doc: TraceDocument;
   try {
-    page = renderHtml(parseTraceDocument(readTrace(tracePath)));
+    doc = parseTraceDocument(readTrace(tracePath));
   } catch (error) {
     if (error instanceof TraceFormatError) {
       throw new UsageError(`'${tracePath}' is not a kvsim trace: ${error.message}`);
     }
     throw error;
   }
-  writeWhole(out!, page);
-  process.stdout.write(`wrote ${displayText(out!.path)}\n`);
+  const c = paletteFor(process.stdout, process.env);
+  const title = wrapText(`${doc.scenario.file} — ${doc.scenario.goal}`, width, 2);
+  const out = [...title.map((line) => c.bold(line)), ''];
+  for (const line of renderDiagram(c, doc, { width })) out.push(line);
+  out.push(
+    '',
+    `  trace hash ${displayText(doc.run.hash)}`,
+    `  replay     ${displayText(doc.replay)}`,
+  );
+  if (page !== undefined) {
+    // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
+    const lab = doc.scenario.definition === undefined ? undefined : labPage();
+    writeWhole(page, renderHtml(doc, {}, lab));
+    out.push(`  page       ${displayText(page.path)}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;
 }
 

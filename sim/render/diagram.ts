@@ -165,6 +165,13 @@ const DROP_WHY = {
   partition: 'dropped by a partition',
 } as const;
 
+/** A retransmission storm: the row its first event has, and how many it folds. */
+interface Storm {
+  row: number;
+  count: number;
+  detail: string | null;
+}
+
 class TimelineBuilder {
   readonly rows: Row[] = [];
   private readonly lane = new Map<string, number>();
@@ -176,6 +183,15 @@ class TimelineBuilder {
   private lastEventRow: number | null = null;
   private note = 0;
   private steps = 0;
+  /** Lock store: the requests granted in the current step, each one's first LOCK_GRANTED, replays. */
+  private readonly granted = new Set<string>();
+  private readonly grantSent = new Map<string, number>();
+  private readonly replays = new Set<number>();
+  /** Each operation's request id, from its invoke: its reply names it too. */
+  private readonly requestOf = new Map<number, string>();
+  private readonly storms = new Map<string, Storm>();
+  /** The storm whose first event is being drawn now: its row is known once it is drawn. */
+  private stormStarting: Storm | null = null;
 
   constructor(
     private readonly doc: TraceDocument,
@@ -190,14 +206,34 @@ class TimelineBuilder {
   }
 
   build(): Timeline {
+    const repeats = new Map<string, number>();
+    for (const e of this.doc.events) {
+      const sig = stormSignature(e);
+      if (sig !== null) repeats.set(sig, (repeats.get(sig) ?? 0) + 1);
+    }
     this.doc.events.forEach((e, i) => {
       if (e.kind === 'send') {
         if (this.lastEventRow !== null) this.sentRow.set(e.id, this.lastEventRow);
+        this.noteReplay(e);
         return;
       }
+      // A step begins with a delivery, a timer or a fault: the grants it makes are its own.
+      if (e.kind === 'deliver' || e.kind === 'timer' || e.kind === 'fault') this.granted.clear();
+      const lock =
+        e.kind === 'record' && e.observation.kind === 'note' ? e.observation.lock : undefined;
+      if (lock?.event === 'grant') this.granted.add(lock.requestId);
       if (!hasRow(e)) return;
       this.notesUntil(e.t);
-      this.event(e, i);
+      if (!this.foldStorm(e, repeats)) {
+        this.event(e, i);
+        // A storm's first event keeps its row: the one just drawn (a fold may have gone before it).
+        if (this.stormStarting !== null) {
+          let last = this.rows.length - 1;
+          while (last >= 0 && this.rows[last]!.kind !== 'event') last--;
+          this.stormStarting.row = last;
+          this.stormStarting = null;
+        }
+      }
       for (const h of this.closing.get(i) ?? []) this.explain(e.t, h);
     });
     this.notesUntil(Number.POSITIVE_INFINITY);
@@ -213,6 +249,53 @@ class TimelineBuilder {
       steps: this.steps,
       foldMs: this.foldMs,
     };
+  }
+
+  /**
+   * A retransmission storm (the same timer, or the same message on the same link, again and
+   * again) is one row with a count: the first keeps its place, the rest add to its count. A
+   * witness's row folds only into a row marked with the same witness.
+   */
+  private foldStorm(
+    e: Exclude<TraceEvent, { kind: 'send' | 'state' }>,
+    repeats: Map<string, number>,
+  ): boolean {
+    const sig = stormSignature(e);
+    if (sig === null || (repeats.get(sig) ?? 0) < STORM_MIN) return false;
+    const ids = witnessIds(e);
+    const marked = this.highlights.flatMap((h, k) => (matches(h, ids) ? [k] : []));
+    const storm = this.storms.get(sig);
+    if (storm === undefined) {
+      this.stormStarting = { row: -1, count: 1, detail: null };
+      this.storms.set(sig, this.stormStarting);
+      return false;
+    }
+    const row = this.rows[storm.row];
+    if (row?.kind !== 'event') return false;
+    // Folded only into a row that already shows every witness this event belongs to.
+    if (!marked.every((k) => row.highlights.includes(k))) return false;
+    storm.detail ??= row.detail;
+    storm.count++;
+    const again = `×${storm.count}, the last at ${formatTime(e.t)}`;
+    this.rows[storm.row] = {
+      ...row,
+      detail: storm.detail === '' ? again : `${storm.detail} ${again}`,
+    };
+    // What the folded event sends leaves from the storm's row.
+    this.lastEventRow = storm.row;
+    return true;
+  }
+
+  /**
+   * A LOCK_GRANTED the server sends again for a request it granted before, with no new grant: a
+   * replay from its dedupe cache of the answer it gave then. The lock may have passed on since.
+   */
+  private noteReplay(e: Extract<TraceEvent, { kind: 'send' }>): void {
+    const m = e.message as { readonly type: string; readonly requestId?: string };
+    if (m.type !== 'LOCK_GRANTED' || m.requestId === undefined) return;
+    const first = this.grantSent.get(m.requestId);
+    if (first === undefined) this.grantSent.set(m.requestId, e.id);
+    else if (first !== e.id && !this.granted.has(m.requestId)) this.replays.add(e.id);
   }
 
   private notesUntil(t: number): void {
@@ -294,7 +377,7 @@ class TimelineBuilder {
           ...NOTHING,
           arrow: this.arrow(e.id, e.from, e.to, copy ? 'copy' : 'message'),
           text: `${formatMessage(e.message)}${copy ? ' (copy)' : ''}`,
-          detail: `(${formatSpan(e.t - e.sentAt)})`,
+          detail: `(${formatSpan(e.t - e.sentAt)})${this.replayNote(e.id)}`,
           tone: copy ? 'copy' : 'plain',
           messageId: e.id,
         };
@@ -336,6 +419,13 @@ class TimelineBuilder {
     }
   }
 
+  private replayNote(id: number): string {
+    const original = this.copyOf.get(id) ?? id;
+    return this.replays.has(original)
+      ? ' replayed by the dedupe cache: the earlier grant again, not a new one'
+      : '';
+  }
+
   private describeNodeEvent(
     e: Extract<TraceEvent, { kind: 'timer' | 'record' | 'fault' | 'refused' }>,
   ): Described {
@@ -371,7 +461,9 @@ class TimelineBuilder {
   private describeRecord(e: Extract<TraceEvent, { kind: 'record' }>): Described {
     const o = e.observation;
     const marks = [this.laneOf(e.node)];
-    const text = `${e.node} ${formatObservation(o)}`;
+    if (o.kind === 'invoke') this.requestOf.set(o.opId, o.requestId);
+    const request = o.kind === 'complete' ? (this.requestOf.get(o.opId) ?? null) : null;
+    const text = `${e.node} ${formatObservation(o, request)}`;
     switch (o.kind) {
       case 'invoke':
         return { ...NOTHING, marks, glyph: 'invoke', text, tone: 'invoke', opId: o.opId };
@@ -383,8 +475,19 @@ class TimelineBuilder {
         return { ...NOTHING, marks, glyph: 'apply', text, tone: 'dim' };
       case 'note':
         // A node's note is its own sentence: the node is named apart from it.
-        return { ...NOTHING, marks, glyph: 'note', text: `${e.node}: ${o.text}`, tone: 'plain' };
+        return {
+          ...NOTHING,
+          marks,
+          glyph: 'note',
+          text: `${e.node}: ${this.noteText(o.text)}`,
+          tone: 'plain',
+        };
     }
+  }
+
+  /** Under fencing=none the server numbers its grants, but no token goes on the wire: not shown. */
+  private noteText(text: string): string {
+    return this.doc.knobs.fencing === 'none' ? text.replace(/ \(token \d+\)$/, '') : text;
   }
 
   private faultMarks(fault: Fault): { marks: number[]; glyph: Glyph } {
@@ -425,6 +528,48 @@ const FAULT_TONE: Readonly<Record<Fault['kind'], Tone>> = {
   duplicate: 'warn',
   delay: 'warn',
 };
+
+/**
+ * Whether a trace event begins one atomic step of a node (a delivery, a timer, a fault, an
+ * operation issued); the rest (stores, replies recorded, duplicates, drops as a message leaves)
+ * happen inside the step that caused them, whose state digest the trace writes only at its end.
+ */
+export function beginsStep(events: readonly TraceEvent[], index: number): boolean {
+  const e = events[index]!;
+  switch (e.kind) {
+    case 'deliver':
+    case 'timer':
+    case 'fault':
+    case 'refused':
+      return true;
+    case 'record':
+      return e.observation.kind === 'invoke';
+    case 'drop': {
+      const before = events[index - 1];
+      return !(before?.kind === 'send' && before.id === e.id);
+    }
+    default:
+      return false;
+  }
+}
+
+/** A storm is this many or more of the same retransmission. */
+const STORM_MIN = 4;
+
+/** What stays the same from one retransmission to the next: the timer, or the message and link. */
+function stormSignature(e: TraceEvent): string | null {
+  switch (e.kind) {
+    case 'timer':
+      return `timer ${e.node} ${formatTimer(e.timer).replace(/#\d+/, '')}`;
+    case 'deliver':
+    case 'drop': {
+      const why = e.kind === 'drop' ? e.reason : '';
+      return `${e.kind} ${e.from} ${e.to} ${why} ${formatMessage(e.message).replace(/#\d+/, '')}`;
+    }
+    default:
+      return null;
+  }
+}
 
 /** For each trace index, the highlights whose last witness row it is (their sentence goes after it). */
 function closingRows(doc: TraceDocument, highlights: readonly Highlight[]): Map<number, number[]> {

@@ -11,6 +11,11 @@ export function formatTime(ms: number): string {
   return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}s`;
 }
 
+/** A count with its noun: `1 run`, `2 runs`. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A span of virtual time in words: 10000 -> "10 s", 1500 -> "1.5 s", 40 -> "40 ms". */
 export function formatSpan(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
@@ -34,8 +39,7 @@ export function formatMessage(message: WireMessage): string {
   const m = message as unknown as Record<string, unknown>;
   const parts: string[] = [message.type];
   if (typeof m.requestId === 'string') {
-    const attempt = typeof m.attempt === 'number' && m.attempt > 1 ? `#${m.attempt}` : '';
-    parts.push(`${m.requestId}${attempt}`);
+    parts.push(`${m.requestId}${attemptMark(m.attempt)}`);
   }
   if (typeof m.key === 'string') {
     if ('value' in m) parts.push(`${m.key}=${m.value === null ? '⊥' : show(m.value)}`);
@@ -56,16 +60,22 @@ export function operationText(
   return op === 'put' ? `PUT ${key}=${value}` : op === 'get' ? `GET ${key}` : `DELETE ${key}`;
 }
 
-export function formatObservation(o: Observation): string {
+/**
+ * An observation in words. An operation is named by its number and its request id together,
+ * `op 6 (c1.5)`, as the checkers' sentences name it, so a student can follow either: the reply
+ * gives the request id when the caller knows it (from the operation's invoke).
+ */
+export function formatObservation(o: Observation, requestId: string | null = null): string {
   switch (o.kind) {
     case 'invoke': {
       const what = operationText(o.op, o.key, o.value);
-      return `issues op ${o.opId}: ${what} (${o.requestId})`;
+      return `issues op ${o.opId} (${o.requestId}): ${what}`;
     }
     case 'complete': {
       const got = o.value === null ? '' : ` ${o.value}`;
       const ts = o.ts === null ? '' : ` ts=${o.ts}`;
-      return `op ${o.opId} done: ${o.reply}${got}${ts} from ${o.server}`;
+      const request = requestId === null ? '' : ` (${requestId})`;
+      return `op ${o.opId}${request} done: ${o.reply}${got}${ts} from ${o.server}`;
     }
     case 'apply':
       return `stores ${o.key}=${o.value === null ? '⊥' : o.value} ts=${o.ts}`;
@@ -74,12 +84,27 @@ export function formatObservation(o: Observation): string {
   }
 }
 
-/** A timer as its kind and fields: `replicate writeId=w1 follower=s2`. */
+/**
+ * A timer as its kind and fields: `replicate writeId=w1 follower=s2`. A request's timer names
+ * the attempt it waited for as messages do (`requestTimeout c1.2#3`), so that the resend after
+ * it, `#4`, reads as the next one.
+ */
 export function formatTimer(timer: unknown): string {
   if (typeof timer !== 'object' || timer === null) return String(timer);
-  return Object.entries(timer as Record<string, unknown>)
-    .map(([k, v]) => (k === 'kind' ? String(v) : `${k}=${String(v)}`))
-    .join(' ');
+  const t = timer as Record<string, unknown>;
+  const request = typeof t.requestId === 'string';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(t)) {
+    if (k === 'kind') parts.push(String(v));
+    else if (k === 'requestId' && request) parts.push(`${v}${attemptMark(t.attempt)}`);
+    else if (!(k === 'attempt' && request)) parts.push(`${k}=${String(v)}`);
+  }
+  return parts.join(' ');
+}
+
+/** `#2` for a second attempt; nothing for the first. */
+function attemptMark(attempt: unknown): string {
+  return typeof attempt === 'number' && attempt > 1 ? `#${attempt}` : '';
 }
 
 export function formatFault(fault: Fault): string {

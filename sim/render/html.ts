@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import {
   type Arrow,
+  beginsStep,
   type EventRow,
   GLYPHS,
   type Glyph,
@@ -24,27 +25,27 @@ import { DISPLAY_CHARS, displayText, UNSAFE_SOURCE } from './safe-text.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
-/** The page's only script and only style sheet, exactly as they stand between their tags. */
-const SCRIPT = `\n${asset('page.js')}`;
-const STYLE = `\n${asset('page.css')}`;
-
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /**
  * The page's Content-Security-Policy: nothing may be fetched (no connection, image, font, frame
- * or form target: a shared trace cannot make the page call out), and only the page's own script
- * and style sheet, named by hash, may run or apply. Inline event handlers and injected elements
- * are refused by the browser even if an escape were ever missed. `img-src data:` lets the empty
- * favicon stand, so that the browser does not ask for /favicon.ico.
+ * or form target: a shared trace cannot make the page call out), and only the page's own scripts
+ * and style sheet, named by hash (exactly as they stand between their tags), may run or apply.
+ * Inline event handlers and injected elements are refused by the browser even if an escape were
+ * ever missed. `img-src data:` lets the empty favicon stand, so that the browser does not ask for
+ * /favicon.ico.
  */
-export const PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  'img-src data:',
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+export function pagePolicy(scripts: readonly string[], styles: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    `script-src ${scripts.map(sha256).join(' ')}`,
+    `style-src ${styles.map(sha256).join(' ')}`,
+    'img-src data:',
+    "connect-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
 
 /** Sizes in SVG pixels, chosen for a projector: large monospace text, wide lanes. */
 const G = {
@@ -119,7 +120,11 @@ function rowText(row: Row): string {
 
 function geometry(tl: Timeline): Geometry {
   const longest = Math.max(2, ...tl.lanes.map((l) => l.id.length));
-  const laneW = Math.max(G.laneMin, Math.ceil(longest * G.charW * 1.2 + 24));
+  // Many lanes (a crowd of clients) get narrow ones, so that the labels stay near the screen.
+  const crowded = tl.lanes.length > 10;
+  const laneW = crowded
+    ? Math.ceil(longest * G.charW * 1.2 + 10)
+    : Math.max(G.laneMin, Math.ceil(longest * G.charW * 1.2 + 24));
   const labelX = G.gutter + tl.lanes.length * laneW + 18;
   const width = labelX + Math.ceil(G.labelChars * G.charW) + 24;
   const noteChars = Math.floor((width - G.gutter - 24) / G.charW);
@@ -162,11 +167,15 @@ function laneSegments(tl: Timeline, g: Geometry, lane: number): Segment[] {
 }
 
 function laneHeads(tl: Timeline, g: Geometry, y: number): string {
+  // The replicated store's other servers follow its leader; the lock store's one server is a server.
+  const follower = tl.lanes.some((l) => l.leader) ? 'follower' : 'server';
+  // A narrow lane has room for its name only; the state cards say each node's role.
+  const narrow = g.laneW < 80;
   return tl.lanes
     .map((lane, k) => {
       const x = num(laneCenter(g, k));
-      const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : 'server';
-      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${text(lane.id)}</text><text class="lane-role" x="${x}" y="${y + 22}">${role}</text></g>`;
+      const role = lane.role === 'client' ? 'client' : lane.leader ? 'leader' : follower;
+      return `<g class="lane-head" data-node="${esc(lane.id)}"><text class="lane-name" x="${x}" y="${y}">${text(lane.id)}</text>${narrow ? '' : `<text class="lane-role" x="${x}" y="${y + 22}">${role}</text>`}</g>`;
     })
     .join('');
 }
@@ -391,8 +400,9 @@ function panelHtml(tl: Timeline): string {
 </div>
 <input type="range" id="slider" min="0" max="${last}" value="${last}" aria-label="step">
 <div id="step-info" aria-live="polite"></div>
+<div id="lane-filter" class="lane-filter" aria-label="show only some nodes"></div>
 <div id="state"></div>
-<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◆ duplicated · ✗ lost · ‖ held · ✖ crash · ↺ restart · ± clock step · ⋯ idle time folded</div>
+<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◆ duplicated · ✗ lost, on the row when it left if stopped then, or when it was due if stopped on arrival · ‖ held · ✖ crash · ↺ restart · ± clock step · ⋯ idle time folded · ×40 a retransmission storm in one row</div>
 </aside>`;
 }
 
@@ -454,30 +464,6 @@ function opFields(doc: TraceDocument): Record<number, Fields> {
   return out;
 }
 
-/**
- * Whether an event begins one atomic step of a node (a delivery, a timer, a fault, an operation
- * issued); the rest (stores, replies recorded, duplicates, drops as a message leaves) happen
- * inside the step that caused them, whose state digest the trace writes only at its end.
- */
-function beginsStep(doc: TraceDocument, index: number): boolean {
-  const e = doc.events[index]!;
-  switch (e.kind) {
-    case 'deliver':
-    case 'timer':
-    case 'fault':
-    case 'refused':
-      return true;
-    case 'record':
-      return e.observation.kind === 'invoke';
-    case 'drop': {
-      const before = doc.events[index - 1];
-      return !(before?.kind === 'send' && before.id === e.id);
-    }
-    default:
-      return false;
-  }
-}
-
 /** What the page's script needs beyond the trace: which row each step is, and the witnesses. */
 function viewModel(doc: TraceDocument, tl: Timeline) {
   const events = tl.rows.filter((row): row is EventRow => row.kind === 'event');
@@ -488,13 +474,17 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   let next = doc.events.length;
   for (let k = events.length - 1; k >= 0; k--) {
     until[k] = next;
-    if (beginsStep(doc, events[k]!.traceIndex)) next = events[k]!.traceIndex;
+    if (beginsStep(doc.events, events[k]!.traceIndex)) next = events[k]!.traceIndex;
   }
   const steps = events.map((row, k) => {
     const stateUntil = until[k]!;
     const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
     const text = displayText(`${link}${row.text}`);
-    return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text };
+    // The lanes a row touches, for the lane filter.
+    const lanes = [
+      ...new Set([...row.marks, ...(row.arrow === null ? [] : [row.arrow.from, row.arrow.to])]),
+    ];
+    return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text, lanes };
   });
   const lastStep = tl.highlights.map((): number | null => null);
   for (const row of events) for (const h of row.highlights) lastStep[h] = row.step;
@@ -505,20 +495,35 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc), display };
 }
 
+/** The lab a page can carry (sim/lab/bundle.ts), for a document that holds its scenario's definition. */
+export interface PageLab {
+  readonly script: string;
+  readonly css: string;
+}
+
 /** The page for a trace document: the same document always gives the same bytes. */
-export function renderHtml(doc: TraceDocument, options: TimelineOptions = {}): string {
+export function renderHtml(
+  doc: TraceDocument,
+  options: TimelineOptions = {},
+  lab?: PageLab,
+): string {
   const tl = timeline(doc, options);
   const g = geometry(tl);
   const title = `kvsim — ${doc.scenario.file} (seed ${doc.seed})`;
+  const pageScript = `\n${asset('page.js')}`;
+  const labScript = lab === undefined ? '' : `\n${lab.script}`;
+  const labBlocks = lab === undefined ? '' : `<script>${labScript}</script>\n`;
+  const scripts = lab === undefined ? [pageScript] : [pageScript, labScript];
+  const style = `\n${asset('page.css')}${lab?.css ?? ''}`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${esc(PAGE_CSP)}">
+<meta http-equiv="Content-Security-Policy" content="${esc(pagePolicy(scripts, [style]))}">
 <link rel="icon" href="data:,">
 <title>${text(title)}</title>
-<style>${STYLE}</style>
+<style>${style}</style>
 </head>
 <body>
 ${headerHtml(doc)}
@@ -530,8 +535,8 @@ ${panelHtml(tl)}
 <div id="tooltip" role="tooltip" hidden></div>
 <script type="application/json" id="kvsim-trace">${scriptJson(doc)}</script>
 <script type="application/json" id="kvsim-view">${scriptJson(viewModel(doc, tl))}</script>
-<script>${SCRIPT}</script>
-</body>
+<script>${pageScript}</script>
+${labBlocks}</body>
 </html>
 `;
 }

@@ -3,13 +3,17 @@
 // expectations and the verdicts. The diagram and the HTML page read this document, never the run,
 // so a saved trace gives the same page as the run that wrote it.
 
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { expectationText, type OpExpectation, type ScenarioRun } from '../scenario.ts';
+import {
+  type AnyScenario,
+  expectationText,
+  type OpExpectation,
+  type ScenarioRun,
+} from '../scenario.ts';
 import { clip } from './safe-text.ts';
 import { checkTraceDocument, TraceFormatError } from './trace-check.ts';
 
@@ -39,7 +43,12 @@ export interface TraceExpectation {
 
 export interface TraceDocument {
   readonly schema: typeof TRACE_SCHEMA;
-  readonly scenario: { readonly file: string; readonly goal: string };
+  readonly scenario: {
+    readonly file: string;
+    readonly goal: string;
+    /** The scenario itself, with the run's seed, preset and knobs written in: the page's lab reruns it. */
+    readonly definition?: AnyScenario;
+  };
   /** The command that replays this run. */
   readonly replay: string;
   readonly seed: number;
@@ -85,6 +94,7 @@ export interface DocumentSource {
   readonly file: string;
   readonly goal: string;
   readonly replay: string;
+  readonly definition?: AnyScenario;
 }
 
 /** A copy that is plain JSON, so that the document in memory and the one read back are equal. */
@@ -106,7 +116,10 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
   // one JSON string would need the whole run in one string, which a long run exceeds.
   const doc = plain({
     schema: TRACE_SCHEMA,
-    scenario: { file: source.file, goal: source.goal },
+    scenario:
+      source.definition === undefined
+        ? { file: source.file, goal: source.goal }
+        : { file: source.file, goal: source.goal, definition: source.definition },
     replay: source.replay,
     seed: run.seed,
     store: run.store,
@@ -184,7 +197,12 @@ export function highlightsOf(doc: TraceDocument): Highlight[] {
 
 // Arrays of records are written one record a line: the file stays readable, diffable and greppable.
 // The text goes to `out` in pieces, so that a long run's document is never one string.
-function layout(out: (text: string) => void, value: unknown, indent: string, depth: number): void {
+export function layout(
+  out: (text: string) => void,
+  value: unknown,
+  indent: string,
+  depth: number,
+): void {
   const inner = `${indent}  `;
   if (Array.isArray(value) && value.length > 0) {
     out('[\n');
@@ -210,108 +228,6 @@ export function serializeTraceDocument(doc: TraceDocument): string {
   const parts: string[] = [];
   layout((text) => parts.push(text), doc, '', 0);
   return `${parts.join('')}\n`;
-}
-
-/** Where a document's pieces go: a file being written whole (sim/cli/output.ts), or anything like it. */
-export interface ChunkSink {
-  write(chunk: string | Uint8Array): void;
-}
-
-/**
- * The trace's events as they happen, spooled to a file beside the output in the document's own
- * layout (one event a line), so that a run of any length is saved without being held: pass
- * `add` as the run's trace sink, then `writeTraceDocument(sink, doc, spool)`.
- */
-export class TraceSpool {
-  readonly path: string;
-  private readonly out: Buffered;
-  private readonly fd: number;
-  count = 0;
-
-  constructor(beside: string) {
-    this.path = `${beside}.events-${process.pid}.tmp`;
-    this.fd = openSync(this.path, 'w');
-    this.out = new Buffered({
-      write: (chunk) => {
-        if (typeof chunk === 'string') writeSync(this.fd, chunk);
-        else writeSync(this.fd, chunk);
-      },
-    });
-  }
-
-  readonly add = (json: string): void => {
-    this.out.write(this.count === 0 ? `    ${json}` : `,\n    ${json}`);
-    this.count++;
-  };
-
-  /** Hands the spooled events to `sink`, a megabyte at a time. */
-  copyTo(sink: ChunkSink): void {
-    this.out.flush();
-    const input = openSync(this.path, 'r');
-    try {
-      const chunk = Buffer.alloc(1 << 20);
-      for (let n = readSync(input, chunk); n > 0; n = readSync(input, chunk))
-        sink.write(chunk.subarray(0, n));
-    } finally {
-      closeSync(input);
-    }
-  }
-
-  dispose(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Closed already.
-    }
-    rmSync(this.path, { force: true });
-  }
-}
-
-/** Text gathered into pieces of about a megabyte before it goes to the sink. */
-class Buffered {
-  private parts: string[] = [];
-  private size = 0;
-
-  constructor(private readonly sink: ChunkSink) {}
-
-  readonly write = (text: string): void => {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size > 1 << 20) this.flush();
-  };
-
-  flush(): void {
-    if (this.parts.length > 0) this.sink.write(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
-  }
-}
-
-/**
- * Writes the document exactly as serializeTraceDocument would, in pieces, to `sink` (a file written
- * whole: see sim/cli/output.ts). The events come from `spool` when the run streamed them there.
- */
-export function writeTraceDocument(sink: ChunkSink, doc: TraceDocument, spool?: TraceSpool): void {
-  const buffer = new Buffered(sink);
-  const out = buffer.write;
-  if (spool === undefined) layout(out, doc, '', 0);
-  else {
-    out('{\n');
-    Object.entries(doc).forEach(([k, v], i) => {
-      out(`${i === 0 ? '' : ',\n'}  ${JSON.stringify(k)}: `);
-      if (k !== 'events') layout(out, v, '  ', 1);
-      else if (spool.count === 0) out('[]');
-      else {
-        out('[\n');
-        buffer.flush();
-        spool.copyTo(sink);
-        out('\n  ]');
-      }
-    });
-    out('\n}');
-  }
-  out('\n');
-  buffer.flush();
 }
 
 export { TraceFormatError };

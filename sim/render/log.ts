@@ -27,6 +27,7 @@ export function logLine(
   c: ChalkInstance,
   e: TraceEvent,
   failedOps: ReadonlySet<number>,
+  requestOf: ReadonlyMap<number, string> = new Map(),
 ): string | null {
   switch (e.kind) {
     case 'deliver':
@@ -34,7 +35,7 @@ export function logLine(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        `${safe(formatMessage(e.message))} ${c.dim(`(sent ${formatTime(e.sentAt)})`)}`,
+        `${safe(formatMessage(e.message))} ${c.dim(`(sent ${formatTime(e.sentAt)}, msg ${e.id})`)}`,
       );
     case 'drop': {
       const why =
@@ -49,7 +50,7 @@ export function logLine(
         c,
         e.t,
         `${e.from} ✗ ${e.to}`,
-        c.red(`${safe(formatMessage(e.message))}  DROPPED (${safe(why)})`),
+        `${c.red(`${safe(formatMessage(e.message))}  DROPPED (${safe(why)})`)} ${c.dim(`msg ${e.id}`)}`,
       );
     }
     case 'duplicate':
@@ -57,22 +58,24 @@ export function logLine(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        c.magenta(
+        `${c.magenta(
           `${safe(formatMessage(e.message))}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
-        ),
+        )} ${c.dim(`msg ${e.id}, a copy of ${e.of}`)}`,
       );
     case 'hold':
       return row(
         c,
         e.t,
         `${e.from} ⏸ ${e.to}`,
-        c.yellow(`${safe(formatMessage(e.message))}  held on the link`),
+        `${c.yellow(`${safe(formatMessage(e.message))}  held on the link`)} ${c.dim(`msg ${e.id}`)}`,
       );
     case 'timer':
       return row(c, e.t, e.node, c.dim(`timer: ${safe(formatTimer(e.timer))}`));
     case 'record': {
       const o = e.observation;
-      const text = safe(formatObservation(o));
+      const text = safe(
+        formatObservation(o, o.kind === 'complete' ? (requestOf.get(o.opId) ?? null) : null),
+      );
       if (o.kind === 'invoke') return row(c, e.t, e.node, c.cyan(`▶ ${text}`));
       if (o.kind === 'apply') return row(c, e.t, e.node, c.dim(text));
       if (o.kind === 'complete') {
@@ -98,10 +101,11 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
   const { atOp, atEnd } = sentencesByOp(run);
   const notes = [...run.notes].sort((a, b) => a.at - b.at);
   const lines: string[] = [];
+  const requestOf = new Map(run.result.history.operations.map((o) => [o.id, o.requestId]));
   let n = 0;
   for (const e of run.result.trace) {
     while (n < notes.length && notes[n]!.at <= e.t) lines.push(noteLine(c, notes[n++]!));
-    const line = logLine(c, e, failed);
+    const line = logLine(c, e, failed, requestOf);
     if (line !== null) lines.push(line);
     if (e.kind === 'record' && e.observation.kind === 'complete') {
       for (const h of atOp.get(e.observation.opId) ?? []) lines.push(highlightLine(c, h));

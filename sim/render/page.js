@@ -51,6 +51,10 @@
   }
   const filed = fileByStep();
   let current = -1;
+  /** Nodes whose state card is folded to its title. */
+  const collapsed = new Set();
+  /** The lane filter: null shows every node. */
+  let shownNodes = null;
 
   const unsafe = new RegExp(view.display.unsafe, 'gu');
 
@@ -123,7 +127,10 @@
       lines.push(`replicating: ${summary.replicating.join(', ')}`);
     for (const [key, lock] of Object.entries(summary.locks ?? {})) {
       const until = lock.expiresAt === null ? '' : `, until ${lock.expiresAt} ms`;
-      lines.push(`lock ${key}: held by ${lock.holder} (token ${lock.token}${until})`);
+      // Under fencing=none the grant's number stays in the server: no token goes on the wire.
+      const token = doc.knobs.fencing === 'none' ? '' : `token ${lock.token}`;
+      const about = `${token}${token && until ? until : until.slice(2)}`;
+      lines.push(`lock ${key}: held by ${lock.holder}${about ? ` (${about})` : ''}`);
     }
     return lines;
   }
@@ -131,19 +138,39 @@
   function nodeCard(id, state, before) {
     const node = nodes.get(id);
     const summary = state.summary[id];
-    const card = element('div', `node ${node.role}${state.down[id] ? ' down' : ''}`);
+    const folded = collapsed.has(id);
+    const card = element(
+      'div',
+      `node ${node.role}${state.down[id] ? ' down' : ''}${folded ? ' folded' : ''}`,
+    );
     card.dataset.node = id;
     const title = element('h3', '', id);
+    const fold = element('button', 'fold-card', folded ? '+' : '−');
+    fold.type = 'button';
+    fold.title = folded ? `show ${id}'s state` : `fold ${id}'s card`;
+    fold.addEventListener('click', (event) => {
+      event.stopPropagation();
+      if (collapsed.has(id)) collapsed.delete(id);
+      else collapsed.add(id);
+      renderState(current);
+    });
+    title.append(fold);
     title.append(
       element(
         'span',
         'role',
-        node.role === 'client' ? 'client' : node.leader ? 'leader' : 'follower',
+        node.role === 'client'
+          ? 'client'
+          : node.leader
+            ? 'leader'
+            : doc.store === 'lock'
+              ? 'server'
+              : 'follower',
       ),
     );
     if (state.down[id]) title.append(element('span', 'down-badge', 'down'));
     card.append(title);
-    if (summary === undefined) return card;
+    if (summary === undefined || folded) return card;
     if (summary.store !== undefined) {
       const rows = serverRows(summary, before);
       card.append(
@@ -175,18 +202,27 @@
   function renderState(k) {
     const state = states[k];
     const before = k > 0 ? states[k - 1].summary : {};
-    statePanel.replaceChildren(...view.lanes.map((id) => nodeCard(id, state, before[id])));
+    const shownLanes = view.lanes.filter((id) => shownNodes === null || shownNodes.has(id));
+    statePanel.replaceChildren(...shownLanes.map((id) => nodeCard(id, state, before[id])));
     fitPanel();
   }
 
-  /** Side panel when the diagram leaves room for it, else docked at the bottom of the window. */
+  /**
+   * Side panel when the diagram leaves room for it, else docked at the bottom of the window. It
+   * reads no layout (a big diagram's layout costs seconds): the widths are the SVG's attribute and
+   * the window's, and the docked panel's height arrives through a ResizeObserver.
+   */
   function fitPanel() {
-    const room = document.documentElement.clientWidth - 48;
+    const room = window.innerWidth - 64;
     const dock = svg.width.baseVal.value + 400 > room;
     document.body.classList.toggle('dock', dock);
-    // The docked panel covers the page's end: pad the page so that the last rows can scroll clear.
-    document.body.style.paddingBottom = dock ? `${panel.offsetHeight + 16}px` : '';
+    if (!dock) document.body.style.paddingBottom = '';
   }
+  // The docked panel covers the page's end: pad the page so that the last rows can scroll clear.
+  new ResizeObserver(([entry]) => {
+    const docked = document.body.classList.contains('dock');
+    document.body.style.paddingBottom = docked ? `${entry.borderBoxSize[0].blockSize + 16}px` : '';
+  }).observe(panel);
 
   function markTimeline(k, was) {
     const lo = was < 0 ? 0 : Math.min(k, was);
@@ -210,12 +246,30 @@
     }
   }
 
+  /** The address keeps the step (`#step=12`, 1-based) beside anything else in it (the lab's). */
+  function fragmentStep() {
+    const n = Number(new URLSearchParams(window.location.hash.slice(1)).get('step'));
+    return Number.isInteger(n) && n >= 1 ? n - 1 : null;
+  }
+
+  function writeFragmentStep(k) {
+    const params = new URLSearchParams(window.location.hash.slice(1));
+    params.set('step', String(k + 1));
+    const text = params
+      .toString()
+      .replace(/%3A/gi, ':')
+      .replace(/%2C/gi, ',')
+      .replace(/%40/gi, '@');
+    history.replaceState(null, '', `#${text}`);
+  }
+
   function setStep(k, scroll) {
     if (steps.length === 0) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
     if (k === current) return;
     const was = current;
     current = k;
+    if (was >= 0) writeFragmentStep(k);
     slider.value = String(k);
     const step = steps[k];
     info.dataset.step = String(k);
@@ -269,6 +323,72 @@
     witness[0]?.scrollIntoView({ block: 'center' });
   }
 
+  /** Checkboxes that show only some nodes: their cards, and the rows that involve them. */
+  function laneFilter() {
+    const box = document.getElementById('lane-filter');
+    if (!box) return;
+    const apply = () => {
+      const picked = [...box.querySelectorAll('input:checked')].map((i) => i.value);
+      shownNodes = picked.length === view.lanes.length ? null : new Set(picked);
+      const wantedLanes = new Set(picked.map((id) => view.lanes.indexOf(id)));
+      for (const el of svg.querySelectorAll('[data-step]')) {
+        const involved = steps[Number(el.dataset.step)].lanes;
+        el.classList.toggle(
+          'filtered',
+          shownNodes !== null && !involved.some((lane) => wantedLanes.has(lane)),
+        );
+      }
+      for (const el of svg.querySelectorAll('[data-node]')) {
+        el.classList.toggle('filtered', shownNodes !== null && !shownNodes.has(el.dataset.node));
+      }
+      if (current >= 0) renderState(current);
+    };
+    for (const id of view.lanes) {
+      const input = element('input');
+      input.type = 'checkbox';
+      input.value = id;
+      input.checked = true;
+      input.addEventListener('change', apply);
+      const label = element('label', 'lane-choice');
+      label.append(input, id);
+      box.append(label);
+    }
+    const all = element('button', 'lane-all', 'all');
+    all.type = 'button';
+    all.addEventListener('click', () => {
+      for (const input of box.querySelectorAll('input')) input.checked = true;
+      apply();
+    });
+    box.append(all);
+  }
+
+  /** The lane names stay in view at the top of the window while the diagram scrolls under them. */
+  function stickyLanes() {
+    const wrap = document.getElementById('diagram-wrap');
+    const bar = element('div', 'lane-bar');
+    bar.hidden = true;
+    const heads = [...svg.querySelectorAll('.lane-head')].slice(0, view.lanes.length);
+    const names = heads.map((head) => {
+      const name = element('span', 'lane-bar-name', head.dataset.node);
+      bar.append(name);
+      return { name, x: Number(head.querySelector('.lane-name').getAttribute('x')) };
+    });
+    document.body.append(bar);
+    const place = () => {
+      const box = svg.getBoundingClientRect();
+      const show = box.top < -40 && box.bottom > 80;
+      bar.hidden = !show;
+      if (!show) return;
+      const edge = wrap.getBoundingClientRect();
+      bar.style.left = `${edge.left}px`;
+      bar.style.width = `${edge.width}px`;
+      for (const { name, x } of names) name.style.left = `${box.left - edge.left + x}px`;
+    };
+    window.addEventListener('scroll', place, { passive: true });
+    wrap.addEventListener('scroll', place, { passive: true });
+    window.addEventListener('resize', place);
+  }
+
   document.getElementById('first').addEventListener('click', () => setStep(0, true));
   document.getElementById('prev').addEventListener('click', () => setStep(current - 1, true));
   document.getElementById('next').addEventListener('click', () => setStep(current + 1, true));
@@ -301,7 +421,12 @@
   for (const link of document.querySelectorAll('.witness-link')) {
     link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
   }
+  // The lab (sim/lab/) moves the diagram to a step of its choosing.
+  document.addEventListener('kvsim:step', (event) => setStep(Number(event.detail), true));
   window.addEventListener('resize', fitPanel);
+  laneFilter();
+  stickyLanes();
   fitPanel();
-  setStep(steps.length - 1, false);
+  const wanted = fragmentStep();
+  setStep(wanted ?? steps.length - 1, wanted !== null);
 })();

@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
-import { formatSpan, formatTime } from './format.ts';
+import { counted, formatSpan, formatTime } from './format.ts';
 import { displayText as safe } from './safe-text.ts';
 
 export function replayCommand(
@@ -29,11 +29,25 @@ const ENDINGS = {
   'history-limit': 'stopped at the history-size bound (raise it with --max-history N)',
 } as const;
 
+/** Which knobs a run's scenario and command line set; the others are the preset's. */
+export interface KnobSources {
+  readonly scenario: readonly string[];
+  readonly commandLine: readonly string[];
+}
+
+/** A field of the summary: its name, then its words wrapped to the width under one another. */
+function field(name: string, text: string, width: number): string[] {
+  return wrapWords(text.split(' '), Math.max(20, width - 13)).map(
+    (line, i) => `  ${(i === 0 ? name : '').padEnd(10)} ${line}`,
+  );
+}
+
 export function renderSummary(
   c: ChalkInstance,
   run: ScenarioRun,
   replay: string,
   width = 100,
+  sources: KnobSources = { scenario: [], commandLine: [] },
 ): string[] {
   const ops = run.result.history.operations;
   const pending = ops.filter((o) => o.completedAt === null).length;
@@ -41,18 +55,26 @@ export function renderSummary(
     c.bold('Summary'),
     `  seed       ${run.seed}`,
     `  preset     ${safe(run.preset)}`,
-    ...wrapWords(safe(knobsText(run.knobs), 4000).split(' '), Math.max(20, width - 13)).map(
-      (line, i) => `  ${i === 0 ? 'knobs' : ''.padEnd(5)}      ${line}`,
+    ...field('knobs', safe(knobsText(run.knobs), 4000), width),
+    ...knobSourceLines(sources, width),
+    ...knobWarnings(run.knobs, sources).flatMap((w) =>
+      field('warning', w, width).map((l) => c.yellow(l)),
     ),
     `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
-    `  run        ${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
-    ...wrapWords(boundText(run).split(' '), Math.max(20, width - 13)).map(
-      (line, i) => `  ${i === 0 ? 'liveness' : ''.padEnd(8)}   ${line}`,
+    ...field(
+      'run',
+      `${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
+      width,
     ),
+    ...field('liveness', boundText(run), width),
   ];
   const judged = run.outcomes.filter((o) => o.expected !== undefined);
   const failed = judged.filter((o) => o.failure !== null);
-  lines.push(`  expected   ${judged.length - failed.length} of ${judged.length} met`);
+  lines.push(
+    judged.length === 0
+      ? '  expected   nothing of the operations (no step has an expect)'
+      : `  expected   ${judged.length - failed.length} of ${judged.length} met`,
+  );
   for (const o of judged) {
     const text = safe(`step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`);
     lines.push(
@@ -75,6 +97,42 @@ function boundText(run: ScenarioRun): string {
     : `bound ${formatSpan(b.ms)} after the last fault, ${b.from}`;
 }
 
+function knobSourceLines(sources: KnobSources, width: number): string[] {
+  const parts: string[] = [];
+  if (sources.scenario.length > 0) parts.push(`from the scenario: ${sources.scenario.join(', ')};`);
+  if (sources.commandLine.length > 0)
+    parts.push(`from the command line: ${sources.commandLine.join(', ')};`);
+  if (parts.length === 0) return [];
+  return field('', `${parts.join(' ')} the rest from the preset`, width);
+}
+
+/**
+ * Knobs set by the scenario or the command line that change nothing because of another knob: a
+ * student flipping one should hear why the run did not move.
+ */
+export function knobWarnings(
+  knobs: Readonly<Record<string, string | number>>,
+  sources: KnobSources,
+): string[] {
+  const set = new Set([...sources.scenario, ...sources.commandLine]);
+  const out: string[] = [];
+  if (
+    set.has('retryOnTryOther') &&
+    knobs.retryOnTryOther === 'other-server' &&
+    knobs.retryLimit === 0
+  )
+    out.push(
+      'retryOnTryOther=other-server has no effect: retryLimit=0 allows no retry (try --knob retryLimit=3)',
+    );
+  for (const k of ['retryLimit', 'retryBackoff'] as const) {
+    if (set.has(k) && knobs.retryOnTryOther === 'none' && Number(knobs[k]) > 0)
+      out.push(
+        `${k}=${knobs[k]} has no effect: retryOnTryOther=none never retries (try --knob retryOnTryOther=other-server)`,
+      );
+  }
+  return out;
+}
+
 export function runPassed(run: ScenarioRun): boolean {
   return (
     run.outcomes.every((o) => o.failure === null) &&
@@ -94,7 +152,7 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
     else if (v.status === 'not-judged')
       lines.push(c.dim(`    · ${name} not judged: ${safe(v.reason ?? '')}`));
     else {
-      const count = `${v.violations.length} ${v.informative ? 'finding' : 'violation'}${v.violations.length === 1 ? '' : 's'}`;
+      const count = counted(v.violations.length, v.informative ? 'finding' : 'violation');
       lines.push(
         (v.informative ? c.yellow : c.red.bold)(
           `    ${v.informative ? 'ℹ' : '✗'} ${name} ${count}`,

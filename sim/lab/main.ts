@@ -1,0 +1,771 @@
+// The lab, the page's own simulator: it reruns the embedded scenario in the browser (the same
+// protocol, kernel and checkers as `npm run sim`, bundled), applies what-if edits chosen on the
+// page, and shows the edited run beside the recorded one. Edits live in the address's fragment;
+// nothing is fetched, and every text goes in as text.
+
+import type { TraceEvent } from '../kernel/trace.ts';
+import { counted, formatTime } from '../render/format.ts';
+import type { TraceDocument } from '../render/json.ts';
+import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
+import { STORES } from '../stores/index.ts';
+import { button, byId, el, eventText } from './dom.ts';
+import {
+  diffRuns,
+  type Edit,
+  EditError,
+  editText,
+  inFlight,
+  messageText,
+  parseEdit,
+  type RunDiff,
+  runWhatIf,
+  scenarioSource,
+  stepEnd,
+  verdictText,
+  type WhatIf,
+} from './whatif.ts';
+
+const doc = JSON.parse(byId('kvsim-trace').textContent ?? '') as TraceDocument;
+/** The scenario file the page was made from, for the downloaded file's header and name. */
+const origin = doc.scenario.file;
+const scenario = validateScenario(doc.scenario.definition);
+const store = STORES[scenario.store ?? 'replicated'];
+/** The page's run, rerun here: after the page is drawn, so that a long run does not hold it up. */
+let rerun: ScenarioRun | null = null;
+function baseRun(): ScenarioRun {
+  rerun ??= runScenario(scenario);
+  return rerun;
+}
+
+let edits: Edit[] = [];
+let outcome: { w: WhatIf; diff: RunDiff } | { error: string } | null = null;
+/** AnyStep by hand: the trace event (of the run shown last) after which a message is chosen. */
+let hand: number | null = null;
+
+const section = el('section', { attrs: { id: 'lab' } });
+const status = el('p', { class: 'lab-status', attrs: { id: 'lab-status' } });
+const editList = el('ol', { class: 'lab-edits', attrs: { id: 'lab-edits' } });
+const result = el('div', { attrs: { id: 'lab-result' } });
+const handView = el('div', { attrs: { id: 'lab-hand' } });
+const menu = el('div', { class: 'lab-menu', attrs: { id: 'lab-menu', hidden: '' } });
+const toast = el('div', {
+  class: 'lab-toast',
+  attrs: { id: 'lab-toast', hidden: '', role: 'status' },
+});
+
+/** The run the lab shows last: the edited one when there are edits, else the page's own. */
+function shown(): ScenarioRun {
+  return outcome !== null && 'w' in outcome ? outcome.w.edited : baseRun();
+}
+
+function readFragment(): Edit[] {
+  const params = new URLSearchParams(window.location.hash.slice(1));
+  const raw = params.get('whatif');
+  if (raw === null || raw === '') return [];
+  return raw.split(',').map(parseEdit);
+}
+
+/** The address's edits; null, with the reason on the page, when it holds one that is not an edit. */
+function fragmentEdits(): Edit[] | null {
+  try {
+    return readFragment();
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    status.replaceChildren(
+      el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
+    );
+    return null;
+  }
+}
+
+function writeFragment(): void {
+  const params = new URLSearchParams(window.location.hash.slice(1));
+  if (edits.length === 0) params.delete('whatif');
+  else params.set('whatif', edits.map(editText).join(','));
+  const text = params.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ',').replace(/%40/gi, '@');
+  history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
+}
+
+function recompute(): void {
+  try {
+    const w = runWhatIf(scenario, edits, baseRun());
+    outcome = edits.length === 0 ? null : { w, diff: diffRuns(w) };
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    outcome = { error: error.message };
+  }
+  writeFragment();
+  render();
+}
+
+function addEdit(edit: Edit): void {
+  hideMenu();
+  edits = [...edits, edit];
+  recompute();
+  if (outcome !== null && 'error' in outcome) {
+    // An edit that cannot be applied is taken back, and the reason stays on screen.
+    const why = outcome.error;
+    edits = edits.slice(0, -1);
+    recompute();
+    status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
+  }
+  announce();
+}
+
+/** `convergence held → broken (1); 1 expectation changed` */
+function changeSummary(diff: RunDiff): string {
+  const verdicts = diff.verdicts.map((v) => `${v.guarantee} ${v.was} → ${v.now}`);
+  const n = diff.expectations.length;
+  if (n > 0) verdicts.push(`${counted(n, 'expectation')} changed`);
+  return verdicts.join('; ') || 'no verdict and no expectation changed';
+}
+
+/**
+ * The lab sits above the diagram; an edit made far down it is answered where the eye is, in a
+ * note fixed to the window, with a way up to the full comparison.
+ */
+function announce(): void {
+  const text =
+    outcome === null
+      ? 'No edit: the run is the page’s own.'
+      : 'error' in outcome
+        ? `Not applied: ${status.textContent ?? ''}`
+        : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
+  toast.replaceChildren(
+    el('span', {}, text),
+    button('see the comparison', () => {
+      toast.hidden = true;
+      section.scrollIntoView({ block: 'start' });
+    }),
+    button(
+      '×',
+      () => {
+        toast.hidden = true;
+      },
+      'lab-remove',
+    ),
+  );
+  toast.hidden = false;
+}
+
+/** The page's steps by trace event (a folded storm has no step of its own). */
+const pageSteps = (
+  JSON.parse(byId('kvsim-view').textContent ?? '') as { steps: { traceIndex: number }[] }
+).steps;
+
+/** Moves the page's diagram to the step showing a trace event, or the last step before it. */
+function goToEvent(traceIndex: number): void {
+  let step = 0;
+  while (step + 1 < pageSteps.length && pageSteps[step + 1]!.traceIndex <= traceIndex) step++;
+  // page.js listens for this event.
+  document.dispatchEvent(new CustomEvent('kvsim:step', { detail: step }));
+}
+
+function currentTraceIndex(): number {
+  const info = document.getElementById('step-info');
+  const raw = info?.dataset.traceIndex;
+  return raw === undefined ? doc.events.length - 1 : Number(raw);
+}
+
+// ---- the menu opened by clicking a message or a node in the diagram ----
+
+function hideMenu(): void {
+  menu.hidden = true;
+}
+
+function openMenu(x: number, y: number, title: string, items: Node[]): void {
+  menu.replaceChildren(el('div', { class: 'lab-menu-title' }, title), ...items);
+  menu.hidden = false;
+  // Beside the click, inside the window: above it when there is no room below (a docked panel).
+  const panel = document.body.classList.contains('dock')
+    ? (document.getElementById('panel')?.offsetHeight ?? 0)
+    : 0;
+  const room = window.innerHeight - panel - 8;
+  const below = y + 12 + menu.offsetHeight <= room;
+  menu.style.left = `${Math.max(8, Math.min(x, window.innerWidth - 380))}px`;
+  menu.style.top = `${below ? y + 12 : Math.max(8, y - 12 - menu.offsetHeight)}px`;
+}
+
+function messageMenu(id: number, x: number, y: number): void {
+  const run = shown();
+  const send = run.result.trace.find(
+    (e): e is Extract<TraceEvent, { kind: 'send' }> => e.kind === 'send' && e.id === id,
+  );
+  const copy = run.result.trace.find((e) => e.kind === 'duplicate' && e.id === id);
+  if (send === undefined) {
+    const why =
+      copy !== undefined
+        ? 'This is a copy the network made; click the message it copies.'
+        : 'This message is not in the what-if run; pick it in the what-if run below.';
+    openMenu(x, y, `message #${id}`, [el('p', {}, why)]);
+    return;
+  }
+  const delay = el('input', {
+    class: 'lab-number',
+    attrs: { type: 'number', min: '0', value: '1000', 'aria-label': 'delay in ms' },
+  });
+  const title = `What if message #${id} (${messageText(send)})…`;
+  const holdMs = el('input', {
+    class: 'lab-number',
+    attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
+  });
+  const from = shown().result.trace[currentTraceIndex()]?.t ?? send.t;
+  const hold = () => {
+    const until = from + Math.max(0, Math.round(Number(holdMs.value)));
+    addEdit({ kind: 'hold', from: send.from, to: send.to, at: from, until });
+  };
+  openMenu(x, y, title, [
+    button('is lost', () => addEdit({ kind: 'drop', message: id })),
+    button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
+    el(
+      'span',
+      { class: 'lab-inline' },
+      button('arrives later by', () =>
+        addEdit({ kind: 'delay', message: id, byMs: Math.max(0, Math.round(Number(delay.value))) }),
+      ),
+      delay,
+      ' ms',
+    ),
+    el(
+      'span',
+      { class: 'lab-inline' },
+      button(
+        `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
+        hold,
+      ),
+      holdMs,
+      ' ms',
+    ),
+  ]);
+}
+
+function nodeMenu(node: string, x: number, y: number): void {
+  const index = currentTraceIndex();
+  const at = shown().result.trace[index]?.t ?? 0;
+  const when = `at ${formatTime(at)} (the selected step's time)`;
+  openMenu(x, y, `What if ${node}…`, [
+    button(`crashes ${when}`, () => addEdit({ kind: 'crash', node, at })),
+    button(`restarts ${when}`, () => addEdit({ kind: 'restart', node, at })),
+  ]);
+}
+
+function onDiagramClick(event: MouseEvent): void {
+  const target = event.target as Element | null;
+  if (target === null || target.closest('#lab-menu') !== null) return;
+  const message = target.closest('[data-msg]') as HTMLElement | SVGElement | null;
+  const node = target.closest(
+    '.lane-head[data-node], line.lane[data-node], #state .node[data-node] h3',
+  );
+  if (message !== null && message.closest('#diagram, #lab') !== null) {
+    messageMenu(Number(message.dataset.msg), event.clientX, event.clientY);
+    return;
+  }
+  if (node !== null) {
+    const owner = node.closest('[data-node]') as HTMLElement | SVGElement;
+    nodeMenu(owner.dataset.node ?? '', event.clientX, event.clientY);
+    return;
+  }
+  hideMenu();
+}
+
+// ---- settings: a knob, the preset, the seed ----
+
+function settings(): HTMLElement {
+  const knob = el('select', { attrs: { id: 'lab-knob', 'aria-label': 'knob' } });
+  for (const name of Object.keys(store.knobSpecs))
+    knob.append(el('option', { attrs: { value: name } }, name));
+  const value = el('select', { attrs: { id: 'lab-knob-value', 'aria-label': 'value' } });
+  const number = el('input', {
+    class: 'lab-number',
+    attrs: { id: 'lab-knob-number', type: 'number', 'aria-label': 'value' },
+  });
+  const fill = () => {
+    const spec = store.knobSpecs[knob.value]!;
+    const knobs = outcome !== null && 'w' in outcome ? outcome.w.edited.knobs : doc.knobs;
+    const now = String(knobs[knob.value] ?? '');
+    value.hidden = spec.kind !== 'enum';
+    number.hidden = spec.kind === 'enum';
+    if (spec.kind === 'enum') {
+      value.replaceChildren(...spec.values.map((v) => el('option', { attrs: { value: v } }, v)));
+      value.value = now;
+    } else number.value = now;
+  };
+  knob.addEventListener('change', fill);
+  fill();
+  const preset = el('select', { attrs: { id: 'lab-preset', 'aria-label': 'preset' } });
+  for (const name of Object.keys(store.presets))
+    preset.append(el('option', { attrs: { value: name } }, name));
+  preset.value = doc.preset;
+  const seed = el('input', {
+    class: 'lab-number',
+    attrs: {
+      id: 'lab-seed',
+      type: 'number',
+      min: '0',
+      value: String(doc.seed),
+      'aria-label': 'seed',
+    },
+  });
+  const knobValue = () =>
+    store.knobSpecs[knob.value]!.kind === 'enum' ? value.value : number.value;
+  return el(
+    'div',
+    { class: 'lab-settings' },
+    el('span', {}, 'knob ', knob, ' = ', value, number, ' '),
+    button('rerun', () => addEdit({ kind: 'knob', name: knob.value, value: knobValue() })),
+    el('span', {}, ' preset ', preset, ' '),
+    button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
+    el('span', {}, ' seed ', seed, ' '),
+    button('rerun', () => {
+      const n = Number(seed.value);
+      if (Number.isInteger(n) && n >= 0) addEdit({ kind: 'seed', seed: n });
+    }),
+  );
+}
+
+// ---- what the lab shows ----
+
+function render(): void {
+  renderEdits();
+  result.replaceChildren();
+  if (outcome === null) {
+    status.replaceChildren(hashLine());
+    if (hand !== null) renderHand(baseRun());
+    else handView.replaceChildren();
+    return;
+  }
+  if ('error' in outcome) {
+    status.replaceChildren(el('span', { class: 'lab-bad' }, outcome.error));
+    return;
+  }
+  status.replaceChildren(hashLine());
+  result.append(...comparison(outcome.w, outcome.diff));
+  if (hand !== null) renderHand(outcome.w.edited);
+  else handView.replaceChildren();
+}
+
+function hashLine(): Node {
+  const base = baseRun();
+  const same = base.result.hash === doc.run.hash;
+  return el(
+    'span',
+    { class: same ? 'lab-good' : 'lab-bad' },
+    same
+      ? `Rerun in this browser: trace hash ${base.result.hash}, the same as the page's ✓`
+      : `Rerun in this browser gave trace hash ${base.result.hash}, but the page shows ${doc.run.hash}: this page's scenario is not the run it draws`,
+  );
+}
+
+function renderEdits(): void {
+  editList.replaceChildren(
+    ...edits.map((edit, i) =>
+      el(
+        'li',
+        { class: 'lab-edit' },
+        el('code', { attrs: { title: describedEdit(i) } }, editText(edit)),
+        button(
+          '×',
+          () => {
+            edits = edits.filter((_, k) => k !== i);
+            hand = null;
+            recompute();
+          },
+          'lab-remove',
+        ),
+      ),
+    ),
+  );
+  if (edits.length === 0) editList.append(el('li', { class: 'lab-none' }, 'no edit yet'));
+}
+
+/** The verdicts, changed ones first and in bold; the unchanged ones counted on one line. */
+function describedEdit(i: number): string {
+  return outcome !== null && 'w' in outcome ? (outcome.w.described[i] ?? '') : '';
+}
+
+function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTMLElement {
+  const list = el('ul', { class: 'lab-verdicts' });
+  const same: string[] = [];
+  for (const v of run.verdicts) {
+    const change = diff.verdicts.find((c) => c.guarantee === v.guarantee);
+    if (change === undefined) {
+      same.push(`${v.guarantee} ${verdictText(v)}`);
+      continue;
+    }
+    list.append(
+      el(
+        'li',
+        { class: 'lab-changed', attrs: { 'data-g': v.guarantee } },
+        `${v.guarantee}: ${change[side]}`,
+      ),
+    );
+  }
+  if (same.length > 0)
+    list.append(el('li', { class: 'lab-same' }, `unchanged: ${same.join(', ')}`));
+  return list;
+}
+
+function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTMLElement {
+  const failed = run.outcomes.filter((o) => o.expected !== undefined && o.failure !== null).length;
+  const judged = run.outcomes.filter((o) => o.expected !== undefined).length;
+  return el(
+    'div',
+    { class: 'lab-col', attrs: { 'data-side': side } },
+    el('h3', {}, title),
+    el('p', {}, 'trace hash ', el('code', { class: 'lab-hash' }, run.result.hash)),
+    el(
+      'p',
+      {},
+      `${run.result.ending} at ${formatTime(run.result.endedAt)}, ${run.result.events} events; ${judged - failed} of ${judged} expectations met`,
+    ),
+    verdictList(run, diff, side),
+  );
+}
+
+function comparison(w: WhatIf, diff: RunDiff): Node[] {
+  const replay = scenarioSource(w.scenario, origin, w.edits);
+  const name = `${origin.replace(/^.*\//, '').replace(/\.ts$/, '')}-what-if.ts`;
+  const download = el(
+    'a',
+    {
+      class: 'lab-button',
+      attrs: {
+        id: 'lab-download',
+        download: name,
+        href: `data:text/plain;charset=utf-8,${encodeURIComponent(replay)}`,
+      },
+    },
+    'download as scenario',
+  );
+  return [
+    el(
+      'div',
+      { class: 'lab-compare' },
+      column('this run (the page)', w.base, diff, 'was'),
+      column(`what if: ${w.edits.map(editText).join(', ')}`, w.edited, diff, 'now'),
+    ),
+    el(
+      'p',
+      { class: 'lab-download' },
+      download,
+      ` then: npm run sim -- ${name} (trace hash ${w.edited.result.hash})`,
+    ),
+    divergence(diff),
+    changes(w, diff),
+    differing(diff),
+    editedRun(w),
+  ];
+}
+
+function divergence(diff: RunDiff): HTMLElement {
+  const d = diff.divergence;
+  const box = el(
+    'div',
+    { class: 'lab-divergence', attrs: { id: 'lab-divergence' } },
+    el('h3', {}, 'First divergence'),
+  );
+  if (d === null) {
+    box.append(el('p', {}, 'None: the edit changed nothing that happened.'));
+    return box;
+  }
+  const was = d.base;
+  box.append(
+    el(
+      'p',
+      {},
+      'was: ',
+      was === null
+        ? '(this run had ended)'
+        : button(eventText(was.event), () => goToEvent(was.traceIndex), 'lab-link'),
+    ),
+    el(
+      'p',
+      {},
+      'now: ',
+      d.edited === null ? '(the what-if run had ended)' : eventText(d.edited.event),
+    ),
+  );
+  return box;
+}
+
+function changes(w: WhatIf, diff: RunDiff): HTMLElement {
+  const list = el('ul', { class: 'lab-changes', attrs: { id: 'lab-changes' } });
+  for (const v of diff.verdicts) {
+    const item = el(
+      'li',
+      { attrs: { 'data-g': v.guarantee } },
+      el('b', {}, `${v.guarantee}: ${v.was} → ${v.now}`),
+    );
+    for (const sentence of v.witnesses.slice(0, 3)) {
+      item.append(
+        el('br'),
+        button(
+          `witness${v.witnessRun === 'base' ? ' (this run)' : ''}: ${sentence}`,
+          () => showWitness(w, v.witnessRun, v.ops),
+          'lab-link',
+        ),
+      );
+    }
+    list.append(item);
+  }
+  for (const x of diff.expectations) {
+    list.append(
+      el(
+        'li',
+        {},
+        el('b', {}, `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}`),
+        el('br'),
+        button(
+          'witness: the operation in the what-if run',
+          () => showWitness(w, 'edited', [x.opId]),
+          'lab-link',
+        ),
+      ),
+    );
+  }
+  const was = diff.unmet.was.join('; ') || 'as expected';
+  const now = diff.unmet.now.join('; ') || 'as expected';
+  if (was !== now)
+    list.append(el('li', {}, el('b', {}, `the scenario's verdicts: ${was} → ${now}`)));
+  if (list.childElementCount === 0)
+    list.append(el('li', {}, 'No verdict and no expectation changed.'));
+  return el('div', {}, el('h3', {}, 'What changed'), list);
+}
+
+/** A witness: in this run, the diagram's step; in the what-if run, its rows in the list below. */
+function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]): void {
+  const trace = (run === 'base' ? w.base : w.edited).result.trace;
+  const rows = rowsOfOps(trace, ops);
+  if (run === 'base') {
+    const last = rows[rows.length - 1];
+    if (last !== undefined) goToEvent(last);
+    return;
+  }
+  for (const li of document.querySelectorAll('#lab-run li.lab-witness'))
+    li.classList.remove('lab-witness');
+  for (const row of rows)
+    document.querySelector(`#lab-run li[data-trace="${row}"]`)?.classList.add('lab-witness');
+  const details = document.querySelector('#lab-run-box') as HTMLDetailsElement | null;
+  if (details !== null) details.open = true;
+  document.querySelector('#lab-run li.lab-witness')?.scrollIntoView({ block: 'center' });
+}
+
+/** The trace events where the operations are issued and answered. */
+function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number[] {
+  const out: number[] = [];
+  trace.forEach((e, i) => {
+    const o = e.kind === 'record' ? e.observation : null;
+    if (o !== null && (o.kind === 'invoke' || o.kind === 'complete') && ops.includes(o.opId))
+      out.push(i);
+  });
+  return out;
+}
+
+function differing(diff: RunDiff): HTMLElement {
+  const list = (events: RunDiff['onlyBase'], side: string, go: boolean) =>
+    el(
+      'ol',
+      { class: 'lab-events', attrs: { 'data-side': side } },
+      ...events
+        .slice(0, 200)
+        .map((e) =>
+          el(
+            'li',
+            {},
+            go
+              ? button(eventText(e.event), () => goToEvent(e.traceIndex), 'lab-link')
+              : eventText(e.event),
+          ),
+        ),
+      events.length > 200 ? el('li', {}, `… and ${events.length - 200} more`) : null,
+    );
+  return el(
+    'div',
+    { class: 'lab-differ', attrs: { id: 'lab-differ' } },
+    el(
+      'h3',
+      {},
+      `Events that differ (${diff.onlyBase.length} only in this run, ${diff.onlyEdited.length} only in the what-if)`,
+    ),
+    el(
+      'div',
+      { class: 'lab-compare' },
+      el(
+        'div',
+        { class: 'lab-col' },
+        el('h4', {}, 'only in this run'),
+        list(diff.onlyBase, 'base', true),
+      ),
+      el(
+        'div',
+        { class: 'lab-col' },
+        el('h4', {}, 'only in the what-if'),
+        list(diff.onlyEdited, 'edited', false),
+      ),
+    ),
+  );
+}
+
+/** The what-if run event by event; its messages can be edited in turn, like the diagram's. */
+function editedRun(w: WhatIf): HTMLElement {
+  const items: HTMLElement[] = [];
+  w.edited.result.trace.forEach((e, i) => {
+    if (e.kind === 'send' || e.kind === 'state') return;
+    const attrs: Record<string, string> = { 'data-trace': String(i) };
+    if ('id' in e) attrs['data-msg'] = String(e.id);
+    items.push(el('li', { attrs }, eventText(e)));
+  });
+  return el(
+    'details',
+    { attrs: { id: 'lab-run-box' } },
+    el(
+      'summary',
+      {},
+      `The what-if run, event by event (${items.length} rows; click a message to edit it)`,
+    ),
+    el('ol', { class: 'lab-events', attrs: { id: 'lab-run' } }, ...items),
+  );
+}
+
+// ---- step by hand ----
+
+function renderHand(run: ScenarioRun): void {
+  const trace = run.result.trace;
+  const at = Math.min(hand ?? 0, trace.length - 1);
+  const after = stepEnd(trace, at);
+  const flying = inFlight(trace, after).sort((a, b) => a.deliverAt - b.deliverAt || a.id - b.id);
+  const choices = flying.map((m, i) =>
+    el(
+      'li',
+      {},
+      button(
+        `deliver #${m.id}: ${messageText(m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
+        () => chooseNext(m.id, after),
+        'lab-link',
+      ),
+    ),
+  );
+  handView.replaceChildren(
+    el('h3', {}, 'Step by hand: choose the message delivered next'),
+    el(
+      'div',
+      { class: 'lab-row' },
+      button('◀ earlier event', () => moveHand(trace, at, -1)),
+      button('later event ▶', () => moveHand(trace, after, 1)),
+      button('leave step by hand', toggleHand),
+    ),
+    el(
+      'p',
+      { attrs: { id: 'lab-hand-at' } },
+      `After: ${trace[at] === undefined ? 'the start' : eventText(trace[at]!) || 'the start'}`,
+    ),
+    choices.length === 0
+      ? el('p', {}, 'Nothing is in flight here: step the diagram on, or leave this mode.')
+      : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
+    stateTable(run, after),
+  );
+}
+
+/** The cursor to the previous or next event that is a timeline row (not a send or a digest). */
+function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void {
+  let i = from + by;
+  while (i > 0 && i < trace.length - 1 && (trace[i]!.kind === 'send' || trace[i]!.kind === 'state'))
+    i += by;
+  hand = Math.max(0, Math.min(trace.length - 1, i));
+  render();
+}
+
+function chooseNext(message: number, after: number): void {
+  addEdit({ kind: 'deliver', message, after });
+  const run = shown();
+  const arrived = run.result.trace.findIndex(
+    (e, i) => i > after && (e.kind === 'deliver' || e.kind === 'drop') && e.id === message,
+  );
+  hand = arrived < 0 ? hand : arrived;
+  render();
+}
+
+/** Each node's state digest once trace event `after` is over, as a small table. */
+function stateTable(run: ScenarioRun, after: number): HTMLElement {
+  const latest = new Map<string, unknown>();
+  run.result.trace.slice(0, after + 1).forEach((e) => {
+    if (e.kind === 'state') latest.set(e.node, e.summary);
+  });
+  const rows = [...latest].map(([node, summary]) => {
+    const s = summary as {
+      store?: Record<string, { value: string | null; ts: number }>;
+      seen?: Record<string, number>;
+      pending?: string[];
+    };
+    const text =
+      s.store !== undefined
+        ? Object.entries(s.store)
+            .map(([k, v]) => `${k}=${v.value ?? '⊥'} ts ${v.ts}`)
+            .join(', ') || 'holds nothing'
+        : `seen ${
+            Object.entries(s.seen ?? {})
+              .map(([k, ts]) => `${k} ts ${ts}`)
+              .join(', ') || 'nothing'
+          }; pending ${(s.pending ?? []).join(', ') || 'nothing'}`;
+    return el('tr', { attrs: { 'data-node': node } }, el('th', {}, node), el('td', {}, text));
+  });
+  return el('table', { class: 'lab-state', attrs: { id: 'lab-state' } }, ...rows);
+}
+
+/** AnyStep by hand starts at the diagram's selected step, or at the start of a what-if run. */
+function toggleHand(): void {
+  hand = hand !== null ? null : outcome === null ? currentTraceIndex() : 0;
+  render();
+}
+
+// ---- putting it on the page ----
+
+function mount(): void {
+  const help = el(
+    'p',
+    { class: 'lab-help' },
+    'Click a message in the diagram to lose, copy, delay it or hold its link; click a node (its name or lane) to crash or restart it at the selected step; or change a setting. The new run appears beside this one.',
+  );
+  section.append(
+    el('h2', {}, 'Lab: what if…?'),
+    status,
+    help,
+    settings(),
+    el(
+      'div',
+      { class: 'lab-row' },
+      el('span', {}, 'edits: '),
+      editList,
+      button('clear', () => {
+        edits = [];
+        hand = null;
+        recompute();
+      }),
+      button('step by hand', toggleHand),
+    ),
+    result,
+    handView,
+  );
+  const findings = document.getElementById('findings');
+  if (findings !== null) findings.after(section);
+  else document.body.append(section);
+  document.body.append(menu, toast);
+  document.addEventListener('click', onDiagramClick);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') hideMenu();
+  });
+  window.addEventListener('hashchange', () => {
+    const wanted = fragmentEdits();
+    if (wanted === null || wanted.map(editText).join(',') === edits.map(editText).join(',')) return;
+    edits = wanted;
+    recompute();
+  });
+  const wanted = fragmentEdits();
+  if (wanted === null) return;
+  edits = wanted;
+  status.replaceChildren('Rerunning the scenario in this browser…');
+  // After the page has been drawn: a long run should not hold up the first view.
+  setTimeout(recompute, 0);
+}
+
+mount();

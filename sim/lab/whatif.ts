@@ -1,0 +1,681 @@
+// What-if edits: one change to a run (lose, copy or delay one message; crash or restart a node;
+// flip a knob, the preset or the seed; deliver a chosen message next), turned into an ordinary
+// scenario so that `npm run sim` replays the edited run byte for byte. Pure: the terminal and the
+// page's lab both call it, so both see the same edited run and the same hash.
+
+import type { NodeId } from '../../protocol/core.ts';
+import type { GuaranteeId, Verdict } from '../check/index.ts';
+import type { TraceEvent } from '../kernel/trace.ts';
+import { beginsStep } from '../render/diagram.ts';
+import { formatMessage, formatTime } from '../render/format.ts';
+import {
+  type AnyScenario,
+  type AnyStep,
+  expectationText,
+  runScenario,
+  ScenarioError,
+  type ScenarioRun,
+  validateScenario,
+} from '../scenario.ts';
+
+export type Edit =
+  | { readonly kind: 'drop' | 'duplicate'; readonly message: number }
+  | { readonly kind: 'delay'; readonly message: number; readonly byMs: number }
+  | { readonly kind: 'crash' | 'restart'; readonly node: NodeId; readonly at: number }
+  /** The link from → to holds every message from `at` and lets them go at `until`. */
+  | {
+      readonly kind: 'hold';
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly at: number;
+      readonly until: number;
+    }
+  | { readonly kind: 'knob'; readonly name: string; readonly value: string }
+  | { readonly kind: 'seed'; readonly seed: number }
+  | { readonly kind: 'preset'; readonly preset: string }
+  /** AnyStep by hand: after trace event `after`, `message` is delivered before every other in flight. */
+  | { readonly kind: 'deliver'; readonly message: number; readonly after: number };
+
+/** A what-if the user wrote that cannot be applied: one sentence saying why and how to mend it. */
+export class EditError extends Error {}
+
+export const EDIT_FORMS =
+  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
+
+const MAX_MS = 1_000_000_000;
+
+function wholeNumber(raw: string | undefined, what: string, text: string): number {
+  if (raw === undefined || !/^\d{1,10}$/.test(raw) || Number(raw) > MAX_MS) {
+    throw new EditError(`'${text}': ${what} must be a whole number (the edits are: ${EDIT_FORMS})`);
+  }
+  return Number(raw);
+}
+
+/** Reads one edit as the command line and the page's address write it: `drop:12`, `crash:s2@500`. */
+export function parseEdit(text: string): Edit {
+  const colon = text.indexOf(':');
+  const kind = colon < 0 ? text : text.slice(0, colon);
+  const rest = colon < 0 ? '' : text.slice(colon + 1);
+  switch (kind) {
+    case 'drop':
+    case 'duplicate':
+      return { kind, message: wholeNumber(rest, 'the message id', text) };
+    case 'delay': {
+      const [id, ms] = rest.split(':');
+      return {
+        kind,
+        message: wholeNumber(id, 'the message id', text),
+        byMs: wholeNumber(ms, 'the delay in ms', text),
+      };
+    }
+    case 'deliver': {
+      const [id, after] = rest.split('@');
+      return {
+        kind,
+        message: wholeNumber(id, 'the message id', text),
+        after: wholeNumber(after, 'the event it follows', text),
+      };
+    }
+    case 'crash':
+    case 'restart': {
+      const at = rest.lastIndexOf('@');
+      if (at <= 0) throw new EditError(`'${text}': write ${kind}:<node>@<ms>, e.g. ${kind}:s2@500`);
+      return {
+        kind,
+        node: rest.slice(0, at),
+        at: wholeNumber(rest.slice(at + 1), 'the time', text),
+      };
+    }
+    case 'hold': {
+      const link = /^([^:@]+):([^:@]+)@(\d+)-(\d+)$/.exec(rest);
+      if (link === null)
+        throw new EditError(
+          `'${text}': write hold:<from>:<to>@<ms>-<ms>, e.g. hold:s1:s3@45000-47000`,
+        );
+      const at = wholeNumber(link[3], 'the time it starts', text);
+      const until = wholeNumber(link[4], 'the time it ends', text);
+      if (until < at) throw new EditError(`'${text}': the hold must end after it starts`);
+      return { kind, from: link[1]!, to: link[2]!, at, until };
+    }
+    case 'knob': {
+      const eq = rest.indexOf('=');
+      if (eq <= 0)
+        throw new EditError(
+          `'${text}': write knob:<name>=<value>, e.g. knob:followerApply=newer-wins`,
+        );
+      return { kind, name: rest.slice(0, eq), value: rest.slice(eq + 1) };
+    }
+    case 'seed':
+      return { kind, seed: wholeNumber(rest, 'the seed', text) };
+    case 'preset':
+      if (rest === '') throw new EditError(`'${text}': write preset:seed or preset:fixed`);
+      return { kind, preset: rest };
+    default:
+      throw new EditError(`'${text}' is not an edit; the edits are: ${EDIT_FORMS}`);
+  }
+}
+
+/** The edit as `parseEdit` reads it back. */
+export function editText(edit: Edit): string {
+  switch (edit.kind) {
+    case 'drop':
+    case 'duplicate':
+      return `${edit.kind}:${edit.message}`;
+    case 'delay':
+      return `delay:${edit.message}:${edit.byMs}`;
+    case 'deliver':
+      return `deliver:${edit.message}@${edit.after}`;
+    case 'crash':
+    case 'restart':
+      return `${edit.kind}:${edit.node}@${edit.at}`;
+    case 'hold':
+      return `hold:${edit.from}:${edit.to}@${edit.at}-${edit.until}`;
+    case 'knob':
+      return `knob:${edit.name}=${edit.value}`;
+    case 'seed':
+      return `seed:${edit.seed}`;
+    case 'preset':
+      return `preset:${edit.preset}`;
+  }
+}
+
+type Sent = Extract<TraceEvent, { kind: 'send' }>;
+
+/** A message's first send in a trace (a held message is sent again when its link is released). */
+function sendOf(trace: readonly TraceEvent[], id: number): Sent {
+  for (const e of trace) {
+    if (e.kind === 'duplicate' && e.id === id) {
+      throw new EditError(
+        `message #${id} is a copy the network made of #${e.of}; edit #${e.of} instead`,
+      );
+    }
+    if (e.kind === 'send' && e.id === id) return e;
+  }
+  throw new EditError(
+    `there is no message #${id} in this run (the page's tooltip and --view log show each message's id)`,
+  );
+}
+
+/** Same-type sends on the message's link at its instant, before it (an aimed fault takes the first). */
+function earlierTwins(trace: readonly TraceEvent[], send: Sent): number {
+  let n = 0;
+  for (const e of trace) {
+    if (e.kind !== 'send' || e.t !== send.t) continue;
+    if (e.id === send.id) return n;
+    if (
+      e.from === send.from &&
+      e.to === send.to &&
+      e.message.type === send.message.type &&
+      e.id < send.id
+    )
+      n++;
+  }
+  return n;
+}
+
+/**
+ * Steps aimed at exactly one sent message: `at` is its send time, and a zero delay for each
+ * same-type message that left on the link at that instant before it, so that the aimed fault
+ * passes them by (with no loss or duplication by chance, a zero delay changes nothing).
+ */
+function aimedSteps(
+  trace: readonly TraceEvent[],
+  id: number,
+  fault: { drop: string } | { duplicate: string } | { delay: string; byMs: number },
+): AnyStep[] {
+  const send = sendOf(trace, id);
+  const link = { from: send.from, to: send.to };
+  const skips: AnyStep[] = Array.from({ length: earlierTwins(trace, send) }, () => ({
+    at: send.t,
+    delay: send.message.type,
+    ...link,
+    byMs: 0,
+  }));
+  return [...skips, { at: send.t, ...fault, ...link } as AnyStep];
+}
+
+/**
+ * Where added steps go in the script. The simulation runs steps in time order, ties in script
+ * order: with no step at the same instant they go at the end, so the script's own steps keep their
+ * numbers; otherwise message faults go before the script's actions at that instant (a client may
+ * send then), after any fault already aimed there, and node faults after them.
+ */
+function insertSteps(
+  steps: readonly AnyStep[],
+  added: readonly AnyStep[],
+  early: boolean,
+): AnyStep[] {
+  if (added.length === 0) return [...steps];
+  const at = added[0]!.at;
+  if (!steps.some((s) => s.at === at)) return [...steps, ...added];
+  const aimed = (s: AnyStep) => 'drop' in s || 'duplicate' in s || 'delay' in s;
+  let i = early
+    ? steps.findIndex((s) => s.at > at || (s.at === at && !aimed(s)))
+    : steps.findIndex((s) => s.at > at);
+  if (i < 0) i = steps.length;
+  return [...steps.slice(0, i), ...added, ...steps.slice(i)];
+}
+
+/** The last event of the atomic step holding event i: the messages it sends are sent by then. */
+export function stepEnd(trace: readonly TraceEvent[], i: number): number {
+  let j = i;
+  while (j + 1 < trace.length && !beginsStep(trace, j + 1)) j++;
+  return j;
+}
+
+/** The messages in flight once trace event `after` is over: sent (or released), not yet arrived. */
+export function inFlight(
+  trace: readonly TraceEvent[],
+  after: number,
+): { id: number; deliverAt: number; event: Sent }[] {
+  const flying = new Map<number, { id: number; deliverAt: number; event: Sent }>();
+  for (let i = 0; i <= after && i < trace.length; i++) {
+    const e = trace[i]!;
+    if (e.kind === 'send' && e.deliverAt !== null)
+      flying.set(e.id, { id: e.id, deliverAt: e.deliverAt, event: e });
+    else if (e.kind === 'deliver' || e.kind === 'drop') flying.delete(e.id);
+  }
+  return [...flying.values()];
+}
+
+/** The position of a message's arrival (delivery or drop on arrival) in the trace; -1 if none. */
+function arrivalIndex(trace: readonly TraceEvent[], id: number, from: number): number {
+  for (let i = from; i < trace.length; i++) {
+    const e = trace[i]!;
+    if ((e.kind === 'deliver' || e.kind === 'drop') && e.id === id) return i;
+  }
+  return -1;
+}
+
+/** Steps that let `message` arrive before every message in flight with it that would come first. */
+function deliverSteps(
+  trace: readonly TraceEvent[],
+  edit: Extract<Edit, { kind: 'deliver' }>,
+): AnyStep[][] {
+  const flying = inFlight(trace, edit.after);
+  const chosen = flying.find((m) => m.id === edit.message);
+  if (chosen === undefined) {
+    throw new EditError(
+      flying.length === 0
+        ? `message #${edit.message} is not in flight at that step: nothing is`
+        : `message #${edit.message} is not in flight at that step; choose one of ${flying.map((m) => `#${m.id}`).join(', ')}`,
+    );
+  }
+  const arrives = arrivalIndex(trace, chosen.id, edit.after + 1);
+  const groups: AnyStep[][] = [];
+  for (const m of flying) {
+    if (m.id === chosen.id) continue;
+    const at = arrivalIndex(trace, m.id, edit.after + 1);
+    if (at < 0 || at > arrives) continue;
+    const byMs = chosen.deliverAt - m.deliverAt + 1;
+    groups.push(aimedSteps(trace, m.id, { delay: m.event.message.type, byMs }));
+  }
+  return groups;
+}
+
+export interface Applied {
+  readonly scenario: AnyScenario;
+  /** The steps the edit added to the script (empty for a knob, the preset or the seed). */
+  readonly added: readonly AnyStep[];
+}
+
+/** The scenario with one edit, read against the run it edits (message ids are that run's). */
+export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit): Applied {
+  const trace = base.result.trace;
+  const nodes = [...base.topology.servers, ...base.topology.clients];
+  const steps = scenario.steps;
+  switch (edit.kind) {
+    case 'drop':
+    case 'duplicate':
+    case 'delay': {
+      const type = sendOf(trace, edit.message).message.type;
+      const fault =
+        edit.kind === 'delay'
+          ? { delay: type, byMs: edit.byMs }
+          : edit.kind === 'drop'
+            ? { drop: type }
+            : { duplicate: type };
+      const added = aimedSteps(trace, edit.message, fault);
+      return { scenario: { ...scenario, steps: insertSteps(steps, added, true) }, added };
+    }
+    case 'deliver': {
+      const groups = deliverSteps(trace, edit);
+      // Each message's steps go in at its own send time.
+      const out = groups.reduce((all, group) => insertSteps(all, group, true), steps);
+      return { scenario: { ...scenario, steps: out }, added: groups.flat() };
+    }
+    case 'crash':
+    case 'restart': {
+      if (!nodes.includes(edit.node)) {
+        throw new EditError(`'${edit.node}' is not a node of this run (${nodes.join(', ')})`);
+      }
+      const added: AnyStep[] = [
+        edit.kind === 'crash'
+          ? { at: edit.at, crash: edit.node }
+          : { at: edit.at, restart: edit.node },
+      ];
+      return { scenario: { ...scenario, steps: insertSteps(steps, added, false) }, added };
+    }
+    case 'hold': {
+      for (const node of [edit.from, edit.to]) {
+        if (!nodes.includes(node))
+          throw new EditError(`'${node}' is not a node of this run (${nodes.join(', ')})`);
+      }
+      const link = [edit.from, edit.to] as const;
+      const held = insertSteps(steps, [{ at: edit.at, hold: link }], false);
+      const added: AnyStep[] = [
+        { at: edit.at, hold: link },
+        { at: edit.until, release: link },
+      ];
+      return {
+        scenario: { ...scenario, steps: insertSteps(held, [added[1]!], false) },
+        added,
+      };
+    }
+    case 'knob':
+      return {
+        scenario: { ...scenario, knobs: { ...scenario.knobs, [edit.name]: edit.value } },
+        added: [],
+      };
+    case 'seed':
+      return { scenario: { ...scenario, seed: edit.seed }, added: [] };
+    case 'preset':
+      return { scenario: { ...scenario, preset: edit.preset as 'seed' | 'fixed' }, added: [] };
+  }
+}
+
+/** A run and the same run with edits, each edit read against the run before it. */
+export interface WhatIf {
+  readonly edits: readonly Edit[];
+  readonly base: ScenarioRun;
+  /** The base scenario with every edit in it: `npm run sim` replays it to `edited`'s hash. */
+  readonly scenario: AnyScenario;
+  readonly edited: ScenarioRun;
+  /** Every step the edits added, in the order they were added. */
+  readonly added: readonly AnyStep[];
+  /** Each edit in words, read against the run before it. */
+  readonly described: readonly string[];
+}
+
+function rerun(scenario: AnyScenario): ScenarioRun {
+  try {
+    return runScenario(validateScenario(scenario));
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new EditError(error.message);
+    throw error;
+  }
+}
+
+/** Applies the edits one after another; `base` is the scenario's own run when already at hand. */
+export function runWhatIf(
+  scenario: AnyScenario,
+  edits: readonly Edit[],
+  base: ScenarioRun = rerun(scenario),
+): WhatIf {
+  let current = scenario;
+  let run = base;
+  const added: AnyStep[] = [];
+  const described: string[] = [];
+  for (const edit of edits) {
+    const applied = applyEdit(current, run, edit);
+    described.push(describeEdit(edit, run));
+    const next = rerun(applied.scenario);
+    const missed = missedAim(edit, run, next);
+    if (missed !== null) throw new EditError(`${editText(edit)}: ${missed}`);
+    current = applied.scenario;
+    run = next;
+    added.push(...applied.added);
+  }
+  return { edits, base, scenario: current, edited: run, added, described };
+}
+
+/** Why an aimed edit did not land on its message in the new run; null when it did. */
+function missedAim(edit: Edit, before: ScenarioRun, after: ScenarioRun): string | null {
+  const trace = after.result.trace;
+  const sent = (t: readonly TraceEvent[], id: number) =>
+    t.find((e): e is Sent => e.kind === 'send' && e.id === id);
+  const another = 'another fault aimed at the same link and message type was waiting, so it';
+  switch (edit.kind) {
+    case 'drop':
+      return trace.some((e) => e.kind === 'drop' && e.id === edit.message && e.reason === 'planned')
+        ? null
+        : `${another} could not be aimed at #${edit.message} alone`;
+    case 'duplicate':
+      return trace.some((e) => e.kind === 'duplicate' && e.of === edit.message)
+        ? null
+        : `${another} could not be aimed at #${edit.message} alone`;
+    case 'delay': {
+      const was = sent(before.result.trace, edit.message)?.deliverAt ?? null;
+      const now = sent(trace, edit.message)?.deliverAt ?? null;
+      return was === null || (now !== null && now >= was + edit.byMs)
+        ? null
+        : `${another} could not be aimed at #${edit.message} alone`;
+    }
+    case 'deliver': {
+      const chosen = arrivalIndex(trace, edit.message, 0);
+      const first = inFlight(before.result.trace, edit.after).filter((m) => {
+        const at = arrivalIndex(trace, m.id, 0);
+        return m.id !== edit.message && at >= 0 && at < chosen;
+      });
+      return first.length === 0
+        ? null
+        : `#${first.map((m) => m.id).join(', #')} still arrived before #${edit.message}`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** An event of one run as the diff shows it, with its place in that run's trace. */
+export interface DiffEvent {
+  readonly traceIndex: number;
+  readonly event: TraceEvent;
+}
+
+export interface VerdictChange {
+  readonly guarantee: GuaranteeId;
+  readonly was: string;
+  readonly now: string;
+  /** The sentences of the edited run's violations (the base run's when they went away). */
+  readonly witnesses: readonly string[];
+  /** Their operations, in the run the sentences come from. */
+  readonly ops: readonly number[];
+  /** Which run the witnesses belong to. */
+  readonly witnessRun: 'base' | 'edited';
+}
+
+export interface ExpectationChange {
+  readonly step: number;
+  readonly opId: number;
+  readonly label: string;
+  readonly expected: string;
+  readonly was: string;
+  readonly now: string;
+}
+
+export interface RunDiff {
+  readonly baseHash: string;
+  readonly editedHash: string;
+  /** The first row where the runs part (null when they never do); `null` on a side that ended. */
+  readonly divergence: {
+    readonly base: DiffEvent | null;
+    readonly edited: DiffEvent | null;
+  } | null;
+  /** Events only one run has, from the divergence on (message ids aside). */
+  readonly onlyBase: readonly DiffEvent[];
+  readonly onlyEdited: readonly DiffEvent[];
+  readonly verdicts: readonly VerdictChange[];
+  readonly expectations: readonly ExpectationChange[];
+  /** What the scenario expected of the verdicts and did not get, in each run. */
+  readonly unmet: { readonly was: readonly string[]; readonly now: readonly string[] };
+}
+
+/** An event without its message ids: a copy made earlier shifts every later id by one. */
+function eventKey(e: TraceEvent): string {
+  return JSON.stringify({ ...e, id: undefined, of: undefined });
+}
+
+/** The timeline's rows of a run (no sends, no state digests), minus the faults the edits added. */
+function shownEvents(trace: readonly TraceEvent[], added: readonly AnyStep[]): DiffEvent[] {
+  const addedFaults = new Map<string, number>();
+  for (const step of added) {
+    if (!('drop' in step || 'duplicate' in step || 'delay' in step)) continue;
+    const kind = 'drop' in step ? 'drop' : 'duplicate' in step ? 'duplicate' : 'delay';
+    const key = faultKey(step.at, kind, (step as unknown as Record<string, string>)[kind]!, step);
+    addedFaults.set(key, (addedFaults.get(key) ?? 0) + 1);
+  }
+  const out: DiffEvent[] = [];
+  trace.forEach((event, traceIndex) => {
+    if (event.kind === 'send' || event.kind === 'state') return;
+    if (event.kind === 'fault' && 'message' in event.fault) {
+      const key = faultKey(event.t, event.fault.kind, event.fault.message, event.fault);
+      const left = addedFaults.get(key) ?? 0;
+      if (left > 0) {
+        addedFaults.set(key, left - 1);
+        return;
+      }
+    }
+    out.push({ traceIndex, event });
+  });
+  return out;
+}
+
+function faultKey(
+  at: number,
+  kind: string,
+  message: string,
+  link: { readonly from: string; readonly to: string; readonly byMs?: number },
+): string {
+  return JSON.stringify([at, kind, message, link.from, link.to, link.byMs ?? null]);
+}
+
+/** A verdict in two or three words: `held`, `broken (2)`, `found (1)`, `not judged`. */
+export function verdictText(v: Verdict | undefined): string {
+  if (v === undefined) return 'not checked';
+  if (v.status === 'held') return 'held';
+  if (v.status === 'not-judged') return 'not judged';
+  const n = v.violations.length;
+  return v.informative ? `found (${n})` : `broken (${n})`;
+}
+
+function outcomeText(o: ScenarioRun['outcomes'][number] | undefined): string {
+  if (o === undefined) return 'not issued';
+  return o.failure === null ? 'met' : `not met (${o.failure})`;
+}
+
+/** How the edited run differs from the base: where they part, what differs, what changed. */
+export function diffRuns(w: WhatIf): RunDiff {
+  const a = shownEvents(w.base.result.trace, []);
+  const b = shownEvents(w.edited.result.trace, w.added);
+  let i = 0;
+  while (i < a.length && i < b.length && eventKey(a[i]!.event) === eventKey(b[i]!.event)) i++;
+  const parted = i < a.length || i < b.length;
+  const divergence = parted ? { base: a[i] ?? null, edited: b[i] ?? null } : null;
+  const [onlyBase, onlyEdited] = parted ? unmatched(a.slice(i), b.slice(i)) : [[], []];
+  return {
+    baseHash: w.base.result.hash,
+    editedHash: w.edited.result.hash,
+    divergence,
+    onlyBase,
+    onlyEdited,
+    verdicts: verdictChanges(w.base, w.edited),
+    expectations: expectationChanges(w.base, w.edited),
+    unmet: { was: w.base.verdictFailures, now: w.edited.verdictFailures },
+  };
+}
+
+/** The events of each side with no equal event (ids aside) on the other: a multiset difference. */
+function unmatched(a: readonly DiffEvent[], b: readonly DiffEvent[]): [DiffEvent[], DiffEvent[]] {
+  const count = new Map<string, number>();
+  for (const e of b) {
+    const k = eventKey(e.event);
+    count.set(k, (count.get(k) ?? 0) + 1);
+  }
+  const onlyA: DiffEvent[] = [];
+  for (const e of a) {
+    const k = eventKey(e.event);
+    const n = count.get(k) ?? 0;
+    if (n > 0) count.set(k, n - 1);
+    else onlyA.push(e);
+  }
+  const onlyB = b.filter((e) => {
+    const k = eventKey(e.event);
+    const n = count.get(k) ?? 0;
+    if (n === 0) return false;
+    count.set(k, n - 1);
+    return true;
+  });
+  return [onlyA, onlyB];
+}
+
+function verdictChanges(base: ScenarioRun, edited: ScenarioRun): VerdictChange[] {
+  const ids = [...new Set([...base.verdicts, ...edited.verdicts].map((v) => v.guarantee))];
+  const out: VerdictChange[] = [];
+  for (const g of ids) {
+    const was = base.verdicts.find((v) => v.guarantee === g);
+    const now = edited.verdicts.find((v) => v.guarantee === g);
+    const sentences = (v: Verdict | undefined) => (v?.violations ?? []).map((x) => x.sentence);
+    if (
+      verdictText(was) === verdictText(now) &&
+      sentences(was).join('\n') === sentences(now).join('\n')
+    )
+      continue;
+    const fromBase = (now?.violations.length ?? 0) === 0;
+    const source = fromBase ? was : now;
+    out.push({
+      guarantee: g,
+      was: verdictText(was),
+      now: verdictText(now),
+      witnesses: sentences(source),
+      ops: [...new Set((source?.violations ?? []).flatMap((x) => x.ops))],
+      witnessRun: fromBase ? 'base' : 'edited',
+    });
+  }
+  return out;
+}
+
+function expectationChanges(base: ScenarioRun, edited: ScenarioRun): ExpectationChange[] {
+  const out: ExpectationChange[] = [];
+  for (const o of edited.outcomes) {
+    if (o.expected === undefined) continue;
+    // By operation: a step the edit put in the script renumbers the steps after it.
+    const before = base.outcomes.find((x) => x.opId === o.opId);
+    const was = outcomeText(before);
+    const now = outcomeText(o);
+    if (was === now) continue;
+    out.push({
+      step: before?.step ?? o.step,
+      opId: o.opId,
+      label: o.label,
+      expected: expectationText(o.expected),
+      was,
+      now,
+    });
+  }
+  return out;
+}
+
+/** `REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s` */
+export function messageText(send: Sent): string {
+  return `${formatMessage(send.message)}, ${send.from} → ${send.to}, sent at ${formatTime(send.t)}`;
+}
+
+/** The edit in words, with the message it aims at as the run it edits shows it. */
+export function describeEdit(edit: Edit, run: ScenarioRun): string {
+  const message = (id: number) => `#${id} (${messageText(sendOf(run.result.trace, id))})`;
+  switch (edit.kind) {
+    case 'drop':
+      return `message ${message(edit.message)} is lost`;
+    case 'duplicate':
+      return `message ${message(edit.message)} is delivered twice`;
+    case 'delay':
+      return `message ${message(edit.message)} arrives ${edit.byMs} ms later`;
+    case 'deliver':
+      return `message ${message(edit.message)} is delivered before the others in flight`;
+    case 'crash':
+      return `${edit.node} crashes at ${formatTime(edit.at)}`;
+    case 'restart':
+      return `${edit.node} restarts at ${formatTime(edit.at)}`;
+    case 'hold':
+      return `the link ${edit.from} → ${edit.to} holds its messages from ${formatTime(edit.at)} to ${formatTime(edit.until)}`;
+    case 'knob':
+      return `knob ${edit.name}=${edit.value} (was ${String(run.knobs[edit.name] ?? 'unset')})`;
+    case 'seed':
+      return `seed ${edit.seed} (was ${run.seed})`;
+    case 'preset':
+      return `preset ${edit.preset} (was ${run.preset})`;
+  }
+}
+
+/**
+ * The scenario a run really ran: its seed, preset and knobs (the command line's included) written
+ * into it, so that the page and a downloaded file need no flags to give the same hash.
+ */
+export function effectiveScenario(
+  scenario: AnyScenario,
+  run: ScenarioRun,
+  knobFlags: Readonly<Record<string, string>> = {},
+): AnyScenario {
+  const knobs: Record<string, string | number> = {};
+  for (const name of Object.keys({ ...scenario.knobs, ...knobFlags }))
+    knobs[name] = run.knobs[name]!;
+  return { ...scenario, seed: run.seed, preset: run.preset as 'seed' | 'fixed', knobs };
+}
+
+/** A scenario file `npm run sim` loads: a header saying where it came from, then the data. */
+export function scenarioSource(
+  scenario: AnyScenario,
+  origin: string,
+  edits: readonly Edit[],
+): string {
+  const said = edits.length === 0 ? 'no edit' : edits.map(editText).join(', ');
+  const header = [
+    '/*',
+    ` * ${scenario.goal.replace(/\*\//g, '* /')}`,
+    ' *',
+    ` * A what-if of ${origin.replace(/\*\//g, '* /')}: ${said}.`,
+    ' * Written by the kvsim lab; replay it with: npm run sim -- <this file>',
+    ' */',
+  ];
+  return `${header.join('\n')}\n\nexport default ${JSON.stringify(scenario, null, 2)};\n`;
+}

@@ -1,0 +1,108 @@
+// Writing a trace document to a file in pieces, for runs too long to hold as one string: the
+// events a run streams are spooled beside the output as they happen, and the document is laid out
+// exactly as serializeTraceDocument would write it. Node only (the page's bundle never needs it).
+
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { layout, type TraceDocument } from './json.ts';
+
+/** Where a document's pieces go: a file being written whole (sim/cli/output.ts), or anything like it. */
+export interface ChunkSink {
+  write(chunk: string | Uint8Array): void;
+}
+
+/**
+ * The trace's events as they happen, spooled to a file beside the output in the document's own
+ * layout (one event a line), so that a run of any length is saved without being held: pass
+ * `add` as the run's trace sink, then `writeTraceDocument(sink, doc, spool)`.
+ */
+export class TraceSpool {
+  readonly path: string;
+  private readonly out: Buffered;
+  private readonly fd: number;
+  count = 0;
+
+  constructor(beside: string) {
+    this.path = `${beside}.events-${process.pid}.tmp`;
+    this.fd = openSync(this.path, 'w');
+    this.out = new Buffered({
+      write: (chunk) => {
+        if (typeof chunk === 'string') writeSync(this.fd, chunk);
+        else writeSync(this.fd, chunk);
+      },
+    });
+  }
+
+  readonly add = (json: string): void => {
+    this.out.write(this.count === 0 ? `    ${json}` : `,\n    ${json}`);
+    this.count++;
+  };
+
+  /** Hands the spooled events to `sink`, a megabyte at a time. */
+  copyTo(sink: ChunkSink): void {
+    this.out.flush();
+    const input = openSync(this.path, 'r');
+    try {
+      const chunk = Buffer.alloc(1 << 20);
+      for (let n = readSync(input, chunk); n > 0; n = readSync(input, chunk))
+        sink.write(chunk.subarray(0, n));
+    } finally {
+      closeSync(input);
+    }
+  }
+
+  dispose(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Closed already.
+    }
+    rmSync(this.path, { force: true });
+  }
+}
+
+/** Text gathered into pieces of about a megabyte before it goes to the sink. */
+class Buffered {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(private readonly sink: ChunkSink) {}
+
+  readonly write = (text: string): void => {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size > 1 << 20) this.flush();
+  };
+
+  flush(): void {
+    if (this.parts.length > 0) this.sink.write(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+/**
+ * Writes the document exactly as serializeTraceDocument would, in pieces, to `sink` (a file written
+ * whole: see sim/cli/output.ts). The events come from `spool` when the run streamed them there.
+ */
+export function writeTraceDocument(sink: ChunkSink, doc: TraceDocument, spool?: TraceSpool): void {
+  const buffer = new Buffered(sink);
+  const out = buffer.write;
+  if (spool === undefined) layout(out, doc, '', 0);
+  else {
+    out('{\n');
+    Object.entries(doc).forEach(([k, v], i) => {
+      out(`${i === 0 ? '' : ',\n'}  ${JSON.stringify(k)}: `);
+      if (k !== 'events') layout(out, v, '  ', 1);
+      else if (spool.count === 0) out('[]');
+      else {
+        out('[\n');
+        buffer.flush();
+        spool.copyTo(sink);
+        out('\n  ]');
+      }
+    });
+    out('\n}');
+  }
+  out('\n');
+  buffer.flush();
+}

@@ -1,0 +1,335 @@
+// The lab in a real browser (Debian's chromium through playwright-core): the page reruns
+// stale-read to its own hash, a dropped REPLICATION changes the verdicts and the diff says so,
+// the downloaded scenario replays to the hash the page shows, the address keeps the edit, and
+// stepping by hand delivers the chosen message. Expected values come from the same edit run in
+// Node, never typed in. Screenshots land in test-artifacts/ for a person to look at.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import staleRead from '../scenarios/stale-read.ts';
+import { labPage } from '../sim/lab/bundle.ts';
+import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/whatif.ts';
+import { renderHtml } from '../sim/render/html.ts';
+import { traceDocument } from '../sim/render/json.ts';
+import { replayCommand } from '../sim/render/summary.ts';
+import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { ARTIFACTS, useChromium, watch } from './chromium.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const FILE = 'scenarios/stale-read.ts';
+
+const run = runScenario(staleRead);
+const scenario = effectiveScenario(staleRead, run);
+const doc = traceDocument(run, {
+  file: FILE,
+  goal: staleRead.goal,
+  replay: replayCommand(FILE, run, undefined, []),
+  definition: scenario,
+});
+
+/** The REPLICATION that brings s3 the new x: the last one the leader sends it. */
+const replicationToS3 = doc.events
+  .filter((e) => e.kind === 'send' && e.to === 's3' && e.message.type === 'REPLICATION')
+  .at(-1) as { id: number };
+
+const browser = useChromium();
+let url = '';
+
+beforeAll(() => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, 'lab.html');
+  writeFileSync(path, renderHtml(doc, {}, labPage()));
+  url = pathToFileURL(path).href;
+});
+
+interface Opened {
+  readonly page: Page;
+  /** Console errors, uncaught exceptions, and requests for anything but the page itself. */
+  readonly problems: string[];
+}
+
+/** Opens the stale-read lab page, or another page at `href`, once its lab has rerun the scenario. */
+async function open(fragment = '', href = url): Promise<Opened> {
+  const context = await browser().newContext({
+    viewport: { width: 1600, height: 1000 },
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  const problems = watch(page, href);
+  await page.goto(href + fragment);
+  // The lab reruns the scenario once the page is drawn; its status line then gives the hash.
+  await page.waitForFunction(
+    () => !document.getElementById('lab-status')?.textContent?.startsWith('Rerunning'),
+  );
+  return { page, problems };
+}
+
+describe('the lab on the stale-read page', () => {
+  let opened: Opened;
+  beforeAll(async () => {
+    opened = await open();
+  });
+  afterAll(async () => {
+    await opened?.page.context().close();
+  });
+
+  it("reruns the scenario in the browser to the page's own trace hash", async () => {
+    await expect(opened.page.locator('#lab-status').textContent()).resolves.toContain(
+      `trace hash ${doc.run.hash}, the same as the page's`,
+    );
+  });
+
+  it('dropping the REPLICATION to s3 breaks convergence, and the diff says so', async () => {
+    const { page } = opened;
+    const id = replicationToS3.id;
+    await page.locator(`#diagram g.msg[data-msg="${id}"] line.hit`).click({ force: true });
+    await page.getByRole('button', { name: 'is lost' }).click();
+    // The same edit in Node: s3 never stores x=2, so at quiescence the replicas differ (§3).
+    const w = runWhatIf(scenario, [{ kind: 'drop', message: id }]);
+    const diff = diffRuns(w);
+    const convergence = diff.verdicts.find((v) => v.guarantee === 'convergence');
+    expect(convergence).toMatchObject({ was: 'held', now: 'broken (1)' });
+    const changes = await page.locator('#lab-changes').textContent();
+    for (const v of diff.verdicts) expect(changes).toContain(`${v.guarantee}: ${v.was} → ${v.now}`);
+    for (const x of diff.expectations) expect(changes).toContain(`step ${x.step}: ${x.label}`);
+    expect(diff.expectations.length).toBeGreaterThan(0);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    await expect(page.locator('#lab-divergence').textContent()).resolves.toContain(`msg ${id}`);
+    // Where the click was, a note says what changed.
+    await expect(page.locator('#lab-toast').textContent()).resolves.toContain(
+      'convergence held → broken (1)',
+    );
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-drop.png') });
+    expect(opened.problems).toEqual([]);
+  });
+
+  it('keeps the edit in the address', () => {
+    const params = new URLSearchParams(new URL(opened.page.url()).hash.slice(1));
+    expect(params.get('whatif')).toBe(`drop:${replicationToS3.id}`);
+  });
+
+  it('downloads a scenario that npm run sim replays to the hash the page shows', async () => {
+    const { page } = opened;
+    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#lab-download').click(),
+    ]);
+    const saved = join(ARTIFACTS, download.suggestedFilename());
+    await download.saveAs(saved);
+    const replay = spawnSync(TSX, ['sim/cli/sim.ts', saved, '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(replay.stderr).toBe('');
+    expect(replay.stdout).toContain(`trace hash ${shown}`);
+    expect(opened.problems).toEqual([]);
+  });
+});
+
+describe('edits from the diagram', () => {
+  it("crashes a node at the selected step's time, and the first divergence leads back into the diagram", async () => {
+    const { page, problems } = await open();
+    // Select the step where c1 asks s3 at 27 s, then crash s3 from its lane's name.
+    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps as {
+      traceIndex: number;
+    }[];
+    const asked = doc.events.findIndex(
+      (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
+    );
+    const step = steps.findIndex((s) => s.traceIndex === asked);
+    expect(step).toBeGreaterThan(-1);
+    await page.locator(`#diagram .row-bg[data-step="${step}"]`).click({ force: true });
+    await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
+    await page.getByRole('button', { name: /^crashes at 27\.000s/ }).click();
+    const w = runWhatIf(scenario, [{ kind: 'crash', node: 's3', at: 27_000 }]);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('crash:s3@27000');
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    // The first divergence, clicked, selects the diagram's step that shows it.
+    const d = diffRuns(w).divergence!;
+    await page.locator('#lab-divergence button').click();
+    const shown = Number(await page.locator('#step-info').getAttribute('data-trace-index'));
+    expect(shown).toBeLessThanOrEqual(d.base!.traceIndex);
+    expect(steps.filter((s) => s.traceIndex > shown && s.traceIndex <= d.base!.traceIndex)).toEqual(
+      [],
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('settings', () => {
+  it('flipping a knob reruns with it: a retransmitting leader repairs the lost REPLICATION', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    await page.locator('#lab-knob').selectOption('ackPolicy');
+    await page.locator('#lab-knob-value').selectOption('all-followers');
+    await page.locator('.lab-settings button').first().click();
+    const edits = [parseEdit(`drop:${id}`), parseEdit('knob:ackPolicy=all-followers')];
+    const w = runWhatIf(scenario, edits);
+    // Retransmitted until acknowledged, the write reaches s3: convergence holds again (§3).
+    expect(w.edited.verdicts.find((v) => v.guarantee === 'convergence')?.status).toBe('held');
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(
+      `drop:${id},knob:ackPolicy=all-followers`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a link with a what-if', () => {
+  it('reopens the same edit and the same edited run', async () => {
+    const fragment = `#whatif=drop:${replicationToS3.id}`;
+    const { page, problems } = await open(fragment);
+    const w = runWhatIf(scenario, [parseEdit(`drop:${replicationToS3.id}`)]);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
+      `drop:${replicationToS3.id}`,
+    );
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('stepping by hand', () => {
+  it('delivers the message chosen, before the one that was due first', async () => {
+    // Under the fixed preset the leader replicates to s2 and s3 at once: two messages in flight.
+    const { page, problems } = await open('#whatif=preset:fixed');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const choices = page.locator('#lab-choices button');
+    for (let i = 0; i < 200 && (await choices.count()) < 2; i++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+    }
+    expect(await choices.count()).toBeGreaterThanOrEqual(2);
+    const later = await choices.nth(1).textContent();
+    const first = await choices.nth(0).textContent();
+    const chosen = Number(/#(\d+)/.exec(later ?? '')![1]);
+    const passed = Number(/#(\d+)/.exec(first ?? '')![1]);
+    await choices.nth(1).click();
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.toContain(`msg ${chosen}`);
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand.png') });
+    // The page's address holds the choice; rerun in Node, the chosen message arrives first.
+    const edits = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')!.split(',');
+    expect(edits.at(-1)).toMatch(new RegExp(`^deliver:${chosen}@`));
+    const w = runWhatIf(scenario, edits.map(parseEdit));
+    const arrival = (id: number) =>
+      w.edited.result.trace.findIndex(
+        (e) => (e.kind === 'deliver' || e.kind === 'drop') && e.id === id,
+      );
+    expect(arrival(chosen)).toBeGreaterThan(-1);
+    expect(arrival(chosen)).toBeLessThan(arrival(passed));
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the page for bigger runs', () => {
+  it('opens at the step the address names, and keeps the step it moves to', async () => {
+    const { page, problems } = await open('#step=1');
+    await expect(page.locator('#step-info').textContent()).resolves.toMatch(/^Step 1 of /);
+    await page.locator('#next').click();
+    expect(new URL(page.url()).hash).toBe('#step=2');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('folds a state card, and the lane filter hides the cards and fades the rows of other nodes', async () => {
+    const { page, problems } = await open();
+    await page.locator('#state .node[data-node="s2"] .fold-card').click();
+    await expect(page.locator('#state .node[data-node="s2"] table').count()).resolves.toBe(0);
+    await page.locator('.lane-choice input[value="c2"]').uncheck();
+    await expect(page.locator('#state .node[data-node="c2"]').count()).resolves.toBe(0);
+    const faded = await page.locator('#diagram .row-bg.filtered').count();
+    expect(faded).toBeGreaterThan(0);
+    await expect(
+      page.locator('#diagram .lane-head.filtered[data-node="c2"]').count(),
+    ).resolves.toBe(2);
+    await page.evaluate(() => window.scrollTo(0, 1500));
+    await page.waitForFunction(() => !document.querySelector<HTMLElement>('.lane-bar')!.hidden);
+    await expect(page.locator('.lane-bar').isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-bigger.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a crowd of 25 nodes', () => {
+  it('fits every lane name in a 1600-pixel window, reruns to its hash, and steps without error', async () => {
+    const clients = 20;
+    const crowd: Scenario = {
+      goal: 'five servers and twenty clients',
+      servers: 5,
+      clients,
+      network: { delayMinMs: 5, delayMaxMs: 30 },
+      steps: Array.from({ length: 200 }, (_, k) =>
+        k % 3 === 0
+          ? { at: k * 40, client: `c${(k % clients) + 1}`, get: `k${k % 7}` }
+          : { at: k * 40, client: `c${(k % clients) + 1}`, put: [`k${k % 7}`, String(k)] as const },
+      ),
+    };
+    const own = runScenario(crowd);
+    const path = join(ARTIFACTS, 'lab-crowd.html');
+    const definition = effectiveScenario(crowd, own);
+    const doc25 = traceDocument(own, {
+      file: 'crowd.ts',
+      goal: crowd.goal,
+      replay: '',
+      definition,
+    });
+    writeFileSync(path, renderHtml(doc25, {}, labPage()));
+    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
+    const names = await tab
+      .locator('#diagram .lane-head .lane-name')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
+    expect(names).toHaveLength(2 * 25);
+    expect(Math.max(...names)).toBeLessThan(1600);
+    for (let i = 0; i < 5; i++) await tab.keyboard.press('ArrowRight');
+    await expect(tab.locator('#step-info').textContent()).resolves.toMatch(/^Step 6 of /);
+    await tab.screenshot({ path: join(ARTIFACTS, 'lab-crowd.png') });
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+});
+
+describe('every scenario', () => {
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
+
+  it.each(files)('%s reruns in the browser to the trace hash npm run sim gives', async (file) => {
+    const loaded = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href))
+      .default as Scenario;
+    const own = runScenario(loaded);
+    const definition = effectiveScenario(loaded, own);
+    const path = join(ARTIFACTS, `lab-${file.replace(/\.ts$/, '')}.html`);
+    const page = renderHtml(
+      traceDocument(own, { file: `scenarios/${file}`, goal: loaded.goal, replay: '', definition }),
+      {},
+      labPage(),
+    );
+    writeFileSync(path, page);
+    const { page: tab, problems } = await open('', pathToFileURL(path).href);
+    await expect(tab.locator('#lab-status').textContent()).resolves.toBe(
+      `Rerun in this browser: trace hash ${own.result.hash}, the same as the page's ✓`,
+    );
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+});

@@ -1,0 +1,123 @@
+// `npm run sim -- <scenario> --what-if <edit>` as a user runs it, and the edits themselves: each
+// lands on exactly the message or node it names, and the diff names what changed. Message ids and
+// expected verdicts come from the runs themselves, never typed in.
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import staleRead from '../scenarios/stale-read.ts';
+import {
+  diffRuns,
+  type Edit,
+  EditError,
+  editText,
+  parseEdit,
+  runWhatIf,
+} from '../sim/lab/whatif.ts';
+import { runScenario } from '../sim/scenario.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+function sim(...args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  const r = spawnSync(TSX, ['sim/cli/sim.ts', ...args], { cwd: ROOT, encoding: 'utf8', env });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const base = runScenario(staleRead);
+const sends = base.result.trace.filter((e) => e.kind === 'send');
+/** The REPLICATION that brings s3 x=2: the last one to s3. */
+const toS3 = sends.filter((e) => e.to === 's3' && e.message.type === 'REPLICATION').at(-1)!;
+
+describe('--what-if in the terminal', () => {
+  const out = sim('scenarios/stale-read.ts', '--quiet', '--what-if', `drop:${toS3.id}`);
+
+  it('prints the first divergence: the dropped REPLICATION', () => {
+    expect(out.stderr).toBe('');
+    const at = out.stdout.indexOf('first divergence');
+    expect(at).toBeGreaterThan(0);
+    expect(out.stdout.slice(at)).toMatch(
+      new RegExp(`now .*DROPPED \\(planned drop\\) msg ${toS3.id}`),
+    );
+  });
+
+  it('says convergence went from held to broken, and which expectation no longer holds', () => {
+    // s3 never stores x=2: at quiescence the replicas differ (PROTOCOL.md §3, convergence).
+    expect(out.stdout).toContain('convergence: held -> broken (1)');
+    const w = runWhatIf(staleRead, [{ kind: 'drop', message: toS3.id }]);
+    for (const x of diffRuns(w).expectations)
+      expect(out.stdout).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met -> not met`);
+    expect(out.stdout).toContain(`trace hash ${w.edited.result.hash}`);
+    // The edited run breaks a guarantee the scenario did not expect to break.
+    expect(out.status).toBe(1);
+  });
+
+  it('says when an edit changes nothing', () => {
+    const same = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      'knob:followerApply=overwrite',
+    );
+    expect(same.stdout).toContain('the two runs do not differ');
+  });
+
+  it('gives one line and exit 2 for an edit it cannot apply', () => {
+    for (const edit of ['drop:99999', 'explode:3', 'crash:s9@10', 'knob:followerApply=sideways']) {
+      const bad = sim('scenarios/stale-read.ts', '--what-if', edit);
+      expect(bad.status, edit).toBe(2);
+      expect(bad.stderr.trim().split('\n'), edit).toHaveLength(1);
+      expect(bad.stderr).toMatch(/^error: --what-if /);
+    }
+  });
+});
+
+describe('edits', () => {
+  it('read back as written', () => {
+    const edits: Edit[] = [
+      { kind: 'drop', message: 3 },
+      { kind: 'duplicate', message: 4 },
+      { kind: 'delay', message: 5, byMs: 250 },
+      { kind: 'crash', node: 's2', at: 500 },
+      { kind: 'restart', node: 's2', at: 900 },
+      { kind: 'hold', from: 's1', to: 's3', at: 100, until: 400 },
+      { kind: 'knob', name: 'retryLimit', value: '3' },
+      { kind: 'seed', seed: 7 },
+      { kind: 'preset', preset: 'fixed' },
+      { kind: 'deliver', message: 9, after: 12 },
+    ];
+    for (const e of edits) expect(parseEdit(editText(e))).toEqual(e);
+    expect(() => parseEdit('delay:5')).toThrow(EditError);
+  });
+
+  it('each lands on its own message: duplicate and delay', () => {
+    const copied = runWhatIf(staleRead, [{ kind: 'duplicate', message: toS3.id }]).edited;
+    expect(copied.result.trace.some((e) => e.kind === 'duplicate' && e.of === toS3.id)).toBe(true);
+    const late = runWhatIf(staleRead, [{ kind: 'delay', message: toS3.id, byMs: 3000 }]).edited;
+    const send = late.result.trace.find((e) => e.kind === 'send' && e.id === toS3.id);
+    expect(send).toMatchObject({ deliverAt: toS3.deliverAt! + 3000 });
+  });
+
+  it('a crash from a time on stops the node from then', () => {
+    const w = runWhatIf(staleRead, [{ kind: 'crash', node: 's3', at: 30_000 }]);
+    const dropped = w.edited.result.trace.flatMap((e) =>
+      e.kind === 'drop' && e.reason === 'down' ? [e] : [],
+    );
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.every((e) => e.t >= 30_000 && e.to === 's3')).toBe(true);
+  });
+
+  it('a held link keeps its messages until it lets them go', () => {
+    const w = runWhatIf(staleRead, [
+      { kind: 'hold', from: 's1', to: 's3', at: 45_000, until: 48_000 },
+    ]);
+    const held = w.edited.result.trace.filter((e) => e.kind === 'hold');
+    expect(held.length).toBeGreaterThan(0);
+    const arrivals = w.edited.result.trace.filter(
+      (e) => e.kind === 'deliver' && e.from === 's1' && e.to === 's3' && e.t > 45_000,
+    );
+    expect(arrivals.every((e) => e.t >= 48_000)).toBe(true);
+  });
+});
