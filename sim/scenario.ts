@@ -63,8 +63,14 @@ export type Step =
   | (StepBase & { readonly clockStep: NodeId; readonly byMs: number })
   /** The next message of that type ('*': any) sent from → to after `at` is lost, … */
   | (StepBase & { readonly drop: string; readonly from: NodeId; readonly to: NodeId })
-  /** … delivered twice, … */
-  | (StepBase & { readonly duplicate: string; readonly from: NodeId; readonly to: NodeId })
+  /** … delivered twice (the message byMs late, its copy copyByMs late; both 0 by default), … */
+  | (StepBase & {
+      readonly duplicate: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly byMs?: number;
+      readonly copyByMs?: number;
+    })
   /** … or byMs later than the network would deliver it. */
   | (StepBase & {
       readonly delay: string;
@@ -224,8 +230,17 @@ function faultOf(step: Step): Fault | null {
   if ('release' in step) return { kind: 'release', from: step.release[0], to: step.release[1] };
   if ('clockStep' in step) return { kind: 'clockStep', node: step.clockStep, byMs: step.byMs };
   if ('drop' in step) return { kind: 'drop', message: step.drop, from: step.from, to: step.to };
-  if ('duplicate' in step)
-    return { kind: 'duplicate', message: step.duplicate, from: step.from, to: step.to };
+  if ('duplicate' in step) {
+    const { byMs, copyByMs } = step;
+    return {
+      kind: 'duplicate',
+      message: step.duplicate,
+      from: step.from,
+      to: step.to,
+      ...(byMs === undefined ? {} : { byMs }),
+      ...(copyByMs === undefined ? {} : { copyByMs }),
+    };
+  }
   if ('delay' in step)
     return { kind: 'delay', message: step.delay, from: step.from, to: step.to, byMs: step.byMs };
   return null;
@@ -356,6 +371,17 @@ function checkStep(step: Step, index: number, topology: Topology): void {
       throw new ScenarioError(
         `${where}: delay needs byMs, a whole number of ms from 0 to ${MAX_AT_MS}`,
       );
+    }
+    if (fault.kind === 'duplicate') {
+      for (const [name, ms] of [
+        ['byMs', fault.byMs],
+        ['copyByMs', fault.copyByMs],
+      ] as const) {
+        if (ms !== undefined && !(Number.isInteger(ms) && ms >= 0 && ms <= MAX_AT_MS))
+          throw new ScenarioError(
+            `${where}: duplicate's ${name} must be a whole number of ms from 0 to ${MAX_AT_MS}`,
+          );
+      }
     }
   }
 }
