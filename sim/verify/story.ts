@@ -1,0 +1,144 @@
+// A schedule found by verify, told as an ordinary scenario that `npm run sim` replays to the ms:
+// each operation and crash a timed step; every message sent gets one step aimed at it, at the ms
+// it is sent, that pins its fate (late by so much, lost, or delivered twice); the network's own
+// delay is a constant 1 ms. Aimed steps at one ms are armed in send order, as their messages leave.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { GuaranteeId } from '../check/index.ts';
+import type { Scenario, Step } from '../scenario.ts';
+import type { Setup } from './setup.ts';
+import { type InFlight, initialWorld, type Move, play, type World } from './world.ts';
+
+/** After the last move, messages still in flight arrive this much later than it (never, in the story). */
+const AFTER_END_MS = 1_000;
+
+interface Sent {
+  readonly m: InFlight;
+  fate: { kind: 'delivered'; at: number } | { kind: 'dropped' } | { kind: 'in flight' };
+  copy: { kind: 'delivered'; at: number } | { kind: 'in flight' } | null;
+}
+
+export function scheduleToScenario(
+  setup: Setup,
+  moves: readonly Move[],
+  broken: readonly GuaranteeId[],
+  completeSchedule: boolean,
+): Scenario {
+  const { end, sent, script } = walk(setup, moves);
+  const aimed: Step[] = [];
+  const late = (m: InFlight, fate: Sent['fate'] | NonNullable<Sent['copy']>) =>
+    (fate.kind === 'delivered' ? fate.at : end + AFTER_END_MS) - m.sentAt - 1;
+  for (const s of sent) {
+    const { from, to, type } = names(setup, s.m);
+    if (s.fate.kind === 'dropped') aimed.push({ at: s.m.sentAt, drop: type, from, to });
+    else if (s.copy !== null)
+      aimed.push({
+        at: s.m.sentAt,
+        duplicate: type,
+        from,
+        to,
+        byMs: late(s.m, s.fate),
+        copyByMs: late(s.m, s.copy),
+      });
+    else aimed.push({ at: s.m.sentAt, delay: type, from, to, byMs: late(s.m, s.fate) });
+  }
+  // Aimed steps go before the script's step at the same ms: they must be armed when it sends.
+  const steps = [...aimed, ...script].sort((a, b) => a.at - b.at || rank(a) - rank(b));
+  const s = setup.scenario;
+  return {
+    goal: `The shortest schedule verify found that breaks ${broken.join(', ')} (${moves.length} moves)`,
+    ...(s.store === undefined ? {} : { store: s.store }),
+    servers: [...setup.topology.servers],
+    leader: setup.topology.leader,
+    clients: [...setup.topology.clients],
+    preset: setup.preset as 'seed' | 'fixed',
+    knobs: setup.overrides as NonNullable<Scenario['knobs']>,
+    network: { delayMinMs: 1, delayMaxMs: 1, fifo: false },
+    ...(s.clockSkewMs === undefined ? {} : { clockSkewMs: s.clockSkewMs }),
+    seed: 1,
+    // Cut where verify judged a broken safety guarantee: later events are not part of the story.
+    ...(completeSchedule ? {} : { runUntilMs: end }),
+    steps,
+    expect: { violations: [...broken] },
+  };
+}
+
+function rank(step: Step): number {
+  return 'drop' in step || 'duplicate' in step || 'delay' in step ? 0 : 1;
+}
+
+function names(setup: Setup, m: InFlight) {
+  return {
+    from: setup.nodes[m.from]!.id,
+    to: setup.nodes[m.to]!.id,
+    type: m.message.type,
+  };
+}
+
+/** Plays the moves again from the first world, noting every send, what became of it, and the script. */
+function walk(setup: Setup, moves: readonly Move[]) {
+  let w: World = initialWorld(setup);
+  const sent = new Map<number, Sent>();
+  const script: Step[] = [];
+  for (const move of moves) {
+    const before = w;
+    w = play(setup, w, move);
+    for (const m of w.inFlight)
+      if (Number.isInteger(m.seq) && !sent.has(m.seq))
+        sent.set(m.seq, { m, fate: { kind: 'in flight' }, copy: null });
+    const whole = (seq: number) => sent.get(Math.floor(seq))!;
+    switch (move.kind) {
+      case 'deliver': {
+        const s = whole(move.seq);
+        if (Number.isInteger(move.seq)) s.fate = { kind: 'delivered', at: move.at };
+        else s.copy = { kind: 'delivered', at: move.at };
+        break;
+      }
+      case 'drop':
+        whole(move.seq).fate = { kind: 'dropped' };
+        break;
+      case 'slow':
+      case 'duplicate':
+        whole(move.seq).copy = { kind: 'in flight' };
+        break;
+      case 'invoke': {
+        const client = setup.clients[move.client]!;
+        const op = client.ops[before.issued[move.client]!]!.op;
+        const base = { at: move.at, client: client.id, via: move.via };
+        script.push(
+          op.kind === 'put'
+            ? { ...base, put: [op.key, op.value] }
+            : op.kind === 'get'
+              ? { ...base, get: op.key }
+              : { ...base, delete: op.key },
+        );
+        break;
+      }
+      case 'crash':
+        script.push({ at: move.at, crash: setup.nodes[move.node]!.id });
+        break;
+      case 'restart':
+        script.push({ at: move.at, restart: setup.nodes[move.node]!.id });
+        break;
+      case 'clockStep': {
+        const step = setup.clockSteps[move.index]!;
+        script.push({ at: move.at, clockStep: setup.nodes[step.node]!.id, byMs: step.byMs });
+        break;
+      }
+      case 'timer':
+        break;
+    }
+  }
+  const ordered = [...sent.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+  return { end: w.now, sent: ordered, script };
+}
+
+/** Writes the scenario as a file with a header that tells how it was found; returns the command. */
+export function writeStory(path: string, scenario: Scenario, header: readonly string[]): string {
+  mkdirSync(dirname(path), { recursive: true });
+  const lines = ['/*', ...header.map((l) => ` * ${l}`.trimEnd()), ' */'];
+  const body = `import type { Scenario } from '../sim/scenario.ts';\n\nexport default ${JSON.stringify(scenario, null, 2)} satisfies Scenario;\n`;
+  writeFileSync(path, `${lines.join('\n')}\n\n${body}`);
+  return `npm run sim -- ${path}`;
+}
