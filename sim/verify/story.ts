@@ -1,11 +1,12 @@
 // A schedule found by verify, told as an ordinary scenario that `npm run sim` replays to the ms:
-// each operation and crash a timed step; every message sent gets one step aimed at it, at the ms
-// it is sent, that pins its fate (late by so much, lost, or delivered twice); the network's own
-// delay is a constant 1 ms. Aimed steps at one ms are armed in send order, as their messages leave.
+// each operation and crash a timed step; a message that is not on time gets a step aimed at it,
+// at the ms it is sent, that pins its fate (late by so much, lost, or delivered twice); the
+// network's own delay is a constant 1 ms. Aimed steps at one ms are armed in send order.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { GuaranteeId } from '../check/index.ts';
+import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import type { Setup } from './setup.ts';
 import { type InFlight, initialWorld, type Move, play, type World } from './world.ts';
@@ -29,8 +30,16 @@ export function scheduleToScenario(
   const aimed: Step[] = [];
   const late = (m: InFlight, fate: Sent['fate'] | NonNullable<Sent['copy']>) =>
     (fate.kind === 'delivered' ? fate.at : end + AFTER_END_MS) - m.sentAt - 1;
+  // A step aimed at a message is armed at the ms it is sent and takes the first message of its
+  // type on its link from then on: a message on time needs one only if another of its kind
+  // leaves the same link in the same ms.
+  const group = (m: InFlight) => `${m.sentAt} ${m.from} ${m.to} ${m.message.type}`;
+  const sharing = new Map<string, number>();
+  for (const s of sent) sharing.set(group(s.m), (sharing.get(group(s.m)) ?? 0) + 1);
   for (const s of sent) {
     const { from, to, type } = names(setup, s.m);
+    const onTime = s.fate.kind === 'delivered' && s.copy === null && late(s.m, s.fate) === 0;
+    if (onTime && sharing.get(group(s.m)) === 1) continue;
     if (s.fate.kind === 'dropped') aimed.push({ at: s.m.sentAt, drop: type, from, to });
     else if (s.copy !== null)
       aimed.push({
@@ -81,8 +90,10 @@ function walk(setup: Setup, moves: readonly Move[]) {
   let w: World = initialWorld(setup);
   const sent = new Map<number, Sent>();
   const script: Step[] = [];
+  const told: string[] = [];
   for (const move of moves) {
     const before = w;
+    told.push(tell(setup, before, move));
     w = play(setup, w, move);
     for (const m of w.inFlight)
       if (Number.isInteger(m.seq) && !sent.has(m.seq))
@@ -131,7 +142,53 @@ function walk(setup: Setup, moves: readonly Move[]) {
     }
   }
   const ordered = [...sent.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
-  return { end: w.now, sent: ordered, script };
+  return { end: w.now, sent: ordered, script, told };
+}
+
+/** The schedule in words, one line a move: `3  2ms  s1 receives PUT x=1 from c1`. */
+export function tellSchedule(setup: Setup, moves: readonly Move[]): string[] {
+  const width = String(moves.length).length;
+  return walk(setup, moves).told.map((line, i) => `${String(i + 1).padStart(width)}  ${line}`);
+}
+
+function tell(setup: Setup, w: World, move: Move): string {
+  const id = (node: number) => setup.nodes[node]!.id;
+  const message = (seq: number) => {
+    const m = w.inFlight.find((x) => x.seq === seq)!;
+    return { m, text: `${formatMessage(m.message)} ${id(m.from)} -> ${id(m.to)}` };
+  };
+  const at = 'at' in move ? formatTime(move.at).padEnd(8) : ''.padEnd(8);
+  switch (move.kind) {
+    case 'deliver': {
+      const { m, text } = message(move.seq);
+      const copy = Number.isInteger(move.seq) ? '' : ' (the copy)';
+      return `${at}${text}${copy} ${w.up[m.to] ? 'arrives' : `is lost: ${id(m.to)} is down`}`;
+    }
+    case 'timer': {
+      const t = w.timers[0]!;
+      return `${at}${id(t.node)}'s timer fires: ${formatTimer(t.timer)}`;
+    }
+    case 'invoke': {
+      const client = setup.clients[move.client]!;
+      const op = client.ops[w.issued[move.client]!]!.op;
+      const value = op.kind === 'put' ? `=${op.value}` : '';
+      return `${at}${client.id} issues ${op.kind} ${op.key}${value} via ${move.via}`;
+    }
+    case 'drop':
+      return `${at}${message(move.seq).text} will be lost (drop)`;
+    case 'duplicate':
+      return `${at}${message(move.seq).text} will arrive twice (duplicate)`;
+    case 'slow':
+      return `${at}${message(move.seq).text} is slow: it may arrive after timers fire`;
+    case 'crash':
+      return `${at}${id(move.node)} crashes`;
+    case 'restart':
+      return `${at}${id(move.node)} restarts`;
+    case 'clockStep': {
+      const step = setup.clockSteps[move.index]!;
+      return `${at}${id(step.node)}'s clock steps ${step.byMs >= 0 ? '+' : ''}${step.byMs} ms`;
+    }
+  }
 }
 
 /** Writes the scenario as a file with a header that tells how it was found; returns the command. */
