@@ -11,6 +11,8 @@ import type { World } from './world.ts';
 /** A renaming of nodes: position i of the world holds node `order[i]` after renaming. */
 interface Renaming {
   readonly names: ReadonlyMap<NodeId, NodeId> | null;
+  /** Texts under this renaming, kept per object: worlds share their unchanged parts. */
+  readonly ser: Serializer;
   /** For each node index, its index after renaming. */
   readonly index: readonly number[];
   /** For each index after renaming, the node index it came from. */
@@ -39,7 +41,8 @@ export class Keyer {
       index.forEach((to, i) => {
         from[to] = i;
       });
-      return { names: names.size === 0 ? null : names, index, from };
+      const renamed = names.size === 0 ? null : names;
+      return { names: renamed, ser: new Serializer(renamed), index, from };
     });
   }
 
@@ -67,7 +70,7 @@ export class Keyer {
    * either order meet in one world (this is the partial-order reduction: see README).
    */
   canonicalText(w: World, r: Renaming): string {
-    const ser = new Serializer(r.names);
+    const ser = r.ser;
     const parts: string[] = [String(w.now)];
     for (let j = 0; j < r.from.length; j++) {
       const i = r.from[j]!;
@@ -155,6 +158,9 @@ function orders<T>(items: readonly T[]): T[][] {
  * wherever they appear, inside request ids (`c1.3`) and timer keys (`timeout:c1.3`) too.
  */
 class Serializer {
+  /** The machines never change a state, message or observation once made: its text holds. */
+  private readonly cache = new WeakMap<object, string>();
+
   constructor(private readonly names: ReadonlyMap<NodeId, NodeId> | null) {}
 
   text(s: string): string {
@@ -178,18 +184,25 @@ class Serializer {
       case 'undefined':
         return 'u';
       case 'object': {
-        if (Array.isArray(v)) return `[${v.map((x) => this.value(x)).join(',')}]`;
-        if (v instanceof Map) {
-          const parts: string[] = [];
-          for (const [k, x] of v) parts.push(`${this.value(k)}:${this.value(x)}`);
-          return `M{${parts.join(',')}}`;
-        }
-        const parts: string[] = [];
-        for (const k in v) parts.push(`${k}:${this.value((v as Record<string, unknown>)[k])}`);
-        return `{${parts.join(',')}}`;
+        const known = this.cache.get(v);
+        if (known !== undefined) return known;
+        const text = this.object(v);
+        this.cache.set(v, text);
+        return text;
       }
       default:
         throw new Error(`verify: cannot key a ${typeof v}`);
     }
+  }
+
+  private object(v: object): string {
+    if (Array.isArray(v)) return `[${v.map((x) => this.value(x)).join(',')}]`;
+    const parts: string[] = [];
+    if (v instanceof Map) {
+      for (const [k, x] of v) parts.push(`${this.value(k)}:${this.value(x)}`);
+      return `M{${parts.join(',')}}`;
+    }
+    for (const k in v) parts.push(`${k}:${this.value((v as Record<string, unknown>)[k])}`);
+    return `{${parts.join(',')}}`;
   }
 }
