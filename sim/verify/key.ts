@@ -23,6 +23,10 @@ export class Keyer {
   private readonly renamings: Renaming[];
   /** Replicated store: a replica's applies are judged per replica, so only their order there matters. */
   private readonly appliesPerReplica: boolean;
+  /** Every object text met, numbered: an object's text names its parts by their numbers. */
+  private readonly texts = new Map<string, number>();
+  /** The history's text per records list and renaming: worlds share the list until it grows. */
+  private readonly histories: WeakMap<readonly unknown[], string>[] = [];
   /** For a node index, its place in Setup.clients (undefined for a server). */
   private readonly clientOfNode: (number | undefined)[] = [];
 
@@ -42,7 +46,7 @@ export class Keyer {
         from[to] = i;
       });
       const renamed = names.size === 0 ? null : names;
-      return { names: renamed, ser: new Serializer(renamed), index, from };
+      return { names: renamed, ser: new Serializer(renamed, this.texts), index, from };
     });
   }
 
@@ -99,7 +103,14 @@ export class Keyer {
     parts.push(w.clockStepsDone.map((d) => (d ? 1 : 0)).join(''));
     const u = w.used;
     parts.push(`${u.drops},${u.duplicates},${u.delays},${u.crashes}`);
-    parts.push(this.history(w, r, ser));
+    const r0 = this.renamings.indexOf(r);
+    const cache = (this.histories[r0] ??= new WeakMap());
+    let history = cache.get(w.records);
+    if (history === undefined) {
+      history = this.history(w, r, ser);
+      cache.set(w.records, history);
+    }
+    parts.push(history);
     return parts.join('|');
   }
 
@@ -158,10 +169,17 @@ function orders<T>(items: readonly T[]): T[][] {
  * wherever they appear, inside request ids (`c1.3`) and timer keys (`timeout:c1.3`) too.
  */
 class Serializer {
-  /** The machines never change a state, message or observation once made: its text holds. */
+  /**
+   * The machines never change a state, message or observation once made: its text holds, and is
+   * kept as the number it has in `texts` (equal texts, equal numbers), so that an object's text
+   * stays short however deep it is.
+   */
   private readonly cache = new WeakMap<object, string>();
 
-  constructor(private readonly names: ReadonlyMap<NodeId, NodeId> | null) {}
+  constructor(
+    private readonly names: ReadonlyMap<NodeId, NodeId> | null,
+    private readonly texts: Map<string, number>,
+  ) {}
 
   text(s: string): string {
     if (this.names === null) return JSON.stringify(s);
@@ -186,7 +204,13 @@ class Serializer {
       case 'object': {
         const known = this.cache.get(v);
         if (known !== undefined) return known;
-        const text = this.object(v);
+        const full = this.object(v);
+        let n = this.texts.get(full);
+        if (n === undefined) {
+          n = this.texts.size;
+          this.texts.set(full, n);
+        }
+        const text = `#${n}`;
         this.cache.set(v, text);
         return text;
       }
