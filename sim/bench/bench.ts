@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       ` checkers and expectations ${ms(phase((p) => p.judge))})`,
   );
   for (const line of await extraBenchmarks()) console.log(line);
+  for (const line of (await import('./verify.ts')).verifyBenchmarks()) console.log(line);
 }
 
 await main();
