@@ -12,7 +12,7 @@ import { scheduleToScenario } from '../sim/verify/story.ts';
 import { type Budgets, movesTo } from '../sim/verify/world.ts';
 import { ANOMALIES } from './fixtures/verify/anomalies.ts';
 
-const NONE: Budgets = { drops: 0, duplicates: 0, delays: 0, crashes: 0 };
+const NONE: Budgets = { drops: 0, duplicates: 0, delays: 0, crashes: 0, clientCrashes: 0 };
 
 function verify(scenario: Scenario, budgets: Partial<Budgets>, maxDepth?: number) {
   const setup = setupOf(scenario, { budgets: { ...NONE, ...budgets } });

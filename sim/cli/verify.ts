@@ -1,5 +1,5 @@
 // `npm run verify -- <scenario.ts> [--preset P] [--knob k=v ...] [--max-drops N] [--max-duplicates N]
-// [--max-delays N] [--max-crashes N] [--depth D] [--max-states N] [--max-seconds S]`: every schedule
+// [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--depth D] [--max-states N] [--max-seconds S]`: every schedule
 // of the scenario's configuration, breadth-first. It proves the configuration correct within its
 // bounds, or writes the shortest counterexample as a scenario and prints the command that replays it.
 
@@ -21,7 +21,7 @@ import { loadScenario } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--depth D] [--max-states N] [--max-seconds S]';
+  'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--depth D] [--max-states N] [--max-seconds S]';
 
 const OPTIONS = {
   preset: { type: 'string' },
@@ -30,6 +30,7 @@ const OPTIONS = {
   'max-duplicates': { type: 'string' },
   'max-delays': { type: 'string' },
   'max-crashes': { type: 'string' },
+  'max-client-crashes': { type: 'string' },
   depth: { type: 'string' },
   'max-states': { type: 'string' },
   'max-seconds': { type: 'string' },
@@ -75,7 +76,7 @@ function describe(setup: Setup, file: string): string {
     .join('');
   return [
     `verify ${file}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
-    `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} crashes`,
+    `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes`,
   ].join('\n');
 }
 
@@ -93,6 +94,7 @@ async function run(argv: readonly string[]): Promise<number> {
     duplicates: count(values['max-duplicates'], '--max-duplicates', 0, 10),
     delays: count(values['max-delays'], '--max-delays', 0, 10),
     crashes: count(values['max-crashes'], '--max-crashes', 0, 10),
+    clientCrashes: count(values['max-client-crashes'], '--max-client-crashes', 0, 10),
   };
   const bounds = {
     maxDepth: positive(values.depth, '--depth', DEFAULT_SEARCH_BOUNDS.maxDepth, 100_000),

@@ -102,9 +102,13 @@ export class Keyer {
     parts.push(issued.join(','));
     parts.push(w.clockStepsDone.map((d) => (d ? 1 : 0)).join(''));
     const u = w.used;
-    parts.push(`${u.drops},${u.duplicates},${u.delays},${u.crashes}`);
+    parts.push(`${u.drops},${u.duplicates},${u.delays},${u.crashes},${u.clientCrashes}`);
     const r0 = this.renamings.indexOf(r);
-    const cache = (this.histories[r0] ??= new WeakMap());
+    let cache = this.histories[r0];
+    if (cache === undefined) {
+      cache = new WeakMap();
+      this.histories[r0] = cache;
+    }
     let history = cache.get(w.records);
     if (history === undefined) {
       history = this.history(w, r, ser);

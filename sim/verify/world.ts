@@ -38,7 +38,10 @@ export interface Budgets {
   readonly duplicates: number;
   /** Messages that may arrive late: after timers that were due after their send. */
   readonly delays: number;
+  /** Crashes of a server, each followed by its restart. */
   readonly crashes: number;
+  /** Crashes of a client (it forgets its session, and what it held), each followed by its restart. */
+  readonly clientCrashes: number;
 }
 
 export interface World {
@@ -98,7 +101,7 @@ export function initialWorld(setup: Setup): World {
     timers: [],
     issued: setup.clients.map(() => 0),
     clockStepsDone: setup.clockSteps.map(() => false),
-    used: { drops: 0, duplicates: 0, delays: 0, crashes: 0 },
+    used: { drops: 0, duplicates: 0, delays: 0, crashes: 0, clientCrashes: 0 },
     records: [],
     nextSeq: 1,
     lastDelivery: null,
@@ -164,6 +167,12 @@ export function movesOf(setup: Setup, w: World): Move[] {
   return moves;
 }
 
+function crashable(setup: Setup, w: World, node: number): boolean {
+  return setup.nodes[node]!.role === 'client'
+    ? w.used.clientCrashes < setup.budgets.clientCrashes
+    : w.used.crashes < setup.budgets.crashes;
+}
+
 /** What the scenario's script stands for: clients' operations, crashes, restarts, clock steps. */
 function scriptMoves(setup: Setup, w: World, at: number, moves: Move[]): void {
   setup.clients.forEach((client, i) => {
@@ -175,7 +184,7 @@ function scriptMoves(setup: Setup, w: World, at: number, moves: Move[]): void {
   });
   w.up.forEach((up, node) => {
     if (!up) moves.push({ kind: 'restart', node, at });
-    else if (w.used.crashes < setup.budgets.crashes) moves.push({ kind: 'crash', node, at });
+    else if (crashable(setup, w, node)) moves.push({ kind: 'crash', node, at });
   });
   w.clockStepsDone.forEach((done, index) => {
     if (!done) moves.push({ kind: 'clockStep', index, at });
@@ -300,10 +309,12 @@ class Builder {
   crash(node: number): void {
     this.up = withAt(this.up, node, false);
     this.timers = this.timers.filter((t) => t.node !== node);
-    this.used = { ...this.w.used, crashes: this.w.used.crashes + 1 };
     this.lastFaultAt = this.now;
-    if (this.setup.nodes[node]!.role === 'client')
+    const u = this.w.used;
+    if (this.setup.nodes[node]!.role === 'client') {
+      this.used = { ...u, clientCrashes: u.clientCrashes + 1 };
       this.records = [...this.records, { t: this.now, node, abandon: true }];
+    } else this.used = { ...u, crashes: u.crashes + 1 };
   }
 
   restart(node: number): void {
