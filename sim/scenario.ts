@@ -206,7 +206,7 @@ export function topologyOf(scenario: Scenario): Topology {
   return topology;
 }
 
-function opOf(step: Step): ClientOp | null {
+export function opOf(step: Step): ClientOp | null {
   if ('put' in step) {
     const [key, value] = step.put;
     return { kind: 'put', key, value };
@@ -460,13 +460,7 @@ export interface PreparedRun {
 export function prepareScenario(scenario: Scenario, options: RunOptions = {}): PreparedRun {
   const store = storeOf(scenario);
   const topology = topologyOf(scenario);
-  const presetName = options.preset ?? scenario.preset ?? 'fixed';
-  const overrides: Record<string, unknown> = {
-    ...(scenario.knobs ?? {}),
-    ...(options.knobs ?? {}),
-  };
-  const knobs = resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
-  if (!knobs.ok) throw new ScenarioError(knobs.error);
+  const { presetName, knobs } = knobsOf(scenario, options);
   const network = resolveNetwork(scenario.network);
   if (!network.ok) throw new ScenarioError(network.error);
   const seed = options.seed ?? scenario.seed ?? 1;
@@ -475,7 +469,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
   for (const step of scenario.steps) lastStep = Math.max(lastStep, step.at);
   const sim = new Simulation<WireMessage>({
     seed,
-    nodes: store.nodes(topology, knobs.value),
+    nodes: store.nodes(topology, knobs),
     network: network.value,
     trace: options.trace ?? true,
     bounds: { maxTimeMs: scenario.runUntilMs ?? lastStep + 120_000, ...options.bounds },
@@ -525,7 +519,7 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
       seed,
       preset: presetName,
       store: store.name,
-      knobs: knobs.value,
+      knobs,
       topology,
       network: network.value,
       result,
@@ -536,6 +530,22 @@ export function prepareScenario(scenario: Scenario, options: RunOptions = {}): P
     };
   };
   return { sim, finish };
+}
+
+/** The knobs a run uses: the preset (the caller's, the scenario's, or fixed) with the overrides. */
+export function knobsOf(
+  scenario: Scenario,
+  options: Pick<RunOptions, 'preset' | 'knobs'>,
+): { presetName: string; overrides: Record<string, unknown>; knobs: Knobs } {
+  const store = storeOf(scenario);
+  const presetName = options.preset ?? scenario.preset ?? 'fixed';
+  const overrides: Record<string, unknown> = {
+    ...(scenario.knobs ?? {}),
+    ...(options.knobs ?? {}),
+  };
+  const knobs = resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
+  if (!knobs.ok) throw new ScenarioError(knobs.error);
+  return { presetName, overrides, knobs: knobs.value };
 }
 
 /** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */

@@ -3,6 +3,7 @@
 // and under `fixed` every schedule of the same configuration keeps every guarantee.
 
 import { describe, expect, it } from 'vitest';
+import twoReaders from '../scenarios/verify/two-readers.ts';
 import { brokenGuarantees } from '../sim/check/index.ts';
 import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
@@ -94,17 +95,6 @@ describe('under fixed, the same configurations keep every guarantee', () => {
 });
 
 describe('the largest fixed configuration the CI checks', () => {
-  const twoReaders: Scenario = {
-    goal: 'c1 writes x; c2 reads it from the leader, then from s3',
-    servers: ['s1', 's2', 's3'],
-    clients: ['c1', 'c2'],
-    steps: [
-      { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
-      { at: 1, client: 'c2', get: 'x', via: 's1' },
-      { at: 2, client: 'c2', get: 'x', via: 's3' },
-    ],
-  };
-
   it('3 servers × 2 clients × 3 operations with one drop: every schedule', () => {
     const { result } = verify(twoReaders, { drops: 1 });
     expect(result.kind).toBe('verified');

@@ -3,12 +3,11 @@
 // scenario's own times, crashes and network faults are not used: verify tries every schedule.
 
 import type { NodeId } from '../../protocol/core.ts';
-import { resolveKnobs } from '../../protocol/knobs.ts';
 import type { ClientState as LockClientState } from '../../protocol/lock/index.ts';
 import type { ClientState as ReplicatedClientState } from '../../protocol/replicated/index.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
-import { type Scenario, ScenarioError, type Step, storeOf, topologyOf } from '../scenario.ts';
+import { knobsOf, opOf, type Scenario, type Step, storeOf, topologyOf } from '../scenario.ts';
 import type { Knobs, StoreAdapter } from '../stores/index.ts';
 import type { ClientOp, Topology } from '../stores/replicated.ts';
 import type { Budgets } from './world.ts';
@@ -56,24 +55,10 @@ export interface SetupOptions {
   readonly budgets: Budgets;
 }
 
-function opOf(step: Step): ClientOp | null {
-  if ('put' in step) return { kind: 'put', key: step.put[0], value: step.put[1] };
-  if ('get' in step) return { kind: 'get', key: step.get };
-  if ('delete' in step) return { kind: 'delete', key: step.delete };
-  return null;
-}
-
 export function setupOf(scenario: Scenario, options: SetupOptions): Setup {
   const store = storeOf(scenario);
   const topology = topologyOf(scenario);
-  const preset = options.preset ?? scenario.preset ?? 'fixed';
-  const overrides: Record<string, unknown> = {
-    ...(scenario.knobs ?? {}),
-    ...(options.knobs ?? {}),
-  };
-  const resolved = resolveKnobs(store.knobSpecs, store.presets, preset, overrides);
-  if (!resolved.ok) throw new ScenarioError(resolved.error);
-  const knobs = resolved.value;
+  const { presetName: preset, overrides, knobs } = knobsOf(scenario, options);
   const nodes = store.nodes(topology, knobs);
   const index = new Map(nodes.map((n, i) => [n.id, i] as const));
   // Session order is the order of the scenario's steps in time (ties: as written).
