@@ -145,12 +145,13 @@ export function movesOf(setup: Setup, w: World): Move[] {
   }
   const sameMs = setup.sameMs && w.lastDelivery !== null && w.lastDelivery.t === w.now;
   if (next < deadline || sameMs) {
-    const seen = new Set<string>();
+    // A duplicate and its original (one message object) lead to the same world: try one of them.
+    const tried = new Set<WireMessage>();
     for (const m of w.inFlight) {
-      // Copies of one message in the same situation lead to the same world: try one of them.
-      const id = `${m.from} ${m.to} ${m.twin} ${m.sentAt === w.now} ${JSON.stringify(m.message)}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
+      if (m.twin) {
+        if (tried.has(m.message)) continue;
+        tried.add(m.message);
+      }
       if (sameMs && m.seq > w.lastDelivery!.seq && m.sentAt < w.now && w.now < deadline)
         moves.push({ kind: 'deliver', seq: m.seq, at: w.now });
       if (next < deadline) moves.push({ kind: 'deliver', seq: m.seq, at: next });
