@@ -206,7 +206,6 @@ export function play(setup: Setup, w: World, move: Move): World {
       const client = setup.clients[move.client]!;
       const op = client.ops[w.issued[move.client]!]!;
       b.issued = withAt(w.issued, move.client, w.issued[move.client]! + 1);
-      b.opsIssued();
       b.step(client.node, { type: 'invoke', opId: b.nextOpId(), op: op.op, via: move.via });
       break;
     }
@@ -251,7 +250,6 @@ class Builder {
   records: readonly Record[];
   nextSeq: number;
   lastFaultAt: number;
-  private ops = 0;
 
   constructor(
     private readonly setup: Setup,
@@ -271,15 +269,11 @@ class Builder {
     this.lastFaultAt = w.lastFaultAt;
   }
 
-  /** Operation ids are given in the order operations are issued, as a replay's script numbers them. */
-  opsIssued(): void {
-    this.ops = 1;
-  }
-
+  /** Operation ids go in the order operations are issued, as a replay's script numbers them. */
   nextOpId(): number {
-    let n = 0;
+    let n = 1;
     for (const r of this.w.records) if ('observation' in r && r.observation.kind === 'invoke') n++;
-    return n + this.ops;
+    return n;
   }
 
   deliver(seq: number): void {
