@@ -13,12 +13,12 @@ const LIMIT_CPU_MS = 60_000;
 const LADDER: readonly (readonly [servers: number, clients: number, opsPerClient: number])[] = [
   [2, 1, 1],
   [2, 1, 2],
-  [2, 2, 1],
   [3, 1, 2],
+  [3, 1, 3],
+  [3, 1, 4],
+  [2, 2, 1],
   [3, 2, 1],
-  [2, 2, 2],
   [3, 2, 2],
-  [3, 3, 2],
 ];
 
 /** Every client writes x at the leader, then reads it at the last server, and so on. */

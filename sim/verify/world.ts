@@ -128,16 +128,15 @@ export function isComplete(setup: Setup, w: World): boolean {
  * happens 1 ms after the last move, and only before that deadline (so the simulator, which runs a
  * due timer first, would run it in the same order). The network is faster than any timer and a
  * crash shorter: a timer fires only when every message in flight is slow (a fault) and every node
- * is up, so that a timeout fires because a message was lost, slow, or sent to a crashed node. In same-ms mode a delivery may also share the
- * last delivery's ms, after it in send order, as the simulator's queue orders a tie.
+ * is up, so that a timeout fires because a message was lost, slow, or sent to a crashed node.
+ * In same-ms mode a delivery may also share the last delivery's ms, after it in send order, as
+ * the simulator's queue orders a tie.
  */
 export function movesOf(setup: Setup, w: World): Move[] {
   const moves: Move[] = [];
-  // The network is faster than any timer: a timer fires only once every message in flight has
-  // arrived, unless it was made slow (a fault, within its budget) or dropped.
   const deadline = w.timers[0]?.deadline ?? Number.POSITIVE_INFINITY;
   const next = w.now + 1;
-  // A crash is shorter than any timeout: no timer fires while a node is down.
+  // Every message in flight has arrived (or is slow, or was dropped), and every node is up.
   const quiet = w.inFlight.every((m) => m.slow) && w.up.every(Boolean);
   if (w.timers[0] !== undefined && quiet) {
     const t = w.timers[0];
@@ -145,12 +144,14 @@ export function movesOf(setup: Setup, w: World): Move[] {
   }
   const sameMs = setup.sameMs && w.lastDelivery !== null && w.lastDelivery.t === w.now;
   if (next < deadline || sameMs) {
-    // A duplicate and its original (one message object) lead to the same world: try one of them.
-    const tried = new Set<WireMessage>();
+    // A duplicate and its original (one message object) lead to the same world, unless one of
+    // them is slow: try one of them.
+    const tried = [new Set<WireMessage>(), new Set<WireMessage>()];
     for (const m of w.inFlight) {
       if (m.twin) {
-        if (tried.has(m.message)) continue;
-        tried.add(m.message);
+        const same = tried[m.slow ? 1 : 0]!;
+        if (same.has(m.message)) continue;
+        same.add(m.message);
       }
       if (sameMs && m.seq > w.lastDelivery!.seq && m.sentAt < w.now && w.now < deadline)
         moves.push({ kind: 'deliver', seq: m.seq, at: w.now });
