@@ -8,9 +8,9 @@ import { brokenGuarantees } from '../sim/check/index.ts';
 import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
-import { setupOf } from '../sim/verify/setup.ts';
+import { type Setup, setupOf } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
-import { type Budgets, movesTo } from '../sim/verify/world.ts';
+import { type Budgets, initialWorld, type Move, movesTo, play } from '../sim/verify/world.ts';
 import { ANOMALIES } from './fixtures/verify/anomalies.ts';
 
 const NONE: Budgets = { drops: 0, duplicates: 0, delays: 0, crashes: 0, clientCrashes: 0 };
@@ -38,6 +38,21 @@ function operations(ops: readonly Operation[]) {
   }));
 }
 
+/** Each message verify delivered to a node that was up: when, on which link, of what type. */
+function deliveries(setup: Setup, moves: readonly Move[]): string[] {
+  const out: string[] = [];
+  let w = initialWorld(setup);
+  for (const move of moves) {
+    if (move.kind === 'deliver') {
+      const m = w.inFlight.find((x) => x.seq === move.seq)!;
+      const [from, to] = [setup.nodes[m.from]!.id, setup.nodes[m.to]!.id];
+      if (w.up[m.to]) out.push(`${move.at} ${from}>${to} ${m.message.type}`);
+    }
+    w = play(setup, w, move);
+  }
+  return out;
+}
+
 /** The length of the shortest counterexample, as breadth-first search finds it. */
 const SHORTEST: Readonly<Record<string, number>> = {
   A1: 10,
@@ -47,6 +62,7 @@ const SHORTEST: Readonly<Record<string, number>> = {
   A8: 8,
   A9: 7,
   A10: 9,
+  'A10, slow': 11,
   A5: 10,
   A6: 8,
 };
@@ -79,6 +95,17 @@ describe.each(ANOMALIES)('$id: $scenario.goal', (anomaly) => {
     expect(first.verdictFailures).toEqual([]);
     const explored = checkInput(setup, found.world, found.completeSchedule).operations;
     expect(operations(first.result.history.operations)).toEqual(operations(explored));
+    const replayed = first.result.trace.flatMap((e) =>
+      e.kind === 'deliver' ? [`${e.t} ${e.from}>${e.to} ${e.message.type}`] : [],
+    );
+    expect(replayed).toEqual(deliveries(setup, movesTo(found.world)));
+    const moves = movesTo(found.world);
+    const count = (kind: Move['kind']) => moves.filter((m) => m.kind === kind).length;
+    const trace = first.result.trace;
+    expect(trace.filter((e) => e.kind === 'duplicate')).toHaveLength(count('duplicate'));
+    expect(trace.filter((e) => e.kind === 'drop' && e.reason === 'planned')).toHaveLength(
+      count('drop'),
+    );
     expect(second.result.hash).toBe(first.result.hash);
   });
 });

@@ -110,6 +110,7 @@ function walk(setup: Setup, moves: readonly Move[]) {
         whole(move.seq).fate = { kind: 'dropped' };
         break;
       case 'slow':
+        break;
       case 'duplicate':
         whole(move.seq).copy = { kind: 'in flight' };
         break;
