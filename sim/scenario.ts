@@ -78,7 +78,7 @@ export interface ScenarioRun {
 export type AnyStep = AnyScenario['steps'][number];
 type OpStep = Extract<AnyStep, { readonly client: unknown }>;
 
-function opOf(step: AnyStep): ClientOp | null {
+export function opOf(step: AnyStep): ClientOp | null {
   if ('put' in step) {
     const [key, value] = step.put;
     return { kind: 'put', key, value };
@@ -102,8 +102,17 @@ function faultOf(step: AnyStep): Fault | null {
   if ('release' in step) return { kind: 'release', from: step.release[0], to: step.release[1] };
   if ('clockStep' in step) return { kind: 'clockStep', node: step.clockStep, byMs: step.byMs };
   if ('drop' in step) return { kind: 'drop', message: step.drop, from: step.from, to: step.to };
-  if ('duplicate' in step)
-    return { kind: 'duplicate', message: step.duplicate, from: step.from, to: step.to };
+  if ('duplicate' in step) {
+    const { byMs, copyByMs } = step;
+    return {
+      kind: 'duplicate',
+      message: step.duplicate,
+      from: step.from,
+      to: step.to,
+      ...(byMs === undefined ? {} : { byMs }),
+      ...(copyByMs === undefined ? {} : { copyByMs }),
+    };
+  }
   if ('delay' in step)
     return { kind: 'delay', message: step.delay, from: step.from, to: step.to, byMs: step.byMs };
   return null;
@@ -125,13 +134,7 @@ export interface PreparedRun {
 export function prepareScenario(scenario: AnyScenario, options: RunOptions = {}): PreparedRun {
   const store = storeOf(scenario);
   const topology = topologyOf(scenario);
-  const presetName = options.preset ?? scenario.preset ?? 'fixed';
-  const overrides: Record<string, unknown> = {
-    ...(scenario.knobs ?? {}),
-    ...(options.knobs ?? {}),
-  };
-  const knobs = resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
-  if (!knobs.ok) throw new ScenarioError(knobs.error);
+  const { presetName, knobs } = knobsOf(scenario, options);
   const network = resolveNetwork(scenario.network);
   if (!network.ok) throw new ScenarioError(network.error);
   const seed = options.seed ?? scenario.seed ?? 1;
@@ -140,7 +143,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
   for (const step of scenario.steps) lastStep = Math.max(lastStep, step.at);
   const sim = new Simulation<WireMessage>({
     seed,
-    nodes: store.nodes(topology, knobs.value),
+    nodes: store.nodes(topology, knobs),
     network: network.value,
     trace: options.trace ?? true,
     ...(options.traceSink === undefined ? {} : { traceSink: options.traceSink }),
@@ -193,23 +196,16 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     });
     const livenessBound: LivenessBound =
       scenario.livenessBoundMs === undefined
-        ? store.livenessBound(knobs.value, topology, network.value)
+        ? store.livenessBound(knobs, topology, network.value)
         : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
-    const verdicts = checkRun(
-      store,
-      result,
-      topology,
-      lastFaultAt(scenario),
-      knobs.value,
-      livenessBound,
-    );
+    const verdicts = checkRun(store, result, topology, lastFaultAt(scenario), knobs, livenessBound);
     const busy = opSteps.flatMap((o) => busyNote(o, result));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
       preset: presetName,
       store: store.name,
-      knobs: knobs.value,
+      knobs,
       topology,
       network: network.value,
       result,
@@ -239,6 +235,22 @@ function busyNote(
   if (op === undefined && result.trace.some(refused)) return [];
   const issued = op === undefined ? 'never issued' : `issued at ${formatTime(op.invokedAt)}`;
   return [{ at: o.at, text: `${o.what}, ${issued}` }];
+}
+
+/** The knobs a run uses: the preset (the caller's, the scenario's, or fixed) with the overrides. */
+export function knobsOf(
+  scenario: AnyScenario,
+  options: Pick<RunOptions, 'preset' | 'knobs'>,
+): { presetName: string; overrides: Record<string, unknown>; knobs: Knobs } {
+  const store = storeOf(scenario);
+  const presetName = options.preset ?? scenario.preset ?? 'fixed';
+  const overrides: Record<string, unknown> = {
+    ...(scenario.knobs ?? {}),
+    ...(options.knobs ?? {}),
+  };
+  const knobs = resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
+  if (!knobs.ok) throw new ScenarioError(knobs.error);
+  return { presetName, overrides, knobs: knobs.value };
 }
 
 /** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */

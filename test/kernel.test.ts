@@ -246,6 +246,18 @@ describe('the network', () => {
     expect(pongs.map((e) => e.t)).toEqual([11, 311]);
   });
 
+  it('a planned duplicate may make the message and its copy late, each by its own amount', () => {
+    const sim = world({ delayMinMs: 5, delayMaxMs: 5 });
+    sim.schedule(0, {
+      kind: 'fault',
+      fault: { kind: 'duplicate', message: 'PING', from: 'a', to: 'b', byMs: 100, copyByMs: 40 },
+    });
+    sim.schedule(1, pings(1));
+    const { trace } = sim.run();
+    const pings1 = trace.filter((e) => e.kind === 'deliver' && e.message.type === 'PING');
+    expect(pings1.map((e) => e.t)).toEqual([46, 106]);
+  });
+
   it('rejects bad settings with a sentence', () => {
     expect(resolveNetwork({ dropPermille: 1001 })).toMatchObject({
       ok: false,

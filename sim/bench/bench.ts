@@ -11,6 +11,7 @@ import { type PreparedRun, prepareScenario, type RunOptions, type Scenario } fro
 import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
 import { type Cost, measureCost, median, snapshotCost } from './measure.ts';
+import { verifyBenchmarks } from './verify.ts';
 import { benchWorkload } from './workload.ts';
 
 const REPEATS = 5;
@@ -188,6 +189,7 @@ async function main(quick: boolean): Promise<void> {
   out(snapshotSection(benchWorkload(1, 4_000)));
   for (const line of await extraBenchmarks()) console.log(line);
   for (const line of await exploreBenchmarks()) console.log(line);
+  for (const line of verifyBenchmarks()) console.log(line);
   out(scalingSection(quick));
   if (!quick) out(longTracedRun());
 }

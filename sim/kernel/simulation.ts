@@ -566,15 +566,17 @@ export class Simulation<M extends WireMessage> {
       this.drop(id, from, to, message, 'planned');
       return;
     }
+    const extraMs = aimed?.kind === 'delay' || aimed?.kind === 'duplicate' ? aimed.byMs : undefined;
     const item: Delivery<M> =
-      aimed?.kind === 'delay'
-        ? { kind: 'deliver', id, from, to, message, sentAt: this.now, extraMs: aimed.byMs }
+      extraMs !== undefined
+        ? { kind: 'deliver', id, from, to, message, sentAt: this.now, extraMs }
         : { kind: 'deliver', id, from, to, message, sentAt: this.now };
+    const copyExtraMs = aimed?.kind === 'duplicate' ? (aimed.copyByMs ?? 0) : 0;
     const held = this.held.size === 0 ? undefined : this.held.get(link);
     if (held !== undefined) {
       held.push(item);
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
-      if (copy !== 0) held.push({ ...item, id: copy });
+      if (copy !== 0) held.push({ ...item, id: copy, extraMs: copyExtraMs });
       if (this.tracing) {
         this.emitSend(id, source, target, message, null);
         this.emit({ t: this.now, kind: 'hold', id, from: source, to: target, message });
@@ -594,7 +596,7 @@ export class Simulation<M extends WireMessage> {
     this.queue.push(deliverAt, item);
     if (aimed === undefined ? this.net.chance(net.duplicatePermille) : aimed.kind === 'duplicate') {
       const copy = this.nextMessage++;
-      const copyAt = this.arrival(link);
+      const copyAt = this.arrival(link, copyExtraMs);
       if (this.tracing) {
         this.emit({
           t: this.now,

@@ -32,10 +32,19 @@ export type Fault =
 
 export type MessageFault =
   | {
-      readonly kind: 'drop' | 'duplicate';
+      readonly kind: 'drop';
       readonly message: string;
       readonly from: NodeId;
       readonly to: NodeId;
+    }
+  | {
+      readonly kind: 'duplicate';
+      readonly message: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      /** Extra delay of the message itself and of its copy (0 when absent), as `delay` gives one. */
+      readonly byMs?: number;
+      readonly copyByMs?: number;
     }
   | {
       readonly kind: 'delay';

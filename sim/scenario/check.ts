@@ -303,7 +303,11 @@ export const STEP_KINDS: Readonly<Record<string, Fields>> = {
     },
   },
   drop: aimedAt('drop'),
-  duplicate: aimedAt('duplicate'),
+  duplicate: {
+    ...aimedAt('duplicate'),
+    byMs: wholeNumber(0, MAX_TIME_MS, ' of ms'),
+    copyByMs: wholeNumber(0, MAX_TIME_MS, ' of ms'),
+  },
   delay: {
     ...aimedAt('delay'),
     byMs: {

@@ -56,8 +56,14 @@ export type Step<R extends string = never> =
   | (StepBase & { readonly clockStep: NodeId; readonly byMs: number })
   /** The next message of that type ('*': any) sent from → to after `at` is lost, … */
   | (StepBase & { readonly drop: string; readonly from: NodeId; readonly to: NodeId })
-  /** … delivered twice, … */
-  | (StepBase & { readonly duplicate: string; readonly from: NodeId; readonly to: NodeId })
+  /** … delivered twice (the message byMs late, its copy copyByMs late; both 0 by default), … */
+  | (StepBase & {
+      readonly duplicate: string;
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly byMs?: number;
+      readonly copyByMs?: number;
+    })
   /** … or byMs later than the network would deliver it. */
   | (StepBase & {
       readonly delay: string;

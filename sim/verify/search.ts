@@ -1,0 +1,160 @@
+// The exhaustive search: breadth-first over worlds (so the first violation found is reached by as
+// few moves as any), each distinct world explored once, judged by the store's own checkers. It
+// stops at the first violation, when every schedule is done, or at a bound, and says which.
+
+import {
+  brokenGuarantees,
+  type CheckInput,
+  type GuaranteeId,
+  runCheckers,
+  type Verdict,
+} from '../check/index.ts';
+import { History } from '../kernel/history.ts';
+import { Keyer } from './key.ts';
+import { type Setup, symmetricClients } from './setup.ts';
+import { initialWorld, isComplete, movesOf, play, type World } from './world.ts';
+
+export interface SearchBounds {
+  /** Distinct worlds at most. */
+  readonly maxStates: number;
+  /** Moves in a schedule at most. */
+  readonly maxDepth: number;
+  /** CPU time at most, in ms (process.cpuUsage: the machines are shared). */
+  readonly maxCpuMs: number;
+}
+
+export const DEFAULT_SEARCH_BOUNDS: SearchBounds = {
+  maxStates: 2_000_000,
+  maxDepth: 200,
+  maxCpuMs: 600_000,
+};
+
+export interface Progress {
+  /** Worlds reached by a move, counting those reached before. */
+  readonly states: number;
+  /** Worlds reached for the first time. */
+  readonly distinct: number;
+  /** Complete schedules judged (their last worlds, distinct). */
+  readonly complete: number;
+  readonly depth: number;
+  readonly cpuMs: number;
+}
+
+export type SearchResult =
+  | (Progress & { readonly kind: 'verified' })
+  | (Progress & {
+      readonly kind: 'violation';
+      readonly world: World;
+      readonly verdicts: readonly Verdict[];
+      readonly broken: readonly GuaranteeId[];
+      /** Whether it was judged on a complete schedule (else: as soon as safety broke). */
+      readonly completeSchedule: boolean;
+    })
+  | (Progress & { readonly kind: 'unfinished'; readonly bound: 'states' | 'depth' | 'time' });
+
+export interface SearchOptions {
+  readonly bounds?: Partial<SearchBounds>;
+  /** Called about every 4096 worlds with the figures so far. */
+  readonly onProgress?: (p: Progress) => void;
+  /** Mirror images of interchangeable clients count as one world (on by default). */
+  readonly symmetry?: boolean;
+}
+
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export function search(setup: Setup, options: SearchOptions = {}): SearchResult {
+  const bounds = { ...DEFAULT_SEARCH_BOUNDS, ...options.bounds };
+  const keyer = new Keyer(setup, options.symmetry === false ? [] : symmetricClients(setup));
+  const started = cpuMs();
+  const first = initialWorld(setup);
+  const seen = new Set<string>([keyer.key(first)]);
+  let frontier: World[] = [first];
+  let states = 0;
+  let complete = 0;
+  let depth = 0;
+  const figures = (): Progress => ({
+    states,
+    distinct: seen.size,
+    complete,
+    depth,
+    cpuMs: cpuMs() - started,
+  });
+  while (frontier.length > 0) {
+    if (depth >= bounds.maxDepth) return { kind: 'unfinished', bound: 'depth', ...figures() };
+    depth++;
+    const next: World[] = [];
+    for (const w of frontier) {
+      for (const move of movesOf(setup, w)) {
+        const after = play(setup, w, move);
+        states++;
+        if ((states & 4095) === 0) {
+          const p = figures();
+          options.onProgress?.(p);
+          if (p.cpuMs > bounds.maxCpuMs) return { kind: 'unfinished', bound: 'time', ...p };
+        }
+        const key = keyer.key(after);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (seen.size > bounds.maxStates)
+          return { kind: 'unfinished', bound: 'states', ...figures() };
+        const done = isComplete(setup, after);
+        if (done) complete++;
+        // Safety is judged as soon as the history grows; everything on a complete schedule.
+        if (done || after.records !== w.records) {
+          const verdicts = judge(setup, after, done);
+          const broken = brokenGuarantees(verdicts);
+          if (broken.length > 0)
+            return {
+              kind: 'violation',
+              world: after,
+              verdicts,
+              broken,
+              completeSchedule: done,
+              ...figures(),
+            };
+        }
+        next.push(after);
+      }
+    }
+    frontier = next;
+  }
+  return { kind: 'verified', ...figures() };
+}
+
+/**
+ * The store's checkers on the world's history. Before the schedule is complete, liveness is left
+ * out (an operation still under way may yet complete) and so are the informative checkers (they
+ * never fail a run); convergence says by itself that it cannot judge an unsettled run.
+ */
+export function judge(setup: Setup, w: World, complete: boolean): Verdict[] {
+  const checkers = complete
+    ? setup.store.checkers
+    : setup.store.checkers.filter((c) => !c.informative && c.guarantee !== 'liveness');
+  return runCheckers(checkers, checkInput(setup, w, complete));
+}
+
+export function checkInput(setup: Setup, w: World, complete: boolean): CheckInput {
+  const history = new History();
+  for (const r of w.records) {
+    if ('abandon' in r) history.abandon(r.t, setup.nodes[r.node]!.id);
+    else history.observe(r.t, r.observation);
+  }
+  const finalStates = new Map(
+    setup.nodes.map((n, i) => [n.id, { state: w.states[i], up: w.up[i]! }] as const),
+  );
+  return {
+    operations: history.operations,
+    applies: history.applies,
+    locks: history.locks,
+    replicas: setup.store.replicas(finalStates, setup.topology),
+    quiescent: complete,
+    endedAt: w.now,
+    faultsEndAt: w.lastFaultAt,
+    networkHealed: true,
+    explainPending: (op) =>
+      setup.store.explainPending(finalStates, setup.topology, op, setup.knobs),
+  };
+}

@@ -1,0 +1,421 @@
+// A verify world: every node's state, the messages in flight, each node's pending timers, what
+// each client has still to do, the fault budgets spent and the history so far — and the moves that
+// lead from one world to the next. Pure: a move returns a new world and leaves the old one as it was.
+// Times are exact, so that a path of moves is a schedule the simulator can replay to the ms.
+
+import type { Effect, Machine, NodeId, Observation } from '../../protocol/core.ts';
+import type { WireMessage } from '../kernel/trace.ts';
+import type { ClientOp } from '../stores/replicated.ts';
+import type { Setup } from './setup.ts';
+
+export interface InFlight {
+  /** Send order; a copy made by a duplicate sits right after its original (seq + 0.5). */
+  readonly seq: number;
+  readonly from: number;
+  readonly to: number;
+  readonly message: WireMessage;
+  readonly sentAt: number;
+  /** It was duplicated or is the copy: it takes no further drop or duplicate. */
+  readonly twin: boolean;
+  /** It may arrive after timers fire (a delay fault); others arrive before the next timer. */
+  readonly slow: boolean;
+}
+
+export interface PendingTimer {
+  readonly node: number;
+  readonly key: string;
+  readonly deadline: number;
+  readonly timer: unknown;
+}
+
+/** One line of the history: an observation when it happened, or a client's crash. */
+export type Record =
+  | { readonly t: number; readonly node: number; readonly observation: Observation }
+  | { readonly t: number; readonly node: number; readonly abandon: true };
+
+export interface Budgets {
+  readonly drops: number;
+  readonly duplicates: number;
+  /** Messages that may arrive late: after timers that were due after their send. */
+  readonly delays: number;
+  /** Crashes of a server, each followed by its restart. */
+  readonly crashes: number;
+  /** Crashes of a client (it forgets its session, and what it held), each followed by its restart. */
+  readonly clientCrashes: number;
+}
+
+export interface World {
+  readonly now: number;
+  readonly states: readonly unknown[];
+  readonly up: readonly boolean[];
+  readonly clockOffsetMs: readonly number[];
+  /** In send order. */
+  readonly inFlight: readonly InFlight[];
+  /** In firing order: by deadline, then the order they were set (as the simulator's queue). */
+  readonly timers: readonly PendingTimer[];
+  /** Per client (in Setup.clients order): how many of its operations it has issued. */
+  readonly issued: readonly number[];
+  /** Per clock step of the scenario: done yet. */
+  readonly clockStepsDone: readonly boolean[];
+  readonly used: Budgets;
+  readonly records: readonly Record[];
+  readonly nextSeq: number;
+  /** The last move, when it was a delivery: another may follow in the same ms (same-ms mode). */
+  readonly lastDelivery: { readonly t: number; readonly seq: number } | null;
+  /** When the last crash or restart happened (liveness counts from the last fault). */
+  readonly lastFaultAt: number;
+  /** How this world was reached: the moves in reverse, shared with its ancestors. */
+  readonly trail: Trail | null;
+  readonly depth: number;
+}
+
+export interface Trail {
+  readonly move: Move;
+  readonly prev: Trail | null;
+}
+
+/** A move, with the time it happens at (drop and duplicate decide a message's fate, at no time). */
+export type Move =
+  | { readonly kind: 'deliver'; readonly seq: number; readonly at: number }
+  | { readonly kind: 'timer'; readonly node: number; readonly key: string; readonly at: number }
+  | {
+      readonly kind: 'invoke';
+      readonly client: number;
+      readonly via: NodeId;
+      readonly at: number;
+    }
+  | { readonly kind: 'drop'; readonly seq: number }
+  | { readonly kind: 'duplicate'; readonly seq: number }
+  | { readonly kind: 'slow'; readonly seq: number }
+  | { readonly kind: 'crash'; readonly node: number; readonly at: number }
+  | { readonly kind: 'restart'; readonly node: number; readonly at: number }
+  | { readonly kind: 'clockStep'; readonly index: number; readonly at: number };
+
+export function initialWorld(setup: Setup): World {
+  return {
+    now: 0,
+    states: setup.nodes.map((n) => n.machine.init()),
+    up: setup.nodes.map(() => true),
+    clockOffsetMs: setup.nodes.map((n) => n.clockSkewMs ?? 0),
+    inFlight: [],
+    timers: [],
+    issued: setup.clients.map(() => 0),
+    clockStepsDone: setup.clockSteps.map(() => false),
+    used: { drops: 0, duplicates: 0, delays: 0, crashes: 0, clientCrashes: 0 },
+    records: [],
+    nextSeq: 1,
+    lastDelivery: null,
+    lastFaultAt: 0,
+    trail: null,
+    depth: 0,
+  };
+}
+
+/**
+ * A complete schedule: every node is up, no message or timer is left, and no client can issue
+ * another operation (it has issued them all, or its session waits for an answer that will never
+ * come). Only faults could still happen, and they would start another schedule.
+ */
+export function isComplete(setup: Setup, w: World): boolean {
+  if (w.inFlight.length > 0 || w.timers.length > 0 || !w.up.every(Boolean)) return false;
+  return setup.clients.every(
+    (c, i) => w.issued[i] === c.ops.length || !setup.sessionAllows(w.states[c.node]),
+  );
+}
+
+/**
+ * Every move the world allows. A timer fires at its deadline, and only the earliest; anything else
+ * happens 1 ms after the last move, and only before that deadline (so the simulator, which runs a
+ * due timer first, would run it in the same order). The network is faster than any timer and a
+ * crash shorter: a timer fires only when every message in flight is slow (a fault) and every node
+ * is up, so that a timeout fires because a message was lost, slow, or sent to a crashed node.
+ * In same-ms mode a delivery may also share the last delivery's ms, after it in send order, as
+ * the simulator's queue orders a tie.
+ */
+export function movesOf(setup: Setup, w: World): Move[] {
+  const moves: Move[] = [];
+  const deadline = w.timers[0]?.deadline ?? Number.POSITIVE_INFINITY;
+  const next = w.now + 1;
+  // Every message in flight has arrived (or is slow, or was dropped), and every node is up.
+  const quiet = w.inFlight.every((m) => m.slow) && w.up.every(Boolean);
+  if (w.timers[0] !== undefined && quiet) {
+    const t = w.timers[0];
+    moves.push({ kind: 'timer', node: t.node, key: t.key, at: t.deadline });
+  }
+  const sameMs = setup.sameMs && w.lastDelivery !== null && w.lastDelivery.t === w.now;
+  if (next < deadline || sameMs) {
+    // A duplicate and its original (one message object) lead to the same world, unless one of
+    // them is slow: try one of them.
+    const tried = [new Set<WireMessage>(), new Set<WireMessage>()];
+    for (const m of w.inFlight) {
+      if (m.twin) {
+        const same = tried[m.slow ? 1 : 0]!;
+        if (same.has(m.message)) continue;
+        same.add(m.message);
+      }
+      if (sameMs && m.seq > w.lastDelivery!.seq && m.sentAt < w.now && w.now < deadline)
+        moves.push({ kind: 'deliver', seq: m.seq, at: w.now });
+      if (next < deadline) moves.push({ kind: 'deliver', seq: m.seq, at: next });
+    }
+  }
+  if (next < deadline) scriptMoves(setup, w, next, moves);
+  const budget = setup.budgets;
+  for (const m of w.inFlight) {
+    if (!m.slow && w.used.delays < budget.delays) moves.push({ kind: 'slow', seq: m.seq });
+    if (m.twin) continue;
+    if (w.used.drops < budget.drops) moves.push({ kind: 'drop', seq: m.seq });
+    if (w.used.duplicates < budget.duplicates) moves.push({ kind: 'duplicate', seq: m.seq });
+  }
+  return moves;
+}
+
+function crashable(setup: Setup, w: World, node: number): boolean {
+  return setup.nodes[node]!.role === 'client'
+    ? w.used.clientCrashes < setup.budgets.clientCrashes
+    : w.used.crashes < setup.budgets.crashes;
+}
+
+/** What the scenario's script stands for: clients' operations, crashes, restarts, clock steps. */
+function scriptMoves(setup: Setup, w: World, at: number, moves: Move[]): void {
+  setup.clients.forEach((client, i) => {
+    const op = client.ops[w.issued[i]!];
+    const node = client.node;
+    if (op === undefined || !w.up[node] || !setup.sessionAllows(w.states[node])) return;
+    for (const via of op.via === null ? setup.servers : [op.via])
+      moves.push({ kind: 'invoke', client: i, via, at });
+  });
+  w.up.forEach((up, node) => {
+    if (!up) moves.push({ kind: 'restart', node, at });
+    else if (crashable(setup, w, node)) moves.push({ kind: 'crash', node, at });
+  });
+  w.clockStepsDone.forEach((done, index) => {
+    if (!done) moves.push({ kind: 'clockStep', index, at });
+  });
+}
+
+/** The world after a move. */
+export function play(setup: Setup, w: World, move: Move): World {
+  const b = new Builder(setup, w, move);
+  switch (move.kind) {
+    case 'deliver':
+      b.deliver(move.seq);
+      break;
+    case 'timer':
+      b.fire(move.node, move.key);
+      break;
+    case 'invoke': {
+      const client = setup.clients[move.client]!;
+      const op = client.ops[w.issued[move.client]!]!;
+      b.issued = withAt(w.issued, move.client, w.issued[move.client]! + 1);
+      b.step(client.node, { type: 'invoke', opId: b.nextOpId(), op: op.op, via: move.via });
+      break;
+    }
+    case 'drop':
+      b.inFlight = w.inFlight.filter((m) => m.seq !== move.seq);
+      b.used = { ...w.used, drops: w.used.drops + 1 };
+      break;
+    case 'duplicate':
+      b.duplicate(move.seq);
+      break;
+    case 'slow':
+      b.inFlight = w.inFlight.map((m) => (m.seq === move.seq ? { ...m, slow: true } : m));
+      b.used = { ...w.used, delays: w.used.delays + 1 };
+      break;
+    case 'crash':
+      b.crash(move.node);
+      break;
+    case 'restart':
+      b.restart(move.node);
+      break;
+    case 'clockStep': {
+      const step = setup.clockSteps[move.index]!;
+      b.clockOffsetMs = withAt(w.clockOffsetMs, step.node, w.clockOffsetMs[step.node]! + step.byMs);
+      b.clockStepsDone = withAt(w.clockStepsDone, move.index, true);
+      break;
+    }
+  }
+  return b.build();
+}
+
+/** Collects one move's changes; copies a field of the world only when the move touches it. */
+class Builder {
+  now: number;
+  states: unknown[] | null = null;
+  up: readonly boolean[];
+  clockOffsetMs: readonly number[];
+  inFlight: readonly InFlight[];
+  timers: readonly PendingTimer[];
+  issued: readonly number[];
+  clockStepsDone: readonly boolean[];
+  used: Budgets;
+  records: readonly Record[];
+  nextSeq: number;
+  lastFaultAt: number;
+
+  constructor(
+    private readonly setup: Setup,
+    private readonly w: World,
+    private readonly move: Move,
+  ) {
+    this.now = 'at' in move ? move.at : w.now;
+    this.up = w.up;
+    this.clockOffsetMs = w.clockOffsetMs;
+    this.inFlight = w.inFlight;
+    this.timers = w.timers;
+    this.issued = w.issued;
+    this.clockStepsDone = w.clockStepsDone;
+    this.used = w.used;
+    this.records = w.records;
+    this.nextSeq = w.nextSeq;
+    this.lastFaultAt = w.lastFaultAt;
+  }
+
+  /** Operation ids go in the order operations are issued, as a replay's script numbers them. */
+  nextOpId(): number {
+    let n = 1;
+    for (const r of this.w.records) if ('observation' in r && r.observation.kind === 'invoke') n++;
+    return n;
+  }
+
+  deliver(seq: number): void {
+    const m = this.w.inFlight.find((x) => x.seq === seq)!;
+    this.inFlight = this.w.inFlight.filter((x) => x !== m);
+    // A message to a node that is down is lost on arrival, as in the simulator.
+    if (!this.w.up[m.to]) return;
+    const from = this.setup.nodes[m.from]!.id;
+    this.step(m.to, { type: 'receive', from, message: m.message });
+  }
+
+  fire(node: number, key: string): void {
+    const t = this.w.timers[0]!;
+    this.timers = this.w.timers.slice(1);
+    if (t.node !== node || t.key !== key) throw new Error('verify: a timer fired out of its order');
+    this.step(node, { type: 'timer', timer: t.timer });
+  }
+
+  duplicate(seq: number): void {
+    const list = this.w.inFlight.slice();
+    const i = list.findIndex((x) => x.seq === seq);
+    const m = list[i]!;
+    list.splice(i, 1, { ...m, twin: true }, { ...m, seq: m.seq + 0.5, twin: true });
+    this.inFlight = list;
+    this.used = { ...this.w.used, duplicates: this.w.used.duplicates + 1 };
+  }
+
+  crash(node: number): void {
+    this.up = withAt(this.up, node, false);
+    this.timers = this.timers.filter((t) => t.node !== node);
+    this.lastFaultAt = this.now;
+    const u = this.w.used;
+    if (this.setup.nodes[node]!.role === 'client') {
+      this.used = { ...u, clientCrashes: u.clientCrashes + 1 };
+      this.records = [...this.records, { t: this.now, node, abandon: true }];
+    } else this.used = { ...u, crashes: u.crashes + 1 };
+  }
+
+  restart(node: number): void {
+    this.up = withAt(this.up, node, true);
+    this.lastFaultAt = this.now;
+    const machine = this.setup.nodes[node]!.machine as Machine<
+      unknown,
+      WireMessage,
+      unknown,
+      unknown
+    >;
+    this.setState(node, machine.recover(this.w.states[node]));
+    this.step(node, { type: 'restart' });
+  }
+
+  step(node: number, input: unknown): void {
+    const spec = this.setup.nodes[node]!;
+    const state = (this.states ?? this.w.states)[node];
+    const ctx = { nowMs: this.now, clockMs: this.now + this.clockOffsetMs[node]! };
+    // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
+    const result = spec.machine.step(state, input as any, ctx);
+    if (result.state !== state) this.setState(node, result.state);
+    this.interpret(node, result.effects);
+  }
+
+  private setState(node: number, state: unknown): void {
+    if (this.states === null) this.states = this.w.states.slice();
+    this.states[node] = state;
+  }
+
+  private interpret(node: number, effects: readonly Effect<WireMessage, unknown>[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send': {
+          const to = this.setup.index.get(effect.to)!;
+          const m: InFlight = {
+            seq: this.nextSeq++,
+            from: node,
+            to,
+            message: effect.message,
+            sentAt: this.now,
+            twin: false,
+            slow: false,
+          };
+          this.inFlight = [...this.inFlight, m];
+          break;
+        }
+        case 'setTimer': {
+          const deadline = this.now + effect.afterMs;
+          const others = this.timers.filter((t) => t.node !== node || t.key !== effect.key);
+          let at = others.length;
+          while (at > 0 && others[at - 1]!.deadline > deadline) at--;
+          const timer = { node, key: effect.key, deadline, timer: effect.timer };
+          this.timers = [...others.slice(0, at), timer, ...others.slice(at)];
+          break;
+        }
+        case 'cancelTimer':
+          this.timers = this.timers.filter((t) => t.node !== node || t.key !== effect.key);
+          break;
+        case 'record':
+          this.records = [...this.records, { t: this.now, node, observation: effect.observation }];
+          break;
+      }
+    }
+  }
+
+  build(): World {
+    const move = this.move;
+    return {
+      now: this.now,
+      states: this.states ?? this.w.states,
+      up: this.up,
+      clockOffsetMs: this.clockOffsetMs,
+      inFlight: this.inFlight,
+      timers: this.timers,
+      issued: this.issued,
+      clockStepsDone: this.clockStepsDone,
+      used: this.used,
+      records: this.records,
+      nextSeq: this.nextSeq,
+      // A drop or duplicate takes no time: a delivery after it may still share the last one's ms.
+      lastDelivery:
+        move.kind === 'deliver'
+          ? { t: move.at, seq: move.seq }
+          : 'at' in move
+            ? null
+            : this.w.lastDelivery,
+      lastFaultAt: this.lastFaultAt,
+      trail: { move, prev: this.w.trail },
+      depth: this.w.depth + 1,
+    };
+  }
+}
+
+function withAt<T>(list: readonly T[], i: number, value: T): T[] {
+  const copy = list.slice();
+  copy[i] = value;
+  return copy;
+}
+
+/** The moves from the first world to this one, in order. */
+export function movesTo(w: World): Move[] {
+  const moves: Move[] = [];
+  for (let t = w.trail; t !== null; t = t.prev) moves.push(t.move);
+  return moves.reverse();
+}
+
+export type { ClientOp };
