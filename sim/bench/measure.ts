@@ -24,10 +24,7 @@ export function measureCost(f: () => void): Cost {
   };
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+export { median } from '../explore/anomalies.ts';
 
 /** A full garbage collection, so that heap figures count only what is held. */
 function collectGarbage(): void {

@@ -8,11 +8,12 @@ import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
-import { CaseWriter, caseBaseName, plural } from '../explore/case.ts';
+import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
+import { counted } from '../render/format.ts';
 import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
@@ -205,7 +206,7 @@ async function run(argv: readonly string[]): Promise<number> {
     c.red.bold(
       `violation found at run ${result.found.run} (${result.found.j + 1} runs${shardText}): ${names(result.found.broken)}`,
     ),
-    `shrunk ${plural(shrunk.shrinks, 'time')} in ${plural(shrunk.shrinkRuns, 'run')}: ${plural(from.ops, 'operation')} and ${plural(from.faults, 'fault step')} down to ${plural(to.ops, 'operation')} and ${plural(to.faults, 'fault step')}`,
+    `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'run')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
   ];
   if (shrunk.cut)
     lines.push(

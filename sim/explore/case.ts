@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { counted } from '../render/format.ts';
 import {
   type AnyScenario,
   knobsText,
@@ -75,10 +76,6 @@ const isOp = (step: object) => 'client' in step;
 const capital = (text: string) =>
   /^[a-z]+\d/.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1);
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** Wraps a paragraph to the header's width, each line after the first indented. */
 function wrap(label: string, text: string): string[] {
   const width = 100 - ' * '.length - 10;
@@ -135,7 +132,7 @@ function stageText(info: CaseInfo): string {
   const found =
     info.foundSize === undefined
       ? 'the run as found'
-      : `${plural(info.foundSize.ops, 'operation')} and ${plural(info.foundSize.faults, 'fault step')}`;
+      : `${counted(info.foundSize.ops, 'operation')} and ${counted(info.foundSize.faults, 'fault step')}`;
   switch (info.stage) {
     case 'found':
       return 'Not shrunk yet: this is the run as found.';
@@ -181,7 +178,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ),
     ...wrap(
       'Method:',
-      `${settingsText(scenario, run)} ${plural(ops, 'operation')} and ${plural(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
+      `${settingsText(scenario, run)} ${counted(ops, 'operation')} and ${counted(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
     ),
     ...wrap(
       'Expected:',

@@ -12,8 +12,8 @@ export function formatTime(ms: number): string {
 }
 
 /** A count with its noun: `1 run`, `2 runs`. */
-export function counted(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A span of virtual time in words: 10000 -> "10 s", 1500 -> "1.5 s", 40 -> "40 ms". */
