@@ -120,8 +120,10 @@ describe.each([
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-fuzz-'));
     fc.sample(broken, { numRuns: CLI_SAMPLE }).forEach((text, i) => {
       writeFileSync(join(dir, `t${i}.json`), text);
-      const r = runCli('view', [`t${i}.json`], dir);
+      const r = runCli('view', [`t${i}.json`, '--html', `t${i}.html`], dir);
       if (r.status === 0) {
+        // Drawn in the terminal and written as a page: both safe.
+        expect(terminalProblem(r.stdout)).toBeNull();
         expect(pageProblem(readFileSync(join(dir, `t${i}.html`), 'utf8'))).toBeNull();
       } else {
         expect(r.status).toBe(2);
