@@ -14,7 +14,7 @@ import {
   formatTimer,
 } from './format.ts';
 import { type Highlight, highlightsOf, type TraceDocument, type TraceNode } from './json.ts';
-import { displayText } from './safe-text.ts';
+import { displayText, WRAPPED_CHARS } from './safe-text.ts';
 
 export type Tone =
   | 'plain'
@@ -716,9 +716,6 @@ function splitWord(word: string, width: number): string[] {
   if (piece !== '') pieces.push(piece);
   return pieces;
 }
-
-/** The longest text a row wraps: a checker's sentence runs to several lines, a 1 MB key does not. */
-const WRAPPED_CHARS = 1200;
 
 function wordsOf(text: string, ink: Ink): Seg[] {
   return displayText(text, WRAPPED_CHARS)

@@ -16,6 +16,9 @@ export const UNSAFE_SOURCE = UNSAFE.source;
 /** The longest text a view shows of one entry; a 1 MB key would otherwise fill the screen. */
 export const DISPLAY_CHARS = 400;
 
+/** The longest text a view wraps over several lines: a checker's sentence, not a 1 MB key. */
+export const WRAPPED_CHARS = 1200;
+
 function escapeChar(ch: string): string {
   const code = ch.codePointAt(0)!;
   if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;

@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { counted, formatSpan, formatTime } from './format.ts';
-import { displayText as safe } from './safe-text.ts';
+import { displayText as safe, WRAPPED_CHARS } from './safe-text.ts';
 
 export function replayCommand(
   file: string,
@@ -162,7 +162,8 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
         const ops = w.ops.length > 0 ? ` [ops ${w.ops.join(', ')}]` : '';
         const paint = v.informative ? c.yellow : c.red;
         for (const line of wrapWords(
-          safe(`${w.sentence}${ops}`).split(' '),
+          // A checker's sentence wraps over several lines: cut only what no reader needs.
+          safe(`${w.sentence}${ops}`, WRAPPED_CHARS).split(' '),
           Math.max(20, width - 8),
         ))
           lines.push(paint(`        ${line}`));
