@@ -191,7 +191,12 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
         label: o.label,
         expected: o.expected,
         operation,
-        failure: o.expected === undefined ? null : judge(o.expected, operation),
+        failure:
+          o.expected === undefined
+            ? null
+            : operation === undefined && o.at > result.bounds.maxTimeMs
+              ? `the run was cut at its time bound (${formatTime(result.bounds.maxTimeMs)}) before this step's time`
+              : judge(o.expected, operation),
       };
     });
     const livenessBound: LivenessBound =

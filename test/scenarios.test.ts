@@ -39,4 +39,15 @@ describe('stale-read', () => {
     const c2 = run.outcomes.find((o) => o.operation?.client === 'c2');
     expect(c2?.operation?.result).toBe('2');
   });
+
+  it('cut at 40 s, a step due later is named as cut off by the time bound, not as never issued', async () => {
+    const run = runScenario({
+      ...(await loadScenario('scenarios/stale-read.ts')),
+      runUntilMs: 40_000,
+    });
+    const last = run.outcomes.at(-1)!;
+    expect(last.failure).toBe(
+      "the run was cut at its time bound (40.000s) before this step's time",
+    );
+  });
 });
