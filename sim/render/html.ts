@@ -298,27 +298,66 @@ function svgOtherRow(g: Geometry, row: Exclude<Row, EventRow>, i: number): strin
   }
 }
 
-function svgTimes(tl: Timeline, g: Geometry): string {
+/** The rows that print their time: the first event or note at each instant. */
+function timeRows(tl: Timeline): Map<number, number> {
   let shown: number | null = null;
-  const out: string[] = [];
+  const out = new Map<number, number>();
   tl.rows.forEach((row, i) => {
     if ((row.kind !== 'event' && row.kind !== 'note') || row.t === shown) return;
     shown = row.t;
-    out.push(
-      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${esc(formatTime(row.t))}</text>`,
-    );
+    out.set(i, row.t);
   });
-  return out.join('');
+  return out;
+}
+
+function svgTime(g: Geometry, t: number, i: number): string {
+  return `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${esc(formatTime(t))}</text>`;
+}
+
+/** Rows per chunk of the diagram: a big run's page draws only the chunks near the window. */
+const CHUNK_ROWS = 100;
+/** Above this many rows the page starts with every chunk hidden and page.js shows those in view. */
+const LAZY_ROWS = 400;
+
+/** The vertical extent of rows `from..to`, with the start of every arrow that ends in them. */
+function chunkExtent(tl: Timeline, g: Geometry, from: number, to: number): [number, number] {
+  let top = g.boxes[from]!.top;
+  const last = g.boxes[to - 1]!;
+  for (let i = from; i < to; i++) {
+    const row = tl.rows[i]!;
+    if (row.kind === 'event' && row.arrow?.sentRow != null) {
+      top = Math.min(top, g.boxes[row.arrow.sentRow]!.mid);
+    }
+  }
+  return [Math.floor(top) - 16, Math.ceil(last.top + last.height) + 16];
 }
 
 function svgDiagram(tl: Timeline, g: Geometry): string {
-  // Backgrounds first, lanes over them, then each row's arrow, marks and words on top.
-  const bands = tl.rows.map((row, i) => svgRowBackground(g, row, i));
-  const rows = tl.rows.map((row, i) =>
-    row.kind === 'event' ? svgEventRow(g, row, i) : svgOtherRow(g, row, i),
-  );
+  // Backgrounds first, lanes over them, then each row's arrow, marks and words on top. Rows go in
+  // chunks (one group in each layer) that the page hides while they are out of view, so that a
+  // big run costs the browser only the rows on screen; each chunk names the height it spans.
+  const shownTimes = timeRows(tl);
+  const bands: string[] = [];
+  const rows: string[] = [];
+  for (let from = 0, c = 0; from < tl.rows.length; from += CHUNK_ROWS, c++) {
+    const to = Math.min(tl.rows.length, from + CHUNK_ROWS);
+    const [y0, y1] = chunkExtent(tl, g, from, to);
+    const chunk = `class="chunk" data-chunk="${c}" data-y0="${y0}" data-y1="${y1}"`;
+    const back: string[] = [];
+    const front: string[] = [];
+    for (let i = from; i < to; i++) {
+      const row = tl.rows[i]!;
+      back.push(svgRowBackground(g, row, i));
+      const t = shownTimes.get(i);
+      if (t !== undefined) back.push(svgTime(g, t, i));
+      front.push(row.kind === 'event' ? svgEventRow(g, row, i) : svgOtherRow(g, row, i));
+    }
+    bands.push(`<g ${chunk}>${back.join('')}</g>`);
+    rows.push(`<g ${chunk}>${front.join('')}</g>`);
+  }
+  const lazy = tl.rows.length > LAZY_ROWS ? ' class="lazy"' : '';
   const size = `width="${g.width}" height="${num(g.height)}" viewBox="0 0 ${g.width} ${num(g.height)}"`;
-  return `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram">${bands.join('')}${svgLanes(tl, g)}${svgTimes(tl, g)}${rows.join('')}</svg>`;
+  return `<svg id="diagram"${lazy} xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram">${bands.join('')}${svgLanes(tl, g)}${rows.join('')}</svg>`;
 }
 
 function fact(name: string, value: string): string {

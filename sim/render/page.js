@@ -35,21 +35,22 @@
   const states = snapshots();
 
   /**
-   * The diagram's elements by the steps that change their look: the step of their event, and the
-   * step their message left at. Moving from step a to b restyles only those filed under a..b.
+   * The diagram's elements by the chunk of rows that holds them, each with the step of its event
+   * and the step its message left at: a chunk is restyled for the selected step when it is drawn,
+   * so that a step (or a jump across the whole run) touches only the rows in view.
    */
-  function fileByStep() {
-    const filed = steps.map(() => []);
-    for (const el of svg.querySelectorAll('[data-step]')) {
+  function fileByChunk() {
+    const filed = new Map();
+    for (const el of svg.querySelectorAll('.chunk [data-step]')) {
+      const chunk = el.closest('.chunk');
+      if (!filed.has(chunk)) filed.set(chunk, { at: -1, entries: [] });
       const step = Number(el.dataset.step);
       const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
-      const entry = { el, step, from };
-      filed[step].push(entry);
-      if (from !== step) filed[from].push(entry);
+      filed.get(chunk).entries.push({ el, step, from });
     }
     return filed;
   }
-  const filed = fileByStep();
+  const filed = fileByChunk();
   let current = -1;
   /** Nodes whose state card is folded to its title. */
   const collapsed = new Set();
@@ -224,21 +225,68 @@
     document.body.style.paddingBottom = docked ? `${entry.borderBoxSize[0].blockSize + 16}px` : '';
   }).observe(panel);
 
-  function markTimeline(k, was) {
-    const lo = was < 0 ? 0 : Math.min(k, was);
-    const hi = was < 0 ? steps.length - 1 : Math.max(k, was);
-    for (let s = lo; s <= hi; s++) {
-      for (const { el, step, from } of filed[s]) {
-        el.classList.toggle('future', from > k);
-        el.classList.toggle('inflight', from <= k && step > k);
-        el.classList.toggle('current', step === k);
-      }
+  /** Restyles a chunk's elements for the selected step: before it, in flight, at it, or yet to come. */
+  function markChunk(chunk) {
+    const marks = filed.get(chunk);
+    if (marks === undefined || marks.at === current) return;
+    marks.at = current;
+    for (const { el, step, from } of marks.entries) {
+      el.classList.toggle('future', from > current);
+      el.classList.toggle('inflight', from <= current && step > current);
+      el.classList.toggle('current', step === current);
+    }
+  }
+
+  function markTimeline() {
+    for (const chunk of filed.keys()) if (!lazy || chunk.classList.contains('on')) markChunk(chunk);
+  }
+
+  /**
+   * A big run's diagram (class `lazy`) comes in chunks of rows that stay hidden while out of view:
+   * the browser then styles, lays out and paints only the rows near the window. Each chunk names
+   * the height it spans (its rows, and the arrows that end in them), in the diagram's units.
+   */
+  const lazy = svg.classList.contains('lazy');
+  const chunks = lazy
+    ? [...svg.querySelectorAll('.chunk')].map((el) => ({
+        el,
+        y0: Number(el.dataset.y0),
+        y1: Number(el.dataset.y1),
+      }))
+    : [];
+  let drawing = false;
+
+  function drawInView() {
+    drawing = false;
+    const box = svg.getBoundingClientRect();
+    const scale = box.height / svg.height.baseVal.value || 1;
+    // A window's height of rows above and below, so that scrolling finds them drawn.
+    const top = (-box.top - window.innerHeight) / scale;
+    const bottom = (2 * window.innerHeight - box.top) / scale;
+    for (const c of chunks) c.el.classList.toggle('on', c.y1 >= top && c.y0 <= bottom);
+    markTimeline();
+  }
+
+  function drawSoon() {
+    if (!lazy || drawing) return;
+    drawing = true;
+    requestAnimationFrame(drawInView);
+  }
+
+  /** Draws the chunk that holds an element (in both layers), so that it can be measured and scrolled to. */
+  function reveal(el) {
+    const chunk = el?.closest('.chunk');
+    if (!lazy || !chunk) return;
+    for (const c of svg.querySelectorAll(`.chunk[data-chunk="${chunk.dataset.chunk}"]`)) {
+      c.classList.add('on');
+      markChunk(c);
     }
   }
 
   /** Scrolls only when the step's row nears an edge, so that stepping does not jolt the page. */
   function keepInView(row) {
     if (!row) return;
+    reveal(row);
     const box = row.getBoundingClientRect();
     const margin = Math.min(160, window.innerHeight / 4);
     if (box.top < margin || box.bottom > window.innerHeight - margin) {
@@ -279,7 +327,7 @@
       ` · ${step.time}`,
       element('div', 'what', step.text),
     );
-    markTimeline(k, was);
+    markTimeline();
     renderState(k);
     if (scroll) keepInView(svg.querySelector(`.row-bg[data-step="${k}"]`));
   }
@@ -320,6 +368,7 @@
     }
     const last = view.highlights[h].lastStep;
     if (last !== null) setStep(last, false);
+    reveal(witness[0]);
     witness[0]?.scrollIntoView({ block: 'center' });
   }
 
@@ -424,9 +473,12 @@
   // The lab (sim/lab/) moves the diagram to a step of its choosing.
   document.addEventListener('kvsim:step', (event) => setStep(Number(event.detail), true));
   window.addEventListener('resize', fitPanel);
+  window.addEventListener('scroll', drawSoon, { passive: true });
+  window.addEventListener('resize', drawSoon);
   laneFilter();
   stickyLanes();
   fitPanel();
   const wanted = fragmentStep();
   setStep(wanted ?? steps.length - 1, wanted !== null);
+  if (lazy) drawInView();
 })();
