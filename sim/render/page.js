@@ -1,9 +1,21 @@
 // The page's script: step through the run, show each node's state at the selected step, explain a
 // message or an operation on hover, and focus a failure's witness. It reads only the two JSON
-// blocks embedded in the page (the trace document and the view model) and makes no requests.
+// blocks embedded in the page (the trace document, its events packed, and the view model) and
+// makes no requests.
 
 (() => {
+  /** The trace's events as html.ts packs them: an object as [shape, ...values], an array as [-1, ...]. */
+  function unpackEvents({ shapes, events }) {
+    const unpack = (value) => {
+      if (!Array.isArray(value)) return value;
+      if (value[0] === -1) return value.slice(1).map(unpack);
+      // fromEntries makes own properties: a key such as "__proto__" stays a plain key.
+      return Object.fromEntries(shapes[value[0]].map((key, i) => [key, unpack(value[i + 1])]));
+    };
+    return events.map(unpack);
+  }
   const doc = JSON.parse(document.getElementById('kvsim-trace').textContent);
+  doc.events = unpackEvents(doc.events);
   const view = JSON.parse(document.getElementById('kvsim-view').textContent);
   const svg = document.getElementById('diagram');
   const slider = document.getElementById('slider');
@@ -12,7 +24,13 @@
   const tooltip = document.getElementById('tooltip');
   const panel = document.getElementById('panel');
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
-  const steps = view.steps;
+  /** The page's steps, one per event row of the diagram (the view model lists them by field). */
+  const steps = view.steps.traceIndex.map((traceIndex, k) => ({
+    traceIndex,
+    stateUntil: view.steps.stateUntil[k],
+    text: view.steps.text[k],
+    lanes: view.steps.lanes[k],
+  }));
 
   /** Per step: each node's latest state digest and whether it is down, once the step is over. */
   function snapshots() {
@@ -324,7 +342,7 @@
     info.dataset.traceIndex = String(step.traceIndex);
     info.replaceChildren(
       element('b', '', `Step ${k + 1} of ${steps.length}`),
-      ` · ${step.time}`,
+      ` · ${formatTime(doc.events[step.traceIndex].t)}`,
       element('div', 'what', step.text),
     );
     markTimeline();
@@ -332,11 +350,65 @@
     if (scroll) keepInView(svg.querySelector(`.row-bg[data-step="${k}"]`));
   }
 
+  /** Virtual time as the diagram prints it: seconds.milliseconds (sim/render/format.ts). */
+  function formatTime(ms) {
+    const abs = Math.abs(ms);
+    return `${ms < 0 ? '-' : ''}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}s`;
+  }
+
+  /** A field's value for the tooltip (`shown` escapes and cuts it when drawn). */
+  const field = (value) =>
+    value === null ? '∅' : typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+
+  const MESSAGE_EVENTS = new Set(['send', 'deliver', 'drop', 'duplicate', 'hold']);
+  let messageFields = null;
+
+  /** Each message's story (who sent it, when, what became of it) and its fields, for the tooltip. */
+  function messageStory(id) {
+    if (messageFields === null) {
+      messageFields = new Map();
+      for (const e of doc.events) {
+        if (!MESSAGE_EVENTS.has(e.kind)) continue;
+        let fields = messageFields.get(String(e.id));
+        if (fields === undefined) {
+          const body = Object.entries(e.message ?? {}).map(([k, v]) => [k, field(v)]);
+          fields = [['message', `#${e.id}`], ['link', `${e.from} → ${e.to}`], ...body];
+          messageFields.set(String(e.id), fields);
+        }
+        const what = {
+          send: 'sent',
+          deliver: 'delivered',
+          drop: `dropped (${e.reason})`,
+          duplicate: `sent (a copy of #${e.of})`,
+          hold: 'held on the link',
+        };
+        fields.push([what[e.kind], formatTime(e.t)]);
+      }
+    }
+    return messageFields.get(id);
+  }
+
+  function operationFields(id) {
+    const o = doc.history.operations.find((op) => String(op.id) === id);
+    if (o === undefined) return undefined;
+    const what = `${o.client} ${o.op.toUpperCase()} ${o.key}${o.value === null ? '' : `=${o.value}`}`;
+    return [
+      ['operation', `op ${o.id}: ${what}`],
+      ['request', field(o.requestId)],
+      ['issued', formatTime(o.invokedAt)],
+      ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
+      ['reply', field(o.reply)],
+      ['server', field(o.server)],
+      ['result', field(o.result)],
+      ['ts', field(o.ts)],
+    ];
+  }
+
   function showTooltip(target, x, y) {
     const msg = target.dataset.msg;
     const op = target.dataset.op;
     const fields =
-      msg !== undefined ? view.messages[msg] : op !== undefined ? view.ops[op] : undefined;
+      msg !== undefined ? messageStory(msg) : op !== undefined ? operationFields(op) : undefined;
     if (fields === undefined) return;
     const rows = fields.map(([name, value]) => {
       const tr = element('tr');
