@@ -18,6 +18,7 @@ import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { ARTIFACTS, useChromium, watch } from './chromium.ts';
+import bigRun from './fixtures/big-run.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -302,6 +303,55 @@ describe('a crowd of 25 nodes', () => {
     for (let i = 0; i < 5; i++) await tab.keyboard.press('ArrowRight');
     await expect(tab.locator('#step-info').textContent()).resolves.toMatch(/^Step 6 of /);
     await tab.screenshot({ path: join(ARTIFACTS, 'lab-crowd.png') });
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+});
+
+describe('a run of 25 nodes and 10,000 steps', () => {
+  it('loads, reruns to its hash, steps to the end and explains a message there, without error', async () => {
+    const own = runScenario(bigRun);
+    const definition = effectiveScenario(bigRun, own);
+    const big = traceDocument(own, {
+      file: 'test/fixtures/big-run.ts',
+      goal: bigRun.goal,
+      replay: '',
+      definition,
+    });
+    const path = join(ARTIFACTS, 'lab-big.html');
+    writeFileSync(path, renderHtml(big, {}, labPage()));
+    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
+    const steps = JSON.parse((await tab.locator('#kvsim-view').textContent())!).steps
+      .traceIndex as number[];
+    expect(steps.length).toBeGreaterThanOrEqual(10_000);
+    await expect(tab.locator('#step-info b').textContent()).resolves.toBe(
+      `Step 1 of ${steps.length}`,
+    );
+    for (let i = 0; i < 3; i++) await tab.keyboard.press('ArrowRight');
+    await expect(tab.locator('#step-info b').textContent()).resolves.toMatch(/^Step 4 of /);
+    // The end of the run: its row is drawn and in view, though it was far below the window.
+    await tab.keyboard.press('End');
+    const last = steps.length - 1;
+    const row = tab.locator(`#diagram .row-bg[data-step="${last}"]`);
+    await expect(row.isVisible()).resolves.toBe(true);
+    await expect(tab.locator('#step-info').getAttribute('data-trace-index')).resolves.toBe(
+      String(steps[last]),
+    );
+    // The last message delivered: its tooltip tells its story from the trace's own events.
+    const delivered = big.events.filter((e) => e.kind === 'deliver').at(-1);
+    if (delivered?.kind !== 'deliver') throw new Error('the run delivers nothing');
+    const label = tab.locator(`#diagram .label[data-msg="${delivered.id}"]`);
+    await label.scrollIntoViewIfNeeded();
+    await label.hover();
+    const tip = await tab.locator('#tooltip').textContent();
+    expect(tip).toContain(`#${delivered.id}`);
+    expect(tip).toContain(`${delivered.from} → ${delivered.to}`);
+    expect(tip).toContain(String(delivered.message.type));
+    await tab.screenshot({ path: join(ARTIFACTS, 'lab-big.png') });
+    // Back to the start: the first rows are drawn again.
+    await tab.keyboard.press('Home');
+    await expect(tab.locator('#diagram .row-bg[data-step="0"]').isVisible()).resolves.toBe(true);
     expect(problems).toEqual([]);
     await tab.context().close();
   });
