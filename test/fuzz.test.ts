@@ -120,7 +120,7 @@ describe.each([
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-fuzz-'));
     fc.sample(broken, { numRuns: CLI_SAMPLE }).forEach((text, i) => {
       writeFileSync(join(dir, `t${i}.json`), text);
-      const r = runCli('view', [`t${i}.json`], dir);
+      const r = runCli('view', [`t${i}.json`, '--html', `t${i}.html`], dir);
       if (r.status === 0) {
         expect(pageProblem(readFileSync(join(dir, `t${i}.html`), 'utf8'))).toBeNull();
       } else {
