@@ -360,7 +360,7 @@ function svgDiagram(tl: Timeline, g: Geometry): string {
   }
   const lazy = tl.rows.length > LAZY_ROWS ? ' class="lazy"' : '';
   const size = `width="${g.width}" height="${num(g.height)}" viewBox="0 0 ${g.width} ${num(g.height)}"`;
-  return `<svg id="diagram"${lazy} xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram">${bands.join('')}${svgLanes(tl, g)}${rows.join('')}</svg>`;
+  return `<svg id="diagram"${lazy} xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram"><g class="layer">${bands.join('')}</g>${svgLanes(tl, g)}<g class="layer">${rows.join('')}</g></svg>`;
 }
 
 function fact(name: string, value: string): string {

@@ -63,11 +63,15 @@
       const chunk = el.closest('.chunk');
       if (!filed.has(chunk)) filed.set(chunk, { at: -1, entries: [] });
       const step = Number(el.dataset.step);
+      if (el.classList.contains('row-bg')) rowOfStep.set(step, el);
       const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
       filed.get(chunk).entries.push({ el, step, from });
     }
     return filed;
   }
+  /** Each step's row background, and every element that is part of a witness: found once, here. */
+  const rowOfStep = new Map();
+  const witnesses = [...svg.querySelectorAll('[data-h]')];
   const filed = fileByChunk();
   let current = -1;
   /** Nodes whose state card is folded to its title. */
@@ -256,23 +260,37 @@
   }
 
   function markTimeline() {
-    for (const chunk of filed.keys()) if (!lazy || chunk.classList.contains('on')) markChunk(chunk);
+    for (const chunk of filed.keys()) if (chunk.isConnected) markChunk(chunk);
   }
 
   /**
-   * A big run's diagram (class `lazy`) comes in chunks of rows that stay hidden while out of view:
-   * the browser then styles, lays out and paints only the rows near the window. Each chunk names
-   * the height it spans (its rows, and the arrows that end in them), in the diagram's units.
+   * A big run's diagram (class `lazy`) comes in chunks of rows, and only those near the window are
+   * in the document: the browser then styles, lays out and paints only them (a hidden SVG element
+   * still costs a layout, so the others are taken out, and put back in their layer when in view).
+   * Each chunk names the height it spans (its rows, and the arrows that end in them).
    */
   const lazy = svg.classList.contains('lazy');
   const chunks = lazy
     ? [...svg.querySelectorAll('.chunk')].map((el) => ({
         el,
+        layer: el.parentNode,
         y0: Number(el.dataset.y0),
         y1: Number(el.dataset.y1),
       }))
     : [];
+  for (const c of chunks) c.el.remove();
   let drawing = false;
+
+  function draw(c, wanted) {
+    if (wanted === c.el.isConnected) return;
+    if (!wanted) {
+      c.el.remove();
+      return;
+    }
+    c.el.classList.add('on');
+    c.layer.append(c.el);
+    markChunk(c.el);
+  }
 
   function drawInView() {
     drawing = false;
@@ -281,8 +299,7 @@
     // A window's height of rows above and below, so that scrolling finds them drawn.
     const top = (-box.top - window.innerHeight) / scale;
     const bottom = (2 * window.innerHeight - box.top) / scale;
-    for (const c of chunks) c.el.classList.toggle('on', c.y1 >= top && c.y0 <= bottom);
-    markTimeline();
+    for (const c of chunks) draw(c, c.y1 >= top && c.y0 <= bottom);
   }
 
   function drawSoon() {
@@ -295,10 +312,7 @@
   function reveal(el) {
     const chunk = el?.closest('.chunk');
     if (!lazy || !chunk) return;
-    for (const c of svg.querySelectorAll(`.chunk[data-chunk="${chunk.dataset.chunk}"]`)) {
-      c.classList.add('on');
-      markChunk(c);
-    }
+    for (const c of chunks) if (c.el.dataset.chunk === chunk.dataset.chunk) draw(c, true);
   }
 
   /** Scrolls only when the step's row nears an edge, so that stepping does not jolt the page. */
@@ -347,7 +361,7 @@
     );
     markTimeline();
     renderState(k);
-    if (scroll) keepInView(svg.querySelector(`.row-bg[data-step="${k}"]`));
+    if (scroll) keepInView(rowOfStep.get(k));
   }
 
   /** Virtual time as the diagram prints it: seconds.milliseconds (sim/render/format.ts). */
@@ -423,9 +437,12 @@
     tooltip.style.top = `${y + 18}px`;
   }
 
+  /** The elements a focused witness lit up, to be put out when another is chosen. */
+  const focused = [];
+
   function focusWitness(h) {
     const already = document.body.dataset.focus === String(h);
-    for (const el of document.querySelectorAll('.focus')) el.classList.remove('focus');
+    for (const el of focused.splice(0)) el.classList.remove('focus');
     for (const el of document.querySelectorAll('.witness-link')) el.classList.remove('active');
     if (already) {
       delete document.body.dataset.focus;
@@ -433,11 +450,12 @@
     }
     document.body.dataset.focus = String(h);
     document.querySelector(`.witness-link[data-h="${h}"]`)?.classList.add('active');
-    const witness = svg.querySelectorAll(`[data-h~="${h}"]`);
+    const witness = witnesses.filter((el) => el.dataset.h.split(' ').includes(String(h)));
     for (const el of witness) {
-      el.classList.add('focus');
-      svg.querySelector(`.row-bg[data-step="${el.dataset.step}"]`)?.classList.add('focus');
+      const row = rowOfStep.get(Number(el.dataset.step));
+      focused.push(el, ...(row ? [row] : []));
     }
+    for (const el of focused) el.classList.add('focus');
     const last = view.highlights[h].lastStep;
     if (last !== null) setStep(last, false);
     reveal(witness[0]);
@@ -452,12 +470,15 @@
       const picked = [...box.querySelectorAll('input:checked')].map((i) => i.value);
       shownNodes = picked.length === view.lanes.length ? null : new Set(picked);
       const wantedLanes = new Set(picked.map((id) => view.lanes.indexOf(id)));
-      for (const el of svg.querySelectorAll('[data-step]')) {
-        const involved = steps[Number(el.dataset.step)].lanes;
-        el.classList.toggle(
-          'filtered',
-          shownNodes !== null && !involved.some((lane) => wantedLanes.has(lane)),
-        );
+      // Every row's elements, drawn or not (a big run's chunks out of view are not in the page).
+      for (const { entries } of filed.values()) {
+        for (const { el, step } of entries) {
+          const involved = steps[step].lanes;
+          el.classList.toggle(
+            'filtered',
+            shownNodes !== null && !involved.some((lane) => wantedLanes.has(lane)),
+          );
+        }
       }
       for (const el of svg.querySelectorAll('[data-node]')) {
         el.classList.toggle('filtered', shownNodes !== null && !shownNodes.has(el.dataset.node));
