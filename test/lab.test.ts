@@ -349,9 +349,58 @@ describe('a run of 25 nodes and 10,000 steps', () => {
     expect(tip).toContain(`${delivered.from} → ${delivered.to}`);
     expect(tip).toContain(String(delivered.message.type));
     await tab.screenshot({ path: join(ARTIFACTS, 'lab-big.png') });
+    // Scrolled to the middle by hand, the rows are drawn over the whole window.
+    await tab.evaluate(() => window.scrollTo(0, document.body.scrollHeight / 2));
+    await tab.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#diagram .row-bg')].map((r) =>
+        r.getBoundingClientRect(),
+      );
+      const top = Math.min(...rows.map((r) => r.top));
+      const bottom = Math.max(...rows.map((r) => r.bottom));
+      return top <= 0 && bottom >= window.innerHeight;
+    });
+    await tab.screenshot({ path: join(ARTIFACTS, 'lab-big-middle.png') });
     // Back to the start: the first rows are drawn again.
     await tab.keyboard.press('Home');
     await expect(tab.locator('#diagram .row-bg[data-step="0"]').isVisible()).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+  it('focuses a witness far down the run, and the lane filter fades rows drawn later', async () => {
+    // The big run with a read past its middle expected wrongly: a witness out of the first window.
+    let k = Math.floor(bigRun.steps.length / 2);
+    while (!('get' in bigRun.steps[k]!)) k++;
+    const wrong: Scenario = {
+      ...bigRun,
+      steps: bigRun.steps.map((step, i) =>
+        i === k ? { ...step, expect: { reply: 'GET_OK', value: 'never written' } } : step,
+      ),
+    };
+    const doc = traceDocument(runScenario(wrong), { file: 'big.ts', goal: wrong.goal, replay: '' });
+    const failed = doc.expectations.find((x) => x.failure !== null);
+    expect(failed).toBeDefined();
+    const path = join(ARTIFACTS, 'big-wrong.html');
+    writeFileSync(path, renderHtml(doc));
+    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    const label = tab.locator(`#diagram .label[data-op="${failed!.opId}"]`);
+    await expect(label.count()).resolves.toBe(0);
+    const link = tab.locator('.witness-link').filter({ hasText: failed!.failure! });
+    await link.click();
+    await expect(label.first().isVisible()).resolves.toBe(true);
+    await expect(
+      tab.locator(`#diagram .label[data-op="${failed!.opId}"].focus`).count(),
+    ).resolves.toBe(await label.count());
+    await tab.screenshot({ path: join(ARTIFACTS, 'big-wrong.png') });
+    // Only c1's rows: rows drawn after the filter was set are faded too.
+    await tab.locator('.lane-all').click();
+    for (const input of await tab.locator('.lane-choice input').all()) {
+      if ((await input.getAttribute('value')) !== 'c1') await input.uncheck();
+    }
+    await tab.keyboard.press('End');
+    const rows = tab.locator('#diagram .row-bg');
+    const faded = tab.locator('#diagram .row-bg.filtered');
+    await expect(faded.count()).resolves.toBeGreaterThan(0);
+    expect(await faded.count()).toBeLessThan(await rows.count());
     expect(problems).toEqual([]);
     await tab.context().close();
   });

@@ -320,10 +320,23 @@
     if (!row) return;
     reveal(row);
     const box = row.getBoundingClientRect();
-    const margin = Math.min(160, window.innerHeight / 4);
-    if (box.top < margin || box.bottom > window.innerHeight - margin) {
-      row.scrollIntoView({ block: 'center' });
-    }
+    const visible = window.innerHeight - covered();
+    const margin = Math.min(160, visible / 4);
+    if (box.top < margin || box.bottom > visible - margin) centre(box);
+  }
+
+  /** The height the docked panel covers at the bottom of the window (none beside the diagram). */
+  function covered() {
+    return document.body.classList.contains('dock') ? panel.offsetHeight : 0;
+  }
+
+  /**
+   * Scrolls the window (only up or down: the lanes stay where they are) so that a box sits in the
+   * middle of what the docked panel leaves visible.
+   */
+  function centre(box) {
+    const visible = window.innerHeight - covered();
+    window.scrollBy(0, box.top + box.height / 2 - visible / 2);
   }
 
   /** The address keeps the step (`#step=12`, 1-based) beside anything else in it (the lab's). */
@@ -458,8 +471,11 @@
     for (const el of focused) el.classList.add('focus');
     const last = view.highlights[h].lastStep;
     if (last !== null) setStep(last, false);
+    if (witness.length === 0) return;
     reveal(witness[0]);
-    witness[0]?.scrollIntoView({ block: 'center' });
+    // Into view across (a label may lie right of the window), then into the visible middle.
+    witness[0].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    centre(witness[0].getBoundingClientRect());
   }
 
   /** Checkboxes that show only some nodes: their cards, and the rows that involve them. */
