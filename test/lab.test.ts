@@ -18,7 +18,7 @@ import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { ARTIFACTS, useChromium, watch } from './chromium.ts';
-import bigRun from './fixtures/big-run.ts';
+import bigRun, { crowd } from './fixtures/big-run.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -47,6 +47,16 @@ beforeAll(() => {
   writeFileSync(path, renderHtml(doc, {}, labPage()));
   url = pathToFileURL(path).href;
 });
+
+/** Writes a scenario's lab page into test-artifacts/, as `npm run sim -- <file> --html` does. */
+function writeLabPage(scenario: Scenario, file: string, name: string) {
+  const own = runScenario(scenario);
+  const definition = effectiveScenario(scenario, own);
+  const doc = traceDocument(own, { file, goal: scenario.goal, replay: '', definition });
+  const path = join(ARTIFACTS, `${name}.html`);
+  writeFileSync(path, renderHtml(doc, {}, labPage()));
+  return { own, doc, href: pathToFileURL(path).href };
+}
 
 interface Opened {
   readonly page: Page;
@@ -271,29 +281,8 @@ describe('the page for bigger runs', () => {
 
 describe('a crowd of 25 nodes', () => {
   it('fits every lane name in a 1600-pixel window, reruns to its hash, and steps without error', async () => {
-    const clients = 20;
-    const crowd: Scenario = {
-      goal: 'five servers and twenty clients',
-      servers: 5,
-      clients,
-      network: { delayMinMs: 5, delayMaxMs: 30 },
-      steps: Array.from({ length: 200 }, (_, k) =>
-        k % 3 === 0
-          ? { at: k * 40, client: `c${(k % clients) + 1}`, get: `k${k % 7}` }
-          : { at: k * 40, client: `c${(k % clients) + 1}`, put: [`k${k % 7}`, String(k)] as const },
-      ),
-    };
-    const own = runScenario(crowd);
-    const path = join(ARTIFACTS, 'lab-crowd.html');
-    const definition = effectiveScenario(crowd, own);
-    const doc25 = traceDocument(own, {
-      file: 'crowd.ts',
-      goal: crowd.goal,
-      replay: '',
-      definition,
-    });
-    writeFileSync(path, renderHtml(doc25, {}, labPage()));
-    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    const { own, href } = writeLabPage(crowd(200), 'crowd.ts', 'lab-crowd');
+    const { page: tab, problems } = await open('#step=1', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
     const names = await tab
       .locator('#diagram .lane-head .lane-name')
@@ -310,17 +299,8 @@ describe('a crowd of 25 nodes', () => {
 
 describe('a run of 25 nodes and 10,000 steps', () => {
   it('loads, reruns to its hash, steps to the end and explains a message there, without error', async () => {
-    const own = runScenario(bigRun);
-    const definition = effectiveScenario(bigRun, own);
-    const big = traceDocument(own, {
-      file: 'test/fixtures/big-run.ts',
-      goal: bigRun.goal,
-      replay: '',
-      definition,
-    });
-    const path = join(ARTIFACTS, 'lab-big.html');
-    writeFileSync(path, renderHtml(big, {}, labPage()));
-    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    const { own, doc: big, href } = writeLabPage(bigRun, 'test/fixtures/big-run.ts', 'lab-big');
+    const { page: tab, problems } = await open('#step=1', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
     const steps = JSON.parse((await tab.locator('#kvsim-view').textContent())!).steps
       .traceIndex as number[];
@@ -412,16 +392,9 @@ describe('every scenario', () => {
   it.each(files)('%s reruns in the browser to the trace hash npm run sim gives', async (file) => {
     const loaded = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href))
       .default as Scenario;
-    const own = runScenario(loaded);
-    const definition = effectiveScenario(loaded, own);
-    const path = join(ARTIFACTS, `lab-${file.replace(/\.ts$/, '')}.html`);
-    const page = renderHtml(
-      traceDocument(own, { file: `scenarios/${file}`, goal: loaded.goal, replay: '', definition }),
-      {},
-      labPage(),
-    );
-    writeFileSync(path, page);
-    const { page: tab, problems } = await open('', pathToFileURL(path).href);
+    const name = `lab-${file.replace(/\.ts$/, '')}`;
+    const { own, href } = writeLabPage(loaded, `scenarios/${file}`, name);
+    const { page: tab, problems } = await open('', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toBe(
       `Rerun in this browser: trace hash ${own.result.hash}, the same as the page's ✓`,
     );
