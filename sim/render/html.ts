@@ -319,7 +319,10 @@ function svgTime(g: Geometry, t: number, i: number): string {
 
 /** Rows per chunk of the diagram: a big run's page draws only the chunks near the window. */
 const CHUNK_ROWS = 100;
-/** Above this many rows the page starts with every chunk hidden and page.js shows those in view. */
+/**
+ * Above this many rows page.js keeps in the document only the chunks near the window (without
+ * script, every row stays drawn).
+ */
 const LAZY_ROWS = 400;
 
 /** The vertical extent of rows `from..to`, with the start of every arrow that ends in them. */
@@ -337,8 +340,8 @@ function chunkExtent(tl: Timeline, g: Geometry, from: number, to: number): [numb
 
 function svgDiagram(tl: Timeline, g: Geometry): string {
   // Backgrounds first, lanes over them, then each row's arrow, marks and words on top. Rows go in
-  // chunks (one group in each layer) that the page hides while they are out of view, so that a
-  // big run costs the browser only the rows on screen; each chunk names the height it spans.
+  // chunks (one group in each layer) that the page takes out while they are out of view, so that
+  // a big run costs the browser only the rows on screen; each chunk names the height it spans.
   const shownTimes = timeRows(tl);
   const bands: string[] = [];
   const rows: string[] = [];

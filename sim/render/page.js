@@ -287,7 +287,6 @@
       c.el.remove();
       return;
     }
-    c.el.classList.add('on');
     c.layer.append(c.el);
     markChunk(c.el);
   }
