@@ -55,7 +55,10 @@ async function load(scenario: Scenario, file: string, name: string): Promise<Loa
 
 /** The step the page shows for a trace event, read from the page's own view model. */
 async function stepsOf(page: Page): Promise<{ traceIndex: number }[]> {
-  return page.evaluate(() => JSON.parse(document.getElementById('kvsim-view')!.textContent!).steps);
+  const indices: number[] = await page.evaluate(
+    () => JSON.parse(document.getElementById('kvsim-view')!.textContent!).steps.traceIndex,
+  );
+  return indices.map((traceIndex) => ({ traceIndex }));
 }
 
 function cellText(page: Page, node: string, key: string, column: string): Promise<string | null> {

@@ -18,6 +18,7 @@ import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { ARTIFACTS, useChromium, watch } from './chromium.ts';
+import bigRun, { crowd } from './fixtures/big-run.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -46,6 +47,16 @@ beforeAll(() => {
   writeFileSync(path, renderHtml(doc, {}, labPage()));
   url = pathToFileURL(path).href;
 });
+
+/** Writes a scenario's lab page into test-artifacts/, as `npm run sim -- <file> --html` does. */
+function writeLabPage(scenario: Scenario, file: string, name: string) {
+  const own = runScenario(scenario);
+  const definition = effectiveScenario(scenario, own);
+  const doc = traceDocument(own, { file, goal: scenario.goal, replay: '', definition });
+  const path = join(ARTIFACTS, `${name}.html`);
+  writeFileSync(path, renderHtml(doc, {}, labPage()));
+  return { own, doc, href: pathToFileURL(path).href };
+}
 
 interface Opened {
   readonly page: Page;
@@ -87,7 +98,7 @@ describe('the lab on the stale-read page', () => {
   it('dropping the REPLICATION to s3 breaks convergence, and the diff says so', async () => {
     const { page } = opened;
     const id = replicationToS3.id;
-    await page.locator(`#diagram g.msg[data-msg="${id}"] line.hit`).click({ force: true });
+    await page.locator(`#diagram g.msg[data-msg="${id}"] .hit`).click({ force: true });
     await page.getByRole('button', { name: 'is lost' }).click();
     // The same edit in Node: s3 never stores x=2, so at quiescence the replicas differ (§3).
     const w = runWhatIf(scenario, [{ kind: 'drop', message: id }]);
@@ -139,13 +150,12 @@ describe('edits from the diagram', () => {
   it("crashes a node at the selected step's time, and the first divergence leads back into the diagram", async () => {
     const { page, problems } = await open();
     // Select the step where c1 asks s3 at 27 s, then crash s3 from its lane's name.
-    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps as {
-      traceIndex: number;
-    }[];
+    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
+      .traceIndex as number[];
     const asked = doc.events.findIndex(
       (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
     );
-    const step = steps.findIndex((s) => s.traceIndex === asked);
+    const step = steps.indexOf(asked);
     expect(step).toBeGreaterThan(-1);
     await page.locator(`#diagram .row-bg[data-step="${step}"]`).click({ force: true });
     await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
@@ -160,9 +170,7 @@ describe('edits from the diagram', () => {
     await page.locator('#lab-divergence button').click();
     const shown = Number(await page.locator('#step-info').getAttribute('data-trace-index'));
     expect(shown).toBeLessThanOrEqual(d.base!.traceIndex);
-    expect(steps.filter((s) => s.traceIndex > shown && s.traceIndex <= d.base!.traceIndex)).toEqual(
-      [],
-    );
+    expect(steps.filter((s) => s > shown && s <= d.base!.traceIndex)).toEqual([]);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -273,29 +281,8 @@ describe('the page for bigger runs', () => {
 
 describe('a crowd of 25 nodes', () => {
   it('fits every lane name in a 1600-pixel window, reruns to its hash, and steps without error', async () => {
-    const clients = 20;
-    const crowd: Scenario = {
-      goal: 'five servers and twenty clients',
-      servers: 5,
-      clients,
-      network: { delayMinMs: 5, delayMaxMs: 30 },
-      steps: Array.from({ length: 200 }, (_, k) =>
-        k % 3 === 0
-          ? { at: k * 40, client: `c${(k % clients) + 1}`, get: `k${k % 7}` }
-          : { at: k * 40, client: `c${(k % clients) + 1}`, put: [`k${k % 7}`, String(k)] as const },
-      ),
-    };
-    const own = runScenario(crowd);
-    const path = join(ARTIFACTS, 'lab-crowd.html');
-    const definition = effectiveScenario(crowd, own);
-    const doc25 = traceDocument(own, {
-      file: 'crowd.ts',
-      goal: crowd.goal,
-      replay: '',
-      definition,
-    });
-    writeFileSync(path, renderHtml(doc25, {}, labPage()));
-    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    const { own, href } = writeLabPage(crowd(200), 'crowd.ts', 'lab-crowd');
+    const { page: tab, problems } = await open('#step=1', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
     const names = await tab
       .locator('#diagram .lane-head .lane-name')
@@ -310,22 +297,104 @@ describe('a crowd of 25 nodes', () => {
   });
 });
 
+describe('a run of 25 nodes and 10,000 steps', () => {
+  it('loads, reruns to its hash, steps to the end and explains a message there, without error', async () => {
+    const { own, doc: big, href } = writeLabPage(bigRun, 'test/fixtures/big-run.ts', 'lab-big');
+    const { page: tab, problems } = await open('#step=1', href);
+    await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
+    const steps = JSON.parse((await tab.locator('#kvsim-view').textContent())!).steps
+      .traceIndex as number[];
+    expect(steps.length).toBeGreaterThanOrEqual(10_000);
+    await expect(tab.locator('#step-info b').textContent()).resolves.toBe(
+      `Step 1 of ${steps.length}`,
+    );
+    for (let i = 0; i < 3; i++) await tab.keyboard.press('ArrowRight');
+    await expect(tab.locator('#step-info b').textContent()).resolves.toMatch(/^Step 4 of /);
+    // The end of the run: its row is drawn and in view, though it was far below the window.
+    await tab.keyboard.press('End');
+    const last = steps.length - 1;
+    const row = tab.locator(`#diagram .row-bg[data-step="${last}"]`);
+    await expect(row.isVisible()).resolves.toBe(true);
+    await expect(tab.locator('#step-info').getAttribute('data-trace-index')).resolves.toBe(
+      String(steps[last]),
+    );
+    // The last message delivered: its tooltip tells its story from the trace's own events.
+    const delivered = big.events.filter((e) => e.kind === 'deliver').at(-1);
+    if (delivered?.kind !== 'deliver') throw new Error('the run delivers nothing');
+    const label = tab.locator(`#diagram .label[data-msg="${delivered.id}"]`);
+    await label.scrollIntoViewIfNeeded();
+    await label.hover();
+    const tip = await tab.locator('#tooltip').textContent();
+    expect(tip).toContain(`#${delivered.id}`);
+    expect(tip).toContain(`${delivered.from} → ${delivered.to}`);
+    expect(tip).toContain(String(delivered.message.type));
+    await tab.screenshot({ path: join(ARTIFACTS, 'lab-big.png') });
+    // Scrolled to the middle by hand, the rows are drawn over the whole window.
+    await tab.evaluate(() => window.scrollTo(0, document.body.scrollHeight / 2));
+    await tab.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#diagram .row-bg')].map((r) =>
+        r.getBoundingClientRect(),
+      );
+      const top = Math.min(...rows.map((r) => r.top));
+      const bottom = Math.max(...rows.map((r) => r.bottom));
+      return top <= 0 && bottom >= window.innerHeight;
+    });
+    await tab.screenshot({ path: join(ARTIFACTS, 'lab-big-middle.png') });
+    // Back to the start: the first rows are drawn again.
+    await tab.keyboard.press('Home');
+    await expect(tab.locator('#diagram .row-bg[data-step="0"]').isVisible()).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+  it('focuses a witness far down the run, and the lane filter fades rows drawn later', async () => {
+    // The big run with a read past its middle expected wrongly: a witness out of the first window.
+    let k = Math.floor(bigRun.steps.length / 2);
+    while (!('get' in bigRun.steps[k]!)) k++;
+    const wrong: Scenario = {
+      ...bigRun,
+      steps: bigRun.steps.map((step, i) =>
+        i === k ? { ...step, expect: { reply: 'GET_OK', value: 'never written' } } : step,
+      ),
+    };
+    const doc = traceDocument(runScenario(wrong), { file: 'big.ts', goal: wrong.goal, replay: '' });
+    const failed = doc.expectations.find((x) => x.failure !== null);
+    expect(failed).toBeDefined();
+    const path = join(ARTIFACTS, 'big-wrong.html');
+    writeFileSync(path, renderHtml(doc));
+    const { page: tab, problems } = await open('#step=1', pathToFileURL(path).href);
+    const label = tab.locator(`#diagram .label[data-op="${failed!.opId}"]`);
+    await expect(label.count()).resolves.toBe(0);
+    const link = tab.locator('.witness-link').filter({ hasText: failed!.failure! });
+    await link.click();
+    await expect(label.first().isVisible()).resolves.toBe(true);
+    await expect(
+      tab.locator(`#diagram .label[data-op="${failed!.opId}"].focus`).count(),
+    ).resolves.toBe(await label.count());
+    await tab.screenshot({ path: join(ARTIFACTS, 'big-wrong.png') });
+    // Only c1's rows: rows drawn after the filter was set are faded too.
+    await tab.locator('.lane-all').click();
+    for (const input of await tab.locator('.lane-choice input').all()) {
+      if ((await input.getAttribute('value')) !== 'c1') await input.uncheck();
+    }
+    await tab.keyboard.press('End');
+    const rows = tab.locator('#diagram .row-bg');
+    const faded = tab.locator('#diagram .row-bg.filtered');
+    await expect(faded.count()).resolves.toBeGreaterThan(0);
+    expect(await faded.count()).toBeLessThan(await rows.count());
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+});
+
 describe('every scenario', () => {
   const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
 
   it.each(files)('%s reruns in the browser to the trace hash npm run sim gives', async (file) => {
     const loaded = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href))
       .default as Scenario;
-    const own = runScenario(loaded);
-    const definition = effectiveScenario(loaded, own);
-    const path = join(ARTIFACTS, `lab-${file.replace(/\.ts$/, '')}.html`);
-    const page = renderHtml(
-      traceDocument(own, { file: `scenarios/${file}`, goal: loaded.goal, replay: '', definition }),
-      {},
-      labPage(),
-    );
-    writeFileSync(path, page);
-    const { page: tab, problems } = await open('', pathToFileURL(path).href);
+    const name = `lab-${file.replace(/\.ts$/, '')}`;
+    const { own, href } = writeLabPage(loaded, `scenarios/${file}`, name);
+    const { page: tab, problems } = await open('', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toBe(
       `Rerun in this browser: trace hash ${own.result.hash}, the same as the page's ✓`,
     );

@@ -25,7 +25,8 @@ import {
   type WhatIf,
 } from './whatif.ts';
 
-const doc = JSON.parse(byId('kvsim-trace').textContent ?? '') as TraceDocument;
+/** The page's trace document; its events are packed (page.js reads them), the lab needs none. */
+const doc = JSON.parse(byId('kvsim-trace').textContent ?? '') as Omit<TraceDocument, 'events'>;
 /** The scenario file the page was made from, for the downloaded file's header and name. */
 const origin = doc.scenario.file;
 const scenario = validateScenario(doc.scenario.definition);
@@ -148,15 +149,18 @@ function announce(): void {
   toast.hidden = false;
 }
 
-/** The page's steps by trace event (a folded storm has no step of its own). */
-const pageSteps = (
-  JSON.parse(byId('kvsim-view').textContent ?? '') as { steps: { traceIndex: number }[] }
-).steps;
+/** The page's view model (html.ts): its steps' trace events and the trace's length. */
+const pageView = JSON.parse(byId('kvsim-view').textContent ?? '') as {
+  steps: { traceIndex: number[] };
+  eventCount: number;
+};
+/** The trace event each page step shows (a folded storm has no step of its own). */
+const pageSteps = pageView.steps.traceIndex;
 
 /** Moves the page's diagram to the step showing a trace event, or the last step before it. */
 function goToEvent(traceIndex: number): void {
   let step = 0;
-  while (step + 1 < pageSteps.length && pageSteps[step + 1]!.traceIndex <= traceIndex) step++;
+  while (step + 1 < pageSteps.length && pageSteps[step + 1]! <= traceIndex) step++;
   // page.js listens for this event.
   document.dispatchEvent(new CustomEvent('kvsim:step', { detail: step }));
 }
@@ -164,7 +168,7 @@ function goToEvent(traceIndex: number): void {
 function currentTraceIndex(): number {
   const info = document.getElementById('step-info');
   const raw = info?.dataset.traceIndex;
-  return raw === undefined ? doc.events.length - 1 : Number(raw);
+  return raw === undefined ? pageView.eventCount - 1 : Number(raw);
 }
 
 // ---- the menu opened by clicking a message or a node in the diagram ----

@@ -1,7 +1,8 @@
 // The HTML page: one self-contained file (no network, no external fonts) with the run's header,
 // the space-time diagram as SVG, step-through controls, the per-node state at the selected step,
 // and the failed expectations and violations linked to their witnesses. It is a pure function of
-// the trace document, which it also carries, so `npm run view` on a saved trace gives the same page.
+// the trace document, which it also carries (its events packed), so `npm run view` on a saved trace
+// gives the same page.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -229,8 +230,8 @@ function svgArrow(g: Geometry, row: EventRow, rowIndex: number, arrow: Arrow): s
   const x2 = xTo - 5 * Math.cos(angle);
   const y2 = box.mid - 5 * Math.sin(angle);
   const fromStep = g.stepOfRow[fromRow] ?? row.step;
-  const line = `x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}"`;
-  return `<g class="${classOf(`msg msg-${arrow.style}`, row)}" ${dataOf(row)} data-from-step="${fromStep}"><line class="shaft" ${line}/>${arrowHead(x2, y2, angle, arrow.style === 'lost')}<line class="hit" ${line}/></g>`;
+  const line = `d="M${num(x1)} ${num(y1)}L${num(x2)} ${num(y2)}"`;
+  return `<g class="${classOf(`msg msg-${arrow.style}`, row)}" ${dataOf(row)} data-from-step="${fromStep}"><path class="shaft" ${line}/>${arrowHead(x2, y2, angle, arrow.style === 'lost')}<path class="hit" ${line}/></g>`;
 }
 
 const SHAPES: Readonly<Partial<Record<Glyph, (x: number, y: number) => string>>> = {
@@ -260,6 +261,8 @@ function svgMarks(g: Geometry, row: EventRow, rowIndex: number): string {
 }
 
 function tspans(x: number, lines: readonly string[], lineH: number): string {
+  // One line needs no tspan: the text element's own position holds it.
+  if (lines.length === 1) return esc(lines[0]!);
   return lines
     .map((line, i) => `<tspan x="${num(x)}" dy="${i === 0 ? 0 : lineH}">${esc(line)}</tspan>`)
     .join('');
@@ -268,7 +271,7 @@ function tspans(x: number, lines: readonly string[], lineH: number): string {
 function svgRowBackground(g: Geometry, row: Row, i: number): string {
   const box = g.boxes[i]!;
   if (row.kind === 'event') {
-    return `<rect class="row-bg" data-step="${row.step}" x="0" y="${num(box.top)}" width="${g.width}" height="${num(box.height)}"/>`;
+    return `<rect class="row-bg" data-step="${row.step}" y="${num(box.top)}" width="${g.width}" height="${num(box.height)}"/>`;
   }
   const band = (cls: string, x: number) =>
     `<rect class="${cls}" x="${x}" y="${num(box.top + 3)}" width="${num(g.width - x)}" height="${num(box.height - 6)}"/>`;
@@ -298,27 +301,69 @@ function svgOtherRow(g: Geometry, row: Exclude<Row, EventRow>, i: number): strin
   }
 }
 
-function svgTimes(tl: Timeline, g: Geometry): string {
+/** The rows that print their time: the first event or note at each instant. */
+function timeRows(tl: Timeline): Map<number, number> {
   let shown: number | null = null;
-  const out: string[] = [];
+  const out = new Map<number, number>();
   tl.rows.forEach((row, i) => {
     if ((row.kind !== 'event' && row.kind !== 'note') || row.t === shown) return;
     shown = row.t;
-    out.push(
-      `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${esc(formatTime(row.t))}</text>`,
-    );
+    out.set(i, row.t);
   });
-  return out.join('');
+  return out;
+}
+
+function svgTime(g: Geometry, t: number, i: number): string {
+  return `<text class="time" x="${G.gutter - 12}" y="${num(g.boxes[i]!.mid)}">${esc(formatTime(t))}</text>`;
+}
+
+/** Rows per chunk of the diagram: a big run's page draws only the chunks near the window. */
+const CHUNK_ROWS = 100;
+/**
+ * Above this many rows page.js keeps in the document only the chunks near the window (without
+ * script, every row stays drawn).
+ */
+const LAZY_ROWS = 400;
+
+/** The vertical extent of rows `from..to`, with the start of every arrow that ends in them. */
+function chunkExtent(tl: Timeline, g: Geometry, from: number, to: number): [number, number] {
+  let top = g.boxes[from]!.top;
+  const last = g.boxes[to - 1]!;
+  for (let i = from; i < to; i++) {
+    const row = tl.rows[i]!;
+    if (row.kind === 'event' && row.arrow?.sentRow != null) {
+      top = Math.min(top, g.boxes[row.arrow.sentRow]!.mid);
+    }
+  }
+  return [Math.floor(top) - 16, Math.ceil(last.top + last.height) + 16];
 }
 
 function svgDiagram(tl: Timeline, g: Geometry): string {
-  // Backgrounds first, lanes over them, then each row's arrow, marks and words on top.
-  const bands = tl.rows.map((row, i) => svgRowBackground(g, row, i));
-  const rows = tl.rows.map((row, i) =>
-    row.kind === 'event' ? svgEventRow(g, row, i) : svgOtherRow(g, row, i),
-  );
+  // Backgrounds first, lanes over them, then each row's arrow, marks and words on top. Rows go in
+  // chunks (one group in each layer) that the page takes out while they are out of view, so that
+  // a big run costs the browser only the rows on screen; each chunk names the height it spans.
+  const shownTimes = timeRows(tl);
+  const bands: string[] = [];
+  const rows: string[] = [];
+  for (let from = 0, c = 0; from < tl.rows.length; from += CHUNK_ROWS, c++) {
+    const to = Math.min(tl.rows.length, from + CHUNK_ROWS);
+    const [y0, y1] = chunkExtent(tl, g, from, to);
+    const chunk = `class="chunk" data-chunk="${c}" data-y0="${y0}" data-y1="${y1}"`;
+    const back: string[] = [];
+    const front: string[] = [];
+    for (let i = from; i < to; i++) {
+      const row = tl.rows[i]!;
+      back.push(svgRowBackground(g, row, i));
+      const t = shownTimes.get(i);
+      if (t !== undefined) back.push(svgTime(g, t, i));
+      front.push(row.kind === 'event' ? svgEventRow(g, row, i) : svgOtherRow(g, row, i));
+    }
+    bands.push(`<g ${chunk}>${back.join('')}</g>`);
+    rows.push(`<g ${chunk}>${front.join('')}</g>`);
+  }
+  const lazy = tl.rows.length > LAZY_ROWS ? ' class="lazy"' : '';
   const size = `width="${g.width}" height="${num(g.height)}" viewBox="0 0 ${g.width} ${num(g.height)}"`;
-  return `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram">${bands.join('')}${svgLanes(tl, g)}${svgTimes(tl, g)}${rows.join('')}</svg>`;
+  return `<svg id="diagram"${lazy} xmlns="http://www.w3.org/2000/svg" ${size} role="img" aria-label="space-time diagram"><g class="layer">${bands.join('')}</g>${svgLanes(tl, g)}<g class="layer">${rows.join('')}</g></svg>`;
 }
 
 function fact(name: string, value: string): string {
@@ -406,62 +451,29 @@ function panelHtml(tl: Timeline): string {
 </aside>`;
 }
 
-type Fields = [name: string, value: string][];
-
-/** A field for the tooltip: escaped and cut like every view's text (it may come from anyone). */
-function shown(value: unknown): string {
-  return displayText(
-    value === null ? '∅' : typeof value === 'string' ? value : (JSON.stringify(value) ?? ''),
-  );
-}
-
-/** Each message's story (who sent it, when, what became of it) and its fields, for the tooltip. */
-function messageFields(doc: TraceDocument): Record<number, Fields> {
-  const out: Record<number, Fields> = {};
-  for (const e of doc.events) {
-    if (
-      e.kind !== 'send' &&
-      e.kind !== 'deliver' &&
-      e.kind !== 'drop' &&
-      e.kind !== 'duplicate' &&
-      e.kind !== 'hold'
-    )
-      continue;
-    if (out[e.id] === undefined) {
-      const body = Object.entries(e.message).map(([k, v]): [string, string] => [
-        shown(k),
-        shown(v),
-      ]);
-      out[e.id] = [['message', `#${e.id}`], ['link', shown(`${e.from} → ${e.to}`)], ...body];
+/**
+ * The trace's events as the page carries them: an object as an array led by the index of its keys
+ * in `shapes` (written once for all the events that share them, not once an event), an array as
+ * one led by -1. page.js unpacks them (docs/trace-format.md, "In the HTML page").
+ */
+function packEvents(events: readonly unknown[]) {
+  const shapes: string[][] = [];
+  const known = new Map<string, number>();
+  const pack = (value: unknown): unknown => {
+    if (Array.isArray(value)) return [-1, ...value.map(pack)];
+    if (value === null || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).filter((k) => record[k] !== undefined);
+    const name = JSON.stringify(keys);
+    let shape = known.get(name);
+    if (shape === undefined) {
+      shape = shapes.length;
+      shapes.push(keys);
+      known.set(name, shape);
     }
-    const what: Record<typeof e.kind, string> = {
-      send: 'sent',
-      deliver: 'delivered',
-      drop: `dropped (${e.kind === 'drop' ? e.reason : ''})`,
-      duplicate: `sent (a copy of #${e.kind === 'duplicate' ? e.of : ''})`,
-      hold: 'held on the link',
-    };
-    out[e.id]!.push([what[e.kind], formatTime(e.t)]);
-  }
-  return out;
-}
-
-function opFields(doc: TraceDocument): Record<number, Fields> {
-  const out: Record<number, Fields> = {};
-  for (const o of doc.history.operations) {
-    const what = `${o.client} ${o.op.toUpperCase()} ${o.key}${o.value === null ? '' : `=${o.value}`}`;
-    out[o.id] = [
-      ['operation', shown(`op ${o.id}: ${what}`)],
-      ['request', shown(o.requestId)],
-      ['issued', formatTime(o.invokedAt)],
-      ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
-      ['reply', shown(o.reply)],
-      ['server', shown(o.server)],
-      ['result', shown(o.result)],
-      ['ts', shown(o.ts)],
-    ];
-  }
-  return out;
+    return [shape, ...keys.map((k) => pack(record[k]))];
+  };
+  return { shapes, events: events.map(pack) };
 }
 
 /** What the page's script needs beyond the trace: which row each step is, and the witnesses. */
@@ -476,23 +488,26 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
     until[k] = next;
     if (beginsStep(doc.events, events[k]!.traceIndex)) next = events[k]!.traceIndex;
   }
-  const steps = events.map((row, k) => {
-    const stateUntil = until[k]!;
-    const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
-    const text = displayText(`${link}${row.text}`);
+  // One list per field rather than one object per step: the field names are written once.
+  const steps = {
+    traceIndex: events.map((row) => row.traceIndex),
+    stateUntil: until,
+    text: events.map((row) => {
+      const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
+      return displayText(`${link}${row.text}`);
+    }),
     // The lanes a row touches, for the lane filter.
-    const lanes = [
+    lanes: events.map((row) => [
       ...new Set([...row.marks, ...(row.arrow === null ? [] : [row.arrow.from, row.arrow.to])]),
-    ];
-    return { traceIndex: row.traceIndex, stateUntil, time: formatTime(row.t), text, lanes };
-  });
+    ]),
+  };
   const lastStep = tl.highlights.map((): number | null => null);
   for (const row of events) for (const h of row.highlights) lastStep[h] = row.step;
   const highlights = tl.highlights.map((h, k) => ({ ...h, lastStep: lastStep[k] ?? null }));
   const lanes = tl.lanes.map((l) => l.id);
   // The page's script escapes and cuts the texts it draws from the trace by the same rule.
   const display = { unsafe: UNSAFE_SOURCE, chars: DISPLAY_CHARS };
-  return { steps, highlights, lanes, messages: messageFields(doc), ops: opFields(doc), display };
+  return { steps, eventCount: doc.events.length, highlights, lanes, display };
 }
 
 /** The lab a page can carry (sim/lab/bundle.ts), for a document that holds its scenario's definition. */
@@ -533,7 +548,7 @@ ${findingsHtml(doc, tl)}
 ${panelHtml(tl)}
 </main>
 <div id="tooltip" role="tooltip" hidden></div>
-<script type="application/json" id="kvsim-trace">${scriptJson(doc)}</script>
+<script type="application/json" id="kvsim-trace">${scriptJson({ ...doc, events: packEvents(doc.events) })}</script>
 <script type="application/json" id="kvsim-view">${scriptJson(viewModel(doc, tl))}</script>
 <script>${pageScript}</script>
 ${labBlocks}</body>

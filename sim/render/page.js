@@ -1,9 +1,21 @@
 // The page's script: step through the run, show each node's state at the selected step, explain a
 // message or an operation on hover, and focus a failure's witness. It reads only the two JSON
-// blocks embedded in the page (the trace document and the view model) and makes no requests.
+// blocks embedded in the page (the trace document, its events packed, and the view model) and
+// makes no requests.
 
 (() => {
+  /** The trace's events as html.ts packs them: an object as [shape, ...values], an array as [-1, ...]. */
+  function unpackEvents({ shapes, events }) {
+    const unpack = (value) => {
+      if (!Array.isArray(value)) return value;
+      if (value[0] === -1) return value.slice(1).map(unpack);
+      // fromEntries makes own properties: a key such as "__proto__" stays a plain key.
+      return Object.fromEntries(shapes[value[0]].map((key, i) => [key, unpack(value[i + 1])]));
+    };
+    return events.map(unpack);
+  }
   const doc = JSON.parse(document.getElementById('kvsim-trace').textContent);
+  doc.events = unpackEvents(doc.events);
   const view = JSON.parse(document.getElementById('kvsim-view').textContent);
   const svg = document.getElementById('diagram');
   const slider = document.getElementById('slider');
@@ -12,7 +24,13 @@
   const tooltip = document.getElementById('tooltip');
   const panel = document.getElementById('panel');
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
-  const steps = view.steps;
+  /** The page's steps, one per event row of the diagram (the view model lists them by field). */
+  const steps = view.steps.traceIndex.map((traceIndex, k) => ({
+    traceIndex,
+    stateUntil: view.steps.stateUntil[k],
+    text: view.steps.text[k],
+    lanes: view.steps.lanes[k],
+  }));
 
   /** Per step: each node's latest state digest and whether it is down, once the step is over. */
   function snapshots() {
@@ -35,21 +53,26 @@
   const states = snapshots();
 
   /**
-   * The diagram's elements by the steps that change their look: the step of their event, and the
-   * step their message left at. Moving from step a to b restyles only those filed under a..b.
+   * The diagram's elements by the chunk of rows that holds them, each with the step of its event
+   * and the step its message left at: a chunk is restyled for the selected step when it is drawn,
+   * so that a step (or a jump across the whole run) touches only the rows in view.
    */
-  function fileByStep() {
-    const filed = steps.map(() => []);
-    for (const el of svg.querySelectorAll('[data-step]')) {
+  function fileByChunk() {
+    const filed = new Map();
+    for (const el of svg.querySelectorAll('.chunk [data-step]')) {
+      const chunk = el.closest('.chunk');
+      if (!filed.has(chunk)) filed.set(chunk, { at: -1, entries: [] });
       const step = Number(el.dataset.step);
+      if (el.classList.contains('row-bg')) rowOfStep.set(step, el);
       const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
-      const entry = { el, step, from };
-      filed[step].push(entry);
-      if (from !== step) filed[from].push(entry);
+      filed.get(chunk).entries.push({ el, step, from });
     }
     return filed;
   }
-  const filed = fileByStep();
+  /** Each step's row background, and every element that is part of a witness: found once, here. */
+  const rowOfStep = new Map();
+  const witnesses = [...svg.querySelectorAll('[data-h]')];
+  const filed = fileByChunk();
   let current = -1;
   /** Nodes whose state card is folded to its title. */
   const collapsed = new Set();
@@ -224,26 +247,95 @@
     document.body.style.paddingBottom = docked ? `${entry.borderBoxSize[0].blockSize + 16}px` : '';
   }).observe(panel);
 
-  function markTimeline(k, was) {
-    const lo = was < 0 ? 0 : Math.min(k, was);
-    const hi = was < 0 ? steps.length - 1 : Math.max(k, was);
-    for (let s = lo; s <= hi; s++) {
-      for (const { el, step, from } of filed[s]) {
-        el.classList.toggle('future', from > k);
-        el.classList.toggle('inflight', from <= k && step > k);
-        el.classList.toggle('current', step === k);
-      }
+  /** Restyles a chunk's elements for the selected step: before it, in flight, at it, or yet to come. */
+  function markChunk(chunk) {
+    const marks = filed.get(chunk);
+    if (marks === undefined || marks.at === current) return;
+    marks.at = current;
+    for (const { el, step, from } of marks.entries) {
+      el.classList.toggle('future', from > current);
+      el.classList.toggle('inflight', from <= current && step > current);
+      el.classList.toggle('current', step === current);
     }
+  }
+
+  function markTimeline() {
+    for (const chunk of filed.keys()) if (chunk.isConnected) markChunk(chunk);
+  }
+
+  /**
+   * A big run's diagram (class `lazy`) comes in chunks of rows, and only those near the window are
+   * in the document: the browser then styles, lays out and paints only them (a hidden SVG element
+   * still costs a layout, so the others are taken out, and put back in their layer when in view).
+   * Each chunk names the height it spans (its rows, and the arrows that end in them).
+   */
+  const lazy = svg.classList.contains('lazy');
+  const chunks = lazy
+    ? [...svg.querySelectorAll('.chunk')].map((el) => ({
+        el,
+        layer: el.parentNode,
+        y0: Number(el.dataset.y0),
+        y1: Number(el.dataset.y1),
+      }))
+    : [];
+  for (const c of chunks) c.el.remove();
+  let drawing = false;
+
+  function draw(c, wanted) {
+    if (wanted === c.el.isConnected) return;
+    if (!wanted) {
+      c.el.remove();
+      return;
+    }
+    c.layer.append(c.el);
+    markChunk(c.el);
+  }
+
+  function drawInView() {
+    drawing = false;
+    const box = svg.getBoundingClientRect();
+    const scale = box.height / svg.height.baseVal.value || 1;
+    // A window's height of rows above and below, so that scrolling finds them drawn.
+    const top = (-box.top - window.innerHeight) / scale;
+    const bottom = (2 * window.innerHeight - box.top) / scale;
+    for (const c of chunks) draw(c, c.y1 >= top && c.y0 <= bottom);
+  }
+
+  function drawSoon() {
+    if (!lazy || drawing) return;
+    drawing = true;
+    requestAnimationFrame(drawInView);
+  }
+
+  /** Draws the chunk that holds an element (in both layers), so that it can be measured and scrolled to. */
+  function reveal(el) {
+    const chunk = el?.closest('.chunk');
+    if (!lazy || !chunk) return;
+    for (const c of chunks) if (c.el.dataset.chunk === chunk.dataset.chunk) draw(c, true);
   }
 
   /** Scrolls only when the step's row nears an edge, so that stepping does not jolt the page. */
   function keepInView(row) {
     if (!row) return;
+    reveal(row);
     const box = row.getBoundingClientRect();
-    const margin = Math.min(160, window.innerHeight / 4);
-    if (box.top < margin || box.bottom > window.innerHeight - margin) {
-      row.scrollIntoView({ block: 'center' });
-    }
+    const visible = window.innerHeight - covered();
+    const margin = Math.min(160, visible / 4);
+    if (box.top < margin || box.bottom > visible - margin) centre(box);
+  }
+
+  /** The height the docked panel covers at the bottom of the window (none beside the diagram). */
+  function covered() {
+    return document.body.classList.contains('dock') ? panel.offsetHeight : 0;
+  }
+
+  /**
+   * Scrolls the window (only up or down: the lanes stay where they are) so that a box sits in the
+   * middle of what the docked panel leaves visible.
+   */
+  function centre(box) {
+    const visible = window.innerHeight - covered();
+    window.scrollBy(0, box.top + box.height / 2 - visible / 2);
   }
 
   /** The address keeps the step (`#step=12`, 1-based) beside anything else in it (the lab's). */
@@ -276,19 +368,73 @@
     info.dataset.traceIndex = String(step.traceIndex);
     info.replaceChildren(
       element('b', '', `Step ${k + 1} of ${steps.length}`),
-      ` · ${step.time}`,
+      ` · ${formatTime(doc.events[step.traceIndex].t)}`,
       element('div', 'what', step.text),
     );
-    markTimeline(k, was);
+    markTimeline();
     renderState(k);
-    if (scroll) keepInView(svg.querySelector(`.row-bg[data-step="${k}"]`));
+    if (scroll) keepInView(rowOfStep.get(k));
+  }
+
+  /** Virtual time as the diagram prints it: seconds.milliseconds (sim/render/format.ts). */
+  function formatTime(ms) {
+    const abs = Math.abs(ms);
+    return `${ms < 0 ? '-' : ''}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}s`;
+  }
+
+  /** A field's value for the tooltip (`shown` escapes and cuts it when drawn). */
+  const field = (value) =>
+    value === null ? '∅' : typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+
+  const MESSAGE_EVENTS = new Set(['send', 'deliver', 'drop', 'duplicate', 'hold']);
+  let messageFields = null;
+
+  /** Each message's story (who sent it, when, what became of it) and its fields, for the tooltip. */
+  function messageStory(id) {
+    if (messageFields === null) {
+      messageFields = new Map();
+      for (const e of doc.events) {
+        if (!MESSAGE_EVENTS.has(e.kind)) continue;
+        let fields = messageFields.get(String(e.id));
+        if (fields === undefined) {
+          const body = Object.entries(e.message ?? {}).map(([k, v]) => [k, field(v)]);
+          fields = [['message', `#${e.id}`], ['link', `${e.from} → ${e.to}`], ...body];
+          messageFields.set(String(e.id), fields);
+        }
+        const what = {
+          send: 'sent',
+          deliver: 'delivered',
+          drop: `dropped (${e.reason})`,
+          duplicate: `sent (a copy of #${e.of})`,
+          hold: 'held on the link',
+        };
+        fields.push([what[e.kind], formatTime(e.t)]);
+      }
+    }
+    return messageFields.get(id);
+  }
+
+  function operationFields(id) {
+    const o = doc.history.operations.find((op) => String(op.id) === id);
+    if (o === undefined) return undefined;
+    const what = `${o.client} ${o.op.toUpperCase()} ${o.key}${o.value === null ? '' : `=${o.value}`}`;
+    return [
+      ['operation', `op ${o.id}: ${what}`],
+      ['request', field(o.requestId)],
+      ['issued', formatTime(o.invokedAt)],
+      ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
+      ['reply', field(o.reply)],
+      ['server', field(o.server)],
+      ['result', field(o.result)],
+      ['ts', field(o.ts)],
+    ];
   }
 
   function showTooltip(target, x, y) {
     const msg = target.dataset.msg;
     const op = target.dataset.op;
     const fields =
-      msg !== undefined ? view.messages[msg] : op !== undefined ? view.ops[op] : undefined;
+      msg !== undefined ? messageStory(msg) : op !== undefined ? operationFields(op) : undefined;
     if (fields === undefined) return;
     const rows = fields.map(([name, value]) => {
       const tr = element('tr');
@@ -303,9 +449,12 @@
     tooltip.style.top = `${y + 18}px`;
   }
 
+  /** The elements a focused witness lit up, to be put out when another is chosen. */
+  const focused = [];
+
   function focusWitness(h) {
     const already = document.body.dataset.focus === String(h);
-    for (const el of document.querySelectorAll('.focus')) el.classList.remove('focus');
+    for (const el of focused.splice(0)) el.classList.remove('focus');
     for (const el of document.querySelectorAll('.witness-link')) el.classList.remove('active');
     if (already) {
       delete document.body.dataset.focus;
@@ -313,14 +462,19 @@
     }
     document.body.dataset.focus = String(h);
     document.querySelector(`.witness-link[data-h="${h}"]`)?.classList.add('active');
-    const witness = svg.querySelectorAll(`[data-h~="${h}"]`);
+    const witness = witnesses.filter((el) => el.dataset.h.split(' ').includes(String(h)));
     for (const el of witness) {
-      el.classList.add('focus');
-      svg.querySelector(`.row-bg[data-step="${el.dataset.step}"]`)?.classList.add('focus');
+      const row = rowOfStep.get(Number(el.dataset.step));
+      focused.push(el, ...(row ? [row] : []));
     }
+    for (const el of focused) el.classList.add('focus');
     const last = view.highlights[h].lastStep;
     if (last !== null) setStep(last, false);
-    witness[0]?.scrollIntoView({ block: 'center' });
+    if (witness.length === 0) return;
+    reveal(witness[0]);
+    // Into view across (a label may lie right of the window), then into the visible middle.
+    witness[0].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    centre(witness[0].getBoundingClientRect());
   }
 
   /** Checkboxes that show only some nodes: their cards, and the rows that involve them. */
@@ -331,12 +485,15 @@
       const picked = [...box.querySelectorAll('input:checked')].map((i) => i.value);
       shownNodes = picked.length === view.lanes.length ? null : new Set(picked);
       const wantedLanes = new Set(picked.map((id) => view.lanes.indexOf(id)));
-      for (const el of svg.querySelectorAll('[data-step]')) {
-        const involved = steps[Number(el.dataset.step)].lanes;
-        el.classList.toggle(
-          'filtered',
-          shownNodes !== null && !involved.some((lane) => wantedLanes.has(lane)),
-        );
+      // Every row's elements, drawn or not (a big run's chunks out of view are not in the page).
+      for (const { entries } of filed.values()) {
+        for (const { el, step } of entries) {
+          const involved = steps[step].lanes;
+          el.classList.toggle(
+            'filtered',
+            shownNodes !== null && !involved.some((lane) => wantedLanes.has(lane)),
+          );
+        }
       }
       for (const el of svg.querySelectorAll('[data-node]')) {
         el.classList.toggle('filtered', shownNodes !== null && !shownNodes.has(el.dataset.node));
@@ -424,9 +581,12 @@
   // The lab (sim/lab/) moves the diagram to a step of its choosing.
   document.addEventListener('kvsim:step', (event) => setStep(Number(event.detail), true));
   window.addEventListener('resize', fitPanel);
+  window.addEventListener('scroll', drawSoon, { passive: true });
+  window.addEventListener('resize', drawSoon);
   laneFilter();
   stickyLanes();
   fitPanel();
   const wanted = fragmentStep();
   setStep(wanted ?? steps.length - 1, wanted !== null);
+  if (lazy) drawInView();
 })();
