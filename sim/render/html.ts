@@ -22,7 +22,7 @@ import {
 } from './diagram.ts';
 import { formatTime } from './format.ts';
 import type { TraceDocument } from './json.ts';
-import { DISPLAY_CHARS, displayText, UNSAFE_SOURCE } from './safe-text.ts';
+import { DISPLAY_CHARS, displayText, UNSAFE_SOURCE, WRAPPED_CHARS } from './safe-text.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
@@ -402,7 +402,7 @@ function verdictItem(v: Verdict): string {
     case 'held':
       return `<li class="met">✓ ${name} held</li>`;
     case 'not-judged':
-      return `<li class="unjudged">– ${name} not judged: ${text(v.reason ?? '')}</li>`;
+      return `<li class="unjudged">– ${name} not judged: ${text(v.reason ?? '', WRAPPED_CHARS)}</li>`;
     case 'broken':
       return v.informative
         ? `<li class="finding">${MARKS.finding} ${name}: ${count} finding${count === 1 ? '' : 's'}</li>`
@@ -421,7 +421,7 @@ function findingsHtml(doc: TraceDocument, tl: Timeline): string {
   const unexpected = doc.verdictFailures.map((f) => `<li class="unmet">✗ ${text(f)}</li>`);
   const problems = tl.highlights.map(
     (h, i) =>
-      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${text(h.text)}</button></li>`,
+      `<li><button type="button" class="witness-link ${h.severity}" data-h="${i}">${MARKS[h.severity]} ${text(h.text, WRAPPED_CHARS)}</button></li>`,
   );
   const problemList =
     problems.length === 0
