@@ -67,7 +67,7 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
 function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violation[] {
   const rule = RULES[guarantee];
   const violations: Violation[] = [];
-  for (const ops of sessions(input.operations).values()) {
+  for (const ops of sessions(input.operations)) {
     // The earlier operation of the kind the rule compares against with the largest version.
     let best: Operation | null = null;
     let bestV = 0;
@@ -97,7 +97,7 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
 function replicaOrder(input: CheckInput): Violation[] {
   const position = new Map<string, { op: Operation; pos: number; group: number }>();
   let group = 0;
-  for (const ops of sessions(input.operations).values()) {
+  for (const ops of sessions(input.operations)) {
     let pos = 0;
     for (const op of ops) if (isWrite(op)) position.set(op.requestId, { op, pos: pos++, group });
     group++;

@@ -26,29 +26,48 @@ export function isRead(op: Operation): boolean {
   return op.op === 'get' && versionOf(op) !== null;
 }
 
-const grouped = new WeakMap<readonly Operation[], ReadonlyMap<string, readonly Operation[]>>();
+/** The grouping of one history, kept while the history has not grown (an operation's session, key and issue never change). */
+const grouped = new WeakMap<
+  readonly Operation[],
+  { readonly length: number; readonly groups: readonly (readonly Operation[])[] }
+>();
 
 /**
- * Operations grouped by (session, key), each group in session order (the order they were issued).
- * A client that crashed and restarted starts a new session.
+ * Operations grouped by (session, key), each group in session order (the order they were issued),
+ * the groups in the order of their first operation. A client that crashed and restarted starts a
+ * new session.
  */
-export function sessions(
-  operations: readonly Operation[],
-): ReadonlyMap<string, readonly Operation[]> {
+export function sessions(operations: readonly Operation[]): readonly (readonly Operation[])[] {
   // Every session checker asks for the same grouping of the same history: build it once.
   const known = grouped.get(operations);
-  if (known !== undefined) return known;
-  const groups = new Map<string, Operation[]>();
+  if (known !== undefined && known.length === operations.length) return known.groups;
+  const bySession = new Map<string, Map<string, Operation[]>>();
+  const groups: Operation[][] = [];
   for (const op of operations) {
-    const id = `${op.session}\u0000${op.key}`;
-    let group = groups.get(id);
+    let keys = bySession.get(op.session);
+    if (keys === undefined) {
+      keys = new Map();
+      bySession.set(op.session, keys);
+    }
+    let group = keys.get(op.key);
     if (group === undefined) {
       group = [];
-      groups.set(id, group);
+      keys.set(op.key, group);
+      groups.push(group);
     }
     group.push(op);
   }
-  for (const group of groups.values())
-    group.sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
+  for (const group of groups) if (!issueOrdered(group)) group.sort(byIssue);
+  grouped.set(operations, { length: operations.length, groups });
   return groups;
+}
+
+function byIssue(a: Operation, b: Operation): number {
+  return a.invokedAt - b.invokedAt || a.id - b.id;
+}
+
+/** Whether a list is already in issue order (the usual case): sorting it would change nothing. */
+function issueOrdered(ops: readonly Operation[]): boolean {
+  for (let i = 1; i < ops.length; i++) if (byIssue(ops[i - 1]!, ops[i]!) > 0) return false;
+  return true;
 }
