@@ -10,42 +10,57 @@ import type { Checker, CheckInput, Violation } from './types.ts';
 import { isWrite, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
-interface Cause {
-  readonly key: Key;
-  readonly v: number;
-  readonly op: Operation;
+/**
+ * A write and its direct causes: the completed operations of its session in `finished[from, to)`
+ * (by completion) with a version above 0 on another key. Kept as a range, not copied out.
+ */
+interface Caused {
+  readonly write: Operation;
+  readonly finished: readonly Operation[];
+  readonly from: number;
+  readonly to: number;
 }
 
 /** For each write (by request id), the versions of other keys its client saw just before it. */
-function causes(
-  operations: readonly Operation[],
-): Map<string, { write: Operation; causes: Cause[] }> {
+function causes(operations: readonly Operation[]): Map<string, Caused> {
   const bySession = new Map<string, Operation[]>();
   for (const op of operations) {
     const list = bySession.get(op.session);
     if (list === undefined) bySession.set(op.session, [op]);
     else list.push(op);
   }
-  const out = new Map<string, { write: Operation; causes: Cause[] }>();
+  const out = new Map<string, Caused>();
   for (const ops of bySession.values()) {
-    const finished = ops
-      .filter((o) => versionOf(o) !== null)
-      .sort((a, b) => a.completedAt! - b.completedAt!);
-    let seen: Cause[] = [];
+    const finished = ops.filter((o) => versionOf(o) !== null);
+    if (!completionOrdered(finished)) finished.sort((a, b) => a.completedAt! - b.completedAt!);
+    let from = 0;
     let done = 0;
     for (const w of ops) {
-      while (done < finished.length && finished[done]!.completedAt! < w.invokedAt) {
-        const o = finished[done++]!;
-        const v = versionOf(o)!;
-        if (v > 0) seen.push({ key: o.key, v, op: o });
-      }
+      while (done < finished.length && finished[done]!.completedAt! < w.invokedAt) done++;
       if (!isWrite(w)) continue;
-      out.set(w.requestId, { write: w, causes: seen.filter((c) => c.key !== w.key) });
+      out.set(w.requestId, { write: w, finished, from, to: done });
       // The write itself becomes its successor's cause once it completes (it is in `finished`).
-      seen = [];
+      from = done;
     }
   }
   return out;
+}
+
+/** Whether completed operations are already in completion order: sorting would change nothing. */
+function completionOrdered(ops: readonly Operation[]): boolean {
+  for (let i = 1; i < ops.length; i++)
+    if (ops[i - 1]!.completedAt! > ops[i]!.completedAt!) return false;
+  return true;
+}
+
+/** The first cause of `c.write` that `held` (a replica's ts per key) does not have yet. */
+function missingCause(c: Caused, held: ReadonlyMap<Key, number>): Operation | undefined {
+  for (let i = c.from; i < c.to; i++) {
+    const o = c.finished[i]!;
+    const v = versionOf(o)!;
+    if (v > 0 && o.key !== c.write.key && (held.get(o.key) ?? 0) < v) return o;
+  }
+  return undefined;
 }
 
 function findings(input: CheckInput): Violation[] {
@@ -59,14 +74,15 @@ function findings(input: CheckInput): Violation[] {
       holds.set(apply.node, node);
     }
     const entry = apply.origin === null ? undefined : all.get(apply.origin);
-    const missing = entry?.causes.find((c) => (node.get(c.key) ?? 0) < c.v);
+    const missing = entry === undefined ? undefined : missingCause(entry, node);
     if (entry !== undefined && missing !== undefined) {
+      const v = versionOf(missing)!;
       violations.push({
         guarantee: 'causality',
-        ops: [missing.op.id, entry.write.id],
+        ops: [missing.id, entry.write.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(entry.write)} while it held ${missing.key} at ts ${node.get(missing.key) ?? 0}, older than the ts ${missing.v} ${entry.write.client} had seen before writing (op ${missing.op.id})`,
+        sentence: `${apply.node} stored ${opText(entry.write)} while it held ${missing.key} at ts ${node.get(missing.key) ?? 0}, older than the ts ${v} ${entry.write.client} had seen before writing (op ${missing.id})`,
       });
     }
     node.set(apply.key, apply.ts);

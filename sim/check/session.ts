@@ -2,9 +2,10 @@
 // order the client issued them. One pass per session keeps, for each rule, the earlier operation
 // with the largest version: a later one below it is the violation, and that pair is its witness.
 
+import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { isWrite, sessions, versionOf } from './versions.ts';
+import { appliedWrites, byIssue, sessions, versionOf } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -95,35 +96,37 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
 
 /** MW's second half: no replica holds a client's earlier write after it has held a later one. */
 function replicaOrder(input: CheckInput): Violation[] {
-  const position = new Map<string, { op: Operation; pos: number; group: number }>();
-  let group = 0;
-  for (const ops of sessions(input.operations)) {
-    let pos = 0;
-    for (const op of ops) if (isWrite(op)) position.set(op.requestId, { op, pos: pos++, group });
-    group++;
-  }
-  // Per replica, per (session, key) group: the latest write of that session it has held.
-  const held = new Map<string, ({ op: Operation; pos: number } | undefined)[]>();
+  const writes = appliedWrites(input.operations, input.applies);
+  // Per replica, per session and key: the latest write (in session order) of that session it has held.
+  const held = new Map<NodeId, Map<string, Map<Key, Operation>>>();
   const violations: Violation[] = [];
-  for (const apply of input.applies) {
-    const w = apply.origin === null ? undefined : position.get(apply.origin);
-    if (w === undefined) continue;
+  for (let i = 0; i < writes.length; i++) {
+    const index = writes[i]!;
+    if (index < 0) continue;
+    const apply = input.applies[i]!;
+    const w = input.operations[index]!;
     let mine = held.get(apply.node);
     if (mine === undefined) {
-      mine = new Array(group);
+      mine = new Map();
       held.set(apply.node, mine);
     }
-    const latest = mine[w.group];
-    if (latest !== undefined && w.pos < latest.pos) {
+    let ofSession = mine.get(w.session);
+    if (ofSession === undefined) {
+      ofSession = new Map();
+      mine.set(w.session, ofSession);
+    }
+    const latest = ofSession.get(w.key);
+    const order = latest === undefined ? 1 : byIssue(w, latest);
+    if (latest !== undefined && order < 0) {
       violations.push({
         guarantee: 'monotonic-writes',
-        ops: [latest.op.id, w.op.id],
+        ops: [latest.id, w.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(w.op)} with ts ${apply.ts} after it had already held ${opText(latest.op)}, which ${w.op.client} issued later in the same session`,
+        sentence: `${apply.node} stored ${opText(w)} with ts ${apply.ts} after it had already held ${opText(latest)}, which ${w.client} issued later in the same session`,
       });
-    } else if (latest === undefined || w.pos > latest.pos) {
-      mine[w.group] = w;
+    } else if (order > 0) {
+      ofSession.set(w.key, w);
     }
   }
   return violations;

@@ -2,7 +2,7 @@
 // PUT_OK/DELETE_OK; a read's ts from GET_OK, or from NULL (a tombstone's ts, or 0 when the server
 // had never heard of the key). Refused, pending and abandoned operations have no version.
 
-import type { Operation } from '../kernel/history.ts';
+import type { Apply, Operation } from '../kernel/history.ts';
 
 export function isWrite(op: Operation): boolean {
   return op.op === 'put' || op.op === 'delete';
@@ -62,7 +62,7 @@ export function sessions(operations: readonly Operation[]): readonly (readonly O
   return groups;
 }
 
-function byIssue(a: Operation, b: Operation): number {
+export function byIssue(a: Operation, b: Operation): number {
   return a.invokedAt - b.invokedAt || a.id - b.id;
 }
 
@@ -70,4 +70,44 @@ function byIssue(a: Operation, b: Operation): number {
 function issueOrdered(ops: readonly Operation[]): boolean {
   for (let i = 1; i < ops.length; i++) if (byIssue(ops[i - 1]!, ops[i]!) > 0) return false;
   return true;
+}
+
+const resolved = new WeakMap<
+  readonly Apply[],
+  {
+    readonly operations: readonly Operation[];
+    readonly length: number;
+    readonly writes: Int32Array;
+  }
+>();
+
+/**
+ * For each replica write, the index in `operations` of the write it stores, found by its origin
+ * (a request id; when a restarted client reused one, the last write issued with it), or -1.
+ * Causality and monotonic writes both ask: resolved once per history.
+ */
+export function appliedWrites(
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+): Int32Array {
+  const known = resolved.get(applies);
+  if (
+    known !== undefined &&
+    known.operations === operations &&
+    known.length === operations.length &&
+    known.writes.length === applies.length
+  )
+    return known.writes;
+  const byRequest = new Map<string, number>();
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i]!;
+    if (isWrite(op)) byRequest.set(op.requestId, i);
+  }
+  const writes = new Int32Array(applies.length);
+  for (let i = 0; i < applies.length; i++) {
+    const origin = applies[i]!.origin;
+    writes[i] = origin === null ? -1 : (byRequest.get(origin) ?? -1);
+  }
+  resolved.set(applies, { operations, length: operations.length, writes });
+  return writes;
 }
