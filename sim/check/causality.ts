@@ -7,82 +7,97 @@
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { isWrite, versionOf } from './versions.ts';
+import { appliedWrites, isWrite, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
 /**
- * A write and its direct causes: the completed operations of its session in `finished[from, to)`
- * (by completion) with a version above 0 on another key. Kept as a range, not copied out.
+ * Each write's direct causes: the completed operations of its session, by completion, in
+ * `finished[from[i], to[i])` for the write at index i of the history, those with a version above 0
+ * on another key. Ranges over one array, not a list per write.
  */
-interface Caused {
-  readonly write: Operation;
+interface Causes {
   readonly finished: readonly Operation[];
-  readonly from: number;
-  readonly to: number;
+  readonly from: Int32Array;
+  readonly to: Int32Array;
 }
 
-/** For each write (by request id), the versions of other keys its client saw just before it. */
-function causes(operations: readonly Operation[]): Map<string, Caused> {
-  const bySession = new Map<string, Operation[]>();
-  for (const op of operations) {
-    const list = bySession.get(op.session);
-    if (list === undefined) bySession.set(op.session, [op]);
-    else list.push(op);
+/** For each write, the versions of other keys its client saw just before it. */
+function causes(operations: readonly Operation[]): Causes {
+  const bySession = new Map<string, number[]>();
+  for (let i = 0; i < operations.length; i++) {
+    const list = bySession.get(operations[i]!.session);
+    if (list === undefined) bySession.set(operations[i]!.session, [i]);
+    else list.push(i);
   }
-  const out = new Map<string, Caused>();
-  for (const ops of bySession.values()) {
-    const finished = ops.filter((o) => versionOf(o) !== null);
-    if (!completionOrdered(finished)) finished.sort((a, b) => a.completedAt! - b.completedAt!);
-    let from = 0;
-    let done = 0;
-    for (const w of ops) {
+  const finished: Operation[] = [];
+  const from = new Int32Array(operations.length);
+  const to = new Int32Array(operations.length);
+  for (const indices of bySession.values()) {
+    const start = finished.length;
+    for (const i of indices) if (versionOf(operations[i]!) !== null) finished.push(operations[i]!);
+    if (!completionOrdered(finished, start)) {
+      const sorted = finished.slice(start).sort((a, b) => a.completedAt! - b.completedAt!);
+      for (let j = 0; j < sorted.length; j++) finished[start + j] = sorted[j]!;
+    }
+    let first = start;
+    let done = start;
+    for (const i of indices) {
+      const w = operations[i]!;
       while (done < finished.length && finished[done]!.completedAt! < w.invokedAt) done++;
       if (!isWrite(w)) continue;
-      out.set(w.requestId, { write: w, finished, from, to: done });
+      from[i] = first;
+      to[i] = done;
       // The write itself becomes its successor's cause once it completes (it is in `finished`).
-      from = done;
+      first = done;
     }
   }
-  return out;
+  return { finished, from, to };
 }
 
-/** Whether completed operations are already in completion order: sorting would change nothing. */
-function completionOrdered(ops: readonly Operation[]): boolean {
-  for (let i = 1; i < ops.length; i++)
+/** Whether `ops[start..]` is already in completion order: sorting would change nothing. */
+function completionOrdered(ops: readonly Operation[], start: number): boolean {
+  for (let i = start + 1; i < ops.length; i++)
     if (ops[i - 1]!.completedAt! > ops[i]!.completedAt!) return false;
   return true;
 }
 
-/** The first cause of `c.write` that `held` (a replica's ts per key) does not have yet. */
-function missingCause(c: Caused, held: ReadonlyMap<Key, number>): Operation | undefined {
-  for (let i = c.from; i < c.to; i++) {
-    const o = c.finished[i]!;
+/** The first cause of `write` (at index i) that `held` (a replica's ts per key) lacks. */
+function missingCause(
+  all: Causes,
+  i: number,
+  write: Operation,
+  held: ReadonlyMap<Key, number>,
+): Operation | undefined {
+  for (let j = all.from[i]!; j < all.to[i]!; j++) {
+    const o = all.finished[j]!;
     const v = versionOf(o)!;
-    if (v > 0 && o.key !== c.write.key && (held.get(o.key) ?? 0) < v) return o;
+    if (v > 0 && o.key !== write.key && (held.get(o.key) ?? 0) < v) return o;
   }
   return undefined;
 }
 
 function findings(input: CheckInput): Violation[] {
   const all = causes(input.operations);
+  const writes = appliedWrites(input.operations, input.applies);
   const holds = new Map<NodeId, Map<Key, number>>();
   const violations: Violation[] = [];
-  for (const apply of input.applies) {
+  for (let a = 0; a < input.applies.length; a++) {
+    const apply = input.applies[a]!;
     let node = holds.get(apply.node);
     if (node === undefined) {
       node = new Map();
       holds.set(apply.node, node);
     }
-    const entry = apply.origin === null ? undefined : all.get(apply.origin);
-    const missing = entry === undefined ? undefined : missingCause(entry, node);
-    if (entry !== undefined && missing !== undefined) {
-      const v = versionOf(missing)!;
+    const i = writes[a]!;
+    const write = i < 0 ? undefined : input.operations[i]!;
+    const missing = write === undefined ? undefined : missingCause(all, i, write, node);
+    if (write !== undefined && missing !== undefined) {
       violations.push({
         guarantee: 'causality',
-        ops: [missing.id, entry.write.id],
+        ops: [missing.id, write.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(entry.write)} while it held ${missing.key} at ts ${node.get(missing.key) ?? 0}, older than the ts ${v} ${entry.write.client} had seen before writing (op ${missing.id})`,
+        sentence: `${apply.node} stored ${opText(write)} while it held ${missing.key} at ts ${node.get(missing.key) ?? 0}, older than the ts ${versionOf(missing)} ${write.client} had seen before writing (op ${missing.id})`,
       });
     }
     node.set(apply.key, apply.ts);
