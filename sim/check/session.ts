@@ -67,31 +67,40 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
 
 function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violation[] {
   const rule = RULES[guarantee];
-  const violations: Violation[] = [];
-  for (const ops of sessions(input.operations)) {
-    // The earlier operation of the kind the rule compares against with the largest version.
-    let best: Operation | null = null;
-    let bestV = 0;
-    for (const op of ops) {
-      const v = versionOf(op);
-      if (v === null) continue;
-      const kind = op.op === 'get' ? 'read' : 'write';
-      if (kind === rule.on && best !== null && rule.breaks(v, bestV)) {
-        violations.push({
+  const ops = input.operations;
+  const { groupOf, count, order } = sessions(ops);
+  // Per (session, key) group: the earlier operation of the kind the rule compares against with
+  // the largest version, and that version.
+  const best = new Int32Array(count).fill(-1);
+  const bestV = new Float64Array(count);
+  const found: { readonly group: number; readonly violation: Violation }[] = [];
+  for (let k = 0; k < ops.length; k++) {
+    const i = order === null ? k : order[k]!;
+    const op = ops[i]!;
+    const v = versionOf(op);
+    if (v === null) continue;
+    const g = groupOf[i]!;
+    const kind = op.op === 'get' ? 'read' : 'write';
+    if (kind === rule.on && best[g]! >= 0 && rule.breaks(v, bestV[g]!)) {
+      const earlier = ops[best[g]!]!;
+      found.push({
+        group: g,
+        violation: {
           guarantee,
-          ops: [best.id, op.id],
+          ops: [earlier.id, op.id],
           nodes: op.server === null ? [] : [op.server],
           at: op.completedAt ?? op.invokedAt,
-          sentence: rule.sentence(op, v, { op: best, v: bestV }),
-        });
-      }
-      if (kind === rule.against && (best === null || v > bestV)) {
-        best = op;
-        bestV = v;
-      }
+          sentence: rule.sentence(op, v, { op: earlier, v: bestV[g]! }),
+        },
+      });
+    }
+    if (kind === rule.against && (best[g]! < 0 || v > bestV[g]!)) {
+      best[g] = i;
+      bestV[g] = v;
     }
   }
-  return violations;
+  // Reported group by group, each in session order.
+  return found.sort((a, b) => a.group - b.group).map((f) => f.violation);
 }
 
 /** MW's second half: no replica holds a client's earlier write after it has held a later one. */

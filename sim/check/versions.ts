@@ -26,24 +26,32 @@ export function isRead(op: Operation): boolean {
   return op.op === 'get' && versionOf(op) !== null;
 }
 
-/** The grouping of one history, kept while the history has not grown (an operation's session, key and issue never change). */
-const grouped = new WeakMap<
-  readonly Operation[],
-  { readonly length: number; readonly groups: readonly (readonly Operation[])[] }
->();
-
 /**
- * Operations grouped by (session, key), each group in session order (the order they were issued),
- * the groups in the order of their first operation. A client that crashed and restarted starts a
- * new session.
+ * Operations grouped by (session, key): `groupOf[i]` numbers the group of the history's i-th
+ * operation, groups numbered in the order of their first operation. `order` lists the history's
+ * indices in issue order, or is null when the history is in that order already (the usual case).
+ * Walking `order` visits each group in session order (the order its client issued them). A client
+ * that crashed and restarted starts a new session.
  */
-export function sessions(operations: readonly Operation[]): readonly (readonly Operation[])[] {
+export interface Sessions {
+  readonly groupOf: Int32Array;
+  readonly count: number;
+  readonly order: Int32Array | null;
+}
+
+/** Kept while the history has not grown: an operation's session, key and issue never change. */
+const grouped = new WeakMap<readonly Operation[], Sessions>();
+
+export function sessions(operations: readonly Operation[]): Sessions {
   // Every session checker asks for the same grouping of the same history: build it once.
   const known = grouped.get(operations);
-  if (known !== undefined && known.length === operations.length) return known.groups;
-  const bySession = new Map<string, Map<string, Operation[]>>();
-  const groups: Operation[][] = [];
-  for (const op of operations) {
+  if (known !== undefined && known.groupOf.length === operations.length) return known;
+  const bySession = new Map<string, Map<string, number>>();
+  const groupOf = new Int32Array(operations.length);
+  let count = 0;
+  let ordered = true;
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i]!;
     let keys = bySession.get(op.session);
     if (keys === undefined) {
       keys = new Map();
@@ -51,25 +59,24 @@ export function sessions(operations: readonly Operation[]): readonly (readonly O
     }
     let group = keys.get(op.key);
     if (group === undefined) {
-      group = [];
+      group = count++;
       keys.set(op.key, group);
-      groups.push(group);
     }
-    group.push(op);
+    groupOf[i] = group;
+    if (i > 0 && byIssue(operations[i - 1]!, op) > 0) ordered = false;
   }
-  for (const group of groups) if (!issueOrdered(group)) group.sort(byIssue);
-  grouped.set(operations, { length: operations.length, groups });
-  return groups;
+  const order = ordered
+    ? null
+    : Int32Array.from(
+        Array.from(operations.keys()).sort((a, b) => byIssue(operations[a]!, operations[b]!)),
+      );
+  const result = { groupOf, count, order };
+  grouped.set(operations, result);
+  return result;
 }
 
 export function byIssue(a: Operation, b: Operation): number {
   return a.invokedAt - b.invokedAt || a.id - b.id;
-}
-
-/** Whether a list is already in issue order (the usual case): sorting it would change nothing. */
-function issueOrdered(ops: readonly Operation[]): boolean {
-  for (let i = 1; i < ops.length; i++) if (byIssue(ops[i - 1]!, ops[i]!) > 0) return false;
-  return true;
 }
 
 const resolved = new WeakMap<
