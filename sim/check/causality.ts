@@ -23,25 +23,44 @@ interface Causes {
 
 /** For each write, the versions of other keys its client saw just before it. */
 function causes(operations: readonly Operation[]): Causes {
-  const bySession = new Map<string, number[]>();
-  for (let i = 0; i < operations.length; i++) {
-    const list = bySession.get(operations[i]!.session);
-    if (list === undefined) bySession.set(operations[i]!.session, [i]);
-    else list.push(i);
+  const n = operations.length;
+  // The history's indices by session (each session's in history order), counted then placed:
+  // no list per session to grow.
+  const sessionNo = new Map<string, number>();
+  const sessionOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const session = operations[i]!.session;
+    let s = sessionNo.get(session);
+    if (s === undefined) {
+      s = sessionNo.size;
+      sessionNo.set(session, s);
+    }
+    sessionOf[i] = s;
   }
+  const starts = new Int32Array(sessionNo.size + 1);
+  for (let i = 0; i < n; i++) starts[sessionOf[i]! + 1]!++;
+  for (let s = 0; s < sessionNo.size; s++) starts[s + 1]! += starts[s]!;
+  const next = starts.slice(0, sessionNo.size);
+  const bySession = new Int32Array(n);
+  for (let i = 0; i < n; i++) bySession[next[sessionOf[i]!]!++] = i;
+
   const finished: Operation[] = [];
-  const from = new Int32Array(operations.length);
-  const to = new Int32Array(operations.length);
-  for (const indices of bySession.values()) {
+  const from = new Int32Array(n);
+  const to = new Int32Array(n);
+  for (let s = 0; s < sessionNo.size; s++) {
     const start = finished.length;
-    for (const i of indices) if (versionOf(operations[i]!) !== null) finished.push(operations[i]!);
+    for (let k = starts[s]!; k < starts[s + 1]!; k++) {
+      const op = operations[bySession[k]!]!;
+      if (versionOf(op) !== null) finished.push(op);
+    }
     if (!completionOrdered(finished, start)) {
       const sorted = finished.slice(start).sort((a, b) => a.completedAt! - b.completedAt!);
       for (let j = 0; j < sorted.length; j++) finished[start + j] = sorted[j]!;
     }
     let first = start;
     let done = start;
-    for (const i of indices) {
+    for (let k = starts[s]!; k < starts[s + 1]!; k++) {
+      const i = bySession[k]!;
       const w = operations[i]!;
       while (done < finished.length && finished[done]!.completedAt! < w.invokedAt) done++;
       if (!isWrite(w)) continue;
