@@ -61,7 +61,7 @@ function converge(input: CheckInput): Violation[] {
         ops: lost.restamped === null ? [acked.id] : [lost.restamped.id, acked.id],
         nodes: live.map(([n]) => n),
         at: acked.completedAt ?? acked.invokedAt,
-        sentence: `the acknowledged ${opText(acked)} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}${lost.why}`,
+        sentence: `${opText(acked, 'acknowledged')} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}${lost.why}`,
       });
     }
   }
@@ -124,7 +124,7 @@ function divergence(
     ops: [],
     nodes: [a, b],
     at: 0,
-    sentence: `at the end ${a} holds ${key} = ${held(va)} but ${b} holds ${key} = ${held(vb)}`,
+    sentence: `At the end ${a} holds ${key} = ${held(va)} but ${b} holds ${key} = ${held(vb)}`,
   };
 }
 

@@ -61,7 +61,7 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
     against: 'read',
     breaks: (v, earlier) => v <= earlier,
     sentence: (op, v, e) =>
-      `${opText(op)} got ${versionText(v)}, not newer than the ${versionText(e.v)} ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
+      `${opText(op)} got ${versionText(v)}, not newer than ${versionText(e.v)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
   },
 };
 
