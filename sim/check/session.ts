@@ -2,10 +2,10 @@
 // order the client issued them. One pass per session keeps, for each rule, the earlier operation
 // with the largest version: a later one below it is the violation, and that pair is its witness.
 
-import type { Key, NodeId } from '../../protocol/core.ts';
+import type { NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { appliedWrites, byIssue, sessions, versionOf } from './versions.ts';
+import { appliedWrites, sessions, versionOf } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -105,37 +105,42 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
 
 /** MW's second half: no replica holds a client's earlier write after it has held a later one. */
 function replicaOrder(input: CheckInput): Violation[] {
-  const writes = appliedWrites(input.operations, input.applies);
-  // Per replica, per session and key: the latest write (in session order) of that session it has held.
-  const held = new Map<NodeId, Map<string, Map<Key, Operation>>>();
+  const ops = input.operations;
+  const writes = appliedWrites(ops, input.applies);
+  const { groupOf, order } = sessions(ops);
+  // Each operation's place in issue order (ids name one operation each, so no two tie).
+  let rank: Int32Array | null = null;
+  if (order !== null) {
+    rank = new Int32Array(ops.length);
+    for (let k = 0; k < order.length; k++) rank[order[k]!] = k;
+  }
+  // Per replica, per (session, key) group: the latest write (in session order) it has held.
+  const held = new Map<NodeId, Map<number, number>>();
   const violations: Violation[] = [];
-  for (let i = 0; i < writes.length; i++) {
-    const index = writes[i]!;
-    if (index < 0) continue;
-    const apply = input.applies[i]!;
-    const w = input.operations[index]!;
+  for (let a = 0; a < writes.length; a++) {
+    const i = writes[a]!;
+    if (i < 0) continue;
+    const apply = input.applies[a]!;
     let mine = held.get(apply.node);
     if (mine === undefined) {
       mine = new Map();
       held.set(apply.node, mine);
     }
-    let ofSession = mine.get(w.session);
-    if (ofSession === undefined) {
-      ofSession = new Map();
-      mine.set(w.session, ofSession);
-    }
-    const latest = ofSession.get(w.key);
-    const order = latest === undefined ? 1 : byIssue(w, latest);
-    if (latest !== undefined && order < 0) {
+    const g = groupOf[i]!;
+    const latest = mine.get(g);
+    const later = latest === undefined ? 1 : rank === null ? i - latest : rank[i]! - rank[latest]!;
+    if (later < 0) {
+      const w = ops[i]!;
+      const before = ops[latest!]!;
       violations.push({
         guarantee: 'monotonic-writes',
-        ops: [latest.id, w.id],
+        ops: [before.id, w.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(w)} with ts ${apply.ts} after it had already held ${opText(latest)}, which ${w.client} issued later in the same session`,
+        sentence: `${apply.node} stored ${opText(w)} with ts ${apply.ts} after it had already held ${opText(before)}, which ${w.client} issued later in the same session`,
       });
-    } else if (order > 0) {
-      ofSession.set(w.key, w);
+    } else if (later > 0) {
+      mine.set(g, i);
     }
   }
   return violations;

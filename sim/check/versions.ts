@@ -75,7 +75,7 @@ export function sessions(operations: readonly Operation[]): Sessions {
   return result;
 }
 
-export function byIssue(a: Operation, b: Operation): number {
+function byIssue(a: Operation, b: Operation): number {
   return a.invokedAt - b.invokedAt || a.id - b.id;
 }
 
