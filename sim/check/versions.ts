@@ -79,6 +79,9 @@ function byIssue(a: Operation, b: Operation): number {
   return a.invokedAt - b.invokedAt || a.id - b.id;
 }
 
+/** How many of the latest issued operations are searched for a replica's write before the table. */
+const NEARBY = 32;
+
 const resolved = new WeakMap<
   readonly Apply[],
   {
@@ -106,14 +109,35 @@ export function appliedWrites(
   )
     return known.writes;
   const byRequest = new Map<string, number>();
+  let unique = true;
   for (let i = 0; i < operations.length; i++) {
     const op = operations[i]!;
-    if (isWrite(op)) byRequest.set(op.requestId, i);
+    if (!isWrite(op)) continue;
+    const size = byRequest.size;
+    byRequest.set(op.requestId, i);
+    if (byRequest.size === size) unique = false;
   }
+  // A replica stores a write soon after its client issued it: when no two writes share a request
+  // id, the write is looked for first among the last few issued by then (in the cache), and in
+  // the table (a lookup far away in memory) only when it is not there.
   const writes = new Int32Array(applies.length);
-  for (let i = 0; i < applies.length; i++) {
-    const origin = applies[i]!.origin;
-    writes[i] = origin === null ? -1 : (byRequest.get(origin) ?? -1);
+  let issued = 0;
+  for (let a = 0; a < applies.length; a++) {
+    const apply = applies[a]!;
+    const origin = apply.origin;
+    if (origin === null) {
+      writes[a] = -1;
+      continue;
+    }
+    let found = -1;
+    if (unique) {
+      while (issued < operations.length && operations[issued]!.invokedAt <= apply.t) issued++;
+      for (let k = issued - 1; k >= 0 && k >= issued - NEARBY && found < 0; k--) {
+        const op = operations[k]!;
+        if (op.requestId === origin && isWrite(op)) found = k;
+      }
+    }
+    writes[a] = found >= 0 ? found : (byRequest.get(origin) ?? -1);
   }
   resolved.set(applies, { operations, length: operations.length, writes });
   return writes;
