@@ -183,6 +183,25 @@ describe('monotonic writes', () => {
     );
   });
 
+  it('finds a replica storing an earlier write long after it was issued, many operations later', () => {
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const reads = Array.from({ length: 200 }, (_, i) => get('c2', 'y', 200 + i * 20, 3));
+    const store = (t: number, w: Operation, ts: number): Apply => ({
+      t,
+      node: 's3',
+      key: 'x',
+      value: w.value,
+      ts,
+      origin: w.requestId,
+    });
+    const applies = [store(110, w2, 9), store(9_000, w1, 5)];
+    const v = verdict(check([w1, w2, ...reads], { applies }), 'monotonic-writes');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[w2.id, w1.id], ['s3'], 9_000],
+    ]);
+  });
+
   it('holds for rising versions stored in order', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
