@@ -7,7 +7,7 @@
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { appliedWrites, isWrite, versionOf } from './versions.ts';
+import { appliedWrites, isWrite, sessions, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
 /**
@@ -26,28 +26,18 @@ function causes(operations: readonly Operation[]): Causes {
   const n = operations.length;
   // The history's indices by session (each session's in history order), counted then placed:
   // no list per session to grow.
-  const sessionNo = new Map<string, number>();
-  const sessionOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const session = operations[i]!.session;
-    let s = sessionNo.get(session);
-    if (s === undefined) {
-      s = sessionNo.size;
-      sessionNo.set(session, s);
-    }
-    sessionOf[i] = s;
-  }
-  const starts = new Int32Array(sessionNo.size + 1);
+  const { sessionOf, sessionCount } = sessions(operations);
+  const starts = new Int32Array(sessionCount + 1);
   for (let i = 0; i < n; i++) starts[sessionOf[i]! + 1]!++;
-  for (let s = 0; s < sessionNo.size; s++) starts[s + 1]! += starts[s]!;
-  const next = starts.slice(0, sessionNo.size);
+  for (let s = 0; s < sessionCount; s++) starts[s + 1]! += starts[s]!;
+  const next = starts.slice(0, sessionCount);
   const bySession = new Int32Array(n);
   for (let i = 0; i < n; i++) bySession[next[sessionOf[i]!]!++] = i;
 
   const finished: Operation[] = [];
   const from = new Int32Array(n);
   const to = new Int32Array(n);
-  for (let s = 0; s < sessionNo.size; s++) {
+  for (let s = 0; s < sessionCount; s++) {
     const start = finished.length;
     for (let k = starts[s]!; k < starts[s + 1]!; k++) {
       const op = operations[bySession[k]!]!;

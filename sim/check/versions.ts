@@ -36,6 +36,9 @@ export function isRead(op: Operation): boolean {
 export interface Sessions {
   readonly groupOf: Int32Array;
   readonly count: number;
+  /** Each operation's session, numbered in the order of its first operation, and how many. */
+  readonly sessionOf: Int32Array;
+  readonly sessionCount: number;
   readonly order: Int32Array | null;
 }
 
@@ -46,17 +49,21 @@ export function sessions(operations: readonly Operation[]): Sessions {
   // Every session checker asks for the same grouping of the same history: build it once.
   const known = grouped.get(operations);
   if (known !== undefined && known.groupOf.length === operations.length) return known;
-  const bySession = new Map<string, Map<string, number>>();
+  // Per session: its number and its keys' group numbers.
+  const bySession = new Map<string, { readonly no: number; readonly keys: Map<string, number> }>();
   const groupOf = new Int32Array(operations.length);
+  const sessionOf = new Int32Array(operations.length);
   let count = 0;
   let ordered = true;
   for (let i = 0; i < operations.length; i++) {
     const op = operations[i]!;
-    let keys = bySession.get(op.session);
-    if (keys === undefined) {
-      keys = new Map();
-      bySession.set(op.session, keys);
+    let session = bySession.get(op.session);
+    if (session === undefined) {
+      session = { no: bySession.size, keys: new Map() };
+      bySession.set(op.session, session);
     }
+    sessionOf[i] = session.no;
+    const keys = session.keys;
     let group = keys.get(op.key);
     if (group === undefined) {
       group = count++;
@@ -70,7 +77,7 @@ export function sessions(operations: readonly Operation[]): Sessions {
     : Int32Array.from(
         Array.from(operations.keys()).sort((a, b) => byIssue(operations[a]!, operations[b]!)),
       );
-  const result = { groupOf, count, order };
+  const result = { groupOf, count, sessionOf, sessionCount: bySession.size, order };
   grouped.set(operations, result);
   return result;
 }
