@@ -95,7 +95,7 @@ describe('monotonic reads', () => {
     expect(v.violations).toHaveLength(1);
     expect(v.violations[0]!.ops).toEqual([r1.id, r2.id]);
     expect(v.violations[0]!.sentence).toBe(
-      `s3 answered c1's GET x (op ${r2.id}, ${r2.requestId}, at 0.100s) with ts 5, but c1 had already read ts 7 from s1 (op ${r1.id})`,
+      `s3 answered c1's GET x (op ${r2.id}, ${r2.requestId}, issued at 0.100s) with ts 5, but c1 had already read ts 7 from s1 (op ${r1.id})`,
     );
   });
 
@@ -112,7 +112,7 @@ describe('monotonic reads', () => {
       op('c1', 'get', 'x', 100, { reply: 'NULL', ts: null, server: 's2' }),
     ];
     expect(verdict(check(nullAfter), 'monotonic-reads').violations[0]!.sentence).toContain(
-      'with no version (ts 0)',
+      'with no value (ts 0, nothing written yet)',
     );
   });
 
@@ -139,7 +139,7 @@ describe('read your writes', () => {
     const v = verdict(check([w, r]), 'read-your-writes');
     expect(v.violations.map((x) => x.ops)).toEqual([[w.id, r.id]]);
     expect(v.violations[0]!.sentence).toBe(
-      `s2 answered c1's GET x (op ${r.id}, ${r.requestId}, at 0.100s) with ts 4, but c1 had already written x with ts 9 (op ${w.id})`,
+      `s2 answered c1's GET x (op ${r.id}, ${r.requestId}, issued at 0.100s) with ts 4, but c1 had already written x with ts 9 (op ${w.id})`,
     );
   });
 
@@ -183,6 +183,25 @@ describe('monotonic writes', () => {
     );
   });
 
+  it('finds a replica storing an earlier write long after it was issued, many operations later', () => {
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const reads = Array.from({ length: 200 }, (_, i) => get('c2', 'y', 200 + i * 20, 3));
+    const store = (t: number, w: Operation, ts: number): Apply => ({
+      t,
+      node: 's3',
+      key: 'x',
+      value: w.value,
+      ts,
+      origin: w.requestId,
+    });
+    const applies = [store(110, w2, 9), store(9_000, w1, 5)];
+    const v = verdict(check([w1, w2, ...reads], { applies }), 'monotonic-writes');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[w2.id, w1.id], ['s3'], 9_000],
+    ]);
+  });
+
   it('holds for rising versions stored in order', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
@@ -201,7 +220,7 @@ describe('writes follow reads', () => {
     const v = verdict(check([r, w]), 'writes-follow-reads');
     expect(v.violations.map((x) => x.ops)).toEqual([[r.id, w.id]]);
     expect(v.violations[0]!.sentence).toBe(
-      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, at 0.100s) got ts 7, not newer than the ts 10 c1 had read before (op ${r.id} from s2)`,
+      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, issued at 0.100s) got ts 7, not newer than ts 10, which c1 had read before (op ${r.id} from s2)`,
     );
   });
 
@@ -228,7 +247,7 @@ describe('convergence', () => {
     ]);
     const v = verdict(check([], { replicas }), 'convergence');
     expect(v.violations.map((x) => [x.nodes, x.sentence])).toEqual([
-      [['s1', 's2'], 'at the end s1 holds x = 2 ts 9 but s2 holds x = 1 ts 5'],
+      [['s1', 's2'], 'At the end s1 holds x = 2 ts 9 but s2 holds x = 1 ts 5'],
     ]);
   });
 
@@ -238,7 +257,7 @@ describe('convergence', () => {
     const v = verdict(check([w], { replicas }), 'convergence');
     expect(v.violations.map((x) => x.ops)).toEqual([[w.id]]);
     expect(v.violations[0]!.sentence).toMatch(
-      /^the acknowledged c1's PUT x=2 .* with ts 9 is lost: at the end every live replica holds x = 1 ts 5$/,
+      /^c1's acknowledged PUT x=2 .* with ts 9 is lost: at the end every live replica holds x = 1 ts 5$/,
     );
   });
 
@@ -269,7 +288,7 @@ describe('convergence', () => {
       const v = verdict(check(issued, { replicas }), 'convergence');
       expect(v.violations.map((x) => x.ops)).toEqual([[one.id]]);
       expect(v.violations[0]!.sentence).toMatch(
-        /^the acknowledged c1's PUT x=1 .* with ts 7 is lost: at the end every live replica holds x = 2 ts 7$/,
+        /^c1's acknowledged PUT x=1 .* with ts 7 is lost: at the end every live replica holds x = 2 ts 7$/,
       );
     }
   });
@@ -309,7 +328,7 @@ describe('liveness', () => {
     expect(v.violations.map((x) => [x.ops, x.sentence])).toEqual([
       [
         [stuck.id],
-        `c1's PUT x=1 (op ${stuck.id}, ${stuck.requestId}, at 0.000s) never completed: c1 waits for PUT_OK from s2, attempt 3`,
+        `c1's PUT x=1 (op ${stuck.id}, ${stuck.requestId}, issued at 0.000s) never completed: c1 waits for PUT_OK from s2, attempt 3`,
       ],
     ]);
   });
@@ -361,5 +380,60 @@ describe('cross-key causality (informative)', () => {
     ];
     const v = verdict(check([readX, writeY], { applies }), 'causality');
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
+  });
+});
+
+describe('sentences', () => {
+  it('each begins with a capital letter or the name of a node, in every scenario under both presets', async () => {
+    const { loadScenario, scenarioFiles } = await import('../sim/cli/load.ts');
+    const { runScenario } = await import('../sim/scenario.ts');
+    const seen = new Set<string>();
+    for (const file of scenarioFiles()) {
+      const scenario = await loadScenario(file);
+      for (const preset of ['seed', 'fixed']) {
+        const run = runScenario(scenario, { preset, seed: 1, trace: false });
+        const names = new Set([...run.topology.servers, ...run.topology.clients]);
+        for (const v of run.verdicts)
+          for (const { sentence } of v.violations) {
+            seen.add(v.guarantee);
+            const first = /^[^\s']+/.exec(sentence)?.[0] ?? '';
+            expect(/^[A-Z]/.test(first) || names.has(first), `${file}: ${sentence}`).toBe(true);
+            expect(sentence).not.toMatch(/no version|the acknowledged|, at \d+\.\d+s\)/);
+          }
+      }
+    }
+    // The scenarios reach the sentences of most checkers, so the rule above is not vacuous.
+    expect(seen.size).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('session guarantees follow issue order, not the order of the history', () => {
+  it('judge a history listed backwards as they judge it in order', async () => {
+    const { loadScenario, scenarioFiles } = await import('../sim/cli/load.ts');
+    const { runScenario } = await import('../sim/scenario.ts');
+    const { SESSION_CHECKERS } = await import('../sim/check/session.ts');
+    let violations = 0;
+    for (const file of scenarioFiles()) {
+      const run = runScenario(await loadScenario(file), { trace: false });
+      const input: CheckInput = {
+        operations: run.result.history.operations,
+        applies: run.result.history.applies,
+        locks: [],
+        replicas: new Map(),
+        quiescent: true,
+        endedAt: run.result.endedAt,
+        faultsEndAt: 0,
+        networkHealed: true,
+        explainPending: () => '',
+      };
+      const judged = (operations: readonly Operation[]) =>
+        runCheckers(SESSION_CHECKERS, { ...input, operations }).map((v) =>
+          v.violations.map((x) => `${x.guarantee} ${x.ops} ${x.sentence}`).sort(),
+        );
+      const inOrder = judged(input.operations);
+      violations += inOrder.flat().length;
+      expect(judged([...input.operations].reverse()), file).toEqual(inOrder);
+    }
+    expect(violations).toBeGreaterThan(0);
   });
 });

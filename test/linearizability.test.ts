@@ -133,8 +133,8 @@ describe('non-linearizable histories the old heuristic missed (P1-P4)', () => {
     expect(v.violations.map((x) => x.ops)).toEqual([[w1, w2, r]]);
     expect(v.violations[0]!.nodes).toEqual(['s3']);
     expect(v.violations[0]!.sentence).toBe(
-      "c1's PUT x=1 (op 1, c1.1, at 0.001s) finished before c1's PUT x=2 (op 2, c1.2, at 0.003s) started; " +
-        "op 2 finished before c1's GET x (op 3, c1.3, at 0.005s) started; " +
+      "c1's PUT x=1 (op 1, c1.1, issued at 0.001s) finished before c1's PUT x=2 (op 2, c1.2, issued at 0.003s) started; " +
+        "op 2 finished before c1's GET x (op 3, c1.3, issued at 0.005s) started; " +
         "s3 answered op 3 with 1, written by op 1: no order of x's operations respects real time and a register's values",
     );
   });

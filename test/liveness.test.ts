@@ -140,7 +140,7 @@ describe('a pending operation at the end', () => {
     const v = judge(true, 2_000, 1_000_000);
     expect(v.status).toBe('broken');
     expect(v.violations[0]!.sentence).toBe(
-      "c1's PUT x=1 (op 1, c1.1, at 1.000s) never completed: c1 waits for PUT_OK from s1, attempt 1",
+      "c1's PUT x=1 (op 1, c1.1, issued at 1.000s) never completed: c1 waits for PUT_OK from s1, attempt 1",
     );
   });
 

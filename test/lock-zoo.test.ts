@@ -52,7 +52,7 @@ describe('A6: a crashed holder blocks the key', () => {
     expect(violation(run, 'liveness')).toMatchObject({
       ops: [1, 2],
       sentence:
-        "x is locked forever: its lock was granted to c1 for c1.1 at 0.005s, c1 crashed at 0.018s, and no release or lease will free it; c2's PUT x=2 (op 2, c2.1, at 2.000s) was denied",
+        "Key x is locked forever: its lock was granted to c1 for c1.1 at 0.005s, c1 crashed at 0.018s, and no release or lease will free it; c2's PUT x=2 (op 2, c2.1, issued at 2.000s) was denied",
     });
   });
 
@@ -82,7 +82,7 @@ describe('A6: a crashed holder blocks the key', () => {
     );
     const sentences = run.verdicts.find((v) => v.guarantee === 'liveness')?.violations;
     expect(sentences?.map((v) => v.sentence)).toContain(
-      "c2's PUT x=2 (op 2, c2.1, at 0.101s) never completed: c2 is acquiring x and waits for LOCK_GRANTED or LOCK_DENIED from s1, attempt 1; x's lock is held by c1 (c1 is down), granted for c1.1, and no lease will free it",
+      "c2's PUT x=2 (op 2, c2.1, issued at 0.101s) never completed: c2 is acquiring x and waits for LOCK_GRANTED or LOCK_DENIED from s1, attempt 1; x's lock is held by c1 (c1 is down), granted for c1.1, and no lease will free it",
     );
   });
 });

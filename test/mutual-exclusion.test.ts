@@ -156,7 +156,7 @@ describe('writes from a request that does not hold the lock', () => {
         nodes: ['s1'],
         at: 50,
         sentence:
-          "c1's PUT x=1 (op 1, c1.1, at 0.000s) landed at s1 at 0.050s (ts 2) although c1.1 had finished at 0.030s: c2 held x's lock for c2.1",
+          "c1's PUT x=1 (op 1, c1.1, issued at 0.000s) landed at s1 at 0.050s (ts 2) although c1.1 had finished at 0.030s: c2 held x's lock for c2.1",
       },
     ]);
   });
@@ -172,7 +172,7 @@ describe('writes from a request that does not hold the lock', () => {
         ops: [2, 1],
         at: 10,
         sentence:
-          "c2's PUT x=2 (op 2, c2.1, at 0.000s) landed at s1 at 0.010s (ts 1) although c2.1 had never been granted x's lock: c1 held x's lock for c1.1",
+          "c2's PUT x=2 (op 2, c2.1, issued at 0.000s) landed at s1 at 0.010s (ts 1) although c2.1 had never been granted x's lock: c1 held x's lock for c1.1",
       },
     ]);
   });
@@ -204,7 +204,7 @@ describe('a key locked forever (liveness, A6)', () => {
         nodes: ['s1'],
         at: 18,
         sentence:
-          "x is locked forever: its lock was granted to c1 for c1.1 at 0.005s, c1 crashed at 0.018s, and no release or lease will free it; c2's PUT x=2 (op 2, c2.1, at 2.000s) was denied",
+          "Key x is locked forever: its lock was granted to c1 for c1.1 at 0.005s, c1 crashed at 0.018s, and no release or lease will free it; c2's PUT x=2 (op 2, c2.1, issued at 2.000s) was denied",
       },
     ]);
   });
@@ -222,7 +222,7 @@ describe('a key locked forever (liveness, A6)', () => {
         nodes: ['s1'],
         at: 32,
         sentence:
-          'x is locked forever: its lock was granted to c1 for c1.1 at 0.032s by a late ACQUIRE_LOCK after c1.1 had finished at 0.030s, and no release or lease will free it',
+          'Key x is locked forever: its lock was granted to c1 for c1.1 at 0.032s by a late ACQUIRE_LOCK after c1.1 had finished at 0.030s, and no release or lease will free it',
       },
     ]);
   });
@@ -240,7 +240,7 @@ describe('a key locked forever (liveness, A6)', () => {
       [
         [1, 2],
         43,
-        "x is locked forever: its lock was granted to c1 for c1.1 at 0.018s by a late ACQUIRE_LOCK after c1 had released c1.1's lock at 0.013s, and no release or lease will free it; c2's PUT x=null (op 2, c2.1, at 0.050s) was denied",
+        "Key x is locked forever: its lock was granted to c1 for c1.1 at 0.018s by a late ACQUIRE_LOCK after c1 had released c1.1's lock at 0.013s, and no release or lease will free it; c2's PUT x=null (op 2, c2.1, issued at 0.050s) was denied",
       ],
     ]);
     expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
@@ -258,7 +258,7 @@ describe('a key locked forever (liveness, A6)', () => {
   it('leaves a lock held for a pending operation to that operation’s own report', () => {
     const history = input([op(1, 'c1.1', { at: 0, value: '1' })], [grant(5, 'c1.1', 1)]);
     expect(violations(LOCK_LIVENESS.check(history)).map((v) => v.sentence)).toEqual([
-      "c1's PUT x=1 (op 1, c1.1, at 0.000s) never completed: waits",
+      "c1's PUT x=1 (op 1, c1.1, issued at 0.000s) never completed: waits",
     ]);
   });
 });

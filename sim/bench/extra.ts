@@ -1,4 +1,4 @@
-// The checkers' speed on a long history (DESIGN.md: 1M operations checked in a few seconds),
+// The checkers' speed on a long history (target: 1M operations checked in at most 1 s of CPU),
 // measured on a synthetic history of a correct run: what the checkers see most of the time.
 
 import { REPLICATED_CHECKERS, runCheckers } from '../check/index.ts';
@@ -70,9 +70,18 @@ export async function extraBenchmarks(): Promise<string[]> {
     applies: applies.slice(0, 12_000),
   });
   let verdicts: ReturnType<typeof runCheckers> = [];
-  const { cpu: seconds } = measureCost(() => {
-    verdicts = runCheckers(REPLICATED_CHECKERS, input);
-  });
+  const all: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    // Fresh arrays each time: the checkers keep what they derive per history (the grouping by
+    // session, the replicas' writes resolved), and each measure must pay for it, as a run would.
+    const fresh = { ...input, operations: [...operations], applies: [...applies] };
+    all.push(
+      cpuSeconds(() => {
+        verdicts = runCheckers(REPLICATED_CHECKERS, fresh);
+      }),
+    );
+  }
+  const seconds = median(all);
   const broken = verdicts.filter((v) => v.status === 'broken').map((v) => v.guarantee);
   const lin: number[] = [];
   let linVerdict = '';
@@ -86,7 +95,7 @@ export async function extraBenchmarks(): Promise<string[]> {
   }
   const linSeconds = median(lin);
   return [
-    `  ${'checkers on 1M operations (all guarantees), CPU seconds'.padEnd(58)} ${seconds.toFixed(2).padStart(9)}  ${broken.length === 0 ? 'no violation, as built' : `UNEXPECTED: ${broken.join(', ')}`}`,
+    `  ${'checkers on 1M operations (all guarantees), CPU s (≤ 1)'.padEnd(58)} ${seconds.toFixed(2).padStart(9)}  ${seconds <= 1 ? 'meets target' : 'ABOVE TARGET'}, ${broken.length === 0 ? 'no violation, as built' : `UNEXPECTED: ${broken.join(', ')}`}`,
     `  ${'linearizability alone on 1M operations, CPU s (< 0.5)'.padEnd(58)} ${linSeconds.toFixed(3).padStart(9)}  ${linSeconds < 0.5 ? 'meets target' : 'ABOVE TARGET'}, ${linVerdict}`,
     '  linearizability of one key whose operations all overlap, CPU ms (each < 1000):',
     ...[20, 40, 60].map(overlapLine),

@@ -61,7 +61,7 @@ function converge(input: CheckInput): Violation[] {
         ops: lost.restamped === null ? [acked.id] : [lost.restamped.id, acked.id],
         nodes: live.map(([n]) => n),
         at: acked.completedAt ?? acked.invokedAt,
-        sentence: `the acknowledged ${opText(acked)} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}${lost.why}`,
+        sentence: `${opText(acked, 'acknowledged')} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}${lost.why}`,
       });
     }
   }
@@ -124,7 +124,7 @@ function divergence(
     ops: [],
     nodes: [a, b],
     at: 0,
-    sentence: `at the end ${a} holds ${key} = ${held(va)} but ${b} holds ${key} = ${held(vb)}`,
+    sentence: `At the end ${a} holds ${key} = ${held(va)} but ${b} holds ${key} = ${held(vb)}`,
   };
 }
 
@@ -142,34 +142,57 @@ export const CONVERGENCE: Checker = {
   },
 };
 
+/**
+ * Per key: the largest ts so far and the writes seen, until a ts that is not the largest comes;
+ * only then (rarely) the writes of that key are indexed by ts to find the first one stamped with it.
+ */
+interface Stamps {
+  max: number;
+  writes: Operation[] | null;
+  byTs: Map<number, Operation> | null;
+}
+
+function sharedTimestamps(operations: readonly Operation[]): Violation[] {
+  const byKey = new Map<Key, Stamps>();
+  const violations: Violation[] = [];
+  for (const op of operations) {
+    const v = isWrite(op) ? versionOf(op) : null;
+    if (v === null) continue;
+    let stamps = byKey.get(op.key);
+    if (stamps === undefined) {
+      stamps = { max: v, writes: [op], byTs: null };
+      byKey.set(op.key, stamps);
+      continue;
+    }
+    if (stamps.byTs === null && v > stamps.max) {
+      stamps.max = v;
+      stamps.writes!.push(op);
+      continue;
+    }
+    if (stamps.byTs === null) {
+      stamps.byTs = new Map();
+      for (const w of stamps.writes!) stamps.byTs.set(versionOf(w)!, w);
+      stamps.writes = null;
+    }
+    const first = stamps.byTs.get(v);
+    if (first === undefined) {
+      stamps.byTs.set(v, op);
+      continue;
+    }
+    violations.push({
+      guarantee: 'unique-timestamps',
+      ops: [first.id, op.id],
+      nodes: [],
+      at: op.completedAt ?? op.invokedAt,
+      sentence: `${opText(op)} and ${opText(first)} were both stamped ts ${v}: the leader cannot tell them apart`,
+    });
+  }
+  return violations;
+}
+
 /** No two different acknowledged writes of a key share a timestamp. */
 export const UNIQUE_TIMESTAMPS: Checker = {
   guarantee: 'unique-timestamps',
   informative: false,
-  check: (input) => {
-    const byVersion = new Map<string, Map<number, Operation>>();
-    const violations: Violation[] = [];
-    for (const op of input.operations) {
-      const v = isWrite(op) ? versionOf(op) : null;
-      if (v === null) continue;
-      let ofKey = byVersion.get(op.key);
-      if (ofKey === undefined) {
-        ofKey = new Map();
-        byVersion.set(op.key, ofKey);
-      }
-      const first = ofKey.get(v);
-      if (first === undefined) {
-        ofKey.set(v, op);
-        continue;
-      }
-      violations.push({
-        guarantee: 'unique-timestamps',
-        ops: [first.id, op.id],
-        nodes: [],
-        at: op.completedAt ?? op.invokedAt,
-        sentence: `${opText(op)} and ${opText(first)} were both stamped ts ${v}: the leader cannot tell them apart`,
-      });
-    }
-    return { violations };
-  },
+  check: (input) => ({ violations: sharedTimestamps(input.operations) }),
 };

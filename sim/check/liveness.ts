@@ -24,7 +24,13 @@ interface Waiting {
 function waiting(input: CheckInput): Waiting[] {
   const sessions = new Map<string, { lastDone: number; pending: boolean }>();
   const out: Waiting[] = [];
-  const ops = [...input.operations].sort((a, b) => a.invokedSeq - b.invokedSeq);
+  // The history is in invocation order already, but for a copy that may not be: sort only then.
+  let ordered = true;
+  for (let i = 1; i < input.operations.length && ordered; i++)
+    ordered = input.operations[i - 1]!.invokedSeq <= input.operations[i]!.invokedSeq;
+  const ops = ordered
+    ? input.operations
+    : [...input.operations].sort((a, b) => a.invokedSeq - b.invokedSeq);
   for (const op of ops) {
     let s = sessions.get(op.session);
     if (s === undefined) {

@@ -161,7 +161,7 @@ function strayWrite(
   own: readonly Hold[],
   holder: Hold | null,
 ): Violation {
-  const who = writer === undefined ? `a write for ${apply.origin}` : opText(writer);
+  const who = writer === undefined ? `A write for ${apply.origin}` : opText(writer);
   const owner =
     holder === null
       ? `nobody held ${apply.key}'s lock`
@@ -248,7 +248,7 @@ function blockedKey(
     ops: [h.op?.id, denied?.id].filter((id) => id !== undefined),
     nodes: [g.node],
     at: since,
-    sentence: `${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}${strandedText(h, released)}, and no release or lease will free it${after}`,
+    sentence: `Key ${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}${strandedText(h, released)}, and no release or lease will free it${after}`,
   };
 }
 

@@ -2,9 +2,10 @@
 // order the client issued them. One pass per session keeps, for each rule, the earlier operation
 // with the largest version: a later one below it is the violation, and that pair is its witness.
 
+import type { NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { isWrite, sessions, versionOf } from './versions.ts';
+import { appliedWrites, sessions, versionOf } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -60,70 +61,86 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
     against: 'read',
     breaks: (v, earlier) => v <= earlier,
     sentence: (op, v, e) =>
-      `${opText(op)} got ${versionText(v)}, not newer than the ${versionText(e.v)} ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
+      `${opText(op)} got ${versionText(v)}, not newer than ${versionText(e.v)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
   },
 };
 
 function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violation[] {
   const rule = RULES[guarantee];
-  const violations: Violation[] = [];
-  for (const ops of sessions(input.operations).values()) {
-    // The earlier operation of the kind the rule compares against with the largest version.
-    let best: Operation | null = null;
-    let bestV = 0;
-    for (const op of ops) {
-      const v = versionOf(op);
-      if (v === null) continue;
-      const kind = op.op === 'get' ? 'read' : 'write';
-      if (kind === rule.on && best !== null && rule.breaks(v, bestV)) {
-        violations.push({
+  const ops = input.operations;
+  const { groupOf, count, order } = sessions(ops);
+  // Per (session, key) group: the earlier operation of the kind the rule compares against with
+  // the largest version, and that version.
+  const best = new Int32Array(count).fill(-1);
+  const bestV = new Float64Array(count);
+  const found: { readonly group: number; readonly violation: Violation }[] = [];
+  for (let k = 0; k < ops.length; k++) {
+    const i = order === null ? k : order[k]!;
+    const op = ops[i]!;
+    const v = versionOf(op);
+    if (v === null) continue;
+    const g = groupOf[i]!;
+    const kind = op.op === 'get' ? 'read' : 'write';
+    if (kind === rule.on && best[g]! >= 0 && rule.breaks(v, bestV[g]!)) {
+      const earlier = ops[best[g]!]!;
+      found.push({
+        group: g,
+        violation: {
           guarantee,
-          ops: [best.id, op.id],
+          ops: [earlier.id, op.id],
           nodes: op.server === null ? [] : [op.server],
           at: op.completedAt ?? op.invokedAt,
-          sentence: rule.sentence(op, v, { op: best, v: bestV }),
-        });
-      }
-      if (kind === rule.against && (best === null || v > bestV)) {
-        best = op;
-        bestV = v;
-      }
+          sentence: rule.sentence(op, v, { op: earlier, v: bestV[g]! }),
+        },
+      });
+    }
+    if (kind === rule.against && (best[g]! < 0 || v > bestV[g]!)) {
+      best[g] = i;
+      bestV[g] = v;
     }
   }
-  return violations;
+  // Reported group by group, each in session order.
+  return found.sort((a, b) => a.group - b.group).map((f) => f.violation);
 }
 
 /** MW's second half: no replica holds a client's earlier write after it has held a later one. */
 function replicaOrder(input: CheckInput): Violation[] {
-  const position = new Map<string, { op: Operation; pos: number; group: number }>();
-  let group = 0;
-  for (const ops of sessions(input.operations).values()) {
-    let pos = 0;
-    for (const op of ops) if (isWrite(op)) position.set(op.requestId, { op, pos: pos++, group });
-    group++;
+  const ops = input.operations;
+  const writes = appliedWrites(ops, input.applies);
+  const { groupOf, order } = sessions(ops);
+  // Each operation's place in issue order (ids name one operation each, so no two tie).
+  let rank: Int32Array | null = null;
+  if (order !== null) {
+    rank = new Int32Array(ops.length);
+    for (let k = 0; k < order.length; k++) rank[order[k]!] = k;
   }
-  // Per replica, per (session, key) group: the latest write of that session it has held.
-  const held = new Map<string, ({ op: Operation; pos: number } | undefined)[]>();
+  // Per replica, per (session, key) group: the latest write (in session order) it has held.
+  const held = new Map<NodeId, Map<number, number>>();
   const violations: Violation[] = [];
-  for (const apply of input.applies) {
-    const w = apply.origin === null ? undefined : position.get(apply.origin);
-    if (w === undefined) continue;
+  for (let a = 0; a < writes.length; a++) {
+    const i = writes[a]!;
+    if (i < 0) continue;
+    const apply = input.applies[a]!;
     let mine = held.get(apply.node);
     if (mine === undefined) {
-      mine = new Array(group);
+      mine = new Map();
       held.set(apply.node, mine);
     }
-    const latest = mine[w.group];
-    if (latest !== undefined && w.pos < latest.pos) {
+    const g = groupOf[i]!;
+    const latest = mine.get(g);
+    const later = latest === undefined ? 1 : rank === null ? i - latest : rank[i]! - rank[latest]!;
+    if (later < 0) {
+      const w = ops[i]!;
+      const before = ops[latest!]!;
       violations.push({
         guarantee: 'monotonic-writes',
-        ops: [latest.op.id, w.op.id],
+        ops: [before.id, w.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(w.op)} with ts ${apply.ts} after it had already held ${opText(latest.op)}, which ${w.op.client} issued later in the same session`,
+        sentence: `${apply.node} stored ${opText(w)} with ts ${apply.ts} after it had already held ${opText(before)}, which ${w.client} issued later in the same session`,
       });
-    } else if (latest === undefined || w.pos > latest.pos) {
-      mine[w.group] = w;
+    } else if (later > 0) {
+      mine.set(g, i);
     }
   }
   return violations;

@@ -2,7 +2,7 @@
 // PUT_OK/DELETE_OK; a read's ts from GET_OK, or from NULL (a tombstone's ts, or 0 when the server
 // had never heard of the key). Refused, pending and abandoned operations have no version.
 
-import type { Operation } from '../kernel/history.ts';
+import type { Apply, Operation } from '../kernel/history.ts';
 
 export function isWrite(op: Operation): boolean {
   return op.op === 'put' || op.op === 'delete';
@@ -26,29 +26,126 @@ export function isRead(op: Operation): boolean {
   return op.op === 'get' && versionOf(op) !== null;
 }
 
-const grouped = new WeakMap<readonly Operation[], ReadonlyMap<string, readonly Operation[]>>();
-
 /**
- * Operations grouped by (session, key), each group in session order (the order they were issued).
- * A client that crashed and restarted starts a new session.
+ * Operations grouped by (session, key): `groupOf[i]` numbers the group of the history's i-th
+ * operation, groups numbered in the order of their first operation. `order` lists the history's
+ * indices in issue order, or is null when the history is in that order already (the usual case).
+ * Walking `order` visits each group in session order (the order its client issued them). A client
+ * that crashed and restarted starts a new session.
  */
-export function sessions(
-  operations: readonly Operation[],
-): ReadonlyMap<string, readonly Operation[]> {
+export interface Sessions {
+  readonly groupOf: Int32Array;
+  readonly count: number;
+  /** Each operation's session, numbered in the order of its first operation, and how many. */
+  readonly sessionOf: Int32Array;
+  readonly sessionCount: number;
+  readonly order: Int32Array | null;
+}
+
+/** Kept while the history has not grown: an operation's session, key and issue never change. */
+const grouped = new WeakMap<readonly Operation[], Sessions>();
+
+export function sessions(operations: readonly Operation[]): Sessions {
   // Every session checker asks for the same grouping of the same history: build it once.
   const known = grouped.get(operations);
-  if (known !== undefined) return known;
-  const groups = new Map<string, Operation[]>();
-  for (const op of operations) {
-    const id = `${op.session}\u0000${op.key}`;
-    let group = groups.get(id);
-    if (group === undefined) {
-      group = [];
-      groups.set(id, group);
+  if (known !== undefined && known.groupOf.length === operations.length) return known;
+  // Per session: its number and its keys' group numbers.
+  const bySession = new Map<string, { readonly no: number; readonly keys: Map<string, number> }>();
+  const groupOf = new Int32Array(operations.length);
+  const sessionOf = new Int32Array(operations.length);
+  let count = 0;
+  let ordered = true;
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i]!;
+    let session = bySession.get(op.session);
+    if (session === undefined) {
+      session = { no: bySession.size, keys: new Map() };
+      bySession.set(op.session, session);
     }
-    group.push(op);
+    sessionOf[i] = session.no;
+    const keys = session.keys;
+    let group = keys.get(op.key);
+    if (group === undefined) {
+      group = count++;
+      keys.set(op.key, group);
+    }
+    groupOf[i] = group;
+    if (i > 0 && byIssue(operations[i - 1]!, op) > 0) ordered = false;
   }
-  for (const group of groups.values())
-    group.sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
-  return groups;
+  const order = ordered
+    ? null
+    : Int32Array.from(
+        Array.from(operations.keys()).sort((a, b) => byIssue(operations[a]!, operations[b]!)),
+      );
+  const result = { groupOf, count, sessionOf, sessionCount: bySession.size, order };
+  grouped.set(operations, result);
+  return result;
+}
+
+function byIssue(a: Operation, b: Operation): number {
+  return a.invokedAt - b.invokedAt || a.id - b.id;
+}
+
+/** How many of the latest issued operations are searched for a replica's write before the table. */
+const NEARBY = 32;
+
+const resolved = new WeakMap<
+  readonly Apply[],
+  {
+    readonly operations: readonly Operation[];
+    readonly length: number;
+    readonly writes: Int32Array;
+  }
+>();
+
+/**
+ * For each replica write, the index in `operations` of the write it stores, found by its origin
+ * (a request id; when a restarted client reused one, the last write issued with it), or -1.
+ * Causality and monotonic writes both ask: resolved once per history.
+ */
+export function appliedWrites(
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+): Int32Array {
+  const known = resolved.get(applies);
+  if (
+    known !== undefined &&
+    known.operations === operations &&
+    known.length === operations.length &&
+    known.writes.length === applies.length
+  )
+    return known.writes;
+  const byRequest = new Map<string, number>();
+  let unique = true;
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i]!;
+    if (!isWrite(op)) continue;
+    const size = byRequest.size;
+    byRequest.set(op.requestId, i);
+    if (byRequest.size === size) unique = false;
+  }
+  // A replica stores a write soon after its client issued it: when no two writes share a request
+  // id, the write is looked for first among the last few issued by then (in the cache), and in
+  // the table (a lookup far away in memory) only when it is not there.
+  const writes = new Int32Array(applies.length);
+  let issued = 0;
+  for (let a = 0; a < applies.length; a++) {
+    const apply = applies[a]!;
+    const origin = apply.origin;
+    if (origin === null) {
+      writes[a] = -1;
+      continue;
+    }
+    let found = -1;
+    if (unique) {
+      while (issued < operations.length && operations[issued]!.invokedAt <= apply.t) issued++;
+      for (let k = issued - 1; k >= 0 && k >= issued - NEARBY && found < 0; k--) {
+        const op = operations[k]!;
+        if (op.requestId === origin && isWrite(op)) found = k;
+      }
+    }
+    writes[a] = found >= 0 ? found : (byRequest.get(origin) ?? -1);
+  }
+  resolved.set(applies, { operations, length: operations.length, writes });
+  return writes;
 }

@@ -1,5 +1,5 @@
 // How the checkers name operations and versions in their sentences, so that every report reads
-// the same way: "c1's GET x (op 7 at 12.300s, answered by s3)".
+// the same way: "c1's GET x (op 7, c1.7, issued at 12.300s)".
 
 import type { Operation } from '../kernel/history.ts';
 import { formatTime, operationText } from '../render/format.ts';
@@ -8,12 +8,16 @@ export function opName(op: Operation): string {
   return operationText(op.op, op.key, op.value);
 }
 
-/** "c1's PUT x=2 (op 5, c1.5, at 3.020s)" */
-export function opText(op: Operation): string {
-  return `${op.client}'s ${opName(op)} (op ${op.id}, ${op.requestId}, at ${formatTime(op.invokedAt)})`;
+/**
+ * "c1's PUT x=2 (op 5, c1.5, issued at 3.020s)", or with a word before the operation: "c1's
+ * acknowledged PUT x=2 (…)". The time is when the client issued it, not when it was answered.
+ */
+export function opText(op: Operation, adjective?: string): string {
+  const what = adjective === undefined ? opName(op) : `${adjective} ${opName(op)}`;
+  return `${op.client}'s ${what} (op ${op.id}, ${op.requestId}, issued at ${formatTime(op.invokedAt)})`;
 }
 
-/** "ts 7" or "no version (NULL)" */
+/** "ts 7", or for ts 0 (a NULL from a server that had no version of the key) what it means. */
 export function versionText(v: number): string {
-  return v === 0 ? 'no version (ts 0)' : `ts ${v}`;
+  return v === 0 ? 'no value (ts 0, nothing written yet)' : `ts ${v}`;
 }
