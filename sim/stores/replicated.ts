@@ -14,10 +14,11 @@ import {
   serverMachine,
 } from '../../protocol/replicated/index.ts';
 import type { LivenessBound } from '../check/index.ts';
+import type { TextHash } from '../kernel/hash.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import { formatSpan } from '../render/format.ts';
-import { sortedEntries } from './common.ts';
+import { hashRecord, plainKeys, sortedEntries } from './common.ts';
 
 export const replicatedStore = {
   name: 'replicated',
@@ -40,6 +41,7 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
     machine: serverMachine({ id, leader: topology.leader, followers, knobs }),
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
     summarize: (state) => summarizeServer(state as ServerState),
+    hashSummary: (state, hash) => hashServerSummary(state as ServerState, hash),
   }));
   const clients: NodeSpec<Message>[] = topology.clients.map((id) => ({
     id,
@@ -47,6 +49,7 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
     machine: clientMachine({ id, servers: topology.servers, knobs }),
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
     summarize: (state) => summarizeClient(state as ClientState),
+    hashSummary: (state, hash) => hashClientSummary(state as ClientState, hash),
   }));
   return [...servers, ...clients];
 }
@@ -62,6 +65,49 @@ export function summarizeServer(state: ServerState): ServerSummary {
     sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
   );
   return { store, replicating: [...state.writes.keys()] };
+}
+
+/** Hashes JSON.stringify(summarizeServer(state)) without building the digest. */
+export function hashServerSummary(state: ServerState, hash: TextHash): void {
+  if (!plainKeys(state.store)) {
+    hash.json(summarizeServer(state));
+    return;
+  }
+  hash.update('{"store":');
+  hashRecord(hash, state.store, hashVersion);
+  hash.update(',"replicating":');
+  hashStrings(hash, state.writes.keys());
+  hash.update('}');
+}
+
+function hashVersion(v: { readonly value: string | null; readonly ts: number }, hash: TextHash) {
+  hash.update('{"value":').json(v.value).update(',"ts":').json(v.ts).update('}');
+}
+
+function hashStrings(hash: TextHash, strings: Iterable<string>): void {
+  let sep = '[';
+  for (const s of strings) {
+    hash.update(sep).json(s);
+    sep = ',';
+  }
+  hash.update(sep === '[' ? '[]' : ']');
+}
+
+/** Hashes JSON.stringify(summarizeClient(state)) without building the digest. */
+export function hashClientSummary(state: ClientState, hash: TextHash): void {
+  if (!plainKeys(state.seen)) {
+    hash.json(summarizeClient(state));
+    return;
+  }
+  hash.update('{"seen":');
+  hashRecord(hash, state.seen, hashNumber);
+  hash.update(',"pending":');
+  hashStrings(hash, state.pending.keys());
+  hash.update('}');
+}
+
+function hashNumber(n: number, hash: TextHash): void {
+  hash.json(n);
 }
 
 export interface ClientSummary {
