@@ -193,8 +193,10 @@ export class StringTable<V> {
         return new StringTable(undefined, copy, this.size, this.nextOrder);
       }
       if (list.length < LIST_MAX) {
-        const copy = list.slice();
-        copy.push({ hash: 0, key, value, order: this.nextOrder, next: null });
+        // Built at its final length: a push after a copy would grow it by 16 slots.
+        const copy = new Array<Leaf<V>>(list.length + 1);
+        for (let j = 0; j < list.length; j++) copy[j] = list[j]!;
+        copy[list.length] = { hash: 0, key, value, order: this.nextOrder, next: null };
         return new StringTable(undefined, copy, this.size + 1, this.nextOrder + 1);
       }
       return StringTable.trieOf(list, this.nextOrder).with(key, value);
@@ -213,8 +215,8 @@ export class StringTable<V> {
     if (list !== null) {
       const i = indexOfKey(list, key);
       if (i < 0) return this;
-      const copy = list.slice();
-      copy.splice(i, 1);
+      const copy = new Array<Leaf<V>>(list.length - 1);
+      for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 1]!;
       return new StringTable(undefined, copy, this.size - 1, this.nextOrder);
     }
     if (!this.has(key)) return this;
