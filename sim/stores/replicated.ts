@@ -69,41 +69,46 @@ export function summarizeServer(state: ServerState): ServerSummary {
 
 /** Hashes JSON.stringify(summarizeServer(state)) without building the digest. */
 export function hashServerSummary(state: ServerState, hash: TextHash): void {
-  if (!plainKeys(state.store)) {
-    hash.json(summarizeServer(state));
-    return;
-  }
-  hash.update('{"store":');
-  hashRecord(hash, state.store, hashVersion);
-  hash.update(',"replicating":');
-  hashStrings(hash, state.writes.keys());
-  hash.update('}');
-}
-
-function hashVersion(v: { readonly value: string | null; readonly ts: number }, hash: TextHash) {
-  hash.update('{"value":').json(v.value).update(',"ts":').json(v.ts).update('}');
-}
-
-function hashStrings(hash: TextHash, strings: Iterable<string>): void {
-  let sep = '[';
-  for (const s of strings) {
-    hash.update(sep).json(s);
-    sep = ',';
-  }
-  hash.update(sep === '[' ? '[]' : ']');
+  const { store, writes } = state;
+  hashDigest(hash, state, summarizeServer, ['store', store, hashVersion], ['replicating', writes]);
 }
 
 /** Hashes JSON.stringify(summarizeClient(state)) without building the digest. */
 export function hashClientSummary(state: ClientState, hash: TextHash): void {
-  if (!plainKeys(state.seen)) {
-    hash.json(summarizeClient(state));
+  const { seen, pending } = state;
+  hashDigest(hash, state, summarizeClient, ['seen', seen, hashNumber], ['pending', pending]);
+}
+
+/**
+ * Hashes the text of a digest `{"<record>": {…}, "<list>": […]}` whose record is the map's
+ * entries by key and whose list is the keys of a table, in their order; when JSON would reorder
+ * the record's keys, the text of the digest object itself.
+ */
+function hashDigest<S, V>(
+  hash: TextHash,
+  state: S,
+  summarize: (state: S) => unknown,
+  [recordName, map, value]: [string, ReadonlyMap<Key, V>, (v: V, hash: TextHash) => void],
+  [listName, table]: [string, { keys(): Iterable<string> }],
+): void {
+  if (!plainKeys(map)) {
+    hash.json(summarize(state));
     return;
   }
-  hash.update('{"seen":');
-  hashRecord(hash, state.seen, hashNumber);
-  hash.update(',"pending":');
-  hashStrings(hash, state.pending.keys());
-  hash.update('}');
+  hash.update('{').json(recordName).update(':');
+  hashRecord(hash, map, value);
+  hash.update(',').json(listName).update(':[');
+  let first = true;
+  for (const s of table.keys()) {
+    if (!first) hash.update(',');
+    hash.json(s);
+    first = false;
+  }
+  hash.update(']}');
+}
+
+function hashVersion(v: { readonly value: string | null; readonly ts: number }, hash: TextHash) {
+  hash.update('{"value":').json(v.value).update(',"ts":').json(v.ts).update('}');
 }
 
 function hashNumber(n: number, hash: TextHash): void {
