@@ -140,8 +140,9 @@ function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
 // An immutable table from strings, for state that grows with the cluster (the leader keeps one
 // session per client, and writes in flight pile up while a follower is away). Setting or removing
 // a key copies one path of 16-slot arrays (a hash trie) rather than every entry: with 2,000
-// clients, copy-on-write Maps made each write copy hundreds of entries. It iterates in Map's
-// order: a new key goes last, a key set again keeps its place.
+// clients, copy-on-write Maps made each write copy hundreds of entries. A small table (most are)
+// is a plain list of its entries instead: copying a few references costs less than a trie's path.
+// It iterates in Map's order: a new key goes last, a key set again keeps its place.
 
 interface Leaf<V> {
   readonly hash: number;
@@ -156,16 +157,21 @@ type Trie<V> = Leaf<V> | readonly Trie<V>[] | undefined;
 
 const TRIE_BITS = 4;
 const TRIE_MASK = (1 << TRIE_BITS) - 1;
+/** Up to this many entries a table is a list; past it, a trie (and a list again at half). */
+const LIST_MAX = 8;
 
 export class StringTable<V> {
   private constructor(
+    /** The trie; undefined while the table is a list. */
     private readonly root: Trie<V>,
+    /** The entries in order (first set first) while the table is small; null once it is a trie. */
+    private readonly list: readonly Leaf<V>[] | null,
     readonly size: number,
     private readonly nextOrder: number,
   ) {}
 
   static empty<V>(): StringTable<V> {
-    return new StringTable<V>(undefined, 0, 0);
+    return new StringTable<V>(undefined, [], 0, 0);
   }
 
   get(key: string): V | undefined {
@@ -178,19 +184,49 @@ export class StringTable<V> {
 
   /** A table with `key` set to `value`; this one is left as it was. */
   with(key: string, value: V): StringTable<V> {
+    const list = this.list;
+    if (list !== null) {
+      const i = indexOfKey(list, key);
+      if (i >= 0) {
+        const copy = list.slice();
+        copy[i] = { hash: 0, key, value, order: list[i]!.order, next: null };
+        return new StringTable(undefined, copy, this.size, this.nextOrder);
+      }
+      if (list.length < LIST_MAX) {
+        // Built at its final length: a push after a copy would grow it by 16 slots.
+        const copy = new Array<Leaf<V>>(list.length + 1);
+        for (let j = 0; j < list.length; j++) copy[j] = list[j]!;
+        copy[list.length] = { hash: 0, key, value, order: this.nextOrder, next: null };
+        return new StringTable(undefined, copy, this.size + 1, this.nextOrder + 1);
+      }
+      return StringTable.trieOf(list, this.nextOrder).with(key, value);
+    }
     const order = this.leaf(key)?.order;
     const leaf = { hash: hashOfKey(key), key, value, order: order ?? this.nextOrder, next: null };
     const root = put(this.root, leaf, 0);
     return order === undefined
-      ? new StringTable(root, this.size + 1, this.nextOrder + 1)
-      : new StringTable(root, this.size, this.nextOrder);
+      ? new StringTable(root, null, this.size + 1, this.nextOrder + 1)
+      : new StringTable(root, null, this.size, this.nextOrder);
   }
 
   /** A table without `key` (this one when it has no such key). */
   without(key: string): StringTable<V> {
+    const list = this.list;
+    if (list !== null) {
+      const i = indexOfKey(list, key);
+      if (i < 0) return this;
+      const copy = new Array<Leaf<V>>(list.length - 1);
+      for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 1]!;
+      return new StringTable(undefined, copy, this.size - 1, this.nextOrder);
+    }
     if (!this.has(key)) return this;
+    if (this.size - 1 <= LIST_MAX / 2) {
+      const rest = this.leaves().filter((leaf) => leaf.key !== key);
+      return new StringTable(undefined, rest, rest.length, this.nextOrder);
+    }
     return new StringTable(
       remove(this.root, hashOfKey(key), key, 0),
+      null,
       this.size - 1,
       this.nextOrder,
     );
@@ -206,7 +242,16 @@ export class StringTable<V> {
     return this.leaves().map((leaf) => leaf.value);
   }
 
+  /** A trie holding a list's entries, each keeping its place in the order. */
+  private static trieOf<V>(list: readonly Leaf<V>[], nextOrder: number): StringTable<V> {
+    let root: Trie<V>;
+    for (const { key, value, order } of list)
+      root = put(root, { hash: hashOfKey(key), key, value, order, next: null }, 0);
+    return new StringTable(root, null, list.length, nextOrder);
+  }
+
   private leaf(key: string): Leaf<V> | undefined {
+    if (this.list !== null) return this.list[indexOfKey(this.list, key)];
     const hash = hashOfKey(key);
     let node = this.root;
     for (let shift = 0; Array.isArray(node); shift += TRIE_BITS)
@@ -217,10 +262,16 @@ export class StringTable<V> {
   }
 
   private leaves(): Leaf<V>[] {
+    if (this.list !== null) return this.list.slice();
     const out: Leaf<V>[] = [];
     collect(this.root, out);
     return out.sort((a, b) => a.order - b.order);
   }
+}
+
+function indexOfKey<V>(list: readonly Leaf<V>[], key: string): number {
+  for (let i = 0; i < list.length; i++) if (list[i]!.key === key) return i;
+  return -1;
 }
 
 function put<V>(node: Trie<V>, leaf: Leaf<V>, shift: number): Trie<V> {

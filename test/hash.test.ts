@@ -1,9 +1,25 @@
 // The trace hash computed without building text: for any JSON-like value (hostile strings,
-// odd numbers, holes, undefined fields, Maps) it equals the hash of JSON.stringify's text.
+// odd numbers, holes, undefined fields, Maps) it equals the hash of JSON.stringify's text, and so
+// do the state digests a hash-only run hashes directly.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { StringTable } from '../protocol/core.ts';
+import type { PendingOp } from '../protocol/replicated/client.ts';
+import {
+  type ClientState,
+  initialClientState,
+  initialServerState,
+  type ServerState,
+  type Write,
+} from '../protocol/replicated/index.ts';
 import { TextHash } from '../sim/kernel/hash.ts';
+import {
+  hashClientSummary,
+  hashServerSummary,
+  summarizeClient,
+  summarizeServer,
+} from '../sim/stores/replicated.ts';
 
 const viaText = (v: unknown) => new TextHash().update(JSON.stringify(v)).hex();
 const direct = (v: unknown) => new TextHash().json(v).hex();
@@ -62,5 +78,48 @@ describe('TextHash.json', () => {
     const holes = [1, 2, 3];
     delete holes[1];
     for (const v of [...odd, holes]) expect(direct(v)).toBe(viaText(v));
+  });
+});
+
+describe('state digests hashed without building them', () => {
+  const server = (keys: string[]): ServerState => ({
+    ...initialServerState(),
+    store: new Map(
+      keys.map((k, i) => [k, { value: i % 2 ? null : `v${i}`, ts: i, origin: 'c1.1' }]),
+    ),
+    writes: StringTable.empty<Write>()
+      .with('w2', {} as Write)
+      .with('w1', {} as Write),
+  });
+  const client = (keys: string[]): ClientState => ({
+    ...initialClientState(),
+    seen: new Map(keys.map((k, i) => [k, i * 7])),
+    pending: new Map([
+      ['c1.4', {} as PendingOp],
+      ['c1.3', {} as PendingOp],
+    ]),
+  });
+  const viaDigest = (digest: unknown) => new TextHash().update(JSON.stringify(digest)).hex();
+
+  it('hash the text JSON.stringify writes for the digest, whatever the keys', () => {
+    const keySets = [
+      [],
+      ['x'],
+      ['x', 'y', 'z'],
+      ['z', 'a', 'm'],
+      ['10', '2', 'b'],
+      ['__proto__', '"q"', '\n'],
+      ['01', 'é'],
+    ];
+    for (const keys of keySets) {
+      const s = server(keys);
+      const direct = new TextHash();
+      hashServerSummary(s, direct);
+      expect(direct.hex()).toBe(viaDigest(summarizeServer(s)));
+      const c = client(keys);
+      const directClient = new TextHash();
+      hashClientSummary(c, directClient);
+      expect(directClient.hex()).toBe(viaDigest(summarizeClient(c)));
+    }
   });
 });

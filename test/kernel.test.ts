@@ -91,6 +91,30 @@ describe('the scheduler', () => {
       last = { time: e.time, item: e.item };
     }
   });
+
+  it('after dropping some items in place, pops the rest as it would have', () => {
+    const heap = new EventHeap<number>();
+    const rng = new Stream('heap', 2);
+    const times = new Map<number, number>();
+    for (let i = 0; i < 3000; i++) {
+      const t = rng.below(50);
+      times.set(i, t);
+      heap.push(t, i);
+      if (i % 500 === 499) heap.retain((item) => item % 3 !== 0);
+    }
+    heap.pop();
+    heap.retain((item) => item % 5 !== 0);
+    const expected = [...times]
+      .filter(([i]) => i % 3 !== 0)
+      .sort(([a, ta], [b, tb]) => ta - tb || a - b)
+      .map(([i]) => i)
+      .slice(1)
+      .filter((i) => i % 5 !== 0);
+    const out: number[] = [];
+    for (let e = heap.pop(); e !== undefined; e = heap.pop()) out.push(e);
+    expect(out).toEqual(expected);
+    expect(heap.size).toBe(0);
+  });
 });
 
 describe('seeded streams', () => {

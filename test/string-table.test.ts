@@ -50,4 +50,30 @@ describe('StringTable', () => {
     expect(fewer.has('c42')).toBe(false);
     expect(table.has('c42')).toBe(true);
   });
+
+  it('keeps Map order as it grows past a small list into a trie and shrinks back', () => {
+    let table = StringTable.empty<number>();
+    const model = new Map<string, number>();
+    const check = () => {
+      expect(table.keys()).toEqual([...model.keys()]);
+      expect(table.values()).toEqual([...model.values()]);
+      expect(table.size).toBe(model.size);
+    };
+    for (let i = 0; i < 20; i++) {
+      table = table.with(`k${i}`, i);
+      model.set(`k${i}`, i);
+      check();
+    }
+    for (let i = 19; i >= 0; i -= 2) {
+      table = table.without(`k${i}`).with('k3', 100 + i);
+      model.delete(`k${i}`);
+      model.set('k3', 100 + i);
+      check();
+    }
+    for (let i = 0; i < 20; i++) {
+      table = table.without(`k${i}`);
+      model.delete(`k${i}`);
+      check();
+    }
+  });
 });

@@ -61,20 +61,22 @@ export class EventHeap<T> {
    * heap rebuilt from the survivors pops them exactly as the old one would have.
    */
   retain(keep: (item: T) => boolean): void {
-    const times: number[] = [];
-    const seqs: number[] = [];
-    const items: T[] = [];
-    for (let i = 0; i < this.items.length; i++) {
-      if (!keep(this.items[i]!)) continue;
-      times.push(this.times[i]!);
-      seqs.push(this.seqs[i]!);
-      items.push(this.items[i]!);
+    // In place: the survivors move down, the arrays are cut to their number, then re-heaped.
+    const times = this.times;
+    const seqs = this.seqs;
+    const items = this.items;
+    let n = 0;
+    for (let i = 0; i < items.length; i++) {
+      if (!keep(items[i]!)) continue;
+      times[n] = times[i]!;
+      seqs[n] = seqs[i]!;
+      items[n] = items[i]!;
+      n++;
     }
-    this.times = times;
-    this.seqs = seqs;
-    this.items = items;
-    for (let i = (items.length >> 1) - 1; i >= 0; i--)
-      this.siftDown(i, times[i]!, seqs[i]!, items[i]!);
+    times.length = n;
+    seqs.length = n;
+    items.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, times[i]!, seqs[i]!, items[i]!);
   }
 
   /** An independent copy (items are shared: the kernel never mutates a queued item). */
