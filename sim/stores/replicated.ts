@@ -59,24 +59,48 @@ export interface ServerSummary {
   readonly replicating: readonly string[];
 }
 
+/**
+ * The most entries a digest lists by name. A leader retransmitting every millisecond can hold
+ * thousands of writes; listing them all at every step makes a traced run quadratic (and its trace
+ * unreadable), so past this a digest gives their number instead.
+ */
+const DIGEST_LIST_MAX = 32;
+
+/** A table's keys in order, or, past DIGEST_LIST_MAX, one entry saying how many there are. */
+function digestList(table: { readonly size: number; keys(): Iterable<string> }, noun: string) {
+  return table.size <= DIGEST_LIST_MAX ? [...table.keys()] : [`${table.size} ${noun}`];
+}
+
 export function summarizeServer(state: ServerState): ServerSummary {
   // fromEntries, not assignment: a key named __proto__ must stay a key.
   const store = Object.fromEntries(
     sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
   );
-  return { store, replicating: [...state.writes.keys()] };
+  return { store, replicating: digestList(state.writes, 'writes') };
 }
 
 /** Hashes JSON.stringify(summarizeServer(state)) without building the digest. */
 export function hashServerSummary(state: ServerState, hash: TextHash): void {
   const { store, writes } = state;
-  hashDigest(hash, state, summarizeServer, ['store', store, hashVersion], ['replicating', writes]);
+  hashDigest(
+    hash,
+    state,
+    summarizeServer,
+    ['store', store, hashVersion],
+    ['replicating', digestList(writes, 'writes')],
+  );
 }
 
 /** Hashes JSON.stringify(summarizeClient(state)) without building the digest. */
 export function hashClientSummary(state: ClientState, hash: TextHash): void {
   const { seen, pending } = state;
-  hashDigest(hash, state, summarizeClient, ['seen', seen, hashNumber], ['pending', pending]);
+  hashDigest(
+    hash,
+    state,
+    summarizeClient,
+    ['seen', seen, hashNumber],
+    ['pending', digestList(pending, 'requests')],
+  );
 }
 
 /**
@@ -89,7 +113,7 @@ function hashDigest<S, V>(
   state: S,
   summarize: (state: S) => unknown,
   [recordName, map, value]: [string, ReadonlyMap<Key, V>, (v: V, hash: TextHash) => void],
-  [listName, table]: [string, { keys(): Iterable<string> }],
+  [listName, list]: [string, readonly string[]],
 ): void {
   if (!plainKeys(map)) {
     hash.json(summarize(state));
@@ -99,7 +123,7 @@ function hashDigest<S, V>(
   hashRecord(hash, map, value);
   hash.update(',').json(listName).update(':[');
   let first = true;
-  for (const s of table.keys()) {
+  for (const s of list) {
     if (!first) hash.update(',');
     hash.json(s);
     first = false;
@@ -123,7 +147,7 @@ export interface ClientSummary {
 export function summarizeClient(state: ClientState): ClientSummary {
   return {
     seen: Object.fromEntries(sortedEntries(state.seen)),
-    pending: [...state.pending.keys()],
+    pending: digestList(state.pending, 'requests'),
   };
 }
 
