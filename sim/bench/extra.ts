@@ -44,8 +44,9 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
       session: client,
     });
     if (write)
+      // As a History records it: the write's place in the operations, noted when it is stored.
       for (const node of ['s1', 's2', 's3'])
-        applies.push({ t: t + 1, node, key, value: `v${i}`, ts, origin: requestId });
+        applies.push({ t: t + 1, node, key, value: `v${i}`, ts, origin: requestId, opIndex: i });
   }
   return { operations, applies };
 }

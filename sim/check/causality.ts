@@ -12,11 +12,12 @@ import { opText } from './words.ts';
 
 /**
  * Each write's direct causes: the completed operations of its session, by completion, in
- * `finished[from[i], to[i])` for the write at index i of the history, those with a version above 0
- * on another key. Ranges over one array, not a list per write.
+ * `finished[from[i], to[i])` (indices in `operations`) for the write at index i of the history,
+ * those with a version above 0 on another key. Ranges over one array, not a list per write.
  */
 interface Causes {
-  readonly finished: readonly Operation[];
+  readonly operations: readonly Operation[];
+  readonly finished: Int32Array;
   readonly from: Int32Array;
   readonly to: Int32Array;
 }
@@ -34,25 +35,29 @@ function causes(operations: readonly Operation[]): Causes {
   const bySession = new Int32Array(n);
   for (let i = 0; i < n; i++) bySession[next[sessionOf[i]!]!++] = i;
 
-  const finished: Operation[] = [];
+  // Indices, not the operations: an array of a million objects costs more to grow and collect.
+  const finished = new Int32Array(n);
+  let count = 0;
   const from = new Int32Array(n);
   const to = new Int32Array(n);
   for (let s = 0; s < sessionCount; s++) {
-    const start = finished.length;
+    const start = count;
     for (let k = starts[s]!; k < starts[s + 1]!; k++) {
-      const op = operations[bySession[k]!]!;
-      if (versionOf(op) !== null) finished.push(op);
+      const i = bySession[k]!;
+      if (versionOf(operations[i]!) !== null) finished[count++] = i;
     }
-    if (!completionOrdered(finished, start)) {
-      const sorted = finished.slice(start).sort((a, b) => a.completedAt! - b.completedAt!);
-      for (let j = 0; j < sorted.length; j++) finished[start + j] = sorted[j]!;
+    if (!completionOrdered(operations, finished.subarray(start, count))) {
+      const sorted = Array.from(finished.subarray(start, count)).sort(
+        (a, b) => operations[a]!.completedAt! - operations[b]!.completedAt!,
+      );
+      finished.set(sorted, start);
     }
     let first = start;
     let done = start;
     for (let k = starts[s]!; k < starts[s + 1]!; k++) {
       const i = bySession[k]!;
       const w = operations[i]!;
-      while (done < finished.length && finished[done]!.completedAt! < w.invokedAt) done++;
+      while (done < count && operations[finished[done]!]!.completedAt! < w.invokedAt) done++;
       if (!isWrite(w)) continue;
       from[i] = first;
       to[i] = done;
@@ -60,13 +65,14 @@ function causes(operations: readonly Operation[]): Causes {
       first = done;
     }
   }
-  return { finished, from, to };
+  return { operations, finished, from, to };
 }
 
-/** Whether `ops[start..]` is already in completion order: sorting would change nothing. */
-function completionOrdered(ops: readonly Operation[], start: number): boolean {
-  for (let i = start + 1; i < ops.length; i++)
-    if (ops[i - 1]!.completedAt! > ops[i]!.completedAt!) return false;
+/** Whether the operations at `indices` are already in completion order: sorting would change nothing. */
+function completionOrdered(operations: readonly Operation[], indices: Int32Array): boolean {
+  for (let k = 1; k < indices.length; k++)
+    if (operations[indices[k - 1]!]!.completedAt! > operations[indices[k]!]!.completedAt!)
+      return false;
   return true;
 }
 
@@ -78,7 +84,7 @@ function missingCause(
   held: ReadonlyMap<Key, number>,
 ): Operation | undefined {
   for (let j = all.from[i]!; j < all.to[i]!; j++) {
-    const o = all.finished[j]!;
+    const o = all.operations[all.finished[j]!]!;
     const v = versionOf(o)!;
     if (v > 0 && o.key !== write.key && (held.get(o.key) ?? 0) < v) return o;
   }

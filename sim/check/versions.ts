@@ -86,9 +86,6 @@ function byIssue(a: Operation, b: Operation): number {
   return a.invokedAt - b.invokedAt || a.id - b.id;
 }
 
-/** How many of the latest issued operations are searched for a replica's write before the table. */
-const NEARBY = 32;
-
 const resolved = new WeakMap<
   readonly Apply[],
   {
@@ -99,9 +96,10 @@ const resolved = new WeakMap<
 >();
 
 /**
- * For each replica write, the index in `operations` of the write it stores, found by its origin
- * (a request id; when a restarted client reused one, the last write issued with it), or -1.
- * Causality and monotonic writes both ask: resolved once per history.
+ * For each replica write, the index in `operations` of the write it stores, or -1: the one the
+ * history noted when it recorded the write (the last issued by then with its origin, a request
+ * id), else found by its origin (when a restarted client reused one, the last write issued with
+ * it). Causality and monotonic writes both ask: resolved once per history.
  */
 export function appliedWrites(
   operations: readonly Operation[],
@@ -115,20 +113,9 @@ export function appliedWrites(
     known.writes.length === applies.length
   )
     return known.writes;
-  const byRequest = new Map<string, number>();
-  let unique = true;
-  for (let i = 0; i < operations.length; i++) {
-    const op = operations[i]!;
-    if (!isWrite(op)) continue;
-    const size = byRequest.size;
-    byRequest.set(op.requestId, i);
-    if (byRequest.size === size) unique = false;
-  }
-  // A replica stores a write soon after its client issued it: when no two writes share a request
-  // id, the write is looked for first among the last few issued by then (in the cache), and in
-  // the table (a lookup far away in memory) only when it is not there.
+  // Built only for applies the history did not resolve (or resolved against other operations).
+  let byRequest: Map<string, number> | null = null;
   const writes = new Int32Array(applies.length);
-  let issued = 0;
   for (let a = 0; a < applies.length; a++) {
     const apply = applies[a]!;
     const origin = apply.origin;
@@ -136,16 +123,27 @@ export function appliedWrites(
       writes[a] = -1;
       continue;
     }
-    let found = -1;
-    if (unique) {
-      while (issued < operations.length && operations[issued]!.invokedAt <= apply.t) issued++;
-      for (let k = issued - 1; k >= 0 && k >= issued - NEARBY && found < 0; k--) {
-        const op = operations[k]!;
-        if (op.requestId === origin && isWrite(op)) found = k;
+    const noted = apply.opIndex;
+    if (noted !== undefined && noted >= 0) {
+      const op = operations[noted];
+      if (op !== undefined && op.requestId === origin && isWrite(op)) {
+        writes[a] = noted;
+        continue;
       }
     }
-    writes[a] = found >= 0 ? found : (byRequest.get(origin) ?? -1);
+    byRequest ??= writesByRequest(operations);
+    writes[a] = byRequest.get(origin) ?? -1;
   }
   resolved.set(applies, { operations, length: operations.length, writes });
   return writes;
+}
+
+/** Each write's request id, to the index in `operations` of the last write issued with it. */
+function writesByRequest(operations: readonly Operation[]): Map<string, number> {
+  const byRequest = new Map<string, number>();
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i]!;
+    if (isWrite(op)) byRequest.set(op.requestId, i);
+  }
+  return byRequest;
 }

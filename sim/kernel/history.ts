@@ -42,6 +42,12 @@ export interface Apply {
   readonly value: string | null;
   readonly ts: number;
   readonly origin: string | null;
+  /**
+   * Where the write it stores sits in the history's operations: the last write issued by then
+   * with `origin` as its request id, -1 when none was. Absent when the apply was not recorded by
+   * a History; the checkers then look the origin up.
+   */
+  readonly opIndex?: number;
 }
 
 /** A change to the lock server's lock table, when it happened. */
@@ -61,6 +67,8 @@ export class History {
    */
   private readonly byIndex: (Operation | undefined)[] = [];
   private readonly byOtherId = new Map<number, Operation>();
+  /** Writes by request id: the index in `operations` of the last one issued with it. */
+  private readonly writesByRequest = new Map<string, number>();
   /** The next invocation's or completion's place in the order of events. */
   private nextSeq = 0;
 
@@ -85,6 +93,7 @@ export class History {
           abandonedAt: null,
           session: this.sessionOf(observation.client),
         };
+        if (op.op !== 'get') this.writesByRequest.set(op.requestId, this.operations.length);
         this.operations.push(op);
         if (isIndex(op.id)) this.byIndex[op.id] = op;
         else this.byOtherId.set(op.id, op);
@@ -104,7 +113,8 @@ export class History {
       case 'apply': {
         // A literal in the observation's key order, not { t, ...observation }: one per replica write.
         const { kind, node, key, value, ts, origin } = observation;
-        this.applies.push({ t, kind, node, key, value, ts, origin } as Apply);
+        const opIndex = origin === null ? -1 : (this.writesByRequest.get(origin) ?? -1);
+        this.applies.push({ t, kind, node, key, value, ts, origin, opIndex } as Apply);
         return;
       }
       case 'note':
@@ -148,6 +158,7 @@ export class History {
       copy.byIndex[i] = same(op);
     });
     for (const [id, op] of this.byOtherId) copy.byOtherId.set(id, same(op)!);
+    for (const [request, i] of this.writesByRequest) copy.writesByRequest.set(request, i);
     for (const [client, n] of this.crashes) copy.crashes.set(client, n);
     // Counters kept beside the collections (plain numbers) go along as they are.
     for (const [field, value] of Object.entries(this))
