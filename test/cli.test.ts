@@ -1,20 +1,11 @@
 // The command line as a user runs it: the stale-read demo, replays, and bad input getting one
 // clear line and exit status 2.
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-function plainEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FORCE_COLOR;
-  return env;
-}
+import { ROOT, runCli } from './run-cli.ts';
 
 function sim(...args: string[]) {
   return simWith({}, ...args);
@@ -22,12 +13,7 @@ function sim(...args: string[]) {
 
 /** `npm run sim` with some environment variables set. */
 function simWith(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync(TSX, ['sim/cli/sim.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...plainEnv(), ...env },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli('sim', args, ROOT, env);
 }
 
 describe('npm run sim -- scenarios/stale-read.ts', () => {

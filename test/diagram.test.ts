@@ -2,7 +2,6 @@
 // and 120 columns, plain and in colour), no line wider than the terminal whatever the width and
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,9 +21,9 @@ import {
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
+import { runCli } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const PLAIN = paletteFor({ isTTY: false }, {});
 const COLOUR = paletteFor({ isTTY: true }, {});
 
@@ -166,8 +165,8 @@ describe('the JSON trace', () => {
 describe('npm run sim -- --json, then npm run view', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-view-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const tsx = (...args: string[]) =>
-    spawnSync(TSX, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const tsx = (...[script, ...args]: string[]) =>
+    runCli(script!.replace(/^sim\/cli\/(\w+)\.ts$/, '$1'), args);
 
   it('gives the same page from the run and from the saved trace', () => {
     const json = join(dir, 'run.json');

@@ -3,7 +3,7 @@
 // whatever the number of workers; shards split the runs; Ctrl-C keeps what was found; a folder
 // that cannot be written is one line and exit 2. Every case goes under a temporary folder.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,27 +11,20 @@ import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
+import { plainEnv, ROOT, runCli } from './run-cli.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-delete env.FORCE_COLOR;
+const env = plainEnv();
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kvsim-explore-'));
 
 /** One worker unless a test says otherwise: each thread costs a start-up. */
 function explore(...args: string[]) {
   const workers = args.includes('--workers') ? [] : ['--workers', '1'];
-  return spawnSync(TSX, ['sim/cli/explore.ts', ...workers, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env,
-  });
+  return runCli('explore', [...workers, ...args]);
 }
 
-function sim(...args: string[]) {
-  return spawnSync(TSX, ['sim/cli/sim.ts', ...args], { cwd: ROOT, encoding: 'utf8', env });
-}
+const sim = (...args: string[]) => runCli('sim', args);
 
 const replayPath = (stdout: string) => stdout.match(/replay: npm run sim -- (\S+)/)?.[1];
 

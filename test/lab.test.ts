@@ -4,7 +4,6 @@
 // stepping by hand delivers the chosen message. Expected values come from the same edit run in
 // Node, never typed in. Screenshots land in test-artifacts/ for a person to look at.
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,9 +18,9 @@ import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { ARTIFACTS, useChromium, watch } from './chromium.ts';
 import bigRun, { crowd } from './fixtures/big-run.ts';
+import { runCli } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const FILE = 'scenarios/stale-read.ts';
 
 const run = runScenario(staleRead);
@@ -135,11 +134,7 @@ describe('the lab on the stale-read page', () => {
     ]);
     const saved = join(ARTIFACTS, download.suggestedFilename());
     await download.saveAs(saved);
-    const replay = spawnSync(TSX, ['sim/cli/sim.ts', saved, '--quiet'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const replay = runCli('sim', [saved, '--quiet']);
     expect(replay.stderr).toBe('');
     expect(replay.stdout).toContain(`trace hash ${shown}`);
     expect(opened.problems).toEqual([]);

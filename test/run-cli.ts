@@ -19,13 +19,21 @@ export function plainEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** `command` is sim, view, explore or bench; `cwd` defaults to the repository. */
-export function runCli(command: string, args: readonly string[], cwd = ROOT): CliResult {
+/**
+ * `command` is sim, view, explore, verify or bench; `cwd` defaults to the repository; `env` adds
+ * variables to a colourless environment. The one way the tests start a command.
+ */
+export function runCli(
+  command: string,
+  args: readonly string[],
+  cwd = ROOT,
+  env: NodeJS.ProcessEnv = {},
+): CliResult {
   const script = command === 'bench' ? 'sim/bench/bench.ts' : `sim/cli/${command}.ts`;
   const r = spawnSync(TSX, [join(ROOT, script), ...args], {
     cwd,
     encoding: 'utf8',
-    env: plainEnv(),
+    env: { ...plainEnv(), ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

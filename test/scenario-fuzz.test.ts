@@ -3,7 +3,6 @@
 // be refused with one clean sentence, or run. The bulk goes through the checker directly; a sample
 // goes through the real command line, which must exit 2 with one line on stderr, or run.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { traceDocument } from '../sim/render/json.ts';
 import { renderLog } from '../sim/render/log.ts';
 import { renderSummary } from '../sim/render/summary.ts';
 import { runScenario, ScenarioError, validateScenario } from '../sim/scenario.ts';
+import { runCli } from './run-cli.ts';
 
 /** Inputs tried per run: through the checker (and the simulator when accepted), and the CLI. */
 const CHECKER_RUNS = 2000;
@@ -247,7 +247,6 @@ describe('fuzzed scenarios through the checker', () => {
 });
 
 describe('fuzzed scenarios through the command line', () => {
-  const ROOT = join(import.meta.dirname, '..');
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-fuzz-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const samples = fc.sample(brokenScenario, { numRuns: CLI_RUNS, seed: SEED });
@@ -257,12 +256,7 @@ describe('fuzzed scenarios through the command line', () => {
     (i, raw) => {
       const file = join(dir, `fuzz-${i}.ts`);
       writeFileSync(file, `export default ${fc.stringify(raw)};\n`);
-      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-      const r = spawnSync('npx', ['tsx', 'sim/cli/sim.ts', file, '--quiet'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env,
-      });
+      const r = runCli('sim', [file, '--quiet']);
       if (r.status === 2) {
         expect(r.stderr).toMatch(/^error: [^\n]*\n$/);
         expectOneCleanLine(r.stderr.trimEnd());

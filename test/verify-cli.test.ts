@@ -2,25 +2,21 @@
 // null-first gives the shortest counterexample as a file that `npm run sim` replays; under fixed
 // the same configuration is proved; a mistake on the command line gets one line and exit 2.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from './run-cli.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const CONFIG = join(ROOT, 'scenarios', 'verify', 'two-readers.ts');
 // Counterexamples are written under cases/ of the working directory: a scratch one.
 const WORK = mkdtempSync(join(tmpdir(), 'kvsim-verify-'));
 
 afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
+/** `sim/cli/<command>.ts`, run in the scratch folder. */
 function run(script: string, ...args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FORCE_COLOR;
-  const r = spawnSync(TSX, [join(ROOT, script), ...args], { cwd: WORK, encoding: 'utf8', env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(script.replace(/^sim\/cli\/(\w+)\.ts$/, '$1'), args, WORK);
 }
 
 describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyReply=null-first', () => {

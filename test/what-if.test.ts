@@ -2,8 +2,6 @@
 // lands on exactly the message or node it names, and the diff names what changed. Message ids and
 // expected verdicts come from the runs themselves, never typed in.
 
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import {
@@ -15,16 +13,9 @@ import {
   runWhatIf,
 } from '../sim/lab/whatif.ts';
 import { runScenario } from '../sim/scenario.ts';
+import { runCli } from './run-cli.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-function sim(...args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FORCE_COLOR;
-  const r = spawnSync(TSX, ['sim/cli/sim.ts', ...args], { cwd: ROOT, encoding: 'utf8', env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const sim = (...args: string[]) => runCli('sim', args);
 
 const base = runScenario(staleRead);
 const sends = base.result.trace.filter((e) => e.kind === 'send');
