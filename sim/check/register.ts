@@ -208,6 +208,65 @@ export function zonesByTimestamp(ops: readonly RegisterOp[]): true | undefined {
   return zonesAgree(clusters.values()) ? true : undefined;
 }
 
+/**
+ * The exact decision when every PUT wrote its own value but a NULL read may have come from more
+ * than one DELETE. Each DELETE writes a tombstone of its own, and the initial absence is one
+ * more: the key is linearizable iff some choice of tombstone for each NULL read makes the zones
+ * agree (each choice is the zones' case above). Choices are tried depth first, the NULL reads in
+ * invocation order, the tombstone whose ts the read returned first; a choice under which the
+ * zones already disagree is not extended, since more reads only add constraints. True or false;
+ * undefined when PUT values repeat; null when the budget ran out (a step per zones check and
+ * cluster).
+ */
+export function zonesWithNulls(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+): boolean | undefined | null {
+  const puts = new Map<string, Cluster>();
+  const tombstones: (Cluster & { readonly ts: number | null })[] = [
+    { f: -1, s: -1, writeInv: -1, ts: 0 },
+  ];
+  for (const op of ops) {
+    if (!op.write) continue;
+    const cluster = { f: op.ret, s: op.inv, writeInv: op.inv };
+    if (op.value === null) tombstones.push({ ...cluster, ts: op.ts });
+    else if (puts.has(op.value)) return undefined;
+    else puts.set(op.value, cluster);
+  }
+  const nullReads: RegisterOp[] = [];
+  for (const op of ops) {
+    if (op.write) continue;
+    if (op.value === null) nullReads.push(op);
+    else if (!join(puts.get(op.value), op)) return false;
+  }
+  nullReads.sort((a, b) => a.inv - b.inv);
+  const clusters: Cluster[] = [...puts.values(), ...tombstones];
+  const agree = (): boolean | null => {
+    budget.steps -= 1 + clusters.length;
+    return budget.steps < 0 ? null : zonesAgree(clusters);
+  };
+  const place = (i: number): boolean | null => {
+    if (i === nullReads.length) return agree();
+    const read = nullReads[i]!;
+    // The tombstone the protocol says it read first: most often the one that works.
+    const order = [...tombstones].sort(
+      (a, b) => Number(b.ts === read.ts) - Number(a.ts === read.ts),
+    );
+    for (const t of order) {
+      if (read.ret < t.writeInv) continue;
+      const { f, s } = t;
+      join(t, read);
+      const ok = agree();
+      const found = ok === true ? place(i + 1) : ok;
+      t.f = f;
+      t.s = s;
+      if (found !== false) return found;
+    }
+    return false;
+  };
+  return place(0);
+}
+
 /** A write and the reads of its value: from its earliest completion to its latest invocation. */
 interface Cluster {
   f: number;
@@ -254,7 +313,7 @@ function zonesAgree(clusters: Iterable<Cluster>): boolean {
 
 /** Zones when they apply, the search otherwise. */
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
-  return zones(ops) ?? search(ops, budget);
+  return zones(ops) ?? zonesWithNulls(ops, budget) ?? search(ops, budget);
 }
 
 /**
