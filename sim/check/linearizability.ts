@@ -5,7 +5,6 @@
 
 import type { Apply, Operation } from '../kernel/history.ts';
 import {
-  type Budget,
   fastPath,
   localCore,
   minimalWitness,
@@ -147,17 +146,20 @@ export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS
   // A short search (most keys end there); then a local proof, which also gives the smallest
   // witness when the key is already known not to be linearizable; then the search again.
   if (found === null) found = search(ops, { steps: bound / 20 });
+  let local: RegisterOp[] | null = null;
   if (found !== true) {
-    const local = localCore(core, { steps: bound / 4 });
-    if (local !== null) {
-      found = false;
-      core = local;
-    } else if (found === null) found = search(ops, { steps: bound / 2 });
+    local = localCore(ops, { steps: bound / 4 });
+    if (local !== null) found = false;
+    else if (found === null) found = search(ops, { steps: bound / 2 });
   }
   if (found === true) return { kind: 'linearizable', by: 'search' };
   if (found === null) return { kind: 'unknown', operations: ops.length };
-  const budget: Budget = { steps: WITNESS_BOUND_STEPS };
-  return { kind: 'not-linearizable', witness: minimalWitness(core, budget) };
+  // Each shrinks to a set no operation can leave; either may be the smaller.
+  const witnesses = [...new Set([local, core, ops])]
+    .filter((set) => set !== null)
+    .map((set) => minimalWitness(set, { steps: WITNESS_BOUND_STEPS }));
+  const smallest = witnesses.reduce((a, b) => (b.length < a.length ? b : a));
+  return { kind: 'not-linearizable', witness: smallest };
 }
 
 function check(input: CheckInput, bound: number): { violations: Violation[]; undecided?: string } {

@@ -311,9 +311,17 @@ function zonesAgree(clusters: Iterable<Cluster>): boolean {
   return true;
 }
 
-/** Zones when they apply, the search otherwise. */
+/** Steps one call of `decide` lets the choice of tombstones take before the search has a go. */
+const TOMBSTONE_STEPS = 20_000;
+
+/** Zones when they apply; the zones over the choices of tombstones, briefly; the search. */
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
-  return zones(ops) ?? zonesWithNulls(ops, budget) ?? search(ops, budget);
+  const exact = zones(ops);
+  if (exact !== undefined) return exact;
+  const brief = { steps: Math.min(budget.steps, TOMBSTONE_STEPS) };
+  const chosen = zonesWithNulls(ops, brief);
+  budget.steps -= Math.min(budget.steps, TOMBSTONE_STEPS) - brief.steps;
+  return chosen ?? search(ops, budget);
 }
 
 /**
