@@ -133,31 +133,31 @@ export type KeyDecision =
 export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS): KeyDecision {
   const quick = zones(ops) ?? zonesByTimestamp(ops);
   if (quick === true) return { kind: 'linearizable', by: 'search' };
+  // A short search first: most keys end there.
+  let found: boolean | null = quick === false ? false : search(ops, { steps: bound / 20 });
   let core: readonly RegisterOp[] = ops;
-  let found: boolean | null = quick === false ? false : null;
+  let local: RegisterOp[] | null = null;
   if (found === null) {
+    // The zones without the NULLs (a proof of "not"), then over the choices of tombstone (exact).
     const values = valuesOnly(ops);
     if (values !== null && zones(values) === false) {
       found = false;
       core = values;
     } else found = zonesWithNulls(ops, { steps: bound / 5 }) ?? null;
     if (found === true) return { kind: 'linearizable', by: 'search' };
-  }
-  // A short search (most keys end there); then a local proof, which also gives the smallest
-  // witness when the key is already known not to be linearizable; then the search again.
-  if (found === null) found = search(ops, { steps: bound / 20 });
-  let local: RegisterOp[] | null = null;
-  if (found !== true) {
+    // A local proof: it decides keys whose search would try every order of dozens of concurrent
+    // writes, and it is the smallest witness when the key is known not to be linearizable.
     local = localCore(ops, { steps: bound / 4 });
     if (local !== null) found = false;
-    else if (found === null) found = search(ops, { steps: bound / 2 });
+    else found ??= search(ops, { steps: bound / 2 });
   }
   if (found === true) return { kind: 'linearizable', by: 'search' };
   if (found === null) return { kind: 'unknown', operations: ops.length };
-  // Each shrinks to a set no operation can leave; either may be the smaller.
-  const witnesses = [...new Set([local, core, ops])]
-    .filter((set) => set !== null)
-    .map((set) => minimalWitness(set, { steps: WITNESS_BOUND_STEPS }));
+  // Each shrinks to a set no operation can leave; without a local proof, the key without its
+  // NULLs and the whole key may each give the smaller witness.
+  const witnesses = (local !== null ? [local] : [...new Set([core, ops])]).map((set) =>
+    minimalWitness(set, { steps: WITNESS_BOUND_STEPS }),
+  );
   const smallest = witnesses.reduce((a, b) => (b.length < a.length ? b : a));
   return { kind: 'not-linearizable', witness: smallest };
 }
