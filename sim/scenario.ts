@@ -149,9 +149,10 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     ...(options.traceSink === undefined ? {} : { traceSink: options.traceSink }),
     bounds: { maxTimeMs: scenario.runUntilMs ?? lastStep + 120_000, ...options.bounds },
   });
-  // Only what the texts are made of: built for every step before the run, two strings each
-  // made the script twice the size, and the run's first collections copied them all.
-  const opSteps: OpStepRecord[] = [];
+  // The operation steps' places in the script, the n-th with opId n: what `finish` needs of them
+  // is read there. Records and texts built here for every step made the prepared run twice the
+  // size, and the run's first collections copied them all.
+  const opStepIndex: number[] = [];
   const notes: { at: number; text: string }[] = [];
   let nextOp = 1;
   scenario.steps.forEach((step, i) => {
@@ -161,21 +162,26 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       const s = step as OpStep;
       const opId = nextOp++;
       sim.schedule(step.at, { kind: 'invoke', opId, client: s.client, op, via: s.via ?? null });
-      opSteps.push({
-        step: i + 1,
-        opId,
-        op,
-        via: s.via,
-        expected: s.expect,
-        at: step.at,
-        client: s.client,
-      });
+      opStepIndex.push(i);
       return;
     }
     const fault = faultOf(step);
     if (fault !== null) sim.schedule(step.at, { kind: 'fault', fault });
   });
   const finish = (result: RunResult): ScenarioRun => {
+    const opSteps = opStepIndex.map((i, k): OpStepRecord => {
+      const s = scenario.steps[i] as OpStep;
+      const op = opOf(s)!;
+      return {
+        step: i + 1,
+        opId: k + 1,
+        op,
+        via: s.via,
+        expected: s.expect,
+        at: s.at,
+        client: s.client,
+      };
+    });
     // A literal in the spread's key order, not {...o}: this runs once per operation.
     const outcomes = opSteps.map((o) => {
       const operation = result.history.get(o.opId);
