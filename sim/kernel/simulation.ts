@@ -347,9 +347,28 @@ export class Simulation<M extends WireMessage> {
   /** Puts the script in time order; actions due at the same time keep the order they were added. */
   private sortScript(): void {
     const at = this.scriptAt;
-    const order = at.map((_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
-    this.script = order.map((i) => this.script[i]!);
-    this.scriptAt = order.map((i) => at[i]!);
+    const script = this.script;
+    const n = at.length;
+    let last = 0;
+    for (let i = 0; i < n; i++) last = Math.max(last, at[i]!);
+    let order: ArrayLike<number>;
+    if (last * n + n <= Number.MAX_SAFE_INTEGER) {
+      // Each action's time and place in one exact number: a typed array sorts numbers natively,
+      // several times faster than a comparator.
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) keys[i] = at[i]! * n + i;
+      keys.sort();
+      for (let i = 0; i < n; i++) keys[i] = keys[i]! % n;
+      order = keys;
+    } else order = at.map((_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
+    const sortedAt = new Array<number>(n);
+    const sorted = new Array<Action>(n);
+    for (let i = 0; i < n; i++) {
+      sortedAt[i] = at[order[i]!]!;
+      sorted[i] = script[order[i]!]!;
+    }
+    this.scriptAt = sortedAt;
+    this.script = sorted;
   }
 
   /** Runs items due at or before `untilMs`; null when it stopped there, else how the run ended. */
