@@ -118,12 +118,22 @@ export function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K
 }
 
 /** A copy of `map` without `key`, like `new Map(map)` then `delete(key)`. */
-export function withoutEntry<K, V>(map: ReadonlyMap<K, V>, key: K): Map<K, V> {
+export function withoutEntry<K, V>(map: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> {
+  // Its last entry gone, one shared empty map stands for it (a client's pending requests
+  // empty at every answer).
+  if (map.size === 1 && map.has(key)) return emptyMap();
   // Skipped while copying rather than deleted after: a delete may shrink the new table, which
   // allocates it a second time.
   const copy = new Map<K, V>();
   for (const [k, v] of map) if (!sameValueZero(k, key)) copy.set(k, v);
   return copy;
+}
+
+const EMPTY_MAP: ReadonlyMap<unknown, unknown> = new Map();
+
+/** One shared empty map, read-only like every map the machines hand around. */
+export function emptyMap<K, V>(): ReadonlyMap<K, V> {
+  return EMPTY_MAP as ReadonlyMap<K, V>;
 }
 
 /** Map's own key equality: === except that NaN equals NaN. */
