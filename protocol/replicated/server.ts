@@ -304,8 +304,11 @@ function withWatermark(
   if (request.ackedBelow <= session.ackedBelow) return sessions;
   // A client that waits for each answer has none left above its mark: the empty map serves.
   let answered: Map<number, Answer> | undefined;
-  for (const [seq, answer] of session.answered)
-    if (seq >= request.ackedBelow) (answered ??= new Map()).set(seq, answer);
+  for (const [seq, answer] of session.answered) {
+    if (seq < request.ackedBelow) continue;
+    answered ??= new Map();
+    answered.set(seq, answer);
+  }
   return sessions.with(client, {
     ackedBelow: request.ackedBelow,
     answered: answered ?? emptyMap(),
