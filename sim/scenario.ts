@@ -149,15 +149,10 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     ...(options.traceSink === undefined ? {} : { traceSink: options.traceSink }),
     bounds: { maxTimeMs: scenario.runUntilMs ?? lastStep + 120_000, ...options.bounds },
   });
-  const opSteps: {
-    step: number;
-    opId: number;
-    label: string;
-    expected: OpExpectation | undefined;
-    at: number;
-    client: NodeId;
-    what: string;
-  }[] = [];
+  // The operation steps' places in the script, the n-th with opId n: what `finish` needs of them
+  // is read there. Records and texts built here for every step made the prepared run twice the
+  // size, and the run's first collections copied them all.
+  const opStepIndex: number[] = [];
   const notes: { at: number; text: string }[] = [];
   let nextOp = 1;
   scenario.steps.forEach((step, i) => {
@@ -167,28 +162,33 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       const s = step as OpStep;
       const opId = nextOp++;
       sim.schedule(step.at, { kind: 'invoke', opId, client: s.client, op, via: s.via ?? null });
-      opSteps.push({
-        step: i + 1,
-        opId,
-        label: `${s.client} ${describeOp(op)}${s.via ? ` via ${s.via}` : ''}`,
-        expected: s.expect,
-        at: step.at,
-        client: s.client,
-        what: `${s.client} busy: ${describeOp(op)} (step ${i + 1}) queued`,
-      });
+      opStepIndex.push(i);
       return;
     }
     const fault = faultOf(step);
     if (fault !== null) sim.schedule(step.at, { kind: 'fault', fault });
   });
   const finish = (result: RunResult): ScenarioRun => {
+    const opSteps = opStepIndex.map((i, k): OpStepRecord => {
+      const s = scenario.steps[i] as OpStep;
+      const op = opOf(s)!;
+      return {
+        step: i + 1,
+        opId: k + 1,
+        op,
+        via: s.via,
+        expected: s.expect,
+        at: s.at,
+        client: s.client,
+      };
+    });
     // A literal in the spread's key order, not {...o}: this runs once per operation.
     const outcomes = opSteps.map((o) => {
       const operation = result.history.get(o.opId);
       return {
         step: o.step,
         opId: o.opId,
-        label: o.label,
+        label: `${o.client} ${describeOp(o.op)}${o.via ? ` via ${o.via}` : ''}`,
         expected: o.expected,
         operation,
         failure:
@@ -228,10 +228,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
  * A step given to a client still busy with an earlier operation (a sequential session) waits;
  * the views mark it where it was due, with when it was issued in the end.
  */
-function busyNote(
-  o: { readonly at: number; readonly what: string; readonly opId: number; readonly client: NodeId },
-  result: RunResult,
-): { at: number; text: string }[] {
+function busyNote(o: OpStepRecord, result: RunResult): { at: number; text: string }[] {
   const op = result.history.get(o.opId);
   if (op !== undefined && op.invokedAt <= o.at) return [];
   // A client that was down refused the step: the trace already says so.
@@ -239,7 +236,19 @@ function busyNote(
     e.kind === 'refused' && e.t === o.at && e.node === o.client;
   if (op === undefined && result.trace.some(refused)) return [];
   const issued = op === undefined ? 'never issued' : `issued at ${formatTime(op.invokedAt)}`;
-  return [{ at: o.at, text: `${o.what}, ${issued}` }];
+  const what = `${o.client} busy: ${describeOp(o.op)} (step ${o.step}) queued`;
+  return [{ at: o.at, text: `${what}, ${issued}` }];
+}
+
+/** An operation step of the script, as `finish` judges it. */
+interface OpStepRecord {
+  readonly step: number;
+  readonly opId: number;
+  readonly op: ClientOp;
+  readonly via: NodeId | undefined;
+  readonly expected: OpExpectation | undefined;
+  readonly at: number;
+  readonly client: NodeId;
 }
 
 /** The knobs a run uses: the preset (the caller's, the scenario's, or fixed) with the overrides. */

@@ -316,6 +316,34 @@ describe('node faults', () => {
     }
   });
 
+  it.each([
+    ['small', 1],
+    ['huge', 2 ** 48],
+  ])(
+    'runs a script given out of order by time, ties in the order scheduled (%s times)',
+    (_, scale) => {
+      const sim = new Simulation<Ping>({
+        seed: 1,
+        nodes: [
+          { id: 'a', role: 'client', machine: sender('b') },
+          { id: 'b', role: 'server', machine: receiver(false) },
+        ],
+        network: DEFAULT_NETWORK,
+        bounds: { maxTimeMs: Number.MAX_SAFE_INTEGER },
+      });
+      // Clock steps of distinct sizes name the actions; the trace shows the order they ran in.
+      const at = [30, 10, 20, 10, 0, 30, 10, 0].map((t) => t * scale);
+      for (const [i, t] of at.entries())
+        sim.schedule(t, { kind: 'fault', fault: { kind: 'clockStep', node: 'a', byMs: i + 1 } });
+      const ran = sim
+        .run()
+        .trace.flatMap((e) => (e.kind === 'fault' && e.fault.kind === 'clockStep' ? [e] : []))
+        .map((e) => [e.t, e.fault.kind === 'clockStep' ? e.fault.byMs - 1 : -1]);
+      const expected = at.map((t, i) => [t, i]).sort(([ta, a], [tb, b]) => ta! - tb! || a! - b!);
+      expect(ran).toEqual(expected);
+    },
+  );
+
   it('a clock step moves the node clock the machine reads', () => {
     const sim = world({ delayMinMs: 5, delayMaxMs: 5 });
     sim.schedule(0, { kind: 'fault', fault: { kind: 'clockStep', node: 'b', byMs: -1000 } });

@@ -284,22 +284,24 @@ function complete(
   value: string | null,
   ts: number | null,
 ): Result {
-  const effects: Fx[] = [
-    { type: 'cancelTimer', key: p.timeoutKey },
-    { type: 'cancelTimer', key: p.retryKey },
-    {
-      type: 'record',
-      observation: {
-        kind: 'complete',
-        opId: p.opId,
-        client: config.id,
-        reply,
-        server: from,
-        value,
-        ts,
-      },
+  const recorded: Fx = {
+    type: 'record',
+    observation: {
+      kind: 'complete',
+      opId: p.opId,
+      client: config.id,
+      reply,
+      server: from,
+      value,
+      ts,
     },
-  ];
+  };
+  const cancelTimeout: Fx = { type: 'cancelTimer', key: p.timeoutKey };
+  // Only a request that backed off can have its retry timer armed.
+  const effects: Fx[] =
+    p.retries === 0
+      ? [cancelTimeout, recorded]
+      : [cancelTimeout, { type: 'cancelTimer', key: p.retryKey }, recorded];
   const after = withPending(state, withoutEntry(state.pending, p.requestId));
   const queued = after.queue[0];
   if (queued === undefined) return { state: after, effects };

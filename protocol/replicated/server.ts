@@ -6,6 +6,7 @@
 import {
   assertNever,
   type Effect,
+  emptyMap,
   type Input,
   type Key,
   type Machine,
@@ -83,7 +84,7 @@ export interface Session {
   readonly answered: ReadonlyMap<number, Answer>;
 }
 
-const NO_SESSION: Session = { ackedBelow: 0, answered: new Map() };
+const NO_SESSION: Session = { ackedBelow: 0, answered: emptyMap() };
 
 export type ServerTimer =
   | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
@@ -224,8 +225,11 @@ function onLeaderWrite(
   ctx: StepContext,
 ): Result {
   const dedupe = config.knobs.requestIds === 'dedupe';
+  // requestIds=dedupe: the client's session, looked up once for both uses below.
+  const client = dedupe ? clientOfRequestId(request.requestId) : '';
+  const session = dedupe ? (state.sessions.get(client) ?? NO_SESSION) : NO_SESSION;
   if (dedupe) {
-    const repeated = onRepeatedWrite(state, from, request);
+    const repeated = onRepeatedWrite(state, from, request, session);
     if (repeated !== null) return repeated;
   }
   const ts = stamp(config.knobs, state, ctx.clockMs);
@@ -245,7 +249,7 @@ function onLeaderWrite(
     nextWrite: state.nextWrite + 1,
     writes: state.writes.with(write.id, write),
     inFlight: dedupe ? state.inFlight.with(request.requestId, write.id) : state.inFlight,
-    sessions: dedupe ? withWatermark(state.sessions, request) : state.sessions,
+    sessions: dedupe ? withWatermark(state.sessions, client, session, request) : state.sessions,
     forwards: state.forwards,
   };
   const applied: Fx = {
@@ -267,8 +271,8 @@ function onRepeatedWrite(
   state: ServerState,
   from: NodeId,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+  session: Session,
 ): Result | null {
-  const session = state.sessions.get(clientOfRequestId(request.requestId)) ?? NO_SESSION;
   const seq = seqOfRequestId(request.requestId);
   // A stale copy of a request whose answer the client already has: nothing to do.
   if (seq < session.ackedBelow) return unchanged(state);
@@ -293,15 +297,22 @@ function onRepeatedWrite(
 /** Raises the client's low-water mark and forgets the answers below it. */
 function withWatermark(
   sessions: StringTable<Session>,
+  client: NodeId,
+  session: Session,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
 ): StringTable<Session> {
-  const client = clientOfRequestId(request.requestId);
-  const session = sessions.get(client) ?? NO_SESSION;
   if (request.ackedBelow <= session.ackedBelow) return sessions;
-  const answered = new Map<number, Answer>();
-  for (const [seq, answer] of session.answered)
-    if (seq >= request.ackedBelow) answered.set(seq, answer);
-  return sessions.with(client, { ackedBelow: request.ackedBelow, answered });
+  // A client that waits for each answer has none left above its mark: the empty map serves.
+  let answered: Map<number, Answer> | undefined;
+  for (const [seq, answer] of session.answered) {
+    if (seq < request.ackedBelow) continue;
+    answered ??= new Map();
+    answered.set(seq, answer);
+  }
+  return sessions.with(client, {
+    ackedBelow: request.ackedBelow,
+    answered: answered ?? emptyMap(),
+  });
 }
 
 /** Files a finished write's answer under its client's session. */
