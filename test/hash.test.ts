@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import { ValueHash } from '../sim/kernel/hash.ts';
-import { type TraceEvent, traceHash } from '../sim/kernel/trace.ts';
+import { jsonLength, type TraceEvent, traceHash } from '../sim/kernel/trace.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 const hash = (v: unknown) => new ValueHash().value(v).hex();
@@ -115,6 +115,37 @@ describe('ValueHash', () => {
     expect(new ValueHash().string('c1.4').words).toBe(3); // the length, then two words
     // The start, the key (length, two words), the value (length, one word), the end.
     expect(new ValueHash().value({ key: 'x' }).words).toBe(7);
+  });
+});
+
+describe('jsonLength (what the kept-trace bound counts)', () => {
+  // Strings JSON writes as they are: no quote, backslash, control character or lone surrogate.
+  const plain = fc.string({ unit: fc.constantFrom('a', 'Z', '1', ' ', '.', 'é', '⊥', '😀') });
+  const safe = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      plain,
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(0, -0, 9, 10, 999_999_999, 1e9, 1e21, -1, Number.NaN),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      tie('array'),
+      tie('object'),
+    ),
+    array: fc.array(tie('value'), { maxLength: 5 }),
+    object: fc.dictionary(plain, tie('value'), { maxKeys: 5 }),
+  })).value;
+
+  it('counts the characters JSON.stringify writes', () => {
+    fc.assert(
+      fc.property(safe, (v) => {
+        if (v === undefined) return;
+        expect(jsonLength(v)).toBe(JSON.stringify(v).length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
