@@ -49,6 +49,11 @@ const OBJECT_END = 14;
 const TAG = 7;
 const SMALL_LIMIT = 0x20000000;
 
+/** What JSON leaves out when it is a field's value (and writes as null in an array). */
+export function leftOutOfJson(v: unknown): boolean {
+  return v === undefined || typeof v === 'function' || typeof v === 'symbol';
+}
+
 /** The bits of a float, little-endian whatever the machine (a rare path: big or fractional). */
 const bits = new DataView(new ArrayBuffer(8));
 
@@ -168,9 +173,7 @@ export class ValueHash {
       // Strings and numbers first, without a call to value (most fields are one or the other).
       if (typeof v === 'string') this.string(key).string(v);
       else if (typeof v === 'number') this.string(key).number(v);
-      // JSON leaves out what it cannot write as a field's value.
-      else if (v !== undefined && typeof v !== 'function' && typeof v !== 'symbol')
-        this.string(key).value(v);
+      else if (!leftOutOfJson(v)) this.string(key).value(v);
     }
     this.word(OBJECT_END);
     return this;

@@ -2,7 +2,7 @@
 // faults a script can inject. The trace's hash is its fingerprint: same scenario and seed, same hash.
 
 import type { NodeId, Observation } from '../../protocol/core.ts';
-import { ValueHash } from './hash.ts';
+import { leftOutOfJson, ValueHash } from './hash.ts';
 
 /** A message as the trace knows it: any object with a wire `type`. */
 export interface WireMessage {
@@ -198,7 +198,7 @@ function objectLength(record: Record<string, unknown>): number {
   for (const key in record) {
     if (!Object.hasOwn(record, key)) continue;
     const v = record[key];
-    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    if (leftOutOfJson(v)) continue;
     n += key.length + 4 + jsonLength(v); // `"key":` and a comma or the closing brace
   }
   return n === 1 ? 2 : n;
