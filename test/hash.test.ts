@@ -98,6 +98,10 @@ describe('ValueHash', () => {
       { a: { b: 2 } },
       [{ a: 1 }, {}],
       [{}, { a: 1 }],
+      // Names met again are written by their slot; 'ab' and 'b[' share one.
+      [{ ab: 1 }, { 'b[': 1 }, { ab: 1 }],
+      [{ ab: 1 }, { 'b[': 1 }, { 'b[': 1 }],
+      [{ ab: 1 }, { ab: 1 }, { ab: 1 }],
     ];
     expect(new Set(near.map((v) => JSON.stringify(v))).size).toBe(near.length);
     expect(new Set(near.map(hash)).size).toBe(near.length);
@@ -114,7 +118,11 @@ describe('ValueHash', () => {
     expect(new ValueHash().number(25_009).words).toBe(1);
     expect(new ValueHash().string('c1.4').words).toBe(3); // the length, then two words
     // The start, the key (length, two words), the value (length, one word), the end.
-    expect(new ValueHash().value({ key: 'x' }).words).toBe(7);
+    const h = new ValueHash().value({ key: 'x' });
+    expect(h.words).toBe(7);
+    // A name met before is one word: the start, the name, the value, the end.
+    h.value({ key: 'y' });
+    expect(h.words).toBe(7 + 5);
   });
 });
 

@@ -34,8 +34,9 @@ function hex64(a: number, b: number): string {
  * (or sequences of values) are written the same way:
  * 1 a string (length × 8 + 1, then its UTF-16 units two a word), 2 a whole number from 0 to
  * 2^29 - 1 (n × 8 + 2), 3 any other number (then its IEEE-754 bits, low word first), 4 null,
- * false or true, 5 an array (length × 8 + 5, then its items), 6 an object's start, then key and
- * value per field, then OBJECT_END; 7 a tag the caller chooses (a known record shape).
+ * false or true, 5 an array (length × 8 + 5, then its items), 6 an object's start, then name and
+ * value per field, then OBJECT_END; 7 a tag the caller chooses (a known record shape); 0 a field
+ * name met before (slot × 8, see ValueHash.name).
  */
 const STRING = 1;
 const SMALL = 2;
@@ -47,6 +48,8 @@ const ARRAY = 5;
 const OBJECT = 6;
 const OBJECT_END = 14;
 const TAG = 7;
+const NAME = 0;
+const NAME_SLOTS = 256;
 const SMALL_LIMIT = 0x20000000;
 
 /** What JSON leaves out when it is a field's value (and writes as null in an array). */
@@ -71,6 +74,11 @@ export class ValueHash {
   private readonly lanes = Int32Array.of(0x6a09e667, 0xbb67ae85);
   /** Words hashed so far (what a trace's hash costs). */
   words = 0;
+  /**
+   * Field names met lately, each in a slot its characters pick (see name): a trace repeats a few
+   * dozen names, and hashing each in full was a third of its words.
+   */
+  private names: (string | undefined)[] = new Array(NAME_SLOTS);
 
   /** Each step is a bijection of a lane for a given word; the second lane adds in the first. */
   private word(w: number): void {
@@ -151,11 +159,28 @@ export class ValueHash {
     const copy = new ValueHash();
     copy.lanes.set(this.lanes);
     copy.words = this.words;
+    copy.names = this.names.slice();
     return copy;
   }
 
   hex(): string {
     return hex64(this.lanes[0]!, this.lanes[1]!);
+  }
+
+  /**
+   * A field's name: the number of its slot when the slot holds it already, else the string (which
+   * then takes the slot). The words say which name it is to anyone who replays the same values.
+   */
+  private name(key: string): this {
+    const n = key.length;
+    if (n === 0) return this.string(key);
+    const slot = (n * 31 + key.charCodeAt(0) * 7 + key.charCodeAt(n - 1)) & (NAME_SLOTS - 1);
+    if (this.names[slot] === key) {
+      this.word(slot * 8 + NAME);
+      return this;
+    }
+    this.names[slot] = key;
+    return this.string(key);
   }
 
   private array(items: readonly unknown[]): this {
@@ -167,13 +192,14 @@ export class ValueHash {
   private object(record: Record<string, unknown>): this {
     this.word(OBJECT);
     const keys = Object.keys(record);
+    const values = Object.values(record);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const v = record[key];
+      const v = values[i];
       // Strings and numbers first, without a call to value (most fields are one or the other).
-      if (typeof v === 'string') this.string(key).string(v);
-      else if (typeof v === 'number') this.string(key).number(v);
-      else if (!leftOutOfJson(v)) this.string(key).value(v);
+      if (typeof v === 'string') this.name(key).string(v);
+      else if (typeof v === 'number') this.name(key).number(v);
+      else if (!leftOutOfJson(v)) this.name(key).value(v);
     }
     this.word(OBJECT_END);
     return this;
