@@ -1,30 +1,16 @@
-// The trace hash computed without building text: for any JSON-like value (hostile strings,
-// odd numbers, holes, undefined fields, Maps) it equals the hash of JSON.stringify's text, and so
-// do the state digests a hash-only run hashes directly.
+// The trace hash: a value hashes as its JSON round trip does (hostile strings, odd numbers, holes,
+// undefined fields, Maps), values JSON writes differently hash differently, and a run's hash covers
+// every event but the state digests, and each message once.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StringTable } from '../protocol/core.ts';
-import type { PendingOp } from '../protocol/replicated/client.ts';
-import {
-  type ClientState,
-  initialClientState,
-  initialServerState,
-  type ServerState,
-  type Write,
-} from '../protocol/replicated/index.ts';
 import staleRead from '../scenarios/stale-read.ts';
-import { TextHash } from '../sim/kernel/hash.ts';
+import { ValueHash } from '../sim/kernel/hash.ts';
+import { jsonLength, type TraceEvent, traceHash } from '../sim/kernel/trace.ts';
 import { runScenario } from '../sim/scenario.ts';
-import {
-  hashClientSummary,
-  hashServerSummary,
-  summarizeClient,
-  summarizeServer,
-} from '../sim/stores/replicated.ts';
 
-const viaText = (v: unknown) => new TextHash().update(JSON.stringify(v)).hex();
-const direct = (v: unknown) => new TextHash().json(v).hex();
+const hash = (v: unknown) => new ValueHash().value(v).hex();
+const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
 const leaf = fc.oneof(
   fc.string({ unit: 'binary' }),
@@ -50,24 +36,14 @@ const value = fc.letrec((tie) => ({
   ),
 })).value;
 
-describe('TextHash.json', () => {
-  it('hashes the same characters as JSON.stringify', () => {
+describe('ValueHash', () => {
+  it('hashes a value as its JSON round trip', () => {
     fc.assert(
       fc.property(value, (v) => {
         if (v === undefined) return;
-        expect(direct(v)).toBe(viaText(v));
+        expect(hash(v)).toBe(hash(roundTrip(v)));
       }),
       { numRuns: 2000 },
-    );
-  });
-
-  it('counts the characters it hashed', () => {
-    fc.assert(
-      fc.property(value, (v) => {
-        if (v === undefined) return;
-        expect(new TextHash().json(v).chars).toBe(JSON.stringify(v).length);
-      }),
-      { numRuns: 300 },
     );
   });
 
@@ -76,65 +52,145 @@ describe('TextHash.json', () => {
       { a: undefined, b: () => 1, c: new Map([['k', 1]]), d: [undefined, 3] },
       { when: { toJSON: () => 'then' } },
       { 2: 'two', 1: 'one', b: 'b', a: 'a' },
+      [-0, Number.NaN, Number.NEGATIVE_INFINITY, 2 ** 29 - 1, 2 ** 29, -1, 0.1],
     ];
     const holes = [1, 2, 3];
     delete holes[1];
-    for (const v of [...odd, holes]) expect(direct(v)).toBe(viaText(v));
+    for (const v of [...odd, holes]) expect(hash(v)).toBe(hash(roundTrip(v)));
+  });
+
+  it('gives values that JSON writes differently different hashes', () => {
+    const near = [
+      null,
+      false,
+      true,
+      0,
+      1,
+      -1,
+      0.5,
+      2 ** 29 - 1,
+      2 ** 29,
+      2 ** 32 + 1,
+      '',
+      '0',
+      'a',
+      'ab',
+      'abc',
+      'ba',
+      '\u0000',
+      'a\u0000',
+      [],
+      [[]],
+      [null],
+      ['ab'],
+      ['a', 'b'],
+      [1, 2],
+      [[1], 2],
+      [1, [2]],
+      {},
+      { a: 1 },
+      { a: '1' },
+      { a: [] },
+      { a: {} },
+      { ab: 1 },
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+      { a: { b: 2 } },
+      [{ a: 1 }, {}],
+      [{}, { a: 1 }],
+      // Names met again are written by their slot; 'ab' and 'b[' share one.
+      [{ ab: 1 }, { 'b[': 1 }, { ab: 1 }],
+      [{ ab: 1 }, { 'b[': 1 }, { 'b[': 1 }],
+      [{ ab: 1 }, { ab: 1 }, { ab: 1 }],
+    ];
+    expect(new Set(near.map((v) => JSON.stringify(v))).size).toBe(near.length);
+    expect(new Set(near.map(hash)).size).toBe(near.length);
+    fc.assert(
+      fc.property(value, value, (v, w) => {
+        if (v === undefined || w === undefined) return;
+        if (JSON.stringify(v) !== JSON.stringify(w)) expect(hash(v)).not.toBe(hash(w));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('costs a word a number and a word two characters of a string', () => {
+    expect(new ValueHash().number(25_009).words).toBe(1);
+    expect(new ValueHash().string('c1.4').words).toBe(3); // the length, then two words
+    // The start, the key (length, two words), the value (length, one word), the end.
+    const h = new ValueHash().value({ key: 'x' });
+    expect(h.words).toBe(7);
+    // A name met before is one word: the start, the name, the value, the end.
+    h.value({ key: 'y' });
+    expect(h.words).toBe(7 + 5);
   });
 });
 
-describe('state digests hashed without building them', () => {
-  const server = (keys: string[]): ServerState => ({
-    ...initialServerState(),
-    store: new Map(
-      keys.map((k, i) => [k, { value: i % 2 ? null : `v${i}`, ts: i, origin: 'c1.1' }]),
+describe('jsonLength (what the kept-trace bound counts)', () => {
+  // Strings JSON writes as they are: no quote, backslash, control character or lone surrogate.
+  const plain = fc.string({ unit: fc.constantFrom('a', 'Z', '1', ' ', '.', 'é', '⊥', '😀') });
+  const safe = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      plain,
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(0, -0, 9, 10, 999_999_999, 1e9, 1e21, -1, Number.NaN),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      tie('array'),
+      tie('object'),
     ),
-    writes: StringTable.empty<Write>()
-      .with('w2', {} as Write)
-      .with('w1', {} as Write),
-  });
-  const client = (keys: string[]): ClientState => ({
-    ...initialClientState(),
-    seen: new Map(keys.map((k, i) => [k, i * 7])),
-    pending: new Map([
-      ['c1.4', {} as PendingOp],
-      ['c1.3', {} as PendingOp],
-    ]),
-  });
-  const viaDigest = (digest: unknown) => new TextHash().update(JSON.stringify(digest)).hex();
+    array: fc.array(tie('value'), { maxLength: 5 }),
+    object: fc.dictionary(plain, tie('value'), { maxKeys: 5 }),
+  })).value;
 
-  it('hash the text JSON.stringify writes for the digest, whatever the keys', () => {
-    const keySets = [
-      [],
-      ['x'],
-      ['x', 'y', 'z'],
-      ['z', 'a', 'm'],
-      ['10', '2', 'b'],
-      ['__proto__', '"q"', '\n'],
-      ['01', 'é'],
-    ];
-    for (const keys of keySets) {
-      const s = server(keys);
-      const direct = new TextHash();
-      hashServerSummary(s, direct);
-      expect(direct.hex()).toBe(viaDigest(summarizeServer(s)));
-      const c = client(keys);
-      const directClient = new TextHash();
-      hashClientSummary(c, directClient);
-      expect(directClient.hex()).toBe(viaDigest(summarizeClient(c)));
+  it('counts the characters JSON.stringify writes', () => {
+    fc.assert(
+      fc.property(safe, (v) => {
+        if (v === undefined) return;
+        expect(jsonLength(v)).toBe(JSON.stringify(v).length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the trace hash', () => {
+  const run = runScenario(staleRead).result;
+  const trace = run.trace;
+  const without = (e: TraceEvent) => trace.filter((other) => other !== e);
+
+  it('leaves the state digests out, and the messages of deliver, drop and hold', () => {
+    expect(trace.some((e) => e.kind === 'state')).toBe(true);
+    expect(traceHash(trace.filter((e) => e.kind !== 'state'))).toBe(run.hash);
+    const named = trace.map((e) =>
+      e.kind === 'deliver' || e.kind === 'drop' || e.kind === 'hold'
+        ? { ...e, message: { type: 'OTHER' } }
+        : e,
+    );
+    expect(traceHash(named)).toBe(run.hash);
+  });
+
+  it('changes with every other event: its time, its presence, its fields', () => {
+    const hashes = new Set<string>([run.hash]);
+    let counted = 1;
+    for (const e of trace) {
+      if (e.kind === 'state') continue;
+      hashes.add(traceHash(trace.map((other) => (other === e ? { ...e, t: e.t + 1 } : other))));
+      hashes.add(traceHash(without(e)));
+      counted += 2;
+      if (e.kind === 'send' || e.kind === 'record') {
+        const changed =
+          e.kind === 'send'
+            ? { ...e, message: { ...e.message, extra: 1 } }
+            : { ...e, observation: { ...e.observation, extra: 1 } };
+        hashes.add(traceHash(trace.map((other) => (other === e ? changed : other))));
+        counted++;
+      }
     }
-  });
-
-  it('a leader with thousands of writes in flight is summed up by their number, hashed the same', () => {
-    let writes = StringTable.empty<Write>();
-    for (let i = 0; i < 5_000; i++) writes = writes.with(`w${i}`, {} as Write);
-    const s = { ...server(['x']), writes };
-    expect(summarizeServer(s).replicating).toEqual(['5000 writes']);
-    const direct = new TextHash();
-    hashServerSummary(s, direct);
-    expect(direct.hex()).toBe(viaDigest(summarizeServer(s)));
-    // At 32 or fewer every write is still named, in order.
-    expect(summarizeServer(server([])).replicating).toEqual(['w2', 'w1']);
+    expect(hashes.size).toBe(counted);
   });
 });
 

@@ -4,12 +4,20 @@
 // Every random choice comes from a named seeded stream; nothing here reads a real clock.
 
 import type { Effect, Machine, NodeId, Observation } from '../../protocol/core.ts';
-import { TextHash } from './hash.ts';
+import { ValueHash } from './hash.ts';
 import { EventHeap } from './heap.ts';
 import { History } from './history.ts';
 import { drawDelay, type NetworkConfig } from './network.ts';
 import { Stream, type StreamPosition } from './rng.ts';
-import type { DropReason, Fault, MessageFault, TraceEvent, WireMessage } from './trace.ts';
+import {
+  type DropReason,
+  type Fault,
+  hashEvent,
+  jsonLength,
+  type MessageFault,
+  type TraceEvent,
+  type WireMessage,
+} from './trace.ts';
 
 export interface NodeSpec<M extends WireMessage> {
   readonly id: NodeId;
@@ -18,13 +26,11 @@ export interface NodeSpec<M extends WireMessage> {
   readonly machine: Machine<any, M, any, any>;
   /** Initial clock offset from virtual time, in ms. */
   readonly clockSkewMs?: number;
-  /** A small JSON digest of the node's state for the trace (what it holds, what it has seen). */
-  readonly summarize?: (state: unknown) => unknown;
   /**
-   * Hashes the text of JSON.stringify(summarize(state)) without building the digest: a run that
-   * only hashes its trace calls this instead (a digest at every step was a fifth of its cost).
+   * A small JSON digest of the node's state for the trace (what it holds, what it has seen). The
+   * trace hash leaves digests out, so a run that only hashes its trace never calls this.
    */
-  readonly hashSummary?: (state: unknown, hash: TextHash) => void;
+  readonly summarize?: (state: unknown) => unknown;
 }
 
 export interface Bounds {
@@ -166,7 +172,8 @@ export interface Snapshot<M extends WireMessage> {
   readonly workload: StreamPosition;
   readonly history: History;
   readonly trace: readonly TraceEvent[];
-  readonly traceHash: TextHash;
+  readonly traceHash: ValueHash;
+  readonly keptChars: number;
 }
 
 export class Simulation<M extends WireMessage> {
@@ -178,7 +185,9 @@ export class Simulation<M extends WireMessage> {
   /** The trace is only hashed: no event needs to be built as an object. */
   private readonly hashOnly: boolean;
   private readonly sink: ((json: string) => void) | undefined;
-  private traceHash = new TextHash();
+  private traceHash = new ValueHash();
+  /** Characters of JSON (one line an event) the kept trace would write: what maxTraceChars bounds. */
+  private keptChars = 0;
   private queue = new EventHeap<Queued<M>>();
   /** Timers in the queue that were cancelled, re-armed or lost in a crash since they were set. */
   private stale = 0;
@@ -302,6 +311,7 @@ export class Simulation<M extends WireMessage> {
       history: this.history.clone(),
       trace: this.trace.slice(),
       traceHash: this.traceHash.clone(),
+      keptChars: this.keptChars,
     };
   }
 
@@ -334,6 +344,7 @@ export class Simulation<M extends WireMessage> {
     sim.history = snapshot.history.clone();
     sim.trace = snapshot.trace.slice();
     sim.traceHash = snapshot.traceHash.clone();
+    sim.keptChars = snapshot.keptChars;
     return sim;
   }
 
@@ -403,7 +414,7 @@ export class Simulation<M extends WireMessage> {
       }
       if (this.events >= maxEvents) return 'event-limit';
       if (queue.size - this.stale > maxQueue) return 'queue-limit';
-      if (this.keepTrace && this.traceHash.chars > maxTraceChars) return 'trace-limit';
+      if (this.keepTrace && this.keptChars > maxTraceChars) return 'trace-limit';
       if (history.operations.length + history.applies.length + history.locks.length > maxHistory)
         return 'history-limit';
       this.now = time;
@@ -438,13 +449,12 @@ export class Simulation<M extends WireMessage> {
 
   /** Records one trace event: hashed as it comes, kept and streamed when asked. */
   private emit(event: TraceEvent): void {
-    if (this.sink === undefined) this.traceHash.json(event).update('\n');
-    else {
-      const json = JSON.stringify(event);
-      this.traceHash.update(json).update('\n');
-      this.sink(json);
+    hashEvent(this.traceHash, event);
+    if (this.sink !== undefined) this.sink(JSON.stringify(event));
+    if (this.keepTrace) {
+      this.keptChars += jsonLength(event) + 1;
+      this.trace.push(event);
     }
-    if (this.keepTrace) this.trace.push(event);
   }
 
   private slot(id: NodeId): Slot<M> {
@@ -522,16 +532,8 @@ export class Simulation<M extends WireMessage> {
   }
 
   private emitState(slot: Slot<M>): void {
-    const spec = slot.spec;
-    if (this.hashOnly && spec.hashSummary !== undefined) {
-      // The characters of the event below, in its key order, hashed as they would be written.
-      const hash = this.traceHash.update('{"t":').json(this.now);
-      hash.update(',"kind":"state","node":').json(spec.id).update(',"summary":');
-      spec.hashSummary(slot.state, hash);
-      hash.update('}\n');
-      return;
-    }
-    if (this.tracing && slot.spec.summarize !== undefined) {
+    // The hash leaves digests out: a run that only hashes its trace needs none.
+    if (this.tracing && !this.hashOnly && slot.spec.summarize !== undefined) {
       this.emit({
         t: this.now,
         kind: 'state',

@@ -2,7 +2,6 @@
 // servers' final stores for the checkers.
 
 import type { Key, NodeId } from '../../protocol/core.ts';
-import type { TextHash } from '../kernel/hash.ts';
 
 export function sortedEntries<V>(map: ReadonlyMap<Key, V>): [Key, V][] {
   const entries = [...map.entries()];
@@ -12,46 +11,6 @@ export function sortedEntries<V>(map: ReadonlyMap<Key, V>): [Key, V][] {
       return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
   return entries;
-}
-
-/**
- * The keys can be written as the digest's record in the order sortedEntries gives. Not so when
- * one looks like an array index: JSON writes those first, in numeric order. A digest hashed
- * directly (hashRecord) checks this first and otherwise hashes the digest object itself.
- */
-export function plainKeys(map: ReadonlyMap<Key, unknown>): boolean {
-  for (const key of map.keys()) {
-    const c = key.charCodeAt(0);
-    if (c >= 48 && c <= 57 && /^(?:0|[1-9][0-9]*)$/.test(key)) return false;
-  }
-  return true;
-}
-
-/**
- * Hashes the JSON text of the record Object.fromEntries(sortedEntries(map)) would make, each
- * value's text hashed by `value` (what the digest writes for it). Only for plainKeys maps.
- */
-export function hashRecord<V>(
-  hash: TextHash,
-  map: ReadonlyMap<Key, V>,
-  value: (v: V, hash: TextHash) => void,
-): void {
-  // The keys sorted in place by insertion (a digest has a handful): Array.sort and iterating
-  // entries allocated more than all the rest of hashing a step.
-  const keys = new Array<Key>(map.size);
-  let n = 0;
-  for (const key of map.keys()) {
-    let i = n++;
-    for (; i > 0 && keys[i - 1]! > key; i--) keys[i] = keys[i - 1]!;
-    keys[i] = key;
-  }
-  let sep = '{';
-  for (let i = 0; i < keys.length; i++) {
-    hash.update(sep).json(keys[i]).update(':');
-    value(map.get(keys[i]!)!, hash);
-    sep = ',';
-  }
-  hash.update(sep === '{' ? '{}' : '}');
 }
 
 /** What each server holds at the end of a run, and whether it is up. */

@@ -14,11 +14,10 @@ import {
   serverMachine,
 } from '../../protocol/replicated/index.ts';
 import type { LivenessBound } from '../check/index.ts';
-import type { TextHash } from '../kernel/hash.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import { formatSpan } from '../render/format.ts';
-import { hashRecord, plainKeys, sortedEntries } from './common.ts';
+import { sortedEntries } from './common.ts';
 
 export const replicatedStore = {
   name: 'replicated',
@@ -41,7 +40,6 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
     machine: serverMachine({ id, leader: topology.leader, followers, knobs }),
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
     summarize: (state) => summarizeServer(state as ServerState),
-    hashSummary: (state, hash) => hashServerSummary(state as ServerState, hash),
   }));
   const clients: NodeSpec<Message>[] = topology.clients.map((id) => ({
     id,
@@ -49,7 +47,6 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
     machine: clientMachine({ id, servers: topology.servers, knobs }),
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
     summarize: (state) => summarizeClient(state as ClientState),
-    hashSummary: (state, hash) => hashClientSummary(state as ClientState, hash),
   }));
   return [...servers, ...clients];
 }
@@ -77,66 +74,6 @@ export function summarizeServer(state: ServerState): ServerSummary {
     sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
   );
   return { store, replicating: digestList(state.writes, 'writes') };
-}
-
-/** Hashes JSON.stringify(summarizeServer(state)) without building the digest. */
-export function hashServerSummary(state: ServerState, hash: TextHash): void {
-  const { store, writes } = state;
-  hashDigest(
-    hash,
-    state,
-    summarizeServer,
-    ['store', store, hashVersion],
-    ['replicating', digestList(writes, 'writes')],
-  );
-}
-
-/** Hashes JSON.stringify(summarizeClient(state)) without building the digest. */
-export function hashClientSummary(state: ClientState, hash: TextHash): void {
-  const { seen, pending } = state;
-  hashDigest(
-    hash,
-    state,
-    summarizeClient,
-    ['seen', seen, hashNumber],
-    ['pending', digestList(pending, 'requests')],
-  );
-}
-
-/**
- * Hashes the text of a digest `{"<record>": {…}, "<list>": […]}` whose record is the map's
- * entries by key and whose list is the keys of a table, in their order; when JSON would reorder
- * the record's keys, the text of the digest object itself.
- */
-function hashDigest<S, V>(
-  hash: TextHash,
-  state: S,
-  summarize: (state: S) => unknown,
-  [recordName, map, value]: [string, ReadonlyMap<Key, V>, (v: V, hash: TextHash) => void],
-  [listName, list]: [string, readonly string[]],
-): void {
-  if (!plainKeys(map)) {
-    hash.json(summarize(state));
-    return;
-  }
-  hash.update('{').json(recordName).update(':');
-  hashRecord(hash, map, value);
-  hash.update(',').json(listName).update(':[');
-  let first = true;
-  for (const s of list) {
-    if (!first) hash.update(',');
-    hash.json(s);
-    first = false;
-  }
-  hash.update(']}');
-}
-
-function hashVersion(v: { readonly value: string | null; readonly ts: number }, hash: TextHash) {
-  hash.update('{"value":').json(v.value).update(',"ts":').json(v.ts).update('}');
-}
-
-function hashNumber(n: number, hash: TextHash): void {
-  hash.json(n);
 }
 
 export interface ClientSummary {
