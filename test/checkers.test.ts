@@ -381,6 +381,18 @@ describe('cross-key causality (informative)', () => {
     const v = verdict(check([readX, writeY], { applies }), 'causality');
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
   });
+
+  it('counts a read answered in the millisecond the write was issued, before it, as its cause', () => {
+    // The read completes at 100 and c1 issues the write at once, in the same millisecond.
+    const readX = get('c1', 'x', 90, 7, 's1', 100);
+    const writeY = put('c1', 'y', '1', 100, 8);
+    const applies: Apply[] = [
+      { t: 120, node: 's3', key: 'y', value: '1', ts: 8, origin: writeY.requestId },
+      { t: 150, node: 's3', key: 'x', value: 'v7', ts: 7, origin: null },
+    ];
+    const v = verdict(check([readX, writeY], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
+  });
 });
 
 describe('sentences', () => {

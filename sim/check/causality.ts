@@ -48,7 +48,7 @@ function causes(operations: readonly Operation[]): Causes {
     }
     if (!completionOrdered(operations, finished.subarray(start, count))) {
       const sorted = Array.from(finished.subarray(start, count)).sort(
-        (a, b) => operations[a]!.completedAt! - operations[b]!.completedAt!,
+        (a, b) => operations[a]!.completedSeq! - operations[b]!.completedSeq!,
       );
       finished.set(sorted, start);
     }
@@ -57,7 +57,9 @@ function causes(operations: readonly Operation[]): Causes {
     for (let k = starts[s]!; k < starts[s + 1]!; k++) {
       const i = bySession[k]!;
       const w = operations[i]!;
-      while (done < count && operations[finished[done]!]!.completedAt! < w.invokedAt) done++;
+      // Real time is the order of events, not the millisecond (PROTOCOL.md §3): an operation that
+      // completed in the millisecond the write was issued, before it, is one of its causes.
+      while (done < count && operations[finished[done]!]!.completedSeq! < w.invokedSeq) done++;
       if (!isWrite(w)) continue;
       from[i] = first;
       to[i] = done;
@@ -71,7 +73,7 @@ function causes(operations: readonly Operation[]): Causes {
 /** Whether the operations at `indices` are already in completion order: sorting would change nothing. */
 function completionOrdered(operations: readonly Operation[], indices: Int32Array): boolean {
   for (let k = 1; k < indices.length; k++)
-    if (operations[indices[k - 1]!]!.completedAt! > operations[indices[k]!]!.completedAt!)
+    if (operations[indices[k - 1]!]!.completedSeq! > operations[indices[k]!]!.completedSeq!)
       return false;
   return true;
 }
