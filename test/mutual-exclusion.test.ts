@@ -130,6 +130,20 @@ describe('two holders at once', () => {
     expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
   });
 
+  it('is not when the holder released a second grant for the same request, which a late copy of its ACQUIRE_LOCK got', () => {
+    // c2's stray release frees c1's lock; c1's duplicated ACQUIRE_LOCK has it granted again for
+    // the same request; c1's one RELEASE_LOCK frees that grant: c1 is done before c2 is granted.
+    const g1 = grant(102, 'c1.3', 2);
+    const again = grant(106, 'c1.3', 3);
+    const g2 = grant(210, 'c2.3', 4);
+    const history = input(
+      [op(7, 'c1.3', { at: 91, done: 232 }), op(3, 'c2.3', { at: 185, done: 259 })],
+      [g1, freed(103, g1, 'c2'), again, freed(205, again, 'c1'), g2, freed(250, g2, 'c2')],
+      [write(133, 'c1.3', 3), write(237, 'c2.3', 4)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
   it("is not when a stranger frees a crashed client's lock: nobody is using it", () => {
     const g1 = grant(5, 'c1.1', 1);
     const history = input(

@@ -21,8 +21,8 @@ export interface Hold {
 }
 
 /**
- * A grant holds from its time until the first of: its holder's release, its expiry, or the end of
- * the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
+ * A grant holds from its time until the first of: its holder's release (of this grant, or of a
+ * later grant for the same request), its expiry, or the end of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
  * table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
  * client's operation never ends, so its hold ends when the server frees the lock, whoever asks.
  * A release names only the client that sent it, so a late copy of the holder's own earlier
@@ -35,19 +35,36 @@ export function holdsOf(
   const opOf = new Map(operations.map((op) => [op.requestId, op] as const));
   const grants: LockEvent[] = [];
   const endOf = new Map<number, LockEvent>();
+  // The holder's own releases of a request's locks, in order: a late copy of its ACQUIRE_LOCK may
+  // have had the lock granted again for the same request, and the one RELEASE_LOCK the client
+  // sends for it ends its hold of every grant it got for that request.
+  const ownReleases = new Map<string, number[]>();
   for (const event of locks) {
     if (event.event === 'grant') grants.push(event);
     else if (!endOf.has(event.token)) endOf.set(event.token, event);
+    if (event.event === 'release' && event.by === event.holder) {
+      const request = `${event.holder}\u0000${event.requestId}`;
+      const list = ownReleases.get(request);
+      if (list === undefined) ownReleases.set(request, [event.t]);
+      else list.push(event.t);
+    }
   }
   return grants.map((grant) => {
     const op = opOf.get(grant.requestId);
     const serverEnd = endOf.get(grant.token) ?? null;
-    return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op) };
+    const released = ownReleases.get(`${grant.holder}\u0000${grant.requestId}`);
+    const ownRelease = released?.find((t) => t >= grant.t) ?? Number.POSITIVE_INFINITY;
+    return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op, ownRelease) };
   });
 }
 
-function clientEnd(grant: LockEvent, serverEnd: LockEvent | null, op: Operation | undefined) {
-  const ends: number[] = [];
+function clientEnd(
+  grant: LockEvent,
+  serverEnd: LockEvent | null,
+  op: Operation | undefined,
+  ownRelease: number,
+) {
+  const ends: number[] = [ownRelease];
   if (serverEnd !== null) {
     const freesClient =
       serverEnd.event === 'expire' ||
