@@ -382,6 +382,22 @@ describe('cross-key causality (informative)', () => {
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
   });
 
+  it('finds a replica that went back on a cause seen before the previous write', () => {
+    // c1 reads y at ts 18, then writes x twice; s3 had y at 18 when it stored the first write,
+    // but an older y overwrote it (followerApply overwrite) before the second arrived.
+    const readY = get('c1', 'y', 0, 18);
+    const writeX1 = put('c1', 'x', '1', 20, 30);
+    const writeX2 = put('c1', 'x', '2', 40, 50);
+    const applies: Apply[] = [
+      { t: 5, node: 's3', key: 'y', value: 'v18', ts: 18, origin: null },
+      { t: 35, node: 's3', key: 'x', value: '1', ts: 30, origin: writeX1.requestId },
+      { t: 45, node: 's3', key: 'y', value: 'v10', ts: 10, origin: null },
+      { t: 55, node: 's3', key: 'x', value: '2', ts: 50, origin: writeX2.requestId },
+    ];
+    const v = verdict(check([readY, writeX1, writeX2], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readY.id, writeX2.id], ['s3']]]);
+  });
+
   it('counts a read answered in the millisecond the write was issued, before it, as its cause', () => {
     // The read completes at 100 and c1 issues the write at once, in the same millisecond.
     const readX = get('c1', 'x', 90, 7, 's1', 100);
