@@ -278,6 +278,29 @@ describe('convergence', () => {
     expect(verdict(check([older, newer], { replicas }), 'convergence').status).toBe('held');
   });
 
+  it('holds when a newer DELETE, never acknowledged, left the absence a stepped-back clock re-stamped', () => {
+    // PUT x=1 is acknowledged with ts 645; a DELETE stamped 805 lands but its answer never comes;
+    // the leader's clock steps back and another DELETE ends x at ts -3605. Reads answer NULL, as
+    // the DELETE stamped 805 made them: what the replicas show is what a newer write left.
+    const acked = put('c1', 'x', '1', 0, 645);
+    const newer = op('c1', 'delete', 'x', 700, null);
+    const last = op('c1', 'delete', 'x', 800, null);
+    const applies: Apply[] = [
+      { t: 645, node: 's1', key: 'x', value: '1', ts: 645, origin: acked.requestId, opIndex: 0 },
+      { t: 805, node: 's1', key: 'x', value: null, ts: 805, origin: newer.requestId, opIndex: 1 },
+      { t: 812, node: 's1', key: 'x', value: null, ts: -3605, origin: last.requestId, opIndex: 2 },
+    ];
+    const replicas = new Map([['s1', replica([['x', null, -3605, last.requestId]])]]);
+    const v = verdict(check([acked, newer, last], { replicas, applies }), 'convergence');
+    expect(v.status).toBe('held');
+    // Without the newer DELETE's store, the acknowledged PUT is lost.
+    const alone = verdict(
+      check([acked, last], { replicas, applies: [applies[0]!, { ...applies[2]!, opIndex: 1 }] }),
+      'convergence',
+    );
+    expect(alone.violations.map((x) => x.ops)).toEqual([[acked.id]]);
+  });
+
   it('with two acknowledged writes sharing a ts, loses the one whose value differs, whichever was issued first', () => {
     const replicas = new Map([['s1', replica([['x', '2', 7]])]]);
     for (const firstIssued of ['1', '2']) {
