@@ -154,7 +154,23 @@ describe('two holders at once', () => {
   });
 });
 
-describe('writes from a request that does not hold the lock', () => {
+describe('writes from a client that does not hold the lock', () => {
+  it("is not caught when a late copy of the client's own earlier write lands under its own later lock", () => {
+    // c1's DELETE (c1.1) is resent and its late copy lands while c1 holds the lock for c1.3: the
+    // client that wrote holds the lock (PROTOCOL.md §3 speaks of clients); MW judges the order.
+    const g1 = grant(24, 'c1.1', 1);
+    const g3 = grant(2456, 'c1.3', 3);
+    const history = input(
+      [
+        op(1, 'c1.1', { kind: 'delete', at: 2, done: 2314, reply: 'DELETE_OK' }),
+        op(3, 'c1.3', { kind: 'delete', at: 2441, done: 2603, reply: 'DELETE_OK' }),
+      ],
+      [g1, freed(2280, g1, 'c1'), g3, freed(2574, g3, 'c1')],
+      [write(609, 'c1.1', 1), write(2522, 'c1.3', 6), write(2573, 'c1.1', 7)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
   it('is caught when a late copy of a finished PUT lands under another client’s lock', () => {
     const g1 = grant(5, 'c1.1', 1);
     const g2 = grant(40, 'c2.1', 2);

@@ -1,5 +1,5 @@
 // Mutual exclusion for the lock store (PROTOCOL.md §3): no two clients hold a key's lock at once,
-// and no write lands from a request that does not hold it. A hold is judged from the client's side,
+// and no write lands from a client that does not hold it. A hold is judged from the client's side,
 // since the server's own table never holds two locks; this file also judges the lock store's
 // liveness, where a lock nobody will ever free blocks its key for good (A6).
 
@@ -192,21 +192,33 @@ function strayWrite(
   };
 }
 
-/** Every write must land inside a hold of the request that wrote it, on the same key. */
+/**
+ * Every write must land while the client that wrote it holds the key's lock (PROTOCOL.md §3: "no
+ * write lands from a client that does not hold it"), for that request or a later one: a late copy
+ * of the client's own earlier write under its own lock is another guarantee's business (MW).
+ */
 function strayWrites(input: CheckInput, holds: readonly Hold[]): Violation[] {
   const opOf = new Map(input.operations.map((op) => [op.requestId, op] as const));
   const byRequest = new Map<string, Hold[]>();
+  const byClient = new Map<string, Hold[]>();
   for (const h of holds) {
     const list = byRequest.get(h.grant.requestId) ?? [];
     list.push(h);
     byRequest.set(h.grant.requestId, list);
+    const client = `${h.grant.holder}\u0000${h.grant.key}`;
+    const mine = byClient.get(client) ?? [];
+    mine.push(h);
+    byClient.set(client, mine);
   }
   const intervals = serverIntervals(holds);
   const violations: Violation[] = [];
   for (const apply of input.applies) {
     if (apply.origin === null) continue;
     const own = byRequest.get(apply.origin) ?? [];
-    const inside = own.some(
+    const writer = opOf.get(apply.origin);
+    const clientHolds =
+      writer === undefined ? own : (byClient.get(`${writer.client}\u0000${apply.key}`) ?? []);
+    const inside = clientHolds.some(
       (h) => h.grant.key === apply.key && h.grant.t <= apply.t && apply.t <= h.end,
     );
     if (inside) continue;
