@@ -278,6 +278,32 @@ describe('convergence', () => {
     expect(verdict(check([older, newer], { replicas }), 'convergence').status).toBe('held');
   });
 
+  it('loses the write whose value differs when the replicas show a second stamping of one sharing its ts', () => {
+    // DELETE x and PUT x=8 are both acknowledged with ts 68; a resent DELETE is stamped again at
+    // 3178 and every replica ends absent: PUT x=8's value differs from the final state.
+    const del = op('c1', 'delete', 'x', 0, { reply: 'DELETE_OK', ts: 68 });
+    const w = put('c1', 'x', '8', 10, 68);
+    const replicas = new Map([['s1', replica([['x', null, 3178, del.requestId]])]]);
+    const v = verdict(check([del, w], { replicas }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[del.id, w.id]]);
+  });
+
+  it('loses the acknowledged write when an unanswered one stamped with the same ts is stamped again', () => {
+    // PUT x=30 is stamped 146 and never answered; PUT x=31 is acknowledged with 146; a copy of
+    // PUT x=30 is stamped again at 148 and every replica ends with x=30.
+    const pending = op('c2', 'put', 'x', 0, null, '30');
+    const acked = put('c2', 'x', '31', 5, 146);
+    const applies: Apply[] = [
+      { t: 146, node: 's1', key: 'x', value: '31', ts: 146, origin: acked.requestId, opIndex: 1 },
+      { t: 146, node: 's1', key: 'x', value: '30', ts: 146, origin: pending.requestId, opIndex: 0 },
+      { t: 148, node: 's1', key: 'x', value: '30', ts: 148, origin: pending.requestId, opIndex: 0 },
+    ];
+    const replicas = new Map([['s1', replica([['x', '30', 148, pending.requestId]])]]);
+    const v = verdict(check([pending, acked], { replicas, applies }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[pending.id, acked.id]]);
+    expect(v.violations[0]!.sentence).toContain('which had been first stamped with ts 146');
+  });
+
   it('holds when a newer DELETE, never acknowledged, left the absence a stepped-back clock re-stamped', () => {
     // PUT x=1 is acknowledged with ts 645; a DELETE stamped 805 lands but its answer never comes;
     // the leader's clock steps back and another DELETE ends x at ts -3605. Reads answer NULL, as

@@ -25,38 +25,36 @@ function pairs(
   return found;
 }
 
-/** MR: if read r1 precedes read r2 in the session, v(r2) >= v(r1). */
-export function monotonicReads(operations: readonly Operation[]): RefVerdict {
+/**
+ * The pairs (a before b) where both carry a version of the kind asked (a read's or an acknowledged
+ * write's) and `broken` holds of the two versions.
+ */
+function versionPairs(
+  operations: readonly Operation[],
+  versionOfA: (op: Operation) => number | null,
+  versionOfB: (op: Operation) => number | null,
+  broken: (a: number, b: number) => boolean,
+): RefVerdict {
   return verdictOf(
-    pairs(operations, (r1, r2) => {
-      const v1 = readVersion(r1);
-      const v2 = readVersion(r2);
-      return v1 !== null && v2 !== null && v2 < v1;
+    pairs(operations, (a, b) => {
+      const va = versionOfA(a);
+      const vb = versionOfB(b);
+      return va !== null && vb !== null && broken(va, vb);
     }),
   );
 }
+
+/** MR: if read r1 precedes read r2 in the session, v(r2) >= v(r1). */
+export const monotonicReads = (operations: readonly Operation[]) =>
+  versionPairs(operations, readVersion, readVersion, (r1, r2) => r2 < r1);
 
 /** RYW: if write w precedes read r, v(r) >= v(w). */
-export function readYourWrites(operations: readonly Operation[]): RefVerdict {
-  return verdictOf(
-    pairs(operations, (w, r) => {
-      const vw = writeVersion(w);
-      const vr = readVersion(r);
-      return vw !== null && vr !== null && vr < vw;
-    }),
-  );
-}
+export const readYourWrites = (operations: readonly Operation[]) =>
+  versionPairs(operations, writeVersion, readVersion, (w, r) => r < w);
 
 /** WFR: if read r precedes write w, v(w) > v(r). */
-export function writesFollowReads(operations: readonly Operation[]): RefVerdict {
-  return verdictOf(
-    pairs(operations, (r, w) => {
-      const vr = readVersion(r);
-      const vw = writeVersion(w);
-      return vr !== null && vw !== null && vw <= vr;
-    }),
-  );
-}
+export const writesFollowReads = (operations: readonly Operation[]) =>
+  versionPairs(operations, readVersion, writeVersion, (r, w) => w <= r);
 
 /** The write an apply stores: the history's own link, else the last write with its request id. */
 function writeOf(apply: Apply, operations: readonly Operation[]): Operation | undefined {
