@@ -38,22 +38,27 @@ export function holdsOf(
   // The holder's own releases of a request's locks, in order: a late copy of its ACQUIRE_LOCK may
   // have had the lock granted again for the same request, and the one RELEASE_LOCK the client
   // sends for it ends its hold of every grant it got for that request.
+  // Places in `locks`, not times: a release and the next grant often share a millisecond.
   const ownReleases = new Map<string, number[]>();
-  for (const event of locks) {
-    if (event.event === 'grant') grants.push(event);
-    else if (!endOf.has(event.token)) endOf.set(event.token, event);
+  const grantAt = new Map<LockEvent, number>();
+  locks.forEach((event, i) => {
+    if (event.event === 'grant') {
+      grants.push(event);
+      grantAt.set(event, i);
+    } else if (!endOf.has(event.token)) endOf.set(event.token, event);
     if (event.event === 'release' && event.by === event.holder) {
       const request = `${event.holder}\u0000${event.requestId}`;
       const list = ownReleases.get(request);
-      if (list === undefined) ownReleases.set(request, [event.t]);
-      else list.push(event.t);
+      if (list === undefined) ownReleases.set(request, [i]);
+      else list.push(i);
     }
-  }
+  });
   return grants.map((grant) => {
     const op = opOf.get(grant.requestId);
     const serverEnd = endOf.get(grant.token) ?? null;
     const released = ownReleases.get(`${grant.holder}\u0000${grant.requestId}`);
-    const ownRelease = released?.find((t) => t >= grant.t) ?? Number.POSITIVE_INFINITY;
+    const after = released?.find((i) => i > grantAt.get(grant)!);
+    const ownRelease = after === undefined ? Number.POSITIVE_INFINITY : locks[after]!.t;
     return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op, ownRelease) };
   });
 }
