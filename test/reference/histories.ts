@@ -1,10 +1,11 @@
 // Small random histories of one key, written directly rather than run: overlapping PUTs, GETs and
 // DELETEs, answered, refused or never answered, with timestamps drawn at random (PROTOCOL.md §3
 // leaves them out of the register, so no choice of them may change a verdict). They reach the
-// linearizability checker's paths (zones, tombstone choices, search) far more often than runs do.
+// linearizability checker's paths (zones, tombstone choices, search) far more often than runs do;
+// plausible ones, from a register that was linearizable, reach its timestamp fast path.
 
 import fc from 'fast-check';
-import type { Operation } from '../../sim/kernel/history.ts';
+import type { Apply, Operation } from '../../sim/kernel/history.ts';
 
 const recordArb = fc.record({
   kind: fc.constantFrom('put', 'put', 'get', 'get', 'get', 'delete', 'delete'),
@@ -70,4 +71,91 @@ export function historyArb(maxOps: number, uniqueValues: boolean): fc.Arbitrary<
       };
     }),
   );
+}
+
+const stepArb = fc.record({
+  kind: fc.constantFrom('put', 'put', 'get', 'get', 'get', 'delete'),
+  start: fc.nat({ max: 30 }),
+  length: fc.nat({ max: 12 }),
+  /** Where in its interval the operation takes effect, in 64ths of a millisecond. */
+  point: fc.nat({ max: 1000 }),
+  /** 0: a write never answered (it still takes effect at its point). */
+  answered: fc.nat({ max: 9 }),
+});
+
+/**
+ * Histories of a register that really was linearizable, with the timestamps a leader would give
+ * (1, 2, … in the order the writes took effect) and each write's store: the checker's timestamp
+ * fast path applies. One in two then has one read changed to another write's value and ts, a
+ * stale or early read: the near misses where a fast path could wrongly say "linearizable".
+ */
+export function plausibleHistoryArb(maxOps: number): fc.Arbitrary<{
+  operations: Operation[];
+  applies: Apply[];
+}> {
+  const arb = fc.tuple(
+    fc.array(stepArb, { minLength: 2, maxLength: maxOps }),
+    fc.nat(),
+    fc.nat(),
+    fc.boolean(),
+  );
+  return arb.map(([steps, readPick, writePick, perturb]) => {
+    const at = (i: number) => {
+      const s = steps[i]!;
+      return s.start * 64 + (s.point % (s.length * 64 + 1)) + i / 100;
+    };
+    const order = steps.map((_, i) => i).sort((a, b) => at(a) - at(b));
+    const operations: Operation[] = new Array(steps.length);
+    const stamps = new Map<number, number>();
+    let value: string | null = null;
+    let ts = 0;
+    for (const i of order) {
+      const s = steps[i]!;
+      const client = `c${(i % 3) + 1}`;
+      const answered = s.kind === 'get' || s.answered > 0;
+      const base = {
+        id: i + 1,
+        client,
+        key: 'x',
+        requestId: `${client}.${i + 1}`,
+        invokedAt: s.start,
+        completedAt: answered ? s.start + s.length : null,
+        invokedSeq: 64 * s.start + i,
+        completedSeq: answered ? 64 * (s.start + s.length) + 32 + i : null,
+        server: answered ? 's1' : null,
+        abandonedAt: null,
+        session: client,
+      };
+      if (s.kind === 'get') {
+        const reply = value === null ? 'NULL' : 'GET_OK';
+        operations[i] = { ...base, op: 'get', value: null, reply, result: value, ts: ts || null };
+        continue;
+      }
+      ts++;
+      value = s.kind === 'put' ? `v${i}` : null;
+      stamps.set(i, ts);
+      const reply = !answered ? null : s.kind === 'put' ? 'PUT_OK' : 'DELETE_OK';
+      const kind = s.kind as 'put' | 'delete';
+      operations[i] = { ...base, op: kind, value, reply, result: null, ts: answered ? ts : null };
+    }
+    const reads = operations.filter((o) => o.op === 'get');
+    const writes = [...stamps.keys()];
+    if (perturb && reads.length > 0 && writes.length > 0) {
+      const read = reads[readPick % reads.length]!;
+      const w = writes[writePick % writes.length]!;
+      read.result = operations[w]!.value;
+      read.reply = read.result === null ? 'NULL' : 'GET_OK';
+      read.ts = stamps.get(w)!;
+    }
+    const applies: Apply[] = [...stamps].map(([i, stamp]) => ({
+      t: 0,
+      node: 's1',
+      key: 'x',
+      value: operations[i]!.value,
+      ts: stamp,
+      origin: operations[i]!.requestId,
+      opIndex: i,
+    }));
+    return { operations, applies };
+  });
 }
