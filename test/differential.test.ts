@@ -1,8 +1,9 @@
 // The checkers' verdicts against a second reading of PROTOCOL.md §3 written apart from them
 // (test/reference/): on every scenario, on random runs drawn the way `npm run explore` draws them
-// (both stores, both presets, each anomaly's knob flipped alone), and on random one-key histories
-// for linearizability, drawn at random and from registers that were linearizable. Guarantee by guarantee, the status must agree, and so must the operations
-// named where §3 defines them. `npx tsx test/reference/many.ts 20000` runs many more.
+// (both stores, both presets, each anomaly's knob flipped alone), and on one-key histories for
+// linearizability, drawn at random and from registers that were linearizable. Guarantee by
+// guarantee, the status must agree, and so must the operations named where §3 defines them.
+// `npx tsx test/reference/many.ts 20000` runs many more.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
