@@ -52,19 +52,30 @@ export function randomCase(seed: number, i: number): Case {
   };
 }
 
-/** Every scenario file (the verify folder's too) under both presets and the given seeds. */
-export async function scenarioCases(seeds: readonly number[]): Promise<Case[]> {
+/**
+ * Every scenario file (the verify folder's too) under both presets and the given seeds; with
+ * `flipped`, also under each of the differential settings of its store (a preset and knobs).
+ */
+export async function scenarioCases(seeds: readonly number[], flipped = false): Promise<Case[]> {
   const files = [...scenarioFiles(), ...scenarioFiles(join(SCENARIO_DIR, 'verify'))];
   const cases: Case[] = [];
   for (const file of files) {
     const scenario = await loadScenario(file);
-    for (const preset of ['seed', 'fixed'])
+    const settings = [
+      { preset: 'seed', knobs: {} },
+      { preset: 'fixed', knobs: {} },
+      ...(flipped ? SETTINGS.filter((s) => s.store === (scenario.store ?? 'replicated')) : []),
+    ];
+    for (const { preset, knobs } of settings) {
+      const flags = Object.entries(knobs).map(([k, v]) => [k, String(v)] as const);
+      const text = flags.map(([k, v]) => ` --knob ${k}=${v}`).join('');
       for (const seed of seeds)
         cases.push({
-          label: `${file} --preset ${preset} --seed ${seed}`,
+          label: `${file} --preset ${preset}${text} --seed ${seed}`,
           scenario,
-          options: { preset, seed, trace: false },
+          options: { preset, seed, trace: false, knobs: Object.fromEntries(flags) },
         });
+    }
   }
   return cases;
 }
