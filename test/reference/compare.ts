@@ -11,7 +11,8 @@ export interface Disagreement {
   readonly what: string;
 }
 
-const SESSION = new Set([
+/** Guarantees whose every witness is a pair the reference names exactly. */
+const EXACT_PAIRS = new Set([
   'monotonic-reads',
   'monotonic-writes',
   'read-your-writes',
@@ -73,7 +74,7 @@ export function compareRun(scenario: AnyScenario, run: ScenarioRun): Disagreemen
       for (const w of named)
         if (!ref.witnesses.some((r) => r.every((id) => w.includes(id))))
           differ(g, `checker names [${w}], which the reference does not`);
-    } else if (SESSION.has(g)) {
+    } else if (EXACT_PAIRS.has(g)) {
       for (const w of named)
         if (!ref.witnesses.some((r) => sameSet(r, w)))
           differ(g, `checker names [${w}], which the reference does not`);
