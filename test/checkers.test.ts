@@ -278,6 +278,55 @@ describe('convergence', () => {
     expect(verdict(check([older, newer], { replicas }), 'convergence').status).toBe('held');
   });
 
+  it('loses the write whose value differs when the replicas show a second stamping of one sharing its ts', () => {
+    // DELETE x and PUT x=8 are both acknowledged with ts 68; a resent DELETE is stamped again at
+    // 3178 and every replica ends absent: PUT x=8's value differs from the final state.
+    const del = op('c1', 'delete', 'x', 0, { reply: 'DELETE_OK', ts: 68 });
+    const w = put('c1', 'x', '8', 10, 68);
+    const replicas = new Map([['s1', replica([['x', null, 3178, del.requestId]])]]);
+    const v = verdict(check([del, w], { replicas }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[del.id, w.id]]);
+  });
+
+  it('loses the acknowledged write when an unanswered one stamped with the same ts is stamped again', () => {
+    // PUT x=30 is stamped 146 and never answered; PUT x=31 is acknowledged with 146; a copy of
+    // PUT x=30 is stamped again at 148 and every replica ends with x=30.
+    const pending = op('c2', 'put', 'x', 0, null, '30');
+    const acked = put('c2', 'x', '31', 5, 146);
+    const applies: Apply[] = [
+      { t: 146, node: 's1', key: 'x', value: '31', ts: 146, origin: acked.requestId, opIndex: 1 },
+      { t: 146, node: 's1', key: 'x', value: '30', ts: 146, origin: pending.requestId, opIndex: 0 },
+      { t: 148, node: 's1', key: 'x', value: '30', ts: 148, origin: pending.requestId, opIndex: 0 },
+    ];
+    const replicas = new Map([['s1', replica([['x', '30', 148, pending.requestId]])]]);
+    const v = verdict(check([pending, acked], { replicas, applies }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[pending.id, acked.id]]);
+    expect(v.violations[0]!.sentence).toContain('which had been first stamped with ts 146');
+  });
+
+  it('holds when a newer DELETE, never acknowledged, left the absence a stepped-back clock re-stamped', () => {
+    // PUT x=1 is acknowledged with ts 645; a DELETE stamped 805 lands but its answer never comes;
+    // the leader's clock steps back and another DELETE ends x at ts -3605. Reads answer NULL, as
+    // the DELETE stamped 805 made them: what the replicas show is what a newer write left.
+    const acked = put('c1', 'x', '1', 0, 645);
+    const newer = op('c1', 'delete', 'x', 700, null);
+    const last = op('c1', 'delete', 'x', 800, null);
+    const applies: Apply[] = [
+      { t: 645, node: 's1', key: 'x', value: '1', ts: 645, origin: acked.requestId, opIndex: 0 },
+      { t: 805, node: 's1', key: 'x', value: null, ts: 805, origin: newer.requestId, opIndex: 1 },
+      { t: 812, node: 's1', key: 'x', value: null, ts: -3605, origin: last.requestId, opIndex: 2 },
+    ];
+    const replicas = new Map([['s1', replica([['x', null, -3605, last.requestId]])]]);
+    const v = verdict(check([acked, newer, last], { replicas, applies }), 'convergence');
+    expect(v.status).toBe('held');
+    // Without the newer DELETE's store, the acknowledged PUT is lost.
+    const alone = verdict(
+      check([acked, last], { replicas, applies: [applies[0]!, { ...applies[2]!, opIndex: 1 }] }),
+      'convergence',
+    );
+    expect(alone.violations.map((x) => x.ops)).toEqual([[acked.id]]);
+  });
+
   it('with two acknowledged writes sharing a ts, loses the one whose value differs, whichever was issued first', () => {
     const replicas = new Map([['s1', replica([['x', '2', 7]])]]);
     for (const firstIssued of ['1', '2']) {
@@ -375,6 +424,34 @@ describe('cross-key causality (informative)', () => {
     const writeY = put('c1', 'y', '1', 100, 8);
     const applies: Apply[] = [
       { t: 5, node: 's3', key: 'x', value: 'old', ts: 3, origin: null },
+      { t: 120, node: 's3', key: 'y', value: '1', ts: 8, origin: writeY.requestId },
+      { t: 150, node: 's3', key: 'x', value: 'v7', ts: 7, origin: null },
+    ];
+    const v = verdict(check([readX, writeY], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
+  });
+
+  it('finds a replica that went back on a cause seen before the previous write', () => {
+    // c1 reads y at ts 18, then writes x twice; s3 had y at 18 when it stored the first write,
+    // but an older y overwrote it (followerApply overwrite) before the second arrived.
+    const readY = get('c1', 'y', 0, 18);
+    const writeX1 = put('c1', 'x', '1', 20, 30);
+    const writeX2 = put('c1', 'x', '2', 40, 50);
+    const applies: Apply[] = [
+      { t: 5, node: 's3', key: 'y', value: 'v18', ts: 18, origin: null },
+      { t: 35, node: 's3', key: 'x', value: '1', ts: 30, origin: writeX1.requestId },
+      { t: 45, node: 's3', key: 'y', value: 'v10', ts: 10, origin: null },
+      { t: 55, node: 's3', key: 'x', value: '2', ts: 50, origin: writeX2.requestId },
+    ];
+    const v = verdict(check([readY, writeX1, writeX2], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readY.id, writeX2.id], ['s3']]]);
+  });
+
+  it('counts a read answered in the millisecond the write was issued, before it, as its cause', () => {
+    // The read completes at 100 and c1 issues the write at once, in the same millisecond.
+    const readX = get('c1', 'x', 90, 7, 's1', 100);
+    const writeY = put('c1', 'y', '1', 100, 8);
+    const applies: Apply[] = [
       { t: 120, node: 's3', key: 'y', value: '1', ts: 8, origin: writeY.requestId },
       { t: 150, node: 's3', key: 'x', value: 'v7', ts: 7, origin: null },
     ];

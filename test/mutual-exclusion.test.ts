@@ -130,6 +130,33 @@ describe('two holders at once', () => {
     expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
   });
 
+  it('is not when the holder released a second grant for the same request, which a late copy of its ACQUIRE_LOCK got', () => {
+    // c2's stray release frees c1's lock; c1's duplicated ACQUIRE_LOCK has it granted again for
+    // the same request; c1's one RELEASE_LOCK frees that grant: c1 is done before c2 is granted.
+    const g1 = grant(102, 'c1.3', 2);
+    const again = grant(106, 'c1.3', 3);
+    const g2 = grant(210, 'c2.3', 4);
+    const history = input(
+      [op(7, 'c1.3', { at: 91, done: 232 }), op(3, 'c2.3', { at: 185, done: 259 })],
+      [g1, freed(103, g1, 'c2'), again, freed(205, again, 'c1'), g2, freed(250, g2, 'c2')],
+      [write(133, 'c1.3', 3), write(237, 'c2.3', 4)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
+  it('is not when a release and a fresh grant for the same request share a millisecond', () => {
+    // c1's first grant for c1.3 is released, and a resent ACQUIRE_LOCK has it granted again in
+    // the same millisecond: the release came first, so it does not end the second grant.
+    const first = grant(109, 'c1.3', 3);
+    const again = grant(115, 'c1.3', 4);
+    const history = input(
+      [op(3, 'c1.3', { at: 106, done: 763 })],
+      [first, freed(115, first, 'c1'), again, freed(749, again, 'c1')],
+      [write(733, 'c1.3', 4)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
   it("is not when a stranger frees a crashed client's lock: nobody is using it", () => {
     const g1 = grant(5, 'c1.1', 1);
     const history = input(
@@ -140,7 +167,23 @@ describe('two holders at once', () => {
   });
 });
 
-describe('writes from a request that does not hold the lock', () => {
+describe('writes from a client that does not hold the lock', () => {
+  it("is not caught when a late copy of the client's own earlier write lands under its own later lock", () => {
+    // c1's DELETE (c1.1) is resent and its late copy lands while c1 holds the lock for c1.3: the
+    // client that wrote holds the lock (PROTOCOL.md §3 speaks of clients); MW judges the order.
+    const g1 = grant(24, 'c1.1', 1);
+    const g3 = grant(2456, 'c1.3', 3);
+    const history = input(
+      [
+        op(1, 'c1.1', { kind: 'delete', at: 2, done: 2314, reply: 'DELETE_OK' }),
+        op(3, 'c1.3', { kind: 'delete', at: 2441, done: 2603, reply: 'DELETE_OK' }),
+      ],
+      [g1, freed(2280, g1, 'c1'), g3, freed(2574, g3, 'c1')],
+      [write(609, 'c1.1', 1), write(2522, 'c1.3', 6), write(2573, 'c1.1', 7)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
   it('is caught when a late copy of a finished PUT lands under another client’s lock', () => {
     const g1 = grant(5, 'c1.1', 1);
     const g2 = grant(40, 'c2.1', 2);

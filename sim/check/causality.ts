@@ -1,8 +1,11 @@
 // Cross-key causality, informative (anomaly A12): timestamps are per key, so a follower may store
 // c1's write of y before the version of x that c1 had read (or written) before writing y. Anyone
-// reading that follower could then see the effect (y) without its cause (x). A write's causes, as
-// checked here, are the versions of other keys its client saw since its previous write, and that
-// previous write: the direct causes, which keeps the check linear in the history.
+// reading that follower could then see the effect (y) without its cause (x). A write's causes are
+// every operation of its session answered before it was issued (in the order of events), on
+// another key: not only those since the previous write, since a replica that went back (an
+// overwrite, a lost store) may lack an old cause while it holds the newer writes. Each replica
+// remembers how far into each session's causes it is known to hold everything, so a run whose
+// replicas never go back checks each cause about once per replica.
 
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
@@ -11,18 +14,19 @@ import { appliedWrites, isWrite, sessions, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
 /**
- * Each write's direct causes: the completed operations of its session, by completion, in
- * `finished[from[i], to[i])` (indices in `operations`) for the write at index i of the history,
- * those with a version above 0 on another key. Ranges over one array, not a list per write.
+ * Each session's answered operations (those with a version), by completion, in `finished`
+ * (indices in `operations`): session s's from `start[s]`. The causes of the write at index i of
+ * the history are `finished[start[sessionOf[i]], to[i])`. One array, not a list per write.
  */
 interface Causes {
   readonly operations: readonly Operation[];
   readonly finished: Int32Array;
-  readonly from: Int32Array;
+  readonly start: Int32Array;
+  readonly sessionOf: Int32Array;
+  readonly sessionCount: number;
   readonly to: Int32Array;
 }
 
-/** For each write, the versions of other keys its client saw just before it. */
 function causes(operations: readonly Operation[]): Causes {
   const n = operations.length;
   // The history's indices by session (each session's in history order), counted then placed:
@@ -37,85 +41,117 @@ function causes(operations: readonly Operation[]): Causes {
 
   // Indices, not the operations: an array of a million objects costs more to grow and collect.
   const finished = new Int32Array(n);
+  const start = new Int32Array(sessionCount);
   let count = 0;
-  const from = new Int32Array(n);
   const to = new Int32Array(n);
   for (let s = 0; s < sessionCount; s++) {
-    const start = count;
+    start[s] = count;
     for (let k = starts[s]!; k < starts[s + 1]!; k++) {
       const i = bySession[k]!;
       if (versionOf(operations[i]!) !== null) finished[count++] = i;
     }
-    if (!completionOrdered(operations, finished.subarray(start, count))) {
-      const sorted = Array.from(finished.subarray(start, count)).sort(
-        (a, b) => operations[a]!.completedAt! - operations[b]!.completedAt!,
+    if (!completionOrdered(operations, finished.subarray(start[s]!, count))) {
+      const sorted = Array.from(finished.subarray(start[s]!, count)).sort(
+        (a, b) => operations[a]!.completedSeq! - operations[b]!.completedSeq!,
       );
-      finished.set(sorted, start);
+      finished.set(sorted, start[s]!);
     }
-    let first = start;
-    let done = start;
+    let done = start[s]!;
     for (let k = starts[s]!; k < starts[s + 1]!; k++) {
       const i = bySession[k]!;
       const w = operations[i]!;
-      while (done < count && operations[finished[done]!]!.completedAt! < w.invokedAt) done++;
-      if (!isWrite(w)) continue;
-      from[i] = first;
-      to[i] = done;
-      // The write itself becomes its successor's cause once it completes (it is in `finished`).
-      first = done;
+      // Real time is the order of events, not the millisecond (PROTOCOL.md §3): an operation that
+      // completed in the millisecond the write was issued, before it, is one of its causes.
+      while (done < count && operations[finished[done]!]!.completedSeq! < w.invokedSeq) done++;
+      if (isWrite(w)) to[i] = done;
     }
   }
-  return { operations, finished, from, to };
+  return { operations, finished, start, sessionOf, sessionCount, to };
 }
 
 /** Whether the operations at `indices` are already in completion order: sorting would change nothing. */
 function completionOrdered(operations: readonly Operation[], indices: Int32Array): boolean {
   for (let k = 1; k < indices.length; k++)
-    if (operations[indices[k - 1]!]!.completedAt! > operations[indices[k]!]!.completedAt!)
+    if (operations[indices[k - 1]!]!.completedSeq! > operations[indices[k]!]!.completedSeq!)
       return false;
   return true;
 }
 
-/** The first cause of `write` (at index i) that `held` (a replica's ts per key) lacks. */
+/**
+ * What one replica holds, and how far into each session's causes it is known to hold every
+ * version: `verified[s]`, valid while `wentBack` is still `verifiedAt[s]` (a replica that stores
+ * an older version than it held may have lost any cause).
+ */
+interface ReplicaView {
+  readonly held: Map<Key, number>;
+  wentBack: number;
+  readonly verified: Int32Array;
+  readonly verifiedAt: Int32Array;
+}
+
+/** The first cause of `write` (at index i) that the replica lacks; records how far it holds all. */
 function missingCause(
   all: Causes,
   i: number,
   write: Operation,
-  held: ReadonlyMap<Key, number>,
+  replica: ReplicaView,
 ): Operation | undefined {
-  for (let j = all.from[i]!; j < all.to[i]!; j++) {
+  const s = all.sessionOf[i]!;
+  const known = replica.verifiedAt[s] === replica.wentBack && replica.verified[s]! > all.start[s]!;
+  const from = known ? replica.verified[s]! : all.start[s]!;
+  const to = all.to[i]!;
+  let missing: Operation | undefined;
+  let holdsAll = true;
+  for (let j = from; j < to; j++) {
     const o = all.operations[all.finished[j]!]!;
     const v = versionOf(o)!;
-    if (v > 0 && o.key !== write.key && (held.get(o.key) ?? 0) < v) return o;
+    if (v <= 0 || (replica.held.get(o.key) ?? 0) >= v) continue;
+    holdsAll = false;
+    if (o.key !== write.key) {
+      missing = o;
+      break;
+    }
   }
-  return undefined;
+  if (holdsAll && to > from) {
+    replica.verified[s] = to;
+    replica.verifiedAt[s] = replica.wentBack;
+  }
+  return missing;
 }
 
 function findings(input: CheckInput): Violation[] {
   const all = causes(input.operations);
   const writes = appliedWrites(input.operations, input.applies);
-  const holds = new Map<NodeId, Map<Key, number>>();
+  const replicas = new Map<NodeId, ReplicaView>();
   const violations: Violation[] = [];
   for (let a = 0; a < input.applies.length; a++) {
     const apply = input.applies[a]!;
-    let node = holds.get(apply.node);
-    if (node === undefined) {
-      node = new Map();
-      holds.set(apply.node, node);
+    let replica = replicas.get(apply.node);
+    if (replica === undefined) {
+      replica = {
+        held: new Map(),
+        wentBack: 0,
+        verified: new Int32Array(all.sessionCount),
+        verifiedAt: new Int32Array(all.sessionCount),
+      };
+      replicas.set(apply.node, replica);
     }
     const i = writes[a]!;
     const write = i < 0 ? undefined : input.operations[i]!;
-    const missing = write === undefined ? undefined : missingCause(all, i, write, node);
+    const missing = write === undefined ? undefined : missingCause(all, i, write, replica);
+    const held = replica.held;
     if (write !== undefined && missing !== undefined) {
       violations.push({
         guarantee: 'causality',
         ops: [missing.id, write.id],
         nodes: [apply.node],
         at: apply.t,
-        sentence: `${apply.node} stored ${opText(write)} while it held ${missing.key} at ts ${node.get(missing.key) ?? 0}, older than the ts ${versionOf(missing)} ${write.client} had seen before writing (op ${missing.id})`,
+        sentence: `${apply.node} stored ${opText(write)} while it held ${missing.key} at ts ${held.get(missing.key) ?? 0}, older than the ts ${versionOf(missing)} ${write.client} had seen before writing (op ${missing.id})`,
       });
     }
-    node.set(apply.key, apply.ts);
+    const before = held.get(apply.key);
+    if (before !== undefined && apply.ts < before) replica.wentBack++;
+    held.set(apply.key, apply.ts);
   }
   return violations;
 }

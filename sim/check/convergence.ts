@@ -6,7 +6,7 @@
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { isWrite, versionOf } from './versions.ts';
+import { appliedWrites, isWrite, versionOf } from './versions.ts';
 import { opText } from './words.ts';
 
 function held(v: Held): string {
@@ -39,6 +39,12 @@ function converge(input: CheckInput): Violation[] {
   let index: Map<string, Operation> | null = null;
   const requests = () =>
     (index ??= new Map(input.operations.map((op) => [op.requestId, op] as const)));
+  // Only needed when the replicas show something other than the newest acknowledged write (rare).
+  let stamps: WriteStamps | null = null;
+  const stamped = () => {
+    stamps ??= stampsOf(input);
+    return stamps;
+  };
   for (const k of newest.keys()) keys.add(k);
   const violations: Violation[] = [];
   for (const key of [...keys].sort()) {
@@ -54,8 +60,8 @@ function converge(input: CheckInput): Violation[] {
       continue;
     }
     for (const acked of newest.get(key) ?? []) {
-      const lost = lostWrite(acked, reference, requests);
-      if (lost === null) continue;
+      const lost = lostWrite(acked, reference, requests, stamped);
+      if (lost === null || leftByNewer(acked, reference, stamped().byKey.get(key) ?? [])) continue;
       violations.push({
         guarantee: 'convergence',
         ops: lost.restamped === null ? [acked.id] : [lost.restamped.id, acked.id],
@@ -81,14 +87,15 @@ function observable(v: Held): string | null {
  * Whether a newest acknowledged write survived, judged on the observable state (PROTOCOL.md §3):
  * it did when the replicas show its value (or absence), or a version from a newer write. It did
  * not when they show something else: an older version, a version sharing its ts, or a second
- * stamping of a write acknowledged with an older ts (a duplicated request stamped again, whose
- * new ts hides the loss). A re-stamped tombstone over a newer one loses nothing: reads still say
+ * stamping of a write stamped no later than it (a duplicated request stamped again, whose new ts
+ * hides the loss). A re-stamped tombstone over a newer one loses nothing: reads still say
  * NULL.
  */
 function lostWrite(
   acked: Operation,
   reference: Held,
   requests: () => ReadonlyMap<string, Operation>,
+  stamped: () => WriteStamps,
 ): { restamped: Operation | null; why: string } | null {
   const ackedValue = acked.op === 'put' ? acked.value : null;
   if (observable(reference) === ackedValue) return null;
@@ -97,19 +104,58 @@ function lostWrite(
     reference.origin === undefined || reference.origin === null
       ? undefined
       : requests().get(reference.origin);
-  const originTs = origin === undefined ? null : versionOf(origin);
-  // A newer version from a write not acknowledged with an older ts: a newer write, nothing lost.
-  if (
-    origin === undefined ||
-    originTs === null ||
-    originTs === reference.ts ||
-    originTs >= acked.ts!
-  )
-    return null;
+  // The write the shown version came from, by the ts it was stamped with (its acknowledgement's,
+  // else its first store's): stamped after the acknowledged write, it is a newer write and nothing
+  // is lost; stamped before it or with the same ts, the shown version is a second stamping that
+  // brings back an older value (or one of two sharing a ts), and the acknowledged write is lost.
+  const originTs = origin === undefined ? null : (stamped().byOp.get(origin) ?? null);
+  if (origin === undefined || originTs === null || originTs > acked.ts!) return null;
+  const how = versionOf(origin) === null ? 'first stamped' : 'acknowledged';
   return {
     restamped: origin,
-    why: `, a second stamping of ${opText(origin)}, which had been acknowledged with ts ${originTs}`,
+    why: `, a second stamping of ${opText(origin)}, which had been ${how} with ts ${originTs}`,
   };
+}
+
+/** A write of the key and the ts it was stamped with (its acknowledgement's, else its first store's). */
+interface Stamp {
+  readonly value: string | null;
+  readonly ts: number;
+}
+
+interface WriteStamps {
+  readonly byKey: Map<Key, Stamp[]>;
+  readonly byOp: Map<Operation, number>;
+}
+
+function stampsOf(input: CheckInput): WriteStamps {
+  const writes = appliedWrites(input.operations, input.applies);
+  const firstStore = new Map<number, number>();
+  for (let a = 0; a < input.applies.length; a++)
+    if (writes[a]! >= 0 && !firstStore.has(writes[a]!))
+      firstStore.set(writes[a]!, input.applies[a]!.ts);
+  const byKey = new Map<Key, Stamp[]>();
+  const byOp = new Map<Operation, number>();
+  input.operations.forEach((op, i) => {
+    if (!isWrite(op)) return;
+    const ts = versionOf(op) ?? firstStore.get(i);
+    if (ts === undefined || ts === null) return;
+    byOp.set(op, ts);
+    const list = byKey.get(op.key) ?? [];
+    list.push({ value: op.op === 'put' ? op.value : null, ts });
+    byKey.set(op.key, list);
+  });
+  return { byKey, byOp };
+}
+
+/**
+ * The replicas show what a write stamped newer than `acked` left: its value, or absence (PROTOCOL.md
+ * §3 judges on the observable state). A tombstone stamped older by a stepped-back clock over a
+ * newer one hides no write: every read still answers NULL, as the newer one made them.
+ */
+function leftByNewer(acked: Operation, reference: Held, stamps: readonly Stamp[]): boolean {
+  const shown = observable(reference);
+  return stamps.some((s) => s.ts > acked.ts! && s.value === shown);
 }
 
 function divergence(

@@ -1,5 +1,5 @@
 // Mutual exclusion for the lock store (PROTOCOL.md §3): no two clients hold a key's lock at once,
-// and no write lands from a request that does not hold it. A hold is judged from the client's side,
+// and no write lands from a client that does not hold it. A hold is judged from the client's side,
 // since the server's own table never holds two locks; this file also judges the lock store's
 // liveness, where a lock nobody will ever free blocks its key for good (A6).
 
@@ -21,8 +21,8 @@ export interface Hold {
 }
 
 /**
- * A grant holds from its time until the first of: its holder's release, its expiry, or the end of
- * the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
+ * A grant holds from its time until the first of: its holder's release (of this grant, or of a
+ * later grant for the same request), its expiry, or the end of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
  * table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
  * client's operation never ends, so its hold ends when the server frees the lock, whoever asks.
  * A release names only the client that sent it, so a late copy of the holder's own earlier
@@ -35,19 +35,41 @@ export function holdsOf(
   const opOf = new Map(operations.map((op) => [op.requestId, op] as const));
   const grants: LockEvent[] = [];
   const endOf = new Map<number, LockEvent>();
-  for (const event of locks) {
-    if (event.event === 'grant') grants.push(event);
-    else if (!endOf.has(event.token)) endOf.set(event.token, event);
-  }
+  // The holder's own releases of a request's locks, in order: a late copy of its ACQUIRE_LOCK may
+  // have had the lock granted again for the same request, and the one RELEASE_LOCK the client
+  // sends for it ends its hold of every grant it got for that request.
+  // Places in `locks`, not times: a release and the next grant often share a millisecond.
+  const ownReleases = new Map<string, number[]>();
+  const grantAt = new Map<LockEvent, number>();
+  locks.forEach((event, i) => {
+    if (event.event === 'grant') {
+      grants.push(event);
+      grantAt.set(event, i);
+    } else if (!endOf.has(event.token)) endOf.set(event.token, event);
+    if (event.event === 'release' && event.by === event.holder) {
+      const request = `${event.holder}\u0000${event.requestId}`;
+      const list = ownReleases.get(request);
+      if (list === undefined) ownReleases.set(request, [i]);
+      else list.push(i);
+    }
+  });
   return grants.map((grant) => {
     const op = opOf.get(grant.requestId);
     const serverEnd = endOf.get(grant.token) ?? null;
-    return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op) };
+    const released = ownReleases.get(`${grant.holder}\u0000${grant.requestId}`);
+    const after = released?.find((i) => i > grantAt.get(grant)!);
+    const ownRelease = after === undefined ? Number.POSITIVE_INFINITY : locks[after]!.t;
+    return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op, ownRelease) };
   });
 }
 
-function clientEnd(grant: LockEvent, serverEnd: LockEvent | null, op: Operation | undefined) {
-  const ends: number[] = [];
+function clientEnd(
+  grant: LockEvent,
+  serverEnd: LockEvent | null,
+  op: Operation | undefined,
+  ownRelease: number,
+) {
+  const ends: number[] = [ownRelease];
   if (serverEnd !== null) {
     const freesClient =
       serverEnd.event === 'expire' ||
@@ -175,21 +197,33 @@ function strayWrite(
   };
 }
 
-/** Every write must land inside a hold of the request that wrote it, on the same key. */
+/**
+ * Every write must land while the client that wrote it holds the key's lock (PROTOCOL.md §3: "no
+ * write lands from a client that does not hold it"), for that request or a later one: a late copy
+ * of the client's own earlier write under its own lock is another guarantee's business (MW).
+ */
 function strayWrites(input: CheckInput, holds: readonly Hold[]): Violation[] {
   const opOf = new Map(input.operations.map((op) => [op.requestId, op] as const));
   const byRequest = new Map<string, Hold[]>();
+  const byClient = new Map<string, Hold[]>();
   for (const h of holds) {
     const list = byRequest.get(h.grant.requestId) ?? [];
     list.push(h);
     byRequest.set(h.grant.requestId, list);
+    const client = `${h.grant.holder}\u0000${h.grant.key}`;
+    const mine = byClient.get(client) ?? [];
+    mine.push(h);
+    byClient.set(client, mine);
   }
   const intervals = serverIntervals(holds);
   const violations: Violation[] = [];
   for (const apply of input.applies) {
     if (apply.origin === null) continue;
     const own = byRequest.get(apply.origin) ?? [];
-    const inside = own.some(
+    const writer = opOf.get(apply.origin);
+    const clientHolds =
+      writer === undefined ? own : (byClient.get(`${writer.client}\u0000${apply.key}`) ?? []);
+    const inside = clientHolds.some(
       (h) => h.grant.key === apply.key && h.grant.t <= apply.t && apply.t <= h.end,
     );
     if (inside) continue;

@@ -1,0 +1,60 @@
+// The reference verdicts of one run: every guarantee of PROTOCOL.md §3 judged by the plain
+// implementations beside this file, in the checkers' vocabulary, so that a test can compare them.
+
+import { type AnyScenario, lastFaultAt, type ScenarioRun } from '../../sim/scenario.ts';
+import { STORES } from '../../sim/stores/index.ts';
+import { causality } from './causality.ts';
+import { convergence } from './convergence.ts';
+import type { RefVerdict } from './history.ts';
+import { linearizability } from './linearizability.ts';
+import { liveness } from './liveness.ts';
+import { mutualExclusion } from './mutual-exclusion.ts';
+import { monotonicReads, monotonicWrites, readYourWrites, writesFollowReads } from './session.ts';
+import { uniqueTimestamps } from './unique.ts';
+
+export type { RefVerdict } from './history.ts';
+
+export function referenceVerdicts(
+  scenario: AnyScenario,
+  run: ScenarioRun,
+  maxOpsPerKey = 10,
+): Map<string, RefVerdict> {
+  const { history } = run.result;
+  const ops = history.operations;
+  const verdicts = new Map<string, RefVerdict>([
+    ['monotonic-reads', monotonicReads(ops)],
+    ['monotonic-writes', monotonicWrites(ops, history.applies)],
+    ['read-your-writes', readYourWrites(ops)],
+    ['writes-follow-reads', writesFollowReads(ops)],
+    [
+      'liveness',
+      liveness({
+        operations: ops,
+        locks: history.locks,
+        quiescent: run.result.ending === 'quiescent',
+        networkHealed: run.result.networkHealed,
+        endedAt: run.result.endedAt,
+        faultsEndAt: lastFaultAt(scenario),
+        boundMs: run.livenessBound.ms,
+      }),
+    ],
+    ['unique-timestamps', uniqueTimestamps(ops)],
+  ]);
+  if (run.store === 'lock') {
+    verdicts.set('mutual-exclusion', mutualExclusion(ops, history.locks, history.applies));
+    return verdicts;
+  }
+  verdicts.set(
+    'convergence',
+    convergence({
+      operations: ops,
+      applies: history.applies,
+      replicas: STORES[run.store].replicas(run.result.finalStates, run.topology),
+      quiescent: run.result.ending === 'quiescent',
+      networkHealed: run.result.networkHealed,
+    }),
+  );
+  verdicts.set('linearizability', linearizability(ops, maxOpsPerKey));
+  verdicts.set('causality', causality(ops, history.applies));
+  return verdicts;
+}

@@ -1,0 +1,125 @@
+// Linearizability per key as PROTOCOL.md §3 defines it, by brute force: try every order of a key's
+// operations that respects real time (the run's event order) and is legal for a register. PUT sets
+// the value, DELETE makes it absent, GET returns the value or NULL; an unanswered PUT/DELETE may
+// take effect any time after its invocation or never; a refused or unanswered GET constrains
+// nothing. Keys with more operations than the limit are skipped and counted.
+
+import type { Operation } from '../../sim/kernel/history.ts';
+import { groupBy, type RefVerdict, writtenValue } from './history.ts';
+
+interface RegisterOp {
+  readonly id: number;
+  readonly kind: 'write' | 'read';
+  /** Written, or read (null: absent). */
+  readonly value: string | null;
+  readonly invokedSeq: number;
+  /** null: never answered (a write that may take effect later, or never). */
+  readonly completedSeq: number | null;
+}
+
+/** The operation as the register sees it; null when it constrains nothing. */
+export function registerOp(op: Operation): RegisterOp | null {
+  const answered = op.completedSeq !== null;
+  const base = { id: op.id, invokedSeq: op.invokedSeq };
+  if (op.op === 'get') {
+    if (!answered) return null;
+    if (op.reply === 'GET_OK')
+      return { ...base, kind: 'read', value: op.result, completedSeq: op.completedSeq };
+    if (op.reply === 'NULL')
+      return { ...base, kind: 'read', value: null, completedSeq: op.completedSeq };
+    return null;
+  }
+  const acked = answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
+  return {
+    ...base,
+    kind: 'write',
+    value: writtenValue(op),
+    completedSeq: acked ? op.completedSeq : null,
+  };
+}
+
+/** True when some order of `ops` respects real time and a register's values. */
+export function linearizable(ops: readonly RegisterOp[]): boolean {
+  const n = ops.length;
+  const failed = new Set<string>();
+  const required = ops.map((op) => op.completedSeq !== null);
+  const search = (done: boolean[], value: string | null): boolean => {
+    if (required.every((r, i) => !r || done[i])) return true;
+    const memo = `${done.map((d) => (d ? 1 : 0)).join('')}|${value === null ? '\u0000' : `=${value}`}`;
+    if (failed.has(memo)) return false;
+    for (let i = 0; i < n; i++) {
+      if (done[i]) continue;
+      const op = ops[i]!;
+      // It may go next only if no other undone operation finished before it started.
+      const blocked = ops.some(
+        (other, j) =>
+          !done[j] && j !== i && other.completedSeq !== null && other.completedSeq < op.invokedSeq,
+      );
+      if (blocked) continue;
+      if (op.kind === 'read' && op.value !== value) continue;
+      done[i] = true;
+      const ok = search(done, op.kind === 'write' ? op.value : value);
+      done[i] = false;
+      if (ok) return true;
+    }
+    failed.add(memo);
+    return false;
+  };
+  return search(new Array<boolean>(n).fill(false), null);
+}
+
+export interface LinearizabilityVerdict extends RefVerdict {
+  /** Keys not searched: more operations than the limit. */
+  readonly skipped: readonly string[];
+  /** Keys found not linearizable. */
+  readonly brokenKeys: readonly string[];
+}
+
+export function linearizability(
+  operations: readonly Operation[],
+  maxOpsPerKey = 10,
+): LinearizabilityVerdict {
+  const skipped: string[] = [];
+  const brokenKeys: string[] = [];
+  const witnesses: number[][] = [];
+  for (const [key, ops] of groupBy(operations, (op) => op.key)) {
+    const register = ops.map(registerOp).filter((op) => op !== null);
+    if (register.length > maxOpsPerKey) {
+      skipped.push(key);
+      continue;
+    }
+    if (!linearizable(register)) {
+      brokenKeys.push(key);
+      witnesses.push(register.map((op) => op.id));
+    }
+  }
+  const status = brokenKeys.length > 0 ? 'broken' : skipped.length > 0 ? 'not-judged' : 'held';
+  return { status, witnesses, skipped, brokenKeys };
+}
+
+/**
+ * Whether a checker's witness is one: operations of one key that cannot be ordered on their own,
+ * where every value read was written by one of them or by no write issued before the read ended
+ * (else any lone read would do).
+ */
+export function isWitness(operations: readonly Operation[], ids: readonly number[]): boolean {
+  const chosen = operations.filter((op) => ids.includes(op.id));
+  if (chosen.length !== ids.length || new Set(chosen.map((op) => op.key)).size !== 1) return false;
+  const key = chosen[0]!.key;
+  const register = chosen.map(registerOp).filter((op) => op !== null);
+  const written = new Set(register.filter((op) => op.kind === 'write').map((op) => op.value));
+  // A write left out that could have given a read its value (issued before the read ended).
+  const couldExplain = (read: RegisterOp) =>
+    operations.some(
+      (w) =>
+        w.key === key &&
+        w.op === 'put' &&
+        w.value === read.value &&
+        read.completedSeq !== null &&
+        w.invokedSeq < read.completedSeq,
+    );
+  const explained = register.every(
+    (op) => op.kind === 'write' || op.value === null || written.has(op.value) || !couldExplain(op),
+  );
+  return explained && !linearizable(register);
+}

@@ -1,0 +1,39 @@
+// Runs many random plans (the way explore draws them) and every scenario, and prints each
+// disagreement between the checkers and the reference, with counts by settings and guarantee.
+// For development, not part of `npm test`:  npx tsx test/reference/many.ts [runs] [seed]
+
+import { runScenario } from '../../sim/scenario.ts';
+import { type Case, randomCase, scenarioCases } from './cases.ts';
+import { compareRun } from './compare.ts';
+import { referenceVerdicts } from './index.ts';
+import type { LinearizabilityVerdict } from './linearizability.ts';
+
+const runs = Number(process.argv[2] ?? 1000);
+const seed = Number(process.argv[3] ?? 1);
+const counts = new Map<string, number>();
+let compared = 0;
+let keysSkipped = 0;
+let runsWithSkips = 0;
+const started = process.cpuUsage();
+const report = (c: Case) => {
+  const run = runScenario(c.scenario, c.options);
+  compared++;
+  const lin = referenceVerdicts(c.scenario, run).get('linearizability') as
+    | LinearizabilityVerdict
+    | undefined;
+  keysSkipped += lin?.skipped.length ?? 0;
+  if ((lin?.skipped.length ?? 0) > 0) runsWithSkips++;
+  for (const d of compareRun(c.scenario, run)) {
+    const label = `${c.label.replace(/^random \d+\/\d+ /, '')}: ${d.guarantee}`;
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+    if ((counts.get(label) ?? 0) <= 2) console.log(`${c.label} ${d.guarantee}: ${d.what}`);
+  }
+};
+for (const c of await scenarioCases([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], true)) report(c);
+for (let i = 0; i < runs; i++) report(randomCase(seed, i));
+const cpu = process.cpuUsage(started);
+console.log(`${compared} runs compared, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU`);
+console.log(
+  `linearizability: ${keysSkipped} keys in ${runsWithSkips} runs skipped by the reference (more than 10 operations)`,
+);
+for (const [label, n] of counts) console.log(`${n}\t${label}`);

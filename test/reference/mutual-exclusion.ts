@@ -1,0 +1,72 @@
+// Mutual exclusion for the lock store (PROTOCOL.md §3): no two clients hold the lock of a key at
+// once, and no write lands from a client that does not hold it. Holding is the client's belief
+// (anomaly A5: a stray RELEASE_LOCK frees the server's table, not the holder, which goes on):
+// a client holds the lock for an operation from a grant made while that operation runs until it
+// releases that operation's lock itself, the lease runs out, the operation ends, or (its client
+// having crashed) the server frees the lock.
+
+import type { Apply, LockEvent, Operation } from '../../sim/kernel/history.ts';
+import { type RefVerdict, verdictOf } from './history.ts';
+
+interface Hold {
+  readonly op: Operation;
+  readonly key: string;
+  /** The grant's place in the lock events, and its time. */
+  readonly from: number;
+  readonly grantedAt: number;
+  /** The time it ends (Infinity: never). */
+  readonly until: number;
+}
+
+function holds(locks: readonly LockEvent[], operations: readonly Operation[]): Hold[] {
+  const found: Hold[] = [];
+  locks.forEach((grant, i) => {
+    if (grant.event !== 'grant') return;
+    const op = operations.find((o) => o.client === grant.holder && o.requestId === grant.requestId);
+    // A late copy of an ACQUIRE_LOCK granted after its operation was over: nobody acts on it.
+    if (op === undefined || (op.completedAt ?? Infinity) <= grant.t) return;
+    if ((op.abandonedAt ?? Infinity) <= grant.t) return;
+    let until = op.completedAt ?? Number.POSITIVE_INFINITY;
+    for (let j = i + 1; j < locks.length; j++) {
+      const e = locks[j]!;
+      if (e.key !== grant.key) continue;
+      const ownRelease =
+        e.event === 'release' && e.by === grant.holder && e.requestId === grant.requestId;
+      const expired = e.event === 'expire' && e.token === grant.token;
+      const freedAfterCrash =
+        e.event === 'release' && e.token === grant.token && op.abandonedAt !== null;
+      if (ownRelease || expired || freedAfterCrash) {
+        until = Math.min(until, e.t);
+        break;
+      }
+    }
+    found.push({ op, key: grant.key, from: i, grantedAt: grant.t, until });
+  });
+  return found;
+}
+
+export function mutualExclusion(
+  operations: readonly Operation[],
+  locks: readonly LockEvent[],
+  applies: readonly Apply[],
+): RefVerdict {
+  const witnesses: number[][] = [];
+  const all = holds(locks, operations);
+  for (const a of all)
+    for (const b of all)
+      if (a.key === b.key && a.op.client !== b.op.client && a.from < b.from)
+        if (b.grantedAt < a.until) witnesses.push([a.op.id, b.op.id]);
+  for (const apply of applies) {
+    const writer = apply.opIndex === undefined ? undefined : operations[apply.opIndex];
+    if (writer === undefined) continue;
+    const holding = all.some(
+      (h) =>
+        h.key === apply.key &&
+        h.op.client === writer.client &&
+        h.grantedAt <= apply.t &&
+        apply.t <= h.until,
+    );
+    if (!holding) witnesses.push([writer.id]);
+  }
+  return verdictOf(witnesses);
+}
