@@ -11,9 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
-import { plainEnv, ROOT, runCli } from './run-cli.ts';
+import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const env = plainEnv();
 
 const temporary = () => mkdtempSync(join(tmpdir(), 'kvsim-explore-'));
@@ -151,9 +150,7 @@ describe('what explore never loses', () => {
   it('Ctrl-C while shrinking prints the summary and the best case so far, which replays', async () => {
     const out = temporary();
     const child = spawn(
-      TSX,
-      [
-        'sim/cli/explore.ts',
+      ...nodeCommand('sim/cli/explore.ts', [
         '--workers',
         '1',
         '--knob',
@@ -164,7 +161,7 @@ describe('what explore never loses', () => {
         '600',
         '--out',
         out,
-      ],
+      ]),
       { cwd: ROOT, env },
     );
     const { stdout, code } = await interruptWhen(child, /the case as found is in/);
@@ -176,11 +173,8 @@ describe('what explore never loses', () => {
   });
 
   it('Ctrl-C before anything is found says so', async () => {
-    const args = ['sim/cli/explore.ts', '--runs', '1000000', '--out', temporary()];
-    const child = spawn(TSX, args, {
-      cwd: ROOT,
-      env,
-    });
+    const args = ['--runs', '1000000', '--out', temporary()];
+    const child = spawn(...nodeCommand('sim/cli/explore.ts', args), { cwd: ROOT, env });
     const { stdout, code } = await interruptWhen(child, /runs \d+\/1000000/);
     expect(code).toBe(130);
     expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);

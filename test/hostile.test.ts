@@ -260,13 +260,12 @@ describe('a malformed trace is named in one sentence', () => {
 
 describe('the command line in a pipeline', () => {
   it('exits quietly when the reader stops early (| head -1)', () => {
-    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
     // A timeline of some 200 kB: more than a pipe holds, so the writer meets the closed pipe.
     const r = spawnSync(
       'bash',
       [
         '-c',
-        `"${tsx}" sim/cli/sim.ts test/fixtures/cli/long.ts --view log | head -1; exit \${PIPESTATUS[0]}`,
+        `npm run -s sim -- test/fixtures/cli/long.ts --view log | head -1; exit \${PIPESTATUS[0]}`,
       ],
       { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
     );

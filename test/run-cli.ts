@@ -1,11 +1,19 @@
-// Runs one of the commands as a user would (through tsx, without colour), for the tests that
-// check what a person sees: the exit status, stdout and stderr.
+// Runs one of the commands as a user would (as the npm scripts run them: node with tsx's loader,
+// without colour), for the tests that check what a person sees: the exit status, stdout and stderr.
 
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+/** tsx's loader by its full address, so that a command started in any folder finds it. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** The program and arguments that start `script` (a path in the repository) as `npm run` does. */
+export function nodeCommand(script: string, args: readonly string[]): [string, string[]] {
+  return [process.execPath, ['--import', TSX_LOADER, join(ROOT, script), ...args]];
+}
 
 export interface CliResult {
   readonly status: number | null;
@@ -30,7 +38,8 @@ export function runCli(
   env: NodeJS.ProcessEnv = {},
 ): CliResult {
   const script = command === 'bench' ? 'sim/bench/bench.ts' : `sim/cli/${command}.ts`;
-  const r = spawnSync(TSX, [join(ROOT, script), ...args], {
+  const [program, argv] = nodeCommand(script, args);
+  const r = spawnSync(program, argv, {
     cwd,
     encoding: 'utf8',
     env: { ...plainEnv(), ...env },
