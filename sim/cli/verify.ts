@@ -126,6 +126,10 @@ async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
+  if (budgets.downForGood > 0 && setup.servers.length < 2)
+    throw new UsageError(
+      `--max-down-for-good needs a follower to crash for good, and ${file} has one server; drop the flag or add servers`,
+    );
   process.stdout.write(`${describe(setup, file)}\n`);
   if (setup.ignoredSteps > 0)
     process.stdout.write(
@@ -172,9 +176,11 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     return EXIT.failed;
   }
   const moves = movesTo(result.world);
+  const informative = new Set(result.verdicts.filter((v) => v.informative).map((v) => v.guarantee));
+  const named = result.broken.map((g) => (informative.has(g) ? `${g} (informative)` : g));
   out.push(
     c.red.bold(
-      `violation: ${result.broken.join(', ')} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+      `violation: ${named.join(', ')} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
     ),
   );
   for (const v of result.verdicts) {
