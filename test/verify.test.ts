@@ -6,13 +6,23 @@
 
 import { describe, expect, it } from 'vitest';
 import twoReaders from '../scenarios/verify/two-readers.ts';
+import { benchConfiguration } from '../sim/bench/verify.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
 import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { Keyer } from '../sim/verify/key.ts';
 import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
 import { type Setup, setupOf } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
-import { type Budgets, initialWorld, type Move, movesTo, play } from '../sim/verify/world.ts';
+import {
+  type Budgets,
+  initialWorld,
+  isComplete,
+  type Move,
+  movesOf,
+  movesTo,
+  play,
+} from '../sim/verify/world.ts';
 import { ANOMALIES } from './fixtures/verify/anomalies.ts';
 
 const NONE: Budgets = {
@@ -178,6 +188,39 @@ describe('the largest fixed configuration the CI checks', () => {
   it('and with one duplicate', () => {
     const { result } = verify(twoReaders, { duplicates: 1 });
     expect(result.kind).toBe('verified');
+  });
+});
+
+describe('every schedule', () => {
+  it('no world is a dead end: each can go on without a fault, or its schedule is complete', () => {
+    // A timer due in the next ms, with a message just sent: before, nothing could happen here.
+    const setup = setupOf(benchConfiguration(3, 1, 2), {
+      budgets: { ...NONE, drops: 1, duplicates: 1, crashes: 1 },
+    });
+    const keyer = new Keyer(setup, []);
+    let frontier = [initialWorld(setup)];
+    const seen = new Set([keyer.key(frontier[0]!)]);
+    let deadEnds = 0;
+    let due = 0;
+    while (frontier.length > 0) {
+      const next = [];
+      for (const w of frontier) {
+        const moves = movesOf(setup, w);
+        const going = moves.filter((m) => !['drop', 'duplicate', 'slow'].includes(m.kind));
+        if (going.length === 0 && !isComplete(setup, w)) deadEnds++;
+        if (w.timers[0]?.deadline === w.now + 1 && w.inFlight.some((m) => !m.slow)) due++;
+        for (const m of moves) {
+          const after = play(setup, w, m);
+          const key = keyer.key(after);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          next.push(after);
+        }
+      }
+      frontier = next;
+    }
+    expect(due).toBeGreaterThan(0);
+    expect(deadEnds).toBe(0);
   });
 });
 

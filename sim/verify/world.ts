@@ -144,7 +144,8 @@ export function isComplete(setup: Setup, w: World): boolean {
  * happens 1 ms after the last move, and only before that deadline (so the simulator, which runs a
  * due timer first, would run it in the same order). The network is faster than any timer and a
  * crash shorter: a timer fires only when every message in flight is slow (a fault) and every node
- * is up, so that a timeout fires because a message was lost, slow, or sent to a crashed node.
+ * is up (or down for good), so that a timeout fires because a message was lost, slow, or sent to a
+ * crashed node — or when it is due in the next ms, where nothing else fits before it.
  * In same-ms mode a delivery may also share the last delivery's ms, after it in send order, as
  * the simulator's queue orders a tie.
  */
@@ -155,7 +156,9 @@ export function movesOf(setup: Setup, w: World): Move[] {
   // Every message in flight has arrived (or is slow, or was dropped), and every node is up (or
   // down for good).
   const quiet = w.inFlight.every((m) => m.slow) && allBack(w);
-  if (w.timers[0] !== undefined && quiet) {
+  // Nothing else fits before a timer due in the next ms: it fires, and what is in flight (or
+  // down) comes after it, late (else such a world would be a dead end, its schedules unexplored).
+  if (w.timers[0] !== undefined && (quiet || next >= deadline)) {
     const t = w.timers[0];
     moves.push({ kind: 'timer', node: t.node, key: t.key, at: t.deadline });
   }
