@@ -193,6 +193,8 @@ class Serializer {
    * stays short however deep it is.
    */
   private readonly cache = new WeakMap<object, string>();
+  /** The same, kept on the object itself under a key of this serializer's own (faster to read). */
+  private readonly mark = Symbol('verify key');
 
   constructor(
     private readonly names: ReadonlyMap<NodeId, NodeId> | null,
@@ -220,7 +222,7 @@ class Serializer {
       case 'undefined':
         return 'u';
       case 'object': {
-        const known = this.cache.get(v);
+        const known = (v as Record<symbol, string | undefined>)[this.mark] ?? this.cache.get(v);
         if (known !== undefined) return known;
         const full = this.object(v);
         let n = this.texts.get(full);
@@ -229,7 +231,9 @@ class Serializer {
           this.texts.set(full, n);
         }
         const text = `#${n}`;
-        this.cache.set(v, text);
+        if (Object.isExtensible(v))
+          Object.defineProperty(v, this.mark, { value: text, enumerable: false });
+        else this.cache.set(v, text);
         return text;
       }
       default:
