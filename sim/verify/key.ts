@@ -201,13 +201,23 @@ class Serializer {
     private readonly texts: Map<string, number>,
   ) {}
 
+  /** Texts of strings met (request ids, timer keys, node names: a small vocabulary). */
+  private readonly strings = new Map<string, string>();
+
   text(s: string): string {
-    if (this.names === null) return JSON.stringify(s);
-    const renamed = s
-      .split(/([.:#])/)
-      .map((part) => this.names!.get(part) ?? part)
-      .join('');
-    return JSON.stringify(renamed);
+    let known = this.strings.get(s);
+    if (known === undefined) {
+      const renamed =
+        this.names === null
+          ? s
+          : s
+              .split(/([.:#])/)
+              .map((part) => this.names!.get(part) ?? part)
+              .join('');
+      known = JSON.stringify(renamed);
+      this.strings.set(s, known);
+    }
+    return known;
   }
 
   value(v: unknown): string {
