@@ -249,7 +249,7 @@ export function play(setup: Setup, w: World, move: Move): World {
       b.duplicate(move.seq);
       break;
     case 'slow':
-      b.faultOf(move.seq);
+      // A fault only if it does arrive late (or not before the story ends): see deliver.
       b.inFlight = w.inFlight.map((m) => (m.seq === move.seq ? { ...m, slow: true } : m));
       b.used = { ...w.used, delays: w.used.delays + 1 };
       break;
