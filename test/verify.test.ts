@@ -172,6 +172,28 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     expect(result.complete).toBeGreaterThan(0);
   });
 
+  it('judged against the bound from the last fault as sim judges it: a replay agrees', () => {
+    // Three servers, two clients and a drop: late and lost messages are faults in the story.
+    const wider: Scenario = {
+      goal: 'c1 writes x at a follower while c2 reads it at another',
+      servers: ['s1', 's2', 's3'],
+      clients: ['c1', 'c2'],
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's2' },
+        { at: 1, client: 'c2', get: 'x', via: 's3' },
+      ],
+    };
+    const { setup, result } = verify(wider, { downForGood: 1, drops: 1 });
+    const found = result as Extract<SearchResult, { kind: 'violation' }>;
+    expect(found.broken).toEqual(['liveness']);
+    const moves = movesTo(found.world);
+    const replay = runScenario(
+      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
+    );
+    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
+    expect(replay.verdictFailures).toEqual([]);
+  });
+
   it('with every follower back (no budget to stay down), fixed keeps liveness', () => {
     const { result } = verify({ ...rest, preset: 'fixed' }, { crashes: 1 });
     expect(result.kind).toBe('verified');
