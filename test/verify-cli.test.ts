@@ -1,6 +1,7 @@
 // `npm run verify` as a user runs it: the A8 configuration under fixed with missingKeyReply
 // null-first gives the shortest counterexample as a file that `npm run sim` replays; under fixed
-// the same configuration is proved; a mistake on the command line gets one line and exit 2.
+// the same configuration is proved; informative findings are listed beside a proof, or stop the
+// search when asked; a mistake on the command line gets one line and exit 2.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,9 +71,48 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
   });
 });
 
+describe('informative findings (A4) and a follower down for good (A11)', () => {
+  const readElsewhere = join(ROOT, 'scenarios', 'verify', 'read-elsewhere.ts');
+
+  it("lists the design's linearizability finding beside a proved verdict, exit 0", () => {
+    const proved = run('sim/cli/verify.ts', readElsewhere);
+    expect(proved.status).toBe(0);
+    expect(proved.stdout).toContain('every schedule of this configuration keeps every guarantee');
+    expect(proved.stdout).toMatch(/informative findings \(they do not change the verdict/);
+    expect(proved.stdout).toMatch(/◦ linearizability: shortest schedule 8 moves: c2's GET x/);
+  });
+
+  it('with --informative stops at it and writes a case that sim replays to the same finding', () => {
+    const found = run('sim/cli/verify.ts', readElsewhere, '--informative');
+    expect(found.status).toBe(1);
+    expect(found.stdout).toContain(
+      'violation: linearizability (informative) broken by a schedule of 8 moves',
+    );
+    expect(found.stdout).toContain('replayed with sim: the same violation (linearizability)');
+    const file = /counterexample written to (\S+)/.exec(found.stdout)?.[1] ?? '';
+    const replay = run('sim/cli/sim.ts', join(WORK, file), '--width', '100');
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/ℹ linearizability \(informative\) +1 finding/);
+    expect(replay.stdout).toContain('as the scenario expected');
+  });
+
+  it('--max-down-for-good 1: the PUT never completes under fixed (liveness, 14 moves)', () => {
+    const config = join(ROOT, 'scenarios', 'verify', 'follower-down.ts');
+    const found = run('sim/cli/verify.ts', config, '--max-down-for-good', '1');
+    expect(found.status).toBe(1);
+    expect(found.stdout).toContain('violation: liveness broken by a schedule of 14 moves');
+    expect(found.stdout).toContain('s2 crashes for good: it never restarts');
+    expect(found.stdout).toContain('replayed with sim: the same violation (liveness)');
+  });
+});
+
 describe('a mistake gets one line and exit 2', () => {
   it.each([
     [['--max-drops', 'many'], "--max-drops must be a whole number from 0 to 10 (got 'many')"],
+    [
+      ['--max-down-for-good', 'one'],
+      "--max-down-for-good must be a whole number from 0 to 10 (got 'one')",
+    ],
     [['--knob', 'missingKeyReply=sometimes'], 'knob missingKeyReply must be one of'],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
   ])('%j', (flags, message) => {

@@ -6,7 +6,14 @@ import type { Scenario, Step } from '../scenario.ts';
 import { type Progress, type SearchResult, search } from '../verify/search.ts';
 import { setupOf } from '../verify/setup.ts';
 
-const BUDGETS = { drops: 1, duplicates: 1, delays: 0, crashes: 1, clientCrashes: 0 };
+const BUDGETS = {
+  drops: 1,
+  duplicates: 1,
+  delays: 0,
+  crashes: 1,
+  clientCrashes: 0,
+  downForGood: 0,
+};
 const LIMIT_CPU_MS = 60_000;
 
 /** Configurations from small to large; the ladder stops at the first one not proved in time. */

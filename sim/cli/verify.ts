@@ -1,15 +1,18 @@
 // `npm run verify -- <scenario.ts> [--preset P] [--knob k=v ...] [--max-drops N] [--max-duplicates N]
-// [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--depth D] [--max-states N] [--max-seconds S]`: every schedule
-// of the scenario's configuration, breadth-first. It proves the configuration correct within its
-// bounds, or writes the shortest counterexample as a scenario and prints the command that replays it.
+// [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--max-down-for-good N] [--informative]
+// [--depth D] [--max-states N] [--max-seconds S]`: every schedule of the scenario's configuration,
+// breadth-first. It proves the configuration correct within its bounds, or writes the shortest
+// counterexample as a scenario and prints the command that replays it. Informative findings are
+// listed beside the verdict, or, with --informative, stop the search as a violation does.
 
 import { basename } from 'node:path';
-import { brokenGuarantees } from '../check/index.ts';
+import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
+  type Finding,
   type Progress,
   type SearchResult,
   search,
@@ -21,7 +24,7 @@ import { loadScenario } from './load.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
 
 const HELP =
-  'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--depth D] [--max-states N] [--max-seconds S]';
+  'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--max-down-for-good N] [--informative] [--depth D] [--max-states N] [--max-seconds S]';
 
 const OPTIONS = {
   preset: { type: 'string' },
@@ -31,6 +34,8 @@ const OPTIONS = {
   'max-delays': { type: 'string' },
   'max-crashes': { type: 'string' },
   'max-client-crashes': { type: 'string' },
+  'max-down-for-good': { type: 'string' },
+  informative: { type: 'boolean' },
   depth: { type: 'string' },
   'max-states': { type: 'string' },
   'max-seconds': { type: 'string' },
@@ -76,7 +81,7 @@ function describe(setup: Setup, file: string): string {
     .join('');
   return [
     `verify ${file}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
-    `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes`,
+    `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes, ${b.downForGood} followers down for good`,
   ].join('\n');
 }
 
@@ -95,6 +100,7 @@ async function run(argv: readonly string[]): Promise<number> {
     delays: count(values['max-delays'], '--max-delays', 0, 10),
     crashes: count(values['max-crashes'], '--max-crashes', 0, 10),
     clientCrashes: count(values['max-client-crashes'], '--max-client-crashes', 0, 10),
+    downForGood: count(values['max-down-for-good'], '--max-down-for-good', 0, 10),
   };
   const bounds = {
     maxDepth: positive(values.depth, '--depth', DEFAULT_SEARCH_BOUNDS.maxDepth, 100_000),
@@ -120,12 +126,20 @@ async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
+  if (budgets.downForGood > 0 && setup.servers.length < 2)
+    throw new UsageError(
+      `--max-down-for-good needs a follower to crash for good, and ${file} has one server; drop the flag or add servers`,
+    );
   process.stdout.write(`${describe(setup, file)}\n`);
   if (setup.ignoredSteps > 0)
     process.stdout.write(
       `  (${setup.ignoredSteps} fault steps of the scenario are not used: verify tries crashes, drops and duplicates itself)\n`,
     );
-  const result = search(setup, { bounds, onProgress: progress(process.stderr) });
+  const result = search(setup, {
+    bounds,
+    onProgress: progress(process.stderr),
+    informative: values.informative === true,
+  });
   if (process.stderr.isTTY) process.stderr.write(`\r${''.padEnd(78)}\r`);
   return report(setup, file, result);
 }
@@ -140,6 +154,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
         'every schedule of this configuration keeps every guarantee (within the budgets above)',
       ),
       `  ${summary}`,
+      ...listFindings(result.findings, c),
     );
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.ok;
@@ -155,24 +170,27 @@ function report(setup: Setup, file: string, result: SearchResult): number {
         `not finished: ${result.states} states explored, depth ${result.depth} reached; stopped by ${why}`,
       ),
       `  ${summary}`,
+      ...listFindings(result.findings, c),
     );
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.failed;
   }
   const moves = movesTo(result.world);
+  const informative = new Set(result.verdicts.filter((v) => v.informative).map((v) => v.guarantee));
+  const named = result.broken.map((g) => (informative.has(g) ? `${g} (informative)` : g));
   out.push(
     c.red.bold(
-      `violation: ${result.broken.join(', ')} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+      `violation: ${named.join(', ')} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
     ),
   );
   for (const v of result.verdicts) {
-    if (v.informative) continue;
+    if (!result.broken.includes(v.guarantee)) continue;
     for (const w of v.violations.slice(0, 2)) out.push(c.red(`  ✗ ${v.guarantee}: ${w.sentence}`));
   }
   out.push('', c.bold('The schedule'), ...tellSchedule(setup, moves).map((l) => `  ${l}`), '');
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
   const replay = runScenario(story, { trace: false });
-  const same = sameList(brokenGuarantees(replay.verdicts), result.broken);
+  const same = replay.verdictFailures.length === 0;
   const base = `verify-${basename(file, '.ts')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
   const { path, command } = writeStory('cases', base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).join(' ')}`,
@@ -191,13 +209,34 @@ function report(setup: Setup, file: string, result: SearchResult): number {
           `replayed with sim, it broke ${brokenGuarantees(replay.verdicts).join(', ') || 'nothing'}: please report this`,
         ),
     `replay: ${command}`,
+    ...listFindings(
+      result.findings.filter((f) => !result.broken.includes(f.guarantee)),
+      c,
+    ),
   );
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.failed;
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
+/**
+ * Informative findings (A4, A12): each by the length of its shortest schedule and the checker's
+ * sentence. They do not change the verdict; --informative makes them stop the search instead.
+ */
+function listFindings(found: readonly Finding[], c: ReturnType<typeof paletteFor>): string[] {
+  if (found.length === 0) return [];
+  const out = [
+    'informative findings (they do not change the verdict; --informative stops at the first and writes it as a case):',
+  ];
+  for (const f of found) {
+    const v = f.verdicts.find((x: Verdict) => x.guarantee === f.guarantee);
+    const sentence = v?.violations[0]?.sentence ?? '';
+    out.push(
+      c.yellow(
+        `  ◦ ${f.guarantee}: shortest schedule ${movesTo(f.world).length} moves: ${sentence}`,
+      ),
+    );
+  }
+  return out;
 }
 
 await main(() => run(process.argv.slice(2)));

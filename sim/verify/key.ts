@@ -29,12 +29,18 @@ export class Keyer {
   private readonly histories: WeakMap<readonly unknown[], string>[] = [];
   /** For a node index, its place in Setup.clients (undefined for a server). */
   private readonly clientOfNode: (number | undefined)[] = [];
+  /**
+   * Liveness is judged against a bound (a follower may stay down for good): it subtracts times,
+   * so the key keeps the history's times, messages' send times and the last fault's time.
+   */
+  private readonly timed: boolean;
 
   constructor(
     private readonly setup: Setup,
     symmetric: readonly (readonly NodeId[])[],
   ) {
     this.appliesPerReplica = setup.store.name === 'replicated';
+    this.timed = setup.livenessBound !== null;
     setup.clients.forEach((c, k) => {
       this.clientOfNode[c.node] = k;
     });
@@ -78,14 +84,17 @@ export class Keyer {
     const parts: string[] = [String(w.now)];
     for (let j = 0; j < r.from.length; j++) {
       const i = r.from[j]!;
-      parts.push(`${w.up[i] ? 'U' : 'D'}${w.clockOffsetMs[i]}${ser.value(w.states[i])}`);
+      parts.push(
+        `${w.up[i] ? 'U' : w.gone[i] ? 'G' : 'D'}${w.clockOffsetMs[i]}${ser.value(w.states[i])}`,
+      );
     }
     const sameMs = this.setup.sameMs && w.lastDelivery !== null && w.lastDelivery.t === w.now;
     const messages = w.inFlight.map((m) => {
       const flags = sameMs
         ? `${m.sentAt === w.now ? 'f' : ''}${m.seq > w.lastDelivery!.seq ? 'a' : ''}`
         : '';
-      return `${r.index[m.from]}>${r.index[m.to]}${m.twin ? 't' : ''}${m.slow ? 's' : ''}${flags}${ser.value(m.message)}`;
+      const sent = this.timed ? `@${m.sentAt}` : '';
+      return `${r.index[m.from]}>${r.index[m.to]}${m.twin ? 't' : ''}${m.slow ? 's' : ''}${flags}${sent}${ser.value(m.message)}`;
     });
     if (!this.setup.sameMs) messages.sort();
     parts.push(messages.join(','));
@@ -102,7 +111,10 @@ export class Keyer {
     parts.push(issued.join(','));
     parts.push(w.clockStepsDone.map((d) => (d ? 1 : 0)).join(''));
     const u = w.used;
-    parts.push(`${u.drops},${u.duplicates},${u.delays},${u.crashes},${u.clientCrashes}`);
+    parts.push(
+      `${u.drops},${u.duplicates},${u.delays},${u.crashes},${u.clientCrashes},${u.downForGood}`,
+    );
+    if (this.timed) parts.push(String(w.faultAt));
     const r0 = this.renamings.indexOf(r);
     let cache = this.histories[r0];
     if (cache === undefined) {
@@ -125,12 +137,14 @@ export class Keyer {
     for (const rec of w.records) {
       const node = r.index[rec.node]!;
       if ('abandon' in rec) {
-        ordered.push(`${rec.t === lastT ? '=' : ''}A${node}`);
+        ordered.push(`${this.timed ? `@${rec.t}` : rec.t === lastT ? '=' : ''}A${node}`);
         lastT = rec.t;
       } else if (this.appliesPerReplica && rec.observation.kind === 'apply') {
         perReplica[node]!.push(ser.value(rec.observation));
       } else {
-        ordered.push(`${rec.t === lastT ? '=' : ''}${node}${ser.value(rec.observation)}`);
+        ordered.push(
+          `${this.timed ? `@${rec.t}` : rec.t === lastT ? '=' : ''}${node}${ser.value(rec.observation)}`,
+        );
         lastT = rec.t;
       }
     }
@@ -179,19 +193,31 @@ class Serializer {
    * stays short however deep it is.
    */
   private readonly cache = new WeakMap<object, string>();
+  /** The same, kept on the object itself under a key of this serializer's own (faster to read). */
+  private readonly mark = Symbol('verify key');
 
   constructor(
     private readonly names: ReadonlyMap<NodeId, NodeId> | null,
     private readonly texts: Map<string, number>,
   ) {}
 
+  /** Texts of strings met (request ids, timer keys, node names: a small vocabulary). */
+  private readonly strings = new Map<string, string>();
+
   text(s: string): string {
-    if (this.names === null) return JSON.stringify(s);
-    const renamed = s
-      .split(/([.:#])/)
-      .map((part) => this.names!.get(part) ?? part)
-      .join('');
-    return JSON.stringify(renamed);
+    let known = this.strings.get(s);
+    if (known === undefined) {
+      const renamed =
+        this.names === null
+          ? s
+          : s
+              .split(/([.:#])/)
+              .map((part) => this.names!.get(part) ?? part)
+              .join('');
+      known = JSON.stringify(renamed);
+      this.strings.set(s, known);
+    }
+    return known;
   }
 
   value(v: unknown): string {
@@ -206,7 +232,7 @@ class Serializer {
       case 'undefined':
         return 'u';
       case 'object': {
-        const known = this.cache.get(v);
+        const known = (v as Record<symbol, string | undefined>)[this.mark] ?? this.cache.get(v);
         if (known !== undefined) return known;
         const full = this.object(v);
         let n = this.texts.get(full);
@@ -215,7 +241,9 @@ class Serializer {
           this.texts.set(full, n);
         }
         const text = `#${n}`;
-        this.cache.set(v, text);
+        if (Object.isExtensible(v))
+          Object.defineProperty(v, this.mark, { value: text, enumerable: false });
+        else this.cache.set(v, text);
         return text;
       }
       default:

@@ -1,11 +1,13 @@
 // The exhaustive search: breadth-first over worlds (so the first violation found is reached by as
 // few moves as any), each distinct world explored once, judged by the store's own checkers. It
-// stops at the first violation, when every schedule is done, or at a bound, and says which.
+// stops at the first violation, when every schedule is done, or at a bound, and says which; the
+// informative checkers' findings are kept beside, each by its shortest schedule.
 
 import {
   brokenGuarantees,
   type CheckInput,
   type GuaranteeId,
+  findings as informativeFindings,
   runCheckers,
   type Verdict,
 } from '../check/index.ts';
@@ -40,17 +42,33 @@ export interface Progress {
   readonly cpuMs: number;
 }
 
+/** An informative checker's finding (A4, A12), by the shortest schedule that shows it. */
+export interface Finding {
+  readonly guarantee: GuaranteeId;
+  readonly world: World;
+  readonly verdicts: readonly Verdict[];
+  readonly completeSchedule: boolean;
+}
+
+interface Found {
+  /** Informative findings met so far (all of them, when the search ran to its end). */
+  readonly findings: readonly Finding[];
+}
+
 export type SearchResult =
-  | (Progress & { readonly kind: 'verified' })
-  | (Progress & {
-      readonly kind: 'violation';
-      readonly world: World;
-      readonly verdicts: readonly Verdict[];
-      readonly broken: readonly GuaranteeId[];
-      /** Whether it was judged on a complete schedule (else: as soon as safety broke). */
-      readonly completeSchedule: boolean;
-    })
-  | (Progress & { readonly kind: 'unfinished'; readonly bound: 'states' | 'depth' | 'time' });
+  | (Progress & Found & { readonly kind: 'verified' })
+  | (Progress &
+      Found & {
+        readonly kind: 'violation';
+        readonly world: World;
+        readonly verdicts: readonly Verdict[];
+        /** The guarantees broken; informative ones too when the search was asked to stop at them. */
+        readonly broken: readonly GuaranteeId[];
+        /** Whether it was judged on a complete schedule (else: as soon as it broke). */
+        readonly completeSchedule: boolean;
+      })
+  | (Progress &
+      Found & { readonly kind: 'unfinished'; readonly bound: 'states' | 'depth' | 'time' });
 
 export interface SearchOptions {
   readonly bounds?: Partial<SearchBounds>;
@@ -58,6 +76,11 @@ export interface SearchOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Mirror images of interchangeable clients count as one world (on by default). */
   readonly symmetry?: boolean;
+  /**
+   * Informative findings (linearizability, cross-key causality) stop the search as a violation
+   * does. Off by default: they are kept beside the verdict, which they do not change.
+   */
+  readonly informative?: boolean;
 }
 
 export function cpuMs(): number {
@@ -72,15 +95,21 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
   const first = initialWorld(setup);
   const seen = new Set<string>([keyer.key(first)]);
   let frontier: World[] = [first];
+  // Informative guarantees not found yet: each is judged until its shortest schedule is found.
+  const looking = new Set(
+    setup.store.checkers.filter((c) => c.informative).map((c) => c.guarantee),
+  );
+  const findings: Finding[] = [];
   let states = 0;
   let complete = 0;
   let depth = 0;
-  const figures = (): Progress => ({
+  const figures = (): Progress & Found => ({
     states,
     distinct: seen.size,
     complete,
     depth,
     cpuMs: cpuMs() - started,
+    findings,
   });
   while (frontier.length > 0) {
     if (depth >= bounds.maxDepth) return { kind: 'unfinished', bound: 'depth', ...figures() };
@@ -102,10 +131,18 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
           return { kind: 'unfinished', bound: 'states', ...figures() };
         const done = isComplete(setup, after);
         if (done) complete++;
-        // Safety is judged as soon as the history grows; everything on a complete schedule.
-        if (done || after.records !== w.records) {
-          const verdicts = judge(setup, after, done);
+        // Safety is judged as soon as the history grows; liveness once an operation has been
+        // pending longer than the bound (when a node may stay down); everything on a complete
+        // schedule.
+        if (done || after.records !== w.records || mayBeLate(setup, after)) {
+          const verdicts = judge(setup, after, done, looking);
+          const found = informativeFindings(verdicts);
+          for (const guarantee of found) {
+            looking.delete(guarantee);
+            findings.push({ guarantee, world: after, verdicts, completeSchedule: done });
+          }
           const broken = brokenGuarantees(verdicts);
+          if (options.informative === true) broken.push(...found);
           if (broken.length > 0)
             return {
               kind: 'violation',
@@ -125,14 +162,42 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
 }
 
 /**
- * The store's checkers on the world's history. Before the schedule is complete, liveness is left
- * out (an operation still under way may yet complete) and so are the informative checkers (they
- * never fail a run); convergence says by itself that it cannot judge an unsettled run.
+ * Whether an operation may have been pending longer than the liveness bound: only judged when a
+ * follower may stay down for good (then a schedule need never go quiet), from the last fault.
  */
-export function judge(setup: Setup, w: World, complete: boolean): Verdict[] {
-  const checkers = complete
-    ? setup.store.checkers
-    : setup.store.checkers.filter((c) => !c.informative && c.guarantee !== 'liveness');
+function mayBeLate(setup: Setup, w: World): boolean {
+  const bound = setup.livenessBound;
+  return bound !== null && bound.ms !== null && w.now - faultsEndAt(w) > bound.ms;
+}
+
+/**
+ * When the faults of the schedule so far end, as its story tells them: the last fault, and every
+ * message still in flight (a cut story makes each arrive late: a step aimed at it when sent).
+ */
+function faultsEndAt(w: World): number {
+  let t = w.faultAt;
+  for (const m of w.inFlight) if (m.sentAt > t) t = m.sentAt;
+  return t;
+}
+
+/**
+ * The store's checkers on the world's history; the informative ones only among `informative`
+ * (default: all). Before the schedule is complete, liveness is left out (an operation still under
+ * way may yet complete) unless one may be late past the bound; convergence says by itself that it
+ * cannot judge an unsettled run.
+ */
+export function judge(
+  setup: Setup,
+  w: World,
+  complete: boolean,
+  informative?: ReadonlySet<GuaranteeId>,
+): Verdict[] {
+  const late = !complete && mayBeLate(setup, w);
+  const checkers = setup.store.checkers.filter((c) =>
+    c.informative
+      ? informative === undefined || informative.has(c.guarantee)
+      : c.guarantee !== 'liveness' || complete || late,
+  );
   return runCheckers(checkers, checkInput(setup, w, complete));
 }
 
@@ -152,8 +217,9 @@ export function checkInput(setup: Setup, w: World, complete: boolean): CheckInpu
     replicas: setup.store.replicas(finalStates, setup.topology),
     quiescent: complete,
     endedAt: w.now,
-    faultsEndAt: w.lastFaultAt,
+    faultsEndAt: faultsEndAt(w),
     networkHealed: true,
+    ...(setup.livenessBound === null ? {} : { livenessBound: setup.livenessBound }),
     explainPending: (op) =>
       setup.store.explainPending(finalStates, setup.topology, op, setup.knobs),
   };

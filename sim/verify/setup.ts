@@ -5,12 +5,17 @@
 import type { NodeId } from '../../protocol/core.ts';
 import type { ClientState as LockClientState } from '../../protocol/lock/index.ts';
 import type { ClientState as ReplicatedClientState } from '../../protocol/replicated/index.ts';
+import type { LivenessBound } from '../check/index.ts';
+import { resolveNetwork } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { knobsOf, opOf, type Scenario, type Step, storeOf, topologyOf } from '../scenario.ts';
 import type { Knobs, StoreAdapter } from '../stores/index.ts';
 import type { ClientOp, Topology } from '../stores/replicated.ts';
 import type { Budgets } from './world.ts';
+
+/** The network of a schedule's story: every message on time arrives 1 ms after it is sent. */
+export const STORY_NETWORK = { delayMinMs: 1, delayMaxMs: 1, fifo: false } as const;
 
 export interface PlannedOp {
   readonly op: ClientOp;
@@ -47,6 +52,13 @@ export interface Setup {
   readonly sessionAllows: (state: unknown) => boolean;
   /** Scenario steps verify does not use (crashes, partitions, holds, …), for a note. */
   readonly ignoredSteps: number;
+  /**
+   * With a follower that may stay down for good a schedule need never go quiet (the leader resends
+   * forever), so liveness is also judged as a cut run is (PROTOCOL.md §3): an operation pending
+   * longer than the knobs' worst case, on the story's network, after the last fault. Else null:
+   * liveness is judged when a schedule is complete.
+   */
+  readonly livenessBound: LivenessBound | null;
 }
 
 export interface SetupOptions {
@@ -99,7 +111,15 @@ export function setupOf(scenario: Scenario, options: SetupOptions): Setup {
     sameMs: store.name === 'replicated' && knobs.leaderClock === 'wall',
     sessionAllows: sessionRule(store, knobs),
     ignoredSteps,
+    livenessBound:
+      options.budgets.downForGood > 0 ? store.livenessBound(knobs, topology, storyNetwork()) : null,
   };
+}
+
+function storyNetwork() {
+  const network = resolveNetwork(STORY_NETWORK);
+  if (!network.ok) throw new Error(`verify: the story's network is invalid: ${network.error}`);
+  return network.value;
 }
 
 function sessionRule(store: StoreAdapter, knobs: Knobs): (state: unknown) => boolean {

@@ -8,7 +8,7 @@ import type { GuaranteeId } from '../check/index.ts';
 import { commentSafe, createCaseFile, importFrom } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import type { Scenario, Step } from '../scenario.ts';
-import type { Setup } from './setup.ts';
+import { type Setup, STORY_NETWORK } from './setup.ts';
 import { type InFlight, initialWorld, type Move, play, type World } from './world.ts';
 
 /** After the last move, messages still in flight arrive this much later than it (never, in the story). */
@@ -55,6 +55,12 @@ export function scheduleToScenario(
   // Aimed steps go before the script's step at the same ms: they must be armed when it sends.
   const steps = [...aimed, ...script].sort((a, b) => a.at - b.at || rank(a) - rank(b));
   const s = setup.scenario;
+  // An informative finding is expected as a finding: it never fails the replay by itself.
+  const informative = new Set(
+    setup.store.checkers.filter((c) => c.informative).map((c) => c.guarantee),
+  );
+  const violations = broken.filter((g) => !informative.has(g));
+  const findings = broken.filter((g) => informative.has(g));
   return {
     goal: `The shortest schedule verify found that breaks ${broken.join(', ')} (${moves.length} moves)`,
     ...(s.store === undefined ? {} : { store: s.store }),
@@ -63,13 +69,13 @@ export function scheduleToScenario(
     clients: [...setup.topology.clients],
     preset: setup.preset as 'seed' | 'fixed',
     knobs: setup.overrides as NonNullable<Scenario['knobs']>,
-    network: { delayMinMs: 1, delayMaxMs: 1, fifo: false },
+    network: { ...STORY_NETWORK },
     ...(s.clockSkewMs === undefined ? {} : { clockSkewMs: s.clockSkewMs }),
     seed: 1,
     // Cut where verify judged a broken safety guarantee: later events are not part of the story.
     ...(completeSchedule ? {} : { runUntilMs: end }),
     steps,
-    expect: { violations: [...broken] },
+    expect: { violations, ...(findings.length > 0 ? { findings } : {}) },
   };
 }
 
@@ -133,6 +139,9 @@ function walk(setup: Setup, moves: readonly Move[]) {
       case 'restart':
         script.push({ at: move.at, restart: setup.nodes[move.node]!.id });
         break;
+      case 'downForGood':
+        script.push({ at: move.at, crash: setup.nodes[move.node]!.id, note: 'down for good' });
+        break;
       case 'clockStep': {
         const step = setup.clockSteps[move.index]!;
         script.push({ at: move.at, clockStep: setup.nodes[step.node]!.id, byMs: step.byMs });
@@ -185,6 +194,8 @@ function tell(setup: Setup, w: World, move: Move): string {
       return `${at}${id(move.node)} crashes`;
     case 'restart':
       return `${at}${id(move.node)} restarts`;
+    case 'downForGood':
+      return `${at}${id(move.node)} crashes for good: it never restarts`;
     case 'clockStep': {
       const step = setup.clockSteps[move.index]!;
       return `${at}${id(step.node)}'s clock steps ${step.byMs >= 0 ? '+' : ''}${step.byMs} ms`;

@@ -42,12 +42,16 @@ export interface Budgets {
   readonly crashes: number;
   /** Crashes of a client (it forgets its session, and what it held), each followed by its restart. */
   readonly clientCrashes: number;
+  /** Crashes of a follower that never restarts (A11: the leader may wait for it forever). */
+  readonly downForGood: number;
 }
 
 export interface World {
   readonly now: number;
   readonly states: readonly unknown[];
   readonly up: readonly boolean[];
+  /** Down for good: it never restarts. */
+  readonly gone: readonly boolean[];
   readonly clockOffsetMs: readonly number[];
   /** In send order. */
   readonly inFlight: readonly InFlight[];
@@ -62,8 +66,12 @@ export interface World {
   readonly nextSeq: number;
   /** The last move, when it was a delivery: another may follow in the same ms (same-ms mode). */
   readonly lastDelivery: { readonly t: number; readonly seq: number } | null;
-  /** When the last crash or restart happened (liveness counts from the last fault). */
-  readonly lastFaultAt: number;
+  /**
+   * The latest time the schedule's story marks as a fault (PROTOCOL.md §3: liveness counts from
+   * the last fault): a crash, restart or clock step, and the send time of every message that is
+   * not on time (dropped, duplicated, late) or shares its link, type and ms with another.
+   */
+  readonly faultAt: number;
   /** How this world was reached: the moves in reverse, shared with its ancestors. */
   readonly trail: Trail | null;
   readonly depth: number;
@@ -89,6 +97,7 @@ export type Move =
   | { readonly kind: 'slow'; readonly seq: number }
   | { readonly kind: 'crash'; readonly node: number; readonly at: number }
   | { readonly kind: 'restart'; readonly node: number; readonly at: number }
+  | { readonly kind: 'downForGood'; readonly node: number; readonly at: number }
   | { readonly kind: 'clockStep'; readonly index: number; readonly at: number };
 
 export function initialWorld(setup: Setup): World {
@@ -96,28 +105,35 @@ export function initialWorld(setup: Setup): World {
     now: 0,
     states: setup.nodes.map((n) => n.machine.init()),
     up: setup.nodes.map(() => true),
+    gone: setup.nodes.map(() => false),
     clockOffsetMs: setup.nodes.map((n) => n.clockSkewMs ?? 0),
     inFlight: [],
     timers: [],
     issued: setup.clients.map(() => 0),
     clockStepsDone: setup.clockSteps.map(() => false),
-    used: { drops: 0, duplicates: 0, delays: 0, crashes: 0, clientCrashes: 0 },
+    used: { drops: 0, duplicates: 0, delays: 0, crashes: 0, clientCrashes: 0, downForGood: 0 },
     records: [],
     nextSeq: 1,
     lastDelivery: null,
-    lastFaultAt: 0,
+    faultAt: 0,
     trail: null,
     depth: 0,
   };
 }
 
+/** Every node is up, or down for good: no restart is still to come. */
+export function allBack(w: World): boolean {
+  for (let i = 0; i < w.up.length; i++) if (!w.up[i] && !w.gone[i]) return false;
+  return true;
+}
+
 /**
- * A complete schedule: every node is up, no message or timer is left, and no client can issue
- * another operation (it has issued them all, or its session waits for an answer that will never
- * come). Only faults could still happen, and they would start another schedule.
+ * A complete schedule: every node is up (or down for good), no message or timer is left, and no
+ * client can issue another operation (it has issued them all, or its session waits for an answer
+ * that will never come). Only faults could still happen, and they would start another schedule.
  */
 export function isComplete(setup: Setup, w: World): boolean {
-  if (w.inFlight.length > 0 || w.timers.length > 0 || !w.up.every(Boolean)) return false;
+  if (w.inFlight.length > 0 || w.timers.length > 0 || !allBack(w)) return false;
   return setup.clients.every(
     (c, i) => w.issued[i] === c.ops.length || !setup.sessionAllows(w.states[c.node]),
   );
@@ -128,7 +144,8 @@ export function isComplete(setup: Setup, w: World): boolean {
  * happens 1 ms after the last move, and only before that deadline (so the simulator, which runs a
  * due timer first, would run it in the same order). The network is faster than any timer and a
  * crash shorter: a timer fires only when every message in flight is slow (a fault) and every node
- * is up, so that a timeout fires because a message was lost, slow, or sent to a crashed node.
+ * is up (or down for good), so that a timeout fires because a message was lost, slow, or sent to a
+ * crashed node — or when it is due in the next ms, where nothing else fits before it.
  * In same-ms mode a delivery may also share the last delivery's ms, after it in send order, as
  * the simulator's queue orders a tie.
  */
@@ -136,9 +153,12 @@ export function movesOf(setup: Setup, w: World): Move[] {
   const moves: Move[] = [];
   const deadline = w.timers[0]?.deadline ?? Number.POSITIVE_INFINITY;
   const next = w.now + 1;
-  // Every message in flight has arrived (or is slow, or was dropped), and every node is up.
-  const quiet = w.inFlight.every((m) => m.slow) && w.up.every(Boolean);
-  if (w.timers[0] !== undefined && quiet) {
+  // Every message in flight has arrived (or is slow, or was dropped), and every node is up (or
+  // down for good).
+  const quiet = w.inFlight.every((m) => m.slow) && allBack(w);
+  // Nothing else fits before a timer due in the next ms: it fires, and what is in flight (or
+  // down) comes after it, late (else such a world would be a dead end, its schedules unexplored).
+  if (w.timers[0] !== undefined && (quiet || next >= deadline)) {
     const t = w.timers[0];
     moves.push({ kind: 'timer', node: t.node, key: t.key, at: t.deadline });
   }
@@ -175,6 +195,11 @@ function crashable(setup: Setup, w: World, node: number): boolean {
     : w.used.crashes < setup.budgets.crashes;
 }
 
+function isFollower(setup: Setup, node: number): boolean {
+  const spec = setup.nodes[node]!;
+  return spec.role !== 'client' && spec.id !== setup.topology.leader;
+}
+
 /** What the scenario's script stands for: clients' operations, crashes, restarts, clock steps. */
 function scriptMoves(setup: Setup, w: World, at: number, moves: Move[]): void {
   setup.clients.forEach((client, i) => {
@@ -185,8 +210,13 @@ function scriptMoves(setup: Setup, w: World, at: number, moves: Move[]): void {
       moves.push({ kind: 'invoke', client: i, via, at });
   });
   w.up.forEach((up, node) => {
-    if (!up) moves.push({ kind: 'restart', node, at });
-    else if (crashable(setup, w, node)) moves.push({ kind: 'crash', node, at });
+    if (!up) {
+      if (!w.gone[node]) moves.push({ kind: 'restart', node, at });
+      return;
+    }
+    if (crashable(setup, w, node)) moves.push({ kind: 'crash', node, at });
+    if (w.used.downForGood < setup.budgets.downForGood && isFollower(setup, node))
+      moves.push({ kind: 'downForGood', node, at });
   });
   w.clockStepsDone.forEach((done, index) => {
     if (!done) moves.push({ kind: 'clockStep', index, at });
@@ -211,6 +241,7 @@ export function play(setup: Setup, w: World, move: Move): World {
       break;
     }
     case 'drop':
+      b.faultOf(move.seq);
       b.inFlight = w.inFlight.filter((m) => m.seq !== move.seq);
       b.used = { ...w.used, drops: w.used.drops + 1 };
       break;
@@ -218,6 +249,7 @@ export function play(setup: Setup, w: World, move: Move): World {
       b.duplicate(move.seq);
       break;
     case 'slow':
+      // A fault only if it does arrive late (or not before the story ends): see deliver.
       b.inFlight = w.inFlight.map((m) => (m.seq === move.seq ? { ...m, slow: true } : m));
       b.used = { ...w.used, delays: w.used.delays + 1 };
       break;
@@ -227,10 +259,14 @@ export function play(setup: Setup, w: World, move: Move): World {
     case 'restart':
       b.restart(move.node);
       break;
+    case 'downForGood':
+      b.crash(move.node, true);
+      break;
     case 'clockStep': {
       const step = setup.clockSteps[move.index]!;
       b.clockOffsetMs = withAt(w.clockOffsetMs, step.node, w.clockOffsetMs[step.node]! + step.byMs);
       b.clockStepsDone = withAt(w.clockStepsDone, move.index, true);
+      b.faultAt = b.now;
       break;
     }
   }
@@ -242,6 +278,7 @@ class Builder {
   now: number;
   states: unknown[] | null = null;
   up: readonly boolean[];
+  gone: readonly boolean[];
   clockOffsetMs: readonly number[];
   inFlight: readonly InFlight[];
   timers: readonly PendingTimer[];
@@ -250,7 +287,7 @@ class Builder {
   used: Budgets;
   records: readonly Record[];
   nextSeq: number;
-  lastFaultAt: number;
+  faultAt: number;
 
   constructor(
     private readonly setup: Setup,
@@ -259,6 +296,7 @@ class Builder {
   ) {
     this.now = 'at' in move ? move.at : w.now;
     this.up = w.up;
+    this.gone = w.gone;
     this.clockOffsetMs = w.clockOffsetMs;
     this.inFlight = w.inFlight;
     this.timers = w.timers;
@@ -267,7 +305,13 @@ class Builder {
     this.used = w.used;
     this.records = w.records;
     this.nextSeq = w.nextSeq;
-    this.lastFaultAt = w.lastFaultAt;
+    this.faultAt = w.faultAt;
+  }
+
+  /** The message is not on time: its send is a fault in the story (a step aimed at it). */
+  faultOf(seq: number): void {
+    const m = this.w.inFlight.find((x) => x.seq === seq)!;
+    if (m.sentAt > this.faultAt) this.faultAt = m.sentAt;
   }
 
   /** Operation ids go in the order operations are issued, as a replay's script numbers them. */
@@ -280,6 +324,7 @@ class Builder {
   deliver(seq: number): void {
     const m = this.w.inFlight.find((x) => x.seq === seq)!;
     this.inFlight = this.w.inFlight.filter((x) => x !== m);
+    if (this.now !== m.sentAt + 1 && m.sentAt > this.faultAt) this.faultAt = m.sentAt;
     // A message to a node that is down is lost on arrival, as in the simulator.
     if (!this.w.up[m.to]) return;
     const from = this.setup.nodes[m.from]!.id;
@@ -294,6 +339,7 @@ class Builder {
   }
 
   duplicate(seq: number): void {
+    this.faultOf(seq);
     const list = this.w.inFlight.slice();
     const i = list.findIndex((x) => x.seq === seq);
     const m = list[i]!;
@@ -302,12 +348,15 @@ class Builder {
     this.used = { ...this.w.used, duplicates: this.w.used.duplicates + 1 };
   }
 
-  crash(node: number): void {
+  crash(node: number, forGood = false): void {
     this.up = withAt(this.up, node, false);
     this.timers = this.timers.filter((t) => t.node !== node);
-    this.lastFaultAt = this.now;
+    this.faultAt = this.now;
     const u = this.w.used;
-    if (this.setup.nodes[node]!.role === 'client') {
+    if (forGood) {
+      this.gone = withAt(this.gone, node, true);
+      this.used = { ...u, downForGood: u.downForGood + 1 };
+    } else if (this.setup.nodes[node]!.role === 'client') {
       this.used = { ...u, clientCrashes: u.clientCrashes + 1 };
       this.records = [...this.records, { t: this.now, node, abandon: true }];
     } else this.used = { ...u, crashes: u.crashes + 1 };
@@ -315,7 +364,7 @@ class Builder {
 
   restart(node: number): void {
     this.up = withAt(this.up, node, true);
-    this.lastFaultAt = this.now;
+    this.faultAt = this.now;
     const machine = this.setup.nodes[node]!.machine as Machine<
       unknown,
       WireMessage,
@@ -346,6 +395,11 @@ class Builder {
       switch (effect.type) {
         case 'send': {
           const to = this.setup.index.get(effect.to)!;
+          // Two messages of one type on one link in one ms: the story aims a step at each.
+          const type = effect.message.type;
+          for (const o of this.inFlight)
+            if (o.sentAt === this.now && o.from === node && o.to === to && o.message.type === type)
+              this.faultAt = this.now;
           const m: InFlight = {
             seq: this.nextSeq++,
             from: node,
@@ -383,6 +437,7 @@ class Builder {
       now: this.now,
       states: this.states ?? this.w.states,
       up: this.up,
+      gone: this.gone,
       clockOffsetMs: this.clockOffsetMs,
       inFlight: this.inFlight,
       timers: this.timers,
@@ -398,7 +453,7 @@ class Builder {
           : 'at' in move
             ? null
             : this.w.lastDelivery,
-      lastFaultAt: this.lastFaultAt,
+      faultAt: this.faultAt,
       trail: { move, prev: this.w.trail },
       depth: this.w.depth + 1,
     };
