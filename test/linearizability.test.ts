@@ -15,6 +15,7 @@ import {
   fastPath,
   REGISTER_VIEW,
   type RegisterOp,
+  Sources,
   search,
   zones,
   zonesWithNulls,
@@ -416,6 +417,34 @@ describe('a key with DELETEs and NULL reads whose PUTs each wrote their own valu
       expect(d.witness.length).toBeLessThanOrEqual(8);
       expect(search(d.witness, { steps: 1_000_000 })).toBe(false);
     }
+  });
+});
+
+describe('the writes a read may have seen', () => {
+  it('a subset keeps exactly the reads that kept every write of their value issued before their answer', () => {
+    fc.assert(
+      fc.property(
+        smallHistory,
+        fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+        (ops, keep) => {
+          const sources = new Sources(ops);
+          const subset = ops.filter((_, i) => keep[i]);
+          const naive = subset.filter(
+            (o) =>
+              o.write ||
+              ops
+                .filter((w) => w.write && w.value === o.value && w.inv < o.ret)
+                .every((w) => subset.includes(w)),
+          );
+          expect(sources.closed(subset)).toEqual(naive);
+          for (const r of ops.filter((o) => !o.write))
+            expect(new Set(sources.of(r))).toEqual(
+              new Set(ops.filter((w) => w.write && w.value === r.value && w.inv < r.ret)),
+            );
+        },
+      ),
+      { numRuns: 2_000, seed: 12 },
+    );
   });
 });
 

@@ -334,9 +334,9 @@ export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | nu
  * end here when the reason is local.
  */
 export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
-  const sources = sourcesOf(ops);
+  const sources = new Sources(ops);
   const withSources = (...reads: RegisterOp[]) => [
-    ...new Set([...reads, ...reads.flatMap((r) => sources.get(r.id) ?? [])]),
+    ...new Set([...reads, ...reads.flatMap((r) => sources.of(r))]),
   ];
   const byRet = ops.filter((o) => !o.write).sort((a, b) => a.ret - b.ret);
   const byInv = [...byRet].sort((a, b) => a.inv - b.inv);
@@ -705,38 +705,56 @@ function sameBits(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 /**
- * For each read, the writes that may have given it its value: those of its value issued before
- * it was answered (a DELETE for a NULL). A set holding, for each of its reads, all of these keeps
- * any linearization of the whole, restricted to it, legal (the write each read really saw is in
- * the set, and no other write of the set can come between): so a set like that which cannot be
- * ordered proves the whole cannot.
+ * The writes a read may have taken its value from: those of its value (every DELETE for a NULL)
+ * issued before it was answered. A set holding, for each of its reads, all of these keeps any
+ * linearization of the whole, restricted to it, legal (the write each read really saw is in the
+ * set, and no other write of the set can come between): so a set like that which cannot be
+ * ordered proves the whole cannot. Kept per value in invocation order, so that a read's are a
+ * prefix: a list per read would hold every DELETE for every NULL read (quadratic on a long key).
  */
-export function sourcesOf(ops: readonly RegisterOp[]): Map<number, RegisterOp[]> {
-  const writers = new Map<string | null, RegisterOp[]>();
-  for (const op of ops) {
-    if (!op.write) continue;
-    const list = writers.get(op.value);
-    if (list === undefined) writers.set(op.value, [op]);
-    else list.push(op);
-  }
-  const sources = new Map<number, RegisterOp[]>();
-  for (const op of ops) {
-    if (op.write) continue;
-    sources.set(
-      op.id,
-      (writers.get(op.value) ?? []).filter((w) => w.inv < op.ret),
-    );
-  }
-  return sources;
-}
+export class Sources {
+  private readonly writers = new Map<string | null, RegisterOp[]>();
 
-/** The set without the reads some of whose possible sources it lost. */
-export function closed(
-  ops: readonly RegisterOp[],
-  sources: ReadonlyMap<number, readonly RegisterOp[]>,
-): RegisterOp[] {
-  const ids = new Set(ops.map((o) => o.id));
-  return ops.filter((o) => o.write || (sources.get(o.id) ?? []).every((w) => ids.has(w.id)));
+  constructor(ops: readonly RegisterOp[]) {
+    for (const op of ops) {
+      if (!op.write) continue;
+      const list = this.writers.get(op.value);
+      if (list === undefined) this.writers.set(op.value, [op]);
+      else list.push(op);
+    }
+    for (const list of this.writers.values()) list.sort((a, b) => a.inv - b.inv);
+  }
+
+  /** The writes `read` may have seen. */
+  of(read: RegisterOp): RegisterOp[] {
+    const list = this.writers.get(read.value) ?? [];
+    let n = 0;
+    while (n < list.length && list[n]!.inv < read.ret) n++;
+    return list.slice(0, n);
+  }
+
+  /** The set without the reads some of whose possible sources it lost. */
+  closed(set: readonly RegisterOp[]): RegisterOp[] {
+    const ids = new Set<number>();
+    for (const o of set) if (o.write) ids.add(o.id);
+    // Per value, the invocation of the first write missing from the set: a read keeps all its
+    // sources when it was answered no later than that.
+    const firstMissing = new Map<string | null, number>();
+    const missingFrom = (value: string | null): number => {
+      let inv = firstMissing.get(value);
+      if (inv === undefined) {
+        inv = Number.POSITIVE_INFINITY;
+        for (const w of this.writers.get(value) ?? [])
+          if (!ids.has(w.id)) {
+            inv = w.inv;
+            break;
+          }
+        firstMissing.set(value, inv);
+      }
+      return inv;
+    };
+    return set.filter((o) => o.write || o.ret <= missingFrom(o.value));
+  }
 }
 
 /** Beyond this many operations the witness is narrowed by prefixes and suffixes first. */
@@ -744,14 +762,14 @@ const GREEDY_MAX = 200;
 
 /**
  * The smallest set of operations that cannot be ordered and shows why the key cannot: starting
- * from a non-linearizable set closed under `sourcesOf`, drop operations (with the reads that
+ * from a non-linearizable set closed under `Sources`, drop operations (with the reads that
  * lose a possible source) while what is left stays non-linearizable. The result is minimal:
  * dropping any one more makes it linearizable (or undecided within the budget).
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
   const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
-  const sources = sourcesOf(ops);
-  const close = (set: readonly RegisterOp[]) => closed(set, sources);
+  const sources = new Sources(ops);
+  const close = (set: readonly RegisterOp[]) => sources.closed(set);
   let set = [...ops].sort((a, b) => a.inv - b.inv);
   let prefixKnown = false;
   if (set.length > GREEDY_MAX && zones(set) === undefined) {
