@@ -1,7 +1,6 @@
 // The random search's part of `npm run bench`: runs to the first failure for each anomaly (median
-// and worst of ten seeds, target: a median of at most 100), and the speed-up of worker threads:
-// measured by wall time, and worked out from CPU time (machines are shared: CPU time is the
-// figure to trust; each thread warms up its own compiled code, a fixed cost per worker).
+// and worst of ten seeds, target: a median of at most 100), and the speed-up of worker threads,
+// measured by wall time on searches of two lengths, with the CPU time they took beside it.
 
 import { availableParallelism } from 'node:os';
 import { ANOMALIES, median } from '../explore/anomalies.ts';
@@ -50,34 +49,30 @@ async function timedSearch(workers: number, runs: number): Promise<{ wall: numbe
 }
 
 /**
- * The cost of a search on `workers` threads, from two searches of R and 2R runs: CPU a run once
- * warm (the difference), the fixed cost of starting and warming the threads (the rest), and the
- * wall time of the longer search.
+ * Searches of a fixed length on one worker and on every core, alternated, the median of three
+ * each. Wall time is the speed-up a user sees; CPU time says what the threads cost in all (one
+ * worker already keeps part of a second core busy with V8's compiler and collector threads, and
+ * each worker compiles the same code again, so the speed-up grows with the search's length).
  */
-async function searchCost(workers: number, runs: number) {
-  const short = await timedSearch(workers, runs);
-  const long = await timedSearch(workers, 2 * runs);
-  const perRun = Math.max(0, (long.cpu - short.cpu) / runs);
-  return { perRun, fixed: Math.max(0, short.cpu - runs * perRun), wall: long.wall, cpu: long.cpu };
-}
-
 async function workerSpeedUp(): Promise<string[]> {
-  const runs = 3_000;
   const cores = availableParallelism();
-  const one = await searchCost(1, runs);
-  const all = await searchCost(cores, runs);
-  const ms = (s: number) => `${(s * 1000).toFixed(2)} ms`;
-  /** Wall time of a search of n runs on idle cores, from its CPU costs. */
-  const idle = (c: typeof one, threads: number, n: number) => (c.fixed + n * c.perRun) / threads;
-  const projected = [10_000, 100_000].map(
-    (n) => `${n} runs ${(idle(one, 1, n) / idle(all, cores, n)).toFixed(2)}×`,
-  );
-  return [
-    `  explore under fixed, ${2 * runs} runs (CPU time; the machine may be shared)`,
-    `    1 worker    ${ms(one.perRun)} CPU a run once warm, ${one.fixed.toFixed(2)} CPU-s to start and warm; wall ${one.wall.toFixed(2)} s, CPU ${one.cpu.toFixed(2)} s`,
-    `    ${`${cores} workers`.padEnd(11)} ${ms(all.perRun)} CPU a run once warm, ${all.fixed.toFixed(2)} CPU-s to start and warm; wall ${all.wall.toFixed(2)} s, CPU ${all.cpu.toFixed(2)} s`,
-    `    speed-up    measured ${(one.wall / all.wall).toFixed(2)}× wall; on ${cores} idle cores (from CPU costs): ${projected.join(', ')}`,
-  ];
+  const lines = ['  explore under fixed, a clean search (wall and CPU seconds, medians of 3)'];
+  for (const runs of [5_000, 20_000]) {
+    const one: { wall: number; cpu: number }[] = [];
+    const all: { wall: number; cpu: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      one.push(await timedSearch(1, runs));
+      all.push(await timedSearch(cores, runs));
+    }
+    const w1 = median(one.map((c) => c.wall));
+    const wn = median(all.map((c) => c.wall));
+    const c1 = median(one.map((c) => c.cpu));
+    const cn = median(all.map((c) => c.cpu));
+    lines.push(
+      `    ${String(runs).padStart(6)} runs: 1 worker ${w1.toFixed(2)} s wall (${c1.toFixed(2)} CPU), ${cores} workers ${wn.toFixed(2)} s wall (${cn.toFixed(2)} CPU): speed-up ${(w1 / wn).toFixed(2)}×`,
+    );
+  }
+  return lines;
 }
 
 export async function exploreBenchmarks(): Promise<string[]> {
