@@ -64,8 +64,10 @@ export function fastPath<T>(
   view: OpView<T>,
   versionWriter: (ts: number) => T | undefined = () => undefined,
 ): boolean {
-  const writes = new Columns();
-  const reads = new Columns();
+  let writeCount = 0;
+  for (const op of ops) if (view.write(op)) writeCount++;
+  const writes = new Columns(writeCount);
+  const reads = new Columns(ops.length - writeCount);
   for (const op of ops) {
     const ts = view.ts(op);
     if (!view.write(op)) {
@@ -91,27 +93,56 @@ export function fastPath<T>(
   return placed === true;
 }
 
-/** Operations as columns (ts, invocation, completion, value): what the fast path reads. */
+/**
+ * Operations as columns (ts, invocation, completion, value): what the fast path reads. Numbers in
+ * typed arrays sized for the key up front (they grow only for the never-answered writes the
+ * replicas name), so that a million operations cost no array growth and no boxed numbers.
+ */
 class Columns {
-  readonly ts: number[] = [];
-  readonly inv: number[] = [];
-  readonly ret: number[] = [];
-  readonly value: (string | null)[] = [];
+  ts: Float64Array;
+  inv: Float64Array;
+  ret: Float64Array;
+  value: (string | null)[];
+  length = 0;
+
+  constructor(capacity: number) {
+    const n = Math.max(4, capacity);
+    this.ts = new Float64Array(n);
+    this.inv = new Float64Array(n);
+    this.ret = new Float64Array(n);
+    this.value = new Array<string | null>(n);
+  }
 
   push(ts: number, inv: number, ret: number, value: string | null): void {
-    this.ts.push(ts);
-    this.inv.push(inv);
-    this.ret.push(ret);
-    this.value.push(value);
+    const i = this.length++;
+    if (i === this.ts.length) this.grow();
+    this.ts[i] = ts;
+    this.inv[i] = inv;
+    this.ret[i] = ret;
+    this.value[i] = value;
   }
 
   /** Indices by (ts, invocation); histories mostly come in that order, so check before sorting. */
   order(): number[] {
     const { ts, inv } = this;
-    const order = ts.map((_, i) => i);
+    const order = new Array<number>(this.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
     const compare = (a: number, b: number) => ts[a]! - ts[b]! || inv[a]! - inv[b]!;
     for (let i = 1; i < order.length; i++) if (compare(i - 1, i) > 0) return order.sort(compare);
     return order;
+  }
+
+  private grow(): void {
+    const n = this.ts.length * 2;
+    const bigger = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.ts = bigger(this.ts);
+    this.inv = bigger(this.inv);
+    this.ret = bigger(this.ret);
+    this.value.length = n;
   }
 }
 
