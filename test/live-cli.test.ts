@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseTraceDocument } from '../sim/render/json.ts';
+import { nodeCommand, plainEnv, ROOT } from './run-cli.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const started: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'kvsim-live-'));
 
@@ -20,13 +20,11 @@ afterEach(() => {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** One command, run as `node --import tsx` so that its pid is the process itself. */
+/** One command, run as `npm run` runs it (node with tsx's loader): its pid is the process itself. */
 function launch(cli: string, args: readonly string[], stdin?: string): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FORCE_COLOR;
-  const child = spawn(process.execPath, ['--import', 'tsx', `sim/cli/${cli}.ts`, ...args], {
+  const child = spawn(...nodeCommand(`sim/cli/${cli}.ts`, args), {
     cwd: ROOT,
-    env,
+    env: plainEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.end(stdin ?? '');

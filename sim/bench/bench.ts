@@ -4,7 +4,7 @@
 // Prints tables; never fails on speed. `--quick` skips the 10M-event rows.
 
 import staleRead from '../../scenarios/stale-read.ts';
-import { main as command, EXIT, parseFlags, UsageError } from '../cli/usage.ts';
+import { main as command, EXIT, filelessFlags } from '../cli/usage.ts';
 import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
 import type { Bounds, RunResult } from '../kernel/simulation.ts';
@@ -227,17 +227,13 @@ const HELP = 'usage: npm run bench [--quick] (--quick skips the 10M-event rows)'
 
 // An unknown flag is refused rather than ignored, so a mistyped option is noticed.
 await command(async () => {
-  const { values, positionals } = parseFlags(
+  const values = filelessFlags(
+    'npm run bench',
     process.argv.slice(2),
     { quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     HELP,
   );
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument '${positionals[0]}'; ${HELP}`);
+  if (values === null) return EXIT.ok;
   await main(values.quick === true);
   return EXIT.ok;
 });

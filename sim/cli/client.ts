@@ -19,7 +19,7 @@ import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
 import { wholeNumber } from './cluster-flags.ts';
-import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, parseKnobFlags, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run client -- --servers 127.0.0.1:10097,127.0.0.1:10098,... [--id c1] [--script file|-] [--knob name=value ...] [--wait-ms N]';
@@ -102,13 +102,8 @@ function replyText(label: string, c: Completion): string {
 }
 
 async function client(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`client takes no file; use --script FILE (${HELP})`);
+  const values = filelessFlags('client', argv, OPTIONS, HELP, '; use --script FILE');
+  if (values === null) return EXIT.ok;
   const addresses = parseAddresses(values.servers);
   const id = values.id ?? `c${process.pid}`;
   if (!/^c[A-Za-z0-9_-]*$/.test(id))

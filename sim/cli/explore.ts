@@ -17,7 +17,7 @@ import { counted } from '../render/format.ts';
 import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
-import { EXIT, main, parseFlags, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N] [--workers N] [--shard K/N] [--out DIR] [--shrink-seconds N]';
@@ -106,13 +106,8 @@ const names = (broken: readonly string[]) =>
   broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`explore takes no file (got '${positionals[0]}'); ${HELP}`);
+  const values = filelessFlags('explore', argv, OPTIONS, HELP);
+  if (values === null) return EXIT.ok;
   const store = storeFlag(values.store);
   const s = settings(store, values.preset ?? 'fixed', values.knob);
   const runs = wholeNumber(values.runs, '--runs', 5000, 1, 1_000_000);

@@ -12,7 +12,7 @@ import { displayText } from '../render/safe-text.ts';
 import { renderSummary, runPassed } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
-import { EXIT, main, parseFlags, parseSeed, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
@@ -49,13 +49,8 @@ function faultList(raw: string | undefined): FaultKind[] {
 }
 
 async function live(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`live takes no file (got '${positionals[0]}'); ${HELP}`);
+  const values = filelessFlags('live', argv, OPTIONS, HELP);
+  if (values === null) return EXIT.ok;
   const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
   const clients = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
   const cluster = clusterFromFlags(values, clients, 'fixed');

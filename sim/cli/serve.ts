@@ -10,7 +10,7 @@ import { LiveNode, nodeSpecs, realClock } from '../live/node.ts';
 import { formatMessage, formatObservation, formatTime } from '../render/format.ts';
 import { knobsText } from '../scenario.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
-import { EXIT, main, parseFlags, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run serve -- [--store replicated|lock] [--servers N] [--leader sK] [--port-base P] [--preset seed|fixed] [--knob name=value ...] [--processes] [--only sK] [--quiet]';
@@ -30,13 +30,8 @@ export const DEFAULT_PORT_BASE = 10097;
 const SUPERVISED = 'KVSIM_SERVE_SUPERVISED';
 
 async function serve(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`serve takes no file (got '${positionals[0]}'); ${HELP}`);
+  const values = filelessFlags('serve', argv, OPTIONS, HELP);
+  if (values === null) return EXIT.ok;
   const cluster = clusterFromFlags(values, [], 'seed');
   const portBase = wholeNumber(
     values['port-base'],

@@ -23,6 +23,27 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/**
+ * The flags of a command that takes no file: null once `--help` has printed the help (the
+ * command then exits 0); a stray argument is refused in one line, with `hint` when there is one.
+ */
+export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: readonly string[],
+  options: T,
+  help: string,
+  hint = '',
+): ReturnType<typeof parseFlags<T>>['values'] | null {
+  const { values, positionals } = parseFlags(argv, options, help);
+  if ((values as { help?: unknown }).help === true) {
+    process.stdout.write(`${help}\n`);
+    return null;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`${command} takes no file (got '${positionals[0]}')${hint}; ${help}`);
+  return values;
+}
+
 /** The same range a scenario's own seed has, so that every printed replay command is accepted. */
 export function parseSeed(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
