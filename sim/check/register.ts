@@ -349,9 +349,10 @@ const TOMBSTONE_STEPS = 20_000;
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
   const exact = zones(ops);
   if (exact !== undefined) return exact;
-  const brief = { steps: Math.min(budget.steps, TOMBSTONE_STEPS) };
+  const allowance = Math.min(budget.steps, TOMBSTONE_STEPS);
+  const brief = { steps: allowance };
   const chosen = zonesWithNulls(ops, brief);
-  budget.steps -= Math.min(budget.steps, TOMBSTONE_STEPS) - brief.steps;
+  budget.steps -= allowance - brief.steps;
   return chosen ?? search(ops, budget);
 }
 
