@@ -8,7 +8,15 @@
 // replicas never go back checks each cause about once per replica.
 
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { applyColumns, type Columns, columns, VERSIONED, versionOf, WRITE } from './versions.ts';
+import {
+  applyColumns,
+  type Columns,
+  columns,
+  reused,
+  VERSIONED,
+  versionOf,
+  WRITE,
+} from './versions.ts';
 import { opText } from './words.ts';
 
 /**
@@ -25,10 +33,10 @@ interface Causes {
 function causes(c: Columns): Causes {
   const { flags, bySession, sessionStart, completedSeq, invokedSeq } = c;
   const n = flags.length;
-  const finished = new Int32Array(n);
+  const finished = reused.ints('causes', n);
   const start = new Int32Array(c.sessionCount);
   let count = 0;
-  const to = new Int32Array(n);
+  const to = reused.ints('causesTo', n);
   for (let s = 0; s < c.sessionCount; s++) {
     start[s] = count;
     for (let k = sessionStart[s]!; k < sessionStart[s + 1]!; k++) {

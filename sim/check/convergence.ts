@@ -6,7 +6,7 @@
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { applyColumns, columns, isWrite, VERSIONED, versionOf, WRITE } from './versions.ts';
+import { applyColumns, columns, isWrite, reused, VERSIONED, versionOf, WRITE } from './versions.ts';
 import { opText } from './words.ts';
 
 function held(v: Held): string {
@@ -206,7 +206,7 @@ function sharedTimestamps(input: CheckInput): Violation[] {
   const ops = input.operations;
   const largest = new Float64Array(keyCount);
   const last = new Int32Array(keyCount).fill(-1);
-  const previous = new Int32Array(flags.length);
+  const previous = reused.ints('previousStamp', flags.length);
   let byTs: Map<number, Map<number, number>> | null = null;
   const violations: Violation[] = [];
   for (let i = 0; i < flags.length; i++) {
