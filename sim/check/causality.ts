@@ -117,10 +117,10 @@ function findings(input: CheckInput): Violation[] {
     let replica = views[node];
     if (replica === undefined) {
       replica = {
-        held: new Float64Array(replicas.keyCount).fill(Number.NEGATIVE_INFINITY),
+        held: reused.floats(`held by ${node}`, replicas.keyCount).fill(Number.NEGATIVE_INFINITY),
         wentBack: 0,
-        verified: new Int32Array(c.sessionCount),
-        verifiedAt: new Int32Array(c.sessionCount),
+        verified: reused.ints(`verified by ${node}`, c.sessionCount).fill(0),
+        verifiedAt: reused.ints(`verified at ${node}`, c.sessionCount).fill(0),
       };
       views[node] = replica;
     }

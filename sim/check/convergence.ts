@@ -23,7 +23,7 @@ const ACKNOWLEDGED = WRITE | VERSIONED;
  */
 function newestAcknowledged(input: CheckInput): Map<Key, Operation[]> {
   const { flags, version, keyOf, keyCount } = columns(input);
-  const largest = new Float64Array(keyCount).fill(Number.NEGATIVE_INFINITY);
+  const largest = reused.floats('newest', keyCount).fill(Number.NEGATIVE_INFINITY);
   for (let i = 0; i < flags.length; i++)
     if ((flags[i]! & ACKNOWLEDGED) === ACKNOWLEDGED && version[i]! > largest[keyOf[i]!]!)
       largest[keyOf[i]!] = version[i]!;
@@ -204,8 +204,9 @@ export const CONVERGENCE: Checker = {
 function sharedTimestamps(input: CheckInput): Violation[] {
   const { flags, version, keyOf, keyCount } = columns(input);
   const ops = input.operations;
-  const largest = new Float64Array(keyCount);
-  const last = new Int32Array(keyCount).fill(-1);
+  // largest[k] is read only once last[k] names a write.
+  const largest = reused.floats('largestStamp', keyCount);
+  const last = reused.ints('lastStamp', keyCount).fill(-1);
   const previous = reused.ints('previousStamp', flags.length);
   let byTs: Map<number, Map<number, number>> | null = null;
   const violations: Violation[] = [];

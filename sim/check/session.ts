@@ -4,7 +4,7 @@
 
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { applyColumns, columns, VERSIONED, WRITE } from './versions.ts';
+import { applyColumns, columns, reused, VERSIONED, WRITE } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -74,8 +74,8 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
   const orEqual = rule.orEqual;
   // Per (session, key) group: the earlier operation of the kind the rule compares against with
   // the largest version, and that version.
-  const best = new Int32Array(groupCount).fill(-1);
-  const bestV = new Float64Array(groupCount);
+  const best = reused.ints('best', groupCount).fill(-1);
+  const bestV = reused.floats('bestV', groupCount);
   const found: { readonly group: number; readonly violation: Violation }[] = [];
   for (let k = 0; k < ops.length; k++) {
     const i = order === null ? k : order[k]!;
@@ -127,7 +127,7 @@ function replicaOrder(input: CheckInput): Violation[] {
     const node = nodeOf[a]!;
     let mine = held[node];
     if (mine === undefined) {
-      mine = new Int32Array(groupCount).fill(-1);
+      mine = reused.ints(`latest held by ${node}`, groupCount).fill(-1);
       held[node] = mine;
     }
     const g = groupOf[i]!;

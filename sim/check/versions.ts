@@ -130,7 +130,8 @@ function reusedRoom(): Room {
 export const reused: Room = reusedRoom();
 
 interface Built {
-  readonly input: CheckInput;
+  /** Which reading of the reused arrays it is: a later one overwrote it. */
+  readonly reading: number;
   readonly operations: readonly Operation[];
   readonly applies: readonly Apply[];
   readonly length: number;
@@ -140,27 +141,29 @@ interface Built {
 }
 
 /**
- * The latest CheckInput's reading, while its history has not grown: the checkers of one
- * runCheckers call share it; another input's reading takes its room. A history is judged once it
- * has stopped changing, so its operations' replies (hence versions) are final by then.
+ * Each CheckInput's reading, valid while it is the latest (its arrays are reused by the next) and
+ * its history has not grown: the checkers of one runCheckers call share it. Held weakly, so that
+ * no history outlives its input. A history is judged once it has stopped changing, so its
+ * operations' replies (hence versions) are final by then.
  */
-let latest: Built | null = null;
+const built = new WeakMap<CheckInput, Built>();
+let readings = 0;
 
 function buildOf(input: CheckInput): Built {
-  const known = latest;
+  const known = built.get(input);
   if (
-    known !== null &&
-    known.input === input &&
+    known !== undefined &&
+    known.reading === readings &&
     known.operations === input.operations &&
     known.length === input.operations.length &&
     known.applies === input.applies &&
     (known.replicas === null || known.replicas.write.length === input.applies.length)
   )
     return known;
-  latest = null;
+  readings++;
   const keyIds = new Map<Key, number>();
-  latest = {
-    input,
+  const reading: Built = {
+    reading: readings,
     operations: input.operations,
     applies: input.applies,
     length: input.operations.length,
@@ -168,7 +171,8 @@ function buildOf(input: CheckInput): Built {
     columns: readOperations(input.operations, keyIds),
     replicas: null,
   };
-  return latest;
+  built.set(input, reading);
+  return reading;
 }
 
 export function columns(input: CheckInput): Columns {
@@ -281,8 +285,8 @@ function sessionKeyGroups(
   sessionStart: Int32Array,
 ): { groupOf: Int32Array; groupCount: number } {
   const groupOf = reused.ints('groupOf', keyOf.length);
-  const keyGroup = new Int32Array(keyCount);
-  const madeIn = new Int32Array(keyCount).fill(-1);
+  const keyGroup = reused.ints('keyGroup', keyCount);
+  const madeIn = reused.ints('madeIn', keyCount).fill(-1);
   let made = 0;
   for (let s = 0; s + 1 < sessionStart.length; s++) {
     for (let k = sessionStart[s]!; k < sessionStart[s + 1]!; k++) {
@@ -296,7 +300,7 @@ function sessionKeyGroups(
     }
   }
   // Renumbered in the order of each group's first operation in the history.
-  const renumbered = new Int32Array(made).fill(-1);
+  const renumbered = reused.ints('renumbered', made).fill(-1);
   let count = 0;
   for (let i = 0; i < groupOf.length; i++) {
     const g = groupOf[i]!;
