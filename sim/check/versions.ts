@@ -83,11 +83,12 @@ export interface ApplyColumns {
 }
 
 /**
- * Where columns live: fresh arrays, or `reused`, arrays kept from one history to the next and
- * only grown. Judging a 1M-operation history read ~70 MB of fresh columns; V8 then ran a full
- * collection of the history's half-gigabyte heap in each check (about 0.3 s of CPU more). Reused,
- * a check allocates nothing in proportion to the history, and the arrays of the largest history
- * judged stay held for the next.
+ * Where columns live: fresh arrays, or `reused`, arrays kept from one history to the next. Judging
+ * a 1M-operation history read ~77 MB of fresh columns; V8 then ran a full collection of the
+ * history's half-gigabyte heap in each check (about 0.3 s of CPU more). Reused, a check of a
+ * history no longer than the last allocates nothing in proportion to it. An array is made anew
+ * when too short, or when far too long for the history at hand (so that one long history judged
+ * does not keep its columns held for good).
  */
 export interface Room {
   ints(slot: string, length: number): Int32Array;
@@ -101,6 +102,9 @@ const fresh: Room = {
   bytes: (_, length) => new Uint8Array(length),
 };
 
+/** Entries an array may have beyond four times what is asked before it is made anew. */
+const KEPT_ANYWAY = 1 << 16;
+
 /** Arrays reused by slot name, their contents left from their last use (not zeroed). */
 function reusedRoom(): Room {
   const ints = new Map<string, Int32Array>();
@@ -113,7 +117,7 @@ function reusedRoom(): Room {
     length: number,
   ): A {
     let a = kept.get(slot);
-    if (a === undefined || a.length < length) {
+    if (a === undefined || a.length < length || a.length > 4 * length + KEPT_ANYWAY) {
       a = make(length);
       kept.set(slot, a);
     }
