@@ -6,7 +6,7 @@
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { appliedWrites, isWrite, versionOf } from './versions.ts';
+import { applyColumns, columns, isWrite, reused, VERSIONED, versionOf, WRITE } from './versions.ts';
 import { opText } from './words.ts';
 
 function held(v: Held): string {
@@ -14,18 +14,26 @@ function held(v: Held): string {
   return `${v.value === null ? '⊥ (deleted)' : v.value} ts ${v.ts}`;
 }
 
+/** Answered with a version: an acknowledged PUT or DELETE. */
+const ACKNOWLEDGED = WRITE | VERSIONED;
+
 /**
  * The acknowledged writes with the largest ts, per key: one, or several when they share it
- * (unique timestamps is then broken too), in no order that matters.
+ * (unique timestamps is then broken too), in history order.
  */
-function newestAcknowledged(operations: readonly Operation[]): Map<Key, Operation[]> {
+function newestAcknowledged(input: CheckInput): Map<Key, Operation[]> {
+  const { flags, version, keyOf, keyCount } = columns(input);
+  const largest = reused.floats('newest', keyCount).fill(Number.NEGATIVE_INFINITY);
+  for (let i = 0; i < flags.length; i++)
+    if ((flags[i]! & ACKNOWLEDGED) === ACKNOWLEDGED && version[i]! > largest[keyOf[i]!]!)
+      largest[keyOf[i]!] = version[i]!;
   const newest = new Map<Key, Operation[]>();
-  for (const op of operations) {
-    const v = isWrite(op) ? versionOf(op) : null;
-    if (v === null) continue;
+  for (let i = 0; i < flags.length; i++) {
+    if ((flags[i]! & ACKNOWLEDGED) !== ACKNOWLEDGED || version[i] !== largest[keyOf[i]!]) continue;
+    const op = input.operations[i]!;
     const best = newest.get(op.key);
-    if (best === undefined || v > best[0]!.ts!) newest.set(op.key, [op]);
-    else if (v === best[0]!.ts) best.push(op);
+    if (best === undefined) newest.set(op.key, [op]);
+    else best.push(op);
   }
   return newest;
 }
@@ -34,7 +42,7 @@ function converge(input: CheckInput): Violation[] {
   const live = [...input.replicas.entries()].filter(([, r]) => r.up);
   const keys = new Set<Key>();
   for (const [, r] of live) for (const k of r.store.keys()) keys.add(k);
-  const newest = newestAcknowledged(input.operations);
+  const newest = newestAcknowledged(input);
   // Only needed when a replica holds a version newer than every acknowledged one (rare).
   let index: Map<string, Operation> | null = null;
   const requests = () =>
@@ -129,7 +137,7 @@ interface WriteStamps {
 }
 
 function stampsOf(input: CheckInput): WriteStamps {
-  const writes = appliedWrites(input.operations, input.applies);
+  const writes = applyColumns(input).write;
   const firstStore = new Map<number, number>();
   for (let a = 0; a < input.applies.length; a++)
     if (writes[a]! >= 0 && !firstStore.has(writes[a]!))
@@ -189,48 +197,48 @@ export const CONVERGENCE: Checker = {
 };
 
 /**
- * Per key: the largest ts so far and the writes seen, until a ts that is not the largest comes;
- * only then (rarely) the writes of that key are indexed by ts to find the first one stamped with it.
+ * Per key: the largest ts so far, and the earlier writes chained (each to the previous one of its
+ * key), until a ts that is not the largest comes; only then (rarely) the key's writes are indexed
+ * by ts to find the first one stamped with it.
  */
-interface Stamps {
-  max: number;
-  writes: Operation[] | null;
-  byTs: Map<number, Operation> | null;
-}
-
-function sharedTimestamps(operations: readonly Operation[]): Violation[] {
-  const byKey = new Map<Key, Stamps>();
+function sharedTimestamps(input: CheckInput): Violation[] {
+  const { flags, version, keyOf, keyCount } = columns(input);
+  const ops = input.operations;
+  // largest[k] is read only once last[k] names a write.
+  const largest = reused.floats('largestStamp', keyCount);
+  const last = reused.ints('lastStamp', keyCount).fill(-1);
+  const previous = reused.ints('previousStamp', flags.length);
+  let byTs: Map<number, Map<number, number>> | null = null;
   const violations: Violation[] = [];
-  for (const op of operations) {
-    const v = isWrite(op) ? versionOf(op) : null;
-    if (v === null) continue;
-    let stamps = byKey.get(op.key);
+  for (let i = 0; i < flags.length; i++) {
+    if ((flags[i]! & ACKNOWLEDGED) !== ACKNOWLEDGED) continue;
+    const v = version[i]!;
+    const k = keyOf[i]!;
+    let stamps = byTs?.get(k);
+    if (stamps === undefined && (last[k]! < 0 || v > largest[k]!)) {
+      largest[k] = v;
+      previous[i] = last[k]!;
+      last[k] = i;
+      continue;
+    }
     if (stamps === undefined) {
-      stamps = { max: v, writes: [op], byTs: null };
-      byKey.set(op.key, stamps);
-      continue;
+      stamps = new Map();
+      for (let w = last[k]!; w >= 0; w = previous[w]!) stamps.set(version[w]!, w);
+      byTs ??= new Map();
+      byTs.set(k, stamps);
     }
-    if (stamps.byTs === null && v > stamps.max) {
-      stamps.max = v;
-      stamps.writes!.push(op);
-      continue;
-    }
-    if (stamps.byTs === null) {
-      stamps.byTs = new Map();
-      for (const w of stamps.writes!) stamps.byTs.set(versionOf(w)!, w);
-      stamps.writes = null;
-    }
-    const first = stamps.byTs.get(v);
+    const first = stamps.get(v);
     if (first === undefined) {
-      stamps.byTs.set(v, op);
+      stamps.set(v, i);
       continue;
     }
+    const op = ops[i]!;
     violations.push({
       guarantee: 'unique-timestamps',
-      ops: [first.id, op.id],
+      ops: [ops[first]!.id, op.id],
       nodes: [],
       at: op.completedAt ?? op.invokedAt,
-      sentence: `${opText(op)} and ${opText(first)} were both stamped ts ${v}: the leader cannot tell them apart`,
+      sentence: `${opText(op)} and ${opText(ops[first]!)} were both stamped ts ${v}: the leader cannot tell them apart`,
     });
   }
   return violations;
@@ -240,5 +248,5 @@ function sharedTimestamps(operations: readonly Operation[]): Violation[] {
 export const UNIQUE_TIMESTAMPS: Checker = {
   guarantee: 'unique-timestamps',
   informative: false,
-  check: (input) => ({ violations: sharedTimestamps(input.operations) }),
+  check: (input) => ({ violations: sharedTimestamps(input) }),
 };

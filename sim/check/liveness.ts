@@ -8,6 +8,7 @@
 import type { Operation } from '../kernel/history.ts';
 import { formatSpan } from '../render/format.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
+import { columns } from './versions.ts';
 import { opText } from './words.ts';
 
 /** A pending operation and when it could last have begun to be served. */
@@ -22,6 +23,8 @@ interface Waiting {
  * one's verdict (its client may not even have sent it).
  */
 function waiting(input: CheckInput): Waiting[] {
+  // Most runs end with nothing pending: then there is nothing to walk.
+  if (columns(input).pending === 0) return [];
   const sessions = new Map<string, { lastDone: number; pending: boolean }>();
   const out: Waiting[] = [];
   // The history is in invocation order already, but for a copy that may not be: sort only then.

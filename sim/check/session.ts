@@ -2,10 +2,9 @@
 // order the client issued them. One pass per session keeps, for each rule, the earlier operation
 // with the largest version: a later one below it is the violation, and that pair is its witness.
 
-import type { NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { appliedWrites, sessions, versionOf } from './versions.ts';
+import { applyColumns, columns, reused, VERSIONED, WRITE } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -14,13 +13,14 @@ interface Best {
 }
 
 /**
- * A session rule: when an operation of kind `on` comes after the session's best (largest-version)
- * operation of kind `against`, `breaks` says whether the pair violates the guarantee.
+ * A session rule: an operation of kind `on` (a write, or a read) that comes after the session's
+ * best (largest-version) operation of kind `against` breaks the guarantee when its version is
+ * below that one's, or with `orEqual` not above it.
  */
 interface Rule {
   readonly on: 'read' | 'write';
   readonly against: 'read' | 'write';
-  readonly breaks: (v: number, earlier: number) => boolean;
+  readonly orEqual: boolean;
   readonly sentence: (op: Operation, v: number, earlier: Best) => string;
 }
 
@@ -38,28 +38,28 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
   'monotonic-reads': {
     on: 'read',
     against: 'read',
-    breaks: (v, earlier) => v < earlier,
+    orEqual: false,
     sentence: (op, v, e) =>
       `${answered(op)} with ${versionText(v)}, but ${op.client} had already read ${versionText(e.v)} from ${e.op.server} (op ${e.op.id})`,
   },
   'read-your-writes': {
     on: 'read',
     against: 'write',
-    breaks: (v, earlier) => v < earlier,
+    orEqual: false,
     sentence: (op, v, e) =>
       `${answered(op)} with ${versionText(v)}, but ${op.client} had already written ${op.key} with ${versionText(e.v)} (op ${e.op.id})`,
   },
   'monotonic-writes': {
     on: 'write',
     against: 'write',
-    breaks: (v, earlier) => v <= earlier,
+    orEqual: true,
     sentence: (op, v, e) =>
       `${opText(op)} got ${versionText(v)}, not newer than ${op.client}'s earlier write of ${op.key} with ${versionText(e.v)} (op ${e.op.id})`,
   },
   'writes-follow-reads': {
     on: 'write',
     against: 'read',
-    breaks: (v, earlier) => v <= earlier,
+    orEqual: true,
     sentence: (op, v, e) =>
       `${opText(op)} got ${versionText(v)}, not newer than ${versionText(e.v)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
   },
@@ -68,20 +68,24 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
 function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violation[] {
   const rule = RULES[guarantee];
   const ops = input.operations;
-  const { groupOf, count, order } = sessions(ops);
+  const { flags, version, groupOf, groupCount, order } = columns(input);
+  const on = rule.on === 'write' ? WRITE : 0;
+  const against = rule.against === 'write' ? WRITE : 0;
+  const orEqual = rule.orEqual;
   // Per (session, key) group: the earlier operation of the kind the rule compares against with
   // the largest version, and that version.
-  const best = new Int32Array(count).fill(-1);
-  const bestV = new Float64Array(count);
+  const best = reused.ints('best', groupCount).fill(-1);
+  const bestV = reused.floats('bestV', groupCount);
   const found: { readonly group: number; readonly violation: Violation }[] = [];
   for (let k = 0; k < ops.length; k++) {
     const i = order === null ? k : order[k]!;
-    const op = ops[i]!;
-    const v = versionOf(op);
-    if (v === null) continue;
+    const f = flags[i]!;
+    if ((f & VERSIONED) === 0) continue;
+    const v = version[i]!;
     const g = groupOf[i]!;
-    const kind = op.op === 'get' ? 'read' : 'write';
-    if (kind === rule.on && best[g]! >= 0 && rule.breaks(v, bestV[g]!)) {
+    const kind = f & WRITE;
+    if (kind === on && best[g]! >= 0 && (v < bestV[g]! || (orEqual && v === bestV[g]!))) {
+      const op = ops[i]!;
       const earlier = ops[best[g]!]!;
       found.push({
         group: g,
@@ -94,7 +98,7 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
         },
       });
     }
-    if (kind === rule.against && (best[g]! < 0 || v > bestV[g]!)) {
+    if (kind === against && (best[g]! < 0 || v > bestV[g]!)) {
       best[g] = i;
       bestV[g] = v;
     }
@@ -106,32 +110,33 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
 /** MW's second half: no replica holds a client's earlier write after it has held a later one. */
 function replicaOrder(input: CheckInput): Violation[] {
   const ops = input.operations;
-  const writes = appliedWrites(ops, input.applies);
-  const { groupOf, order } = sessions(ops);
+  const { write, nodeOf } = applyColumns(input);
+  const { groupOf, groupCount, order } = columns(input);
   // Each operation's place in issue order (ids name one operation each, so no two tie).
   let rank: Int32Array | null = null;
   if (order !== null) {
     rank = new Int32Array(ops.length);
     for (let k = 0; k < order.length; k++) rank[order[k]!] = k;
   }
-  // Per replica, per (session, key) group: the latest write (in session order) it has held.
-  const held = new Map<NodeId, Map<number, number>>();
+  // Per replica, per (session, key) group: the latest write (in session order) it has held, or -1.
+  const held: Int32Array[] = [];
   const violations: Violation[] = [];
-  for (let a = 0; a < writes.length; a++) {
-    const i = writes[a]!;
+  for (let a = 0; a < write.length; a++) {
+    const i = write[a]!;
     if (i < 0) continue;
-    const apply = input.applies[a]!;
-    let mine = held.get(apply.node);
+    const node = nodeOf[a]!;
+    let mine = held[node];
     if (mine === undefined) {
-      mine = new Map();
-      held.set(apply.node, mine);
+      mine = reused.ints(`latest held by ${node}`, groupCount).fill(-1);
+      held[node] = mine;
     }
     const g = groupOf[i]!;
-    const latest = mine.get(g);
-    const later = latest === undefined ? 1 : rank === null ? i - latest : rank[i]! - rank[latest]!;
+    const latest = mine[g]!;
+    const later = latest < 0 ? 1 : rank === null ? i - latest : rank[i]! - rank[latest]!;
     if (later < 0) {
+      const apply = input.applies[a]!;
       const w = ops[i]!;
-      const before = ops[latest!]!;
+      const before = ops[latest]!;
       violations.push({
         guarantee: 'monotonic-writes',
         ops: [before.id, w.id],
@@ -140,7 +145,7 @@ function replicaOrder(input: CheckInput): Violation[] {
         sentence: `${apply.node} stored ${opText(w)} with ts ${apply.ts} after it had already held ${opText(before)}, which ${w.client} issued later in the same session`,
       });
     } else if (later > 0) {
-      mine.set(g, i);
+      mine[g] = i;
     }
   }
   return violations;
