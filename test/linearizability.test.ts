@@ -587,8 +587,9 @@ describe('a key with DELETEs and NULL reads whose PUTs each wrote their own valu
  * The reads of `subset` it may keep, by the definition (O(n^3), for tiny histories): of the writes
  * a read may have seen (of its value, issued before its answer), each is in the subset or
  * finished before a write of the subset started that finished before the read started; a read of
- * a value keeps one of them at least. Or two reads kept so, of another value, each of which can
- * only have seen one same write, are answered before it started and issued after it ended.
+ * a value keeps one of them at least. Or, for a NULL read, two reads kept so, of a value, each of
+ * which can only have seen one same write, are answered before it started and issued after it
+ * ended.
  */
 function keptReads(ops: readonly RegisterOp[], subset: readonly RegisterOp[]): RegisterOp[] {
   const possible = (r: RegisterOp) =>
@@ -605,8 +606,8 @@ function keptReads(ops: readonly RegisterOp[], subset: readonly RegisterOp[]): R
     subset.some(
       (r1) =>
         !r1.write &&
+        r.value === null &&
         r1.value !== null &&
-        r1.value !== r.value &&
         r1.ret < r.inv &&
         bySources(r1) &&
         subset.some(

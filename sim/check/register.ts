@@ -746,8 +746,8 @@ function sameBits(a: Uint32Array, b: Uint32Array): boolean {
  * a NULL, one of them at least is in the set (the write the value points at; a NULL has the
  * initial absence). Then the write each read really saw in any linearization of the whole is in
  * the set, so that order restricted to the set is legal: a set like that which cannot be ordered
- * proves the whole cannot. A set also keeps a read `Bracketed` by two of its reads, whatever the
- * read saw. Kept per value in invocation order, so that a read's are a prefix: a list per read
+ * proves the whole cannot. A set also keeps a NULL read `Bracketed` by two of its reads, whatever
+ * DELETE it saw. Kept per value in invocation order, so that a read's are a prefix: a list per read
  * would hold every DELETE for every NULL read (quadratic on a long key).
  */
 export class Sources {
@@ -865,10 +865,10 @@ export interface Bracket {
 
 /**
  * Reads of one value that can only have seen one write, the first answered before the second
- * started: nothing can be written between them in any order, so a read of another value that
- * started after the first was answered and was answered before the second started cannot be
- * ordered, whatever it saw. A set may keep such a read without its sources: the write and the
- * three reads prove by themselves that the whole cannot be ordered.
+ * started: nothing can be written between them in any order, so a NULL read that started after
+ * the first was answered and was answered before the second started cannot be ordered, whatever
+ * DELETE it saw. A set may keep such a read without its DELETEs: the write and the three reads
+ * prove by themselves that the whole cannot be ordered.
  */
 class Bracketed {
   /** Per sole write: its earliest answered read and its latest invoked read. */
@@ -889,11 +889,14 @@ class Bracketed {
     }
   }
 
-  /** The write and the two reads that bracket `read`, if any. */
+  /**
+   * The write and the two reads that bracket `read`, if any. Only a NULL read is bracketed: a
+   * read of a value keeps one of its writes, the one a person looks for first.
+   */
   around(read: RegisterOp): Bracket | undefined {
+    if (read.value !== null) return undefined;
     for (const [write, { first, last }] of this.spans)
-      if (write.value !== read.value && first.ret < read.inv && read.ret < last.inv)
-        return { write, first, last };
+      if (first.ret < read.inv && read.ret < last.inv) return { write, first, last };
     return undefined;
   }
 }
@@ -931,9 +934,9 @@ const GREEDY_MAX = 200;
 
 /**
  * The smallest set of operations that cannot be ordered and shows why the key cannot: starting
- * from a non-linearizable set closed under `Sources`, drop operations (with the reads that
- * lose a possible source) while what is left stays non-linearizable. The result is minimal:
- * dropping any one more makes it linearizable (or undecided within the budget).
+ * from a non-linearizable set closed under `Sources`, drop operations (with the reads that can no
+ * longer be kept) while what is left stays non-linearizable. The result is minimal: dropping any
+ * one more makes it linearizable (or undecided within the budget).
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
   const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
