@@ -235,6 +235,28 @@ describe('a NULL read whose DELETEs a later write overwrote', () => {
     );
   });
 
+  it('a read of a value: the write of it that real time rules out is named, not kept', () => {
+    // PUT x=1, PUT x=2, then PUT x=1 again (never answered): a GET of 1, then a GET of 2. The
+    // second PUT x=1 came after PUT x=2, so 2 cannot come back; the first PUT x=1 plays no part.
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1');
+    const w2 = s.invoke('c1', 'put', '2');
+    s.complete(w2, 'PUT_OK', 2, '2');
+    const w3 = s.invoke('c2', 'put', '1');
+    const r1 = s.invoke('c3', 'get');
+    s.complete(r1, 'GET_OK', 3, '1', 's1');
+    const r2 = s.invoke('c3', 'get');
+    s.complete(r2, 'GET_OK', 2, '2', 's3');
+    const v = s.verdict();
+    expect(v.violations.map((x) => x.ops)).toEqual([[w2, w3, r1, r2]]);
+    expect(v.violations[0]!.sentence).toContain(
+      's1 answered op 4 with 1, written by op 3; ' +
+        'the other write of 1 it may have seen (op 1) finished before op 2 started, which finished before op 4 started; ' +
+        's3 answered op 5 with 2, written by op 2',
+    );
+  });
+
   it('a write still running when the read started rules nothing out', () => {
     // PUT x=c, DELETE inside it, then PUT x=b running while a GET answers NULL: linearizable
     // (PUT x=c, DELETE, GET, PUT x=b). PUT x=b finished after the DELETE did, but the GET may
