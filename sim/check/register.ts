@@ -768,11 +768,14 @@ export class Sources {
     return this.list(read.value).slice(0, this.count(read));
   }
 
-  /** The set without the reads it cannot keep (see the class). */
-  closed(set: readonly RegisterOp[]): RegisterOp[] {
-    const keeps = this.rule(set);
+  /**
+   * The set without the reads it cannot keep (see the class); `holdingAll`: without those that
+   * lack any write they may have seen, ruled out or not.
+   */
+  closed(set: readonly RegisterOp[], holdingAll = false): RegisterOp[] {
+    const keeps = this.rule(set, holdingAll);
     const kept = set.filter((o) => o.write || keeps(o));
-    if (kept.length === set.length) return kept;
+    if (holdingAll || kept.length === set.length) return kept;
     const bracketed = new Bracketed(this, kept, new Overwrites(set));
     return set.filter((o) => o.write || keeps(o) || bracketed.around(o) !== undefined);
   }
@@ -810,7 +813,7 @@ export class Sources {
   }
 
   /** Whether `set` keeps a read by its sources, in O(log n) a read. */
-  private rule(set: readonly RegisterOp[]): (read: RegisterOp) => boolean {
+  private rule(set: readonly RegisterOp[], holdingAll = false): (read: RegisterOp) => boolean {
     const ids = new Set<number>();
     for (const o of set) if (o.write) ids.add(o.id);
     const overwrites = new Overwrites(set);
@@ -840,7 +843,10 @@ export class Sources {
       if (n === 0) return true;
       const { lackingRet, held } = prefixesOf(read.value);
       const lacking = lackingRet[n]!;
-      if (lacking !== Number.NEGATIVE_INFINITY && !(lacking < overwrites.latestInv(read.inv)))
+      if (
+        lacking !== Number.NEGATIVE_INFINITY &&
+        (holdingAll || !(lacking < overwrites.latestInv(read.inv)))
+      )
         return false;
       return read.value === null || held[n]! > 0;
     };
@@ -936,12 +942,29 @@ const GREEDY_MAX = 200;
  * The smallest set of operations that cannot be ordered and shows why the key cannot: starting
  * from a non-linearizable set closed under `Sources`, drop operations (with the reads that can no
  * longer be kept) while what is left stays non-linearizable. The result is minimal: dropping any
- * one more makes it linearizable (or undecided within the budget).
+ * one more makes it linearizable (or undecided within the budget). Shrunk first holding every
+ * write a read may have seen, then by the rules that let a read do without some: a NULL read kept
+ * without its DELETEs makes a large set hard to decide, and what the first pass leaves is small.
+ * A set of at most GREEDY_MAX is also shrunk by those rules from the start, and the smaller kept.
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
-  const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
   const sources = new Sources(ops);
   const close = (set: readonly RegisterOp[]) => sources.closed(set);
+  const holdingAll = shrink(ops, budget, (set) => sources.closed(set, true));
+  const twice = shrink(holdingAll, budget, close);
+  if (ops.length > GREEDY_MAX) return twice;
+  // A small set is also shrunk by the rules from the start: that way may end smaller.
+  const once = shrink(ops, budget, close);
+  return once.length < twice.length ? once : twice;
+}
+
+/** Shrinks a non-linearizable set closed under `close`: see `minimalWitness`. */
+function shrink(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+  close: (set: readonly RegisterOp[]) => RegisterOp[],
+): RegisterOp[] {
+  const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
   let set = [...ops].sort((a, b) => a.inv - b.inv);
   let prefixKnown = false;
   if (set.length > GREEDY_MAX && zones(set) === undefined) {
