@@ -21,7 +21,7 @@ import {
   zones,
   zonesWithNulls,
 } from '../sim/check/register.ts';
-import { History, type Operation } from '../sim/kernel/history.ts';
+import { type Apply, History, type Operation } from '../sim/kernel/history.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 /** A history written as the events happened: each call is the next event (1 ms apart unless told). */
@@ -75,19 +75,29 @@ class Script {
   }
 
   verdict(checkers = REPLICATED_CHECKERS): Verdict {
-    const verdicts = runCheckers(checkers, {
-      operations: this.history.operations,
-      applies: this.history.applies,
-      locks: [],
-      replicas: new Map(),
-      quiescent: true,
-      endedAt: this.t,
-      faultsEndAt: 0,
-      networkHealed: true,
-      explainPending: () => '',
-    });
-    return verdicts.find((v) => v.guarantee === 'linearizability')!;
+    return linearizabilityVerdict(this.history.operations, this.history.applies, checkers, this.t);
   }
+}
+
+/** The linearizability verdict on a history's operations (a quiet run, nothing pending). */
+function linearizabilityVerdict(
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+  checkers = REPLICATED_CHECKERS,
+  endedAt = 0,
+): Verdict {
+  const verdicts = runCheckers(checkers, {
+    operations,
+    applies,
+    locks: [],
+    replicas: new Map(),
+    quiescent: true,
+    endedAt,
+    faultsEndAt: 0,
+    networkHealed: true,
+    explainPending: () => '',
+  });
+  return verdicts.find((v) => v.guarantee === 'linearizability')!;
 }
 
 describe('linearizable histories the old heuristic reported (K1-K3)', () => {
@@ -303,18 +313,7 @@ describe('a read between two reads of one write', () => {
 /** The checker run on the witness's operations alone: it cannot be ordered either. */
 function witnessAloneBroken(operations: readonly Operation[], ids: readonly number[]): boolean {
   const alone = operations.filter((o) => ids.includes(o.id));
-  const verdicts = runCheckers([LINEARIZABILITY], {
-    operations: alone,
-    applies: [],
-    locks: [],
-    replicas: new Map(),
-    quiescent: true,
-    endedAt: 0,
-    faultsEndAt: 0,
-    networkHealed: true,
-    explainPending: () => '',
-  });
-  return verdicts[0]!.status === 'broken';
+  return linearizabilityVerdict(alone, [], [LINEARIZABILITY]).status === 'broken';
 }
 
 describe('histories from the literature', () => {
