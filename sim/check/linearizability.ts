@@ -17,7 +17,7 @@ import {
   zonesWithNulls,
 } from './register.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { opText } from './words.ts';
+import { opIds, opText } from './words.ts';
 
 /** Search steps one key may take before it is left undecided. */
 export const SEARCH_BOUND_STEPS = 2_000_000;
@@ -263,7 +263,7 @@ export function witnessSentence(
       continue;
     }
     const { lacking, by } = reason;
-    const ids = idList(lacking.map((w) => w.id));
+    const ids = opIds(lacking.map((w) => w.id));
     const what =
       r.value === null
         ? `${writers.length > 0 ? 'the other' : 'the'} ${lacking.length === 1 ? 'DELETE' : 'DELETEs'} it may have seen (${ids})`
@@ -279,12 +279,6 @@ export function witnessSentence(
       );
   }
   return facts.join('; ');
-}
-
-/** "op 4", "ops 4 and 11", "ops 4, 11 and 39". */
-function idList(ids: readonly number[]): string {
-  if (ids.length === 1) return `op ${ids[0]}`;
-  return `ops ${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
 }
 
 /** The checker with another search bound (tests use a small one). */
