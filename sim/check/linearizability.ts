@@ -263,7 +263,7 @@ export function witnessSentence(
       continue;
     }
     const { lacking, by } = reason;
-    const ids = opIds(lacking.map((w) => w.id));
+    const ids = opIds(lacking.map((w) => w.id).sort((a, b) => a - b));
     const what =
       r.value === null
         ? `${writers.length > 0 ? 'the other' : 'the'} ${lacking.length === 1 ? 'DELETE' : 'DELETEs'} it may have seen (${ids})`
