@@ -1,6 +1,7 @@
 // Linearizability of one key as a register (PROTOCOL.md §3), on histories written event by event:
-// the cases the old heuristic got wrong (K1-K3 linearizable, P1-P4 not), histories from the
-// literature, and the fast path and the complete search compared on random small histories.
+// the cases the old heuristic got wrong (K1-K3 linearizable, P1-P4 not), witnesses that leave out
+// the writes a read cannot have seen, histories from the literature, and the fast path, the
+// complete search and the witnesses' rules compared with brute force on random small histories.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
