@@ -10,13 +10,14 @@ import {
   minimalWitness,
   type OpView,
   type RegisterOp,
+  Sources,
   search,
   zones,
   zonesByTimestamp,
   zonesWithNulls,
 } from './register.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
-import { opText } from './words.ts';
+import { opIds, opText } from './words.ts';
 
 /** Search steps one key may take before it is left undecided. */
 export const SEARCH_BOUND_STEPS = 2_000_000;
@@ -169,7 +170,8 @@ function check(input: CheckInput, bound: number): { violations: Violation[]; und
   for (const [key, ops] of byKey(input.operations)) {
     // The timestamp order first: near-linear, and most keys end there.
     if (fastPath(ops, OPERATION_VIEW, (ts) => writers(key, ts))) continue;
-    const decision = decideKey(registerOps(ops), bound);
+    const regs = registerOps(ops);
+    const decision = decideKey(regs, bound);
     if (decision.kind === 'unknown') {
       unknown.push(
         `key ${key} (${decision.operations} operations) was not decided within ${bound.toLocaleString('en')} search steps`,
@@ -177,7 +179,8 @@ function check(input: CheckInput, bound: number): { violations: Violation[]; und
     } else if (decision.kind === 'not-linearizable') {
       const byId = new Map(ops.map((o) => [o.id, o] as const));
       const witness = decision.witness.map((r) => byId.get(r.id)!);
-      violations.push(finding(key, witness, decision.witness));
+      const sentence = witnessSentence(witness, decision.witness, new Sources(regs), byId);
+      violations.push(finding(key, witness, sentence));
     }
   }
   return unknown.length === 0 ? { violations } : { violations, undecided: unknown.join('; ') };
@@ -188,7 +191,7 @@ function valueText(value: string | null): string {
   return value === null ? 'no value (NULL)' : value;
 }
 
-function finding(key: string, witness: Operation[], regs: readonly RegisterOp[]): Violation {
+function finding(key: string, witness: Operation[], why: string): Violation {
   // Visible once the last read is answered: every real-time step of the witness ends in a read's
   // answer or a write's issue, and a write's answer adds nothing a register could not reorder.
   const at = Math.max(
@@ -201,17 +204,21 @@ function finding(key: string, witness: Operation[], regs: readonly RegisterOp[])
       ...new Set(witness.filter((o) => o.op === 'get' && o.server !== null).map((o) => o.server!)),
     ],
     at,
-    sentence: `${witnessSentence(witness, regs)}: no order of ${key}'s operations respects real time and a register's values`,
+    sentence: `${why}: no order of ${key}'s operations respects real time and a register's values`,
   };
 }
 
 /**
  * Why the witness cannot be ordered, in the protocol's words: what finished before what started
- * (only the steps a chain needs), then what each read returned and which writes wrote it.
+ * (only the steps a chain needs), then what each read returned and which writes wrote it; for a
+ * read whose other possible writes the witness leaves out, the write of the witness that came
+ * between them and the read, or the two reads of one write around it. `sources`: the key's.
  */
 export function witnessSentence(
   witness: readonly Operation[],
   regs: readonly RegisterOp[],
+  sources: Sources,
+  byId: ReadonlyMap<number, Operation>,
 ): string {
   const named = new Set<number>();
   // The first mention names the operation in full, later ones by its id.
@@ -220,6 +227,7 @@ export function witnessSentence(
     named.add(op.id);
     return opText(op);
   };
+  const nameReg = (r: RegisterOp) => name(byId.get(r.id)!);
   const before = (a: RegisterOp, b: RegisterOp) => a.ret < b.inv;
   const facts: string[] = [];
   for (let i = 0; i < regs.length; i++) {
@@ -234,11 +242,35 @@ export function witnessSentence(
     const r = regs[j]!;
     if (r.write) continue;
     const op = witness[j]!;
+    const answered = `${op.server} answered ${name(op)} with ${valueText(r.value)}`;
+    const reason = sources.reason(r, regs);
+    if (reason?.kind === 'bracketed') {
+      const { write, first, last } = reason;
+      facts.push(
+        `${answered}, though ${nameReg(first)} before it and ${nameReg(last)} after it both read ${valueText(write.value)}, which only ${nameReg(write)} can have written: nothing was written between them`,
+      );
+      continue;
+    }
     const writers = witness.filter((_, i) => regs[i]!.write && regs[i]!.value === r.value);
-    const sources = writers.map((w) => `${w.op === 'delete' ? 'left' : 'written'} by ${name(w)}`);
-    if (r.value === null) sources.push('as before any write');
-    const left = sources.length === 0 ? ', which no write wrote' : `, ${sources.join(' or ')}`;
-    facts.push(`${op.server} answered ${name(op)} with ${valueText(r.value)}${left}`);
+    const sourceWords = writers.map(
+      (w) => `${w.op === 'delete' ? 'left' : 'written'} by ${name(w)}`,
+    );
+    if (r.value === null) sourceWords.push('as before any write');
+    const left =
+      sourceWords.length === 0 ? ', which no write wrote' : `, ${sourceWords.join(' or ')}`;
+    if (reason?.kind !== 'overwritten') {
+      facts.push(`${answered}${left}`);
+      continue;
+    }
+    const { lacking, by } = reason;
+    const ids = opIds(lacking.map((w) => w.id).sort((a, b) => a - b));
+    const what =
+      r.value === null
+        ? `${writers.length > 0 ? 'the other' : 'the'} ${lacking.length === 1 ? 'DELETE' : 'DELETEs'} it may have seen (${ids})`
+        : `${lacking.length === 1 ? 'the other write' : 'the other writes'} of ${r.value} it may have seen (${ids})`;
+    facts.push(
+      `${answered}${left}; ${what} finished before ${nameReg(by)} started, which finished before ${name(op)} started`,
+    );
   }
   for (let i = 0; i < regs.length; i++) {
     if (regs[i]!.write && regs[i]!.ret === Number.POSITIVE_INFINITY)

@@ -737,12 +737,18 @@ function sameBits(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 /**
- * The writes a read may have taken its value from: those of its value (every DELETE for a NULL)
- * issued before it was answered. A set holding, for each of its reads, all of these keeps any
- * linearization of the whole, restricted to it, legal (the write each read really saw is in the
- * set, and no other write of the set can come between): so a set like that which cannot be
- * ordered proves the whole cannot. Kept per value in invocation order, so that a read's are a
- * prefix: a list per read would hold every DELETE for every NULL read (quadratic on a long key).
+ * The writes a read may have taken its value from, and which of them a set of operations may
+ * leave out. A read may have seen the writes of its value (every DELETE for a NULL) issued before
+ * it was answered, except those real time rules out: a write that finished before another write
+ * started, which itself finished before the read started, is overwritten before the read in every
+ * order. A set keeps a read when each of its possible sources is in the set or ruled out by a
+ * write of the set (the write that overwrote it stays, to show why), and, for a value rather than
+ * a NULL, one of them at least is in the set (the write the value points at; a NULL has the
+ * initial absence). Then the write each read really saw in any linearization of the whole is in
+ * the set, so that order restricted to the set is legal: a set like that which cannot be ordered
+ * proves the whole cannot. A set also keeps a NULL read `Bracketed` by two of its reads, whatever
+ * DELETE it saw. Kept per value in invocation order, so that a read's are a prefix: a list per read
+ * would hold every DELETE for every NULL read (quadratic on a long key).
  */
 export class Sources {
   private readonly writers = new Map<string | null, RegisterOp[]>();
@@ -757,35 +763,175 @@ export class Sources {
     for (const list of this.writers.values()) list.sort((a, b) => a.inv - b.inv);
   }
 
-  /** The writes `read` may have seen. */
+  /** The writes `read` may have seen, ruled out or not. */
   of(read: RegisterOp): RegisterOp[] {
-    const list = this.writers.get(read.value) ?? [];
-    let n = 0;
-    while (n < list.length && list[n]!.inv < read.ret) n++;
-    return list.slice(0, n);
+    return this.list(read.value).slice(0, this.count(read));
   }
 
-  /** The set without the reads some of whose possible sources it lost. */
-  closed(set: readonly RegisterOp[]): RegisterOp[] {
+  /**
+   * The set without the reads it cannot keep (see the class); `holdingAll`: without those that
+   * lack any write they may have seen, ruled out or not.
+   */
+  closed(set: readonly RegisterOp[], holdingAll = false): RegisterOp[] {
+    const keeps = this.rule(set, holdingAll);
+    const kept = set.filter((o) => o.write || keeps(o));
+    if (holdingAll || kept.length === set.length) return kept;
+    const bracketed = new Bracketed(this, kept, new Overwrites(set));
+    return set.filter((o) => o.write || keeps(o) || bracketed.around(o) !== undefined);
+  }
+
+  /** Why `set` may keep `read` (undefined: it may not), for the witness's sentence. */
+  reason(read: RegisterOp, set: readonly RegisterOp[]): Reason | undefined {
+    const overwrites = new Overwrites(set);
+    const keeps = this.rule(set);
+    if (keeps(read)) {
+      const ids = new Set(set.map((o) => o.id));
+      const lacking = this.of(read).filter((w) => !ids.has(w.id));
+      const by = overwrites.before(read.inv);
+      return lacking.length === 0 || by === null
+        ? { kind: 'held' }
+        : { kind: 'overwritten', lacking, by };
+    }
+    const kept = set.filter((o) => o.write || keeps(o));
+    const around = new Bracketed(this, kept, overwrites).around(read);
+    return around === undefined ? undefined : { kind: 'bracketed', ...around };
+  }
+
+  /** Of the writes `read` may have seen, those no write of the set rules out. */
+  open(read: RegisterOp, overwrites: Overwrites): RegisterOp[] {
+    const after = overwrites.latestInv(read.inv);
+    return this.of(read).filter((w) => !(w.ret < after));
+  }
+
+  private list(value: string | null): readonly RegisterOp[] {
+    return this.writers.get(value) ?? [];
+  }
+
+  /** How many of its value's writes `read` may have seen (they come first). */
+  private count(read: RegisterOp): number {
+    return firstAtLeast(this.list(read.value), (w) => w.inv, read.ret);
+  }
+
+  /** Whether `set` keeps a read by its sources, in O(log n) a read. */
+  private rule(set: readonly RegisterOp[], holdingAll = false): (read: RegisterOp) => boolean {
     const ids = new Set<number>();
     for (const o of set) if (o.write) ids.add(o.id);
-    // Per value, the invocation of the first write missing from the set: a read keeps all its
-    // sources when it was answered no later than that.
-    const firstMissing = new Map<string | null, number>();
-    const missingFrom = (value: string | null): number => {
-      let inv = firstMissing.get(value);
-      if (inv === undefined) {
-        inv = Number.POSITIVE_INFINITY;
-        for (const w of this.writers.get(value) ?? [])
-          if (!ids.has(w.id)) {
-            inv = w.inv;
-            break;
-          }
-        firstMissing.set(value, inv);
+    const overwrites = new Overwrites(set);
+    // Per value, over each prefix of its writes: the latest answer of a write the set lacks
+    // (-Infinity: none), and how many the set holds.
+    const prefixes = new Map<string | null, { lackingRet: Float64Array; held: Int32Array }>();
+    const prefixesOf = (value: string | null) => {
+      let p = prefixes.get(value);
+      if (p === undefined) {
+        const list = this.list(value);
+        const lackingRet = new Float64Array(list.length + 1);
+        const held = new Int32Array(list.length + 1);
+        lackingRet[0] = Number.NEGATIVE_INFINITY;
+        for (let i = 0; i < list.length; i++) {
+          const w = list[i]!;
+          const has = ids.has(w.id);
+          lackingRet[i + 1] = has ? lackingRet[i]! : Math.max(lackingRet[i]!, w.ret);
+          held[i + 1] = held[i]! + (has ? 1 : 0);
+        }
+        p = { lackingRet, held };
+        prefixes.set(value, p);
       }
-      return inv;
+      return p;
     };
-    return set.filter((o) => o.write || o.ret <= missingFrom(o.value));
+    return (read) => {
+      const n = this.count(read);
+      if (n === 0) return true;
+      const { lackingRet, held } = prefixesOf(read.value);
+      const lacking = lackingRet[n]!;
+      if (
+        lacking !== Number.NEGATIVE_INFINITY &&
+        (holdingAll || !(lacking < overwrites.latestInv(read.inv)))
+      )
+        return false;
+      return read.value === null || held[n]! > 0;
+    };
+  }
+}
+
+/**
+ * Why a set keeps a read: it holds every write the read may have seen; or the others finished
+ * before `by` started, which finished before the read started; or two reads bracket it.
+ */
+export type Reason =
+  | { readonly kind: 'held' }
+  | { readonly kind: 'overwritten'; readonly lacking: RegisterOp[]; readonly by: RegisterOp }
+  | ({ readonly kind: 'bracketed' } & Bracket);
+
+/** A write and two reads that can only have seen it, one answered before the other started. */
+export interface Bracket {
+  readonly write: RegisterOp;
+  readonly first: RegisterOp;
+  readonly last: RegisterOp;
+}
+
+/**
+ * Reads of one value that can only have seen one write, the first answered before the second
+ * started: nothing can be written between them in any order, so a NULL read that started after
+ * the first was answered and was answered before the second started cannot be ordered, whatever
+ * DELETE it saw. A set may keep such a read without its DELETEs: the write and the three reads
+ * prove by themselves that the whole cannot be ordered.
+ */
+class Bracketed {
+  /** Per sole write: its earliest answered read and its latest invoked read. */
+  private readonly spans = new Map<RegisterOp, { first: RegisterOp; last: RegisterOp }>();
+
+  /** `kept`: the set's writes, and the reads it keeps by their sources. */
+  constructor(sources: Sources, kept: readonly RegisterOp[], overwrites: Overwrites) {
+    for (const r of kept) {
+      if (r.write || r.value === null) continue;
+      const open = sources.open(r, overwrites);
+      if (open.length !== 1) continue;
+      const span = this.spans.get(open[0]!);
+      if (span === undefined) this.spans.set(open[0]!, { first: r, last: r });
+      else {
+        if (r.ret < span.first.ret) span.first = r;
+        if (r.inv > span.last.inv) span.last = r;
+      }
+    }
+  }
+
+  /**
+   * The write and the two reads that bracket `read`, if any. Only a NULL read is bracketed: a
+   * read of a value keeps one of its writes, the one a person looks for first.
+   */
+  around(read: RegisterOp): Bracket | undefined {
+    if (read.value !== null) return undefined;
+    for (const [write, { first, last }] of this.spans)
+      if (first.ret < read.inv && read.ret < last.inv) return { write, first, last };
+    return undefined;
+  }
+}
+
+/** A set's answered writes by answer: which started last among those finished before a moment. */
+class Overwrites {
+  private readonly byRet: RegisterOp[];
+  /** The write of the latest invocation among the first i + 1 by answer. */
+  private readonly latest: RegisterOp[] = [];
+
+  constructor(set: readonly RegisterOp[]) {
+    this.byRet = set
+      .filter((o) => o.write && o.ret !== Number.POSITIVE_INFINITY)
+      .sort((a, b) => a.ret - b.ret);
+    for (const w of this.byRet) {
+      const last = this.latest[this.latest.length - 1];
+      this.latest.push(last === undefined || w.inv > last.inv ? w : last);
+    }
+  }
+
+  /** The write that started last among those finished before `t`, or null. */
+  before(t: number): RegisterOp | null {
+    const n = firstAtLeast(this.byRet, (o) => o.ret, t);
+    return n === 0 ? null : this.latest[n - 1]!;
+  }
+
+  /** Its invocation (-Infinity: none finished before `t`). */
+  latestInv(t: number): number {
+    return this.before(t)?.inv ?? Number.NEGATIVE_INFINITY;
   }
 }
 
@@ -794,14 +940,31 @@ const GREEDY_MAX = 200;
 
 /**
  * The smallest set of operations that cannot be ordered and shows why the key cannot: starting
- * from a non-linearizable set closed under `Sources`, drop operations (with the reads that
- * lose a possible source) while what is left stays non-linearizable. The result is minimal:
- * dropping any one more makes it linearizable (or undecided within the budget).
+ * from a non-linearizable set closed under `Sources`, drop operations (with the reads that can no
+ * longer be kept) while what is left stays non-linearizable. The result is minimal: dropping any
+ * one more makes it linearizable (or undecided within the budget). Shrunk first holding every
+ * write a read may have seen, then by the rules that let a read do without some: a NULL read kept
+ * without its DELETEs makes a large set hard to decide, and what the first pass leaves is small.
+ * A set of at most GREEDY_MAX is also shrunk by those rules from the start, and the smaller kept.
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
-  const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
   const sources = new Sources(ops);
   const close = (set: readonly RegisterOp[]) => sources.closed(set);
+  const holdingAll = shrink(ops, budget, (set) => sources.closed(set, true));
+  const twice = shrink(holdingAll, budget, close);
+  if (ops.length > GREEDY_MAX) return twice;
+  // A small set is also shrunk by the rules from the start: that way may end smaller.
+  const once = shrink(ops, budget, close);
+  return once.length < twice.length ? once : twice;
+}
+
+/** Shrinks a non-linearizable set closed under `close`: see `minimalWitness`. */
+function shrink(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+  close: (set: readonly RegisterOp[]) => RegisterOp[],
+): RegisterOp[] {
+  const fails = (set: readonly RegisterOp[]) => decide(set, budget) === false;
   let set = [...ops].sort((a, b) => a.inv - b.inv);
   let prefixKnown = false;
   if (set.length > GREEDY_MAX && zones(set) === undefined) {

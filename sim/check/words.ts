@@ -17,6 +17,12 @@ export function opText(op: Operation, adjective?: string): string {
   return `${op.client}'s ${what} (op ${op.id}, ${op.requestId}, issued at ${formatTime(op.invokedAt)})`;
 }
 
+/** Operations named by id only: "op 4", "ops 4 and 11", "ops 4, 11 and 39". */
+export function opIds(ids: readonly number[]): string {
+  if (ids.length === 1) return `op ${ids[0]}`;
+  return `ops ${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
+}
+
 /** "ts 7", or for ts 0 (a NULL from a server that had no version of the key) what it means. */
 export function versionText(v: number): string {
   return v === 0 ? 'no value (ts 0, nothing written yet)' : `ts ${v}`;
