@@ -10,7 +10,7 @@ import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText } from '../render/safe-text.ts';
-import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
+import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
@@ -45,9 +45,9 @@ async function view(argv: readonly string[]): Promise<number> {
   // Before the trace is read: the page must never land on the trace, nor anywhere unwritable.
   const [page] = planOutputs(
     [{ what: 'the trace being read', path: tracePath }],
-    [{ flag: '--html', path: values.html, example: 'run.html' }].filter(
-      (o): o is OutputRequest => o.path !== undefined,
-    ),
+    values.html === undefined
+      ? []
+      : [{ flag: '--html', path: values.html, example: 'run.html', kind: 'page' }],
   );
   let doc: TraceDocument;
   try {
