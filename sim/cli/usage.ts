@@ -69,7 +69,7 @@ export function parseWidth(raw: string | undefined): number {
   }
   if (!/^\d{1,4}$/.test(raw) || Number(raw) < MIN_WIDTH) {
     throw new UsageError(
-      `--width must be a whole number of columns, at least ${MIN_WIDTH} (got '${raw}')`,
+      `--width must be a whole number of columns from ${MIN_WIDTH} to 9999 (got '${raw}')`,
     );
   }
   return Number(raw);
