@@ -412,3 +412,63 @@ function hashOfKey(key: string): number {
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+// An immutable first-in first-out queue, for the operations a sequential client holds back. A
+// list copied at every step made a client with thousands of operations waiting quadratic (30,000
+// queued: 11 s; 100,000: 2 minutes); here adding and taking cost O(1), amortized. Items taken
+// come from `front` (read from `at` on); items added go on `back`, newest first, and become the
+// next front once the front is used up. Two queues holding the same items may be built
+// differently: compare them by `items()`.
+
+interface Cell<T> {
+  readonly item: T;
+  readonly next: Cell<T> | null;
+}
+
+export class Fifo<T> {
+  private constructor(
+    private readonly front: readonly T[],
+    private readonly at: number,
+    private readonly back: Cell<T> | null,
+    readonly size: number,
+  ) {}
+
+  private static readonly EMPTY = new Fifo<never>([], 0, null, 0);
+
+  static empty<T>(): Fifo<T> {
+    return Fifo.EMPTY;
+  }
+
+  /** The queue with `item` added last. */
+  push(item: T): Fifo<T> {
+    if (this.size === 0) return new Fifo([item], 0, null, 1);
+    return new Fifo(this.front, this.at, { item, next: this.back }, this.size + 1);
+  }
+
+  /** The item that has waited longest (undefined when empty). */
+  first(): T | undefined {
+    return this.size === 0 ? undefined : this.front[this.at];
+  }
+
+  /** The queue without its first item. */
+  rest(): Fifo<T> {
+    if (this.size <= 1) return Fifo.empty();
+    if (this.at + 1 < this.front.length)
+      return new Fifo(this.front, this.at + 1, this.back, this.size - 1);
+    return new Fifo(newestLast(this.back), 0, null, this.size - 1);
+  }
+
+  /** The items, first to last. */
+  items(): T[] {
+    const out = this.front.slice(this.at);
+    for (const item of newestLast(this.back)) out.push(item);
+    return out;
+  }
+}
+
+/** A `back` list's items, oldest first. */
+function newestLast<T>(cell: Cell<T> | null): T[] {
+  const out: T[] = [];
+  for (let c = cell; c !== null; c = c.next) out.push(c.item);
+  return out.reverse();
+}

@@ -6,6 +6,7 @@
 import {
   assertNever,
   type Effects,
+  Fifo,
   type Input,
   type Key,
   type Machine,
@@ -62,7 +63,7 @@ export interface ClientState {
   readonly nextSeq: number;
   readonly current: Procedure | null;
   /** Operations asked for while another was in progress, in order. */
-  readonly queue: readonly { readonly opId: number; readonly op: ClientOp; readonly via: NodeId }[];
+  readonly queue: Fifo<{ readonly opId: number; readonly op: ClientOp; readonly via: NodeId }>;
 }
 
 export type ClientTimer = {
@@ -75,7 +76,7 @@ export type ClientTimer = {
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: new Map(), nextSeq: 1, current: null, queue: [] };
+  return { seen: new Map(), nextSeq: 1, current: null, queue: Fifo.empty() };
 }
 
 export function clientMachine(
@@ -107,7 +108,7 @@ export function stepClient(
     case 'invoke':
       if (state.current !== null) {
         const queued = { opId: input.opId, op: input.op, via: input.via };
-        return { ...state, queue: [...state.queue, queued] };
+        return { ...state, queue: state.queue.push(queued) };
       }
       return start(config, state, input.opId, input.op, input.via, out);
     case 'receive':
@@ -271,8 +272,8 @@ function finish(
   const seen = outcome.ts === null ? state.seen : new Map(state.seen).set(p.op.key, outcome.ts);
   out.cancelTimer(timeoutKey(p.requestId));
   out.record({ kind: 'complete', opId: p.opId, client: config.id, ...outcome });
-  const [queued, ...rest] = state.queue;
-  const after: ClientState = { ...state, seen, current: null, queue: rest };
+  const queued = state.queue.first();
+  const after: ClientState = { ...state, seen, current: null, queue: state.queue.rest() };
   if (queued === undefined) return after;
   return start(config, after, queued.opId, queued.op, queued.via, out);
 }

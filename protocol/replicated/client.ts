@@ -5,6 +5,7 @@
 import {
   assertNever,
   type Effects,
+  Fifo,
   type Input,
   type Key,
   type Machine,
@@ -56,7 +57,13 @@ export interface ClientState {
   readonly nextSeq: number;
   readonly pending: ReadonlyMap<string, PendingOp>;
   /** clientSession=sequential: operations asked for while another was still pending. */
-  readonly queue: readonly { readonly opId: number; readonly op: ClientOp; readonly via: NodeId }[];
+  readonly queue: Fifo<QueuedOp>;
+}
+
+export interface QueuedOp {
+  readonly opId: number;
+  readonly op: ClientOp;
+  readonly via: NodeId;
 }
 
 export type ClientTimer =
@@ -66,7 +73,7 @@ export type ClientTimer =
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: new Map(), nextSeq: 1, pending: new Map(), queue: [] };
+  return { seen: new Map(), nextSeq: 1, pending: new Map(), queue: Fifo.empty() };
 }
 
 export function clientMachine(
@@ -302,9 +309,9 @@ function complete(
   if (p.retries > 0) out.cancelTimer(p.retryKey);
   out.record({ kind: 'complete', opId: p.opId, client: config.id, reply, server: from, value, ts });
   const after = withPending(state, withoutEntry(state.pending, p.requestId));
-  const queued = after.queue[0];
+  const queued = after.queue.first();
   if (queued === undefined) return after;
-  const rest = { ...after, queue: after.queue.slice(1) };
+  const rest = { ...after, queue: after.queue.rest() };
   return issue(config, rest, queued.opId, queued.op, queued.via, out);
 }
 
@@ -326,11 +333,10 @@ function onTimer(
   }
 }
 
-/** The state with `op` queued behind the pending one (slice and push: a spread iterates). */
-function withQueued(state: ClientState, op: ClientState['queue'][number]): ClientState {
-  const queue = state.queue.slice();
-  queue.push(op);
-  return { seen: state.seen, nextSeq: state.nextSeq, pending: state.pending, queue };
+/** The state with `op` queued behind the pending one. */
+function withQueued(state: ClientState, op: QueuedOp): ClientState {
+  const { seen, nextSeq, pending } = state;
+  return { seen, nextSeq, pending, queue: state.queue.push(op) };
 }
 
 /** The state with another pending map; a literal rather than a spread, as it runs on most steps. */

@@ -87,7 +87,7 @@ export function summarizeClient(state: ClientState): ClientSummary {
   const current = state.current === null ? [] : [state.current.requestId];
   return {
     seen: Object.fromEntries(sortedEntries(state.seen)),
-    pending: [...current, ...state.queue.map((q) => `op ${q.opId}`)],
+    pending: [...current, ...state.queue.items().map((q) => `op ${q.opId}`)],
   };
 }
 
