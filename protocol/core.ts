@@ -332,6 +332,11 @@ export class StringTable<V> {
     return this.leaves().map((leaf) => leaf.value);
   }
 
+  /** Key and value pairs in Map's order (first set first). */
+  entries(): [string, V][] {
+    return this.leaves().map((leaf) => [leaf.key, leaf.value]);
+  }
+
   /** A trie holding a list's entries, each keeping its place in the order. */
   private static trieOf<V>(list: readonly Leaf<V>[], nextOrder: number): StringTable<V> {
     let root: Trie<V>;

@@ -12,6 +12,7 @@ import {
   type Machine,
   type NodeId,
   type StepContext,
+  StringTable,
   stepReturning,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
@@ -59,7 +60,7 @@ export type Procedure =
 
 export interface ClientState {
   /** The version of the latest value each key was read or written at (for the state view). */
-  readonly seen: ReadonlyMap<Key, number>;
+  readonly seen: StringTable<number>;
   readonly nextSeq: number;
   readonly current: Procedure | null;
   /** Operations asked for while another was in progress, in order. */
@@ -76,7 +77,7 @@ export type ClientTimer = {
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: new Map(), nextSeq: 1, current: null, queue: Fifo.empty() };
+  return { seen: StringTable.empty(), nextSeq: 1, current: null, queue: Fifo.empty() };
 }
 
 export function clientMachine(
@@ -269,7 +270,7 @@ function finish(
   outcome: Outcome,
   out: Out,
 ): ClientState {
-  const seen = outcome.ts === null ? state.seen : new Map(state.seen).set(p.op.key, outcome.ts);
+  const seen = outcome.ts === null ? state.seen : state.seen.with(p.op.key, outcome.ts);
   out.cancelTimer(timeoutKey(p.requestId));
   out.record({ kind: 'complete', opId: p.opId, client: config.id, ...outcome });
   const queued = state.queue.first();

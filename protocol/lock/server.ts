@@ -12,6 +12,7 @@ import {
   type Machine,
   type NodeId,
   type StepContext,
+  StringTable,
   stepReturning,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
@@ -39,7 +40,7 @@ export interface Lock {
 }
 
 export interface ServerState {
-  readonly store: ReadonlyMap<Key, Version>;
+  readonly store: StringTable<Version>;
   readonly locks: ReadonlyMap<Key, Lock>;
   /** The last version issued; every store change takes the next one (the checkers compare them). */
   readonly version: number;
@@ -47,7 +48,7 @@ export interface ServerState {
    * them apart; only fencing puts the number on the wire. */
   readonly lastToken: number;
   /** requestIds=dedupe: the reply to every request already done, by `TYPE requestId`. */
-  readonly answered: ReadonlyMap<string, ServerReply>;
+  readonly answered: StringTable<ServerReply>;
 }
 
 export type ServerTimer = {
@@ -64,7 +65,13 @@ type Handled = {
 };
 
 export function initialServerState(): ServerState {
-  return { store: new Map(), locks: new Map(), version: 0, lastToken: 0, answered: new Map() };
+  return {
+    store: StringTable.empty(),
+    locks: new Map(),
+    version: 0,
+    lastToken: 0,
+    answered: StringTable.empty(),
+  };
 }
 
 export function serverMachine(
@@ -160,7 +167,7 @@ function onRequest(
   const handled = handle(config, due, from, request, nowMs, out);
   out.send(from, handled.reply);
   return dedupe
-    ? { ...handled.state, answered: new Map(handled.state.answered).set(id, handled.reply) }
+    ? { ...handled.state, answered: handled.state.answered.with(id, handled.reply) }
     : handled.state;
 }
 
@@ -370,7 +377,7 @@ function onWrite(
   out.record({ kind: 'apply', node: config.id, key: request.key, ...version });
   const base = addressed(request);
   return {
-    state: { ...state, store: new Map(state.store).set(request.key, version), version: ts },
+    state: { ...state, store: state.store.with(request.key, version), version: ts },
     reply:
       request.type === 'PUT'
         ? { type: 'PUT_OK', ...base, value: request.value, ts }

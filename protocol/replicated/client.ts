@@ -11,6 +11,7 @@ import {
   type Machine,
   type NodeId,
   type StepContext,
+  StringTable,
   stepReturning,
   withEntry,
   withoutEntry,
@@ -53,7 +54,7 @@ export interface PendingOp {
 }
 
 export interface ClientState {
-  readonly seen: ReadonlyMap<Key, number>;
+  readonly seen: StringTable<number>;
   readonly nextSeq: number;
   readonly pending: ReadonlyMap<string, PendingOp>;
   /** clientSession=sequential: operations asked for while another was still pending. */
@@ -73,7 +74,7 @@ export type ClientTimer =
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: new Map(), nextSeq: 1, pending: new Map(), queue: Fifo.empty() };
+  return { seen: StringTable.empty(), nextSeq: 1, pending: new Map(), queue: Fifo.empty() };
 }
 
 export function clientMachine(
@@ -287,7 +288,7 @@ function remember(config: ClientConfig, state: ClientState, key: Key, ts: number
   const keep = config.knobs.clientTimestamp === 'max' && held !== undefined && held >= ts;
   if (keep) return state;
   return {
-    seen: withEntry(state.seen, key, ts),
+    seen: state.seen.with(key, ts),
     nextSeq: state.nextSeq,
     pending: state.pending,
     queue: state.queue,

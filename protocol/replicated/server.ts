@@ -56,7 +56,7 @@ export interface Write {
 }
 
 export interface ServerState {
-  readonly store: ReadonlyMap<Key, Version>;
+  readonly store: StringTable<Version>;
   /** Leader: the largest ts issued so far (the hybrid clock's floor). */
   readonly lastIssued: number;
   readonly nextWrite: number;
@@ -94,7 +94,7 @@ type Out = Effects<Message, ServerTimer>;
 
 export function initialServerState(): ServerState {
   return {
-    store: new Map(),
+    store: StringTable.empty(),
     lastIssued: 0,
     nextWrite: 1,
     writes: StringTable.empty(),
@@ -236,7 +236,7 @@ function onLeaderWrite(
     awaiting: config.followers,
   };
   const next: ServerState = {
-    store: withEntry(state.store, request.key, { value, ts, origin: request.requestId }),
+    store: state.store.with(request.key, { value, ts, origin: request.requestId }),
     lastIssued: Math.max(state.lastIssued, ts),
     nextWrite: state.nextWrite + 1,
     writes: state.writes.with(write.id, write),
@@ -325,7 +325,7 @@ function withWrites(state: ServerState, writes: StringTable<Write>): ServerState
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
 
-function withStore(state: ServerState, store: ReadonlyMap<Key, Version>): ServerState {
+function withStore(state: ServerState, store: StringTable<Version>): ServerState {
   const { lastIssued, nextWrite, writes, inFlight, sessions, forwards } = state;
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
@@ -495,7 +495,7 @@ function onReplication(
   const apply = config.knobs.followerApply === 'overwrite' || held === undefined || ts > held.ts;
   if (apply) out.record({ kind: 'apply', node: config.id, key, value, ts, origin });
   out.send(from, { type: 'REPLICATION_OK', requestId, key, ts });
-  return apply ? withStore(state, withEntry(state.store, key, { value, ts, origin })) : state;
+  return apply ? withStore(state, state.store.with(key, { value, ts, origin })) : state;
 }
 
 function onFollowerWrite(
