@@ -225,3 +225,27 @@ describe("every scenario's page", () => {
     expect(loaded.problems).toEqual([]);
   });
 });
+
+describe('a page over more keys than a state card lists', () => {
+  it('says how many keys each node holds instead of listing them', async () => {
+    const steps = Array.from({ length: 40 }, (_, i) => ({
+      at: i * 50,
+      client: 'c1',
+      put: [`k${i}`, 'v'] as [string, string],
+    }));
+    const loaded = await load({ goal: 'puts on 40 keys', steps }, 'many-keys.ts', 'many-keys');
+    const { page } = loaded;
+    const last = (await stepsOf(page)).length - 1;
+    await page.evaluate((k) => {
+      const slider = document.getElementById('slider') as HTMLInputElement;
+      slider.value = String(k);
+      slider.dispatchEvent(new Event('input'));
+    }, last);
+    for (const node of ['s1', 's2', 's3', 'c1'])
+      await expect(
+        page.locator(`#state .node[data-node="${node}"] .empty`).textContent(),
+      ).resolves.toBe('40 keys: too many to list at every step');
+    await page.context().close();
+    expect(loaded.problems).toEqual([]);
+  });
+});

@@ -69,6 +69,11 @@ describe('bad input gets one clear line and exit status 2', () => {
     ],
     [['scenarios/stale-read.ts', '--knob', 'noSuchKnob=1'], /unknown knob 'noSuchKnob'/],
     [
+      ['scenarios/stale-read.ts', '--seed', '-1'],
+      /--seed -1: a value that begins with '-' is joined to its flag, as --seed=-1/,
+    ],
+    [['scenarios/stale-read.ts', '--seed=-1'], /--seed must be a whole number from 0/],
+    [
       ['scenarios/stale-read.ts', '--knob', 'replicationDelay=-1'],
       /knob replicationDelay must be an integer from 0/,
     ],

@@ -202,6 +202,10 @@ describe('npm run sim -- --json, then npm run view', () => {
   it.each([
     [['sim/cli/view.ts', 'no-such.json'], /cannot read 'no-such.json'/],
     [['sim/cli/view.ts', 'package.json'], /'package.json' is not a kvsim trace/],
+    // A device that never ends is refused at its first bytes, not read until memory runs out.
+    [['sim/cli/view.ts', '/dev/zero'], /'\/dev\/zero' is not a kvsim trace: .* begin with '\{'/],
+    [['sim/cli/view.ts', 'scenarios'], /'scenarios' is a folder; name a trace file/],
+    [['sim/cli/view.ts', 'README.md'], /'README.md' is not a kvsim trace/],
     [['sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '12'], /--width must be/],
     [['sim/cli/sim.ts', 'scenarios/stale-read.ts', '--view', 'movie'], /--view must be/],
   ])('%j is a usage error on one line', (args, message) => {

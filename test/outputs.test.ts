@@ -105,6 +105,49 @@ describe('sim checks its output paths before the scenario runs', () => {
   });
 });
 
+describe('an output replaces only a file kvsim wrote, of its own kind', () => {
+  it('refuses a file that is neither a trace nor a page, and leaves it as it was', () => {
+    writeFileSync(join(dir, 'notes.md'), '# my notes\n');
+    const before = readFileSync(join(dir, 'notes.md'));
+    for (const flag of ['--json', '--html']) {
+      const r = runCli('sim', ['my.ts', '--quiet', flag, 'notes.md'], dir);
+      expect(isOneLineRefusal(r), r.stderr).toBe(true);
+      expect(r.stderr).toMatch(
+        /'notes\.md' already exists and is not a kvsim (trace|page): name a new file/,
+      );
+      expect(r.stdout).toBe('');
+      unchanged(join(dir, 'notes.md'), before);
+    }
+  });
+
+  it('replaces a trace with a trace and a page with a page, never one with the other', () => {
+    expect(
+      runCli('sim', ['my.ts', '--quiet', '--json', 'a.json', '--html', 'a.html'], dir).status,
+    ).toBe(0);
+    const page = readFileSync(join(dir, 'a.html'));
+    const crossed = runCli('sim', ['my.ts', '--quiet', '--json', 'a.html'], dir);
+    expect(isOneLineRefusal(crossed), crossed.stderr).toBe(true);
+    expect(crossed.stderr).toContain('is not a kvsim trace');
+    unchanged(join(dir, 'a.html'), page);
+    const again = runCli(
+      'sim',
+      ['my.ts', '--quiet', '--seed', '2', '--json', 'a.json', '--html', 'a.html'],
+      dir,
+    );
+    expect(again.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')).seed).toBe(2);
+    expect(readFileSync(join(dir, 'a.html'), 'utf8')).toContain('(seed 2)');
+    // The page the view command writes is a page too: it may replace sim's.
+    expect(runCli('view', ['a.json', '--html', 'a.html'], dir).status).toBe(0);
+  });
+
+  it('writes over an empty file (one made ready for it)', () => {
+    writeFileSync(join(dir, 'empty.json'), '');
+    expect(runCli('sim', ['my.ts', '--quiet', '--json', 'empty.json'], dir).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'empty.json'), 'utf8')).schema).toBe('kvsim-trace/1');
+  });
+});
+
 describe('view refuses a page that would overwrite the trace', () => {
   beforeEach(() => {
     expect(runCli('sim', ['my.ts', '--json', 'run.json', '--quiet'], dir).status).toBe(0);

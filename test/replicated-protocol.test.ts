@@ -1,7 +1,7 @@
 // The replicated store's handlers, driven one input at a time without the simulator.
 
 import { describe, expect, it } from 'vitest';
-import type { Effect, StepContext } from '../protocol/core.ts';
+import { type Effect, type StepContext, StringTable } from '../protocol/core.ts';
 import {
   type ClientState,
   clientMachine,
@@ -12,6 +12,7 @@ import {
   type ReplicatedKnobs,
   type ServerState,
   serverMachine,
+  type Version,
 } from '../protocol/replicated/index.ts';
 
 const at = (nowMs: number, clockMs = nowMs): StepContext => ({ nowMs, clockMs });
@@ -34,9 +35,8 @@ const timers = (effects: readonly Effect<Message, unknown>[]) =>
   effects.flatMap((e) => (e.type === 'setTimer' ? [{ key: e.key, afterMs: e.afterMs }] : []));
 
 function withStore(entries: [string, string | null, number][]): ServerState {
-  const store = new Map(
-    entries.map(([k, value, ts]) => [k, { value, ts, origin: 'c9.1' }] as const),
-  );
+  let store = StringTable.empty<Version>();
+  for (const [k, value, ts] of entries) store = store.with(k, { value, ts, origin: 'c9.1' });
   return { ...initialServerState(), store };
 }
 
@@ -333,7 +333,10 @@ describe('the client', () => {
   const reply = (message: Message, from = 's2') => ({ type: 'receive', from, message }) as const;
 
   it('sends the ts it holds with a GET and records the operation', () => {
-    const state: ClientState = { ...initialClientState(), seen: new Map([['x', 7]]) };
+    const state: ClientState = {
+      ...initialClientState(),
+      seen: StringTable.empty<number>().with('x', 7),
+    };
     const r = client().step(state, invoke(1, { kind: 'get', key: 'x' }), at(0));
     expect(sends(r.effects)).toEqual([{ to: 's2', message: get('c1.1', 'x', 7) }]);
     expect(r.effects.some((e) => e.type === 'record' && e.observation.kind === 'invoke')).toBe(
@@ -342,7 +345,10 @@ describe('the client', () => {
   });
 
   it('clientTimestamp=max keeps the largest ts, last keeps the latest reply', () => {
-    const state: ClientState = { ...initialClientState(), seen: new Map([['x', 9]]) };
+    const state: ClientState = {
+      ...initialClientState(),
+      seen: StringTable.empty<number>().with('x', 9),
+    };
     const step = (k: ReplicatedKnobs) => {
       const m = client(k);
       const s = m.step(state, invoke(1, { kind: 'get', key: 'x' }), at(0)).state;

@@ -5,13 +5,15 @@
 
 import {
   assertNever,
-  type Effect,
+  type Effects,
+  Fifo,
   type Input,
   type Key,
   type Machine,
-  NO_EFFECTS,
   type NodeId,
-  type StepResult,
+  type StepContext,
+  StringTable,
+  stepReturning,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
 import type { ClientRequest, DataReply, Message, Refusal } from './messages.ts';
@@ -58,11 +60,11 @@ export type Procedure =
 
 export interface ClientState {
   /** The version of the latest value each key was read or written at (for the state view). */
-  readonly seen: ReadonlyMap<Key, number>;
+  readonly seen: StringTable<number>;
   readonly nextSeq: number;
   readonly current: Procedure | null;
   /** Operations asked for while another was in progress, in order. */
-  readonly queue: readonly { readonly opId: number; readonly op: ClientOp; readonly via: NodeId }[];
+  readonly queue: Fifo<{ readonly opId: number; readonly op: ClientOp; readonly via: NodeId }>;
 }
 
 export type ClientTimer = {
@@ -72,19 +74,25 @@ export type ClientTimer = {
   readonly attempt: number;
 };
 
-type Result = StepResult<ClientState, Message, ClientTimer>;
-type Fx = Effect<Message, ClientTimer>;
+type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: new Map(), nextSeq: 1, current: null, queue: [] };
+  return { seen: StringTable.empty(), nextSeq: 1, current: null, queue: Fifo.empty() };
 }
 
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
+  const stepInto = (
+    state: ClientState,
+    input: Input<Message, ClientTimer, ClientOp>,
+    _ctx: StepContext,
+    out: Out,
+  ) => stepClient(config, state, input, out);
   return {
     init: initialClientState,
-    step: (state, input) => stepClient(config, state, input),
+    step: stepReturning(stepInto),
+    stepInto,
     // A crashed client forgets its operation, and any lock it held stays held (A6). It keeps
     // its sequence number so that its request ids stay unique.
     recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
@@ -95,20 +103,21 @@ export function stepClient(
   config: ClientConfig,
   state: ClientState,
   input: Input<Message, ClientTimer, ClientOp>,
-): Result {
+  out: Out,
+): ClientState {
   switch (input.type) {
     case 'invoke':
       if (state.current !== null) {
         const queued = { opId: input.opId, op: input.op, via: input.via };
-        return { state: { ...state, queue: [...state.queue, queued] }, effects: NO_EFFECTS };
+        return { ...state, queue: state.queue.push(queued) };
       }
-      return start(config, state, input.opId, input.op, input.via);
+      return start(config, state, input.opId, input.op, input.via, out);
     case 'receive':
-      return onReply(config, state, input.from, input.message);
+      return onReply(config, state, input.from, input.message, out);
     case 'timer':
-      return onTimeout(config, state, input.timer);
+      return onTimeout(config, state, input.timer, out);
     case 'restart':
-      return unchanged(state);
+      return state;
     default:
       return assertNever(input, 'client input');
   }
@@ -120,37 +129,34 @@ function start(
   opId: number,
   op: ClientOp,
   via: NodeId,
-): Result {
+  out: Out,
+): ClientState {
   const requestId = `${config.id}.${state.nextSeq}`;
-  const invoked: Fx = {
-    type: 'record',
-    observation: {
-      kind: 'invoke',
-      opId,
-      client: config.id,
-      op: op.kind,
-      key: op.key,
-      value: op.kind === 'put' ? op.value : null,
-      requestId,
-    },
-  };
+  out.record({
+    kind: 'invoke',
+    opId,
+    client: config.id,
+    op: op.kind,
+    key: op.key,
+    value: op.kind === 'put' ? op.value : null,
+    requestId,
+  });
   const p: Procedure = { opId, requestId, op, server: via, attempt: 1, phase: 'acquiring' };
-  const next = advance(config, { ...state, nextSeq: state.nextSeq + 1 }, p);
-  return { state: next.state, effects: [invoked, ...next.effects] };
+  return advance(config, { ...state, nextSeq: state.nextSeq + 1 }, p, out);
 }
 
 /** Moves the procedure on (or retries it) and sends the request its phase needs. */
-function advance(config: ClientConfig, state: ClientState, p: Procedure): Result {
-  const effects: Fx[] = [{ type: 'send', to: p.server, message: request(p) }];
+function advance(config: ClientConfig, state: ClientState, p: Procedure, out: Out): ClientState {
+  out.send(p.server, request(p));
   if (config.knobs.requestTimeout > 0) {
-    effects.push({
-      type: 'setTimer',
-      key: timeoutKey(p.requestId),
-      afterMs: config.knobs.requestTimeout,
-      timer: { kind: 'requestTimeout', requestId: p.requestId, phase: p.phase, attempt: p.attempt },
+    out.setTimer(timeoutKey(p.requestId), config.knobs.requestTimeout, {
+      kind: 'requestTimeout',
+      requestId: p.requestId,
+      phase: p.phase,
+      attempt: p.attempt,
     });
   }
-  return { state: { ...state, current: p }, effects };
+  return { ...state, current: p };
 }
 
 function request(p: Procedure): ClientRequest {
@@ -191,39 +197,47 @@ function timeoutKey(requestId: string): string {
  * Only the reply the current phase waits for moves the procedure; a late, duplicated or
  * mismatched one (an earlier phase's, another operation's) is ignored.
  */
-function onReply(config: ClientConfig, state: ClientState, from: NodeId, m: Message): Result {
+function onReply(
+  config: ClientConfig,
+  state: ClientState,
+  from: NodeId,
+  m: Message,
+  out: Out,
+): ClientState {
   const p = state.current;
-  if (p === null || m.requestId !== p.requestId || m.key !== p.op.key) return unchanged(state);
+  if (p === null || m.requestId !== p.requestId || m.key !== p.op.key) return state;
   switch (m.type) {
     case 'LOCK_GRANTED':
-      if (p.phase !== 'acquiring') return unchanged(state);
-      return advance(config, state, { ...p, phase: 'operating', attempt: 1, token: m.token });
+      if (p.phase !== 'acquiring') return state;
+      return advance(config, state, { ...p, phase: 'operating', attempt: 1, token: m.token }, out);
     case 'LOCK_DENIED':
-      if (p.phase !== 'acquiring') return unchanged(state);
-      return finish(config, state, p, { reply: m.type, server: from, value: null, ts: null });
+      if (p.phase !== 'acquiring') return state;
+      return finish(config, state, p, { reply: m.type, server: from, value: null, ts: null }, out);
     case 'PUT_OK':
     case 'GET_OK':
     case 'NULL':
     case 'DELETE_OK': {
-      if (p.phase !== 'operating' || !answers(p.op, m)) return unchanged(state);
+      if (p.phase !== 'operating' || !answers(p.op, m)) return state;
       const outcome = outcomeOf(m, from);
-      return advance(config, state, { ...p, phase: 'releasing', attempt: 1, outcome });
+      return advance(config, state, { ...p, phase: 'releasing', attempt: 1, outcome }, out);
     }
     case 'LOCK_NOT_ACQUIRED':
     case 'STALE_TOKEN':
       // Refused the operation: the lock is not ours, so there is nothing to release. Refused the
       // release: the lease ran out after the operation was done, which still counts.
-      if (p.phase === 'operating')
-        return finish(config, state, p, { reply: m.type, server: from, value: null, ts: null });
-      return p.phase === 'releasing' ? finish(config, state, p, p.outcome) : unchanged(state);
+      if (p.phase === 'operating') {
+        const refused: Outcome = { reply: m.type, server: from, value: null, ts: null };
+        return finish(config, state, p, refused, out);
+      }
+      return p.phase === 'releasing' ? finish(config, state, p, p.outcome, out) : state;
     case 'RELEASE_OK':
-      return p.phase === 'releasing' ? finish(config, state, p, p.outcome) : unchanged(state);
+      return p.phase === 'releasing' ? finish(config, state, p, p.outcome, out) : state;
     case 'ACQUIRE_LOCK':
     case 'RELEASE_LOCK':
     case 'PUT':
     case 'GET':
     case 'DELETE':
-      return unchanged(state);
+      return state;
     default:
       return assertNever(m, 'message');
   }
@@ -249,33 +263,34 @@ function outcomeOf(reply: DataReply, server: NodeId): Outcome {
 }
 
 /** The procedure is over: record how it ended and start the next operation in the queue. */
-function finish(config: ClientConfig, state: ClientState, p: Procedure, outcome: Outcome): Result {
-  const seen = outcome.ts === null ? state.seen : new Map(state.seen).set(p.op.key, outcome.ts);
-  const effects: Fx[] = [
-    { type: 'cancelTimer', key: timeoutKey(p.requestId) },
-    {
-      type: 'record',
-      observation: { kind: 'complete', opId: p.opId, client: config.id, ...outcome },
-    },
-  ];
-  const [queued, ...rest] = state.queue;
-  const after: ClientState = { ...state, seen, current: null, queue: rest };
-  if (queued === undefined) return { state: after, effects };
-  const next = start(config, after, queued.opId, queued.op, queued.via);
-  return { state: next.state, effects: [...effects, ...next.effects] };
+function finish(
+  config: ClientConfig,
+  state: ClientState,
+  p: Procedure,
+  outcome: Outcome,
+  out: Out,
+): ClientState {
+  const seen = outcome.ts === null ? state.seen : state.seen.with(p.op.key, outcome.ts);
+  out.cancelTimer(timeoutKey(p.requestId));
+  out.record({ kind: 'complete', opId: p.opId, client: config.id, ...outcome });
+  const queued = state.queue.first();
+  const after: ClientState = { ...state, seen, current: null, queue: state.queue.rest() };
+  if (queued === undefined) return after;
+  return start(config, after, queued.opId, queued.op, queued.via, out);
 }
 
-function onTimeout(config: ClientConfig, state: ClientState, timer: ClientTimer): Result {
+function onTimeout(
+  config: ClientConfig,
+  state: ClientState,
+  timer: ClientTimer,
+  out: Out,
+): ClientState {
   const p = state.current;
   const stale =
     p === null ||
     p.requestId !== timer.requestId ||
     p.phase !== timer.phase ||
     p.attempt !== timer.attempt;
-  if (stale) return unchanged(state);
-  return advance(config, state, { ...p, attempt: p.attempt + 1 });
-}
-
-function unchanged(state: ClientState): Result {
-  return { state, effects: NO_EFFECTS };
+  if (stale) return state;
+  return advance(config, state, { ...p, attempt: p.attempt + 1 }, out);
 }

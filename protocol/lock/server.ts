@@ -5,15 +5,15 @@
 
 import {
   assertNever,
-  type Effect,
+  type Effects,
   type Input,
   type Key,
   type LockChange,
   type Machine,
-  NO_EFFECTS,
   type NodeId,
   type StepContext,
-  type StepResult,
+  StringTable,
+  stepReturning,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
 import type { ClientRequest, Message, Refusal, ServerReply } from './messages.ts';
@@ -40,7 +40,7 @@ export interface Lock {
 }
 
 export interface ServerState {
-  readonly store: ReadonlyMap<Key, Version>;
+  readonly store: StringTable<Version>;
   readonly locks: ReadonlyMap<Key, Lock>;
   /** The last version issued; every store change takes the next one (the checkers compare them). */
   readonly version: number;
@@ -48,7 +48,7 @@ export interface ServerState {
    * them apart; only fencing puts the number on the wire. */
   readonly lastToken: number;
   /** requestIds=dedupe: the reply to every request already done, by `TYPE requestId`. */
-  readonly answered: ReadonlyMap<string, ServerReply>;
+  readonly answered: StringTable<ServerReply>;
 }
 
 export type ServerTimer = {
@@ -57,25 +57,36 @@ export type ServerTimer = {
   readonly token: number;
 };
 
-type Result = StepResult<ServerState, Message, ServerTimer>;
-type Fx = Effect<Message, ServerTimer>;
-/** What a request handler decided: the new state, what to record or schedule, and the reply. */
+type Out = Effects<Message, ServerTimer>;
+/** What a request handler decided (what to record or schedule went to the sink): the new state and the reply. */
 type Handled = {
   readonly state: ServerState;
-  readonly effects: readonly Fx[];
   readonly reply: ServerReply;
 };
 
 export function initialServerState(): ServerState {
-  return { store: new Map(), locks: new Map(), version: 0, lastToken: 0, answered: new Map() };
+  return {
+    store: StringTable.empty(),
+    locks: new Map(),
+    version: 0,
+    lastToken: 0,
+    answered: StringTable.empty(),
+  };
 }
 
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
+  const stepInto = (
+    state: ServerState,
+    input: Input<Message, ServerTimer, never>,
+    ctx: StepContext,
+    out: Out,
+  ) => stepServer(config, state, input, ctx, out);
   return {
     init: initialServerState,
-    step: (state, input, ctx) => stepServer(config, state, input, ctx),
+    step: stepReturning(stepInto),
+    stepInto,
     // PROTOCOL.md §2 has no durability knob: the store and the lock table survive a crash, and
     // onRestart re-arms the leases whose timers the crash took away.
     recover: (state) => state,
@@ -87,16 +98,17 @@ export function stepServer(
   state: ServerState,
   input: Input<Message, ServerTimer, never>,
   ctx: StepContext,
-): Result {
+  out: Out,
+): ServerState {
   switch (input.type) {
     case 'receive':
-      return onReceive(config, state, input.from, input.message, ctx.nowMs);
+      return onReceive(config, state, input.from, input.message, ctx.nowMs, out);
     case 'timer':
-      return onLeaseExpiry(config, state, input.timer);
+      return onLeaseExpiry(config, state, input.timer, out);
     case 'restart':
-      return onRestart(config, state, ctx.nowMs);
+      return onRestart(config, state, ctx.nowMs, out);
     case 'invoke':
-      return unchanged(state);
+      return state;
     default:
       return assertNever(input, 'server input');
   }
@@ -108,14 +120,15 @@ function onReceive(
   from: NodeId,
   message: Message,
   nowMs: number,
-): Result {
+  out: Out,
+): ServerState {
   switch (message.type) {
     case 'ACQUIRE_LOCK':
     case 'RELEASE_LOCK':
     case 'PUT':
     case 'GET':
     case 'DELETE':
-      return onRequest(config, state, from, message, nowMs);
+      return onRequest(config, state, from, message, nowMs, out);
     case 'LOCK_GRANTED':
     case 'LOCK_DENIED':
     case 'RELEASE_OK':
@@ -125,7 +138,7 @@ function onReceive(
     case 'DELETE_OK':
     case 'LOCK_NOT_ACQUIRED':
     case 'STALE_TOKEN':
-      return unchanged(state);
+      return state;
     default:
       return assertNever(message, 'message');
   }
@@ -141,29 +154,21 @@ function onRequest(
   from: NodeId,
   request: ClientRequest,
   nowMs: number,
-): Result {
+  out: Out,
+): ServerState {
   const dedupe = config.knobs.requestIds === 'dedupe';
   const id = `${request.type} ${request.requestId}`;
   const done = dedupe ? state.answered.get(id) : undefined;
   if (done !== undefined) {
-    return {
-      state,
-      effects: [{ type: 'send', to: from, message: { ...done, attempt: request.attempt } }],
-    };
+    out.send(from, { ...done, attempt: request.attempt });
+    return state;
   }
-  const due = expireDue(config, state, request.key, nowMs);
-  const handled = handle(config, due.state, from, request, nowMs);
-  const next = dedupe
-    ? { ...handled.state, answered: new Map(handled.state.answered).set(id, handled.reply) }
+  const due = expireDue(config, state, request.key, nowMs, out);
+  const handled = handle(config, due, from, request, nowMs, out);
+  out.send(from, handled.reply);
+  return dedupe
+    ? { ...handled.state, answered: handled.state.answered.with(id, handled.reply) }
     : handled.state;
-  return {
-    state: next,
-    effects: [
-      ...due.effects,
-      ...handled.effects,
-      { type: 'send', to: from, message: handled.reply },
-    ],
-  };
 }
 
 function handle(
@@ -172,24 +177,21 @@ function handle(
   from: NodeId,
   request: ClientRequest,
   nowMs: number,
+  out: Out,
 ): Handled {
   switch (request.type) {
     case 'ACQUIRE_LOCK':
-      return onAcquire(config, state, from, request, nowMs);
+      return onAcquire(config, state, from, request, nowMs, out);
     case 'RELEASE_LOCK':
-      return onRelease(config, state, from, request);
+      return onRelease(config, state, from, request, out);
     case 'PUT':
     case 'DELETE':
-      return onWrite(config, state, from, request);
+      return onWrite(config, state, from, request, out);
     case 'GET':
       return onGet(config, state, from, request);
     default:
       return assertNever(request, 'request');
   }
-}
-
-function unchanged(state: ServerState): Result {
-  return { state, effects: NO_EFFECTS };
 }
 
 function addressed(request: ClientRequest) {
@@ -205,11 +207,10 @@ function onAcquire(
   from: NodeId,
   request: Extract<ClientRequest, { type: 'ACQUIRE_LOCK' }>,
   nowMs: number,
+  out: Out,
 ): Handled {
   const base = addressed(request);
-  if (state.locks.has(request.key)) {
-    return { state, effects: NO_EFFECTS, reply: { type: 'LOCK_DENIED', ...base } };
-  }
+  if (state.locks.has(request.key)) return { state, reply: { type: 'LOCK_DENIED', ...base } };
   const leaseMs = config.knobs.lockLease;
   const lock: Lock = {
     holder: from,
@@ -217,12 +218,11 @@ function onAcquire(
     token: state.lastToken + 1,
     expiresAt: leaseMs > 0 ? nowMs + leaseMs : null,
   };
-  const effects: Fx[] = [lockNote(config, lockChange(request.key, lock, 'grant', null))];
-  if (leaseMs > 0) effects.push(leaseTimer(request.key, lock.token, leaseMs));
+  recordLock(config, lockChange(request.key, lock, 'grant', null), out);
+  if (leaseMs > 0) armLease(request.key, lock.token, leaseMs, out);
   const fenced = config.knobs.fencing === 'token';
   return {
     state: { ...state, locks: new Map(state.locks).set(request.key, lock), lastToken: lock.token },
-    effects,
     reply: { type: 'LOCK_GRANTED', ...base, token: fenced ? lock.token : null },
   };
 }
@@ -233,18 +233,18 @@ function onRelease(
   state: ServerState,
   from: NodeId,
   request: Extract<ClientRequest, { type: 'RELEASE_LOCK' }>,
+  out: Out,
 ): Handled {
   const ok = { type: 'RELEASE_OK', ...addressed(request) } as const;
   const lock = state.locks.get(request.key);
   if (lock === undefined) {
     // The seed's ReleaseLock answers the same whether or not there was a lock to free.
     const reply = config.knobs.lockOwnerCheck === 'none' ? ok : notAcquired(request);
-    return { state, effects: NO_EFFECTS, reply };
+    return { state, reply };
   }
   const refused = refusal(config, lock, from, request);
-  if (refused !== null) return { state, effects: NO_EFFECTS, reply: refused };
-  const freed = freeLock(config, state, request.key, lock, 'release', from);
-  return { ...freed, reply: ok };
+  if (refused !== null) return { state, reply: refused };
+  return { state: freeLock(config, state, request.key, lock, 'release', from, out), reply: ok };
 }
 
 /**
@@ -277,57 +277,57 @@ function freeLock(
   lock: Lock,
   event: 'release' | 'expire',
   by: NodeId | null,
-): Result {
+  out: Out,
+): ServerState {
   const locks = new Map(state.locks);
   locks.delete(key);
-  const effects: Fx[] = [lockNote(config, lockChange(key, lock, event, by))];
-  if (lock.expiresAt !== null) effects.push({ type: 'cancelTimer', key: leaseTimerKey(key) });
-  return { state: { ...state, locks }, effects };
+  recordLock(config, lockChange(key, lock, event, by), out);
+  if (lock.expiresAt !== null) out.cancelTimer(leaseTimerKey(key));
+  return { ...state, locks };
 }
 
 /** A lease that has run out ends before anything looks at the lock, even if its timer is still queued. */
-function expireDue(config: ServerConfig, state: ServerState, key: Key, nowMs: number): Result {
+function expireDue(
+  config: ServerConfig,
+  state: ServerState,
+  key: Key,
+  nowMs: number,
+  out: Out,
+): ServerState {
   const lock = state.locks.get(key);
-  if (lock === undefined || lock.expiresAt === null || nowMs < lock.expiresAt)
-    return unchanged(state);
-  return freeLock(config, state, key, lock, 'expire', null);
+  if (lock === undefined || lock.expiresAt === null || nowMs < lock.expiresAt) return state;
+  return freeLock(config, state, key, lock, 'expire', null, out);
 }
 
-function onLeaseExpiry(config: ServerConfig, state: ServerState, timer: ServerTimer): Result {
+function onLeaseExpiry(
+  config: ServerConfig,
+  state: ServerState,
+  timer: ServerTimer,
+  out: Out,
+): ServerState {
   const lock = state.locks.get(timer.key);
   // The lock was released, or released and granted again, before this lease ran out.
-  if (lock === undefined || lock.token !== timer.token) return unchanged(state);
-  return freeLock(config, state, timer.key, lock, 'expire', null);
+  if (lock === undefined || lock.token !== timer.token) return state;
+  return freeLock(config, state, timer.key, lock, 'expire', null, out);
 }
 
 /** A crash cancelled the lease timers: end the leases that ran out meanwhile, re-arm the others. */
-function onRestart(config: ServerConfig, state: ServerState, nowMs: number): Result {
+function onRestart(config: ServerConfig, state: ServerState, nowMs: number, out: Out): ServerState {
   let next = state;
-  const effects: Fx[] = [];
   for (const [key, lock] of state.locks) {
     if (lock.expiresAt === null) continue;
-    if (lock.expiresAt <= nowMs) {
-      const freed = freeLock(config, next, key, lock, 'expire', null);
-      next = freed.state;
-      effects.push(...freed.effects);
-    } else {
-      effects.push(leaseTimer(key, lock.token, lock.expiresAt - nowMs));
-    }
+    if (lock.expiresAt <= nowMs) next = freeLock(config, next, key, lock, 'expire', null, out);
+    else armLease(key, lock.token, lock.expiresAt - nowMs, out);
   }
-  return { state: next, effects };
+  return next;
 }
 
 function leaseTimerKey(key: Key): string {
   return `lease:${key}`;
 }
 
-function leaseTimer(key: Key, token: number, afterMs: number): Fx {
-  return {
-    type: 'setTimer',
-    key: leaseTimerKey(key),
-    afterMs,
-    timer: { kind: 'leaseExpiry', key, token },
-  };
+function armLease(key: Key, token: number, afterMs: number, out: Out): void {
+  out.setTimer(leaseTimerKey(key), afterMs, { kind: 'leaseExpiry', key, token });
 }
 
 function lockChange(
@@ -339,11 +339,8 @@ function lockChange(
   return { key, event, holder: lock.holder, requestId: lock.requestId, token: lock.token, by };
 }
 
-function lockNote(config: ServerConfig, change: LockChange): Fx {
-  return {
-    type: 'record',
-    observation: { kind: 'note', node: config.id, text: describeLockChange(change), lock: change },
-  };
+function recordLock(config: ServerConfig, change: LockChange, out: Out): void {
+  out.record({ kind: 'note', node: config.id, text: describeLockChange(change), lock: change });
 }
 
 export function describeLockChange(c: LockChange): string {
@@ -370,20 +367,17 @@ function onWrite(
   state: ServerState,
   from: NodeId,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
+  out: Out,
 ): Handled {
   const refused = refusal(config, state.locks.get(request.key), from, request);
-  if (refused !== null) return { state, effects: NO_EFFECTS, reply: refused };
+  if (refused !== null) return { state, reply: refused };
   const ts = state.version + 1;
   const value = request.type === 'PUT' ? request.value : null;
   const version: Version = { value, ts, origin: request.requestId };
-  const applied: Fx = {
-    type: 'record',
-    observation: { kind: 'apply', node: config.id, key: request.key, ...version },
-  };
+  out.record({ kind: 'apply', node: config.id, key: request.key, ...version });
   const base = addressed(request);
   return {
-    state: { ...state, store: new Map(state.store).set(request.key, version), version: ts },
-    effects: [applied],
+    state: { ...state, store: state.store.with(request.key, version), version: ts },
     reply:
       request.type === 'PUT'
         ? { type: 'PUT_OK', ...base, value: request.value, ts }
@@ -398,7 +392,7 @@ function onGet(
   request: Extract<ClientRequest, { type: 'GET' }>,
 ): Handled {
   const refused = refusal(config, state.locks.get(request.key), from, request);
-  if (refused !== null) return { state, effects: NO_EFFECTS, reply: refused };
+  if (refused !== null) return { state, reply: refused };
   const held = state.store.get(request.key);
   const base = addressed(request);
   const reply: ServerReply =
@@ -407,5 +401,5 @@ function onGet(
       : held.value === null
         ? { type: 'NULL', ...base, ts: held.ts }
         : { type: 'GET_OK', ...base, value: held.value, ts: held.ts };
-  return { state, effects: NO_EFFECTS, reply };
+  return { state, reply };
 }

@@ -4,13 +4,15 @@
 
 import {
   assertNever,
-  type Effect,
+  type Effects,
+  Fifo,
   type Input,
   type Key,
   type Machine,
-  NO_EFFECTS,
   type NodeId,
-  type StepResult,
+  type StepContext,
+  StringTable,
+  stepReturning,
   withEntry,
   withoutEntry,
 } from '../core.ts';
@@ -52,30 +54,42 @@ export interface PendingOp {
 }
 
 export interface ClientState {
-  readonly seen: ReadonlyMap<Key, number>;
+  readonly seen: StringTable<number>;
   readonly nextSeq: number;
   readonly pending: ReadonlyMap<string, PendingOp>;
   /** clientSession=sequential: operations asked for while another was still pending. */
-  readonly queue: readonly { readonly opId: number; readonly op: ClientOp; readonly via: NodeId }[];
+  readonly queue: Fifo<QueuedOp>;
+}
+
+export interface QueuedOp {
+  readonly opId: number;
+  readonly op: ClientOp;
+  readonly via: NodeId;
 }
 
 export type ClientTimer =
   | { readonly kind: 'requestTimeout'; readonly requestId: string; readonly attempt: number }
   | { readonly kind: 'retry'; readonly requestId: string };
 
-type Result = StepResult<ClientState, Message, ClientTimer>;
-type Fx = Effect<Message, ClientTimer>;
+type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: new Map(), nextSeq: 1, pending: new Map(), queue: [] };
+  return { seen: StringTable.empty(), nextSeq: 1, pending: new Map(), queue: Fifo.empty() };
 }
 
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
+  const stepInto = (
+    state: ClientState,
+    input: Input<Message, ClientTimer, ClientOp>,
+    _ctx: StepContext,
+    out: Out,
+  ) => stepClient(config, state, input, out);
   return {
     init: initialClientState,
-    step: (state, input) => stepClient(config, state, input),
+    step: stepReturning(stepInto),
+    stepInto,
     // A crashed client process forgets its session; it keeps its sequence number so that its
     // request ids stay unique (a real client would get a fresh id).
     recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
@@ -86,19 +100,19 @@ export function stepClient(
   config: ClientConfig,
   state: ClientState,
   input: Input<Message, ClientTimer, ClientOp>,
-): Result {
+  out: Out,
+): ClientState {
   switch (input.type) {
     case 'invoke':
-      if (config.knobs.clientSession === 'sequential' && state.pending.size > 0) {
-        return { state: withQueued(state, input), effects: NO_EFFECTS };
-      }
-      return issue(config, state, input.opId, input.op, input.via);
+      if (config.knobs.clientSession === 'sequential' && state.pending.size > 0)
+        return withQueued(state, input);
+      return issue(config, state, input.opId, input.op, input.via, out);
     case 'receive':
-      return onReply(config, state, input.from, input.message);
+      return onReply(config, state, input.from, input.message, out);
     case 'timer':
-      return onTimer(config, state, input.timer);
+      return onTimer(config, state, input.timer, out);
     case 'restart':
-      return { state, effects: NO_EFFECTS };
+      return state;
     default:
       return assertNever(input, 'client input');
   }
@@ -110,7 +124,8 @@ function issue(
   opId: number,
   op: ClientOp,
   via: NodeId,
-): Result {
+  out: Out,
+): ClientState {
   const requestId = requestIdOf(config.id, state.nextSeq);
   const pending: PendingOp = {
     opId,
@@ -128,21 +143,17 @@ function issue(
     pending: withEntry(state.pending, requestId, pending),
     queue: state.queue,
   };
-  const invoked: Fx = {
-    type: 'record',
-    observation: {
-      kind: 'invoke',
-      opId,
-      client: config.id,
-      op: op.kind,
-      key: op.key,
-      value: op.kind === 'put' ? op.value : null,
-      requestId,
-    },
-  };
-  const effects: Fx[] = [invoked];
-  send(config, next, pending, effects);
-  return { state: next, effects };
+  out.record({
+    kind: 'invoke',
+    opId,
+    client: config.id,
+    op: op.kind,
+    key: op.key,
+    value: op.kind === 'put' ? op.value : null,
+    requestId,
+  });
+  send(config, next, pending, out);
+  return next;
 }
 
 function request(state: ClientState, p: PendingOp): ClientRequest {
@@ -175,18 +186,16 @@ function ackedBelow(state: ClientState): number {
   return low;
 }
 
-/** Appends the request's send (and its timeout) to `effects`, which it returns. */
-function send(config: ClientConfig, state: ClientState, p: PendingOp, effects: Fx[] = []): Fx[] {
-  effects.push({ type: 'send', to: p.server, message: request(state, p) });
+/** Sends the request and arms its timeout. */
+function send(config: ClientConfig, state: ClientState, p: PendingOp, out: Out): void {
+  out.send(p.server, request(state, p));
   if (config.knobs.requestTimeout > 0) {
-    effects.push({
-      type: 'setTimer',
-      key: p.timeoutKey,
-      afterMs: config.knobs.requestTimeout,
-      timer: { kind: 'requestTimeout', requestId: p.requestId, attempt: p.attempt },
+    out.setTimer(p.timeoutKey, config.knobs.requestTimeout, {
+      kind: 'requestTimeout',
+      requestId: p.requestId,
+      attempt: p.attempt,
     });
   }
-  return effects;
 }
 
 function nextServer(config: ClientConfig, server: NodeId): NodeId {
@@ -195,7 +204,13 @@ function nextServer(config: ClientConfig, server: NodeId): NodeId {
 }
 
 /** Sends the operation again, to the next server, as a new attempt of the same request. */
-function resend(config: ClientConfig, state: ClientState, p: PendingOp, retries: number): Result {
+function resend(
+  config: ClientConfig,
+  state: ClientState,
+  p: PendingOp,
+  retries: number,
+  out: Out,
+): ClientState {
   const again: PendingOp = {
     ...p,
     server: nextServer(config, p.server),
@@ -203,7 +218,8 @@ function resend(config: ClientConfig, state: ClientState, p: PendingOp, retries:
     retries,
   };
   const next = withPending(state, withEntry(state.pending, p.requestId, again));
-  return { state: next, effects: send(config, next, again) };
+  send(config, next, again, out);
+  return next;
 }
 
 function expects(op: ClientOp, reply: ClientReply): boolean {
@@ -221,46 +237,50 @@ function expects(op: ClientOp, reply: ClientReply): boolean {
   }
 }
 
-function onReply(config: ClientConfig, state: ClientState, from: NodeId, message: Message): Result {
-  if (message.type === 'PUT' || message.type === 'DELETE' || message.type === 'GET')
-    return unchanged(state);
-  if (message.type === 'REPLICATION' || message.type === 'REPLICATION_OK') return unchanged(state);
+function onReply(
+  config: ClientConfig,
+  state: ClientState,
+  from: NodeId,
+  message: Message,
+  out: Out,
+): ClientState {
+  if (message.type === 'PUT' || message.type === 'DELETE' || message.type === 'GET') return state;
+  if (message.type === 'REPLICATION' || message.type === 'REPLICATION_OK') return state;
   const p = state.pending.get(message.requestId);
   // A late, duplicated or mismatched reply for an operation no longer pending: ignore it.
-  if (p === undefined || !expects(p.op, message)) return unchanged(state);
+  if (p === undefined || !expects(p.op, message)) return state;
   if (message.type === 'TRY_OTHER_SERVER_OR_LATER') {
-    if (message.attempt !== p.attempt) return unchanged(state);
+    if (message.attempt !== p.attempt) return state;
     if (config.knobs.retryOnTryOther === 'other-server' && p.retries < config.knobs.retryLimit) {
-      return backOff(config, state, p);
+      return backOff(config, state, p, out);
     }
-    return complete(config, state, p, from, message.type, null, null);
+    return complete(config, state, p, from, message.type, null, null, out);
   }
   const value = message.type === 'PUT_OK' || message.type === 'GET_OK' ? message.value : null;
   const seen = message.ts === null ? state : remember(config, state, message.key, message.ts);
-  return complete(config, seen, p, from, message.type, value, message.ts);
+  return complete(config, seen, p, from, message.type, value, message.ts, out);
 }
 
-function backOff(config: ClientConfig, state: ClientState, p: PendingOp): Result {
-  const effects: Fx[] = [
-    { type: 'cancelTimer', key: p.timeoutKey },
-    {
-      type: 'setTimer',
-      key: p.retryKey,
-      afterMs: config.knobs.retryBackoff,
-      timer: { kind: 'retry', requestId: p.requestId },
-    },
-  ];
+function backOff(config: ClientConfig, state: ClientState, p: PendingOp, out: Out): ClientState {
+  out.cancelTimer(p.timeoutKey);
+  out.setTimer(p.retryKey, config.knobs.retryBackoff, { kind: 'retry', requestId: p.requestId });
   // The next attempt's number is taken now, so that a duplicated copy of this refusal (same
   // attempt) is ignored instead of spending the retry budget a second time.
   const waiting: PendingOp = { ...p, attempt: p.attempt + 1, retries: p.retries + 1 };
-  return { state: withPending(state, withEntry(state.pending, p.requestId, waiting)), effects };
+  return withPending(state, withEntry(state.pending, p.requestId, waiting));
 }
 
 /** The back-off is over: the attempt taken by backOff goes to the next server. */
-function retryElsewhere(config: ClientConfig, state: ClientState, p: PendingOp): Result {
+function retryElsewhere(
+  config: ClientConfig,
+  state: ClientState,
+  p: PendingOp,
+  out: Out,
+): ClientState {
   const again: PendingOp = { ...p, server: nextServer(config, p.server) };
   const next = withPending(state, withEntry(state.pending, p.requestId, again));
-  return { state: next, effects: send(config, next, again) };
+  send(config, next, again, out);
+  return next;
 }
 
 function remember(config: ClientConfig, state: ClientState, key: Key, ts: number): ClientState {
@@ -268,7 +288,7 @@ function remember(config: ClientConfig, state: ClientState, key: Key, ts: number
   const keep = config.knobs.clientTimestamp === 'max' && held !== undefined && held >= ts;
   if (keep) return state;
   return {
-    seen: withEntry(state.seen, key, ts),
+    seen: state.seen.with(key, ts),
     nextSeq: state.nextSeq,
     pending: state.pending,
     queue: state.queue,
@@ -283,63 +303,44 @@ function complete(
   reply: ClientReply['type'],
   value: string | null,
   ts: number | null,
-): Result {
-  const recorded: Fx = {
-    type: 'record',
-    observation: {
-      kind: 'complete',
-      opId: p.opId,
-      client: config.id,
-      reply,
-      server: from,
-      value,
-      ts,
-    },
-  };
-  const cancelTimeout: Fx = { type: 'cancelTimer', key: p.timeoutKey };
+  out: Out,
+): ClientState {
+  out.cancelTimer(p.timeoutKey);
   // Only a request that backed off can have its retry timer armed.
-  const effects: Fx[] =
-    p.retries === 0
-      ? [cancelTimeout, recorded]
-      : [cancelTimeout, { type: 'cancelTimer', key: p.retryKey }, recorded];
+  if (p.retries > 0) out.cancelTimer(p.retryKey);
+  out.record({ kind: 'complete', opId: p.opId, client: config.id, reply, server: from, value, ts });
   const after = withPending(state, withoutEntry(state.pending, p.requestId));
-  const queued = after.queue[0];
-  if (queued === undefined) return { state: after, effects };
-  const issued = issue(
-    config,
-    { ...after, queue: after.queue.slice(1) },
-    queued.opId,
-    queued.op,
-    queued.via,
-  );
-  return { state: issued.state, effects: [...effects, ...issued.effects] };
+  const queued = after.queue.first();
+  if (queued === undefined) return after;
+  const rest = { ...after, queue: after.queue.rest() };
+  return issue(config, rest, queued.opId, queued.op, queued.via, out);
 }
 
-function onTimer(config: ClientConfig, state: ClientState, timer: ClientTimer): Result {
+function onTimer(
+  config: ClientConfig,
+  state: ClientState,
+  timer: ClientTimer,
+  out: Out,
+): ClientState {
   const p = state.pending.get(timer.requestId);
-  if (p === undefined) return unchanged(state);
+  if (p === undefined) return state;
   switch (timer.kind) {
     case 'requestTimeout':
-      return timer.attempt === p.attempt ? resend(config, state, p, p.retries) : unchanged(state);
+      return timer.attempt === p.attempt ? resend(config, state, p, p.retries, out) : state;
     case 'retry':
-      return retryElsewhere(config, state, p);
+      return retryElsewhere(config, state, p, out);
     default:
       return assertNever(timer, 'client timer');
   }
 }
 
-/** The state with `op` queued behind the pending one (slice and push: a spread iterates). */
-function withQueued(state: ClientState, op: ClientState['queue'][number]): ClientState {
-  const queue = state.queue.slice();
-  queue.push(op);
-  return { seen: state.seen, nextSeq: state.nextSeq, pending: state.pending, queue };
+/** The state with `op` queued behind the pending one. */
+function withQueued(state: ClientState, op: QueuedOp): ClientState {
+  const { seen, nextSeq, pending } = state;
+  return { seen, nextSeq, pending, queue: state.queue.push(op) };
 }
 
 /** The state with another pending map; a literal rather than a spread, as it runs on most steps. */
 function withPending(state: ClientState, pending: ReadonlyMap<string, PendingOp>): ClientState {
   return { seen: state.seen, nextSeq: state.nextSeq, pending, queue: state.queue };
-}
-
-function unchanged(state: ClientState): Result {
-  return { state, effects: NO_EFFECTS };
 }

@@ -1,20 +1,20 @@
 // A server of the replicated store: the leader stamps and replicates writes, a follower applies
 // REPLICATIONs and forwards writes to the leader; both answer GETs by comparing the client's
-// timestamp with their own. Pure: step(state, input, ctx) -> { state, effects }; the state passed
-// in is never mutated, and an input that changes nothing returns the same state object.
+// timestamp with their own. Pure: step(state, input, ctx, out) returns the next state and hands
+// its effects to `out`; the state passed in is never mutated, and an input that changes nothing
+// returns the same state object.
 
 import {
   assertNever,
-  type Effect,
+  type Effects,
   emptyMap,
   type Input,
   type Key,
   type Machine,
-  NO_EFFECTS,
   type NodeId,
   type StepContext,
-  type StepResult,
   StringTable,
+  stepReturning,
   withEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
@@ -56,7 +56,7 @@ export interface Write {
 }
 
 export interface ServerState {
-  readonly store: ReadonlyMap<Key, Version>;
+  readonly store: StringTable<Version>;
   /** Leader: the largest ts issued so far (the hybrid clock's floor). */
   readonly lastIssued: number;
   readonly nextWrite: number;
@@ -90,12 +90,11 @@ export type ServerTimer =
   | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
   | { readonly kind: 'replicationTimeout'; readonly writeId: string; readonly follower: NodeId };
 
-type Result = StepResult<ServerState, Message, ServerTimer>;
-type Fx = Effect<Message, ServerTimer>;
+type Out = Effects<Message, ServerTimer>;
 
 export function initialServerState(): ServerState {
   return {
-    store: new Map(),
+    store: StringTable.empty(),
     lastIssued: 0,
     nextWrite: 1,
     writes: StringTable.empty(),
@@ -108,9 +107,16 @@ export function initialServerState(): ServerState {
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
+  const stepInto = (
+    state: ServerState,
+    input: Input<Message, ServerTimer, never>,
+    ctx: StepContext,
+    out: Out,
+  ) => stepServer(config, state, input, ctx, out);
   return {
     init: initialServerState,
-    step: (state, input, ctx) => stepServer(config, state, input, ctx),
+    step: stepReturning(stepInto),
+    stepInto,
     recover: (state) =>
       config.knobs.durability === 'memory'
         ? initialServerState()
@@ -123,16 +129,17 @@ export function stepServer(
   state: ServerState,
   input: Input<Message, ServerTimer, never>,
   ctx: StepContext,
-): Result {
+  out: Out,
+): ServerState {
   switch (input.type) {
     case 'receive':
-      return onReceive(config, state, input.from, input.message, ctx);
+      return onReceive(config, state, input.from, input.message, ctx, out);
     case 'timer':
-      return onTimer(config, state, input.timer);
+      return onTimer(config, state, input.timer, out);
     case 'restart':
-      return onRestart(config, state);
+      return onRestart(config, state, out);
     case 'invoke':
-      return { state, effects: NO_EFFECTS };
+      return state;
     default:
       return assertNever(input, 'server input');
   }
@@ -144,51 +151,35 @@ function onReceive(
   from: NodeId,
   message: Message,
   ctx: StepContext,
-): Result {
+  out: Out,
+): ServerState {
   const isLeader = config.id === config.leader;
   switch (message.type) {
     case 'GET':
-      return onGet(config, state, from, message);
+      out.send(from, answerGet(config.knobs, state.store.get(message.key), message));
+      return state;
     case 'PUT':
     case 'DELETE':
       return isLeader
-        ? onLeaderWrite(config, state, from, message, ctx)
-        : onFollowerWrite(config, state, from, message);
+        ? onLeaderWrite(config, state, from, message, ctx, out)
+        : onFollowerWrite(config, state, from, message, out);
     case 'REPLICATION':
-      return isLeader ? unchanged(state) : onReplication(config, state, from, message);
+      return isLeader ? state : onReplication(config, state, from, message, out);
     case 'REPLICATION_OK':
-      return isLeader ? onReplicationOk(config, state, from, message) : unchanged(state);
+      return isLeader ? onReplicationOk(config, state, from, message, out) : state;
     case 'PUT_OK':
     case 'DELETE_OK':
-      return isLeader ? unchanged(state) : onLeaderAnswer(state, message);
+      return isLeader ? state : onLeaderAnswer(state, message, out);
     case 'GET_OK':
     case 'NULL':
     case 'TRY_OTHER_SERVER_OR_LATER':
-      return unchanged(state);
+      return state;
     default:
       return assertNever(message, 'message');
   }
 }
 
-function unchanged(state: ServerState): Result {
-  return { state, effects: NO_EFFECTS };
-}
-
 // ---- GET: the same rule on every server ------------------------------------------------------
-
-function onGet(
-  config: ServerConfig,
-  state: ServerState,
-  from: NodeId,
-  get: Extract<ClientRequest, { type: 'GET' }>,
-): Result {
-  return {
-    state,
-    effects: [
-      { type: 'send', to: from, message: answerGet(config.knobs, state.store.get(get.key), get) },
-    ],
-  };
-}
 
 /** PROTOCOL.md §1 step 4, with the missingKeyReply knob deciding what "no value" means. */
 export function answerGet(
@@ -223,13 +214,14 @@ function onLeaderWrite(
   from: NodeId,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
   ctx: StepContext,
-): Result {
+  out: Out,
+): ServerState {
   const dedupe = config.knobs.requestIds === 'dedupe';
   // requestIds=dedupe: the client's session, looked up once for both uses below.
   const client = dedupe ? clientOfRequestId(request.requestId) : '';
   const session = dedupe ? (state.sessions.get(client) ?? NO_SESSION) : NO_SESSION;
   if (dedupe) {
-    const repeated = onRepeatedWrite(state, from, request, session);
+    const repeated = onRepeatedWrite(state, from, request, session, out);
     if (repeated !== null) return repeated;
   }
   const ts = stamp(config.knobs, state, ctx.clockMs);
@@ -244,7 +236,7 @@ function onLeaderWrite(
     awaiting: config.followers,
   };
   const next: ServerState = {
-    store: withEntry(state.store, request.key, { value, ts, origin: request.requestId }),
+    store: state.store.with(request.key, { value, ts, origin: request.requestId }),
     lastIssued: Math.max(state.lastIssued, ts),
     nextWrite: state.nextWrite + 1,
     writes: state.writes.with(write.id, write),
@@ -252,18 +244,15 @@ function onLeaderWrite(
     sessions: dedupe ? withWatermark(state.sessions, client, session, request) : state.sessions,
     forwards: state.forwards,
   };
-  const applied: Fx = {
-    type: 'record',
-    observation: {
-      kind: 'apply',
-      node: config.id,
-      key: request.key,
-      value,
-      ts,
-      origin: request.requestId,
-    },
-  };
-  return startReplication(config, next, write, [applied]);
+  out.record({
+    kind: 'apply',
+    node: config.id,
+    key: request.key,
+    value,
+    ts,
+    origin: request.requestId,
+  });
+  return startReplication(config, next, write, out);
 }
 
 /** requestIds=dedupe: a request the leader has seen before gets its first answer, not a new ts. */
@@ -272,26 +261,22 @@ function onRepeatedWrite(
   from: NodeId,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
   session: Session,
-): Result | null {
+  out: Out,
+): ServerState | null {
   const seq = seqOfRequestId(request.requestId);
   // A stale copy of a request whose answer the client already has: nothing to do.
-  if (seq < session.ackedBelow) return unchanged(state);
+  if (seq < session.ackedBelow) return state;
   const answered = session.answered.get(seq);
   if (answered !== undefined) {
-    const reply = writeReply(
-      request.requestId,
-      request.attempt,
-      answered.key,
-      answered.value,
-      answered.ts,
-    );
-    return { state, effects: [{ type: 'send', to: from, message: reply }] };
+    const { key, value, ts } = answered;
+    out.send(from, writeReply(request.requestId, request.attempt, key, value, ts));
+    return state;
   }
   const writeId = state.inFlight.get(request.requestId);
   const write = writeId === undefined ? undefined : state.writes.get(writeId);
   if (write === undefined) return null;
   const replyTo = [...write.replyTo, { node: from, attempt: request.attempt }];
-  return { state: withWrite(state, { ...write, replyTo }), effects: NO_EFFECTS };
+  return withWrite(state, { ...write, replyTo });
 }
 
 /** Raises the client's low-water mark and forgets the answers below it. */
@@ -340,7 +325,7 @@ function withWrites(state: ServerState, writes: StringTable<Write>): ServerState
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
 
-function withStore(state: ServerState, store: ReadonlyMap<Key, Version>): ServerState {
+function withStore(state: ServerState, store: StringTable<Version>): ServerState {
   const { lastIssued, nextWrite, writes, inFlight, sessions, forwards } = state;
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
@@ -350,62 +335,46 @@ function withForwards(state: ServerState, forwards: StringTable<NodeId>): Server
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
 
-/** Begins sending a write to the followers it awaits, after `effects`. */
+/** Begins sending a write to the followers it awaits. */
 function startReplication(
   config: ServerConfig,
   state: ServerState,
   write: Write,
-  effects: Fx[],
-): Result {
-  if (write.awaiting.length === 0) return finishWrite(config, state, write, effects);
+  out: Out,
+): ServerState {
+  if (write.awaiting.length === 0) return finishWrite(config, state, write, out);
   const targets =
     config.knobs.replicationFanout === 'sequential' ? write.awaiting.slice(0, 1) : write.awaiting;
-  for (const follower of targets) scheduleReplication(config, write, follower, effects);
-  return { state, effects };
+  for (const follower of targets) scheduleReplication(config, write, follower, out);
+  return state;
 }
 
-/** Appends what starts the write's replication to `follower` to `effects`, which it returns. */
-function scheduleReplication(
-  config: ServerConfig,
-  write: Write,
-  follower: NodeId,
-  effects: Fx[] = [],
-): Fx[] {
-  if (config.knobs.replicationDelay === 0) return sendReplication(config, write, follower, effects);
-  effects.push({
-    type: 'setTimer',
-    key: `replicate:${write.id}:${follower}`,
-    afterMs: config.knobs.replicationDelay,
-    timer: { kind: 'replicate', writeId: write.id, follower },
-  });
-  return effects;
+/** Starts the write's replication to `follower`: now, or after the replication delay. */
+function scheduleReplication(config: ServerConfig, write: Write, follower: NodeId, out: Out) {
+  if (config.knobs.replicationDelay === 0) sendReplication(config, write, follower, out);
+  else
+    out.setTimer(`replicate:${write.id}:${follower}`, config.knobs.replicationDelay, {
+      kind: 'replicate',
+      writeId: write.id,
+      follower,
+    });
 }
 
-/** Appends a REPLICATION to `follower` and its acknowledgement timeout to `effects`. */
-function sendReplication(
-  config: ServerConfig,
-  write: Write,
-  follower: NodeId,
-  effects: Fx[] = [],
-): Fx[] {
-  const message: ReplicationMessage = {
+/** Sends a REPLICATION to `follower` and arms its acknowledgement timeout. */
+function sendReplication(config: ServerConfig, write: Write, follower: NodeId, out: Out) {
+  out.send(follower, {
     type: 'REPLICATION',
     requestId: write.id,
     key: write.key,
     value: write.value,
     ts: write.ts,
     origin: write.requestId,
-  };
-  effects.push(
-    { type: 'send', to: follower, message },
-    {
-      type: 'setTimer',
-      key: `ack:${write.id}:${follower}`,
-      afterMs: config.knobs.replicationTimeout,
-      timer: { kind: 'replicationTimeout', writeId: write.id, follower },
-    },
-  );
-  return effects;
+  });
+  out.setTimer(`ack:${write.id}:${follower}`, config.knobs.replicationTimeout, {
+    kind: 'replicationTimeout',
+    writeId: write.id,
+    follower,
+  });
 }
 
 function onReplicationOk(
@@ -413,7 +382,8 @@ function onReplicationOk(
   state: ServerState,
   from: NodeId,
   ok: Extract<ReplicationMessage, { type: 'REPLICATION_OK' }>,
-): Result {
+  out: Out,
+): ServerState {
   const write = state.writes.get(ok.requestId);
   // A late or duplicated acknowledgement, or one for a write a restart forgot: nothing to do.
   if (
@@ -422,46 +392,40 @@ function onReplicationOk(
     write.key !== ok.key ||
     !write.awaiting.includes(from)
   ) {
-    return unchanged(state);
+    return state;
   }
-  return stopAwaiting(config, state, write, from, [
-    { type: 'cancelTimer', key: `ack:${write.id}:${from}` },
-  ]);
+  out.cancelTimer(`ack:${write.id}:${from}`);
+  return stopAwaiting(config, state, write, from, out);
 }
 
-/**
- * A follower acknowledged, or (ignore-failures) was given up on: move the write along. What that
- * takes is appended to `effects`.
- */
+/** A follower acknowledged, or (ignore-failures) was given up on: move the write along. */
 function stopAwaiting(
   config: ServerConfig,
   state: ServerState,
   write: Write,
   follower: NodeId,
-  effects: Fx[] = [],
-): Result {
+  out: Out,
+): ServerState {
   const awaiting = write.awaiting.filter((f) => f !== follower);
   const { id, requestId, key, value, ts, replyTo } = write;
   const next: Write = { id, requestId, key, value, ts, replyTo, awaiting };
-  if (awaiting.length === 0) return finishWrite(config, state, next, effects);
+  if (awaiting.length === 0) return finishWrite(config, state, next, out);
   if (config.knobs.replicationFanout === 'sequential' && awaiting[0] !== write.awaiting[0])
-    scheduleReplication(config, next, awaiting[0]!, effects);
-  return { state: withWrite(state, next), effects };
+    scheduleReplication(config, next, awaiting[0]!, out);
+  return withWrite(state, next);
 }
 
-/** Every follower is done with the write: answer whoever asked, after `effects`. */
+/** Every follower is done with the write: answer whoever asked. */
 function finishWrite(
   config: ServerConfig,
   state: ServerState,
   write: Write,
-  effects: Fx[] = [],
-): Result {
+  out: Out,
+): ServerState {
   const dedupe = config.knobs.requestIds === 'dedupe';
-  for (const { node, attempt } of write.replyTo) {
-    const message = writeReply(write.requestId, attempt, write.key, write.value, write.ts);
-    effects.push({ type: 'send', to: node, message });
-  }
-  const next: ServerState = {
+  for (const { node, attempt } of write.replyTo)
+    out.send(node, writeReply(write.requestId, attempt, write.key, write.value, write.ts));
+  return {
     store: state.store,
     lastIssued: state.lastIssued,
     nextWrite: state.nextWrite,
@@ -470,7 +434,6 @@ function finishWrite(
     sessions: dedupe ? withAnswer(state.sessions, write) : state.sessions,
     forwards: state.forwards,
   };
-  return { state: next, effects };
 }
 
 function writeReply(
@@ -485,31 +448,37 @@ function writeReply(
     : { type: 'PUT_OK', requestId, attempt, key, value, ts };
 }
 
-function onTimer(config: ServerConfig, state: ServerState, timer: ServerTimer): Result {
+function onTimer(
+  config: ServerConfig,
+  state: ServerState,
+  timer: ServerTimer,
+  out: Out,
+): ServerState {
   const write = state.writes.get(timer.writeId);
-  if (write === undefined || !write.awaiting.includes(timer.follower)) return unchanged(state);
+  if (write === undefined || !write.awaiting.includes(timer.follower)) return state;
   switch (timer.kind) {
     case 'replicate':
-      return { state, effects: sendReplication(config, write, timer.follower) };
+      sendReplication(config, write, timer.follower, out);
+      return state;
     case 'replicationTimeout':
-      return config.knobs.ackPolicy === 'all-followers'
-        ? { state, effects: sendReplication(config, write, timer.follower) }
-        : stopAwaiting(config, state, write, timer.follower);
+      if (config.knobs.ackPolicy !== 'all-followers')
+        return stopAwaiting(config, state, write, timer.follower, out);
+      sendReplication(config, write, timer.follower, out);
+      return state;
     default:
       return assertNever(timer, 'server timer');
   }
 }
 
 /** After a crash with durability=disk the leader still holds its in-flight writes: resume them. */
-function onRestart(config: ServerConfig, state: ServerState): Result {
-  if (config.id !== config.leader || state.writes.size === 0) return unchanged(state);
-  const effects: Fx[] = [];
+function onRestart(config: ServerConfig, state: ServerState, out: Out): ServerState {
+  if (config.id !== config.leader) return state;
   for (const write of state.writes.values()) {
     const targets =
       config.knobs.replicationFanout === 'sequential' ? write.awaiting.slice(0, 1) : write.awaiting;
-    for (const follower of targets) sendReplication(config, write, follower, effects);
+    for (const follower of targets) sendReplication(config, write, follower, out);
   }
-  return { state, effects };
+  return state;
 }
 
 // ---- Follower --------------------------------------------------------------------------------
@@ -519,35 +488,14 @@ function onReplication(
   state: ServerState,
   from: NodeId,
   replication: Extract<ReplicationMessage, { type: 'REPLICATION' }>,
-): Result {
-  const ack: Fx = {
-    type: 'send',
-    to: from,
-    message: {
-      type: 'REPLICATION_OK',
-      requestId: replication.requestId,
-      key: replication.key,
-      ts: replication.ts,
-    },
-  };
-  const held = state.store.get(replication.key);
-  const apply =
-    config.knobs.followerApply === 'overwrite' || held === undefined || replication.ts > held.ts;
-  if (!apply) return { state, effects: [ack] };
-  const version: Version = {
-    value: replication.value,
-    ts: replication.ts,
-    origin: replication.origin,
-  };
-  const { value, ts, origin } = version;
-  const applied: Fx = {
-    type: 'record',
-    observation: { kind: 'apply', node: config.id, key: replication.key, value, ts, origin },
-  };
-  return {
-    state: withStore(state, withEntry(state.store, replication.key, version)),
-    effects: [applied, ack],
-  };
+  out: Out,
+): ServerState {
+  const { requestId, key, value, ts, origin } = replication;
+  const held = state.store.get(key);
+  const apply = config.knobs.followerApply === 'overwrite' || held === undefined || ts > held.ts;
+  if (apply) out.record({ kind: 'apply', node: config.id, key, value, ts, origin });
+  out.send(from, { type: 'REPLICATION_OK', requestId, key, ts });
+  return apply ? withStore(state, state.store.with(key, { value, ts, origin })) : state;
 }
 
 function onFollowerWrite(
@@ -555,21 +503,19 @@ function onFollowerWrite(
   state: ServerState,
   from: NodeId,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
-): Result {
-  return {
-    state: withForwards(state, state.forwards.with(request.requestId, from)),
-    effects: [{ type: 'send', to: config.leader, message: request }],
-  };
+  out: Out,
+): ServerState {
+  out.send(config.leader, request);
+  return withForwards(state, state.forwards.with(request.requestId, from));
 }
 
 function onLeaderAnswer(
   state: ServerState,
   reply: Extract<ClientReply, { type: 'PUT_OK' | 'DELETE_OK' }>,
-): Result {
+  out: Out,
+): ServerState {
   const client = state.forwards.get(reply.requestId);
-  if (client === undefined) return unchanged(state);
-  return {
-    state: withForwards(state, state.forwards.without(reply.requestId)),
-    effects: [{ type: 'send', to: client, message: reply }],
-  };
+  if (client === undefined) return state;
+  out.send(client, reply);
+  return withForwards(state, state.forwards.without(reply.requestId));
 }

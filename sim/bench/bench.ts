@@ -17,6 +17,7 @@ import {
 } from '../scenario.ts';
 import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
+import { floorRun } from './floor.ts';
 import { type Cost, measureCost, median, snapshotCost } from './measure.ts';
 import { verifyBenchmarks } from './verify.ts';
 import { benchWorkload } from './workload.ts';
@@ -100,12 +101,22 @@ function speedSection(workload: Scenario): string[] {
   const simCpuUs = (med((r) => r.run.cpu) / events) * 1e6;
   const simWallUs = (med((r) => r.run.wall) / events) * 1e6;
   const ratio = bareCpuUs / simCpuUs;
+  const floor = Array.from({ length: REPEATS }, () => {
+    const sim = floorRun(40_000);
+    let floorEvents = 0;
+    const cost = measureCost(() => {
+      floorEvents = sim.run().events;
+    });
+    return (cost.cpu / floorEvents) * 1e6;
+  });
+  const floorCpuUs = median(floor);
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
   return [
     `speed (medians of ${REPEATS}; µs per event, CPU and wall)          CPU µs   wall µs   events/CPU-s`,
     `  ${pad('bare binary-heap loop', 58)}${num(bareCpuUs, 3)}  ${num(bareWallUs, 3)}  ${num(1 / bareCpuUs, 2)}M`,
     `  ${pad('simulator, sim.run() (replicated, faults, history)', 58)}${num(simCpuUs, 3)}  ${num(simWallUs, 3)}  ${num(1 / simCpuUs, 2)}M`,
     `  ${pad('simulator / bare loop, CPU (target ≥ 0.5, aim 0.7)', 58)}${num(ratio)}  ${verdict(ratio >= 0.5)}`,
+    `  ${pad('kernel alone: request/reply machines, history on', 58)}${num(floorCpuUs, 3)}            ${num(bareCpuUs / floorCpuUs)} of the bare loop`,
     `  (${workload.steps.length} steps, ${events} events a run; CPU per run: setup ${ms(med((r) => r.setup.cpu))},` +
       ` sim.run() ${ms(med((r) => r.run.cpu))}, checkers ${ms(med((r) => r.judge.cpu))})`,
   ];

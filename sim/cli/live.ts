@@ -70,8 +70,8 @@ async function live(argv: readonly string[]): Promise<number> {
   const outputs = planOutputs(
     [],
     [
-      { flag: '--json', path: values.json, example: 'live.json' },
-      { flag: '--html', path: values.html, example: 'live.html' },
+      { flag: '--json', path: values.json, example: 'live.json', kind: 'trace' as const },
+      { flag: '--html', path: values.html, example: 'live.html', kind: 'page' as const },
     ].filter((o): o is OutputRequest => o.path !== undefined),
   );
   const { run } = await runLive({

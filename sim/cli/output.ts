@@ -1,6 +1,7 @@
-// Output files are written whole or not at all, and never over an input: every output path is
-// checked before anything runs (against the inputs by real path and inode, and against the other
-// outputs), and each file is written beside its target under a temporary name, then renamed.
+// Output files are written whole or not at all, never over an input, and never over a file that
+// kvsim did not write: every output path is checked before anything runs (against the inputs by
+// real path and inode, against the other outputs, and an existing file by its first bytes), and
+// each file is written beside its target under a temporary name, then renamed.
 
 import {
   accessSync,
@@ -9,6 +10,7 @@ import {
   fchmodSync,
   fsyncSync,
   openSync,
+  readSync,
   realpathSync,
   renameSync,
   type Stats,
@@ -32,6 +34,30 @@ export interface OutputRequest {
   readonly path: string;
   /** A file name to suggest when the path is unusable: `run.json`. */
   readonly example: string;
+  /**
+   * What the command writes there. An existing file is then replaced only when it is one of
+   * kvsim's own of that kind (a trace, a page): a typo must not cost someone their notes.
+   */
+  readonly kind?: OutputKind;
+}
+
+export type OutputKind = 'trace' | 'page';
+
+/** How each kind of output begins (within its first few KB), and its name in a refusal. */
+const OWN: Record<OutputKind, { readonly mark: RegExp; readonly name: string }> = {
+  trace: { mark: /^\s*\{\s*"schema"\s*:\s*"kvsim-trace\//, name: 'a kvsim trace' },
+  page: { mark: /^<!doctype html>[\s\S]*<title>kvsim — /, name: 'a kvsim page' },
+};
+
+/** The first bytes of a file, as text (enough to hold a page's head). */
+function head(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.alloc(4096);
+    return bytes.toString('utf8', 0, readSync(fd, bytes, 0, bytes.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface PlannedOutput {
@@ -117,6 +143,17 @@ function checkOutput(out: OutputRequest): { identity: Identity; planned: Planned
   return { identity, planned: { flag, path, target: identity.real, inPlace, mode } };
 }
 
+/** An existing file the output would replace must be one kvsim wrote, of the output's kind. */
+function refuseForeign(out: OutputRequest, identity: Identity): void {
+  const stat = identity.stat;
+  if (out.kind === undefined || stat === null || !stat.isFile() || stat.size === 0) return;
+  const own = OWN[out.kind];
+  if (own.mark.test(head(identity.real))) return;
+  throw new UsageError(
+    `${out.flag} '${out.path}' already exists and is not ${own.name}: name a new file, e.g. ${out.flag} ${out.example}, or delete it first to replace it`,
+  );
+}
+
 /**
  * Checks every output before the command does any work: each must be a file that can be written,
  * none may be one of the inputs (by any spelling, link or hard link), and no two may be the same.
@@ -146,6 +183,8 @@ export function planOutputs(
       }
     }
   });
+  // Last, so that an output naming an input is told so: that is the more telling refusal.
+  for (const [k, out] of outputs.entries()) refuseForeign(out, checked[k]!.identity);
   return checked.map((c) => c.planned);
 }
 

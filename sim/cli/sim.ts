@@ -103,8 +103,8 @@ async function sim(argv: readonly string[]): Promise<number> {
   const knobs = parseKnobFlags(knobFlags);
   // Before the scenario is even loaded: a bad output path must not cost the run.
   const requested = [
-    { flag: '--json', path: values.json, example: 'run.json' },
-    { flag: '--html', path: values.html, example: 'run.html' },
+    { flag: '--json', path: values.json, example: 'run.json', kind: 'trace' as const },
+    { flag: '--html', path: values.html, example: 'run.html', kind: 'page' as const },
   ].filter((o): o is OutputRequest => o.path !== undefined);
   const outputs = planOutputs([{ what: 'the scenario file', path: file }], requested);
   const bounds = parseBounds(values);

@@ -19,6 +19,15 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    // `--runs -1`: parseArgs will not take a value that looks like a flag, and says "ambiguous".
+    const dashed = /^Option '(-[\w-]+)' argument is ambiguous/.exec(message);
+    if (dashed !== null) {
+      const flag = dashed[1]!;
+      const value = escapeControls(argv[argv.indexOf(flag) + 1] ?? '');
+      throw new UsageError(
+        `${flag} ${value}: a value that begins with '-' is joined to its flag, as ${flag}=${value}; ${help}`,
+      );
+    }
     throw new UsageError(`${message.replace(/\. To specify a positional.*$/, '')}; ${help}`);
   }
 }
@@ -60,7 +69,7 @@ export function parseWidth(raw: string | undefined): number {
   }
   if (!/^\d{1,4}$/.test(raw) || Number(raw) < MIN_WIDTH) {
     throw new UsageError(
-      `--width must be a whole number of columns, at least ${MIN_WIDTH} (got '${raw}')`,
+      `--width must be a whole number of columns from ${MIN_WIDTH} to 9999 (got '${raw}')`,
     );
   }
   return Number(raw);

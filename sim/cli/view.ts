@@ -3,14 +3,14 @@
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
 // field by field before anything is drawn, and every text from it is shown escaped.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { labPage } from '../lab/bundle.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText } from '../render/safe-text.ts';
-import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
+import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
@@ -21,15 +21,51 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * The largest trace view reads, in bytes: a JavaScript string holds about 512 MiB at most, and
+ * a device such as /dev/zero would otherwise be read for ever.
+ */
+const MAX_TRACE_BYTES = 500 * 1024 * 1024;
+
 function readTrace(path: string): string {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === 'ENOENT' ? 'there is no such file' : String(error);
     throw new UsageError(
       `cannot read '${path}': ${why}; save a run with: npm run sim -- <scenario.ts> --json ${path}`,
     );
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      if (total === 0 && !/^\s*(\{|$)/.test(chunk.toString('utf8', 0, Math.min(n, 64)))) {
+        throw new UsageError(
+          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'`,
+        );
+      }
+      total += n;
+      if (total > MAX_TRACE_BYTES) {
+        throw new UsageError(
+          `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
+        );
+      }
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if ((error as { code?: string }).code === 'EISDIR')
+      throw new UsageError(`'${path}' is a folder; name a trace file saved with --json`);
+    throw new UsageError(`cannot read '${path}': ${String(error)}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -45,9 +81,9 @@ async function view(argv: readonly string[]): Promise<number> {
   // Before the trace is read: the page must never land on the trace, nor anywhere unwritable.
   const [page] = planOutputs(
     [{ what: 'the trace being read', path: tracePath }],
-    [{ flag: '--html', path: values.html, example: 'run.html' }].filter(
-      (o): o is OutputRequest => o.path !== undefined,
-    ),
+    values.html === undefined
+      ? []
+      : [{ flag: '--html', path: values.html, example: 'run.html', kind: 'page' }],
   );
   let doc: TraceDocument;
   try {

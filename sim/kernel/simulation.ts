@@ -3,7 +3,14 @@
 // held links), node crashes and restarts, per-node clocks, the trace and the history.
 // Every random choice comes from a named seeded stream; nothing here reads a real clock.
 
-import type { Effect, Machine, NodeId, Observation } from '../../protocol/core.ts';
+import {
+  type Effects,
+  type Machine,
+  type NodeId,
+  type Observation,
+  type StepInto,
+  stepIntoOf,
+} from '../../protocol/core.ts';
 import { ValueHash } from './hash.ts';
 import { EventHeap } from './heap.ts';
 import { History } from './history.ts';
@@ -133,6 +140,7 @@ type Queued<M> = Delivery<M> | Timer;
 interface Slot<M extends WireMessage> {
   readonly spec: NodeSpec<M>;
   readonly index: number;
+  readonly stepInto: StepInto<unknown, M, unknown, unknown>;
   state: unknown;
   up: boolean;
   clockOffsetMs: number;
@@ -221,6 +229,17 @@ export class Simulation<M extends WireMessage> {
   private lastArrival = new Map<number, number>();
   /** One context object, refilled at every step: machines read it and keep nothing of it. */
   private readonly ctx = { nowMs: 0, clockMs: 0 };
+  /** The node being stepped, whose effects `out` carries out. */
+  private stepping: Slot<M> | null = null;
+  /** The sink a step hands its effects to: each is carried out at once, in the order given. */
+  private readonly out: Effects<M, unknown> = {
+    send: (to, message) => this.send(this.stepping!.index, this.slot(to).index, message),
+    setTimer: (key, afterMs, timer) => this.setTimer(this.stepping!, key, afterMs, timer),
+    cancelTimer: (key) => {
+      if (this.stepping!.timers.delete(key)) this.unqueue(1);
+    },
+    record: (observation) => this.observe(this.stepping!, observation),
+  };
   private now = 0;
   private nextMessage = 1;
   private events = 0;
@@ -243,6 +262,7 @@ export class Simulation<M extends WireMessage> {
       return {
         spec,
         index,
+        stepInto: stepIntoOf(spec.machine),
         state: spec.machine.init(),
         up: true,
         clockOffsetMs: spec.clockSkewMs ?? 0,
@@ -524,11 +544,11 @@ export class Simulation<M extends WireMessage> {
     ctx.nowMs = this.now;
     ctx.clockMs = this.now + slot.clockOffsetMs;
     const before = slot.state;
+    this.stepping = slot;
     // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
-    const result = slot.spec.machine.step(before, input as any, ctx);
-    slot.state = result.state;
-    this.interpret(slot, result.effects);
-    if (result.state !== before) this.emitState(slot);
+    slot.state = slot.stepInto(before, input as any, ctx, this.out);
+    this.stepping = null;
+    if (slot.state !== before) this.emitState(slot);
   }
 
   private emitState(slot: Slot<M>): void {
@@ -543,34 +563,12 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
-  private interpret(slot: Slot<M>, effects: readonly Effect<M, unknown>[]): void {
-    for (let i = 0; i < effects.length; i++) {
-      const effect = effects[i]!;
-      switch (effect.type) {
-        case 'send':
-          this.send(slot.index, this.slot(effect.to).index, effect.message);
-          break;
-        case 'setTimer': {
-          const timer: Timer = {
-            kind: 'timer',
-            node: slot.index,
-            key: effect.key,
-            timer: effect.timer,
-          };
-          const rearmed = slot.timers.has(effect.key);
-          slot.timers.set(effect.key, timer);
-          this.queue.push(this.now + effect.afterMs, timer);
-          if (rearmed) this.unqueue(1);
-          break;
-        }
-        case 'cancelTimer':
-          if (slot.timers.delete(effect.key)) this.unqueue(1);
-          break;
-        case 'record':
-          this.observe(slot, effect.observation);
-          break;
-      }
-    }
+  private setTimer(slot: Slot<M>, key: string, afterMs: number, payload: unknown): void {
+    const timer: Timer = { kind: 'timer', node: slot.index, key, timer: payload };
+    const rearmed = slot.timers.has(key);
+    slot.timers.set(key, timer);
+    this.queue.push(this.now + afterMs, timer);
+    if (rearmed) this.unqueue(1);
   }
 
   /**

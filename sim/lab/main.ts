@@ -699,17 +699,24 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
     const s = summary as {
       store?: Record<string, { value: string | null; ts: number }>;
       seen?: Record<string, number>;
+      keys?: number;
       pending?: string[];
     };
+    // Past its size a digest lists no key, only how many there are.
+    const many = s.keys === undefined ? null : `${s.keys} keys`;
     const text =
       s.store !== undefined
         ? Object.entries(s.store)
             .map(([k, v]) => `${k}=${v.value ?? '⊥'} ts ${v.ts}`)
-            .join(', ') || 'holds nothing'
+            .join(', ') ||
+          many ||
+          'holds nothing'
         : `seen ${
             Object.entries(s.seen ?? {})
               .map(([k, ts]) => `${k} ts ${ts}`)
-              .join(', ') || 'nothing'
+              .join(', ') ||
+            many ||
+            'nothing'
           }; pending ${(s.pending ?? []).join(', ') || 'nothing'}`;
     return el('tr', { attrs: { 'data-node': node } }, el('th', {}, node), el('td', {}, text));
   });

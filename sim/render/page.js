@@ -143,6 +143,11 @@
     });
   }
 
+  /** A digest past its size lists no key, only how many there are. */
+  function tooMany(keys) {
+    return typeof keys === 'number' ? `${keys} keys: too many to list at every step` : null;
+  }
+
   /** What a server is busy with: the replicated store's writes in flight, the lock store's locks. */
   function serverExtras(summary) {
     const lines = [];
@@ -199,7 +204,7 @@
       card.append(
         rows.length > 0
           ? table(['key', 'value', 'ts'], rows)
-          : element('p', 'empty', 'holds nothing'),
+          : element('p', 'empty', tooMany(summary.keys) ?? 'holds nothing'),
       );
       for (const line of serverExtras(summary)) card.append(element('p', 'extra', line));
     } else if (summary.seen !== undefined) {
@@ -207,7 +212,7 @@
       card.append(
         rows.length > 0
           ? table(['key', 'seen ts'], rows)
-          : element('p', 'empty', 'has seen nothing'),
+          : element('p', 'empty', tooMany(summary.keys) ?? 'has seen nothing'),
       );
       card.append(
         element(

@@ -191,6 +191,7 @@ const stateSummary: Check = (v, p) => {
     child(p, 'locks'),
   );
   optional(recordOf(integer))(v.seen, child(p, 'seen'));
+  optional(integer)(v.keys, child(p, 'keys'));
   if (v.seen !== undefined) arrayOf(string)(v.pending, child(p, 'pending'));
 };
 

@@ -18,7 +18,7 @@ import type { LivenessBound } from '../check/index.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import { formatSpan } from '../render/format.ts';
-import { sortedEntries } from './common.ts';
+import { DIGEST_LIST_MAX, digestTable, sortedEntries } from './common.ts';
 import { longestHopMs, unboundedBecause } from './replicated.ts';
 
 export const lockStore = {
@@ -57,6 +57,8 @@ export function lockNodes(topology: LockTopology, knobs: LockKnobs): NodeSpec<Me
 
 export interface ServerSummary {
   readonly store: Record<Key, { readonly value: string | null; readonly ts: number }>;
+  /** Past DIGEST_LIST_MAX keys: how many the store holds (and `store` lists none). */
+  readonly keys?: number;
   readonly locks: Record<
     Key,
     { readonly holder: NodeId; readonly token: number; readonly expiresAt: number | null }
@@ -64,31 +66,34 @@ export interface ServerSummary {
 }
 
 export function summarizeServer(state: ServerState): ServerSummary {
+  const { entries: store, keys } = digestTable(state.store, (v) => ({ value: v.value, ts: v.ts }));
   // fromEntries, not assignment: a key named __proto__ must stay a key.
-  const store = Object.fromEntries(
-    sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
-  );
   const locks = Object.fromEntries(
     sortedEntries(state.locks).map(([key, l]) => [
       key,
       { holder: l.holder, token: l.token, expiresAt: l.expiresAt },
     ]),
   );
-  return { store, locks };
+  return keys === undefined ? { store, locks } : { store, keys, locks };
 }
 
 export interface ClientSummary {
   readonly seen: Record<Key, number>;
+  /** Past DIGEST_LIST_MAX keys: how many keys the client holds a ts for (and `seen` lists none). */
+  readonly keys?: number;
   /** The operation in progress (its request id), then those waiting their turn (their op ids). */
   readonly pending: readonly string[];
 }
 
 export function summarizeClient(state: ClientState): ClientSummary {
   const current = state.current === null ? [] : [state.current.requestId];
-  return {
-    seen: Object.fromEntries(sortedEntries(state.seen)),
-    pending: [...current, ...state.queue.map((q) => `op ${q.opId}`)],
-  };
+  const queued =
+    state.queue.size > DIGEST_LIST_MAX
+      ? [`${state.queue.size} queued`]
+      : state.queue.items().map((q) => `op ${q.opId}`);
+  const { entries: seen, keys } = digestTable(state.seen, (ts) => ts);
+  const pending = [...current, ...queued];
+  return keys === undefined ? { seen, pending } : { seen, keys, pending };
 }
 
 export type { ClientOp };

@@ -17,7 +17,7 @@ import type { LivenessBound } from '../check/index.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import { formatSpan } from '../render/format.ts';
-import { sortedEntries } from './common.ts';
+import { digestList, digestTable } from './common.ts';
 
 export const replicatedStore = {
   name: 'replicated',
@@ -53,39 +53,30 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
 
 export interface ServerSummary {
   readonly store: Record<Key, { readonly value: string | null; readonly ts: number }>;
+  /** Past DIGEST_LIST_MAX keys: how many the store holds (and `store` lists none). */
+  readonly keys?: number;
   readonly replicating: readonly string[];
 }
 
-/**
- * The most entries a digest lists by name. A leader retransmitting every millisecond can hold
- * thousands of writes; listing them all at every step makes a traced run quadratic (and its trace
- * unreadable), so past this a digest gives their number instead.
- */
-const DIGEST_LIST_MAX = 32;
-
-/** A table's keys in order, or, past DIGEST_LIST_MAX, one entry saying how many there are. */
-function digestList(table: { readonly size: number; keys(): Iterable<string> }, noun: string) {
-  return table.size <= DIGEST_LIST_MAX ? [...table.keys()] : [`${table.size} ${noun}`];
-}
-
 export function summarizeServer(state: ServerState): ServerSummary {
-  // fromEntries, not assignment: a key named __proto__ must stay a key.
-  const store = Object.fromEntries(
-    sortedEntries(state.store).map(([key, v]) => [key, { value: v.value, ts: v.ts }]),
-  );
-  return { store, replicating: digestList(state.writes, 'writes') };
+  const { entries, keys } = digestTable(state.store, (v) => ({ value: v.value, ts: v.ts }));
+  const replicating = digestList(state.writes, 'writes');
+  return keys === undefined
+    ? { store: entries, replicating }
+    : { store: entries, keys, replicating };
 }
 
 export interface ClientSummary {
   readonly seen: Record<Key, number>;
+  /** Past DIGEST_LIST_MAX keys: how many keys the client holds a ts for (and `seen` lists none). */
+  readonly keys?: number;
   readonly pending: readonly string[];
 }
 
 export function summarizeClient(state: ClientState): ClientSummary {
-  return {
-    seen: Object.fromEntries(sortedEntries(state.seen)),
-    pending: digestList(state.pending, 'requests'),
-  };
+  const { entries, keys } = digestTable(state.seen, (ts) => ts);
+  const pending = digestList(state.pending, 'requests');
+  return keys === undefined ? { seen: entries, pending } : { seen: entries, keys, pending };
 }
 
 export type { ClientOp };

@@ -127,13 +127,13 @@ function sessionRule(store: StoreAdapter, knobs: Knobs): (state: unknown) => boo
     // The lock client runs one procedure at a time.
     return (state) => {
       const s = state as LockClientState;
-      return s.current === null && s.queue.length === 0;
+      return s.current === null && s.queue.size === 0;
     };
   }
   if (knobs.clientSession === 'pipelined') return () => true;
   return (state) => {
     const s = state as ReplicatedClientState;
-    return s.pending.size === 0 && s.queue.length === 0;
+    return s.pending.size === 0 && s.queue.size === 0;
   };
 }
 
