@@ -142,6 +142,29 @@ class EffectList<M, T> implements Effects<M, T> {
   }
 }
 
+/** A machine from its parts, its `step` derived from `stepInto` (effects returned as data). */
+export function machineOf<S, M, T, O>(parts: {
+  readonly init: () => S;
+  readonly stepInto: StepInto<S, M, T, O>;
+  readonly recover: (state: S) => S;
+}): Machine<S, M, T, O> {
+  const { init, stepInto, recover } = parts;
+  return { init, step: stepReturning(stepInto), stepInto, recover };
+}
+
+/** What a client records when it issues an operation (the history's invocation). */
+export function invocation(
+  client: NodeId,
+  opId: number,
+  op:
+    | { readonly kind: 'put'; readonly key: Key; readonly value: string }
+    | { readonly kind: 'get' | 'delete'; readonly key: Key },
+  requestId: string,
+): Observation {
+  const value = op.kind === 'put' ? op.value : null;
+  return { kind: 'invoke', opId, client, op: op.kind, key: op.key, value, requestId };
+}
+
 /** The machine's step handing its effects to a sink: its own `stepInto`, or `step` replayed. */
 export function stepIntoOf<S, M, T, O>(machine: Machine<S, M, T, O>): StepInto<S, M, T, O> {
   if (machine.stepInto !== undefined) return machine.stepInto.bind(machine);

@@ -8,12 +8,12 @@ import {
   type Effects,
   Fifo,
   type Input,
+  invocation,
   type Key,
   type Machine,
+  machineOf,
   type NodeId,
-  type StepContext,
   StringTable,
-  stepReturning,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
 import type { ClientRequest, DataReply, Message, Refusal } from './messages.ts';
@@ -83,20 +83,13 @@ export function initialClientState(): ClientState {
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
-  const stepInto = (
-    state: ClientState,
-    input: Input<Message, ClientTimer, ClientOp>,
-    _ctx: StepContext,
-    out: Out,
-  ) => stepClient(config, state, input, out);
-  return {
+  return machineOf<ClientState, Message, ClientTimer, ClientOp>({
     init: initialClientState,
-    step: stepReturning(stepInto),
-    stepInto,
+    stepInto: (state, input, _ctx, out) => stepClient(config, state, input, out),
     // A crashed client forgets its operation, and any lock it held stays held (A6). It keeps
     // its sequence number so that its request ids stay unique.
     recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
-  };
+  });
 }
 
 export function stepClient(
@@ -132,15 +125,7 @@ function start(
   out: Out,
 ): ClientState {
   const requestId = `${config.id}.${state.nextSeq}`;
-  out.record({
-    kind: 'invoke',
-    opId,
-    client: config.id,
-    op: op.kind,
-    key: op.key,
-    value: op.kind === 'put' ? op.value : null,
-    requestId,
-  });
+  out.record(invocation(config.id, opId, op, requestId));
   const p: Procedure = { opId, requestId, op, server: via, attempt: 1, phase: 'acquiring' };
   return advance(config, { ...state, nextSeq: state.nextSeq + 1 }, p, out);
 }

@@ -10,10 +10,10 @@ import {
   type Key,
   type LockChange,
   type Machine,
+  machineOf,
   type NodeId,
   type StepContext,
   StringTable,
-  stepReturning,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
 import type { ClientRequest, Message, Refusal, ServerReply } from './messages.ts';
@@ -77,20 +77,13 @@ export function initialServerState(): ServerState {
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
-  const stepInto = (
-    state: ServerState,
-    input: Input<Message, ServerTimer, never>,
-    ctx: StepContext,
-    out: Out,
-  ) => stepServer(config, state, input, ctx, out);
-  return {
+  return machineOf<ServerState, Message, ServerTimer, never>({
     init: initialServerState,
-    step: stepReturning(stepInto),
-    stepInto,
+    stepInto: (state, input, ctx, out) => stepServer(config, state, input, ctx, out),
     // PROTOCOL.md §2 has no durability knob: the store and the lock table survive a crash, and
     // onRestart re-arms the leases whose timers the crash took away.
     recover: (state) => state,
-  };
+  });
 }
 
 export function stepServer(

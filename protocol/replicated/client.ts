@@ -7,12 +7,12 @@ import {
   type Effects,
   Fifo,
   type Input,
+  invocation,
   type Key,
   type Machine,
+  machineOf,
   type NodeId,
-  type StepContext,
   StringTable,
-  stepReturning,
   withEntry,
   withoutEntry,
 } from '../core.ts';
@@ -80,20 +80,13 @@ export function initialClientState(): ClientState {
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
-  const stepInto = (
-    state: ClientState,
-    input: Input<Message, ClientTimer, ClientOp>,
-    _ctx: StepContext,
-    out: Out,
-  ) => stepClient(config, state, input, out);
-  return {
+  return machineOf<ClientState, Message, ClientTimer, ClientOp>({
     init: initialClientState,
-    step: stepReturning(stepInto),
-    stepInto,
+    stepInto: (state, input, _ctx, out) => stepClient(config, state, input, out),
     // A crashed client process forgets its session; it keeps its sequence number so that its
     // request ids stay unique (a real client would get a fresh id).
     recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
-  };
+  });
 }
 
 export function stepClient(
@@ -143,15 +136,7 @@ function issue(
     pending: withEntry(state.pending, requestId, pending),
     queue: state.queue,
   };
-  out.record({
-    kind: 'invoke',
-    opId,
-    client: config.id,
-    op: op.kind,
-    key: op.key,
-    value: op.kind === 'put' ? op.value : null,
-    requestId,
-  });
+  out.record(invocation(config.id, opId, op, requestId));
   send(config, next, pending, out);
   return next;
 }

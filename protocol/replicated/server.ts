@@ -11,10 +11,10 @@ import {
   type Input,
   type Key,
   type Machine,
+  machineOf,
   type NodeId,
   type StepContext,
   StringTable,
-  stepReturning,
   withEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
@@ -107,21 +107,14 @@ export function initialServerState(): ServerState {
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
-  const stepInto = (
-    state: ServerState,
-    input: Input<Message, ServerTimer, never>,
-    ctx: StepContext,
-    out: Out,
-  ) => stepServer(config, state, input, ctx, out);
-  return {
+  return machineOf<ServerState, Message, ServerTimer, never>({
     init: initialServerState,
-    step: stepReturning(stepInto),
-    stepInto,
+    stepInto: (state, input, ctx, out) => stepServer(config, state, input, ctx, out),
     recover: (state) =>
       config.knobs.durability === 'memory'
         ? initialServerState()
         : { ...state, forwards: StringTable.empty() },
-  };
+  });
 }
 
 export function stepServer(
