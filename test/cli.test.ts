@@ -258,6 +258,6 @@ describe('bounds and streamed traces', () => {
     const r = sim('scenarios/stale-read.ts', '--max-events', 'lots');
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/--max-events must be a whole number/);
+    expect(r.stderr).toMatch(/--max-events must be a whole number from 1 to 9999999999/);
   });
 });

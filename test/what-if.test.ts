@@ -81,6 +81,10 @@ describe('edits', () => {
     ];
     for (const e of edits) expect(parseEdit(editText(e))).toEqual(e);
     expect(() => parseEdit('delay:5')).toThrow(EditError);
+    // A number past the limit is told the range, not that it is not a whole number.
+    expect(() => parseEdit('delay:3:99999999999')).toThrow(
+      /'delay:3:99999999999': the delay in ms must be a whole number from 0 to 1000000000/,
+    );
   });
 
   it('each lands on its own message: duplicate and delay', () => {

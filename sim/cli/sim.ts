@@ -210,7 +210,9 @@ function parseBounds(values: Record<string, unknown>): Partial<Bounds> {
     const raw = values[flag];
     if (raw === undefined) continue;
     if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw))
-      throw new UsageError(`--${flag} must be a whole number from 1 (got '${String(raw)}')`);
+      throw new UsageError(
+        `--${flag} must be a whole number from 1 to 9999999999 (got '${String(raw)}')`,
+      );
     bounds[field] = Number(raw) * unit;
   }
   return bounds;

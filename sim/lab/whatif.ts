@@ -46,7 +46,9 @@ const MAX_MS = 1_000_000_000;
 
 function wholeNumber(raw: string | undefined, what: string, text: string): number {
   if (raw === undefined || !/^\d{1,10}$/.test(raw) || Number(raw) > MAX_MS) {
-    throw new EditError(`'${text}': ${what} must be a whole number (the edits are: ${EDIT_FORMS})`);
+    throw new EditError(
+      `'${text}': ${what} must be a whole number from 0 to ${MAX_MS} (the edits are: ${EDIT_FORMS})`,
+    );
   }
   return Number(raw);
 }
