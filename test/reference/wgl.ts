@@ -121,8 +121,12 @@ class Linearized {
     return ((this.bits[i >>> 5]! >>> (i & 31)) & 1) === 1;
   }
 
+  /**
+   * The configuration's name. A value no read left returns is named as one: from there on no
+   * read can follow until a write, whichever of those values the register holds.
+   */
   key(state: number, awaitingRead: boolean): string {
-    let key = `${state}|${awaitingRead ? 1 : 0}`;
+    let key = `${this.readsLeft[state] === 0 ? -1 : state}|${awaitingRead ? 1 : 0}`;
     for (let w = 0; w < this.bits.length; w++) key += `,${this.bits[w]! & this.shown[w]!}`;
     return key;
   }
@@ -153,6 +157,16 @@ function earlierUnanswered(ops: readonly RegisterOp[], value: readonly number[])
   return before;
 }
 
+interface Frame {
+  /** The call linearized. */
+  readonly call: number;
+  /** The register's value and `awaitingRead` before it. */
+  readonly state: number;
+  readonly awaitingRead: boolean;
+  /** A read taken without trying the others: when it fails, so does the configuration. */
+  readonly forced: boolean;
+}
+
 /** True when some order of `ops` respects real time and a register's values; null: undecided. */
 export function wglLinearizable(
   ops: readonly RegisterOp[],
@@ -172,58 +186,86 @@ export function wglLinearizable(
   const linearized = new Linearized(ops, value);
   const before = earlierUnanswered(ops, value);
   const seen = new Set<string>();
-  const stack: { call: number; state: number; awaitingRead: boolean }[] = [];
+  const stack: Frame[] = [];
   let returnsLeft = ops.filter((o) => o.completedSeq !== null).length;
   let state = 0;
   // The last operation linearized is a write never answered: only a read of its value may follow.
   let awaitingRead = false;
-  let entry = next[0]!;
+  /** Linearizes the call at `e` unless that reaches a configuration already seen (false). */
+  const place = (e: number, forced: boolean): boolean => {
+    const i = op[e]!;
+    const after = isWrite[i] ? value[i]! : state;
+    const unanswered = isWrite[i]! && returnOf[e] === 0;
+    linearized.flip(i, !isWrite[i]);
+    const memo = linearized.key(after, unanswered);
+    if (seen.has(memo)) {
+      linearized.flip(i, !isWrite[i]);
+      return false;
+    }
+    seen.add(memo);
+    stack.push({ call: e, state, awaitingRead, forced });
+    state = after;
+    awaitingRead = unanswered;
+    unlink(e);
+    if (returnOf[e]! > 0) {
+      unlink(returnOf[e]!);
+      returnsLeft--;
+    }
+    return true;
+  };
+  /** Undoes the last call linearized; the call's entry, or 0 when none is left to undo. */
+  const undo = (): number => {
+    for (;;) {
+      const top = stack.pop();
+      if (top === undefined) return 0;
+      state = top.state;
+      awaitingRead = top.awaitingRead;
+      linearized.flip(op[top.call]!, !isWrite[op[top.call]!]);
+      if (returnOf[top.call]! > 0) {
+        relink(returnOf[top.call]!);
+        returnsLeft++;
+      }
+      relink(top.call);
+      if (!top.forced) return top.call;
+    }
+  };
+  /** A call that may go first whose value is the register's: a read that can go right away. */
+  const readNow = (): number => {
+    for (let e = next[0]!; returnOf[e]! >= 0; e = next[e]!)
+      if (!isWrite[op[e]!] && value[op[e]!] === state) return e;
+    return 0;
+  };
+  let entry = 0;
   for (let steps = 0; steps < budget; steps++) {
     if (returnsLeft === 0) return true;
+    if (entry === 0) {
+      // A new configuration. A read that can go now and matches the register goes first: any
+      // legal order stays legal with it moved to the front (no operation left had to end before
+      // it began), so the others need not be tried.
+      const read = readNow();
+      if (read !== 0 && place(read, true)) continue;
+      if (read !== 0 || awaitingRead) {
+        entry = undo();
+        if (entry === 0) return false;
+        entry = next[entry]!;
+        continue;
+      }
+      entry = next[0]!;
+    }
     // A return not yet linearized always lies between the head and the tail.
     if (entry === tail) throw new Error('wgl: walked past the last return');
     if (returnOf[entry]! >= 0) {
-      // A call: linearize it here if the register allows and this configuration is new.
+      // A call: a write goes here if this configuration is new (unanswered ones oldest first).
       const i = op[entry]!;
-      const unanswered = isWrite[i]! && returnOf[entry] === 0;
-      const allowed = isWrite[i]
-        ? !awaitingRead && (!unanswered || before[i]! < 0 || linearized.has(before[i]!))
-        : value[i] === state;
-      if (allowed) {
-        const after = isWrite[i] ? value[i]! : state;
-        linearized.flip(i, !isWrite[i]);
-        const memo = linearized.key(after, unanswered);
-        if (!seen.has(memo)) {
-          seen.add(memo);
-          stack.push({ call: entry, state, awaitingRead });
-          state = after;
-          awaitingRead = unanswered;
-          unlink(entry);
-          if (returnOf[entry]! > 0) {
-            unlink(returnOf[entry]!);
-            returnsLeft--;
-          }
-          entry = next[0]!;
-          continue;
-        }
-        linearized.flip(i, !isWrite[i]);
-      }
-      entry = next[entry]!;
+      const oldest = returnOf[entry]! > 0 || before[i]! < 0 || linearized.has(before[i]!);
+      if (isWrite[i] && oldest && place(entry, false)) entry = 0;
+      else entry = next[entry]!;
       continue;
     }
     // A return whose operation is not linearized: undo the last choice and try the next call.
-    const top = stack.pop();
-    if (top === undefined) return false;
-    const { call } = top;
-    state = top.state;
-    awaitingRead = top.awaitingRead;
-    linearized.flip(op[call]!, !isWrite[op[call]!]);
-    if (returnOf[call]! > 0) {
-      relink(returnOf[call]!);
-      returnsLeft++;
-    }
-    relink(call);
-    entry = next[call]!;
+    entry = undo();
+    if (entry === 0) return false;
+    entry = next[entry]!;
   }
   return null;
 }
