@@ -117,6 +117,11 @@ class Linearized {
     if (this.readsLeft[v] === (placed ? 0 : 1)) this.show(v, !placed);
   }
 
+  /** No read left returns this value. */
+  unread(v: number): boolean {
+    return this.readsLeft[v] === 0;
+  }
+
   has(i: number): boolean {
     return ((this.bits[i >>> 5]! >>> (i & 31)) & 1) === 1;
   }
@@ -163,7 +168,7 @@ interface Frame {
   /** The register's value and `awaitingRead` before it. */
   readonly state: number;
   readonly awaitingRead: boolean;
-  /** A read taken without trying the others: when it fails, so does the configuration. */
+  /** Taken without trying the others: when it fails, so does the configuration. */
   readonly forced: boolean;
 }
 
@@ -229,22 +234,29 @@ export function wglLinearizable(
       if (!top.forced) return top.call;
     }
   };
-  /** A call that may go first whose value is the register's: a read that can go right away. */
-  const readNow = (): number => {
-    for (let e = next[0]!; returnOf[e]! >= 0; e = next[e]!)
-      if (!isWrite[op[e]!] && value[op[e]!] === state) return e;
-    return 0;
+  /**
+   * A call to take without trying the others, 0 when none: a read that may go now and matches
+   * the register (any legal order stays legal with it moved to the front: no operation left had
+   * to end before it began); else an answered write no read left returns (none can match the
+   * register now, so a legal order goes on with a write, and stays legal with this one first).
+   */
+  const forcedNow = (): number => {
+    let blind = 0;
+    for (let e = next[0]!; returnOf[e]! >= 0; e = next[e]!) {
+      const i = op[e]!;
+      if (!isWrite[i] && value[i] === state) return e;
+      if (blind === 0 && isWrite[i] && returnOf[e]! > 0 && linearized.unread(value[i]!)) blind = e;
+    }
+    return awaitingRead ? 0 : blind;
   };
   let entry = 0;
   for (let steps = 0; steps < budget; steps++) {
     if (returnsLeft === 0) return true;
     if (entry === 0) {
-      // A new configuration. A read that can go now and matches the register goes first: any
-      // legal order stays legal with it moved to the front (no operation left had to end before
-      // it began), so the others need not be tried.
-      const read = readNow();
-      if (read !== 0 && place(read, true)) continue;
-      if (read !== 0 || awaitingRead) {
+      // A new configuration: a forced call if there is one, else a write, if allowed.
+      const forced = forcedNow();
+      if (forced !== 0 && place(forced, true)) continue;
+      if (forced !== 0 || awaitingRead) {
         entry = undo();
         if (entry === 0) return false;
         entry = next[entry]!;
