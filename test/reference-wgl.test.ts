@@ -1,9 +1,11 @@
 // The reference's Wing–Gong search (test/reference/wgl.ts) against what is known of a history:
 // the brute-force order on small keys, and long histories of a register that was linearizable,
-// as they were and with a stale read added, whose answers are known by construction.
+// as they were and with a stale read added, whose answers are known by construction. Then the
+// checker against the search on long histories with reads changed, whose answers are not.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LINEARIZABILITY } from '../sim/check/linearizability.ts';
 import type { Operation } from '../sim/kernel/history.ts';
 import { historyArb, linearizableHistoryArb } from './reference/histories.ts';
 import { linearizable, registerOp } from './reference/linearizability.ts';
@@ -50,6 +52,22 @@ function withStaleRead(ops: readonly Operation[], pick: number): Operation[] | n
   return [...ops, write, read];
 }
 
+/** Up to three reads changed to another PUT's value and ts, or to NULL: early or stale reads. */
+function withReadsChanged(ops: readonly Operation[], picks: readonly number[]): Operation[] {
+  const changed = ops.map((op) => ({ ...op }));
+  const reads = changed.filter((op) => op.op === 'get');
+  const puts = changed.filter((op) => op.op === 'put');
+  if (reads.length === 0) return changed;
+  for (const pick of picks) {
+    const read = reads[pick % reads.length]!;
+    const put = pick % 4 === 0 || puts.length === 0 ? null : puts[(pick >> 2) % puts.length]!;
+    read.result = put?.value ?? null;
+    read.reply = put === null ? 'NULL' : 'GET_OK';
+    read.ts = put?.ts ?? null;
+  }
+  return changed;
+}
+
 describe('the Wing–Gong search of the reference', () => {
   it('decides small one-key histories as the brute-force order does', () => {
     const verdicts = { true: 0, false: 0 };
@@ -60,6 +78,14 @@ describe('the Wing–Gong search of the reference', () => {
     };
     fc.assert(fc.property(historyArb(10, true), agree), { numRuns: 3_000, seed: 11 });
     fc.assert(fc.property(historyArb(10, false), agree), { numRuns: 3_000, seed: 12 });
+    // Past the brute force's own limit, where the search takes over in the reference.
+    fc.assert(
+      fc.property(
+        historyArb(14, true).filter((ops) => ops.length > 10),
+        agree,
+      ),
+      { numRuns: 500, seed: 15 },
+    );
     // Both answers are common, so agreeing is not agreeing on one of them.
     expect(verdicts.true).toBeGreaterThan(1_000);
     expect(verdicts.false).toBeGreaterThan(1_000);
@@ -86,5 +112,35 @@ describe('the Wing–Gong search of the reference', () => {
       { numRuns: 100, seed: 14 },
     );
     expect(judged).toBeGreaterThan(90);
+  });
+
+  it('agrees with the checker on long histories with reads changed', () => {
+    const verdicts = { true: 0, false: 0 };
+    const arb = fc.tuple(longArb, fc.array(fc.nat(), { maxLength: 3 }));
+    fc.assert(
+      fc.property(arb, ([long, picks]) => {
+        const ops = withReadsChanged(long, picks);
+        const expected = wglLinearizable(register(ops));
+        if (expected === null) throw new Error('the search ran out of steps');
+        const result = LINEARIZABILITY.check({
+          operations: ops,
+          applies: [],
+          locks: [],
+          replicas: new Map(),
+          quiescent: true,
+          endedAt: Number.MAX_SAFE_INTEGER,
+          faultsEndAt: 0,
+          networkHealed: true,
+          explainPending: () => '',
+        });
+        if (!('violations' in result)) throw new Error(`not judged: ${result.notJudged}`);
+        expect(result.undecided).toBeUndefined();
+        expect(result.violations.length === 0).toBe(expected);
+        verdicts[`${expected}`]++;
+      }),
+      { numRuns: 300, seed: 16 },
+    );
+    expect(verdicts.true).toBeGreaterThan(50);
+    expect(verdicts.false).toBeGreaterThan(50);
   });
 });

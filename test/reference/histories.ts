@@ -176,7 +176,8 @@ const clientStepArb = fc.record({
  * for an answer, or give up, before their next operation) from a register that really was
  * linearizable: each operation takes effect at a point inside its interval, a read returns what
  * was there, a write never answered takes effect at its point or never. Every PUT writes its own
- * value; no timestamps (the register ignores them).
+ * value; writes are stamped 1, 2, … in the order they took effect, as a leader would, and a read
+ * carries the stamp of what it read.
  */
 export function linearizableHistoryArb(
   minOps: number,
@@ -200,9 +201,12 @@ export function linearizableHistoryArb(
     const order = steps.map((_, i) => i).sort((a, b) => at(a) - at(b));
     const operations: Operation[] = new Array(steps.length);
     let value: string | null = null;
+    let ts = 0;
     for (const i of order) {
       const s = steps[i]!;
       const { client } = spans[i]!;
+      const effect = s.kind !== 'get' && s.answered !== 1;
+      if (effect) ts++;
       const answered = s.kind === 'get' || s.answered > 1;
       const reply =
         s.kind === 'get'
@@ -226,11 +230,11 @@ export function linearizableHistoryArb(
         reply,
         server: answered ? 's1' : null,
         result: s.kind === 'get' ? value : null,
-        ts: null,
+        ts: answered ? (s.kind === 'get' ? ts || null : ts) : null,
         abandonedAt: null,
         session: client,
       };
-      if (s.kind !== 'get' && s.answered !== 1) value = s.kind === 'put' ? `v${i}` : null;
+      if (effect) value = s.kind === 'put' ? `v${i}` : null;
     }
     return operations;
   });
