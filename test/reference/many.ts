@@ -27,7 +27,11 @@ const report = (c: Case) => {
   keysSkipped += lin?.skipped.length ?? 0;
   keysSearched += lin?.searched.length ?? 0;
   keysSearchedBroken += lin?.searched.filter((k) => lin.brokenKeys.includes(k)).length ?? 0;
-  if ((lin?.skipped.length ?? 0) > 0) runsWithSkips++;
+  if ((lin?.skipped.length ?? 0) > 0) {
+    runsWithSkips++;
+    if (runsWithSkips <= 10)
+      console.log(`${c.label}: linearizability of ${lin?.skipped} undecided`);
+  }
   for (const d of compareRun(c.scenario, run, reference)) {
     const label = `${c.label.replace(/^(random|contended) \d+\/\d+ /, '')}: ${d.guarantee}`;
     counts.set(label, (counts.get(label) ?? 0) + 1);
