@@ -4,11 +4,12 @@
 // and never enter twice the same (set of linearized operations, register value). The reading of
 // which operations count is linearizability.ts's; this file only replaces its brute-force order.
 //
-// A write never answered may take effect any time after its call, or never. Left as a call that
-// is always open it doubles the configurations at every step; instead it is placed only right
-// before a read of its value. That loses no order: in any legal order, such a write can move later
-// (nothing has to follow it in real time) up to the first read after it, and if a write comes
-// first or no read does, it changed nothing anyone saw and can be left out.
+// Four reductions keep long keys to milliseconds; each keeps some legal order if there is one
+// (the argument is beside its code): a write never answered, which may take effect any time after
+// its call or never, is placed only right before a read of its value, and such writes of one
+// value oldest first; a read that matches the register, or else an answered write whose value no
+// read left returns, is placed without trying the others; and values no read left returns are
+// one value to the memo.
 
 import type { RegisterOp } from './linearizability.ts';
 
@@ -190,6 +191,9 @@ export function wglLinearizable(
   };
   const linearized = new Linearized(ops, value);
   const before = earlierUnanswered(ops, value);
+  // Placed only right before a read of its value: in a legal order, an unanswered write can move
+  // later (nothing has to follow it in real time) up to the first read after it; if a write comes
+  // first or no read does, it changed nothing anyone saw and can be left out.
   const seen = new Set<string>();
   const stack: Frame[] = [];
   let returnsLeft = ops.filter((o) => o.completedSeq !== null).length;
