@@ -52,6 +52,32 @@ export function randomCase(seed: number, i: number): Case {
   };
 }
 
+const CONTENDED = { minOps: 30, maxOps: 80, maxFaults: 4, maxMessageFaults: 12, lossy: true };
+const REPLICATED = SETTINGS.filter((s) => s.store === 'replicated');
+
+/**
+ * Contended run i with this seed: 30 to 80 operations on one key of the replicated store, from 2
+ * to 6 clients, on a network that loses and copies messages, with crashes among its faults: the
+ * large keys where linearizability is hardest to decide.
+ */
+export function contendedCase(seed: number, i: number): Case {
+  const settings = REPLICATED[i % REPLICATED.length]!;
+  const [drawn] = fc.sample(planArb(CONTENDED), { seed: seed * 100_003 + i, numRuns: 1 });
+  const plan = {
+    ...drawn!,
+    keys: 1,
+    clients: 2 + (drawn!.clients % 5),
+    faultKinds: [...new Set([...drawn!.faultKinds, 'crash' as const])],
+    network: { ...drawn!.network, dropPermille: Math.max(20, drawn!.network.dropPermille) },
+  };
+  const knobs = Object.entries(settings.knobs).map(([k, v]) => `${k}=${v}`);
+  return {
+    label: `contended ${seed}/${i} ${settings.preset} ${knobs.join(' ')}`.trim(),
+    scenario: planToScenario(plan, settings),
+    options: { trace: false },
+  };
+}
+
 /**
  * Every scenario file (the verify folder's too) under both presets and the given seeds; with
  * `flipped`, also under each of the differential settings of its store (a preset and knobs).

@@ -159,3 +159,83 @@ export function plausibleHistoryArb(maxOps: number): fc.Arbitrary<{
     return { operations, applies };
   });
 }
+
+const clientStepArb = fc.record({
+  kind: fc.constantFrom('put', 'put', 'get', 'get', 'get', 'delete'),
+  client: fc.nat({ max: 7 }),
+  gap: fc.nat({ max: 20 }),
+  length: fc.nat({ max: 40 }),
+  /** Where in its interval the operation takes effect, in thousandths. */
+  point: fc.integer({ min: 1, max: 999 }),
+  /** 0: a write never answered that takes effect at its point; 1: one that never does. */
+  answered: fc.nat({ max: 15 }),
+});
+
+/**
+ * Long histories of one key (up to `maxOps` operations, of up to `clients` clients that each wait
+ * for an answer, or give up, before their next operation) from a register that really was
+ * linearizable: each operation takes effect at a point inside its interval, a read returns what
+ * was there, a write never answered takes effect at its point or never. Every PUT writes its own
+ * value; writes are stamped 1, 2, … in the order they took effect, as a leader would, and a read
+ * carries the stamp of what it read.
+ */
+export function linearizableHistoryArb(
+  minOps: number,
+  maxOps: number,
+  clients: number,
+): fc.Arbitrary<Operation[]> {
+  return fc.array(clientStepArb, { minLength: minOps, maxLength: maxOps }).map((steps) => {
+    const free = new Array<number>(clients).fill(0);
+    const spans = steps.map((s) => {
+      const c = s.client % clients;
+      const start = free[c]! + s.gap;
+      free[c] = start + s.length;
+      return { start, end: start + s.length, client: `c${c + 1}` };
+    });
+    // Distinct places in the order of events for up to 500 operations; a completion after the
+    // invocations of its millisecond.
+    const invokedSeq = (i: number) => 1_024 * spans[i]!.start + i;
+    const completedSeq = (i: number) => 1_024 * spans[i]!.end + 512 + i;
+    const at = (i: number) =>
+      invokedSeq(i) + (steps[i]!.point / 1_000) * (completedSeq(i) - invokedSeq(i));
+    const order = steps.map((_, i) => i).sort((a, b) => at(a) - at(b));
+    const operations: Operation[] = new Array(steps.length);
+    let value: string | null = null;
+    let ts = 0;
+    for (const i of order) {
+      const s = steps[i]!;
+      const { client } = spans[i]!;
+      const effect = s.kind !== 'get' && s.answered !== 1;
+      if (effect) ts++;
+      const answered = s.kind === 'get' || s.answered > 1;
+      const reply =
+        s.kind === 'get'
+          ? value === null
+            ? 'NULL'
+            : 'GET_OK'
+          : answered
+            ? `${s.kind.toUpperCase()}_OK`
+            : null;
+      operations[i] = {
+        id: i + 1,
+        client,
+        op: s.kind as Operation['op'],
+        key: 'x',
+        value: s.kind === 'put' ? `v${i}` : null,
+        requestId: `${client}.${i + 1}`,
+        invokedAt: spans[i]!.start,
+        completedAt: answered ? spans[i]!.end : null,
+        invokedSeq: invokedSeq(i),
+        completedSeq: answered ? completedSeq(i) : null,
+        reply,
+        server: answered ? 's1' : null,
+        result: s.kind === 'get' ? value : null,
+        ts: answered ? (s.kind === 'get' ? ts || null : ts) : null,
+        abandonedAt: null,
+        session: client,
+      };
+      if (effect) value = s.kind === 'put' ? `v${i}` : null;
+    }
+    return operations;
+  });
+}

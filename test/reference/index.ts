@@ -6,7 +6,7 @@ import { STORES } from '../../sim/stores/index.ts';
 import { causality } from './causality.ts';
 import { convergence } from './convergence.ts';
 import type { RefVerdict } from './history.ts';
-import { linearizability } from './linearizability.ts';
+import { BRUTE_FORCE_LIMIT, linearizability } from './linearizability.ts';
 import { liveness } from './liveness.ts';
 import { mutualExclusion } from './mutual-exclusion.ts';
 import { monotonicReads, monotonicWrites, readYourWrites, writesFollowReads } from './session.ts';
@@ -17,7 +17,7 @@ export type { RefVerdict } from './history.ts';
 export function referenceVerdicts(
   scenario: AnyScenario,
   run: ScenarioRun,
-  maxOpsPerKey = 10,
+  bruteForceLimit = BRUTE_FORCE_LIMIT,
 ): Map<string, RefVerdict> {
   const { history } = run.result;
   const ops = history.operations;
@@ -54,7 +54,7 @@ export function referenceVerdicts(
       networkHealed: run.result.networkHealed,
     }),
   );
-  verdicts.set('linearizability', linearizability(ops, maxOpsPerKey));
+  verdicts.set('linearizability', linearizability(ops, bruteForceLimit));
   verdicts.set('causality', causality(ops, history.applies));
   return verdicts;
 }

@@ -1,13 +1,18 @@
-// Linearizability per key as PROTOCOL.md §3 defines it, by brute force: try every order of a key's
-// operations that respects real time (the run's event order) and is legal for a register. PUT sets
-// the value, DELETE makes it absent, GET returns the value or NULL; an unanswered PUT/DELETE may
-// take effect any time after its invocation or never; a refused or unanswered GET constrains
-// nothing. Keys with more operations than the limit are skipped and counted.
+// Linearizability per key as PROTOCOL.md §3 defines it: an order of a key's operations that
+// respects real time (the run's event order) and is legal for a register. PUT sets the value,
+// DELETE makes it absent, GET returns the value or NULL; an unanswered PUT/DELETE may take effect
+// any time after its invocation or never; a refused or unanswered GET constrains nothing. Small
+// keys are decided by brute force over every order, larger ones by the Wing–Gong search (wgl.ts);
+// a key that search cannot finish within its step budget is skipped and counted.
 
 import type { Operation } from '../../sim/kernel/history.ts';
 import { groupBy, type RefVerdict, writtenValue } from './history.ts';
+import { WGL_STEP_BUDGET, wglLinearizable } from './wgl.ts';
 
-interface RegisterOp {
+/** The most operations a key may have for the brute-force search; above, the Wing–Gong search. */
+export const BRUTE_FORCE_LIMIT = 10;
+
+export interface RegisterOp {
   readonly id: number;
   readonly kind: 'write' | 'read';
   /** Written, or read (null: absent). */
@@ -68,41 +73,62 @@ export function linearizable(ops: readonly RegisterOp[]): boolean {
   return search(new Array<boolean>(n).fill(false), null);
 }
 
+/**
+ * Whether `ops` are linearizable: by brute force up to `bruteForceLimit` operations, else by the
+ * Wing–Gong search within `budget` steps (null when it ran out).
+ */
+export function decide(
+  ops: readonly RegisterOp[],
+  bruteForceLimit = BRUTE_FORCE_LIMIT,
+  budget = WGL_STEP_BUDGET,
+): boolean | null {
+  return ops.length <= bruteForceLimit ? linearizable(ops) : wglLinearizable(ops, budget);
+}
+
 export interface LinearizabilityVerdict extends RefVerdict {
-  /** Keys not searched: more operations than the limit. */
+  /** Keys left undecided: the Wing–Gong search ran out of steps. */
   readonly skipped: readonly string[];
+  /** Keys above the brute-force limit that the Wing–Gong search decided. */
+  readonly searched: readonly string[];
   /** Keys found not linearizable. */
   readonly brokenKeys: readonly string[];
 }
 
 export function linearizability(
   operations: readonly Operation[],
-  maxOpsPerKey = 10,
+  bruteForceLimit = BRUTE_FORCE_LIMIT,
+  budget = WGL_STEP_BUDGET,
 ): LinearizabilityVerdict {
   const skipped: string[] = [];
+  const searched: string[] = [];
   const brokenKeys: string[] = [];
   const witnesses: number[][] = [];
   for (const [key, ops] of groupBy(operations, (op) => op.key)) {
     const register = ops.map(registerOp).filter((op) => op !== null);
-    if (register.length > maxOpsPerKey) {
+    const held = decide(register, bruteForceLimit, budget);
+    if (held === null) {
       skipped.push(key);
       continue;
     }
-    if (!linearizable(register)) {
+    if (register.length > bruteForceLimit) searched.push(key);
+    if (!held) {
       brokenKeys.push(key);
       witnesses.push(register.map((op) => op.id));
     }
   }
   const status = brokenKeys.length > 0 ? 'broken' : skipped.length > 0 ? 'not-judged' : 'held';
-  return { status, witnesses, skipped, brokenKeys };
+  return { status, witnesses, skipped, searched, brokenKeys };
 }
 
 /**
  * Whether a checker's witness is one: operations of one key that cannot be ordered on their own,
  * where every value read was written by one of them or by no write issued before the read ended
- * (else any lone read would do).
+ * (else any lone read would do). Null when the search could not decide.
  */
-export function isWitness(operations: readonly Operation[], ids: readonly number[]): boolean {
+export function isWitness(
+  operations: readonly Operation[],
+  ids: readonly number[],
+): boolean | null {
   const chosen = operations.filter((op) => ids.includes(op.id));
   if (chosen.length !== ids.length || new Set(chosen.map((op) => op.key)).size !== 1) return false;
   const key = chosen[0]!.key;
@@ -121,5 +147,7 @@ export function isWitness(operations: readonly Operation[], ids: readonly number
   const explained = register.every(
     (op) => op.kind === 'write' || op.value === null || written.has(op.value) || !couldExplain(op),
   );
-  return explained && !linearizable(register);
+  if (!explained) return false;
+  const held = decide(register);
+  return held === null ? null : !held;
 }
