@@ -220,6 +220,35 @@ describe('writes from a client that does not hold the lock', () => {
     ]);
   });
 
+  it('is caught when a late copy lands under a lock granted after its client crashed: nobody holds that grant', () => {
+    // c1's ACQUIRE_LOCK for c1.2 was still on its way when c1 crashed; the server granted it after,
+    // and a delayed copy of c1.1's finished write then found the key locked.
+    const g1 = grant(5, 'c1.1', 1);
+    const g2 = grant(50, 'c1.2', 2);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, value: '1', done: 30 }), op(2, 'c1.2', { at: 35, crashedAt: 40 })],
+      [g1, freed(25, g1, 'c1'), g2],
+      [write(15, 'c1.1', 1), write(90, 'c1.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([
+      {
+        guarantee: 'mutual-exclusion',
+        ops: [1, 2],
+        nodes: ['s1'],
+        at: 90,
+        sentence:
+          "c1's PUT x=1 (op 1, c1.1, issued at 0.000s) landed at s1 at 0.090s (ts 2) although c1.1 had finished at 0.030s: s1 held x's lock for c1.2, granted after c1 had crashed at 0.040s",
+      },
+    ]);
+    // The same grant made before the crash is held until the server frees it: no stray write.
+    const before = input(
+      [op(1, 'c1.1', { at: 0, value: '1', done: 30 }), op(2, 'c1.2', { at: 35, crashedAt: 60 })],
+      [g1, freed(25, g1, 'c1'), g2],
+      [write(15, 'c1.1', 1), write(90, 'c1.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(before))).toEqual([]);
+  });
+
   it('is not when the write lands while its request holds the lock', () => {
     const history = input(
       [op(1, 'c1.1', { at: 0, done: 30 })],

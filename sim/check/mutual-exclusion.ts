@@ -24,7 +24,8 @@ export interface Hold {
  * A grant holds from its time until the first of: its holder's release (of this grant, or of a
  * later grant for the same request), its expiry, or the end of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
  * table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
- * client's operation never ends, so its hold ends when the server frees the lock, whoever asks.
+ * client's operation never ends, so its hold ends when the server frees the lock, whoever asks;
+ * a grant that came after the crash is held by nobody (the crash ended the operation's session).
  * A release names only the client that sent it, so a late copy of the holder's own earlier
  * RELEASE_LOCK counts as its release: a write it then makes still shows as a stray write.
  */
@@ -78,6 +79,10 @@ function clientEnd(
     if (freesClient) ends.push(serverEnd.t);
   }
   if (op?.completedAt != null) ends.push(op.completedAt);
+  // Granted once its client had crashed (the ACQUIRE_LOCK was still on its way): the operation it
+  // was for was over with its session, so nobody holds this grant, just as nobody holds one that
+  // a late copy of the request got after the operation had finished.
+  if (op?.abandonedAt != null && op.abandonedAt <= grant.t) ends.push(op.abandonedAt);
   return Math.min(Number.POSITIVE_INFINITY, ...ends);
 }
 
@@ -184,10 +189,13 @@ function strayWrite(
   holder: Hold | null,
 ): Violation {
   const who = writer === undefined ? `A write for ${apply.origin}` : opText(writer);
+  const crashed = holder?.op?.abandonedAt;
   const owner =
     holder === null
       ? `nobody held ${apply.key}'s lock`
-      : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
+      : crashed != null && crashed <= holder.grant.t
+        ? `${apply.node} held ${apply.key}'s lock for ${holder.grant.requestId}, granted after ${holder.grant.holder} had crashed at ${formatTime(crashed)}`
+        : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
   return {
     guarantee: 'mutual-exclusion',
     ops: [writer?.id, holder?.op?.id].filter((id) => id !== undefined),
