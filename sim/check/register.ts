@@ -773,17 +773,19 @@ export class Sources {
    * lack any write they may have seen, ruled out or not.
    */
   closed(set: readonly RegisterOp[], holdingAll = false): RegisterOp[] {
-    const keeps = this.rule(set, holdingAll);
-    const kept = set.filter((o) => o.write || keeps(o));
+    const keeper = new Keeper(this, set, holdingAll);
+    const kept = set.filter((o) => o.write || keeper.keeps(o));
     if (holdingAll || kept.length === set.length) return kept;
-    const bracketed = new Bracketed(this, kept, new Overwrites(set));
-    return set.filter((o) => o.write || keeps(o) || bracketed.around(o) !== undefined);
+    const bracketed = new Bracketed(this, kept, keeper.overwrites);
+    const keptSet = new Set(kept);
+    return set.filter((o) => keptSet.has(o) || bracketed.around(o) !== undefined);
   }
 
   /** Why `set` may keep `read` (undefined: it may not), for the witness's sentence. */
   reason(read: RegisterOp, set: readonly RegisterOp[]): Reason | undefined {
-    const overwrites = new Overwrites(set);
-    const keeps = this.rule(set);
+    const keeper = new Keeper(this, set, false);
+    const overwrites = keeper.overwrites;
+    const keeps = (o: RegisterOp) => keeper.keeps(o);
     if (keeps(read)) {
       const ids = new Set(set.map((o) => o.id));
       const lacking = this.of(read).filter((w) => !ids.has(w.id));
@@ -812,44 +814,63 @@ export class Sources {
     return firstAtLeast(this.list(read.value), (w) => w.inv, read.ret);
   }
 
-  /** Whether `set` keeps a read by its sources, in O(log n) a read. */
-  private rule(set: readonly RegisterOp[], holdingAll = false): (read: RegisterOp) => boolean {
-    const ids = new Set<number>();
-    for (const o of set) if (o.write) ids.add(o.id);
-    const overwrites = new Overwrites(set);
-    // Per value, over each prefix of its writes: the latest answer of a write the set lacks
-    // (-Infinity: none), and how many the set holds.
-    const prefixes = new Map<string | null, { lackingRet: Float64Array; held: Int32Array }>();
-    const prefixesOf = (value: string | null) => {
-      let p = prefixes.get(value);
-      if (p === undefined) {
-        const list = this.list(value);
-        const lackingRet = new Float64Array(list.length + 1);
-        const held = new Int32Array(list.length + 1);
-        lackingRet[0] = Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < list.length; i++) {
-          const w = list[i]!;
-          const has = ids.has(w.id);
-          lackingRet[i + 1] = has ? lackingRet[i]! : Math.max(lackingRet[i]!, w.ret);
-          held[i + 1] = held[i]! + (has ? 1 : 0);
-        }
-        p = { lackingRet, held };
-        prefixes.set(value, p);
+  /** How many of its value's writes `read` may have seen, and their list (for Keeper). */
+  writesSeen(read: RegisterOp): { readonly list: readonly RegisterOp[]; readonly n: number } {
+    return { list: this.list(read.value), n: this.count(read) };
+  }
+}
+
+/**
+ * Whether one set keeps a read by its sources, in O(log n) a read: per value, over each prefix of its writes, the latest answer of a
+ * write the set lacks (-Infinity: none) and how many the set holds, built when first asked. A
+ * class rather than closures: this runs for every set the witness search tries.
+ */
+class Keeper {
+  private readonly ids = new Set<number>();
+  readonly overwrites: Overwrites;
+  private readonly prefixes = new Map<
+    string | null,
+    { lackingRet: Float64Array; held: Int32Array }
+  >();
+
+  constructor(
+    private readonly sources: Sources,
+    set: readonly RegisterOp[],
+    private readonly holdingAll: boolean,
+  ) {
+    for (const o of set) if (o.write) this.ids.add(o.id);
+    this.overwrites = new Overwrites(set);
+  }
+
+  keeps(read: RegisterOp): boolean {
+    const { list, n } = this.sources.writesSeen(read);
+    if (n === 0) return true;
+    const { lackingRet, held } = this.prefixesOf(read.value, list);
+    const lacking = lackingRet[n]!;
+    if (
+      lacking !== Number.NEGATIVE_INFINITY &&
+      (this.holdingAll || !(lacking < this.overwrites.latestInv(read.inv)))
+    )
+      return false;
+    return read.value === null || held[n]! > 0;
+  }
+
+  private prefixesOf(value: string | null, list: readonly RegisterOp[]) {
+    let p = this.prefixes.get(value);
+    if (p === undefined) {
+      const lackingRet = new Float64Array(list.length + 1);
+      const held = new Int32Array(list.length + 1);
+      lackingRet[0] = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < list.length; i++) {
+        const w = list[i]!;
+        const has = this.ids.has(w.id);
+        lackingRet[i + 1] = has ? lackingRet[i]! : Math.max(lackingRet[i]!, w.ret);
+        held[i + 1] = held[i]! + (has ? 1 : 0);
       }
-      return p;
-    };
-    return (read) => {
-      const n = this.count(read);
-      if (n === 0) return true;
-      const { lackingRet, held } = prefixesOf(read.value);
-      const lacking = lackingRet[n]!;
-      if (
-        lacking !== Number.NEGATIVE_INFINITY &&
-        (holdingAll || !(lacking < overwrites.latestInv(read.inv)))
-      )
-        return false;
-      return read.value === null || held[n]! > 0;
-    };
+      p = { lackingRet, held };
+      this.prefixes.set(value, p);
+    }
+    return p;
   }
 }
 
