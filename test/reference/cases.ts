@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadScenario, SCENARIO_DIR, scenarioFiles } from '../../sim/cli/load.ts';
 import { planArb } from '../../sim/explore/arbitraries.ts';
-import { type PlanSettings, planToScenario } from '../../sim/explore/plan.ts';
+import { type Plan, type PlanSettings, planToScenario } from '../../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../../sim/explore/search.ts';
 import type { AnyScenario, RunOptions } from '../../sim/scenario.ts';
-import { SETTINGS } from './settings.ts';
+import { LOCK_SETTINGS_COUNT, lockSettings, SETTINGS } from './settings.ts';
 
 export interface Case {
   readonly label: string;
@@ -73,6 +73,98 @@ export function contendedCase(seed: number, i: number): Case {
   const knobs = Object.entries(settings.knobs).map(([k, v]) => `${k}=${v}`);
   return {
     label: `contended ${seed}/${i} ${settings.preset} ${knobs.join(' ')}`.trim(),
+    scenario: planToScenario(plan, settings),
+    options: { trace: false },
+  };
+}
+
+const labelOf = (mode: string, seed: number, i: number, settings: PlanSettings) => {
+  const knobs = Object.entries(settings.knobs).map(([k, v]) => `${k}=${v}`);
+  return `${mode} ${seed}/${i} ${settings.store} ${settings.preset} ${knobs.join(' ')}`.trim();
+};
+
+const CORNERS = { minOps: 6, maxOps: 40, maxFaults: 4, maxMessageFaults: 12, lossy: true };
+
+/** The kinds a drawn plan uses, with these first: a fault of kind index 0 is then `kinds[0]`. */
+const withFirst = <T>(first: readonly T[], drawn: readonly T[]): T[] => [
+  ...first,
+  ...drawn.filter((k) => !first.includes(k)),
+];
+
+/**
+ * Lock run i with this seed, aimed at the lock store's corners: 2 to 6 clients on one or two
+ * keys, crashes of clients and of the server among its faults, copied and late messages (a stray
+ * ACQUIRE_LOCK, RELEASE_LOCK or write), and settings cycling through every lock knob, with leases
+ * and request timeouts from none to shorter than a late message (see lockSettings).
+ */
+export function lockCase(seed: number, i: number): Case {
+  const settings = lockSettings(i % LOCK_SETTINGS_COUNT);
+  const [drawn] = fc.sample(planArb(CORNERS), { seed: seed * 100_003 + i, numRuns: 1 });
+  const plan: Plan = {
+    ...drawn!,
+    keys: 1 + (drawn!.keys % 2),
+    clients: 2 + (drawn!.seed % 5),
+    // Bursts three runs in four: operations overlap, and so do their locks.
+    pace: i % 4 === 0 ? drawn!.pace : 16,
+    faultKinds: withFirst(['crash'], drawn!.faultKinds),
+    messageFaultKinds: withFirst(['duplicate', 'delay'], drawn!.messageFaultKinds),
+    network: {
+      ...drawn!.network,
+      duplicatePermille: Math.max(60, drawn!.network.duplicatePermille),
+      delaySpreadMs: Math.max(20, drawn!.network.delaySpreadMs),
+    },
+  };
+  return {
+    label: labelOf('lock', seed, i, settings),
+    scenario: planToScenario(plan, settings),
+    options: { trace: false },
+  };
+}
+
+/**
+ * Session run i with this seed: a few clients on one to three keys that crash and restart (new
+ * sessions, c1#1, ...) while operations are in flight, pipelined clients one run in two, and a
+ * follower crashed near the end of the workload (convergence as the run settles). One run in four
+ * is the lock store's, under the lock settings.
+ */
+export function sessionsCase(seed: number, i: number): Case {
+  const replicated = i % 4 !== 3;
+  const base = replicated ? REPLICATED[(i >> 1) % REPLICATED.length]! : lockSettings(i >> 2);
+  const settings =
+    replicated && i % 2 === 1
+      ? { ...base, knobs: { ...base.knobs, clientSession: 'pipelined' } }
+      : base;
+  const [drawn] = fc.sample(planArb({ ...CORNERS, lossy: i % 3 === 0 }), {
+    seed: seed * 100_003 + i,
+    numRuns: 1,
+  });
+  const d = drawn!;
+  // Kind 0 is a crash; onServers false crashes a client, a = 1 or 2 names a follower.
+  const crash = { kind: 0, byMs: 0, b: 0 };
+  const clientCrashes = [0, 1, 2].slice(0, 1 + (d.seed % 3)).map((n) => ({
+    ...crash,
+    atPermille: (d.seed >> (4 * n)) % 1000,
+    durationMs: 1 + ((d.seed >> (2 * n)) % 400),
+    a: n + (d.seed % 7),
+    onServers: false,
+  }));
+  const lateCrash = {
+    ...crash,
+    atPermille: 850 + (d.seed % 350),
+    durationMs: 1 + (d.seed % 1500),
+    a: 1 + (d.seed % 2),
+    onServers: true,
+  };
+  const plan: Plan = {
+    ...d,
+    keys: 1 + (d.keys % 3),
+    clients: 2 + (d.clients % 3),
+    pace: i % 2 === 1 ? 16 : d.pace,
+    faultKinds: withFirst(['crash'], d.faultKinds),
+    faults: [...d.faults, ...clientCrashes, ...(replicated ? [lateCrash] : [])],
+  };
+  return {
+    label: labelOf('sessions', seed, i, settings),
     scenario: planToScenario(plan, settings),
     options: { trace: false },
   };
