@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadScenario, SCENARIO_DIR, scenarioFiles } from '../../sim/cli/load.ts';
 import { planArb } from '../../sim/explore/arbitraries.ts';
-import { type Plan, type PlanSettings, planToScenario } from '../../sim/explore/plan.ts';
+import {
+  type Plan,
+  type PlannedFault,
+  type PlanSettings,
+  planToScenario,
+} from '../../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../../sim/explore/search.ts';
 import type { AnyScenario, RunOptions } from '../../sim/scenario.ts';
 import { LOCK_SETTINGS_COUNT, lockSettings, SETTINGS } from './settings.ts';
@@ -117,6 +122,23 @@ function roughen(scenario: AnyScenario, i: number, drawn: number): AnyScenario {
 }
 
 /**
+ * One to three crashes of clients (fault kind 0, a crash: see withFirst), each back up within
+ * 400 ms, at places in the workload drawn from `drawn`: operations cut off mid-flight whose
+ * messages still arrive, and new sessions (c1#1) right after.
+ */
+function clientCrashes(drawn: number): PlannedFault[] {
+  return [0, 1, 2].slice(0, 1 + (drawn % 3)).map((n) => ({
+    kind: 0,
+    byMs: 0,
+    b: 0,
+    atPermille: (drawn >> (4 * n)) % 1000,
+    durationMs: 1 + ((drawn >> (2 * n)) % 400),
+    a: n + (drawn % 7),
+    onServers: false,
+  }));
+}
+
+/**
  * Lock run i with this seed, aimed at the lock store's corners: 2 to 6 clients on one or two
  * keys, crashes of clients and of the server among its faults, copied and late messages (a stray
  * ACQUIRE_LOCK, RELEASE_LOCK or write), and settings cycling through every lock knob, with leases
@@ -133,6 +155,9 @@ export function lockCase(seed: number, i: number): Case {
     pace: i % 4 === 0 ? drawn!.pace : 16,
     faultKinds: withFirst(['crash'], drawn!.faultKinds),
     messageFaultKinds: withFirst(['duplicate', 'delay'], drawn!.messageFaultKinds),
+    // Clients crash mid-operation in odd runs (even ones may end roughened, see roughen): a lock
+    // granted, freed or used around a crash.
+    faults: i % 2 === 1 ? [...drawn!.faults, ...clientCrashes(drawn!.seed)] : drawn!.faults,
     network: {
       ...drawn!.network,
       duplicatePermille: Math.max(60, drawn!.network.duplicatePermille),
@@ -164,17 +189,11 @@ export function sessionsCase(seed: number, i: number): Case {
     numRuns: 1,
   });
   const d = drawn!;
-  // Kind 0 is a crash; onServers false crashes a client, a = 1 or 2 names a follower.
-  const crash = { kind: 0, byMs: 0, b: 0 };
-  const clientCrashes = [0, 1, 2].slice(0, 1 + (d.seed % 3)).map((n) => ({
-    ...crash,
-    atPermille: (d.seed >> (4 * n)) % 1000,
-    durationMs: 1 + ((d.seed >> (2 * n)) % 400),
-    a: n + (d.seed % 7),
-    onServers: false,
-  }));
+  // Kind 0 is a crash (see withFirst); on a server, a = 1 or 2 names a follower.
   const lateCrash = {
-    ...crash,
+    kind: 0,
+    byMs: 0,
+    b: 0,
     atPermille: 850 + (d.seed % 350),
     durationMs: 1 + (d.seed % 1500),
     a: 1 + (d.seed % 2),
@@ -186,7 +205,7 @@ export function sessionsCase(seed: number, i: number): Case {
     clients: 2 + (d.clients % 3),
     pace: i % 2 === 1 ? 16 : d.pace,
     faultKinds: withFirst(['crash'], d.faultKinds),
-    faults: [...d.faults, ...clientCrashes, ...(replicated ? [lateCrash] : [])],
+    faults: [...d.faults, ...clientCrashes(d.seed), ...(replicated ? [lateCrash] : [])],
   };
   return {
     label: labelOf('sessions', seed, i, settings),
