@@ -39,9 +39,10 @@ const LEASES = [0, 40, 120, 300, 5_000];
 const TIMEOUTS = [0, 60, 150, 300, 1_000];
 
 /**
- * The lock store's settings for `many.ts N SEED lock`, number i of every combination: either
- * preset, each of the four knobs of §2 and the request timeout on or off, and leases from none to
- * shorter than one message's delay (a holder whose lease runs out mid-operation).
+ * The lock store's settings for `many.ts N SEED lock`, number i of every combination: each of the
+ * four knobs of §2 and the request timeout on or off, and leases from none to shorter than one
+ * message's delay (a holder whose lease runs out mid-operation). Every knob is set, so the two
+ * presets name the same protocol: each combination runs twice, under two labels.
  */
 export function lockSettings(i: number): PlanSettings {
   let n = i;
