@@ -24,8 +24,9 @@ export interface Hold {
  * A grant holds from its time until the first of: its holder's release (of this grant, or of a
  * later grant for the same request), its expiry, or the end of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the server's
  * table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
- * client's operation never ends, so its hold ends when the server frees the lock, whoever asks;
- * a grant that came after the crash is held by nobody (the crash ended the operation's session).
+ * client's operation never completes, so its hold ends at the later of its crash and the server
+ * freeing the lock, whoever asks; a grant that came after the crash is held by nobody (the crash
+ * ended the operation's session).
  * A release names only the client that sent it, so a late copy of the holder's own earlier
  * RELEASE_LOCK counts as its release: a write it then makes still shows as a stray write.
  */
@@ -72,11 +73,11 @@ function clientEnd(
 ) {
   const ends: number[] = [ownRelease];
   if (serverEnd !== null) {
-    const freesClient =
-      serverEnd.event === 'expire' ||
-      serverEnd.by === grant.holder ||
-      (op !== undefined && op.abandonedAt !== null);
-    if (freesClient) ends.push(serverEnd.t);
+    if (serverEnd.event === 'expire' || serverEnd.by === grant.holder) ends.push(serverEnd.t);
+    // A stranger's release: the client goes on (A5) until its operation ends, and its crash ends
+    // it. A crashed client's lock is held until the server frees it, and a free before the crash
+    // leaves the client holding it until the crash.
+    else if (op?.abandonedAt != null) ends.push(Math.max(serverEnd.t, op.abandonedAt));
   }
   if (op?.completedAt != null) ends.push(op.completedAt);
   // Granted once its client had crashed (the ACQUIRE_LOCK was still on its way): the operation it

@@ -21,6 +21,8 @@ export function referenceVerdicts(
 ): Map<string, RefVerdict> {
   const { history } = run.result;
   const ops = history.operations;
+  const replicas = STORES[run.store].replicas(run.result.finalStates, run.topology);
+  const down = new Set([...replicas].filter(([, r]) => !r.up).map(([node]) => node));
   const verdicts = new Map<string, RefVerdict>([
     ['monotonic-reads', monotonicReads(ops)],
     ['monotonic-writes', monotonicWrites(ops, history.applies)],
@@ -36,6 +38,7 @@ export function referenceVerdicts(
         endedAt: run.result.endedAt,
         faultsEndAt: lastFaultAt(scenario),
         boundMs: run.livenessBound.ms,
+        down,
       }),
     ],
     ['unique-timestamps', uniqueTimestamps(ops)],
@@ -49,7 +52,7 @@ export function referenceVerdicts(
     convergence({
       operations: ops,
       applies: history.applies,
-      replicas: STORES[run.store].replicas(run.result.finalStates, run.topology),
+      replicas,
       quiescent: run.result.ending === 'quiescent',
       networkHealed: run.result.networkHealed,
     }),

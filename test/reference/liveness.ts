@@ -4,7 +4,8 @@
 // partition or a held link still in force faults have not healed, and nothing is judged.
 // The lock store adds anomaly A6 (PROTOCOL.md §4): a settled run that ends with a key's lock held
 // for an operation that is no longer running (done, or its client crashed) has blocked the key
-// forever, whether or not anyone has asked for it yet.
+// forever, whether or not anyone has asked for it yet. A server still down at the end has not
+// healed, so its lock table is not judged: its restart ends the leases that ran out meanwhile.
 
 import type { LockEvent, Operation } from '../../sim/kernel/history.ts';
 import type { RefVerdict } from './history.ts';
@@ -19,6 +20,8 @@ export interface LivenessInput {
   readonly faultsEndAt: number;
   /** The stated bound, ms; null when none bounds the run. */
   readonly boundMs: number | null;
+  /** The servers down (crashed, not restarted) at the end. */
+  readonly down: ReadonlySet<string>;
 }
 
 export function liveness(input: LivenessInput): RefVerdict {
@@ -50,6 +53,7 @@ function strandedLocks(input: LivenessInput): number[][] {
   }
   const stranded: number[][] = [];
   for (const grant of held.values()) {
+    if (input.down.has(grant.node)) continue;
     const op = input.operations.find(
       (o) => o.client === grant.holder && o.requestId === grant.requestId,
     );

@@ -3,7 +3,8 @@
 // (anomaly A5: a stray RELEASE_LOCK frees the server's table, not the holder, which goes on):
 // a client holds the lock for an operation from a grant made while that operation runs until it
 // releases that operation's lock itself, the lease runs out, the operation ends, or (its client
-// having crashed) the server frees the lock.
+// having crashed) the server frees the lock, but not before the crash: until then the client was
+// still at work, whoever freed the server's table.
 
 import type { Apply, LockEvent, Operation } from '../../sim/kernel/history.ts';
 import { type RefVerdict, verdictOf } from './history.ts';
@@ -35,10 +36,11 @@ function holds(locks: readonly LockEvent[], operations: readonly Operation[]): H
       const expired = e.event === 'expire' && e.token === grant.token;
       const freedAfterCrash =
         e.event === 'release' && e.token === grant.token && op.abandonedAt !== null;
-      if (ownRelease || expired || freedAfterCrash) {
+      if (ownRelease || expired) {
         until = Math.min(until, e.t);
         break;
       }
+      if (freedAfterCrash) until = Math.min(until, Math.max(e.t, op.abandonedAt!));
     }
     found.push({ op, key: grant.key, from: i, grantedAt: grant.t, until });
   });
