@@ -2,7 +2,13 @@
 // reply under a timeout, on the bench's network (loss and duplication on), with the history
 // recording each operation. What the simulator costs beyond this row is protocol logic.
 
-import type { Effects, Input, Machine, NodeId, StepContext } from '../../protocol/core.ts';
+import {
+  invocation,
+  type Machine,
+  machineOf,
+  type NodeId,
+  type StepInto,
+} from '../../protocol/core.ts';
 import { Simulation } from '../kernel/simulation.ts';
 
 interface Ask {
@@ -11,22 +17,9 @@ interface Ask {
   readonly opId: number;
 }
 
-type Step<S> = (
-  state: S,
-  input: Input<Ask, null, null>,
-  ctx: StepContext,
-  out: Effects<Ask, null>,
-) => S;
-
-function machine<S>(init: S, stepInto: Step<S>): Machine<S, Ask, null, null> {
-  return {
-    init: () => init,
-    recover: (state) => state,
-    step: () => {
-      throw new Error('the floor runs machines through stepInto only');
-    },
-    stepInto,
-  };
+/** A machine that never changes what survives a crash. */
+function machine<S>(init: S, stepInto: StepInto<S, Ask, null, null>): Machine<S, Ask, null, null> {
+  return machineOf({ init: () => init, stepInto, recover: (state) => state });
 }
 
 /** A client: each operation is one ASK to the server it is given, answered or timed out. */
@@ -35,7 +28,7 @@ function asker(id: NodeId): Machine<number, Ask, null, null> {
     if (input.type === 'invoke') {
       const requestId = `${id}.${seq + 1}`;
       const { opId } = input;
-      out.record({ kind: 'invoke', opId, client: id, op: 'get', key: 'x', value: null, requestId });
+      out.record(invocation(id, opId, { kind: 'get', key: 'x' }, requestId));
       out.send(input.via, { type: 'ASK', requestId, opId });
       out.setTimer(requestId, 1000, null);
       return seq + 1;

@@ -805,18 +805,14 @@ export class Sources {
     return this.of(read).filter((w) => !(w.ret < after));
   }
 
-  private list(value: string | null): readonly RegisterOp[] {
+  /** The writes of `value` (DELETEs for null), in invocation order. */
+  list(value: string | null): readonly RegisterOp[] {
     return this.writers.get(value) ?? [];
   }
 
   /** How many of its value's writes `read` may have seen (they come first). */
-  private count(read: RegisterOp): number {
+  count(read: RegisterOp): number {
     return firstAtLeast(this.list(read.value), (w) => w.inv, read.ret);
-  }
-
-  /** How many of its value's writes `read` may have seen, and their list (for Keeper). */
-  writesSeen(read: RegisterOp): { readonly list: readonly RegisterOp[]; readonly n: number } {
-    return { list: this.list(read.value), n: this.count(read) };
   }
 }
 
@@ -843,9 +839,9 @@ class Keeper {
   }
 
   keeps(read: RegisterOp): boolean {
-    const { list, n } = this.sources.writesSeen(read);
+    const n = this.sources.count(read);
     if (n === 0) return true;
-    const { lackingRet, held } = this.prefixesOf(read.value, list);
+    const { lackingRet, held } = this.prefixesOf(read.value);
     const lacking = lackingRet[n]!;
     if (
       lacking !== Number.NEGATIVE_INFINITY &&
@@ -855,9 +851,10 @@ class Keeper {
     return read.value === null || held[n]! > 0;
   }
 
-  private prefixesOf(value: string | null, list: readonly RegisterOp[]) {
+  private prefixesOf(value: string | null) {
     let p = this.prefixes.get(value);
     if (p === undefined) {
+      const list = this.sources.list(value);
       const lackingRet = new Float64Array(list.length + 1);
       const held = new Int32Array(list.length + 1);
       lackingRet[0] = Number.NEGATIVE_INFINITY;
