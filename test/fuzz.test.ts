@@ -62,6 +62,13 @@ describe('hostile node names, keys, values and notes', () => {
     );
   });
 
+  it('a key that is a Unicode space ends a line alike in plain and coloured output', () => {
+    // Found by the property above (seed 1299148189): wrapped onto a line of its own at width 40,
+    // U+2000 was trimmed off the plain line as padding but kept inside the coloured one.
+    const names = { server: '', client: '\u001b', key: '\u2000', value: '\u001b', note: '\u001b' };
+    expect(viewsProblem(hostileScenario(names))).toBeNull();
+  });
+
   it(`through the command line (${CLI_SAMPLE} of them)`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-fuzz-'));
     fc.sample(hostileNames, { numRuns: CLI_SAMPLE, seed: CLI_SEED }).forEach((names, i) => {

@@ -888,13 +888,24 @@ function rowLines(p: Painter, row: Row, time: string): string[] {
   if (layout.gap === 0) {
     const who = `${padTo(whoOf(p.tl, row), layout.whoW)} `;
     return wrap(labelWords(row), layout.labelW, HANG).map((line, i) =>
-      `${i === 0 ? timeCol : blank} ${i === 0 ? who : ' '.repeat(layout.whoW + 1)}${paint(c, line)}`.trimEnd(),
+      withoutPadding(
+        `${i === 0 ? timeCol : blank} ${i === 0 ? who : ' '.repeat(layout.whoW + 1)}${paint(c, line)}`,
+      ),
     );
   }
   return wrap(labelWords(row), layout.labelW, HANG).map((line, i) => {
     const lanes = paint(c, laneSegs(layout, row, i === 0));
-    return `${i === 0 ? timeCol : blank} ${lanes} ${paint(c, line)}`.trimEnd();
+    return withoutPadding(`${i === 0 ? timeCol : blank} ${lanes} ${paint(c, line)}`);
   });
+}
+
+/**
+ * A row without the spaces the layout pads it with. Only those: trimEnd would also take a key or
+ * value that is a Unicode space (U+2000) off a plain line, but not off a coloured one, where the
+ * colour's closing code follows it.
+ */
+function withoutPadding(row: string): string {
+  return row.replace(/ +$/, '');
 }
 
 /** Writes `text` into a row of cells from `start`; a wide character fills two cells. */
