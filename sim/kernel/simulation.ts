@@ -435,8 +435,7 @@ export class Simulation<M extends WireMessage> {
       if (this.events >= maxEvents) return 'event-limit';
       if (queue.size - this.stale > maxQueue) return 'queue-limit';
       if (this.keepTrace && this.keptChars > maxTraceChars) return 'trace-limit';
-      if (history.operations.length + history.applies.length + history.locks.length > maxHistory)
-        return 'history-limit';
+      if (history.size > maxHistory) return 'history-limit';
       this.now = time;
       if (fromScript) this.act(script[this.scriptNext++]!);
       else {
