@@ -16,6 +16,7 @@ import { EventHeap } from './heap.ts';
 import { History } from './history.ts';
 import { drawDelay, type NetworkConfig } from './network.ts';
 import { Stream, type StreamPosition } from './rng.ts';
+import { TimerTable } from './timers.ts';
 import {
   type DropReason,
   type Fault,
@@ -128,7 +129,7 @@ interface Delivery<M> {
 }
 
 /** An armed timer. Its node's table holds this very object while it is live: identity says stale. */
-interface Timer {
+export interface Timer {
   readonly kind: 'timer';
   readonly node: number;
   readonly key: string;
@@ -145,7 +146,7 @@ interface Slot<M extends WireMessage> {
   up: boolean;
   clockOffsetMs: number;
   /** Live timers by key (a cancelled or re-armed timer's entry in the queue is stale). */
-  timers: Map<string, Timer>;
+  timers: TimerTable;
 }
 
 /**
@@ -164,7 +165,7 @@ export interface Snapshot<M extends WireMessage> {
     readonly state: unknown;
     readonly up: boolean;
     readonly clockOffsetMs: number;
-    readonly timers: ReadonlyMap<string, Timer>;
+    readonly timers: TimerTable;
   }[];
   readonly queue: EventHeap<Queued<M>>;
   readonly stale: number;
@@ -266,7 +267,7 @@ export class Simulation<M extends WireMessage> {
         state: spec.machine.init(),
         up: true,
         clockOffsetMs: spec.clockSkewMs ?? 0,
-        timers: new Map(),
+        timers: new TimerTable(),
       };
     });
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
@@ -314,7 +315,7 @@ export class Simulation<M extends WireMessage> {
         state: s.state,
         up: s.up,
         clockOffsetMs: s.clockOffsetMs,
-        timers: new Map(s.timers),
+        timers: s.timers.clone(),
       })),
       queue: this.queue.clone(),
       stale: this.stale,
@@ -347,7 +348,7 @@ export class Simulation<M extends WireMessage> {
       slot.state = node.state;
       slot.up = node.up;
       slot.clockOffsetMs = node.clockOffsetMs;
-      slot.timers = new Map(node.timers);
+      slot.timers = node.timers.clone();
     });
     sim.queue = snapshot.queue.clone();
     sim.stale = snapshot.stale;
@@ -564,8 +565,7 @@ export class Simulation<M extends WireMessage> {
 
   private setTimer(slot: Slot<M>, key: string, afterMs: number, payload: unknown): void {
     const timer: Timer = { kind: 'timer', node: slot.index, key, timer: payload };
-    const rearmed = slot.timers.has(key);
-    slot.timers.set(key, timer);
+    const rearmed = slot.timers.set(key, timer);
     this.queue.push(this.now + afterMs, timer);
     if (rearmed) this.unqueue(1);
   }
