@@ -5,6 +5,7 @@
 // caused by the `fixed` value itself.
 
 import { describe, expect, it } from 'vitest';
+import { StringTable } from '../protocol/core.ts';
 import twoReaders from '../scenarios/verify/two-readers.ts';
 import { benchConfiguration } from '../sim/bench/verify.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
@@ -274,5 +275,29 @@ describe('bounds', () => {
     const result = search(setup, { bounds: { maxStates: 100 } });
     expect(result).toMatchObject({ kind: 'unfinished', bound: 'states' });
     expect(result.distinct).toBeGreaterThan(100);
+  });
+});
+
+describe('world keys', () => {
+  it('a table keys by its entries in order, not by how it was built', () => {
+    const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: NONE });
+    const keyer = new Keyer(setup, []);
+    const world = initialWorld(setup);
+    const withStore = (store: StringTable<unknown>) => {
+      const leader = world.states[0] as { store: StringTable<unknown> };
+      const states = [{ ...leader, store }, ...world.states.slice(1)];
+      return keyer.key({ ...world, states });
+    };
+    const direct = StringTable.empty<number>().with('x', 1).with('y', 2);
+    const roundabout = StringTable.empty<number>()
+      .with('x', 0)
+      .with('z', 9)
+      .with('y', 2)
+      .without('z')
+      .with('x', 1);
+    const reordered = StringTable.empty<number>().with('y', 2).with('x', 1);
+    expect(withStore(roundabout)).toBe(withStore(direct));
+    // Iteration order is part of a table's behaviour: another order is another world.
+    expect(withStore(reordered)).not.toBe(withStore(direct));
   });
 });

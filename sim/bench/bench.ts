@@ -1,24 +1,26 @@
 // `npm run bench`: the simulator's speed against the targets in DESIGN.md. Every figure is CPU
 // time (process.cpuUsage: the machines are shared, so wall time misleads; it is shown beside),
 // the median of several runs, and read as a ratio to a baseline measured in this same process.
-// Prints tables; never fails on speed. `--quick` skips the 10M-event rows.
+// Prints tables; never fails on speed. `--quick` skips the 10M-event rows and the longest search.
 
 import staleRead from '../../scenarios/stale-read.ts';
 import { main as command, EXIT, filelessFlags } from '../cli/usage.ts';
 import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
-import type { Bounds, RunResult } from '../kernel/simulation.ts';
-import {
-  type PreparedRun,
-  prepareScenario,
-  type RunOptions,
-  runScenario,
-  type Scenario,
-} from '../scenario.ts';
+import { runScenario, type Scenario } from '../scenario.ts';
 import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
 import { floorRun } from './floor.ts';
-import { type Cost, measureCost, median, snapshotCost } from './measure.ts';
+import {
+  BIG,
+  measureCost,
+  median,
+  type PhaseCosts,
+  perEvent,
+  phases,
+  snapshotCost,
+} from './measure.ts';
+import { scalingSection } from './scaling.ts';
 import { verifyBenchmarks } from './verify.ts';
 import { benchWorkload } from './workload.ts';
 
@@ -38,50 +40,6 @@ function bareHeapLoop(events: number): number {
     done++;
   }
   return done;
-}
-
-/** One run of a workload in its phases: build and schedule (setup), sim.run(), checkers. */
-interface PhaseCosts {
-  readonly events: number;
-  readonly setup: Cost;
-  readonly run: Cost;
-  readonly judge: Cost;
-}
-
-// Long rows need more than the defaults (10M events; their history holds millions of entries).
-const BIG: Partial<Bounds> = { maxEvents: 20_000_000, maxHistory: 40_000_000 };
-
-function phases(
-  workload: Scenario,
-  options: RunOptions = { trace: false, bounds: BIG },
-): PhaseCosts {
-  let prepared: PreparedRun | undefined;
-  let result: RunResult | undefined;
-  const setup = measureCost(() => {
-    prepared = prepareScenario(workload, options);
-  });
-  const run = measureCost(() => {
-    result = prepared!.sim.run();
-  });
-  const judge = measureCost(() => {
-    prepared!.finish(result!);
-  });
-  return { events: result!.events, setup, run, judge };
-}
-
-/** CPU and wall µs per event of sim.run(), medians of `repeats` runs. */
-function perEvent(
-  workload: Scenario,
-  repeats: number,
-  options: RunOptions = { trace: false, bounds: BIG },
-): { events: number; cpuUs: number; wallUs: number } {
-  const runs = Array.from({ length: repeats }, () => phases(workload, options));
-  const events = runs[0]!.events;
-  return {
-    events,
-    cpuUs: (median(runs.map((r) => r.run.cpu)) / events) * 1e6,
-    wallUs: (median(runs.map((r) => r.run.wall)) / events) * 1e6,
-  };
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -120,50 +78,6 @@ function speedSection(workload: Scenario): string[] {
     `  (${workload.steps.length} steps, ${events} events a run; CPU per run: setup ${ms(med((r) => r.setup.cpu))},` +
       ` sim.run() ${ms(med((r) => r.run.cpu))}, checkers ${ms(med((r) => r.judge.cpu))})`,
   ];
-}
-
-/** One row per size; each compared with the first row of its dimension (target: within 1.5×). */
-function scalingSection(quick: boolean): string[] {
-  const lines = [
-    'cost per event as the world grows (CPU µs per event of sim.run(), target: within 1.5× of the first row)',
-  ];
-  const dimension = (name: string, rows: [string, Scenario, number][]) => {
-    let first = 0;
-    for (const [label, workload, repeats] of rows) {
-      const r = perEvent(workload, repeats);
-      if (first === 0) first = r.cpuUs;
-      const x = r.cpuUs / first;
-      lines.push(
-        `  ${pad(`${name} ${label}`, 26)} ${String(r.events).padStart(9)} events ${num(r.cpuUs, 3)} µs  ${num(x)}×  ${x <= 1.5 ? 'ok' : 'OVER 1.5×'}`,
-      );
-    }
-  };
-  dimension(
-    'clients',
-    [2, 20, 200, 2000].map((c) => [
-      String(c),
-      benchWorkload(1, 20_000, { clients: c, servers: 3 }),
-      3,
-    ]),
-  );
-  dimension(
-    'servers',
-    [3, 9, 33, 99].map((s) => [
-      String(s),
-      benchWorkload(1, Math.round(60_000 / (s + 2)), { clients: 5, servers: s }),
-      3,
-    ]),
-  );
-  const lengths: [string, number, number][] = [
-    ['1e5', 17_000, 3],
-    ['1e6', 170_000, 1],
-  ];
-  if (!quick) lengths.push(['1e7', 1_700_000, 1]);
-  dimension(
-    'events',
-    lengths.map(([label, ops, repeats]) => [label, benchWorkload(1, ops), repeats]),
-  );
-  return lines;
 }
 
 function tracingSection(workload: Scenario): string[] {
@@ -228,13 +142,14 @@ async function main(quick: boolean): Promise<void> {
   out(snapshotSection(benchWorkload(1, 4_000)));
   out(demoSection());
   for (const line of await extraBenchmarks()) console.log(line);
-  for (const line of await exploreBenchmarks()) console.log(line);
+  for (const line of await exploreBenchmarks(quick)) console.log(line);
   for (const line of verifyBenchmarks()) console.log(line);
   out(scalingSection(quick));
   if (!quick) out(longTracedRun());
 }
 
-const HELP = 'usage: npm run bench [--quick] (--quick skips the 10M-event rows)';
+const HELP =
+  'usage: npm run bench [--quick] (--quick skips the 10M-event rows and the 100,000-run search)';
 
 // An unknown flag is refused rather than ignored, so a mistyped option is noticed.
 await command(async () => {

@@ -3,9 +3,9 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Simulation, type Snapshot } from '../kernel/simulation.ts';
+import { type Bounds, type RunResult, Simulation, type Snapshot } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
-import { prepareScenario, type Scenario } from '../scenario.ts';
+import { type PreparedRun, prepareScenario, type RunOptions, type Scenario } from '../scenario.ts';
 
 /** Seconds of CPU (user + system) and of wall clock. */
 export interface Cost {
@@ -24,7 +24,53 @@ export function measureCost(f: () => void): Cost {
   };
 }
 
-export { median } from '../explore/anomalies.ts';
+import { median } from '../explore/anomalies.ts';
+
+export { median };
+
+/** One run of a workload in its phases: build and schedule (setup), sim.run(), checkers. */
+export interface PhaseCosts {
+  readonly events: number;
+  readonly setup: Cost;
+  readonly run: Cost;
+  readonly judge: Cost;
+}
+
+// Long rows need more than the defaults (10M events; their history holds millions of entries).
+export const BIG: Partial<Bounds> = { maxEvents: 20_000_000, maxHistory: 40_000_000 };
+
+export function phases(
+  workload: Scenario,
+  options: RunOptions = { trace: false, bounds: BIG },
+): PhaseCosts {
+  let prepared: PreparedRun | undefined;
+  let result: RunResult | undefined;
+  const setup = measureCost(() => {
+    prepared = prepareScenario(workload, options);
+  });
+  const run = measureCost(() => {
+    result = prepared!.sim.run();
+  });
+  const judge = measureCost(() => {
+    prepared!.finish(result!);
+  });
+  return { events: result!.events, setup, run, judge };
+}
+
+/** CPU and wall µs per event of sim.run(), medians of `repeats` runs. */
+export function perEvent(
+  workload: Scenario,
+  repeats: number,
+  options: RunOptions = { trace: false, bounds: BIG },
+): { events: number; cpuUs: number; wallUs: number } {
+  const runs = Array.from({ length: repeats }, () => phases(workload, options));
+  const events = runs[0]!.events;
+  return {
+    events,
+    cpuUs: (median(runs.map((r) => r.run.cpu)) / events) * 1e6,
+    wallUs: (median(runs.map((r) => r.run.wall)) / events) * 1e6,
+  };
+}
 
 /** A full garbage collection, so that heap figures count only what is held. */
 function collectGarbage(): void {

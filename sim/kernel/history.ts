@@ -56,9 +56,12 @@ export interface LockEvent extends LockChange {
   readonly node: NodeId;
 }
 
+/** An apply as recorded: its write is noted (`opIndex`) when the applies are first read after it. */
+type Recorded = { -readonly [F in keyof Apply]: Apply[F] };
+
 export class History {
   readonly operations: Operation[] = [];
-  readonly applies: Apply[] = [];
+  private readonly recorded: Recorded[] = [];
   /** The lock store's grants, releases and expiries, in order. */
   readonly locks: LockEvent[] = [];
   /**
@@ -67,8 +70,17 @@ export class History {
    */
   private readonly byIndex: (Operation | undefined)[] = [];
   private readonly byOtherId = new Map<number, Operation>();
-  /** Writes by request id: the index in `operations` of the last one issued with it. */
+  /**
+   * Writes by request id: the index in `operations` of the last one issued with it, among the
+   * first `mapped` operations. Filled when the applies are read rather than at every write: kept
+   * up during the run, this map was an eighth of the simulator's time on the bench workload.
+   */
   private readonly writesByRequest = new Map<string, number>();
+  private mapped = 0;
+  /** How many operations had been issued when each apply was recorded (what "by then" means). */
+  private readonly issuedBefore: number[] = [];
+  /** Applies whose write is noted already. */
+  private noted = 0;
   /** The next invocation's or completion's place in the order of events. */
   private nextSeq = 0;
 
@@ -93,7 +105,6 @@ export class History {
           abandonedAt: null,
           session: this.sessionOf(observation.client),
         };
-        if (op.op !== 'get') this.writesByRequest.set(op.requestId, this.operations.length);
         this.operations.push(op);
         if (isIndex(op.id)) this.byIndex[op.id] = op;
         else this.byOtherId.set(op.id, op);
@@ -113,8 +124,8 @@ export class History {
       case 'apply': {
         // A literal in the observation's key order, not { t, ...observation }: one per replica write.
         const { kind, node, key, value, ts, origin } = observation;
-        const opIndex = origin === null ? -1 : (this.writesByRequest.get(origin) ?? -1);
-        this.applies.push({ t, kind, node, key, value, ts, origin, opIndex } as Apply);
+        this.recorded.push({ t, kind, node, key, value, ts, origin, opIndex: -1 } as Recorded);
+        this.issuedBefore.push(this.operations.length);
         return;
       }
       case 'note':
@@ -122,6 +133,42 @@ export class History {
           this.locks.push({ t, node: observation.node, ...observation.lock });
         return;
     }
+  }
+
+  /**
+   * Every change a replica made to its store, in order, each with the write it stores: the last
+   * write issued by then with its origin as request id (-1 when none was).
+   */
+  get applies(): readonly Apply[] {
+    const recorded = this.recorded;
+    const ops = this.operations;
+    const byRequest = this.writesByRequest;
+    for (let a = this.noted; a < recorded.length; a++) {
+      const upTo = this.issuedBefore[a]!;
+      for (let i = this.mapped; i < upTo; i++) {
+        const op = ops[i]!;
+        if (op.op !== 'get') byRequest.set(op.requestId, i);
+      }
+      if (this.mapped < upTo) this.mapped = upTo;
+      const apply = recorded[a]!;
+      apply.opIndex = apply.origin === null ? -1 : (byRequest.get(apply.origin) ?? -1);
+    }
+    this.noted = recorded.length;
+    return recorded;
+  }
+
+  /** What the history holds, without the bookkeeping kept to note the applies' writes. */
+  toJSON(): {
+    operations: readonly Operation[];
+    applies: readonly Apply[];
+    locks: readonly LockEvent[];
+  } {
+    return { operations: this.operations, applies: this.applies, locks: this.locks };
+  }
+
+  /** Entries recorded: operations, replica changes and lock changes (what maxHistory bounds). */
+  get size(): number {
+    return this.operations.length + this.recorded.length + this.locks.length;
   }
 
   /** A client crashed: what it had pending will never complete. */
@@ -152,7 +199,8 @@ export class History {
     const same = (op: Operation | undefined) => (op === undefined ? undefined : ops.get(op)!);
     // Loops, not push(...all): a long history would overflow the call's argument list.
     for (const op of ops.values()) copy.operations.push(op);
-    for (const apply of this.applies) copy.applies.push(apply);
+    for (const apply of this.applies) copy.recorded.push(apply);
+    for (const n of this.issuedBefore) copy.issuedBefore.push(n);
     for (const lock of this.locks) copy.locks.push(lock);
     this.byIndex.forEach((op, i) => {
       copy.byIndex[i] = same(op);

@@ -16,6 +16,7 @@ import { EventHeap } from './heap.ts';
 import { History } from './history.ts';
 import { drawDelay, type NetworkConfig } from './network.ts';
 import { Stream, type StreamPosition } from './rng.ts';
+import { TimerTable } from './timers.ts';
 import {
   type DropReason,
   type Fault,
@@ -124,11 +125,27 @@ interface Delivery<M> {
   readonly message: M;
   readonly sentAt: number;
   /** Extra delay a `delay` fault aimed at this message adds when it leaves (also after a hold). */
-  readonly extraMs?: number;
+  readonly extraMs: number;
+}
+
+/**
+ * A delivery, always built here with every field in the same order: deliveries of one shape keep
+ * the kernel's loop monomorphic (spread copies and an optional field made four shapes, and V8
+ * compiled the hottest functions again at each new one).
+ */
+function delivery<M>(
+  id: number,
+  from: number,
+  to: number,
+  message: M,
+  sentAt: number,
+  extraMs: number,
+): Delivery<M> {
+  return { kind: 'deliver', id, from, to, message, sentAt, extraMs };
 }
 
 /** An armed timer. Its node's table holds this very object while it is live: identity says stale. */
-interface Timer {
+export interface Timer {
   readonly kind: 'timer';
   readonly node: number;
   readonly key: string;
@@ -145,7 +162,7 @@ interface Slot<M extends WireMessage> {
   up: boolean;
   clockOffsetMs: number;
   /** Live timers by key (a cancelled or re-armed timer's entry in the queue is stale). */
-  timers: Map<string, Timer>;
+  timers: TimerTable;
 }
 
 /**
@@ -164,7 +181,7 @@ export interface Snapshot<M extends WireMessage> {
     readonly state: unknown;
     readonly up: boolean;
     readonly clockOffsetMs: number;
-    readonly timers: ReadonlyMap<string, Timer>;
+    readonly timers: TimerTable;
   }[];
   readonly queue: EventHeap<Queued<M>>;
   readonly stale: number;
@@ -266,7 +283,7 @@ export class Simulation<M extends WireMessage> {
         state: spec.machine.init(),
         up: true,
         clockOffsetMs: spec.clockSkewMs ?? 0,
-        timers: new Map(),
+        timers: new TimerTable(),
       };
     });
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
@@ -314,7 +331,7 @@ export class Simulation<M extends WireMessage> {
         state: s.state,
         up: s.up,
         clockOffsetMs: s.clockOffsetMs,
-        timers: new Map(s.timers),
+        timers: s.timers.clone(),
       })),
       queue: this.queue.clone(),
       stale: this.stale,
@@ -347,7 +364,7 @@ export class Simulation<M extends WireMessage> {
       slot.state = node.state;
       slot.up = node.up;
       slot.clockOffsetMs = node.clockOffsetMs;
-      slot.timers = new Map(node.timers);
+      slot.timers = node.timers.clone();
     });
     sim.queue = snapshot.queue.clone();
     sim.stale = snapshot.stale;
@@ -435,8 +452,7 @@ export class Simulation<M extends WireMessage> {
       if (this.events >= maxEvents) return 'event-limit';
       if (queue.size - this.stale > maxQueue) return 'queue-limit';
       if (this.keepTrace && this.keptChars > maxTraceChars) return 'trace-limit';
-      if (history.operations.length + history.applies.length + history.locks.length > maxHistory)
-        return 'history-limit';
+      if (history.size > maxHistory) return 'history-limit';
       this.now = time;
       if (fromScript) this.act(script[this.scriptNext++]!);
       else {
@@ -565,8 +581,7 @@ export class Simulation<M extends WireMessage> {
 
   private setTimer(slot: Slot<M>, key: string, afterMs: number, payload: unknown): void {
     const timer: Timer = { kind: 'timer', node: slot.index, key, timer: payload };
-    const rearmed = slot.timers.has(key);
-    slot.timers.set(key, timer);
+    const rearmed = slot.timers.set(key, timer);
     this.queue.push(this.now + afterMs, timer);
     if (rearmed) this.unqueue(1);
   }
@@ -612,17 +627,14 @@ export class Simulation<M extends WireMessage> {
       this.drop(id, from, to, message, 'planned');
       return;
     }
-    const extraMs = aimed?.kind === 'delay' || aimed?.kind === 'duplicate' ? aimed.byMs : undefined;
-    const item: Delivery<M> =
-      extraMs !== undefined
-        ? { kind: 'deliver', id, from, to, message, sentAt: this.now, extraMs }
-        : { kind: 'deliver', id, from, to, message, sentAt: this.now };
+    const extraMs = aimed?.kind === 'delay' || aimed?.kind === 'duplicate' ? (aimed.byMs ?? 0) : 0;
+    const item = delivery(id, from, to, message, this.now, extraMs);
     const copyExtraMs = aimed?.kind === 'duplicate' ? (aimed.copyByMs ?? 0) : 0;
     const held = this.held.size === 0 ? undefined : this.held.get(link);
     if (held !== undefined) {
       held.push(item);
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
-      if (copy !== 0) held.push({ ...item, id: copy, extraMs: copyExtraMs });
+      if (copy !== 0) held.push(delivery(copy, from, to, message, this.now, copyExtraMs));
       if (this.tracing) {
         this.emitSend(id, source, target, message, null);
         this.emit({ t: this.now, kind: 'hold', id, from: source, to: target, message });
@@ -655,7 +667,7 @@ export class Simulation<M extends WireMessage> {
           deliverAt: copyAt,
         });
       }
-      this.queue.push(copyAt, { ...item, id: copy });
+      this.queue.push(copyAt, delivery(copy, from, to, message, this.now, extraMs));
     }
   }
 
@@ -793,7 +805,10 @@ export class Simulation<M extends WireMessage> {
           item.message,
           deliverAt,
         );
-      this.queue.push(deliverAt, { ...item, sentAt: this.now });
+      this.queue.push(
+        deliverAt,
+        delivery(item.id, item.from, item.to, item.message, this.now, item.extraMs),
+      );
     }
   }
 }
