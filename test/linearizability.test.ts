@@ -24,6 +24,8 @@ import {
 } from '../sim/check/register.ts';
 import { type Apply, History, type Operation } from '../sim/kernel/history.ts';
 import { runScenario } from '../sim/scenario.ts';
+import { randomCase } from './reference/cases.ts';
+import { referenceVerdicts } from './reference/index.ts';
 
 /** A history written as the events happened: each call is the next event (1 ms apart unless told). */
 class Script {
@@ -711,6 +713,20 @@ describe('a key too hard for the bound', () => {
     ops.push({ id: 32, write: false, value: 'v1', inv: 2002, ret: 2003, ts: 1 });
     ops.push({ id: 33, write: false, value: 'v0', inv: 2004, ret: 2005, ts: 1 });
     expect(decideKey(ops, 100).kind).toBe('unknown');
+  });
+});
+
+describe('a key with dozens of writes never answered', () => {
+  it('is decided, as the differential reference decides it, not left to the bound', () => {
+    // Random run 150668 of the differential check's seed 2615: key x has 88 operations, 26 of them
+    // pending; the search alone ran out of its 2M steps, the Wing–Gong walk decides it at once.
+    const c = randomCase(2615, 150668);
+    const run = runScenario(c.scenario, c.options);
+    const v = run.verdicts.find((x) => x.guarantee === 'linearizability')!;
+    expect(v.reason).toBeNull();
+    expect(v.status).toBe('broken');
+    const reference = referenceVerdicts(c.scenario, run).get('linearizability');
+    expect(reference?.status).toBe('broken');
   });
 });
 

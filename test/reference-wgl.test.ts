@@ -6,10 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LINEARIZABILITY } from '../sim/check/linearizability.ts';
+import { wglLinearizable } from '../sim/check/wgl.ts';
 import type { Operation } from '../sim/kernel/history.ts';
 import { historyArb, linearizableHistoryArb } from './reference/histories.ts';
 import { linearizable, registerOp } from './reference/linearizability.ts';
-import { wglLinearizable } from './reference/wgl.ts';
 
 /** 100 to 300 operations of 2 to 8 clients. */
 const longArb = fc

@@ -6,8 +6,11 @@
 // Two deciders: `fastPath` tries the timestamp order as the linearization (linear after a sort,
 // and it proves "linearizable" whenever it succeeds); `search` is complete: Wing & Gong's search
 // with Lowe's memoisation of (operations linearized, register state), as Porcupine does, plus one
-// pruning a register allows: a read that is legal now is taken at once, never branched on. A work
-// bound turns an endless search into an honest "unknown".
+// pruning a register allows: a read that is legal now is taken at once, never branched on; and
+// `decide` hands what that search leaves open to wgl.ts's walk. A work bound turns an endless
+// search into an honest "unknown".
+
+import { type WglOp, wglLinearizable } from './wgl.ts';
 
 /** One operation on the key, as the register sees it. */
 export interface RegisterOp {
@@ -344,8 +347,14 @@ function zonesAgree(clusters: Iterable<Cluster>): boolean {
 
 /** Steps one call of `decide` lets the choice of tombstones take before the search has a go. */
 const TOMBSTONE_STEPS = 20_000;
+/** Steps the search may take in one call of `decide` before the Wing–Gong walk has the rest. */
+const SEARCH_FIRST_STEPS = 200_000;
 
-/** Zones when they apply; the zones over the choices of tombstones, briefly; the search. */
+/**
+ * Zones when they apply; the zones over the choices of tombstones, briefly; the search, briefly;
+ * then Wing and Gong's walk (wgl.ts), which decides in milliseconds some sets the search cannot
+ * (dozens of writes never answered), with the rest.
+ */
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
   const exact = zones(ops);
   if (exact !== undefined) return exact;
@@ -353,7 +362,22 @@ export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | nu
   const brief = { steps: allowance };
   const chosen = zonesWithNulls(ops, brief);
   budget.steps -= allowance - brief.steps;
-  return chosen ?? search(ops, budget);
+  if (chosen !== undefined && chosen !== null) return chosen;
+  const kept = Math.max(0, budget.steps - SEARCH_FIRST_STEPS);
+  budget.steps -= kept;
+  const searched = search(ops, budget);
+  budget.steps = Math.max(0, budget.steps) + kept;
+  return searched ?? wglLinearizable(ops.map(wglOp), budget);
+}
+
+/** A register record as the Wing–Gong walk reads it. */
+export function wglOp(op: RegisterOp): WglOp {
+  return {
+    kind: op.write ? 'write' : 'read',
+    value: op.value,
+    invokedSeq: op.inv,
+    completedSeq: op.ret === Number.POSITIVE_INFINITY ? null : op.ret,
+  };
 }
 
 /**

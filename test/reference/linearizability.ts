@@ -5,9 +5,9 @@
 // keys are decided by brute force over every order, larger ones by the Wing–Gong search (wgl.ts);
 // a key that search cannot finish within its step budget is skipped and counted.
 
+import { WGL_STEP_BUDGET, wglLinearizable } from '../../sim/check/wgl.ts';
 import type { Operation } from '../../sim/kernel/history.ts';
 import { groupBy, type RefVerdict, writtenValue } from './history.ts';
-import { WGL_STEP_BUDGET, wglLinearizable } from './wgl.ts';
 
 /** The most operations a key may have for the brute-force search; above, the Wing–Gong search. */
 export const BRUTE_FORCE_LIMIT = 10;
@@ -82,7 +82,9 @@ export function decide(
   bruteForceLimit = BRUTE_FORCE_LIMIT,
   budget = WGL_STEP_BUDGET,
 ): boolean | null {
-  return ops.length <= bruteForceLimit ? linearizable(ops) : wglLinearizable(ops, budget);
+  return ops.length <= bruteForceLimit
+    ? linearizable(ops)
+    : wglLinearizable(ops, { steps: budget });
 }
 
 export interface LinearizabilityVerdict extends RefVerdict {

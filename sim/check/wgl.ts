@@ -1,8 +1,9 @@
 // Linearizability of one key's register operations by the Wing–Gong search as Lowe refined it (the
 // one Porcupine uses): walk the history's calls and returns in real-time order, linearize a call
 // whose effect the register allows, backtrack at a return whose operation is not yet linearized,
-// and never enter twice the same (set of linearized operations, register value). The reading of
-// which operations count is linearizability.ts's; this file only replaces its brute-force order.
+// and never enter twice the same (set of linearized operations, register value). Which operations
+// count is the caller's reading: the checker decides a key with it when its own search runs out,
+// and the differential tests' reference decides every key of more than ten operations with it.
 //
 // Four reductions keep long keys to milliseconds; each keeps some legal order if there is one
 // (the argument is beside its code): a write never answered, which may take effect any time after
@@ -11,7 +12,15 @@
 // read left returns, is placed without trying the others; and values no read left returns are
 // one value to the memo.
 
-import type { RegisterOp } from './linearizability.ts';
+/** An operation as the register sees it (a never-answered read constrains nothing: leave it out). */
+export interface WglOp {
+  readonly kind: 'write' | 'read';
+  /** Written, or read (null: absent). */
+  readonly value: string | null;
+  readonly invokedSeq: number;
+  /** null: never answered (a write that may take effect later, or never). */
+  readonly completedSeq: number | null;
+}
 
 /** Steps (calls tried and backtracks) one key may take before it is left undecided. */
 export const WGL_STEP_BUDGET = 2_000_000;
@@ -34,7 +43,7 @@ interface Entries {
   readonly tail: number;
 }
 
-function entries(ops: readonly RegisterOp[]): Entries {
+function entries(ops: readonly WglOp[]): Entries {
   const list: { seq: number; isCall: boolean; op: number }[] = [];
   ops.forEach((o, i) => {
     list.push({ seq: o.invokedSeq, isCall: true, op: i });
@@ -65,7 +74,7 @@ function entries(ops: readonly RegisterOp[]): Entries {
 }
 
 /** Values as small numbers, 0 for "absent". */
-function valueCodes(ops: readonly RegisterOp[]): number[] {
+function valueCodes(ops: readonly WglOp[]): number[] {
   const codes = new Map<string, number>();
   return ops.map((o) => {
     if (o.value === null) return 0;
@@ -92,7 +101,7 @@ class Linearized {
   private readonly unanswered: number[][];
 
   constructor(
-    ops: readonly RegisterOp[],
+    ops: readonly WglOp[],
     private readonly value: readonly number[],
   ) {
     const words = Math.ceil(ops.length / 32) + 1;
@@ -150,7 +159,7 @@ class Linearized {
  * unused stays legal with the two swapped (both may take effect any time after their calls), so
  * the search never has to tell which of them it used, only how many.
  */
-function earlierUnanswered(ops: readonly RegisterOp[], value: readonly number[]): number[] {
+function earlierUnanswered(ops: readonly WglOp[], value: readonly number[]): number[] {
   const last = new Map<number, number>();
   const before = ops.map(() => -1);
   const byCall = ops.map((_, i) => i).sort((a, b) => ops[a]!.invokedSeq - ops[b]!.invokedSeq);
@@ -175,8 +184,8 @@ interface Frame {
 
 /** True when some order of `ops` respects real time and a register's values; null: undecided. */
 export function wglLinearizable(
-  ops: readonly RegisterOp[],
-  budget: number = WGL_STEP_BUDGET,
+  ops: readonly WglOp[],
+  budget: { steps: number } = { steps: WGL_STEP_BUDGET },
 ): WglDecision {
   const { next, prev, op, returnOf, tail } = entries(ops);
   const value = valueCodes(ops);
@@ -254,7 +263,7 @@ export function wglLinearizable(
     return awaitingRead ? 0 : blind;
   };
   let entry = 0;
-  for (let steps = 0; steps < budget; steps++) {
+  for (; budget.steps > 0; budget.steps--) {
     if (returnsLeft === 0) return true;
     if (entry === 0) {
       // A new configuration: a forced call if there is one, else a write, if allowed.
