@@ -1,6 +1,7 @@
 // The command line as a user runs it: the stale-read demo, replays, and bad input getting one
 // clear line and exit status 2.
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,25 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     expect(replay).toBe('scenarios/stale-read.ts --seed 1');
     const replayed = sim(...replay!.split(' '), '--view', 'log');
     expect(replayed.stdout).toBe(run.stdout);
+  });
+
+  it('the replay command runs as printed when the path holds a space or a quote', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-replay-'));
+    try {
+      mkdirSync(join(dir, 'my scenarios'));
+      const file = "my scenarios/it's stale.ts";
+      writeFileSync(join(dir, file), readFileSync(join(ROOT, 'scenarios/stale-read.ts')));
+      const first = runCli('sim', [file, '--quiet', '--knob', 'retryLimit=2'], dir);
+      expect(first.status).toBe(0);
+      const replay = first.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
+      // The words a shell reads from the printed line, pasted as it is.
+      const said = spawnSync('sh', ['-c', `printf '%s\\n' ${replay}`], { encoding: 'utf8' });
+      const words = said.stdout.split('\n').slice(0, -1);
+      expect(words.slice(0, 3)).toEqual([file, '--seed', '1']);
+      expect(runCli('sim', [...words, '--quiet'], dir).stdout).toBe(first.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the summary names the seed, the knobs and the trace hash', () => {

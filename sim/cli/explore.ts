@@ -14,6 +14,7 @@ import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
+import { shellWord } from '../render/safe-text.ts';
 import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
@@ -97,9 +98,10 @@ const writable = (path: string) => {
   }
 };
 
+/** A case's path as a command line takes it: relative when that is shorter, quoted when needed. */
 const shown = (path: string) => {
   const r = relative(process.cwd(), path);
-  return r.startsWith('..') ? path : r;
+  return shellWord(r.startsWith('..') ? path : r);
 };
 
 const names = (broken: readonly string[]) =>
@@ -122,7 +124,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
   const shardText = shard.count === 1 ? '' : `, shard ${shard.index + 1}/${shard.count}`;
   const where = `store ${store}, preset ${s.preset}, seed ${seed}${shardText}`;
-  const command = `npm run explore -- ${argv.join(' ')}`.trim();
+  const command = `npm run explore -- ${argv.map(shellWord).join(' ')}`.trim();
   const c = paletteFor(process.stdout, process.env);
   const err = process.stderr;
   const started = performance.now();

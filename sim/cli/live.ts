@@ -8,7 +8,7 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
-import { displayText } from '../render/safe-text.ts';
+import { displayText, shellWord } from '../render/safe-text.ts';
 import { renderSummary, runPassed } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
@@ -84,7 +84,7 @@ async function live(argv: readonly string[]): Promise<number> {
     settleMs,
     giveUpMs: 2_000,
   });
-  const command = ['npm run live --', ...argv].join(' ');
+  const command = ['npm run live --', ...argv.map(shellWord)].join(' ');
   const goal = `live ${cluster.store.name} cluster on loopback: ${ops} operations, faults ${faults.join(',') || 'none'}`;
   const doc = traceDocument(run, { file: 'live', goal, replay: `${command}  (${LIVE_CAVEAT})` });
   const c = paletteFor(process.stdout, process.env);

@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
+import { shellWord } from '../render/safe-text.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -193,7 +194,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const same = replay.verdictFailures.length === 0;
   const base = `verify-${basename(file, '.ts')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
   const { path, command } = writeStory('cases', base, story, [
-    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).join(' ')}`,
+    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}`,
     `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
     'is lost or delivered twice); the network itself delivers in 1 ms.',

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { GuaranteeId } from '../check/index.ts';
 import { commentSafe, createCaseFile, importFrom } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
+import { shellWord } from '../render/safe-text.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
 import { type InFlight, initialWorld, type Move, play, type World } from './world.ts';
@@ -217,5 +218,5 @@ export function writeStory(
   const lines = ['/*', ...header.map((l) => ` * ${commentSafe(l)}`.trimEnd()), ' */'];
   const body = `import type { Scenario } from '${importFrom(dir)}';\n\nexport default ${JSON.stringify(scenario, null, 2)} satisfies Scenario;\n`;
   const path = createCaseFile(dir, base, `${lines.join('\n')}\n\n${body}`);
-  return { path, command: `npm run sim -- ${path}` };
+  return { path, command: `npm run sim -- ${shellWord(path)}` };
 }
