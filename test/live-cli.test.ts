@@ -162,6 +162,33 @@ describe('npm run serve + npm run client', () => {
     expect(alive(serve.pid!)).toBe(false);
   });
 
+  it('a key or value with escape sequences reaches neither terminal raw', async () => {
+    const serve = launch('serve', ['--port-base', '0', '--preset', 'fixed']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    let served = ready!;
+    serve.stdout!.on('data', (d) => {
+      served += d;
+    });
+    // A screen clear in the key, a clipboard write (OSC 52) in the value, and a 5,000-character value.
+    const script = `put k\x1b[2J \x1b]52;c;aGk=\x07\nput y ${'v'.repeat(5000)}\nwait\nget k\x1b[2J via s3\n`;
+    const client = await run(
+      'client',
+      ['--servers', servers, '--id', 'c1', '--script', '-'],
+      script,
+    );
+    const ended = finish(serve);
+    serve.kill('SIGTERM');
+    await ended;
+    expect(client.status).toBe(0);
+    expect(client.stdout).toMatch(/GET k\\x1b\[2J via s3 → GET_OK \\x1b\]52;c;aGk=\\x07/);
+    expect(served).toMatch(/stores k\\x1b\[2J=/);
+    for (const out of [client.stdout, served]) {
+      expect(out.includes('\x1b') || out.includes('\x07')).toBe(false);
+      expect(Math.max(...out.split('\n').map((l) => l.length))).toBeLessThan(500);
+    }
+  });
+
   it('with --processes runs one OS process per server, and none outlives the supervisor', async () => {
     const base = await freePorts(3);
     const serve = launch('serve', [

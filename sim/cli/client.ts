@@ -18,6 +18,7 @@ import {
 import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
+import { displayText } from '../render/safe-text.ts';
 import { wholeNumber } from './cluster-flags.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, UsageError } from './usage.ts';
 
@@ -128,11 +129,12 @@ async function client(argv: readonly string[]): Promise<number> {
   }
   const cluster = clusterOfHello(hello, overrides);
   const clock = realClock();
+  // Keys, values and server names come from the script and from the servers: shown escaped.
   const say = (line: string) =>
-    process.stdout.write(`${formatTime(clock.nowMs()).padStart(10)}  ${line}\n`);
+    process.stdout.write(`${formatTime(clock.nowMs()).padStart(10)}  ${displayText(line)}\n`);
   const live = new LiveClient(id, cluster, (s) => addresses[cluster.servers.indexOf(s)], clock);
   process.stdout.write(
-    `${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})\n`,
+    `${displayText(`${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})`)}\n`,
   );
   const session = new Session(live, cluster.servers, say);
   try {
@@ -263,11 +265,12 @@ async function chooseServer(
   ask: (q: string) => Promise<string | null>,
 ): Promise<NodeId | null> {
   if (servers.length === 1) return servers[0]!;
-  const answer = (await ask(`server (${servers.join(', ')}; Enter: ${servers[0]}): `))?.trim();
+  const names = displayText(servers.join(', '));
+  const answer = (await ask(`server (${names}; Enter: ${displayText(servers[0]!)}): `))?.trim();
   if (answer === undefined) return null;
   if (answer === '') return servers[0]!;
   if (servers.includes(answer)) return answer;
-  process.stdout.write(`'${answer}' is not one of ${servers.join(', ')}\n`);
+  process.stdout.write(`${displayText(`'${answer}' is not one of ${servers.join(', ')}`)}\n`);
   return null;
 }
 

@@ -8,6 +8,7 @@ import type { NodeId } from '../../protocol/core.ts';
 import { ListenError, LOOPBACK } from '../live/endpoint.ts';
 import { LiveNode, nodeSpecs, realClock } from '../live/node.ts';
 import { formatMessage, formatObservation, formatTime } from '../render/format.ts';
+import { displayText } from '../render/safe-text.ts';
 import { knobsText } from '../scenario.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
@@ -59,8 +60,10 @@ async function serve(argv: readonly string[]): Promise<number> {
   const clock = realClock();
   const ports = new Map<NodeId, number>();
   const quiet = values.quiet === true;
+  // What a server receives comes from whoever connects: its keys and values are shown escaped.
   const log = (node: NodeId, text: string) => {
-    if (!quiet) say(`${formatTime(clock.nowMs()).padStart(10)}  ${node.padEnd(4)} ${text}`);
+    if (!quiet)
+      say(`${formatTime(clock.nowMs()).padStart(10)}  ${node.padEnd(4)} ${displayText(text)}`);
   };
   const mine = values.only === undefined ? cluster.servers : [values.only];
   const nodes = nodeSpecs(cluster)
