@@ -3,7 +3,7 @@
 // the same configuration is proved; informative findings are listed beside a proof, or stop the
 // search when asked; a mistake on the command line gets one line and exit 2.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -120,5 +120,21 @@ describe('a mistake gets one line and exit 2', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
+  });
+
+  it('a cases/ that cannot be made is refused before the search, not after it (a stack trace, the counterexample lost)', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kvsim-verify-cases-'));
+    try {
+      writeFileSync(join(folder, 'cases'), 'my notes\n');
+      const r = runCli('verify', [CONFIG, '--knob', 'missingKeyReply=null-first'], folder);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(
+        /^error: cannot write cases into 'cases': '.*cases' is not a folder; [^\n]*\n$/,
+      );
+      expect(r.stdout).toBe('');
+      expect(readFileSync(join(folder, 'cases'), 'utf8')).toBe('my notes\n');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -3,9 +3,8 @@
 // found, shrunk (within a time bound), rewritten as the smaller case, and replayed by the one
 // command printed. Ctrl-C prints what was found so far and where the best case is.
 
-import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
@@ -18,6 +17,7 @@ import { shellWord } from '../render/safe-text.ts';
 import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
+import { checkCaseFolder } from './output.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -65,39 +65,6 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   return { store, preset, knobs };
 }
 
-/** The cases folder must be a folder we can write, or a path where one can be made. */
-function checkOut(dir: string): void {
-  let existing = resolve(dir);
-  while (!exists(existing)) existing = dirname(existing);
-  const why = !statSync(existing).isDirectory()
-    ? `'${existing}' is not a folder`
-    : writable(existing)
-      ? null
-      : `'${existing}' is not writable`;
-  if (why !== null)
-    throw new UsageError(
-      `cannot write cases into '${dir}': ${why}; choose a folder with --out DIR`,
-    );
-}
-
-const exists = (path: string) => {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const writable = (path: string) => {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** A case's path as a command line takes it: relative when that is shorter, quoted when needed. */
 const shown = (path: string) => {
   const r = relative(process.cwd(), path);
@@ -119,7 +86,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const shard = shardOf(values.shard);
   const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
   const out = values.out ?? 'cases';
-  checkOut(out);
+  checkCaseFolder(out, 'choose a folder with --out DIR');
 
   const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
   const shardText = shard.count === 1 ? '' : `, shard ${shard.index + 1}/${shard.count}`;

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
-import { shellWord } from '../render/safe-text.ts';
+import { escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -22,6 +22,7 @@ import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
 import { movesTo } from '../verify/world.ts';
 import { loadScenario } from './load.ts';
+import { checkCaseFolder } from './output.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
 
 const HELP =
@@ -42,6 +43,9 @@ const OPTIONS = {
   'max-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Where counterexamples are written, beside the command's working folder. */
+const CASES = 'cases';
 
 function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -115,6 +119,8 @@ async function run(argv: readonly string[]): Promise<number> {
       positive(values['max-seconds'], '--max-seconds', DEFAULT_SEARCH_BOUNDS.maxCpuMs / 1000, 1e7) *
       1000,
   };
+  // Before the search: a counterexample found must have somewhere to go.
+  checkCaseFolder(CASES, 'run verify from a folder where it can make cases/');
   const scenario = await loadScenario(file);
   let setup: Setup;
   try {
@@ -193,7 +199,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const replay = runScenario(story, { trace: false });
   const same = replay.verdictFailures.length === 0;
   const base = `verify-${basename(file, '.ts')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
-  const { path, command } = writeStory('cases', base, story, [
+  const { path, command, failure } = writeStory(CASES, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}`,
     `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
@@ -216,6 +222,10 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     ),
   );
   process.stdout.write(`${out.join('\n')}\n`);
+  if (failure !== null) {
+    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${shellWord(path)}\n`);
+    return EXIT.usage;
+  }
   return EXIT.failed;
 }
 
