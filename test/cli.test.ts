@@ -143,6 +143,20 @@ describe('loading a scenario file', () => {
   const good =
     "export default { goal: 'a good one', steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };\n";
 
+  it('a trace, a folder or a scenario given to the wrong command says which command takes it', () => {
+    const trace = join(dir, 'run.json');
+    expect(sim('scenarios/stale-read.ts', '--quiet', '--json', trace).status).toBe(0);
+    oneLine(
+      sim(trace),
+      /is a trace saved with --json, not a scenario; draw it with: npm run view -- \S*run\.json$/m,
+    );
+    oneLine(sim('scenarios'), /'scenarios' is a folder; .* npm run sim -- --list scenarios$/m);
+    oneLine(
+      runCli('view', ['scenarios/stale-read.ts']),
+      /is not a kvsim trace: .*; a scenario runs with: npm run sim -- scenarios\/stale-read\.ts$/m,
+    );
+  });
+
   it('a syntax error keeps the line saying where and why', () => {
     const file = write(
       'syntax.ts',

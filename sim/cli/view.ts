@@ -9,7 +9,7 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
-import { displayText } from '../render/safe-text.ts';
+import { displayText, shellWord } from '../render/safe-text.ts';
 import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
 
@@ -46,8 +46,11 @@ function readTrace(path: string): string {
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       if (total === 0 && !/^\s*(\{|$)/.test(chunk.toString('utf8', 0, Math.min(n, 64)))) {
+        const scenario = /\.[cm]?[jt]s$/.test(path)
+          ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
+          : '';
         throw new UsageError(
-          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'`,
+          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
         );
       }
       total += n;
