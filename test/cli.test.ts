@@ -2,7 +2,15 @@
 // clear line and exit status 2.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -155,6 +163,15 @@ describe('loading a scenario file', () => {
       runCli('view', ['scenarios/stale-read.ts']),
       /is not a kvsim trace: .*; a scenario runs with: npm run sim -- scenarios\/stale-read\.ts$/m,
     );
+  });
+
+  it('a trace that exists but cannot be read is named as such, not mended by saving a run over it', () => {
+    const loop = join(dir, 'loop.json');
+    symlinkSync(loop, loop);
+    const r = runCli('view', [loop]);
+    oneLine(r, /cannot read '.*loop\.json': ELOOP: too many symbolic links/);
+    expect(r.stderr).not.toMatch(/save a run|Error: /);
+    oneLine(runCli('view', ['no-such.json']), /no such file; save a run with: npm run sim -- /);
   });
 
   it('a syntax error keeps the line saying where and why', () => {

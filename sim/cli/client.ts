@@ -150,7 +150,7 @@ function readScript(path: string): string {
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new UsageError(
-      `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : String(error)}`,
+      `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`,
     );
   }
 }

@@ -32,10 +32,11 @@ function readTrace(path: string): string {
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'there is no such file' : String(error);
+    // Only a missing file is mended by saving a run there; any other failure is named as it is.
+    if ((error as { code?: string }).code !== 'ENOENT')
+      throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
     throw new UsageError(
-      `cannot read '${path}': ${why}; save a run with: npm run sim -- <scenario.ts> --json ${path}`,
+      `cannot read '${path}': there is no such file; save a run with: npm run sim -- <scenario.ts> --json ${shellWord(path)}`,
     );
   }
   try {
@@ -66,7 +67,7 @@ function readTrace(path: string): string {
     if (error instanceof UsageError) throw error;
     if ((error as { code?: string }).code === 'EISDIR')
       throw new UsageError(`'${path}' is a folder; name a trace file saved with --json`);
-    throw new UsageError(`cannot read '${path}': ${String(error)}`);
+    throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
   } finally {
     closeSync(fd);
   }
