@@ -114,6 +114,12 @@ describe('a mistake gets one line and exit 2', () => {
       "--max-down-for-good must be a whole number from 0 to 10 (got 'one')",
     ],
     [['--knob', 'missingKeyReply=sometimes'], 'knob missingKeyReply must be one of'],
+    [['--depth', '0'], "--depth must be a whole number from 1 to 100000 (got '0')"],
+    [['--depth', '999999'], "--depth must be a whole number from 1 to 100000 (got '999999')"],
+    [
+      ['--max-states', '99999999999'],
+      "--max-states must be a whole number from 1 to 1000000000 (got '99999999999')",
+    ],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
   ])('%j', (flags, message) => {
     const r = run('sim/cli/verify.ts', CONFIG, ...flags);

@@ -47,18 +47,23 @@ const OPTIONS = {
 /** Where counterexamples are written, beside the command's working folder. */
 const CASES = 'cases';
 
-function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
+/** A flag's whole number from `min` to `max`; the refusal names the same range the flag takes. */
+function count(
+  raw: string | undefined,
+  flag: string,
+  fallback: number,
+  max: number,
+  min = 0,
+): number {
   if (raw === undefined) return fallback;
   const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(n) || n > max)
-    throw new UsageError(`${flag} must be a whole number from 0 to ${max} (got '${raw}')`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got '${raw}')`);
   return n;
 }
 
 function positive(raw: string | undefined, flag: string, fallback: number, max: number): number {
-  const n = count(raw, flag, fallback, max);
-  if (n < 1) throw new UsageError(`${flag} must be a whole number from 1 to ${max} (got '${raw}')`);
-  return n;
+  return count(raw, flag, fallback, max, 1);
 }
 
 function rate(p: Progress): number {
