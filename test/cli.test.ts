@@ -92,6 +92,11 @@ describe('bad input gets one clear line and exit status 2', () => {
     [['scenarios/no-such.ts'], /no scenario file at 'scenarios\/no-such.ts'/],
     [['scenarios/stale-read.ts', '--frobnicate'], /Unknown option '--frobnicate'/],
     [
+      ['scenarios/stale-read.ts', '--sede', '3'],
+      /Unknown option '--sede'; did you mean --seed\?$/m,
+    ],
+    [['scenarios/stale-read.ts', '--jsno', 'x.json'], /did you mean --json\?$/m],
+    [
       ['scenarios/stale-read.ts', '--knob', 'followerApply=sideways'],
       /knob followerApply must be one of overwrite, newer-wins/,
     ],

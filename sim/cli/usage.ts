@@ -4,6 +4,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
+import { nearest } from '../scenario/errors.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
@@ -28,9 +29,16 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
         `${flag} ${value}: a value that begins with '-' is joined to its flag, as ${flag}=${value}; ${help}`,
       );
     }
+    // `--sede 3`: the nearest flag is the likely one, and says more than the whole usage line.
+    const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];
+    const near = unknown === undefined ? null : nearest(unknown, Object.keys(options).map(flagOf));
+    if (near !== null) throw new UsageError(`Unknown option '${unknown}'; did you mean ${near}?`);
     throw new UsageError(`${message.replace(/\. To specify a positional.*$/, '')}; ${help}`);
   }
 }
+
+/** `seed` -> `--seed`; a one-letter name -> `-h`. */
+const flagOf = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
 /**
  * The flags of a command that takes no file: null once `--help` has printed the help (the
