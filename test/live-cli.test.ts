@@ -270,6 +270,10 @@ describe('mistakes get one line and exit 2', () => {
     await oneLine('serve', ['--leader', 's7'], /--leader must be one of s1, s2, s3/);
     await oneLine('serve', ['--store', 'lock', '--servers', '3'], /exactly one server/);
     await oneLine('client', [], /name the servers/);
+    const servers = ['--servers', '127.0.0.1:1'];
+    const idRule = /--id must be c then at most 31 letters, digits, '-' or '_', e.g. c1/;
+    await oneLine('client', [...servers, '--id', 'c 1'], idRule);
+    await oneLine('client', [...servers, '--id', `c${'1'.repeat(5000)}`], idRule);
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);
   });

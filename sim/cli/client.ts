@@ -18,7 +18,7 @@ import {
 import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
-import { displayText } from '../render/safe-text.ts';
+import { clip, displayText } from '../render/safe-text.ts';
 import { wholeNumber } from './cluster-flags.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, UsageError } from './usage.ts';
 
@@ -107,8 +107,10 @@ async function client(argv: readonly string[]): Promise<number> {
   if (values === null) return EXIT.ok;
   const addresses = parseAddresses(values.servers);
   const id = values.id ?? `c${process.pid}`;
-  if (!/^c[A-Za-z0-9_-]*$/.test(id))
-    throw new UsageError(`--id must start with c, e.g. c1 (got '${id}')`);
+  if (!/^c[A-Za-z0-9_-]{0,31}$/.test(id))
+    throw new UsageError(
+      `--id must be c then at most 31 letters, digits, '-' or '_', e.g. c1 (got '${clip(id, 60)}')`,
+    );
   const waitMs = wholeNumber(values['wait-ms'], '--wait-ms', 120_000, 1, 3_600_000);
   const named = addresses.map((_, i) => `s${i + 1}`);
   const script = values.script === undefined ? null : parseScript(readScript(values.script), named);
