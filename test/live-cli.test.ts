@@ -275,6 +275,7 @@ describe('mistakes get one line and exit 2', () => {
     await oneLine('client', [...servers, '--id', 'c 1'], idRule);
     await oneLine('client', [...servers, '--id', `c${'1'.repeat(5000)}`], idRule);
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
+    await oneLine('live', ['--faults', 'none,crash'], /--faults none stands alone/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);
   });
 });

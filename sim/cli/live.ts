@@ -40,6 +40,10 @@ function faultList(raw: string | undefined): FaultKind[] {
   if (raw === undefined) return [...DEFAULT_FAULTS];
   if (raw === 'none') return [];
   const kinds = raw.split(',').map((k) => k.trim());
+  if (kinds.includes('none'))
+    throw new UsageError(
+      `--faults none stands alone: give none, or a list of faults (got '${raw}')`,
+    );
   for (const k of kinds)
     if (!(FAULT_KINDS as readonly string[]).includes(k))
       throw new UsageError(
