@@ -312,4 +312,13 @@ describe('npm run live', () => {
     expect((await run('view', [json, '--html', again])).status).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
   });
+
+  it('a trace it cannot write still leaves the summary of the run, then says why in one line', async () => {
+    // /dev/full takes no byte: the write fails the way a full disk does, after the live run.
+    const r = await run('live', ['--ops', '4', '--faults', 'none', '--json', '/dev/full']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: could not write --json '\/dev\/full': ENOSPC[^\n]*\n$/);
+    expect(r.stdout).toMatch(/operations 4 issued, 4 completed, 0 pending/);
+    expect(r.stdout).toMatch(/replay +npm run live -- --ops 4 --faults none --json \/dev\/full/);
+  });
 });

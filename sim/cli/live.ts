@@ -97,12 +97,20 @@ async function live(argv: readonly string[]): Promise<number> {
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
   out.push(...renderSummary(c, run, command, width));
   out.push(`  note       ${LIVE_CAVEAT}`);
+  // A write that fails (a full disk) still leaves the summary of a run that cannot be replayed.
+  let failure: unknown = null;
   for (const planned of outputs) {
     const page = planned.flag === '--html';
-    writeWhole(planned, page ? renderHtml(doc) : serializeTraceDocument(doc));
+    try {
+      writeWhole(planned, page ? renderHtml(doc) : serializeTraceDocument(doc));
+    } catch (error) {
+      failure = error;
+      break;
+    }
     out.push(`  ${(page ? 'page' : 'trace').padEnd(10)} ${displayText(planned.path)}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
+  if (failure !== null) throw failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 
