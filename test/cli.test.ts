@@ -310,6 +310,26 @@ describe('bounds and streamed traces', () => {
     expect(quiet.stdout).toMatch(/stopped at the event bound .* 20000 events/);
   });
 
+  it('a run stopped by the trace or the history bound is saved as a trace view can draw', () => {
+    const file = join(dir, 'lossy-saved.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }, { at: 0, client: 'c2', get: 'x' }] };`,
+    );
+    for (const [bound, ending] of [
+      [['--max-trace-mb', '1'], 'the bound on the trace kept in memory'],
+      [['--max-history', '1'], 'the history-size bound'],
+    ] as const) {
+      const json = join(dir, `${bound[0].slice(2)}.json`);
+      const r = sim(file, ...bound, '--json', json);
+      expect(r.stdout).toContain(`stopped at ${ending}`);
+      const shown = runCli('view', [json]);
+      expect(shown.stderr).toBe('');
+      expect(shown.status).toBe(0);
+    }
+  });
+
   it('a bad bound is one line and exit 2', () => {
     const r = sim('scenarios/stale-read.ts', '--max-events', 'lots');
     expect(r.status).toBe(2);
