@@ -143,4 +143,16 @@ describe('a mistake gets one line and exit 2', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('a file name with an escape sequence reaches neither the terminal nor the case file name', () => {
+    const file = join(WORK, 'two\x1b[2J.ts');
+    writeFileSync(file, readFileSync(CONFIG));
+    const r = run('sim/cli/verify.ts', file, '--knob', 'missingKeyReply=null-first');
+    expect(r.status).toBe(1);
+    expect(r.stdout.includes('\x1b')).toBe(false);
+    expect(r.stdout).toContain('two\\x1b[2J.ts: replicated store');
+    const path = r.stdout.match(/counterexample written to (\S+)/)![1]!;
+    expect(path).toMatch(/^cases\/verify-two2J-[\w-]+\.ts$/);
+    expect(run('sim/cli/sim.ts', path, '--quiet').status).toBe(0);
+  });
 });

@@ -13,7 +13,7 @@ import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
-import { shellWord } from '../render/safe-text.ts';
+import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
@@ -65,10 +65,13 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   return { store, preset, knobs };
 }
 
-/** A case's path as a command line takes it: relative when that is shorter, quoted when needed. */
+/**
+ * A case's path as a command line takes it: relative when that is shorter, quoted when needed, and
+ * a control character in the --out folder's name shown escaped, never sent to the terminal.
+ */
 const shown = (path: string) => {
   const r = relative(process.cwd(), path);
-  return shellWord(r.startsWith('..') ? path : r);
+  return shellWord(displayText(r.startsWith('..') ? path : r));
 };
 
 const names = (broken: readonly string[]) =>
@@ -186,7 +189,7 @@ async function run(argv: readonly string[]): Promise<number> {
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {
-    process.stderr.write(`error: ${w.failure}; the case is at ${w.path}\n`);
+    process.stderr.write(`error: ${escapeControls(w.failure)}; the case is at ${shown(w.path!)}\n`);
     return EXIT.usage;
   }
   return EXIT.failed;

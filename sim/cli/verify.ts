@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
-import { escapeControls, shellWord } from '../render/safe-text.ts';
+import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -90,7 +90,7 @@ function describe(setup: Setup, file: string): string {
     .map(([k, v]) => ` ${k}=${v}`)
     .join('');
   return [
-    `verify ${file}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
+    `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
     `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes, ${b.downForGood} followers down for good`,
   ].join('\n');
 }
@@ -203,7 +203,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
   const replay = runScenario(story, { trace: false });
   const same = replay.verdictFailures.length === 0;
-  const base = `verify-${basename(file, '.ts')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
+  const base = `verify-${basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
   const { path, command, failure } = writeStory(CASES, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}`,
     `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
@@ -214,13 +214,13 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   ]);
   out.push(
     `  ${summary}`,
-    `counterexample written to ${path}`,
+    `counterexample written to ${displayText(path)}`,
     same
       ? `replayed with sim: the same violation (${result.broken.join(', ')})`
       : c.red(
           `replayed with sim, it broke ${brokenGuarantees(replay.verdicts).join(', ') || 'nothing'}: please report this`,
         ),
-    `replay: ${command}`,
+    `replay: ${displayText(command)}`,
     ...listFindings(
       result.findings.filter((f) => !result.broken.includes(f.guarantee)),
       c,
