@@ -179,6 +179,16 @@ describe('loading a scenario file', () => {
     oneLine(runCli('view', ['no-such.json']), /no such file; save a run with: npm run sim -- /);
   });
 
+  it("the README's example scenario runs and meets what it expects", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Writing a scenario'));
+    const example = section.match(/```ts\n([\s\S]*?)```/)![1]!;
+    const r = sim(write('example.ts', example), '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/expected +2 of 2 met/);
+    expect(r.status).toBe(0);
+  });
+
   it('a syntax error keeps the line saying where and why', () => {
     const file = write(
       'syntax.ts',
