@@ -69,6 +69,18 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
       /not finished: \d+ states explored, depth \d+ reached; stopped by the bound on distinct states/,
     );
   });
+
+  it('stops at the memory bound with its figures, not in a fatal out-of-memory abort', () => {
+    // A 150 MB heap: the lock tour's configuration outgrows it at about 90,000 worlds.
+    const r = runCli('verify', [join(ROOT, 'scenarios', 'lock-tour.ts')], WORK, {
+      NODE_OPTIONS: '--max-old-space-size=150',
+    });
+    expect(r.stderr).not.toMatch(/FATAL|out of memory/);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /not finished: \d+ states explored, depth \d+ reached; stopped by the memory bound/,
+    );
+  });
 });
 
 describe('informative findings (A4) and a follower down for good (A11)', () => {

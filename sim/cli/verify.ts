@@ -176,6 +176,8 @@ function report(setup: Setup, file: string, result: SearchResult): number {
       states: 'the bound on distinct states (--max-states)',
       depth: 'the bound on moves (--depth)',
       time: 'the CPU time bound (--max-seconds)',
+      memory:
+        'the memory bound, most of the JavaScript heap (NODE_OPTIONS=--max-old-space-size=<MB> raises it; --max-states N stops sooner)',
     }[result.bound];
     out.push(
       c.yellow(
