@@ -1,12 +1,13 @@
 // The command line as a user runs it: the stale-read demo, replays, and bad input getting one
 // clear line and exit status 2.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -14,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from './run-cli.ts';
+import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 function sim(...args: string[]) {
   return simWith({}, ...args);
@@ -284,6 +285,7 @@ describe('loading a scenario file', () => {
 
 describe('bounds and streamed traces', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--quiet --json streams the trace and writes the same file as a run that keeps it', () => {
     const kept = join(dir, 'kept.json');
@@ -293,6 +295,39 @@ describe('bounds and streamed traces', () => {
     expect(readFileSync(streamed, 'utf8')).toBe(readFileSync(kept, 'utf8'));
     // Nothing is left beside the output: the spool and the temporary file are gone.
     expect(readdirSync(dir).sort()).toEqual(['kept.json', 'streamed.json']);
+  });
+
+  it('a streamed run stopped before its end leaves nothing beside the output', async () => {
+    const file = join(dir, 'endless.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'endless', clients: 30, network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: Array.from({ length: 30 }, (_, i) => ({ at: 0, client: 'c' + (i + 1), put: ['x', '1'] })) };`,
+    );
+    const out = join(dir, 'stopped.json');
+    const args = [file, '--quiet', '--json', out, '--max-events', '1000000000'];
+    const child = spawn(...nodeCommand('sim/cli/sim.ts', args), {
+      env: plainEnv(),
+      stdio: 'ignore',
+    });
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    // Until the run streams its events: the process holds the spool open (by name or not).
+    const spooling = () => {
+      try {
+        const fds = `/proc/${child.pid}/fd`;
+        return readdirSync(fds).some((fd) => readlinkSync(join(fds, fd)).includes('.events-'));
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let i = 0; i < 2000 && !spooling(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(spooling()).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await ended;
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith('stopped.json'))).toEqual([]);
   });
 
   it('a run that hits the event bound ends cleanly, with its seed and the flag that raises it', () => {
