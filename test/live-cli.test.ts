@@ -4,7 +4,7 @@
 // exit 2, and no process is left behind (serve --processes included).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +274,10 @@ describe('mistakes get one line and exit 2', () => {
     const idRule = /--id must be c then at most 31 letters, digits, '-' or '_', e.g. c1/;
     await oneLine('client', [...servers, '--id', 'c 1'], idRule);
     await oneLine('client', [...servers, '--id', `c${'1'.repeat(5000)}`], idRule);
+    // A script is read up to a bound, so that /dev/zero is refused rather than read for ever.
+    const big = join(dir, 'big-script.txt');
+    writeFileSync(big, 'sleep 1\n'.repeat(2_200_000));
+    await oneLine('client', [...servers, '--script', big], /holds more than 16 MB; .*split it/);
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
     await oneLine('live', ['--faults', 'none,crash'], /--faults none stands alone/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);

@@ -4,7 +4,7 @@
 // A script runs the same commands without a menu: `put x 2 via s1`, `get x via s3`, `delete x`,
 // `sleep 500`, `wait` (until every reply is in); `#` starts a comment.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
 import { parseKnob } from '../../protocol/knobs.ts';
@@ -20,7 +20,7 @@ import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
 import { clip, displayText } from '../render/safe-text.ts';
 import { wholeNumber } from './cluster-flags.ts';
-import { EXIT, filelessFlags, main, parseKnobFlags, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, parseKnobFlags, readAtMost, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run client -- --servers 127.0.0.1:10097,127.0.0.1:10098,... [--id c1] [--script file|-] [--knob name=value ...] [--wait-ms N]';
@@ -146,15 +146,29 @@ async function client(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** A script is one command a line: a file this long is not one (or is /dev/zero). */
+const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
+
 function readScript(path: string): string {
+  let text: string | null;
   try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
+    const fd = path === '-' ? 0 : openSync(path, 'r');
+    try {
+      text = readAtMost(fd, MAX_SCRIPT_BYTES);
+    } finally {
+      if (fd !== 0) closeSync(fd);
+    }
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new UsageError(
       `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`,
     );
   }
+  if (text === null)
+    throw new UsageError(
+      `the script '${path}' holds more than ${MAX_SCRIPT_BYTES / 1024 / 1024} MB; a script is one command a line: split it`,
+    );
+  return text;
 }
 
 /** Every line of a script checked before anything is sent: a mistake is one sentence, exit 2. */

@@ -1,6 +1,7 @@
 // The command line's shared rules: a user's mistake is one line on stderr and exit status 2;
 // our own failure is an internal error with the seed, exit status 1.
 
+import { readSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
@@ -96,6 +97,29 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
     knobs[flag.slice(0, eq)] = flag.slice(eq + 1);
   }
   return knobs;
+}
+
+/**
+ * The text of an open file (or of stdin, fd 0), read a megabyte at a time: null once it holds more
+ * than `maxBytes`, so that a device such as /dev/zero is not read for ever. `first` sees the first
+ * chunk's opening characters, and may refuse them.
+ */
+export function readAtMost(
+  fd: number,
+  maxBytes: number,
+  first?: (opening: string) => void,
+): string | null {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
+    if (total === 0) first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
+    total += n;
+    if (total > maxBytes) return null;
+    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
 // field by field before anything is drawn, and every text from it is shown escaped.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { labPage } from '../lab/bundle.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
@@ -11,7 +11,7 @@ import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { planOutputs, writeWhole } from './output.ts';
-import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
+import { EXIT, main, parseFlags, parseWidth, readAtMost, UsageError } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
 
@@ -40,29 +40,20 @@ function readTrace(path: string): string {
     );
   }
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(1 << 20);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      if (total === 0 && !/^\s*(\{|$)/.test(chunk.toString('utf8', 0, Math.min(n, 64)))) {
-        const scenario = /\.[cm]?[jt]s$/.test(path)
-          ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
-          : '';
-        throw new UsageError(
-          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
-        );
-      }
-      total += n;
-      if (total > MAX_TRACE_BYTES) {
-        throw new UsageError(
-          `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
-        );
-      }
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
-    return Buffer.concat(chunks, total).toString('utf8');
+    const text = readAtMost(fd, MAX_TRACE_BYTES, (opening) => {
+      if (/^\s*(\{|$)/.test(opening)) return;
+      const scenario = /\.[cm]?[jt]s$/.test(path)
+        ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
+        : '';
+      throw new UsageError(
+        `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
+      );
+    });
+    if (text === null)
+      throw new UsageError(
+        `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
+      );
+    return text;
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if ((error as { code?: string }).code === 'EISDIR')
