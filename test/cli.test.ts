@@ -68,6 +68,21 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     }
   });
 
+  it('npm run typed in a subfolder reads the paths from that folder', () => {
+    // As a user types it, in a shell of their own: no variable of an npm already running.
+    const env = Object.fromEntries(
+      Object.entries(plainEnv()).filter(([k]) => k !== 'INIT_CWD' && !k.startsWith('npm_')),
+    );
+    const r = spawnSync('npm', ['run', '--silent', 'sim', '--', 'stale-read.ts', '--quiet'], {
+      cwd: join(ROOT, 'scenarios'),
+      encoding: 'utf8',
+      env,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/replay +npm run sim -- stale-read\.ts --seed 1/);
+  });
+
   it('the summary names the seed, the knobs and the trace hash', () => {
     expect(run.stdout).toMatch(/seed +1\n/);
     expect(run.stdout).toContain('replicationDelay=10000');

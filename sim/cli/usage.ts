@@ -2,6 +2,7 @@
 // our own failure is an internal error with the seed, exit status 1.
 
 import { readSync } from 'node:fs';
+import { basename, isAbsolute, relative } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
@@ -133,9 +134,31 @@ function quietOnClosedPipe(): void {
   });
 }
 
+/**
+ * `npm run` starts a command in the repository's folder, wherever in it it was typed; the folder it
+ * was typed in is INIT_CWD. Paths on the command line mean that folder (`cd scenarios`, then
+ * `npm run sim -- stale-read.ts`), so the command starts there. Only for the script npm ran (a
+ * command a test starts under `npm test` keeps its own folder), and only inside the repository,
+ * where worker threads still find tsx.
+ */
+function startWhereTyped(): void {
+  const typed = process.env.INIT_CWD;
+  const script = process.env.npm_lifecycle_event;
+  if (typed === undefined || script === undefined) return;
+  if (basename(process.argv[1] ?? '') !== `${script}.ts`) return;
+  const inside = relative(process.cwd(), typed);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return;
+  try {
+    process.chdir(typed);
+  } catch {
+    // A folder gone since: paths are read from the repository's, as before.
+  }
+}
+
 /** Runs a command's main function, turning errors into the right exit status. */
 export async function main(run: () => Promise<number>): Promise<void> {
   quietOnClosedPipe();
+  startWhereTyped();
   try {
     process.exitCode = await run();
   } catch (error) {
