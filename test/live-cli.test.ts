@@ -269,6 +269,8 @@ describe('mistakes get one line and exit 2', () => {
   it('bad flags', async () => {
     await oneLine('serve', ['--leader', 's7'], /--leader must be one of s1, s2, s3/);
     await oneLine('serve', ['--store', 'lock', '--servers', '3'], /exactly one server/);
+    // Alone on a port of its own choosing, s1 could never reach its followers.
+    await oneLine('serve', ['--only', 's1', '--port-base', '0'], /--only needs fixed ports/);
     await oneLine('client', [], /name the servers/);
     const servers = ['--servers', '127.0.0.1:1'];
     const idRule = /--id must be c then at most 31 letters, digits, '-' or '_', e.g. c1/;

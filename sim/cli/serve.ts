@@ -46,9 +46,11 @@ async function serve(argv: readonly string[]): Promise<number> {
     throw new UsageError(
       `--only must name one of ${cluster.servers.join(', ')} (got '${values.only}')`,
     );
-  if (values.processes && portBase === 0)
+  // A server started alone finds the others only at ports it can work out.
+  const apart = values.processes ? '--processes' : values.only !== undefined ? '--only' : null;
+  if (apart !== null && portBase === 0)
     throw new UsageError(
-      '--processes needs fixed ports so that the servers find each other; give --port-base N',
+      `${apart} needs fixed ports so that the servers find each other; give --port-base N`,
     );
   if (values.processes && values.only !== undefined)
     throw new UsageError('--processes starts every server itself; leave out --only');
