@@ -1,11 +1,21 @@
 // The command line as a user runs it: the stale-read demo, replays, and bad input getting one
 // clear line and exit status 2.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from './run-cli.ts';
+import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 function sim(...args: string[]) {
   return simWith({}, ...args);
@@ -39,6 +49,40 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     expect(replayed.stdout).toBe(run.stdout);
   });
 
+  it('the replay command runs as printed when the path holds a space or a quote', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-replay-'));
+    try {
+      mkdirSync(join(dir, 'my scenarios'));
+      const file = "my scenarios/it's stale.ts";
+      writeFileSync(join(dir, file), readFileSync(join(ROOT, 'scenarios/stale-read.ts')));
+      const first = runCli('sim', [file, '--quiet', '--knob', 'retryLimit=2'], dir);
+      expect(first.status).toBe(0);
+      const replay = first.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
+      // The words a shell reads from the printed line, pasted as it is.
+      const said = spawnSync('sh', ['-c', `printf '%s\\n' ${replay}`], { encoding: 'utf8' });
+      const words = said.stdout.split('\n').slice(0, -1);
+      expect(words.slice(0, 3)).toEqual([file, '--seed', '1']);
+      expect(runCli('sim', [...words, '--quiet'], dir).stdout).toBe(first.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm run typed in a subfolder reads the paths from that folder', () => {
+    // As a user types it, in a shell of their own: no variable of an npm already running.
+    const env = Object.fromEntries(
+      Object.entries(plainEnv()).filter(([k]) => k !== 'INIT_CWD' && !k.startsWith('npm_')),
+    );
+    const r = spawnSync('npm', ['run', '--silent', 'sim', '--', 'stale-read.ts', '--quiet'], {
+      cwd: join(ROOT, 'scenarios'),
+      encoding: 'utf8',
+      env,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/replay +npm run sim -- stale-read\.ts --seed 1/);
+  });
+
   it('the summary names the seed, the knobs and the trace hash', () => {
     expect(run.stdout).toMatch(/seed +1\n/);
     expect(run.stdout).toContain('replicationDelay=10000');
@@ -63,6 +107,11 @@ describe('bad input gets one clear line and exit status 2', () => {
   it.each([
     [['scenarios/no-such.ts'], /no scenario file at 'scenarios\/no-such.ts'/],
     [['scenarios/stale-read.ts', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [
+      ['scenarios/stale-read.ts', '--sede', '3'],
+      /Unknown option '--sede'; did you mean --seed\?$/m,
+    ],
+    [['scenarios/stale-read.ts', '--jsno', 'x.json'], /did you mean --json\?$/m],
     [
       ['scenarios/stale-read.ts', '--knob', 'followerApply=sideways'],
       /knob followerApply must be one of overwrite, newer-wins/,
@@ -122,6 +171,39 @@ describe('loading a scenario file', () => {
   };
   const good =
     "export default { goal: 'a good one', steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };\n";
+
+  it('a trace, a folder or a scenario given to the wrong command says which command takes it', () => {
+    const trace = join(dir, 'run.json');
+    expect(sim('scenarios/stale-read.ts', '--quiet', '--json', trace).status).toBe(0);
+    oneLine(
+      sim(trace),
+      /is a trace saved with --json, not a scenario; draw it with: npm run view -- \S*run\.json$/m,
+    );
+    oneLine(sim('scenarios'), /'scenarios' is a folder; .* npm run sim -- --list scenarios$/m);
+    oneLine(
+      runCli('view', ['scenarios/stale-read.ts']),
+      /is not a kvsim trace: .*; a scenario runs with: npm run sim -- scenarios\/stale-read\.ts$/m,
+    );
+  });
+
+  it('a trace that exists but cannot be read is named as such, not mended by saving a run over it', () => {
+    const loop = join(dir, 'loop.json');
+    symlinkSync(loop, loop);
+    const r = runCli('view', [loop]);
+    oneLine(r, /cannot read '.*loop\.json': ELOOP: too many symbolic links/);
+    expect(r.stderr).not.toMatch(/save a run|Error: /);
+    oneLine(runCli('view', ['no-such.json']), /no such file; save a run with: npm run sim -- /);
+  });
+
+  it("the README's example scenario runs and meets what it expects", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Writing a scenario'));
+    const example = section.match(/```ts\n([\s\S]*?)```/)![1]!;
+    const r = sim(write('example.ts', example), '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/expected +2 of 2 met/);
+    expect(r.status).toBe(0);
+  });
 
   it('a syntax error keeps the line saying where and why', () => {
     const file = write(
@@ -218,6 +300,7 @@ describe('loading a scenario file', () => {
 
 describe('bounds and streamed traces', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--quiet --json streams the trace and writes the same file as a run that keeps it', () => {
     const kept = join(dir, 'kept.json');
@@ -227,6 +310,39 @@ describe('bounds and streamed traces', () => {
     expect(readFileSync(streamed, 'utf8')).toBe(readFileSync(kept, 'utf8'));
     // Nothing is left beside the output: the spool and the temporary file are gone.
     expect(readdirSync(dir).sort()).toEqual(['kept.json', 'streamed.json']);
+  });
+
+  it('a streamed run stopped before its end leaves nothing beside the output', async () => {
+    const file = join(dir, 'endless.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'endless', clients: 30, network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: Array.from({ length: 30 }, (_, i) => ({ at: 0, client: 'c' + (i + 1), put: ['x', '1'] })) };`,
+    );
+    const out = join(dir, 'stopped.json');
+    const args = [file, '--quiet', '--json', out, '--max-events', '1000000000'];
+    const child = spawn(...nodeCommand('sim/cli/sim.ts', args), {
+      env: plainEnv(),
+      stdio: 'ignore',
+    });
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    // Until the run streams its events: the process holds the spool open (by name or not).
+    const spooling = () => {
+      try {
+        const fds = `/proc/${child.pid}/fd`;
+        return readdirSync(fds).some((fd) => readlinkSync(join(fds, fd)).includes('.events-'));
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let i = 0; i < 2000 && !spooling(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(spooling()).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await ended;
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith('stopped.json'))).toEqual([]);
   });
 
   it('a run that hits the event bound ends cleanly, with its seed and the flag that raises it', () => {
@@ -252,6 +368,26 @@ describe('bounds and streamed traces', () => {
     );
     const quiet = sim(file, '--quiet', '--max-events', '20000');
     expect(quiet.stdout).toMatch(/stopped at the event bound .* 20000 events/);
+  });
+
+  it('a run stopped by the trace or the history bound is saved as a trace view can draw', () => {
+    const file = join(dir, 'lossy-saved.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }, { at: 0, client: 'c2', get: 'x' }] };`,
+    );
+    for (const [bound, ending] of [
+      [['--max-trace-mb', '1'], 'the bound on the trace kept in memory'],
+      [['--max-history', '1'], 'the history-size bound'],
+    ] as const) {
+      const json = join(dir, `${bound[0].slice(2)}.json`);
+      const r = sim(file, ...bound, '--json', json);
+      expect(r.stdout).toContain(`stopped at ${ending}`);
+      const shown = runCli('view', [json]);
+      expect(shown.stderr).toBe('');
+      expect(shown.status).toBe(0);
+    }
   });
 
   it('a bad bound is one line and exit 2', () => {

@@ -25,7 +25,11 @@ function explore(...args: string[]) {
 
 const sim = (...args: string[]) => runCli('sim', args);
 
-const replayPath = (stdout: string) => stdout.match(/replay: npm run sim -- (\S+)/)?.[1];
+/** The case path of the printed replay command, as a shell reads it (a word in '…' unquoted). */
+const replayPath = (stdout: string) => {
+  const word = stdout.match(/replay: npm run sim -- ('(?:[^']|'\\'')*'|\S+)/)?.[1];
+  return word?.startsWith("'") ? word.slice(1, -1).replaceAll("'\\''", "'") : word;
+};
 
 describe('a case written by npm run explore', () => {
   const out = temporary();

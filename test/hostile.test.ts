@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import { renderDiagram } from '../sim/render/diagram.ts';
 import { renderHtml } from '../sim/render/html.ts';
@@ -111,6 +111,39 @@ describe('hostile text never becomes markup in the page', () => {
     expect(policy).toContain(
       `style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`,
     );
+  });
+});
+
+describe('a long run is saved, not a crash', () => {
+  it('its history and steps are copied into the document piece by piece, never as one string', () => {
+    // 2 million GETs made one string longer than JavaScript holds: `sim --quiet` ended in
+    // "internal error: RangeError: Invalid string length" after the whole run. The same copy,
+    // watched on 20,000 of them: no string it makes may hold more than a slice of the history.
+    const steps = Array.from({ length: 20_000 }, (_, i) => ({
+      at: i * 20,
+      client: 'c1',
+      get: 'x',
+      note: 'n',
+    }));
+    const scenario: Scenario = { goal: 'many gets', steps };
+    const run = runScenario(scenario, { trace: 'hash' });
+    expect(run.result.history.operations).toHaveLength(20_000);
+    const operations = JSON.stringify(run.result.history.operations);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const doc = traceDocument(run, {
+        file: 'f.ts',
+        goal: 'g',
+        replay: 'r',
+        definition: scenario,
+      });
+      expect(doc.history.operations).toEqual(JSON.parse(operations));
+      expect(doc.scenario.definition).toEqual(scenario);
+      const longest = Math.max(...stringify.mock.results.map((r) => String(r.value ?? '').length));
+      expect(longest).toBeLessThan(operations.length / 4);
+    } finally {
+      stringify.mockRestore();
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // exit 2, and no process is left behind (serve --processes included).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +162,33 @@ describe('npm run serve + npm run client', () => {
     expect(alive(serve.pid!)).toBe(false);
   });
 
+  it('a key or value with escape sequences reaches neither terminal raw', async () => {
+    const serve = launch('serve', ['--port-base', '0', '--preset', 'fixed']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    let served = ready!;
+    serve.stdout!.on('data', (d) => {
+      served += d;
+    });
+    // A screen clear in the key, a clipboard write (OSC 52) in the value, and a 5,000-character value.
+    const script = `put k\x1b[2J \x1b]52;c;aGk=\x07\nput y ${'v'.repeat(5000)}\nwait\nget k\x1b[2J via s3\n`;
+    const client = await run(
+      'client',
+      ['--servers', servers, '--id', 'c1', '--script', '-'],
+      script,
+    );
+    const ended = finish(serve);
+    serve.kill('SIGTERM');
+    await ended;
+    expect(client.status).toBe(0);
+    expect(client.stdout).toMatch(/GET k\\x1b\[2J via s3 → GET_OK \\x1b\]52;c;aGk=\\x07/);
+    expect(served).toMatch(/stores k\\x1b\[2J=/);
+    for (const out of [client.stdout, served]) {
+      expect(out.includes('\x1b') || out.includes('\x07')).toBe(false);
+      expect(Math.max(...out.split('\n').map((l) => l.length))).toBeLessThan(500);
+    }
+  });
+
   it('with --processes runs one OS process per server, and none outlives the supervisor', async () => {
     const base = await freePorts(3);
     const serve = launch('serve', [
@@ -242,8 +269,19 @@ describe('mistakes get one line and exit 2', () => {
   it('bad flags', async () => {
     await oneLine('serve', ['--leader', 's7'], /--leader must be one of s1, s2, s3/);
     await oneLine('serve', ['--store', 'lock', '--servers', '3'], /exactly one server/);
+    // Alone on a port of its own choosing, s1 could never reach its followers.
+    await oneLine('serve', ['--only', 's1', '--port-base', '0'], /--only needs fixed ports/);
     await oneLine('client', [], /name the servers/);
+    const servers = ['--servers', '127.0.0.1:1'];
+    const idRule = /--id must be c then at most 31 letters, digits, '-' or '_', e.g. c1/;
+    await oneLine('client', [...servers, '--id', 'c 1'], idRule);
+    await oneLine('client', [...servers, '--id', `c${'1'.repeat(5000)}`], idRule);
+    // A script is read up to a bound, so that /dev/zero is refused rather than read for ever.
+    const big = join(dir, 'big-script.txt');
+    writeFileSync(big, 'sleep 1\n'.repeat(2_200_000));
+    await oneLine('client', [...servers, '--script', big], /holds more than 16 MB; .*split it/);
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
+    await oneLine('live', ['--faults', 'none,crash'], /--faults none stands alone/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);
   });
 });
@@ -279,5 +317,14 @@ describe('npm run live', () => {
     const again = join(dir, 'again.html');
     expect((await run('view', [json, '--html', again])).status).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
+  });
+
+  it('a trace it cannot write still leaves the summary of the run, then says why in one line', async () => {
+    // /dev/full takes no byte: the write fails the way a full disk does, after the live run.
+    const r = await run('live', ['--ops', '4', '--faults', 'none', '--json', '/dev/full']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: could not write --json '\/dev\/full': ENOSPC[^\n]*\n$/);
+    expect(r.stdout).toMatch(/operations 4 issued, 4 completed, 0 pending/);
+    expect(r.stdout).toMatch(/replay +npm run live -- --ops 4 --faults none --json \/dev\/full/);
   });
 });

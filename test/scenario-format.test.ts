@@ -9,7 +9,7 @@ import { planArb } from '../sim/explore/arbitraries.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
 import { clean, nearest } from '../sim/scenario/errors.ts';
-import { MAX_CHARS, MAX_SEED } from '../sim/scenario/limits.ts';
+import { MAX_CHARS, MAX_SEED, MAX_STEPS } from '../sim/scenario/limits.ts';
 import { runScenario, type Scenario, ScenarioError, validateScenario } from '../sim/scenario.ts';
 
 const OK_STEP = { at: 0, client: 'c1', put: ['x', '1'] };
@@ -334,6 +334,15 @@ describe('what the format accepts', () => {
     expect(() => runScenario(validateScenario(withField({})), { knobs })).toThrow(
       /unknown knob '__proto__'/,
     );
+  });
+
+  it('steps up to the limit, and not one more: a run costs memory for each', () => {
+    const steps = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ at: i, client: 'c1', get: 'x' }));
+    expect(refusal({ goal: 'g', steps: steps(MAX_STEPS + 1) })).toBe(
+      `steps must list 0 to ${MAX_STEPS} items (got ${MAX_STEPS + 1})`,
+    );
+    expect(refusal({ goal: 'g', steps: steps(MAX_STEPS) })).toBeNull();
   });
 
   it('texts at the limits are accepted', () => {

@@ -3,7 +3,7 @@
 // the same configuration is proved; informative findings are listed beside a proof, or stop the
 // search when asked; a mistake on the command line gets one line and exit 2.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,18 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
       /not finished: \d+ states explored, depth \d+ reached; stopped by the bound on distinct states/,
     );
   });
+
+  it('stops at the memory bound with its figures, not in a fatal out-of-memory abort', () => {
+    // A 150 MB heap: the lock tour's configuration outgrows it at about 90,000 worlds.
+    const r = runCli('verify', [join(ROOT, 'scenarios', 'lock-tour.ts')], WORK, {
+      NODE_OPTIONS: '--max-old-space-size=150',
+    });
+    expect(r.stderr).not.toMatch(/FATAL|out of memory/);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /not finished: \d+ states explored, depth \d+ reached; stopped by the memory bound/,
+    );
+  });
 });
 
 describe('informative findings (A4) and a follower down for good (A11)', () => {
@@ -114,11 +126,45 @@ describe('a mistake gets one line and exit 2', () => {
       "--max-down-for-good must be a whole number from 0 to 10 (got 'one')",
     ],
     [['--knob', 'missingKeyReply=sometimes'], 'knob missingKeyReply must be one of'],
+    [['--depth', '0'], "--depth must be a whole number from 1 to 100000 (got '0')"],
+    [['--depth', '999999'], "--depth must be a whole number from 1 to 100000 (got '999999')"],
+    [
+      ['--max-states', '99999999999'],
+      "--max-states must be a whole number from 1 to 1000000000 (got '99999999999')",
+    ],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
   ])('%j', (flags, message) => {
     const r = run('sim/cli/verify.ts', CONFIG, ...flags);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
+  });
+
+  it('a cases/ that cannot be made is refused before the search, not after it (a stack trace, the counterexample lost)', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kvsim-verify-cases-'));
+    try {
+      writeFileSync(join(folder, 'cases'), 'my notes\n');
+      const r = runCli('verify', [CONFIG, '--knob', 'missingKeyReply=null-first'], folder);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(
+        /^error: cannot write cases into 'cases': '.*cases' is not a folder; [^\n]*\n$/,
+      );
+      expect(r.stdout).toBe('');
+      expect(readFileSync(join(folder, 'cases'), 'utf8')).toBe('my notes\n');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('a file name with an escape sequence reaches neither the terminal nor the case file name', () => {
+    const file = join(WORK, 'two\x1b[2J.ts');
+    writeFileSync(file, readFileSync(CONFIG));
+    const r = run('sim/cli/verify.ts', file, '--knob', 'missingKeyReply=null-first');
+    expect(r.status).toBe(1);
+    expect(r.stdout.includes('\x1b')).toBe(false);
+    expect(r.stdout).toContain('two\\x1b[2J.ts: replicated store');
+    const path = r.stdout.match(/counterexample written to (\S+)/)![1]!;
+    expect(path).toMatch(/^cases\/verify-two2J-[\w-]+\.ts$/);
+    expect(run('sim/cli/sim.ts', path, '--quiet').status).toBe(0);
   });
 });

@@ -76,11 +76,16 @@ describe('edits', () => {
       { kind: 'hold', from: 's1', to: 's3', at: 100, until: 400 },
       { kind: 'knob', name: 'retryLimit', value: '3' },
       { kind: 'seed', seed: 7 },
+      // Any seed --seed takes: a run replayed with a large seed can be edited back to it.
+      { kind: 'seed', seed: 9007199254740991 },
       { kind: 'preset', preset: 'fixed' },
       { kind: 'deliver', message: 9, after: 12 },
     ];
     for (const e of edits) expect(parseEdit(editText(e))).toEqual(e);
     expect(() => parseEdit('delay:5')).toThrow(EditError);
+    expect(() => parseEdit('seed:9007199254740992')).toThrow(
+      /the seed must be a whole number from 0 to 9007199254740991/,
+    );
     // A number past the limit is told the range, not that it is not a whole number.
     expect(() => parseEdit('delay:3:99999999999')).toThrow(
       /'delay:3:99999999999': the delay in ms must be a whole number from 0 to 1000000000/,

@@ -4,7 +4,7 @@
 // A script runs the same commands without a menu: `put x 2 via s1`, `get x via s3`, `delete x`,
 // `sleep 500`, `wait` (until every reply is in); `#` starts a comment.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
 import { parseKnob } from '../../protocol/knobs.ts';
@@ -18,8 +18,9 @@ import {
 import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
+import { clip, displayText } from '../render/safe-text.ts';
 import { wholeNumber } from './cluster-flags.ts';
-import { EXIT, filelessFlags, main, parseKnobFlags, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, parseKnobFlags, readAtMost, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run client -- --servers 127.0.0.1:10097,127.0.0.1:10098,... [--id c1] [--script file|-] [--knob name=value ...] [--wait-ms N]';
@@ -106,8 +107,10 @@ async function client(argv: readonly string[]): Promise<number> {
   if (values === null) return EXIT.ok;
   const addresses = parseAddresses(values.servers);
   const id = values.id ?? `c${process.pid}`;
-  if (!/^c[A-Za-z0-9_-]*$/.test(id))
-    throw new UsageError(`--id must start with c, e.g. c1 (got '${id}')`);
+  if (!/^c[A-Za-z0-9_-]{0,31}$/.test(id))
+    throw new UsageError(
+      `--id must be c then at most 31 letters, digits, '-' or '_', e.g. c1 (got '${clip(id, 60)}')`,
+    );
   const waitMs = wholeNumber(values['wait-ms'], '--wait-ms', 120_000, 1, 3_600_000);
   const named = addresses.map((_, i) => `s${i + 1}`);
   const script = values.script === undefined ? null : parseScript(readScript(values.script), named);
@@ -128,11 +131,12 @@ async function client(argv: readonly string[]): Promise<number> {
   }
   const cluster = clusterOfHello(hello, overrides);
   const clock = realClock();
+  // Keys, values and server names come from the script and from the servers: shown escaped.
   const say = (line: string) =>
-    process.stdout.write(`${formatTime(clock.nowMs()).padStart(10)}  ${line}\n`);
+    process.stdout.write(`${formatTime(clock.nowMs()).padStart(10)}  ${displayText(line)}\n`);
   const live = new LiveClient(id, cluster, (s) => addresses[cluster.servers.indexOf(s)], clock);
   process.stdout.write(
-    `${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})\n`,
+    `${displayText(`${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})`)}\n`,
   );
   const session = new Session(live, cluster.servers, say);
   try {
@@ -142,15 +146,29 @@ async function client(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** A script is one command a line: a file this long is not one (or is /dev/zero). */
+const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
+
 function readScript(path: string): string {
+  let text: string | null;
   try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
+    const fd = path === '-' ? 0 : openSync(path, 'r');
+    try {
+      text = readAtMost(fd, MAX_SCRIPT_BYTES);
+    } finally {
+      if (fd !== 0) closeSync(fd);
+    }
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new UsageError(
-      `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : String(error)}`,
+      `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`,
     );
   }
+  if (text === null)
+    throw new UsageError(
+      `the script '${path}' holds more than ${MAX_SCRIPT_BYTES / 1024 / 1024} MB; a script is one command a line: split it`,
+    );
+  return text;
 }
 
 /** Every line of a script checked before anything is sent: a mistake is one sentence, exit 2. */
@@ -263,11 +281,12 @@ async function chooseServer(
   ask: (q: string) => Promise<string | null>,
 ): Promise<NodeId | null> {
   if (servers.length === 1) return servers[0]!;
-  const answer = (await ask(`server (${servers.join(', ')}; Enter: ${servers[0]}): `))?.trim();
+  const names = displayText(servers.join(', '));
+  const answer = (await ask(`server (${names}; Enter: ${displayText(servers[0]!)}): `))?.trim();
   if (answer === undefined) return null;
   if (answer === '') return servers[0]!;
   if (servers.includes(answer)) return answer;
-  process.stdout.write(`'${answer}' is not one of ${servers.join(', ')}\n`);
+  process.stdout.write(`${displayText(`'${answer}' is not one of ${servers.join(', ')}`)}\n`);
   return null;
 }
 

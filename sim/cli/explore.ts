@@ -3,9 +3,8 @@
 // found, shrunk (within a time bound), rewritten as the smaller case, and replayed by the one
 // command printed. Ctrl-C prints what was found so far and where the best case is.
 
-import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
@@ -14,9 +13,11 @@ import { type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
+import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario } from '../scenario.ts';
 import { STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
+import { checkCaseFolder } from './output.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -64,42 +65,13 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   return { store, preset, knobs };
 }
 
-/** The cases folder must be a folder we can write, or a path where one can be made. */
-function checkOut(dir: string): void {
-  let existing = resolve(dir);
-  while (!exists(existing)) existing = dirname(existing);
-  const why = !statSync(existing).isDirectory()
-    ? `'${existing}' is not a folder`
-    : writable(existing)
-      ? null
-      : `'${existing}' is not writable`;
-  if (why !== null)
-    throw new UsageError(
-      `cannot write cases into '${dir}': ${why}; choose a folder with --out DIR`,
-    );
-}
-
-const exists = (path: string) => {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const writable = (path: string) => {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
+/**
+ * A case's path as a command line takes it: relative when that is shorter, quoted when needed, and
+ * a control character in the --out folder's name shown escaped, never sent to the terminal.
+ */
 const shown = (path: string) => {
   const r = relative(process.cwd(), path);
-  return r.startsWith('..') ? path : r;
+  return shellWord(displayText(r.startsWith('..') ? path : r));
 };
 
 const names = (broken: readonly string[]) =>
@@ -117,12 +89,12 @@ async function run(argv: readonly string[]): Promise<number> {
   const shard = shardOf(values.shard);
   const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
   const out = values.out ?? 'cases';
-  checkOut(out);
+  checkCaseFolder(out, 'choose a folder with --out DIR');
 
   const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
   const shardText = shard.count === 1 ? '' : `, shard ${shard.index + 1}/${shard.count}`;
   const where = `store ${store}, preset ${s.preset}, seed ${seed}${shardText}`;
-  const command = `npm run explore -- ${argv.join(' ')}`.trim();
+  const command = `npm run explore -- ${argv.map(shellWord).join(' ')}`.trim();
   const c = paletteFor(process.stdout, process.env);
   const err = process.stderr;
   const started = performance.now();
@@ -217,7 +189,7 @@ async function run(argv: readonly string[]): Promise<number> {
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {
-    process.stderr.write(`error: ${w.failure}; the case is at ${w.path}\n`);
+    process.stderr.write(`error: ${escapeControls(w.failure)}; the case is at ${shown(w.path!)}\n`);
     return EXIT.usage;
   }
   return EXIT.failed;

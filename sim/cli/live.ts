@@ -8,7 +8,7 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
-import { displayText } from '../render/safe-text.ts';
+import { displayText, shellWord } from '../render/safe-text.ts';
 import { renderSummary, runPassed } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
@@ -40,6 +40,10 @@ function faultList(raw: string | undefined): FaultKind[] {
   if (raw === undefined) return [...DEFAULT_FAULTS];
   if (raw === 'none') return [];
   const kinds = raw.split(',').map((k) => k.trim());
+  if (kinds.includes('none'))
+    throw new UsageError(
+      `--faults none stands alone: give none, or a list of faults (got '${raw}')`,
+    );
   for (const k of kinds)
     if (!(FAULT_KINDS as readonly string[]).includes(k))
       throw new UsageError(
@@ -84,7 +88,7 @@ async function live(argv: readonly string[]): Promise<number> {
     settleMs,
     giveUpMs: 2_000,
   });
-  const command = ['npm run live --', ...argv].join(' ');
+  const command = ['npm run live --', ...argv.map(shellWord)].join(' ');
   const goal = `live ${cluster.store.name} cluster on loopback: ${ops} operations, faults ${faults.join(',') || 'none'}`;
   const doc = traceDocument(run, { file: 'live', goal, replay: `${command}  (${LIVE_CAVEAT})` });
   const c = paletteFor(process.stdout, process.env);
@@ -93,12 +97,20 @@ async function live(argv: readonly string[]): Promise<number> {
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
   out.push(...renderSummary(c, run, command, width));
   out.push(`  note       ${LIVE_CAVEAT}`);
+  // A write that fails (a full disk) still leaves the summary of a run that cannot be replayed.
+  let failure: unknown = null;
   for (const planned of outputs) {
     const page = planned.flag === '--html';
-    writeWhole(planned, page ? renderHtml(doc) : serializeTraceDocument(doc));
+    try {
+      writeWhole(planned, page ? renderHtml(doc) : serializeTraceDocument(doc));
+    } catch (error) {
+      failure = error;
+      break;
+    }
     out.push(`  ${(page ? 'page' : 'trace').padEnd(10)} ${displayText(planned.path)}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
+  if (failure !== null) throw failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 

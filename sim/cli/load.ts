@@ -130,16 +130,24 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
 
 export async function loadScenario(file: string): Promise<Scenario> {
   const path = resolve(file);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(SAY.aFolder(file));
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new UsageError(SAY.noFile(file));
   }
   const exported = await importBounded(path, file);
+  if (isTrace(exported)) throw new UsageError(SAY.aTrace(file));
   try {
     return validateScenario(exported);
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(SAY.inFile(file, error.message));
     throw error;
   }
+}
+
+/** A document `npm run sim -- … --json` wrote, which is `npm run view`'s to read. */
+function isTrace(exported: unknown): boolean {
+  const schema = (exported as { schema?: unknown } | null)?.schema;
+  return typeof schema === 'string' && schema.startsWith('kvsim-trace/');
 }
 
 /** The scenario files of a folder (scenarios/ when none is named), sorted, relative to here. */

@@ -113,6 +113,22 @@ function writable(path: string): boolean {
   }
 }
 
+/**
+ * A folder that cases are written into (explore's, verify's) must be a folder that can be written,
+ * or a path where one can be made: checked before the search, so that no finding is lost to it.
+ * `mend` ends the refusal: how to choose another.
+ */
+export function checkCaseFolder(dir: string, mend: string): void {
+  let existing = resolve(dir);
+  while (statOrNull(existing) === null) existing = dirname(existing);
+  const why = !statSync(existing).isDirectory()
+    ? `'${existing}' is not a folder`
+    : writable(existing)
+      ? null
+      : `'${existing}' is not writable`;
+  if (why !== null) throw new UsageError(`cannot write cases into '${dir}': ${why}; ${mend}`);
+}
+
 /** Checks one output path; the refusal says what is wrong and what to do instead. */
 function checkOutput(out: OutputRequest): { identity: Identity; planned: PlannedOutput } {
   const { flag, path, example } = out;

@@ -8,6 +8,7 @@ import type { NodeId } from '../../protocol/core.ts';
 import { ListenError, LOOPBACK } from '../live/endpoint.ts';
 import { LiveNode, nodeSpecs, realClock } from '../live/node.ts';
 import { formatMessage, formatObservation, formatTime } from '../render/format.ts';
+import { displayText } from '../render/safe-text.ts';
 import { knobsText } from '../scenario.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
@@ -45,9 +46,11 @@ async function serve(argv: readonly string[]): Promise<number> {
     throw new UsageError(
       `--only must name one of ${cluster.servers.join(', ')} (got '${values.only}')`,
     );
-  if (values.processes && portBase === 0)
+  // A server started alone finds the others only at ports it can work out.
+  const apart = values.processes ? '--processes' : values.only !== undefined ? '--only' : null;
+  if (apart !== null && portBase === 0)
     throw new UsageError(
-      '--processes needs fixed ports so that the servers find each other; give --port-base N',
+      `${apart} needs fixed ports so that the servers find each other; give --port-base N`,
     );
   if (values.processes && values.only !== undefined)
     throw new UsageError('--processes starts every server itself; leave out --only');
@@ -59,8 +62,10 @@ async function serve(argv: readonly string[]): Promise<number> {
   const clock = realClock();
   const ports = new Map<NodeId, number>();
   const quiet = values.quiet === true;
+  // What a server receives comes from whoever connects: its keys and values are shown escaped.
   const log = (node: NodeId, text: string) => {
-    if (!quiet) say(`${formatTime(clock.nowMs()).padStart(10)}  ${node.padEnd(4)} ${text}`);
+    if (!quiet)
+      say(`${formatTime(clock.nowMs()).padStart(10)}  ${node.padEnd(4)} ${displayText(text)}`);
   };
   const mine = values.only === undefined ? cluster.servers : [values.only];
   const nodes = nodeSpecs(cluster)

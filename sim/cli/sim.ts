@@ -19,7 +19,7 @@ import { renderHtml } from '../render/html.ts';
 import { type TraceDocument, traceDocument } from '../render/json.ts';
 import { TraceSpool, writeTraceDocument } from '../render/json-file.ts';
 import { renderLog } from '../render/log.ts';
-import { displayText } from '../render/safe-text.ts';
+import { displayText, shellWord } from '../render/safe-text.ts';
 import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { type AnyScenario, runScenario, ScenarioError } from '../scenario.ts';
@@ -139,7 +139,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     whatIf.push(...renderWhatIf(c, w, diffRuns(w)), '');
     run = w.edited;
     scenario = w.scenario;
-    replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${e}`).join(' ')}`;
+    replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${shellWord(e)}`).join(' ')}`;
   }
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));

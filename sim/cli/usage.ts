@@ -1,9 +1,12 @@
 // The command line's shared rules: a user's mistake is one line on stderr and exit status 2;
 // our own failure is an internal error with the seed, exit status 1.
 
+import { readSync } from 'node:fs';
+import { basename, isAbsolute, relative } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
+import { nearest } from '../scenario/errors.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
@@ -28,9 +31,16 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
         `${flag} ${value}: a value that begins with '-' is joined to its flag, as ${flag}=${value}; ${help}`,
       );
     }
+    // `--sede 3`: the nearest flag is the likely one, and says more than the whole usage line.
+    const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];
+    const near = unknown === undefined ? null : nearest(unknown, Object.keys(options).map(flagOf));
+    if (near !== null) throw new UsageError(`Unknown option '${unknown}'; did you mean ${near}?`);
     throw new UsageError(`${message.replace(/\. To specify a positional.*$/, '')}; ${help}`);
   }
 }
+
+/** `seed` -> `--seed`; a one-letter name -> `-h`. */
+const flagOf = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
 /**
  * The flags of a command that takes no file: null once `--help` has printed the help (the
@@ -91,6 +101,29 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
 }
 
 /**
+ * The text of an open file (or of stdin, fd 0), read a megabyte at a time: null once it holds more
+ * than `maxBytes`, so that a device such as /dev/zero is not read for ever. `first` sees the first
+ * chunk's opening characters, and may refuse them.
+ */
+export function readAtMost(
+  fd: number,
+  maxBytes: number,
+  first?: (opening: string) => void,
+): string | null {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
+    if (total === 0) first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
+    total += n;
+    if (total > maxBytes) return null;
+    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+  }
+}
+
+/**
  * A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go,
  * which is not an error worth a word. The command still finishes (its files are written).
  */
@@ -101,9 +134,31 @@ function quietOnClosedPipe(): void {
   });
 }
 
+/**
+ * `npm run` starts a command in the repository's folder, wherever in it it was typed; the folder it
+ * was typed in is INIT_CWD. Paths on the command line mean that folder (`cd scenarios`, then
+ * `npm run sim -- stale-read.ts`), so the command starts there. Only for the script npm ran (a
+ * command a test starts under `npm test` keeps its own folder), and only inside the repository,
+ * where worker threads still find tsx.
+ */
+function startWhereTyped(): void {
+  const typed = process.env.INIT_CWD;
+  const script = process.env.npm_lifecycle_event;
+  if (typed === undefined || script === undefined) return;
+  if (basename(process.argv[1] ?? '') !== `${script}.ts`) return;
+  const inside = relative(process.cwd(), typed);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return;
+  try {
+    process.chdir(typed);
+  } catch {
+    // A folder gone since: paths are read from the repository's, as before.
+  }
+}
+
 /** Runs a command's main function, turning errors into the right exit status. */
 export async function main(run: () => Promise<number>): Promise<void> {
   quietOnClosedPipe();
+  startWhereTyped();
   try {
     process.exitCode = await run();
   } catch (error) {

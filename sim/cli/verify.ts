@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
+import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -21,6 +22,7 @@ import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
 import { movesTo } from '../verify/world.ts';
 import { loadScenario } from './load.ts';
+import { checkCaseFolder } from './output.ts';
 import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
 
 const HELP =
@@ -42,18 +44,26 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
+/** Where counterexamples are written, beside the command's working folder. */
+const CASES = 'cases';
+
+/** A flag's whole number from `min` to `max`; the refusal names the same range the flag takes. */
+function count(
+  raw: string | undefined,
+  flag: string,
+  fallback: number,
+  max: number,
+  min = 0,
+): number {
   if (raw === undefined) return fallback;
   const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(n) || n > max)
-    throw new UsageError(`${flag} must be a whole number from 0 to ${max} (got '${raw}')`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got '${raw}')`);
   return n;
 }
 
 function positive(raw: string | undefined, flag: string, fallback: number, max: number): number {
-  const n = count(raw, flag, fallback, max);
-  if (n < 1) throw new UsageError(`${flag} must be a whole number from 1 to ${max} (got '${raw}')`);
-  return n;
+  return count(raw, flag, fallback, max, 1);
 }
 
 function rate(p: Progress): number {
@@ -80,7 +90,7 @@ function describe(setup: Setup, file: string): string {
     .map(([k, v]) => ` ${k}=${v}`)
     .join('');
   return [
-    `verify ${file}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
+    `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
     `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes, ${b.downForGood} followers down for good`,
   ].join('\n');
 }
@@ -114,6 +124,8 @@ async function run(argv: readonly string[]): Promise<number> {
       positive(values['max-seconds'], '--max-seconds', DEFAULT_SEARCH_BOUNDS.maxCpuMs / 1000, 1e7) *
       1000,
   };
+  // Before the search: a counterexample found must have somewhere to go.
+  checkCaseFolder(CASES, 'run verify from a folder where it can make cases/');
   const scenario = await loadScenario(file);
   let setup: Setup;
   try {
@@ -164,6 +176,8 @@ function report(setup: Setup, file: string, result: SearchResult): number {
       states: 'the bound on distinct states (--max-states)',
       depth: 'the bound on moves (--depth)',
       time: 'the CPU time bound (--max-seconds)',
+      memory:
+        'the memory bound, most of the JavaScript heap (NODE_OPTIONS=--max-old-space-size=<MB> raises it; --max-states N stops sooner)',
     }[result.bound];
     out.push(
       c.yellow(
@@ -191,9 +205,9 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
   const replay = runScenario(story, { trace: false });
   const same = replay.verdictFailures.length === 0;
-  const base = `verify-${basename(file, '.ts')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
-  const { path, command } = writeStory('cases', base, story, [
-    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).join(' ')}`,
+  const base = `verify-${basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
+  const { path, command, failure } = writeStory(CASES, base, story, [
+    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}`,
     `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
     'is lost or delivered twice); the network itself delivers in 1 ms.',
@@ -202,19 +216,23 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   ]);
   out.push(
     `  ${summary}`,
-    `counterexample written to ${path}`,
+    `counterexample written to ${displayText(path)}`,
     same
       ? `replayed with sim: the same violation (${result.broken.join(', ')})`
       : c.red(
           `replayed with sim, it broke ${brokenGuarantees(replay.verdicts).join(', ') || 'nothing'}: please report this`,
         ),
-    `replay: ${command}`,
+    `replay: ${displayText(command)}`,
     ...listFindings(
       result.findings.filter((f) => !result.broken.includes(f.guarantee)),
       c,
     ),
   );
   process.stdout.write(`${out.join('\n')}\n`);
+  if (failure !== null) {
+    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${shellWord(path)}\n`);
+    return EXIT.usage;
+  }
   return EXIT.failed;
 }
 

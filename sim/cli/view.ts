@@ -3,15 +3,15 @@
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
 // field by field before anything is drawn, and every text from it is shown escaped.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { labPage } from '../lab/bundle.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
-import { displayText } from '../render/safe-text.ts';
+import { displayText, shellWord } from '../render/safe-text.ts';
 import { planOutputs, writeWhole } from './output.ts';
-import { EXIT, main, parseFlags, parseWidth, UsageError } from './usage.ts';
+import { EXIT, main, parseFlags, parseWidth, readAtMost, UsageError } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
 
@@ -32,38 +32,33 @@ function readTrace(path: string): string {
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'there is no such file' : String(error);
+    // Only a missing file is mended by saving a run there; any other failure is named as it is.
+    if ((error as { code?: string }).code !== 'ENOENT')
+      throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
     throw new UsageError(
-      `cannot read '${path}': ${why}; save a run with: npm run sim -- <scenario.ts> --json ${path}`,
+      `cannot read '${path}': there is no such file; save a run with: npm run sim -- <scenario.ts> --json ${shellWord(path)}`,
     );
   }
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(1 << 20);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      if (total === 0 && !/^\s*(\{|$)/.test(chunk.toString('utf8', 0, Math.min(n, 64)))) {
-        throw new UsageError(
-          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'`,
-        );
-      }
-      total += n;
-      if (total > MAX_TRACE_BYTES) {
-        throw new UsageError(
-          `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
-        );
-      }
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
-    return Buffer.concat(chunks, total).toString('utf8');
+    const text = readAtMost(fd, MAX_TRACE_BYTES, (opening) => {
+      if (/^\s*(\{|$)/.test(opening)) return;
+      const scenario = /\.[cm]?[jt]s$/.test(path)
+        ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
+        : '';
+      throw new UsageError(
+        `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
+      );
+    });
+    if (text === null)
+      throw new UsageError(
+        `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
+      );
+    return text;
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if ((error as { code?: string }).code === 'EISDIR')
       throw new UsageError(`'${path}' is a folder; name a trace file saved with --json`);
-    throw new UsageError(`cannot read '${path}': ${String(error)}`);
+    throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
   } finally {
     closeSync(fd);
   }

@@ -260,7 +260,7 @@ export function caseBaseName(
 }
 
 /** Where a case's source names sim/scenario.ts, until it is placed in a folder. */
-const SCENARIO_IMPORT = '<sim/scenario.ts>';
+export const SCENARIO_IMPORT = '<sim/scenario.ts>';
 
 /**
  * A case's source, its import of sim/scenario.ts still to be placed: the scenario runs once

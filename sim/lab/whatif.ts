@@ -8,6 +8,7 @@ import type { GuaranteeId, Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { beginsStep } from '../render/diagram.ts';
 import { formatMessage, formatTime } from '../render/format.ts';
+import { MAX_SEED } from '../scenario/limits.ts';
 import {
   type AnyScenario,
   type AnyStep,
@@ -44,10 +45,10 @@ export const EDIT_FORMS =
 
 const MAX_MS = 1_000_000_000;
 
-function wholeNumber(raw: string | undefined, what: string, text: string): number {
-  if (raw === undefined || !/^\d{1,10}$/.test(raw) || Number(raw) > MAX_MS) {
+function wholeNumber(raw: string | undefined, what: string, text: string, max = MAX_MS): number {
+  if (raw === undefined || !/^\d{1,16}$/.test(raw) || Number(raw) > max) {
     throw new EditError(
-      `'${text}': ${what} must be a whole number from 0 to ${MAX_MS} (the edits are: ${EDIT_FORMS})`,
+      `'${text}': ${what} must be a whole number from 0 to ${max} (the edits are: ${EDIT_FORMS})`,
     );
   }
   return Number(raw);
@@ -108,7 +109,8 @@ export function parseEdit(text: string): Edit {
       return { kind, name: rest.slice(0, eq), value: rest.slice(eq + 1) };
     }
     case 'seed':
-      return { kind, seed: wholeNumber(rest, 'the seed', text) };
+      // The range --seed and a scenario's seed take, so that any run's seed can be edited to.
+      return { kind, seed: wholeNumber(rest, 'the seed', text, MAX_SEED) };
     case 'preset':
       if (rest === '') throw new EditError(`'${text}': write preset:seed or preset:fixed`);
       return { kind, preset: rest };

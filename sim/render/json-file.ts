@@ -2,7 +2,7 @@
 // events a run streams are spooled beside the output as they happen, and the document is laid out
 // exactly as serializeTraceDocument would write it. Node only (the page's bundle never needs it).
 
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { layout, type TraceDocument } from './json.ts';
 
 /** Where a document's pieces go: a file being written whole (sim/cli/output.ts), or anything like it. */
@@ -23,7 +23,15 @@ export class TraceSpool {
 
   constructor(beside: string) {
     this.path = `${beside}.events-${process.pid}.tmp`;
-    this.fd = openSync(this.path, 'w');
+    this.fd = openSync(this.path, 'w+');
+    // Nameless once open: a run stopped by Ctrl-C (the run is synchronous: no handler runs) or
+    // killed leaves no spool beside the output, however long it grew. Where a file that is open
+    // cannot be removed, dispose() removes it.
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Removed at dispose().
+    }
     this.out = new Buffered({
       write: (chunk) => {
         if (typeof chunk === 'string') writeSync(this.fd, chunk);
@@ -40,13 +48,12 @@ export class TraceSpool {
   /** Hands the spooled events to `sink`, a megabyte at a time. */
   copyTo(sink: ChunkSink): void {
     this.out.flush();
-    const input = openSync(this.path, 'r');
-    try {
-      const chunk = Buffer.alloc(1 << 20);
-      for (let n = readSync(input, chunk); n > 0; n = readSync(input, chunk))
-        sink.write(chunk.subarray(0, n));
-    } finally {
-      closeSync(input);
+    const chunk = Buffer.alloc(1 << 20);
+    for (let at = 0; ; ) {
+      const n = readSync(this.fd, chunk, 0, chunk.length, at);
+      if (n === 0) return;
+      sink.write(chunk.subarray(0, n));
+      at += n;
     }
   }
 

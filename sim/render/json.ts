@@ -97,9 +97,29 @@ export interface DocumentSource {
   readonly definition?: AnyScenario;
 }
 
-/** A copy that is plain JSON, so that the document in memory and the one read back are equal. */
-function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/** How many items of a list are copied through one string: a few MB at most. */
+const COPY_ITEMS = 4096;
+
+/**
+ * A copy that is plain JSON, so that the document in memory and the one read back are equal. The
+ * top `depth` levels of objects are copied field by field and lists a slice at a time: a long
+ * run's history (or a long scenario's steps) in one string would exceed the longest string
+ * JavaScript holds.
+ */
+function plain<T>(value: T, depth = 3): T {
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    for (let i = 0; i < value.length; i += COPY_ITEMS)
+      for (const item of JSON.parse(JSON.stringify(value.slice(i, i + COPY_ITEMS))))
+        copy.push(item);
+    return copy as T;
+  }
+  if (depth === 0 || typeof value !== 'object' || value === null)
+    return JSON.parse(JSON.stringify(value)) as T;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value))
+    if (field !== undefined && typeof field !== 'function') copy[key] = plain(field, depth - 1);
+  return copy as T;
 }
 
 export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDocument {

@@ -1,7 +1,8 @@
 // Text from a scenario or a trace, made safe to show: a key, value, note or node name is data, so
 // no character of it may act on the terminal (escape sequences, OSC 52 clipboard writes, clearing
 // the screen, C1 controls) or reorder what is shown (bidirectional overrides). Such characters are
-// written as escapes (`\x1b`, `\u202e`), and a very long text is cut with an ellipsis.
+// written as escapes (`\x1b`, `\u202e`), and a very long text is cut with an ellipsis. A word of a
+// printed command is quoted so that a shell reads it back whole.
 
 /**
  * Controls (C0, DEL, C1), format characters (bidirectional marks and overrides, zero-width ones),
@@ -49,4 +50,15 @@ export function clip(text: string, max = DISPLAY_CHARS): string {
 export function displayText(text: string, max = DISPLAY_CHARS): string {
   // Cut first (with room for escapes to lengthen it), so a huge text is never scanned whole.
   return clip(escapeControls(clip(text, max)), max);
+}
+
+/** Characters a shell word may hold unquoted: a path, a flag, `name=value`, `hold:s1:s3@10-50`. */
+const SHELL_PLAIN = /^[A-Za-z0-9_./:=@%+,-]+$/;
+
+/**
+ * A word as a POSIX shell reads it back: as it is when it is plain, else in single quotes, so that
+ * a printed command (the replay line) still runs when a path holds a space or a quote.
+ */
+export function shellWord(word: string): string {
+  return SHELL_PLAIN.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { counted, formatSpan, formatTime } from './format.ts';
-import { displayText as safe, WRAPPED_CHARS } from './safe-text.ts';
+import { displayText as safe, shellWord, WRAPPED_CHARS } from './safe-text.ts';
 
 export function replayCommand(
   file: string,
@@ -13,9 +13,9 @@ export function replayCommand(
   presetFlag: string | undefined,
   knobFlags: readonly string[],
 ): string {
-  const parts = ['npm run sim --', file, '--seed', String(run.seed)];
-  if (presetFlag !== undefined) parts.push('--preset', presetFlag);
-  for (const k of knobFlags) parts.push('--knob', k);
+  const parts = ['npm run sim --', shellWord(file), '--seed', String(run.seed)];
+  if (presetFlag !== undefined) parts.push('--preset', shellWord(presetFlag));
+  for (const k of knobFlags) parts.push('--knob', shellWord(k));
   return parts.join(' ');
 }
 

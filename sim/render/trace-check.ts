@@ -349,7 +349,14 @@ export function checkTraceDocument(doc: Record<string, unknown>): void {
   network(doc.network, 'network');
   const node = nodeRef(nodesOf(doc));
   object({
-    ending: oneOf('quiescent', 'time-limit', 'event-limit', 'queue-limit'),
+    ending: oneOf(
+      'quiescent',
+      'time-limit',
+      'event-limit',
+      'queue-limit',
+      'trace-limit',
+      'history-limit',
+    ),
     endedAt: time,
     events: count,
     hash: string,

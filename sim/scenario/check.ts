@@ -9,7 +9,7 @@ import { DEFAULT_NETWORK, resolveNetwork } from '../kernel/network.ts';
 import { STORES, type StoreAdapter } from '../stores/index.ts';
 import type { Topology } from '../stores/replicated.ts';
 import { hasUnsafeCharacters, SAY, ScenarioError } from './errors.ts';
-import { MAX_CHARS, MAX_CLOCK_MS, MAX_NODES, MAX_SEED, MAX_TIME_MS } from './limits.ts';
+import { MAX_CHARS, MAX_CLOCK_MS, MAX_NODES, MAX_SEED, MAX_STEPS, MAX_TIME_MS } from './limits.ts';
 import { MESSAGES, REPLIES } from './replies.ts';
 import type { AnyScenario, Scenario } from './types.ts';
 
@@ -444,7 +444,7 @@ export const SCENARIO_FIELDS: Fields = {
     required: true,
     example: "steps: [{ at: 0, client: 'c1', put: ['x', '1'] }]",
     check(v, where, scope) {
-      listOf(where, v, "[{ at: 0, client: 'c1', put: ['x', '1'] }]", 0, Number.MAX_SAFE_INTEGER);
+      listOf(where, v, "[{ at: 0, client: 'c1', put: ['x', '1'] }]", 0, MAX_STEPS);
       (v as unknown[]).forEach((step, i) => {
         checkStep(step, i, scope);
       });

@@ -2,7 +2,7 @@
 // names what is wrong and how to mend it; whatever the user wrote is quoted through `shown`, so a
 // key, a note or a field name cannot put a control sequence on the terminal or break the line.
 
-import { displayText } from '../render/safe-text.ts';
+import { displayText, shellWord } from '../render/safe-text.ts';
 
 export class ScenarioError extends Error {}
 
@@ -163,6 +163,10 @@ export const SAY = {
   inFile: (file: string, message: string) => `in '${clean(file)}': ${message}`,
   noFile: (file: string) =>
     `no scenario file at '${clean(file)}'; list the scenarios with: npm run sim -- --list`,
+  aFolder: (file: string) =>
+    `'${clean(file)}' is a folder; name one scenario file in it, or list them with: npm run sim -- --list ${shellWord(clean(file))}`,
+  aTrace: (file: string) =>
+    `'${clean(file)}' is a trace saved with --json, not a scenario; draw it with: npm run view -- ${shellWord(clean(file))}`,
   noListPath: (path: string) =>
     `no file or folder at '${clean(path)}'; --list takes scenario files or folders`,
   listTakesNoFlags: (flag: string, help: string) =>

@@ -3,6 +3,7 @@
 // stops at the first violation, when every schedule is done, or at a bound, and says which; the
 // informative checkers' findings are kept beside, each by its shortest schedule.
 
+import { getHeapStatistics } from 'node:v8';
 import {
   brokenGuarantees,
   type CheckInput,
@@ -23,12 +24,19 @@ export interface SearchBounds {
   readonly maxDepth: number;
   /** CPU time at most, in ms (process.cpuUsage: the machines are shared). */
   readonly maxCpuMs: number;
+  /**
+   * JavaScript heap in use at most, in bytes: the worlds kept grow it by about 2 KB each, and a
+   * search that reached the heap's limit would end in V8's fatal out-of-memory abort instead.
+   */
+  readonly maxHeapBytes: number;
 }
 
 export const DEFAULT_SEARCH_BOUNDS: SearchBounds = {
   maxStates: 2_000_000,
   maxDepth: 200,
   maxCpuMs: 600_000,
+  // The old generation's share of the limit (the young one takes about 64 MB), less a margin.
+  maxHeapBytes: Math.floor((getHeapStatistics().heap_size_limit - 64 * 2 ** 20) * 0.85),
 };
 
 export interface Progress {
@@ -68,7 +76,10 @@ export type SearchResult =
         readonly completeSchedule: boolean;
       })
   | (Progress &
-      Found & { readonly kind: 'unfinished'; readonly bound: 'states' | 'depth' | 'time' });
+      Found & {
+        readonly kind: 'unfinished';
+        readonly bound: 'states' | 'depth' | 'time' | 'memory';
+      });
 
 export interface SearchOptions {
   readonly bounds?: Partial<SearchBounds>;
@@ -123,6 +134,8 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
           const p = figures();
           options.onProgress?.(p);
           if (p.cpuMs > bounds.maxCpuMs) return { kind: 'unfinished', bound: 'time', ...p };
+          if (getHeapStatistics().used_heap_size > bounds.maxHeapBytes)
+            return { kind: 'unfinished', bound: 'memory', ...p };
         }
         const key = keyer.key(after);
         if (seen.has(key)) continue;

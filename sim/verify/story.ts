@@ -3,10 +3,10 @@
 // at the ms it is sent, that pins its fate (late by so much, lost, or delivered twice); the
 // network's own delay is a constant 1 ms. Aimed steps at one ms are armed in send order.
 
-import { mkdirSync } from 'node:fs';
 import type { GuaranteeId } from '../check/index.ts';
-import { commentSafe, createCaseFile, importFrom } from '../explore/case.ts';
+import { CaseWriter, commentSafe, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
+import { shellWord } from '../render/safe-text.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
 import { type InFlight, initialWorld, type Move, play, type World } from './world.ts';
@@ -205,17 +205,19 @@ function tell(setup: Setup, w: World, move: Move): string {
 
 /**
  * Writes the scenario as a new case file in `dir` (never over an existing one: a suffix is added),
- * with a header that tells how it was found; returns the command that replays it.
+ * with a header that tells how it was found; returns the command that replays it. If `dir` cannot
+ * be written after all, the case goes to a temporary folder and `failure` says why.
  */
 export function writeStory(
   dir: string,
   base: string,
   scenario: Scenario,
   header: readonly string[],
-): { path: string; command: string } {
-  mkdirSync(dir, { recursive: true });
+): { path: string; command: string; failure: string | null } {
   const lines = ['/*', ...header.map((l) => ` * ${commentSafe(l)}`.trimEnd()), ' */'];
-  const body = `import type { Scenario } from '${importFrom(dir)}';\n\nexport default ${JSON.stringify(scenario, null, 2)} satisfies Scenario;\n`;
-  const path = createCaseFile(dir, base, `${lines.join('\n')}\n\n${body}`);
-  return { path, command: `npm run sim -- ${path}` };
+  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default ${JSON.stringify(scenario, null, 2)} satisfies Scenario;\n`;
+  const writer = new CaseWriter(dir, base);
+  writer.write(`${lines.join('\n')}\n\n${body}`);
+  const path = writer.path!;
+  return { path, command: `npm run sim -- ${shellWord(path)}`, failure: writer.failure };
 }
