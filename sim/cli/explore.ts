@@ -77,6 +77,9 @@ const shown = (path: string) => {
 const names = (broken: readonly string[]) =>
   broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
 
+/** The most worker threads `--workers` may ask for, per core of this machine. */
+const WORKERS_PER_CORE = 4;
+
 async function run(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('explore', argv, OPTIONS, HELP);
   if (values === null) return EXIT.ok;
@@ -85,7 +88,10 @@ async function run(argv: readonly string[]): Promise<number> {
   const runs = wholeNumber(values.runs, '--runs', 5000, 1, 1_000_000);
   const seed = parseSeed(values.seed) ?? 1;
   const maxOps = wholeNumber(values['max-ops'], '--max-ops', DEFAULT_BOUNDS.maxOps, 1, 10_000);
-  const workers = wholeNumber(values.workers, '--workers', availableParallelism(), 1, 256);
+  // Runs are CPU-bound, so threads past the cores only share them, each with its own ~24 MB and
+  // compiled copy of the simulator: four per core leaves room, not hundreds.
+  const cores = availableParallelism();
+  const workers = wholeNumber(values.workers, '--workers', cores, 1, cores * WORKERS_PER_CORE);
   const shard = shardOf(values.shard);
   const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
   const out = values.out ?? 'cases';
