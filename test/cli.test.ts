@@ -117,6 +117,15 @@ describe('bad input gets one clear line and exit status 2', () => {
       /knob followerApply must be one of overwrite, newer-wins/,
     ],
     [['scenarios/stale-read.ts', '--knob', 'noSuchKnob=1'], /unknown knob 'noSuchKnob'/],
+    // Another store's knob is named as such, with the knobs this scenario's store has.
+    [
+      ['scenarios/stale-read.ts', '--knob', 'lockLease=5'],
+      /^error: lockLease is a knob of the lock store; this scenario's store is replicated; its knobs are: replicationDelay, /,
+    ],
+    [
+      ['scenarios/lock-tour.ts', '--knob', 'followerApply=overwrite'],
+      /^error: followerApply is a knob of the replicated store; this scenario's store is lock; its knobs are: lockOwnerCheck, /,
+    ],
     [
       ['scenarios/stale-read.ts', '--seed', '-1'],
       /--seed -1: a value that begins with '-' is joined to its flag, as --seed=-1/,

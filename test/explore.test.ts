@@ -103,6 +103,14 @@ describe('workers and shards', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it("another store's knob is named as such, with --store's knobs", () => {
+    const lock = explore('--knob', 'lockLease=5', '--out', temporary());
+    expect(isOneLineRefusal(lock)).toBe(true);
+    expect(lock.stderr).toMatch(
+      /lockLease is a knob of the lock store; the store \(--store\) is replicated; its knobs are: replicationDelay, /,
+    );
+  });
+
   it('--workers is bounded by the machine: at most four threads per core', () => {
     const most = availableParallelism() * 4;
     const tooMany = explore('--workers', String(most + 1), '--runs', '1', '--out', temporary());

@@ -5,7 +5,6 @@
 
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
@@ -15,7 +14,7 @@ import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario } from '../scenario.ts';
-import { STORES, type StoreName } from '../stores/index.ts';
+import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
 import { checkCaseFolder } from './output.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
@@ -58,7 +57,7 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   }
   const knobs: Record<string, string | number> = {};
   for (const [name, raw] of Object.entries(parseKnobFlags(flags))) {
-    const parsed = parseKnob(adapter.knobSpecs, name, raw);
+    const parsed = parseStoreKnob(adapter, name, raw, 'the store (--store)');
     if (!parsed.ok) throw new UsageError(parsed.error);
     knobs[parsed.value.name] = parsed.value.value;
   }
