@@ -3,6 +3,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -397,6 +398,49 @@ describe('bounds and streamed traces', () => {
       expect(shown.stderr).toBe('');
       expect(shown.status).toBe(0);
     }
+  });
+
+  it('a trace streamed to --json keeps to --max-trace-mb as a kept one does', () => {
+    const file = join(dir, 'lossy-streamed.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
+    );
+    const json = join(dir, 'past-bound.json');
+    // Some 25 MB of trace: past the bound, the summary is printed and no file is written.
+    const long = sim(
+      file,
+      '--quiet',
+      '--max-trace-mb',
+      '1',
+      '--max-events',
+      '50000',
+      '--json',
+      json,
+    );
+    expect(long.stdout).toMatch(/trace hash [0-9a-f]+/);
+    expect(long.status).toBe(2);
+    expect(long.stderr).toMatch(
+      /^error: the trace passed --max-trace-mb 1, so --json '.*past-bound\.json' was not written; raise the bound with --max-trace-mb N .* --max-events N\n$/,
+    );
+    expect(existsSync(json)).toBe(false);
+    // Within the bound it is saved, as the run keeping its trace saves it, and view draws it.
+    const short = sim(
+      file,
+      '--quiet',
+      '--max-trace-mb',
+      '1',
+      '--max-events',
+      '300',
+      '--json',
+      json,
+    );
+    expect(short.stderr).toBe('');
+    const kept = join(dir, 'within-bound.json');
+    sim(file, '--max-trace-mb', '1', '--max-events', '300', '--json', kept);
+    expect(readFileSync(json, 'utf8')).toBe(readFileSync(kept, 'utf8'));
+    expect(runCli('view', [json]).status).toBe(0);
   });
 
   it('a bad bound is one line and exit 2', () => {
