@@ -363,13 +363,19 @@ describe('bounds and streamed traces', () => {
     expect(r.stdout).toMatch(/seed +\d+/);
   });
 
-  it('a network that loses everything ends at the trace bound, not out of memory', () => {
-    const file = join(dir, 'lossy.ts');
+  /** A scenario whose network loses everything: c1's PUT is retried until a bound stops it. */
+  const lossy = (name: string) => {
+    const file = join(dir, name);
     writeFileSync(
       file,
       `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
         steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
     );
+    return file;
+  };
+
+  it('a network that loses everything ends at the trace bound, not out of memory', () => {
+    const file = lossy('lossy.ts');
     const r = sim(file, '--max-trace-mb', '1');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
@@ -401,12 +407,7 @@ describe('bounds and streamed traces', () => {
   });
 
   it('a trace streamed to --json keeps to --max-trace-mb as a kept one does', () => {
-    const file = join(dir, 'lossy-streamed.ts');
-    writeFileSync(
-      file,
-      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
-        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
-    );
+    const file = lossy('lossy-streamed.ts');
     const json = join(dir, 'past-bound.json');
     // Some 25 MB of trace: past the bound, the summary is printed and no file is written.
     const long = sim(
