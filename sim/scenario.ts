@@ -3,7 +3,7 @@
 // simulation, runs it, and judges its expectations; checking what a user wrote is scenario/check.ts.
 
 import type { NodeId } from '../protocol/core.ts';
-import { type KnobValue, resolveKnobs } from '../protocol/knobs.ts';
+import type { KnobValue } from '../protocol/knobs.ts';
 import {
   brokenGuarantees,
   findings,
@@ -19,7 +19,12 @@ import { formatTime, operationText } from './render/format.ts';
 import { storeOf, topologyOf } from './scenario/check.ts';
 import { ScenarioError } from './scenario/errors.ts';
 import type { AnyScenario, OpExpectation } from './scenario/types.ts';
-import type { Knobs, StoreAdapter, StoreName } from './stores/index.ts';
+import {
+  type Knobs,
+  resolveStoreKnobs,
+  type StoreAdapter,
+  type StoreName,
+} from './stores/index.ts';
 import type { ClientOp, Topology } from './stores/replicated.ts';
 
 export { storeOf, topologyOf, validateScenario } from './scenario/check.ts';
@@ -262,7 +267,7 @@ export function knobsOf(
     ...(scenario.knobs ?? {}),
     ...(options.knobs ?? {}),
   };
-  const knobs = resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
+  const knobs = resolveStoreKnobs(store, presetName, overrides, "this scenario's store");
   if (!knobs.ok) throw new ScenarioError(knobs.error);
   return { presetName, overrides, knobs: knobs.value };
 }

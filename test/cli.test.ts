@@ -3,6 +3,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -117,6 +118,15 @@ describe('bad input gets one clear line and exit status 2', () => {
       /knob followerApply must be one of overwrite, newer-wins/,
     ],
     [['scenarios/stale-read.ts', '--knob', 'noSuchKnob=1'], /unknown knob 'noSuchKnob'/],
+    // Another store's knob is named as such, with the knobs this scenario's store has.
+    [
+      ['scenarios/stale-read.ts', '--knob', 'lockLease=5'],
+      /^error: lockLease is a knob of the lock store; this scenario's store is replicated; its knobs are: replicationDelay, /,
+    ],
+    [
+      ['scenarios/lock-tour.ts', '--knob', 'followerApply=overwrite'],
+      /^error: followerApply is a knob of the replicated store; this scenario's store is lock; its knobs are: lockOwnerCheck, /,
+    ],
     [
       ['scenarios/stale-read.ts', '--seed', '-1'],
       /--seed -1: a value that begins with '-' is joined to its flag, as --seed=-1/,
@@ -353,13 +363,19 @@ describe('bounds and streamed traces', () => {
     expect(r.stdout).toMatch(/seed +\d+/);
   });
 
-  it('a network that loses everything ends at the trace bound, not out of memory', () => {
-    const file = join(dir, 'lossy.ts');
+  /** A scenario whose network loses everything: c1's PUT is retried until a bound stops it. */
+  const lossy = (name: string) => {
+    const file = join(dir, name);
     writeFileSync(
       file,
       `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
         steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
     );
+    return file;
+  };
+
+  it('a network that loses everything ends at the trace bound, not out of memory', () => {
+    const file = lossy('lossy.ts');
     const r = sim(file, '--max-trace-mb', '1');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
@@ -388,6 +404,44 @@ describe('bounds and streamed traces', () => {
       expect(shown.stderr).toBe('');
       expect(shown.status).toBe(0);
     }
+  });
+
+  it('a trace streamed to --json keeps to --max-trace-mb as a kept one does', () => {
+    const file = lossy('lossy-streamed.ts');
+    const json = join(dir, 'past-bound.json');
+    // Some 25 MB of trace: past the bound, the summary is printed and no file is written.
+    const long = sim(
+      file,
+      '--quiet',
+      '--max-trace-mb',
+      '1',
+      '--max-events',
+      '50000',
+      '--json',
+      json,
+    );
+    expect(long.stdout).toMatch(/trace hash [0-9a-f]+/);
+    expect(long.status).toBe(2);
+    expect(long.stderr).toMatch(
+      /^error: the trace passed --max-trace-mb 1, so --json '.*past-bound\.json' was not written; raise the bound with --max-trace-mb N .* --max-events N\n$/,
+    );
+    expect(existsSync(json)).toBe(false);
+    // Within the bound it is saved, as the run keeping its trace saves it, and view draws it.
+    const short = sim(
+      file,
+      '--quiet',
+      '--max-trace-mb',
+      '1',
+      '--max-events',
+      '300',
+      '--json',
+      json,
+    );
+    expect(short.stderr).toBe('');
+    const kept = join(dir, 'within-bound.json');
+    sim(file, '--max-trace-mb', '1', '--max-events', '300', '--json', kept);
+    expect(readFileSync(json, 'utf8')).toBe(readFileSync(kept, 'utf8'));
+    expect(runCli('view', [json]).status).toBe(0);
   });
 
   it('a bad bound is one line and exit 2', () => {

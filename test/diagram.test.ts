@@ -2,6 +2,7 @@
 // and 120 columns, plain and in colour), no line wider than the terminal whatever the width and
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,18 @@ describe('npm run sim -- --json, then npm run view', () => {
     const diagram = sim.stdout.slice(0, sim.stdout.indexOf('Summary'));
     expect(diagram).toContain('│');
     expect(diagram.split('\n').filter((l) => textWidth(l) > 72)).toEqual([]);
+  });
+
+  it('--width 40 bounds the summary too, and its replay command still pastes into a shell', () => {
+    const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '40');
+    expect(sim.status).toBe(0);
+    expect(sim.stdout).toContain('trace hash');
+    expect(sim.stdout.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
+    const replay = sim.stdout.slice(sim.stdout.indexOf('replay ') + 'replay '.length);
+    const said = spawnSync('sh', ['-c', `printf '%s\\n' ${replay}`], { encoding: 'utf8' });
+    expect(said.stdout.split('\n').slice(0, -1)).toEqual(
+      'npm run sim -- scenarios/stale-read.ts --seed 1'.split(' '),
+    );
   });
 
   it.each([

@@ -5,13 +5,13 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
-import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 const env = plainEnv();
 
@@ -101,6 +101,24 @@ describe('workers and shards', () => {
     const bad = explore('--shard', '4/3');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("another store's knob is named as such, with --store's knobs", () => {
+    const lock = explore('--knob', 'lockLease=5', '--out', temporary());
+    expect(isOneLineRefusal(lock)).toBe(true);
+    expect(lock.stderr).toMatch(
+      /lockLease is a knob of the lock store; the store \(--store\) is replicated; its knobs are: replicationDelay, /,
+    );
+  });
+
+  it('--workers is bounded by the machine: at most four threads per core', () => {
+    const most = availableParallelism() * 4;
+    const tooMany = explore('--workers', String(most + 1), '--runs', '1', '--out', temporary());
+    expect(isOneLineRefusal(tooMany)).toBe(true);
+    expect(tooMany.stderr).toContain(`--workers must be a whole number from 1 to ${most}`);
+    const allowed = explore('--workers', String(most), '--runs', '1', '--out', temporary());
+    expect(allowed.stderr).toBe('');
+    expect(allowed.status).toBe(0);
   });
 });
 

@@ -283,6 +283,11 @@ describe('mistakes get one line and exit 2', () => {
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
     await oneLine('live', ['--faults', 'none,crash'], /--faults none stands alone/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);
+    await oneLine(
+      'live',
+      ['--store', 'lock', '--servers', '1', '--knob', 'ackPolicy=all-followers'],
+      /ackPolicy is a knob of the replicated store; the store \(--store\) is lock/,
+    );
   });
 });
 

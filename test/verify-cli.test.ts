@@ -126,6 +126,10 @@ describe('a mistake gets one line and exit 2', () => {
       "--max-down-for-good must be a whole number from 0 to 10 (got 'one')",
     ],
     [['--knob', 'missingKeyReply=sometimes'], 'knob missingKeyReply must be one of'],
+    [
+      ['--knob', 'lockLease=5'],
+      "lockLease is a knob of the lock store; this scenario's store is replicated",
+    ],
     [['--depth', '0'], "--depth must be a whole number from 1 to 100000 (got '0')"],
     [['--depth', '999999'], "--depth must be a whole number from 1 to 100000 (got '999999')"],
     [

@@ -7,7 +7,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
-import { parseKnob } from '../../protocol/knobs.ts';
 import {
   type Completion,
   clusterOfHello,
@@ -19,6 +18,7 @@ import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
 import { formatTime, operationText } from '../render/format.ts';
 import { clip, displayText } from '../render/safe-text.ts';
+import { parseStoreKnob } from '../stores/index.ts';
 import { wholeNumber } from './cluster-flags.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, readAtMost, UsageError } from './usage.ts';
 
@@ -125,7 +125,7 @@ async function client(argv: readonly string[]): Promise<number> {
   const store = clusterOfHello(hello, {});
   const overrides: Record<string, string | number> = {};
   for (const [name, raw] of Object.entries(parseKnobFlags(values.knob))) {
-    const parsed = parseKnob(store.store.knobSpecs, name, raw);
+    const parsed = parseStoreKnob(store.store, name, raw, "the servers' store");
     if (!parsed.ok) throw new UsageError(parsed.error);
     overrides[parsed.value.name] = parsed.value.value;
   }

@@ -1,9 +1,8 @@
 // The flags `serve` and `live` share — which store, how many servers, which leader, which preset
 // and knobs — checked into one cluster description, each mistake one sentence (exit 2).
 
-import { resolveKnobs } from '../../protocol/knobs.ts';
 import type { ClusterSpec } from '../live/node.ts';
-import { STORES, type StoreName } from '../stores/index.ts';
+import { resolveStoreKnobs, STORES, type StoreName } from '../stores/index.ts';
 import { parseKnobFlags, UsageError } from './usage.ts';
 
 export const CLUSTER_OPTIONS = {
@@ -58,7 +57,7 @@ export function clusterFromFlags(
   const unsuitable = store.topologyError({ servers, leader, clients, clockSkewMs: {} });
   if (unsuitable !== null) throw new UsageError(`${unsuitable}; use --servers 1`);
   const preset = flags.preset ?? defaultPreset;
-  const knobs = resolveKnobs(store.knobSpecs, store.presets, preset, parseKnobFlags(flags.knob));
+  const knobs = resolveStoreKnobs(store, preset, parseKnobFlags(flags.knob), 'the store (--store)');
   if (!knobs.ok) throw new UsageError(knobs.error);
   return { store, preset, knobs: knobs.value, servers, leader, clients };
 }

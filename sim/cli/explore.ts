@@ -5,7 +5,6 @@
 
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
@@ -15,7 +14,7 @@ import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario } from '../scenario.ts';
-import { STORES, type StoreName } from '../stores/index.ts';
+import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
 import { checkCaseFolder } from './output.ts';
 import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
@@ -58,7 +57,7 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   }
   const knobs: Record<string, string | number> = {};
   for (const [name, raw] of Object.entries(parseKnobFlags(flags))) {
-    const parsed = parseKnob(adapter.knobSpecs, name, raw);
+    const parsed = parseStoreKnob(adapter, name, raw, 'the store (--store)');
     if (!parsed.ok) throw new UsageError(parsed.error);
     knobs[parsed.value.name] = parsed.value.value;
   }
@@ -77,6 +76,9 @@ const shown = (path: string) => {
 const names = (broken: readonly string[]) =>
   broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
 
+/** The most worker threads `--workers` may ask for, per core of this machine. */
+const WORKERS_PER_CORE = 4;
+
 async function run(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('explore', argv, OPTIONS, HELP);
   if (values === null) return EXIT.ok;
@@ -85,7 +87,10 @@ async function run(argv: readonly string[]): Promise<number> {
   const runs = wholeNumber(values.runs, '--runs', 5000, 1, 1_000_000);
   const seed = parseSeed(values.seed) ?? 1;
   const maxOps = wholeNumber(values['max-ops'], '--max-ops', DEFAULT_BOUNDS.maxOps, 1, 10_000);
-  const workers = wholeNumber(values.workers, '--workers', availableParallelism(), 1, 256);
+  // Runs are CPU-bound, so threads past the cores only share them, each with its own ~24 MB and
+  // compiled copy of the simulator: four per core leaves room, not hundreds.
+  const cores = availableParallelism();
+  const workers = wholeNumber(values.workers, '--workers', cores, 1, cores * WORKERS_PER_CORE);
   const shard = shardOf(values.shard);
   const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
   const out = values.out ?? 'cases';

@@ -2,7 +2,7 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
-import type { Bounds } from '../kernel/simulation.ts';
+import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
 import { labPage } from '../lab/bundle.ts';
 import { renderWhatIf } from '../lab/report.ts';
 import {
@@ -114,7 +114,13 @@ async function sim(argv: readonly string[]): Promise<number> {
   // and streamed to --json, so a run of any length fits in memory. A what-if compares two runs'
   // events, so it keeps them.
   const keep = values.quiet !== true || values.html !== undefined || edits.length > 0;
-  const spool = keep ? undefined : openSpool(outputs.find((o) => o.flag === '--json'));
+  const maxTraceChars = bounds.maxTraceChars ?? DEFAULT_BOUNDS.maxTraceChars;
+  const spool = keep
+    ? undefined
+    : openSpool(
+        outputs.find((o) => o.flag === '--json'),
+        maxTraceChars,
+      );
   let run: ReturnType<typeof runScenario>;
   try {
     run = runScenario(loaded, {
@@ -157,7 +163,10 @@ async function sim(argv: readonly string[]): Promise<number> {
   };
   for (const line of renderSummary(c, run, replay, width, sources)) out.push(line);
   // A write that fails (a full disk) still leaves the summary on the screen, then says why.
-  const saved = saveOutputs(doc, outputs, spool);
+  const saved =
+    spool?.passed === true
+      ? traceTooLong(spool, maxTraceChars, outputs)
+      : saveOutputs(doc, outputs, spool);
   for (const line of saved.lines) out.push(line);
   process.stdout.write(`${out.join('\n')}\n`);
   if (saved.failure !== null) throw saved.failure;
@@ -187,10 +196,10 @@ function whatIfOf(
 }
 
 /** The events of a run too long to keep, spooled beside the --json file as the run goes. */
-function openSpool(json: PlannedOutput | undefined): TraceSpool | undefined {
+function openSpool(json: PlannedOutput | undefined, maxChars: number): TraceSpool | undefined {
   if (json === undefined) return undefined;
   try {
-    return new TraceSpool(json.target);
+    return new TraceSpool(json.target, maxChars);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(`could not write --json '${json.path}': ${why}`);
@@ -227,6 +236,25 @@ const WRITERS: Readonly<
   '--json': { what: 'trace', write: (file, doc, spool) => writeTraceDocument(file, doc, spool) },
   '--html': { what: 'page', write: (file, doc) => file.write(renderHtml(doc, {}, labPage())) },
 };
+
+/**
+ * A streamed trace that passed --max-trace-mb is not saved (a kept trace stops there too): the
+ * summary stands, and one line says why --json was not written and how to get it.
+ */
+function traceTooLong(
+  spool: TraceSpool,
+  maxChars: number,
+  outputs: readonly PlannedOutput[],
+): { lines: string[]; failure: UsageError } {
+  spool.dispose();
+  const json = outputs.find((o) => o.flag === '--json')!;
+  return {
+    lines: [],
+    failure: new UsageError(
+      `the trace passed --max-trace-mb ${maxChars / 1_000_000}, so --json '${displayText(json.path)}' was not written; raise the bound with --max-trace-mb N (npm run view reads up to 500 MB) or save a shorter run with --max-events N`,
+    ),
+  };
+}
 
 function saveOutputs(
   doc: TraceDocument,

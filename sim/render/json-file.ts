@@ -20,8 +20,18 @@ export class TraceSpool {
   private readonly out: Buffered;
   private readonly fd: number;
   count = 0;
+  /** Characters of the events so far, one line each: what a kept trace's bound measures. */
+  private chars = 0;
+  /**
+   * The trace passed `maxChars`, and no more events were spooled: a streamed trace is bounded as a
+   * kept one is (--max-trace-mb), so that what is saved can be read back.
+   */
+  passed = false;
 
-  constructor(beside: string) {
+  constructor(
+    beside: string,
+    private readonly maxChars = Number.POSITIVE_INFINITY,
+  ) {
     this.path = `${beside}.events-${process.pid}.tmp`;
     this.fd = openSync(this.path, 'w+');
     // Nameless once open: a run stopped by Ctrl-C (the run is synchronous: no handler runs) or
@@ -41,6 +51,12 @@ export class TraceSpool {
   }
 
   readonly add = (json: string): void => {
+    if (this.passed) return;
+    if (this.chars > this.maxChars) {
+      this.passed = true;
+      return;
+    }
+    this.chars += json.length + 1;
     this.out.write(this.count === 0 ? `    ${json}` : `,\n    ${json}`);
     this.count++;
   };

@@ -4,6 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
+import { textWidth } from './diagram.ts';
 import { counted, formatSpan, formatTime } from './format.ts';
 import { displayText as safe, shellWord, WRAPPED_CHARS } from './safe-text.ts';
 
@@ -25,7 +26,7 @@ const ENDINGS = {
   'event-limit': 'stopped at the event bound (raise it with --max-events N)',
   'queue-limit': 'stopped at the queue-size bound (raise it with --max-queue N)',
   'trace-limit':
-    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet: then the trace is only hashed, or streamed to --json)',
+    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet: then the trace is only hashed, and streamed to --json within the same bound)',
   'history-limit': 'stopped at the history-size bound (raise it with --max-history N)',
 } as const;
 
@@ -37,8 +38,38 @@ export interface KnobSources {
 
 /** A field of the summary: its name, then its words wrapped to the width under one another. */
 function field(name: string, text: string, width: number): string[] {
-  return wrapWords(text.split(' '), Math.max(20, width - 13)).map(
-    (line, i) => `  ${(i === 0 ? name : '').padEnd(10)} ${line}`,
+  return hanging(`  ${name.padEnd(10)} `, text, width, 13);
+}
+
+/** `text` wrapped to `width` after `first`, its further lines indented by `indent` columns. */
+function hanging(first: string, text: string, width: number, indent: number): string[] {
+  return wrapWords(text.split(' '), Math.max(1, width - Math.max(indent, textWidth(first)))).map(
+    (line, i) => `${i === 0 ? first : ' '.repeat(indent)}${line}`,
+  );
+}
+
+/**
+ * The replay command under its field, cut between shell words with a trailing ` \` when it does
+ * not fit, so that it still pastes into a shell as one command.
+ */
+function replayLines(replay: string, width: number): string[] {
+  const first = `  replay     ${replay}`;
+  if (textWidth(first) <= width) return [first];
+  // A word is what shellWord wrote: plain characters, '…' and \' pieces, never a bare space.
+  // The command's name stays whole, and a flag stays with its value.
+  const words = replay.match(/(?:'[^']*'|\\.|[^\s'\\])+/g) ?? [replay];
+  const name = words.indexOf('--') + 1 || 1;
+  const units = [words.slice(0, name).join(' ')];
+  for (const word of words.slice(name)) {
+    const last = units.length - 1;
+    if (last > 0 && /^--\S+$/.test(units[last]!) && !word.startsWith('--'))
+      units[last] += ` ${word}`;
+    else units.push(word);
+  }
+  const lines = wrapWords(units, Math.max(20, width - 13 - 2), true);
+  return lines.map(
+    (line, i) =>
+      `${i === 0 ? '  replay     ' : ' '.repeat(13)}${line}${i < lines.length - 1 ? ' \\' : ''}`,
   );
 }
 
@@ -60,7 +91,11 @@ export function renderSummary(
     ...knobWarnings(run.knobs, sources).flatMap((w) =>
       field('warning', w, width).map((l) => c.yellow(l)),
     ),
-    `  operations ${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
+    ...field(
+      'operations',
+      `${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
+      width,
+    ),
     ...field(
       'run',
       `${ENDINGS[run.result.ending]} at ${formatTime(run.result.endedAt)}, ${run.result.events} events`,
@@ -71,21 +106,25 @@ export function renderSummary(
   const judged = run.outcomes.filter((o) => o.expected !== undefined);
   const failed = judged.filter((o) => o.failure !== null);
   lines.push(
-    judged.length === 0
-      ? '  expected   nothing of the operations (no step has an expect)'
-      : `  expected   ${judged.length - failed.length} of ${judged.length} met`,
+    ...field(
+      'expected',
+      judged.length === 0
+        ? 'nothing of the operations (no step has an expect)'
+        : `${judged.length - failed.length} of ${judged.length} met`,
+      width,
+    ),
   );
   for (const o of judged) {
     const text = safe(`step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`);
     lines.push(
-      o.failure === null
-        ? c.green(`    ✓ ${text}`)
-        : c.red.bold(`    ✗ ${text}, but ${safe(o.failure)}`),
+      ...(o.failure === null
+        ? hanging('    ✓ ', text, width, 6).map((l) => c.green(l))
+        : hanging('    ✗ ', `${text}, but ${safe(o.failure)}`, width, 6).map((l) => c.red.bold(l))),
     );
   }
   lines.push(...renderVerdicts(c, run, width));
   lines.push(`  trace hash ${run.result.hash}`);
-  lines.push(`  replay     ${safe(replay, 4000)}`);
+  lines.push(...replayLines(safe(replay, 4000), width));
   return lines;
 }
 
@@ -146,45 +185,78 @@ const SHOWN_PER_GUARANTEE = 3;
 /** One line per guarantee, its first witnesses under it, then what the scenario expected. */
 export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100): string[] {
   const lines = ['  guarantees'];
+  // A guarantee's name, then its status in a column wide enough for '999 violations' (a longer
+  // status wraps inside it); on a narrower terminal the status follows the name, wrapped under it.
+  const aligned = width - 41 >= 15;
+  const verdictLine = (mark: string, guarantee: string, status: string) =>
+    aligned
+      ? hanging(`    ${mark} ${guarantee.padEnd(34)} `, status, width, 41)
+      : hanging(`    ${mark} `, `${guarantee} ${status}`, width, 6);
   for (const v of run.verdicts) {
-    const name = GUARANTEE_NAMES[v.guarantee].padEnd(34);
-    if (v.status === 'held') lines.push(c.green(`    ✓ ${name} held`));
+    const name = GUARANTEE_NAMES[v.guarantee];
+    if (v.status === 'held') lines.push(...verdictLine('✓', name, 'held').map((l) => c.green(l)));
     else if (v.status === 'not-judged')
-      lines.push(c.dim(`    · ${name} not judged: ${safe(v.reason ?? '')}`));
+      lines.push(
+        ...verdictLine('·', name, `not judged: ${safe(v.reason ?? '')}`).map((l) => c.dim(l)),
+      );
     else {
       const count = counted(v.violations.length, v.informative ? 'finding' : 'violation');
-      lines.push(
-        (v.informative ? c.yellow : c.red.bold)(
-          `    ${v.informative ? 'ℹ' : '✗'} ${name} ${count}`,
-        ),
-      );
+      const headline = v.informative ? c.yellow : c.red.bold;
+      lines.push(...verdictLine(v.informative ? 'ℹ' : '✗', name, count).map((l) => headline(l)));
       for (const w of v.violations.slice(0, SHOWN_PER_GUARANTEE)) {
         const ops = w.ops.length > 0 ? ` [ops ${w.ops.join(', ')}]` : '';
         const paint = v.informative ? c.yellow : c.red;
-        for (const line of wrapWords(
-          // A checker's sentence wraps over several lines: cut only what no reader needs.
-          safe(`${w.sentence}${ops}`, WRAPPED_CHARS).split(' '),
-          Math.max(20, width - 8),
-        ))
-          lines.push(paint(`        ${line}`));
+        // A checker's sentence wraps over several lines: cut only what no reader needs.
+        const sentence = safe(`${w.sentence}${ops}`, WRAPPED_CHARS);
+        lines.push(...hanging('        ', sentence, width, 8).map((l) => paint(l)));
       }
       if (v.violations.length > SHOWN_PER_GUARANTEE)
         lines.push(c.dim(`        … and ${v.violations.length - SHOWN_PER_GUARANTEE} more`));
-      if (v.reason !== null) lines.push(c.dim(`        not judged beside these: ${v.reason}`));
+      if (v.reason !== null)
+        lines.push(
+          ...hanging('        ', `not judged beside these: ${v.reason}`, width, 8).map((l) =>
+            c.dim(l),
+          ),
+        );
     }
   }
   if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));
-  for (const f of run.verdictFailures) lines.push(c.red.bold(`    ✗ not as expected: ${safe(f)}`));
+  for (const f of run.verdictFailures)
+    lines.push(
+      ...hanging('    ✗ ', `not as expected: ${safe(f)}`, width, 6).map((l) => c.red.bold(l)),
+    );
   return lines;
 }
 
-/** Words joined into lines of at most `width` characters (a longer word stands alone). */
-function wrapWords(words: readonly string[], width: number): string[] {
+/**
+ * Words joined into lines of at most `width` columns. A wider word is cut, after its last '=', '/',
+ * ',' or '-' that falls in the line's second half when it has one, unless `whole` (a shell word).
+ */
+function wrapWords(words: readonly string[], width: number, whole = false): string[] {
   const lines: string[] = [];
-  for (const word of words) {
+  for (const word of whole ? words : words.flatMap((w) => cutWord(w, width))) {
     const last = lines.length - 1;
-    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    if (last >= 0 && textWidth(lines[last]!) + 1 + textWidth(word) <= width)
+      lines[last] += ` ${word}`;
     else lines.push(word);
   }
   return lines;
+}
+
+function cutWord(word: string, width: number): string[] {
+  const pieces: string[] = [];
+  let rest = word;
+  while (textWidth(rest) > width) {
+    let head = '';
+    for (const ch of rest) {
+      if (textWidth(head + ch) > width) break;
+      head += ch;
+    }
+    const at = Math.max(...['=', '/', ',', '-'].map((sep) => head.lastIndexOf(sep)));
+    const cut = at >= head.length / 2 ? at + 1 : head.length;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  pieces.push(rest);
+  return pieces;
 }

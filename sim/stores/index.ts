@@ -3,7 +3,13 @@
 // the command line, the explorer) is the same for every store.
 
 import type { NodeId } from '../../protocol/core.ts';
-import type { KnobSpecs, KnobValue } from '../../protocol/knobs.ts';
+import {
+  type KnobSpecs,
+  type KnobValue,
+  type Parsed,
+  parseKnob,
+  resolveKnobs,
+} from '../../protocol/knobs.ts';
 import type {
   ClientState as LockClientState,
   ServerState as LockServerState,
@@ -120,3 +126,41 @@ export const STORES: Readonly<Record<StoreName, StoreAdapter>> = {
   replicated: REPLICATED,
   lock: LOCK,
 };
+
+/**
+ * The error for a knob `store` lacks but another store has (a lock store's lockLease given to a
+ * replicated scenario): which store it belongs to, and the knobs `store` has; null for a knob of
+ * `store`'s or of no store. `whose` says how the store was chosen ("this scenario's store").
+ */
+function otherStoresKnob(store: StoreAdapter, name: string, whose: string): string | null {
+  if (Object.hasOwn(store.knobSpecs, name)) return null;
+  const owner = Object.values(STORES).find((s) => Object.hasOwn(s.knobSpecs, name));
+  if (owner === undefined) return null;
+  const known = Object.keys(store.knobSpecs).join(', ');
+  return `${name} is a knob of the ${owner.name} store; ${whose} is ${store.name}; its knobs are: ${known}`;
+}
+
+/** parseKnob for one store, naming the store a knob belongs to when it is another store's. */
+export function parseStoreKnob(
+  store: StoreAdapter,
+  name: string,
+  raw: unknown,
+  whose: string,
+): Parsed<{ name: string; value: KnobValue }> {
+  const other = otherStoresKnob(store, name, whose);
+  return other === null ? parseKnob(store.knobSpecs, name, raw) : { ok: false, error: other };
+}
+
+/** resolveKnobs for one store, naming the store a knob belongs to when it is another store's. */
+export function resolveStoreKnobs(
+  store: StoreAdapter,
+  presetName: string,
+  overrides: Readonly<Record<string, unknown>>,
+  whose: string,
+): Parsed<Knobs> {
+  for (const name of Object.keys(overrides)) {
+    const other = otherStoresKnob(store, name, whose);
+    if (other !== null) return { ok: false, error: other };
+  }
+  return resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
+}
