@@ -10,7 +10,8 @@ import {
   MUTUAL_EXCLUSION,
 } from '../sim/check/mutual-exclusion.ts';
 import type { CheckInput, Violation } from '../sim/check/types.ts';
-import type { Apply, LockEvent, Operation } from '../sim/kernel/history.ts';
+import { type Apply, History, type LockEvent, type Operation } from '../sim/kernel/history.ts';
+import { mutualExclusion } from './reference/mutual-exclusion.ts';
 
 /** An operation of the lock store; `done` is its completion, or 'crashed at t', or pending. */
 function op(
@@ -345,9 +346,122 @@ describe('a key locked forever (liveness, A6)', () => {
   });
 });
 
+/**
+ * A run told as it happened, event after event, every one in the same millisecond: the history
+ * records them in that order, which is all that tells them apart (PROTOCOL.md §3: real time is the
+ * order of events, not the millisecond).
+ */
+class SameMillisecond {
+  readonly history = new History();
+  private readonly tokens = new Map<string, number>();
+  private nextToken = 1;
+  constructor(private readonly t: number) {}
+  invoke(opId: number, requestId: string, op: 'put' | 'delete' = 'delete'): this {
+    const client = requestId.split('.')[0]!;
+    const value = op === 'put' ? requestId : null;
+    this.history.observe(this.t, { kind: 'invoke', opId, client, op, key: 'x', value, requestId });
+    return this;
+  }
+  complete(opId: number): this {
+    const op = this.history.get(opId)!;
+    const reply = op.op === 'put' ? 'PUT_OK' : 'DELETE_OK';
+    const done = { kind: 'complete', opId, client: op.client, reply, server: 's1' } as const;
+    this.history.observe(this.t, { ...done, value: null, ts: null });
+    return this;
+  }
+  lock(event: 'grant' | 'release', requestId: string, by: string | null = null): this {
+    const holder = requestId.split('.')[0]!;
+    if (event === 'grant') this.tokens.set(requestId, this.nextToken++);
+    const token = this.tokens.get(requestId)!;
+    const lock = { key: 'x', event, holder, requestId, token, by };
+    this.history.observe(this.t, { kind: 'note', node: 's1', text: event, lock });
+    return this;
+  }
+  write(origin: string, ts: number): this {
+    this.history.observe(this.t, { kind: 'apply', node: 's1', key: 'x', value: null, ts, origin });
+    return this;
+  }
+  private checked(): readonly Violation[] {
+    const { operations, applies, locks } = this.history;
+    return violations(MUTUAL_EXCLUSION.check(input(operations, locks, [...applies])));
+  }
+  /** The checker's verdict (the operations of each violation) and the reference's witnesses. */
+  verdicts() {
+    const { operations, applies, locks } = this.history;
+    return {
+      checker: this.checked().map((v) => v.ops),
+      reference: mutualExclusion(operations, locks, applies).witnesses,
+    };
+  }
+  sentences(): string[] {
+    return this.checked().map((v) => v.sentence);
+  }
+}
+
+describe('grants, releases, writes and completions in one millisecond, judged in event order', () => {
+  it('catches a write that lands just after its client released the lock', () => {
+    // c1 releases x; its own late DELETE lands after, in the same millisecond: c1 no longer holds
+    // the lock (the server has freed it), and nobody else does.
+    const run = new SameMillisecond(3_229)
+      .invoke(1, 'c1.1')
+      .lock('grant', 'c1.1')
+      .write('c1.1', 1)
+      .lock('release', 'c1.1', 'c1')
+      .write('c1.1', 2)
+      .complete(1);
+    expect(run.verdicts()).toEqual({ checker: [[1]], reference: [[1]] });
+    expect(run.sentences()).toEqual([
+      "c1's DELETE x (op 1, c1.1, issued at 3.229s) landed at s1 at 3.229s (ts 2) although c1 had released its lock at 3.229s: nobody held x's lock",
+    ]);
+  });
+
+  it('catches a write that lands just after its operation completed', () => {
+    const run = new SameMillisecond(3_229)
+      .invoke(1, 'c1.1')
+      .lock('grant', 'c1.1')
+      .complete(1)
+      .write('c1.1', 1);
+    // The checker names the writer and the grant the server still held (c1's own, never released).
+    expect(run.verdicts()).toEqual({ checker: [[1, 1]], reference: [[1]] });
+    expect(run.sentences()).toEqual([
+      "c1's DELETE x (op 1, c1.1, issued at 3.229s) landed at s1 at 3.229s (ts 1) although c1.1 had finished at 3.229s: c1 held x's lock for c1.1",
+    ]);
+  });
+
+  it('holds when a grant made just before the operation completes covers the writes between', () => {
+    // A late copy of c2's ACQUIRE_LOCK is granted while c2.1 still runs; two of its DELETEs land
+    // under it, then c2.1 completes: c2 held the lock for every write (run 2613/284608 of
+    // `many.ts lock` in the same order).
+    const run = new SameMillisecond(3_229)
+      .invoke(5, 'c2.1')
+      .lock('grant', 'c2.1')
+      .write('c2.1', 1)
+      .write('c2.1', 2)
+      .complete(5)
+      .lock('release', 'c2.1', 'c2');
+    expect(run.verdicts()).toEqual({ checker: [], reference: [] });
+  });
+
+  it('counts such a grant as a hold beside a client a stranger released (A5)', () => {
+    // c3 holds x for c3.1 when c1's stray RELEASE_LOCK frees it; c2 is granted x and completes in
+    // the same millisecond: for that moment both c3 and c2 held the lock.
+    const run = new SameMillisecond(3_229)
+      .invoke(1, 'c3.1')
+      .invoke(2, 'c2.1')
+      .lock('grant', 'c3.1')
+      .lock('release', 'c3.1', 'c1')
+      .lock('grant', 'c2.1')
+      .write('c2.1', 1)
+      .complete(2)
+      .lock('release', 'c2.1', 'c2')
+      .complete(1);
+    expect(run.verdicts()).toEqual({ checker: [[1, 2]], reference: [[1, 2]] });
+  });
+});
+
 /** The quadratic definition the sweep must agree with: every later grant inside another client's hold. */
 function overlapsByDefinition(locks: LockEvent[], operations: Operation[]): number[] {
-  const holds = holdsOf(locks, operations).filter((h) => h.end > h.grant.t);
+  const holds = holdsOf(locks, operations).filter((h) => h.end > h.start);
   return holds
     .filter((later, j) =>
       holds.some(
@@ -355,7 +469,7 @@ function overlapsByDefinition(locks: LockEvent[], operations: Operation[]): numb
           i < j &&
           earlier.grant.key === later.grant.key &&
           earlier.grant.holder !== later.grant.holder &&
-          earlier.end > later.grant.t,
+          earlier.end > later.start,
       ),
     )
     .map((h) => h.grant.token);

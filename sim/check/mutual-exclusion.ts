@@ -1,7 +1,9 @@
 // Mutual exclusion for the lock store (PROTOCOL.md §3): no two clients hold a key's lock at once,
 // and no write lands from a client that does not hold it. A hold is judged from the client's side,
 // since the server's own table never holds two locks; this file also judges the lock store's
-// liveness, where a lock nobody will ever free blocks its key for good (A6).
+// liveness, where a lock nobody will ever free blocks its key for good (A6). Grants, releases,
+// expiries, writes, completions and crashes are compared by their place in the run's order of
+// events (PROTOCOL.md §3: real time), never by their millisecond, which only the sentences print.
 
 import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import { formatTime } from '../render/format.ts';
@@ -9,14 +11,65 @@ import { LIVENESS } from './liveness.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
 import { opText } from './words.ts';
 
+/**
+ * Where the entries of a history fall in the run's order of events. A History gives every entry a
+ * place from one counter (`seq`, `completedSeq`, `abandonedSeq`). A history built without them
+ * (by hand) is ordered by its milliseconds, and within one millisecond, as a convention: the
+ * operations' completions and crashes first, then the lock releases and expiries, then the
+ * grants, then the writes landing.
+ */
+export interface Order {
+  readonly lock: (e: LockEvent) => number;
+  readonly apply: (a: Apply) => number;
+  /** Infinity while the operation is pending (or was abandoned). */
+  readonly completed: (op: Operation) => number;
+  /** Infinity unless its client crashed with it pending. */
+  readonly abandoned: (op: Operation) => number;
+}
+
+const never = Number.POSITIVE_INFINITY;
+
+const BY_SEQ: Order = {
+  lock: (e) => e.seq!,
+  apply: (a) => a.seq!,
+  completed: (op) => op.completedSeq ?? never,
+  abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedSeq!),
+};
+
+/** Places from milliseconds: four per millisecond, one for each kind of entry, as `Order` says. */
+const BY_TIME: Order = {
+  lock: (e) => e.t * 4 + (e.event === 'grant' ? 2 : 1),
+  apply: (a) => a.t * 4 + 3,
+  completed: (op) => (op.completedAt === null ? never : op.completedAt * 4),
+  abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedAt * 4),
+};
+
+/** The order of a history: by its places when every entry has one, else by its milliseconds. */
+export function orderOf(
+  locks: readonly LockEvent[],
+  operations: readonly Operation[],
+  applies: readonly Apply[] = [],
+): Order {
+  const placed =
+    locks.every((e) => e.seq !== undefined) &&
+    applies.every((a) => a.seq !== undefined) &&
+    operations.every((op) => op.abandonedAt === null || op.abandonedSeq != null);
+  return placed ? BY_SEQ : BY_TIME;
+}
+
 /** One grant, and how long the client it was granted to could act on it. */
 export interface Hold {
   readonly grant: LockEvent;
+  /** The grant's place in the order of events. */
+  readonly start: number;
   /** The operation the lock was granted for (its request id), if the history knows it. */
   readonly op: Operation | undefined;
   /** The server's release or expiry of this grant; null while the server still holds it. */
   readonly serverEnd: LockEvent | null;
-  /** When the client stopped holding it (Infinity: never); at or before the grant, it never held it. */
+  /**
+   * The place in the order of events where the client stopped holding it (Infinity: never);
+   * before the grant's, it never held it.
+   */
   readonly end: number;
 }
 
@@ -33,6 +86,7 @@ export interface Hold {
 export function holdsOf(
   locks: readonly LockEvent[],
   operations: readonly Operation[],
+  order: Order = orderOf(locks, operations),
 ): readonly Hold[] {
   const opOf = new Map(operations.map((op) => [op.requestId, op] as const));
   const grants: LockEvent[] = [];
@@ -40,7 +94,7 @@ export function holdsOf(
   // The holder's own releases of a request's locks, in order: a late copy of its ACQUIRE_LOCK may
   // have had the lock granted again for the same request, and the one RELEASE_LOCK the client
   // sends for it ends its hold of every grant it got for that request.
-  // Places in `locks`, not times: a release and the next grant often share a millisecond.
+  // Indices in `locks`, which is in the order of events.
   const ownReleases = new Map<string, number[]>();
   const grantAt = new Map<LockEvent, number>();
   locks.forEach((event, i) => {
@@ -60,8 +114,10 @@ export function holdsOf(
     const serverEnd = endOf.get(grant.token) ?? null;
     const released = ownReleases.get(`${grant.holder}\u0000${grant.requestId}`);
     const after = released?.find((i) => i > grantAt.get(grant)!);
-    const ownRelease = after === undefined ? Number.POSITIVE_INFINITY : locks[after]!.t;
-    return { grant, op, serverEnd, end: clientEnd(grant, serverEnd, op, ownRelease) };
+    const ownRelease = after === undefined ? never : order.lock(locks[after]!);
+    const start = order.lock(grant);
+    const end = clientEnd(grant, serverEnd, op, ownRelease, order);
+    return { grant, start, op, serverEnd, end };
   });
 }
 
@@ -70,24 +126,27 @@ function clientEnd(
   serverEnd: LockEvent | null,
   op: Operation | undefined,
   ownRelease: number,
+  order: Order,
 ) {
-  const ends: number[] = [ownRelease];
+  let end = ownRelease;
+  const crash = op === undefined ? never : order.abandoned(op);
   if (serverEnd !== null) {
-    if (serverEnd.event === 'expire' || serverEnd.by === grant.holder) ends.push(serverEnd.t);
+    const freed = order.lock(serverEnd);
+    if (serverEnd.event === 'expire' || serverEnd.by === grant.holder) end = Math.min(end, freed);
     // A stranger's release: the client goes on (A5) until its operation ends, and its crash ends
     // it. A crashed client's lock is held until the server frees it, and a free before the crash
     // leaves the client holding it until the crash.
-    else if (op?.abandonedAt != null) ends.push(Math.max(serverEnd.t, op.abandonedAt));
+    else if (crash !== never) end = Math.min(end, Math.max(freed, crash));
   }
-  if (op?.completedAt != null) ends.push(op.completedAt);
-  // Granted once its client had crashed (the ACQUIRE_LOCK was still on its way): the operation it
-  // was for was over with its session, so nobody holds this grant, just as nobody holds one that
-  // a late copy of the request got after the operation had finished.
-  if (op?.abandonedAt != null && op.abandonedAt <= grant.t) ends.push(op.abandonedAt);
-  return Math.min(Number.POSITIVE_INFINITY, ...ends);
+  // A late copy of the request granted after the operation had finished ends before it starts:
+  // nobody holds it. So does one granted once its client had crashed (the ACQUIRE_LOCK was still
+  // on its way): the operation it was for was over with its session.
+  if (op !== undefined) end = Math.min(end, order.completed(op));
+  if (crash < order.lock(grant)) end = Math.min(end, crash);
+  return end;
 }
 
-const held = (h: Hold) => h.end > h.grant.t;
+const held = (h: Hold) => h.end > h.start;
 
 function requestText(h: Hold): string {
   return `${h.grant.holder} still held it for ${h.grant.requestId}`;
@@ -124,7 +183,7 @@ function overlaps(holds: readonly Hold[]): Violation[] {
     const best = longest.get(key);
     const rival =
       best === undefined ? null : best.top.grant.holder !== h.grant.holder ? best.top : best.other;
-    if (rival !== null && rival.end > h.grant.t) violations.push(overlap(rival, h));
+    if (rival !== null && rival.end > h.start) violations.push(overlap(rival, h));
     longest.set(key, ranked(best, h));
   }
   return violations;
@@ -152,8 +211,15 @@ function serverIntervals(holds: readonly Hold[]): Map<string, Hold[]> {
   return byKey;
 }
 
-/** The grant the server's table held for the key at t (grants never overlap there), or null. */
-function serverHolderAt(intervals: readonly Hold[] | undefined, t: number): Hold | null {
+/**
+ * The grant the server's table held for the key at place `at` in the order of events (grants
+ * never overlap there), or null.
+ */
+function serverHolderAt(
+  intervals: readonly Hold[] | undefined,
+  at: number,
+  order: Order,
+): Hold | null {
   if (intervals === undefined) return null;
   let lo = 0;
   let hi = intervals.length - 1;
@@ -161,22 +227,24 @@ function serverHolderAt(intervals: readonly Hold[] | undefined, t: number): Hold
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const h = intervals[mid]!;
-    if (h.grant.t <= t) {
+    if (h.start < at) {
       found = h;
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  if (found === null || (found.serverEnd !== null && found.serverEnd.t < t)) return null;
+  if (found === null || (found.serverEnd !== null && order.lock(found.serverEnd) < at)) return null;
   return found;
 }
 
 /** Why the request that wrote did not hold the lock when its write landed. */
-function lackText(own: readonly Hold[], apply: Apply): string {
-  const before = own.filter((h) => h.grant.key === apply.key && h.grant.t <= apply.t).at(-1);
+function lackText(own: readonly Hold[], apply: Apply, order: Order): string {
+  const at = order.apply(apply);
+  const before = own.filter((h) => h.grant.key === apply.key && h.start < at).at(-1);
   if (before === undefined) return `${apply.origin} had never been granted ${apply.key}'s lock`;
   const end = before.serverEnd;
-  if (before.op?.completedAt != null && before.op.completedAt <= apply.t)
-    return `${apply.origin} had finished at ${formatTime(before.op.completedAt)}`;
+  const op = before.op;
+  if (op !== undefined && order.completed(op) < at)
+    return `${apply.origin} had finished at ${formatTime(op.completedAt!)}`;
   if (end?.event === 'expire') return `its lease had run out at ${formatTime(end.t)}`;
   if (end !== null && end.by !== null)
     return `${end.by} had released its lock at ${formatTime(end.t)}`;
@@ -188,13 +256,14 @@ function strayWrite(
   writer: Operation | undefined,
   own: readonly Hold[],
   holder: Hold | null,
+  order: Order,
 ): Violation {
   const who = writer === undefined ? `A write for ${apply.origin}` : opText(writer);
   const crashed = holder?.op?.abandonedAt;
   const owner =
     holder === null
       ? `nobody held ${apply.key}'s lock`
-      : crashed != null && crashed <= holder.grant.t
+      : crashed != null && order.abandoned(holder.op!) < holder.start
         ? `${apply.node} held ${apply.key}'s lock for ${holder.grant.requestId}, granted after ${holder.grant.holder} had crashed at ${formatTime(crashed)}`
         : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
   return {
@@ -202,7 +271,7 @@ function strayWrite(
     ops: [writer?.id, holder?.op?.id].filter((id) => id !== undefined),
     nodes: [apply.node],
     at: apply.t,
-    sentence: `${who} landed at ${apply.node} at ${formatTime(apply.t)} (ts ${apply.ts}) although ${lackText(own, apply)}: ${owner}`,
+    sentence: `${who} landed at ${apply.node} at ${formatTime(apply.t)} (ts ${apply.ts}) although ${lackText(own, apply, order)}: ${owner}`,
   };
 }
 
@@ -211,7 +280,7 @@ function strayWrite(
  * write lands from a client that does not hold it"), for that request or a later one: a late copy
  * of the client's own earlier write under its own lock is another guarantee's business (MW).
  */
-function strayWrites(input: CheckInput, holds: readonly Hold[]): Violation[] {
+function strayWrites(input: CheckInput, holds: readonly Hold[], order: Order): Violation[] {
   const opOf = new Map(input.operations.map((op) => [op.requestId, op] as const));
   const byRequest = new Map<string, Hold[]>();
   const byClient = new Map<string, Hold[]>();
@@ -232,12 +301,11 @@ function strayWrites(input: CheckInput, holds: readonly Hold[]): Violation[] {
     const writer = opOf.get(apply.origin);
     const clientHolds =
       writer === undefined ? own : (byClient.get(`${writer.client}\u0000${apply.key}`) ?? []);
-    const inside = clientHolds.some(
-      (h) => h.grant.key === apply.key && h.grant.t <= apply.t && apply.t <= h.end,
-    );
+    const at = order.apply(apply);
+    const inside = clientHolds.some((h) => h.grant.key === apply.key && h.start < at && at < h.end);
     if (inside) continue;
-    const holder = serverHolderAt(intervals.get(apply.key), apply.t);
-    violations.push(strayWrite(apply, opOf.get(apply.origin), own, holder));
+    const holder = serverHolderAt(intervals.get(apply.key), at, order);
+    violations.push(strayWrite(apply, opOf.get(apply.origin), own, holder, order));
   }
   return violations;
 }
@@ -246,8 +314,9 @@ export const MUTUAL_EXCLUSION: Checker = {
   guarantee: 'mutual-exclusion',
   informative: false,
   check: (input) => {
-    const holds = holdsOf(input.locks, input.operations);
-    return { violations: [...overlaps(holds), ...strayWrites(input, holds)] };
+    const order = orderOf(input.locks, input.operations, input.applies);
+    const holds = holdsOf(input.locks, input.operations, order);
+    return { violations: [...overlaps(holds), ...strayWrites(input, holds, order)] };
   },
 };
 
@@ -257,13 +326,13 @@ export const MUTUAL_EXCLUSION: Checker = {
  * Why the holder will never release it, worded to follow "granted to c1 for c1.1 at t": it crashed,
  * or a late copy of its ACQUIRE_LOCK took the lock again once the operation was done with it.
  */
-function strandedText(h: Hold, released: LockEvent | undefined): string {
+function strandedText(h: Hold, released: LockEvent | undefined, order: Order): string {
   const { grant, op } = h;
   if (op === undefined) return `, for which ${grant.holder} runs no operation`;
   if (op.abandonedAt !== null) return `, ${grant.holder} crashed at ${formatTime(op.abandonedAt)}`;
   const late = ' by a late ACQUIRE_LOCK after';
-  if (op.completedAt !== null && op.completedAt <= grant.t)
-    return `${late} ${grant.requestId} had finished at ${formatTime(op.completedAt)}`;
+  if (order.completed(op) < h.start)
+    return `${late} ${grant.requestId} had finished at ${formatTime(op.completedAt!)}`;
   if (released !== undefined)
     return `${late} ${grant.holder} had released ${grant.requestId}'s lock at ${formatTime(released.t)}`;
   return `, ${grant.requestId} finished at ${formatTime(op.completedAt ?? grant.t)} without freeing it`;
@@ -279,6 +348,7 @@ function blockedKey(
   h: Hold,
   released: LockEvent | undefined,
   operations: readonly Operation[],
+  order: Order,
 ): Violation {
   const since = stuckSince(h);
   const denied = operations.find(
@@ -291,7 +361,7 @@ function blockedKey(
     ops: [h.op?.id, denied?.id].filter((id) => id !== undefined),
     nodes: [g.node],
     at: since,
-    sentence: `Key ${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}${strandedText(h, released)}, and no release or lease will free it${after}`,
+    sentence: `Key ${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}${strandedText(h, released, order)}, and no release or lease will free it${after}`,
   };
 }
 
@@ -301,7 +371,8 @@ function blockedKey(
  * pending operation is left to the operation's own liveness report.
  */
 export function blockedKeys(input: CheckInput): Violation[] {
-  const holds = holdsOf(input.locks, input.operations);
+  const order = orderOf(input.locks, input.operations);
+  const holds = holdsOf(input.locks, input.operations, order);
   // The holder's own release of an earlier grant for the same request: the late copy came after it.
   const released = new Map<string, LockEvent>();
   for (const h of holds) {
@@ -311,7 +382,7 @@ export function blockedKeys(input: CheckInput): Violation[] {
   return holds
     .filter((h) => h.serverEnd === null && input.replicas.get(h.grant.node)?.up !== false)
     .filter((h) => h.op === undefined || h.op.completedAt !== null || h.op.abandonedAt !== null)
-    .map((h) => blockedKey(h, released.get(h.grant.requestId), input.operations));
+    .map((h) => blockedKey(h, released.get(h.grant.requestId), input.operations, order));
 }
 
 /** The liveness checker, plus the keys a lock blocks forever once the run has settled. */

@@ -1,7 +1,8 @@
 // The history of client operations, built from the clients' `record` effects: when each was
 // issued and completed (or is still pending), which server answered, and the version it wrote or
 // read. It also keeps every change a replica made to its store, and every change to the lock
-// store's locks, in order, for the checkers.
+// store's locks, in order, for the checkers. Every entry gets its place in the run's order of
+// events from one counter (PROTOCOL.md §3: real time is that order, not the millisecond).
 
 import type { Key, LockChange, NodeId, Observation } from '../../protocol/core.ts';
 
@@ -31,6 +32,11 @@ export interface Operation {
   ts: number | null;
   /** The client crashed while this operation was pending. */
   abandonedAt: number | null;
+  /**
+   * The crash's place in the order of events (the counter of `invokedSeq`). Absent in a history
+   * not recorded by a History; a checker that needs it then orders by the millisecond.
+   */
+  abandonedSeq?: number | null;
   /** The client's session: its name, with `#n` after its n-th crash (a restart starts afresh). */
   readonly session: string;
 }
@@ -48,12 +54,22 @@ export interface Apply {
    * a History; the checkers then look the origin up.
    */
   readonly opIndex?: number;
+  /**
+   * Where the write landed in the order of events (the counter of `invokedSeq`). Absent when the
+   * apply was not recorded by a History; a checker that needs it then orders by `t`.
+   */
+  readonly seq?: number;
 }
 
 /** A change to the lock server's lock table, when it happened. */
 export interface LockEvent extends LockChange {
   readonly t: number;
   readonly node: NodeId;
+  /**
+   * Where the change fell in the order of events (the counter of `invokedSeq`). Absent when not
+   * recorded by a History; a checker that needs it then orders by `t`.
+   */
+  readonly seq?: number;
 }
 
 /** An apply as recorded: its write is noted (`opIndex`) when the applies are first read after it. */
@@ -81,7 +97,10 @@ export class History {
   private readonly issuedBefore: number[] = [];
   /** Applies whose write is noted already. */
   private noted = 0;
-  /** The next invocation's or completion's place in the order of events. */
+  /**
+   * The next entry's place in the order of events: invocations, completions, replica writes,
+   * lock changes and client crashes all count, so only the order of two places means anything.
+   */
   private nextSeq = 0;
 
   observe(t: number, observation: Observation): void {
@@ -103,6 +122,7 @@ export class History {
           result: null,
           ts: null,
           abandonedAt: null,
+          abandonedSeq: null,
           session: this.sessionOf(observation.client),
         };
         this.operations.push(op);
@@ -124,13 +144,14 @@ export class History {
       case 'apply': {
         // A literal in the observation's key order, not { t, ...observation }: one per replica write.
         const { kind, node, key, value, ts, origin } = observation;
-        this.recorded.push({ t, kind, node, key, value, ts, origin, opIndex: -1 } as Recorded);
+        const seq = this.nextSeq++;
+        this.recorded.push({ t, kind, node, key, value, ts, origin, opIndex: -1, seq } as Recorded);
         this.issuedBefore.push(this.operations.length);
         return;
       }
       case 'note':
         if (observation.lock !== undefined)
-          this.locks.push({ t, node: observation.node, ...observation.lock });
+          this.locks.push({ t, node: observation.node, ...observation.lock, seq: this.nextSeq++ });
         return;
     }
   }
@@ -181,9 +202,12 @@ export class History {
 
   abandon(t: number, client: NodeId): void {
     this.crashes.set(client, (this.crashes.get(client) ?? 0) + 1);
+    const seq = this.nextSeq++;
     for (const op of this.operations) {
-      if (op.client === client && op.completedAt === null && op.abandonedAt === null)
+      if (op.client === client && op.completedAt === null && op.abandonedAt === null) {
         op.abandonedAt = t;
+        op.abandonedSeq = seq;
+      }
     }
   }
 

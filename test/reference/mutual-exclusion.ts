@@ -4,7 +4,8 @@
 // a client holds the lock for an operation from a grant made while that operation runs until it
 // releases that operation's lock itself, the lease runs out, the operation ends, or (its client
 // having crashed) the server frees the lock, but not before the crash: until then the client was
-// still at work, whoever freed the server's table.
+// still at work, whoever freed the server's table. "While", "until" and "before" are in the run's
+// order of events (§3: real time), which a recorded history gives every entry as a place.
 
 import type { Apply, LockEvent, Operation } from '../../sim/kernel/history.ts';
 import { type RefVerdict, verdictOf } from './history.ts';
@@ -12,11 +13,18 @@ import { type RefVerdict, verdictOf } from './history.ts';
 interface Hold {
   readonly op: Operation;
   readonly key: string;
-  /** The grant's place in the lock events, and its time. */
+  /** The grant's place in the lock events. */
   readonly from: number;
-  readonly grantedAt: number;
-  /** The time it ends (Infinity: never). */
+  /** Where the grant and the end of the hold fall in the order of events (Infinity: never). */
+  readonly since: number;
   readonly until: number;
+}
+
+/** An entry's place in the order of events: the reference judges recorded histories only. */
+function place(seq: number | null | undefined, what: string): number {
+  if (seq === undefined || seq === null)
+    throw new Error(`${what} has no place in the order of events`);
+  return seq;
 }
 
 function holds(locks: readonly LockEvent[], operations: readonly Operation[]): Hold[] {
@@ -24,25 +32,29 @@ function holds(locks: readonly LockEvent[], operations: readonly Operation[]): H
   locks.forEach((grant, i) => {
     if (grant.event !== 'grant') return;
     const op = operations.find((o) => o.client === grant.holder && o.requestId === grant.requestId);
+    if (op === undefined) return;
+    const since = place(grant.seq, 'a lock change');
+    const done = op.completedSeq ?? Infinity;
+    const crashed = op.abandonedAt === null ? Infinity : place(op.abandonedSeq, 'a crash');
     // A late copy of an ACQUIRE_LOCK granted after its operation was over: nobody acts on it.
-    if (op === undefined || (op.completedAt ?? Infinity) <= grant.t) return;
-    if ((op.abandonedAt ?? Infinity) <= grant.t) return;
-    let until = op.completedAt ?? Number.POSITIVE_INFINITY;
+    if (done < since || crashed < since) return;
+    let until = done;
     for (let j = i + 1; j < locks.length; j++) {
       const e = locks[j]!;
       if (e.key !== grant.key) continue;
+      const at = place(e.seq, 'a lock change');
       const ownRelease =
         e.event === 'release' && e.by === grant.holder && e.requestId === grant.requestId;
       const expired = e.event === 'expire' && e.token === grant.token;
       const freedAfterCrash =
-        e.event === 'release' && e.token === grant.token && op.abandonedAt !== null;
+        e.event === 'release' && e.token === grant.token && crashed !== Infinity;
       if (ownRelease || expired) {
-        until = Math.min(until, e.t);
+        until = Math.min(until, at);
         break;
       }
-      if (freedAfterCrash) until = Math.min(until, Math.max(e.t, op.abandonedAt!));
+      if (freedAfterCrash) until = Math.min(until, Math.max(at, crashed));
     }
-    found.push({ op, key: grant.key, from: i, grantedAt: grant.t, until });
+    found.push({ op, key: grant.key, from: i, since, until });
   });
   return found;
 }
@@ -57,16 +69,17 @@ export function mutualExclusion(
   for (const a of all)
     for (const b of all)
       if (a.key === b.key && a.op.client !== b.op.client && a.from < b.from)
-        if (b.grantedAt < a.until) witnesses.push([a.op.id, b.op.id]);
+        if (b.since < a.until) witnesses.push([a.op.id, b.op.id]);
   for (const apply of applies) {
     const writer = apply.opIndex === undefined ? undefined : operations[apply.opIndex];
     if (writer === undefined) continue;
+    const landed = place(apply.seq, 'a write');
     const holding = all.some(
       (h) =>
         h.key === apply.key &&
         h.op.client === writer.client &&
-        h.grantedAt <= apply.t &&
-        apply.t <= h.until,
+        h.since < landed &&
+        landed < h.until,
     );
     if (!holding) witnesses.push([writer.id]);
   }
