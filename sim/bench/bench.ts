@@ -3,11 +3,11 @@
 // the median of several runs, and read as a ratio to a baseline measured in this same process.
 // Prints tables; never fails on speed. `--quick` skips the 10M-event rows and the longest search.
 
-import staleRead from '../../scenarios/stale-read.ts';
 import { main as command, EXIT, filelessFlags } from '../cli/usage.ts';
 import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
-import { runScenario, type Scenario } from '../scenario.ts';
+import type { Scenario } from '../scenario.ts';
+import { demoSection } from './demo.ts';
 import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
 import { floorRun } from './floor.ts';
@@ -108,27 +108,6 @@ function snapshotSection(workload: Scenario): string[] {
     `  ${pad('snapshot: CPU µs, bytes (heap grown per snapshot held)', 58)}${num(c.snapshotUs, 0)}  ${(c.bytes / 1024).toFixed(0)} KiB`,
     `  ${pad('resume from it: CPU µs', 58)}${num(c.resumeUs, 0)}`,
     `  (${c.events} events run so far, ${c.operations} operations in the history, ${c.queued} items queued)`,
-  ];
-}
-
-/**
- * The seed's own demo (stale-read.ts: 10 s replication delays) replayed as `npm run sim` replays
- * it: scenario checked, run with its trace kept, every checker. Virtual seconds per CPU second.
- */
-function demoSection(): string[] {
-  const batch = 50;
-  for (let i = 0; i < 10 * batch; i++) runScenario(staleRead);
-  let endedAt = 0;
-  const cpu = median(
-    Array.from({ length: REPEATS }, () =>
-      measureCost(() => {
-        for (let i = 0; i < batch; i++) endedAt = runScenario(staleRead).result.endedAt;
-      }),
-    ).map((c) => c.cpu / batch),
-  );
-  const rate = endedAt / 1000 / cpu;
-  return [
-    `  ${pad(`the seed's demo (stale-read.ts, ${(endedAt / 1000).toFixed(0)} virtual s) replayed, virtual s per CPU s (≥ 1e5)`, 58)}${num(rate, 0)}  ${verdict(rate >= 1e5)} (${(cpu * 1000).toFixed(2)} ms CPU a run)`,
   ];
 }
 

@@ -1,6 +1,8 @@
 // How the bench measures: CPU time (process.cpuUsage) beside wall time, medians, and what a
 // snapshot of a world costs in time and in heap. The bench is the one place that reads a clock.
 
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type Bounds, type RunResult, Simulation, type Snapshot } from '../kernel/simulation.ts';
@@ -114,4 +116,36 @@ export function snapshotCost(workload: Scenario, count = 50): SnapshotCost {
     operations: first.history.operations.length,
     queued: first.queue.size,
   };
+}
+
+/**
+ * This process's Node flags (`--import tsx`) for a child, without an `--eval` or `--print`: its
+ * code would run again in the child, which runs the table again.
+ */
+function nodeFlags(): string[] {
+  const flags: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (['-e', '--eval', '-p', '--print'].includes(flag)) i++;
+    else if (!/^(-e|--eval|-p|--print)=/.test(flag)) flags.push(flag);
+  }
+  return flags;
+}
+
+/**
+ * The lines a bench module prints when run as a child process (`node --import tsx FILE ARGS`): a
+ * measurement in a fresh process, out of reach of the heap and the compiled code the others left.
+ */
+export function childLines(file: string, args: readonly string[]): string[] {
+  const out = execFileSync(process.execPath, [...nodeFlags(), file, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return out.trimEnd().split('\n');
+}
+
+/** This module is the one Node was asked to run (`node --import tsx FILE`): print, then exit. */
+export function runAsChild(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && fileURLToPath(moduleUrl) === process.argv[1];
 }

@@ -3,10 +3,9 @@
 // process: run after the rest of the bench, the 10M-event row read up to 1.54× in a heap the
 // earlier sections had grown, against 1.18-1.25× on its own.
 
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario.ts';
-import { perEvent, phases } from './measure.ts';
+import { childLines, perEvent, phases, runAsChild } from './measure.ts';
 import { benchWorkload } from './workload.ts';
 
 export type Dimension = 'clients' | 'servers' | 'events';
@@ -56,21 +55,6 @@ export function dimensionRows(dimension: Dimension, quick: boolean): string[] {
   return lines;
 }
 
-/**
- * This process's Node flags (`--import tsx`) for a child, without an `--eval` or `--print`: its
- * code would run again in the child, which runs the table again.
- */
-function nodeFlags(): string[] {
-  const flags: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (['-e', '--eval', '-p', '--print'].includes(flag)) i++;
-    else if (!/^(-e|--eval|-p|--print)=/.test(flag)) flags.push(flag);
-  }
-  return flags;
-}
-
 /** The whole table, each dimension in a child process of its own. */
 export function scalingSection(quick: boolean): string[] {
   const self = fileURLToPath(import.meta.url);
@@ -78,19 +62,13 @@ export function scalingSection(quick: boolean): string[] {
     'cost per event as the world grows (CPU µs per event of sim.run(), target: within 1.5× of the first row;',
     '  each dimension in a fresh process; medians of 5 runs, of 3 at 1e6 events, one run at 1e7)',
   ];
-  for (const dimension of DIMENSIONS) {
-    const args = [...nodeFlags(), self, dimension, ...(quick ? ['--quick'] : [])];
-    const out = execFileSync(process.execPath, args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    lines.push(...out.trimEnd().split('\n'));
-  }
+  for (const dimension of DIMENSIONS)
+    lines.push(...childLines(self, [dimension, ...(quick ? ['--quick'] : [])]));
   return lines;
 }
 
 // Run as a child: `node --import tsx sim/bench/scaling.ts DIMENSION [--quick]` prints its rows.
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (runAsChild(import.meta.url)) {
   const dimension = process.argv[2] as Dimension;
   if (!DIMENSIONS.includes(dimension)) {
     process.stderr.write(`usage: scaling.ts ${DIMENSIONS.join('|')} [--quick]\n`);
