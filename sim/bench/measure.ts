@@ -120,7 +120,7 @@ export function snapshotCost(workload: Scenario, count = 50): SnapshotCost {
 
 /**
  * This process's Node flags (`--import tsx`) for a child, without an `--eval` or `--print`: its
- * code would run again in the child, which runs the table again.
+ * code would run again in the child, which would start the measurement again.
  */
 function nodeFlags(): string[] {
   const flags: string[] = [];
@@ -145,7 +145,7 @@ export function childLines(file: string, args: readonly string[]): string[] {
   return out.trimEnd().split('\n');
 }
 
-/** This module is the one Node was asked to run (`node --import tsx FILE`): print, then exit. */
+/** The module at `moduleUrl` is the one Node was asked to run (`node --import tsx FILE`). */
 export function runAsChild(moduleUrl: string): boolean {
   return process.argv[1] !== undefined && fileURLToPath(moduleUrl) === process.argv[1];
 }
