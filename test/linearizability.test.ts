@@ -730,6 +730,19 @@ describe('a key with dozens of writes never answered', () => {
   });
 });
 
+describe('the witness of a key with dozens of writes never answered', () => {
+  it('shrinks with the Wing–Gong walk, not to the end of its budget', () => {
+    // The bench workload, seed 24, 5 clients, 300 operations under seed: the search alone left
+    // its third key's witness at 64 operations when the shrinking's budget ran out.
+    const run = runScenario({ ...benchWorkload(24, 300), preset: 'seed' }, { trace: false });
+    const v = run.verdicts.find((x) => x.guarantee === 'linearizability')!;
+    expect(v.status).toBe('broken');
+    const sizes = v.violations.map((x) => x.ops.length);
+    expect(sizes.length).toBe(3);
+    expect(Math.max(...sizes)).toBeLessThan(40);
+  });
+});
+
 describe('a key beyond the bound beside a decided one', () => {
   it('reports the finding and names the key it could not decide, with the bound', () => {
     const s = new Script();

@@ -347,13 +347,24 @@ function zonesAgree(clusters: Iterable<Cluster>): boolean {
 
 /** Steps one call of `decide` lets the choice of tombstones take before the search has a go. */
 const TOMBSTONE_STEPS = 20_000;
-/** Steps the search may take in one call of `decide` before the Wing–Gong walk has the rest. */
+/** Steps the search may take in one call of `decide` before the walk has the rest. */
 const SEARCH_FIRST_STEPS = 200_000;
+/** Steps the walk may take in one call of `decide` before the search has a go. */
+const WALK_FIRST_STEPS = 5_000;
+
+/** `decide`'s stage run on at most `most` of the budget's steps, which it then pays for. */
+function within<T>(budget: Budget, most: number, stage: (part: Budget) => T): T {
+  const cap = Math.max(0, Math.min(most, budget.steps));
+  const part = { steps: cap };
+  const result = stage(part);
+  budget.steps -= cap - Math.max(0, part.steps);
+  return result;
+}
 
 /**
- * Zones when they apply; the zones over the choices of tombstones, briefly; the search, briefly;
- * then Wing and Gong's walk (wgl.ts), which decides in milliseconds some sets the search cannot
- * (dozens of writes never answered), with the rest.
+ * Zones when they apply; the zones over the choices of tombstones, briefly; Wing and Gong's walk
+ * (wgl.ts), briefly, which decides in milliseconds some sets the search cannot (dozens of writes
+ * never answered); the search, briefly; then the walk with the rest.
  */
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
   const exact = zones(ops);
@@ -363,11 +374,13 @@ export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | nu
   const chosen = zonesWithNulls(ops, brief);
   budget.steps -= allowance - brief.steps;
   if (chosen !== undefined && chosen !== null) return chosen;
-  const kept = Math.max(0, budget.steps - SEARCH_FIRST_STEPS);
-  budget.steps -= kept;
-  const searched = search(ops, budget);
-  budget.steps = Math.max(0, budget.steps) + kept;
-  return searched ?? wglLinearizable(ops.map(wglOp), budget);
+  // The walk briefly first: where it is quick (writes never answered) the search is slow, and a
+  // shrinking witness calls this hundreds of times on one budget.
+  const walk = ops.map(wglOp);
+  const walked = within(budget, WALK_FIRST_STEPS, (part) => wglLinearizable(walk, part));
+  if (walked !== null) return walked;
+  const searched = within(budget, SEARCH_FIRST_STEPS, (part) => search(ops, part));
+  return searched ?? wglLinearizable(walk, budget);
 }
 
 /** A register record as the Wing–Gong walk reads it. */
