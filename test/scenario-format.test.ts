@@ -150,6 +150,11 @@ describe('malformed values of issue 9 are refused, not crashed on', () => {
       /unknown field 'folowerApply' in knobs; did you mean 'followerApply'\?/,
     ],
     [
+      "the other store's knob",
+      withField({ knobs: { lockLease: 5 } }),
+      /knobs: lockLease is a knob of the lock store; this scenario's store is replicated; its knobs are: replicationDelay, .*\(a scenario chooses its store with store: 'replicated' or 'lock'\)/,
+    ],
+    [
       "a network delay past the network's range",
       withField({ network: { delayMaxMs: 1e12 } }),
       /network.delayMaxMs must be an integer from 1 to 3600000/,

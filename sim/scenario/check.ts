@@ -6,7 +6,7 @@ import type { NodeId } from '../../protocol/core.ts';
 import { describeKnob, parseKnob } from '../../protocol/knobs.ts';
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import { DEFAULT_NETWORK, resolveNetwork } from '../kernel/network.ts';
-import { STORES, type StoreAdapter } from '../stores/index.ts';
+import { otherStoresKnob, STORES, type StoreAdapter } from '../stores/index.ts';
 import type { Topology } from '../stores/replicated.ts';
 import { hasUnsafeCharacters, SAY, ScenarioError } from './errors.ts';
 import { MAX_CHARS, MAX_CLOCK_MS, MAX_NODES, MAX_SEED, MAX_STEPS, MAX_TIME_MS } from './limits.ts';
@@ -365,7 +365,18 @@ const guarantees: Field = {
 
 const knobs: Field = {
   check(v, where, scope) {
-    const specs = scope.store().knobSpecs;
+    const store = scope.store();
+    const specs = store.knobSpecs;
+    // The other store's knob is a likelier mistake than a typo: say whose it is.
+    if (isRecord(v))
+      for (const name of Object.keys(v)) {
+        const other = otherStoresKnob(store, name, "this scenario's store");
+        const stores = Object.keys(STORES).map((n) => `'${n}'`);
+        if (other !== null)
+          fail(
+            `${where}: ${other} (a scenario chooses its store with store: ${stores.join(' or ')})`,
+          );
+      }
     const names = Object.keys(specs);
     const table: Fields = Object.fromEntries(
       names.map((name) => [

@@ -132,7 +132,7 @@ export const STORES: Readonly<Record<StoreName, StoreAdapter>> = {
  * replicated scenario): which store it belongs to, and the knobs `store` has; null for a knob of
  * `store`'s or of no store. `whose` says how the store was chosen ("this scenario's store").
  */
-function otherStoresKnob(store: StoreAdapter, name: string, whose: string): string | null {
+export function otherStoresKnob(store: StoreAdapter, name: string, whose: string): string | null {
   if (Object.hasOwn(store.knobSpecs, name)) return null;
   const owner = Object.values(STORES).find((s) => Object.hasOwn(s.knobSpecs, name));
   if (owner === undefined) return null;

@@ -75,9 +75,10 @@ export class Keyer {
    * in flight as a multiset (in send order, with whether each was sent this ms, when deliveries
    * may share a ms); the timers in firing order; operations issued, clock steps done, budgets spent;
    * and the history. Of the history it keeps the order of records and which share a ms, not their
-   * times (the checkers compare times, never subtract them); with `appliesPerReplica`, a replica's
-   * applies are kept in their order on that replica only, so deliveries to different replicas in
-   * either order meet in one world (this is the partial-order reduction: see README).
+   * times (the checkers compare places in that order, and times, but never subtract times); with
+   * `appliesPerReplica`, a replica's applies are kept in their order on that replica only, so
+   * deliveries to different replicas in either order meet in one world (this is the partial-order
+   * reduction: see README).
    */
   canonicalText(w: World, r: Renaming): string {
     const ser = r.ser;
