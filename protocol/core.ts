@@ -170,26 +170,31 @@ export function stepIntoOf<S, M, T, O>(machine: Machine<S, M, T, O>): StepInto<S
   if (machine.stepInto !== undefined) return machine.stepInto.bind(machine);
   return (state, input, ctx, out) => {
     const result = machine.step(state, input, ctx);
-    for (const effect of result.effects) {
-      switch (effect.type) {
-        case 'send':
-          out.send(effect.to, effect.message);
-          break;
-        case 'setTimer':
-          out.setTimer(effect.key, effect.afterMs, effect.timer);
-          break;
-        case 'cancelTimer':
-          out.cancelTimer(effect.key);
-          break;
-        case 'record':
-          out.record(effect.observation);
-          break;
-        default:
-          assertNever(effect, 'effect');
-      }
-    }
+    playEffects(result.effects, out);
     return result.state;
   };
+}
+
+/** Hands a step's effects, as a list, to a sink, in order. */
+export function playEffects<M, T>(effects: readonly Effect<M, T>[], out: Effects<M, T>): void {
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'send':
+        out.send(effect.to, effect.message);
+        break;
+      case 'setTimer':
+        out.setTimer(effect.key, effect.afterMs, effect.timer);
+        break;
+      case 'cancelTimer':
+        out.cancelTimer(effect.key);
+        break;
+      case 'record':
+        out.record(effect.observation);
+        break;
+      default:
+        assertNever(effect, 'effect');
+    }
+  }
 }
 
 /** The step of `stepInto` with its effects returned as a list. */

@@ -3,13 +3,14 @@
 // transport, a timer to the timer service, a record to the observer. Sockets, clocks and timers are
 // passed in, so that a test can drive this host and the simulation kernel with the same inputs.
 
-import type {
-  Effect,
-  Input,
-  Machine,
-  NodeId,
-  Observation,
-  StepContext,
+import {
+  type Effects,
+  type Input,
+  type Machine,
+  type NodeId,
+  type Observation,
+  playEffects,
+  type StepContext,
 } from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 
@@ -46,6 +47,13 @@ export class MachineHost {
   private state: unknown;
   private isUp = true;
   private readonly timers = new Map<string, unknown>();
+  /** Where a step's effects go: the transport, the timer service, the observer. */
+  private readonly out: Effects<WireMessage, unknown> = {
+    send: (to, message) => this.ports.send(to, message),
+    setTimer: (key, afterMs, timer) => this.arm(key, afterMs, timer),
+    cancelTimer: (key) => this.disarm(key),
+    record: (observation) => this.ports.record(observation),
+  };
 
   constructor(
     readonly id: NodeId,
@@ -106,28 +114,10 @@ export class MachineHost {
     const ctx: StepContext = { nowMs: this.clock.nowMs(), clockMs: this.clock.clockMs() };
     const before = this.state;
     const result = this.machine.step(before, input, ctx);
+    // The new state first, then the effects: one of them may step this host again.
     this.state = result.state;
-    this.interpret(result.effects);
+    playEffects(result.effects, this.out);
     if (result.state !== before) this.ports.stateChanged?.(result.state);
-  }
-
-  private interpret(effects: readonly Effect<WireMessage, unknown>[]): void {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'send':
-          this.ports.send(effect.to, effect.message);
-          break;
-        case 'setTimer':
-          this.arm(effect.key, effect.afterMs, effect.timer);
-          break;
-        case 'cancelTimer':
-          this.disarm(effect.key);
-          break;
-        case 'record':
-          this.ports.record(effect.observation);
-          break;
-      }
-    }
   }
 
   /** Setting a key already armed re-arms it, as in the kernel. */
