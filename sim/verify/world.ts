@@ -3,7 +3,13 @@
 // lead from one world to the next. Pure: a move returns a new world and leaves the old one as it was.
 // Times are exact, so that a path of moves is a schedule the simulator can replay to the ms.
 
-import type { Effect, Machine, NodeId, Observation } from '../../protocol/core.ts';
+import {
+  type Effects,
+  type Machine,
+  type NodeId,
+  type Observation,
+  playEffects,
+} from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import type { ClientOp } from '../stores/replicated.ts';
 import type { Setup } from './setup.ts';
@@ -273,8 +279,13 @@ export function play(setup: Setup, w: World, move: Move): World {
   return b.build();
 }
 
-/** Collects one move's changes; copies a field of the world only when the move touches it. */
-class Builder {
+/**
+ * Collects one move's changes; copies a field of the world only when the move touches it. It is
+ * also the sink of the effects of the node it steps.
+ */
+class Builder implements Effects<WireMessage, unknown> {
+  /** The node whose effects the sink methods (send, setTimer, cancelTimer, record) carry out. */
+  private stepping = -1;
   now: number;
   states: unknown[] | null = null;
   up: readonly boolean[];
@@ -382,7 +393,8 @@ class Builder {
     // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
     const result = spec.machine.step(state, input as any, ctx);
     if (result.state !== state) this.setState(node, result.state);
-    this.interpret(node, result.effects);
+    this.stepping = node;
+    playEffects(result.effects, this);
   }
 
   private setState(node: number, state: unknown): void {
@@ -390,45 +402,43 @@ class Builder {
     this.states[node] = state;
   }
 
-  private interpret(node: number, effects: readonly Effect<WireMessage, unknown>[]): void {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'send': {
-          const to = this.setup.index.get(effect.to)!;
-          // Two messages of one type on one link in one ms: the story aims a step at each.
-          const type = effect.message.type;
-          for (const o of this.inFlight)
-            if (o.sentAt === this.now && o.from === node && o.to === to && o.message.type === type)
-              this.faultAt = this.now;
-          const m: InFlight = {
-            seq: this.nextSeq++,
-            from: node,
-            to,
-            message: effect.message,
-            sentAt: this.now,
-            twin: false,
-            slow: false,
-          };
-          this.inFlight = [...this.inFlight, m];
-          break;
-        }
-        case 'setTimer': {
-          const deadline = this.now + effect.afterMs;
-          const others = this.timers.filter((t) => t.node !== node || t.key !== effect.key);
-          let at = others.length;
-          while (at > 0 && others[at - 1]!.deadline > deadline) at--;
-          const timer = { node, key: effect.key, deadline, timer: effect.timer };
-          this.timers = [...others.slice(0, at), timer, ...others.slice(at)];
-          break;
-        }
-        case 'cancelTimer':
-          this.timers = this.timers.filter((t) => t.node !== node || t.key !== effect.key);
-          break;
-        case 'record':
-          this.records = [...this.records, { t: this.now, node, observation: effect.observation }];
-          break;
-      }
-    }
+  send(to: NodeId, message: WireMessage): void {
+    const node = this.stepping;
+    const target = this.setup.index.get(to)!;
+    // Two messages of one type on one link in one ms: the story aims a step at each.
+    const type = message.type;
+    for (const o of this.inFlight)
+      if (o.sentAt === this.now && o.from === node && o.to === target && o.message.type === type)
+        this.faultAt = this.now;
+    const m: InFlight = {
+      seq: this.nextSeq++,
+      from: node,
+      to: target,
+      message,
+      sentAt: this.now,
+      twin: false,
+      slow: false,
+    };
+    this.inFlight = [...this.inFlight, m];
+  }
+
+  setTimer(key: string, afterMs: number, payload: unknown): void {
+    const node = this.stepping;
+    const deadline = this.now + afterMs;
+    const others = this.timers.filter((t) => t.node !== node || t.key !== key);
+    let at = others.length;
+    while (at > 0 && others[at - 1]!.deadline > deadline) at--;
+    const timer = { node, key, deadline, timer: payload };
+    this.timers = [...others.slice(0, at), timer, ...others.slice(at)];
+  }
+
+  cancelTimer(key: string): void {
+    const node = this.stepping;
+    this.timers = this.timers.filter((t) => t.node !== node || t.key !== key);
+  }
+
+  record(observation: Observation): void {
+    this.records = [...this.records, { t: this.now, node: this.stepping, observation }];
   }
 
   build(): World {
