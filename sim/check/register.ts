@@ -352,12 +352,12 @@ const SEARCH_FIRST_STEPS = 200_000;
 /** Steps the walk may take in one call of `decide` before the search has a go. */
 const WALK_FIRST_STEPS = 5_000;
 
-/** `decide`'s stage run on at most `most` of the budget's steps, which it then pays for. */
+/** `decide`'s stage run on at most `most` of the budget's steps; the budget pays what it spent. */
 function within<T>(budget: Budget, most: number, stage: (part: Budget) => T): T {
   const cap = Math.max(0, Math.min(most, budget.steps));
   const part = { steps: cap };
   const result = stage(part);
-  budget.steps -= cap - Math.max(0, part.steps);
+  budget.steps -= cap - part.steps;
   return result;
 }
 
@@ -369,10 +369,7 @@ function within<T>(budget: Budget, most: number, stage: (part: Budget) => T): T 
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
   const exact = zones(ops);
   if (exact !== undefined) return exact;
-  const allowance = Math.min(budget.steps, TOMBSTONE_STEPS);
-  const brief = { steps: allowance };
-  const chosen = zonesWithNulls(ops, brief);
-  budget.steps -= allowance - brief.steps;
+  const chosen = within(budget, TOMBSTONE_STEPS, (part) => zonesWithNulls(ops, part));
   if (chosen !== undefined && chosen !== null) return chosen;
   // The walk briefly first: where it is quick (writes never answered) the search is slow, and a
   // shrinking witness calls this hundreds of times on one budget.
