@@ -15,10 +15,13 @@ import {
   BIG,
   measureCost,
   median,
+  num,
   type PhaseCosts,
+  pad,
   perEvent,
   phases,
   snapshotCost,
+  verdict,
 } from './measure.ts';
 import { scalingSection } from './scaling.ts';
 import { verifyBenchmarks } from './verify.ts';
@@ -41,10 +44,6 @@ function bareHeapLoop(events: number): number {
   }
   return done;
 }
-
-const pad = (s: string, n: number) => s.padEnd(n);
-const num = (x: number, digits = 2) => x.toFixed(digits).padStart(8);
-const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES TARGET');
 
 function speedSection(workload: Scenario): string[] {
   bareHeapLoop(200_000);

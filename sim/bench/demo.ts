@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import staleRead from '../../scenarios/stale-read.ts';
 import { runScenario } from '../scenario.ts';
-import { childLines, measureCost, median, runAsChild } from './measure.ts';
+import { childLines, measureCost, median, num, pad, runAsChild, verdict } from './measure.ts';
 
 const REPEATS = 5;
 
@@ -26,8 +26,7 @@ function demoRow(): string {
   );
   const rate = endedAt / 1000 / cpu;
   const label = `the seed's demo (stale-read.ts, ${(endedAt / 1000).toFixed(0)} virtual s) replayed, virtual s per CPU s (≥ 1e5)`;
-  const verdict = rate >= 1e5 ? 'meets target' : 'MISSES TARGET';
-  return `  ${label.padEnd(58)}${rate.toFixed(0).padStart(8)}  ${verdict} (${(cpu * 1000).toFixed(2)} ms CPU a run)`;
+  return `  ${pad(label, 58)}${num(rate, 0)}  ${verdict(rate >= 1e5)} (${(cpu * 1000).toFixed(2)} ms CPU a run)`;
 }
 
 /** The row, measured in a child process. */

@@ -30,6 +30,11 @@ import { median } from '../explore/anomalies.ts';
 
 export { median };
 
+/** A table's label column, its figure column, and a row's word on its target. */
+export const pad = (s: string, n: number) => s.padEnd(n);
+export const num = (x: number, digits = 2) => x.toFixed(digits).padStart(8);
+export const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES TARGET');
+
 /** One run of a workload in its phases: build and schedule (setup), sim.run(), checkers. */
 export interface PhaseCosts {
   readonly events: number;
