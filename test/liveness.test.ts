@@ -153,3 +153,65 @@ describe('a pending operation at the end', () => {
     expect(judge(false, 12_000, 10_000).status).toBe('broken');
   });
 });
+
+describe("a pipelined client's operations", () => {
+  /** c1 pipelines PUT x=1 (1.000s) and PUT x=2 (1.500s); the first is answered at `firstDoneAt`. */
+  function pipelined(firstDoneAt: number | null, endedAt: number): Verdict {
+    const history = new History();
+    for (const [opId, at] of [
+      [1, 1_000],
+      [2, 1_500],
+    ] as const) {
+      history.observe(at, {
+        kind: 'invoke',
+        opId,
+        client: 'c1',
+        op: 'put',
+        key: 'x',
+        value: String(opId),
+        requestId: `c1.${opId}`,
+      });
+    }
+    if (firstDoneAt !== null) {
+      history.observe(firstDoneAt, {
+        kind: 'complete',
+        opId: 1,
+        client: 'c1',
+        reply: 'PUT_OK',
+        server: 's1',
+        value: null,
+        ts: 1,
+      });
+    }
+    const verdicts = runCheckers(REPLICATED_CHECKERS, {
+      operations: history.operations,
+      applies: [],
+      locks: [],
+      replicas: new Map(),
+      quiescent: false,
+      endedAt,
+      faultsEndAt: 0,
+      networkHealed: true,
+      livenessBound: { ms: 10_000, from: 'test' },
+      explainPending: (op) => `c1 waits for PUT_OK from s1 (${op.requestId})`,
+    });
+    return verdicts.find((v) => v.guarantee === 'liveness')!;
+  }
+
+  it('are each counted from their own issue, not from the answer to the one before', () => {
+    // PUT x=2 was sent at 1.500s, beside PUT x=1: pending 10.5 s at the cut, past the 10 s bound,
+    // although PUT x=1 was answered only 3 s before the cut.
+    const v = pipelined(9_000, 12_000);
+    expect(v.status).toBe('broken');
+    expect(v.violations.map((w) => w.ops)).toEqual([[2]]);
+    expect(v.violations[0]!.sentence).toContain('10.5 s after it could last have been served');
+  });
+
+  it('are each named when both are late', () => {
+    expect(pipelined(null, 12_000).violations.map((w) => w.ops)).toEqual([[1], [2]]);
+  });
+
+  it('within the bound from their own issue are not judged', () => {
+    expect(pipelined(9_000, 11_000).status).toBe('not-judged');
+  });
+});

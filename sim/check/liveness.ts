@@ -1,8 +1,8 @@
 // Liveness (PROTOCOL.md §3): once faults have healed, every operation a live client issued
 // completes. A run that went quiet with an operation pending breaks it: nothing will ever happen.
 // A run cut by its time bound judges an operation only once it has been pending longer than the
-// run's stated bound (derived from the knobs, or the scenario's), counted from its issue, the
-// last fault, and the answer to its client's previous operation; otherwise it is not judged.
+// run's stated bound (derived from the knobs, or the scenario's), counted from its issue or the
+// last fault, whichever came later; otherwise it is not judged.
 // Never "held" with an operation pending.
 
 import type { Operation } from '../kernel/history.ts';
@@ -11,45 +11,32 @@ import type { Checker, CheckInput, Violation } from './types.ts';
 import { columns } from './versions.ts';
 import { opText } from './words.ts';
 
-/** A pending operation and when it could last have begun to be served. */
+/** A pending operation and the moment from which it has had every chance to complete. */
 interface Waiting {
   readonly op: Operation;
   readonly since: number;
 }
 
 /**
- * The pending operations of live clients, each with the moment from which it has had every
- * chance to complete; an operation behind an earlier pending one of its session is left to that
- * one's verdict (its client may not even have sent it).
+ * The pending operations of live clients, each counted from its issue or the last fault,
+ * whichever came later (PROTOCOL.md §3: "after faults heal, every invoked operation completes").
+ * Only issued operations are in the history (a sequential client records an operation when it
+ * sends it, not while it waits behind another), so each pending one was sent and is judged on
+ * its own: a pipelined client's second request does not wait for the answer to its first.
  */
 function waiting(input: CheckInput): Waiting[] {
   // Most runs end with nothing pending: then there is nothing to walk.
   if (columns(input).pending === 0) return [];
-  const sessions = new Map<string, { lastDone: number; pending: boolean }>();
   const out: Waiting[] = [];
+  for (const op of input.operations) {
+    if (op.completedAt !== null || op.abandonedAt !== null) continue;
+    out.push({ op, since: Math.max(op.invokedAt, input.faultsEndAt) });
+  }
   // The history is in invocation order already, but for a copy that may not be: sort only then.
   let ordered = true;
-  for (let i = 1; i < input.operations.length && ordered; i++)
-    ordered = input.operations[i - 1]!.invokedSeq <= input.operations[i]!.invokedSeq;
-  const ops = ordered
-    ? input.operations
-    : [...input.operations].sort((a, b) => a.invokedSeq - b.invokedSeq);
-  for (const op of ops) {
-    let s = sessions.get(op.session);
-    if (s === undefined) {
-      s = { lastDone: 0, pending: false };
-      sessions.set(op.session, s);
-    }
-    if (op.completedAt !== null) {
-      s.lastDone = Math.max(s.lastDone, op.completedAt);
-      continue;
-    }
-    if (op.abandonedAt !== null) continue;
-    if (!s.pending || input.quiescent)
-      out.push({ op, since: Math.max(op.invokedAt, input.faultsEndAt, s.lastDone) });
-    s.pending = true;
-  }
-  return out;
+  for (let i = 1; i < out.length && ordered; i++)
+    ordered = out[i - 1]!.op.invokedSeq <= out[i]!.op.invokedSeq;
+  return ordered ? out : out.sort((a, b) => a.op.invokedSeq - b.op.invokedSeq);
 }
 
 function check(input: CheckInput): { violations: Violation[] } | { notJudged: string } {
