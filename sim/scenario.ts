@@ -208,7 +208,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       scenario.livenessBoundMs === undefined
         ? store.livenessBound(knobs, topology, network.value)
         : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
-    const verdicts = checkRun(store, result, topology, lastFaultAt(scenario), knobs, livenessBound);
+    const verdicts = checkRun(store, result, topology, result.faultsEndAt, knobs, livenessBound);
     const busy = opSteps.flatMap((o) => busyNote(o, result));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
@@ -270,13 +270,6 @@ export function knobsOf(
   const knobs = resolveStoreKnobs(store, presetName, overrides, "this scenario's store");
   if (!knobs.ok) throw new ScenarioError(knobs.error);
   return { presetName, overrides, knobs: knobs.value };
-}
-
-/** When the script's last fault step (a crash, a heal, a release, …) happens; 0 without faults. */
-export function lastFaultAt(scenario: AnyScenario): number {
-  let last = 0;
-  for (const step of scenario.steps) if (faultOf(step) !== null && step.at > last) last = step.at;
-  return last;
 }
 
 export function checkRun(

@@ -21,6 +21,7 @@ function fingerprint(result: RunResult): string {
       trace: result.trace,
       history: result.history,
       networkHealed: result.networkHealed,
+      faultsEndAt: result.faultsEndAt,
       finalStates: [...result.finalStates],
     },
     maps,

@@ -129,6 +129,7 @@ describe('a three-server cluster on loopback', () => {
         hash: '',
         history,
         networkHealed: true,
+        faultsEndAt: live.recorder.now(),
         finalStates: states,
       },
       { ...live.cluster, clockSkewMs: {} },

@@ -215,3 +215,39 @@ describe("a pipelined client's operations", () => {
     expect(pipelined(9_000, 11_000).status).toBe('not-judged');
   });
 });
+
+describe('a message a fault delays', () => {
+  /** c1's PUT x=1 at 10 ms, whose PUT_OK a fault holds back 5 s; bound 1 s; cut at `cutMs`. */
+  function delayedReply(cutMs: number) {
+    return runScenario({
+      goal: 'a PUT_OK delayed by a fault',
+      preset: 'seed',
+      servers: 3,
+      clients: 1,
+      knobs: { replicationDelay: 0 },
+      network: { delayMinMs: 5, delayMaxMs: 15 },
+      runUntilMs: cutMs,
+      livenessBoundMs: 1_000,
+      steps: [
+        { at: 0, delay: 'PUT_OK', from: 's1', to: 'c1', byMs: 5_000 },
+        { at: 10, client: 'c1', put: ['x', '1'], via: 's1' },
+      ],
+    });
+  }
+
+  it('is the fault at work until it leaves: the bound counts from then, not from the fault step', () => {
+    const run = delayedReply(3_000);
+    // The PUT_OK leaves s1 about 30 ms in, 5 s late.
+    expect(run.result.faultsEndAt).toBeGreaterThan(5_000);
+    expect(run.result.history.operations[0]!.completedAt).toBeNull();
+    const v = liveness(run);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('before its faults had played out');
+  });
+
+  it('once it has arrived, the operation completes and liveness holds', () => {
+    const run = delayedReply(9_000);
+    expect(run.result.history.operations[0]!.completedAt).toBeGreaterThan(5_000);
+    expect(liveness(run).status).toBe('held');
+  });
+});

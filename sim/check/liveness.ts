@@ -6,7 +6,7 @@
 // Never "held" with an operation pending.
 
 import type { Operation } from '../kernel/history.ts';
-import { formatSpan } from '../render/format.ts';
+import { formatSpan, formatTime } from '../render/format.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
 import { columns } from './versions.ts';
 import { opText } from './words.ts';
@@ -65,6 +65,11 @@ function check(input: CheckInput): { violations: Violation[] } | { notJudged: st
     };
   }
   const late = pending.filter((w) => input.endedAt - w.since > bound.ms);
+  if (late.length === 0 && input.faultsEndAt > input.endedAt) {
+    return {
+      notJudged: `${pending.length} operation${pending.length === 1 ? ' was' : 's were'} still pending when the run was cut at ${cut}, before its faults had played out (a message a fault delayed leaves at ${formatTime(input.faultsEndAt)}), so the liveness bound had not begun`,
+    };
+  }
   if (late.length === 0) {
     const first = pending[0]!;
     return {

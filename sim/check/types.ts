@@ -89,7 +89,10 @@ export interface CheckInput {
   readonly quiescent: boolean;
   /** Virtual time of the run's last event (or its time bound). */
   readonly endedAt: number;
-  /** When the last fault was injected or undone: liveness bounds are counted from then. */
+  /**
+   * When the faults had played out (the last fault injected or undone, or a message a fault delayed
+   * leaving late): liveness bounds are counted from then.
+   */
   readonly faultsEndAt: number;
   /** No partition, cut or held link at the end. */
   readonly networkHealed: boolean;

@@ -111,6 +111,12 @@ export interface RunResult {
   readonly history: History;
   /** At the end no partition or cut is in force and no link is held (crashed nodes aside). */
   readonly networkHealed: boolean;
+  /**
+   * When the faults that ran had played out: the last fault action, or later when a message a
+   * fault delayed leaves later (its extra delay counted from when it was sent or released).
+   * 0 without faults. Liveness counts its bound from here (PROTOCOL.md §3: after faults heal).
+   */
+  readonly faultsEndAt: number;
   /** Each node's final state and whether it is up. */
   readonly finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>;
   /** The bounds the run had (an ending at a bound names which one). */
@@ -199,6 +205,7 @@ export interface Snapshot<M extends WireMessage> {
   readonly trace: readonly TraceEvent[];
   readonly traceHash: ValueHash;
   readonly keptChars: number;
+  readonly faultsEndAt: number;
 }
 
 export class Simulation<M extends WireMessage> {
@@ -262,6 +269,8 @@ export class Simulation<M extends WireMessage> {
   private events = 0;
   /** The time of the last event that ran (a stale timer is not an event). */
   private lastEventAt = 0;
+  /** When the faults so far have played out (see RunResult.faultsEndAt). */
+  private faultsEndAt = 0;
   private started = false;
   private ending: Ending | null = null;
 
@@ -349,6 +358,7 @@ export class Simulation<M extends WireMessage> {
       trace: this.trace.slice(),
       traceHash: this.traceHash.clone(),
       keptChars: this.keptChars,
+      faultsEndAt: this.faultsEndAt,
     };
   }
 
@@ -382,6 +392,7 @@ export class Simulation<M extends WireMessage> {
     sim.trace = snapshot.trace.slice();
     sim.traceHash = snapshot.traceHash.clone();
     sim.keptChars = snapshot.keptChars;
+    sim.faultsEndAt = snapshot.faultsEndAt;
     return sim;
   }
 
@@ -478,6 +489,7 @@ export class Simulation<M extends WireMessage> {
       hash: this.traceHash.hex(),
       history: this.history,
       networkHealed: this.held.size === 0 && this.cut.size === 0,
+      faultsEndAt: this.faultsEndAt,
       finalStates,
       bounds: this.bounds,
     };
@@ -631,6 +643,9 @@ export class Simulation<M extends WireMessage> {
     const item = delivery(id, from, to, message, this.now, extraMs);
     const copyExtraMs = aimed?.kind === 'duplicate' ? (aimed.copyByMs ?? 0) : 0;
     const held = this.held.size === 0 ? undefined : this.held.get(link);
+    // What a fault delays is its doing until it leaves late (a held one: when released).
+    if (held === undefined && aimed !== undefined)
+      this.faultLastsUntil(this.now + Math.max(extraMs, copyExtraMs));
     if (held !== undefined) {
       held.push(item);
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
@@ -700,6 +715,7 @@ export class Simulation<M extends WireMessage> {
     }
     const fault = action.fault;
     if (this.tracing) this.emit({ t: this.now, kind: 'fault', fault });
+    this.faultLastsUntil(this.now);
     switch (fault.kind) {
       case 'crash':
         this.crash(this.slot(fault.node));
@@ -782,6 +798,10 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
+  private faultLastsUntil(t: number): void {
+    if (t > this.faultsEndAt) this.faultsEndAt = t;
+  }
+
   private link(from: NodeId, to: NodeId): number {
     return this.slot(from).index * this.slots.length + this.slot(to).index;
   }
@@ -796,6 +816,7 @@ export class Simulation<M extends WireMessage> {
     this.held.delete(link);
     for (const item of held ?? []) {
       if (item.kind !== 'deliver') continue;
+      this.faultLastsUntil(this.now + item.extraMs);
       const deliverAt = this.arrival(link, item.extraMs);
       if (this.tracing)
         this.emitSend(

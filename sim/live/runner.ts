@@ -335,6 +335,7 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     history: live.recorder.history,
     bounds: DEFAULT_BOUNDS,
     networkHealed: live.network.healed,
+    faultsEndAt,
     finalStates,
   };
   const topology = {

@@ -1,7 +1,7 @@
 // Compares the checkers' verdicts of one run with the reference's, guarantee by guarantee: the
 // status (held, broken, not judged) and, where PROTOCOL.md §3 names them, the operations.
 
-import type { AnyScenario, ScenarioRun } from '../../sim/scenario.ts';
+import type { ScenarioRun } from '../../sim/scenario.ts';
 import type { ConvergenceVerdict } from './convergence.ts';
 import { type RefVerdict, referenceVerdicts } from './index.ts';
 import { isWitness, type LinearizabilityVerdict } from './linearizability.ts';
@@ -24,9 +24,8 @@ const sameSet = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 export function compareRun(
-  scenario: AnyScenario,
   run: ScenarioRun,
-  reference: Map<string, RefVerdict> = referenceVerdicts(scenario, run),
+  reference: Map<string, RefVerdict> = referenceVerdicts(run),
 ): Disagreement[] {
   const found: Disagreement[] = [];
   const differ = (guarantee: string, what: string) => found.push({ guarantee, what });

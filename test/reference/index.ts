@@ -1,7 +1,7 @@
 // The reference verdicts of one run: every guarantee of PROTOCOL.md §3 judged by the plain
 // implementations beside this file, in the checkers' vocabulary, so that a test can compare them.
 
-import { type AnyScenario, lastFaultAt, type ScenarioRun } from '../../sim/scenario.ts';
+import type { ScenarioRun } from '../../sim/scenario.ts';
 import { STORES } from '../../sim/stores/index.ts';
 import { causality } from './causality.ts';
 import { convergence } from './convergence.ts';
@@ -15,7 +15,6 @@ import { uniqueTimestamps } from './unique.ts';
 export type { RefVerdict } from './history.ts';
 
 export function referenceVerdicts(
-  scenario: AnyScenario,
   run: ScenarioRun,
   bruteForceLimit = BRUTE_FORCE_LIMIT,
 ): Map<string, RefVerdict> {
@@ -36,7 +35,7 @@ export function referenceVerdicts(
         quiescent: run.result.ending === 'quiescent',
         networkHealed: run.result.networkHealed,
         endedAt: run.result.endedAt,
-        faultsEndAt: lastFaultAt(scenario),
+        faultsEndAt: run.result.faultsEndAt,
         boundMs: run.livenessBound.ms,
         down,
       }),

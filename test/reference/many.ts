@@ -48,7 +48,7 @@ const report = (c: Case) => {
   compared++;
   for (const v of run.verdicts)
     if (v.status === 'broken') broken.set(v.guarantee, (broken.get(v.guarantee) ?? 0) + 1);
-  const reference = referenceVerdicts(c.scenario, run);
+  const reference = referenceVerdicts(run);
   const lin = reference.get('linearizability') as LinearizabilityVerdict | undefined;
   keysSkipped += lin?.skipped.length ?? 0;
   keysSearched += lin?.searched.length ?? 0;
@@ -58,7 +58,7 @@ const report = (c: Case) => {
     if (runsWithSkips <= 10)
       console.log(`${c.label}: linearizability of ${lin?.skipped} undecided`);
   }
-  for (const d of compareRun(c.scenario, run, reference)) {
+  for (const d of compareRun(run, reference)) {
     const label = `${c.label.replace(/^\w+ \d+\/\d+ /, '')}: ${d.guarantee}`;
     counts.set(label, (counts.get(label) ?? 0) + 1);
     if ((counts.get(label) ?? 0) <= 2) console.log(`${c.label} ${d.guarantee}: ${d.what}`);
