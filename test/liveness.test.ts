@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
 import { loadScenario } from '../sim/cli/load.ts';
 import { History, type Operation } from '../sim/kernel/history.ts';
+import { traceDocument } from '../sim/render/json.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 
 function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
@@ -243,6 +244,17 @@ describe('a message a fault delays', () => {
     const v = liveness(run);
     expect(v.status).toBe('not-judged');
     expect(v.reason).toContain('before its faults had played out');
+  });
+
+  it('the JSON trace gives what liveness was judged by besides the history', () => {
+    const run = delayedReply(3_000);
+    const doc = traceDocument(run, { file: 'delayed.ts', goal: 'delayed', replay: 'npm run sim' });
+    expect(doc.run).toMatchObject({
+      ending: 'time-limit',
+      networkHealed: true,
+      faultsEndAt: run.result.faultsEndAt,
+      livenessBoundMs: 1_000,
+    });
   });
 
   it('once it has arrived, the operation completes and liveness holds', () => {

@@ -64,6 +64,14 @@ export interface TraceDocument {
     readonly endedAt: number;
     readonly events: number;
     readonly hash: string;
+    /**
+     * What liveness is judged by besides the history (absent from traces written before them):
+     * no partition, cut or held link at the end; when the faults had played out; the stated
+     * bound, ms (null when none bounds the run).
+     */
+    readonly networkHealed?: boolean;
+    readonly faultsEndAt?: number;
+    readonly livenessBoundMs?: number | null;
   };
   readonly notes: readonly { readonly at: number; readonly text: string }[];
   readonly events: readonly TraceEvent[];
@@ -155,6 +163,9 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
       endedAt: run.result.endedAt,
       events: run.result.events,
       hash: run.result.hash,
+      networkHealed: run.result.networkHealed,
+      faultsEndAt: run.result.faultsEndAt,
+      livenessBoundMs: run.livenessBound.ms,
     },
     notes: [...run.notes].sort((a, b) => a.at - b.at),
     events: [],
