@@ -201,7 +201,9 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
             ? null
             : operation === undefined && o.at > result.bounds.maxTimeMs
               ? `the run was cut at its time bound (${formatTime(result.bounds.maxTimeMs)}) before this step's time`
-              : judge(o.expected, operation),
+              : operation === undefined
+                ? `it was never issued: ${whyNotIssued(o, scenario.steps)}`
+                : judge(o.expected, operation),
       };
     });
     const livenessBound: LivenessBound =
@@ -209,7 +211,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
         ? store.livenessBound(knobs, topology, network.value)
         : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
     const verdicts = checkRun(store, result, topology, result.faultsEndAt, knobs, livenessBound);
-    const busy = opSteps.flatMap((o) => busyNote(o, result));
+    const busy = opSteps.flatMap((o) => busyNote(o, result, scenario.steps));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -233,16 +235,47 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
  * A step given to a client still busy with an earlier operation (a sequential session) waits;
  * the views mark it where it was due, with when it was issued in the end.
  */
-function busyNote(o: OpStepRecord, result: RunResult): { at: number; text: string }[] {
+function busyNote(
+  o: OpStepRecord,
+  result: RunResult,
+  steps: readonly AnyStep[],
+): { at: number; text: string }[] {
   const op = result.history.get(o.opId);
   if (op !== undefined && op.invokedAt <= o.at) return [];
   // A client that was down refused the step: the trace already says so.
   const refused = (e: RunResult['trace'][number]) =>
     e.kind === 'refused' && e.t === o.at && e.node === o.client;
   if (op === undefined && result.trace.some(refused)) return [];
-  const issued = op === undefined ? 'never issued' : `issued at ${formatTime(op.invokedAt)}`;
+  const issued =
+    op === undefined
+      ? `never issued: ${whyNotIssued(o, steps)}`
+      : `issued at ${formatTime(op.invokedAt)}`;
   const what = `${o.client} busy: ${describeOp(o.op)} (step ${o.step}) queued`;
   return [{ at: o.at, text: `${what}, ${issued}` }];
+}
+
+/**
+ * Why an operation step never became an operation: its client was down at the step's time, or
+ * the client was busy and still held it queued when it crashed (a crash drops what a client had
+ * queued) or when the run ended. Steps run in time order, ties in the script's order.
+ */
+function whyNotIssued(o: OpStepRecord, steps: readonly AnyStep[]): string {
+  // The client's crashes and restarts, as [time, place in the script, crashed?], in running order.
+  const changes: [number, number, boolean][] = [];
+  steps.forEach((step, i) => {
+    if ('crash' in step && step.crash === o.client) changes.push([step.at, i, true]);
+    if ('restart' in step && step.restart === o.client) changes.push([step.at, i, false]);
+  });
+  changes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const place = o.step - 1;
+  const isBefore = ([at, i]: [number, number, boolean]) => at < o.at || (at === o.at && i < place);
+  const last = changes.filter(isBefore).pop();
+  if (last?.[2] === true)
+    return `${o.client} was down at its time (it crashed at ${formatTime(last[0])})`;
+  const crash = changes.find((c) => !isBefore(c) && c[2]);
+  return crash === undefined
+    ? `${o.client} still held it queued behind an earlier operation when the run ended`
+    : `${o.client} held it queued behind an earlier operation and crashed at ${formatTime(crash[0])}, which drops what a client has queued`;
 }
 
 /** An operation step of the script, as `finish` judges it. */
@@ -325,9 +358,8 @@ export function expectationText(expected: OpExpectation): string {
   return parts.join(' ');
 }
 
-function judge(expected: OpExpectation, op: Operation | undefined): string | null {
+function judge(expected: OpExpectation, op: Operation): string | null {
   const want = typeof expected === 'string' ? { reply: expected } : expected;
-  if (op === undefined) return 'it was never issued (was the client down?)';
   if (want.pending === true)
     return op.completedAt === null ? null : `it completed with ${op.reply}`;
   if (op.completedAt === null) return 'it never completed';

@@ -1,8 +1,9 @@
 // Every scenario in scenarios/ runs and meets its own expectations, as `npm run sim` judges them.
 
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, scenarioFiles } from '../sim/cli/load.ts';
-import { runPassed } from '../sim/render/summary.ts';
+import { renderSummary, runPassed } from '../sim/render/summary.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 describe.each(scenarioFiles())('%s', (file) => {
@@ -48,6 +49,49 @@ describe('stale-read', () => {
     const last = run.outcomes.at(-1)!;
     expect(last.failure).toBe(
       "the run was cut at its time bound (40.000s) before this step's time",
+    );
+  });
+});
+
+describe('a step that never became an operation says why', () => {
+  /** c1 PUTs x=1, asks GET x while busy, and crashes at `crashAt` (restarting 100 ms later). */
+  function queuedThenCrash(crashAt: number, getAt = 1) {
+    return runScenario({
+      goal: 'a queued step and a crash',
+      preset: 'fixed',
+      servers: 3,
+      clients: 1,
+      knobs: { replicationDelay: 1_000 },
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'] },
+        { at: getAt, client: 'c1', get: 'x', expect: 'GET_OK' },
+        { at: crashAt, crash: 'c1' },
+        { at: crashAt + 100, restart: 'c1' },
+      ],
+    });
+  }
+
+  it('queued behind a pending operation when its client crashed: the crash dropped it', () => {
+    const run = queuedThenCrash(100);
+    expect(run.outcomes[1]!.failure).toBe(
+      'it was never issued: c1 held it queued behind an earlier operation and crashed at 0.100s, which drops what a client has queued',
+    );
+    expect(run.notes.map((n) => n.text)).toContain(
+      'c1 busy: GET x (step 2) queued, never issued: c1 held it queued behind an earlier operation and crashed at 0.100s, which drops what a client has queued',
+    );
+  });
+
+  it('due while its client was down: the client refused it', () => {
+    const run = queuedThenCrash(0, 50);
+    expect(run.outcomes[1]!.failure).toBe(
+      'it was never issued: c1 was down at its time (it crashed at 0.000s)',
+    );
+  });
+
+  it('the summary counts the crashed client’s operation as abandoned, not pending', () => {
+    const lines = renderSummary(new Chalk({ level: 0 }), queuedThenCrash(100), 'replay').join('\n');
+    expect(lines).toMatch(
+      /operations 1 issued, 0 completed, 0 pending, 1 abandoned \(their client crashed\)/,
     );
   });
 });

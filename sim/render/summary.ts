@@ -81,7 +81,10 @@ export function renderSummary(
   sources: KnobSources = { scenario: [], commandLine: [] },
 ): string[] {
   const ops = run.result.history.operations;
-  const pending = ops.filter((o) => o.completedAt === null).length;
+  const open = ops.filter((o) => o.completedAt === null);
+  const abandoned = open.filter((o) => o.abandonedAt !== null).length;
+  const pending = open.length - abandoned;
+  const gone = abandoned === 0 ? '' : `, ${abandoned} abandoned (their client crashed)`;
   const lines = [
     c.bold('Summary'),
     `  seed       ${run.seed}`,
@@ -93,7 +96,7 @@ export function renderSummary(
     ),
     ...field(
       'operations',
-      `${ops.length} issued, ${ops.length - pending} completed, ${pending} pending`,
+      `${ops.length} issued, ${ops.length - open.length} completed, ${pending} pending${gone}`,
       width,
     ),
     ...field(
@@ -133,7 +136,7 @@ function boundText(run: ScenarioRun): string {
   const b = run.livenessBound;
   return b.ms === null
     ? `no bound for a run cut short: ${b.why}`
-    : `bound ${formatSpan(b.ms)} after the last fault, ${b.from}`;
+    : `bound ${formatSpan(b.ms)} after an operation's issue and the faults' end, ${b.from}`;
 }
 
 function knobSourceLines(sources: KnobSources, width: number): string[] {
