@@ -249,3 +249,32 @@ describe('a page over more keys than a state card lists', () => {
     expect(loaded.problems).toEqual([]);
   });
 });
+
+describe('an operation its client abandoned by crashing', () => {
+  it('says so on hover instead of calling it pending', async () => {
+    const loaded = await load(
+      {
+        goal: 'c1 crashes with its PUT pending',
+        knobs: { replicationDelay: 1_000 },
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'] },
+          { at: 100, crash: 'c1' },
+          { at: 200, restart: 'c1' },
+        ],
+      },
+      'abandoned.ts',
+      'abandoned',
+    );
+    const { page, doc } = loaded;
+    const put = doc.history.operations[0]!;
+    expect(put.abandonedAt).toBe(100);
+    // The mark's own mouseover: a message's label may lie on top of it where the pointer would go.
+    await page.locator(`[data-op="${put.id}"]`).first().dispatchEvent('mouseover');
+    await expect(page.locator('#tooltip').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#tooltip').textContent()).resolves.toContain(
+      'never: abandoned when c1 crashed at 0.100s',
+    );
+    await page.context().close();
+    expect(loaded.problems).toEqual([]);
+  });
+});

@@ -427,7 +427,14 @@
       ['operation', `op ${o.id}: ${what}`],
       ['request', field(o.requestId)],
       ['issued', formatTime(o.invokedAt)],
-      ['completed', o.completedAt === null ? 'pending' : formatTime(o.completedAt)],
+      [
+        'completed',
+        o.completedAt !== null
+          ? formatTime(o.completedAt)
+          : o.abandonedAt !== null && o.abandonedAt !== undefined
+            ? `never: abandoned when ${o.client} crashed at ${formatTime(o.abandonedAt)}`
+            : 'pending',
+      ],
       ['reply', field(o.reply)],
       ['server', field(o.server)],
       ['result', field(o.result)],
