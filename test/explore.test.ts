@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
+import { defaultWorkers } from '../sim/explore/pool.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
 import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
@@ -109,6 +110,19 @@ describe('workers and shards', () => {
     expect(lock.stderr).toMatch(
       /lockLease is a knob of the lock store; the store \(--store\) is replicated; its knobs are: replicationDelay, /,
     );
+  });
+
+  it('without --workers, a core each but one worker per 10,000 runs at most', () => {
+    expect(defaultWorkers(5_000, 2)).toBe(1);
+    expect(defaultWorkers(19_999, 2)).toBe(1);
+    expect(defaultWorkers(20_000, 2)).toBe(2);
+    expect(defaultWorkers(1_000_000, 2)).toBe(2);
+    expect(defaultWorkers(1_000_000, 16)).toBe(16);
+    expect(defaultWorkers(1, 16)).toBe(1);
+    // The CLI's own default, as its report says.
+    const small = runCli('explore', ['--runs', '20', '--out', temporary()]);
+    expect(small.status).toBe(0);
+    expect(small.stdout).toMatch(/runs\/s on 1 worker,/);
   });
 
   it('--workers is bounded by the machine: at most four threads per core', () => {

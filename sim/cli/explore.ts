@@ -8,7 +8,7 @@ import { relative } from 'node:path';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
-import { type Found, SearchPool } from '../explore/pool.ts';
+import { defaultWorkers, type Found, SearchPool } from '../explore/pool.ts';
 import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
@@ -90,7 +90,13 @@ async function run(argv: readonly string[]): Promise<number> {
   // Runs are CPU-bound, so threads past the cores only share them, each with its own ~24 MB and
   // compiled copy of the simulator: four per core leaves room, not hundreds.
   const cores = availableParallelism();
-  const workers = wholeNumber(values.workers, '--workers', cores, 1, cores * WORKERS_PER_CORE);
+  const workers = wholeNumber(
+    values.workers,
+    '--workers',
+    defaultWorkers(runs, cores),
+    1,
+    cores * WORKERS_PER_CORE,
+  );
   const shard = shardOf(values.shard);
   const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
   const out = values.out ?? 'cases';
@@ -125,7 +131,7 @@ async function run(argv: readonly string[]): Promise<number> {
     command,
     onProgress: (n) => {
       made = n;
-      status(`runs ${n}/${runs}  ${rate().toFixed(0)} runs/s on ${workers} workers`);
+      status(`runs ${n}/${runs}  ${rate().toFixed(0)} runs/s on ${counted(workers, 'worker')}`);
     },
     onFound: (f) => {
       found = f;
@@ -164,7 +170,7 @@ async function run(argv: readonly string[]): Promise<number> {
   if (result.found === null || result.shrunk === null || writer === null) {
     if (err.isTTY) err.write('\n');
     process.stdout.write(
-      `no violation in ${result.made} runs (${(result.made / seconds).toFixed(0)} runs/s on ${workers} workers, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s; ${where})\n`,
+      `no violation in ${result.made} runs (${(result.made / seconds).toFixed(0)} runs/s on ${counted(workers, 'worker')}, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s; ${where})\n`,
     );
     return EXIT.ok;
   }
