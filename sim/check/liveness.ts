@@ -2,7 +2,8 @@
 // completes. A run that went quiet with an operation pending breaks it: nothing will ever happen.
 // A run cut by its time bound judges an operation only once it has been pending longer than the
 // run's stated bound (derived from the knobs, or the scenario's), counted from its issue or the
-// last fault, whichever came later; otherwise it is not judged.
+// end of the faults (the last fault, or a message a fault delayed leaving), whichever came later;
+// otherwise it is not judged.
 // Never "held" with an operation pending.
 
 import type { Operation } from '../kernel/history.ts';
@@ -18,7 +19,7 @@ interface Waiting {
 }
 
 /**
- * The pending operations of live clients, each counted from its issue or the last fault,
+ * The pending operations of live clients, each counted from its issue or the end of the faults,
  * whichever came later (PROTOCOL.md §3: "after faults heal, every invoked operation completes").
  * Only issued operations are in the history (a sequential client records an operation when it
  * sends it, not while it waits behind another), so each pending one was sent and is judged on
