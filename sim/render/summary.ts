@@ -26,7 +26,7 @@ const ENDINGS = {
   'event-limit': 'stopped at the event bound (raise it with --max-events N)',
   'queue-limit': 'stopped at the queue-size bound (raise it with --max-queue N)',
   'trace-limit':
-    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet: then the trace is only hashed, and streamed to --json within the same bound)',
+    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet without --json: then the trace is only hashed, never kept)',
   'history-limit': 'stopped at the history-size bound (raise it with --max-history N)',
 } as const;
 
