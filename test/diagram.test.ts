@@ -3,7 +3,15 @@
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -210,6 +218,30 @@ describe('npm run sim -- --json, then npm run view', () => {
     expect(said.stdout.split('\n').slice(0, -1)).toEqual(
       'npm run sim -- scenarios/stale-read.ts --seed 1'.split(' '),
     );
+  });
+
+  it('a path wider than --width is cut inside, and sim and view print a command that still pastes', () => {
+    const folder = join(dir, `${'a-folder-name-longer-than-the-line-'.repeat(2)}it's here`);
+    mkdirSync(folder);
+    const file = join(folder, 'stale read.ts');
+    copyFileSync(join(ROOT, 'scenarios/stale-read.ts'), file);
+    const json = join(dir, 'long-path.json');
+    const args = [file, '--seed', '1', '--knob', 'replicationDelay=3000'];
+    const sim = runCli('sim', [...args, '--width', '40', '--json', json]);
+    const view = runCli('view', [json, '--width', '40']);
+    for (const r of [sim, view]) {
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
+      const replay = r.stdout.slice(r.stdout.indexOf('replay ') + 'replay '.length);
+      const said = spawnSync(
+        'sh',
+        ['-c', `printf '%s\\n' ${replay.split(/\n {2}(?:trace|page) /)[0]}`],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(said.stdout.split('\n').slice(0, -1)).toEqual(['npm', 'run', 'sim', '--', ...args]);
+    }
   });
 
   it.each([

@@ -20,7 +20,7 @@ import { type TraceDocument, traceDocument } from '../render/json.ts';
 import { TraceBoundPassed, TraceSpool, writeTraceDocument } from '../render/json-file.ts';
 import { renderLog } from '../render/log.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
-import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
+import { field, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
@@ -158,7 +158,7 @@ async function sim(argv: readonly string[]): Promise<number> {
   };
   for (const line of renderSummary(c, run, replay, width, sources)) out.push(line);
   // A write that fails (a full disk) still leaves the summary on the screen, then says why.
-  const saved = saveOutputs(doc, outputs, spool);
+  const saved = saveOutputs(doc, outputs, spool, width);
   for (const line of saved.lines) out.push(line);
   process.stdout.write(`${out.join('\n')}\n`);
   if (saved.failure !== null) throw saved.failure;
@@ -260,6 +260,7 @@ function saveOutputs(
   doc: TraceDocument,
   outputs: readonly PlannedOutput[],
   spool: TraceSpool | undefined,
+  width: number,
 ): { lines: string[]; failure: UsageError | null } {
   const lines: string[] = [];
   try {
@@ -274,7 +275,7 @@ function saveOutputs(
         if (error instanceof UsageError) return { lines, failure: error };
         throw error;
       }
-      lines.push(`  ${writer.what.padEnd(10)} ${displayText(out.path)}`);
+      lines.push(...field(writer.what, displayText(out.path), width));
     }
   } finally {
     spool?.dispose();

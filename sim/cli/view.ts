@@ -10,6 +10,7 @@ import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
+import { field, replayLines } from '../render/summary.ts';
 import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseWidth, readAtMost, UsageError } from './usage.ts';
 
@@ -93,16 +94,14 @@ async function view(argv: readonly string[]): Promise<number> {
   const title = wrapText(`${doc.scenario.file} — ${doc.scenario.goal}`, width, 2);
   const out = [...title.map((line) => c.bold(line)), ''];
   for (const line of renderDiagram(c, doc, { width })) out.push(line);
-  out.push(
-    '',
-    `  trace hash ${displayText(doc.run.hash)}`,
-    `  replay     ${displayText(doc.replay)}`,
-  );
+  out.push('', `  trace hash ${displayText(doc.run.hash)}`);
+  // Fitted to the width as sim's summary fits it, still pasting into a shell as one command.
+  for (const line of replayLines(displayText(doc.replay, 4000), width)) out.push(line);
   if (page !== undefined) {
     // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
     const lab = doc.scenario.definition === undefined ? undefined : labPage();
     writeWhole(page, renderHtml(doc, {}, lab));
-    out.push(`  page       ${displayText(page.path)}`);
+    for (const line of field('page', displayText(page.path), width)) out.push(line);
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;
