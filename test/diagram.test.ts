@@ -2,7 +2,7 @@
 // and 120 columns, plain and in colour), no line wider than the terminal whatever the width and
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ import {
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
-import { runCli } from './run-cli.ts';
+import { isOneLineRefusal, nodeCommand, plainEnv, runCli } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PLAIN = paletteFor({ isTTY: false }, {});
@@ -259,4 +260,72 @@ describe('npm run sim -- --json, then npm run view', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
+});
+
+describe('npm run view reads stdin and named pipes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-view-pipe-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const json = join(dir, 'run.json');
+  runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', json]);
+  const fromFile = runCli('view', [json]);
+
+  it("'-' reads the trace from stdin, as /dev/stdin does", () => {
+    expect(fromFile.status).toBe(0);
+    for (const path of ['-', '/dev/stdin']) {
+      const r = spawnSync(...nodeCommand('sim/cli/view.ts', [path]), {
+        input: readFileSync(json),
+        encoding: 'utf8',
+        env: plainEnv(),
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(fromFile.stdout);
+    }
+  });
+
+  it('an empty trace is named as empty, in one line', () => {
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    const r = runCli('view', [empty]);
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(/'.*empty\.json' is empty; a trace is what npm run sim -- .* --json/);
+  });
+
+  it('a named pipe nothing writes to yet is waited on, and says so, until a trace comes', async () => {
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = spawn(...nodeCommand('sim/cli/view.ts', [fifo]), { env: plainEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const said = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('\n')) resolve();
+      }),
+    );
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    await said;
+    expect(stderr).toMatch(
+      /^view: waiting for a trace to be written into '.*pipe' \(Ctrl-C to stop\)\n$/,
+    );
+    writeFileSync(fifo, readFileSync(json));
+    expect(await ended).toBe(0);
+    expect(stdout).toBe(fromFile.stdout);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'the terminal as the trace is refused, not read',
+    () => {
+      // `script` gives the command a terminal of its own as stdin.
+      const [program, args] = nodeCommand('sim/cli/view.ts', ['-']);
+      const command = [program, ...args].map((w) => `'${w}'`).join(' ');
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toMatch(/error: '-' is the terminal, and a trace is not typed: pipe one in/);
+    },
+  );
 });

@@ -100,23 +100,50 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
   return knobs;
 }
 
+/** Sleeps the thread for `ms` (a read that would block, waiting on a pipe's writer). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** How readAtMost treats what it reads. */
+export interface ReadOptions {
+  /** Sees the first chunk's opening characters, and may refuse them. */
+  readonly first?: (opening: string) => void;
+  /**
+   * The fd is a named pipe opened without blocking: until something is written, an end of file
+   * only means that no writer has opened it yet, and is waited past.
+   */
+  readonly fifo?: boolean;
+  /** Called once when nothing has come within a second (to say what is being waited for). */
+  readonly waiting?: () => void;
+}
+
 /**
  * The text of an open file (or of stdin, fd 0), read a megabyte at a time: null once it holds more
- * than `maxBytes`, so that a device such as /dev/zero is not read for ever. `first` sees the first
- * chunk's opening characters, and may refuse them.
+ * than `maxBytes`, so that a device such as /dev/zero is not read for ever. A pipe opened without
+ * blocking is waited on while its writer has not written.
  */
-export function readAtMost(
-  fd: number,
-  maxBytes: number,
-  first?: (opening: string) => void,
-): string | null {
+export function readAtMost(fd: number, maxBytes: number, options: ReadOptions = {}): string | null {
   const chunks: Buffer[] = [];
   let total = 0;
+  let waited = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+      n = -1;
+    }
+    if (n === -1 || (n === 0 && total === 0 && options.fifo === true)) {
+      pause(20);
+      waited += 20;
+      if (total === 0 && waited === 1000) options.waiting?.();
+      continue;
+    }
     if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
-    if (total === 0) first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
+    if (total === 0) options.first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
     total += n;
     if (total > maxBytes) return null;
     chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));

@@ -3,7 +3,8 @@
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
 // field by field before anything is drawn, and every text from it is shown escaped.
 
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { labPage } from '../lab/bundle.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
@@ -14,7 +15,7 @@ import { field, replayLines } from '../render/summary.ts';
 import { planOutputs, writeWhole } from './output.ts';
 import { EXIT, main, parseFlags, parseWidth, readAtMost, UsageError } from './usage.ts';
 
-const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
+const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
 
 const OPTIONS = {
   html: { type: 'string' },
@@ -28,10 +29,20 @@ const OPTIONS = {
  */
 const MAX_TRACE_BYTES = 500 * 1024 * 1024;
 
-function readTrace(path: string): string {
+/**
+ * The trace's file opened for reading, `-` meaning stdin. Opened without blocking, so that a named
+ * pipe no one writes to yet does not hold the command before it can say so; the terminal is
+ * refused, since a trace is not typed.
+ */
+function openTrace(path: string): { fd: number; fifo: boolean } {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // stdin is read where it is: opened again by name, a socket (what a spawning program often
+    // gives) cannot be.
+    fd =
+      path === '-' || path === '/dev/stdin'
+        ? 0
+        : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     // Only a missing file is mended by saving a run there; any other failure is named as it is.
     if ((error as { code?: string }).code !== 'ENOENT')
@@ -40,19 +51,42 @@ function readTrace(path: string): string {
       `cannot read '${path}': there is no such file; save a run with: npm run sim -- <scenario.ts> --json ${shellWord(path)}`,
     );
   }
+  if (isatty(fd)) {
+    if (fd !== 0) closeSync(fd);
+    throw new UsageError(
+      `'${path}' is the terminal, and a trace is not typed: pipe one in (npm run view -- - < run.json) or name a trace file`,
+    );
+  }
+  return { fd, fifo: fstatSync(fd).isFIFO() };
+}
+
+function readTrace(path: string): string {
+  const { fd, fifo } = openTrace(path);
   try {
-    const text = readAtMost(fd, MAX_TRACE_BYTES, (opening) => {
-      if (/^\s*(\{|$)/.test(opening)) return;
-      const scenario = /\.[cm]?[jt]s$/.test(path)
-        ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
-        : '';
-      throw new UsageError(
-        `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
-      );
+    const text = readAtMost(fd, MAX_TRACE_BYTES, {
+      fifo,
+      first: (opening) => {
+        if (/^\s*(\{|$)/.test(opening)) return;
+        const scenario = /\.[cm]?[jt]s$/.test(path)
+          ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
+          : '';
+        throw new UsageError(
+          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
+        );
+      },
+      // A pipe whose writer has not written (or not opened it) yet: silence would look like a hang.
+      waiting: () =>
+        process.stderr.write(
+          `view: waiting for a trace to be written into '${displayText(path)}' (Ctrl-C to stop)\n`,
+        ),
     });
     if (text === null)
       throw new UsageError(
         `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
+      );
+    if (text.trim() === '')
+      throw new UsageError(
+        `'${path}' is empty; a trace is what npm run sim -- <scenario.ts> --json <file> writes`,
       );
     return text;
   } catch (error) {
@@ -61,7 +95,7 @@ function readTrace(path: string): string {
       throw new UsageError(`'${path}' is a folder; name a trace file saved with --json`);
     throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
   } finally {
-    closeSync(fd);
+    if (fd !== 0) closeSync(fd);
   }
 }
 
