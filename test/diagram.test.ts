@@ -313,6 +313,25 @@ describe('npm run view reads stdin and named pipes', () => {
     expect(stdout).toBe(fromFile.stdout);
   });
 
+  it('a named pipe given to --json is waited on until something reads it, and says so', async () => {
+    const fifo = join(dir, 'out-pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const args = ['scenarios/stale-read.ts', '--quiet', '--json', fifo];
+    const child = spawn(...nodeCommand('sim/cli/sim.ts', args), { env: plainEnv() });
+    let stderr = '';
+    const said = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('\n')) resolve();
+      }),
+    );
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    await said;
+    expect(stderr).toMatch(/^waiting for something to read --json '.*out-pipe', a named pipe/);
+    expect(readFileSync(fifo, 'utf8')).toBe(readFileSync(json, 'utf8'));
+    expect(await ended).toBe(0);
+  });
+
   it.skipIf(!existsSync('/usr/bin/script'))(
     'the terminal as the trace is refused, not read',
     () => {

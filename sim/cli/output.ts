@@ -19,7 +19,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { UsageError } from './usage.ts';
+import { escapeControls } from '../render/safe-text.ts';
+import { pause, UsageError } from './usage.ts';
 
 /** A file the command reads: it must survive whatever the command writes. */
 export interface Input {
@@ -68,6 +69,8 @@ export interface PlannedOutput {
   readonly target: string;
   /** A device or a pipe that exists already: written in place, since it cannot be renamed over. */
   readonly inPlace: boolean;
+  /** A named pipe: its reader may not be there yet. */
+  readonly fifo: boolean;
   /** The mode of the file it replaces, kept on the new one. */
   readonly mode: number | null;
 }
@@ -156,7 +159,8 @@ function checkOutput(out: OutputRequest): { identity: Identity; planned: Planned
     throw new UsageError(`${flag} '${path}' is read-only; remove it or name another file`);
   }
   const mode = stat?.isFile() === true ? stat.mode & 0o7777 : null;
-  return { identity, planned: { flag, path, target: identity.real, inPlace, mode } };
+  const fifo = stat?.isFIFO() === true;
+  return { identity, planned: { flag, path, target: identity.real, inPlace, fifo, mode } };
 }
 
 /** An existing file the output would replace must be one kvsim wrote, of the output's kind. */
@@ -243,7 +247,7 @@ export class WholeFile {
     try {
       if (out.inPlace) {
         this.temporary = null;
-        this.fd = openSync(out.target, 'w');
+        this.fd = out.fifo ? openPipe(out) : openSync(out.target, 'w');
         return;
       }
       const dir = dirname(out.target);
@@ -263,7 +267,13 @@ export class WholeFile {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       let written = 0;
       while (written < bytes.length) {
-        written += writeSync(this.fd, bytes, written, bytes.length - written);
+        try {
+          written += writeSync(this.fd, bytes, written, bytes.length - written);
+        } catch (error) {
+          // A named pipe opened without blocking is full until its reader takes more.
+          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+          pause(5);
+        }
       }
     } catch (error) {
       this.abort();
@@ -307,6 +317,25 @@ export class WholeFile {
   private failure(error: unknown): UsageError {
     const why = error instanceof Error ? error.message : String(error);
     return new UsageError(`could not write ${this.out.flag} '${this.out.path}': ${why}`);
+  }
+}
+
+/**
+ * A named pipe opened for writing without blocking, once something reads it: a plain open would
+ * hold the command, silently, until then. After a second, one line says what it waits for.
+ */
+function openPipe(out: PlannedOutput): number {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      return openSync(out.target, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENXIO') throw error;
+    }
+    if (waited === 1000)
+      process.stderr.write(
+        `waiting for something to read ${out.flag} '${escapeControls(out.path)}', a named pipe (Ctrl-C to stop)\n`,
+      );
+    pause(20);
   }
 }
 

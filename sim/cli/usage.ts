@@ -101,7 +101,7 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
 }
 
 /** Sleeps the thread for `ms` (a read that would block, waiting on a pipe's writer). */
-function pause(ms: number): void {
+export function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
