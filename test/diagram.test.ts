@@ -348,3 +348,30 @@ describe('npm run view reads stdin and named pipes', () => {
     },
   );
 });
+
+describe('colour follows the terminal and the environment', () => {
+  it.each([
+    ['a terminal', true, {}, true],
+    ['a pipe or a file', false, {}, false],
+    ['NO_COLOR on a terminal', true, { NO_COLOR: '1' }, false],
+    ['an empty NO_COLOR', true, { NO_COLOR: '' }, true],
+    ['FORCE_COLOR into a pipe', false, { FORCE_COLOR: '1' }, true],
+    ['FORCE_COLOR=0 on a terminal', true, { FORCE_COLOR: '0' }, false],
+    ['FORCE_COLOR=false on a terminal', true, { FORCE_COLOR: 'false' }, false],
+    ['an empty FORCE_COLOR into a pipe', false, { FORCE_COLOR: '' }, false],
+  ])('%s', (_, isTTY, env, coloured) => {
+    expect(paletteFor({ isTTY }, env).red('x') !== 'x').toBe(coloured);
+  });
+
+  it('sim piped into a file writes no escape codes unless FORCE_COLOR asks for them', () => {
+    const piped = runCli('sim', ['scenarios/stale-read.ts'], ROOT, { NO_COLOR: '' });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).not.toContain('\x1b[');
+    const forced = runCli('sim', ['scenarios/stale-read.ts'], ROOT, {
+      NO_COLOR: '',
+      FORCE_COLOR: '1',
+    });
+    expect(forced.stdout).toContain('\x1b[');
+    expect(stripVTControlCharacters(forced.stdout)).toBe(piped.stdout);
+  });
+});
