@@ -137,7 +137,7 @@ async function sim(argv: readonly string[]): Promise<number> {
   const whatIf: string[] = [];
   if (edits.length > 0) {
     const w = whatIfOf(scenario, edits, run);
-    whatIf.push(...renderWhatIf(c, w, diffRuns(w)), '');
+    whatIf.push(...renderWhatIf(c, w, diffRuns(w), width), '');
     run = w.edited;
     scenario = w.scenario;
     replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${shellWord(e)}`).join(' ')}`;

@@ -42,7 +42,7 @@ export function field(name: string, text: string, width: number): string[] {
 }
 
 /** `text` wrapped to `width` after `first`, its further lines indented by `indent` columns. */
-function hanging(first: string, text: string, width: number, indent: number): string[] {
+export function hanging(first: string, text: string, width: number, indent: number): string[] {
   return wrapWords(text.split(' '), Math.max(1, width - Math.max(indent, textWidth(first)))).map(
     (line, i) => `${i === 0 ? first : ' '.repeat(indent)}${line}`,
   );
