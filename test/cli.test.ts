@@ -197,6 +197,35 @@ describe('loading a scenario file', () => {
     );
   });
 
+  it('a file that is no scenario, or exports none, says what a scenario file is', () => {
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, good);
+    oneLine(
+      sim(notes),
+      /'.*notes\.txt' is not a scenario file: a scenario is a \.ts file .* export default \{/,
+    );
+    oneLine(
+      sim('/dev/null'),
+      /'\/dev\/null' is not a file \(a device or a pipe\); name a scenario file/,
+    );
+    // Outside a module package an export-less file loads as CommonJS: an empty object, not 'no goal'.
+    const outside = mkdtempSync(join(tmpdir(), 'kvsim-no-export-'));
+    try {
+      for (const [name, text] of [
+        ['empty.ts', ''],
+        ['no-export.ts', 'const a = 1;\n'],
+      ] as const) {
+        writeFileSync(join(outside, name), text);
+        oneLine(
+          sim(join(outside, name)),
+          /the scenario file has no default export; write export default/,
+        );
+      }
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('a trace that exists but cannot be read is named as such, not mended by saving a run over it', () => {
     const loop = join(dir, 'loop.json');
     symlinkSync(loop, loop);
