@@ -290,46 +290,47 @@ describe('npm run view reads stdin and named pipes', () => {
     expect(r.stderr).toMatch(/'.*empty\.json' is empty; a trace is what npm run sim -- .* --json/);
   });
 
-  it('a named pipe nothing writes to yet is waited on, and says so, until a trace comes', async () => {
-    const fifo = join(dir, 'pipe');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const child = spawn(...nodeCommand('sim/cli/view.ts', [fifo]), { env: plainEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const said = new Promise<void>((resolve) =>
+  /** A command started on a named pipe: its output, its first line on stderr, its exit status. */
+  function startOnPipe(script: string, args: readonly string[]) {
+    const child = spawn(...nodeCommand(script, args), { env: plainEnv() });
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => (out.stdout += d));
+    const said = new Promise<string>((resolve) =>
       child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('\n')) resolve();
+        out.stderr += d;
+        if (out.stderr.includes('\n')) resolve(out.stderr);
       }),
     );
     const ended = new Promise((resolve) => child.on('close', resolve));
-    await said;
-    expect(stderr).toMatch(
+    return { out, said, ended };
+  }
+
+  it('a named pipe nothing writes to yet is waited on, and says so, until a trace comes', async () => {
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const view = startOnPipe('sim/cli/view.ts', [fifo]);
+    expect(await view.said).toMatch(
       /^view: waiting for a trace to be written into '.*pipe' \(Ctrl-C to stop\)\n$/,
     );
     writeFileSync(fifo, readFileSync(json));
-    expect(await ended).toBe(0);
-    expect(stdout).toBe(fromFile.stdout);
+    expect(await view.ended).toBe(0);
+    expect(view.out.stdout).toBe(fromFile.stdout);
   });
 
   it('a named pipe given to --json is waited on until something reads it, and says so', async () => {
     const fifo = join(dir, 'out-pipe');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const args = ['scenarios/stale-read.ts', '--quiet', '--json', fifo];
-    const child = spawn(...nodeCommand('sim/cli/sim.ts', args), { env: plainEnv() });
-    let stderr = '';
-    const said = new Promise<void>((resolve) =>
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('\n')) resolve();
-      }),
+    const sim = startOnPipe('sim/cli/sim.ts', [
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--json',
+      fifo,
+    ]);
+    expect(await sim.said).toMatch(
+      /^waiting for something to read --json '.*out-pipe', a named pipe/,
     );
-    const ended = new Promise((resolve) => child.on('close', resolve));
-    await said;
-    expect(stderr).toMatch(/^waiting for something to read --json '.*out-pipe', a named pipe/);
     expect(readFileSync(fifo, 'utf8')).toBe(readFileSync(json, 'utf8'));
-    expect(await ended).toBe(0);
+    expect(await sim.ended).toBe(0);
   });
 
   it.skipIf(!existsSync('/usr/bin/script'))(
