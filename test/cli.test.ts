@@ -197,6 +197,25 @@ describe('loading a scenario file', () => {
     );
   });
 
+  it('flags npm took for itself (no -- before them) are named, with the mend', () => {
+    // As a student types it from memory: npm keeps --seed and hands sim 'scenarios/stale-read.ts 3'.
+    const r = spawnSync(
+      'npm',
+      ['run', '--silent', 'sim', 'scenarios/stale-read.ts', '--seed', '3'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: plainEnv(),
+      },
+    );
+    expect(r.status).toBe(2);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
+    expect(errors).toEqual([
+      "error: npm took --seed for itself, since no -- came before, which left 'name one scenario file (got 2)'; write npm run sim -- followed by the same words",
+    ]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a file that is no scenario, or exports none, says what a scenario file is', () => {
     const notes = join(dir, 'notes.txt');
     writeFileSync(notes, good);

@@ -13,11 +13,25 @@ export class UsageError extends Error {}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/**
+ * The command's flags npm took for its own: `npm run sim x.ts --seed 3`, without `--`, hands sim
+ * `x.ts 3` and keeps --seed as a setting of its own (npm_config_seed in the environment).
+ */
+let takenByNpm: string[] = [];
+
+/** This command's flags that npm read itself, when npm ran this very script. */
+function flagsTakenByNpm(names: readonly string[]): string[] {
+  const script = process.env.npm_lifecycle_event;
+  if (script === undefined || basename(process.argv[1] ?? '') !== `${script}.ts`) return [];
+  return names.filter((n) => process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined);
+}
+
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: readonly string[],
   options: T,
   help: string,
 ) {
+  takenByNpm = flagsTakenByNpm(Object.keys(options).filter((n) => n !== 'help'));
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -191,7 +205,13 @@ export async function main(run: () => Promise<number>): Promise<void> {
   } catch (error) {
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
-      process.stderr.write(`error: ${escapeControls(error.message)}\n`);
+      // A mistake that follows from flags npm kept is that one: the rest is what was left over.
+      const taken = takenByNpm.map(flagOf).join(', ');
+      const message =
+        takenByNpm.length === 0
+          ? error.message
+          : `npm took ${taken} for itself, since no -- came before, which left '${error.message.split('; usage:')[0]}'; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words`;
+      process.stderr.write(`error: ${escapeControls(message)}\n`);
       process.exitCode = EXIT.usage;
       return;
     }
