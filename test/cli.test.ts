@@ -214,6 +214,20 @@ describe('loading a scenario file', () => {
       "error: npm took --seed for itself, since no -- came before, which left 'name one scenario file (got 2)'; write npm run sim -- followed by the same words",
     ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // With its value joined to it, the flag leaves nothing over, and the run would go on without it.
+    const joined = spawnSync(
+      'npm',
+      ['run', '--silent', 'sim', 'scenarios/stale-read.ts', '--seed=3'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: plainEnv(),
+      },
+    );
+    expect(joined.stdout).toMatch(/replay +npm run sim -- scenarios\/stale-read\.ts --seed 1$/m);
+    expect(joined.stderr).toMatch(
+      /^warning: npm took --seed for itself, .* this run went without; write npm run sim -- /m,
+    );
   });
 
   it('a file that is no scenario, or exports none, says what a scenario file is', () => {

@@ -202,6 +202,11 @@ export async function main(run: () => Promise<number>): Promise<void> {
   startWhereTyped();
   try {
     process.exitCode = await run();
+    // `npm run sim x.ts --seed=3` runs, without the seed: say so, after the run's own output.
+    if (takenByNpm.length > 0)
+      process.stderr.write(
+        `warning: npm took ${takenByNpm.map(flagOf).join(', ')} for itself, since no -- came before, and this run went without; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words\n`,
+      );
   } catch (error) {
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
