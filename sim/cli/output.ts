@@ -8,6 +8,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readSync,
@@ -19,6 +20,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { isatty } from 'node:tty';
 import { escapeControls } from '../render/safe-text.ts';
 import { pause, UsageError } from './usage.ts';
 
@@ -89,6 +91,14 @@ function statOrNull(path: string): Stats | null {
   }
 }
 
+function fstatOrNull(fd: number): Stats | null {
+  try {
+    return fstatSync(fd);
+  } catch {
+    return null;
+  }
+}
+
 function identify(path: string): Identity | null {
   const stat = statOrNull(path);
   try {
@@ -148,19 +158,30 @@ function checkOutput(out: OutputRequest): { identity: Identity; planned: Planned
       `${flag} '${path}': the directory '${dirname(path)}' does not exist; create it first (mkdir -p ${dirname(path)})`,
     );
   }
+  // The command's own output (/dev/stdout, or the file stdout is sent to): the summary goes there too.
+  // (A device such as /dev/null may take both.)
+  const stdout = fstatOrNull(1);
+  const shared =
+    stat !== null && stdout !== null && stat.dev === stdout.dev && stat.ino === stdout.ino;
+  if (shared && (!stat.isCharacterDevice() || isatty(1)))
+    throw new UsageError(
+      `${flag} '${path}' is where this command's output goes, the summary too: name a file of its own, e.g. ${flag} ${example}`,
+    );
   const identity = identify(path);
   if (identity === null) throw new UsageError(`${flag} '${path}' cannot be resolved to a file`);
   const inPlace = stat !== null && !stat.isFile();
+  // A device or a pipe is opened by the name given: /dev/fd/N's real path is no file at all.
+  const target = inPlace ? resolve(path) : identity.real;
   const targetDir = dirname(identity.real);
   if (!inPlace && !writable(targetDir)) {
     throw new UsageError(`${flag} '${path}': cannot write in '${targetDir}' (permission denied)`);
   }
-  if (stat !== null && !writable(identity.real)) {
+  if (stat !== null && !writable(target)) {
     throw new UsageError(`${flag} '${path}' is read-only; remove it or name another file`);
   }
   const mode = stat?.isFile() === true ? stat.mode & 0o7777 : null;
   const fifo = stat?.isFIFO() === true;
-  return { identity, planned: { flag, path, target: identity.real, inPlace, fifo, mode } };
+  return { identity, planned: { flag, path, target, inPlace, fifo, mode } };
 }
 
 /** An existing file the output would replace must be one kvsim wrote, of the output's kind. */

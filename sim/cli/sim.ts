@@ -2,6 +2,8 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
 import { labPage } from '../lab/bundle.ts';
 import { renderWhatIf } from '../lab/report.ts';
@@ -218,7 +220,9 @@ function streamed(
 function openSpool(json: PlannedOutput | undefined, maxChars: number): TraceSpool | undefined {
   if (json === undefined) return undefined;
   try {
-    return new TraceSpool(json.target, maxChars);
+    // Beside the file, or for a device or a pipe (no folder of its own to write in) in the
+    // system's temporary folder.
+    return new TraceSpool(json.inPlace ? join(tmpdir(), 'kvsim-trace') : json.target, maxChars);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(`could not write --json '${json.path}': ${why}`);
