@@ -230,6 +230,24 @@ describe('loading a scenario file', () => {
     );
   });
 
+  it('a path typed outside the repository (npm --prefix) is named with its whole path', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'kvsim-prefix-'));
+    try {
+      writeFileSync(join(outside, 'mine.ts'), good);
+      const r = spawnSync('npm', ['--prefix', ROOT, 'run', '--silent', 'sim', '--', 'mine.ts'], {
+        cwd: outside,
+        encoding: 'utf8',
+        env: plainEnv(),
+      });
+      oneLine(
+        r,
+        /^error: no scenario file at 'mine\.ts' in .*, where npm runs the command when started from outside it: write the whole path, .*mine\.ts$/m,
+      );
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('a file that is no scenario, or exports none, says what a scenario file is', () => {
     const notes = join(dir, 'notes.txt');
     writeFileSync(notes, good);

@@ -6,11 +6,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { shellWord } from '../render/safe-text.ts';
 import { validateScenario } from '../scenario/check.ts';
 import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { UsageError } from './usage.ts';
+import { typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
@@ -131,7 +132,14 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
 export async function loadScenario(file: string): Promise<Scenario> {
   const path = resolve(file);
   if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(SAY.aFolder(file));
-  if (!existsSync(path)) throw new UsageError(SAY.noFile(file));
+  if (!existsSync(path)) {
+    const there = typedElsewhere(file);
+    if (there !== null)
+      throw new UsageError(
+        `no scenario file at '${clean(file)}' in ${clean(process.cwd())}, where npm runs the command when started from outside it: write the whole path, ${shellWord(clean(there))}`,
+      );
+    throw new UsageError(SAY.noFile(file));
+  }
   if (!statSync(path).isFile())
     throw new UsageError(
       `'${clean(file)}' is not a file (a device or a pipe); name a scenario file, or list them with: npm run sim -- --list`,

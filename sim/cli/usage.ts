@@ -1,8 +1,8 @@
 // The command line's shared rules: a user's mistake is one line on stderr and exit status 2;
 // our own failure is an internal error with the seed, exit status 1.
 
-import { readSync } from 'node:fs';
-import { basename, isAbsolute, relative } from 'node:path';
+import { existsSync, readSync } from 'node:fs';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
@@ -194,6 +194,18 @@ function startWhereTyped(): void {
   } catch {
     // A folder gone since: paths are read from the repository's, as before.
   }
+}
+
+/**
+ * For a path that is not where the command looks: the same path from the folder it was typed in,
+ * when npm ran the command from outside the repository (npm --prefix …) and it is there. Paths are
+ * then read from the repository's folder (see startWhereTyped), which the user may not expect.
+ */
+export function typedElsewhere(path: string): string | null {
+  const typed = process.env.INIT_CWD;
+  if (typed === undefined || isAbsolute(path) || resolve(typed) === process.cwd()) return null;
+  const there = resolve(typed, path);
+  return existsSync(there) ? there : null;
 }
 
 /** Runs a command's main function, turning errors into the right exit status. */

@@ -13,7 +13,15 @@ import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../ren
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { field, replayLines } from '../render/summary.ts';
 import { planOutputs, writeWhole } from './output.ts';
-import { EXIT, main, parseFlags, parseWidth, readAtMost, UsageError } from './usage.ts';
+import {
+  EXIT,
+  main,
+  parseFlags,
+  parseWidth,
+  readAtMost,
+  typedElsewhere,
+  UsageError,
+} from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
 
@@ -47,6 +55,11 @@ function openTrace(path: string): { fd: number; fifo: boolean } {
     // Only a missing file is mended by saving a run there; any other failure is named as it is.
     if ((error as { code?: string }).code !== 'ENOENT')
       throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
+    const there = typedElsewhere(path);
+    if (there !== null)
+      throw new UsageError(
+        `cannot read '${path}' in ${process.cwd()}, where npm runs the command when started from outside it: write the whole path, ${shellWord(there)}`,
+      );
     throw new UsageError(
       `cannot read '${path}': there is no such file; save a run with: npm run sim -- <scenario.ts> --json ${shellWord(path)}`,
     );
