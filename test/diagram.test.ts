@@ -310,7 +310,7 @@ describe('npm run view reads stdin and named pipes', () => {
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const view = startOnPipe('sim/cli/view.ts', [fifo]);
     expect(await view.said).toMatch(
-      /^view: waiting for a trace to be written into '.*pipe' \(Ctrl-C to stop\)\n$/,
+      /^waiting for a trace to be written into '.*pipe', a pipe \(Ctrl-C to stop\)\n$/,
     );
     writeFileSync(fifo, readFileSync(json));
     expect(await view.ended).toBe(0);

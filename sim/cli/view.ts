@@ -90,7 +90,7 @@ function readTrace(path: string): string {
       // A pipe whose writer has not written (or not opened it) yet: silence would look like a hang.
       waiting: () =>
         process.stderr.write(
-          `view: waiting for a trace to be written into '${displayText(path)}' (Ctrl-C to stop)\n`,
+          `waiting for a trace to be written into '${displayText(path)}', a pipe (Ctrl-C to stop)\n`,
         ),
     });
     if (text === null)
