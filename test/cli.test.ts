@@ -108,6 +108,11 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
 describe('bad input gets one clear line and exit status 2', () => {
   it.each([
     [['scenarios/no-such.ts'], /no scenario file at 'scenarios\/no-such.ts'/],
+    // resolve('') is the folder itself: an empty word is named as empty, not as a folder.
+    [
+      [''],
+      /^error: the scenario file's name is empty \(''\); name one, e.g. scenarios\/stale-read.ts/,
+    ],
     [['scenarios/stale-read.ts', '--frobnicate'], /Unknown option '--frobnicate'/],
     [
       ['scenarios/stale-read.ts', '--sede', '3'],

@@ -247,6 +247,7 @@ describe('npm run sim -- --json, then npm run view', () => {
 
   it.each([
     [['sim/cli/view.ts', 'no-such.json'], /cannot read 'no-such.json'/],
+    [['sim/cli/view.ts', ' '], /the trace file's name is empty \(' '\); name one/],
     [['sim/cli/view.ts', 'package.json'], /'package.json' is not a kvsim trace/],
     // A device that never ends is refused at its first bytes, not read until memory runs out.
     [['sim/cli/view.ts', '/dev/zero'], /'\/dev\/zero' is not a kvsim trace: .* begin with '\{'/],

@@ -130,6 +130,11 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
 }
 
 export async function loadScenario(file: string): Promise<Scenario> {
+  // resolve('') is this folder: an empty word would be called a folder.
+  if (file.trim() === '')
+    throw new UsageError(
+      `the scenario file's name is empty ('${file}'); name one, e.g. scenarios/stale-read.ts, or list them with: npm run sim -- --list`,
+    );
   const path = resolve(file);
   if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(SAY.aFolder(file));
   if (!existsSync(path)) {

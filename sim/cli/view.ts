@@ -74,6 +74,10 @@ function openTrace(path: string): { fd: number; fifo: boolean } {
 }
 
 function readTrace(path: string): string {
+  if (path.trim() === '')
+    throw new UsageError(
+      `the trace file's name is empty ('${path}'); name one, e.g. npm run view -- run.json`,
+    );
   const { fd, fifo } = openTrace(path);
   try {
     const text = readAtMost(fd, MAX_TRACE_BYTES, {
