@@ -245,6 +245,20 @@ describe('npm run sim -- --json, then npm run view', () => {
     }
   });
 
+  it("a live run's replay line (a command, then why it does not replay) wraps as text", () => {
+    const saved = join(dir, 'for-live.json');
+    expect(runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', saved]).status).toBe(0);
+    const doc = JSON.parse(readFileSync(saved, 'utf8'));
+    doc.replay = `npm run live -- --ops 5 --json live.json  (${'a live run uses real time '.repeat(6)})`;
+    const live = join(dir, 'live-like.json');
+    writeFileSync(live, JSON.stringify(doc));
+    const shown = runCli('view', [live, '--width', '60']);
+    expect(shown.status).toBe(0);
+    const replay = shown.stdout.slice(shown.stdout.indexOf('  replay '));
+    expect(replay.split('\n').filter((l) => textWidth(l) > 60 || l.endsWith('\\'))).toEqual([]);
+    expect(replay.replace(/\s+/g, ' ').trim()).toBe(`replay ${doc.replay.replace(/ +/g, ' ')}`);
+  });
+
   it.each([
     [['sim/cli/view.ts', 'no-such.json'], /cannot read 'no-such.json'/],
     [['sim/cli/view.ts', ' '], /the trace file's name is empty \(' '\); name one/],

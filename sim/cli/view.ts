@@ -146,8 +146,13 @@ async function view(argv: readonly string[]): Promise<number> {
   const out = [...title.map((line) => c.bold(line)), ''];
   for (const line of renderDiagram(c, doc, { width })) out.push(line);
   out.push('', `  trace hash ${displayText(doc.run.hash)}`);
-  // Fitted to the width as sim's summary fits it, still pasting into a shell as one command.
-  for (const line of replayLines(displayText(doc.replay, 4000), width)) out.push(line);
+  // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
+  // live run's line, a command and why it does not replay, wraps as text.
+  const replay = displayText(doc.replay, 4000);
+  const lines = replay.startsWith('npm run sim -- ')
+    ? replayLines(replay, width)
+    : field('replay', replay, width);
+  for (const line of lines) out.push(line);
   if (page !== undefined) {
     // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
     const lab = doc.scenario.definition === undefined ? undefined : labPage();
