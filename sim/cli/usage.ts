@@ -1,7 +1,7 @@
 // The command line's shared rules: a user's mistake is one line on stderr and exit status 2;
 // our own failure is an internal error with the seed, exit status 1.
 
-import { existsSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
@@ -112,6 +112,35 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
     knobs[flag.slice(0, eq)] = flag.slice(eq + 1);
   }
   return knobs;
+}
+
+/**
+ * A file a command reads, `-` (or /dev/stdin) meaning stdin, read where it is (opened again by
+ * name, a socket, which a spawning program often gives, cannot be). Opened without blocking, so
+ * that a named pipe no one writes to yet does not hold the command before it can say so: read it
+ * with readAtMost(fd, max, { fifo }). Throws what open throws.
+ */
+export function openInput(path: string): { fd: number; fifo: boolean; close: () => void } {
+  const fd =
+    path === '-' || path === '/dev/stdin'
+      ? 0
+      : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let fifo: boolean;
+  try {
+    fifo = fstatSync(fd).isFIFO();
+  } catch (error) {
+    if (fd !== 0) closeSync(fd);
+    throw error;
+  }
+  return { fd, fifo, close: () => (fd === 0 ? undefined : closeSync(fd)) };
+}
+
+/** The note a command gives while it waits on a pipe that nothing has written to yet. */
+export function waitingFor(what: string, path: string): () => void {
+  return () =>
+    process.stderr.write(
+      `waiting for ${what} to be written into '${escapeControls(path)}', a pipe (Ctrl-C to stop)\n`,
+    );
 }
 
 /** Sleeps the thread for `ms` (a read that would block, waiting on a pipe's writer). */

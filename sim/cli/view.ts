@@ -3,7 +3,6 @@
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
 // field by field before anything is drawn, and every text from it is shown escaped.
 
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { labPage } from '../lab/bundle.ts';
 import { paletteFor } from '../render/colors.ts';
@@ -16,11 +15,13 @@ import { planOutputs, writeWhole } from './output.ts';
 import {
   EXIT,
   main,
+  openInput,
   parseFlags,
   parseWidth,
   readAtMost,
   typedElsewhere,
   UsageError,
+  waitingFor,
 } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
@@ -42,15 +43,10 @@ const MAX_TRACE_BYTES = 500 * 1024 * 1024;
  * pipe no one writes to yet does not hold the command before it can say so; the terminal is
  * refused, since a trace is not typed.
  */
-function openTrace(path: string): { fd: number; fifo: boolean } {
-  let fd: number;
+function openTrace(path: string): ReturnType<typeof openInput> {
+  let input: ReturnType<typeof openInput>;
   try {
-    // stdin is read where it is: opened again by name, a socket (what a spawning program often
-    // gives) cannot be.
-    fd =
-      path === '-' || path === '/dev/stdin'
-        ? 0
-        : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    input = openInput(path);
   } catch (error) {
     // Only a missing file is mended by saving a run there; any other failure is named as it is.
     if ((error as { code?: string }).code !== 'ENOENT')
@@ -64,13 +60,13 @@ function openTrace(path: string): { fd: number; fifo: boolean } {
       `cannot read '${path}': there is no such file; save a run with: npm run sim -- <scenario.ts> --json ${shellWord(path)}`,
     );
   }
-  if (isatty(fd)) {
-    if (fd !== 0) closeSync(fd);
+  if (isatty(input.fd)) {
+    input.close();
     throw new UsageError(
       `'${path}' is the terminal, and a trace is not typed: pipe one in (npm run view -- - < run.json) or name a trace file`,
     );
   }
-  return { fd, fifo: fstatSync(fd).isFIFO() };
+  return input;
 }
 
 function readTrace(path: string): string {
@@ -78,7 +74,7 @@ function readTrace(path: string): string {
     throw new UsageError(
       `the trace file's name is empty ('${path}'); name one, e.g. npm run view -- run.json`,
     );
-  const { fd, fifo } = openTrace(path);
+  const { fd, fifo, close } = openTrace(path);
   try {
     const text = readAtMost(fd, MAX_TRACE_BYTES, {
       fifo,
@@ -92,10 +88,7 @@ function readTrace(path: string): string {
         );
       },
       // A pipe whose writer has not written (or not opened it) yet: silence would look like a hang.
-      waiting: () =>
-        process.stderr.write(
-          `waiting for a trace to be written into '${displayText(path)}', a pipe (Ctrl-C to stop)\n`,
-        ),
+      waiting: waitingFor('a trace', path),
     });
     if (text === null)
       throw new UsageError(
@@ -112,7 +105,7 @@ function readTrace(path: string): string {
       throw new UsageError(`'${path}' is a folder; name a trace file saved with --json`);
     throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
   } finally {
-    if (fd !== 0) closeSync(fd);
+    close();
   }
 }
 
