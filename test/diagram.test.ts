@@ -2,7 +2,7 @@
 // and 120 columns, plain and in colour), no line wider than the terminal whatever the width and
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -279,7 +279,12 @@ describe('npm run sim -- --json, then npm run view', () => {
 
 describe('npm run view reads stdin and named pipes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-view-pipe-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A command still waiting on its pipe when a test fails is stopped, not left behind.
+  const started: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of started) if (child.exitCode === null) child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const json = join(dir, 'run.json');
   runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', json]);
   const fromFile = runCli('view', [json]);
@@ -308,6 +313,7 @@ describe('npm run view reads stdin and named pipes', () => {
   /** A command started on a named pipe: its output, its first line on stderr, its exit status. */
   function startOnPipe(script: string, args: readonly string[]) {
     const child = spawn(...nodeCommand(script, args), { env: plainEnv() });
+    started.push(child);
     const out = { stdout: '', stderr: '' };
     child.stdout.on('data', (d) => (out.stdout += d));
     const said = new Promise<string>((resolve) =>
