@@ -11,6 +11,7 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,11 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
 describe('bad input gets one clear line and exit status 2', () => {
   it.each([
     [['scenarios/no-such.ts'], /no scenario file at 'scenarios\/no-such.ts'/],
+    // resolve('') is the folder itself: an empty word is named as empty, not as a folder.
+    [
+      [''],
+      /^error: the scenario file's name is empty \(''\); name one, e.g. scenarios\/stale-read.ts/,
+    ],
     [['scenarios/stale-read.ts', '--frobnicate'], /Unknown option '--frobnicate'/],
     [
       ['scenarios/stale-read.ts', '--sede', '3'],
@@ -194,6 +200,86 @@ describe('loading a scenario file', () => {
       runCli('view', ['scenarios/stale-read.ts']),
       /is not a kvsim trace: .*; a scenario runs with: npm run sim -- scenarios\/stale-read\.ts$/m,
     );
+  });
+
+  it('flags npm took for itself (no -- before them) are named, with the mend', () => {
+    // As a student types it from memory: npm keeps --seed and hands sim 'scenarios/stale-read.ts 3'.
+    const r = spawnSync(
+      'npm',
+      ['run', '--silent', 'sim', 'scenarios/stale-read.ts', '--seed', '3'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: plainEnv(),
+      },
+    );
+    expect(r.status).toBe(2);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
+    expect(errors).toEqual([
+      "error: npm took --seed for itself, since no -- came before, which left 'name one scenario file (got 2)'; write npm run sim -- followed by the same words",
+    ]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // With its value joined to it, the flag leaves nothing over, and the run would go on without it.
+    const joined = spawnSync(
+      'npm',
+      ['run', '--silent', 'sim', 'scenarios/stale-read.ts', '--seed=3'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: plainEnv(),
+      },
+    );
+    expect(joined.stdout).toMatch(/replay +npm run sim -- scenarios\/stale-read\.ts --seed 1$/m);
+    expect(joined.stderr).toMatch(
+      /^warning: npm took --seed for itself, .* this run went without; write npm run sim -- /m,
+    );
+  });
+
+  it('a path typed outside the repository (npm --prefix) is named with its whole path', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'kvsim-prefix-'));
+    try {
+      writeFileSync(join(outside, 'mine.ts'), good);
+      const r = spawnSync('npm', ['--prefix', ROOT, 'run', '--silent', 'sim', '--', 'mine.ts'], {
+        cwd: outside,
+        encoding: 'utf8',
+        env: plainEnv(),
+      });
+      oneLine(
+        r,
+        /^error: no scenario file at 'mine\.ts' in .*, where npm runs the command when started from outside it: write the whole path, .*mine\.ts$/m,
+      );
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a file that is no scenario, or exports none, says what a scenario file is', () => {
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, good);
+    oneLine(
+      sim(notes),
+      /'.*notes\.txt' is not a scenario file: a scenario is a \.ts file .* export default \{/,
+    );
+    oneLine(
+      sim('/dev/null'),
+      /'\/dev\/null' is not a file \(a device or a pipe\); name a scenario file/,
+    );
+    // Outside a module package an export-less file loads as CommonJS: an empty object, not 'no goal'.
+    const outside = mkdtempSync(join(tmpdir(), 'kvsim-no-export-'));
+    try {
+      for (const [name, text] of [
+        ['empty.ts', ''],
+        ['no-export.ts', 'const a = 1;\n'],
+      ] as const) {
+        writeFileSync(join(outside, name), text);
+        oneLine(
+          sim(join(outside, name)),
+          /the scenario file has no default export; write export default/,
+        );
+      }
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('a trace that exists but cannot be read is named as such, not mended by saving a run over it', () => {
@@ -355,6 +441,33 @@ describe('bounds and streamed traces', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('stopped.json'))).toEqual([]);
   });
 
+  it('Ctrl-C while a trace is written leaves no half-written file, beside the output or on it', async () => {
+    const file = join(dir, 'interrupted.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'lossy', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
+    );
+    const sub = mkdtempSync(join(dir, 'interrupted-'));
+    const out = join(sub, 'run.json');
+    // About 50 MB of trace (the kept trace's bound): long enough a write to be interrupted.
+    const child = spawn(...nodeCommand('sim/cli/sim.ts', [file, '--json', out]), {
+      env: plainEnv(),
+      stdio: 'ignore',
+    });
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    let interrupted = false;
+    const watcher = watch(sub, (_, name) => {
+      if (interrupted || name === null || !name.endsWith('.tmp')) return;
+      interrupted = child.kill('SIGINT');
+    });
+    await ended;
+    watcher.close();
+    expect(interrupted).toBe(true);
+    expect(readdirSync(sub).filter((f) => f !== 'run.json')).toEqual([]);
+    if (existsSync(out)) expect(JSON.parse(readFileSync(out, 'utf8')).schema).toBe('kvsim-trace/1');
+  });
+
   it('a run that hits the event bound ends cleanly, with its seed and the flag that raises it', () => {
     const r = sim('scenarios/replication-tour.ts', '--quiet', '--max-events', '10');
     expect(r.stderr).toBe('');
@@ -406,11 +519,32 @@ describe('bounds and streamed traces', () => {
     }
   });
 
-  it('a trace streamed to --json keeps to --max-trace-mb as a kept one does', () => {
+  it('a trace streamed to --json stops at --max-trace-mb as a kept one does, and is saved alike', () => {
     const file = lossy('lossy-streamed.ts');
-    const json = join(dir, 'past-bound.json');
-    // Some 25 MB of trace: past the bound, the summary is printed and no file is written.
-    const long = sim(
+    // Some 25 MB of trace past the bound: the run ends there ('trace-limit'), as the run that keeps
+    // its trace does, with the same summary, exit status and saved trace.
+    for (const events of ['50000', '300']) {
+      const streamedJson = join(dir, `streamed-${events}.json`);
+      const keptJson = join(dir, `kept-${events}.json`);
+      const bound = ['--max-trace-mb', '1', '--max-events', events];
+      const streamed = sim(file, '--quiet', ...bound, '--json', streamedJson);
+      const kept = sim(
+        file,
+        '--quiet',
+        ...bound,
+        '--html',
+        join(dir, 'kept.html'),
+        '--json',
+        keptJson,
+      );
+      expect(streamed.stderr).toBe('');
+      expect(streamed.status).toBe(kept.status);
+      const summary = (out: string) => out.replace(/\n {2}(trace|page) .*/g, '');
+      expect(summary(streamed.stdout)).toBe(summary(kept.stdout));
+      expect(readFileSync(streamedJson, 'utf8')).toBe(readFileSync(keptJson, 'utf8'));
+      expect(runCli('view', [streamedJson]).status).toBe(0);
+    }
+    const past = sim(
       file,
       '--quiet',
       '--max-trace-mb',
@@ -418,30 +552,11 @@ describe('bounds and streamed traces', () => {
       '--max-events',
       '50000',
       '--json',
-      json,
+      join(dir, 'p.json'),
     );
-    expect(long.stdout).toMatch(/trace hash [0-9a-f]+/);
-    expect(long.status).toBe(2);
-    expect(long.stderr).toMatch(
-      /^error: the trace passed --max-trace-mb 1, so --json '.*past-bound\.json' was not written; raise the bound with --max-trace-mb N .* --max-events N\n$/,
-    );
-    expect(existsSync(json)).toBe(false);
-    // Within the bound it is saved, as the run keeping its trace saves it, and view draws it.
-    const short = sim(
-      file,
-      '--quiet',
-      '--max-trace-mb',
-      '1',
-      '--max-events',
-      '300',
-      '--json',
-      json,
-    );
-    expect(short.stderr).toBe('');
-    const kept = join(dir, 'within-bound.json');
-    sim(file, '--max-trace-mb', '1', '--max-events', '300', '--json', kept);
-    expect(readFileSync(json, 'utf8')).toBe(readFileSync(kept, 'utf8'));
-    expect(runCli('view', [json]).status).toBe(0);
+    expect(past.status).toBe(1);
+    expect(past.stdout).toMatch(/run +stopped at the bound on the trace kept in memory/);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
   it('a bad bound is one line and exit 2', () => {

@@ -2,8 +2,17 @@
 // and 120 columns, plain and in colour), no line wider than the terminal whatever the width and
 // the cluster, and a saved trace turned into the same page as the run that wrote it.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +31,7 @@ import {
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
-import { runCli } from './run-cli.ts';
+import { isOneLineRefusal, nodeCommand, plainEnv, runCli } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PLAIN = paletteFor({ isTTY: false }, {});
@@ -212,8 +221,47 @@ describe('npm run sim -- --json, then npm run view', () => {
     );
   });
 
+  it('a path wider than --width is cut inside, and sim and view print a command that still pastes', () => {
+    const folder = join(dir, `${'a-folder-name-longer-than-the-line-'.repeat(2)}it's here`);
+    mkdirSync(folder);
+    const file = join(folder, 'stale read.ts');
+    copyFileSync(join(ROOT, 'scenarios/stale-read.ts'), file);
+    const json = join(dir, 'long-path.json');
+    const args = [file, '--seed', '1', '--knob', 'replicationDelay=3000'];
+    const sim = runCli('sim', [...args, '--width', '40', '--json', json]);
+    const view = runCli('view', [json, '--width', '40']);
+    for (const r of [sim, view]) {
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
+      const replay = r.stdout.slice(r.stdout.indexOf('replay ') + 'replay '.length);
+      const said = spawnSync(
+        'sh',
+        ['-c', `printf '%s\\n' ${replay.split(/\n {2}(?:trace|page) /)[0]}`],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(said.stdout.split('\n').slice(0, -1)).toEqual(['npm', 'run', 'sim', '--', ...args]);
+    }
+  });
+
+  it("a live run's replay line (a command, then why it does not replay) wraps as text", () => {
+    const saved = join(dir, 'for-live.json');
+    expect(runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', saved]).status).toBe(0);
+    const doc = JSON.parse(readFileSync(saved, 'utf8'));
+    doc.replay = `npm run live -- --ops 5 --json live.json  (${'a live run uses real time '.repeat(6)})`;
+    const live = join(dir, 'live-like.json');
+    writeFileSync(live, JSON.stringify(doc));
+    const shown = runCli('view', [live, '--width', '60']);
+    expect(shown.status).toBe(0);
+    const replay = shown.stdout.slice(shown.stdout.indexOf('  replay '));
+    expect(replay.split('\n').filter((l) => textWidth(l) > 60 || l.endsWith('\\'))).toEqual([]);
+    expect(replay.replace(/\s+/g, ' ').trim()).toBe(`replay ${doc.replay.replace(/ +/g, ' ')}`);
+  });
+
   it.each([
     [['sim/cli/view.ts', 'no-such.json'], /cannot read 'no-such.json'/],
+    [['sim/cli/view.ts', ' '], /the trace file's name is empty \(' '\); name one/],
     [['sim/cli/view.ts', 'package.json'], /'package.json' is not a kvsim trace/],
     // A device that never ends is refused at its first bytes, not read until memory runs out.
     [['sim/cli/view.ts', '/dev/zero'], /'\/dev\/zero' is not a kvsim trace: .* begin with '\{'/],
@@ -226,5 +274,126 @@ describe('npm run sim -- --json, then npm run view', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('npm run view reads stdin and named pipes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-view-pipe-'));
+  // A command still waiting on its pipe when a test fails is stopped, not left behind.
+  const started: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of started) if (child.exitCode === null) child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const json = join(dir, 'run.json');
+  runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', json]);
+  const fromFile = runCli('view', [json]);
+
+  it("'-' reads the trace from stdin, as /dev/stdin does", () => {
+    expect(fromFile.status).toBe(0);
+    for (const path of ['-', '/dev/stdin']) {
+      const r = spawnSync(...nodeCommand('sim/cli/view.ts', [path]), {
+        input: readFileSync(json),
+        encoding: 'utf8',
+        env: plainEnv(),
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(fromFile.stdout);
+    }
+  });
+
+  it('an empty trace is named as empty, in one line', () => {
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    const r = runCli('view', [empty]);
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(/'.*empty\.json' is empty; a trace is what npm run sim -- .* --json/);
+  });
+
+  /** A command started on a named pipe: its output, its first line on stderr, its exit status. */
+  function startOnPipe(script: string, args: readonly string[]) {
+    const child = spawn(...nodeCommand(script, args), { env: plainEnv() });
+    started.push(child);
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => (out.stdout += d));
+    const said = new Promise<string>((resolve) =>
+      child.stderr.on('data', (d) => {
+        out.stderr += d;
+        if (out.stderr.includes('\n')) resolve(out.stderr);
+      }),
+    );
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    return { out, said, ended };
+  }
+
+  it('a named pipe nothing writes to yet is waited on, and says so, until a trace comes', async () => {
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const view = startOnPipe('sim/cli/view.ts', [fifo]);
+    expect(await view.said).toMatch(
+      /^waiting for a trace to be written into '.*pipe', a pipe \(Ctrl-C to stop\)\n$/,
+    );
+    writeFileSync(fifo, readFileSync(json));
+    expect(await view.ended).toBe(0);
+    expect(view.out.stdout).toBe(fromFile.stdout);
+  });
+
+  it('a named pipe given to --json is waited on until something reads it, and says so', async () => {
+    const fifo = join(dir, 'out-pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const sim = startOnPipe('sim/cli/sim.ts', [
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--json',
+      fifo,
+    ]);
+    expect(await sim.said).toMatch(
+      /^waiting for something to read --json '.*out-pipe', a named pipe/,
+    );
+    expect(readFileSync(fifo, 'utf8')).toBe(readFileSync(json, 'utf8'));
+    expect(await sim.ended).toBe(0);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'the terminal as the trace is refused, not read',
+    () => {
+      // `script` gives the command a terminal of its own as stdin.
+      const [program, args] = nodeCommand('sim/cli/view.ts', ['-']);
+      const command = [program, ...args].map((w) => `'${w}'`).join(' ');
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toMatch(/error: '-' is the terminal, and a trace is not typed: pipe one in/);
+    },
+  );
+});
+
+describe('colour follows the terminal and the environment', () => {
+  it.each([
+    ['a terminal', true, {}, true],
+    ['a pipe or a file', false, {}, false],
+    ['NO_COLOR on a terminal', true, { NO_COLOR: '1' }, false],
+    ['an empty NO_COLOR', true, { NO_COLOR: '' }, true],
+    ['FORCE_COLOR into a pipe', false, { FORCE_COLOR: '1' }, true],
+    ['FORCE_COLOR=0 on a terminal', true, { FORCE_COLOR: '0' }, false],
+    ['FORCE_COLOR=false on a terminal', true, { FORCE_COLOR: 'false' }, false],
+    ['an empty FORCE_COLOR into a pipe', false, { FORCE_COLOR: '' }, false],
+  ])('%s', (_, isTTY, env, coloured) => {
+    expect(paletteFor({ isTTY }, env).red('x') !== 'x').toBe(coloured);
+  });
+
+  it('sim piped into a file writes no escape codes unless FORCE_COLOR asks for them', () => {
+    const piped = runCli('sim', ['scenarios/stale-read.ts'], ROOT, { NO_COLOR: '' });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).not.toContain('\x1b[');
+    const forced = runCli('sim', ['scenarios/stale-read.ts'], ROOT, {
+      NO_COLOR: '',
+      FORCE_COLOR: '1',
+    });
+    expect(forced.stdout).toContain('\x1b[');
+    expect(stripVTControlCharacters(forced.stdout)).toBe(piped.stdout);
   });
 });

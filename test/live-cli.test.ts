@@ -3,7 +3,7 @@
 // `npm run live` judges a real cluster and writes its trace and page, every mistake is one line and
 // exit 2, and no process is left behind (serve --processes included).
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -255,6 +255,26 @@ describe('mistakes get one line and exit 2', () => {
       /nothing answers at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); start the servers/,
       'get x\n',
     );
+  });
+
+  it('a script on a named pipe is waited on, saying so, then read', async () => {
+    const fifo = join(dir, 'script-pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = launch('client', ['--servers', '127.0.0.1:1,127.0.0.1:2', '--script', fifo]);
+    const finished = finish(child);
+    const said = new Promise<string>((resolve) => {
+      let err = '';
+      child.stderr!.on('data', (d) => {
+        err += d;
+        if (err.includes('\n')) resolve(err);
+      });
+    });
+    expect(await said).toMatch(/^waiting for a script to be written into '.*script-pipe', a pipe/);
+    // Read whole before anything is sent: its mistake is found, as in a file's.
+    writeFileSync(fifo, 'get x\nget x via s9\n');
+    const r = await finished;
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/\nerror: script line 2: 's9' is not a server of this cluster/);
   });
 
   it('a script naming an unknown server', async () => {

@@ -2,12 +2,15 @@
 // or two outputs naming one file, is refused before anything runs; outputs are checked before the
 // run; a file is written whole or not at all.
 
+import { spawnSync } from 'node:child_process';
 import {
+  closeSync,
   copyFileSync,
   existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -19,7 +22,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planOutputs, WholeFile, writeWhole } from '../sim/cli/output.ts';
 import { UsageError } from '../sim/cli/usage.ts';
-import { isOneLineRefusal, ROOT, runCli } from './run-cli.ts';
+import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 let dir: string;
 let scenario: string;
@@ -216,5 +219,47 @@ describe('a file is written whole or not at all', () => {
         [{ flag: '-o', path: scenario, example: 'x' }],
       ),
     ).toThrow(UsageError);
+  });
+});
+
+describe("an output on the command's own stdout, or on a descriptor", () => {
+  it('refuses stdout, where the summary goes too, by name or as the file stdout is sent to', () => {
+    const r = runCli('sim', [scenario, '--quiet', '--json', '/dev/stdout']);
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(/--json '\/dev\/stdout' is where this command's output goes/);
+    // `sim my.ts --json run.json > run.json`: the trace and the summary would share one file.
+    const out = join(dir, 'run.json');
+    writeFileSync(out, '');
+    const fd = openSync(out, 'r+');
+    try {
+      const [program, args] = nodeCommand('sim/cli/sim.ts', [scenario, '--json', out]);
+      const same = spawnSync(program, args, { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+      expect(same.status).toBe(2);
+      expect(same.stderr).toMatch(
+        /^error: --json '.*run\.json' is where this command's output goes/,
+      );
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('writes a trace into a pipe given as /dev/fd/N, as into a file', () => {
+    // As a shell hands it: fd 3 is a pipe to cat, and stdout (the summary) goes nowhere.
+    const [program, args] = nodeCommand('sim/cli/sim.ts', [
+      scenario,
+      '--quiet',
+      '--json',
+      '/dev/fd/3',
+    ]);
+    const command = [program, ...args].map((w) => `'${w}'`).join(' ');
+    const piped = spawnSync('sh', ['-c', `${command} 3>&1 >/dev/null | cat`], {
+      encoding: 'utf8',
+      env: plainEnv(),
+    });
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
+    const file = join(dir, 'file.json');
+    expect(runCli('sim', [scenario, '--quiet', '--json', file]).status).toBe(0);
+    expect(piped.stdout).toBe(readFileSync(file, 'utf8'));
   });
 });

@@ -12,6 +12,7 @@ import {
   parseEdit,
   runWhatIf,
 } from '../sim/lab/whatif.ts';
+import { textWidth } from '../sim/render/diagram.ts';
 import { runScenario } from '../sim/scenario.ts';
 import { runCli } from './run-cli.ts';
 
@@ -38,11 +39,22 @@ describe('--what-if in the terminal', () => {
     // s3 never stores x=2: at quiescence the replicas differ (PROTOCOL.md §3, convergence).
     expect(out.stdout).toContain('convergence: held -> broken (1)');
     const w = runWhatIf(staleRead, [{ kind: 'drop', message: toS3.id }]);
+    // A line wider than the terminal goes on under itself: read it as one.
+    const joined = out.stdout.replace(/\n +/g, ' ');
     for (const x of diffRuns(w).expectations)
-      expect(out.stdout).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met -> not met`);
+      expect(joined).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met -> not met`);
     expect(out.stdout).toContain(`trace hash ${w.edited.result.hash}`);
     // The edited run breaks a guarantee the scenario did not expect to break.
     expect(out.status).toBe(1);
+  });
+
+  it('keeps to --width, as the summary under it does', () => {
+    const narrow = sim('scenarios/stale-read.ts', '--width', '40', '--what-if', `drop:${toS3.id}`);
+    const report = narrow.stdout.slice(narrow.stdout.indexOf('What if'));
+    expect(report.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
+    const joined = report.replace(/\n +/g, ' ');
+    expect(joined).toContain('convergence: held -> broken (1)');
+    expect(joined).toMatch(new RegExp(`now .*DROPPED \\(planned drop\\) msg ${toS3.id}`));
   });
 
   it('says when an edit changes nothing', () => {

@@ -4,7 +4,6 @@
 // A script runs the same commands without a menu: `put x 2 via s1`, `get x via s3`, `delete x`,
 // `sleep 500`, `wait` (until every reply is in); `#` starts a comment.
 
-import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
 import {
@@ -20,7 +19,16 @@ import { formatTime, operationText } from '../render/format.ts';
 import { clip, displayText } from '../render/safe-text.ts';
 import { parseStoreKnob } from '../stores/index.ts';
 import { wholeNumber } from './cluster-flags.ts';
-import { EXIT, filelessFlags, main, parseKnobFlags, readAtMost, UsageError } from './usage.ts';
+import {
+  EXIT,
+  filelessFlags,
+  main,
+  openInput,
+  parseKnobFlags,
+  readAtMost,
+  UsageError,
+  waitingFor,
+} from './usage.ts';
 
 const HELP =
   'usage: npm run client -- --servers 127.0.0.1:10097,127.0.0.1:10098,... [--id c1] [--script file|-] [--knob name=value ...] [--wait-ms N]';
@@ -152,11 +160,12 @@ const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
 function readScript(path: string): string {
   let text: string | null;
   try {
-    const fd = path === '-' ? 0 : openSync(path, 'r');
+    // A named pipe is waited on, saying so, rather than held at open() in silence.
+    const { fd, fifo, close } = openInput(path);
     try {
-      text = readAtMost(fd, MAX_SCRIPT_BYTES);
+      text = readAtMost(fd, MAX_SCRIPT_BYTES, { fifo, waiting: waitingFor('a script', path) });
     } finally {
-      if (fd !== 0) closeSync(fd);
+      close();
     }
   } catch (error) {
     const code = (error as { code?: string }).code;

@@ -6,11 +6,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { shellWord } from '../render/safe-text.ts';
 import { validateScenario } from '../scenario/check.ts';
-import { SAY, ScenarioError } from '../scenario/errors.ts';
+import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { UsageError } from './usage.ts';
+import { typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
@@ -129,19 +130,52 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
 }
 
 export async function loadScenario(file: string): Promise<Scenario> {
+  // resolve('') is this folder: an empty word would be called a folder.
+  if (file.trim() === '')
+    throw new UsageError(
+      `the scenario file's name is empty ('${file}'); name one, e.g. scenarios/stale-read.ts, or list them with: npm run sim -- --list`,
+    );
   const path = resolve(file);
   if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(SAY.aFolder(file));
-  if (!existsSync(path) || !statSync(path).isFile()) {
+  if (!existsSync(path)) {
+    const there = typedElsewhere(file);
+    if (there !== null)
+      throw new UsageError(
+        `no scenario file at '${clean(file)}' in ${clean(process.cwd())}, where npm runs the command when started from outside it: write the whole path, ${shellWord(clean(there))}`,
+      );
     throw new UsageError(SAY.noFile(file));
   }
+  if (!statSync(path).isFile())
+    throw new UsageError(
+      `'${clean(file)}' is not a file (a device or a pipe); name a scenario file, or list them with: npm run sim -- --list`,
+    );
+  // Only what the loader can import: 'Unknown file extension ".txt"' said less.
+  if (!SCENARIO_FILE.test(path))
+    throw new UsageError(
+      `'${clean(file)}' is not a scenario file: a scenario is a .ts file (or .js, .mjs, .json) ending in export default { goal, steps: [...] }`,
+    );
   const exported = await importBounded(path, file);
   if (isTrace(exported)) throw new UsageError(SAY.aTrace(file));
+  // A file with no export at all, loaded as CommonJS outside a module package, gives an empty object.
+  if (isEmptyObject(exported)) throw new UsageError(SAY.inFile(file, SAY.noDefaultExport()));
   try {
     return validateScenario(exported);
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(SAY.inFile(file, error.message));
     throw error;
   }
+}
+
+/** The endings the loader imports. */
+const SCENARIO_FILE = /\.([cm]?[jt]s|tsx|jsx|json)$/;
+
+function isEmptyObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length === 0
+  );
 }
 
 /** A document `npm run sim -- … --json` wrote, which is `npm run view`'s to read. */

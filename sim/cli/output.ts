@@ -8,6 +8,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readSync,
@@ -19,7 +20,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { UsageError } from './usage.ts';
+import { isatty } from 'node:tty';
+import { escapeControls } from '../render/safe-text.ts';
+import { pause, UsageError } from './usage.ts';
 
 /** A file the command reads: it must survive whatever the command writes. */
 export interface Input {
@@ -68,6 +71,8 @@ export interface PlannedOutput {
   readonly target: string;
   /** A device or a pipe that exists already: written in place, since it cannot be renamed over. */
   readonly inPlace: boolean;
+  /** A named pipe: its reader may not be there yet. */
+  readonly fifo: boolean;
   /** The mode of the file it replaces, kept on the new one. */
   readonly mode: number | null;
 }
@@ -81,6 +86,14 @@ interface Identity {
 function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function fstatOrNull(fd: number): Stats | null {
+  try {
+    return fstatSync(fd);
   } catch {
     return null;
   }
@@ -145,18 +158,30 @@ function checkOutput(out: OutputRequest): { identity: Identity; planned: Planned
       `${flag} '${path}': the directory '${dirname(path)}' does not exist; create it first (mkdir -p ${dirname(path)})`,
     );
   }
+  // The command's own output (/dev/stdout, or the file stdout is sent to): the summary goes there too.
+  // (A device such as /dev/null may take both.)
+  const stdout = fstatOrNull(1);
+  const shared =
+    stat !== null && stdout !== null && stat.dev === stdout.dev && stat.ino === stdout.ino;
+  if (shared && (!stat.isCharacterDevice() || isatty(1)))
+    throw new UsageError(
+      `${flag} '${path}' is where this command's output goes, the summary too: name a file of its own, e.g. ${flag} ${example}`,
+    );
   const identity = identify(path);
   if (identity === null) throw new UsageError(`${flag} '${path}' cannot be resolved to a file`);
   const inPlace = stat !== null && !stat.isFile();
+  // A device or a pipe is opened by the name given: /dev/fd/N's real path is no file at all.
+  const target = inPlace ? resolve(path) : identity.real;
   const targetDir = dirname(identity.real);
   if (!inPlace && !writable(targetDir)) {
     throw new UsageError(`${flag} '${path}': cannot write in '${targetDir}' (permission denied)`);
   }
-  if (stat !== null && !writable(identity.real)) {
+  if (stat !== null && !writable(target)) {
     throw new UsageError(`${flag} '${path}' is read-only; remove it or name another file`);
   }
   const mode = stat?.isFile() === true ? stat.mode & 0o7777 : null;
-  return { identity, planned: { flag, path, target: identity.real, inPlace, mode } };
+  const fifo = stat?.isFIFO() === true;
+  return { identity, planned: { flag, path, target, inPlace, fifo, mode } };
 }
 
 /** An existing file the output would replace must be one kvsim wrote, of the output's kind. */
@@ -206,6 +231,29 @@ export function planOutputs(
 
 let temporaries = 0;
 
+/** Files being written under their temporary names: a signal that ends the command removes them. */
+const writing = new Set<WholeFile>();
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let guarded = false;
+
+/**
+ * From the first output on, Ctrl-C (or kill) does not end the command mid-write: a write is
+ * synchronous, so the signal is handled after it, and the command then ends as the signal would
+ * have ended it, without a temporary file left beside the output (a write under way in an
+ * asynchronous command is abandoned, its temporary file removed).
+ */
+function guardSignals(): void {
+  if (guarded) return;
+  guarded = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const file of writing) file.abort();
+    for (const s of ENDING_SIGNALS) process.off(s, onSignal);
+    // A command with its own way of stopping (a listener of its own) is left to it.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  for (const s of ENDING_SIGNALS) process.on(s, onSignal);
+}
+
 /**
  * A file being written: chunks go to a temporary file beside the target, and `commit` renames it
  * over the target in one step, so a reader (or a crash) sees the old file or the whole new one.
@@ -220,13 +268,15 @@ export class WholeFile {
     try {
       if (out.inPlace) {
         this.temporary = null;
-        this.fd = openSync(out.target, 'w');
+        this.fd = out.fifo ? openPipe(out) : openSync(out.target, 'w');
         return;
       }
       const dir = dirname(out.target);
       const name = `.${basename(out.target)}.${process.pid}-${++temporaries}.tmp`;
       this.temporary = join(dir, name);
+      guardSignals();
       this.fd = openSync(this.temporary, 'wx', 0o666);
+      writing.add(this);
       if (out.mode !== null) fchmodSync(this.fd, out.mode);
     } catch (error) {
       throw this.failure(error);
@@ -238,7 +288,13 @@ export class WholeFile {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       let written = 0;
       while (written < bytes.length) {
-        written += writeSync(this.fd, bytes, written, bytes.length - written);
+        try {
+          written += writeSync(this.fd, bytes, written, bytes.length - written);
+        } catch (error) {
+          // A named pipe opened without blocking is full until its reader takes more.
+          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+          pause(5);
+        }
       }
     } catch (error) {
       this.abort();
@@ -253,6 +309,7 @@ export class WholeFile {
       closeSync(this.fd);
       this.done = true;
       if (this.temporary !== null) renameSync(this.temporary, this.out.target);
+      writing.delete(this);
     } catch (error) {
       this.abort();
       throw this.failure(error);
@@ -261,6 +318,7 @@ export class WholeFile {
 
   /** Leaves the target as it was. */
   abort(): void {
+    writing.delete(this);
     if (!this.done) {
       this.done = true;
       try {
@@ -280,6 +338,25 @@ export class WholeFile {
   private failure(error: unknown): UsageError {
     const why = error instanceof Error ? error.message : String(error);
     return new UsageError(`could not write ${this.out.flag} '${this.out.path}': ${why}`);
+  }
+}
+
+/**
+ * A named pipe opened for writing without blocking, once something reads it: a plain open would
+ * hold the command, silently, until then. After a second, one line says what it waits for.
+ */
+function openPipe(out: PlannedOutput): number {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      return openSync(out.target, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENXIO') throw error;
+    }
+    if (waited === 1000)
+      process.stderr.write(
+        `waiting for something to read ${out.flag} '${escapeControls(out.path)}', a named pipe (Ctrl-C to stop)\n`,
+      );
+    pause(20);
   }
 }
 

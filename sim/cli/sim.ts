@@ -2,6 +2,8 @@
 // scenario, prints its timeline and a summary, and exits 0 when its expectations were met.
 // `--json` and `--html` also save the run as a trace document and as a page.
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
 import { labPage } from '../lab/bundle.ts';
 import { renderWhatIf } from '../lab/report.ts';
@@ -17,12 +19,12 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { type TraceDocument, traceDocument } from '../render/json.ts';
-import { TraceSpool, writeTraceDocument } from '../render/json-file.ts';
+import { TraceBoundPassed, TraceSpool, writeTraceDocument } from '../render/json-file.ts';
 import { renderLog } from '../render/log.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
-import { renderSummary, replayCommand, runPassed } from '../render/summary.ts';
+import { field, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
-import { type AnyScenario, runScenario, ScenarioError } from '../scenario.ts';
+import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
 import {
@@ -111,30 +113,25 @@ async function sim(argv: readonly string[]): Promise<number> {
   const edits = parseEdits(values['what-if']);
   const loaded = await loadScenario(file);
   // With --quiet and no page, nothing reads the trace after the run: it is hashed as it grows,
-  // and streamed to --json, so a run of any length fits in memory. A what-if compares two runs'
-  // events, so it keeps them.
+  // and streamed to --json (within --max-trace-mb), so a long run fits in memory. A what-if
+  // compares two runs' events, so it keeps them.
   const keep = values.quiet !== true || values.html !== undefined || edits.length > 0;
+  const options = { seed, preset: values.preset, knobs, bounds };
   const maxTraceChars = bounds.maxTraceChars ?? DEFAULT_BOUNDS.maxTraceChars;
-  const spool = keep
+  let spool = keep
     ? undefined
     : openSpool(
         outputs.find((o) => o.flag === '--json'),
         maxTraceChars,
       );
-  let run: ReturnType<typeof runScenario>;
-  try {
-    run = runScenario(loaded, {
-      seed,
-      preset: values.preset,
-      knobs,
-      bounds,
-      trace: keep ? true : 'hash',
-      ...(spool === undefined ? {} : { traceSink: spool.add }),
-    });
-  } catch (error) {
+  let run = spool === undefined ? null : streamed(loaded, options, spool);
+  if (run === null) {
+    // A trace streamed past --max-trace-mb ends where a kept one ends, at the bound: the run is
+    // done again keeping it (no more than the bound holds), and saved as a kept run is.
+    const trace = keep || spool !== undefined ? true : 'hash';
     spool?.dispose();
-    if (error instanceof ScenarioError) throw new UsageError(error.message);
-    throw error;
+    spool = undefined;
+    run = runOrRefuse(loaded, { ...options, trace });
   }
   const c = paletteFor(process.stdout, process.env);
   let replay = replayCommand(file, run, values.preset, knobFlags);
@@ -142,7 +139,7 @@ async function sim(argv: readonly string[]): Promise<number> {
   const whatIf: string[] = [];
   if (edits.length > 0) {
     const w = whatIfOf(scenario, edits, run);
-    whatIf.push(...renderWhatIf(c, w, diffRuns(w)), '');
+    whatIf.push(...renderWhatIf(c, w, diffRuns(w), width), '');
     run = w.edited;
     scenario = w.scenario;
     replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${shellWord(e)}`).join(' ')}`;
@@ -163,10 +160,7 @@ async function sim(argv: readonly string[]): Promise<number> {
   };
   for (const line of renderSummary(c, run, replay, width, sources)) out.push(line);
   // A write that fails (a full disk) still leaves the summary on the screen, then says why.
-  const saved =
-    spool?.passed === true
-      ? traceTooLong(spool, maxTraceChars, outputs)
-      : saveOutputs(doc, outputs, spool);
+  const saved = saveOutputs(doc, outputs, spool, width);
   for (const line of saved.lines) out.push(line);
   process.stdout.write(`${out.join('\n')}\n`);
   if (saved.failure !== null) throw saved.failure;
@@ -182,11 +176,7 @@ function parseEdits(flags: readonly string[] | undefined): Edit[] {
   }
 }
 
-function whatIfOf(
-  scenario: AnyScenario,
-  edits: readonly Edit[],
-  base: ReturnType<typeof runScenario>,
-) {
+function whatIfOf(scenario: AnyScenario, edits: readonly Edit[], base: ScenarioRun) {
   try {
     return runWhatIf(scenario, edits, base);
   } catch (error) {
@@ -195,11 +185,44 @@ function whatIfOf(
   }
 }
 
+type RunOptions = Parameters<typeof runScenario>[1] & {};
+
+/** A scenario's run; a scenario the run itself refuses (a bad knob value) is the user's to mend. */
+function runOrRefuse(scenario: AnyScenario, options: RunOptions): ScenarioRun {
+  try {
+    return runScenario(scenario, options);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The run hashed as it goes, its events spooled for --json: null when the trace passed
+ * --max-trace-mb, where a run that keeps its trace stops.
+ */
+function streamed(
+  scenario: AnyScenario,
+  options: RunOptions,
+  spool: TraceSpool,
+): ScenarioRun | null {
+  try {
+    const run = runOrRefuse(scenario, { ...options, trace: 'hash', traceSink: spool.add });
+    return spool.over ? null : run;
+  } catch (error) {
+    if (error instanceof TraceBoundPassed) return null;
+    spool.dispose();
+    throw error;
+  }
+}
+
 /** The events of a run too long to keep, spooled beside the --json file as the run goes. */
 function openSpool(json: PlannedOutput | undefined, maxChars: number): TraceSpool | undefined {
   if (json === undefined) return undefined;
   try {
-    return new TraceSpool(json.target, maxChars);
+    // Beside the file, or for a device or a pipe (no folder of its own to write in) in the
+    // system's temporary folder.
+    return new TraceSpool(json.inPlace ? join(tmpdir(), 'kvsim-trace') : json.target, maxChars);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(`could not write --json '${json.path}': ${why}`);
@@ -237,29 +260,11 @@ const WRITERS: Readonly<
   '--html': { what: 'page', write: (file, doc) => file.write(renderHtml(doc, {}, labPage())) },
 };
 
-/**
- * A streamed trace that passed --max-trace-mb is not saved (a kept trace stops there too): the
- * summary stands, and one line says why --json was not written and how to get it.
- */
-function traceTooLong(
-  spool: TraceSpool,
-  maxChars: number,
-  outputs: readonly PlannedOutput[],
-): { lines: string[]; failure: UsageError } {
-  spool.dispose();
-  const json = outputs.find((o) => o.flag === '--json')!;
-  return {
-    lines: [],
-    failure: new UsageError(
-      `the trace passed --max-trace-mb ${maxChars / 1_000_000}, so --json '${displayText(json.path)}' was not written; raise the bound with --max-trace-mb N (npm run view reads up to 500 MB) or save a shorter run with --max-events N`,
-    ),
-  };
-}
-
 function saveOutputs(
   doc: TraceDocument,
   outputs: readonly PlannedOutput[],
   spool: TraceSpool | undefined,
+  width: number,
 ): { lines: string[]; failure: UsageError | null } {
   const lines: string[] = [];
   try {
@@ -274,7 +279,7 @@ function saveOutputs(
         if (error instanceof UsageError) return { lines, failure: error };
         throw error;
       }
-      lines.push(`  ${writer.what.padEnd(10)} ${displayText(out.path)}`);
+      lines.push(...field(writer.what, displayText(out.path), width));
     }
   } finally {
     spool?.dispose();

@@ -1,8 +1,8 @@
 // The command line's shared rules: a user's mistake is one line on stderr and exit status 2;
 // our own failure is an internal error with the seed, exit status 1.
 
-import { readSync } from 'node:fs';
-import { basename, isAbsolute, relative } from 'node:path';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
@@ -13,11 +13,25 @@ export class UsageError extends Error {}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/**
+ * The command's flags npm took for its own: `npm run sim x.ts --seed 3`, without `--`, hands sim
+ * `x.ts 3` and keeps --seed as a setting of its own (npm_config_seed in the environment).
+ */
+let takenByNpm: string[] = [];
+
+/** This command's flags that npm read itself, when npm ran this very script. */
+function flagsTakenByNpm(names: readonly string[]): string[] {
+  const script = process.env.npm_lifecycle_event;
+  if (script === undefined || basename(process.argv[1] ?? '') !== `${script}.ts`) return [];
+  return names.filter((n) => process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined);
+}
+
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: readonly string[],
   options: T,
   help: string,
 ) {
+  takenByNpm = flagsTakenByNpm(Object.keys(options).filter((n) => n !== 'help'));
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -101,22 +115,78 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
 }
 
 /**
- * The text of an open file (or of stdin, fd 0), read a megabyte at a time: null once it holds more
- * than `maxBytes`, so that a device such as /dev/zero is not read for ever. `first` sees the first
- * chunk's opening characters, and may refuse them.
+ * A file a command reads, `-` (or /dev/stdin) meaning stdin, read where it is (opened again by
+ * name, a socket, which a spawning program often gives, cannot be). Opened without blocking, so
+ * that a named pipe no one writes to yet does not hold the command before it can say so: read it
+ * with readAtMost(fd, max, { fifo }). Throws what open throws.
  */
-export function readAtMost(
-  fd: number,
-  maxBytes: number,
-  first?: (opening: string) => void,
-): string | null {
+export function openInput(path: string): { fd: number; fifo: boolean; close: () => void } {
+  const fd =
+    path === '-' || path === '/dev/stdin'
+      ? 0
+      : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let fifo: boolean;
+  try {
+    fifo = fstatSync(fd).isFIFO();
+  } catch (error) {
+    if (fd !== 0) closeSync(fd);
+    throw error;
+  }
+  return { fd, fifo, close: () => (fd === 0 ? undefined : closeSync(fd)) };
+}
+
+/** The note a command gives while it waits on a pipe that nothing has written to yet. */
+export function waitingFor(what: string, path: string): () => void {
+  return () =>
+    process.stderr.write(
+      `waiting for ${what} to be written into '${escapeControls(path)}', a pipe (Ctrl-C to stop)\n`,
+    );
+}
+
+/** Sleeps the thread for `ms` (a read that would block, waiting on a pipe's writer). */
+export function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** How readAtMost treats what it reads. */
+export interface ReadOptions {
+  /** Sees the first chunk's opening characters, and may refuse them. */
+  readonly first?: (opening: string) => void;
+  /**
+   * The fd is a named pipe opened without blocking: until something is written, an end of file
+   * only means that no writer has opened it yet, and is waited past.
+   */
+  readonly fifo?: boolean;
+  /** Called once when nothing has come within a second (to say what is being waited for). */
+  readonly waiting?: () => void;
+}
+
+/**
+ * The text of an open file (or of stdin, fd 0), read a megabyte at a time: null once it holds more
+ * than `maxBytes`, so that a device such as /dev/zero is not read for ever. A pipe opened without
+ * blocking is waited on while its writer has not written.
+ */
+export function readAtMost(fd: number, maxBytes: number, options: ReadOptions = {}): string | null {
   const chunks: Buffer[] = [];
   let total = 0;
+  let waited = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+      n = -1;
+    }
+    if (n === -1 || (n === 0 && total === 0 && options.fifo === true)) {
+      pause(20);
+      waited += 20;
+      if (total === 0 && waited === 1000) options.waiting?.();
+      continue;
+    }
     if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
-    if (total === 0) first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
+    if (total === 0) options.first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
     total += n;
     if (total > maxBytes) return null;
     chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
@@ -155,16 +225,39 @@ function startWhereTyped(): void {
   }
 }
 
+/**
+ * For a path that is not where the command looks: the same path from the folder it was typed in,
+ * when npm ran the command from outside the repository (npm --prefix …) and it is there. Paths are
+ * then read from the repository's folder (see startWhereTyped), which the user may not expect.
+ */
+export function typedElsewhere(path: string): string | null {
+  const typed = process.env.INIT_CWD;
+  if (typed === undefined || isAbsolute(path) || resolve(typed) === process.cwd()) return null;
+  const there = resolve(typed, path);
+  return existsSync(there) ? there : null;
+}
+
 /** Runs a command's main function, turning errors into the right exit status. */
 export async function main(run: () => Promise<number>): Promise<void> {
   quietOnClosedPipe();
   startWhereTyped();
   try {
     process.exitCode = await run();
+    // `npm run sim x.ts --seed=3` runs, without the seed: say so, after the run's own output.
+    if (takenByNpm.length > 0)
+      process.stderr.write(
+        `warning: npm took ${takenByNpm.map(flagOf).join(', ')} for itself, since no -- came before, and this run went without; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words\n`,
+      );
   } catch (error) {
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
-      process.stderr.write(`error: ${escapeControls(error.message)}\n`);
+      // A mistake that follows from flags npm kept is that one: the rest is what was left over.
+      const taken = takenByNpm.map(flagOf).join(', ');
+      const message =
+        takenByNpm.length === 0
+          ? error.message
+          : `npm took ${taken} for itself, since no -- came before, which left '${error.message.split('; usage:')[0]}'; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words`;
+      process.stderr.write(`error: ${escapeControls(message)}\n`);
       process.exitCode = EXIT.usage;
       return;
     }

@@ -3,17 +3,28 @@
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
 // field by field before anything is drawn, and every text from it is shown escaped.
 
-import { closeSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { labPage } from '../lab/bundle.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
+import { field, replayLines } from '../render/summary.ts';
 import { planOutputs, writeWhole } from './output.ts';
-import { EXIT, main, parseFlags, parseWidth, readAtMost, UsageError } from './usage.ts';
+import {
+  EXIT,
+  main,
+  openInput,
+  parseFlags,
+  parseWidth,
+  readAtMost,
+  typedElsewhere,
+  UsageError,
+  waitingFor,
+} from './usage.ts';
 
-const HELP = 'usage: npm run view -- <trace.json> [--width N] [--html out.html]';
+const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
 
 const OPTIONS = {
   html: { type: 'string' },
@@ -27,31 +38,65 @@ const OPTIONS = {
  */
 const MAX_TRACE_BYTES = 500 * 1024 * 1024;
 
-function readTrace(path: string): string {
-  let fd: number;
+/**
+ * The trace's file opened for reading, `-` meaning stdin. Opened without blocking, so that a named
+ * pipe no one writes to yet does not hold the command before it can say so; the terminal is
+ * refused, since a trace is not typed.
+ */
+function openTrace(path: string): ReturnType<typeof openInput> {
+  let input: ReturnType<typeof openInput>;
   try {
-    fd = openSync(path, 'r');
+    input = openInput(path);
   } catch (error) {
     // Only a missing file is mended by saving a run there; any other failure is named as it is.
     if ((error as { code?: string }).code !== 'ENOENT')
       throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
+    const there = typedElsewhere(path);
+    if (there !== null)
+      throw new UsageError(
+        `cannot read '${path}' in ${process.cwd()}, where npm runs the command when started from outside it: write the whole path, ${shellWord(there)}`,
+      );
     throw new UsageError(
       `cannot read '${path}': there is no such file; save a run with: npm run sim -- <scenario.ts> --json ${shellWord(path)}`,
     );
   }
+  if (isatty(input.fd)) {
+    input.close();
+    throw new UsageError(
+      `'${path}' is the terminal, and a trace is not typed: pipe one in (npm run view -- - < run.json) or name a trace file`,
+    );
+  }
+  return input;
+}
+
+function readTrace(path: string): string {
+  if (path.trim() === '')
+    throw new UsageError(
+      `the trace file's name is empty ('${path}'); name one, e.g. npm run view -- run.json`,
+    );
+  const { fd, fifo, close } = openTrace(path);
   try {
-    const text = readAtMost(fd, MAX_TRACE_BYTES, (opening) => {
-      if (/^\s*(\{|$)/.test(opening)) return;
-      const scenario = /\.[cm]?[jt]s$/.test(path)
-        ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
-        : '';
-      throw new UsageError(
-        `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
-      );
+    const text = readAtMost(fd, MAX_TRACE_BYTES, {
+      fifo,
+      first: (opening) => {
+        if (/^\s*(\{|$)/.test(opening)) return;
+        const scenario = /\.[cm]?[jt]s$/.test(path)
+          ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
+          : '';
+        throw new UsageError(
+          `'${path}' is not a kvsim trace: a trace is a JSON object, and this does not begin with '{'${scenario}`,
+        );
+      },
+      // A pipe whose writer has not written (or not opened it) yet: silence would look like a hang.
+      waiting: waitingFor('a trace', path),
     });
     if (text === null)
       throw new UsageError(
         `'${path}' holds more than ${MAX_TRACE_BYTES / 1024 / 1024} MB, more than view can draw; save a shorter run (npm run sim -- <scenario.ts> --max-events N --json out.json)`,
+      );
+    if (text.trim() === '')
+      throw new UsageError(
+        `'${path}' is empty; a trace is what npm run sim -- <scenario.ts> --json <file> writes`,
       );
     return text;
   } catch (error) {
@@ -60,7 +105,7 @@ function readTrace(path: string): string {
       throw new UsageError(`'${path}' is a folder; name a trace file saved with --json`);
     throw new UsageError(`cannot read '${path}': ${(error as Error).message}`);
   } finally {
-    closeSync(fd);
+    close();
   }
 }
 
@@ -93,16 +138,19 @@ async function view(argv: readonly string[]): Promise<number> {
   const title = wrapText(`${doc.scenario.file} — ${doc.scenario.goal}`, width, 2);
   const out = [...title.map((line) => c.bold(line)), ''];
   for (const line of renderDiagram(c, doc, { width })) out.push(line);
-  out.push(
-    '',
-    `  trace hash ${displayText(doc.run.hash)}`,
-    `  replay     ${displayText(doc.replay)}`,
-  );
+  out.push('', `  trace hash ${displayText(doc.run.hash)}`);
+  // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
+  // live run's line, a command and why it does not replay, wraps as text.
+  const replay = displayText(doc.replay, 4000);
+  const lines = replay.startsWith('npm run sim -- ')
+    ? replayLines(replay, width)
+    : field('replay', replay, width);
+  for (const line of lines) out.push(line);
   if (page !== undefined) {
     // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
     const lab = doc.scenario.definition === undefined ? undefined : labPage();
     writeWhole(page, renderHtml(doc, {}, lab));
-    out.push(`  page       ${displayText(page.path)}`);
+    for (const line of field('page', displayText(page.path), width)) out.push(line);
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;

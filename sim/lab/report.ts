@@ -1,72 +1,105 @@
 // The terminal's account of a what-if: the edit in words, where the two runs part, the events only
 // one of them has, and every verdict and expectation that changed, with the witnesses' sentences.
 
-import type { ChalkInstance } from 'chalk';
+import { Chalk, type ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES } from '../check/index.ts';
+import { textWidth } from '../render/diagram.ts';
 import { formatTime } from '../render/format.ts';
 import { logLine } from '../render/log.ts';
+import { displayText, WRAPPED_CHARS } from '../render/safe-text.ts';
+import { field, hanging } from '../render/summary.ts';
 import type { DiffEvent, RunDiff, WhatIf } from './whatif.ts';
 
 /** Events listed per side; the rest are counted. */
 const SHOWN_EVENTS = 12;
 
-function eventLine(c: ChalkInstance, e: DiffEvent): string {
-  return logLine(c, e.event, new Set())?.trimStart() ?? '';
+const PLAIN = new Chalk({ level: 0 });
+
+/**
+ * An event as `--view log` writes it, after `first`: whole and in colour when it fits the width,
+ * else wrapped under itself (the log's own colours give way to the line's).
+ */
+function eventLines(c: ChalkInstance, first: string, e: DiffEvent | null, width: number): string[] {
+  if (e === null) return [];
+  const plain = logLine(PLAIN, e.event, new Set())?.trimStart() ?? '';
+  if (textWidth(first) + textWidth(plain) <= width)
+    return [`${first}${logLine(c, e.event, new Set())?.trimStart() ?? ''}`];
+  return hanging(first, plain, width, textWidth(first));
 }
 
-function side(c: ChalkInstance, mark: string, events: readonly DiffEvent[]): string[] {
-  const lines = events.slice(0, SHOWN_EVENTS).map((e) => `    ${mark} ${eventLine(c, e)}`);
+function side(
+  c: ChalkInstance,
+  mark: string,
+  events: readonly DiffEvent[],
+  width: number,
+): string[] {
+  const lines = events
+    .slice(0, SHOWN_EVENTS)
+    .flatMap((e) => eventLines(c, `    ${mark} `, e, width));
   if (events.length > SHOWN_EVENTS)
     lines.push(c.dim(`    … and ${events.length - SHOWN_EVENTS} more`));
   return lines;
 }
 
-export function renderWhatIf(c: ChalkInstance, w: WhatIf, diff: RunDiff): string[] {
+/** The what-if's account, each line within `width` columns (as the summary under it). */
+export function renderWhatIf(c: ChalkInstance, w: WhatIf, diff: RunDiff, width = 100): string[] {
   const lines = [c.bold('What if')];
-  for (const text of w.described) lines.push(`  edit       ${text}`);
+  for (const text of w.described) lines.push(...field('edit', displayText(text), width));
   lines.push(`  base run   trace hash ${diff.baseHash}`);
   lines.push(`  edited run trace hash ${diff.editedHash}`);
-  lines.push(...divergenceLines(c, diff));
-  lines.push(...changeLines(c, diff));
+  lines.push(...divergenceLines(c, diff, width));
+  lines.push(...changeLines(c, diff, width));
   return lines;
 }
 
-function divergenceLines(c: ChalkInstance, diff: RunDiff): string[] {
+function divergenceLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   const d = diff.divergence;
-  if (d === null) return ['  the two runs do not differ: the edit changed nothing that happened'];
+  if (d === null)
+    return hanging(
+      '  ',
+      'the two runs do not differ: the edit changed nothing that happened',
+      width,
+      2,
+    );
   // The earlier of the two: an edit may make something happen sooner than before.
   const at = Math.min(d.base?.event.t ?? Infinity, d.edited?.event.t ?? Infinity);
   const lines = [`  first divergence at ${formatTime(at)}`];
-  lines.push(
-    `    was ${d.base === null ? c.dim('(the base run had ended)') : eventLine(c, d.base)}`,
-  );
-  lines.push(
-    `    now ${d.edited === null ? c.dim('(the edited run had ended)') : eventLine(c, d.edited)}`,
-  );
+  if (d.base === null) lines.push(`    was ${c.dim('(the base run had ended)')}`);
+  else lines.push(...eventLines(c, '    was ', d.base, width));
+  if (d.edited === null) lines.push(`    now ${c.dim('(the edited run had ended)')}`);
+  else lines.push(...eventLines(c, '    now ', d.edited, width));
   const counts = `${diff.onlyBase.length} only in the base run (-), ${diff.onlyEdited.length} only in the edited run (+)`;
-  lines.push(`  events that differ: ${counts}`);
-  lines.push(...side(c, c.red('-'), diff.onlyBase), ...side(c, c.green('+'), diff.onlyEdited));
+  lines.push(...hanging('  ', `events that differ: ${counts}`, width, 4));
+  lines.push(
+    ...side(c, c.red('-'), diff.onlyBase, width),
+    ...side(c, c.green('+'), diff.onlyEdited, width),
+  );
   return lines;
 }
 
-function changeLines(c: ChalkInstance, diff: RunDiff): string[] {
+function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   const lines: string[] = [];
+  // Each line wrapped to the width, then painted (a wrapped line keeps its colour).
+  const add = (paint: (text: string) => string, first: string, text: string, indent: number) =>
+    lines.push(
+      ...hanging(first, displayText(text, WRAPPED_CHARS), width, indent).map((l) => paint(l)),
+    );
   if (diff.verdicts.length === 0) lines.push('  verdicts   none changed');
   else lines.push('  verdicts that changed');
   for (const v of diff.verdicts) {
     const paint = v.now.startsWith('broken') ? c.red.bold : v.now === 'held' ? c.green : c.yellow;
-    lines.push(paint(`    ${GUARANTEE_NAMES[v.guarantee]}: ${v.was} -> ${v.now}`));
+    add(paint, '    ', `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} -> ${v.now}`, 6);
     const run = v.witnessRun === 'base' ? 'the base run' : 'the edited run';
-    for (const s of v.witnesses.slice(0, 3)) lines.push(c.dim(`        (${run}) ${s}`));
+    for (const s of v.witnesses.slice(0, 3)) add(c.dim, '        ', `(${run}) ${s}`, 8);
   }
   if (diff.expectations.length === 0) lines.push('  expectations none changed');
   else lines.push('  expectations that changed');
   for (const x of diff.expectations) {
     const paint = x.now === 'met' ? c.green : c.red.bold;
-    lines.push(paint(`    step ${x.step}: ${x.label} → ${x.expected}: ${x.was} -> ${x.now}`));
+    add(paint, '    ', `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} -> ${x.now}`, 6);
   }
   const was = diff.unmet.was.length === 0 ? 'as expected' : diff.unmet.was.join('; ');
   const now = diff.unmet.now.length === 0 ? 'as expected' : diff.unmet.now.join('; ');
-  if (was !== now) lines.push(`  the scenario's verdicts: ${was} -> ${now}`);
+  if (was !== now) add((t) => t, '  ', `the scenario's verdicts: ${was} -> ${now}`, 4);
   return lines;
 }

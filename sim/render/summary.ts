@@ -26,7 +26,7 @@ const ENDINGS = {
   'event-limit': 'stopped at the event bound (raise it with --max-events N)',
   'queue-limit': 'stopped at the queue-size bound (raise it with --max-queue N)',
   'trace-limit':
-    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet: then the trace is only hashed, and streamed to --json within the same bound)',
+    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet without --json: then the trace is only hashed, never kept)',
   'history-limit': 'stopped at the history-size bound (raise it with --max-history N)',
 } as const;
 
@@ -37,12 +37,12 @@ export interface KnobSources {
 }
 
 /** A field of the summary: its name, then its words wrapped to the width under one another. */
-function field(name: string, text: string, width: number): string[] {
+export function field(name: string, text: string, width: number): string[] {
   return hanging(`  ${name.padEnd(10)} `, text, width, 13);
 }
 
 /** `text` wrapped to `width` after `first`, its further lines indented by `indent` columns. */
-function hanging(first: string, text: string, width: number, indent: number): string[] {
+export function hanging(first: string, text: string, width: number, indent: number): string[] {
   return wrapWords(text.split(' '), Math.max(1, width - Math.max(indent, textWidth(first)))).map(
     (line, i) => `${i === 0 ? first : ' '.repeat(indent)}${line}`,
   );
@@ -50,27 +50,84 @@ function hanging(first: string, text: string, width: number, indent: number): st
 
 /**
  * The replay command under its field, cut between shell words with a trailing ` \` when it does
- * not fit, so that it still pastes into a shell as one command.
+ * not fit, so that it still pastes into a shell as one command. A word wider than a line (a long
+ * path) is cut inside with a bare `\`, its next piece at the line's start: the shell joins the
+ * pieces back into the word.
  */
-function replayLines(replay: string, width: number): string[] {
+export function replayLines(replay: string, width: number): string[] {
   const first = `  replay     ${replay}`;
   if (textWidth(first) <= width) return [first];
   // A word is what shellWord wrote: plain characters, '…' and \' pieces, never a bare space.
-  // The command's name stays whole, and a flag stays with its value.
+  // The command's name stays whole, and a flag stays with its value when both fit on a line.
   const words = replay.match(/(?:'[^']*'|\\.|[^\s'\\])+/g) ?? [replay];
   const name = words.indexOf('--') + 1 || 1;
+  const room = Math.max(20, width - 13 - 2);
   const units = [words.slice(0, name).join(' ')];
   for (const word of words.slice(name)) {
     const last = units.length - 1;
-    if (last > 0 && /^--\S+$/.test(units[last]!) && !word.startsWith('--'))
-      units[last] += ` ${word}`;
+    const joined = `${units[last]} ${word}`;
+    if (
+      last > 0 &&
+      /^--\S+$/.test(units[last]!) &&
+      !word.startsWith('--') &&
+      textWidth(joined) <= room
+    )
+      units[last] = joined;
     else units.push(word);
   }
-  const lines = wrapWords(units, Math.max(20, width - 13 - 2), true);
-  return lines.map(
-    (line, i) =>
-      `${i === 0 ? '  replay     ' : ' '.repeat(13)}${line}${i < lines.length - 1 ? ' \\' : ''}`,
-  );
+  const lines = wrapWords(units, room, true);
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    const lead = i === 0 ? '  replay     ' : ' '.repeat(13);
+    const pieces = textWidth(line) <= room ? [line] : cutShellWord(line, width - 14, width - 2);
+    pieces.forEach((piece, k) => {
+      const end = k < pieces.length - 1 ? '\\' : i < lines.length - 1 ? ' \\' : '';
+      out.push(`${k === 0 ? lead : ''}${piece}${end}`);
+    });
+  });
+  return out;
+}
+
+/**
+ * A shell word cut into pieces, the first at most `first` columns wide and the others `rest`, that
+ * a shell joins back when each but the last ends in a line continuation: a quoted part is closed
+ * at the cut and opened again after it, and a `\'` stays whole.
+ */
+function cutShellWord(word: string, first: number, rest: number): string[] {
+  const items: { text: string; quoted: boolean }[] = [];
+  for (let i = 0; i < word.length; ) {
+    if (word[i] === "'") {
+      const close = word.indexOf("'", i + 1);
+      const end = close === -1 ? word.length : close;
+      for (const ch of word.slice(i + 1, end)) items.push({ text: ch, quoted: true });
+      i = end + 1;
+    } else {
+      const ch =
+        word[i] === '\\' ? word.slice(i, i + 2) : String.fromCodePoint(word.codePointAt(i)!);
+      items.push({ text: ch, quoted: false });
+      i += ch.length;
+    }
+  }
+  const pieces: string[] = [];
+  let piece = '';
+  let used = 0;
+  let quoted = false;
+  for (const item of items) {
+    // What the item costs: its width, and a quote to open (and one to close at the end).
+    const cost = () => textWidth(item.text) + (item.quoted && !quoted ? 2 : 0);
+    if (piece !== '' && used + cost() > (pieces.length === 0 ? first : rest)) {
+      pieces.push(quoted ? `${piece}'` : piece);
+      piece = '';
+      used = 0;
+      quoted = false;
+    }
+    used += cost();
+    if (item.quoted !== quoted) piece += "'";
+    piece += item.text;
+    quoted = item.quoted;
+  }
+  pieces.push(quoted ? `${piece}'` : piece);
+  return pieces;
 }
 
 export function renderSummary(
