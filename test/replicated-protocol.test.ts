@@ -387,7 +387,7 @@ describe('the client', () => {
         from,
       );
     const r1 = m.step(s, refuse(1, 's2'), at(1));
-    expect(timers(r1.effects)).toEqual([{ key: 'retry:c1.1', afterMs: fixed.retryBackoff }]);
+    expect(timers(r1.effects)).toEqual([{ key: 'c1.1', afterMs: fixed.retryBackoff }]);
     const r2 = m.step(
       r1.state,
       { type: 'timer', timer: { kind: 'retry', requestId: 'c1.1' } },

@@ -7,7 +7,6 @@
 import {
   assertNever,
   type Effects,
-  emptyMap,
   type Input,
   type Key,
   type Machine,
@@ -15,7 +14,6 @@ import {
   type NodeId,
   type StepContext,
   StringTable,
-  withEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
 import {
@@ -73,7 +71,9 @@ export interface ServerState {
   readonly forwards: StringTable<NodeId>;
 }
 
+/** The answer to a client's write, kept under the write's sequence number (`seq` of c1.`seq`). */
 export interface Answer {
+  readonly seq: number;
   readonly key: Key;
   readonly value: string | null;
   readonly ts: number;
@@ -81,10 +81,16 @@ export interface Answer {
 
 export interface Session {
   readonly ackedBelow: number;
-  readonly answered: ReadonlyMap<number, Answer>;
+  /**
+   * The answers at or above `ackedBelow`, in the order they were given: one at most for a client
+   * that waits for each answer. A list rather than a map, as one is built at every answer and the
+   * last one lives until the client's next write: a map costs several times the bytes.
+   */
+  readonly answered: readonly Answer[];
 }
 
-const NO_SESSION: Session = { ackedBelow: 0, answered: emptyMap() };
+const NO_ANSWERS: readonly Answer[] = Object.freeze([]);
+const NO_SESSION: Session = { ackedBelow: 0, answered: NO_ANSWERS };
 
 export type ServerTimer =
   | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
@@ -259,7 +265,7 @@ function onRepeatedWrite(
   const seq = seqOfRequestId(request.requestId);
   // A stale copy of a request whose answer the client already has: nothing to do.
   if (seq < session.ackedBelow) return state;
-  const answered = session.answered.get(seq);
+  const answered = session.answered.find((answer) => answer.seq === seq);
   if (answered !== undefined) {
     const { key, value, ts } = answered;
     out.send(from, writeReply(request.requestId, request.attempt, key, value, ts));
@@ -280,17 +286,12 @@ function withWatermark(
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
 ): StringTable<Session> {
   if (request.ackedBelow <= session.ackedBelow) return sessions;
-  // A client that waits for each answer has none left above its mark: the empty map serves.
-  let answered: Map<number, Answer> | undefined;
-  for (const [seq, answer] of session.answered) {
-    if (seq < request.ackedBelow) continue;
-    answered ??= new Map();
-    answered.set(seq, answer);
-  }
-  return sessions.with(client, {
-    ackedBelow: request.ackedBelow,
-    answered: answered ?? emptyMap(),
-  });
+  const { ackedBelow } = request;
+  // A client that waits for each answer has none left above its mark: the empty list serves.
+  const answered = session.answered.some((answer) => answer.seq >= ackedBelow)
+    ? session.answered.filter((answer) => answer.seq >= ackedBelow)
+    : NO_ANSWERS;
+  return sessions.with(client, { ackedBelow, answered });
 }
 
 /** Files a finished write's answer under its client's session. */
@@ -299,11 +300,12 @@ function withAnswer(sessions: StringTable<Session>, write: Write): StringTable<S
   const seq = seqOfRequestId(write.requestId);
   const session = sessions.get(client) ?? NO_SESSION;
   if (seq < session.ackedBelow) return sessions;
-  const answer: Answer = { key: write.key, value: write.value, ts: write.ts };
-  return sessions.with(client, {
-    ackedBelow: session.ackedBelow,
-    answered: withEntry(session.answered, seq, answer),
-  });
+  const answer: Answer = { seq, key: write.key, value: write.value, ts: write.ts };
+  // An answer given again under the same number keeps its place, as in a map.
+  const i = session.answered.findIndex((a) => a.seq === seq);
+  const answered =
+    i < 0 ? [...session.answered, answer] : session.answered.map((a, j) => (j === i ? answer : a));
+  return sessions.with(client, { ackedBelow: session.ackedBelow, answered });
 }
 
 function withWrite(state: ServerState, write: Write): ServerState {
