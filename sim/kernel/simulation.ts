@@ -236,6 +236,8 @@ export class Simulation<M extends WireMessage> {
   private scriptInOrder = true;
   private readonly slots: Slot<M>[];
   private readonly index = new Map<NodeId, number>();
+  /** Each node's name by slot: read here rather than through its slot and spec, two cold reads. */
+  private readonly ids: NodeId[];
   private readonly servers: NodeId[];
   private readonly bounds: Bounds;
   private net: Stream;
@@ -300,6 +302,7 @@ export class Simulation<M extends WireMessage> {
         timers: new TimerTable(),
       };
     });
+    this.ids = options.nodes.map((n) => n.id);
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
   }
 
@@ -555,7 +558,7 @@ export class Simulation<M extends WireMessage> {
       this.drop(item.id, item.from, item.to, item.message, target.up ? 'partition' : 'down');
       return;
     }
-    const from = this.slots[item.from]!.spec.id;
+    const from = this.ids[item.from]!;
     if (this.tracing) {
       this.emit({
         t: this.now,
@@ -579,8 +582,8 @@ export class Simulation<M extends WireMessage> {
       t: this.now,
       kind: 'drop',
       id,
-      from: this.slots[from]!.spec.id,
-      to: this.slots[to]!.spec.id,
+      from: this.ids[from]!,
+      to: this.ids[to]!,
       message,
       reason,
     });
@@ -637,24 +640,31 @@ export class Simulation<M extends WireMessage> {
   }
 
   /** A send as the trace tells it; deliverAt null: dropped at once or held. */
-  private emitSend(id: number, from: NodeId, to: NodeId, message: M, deliverAt: number | null) {
-    this.emit({ t: this.now, kind: 'send', id, from, to, message, deliverAt });
+  private emitSend(id: number, from: number, to: number, message: M, deliverAt: number | null) {
+    const ids = this.ids;
+    this.emit({
+      t: this.now,
+      kind: 'send',
+      id,
+      from: ids[from]!,
+      to: ids[to]!,
+      message,
+      deliverAt,
+    });
   }
 
   private send(from: number, to: number, message: M): void {
     const id = this.nextMessage++;
     const n = this.slots.length;
     const link = from * n + to;
-    const source = this.slots[from]!.spec.id;
-    const target = this.slots[to]!.spec.id;
     if (this.cut.size > 0 && this.cut.has(link)) {
-      if (this.tracing) this.emitSend(id, source, target, message, null);
+      if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'partition');
       return;
     }
     const aimed = this.aimed.size === 0 ? undefined : this.takeAimed(link, message);
     if (aimed?.kind === 'drop') {
-      if (this.tracing) this.emitSend(id, source, target, message, null);
+      if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'planned');
       return;
     }
@@ -667,7 +677,9 @@ export class Simulation<M extends WireMessage> {
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
       if (copy !== 0) held.push(delivery(copy, from, to, message, this.now, copyExtraMs));
       if (this.tracing) {
-        this.emitSend(id, source, target, message, null);
+        this.emitSend(id, from, to, message, null);
+        const source = this.ids[from]!;
+        const target = this.ids[to]!;
         this.emit({ t: this.now, kind: 'hold', id, from: source, to: target, message });
         if (copy !== 0)
           this.emit({ t: this.now, kind: 'hold', id: copy, from: source, to: target, message });
@@ -676,12 +688,12 @@ export class Simulation<M extends WireMessage> {
     }
     const net = this.options.network;
     if (aimed === undefined && this.net.chance(net.dropPermille)) {
-      if (this.tracing) this.emitSend(id, source, target, message, null);
+      if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'loss');
       return;
     }
     const deliverAt = this.arrival(link, item.extraMs);
-    if (this.tracing) this.emitSend(id, source, target, message, deliverAt);
+    if (this.tracing) this.emitSend(id, from, to, message, deliverAt);
     this.queue.push(deliverAt, item);
     if (aimed === undefined ? this.net.chance(net.duplicatePermille) : aimed.kind === 'duplicate') {
       const copy = this.nextMessage++;
@@ -692,8 +704,8 @@ export class Simulation<M extends WireMessage> {
           kind: 'duplicate',
           id: copy,
           of: id,
-          from: source,
-          to: target,
+          from: this.ids[from]!,
+          to: this.ids[to]!,
           message,
           deliverAt: copyAt,
         });
@@ -828,14 +840,7 @@ export class Simulation<M extends WireMessage> {
     for (const item of held ?? []) {
       if (item.kind !== 'deliver') continue;
       const deliverAt = this.arrival(link, item.extraMs);
-      if (this.tracing)
-        this.emitSend(
-          item.id,
-          this.slots[item.from]!.spec.id,
-          this.slots[item.to]!.spec.id,
-          item.message,
-          deliverAt,
-        );
+      if (this.tracing) this.emitSend(item.id, item.from, item.to, item.message, deliverAt);
       this.queue.push(
         deliverAt,
         delivery(item.id, item.from, item.to, item.message, this.now, item.extraMs),
