@@ -5,6 +5,7 @@
 import {
   assertNever,
   type Effects,
+  emptyMap,
   Fifo,
   type Input,
   invocation,
@@ -68,7 +69,7 @@ export type ClientTimer =
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: StringTable.empty(), nextSeq: 1, pending: new Map(), queue: Fifo.empty() };
+  return { seen: StringTable.empty(), nextSeq: 1, pending: emptyMap(), queue: Fifo.empty() };
 }
 
 export function clientMachine(
