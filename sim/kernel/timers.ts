@@ -2,7 +2,7 @@
 // a few hold several (a leader's acknowledgement timers). One timer sits in a field of the table,
 // with no array to read: with thousands of clients, each array a client's operation touched was
 // a cache miss. Two to SMALL sit in a short array searched in place (a Map there grew and shrank
-// its table at almost every set and cancel); beyond, a Map.
+// its table at almost every set and cancel); beyond, a Map, until every timer is disarmed.
 
 import type { Timer } from './simulation.ts';
 
@@ -67,7 +67,13 @@ export class TimerTable {
 
   /** Disarms `key`; true when a timer was armed there. */
   delete(key: string): boolean {
-    if (this.map !== null) return this.map.delete(key);
+    const map = this.map;
+    if (map !== null) {
+      if (!map.delete(key)) return false;
+      // All disarmed (a leader whose follower came back): small again, the array's way is cheaper.
+      if (map.size === 0) this.map = null;
+      return true;
+    }
     const items = this.items;
     if (items === null) {
       if (this.one === null || this.one.key !== key) return false;
