@@ -116,7 +116,7 @@ export type StepInto<S, M, T, O> = (
  * `recover` receives the state at the moment of the crash and returns the state the node
  * restarts with (before its `restart` input). A machine may also give `stepInto`, the same step
  * handing its effects to a sink as they arise: the simulator then uses it, sparing a list and an
- * object per effect. The stores write `stepInto` and derive `step` from it (`stepReturning`).
+ * object per effect. The stores write `stepInto` and derive `step` from it (`machineOf`).
  */
 export interface Machine<S, M, T, O> {
   init(): S;
@@ -142,14 +142,30 @@ class EffectList<M, T> implements Effects<M, T> {
   }
 }
 
-/** A machine from its parts, its `step` derived from `stepInto` (effects returned as data). */
+/**
+ * A machine from its parts, its `step` derived from `stepInto` (effects returned as data). A class
+ * rather than a literal of closures: a machine per client, with thousands of clients, is one
+ * small object, and its `stepInto` (the parts' own function, which needs no `this`) can be called
+ * as it is.
+ */
+class MachineOfParts<S, M, T, O> implements Machine<S, M, T, O> {
+  constructor(
+    readonly init: () => S,
+    readonly stepInto: StepInto<S, M, T, O>,
+    readonly recover: (state: S) => S,
+  ) {}
+
+  step(state: S, input: Input<M, T, O>, ctx: StepContext): StepResult<S, M, T> {
+    return stepListing(this.stepInto, state, input, ctx);
+  }
+}
+
 export function machineOf<S, M, T, O>(parts: {
   readonly init: () => S;
   readonly stepInto: StepInto<S, M, T, O>;
   readonly recover: (state: S) => S;
 }): Machine<S, M, T, O> {
-  const { init, stepInto, recover } = parts;
-  return { init, step: stepReturning(stepInto), stepInto, recover };
+  return new MachineOfParts(parts.init, parts.stepInto, parts.recover);
 }
 
 /** What a client records when it issues an operation (the history's invocation). */
@@ -167,6 +183,7 @@ export function invocation(
 
 /** The machine's step handing its effects to a sink: its own `stepInto`, or `step` replayed. */
 export function stepIntoOf<S, M, T, O>(machine: Machine<S, M, T, O>): StepInto<S, M, T, O> {
+  if (machine instanceof MachineOfParts) return machine.stepInto;
   if (machine.stepInto !== undefined) return machine.stepInto.bind(machine);
   return (state, input, ctx, out) => {
     const result = machine.step(state, input, ctx);
@@ -198,14 +215,15 @@ export function playEffects<M, T>(effects: readonly Effect<M, T>[], out: Effects
 }
 
 /** The step of `stepInto` with its effects returned as a list. */
-export function stepReturning<S, M, T, O>(
+function stepListing<S, M, T, O>(
   stepInto: StepInto<S, M, T, O>,
-): (state: S, input: Input<M, T, O>, ctx: StepContext) => StepResult<S, M, T> {
-  return (state, input, ctx) => {
-    const out = new EffectList<M, T>();
-    const next = stepInto(state, input, ctx, out);
-    return { state: next, effects: out.list.length === 0 ? NO_EFFECTS : out.list };
-  };
+  state: S,
+  input: Input<M, T, O>,
+  ctx: StepContext,
+): StepResult<S, M, T> {
+  const out = new EffectList<M, T>();
+  const next = stepInto(state, input, ctx, out);
+  return { state: next, effects: out.list.length === 0 ? NO_EFFECTS : out.list };
 }
 
 export const NO_EFFECTS: readonly never[] = Object.freeze([]);
