@@ -77,20 +77,41 @@ export interface Answer {
   readonly key: Key;
   readonly value: string | null;
   readonly ts: number;
+  /** The session's next answer, in the order they were given; null after the last. */
+  readonly next: Answer | null;
 }
 
 export interface Session {
   readonly ackedBelow: number;
   /**
-   * The answers at or above `ackedBelow`, in the order they were given: one at most for a client
-   * that waits for each answer. A list rather than a map, as one is built at every answer and the
-   * last one lives until the client's next write: a map costs several times the bytes.
+   * The first of the answers at or above `ackedBelow`, each linked to the next: one at most for a
+   * client that waits for each answer. A chain of answers rather than a map or an array, as one is
+   * built at every answer and the last lives until the client's next write: one object an answer.
    */
-  readonly answered: readonly Answer[];
+  readonly answered: Answer | null;
 }
 
-const NO_ANSWERS: readonly Answer[] = Object.freeze([]);
-const NO_SESSION: Session = { ackedBelow: 0, answered: NO_ANSWERS };
+const NO_SESSION: Session = { ackedBelow: 0, answered: null };
+
+/** The answer filed under `seq`, if any. */
+function answerOf(session: Session, seq: number): Answer | null {
+  for (let a = session.answered; a !== null; a = a.next) if (a.seq === seq) return a;
+  return null;
+}
+
+/** A chain of answers from a list of them, in its order (null for none). */
+function chainOf(answers: readonly Answer[]): Answer | null {
+  let next: Answer | null = null;
+  for (let i = answers.length - 1; i >= 0; i--) next = { ...answers[i]!, next };
+  return next;
+}
+
+/** A chain's answers, in order. */
+function listOf(first: Answer | null): Answer[] {
+  const out: Answer[] = [];
+  for (let a = first; a !== null; a = a.next) out.push(a);
+  return out;
+}
 
 export type ServerTimer =
   | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
@@ -265,8 +286,8 @@ function onRepeatedWrite(
   const seq = seqOfRequestId(request.requestId);
   // A stale copy of a request whose answer the client already has: nothing to do.
   if (seq < session.ackedBelow) return state;
-  const answered = session.answered.find((answer) => answer.seq === seq);
-  if (answered !== undefined) {
+  const answered = answerOf(session, seq);
+  if (answered !== null) {
     const { key, value, ts } = answered;
     out.send(from, writeReply(request.requestId, request.attempt, key, value, ts));
     return state;
@@ -287,10 +308,14 @@ function withWatermark(
 ): StringTable<Session> {
   if (request.ackedBelow <= session.ackedBelow) return sessions;
   const { ackedBelow } = request;
-  // A client that waits for each answer has none left above its mark: the empty list serves.
-  const answered = session.answered.some((answer) => answer.seq >= ackedBelow)
-    ? session.answered.filter((answer) => answer.seq >= ackedBelow)
-    : NO_ANSWERS;
+  // A client that waits for each answer has none left above its mark.
+  let answered = session.answered;
+  for (let a = answered; a !== null; a = a.next) {
+    if (a.seq < ackedBelow) {
+      answered = chainOf(listOf(session.answered).filter((b) => b.seq >= ackedBelow));
+      break;
+    }
+  }
   return sessions.with(client, { ackedBelow, answered });
 }
 
@@ -300,12 +325,16 @@ function withAnswer(sessions: StringTable<Session>, write: Write): StringTable<S
   const seq = seqOfRequestId(write.requestId);
   const session = sessions.get(client) ?? NO_SESSION;
   if (seq < session.ackedBelow) return sessions;
-  const answer: Answer = { seq, key: write.key, value: write.value, ts: write.ts };
-  // An answer given again under the same number keeps its place, as in a map.
-  const i = session.answered.findIndex((a) => a.seq === seq);
-  const answered =
-    i < 0 ? [...session.answered, answer] : session.answered.map((a, j) => (j === i ? answer : a));
-  return sessions.with(client, { ackedBelow: session.ackedBelow, answered });
+  const answer: Answer = { seq, key: write.key, value: write.value, ts: write.ts, next: null };
+  // The usual case, the first answer above the mark, needs no copy of the chain. An answer given
+  // again under the same number keeps its place, as in a map; a new one goes last.
+  if (session.answered === null)
+    return sessions.with(client, { ackedBelow: session.ackedBelow, answered: answer });
+  const list = listOf(session.answered);
+  const i = list.findIndex((a) => a.seq === seq);
+  if (i < 0) list.push(answer);
+  else list[i] = answer;
+  return sessions.with(client, { ackedBelow: session.ackedBelow, answered: chainOf(list) });
 }
 
 function withWrite(state: ServerState, write: Write): ServerState {
