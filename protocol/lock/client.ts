@@ -13,6 +13,7 @@ import {
   type Machine,
   machineOf,
   type NodeId,
+  type StepInto,
   StringTable,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
@@ -85,11 +86,24 @@ export function clientMachine(
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
   return machineOf<ClientState, Message, ClientTimer, ClientOp>({
     init: initialClientState,
-    stepInto: (state, input, _ctx, out) => stepClient(config, state, input, out),
-    // A crashed client forgets its operation, and any lock it held stays held (A6). It keeps
-    // its sequence number so that its request ids stay unique.
-    recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
+    stepInto: clientStepInto(config),
+    recover: recoverClient,
   });
+}
+
+/** The client's step with its configuration, made here for the reason the replicated client's is. */
+function clientStepInto(
+  config: ClientConfig,
+): StepInto<ClientState, Message, ClientTimer, ClientOp> {
+  return (state, input, _ctx, out) => stepClient(config, state, input, out);
+}
+
+/**
+ * A crashed client forgets its operation, and any lock it held stays held (A6). It keeps its
+ * sequence number so that its request ids stay unique.
+ */
+function recoverClient(state: ClientState): ClientState {
+  return { ...initialClientState(), nextSeq: state.nextSeq };
 }
 
 export function stepClient(
