@@ -11,9 +11,9 @@ import {
   invocation,
   type Key,
   type Machine,
-  machineOf,
+  type MachineParts,
+  machineFor,
   type NodeId,
-  type StepInto,
   StringTable,
   withEntry,
   withoutEntry,
@@ -73,33 +73,19 @@ export function initialClientState(): ClientState {
   return { seen: StringTable.empty(), nextSeq: 1, pending: emptyMap(), queue: Fifo.empty() };
 }
 
+/** Every client's parts, given its configuration (machineFor). */
+const CLIENT: MachineParts<ClientConfig, ClientState, Message, ClientTimer, ClientOp> = {
+  init: initialClientState,
+  stepInto: (config, state, input, _ctx, out) => stepClient(config, state, input, out),
+  // A crashed client process forgets its session; it keeps its sequence number so that its
+  // request ids stay unique (a real client would get a fresh id).
+  recover: (_config, state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
+};
+
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
-  return machineOf<ClientState, Message, ClientTimer, ClientOp>({
-    init: initialClientState,
-    stepInto: clientStepInto(config),
-    recover: recoverClient,
-  });
-}
-
-/**
- * The client's step with its configuration. Made here rather than written in the literal above:
- * tsx gives every function written in an object literal a `name` property of its own, and with
- * thousands of clients those made each client's machine several hundred bytes larger.
- */
-function clientStepInto(
-  config: ClientConfig,
-): StepInto<ClientState, Message, ClientTimer, ClientOp> {
-  return (state, input, _ctx, out) => stepClient(config, state, input, out);
-}
-
-/**
- * A crashed client process forgets its session; it keeps its sequence number so that its request
- * ids stay unique (a real client would get a fresh id).
- */
-function recoverClient(state: ClientState): ClientState {
-  return { ...initialClientState(), nextSeq: state.nextSeq };
+  return machineFor(config, CLIENT);
 }
 
 export function stepClient(

@@ -10,7 +10,8 @@ import {
   type Input,
   type Key,
   type Machine,
-  machineOf,
+  type MachineParts,
+  machineFor,
   type NodeId,
   type StepContext,
   StringTable,
@@ -131,17 +132,20 @@ export function initialServerState(): ServerState {
   };
 }
 
+/** Every server's parts, given its configuration (machineFor). */
+const SERVER: MachineParts<ServerConfig, ServerState, Message, ServerTimer, never> = {
+  init: initialServerState,
+  stepInto: (config, state, input, ctx, out) => stepServer(config, state, input, ctx, out),
+  recover: (config, state) =>
+    config.knobs.durability === 'memory'
+      ? initialServerState()
+      : { ...state, forwards: StringTable.empty() },
+};
+
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
-  return machineOf<ServerState, Message, ServerTimer, never>({
-    init: initialServerState,
-    stepInto: (state, input, ctx, out) => stepServer(config, state, input, ctx, out),
-    recover: (state) =>
-      config.knobs.durability === 'memory'
-        ? initialServerState()
-        : { ...state, forwards: StringTable.empty() },
-  });
+  return machineFor(config, SERVER);
 }
 
 export function stepServer(
