@@ -226,12 +226,6 @@ export class Simulation<M extends WireMessage> {
   /** When each action of the script is due (beside it rather than in a wrapper per action). */
   private scriptAt: number[] = [];
   private scriptNext = 0;
-  /**
-   * The slot of the client each action of the script invokes (-1: not an invocation, or an
-   * unknown name, left to fail when it is due), found once for the whole script rather than by
-   * name at every invocation: with thousands of clients the lookup was a cache miss each time.
-   */
-  private scriptClients: Int32Array | null = null;
   /** No action was scheduled before an earlier one: the script needs no sort. */
   private scriptInOrder = true;
   private readonly slots: Slot<M>[];
@@ -443,8 +437,6 @@ export class Simulation<M extends WireMessage> {
     const script = this.script;
     const scriptAt = this.scriptAt;
     const history = this.history;
-    if (this.scriptClients === null) this.scriptClients = this.clientsOf(script);
-    const clients = this.scriptClients;
     for (;;) {
       // The script's next action goes first when it is due no later than the queue's first item.
       let time = queue.peekTime();
@@ -473,10 +465,8 @@ export class Simulation<M extends WireMessage> {
       if (this.keepTrace && this.keptChars > maxTraceChars) return 'trace-limit';
       if (history.size > maxHistory) return 'history-limit';
       this.now = time;
-      if (fromScript) {
-        const i = this.scriptNext++;
-        this.act(script[i]!, clients[i]!);
-      } else {
+      if (fromScript) this.act(script[this.scriptNext++]!);
+      else {
         const item = queue.pop()!;
         if (item.kind === 'deliver') this.deliver(item);
         else if (!this.fire(item)) continue;
@@ -484,16 +474,6 @@ export class Simulation<M extends WireMessage> {
       this.events++;
       this.lastEventAt = time;
     }
-  }
-
-  /** Each action's client slot, for `scriptClients`. */
-  private clientsOf(script: readonly Action[]): Int32Array {
-    const clients = new Int32Array(script.length).fill(-1);
-    for (let i = 0; i < script.length; i++) {
-      const action = script[i]!;
-      if (action.kind === 'invoke') clients[i] = this.index.get(action.client) ?? -1;
-    }
-    return clients;
   }
 
   private result(ending: Ending): RunResult {
@@ -736,10 +716,9 @@ export class Simulation<M extends WireMessage> {
     return fifoAt;
   }
 
-  /** Carries out a script action; `client` is the slot an invocation goes to (-1: by name). */
-  private act(action: Action, client: number): void {
+  private act(action: Action): void {
     if (action.kind === 'invoke') {
-      this.invoke(action, client < 0 ? this.slot(action.client) : this.slots[client]!);
+      this.invoke(action);
       return;
     }
     const fault = action.fault;
@@ -783,7 +762,8 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
-  private invoke(action: Extract<Action, { kind: 'invoke' }>, client: Slot<M>): void {
+  private invoke(action: Extract<Action, { kind: 'invoke' }>): void {
+    const client = this.slot(action.client);
     if (!client.up) {
       if (this.tracing)
         this.emit({
