@@ -160,6 +160,7 @@ class MachineOfParts<S, M, T, O> implements Machine<S, M, T, O> {
   }
 }
 
+/** A machine from parts that need no configuration (the bench's floor machines). */
 export function machineOf<S, M, T, O>(parts: {
   readonly init: () => S;
   readonly stepInto: StepInto<S, M, T, O>;
