@@ -116,7 +116,7 @@ export type StepInto<S, M, T, O> = (
  * `recover` receives the state at the moment of the crash and returns the state the node
  * restarts with (before its `restart` input). A machine may also give `stepInto`, the same step
  * handing its effects to a sink as they arise: the simulator then uses it, sparing a list and an
- * object per effect. The stores write `stepInto` and derive `step` from it (`stepReturning`).
+ * object per effect. The stores write `stepInto` and derive `step` from it (`machineOf`).
  */
 export interface Machine<S, M, T, O> {
   init(): S;
@@ -142,14 +142,64 @@ class EffectList<M, T> implements Effects<M, T> {
   }
 }
 
-/** A machine from its parts, its `step` derived from `stepInto` (effects returned as data). */
+/**
+ * A machine from its parts, its `step` derived from `stepInto` (effects returned as data). A class
+ * rather than a literal of closures: a machine per client, with thousands of clients, is one
+ * small object, and its `stepInto` (the parts' own function, which needs no `this`) can be called
+ * as it is.
+ */
+class MachineOfParts<S, M, T, O> implements Machine<S, M, T, O> {
+  constructor(
+    readonly init: () => S,
+    readonly stepInto: StepInto<S, M, T, O>,
+    readonly recover: (state: S) => S,
+  ) {}
+
+  step(state: S, input: Input<M, T, O>, ctx: StepContext): StepResult<S, M, T> {
+    return stepListing(this.stepInto, state, input, ctx);
+  }
+}
+
+/** A machine from parts that need no configuration (the bench's floor machines). */
 export function machineOf<S, M, T, O>(parts: {
   readonly init: () => S;
   readonly stepInto: StepInto<S, M, T, O>;
   readonly recover: (state: S) => S;
 }): Machine<S, M, T, O> {
-  const { init, stepInto, recover } = parts;
-  return { init, step: stepReturning(stepInto), stepInto, recover };
+  return new MachineOfParts(parts.init, parts.stepInto, parts.recover);
+}
+
+/**
+ * What every node of a kind shares: its initial state, its step and its recovery, each given the
+ * node's configuration (its name, its peers, the knobs).
+ */
+export interface MachineParts<C, S, M, T, O> {
+  readonly init: () => S;
+  readonly stepInto: (
+    config: C,
+    state: S,
+    input: Input<M, T, O>,
+    ctx: StepContext,
+    out: Effects<M, T>,
+  ) => S;
+  readonly recover: (config: C, state: S) => S;
+}
+
+/**
+ * A node's machine from its configuration and its kind's parts. The node's closures are made
+ * here: tsx gives each function written in an object literal a `name` property of its own, which
+ * made every client's machine several hundred bytes larger when each client's literal held its own.
+ */
+export function machineFor<C, S, M, T, O>(
+  config: C,
+  parts: MachineParts<C, S, M, T, O>,
+): Machine<S, M, T, O> {
+  const { stepInto, recover } = parts;
+  return new MachineOfParts(
+    parts.init,
+    (state, input, ctx, out) => stepInto(config, state, input, ctx, out),
+    (state) => recover(config, state),
+  );
 }
 
 /** What a client records when it issues an operation (the history's invocation). */
@@ -167,6 +217,7 @@ export function invocation(
 
 /** The machine's step handing its effects to a sink: its own `stepInto`, or `step` replayed. */
 export function stepIntoOf<S, M, T, O>(machine: Machine<S, M, T, O>): StepInto<S, M, T, O> {
+  if (machine instanceof MachineOfParts) return machine.stepInto;
   if (machine.stepInto !== undefined) return machine.stepInto.bind(machine);
   return (state, input, ctx, out) => {
     const result = machine.step(state, input, ctx);
@@ -198,14 +249,15 @@ export function playEffects<M, T>(effects: readonly Effect<M, T>[], out: Effects
 }
 
 /** The step of `stepInto` with its effects returned as a list. */
-export function stepReturning<S, M, T, O>(
+function stepListing<S, M, T, O>(
   stepInto: StepInto<S, M, T, O>,
-): (state: S, input: Input<M, T, O>, ctx: StepContext) => StepResult<S, M, T> {
-  return (state, input, ctx) => {
-    const out = new EffectList<M, T>();
-    const next = stepInto(state, input, ctx, out);
-    return { state: next, effects: out.list.length === 0 ? NO_EFFECTS : out.list };
-  };
+  state: S,
+  input: Input<M, T, O>,
+  ctx: StepContext,
+): StepResult<S, M, T> {
+  const out = new EffectList<M, T>();
+  const next = stepInto(state, input, ctx, out);
+  return { state: next, effects: out.list.length === 0 ? NO_EFFECTS : out.list };
 }
 
 export const NO_EFFECTS: readonly never[] = Object.freeze([]);
@@ -259,8 +311,10 @@ function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
 // session per client, and writes in flight pile up while a follower is away). Setting or removing
 // a key copies one path of 16-slot arrays (a hash trie) rather than every entry: with 2,000
 // clients, copy-on-write Maps made each write copy hundreds of entries. A small table (most are)
-// is a plain list of its entries instead: copying a few references costs less than a trie's path.
-// It iterates in Map's order: a new key goes last, a key set again keeps its place.
+// is one flat list of its keys and values instead: copying a few references costs less than a
+// trie's path, and one array, without an object per entry, is what a client's table leaves alive
+// between its operations. It iterates in Map's order: a new key goes last, a key set again keeps
+// its place.
 
 interface Leaf<V> {
   readonly hash: number;
@@ -278,26 +332,37 @@ const TRIE_MASK = (1 << TRIE_BITS) - 1;
 /** Up to this many entries a table is a list; past it, a trie (and a list again at half). */
 const LIST_MAX = 8;
 
+/** A small table's entries in order: key, value, key, value, … (values typed by the table). */
+type List = readonly unknown[];
+
 export class StringTable<V> {
   private constructor(
     /** The trie; undefined while the table is a list. */
     private readonly root: Trie<V>,
-    /** The entries in order (first set first) while the table is small; null once it is a trie. */
-    private readonly list: readonly Leaf<V>[] | null,
+    /** The keys and values, first set first, while the table is small; null once it is a trie. */
+    private readonly list: List | null,
     readonly size: number,
+    /** The trie's next order stamp (a list's order is its own). */
     private readonly nextOrder: number,
   ) {}
 
+  private static readonly EMPTY = new StringTable<never>(undefined, [], 0, 0);
+
   static empty<V>(): StringTable<V> {
-    return new StringTable<V>(undefined, [], 0, 0);
+    return StringTable.EMPTY;
   }
 
   get(key: string): V | undefined {
+    const list = this.list;
+    if (list !== null) {
+      const i = indexOfKey(list, key);
+      return i < 0 ? undefined : (list[i + 1] as V);
+    }
     return this.leaf(key)?.value;
   }
 
   has(key: string): boolean {
-    return this.leaf(key) !== undefined;
+    return this.list !== null ? indexOfKey(this.list, key) >= 0 : this.leaf(key) !== undefined;
   }
 
   /** A table with `key` set to `value`; this one is left as it was. */
@@ -307,17 +372,19 @@ export class StringTable<V> {
       const i = indexOfKey(list, key);
       if (i >= 0) {
         const copy = list.slice();
-        copy[i] = { hash: 0, key, value, order: list[i]!.order, next: null };
-        return new StringTable(undefined, copy, this.size, this.nextOrder);
+        copy[i + 1] = value;
+        return new StringTable<V>(undefined, copy, this.size, 0);
       }
-      if (list.length < LIST_MAX) {
+      if (this.size < LIST_MAX) {
         // Built at its final length: a push after a copy would grow it by 16 slots.
-        const copy = new Array<Leaf<V>>(list.length + 1);
-        for (let j = 0; j < list.length; j++) copy[j] = list[j]!;
-        copy[list.length] = { hash: 0, key, value, order: this.nextOrder, next: null };
-        return new StringTable(undefined, copy, this.size + 1, this.nextOrder + 1);
+        const n = list.length;
+        const copy = new Array<unknown>(n + 2);
+        for (let j = 0; j < n; j++) copy[j] = list[j];
+        copy[n] = key;
+        copy[n + 1] = value;
+        return new StringTable<V>(undefined, copy, this.size + 1, 0);
       }
-      return StringTable.trieOf(list, this.nextOrder).with(key, value);
+      return StringTable.trieOf<V>(list).with(key, value);
     }
     const order = this.leaf(key)?.order;
     const leaf = { hash: hashOfKey(key), key, value, order: order ?? this.nextOrder, next: null };
@@ -333,14 +400,15 @@ export class StringTable<V> {
     if (list !== null) {
       const i = indexOfKey(list, key);
       if (i < 0) return this;
-      const copy = new Array<Leaf<V>>(list.length - 1);
-      for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 1]!;
-      return new StringTable(undefined, copy, this.size - 1, this.nextOrder);
+      const copy = new Array<unknown>(list.length - 2);
+      for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 2];
+      return new StringTable<V>(undefined, copy, this.size - 1, 0);
     }
     if (!this.has(key)) return this;
     if (this.size - 1 <= LIST_MAX / 2) {
-      const rest = this.leaves().filter((leaf) => leaf.key !== key);
-      return new StringTable(undefined, rest, rest.length, this.nextOrder);
+      const rest: unknown[] = [];
+      for (const leaf of this.leaves()) if (leaf.key !== key) rest.push(leaf.key, leaf.value);
+      return new StringTable<V>(undefined, rest, this.size - 1, 0);
     }
     return new StringTable(
       remove(this.root, hashOfKey(key), key, 0),
@@ -366,15 +434,18 @@ export class StringTable<V> {
   }
 
   /** A trie holding a list's entries, each keeping its place in the order. */
-  private static trieOf<V>(list: readonly Leaf<V>[], nextOrder: number): StringTable<V> {
+  private static trieOf<V>(list: List): StringTable<V> {
     let root: Trie<V>;
-    for (const { key, value, order } of list)
+    const n = list.length / 2;
+    for (let order = 0; order < n; order++) {
+      const key = list[2 * order] as string;
+      const value = list[2 * order + 1] as V;
       root = put(root, { hash: hashOfKey(key), key, value, order, next: null }, 0);
-    return new StringTable(root, null, list.length, nextOrder);
+    }
+    return new StringTable(root, null, n, n);
   }
 
   private leaf(key: string): Leaf<V> | undefined {
-    if (this.list !== null) return this.list[indexOfKey(this.list, key)];
     const hash = hashOfKey(key);
     let node = this.root;
     for (let shift = 0; Array.isArray(node); shift += TRIE_BITS)
@@ -384,16 +455,30 @@ export class StringTable<V> {
     return undefined;
   }
 
+  /** The entries in order (a list's as leaves of its own, numbered by place). */
   private leaves(): Leaf<V>[] {
-    if (this.list !== null) return this.list.slice();
+    const list = this.list;
+    if (list !== null) {
+      const out: Leaf<V>[] = [];
+      for (let j = 0; j < list.length; j += 2)
+        out.push({
+          hash: 0,
+          key: list[j] as string,
+          value: list[j + 1] as V,
+          order: j,
+          next: null,
+        });
+      return out;
+    }
     const out: Leaf<V>[] = [];
     collect(this.root, out);
     return out.sort((a, b) => a.order - b.order);
   }
 }
 
-function indexOfKey<V>(list: readonly Leaf<V>[], key: string): number {
-  for (let i = 0; i < list.length; i++) if (list[i]!.key === key) return i;
+/** Where `key` sits in a list (its value is next), or -1. */
+function indexOfKey(list: List, key: string): number {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
   return -1;
 }
 

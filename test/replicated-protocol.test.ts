@@ -250,6 +250,48 @@ describe('the leader', () => {
     expect(restamped.state.store.get('x')?.ts).toBe(5);
   });
 
+  it('requestIds=dedupe keeps each answer of a pipelined client until it acknowledges it', () => {
+    const m = leader();
+    const write = (
+      s: ServerState,
+      requestId: string,
+      value: string,
+      ackedBelow: number,
+      t: number,
+    ) =>
+      m.step(
+        s,
+        {
+          type: 'receive',
+          from: 'c1',
+          message: { type: 'PUT', requestId, attempt: 1, key: 'x', value, ackedBelow },
+        },
+        at(t, t),
+      );
+    const acked = (s: ServerState, writeId: string, ts: number) => {
+      for (const f of ['s2', 's3']) {
+        const message = { type: 'REPLICATION_OK', requestId: writeId, key: 'x', ts } as const;
+        s = m.step(s, { type: 'receive', from: f, message }, at(ts)).state;
+      }
+      return s;
+    };
+    // Three writes in flight at once, each answered; none acknowledged yet (ackedBelow 1).
+    let s = initialServerState();
+    for (const [i, value] of ['a', 'b', 'c'].entries())
+      s = acked(write(s, `c1.${i + 1}`, value, 1, 10 * (i + 1)).state, `w${i + 1}`, 10 * (i + 1));
+    const again = (s: ServerState, requestId: string) =>
+      sends(write(s, requestId, '?', 1, 99).effects).map((x) => x.message);
+    expect(again(s, 'c1.2')).toEqual([
+      { type: 'PUT_OK', requestId: 'c1.2', attempt: 1, key: 'x', value: 'b', ts: 20 },
+    ]);
+    expect(again(s, 'c1.1')).toMatchObject([{ type: 'PUT_OK', value: 'a', ts: 10 }]);
+    // The fourth write says the first two answers arrived: they are forgotten, the third is kept.
+    s = write(s, 'c1.4', 'd', 3, 40).state;
+    expect(again(s, 'c1.2')).toEqual([]);
+    expect(again(s, 'c1.3')).toMatchObject([{ type: 'PUT_OK', value: 'c', ts: 30 }]);
+    expect(s.store.get('x')).toMatchObject({ value: 'd', ts: 40 });
+  });
+
   it('a DELETE stores and replicates a tombstone', () => {
     const r = leader().step(
       withStore([['x', '1', 1]]),
@@ -387,7 +429,7 @@ describe('the client', () => {
         from,
       );
     const r1 = m.step(s, refuse(1, 's2'), at(1));
-    expect(timers(r1.effects)).toEqual([{ key: 'retry:c1.1', afterMs: fixed.retryBackoff }]);
+    expect(timers(r1.effects)).toEqual([{ key: 'c1.1', afterMs: fixed.retryBackoff }]);
     const r2 = m.step(
       r1.state,
       { type: 'timer', timer: { kind: 'retry', requestId: 'c1.1' } },

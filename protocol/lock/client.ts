@@ -11,7 +11,8 @@ import {
   invocation,
   type Key,
   type Machine,
-  machineOf,
+  type MachineParts,
+  machineFor,
   type NodeId,
   StringTable,
 } from '../core.ts';
@@ -80,16 +81,19 @@ export function initialClientState(): ClientState {
   return { seen: StringTable.empty(), nextSeq: 1, current: null, queue: Fifo.empty() };
 }
 
+/** Every client's parts, given its configuration (machineFor). */
+const CLIENT: MachineParts<ClientConfig, ClientState, Message, ClientTimer, ClientOp> = {
+  init: initialClientState,
+  stepInto: (config, state, input, _ctx, out) => stepClient(config, state, input, out),
+  // A crashed client forgets its operation, and any lock it held stays held (A6). It keeps
+  // its sequence number so that its request ids stay unique.
+  recover: (_config, state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
+};
+
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
-  return machineOf<ClientState, Message, ClientTimer, ClientOp>({
-    init: initialClientState,
-    stepInto: (state, input, _ctx, out) => stepClient(config, state, input, out),
-    // A crashed client forgets its operation, and any lock it held stays held (A6). It keeps
-    // its sequence number so that its request ids stay unique.
-    recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
-  });
+  return machineFor(config, CLIENT);
 }
 
 export function stepClient(

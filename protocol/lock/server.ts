@@ -10,7 +10,8 @@ import {
   type Key,
   type LockChange,
   type Machine,
-  machineOf,
+  type MachineParts,
+  machineFor,
   type NodeId,
   type StepContext,
   StringTable,
@@ -74,16 +75,19 @@ export function initialServerState(): ServerState {
   };
 }
 
+/** Every server's parts, given its configuration (machineFor). */
+const SERVER: MachineParts<ServerConfig, ServerState, Message, ServerTimer, never> = {
+  init: initialServerState,
+  stepInto: (config, state, input, ctx, out) => stepServer(config, state, input, ctx, out),
+  // PROTOCOL.md §2 has no durability knob: the store and the lock table survive a crash, and
+  // onRestart re-arms the leases whose timers the crash took away.
+  recover: (_config, state) => state,
+};
+
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
-  return machineOf<ServerState, Message, ServerTimer, never>({
-    init: initialServerState,
-    stepInto: (state, input, ctx, out) => stepServer(config, state, input, ctx, out),
-    // PROTOCOL.md §2 has no durability knob: the store and the lock table survive a crash, and
-    // onRestart re-arms the leases whose timers the crash took away.
-    recover: (state) => state,
-  });
+  return machineFor(config, SERVER);
 }
 
 export function stepServer(

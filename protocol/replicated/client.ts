@@ -5,12 +5,14 @@
 import {
   assertNever,
   type Effects,
+  emptyMap,
   Fifo,
   type Input,
   invocation,
   type Key,
   type Machine,
-  machineOf,
+  type MachineParts,
+  machineFor,
   type NodeId,
   StringTable,
   withEntry,
@@ -45,12 +47,6 @@ export interface PendingOp {
   readonly attempt: number;
   /** How many TRY_OTHER_SERVER_OR_LATER answers have been retried so far. */
   readonly retries: number;
-  /**
-   * Its timers' keys, built once: the simulator looks a key up on every set and cancel, and a
-   * string built anew each time must be hashed anew each time.
-   */
-  readonly timeoutKey: string;
-  readonly retryKey: string;
 }
 
 export interface ClientState {
@@ -74,19 +70,22 @@ export type ClientTimer =
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: StringTable.empty(), nextSeq: 1, pending: new Map(), queue: Fifo.empty() };
+  return { seen: StringTable.empty(), nextSeq: 1, pending: emptyMap(), queue: Fifo.empty() };
 }
+
+/** Every client's parts, given its configuration (machineFor). */
+const CLIENT: MachineParts<ClientConfig, ClientState, Message, ClientTimer, ClientOp> = {
+  init: initialClientState,
+  stepInto: (config, state, input, _ctx, out) => stepClient(config, state, input, out),
+  // A crashed client process forgets its session; it keeps its sequence number so that its
+  // request ids stay unique (a real client would get a fresh id).
+  recover: (_config, state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
+};
 
 export function clientMachine(
   config: ClientConfig,
 ): Machine<ClientState, Message, ClientTimer, ClientOp> {
-  return machineOf<ClientState, Message, ClientTimer, ClientOp>({
-    init: initialClientState,
-    stepInto: (state, input, _ctx, out) => stepClient(config, state, input, out),
-    // A crashed client process forgets its session; it keeps its sequence number so that its
-    // request ids stay unique (a real client would get a fresh id).
-    recover: (state) => ({ ...initialClientState(), nextSeq: state.nextSeq }),
-  });
+  return machineFor(config, CLIENT);
 }
 
 export function stepClient(
@@ -127,8 +126,6 @@ function issue(
     server: via,
     attempt: 1,
     retries: 0,
-    timeoutKey: `timeout:${requestId}`,
-    retryKey: `retry:${requestId}`,
   };
   const next: ClientState = {
     seen: state.seen,
@@ -171,11 +168,21 @@ function ackedBelow(state: ClientState): number {
   return low;
 }
 
+/**
+ * A pending request has one timer at a time, armed under its request id: its timeout while a
+ * server has it, its back-off after a refusal (the back-off replaces the timeout, and its end
+ * arms a new timeout). One key, and a string the request already has, rather than two built anew
+ * at every operation.
+ */
+function timerKey(p: PendingOp): string {
+  return p.requestId;
+}
+
 /** Sends the request and arms its timeout. */
 function send(config: ClientConfig, state: ClientState, p: PendingOp, out: Out): void {
   out.send(p.server, request(state, p));
   if (config.knobs.requestTimeout > 0) {
-    out.setTimer(p.timeoutKey, config.knobs.requestTimeout, {
+    out.setTimer(timerKey(p), config.knobs.requestTimeout, {
       kind: 'requestTimeout',
       requestId: p.requestId,
       attempt: p.attempt,
@@ -247,8 +254,8 @@ function onReply(
 }
 
 function backOff(config: ClientConfig, state: ClientState, p: PendingOp, out: Out): ClientState {
-  out.cancelTimer(p.timeoutKey);
-  out.setTimer(p.retryKey, config.knobs.retryBackoff, { kind: 'retry', requestId: p.requestId });
+  // Armed under the timeout's key, the back-off replaces it.
+  out.setTimer(timerKey(p), config.knobs.retryBackoff, { kind: 'retry', requestId: p.requestId });
   // The next attempt's number is taken now, so that a duplicated copy of this refusal (same
   // attempt) is ignored instead of spending the retry budget a second time.
   const waiting: PendingOp = { ...p, attempt: p.attempt + 1, retries: p.retries + 1 };
@@ -290,9 +297,7 @@ function complete(
   ts: number | null,
   out: Out,
 ): ClientState {
-  out.cancelTimer(p.timeoutKey);
-  // Only a request that backed off can have its retry timer armed.
-  if (p.retries > 0) out.cancelTimer(p.retryKey);
+  out.cancelTimer(timerKey(p));
   out.record({ kind: 'complete', opId: p.opId, client: config.id, reply, server: from, value, ts });
   const after = withPending(state, withoutEntry(state.pending, p.requestId));
   const queued = after.queue.first();

@@ -7,15 +7,14 @@
 import {
   assertNever,
   type Effects,
-  emptyMap,
   type Input,
   type Key,
   type Machine,
-  machineOf,
+  type MachineParts,
+  machineFor,
   type NodeId,
   type StepContext,
   StringTable,
-  withEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
 import {
@@ -73,18 +72,47 @@ export interface ServerState {
   readonly forwards: StringTable<NodeId>;
 }
 
+/** The answer to a client's write, kept under the write's sequence number (`seq` of c1.`seq`). */
 export interface Answer {
+  readonly seq: number;
   readonly key: Key;
   readonly value: string | null;
   readonly ts: number;
+  /** The session's next answer, in the order they were given; null after the last. */
+  readonly next: Answer | null;
 }
 
 export interface Session {
   readonly ackedBelow: number;
-  readonly answered: ReadonlyMap<number, Answer>;
+  /**
+   * The first of the answers at or above `ackedBelow`, each linked to the next: one at most for a
+   * client that waits for each answer. A chain of answers rather than a map or an array, as one is
+   * built at every answer and the last lives until the client's next write: one object an answer.
+   */
+  readonly answered: Answer | null;
 }
 
-const NO_SESSION: Session = { ackedBelow: 0, answered: emptyMap() };
+const NO_SESSION: Session = { ackedBelow: 0, answered: null };
+
+/** The answer filed under `seq`, if any. */
+function answerOf(session: Session, seq: number): Answer | null {
+  for (let a = session.answered; a !== null; a = a.next) if (a.seq === seq) return a;
+  return null;
+}
+
+/** A chain of answers from a list of them, in its order (null for none). */
+function chainOf(answers: readonly Answer[]): Answer | null {
+  let next: Answer | null = null;
+  for (let i = answers.length - 1; i >= 0; i--) next = { ...answers[i]!, next };
+  return next;
+}
+
+/** A chain's answers, in order. */
+function listOf(first: Answer | null): Answer[] {
+  const out: Answer[] = [];
+  for (let a = first; a !== null; a = a.next) out.push(a);
+  return out;
+}
 
 export type ServerTimer =
   | { readonly kind: 'replicate'; readonly writeId: string; readonly follower: NodeId }
@@ -104,17 +132,20 @@ export function initialServerState(): ServerState {
   };
 }
 
+/** Every server's parts, given its configuration (machineFor). */
+const SERVER: MachineParts<ServerConfig, ServerState, Message, ServerTimer, never> = {
+  init: initialServerState,
+  stepInto: (config, state, input, ctx, out) => stepServer(config, state, input, ctx, out),
+  recover: (config, state) =>
+    config.knobs.durability === 'memory'
+      ? initialServerState()
+      : { ...state, forwards: StringTable.empty() },
+};
+
 export function serverMachine(
   config: ServerConfig,
 ): Machine<ServerState, Message, ServerTimer, never> {
-  return machineOf<ServerState, Message, ServerTimer, never>({
-    init: initialServerState,
-    stepInto: (state, input, ctx, out) => stepServer(config, state, input, ctx, out),
-    recover: (state) =>
-      config.knobs.durability === 'memory'
-        ? initialServerState()
-        : { ...state, forwards: StringTable.empty() },
-  });
+  return machineFor(config, SERVER);
 }
 
 export function stepServer(
@@ -259,8 +290,8 @@ function onRepeatedWrite(
   const seq = seqOfRequestId(request.requestId);
   // A stale copy of a request whose answer the client already has: nothing to do.
   if (seq < session.ackedBelow) return state;
-  const answered = session.answered.get(seq);
-  if (answered !== undefined) {
+  const answered = answerOf(session, seq);
+  if (answered !== null) {
     const { key, value, ts } = answered;
     out.send(from, writeReply(request.requestId, request.attempt, key, value, ts));
     return state;
@@ -280,17 +311,16 @@ function withWatermark(
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
 ): StringTable<Session> {
   if (request.ackedBelow <= session.ackedBelow) return sessions;
-  // A client that waits for each answer has none left above its mark: the empty map serves.
-  let answered: Map<number, Answer> | undefined;
-  for (const [seq, answer] of session.answered) {
-    if (seq < request.ackedBelow) continue;
-    answered ??= new Map();
-    answered.set(seq, answer);
+  const { ackedBelow } = request;
+  // A client that waits for each answer has none left above its mark.
+  let answered = session.answered;
+  for (let a = answered; a !== null; a = a.next) {
+    if (a.seq < ackedBelow) {
+      answered = chainOf(listOf(session.answered).filter((b) => b.seq >= ackedBelow));
+      break;
+    }
   }
-  return sessions.with(client, {
-    ackedBelow: request.ackedBelow,
-    answered: answered ?? emptyMap(),
-  });
+  return sessions.with(client, { ackedBelow, answered });
 }
 
 /** Files a finished write's answer under its client's session. */
@@ -299,11 +329,16 @@ function withAnswer(sessions: StringTable<Session>, write: Write): StringTable<S
   const seq = seqOfRequestId(write.requestId);
   const session = sessions.get(client) ?? NO_SESSION;
   if (seq < session.ackedBelow) return sessions;
-  const answer: Answer = { key: write.key, value: write.value, ts: write.ts };
-  return sessions.with(client, {
-    ackedBelow: session.ackedBelow,
-    answered: withEntry(session.answered, seq, answer),
-  });
+  const answer: Answer = { seq, key: write.key, value: write.value, ts: write.ts, next: null };
+  // The usual case, the first answer above the mark, needs no copy of the chain. An answer given
+  // again under the same number keeps its place, as in a map; a new one goes last.
+  if (session.answered === null)
+    return sessions.with(client, { ackedBelow: session.ackedBelow, answered: answer });
+  const list = listOf(session.answered);
+  const i = list.findIndex((a) => a.seq === seq);
+  if (i < 0) list.push(answer);
+  else list[i] = answer;
+  return sessions.with(client, { ackedBelow: session.ackedBelow, answered: chainOf(list) });
 }
 
 function withWrite(state: ServerState, write: Write): ServerState {

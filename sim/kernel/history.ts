@@ -196,6 +196,8 @@ export class History {
   private readonly crashes = new Map<NodeId, number>();
 
   private sessionOf(client: NodeId): string {
+    // Most runs crash no client: no lookup, which with thousands of clients read a cold name.
+    if (this.crashes.size === 0) return client;
     const n = this.crashes.get(client) ?? 0;
     return n === 0 ? client : `${client}#${n}`;
   }

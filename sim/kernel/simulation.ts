@@ -237,6 +237,8 @@ export class Simulation<M extends WireMessage> {
   private scriptInOrder = true;
   private readonly slots: Slot<M>[];
   private readonly index = new Map<NodeId, number>();
+  /** Each node's name by slot: read here rather than through its slot and spec, two cold reads. */
+  private readonly ids: NodeId[];
   private readonly servers: NodeId[];
   private readonly bounds: Bounds;
   private net: Stream;
@@ -255,9 +257,17 @@ export class Simulation<M extends WireMessage> {
   private readonly ctx = { nowMs: 0, clockMs: 0 };
   /** The node being stepped, whose effects `out` carries out. */
   private stepping: Slot<M> | null = null;
+  /** The sender of the message being delivered: a reply to it needs no lookup by name. */
+  private senderName: NodeId | null = null;
+  private senderIndex = 0;
   /** The sink a step hands its effects to: each is carried out at once, in the order given. */
   private readonly out: Effects<M, unknown> = {
-    send: (to, message) => this.send(this.stepping!.index, this.slot(to).index, message),
+    send: (to, message) =>
+      this.send(
+        this.stepping!.index,
+        to === this.senderName ? this.senderIndex : this.slot(to).index,
+        message,
+      ),
     setTimer: (key, afterMs, timer) => this.setTimer(this.stepping!, key, afterMs, timer),
     cancelTimer: (key) => {
       if (this.stepping!.timers.delete(key)) this.unqueue(1);
@@ -295,6 +305,7 @@ export class Simulation<M extends WireMessage> {
         timers: new TimerTable(),
       };
     });
+    this.ids = options.nodes.map((n) => n.id);
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
   }
 
@@ -539,7 +550,7 @@ export class Simulation<M extends WireMessage> {
       this.drop(item.id, item.from, item.to, item.message, target.up ? 'partition' : 'down');
       return;
     }
-    const from = this.slots[item.from]!.spec.id;
+    const from = this.ids[item.from]!;
     if (this.tracing) {
       this.emit({
         t: this.now,
@@ -551,7 +562,10 @@ export class Simulation<M extends WireMessage> {
         sentAt: item.sentAt,
       });
     }
+    this.senderName = from;
+    this.senderIndex = item.from;
     this.step(target, { type: 'receive', from, message: item.message });
+    this.senderName = null;
   }
 
   private drop(id: number, from: number, to: number, message: M, reason: DropReason): void {
@@ -560,8 +574,8 @@ export class Simulation<M extends WireMessage> {
       t: this.now,
       kind: 'drop',
       id,
-      from: this.slots[from]!.spec.id,
-      to: this.slots[to]!.spec.id,
+      from: this.ids[from]!,
+      to: this.ids[to]!,
       message,
       reason,
     });
@@ -618,24 +632,31 @@ export class Simulation<M extends WireMessage> {
   }
 
   /** A send as the trace tells it; deliverAt null: dropped at once or held. */
-  private emitSend(id: number, from: NodeId, to: NodeId, message: M, deliverAt: number | null) {
-    this.emit({ t: this.now, kind: 'send', id, from, to, message, deliverAt });
+  private emitSend(id: number, from: number, to: number, message: M, deliverAt: number | null) {
+    const ids = this.ids;
+    this.emit({
+      t: this.now,
+      kind: 'send',
+      id,
+      from: ids[from]!,
+      to: ids[to]!,
+      message,
+      deliverAt,
+    });
   }
 
   private send(from: number, to: number, message: M): void {
     const id = this.nextMessage++;
     const n = this.slots.length;
     const link = from * n + to;
-    const source = this.slots[from]!.spec.id;
-    const target = this.slots[to]!.spec.id;
     if (this.cut.size > 0 && this.cut.has(link)) {
-      if (this.tracing) this.emitSend(id, source, target, message, null);
+      if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'partition');
       return;
     }
     const aimed = this.aimed.size === 0 ? undefined : this.takeAimed(link, message);
     if (aimed?.kind === 'drop') {
-      if (this.tracing) this.emitSend(id, source, target, message, null);
+      if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'planned');
       return;
     }
@@ -651,7 +672,9 @@ export class Simulation<M extends WireMessage> {
       const copy = aimed?.kind === 'duplicate' ? this.nextMessage++ : 0;
       if (copy !== 0) held.push(delivery(copy, from, to, message, this.now, copyExtraMs));
       if (this.tracing) {
-        this.emitSend(id, source, target, message, null);
+        this.emitSend(id, from, to, message, null);
+        const source = this.ids[from]!;
+        const target = this.ids[to]!;
         this.emit({ t: this.now, kind: 'hold', id, from: source, to: target, message });
         if (copy !== 0)
           this.emit({ t: this.now, kind: 'hold', id: copy, from: source, to: target, message });
@@ -660,12 +683,12 @@ export class Simulation<M extends WireMessage> {
     }
     const net = this.options.network;
     if (aimed === undefined && this.net.chance(net.dropPermille)) {
-      if (this.tracing) this.emitSend(id, source, target, message, null);
+      if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'loss');
       return;
     }
     const deliverAt = this.arrival(link, item.extraMs);
-    if (this.tracing) this.emitSend(id, source, target, message, deliverAt);
+    if (this.tracing) this.emitSend(id, from, to, message, deliverAt);
     this.queue.push(deliverAt, item);
     if (aimed === undefined ? this.net.chance(net.duplicatePermille) : aimed.kind === 'duplicate') {
       const copy = this.nextMessage++;
@@ -676,8 +699,8 @@ export class Simulation<M extends WireMessage> {
           kind: 'duplicate',
           id: copy,
           of: id,
-          from: source,
-          to: target,
+          from: this.ids[from]!,
+          to: this.ids[to]!,
           message,
           deliverAt: copyAt,
         });
@@ -818,14 +841,7 @@ export class Simulation<M extends WireMessage> {
       if (item.kind !== 'deliver') continue;
       this.faultLastsUntil(this.now + item.extraMs);
       const deliverAt = this.arrival(link, item.extraMs);
-      if (this.tracing)
-        this.emitSend(
-          item.id,
-          this.slots[item.from]!.spec.id,
-          this.slots[item.to]!.spec.id,
-          item.message,
-          deliverAt,
-        );
+      if (this.tracing) this.emitSend(item.id, item.from, item.to, item.message, deliverAt);
       this.queue.push(
         deliverAt,
         delivery(item.id, item.from, item.to, item.message, this.now, item.extraMs),

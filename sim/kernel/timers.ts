@@ -1,66 +1,89 @@
-// A node's live timers by key. Most nodes hold one to three (a client's timeout and retry), and a
-// Map there grew and shrank its table at almost every set and cancel: a tenth of the simulator's
-// allocation. Up to SMALL timers sit in two short arrays searched in place; beyond, a Map.
+// A node's live timers by key. Most nodes hold none or one at a time (a client's request timer),
+// a few hold several (a leader's acknowledgement timers). One timer sits in a field of the table,
+// with no array to read: with thousands of clients, each array a client's operation touched was
+// a cache miss. Two to SMALL sit in a short array searched in place (a Map there grew and shrank
+// its table at almost every set and cancel); beyond, a Map, until every timer is disarmed.
 
 import type { Timer } from './simulation.ts';
 
 const SMALL = 8;
 
 export class TimerTable {
-  private keys: string[] = [];
-  private items: Timer[] = [];
-  /** Used instead of the arrays once more than SMALL timers were armed at once. */
+  /** The one timer armed, while no more than one ever was at a time (else null). */
+  private one: Timer | null = null;
+  /** Used instead of `one` once two timers were armed at once: each knows its key. */
+  private items: Timer[] | null = null;
+  /** Used instead of the array once more than SMALL timers were armed at once. */
   private map: Map<string, Timer> | null = null;
 
   get size(): number {
-    return this.map === null ? this.keys.length : this.map.size;
+    if (this.map !== null) return this.map.size;
+    if (this.items !== null) return this.items.length;
+    return this.one === null ? 0 : 1;
   }
 
   get(key: string): Timer | undefined {
     if (this.map !== null) return this.map.get(key);
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.items[i];
+    const items = this.items;
+    if (items === null) return this.one !== null && this.one.key === key ? this.one : undefined;
+    for (let i = 0; i < items.length; i++) if (items[i]!.key === key) return items[i];
     return undefined;
   }
 
-  /** Arms `timer` under `key`; true when it replaced one armed there. */
+  /** Arms `timer` under `key` (its own key); true when it replaced one armed there. */
   set(key: string, timer: Timer): boolean {
     if (this.map !== null) {
       const had = this.map.has(key);
       this.map.set(key, timer);
       return had;
     }
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === key) {
-        this.items[i] = timer;
+    const items = this.items;
+    if (items === null) {
+      const one = this.one;
+      if (one === null || one.key === key) {
+        this.one = timer;
+        return one !== null;
+      }
+      this.items = [one, timer];
+      this.one = null;
+      return false;
+    }
+    for (let i = 0; i < items.length; i++) {
+      if (items[i]!.key === key) {
+        items[i] = timer;
         return true;
       }
     }
-    if (keys.length === SMALL) {
+    if (items.length === SMALL) {
       this.map = new Map();
-      for (let i = 0; i < keys.length; i++) this.map.set(keys[i]!, this.items[i]!);
+      for (const item of items) this.map.set(item.key, item);
       this.map.set(key, timer);
-      this.keys = [];
-      this.items = [];
+      this.items = null;
       return false;
     }
-    keys.push(key);
-    this.items.push(timer);
+    items.push(timer);
     return false;
   }
 
   /** Disarms `key`; true when a timer was armed there. */
   delete(key: string): boolean {
-    if (this.map !== null) return this.map.delete(key);
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === key) {
-        const last = keys.length - 1;
-        keys[i] = keys[last]!;
-        this.items[i] = this.items[last]!;
-        keys.pop();
-        this.items.pop();
+    const map = this.map;
+    if (map !== null) {
+      if (!map.delete(key)) return false;
+      // All disarmed (a leader whose follower came back): small again, the array's way is cheaper.
+      if (map.size === 0) this.map = null;
+      return true;
+    }
+    const items = this.items;
+    if (items === null) {
+      if (this.one === null || this.one.key !== key) return false;
+      this.one = null;
+      return true;
+    }
+    for (let i = 0; i < items.length; i++) {
+      if (items[i]!.key === key) {
+        items[i] = items[items.length - 1]!;
+        items.pop();
         return true;
       }
     }
@@ -68,16 +91,16 @@ export class TimerTable {
   }
 
   clear(): void {
-    this.keys = [];
-    this.items = [];
+    this.one = null;
+    this.items = null;
     this.map = null;
   }
 
   /** An independent copy (the timers themselves are shared: the kernel never changes one). */
   clone(): TimerTable {
     const copy = new TimerTable();
-    copy.keys = this.keys.slice();
-    copy.items = this.items.slice();
+    copy.one = this.one;
+    copy.items = this.items === null ? null : this.items.slice();
     copy.map = this.map === null ? null : new Map(this.map);
     return copy;
   }

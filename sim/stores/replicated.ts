@@ -32,6 +32,10 @@ export interface Topology {
   readonly clockSkewMs: Readonly<Record<NodeId, number>>;
 }
 
+// One digest function for all nodes of a role, not a closure per node (thousands of clients).
+const summarizeServerState = (state: unknown) => summarizeServer(state as ServerState);
+const summarizeClientState = (state: unknown) => summarizeClient(state as ClientState);
+
 export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): NodeSpec<Message>[] {
   const followers = topology.servers.filter((s) => s !== topology.leader);
   const servers: NodeSpec<Message>[] = topology.servers.map((id) => ({
@@ -39,14 +43,14 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
     role: 'server',
     machine: serverMachine({ id, leader: topology.leader, followers, knobs }),
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
-    summarize: (state) => summarizeServer(state as ServerState),
+    summarize: summarizeServerState,
   }));
   const clients: NodeSpec<Message>[] = topology.clients.map((id) => ({
     id,
     role: 'client',
     machine: clientMachine({ id, servers: topology.servers, knobs }),
     clockSkewMs: topology.clockSkewMs[id] ?? 0,
-    summarize: (state) => summarizeClient(state as ClientState),
+    summarize: summarizeClientState,
   }));
   return [...servers, ...clients];
 }
