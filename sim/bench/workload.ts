@@ -28,13 +28,18 @@ export function benchWorkload(
   const keys = ['x', 'y', 'z'];
   const steps: Step[] = [];
   const n = Math.max(5, clients.length);
-  const next = clients.map(() => rng.between(0, 20));
+  // Each client's first operation falls somewhere in its first period (clients × 30 ms on
+  // average), so that the rate holds from the start too: drawn in the first 20 ms, 2,000 clients'
+  // first operations came as one burst of 2,000 concurrent requests.
+  const next = clients.map(() => rng.between(0, 30 * n));
   let t = 0;
+  let last = 0;
   for (let i = 0; i < operations; i++) {
     const c = i % clients.length;
     const client = clients[c]!;
     t = next[c]!;
     next[c] = t + rng.between(10 * n, 50 * n);
+    last = Math.max(last, t);
     const key = rng.pick(keys);
     const dice = rng.below(10);
     steps.push(
@@ -51,6 +56,7 @@ export function benchWorkload(
         { at: t + 100, partition: [['s1', 'c1'], followers] },
         { at: t + 400, heal: true },
       );
+      last = Math.max(last, t + 400);
     }
   }
   return {
@@ -59,7 +65,8 @@ export function benchWorkload(
     servers,
     clients,
     network: { delayMinMs: 1, delayMaxMs: 20, dropPermille: 10, duplicatePermille: 10 },
-    runUntilMs: t + 60_000,
+    // A minute past the latest step (the last operation drawn is not always the latest in time).
+    runUntilMs: last + 60_000,
     steps,
   };
 }
