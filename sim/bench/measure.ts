@@ -46,9 +46,11 @@ export interface PhaseCosts {
 // Long rows need more than the defaults (10M events; their history holds millions of entries).
 export const BIG: Partial<Bounds> = { maxEvents: 20_000_000, maxHistory: 40_000_000 };
 
+/** `judge` false leaves the checkers out (their cost reads 0). */
 export function phases(
   workload: Scenario,
   options: RunOptions = { trace: false, bounds: BIG },
+  judge = true,
 ): PhaseCosts {
   let prepared: PreparedRun | undefined;
   let result: RunResult | undefined;
@@ -58,10 +60,10 @@ export function phases(
   const run = measureCost(() => {
     result = prepared!.sim.run();
   });
-  const judge = measureCost(() => {
-    prepared!.finish(result!);
+  const checkers = measureCost(() => {
+    if (judge) prepared!.finish(result!);
   });
-  return { events: result!.events, setup, run, judge };
+  return { events: result!.events, setup, run, judge: checkers };
 }
 
 /** CPU and wall µs per event of sim.run(), medians of `repeats` runs. */
@@ -69,8 +71,9 @@ export function perEvent(
   workload: Scenario,
   repeats: number,
   options: RunOptions = { trace: false, bounds: BIG },
+  judge = true,
 ): { events: number; cpuUs: number; wallUs: number } {
-  const runs = Array.from({ length: repeats }, () => phases(workload, options));
+  const runs = Array.from({ length: repeats }, () => phases(workload, options, judge));
   const events = runs[0]!.events;
   return {
     events,
