@@ -12,6 +12,7 @@ import {
   LINEARIZABILITY,
   linearizabilityChecker,
   registerHistories,
+  witnessSentence,
 } from '../sim/check/linearizability.ts';
 import {
   fastPath,
@@ -834,5 +835,26 @@ describe('the deciders agree on histories the simulator makes', () => {
     expect(keys).toBe(60);
     expect(broken).toBeGreaterThan(10);
     expect(unknown).toBe(0);
+  });
+});
+
+describe('the sentence of a witness the shrinking could not make small', () => {
+  it('spells out its first 60 facts and counts the rest', () => {
+    // 70 PUTs one after the other: 69 "finished before" facts, each pair with nothing between.
+    const s = new Script();
+    for (let i = 0; i < 70; i++)
+      s.complete(s.invoke('c1', 'put', `v${i}`), 'PUT_OK', i + 1, `v${i}`);
+    const ops = s.history.operations;
+    const regs = registerHistories(ops).get('x')!;
+    const byId = new Map(ops.map((o) => [o.id, o] as const));
+    const witness = regs.map((r) => byId.get(r.id)!);
+    const sentence = witnessSentence(witness, regs, new Sources(regs), byId);
+    const facts = sentence.split('; ');
+    expect(facts).toHaveLength(61);
+    expect(facts[0]).toMatch(
+      /^c1's PUT x=v0 \(op 1, .*\) finished before c1's PUT x=v1 \(op 2, .*\) started$/,
+    );
+    expect(facts[59]).toMatch(/^op 60 finished before c1's PUT x=v60 \(op 61, .*\) started$/);
+    expect(facts[60]).toBe("and 9 more facts of this kind about the witness's 70 operations");
   });
 });
