@@ -4,7 +4,7 @@
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
+import type { Bounds } from '../kernel/simulation.ts';
 import { labPage } from '../lab/bundle.ts';
 import { renderWhatIf } from '../lab/report.ts';
 import {
@@ -19,7 +19,7 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { type TraceDocument, traceDocument } from '../render/json.ts';
-import { TraceBoundPassed, TraceSpool, writeTraceDocument } from '../render/json-file.ts';
+import { TraceSpool, writeTraceDocument } from '../render/json-file.ts';
 import { renderLog } from '../render/log.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { field, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
@@ -117,22 +117,12 @@ async function sim(argv: readonly string[]): Promise<number> {
   // compares two runs' events, so it keeps them.
   const keep = values.quiet !== true || values.html !== undefined || edits.length > 0;
   const options = { seed, preset: values.preset, knobs, bounds };
-  const maxTraceChars = bounds.maxTraceChars ?? DEFAULT_BOUNDS.maxTraceChars;
-  let spool = keep
-    ? undefined
-    : openSpool(
-        outputs.find((o) => o.flag === '--json'),
-        maxTraceChars,
-      );
-  let run = spool === undefined ? null : streamed(loaded, options, spool);
-  if (run === null) {
-    // A trace streamed past --max-trace-mb ends where a kept one ends, at the bound: the run is
-    // done again keeping it (no more than the bound holds), and saved as a kept run is.
-    const trace = keep || spool !== undefined ? true : 'hash';
-    spool?.dispose();
-    spool = undefined;
-    run = runOrRefuse(loaded, { ...options, trace });
-  }
+  // A streamed trace is bounded by --max-trace-mb as a kept one is: the run stops at the same event.
+  const spool = keep ? undefined : openSpool(outputs.find((o) => o.flag === '--json'));
+  let run =
+    spool === undefined
+      ? runOrRefuse(loaded, { ...options, trace: keep ? true : 'hash' })
+      : streamed(loaded, options, spool);
   const c = paletteFor(process.stdout, process.env);
   let replay = replayCommand(file, run, values.preset, knobFlags);
   let scenario: AnyScenario = effectiveScenario(loaded, run, knobs);
@@ -197,32 +187,23 @@ function runOrRefuse(scenario: AnyScenario, options: RunOptions): ScenarioRun {
   }
 }
 
-/**
- * The run hashed as it goes, its events spooled for --json: null when the trace passed
- * --max-trace-mb, where a run that keeps its trace stops.
- */
-function streamed(
-  scenario: AnyScenario,
-  options: RunOptions,
-  spool: TraceSpool,
-): ScenarioRun | null {
+/** The run hashed as it goes, its events spooled for --json. */
+function streamed(scenario: AnyScenario, options: RunOptions, spool: TraceSpool): ScenarioRun {
   try {
-    const run = runOrRefuse(scenario, { ...options, trace: 'hash', traceSink: spool.add });
-    return spool.over ? null : run;
+    return runOrRefuse(scenario, { ...options, trace: 'hash', traceSink: spool.add });
   } catch (error) {
-    if (error instanceof TraceBoundPassed) return null;
     spool.dispose();
     throw error;
   }
 }
 
 /** The events of a run too long to keep, spooled beside the --json file as the run goes. */
-function openSpool(json: PlannedOutput | undefined, maxChars: number): TraceSpool | undefined {
+function openSpool(json: PlannedOutput | undefined): TraceSpool | undefined {
   if (json === undefined) return undefined;
   try {
     // Beside the file, or for a device or a pipe (no folder of its own to write in) in the
     // system's temporary folder.
-    return new TraceSpool(json.inPlace ? join(tmpdir(), 'kvsim-trace') : json.target, maxChars);
+    return new TraceSpool(json.inPlace ? join(tmpdir(), 'kvsim-trace') : json.target);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(`could not write --json '${json.path}': ${why}`);

@@ -48,9 +48,10 @@ export interface Bounds {
   /** Messages in flight and live timers (the script, allocated before the run, is not counted). */
   readonly maxQueue: number;
   /**
-   * Characters of trace JSON kept in memory (the events themselves take about twice that): a
-   * run that keeps its trace stops here rather than exhausting the heap. Hashing or streaming the
-   * trace keeps nothing, so this bound does not apply to them.
+   * Characters of trace JSON kept in memory (the events themselves take about twice that) or
+   * streamed: a run that keeps its trace stops here rather than exhausting the heap, and a run
+   * that streams it stops at the same event, so that what it saves can be read back. Hashing the
+   * trace keeps nothing, so this bound does not apply to it.
    */
   readonly maxTraceChars: number;
   /** Entries in the history: operations, replica changes and lock changes. */
@@ -214,11 +215,13 @@ export class Simulation<M extends WireMessage> {
   /** Trace events are built at all (kept, hashed or streamed). */
   private readonly tracing: boolean;
   private readonly keepTrace: boolean;
+  /** The trace is kept or streamed: maxTraceChars bounds it. */
+  private readonly boundTrace: boolean;
   /** The trace is only hashed: no event needs to be built as an object. */
   private readonly hashOnly: boolean;
   private readonly sink: ((json: string) => void) | undefined;
   private traceHash = new ValueHash();
-  /** Characters of JSON (one line an event) the kept trace would write: what maxTraceChars bounds. */
+  /** Characters of JSON (one line an event) the trace would write: what maxTraceChars bounds. */
   private keptChars = 0;
   private queue = new EventHeap<Queued<M>>();
   /** Timers in the queue that were cancelled, re-armed or lost in a crash since they were set. */
@@ -289,6 +292,7 @@ export class Simulation<M extends WireMessage> {
     this.keepTrace = options.trace === true || options.trace === undefined;
     this.sink = options.traceSink;
     this.hashOnly = this.tracing && !this.keepTrace && this.sink === undefined;
+    this.boundTrace = this.keepTrace || this.sink !== undefined;
     this.bounds = { ...DEFAULT_BOUNDS, ...options.bounds };
     this.net = new Stream('network', options.seed);
     this.workload = new Stream('workload', options.seed);
@@ -473,7 +477,7 @@ export class Simulation<M extends WireMessage> {
       }
       if (this.events >= maxEvents) return 'event-limit';
       if (queue.size - this.stale > maxQueue) return 'queue-limit';
-      if (this.keepTrace && this.keptChars > maxTraceChars) return 'trace-limit';
+      if (this.boundTrace && this.keptChars > maxTraceChars) return 'trace-limit';
       if (history.size > maxHistory) return 'history-limit';
       this.now = time;
       if (fromScript) this.act(script[this.scriptNext++]!);
@@ -510,10 +514,9 @@ export class Simulation<M extends WireMessage> {
   private emit(event: TraceEvent): void {
     hashEvent(this.traceHash, event);
     if (this.sink !== undefined) this.sink(JSON.stringify(event));
-    if (this.keepTrace) {
-      this.keptChars += jsonLength(event) + 1;
-      this.trace.push(event);
-    }
+    // Counted alike kept or streamed: a streamed run ends where the same run keeping it ends.
+    if (this.boundTrace) this.keptChars += jsonLength(event) + 1;
+    if (this.keepTrace) this.trace.push(event);
   }
 
   private slot(id: NodeId): Slot<M> {

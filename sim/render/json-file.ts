@@ -11,13 +11,6 @@ export interface ChunkSink {
 }
 
 /**
- * Thrown by a spool's `add` when the trace passes its bound: the run that streams it cannot be
- * stopped from outside the kernel, so it is abandoned, and run again keeping its trace, which ends
- * it at the bound ('trace-limit') exactly where a kept run ends.
- */
-export class TraceBoundPassed extends Error {}
-
-/**
  * The trace's events as they happen, spooled to a file beside the output in the document's own
  * layout (one event a line), so that a run of any length is saved without being held: pass
  * `add` as the run's trace sink, then `writeTraceDocument(sink, doc, spool)`.
@@ -27,16 +20,8 @@ export class TraceSpool {
   private readonly out: Buffered;
   private readonly fd: number;
   count = 0;
-  /**
-   * Characters of the events so far, one line each: what a kept trace's bound measures. A streamed
-   * trace is bounded as a kept one is (--max-trace-mb), so that what is saved can be read back.
-   */
-  private chars = 0;
 
-  constructor(
-    beside: string,
-    private readonly maxChars = Number.POSITIVE_INFINITY,
-  ) {
+  constructor(beside: string) {
     this.path = `${beside}.events-${process.pid}.tmp`;
     this.fd = openSync(this.path, 'w+');
     // Nameless once open: a run stopped by Ctrl-C (the run is synchronous: no handler runs) or
@@ -55,14 +40,7 @@ export class TraceSpool {
     });
   }
 
-  /** The events spooled so far passed the bound: a kept run would have stopped at it. */
-  get over(): boolean {
-    return this.chars > this.maxChars;
-  }
-
   readonly add = (json: string): void => {
-    if (this.over) throw new TraceBoundPassed();
-    this.chars += json.length + 1;
     this.out.write(this.count === 0 ? `    ${json}` : `,\n    ${json}`);
     this.count++;
   };
