@@ -28,7 +28,7 @@ describe('TimerTable', () => {
         commands.forEach((c, n) => {
           if ('set' in c) {
             const t = timer(c.set, n);
-            expect(table.set(c.set, t)).toBe(model.has(c.set));
+            expect(table.set(t)).toBe(model.has(c.set));
             model.set(c.set, t);
           } else if ('cancel' in c) {
             expect(table.delete(c.cancel)).toBe(model.delete(c.cancel));

@@ -5,9 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { median } from '../explore/anomalies.ts';
 import { type Bounds, type RunResult, Simulation, type Snapshot } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { type PreparedRun, prepareScenario, type RunOptions, type Scenario } from '../scenario.ts';
+
+export { median };
 
 /** Seconds of CPU (user + system) and of wall clock. */
 export interface Cost {
@@ -25,10 +28,6 @@ export function measureCost(f: () => void): Cost {
     wall: Number(process.hrtime.bigint() - wall) / 1e9,
   };
 }
-
-import { median } from '../explore/anomalies.ts';
-
-export { median };
 
 /** A table's label column, its figure column, and a row's word on its target. */
 export const pad = (s: string, n: number) => s.padEnd(n);

@@ -1,7 +1,8 @@
 // Per-key linearizability, informative: the replicated store does not promise it (anomaly A4).
 // Each key is one register (PROTOCOL.md §3), decided by register.ts: the timestamp order first,
 // the complete search when that order fails, then Wing and Gong's walk (wgl.ts), and a work bound
-// that ends in "not judged" naming the key. A finding names the smallest set of operations that cannot be ordered, and why.
+// that ends in "not judged" naming the key. A finding names the smallest set of operations that
+// cannot be ordered, and why.
 
 import type { Apply, Operation } from '../kernel/history.ts';
 import {

@@ -19,10 +19,18 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
  */
 let takenByNpm: string[] = [];
 
+/**
+ * `npm run` started this very command (its script's name is the file's): not a command a test or
+ * another script starts under npm, which sees npm's variables too.
+ */
+function startedByNpmRun(): boolean {
+  const script = process.env.npm_lifecycle_event;
+  return script !== undefined && basename(process.argv[1] ?? '') === `${script}.ts`;
+}
+
 /** This command's flags that npm read itself, when npm ran this very script. */
 function flagsTakenByNpm(names: readonly string[]): string[] {
-  const script = process.env.npm_lifecycle_event;
-  if (script === undefined || basename(process.argv[1] ?? '') !== `${script}.ts`) return [];
+  if (!startedByNpmRun()) return [];
   return names.filter((n) => process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined);
 }
 
@@ -213,9 +221,7 @@ function quietOnClosedPipe(): void {
  */
 function startWhereTyped(): void {
   const typed = process.env.INIT_CWD;
-  const script = process.env.npm_lifecycle_event;
-  if (typed === undefined || script === undefined) return;
-  if (basename(process.argv[1] ?? '') !== `${script}.ts`) return;
+  if (typed === undefined || !startedByNpmRun()) return;
   const inside = relative(process.cwd(), typed);
   if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return;
   try {

@@ -610,7 +610,7 @@ export class Simulation<M extends WireMessage> {
 
   private setTimer(slot: Slot<M>, key: string, afterMs: number, payload: unknown): void {
     const timer: Timer = { kind: 'timer', node: slot.index, key, timer: payload };
-    const rearmed = slot.timers.set(key, timer);
+    const rearmed = slot.timers.set(timer);
     this.queue.push(this.now + afterMs, timer);
     if (rearmed) this.unqueue(1);
   }

@@ -30,8 +30,9 @@ export class TimerTable {
     return undefined;
   }
 
-  /** Arms `timer` under `key` (its own key); true when it replaced one armed there. */
-  set(key: string, timer: Timer): boolean {
+  /** Arms `timer` under its key; true when it replaced one armed there. */
+  set(timer: Timer): boolean {
+    const key = timer.key;
     if (this.map !== null) {
       const had = this.map.has(key);
       this.map.set(key, timer);
