@@ -8,7 +8,7 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario.ts';
-import { childLines, median, perEvent, phases, runAsChild } from './measure.ts';
+import { childLines, median, num, pad, perEvent, phases, runAsChild } from './measure.ts';
 import { benchWorkload } from './workload.ts';
 
 export type Dimension = 'clients' | 'servers' | 'events';
@@ -80,9 +80,8 @@ export function dimensionRows(dimension: Dimension, quick: boolean): string[] {
     const cpuUs = median(measured.map((m) => m.cpuUs));
     if (first === 0) first = cpuUs;
     const x = cpuUs / first;
-    const name = `${dimension} ${row.label}`.padEnd(26);
     lines.push(
-      `  ${name} ${String(measured[0]!.events).padStart(9)} events ${cpuUs.toFixed(3).padStart(8)} µs  ${x.toFixed(2).padStart(8)}×  ${x <= 1.5 ? 'ok' : 'OVER 1.5×'}`,
+      `  ${pad(`${dimension} ${row.label}`, 26)} ${String(measured[0]!.events).padStart(9)} events ${num(cpuUs, 3)} µs  ${num(x)}×  ${x <= 1.5 ? 'ok' : 'OVER 1.5×'}`,
     );
   }
   return lines;
