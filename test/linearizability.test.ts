@@ -933,3 +933,38 @@ describe('the witness of a long key that fails late', () => {
     }
   });
 });
+
+describe('the witness of a long key whose failing stretch reads a value written long before', () => {
+  it('is that write and the stretch, not the reads between', () => {
+    // DELETEs and NULL reads (so that the zones cannot decide), PUT a, 300 reads of a one after
+    // the other, then PUT b read as b, and a read of a after it: no write of a comes between.
+    const ops: RegisterOp[] = [];
+    let t = 0;
+    const add = (write: boolean, value: string | null, length = 1) => {
+      ops.push({ id: ops.length + 1, write, value, inv: t, ret: t + length, ts: null });
+      t += length + 1;
+    };
+    for (let i = 0; i < 10; i++) {
+      add(true, null);
+      add(false, null);
+    }
+    add(true, 'a');
+    const putA = ops.at(-1)!;
+    for (let i = 0; i < 300; i++) add(false, 'a');
+    const b = { id: ops.length + 1, write: true, value: 'b', inv: t, ret: t + 10, ts: null };
+    const readB = { id: b.id + 1, write: false, value: 'b', inv: t + 1, ret: t + 2, ts: null };
+    const stale = { id: b.id + 2, write: false, value: 'a', inv: t + 3, ret: t + 4, ts: null };
+    ops.push(b, readB, stale);
+    expect(zones(ops)).toBeUndefined();
+    const d = decideKey(ops);
+    expect(d.kind).toBe('not-linearizable');
+    if (d.kind !== 'not-linearizable') return;
+    expect(d.witness.map((o) => o.id).sort((x, y) => x - y)).toEqual([
+      putA.id,
+      b.id,
+      readB.id,
+      stale.id,
+    ]);
+    expect(bruteForce(d.witness)).toBe(false);
+  });
+});
