@@ -24,9 +24,11 @@ import {
   zonesWithNulls,
 } from '../sim/check/register.ts';
 import { type Apply, History, type Operation } from '../sim/kernel/history.ts';
-import { runScenario } from '../sim/scenario.ts';
+import { Stream } from '../sim/kernel/rng.ts';
+import { type AnyScenario, type AnyStep, runScenario } from '../sim/scenario.ts';
 import { randomCase } from './reference/cases.ts';
 import { referenceVerdicts } from './reference/index.ts';
+import { linearizable } from './reference/linearizability.ts';
 
 /** A history written as the events happened: each call is the next event (1 ms apart unless told). */
 class Script {
@@ -856,5 +858,113 @@ describe('the sentence of a witness the shrinking could not make small', () => {
     );
     expect(facts[59]).toMatch(/^op 60 finished before c1's PUT x=v60 \(op 61, .*\) started$/);
     expect(facts[60]).toBe("and 9 more facts of this kind about the witness's 70 operations");
+  });
+});
+
+/**
+ * The bench workload with its clients' first operations drawn over 30 ms a client rather than 4:
+ * the draw comes first from the workload's stream, so each client's operations move by the
+ * difference of its two draws, and each fault step with the operation it follows.
+ */
+function spreadStartWorkload(seed: number, operations: number): AnyScenario {
+  const base = benchWorkload(seed, operations);
+  // Its default shape: five clients.
+  const n = 5;
+  const spread = new Stream('bench-workload', seed);
+  const packed = new Stream('bench-workload', seed);
+  const shift = new Map<string, number>();
+  for (let i = 1; i <= n; i++)
+    shift.set(`c${i}`, spread.between(0, 30 * n) - packed.between(0, 4 * n));
+  let moved = 0;
+  const steps = base.steps.map((step): AnyStep => {
+    if ('client' in step) moved = shift.get(step.client)!;
+    return { ...step, at: step.at + moved };
+  });
+  const last = steps.reduce((t, step) => Math.max(t, step.at), 0);
+  return { ...base, steps, runUntilMs: last + 60_000 };
+}
+
+describe('the witness of a long key that fails late', () => {
+  // Seed 1, 20,000 operations, fixed: key y has 6,670 operations and the search fails in a quiet
+  // segment past its 5,000th. Its NULL reads may have seen any of hundreds of DELETEs before,
+  // so no suffix of the key holding them all fails; the witness stayed at 5,073 operations.
+  let made: ReturnType<typeof runScenario> | undefined;
+  const run = () => (made ??= runScenario(spreadStartWorkload(1, 20_000), { trace: false }));
+  const regs = (set: readonly RegisterOp[]) =>
+    set.map((o) => ({
+      id: o.id,
+      kind: o.write ? ('write' as const) : ('read' as const),
+      value: o.value,
+      invokedSeq: o.inv,
+      completedSeq: o.ret === Number.POSITIVE_INFINITY ? null : o.ret,
+    }));
+
+  it('is a handful of operations that cannot be ordered, from which none can go', () => {
+    const ops = registerHistories(run().result.history.operations).get('y')!;
+    expect(ops.length).toBeGreaterThan(6_000);
+    const d = decideKey(ops);
+    expect(d.kind).toBe('not-linearizable');
+    if (d.kind !== 'not-linearizable') return;
+    const { witness } = d;
+    expect(witness.length).toBeLessThanOrEqual(8);
+    // A witness proves the key: the rules keep every read of it, and no order of it works.
+    const sources = new Sources(ops);
+    expect(sources.closed(witness)).toEqual(witness);
+    expect(bruteForce(witness)).toBe(false);
+    expect(linearizable(regs(witness))).toBe(false);
+    // Minimal: without any one operation (and the reads that then cannot stay) it can be ordered.
+    for (const op of witness) {
+      const without = sources.closed(witness.filter((o) => o !== op));
+      expect(bruteForce(without)).toBe(true);
+    }
+    // Late in the key: the earlier operations are not needed.
+    const byInv = [...ops].sort((a, b) => a.inv - b.inv);
+    const earliest = Math.min(...witness.map((o) => o.inv));
+    expect(earliest).toBeGreaterThan(byInv[5_000]!.inv);
+  });
+
+  it('is what the checker reports for the run', () => {
+    const v = run().verdicts.find((x) => x.guarantee === 'linearizability')!;
+    expect(v.status).toBe('broken');
+    expect(v.violations).toHaveLength(3);
+    for (const x of v.violations) {
+      expect(x.ops.length).toBeLessThanOrEqual(8);
+      expect(witnessAloneBroken(run().result.history.operations, x.ops)).toBe(true);
+    }
+  });
+});
+
+describe('the witness of a long key whose failing stretch reads a value written long before', () => {
+  it('is that write and the stretch, not the reads between', () => {
+    // DELETEs and NULL reads (so that the zones cannot decide), PUT a, 300 reads of a one after
+    // the other, then PUT b read as b, and a read of a after it: no write of a comes between.
+    const ops: RegisterOp[] = [];
+    let t = 0;
+    const add = (write: boolean, value: string | null, length = 1) => {
+      ops.push({ id: ops.length + 1, write, value, inv: t, ret: t + length, ts: null });
+      t += length + 1;
+    };
+    for (let i = 0; i < 10; i++) {
+      add(true, null);
+      add(false, null);
+    }
+    add(true, 'a');
+    const putA = ops.at(-1)!;
+    for (let i = 0; i < 300; i++) add(false, 'a');
+    const b = { id: ops.length + 1, write: true, value: 'b', inv: t, ret: t + 10, ts: null };
+    const readB = { id: b.id + 1, write: false, value: 'b', inv: t + 1, ret: t + 2, ts: null };
+    const stale = { id: b.id + 2, write: false, value: 'a', inv: t + 3, ret: t + 4, ts: null };
+    ops.push(b, readB, stale);
+    expect(zones(ops)).toBeUndefined();
+    const d = decideKey(ops);
+    expect(d.kind).toBe('not-linearizable');
+    if (d.kind !== 'not-linearizable') return;
+    expect(d.witness.map((o) => o.id).sort((x, y) => x - y)).toEqual([
+      putA.id,
+      b.id,
+      readB.id,
+      stale.id,
+    ]);
+    expect(bruteForce(d.witness)).toBe(false);
   });
 });

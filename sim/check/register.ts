@@ -490,20 +490,37 @@ export function search(ops: readonly RegisterOp[], budget: Budget): boolean | nu
   return searchSegments(ops, budget).result;
 }
 
-/** The search, and when it fails the last invocation of the segment no state could get through. */
-function searchSegments(
-  ops: readonly RegisterOp[],
-  budget: Budget,
-): { result: boolean | null; failedBy: number } {
+/** What the search found, segment by segment. */
+interface SegmentSearch {
+  readonly result: boolean | null;
+  /** The quiet segments, in order. */
+  readonly segments: readonly Timed[][];
+  /** When the result is false, the segment no state could get through (else -1)... */
+  readonly failed: number;
+  /** ...the register states that could enter it... */
+  readonly entering: ReadonlySet<string | null>;
+  /** ...and its last invocation (-1 when the result is not false). */
+  readonly failedBy: number;
+}
+
+/** The search, and when it fails the segment no state could get through. */
+function searchSegments(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
   const segments = quietSegments(withDeadlines(ops));
   let states = new Set<string | null>([null]);
+  const outcome = (result: boolean | null, failed = -1): SegmentSearch => ({
+    result,
+    segments,
+    failed,
+    entering: states,
+    failedBy: failed === -1 ? -1 : segments[failed]!.at(-1)!.op.inv,
+  });
   for (let k = 0; k < segments.length; k++) {
     const ends = endStates(segments[k]!, states, k < segments.length - 1, budget);
-    if (ends === null) return { result: null, failedBy: -1 };
-    if (ends.size === 0) return { result: false, failedBy: segments[k]!.at(-1)!.op.inv };
+    if (ends === null) return outcome(null);
+    if (ends.size === 0) return outcome(false, k);
     states = ends;
   }
-  return { result: true, failedBy: -1 };
+  return outcome(true);
 }
 
 /** An operation with a deadline by which it takes effect; an optional one may instead never. */
@@ -998,16 +1015,71 @@ const GREEDY_MAX = 200;
  * write a read may have seen, then by the rules that let a read do without some: a NULL read kept
  * without its DELETEs makes a large set hard to decide, and what the first pass leaves is small.
  * A set of at most GREEDY_MAX is also shrunk by those rules from the start, and the smaller kept.
+ * A longer set is first cut to a failing core around the quiet segment where the search fails
+ * (`segmentCore`), when one is found within a quarter of the budget.
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
   const sources = new Sources(ops);
   const close = (set: readonly RegisterOp[]) => sources.closed(set);
-  const holdingAll = shrink(ops, budget, (set) => sources.closed(set, true));
+  // A long key is first cut down to its failing segment and what that needs of the past: holding
+  // every DELETE a NULL read may have seen, a suffix of it may fail only when it is nearly whole.
+  const core =
+    ops.length > GREEDY_MAX && zones(ops) === undefined
+      ? within(budget, budget.steps * SEGMENT_SHARE, (part) => segmentCore(ops, part, close))
+      : null;
+  const from = core ?? ops;
+  const holdingAll = shrink(from, budget, (set) => sources.closed(set, true));
   const twice = shrink(holdingAll, budget, close);
-  if (ops.length > GREEDY_MAX) return twice;
+  if (from.length > GREEDY_MAX) return twice;
   // A small set is also shrunk by the rules from the start: that way may end smaller.
-  const once = shrink(ops, budget, close);
+  const once = shrink(from, budget, close);
   return once.length < twice.length ? once : twice;
+}
+
+/** At most this share of a witness's budget goes on finding its failing segment's core. */
+const SEGMENT_SHARE = 0.25;
+
+/**
+ * A failing set found by the segment argument, closed by `close`, or null. The search fails in
+ * one quiet segment, and every earlier operation finished before that segment began: what fails
+ * there needs of the past only writes that leave the register in the states that can enter it.
+ * Tried smallest first, each decided (never assumed to fail): the segment alone; with the latest
+ * earlier write of each state that can enter it (none for the initial absence); with the 1, 3, 7,
+ * ... segments before it, back to the first.
+ */
+function segmentCore(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+  close: (set: readonly RegisterOp[]) => RegisterOp[],
+): RegisterOp[] | null {
+  const { result, segments, failed, entering } = searchSegments(ops, budget);
+  if (result !== false) return null;
+  const span = (from: number) =>
+    segments.slice(Math.max(0, from), failed + 1).flatMap((seg) => seg.map((t) => t.op));
+  const producers = new Map<string | null, RegisterOp>();
+  for (let k = failed - 1; k >= 0 && producers.size < entering.size; k--) {
+    const seg = segments[k]!;
+    for (let i = seg.length - 1; i >= 0; i--) {
+      const op = seg[i]!.op;
+      if (op.write && entering.has(op.value) && !producers.has(op.value))
+        producers.set(op.value, op);
+    }
+  }
+  const candidates = [span(failed), [...producers.values(), ...span(failed)]];
+  for (let back = 1; back < 2 * failed; back = 2 * back + 1) candidates.push(span(failed - back));
+  const tried = new Set<string>();
+  for (const candidate of candidates) {
+    if (budget.steps <= 0) return null;
+    const set = close(candidate);
+    const ids = set
+      .map((o) => o.id)
+      .sort((a, b) => a - b)
+      .join(',');
+    if (set.length === 0 || tried.has(ids)) continue;
+    tried.add(ids);
+    if (decide(set, budget) === false) return set;
+  }
+  return null;
 }
 
 /** Shrinks a non-linearizable set closed under `close`: see `minimalWitness`. */
