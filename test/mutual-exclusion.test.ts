@@ -292,6 +292,30 @@ describe('a key locked forever (liveness, A6)', () => {
     ]);
   });
 
+  it('names a request denied after the holder crashed in event order, not one of the same millisecond before it', () => {
+    // Every entry placed in event order: c2.1 and c2.2 are both issued in the millisecond c1
+    // crashes, c2.1 before the crash (denied while c1 still held the lock), c2.2 after it.
+    const history = input(
+      [
+        { ...op(1, 'c1.1', { at: 0, crashedAt: 18 }), invokedSeq: 1, abandonedSeq: 40 },
+        {
+          ...op(2, 'c2.1', { at: 18, value: '2', done: 20, reply: 'LOCK_DENIED' }),
+          invokedSeq: 39,
+          completedSeq: 45,
+        },
+        {
+          ...op(3, 'c2.2', { at: 18, value: '3', done: 25, reply: 'LOCK_DENIED' }),
+          invokedSeq: 41,
+          completedSeq: 50,
+        },
+      ],
+      [{ ...grant(5, 'c1.1', 1), seq: 10 }],
+    );
+    expect(violations(LOCK_LIVENESS.check(history)).map((v) => [v.ops, v.at])).toEqual([
+      [[1, 3], 18],
+    ]);
+  });
+
   it('names a late ACQUIRE_LOCK granted after its operation had finished', () => {
     const g1 = grant(5, 'c1.1', 1);
     const history = input(

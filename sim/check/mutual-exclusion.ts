@@ -25,6 +25,7 @@ export interface Order {
   readonly completed: (op: Operation) => number;
   /** Infinity unless its client crashed with it pending. */
   readonly abandoned: (op: Operation) => number;
+  readonly invoked: (op: Operation) => number;
 }
 
 const never = Number.POSITIVE_INFINITY;
@@ -34,6 +35,7 @@ const BY_SEQ: Order = {
   apply: (a) => a.seq!,
   completed: (op) => op.completedSeq ?? never,
   abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedSeq!),
+  invoked: (op) => op.invokedSeq,
 };
 
 /** Places from milliseconds: four per millisecond, one for each kind of entry, as `Order` says. */
@@ -42,6 +44,8 @@ const BY_TIME: Order = {
   apply: (a) => a.t * 4 + 3,
   completed: (op) => (op.completedAt === null ? never : op.completedAt * 4),
   abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedAt * 4),
+  // After every other entry of its millisecond.
+  invoked: (op) => op.invokedAt * 4 + 3.5,
 };
 
 /** The order of a history: by its places when every entry has one, else by its milliseconds. */
@@ -338,10 +342,14 @@ function strandedText(h: Hold, released: LockEvent | undefined, order: Order): s
   return `, ${grant.requestId} finished at ${formatTime(op.completedAt ?? grant.t)} without freeing it`;
 }
 
-function stuckSince(h: Hold): number {
+/** When the lock was left with nobody to free it: in milliseconds, and its place in event order. */
+function stuckSince(h: Hold, order: Order): { readonly t: number; readonly place: number } {
   const op = h.op;
-  const stopped = op === undefined ? h.grant.t : (op.abandonedAt ?? op.completedAt ?? h.grant.t);
-  return Math.max(h.grant.t, stopped);
+  if (op === undefined) return { t: h.grant.t, place: h.start };
+  const crashed = op.abandonedAt !== null;
+  const t = crashed ? op.abandonedAt! : (op.completedAt ?? h.grant.t);
+  const place = crashed ? order.abandoned(op) : order.completed(op);
+  return { t: Math.max(h.grant.t, t), place: place === never ? h.start : Math.max(h.start, place) };
 }
 
 function blockedKey(
@@ -350,9 +358,11 @@ function blockedKey(
   operations: readonly Operation[],
   order: Order,
 ): Violation {
-  const since = stuckSince(h);
+  const since = stuckSince(h, order);
+  // Evidence is a request made after the lock was stranded, in event order (PROTOCOL.md §3): one
+  // made in the same millisecond but before it was denied while the holder still held it.
   const denied = operations.find(
-    (op) => op.key === h.grant.key && op.reply === 'LOCK_DENIED' && op.invokedAt >= since,
+    (op) => op.key === h.grant.key && op.reply === 'LOCK_DENIED' && order.invoked(op) > since.place,
   );
   const g = h.grant;
   const after = denied === undefined ? '' : `; ${opText(denied)} was denied`;
@@ -360,7 +370,7 @@ function blockedKey(
     guarantee: 'liveness',
     ops: [h.op?.id, denied?.id].filter((id) => id !== undefined),
     nodes: [g.node],
-    at: since,
+    at: since.t,
     sentence: `Key ${g.key} is locked forever: its lock was granted to ${g.holder} for ${g.requestId} at ${formatTime(g.t)}${strandedText(h, released, order)}, and no release or lease will free it${after}`,
   };
 }
