@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 function sim(...args: string[]) {
   return simWith({}, ...args);
@@ -159,6 +159,12 @@ describe('bad input gets one clear line and exit status 2', () => {
     ],
     [['test/fixtures/cli/two-actions.ts'], /step 1 names put and get: give each its own step/],
     [['test/fixtures/cli/bad-run-until.ts'], /runUntilMs must be a whole number of ms from 1/],
+    // The last value would be kept without a word: the run might not be the one meant.
+    [
+      ['scenarios/stale-read.ts', '--seed', '1', '--seed=2'],
+      /^error: --seed is given twice \('1', then '2'\); give it once \(only --knob, --what-if may repeat\)$/m,
+    ],
+    [['scenarios/stale-read.ts', '--view', 'log', '--view', 'diagram'], /--view is given twice/],
   ])('%j', (args, message) => {
     const r = sim(...args);
     expect(r.status).toBe(2);
@@ -166,6 +172,46 @@ describe('bad input gets one clear line and exit status 2', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('a flag that holds one value, given twice', () => {
+  // Every command parses its flags through one parser: each refuses, none runs.
+  it.each([
+    ['sim', ['scenarios/stale-read.ts', '--width', '80', '--width', '90']],
+    ['view', ['test/no-such.json', '--width', '80', '--width', '90']],
+    ['explore', ['--runs', '1', '--runs', '2']],
+    ['verify', ['scenarios/stale-read.ts', '--depth', '1', '--depth', '2']],
+    // A bad value after, so that a command that took the flag stops there rather than serving.
+    ['live', ['--seed', '1', '--seed', '2', '--ops', '0']],
+    ['serve', ['--store', 'lock', '--store', 'replicated', '--port-base', '70000']],
+    ['client', ['--id', 'c1', '--id', 'c2', '--wait-ms', 'x']],
+  ])('%s', (command, args) => {
+    const r = runCli(command, args);
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(
+      /^error: --[a-z]+ is given twice \('[^']*', then '[^']*'\); give it once/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
+  it('a repeatable flag repeats, and a switch given twice is still itself', () => {
+    const r = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--quiet',
+      '--knob',
+      'retryLimit=2',
+      '--knob',
+      'replicationDelay=10000',
+      '--width',
+      '200',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /replay +npm run sim -- .* --knob retryLimit=2 --knob replicationDelay=10000/,
+    );
   });
 });
 

@@ -40,8 +40,25 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   help: string,
 ) {
   takenByNpm = flagsTakenByNpm(Object.keys(options).filter((n) => n !== 'help'));
+  const parsed = parseOrRefuse(argv, options, help);
+  refuseRepeated(parsed.tokens, options);
+  return parsed;
+}
+
+/** parseArgs' answer, or its complaint as one line that names the mistake. */
+function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+  help: string,
+) {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     // `--runs -1`: parseArgs will not take a value that looks like a flag, and says "ambiguous".
@@ -58,6 +75,35 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
     const near = unknown === undefined ? null : nearest(unknown, Object.keys(options).map(flagOf));
     if (near !== null) throw new UsageError(`Unknown option '${unknown}'; did you mean ${near}?`);
     throw new UsageError(`${message.replace(/\. To specify a positional.*$/, '')}; ${help}`);
+  }
+}
+
+/**
+ * A flag that holds one value, given twice (`--seed 1 --seed 2`): parseArgs keeps the last and
+ * says nothing, so the run would not be the one the user may have meant. A flag that repeats
+ * (--knob) and a switch (--quiet twice is still --quiet) are not refused.
+ */
+function refuseRepeated(
+  tokens: readonly { kind: string; name?: string; value?: string | undefined }[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): void {
+  const seen = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const option = options[token.name];
+    if (option === undefined || option.type !== 'string' || option.multiple === true) continue;
+    const value = escapeControls(token.value ?? '');
+    const before = seen.get(token.name);
+    if (before === undefined) {
+      seen.set(token.name, value);
+      continue;
+    }
+    const repeatable = Object.keys(options).filter((n) => options[n]!.multiple === true);
+    const which =
+      repeatable.length === 0 ? '' : ` (only ${repeatable.map(flagOf).join(', ')} may repeat)`;
+    throw new UsageError(
+      `${flagOf(token.name)} is given twice ('${before}', then '${value}'); give it once${which}`,
+    );
   }
 }
 
