@@ -487,7 +487,7 @@ describe('bounds and streamed traces', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('stopped.json'))).toEqual([]);
   });
 
-  it('Ctrl-C while a trace is written leaves no half-written file, beside the output or on it', async () => {
+  it('Ctrl-C while a trace is written leaves no half-written file, and ends the command as Ctrl-C does (130)', async () => {
     const file = join(dir, 'interrupted.ts');
     writeFileSync(
       file,
@@ -501,15 +501,19 @@ describe('bounds and streamed traces', () => {
       env: plainEnv(),
       stdio: 'ignore',
     });
-    const ended = new Promise((resolve) => child.on('close', resolve));
+    // A shell reports 130 (128 + SIGINT) for a command ended by the signal, or exiting 130.
+    const ended = new Promise<number | null>((resolve) =>
+      child.on('close', (code, signal) => resolve(signal === 'SIGINT' ? 130 : code)),
+    );
     let interrupted = false;
     const watcher = watch(sub, (_, name) => {
       if (interrupted || name === null || !name.endsWith('.tmp')) return;
       interrupted = child.kill('SIGINT');
     });
-    await ended;
+    const status = await ended;
     watcher.close();
     expect(interrupted).toBe(true);
+    expect(status).toBe(130);
     expect(readdirSync(sub).filter((f) => f !== 'run.json')).toEqual([]);
     if (existsSync(out)) expect(JSON.parse(readFileSync(out, 'utf8')).schema).toBe('kvsim-trace/1');
   });

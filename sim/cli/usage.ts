@@ -289,18 +289,32 @@ export function typedElsewhere(path: string): string | null {
   return existsSync(there) ? there : null;
 }
 
+/**
+ * One more turn of the event loop, in which a signal that came during the command's last
+ * synchronous stretch (Ctrl-C while a file was written) is handled: without it the command would
+ * end with the run's own status, as if it had not been interrupted, rather than as the signal
+ * ends it (130 for Ctrl-C, in a shell).
+ */
+async function signalsHeard(): Promise<void> {
+  // Two: the first turn's check phase may come before the poll that reads the signal.
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Runs a command's main function, turning errors into the right exit status. */
 export async function main(run: () => Promise<number>): Promise<void> {
   quietOnClosedPipe();
   startWhereTyped();
   try {
-    process.exitCode = await run();
+    const status = await run();
+    await signalsHeard();
+    process.exitCode = status;
     // `npm run sim x.ts --seed=3` runs, without the seed: say so, after the run's own output.
     if (takenByNpm.length > 0)
       process.stderr.write(
         `warning: npm took ${takenByNpm.map(flagOf).join(', ')} for itself, since no -- came before, and this run went without; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words\n`,
       );
   } catch (error) {
+    await signalsHeard();
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
       // A mistake that follows from flags npm kept is that one: the rest is what was left over.
