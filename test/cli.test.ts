@@ -355,6 +355,25 @@ describe('loading a scenario file', () => {
     oneLine(sim(file), /could not be loaded: .*syntax\.ts:3:18: Expected "}" but found "client"/);
   });
 
+  // The folder is outside any module package: such a file loads as CommonJS, as Node loads it.
+  it('a file that throws at import, outside a module package, is told the line and column', () => {
+    const file = write('throws-here.ts', "const ready = false;\nthrow new Error('not ready');\n");
+    oneLine(sim(file), /could not be loaded: .*throws-here\.ts:2:7: not ready$/m);
+  });
+
+  it('a step that throws as it is built, or as it is read, is told where in the file', () => {
+    const built = write(
+      'builds.ts',
+      "function step(at: number) {\n  if (at > 5) throw new Error('too late');\n  return { at, client: 'c1', get: 'x' };\n}\nexport default { goal: 'g', steps: [step(1), step(9)] };\n",
+    );
+    oneLine(sim(built), /could not be loaded: .*builds\.ts:2:21: too late$/m);
+    const read = write(
+      'getter.ts',
+      "export default {\n  goal: 'g',\n  steps: [{ at: 0, client: 'c1', get key(): string { throw new Error('no key'); } }],\n};\n",
+    );
+    oneLine(sim(read), /could not be loaded: .*getter\.ts:3:60: no key$/m);
+  });
+
   it('a file that loops forever at import is stopped at the load time limit', () => {
     const file = write('loops.ts', 'while (true) {}\nexport default {};\n');
     const r = simWith({ KVSIM_LOAD_TIMEOUT_MS: '1500' }, file);
