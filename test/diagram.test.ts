@@ -209,6 +209,64 @@ describe('npm run sim -- --json, then npm run view', () => {
     expect(diagram.split('\n').filter((l) => textWidth(l) > 72)).toEqual([]);
   });
 
+  it('--view log keeps to --width too: a long row wraps under its text, no word lost', () => {
+    const wide = tsx(
+      'sim/cli/sim.ts',
+      'scenarios/stale-read.ts',
+      '--view',
+      'log',
+      '--width',
+      '400',
+    );
+    const narrow = tsx(
+      'sim/cli/sim.ts',
+      'scenarios/stale-read.ts',
+      '--view',
+      'log',
+      '--width',
+      '50',
+    );
+    expect(narrow.status).toBe(0);
+    const log = (out: string) => out.slice(out.indexOf('\n\n'), out.indexOf('Summary'));
+    expect(
+      log(wide.stdout)
+        .split('\n')
+        .some((l) => textWidth(l) > 50),
+    ).toBe(true);
+    expect(
+      log(narrow.stdout)
+        .split('\n')
+        .filter((l) => textWidth(l) > 50),
+    ).toEqual([]);
+    // Each row's words are all there, in order: the narrow log reads as the wide one.
+    const words = (out: string) =>
+      log(out)
+        .split(/\s+/)
+        .filter((w) => w !== '');
+    expect(words(narrow.stdout)).toEqual(words(wide.stdout));
+    // A continuation line starts past the time and the node, so the time column stays readable.
+    expect(log(narrow.stdout)).toContain(
+      '\n   10.018s  s1 → s2    REPLICATION w1 x=1 ts=5\n                         (sent 10.005s, msg 2)\n',
+    );
+  });
+
+  it('a path one column too wide for the replay line is cut, not left one column over', () => {
+    // 13 columns of field, a 36-character path and ' \\' were 51 columns at --width 50.
+    const sim = tsx(
+      'sim/cli/sim.ts',
+      'scenarios/leader-clock-steps-back.ts',
+      '--quiet',
+      '--width',
+      '50',
+    );
+    expect(sim.stdout.split('\n').filter((l) => textWidth(l) > 50)).toEqual([]);
+    const replay = sim.stdout.slice(sim.stdout.indexOf('replay ') + 'replay '.length);
+    const said = spawnSync('sh', ['-c', `printf '%s\\n' ${replay}`], { encoding: 'utf8' });
+    expect(said.stdout.split('\n').slice(0, 5)).toEqual(
+      'npm run sim -- scenarios/leader-clock-steps-back.ts'.split(' '),
+    );
+  });
+
   it('--width 40 bounds the summary too, and its replay command still pastes into a shell', () => {
     const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '40');
     expect(sim.status).toBe(0);

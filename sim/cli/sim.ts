@@ -138,7 +138,8 @@ async function sim(argv: readonly string[]): Promise<number> {
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
   if (!values.quiet) {
-    const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
+    const view =
+      values.view === 'log' ? renderLog(c, run, width) : renderDiagram(c, doc, { width });
     // A loop, not push(...view): a long run's view overflows a call's argument list.
     for (const line of view) out.push(line);
     out.push('');
