@@ -79,7 +79,7 @@ export function replayLines(replay: string, width: number): string[] {
   const out: string[] = [];
   lines.forEach((line, i) => {
     const lead = i === 0 ? '  replay     ' : ' '.repeat(13);
-    const pieces = textWidth(line) <= room ? [line] : cutShellWord(line, width - 14, width - 2);
+    const pieces = textWidth(line) <= room ? [line] : cutShellWord(line, room, width - 2);
     pieces.forEach((piece, k) => {
       const end = k < pieces.length - 1 ? '\\' : i < lines.length - 1 ? ' \\' : '';
       out.push(`${k === 0 ? lead : ''}${piece}${end}`);
