@@ -360,6 +360,20 @@ describe('npm run view reads stdin and named pipes', () => {
     }
   });
 
+  it('a pipe on stdin that ends with nothing in it is empty, not waited on for ever', () => {
+    // The writer came and went before view read: its end is the end. Stopped if it waits. A
+    // shell's pipe, since a spawning program's stdin is a socket, not a pipe.
+    const [program, args] = nodeCommand('sim/cli/view.ts', ['-']);
+    const command = [program, ...args].map((w) => `'${w}'`).join(' ');
+    const r = spawnSync('sh', ['-c', `true | ${command}`], {
+      encoding: 'utf8',
+      env: plainEnv(),
+      timeout: 60_000,
+    });
+    expect(isOneLineRefusal({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toBe(true);
+    expect(r.stderr).toMatch(/^error: '-' is empty; a trace is what npm run sim -- /);
+  });
+
   it('an empty trace is named as empty, in one line', () => {
     const empty = join(dir, 'empty.json');
     writeFileSync(empty, '');

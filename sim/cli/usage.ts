@@ -181,7 +181,9 @@ export function openInput(path: string): { fd: number; fifo: boolean; close: () 
       : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   let fifo: boolean;
   try {
-    fifo = fstatSync(fd).isFIFO();
+    // Stdin's writer was there when the shell started the command: an end of file is the end
+    // (`true | npm run view -- -` waited for ever), as it is not on a named pipe opened here.
+    fifo = fd !== 0 && fstatSync(fd).isFIFO();
   } catch (error) {
     if (fd !== 0) closeSync(fd);
     throw error;
