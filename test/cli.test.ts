@@ -374,6 +374,47 @@ describe('loading a scenario file', () => {
     oneLine(sim(read), /could not be loaded: .*getter\.ts:3:60: no key$/m);
   });
 
+  /** sim reading its scenario from stdin, as `npm run sim -- - < file` does. */
+  const simPiped = (text: string, ...args: string[]) => {
+    const r = spawnSync(...nodeCommand('sim/cli/sim.ts', args), {
+      input: text,
+      encoding: 'utf8',
+      env: plainEnv(),
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('a scenario piped in runs, and its replay line says to save it first, then replays', () => {
+    const text = readFileSync(join(ROOT, 'scenarios/stale-read.ts'), 'utf8');
+    for (const word of ['-', '/dev/stdin']) {
+      const piped = simPiped(text, word, '--quiet', '--knob', 'retryLimit=2', '--width', '200');
+      expect(piped.stderr).toBe('');
+      expect(piped.status).toBe(0);
+      expect(piped.stdout).toMatch(
+        /replay +the scenario came from stdin, which cannot be read again: save it to a file, e\.g\. my-scenario\.ts, then:\n +npm run sim -- my-scenario\.ts --seed 1 --knob retryLimit=2\n/,
+      );
+      // Saved where it says, the command it prints replays the same run.
+      const folder = mkdtempSync(join(dir, 'saved-'));
+      writeFileSync(join(folder, 'my-scenario.ts'), text);
+      const command = piped.stdout.match(/\n +npm run sim -- (.*)\n/)![1]!.split(' ');
+      const replayed = runCli('sim', [...command, '--quiet'], folder);
+      const hash = (out: string) => out.match(/trace hash +(\S+)/)?.[1];
+      expect(hash(replayed.stdout)).toBe(hash(piped.stdout));
+      expect(hash(piped.stdout)).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  it('a scenario piped in that throws, or nothing piped in, is one line', () => {
+    oneLine(
+      simPiped("const n = 1;\nthrow new Error('piped mistake');\n", '-'),
+      /^error: the scenario '-' could not be loaded: -:2:7: piped mistake$/m,
+    );
+    oneLine(
+      simPiped('', '-'),
+      /^error: '-' is empty; pipe a scenario in, e\.g\. npm run sim -- - < /,
+    );
+  });
+
   it('a file that loops forever at import is stopped at the load time limit', () => {
     const file = write('loops.ts', 'while (true) {}\nexport default {};\n');
     const r = simWith({ KVSIM_LOAD_TIMEOUT_MS: '1500' }, file);
