@@ -111,8 +111,9 @@ function refuseRepeated(
 const flagOf = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
 /**
- * The flags of a command that takes no file: null once `--help` has printed the help (the
- * command then exits 0); a stray argument is refused in one line, with `hint` when there is one.
+ * The flags of a command that takes no file: null once `--help` has printed the help, with
+ * `details` under it when there are (the command then exits 0); a stray argument is refused in one
+ * line, with `hint` when there is one.
  */
 export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
@@ -120,15 +121,21 @@ export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>
   options: T,
   help: string,
   hint = '',
+  details: readonly string[] = [],
 ): ReturnType<typeof parseFlags<T>>['values'] | null {
   const { values, positionals } = parseFlags(argv, options, help);
   if ((values as { help?: unknown }).help === true) {
-    process.stdout.write(`${help}\n`);
+    printHelp(help, details);
     return null;
   }
   if (positionals.length > 0)
     throw new UsageError(`${command} takes no file (got '${positionals[0]}')${hint}; ${help}`);
   return values;
+}
+
+/** `--help`: the usage line, then what each flag means, its unit and its default. */
+export function printHelp(help: string, details: readonly string[] = []): void {
+  process.stdout.write(`${[help, ...details].join('\n')}\n`);
 }
 
 /** The same range a scenario's own seed has, so that every printed replay command is accepted. */
