@@ -250,6 +250,21 @@ describe('npm run sim -- --json, then npm run view', () => {
     );
   });
 
+  it('--view log keeps to --width when node names leave no room beside them', () => {
+    const name = (k: string) => `${k}-with-a-name-of-thirty-two-ch-1`.slice(0, 32);
+    const file = join(dir, 'long-names.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'long names', servers: ['${name('s')}'], clients: ['${name('c')}'],
+        steps: [{ at: 0, client: '${name('c')}', put: ['x', '1'] }] };`,
+    );
+    const r = runCli('sim', [file, '--view', 'log', '--width', '40']);
+    expect(r.status).toBe(0);
+    const log = r.stdout.slice(0, r.stdout.indexOf('Summary'));
+    expect(log).toContain(name('c'));
+    expect(log.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
+  });
+
   it('a path one column too wide for the replay line is cut, not left one column over', () => {
     // 13 columns of field, a 36-character path and ' \\' were 51 columns at --width 50.
     const sim = tsx(

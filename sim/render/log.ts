@@ -44,23 +44,37 @@ function joined(r: LogRow): string {
 
 /** Continuation lines of a wrapped row start this many columns past its first word. */
 const HANG = 2;
+/** The fewest columns a wrapped row's text keeps beside its time and node. */
+const MIN_ROOM = 12;
 
 /**
  * The row in lines no wider than `width`: as one line when it fits, else its words wrapped, the
- * further lines indented past the time and who (or by half the width, on a narrow terminal).
+ * further lines indented past the time and who.
  */
 function fitted(r: LogRow, width: number): string[] {
   const leadW = textWidth(r.lead.text);
   const bodyW = r.body.reduce((w, p) => w + 1 + textWidth(p.text), 0);
   if (leadW + bodyW <= width) return [joined(r)];
-  const words = r.body.flatMap((p) =>
-    p.text
-      .split(' ')
-      .filter((w) => w !== '')
-      .map((text) => ({ text, ink: p.ink })),
+  const words = r.body.flatMap(wordsOf);
+  // Nodes with long names (two of 32 characters) leave no room: the lead wraps as words too.
+  if (leadW + 1 + HANG + MIN_ROOM > width)
+    return wrapSegs(
+      [...wordsOf({ text: r.lead.text, ink: plain }), ...words],
+      width,
+      HANG,
+      plain,
+    ).map((segs) => paintSegs(segs, (ink) => ink));
+  return wrapSegs(words, width, leadW + 1 + HANG, plain, r.lead).map((segs) =>
+    paintSegs(segs, (ink) => ink),
   );
-  const indent = Math.min(leadW + 1 + HANG, width >> 1);
-  return wrapSegs(words, width, indent, plain, r.lead).map((segs) => paintSegs(segs, (ink) => ink));
+}
+
+/** A part's words, each painted as the part is. */
+function wordsOf(p: Part): Part[] {
+  return p.text
+    .split(' ')
+    .filter((w) => w !== '')
+    .map((text) => ({ text, ink: p.ink }));
 }
 
 /** The line for one trace event; null when the event is not shown in this view. */
