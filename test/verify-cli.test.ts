@@ -91,14 +91,14 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     const proved = run('sim/cli/verify.ts', CONFIG, '--preset', 'fixed');
     expect(proved.status).toBe(0);
     expect(proved.stdout).toContain('every schedule of this configuration keeps every guarantee');
-    expect(proved.stdout).toMatch(/\d+ distinct states, depth \d+, \d+ complete schedules/);
+    expect(proved.stdout).toMatch(/\d+ distinct states, depth \d+ moves, \d+ complete schedules/);
   });
 
   it('says honestly when a bound stopped it', () => {
     const cut = run('sim/cli/verify.ts', CONFIG, '--max-drops', '1', '--max-states', '50');
     expect(cut.status).toBe(1);
     expect(cut.stdout).toMatch(
-      /not finished: \d+ states explored, depth \d+ reached; stopped by the bound on distinct states/,
+      /not finished: \d+ states explored, depth \d+ moves reached; stopped by the bound on distinct states/,
     );
   });
 
@@ -110,7 +110,7 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     expect(r.stderr).not.toMatch(/FATAL|out of memory/);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(
-      /not finished: \d+ states explored, depth \d+ reached; stopped by the memory bound/,
+      /not finished: \d+ states explored, depth \d+ moves reached; stopped by the memory bound/,
     );
   });
 });

@@ -94,7 +94,7 @@ function rate(p: Progress): number {
 }
 
 function figures(p: Progress): string {
-  return `states ${p.states}  distinct ${p.distinct}  depth ${p.depth}  ${rate(p)} distinct states/s (CPU)`;
+  return `states ${p.states}  distinct ${p.distinct}  depth ${p.depth} moves  ${rate(p)} distinct states/s (CPU)`;
 }
 
 function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
@@ -182,7 +182,7 @@ async function run(argv: readonly string[]): Promise<number> {
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${result.distinct} distinct states, depth ${result.depth}, ${result.complete} complete schedules; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
+  const summary = `${result.distinct} distinct states, depth ${result.depth} moves, ${result.complete} complete schedules; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
@@ -204,7 +204,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     }[result.bound];
     out.push(
       c.yellow(
-        `not finished: ${result.states} states explored, depth ${result.depth} reached; stopped by ${why}`,
+        `not finished: ${result.states} states explored, depth ${result.depth} moves reached; stopped by ${why}`,
       ),
       `  ${summary}`,
       ...listFindings(result.findings, c),
