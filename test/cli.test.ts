@@ -404,6 +404,24 @@ describe('loading a scenario file', () => {
     }
   });
 
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'the terminal as the scenario is refused, not read',
+    () => {
+      // `script` gives the command a terminal of its own as stdin.
+      const [program, args] = nodeCommand('sim/cli/sim.ts', ['-']);
+      const command = [program, ...args].map((w) => `'${w}'`).join(' ');
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toMatch(
+        /error: '-' is the terminal: pipe a scenario in \(npm run sim -- - < /,
+      );
+    },
+  );
+
   it('a scenario piped in that throws, or nothing piped in, is one line', () => {
     oneLine(
       simPiped("const n = 1;\nthrow new Error('piped mistake');\n", '-'),
