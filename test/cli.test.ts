@@ -17,7 +17,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import {
+  HAS_SCRIPT,
+  isOneLineRefusal,
+  nodeCommand,
+  plainEnv,
+  ROOT,
+  runCli,
+  runOnTerminal,
+} from './run-cli.ts';
 
 function sim(...args: string[]) {
   return simWith({}, ...args);
@@ -404,23 +412,13 @@ describe('loading a scenario file', () => {
     }
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'the terminal as the scenario is refused, not read',
-    () => {
-      // `script` gives the command a terminal of its own as stdin.
-      const [program, args] = nodeCommand('sim/cli/sim.ts', ['-']);
-      const command = [program, ...args].map((w) => `'${w}'`).join(' ');
-      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 60_000,
-      });
-      expect(r.status).toBe(2);
-      expect(r.stdout).toMatch(
-        /error: '-' is the terminal: pipe a scenario in \(npm run sim -- - < /,
-      );
-    },
-  );
+  it.skipIf(!HAS_SCRIPT)('the terminal as the scenario is refused, not read', () => {
+    const r = runOnTerminal('sim/cli/sim.ts', ['-']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(
+      /error: '-' is the terminal: pipe a scenario in \(npm run sim -- - < /,
+    );
+  });
 
   it('a scenario piped in that throws, or nothing piped in, is one line', () => {
     oneLine(

@@ -31,7 +31,14 @@ import {
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
-import { isOneLineRefusal, nodeCommand, plainEnv, runCli } from './run-cli.ts';
+import {
+  HAS_SCRIPT,
+  isOneLineRefusal,
+  nodeCommand,
+  plainEnv,
+  runCli,
+  runOnTerminal,
+} from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PLAIN = paletteFor({ isTTY: false }, {});
@@ -441,21 +448,11 @@ describe('npm run view reads stdin and named pipes', () => {
     expect(await sim.ended).toBe(0);
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'the terminal as the trace is refused, not read',
-    () => {
-      // `script` gives the command a terminal of its own as stdin.
-      const [program, args] = nodeCommand('sim/cli/view.ts', ['-']);
-      const command = [program, ...args].map((w) => `'${w}'`).join(' ');
-      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 60_000,
-      });
-      expect(r.status).toBe(2);
-      expect(r.stdout).toMatch(/error: '-' is the terminal, and a trace is not typed: pipe one in/);
-    },
-  );
+  it.skipIf(!HAS_SCRIPT)('the terminal as the trace is refused, not read', () => {
+    const r = runOnTerminal('sim/cli/view.ts', ['-']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/error: '-' is the terminal, and a trace is not typed: pipe one in/);
+  });
 });
 
 describe('colour follows the terminal and the environment', () => {
