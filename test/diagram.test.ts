@@ -4,10 +4,13 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
+  closeSync,
+  constants,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -383,17 +386,25 @@ describe('npm run view reads stdin and named pipes', () => {
   });
 
   it('a pipe on stdin that ends with nothing in it is empty, not waited on for ever', () => {
-    // The writer came and went before view read: its end is the end. Stopped if it waits. A
-    // shell's pipe, since a spawning program's stdin is a socket, not a pipe.
-    const [program, args] = nodeCommand('sim/cli/view.ts', ['-']);
-    const command = [program, ...args].map((w) => `'${w}'`).join(' ');
-    const r = spawnSync('sh', ['-c', `true | ${command}`], {
-      encoding: 'utf8',
-      env: plainEnv(),
-      timeout: 60_000,
-    });
-    expect(isOneLineRefusal({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toBe(true);
-    expect(r.stderr).toMatch(/^error: '-' is empty; a trace is what npm run sim -- /);
+    // Stdin a pipe whose writer came and went (as in true | npm run view -- -): its end is the
+    // end. A named pipe no one writes to, given as the command's own stdin, is that pipe (a
+    // spawning program's stdin is a socket); the command itself is stopped if it waits.
+    const fifo = join(dir, 'writer-gone');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const stdin = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const r = spawnSync(...nodeCommand('sim/cli/view.ts', ['-']), {
+        stdio: [stdin, 'pipe', 'pipe'],
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
+      expect(isOneLineRefusal({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toBe(true);
+      expect(r.stderr).toMatch(/^error: '-' is empty; a trace is what npm run sim -- /);
+    } finally {
+      closeSync(stdin);
+    }
   });
 
   it('an empty trace is named as empty, in one line', () => {
