@@ -17,7 +17,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import {
+  HAS_SCRIPT,
+  isOneLineRefusal,
+  nodeCommand,
+  plainEnv,
+  ROOT,
+  runCli,
+  runOnTerminal,
+} from './run-cli.ts';
 
 function sim(...args: string[]) {
   return simWith({}, ...args);
@@ -159,6 +167,12 @@ describe('bad input gets one clear line and exit status 2', () => {
     ],
     [['test/fixtures/cli/two-actions.ts'], /step 1 names put and get: give each its own step/],
     [['test/fixtures/cli/bad-run-until.ts'], /runUntilMs must be a whole number of ms from 1/],
+    // The last value would be kept without a word: the run might not be the one meant.
+    [
+      ['scenarios/stale-read.ts', '--seed', '1', '--seed=2'],
+      /^error: --seed is given twice \('1', then '2'\); give it once \(only --knob, --what-if may repeat\)$/m,
+    ],
+    [['scenarios/stale-read.ts', '--view', 'log', '--view', 'diagram'], /--view is given twice/],
   ])('%j', (args, message) => {
     const r = sim(...args);
     expect(r.status).toBe(2);
@@ -166,6 +180,46 @@ describe('bad input gets one clear line and exit status 2', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('a flag that holds one value, given twice', () => {
+  // Every command parses its flags through one parser: each refuses, none runs.
+  it.each([
+    ['sim', ['scenarios/stale-read.ts', '--width', '80', '--width', '90']],
+    ['view', ['test/no-such.json', '--width', '80', '--width', '90']],
+    ['explore', ['--runs', '1', '--runs', '2']],
+    ['verify', ['scenarios/stale-read.ts', '--depth', '1', '--depth', '2']],
+    // A bad value after, so that a command that took the flag stops there rather than serving.
+    ['live', ['--seed', '1', '--seed', '2', '--ops', '0']],
+    ['serve', ['--store', 'lock', '--store', 'replicated', '--port-base', '70000']],
+    ['client', ['--id', 'c1', '--id', 'c2', '--wait-ms', 'x']],
+  ])('%s', (command, args) => {
+    const r = runCli(command, args);
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(
+      /^error: --[a-z]+ is given twice \('[^']*', then '[^']*'\); give it once/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
+  it('a repeatable flag repeats, and a switch given twice is still itself', () => {
+    const r = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--quiet',
+      '--knob',
+      'retryLimit=2',
+      '--knob',
+      'replicationDelay=10000',
+      '--width',
+      '200',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /replay +npm run sim -- .* --knob retryLimit=2 --knob replicationDelay=10000/,
+    );
   });
 });
 
@@ -309,6 +363,74 @@ describe('loading a scenario file', () => {
     oneLine(sim(file), /could not be loaded: .*syntax\.ts:3:18: Expected "}" but found "client"/);
   });
 
+  // The folder is outside any module package: such a file loads as CommonJS, as Node loads it.
+  it('a file that throws at import, outside a module package, is told the line and column', () => {
+    const file = write('throws-here.ts', "const ready = false;\nthrow new Error('not ready');\n");
+    oneLine(sim(file), /could not be loaded: .*throws-here\.ts:2:7: not ready$/m);
+  });
+
+  it('a step that throws as it is built, or as it is read, is told where in the file', () => {
+    const built = write(
+      'builds.ts',
+      "function step(at: number) {\n  if (at > 5) throw new Error('too late');\n  return { at, client: 'c1', get: 'x' };\n}\nexport default { goal: 'g', steps: [step(1), step(9)] };\n",
+    );
+    oneLine(sim(built), /could not be loaded: .*builds\.ts:2:21: too late$/m);
+    const read = write(
+      'getter.ts',
+      "export default {\n  goal: 'g',\n  steps: [{ at: 0, client: 'c1', get key(): string { throw new Error('no key'); } }],\n};\n",
+    );
+    oneLine(sim(read), /could not be loaded: .*getter\.ts:3:60: no key$/m);
+  });
+
+  /** sim reading its scenario from stdin, as `npm run sim -- - < file` does. */
+  const simPiped = (text: string, ...args: string[]) => {
+    const r = spawnSync(...nodeCommand('sim/cli/sim.ts', args), {
+      input: text,
+      encoding: 'utf8',
+      env: plainEnv(),
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('a scenario piped in runs, and its replay line says to save it first, then replays', () => {
+    const text = readFileSync(join(ROOT, 'scenarios/stale-read.ts'), 'utf8');
+    for (const word of ['-', '/dev/stdin']) {
+      const piped = simPiped(text, word, '--quiet', '--knob', 'retryLimit=2', '--width', '200');
+      expect(piped.stderr).toBe('');
+      expect(piped.status).toBe(0);
+      expect(piped.stdout).toMatch(
+        /replay +the scenario came from stdin, which cannot be read again: save it to a file, e\.g\. my-scenario\.ts, then:\n +npm run sim -- my-scenario\.ts --seed 1 --knob retryLimit=2\n/,
+      );
+      // Saved where it says, the command it prints replays the same run.
+      const folder = mkdtempSync(join(dir, 'saved-'));
+      writeFileSync(join(folder, 'my-scenario.ts'), text);
+      const command = piped.stdout.match(/\n +npm run sim -- (.*)\n/)![1]!.split(' ');
+      const replayed = runCli('sim', [...command, '--quiet'], folder);
+      const hash = (out: string) => out.match(/trace hash +(\S+)/)?.[1];
+      expect(hash(replayed.stdout)).toBe(hash(piped.stdout));
+      expect(hash(piped.stdout)).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  it.skipIf(!HAS_SCRIPT)('the terminal as the scenario is refused, not read', () => {
+    const r = runOnTerminal('sim/cli/sim.ts', ['-']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(
+      /error: '-' is the terminal: pipe a scenario in \(npm run sim -- - < /,
+    );
+  });
+
+  it('a scenario piped in that throws, or nothing piped in, is one line', () => {
+    oneLine(
+      simPiped("const n = 1;\nthrow new Error('piped mistake');\n", '-'),
+      /^error: the scenario '-' could not be loaded: -:2:7: piped mistake$/m,
+    );
+    oneLine(
+      simPiped('', '-'),
+      /^error: '-' is empty; pipe a scenario in, e\.g\. npm run sim -- - < /,
+    );
+  });
+
   it('a file that loops forever at import is stopped at the load time limit', () => {
     const file = write('loops.ts', 'while (true) {}\nexport default {};\n');
     const r = simWith({ KVSIM_LOAD_TIMEOUT_MS: '1500' }, file);
@@ -441,7 +563,7 @@ describe('bounds and streamed traces', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('stopped.json'))).toEqual([]);
   });
 
-  it('Ctrl-C while a trace is written leaves no half-written file, beside the output or on it', async () => {
+  it('Ctrl-C while a trace is written leaves no half-written file, and ends the command as Ctrl-C does (130)', async () => {
     const file = join(dir, 'interrupted.ts');
     writeFileSync(
       file,
@@ -455,15 +577,19 @@ describe('bounds and streamed traces', () => {
       env: plainEnv(),
       stdio: 'ignore',
     });
-    const ended = new Promise((resolve) => child.on('close', resolve));
+    // A shell reports 130 (128 + SIGINT) for a command ended by the signal, or exiting 130.
+    const ended = new Promise<number | null>((resolve) =>
+      child.on('close', (code, signal) => resolve(signal === 'SIGINT' ? 130 : code)),
+    );
     let interrupted = false;
     const watcher = watch(sub, (_, name) => {
       if (interrupted || name === null || !name.endsWith('.tmp')) return;
       interrupted = child.kill('SIGINT');
     });
-    await ended;
+    const status = await ended;
     watcher.close();
     expect(interrupted).toBe(true);
+    expect(status).toBe(130);
     expect(readdirSync(sub).filter((f) => f !== 'run.json')).toEqual([]);
     if (existsSync(out)) expect(JSON.parse(readFileSync(out, 'utf8')).schema).toBe('kvsim-trace/1');
   });

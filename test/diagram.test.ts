@@ -4,10 +4,13 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
+  closeSync,
+  constants,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -31,7 +34,14 @@ import {
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
-import { isOneLineRefusal, nodeCommand, plainEnv, runCli } from './run-cli.ts';
+import {
+  HAS_SCRIPT,
+  isOneLineRefusal,
+  nodeCommand,
+  plainEnv,
+  runCli,
+  runOnTerminal,
+} from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PLAIN = paletteFor({ isTTY: false }, {});
@@ -209,6 +219,79 @@ describe('npm run sim -- --json, then npm run view', () => {
     expect(diagram.split('\n').filter((l) => textWidth(l) > 72)).toEqual([]);
   });
 
+  it('--view log keeps to --width too: a long row wraps under its text, no word lost', () => {
+    const wide = tsx(
+      'sim/cli/sim.ts',
+      'scenarios/stale-read.ts',
+      '--view',
+      'log',
+      '--width',
+      '400',
+    );
+    const narrow = tsx(
+      'sim/cli/sim.ts',
+      'scenarios/stale-read.ts',
+      '--view',
+      'log',
+      '--width',
+      '50',
+    );
+    expect(narrow.status).toBe(0);
+    const log = (out: string) => out.slice(out.indexOf('\n\n'), out.indexOf('Summary'));
+    expect(
+      log(wide.stdout)
+        .split('\n')
+        .some((l) => textWidth(l) > 50),
+    ).toBe(true);
+    expect(
+      log(narrow.stdout)
+        .split('\n')
+        .filter((l) => textWidth(l) > 50),
+    ).toEqual([]);
+    // Each row's words are all there, in order: the narrow log reads as the wide one.
+    const words = (out: string) =>
+      log(out)
+        .split(/\s+/)
+        .filter((w) => w !== '');
+    expect(words(narrow.stdout)).toEqual(words(wide.stdout));
+    // A continuation line starts past the time and the node, so the time column stays readable.
+    expect(log(narrow.stdout)).toContain(
+      '\n   10.018s  s1 → s2    REPLICATION w1 x=1 ts=5\n                         (sent 10.005s, msg 2)\n',
+    );
+  });
+
+  it('--view log keeps to --width when node names leave no room beside them', () => {
+    const name = (k: string) => `${k}-with-a-name-of-thirty-two-ch-1`.slice(0, 32);
+    const file = join(dir, 'long-names.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'long names', servers: ['${name('s')}'], clients: ['${name('c')}'],
+        steps: [{ at: 0, client: '${name('c')}', put: ['x', '1'] }] };`,
+    );
+    const r = runCli('sim', [file, '--view', 'log', '--width', '40']);
+    expect(r.status).toBe(0);
+    const log = r.stdout.slice(0, r.stdout.indexOf('Summary'));
+    expect(log).toContain(name('c'));
+    expect(log.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
+  });
+
+  it('a path one column too wide for the replay line is cut, not left one column over', () => {
+    // 13 columns of field, a 36-character path and ' \\' were 51 columns at --width 50.
+    const sim = tsx(
+      'sim/cli/sim.ts',
+      'scenarios/leader-clock-steps-back.ts',
+      '--quiet',
+      '--width',
+      '50',
+    );
+    expect(sim.stdout.split('\n').filter((l) => textWidth(l) > 50)).toEqual([]);
+    const replay = sim.stdout.slice(sim.stdout.indexOf('replay ') + 'replay '.length);
+    const said = spawnSync('sh', ['-c', `printf '%s\\n' ${replay}`], { encoding: 'utf8' });
+    expect(said.stdout.split('\n').slice(0, 5)).toEqual(
+      'npm run sim -- scenarios/leader-clock-steps-back.ts'.split(' '),
+    );
+  });
+
   it('--width 40 bounds the summary too, and its replay command still pastes into a shell', () => {
     const sim = tsx('sim/cli/sim.ts', 'scenarios/stale-read.ts', '--width', '40');
     expect(sim.status).toBe(0);
@@ -302,6 +385,28 @@ describe('npm run view reads stdin and named pipes', () => {
     }
   });
 
+  it('a pipe on stdin that ends with nothing in it is empty, not waited on for ever', () => {
+    // Stdin a pipe whose writer came and went (as in true | npm run view -- -): its end is the
+    // end. A named pipe no one writes to, given as the command's own stdin, is that pipe (a
+    // spawning program's stdin is a socket); the command itself is stopped if it waits.
+    const fifo = join(dir, 'writer-gone');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const stdin = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const r = spawnSync(...nodeCommand('sim/cli/view.ts', ['-']), {
+        stdio: [stdin, 'pipe', 'pipe'],
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
+      expect(isOneLineRefusal({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toBe(true);
+      expect(r.stderr).toMatch(/^error: '-' is empty; a trace is what npm run sim -- /);
+    } finally {
+      closeSync(stdin);
+    }
+  });
+
   it('an empty trace is named as empty, in one line', () => {
     const empty = join(dir, 'empty.json');
     writeFileSync(empty, '');
@@ -354,21 +459,11 @@ describe('npm run view reads stdin and named pipes', () => {
     expect(await sim.ended).toBe(0);
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'the terminal as the trace is refused, not read',
-    () => {
-      // `script` gives the command a terminal of its own as stdin.
-      const [program, args] = nodeCommand('sim/cli/view.ts', ['-']);
-      const command = [program, ...args].map((w) => `'${w}'`).join(' ');
-      const r = spawnSync('script', ['-qec', command, '/dev/null'], {
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 60_000,
-      });
-      expect(r.status).toBe(2);
-      expect(r.stdout).toMatch(/error: '-' is the terminal, and a trace is not typed: pipe one in/);
-    },
-  );
+  it.skipIf(!HAS_SCRIPT)('the terminal as the trace is refused, not read', () => {
+    const r = runOnTerminal('sim/cli/view.ts', ['-']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/error: '-' is the terminal, and a trace is not typed: pipe one in/);
+  });
 });
 
 describe('colour follows the terminal and the environment', () => {

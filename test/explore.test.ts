@@ -32,6 +32,19 @@ const replayPath = (stdout: string) => {
   return word?.startsWith("'") ? word.slice(1, -1).replaceAll("'\\''", "'") : word;
 };
 
+describe('npm run explore -- --help', () => {
+  it('says what each flag means, with its default', () => {
+    const help = explore('--help');
+    expect(help.status).toBe(0);
+    const usage = help.stdout.split('\n')[0]!;
+    const flags = [...usage.matchAll(/\[(--[a-z-]+)/g)].map((m) => m[1]!);
+    expect(flags.length).toBeGreaterThan(5);
+    for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
+    expect(help.stdout).toMatch(/--runs N +random runs to make \(default 5000\)/);
+    expect(help.stdout).toMatch(/--shrink-seconds N +wall-clock seconds .*\(default 60\)/);
+  });
+});
+
 describe('a case written by npm run explore', () => {
   const out = temporary();
   const first = explore('--preset', 'fixed', '--knob', 'followerApply=overwrite', '--out', out);
@@ -39,7 +52,12 @@ describe('a case written by npm run explore', () => {
 
   it('is announced with the violation and the command that replays it', () => {
     expect(first.status).toBe(1);
-    expect(first.stdout).toMatch(/violation found at run \d+/);
+    expect(first.stdout).toMatch(/violation found at run \d+ \(after \d+ runs?\): [a-z ,]+\n/);
+    // Shrinking keeps a violation, not always the same ones: the case's own are the ones named
+    // over its sentences, one sentence or two for each.
+    const named = first.stdout.match(/\nthe case breaks ([a-z ,]+):\n/)?.[1]?.split(', ');
+    const sentences = [...first.stdout.matchAll(/\n {2}✗ ([a-z-]+): /g)].map((m) => m[1]);
+    expect(named).toEqual([...new Set(sentences)].map((id) => id!.replaceAll('-', ' ')));
     expect(path).toBeDefined();
     expect(path!.startsWith(out)).toBe(true);
   });

@@ -2,6 +2,7 @@
 // without colour), for the tests that check what a person sees: the exit status, stdout and stderr.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -51,4 +52,19 @@ export function runCli(
 /** A user's mistake: exit 2, exactly one line on stderr, no stack trace. */
 export function isOneLineRefusal(r: CliResult): boolean {
   return r.status === 2 && /^error: [^\n]*\n$/.test(r.stderr) && !/\n\s+at /.test(r.stderr);
+}
+
+/** `script` is there to give a command a terminal of its own. */
+export const HAS_SCRIPT = existsSync('/usr/bin/script');
+
+/** Runs `script` (a path in the repository) with a terminal as its stdin; stopped if it waits. */
+export function runOnTerminal(script: string, args: readonly string[]): CliResult {
+  const [program, argv] = nodeCommand(script, args);
+  const command = [program, ...argv].map((w) => `'${w}'`).join(' ');
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    env: plainEnv(),
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -3,11 +3,12 @@
 // the same configuration is proved; informative findings are listed beside a proof, or stop the
 // search when asked; a mistake on the command line gets one line and exit 2.
 
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from './run-cli.ts';
+import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 const CONFIG = join(ROOT, 'scenarios', 'verify', 'two-readers.ts');
 // Counterexamples are written under cases/ of the working directory: a scratch one.
@@ -54,19 +55,50 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
   });
 });
 
+describe('npm run verify -- --help, and a scenario piped in', () => {
+  it('says what each flag means, with its unit and its default', () => {
+    const help = run('sim/cli/verify.ts', '--help');
+    expect(help.status).toBe(0);
+    const usage = help.stdout.split('\n')[0]!;
+    const flags = [...usage.matchAll(/\[(--[a-z-]+)/g)].map((m) => m[1]!);
+    expect(flags.length).toBeGreaterThan(10);
+    for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
+    expect(help.stdout).toMatch(/--max-seconds S +CPU seconds the search may take \(default 600\)/);
+    expect(help.stdout).toMatch(/--depth D +moves in a schedule, at most \(default 200\)/);
+  });
+
+  it('names its case after stdin, and says in it where its scenario came from', () => {
+    const r = spawnSync(...nodeCommand('sim/cli/verify.ts', ['-']), {
+      cwd: WORK,
+      input: readFileSync(join(ROOT, 'scenarios/stale-read.ts')),
+      encoding: 'utf8',
+      env: plainEnv(),
+    });
+    expect(r.status).toBe(1);
+    // A short search's CPU time in ms, not '0.0 s'.
+    expect(r.stdout).toMatch(/ states explored in \d+ ms of CPU, /);
+    const file = /counterexample written to (\S+)/.exec(r.stdout)?.[1] ?? '';
+    expect(file).toMatch(/^cases\/verify-stdin-replicated-seed(-\d+)?\.ts$/);
+    expect(readFileSync(join(WORK, file), 'utf8')).toContain(
+      'found by: npm run verify -- - (its scenario piped in)',
+    );
+    expect(run('sim/cli/sim.ts', join(WORK, file), '--quiet').status).toBe(0);
+  });
+});
+
 describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () => {
   it('reports every schedule correct with its state count, exit 0', () => {
     const proved = run('sim/cli/verify.ts', CONFIG, '--preset', 'fixed');
     expect(proved.status).toBe(0);
     expect(proved.stdout).toContain('every schedule of this configuration keeps every guarantee');
-    expect(proved.stdout).toMatch(/\d+ distinct states, depth \d+, \d+ complete schedules/);
+    expect(proved.stdout).toMatch(/\d+ distinct states, depth \d+ moves, \d+ complete schedules/);
   });
 
   it('says honestly when a bound stopped it', () => {
     const cut = run('sim/cli/verify.ts', CONFIG, '--max-drops', '1', '--max-states', '50');
     expect(cut.status).toBe(1);
     expect(cut.stdout).toMatch(
-      /not finished: \d+ states explored, depth \d+ reached; stopped by the bound on distinct states/,
+      /not finished: \d+ states explored, depth \d+ moves reached; stopped by the bound on distinct states/,
     );
   });
 
@@ -78,7 +110,7 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     expect(r.stderr).not.toMatch(/FATAL|out of memory/);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(
-      /not finished: \d+ states explored, depth \d+ reached; stopped by the memory bound/,
+      /not finished: \d+ states explored, depth \d+ moves reached; stopped by the memory bound/,
     );
   });
 });

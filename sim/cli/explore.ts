@@ -22,6 +22,24 @@ import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from
 const HELP =
   'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N] [--workers N] [--shard K/N] [--out DIR] [--shrink-seconds N]';
 
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  'Makes random workloads and fault plans until a guarantee breaks, then shrinks the failing run',
+  'and writes it as a scenario file (a case) that npm run sim replays.',
+  '',
+  '  --store replicated|lock  the store searched (default replicated)',
+  "  --preset seed|fixed      the student's choices or the corrected ones (default fixed)",
+  '  --knob name=value        flips one knob; repeat it for more',
+  '  --runs N                 random runs to make (default 5000)',
+  '  --seed S                 the search seed: the same seed makes the same runs (default 1)',
+  `  --max-ops N              operations in a run, at most (default ${DEFAULT_BOUNDS.maxOps})`,
+  '  --workers N              worker threads (default one per core, fewer for few runs)',
+  '  --shard K/N              makes only the K-th of N slices of the runs, for N machines',
+  '  --out DIR                the folder cases are written into (default cases)',
+  '  --shrink-seconds N       wall-clock seconds shrinking may take (default 60)',
+];
+
 const OPTIONS = {
   store: { type: 'string' },
   preset: { type: 'string' },
@@ -80,7 +98,7 @@ const names = (broken: readonly string[]) =>
 const WORKERS_PER_CORE = 4;
 
 async function run(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('explore', argv, OPTIONS, HELP);
+  const values = filelessFlags('explore', argv, OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
   const store = storeFlag(values.store);
   const s = settings(store, values.preset ?? 'fixed', values.knob);
@@ -182,7 +200,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const to = scenarioSize(shrunk.scenario);
   const lines = [
     c.red.bold(
-      `violation found at run ${result.found.run} (${result.found.j + 1} runs${shardText}): ${names(result.found.broken)}`,
+      `violation found at run ${result.found.run} (after ${counted(result.found.j + 1, 'run')}${shardText}): ${names(result.found.broken)}`,
     ),
     `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'run')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
   ];
@@ -192,11 +210,12 @@ async function run(argv: readonly string[]): Promise<number> {
         `shrinking stopped at its ${shrinkSeconds} s bound: the case is as far as it got, maybe not the smallest (--shrink-seconds N for more)`,
       ),
     );
-  for (const v of replay.verdicts) {
-    if (v.informative) continue;
+  // Shrinking keeps a violation, not always the same ones: the case's own are named.
+  const kept = replay.verdicts.filter((v) => !v.informative && v.violations.length > 0);
+  lines.push(`the case breaks ${names(kept.map((v) => v.guarantee))}:`);
+  for (const v of kept)
     for (const x of v.violations.slice(0, 2))
       lines.push(c.red(`  ✗ ${v.guarantee}: ${x.sentence}`));
-  }
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {

@@ -3,7 +3,10 @@
 // hang or kill `sim`). Plain JavaScript on purpose: it starts without a TypeScript loader, then
 // brings tsx's own, once for every file this worker loads.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { require as tsRequire } from 'tsx/cjs/api';
 import { tsImport } from 'tsx/esm/api';
 
 // Whatever a file prints while it loads goes nowhere: the command's stderr keeps its one line.
@@ -22,11 +25,41 @@ function whereAndWhy(error, path, file) {
   return position ? `${file}:${position[1]}:${position[2]}: ${first}` : first;
 }
 
+/**
+ * True when Node would load the file as CommonJS: a .cts or .cjs file, or a .ts or .js file whose
+ * nearest package.json does not say "type": "module" (a student's folder outside this one).
+ */
+function commonJs(path) {
+  if (/\.c[jt]s$/.test(path)) return true;
+  if (!/\.[jt]sx?$/.test(path)) return false;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return JSON.parse(readFileSync(manifest, 'utf8')).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * The file's module. A CommonJS file goes through tsx's require, whose stack traces point into the
+ * file: tsImport runs it from a compiled copy, and an error thrown at import then named only
+ * the copy's lines.
+ */
+async function importFile(url, path) {
+  if (commonJs(path)) return { default: tsRequire(path, import.meta.url) };
+  return tsImport(url, import.meta.url);
+}
+
 /** What the file default-exports, or why there is nothing to send. */
 async function load({ url, path, file }) {
   let module;
   try {
-    module = await tsImport(url, import.meta.url);
+    module = await importFile(url, path);
   } catch (error) {
     return { ok: false, kind: 'import', why: whereAndWhy(error, path, file) };
   }
@@ -45,8 +78,16 @@ parentPort.on('message', async (request) => {
   try {
     parentPort.postMessage({ id: request.id, ...answer });
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    parentPort.postMessage({ id: request.id, ok: false, kind: 'not-data', why });
+    // A getter in a step that throws, read as the scenario is copied out: the file's own error,
+    // told where it was thrown. Anything else could not be copied: it is not plain data.
+    const thrown = !(error instanceof Error && error.name === 'DataCloneError');
+    const why = thrown ? whereAndWhy(error, request.path, request.file) : '';
+    parentPort.postMessage({
+      id: request.id,
+      ok: false,
+      kind: thrown ? 'import' : 'not-data',
+      why,
+    });
   }
 });
 

@@ -2,8 +2,10 @@
 // A file is imported in a worker thread bounded in time and memory, then checked by the scenario
 // checker; any failure is the user's to mend, so it becomes a UsageError with one clear sentence.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { shellWord } from '../render/safe-text.ts';
@@ -11,7 +13,7 @@ import { validateScenario } from '../scenario/check.ts';
 import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { typedElsewhere, UsageError } from './usage.ts';
+import { openInput, readAtMost, typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
@@ -129,7 +131,57 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
   });
 }
 
+/** `-` and /dev/stdin: the scenario comes from stdin, and cannot be read again to replay. */
+export function fromStdin(file: string): boolean {
+  return file === '-' || file === '/dev/stdin';
+}
+
+/** The largest scenario read from stdin, in bytes: ten times a file of 100,000 steps. */
+const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What a scenario piped in default-exports: its text is saved to a file of its own in the
+ * temporary folder (a .json one when it opens with '{'), loaded as a file is, then removed.
+ */
+async function importStdin(file: string): Promise<unknown> {
+  if (isatty(0))
+    throw new UsageError(
+      `'${file}' is the terminal: pipe a scenario in (npm run sim -- - < my-scenario.ts) or name a scenario file`,
+    );
+  const text = readAtMost(0, MAX_STDIN_BYTES, { fifo: openInput(file).fifo });
+  if (text === null)
+    throw new UsageError(
+      `'${file}' holds more than ${MAX_STDIN_BYTES >> 20} MB: no scenario is that large`,
+    );
+  if (text.trim() === '')
+    throw new UsageError(
+      `'${file}' is empty; pipe a scenario in, e.g. npm run sim -- - < scenarios/stale-read.ts`,
+    );
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-stdin-'));
+  try {
+    const path = join(dir, /^\s*\{/.test(text) ? 'scenario.json' : 'scenario.ts');
+    writeFileSync(path, text);
+    return await importBounded(path, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function loadScenario(file: string): Promise<Scenario> {
+  const exported = fromStdin(file) ? await importStdin(file) : await importNamed(file);
+  if (isTrace(exported)) throw new UsageError(SAY.aTrace(file));
+  // A file with no export at all, loaded as CommonJS outside a module package, gives an empty object.
+  if (isEmptyObject(exported)) throw new UsageError(SAY.inFile(file, SAY.noDefaultExport()));
+  try {
+    return validateScenario(exported);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(SAY.inFile(file, error.message));
+    throw error;
+  }
+}
+
+/** What a scenario file named on the command line default-exports. */
+async function importNamed(file: string): Promise<unknown> {
   // resolve('') is this folder: an empty word would be called a folder.
   if (file.trim() === '')
     throw new UsageError(
@@ -154,16 +206,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
     throw new UsageError(
       `'${clean(file)}' is not a scenario file: a scenario is a .ts file (or .js, .mjs, .json) ending in export default { goal, steps: [...] }`,
     );
-  const exported = await importBounded(path, file);
-  if (isTrace(exported)) throw new UsageError(SAY.aTrace(file));
-  // A file with no export at all, loaded as CommonJS outside a module package, gives an empty object.
-  if (isEmptyObject(exported)) throw new UsageError(SAY.inFile(file, SAY.noDefaultExport()));
-  try {
-    return validateScenario(exported);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(SAY.inFile(file, error.message));
-    throw error;
-  }
+  return importBounded(path, file);
 }
 
 /** The endings the loader imports. */

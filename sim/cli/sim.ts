@@ -25,7 +25,7 @@ import { displayText, shellWord } from '../render/safe-text.ts';
 import { field, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
-import { listedFiles, loadEach, loadScenario } from './load.ts';
+import { fromStdin, listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
 import {
   EXIT,
@@ -39,6 +39,9 @@ import {
 
 const HELP =
   'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--what-if edit ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] [--max-events N] [--max-queue N] [--max-trace-mb N] [--max-history N] | --list [scenario files or folders]';
+
+/** The file a replay command names for a scenario that came from stdin. */
+const PIPED_SAVED_AS = 'my-scenario.ts';
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -124,7 +127,13 @@ async function sim(argv: readonly string[]): Promise<number> {
       ? runOrRefuse(loaded, { ...options, trace: keep ? true : 'hash' })
       : streamed(loaded, options, spool);
   const c = paletteFor(process.stdout, process.env);
-  let replay = replayCommand(file, run, values.preset, knobFlags);
+  // A scenario piped in cannot be read again: the command names the file to save it to.
+  let replay = replayCommand(
+    fromStdin(file) ? PIPED_SAVED_AS : file,
+    run,
+    values.preset,
+    knobFlags,
+  );
   let scenario: AnyScenario = effectiveScenario(loaded, run, knobs);
   const whatIf: string[] = [];
   if (edits.length > 0) {
@@ -134,11 +143,14 @@ async function sim(argv: readonly string[]): Promise<number> {
     scenario = w.scenario;
     replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${shellWord(e)}`).join(' ')}`;
   }
+  if (fromStdin(file))
+    replay = `the scenario came from stdin, which cannot be read again: save it to a file, e.g. ${PIPED_SAVED_AS}, then: ${replay}`;
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
   if (!values.quiet) {
-    const view = values.view === 'log' ? renderLog(c, run) : renderDiagram(c, doc, { width });
+    const view =
+      values.view === 'log' ? renderLog(c, run, width) : renderDiagram(c, doc, { width });
     // A loop, not push(...view): a long run's view overflows a call's argument list.
     for (const line of view) out.push(line);
     out.push('');

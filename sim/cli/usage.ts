@@ -40,8 +40,25 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   help: string,
 ) {
   takenByNpm = flagsTakenByNpm(Object.keys(options).filter((n) => n !== 'help'));
+  const parsed = parseOrRefuse(argv, options, help);
+  refuseRepeated(parsed.tokens, options);
+  return parsed;
+}
+
+/** parseArgs' answer, or its complaint as one line that names the mistake. */
+function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+  help: string,
+) {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     // `--runs -1`: parseArgs will not take a value that looks like a flag, and says "ambiguous".
@@ -61,12 +78,42 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/**
+ * A flag that holds one value, given twice (`--seed 1 --seed 2`): parseArgs keeps the last and
+ * says nothing, so the run would not be the one the user may have meant. A flag that repeats
+ * (--knob) and a switch (--quiet twice is still --quiet) are not refused.
+ */
+function refuseRepeated(
+  tokens: readonly { kind: string; name?: string; value?: string | undefined }[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): void {
+  const seen = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const option = options[token.name];
+    if (option === undefined || option.type !== 'string' || option.multiple === true) continue;
+    const value = escapeControls(token.value ?? '');
+    const before = seen.get(token.name);
+    if (before === undefined) {
+      seen.set(token.name, value);
+      continue;
+    }
+    const repeatable = Object.keys(options).filter((n) => options[n]!.multiple === true);
+    const which =
+      repeatable.length === 0 ? '' : ` (only ${repeatable.map(flagOf).join(', ')} may repeat)`;
+    throw new UsageError(
+      `${flagOf(token.name)} is given twice ('${before}', then '${value}'); give it once${which}`,
+    );
+  }
+}
+
 /** `seed` -> `--seed`; a one-letter name -> `-h`. */
 const flagOf = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
 /**
- * The flags of a command that takes no file: null once `--help` has printed the help (the
- * command then exits 0); a stray argument is refused in one line, with `hint` when there is one.
+ * The flags of a command that takes no file: null once `--help` has printed the help, with
+ * `details` under it when there are (the command then exits 0); a stray argument is refused in one
+ * line, with `hint` when there is one.
  */
 export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
@@ -74,15 +121,21 @@ export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>
   options: T,
   help: string,
   hint = '',
+  details: readonly string[] = [],
 ): ReturnType<typeof parseFlags<T>>['values'] | null {
   const { values, positionals } = parseFlags(argv, options, help);
   if ((values as { help?: unknown }).help === true) {
-    process.stdout.write(`${help}\n`);
+    printHelp(help, details);
     return null;
   }
   if (positionals.length > 0)
     throw new UsageError(`${command} takes no file (got '${positionals[0]}')${hint}; ${help}`);
   return values;
+}
+
+/** `--help`: the usage line, then what each flag means, its unit and its default. */
+export function printHelp(help: string, details: readonly string[] = []): void {
+  process.stdout.write(`${[help, ...details].join('\n')}\n`);
 }
 
 /** The same range a scenario's own seed has, so that every printed replay command is accepted. */
@@ -135,7 +188,9 @@ export function openInput(path: string): { fd: number; fifo: boolean; close: () 
       : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   let fifo: boolean;
   try {
-    fifo = fstatSync(fd).isFIFO();
+    // Stdin's writer was there when the shell started the command: an end of file is the end
+    // (`true | npm run view -- -` waited for ever), as it is not on a named pipe opened here.
+    fifo = fd !== 0 && fstatSync(fd).isFIFO();
   } catch (error) {
     if (fd !== 0) closeSync(fd);
     throw error;
@@ -243,18 +298,32 @@ export function typedElsewhere(path: string): string | null {
   return existsSync(there) ? there : null;
 }
 
+/**
+ * One more turn of the event loop, in which a signal that came during the command's last
+ * synchronous stretch (Ctrl-C while a file was written) is handled: without it the command would
+ * end with the run's own status, as if it had not been interrupted, rather than as the signal
+ * ends it (130 for Ctrl-C, in a shell).
+ */
+async function signalsHeard(): Promise<void> {
+  // Two: the first turn's check phase may come before the poll that reads the signal.
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Runs a command's main function, turning errors into the right exit status. */
 export async function main(run: () => Promise<number>): Promise<void> {
   quietOnClosedPipe();
   startWhereTyped();
   try {
-    process.exitCode = await run();
+    const status = await run();
+    await signalsHeard();
+    process.exitCode = status;
     // `npm run sim x.ts --seed=3` runs, without the seed: say so, after the run's own output.
     if (takenByNpm.length > 0)
       process.stderr.write(
         `warning: npm took ${takenByNpm.map(flagOf).join(', ')} for itself, since no -- came before, and this run went without; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words\n`,
       );
   } catch (error) {
+    await signalsHeard();
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
       // A mistake that follows from flags npm kept is that one: the rest is what was left over.

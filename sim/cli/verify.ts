@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
+import { formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
@@ -21,12 +22,34 @@ import {
 import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
 import { movesTo } from '../verify/world.ts';
-import { loadScenario } from './load.ts';
+import { fromStdin, loadScenario } from './load.ts';
 import { checkCaseFolder } from './output.ts';
-import { EXIT, main, parseFlags, parseKnobFlags, UsageError } from './usage.ts';
+import { EXIT, main, parseFlags, parseKnobFlags, printHelp, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--max-down-for-good N] [--informative] [--depth D] [--max-states N] [--max-seconds S]';
+
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  "Tries every order of the scenario's operations and messages, and the faults the budgets allow,",
+  'breadth-first, and writes the shortest schedule that breaks a guarantee as a case npm run sim',
+  'replays (in cases/).',
+  '',
+  "  --preset seed|fixed        the student's choices or the corrected ones (default the",
+  "                             scenario's own, else fixed)",
+  '  --knob name=value          flips one knob; repeat it for more',
+  '  --max-drops N              lost messages, at most (default 0, up to 10)',
+  '  --max-duplicates N         messages delivered twice, at most (default 0, up to 10)',
+  '  --max-delays N             slow messages, which a timer may fire before (default 0, up to 10)',
+  '  --max-crashes N            server crashes and restarts, at most (default 0, up to 10)',
+  '  --max-client-crashes N     client crashes, at most (default 0, up to 10)',
+  '  --max-down-for-good N      followers that crash and stay down, at most (default 0, up to 10)',
+  '  --informative              stops at an informative finding too, and writes it as a case',
+  `  --depth D                  moves in a schedule, at most (default ${DEFAULT_SEARCH_BOUNDS.maxDepth})`,
+  `  --max-states N             distinct states to explore, at most (default ${DEFAULT_SEARCH_BOUNDS.maxStates.toLocaleString('en')})`,
+  `  --max-seconds S            CPU seconds the search may take (default ${DEFAULT_SEARCH_BOUNDS.maxCpuMs / 1000})`,
+];
 
 const OPTIONS = {
   preset: { type: 'string' },
@@ -71,7 +94,7 @@ function rate(p: Progress): number {
 }
 
 function figures(p: Progress): string {
-  return `states ${p.states}  distinct ${p.distinct}  depth ${p.depth}  ${rate(p)} distinct states/s (CPU)`;
+  return `states ${p.states}  distinct ${p.distinct}  depth ${p.depth} moves  ${rate(p)} distinct states/s (CPU)`;
 }
 
 function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
@@ -98,7 +121,7 @@ function describe(setup: Setup, file: string): string {
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    printHelp(HELP, DETAILS);
     return EXIT.ok;
   }
   if (positionals.length !== 1)
@@ -159,7 +182,7 @@ async function run(argv: readonly string[]): Promise<number> {
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${result.distinct} distinct states, depth ${result.depth}, ${result.complete} complete schedules; ${result.states} states explored in ${(result.cpuMs / 1000).toFixed(1)} s CPU, ${rate(result)} distinct states/s`;
+  const summary = `${result.distinct} distinct states, depth ${result.depth} moves, ${result.complete} complete schedules; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
@@ -181,7 +204,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     }[result.bound];
     out.push(
       c.yellow(
-        `not finished: ${result.states} states explored, depth ${result.depth} reached; stopped by ${why}`,
+        `not finished: ${result.states} states explored, depth ${result.depth} moves reached; stopped by ${why}`,
       ),
       `  ${summary}`,
       ...listFindings(result.findings, c),
@@ -205,9 +228,10 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
   const replay = runScenario(story, { trace: false });
   const same = replay.verdictFailures.length === 0;
-  const base = `verify-${basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '')}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
+  const name = fromStdin(file) ? 'stdin' : basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '');
+  const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
   const { path, command, failure } = writeStory(CASES, base, story, [
-    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}`,
+    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
     `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
     'is lost or delivered twice); the network itself delivers in 1 ms.',

@@ -10,7 +10,7 @@ import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
-import { field, replayLines } from '../render/summary.ts';
+import { field, replayField } from '../render/summary.ts';
 import { planOutputs, writeWhole } from './output.ts';
 import {
   EXIT,
@@ -142,10 +142,7 @@ async function view(argv: readonly string[]): Promise<number> {
   // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
   // live run's line, a command and why it does not replay, wraps as text.
   const replay = displayText(doc.replay, 4000);
-  const lines = replay.startsWith('npm run sim -- ')
-    ? replayLines(replay, width)
-    : field('replay', replay, width);
-  for (const line of lines) out.push(line);
+  for (const line of replayField(replay, width)) out.push(line);
   if (page !== undefined) {
     // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
     const lab = doc.scenario.definition === undefined ? undefined : labPage();

@@ -631,9 +631,10 @@ export const MARKS: Readonly<Record<Highlight['severity'], string>> = {
   finding: 'ℹ',
 };
 
-interface Seg {
+/** A word (or a run of words) and how it is painted. */
+export interface Seg<I = Ink> {
   readonly text: string;
-  readonly ink: Ink;
+  readonly ink: I;
 }
 
 interface Layout {
@@ -724,21 +725,33 @@ function wordsOf(text: string, ink: Ink): Seg[] {
     .map((w) => ({ text: w, ink }));
 }
 
+function wrap(words: readonly Seg[], width: number, indent = 0): Seg[][] {
+  return wrapSegs(words, width, indent, 'plain');
+}
+
 /**
  * Greedy word wrap that keeps each word's ink; a word wider than the line is cut. Lines after the
- * first start `indent` columns in (a hanging indent), so a wrapped entry still reads as one.
+ * first start `indent` columns in (a hanging indent, painted `blank`), so a wrapped entry still
+ * reads as one. A `lead` (a row's time and node) opens the first line whole, a space before the
+ * first word.
  */
-function wrap(words: readonly Seg[], width: number, indent = 0): Seg[][] {
-  const lines: Seg[][] = [];
-  let line: Seg[] = [];
-  let used = 0;
-  let empty = true;
+export function wrapSegs<I>(
+  words: readonly Seg<I>[],
+  width: number,
+  indent: number,
+  blank: I,
+  lead?: Seg<I>,
+): Seg<I>[][] {
+  const lines: Seg<I>[][] = [];
+  let line: Seg<I>[] = lead === undefined ? [] : [lead];
+  let used = lead === undefined ? 0 : textWidth(lead.text);
+  let empty = lead === undefined;
   for (const word of words) {
     for (const piece of splitWord(word.text, width - indent)) {
       const w = textWidth(piece);
       if (!empty && used + 1 + w > width) {
         lines.push(line);
-        line = [{ text: ' '.repeat(indent), ink: 'plain' }];
+        line = [{ text: ' '.repeat(indent), ink: blank }];
         used = indent;
         empty = true;
       }
@@ -759,13 +772,21 @@ export function wrapText(text: string, width: number, indent = 0): string[] {
 }
 
 function paint(c: ChalkInstance, segs: readonly Seg[]): string {
+  return paintSegs(segs, (ink) => styler(c, ink));
+}
+
+/** A line of segments as text, each run of one ink painted once. */
+export function paintSegs<I>(
+  segs: readonly Seg<I>[],
+  styleOf: (ink: I) => (text: string) => string,
+): string {
   let out = '';
   let i = 0;
   while (i < segs.length) {
     const ink = segs[i]!.ink;
     let text = '';
     while (i < segs.length && segs[i]!.ink === ink) text += segs[i++]!.text;
-    out += styler(c, ink)(text);
+    out += styleOf(ink)(text);
   }
   return out;
 }

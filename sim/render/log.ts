@@ -4,6 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
+import { paintSegs, type Seg, textWidth, wrapSegs } from './diagram.ts';
 import {
   formatFault,
   formatMessage,
@@ -17,25 +18,90 @@ import { displayText as safe } from './safe-text.ts';
 const TIME_WIDTH = 10;
 const WHO_WIDTH = 10;
 
-/** `who` is escaped here; `text` arrives painted, its data already escaped by `safe`. */
-function row(c: ChalkInstance, t: number, who: string, text: string): string {
-  return `${c.dim(formatTime(t).padStart(TIME_WIDTH))}  ${safe(who).padEnd(WHO_WIDTH)} ${text}`;
+/** A run of text and the colour it is painted in. */
+type Part = Seg<(text: string) => string>;
+
+/** One line of the log: what opens it (time and who), then the words that may wrap. */
+interface LogRow {
+  readonly lead: Part;
+  readonly body: readonly Part[];
 }
 
-/** The lines for one trace event; empty when the event is not shown in this view. */
+const plain = (text: string) => text;
+
+/** `who` is escaped here; the body's data arrives already escaped by `safe`. */
+function row(c: ChalkInstance, t: number, who: string, ...body: Part[]): LogRow {
+  const time = formatTime(t).padStart(TIME_WIDTH);
+  const text = `${time}  ${safe(who).padEnd(WHO_WIDTH)}`;
+  const painted = `${c.dim(time)}${text.slice(time.length)}`;
+  return { lead: { text, ink: () => painted }, body };
+}
+
+/** The row as one line, however long. */
+function joined(r: LogRow): string {
+  return [r.lead, ...r.body].map((p) => p.ink(p.text)).join(' ');
+}
+
+/** Continuation lines of a wrapped row start this many columns past its first word. */
+const HANG = 2;
+/** The fewest columns a wrapped row's text keeps beside its time and node. */
+const MIN_ROOM = 12;
+
+/**
+ * The row in lines no wider than `width`: as one line when it fits, else its words wrapped, the
+ * further lines indented past the time and who.
+ */
+function fitted(r: LogRow, width: number): string[] {
+  const leadW = textWidth(r.lead.text);
+  const bodyW = r.body.reduce((w, p) => w + 1 + textWidth(p.text), 0);
+  if (leadW + bodyW <= width) return [joined(r)];
+  const words = r.body.flatMap(wordsOf);
+  // Nodes with long names (two of 32 characters) leave no room: the lead wraps as words too.
+  if (leadW + 1 + HANG + MIN_ROOM > width)
+    return wrapSegs(
+      [...wordsOf({ text: r.lead.text, ink: plain }), ...words],
+      width,
+      HANG,
+      plain,
+    ).map((segs) => paintSegs(segs, (ink) => ink));
+  return wrapSegs(words, width, leadW + 1 + HANG, plain, r.lead).map((segs) =>
+    paintSegs(segs, (ink) => ink),
+  );
+}
+
+/** A part's words, each painted as the part is. */
+function wordsOf(p: Part): Part[] {
+  return p.text
+    .split(' ')
+    .filter((w) => w !== '')
+    .map((text) => ({ text, ink: p.ink }));
+}
+
+/** The line for one trace event; null when the event is not shown in this view. */
 export function logLine(
   c: ChalkInstance,
   e: TraceEvent,
   failedOps: ReadonlySet<number>,
   requestOf: ReadonlyMap<number, string> = new Map(),
 ): string | null {
+  const r = logRow(c, e, failedOps, requestOf);
+  return r === null ? null : joined(r);
+}
+
+function logRow(
+  c: ChalkInstance,
+  e: TraceEvent,
+  failedOps: ReadonlySet<number>,
+  requestOf: ReadonlyMap<number, string>,
+): LogRow | null {
   switch (e.kind) {
     case 'deliver':
       return row(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        `${safe(formatMessage(e.message))} ${c.dim(`(sent ${formatTime(e.sentAt)}, msg ${e.id})`)}`,
+        { text: safe(formatMessage(e.message)), ink: plain },
+        { text: `(sent ${formatTime(e.sentAt)}, msg ${e.id})`, ink: c.dim },
       );
     case 'drop': {
       const why =
@@ -50,7 +116,8 @@ export function logLine(
         c,
         e.t,
         `${e.from} ✗ ${e.to}`,
-        `${c.red(`${safe(formatMessage(e.message))}  DROPPED (${safe(why)})`)} ${c.dim(`msg ${e.id}`)}`,
+        { text: `${safe(formatMessage(e.message))}  DROPPED (${safe(why)})`, ink: c.red },
+        { text: `msg ${e.id}`, ink: c.dim },
       );
     }
     case 'duplicate':
@@ -58,61 +125,68 @@ export function logLine(
         c,
         e.t,
         `${e.from} → ${e.to}`,
-        `${c.magenta(
-          `${safe(formatMessage(e.message))}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
-        )} ${c.dim(`msg ${e.id}, a copy of ${e.of}`)}`,
+        {
+          text: `${safe(formatMessage(e.message))}  DUPLICATED, copy arrives ${formatTime(e.deliverAt)}`,
+          ink: c.magenta,
+        },
+        { text: `msg ${e.id}, a copy of ${e.of}`, ink: c.dim },
       );
     case 'hold':
       return row(
         c,
         e.t,
         `${e.from} ⏸ ${e.to}`,
-        `${c.yellow(`${safe(formatMessage(e.message))}  held on the link`)} ${c.dim(`msg ${e.id}`)}`,
+        { text: `${safe(formatMessage(e.message))}  held on the link`, ink: c.yellow },
+        { text: `msg ${e.id}`, ink: c.dim },
       );
     case 'timer':
-      return row(c, e.t, e.node, c.dim(`timer: ${safe(formatTimer(e.timer))}`));
+      return row(c, e.t, e.node, { text: `timer: ${safe(formatTimer(e.timer))}`, ink: c.dim });
     case 'record': {
       const o = e.observation;
       const text = safe(
         formatObservation(o, o.kind === 'complete' ? (requestOf.get(o.opId) ?? null) : null),
       );
-      if (o.kind === 'invoke') return row(c, e.t, e.node, c.cyan(`▶ ${text}`));
-      if (o.kind === 'apply') return row(c, e.t, e.node, c.dim(text));
+      if (o.kind === 'invoke') return row(c, e.t, e.node, { text: `▶ ${text}`, ink: c.cyan });
+      if (o.kind === 'apply') return row(c, e.t, e.node, { text, ink: c.dim });
       if (o.kind === 'complete') {
         if (failedOps.has(o.opId))
-          return row(c, e.t, e.node, c.red.bold(`◀ ${text}  ✗ not as expected`));
+          return row(c, e.t, e.node, { text: `◀ ${text}  ✗ not as expected`, ink: c.red.bold });
         const colour = o.reply === 'TRY_OTHER_SERVER_OR_LATER' ? c.yellow : c.green;
-        return row(c, e.t, e.node, colour(`◀ ${text}`));
+        return row(c, e.t, e.node, { text: `◀ ${text}`, ink: colour });
       }
-      return row(c, e.t, e.node, text);
+      return row(c, e.t, e.node, { text, ink: plain });
     }
     case 'fault':
-      return row(c, e.t, '⚡', c.red.bold(safe(formatFault(e.fault))));
+      return row(c, e.t, '⚡', { text: safe(formatFault(e.fault)), ink: c.red.bold });
     case 'refused':
-      return row(c, e.t, e.node, c.red(`cannot act: ${safe(e.why)}`));
+      return row(c, e.t, e.node, { text: `cannot act: ${safe(e.why)}`, ink: c.red });
     case 'send':
     case 'state':
       return null;
   }
 }
 
-export function renderLog(c: ChalkInstance, run: ScenarioRun): string[] {
+/** The log of a run; with a `width`, no line is wider (a long one wraps). */
+export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity): string[] {
   const failed = new Set(run.outcomes.filter((o) => o.failure !== null).map((o) => o.opId));
   const { atOp, atEnd } = sentencesByOp(run);
   const notes = [...run.notes].sort((a, b) => a.at - b.at);
   const lines: string[] = [];
+  const add = (r: LogRow) => {
+    for (const line of fitted(r, width)) lines.push(line);
+  };
   const requestOf = new Map(run.result.history.operations.map((o) => [o.id, o.requestId]));
   let n = 0;
   for (const e of run.result.trace) {
-    while (n < notes.length && notes[n]!.at <= e.t) lines.push(noteLine(c, notes[n++]!));
-    const line = logLine(c, e, failed, requestOf);
-    if (line !== null) lines.push(line);
+    while (n < notes.length && notes[n]!.at <= e.t) add(noteRow(c, notes[n++]!));
+    const r = logRow(c, e, failed, requestOf);
+    if (r !== null) add(r);
     if (e.kind === 'record' && e.observation.kind === 'complete') {
-      for (const h of atOp.get(e.observation.opId) ?? []) lines.push(highlightLine(c, h));
+      for (const h of atOp.get(e.observation.opId) ?? []) add(highlightRow(c, h));
     }
   }
-  while (n < notes.length) lines.push(noteLine(c, notes[n++]!));
-  for (const h of atEnd) lines.push(highlightLine(c, h));
+  while (n < notes.length) add(noteRow(c, notes[n++]!));
+  for (const h of atEnd) add(highlightRow(c, h));
   return lines;
 }
 
@@ -130,11 +204,22 @@ function sentencesByOp(run: ScenarioRun): { atOp: Map<number, Highlight[]>; atEn
   return { atOp, atEnd };
 }
 
-function highlightLine(c: ChalkInstance, h: Highlight): string {
+/** A witness's sentence, under the row it explains. */
+function highlightRow(c: ChalkInstance, h: Highlight): LogRow {
   const mark = h.informative ? 'ℹ' : '✗';
-  return `${' '.repeat(TIME_WIDTH + 2 + WHO_WIDTH + 1)}${(h.informative ? c.yellow : c.red.bold)(`${mark} ${safe(h.text)}`)}`;
+  const text = ' '.repeat(TIME_WIDTH + 2 + WHO_WIDTH);
+  return {
+    lead: { text, ink: plain },
+    body: [{ text: `${mark} ${safe(h.text)}`, ink: h.informative ? c.yellow : c.red.bold }],
+  };
 }
 
-function noteLine(c: ChalkInstance, note: { at: number; text: string }): string {
-  return `${c.dim(formatTime(note.at).padStart(TIME_WIDTH))}  ${c.bold.blue(`── ${safe(note.text)}`)}`;
+/** The scenario's narration, at its time. */
+function noteRow(c: ChalkInstance, note: { at: number; text: string }): LogRow {
+  const time = formatTime(note.at).padStart(TIME_WIDTH);
+  const painted = `${c.dim(time)} `;
+  return {
+    lead: { text: `${time} `, ink: () => painted },
+    body: [{ text: `── ${safe(note.text)}`, ink: c.bold.blue }],
+  };
 }

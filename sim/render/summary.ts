@@ -8,13 +8,16 @@ import { textWidth } from './diagram.ts';
 import { counted, formatSpan, formatTime } from './format.ts';
 import { displayText as safe, shellWord, WRAPPED_CHARS } from './safe-text.ts';
 
+/** How every replay command begins. */
+export const REPLAY_START = 'npm run sim -- ';
+
 export function replayCommand(
   file: string,
   run: ScenarioRun,
   presetFlag: string | undefined,
   knobFlags: readonly string[],
 ): string {
-  const parts = ['npm run sim --', shellWord(file), '--seed', String(run.seed)];
+  const parts = [REPLAY_START.trimEnd(), shellWord(file), '--seed', String(run.seed)];
   if (presetFlag !== undefined) parts.push('--preset', shellWord(presetFlag));
   for (const k of knobFlags) parts.push('--knob', shellWord(k));
   return parts.join(' ');
@@ -49,13 +52,31 @@ export function hanging(first: string, text: string, width: number, indent: numb
 }
 
 /**
+ * The replay field: a command fitted to the width so that it still pastes into a shell as one; a
+ * line that says why the run does not replay as it stands (a live run, a scenario piped in) and
+ * what would, wrapped as text.
+ */
+export function replayField(replay: string, width: number): string[] {
+  const at = replay.indexOf(REPLAY_START);
+  if (at === 0) return replayLines(replay, width);
+  // Why, then the command that will replay it once that is done: the command still pastes.
+  if (at > 0 && replay.slice(0, at).endsWith(': '))
+    return [
+      ...field('replay', replay.slice(0, at).trimEnd(), width),
+      ...replayLines(replay.slice(at), width, ''),
+    ];
+  return field('replay', replay, width);
+}
+
+/**
  * The replay command under its field, cut between shell words with a trailing ` \` when it does
  * not fit, so that it still pastes into a shell as one command. A word wider than a line (a long
  * path) is cut inside with a bare `\`, its next piece at the line's start: the shell joins the
  * pieces back into the word.
  */
-export function replayLines(replay: string, width: number): string[] {
-  const first = `  replay     ${replay}`;
+export function replayLines(replay: string, width: number, fieldName = 'replay'): string[] {
+  const lead = `  ${fieldName.padEnd(10)} `;
+  const first = `${lead}${replay}`;
   if (textWidth(first) <= width) return [first];
   // A word is what shellWord wrote: plain characters, '…' and \' pieces, never a bare space.
   // The command's name stays whole, and a flag stays with its value when both fit on a line.
@@ -78,11 +99,10 @@ export function replayLines(replay: string, width: number): string[] {
   const lines = wrapWords(units, room, true);
   const out: string[] = [];
   lines.forEach((line, i) => {
-    const lead = i === 0 ? '  replay     ' : ' '.repeat(13);
-    const pieces = textWidth(line) <= room ? [line] : cutShellWord(line, width - 14, width - 2);
+    const pieces = textWidth(line) <= room ? [line] : cutShellWord(line, room, width - 2);
     pieces.forEach((piece, k) => {
       const end = k < pieces.length - 1 ? '\\' : i < lines.length - 1 ? ' \\' : '';
-      out.push(`${k === 0 ? lead : ''}${piece}${end}`);
+      out.push(`${k === 0 ? (i === 0 ? lead : ' '.repeat(13)) : ''}${piece}${end}`);
     });
   });
   return out;
@@ -184,7 +204,7 @@ export function renderSummary(
   }
   lines.push(...renderVerdicts(c, run, width));
   lines.push(`  trace hash ${run.result.hash}`);
-  lines.push(...replayLines(safe(replay, 4000), width));
+  lines.push(...replayField(safe(replay, 4000), width));
   return lines;
 }
 
