@@ -404,6 +404,24 @@ describe('a key locked forever (liveness, A6)', () => {
     expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
   });
 
+  it('is not judged while a partition is still in force at the end, though every operation completed', () => {
+    const history = {
+      ...input(
+        [
+          op(1, 'c1.1', { at: 0, crashedAt: 18 }),
+          op(2, 'c2.1', { at: 2_000, value: '2', done: 2_010, reply: 'LOCK_DENIED' }),
+        ],
+        [grant(5, 'c1.1', 1)],
+      ),
+      networkHealed: false,
+    };
+    expect(LOCK_LIVENESS.check(history)).toEqual({
+      notJudged:
+        'a partition or a held link was still in force at the end, with a key locked for an operation no longer running',
+    });
+    expect(LOCK_LIVENESS.check({ ...history, locks: [] })).toEqual({ violations: [] });
+  });
+
   it('is not reported for a lock a lease freed, nor before the run has settled', () => {
     const g1 = grant(5, 'c1.1', 1);
     const crashed = [op(1, 'c1.1', { at: 0, crashedAt: 18 })];

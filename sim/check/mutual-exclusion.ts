@@ -461,6 +461,12 @@ export const LOCK_LIVENESS: Checker = {
   check: (input) => {
     const pending = LIVENESS.check(input);
     if ('notJudged' in pending || !input.quiescent) return pending;
-    return { violations: [...pending.violations, ...blockedKeys(input)] };
+    const blocked = blockedKeys(input);
+    // A key is blocked for good only once faults have healed: until then it is not judged.
+    if (blocked.length > 0 && !input.networkHealed)
+      return {
+        notJudged: `a partition or a held link was still in force at the end, with ${blocked.length === 1 ? 'a key' : `${blocked.length} keys`} locked for an operation no longer running`,
+      };
+    return { violations: [...pending.violations, ...blocked] };
   },
 };
