@@ -63,6 +63,12 @@ export interface LockChange {
   readonly token: number;
   /** release: the client that freed it (under lockOwnerCheck none, maybe not the holder). */
   readonly by: NodeId | null;
+  /**
+   * When the grant's lease runs out (the run's ms), null when it has none (lockLease 0). The
+   * holder's hold ends then even when no expiry is recorded, because a stranger freed the lock
+   * first. Absent from histories written before it was recorded.
+   */
+  readonly expiresAt?: number | null;
 }
 
 export type Effect<M, T> =

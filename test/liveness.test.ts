@@ -155,6 +155,60 @@ describe('a pending operation at the end', () => {
   });
 });
 
+describe('a partition still in force at the end', () => {
+  /** c1's PUT x=1 issued at 1.000s, answered at `doneAt` (null: pending), judged with x cut off. */
+  function unhealed(doneAt: number | null, quiescent: boolean): Verdict {
+    const history = new History();
+    history.observe(1_000, {
+      kind: 'invoke',
+      opId: 1,
+      client: 'c1',
+      op: 'put',
+      key: 'x',
+      value: '1',
+      requestId: 'c1.1',
+    });
+    if (doneAt !== null) {
+      history.observe(doneAt, {
+        kind: 'complete',
+        opId: 1,
+        client: 'c1',
+        reply: 'PUT_OK',
+        server: 's1',
+        value: null,
+        ts: 1,
+      });
+    }
+    const verdicts = runCheckers(REPLICATED_CHECKERS, {
+      operations: history.operations,
+      applies: [],
+      locks: [],
+      replicas: new Map(),
+      quiescent,
+      endedAt: 30_000,
+      faultsEndAt: 20_000,
+      networkHealed: false,
+      livenessBound: { ms: 1_000, from: 'test' },
+      explainPending: () => 'c1 waits for PUT_OK from s1, attempt 1',
+    });
+    return verdicts.find((v) => v.guarantee === 'liveness')!;
+  }
+
+  // §3: "every invoked operation completes". When every one did, nothing is left to wait for.
+  it('holds when every operation completed, in a run cut short or one that went quiet', () => {
+    expect(unhealed(1_020, false).status).toBe('held');
+    expect(unhealed(1_020, true).status).toBe('held');
+  });
+
+  it('is not judged with an operation pending: the faults never healed', () => {
+    expect(unhealed(null, false)).toMatchObject({
+      status: 'not-judged',
+      reason: 'a partition or a held link was still in force at the end',
+    });
+    expect(unhealed(null, true).status).toBe('not-judged');
+  });
+});
+
 describe("a pipelined client's operations", () => {
   /** c1 pipelines PUT x=1 (1.000s) and PUT x=2 (1.500s); the first is answered at `firstDoneAt`. */
   function pipelined(firstDoneAt: number | null, endedAt: number): Verdict {

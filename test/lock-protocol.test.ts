@@ -111,9 +111,9 @@ describe('knobs', () => {
 
 describe('ACQUIRE_LOCK', () => {
   it.each([
-    ['seed', seed, null],
-    ['fixed', fixed, 1],
-  ] as const)('grants a free lock and denies a held one (%s)', (_, knobs, token) => {
+    ['seed', seed, null, null],
+    ['fixed', fixed, 1, 5_000],
+  ] as const)('grants a free lock and denies a held one (%s)', (_, knobs, token, expiresAt) => {
     const s = serverAt(knobs).receive('c1', acquire('c1.1'));
     expect(s.reply).toEqual({
       type: 'LOCK_GRANTED',
@@ -123,7 +123,7 @@ describe('ACQUIRE_LOCK', () => {
       token,
     });
     expect(lockChanges(s.effects)).toEqual([
-      { key: 'x', event: 'grant', holder: 'c1', requestId: 'c1.1', token: 1, by: null },
+      { key: 'x', event: 'grant', holder: 'c1', requestId: 'c1.1', token: 1, by: null, expiresAt },
     ]);
     s.receive('c2', acquire('c2.1'));
     expect(s.reply).toEqual({ type: 'LOCK_DENIED', requestId: 'c2.1', attempt: 1, key: 'x' });
@@ -221,7 +221,15 @@ describe('RELEASE_LOCK from a stranger (A5)', () => {
     s.receive('c2', release('c2.9', null));
     expect(s.reply?.type).toBe('RELEASE_OK');
     expect(lockChanges(s.effects)).toEqual([
-      { key: 'x', event: 'release', holder: 'c1', requestId: 'c1.1', token: 1, by: 'c2' },
+      {
+        key: 'x',
+        event: 'release',
+        holder: 'c1',
+        requestId: 'c1.1',
+        token: 1,
+        by: 'c2',
+        expiresAt: null,
+      },
     ]);
     expect(records(s.effects)[0]).toMatchObject({ text: "c2 releases c1's lock of x (token 1)" });
     s.receive('c3', acquire('c3.1'));
@@ -271,7 +279,15 @@ describe('leases (A6)', () => {
     expect(s.state.locks.get('x')?.expiresAt).toBe(5_100);
     s.fire('x', 1, 5_100);
     expect(lockChanges(s.effects)).toEqual([
-      { key: 'x', event: 'expire', holder: 'c1', requestId: 'c1.1', token: 1, by: null },
+      {
+        key: 'x',
+        event: 'expire',
+        holder: 'c1',
+        requestId: 'c1.1',
+        token: 1,
+        by: null,
+        expiresAt: 5_100,
+      },
     ]);
     s.receive('c2', acquire('c2.1'), 5_101);
     expect(s.reply).toMatchObject({ type: 'LOCK_GRANTED', token: 2 });

@@ -118,6 +118,57 @@ describe('two holders at once', () => {
     },
   );
 
+  // The same stray release, but c1's grant had a lease: c1 holds the lock until the lease runs
+  // out (PROTOCOL.md §2: the holder must finish before it does), although the server, freed by the
+  // stranger, never records that expiry.
+  const leased = (t: number, requestId: string, token: number, expiresAt: number): LockEvent => ({
+    ...grant(t, requestId, token),
+    expiresAt,
+  });
+
+  it("is not when a stranger's release freed a leased lock and the next grant comes after the lease ran out", () => {
+    const g1 = leased(5, 'c1.1', 1, 45);
+    const g3 = leased(120, 'c3.1', 2, 160);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 130 }), op(2, 'c3.1', { at: 115, done: 140 })],
+      [g1, freed(30, g1, 'c2'), g3, freed(135, g3, 'c3')],
+      [write(125, 'c3.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
+  it('is when the next grant comes before the lease of the lock a stranger freed ran out', () => {
+    const g1 = leased(5, 'c1.1', 1, 45);
+    const g3 = leased(40, 'c3.1', 2, 80);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 130 }), op(2, 'c3.1', { at: 35, done: 70 })],
+      [g1, freed(30, g1, 'c2'), g3, freed(65, g3, 'c3')],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history)).map((v) => [v.ops, v.at])).toEqual([
+      [[1, 2], 40],
+    ]);
+  });
+
+  it('catches a write its client lands after its lease ran out, while another client holds the lock', () => {
+    const g1 = leased(5, 'c1.1', 1, 45);
+    const g3 = leased(120, 'c3.1', 2, 160);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 150 }), op(2, 'c3.1', { at: 115, done: 140 })],
+      [g1, freed(30, g1, 'c2'), g3, freed(145, g3, 'c3')],
+      [write(125, 'c1.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([
+      {
+        guarantee: 'mutual-exclusion',
+        ops: [1, 2],
+        nodes: ['s1'],
+        at: 125,
+        sentence:
+          "c1's PUT x=null (op 1, c1.1, issued at 0.000s) landed at s1 at 0.125s (ts 2) although its lease had run out at 0.045s (c2 had released its lock at 0.030s): c3 held x's lock for c3.1",
+      },
+    ]);
+  });
+
   it('is not when the holder released before the next grant, though its reply was still on its way', () => {
     const g1 = grant(5, 'c1.1', 1);
     const g2 = grant(25, 'c2.1', 2);
@@ -351,6 +402,24 @@ describe('a key locked forever (liveness, A6)', () => {
       ],
     ]);
     expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
+  it('is not judged while a partition is still in force at the end, though every operation completed', () => {
+    const history = {
+      ...input(
+        [
+          op(1, 'c1.1', { at: 0, crashedAt: 18 }),
+          op(2, 'c2.1', { at: 2_000, value: '2', done: 2_010, reply: 'LOCK_DENIED' }),
+        ],
+        [grant(5, 'c1.1', 1)],
+      ),
+      networkHealed: false,
+    };
+    expect(LOCK_LIVENESS.check(history)).toEqual({
+      notJudged:
+        'a partition or a held link was still in force at the end, with a key locked for an operation no longer running',
+    });
+    expect(LOCK_LIVENESS.check({ ...history, locks: [] })).toEqual({ violations: [] });
   });
 
   it('is not reported for a lock a lease freed, nor before the run has settled', () => {

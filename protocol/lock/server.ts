@@ -333,7 +333,8 @@ function lockChange(
   event: LockChange['event'],
   by: NodeId | null,
 ): LockChange {
-  return { key, event, holder: lock.holder, requestId: lock.requestId, token: lock.token, by };
+  const { holder, requestId, token, expiresAt } = lock;
+  return { key, event, holder, requestId, token, by, expiresAt };
 }
 
 function recordLock(config: ServerConfig, change: LockChange, out: Out): void {

@@ -3,8 +3,8 @@
 // A run cut by its time bound judges an operation only once it has been pending longer than the
 // run's stated bound (derived from the knobs, or the scenario's), counted from its issue or the
 // end of the faults (the last fault, or a message a fault delayed leaving), whichever came later;
-// otherwise it is not judged.
-// Never "held" with an operation pending.
+// otherwise it is not judged, as it is while a partition or a held link is in force at the end.
+// Never "held" with an operation pending; always held when none is.
 
 import type { Operation } from '../kernel/history.ts';
 import { formatSpan, formatTime } from '../render/format.ts';
@@ -41,9 +41,11 @@ function waiting(input: CheckInput): Waiting[] {
 }
 
 function check(input: CheckInput): { violations: Violation[] } | { notJudged: string } {
+  const pending = waiting(input);
+  // Every invoked operation completed: the guarantee holds, whether or not the faults healed.
+  if (pending.length === 0) return { violations: [] };
   if (!input.networkHealed)
     return { notJudged: 'a partition or a held link was still in force at the end' };
-  const pending = waiting(input);
   if (input.quiescent) {
     return {
       violations: pending.map(({ op }) => ({
@@ -56,7 +58,6 @@ function check(input: CheckInput): { violations: Violation[] } | { notJudged: st
       })),
     };
   }
-  if (pending.length === 0) return { violations: [] };
   const bound = input.livenessBound;
   const cut = formatSpan(input.endedAt);
   if (bound === undefined || bound.ms === null) {

@@ -26,17 +26,65 @@ export interface Order {
   /** Infinity unless its client crashed with it pending. */
   readonly abandoned: (op: Operation) => number;
   readonly invoked: (op: Operation) => number;
+  /** A place after every entry of an earlier millisecond and before every entry of ms `t` or later. */
+  readonly before: (t: number) => number;
 }
 
 const never = Number.POSITIVE_INFINITY;
 
-const BY_SEQ: Order = {
-  lock: (e) => e.seq!,
-  apply: (a) => a.seq!,
-  completed: (op) => op.completedSeq ?? never,
-  abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedSeq!),
-  invoked: (op) => op.invokedSeq,
-};
+/** Places from the history's own counter: every entry has one. */
+function bySeq(
+  locks: readonly LockEvent[],
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+): Order {
+  let index: { readonly times: Float64Array; readonly upTo: Float64Array } | null = null;
+  return {
+    lock: (e) => e.seq!,
+    apply: (a) => a.seq!,
+    completed: (op) => op.completedSeq ?? never,
+    abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedSeq!),
+    invoked: (op) => op.invokedSeq,
+    before: (t) => {
+      index ??= placesByTime(locks, operations, applies);
+      // The last entry earlier than t, by time; the largest place up to it, and half a place on.
+      let lo = 0;
+      let hi = index.times.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (index.times[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 ? -0.5 : index.upTo[lo - 1]! + 0.5;
+    },
+  };
+}
+
+/** Every entry's (ms, place), by ms then place, and the largest place up to each. */
+function placesByTime(
+  locks: readonly LockEvent[],
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+): { readonly times: Float64Array; readonly upTo: Float64Array } {
+  const entries: [number, number][] = [];
+  for (const e of locks) entries.push([e.t, e.seq!]);
+  for (const a of applies) entries.push([a.t, a.seq!]);
+  for (const op of operations) {
+    entries.push([op.invokedAt, op.invokedSeq]);
+    if (op.completedAt !== null) entries.push([op.completedAt, op.completedSeq!]);
+    if (op.abandonedAt !== null) entries.push([op.abandonedAt, op.abandonedSeq!]);
+  }
+  entries.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const times = new Float64Array(entries.length);
+  const upTo = new Float64Array(entries.length);
+  let most = Number.NEGATIVE_INFINITY;
+  entries.forEach(([t, place], i) => {
+    most = Math.max(most, place);
+    times[i] = t;
+    upTo[i] = most;
+  });
+  return { times, upTo };
+}
 
 /** Places from milliseconds: four per millisecond, one for each kind of entry, as `Order` says. */
 const BY_TIME: Order = {
@@ -46,6 +94,7 @@ const BY_TIME: Order = {
   abandoned: (op) => (op.abandonedAt === null ? never : op.abandonedAt * 4),
   // After every other entry of its millisecond.
   invoked: (op) => op.invokedAt * 4 + 3.5,
+  before: (t) => t * 4 - 0.5,
 };
 
 /** The order of a history: by its places when every entry has one, else by its milliseconds. */
@@ -58,7 +107,7 @@ export function orderOf(
     locks.every((e) => e.seq !== undefined) &&
     applies.every((a) => a.seq !== undefined) &&
     operations.every((op) => op.abandonedAt === null || op.abandonedSeq != null);
-  return placed ? BY_SEQ : BY_TIME;
+  return placed ? bySeq(locks, operations, applies) : BY_TIME;
 }
 
 /** One grant, and how long the client it was granted to could act on it. */
@@ -147,6 +196,9 @@ function clientEnd(
   // on its way): the operation it was for was over with its session.
   if (op !== undefined) end = Math.min(end, order.completed(op));
   if (crash < order.lock(grant)) end = Math.min(end, crash);
+  // The lease runs out at its time whether or not the server records it: when a stranger freed
+  // the lock first, no expiry is recorded, and the holder holds it no longer (PROTOCOL.md §2).
+  if (grant.expiresAt != null) end = Math.min(end, order.before(grant.expiresAt));
   return end;
 }
 
@@ -250,6 +302,13 @@ function lackText(own: readonly Hold[], apply: Apply, order: Order): string {
   if (op !== undefined && order.completed(op) < at)
     return `${apply.origin} had finished at ${formatTime(op.completedAt!)}`;
   if (end?.event === 'expire') return `its lease had run out at ${formatTime(end.t)}`;
+  // A stranger freed the lock first, so no expiry was recorded; the lease ran out all the same.
+  const lease = before.grant.expiresAt;
+  if (lease != null && order.before(lease) < at && end?.by !== before.grant.holder) {
+    const freed =
+      end?.by != null ? ` (${end.by} had released its lock at ${formatTime(end.t)})` : '';
+    return `its lease had run out at ${formatTime(lease)}${freed}`;
+  }
   if (end !== null && end.by !== null)
     return `${end.by} had released its lock at ${formatTime(end.t)}`;
   return `${apply.origin} no longer held ${apply.key}'s lock`;
@@ -381,7 +440,7 @@ function blockedKey(
  * pending operation is left to the operation's own liveness report.
  */
 export function blockedKeys(input: CheckInput): Violation[] {
-  const order = orderOf(input.locks, input.operations);
+  const order = orderOf(input.locks, input.operations, input.applies);
   const holds = holdsOf(input.locks, input.operations, order);
   // The holder's own release of an earlier grant for the same request: the late copy came after it.
   const released = new Map<string, LockEvent>();
@@ -402,6 +461,12 @@ export const LOCK_LIVENESS: Checker = {
   check: (input) => {
     const pending = LIVENESS.check(input);
     if ('notJudged' in pending || !input.quiescent) return pending;
-    return { violations: [...pending.violations, ...blockedKeys(input)] };
+    const blocked = blockedKeys(input);
+    // A key is blocked for good only once faults have healed: until then it is not judged.
+    if (blocked.length > 0 && !input.networkHealed)
+      return {
+        notJudged: `a partition or a held link was still in force at the end, with ${blocked.length === 1 ? 'a key' : `${blocked.length} keys`} locked for an operation no longer running`,
+      };
+    return { violations: [...pending.violations, ...blocked] };
   },
 };

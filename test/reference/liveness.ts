@@ -1,7 +1,8 @@
 // Liveness as PROTOCOL.md §3 words it: after faults heal every invoked operation completes. A run
 // that went quiet with an operation pending breaks it; a run cut short judges an operation only
 // once it has been pending longer than the stated bound, and is otherwise not judged; with a
-// partition or a held link still in force faults have not healed, and nothing is judged.
+// partition or a held link still in force faults have not healed, and nothing is judged unless
+// every operation completed (then it holds: nothing is left to wait for).
 // The lock store adds anomaly A6 (PROTOCOL.md §4): a settled run that ends with a key's lock held
 // for an operation that is no longer running (done, or its client crashed) has blocked the key
 // forever, whether or not anyone has asked for it yet. A server still down at the end has not
@@ -25,11 +26,17 @@ export interface LivenessInput {
 }
 
 export function liveness(input: LivenessInput): RefVerdict {
-  if (!input.networkHealed) return { status: 'not-judged', witnesses: [] };
   // A crashed client's operation is over with its session: nobody waits for it any more.
   const pending = input.operations.filter(
     (op) => op.completedAt === null && op.abandonedAt === null,
   );
+  if (!input.networkHealed) {
+    // Every invoked operation completed: nothing is left to wait for, healed or not; a key's lock
+    // still held at a settled end is judged only once faults have healed.
+    const settledLocks = !input.quiescent || strandedLocks(input).length === 0;
+    const status = pending.length === 0 && settledLocks ? 'held' : 'not-judged';
+    return { status, witnesses: [] };
+  }
   if (input.quiescent) {
     const stuck = [...pending.map((op) => [op.id]), ...strandedLocks(input)];
     return { status: stuck.length > 0 ? 'broken' : 'held', witnesses: stuck };

@@ -2,7 +2,8 @@
 // once, and no write lands from a client that does not hold it. Holding is the client's belief
 // (anomaly A5: a stray RELEASE_LOCK frees the server's table, not the holder, which goes on):
 // a client holds the lock for an operation from a grant made while that operation runs until it
-// releases that operation's lock itself, the lease runs out, the operation ends, or (its client
+// releases that operation's lock itself, the lease runs out (at its time, even when a stranger
+// freed the lock first and no expiry was recorded), the operation ends, or (its client
 // having crashed) the server frees the lock, but not before the crash: until then the client was
 // still at work, whoever freed the server's table. "While", "until" and "before" are in the run's
 // order of events (§3: real time), which a recorded history gives every entry as a place.
@@ -27,7 +28,36 @@ function place(seq: number | null | undefined, what: string): number {
   return seq;
 }
 
-function holds(locks: readonly LockEvent[], operations: readonly Operation[]): Hold[] {
+/**
+ * Where a lease that runs out at ms `t` falls in the order of events: after everything that
+ * happened before that millisecond, before everything from it on (the server ends a lease at its
+ * ms, before it looks at anything else then).
+ */
+function leaseEnd(
+  t: number,
+  locks: readonly LockEvent[],
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+): number {
+  let last = -1;
+  const seen = (at: number | null, seq: number | null | undefined) => {
+    if (at !== null && at < t && seq != null) last = Math.max(last, seq);
+  };
+  for (const e of locks) seen(e.t, e.seq);
+  for (const a of applies) seen(a.t, a.seq);
+  for (const op of operations) {
+    seen(op.invokedAt, op.invokedSeq);
+    seen(op.completedAt, op.completedSeq);
+    seen(op.abandonedAt, op.abandonedSeq);
+  }
+  return last + 0.5;
+}
+
+function holds(
+  locks: readonly LockEvent[],
+  operations: readonly Operation[],
+  applies: readonly Apply[],
+): Hold[] {
   const found: Hold[] = [];
   locks.forEach((grant, i) => {
     if (grant.event !== 'grant') return;
@@ -39,6 +69,9 @@ function holds(locks: readonly LockEvent[], operations: readonly Operation[]): H
     // A late copy of an ACQUIRE_LOCK granted after its operation was over: nobody acts on it.
     if (done < since || crashed < since) return;
     let until = done;
+    // The lease runs out at its time, recorded or not (a stranger may have freed the lock first).
+    if (grant.expiresAt != null)
+      until = Math.min(until, leaseEnd(grant.expiresAt, locks, operations, applies));
     for (let j = i + 1; j < locks.length; j++) {
       const e = locks[j]!;
       if (e.key !== grant.key) continue;
@@ -65,7 +98,7 @@ export function mutualExclusion(
   applies: readonly Apply[],
 ): RefVerdict {
   const witnesses: number[][] = [];
-  const all = holds(locks, operations);
+  const all = holds(locks, operations, applies);
   for (const a of all)
     for (const b of all)
       if (a.key === b.key && a.op.client !== b.op.client && a.from < b.from)
