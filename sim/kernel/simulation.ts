@@ -194,6 +194,7 @@ export interface Snapshot<M extends WireMessage> {
   readonly stale: number;
   readonly scriptAt: readonly number[];
   readonly script: readonly Action[];
+  readonly scriptSlot: readonly number[];
   readonly scriptNext: number;
   readonly cut: ReadonlySet<number>;
   readonly held: ReadonlyMap<number, readonly Queued<M>[]>;
@@ -235,6 +236,12 @@ export class Simulation<M extends WireMessage> {
   private script: Action[] = [];
   /** When each action of the script is due (beside it rather than in a wrapper per action). */
   private scriptAt: number[] = [];
+  /**
+   * Each invocation's client as its slot index, found when the action is scheduled (-1 for a
+   * fault, or a name no node has): at run time no invocation hashes its client's name, a cold
+   * string with thousands of clients.
+   */
+  private scriptSlot: number[] = [];
   private scriptNext = 0;
   /** No action was scheduled before an earlier one: the script needs no sort. */
   private scriptInOrder = true;
@@ -322,6 +329,7 @@ export class Simulation<M extends WireMessage> {
     if (n > 0 && at < this.scriptAt[n - 1]!) this.scriptInOrder = false;
     this.scriptAt.push(at);
     this.script.push(action);
+    this.scriptSlot.push(action.kind === 'invoke' ? (this.index.get(action.client) ?? -1) : -1);
   }
 
   /** Runs to the end: quiescence or a bound. */
@@ -361,6 +369,7 @@ export class Simulation<M extends WireMessage> {
       stale: this.stale,
       scriptAt: this.scriptAt,
       script: this.script,
+      scriptSlot: this.scriptSlot,
       scriptNext: this.scriptNext,
       cut: new Set(this.cut),
       held: lists(this.held),
@@ -395,6 +404,7 @@ export class Simulation<M extends WireMessage> {
     sim.stale = snapshot.stale;
     sim.scriptAt = snapshot.scriptAt as number[];
     sim.script = snapshot.script as Action[];
+    sim.scriptSlot = snapshot.scriptSlot as number[];
     sim.scriptNext = snapshot.scriptNext;
     sim.cut = new Set(snapshot.cut);
     sim.held = new Map([...snapshot.held].map(([k, v]) => [k, v.slice()]));
@@ -422,6 +432,7 @@ export class Simulation<M extends WireMessage> {
   private sortScript(): void {
     const at = this.scriptAt;
     const script = this.script;
+    const slots = this.scriptSlot;
     const n = at.length;
     let last = 0;
     for (let i = 0; i < n; i++) last = Math.max(last, at[i]!);
@@ -437,12 +448,16 @@ export class Simulation<M extends WireMessage> {
     } else order = at.map((_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
     const sortedAt = new Array<number>(n);
     const sorted = new Array<Action>(n);
+    const sortedSlot = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      sortedAt[i] = at[order[i]!]!;
-      sorted[i] = script[order[i]!]!;
+      const k = order[i]!;
+      sortedAt[i] = at[k]!;
+      sorted[i] = script[k]!;
+      sortedSlot[i] = slots[k]!;
     }
     this.scriptAt = sortedAt;
     this.script = sorted;
+    this.scriptSlot = sortedSlot;
   }
 
   /** Runs items due at or before `untilMs`; null when it stopped there, else how the run ended. */
@@ -451,6 +466,7 @@ export class Simulation<M extends WireMessage> {
     const queue = this.queue;
     const script = this.script;
     const scriptAt = this.scriptAt;
+    const scriptSlot = this.scriptSlot;
     const history = this.history;
     for (;;) {
       // The script's next action goes first when it is due no later than the queue's first item.
@@ -480,8 +496,10 @@ export class Simulation<M extends WireMessage> {
       if (this.boundTrace && this.keptChars > maxTraceChars) return 'trace-limit';
       if (history.size > maxHistory) return 'history-limit';
       this.now = time;
-      if (fromScript) this.act(script[this.scriptNext++]!);
-      else {
+      if (fromScript) {
+        const next = this.scriptNext++;
+        this.act(script[next]!, scriptSlot[next]!);
+      } else {
         const item = queue.pop()!;
         if (item.kind === 'deliver') this.deliver(item);
         else if (!this.fire(item)) continue;
@@ -734,9 +752,10 @@ export class Simulation<M extends WireMessage> {
     return fifoAt;
   }
 
-  private act(action: Action): void {
+  /** Carries out a script action; `slot` is an invocation's client's slot index (else -1). */
+  private act(action: Action, slot: number): void {
     if (action.kind === 'invoke') {
-      this.invoke(action);
+      this.invoke(action, slot);
       return;
     }
     const fault = action.fault;
@@ -781,8 +800,9 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
-  private invoke(action: Extract<Action, { kind: 'invoke' }>): void {
-    const client = this.slot(action.client);
+  private invoke(action: Extract<Action, { kind: 'invoke' }>, slot: number): void {
+    // A name no node has is refused here, when it is due, as it always was.
+    const client = slot >= 0 ? this.slots[slot]! : this.slot(action.client);
     if (!client.up) {
       if (this.tracing)
         this.emit({
