@@ -143,20 +143,51 @@ class EffectList<M, T> implements Effects<M, T> {
 }
 
 /**
- * A machine from its parts, its `step` derived from `stepInto` (effects returned as data). A class
- * rather than a literal of closures: a machine per client, with thousands of clients, is one
- * small object, and its `stepInto` (the parts' own function, which needs no `this`) can be called
- * as it is.
+ * What every node of a kind shares: its initial state, its step and its recovery, each given the
+ * node's configuration (its name, its peers, the knobs).
  */
-class MachineOfParts<S, M, T, O> implements Machine<S, M, T, O> {
+export interface MachineParts<C, S, M, T, O> {
+  readonly init: () => S;
+  readonly stepInto: ConfiguredStep<C, S, M, T, O>;
+  readonly recover: (config: C, state: S) => S;
+}
+
+/** A kind's step, given the configuration of the node it steps first. */
+export type ConfiguredStep<C, S, M, T, O> = (
+  config: C,
+  state: S,
+  input: Input<M, T, O>,
+  ctx: StepContext,
+  out: Effects<M, T>,
+) => S;
+
+/**
+ * A node's machine: its configuration and its kind's parts, `step` derived from `stepInto`
+ * (effects returned as data). A class holding the two rather than closures over the
+ * configuration: a machine per client, with thousands of clients, is one small object, and the
+ * simulator calls the kind's step with the configuration (`configuredStepOf`) without going
+ * through a closure and its context, two more cold reads a step.
+ */
+class MachineOfParts<C, S, M, T, O> implements Machine<S, M, T, O> {
   constructor(
-    readonly init: () => S,
-    readonly stepInto: StepInto<S, M, T, O>,
-    readonly recover: (state: S) => S,
+    readonly config: C,
+    readonly parts: MachineParts<C, S, M, T, O>,
   ) {}
 
+  init(): S {
+    return this.parts.init();
+  }
+
+  stepInto(state: S, input: Input<M, T, O>, ctx: StepContext, out: Effects<M, T>): S {
+    return this.parts.stepInto(this.config, state, input, ctx, out);
+  }
+
+  recover(state: S): S {
+    return this.parts.recover(this.config, state);
+  }
+
   step(state: S, input: Input<M, T, O>, ctx: StepContext): StepResult<S, M, T> {
-    return stepListing(this.stepInto, state, input, ctx);
+    return stepListing((s, i, c, out) => this.stepInto(s, i, c, out), state, input, ctx);
   }
 }
 
@@ -166,40 +197,40 @@ export function machineOf<S, M, T, O>(parts: {
   readonly stepInto: StepInto<S, M, T, O>;
   readonly recover: (state: S) => S;
 }): Machine<S, M, T, O> {
-  return new MachineOfParts(parts.init, parts.stepInto, parts.recover);
+  const { init, stepInto, recover } = parts;
+  return new MachineOfParts<undefined, S, M, T, O>(undefined, {
+    init,
+    stepInto: (_config, state, input, ctx, out) => stepInto(state, input, ctx, out),
+    recover: (_config, state) => recover(state),
+  });
 }
 
 /**
- * What every node of a kind shares: its initial state, its step and its recovery, each given the
- * node's configuration (its name, its peers, the knobs).
- */
-export interface MachineParts<C, S, M, T, O> {
-  readonly init: () => S;
-  readonly stepInto: (
-    config: C,
-    state: S,
-    input: Input<M, T, O>,
-    ctx: StepContext,
-    out: Effects<M, T>,
-  ) => S;
-  readonly recover: (config: C, state: S) => S;
-}
-
-/**
- * A node's machine from its configuration and its kind's parts. The node's closures are made
- * here: tsx gives each function written in an object literal a `name` property of its own, which
- * made every client's machine several hundred bytes larger when each client's literal held its own.
+ * A node's machine from its configuration and its kind's parts: no function is made per node
+ * (tsx gives each function written in an object literal a `name` property of its own, which made
+ * every client's machine several hundred bytes larger when each client's literal held its own).
  */
 export function machineFor<C, S, M, T, O>(
   config: C,
   parts: MachineParts<C, S, M, T, O>,
 ): Machine<S, M, T, O> {
-  const { stepInto, recover } = parts;
-  return new MachineOfParts(
-    parts.init,
-    (state, input, ctx, out) => stepInto(config, state, input, ctx, out),
-    (state) => recover(config, state),
-  );
+  return new MachineOfParts(config, parts);
+}
+
+/**
+ * The machine's step as its kind's step and the node's configuration: the parts' own for a
+ * machine made by `machineFor`, else its `stepInto` (or `step` replayed) with no configuration.
+ */
+export function configuredStepOf<S, M, T, O>(
+  machine: Machine<S, M, T, O>,
+): { readonly config: unknown; readonly step: ConfiguredStep<unknown, S, M, T, O> } {
+  if (machine instanceof MachineOfParts)
+    return { config: machine.config, step: machine.parts.stepInto };
+  const stepInto = stepIntoOf(machine);
+  return {
+    config: undefined,
+    step: (_config, state, input, ctx, out) => stepInto(state, input, ctx, out),
+  };
 }
 
 /** What a client records when it issues an operation (the history's invocation). */
@@ -217,7 +248,6 @@ export function invocation(
 
 /** The machine's step handing its effects to a sink: its own `stepInto`, or `step` replayed. */
 export function stepIntoOf<S, M, T, O>(machine: Machine<S, M, T, O>): StepInto<S, M, T, O> {
-  if (machine instanceof MachineOfParts) return machine.stepInto;
   if (machine.stepInto !== undefined) return machine.stepInto.bind(machine);
   return (state, input, ctx, out) => {
     const result = machine.step(state, input, ctx);

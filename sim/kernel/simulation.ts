@@ -4,12 +4,12 @@
 // Every random choice comes from a named seeded stream; nothing here reads a real clock.
 
 import {
+  type ConfiguredStep,
+  configuredStepOf,
   type Effects,
   type Machine,
   type NodeId,
   type Observation,
-  type StepInto,
-  stepIntoOf,
 } from '../../protocol/core.ts';
 import { ValueHash } from './hash.ts';
 import { EventHeap } from './heap.ts';
@@ -164,7 +164,9 @@ type Queued<M> = Delivery<M> | Timer;
 interface Slot<M extends WireMessage> {
   readonly spec: NodeSpec<M>;
   readonly index: number;
-  readonly stepInto: StepInto<unknown, M, unknown, unknown>;
+  /** The machine's step, given `config` first (its kind's step, shared by every node of it). */
+  readonly step: ConfiguredStep<unknown, unknown, M, unknown, unknown>;
+  readonly config: unknown;
   state: unknown;
   up: boolean;
   clockOffsetMs: number;
@@ -306,10 +308,12 @@ export class Simulation<M extends WireMessage> {
     this.slots = options.nodes.map((spec, index) => {
       if (this.index.has(spec.id)) throw new Error(`node ${spec.id} is declared twice`);
       this.index.set(spec.id, index);
+      const { step, config } = configuredStepOf(spec.machine);
       return {
         spec,
         index,
-        stepInto: stepIntoOf(spec.machine),
+        step,
+        config,
         state: spec.machine.init(),
         up: true,
         clockOffsetMs: spec.clockSkewMs ?? 0,
@@ -609,7 +613,7 @@ export class Simulation<M extends WireMessage> {
     const before = slot.state;
     this.stepping = slot;
     // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
-    slot.state = slot.stepInto(before, input as any, ctx, this.out);
+    slot.state = slot.step(slot.config, before, input as any, ctx, this.out);
     this.stepping = null;
     if (slot.state !== before) this.emitState(slot);
   }
