@@ -338,45 +338,59 @@ function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
 }
 
 // An immutable table from strings, for state that grows with the cluster (the leader keeps one
-// session per client, and writes in flight pile up while a follower is away). Setting or removing
-// a key copies one path of 16-slot arrays (a hash trie) rather than every entry: with 2,000
-// clients, copy-on-write Maps made each write copy hundreds of entries. A small table (most are)
-// is one flat list of its keys and values instead: copying a few references costs less than a
-// trie's path, and one array, without an object per entry, is what a client's table leaves alive
-// between its operations. It iterates in Map's order: a new key goes last, a key set again keeps
-// its place.
+// session per client, and writes in flight pile up while a follower is away). It iterates in
+// Map's order: a new key goes last, a key set again keeps its place.
+//
+// A small table (most are) is one flat list of its keys and values: copying a few references
+// costs less than anything else, and one array is what a client's table leaves alive between
+// its operations. A large one is a version of one Map shared by the versions derived from each
+// other, each set or remove costing about what the Map's own does (Baker's "shallow binding"):
+// the newest version holds the Map; each older one holds how it differs from the next newer
+// one, a single key and that key's value in it. Reading a version first brings the Map to it,
+// undoing the newer changes one key at a time (and noting each as the difference of the newer
+// version), so every version reads as it was made, whichever is read and in whatever order.
+// A run reads only its newest states, so the Map stays where they are. With 2,000 clients, a
+// hash trie's path copies and reads (four arrays a write) cost the leader about as much as the
+// rest of its write.
+//
+// A key removed from the Map stays there, as GONE, so that undoing the removal puts it back in
+// its place. A key set again after its removal, or too many GONE keys, gives the new version a
+// Map of its own, built afresh (the older versions keep the one they share).
 
-interface Leaf<V> {
-  readonly hash: number;
-  readonly key: string;
-  readonly value: V;
-  /** When the key was first set: iteration goes in this order. */
-  readonly order: number;
-  /** Other keys with the same 32-bit hash. */
-  readonly next: Leaf<V> | null;
-}
-type Trie<V> = Leaf<V> | readonly Trie<V>[] | undefined;
+/** A removed key's value in a shared Map: it keeps the key's place while it is out. */
+const GONE: unique symbol = Symbol('gone');
+/** A version's difference on a key the Map does not hold at all in that version. */
+const ABSENT: unique symbol = Symbol('absent');
+type Held<V> = V | typeof GONE;
 
-const TRIE_BITS = 4;
-const TRIE_MASK = (1 << TRIE_BITS) - 1;
-/** Up to this many entries a table is a list; past it, a trie (and a list again at half). */
+/** Up to this many entries a table is a list; past it, a shared Map (and a list again at half). */
 const LIST_MAX = 8;
 
 /** A small table's entries in order: key, value, key, value, … (values typed by the table). */
 type List = readonly unknown[];
 
 export class StringTable<V> {
+  /** The shared Map, while this is the version it holds; null for a list or an older version. */
+  private map: Map<string, Held<V>> | null;
+  /** An older version: the next newer one, and the one key on which this one differs from it. */
+  private newer: StringTable<V> | null = null;
+  private key = '';
+  /**
+   * The key's value in this version: a value, GONE, or ABSENT (not in the Map). Unset (undefined)
+   * in a list or the Map's holder, which stay plain data that structuredClone copies.
+   */
+  private held: Held<V> | typeof ABSENT | undefined;
+
   private constructor(
-    /** The trie; undefined while the table is a list. */
-    private readonly root: Trie<V>,
-    /** The keys and values, first set first, while the table is small; null once it is a trie. */
+    /** The keys and values, first set first, while the table is small; null once it is large. */
     private readonly list: List | null,
     readonly size: number,
-    /** The trie's next order stamp (a list's order is its own). */
-    private readonly nextOrder: number,
-  ) {}
+    map: Map<string, Held<V>> | null,
+  ) {
+    this.map = map;
+  }
 
-  private static readonly EMPTY = new StringTable<never>(undefined, [], 0, 0);
+  private static readonly EMPTY = new StringTable<never>([], 0, null);
 
   static empty<V>(): StringTable<V> {
     return StringTable.EMPTY;
@@ -388,11 +402,14 @@ export class StringTable<V> {
       const i = indexOfKey(list, key);
       return i < 0 ? undefined : (list[i + 1] as V);
     }
-    return this.leaf(key)?.value;
+    const held = this.current().get(key);
+    return held === GONE ? undefined : held;
   }
 
   has(key: string): boolean {
-    return this.list !== null ? indexOfKey(this.list, key) >= 0 : this.leaf(key) !== undefined;
+    if (this.list !== null) return indexOfKey(this.list, key) >= 0;
+    const held = this.current().get(key);
+    return held !== undefined ? held !== GONE : this.current().has(key);
   }
 
   /** A table with `key` set to `value`; this one is left as it was. */
@@ -403,7 +420,7 @@ export class StringTable<V> {
       if (i >= 0) {
         const copy = list.slice();
         copy[i + 1] = value;
-        return new StringTable<V>(undefined, copy, this.size, 0);
+        return new StringTable<V>(copy, this.size, null);
       }
       if (this.size < LIST_MAX) {
         // Built at its final length: a push after a copy would grow it by 16 slots.
@@ -412,16 +429,20 @@ export class StringTable<V> {
         for (let j = 0; j < n; j++) copy[j] = list[j];
         copy[n] = key;
         copy[n + 1] = value;
-        return new StringTable<V>(undefined, copy, this.size + 1, 0);
+        return new StringTable<V>(copy, this.size + 1, null);
       }
-      return StringTable.trieOf<V>(list).with(key, value);
+      const map = new Map<string, Held<V>>();
+      for (let j = 0; j < list.length; j += 2) map.set(list[j] as string, list[j + 1] as V);
+      return new StringTable<V>(null, this.size + 1, map.set(key, value));
     }
-    const order = this.leaf(key)?.order;
-    const leaf = { hash: hashOfKey(key), key, value, order: order ?? this.nextOrder, next: null };
-    const root = put(this.root, leaf, 0);
-    return order === undefined
-      ? new StringTable(root, null, this.size + 1, this.nextOrder + 1)
-      : new StringTable(root, null, this.size, this.nextOrder);
+    const map = this.current();
+    const held = map.has(key) ? (map.get(key) as Held<V>) : ABSENT;
+    // Removed earlier: set again, it goes last, which undoing could not put back in its place.
+    if (held === GONE) return new StringTable<V>(null, this.size + 1, this.live().set(key, value));
+    const next = new StringTable<V>(null, held === ABSENT ? this.size + 1 : this.size, map);
+    map.set(key, value);
+    this.olderThan(next, key, held);
+    return next;
   }
 
   /** A table without `key` (this one when it has no such key). */
@@ -432,77 +453,90 @@ export class StringTable<V> {
       if (i < 0) return this;
       const copy = new Array<unknown>(list.length - 2);
       for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 2];
-      return new StringTable<V>(undefined, copy, this.size - 1, 0);
+      return new StringTable<V>(copy, this.size - 1, null);
     }
     if (!this.has(key)) return this;
     if (this.size - 1 <= LIST_MAX / 2) {
       const rest: unknown[] = [];
-      for (const leaf of this.leaves()) if (leaf.key !== key) rest.push(leaf.key, leaf.value);
-      return new StringTable<V>(undefined, rest, this.size - 1, 0);
+      for (const [k, v] of this.entries()) if (k !== key) rest.push(k, v);
+      return new StringTable<V>(rest, this.size - 1, null);
     }
-    return new StringTable(
-      remove(this.root, hashOfKey(key), key, 0),
-      null,
-      this.size - 1,
-      this.nextOrder,
-    );
+    const map = this.current();
+    // Mostly GONE keys: the new version gets a Map of its live ones.
+    if (map.size > 2 * this.size + LIST_MAX) {
+      const live = this.live();
+      live.delete(key);
+      return new StringTable<V>(null, this.size - 1, live);
+    }
+    const held = map.get(key) as V;
+    const next = new StringTable<V>(null, this.size - 1, map);
+    map.set(key, GONE);
+    this.olderThan(next, key, held);
+    return next;
   }
 
   /** Keys in Map's order (first set first). */
   keys(): string[] {
-    return this.leaves().map((leaf) => leaf.key);
+    return this.entries().map(([key]) => key);
   }
 
   /** Values in Map's order (first set first). */
   values(): V[] {
-    return this.leaves().map((leaf) => leaf.value);
+    return this.entries().map(([, value]) => value);
   }
 
   /** Key and value pairs in Map's order (first set first). */
   entries(): [string, V][] {
-    return this.leaves().map((leaf) => [leaf.key, leaf.value]);
-  }
-
-  /** A trie holding a list's entries, each keeping its place in the order. */
-  private static trieOf<V>(list: List): StringTable<V> {
-    let root: Trie<V>;
-    const n = list.length / 2;
-    for (let order = 0; order < n; order++) {
-      const key = list[2 * order] as string;
-      const value = list[2 * order + 1] as V;
-      root = put(root, { hash: hashOfKey(key), key, value, order, next: null }, 0);
-    }
-    return new StringTable(root, null, n, n);
-  }
-
-  private leaf(key: string): Leaf<V> | undefined {
-    const hash = hashOfKey(key);
-    let node = this.root;
-    for (let shift = 0; Array.isArray(node); shift += TRIE_BITS)
-      node = (node as readonly Trie<V>[])[(hash >>> shift) & TRIE_MASK];
-    for (let leaf = node as Leaf<V> | undefined | null; leaf; leaf = leaf.next)
-      if (leaf.key === key) return leaf;
-    return undefined;
-  }
-
-  /** The entries in order (a list's as leaves of its own, numbered by place). */
-  private leaves(): Leaf<V>[] {
+    const out: [string, V][] = [];
     const list = this.list;
     if (list !== null) {
-      const out: Leaf<V>[] = [];
-      for (let j = 0; j < list.length; j += 2)
-        out.push({
-          hash: 0,
-          key: list[j] as string,
-          value: list[j + 1] as V,
-          order: j,
-          next: null,
-        });
+      for (let j = 0; j < list.length; j += 2) out.push([list[j] as string, list[j + 1] as V]);
       return out;
     }
-    const out: Leaf<V>[] = [];
-    collect(this.root, out);
-    return out.sort((a, b) => a.order - b.order);
+    for (const [key, held] of this.current()) if (held !== GONE) out.push([key, held]);
+    return out;
+  }
+
+  /** A new Map of this version's entries, without GONE keys. */
+  private live(): Map<string, Held<V>> {
+    return new Map<string, Held<V>>(this.entries());
+  }
+
+  /** This version becomes the one that differs from `next` on `key`, where it holds `held`. */
+  private olderThan(next: StringTable<V>, key: string, held: Held<V> | typeof ABSENT): void {
+    this.map = null;
+    this.newer = next;
+    this.key = key;
+    this.held = held;
+  }
+
+  /**
+   * The shared Map, brought to this version: from the version holding it back to this one, each
+   * newer version's change is undone and noted as that version's difference from the older.
+   */
+  private current(): Map<string, Held<V>> {
+    if (this.map !== null) return this.map;
+    const path: StringTable<V>[] = [];
+    let at: StringTable<V> = this;
+    while (at.map === null) {
+      path.push(at);
+      at = at.newer!;
+    }
+    const map = at.map;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const older = path[i]!;
+      const newer = older.newer!;
+      const key = older.key;
+      const held = older.held as Held<V> | typeof ABSENT;
+      newer.olderThan(older, key, map.has(key) ? (map.get(key) as Held<V>) : ABSENT);
+      if (held === ABSENT) map.delete(key);
+      else map.set(key, held);
+      older.map = map;
+      older.newer = null;
+      older.key = '';
+      older.held = undefined;
+    }
+    return map;
   }
 }
 
@@ -510,55 +544,6 @@ export class StringTable<V> {
 function indexOfKey(list: List, key: string): number {
   for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
   return -1;
-}
-
-function put<V>(node: Trie<V>, leaf: Leaf<V>, shift: number): Trie<V> {
-  if (node === undefined) return leaf;
-  if (Array.isArray(node)) {
-    const copy = (node as readonly Trie<V>[]).slice();
-    const i = (leaf.hash >>> shift) & TRIE_MASK;
-    copy[i] = put(copy[i], leaf, shift + TRIE_BITS);
-    return copy;
-  }
-  const here = node as Leaf<V>;
-  if (here.hash === leaf.hash) return { ...leaf, next: withoutKey(here, leaf.key) };
-  // Two hashes share this slot: split it, one level down (they differ within 32 bits).
-  const branch: Trie<V>[] = new Array(1 << TRIE_BITS).fill(undefined);
-  branch[(here.hash >>> shift) & TRIE_MASK] = here;
-  return put(branch, leaf, shift);
-}
-
-function remove<V>(node: Trie<V>, hash: number, key: string, shift: number): Trie<V> {
-  if (node === undefined) return undefined;
-  if (Array.isArray(node)) {
-    const copy = (node as readonly Trie<V>[]).slice();
-    const i = (hash >>> shift) & TRIE_MASK;
-    copy[i] = remove(copy[i], hash, key, shift + TRIE_BITS);
-    return copy;
-  }
-  return withoutKey(node as Leaf<V>, key) ?? undefined;
-}
-
-function withoutKey<V>(leaf: Leaf<V> | null, key: string): Leaf<V> | null {
-  if (leaf === null) return null;
-  if (leaf.key === key) return leaf.next;
-  return { ...leaf, next: withoutKey(leaf.next, key) };
-}
-
-function collect<V>(node: Trie<V>, out: Leaf<V>[]): void {
-  if (node === undefined) return;
-  if (Array.isArray(node)) {
-    for (const child of node as readonly Trie<V>[]) collect(child, out);
-    return;
-  }
-  for (let leaf: Leaf<V> | null = node as Leaf<V>; leaf !== null; leaf = leaf.next) out.push(leaf);
-}
-
-/** FNV-1a of the key: any spread of bits will do, it only has to be the same every time. */
-function hashOfKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 // An immutable first-in first-out queue, for the operations a sequential client holds back. A
