@@ -369,58 +369,57 @@ const LIST_MAX = 8;
 /** A small table's entries in order: key, value, key, value, … (values typed by the table). */
 type List = readonly unknown[];
 
+/** How an older version of a large table differs from the next newer one: on one key. */
+interface Change<V> {
+  readonly newer: StringTable<V>;
+  readonly key: string;
+  /** The key's value in the older version: a value, GONE, or ABSENT (not in the Map). */
+  readonly held: Held<V> | typeof ABSENT;
+}
+
 export class StringTable<V> {
-  /** The shared Map, while this is the version it holds; null for a list or an older version. */
-  private map: Map<string, Held<V>> | null;
-  /** An older version: the next newer one, and the one key on which this one differs from it. */
-  private newer: StringTable<V> | null = null;
-  private key = '';
-  /**
-   * The key's value in this version: a value, GONE, or ABSENT (not in the Map). Unset (undefined)
-   * in a list or the Map's holder, which stay plain data that structuredClone copies.
-   */
-  private held: Held<V> | typeof ABSENT | undefined;
-
   private constructor(
-    /** The keys and values, first set first, while the table is small; null once it is large. */
-    private readonly list: List | null,
+    /**
+     * A small table's list; a large one's Map while this is the version it holds; else how this
+     * version differs from the next newer one. One field, so that a client's small table is
+     * the list and its size.
+     */
+    private data: List | Map<string, Held<V>> | Change<V>,
     readonly size: number,
-    map: Map<string, Held<V>> | null,
-  ) {
-    this.map = map;
-  }
+  ) {}
 
-  private static readonly EMPTY = new StringTable<never>([], 0, null);
+  private static readonly EMPTY = new StringTable<never>([], 0);
 
   static empty<V>(): StringTable<V> {
     return StringTable.EMPTY;
   }
 
   get(key: string): V | undefined {
-    const list = this.list;
-    if (list !== null) {
-      const i = indexOfKey(list, key);
-      return i < 0 ? undefined : (list[i + 1] as V);
+    const data = this.data;
+    if (Array.isArray(data)) {
+      const i = indexOfKey(data, key);
+      return i < 0 ? undefined : (data[i + 1] as V);
     }
     const held = this.current().get(key);
     return held === GONE ? undefined : held;
   }
 
   has(key: string): boolean {
-    if (this.list !== null) return indexOfKey(this.list, key) >= 0;
-    const held = this.current().get(key);
-    return held !== undefined ? held !== GONE : this.current().has(key);
+    const data = this.data;
+    if (Array.isArray(data)) return indexOfKey(data, key) >= 0;
+    const held = heldIn(this.current(), key);
+    return held !== ABSENT && held !== GONE;
   }
 
   /** A table with `key` set to `value`; this one is left as it was. */
   with(key: string, value: V): StringTable<V> {
-    const list = this.list;
-    if (list !== null) {
+    const list = this.data;
+    if (Array.isArray(list)) {
       const i = indexOfKey(list, key);
       if (i >= 0) {
         const copy = list.slice();
         copy[i + 1] = value;
-        return new StringTable<V>(copy, this.size, null);
+        return new StringTable<V>(copy, this.size);
       }
       if (this.size < LIST_MAX) {
         // Built at its final length: a push after a copy would grow it by 16 slots.
@@ -429,49 +428,49 @@ export class StringTable<V> {
         for (let j = 0; j < n; j++) copy[j] = list[j];
         copy[n] = key;
         copy[n + 1] = value;
-        return new StringTable<V>(copy, this.size + 1, null);
+        return new StringTable<V>(copy, this.size + 1);
       }
       const map = new Map<string, Held<V>>();
       for (let j = 0; j < list.length; j += 2) map.set(list[j] as string, list[j + 1] as V);
-      return new StringTable<V>(null, this.size + 1, map.set(key, value));
+      return new StringTable<V>(map.set(key, value), this.size + 1);
     }
     const map = this.current();
-    const held = map.has(key) ? (map.get(key) as Held<V>) : ABSENT;
+    const held = heldIn(map, key);
     // Removed earlier: set again, it goes last, which undoing could not put back in its place.
-    if (held === GONE) return new StringTable<V>(null, this.size + 1, this.live().set(key, value));
-    const next = new StringTable<V>(null, held === ABSENT ? this.size + 1 : this.size, map);
+    if (held === GONE) return new StringTable<V>(this.live().set(key, value), this.size + 1);
+    const next = new StringTable<V>(map, held === ABSENT ? this.size + 1 : this.size);
     map.set(key, value);
-    this.olderThan(next, key, held);
+    this.data = { newer: next, key, held };
     return next;
   }
 
   /** A table without `key` (this one when it has no such key). */
   without(key: string): StringTable<V> {
-    const list = this.list;
-    if (list !== null) {
+    const list = this.data;
+    if (Array.isArray(list)) {
       const i = indexOfKey(list, key);
       if (i < 0) return this;
       const copy = new Array<unknown>(list.length - 2);
       for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 2];
-      return new StringTable<V>(copy, this.size - 1, null);
+      return new StringTable<V>(copy, this.size - 1);
     }
     if (!this.has(key)) return this;
     if (this.size - 1 <= LIST_MAX / 2) {
       const rest: unknown[] = [];
       for (const [k, v] of this.entries()) if (k !== key) rest.push(k, v);
-      return new StringTable<V>(rest, this.size - 1, null);
+      return new StringTable<V>(rest, this.size - 1);
     }
     const map = this.current();
     // Mostly GONE keys: the new version gets a Map of its live ones.
     if (map.size > 2 * this.size + LIST_MAX) {
       const live = this.live();
       live.delete(key);
-      return new StringTable<V>(null, this.size - 1, live);
+      return new StringTable<V>(live, this.size - 1);
     }
     const held = map.get(key) as V;
-    const next = new StringTable<V>(null, this.size - 1, map);
+    const next = new StringTable<V>(map, this.size - 1);
     map.set(key, GONE);
-    this.olderThan(next, key, held);
+    this.data = { newer: next, key, held };
     return next;
   }
 
@@ -488,8 +487,8 @@ export class StringTable<V> {
   /** Key and value pairs in Map's order (first set first). */
   entries(): [string, V][] {
     const out: [string, V][] = [];
-    const list = this.list;
-    if (list !== null) {
+    const list = this.data;
+    if (Array.isArray(list)) {
       for (let j = 0; j < list.length; j += 2) out.push([list[j] as string, list[j + 1] as V]);
       return out;
     }
@@ -502,42 +501,35 @@ export class StringTable<V> {
     return new Map<string, Held<V>>(this.entries());
   }
 
-  /** This version becomes the one that differs from `next` on `key`, where it holds `held`. */
-  private olderThan(next: StringTable<V>, key: string, held: Held<V> | typeof ABSENT): void {
-    this.map = null;
-    this.newer = next;
-    this.key = key;
-    this.held = held;
-  }
-
   /**
    * The shared Map, brought to this version: from the version holding it back to this one, each
    * newer version's change is undone and noted as that version's difference from the older.
    */
   private current(): Map<string, Held<V>> {
-    if (this.map !== null) return this.map;
+    if (this.data instanceof Map) return this.data;
     const path: StringTable<V>[] = [];
     let at: StringTable<V> = this;
-    while (at.map === null) {
+    while (!(at.data instanceof Map)) {
       path.push(at);
-      at = at.newer!;
+      at = (at.data as Change<V>).newer;
     }
-    const map = at.map;
+    const map = at.data;
     for (let i = path.length - 1; i >= 0; i--) {
       const older = path[i]!;
-      const newer = older.newer!;
-      const key = older.key;
-      const held = older.held as Held<V> | typeof ABSENT;
-      newer.olderThan(older, key, map.has(key) ? (map.get(key) as Held<V>) : ABSENT);
+      const { newer, key, held } = older.data as Change<V>;
+      newer.data = { newer: older, key, held: heldIn(map, key) };
       if (held === ABSENT) map.delete(key);
       else map.set(key, held);
-      older.map = map;
-      older.newer = null;
-      older.key = '';
-      older.held = undefined;
+      older.data = map;
     }
     return map;
   }
+}
+
+/** What a shared Map holds under `key`: a value, GONE, or ABSENT when it has no such key. */
+function heldIn<V>(map: Map<string, Held<V>>, key: string): Held<V> | typeof ABSENT {
+  const held = map.get(key);
+  return held !== undefined || map.has(key) ? (held as Held<V>) : ABSENT;
 }
 
 /** Where `key` sits in a list (its value is next), or -1. */
