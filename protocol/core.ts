@@ -344,14 +344,15 @@ function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
 // A small table (most are) is one flat list of its keys and values: copying a few references
 // costs less than anything else, and one array is what a client's table leaves alive between
 // its operations. A large one is a version of one Map shared by the versions derived from each
-// other, each set or remove costing about what the Map's own does (Baker's "shallow binding"):
+// other, a set or a remove costing about what the Map's own does (Baker's "shallow binding"):
 // the newest version holds the Map; each older one holds how it differs from the next newer
 // one, a single key and that key's value in it. Reading a version first brings the Map to it,
 // undoing the newer changes one key at a time (and noting each as the difference of the newer
-// version), so every version reads as it was made, whichever is read and in whatever order.
-// A run reads only its newest states, so the Map stays where they are. With 2,000 clients, a
-// hash trie's path copies and reads (four arrays a write) cost the leader about as much as the
-// rest of its write.
+// version), so every version reads as it was made, whichever is read and in whatever order; a
+// run reads only its newest states, so the Map stays where they are. An older version kept (in
+// a snapshot, say) keeps the differences of the versions made after it alive, one small object
+// each. With 2,000 clients, the hash trie this replaces copied and read four arrays at every
+// write to the leader's sessions (the bench's 2,000-client row took 0.87 times as long without).
 //
 // A key removed from the Map stays there, as GONE, so that undoing the removal puts it back in
 // its place. A key set again after its removal, or too many GONE keys, gives the new version a

@@ -40,7 +40,7 @@ describe('StringTable', () => {
     );
   });
 
-  it('holds thousands of keys (the trie splits) and finds each', () => {
+  it('holds thousands of keys and finds each', () => {
     let table = StringTable.empty<number>();
     for (let i = 0; i < 5000; i++) table = table.with(`c${i}`, i);
     expect(table.size).toBe(5000);
@@ -51,7 +51,7 @@ describe('StringTable', () => {
     expect(table.has('c42')).toBe(true);
   });
 
-  it('keeps Map order as it grows past a small list into a trie and shrinks back', () => {
+  it('keeps Map order as it grows past a small list into a shared Map and shrinks back', () => {
     let table = StringTable.empty<number>();
     const model = new Map<string, number>();
     const check = () => {
