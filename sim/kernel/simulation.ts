@@ -4,12 +4,12 @@
 // Every random choice comes from a named seeded stream; nothing here reads a real clock.
 
 import {
+  type ConfiguredStep,
+  configuredStepOf,
   type Effects,
   type Machine,
   type NodeId,
   type Observation,
-  type StepInto,
-  stepIntoOf,
 } from '../../protocol/core.ts';
 import { ValueHash } from './hash.ts';
 import { EventHeap } from './heap.ts';
@@ -161,15 +161,30 @@ export interface Timer {
 
 type Queued<M> = Delivery<M> | Timer;
 
-interface Slot<M extends WireMessage> {
-  readonly spec: NodeSpec<M>;
-  readonly index: number;
-  readonly stepInto: StepInto<unknown, M, unknown, unknown>;
-  state: unknown;
-  up: boolean;
-  clockOffsetMs: number;
+/**
+ * A node as the kernel runs it. A slot is its node's timer table as well (it extends the table,
+ * `timers` is itself): one object a node, so that arming a timer and telling a stale one, done
+ * for every timer that leaves the queue, read no second object, a cold one with thousands of
+ * clients.
+ */
+class Slot<M extends WireMessage> extends TimerTable {
+  constructor(
+    readonly spec: NodeSpec<M>,
+    readonly index: number,
+    /** The machine's step, given `config` first (its kind's step, shared by every node of it). */
+    readonly step: ConfiguredStep<unknown, unknown, M, unknown, unknown>,
+    readonly config: unknown,
+    public state: unknown,
+    public up: boolean,
+    public clockOffsetMs: number,
+  ) {
+    super();
+  }
+
   /** Live timers by key (a cancelled or re-armed timer's entry in the queue is stale). */
-  timers: TimerTable;
+  get timers(): TimerTable {
+    return this;
+  }
 }
 
 /**
@@ -194,6 +209,7 @@ export interface Snapshot<M extends WireMessage> {
   readonly stale: number;
   readonly scriptAt: readonly number[];
   readonly script: readonly Action[];
+  readonly scriptSlot: readonly number[];
   readonly scriptNext: number;
   readonly cut: ReadonlySet<number>;
   readonly held: ReadonlyMap<number, readonly Queued<M>[]>;
@@ -235,6 +251,12 @@ export class Simulation<M extends WireMessage> {
   private script: Action[] = [];
   /** When each action of the script is due (beside it rather than in a wrapper per action). */
   private scriptAt: number[] = [];
+  /**
+   * Each invocation's client as its slot index, found when the action is scheduled (-1 for a
+   * fault, or a name no node has): at run time no invocation hashes its client's name, a cold
+   * string with thousands of clients.
+   */
+  private scriptSlot: number[] = [];
   private scriptNext = 0;
   /** No action was scheduled before an earlier one: the script needs no sort. */
   private scriptInOrder = true;
@@ -299,15 +321,9 @@ export class Simulation<M extends WireMessage> {
     this.slots = options.nodes.map((spec, index) => {
       if (this.index.has(spec.id)) throw new Error(`node ${spec.id} is declared twice`);
       this.index.set(spec.id, index);
-      return {
-        spec,
-        index,
-        stepInto: stepIntoOf(spec.machine),
-        state: spec.machine.init(),
-        up: true,
-        clockOffsetMs: spec.clockSkewMs ?? 0,
-        timers: new TimerTable(),
-      };
+      const { step, config } = configuredStepOf(spec.machine);
+      const state = spec.machine.init();
+      return new Slot(spec, index, step, config, state, true, spec.clockSkewMs ?? 0);
     });
     this.ids = options.nodes.map((n) => n.id);
     this.servers = options.nodes.filter((n) => n.role === 'server').map((n) => n.id);
@@ -322,6 +338,7 @@ export class Simulation<M extends WireMessage> {
     if (n > 0 && at < this.scriptAt[n - 1]!) this.scriptInOrder = false;
     this.scriptAt.push(at);
     this.script.push(action);
+    this.scriptSlot.push(action.kind === 'invoke' ? (this.index.get(action.client) ?? -1) : -1);
   }
 
   /** Runs to the end: quiescence or a bound. */
@@ -361,6 +378,7 @@ export class Simulation<M extends WireMessage> {
       stale: this.stale,
       scriptAt: this.scriptAt,
       script: this.script,
+      scriptSlot: this.scriptSlot,
       scriptNext: this.scriptNext,
       cut: new Set(this.cut),
       held: lists(this.held),
@@ -389,12 +407,13 @@ export class Simulation<M extends WireMessage> {
       slot.state = node.state;
       slot.up = node.up;
       slot.clockOffsetMs = node.clockOffsetMs;
-      slot.timers = node.timers.clone();
+      slot.timers.copy(node.timers);
     });
     sim.queue = snapshot.queue.clone();
     sim.stale = snapshot.stale;
     sim.scriptAt = snapshot.scriptAt as number[];
     sim.script = snapshot.script as Action[];
+    sim.scriptSlot = snapshot.scriptSlot as number[];
     sim.scriptNext = snapshot.scriptNext;
     sim.cut = new Set(snapshot.cut);
     sim.held = new Map([...snapshot.held].map(([k, v]) => [k, v.slice()]));
@@ -422,6 +441,7 @@ export class Simulation<M extends WireMessage> {
   private sortScript(): void {
     const at = this.scriptAt;
     const script = this.script;
+    const slots = this.scriptSlot;
     const n = at.length;
     let last = 0;
     for (let i = 0; i < n; i++) last = Math.max(last, at[i]!);
@@ -437,12 +457,16 @@ export class Simulation<M extends WireMessage> {
     } else order = at.map((_, i) => i).sort((a, b) => at[a]! - at[b]! || a - b);
     const sortedAt = new Array<number>(n);
     const sorted = new Array<Action>(n);
+    const sortedSlot = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      sortedAt[i] = at[order[i]!]!;
-      sorted[i] = script[order[i]!]!;
+      const k = order[i]!;
+      sortedAt[i] = at[k]!;
+      sorted[i] = script[k]!;
+      sortedSlot[i] = slots[k]!;
     }
     this.scriptAt = sortedAt;
     this.script = sorted;
+    this.scriptSlot = sortedSlot;
   }
 
   /** Runs items due at or before `untilMs`; null when it stopped there, else how the run ended. */
@@ -451,6 +475,7 @@ export class Simulation<M extends WireMessage> {
     const queue = this.queue;
     const script = this.script;
     const scriptAt = this.scriptAt;
+    const scriptSlot = this.scriptSlot;
     const history = this.history;
     for (;;) {
       // The script's next action goes first when it is due no later than the queue's first item.
@@ -480,8 +505,10 @@ export class Simulation<M extends WireMessage> {
       if (this.boundTrace && this.keptChars > maxTraceChars) return 'trace-limit';
       if (history.size > maxHistory) return 'history-limit';
       this.now = time;
-      if (fromScript) this.act(script[this.scriptNext++]!);
-      else {
+      if (fromScript) {
+        const next = this.scriptNext++;
+        this.act(script[next]!, scriptSlot[next]!);
+      } else {
         const item = queue.pop()!;
         if (item.kind === 'deliver') this.deliver(item);
         else if (!this.fire(item)) continue;
@@ -591,7 +618,7 @@ export class Simulation<M extends WireMessage> {
     const before = slot.state;
     this.stepping = slot;
     // biome-ignore lint/suspicious/noExplicitAny: the input matches the machine by construction.
-    slot.state = slot.stepInto(before, input as any, ctx, this.out);
+    slot.state = slot.step(slot.config, before, input as any, ctx, this.out);
     this.stepping = null;
     if (slot.state !== before) this.emitState(slot);
   }
@@ -734,9 +761,10 @@ export class Simulation<M extends WireMessage> {
     return fifoAt;
   }
 
-  private act(action: Action): void {
+  /** Carries out a script action; `slot` is an invocation's client's slot index (else -1). */
+  private act(action: Action, slot: number): void {
     if (action.kind === 'invoke') {
-      this.invoke(action);
+      this.invoke(action, slot);
       return;
     }
     const fault = action.fault;
@@ -781,8 +809,9 @@ export class Simulation<M extends WireMessage> {
     }
   }
 
-  private invoke(action: Extract<Action, { kind: 'invoke' }>): void {
-    const client = this.slot(action.client);
+  private invoke(action: Extract<Action, { kind: 'invoke' }>, slot: number): void {
+    // A name no node has is refused here, when it is due, as it always was.
+    const client = slot >= 0 ? this.slots[slot]! : this.slot(action.client);
     if (!client.up) {
       if (this.tracing)
         this.emit({

@@ -100,9 +100,14 @@ export class TimerTable {
   /** An independent copy (the timers themselves are shared: the kernel never changes one). */
   clone(): TimerTable {
     const copy = new TimerTable();
-    copy.one = this.one;
-    copy.items = this.items === null ? null : this.items.slice();
-    copy.map = this.map === null ? null : new Map(this.map);
+    copy.copy(this);
     return copy;
+  }
+
+  /** Holds what `other` holds instead of its own timers, independently of it. */
+  copy(other: TimerTable): void {
+    this.one = other.one;
+    this.items = other.items === null ? null : other.items.slice();
+    this.map = other.map === null ? null : new Map(other.map);
   }
 }
