@@ -155,44 +155,61 @@ describe('a pending operation at the end', () => {
   });
 });
 
-describe('a partition still in force at the end', () => {
-  /** c1's PUT x=1 issued at 1.000s, answered at `doneAt` (null: pending), judged with x cut off. */
-  function unhealed(doneAt: number | null, quiescent: boolean): Verdict {
-    const history = new History();
-    history.observe(1_000, {
+/** c1's PUTs x=1, x=2, … issued at `issued`; the first is answered at `firstDoneAt` (null: never). */
+function c1Puts(issued: readonly number[], firstDoneAt: number | null): History {
+  const history = new History();
+  issued.forEach((at, i) => {
+    const opId = i + 1;
+    history.observe(at, {
       kind: 'invoke',
-      opId: 1,
+      opId,
       client: 'c1',
       op: 'put',
       key: 'x',
-      value: '1',
-      requestId: 'c1.1',
+      value: String(opId),
+      requestId: `c1.${opId}`,
     });
-    if (doneAt !== null) {
-      history.observe(doneAt, {
-        kind: 'complete',
-        opId: 1,
-        client: 'c1',
-        reply: 'PUT_OK',
-        server: 's1',
-        value: null,
-        ts: 1,
-      });
-    }
-    const verdicts = runCheckers(REPLICATED_CHECKERS, {
-      operations: history.operations,
-      applies: [],
-      locks: [],
-      replicas: new Map(),
-      quiescent,
-      endedAt: 30_000,
-      faultsEndAt: 20_000,
-      networkHealed: false,
-      livenessBound: { ms: 1_000, from: 'test' },
-      explainPending: () => 'c1 waits for PUT_OK from s1, attempt 1',
+  });
+  if (firstDoneAt !== null) {
+    history.observe(firstDoneAt, {
+      kind: 'complete',
+      opId: 1,
+      client: 'c1',
+      reply: 'PUT_OK',
+      server: 's1',
+      value: null,
+      ts: 1,
     });
-    return verdicts.find((v) => v.guarantee === 'liveness')!;
   }
+  return history;
+}
+
+/** The liveness verdict on a history of the replicated store, at the end a run had. */
+function livenessAt(
+  history: History,
+  end: { quiescent: boolean; endedAt: number; faultsEndAt: number; networkHealed: boolean },
+  boundMs: number,
+): Verdict {
+  const verdicts = runCheckers(REPLICATED_CHECKERS, {
+    operations: history.operations,
+    applies: [],
+    locks: [],
+    replicas: new Map(),
+    ...end,
+    livenessBound: { ms: boundMs, from: 'test' },
+    explainPending: (op) => `c1 waits for PUT_OK from s1 (${op.requestId})`,
+  });
+  return verdicts.find((v) => v.guarantee === 'liveness')!;
+}
+
+describe('a partition still in force at the end', () => {
+  /** c1's PUT x=1 issued at 1.000s, answered at `doneAt` (null: pending), judged with x cut off. */
+  const unhealed = (doneAt: number | null, quiescent: boolean) =>
+    livenessAt(
+      c1Puts([1_000], doneAt),
+      { quiescent, endedAt: 30_000, faultsEndAt: 20_000, networkHealed: false },
+      1_000,
+    );
 
   // §3: "every invoked operation completes". When every one did, nothing is left to wait for.
   it('holds when every operation completed, in a run cut short or one that went quiet', () => {
@@ -211,47 +228,12 @@ describe('a partition still in force at the end', () => {
 
 describe("a pipelined client's operations", () => {
   /** c1 pipelines PUT x=1 (1.000s) and PUT x=2 (1.500s); the first is answered at `firstDoneAt`. */
-  function pipelined(firstDoneAt: number | null, endedAt: number): Verdict {
-    const history = new History();
-    for (const [opId, at] of [
-      [1, 1_000],
-      [2, 1_500],
-    ] as const) {
-      history.observe(at, {
-        kind: 'invoke',
-        opId,
-        client: 'c1',
-        op: 'put',
-        key: 'x',
-        value: String(opId),
-        requestId: `c1.${opId}`,
-      });
-    }
-    if (firstDoneAt !== null) {
-      history.observe(firstDoneAt, {
-        kind: 'complete',
-        opId: 1,
-        client: 'c1',
-        reply: 'PUT_OK',
-        server: 's1',
-        value: null,
-        ts: 1,
-      });
-    }
-    const verdicts = runCheckers(REPLICATED_CHECKERS, {
-      operations: history.operations,
-      applies: [],
-      locks: [],
-      replicas: new Map(),
-      quiescent: false,
-      endedAt,
-      faultsEndAt: 0,
-      networkHealed: true,
-      livenessBound: { ms: 10_000, from: 'test' },
-      explainPending: (op) => `c1 waits for PUT_OK from s1 (${op.requestId})`,
-    });
-    return verdicts.find((v) => v.guarantee === 'liveness')!;
-  }
+  const pipelined = (firstDoneAt: number | null, endedAt: number) =>
+    livenessAt(
+      c1Puts([1_000, 1_500], firstDoneAt),
+      { quiescent: false, endedAt, faultsEndAt: 0, networkHealed: true },
+      10_000,
+    );
 
   it('are each counted from their own issue, not from the answer to the one before', () => {
     // PUT x=2 was sent at 1.500s, beside PUT x=1: pending 10.5 s at the cut, past the 10 s bound,
