@@ -545,6 +545,77 @@ function indexOfKey(list: List, key: string): number {
   return -1;
 }
 
+// An immutable subset of a fixed list (the followers a leader's write still awaits), as bits over
+// the list's positions. Asking whether it holds an item is one lookup, and taking one out copies
+// one word per 30 items: an array searched and filtered at every acknowledgement made a write to
+// 98 followers cost a number of steps quadratic in them. Its items come in the list's order.
+
+/** A list and each item's position in it, made once per list. */
+interface Universe<T> {
+  readonly items: readonly T[];
+  readonly position: ReadonlyMap<T, number>;
+}
+
+/** Each list's whole subset, made once (a leader starts every write from its followers'). */
+const wholes = new WeakMap<readonly unknown[], Subset<unknown>>();
+
+/** Bits a word of a subset holds: 30, so that every word is a small integer to the engine. */
+const WORD = 30;
+
+export class Subset<T> {
+  private constructor(
+    private readonly universe: Universe<T>,
+    /** Bit i % WORD of word ⌊i / WORD⌋: the list's i-th item is in the subset. */
+    private readonly words: readonly number[],
+    readonly size: number,
+  ) {}
+
+  /** Every item of `items` (which must hold each item once). */
+  static all<T>(items: readonly T[]): Subset<T> {
+    let whole = wholes.get(items) as Subset<T> | undefined;
+    if (whole === undefined) {
+      const position = new Map(items.map((item, i) => [item, i] as const));
+      const words: number[] = [];
+      for (let left = items.length; left > 0; left -= WORD)
+        words.push(2 ** Math.min(left, WORD) - 1);
+      whole = new Subset({ items, position }, words, items.length);
+      wholes.set(items, whole);
+    }
+    return whole;
+  }
+
+  has(item: T): boolean {
+    const i = this.universe.position.get(item);
+    return i !== undefined && this.holds(i);
+  }
+
+  /** The subset without `item` (this one when it does not hold it). */
+  without(item: T): Subset<T> {
+    const i = this.universe.position.get(item);
+    if (i === undefined || !this.holds(i)) return this;
+    const words = this.words.slice();
+    const w = Math.floor(i / WORD);
+    words[w] = words[w]! & ~(1 << (i % WORD));
+    return new Subset(this.universe, words, this.size - 1);
+  }
+
+  /** The first item, in the list's order. */
+  first(): T | undefined {
+    const { items } = this.universe;
+    for (let i = 0; i < items.length; i++) if (this.holds(i)) return items[i];
+    return undefined;
+  }
+
+  /** The items, in the list's order. */
+  items(): T[] {
+    return this.universe.items.filter((_, i) => this.holds(i));
+  }
+
+  private holds(i: number): boolean {
+    return (this.words[Math.floor(i / WORD)]! & (1 << (i % WORD))) !== 0;
+  }
+}
+
 // An immutable first-in first-out queue, for the operations a sequential client holds back. A
 // list copied at every step made a client with thousands of operations waiting quadratic (30,000
 // queued: 11 s; 100,000: 2 minutes); here adding and taking cost O(1), amortized. Items taken

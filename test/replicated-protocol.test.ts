@@ -190,7 +190,7 @@ describe('the leader', () => {
     const lax: ReplicatedKnobs = { ...fixed, ackPolicy: 'ignore-failures' };
     const gaveUp = leader(lax).step(start(lax).state, timeout, at(600));
     expect(sends(gaveUp.effects)).toEqual([]);
-    expect(gaveUp.state.writes.get('w1')?.awaiting).toEqual(['s3']);
+    expect(gaveUp.state.writes.get('w1')?.awaiting.items()).toEqual(['s3']);
   });
 
   it('hybrid clock never reissues or goes back; wall clock does', () => {

@@ -15,6 +15,7 @@ import {
   type NodeId,
   type StepContext,
   StringTable,
+  Subset,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
 import {
@@ -51,7 +52,7 @@ export interface Write {
   /** Whom to answer when replication is done (a client, or the follower that forwarded it). */
   readonly replyTo: readonly { readonly node: NodeId; readonly attempt: number }[];
   /** Followers still to acknowledge, in fan-out order; sequential fan-out serves the first. */
-  readonly awaiting: readonly NodeId[];
+  readonly awaiting: Subset<NodeId>;
 }
 
 export interface ServerState {
@@ -257,7 +258,7 @@ function onLeaderWrite(
     value,
     ts,
     replyTo: [{ node: from, attempt: request.attempt }],
-    awaiting: config.followers,
+    awaiting: Subset.all(config.followers),
   };
   const next: ServerState = {
     store: state.store.with(request.key, { value, ts, origin: request.requestId }),
@@ -370,11 +371,17 @@ function startReplication(
   write: Write,
   out: Out,
 ): ServerState {
-  if (write.awaiting.length === 0) return finishWrite(config, state, write, out);
-  const targets =
-    config.knobs.replicationFanout === 'sequential' ? write.awaiting.slice(0, 1) : write.awaiting;
-  for (const follower of targets) scheduleReplication(config, write, follower, out);
+  if (write.awaiting.size === 0) return finishWrite(config, state, write, out);
+  for (const follower of targetsOf(config, write))
+    scheduleReplication(config, write, follower, out);
   return state;
+}
+
+/** The followers a write is sent to now: the first it awaits (sequential fan-out), or all. */
+function targetsOf(config: ServerConfig, write: Write): NodeId[] {
+  if (config.knobs.replicationFanout !== 'sequential') return write.awaiting.items();
+  const first = write.awaiting.first();
+  return first === undefined ? [] : [first];
 }
 
 /** Starts the write's replication to `follower`: now, or after the replication delay. */
@@ -418,7 +425,7 @@ function onReplicationOk(
     write === undefined ||
     write.ts !== ok.ts ||
     write.key !== ok.key ||
-    !write.awaiting.includes(from)
+    !write.awaiting.has(from)
   ) {
     return state;
   }
@@ -434,12 +441,13 @@ function stopAwaiting(
   follower: NodeId,
   out: Out,
 ): ServerState {
-  const awaiting = write.awaiting.filter((f) => f !== follower);
+  const awaiting = write.awaiting.without(follower);
   const { id, requestId, key, value, ts, replyTo } = write;
   const next: Write = { id, requestId, key, value, ts, replyTo, awaiting };
-  if (awaiting.length === 0) return finishWrite(config, state, next, out);
-  if (config.knobs.replicationFanout === 'sequential' && awaiting[0] !== write.awaiting[0])
-    scheduleReplication(config, next, awaiting[0]!, out);
+  if (awaiting.size === 0) return finishWrite(config, state, next, out);
+  const first = awaiting.first()!;
+  if (config.knobs.replicationFanout === 'sequential' && first !== write.awaiting.first())
+    scheduleReplication(config, next, first, out);
   return withWrite(state, next);
 }
 
@@ -483,7 +491,7 @@ function onTimer(
   out: Out,
 ): ServerState {
   const write = state.writes.get(timer.writeId);
-  if (write === undefined || !write.awaiting.includes(timer.follower)) return state;
+  if (write === undefined || !write.awaiting.has(timer.follower)) return state;
   switch (timer.kind) {
     case 'replicate':
       sendReplication(config, write, timer.follower, out);
@@ -501,11 +509,8 @@ function onTimer(
 /** After a crash with durability=disk the leader still holds its in-flight writes: resume them. */
 function onRestart(config: ServerConfig, state: ServerState, out: Out): ServerState {
   if (config.id !== config.leader) return state;
-  for (const write of state.writes.values()) {
-    const targets =
-      config.knobs.replicationFanout === 'sequential' ? write.awaiting.slice(0, 1) : write.awaiting;
-    for (const follower of targets) sendReplication(config, write, follower, out);
-  }
+  for (const write of state.writes.values())
+    for (const follower of targetsOf(config, write)) sendReplication(config, write, follower, out);
   return state;
 }
 

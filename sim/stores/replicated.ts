@@ -103,10 +103,11 @@ export function explainPendingReplicated(
   const write = [...((leader?.state as ServerState | undefined)?.writes.values() ?? [])].find(
     (w) => w.requestId === op.requestId,
   );
-  if (write !== undefined && write.awaiting.length > 0) {
+  if (write !== undefined && write.awaiting.size > 0) {
     const sequential = knobs.replicationFanout === 'sequential';
-    const sent = sequential ? write.awaiting.slice(0, 1) : write.awaiting;
-    const unsent = sequential ? write.awaiting.slice(1) : [];
+    const awaiting = write.awaiting.items();
+    const sent = sequential ? awaiting.slice(0, 1) : awaiting;
+    const unsent = sequential ? awaiting.slice(1) : [];
     const down = sent.filter((f) => finalStates.get(f)?.up === false);
     const why =
       down.length > 0 ? ` (${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down)` : '';

@@ -3,7 +3,7 @@
 // the checkers can tell apart (see `canonicalText`), and renames interchangeable clients so that
 // one world stands for all its mirror images.
 
-import { Fifo, type NodeId, StringTable } from '../../protocol/core.ts';
+import { Fifo, type NodeId, StringTable, Subset } from '../../protocol/core.ts';
 import { TextHash } from '../kernel/hash.ts';
 import type { Setup } from './setup.ts';
 import type { World } from './world.ts';
@@ -252,12 +252,18 @@ class Serializer {
     }
   }
 
+  private list(items: readonly unknown[]): string {
+    return `[${items.map((x) => this.value(x)).join(',')}]`;
+  }
+
   private object(v: object): string {
-    if (Array.isArray(v)) return `[${v.map((x) => this.value(x)).join(',')}]`;
+    if (Array.isArray(v)) return this.list(v);
     // Two queues of the same items may be built differently: the items are what count.
     if (v instanceof Fifo) return `Q${this.value(v.items())}`;
     // So are a table's entries in their order, not how it was built (its trie, its order stamps).
     if (v instanceof StringTable) return `T${this.value(v.entries())}`;
+    // A subset is its items, in its list's order (as the array it replaced was).
+    if (v instanceof Subset) return this.list(v.items());
     const parts: string[] = [];
     if (v instanceof Map) {
       for (const [k, x] of v) parts.push(`${this.value(k)}:${this.value(x)}`);
