@@ -64,6 +64,12 @@ export interface LockChange {
   /** release: the client that freed it (under lockOwnerCheck none, maybe not the holder). */
   readonly by: NodeId | null;
   /**
+   * release: the request its RELEASE_LOCK was for. Not the holder's request when a late copy of
+   * the holder's own earlier release freed a newer lock (lockOwnerCheck none); the holder then
+   * goes on as if it held the lock, as after a stranger's release. Absent from older histories.
+   */
+  readonly byRequest?: string | null;
+  /**
    * When the grant's lease runs out (the run's ms), null when it has none (lockLease 0). The
    * holder's hold ends then even when no expiry is recorded, because a stranger freed the lock
    * first. Absent from histories written before it was recorded.

@@ -123,7 +123,16 @@ describe('ACQUIRE_LOCK', () => {
       token,
     });
     expect(lockChanges(s.effects)).toEqual([
-      { key: 'x', event: 'grant', holder: 'c1', requestId: 'c1.1', token: 1, by: null, expiresAt },
+      {
+        key: 'x',
+        event: 'grant',
+        holder: 'c1',
+        requestId: 'c1.1',
+        token: 1,
+        by: null,
+        byRequest: null,
+        expiresAt,
+      },
     ]);
     s.receive('c2', acquire('c2.1'));
     expect(s.reply).toEqual({ type: 'LOCK_DENIED', requestId: 'c2.1', attempt: 1, key: 'x' });
@@ -228,6 +237,7 @@ describe('RELEASE_LOCK from a stranger (A5)', () => {
         requestId: 'c1.1',
         token: 1,
         by: 'c2',
+        byRequest: 'c2.9',
         expiresAt: null,
       },
     ]);
@@ -237,6 +247,18 @@ describe('RELEASE_LOCK from a stranger (A5)', () => {
     // c1 still believes it holds the lock, and under seed its write still lands.
     s.receive('c1', put('c1.1', 'late', null));
     expect(s.reply?.type).toBe('PUT_OK');
+  });
+
+  it("seed lets a late copy of the holder's release of an earlier request free its newer lock, and says so", () => {
+    const s = serverAt(seed).receive('c1', acquire('c1.2'));
+    s.receive('c1', release('c1.1', null));
+    expect(s.reply?.type).toBe('RELEASE_OK');
+    expect(lockChanges(s.effects)).toMatchObject([
+      { event: 'release', holder: 'c1', requestId: 'c1.2', by: 'c1', byRequest: 'c1.1' },
+    ]);
+    expect(records(s.effects)[0]).toMatchObject({
+      text: "c1's late release for c1.1 frees its lock of x for c1.2 (token 1)",
+    });
   });
 
   it('seed answers RELEASE_OK even with no lock to free', () => {
@@ -286,6 +308,7 @@ describe('leases (A6)', () => {
         requestId: 'c1.1',
         token: 1,
         by: null,
+        byRequest: null,
         expiresAt: 5_100,
       },
     ]);

@@ -169,6 +169,38 @@ describe('two holders at once', () => {
     ]);
   });
 
+  it("is caught when a late copy of the holder's release of an earlier request frees its lock (A5)", () => {
+    // c1 is at work on c1.2 (a GET) when a copy of its RELEASE_LOCK for c1.1 arrives: the server
+    // frees the lock, c1 goes on as if it held it, and c2 is granted it meanwhile.
+    const g1 = grant(5, 'c1.2', 1);
+    const g2 = grant(15, 'c2.1', 2);
+    const history = input(
+      [
+        op(1, 'c1.2', { kind: 'get', at: 0, done: 30, reply: 'GET_OK' }),
+        op(2, 'c2.1', { at: 12, done: 40 }),
+      ],
+      [g1, { ...freed(10, g1, 'c1'), byRequest: 'c1.1' }, g2, freed(35, g2, 'c2')],
+      [write(20, 'c2.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([
+      {
+        guarantee: 'mutual-exclusion',
+        ops: [1, 2],
+        nodes: ['s1'],
+        at: 15,
+        sentence:
+          "c2 was granted x's lock for c2.1 at 0.015s while c1 still held it for c1.2 (c1's late RELEASE_LOCK for c1.1 had released c1's lock at 0.010s)",
+      },
+    ]);
+    // The same release sent for c1.2 itself ends c1's hold: nothing is wrong.
+    const own = input(
+      history.operations as Operation[],
+      [g1, { ...freed(10, g1, 'c1'), byRequest: 'c1.2' }, g2, freed(35, g2, 'c2')],
+      [write(20, 'c2.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(own))).toEqual([]);
+  });
+
   it('is not when the holder released before the next grant, though its reply was still on its way', () => {
     const g1 = grant(5, 'c1.1', 1);
     const g2 = grant(25, 'c2.1', 2);

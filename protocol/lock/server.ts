@@ -241,7 +241,8 @@ function onRelease(
   }
   const refused = refusal(config, lock, from, request);
   if (refused !== null) return { state, reply: refused };
-  return { state: freeLock(config, state, request.key, lock, 'release', from, out), reply: ok };
+  const by = { node: from, requestId: request.requestId };
+  return { state: freeLock(config, state, request.key, lock, 'release', by, out), reply: ok };
 }
 
 /**
@@ -273,7 +274,7 @@ function freeLock(
   key: Key,
   lock: Lock,
   event: 'release' | 'expire',
-  by: NodeId | null,
+  by: { readonly node: NodeId; readonly requestId: string } | null,
   out: Out,
 ): ServerState {
   const locks = new Map(state.locks);
@@ -331,10 +332,20 @@ function lockChange(
   key: Key,
   lock: Lock,
   event: LockChange['event'],
-  by: NodeId | null,
+  release: { readonly node: NodeId; readonly requestId: string } | null,
 ): LockChange {
   const { holder, requestId, token, expiresAt } = lock;
-  return { key, event, holder, requestId, token, by, expiresAt };
+  const by = release?.node ?? null;
+  return {
+    key,
+    event,
+    holder,
+    requestId,
+    token,
+    by,
+    byRequest: release?.requestId ?? null,
+    expiresAt,
+  };
 }
 
 function recordLock(config: ServerConfig, change: LockChange, out: Out): void {
@@ -347,9 +358,11 @@ export function describeLockChange(c: LockChange): string {
     case 'grant':
       return `grants the lock of ${c.key} to ${c.holder} for ${c.requestId} (${token})`;
     case 'release':
-      return c.by === c.holder
-        ? `${c.holder} releases the lock of ${c.key} (${token})`
-        : `${c.by} releases ${c.holder}'s lock of ${c.key} (${token})`;
+      if (c.by !== c.holder) return `${c.by} releases ${c.holder}'s lock of ${c.key} (${token})`;
+      // A late copy of the holder's release of an earlier request frees its newer lock.
+      if (c.byRequest != null && c.byRequest !== c.requestId)
+        return `${c.by}'s late release for ${c.byRequest} frees its lock of ${c.key} for ${c.requestId} (${token})`;
+      return `${c.holder} releases the lock of ${c.key} (${token})`;
     case 'expire':
       return `${c.holder}'s lease on the lock of ${c.key} runs out (${token})`;
     default:

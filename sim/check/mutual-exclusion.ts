@@ -155,7 +155,7 @@ export function holdsOf(
       grants.push(event);
       grantAt.set(event, i);
     } else if (!endOf.has(event.token)) endOf.set(event.token, event);
-    if (event.event === 'release' && event.by === event.holder) {
+    if (ownRelease(event)) {
       const request = `${event.holder}\u0000${event.requestId}`;
       const list = ownReleases.get(request);
       if (list === undefined) ownReleases.set(request, [i]);
@@ -167,9 +167,9 @@ export function holdsOf(
     const serverEnd = endOf.get(grant.token) ?? null;
     const released = ownReleases.get(`${grant.holder}\u0000${grant.requestId}`);
     const after = released?.find((i) => i > grantAt.get(grant)!);
-    const ownRelease = after === undefined ? never : order.lock(locks[after]!);
+    const releasedAt = after === undefined ? never : order.lock(locks[after]!);
     const start = order.lock(grant);
-    const end = clientEnd(grant, serverEnd, op, ownRelease, order);
+    const end = clientEnd(grant, serverEnd, op, releasedAt, order);
     return { grant, start, op, serverEnd, end };
   });
 }
@@ -178,14 +178,14 @@ function clientEnd(
   grant: LockEvent,
   serverEnd: LockEvent | null,
   op: Operation | undefined,
-  ownRelease: number,
+  releasedAt: number,
   order: Order,
 ) {
-  let end = ownRelease;
+  let end = releasedAt;
   const crash = op === undefined ? never : order.abandoned(op);
   if (serverEnd !== null) {
     const freed = order.lock(serverEnd);
-    if (serverEnd.event === 'expire' || serverEnd.by === grant.holder) end = Math.min(end, freed);
+    if (serverEnd.event === 'expire' || ownRelease(serverEnd)) end = Math.min(end, freed);
     // A stranger's release: the client goes on (A5) until its operation ends, and its crash ends
     // it. A crashed client's lock is held until the server frees it, and a free before the crash
     // leaves the client holding it until the crash.
@@ -202,6 +202,26 @@ function clientEnd(
   return end;
 }
 
+/**
+ * The holder's own release of this lock: sent by its holder for the request it was granted for. A
+ * late copy of the holder's release of an earlier request frees the lock too (lockOwnerCheck
+ * none), but the holder meant nothing by it and goes on, as after a stranger's release (A5).
+ */
+function ownRelease(e: LockEvent): boolean {
+  return (
+    e.event === 'release' &&
+    e.by === e.holder &&
+    (e.byRequest == null || e.byRequest === e.requestId)
+  );
+}
+
+/** Who freed a lock, as "… had released" reads: a stranger, or a late copy of the holder's own. */
+function releaseText(e: LockEvent): string {
+  return e.by === e.holder && e.byRequest != null
+    ? `${e.by}'s late RELEASE_LOCK for ${e.byRequest} had released`
+    : `${e.by} had released`;
+}
+
 const held = (h: Hold) => h.end > h.start;
 
 function requestText(h: Hold): string {
@@ -211,8 +231,8 @@ function requestText(h: Hold): string {
 /** Why the server could grant the lock again although its holder was still using it. */
 function freedText(h: Hold): string {
   const end = h.serverEnd;
-  if (end === null || end.by === null || end.by === h.grant.holder) return '';
-  return ` (${end.by} had released ${h.grant.holder}'s lock at ${formatTime(end.t)})`;
+  if (end === null || end.by === null || ownRelease(end)) return '';
+  return ` (${releaseText(end)} ${h.grant.holder}'s lock at ${formatTime(end.t)})`;
 }
 
 function overlap(earlier: Hold, later: Hold): Violation {
@@ -304,13 +324,12 @@ function lackText(own: readonly Hold[], apply: Apply, order: Order): string {
   if (end?.event === 'expire') return `its lease had run out at ${formatTime(end.t)}`;
   // A stranger freed the lock first, so no expiry was recorded; the lease ran out all the same.
   const lease = before.grant.expiresAt;
-  if (lease != null && order.before(lease) < at && end?.by !== before.grant.holder) {
-    const freed =
-      end?.by != null ? ` (${end.by} had released its lock at ${formatTime(end.t)})` : '';
+  if (lease != null && order.before(lease) < at && (end === null || !ownRelease(end))) {
+    const freed = end?.by != null ? ` (${releaseText(end)} its lock at ${formatTime(end.t)})` : '';
     return `its lease had run out at ${formatTime(lease)}${freed}`;
   }
   if (end !== null && end.by !== null)
-    return `${end.by} had released its lock at ${formatTime(end.t)}`;
+    return `${releaseText(end)} its lock at ${formatTime(end.t)}`;
   return `${apply.origin} no longer held ${apply.key}'s lock`;
 }
 
@@ -446,7 +465,7 @@ export function blockedKeys(input: CheckInput): Violation[] {
   const released = new Map<string, LockEvent>();
   for (const h of holds) {
     const end = h.serverEnd;
-    if (end !== null && end.by === h.grant.holder) released.set(h.grant.requestId, end);
+    if (end !== null && ownRelease(end)) released.set(h.grant.requestId, end);
   }
   return holds
     .filter((h) => h.serverEnd === null && input.replicas.get(h.grant.node)?.up !== false)

@@ -77,7 +77,11 @@ function holds(
       if (e.key !== grant.key) continue;
       const at = place(e.seq, 'a lock change');
       const ownRelease =
-        e.event === 'release' && e.by === grant.holder && e.requestId === grant.requestId;
+        e.event === 'release' &&
+        e.by === grant.holder &&
+        e.requestId === grant.requestId &&
+        // A late copy of the holder's release of an earlier request is no release of this one.
+        (e.byRequest == null || e.byRequest === grant.requestId);
       const expired = e.event === 'expire' && e.token === grant.token;
       const freedAfterCrash =
         e.event === 'release' && e.token === grant.token && crashed !== Infinity;
