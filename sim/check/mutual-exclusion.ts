@@ -133,8 +133,8 @@ export interface Hold {
  * client's operation never completes, so its hold ends at the later of its crash and the server
  * freeing the lock, whoever asks; a grant that came after the crash is held by nobody (the crash
  * ended the operation's session).
- * A release names only the client that sent it, so a late copy of the holder's own earlier
- * RELEASE_LOCK counts as its release: a write it then makes still shows as a stray write.
+ * A late copy of the holder's own release of an earlier request (its `byRequest`) frees the
+ * server's table as a stranger's release does, and the holder goes on likewise.
  */
 export function holdsOf(
   locks: readonly LockEvent[],
