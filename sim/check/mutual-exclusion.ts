@@ -130,10 +130,10 @@ export interface Hold {
  * A grant holds from its time until the first of: its holder's release (of this grant, or of a
  * later grant for the same request), its expiry or its lease's end (recorded or not), or the end
  * of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the
- * server's table but not the client, which goes on as if it held the lock: that is anomaly A5. A crashed
- * client's operation never completes, so its hold ends at the later of its crash and the server
- * freeing the lock, whoever asks; a grant that came after the crash is held by nobody (the crash
- * ended the operation's session).
+ * server's table but not the client, which goes on as if it held the lock: that is anomaly A5.
+ * A crashed client's operation never completes, so its hold ends at the later of its crash and
+ * the server freeing the lock, whoever asks; a grant that came after the crash is held by nobody
+ * (the crash ended the operation's session).
  * A late copy of the holder's own release of an earlier request (its `byRequest`) frees the
  * server's table as a stranger's release does, and the holder goes on likewise.
  */
