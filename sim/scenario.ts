@@ -210,7 +210,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       scenario.livenessBoundMs === undefined
         ? store.livenessBound(knobs, topology, network.value)
         : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
-    const verdicts = checkRun(store, result, topology, result.faultsEndAt, knobs, livenessBound);
+    const verdicts = checkRun(store, result, topology, knobs, livenessBound);
     const busy = opSteps.flatMap((o) => busyNote(o, result, scenario.steps));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
@@ -309,7 +309,6 @@ export function checkRun(
   store: StoreAdapter,
   result: RunResult,
   topology: Topology,
-  faultsEndAt: number,
   knobs: Knobs,
   livenessBound: LivenessBound,
 ): Verdict[] {
@@ -320,7 +319,7 @@ export function checkRun(
     replicas: store.replicas(result.finalStates, topology),
     quiescent: result.ending === 'quiescent',
     endedAt: result.endedAt,
-    faultsEndAt,
+    faultsEndAt: result.faultsEndAt,
     networkHealed: result.networkHealed,
     livenessBound,
     explainPending: (op) => store.explainPending(result.finalStates, topology, op, knobs),

@@ -133,7 +133,6 @@ describe('a three-server cluster on loopback', () => {
         finalStates: states,
       },
       { ...live.cluster, clockSkewMs: {} },
-      live.recorder.now(),
       live.cluster.knobs,
       live.cluster.store.livenessBound(
         live.cluster.knobs,

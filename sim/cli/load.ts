@@ -13,7 +13,7 @@ import { validateScenario } from '../scenario/check.ts';
 import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { openInput, readAtMost, typedElsewhere, UsageError } from './usage.ts';
+import { fromStdin, openInput, readAtMost, typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
@@ -129,11 +129,6 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
     w.on('message', onMessage).on('error', onError).on('exit', onExit);
     w.postMessage({ id, url: pathToFileURL(path).href, path, file });
   });
-}
-
-/** `-` and /dev/stdin: the scenario comes from stdin, and cannot be read again to replay. */
-export function fromStdin(file: string): boolean {
-  return file === '-' || file === '/dev/stdin';
 }
 
 /** The largest scenario read from stdin, in bytes: ten times a file of 100,000 steps. */

@@ -25,10 +25,11 @@ import { displayText, shellWord } from '../render/safe-text.ts';
 import { field, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
-import { fromStdin, listedFiles, loadEach, loadScenario } from './load.ts';
+import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
 import {
   EXIT,
+  fromStdin,
   main,
   parseFlags,
   parseKnobFlags,

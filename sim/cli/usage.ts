@@ -175,6 +175,11 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
   return knobs;
 }
 
+/** `-` and /dev/stdin: what is read comes from stdin, and cannot be read again. */
+export function fromStdin(path: string): boolean {
+  return path === '-' || path === '/dev/stdin';
+}
+
 /**
  * A file a command reads, `-` (or /dev/stdin) meaning stdin, read where it is (opened again by
  * name, a socket, which a spawning program often gives, cannot be). Opened without blocking, so
@@ -182,10 +187,7 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
  * with readAtMost(fd, max, { fifo }). Throws what open throws.
  */
 export function openInput(path: string): { fd: number; fifo: boolean; close: () => void } {
-  const fd =
-    path === '-' || path === '/dev/stdin'
-      ? 0
-      : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = fromStdin(path) ? 0 : openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   let fifo: boolean;
   try {
     // Stdin's writer was there when the shell started the command: an end of file is the end

@@ -22,9 +22,17 @@ import {
 import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
 import { movesTo } from '../verify/world.ts';
-import { fromStdin, loadScenario } from './load.ts';
+import { loadScenario } from './load.ts';
 import { checkCaseFolder } from './output.ts';
-import { EXIT, main, parseFlags, parseKnobFlags, printHelp, UsageError } from './usage.ts';
+import {
+  EXIT,
+  fromStdin,
+  main,
+  parseFlags,
+  parseKnobFlags,
+  printHelp,
+  UsageError,
+} from './usage.ts';
 
 const HELP =
   'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--max-down-for-good N] [--informative] [--depth D] [--max-states N] [--max-seconds S]';

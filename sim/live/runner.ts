@@ -354,14 +354,7 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     fifo: false,
   };
   const livenessBound = cluster.store.livenessBound(cluster.knobs, topology, network);
-  const verdicts = checkRun(
-    cluster.store,
-    result,
-    topology,
-    faultsEndAt,
-    cluster.knobs,
-    livenessBound,
-  );
+  const verdicts = checkRun(cluster.store, result, topology, cluster.knobs, livenessBound);
   const run: ScenarioRun = {
     seed,
     preset: cluster.preset,

@@ -719,7 +719,12 @@ function splitWord(word: string, width: number): string[] {
 }
 
 function wordsOf(text: string, ink: Ink): Seg[] {
-  return displayText(text, WRAPPED_CHARS)
+  return splitWords(displayText(text, WRAPPED_CHARS), ink);
+}
+
+/** Text already safe to show, as its words, each painted `ink`. */
+export function splitWords<I>(text: string, ink: I): Seg<I>[] {
+  return text
     .split(' ')
     .filter((w) => w !== '')
     .map((w) => ({ text: w, ink }));

@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
-import { paintSegs, type Seg, textWidth, wrapSegs } from './diagram.ts';
+import { paintSegs, type Seg, splitWords, textWidth, wrapSegs } from './diagram.ts';
 import {
   formatFault,
   formatMessage,
@@ -70,12 +70,7 @@ function fitted(r: LogRow, width: number): string[] {
 }
 
 /** A part's words, each painted as the part is. */
-function wordsOf(p: Part): Part[] {
-  return p.text
-    .split(' ')
-    .filter((w) => w !== '')
-    .map((text) => ({ text, ink: p.ink }));
-}
+const wordsOf = (p: Part): Part[] => splitWords(p.text, p.ink);
 
 /** The line for one trace event; null when the event is not shown in this view. */
 export function logLine(

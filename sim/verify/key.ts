@@ -260,7 +260,7 @@ class Serializer {
     if (Array.isArray(v)) return this.list(v);
     // Two queues of the same items may be built differently: the items are what count.
     if (v instanceof Fifo) return `Q${this.value(v.items())}`;
-    // So are a table's entries in their order, not how it was built (its trie, its order stamps).
+    // So are a table's entries in their order, not how it was built (a list, or a shared Map).
     if (v instanceof StringTable) return `T${this.value(v.entries())}`;
     // A subset is its items, in its list's order (as the array it replaced was).
     if (v instanceof Subset) return this.list(v.items());
