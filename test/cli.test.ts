@@ -23,6 +23,7 @@ import {
   nodeCommand,
   plainEnv,
   ROOT,
+  readmeGuarantees,
   runCli,
   runOnTerminal,
 } from './run-cli.ts';
@@ -110,6 +111,20 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     const broken = sim('scenarios/stale-read.ts', '--preset', 'fixed');
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/✗ step \d+: .* but /);
+  });
+
+  it("an expectation a knob undoes is named as the verdict lines name it, in the README's words", () => {
+    const r = sim(
+      'scenarios/pipelined-puts-overtake.ts',
+      '--quiet',
+      '--knob',
+      'clientSession=sequential',
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/✓ monotonic writes +held/);
+    const unmet = r.stdout.match(/✗ not as expected: (.+) was expected to break but held/)?.[1];
+    expect(unmet).toBe('monotonic writes');
+    expect(readmeGuarantees()).toContain(unmet);
   });
 });
 

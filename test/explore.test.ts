@@ -12,7 +12,15 @@ import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { defaultWorkers } from '../sim/explore/pool.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
-import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import {
+  isOneLineRefusal,
+  markedGuarantees,
+  nodeCommand,
+  plainEnv,
+  ROOT,
+  readmeGuarantees,
+  runCli,
+} from './run-cli.ts';
 
 const env = plainEnv();
 
@@ -56,8 +64,11 @@ describe('a case written by npm run explore', () => {
     // Shrinking keeps a violation, not always the same ones: the case's own are the ones named
     // over its sentences, one sentence or two for each.
     const named = first.stdout.match(/\nthe case breaks ([a-z ,]+):\n/)?.[1]?.split(', ');
-    const sentences = [...first.stdout.matchAll(/\n {2}✗ ([a-z-]+): /g)].map((m) => m[1]);
-    expect(named).toEqual([...new Set(sentences)].map((id) => id!.replaceAll('-', ' ')));
+    expect(named).toEqual([...new Set(markedGuarantees(first.stdout, '✗'))]);
+    // In the README's words, as the line above them: `monotonic reads`, not `monotonic-reads`.
+    const readme = readmeGuarantees();
+    const found = first.stdout.match(/violation found at run .*: ([a-z ,]+)\n/)?.[1]?.split(', ');
+    for (const name of [...named!, ...found!]) expect(readme).toContain(name);
     expect(path).toBeDefined();
     expect(path!.startsWith(out)).toBe(true);
   });
@@ -77,7 +88,7 @@ describe('a case written by npm run explore', () => {
   });
 
   it('replays with exit 0 and shows the violation the search reported', () => {
-    const sentence = first.stdout.match(/✗ [a-z-]+: (.*)/)?.[1];
+    const sentence = first.stdout.match(/✗ [a-z ]+: (.*)/)?.[1];
     expect(sentence).toBeDefined();
     const replayed = sim(path!, '--quiet');
     expect(replayed.status).toBe(0);

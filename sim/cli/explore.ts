@@ -5,7 +5,6 @@
 
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { defaultWorkers, type Found, SearchPool } from '../explore/pool.ts';
@@ -13,6 +12,7 @@ import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/searc
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
+import { guaranteeNames } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
@@ -91,9 +91,6 @@ const shown = (path: string) => {
   return shellWord(displayText(r.startsWith('..') ? path : r));
 };
 
-const names = (broken: readonly string[]) =>
-  broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
-
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;
 
@@ -156,7 +153,7 @@ async function run(argv: readonly string[]): Promise<number> {
       writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed));
       writer.write(f.source);
       status(
-        `run ${f.run} broke ${names(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${shrinkSeconds} s)…`,
+        `run ${f.run} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${shrinkSeconds} s)…`,
         true,
       );
     },
@@ -173,7 +170,7 @@ async function run(argv: readonly string[]): Promise<number> {
     const w = writer as CaseWriter | null;
     if (found !== null && w?.path != null) {
       lines.push(
-        `run ${(found as Found).run} broke ${names((found as Found).broken)}; shrinking was interrupted`,
+        `run ${(found as Found).run} broke ${guaranteeNames((found as Found).broken)}; shrinking was interrupted`,
         `best case so far: ${shown(w.path)}`,
         `replay: npm run sim -- ${shown(w.path)}`,
       );
@@ -200,7 +197,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const to = scenarioSize(shrunk.scenario);
   const lines = [
     c.red.bold(
-      `violation found at run ${result.found.run} (after ${counted(result.found.j + 1, 'run')}${shardText}): ${names(result.found.broken)}`,
+      `violation found at run ${result.found.run} (after ${counted(result.found.j + 1, 'run')}${shardText}): ${guaranteeNames(result.found.broken)}`,
     ),
     `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'run')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
   ];
@@ -212,10 +209,10 @@ async function run(argv: readonly string[]): Promise<number> {
     );
   // Shrinking keeps a violation, not always the same ones: the case's own are named.
   const kept = replay.verdicts.filter((v) => !v.informative && v.violations.length > 0);
-  lines.push(`the case breaks ${names(kept.map((v) => v.guarantee))}:`);
+  lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
   for (const v of kept)
     for (const x of v.violations.slice(0, 2))
-      lines.push(c.red(`  ✗ ${v.guarantee}: ${x.sentence}`));
+      lines.push(c.red(`  ✗ ${guaranteeNames([v.guarantee])}: ${x.sentence}`));
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {

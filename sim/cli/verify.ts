@@ -11,6 +11,7 @@ import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
 import { formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
+import { guaranteeNames } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -221,16 +222,17 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     return EXIT.failed;
   }
   const moves = movesTo(result.world);
-  const informative = new Set(result.verdicts.filter((v) => v.informative).map((v) => v.guarantee));
-  const named = result.broken.map((g) => (informative.has(g) ? `${g} (informative)` : g));
+  // The names say which are informative: `linearizability (informative)`.
+  const broken = guaranteeNames(result.broken);
   out.push(
     c.red.bold(
-      `violation: ${named.join(', ')} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+      `violation: ${broken} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
     ),
   );
   for (const v of result.verdicts) {
     if (!result.broken.includes(v.guarantee)) continue;
-    for (const w of v.violations.slice(0, 2)) out.push(c.red(`  ✗ ${v.guarantee}: ${w.sentence}`));
+    for (const w of v.violations.slice(0, 2))
+      out.push(c.red(`  ✗ ${guaranteeNames([v.guarantee])}: ${w.sentence}`));
   }
   out.push('', c.bold('The schedule'), ...tellSchedule(setup, moves).map((l) => `  ${l}`), '');
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
@@ -240,7 +242,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
   const { path, command, failure } = writeStory(CASES, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
-    `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
+    `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
     'is lost or delivered twice); the network itself delivers in 1 ms.',
     '',
@@ -250,9 +252,9 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     `  ${summary}`,
     `counterexample written to ${displayText(path)}`,
     same
-      ? `replayed with sim: the same violation (${result.broken.join(', ')})`
+      ? `replayed with sim: the same violation, ${broken}`
       : c.red(
-          `replayed with sim, it broke ${brokenGuarantees(replay.verdicts).join(', ') || 'nothing'}: please report this`,
+          `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
         ),
     `replay: ${displayText(command)}`,
     ...listFindings(
@@ -282,7 +284,7 @@ function listFindings(found: readonly Finding[], c: ReturnType<typeof paletteFor
     const sentence = v?.violations[0]?.sentence ?? '';
     out.push(
       c.yellow(
-        `  ◦ ${f.guarantee}: shortest schedule ${movesTo(f.world).length} moves: ${sentence}`,
+        `  ◦ ${guaranteeNames([f.guarantee])}: shortest schedule ${movesTo(f.world).length} moves: ${sentence}`,
       ),
     );
   }
