@@ -4,17 +4,18 @@
 // Files are created, never overwritten: a name that is taken gets a suffix.
 
 import {
-  closeSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   renameSync,
+  rmSync,
+  unlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { holdSignals, removeOnEnd } from '../cli/signals.ts';
 import { counted } from '../render/format.ts';
 import {
   type AnyScenario,
@@ -275,32 +276,52 @@ function placed(source: string, dir: string): string {
   return source.replace(quote(SCENARIO_IMPORT), quote(importFrom(dir)));
 }
 
-/** Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists. */
-export function createCaseFile(dir: string, base: string, source: string): string {
-  const text = placed(source, dir);
-  for (let n = 1; ; n++) {
-    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 10_000) continue;
-      throw error;
-    }
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    return path;
+let temporaries = 0;
+
+/**
+ * Writes `text` to a new temporary file in `dir`, whole (a signal waits until it is: see
+ * holdSignals), and hands its path to `place`, which moves it where it goes; the temporary file
+ * never stays behind, whatever ends the command.
+ */
+function viaTemporary(dir: string, text: string, place: (temporary: string) => void): void {
+  holdSignals();
+  const temporary = join(dir, `.case.${process.pid}-${++temporaries}.tmp`);
+  const removed = removeOnEnd(() => unlinkSync(temporary));
+  try {
+    writeFileSync(temporary, text, { flag: 'wx' });
+    place(temporary);
+  } finally {
+    removed();
+    rmSync(temporary, { force: true });
   }
+}
+
+/**
+ * Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists, and never a
+ * part of one. The case is written whole under a temporary name first, then linked to the first
+ * free name (a link, unlike a rename, never replaces a file that is there).
+ */
+export function createCaseFile(dir: string, base: string, source: string): string {
+  let path = '';
+  viaTemporary(dir, placed(source, dir), (temporary) => {
+    for (let n = 1; ; n++) {
+      path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
+      try {
+        linkSync(temporary, path);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 10_000) throw error;
+      }
+    }
+  });
+  return path;
 }
 
 /** Replaces a case this search created, whole or not at all (a temporary file, then a rename). */
 export function replaceCaseFile(path: string, source: string): void {
-  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(temporary, placed(source, dirname(path)));
-  renameSync(temporary, path);
+  viaTemporary(dirname(path), placed(source, dirname(path)), (temporary) =>
+    renameSync(temporary, path),
+  );
 }
 
 /** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */
