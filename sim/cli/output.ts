@@ -23,7 +23,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isatty } from 'node:tty';
 import { escapeControls } from '../render/safe-text.ts';
 import { holdSignals, removeOnEnd } from './signals.ts';
-import { pause, UsageError } from './usage.ts';
+import { pause, UsageError, waitOnPipe } from './usage.ts';
 
 /** A file the command reads: it must survive whatever the command writes. */
 export interface Input {
@@ -326,18 +326,20 @@ export class WholeFile {
  * hold the command, silently, until then. After a second, one line says what it waits for.
  */
 function openPipe(out: PlannedOutput): number {
-  for (let waited = 0; ; waited += 20) {
-    try {
-      return openSync(out.target, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ENXIO') throw error;
-    }
-    if (waited === 1000)
+  return waitOnPipe(
+    () => {
+      try {
+        return openSync(out.target, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENXIO') throw error;
+        return undefined;
+      }
+    },
+    () =>
       process.stderr.write(
         `waiting for something to read ${out.flag} '${escapeControls(out.path)}', a named pipe (Ctrl-C to stop)\n`,
-      );
-    pause(20);
-  }
+      ),
+  );
 }
 
 /** Writes `text` as the whole of a planned output. */

@@ -213,6 +213,24 @@ export function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** How often a pipe is tried again while its other end is not there yet, and when it is said. */
+const PIPE_POLL_MS = 20;
+const PIPE_NOTE_AFTER_MS = 1000;
+
+/**
+ * Tries `attempt` until it gives an answer (not undefined), every 20 ms: a named pipe opened or
+ * read without blocking, while its other end has not come. `waiting` is called once, when a
+ * second has gone by, to say what the command waits for.
+ */
+export function waitOnPipe<T>(attempt: () => T | undefined, waiting?: () => void): T {
+  for (let waited = 0; ; waited += PIPE_POLL_MS) {
+    const answer = attempt();
+    if (answer !== undefined) return answer;
+    if (waited === PIPE_NOTE_AFTER_MS) waiting?.();
+    pause(PIPE_POLL_MS);
+  }
+}
+
 /** How readAtMost treats what it reads. */
 export interface ReadOptions {
   /** Sees the first chunk's opening characters, and may refuse them. */
@@ -234,22 +252,21 @@ export interface ReadOptions {
 export function readAtMost(fd: number, maxBytes: number, options: ReadOptions = {}): string | null {
   const chunks: Buffer[] = [];
   let total = 0;
-  let waited = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    try {
-      n = readSync(fd, chunk, 0, chunk.length, null);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
-      n = -1;
-    }
-    if (n === -1 || (n === 0 && total === 0 && options.fifo === true)) {
-      pause(20);
-      waited += 20;
-      if (total === 0 && waited === 1000) options.waiting?.();
-      continue;
-    }
+    // Nothing to read yet (EAGAIN), or a named pipe's end of file before its writer came.
+    const n = waitOnPipe(
+      () => {
+        try {
+          const read = readSync(fd, chunk, 0, chunk.length, null);
+          return read === 0 && total === 0 && options.fifo === true ? undefined : read;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+          return undefined;
+        }
+      },
+      total === 0 ? options.waiting : undefined,
+    );
     if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
     if (total === 0) options.first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
     total += n;
