@@ -128,6 +128,26 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
   });
 });
 
+describe('--help', () => {
+  it.each(['sim', 'view', 'explore', 'verify', 'live', 'serve', 'client'])(
+    '%s: fits 100 columns, its usage folded as the README shows it',
+    (command) => {
+      const help = runCli(command, ['--help']);
+      expect(help.status).toBe(0);
+      for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+      expect(help.stdout).toMatch(new RegExp(`^usage: npm run ${command} -- `));
+    },
+  );
+
+  it.each(['sim', 'view'])('%s: says what each flag means', (command) => {
+    const help = runCli(command, ['--help']).stdout;
+    const usage = help.slice(0, help.indexOf('\n\n'));
+    const flags = [...usage.matchAll(/[[|] ?(--[a-z-]+)/g)].map((m) => m[1]!);
+    expect(flags.length).toBeGreaterThan(1);
+    for (const flag of flags) expect(help).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
+  });
+});
+
 describe('bad input gets one clear line and exit status 2', () => {
   it.each([
     [['scenarios/no-such.ts'], /no scenario file at 'scenarios\/no-such.ts'/],

@@ -44,12 +44,17 @@ describe('npm run explore -- --help', () => {
   it('says what each flag means, with its default', () => {
     const help = explore('--help');
     expect(help.status).toBe(0);
-    const usage = help.stdout.split('\n')[0]!;
+    // The usage line, folded to the terminal's width, up to the blank line under it.
+    const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
     const flags = [...usage.matchAll(/\[(--[a-z-]+)/g)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(5);
     for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
     expect(help.stdout).toMatch(/--runs N +random runs to make \(default 5000\)/);
-    expect(help.stdout).toMatch(/--shrink-seconds N +wall-clock seconds .*\(default 60\)/);
+    expect(help.stdout).toMatch(
+      /--shrink-runs N +replays shrinking may make; .* same\n.*any machine \(default 20000\)/,
+    );
+    expect(help.stdout).toMatch(/--shrink-seconds N +a safety stop in wall-clock seconds/);
+    for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 });
 
@@ -162,6 +167,31 @@ describe('workers and shards', () => {
     const allowed = explore('--workers', String(most), '--runs', '1', '--out', temporary());
     expect(allowed.stderr).toBe('');
     expect(allowed.status).toBe(0);
+  });
+});
+
+describe('shrinking within a budget of replays', () => {
+  const args = ['--knob', 'followerApply=overwrite', '--shrink-runs', '20'];
+  const cut = explore(...args, '--out', temporary());
+  // A safety stop far off changes nothing: the budget, not the machine's speed, says where it ends.
+  const again = explore(...args, '--shrink-seconds', '86400', '--out', temporary());
+
+  it('a case cut by its budget says so, and how to let it go further', () => {
+    expect(cut.status).toBe(1);
+    expect(cut.stdout).toContain('shrinking spent its budget of 20 replays');
+    expect(cut.stdout).toContain('--shrink-runs N with a larger N takes it further');
+    const text = readFileSync(replayPath(cut.stdout)!, 'utf8').replace(/\n \* +/g, ' ');
+    expect(text).toContain('Shrinking spent its budget of 20 replays');
+    expect(text).toContain('`--shrink-runs N` with a larger N takes it further');
+  });
+
+  it('the same seed and flags give the same case, whatever the safety stop', () => {
+    const body = (stdout: string) => {
+      const text = readFileSync(replayPath(stdout)!, 'utf8');
+      return text.slice(text.indexOf('export default'));
+    };
+    expect(again.status).toBe(1);
+    expect(body(again.stdout)).toBe(body(cut.stdout));
   });
 });
 

@@ -69,7 +69,8 @@ describe('npm run verify -- --help, and a scenario piped in', () => {
   it('says what each flag means, with its unit and its default', () => {
     const help = run('sim/cli/verify.ts', '--help');
     expect(help.status).toBe(0);
-    const usage = help.stdout.split('\n')[0]!;
+    // The usage line, folded to the terminal's width, up to the blank line under it.
+    const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
     const flags = [...usage.matchAll(/\[(--[a-z-]+)/g)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(10);
     for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));

@@ -135,7 +135,25 @@ export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>
 
 /** `--help`: the usage line, then what each flag means, its unit and its default. */
 export function printHelp(help: string, details: readonly string[] = []): void {
-  process.stdout.write(`${[help, ...details].join('\n')}\n`);
+  process.stdout.write(`${[...foldUsage(help), ...details].join('\n')}\n`);
+}
+
+/** The width --help keeps to: a terminal's 100 columns, as the README's blocks. */
+const HELP_WIDTH = 100;
+
+/**
+ * The usage line (one line, as an error message quotes it) folded for --help: a break only before
+ * a `[` or a `|`, each further line lined up under the first argument, as the README shows it.
+ */
+export function foldUsage(usage: string, width = HELP_WIDTH): string[] {
+  const indent = ' '.repeat((/^usage: npm run \S+ -- /.exec(usage)?.[0] ?? '').length);
+  const lines: string[] = [];
+  for (const word of usage.split(/ (?=[[|])/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(last < 0 ? word : `${indent}${word}`);
+  }
+  return lines;
 }
 
 /** The same range a scenario's own seed has, so that every printed replay command is accepted. */

@@ -28,7 +28,7 @@ import {
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
 
-/** How far the case has come: as found, being shrunk, shrunk, or stopped by the time bound. */
+/** How far the case has come: as found, being shrunk, shrunk, or cut short (see CaseInfo's cut). */
 export type CaseStage = 'found' | 'shrinking' | 'shrunk' | 'cut';
 
 export interface CaseInfo {
@@ -41,6 +41,10 @@ export interface CaseInfo {
   readonly stage: CaseStage;
   /** The size of the run as found, for a shrunk case. */
   readonly foundSize?: { readonly ops: number; readonly faults: number } | undefined;
+  /** For a case whose shrinking was cut: what cut it, and the budget and safety stop it had. */
+  readonly cut?:
+    | { readonly by: 'runs' | 'seconds'; readonly runs: number; readonly seconds: number }
+    | undefined;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
@@ -142,7 +146,9 @@ function stageText(info: CaseInfo): string {
     case 'shrunk':
       return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
-      return `Shrinking stopped at its time bound (from ${found}): as far as it got, maybe not the smallest.`;
+      return info.cut?.by === 'seconds'
+        ? `Shrinking was cut by its safety stop of ${info.cut.seconds} s of wall-clock time before its budget of ${info.cut.runs} replays was spent (from ${found}): another machine may shrink this run further; \`--shrink-seconds N\` with a larger N lets it finish.`
+        : `Shrinking spent its budget of ${info.cut?.runs ?? 'its'} replays (from ${found}): as far as it got, maybe not the smallest, and the same on any machine; \`--shrink-runs N\` with a larger N takes it further.`;
   }
 }
 
