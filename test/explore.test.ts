@@ -65,7 +65,13 @@ describe('a case written by npm run explore', () => {
 
   it('is announced with the violation and the command that replays it', () => {
     expect(first.status).toBe(1);
-    expect(first.stdout).toMatch(/violation found at run \d+ \(after \d+ runs?\): [a-z ,]+\n/);
+    expect(first.stdout).toMatch(
+      /violation found at run (\d+), the (\d+)(st|nd|rd|th) run made: [a-z ,]+\n/,
+    );
+    // Runs are numbered from 0: run 1 is the 2nd run made.
+    const [, run, made] = first.stdout.match(/at run (\d+), the (\d+)/)!;
+    expect(Number(made)).toBe(Number(run) + 1);
+    for (const line of first.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
     // Shrinking keeps a violation, not always the same ones: the case's own are the ones named
     // over its sentences, one sentence or two for each.
     const named = first.stdout.match(/\nthe case breaks ([a-z ,]+):\n/)?.[1]?.split(', ');

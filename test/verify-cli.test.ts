@@ -47,6 +47,9 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     expect(readmeGuarantees()).toContain('monotonic reads');
     expect(found.stdout).toMatch(/8 +0\.008s +NULL c2\.2 x ts=∅ s3 -> c2 arrives/);
     expect(found.stdout).toContain('replayed with sim: the same violation, monotonic reads');
+    // Fitted to 100 columns when piped, the checkers' long sentences included; counts agree.
+    for (const line of found.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    expect(found.stdout).toContain('3 operations; at most 0 drops,');
     expect(found.stdout).toContain(`replay: npm run sim -- ${file}`);
   });
 

@@ -19,12 +19,20 @@ import {
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
-import { guaranteeNames } from '../render/summary.ts';
+import { guaranteeNames, hanging } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
 import { checkCaseFolder } from './output.ts';
-import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
+import {
+  EXIT,
+  filelessFlags,
+  main,
+  parseKnobFlags,
+  parseSeed,
+  parseWidth,
+  UsageError,
+} from './usage.ts';
 
 const HELP =
   'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N] [--workers N] [--shard K/N] [--out DIR] [--shrink-runs N] [--shrink-seconds N]';
@@ -101,6 +109,13 @@ const shown = (path: string) => {
   const r = relative(process.cwd(), path);
   return shellWord(displayText(r.startsWith('..') ? path : r));
 };
+
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st: the run a violation was found in, counted. */
+function ordinal(n: number): string {
+  const teen = Math.floor(n / 10) % 10 === 1;
+  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
 
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;
@@ -220,21 +235,29 @@ async function run(argv: readonly string[]): Promise<number> {
   const replay = runScenario(shrunk.scenario, { trace: false });
   const from = scenarioSize(planToScenario(shrunk.original, search));
   const to = scenarioSize(shrunk.scenario);
+  // Fitted to the terminal, as sim's summary is: a checker's sentence runs long.
+  const width = parseWidth(undefined);
+  const wrapped = (text: string, paint: (t: string) => string = (t) => t, first = '') =>
+    hanging(first, text, width, first.length).map((line) => paint(line));
   const lines = [
-    c.red.bold(
-      `violation found at run ${result.found.run} (after ${counted(result.found.j + 1, 'run')}${shardText}): ${guaranteeNames(result.found.broken)}`,
+    ...wrapped(
+      `violation found at run ${result.found.run}, the ${ordinal(result.found.j + 1)} run made${shardText}: ${guaranteeNames(result.found.broken)}`,
+      c.red.bold,
     ),
-    `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'replay')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
+    ...wrapped(
+      `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'replay')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
+    ),
   ];
   if (shrunk.cut === 'runs')
     lines.push(
-      c.yellow(
+      ...wrapped(
         `shrinking spent its budget of ${counted(shrinkRuns, 'replay')}: the case is as far as it got, maybe not the smallest, and the same on any machine (--shrink-runs N with a larger N takes it further)`,
+        c.yellow,
       ),
     );
   if (shrunk.cut === 'seconds') {
     const cut = `shrinking was cut by its safety stop of ${shrinkSeconds} s of wall-clock time after ${counted(shrunk.shrinkRuns, 'replay')} of its ${shrinkRuns}: another machine may shrink this run further; --shrink-seconds N with a larger N lets it finish`;
-    lines.push(c.yellow.bold(cut));
+    lines.push(...wrapped(cut, c.yellow.bold));
     process.stderr.write(`warning: ${cut}\n`);
   }
   // Shrinking keeps a violation, not always the same ones: the case's own are named.
@@ -242,7 +265,7 @@ async function run(argv: readonly string[]): Promise<number> {
   lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
   for (const v of kept)
     for (const x of v.violations.slice(0, 2))
-      lines.push(c.red(`  ✗ ${guaranteeNames([v.guarantee])}: ${x.sentence}`));
+      lines.push(...wrapped(x.sentence, c.red, `  ✗ ${guaranteeNames([v.guarantee])}: `));
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {

@@ -9,7 +9,7 @@ import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
-import { renderSummary, runPassed } from '../render/summary.ts';
+import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
 import { EXIT, filelessFlags, main, parseSeed, UsageError } from './usage.ts';
@@ -96,7 +96,7 @@ async function live(argv: readonly string[]): Promise<number> {
   const out: string[] = [c.bold(goal), ''];
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
   out.push(...renderSummary(c, run, command, width));
-  out.push(`  note       ${LIVE_CAVEAT}`);
+  out.push(...field('note', LIVE_CAVEAT, width));
   // A write that fails (a full disk) still leaves the summary of a run that cannot be replayed.
   let failure: unknown = null;
   for (const planned of outputs) {

@@ -9,9 +9,9 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
-import { formatSpan } from '../render/format.ts';
+import { counted, formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
-import { guaranteeNames } from '../render/summary.ts';
+import { guaranteeNames, hanging } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -31,6 +31,7 @@ import {
   main,
   parseFlags,
   parseKnobFlags,
+  parseWidth,
   printHelp,
   UsageError,
 } from './usage.ts';
@@ -119,11 +120,16 @@ function describe(setup: Setup, file: string): string {
   const ops = setup.clients.reduce((n, c) => n + c.ops.length, 0);
   const b = setup.budgets;
   const knobs = Object.entries(setup.overrides)
-    .map(([k, v]) => ` ${k}=${v}`)
+    .map(([k, v]) => `, ${k}=${v}`)
     .join('');
   return [
-    `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
-    `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes, ${b.downForGood} followers down for good`,
+    ...fitted(
+      `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
+    ),
+    ...fitted(
+      `${counted(setup.servers.length, 'server')} × ${counted(setup.clients.length, 'client')}, ${counted(ops, 'operation')}; at most ${counted(b.drops, 'drop')}, ${counted(b.duplicates, 'duplicate')}, ${counted(b.delays, 'slow message')}, ${counted(b.crashes, 'server crash', 'server crashes')}, ${counted(b.clientCrashes, 'client crash', 'client crashes')}, ${counted(b.downForGood, 'follower', 'followers')} down for good`,
+      '  ',
+    ),
   ].join('\n');
 }
 
@@ -197,7 +203,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
       c.green(
         'every schedule of this configuration keeps every guarantee (within the budgets above)',
       ),
-      `  ${summary}`,
+      ...fitted(summary, '  '),
       ...listFindings(result.findings, c),
     );
     process.stdout.write(`${out.join('\n')}\n`);
@@ -212,10 +218,12 @@ function report(setup: Setup, file: string, result: SearchResult): number {
         'the memory bound, most of the JavaScript heap (NODE_OPTIONS=--max-old-space-size=<MB> raises it; --max-states N stops sooner)',
     }[result.bound];
     out.push(
-      c.yellow(
+      ...fitted(
         `not finished: ${result.states} states explored, depth ${result.depth} moves reached; stopped by ${why}`,
+        '',
+        c.yellow,
       ),
-      `  ${summary}`,
+      ...fitted(summary, '  '),
       ...listFindings(result.findings, c),
     );
     process.stdout.write(`${out.join('\n')}\n`);
@@ -232,7 +240,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   for (const v of result.verdicts) {
     if (!result.broken.includes(v.guarantee)) continue;
     for (const w of v.violations.slice(0, 2))
-      out.push(c.red(`  ✗ ${guaranteeNames([v.guarantee])}: ${w.sentence}`));
+      out.push(...fitted(w.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
   }
   out.push('', c.bold('The schedule'), ...tellSchedule(setup, moves).map((l) => `  ${l}`), '');
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
@@ -249,7 +257,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     ...tellSchedule(setup, moves),
   ]);
   out.push(
-    `  ${summary}`,
+    ...fitted(summary, '  '),
     `counterexample written to ${displayText(path)}`,
     same
       ? `replayed with sim: the same violation, ${broken}`
@@ -271,22 +279,28 @@ function report(setup: Setup, file: string, result: SearchResult): number {
 }
 
 /**
+ * `text` after `first`, wrapped to the terminal (100 columns when piped) under its own start, as
+ * sim's summary is: a checker's sentence runs long.
+ */
+function fitted(text: string, first = '', paint: (line: string) => string = (l) => l): string[] {
+  return hanging(first, text, parseWidth(undefined), first.length).map((line) => paint(line));
+}
+
+/**
  * Informative findings (A4, A12): each by the length of its shortest schedule and the checker's
  * sentence. They do not change the verdict; --informative makes them stop the search instead.
  */
 function listFindings(found: readonly Finding[], c: ReturnType<typeof paletteFor>): string[] {
   if (found.length === 0) return [];
-  const out = [
+  const out = fitted(
     'informative findings (they do not change the verdict; --informative stops at the first and writes it as a case):',
-  ];
+  );
   for (const f of found) {
     const v = f.verdicts.find((x: Verdict) => x.guarantee === f.guarantee);
     const sentence = v?.violations[0]?.sentence ?? '';
-    out.push(
-      c.yellow(
-        `  ◦ ${guaranteeNames([f.guarantee])}: shortest schedule ${movesTo(f.world).length} moves: ${sentence}`,
-      ),
-    );
+    const first = `  ◦ ${guaranteeNames([f.guarantee])}: `;
+    const text = `shortest schedule ${movesTo(f.world).length} moves: ${sentence}`;
+    out.push(...fitted(text, first, c.yellow));
   }
   return out;
 }
