@@ -139,13 +139,16 @@ describe('--help', () => {
     },
   );
 
-  it.each(['sim', 'view'])('%s: says what each flag means', (command) => {
-    const help = runCli(command, ['--help']).stdout;
-    const usage = help.slice(0, help.indexOf('\n\n'));
-    const flags = [...usage.matchAll(/[[|] ?(--[a-z-]+)/g)].map((m) => m[1]!);
-    expect(flags.length).toBeGreaterThan(1);
-    for (const flag of flags) expect(help).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
-  });
+  it.each(['sim', 'view', 'live', 'serve', 'client'])(
+    '%s: says what each flag means',
+    (command) => {
+      const help = runCli(command, ['--help']).stdout;
+      const usage = help.slice(0, help.indexOf('\n\n'));
+      const flags = [...usage.matchAll(/(?:[[|] ?|-- )(--[a-z-]+)/g)].map((m) => m[1]!);
+      expect(flags.length).toBeGreaterThan(1);
+      for (const flag of flags) expect(help).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
+    },
+  );
 });
 
 describe('bad input gets one clear line and exit status 2', () => {
