@@ -11,6 +11,7 @@ import {
   diffRuns,
   type Edit,
   EditError,
+  editText,
   effectiveScenario,
   parseEdit,
   runWhatIf,
@@ -208,7 +209,9 @@ function whatIfOf(scenario: AnyScenario, edits: readonly Edit[], base: ScenarioR
   try {
     return runWhatIf(scenario, edits, base);
   } catch (error) {
-    if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
+    // An edit that reads well but does not fit this run: named, when it is the only one.
+    const which = edits.length === 1 ? ` ${editText(edits[0]!)}` : '';
+    if (error instanceof EditError) throw new UsageError(`--what-if${which}: ${error.message}`);
     throw error;
   }
 }
