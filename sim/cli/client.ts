@@ -43,7 +43,7 @@ const DETAILS = [
   "  --id c1                  this client's name (default c and the process id)",
   '  --script file|-          runs the commands of a file (- for stdin) instead of the menu:',
   '                           put x 2 via s1, get x via s3, delete x, sleep 500, wait; # comments',
-  "  --knob name=value        flips one of the client's knobs over the servers'; repeat it",
+  "  --knob name=value        flips a knob for this client, over the servers' settings; repeat it",
   '  --wait-ms N              ms to wait for the replies still due at a wait or at the end',
   '                           (default 120000)',
 ];
