@@ -7,6 +7,8 @@ import type { KnobValue } from '../protocol/knobs.ts';
 import {
   brokenGuarantees,
   findings,
+  GUARANTEE_NAMES,
+  type GuaranteeId,
   type LivenessBound,
   runCheckers,
   type Verdict,
@@ -334,16 +336,18 @@ export function judgeVerdicts(
   const broken = brokenGuarantees(verdicts);
   const wanted = expected.violations ?? [];
   const failures: string[] = [];
+  // In the words of the verdict lines above them, not the ids the scenario's expect holds.
+  const name = (g: GuaranteeId) => GUARANTEE_NAMES[g] ?? g;
   for (const g of wanted) {
     const v = verdicts.find((x) => x.guarantee === g);
     if (v?.status === 'not-judged')
-      failures.push(`${g} was expected to break but could not be judged: ${v.reason}`);
-    else if (!broken.includes(g)) failures.push(`${g} was expected to break but held`);
+      failures.push(`${name(g)} was expected to break but could not be judged: ${v.reason}`);
+    else if (!broken.includes(g)) failures.push(`${name(g)} was expected to break but held`);
   }
-  for (const g of broken) if (!wanted.includes(g)) failures.push(`${g} broke unexpectedly`);
+  for (const g of broken) if (!wanted.includes(g)) failures.push(`${name(g)} broke unexpectedly`);
   const found = findings(verdicts);
   for (const g of expected.findings ?? [])
-    if (!found.includes(g)) failures.push(`the ${g} finding was expected but not found`);
+    if (!found.includes(g)) failures.push(`the finding ${name(g)} was expected but not found`);
   return failures;
 }
 

@@ -23,6 +23,7 @@ import {
   nodeCommand,
   plainEnv,
   ROOT,
+  readmeGuarantees,
   runCli,
   runOnTerminal,
 } from './run-cli.ts';
@@ -111,6 +112,43 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/✗ step \d+: .* but /);
   });
+
+  it("an expectation a knob undoes is named as the verdict lines name it, in the README's words", () => {
+    const r = sim(
+      'scenarios/pipelined-puts-overtake.ts',
+      '--quiet',
+      '--knob',
+      'clientSession=sequential',
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/✓ monotonic writes +held/);
+    const unmet = r.stdout.match(/✗ not as expected: (.+) was expected to break but held/)?.[1];
+    expect(unmet).toBe('monotonic writes');
+    expect(readmeGuarantees()).toContain(unmet);
+  });
+});
+
+describe('--help', () => {
+  it.each(['sim', 'view', 'explore', 'verify', 'live', 'serve', 'client'])(
+    '%s: fits 100 columns, its usage folded as the README shows it',
+    (command) => {
+      const help = runCli(command, ['--help']);
+      expect(help.status).toBe(0);
+      for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+      expect(help.stdout).toMatch(new RegExp(`^usage: npm run ${command} -- `));
+    },
+  );
+
+  it.each(['sim', 'view', 'live', 'serve', 'client'])(
+    '%s: says what each flag means',
+    (command) => {
+      const help = runCli(command, ['--help']).stdout;
+      const usage = help.slice(0, help.indexOf('\n\n'));
+      const flags = [...usage.matchAll(/(?:[[|] ?|-- )(--[a-z-]+)/g)].map((m) => m[1]!);
+      expect(flags.length).toBeGreaterThan(1);
+      for (const flag of flags) expect(help).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
+    },
+  );
 });
 
 describe('bad input gets one clear line and exit status 2', () => {

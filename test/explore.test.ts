@@ -12,7 +12,15 @@ import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { defaultWorkers } from '../sim/explore/pool.ts';
 import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
-import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import {
+  isOneLineRefusal,
+  markedGuarantees,
+  nodeCommand,
+  plainEnv,
+  ROOT,
+  readmeGuarantees,
+  runCli,
+} from './run-cli.ts';
 
 const env = plainEnv();
 
@@ -36,12 +44,17 @@ describe('npm run explore -- --help', () => {
   it('says what each flag means, with its default', () => {
     const help = explore('--help');
     expect(help.status).toBe(0);
-    const usage = help.stdout.split('\n')[0]!;
+    // The usage line, folded to the terminal's width, up to the blank line under it.
+    const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
     const flags = [...usage.matchAll(/\[(--[a-z-]+)/g)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(5);
     for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
     expect(help.stdout).toMatch(/--runs N +random runs to make \(default 5000\)/);
-    expect(help.stdout).toMatch(/--shrink-seconds N +wall-clock seconds .*\(default 60\)/);
+    expect(help.stdout).toMatch(
+      /--shrink-runs N +replays shrinking may make; .* same\n.*any machine \(default 20000\)/,
+    );
+    expect(help.stdout).toMatch(/--shrink-seconds N +a safety stop in wall-clock seconds/);
+    for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 });
 
@@ -52,12 +65,21 @@ describe('a case written by npm run explore', () => {
 
   it('is announced with the violation and the command that replays it', () => {
     expect(first.status).toBe(1);
-    expect(first.stdout).toMatch(/violation found at run \d+ \(after \d+ runs?\): [a-z ,]+\n/);
+    expect(first.stdout).toMatch(
+      /violation found at run (\d+), the (\d+)(st|nd|rd|th) run made: [a-z ,]+\n/,
+    );
+    // Runs are numbered from 0: run 1 is the 2nd run made.
+    const [, run, made] = first.stdout.match(/at run (\d+), the (\d+)/)!;
+    expect(Number(made)).toBe(Number(run) + 1);
+    for (const line of first.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
     // Shrinking keeps a violation, not always the same ones: the case's own are the ones named
     // over its sentences, one sentence or two for each.
     const named = first.stdout.match(/\nthe case breaks ([a-z ,]+):\n/)?.[1]?.split(', ');
-    const sentences = [...first.stdout.matchAll(/\n {2}✗ ([a-z-]+): /g)].map((m) => m[1]);
-    expect(named).toEqual([...new Set(sentences)].map((id) => id!.replaceAll('-', ' ')));
+    expect(named).toEqual([...new Set(markedGuarantees(first.stdout, '✗'))]);
+    // In the README's words, as the line above them: `monotonic reads`, not `monotonic-reads`.
+    const readme = readmeGuarantees();
+    const found = first.stdout.match(/violation found at run .*: ([a-z ,]+)\n/)?.[1]?.split(', ');
+    for (const name of [...named!, ...found!]) expect(readme).toContain(name);
     expect(path).toBeDefined();
     expect(path!.startsWith(out)).toBe(true);
   });
@@ -77,7 +99,7 @@ describe('a case written by npm run explore', () => {
   });
 
   it('replays with exit 0 and shows the violation the search reported', () => {
-    const sentence = first.stdout.match(/✗ [a-z-]+: (.*)/)?.[1];
+    const sentence = first.stdout.match(/✗ [a-z ]+: (.*)/)?.[1];
     expect(sentence).toBeDefined();
     const replayed = sim(path!, '--quiet');
     expect(replayed.status).toBe(0);
@@ -151,6 +173,31 @@ describe('workers and shards', () => {
     const allowed = explore('--workers', String(most), '--runs', '1', '--out', temporary());
     expect(allowed.stderr).toBe('');
     expect(allowed.status).toBe(0);
+  });
+});
+
+describe('shrinking within a budget of replays', () => {
+  const args = ['--knob', 'followerApply=overwrite', '--shrink-runs', '20'];
+  const cut = explore(...args, '--out', temporary());
+  // A safety stop far off changes nothing: the budget, not the machine's speed, says where it ends.
+  const again = explore(...args, '--shrink-seconds', '86400', '--out', temporary());
+
+  it('a case cut by its budget says so, and how to let it go further', () => {
+    expect(cut.status).toBe(1);
+    expect(cut.stdout).toContain('shrinking spent its budget of 20 replays');
+    expect(cut.stdout).toContain('--shrink-runs N with a larger N takes it further');
+    const text = readFileSync(replayPath(cut.stdout)!, 'utf8').replace(/\n \* +/g, ' ');
+    expect(text).toContain('Shrinking spent its budget of 20 replays');
+    expect(text).toContain('`--shrink-runs N` with a larger N takes it further');
+  });
+
+  it('the same seed and flags give the same case, whatever the safety stop', () => {
+    const body = (stdout: string) => {
+      const text = readFileSync(replayPath(stdout)!, 'utf8');
+      return text.slice(text.indexOf('export default'));
+    };
+    expect(again.status).toBe(1);
+    expect(body(again.stdout)).toBe(body(cut.stdout));
   });
 });
 

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planOutputs, WholeFile, writeWhole } from '../sim/cli/output.ts';
-import { UsageError } from '../sim/cli/usage.ts';
+import { UsageError, waitOnPipe } from '../sim/cli/usage.ts';
 import { isOneLineRefusal, nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
 
 let dir: string;
@@ -261,5 +261,27 @@ describe("an output on the command's own stdout, or on a descriptor", () => {
     const file = join(dir, 'file.json');
     expect(runCli('sim', [scenario, '--quiet', '--json', file]).status).toBe(0);
     expect(piped.stdout).toBe(readFileSync(file, 'utf8'));
+  });
+});
+
+describe('a named pipe waited on, for an input or an output alike', () => {
+  it('is tried until it answers, and what it waits for is said once, after a second of waiting', () => {
+    let tries = 0;
+    let said = 0;
+    const answer = waitOnPipe(
+      () => (++tries < 60 ? undefined : 'opened'),
+      () => said++,
+    );
+    expect(answer).toBe('opened');
+    expect(tries).toBe(60);
+    expect(said).toBe(1);
+    // An answer at once says nothing.
+    expect(
+      waitOnPipe(
+        () => 0,
+        () => said++,
+      ),
+    ).toBe(0);
+    expect(said).toBe(1);
   });
 });

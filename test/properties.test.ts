@@ -14,7 +14,14 @@ import { ANOMALIES, median } from '../sim/explore/anomalies.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
 import { caseBaseName, caseSource, createCaseFile } from '../sim/explore/case.ts';
 import { type Plan, planToScenario } from '../sim/explore/plan.ts';
-import { DEFAULT_BOUNDS, explore, firstViolation } from '../sim/explore/search.ts';
+import {
+  brokenIn,
+  DEFAULT_BOUNDS,
+  DEFAULT_SHRINK_RUNS,
+  explore,
+  firstViolation,
+  shrinkRun,
+} from '../sim/explore/search.ts';
 import { runScenario } from '../sim/scenario.ts';
 
 const FIXED = { store: 'replicated', preset: 'fixed', knobs: {} } as const;
@@ -81,7 +88,7 @@ describe.each(ANOMALIES)('$name', ({ settings, breaks: guarantees }) => {
     const found = result.counterexample!;
     expect(found.broken.length).toBeGreaterThan(0);
     for (const g of found.broken) expect(guarantees).toContain(g);
-    expect(found.shrunk.cut).toBe(false);
+    expect(found.shrunk.cut).toBeNull();
     expect(found.size.steps).toBeLessThanOrEqual(MAX_STEPS);
     expect(found.size.steps).toBeLessThanOrEqual(found.originalSize.steps);
   });
@@ -102,5 +109,28 @@ describe('the lock store under its seed preset', () => {
     });
     for (const n of ops) expect(n).toBeGreaterThanOrEqual(1);
     for (const n of ops) expect(n).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('shrinking is bounded by a count of replays, not by the clock', () => {
+  const search = { ...ANOMALIES[0]!.settings, seed: 1, bounds: DEFAULT_BOUNDS };
+  const run = firstViolation({ ...search, runs: MAX_RUNS })!.run;
+  const plenty = Number.POSITIVE_INFINITY;
+
+  it('the same budget gives the same case, however much time there is', () => {
+    const a = shrinkRun(search, run, { runs: 25, deadline: plenty });
+    const b = shrinkRun(search, run, { runs: 25, deadline: performance.now() + 3_600_000 });
+    expect(a.cut).toBe('runs');
+    expect(b.scenario).toEqual(a.scenario);
+    const whole = shrinkRun(search, run, { runs: DEFAULT_SHRINK_RUNS, deadline: plenty });
+    expect(whole.cut).toBeNull();
+    expect(whole.shrinkRuns).toBeLessThan(DEFAULT_SHRINK_RUNS);
+    expect(whole.scenario.steps.length).toBeLessThanOrEqual(a.scenario.steps.length);
+  });
+
+  it('the wall-clock safety stop, when it cuts, is told apart from the budget', () => {
+    const cut = shrinkRun(search, run, { runs: DEFAULT_SHRINK_RUNS, deadline: 0 });
+    expect(cut.cut).toBe('seconds');
+    expect(brokenIn(cut.scenario).length).toBeGreaterThan(0);
   });
 });

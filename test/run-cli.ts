@@ -2,7 +2,7 @@
 // without colour), for the tests that check what a person sees: the exit status, stdout and stderr.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,4 +67,27 @@ export function runOnTerminal(script: string, args: readonly string[]): CliResul
     timeout: 60_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The guarantees as the README's table names them for a student (`monotonic reads`), a store's
+ * own remark such as `(lock store)` left off: the words every command's output must use.
+ */
+export function readmeGuarantees(): Set<string> {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('| guarantee '));
+  const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+  return new Set(
+    rows.map((r) =>
+      r
+        .split('|')[1]!
+        .trim()
+        .replace(/ \(lock store\)$/, ''),
+    ),
+  );
+}
+
+/** The guarantee each line marked `mark` (✗, ◦) names before its colon, as printed. */
+export function markedGuarantees(stdout: string, mark: string): string[] {
+  return [...stdout.matchAll(new RegExp(`^ +${mark} ([^:]+): `, 'gm'))].map((m) => m[1]!);
 }

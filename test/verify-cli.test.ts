@@ -8,7 +8,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nodeCommand, plainEnv, ROOT, runCli } from './run-cli.ts';
+import {
+  markedGuarantees,
+  nodeCommand,
+  plainEnv,
+  ROOT,
+  readmeGuarantees,
+  runCli,
+} from './run-cli.ts';
 
 const CONFIG = join(ROOT, 'scenarios', 'verify', 'two-readers.ts');
 // Counterexamples are written under cases/ of the working directory: a scratch one.
@@ -34,9 +41,15 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
 
   it('finds monotonic reads broken in 8 moves, exit 1, and tells the schedule', () => {
     expect(found.status).toBe(1);
-    expect(found.stdout).toContain('violation: monotonic-reads broken by a schedule of 8 moves');
+    expect(found.stdout).toContain('violation: monotonic reads broken by a schedule of 8 moves');
+    // Named as the README's table and sim's verdict lines name it, on every line.
+    expect(markedGuarantees(found.stdout, '✗')).toEqual(['monotonic reads']);
+    expect(readmeGuarantees()).toContain('monotonic reads');
     expect(found.stdout).toMatch(/8 +0\.008s +NULL c2\.2 x ts=∅ s3 -> c2 arrives/);
-    expect(found.stdout).toContain('replayed with sim: the same violation (monotonic-reads)');
+    expect(found.stdout).toContain('replayed with sim: the same violation, monotonic reads');
+    // Fitted to 100 columns when piped, the checkers' long sentences included; counts agree.
+    for (const line of found.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    expect(found.stdout).toContain('3 operations; at most 0 drops,');
     expect(found.stdout).toContain(`replay: npm run sim -- ${file}`);
   });
 
@@ -59,7 +72,8 @@ describe('npm run verify -- --help, and a scenario piped in', () => {
   it('says what each flag means, with its unit and its default', () => {
     const help = run('sim/cli/verify.ts', '--help');
     expect(help.status).toBe(0);
-    const usage = help.stdout.split('\n')[0]!;
+    // The usage line, folded to the terminal's width, up to the blank line under it.
+    const usage = help.stdout.slice(0, help.stdout.indexOf('\n\n'));
     const flags = [...usage.matchAll(/\[(--[a-z-]+)/g)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(10);
     for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
@@ -123,7 +137,11 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(proved.status).toBe(0);
     expect(proved.stdout).toContain('every schedule of this configuration keeps every guarantee');
     expect(proved.stdout).toMatch(/informative findings \(they do not change the verdict/);
-    expect(proved.stdout).toMatch(/◦ linearizability: shortest schedule 8 moves: c2's GET x/);
+    expect(proved.stdout).toMatch(
+      /◦ linearizability \(informative\): shortest schedule 8 moves: c2's GET x/,
+    );
+    for (const name of markedGuarantees(proved.stdout, '◦'))
+      expect(readmeGuarantees()).toContain(name);
   });
 
   it('with --informative stops at it and writes a case that sim replays to the same finding', () => {
@@ -132,7 +150,9 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(found.stdout).toContain(
       'violation: linearizability (informative) broken by a schedule of 8 moves',
     );
-    expect(found.stdout).toContain('replayed with sim: the same violation (linearizability)');
+    expect(found.stdout).toContain(
+      'replayed with sim: the same violation, linearizability (informative)',
+    );
     const file = /counterexample written to (\S+)/.exec(found.stdout)?.[1] ?? '';
     const replay = run('sim/cli/sim.ts', join(WORK, file), '--width', '100');
     expect(replay.status).toBe(0);
@@ -146,7 +166,8 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(found.status).toBe(1);
     expect(found.stdout).toContain('violation: liveness broken by a schedule of 14 moves');
     expect(found.stdout).toContain('s2 crashes for good: it never restarts');
-    expect(found.stdout).toContain('replayed with sim: the same violation (liveness)');
+    expect(found.stdout).toContain('replayed with sim: the same violation, liveness');
+    expect(markedGuarantees(found.stdout, '✗')).toEqual(['liveness']);
   });
 });
 

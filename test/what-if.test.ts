@@ -74,6 +74,9 @@ describe('--what-if in the terminal', () => {
       expect(bad.stderr.trim().split('\n'), edit).toHaveLength(1);
       expect(bad.stderr).toMatch(/^error: --what-if /);
     }
+    // The edit that does not fit this run is named before why.
+    const missing = sim('scenarios/stale-read.ts', '--what-if', 'drop:99999');
+    expect(missing.stderr).toMatch(/^error: --what-if drop:99999: there is no message #99999 /);
   });
 });
 

@@ -33,6 +33,21 @@ import {
 const HELP =
   'usage: npm run client -- --servers 127.0.0.1:10097,127.0.0.1:10098,... [--id c1] [--script file|-] [--knob name=value ...] [--wait-ms N]';
 
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  "Connects to the servers npm run serve started, asks what they run, and offers the write-up's",
+  'menu (PUT, GET, DELETE); each reply is printed when it arrives.',
+  '',
+  '  --servers host:port,...  the servers, s1 first, in order (required)',
+  "  --id c1                  this client's name (default c and the process id)",
+  '  --script file|-          runs the commands of a file (- for stdin) instead of the menu:',
+  '                           put x 2 via s1, get x via s3, delete x, sleep 500, wait; # comments',
+  "  --knob name=value        flips a knob for this client, over the servers' settings; repeat it",
+  '  --wait-ms N              ms to wait for the replies still due at a wait or at the end',
+  '                           (default 120000)',
+];
+
 const OPTIONS = {
   servers: { type: 'string' },
   id: { type: 'string' },
@@ -111,7 +126,7 @@ function replyText(label: string, c: Completion): string {
 }
 
 async function client(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('client', argv, OPTIONS, HELP, '; use --script FILE');
+  const values = filelessFlags('client', argv, OPTIONS, HELP, '; use --script FILE', DETAILS);
   if (values === null) return EXIT.ok;
   const addresses = parseAddresses(values.servers);
   const id = values.id ?? `c${process.pid}`;

@@ -1,26 +1,41 @@
 // `npm run explore`: random workloads and fault plans (each run draws its own mix of faults) on
 // every core until a guarantee breaks. The failing run is written as a case the moment it is
-// found, shrunk (within a time bound), rewritten as the smaller case, and replayed by the one
-// command printed. Ctrl-C prints what was found so far and where the best case is.
+// found, shrunk (within a budget of replays, so that every machine gets the same case), rewritten
+// as the smaller case, and replayed by the one command printed. Ctrl-C prints what was found so far and where the best case is.
 
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { defaultWorkers, type Found, SearchPool } from '../explore/pool.ts';
-import { DEFAULT_BOUNDS, type Search, type Shard, WHOLE } from '../explore/search.ts';
+import {
+  DEFAULT_BOUNDS,
+  DEFAULT_SHRINK_RUNS,
+  DEFAULT_SHRINK_SECONDS,
+  type Search,
+  type Shard,
+  WHOLE,
+} from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
+import { guaranteeNames, hanging } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
 import { checkCaseFolder } from './output.ts';
-import { EXIT, filelessFlags, main, parseKnobFlags, parseSeed, UsageError } from './usage.ts';
+import {
+  EXIT,
+  filelessFlags,
+  main,
+  parseKnobFlags,
+  parseSeed,
+  parseWidth,
+  UsageError,
+} from './usage.ts';
 
 const HELP =
-  'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N] [--workers N] [--shard K/N] [--out DIR] [--shrink-seconds N]';
+  'usage: npm run explore -- [--store replicated|lock] [--preset seed|fixed] [--knob name=value ...] [--runs N] [--seed S] [--max-ops N] [--workers N] [--shard K/N] [--out DIR] [--shrink-runs N] [--shrink-seconds N]';
 
 /** What `--help` says under the usage line: each flag's meaning, unit and default. */
 const DETAILS = [
@@ -37,7 +52,10 @@ const DETAILS = [
   '  --workers N              worker threads (default one per core, fewer for few runs)',
   '  --shard K/N              makes only the K-th of N slices of the runs, for N machines',
   '  --out DIR                the folder cases are written into (default cases)',
-  '  --shrink-seconds N       wall-clock seconds shrinking may take (default 60)',
+  `  --shrink-runs N          replays shrinking may make; the same seed and flags give the same`,
+  `                           case on any machine (default ${DEFAULT_SHRINK_RUNS})`,
+  `  --shrink-seconds N       a safety stop in wall-clock seconds: a case it cuts depends on the`,
+  `                           machine's speed, and says so (default ${DEFAULT_SHRINK_SECONDS})`,
 ];
 
 const OPTIONS = {
@@ -50,6 +68,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   shard: { type: 'string' },
   out: { type: 'string' },
+  'shrink-runs': { type: 'string' },
   'shrink-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -91,8 +110,12 @@ const shown = (path: string) => {
   return shellWord(displayText(r.startsWith('..') ? path : r));
 };
 
-const names = (broken: readonly string[]) =>
-  broken.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st: the run a violation was found in, counted. */
+function ordinal(n: number): string {
+  const teen = Math.floor(n / 10) % 10 === 1;
+  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
 
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;
@@ -116,7 +139,20 @@ async function run(argv: readonly string[]): Promise<number> {
     cores * WORKERS_PER_CORE,
   );
   const shard = shardOf(values.shard);
-  const shrinkSeconds = wholeNumber(values['shrink-seconds'], '--shrink-seconds', 60, 1, 86_400);
+  const shrinkRuns = wholeNumber(
+    values['shrink-runs'],
+    '--shrink-runs',
+    DEFAULT_SHRINK_RUNS,
+    0,
+    100_000_000,
+  );
+  const shrinkSeconds = wholeNumber(
+    values['shrink-seconds'],
+    '--shrink-seconds',
+    DEFAULT_SHRINK_SECONDS,
+    1,
+    86_400,
+  );
   const out = values.out ?? 'cases';
   checkCaseFolder(out, 'choose a folder with --out DIR');
 
@@ -145,6 +181,7 @@ async function run(argv: readonly string[]): Promise<number> {
     shard,
     runs,
     workers,
+    shrinkRuns,
     shrinkSeconds,
     command,
     onProgress: (n) => {
@@ -156,7 +193,7 @@ async function run(argv: readonly string[]): Promise<number> {
       writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed));
       writer.write(f.source);
       status(
-        `run ${f.run} broke ${names(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${shrinkSeconds} s)…`,
+        `run ${f.run} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${counted(shrinkRuns, 'replay')})…`,
         true,
       );
     },
@@ -173,7 +210,7 @@ async function run(argv: readonly string[]): Promise<number> {
     const w = writer as CaseWriter | null;
     if (found !== null && w?.path != null) {
       lines.push(
-        `run ${(found as Found).run} broke ${names((found as Found).broken)}; shrinking was interrupted`,
+        `run ${(found as Found).run} broke ${guaranteeNames((found as Found).broken)}; shrinking was interrupted`,
         `best case so far: ${shown(w.path)}`,
         `replay: npm run sim -- ${shown(w.path)}`,
       );
@@ -198,24 +235,37 @@ async function run(argv: readonly string[]): Promise<number> {
   const replay = runScenario(shrunk.scenario, { trace: false });
   const from = scenarioSize(planToScenario(shrunk.original, search));
   const to = scenarioSize(shrunk.scenario);
+  // Fitted to the terminal, as sim's summary is: a checker's sentence runs long.
+  const width = parseWidth(undefined);
+  const wrapped = (text: string, paint: (t: string) => string = (t) => t, first = '') =>
+    hanging(first, text, width, first.length).map((line) => paint(line));
   const lines = [
-    c.red.bold(
-      `violation found at run ${result.found.run} (after ${counted(result.found.j + 1, 'run')}${shardText}): ${names(result.found.broken)}`,
+    ...wrapped(
+      `violation found at run ${result.found.run}, the ${ordinal(result.found.j + 1)} run made${shardText}: ${guaranteeNames(result.found.broken)}`,
+      c.red.bold,
     ),
-    `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'run')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
+    ...wrapped(
+      `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'replay')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
+    ),
   ];
-  if (shrunk.cut)
+  if (shrunk.cut === 'runs')
     lines.push(
-      c.yellow(
-        `shrinking stopped at its ${shrinkSeconds} s bound: the case is as far as it got, maybe not the smallest (--shrink-seconds N for more)`,
+      ...wrapped(
+        `shrinking spent its budget of ${counted(shrinkRuns, 'replay')}: the case is as far as it got, maybe not the smallest, and the same on any machine (--shrink-runs N with a larger N takes it further)`,
+        c.yellow,
       ),
     );
+  if (shrunk.cut === 'seconds') {
+    const cut = `shrinking was cut by its safety stop of ${shrinkSeconds} s of wall-clock time after ${counted(shrunk.shrinkRuns, 'replay')} of its ${shrinkRuns}: another machine may shrink this run further; --shrink-seconds N with a larger N lets it finish`;
+    lines.push(...wrapped(cut, c.yellow.bold));
+    process.stderr.write(`warning: ${cut}\n`);
+  }
   // Shrinking keeps a violation, not always the same ones: the case's own are named.
   const kept = replay.verdicts.filter((v) => !v.informative && v.violations.length > 0);
-  lines.push(`the case breaks ${names(kept.map((v) => v.guarantee))}:`);
+  lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
   for (const v of kept)
     for (const x of v.violations.slice(0, 2))
-      lines.push(c.red(`  ✗ ${v.guarantee}: ${x.sentence}`));
+      lines.push(...wrapped(x.sentence, c.red, `  ✗ ${guaranteeNames([v.guarantee])}: `));
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {

@@ -9,13 +9,37 @@ import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
-import { renderSummary, runPassed } from '../render/summary.ts';
+import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
 import { EXIT, filelessFlags, main, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
+
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  'Starts the servers on free loopback ports behind relays that inject faults, runs a random',
+  "workload over real connections, then judges the history with the simulator's checkers.",
+  '',
+  '  --store replicated|lock  the store run (default replicated)',
+  "  --servers N              servers, 1 to 9 (default the store's: 3, or 1 for lock)",
+  "  --preset seed|fixed      the student's choices or the corrected ones (default fixed)",
+  '  --knob name=value        flips one knob over the preset; repeat it for more',
+  '  --ops N                  operations in the workload (default 60)',
+  '  --keys K                 keys the workload touches, 1 to 9 (default 2)',
+  '  --clients M              clients, 1 to 20 (default 3)',
+  `  --faults kinds|none      the faults injected, separated by commas (default`,
+  `                           ${DEFAULT_FAULTS.join(',')}; clock is not on by default)`,
+  '  --seed N                 fixes the workload and the fault plan, not the timing (default 1)',
+  '  --span-ms N              ms the faults (and about the workload) fall within (default',
+  '                           100 ms per operation of a client, at least 300)',
+  '  --settle-ms N            ms to wait for quiescence after the faults are undone (default 15000)',
+  '  --diagram                draws the space-time diagram above the summary',
+  '  --json out.json          saves the run as a trace (kvsim-trace/1) for npm run view',
+  '  --html out.html          writes one self-contained page with the diagram',
+];
 
 const OPTIONS = {
   ...CLUSTER_OPTIONS,
@@ -53,7 +77,7 @@ function faultList(raw: string | undefined): FaultKind[] {
 }
 
 async function live(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('live', argv, OPTIONS, HELP);
+  const values = filelessFlags('live', argv, OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
   const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
   const clients = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
@@ -96,7 +120,7 @@ async function live(argv: readonly string[]): Promise<number> {
   const out: string[] = [c.bold(goal), ''];
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
   out.push(...renderSummary(c, run, command, width));
-  out.push(`  note       ${LIVE_CAVEAT}`);
+  out.push(...field('note', LIVE_CAVEAT, width));
   // A write that fails (a full disk) still leaves the summary of a run that cannot be replayed.
   let failure: unknown = null;
   for (const planned of outputs) {

@@ -13,6 +13,7 @@ import { validateScenario } from '../scenario/check.ts';
 import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
+import { removeOnEnd } from './signals.ts';
 import { fromStdin, openInput, readAtMost, typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
@@ -153,12 +154,17 @@ async function importStdin(file: string): Promise<unknown> {
       `'${file}' is empty; pipe a scenario in, e.g. npm run sim -- - < scenarios/stale-read.ts`,
     );
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-stdin-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  // Ctrl-C or kill while the file loads (a loop at import may take the whole time limit): the
+  // folder goes before the signal ends the command, as on every other way out.
+  const removed = removeOnEnd(remove);
   try {
     const path = join(dir, /^\s*\{/.test(text) ? 'scenario.json' : 'scenario.ts');
     writeFileSync(path, text);
     return await importBounded(path, file);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removed();
+    remove();
   }
 }
 

@@ -22,7 +22,8 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isatty } from 'node:tty';
 import { escapeControls } from '../render/safe-text.ts';
-import { pause, UsageError } from './usage.ts';
+import { holdSignals, removeOnEnd } from './signals.ts';
+import { pause, UsageError, waitOnPipe } from './usage.ts';
 
 /** A file the command reads: it must survive whatever the command writes. */
 export interface Input {
@@ -231,29 +232,6 @@ export function planOutputs(
 
 let temporaries = 0;
 
-/** Files being written under their temporary names: a signal that ends the command removes them. */
-const writing = new Set<WholeFile>();
-const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-let guarded = false;
-
-/**
- * From the first output on, Ctrl-C (or kill) does not end the command mid-write: a write is
- * synchronous, so the signal is handled after it, and the command then ends as the signal would
- * have ended it, without a temporary file left beside the output (a write under way in an
- * asynchronous command is abandoned, its temporary file removed).
- */
-function guardSignals(): void {
-  if (guarded) return;
-  guarded = true;
-  const onSignal = (signal: NodeJS.Signals) => {
-    for (const file of writing) file.abort();
-    for (const s of ENDING_SIGNALS) process.off(s, onSignal);
-    // A command with its own way of stopping (a listener of its own) is left to it.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  for (const s of ENDING_SIGNALS) process.on(s, onSignal);
-}
-
 /**
  * A file being written: chunks go to a temporary file beside the target, and `commit` renames it
  * over the target in one step, so a reader (or a crash) sees the old file or the whole new one.
@@ -263,6 +241,8 @@ export class WholeFile {
   private readonly fd: number;
   private readonly temporary: string | null;
   private done = false;
+  /** Stops owing the temporary file's removal to a signal or an exit: it is renamed, or gone. */
+  private settled: () => void = () => undefined;
 
   constructor(private readonly out: PlannedOutput) {
     try {
@@ -274,9 +254,9 @@ export class WholeFile {
       const dir = dirname(out.target);
       const name = `.${basename(out.target)}.${process.pid}-${++temporaries}.tmp`;
       this.temporary = join(dir, name);
-      guardSignals();
+      holdSignals();
       this.fd = openSync(this.temporary, 'wx', 0o666);
-      writing.add(this);
+      this.settled = removeOnEnd(() => this.abort());
       if (out.mode !== null) fchmodSync(this.fd, out.mode);
     } catch (error) {
       throw this.failure(error);
@@ -309,7 +289,7 @@ export class WholeFile {
       closeSync(this.fd);
       this.done = true;
       if (this.temporary !== null) renameSync(this.temporary, this.out.target);
-      writing.delete(this);
+      this.settled();
     } catch (error) {
       this.abort();
       throw this.failure(error);
@@ -318,7 +298,7 @@ export class WholeFile {
 
   /** Leaves the target as it was. */
   abort(): void {
-    writing.delete(this);
+    this.settled();
     if (!this.done) {
       this.done = true;
       try {
@@ -346,18 +326,20 @@ export class WholeFile {
  * hold the command, silently, until then. After a second, one line says what it waits for.
  */
 function openPipe(out: PlannedOutput): number {
-  for (let waited = 0; ; waited += 20) {
-    try {
-      return openSync(out.target, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ENXIO') throw error;
-    }
-    if (waited === 1000)
+  return waitOnPipe(
+    () => {
+      try {
+        return openSync(out.target, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENXIO') throw error;
+        return undefined;
+      }
+    },
+    () =>
       process.stderr.write(
         `waiting for something to read ${out.flag} '${escapeControls(out.path)}', a named pipe (Ctrl-C to stop)\n`,
-      );
-    pause(20);
-  }
+      ),
+  );
 }
 
 /** Writes `text` as the whole of a planned output. */

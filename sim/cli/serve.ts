@@ -16,6 +16,24 @@ import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
 const HELP =
   'usage: npm run serve -- [--store replicated|lock] [--servers N] [--leader sK] [--port-base P] [--preset seed|fixed] [--knob name=value ...] [--processes] [--only sK] [--quiet]';
 
+export const DEFAULT_PORT_BASE = 10097;
+
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  'Starts the servers on 127.0.0.1 and logs what each receives and stores, until Ctrl-C.',
+  '',
+  '  --store replicated|lock  the store run (default replicated)',
+  "  --servers N              servers, 1 to 9 (default the store's: 3, or 1 for lock)",
+  '  --leader sK              the leader (default s1)',
+  `  --port-base P            s1's port; s2 listens on P+1, … (default ${DEFAULT_PORT_BASE}; 0: any free ports)`,
+  "  --preset seed|fixed      the student's choices or the corrected ones (default seed)",
+  '  --knob name=value        flips one knob over the preset; repeat it for more',
+  '  --processes              one OS process per server',
+  '  --only sK                starts that one server, to run each in a terminal of its own',
+  '  --quiet                  prints where each server listens, not what it receives',
+];
+
 const OPTIONS = {
   ...CLUSTER_OPTIONS,
   'port-base': { type: 'string' },
@@ -25,13 +43,11 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const DEFAULT_PORT_BASE = 10097;
-
 /** Set in the children of --processes: each stops when its parent's end of stdin closes. */
 const SUPERVISED = 'KVSIM_SERVE_SUPERVISED';
 
 async function serve(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('serve', argv, OPTIONS, HELP);
+  const values = filelessFlags('serve', argv, OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
   const cluster = clusterFromFlags(values, [], 'seed');
   const portBase = wholeNumber(

@@ -4,13 +4,14 @@
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bounds } from '../kernel/simulation.ts';
+import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
 import { labPage } from '../lab/bundle.ts';
 import { renderWhatIf } from '../lab/report.ts';
 import {
   diffRuns,
   type Edit,
   EditError,
+  editText,
   effectiveScenario,
   parseEdit,
   runWhatIf,
@@ -35,11 +36,36 @@ import {
   parseKnobFlags,
   parseSeed,
   parseWidth,
+  printHelp,
   UsageError,
 } from './usage.ts';
 
 const HELP =
   'usage: npm run sim -- <scenario.ts> [--seed N] [--preset seed|fixed] [--knob name=value ...] [--what-if edit ...] [--view diagram|log] [--width N] [--json out.json] [--html out.html] [--quiet] [--max-events N] [--max-queue N] [--max-trace-mb N] [--max-history N] | --list [scenario files or folders]';
+
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  "Runs a scenario and draws its timeline, then a summary: each guarantee's verdict, the trace hash",
+  'and the command that replays the run. - (or /dev/stdin) reads the scenario from a pipe.',
+  '',
+  "  --seed N                 the seed of the run's random choices (default the scenario's, else 1)",
+  "  --preset seed|fixed      the student's choices or the corrected ones (default the scenario's,",
+  '                           else fixed)',
+  '  --knob name=value        flips one knob over the preset; repeat it for more',
+  '  --what-if edit           reruns with one edit (drop:<msg>, crash:<node>@<ms>, knob:<k>=<v>, …)',
+  '                           and prints how the runs differ; repeat it to stack edits',
+  '  --view diagram|log       a space-time diagram (default) or one plain line per event',
+  '  --width N                columns to fit (default the terminal, or 100 when piped)',
+  '  --json out.json          saves the run as a trace (kvsim-trace/1) for npm run view',
+  '  --html out.html          writes one self-contained page with the diagram and the lab',
+  '  --quiet                  prints only the summary; with --json, streams the trace',
+  `  --max-events N           events run, at most (default ${DEFAULT_BOUNDS.maxEvents.toLocaleString('en')})`,
+  `  --max-queue N            messages in flight and live timers, at most (default ${DEFAULT_BOUNDS.maxQueue.toLocaleString('en')})`,
+  `  --max-trace-mb N         trace kept, in MB of JSON, at most (default ${DEFAULT_BOUNDS.maxTraceChars / 1_000_000})`,
+  `  --max-history N          history entries, at most (default ${DEFAULT_BOUNDS.maxHistory.toLocaleString('en')})`,
+  '  --list [files|folders]   each scenario with its goal (default the ones in scenarios/)',
+];
 
 /** The file a replay command names for a scenario that came from stdin. */
 const PIPED_SAVED_AS = 'my-scenario.ts';
@@ -85,7 +111,7 @@ async function list(paths: readonly string[], flags: readonly string[]): Promise
 async function sim(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    printHelp(HELP, DETAILS);
     return EXIT.ok;
   }
   if (values.list) {
@@ -183,7 +209,9 @@ function whatIfOf(scenario: AnyScenario, edits: readonly Edit[], base: ScenarioR
   try {
     return runWhatIf(scenario, edits, base);
   } catch (error) {
-    if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
+    // An edit that reads well but does not fit this run: named, when it is the only one.
+    const which = edits.length === 1 ? ` ${editText(edits[0]!)}` : '';
+    if (error instanceof EditError) throw new UsageError(`--what-if${which}: ${error.message}`);
     throw error;
   }
 }

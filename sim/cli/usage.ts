@@ -135,7 +135,25 @@ export function filelessFlags<T extends NonNullable<ParseArgsConfig['options']>>
 
 /** `--help`: the usage line, then what each flag means, its unit and its default. */
 export function printHelp(help: string, details: readonly string[] = []): void {
-  process.stdout.write(`${[help, ...details].join('\n')}\n`);
+  process.stdout.write(`${[...foldUsage(help), ...details].join('\n')}\n`);
+}
+
+/** The width --help keeps to: a terminal's 100 columns, as the README's blocks. */
+const HELP_WIDTH = 100;
+
+/**
+ * The usage line (one line, as an error message quotes it) folded for --help: a break only before
+ * a `[` or a `|`, each further line lined up under the first argument, as the README shows it.
+ */
+export function foldUsage(usage: string, width = HELP_WIDTH): string[] {
+  const indent = ' '.repeat((/^usage: npm run \S+ -- /.exec(usage)?.[0] ?? '').length);
+  const lines: string[] = [];
+  for (const word of usage.split(/ (?=[[|])/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(last < 0 ? word : `${indent}${word}`);
+  }
+  return lines;
 }
 
 /** The same range a scenario's own seed has, so that every printed replay command is accepted. */
@@ -213,6 +231,24 @@ export function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** How often a pipe is tried again while its other end is not there yet, and when it is said. */
+const PIPE_POLL_MS = 20;
+const PIPE_NOTE_AFTER_MS = 1000;
+
+/**
+ * Tries `attempt` until it gives an answer (not undefined), every 20 ms: a named pipe opened or
+ * read without blocking, while its other end has not come. `waiting` is called once, when a
+ * second has gone by, to say what the command waits for.
+ */
+export function waitOnPipe<T>(attempt: () => T | undefined, waiting?: () => void): T {
+  for (let waited = 0; ; waited += PIPE_POLL_MS) {
+    const answer = attempt();
+    if (answer !== undefined) return answer;
+    if (waited === PIPE_NOTE_AFTER_MS) waiting?.();
+    pause(PIPE_POLL_MS);
+  }
+}
+
 /** How readAtMost treats what it reads. */
 export interface ReadOptions {
   /** Sees the first chunk's opening characters, and may refuse them. */
@@ -234,22 +270,21 @@ export interface ReadOptions {
 export function readAtMost(fd: number, maxBytes: number, options: ReadOptions = {}): string | null {
   const chunks: Buffer[] = [];
   let total = 0;
-  let waited = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    try {
-      n = readSync(fd, chunk, 0, chunk.length, null);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
-      n = -1;
-    }
-    if (n === -1 || (n === 0 && total === 0 && options.fifo === true)) {
-      pause(20);
-      waited += 20;
-      if (total === 0 && waited === 1000) options.waiting?.();
-      continue;
-    }
+    // Nothing to read yet (EAGAIN), or a named pipe's end of file before its writer came.
+    const n = waitOnPipe(
+      () => {
+        try {
+          const read = readSync(fd, chunk, 0, chunk.length, null);
+          return read === 0 && total === 0 && options.fifo === true ? undefined : read;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+          return undefined;
+        }
+      },
+      total === 0 ? options.waiting : undefined,
+    );
     if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
     if (total === 0) options.first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
     total += n;

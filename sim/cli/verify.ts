@@ -9,8 +9,9 @@ import { basename } from 'node:path';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
-import { formatSpan } from '../render/format.ts';
+import { counted, formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
+import { guaranteeNames, hanging } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -30,6 +31,7 @@ import {
   main,
   parseFlags,
   parseKnobFlags,
+  parseWidth,
   printHelp,
   UsageError,
 } from './usage.ts';
@@ -118,11 +120,16 @@ function describe(setup: Setup, file: string): string {
   const ops = setup.clients.reduce((n, c) => n + c.ops.length, 0);
   const b = setup.budgets;
   const knobs = Object.entries(setup.overrides)
-    .map(([k, v]) => ` ${k}=${v}`)
+    .map(([k, v]) => `, ${k}=${v}`)
     .join('');
   return [
-    `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
-    `  ${setup.servers.length} servers × ${setup.clients.length} clients, ${ops} operations; at most ${b.drops} drops, ${b.duplicates} duplicates, ${b.delays} slow messages, ${b.crashes} server crashes, ${b.clientCrashes} client crashes, ${b.downForGood} followers down for good`,
+    ...fitted(
+      `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
+    ),
+    ...fitted(
+      `${counted(setup.servers.length, 'server')} × ${counted(setup.clients.length, 'client')}, ${counted(ops, 'operation')}; at most ${counted(b.drops, 'drop')}, ${counted(b.duplicates, 'duplicate')}, ${counted(b.delays, 'slow message')}, ${counted(b.crashes, 'server crash', 'server crashes')}, ${counted(b.clientCrashes, 'client crash', 'client crashes')}, ${counted(b.downForGood, 'follower', 'followers')} down for good`,
+      '  ',
+    ),
   ].join('\n');
 }
 
@@ -196,7 +203,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
       c.green(
         'every schedule of this configuration keeps every guarantee (within the budgets above)',
       ),
-      `  ${summary}`,
+      ...fitted(summary, '  '),
       ...listFindings(result.findings, c),
     );
     process.stdout.write(`${out.join('\n')}\n`);
@@ -211,26 +218,29 @@ function report(setup: Setup, file: string, result: SearchResult): number {
         'the memory bound, most of the JavaScript heap (NODE_OPTIONS=--max-old-space-size=<MB> raises it; --max-states N stops sooner)',
     }[result.bound];
     out.push(
-      c.yellow(
+      ...fitted(
         `not finished: ${result.states} states explored, depth ${result.depth} moves reached; stopped by ${why}`,
+        '',
+        c.yellow,
       ),
-      `  ${summary}`,
+      ...fitted(summary, '  '),
       ...listFindings(result.findings, c),
     );
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.failed;
   }
   const moves = movesTo(result.world);
-  const informative = new Set(result.verdicts.filter((v) => v.informative).map((v) => v.guarantee));
-  const named = result.broken.map((g) => (informative.has(g) ? `${g} (informative)` : g));
+  // The names say which are informative: `linearizability (informative)`.
+  const broken = guaranteeNames(result.broken);
   out.push(
     c.red.bold(
-      `violation: ${named.join(', ')} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+      `violation: ${broken} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
     ),
   );
   for (const v of result.verdicts) {
     if (!result.broken.includes(v.guarantee)) continue;
-    for (const w of v.violations.slice(0, 2)) out.push(c.red(`  ✗ ${v.guarantee}: ${w.sentence}`));
+    for (const w of v.violations.slice(0, 2))
+      out.push(...fitted(w.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
   }
   out.push('', c.bold('The schedule'), ...tellSchedule(setup, moves).map((l) => `  ${l}`), '');
   const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
@@ -240,19 +250,19 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
   const { path, command, failure } = writeStory(CASES, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
-    `Broken: ${result.broken.join(', ')}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
+    `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
     'is lost or delivered twice); the network itself delivers in 1 ms.',
     '',
     ...tellSchedule(setup, moves),
   ]);
   out.push(
-    `  ${summary}`,
+    ...fitted(summary, '  '),
     `counterexample written to ${displayText(path)}`,
     same
-      ? `replayed with sim: the same violation (${result.broken.join(', ')})`
+      ? `replayed with sim: the same violation, ${broken}`
       : c.red(
-          `replayed with sim, it broke ${brokenGuarantees(replay.verdicts).join(', ') || 'nothing'}: please report this`,
+          `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
         ),
     `replay: ${displayText(command)}`,
     ...listFindings(
@@ -269,22 +279,28 @@ function report(setup: Setup, file: string, result: SearchResult): number {
 }
 
 /**
+ * `text` after `first`, wrapped to the terminal (100 columns when piped) under its own start, as
+ * sim's summary is: a checker's sentence runs long.
+ */
+function fitted(text: string, first = '', paint: (line: string) => string = (l) => l): string[] {
+  return hanging(first, text, parseWidth(undefined), first.length).map((line) => paint(line));
+}
+
+/**
  * Informative findings (A4, A12): each by the length of its shortest schedule and the checker's
  * sentence. They do not change the verdict; --informative makes them stop the search instead.
  */
 function listFindings(found: readonly Finding[], c: ReturnType<typeof paletteFor>): string[] {
   if (found.length === 0) return [];
-  const out = [
+  const out = fitted(
     'informative findings (they do not change the verdict; --informative stops at the first and writes it as a case):',
-  ];
+  );
   for (const f of found) {
     const v = f.verdicts.find((x: Verdict) => x.guarantee === f.guarantee);
     const sentence = v?.violations[0]?.sentence ?? '';
-    out.push(
-      c.yellow(
-        `  ◦ ${f.guarantee}: shortest schedule ${movesTo(f.world).length} moves: ${sentence}`,
-      ),
-    );
+    const first = `  ◦ ${guaranteeNames([f.guarantee])}: `;
+    const text = `shortest schedule ${movesTo(f.world).length} moves: ${sentence}`;
+    out.push(...fitted(text, first, c.yellow));
   }
   return out;
 }

@@ -18,6 +18,7 @@ import {
   openInput,
   parseFlags,
   parseWidth,
+  printHelp,
   readAtMost,
   typedElsewhere,
   UsageError,
@@ -25,6 +26,16 @@ import {
 } from './usage.ts';
 
 const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
+
+/** What `--help` says under the usage line: each flag's meaning, unit and default. */
+const DETAILS = [
+  '',
+  'Draws a saved trace (npm run sim -- … --json run.json) as sim does. - (or /dev/stdin) reads it',
+  'from a pipe; a named pipe is waited on until a trace is written into it.',
+  '',
+  '  --width N                columns to fit (default the terminal, or 100 when piped)',
+  '  --html out.html          writes the page sim --html would have, lab included',
+];
 
 const OPTIONS = {
   html: { type: 'string' },
@@ -112,7 +123,7 @@ function readTrace(path: string): string {
 async function view(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    printHelp(HELP, DETAILS);
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError(`name one trace file; ${HELP}`);

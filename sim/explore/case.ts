@@ -4,17 +4,18 @@
 // Files are created, never overwritten: a name that is taken gets a suffix.
 
 import {
-  closeSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   renameSync,
+  rmSync,
+  unlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { holdSignals, removeOnEnd } from '../cli/signals.ts';
 import { counted } from '../render/format.ts';
 import {
   type AnyScenario,
@@ -27,7 +28,7 @@ import {
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
 
-/** How far the case has come: as found, being shrunk, shrunk, or stopped by the time bound. */
+/** How far the case has come: as found, being shrunk, shrunk, or cut short (see CaseInfo's cut). */
 export type CaseStage = 'found' | 'shrinking' | 'shrunk' | 'cut';
 
 export interface CaseInfo {
@@ -40,6 +41,10 @@ export interface CaseInfo {
   readonly stage: CaseStage;
   /** The size of the run as found, for a shrunk case. */
   readonly foundSize?: { readonly ops: number; readonly faults: number } | undefined;
+  /** For a case whose shrinking was cut: what cut it, and the budget and safety stop it had. */
+  readonly cut?:
+    | { readonly by: 'runs' | 'seconds'; readonly runs: number; readonly seconds: number }
+    | undefined;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
@@ -141,7 +146,9 @@ function stageText(info: CaseInfo): string {
     case 'shrunk':
       return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
-      return `Shrinking stopped at its time bound (from ${found}): as far as it got, maybe not the smallest.`;
+      return info.cut?.by === 'seconds'
+        ? `Shrinking was cut by its safety stop of ${info.cut.seconds} s of wall-clock time before its budget of ${info.cut.runs} replays was spent (from ${found}): another machine may shrink this run further; \`--shrink-seconds N\` with a larger N lets it finish.`
+        : `Shrinking spent its budget of ${info.cut?.runs ?? 'its'} replays (from ${found}): as far as it got, maybe not the smallest, and the same on any machine; \`--shrink-runs N\` with a larger N takes it further.`;
   }
 }
 
@@ -275,32 +282,52 @@ function placed(source: string, dir: string): string {
   return source.replace(quote(SCENARIO_IMPORT), quote(importFrom(dir)));
 }
 
-/** Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists. */
-export function createCaseFile(dir: string, base: string, source: string): string {
-  const text = placed(source, dir);
-  for (let n = 1; ; n++) {
-    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 10_000) continue;
-      throw error;
-    }
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    return path;
+let temporaries = 0;
+
+/**
+ * Writes `text` to a new temporary file in `dir`, whole (a signal waits until it is: see
+ * holdSignals), and hands its path to `place`, which moves it where it goes; the temporary file
+ * never stays behind, whatever ends the command.
+ */
+function viaTemporary(dir: string, text: string, place: (temporary: string) => void): void {
+  holdSignals();
+  const temporary = join(dir, `.case.${process.pid}-${++temporaries}.tmp`);
+  const removed = removeOnEnd(() => unlinkSync(temporary));
+  try {
+    writeFileSync(temporary, text, { flag: 'wx' });
+    place(temporary);
+  } finally {
+    removed();
+    rmSync(temporary, { force: true });
   }
+}
+
+/**
+ * Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists, and never a
+ * part of one. The case is written whole under a temporary name first, then linked to the first
+ * free name (a link, unlike a rename, never replaces a file that is there).
+ */
+export function createCaseFile(dir: string, base: string, source: string): string {
+  let path = '';
+  viaTemporary(dir, placed(source, dir), (temporary) => {
+    for (let n = 1; ; n++) {
+      path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
+      try {
+        linkSync(temporary, path);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 10_000) throw error;
+      }
+    }
+  });
+  return path;
 }
 
 /** Replaces a case this search created, whole or not at all (a temporary file, then a rename). */
 export function replaceCaseFile(path: string, source: string): void {
-  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(temporary, placed(source, dirname(path)));
-  renameSync(temporary, path);
+  viaTemporary(dirname(path), placed(source, dirname(path)), (temporary) =>
+    renameSync(temporary, path),
+  );
 }
 
 /** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */

@@ -1,12 +1,13 @@
 // The search spread over worker threads. The coordinator hands out small ranges of runs in order
 // and keeps the lowest run index that broke a guarantee; a range above it is never handed out,
 // and every range below it is finished, so the first violation is the same for any number of
-// workers. That run is then shrunk in one worker while this thread stays free for Ctrl-C.
+// workers. That run is then shrunk in one worker, within a budget of replays (the same case on
+// any machine), while this thread stays free for Ctrl-C.
 
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
-import type { Search, Shard, Shrunk } from './search.ts';
+import { DEFAULT_SHRINK_RUNS, type Search, type Shard, type Shrunk } from './search.ts';
 import type { FoundRun, FromWorker, ToWorker, WorkerSetup } from './worker.ts';
 
 let workerScript: string | undefined;
@@ -46,7 +47,9 @@ export interface PoolOptions {
   readonly shard: Shard;
   readonly runs: number;
   readonly workers: number;
+  /** The wall-clock safety stop on shrinking, and its budget of replays (see ShrinkBudget). */
   readonly shrinkSeconds: number;
+  readonly shrinkRuns?: number;
   /** The command that searched, for the case's header. */
   readonly command: string;
   /** Runs made so far (by all workers). */
@@ -134,7 +137,13 @@ export class SearchPool {
         if (m.type === 'shrunk') resolve({ shrunk: m.shrunk, source: m.source });
       });
       worker.on('error', reject);
-      worker.postMessage({ type: 'shrink', run, seconds: o.shrinkSeconds } satisfies ToWorker);
+      const runs = o.shrinkRuns ?? DEFAULT_SHRINK_RUNS;
+      worker.postMessage({
+        type: 'shrink',
+        run,
+        runs,
+        seconds: o.shrinkSeconds,
+      } satisfies ToWorker);
     });
   }
 }

@@ -71,8 +71,44 @@ export interface Shrunk {
   /** Smaller failing plans fast-check found, and runs the shrinking made in all. */
   readonly shrinks: number;
   readonly shrinkRuns: number;
-  /** Shrinking stopped at its time bound: the case is as far as it got, maybe not the smallest. */
-  readonly cut: boolean;
+  /** What stopped shrinking before it was done, if anything: the case is then as far as it got. */
+  readonly cut: ShrinkCut;
+}
+
+/**
+ * How far shrinking may go. It is bounded by a count of replays, so that a seed and its options
+ * give the same case on a fast laptop and on a slow CI machine (as fast-check's numRuns, not its
+ * interruptAfterTimeLimit); the wall clock is only a safety stop, and a case it cut says so.
+ */
+export interface ShrinkBudget {
+  /** Replays shrinking may make in all. */
+  readonly runs: number;
+  /** performance.now() ms past which shrinking stops whatever is left of its replays. */
+  readonly deadline: number;
+}
+
+/** What `npm run explore` allows shrinking by default: most anomalies' cases take under 3,000. */
+export const DEFAULT_SHRINK_RUNS = 20_000;
+export const DEFAULT_SHRINK_SECONDS = 300;
+
+/** What cut shrinking short: its budget of replays, or the wall-clock safety stop. */
+export type ShrinkCut = 'runs' | 'seconds' | null;
+
+/** The replays a shrinking has made, against its budget. */
+class Spending {
+  made = 0;
+  cut: ShrinkCut = null;
+
+  constructor(private readonly budget: ShrinkBudget) {}
+
+  /** Whether one more replay may be made (counted if so); once not, never again. */
+  next(): boolean {
+    if (this.cut !== null) return false;
+    if (this.made >= this.budget.runs) this.cut = 'runs';
+    else if (performance.now() > this.budget.deadline) this.cut = 'seconds';
+    else this.made++;
+    return this.cut === null;
+  }
 }
 
 /** Called with each smaller case as it is found, so that a caller never loses the best so far. */
@@ -82,16 +118,20 @@ const breaksAnyOf = (scenario: AnyScenario, target: readonly GuaranteeId[]) =>
   brokenIn(scenario).some((g) => target.includes(g));
 
 /**
- * Shrinks global run `run`'s plan until no smaller one breaks a guarantee it broke, or until
- * `deadline` (performance.now() ms): fast-check first, then step by step.
+ * Shrinks global run `run`'s plan until no smaller one breaks a guarantee it broke, or until its
+ * budget is spent: fast-check first, then step by step.
  */
-export function shrinkRun(search: Search, run: number, deadline: number, onBetter?: OnBetter) {
+export function shrinkRun(
+  search: Search,
+  run: number,
+  budget: ShrinkBudget,
+  onBetter?: OnBetter,
+): Shrunk {
   let original: Plan | null = null;
   let best: Plan | null = null;
   let target: GuaranteeId[] = [];
   let shrinks = 0;
-  let shrinkRuns = 0;
-  let cut = false;
+  const spending = new Spending(budget);
   const property = fc.property(planArb(search.bounds), (plan) => {
     if (original === null) {
       original = plan;
@@ -99,12 +139,9 @@ export function shrinkRun(search: Search, run: number, deadline: number, onBette
       target = brokenIn(planToScenario(plan, search));
       return target.length === 0;
     }
-    // Past the bound every candidate "passes" at once, so fast-check ends with the best so far.
-    if (performance.now() > deadline) {
-      cut = true;
-      return true;
-    }
-    shrinkRuns++;
+    // Past the budget fast-check is told to stop, as its own time limit does: letting every
+    // candidate pass at once would still walk all of them (minutes, on a plan of 3,000 operations).
+    if (!spending.next()) throw new fc.PreconditionFailure(true);
     const scenario = planToScenario(plan, search);
     if (!breaksAnyOf(scenario, target)) return true;
     best = plan;
@@ -112,83 +149,88 @@ export function shrinkRun(search: Search, run: number, deadline: number, onBette
     onBetter?.(scenario);
     return false;
   });
-  // fast-check stops at the bound too: a long plan has many candidates, even ones that pass at once.
-  const interruptAfterTimeLimit = Math.max(1, Math.ceil(deadline - performance.now()));
+  // The safety stop holds fast-check too: a long plan has many candidates, even ones that pass at once.
+  const interruptAfterTimeLimit = Math.max(1, Math.ceil(budget.deadline - performance.now()));
   fc.check(property, { seed: runSeed(search.seed, run), numRuns: 1, interruptAfterTimeLimit });
   if (original === null || best === null) {
-    // The bound came before fast-check ran even the first plan: the case is the run as found.
+    // The safety stop came before fast-check ran even the first plan: the case is the run as found.
     const found = tryRun(search, run);
     original = found.plan;
     best = found.plan;
     target = found.broken;
-    cut = true;
+    spending.cut = 'seconds';
   }
   if (target.length === 0)
     throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
-  const steps = minimizeSteps(planToScenario(best, search), target, deadline, onBetter);
+  const steps = minimizeSteps(planToScenario(best, search), target, spending, onBetter);
   return {
     original,
     plan: best,
     scenario: steps.scenario,
     target,
     shrinks,
-    shrinkRuns: shrinkRuns + steps.runs,
-    cut: cut || steps.cut,
-  } satisfies Shrunk;
+    shrinkRuns: spending.made + steps.runs,
+    cut: spending.cut,
+  };
 }
 
 /**
- * Removes one step at a time while the run still breaks one of `target`, until no step can go;
- * then names the message each aimed fault hits instead of '*', where that changes nothing.
+ * Removes one step at a time while the run still breaks one of `target`, until no step can go or
+ * the budget is spent; then names the message each aimed fault hits instead of '*', where that
+ * changes nothing. `runs` counts the replays made beyond those `spending` counts.
  */
-export function minimizeSteps(
+function minimizeSteps(
   scenario: AnyScenario,
   target: readonly GuaranteeId[],
-  deadline: number,
+  spending: Spending,
   onBetter?: OnBetter,
-): { scenario: AnyScenario; runs: number; cut: boolean } {
+): { scenario: AnyScenario; runs: number } {
   let current = scenario;
   let runs = 0;
   const attempt = (candidate: AnyScenario) => {
-    runs++;
     if (!breaksAnyOf(candidate, target)) return false;
     current = candidate;
     onBetter?.(current);
     return true;
+  };
+  /** A few replays that make the case plainer, not smaller: made whatever the budget says. */
+  const polish = (candidate: AnyScenario) => {
+    runs++;
+    return attempt(candidate);
   };
   const without = (...drop: number[]) => ({
     ...current,
     steps: current.steps.filter((_, j) => !drop.includes(j)),
   });
   // A fixed delay first: with no delay drawn at random, taking a step out shifts nothing else.
-  for (const simpler of simplerNetworks(current)) attempt(simpler);
+  for (const simpler of simplerNetworks(current)) polish(simpler);
   let changed = true;
   while (changed) {
     changed = false;
     for (let i = current.steps.length - 1; i >= 0; i--) {
-      if (performance.now() > deadline) return { scenario: current, runs, cut: true };
+      if (!spending.next()) return { scenario: current, runs };
       if (attempt(without(i))) changed = true;
     }
     // Two steps that only matter together (a crash and its restart; faults whose timing depends
     // on each other) go as a pair.
     for (let i = current.steps.length - 1; i > 0 && !changed; i--) {
       for (let j = i - 1; j >= 0 && !changed; j--) {
-        if (performance.now() > deadline) return { scenario: current, runs, cut: true };
+        if (!spending.next()) return { scenario: current, runs };
         if (attempt(without(i, j))) changed = true;
       }
     }
   }
-  for (const simpler of simplerNetworks(current)) attempt(simpler);
+  for (const simpler of simplerNetworks(current)) polish(simpler);
   const used = new Set(current.steps.flatMap((s) => ('client' in s ? [s.client] : [])));
   if (Array.isArray(current.clients) && current.clients.some((c) => !used.has(c))) {
     const fewer = { ...current, clients: current.clients.filter((c) => used.has(c)) };
-    if (fewer.clients.length > 0) attempt(fewer);
+    if (fewer.clients.length > 0) polish(fewer);
   }
   const named = nameAimedMessages(current);
   runs++;
   if (sameViolations(runScenario(named, { trace: false }), runScenario(current, { trace: false })))
     current = named;
-  return { scenario: current, runs, cut: false };
+  return { scenario: current, runs };
 }
 
 /** The scenario with one fixed delay, kept only if it still fails. */
@@ -290,7 +332,9 @@ export function counterexampleOf(
 export interface ExploreOptions extends Search {
   readonly runs: number;
   readonly shard?: Shard;
-  /** How long shrinking may take, seconds (default 60). */
+  /** Replays shrinking may make (default DEFAULT_SHRINK_RUNS). */
+  readonly shrinkRuns?: number;
+  /** The wall-clock safety stop on shrinking, seconds (default DEFAULT_SHRINK_SECONDS). */
   readonly shrinkSeconds?: number;
   /** Called after every run of the search (not of the shrinking). */
   readonly onRun?: (runs: number) => void;
@@ -319,10 +363,21 @@ export function firstViolation(
 export function explore(options: ExploreOptions): ExploreResult {
   const found = firstViolation(options);
   if (found === null) return { runs: options.runs, counterexample: null };
-  const deadline = performance.now() + (options.shrinkSeconds ?? 60) * 1000;
-  const shrunk = shrinkRun(options, found.run, deadline);
+  const shrunk = shrinkRun(options, found.run, shrinkBudget(options));
   return {
     runs: found.runsToFind,
     counterexample: counterexampleOf(options, found.run, found.runsToFind, shrunk),
+  };
+}
+
+/** The budget of a shrinking that starts now. */
+export function shrinkBudget(options: {
+  readonly shrinkRuns?: number | undefined;
+  readonly shrinkSeconds?: number | undefined;
+}): ShrinkBudget {
+  const seconds = options.shrinkSeconds ?? DEFAULT_SHRINK_SECONDS;
+  return {
+    runs: options.shrinkRuns ?? DEFAULT_SHRINK_RUNS,
+    deadline: performance.now() + seconds * 1000,
   };
 }

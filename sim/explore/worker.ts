@@ -7,11 +7,25 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AnyScenario } from '../scenario.ts';
 import { type CaseInfo, type CaseStage, caseSource } from './case.ts';
 import { planToScenario, scenarioSize } from './plan.ts';
-import { globalRun, type Search, type Shard, type Shrunk, shrinkRun, tryRun } from './search.ts';
+import {
+  globalRun,
+  type Search,
+  type Shard,
+  type Shrunk,
+  shrinkBudget,
+  shrinkRun,
+  tryRun,
+} from './search.ts';
 
 export type ToWorker =
   | { readonly type: 'runs'; readonly from: number; readonly to: number }
-  | { readonly type: 'shrink'; readonly run: number; readonly seconds: number };
+  | {
+      readonly type: 'shrink';
+      readonly run: number;
+      /** The shrinking's budget of replays, and its wall-clock safety stop. */
+      readonly runs: number;
+      readonly seconds: number;
+    };
 
 export interface FoundRun {
   /** The index of the run within this shard (0-based), and its global index. */
@@ -47,7 +61,13 @@ const BETTER_EVERY_MS = 1_000;
 const { search, shard, command } = workerData as WorkerSetup;
 const port = parentPort!;
 
-function source(scenario: AnyScenario, run: number, stage: CaseStage, found?: AnyScenario): string {
+function source(
+  scenario: AnyScenario,
+  run: number,
+  stage: CaseStage,
+  found?: AnyScenario,
+  cut?: CaseInfo['cut'],
+): string {
   const info: CaseInfo = {
     scenario,
     command,
@@ -55,6 +75,7 @@ function source(scenario: AnyScenario, run: number, stage: CaseStage, found?: An
     run,
     stage,
     foundSize: found === undefined ? undefined : scenarioSize(found),
+    cut,
   };
   return caseSource(info);
 }
@@ -73,21 +94,22 @@ function runRange(from: number, to: number): void {
   port.postMessage({ type: 'ran', from, made: to - from, found: null } satisfies FromWorker);
 }
 
-function shrink(run: number, seconds: number): void {
+function shrink(run: number, runs: number, seconds: number): void {
   const found = planToScenario(tryRun(search, run).plan, search);
   let last = performance.now();
-  const shrunk = shrinkRun(search, run, performance.now() + seconds * 1000, (scenario) => {
+  const budget = shrinkBudget({ shrinkRuns: runs, shrinkSeconds: seconds });
+  const shrunk = shrinkRun(search, run, budget, (scenario) => {
     if (performance.now() - last < BETTER_EVERY_MS) return;
     last = performance.now();
     const better = source(scenario, run, 'shrinking', found);
     port.postMessage({ type: 'better', source: better } satisfies FromWorker);
   });
-  const stage = shrunk.cut ? 'cut' : 'shrunk';
-  const final = source(shrunk.scenario, run, stage, found);
+  const cut = shrunk.cut === null ? undefined : { by: shrunk.cut, runs, seconds };
+  const final = source(shrunk.scenario, run, cut ? 'cut' : 'shrunk', found, cut);
   port.postMessage({ type: 'shrunk', shrunk, source: final } satisfies FromWorker);
 }
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'runs') runRange(message.from, message.to);
-  else shrink(message.run, message.seconds);
+  else shrink(message.run, message.runs, message.seconds);
 });

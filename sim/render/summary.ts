@@ -2,7 +2,7 @@
 // the run ended), whether the expectations were met, the trace hash, and how to replay it.
 
 import type { ChalkInstance } from 'chalk';
-import { GUARANTEE_NAMES } from '../check/index.ts';
+import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { textWidth } from './diagram.ts';
 import { counted, formatSpan, formatTime } from './format.ts';
@@ -258,6 +258,14 @@ export function runPassed(run: ScenarioRun): boolean {
     run.verdictFailures.length === 0 &&
     (run.result.ending === 'quiescent' || run.result.ending === 'time-limit')
   );
+}
+
+/**
+ * Guarantees by the names the verdict lines and the README's table use (`monotonic reads`), not
+ * by the ids a scenario's `expect` holds (`monotonic-reads`): what explore and verify print.
+ */
+export function guaranteeNames(ids: readonly string[]): string {
+  return ids.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
 }
 
 const SHOWN_PER_GUARANTEE = 3;
