@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
+import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
 import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/whatif.ts';
 import { renderHtml } from '../sim/render/html.ts';
@@ -105,7 +106,8 @@ describe('the lab on the stale-read page', () => {
     const convergence = diff.verdicts.find((v) => v.guarantee === 'convergence');
     expect(convergence).toMatchObject({ was: 'held', now: 'broken (1)' });
     const changes = await page.locator('#lab-changes').textContent();
-    for (const v of diff.verdicts) expect(changes).toContain(`${v.guarantee}: ${v.was} → ${v.now}`);
+    for (const v of diff.verdicts)
+      expect(changes).toContain(`${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`);
     for (const x of diff.expectations) expect(changes).toContain(`step ${x.step}: ${x.label}`);
     expect(diff.expectations.length).toBeGreaterThan(0);
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(

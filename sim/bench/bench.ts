@@ -127,7 +127,7 @@ async function main(quick: boolean): Promise<void> {
 }
 
 const HELP =
-  'usage: npm run bench [--quick] (--quick skips the 10M-event rows and the 100,000-run search)';
+  'usage: npm run bench [-- --quick] (--quick skips the 10M-event rows and the 100,000-run search)';
 
 // An unknown flag is refused rather than ignored, so a mistyped option is noticed.
 await command(async () => {

@@ -3,6 +3,7 @@
 // page, and shows the edited run beside the recorded one. Edits live in the address's fragment;
 // nothing is fetched, and every text goes in as text.
 
+import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { counted, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
@@ -115,7 +116,7 @@ function addEdit(edit: Edit): void {
 
 /** `convergence held → broken (1); 1 expectation changed` */
 function changeSummary(diff: RunDiff): string {
-  const verdicts = diff.verdicts.map((v) => `${v.guarantee} ${v.was} → ${v.now}`);
+  const verdicts = diff.verdicts.map((v) => `${GUARANTEE_NAMES[v.guarantee]} ${v.was} → ${v.now}`);
   const n = diff.expectations.length;
   if (n > 0) verdicts.push(`${counted(n, 'expectation')} changed`);
   return verdicts.join('; ') || 'no verdict and no expectation changed';
@@ -393,14 +394,14 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
   for (const v of run.verdicts) {
     const change = diff.verdicts.find((c) => c.guarantee === v.guarantee);
     if (change === undefined) {
-      same.push(`${v.guarantee} ${verdictText(v)}`);
+      same.push(`${GUARANTEE_NAMES[v.guarantee]} ${verdictText(v)}`);
       continue;
     }
     list.append(
       el(
         'li',
         { class: 'lab-changed', attrs: { 'data-g': v.guarantee } },
-        `${v.guarantee}: ${change[side]}`,
+        `${GUARANTEE_NAMES[v.guarantee]}: ${change[side]}`,
       ),
     );
   }
@@ -498,7 +499,7 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
     const item = el(
       'li',
       { attrs: { 'data-g': v.guarantee } },
-      el('b', {}, `${v.guarantee}: ${v.was} → ${v.now}`),
+      el('b', {}, `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`),
     );
     for (const sentence of v.witnesses.slice(0, 3)) {
       item.append(
