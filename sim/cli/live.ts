@@ -119,7 +119,7 @@ async function live(argv: readonly string[]): Promise<number> {
   const width = Math.max(60, process.stdout.isTTY ? (process.stdout.columns ?? 100) : 100);
   const out: string[] = [c.bold(goal), ''];
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
-  out.push(...renderSummary(c, run, command, width));
+  out.push(...renderSummary(c, run, command, width, undefined, false));
   out.push(...field('note', LIVE_CAVEAT, width));
   // A write that fails (a full disk) still leaves the summary of a run that cannot be replayed.
   let failure: unknown = null;

@@ -156,6 +156,8 @@ export function renderSummary(
   replay: string,
   width = 100,
   sources: KnobSources = { scenario: [], commandLine: [] },
+  /** false for a run no scenario scripted (a live run): it expected nothing of the operations. */
+  scripted = true,
 ): string[] {
   const ops = run.result.history.operations;
   const open = ops.filter((o) => o.completedAt === null);
@@ -185,15 +187,16 @@ export function renderSummary(
   ];
   const judged = run.outcomes.filter((o) => o.expected !== undefined);
   const failed = judged.filter((o) => o.failure !== null);
-  lines.push(
-    ...field(
-      'expected',
-      judged.length === 0
-        ? 'nothing of the operations (no step has an expect)'
-        : `${judged.length - failed.length} of ${judged.length} met`,
-      width,
-    ),
-  );
+  if (scripted)
+    lines.push(
+      ...field(
+        'expected',
+        judged.length === 0
+          ? 'nothing of the operations (no step has an expect)'
+          : `${judged.length - failed.length} of ${judged.length} met`,
+        width,
+      ),
+    );
   for (const o of judged) {
     const text = safe(`step ${o.step}: ${o.label} → ${expectationText(o.expected!)}`);
     lines.push(
@@ -202,7 +205,7 @@ export function renderSummary(
         : hanging('    ✗ ', `${text}, but ${safe(o.failure)}`, width, 6).map((l) => c.red.bold(l))),
     );
   }
-  lines.push(...renderVerdicts(c, run, width));
+  lines.push(...renderVerdicts(c, run, width, scripted));
   lines.push(`  trace hash ${run.result.hash}`);
   lines.push(...replayField(safe(replay, 4000), width));
   return lines;
@@ -270,8 +273,16 @@ export function guaranteeNames(ids: readonly string[]): string {
 
 const SHOWN_PER_GUARANTEE = 3;
 
-/** One line per guarantee, its first witnesses under it, then what the scenario expected. */
-export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100): string[] {
+/**
+ * One line per guarantee, its first witnesses under it, then what the scenario expected (for a run
+ * no scenario scripted, whether every guarantee the store promises held).
+ */
+export function renderVerdicts(
+  c: ChalkInstance,
+  run: ScenarioRun,
+  width = 100,
+  scripted = true,
+): string[] {
   const lines = ['  guarantees'];
   // A guarantee's name, then its status in a column wide enough for '999 violations' (a longer
   // status wraps inside it); on a narrower terminal the status follows the name, wrapped under it.
@@ -308,7 +319,12 @@ export function renderVerdicts(c: ChalkInstance, run: ScenarioRun, width = 100):
         );
     }
   }
-  if (run.verdictFailures.length === 0) lines.push(c.green('    as the scenario expected'));
+  if (run.verdictFailures.length === 0)
+    lines.push(
+      c.green(
+        scripted ? '    as the scenario expected' : '    every guarantee the store promises held',
+      ),
+    );
   for (const f of run.verdictFailures)
     lines.push(
       ...hanging('    ✗ ', `not as expected: ${safe(f)}`, width, 6).map((l) => c.red.bold(l)),
