@@ -116,7 +116,8 @@ export class Forms {
       z >>>= 7;
     }
     arena[p++] = z;
-    arena.set(this.packed.subarray(0, n), p);
+    const packed = this.packed;
+    for (let i = 0; i < n; i++) arena[p + i] = packed[i]!;
     this.end = p + n;
     return at;
   }

@@ -46,7 +46,7 @@ export class Keyer {
   private best = new Words();
   private scratch = new Words();
   /** Where each message's words start in the form being written (to sort them as a multiset). */
-  private starts: number[] = [];
+  private readonly starts = new Words();
 
   constructor(
     private readonly setup: Setup,
@@ -215,42 +215,52 @@ export class Keyer {
   }
 }
 
+/** Scratch space of sortRuns: the runs' order, and a copy of the words being reordered. */
+const order = new Words();
+let copy = new Int32Array(256);
+
 /**
  * Sorts the runs of words that start at `starts` (each ends where the next starts, the last at
  * the end) into lexicographic order, in place: a multiset's canonical order. Few runs: insertion.
  */
-function sortRuns(out: Words, starts: number[]): void {
+function sortRuns(out: Words, starts: Words): void {
   const buf = out.buf;
-  const first = starts[0]!;
+  const runs = starts.length;
+  const first = starts.buf[0]!;
   const end = out.length;
   starts.push(end);
-  const runs = starts.length - 1;
-  // order[k]: the run in place k; sorted by insertion, comparing runs word by word.
-  const order = Array.from({ length: runs }, (_, k) => k);
+  const at = starts.buf;
+  // place[k]: the run in place k.
+  order.length = 0;
+  for (let k = 0; k < runs; k++) order.push(k);
+  const place = order.buf;
   let moved = false;
   for (let k = 1; k < runs; k++) {
-    const x = order[k]!;
-    let at = k;
-    while (at > 0 && runBefore(buf, starts, x, order[at - 1]!)) {
-      order[at] = order[at - 1]!;
-      at--;
+    const x = place[k]!;
+    let p = k;
+    while (p > 0 && runBefore(buf, at, x, place[p - 1]!)) {
+      place[p] = place[p - 1]!;
+      p--;
     }
-    order[at] = x;
-    if (at !== k) moved = true;
+    place[p] = x;
+    if (p !== k) moved = true;
   }
   if (!moved) return;
-  const copy = buf.slice(first, end);
+  if (copy.length < end - first) copy = new Int32Array(2 * (end - first));
+  for (let i = first; i < end; i++) copy[i - first] = buf[i]!;
   let to = first;
-  for (const k of order)
-    for (let i = starts[k]!; i < starts[k + 1]!; i++) buf[to++] = copy[i - first]!;
+  for (let k = 0; k < runs; k++) {
+    const run = place[k]!;
+    for (let i = at[run]!; i < at[run + 1]!; i++) buf[to++] = copy[i - first]!;
+  }
 }
 
-/** Whether run a comes before run b (runs as in sortRuns, `starts` closed by the end). */
-function runBefore(buf: Int32Array, starts: readonly number[], a: number, b: number): boolean {
-  const aEnd = starts[a + 1]!;
-  const bEnd = starts[b + 1]!;
-  let i = starts[a]!;
-  let j = starts[b]!;
+/** Whether run a comes before run b (runs as in sortRuns, `at` closed by the end). */
+function runBefore(buf: Int32Array, at: Int32Array, a: number, b: number): boolean {
+  const aEnd = at[a + 1]!;
+  const bEnd = at[b + 1]!;
+  let i = at[a]!;
+  let j = at[b]!;
   for (; i < aEnd && j < bEnd; i++, j++) if (buf[i] !== buf[j]) return buf[i]! < buf[j]!;
   return aEnd - i < bEnd - j;
 }
