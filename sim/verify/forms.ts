@@ -36,10 +36,11 @@ export class Forms {
   /** The lists, one after another: each is its byte length (a varint), then its words (varints). */
   private arena = new Uint8Array(1 << 16);
   private end = 0;
-  /** Open addressing: a slot holds a list's place in the arena + 1 (0: empty), hash and number. */
-  private slots = new Int32Array(1 << 10);
-  private hashes = new Int32Array(1 << 10);
-  private numbers = new Int32Array(1 << 10);
+  /**
+   * Open addressing, three words a slot (together: one cache line read per probe): a list's place
+   * in the arena + 1 (0: empty), its hash and its number.
+   */
+  private slots = new Int32Array(3 << 10);
   /** The list being looked up, packed. */
   private packed = new Uint8Array(1024);
   /** Lists met: the next one's number. */
@@ -54,19 +55,27 @@ export class Forms {
   number(words: Words): number {
     const n = this.pack(words);
     const h = this.hash;
-    const mask = this.slots.length - 1;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const at = this.slots[s]!;
+    const slots = this.slots;
+    const mask = slots.length / 3 - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = i * 3;
+      const at = slots[s]!;
       if (at === 0) {
         const number = this.size++;
-        this.slots[s] = this.store(n) + 1;
-        this.hashes[s] = h;
-        this.numbers[s] = number;
-        if (this.size * 2 > this.slots.length) this.grow();
+        slots[s] = this.store(n) + 1;
+        slots[s + 1] = h;
+        slots[s + 2] = number;
+        if (this.size * 2 > mask + 1) this.grow();
         return number;
       }
-      if (this.hashes[s] === h && this.equal(at - 1, n)) return this.numbers[s]!;
+      if (slots[s + 1] === h && this.equal(at - 1, n)) return slots[s + 2]!;
     }
+  }
+
+  /** The hash by which a list is looked up (two lists may share one). */
+  hashOf(words: Words): number {
+    this.pack(words);
+    return this.hash;
   }
 
   /** The hash of the list last packed. */
@@ -140,23 +149,17 @@ export class Forms {
   }
 
   private grow(): void {
-    const size = this.slots.length * 2;
-    const slots = new Int32Array(size);
-    const hashes = new Int32Array(size);
-    const numbers = new Int32Array(size);
-    const mask = size - 1;
-    for (let s = 0; s < this.slots.length; s++) {
-      const at = this.slots[s]!;
-      if (at === 0) continue;
-      const h = this.hashes[s]!;
-      let t = h & mask;
-      while (slots[t] !== 0) t = (t + 1) & mask;
-      slots[t] = at;
-      hashes[t] = h;
-      numbers[t] = this.numbers[s]!;
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = slots.length / 3 - 1;
+    for (let s = 0; s < old.length; s += 3) {
+      if (old[s] === 0) continue;
+      let i = old[s + 1]! & mask;
+      while (slots[i * 3] !== 0) i = (i + 1) & mask;
+      slots[i * 3] = old[s]!;
+      slots[i * 3 + 1] = old[s + 1]!;
+      slots[i * 3 + 2] = old[s + 2]!;
     }
     this.slots = slots;
-    this.hashes = hashes;
-    this.numbers = numbers;
   }
 }
