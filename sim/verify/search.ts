@@ -28,6 +28,7 @@ export interface SearchBounds {
   /**
    * JavaScript heap in use at most, in bytes: the worlds kept grow it by about 2 KB each, and a
    * search that reached the heap's limit would end in V8's fatal out-of-memory abort instead.
+   * (The forms of the worlds met are kept off the heap, about 100 bytes each.)
    */
   readonly maxHeapBytes: number;
 }
