@@ -14,7 +14,7 @@ import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { Forms, Words } from '../sim/verify/forms.ts';
 import { Keyer } from '../sim/verify/key.ts';
 import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
-import { type Setup, setupOf } from '../sim/verify/setup.ts';
+import { type Setup, setupOf, symmetricClients } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
 import {
   type Budgets,
@@ -317,6 +317,27 @@ describe('world keys', () => {
     // The same content built afresh (no copy of anything the keyer has seen) keys the same.
     expect(withLeader(Object.fromEntries(Object.entries(copy)))).toBe(after);
     expect(withLeader(Object.fromEntries(Object.entries(leader)))).toBe(before);
+  });
+});
+
+describe('mirror images', () => {
+  it('a world and its mirror image (two like clients swapped) key alike, and only with symmetry', () => {
+    const setup = setupOf(benchConfiguration(2, 2, 1), { budgets: NONE });
+    // Client k writes at the leader, which takes the request and replicates it.
+    const wroteBy = (k: number) => {
+      let w = initialWorld(setup);
+      w = play(setup, w, { kind: 'invoke', client: k, via: 's1', at: 1 });
+      for (let at = 2; at <= 3; at++)
+        w = play(setup, w, { kind: 'deliver', seq: w.inFlight[0]!.seq, at });
+      return w;
+    };
+    const [one, other] = [wroteBy(0), wroteBy(1)];
+    expect(one.records.length).toBeGreaterThan(1);
+    const folded = new Keyer(setup, symmetricClients(setup));
+    expect(folded.symmetries).toBe(2);
+    expect(folded.key(one)).toBe(folded.key(other));
+    const plain = new Keyer(setup, []);
+    expect(plain.key(one)).not.toBe(plain.key(other));
   });
 });
 

@@ -28,13 +28,15 @@ export class Keyer {
   private readonly renamings: Renaming[];
   /** Replicated store: a replica's applies are judged per replica, so only their order there matters. */
   private readonly appliesPerReplica: boolean;
-  /**
-   * Every text met (an object's, a string's, a number's), numbered: a world's form and an object's
-   * text name their parts by these numbers, equal texts by equal numbers.
-   */
-  private readonly texts = new Map<string, number>();
-  /** Forms of objects and histories, numbered. */
-  private readonly forms = new Forms();
+  /** Texts and forms met, numbered: a world's form names its parts by these numbers. */
+  private readonly shared: Shared = {
+    texts: new Map(),
+    strings: [],
+    forms: new Forms(),
+    written: [],
+  };
+  /** Forms of histories, numbered. */
+  private readonly histories = new Forms();
   /** For a node index, its place in Setup.clients (undefined for a server). */
   private readonly clientOfNode: (number | undefined)[] = [];
   /**
@@ -58,17 +60,15 @@ export class Keyer {
       this.clientOfNode[c.node] = k;
     });
     const ids = setup.nodes.map((n) => n.id);
+    const base = new Serializer(null, this.shared, null);
     this.renamings = permutations(symmetric).map((names) => {
       const index = ids.map((id) => setup.index.get(names.get(id) ?? id)!);
       const from: number[] = [];
       index.forEach((to, i) => {
         from[to] = i;
       });
-      return {
-        ser: new Serializer(names.size === 0 ? null : names, this.texts, this.forms),
-        index,
-        from,
-      };
+      const ser = names.size === 0 ? base : new Serializer(names, this.shared, base);
+      return { ser, index, from };
     });
   }
 
@@ -146,7 +146,8 @@ export class Keyer {
     if (history === undefined) {
       const words = ser.frame();
       this.history(w, r, words);
-      history = ser.finish(w.records, words);
+      ser.up();
+      history = ser.keep(w.records, this.histories.number(words));
     }
     out.push(history);
   }
@@ -177,7 +178,7 @@ export class Keyer {
     if ((x | 0) === x && x !== ESCAPE) out.push(x);
     else {
       out.push(ESCAPE);
-      out.push(numberOf(this.texts, String(x)));
+      out.push(numberOf(this.shared.texts, String(x)));
     }
   }
 
@@ -324,10 +325,24 @@ const TABLE = 3;
 const MAP = 4;
 const RECORD = 5;
 
+/** What the serializers of one keyer share. */
+interface Shared {
+  /** Every text met (a string's, a field name's, an odd number's), numbered. */
+  readonly texts: Map<string, number>;
+  /** The string each text number in a form stands for (before JSON), to rename it. */
+  readonly strings: string[];
+  /** Forms of objects, numbered, and each form's words by its number (to rename it). */
+  readonly forms: Forms;
+  readonly written: Int32Array[];
+}
+
 /**
  * Numbers a machine's values by their content: maps and objects in their own order (a machine may
  * iterate a map, so two maps that differ only in order may behave differently), with node names
  * renamed wherever they appear, inside request ids (`c1.3`) and timer keys (`timeout:c1.3`) too.
+ * The serializer that renames nothing numbers objects; one that renames takes that number and
+ * renames the form it stands for, once per form (a search meets a few thousand forms, and
+ * millions of objects).
  */
 class Serializer {
   /**
@@ -341,14 +356,17 @@ class Serializer {
   private readonly cache = new WeakMap<object, number>();
   /** Numbers of strings met (request ids, timer keys, node names: a small vocabulary), renamed. */
   private readonly strings = new Map<string, number>();
+  /** For a form's number, the number of the form renamed. */
+  private readonly renames: number[] = [];
   /** The forms being written, one per depth of objects within objects. */
   private readonly stack: Words[] = [];
   private depth = 0;
 
   constructor(
     private readonly names: ReadonlyMap<NodeId, NodeId> | null,
-    private readonly texts: Map<string, number>,
-    private readonly forms: Forms,
+    private readonly shared: Shared,
+    /** The serializer that renames nothing (null: this one). */
+    private readonly base: Serializer | null,
   ) {}
 
   /** The number of a string's text after renaming. */
@@ -362,7 +380,8 @@ class Serializer {
               .split(/([.:#])/)
               .map((part) => this.names!.get(part) ?? part)
               .join('');
-      n = numberOf(this.texts, JSON.stringify(renamed));
+      n = numberOf(this.shared.texts, JSON.stringify(renamed));
+      this.shared.strings[n] = renamed;
       this.strings.set(s, n);
     }
     return n;
@@ -386,7 +405,7 @@ class Serializer {
           out.push(v);
         } else {
           out.push(NUMBER);
-          out.push(numberOf(this.texts, String(v)));
+          out.push(numberOf(this.shared.texts, String(v)));
         }
         return;
       case 'string':
@@ -408,11 +427,56 @@ class Serializer {
 
   /** The number of an object's form (kept on it). */
   id(v: object): number {
+    if (this.base !== null) return this.renamed(this.base.id(v));
     const known = this.known(v);
     if (known !== undefined) return known;
     const out = this.frame();
     this.describe(v, out);
-    return this.finish(v, out);
+    this.depth--;
+    return this.keep(v, this.formNumber(out));
+  }
+
+  /** The number of form n renamed: its strings renamed, the forms it names renamed. */
+  private renamed(n: number): number {
+    const known = this.renames[n];
+    if (known !== undefined) return known;
+    const form = this.shared.written[n]!;
+    const out = this.frame();
+    const kind = form[0]!;
+    const count = form[1]!;
+    out.push(kind);
+    out.push(count);
+    let i = 2;
+    for (let k = 0; k < count; k++) {
+      if (kind === TABLE) out.push(this.stringId(this.shared.strings[form[i++]!]!));
+      else if (kind === RECORD) out.push(form[i++]!);
+      else if (kind === MAP) i = this.renameValue(form, i, out);
+      i = this.renameValue(form, i, out);
+    }
+    this.depth--;
+    const m = this.formNumber(out);
+    this.renames[n] = m;
+    return m;
+  }
+
+  /** Writes the value at form[i] (two words, as `write` wrote it) renamed; returns where it ends. */
+  private renameValue(form: Int32Array, i: number, out: Words): number {
+    const tag = form[i]!;
+    const x = form[i + 1]!;
+    out.push(tag);
+    if (tag === OBJECT) out.push(this.renamed(x));
+    else if (tag === STRING) out.push(this.stringId(this.shared.strings[x]!));
+    else out.push(x);
+    return i + 2;
+  }
+
+  /** The number of an object's form, its words kept when it is new. */
+  private formNumber(out: Words): number {
+    const forms = this.shared.forms;
+    const size = forms.size;
+    const n = forms.number(out);
+    if (n === size) this.shared.written[n] = out.buf.slice(0, out.length);
+    return n;
   }
 
   /**
@@ -425,7 +489,7 @@ class Serializer {
     return o[this.owner] === v ? (o[this.mark] as number) : this.cache.get(v);
   }
 
-  /** Empty words for an object's form, one depth down: `finish` steps back up. */
+  /** Empty words for a form, one depth down: the caller steps back up (`up`) once it is written. */
   frame(): Words {
     const out = this.stack[this.depth] ?? new Words();
     this.stack[this.depth++] = out;
@@ -433,10 +497,12 @@ class Serializer {
     return out;
   }
 
-  /** The number of the form written in `out` (from `frame`), kept on the object it describes. */
-  finish(v: object, out: Words): number {
+  up(): void {
     this.depth--;
-    const n = this.forms.number(out);
+  }
+
+  /** Keeps a number on the object it stands for. */
+  keep(v: object, n: number): number {
     if (Object.isExtensible(v)) {
       const o = v as Marked;
       o[this.mark] = n;
@@ -479,7 +545,7 @@ class Serializer {
       const count = out.length;
       out.push(0);
       for (const k in v) {
-        out.push(numberOf(this.texts, k));
+        out.push(numberOf(this.shared.texts, k));
         this.write(out, (v as Record<string, unknown>)[k]);
         out.bump(count);
       }
