@@ -10,7 +10,7 @@ import type { World } from './world.ts';
 
 /** A renaming of nodes: position i of the world holds node `order[i]` after renaming. */
 interface Renaming {
-  /** Texts under this renaming, kept per object: worlds share their unchanged parts. */
+  /** Numbers of values under this renaming. */
   readonly ser: Serializer;
   /** For each node index, its index after renaming. */
   readonly index: readonly number[];
@@ -19,8 +19,8 @@ interface Renaming {
 }
 
 /**
- * A number slot holds a 32-bit integer as itself (-0 as 0, as its text was); any other number is
- * ESCAPE and then the number of its text, so that no two numbers share a form.
+ * A number slot holds a 32-bit integer as itself (-0 as 0, as String writes it); any other number
+ * is ESCAPE and then the number of its text, so that no two numbers share a form.
  */
 const ESCAPE = -0x80000000;
 
