@@ -37,8 +37,8 @@ export class Forms {
   private arena = new Uint8Array(1 << 16);
   private end = 0;
   /**
-   * Open addressing, three words a slot (together: one cache line read per probe): a list's place
-   * in the arena + 1 (0: empty), its hash and its number.
+   * Open addressing, three words a slot side by side (a probe reads one cache line, mostly): a
+   * list's place in the arena + 1 (0: empty), its hash and its number.
    */
   private slots = new Int32Array(3 << 10);
   /** The list being looked up, packed. */
