@@ -11,9 +11,10 @@ import { benchConfiguration } from '../sim/bench/verify.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
 import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
+import { Forms, Words } from '../sim/verify/forms.ts';
 import { Keyer } from '../sim/verify/key.ts';
 import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
-import { type Setup, setupOf } from '../sim/verify/setup.ts';
+import { type Setup, setupOf, symmetricClients } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
 import {
   type Budgets,
@@ -299,5 +300,95 @@ describe('world keys', () => {
     expect(withStore(roundabout)).toBe(withStore(direct));
     // Iteration order is part of a table's behaviour: another order is another world.
     expect(withStore(reordered)).not.toBe(withStore(direct));
+  });
+
+  it("a state copied by spreading a keyed one is keyed by its own content, not its original's", () => {
+    const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: NONE });
+    const keyer = new Keyer(setup, []);
+    const world = initialWorld(setup);
+    const withLeader = (leader: object) =>
+      keyer.key({ ...world, states: [leader, ...world.states.slice(1)] });
+    const leader = world.states[0] as { lastIssued: number };
+    const before = keyer.key(world);
+    // The protocol makes a new state as a copy of the old one with a field changed.
+    const copy = { ...leader, lastIssued: leader.lastIssued + 1 };
+    const after = withLeader(copy);
+    expect(after).not.toBe(before);
+    // The same content built afresh (no copy of anything the keyer has seen) keys the same.
+    expect(withLeader(Object.fromEntries(Object.entries(copy)))).toBe(after);
+    expect(withLeader(Object.fromEntries(Object.entries(leader)))).toBe(before);
+  });
+});
+
+describe('mirror images', () => {
+  it('a world and its mirror image (two like clients swapped) key alike, and only with symmetry', () => {
+    const setup = setupOf(benchConfiguration(2, 2, 1), { budgets: NONE });
+    // Client k writes at the leader, which takes the request and replicates it.
+    const wroteBy = (k: number) => {
+      let w = initialWorld(setup);
+      w = play(setup, w, { kind: 'invoke', client: k, via: 's1', at: 1 });
+      for (let at = 2; at <= 3; at++)
+        w = play(setup, w, { kind: 'deliver', seq: w.inFlight[0]!.seq, at });
+      return w;
+    };
+    const [one, other] = [wroteBy(0), wroteBy(1)];
+    expect(one.records.length).toBeGreaterThan(1);
+    const folded = new Keyer(setup, symmetricClients(setup));
+    expect(folded.symmetries).toBe(2);
+    expect(folded.key(one)).toBe(folded.key(other));
+    const plain = new Keyer(setup, []);
+    expect(plain.key(one)).not.toBe(plain.key(other));
+  });
+});
+
+describe('the worlds met', () => {
+  const words = (...xs: number[]) => {
+    const w = new Words();
+    for (const x of xs) w.push(x);
+    return w;
+  };
+
+  it('numbers each list of words once, in the order first met, however many', () => {
+    const forms = new Forms();
+    const lists = Array.from({ length: 50_000 }, (_, i) => [
+      i % 7,
+      -i,
+      i * 65_537,
+      2 ** 31 - 1 - i,
+    ]);
+    lists.forEach((l, i) => {
+      expect(forms.number(words(...l))).toBe(i);
+    });
+    expect(forms.size).toBe(lists.length);
+    // Met again (after the table grew many times): the same numbers, no new ones.
+    lists.forEach((l, i) => {
+      if (i % 97 === 0) expect(forms.number(words(...l))).toBe(i);
+    });
+    expect(forms.number(words(0, 0, 0))).toBe(lists.length);
+    expect(forms.number(words(0, 0))).toBe(lists.length + 1);
+    expect(forms.number(words())).toBe(lists.length + 2);
+  });
+
+  it('never takes two different lists with the same hash for one', () => {
+    // Among 2^18 lists of two words some share a 32-bit hash (about eight pairs, by the birthday
+    // bound; a list differing in one word only never does): find one such pair.
+    const probe = new Forms();
+    const byHash = new Map<number, number>();
+    let pair: [number, number] | null = null;
+    for (let i = 0; i < 1 << 18 && pair === null; i++) {
+      const h = probe.hashOf(words(i >> 9, i & 511));
+      const j = byHash.get(h);
+      if (j === undefined) byHash.set(h, i);
+      else pair = [j, i];
+    }
+    expect(pair).not.toBeNull();
+    const [a, b] = pair!.map((i) => words(i >> 9, i & 511));
+    const forms = new Forms();
+    expect(forms.hashOf(a!)).toBe(forms.hashOf(b!));
+    expect(forms.number(a!)).toBe(0);
+    expect(forms.number(b!)).toBe(1);
+    expect(forms.number(a!)).toBe(0);
+    expect(forms.number(b!)).toBe(1);
+    expect(forms.size).toBe(2);
   });
 });

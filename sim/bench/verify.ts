@@ -68,8 +68,10 @@ export function verifyBenchmarks(): string[] {
     const setup = setupOf(benchConfiguration(servers, clients, ops), { budgets: BUDGETS });
     const result = search(setup, { bounds: { maxCpuMs: LIMIT_CPU_MS } });
     const label = `${servers}×${clients}×${ops}`;
+    // An unfinished search says which bound stopped it: the 60 s, or the states or memory bound.
+    const kind = result.kind === 'unfinished' ? `${result.kind} (${result.bound})` : result.kind;
     lines.push(
-      `    ${label.padEnd(7)} ${result.kind.padEnd(10)} ${String(result.distinct).padStart(9)} distinct states, depth ${result.depth}, ${(result.cpuMs / 1000).toFixed(1)} s CPU, ${Math.round(rate(result))} distinct states/s`,
+      `    ${label.padEnd(7)} ${kind.padEnd(10)} ${String(result.distinct).padStart(9)} distinct states, depth ${result.depth}, ${(result.cpuMs / 1000).toFixed(1)} s CPU, ${Math.round(rate(result))} distinct states/s`,
     );
     if (result.kind !== 'verified') break;
     largest = label;

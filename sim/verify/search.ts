@@ -13,6 +13,7 @@ import {
   type Verdict,
 } from '../check/index.ts';
 import { History } from '../kernel/history.ts';
+import { Forms } from './forms.ts';
 import { Keyer } from './key.ts';
 import { type Setup, symmetricClients } from './setup.ts';
 import { initialWorld, isComplete, movesOf, play, type World } from './world.ts';
@@ -27,6 +28,7 @@ export interface SearchBounds {
   /**
    * JavaScript heap in use at most, in bytes: the worlds kept grow it by about 2 KB each, and a
    * search that reached the heap's limit would end in V8's fatal out-of-memory abort instead.
+   * (The forms of the worlds met are kept off the heap, about 100 bytes each.)
    */
   readonly maxHeapBytes: number;
 }
@@ -104,7 +106,9 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
   const keyer = new Keyer(setup, options.symmetry === false ? [] : symmetricClients(setup));
   const started = cpuMs();
   const first = initialWorld(setup);
-  const seen = new Set<string>([keyer.key(first)]);
+  // The worlds met, by their canonical forms.
+  const seen = new Forms();
+  seen.number(keyer.canonical(first));
   let frontier: World[] = [first];
   // Informative guarantees not found yet: each is judged until its shortest schedule is found.
   const looking = new Set(
@@ -134,12 +138,11 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
           const p = figures();
           options.onProgress?.(p);
           if (p.cpuMs > bounds.maxCpuMs) return { kind: 'unfinished', bound: 'time', ...p };
-          if (getHeapStatistics().used_heap_size > bounds.maxHeapBytes)
+          if (getHeapStatistics().used_heap_size > bounds.maxHeapBytes || seen.full)
             return { kind: 'unfinished', bound: 'memory', ...p };
         }
-        const key = keyer.key(after);
-        if (seen.has(key)) continue;
-        seen.add(key);
+        const known = seen.size;
+        if (seen.number(keyer.canonical(after)) < known) continue;
         if (seen.size > bounds.maxStates)
           return { kind: 'unfinished', bound: 'states', ...figures() };
         const done = isComplete(setup, after);

@@ -172,13 +172,8 @@ export function movesOf(setup: Setup, w: World): Move[] {
   if (next < deadline || sameMs) {
     // A duplicate and its original (one message object) lead to the same world, unless one of
     // them is slow: try one of them.
-    const tried = [new Set<WireMessage>(), new Set<WireMessage>()];
     for (const m of w.inFlight) {
-      if (m.twin) {
-        const same = tried[m.slow ? 1 : 0]!;
-        if (same.has(m.message)) continue;
-        same.add(m.message);
-      }
+      if (m.twin && hasTwinBefore(w.inFlight, m)) continue;
       if (sameMs && m.seq > w.lastDelivery!.seq && m.sentAt < w.now && w.now < deadline)
         moves.push({ kind: 'deliver', seq: m.seq, at: w.now });
       if (next < deadline) moves.push({ kind: 'deliver', seq: m.seq, at: next });
@@ -193,6 +188,15 @@ export function movesOf(setup: Setup, w: World): Move[] {
     if (w.used.duplicates < budget.duplicates) moves.push({ kind: 'duplicate', seq: m.seq });
   }
   return moves;
+}
+
+/** Whether a copy of the same message, as slow as `m`, comes before it in flight. */
+function hasTwinBefore(inFlight: readonly InFlight[], m: InFlight): boolean {
+  for (const o of inFlight) {
+    if (o === m) return false;
+    if (o.twin && o.message === m.message && o.slow === m.slow) return true;
+  }
+  return false;
 }
 
 function crashable(setup: Setup, w: World, node: number): boolean {
