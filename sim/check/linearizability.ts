@@ -198,7 +198,7 @@ function check(
   const certifier = historyCertifier(input.operations);
   /** A key's order, once certificate.ts accepts it against the history's own records. */
   const certify = (key: string, ops: readonly Operation[], order: readonly number[]) => {
-    const fault = certifier.fault(key, order);
+    const fault = certifier.faultAmong(ops, order);
     if (fault === null) linearizations.push({ key, order });
     else unknown.push(faultText(key, ops.length, fault));
   };
