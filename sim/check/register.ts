@@ -8,7 +8,8 @@
 // with Lowe's memoisation of (operations linearized, register state), as Porcupine does, plus one
 // pruning a register allows: a read that is legal now is taken at once, never branched on; and
 // `decide` hands what that search leaves open to wgl.ts's walk. A work bound turns an endless
-// search into an honest "unknown".
+// search into an honest "unknown". Each way to "linearizable" can also hand back the order that
+// shows it (an `order` to fill), for certificate.ts to check.
 
 import { type WglOp, wglLinearizable } from './wgl.ts';
 
