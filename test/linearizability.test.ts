@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { benchWorkload } from '../sim/bench/workload.ts';
+import { certificateFault } from '../sim/check/certificate.ts';
 import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
 import {
   decideKey,
@@ -20,9 +21,12 @@ import {
   type RegisterOp,
   Sources,
   search,
+  wglOp,
   zones,
+  zonesByTimestamp,
   zonesWithNulls,
 } from '../sim/check/register.ts';
+import { wglLinearizable } from '../sim/check/wgl.ts';
 import { type Apply, History, type Operation } from '../sim/kernel/history.ts';
 import { Stream } from '../sim/kernel/rng.ts';
 import { type AnyScenario, type AnyStep, runScenario } from '../sim/scenario.ts';
@@ -607,6 +611,64 @@ describe('a key with DELETEs and NULL reads whose PUTs each wrote their own valu
       expect(d.witness.length).toBeLessThanOrEqual(8);
       expect(search(d.witness, { steps: 1_000_000 })).toBe(false);
     }
+  });
+});
+
+describe('every "linearizable" comes with an order certificate.ts accepts (property)', () => {
+  // Each way to "linearizable" is asked on its own, not only the first decideKey reaches.
+  const ways: Record<string, (ops: readonly RegisterOp[]) => readonly number[] | null> = {
+    'the fast path': (ops) => {
+      const order: number[] = [];
+      return fastPath(ops, REGISTER_VIEW, undefined, order) ? order : null;
+    },
+    'the zones': (ops) => {
+      const order: RegisterOp[] = [];
+      return zones(ops, order) === true ? order.map((o) => o.id) : null;
+    },
+    'the zones by timestamp': (ops) => {
+      const order: RegisterOp[] = [];
+      return zonesByTimestamp(ops, order) === true ? order.map((o) => o.id) : null;
+    },
+    'the zones over tombstones': (ops) => {
+      const order: RegisterOp[] = [];
+      return zonesWithNulls(ops, { steps: 1_000_000 }, order) === true
+        ? order.map((o) => o.id)
+        : null;
+    },
+    'the search': (ops) => {
+      const order: RegisterOp[] = [];
+      return search(ops, { steps: 1_000_000 }, order) === true ? order.map((o) => o.id) : null;
+    },
+    'the walk': (ops) => {
+      const order: number[] = [];
+      return wglLinearizable(ops.map(wglOp), { steps: 1_000_000 }, order) === true
+        ? order.map((i) => ops[i]!.id)
+        : null;
+    },
+  };
+
+  it('on random histories, by each way and by decideKey; and only a linearizable key has one', () => {
+    const certified = new Map<string, number>();
+    fc.assert(
+      fc.property(
+        fc.oneof(smallHistory, sequentialHistory, uniqueHistory, bracketHistory),
+        (ops) => {
+          const truth = bruteForce(ops);
+          for (const [way, linearize] of Object.entries(ways)) {
+            const order = linearize(ops);
+            if (order === null) continue;
+            certified.set(way, (certified.get(way) ?? 0) + 1);
+            expect(certificateFault(ops, order), way).toBeNull();
+          }
+          const d = decideKey(ops);
+          expect(d.kind).toBe(truth ? 'linearizable' : 'not-linearizable');
+          if (d.kind === 'linearizable') expect(certificateFault(ops, d.order)).toBeNull();
+        },
+      ),
+      { numRuns: 3_000, seed: 21 },
+    );
+    // Every way gave orders on a good share of the histories (none passed by never answering).
+    for (const way of Object.keys(ways)) expect(certified.get(way) ?? 0, way).toBeGreaterThan(100);
   });
 });
 

@@ -46,6 +46,7 @@ export function runCheckers(checkers: readonly Checker[], input: CheckInput): Ve
       status: violations.length > 0 ? 'broken' : undecided === null ? 'held' : 'not-judged',
       reason: undecided,
       violations,
+      ...(result.linearizations === undefined ? {} : { linearizations: result.linearizations }),
     };
   });
 }
@@ -63,6 +64,7 @@ export type {
   Checker,
   CheckInput,
   GuaranteeId,
+  Linearization,
   LivenessBound,
   ReplicaState,
   Verdict,

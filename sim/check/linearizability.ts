@@ -5,6 +5,7 @@
 // cannot be ordered, and why.
 
 import type { Apply, Operation } from '../kernel/history.ts';
+import { type CertifiedOp, certificateFault, historyCertifier } from './certificate.ts';
 import {
   fastPath,
   localCore,
@@ -18,7 +19,7 @@ import {
   zonesByTimestamp,
   zonesWithNulls,
 } from './register.ts';
-import type { Checker, CheckInput, Violation } from './types.ts';
+import type { Checker, CheckInput, Linearization, Violation } from './types.ts';
 import { wglLinearizable } from './wgl.ts';
 import { opIds, opText } from './words.ts';
 
@@ -122,9 +123,20 @@ function valuesOnly(ops: readonly RegisterOp[]): RegisterOp[] | null {
 }
 
 export type KeyDecision =
-  | { readonly kind: 'linearizable'; readonly by: 'search' }
+  /** `order`: the key's operation ids in an order certificate.ts accepts (its certificate). */
+  | { readonly kind: 'linearizable'; readonly by: 'search'; readonly order: readonly number[] }
   | { readonly kind: 'not-linearizable'; readonly witness: readonly RegisterOp[] }
-  | { readonly kind: 'unknown'; readonly operations: number };
+  /** `fault`: the search's order failed its check (a fault in the checker, never a verdict). */
+  | { readonly kind: 'unknown'; readonly operations: number; readonly fault?: string };
+
+/** "Linearizable" with its order once certificate.ts accepts it, else "unknown" with the fault. */
+function certified(ops: readonly CertifiedOp[], order: readonly RegisterOp[]): KeyDecision {
+  const ids = order.map((o) => o.id);
+  const fault = certificateFault(ops, ids);
+  return fault === null
+    ? { kind: 'linearizable', by: 'search', order: ids }
+    : { kind: 'unknown', operations: ops.length, fault };
+}
 
 /**
  * One key's verdict from the register's records: the zones when every PUT wrote its own value;
@@ -133,12 +145,14 @@ export type KeyDecision =
  * the zones over each choice of tombstone for the NULLs (exact); a short search; a local set of
  * operations that proves "not" (for keys whose search would try every order of dozens of
  * concurrent writes, and for the smallest witness); then a longer search; within `bound` steps.
+ * Each way to "linearizable" also gives an order, checked by certificate.ts before it is believed.
  */
 export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS): KeyDecision {
-  const quick = zones(ops) ?? zonesByTimestamp(ops);
-  if (quick === true) return { kind: 'linearizable', by: 'search' };
+  const order: RegisterOp[] = [];
+  const quick = zones(ops, order) ?? zonesByTimestamp(ops, order);
+  if (quick === true) return certified(ops, order);
   // A short search first: most keys end there.
-  let found: boolean | null = quick === false ? false : search(ops, { steps: bound / 20 });
+  let found: boolean | null = quick === false ? false : search(ops, { steps: bound / 20 }, order);
   let core: readonly RegisterOp[] = ops;
   let local: RegisterOp[] | null = null;
   if (found === null) {
@@ -147,18 +161,22 @@ export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS
     if (values !== null && zones(values) === false) {
       found = false;
       core = values;
-    } else found = zonesWithNulls(ops, { steps: bound / 5 }) ?? null;
-    if (found === true) return { kind: 'linearizable', by: 'search' };
+    } else found = zonesWithNulls(ops, { steps: bound / 5 }, order) ?? null;
+    if (found === true) return certified(ops, order);
     // A local proof: it decides keys whose search would try every order of dozens of concurrent
     // writes, and it is the smallest witness when the key is known not to be linearizable.
     local = localCore(ops, { steps: bound / 4 });
     if (local !== null) found = false;
-    else found ??= search(ops, { steps: bound / 2 });
+    else found ??= search(ops, { steps: bound / 2 }, order);
     // Last, Wing and Gong's walk with Lowe's memo and its reductions for writes never answered:
     // it decides in milliseconds some keys the search above leaves open (dozens of pending writes).
-    found ??= wglLinearizable(ops.map(wglOp), { steps: bound });
+    if (found === null) {
+      const walked: number[] = [];
+      found = wglLinearizable(ops.map(wglOp), { steps: bound }, walked);
+      for (const i of walked) order.push(ops[i]!);
+    }
   }
-  if (found === true) return { kind: 'linearizable', by: 'search' };
+  if (found === true) return certified(ops, order);
   if (found === null) return { kind: 'unknown', operations: ops.length };
   // Each shrinks to a set no operation can leave; without a local proof, the key without its
   // NULLs and the whole key may each give the smaller witness.
@@ -169,18 +187,36 @@ export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS
   return { kind: 'not-linearizable', witness: smallest };
 }
 
-function check(input: CheckInput, bound: number): { violations: Violation[]; undecided?: string } {
+function check(
+  input: CheckInput,
+  bound: number,
+): { violations: Violation[]; undecided?: string; linearizations: Linearization[] } {
   const writers = versionWriters(input.applies, input.operations);
   const violations: Violation[] = [];
   const unknown: string[] = [];
+  const linearizations: Linearization[] = [];
+  const certifier = historyCertifier(input.operations);
+  /** A key's order, once certificate.ts accepts it against the history's own records. */
+  const certify = (key: string, ops: readonly Operation[], order: readonly number[]) => {
+    const fault = certifier.faultAmong(ops, order);
+    if (fault === null) linearizations.push({ key, order });
+    else unknown.push(faultText(key, ops.length, fault));
+  };
   for (const [key, ops] of byKey(input.operations)) {
     // The timestamp order first: near-linear, and most keys end there.
-    if (fastPath(ops, OPERATION_VIEW, (ts) => writers(key, ts))) continue;
+    const order: number[] = [];
+    if (fastPath(ops, OPERATION_VIEW, (ts) => writers(key, ts), order)) {
+      certify(key, ops, order);
+      continue;
+    }
     const regs = registerOps(ops);
     const decision = decideKey(regs, bound);
-    if (decision.kind === 'unknown') {
+    if (decision.kind === 'linearizable') certify(key, ops, decision.order);
+    else if (decision.kind === 'unknown') {
       unknown.push(
-        `key ${key} (${decision.operations} operations) was not decided within ${bound.toLocaleString('en')} search steps`,
+        decision.fault !== undefined
+          ? faultText(key, decision.operations, decision.fault)
+          : `key ${key} (${decision.operations} operations) was not decided within ${bound.toLocaleString('en')} search steps`,
       );
     } else if (decision.kind === 'not-linearizable') {
       const byId = new Map(ops.map((o) => [o.id, o] as const));
@@ -189,7 +225,14 @@ function check(input: CheckInput, bound: number): { violations: Violation[]; und
       violations.push(finding(key, witness, sentence));
     }
   }
-  return unknown.length === 0 ? { violations } : { violations, undecided: unknown.join('; ') };
+  return unknown.length === 0
+    ? { violations, linearizations }
+    : { violations, undecided: unknown.join('; '), linearizations };
+}
+
+/** A key left not judged because the order the search found failed its check. */
+function faultText(key: string, operations: number, fault: string): string {
+  return `key ${key} (${operations} operations) was left not judged: the order the search found failed its check (${fault}), a fault in the checker`;
 }
 
 /** "1" or "no value (NULL)": a register's value in words. */

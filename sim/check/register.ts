@@ -8,7 +8,8 @@
 // with Lowe's memoisation of (operations linearized, register state), as Porcupine does, plus one
 // pruning a register allows: a read that is legal now is taken at once, never branched on; and
 // `decide` hands what that search leaves open to wgl.ts's walk. A work bound turns an endless
-// search into an honest "unknown".
+// search into an honest "unknown". Each way to "linearizable" can also hand back the order that
+// shows it (an `order` to fill), for certificate.ts to check.
 
 import { type WglOp, wglLinearizable } from './wgl.ts';
 
@@ -60,12 +61,14 @@ export const REGISTER_VIEW: OpView<RegisterOp> = {
  * The timestamp order as a linearization: versions by ts, each write followed by the reads that
  * returned its version (in invocation order), reads of ts 0 first. True when that order respects
  * real time and is legal for a register; false means only "not this order". `versionWriter` finds
- * the never-answered write a read's ts belongs to (from the replicas' applies), if any.
+ * the never-answered write a read's ts belongs to (from the replicas' applies), if any. When
+ * true, `order` (if given) receives that order's operation ids.
  */
 export function fastPath<T>(
   ops: readonly T[],
   view: OpView<T>,
   versionWriter: (ts: number) => T | undefined = () => undefined,
+  order?: number[],
 ): boolean {
   let writeCount = 0;
   for (const op of ops) if (view.write(op)) writeCount++;
@@ -75,13 +78,13 @@ export function fastPath<T>(
     const ts = view.ts(op);
     if (!view.write(op)) {
       if (ts === null) return false;
-      reads.push(ts, view.inv(op), view.ret(op), view.value(op));
+      reads.push(ts, view.inv(op), view.ret(op), view.value(op), view.id(op));
     } else if (view.ret(op) !== Number.POSITIVE_INFINITY) {
       if (ts === null) return false;
-      writes.push(ts, view.inv(op), view.ret(op), view.value(op));
+      writes.push(ts, view.inv(op), view.ret(op), view.value(op), view.id(op));
     }
   }
-  let placed = timestampWalk(writes, reads);
+  let placed = timestampWalk(writes, reads, order);
   if (placed === true || placed === false) return placed;
   // Reads of versions no answered write has: a never-answered write's, taking effect once each.
   const taken = new Set<number>();
@@ -90,9 +93,9 @@ export function fastPath<T>(
     if (w === undefined || view.ret(w) !== Number.POSITIVE_INFINITY || taken.has(view.id(w)))
       return false;
     taken.add(view.id(w));
-    writes.push(ts, view.inv(w), view.ret(w), view.value(w));
+    writes.push(ts, view.inv(w), view.ret(w), view.value(w), view.id(w));
   }
-  placed = timestampWalk(writes, reads);
+  placed = timestampWalk(writes, reads, order);
   return placed === true;
 }
 
@@ -106,6 +109,8 @@ class Columns {
   inv: Float64Array;
   ret: Float64Array;
   value: (string | null)[];
+  /** The operations' ids, for the order the walk finds. */
+  id: Float64Array;
   length = 0;
 
   constructor(capacity: number) {
@@ -114,15 +119,17 @@ class Columns {
     this.inv = new Float64Array(n);
     this.ret = new Float64Array(n);
     this.value = new Array<string | null>(n);
+    this.id = new Float64Array(n);
   }
 
-  push(ts: number, inv: number, ret: number, value: string | null): void {
+  push(ts: number, inv: number, ret: number, value: string | null, id: number): void {
     const i = this.length++;
     if (i === this.ts.length) this.grow();
     this.ts[i] = ts;
     this.inv[i] = inv;
     this.ret[i] = ret;
     this.value[i] = value;
+    this.id[i] = id;
   }
 
   /** Indices by (ts, invocation); histories mostly come in that order, so check before sorting. */
@@ -146,14 +153,20 @@ class Columns {
     this.inv = bigger(this.inv);
     this.ret = bigger(this.ret);
     this.value.length = n;
+    this.id = bigger(this.id);
   }
 }
 
 /**
  * Walks the writes in ts order, each followed by the reads of its version: true when the order
- * is a linearization, false when it is not, or the versions read that no write has.
+ * is a linearization (appended to `order`, if given), false when it is not, or the versions read
+ * that no write has.
  */
-function timestampWalk(writes: Columns, reads: Columns): boolean | number[] {
+function timestampWalk(
+  writes: Columns,
+  reads: Columns,
+  order: number[] | undefined,
+): boolean | number[] {
   const wOrder = writes.order();
   const rOrder = reads.order();
   const missing: number[] = [];
@@ -185,7 +198,18 @@ function timestampWalk(writes: Columns, reads: Columns): boolean | number[] {
     const t = reads.ts[rOrder[r]!]!;
     if (missing[missing.length - 1] !== t) missing.push(t);
   }
-  return missing.length === 0 ? true : missing;
+  if (missing.length > 0) return missing;
+  if (order !== undefined) {
+    // The same walk's order: the reads of ts 0, then each write and the reads of its version.
+    let k = 0;
+    for (; k < rOrder.length && reads.ts[rOrder[k]!] === 0; k++) order.push(reads.id[rOrder[k]!]!);
+    for (const w of wOrder) {
+      order.push(writes.id[w]!);
+      for (; k < rOrder.length && reads.ts[rOrder[k]!] === writes.ts[w]; k++)
+        order.push(reads.id[rOrder[k]!]!);
+    }
+  }
+  return true;
 }
 
 /**
@@ -197,7 +221,7 @@ function timestampWalk(writes: Columns, reads: Columns): boolean | number[] {
  * (earliest completion before latest invocation) overlap, and no backward zone lies inside a
  * forward one. O(n log n). Undefined when values repeat: the search decides those.
  */
-export function zones(ops: readonly RegisterOp[]): boolean | undefined {
+export function zones(ops: readonly RegisterOp[], order?: RegisterOp[]): boolean | undefined {
   const clusters = new Map<string | null, Cluster>();
   let nullReads = false;
   for (const op of ops) {
@@ -207,17 +231,17 @@ export function zones(ops: readonly RegisterOp[]): boolean | undefined {
     }
     const key = op.value === null ? `\u0000delete ${op.id}` : op.value;
     if (clusters.has(key)) return undefined;
-    clusters.set(key, { f: op.ret, s: op.inv, writeInv: op.inv });
+    clusters.set(key, cluster(op));
   }
   if (nullReads) {
     for (const op of ops) if (op.write && op.value === null) return undefined;
     // The initial absence: a write before every event.
-    clusters.set(null, { f: -1, s: -1, writeInv: -1 });
+    clusters.set(null, cluster(null));
   }
   for (const op of ops) {
     if (!op.write && !join(clusters.get(op.value), op)) return false;
   }
-  return zonesAgree(clusters.values());
+  return agreeing(clusters.values(), order);
 }
 
 /**
@@ -226,20 +250,24 @@ export function zones(ops: readonly RegisterOp[]): boolean | undefined {
  * exists in which every read sees that very write. True: such an order exists, and it is legal
  * for the register; undefined: not this mapping (another might work), or no mapping at all.
  */
-export function zonesByTimestamp(ops: readonly RegisterOp[]): true | undefined {
+export function zonesByTimestamp(
+  ops: readonly RegisterOp[],
+  order?: RegisterOp[],
+): true | undefined {
   const clusters = new Map<number, Cluster & { readonly value: string | null }>();
   for (const op of ops) {
     if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
-    if (op.ts === null || clusters.has(op.ts)) return undefined;
-    clusters.set(op.ts, { f: op.ret, s: op.inv, writeInv: op.inv, value: op.value });
+    // Version 0 is the initial absence's: a write stamped 0 would be lost under it.
+    if (op.ts === null || op.ts === 0 || clusters.has(op.ts)) return undefined;
+    clusters.set(op.ts, { ...cluster(op), value: op.value });
   }
-  clusters.set(0, { f: -1, s: -1, writeInv: -1, value: null });
+  clusters.set(0, { ...cluster(null), value: null });
   for (const op of ops) {
     if (op.write) continue;
     const c = op.ts === null ? undefined : clusters.get(op.ts);
     if (c === undefined || c.value !== op.value || !join(c, op)) return undefined;
   }
-  return zonesAgree(clusters.values()) ? true : undefined;
+  return agreeing(clusters.values(), order) ? true : undefined;
 }
 
 /**
@@ -250,22 +278,20 @@ export function zonesByTimestamp(ops: readonly RegisterOp[]): true | undefined {
  * invocation order, the tombstone whose ts the read returned first; a choice under which the
  * zones already disagree is not extended, since more reads only add constraints. True or false;
  * undefined when PUT values repeat; null when the budget ran out (a step per zones check and
- * cluster).
+ * cluster). When true, `order` (if given) receives a linearization.
  */
 export function zonesWithNulls(
   ops: readonly RegisterOp[],
   budget: Budget,
+  order?: RegisterOp[],
 ): boolean | undefined | null {
   const puts = new Map<string, Cluster>();
-  const tombstones: (Cluster & { readonly ts: number | null })[] = [
-    { f: -1, s: -1, writeInv: -1, ts: 0 },
-  ];
+  const tombstones: (Cluster & { readonly ts: number | null })[] = [{ ...cluster(null), ts: 0 }];
   for (const op of ops) {
     if (!op.write) continue;
-    const cluster = { f: op.ret, s: op.inv, writeInv: op.inv };
-    if (op.value === null) tombstones.push({ ...cluster, ts: op.ts });
+    if (op.value === null) tombstones.push({ ...cluster(op), ts: op.ts });
     else if (puts.has(op.value)) return undefined;
-    else puts.set(op.value, cluster);
+    else puts.set(op.value, cluster(op));
   }
   const nullReads: RegisterOp[] = [];
   for (const op of ops) {
@@ -280,13 +306,17 @@ export function zonesWithNulls(
     return budget.steps < 0 ? null : zonesAgree(clusters);
   };
   const place = (i: number): boolean | null => {
-    if (i === nullReads.length) return agree();
+    if (i === nullReads.length) {
+      const ok = agree();
+      if (ok === true && order !== undefined) linearize(clusters, order);
+      return ok;
+    }
     const read = nullReads[i]!;
     // The tombstone the protocol says it read first: most often the one that works.
-    const order = [...tombstones].sort(
+    const choices = [...tombstones].sort(
       (a, b) => Number(b.ts === read.ts) - Number(a.ts === read.ts),
     );
-    for (const t of order) {
+    for (const t of choices) {
       if (read.ret < t.writeInv) continue;
       const { f, s } = t;
       join(t, read);
@@ -294,6 +324,7 @@ export function zonesWithNulls(
       const found = ok === true ? place(i + 1) : ok;
       t.f = f;
       t.s = s;
+      t.reads.pop();
       if (found !== false) return found;
     }
     return false;
@@ -306,6 +337,16 @@ interface Cluster {
   f: number;
   s: number;
   readonly writeInv: number;
+  /** The write (null: the initial absence, before every event) and the reads joined to it. */
+  readonly write: RegisterOp | null;
+  readonly reads: RegisterOp[];
+}
+
+/** A write's cluster before any read joins it; null: the initial absence. */
+function cluster(write: RegisterOp | null): Cluster {
+  return write === null
+    ? { f: -1, s: -1, writeInv: -1, write, reads: [] }
+    : { f: write.ret, s: write.inv, writeInv: write.inv, write, reads: [] };
 }
 
 /** Adds a read to its write's cluster; false when it has none, or finished before it began. */
@@ -313,7 +354,35 @@ function join(c: Cluster | undefined, read: RegisterOp): boolean {
   if (c === undefined || read.ret < c.writeInv) return false;
   if (read.ret < c.f) c.f = read.ret;
   if (read.inv > c.s) c.s = read.inv;
+  c.reads.push(read);
   return true;
+}
+
+/** Whether the zones agree; when they do, `order` (if given) receives a linearization. */
+function agreeing(clusters: Iterable<Cluster>, order: RegisterOp[] | undefined): boolean {
+  const all = [...clusters];
+  if (!zonesAgree(all)) return false;
+  if (order !== undefined) linearize(all, order);
+  return true;
+}
+
+/**
+ * The order the agreeing zones stand for, appended to `order`: each cluster whole (its write,
+ * then its reads by invocation), the clusters by the start of their zone, a backward zone before
+ * a forward one starting at the same place; a never-answered write nobody read is left out.
+ * Cluster A must come before B exactly when A's earliest completion precedes B's latest
+ * invocation; zones that agree never ask that both ways, and then this sort never puts B first.
+ */
+function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
+  const placed = clusters
+    .filter((c) => c.f !== Number.POSITIVE_INFINITY)
+    .map((c) => ({ c, at: Math.min(c.f, c.s), forward: c.f < c.s ? 1 : 0 }))
+    .sort((a, b) => a.at - b.at || a.forward - b.forward);
+  for (const { c } of placed) {
+    if (c.write !== null) order.push(c.write);
+    const reads = [...c.reads].sort((a, b) => a.inv - b.inv);
+    for (const r of reads) order.push(r);
+  }
 }
 
 /** No two forward zones overlap, and no backward zone lies inside a forward one. */
@@ -486,8 +555,25 @@ function zobrist(n: number, seed: number): Int32Array {
  * segment is searched from every register state the previous one can end in (P-compositionality
  * in time, so that a long key costs about its length, not its square).
  */
-export function search(ops: readonly RegisterOp[], budget: Budget): boolean | null {
-  return searchSegments(ops, budget).result;
+export function search(
+  ops: readonly RegisterOp[],
+  budget: Budget,
+  order?: RegisterOp[],
+): boolean | null {
+  const found = searchSegments(ops, budget);
+  if (found.result === true && order !== undefined) {
+    // Back from the state the last segment ended in, each segment's path from a state the one
+    // before it can end in.
+    const paths: (readonly RegisterOp[])[] = [];
+    let state = found.ends[found.ends.length - 1]?.keys().next().value ?? null;
+    for (let k = found.ends.length - 1; k >= 0; k--) {
+      const way = found.ends[k]!.get(state)!;
+      paths.push(way.path);
+      state = way.from;
+    }
+    for (let k = paths.length - 1; k >= 0; k--) for (const op of paths[k]!) order.push(op);
+  }
+  return found.result;
 }
 
 /** What the search found, segment by segment. */
@@ -501,24 +587,36 @@ interface SegmentSearch {
   readonly entering: ReadonlySet<string | null>;
   /** ...and its last invocation (-1 when the result is not false). */
   readonly failedBy: number;
+  /** Per segment searched, the states it can end in and how (see `Ends`). */
+  readonly ends: readonly Ends[];
 }
+
+/**
+ * The register states a segment can end in, each with one way there: the state it started
+ * from (one the segment before can end in) and the operations it placed, in order (an optional
+ * write dropped is not among them).
+ */
+type Ends = Map<string | null, { readonly from: string | null; readonly path: RegisterOp[] }>;
 
 /** The search, and when it fails the segment no state could get through. */
 function searchSegments(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
   const segments = quietSegments(withDeadlines(ops));
   let states = new Set<string | null>([null]);
+  const found: Ends[] = [];
   const outcome = (result: boolean | null, failed = -1): SegmentSearch => ({
     result,
     segments,
     failed,
     entering: states,
     failedBy: failed === -1 ? -1 : segments[failed]!.at(-1)!.op.inv,
+    ends: found,
   });
   for (let k = 0; k < segments.length; k++) {
     const ends = endStates(segments[k]!, states, k < segments.length - 1, budget);
     if (ends === null) return outcome(null);
     if (ends.size === 0) return outcome(false, k);
-    states = ends;
+    found.push(ends);
+    states = new Set(ends.keys());
   }
   return outcome(true);
 }
@@ -568,6 +666,7 @@ function quietSegments(ops: readonly Timed[]): Timed[][] {
 interface Move {
   readonly op: number;
   readonly to: number;
+  readonly dropped?: boolean;
 }
 
 /**
@@ -583,7 +682,7 @@ function endStates(
   starts: ReadonlySet<string | null>,
   all: boolean,
   budget: Budget,
-): Set<string | null> | null {
+): Ends | null {
   if (seg.length === 1) return alone(seg[0]!, starts);
   const n = seg.length;
   const codes = new Map<string | null, number>([[null, 0]]);
@@ -627,13 +726,15 @@ function endStates(
   interface Frame {
     readonly op: number;
     readonly before: number;
+    /** An optional write dropped rather than taking effect. */
+    readonly dropped: boolean;
     /** The level's other moves, and the next to try; null when the move was forced. */
     readonly moves: Move[] | null;
     readonly next: number;
   }
   const stack: Frame[] = [];
   const apply = (m: Move, moves: Move[] | null, next: number) => {
-    stack.push({ op: m.op, before: state, moves, next });
+    stack.push({ op: m.op, before: state, dropped: m.dropped === true, moves, next });
     state = m.to;
     bits[m.op >>> 5]! |= 1 << (m.op & 31);
     h1 ^= z1[m.op]!;
@@ -666,12 +767,16 @@ function endStates(
       if (f.moves !== null && tryMoves(f.moves, f.next)) return true;
     }
   };
-  const ends = new Set<string | null>();
+  const ends: Ends = new Map();
   for (const start of starts) {
     state = codes.get(start)!;
     for (;;) {
       if (list.empty()) {
-        ends.add(names[state]!);
+        if (!ends.has(names[state]!))
+          ends.set(names[state]!, {
+            from: start,
+            path: stack.filter((f) => !f.dropped).map((f) => seg[f.op]!.op),
+          });
         if (!all) return ends;
         if (!backtrack()) break;
         continue;
@@ -690,9 +795,17 @@ function endStates(
 }
 
 /** The end states of a segment of one operation (most segments of a mostly sequential key). */
-function alone(t: Timed, starts: ReadonlySet<string | null>): Set<string | null> {
-  if (!t.op.write) return starts.has(t.op.value) ? new Set([t.op.value]) : new Set();
-  return t.optional ? new Set([...starts, t.op.value]) : new Set([t.op.value]);
+function alone(t: Timed, starts: ReadonlySet<string | null>): Ends {
+  const ends: Ends = new Map();
+  const first = starts.values().next().value ?? null;
+  if (!t.op.write) {
+    if (starts.has(t.op.value)) ends.set(t.op.value, { from: t.op.value, path: [t.op] });
+    return ends;
+  }
+  // An optional write may also be dropped: each state goes through unchanged.
+  if (t.optional) for (const s of starts) ends.set(s, { from: s, path: [] });
+  ends.set(t.op.value, { from: first, path: [t.op] });
+  return ends;
 }
 
 /**
@@ -715,9 +828,9 @@ function moveChoices(
   });
   const moves = [...best.values()]
     .sort((a, b) => seg[a]!.ret - seg[b]!.ret || a - b)
-    .map((i) => ({ op: i, to: value[i]! }));
+    .map((i): Move => ({ op: i, to: value[i]! }));
   const due = list.firstReturn();
-  if (due !== -1 && seg[due]!.optional) moves.push({ op: due, to: state });
+  if (due !== -1 && seg[due]!.optional) moves.push({ op: due, to: state, dropped: true });
   return moves;
 }
 

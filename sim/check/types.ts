@@ -55,6 +55,17 @@ export interface Verdict {
    */
   readonly reason: string | null;
   readonly violations: readonly Violation[];
+  /**
+   * Linearizability only: for each key judged linearizable, an order of its operations that
+   * respects real time and a register's values (certificate.ts checks one).
+   */
+  readonly linearizations?: readonly Linearization[];
+}
+
+/** One key's certificate: its register operations' ids in an order that linearizes them. */
+export interface Linearization {
+  readonly key: string;
+  readonly order: readonly number[];
 }
 
 export interface ReplicaState {
@@ -109,9 +120,11 @@ export interface Checker {
    * Returns the violations, or a reason when the run cannot be judged for this guarantee;
    * `undecided` says what part was left unjudged (no violation and a part undecided: not judged).
    */
-  check(
-    input: CheckInput,
-  ):
-    | { readonly violations: readonly Violation[]; readonly undecided?: string }
+  check(input: CheckInput):
+    | {
+        readonly violations: readonly Violation[];
+        readonly undecided?: string;
+        readonly linearizations?: readonly Linearization[];
+      }
     | { readonly notJudged: string };
 }

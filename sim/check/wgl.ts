@@ -182,10 +182,14 @@ interface Frame {
   readonly forced: boolean;
 }
 
-/** True when some order of `ops` respects real time and a register's values; null: undecided. */
+/**
+ * True when some order of `ops` respects real time and a register's values; null: undecided.
+ * When true, `order` (if given) receives that order, as indices into `ops`.
+ */
 export function wglLinearizable(
   ops: readonly WglOp[],
   budget: { steps: number } = { steps: WGL_STEP_BUDGET },
+  order?: number[],
 ): WglDecision {
   const { next, prev, op, returnOf, tail } = entries(ops);
   const value = valueCodes(ops);
@@ -264,7 +268,10 @@ export function wglLinearizable(
   };
   let entry = 0;
   for (; budget.steps > 0; budget.steps--) {
-    if (returnsLeft === 0) return true;
+    if (returnsLeft === 0) {
+      if (order !== undefined) for (const f of stack) order.push(op[f.call]!);
+      return true;
+    }
     if (entry === 0) {
       // A new configuration: a forced call if there is one, else a write, if allowed.
       const forced = forcedNow();
