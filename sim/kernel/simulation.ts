@@ -341,6 +341,17 @@ export class Simulation<M extends WireMessage> {
     this.scriptSlot.push(action.kind === 'invoke' ? (this.index.get(action.client) ?? -1) : -1);
   }
 
+  /**
+   * Puts the script in time order now, so that the run starts at once (a prepared scenario calls
+   * this after scheduling its steps). Without it the run does it when it starts; actions
+   * scheduled after it are ordered then.
+   */
+  orderScript(): void {
+    if (this.scriptInOrder) return;
+    this.sortScript();
+    this.scriptInOrder = true;
+  }
+
   /** Runs to the end: quiescence or a bound. */
   run(): RunResult {
     this.start();
