@@ -579,7 +579,12 @@ export class Subset<T> {
 
   /** The items, in the list's order. */
   items(): T[] {
-    return this.universe.items.filter((_, i) => this.holds(i));
+    const { items } = this.universe;
+    // The whole list (every write starts with all its followers) is a copy of it.
+    if (this.size === items.length) return items.slice();
+    const out: T[] = [];
+    for (let i = 0; i < items.length; i++) if (this.holds(i)) out.push(items[i]!);
+    return out;
   }
 
   private holds(i: number): boolean {

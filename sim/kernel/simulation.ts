@@ -290,7 +290,7 @@ export class Simulation<M extends WireMessage> {
     send: (to, message) =>
       this.send(
         this.stepping!.index,
-        to === this.senderName ? this.senderIndex : this.slot(to).index,
+        to === this.senderName ? this.senderIndex : this.indexOf(to),
         message,
       ),
     setTimer: (key, afterMs, timer) => this.setTimer(this.stepping!, key, afterMs, timer),
@@ -558,9 +558,14 @@ export class Simulation<M extends WireMessage> {
   }
 
   private slot(id: NodeId): Slot<M> {
+    return this.slots[this.indexOf(id)]!;
+  }
+
+  /** A node's slot index by name (a send reads no slot: with thousands of clients, a cold one). */
+  private indexOf(id: NodeId): number {
     const i = this.index.get(id);
     if (i === undefined) throw new Error(`unknown node '${id}'`);
-    return this.slots[i]!;
+    return i;
   }
 
   /** A timer that was cancelled, re-armed, or belongs to a node that crashed since. */
@@ -869,7 +874,7 @@ export class Simulation<M extends WireMessage> {
   }
 
   private link(from: NodeId, to: NodeId): number {
-    return this.slot(from).index * this.slots.length + this.slot(to).index;
+    return this.indexOf(from) * this.slots.length + this.indexOf(to);
   }
 
   private block(from: NodeId, to: NodeId): void {
