@@ -243,10 +243,10 @@ export class Simulation<M extends WireMessage> {
   /** Timers in the queue that were cancelled, re-armed or lost in a crash since they were set. */
   private stale = 0;
   /**
-   * The script, in (time, order scheduled) once the run starts. It stays out of the heap so that
-   * the heap holds only what is in flight (a long script would make every push and pop slower);
-   * an action goes before any queued event due at the same time, exactly as if it had been pushed
-   * first, which it was.
+   * The script, in (time, order scheduled) once ordered (by orderScript, or when the run starts).
+   * It stays out of the heap so that the heap holds only what is in flight (a long script would
+   * make every push and pop slower); an action goes before any queued event due at the same time,
+   * exactly as if it had been pushed first, which it was.
    */
   private script: Action[] = [];
   /** When each action of the script is due (beside it rather than in a wrapper per action). */
