@@ -422,6 +422,9 @@ export class StringTable<V> {
     if (Array.isArray(list)) {
       const i = indexOfKey(list, key);
       if (i < 0) return this;
+      // Its last key gone, the one shared empty table stands for it: a client's pending requests
+      // empty at every answer, and with thousands of clients each empty one made would live on.
+      if (this.size === 1) return StringTable.empty();
       const copy = new Array<unknown>(list.length - 2);
       for (let j = 0; j < copy.length; j++) copy[j] = list[j < i ? j : j + 2];
       return new StringTable<V>(copy, this.size - 1);
