@@ -175,6 +175,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     const fault = faultOf(step);
     if (fault !== null) sim.schedule(step.at, { kind: 'fault', fault });
   });
+  sim.orderScript();
   const finish = (result: RunResult): ScenarioRun => {
     const opSteps = opStepIndex.map((i, k): OpStepRecord => {
       const s = scenario.steps[i] as OpStep;

@@ -317,11 +317,13 @@ describe('node faults', () => {
   });
 
   it.each([
-    ['small', 1],
-    ['huge', 2 ** 48],
+    ['small', 1, 'when the run starts'],
+    ['huge', 2 ** 48, 'when the run starts'],
+    ['small', 1, 'by orderScript once scheduled'],
+    ['small', 1, 'by orderScript halfway, then at start'],
   ])(
-    'runs a script given out of order by time, ties in the order scheduled (%s times)',
-    (_, scale) => {
+    'runs a script given out of order by time, ties in the order scheduled (%s times, ordered %s)',
+    (_, scale, ordered) => {
       const sim = new Simulation<Ping>({
         seed: 1,
         nodes: [
@@ -333,8 +335,11 @@ describe('node faults', () => {
       });
       // Clock steps of distinct sizes name the actions; the trace shows the order they ran in.
       const at = [30, 10, 20, 10, 0, 30, 10, 0].map((t) => t * scale);
-      for (const [i, t] of at.entries())
+      for (const [i, t] of at.entries()) {
+        if (i === 4 && ordered.includes('halfway')) sim.orderScript();
         sim.schedule(t, { kind: 'fault', fault: { kind: 'clockStep', node: 'a', byMs: i + 1 } });
+      }
+      if (ordered.includes('once scheduled')) sim.orderScript();
       const ran = sim
         .run()
         .trace.flatMap((e) => (e.kind === 'fault' && e.fault.kind === 'clockStep' ? [e] : []))

@@ -40,6 +40,15 @@ describe('StringTable', () => {
     );
   });
 
+  it('is the one shared empty table again once its last key is removed, and fills again', () => {
+    const one = StringTable.empty<number>().with('c1.1', 1);
+    const none = one.without('c1.1');
+    expect(none).toBe(StringTable.empty());
+    expect(none.size).toBe(0);
+    expect(one.get('c1.1')).toBe(1);
+    expect(none.with('c1.2', 2).keys()).toEqual(['c1.2']);
+  });
+
   it('holds thousands of keys and finds each', () => {
     let table = StringTable.empty<number>();
     for (let i = 0; i < 5000; i++) table = table.with(`c${i}`, i);

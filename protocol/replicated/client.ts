@@ -5,7 +5,6 @@
 import {
   assertNever,
   type Effects,
-  emptyMap,
   Fifo,
   type Input,
   invocation,
@@ -15,8 +14,6 @@ import {
   machineFor,
   type NodeId,
   StringTable,
-  withEntry,
-  withoutEntry,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
 import {
@@ -52,7 +49,7 @@ export interface PendingOp {
 export interface ClientState {
   readonly seen: StringTable<number>;
   readonly nextSeq: number;
-  readonly pending: ReadonlyMap<string, PendingOp>;
+  readonly pending: StringTable<PendingOp>;
   /** clientSession=sequential: operations asked for while another was still pending. */
   readonly queue: Fifo<QueuedOp>;
 }
@@ -70,7 +67,12 @@ export type ClientTimer =
 type Out = Effects<Message, ClientTimer>;
 
 export function initialClientState(): ClientState {
-  return { seen: StringTable.empty(), nextSeq: 1, pending: emptyMap(), queue: Fifo.empty() };
+  return {
+    seen: StringTable.empty(),
+    nextSeq: 1,
+    pending: StringTable.empty(),
+    queue: Fifo.empty(),
+  };
 }
 
 /** Every client's parts, given its configuration (machineFor). */
@@ -130,7 +132,7 @@ function issue(
   const next: ClientState = {
     seen: state.seen,
     nextSeq: state.nextSeq + 1,
-    pending: withEntry(state.pending, requestId, pending),
+    pending: state.pending.with(requestId, pending),
     queue: state.queue,
   };
   out.record(invocation(config.id, opId, op, requestId));
@@ -209,7 +211,7 @@ function resend(
     attempt: p.attempt + 1,
     retries,
   };
-  const next = withPending(state, withEntry(state.pending, p.requestId, again));
+  const next = withPending(state, state.pending.with(p.requestId, again));
   send(config, next, again, out);
   return next;
 }
@@ -259,7 +261,7 @@ function backOff(config: ClientConfig, state: ClientState, p: PendingOp, out: Ou
   // The next attempt's number is taken now, so that a duplicated copy of this refusal (same
   // attempt) is ignored instead of spending the retry budget a second time.
   const waiting: PendingOp = { ...p, attempt: p.attempt + 1, retries: p.retries + 1 };
-  return withPending(state, withEntry(state.pending, p.requestId, waiting));
+  return withPending(state, state.pending.with(p.requestId, waiting));
 }
 
 /** The back-off is over: the attempt taken by backOff goes to the next server. */
@@ -270,7 +272,7 @@ function retryElsewhere(
   out: Out,
 ): ClientState {
   const again: PendingOp = { ...p, server: nextServer(config, p.server) };
-  const next = withPending(state, withEntry(state.pending, p.requestId, again));
+  const next = withPending(state, state.pending.with(p.requestId, again));
   send(config, next, again, out);
   return next;
 }
@@ -299,7 +301,7 @@ function complete(
 ): ClientState {
   out.cancelTimer(timerKey(p));
   out.record({ kind: 'complete', opId: p.opId, client: config.id, reply, server: from, value, ts });
-  const after = withPending(state, withoutEntry(state.pending, p.requestId));
+  const after = withPending(state, state.pending.without(p.requestId));
   const queued = after.queue.first();
   if (queued === undefined) return after;
   const rest = { ...after, queue: after.queue.rest() };
@@ -331,6 +333,6 @@ function withQueued(state: ClientState, op: QueuedOp): ClientState {
 }
 
 /** The state with another pending map; a literal rather than a spread, as it runs on most steps. */
-function withPending(state: ClientState, pending: ReadonlyMap<string, PendingOp>): ClientState {
+function withPending(state: ClientState, pending: StringTable<PendingOp>): ClientState {
   return { seen: state.seen, nextSeq: state.nextSeq, pending, queue: state.queue };
 }

@@ -243,10 +243,10 @@ export class Simulation<M extends WireMessage> {
   /** Timers in the queue that were cancelled, re-armed or lost in a crash since they were set. */
   private stale = 0;
   /**
-   * The script, in (time, order scheduled) once the run starts. It stays out of the heap so that
-   * the heap holds only what is in flight (a long script would make every push and pop slower);
-   * an action goes before any queued event due at the same time, exactly as if it had been pushed
-   * first, which it was.
+   * The script, in (time, order scheduled) once ordered (by orderScript, or when the run starts).
+   * It stays out of the heap so that the heap holds only what is in flight (a long script would
+   * make every push and pop slower); an action goes before any queued event due at the same time,
+   * exactly as if it had been pushed first, which it was.
    */
   private script: Action[] = [];
   /** When each action of the script is due (beside it rather than in a wrapper per action). */
@@ -290,7 +290,7 @@ export class Simulation<M extends WireMessage> {
     send: (to, message) =>
       this.send(
         this.stepping!.index,
-        to === this.senderName ? this.senderIndex : this.slot(to).index,
+        to === this.senderName ? this.senderIndex : this.indexOf(to),
         message,
       ),
     setTimer: (key, afterMs, timer) => this.setTimer(this.stepping!, key, afterMs, timer),
@@ -339,6 +339,17 @@ export class Simulation<M extends WireMessage> {
     this.scriptAt.push(at);
     this.script.push(action);
     this.scriptSlot.push(action.kind === 'invoke' ? (this.index.get(action.client) ?? -1) : -1);
+  }
+
+  /**
+   * Puts the script in time order now, so that the run starts at once (a prepared scenario calls
+   * this after scheduling its steps). Without it the run does it when it starts; actions
+   * scheduled after it are ordered then.
+   */
+  orderScript(): void {
+    if (this.scriptInOrder) return;
+    this.sortScript();
+    this.scriptInOrder = true;
   }
 
   /** Runs to the end: quiescence or a bound. */
@@ -547,9 +558,14 @@ export class Simulation<M extends WireMessage> {
   }
 
   private slot(id: NodeId): Slot<M> {
+    return this.slots[this.indexOf(id)]!;
+  }
+
+  /** A node's slot index by name (a send reads no slot: with thousands of clients, a cold one). */
+  private indexOf(id: NodeId): number {
     const i = this.index.get(id);
     if (i === undefined) throw new Error(`unknown node '${id}'`);
-    return this.slots[i]!;
+    return i;
   }
 
   /** A timer that was cancelled, re-armed, or belongs to a node that crashed since. */
@@ -858,7 +874,7 @@ export class Simulation<M extends WireMessage> {
   }
 
   private link(from: NodeId, to: NodeId): number {
-    return this.slot(from).index * this.slots.length + this.slot(to).index;
+    return this.indexOf(from) * this.slots.length + this.indexOf(to);
   }
 
   private block(from: NodeId, to: NodeId): void {
