@@ -46,12 +46,6 @@ export interface Version {
 export interface Write {
   readonly id: string;
   readonly requestId: string;
-  /**
-   * requestIds=dedupe: the request's client and sequence number (see clientOfRequestId), read
-   * once when the write comes, for the session its answer is filed under ('' and 0 otherwise).
-   */
-  readonly client: NodeId;
-  readonly seq: number;
   readonly key: Key;
   readonly value: string | null;
   readonly ts: number;
@@ -250,10 +244,9 @@ function onLeaderWrite(
   const dedupe = config.knobs.requestIds === 'dedupe';
   // requestIds=dedupe: the client's session, looked up once for both uses below.
   const client = dedupe ? clientOfRequestId(request.requestId) : '';
-  const seq = dedupe ? seqOfRequestId(request.requestId) : 0;
   const session = dedupe ? (state.sessions.get(client) ?? NO_SESSION) : NO_SESSION;
   if (dedupe) {
-    const repeated = onRepeatedWrite(state, from, request, seq, session, out);
+    const repeated = onRepeatedWrite(state, from, request, session, out);
     if (repeated !== null) return repeated;
   }
   const ts = stamp(config.knobs, state, ctx.clockMs);
@@ -261,8 +254,6 @@ function onLeaderWrite(
   const write: Write = {
     id: `w${state.nextWrite}`,
     requestId: request.requestId,
-    client,
-    seq,
     key: request.key,
     value,
     ts,
@@ -294,10 +285,10 @@ function onRepeatedWrite(
   state: ServerState,
   from: NodeId,
   request: Extract<ClientRequest, { type: 'PUT' | 'DELETE' }>,
-  seq: number,
   session: Session,
   out: Out,
 ): ServerState | null {
+  const seq = seqOfRequestId(request.requestId);
   // A stale copy of a request whose answer the client already has: nothing to do.
   if (seq < session.ackedBelow) return state;
   const answered = answerOf(session, seq);
@@ -336,7 +327,8 @@ function answersFrom(first: Answer | null, ackedBelow: number): Answer | null {
 
 /** Files a finished write's answer under its client's session. */
 function withAnswer(sessions: StringTable<Session>, write: Write): StringTable<Session> {
-  const { client, seq } = write;
+  const client = clientOfRequestId(write.requestId);
+  const seq = seqOfRequestId(write.requestId);
   const session = sessions.get(client) ?? NO_SESSION;
   if (seq < session.ackedBelow) return sessions;
   const answer: Answer = { seq, key: write.key, value: write.value, ts: write.ts, next: null };
@@ -451,8 +443,8 @@ function stopAwaiting(
   out: Out,
 ): ServerState {
   const awaiting = write.awaiting.without(follower);
-  const { id, requestId, client, seq, key, value, ts, replyTo } = write;
-  const next: Write = { id, requestId, client, seq, key, value, ts, replyTo, awaiting };
+  const { id, requestId, key, value, ts, replyTo } = write;
+  const next: Write = { id, requestId, key, value, ts, replyTo, awaiting };
   if (awaiting.size === 0) return finishWrite(config, state, next, out);
   const first = awaiting.first()!;
   if (config.knobs.replicationFanout === 'sequential' && first !== write.awaiting.first())
