@@ -292,6 +292,46 @@ describe('the leader', () => {
     expect(s.store.get('x')).toMatchObject({ value: 'd', ts: 40 });
   });
 
+  it('requestIds=dedupe: a client that waits for each answer keeps one answer at a time: its next write drops the one below its mark', () => {
+    const m = leader();
+    const write = (
+      s: ServerState,
+      requestId: string,
+      value: string,
+      ackedBelow: number,
+      t: number,
+    ) =>
+      m.step(
+        s,
+        {
+          type: 'receive',
+          from: 'c1',
+          message: { type: 'PUT', requestId, attempt: 1, key: 'x', value, ackedBelow },
+        },
+        at(t, t),
+      );
+    const acked = (s: ServerState, writeId: string, ts: number) => {
+      for (const f of ['s2', 's3']) {
+        const message = { type: 'REPLICATION_OK', requestId: writeId, key: 'x', ts } as const;
+        s = m.step(s, { type: 'receive', from: f, message }, at(ts)).state;
+      }
+      return s;
+    };
+    const again = (s: ServerState, requestId: string, ackedBelow: number) =>
+      sends(write(s, requestId, '?', ackedBelow, 99).effects).map((x) => x.message);
+    const first = acked(write(initialServerState(), 'c1.1', 'a', 1, 10).state, 'w1', 10);
+    // A copy of the first request that raises no mark still gets its answer.
+    expect(again(first, 'c1.1', 1)).toMatchObject([{ type: 'PUT_OK', value: 'a', ts: 10 }]);
+    expect(first.sessions.get('c1')?.answered).toMatchObject({ seq: 1, next: null });
+    // The second write says the first answer arrived: that answer is gone, the second is filed.
+    const raised = write(first, 'c1.2', 'b', 2, 20).state;
+    expect(raised.sessions.get('c1')).toEqual({ ackedBelow: 2, answered: null });
+    const second = acked(raised, 'w2', 20);
+    expect(second.sessions.get('c1')?.answered).toMatchObject({ seq: 2, value: 'b', next: null });
+    expect(again(second, 'c1.1', 2)).toEqual([]);
+    expect(again(second, 'c1.2', 2)).toMatchObject([{ type: 'PUT_OK', value: 'b', ts: 20 }]);
+  });
+
   it('a DELETE stores and replicates a tombstone', () => {
     const r = leader().step(
       withStore([['x', '1', 1]]),
