@@ -120,6 +120,32 @@ describe('GET on any server', () => {
   });
 });
 
+/** c1's PUT of x=`value` reaching the leader at `t` (ms), with the mark `ackedBelow`. */
+function leaderPut(
+  s: ServerState,
+  requestId: string,
+  value: string,
+  ackedBelow: number,
+  t: number,
+) {
+  const message: Message = { type: 'PUT', requestId, attempt: 1, key: 'x', value, ackedBelow };
+  return leader().step(s, { type: 'receive', from: 'c1', message }, at(t, t));
+}
+
+/** Both followers acknowledge the leader's write `writeId` of x at `ts`. */
+function ackedByAll(s: ServerState, writeId: string, ts: number): ServerState {
+  for (const f of ['s2', 's3']) {
+    const message = { type: 'REPLICATION_OK', requestId: writeId, key: 'x', ts } as const;
+    s = leader().step(s, { type: 'receive', from: f, message }, at(ts)).state;
+  }
+  return s;
+}
+
+/** What the leader sends for a copy of c1's `requestId` arriving at 99 ms with the mark `ackedBelow`. */
+function again(s: ServerState, requestId: string, ackedBelow = 1): Message[] {
+  return sends(leaderPut(s, requestId, '?', ackedBelow, 99).effects).map((x) => x.message);
+}
+
 describe('the leader', () => {
   it('stamps a PUT, stores it and replicates to every follower at once (fixed)', () => {
     const r = leader().step(
@@ -251,45 +277,37 @@ describe('the leader', () => {
   });
 
   it('requestIds=dedupe keeps each answer of a pipelined client until it acknowledges it', () => {
-    const m = leader();
-    const write = (
-      s: ServerState,
-      requestId: string,
-      value: string,
-      ackedBelow: number,
-      t: number,
-    ) =>
-      m.step(
-        s,
-        {
-          type: 'receive',
-          from: 'c1',
-          message: { type: 'PUT', requestId, attempt: 1, key: 'x', value, ackedBelow },
-        },
-        at(t, t),
-      );
-    const acked = (s: ServerState, writeId: string, ts: number) => {
-      for (const f of ['s2', 's3']) {
-        const message = { type: 'REPLICATION_OK', requestId: writeId, key: 'x', ts } as const;
-        s = m.step(s, { type: 'receive', from: f, message }, at(ts)).state;
-      }
-      return s;
-    };
     // Three writes in flight at once, each answered; none acknowledged yet (ackedBelow 1).
     let s = initialServerState();
     for (const [i, value] of ['a', 'b', 'c'].entries())
-      s = acked(write(s, `c1.${i + 1}`, value, 1, 10 * (i + 1)).state, `w${i + 1}`, 10 * (i + 1));
-    const again = (s: ServerState, requestId: string) =>
-      sends(write(s, requestId, '?', 1, 99).effects).map((x) => x.message);
+      s = ackedByAll(
+        leaderPut(s, `c1.${i + 1}`, value, 1, 10 * (i + 1)).state,
+        `w${i + 1}`,
+        10 * (i + 1),
+      );
     expect(again(s, 'c1.2')).toEqual([
       { type: 'PUT_OK', requestId: 'c1.2', attempt: 1, key: 'x', value: 'b', ts: 20 },
     ]);
     expect(again(s, 'c1.1')).toMatchObject([{ type: 'PUT_OK', value: 'a', ts: 10 }]);
     // The fourth write says the first two answers arrived: they are forgotten, the third is kept.
-    s = write(s, 'c1.4', 'd', 3, 40).state;
+    s = leaderPut(s, 'c1.4', 'd', 3, 40).state;
     expect(again(s, 'c1.2')).toEqual([]);
     expect(again(s, 'c1.3')).toMatchObject([{ type: 'PUT_OK', value: 'c', ts: 30 }]);
     expect(s.store.get('x')).toMatchObject({ value: 'd', ts: 40 });
+  });
+
+  it('requestIds=dedupe: a client that waits for each answer keeps one answer at a time: its next write drops the one below its mark', () => {
+    const first = ackedByAll(leaderPut(initialServerState(), 'c1.1', 'a', 1, 10).state, 'w1', 10);
+    // A copy of the first request that raises no mark still gets its answer.
+    expect(again(first, 'c1.1', 1)).toMatchObject([{ type: 'PUT_OK', value: 'a', ts: 10 }]);
+    expect(first.sessions.get('c1')?.answered).toMatchObject({ seq: 1, next: null });
+    // The second write says the first answer arrived: that answer is gone, the second is filed.
+    const raised = leaderPut(first, 'c1.2', 'b', 2, 20).state;
+    expect(raised.sessions.get('c1')).toEqual({ ackedBelow: 2, answered: null });
+    const second = ackedByAll(raised, 'w2', 20);
+    expect(second.sessions.get('c1')?.answered).toMatchObject({ seq: 2, value: 'b', next: null });
+    expect(again(second, 'c1.1', 2)).toEqual([]);
+    expect(again(second, 'c1.2', 2)).toMatchObject([{ type: 'PUT_OK', value: 'b', ts: 20 }]);
   });
 
   it('a DELETE stores and replicates a tombstone', () => {

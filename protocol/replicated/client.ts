@@ -248,11 +248,12 @@ function onReply(
     if (config.knobs.retryOnTryOther === 'other-server' && p.retries < config.knobs.retryLimit) {
       return backOff(config, state, p, out);
     }
-    return complete(config, state, p, from, message.type, null, null, out);
+    return complete(config, state, state.seen, p, from, message.type, null, null, out);
   }
   const value = message.type === 'PUT_OK' || message.type === 'GET_OK' ? message.value : null;
-  const seen = message.ts === null ? state : remember(config, state, message.key, message.ts);
-  return complete(config, seen, p, from, message.type, value, message.ts, out);
+  const seen =
+    message.ts === null ? state.seen : remember(config, state.seen, message.key, message.ts);
+  return complete(config, state, seen, p, from, message.type, value, message.ts, out);
 }
 
 function backOff(config: ClientConfig, state: ClientState, p: PendingOp, out: Out): ClientState {
@@ -277,21 +278,27 @@ function retryElsewhere(
   return next;
 }
 
-function remember(config: ClientConfig, state: ClientState, key: Key, ts: number): ClientState {
-  const held = state.seen.get(key);
+/** What the client has seen once an answer carrying `ts` for `key` has come. */
+function remember(
+  config: ClientConfig,
+  seen: StringTable<number>,
+  key: Key,
+  ts: number,
+): StringTable<number> {
+  const held = seen.get(key);
   const keep = config.knobs.clientTimestamp === 'max' && held !== undefined && held >= ts;
-  if (keep) return state;
-  return {
-    seen: state.seen.with(key, ts),
-    nextSeq: state.nextSeq,
-    pending: state.pending,
-    queue: state.queue,
-  };
+  return keep ? seen : seen.with(key, ts);
 }
 
+/**
+ * The operation is answered: `seen` is what the client has seen now. The state after it is built
+ * once, not once for what was seen and again for the request gone: with thousands of clients it
+ * lives until the client's next operation, long enough to be copied by the collector.
+ */
 function complete(
   config: ClientConfig,
   state: ClientState,
+  seen: StringTable<number>,
   p: PendingOp,
   from: NodeId,
   reply: ClientReply['type'],
@@ -301,7 +308,8 @@ function complete(
 ): ClientState {
   out.cancelTimer(timerKey(p));
   out.record({ kind: 'complete', opId: p.opId, client: config.id, reply, server: from, value, ts });
-  const after = withPending(state, state.pending.without(p.requestId));
+  const pending = state.pending.without(p.requestId);
+  const after: ClientState = { seen, nextSeq: state.nextSeq, pending, queue: state.queue };
   const queued = after.queue.first();
   if (queued === undefined) return after;
   const rest = { ...after, queue: after.queue.rest() };

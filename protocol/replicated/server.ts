@@ -313,15 +313,16 @@ function withWatermark(
 ): StringTable<Session> {
   if (request.ackedBelow <= session.ackedBelow) return sessions;
   const { ackedBelow } = request;
-  // A client that waits for each answer has none left above its mark.
-  let answered = session.answered;
-  for (let a = answered; a !== null; a = a.next) {
-    if (a.seq < ackedBelow) {
-      answered = chainOf(listOf(session.answered).filter((b) => b.seq >= ackedBelow));
-      break;
-    }
-  }
-  return sessions.with(client, { ackedBelow, answered });
+  return sessions.with(client, { ackedBelow, answered: answersFrom(session.answered, ackedBelow) });
+}
+
+/** The chain's answers numbered `ackedBelow` or above (the chain itself when none is below). */
+function answersFrom(first: Answer | null, ackedBelow: number): Answer | null {
+  // A client that waits for each answer has one, below its new mark: none is left.
+  if (first !== null && first.next === null) return first.seq < ackedBelow ? null : first;
+  for (let a = first; a !== null; a = a.next)
+    if (a.seq < ackedBelow) return chainOf(listOf(first).filter((b) => b.seq >= ackedBelow));
+  return first;
 }
 
 /** Files a finished write's answer under its client's session. */
