@@ -10,20 +10,31 @@ import { Stream } from '../kernel/rng.ts';
 import { measureCost, median } from './measure.ts';
 import { overlappingKey } from './overlap.ts';
 
-/** n operations by 8 clients over 16 keys, each write replicated to three servers in order. */
+/**
+ * n operations by 8 clients over 16 keys, each write replicated to three servers in order. As in
+ * a recorded run, a name is one string wherever it appears, and a value is the very string its
+ * write carried wherever it is stored or read (messages and states pass it on, never copy it):
+ * a history that made each again would make every comparison of two read two strings.
+ */
 export function syntheticHistory(n: number): { operations: Operation[]; applies: Apply[] } {
   const rng = new Stream('bench-history', 1);
   const operations: Operation[] = [];
   const applies: Apply[] = [];
   const latest = new Map<string, { ts: number; value: string }>();
+  const names = (prefix: string, from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => `${prefix}${from + i}`);
+  const clients = names('c', 1, 8);
+  const keys = names('k', 0, 16);
+  const servers = names('s', 1, 3);
   let ts = 0;
   for (let i = 0; i < n; i++) {
-    const client = `c${(i % 8) + 1}`;
-    const key = `k${rng.below(16)}`;
+    const client = clients[i % 8]!;
+    const key = keys[rng.below(16)]!;
     const t = i * 3;
     const write = rng.below(10) < 4;
+    const value = `v${i}`;
     if (write) ts++;
-    if (write) latest.set(key, { ts, value: `v${i}` });
+    if (write) latest.set(key, { ts, value });
     const version = latest.get(key)?.ts ?? 0;
     const requestId = `${client}.${i}`;
     operations.push({
@@ -31,14 +42,14 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
       client,
       op: write ? 'put' : 'get',
       key,
-      value: write ? `v${i}` : null,
+      value: write ? value : null,
       requestId,
       invokedAt: t,
       completedAt: t + 2,
       invokedSeq: 2 * i,
       completedSeq: 2 * i + 1,
       reply: write ? 'PUT_OK' : version === 0 ? 'NULL' : 'GET_OK',
-      server: `s${(i % 3) + 1}`,
+      server: servers[i % 3]!,
       result: version === 0 ? null : latest.get(key)!.value,
       ts: version === 0 ? null : version,
       abandonedAt: null,
@@ -46,8 +57,8 @@ export function syntheticHistory(n: number): { operations: Operation[]; applies:
     });
     if (write)
       // As a History records it: the write's place in the operations, noted when it is stored.
-      for (const node of ['s1', 's2', 's3'])
-        applies.push({ t: t + 1, node, key, value: `v${i}`, ts, origin: requestId, opIndex: i });
+      for (const node of servers)
+        applies.push({ t: t + 1, node, key, value, ts, origin: requestId, opIndex: i });
   }
   return { operations, applies };
 }
