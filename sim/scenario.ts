@@ -338,7 +338,7 @@ export function judgeVerdicts(
   const wanted = expected.violations ?? [];
   const failures: string[] = [];
   // In the words of the verdict lines above them, not the ids the scenario's expect holds.
-  const name = (g: GuaranteeId) => GUARANTEE_NAMES[g] ?? g;
+  const name = (g: GuaranteeId) => GUARANTEE_NAMES[g];
   for (const g of wanted) {
     const v = verdicts.find((x) => x.guarantee === g);
     if (v?.status === 'not-judged')

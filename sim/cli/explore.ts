@@ -19,7 +19,7 @@ import {
 import { paletteFor } from '../render/colors.ts';
 import { counted } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
-import { guaranteeNames, hanging } from '../render/summary.ts';
+import { guaranteeNames } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
@@ -27,10 +27,10 @@ import { checkCaseFolder } from './output.ts';
 import {
   EXIT,
   filelessFlags,
+  fitted,
   main,
   parseKnobFlags,
   parseSeed,
-  parseWidth,
   UsageError,
 } from './usage.ts';
 
@@ -235,29 +235,27 @@ async function run(argv: readonly string[]): Promise<number> {
   const replay = runScenario(shrunk.scenario, { trace: false });
   const from = scenarioSize(planToScenario(shrunk.original, search));
   const to = scenarioSize(shrunk.scenario);
-  // Fitted to the terminal, as sim's summary is: a checker's sentence runs long.
-  const width = parseWidth(undefined);
-  const wrapped = (text: string, paint: (t: string) => string = (t) => t, first = '') =>
-    hanging(first, text, width, first.length).map((line) => paint(line));
   const lines = [
-    ...wrapped(
+    ...fitted(
       `violation found at run ${result.found.run}, the ${ordinal(result.found.j + 1)} run made${shardText}: ${guaranteeNames(result.found.broken)}`,
+      '',
       c.red.bold,
     ),
-    ...wrapped(
+    ...fitted(
       `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'replay')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
     ),
   ];
   if (shrunk.cut === 'runs')
     lines.push(
-      ...wrapped(
+      ...fitted(
         `shrinking spent its budget of ${counted(shrinkRuns, 'replay')}: the case is as far as it got, maybe not the smallest, and the same on any machine (--shrink-runs N with a larger N takes it further)`,
+        '',
         c.yellow,
       ),
     );
   if (shrunk.cut === 'seconds') {
     const cut = `shrinking was cut by its safety stop of ${shrinkSeconds} s of wall-clock time after ${counted(shrunk.shrinkRuns, 'replay')} of its ${shrinkRuns}: another machine may shrink this run further; --shrink-seconds N with a larger N lets it finish`;
-    lines.push(...wrapped(cut, c.yellow.bold));
+    lines.push(...fitted(cut, '', c.yellow.bold));
     process.stderr.write(`warning: ${cut}\n`);
   }
   // Shrinking keeps a violation, not always the same ones: the case's own are named.
@@ -265,7 +263,7 @@ async function run(argv: readonly string[]): Promise<number> {
   lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
   for (const v of kept)
     for (const x of v.violations.slice(0, 2))
-      lines.push(...wrapped(x.sentence, c.red, `  ✗ ${guaranteeNames([v.guarantee])}: `));
+      lines.push(...fitted(x.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (w.failure !== null) {

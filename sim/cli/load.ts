@@ -14,7 +14,7 @@ import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { removeOnEnd } from './signals.ts';
-import { fromStdin, openInput, readAtMost, typedElsewhere, UsageError } from './usage.ts';
+import { fromStdin, readAtMost, typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
@@ -144,7 +144,8 @@ async function importStdin(file: string): Promise<unknown> {
     throw new UsageError(
       `'${file}' is the terminal: pipe a scenario in (npm run sim -- - < my-scenario.ts) or name a scenario file`,
     );
-  const text = readAtMost(0, MAX_STDIN_BYTES, { fifo: openInput(file).fifo });
+  // Stdin's writer was there when the command started: its end of file is the end.
+  const text = readAtMost(0, MAX_STDIN_BYTES);
   if (text === null)
     throw new UsageError(
       `'${file}' holds more than ${MAX_STDIN_BYTES >> 20} MB: no scenario is that large`,

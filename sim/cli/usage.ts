@@ -6,6 +6,7 @@ import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
 import { escapeControls } from '../render/safe-text.ts';
+import { hanging } from '../render/summary.ts';
 import { nearest } from '../scenario/errors.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 
@@ -162,6 +163,18 @@ export function parseSeed(raw: string | undefined): number | undefined {
   if (!/^\d{1,16}$/.test(raw) || Number(raw) > MAX_SEED)
     throw new UsageError(`--seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
   return Number(raw);
+}
+
+/**
+ * `text` after `first`, wrapped to the terminal (100 columns when piped) under its own start, as
+ * sim's summary is: a checker's sentence runs long (explore's and verify's lines).
+ */
+export function fitted(
+  text: string,
+  first = '',
+  paint: (line: string) => string = (l) => l,
+): string[] {
+  return hanging(first, text, parseWidth(undefined), first.length).map((line) => paint(line));
 }
 
 /** `--width N`, else the terminal's width, else 100 (output to a file or a pipe). */

@@ -11,7 +11,7 @@ import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted, formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
-import { guaranteeNames, hanging } from '../render/summary.ts';
+import { guaranteeNames } from '../render/summary.ts';
 import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
@@ -27,11 +27,11 @@ import { loadScenario } from './load.ts';
 import { checkCaseFolder } from './output.ts';
 import {
   EXIT,
+  fitted,
   fromStdin,
   main,
   parseFlags,
   parseKnobFlags,
-  parseWidth,
   printHelp,
   UsageError,
 } from './usage.ts';
@@ -276,14 +276,6 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     return EXIT.usage;
   }
   return EXIT.failed;
-}
-
-/**
- * `text` after `first`, wrapped to the terminal (100 columns when piped) under its own start, as
- * sim's summary is: a checker's sentence runs long.
- */
-function fitted(text: string, first = '', paint: (line: string) => string = (l) => l): string[] {
-  return hanging(first, text, parseWidth(undefined), first.length).map((line) => paint(line));
 }
 
 /**

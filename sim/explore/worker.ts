@@ -4,6 +4,7 @@
 // and stays free to answer Ctrl-C at once.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { GuaranteeId } from '../check/index.ts';
 import type { AnyScenario } from '../scenario.ts';
 import { type CaseInfo, type CaseStage, caseSource } from './case.ts';
 import { planToScenario, scenarioSize } from './plan.ts';
@@ -31,7 +32,7 @@ export interface FoundRun {
   /** The index of the run within this shard (0-based), and its global index. */
   readonly j: number;
   readonly run: number;
-  readonly broken: readonly string[];
+  readonly broken: readonly GuaranteeId[];
   readonly scenario: AnyScenario;
   /** The case's source as found (see caseSource). */
   readonly source: string;

@@ -267,8 +267,8 @@ export function runPassed(run: ScenarioRun): boolean {
  * Guarantees by the names the verdict lines and the README's table use (`monotonic reads`), not
  * by the ids a scenario's `expect` holds (`monotonic-reads`): what explore and verify print.
  */
-export function guaranteeNames(ids: readonly string[]): string {
-  return ids.map((g) => GUARANTEE_NAMES[g as GuaranteeId] ?? g).join(', ');
+export function guaranteeNames(ids: readonly GuaranteeId[]): string {
+  return ids.map((g) => GUARANTEE_NAMES[g]).join(', ');
 }
 
 const SHOWN_PER_GUARANTEE = 3;
