@@ -4,6 +4,8 @@
 // Files are created, never overwritten: a name that is taken gets a suffix.
 
 import {
+  constants,
+  copyFileSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
@@ -305,22 +307,37 @@ function viaTemporary(dir: string, text: string, place: (temporary: string) => v
 /**
  * Creates `dir/base.ts`, or `base-2.ts`, `base-3.ts`, …: never a file that exists, and never a
  * part of one. The case is written whole under a temporary name first, then linked to the first
- * free name (a link, unlike a rename, never replaces a file that is there).
+ * free name (a link, unlike a rename, never replaces a file that is there). On a file system
+ * without hard links (a VirtualBox shared folder, a FAT stick), the temporary file is copied to
+ * the name instead, a copy that fails when the name is taken.
  */
 export function createCaseFile(dir: string, base: string, source: string): string {
   let path = '';
   viaTemporary(dir, placed(source, dir), (temporary) => {
-    for (let n = 1; ; n++) {
+    let put: (from: string, to: string) => void = linkSync;
+    for (let n = 1; ; ) {
       path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.ts`);
       try {
-        linkSync(temporary, path);
+        put(temporary, path);
         return;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 10_000) throw error;
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        // No hard links here: the same name again, by copy.
+        if (put === linkSync && NO_LINKS.has(code)) put = copyOnce;
+        else if (code !== 'EEXIST' || n >= 10_000) throw error;
+        else n++;
       }
     }
   });
   return path;
+}
+
+/** What link(2) answers on a file system that has no hard links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/** Copies `from` to a new file `to`; EEXIST when `to` exists (never written over). */
+function copyOnce(from: string, to: string): void {
+  copyFileSync(from, to, constants.COPYFILE_EXCL);
 }
 
 /** Replaces a case this search created, whole or not at all (a temporary file, then a rename). */
