@@ -20,12 +20,17 @@ afterEach(() => {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** One command, run as `npm run` runs it (node with tsx's loader): its pid is the process itself. */
-function launch(cli: string, args: readonly string[], stdin?: string): ChildProcess {
+/**
+ * One command, run as `npm run` runs it (node with tsx's loader): its pid is the process itself.
+ * `group`: in a process group of its own, as a terminal's foreground job, so that Ctrl-C can be
+ * sent to the whole of it.
+ */
+function launch(cli: string, args: readonly string[], stdin?: string, group = false): ChildProcess {
   const child = spawn(...nodeCommand(`sim/cli/${cli}.ts`, args), {
     cwd: ROOT,
     env: plainEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: group,
   });
   child.stdin!.end(stdin ?? '');
   started.push(child);
@@ -92,6 +97,8 @@ function listenOn(port: number): Promise<Server> {
 function portOf(server: Server): number {
   return (server.address() as { port: number }).port;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const close = (server: Server) => new Promise<void>((r) => server.close(() => r()));
 
@@ -222,6 +229,43 @@ describe('npm run serve + npm run client', () => {
     await ended;
     for (let i = 0; i < 200 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  /** serve --processes on free ports, and the pids of its three servers once all listen. */
+  async function supervised(): Promise<{ serve: ChildProcess; pids: number[] }> {
+    const base = await freePorts(3);
+    const args = ['--processes', '--port-base', String(base), '--quiet'];
+    const serve = launch('serve', args, undefined, true);
+    const out = await waitFor(
+      serve,
+      (text) => (text.match(/listening on .*\n/g) ?? []).length === 3,
+    );
+    const pids = [...out!.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    expect(pids.every(alive)).toBe(true);
+    return { serve, pids };
+  }
+
+  /** Waits (10 s at most: a bound on a hang, not a measure) for the command to end. */
+  async function ended(child: ChildProcess, pids: number[]): Promise<number | null> {
+    const done = new Promise<number | null>((r) => child.on('close', (status) => r(status)));
+    const status = await Promise.race([done, sleep(10_000).then(() => 'still running' as const)]);
+    expect(status).not.toBe('still running');
+    for (let i = 0; i < 200 && pids.some(alive); i++) await sleep(50);
+    expect(pids.filter(alive)).toEqual([]);
+    return status as number | null;
+  }
+
+  it('with --processes, Ctrl-C stops the supervisor and every server', async () => {
+    const { serve, pids } = await supervised();
+    // Ctrl-C in a terminal reaches the whole foreground job: the supervisor and its servers.
+    process.kill(-serve.pid!, 'SIGINT');
+    expect(await ended(serve, pids)).toBe(0);
+  });
+
+  it('with --processes, a kill of the supervisor alone stops every server too', async () => {
+    const { serve, pids } = await supervised();
+    serve.kill('SIGTERM');
+    expect(await ended(serve, pids)).toBe(0);
   });
 });
 

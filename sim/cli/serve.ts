@@ -134,6 +134,9 @@ async function serve(argv: readonly string[]): Promise<number> {
       process.stdin.once('close', resolve);
     }
   });
+  // Stopping by a signal, a child lets go of the stdin it watches: held open, the parent's pipe
+  // would keep this process up, and the parent, waiting for it, up with it.
+  if (process.env[SUPERVISED] === '1') process.stdin.destroy();
   await stopAll();
   return EXIT.ok;
 }
