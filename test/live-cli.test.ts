@@ -169,6 +169,18 @@ describe('npm run serve + npm run client', () => {
     expect(alive(serve.pid!)).toBe(false);
   });
 
+  it('a reply not in within --wait-ms is counted in words, and the client exits 1', async () => {
+    // The seed preset's 10 s replication delay holds the PUT's answer far past the wait.
+    const serve = launch('serve', ['--port-base', '0', '--quiet']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const args = ['--servers', servers, '--script', '-', '--wait-ms', '300'];
+    const client = await run('client', args, 'put x 1 via s1\n');
+    serve.kill('SIGTERM');
+    expect(client.status).toBe(1);
+    expect(client.stdout).toMatch(/ 1 operation still without a reply after 300 ms\n$/);
+  });
+
   it('a key or value with escape sequences reaches neither terminal raw', async () => {
     const serve = launch('serve', ['--port-base', '0', '--preset', 'fixed']);
     const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
@@ -344,6 +356,11 @@ describe('mistakes get one line and exit 2', () => {
     const big = join(dir, 'big-script.txt');
     writeFileSync(big, 'sleep 1\n'.repeat(2_200_000));
     await oneLine('client', [...servers, '--script', big], /holds more than 16 MB; .*split it/);
+    await oneLine(
+      'client',
+      [...servers, '--script', dir],
+      /^error: '.*' is a folder; name a script file in it, or - for stdin$/m,
+    );
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
     await oneLine('live', ['--faults', 'none,crash'], /--faults none stands alone/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);

@@ -15,7 +15,7 @@ import {
 } from '../live/client.ts';
 import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
-import { formatTime, operationText } from '../render/format.ts';
+import { counted, formatTime, operationText } from '../render/format.ts';
 import { clip, displayText } from '../render/safe-text.ts';
 import { parseStoreKnob } from '../stores/index.ts';
 import { wholeNumber } from './cluster-flags.ts';
@@ -184,6 +184,8 @@ function readScript(path: string): string {
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (code === 'EISDIR')
+      throw new UsageError(`'${path}' is a folder; name a script file in it, or - for stdin`);
     throw new UsageError(
       `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`,
     );
@@ -240,7 +242,9 @@ class Session {
     const ok = await Promise.race([Promise.all(this.all).then(() => true), timeout]);
     clearTimeout(timer);
     if (!ok)
-      this.say(`${this.live.pending} operation(s) still without a reply after ${withinMs} ms`);
+      this.say(
+        `${counted(this.live.pending, 'operation')} still without a reply after ${withinMs} ms`,
+      );
     return ok;
   }
 
