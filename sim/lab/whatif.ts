@@ -18,6 +18,7 @@ import {
   type ScenarioRun,
   validateScenario,
 } from '../scenario.ts';
+import { parseStoreKnob, STORES } from '../stores/index.ts';
 
 export type Edit =
   | { readonly kind: 'drop' | 'duplicate'; readonly message: number }
@@ -336,11 +337,20 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
         added,
       };
     }
-    case 'knob':
+    case 'knob': {
+      // Read as --knob reads it, so that a mistake is worded as there, not as a scenario's field.
+      const parsed = parseStoreKnob(
+        STORES[base.store],
+        edit.name,
+        edit.value,
+        "this scenario's store",
+      );
+      if (!parsed.ok) throw new EditError(parsed.error);
       return {
         scenario: { ...scenario, knobs: { ...scenario.knobs, [edit.name]: edit.value } },
         added: [],
       };
+    }
     case 'seed':
       return { scenario: { ...scenario, seed: edit.seed }, added: [] };
     case 'preset':
