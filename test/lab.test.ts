@@ -190,6 +190,33 @@ describe('settings', () => {
     expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(
       `drop:${id},knob:ackPolicy=all-followers`,
     );
+    // The link a teacher copies reads as the edits are written, '=' and all.
+    expect(new URL(page.url()).hash).toContain(`whatif=drop:${id},knob:ackPolicy=all-followers`);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('refuses a seed or a knob value it cannot take, saying why, and keeps the run as it was', async () => {
+    const { page, problems } = await open();
+    const rerunButtons = page.locator('.lab-settings button');
+    const refusal = /^Not applied: the seed must be a whole number from 0 to 9007199254740991/;
+    // An empty box, a negative and a fractional seed: none is read as some other seed.
+    for (const typed of ['', '-3', '1.5']) {
+      await page.locator('#lab-seed').fill(typed);
+      await rerunButtons.nth(2).click();
+      await expect(page.locator('#lab-status').textContent(), typed).resolves.toMatch(refusal);
+      await expect(page.locator('#lab-toast').textContent(), typed).resolves.toMatch(refusal);
+      await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
+      expect(new URL(page.url()).hash).not.toContain('whatif');
+    }
+    // A knob out of its range is worded as --knob words it, in the status and where the click was.
+    await page.locator('#lab-knob').selectOption('replicationDelay');
+    await page.locator('#lab-knob-number').fill('-5');
+    await rerunButtons.first().click();
+    const knob = /^Not applied: knob replicationDelay must be an integer from 0 to 3600000/;
+    await expect(page.locator('#lab-status').textContent()).resolves.toMatch(knob);
+    await expect(page.locator('#lab-toast').textContent()).resolves.toMatch(knob);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -7,6 +7,7 @@ import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { counted, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
+import { MAX_SEED } from '../scenario/limits.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
@@ -84,7 +85,12 @@ function writeFragment(): void {
   const params = new URLSearchParams(window.location.hash.slice(1));
   if (edits.length === 0) params.delete('whatif');
   else params.set('whatif', edits.map(editText).join(','));
-  const text = params.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ',').replace(/%40/gi, '@');
+  const text = params
+    .toString()
+    .replace(/%3A/gi, ':')
+    .replace(/%2C/gi, ',')
+    .replace(/%40/gi, '@')
+    .replace(/%3D/gi, '=');
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
@@ -109,9 +115,17 @@ function addEdit(edit: Edit): void {
     const why = outcome.error;
     edits = edits.slice(0, -1);
     recompute();
-    status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
+    refuse(why);
+    return;
   }
   announce();
+}
+
+/** An edit not made: why, in the lab's status line and in the note where the click was. */
+function refuse(why: string): void {
+  hideMenu();
+  status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
+  announce(`Not applied: ${why}`);
 }
 
 /** `convergence held → broken (1); 1 expectation changed` */
@@ -126,13 +140,15 @@ function changeSummary(diff: RunDiff): string {
  * The lab sits above the diagram; an edit made far down it is answered where the eye is, in a
  * note fixed to the window, with a way up to the full comparison.
  */
-function announce(): void {
+function announce(refused?: string): void {
   const text =
-    outcome === null
-      ? 'No edit: the run is the page’s own.'
-      : 'error' in outcome
-        ? `Not applied: ${status.textContent ?? ''}`
-        : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
+    refused !== undefined
+      ? refused
+      : outcome === null
+        ? 'No edit: the run is the page’s own.'
+        : 'error' in outcome
+          ? `Not applied: ${status.textContent ?? ''}`
+          : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
   toast.replaceChildren(
     el('span', {}, text),
     button('see the comparison', () => {
@@ -322,8 +338,11 @@ function settings(): HTMLElement {
     button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
     el('span', {}, ' seed ', seed, ' '),
     button('rerun', () => {
-      const n = Number(seed.value);
-      if (Number.isInteger(n) && n >= 0) addEdit({ kind: 'seed', seed: n });
+      // A box left empty, a negative or a fractional seed is refused, never read as another seed.
+      const raw = seed.value.trim();
+      if (/^\d{1,16}$/.test(raw) && Number(raw) <= MAX_SEED)
+        addEdit({ kind: 'seed', seed: Number(raw) });
+      else refuse(`the seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
     }),
   );
 }
