@@ -273,6 +273,51 @@ describe('stepping by hand', () => {
   });
 });
 
+describe('the state cards', () => {
+  it('grow to their longest timestamp rather than run over one another', async () => {
+    // A leader whose clock reads 1e9 ms stamps 10-digit versions (a live run's have 13).
+    const wide: Scenario = {
+      goal: 'Long timestamps in every card',
+      preset: 'fixed',
+      knobs: { leaderClock: 'wall' },
+      clockSkewMs: { s1: 1_000_000_000 },
+      clients: 2,
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+        { at: 100, client: 'c2', put: ['y', '2'], via: 's1' },
+        { at: 200, client: 'c1', get: 'y', via: 's2' },
+        { at: 300, client: 'c2', get: 'x', via: 's3' },
+      ],
+    };
+    const { href } = writeLabPage(wide, 'wide-ts.ts', 'wide-ts');
+    const { page, problems } = await open('', href);
+    // A classroom laptop's screen: the panel docks under the diagram, five cards a row.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    const cards = await page.locator('#state .node').evaluateAll((nodes) =>
+      nodes.map((n) => {
+        const box = n.getBoundingClientRect();
+        const table = n.querySelector('table')!.getBoundingClientRect();
+        return { left: box.left, right: box.right, top: box.top, bottom: box.bottom, table };
+      }),
+    );
+    expect(cards).toHaveLength(5);
+    for (const [i, a] of cards.entries()) {
+      // The table stays inside its card's border…
+      expect(a.table.right, `card ${i}`).toBeLessThanOrEqual(a.right);
+      // …and no two cards share a pixel.
+      for (const b of cards.slice(i + 1)) {
+        const apart =
+          a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        expect(apart, `cards ${i} and ${cards.indexOf(b)}`).toBe(true);
+      }
+    }
+    await page.locator('#panel').screenshot({ path: join(ARTIFACTS, 'wide-ts-cards.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the page for bigger runs', () => {
   it('opens at the step the address names, and keeps the step it moves to', async () => {
     const { page, problems } = await open('#step=1');
