@@ -4,7 +4,15 @@
 // exit 2, and no process is left behind (serve --processes included).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -408,6 +416,80 @@ describe('npm run live', () => {
     const again = join(dir, 'again.html');
     expect((await run('view', [json, '--html', again])).status).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
+  });
+
+  /**
+   * How many TCP ports a process listens on (Linux: its socket descriptors matched with the
+   * listening sockets of /proc/net/tcp). A live run's cluster is up once it listens on six.
+   */
+  function listening(pid: number): number {
+    try {
+      const inodes = new Set<string>();
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m !== null) inodes.add(m[1]!);
+        } catch {
+          // Closed while read.
+        }
+      }
+      const rows = readFileSync(`/proc/${pid}/net/tcp`, 'utf8').trim().split('\n').slice(1);
+      return rows
+        .map((row) => row.trim().split(/\s+/))
+        .filter((f) => f[3] === '0A' && inodes.has(f[9]!)).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** A long live run, in a process group of its own, once its three servers and relays listen. */
+  async function longRun(json: string): Promise<ChildProcess> {
+    const args = ['--ops', '5000', '--faults', 'delay', '--json', json];
+    const child = launch('live', args, undefined, true);
+    for (let i = 0; i < 600 && listening(child.pid!) < 6 && child.exitCode === null; i++)
+      await sleep(50);
+    expect(listening(child.pid!)).toBeGreaterThanOrEqual(6);
+    return child;
+  }
+
+  it('Ctrl-C stops the workload, and the run so far is judged and saved (exit 130)', async () => {
+    const json = join(dir, 'interrupted.json');
+    const child = await longRun(json);
+    const finished = finish(child);
+    await sleep(300);
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await finished;
+    expect(r.status).toBe(130);
+    expect(r.stderr).toMatch(
+      /^interrupted: no more operations or faults; [^\n]*Ctrl-C again[^\n]*\n$/,
+    );
+    const issued = Number(/operations (\d+) issued, \1 completed, 0 pending/.exec(r.stdout)?.[1]);
+    expect(issued).toBeGreaterThan(0);
+    expect(issued).toBeLessThan(5000);
+    expect(r.stdout).toMatch(
+      /stopped +by Ctrl-C before the workload's end \(5000 operations planned\)/,
+    );
+    expect(r.stdout).toMatch(/✓ convergence +held/);
+    // The trace of what ran is saved whole, as after a run that went to its end.
+    const doc = parseTraceDocument(readFileSync(json, 'utf8'));
+    expect(doc.history.operations).toHaveLength(issued);
+  });
+
+  it('a second Ctrl-C ends the command at once, with nothing written', async () => {
+    const json = join(dir, 'twice.json');
+    const child = await longRun(json);
+    const finished = finish(child);
+    process.kill(-child.pid!, 'SIGINT');
+    // The first is answered on stderr (the command still running); the second then ends it.
+    const answered = new Promise((resolve) =>
+      child.stderr!.once('data', () => resolve('answered')),
+    );
+    expect(await Promise.race([answered, finished.then(() => 'ended')])).toBe('answered');
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await finished;
+    expect(r.status).toBe(130);
+    expect(r.stdout).toBe('');
+    expect(existsSync(json)).toBe(false);
   });
 
   it('a trace it cannot write still leaves the summary of the run, then says why in one line', async () => {
