@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseTraceDocument } from '../sim/render/json.ts';
-import { nodeCommand, plainEnv, ROOT } from './run-cli.ts';
+import { HAS_SCRIPT, nodeCommand, plainEnv, ROOT } from './run-cli.ts';
 
 const started: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'kvsim-live-'));
@@ -175,6 +175,49 @@ describe('npm run serve + npm run client', () => {
     const result = await ended;
     expect(result.status).toBe(0);
     expect(alive(serve.pid!)).toBe(false);
+  });
+
+  it('Ctrl-C while a reply is due says how many, and ends the client (exit 130)', async () => {
+    // The seed preset's 10 s replication delay holds the PUT's answer while Ctrl-C comes.
+    const serve = launch('serve', ['--port-base', '0', '--quiet']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const client = launch('client', ['--servers', servers, '--script', '-'], 'put x 1 via s1\n');
+    const finished = finish(client);
+    expect(await waitFor(client, /PUT x=1 via s1 sent\n/)).not.toBeNull();
+    client.kill('SIGINT');
+    const r = await finished;
+    serve.kill('SIGTERM');
+    expect(r.status).toBe(130);
+    expect(r.stdout).toMatch(/ interrupted: 1 operation still without a reply\n$/);
+  });
+
+  it.skipIf(!HAS_SCRIPT)('Ctrl-C typed at the menu, on a terminal, ends the client', async () => {
+    const serve = launch('serve', ['--port-base', '0', '--quiet']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    // `script` gives the client a terminal; what is written to it is typed there.
+    const [program, argv] = nodeCommand('sim/cli/client.ts', ['--servers', servers]);
+    const typed = spawn(
+      'script',
+      ['-qec', [program, ...argv].map((w) => `'${w}'`).join(' '), '/dev/null'],
+      {
+        env: plainEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    started.push(typed);
+    const finished = finish(typed);
+    expect(await waitFor(typed, /> $/)).not.toBeNull();
+    // PUT x=1 via s1 (its answer held back by the replication delay), then Ctrl-C.
+    typed.stdin!.write('1\rx\r1\r\r');
+    expect(await waitFor(typed, /PUT x=1 via s1 sent/)).not.toBeNull();
+    typed.stdin!.write('\x03');
+    const r = await Promise.race([finished, sleep(10_000).then(() => 'still running' as const)]);
+    serve.kill('SIGTERM');
+    expect(r).not.toBe('still running');
+    expect((r as Finished).status).toBe(130);
+    expect((r as Finished).stdout).toMatch(/interrupted: 1 operation still without a reply/);
   });
 
   it('a reply not in within --wait-ms is counted in words, and the client exits 1', async () => {

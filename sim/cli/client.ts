@@ -162,6 +162,8 @@ async function client(argv: readonly string[]): Promise<number> {
     `${displayText(`${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})`)}\n`,
   );
   const session = new Session(live, cluster.servers, say);
+  // Ctrl-C: from a script, or while the menu waits for replies (the menu's own is below).
+  process.once('SIGINT', () => session.interrupted());
   try {
     return await (script === null ? session.menu(waitMs) : session.runScript(script, waitMs));
   } finally {
@@ -233,6 +235,19 @@ class Session {
     );
   }
 
+  /**
+   * Ctrl-C: says how many operations had no reply yet, and ends the client with the status a
+   * shell gives a command Ctrl-C ends (130).
+   */
+  interrupted(): never {
+    const pending = this.live.pending;
+    process.stdout.write('\n');
+    this.say(
+      `interrupted${pending > 0 ? `: ${counted(pending, 'operation')} still without a reply` : ''}`,
+    );
+    process.exit(130);
+  }
+
   /** Waits until every reply is in, or `withinMs` passes; says which are still pending. */
   async settle(withinMs: number): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -263,6 +278,8 @@ class Session {
       output: process.stdout,
       terminal: process.stdin.isTTY,
     });
+    // On a terminal, readline takes Ctrl-C as a key and, unheard, would only pause the menu.
+    rl.on('SIGINT', () => this.interrupted());
     // Lines are read through one iterator, so that answers typed (or piped) ahead are kept.
     const lines = rl[Symbol.asyncIterator]();
     const ask = async (q: string): Promise<string | null> => {
@@ -280,6 +297,11 @@ class Session {
     } finally {
       rl.close();
     }
+    const due = this.live.pending;
+    if (due > 0)
+      this.say(
+        `waiting for ${counted(due, 'reply', 'replies')} still due (at most ${waitMs} ms; Ctrl-C leaves now)`,
+      );
     return (await this.settle(waitMs)) ? EXIT.ok : EXIT.failed;
   }
 
