@@ -384,6 +384,28 @@ describe('mistakes get one line and exit 2', () => {
     expect(r.stderr).toMatch(/\nerror: script line 2: 's9' is not a server of this cluster/);
   });
 
+  it('servers of two clusters, or started apart with other settings', async () => {
+    // s1 of a seed cluster, s2 and s3 of a fixed one: the client would mix two clusters' rules.
+    const seed = launch('serve', ['--port-base', '0', '--quiet']);
+    const fixed = launch('serve', ['--port-base', '0', '--quiet', '--preset', 'fixed']);
+    const ports = async (serve: ChildProcess) =>
+      (await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/))!
+        .match(/--servers (\S+)\n/)![1]!
+        .split(',');
+    const [a, b] = [await ports(seed), await ports(fixed)];
+    try {
+      await oneLine(
+        'client',
+        ['--servers', [a[0], b[1], b[2]].join(','), '--script', '-'],
+        /^error: 127\.0\.0\.1:\d+ \(s2\) runs with preset fixed where s1 runs with preset seed: list the servers of one cluster, or start each \(--only\) with the same --preset, --knob and --leader$/m,
+        'get x\n',
+      );
+    } finally {
+      seed.kill('SIGTERM');
+      fixed.kill('SIGTERM');
+    }
+  });
+
   it('a script naming an unknown server', async () => {
     await oneLine(
       'client',

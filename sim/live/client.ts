@@ -35,10 +35,30 @@ export async function greetCluster(
       throw new Error(
         `${where} runs a ${hello.store} store of ${hello.servers.length} servers; list every server of one cluster`,
       );
+    const other = settingApart(first, hello);
+    if (other !== null)
+      throw new Error(
+        `${where} (${hello.node}) runs with ${other.theirs} where s1 runs with ${other.first}: list the servers of one cluster, or start each (--only) with the same --preset, --knob and --leader`,
+      );
   });
   if (!Object.hasOwn(STORES, first.store))
     throw new Error(`the servers run an unknown store '${first.store}'`);
   return first;
+}
+
+/** The first setting two servers' greetings disagree on (leader, preset, a knob); null if none. */
+function settingApart(first: Hello, hello: Hello): { first: string; theirs: string } | null {
+  if (hello.leader !== first.leader)
+    return { first: `leader ${first.leader}`, theirs: `leader ${hello.leader}` };
+  if (hello.preset !== first.preset)
+    return { first: `preset ${first.preset}`, theirs: `preset ${hello.preset}` };
+  for (const name of new Set([...Object.keys(first.knobs), ...Object.keys(hello.knobs)]))
+    if (hello.knobs[name] !== first.knobs[name])
+      return {
+        first: `${name}=${first.knobs[name] ?? 'unset'}`,
+        theirs: `${name}=${hello.knobs[name] ?? 'unset'}`,
+      };
+  return null;
 }
 
 export class LiveClient {
