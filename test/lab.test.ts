@@ -239,6 +239,22 @@ describe('a link with a what-if', () => {
 });
 
 describe('stepping by hand', () => {
+  it('where nothing is in flight, points at its own way on, not at the diagram', async () => {
+    // Step 3: s1 has stored x=1 and waits 10 s to replicate it; no message flies.
+    const { page, problems } = await open('#step=3');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const none = await page.locator('#lab-hand-none').textContent();
+    expect(none).toContain('later event ▶');
+    expect(none).not.toMatch(/diagram/);
+    // The way it names is there, and moves on.
+    await page.getByRole('button', { name: 'later event ▶' }).click();
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.not.toContain(
+      's1 stores x=1',
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('delivers the message chosen, before the one that was due first', async () => {
     // Under the fixed preset the leader replicates to s2 and s3 at once: two messages in flight.
     const { page, problems } = await open('#whatif=preset:fixed');

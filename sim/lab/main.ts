@@ -684,7 +684,12 @@ function renderHand(run: ScenarioRun): void {
       `After: ${trace[at] === undefined ? 'the start' : eventText(trace[at]!) || 'the start'}`,
     ),
     choices.length === 0
-      ? el('p', {}, 'Nothing is in flight here: step the diagram on, or leave this mode.')
+      ? el(
+          'p',
+          { attrs: { id: 'lab-hand-none' } },
+          // The diagram's own step does not move this cursor: its buttons above do.
+          'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.',
+        )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     stateTable(run, after),
   );
