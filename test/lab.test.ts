@@ -4,7 +4,7 @@
 // stepping by hand delivers the chosen message. Expected values come from the same edit run in
 // Node, never typed in. Screenshots land in test-artifacts/ for a person to look at.
 
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -139,6 +139,17 @@ describe('the lab on the stale-read page', () => {
     const replay = runCli('sim', [saved, '--quiet']);
     expect(replay.stderr).toBe('');
     expect(replay.stdout).toContain(`trace hash ${shown}`);
+    // It keeps the original's expectations; its header says which the what-if no longer meets,
+    // and that the replay therefore exits 1, as it does.
+    const header = readFileSync(saved, 'utf8')
+      .split('*/')[0]!
+      .replace(/\n \* /g, ' ');
+    const missed = [...replay.stdout.matchAll(/✗ (step \d+):/g)].map((m) => m[1]!);
+    expect(missed.length).toBeGreaterThan(0);
+    expect(header).toContain(
+      `npm run sim marks what the what-if no longer meets (${missed.join('; ')}; convergence broke unexpectedly) and exits 1`,
+    );
+    expect(replay.status).toBe(1);
     expect(opened.problems).toEqual([]);
   });
 });

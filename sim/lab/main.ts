@@ -447,7 +447,7 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
 }
 
 function comparison(w: WhatIf, diff: RunDiff): Node[] {
-  const replay = scenarioSource(w.scenario, origin, w.edits);
+  const replay = scenarioSource(w.scenario, origin, w.edits, w.edited);
   const name = `${origin.replace(/^.*\//, '').replace(/\.ts$/, '')}-what-if.ts`;
   const download = el(
     'a',

@@ -6,7 +6,7 @@
 import type { NodeId } from '../../protocol/core.ts';
 import type { GuaranteeId, Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { beginsStep } from '../render/diagram.ts';
+import { beginsStep, wrapText } from '../render/diagram.ts';
 import { formatMessage, formatTime } from '../render/format.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import {
@@ -681,6 +681,7 @@ export function scenarioSource(
   scenario: AnyScenario,
   origin: string,
   edits: readonly Edit[],
+  edited?: ScenarioRun,
 ): string {
   const said = edits.length === 0 ? 'no edit' : edits.map(editText).join(', ');
   const header = [
@@ -689,7 +690,25 @@ export function scenarioSource(
     ' *',
     ` * A what-if of ${origin.replace(/\*\//g, '* /')}: ${said}.`,
     ' * Written by the kvsim lab; replay it with: npm run sim -- <this file>',
+    ...(edited === undefined ? [] : keptExpectations(edited)),
     ' */',
   ];
   return `${header.join('\n')}\n\nexport default ${JSON.stringify(scenario, null, 2)};\n`;
+}
+
+/**
+ * The file keeps the original's expectations, so its replay says what the what-if changed: the
+ * header warns that it then exits 1, rather than let a kept what-if look broken.
+ */
+function keptExpectations(edited: ScenarioRun): string[] {
+  const steps = edited.outcomes
+    .filter((o) => o.expected !== undefined && o.failure !== null)
+    .map((o) => `step ${o.step}`);
+  const unmet = [...steps, ...edited.verdictFailures];
+  if (unmet.length === 0)
+    return [
+      ' * It keeps the expectations of the original, and meets them all: npm run sim exits 0.',
+    ];
+  const text = `It keeps the expectations of the original: npm run sim marks what the what-if no longer meets (${unmet.join('; ')}) and exits 1.`;
+  return wrapText(text.replace(/\*\//g, '* /'), 96).map((line) => ` * ${line.trimEnd()}`);
 }
