@@ -557,6 +557,30 @@ describe('npm run live', () => {
     expect(existsSync(json)).toBe(false);
   });
 
+  it('says how many planned operations were never issued, queued behind one that never completed', async () => {
+    // A replication delay of an hour: the first PUT waits for it, and the sequential session
+    // (the fixed preset's) queues the rest of the client's share behind it.
+    const r = await run('live', [
+      '--knob',
+      'replicationDelay=3600000',
+      '--faults',
+      'none',
+      '--clients',
+      '1',
+      '--keys',
+      '1',
+      '--ops',
+      '4',
+      '--settle-ms',
+      '300',
+    ]);
+    const issued = Number(/operations (\d+) issued/.exec(r.stdout)?.[1]);
+    expect(issued).toBeLessThan(4);
+    expect(r.stdout.replace(/\n {13}/g, ' ')).toContain(
+      `workload   ${issued} of the 4 operations planned were issued; the other ${4 - issued} were still queued behind an operation that never completed when the run ended`,
+    );
+  });
+
   it('a trace it cannot write still leaves the summary of the run, then says why in one line', async () => {
     // /dev/full takes no byte: the write fails the way a full disk does, after the live run.
     const r = await run('live', ['--ops', '4', '--faults', 'none', '--json', '/dev/full']);

@@ -135,6 +135,17 @@ async function live(argv: readonly string[]): Promise<number> {
   const out: string[] = [c.bold(goal), ''];
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
   out.push(...renderSummary(c, run, command, width, undefined, false));
+  // A sequential session issues one operation at a time: behind one that never completed, the
+  // rest of its client's share stays queued, and the summary's count alone would hide them.
+  const issued = run.result.history.operations.length;
+  if (!interrupted && issued < ops)
+    out.push(
+      ...field(
+        'workload',
+        `${issued} of the ${ops} operations planned were issued; the other ${ops - issued} were still queued behind an operation that never completed when the run ended`,
+        width,
+      ),
+    );
   if (interrupted)
     out.push(
       ...field(
