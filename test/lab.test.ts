@@ -233,6 +233,26 @@ describe('settings', () => {
   });
 });
 
+describe('a page of a scenario piped in (-)', () => {
+  it('suggests a download name that cannot be read as a flag, and replays to its hash', async () => {
+    const { href } = writeLabPage(staleRead, '-', 'piped');
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`, href);
+    const link = page.locator('#lab-download');
+    await expect(link.getAttribute('download')).resolves.toBe('what-if.ts');
+    await expect(page.locator('.lab-download').textContent()).resolves.toContain(
+      'then: npm run sim -- what-if.ts (trace hash',
+    );
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = join(ARTIFACTS, 'piped-what-if.ts');
+    await download.saveAs(saved);
+    expect(readFileSync(saved, 'utf8')).toContain('A what-if of a scenario read from stdin: drop:');
+    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    expect(runCli('sim', [saved, '--quiet']).stdout).toContain(`trace hash ${shown}`);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a link with a what-if', () => {
   it('reopens the same edit and the same edited run', async () => {
     const fragment = `#whatif=drop:${replicationToS3.id}`;

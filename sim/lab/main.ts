@@ -25,6 +25,7 @@ import {
   stepEnd,
   verdictText,
   type WhatIf,
+  whatIfFileName,
 } from './whatif.ts';
 
 /** The page's trace document; its events are packed (page.js reads them), the lab needs none. */
@@ -448,7 +449,7 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
 
 function comparison(w: WhatIf, diff: RunDiff): Node[] {
   const replay = scenarioSource(w.scenario, origin, w.edits, w.edited);
-  const name = `${origin.replace(/^.*\//, '').replace(/\.ts$/, '')}-what-if.ts`;
+  const name = whatIfFileName(origin);
   const download = el(
     'a',
     {

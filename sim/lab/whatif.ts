@@ -677,6 +677,20 @@ export function effectiveScenario(
 }
 
 /** A scenario file `npm run sim` loads: a header saying where it came from, then the data. */
+/** A scenario read from a pipe has no name of its own: its page's `scenario.file`. */
+function fromStdin(origin: string): boolean {
+  return origin === '-' || origin === '/dev/stdin';
+}
+
+/**
+ * The name a what-if's download suggests: `stale-read-what-if.ts`; `what-if.ts` for a scenario
+ * piped in (`-`), whose name would otherwise begin with '-' and be read as a flag.
+ */
+export function whatIfFileName(origin: string): string {
+  const base = fromStdin(origin) ? '' : origin.replace(/^.*\//, '').replace(/\.ts$/, '');
+  return base === '' || base.startsWith('-') ? 'what-if.ts' : `${base}-what-if.ts`;
+}
+
 export function scenarioSource(
   scenario: AnyScenario,
   origin: string,
@@ -688,7 +702,7 @@ export function scenarioSource(
     '/*',
     ` * ${scenario.goal.replace(/\*\//g, '* /')}`,
     ' *',
-    ` * A what-if of ${origin.replace(/\*\//g, '* /')}: ${said}.`,
+    ` * A what-if of ${fromStdin(origin) ? 'a scenario read from stdin' : origin.replace(/\*\//g, '* /')}: ${said}.`,
     ' * Written by the kvsim lab; replay it with: npm run sim -- <this file>',
     ...(edited === undefined ? [] : keptExpectations(edited)),
     ' */',
