@@ -184,6 +184,21 @@ describe('edits from the diagram', () => {
   });
 });
 
+describe('the lane names kept at the top while scrolling', () => {
+  it('open the node menu as the names above the diagram do', async () => {
+    const { page, problems } = await open('#step=20');
+    await page.evaluate(() => window.scrollTo(0, 1200));
+    const name = page.locator('.lane-bar-name[data-node="s3"]');
+    await expect(name.isVisible()).resolves.toBe(true);
+    await name.click();
+    await expect(page.locator('#lab-menu').textContent()).resolves.toMatch(
+      /^What if s3…crashes at /,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('settings', () => {
   it('flipping a knob reruns with it: a retransmitting leader repairs the lost REPLICATION', async () => {
     const id = replicationToS3.id;

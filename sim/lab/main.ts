@@ -276,7 +276,7 @@ function onDiagramClick(event: MouseEvent): void {
   if (target === null || target.closest('#lab-menu') !== null) return;
   const message = target.closest('[data-msg]') as HTMLElement | SVGElement | null;
   const node = target.closest(
-    '.lane-head[data-node], line.lane[data-node], #state .node[data-node] h3',
+    '.lane-head[data-node], .lane-bar-name[data-node], line.lane[data-node], #state .node[data-node] h3',
   );
   if (message !== null && message.closest('#diagram, #lab') !== null) {
     messageMenu(Number(message.dataset.msg), event.clientX, event.clientY);
