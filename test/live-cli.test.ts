@@ -294,6 +294,17 @@ describe('npm run serve + npm run client', () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
+  it('a server started alone (--only) says what it runs, as the whole cluster does', async () => {
+    const base = await freePorts(3);
+    const args = ['--only', 's2', '--port-base', String(base), '--knob', 'replicationDelay=300'];
+    const serve = launch('serve', args);
+    const out = await waitFor(serve, /s2 listening on .*\n/);
+    serve.kill('SIGTERM');
+    expect(out!.split('\n')[0]).toMatch(
+      /^replicated store, preset seed: replicationDelay=300 replicationFanout=sequential /,
+    );
+  });
+
   /** serve --processes on free ports, and the pids of its three servers once all listen. */
   async function supervised(): Promise<{ serve: ChildProcess; pids: number[] }> {
     const base = await freePorts(3);

@@ -71,7 +71,9 @@ async function serve(argv: readonly string[]): Promise<number> {
   if (values.processes && values.only !== undefined)
     throw new UsageError('--processes starts every server itself; leave out --only');
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  if (values.only === undefined)
+  // Once per cluster: --processes says it for its children; a server started alone, in a
+  // terminal of its own, says it itself (so that each terminal shows what its server runs).
+  if (process.env[SUPERVISED] !== '1')
     say(`${cluster.store.name} store, preset ${cluster.preset}: ${knobsText(cluster.knobs)}`);
   if (values.processes) return superviseProcesses(argv, cluster.servers);
 
