@@ -122,6 +122,18 @@ describe('the lab on the stale-read page', () => {
     expect(opened.problems).toEqual([]);
   });
 
+  it("a witness of the run's end (convergence) leads to the what-if run's last row", async () => {
+    const { page } = opened;
+    await page.getByRole('button', { name: /^witness: At the end s1 holds x = 2/ }).click();
+    const marked = page.locator('#lab-run li.lab-witness');
+    await expect(marked.count()).resolves.toBe(1);
+    await expect(marked.getAttribute('data-trace')).resolves.toBe(
+      await page.locator('#lab-run li').last().getAttribute('data-trace'),
+    );
+    await expect(marked.isVisible()).resolves.toBe(true);
+    expect(opened.problems).toEqual([]);
+  });
+
   it('keeps the edit in the address', () => {
     const params = new URLSearchParams(new URL(opened.page.url()).hash.slice(1));
     expect(params.get('whatif')).toBe(`drop:${replicationToS3.id}`);

@@ -561,6 +561,13 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
 function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]): void {
   const trace = (run === 'base' ? w.base : w.edited).result.trace;
   const rows = rowsOfOps(trace, ops);
+  // A witness of how the run ended (convergence compares the final stores) names no operation:
+  // it is shown at the run's last row.
+  if (rows.length === 0) {
+    let last = trace.length - 1;
+    while (last >= 0 && (trace[last]!.kind === 'send' || trace[last]!.kind === 'state')) last--;
+    if (last >= 0) rows.push(last);
+  }
   if (run === 'base') {
     const last = rows[rows.length - 1];
     if (last !== undefined) goToEvent(last);
