@@ -395,6 +395,34 @@ describe('mistakes get one line and exit 2', () => {
     expect(r.stderr).toMatch(/\nerror: script line 2: 's9' is not a server of this cluster/);
   });
 
+  it('a client name the servers have served before, when they dedupe requests by it', async () => {
+    // Request ids are the name and a count from 1: the fixed preset's servers would answer the
+    // second c1's PUT y=2 (c1.1) with the first c1's PUT_OK for x=1, and never write y.
+    const serve = launch('serve', ['--port-base', '0', '--quiet', '--preset', 'fixed']);
+    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    try {
+      const args = ['--servers', servers, '--id', 'c1', '--script', '-'];
+      const first = await run('client', args, 'put x 1 via s1\nwait\n');
+      expect(first.status).toBe(0);
+      await oneLine(
+        'client',
+        args,
+        /^error: s1 has already served a client named c1; with requestIds=dedupe it would take this one's requests for that one's and answer them from memory: give another --id$/m,
+        'put y 2 via s1\nwait\n',
+      );
+      // Another name is served as new.
+      const other = await run(
+        'client',
+        [...args.slice(0, 2), '--id', 'c2', '--script', '-'],
+        'put y 2 via s1\nwait\nget y via s2\n',
+      );
+      expect(other.stdout).toMatch(/GET y via s2 → GET_OK 2 /);
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  });
+
   it('servers of two clusters, or started apart with other settings', async () => {
     // s1 of a seed cluster, s2 and s3 of a fixed one: the client would mix two clusters' rules.
     const seed = launch('serve', ['--port-base', '0', '--quiet']);

@@ -43,6 +43,13 @@ export async function greetCluster(
   });
   if (!Object.hasOwn(STORES, first.store))
     throw new Error(`the servers run an unknown store '${first.store}'`);
+  // Request ids are the client's name and a count from 1: under requestIds=dedupe, a servers'
+  // memory of an earlier client of this name would answer this one's requests with its replies.
+  const heard = hellos.find((h) => Array.isArray(h.clients) && h.clients.includes(id));
+  if (heard !== undefined && first.knobs.requestIds === 'dedupe')
+    throw new Error(
+      `${heard.node} has already served a client named ${id}; with requestIds=dedupe it would take this one's requests for that one's and answer them from memory: give another --id`,
+    );
   return first;
 }
 
