@@ -134,6 +134,29 @@ describe('the lab on the stale-read page', () => {
     expect(opened.problems).toEqual([]);
   });
 
+  it('numbers each differing event beside its first line, even when it wraps', async () => {
+    const { page } = opened;
+    // A window narrow enough that the events wrap; the number sits on the line's baseline, so
+    // where a text put before the event lands is where the number is.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const lines = await page
+      .locator('#lab-differ .lab-events[data-side="base"] li')
+      .evaluateAll((items) =>
+        items.map((li) => {
+          const link = li.querySelector('button')!;
+          const probe = document.createElement('span');
+          probe.textContent = '\u200b';
+          li.prepend(probe);
+          const at = probe.getBoundingClientRect().top - link.getBoundingClientRect().top;
+          probe.remove();
+          return { at, height: link.getBoundingClientRect().height };
+        }),
+      );
+    expect(lines.some((l) => l.height > 30)).toBe(true);
+    for (const l of lines) expect(l.at).toBeLessThan(10);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  });
+
   it('keeps the edit in the address', () => {
     const params = new URLSearchParams(new URL(opened.page.url()).hash.slice(1));
     expect(params.get('whatif')).toBe(`drop:${replicationToS3.id}`);
