@@ -234,6 +234,63 @@ describe('the lane names kept at the top while scrolling', () => {
   });
 });
 
+describe("the selected step's time, with an edit in place", () => {
+  it('is the time the diagram shows, not that of the what-if run at the same place', async () => {
+    // A copy of an early message shifts every later event of the what-if run by one.
+    const { page, problems } = await open('#step=30&whatif=duplicate:3');
+    const shown = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
+    await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
+      `crashes at ${shown} (the selected step's time)`,
+    );
+    // A message's hold starts there too.
+    await page.keyboard.press('Escape');
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    const at = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
+      `holds messages from ${at} for`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a message clicked in the diagram, with an edit that renumbers the what-if run', () => {
+  it('is the message clicked, found in the what-if run by what it is', async () => {
+    // A copy of message 3 numbers every later message of the what-if run one higher.
+    const { page, problems } = await open('#whatif=duplicate:3');
+    const base = doc.events.find((e) => e.kind === 'send' && e.id === replicationToS3.id) as {
+      from: string;
+      to: string;
+      message: { type: string };
+    };
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await expect(page.locator('#lab-menu .lab-menu-title').textContent()).resolves.toMatch(
+      new RegExp(
+        `^What if message #\\d+ \\(REPLICATION w2 x=2 ts=\\d+, ${base.from} → ${base.to}, `,
+      ),
+    );
+    await page.getByRole('button', { name: 'is lost' }).click();
+    const edits = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')!.split(',');
+    expect(edits[0]).toBe('duplicate:3');
+    // Rerun in Node: the message the second edit drops is the REPLICATION clicked.
+    const w = runWhatIf(scenario, edits.map(parseEdit));
+    const dropped = w.edited.result.trace.filter((e) => e.kind === 'drop');
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toMatchObject({
+      from: base.from,
+      to: base.to,
+      message: { type: 'REPLICATION' },
+    });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('settings', () => {
   it('flipping a knob reruns with it: a retransmitting leader repairs the lost REPLICATION', async () => {
     const id = replicationToS3.id;

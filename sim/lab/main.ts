@@ -189,6 +189,11 @@ function currentTraceIndex(): number {
   return raw === undefined ? pageView.eventCount - 1 : Number(raw);
 }
 
+/** The time of the diagram's selected step: an event of the page's run, whatever the edits. */
+function selectedTime(): number | undefined {
+  return baseRun().result.trace[currentTraceIndex()]?.t;
+}
+
 // ---- the menu opened by clicking a message or a node in the diagram ----
 
 function hideMenu(): void {
@@ -208,18 +213,48 @@ function openMenu(x: number, y: number, title: string, items: Node[]): void {
   menu.style.top = `${below ? y + 12 : Math.max(8, y - 12 - menu.offsetHeight)}px`;
 }
 
-function messageMenu(id: number, x: number, y: number): void {
-  const run = shown();
-  const send = run.result.trace.find(
-    (e): e is Extract<TraceEvent, { kind: 'send' }> => e.kind === 'send' && e.id === id,
+type SendEvent = Extract<TraceEvent, { kind: 'send' }>;
+
+function sendOf(trace: readonly TraceEvent[], id: number): SendEvent | undefined {
+  return trace.find((e): e is SendEvent => e.kind === 'send' && e.id === id);
+}
+
+/** The sends of a link of one message type, in the order they were sent. */
+function sendsLike(trace: readonly TraceEvent[], e: SendEvent): SendEvent[] {
+  return trace.filter(
+    (s): s is SendEvent =>
+      s.kind === 'send' && s.from === e.from && s.to === e.to && s.message.type === e.message.type,
   );
+}
+
+/**
+ * The page's message `id` in the run the lab shows last. An edit numbers messages as the run
+ * before it does, and a copy or a lost message renumbers the what-if run (and may move its
+ * times and versions), so a message clicked in the page's diagram is found there as the same
+ * one of its link and type: the third REPLICATION from s1 to s3 is the third there too.
+ * Undefined when the what-if run has no such message.
+ */
+function shownIdOf(id: number): number | undefined {
+  if (outcome === null || !('w' in outcome)) return id;
+  const send = sendOf(baseRun().result.trace, id);
+  if (send === undefined) return undefined;
+  const nth = sendsLike(baseRun().result.trace, send).indexOf(send);
+  return sendsLike(outcome.w.edited.result.trace, send)[nth]?.id;
+}
+
+/** `fromPage`: `id` is a message of the page's diagram, not of the what-if run's own list. */
+function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): void {
+  const pageCopy = baseRun().result.trace.some((e) => e.kind === 'duplicate' && e.id === clicked);
+  const id = fromPage && !pageCopy ? (shownIdOf(clicked) ?? -1) : clicked;
+  const run = fromPage && pageCopy ? baseRun() : shown();
+  const send = sendOf(run.result.trace, id);
   const copy = run.result.trace.find((e) => e.kind === 'duplicate' && e.id === id);
   if (send === undefined) {
     const why =
       copy !== undefined
         ? 'This is a copy the network made; click the message it copies.'
         : 'This message is not in the what-if run; pick it in the what-if run below.';
-    openMenu(x, y, `message #${id}`, [el('p', {}, why)]);
+    openMenu(x, y, `message #${clicked}`, [el('p', {}, why)]);
     return;
   }
   const delay = el('input', {
@@ -231,7 +266,7 @@ function messageMenu(id: number, x: number, y: number): void {
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
-  const from = shown().result.trace[currentTraceIndex()]?.t ?? send.t;
+  const from = selectedTime() ?? send.t;
   const hold = () => {
     const until = from + Math.max(0, Math.round(Number(holdMs.value)));
     addEdit({ kind: 'hold', from: send.from, to: send.to, at: from, until });
@@ -262,8 +297,7 @@ function messageMenu(id: number, x: number, y: number): void {
 }
 
 function nodeMenu(node: string, x: number, y: number): void {
-  const index = currentTraceIndex();
-  const at = shown().result.trace[index]?.t ?? 0;
+  const at = selectedTime() ?? 0;
   const when = `at ${formatTime(at)} (the selected step's time)`;
   openMenu(x, y, `What if ${node}…`, [
     button(`crashes ${when}`, () => addEdit({ kind: 'crash', node, at })),
@@ -279,7 +313,8 @@ function onDiagramClick(event: MouseEvent): void {
     '.lane-head[data-node], .lane-bar-name[data-node], line.lane[data-node], #state .node[data-node] h3',
   );
   if (message !== null && message.closest('#diagram, #lab') !== null) {
-    messageMenu(Number(message.dataset.msg), event.clientX, event.clientY);
+    const fromPage = message.closest('#diagram') !== null;
+    messageMenu(Number(message.dataset.msg), event.clientX, event.clientY, fromPage);
     return;
   }
   if (node !== null) {
