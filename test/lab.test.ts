@@ -13,6 +13,7 @@ import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
 import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/whatif.ts';
+import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
@@ -243,6 +244,18 @@ describe("the selected step's time, with an edit in place", () => {
     await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
       `crashes at ${shown} (the selected step's time)`,
     );
+    // Step by hand starts there as well, in the what-if run.
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const trace = runWhatIf(scenario, [parseEdit('duplicate:3')]).edited.result.trace;
+    const seconds = Number(shown.slice(0, -1)) * 1000;
+    const by = trace
+      .filter((e) => e.t <= seconds && e.kind !== 'send' && e.kind !== 'state')
+      .at(-1)!;
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.toMatch(
+      new RegExp(`^After: ${formatTime(by.t).replace('.', '\\.')} `),
+    );
+    await page.getByRole('button', { name: 'leave step by hand' }).click();
     // A message's hold starts there too.
     await page.keyboard.press('Escape');
     await page

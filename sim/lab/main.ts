@@ -791,9 +791,23 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
   return el('table', { class: 'lab-state', attrs: { id: 'lab-state' } }, ...rows);
 }
 
-/** AnyStep by hand starts at the diagram's selected step, or at the start of a what-if run. */
+/**
+ * Step by hand starts at the diagram's selected step: in a what-if run, at its last event by the
+ * selected step's time.
+ */
 function toggleHand(): void {
-  hand = hand !== null ? null : outcome === null ? currentTraceIndex() : 0;
+  if (hand !== null) hand = null;
+  else if (outcome === null) hand = currentTraceIndex();
+  else {
+    const trace = shown().result.trace;
+    const t = selectedTime() ?? 0;
+    // Its last timeline row by then: a send or a state digest is not one.
+    let at = 0;
+    trace.forEach((e, i) => {
+      if (e.t <= t && e.kind !== 'send' && e.kind !== 'state') at = i;
+    });
+    hand = at;
+  }
   render();
 }
 
