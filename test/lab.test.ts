@@ -408,7 +408,8 @@ describe('stepping by hand', () => {
 
   it('delivers the message chosen, before the one that was due first', async () => {
     // Under the fixed preset the leader replicates to s2 and s3 at once: two messages in flight.
-    const { page, problems } = await open('#whatif=preset:fixed');
+    // From the first step: step by hand starts at the diagram's selected step.
+    const { page, problems } = await open('#step=1&whatif=preset:fixed');
     await page.getByRole('button', { name: 'step by hand' }).click();
     const choices = page.locator('#lab-choices button');
     for (let i = 0; i < 200 && (await choices.count()) < 2; i++) {
