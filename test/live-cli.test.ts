@@ -220,6 +220,54 @@ describe('npm run serve + npm run client', () => {
     expect((r as Finished).stdout).toMatch(/interrupted: 1 operation still without a reply/);
   });
 
+  it.skipIf(!HAS_SCRIPT)(
+    'a reply that comes while the menu waits goes above its prompt, kept with what was typed',
+    async () => {
+      const serve = launch('serve', [
+        '--port-base',
+        '0',
+        '--quiet',
+        '--knob',
+        'replicationDelay=300',
+      ]);
+      const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+      const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+      const [program, argv] = nodeCommand('sim/cli/client.ts', [
+        '--servers',
+        servers,
+        '--id',
+        'c1',
+      ]);
+      const typed = spawn(
+        'script',
+        ['-qec', [program, ...argv].map((w) => `'${w}'`).join(' '), '/dev/null'],
+        {
+          env: plainEnv(),
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      started.push(typed);
+      const finished = finish(typed);
+      expect(await waitFor(typed, /> $/)).not.toBeNull();
+      // PUT x=1 via s1, whose answer waits for both followers (300 ms each); then '2' is typed
+      // at the next prompt, and the answer comes while it waits for the rest of the line.
+      typed.stdin!.write('1\rx\r1\r\r');
+      expect(await waitFor(typed, /PUT x=1 via s1 sent[\s\S]*> $/)).not.toBeNull();
+      typed.stdin!.write('2');
+      const out = await waitFor(typed, /PUT_OK[^\n]*\n[\s\S]*> 2$/);
+      typed.stdin!.write('\x03');
+      await finished;
+      serve.kill('SIGTERM');
+      // The prompt's line is cleared for the answer (erase the line, back to its start), and
+      // the prompt follows it with the '2' typed.
+      const cleared = out!.split('\x1b[2K\x1b[1G');
+      expect(cleared).toHaveLength(2);
+      expect(cleared[1]).toMatch(
+        /^ {4,}\d+\.\d{3}s {2}op 1 PUT x=1 via s1 → PUT_OK 1 \(ts \d+\) from s1\r\n> 2$/,
+      );
+    },
+  );
+
   it('a reply not in within --wait-ms is counted in words, and the client exits 1', async () => {
     // The seed preset's 10 s replication delay holds the PUT's answer far past the wait.
     const serve = launch('serve', ['--port-base', '0', '--quiet']);

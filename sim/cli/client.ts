@@ -4,7 +4,7 @@
 // A script runs the same commands without a menu: `put x 2 via s1`, `get x via s3`, `delete x`,
 // `sleep 500`, `wait` (until every reply is in); `#` starts a comment.
 
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
 import {
   type Completion,
@@ -216,6 +216,8 @@ function parseScript(text: string, servers: readonly NodeId[]): Command[] {
 
 class Session {
   private readonly all: Promise<Completion>[] = [];
+  /** The menu's prompt on a terminal while it waits for a line, and what reads that line. */
+  private prompting: { readonly prompt: string; readonly rl: Interface } | null = null;
 
   constructor(
     private readonly live: LiveClient,
@@ -230,10 +232,26 @@ class Session {
     this.say(`${label} sent`);
     this.all.push(
       done.then((c) => {
-        this.say(replyText(label, c));
+        this.late(replyText(label, c));
         return c;
       }),
     );
+  }
+
+  /**
+   * A reply that arrives while the menu waits for a line goes above its prompt, which is drawn
+   * again with what was typed so far (printed after it, the prompt was lost).
+   */
+  private late(line: string): void {
+    const p = this.prompting;
+    if (p === null) {
+      this.say(line);
+      return;
+    }
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+    this.say(line);
+    process.stdout.write(`${p.prompt}${p.rl.line}`);
   }
 
   /**
@@ -285,7 +303,9 @@ class Session {
     const lines = rl[Symbol.asyncIterator]();
     const ask = async (q: string): Promise<string | null> => {
       process.stdout.write(q);
+      if (process.stdout.isTTY) this.prompting = { prompt: q.slice(q.lastIndexOf('\n') + 1), rl };
       const next = await lines.next();
+      this.prompting = null;
       return next.done === true ? null : String(next.value);
     };
     try {
