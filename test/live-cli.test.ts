@@ -568,6 +568,12 @@ describe('npm run live', () => {
     const again = join(dir, 'again.html');
     expect((await run('view', [json, '--html', again])).status).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
+    // No scenario to rerun, so no lab: as view's --help says of a live run's page.
+    expect(readFileSync(html, 'utf8')).not.toContain('Lab: what if');
+    const help = (await run('view', ['--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'lab included (a live run has no scenario to rerun: its page has no lab)',
+    );
   });
 
   /**
