@@ -134,6 +134,38 @@ async function freePorts(count: number): Promise<number> {
   }
 }
 
+/**
+ * `npm run serve` on free ports, with `args`, once it says it is ready: the process, its
+ * `--servers` list for the client, and what it printed.
+ */
+async function serveCluster(
+  args: readonly string[],
+): Promise<{ serve: ChildProcess; servers: string; out: string }> {
+  const serve = launch('serve', ['--port-base', '0', ...args]);
+  const out = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+  expect(out).not.toBeNull();
+  return { serve, servers: out!.match(/--servers (\S+)\n/)![1]!, out: out! };
+}
+
+/**
+ * The client's menu on a terminal of its own (`script` gives it one; what is written to its stdin
+ * is typed there), once the menu prompts.
+ */
+async function menuOnTerminal(
+  args: readonly string[],
+): Promise<{ typed: ChildProcess; finished: Promise<Finished> }> {
+  const [program, argv] = nodeCommand('sim/cli/client.ts', args);
+  const command = [program, ...argv].map((w) => `'${w}'`).join(' ');
+  const typed = spawn('script', ['-qec', command, '/dev/null'], {
+    env: plainEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  started.push(typed);
+  const finished = finish(typed);
+  expect(await waitFor(typed, /> $/)).not.toBeNull();
+  return { typed, finished };
+}
+
 // The write-up's demonstration, with the seed preset's replication delay cut to 300 ms.
 const DEMO = `
 put x 1 via s1
@@ -152,11 +184,8 @@ get x via s2
 
 describe('npm run serve + npm run client', () => {
   it('replays the stale read by hand: a lagging follower answers TRY_OTHER_SERVER_OR_LATER', async () => {
-    const serve = launch('serve', ['--port-base', '0', '--knob', 'replicationDelay=300']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    expect(ready).not.toBeNull();
-    expect(ready).toMatch(/s1 \(leader\) listening on 127\.0\.0\.1:\d+/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const { serve, servers, out } = await serveCluster(['--knob', 'replicationDelay=300']);
+    expect(out).toMatch(/s1 \(leader\) listening on 127\.0\.0\.1:\d+/);
     const client = await run('client', ['--servers', servers, '--id', 'c1', '--script', '-'], DEMO);
     expect(client.stderr).toBe('');
     expect(client.status).toBe(0);
@@ -179,9 +208,7 @@ describe('npm run serve + npm run client', () => {
 
   it('Ctrl-C while a reply is due says how many, and ends the client (exit 130)', async () => {
     // The seed preset's 10 s replication delay holds the PUT's answer while Ctrl-C comes.
-    const serve = launch('serve', ['--port-base', '0', '--quiet']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const { serve, servers } = await serveCluster(['--quiet']);
     const client = launch('client', ['--servers', servers, '--script', '-'], 'put x 1 via s1\n');
     const finished = finish(client);
     expect(await waitFor(client, /PUT x=1 via s1 sent\n/)).not.toBeNull();
@@ -193,22 +220,8 @@ describe('npm run serve + npm run client', () => {
   });
 
   it.skipIf(!HAS_SCRIPT)('Ctrl-C typed at the menu, on a terminal, ends the client', async () => {
-    const serve = launch('serve', ['--port-base', '0', '--quiet']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
-    // `script` gives the client a terminal; what is written to it is typed there.
-    const [program, argv] = nodeCommand('sim/cli/client.ts', ['--servers', servers]);
-    const typed = spawn(
-      'script',
-      ['-qec', [program, ...argv].map((w) => `'${w}'`).join(' '), '/dev/null'],
-      {
-        env: plainEnv(),
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    started.push(typed);
-    const finished = finish(typed);
-    expect(await waitFor(typed, /> $/)).not.toBeNull();
+    const { serve, servers } = await serveCluster(['--quiet']);
+    const { typed, finished } = await menuOnTerminal(['--servers', servers]);
     // PUT x=1 via s1 (its answer held back by the replication delay), then Ctrl-C.
     typed.stdin!.write('1\rx\r1\r\r');
     expect(await waitFor(typed, /PUT x=1 via s1 sent/)).not.toBeNull();
@@ -223,32 +236,8 @@ describe('npm run serve + npm run client', () => {
   it.skipIf(!HAS_SCRIPT)(
     'a reply that comes while the menu waits goes above its prompt, kept with what was typed',
     async () => {
-      const serve = launch('serve', [
-        '--port-base',
-        '0',
-        '--quiet',
-        '--knob',
-        'replicationDelay=300',
-      ]);
-      const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-      const servers = ready!.match(/--servers (\S+)\n/)![1]!;
-      const [program, argv] = nodeCommand('sim/cli/client.ts', [
-        '--servers',
-        servers,
-        '--id',
-        'c1',
-      ]);
-      const typed = spawn(
-        'script',
-        ['-qec', [program, ...argv].map((w) => `'${w}'`).join(' '), '/dev/null'],
-        {
-          env: plainEnv(),
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
-      );
-      started.push(typed);
-      const finished = finish(typed);
-      expect(await waitFor(typed, /> $/)).not.toBeNull();
+      const { serve, servers } = await serveCluster(['--quiet', '--knob', 'replicationDelay=300']);
+      const { typed, finished } = await menuOnTerminal(['--servers', servers, '--id', 'c1']);
       // PUT x=1 via s1, whose answer waits for both followers (300 ms each); then '2' is typed
       // at the next prompt, and the answer comes while it waits for the rest of the line.
       typed.stdin!.write('1\rx\r1\r\r');
@@ -270,9 +259,7 @@ describe('npm run serve + npm run client', () => {
 
   it('a reply not in within --wait-ms is counted in words, and the client exits 1', async () => {
     // The seed preset's 10 s replication delay holds the PUT's answer far past the wait.
-    const serve = launch('serve', ['--port-base', '0', '--quiet']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const { serve, servers } = await serveCluster(['--quiet']);
     const args = ['--servers', servers, '--script', '-', '--wait-ms', '300'];
     const client = await run('client', args, 'put x 1 via s1\n');
     serve.kill('SIGTERM');
@@ -281,10 +268,8 @@ describe('npm run serve + npm run client', () => {
   });
 
   it('a key or value with escape sequences reaches neither terminal raw', async () => {
-    const serve = launch('serve', ['--port-base', '0', '--preset', 'fixed']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
-    let served = ready!;
+    const { serve, servers, out } = await serveCluster(['--preset', 'fixed']);
+    let served = out;
     serve.stdout!.on('data', (d) => {
       served += d;
     });
@@ -446,9 +431,7 @@ describe('mistakes get one line and exit 2', () => {
   it('a client name the servers have served before, when they dedupe requests by it', async () => {
     // Request ids are the name and a count from 1: the fixed preset's servers would answer the
     // second c1's PUT y=2 (c1.1) with the first c1's PUT_OK for x=1, and never write y.
-    const serve = launch('serve', ['--port-base', '0', '--quiet', '--preset', 'fixed']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const { serve, servers } = await serveCluster(['--quiet', '--preset', 'fixed']);
     try {
       const args = ['--servers', servers, '--id', 'c1', '--script', '-'];
       const first = await run('client', args, 'put x 1 via s1\nwait\n');
@@ -473,13 +456,9 @@ describe('mistakes get one line and exit 2', () => {
 
   it('servers of two clusters, or started apart with other settings', async () => {
     // s1 of a seed cluster, s2 and s3 of a fixed one: the client would mix two clusters' rules.
-    const seed = launch('serve', ['--port-base', '0', '--quiet']);
-    const fixed = launch('serve', ['--port-base', '0', '--quiet', '--preset', 'fixed']);
-    const ports = async (serve: ChildProcess) =>
-      (await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/))!
-        .match(/--servers (\S+)\n/)![1]!
-        .split(',');
-    const [a, b] = [await ports(seed), await ports(fixed)];
+    const seed = await serveCluster(['--quiet']);
+    const fixed = await serveCluster(['--quiet', '--preset', 'fixed']);
+    const [a, b] = [seed.servers.split(','), fixed.servers.split(',')];
     try {
       await oneLine(
         'client',
@@ -488,8 +467,8 @@ describe('mistakes get one line and exit 2', () => {
         'get x\n',
       );
     } finally {
-      seed.kill('SIGTERM');
-      fixed.kill('SIGTERM');
+      seed.serve.kill('SIGTERM');
+      fixed.serve.kill('SIGTERM');
     }
   });
 
