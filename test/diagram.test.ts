@@ -31,6 +31,7 @@ import {
   TRACE_SCHEMA,
   traceDocument,
 } from '../sim/render/json.ts';
+import { renderLog } from '../sim/render/log.ts';
 import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import staleReadWrong from './fixtures/stale-read-wrong.ts';
@@ -490,5 +491,43 @@ describe('colour follows the terminal and the environment', () => {
     });
     expect(forced.stdout).toContain('\x1b[');
     expect(stripVTControlCharacters(forced.stdout)).toBe(piped.stdout);
+  });
+});
+
+describe('a message lost when its sender crashes (a live run)', () => {
+  // On a live network a crashed server's connections close, so a reply it had already sent is
+  // lost though its receiver is up. Stale-read rebuilt that way: s3 crashes just before its
+  // refusal reaches c1.
+  const run = runScenario(staleRead);
+  const trace = [...run.result.trace];
+  const at = trace.findIndex(
+    (e) =>
+      e.kind === 'deliver' && e.from === 's3' && e.message.type === 'TRY_OTHER_SERVER_OR_LATER',
+  );
+  const reply = trace[at] as Extract<(typeof trace)[number], { kind: 'deliver' }>;
+  trace.splice(
+    at,
+    1,
+    { t: reply.t, kind: 'fault', fault: { kind: 'crash', node: 's3' } },
+    {
+      t: reply.t,
+      kind: 'drop',
+      id: reply.id,
+      from: 's3',
+      to: 'c1',
+      message: reply.message,
+      reason: 'down',
+    },
+  );
+  const lost = { ...run, result: { ...run.result, trace } };
+
+  it('names the sender as the node down, never the receiver that was up', () => {
+    const doc = traceDocument(lost, { file: 'live', goal: 'live', replay: '' });
+    const diagram = renderDiagram(PLAIN, doc, { width: 200 }).join('\n');
+    const log = renderLog(PLAIN, lost).join('\n');
+    for (const text of [diagram, log]) {
+      expect(text).toContain('s3 is down and its connection closed');
+      expect(text).not.toContain('c1 is down');
+    }
   });
 });

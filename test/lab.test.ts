@@ -4,7 +4,7 @@
 // stepping by hand delivers the chosen message. Expected values come from the same edit run in
 // Node, never typed in. Screenshots land in test-artifacts/ for a person to look at.
 
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -13,6 +13,7 @@ import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
 import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/whatif.ts';
+import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
@@ -122,6 +123,41 @@ describe('the lab on the stale-read page', () => {
     expect(opened.problems).toEqual([]);
   });
 
+  it("a witness of the run's end (convergence) leads to the what-if run's last row", async () => {
+    const { page } = opened;
+    await page.getByRole('button', { name: /^witness: At the end s1 holds x = 2/ }).click();
+    const marked = page.locator('#lab-run li.lab-witness');
+    await expect(marked.count()).resolves.toBe(1);
+    await expect(marked.getAttribute('data-trace')).resolves.toBe(
+      await page.locator('#lab-run li').last().getAttribute('data-trace'),
+    );
+    await expect(marked.isVisible()).resolves.toBe(true);
+    expect(opened.problems).toEqual([]);
+  });
+
+  it('numbers each differing event beside its first line, even when it wraps', async () => {
+    const { page } = opened;
+    // A window narrow enough that the events wrap; the number sits on the line's baseline, so
+    // where a text put before the event lands is where the number is.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const lines = await page
+      .locator('#lab-differ .lab-events[data-side="base"] li')
+      .evaluateAll((items) =>
+        items.map((li) => {
+          const link = li.querySelector('button')!;
+          const probe = document.createElement('span');
+          probe.textContent = '\u200b';
+          li.prepend(probe);
+          const at = probe.getBoundingClientRect().top - link.getBoundingClientRect().top;
+          probe.remove();
+          return { at, height: link.getBoundingClientRect().height };
+        }),
+      );
+    expect(lines.some((l) => l.height > 30)).toBe(true);
+    for (const l of lines) expect(l.at).toBeLessThan(10);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  });
+
   it('keeps the edit in the address', () => {
     const params = new URLSearchParams(new URL(opened.page.url()).hash.slice(1));
     expect(params.get('whatif')).toBe(`drop:${replicationToS3.id}`);
@@ -139,6 +175,17 @@ describe('the lab on the stale-read page', () => {
     const replay = runCli('sim', [saved, '--quiet']);
     expect(replay.stderr).toBe('');
     expect(replay.stdout).toContain(`trace hash ${shown}`);
+    // It keeps the original's expectations; its header says which the what-if no longer meets,
+    // and that the replay therefore exits 1, as it does.
+    const header = readFileSync(saved, 'utf8')
+      .split('*/')[0]!
+      .replace(/\n \* /g, ' ');
+    const missed = [...replay.stdout.matchAll(/✗ (step \d+):/g)].map((m) => m[1]!);
+    expect(missed.length).toBeGreaterThan(0);
+    expect(header).toContain(
+      `npm run sim marks what the what-if no longer meets (${missed.join('; ')}; convergence broke unexpectedly) and exits 1`,
+    );
+    expect(replay.status).toBe(1);
     expect(opened.problems).toEqual([]);
   });
 });
@@ -173,6 +220,90 @@ describe('edits from the diagram', () => {
   });
 });
 
+describe('the lane names kept at the top while scrolling', () => {
+  it('open the node menu as the names above the diagram do', async () => {
+    const { page, problems } = await open('#step=20');
+    await page.evaluate(() => window.scrollTo(0, 1200));
+    const name = page.locator('.lane-bar-name[data-node="s3"]');
+    await expect(name.isVisible()).resolves.toBe(true);
+    await name.click();
+    await expect(page.locator('#lab-menu').textContent()).resolves.toMatch(
+      /^What if s3…crashes at /,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the selected step's time, with an edit in place", () => {
+  it('is the time the diagram shows, not that of the what-if run at the same place', async () => {
+    // A copy of an early message shifts every later event of the what-if run by one.
+    const { page, problems } = await open('#step=30&whatif=duplicate:3');
+    const shown = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
+    await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
+      `crashes at ${shown} (the selected step's time)`,
+    );
+    // Step by hand starts there as well, in the what-if run.
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const trace = runWhatIf(scenario, [parseEdit('duplicate:3')]).edited.result.trace;
+    const seconds = Number(shown.slice(0, -1)) * 1000;
+    const by = trace
+      .filter((e) => e.t <= seconds && e.kind !== 'send' && e.kind !== 'state')
+      .at(-1)!;
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.toMatch(
+      new RegExp(`^After: ${formatTime(by.t).replace('.', '\\.')} `),
+    );
+    await page.getByRole('button', { name: 'leave step by hand' }).click();
+    // A message's hold starts there too.
+    await page.keyboard.press('Escape');
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    const at = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
+      `holds messages from ${at} for`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a message clicked in the diagram, with an edit that renumbers the what-if run', () => {
+  it('is the message clicked, found in the what-if run by what it is', async () => {
+    // A copy of message 3 numbers every later message of the what-if run one higher.
+    const { page, problems } = await open('#whatif=duplicate:3');
+    const base = doc.events.find((e) => e.kind === 'send' && e.id === replicationToS3.id) as {
+      from: string;
+      to: string;
+      message: { type: string };
+    };
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await expect(page.locator('#lab-menu .lab-menu-title').textContent()).resolves.toMatch(
+      new RegExp(
+        `^What if message #\\d+ \\(REPLICATION w2 x=2 ts=\\d+, ${base.from} → ${base.to}, `,
+      ),
+    );
+    await page.getByRole('button', { name: 'is lost' }).click();
+    const edits = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')!.split(',');
+    expect(edits[0]).toBe('duplicate:3');
+    // Rerun in Node: the message the second edit drops is the REPLICATION clicked.
+    const w = runWhatIf(scenario, edits.map(parseEdit));
+    const dropped = w.edited.result.trace.filter((e) => e.kind === 'drop');
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toMatchObject({
+      from: base.from,
+      to: base.to,
+      message: { type: 'REPLICATION' },
+    });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('settings', () => {
   it('flipping a knob reruns with it: a retransmitting leader repairs the lost REPLICATION', async () => {
     const id = replicationToS3.id;
@@ -190,6 +321,53 @@ describe('settings', () => {
     expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(
       `drop:${id},knob:ackPolicy=all-followers`,
     );
+    // The link a teacher copies reads as the edits are written, '=' and all.
+    expect(new URL(page.url()).hash).toContain(`whatif=drop:${id},knob:ackPolicy=all-followers`);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('refuses a seed or a knob value it cannot take, saying why, and keeps the run as it was', async () => {
+    const { page, problems } = await open();
+    const rerunButtons = page.locator('.lab-settings button');
+    const refusal = /^Not applied: the seed must be a whole number from 0 to 9007199254740991/;
+    // An empty box, a negative and a fractional seed: none is read as some other seed.
+    for (const typed of ['', '-3', '1.5']) {
+      await page.locator('#lab-seed').fill(typed);
+      await rerunButtons.nth(2).click();
+      await expect(page.locator('#lab-status').textContent(), typed).resolves.toMatch(refusal);
+      await expect(page.locator('#lab-toast').textContent(), typed).resolves.toMatch(refusal);
+      await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
+      expect(new URL(page.url()).hash).not.toContain('whatif');
+    }
+    // A knob out of its range is worded as --knob words it, in the status and where the click was.
+    await page.locator('#lab-knob').selectOption('replicationDelay');
+    await page.locator('#lab-knob-number').fill('-5');
+    await rerunButtons.first().click();
+    const knob = /^Not applied: knob replicationDelay must be an integer from 0 to 3600000/;
+    await expect(page.locator('#lab-status').textContent()).resolves.toMatch(knob);
+    await expect(page.locator('#lab-toast').textContent()).resolves.toMatch(knob);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a page of a scenario piped in (-)', () => {
+  it('suggests a download name that cannot be read as a flag, and replays to its hash', async () => {
+    const { href } = writeLabPage(staleRead, '-', 'piped');
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`, href);
+    const link = page.locator('#lab-download');
+    await expect(link.getAttribute('download')).resolves.toBe('what-if.ts');
+    await expect(page.locator('.lab-download').textContent()).resolves.toContain(
+      'then: npm run sim -- what-if.ts (trace hash',
+    );
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = join(ARTIFACTS, 'piped-what-if.ts');
+    await download.saveAs(saved);
+    expect(readFileSync(saved, 'utf8')).toContain('A what-if of a scenario read from stdin: drop:');
+    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    expect(runCli('sim', [saved, '--quiet']).stdout).toContain(`trace hash ${shown}`);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -212,9 +390,26 @@ describe('a link with a what-if', () => {
 });
 
 describe('stepping by hand', () => {
+  it('where nothing is in flight, points at its own way on, not at the diagram', async () => {
+    // Step 3: s1 has stored x=1 and waits 10 s to replicate it; no message flies.
+    const { page, problems } = await open('#step=3');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const none = await page.locator('#lab-hand-none').textContent();
+    expect(none).toContain('later event ▶');
+    expect(none).not.toMatch(/diagram/);
+    // The way it names is there, and moves on.
+    await page.getByRole('button', { name: 'later event ▶' }).click();
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.not.toContain(
+      's1 stores x=1',
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('delivers the message chosen, before the one that was due first', async () => {
     // Under the fixed preset the leader replicates to s2 and s3 at once: two messages in flight.
-    const { page, problems } = await open('#whatif=preset:fixed');
+    // From the first step: step by hand starts at the diagram's selected step.
+    const { page, problems } = await open('#step=1&whatif=preset:fixed');
     await page.getByRole('button', { name: 'step by hand' }).click();
     const choices = page.locator('#lab-choices button');
     for (let i = 0; i < 200 && (await choices.count()) < 2; i++) {
@@ -241,6 +436,51 @@ describe('stepping by hand', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the state cards', () => {
+  it('grow to their longest timestamp rather than run over one another', async () => {
+    // A leader whose clock reads 1e9 ms stamps 10-digit versions (a live run's have 13).
+    const wide: Scenario = {
+      goal: 'Long timestamps in every card',
+      preset: 'fixed',
+      knobs: { leaderClock: 'wall' },
+      clockSkewMs: { s1: 1_000_000_000 },
+      clients: 2,
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+        { at: 100, client: 'c2', put: ['y', '2'], via: 's1' },
+        { at: 200, client: 'c1', get: 'y', via: 's2' },
+        { at: 300, client: 'c2', get: 'x', via: 's3' },
+      ],
+    };
+    const { href } = writeLabPage(wide, 'wide-ts.ts', 'wide-ts');
+    const { page, problems } = await open('', href);
+    // A classroom laptop's screen: the panel docks under the diagram, five cards a row.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    const cards = await page.locator('#state .node').evaluateAll((nodes) =>
+      nodes.map((n) => {
+        const box = n.getBoundingClientRect();
+        const table = n.querySelector('table')!.getBoundingClientRect();
+        return { left: box.left, right: box.right, top: box.top, bottom: box.bottom, table };
+      }),
+    );
+    expect(cards).toHaveLength(5);
+    for (const [i, a] of cards.entries()) {
+      // The table stays inside its card's border…
+      expect(a.table.right, `card ${i}`).toBeLessThanOrEqual(a.right);
+      // …and no two cards share a pixel.
+      for (const b of cards.slice(i + 1)) {
+        const apart =
+          a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        expect(apart, `cards ${i} and ${cards.indexOf(b)}`).toBe(true);
+      }
+    }
+    await page.locator('#panel').screenshot({ path: join(ARTIFACTS, 'wide-ts-cards.png') });
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -4,13 +4,21 @@
 // exit 2, and no process is left behind (serve --processes included).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseTraceDocument } from '../sim/render/json.ts';
-import { nodeCommand, plainEnv, ROOT } from './run-cli.ts';
+import { HAS_SCRIPT, nodeCommand, plainEnv, ROOT } from './run-cli.ts';
 
 const started: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'kvsim-live-'));
@@ -20,12 +28,17 @@ afterEach(() => {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** One command, run as `npm run` runs it (node with tsx's loader): its pid is the process itself. */
-function launch(cli: string, args: readonly string[], stdin?: string): ChildProcess {
+/**
+ * One command, run as `npm run` runs it (node with tsx's loader): its pid is the process itself.
+ * `group`: in a process group of its own, as a terminal's foreground job, so that Ctrl-C can be
+ * sent to the whole of it.
+ */
+function launch(cli: string, args: readonly string[], stdin?: string, group = false): ChildProcess {
   const child = spawn(...nodeCommand(`sim/cli/${cli}.ts`, args), {
     cwd: ROOT,
     env: plainEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: group,
   });
   child.stdin!.end(stdin ?? '');
   started.push(child);
@@ -93,6 +106,8 @@ function portOf(server: Server): number {
   return (server.address() as { port: number }).port;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const close = (server: Server) => new Promise<void>((r) => server.close(() => r()));
 
 /** A port nothing listens on (the kernel's free port, released again). */
@@ -119,6 +134,38 @@ async function freePorts(count: number): Promise<number> {
   }
 }
 
+/**
+ * `npm run serve` on free ports, with `args`, once it says it is ready: the process, its
+ * `--servers` list for the client, and what it printed.
+ */
+async function serveCluster(
+  args: readonly string[],
+): Promise<{ serve: ChildProcess; servers: string; out: string }> {
+  const serve = launch('serve', ['--port-base', '0', ...args]);
+  const out = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
+  expect(out).not.toBeNull();
+  return { serve, servers: out!.match(/--servers (\S+)\n/)![1]!, out: out! };
+}
+
+/**
+ * The client's menu on a terminal of its own (`script` gives it one; what is written to its stdin
+ * is typed there), once the menu prompts.
+ */
+async function menuOnTerminal(
+  args: readonly string[],
+): Promise<{ typed: ChildProcess; finished: Promise<Finished> }> {
+  const [program, argv] = nodeCommand('sim/cli/client.ts', args);
+  const command = [program, ...argv].map((w) => `'${w}'`).join(' ');
+  const typed = spawn('script', ['-qec', command, '/dev/null'], {
+    env: plainEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  started.push(typed);
+  const finished = finish(typed);
+  expect(await waitFor(typed, /> $/)).not.toBeNull();
+  return { typed, finished };
+}
+
 // The write-up's demonstration, with the seed preset's replication delay cut to 300 ms.
 const DEMO = `
 put x 1 via s1
@@ -137,11 +184,8 @@ get x via s2
 
 describe('npm run serve + npm run client', () => {
   it('replays the stale read by hand: a lagging follower answers TRY_OTHER_SERVER_OR_LATER', async () => {
-    const serve = launch('serve', ['--port-base', '0', '--knob', 'replicationDelay=300']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    expect(ready).not.toBeNull();
-    expect(ready).toMatch(/s1 \(leader\) listening on 127\.0\.0\.1:\d+/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
+    const { serve, servers, out } = await serveCluster(['--knob', 'replicationDelay=300']);
+    expect(out).toMatch(/s1 \(leader\) listening on 127\.0\.0\.1:\d+/);
     const client = await run('client', ['--servers', servers, '--id', 'c1', '--script', '-'], DEMO);
     expect(client.stderr).toBe('');
     expect(client.status).toBe(0);
@@ -162,11 +206,70 @@ describe('npm run serve + npm run client', () => {
     expect(alive(serve.pid!)).toBe(false);
   });
 
+  it('Ctrl-C while a reply is due says how many, and ends the client (exit 130)', async () => {
+    // The seed preset's 10 s replication delay holds the PUT's answer while Ctrl-C comes.
+    const { serve, servers } = await serveCluster(['--quiet']);
+    const client = launch('client', ['--servers', servers, '--script', '-'], 'put x 1 via s1\n');
+    const finished = finish(client);
+    expect(await waitFor(client, /PUT x=1 via s1 sent\n/)).not.toBeNull();
+    client.kill('SIGINT');
+    const r = await finished;
+    serve.kill('SIGTERM');
+    expect(r.status).toBe(130);
+    expect(r.stdout).toMatch(/ interrupted: 1 operation still without a reply\n$/);
+  });
+
+  it.skipIf(!HAS_SCRIPT)('Ctrl-C typed at the menu, on a terminal, ends the client', async () => {
+    const { serve, servers } = await serveCluster(['--quiet']);
+    const { typed, finished } = await menuOnTerminal(['--servers', servers]);
+    // PUT x=1 via s1 (its answer held back by the replication delay), then Ctrl-C.
+    typed.stdin!.write('1\rx\r1\r\r');
+    expect(await waitFor(typed, /PUT x=1 via s1 sent/)).not.toBeNull();
+    typed.stdin!.write('\x03');
+    const r = await Promise.race([finished, sleep(10_000).then(() => 'still running' as const)]);
+    serve.kill('SIGTERM');
+    expect(r).not.toBe('still running');
+    expect((r as Finished).status).toBe(130);
+    expect((r as Finished).stdout).toMatch(/interrupted: 1 operation still without a reply/);
+  });
+
+  it.skipIf(!HAS_SCRIPT)(
+    'a reply that comes while the menu waits goes above its prompt, kept with what was typed',
+    async () => {
+      const { serve, servers } = await serveCluster(['--quiet', '--knob', 'replicationDelay=300']);
+      const { typed, finished } = await menuOnTerminal(['--servers', servers, '--id', 'c1']);
+      // PUT x=1 via s1, whose answer waits for both followers (300 ms each); then '2' is typed
+      // at the next prompt, and the answer comes while it waits for the rest of the line.
+      typed.stdin!.write('1\rx\r1\r\r');
+      expect(await waitFor(typed, /PUT x=1 via s1 sent[\s\S]*> $/)).not.toBeNull();
+      typed.stdin!.write('2');
+      const out = await waitFor(typed, /PUT_OK[^\n]*\n[\s\S]*> 2$/);
+      typed.stdin!.write('\x03');
+      await finished;
+      serve.kill('SIGTERM');
+      // The prompt's line is cleared for the answer (erase the line, back to its start), and
+      // the prompt follows it with the '2' typed.
+      const cleared = out!.split('\x1b[2K\x1b[1G');
+      expect(cleared).toHaveLength(2);
+      expect(cleared[1]).toMatch(
+        /^ {4,}\d+\.\d{3}s {2}op 1 PUT x=1 via s1 → PUT_OK 1 \(ts \d+\) from s1\r\n> 2$/,
+      );
+    },
+  );
+
+  it('a reply not in within --wait-ms is counted in words, and the client exits 1', async () => {
+    // The seed preset's 10 s replication delay holds the PUT's answer far past the wait.
+    const { serve, servers } = await serveCluster(['--quiet']);
+    const args = ['--servers', servers, '--script', '-', '--wait-ms', '300'];
+    const client = await run('client', args, 'put x 1 via s1\n');
+    serve.kill('SIGTERM');
+    expect(client.status).toBe(1);
+    expect(client.stdout).toMatch(/ 1 operation still without a reply after 300 ms\n$/);
+  });
+
   it('a key or value with escape sequences reaches neither terminal raw', async () => {
-    const serve = launch('serve', ['--port-base', '0', '--preset', 'fixed']);
-    const ready = await waitFor(serve, /ready: npm run client -- --servers (\S+)\n/);
-    const servers = ready!.match(/--servers (\S+)\n/)![1]!;
-    let served = ready!;
+    const { serve, servers, out } = await serveCluster(['--preset', 'fixed']);
+    let served = out;
     serve.stdout!.on('data', (d) => {
       served += d;
     });
@@ -223,6 +326,54 @@ describe('npm run serve + npm run client', () => {
     for (let i = 0; i < 200 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
     expect(pids.filter(alive)).toEqual([]);
   });
+
+  it('a server started alone (--only) says what it runs, as the whole cluster does', async () => {
+    const base = await freePorts(3);
+    const args = ['--only', 's2', '--port-base', String(base), '--knob', 'replicationDelay=300'];
+    const serve = launch('serve', args);
+    const out = await waitFor(serve, /s2 listening on .*\n/);
+    serve.kill('SIGTERM');
+    expect(out!.split('\n')[0]).toMatch(
+      /^replicated store, preset seed: replicationDelay=300 replicationFanout=sequential /,
+    );
+  });
+
+  /** serve --processes on free ports, and the pids of its three servers once all listen. */
+  async function supervised(): Promise<{ serve: ChildProcess; pids: number[] }> {
+    const base = await freePorts(3);
+    const args = ['--processes', '--port-base', String(base), '--quiet'];
+    const serve = launch('serve', args, undefined, true);
+    const out = await waitFor(
+      serve,
+      (text) => (text.match(/listening on .*\n/g) ?? []).length === 3,
+    );
+    const pids = [...out!.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    expect(pids.every(alive)).toBe(true);
+    return { serve, pids };
+  }
+
+  /** Waits (10 s at most: a bound on a hang, not a measure) for the command to end. */
+  async function ended(child: ChildProcess, pids: number[]): Promise<number | null> {
+    const done = new Promise<number | null>((r) => child.on('close', (status) => r(status)));
+    const status = await Promise.race([done, sleep(10_000).then(() => 'still running' as const)]);
+    expect(status).not.toBe('still running');
+    for (let i = 0; i < 200 && pids.some(alive); i++) await sleep(50);
+    expect(pids.filter(alive)).toEqual([]);
+    return status as number | null;
+  }
+
+  it('with --processes, Ctrl-C stops the supervisor and every server', async () => {
+    const { serve, pids } = await supervised();
+    // Ctrl-C in a terminal reaches the whole foreground job: the supervisor and its servers.
+    process.kill(-serve.pid!, 'SIGINT');
+    expect(await ended(serve, pids)).toBe(0);
+  });
+
+  it('with --processes, a kill of the supervisor alone stops every server too', async () => {
+    const { serve, pids } = await supervised();
+    serve.kill('SIGTERM');
+    expect(await ended(serve, pids)).toBe(0);
+  });
 });
 
 describe('mistakes get one line and exit 2', () => {
@@ -277,6 +428,50 @@ describe('mistakes get one line and exit 2', () => {
     expect(r.stderr).toMatch(/\nerror: script line 2: 's9' is not a server of this cluster/);
   });
 
+  it('a client name the servers have served before, when they dedupe requests by it', async () => {
+    // Request ids are the name and a count from 1: the fixed preset's servers would answer the
+    // second c1's PUT y=2 (c1.1) with the first c1's PUT_OK for x=1, and never write y.
+    const { serve, servers } = await serveCluster(['--quiet', '--preset', 'fixed']);
+    try {
+      const args = ['--servers', servers, '--id', 'c1', '--script', '-'];
+      const first = await run('client', args, 'put x 1 via s1\nwait\n');
+      expect(first.status).toBe(0);
+      await oneLine(
+        'client',
+        args,
+        /^error: s1 has already served a client named c1; with requestIds=dedupe it would take this one's requests for that one's and answer them from memory: give another --id$/m,
+        'put y 2 via s1\nwait\n',
+      );
+      // Another name is served as new.
+      const other = await run(
+        'client',
+        [...args.slice(0, 2), '--id', 'c2', '--script', '-'],
+        'put y 2 via s1\nwait\nget y via s2\n',
+      );
+      expect(other.stdout).toMatch(/GET y via s2 → GET_OK 2 /);
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  });
+
+  it('servers of two clusters, or started apart with other settings', async () => {
+    // s1 of a seed cluster, s2 and s3 of a fixed one: the client would mix two clusters' rules.
+    const seed = await serveCluster(['--quiet']);
+    const fixed = await serveCluster(['--quiet', '--preset', 'fixed']);
+    const [a, b] = [seed.servers.split(','), fixed.servers.split(',')];
+    try {
+      await oneLine(
+        'client',
+        ['--servers', [a[0], b[1], b[2]].join(','), '--script', '-'],
+        /^error: 127\.0\.0\.1:\d+ \(s2\) runs with preset fixed where s1 runs with preset seed: list the servers of one cluster, or start each \(--only\) with the same --preset, --knob and --leader$/m,
+        'get x\n',
+      );
+    } finally {
+      seed.serve.kill('SIGTERM');
+      fixed.serve.kill('SIGTERM');
+    }
+  });
+
   it('a script naming an unknown server', async () => {
     await oneLine(
       'client',
@@ -300,6 +495,11 @@ describe('mistakes get one line and exit 2', () => {
     const big = join(dir, 'big-script.txt');
     writeFileSync(big, 'sleep 1\n'.repeat(2_200_000));
     await oneLine('client', [...servers, '--script', big], /holds more than 16 MB; .*split it/);
+    await oneLine(
+      'client',
+      [...servers, '--script', dir],
+      /^error: '.*' is a folder; name a script file in it, or - for stdin$/m,
+    );
     await oneLine('live', ['--faults', 'delay,fire'], /--faults takes .* \(got 'fire'\)/);
     await oneLine('live', ['--faults', 'none,crash'], /--faults none stands alone/);
     await oneLine('live', ['--knob', 'followerApply=maybe'], /knob followerApply must be one of/);
@@ -347,6 +547,110 @@ describe('npm run live', () => {
     const again = join(dir, 'again.html');
     expect((await run('view', [json, '--html', again])).status).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
+    // No scenario to rerun, so no lab: as view's --help says of a live run's page.
+    expect(readFileSync(html, 'utf8')).not.toContain('Lab: what if');
+    const help = (await run('view', ['--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'lab included (a live run has no scenario to rerun: its page has no lab)',
+    );
+  });
+
+  /**
+   * How many TCP ports a process listens on (Linux: its socket descriptors matched with the
+   * listening sockets of /proc/net/tcp). A live run's cluster is up once it listens on six.
+   */
+  function listening(pid: number): number {
+    try {
+      const inodes = new Set<string>();
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m !== null) inodes.add(m[1]!);
+        } catch {
+          // Closed while read.
+        }
+      }
+      const rows = readFileSync(`/proc/${pid}/net/tcp`, 'utf8').trim().split('\n').slice(1);
+      return rows
+        .map((row) => row.trim().split(/\s+/))
+        .filter((f) => f[3] === '0A' && inodes.has(f[9]!)).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** A long live run, in a process group of its own, once its three servers and relays listen. */
+  async function longRun(json: string): Promise<ChildProcess> {
+    const args = ['--ops', '5000', '--faults', 'delay', '--json', json];
+    const child = launch('live', args, undefined, true);
+    for (let i = 0; i < 600 && listening(child.pid!) < 6 && child.exitCode === null; i++)
+      await sleep(50);
+    expect(listening(child.pid!)).toBeGreaterThanOrEqual(6);
+    return child;
+  }
+
+  it('Ctrl-C stops the workload, and the run so far is judged and saved (exit 130)', async () => {
+    const json = join(dir, 'interrupted.json');
+    const child = await longRun(json);
+    const finished = finish(child);
+    await sleep(300);
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await finished;
+    expect(r.status).toBe(130);
+    expect(r.stderr).toMatch(
+      /^interrupted: no more operations or faults; [^\n]*Ctrl-C again[^\n]*\n$/,
+    );
+    const issued = Number(/operations (\d+) issued, \1 completed, 0 pending/.exec(r.stdout)?.[1]);
+    expect(issued).toBeGreaterThan(0);
+    expect(issued).toBeLessThan(5000);
+    expect(r.stdout).toMatch(
+      /stopped +by Ctrl-C before the workload's end \(5000 operations planned\)/,
+    );
+    expect(r.stdout).toMatch(/✓ convergence +held/);
+    // The trace of what ran is saved whole, as after a run that went to its end.
+    const doc = parseTraceDocument(readFileSync(json, 'utf8'));
+    expect(doc.history.operations).toHaveLength(issued);
+  });
+
+  it('a second Ctrl-C ends the command at once, with nothing written', async () => {
+    const json = join(dir, 'twice.json');
+    const child = await longRun(json);
+    const finished = finish(child);
+    process.kill(-child.pid!, 'SIGINT');
+    // The first is answered on stderr (the command still running); the second then ends it.
+    const answered = new Promise((resolve) =>
+      child.stderr!.once('data', () => resolve('answered')),
+    );
+    expect(await Promise.race([answered, finished.then(() => 'ended')])).toBe('answered');
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await finished;
+    expect(r.status).toBe(130);
+    expect(r.stdout).toBe('');
+    expect(existsSync(json)).toBe(false);
+  });
+
+  it('says how many planned operations were never issued, queued behind one that never completed', async () => {
+    // A replication delay of an hour: the first PUT waits for it, and the sequential session
+    // (the fixed preset's) queues the rest of the client's share behind it.
+    const r = await run('live', [
+      '--knob',
+      'replicationDelay=3600000',
+      '--faults',
+      'none',
+      '--clients',
+      '1',
+      '--keys',
+      '1',
+      '--ops',
+      '4',
+      '--settle-ms',
+      '300',
+    ]);
+    const issued = Number(/operations (\d+) issued/.exec(r.stdout)?.[1]);
+    expect(issued).toBeLessThan(4);
+    expect(r.stdout.replace(/\n {13}/g, ' ')).toContain(
+      `workload   ${issued} of the 4 operations planned were issued; the other ${4 - issued} were still queued behind an operation that never completed when the run ended`,
+    );
   });
 
   it('a trace it cannot write still leaves the summary of the run, then says why in one line', async () => {

@@ -78,6 +78,23 @@ describe('--what-if in the terminal', () => {
     const missing = sim('scenarios/stale-read.ts', '--what-if', 'drop:99999');
     expect(missing.stderr).toMatch(/^error: --what-if drop:99999: there is no message #99999 /);
   });
+
+  it("words a knob it cannot set as --knob does, not as a scenario file's field", () => {
+    const cases = [
+      ['followerApply=sideways', /knob followerApply must be one of overwrite, newer-wins/],
+      ['replicationDelay=-5', /knob replicationDelay must be an integer from 0 to 3600000/],
+      ['nosuch=1', /unknown knob 'nosuch'; the knobs are: replicationDelay, /],
+      ['lockLease=1', /lockLease is a knob of the lock store; this scenario's store is replicated/],
+    ] as const;
+    for (const [knob, pattern] of cases) {
+      const what = sim('scenarios/stale-read.ts', '--what-if', `knob:${knob}`).stderr;
+      const flag = sim('scenarios/stale-read.ts', '--knob', knob).stderr;
+      expect(what, knob).toMatch(pattern);
+      expect(what, knob).not.toMatch(/knobs\.|field|scenario chooses/);
+      // The same sentence as the flag's, after the edit it answers.
+      expect(what, knob).toBe(`error: --what-if knob:${knob}: ${flag.replace(/^error: /, '')}`);
+    }
+  });
 });
 
 describe('edits', () => {

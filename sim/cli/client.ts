@@ -4,7 +4,7 @@
 // A script runs the same commands without a menu: `put x 2 via s1`, `get x via s3`, `delete x`,
 // `sleep 500`, `wait` (until every reply is in); `#` starts a comment.
 
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
 import {
   type Completion,
@@ -15,7 +15,7 @@ import {
 } from '../live/client.ts';
 import type { Address } from '../live/endpoint.ts';
 import { realClock } from '../live/node.ts';
-import { formatTime, operationText } from '../render/format.ts';
+import { counted, formatTime, operationText } from '../render/format.ts';
 import { clip, displayText } from '../render/safe-text.ts';
 import { parseStoreKnob } from '../stores/index.ts';
 import { wholeNumber } from './cluster-flags.ts';
@@ -40,7 +40,8 @@ const DETAILS = [
   'menu (PUT, GET, DELETE); each reply is printed when it arrives.',
   '',
   '  --servers host:port,...  the servers, s1 first, in order (required)',
-  "  --id c1                  this client's name (default c and the process id)",
+  "  --id c1                  this client's name (default c and the process id); servers that",
+  '                           dedupe requests (requestIds=dedupe) refuse a name they have served',
   '  --script file|-          runs the commands of a file (- for stdin) instead of the menu:',
   '                           put x 2 via s1, get x via s3, delete x, sleep 500, wait; # comments',
   "  --knob name=value        flips a knob for this client, over the servers' settings; repeat it",
@@ -162,6 +163,8 @@ async function client(argv: readonly string[]): Promise<number> {
     `${displayText(`${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})`)}\n`,
   );
   const session = new Session(live, cluster.servers, say);
+  // Ctrl-C: from a script, or while the menu waits for replies (the menu's own is below).
+  process.once('SIGINT', () => session.interrupted());
   try {
     return await (script === null ? session.menu(waitMs) : session.runScript(script, waitMs));
   } finally {
@@ -184,6 +187,8 @@ function readScript(path: string): string {
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (code === 'EISDIR')
+      throw new UsageError(`'${path}' is a folder; name a script file in it, or - for stdin`);
     throw new UsageError(
       `cannot read the script '${path}': ${code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`,
     );
@@ -211,6 +216,8 @@ function parseScript(text: string, servers: readonly NodeId[]): Command[] {
 
 class Session {
   private readonly all: Promise<Completion>[] = [];
+  /** The menu's prompt on a terminal while it waits for a line, and what reads that line. */
+  private prompting: { readonly prompt: string; readonly rl: Interface } | null = null;
 
   constructor(
     private readonly live: LiveClient,
@@ -225,10 +232,39 @@ class Session {
     this.say(`${label} sent`);
     this.all.push(
       done.then((c) => {
-        this.say(replyText(label, c));
+        this.late(replyText(label, c));
         return c;
       }),
     );
+  }
+
+  /**
+   * A reply that arrives while the menu waits for a line goes above its prompt, which is drawn
+   * again with what was typed so far (printed after it, the prompt was lost).
+   */
+  private late(line: string): void {
+    const p = this.prompting;
+    if (p === null) {
+      this.say(line);
+      return;
+    }
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+    this.say(line);
+    process.stdout.write(`${p.prompt}${p.rl.line}`);
+  }
+
+  /**
+   * Ctrl-C: says how many operations had no reply yet, and ends the client with the status a
+   * shell gives a command Ctrl-C ends (130).
+   */
+  interrupted(): never {
+    const pending = this.live.pending;
+    process.stdout.write('\n');
+    this.say(
+      `interrupted${pending > 0 ? `: ${counted(pending, 'operation')} still without a reply` : ''}`,
+    );
+    process.exit(130);
   }
 
   /** Waits until every reply is in, or `withinMs` passes; says which are still pending. */
@@ -240,7 +276,9 @@ class Session {
     const ok = await Promise.race([Promise.all(this.all).then(() => true), timeout]);
     clearTimeout(timer);
     if (!ok)
-      this.say(`${this.live.pending} operation(s) still without a reply after ${withinMs} ms`);
+      this.say(
+        `${counted(this.live.pending, 'operation')} still without a reply after ${withinMs} ms`,
+      );
     return ok;
   }
 
@@ -259,11 +297,15 @@ class Session {
       output: process.stdout,
       terminal: process.stdin.isTTY,
     });
+    // On a terminal, readline takes Ctrl-C as a key and, unheard, would only pause the menu.
+    rl.on('SIGINT', () => this.interrupted());
     // Lines are read through one iterator, so that answers typed (or piped) ahead are kept.
     const lines = rl[Symbol.asyncIterator]();
     const ask = async (q: string): Promise<string | null> => {
       process.stdout.write(q);
+      if (process.stdout.isTTY) this.prompting = { prompt: q.slice(q.lastIndexOf('\n') + 1), rl };
       const next = await lines.next();
+      this.prompting = null;
       return next.done === true ? null : String(next.value);
     };
     try {
@@ -276,6 +318,11 @@ class Session {
     } finally {
       rl.close();
     }
+    const due = this.live.pending;
+    if (due > 0)
+      this.say(
+        `waiting for ${counted(due, 'reply', 'replies')} still due (at most ${waitMs} ms; Ctrl-C leaves now)`,
+      );
     return (await this.settle(waitMs)) ? EXIT.ok : EXIT.failed;
   }
 

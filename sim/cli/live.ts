@@ -1,7 +1,7 @@
 // `npm run live -- [--store S] [--preset P] [--knob k=v ...] [--ops N] [--keys K] [--clients M] [--faults a,b]
 // [--seed N] [--json out] [--html out]`: a Jepsen-style test of the real cluster on loopback, judged
 // by the simulator's checkers, saved in the simulator's trace format. Exit 0: every guarantee held;
-// 1: one broke; 2: the input was wrong.
+// 1: one broke; 2: the input was wrong; 130: Ctrl-C cut the workload short (what ran is judged).
 
 import { DEFAULT_FAULTS, FAULT_KINDS, type FaultKind, runLive } from '../live/runner.ts';
 import { paletteFor } from '../render/colors.ts';
@@ -22,6 +22,7 @@ const DETAILS = [
   '',
   'Starts the servers on free loopback ports behind relays that inject faults, runs a random',
   "workload over real connections, then judges the history with the simulator's checkers.",
+  'Ctrl-C stops the workload early and judges what ran (exit 130); a second Ctrl-C ends at once.',
   '',
   '  --store replicated|lock  the store run (default replicated)',
   "  --servers N              servers, 1 to 9 (default the store's: 3, or 1 for lock)",
@@ -55,6 +56,9 @@ const OPTIONS = {
   html: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The status a shell gives a command Ctrl-C ends. */
+const INTERRUPTED = 130;
 
 /** What a live run cannot promise, said with every result. */
 export const LIVE_CAVEAT =
@@ -102,7 +106,17 @@ async function live(argv: readonly string[]): Promise<number> {
       { flag: '--html', path: values.html, example: 'live.html', kind: 'page' as const },
     ].filter((o): o is OutputRequest => o.path !== undefined),
   );
-  const { run } = await runLive({
+  // Ctrl-C stops the workload and the faults still to come, and the run so far is judged and
+  // saved as any other (exit 130); a second Ctrl-C ends the command at once.
+  const stop = new AbortController();
+  process.on('SIGINT', () => {
+    if (stop.signal.aborted) process.exit(INTERRUPTED);
+    stop.abort();
+    process.stderr.write(
+      `interrupted: no more operations or faults; undoing those injected, then judging what ran (within --settle-ms ${settleMs}; Ctrl-C again ends at once)\n`,
+    );
+  });
+  const { run, interrupted } = await runLive({
     cluster,
     ops,
     keys,
@@ -111,6 +125,7 @@ async function live(argv: readonly string[]): Promise<number> {
     spanMs,
     settleMs,
     giveUpMs: 2_000,
+    stop: stop.signal,
   });
   const command = ['npm run live --', ...argv.map(shellWord)].join(' ');
   const goal = `live ${cluster.store.name} cluster on loopback: ${ops} operations, faults ${faults.join(',') || 'none'}`;
@@ -120,6 +135,25 @@ async function live(argv: readonly string[]): Promise<number> {
   const out: string[] = [c.bold(goal), ''];
   if (values.diagram) out.push(...renderDiagram(c, doc, { width }), '');
   out.push(...renderSummary(c, run, command, width, undefined, false));
+  // A sequential session issues one operation at a time: behind one that never completed, the
+  // rest of its client's share stays queued, and the summary's count alone would hide them.
+  const issued = run.result.history.operations.length;
+  if (!interrupted && issued < ops)
+    out.push(
+      ...field(
+        'workload',
+        `${issued} of the ${ops} operations planned were issued; the other ${ops - issued} were still queued behind an operation that never completed when the run ended`,
+        width,
+      ),
+    );
+  if (interrupted)
+    out.push(
+      ...field(
+        'stopped',
+        `by Ctrl-C before the workload's end (${ops} operations planned): the faults were undone and what ran was judged`,
+        width,
+      ),
+    );
   out.push(...field('note', LIVE_CAVEAT, width));
   // A write that fails (a full disk) still leaves the summary of a run that cannot be replayed.
   let failure: unknown = null;
@@ -135,6 +169,7 @@ async function live(argv: readonly string[]): Promise<number> {
   }
   process.stdout.write(`${out.join('\n')}\n`);
   if (failure !== null) throw failure;
+  if (interrupted) return INTERRUPTED;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 

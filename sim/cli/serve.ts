@@ -71,7 +71,9 @@ async function serve(argv: readonly string[]): Promise<number> {
   if (values.processes && values.only !== undefined)
     throw new UsageError('--processes starts every server itself; leave out --only');
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  if (values.only === undefined)
+  // Once per cluster: --processes says it for its children; a server started alone, in a
+  // terminal of its own, says it itself (so that each terminal shows what its server runs).
+  if (process.env[SUPERVISED] !== '1')
     say(`${cluster.store.name} store, preset ${cluster.preset}: ${knobsText(cluster.knobs)}`);
   if (values.processes) return superviseProcesses(argv, cluster.servers);
 
@@ -134,6 +136,9 @@ async function serve(argv: readonly string[]): Promise<number> {
       process.stdin.once('close', resolve);
     }
   });
+  // Stopping by a signal, a child lets go of the stdin it watches: held open, the parent's pipe
+  // would keep this process up, and the parent, waiting for it, up with it.
+  if (process.env[SUPERVISED] === '1') process.stdin.destroy();
   await stopAll();
   return EXIT.ok;
 }

@@ -34,7 +34,8 @@ const DETAILS = [
   'from a pipe; a named pipe is waited on until a trace is written into it.',
   '',
   '  --width N                columns to fit (default the terminal, or 100 when piped)',
-  '  --html out.html          writes the page sim --html would have, lab included',
+  '  --html out.html          writes the page sim --html would have, lab included (a live run',
+  '                           has no scenario to rerun: its page has no lab)',
 ];
 
 const OPTIONS = {

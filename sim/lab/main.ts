@@ -7,6 +7,7 @@ import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { counted, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
+import { MAX_SEED } from '../scenario/limits.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
@@ -24,6 +25,7 @@ import {
   stepEnd,
   verdictText,
   type WhatIf,
+  whatIfFileName,
 } from './whatif.ts';
 
 /** The page's trace document; its events are packed (page.js reads them), the lab needs none. */
@@ -84,7 +86,12 @@ function writeFragment(): void {
   const params = new URLSearchParams(window.location.hash.slice(1));
   if (edits.length === 0) params.delete('whatif');
   else params.set('whatif', edits.map(editText).join(','));
-  const text = params.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ',').replace(/%40/gi, '@');
+  const text = params
+    .toString()
+    .replace(/%3A/gi, ':')
+    .replace(/%2C/gi, ',')
+    .replace(/%40/gi, '@')
+    .replace(/%3D/gi, '=');
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
@@ -109,9 +116,17 @@ function addEdit(edit: Edit): void {
     const why = outcome.error;
     edits = edits.slice(0, -1);
     recompute();
-    status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
+    refuse(why);
+    return;
   }
   announce();
+}
+
+/** An edit not made: why, in the lab's status line and in the note where the click was. */
+function refuse(why: string): void {
+  hideMenu();
+  status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
+  announce(`Not applied: ${why}`);
 }
 
 /** `convergence held → broken (1); 1 expectation changed` */
@@ -126,13 +141,15 @@ function changeSummary(diff: RunDiff): string {
  * The lab sits above the diagram; an edit made far down it is answered where the eye is, in a
  * note fixed to the window, with a way up to the full comparison.
  */
-function announce(): void {
+function announce(refused?: string): void {
   const text =
-    outcome === null
-      ? 'No edit: the run is the page’s own.'
-      : 'error' in outcome
-        ? `Not applied: ${status.textContent ?? ''}`
-        : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
+    refused !== undefined
+      ? refused
+      : outcome === null
+        ? 'No edit: the run is the page’s own.'
+        : 'error' in outcome
+          ? `Not applied: ${status.textContent ?? ''}`
+          : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
   toast.replaceChildren(
     el('span', {}, text),
     button('see the comparison', () => {
@@ -172,6 +189,11 @@ function currentTraceIndex(): number {
   return raw === undefined ? pageView.eventCount - 1 : Number(raw);
 }
 
+/** The time of the diagram's selected step: an event of the page's run, whatever the edits. */
+function selectedTime(): number | undefined {
+  return baseRun().result.trace[currentTraceIndex()]?.t;
+}
+
 // ---- the menu opened by clicking a message or a node in the diagram ----
 
 function hideMenu(): void {
@@ -191,18 +213,48 @@ function openMenu(x: number, y: number, title: string, items: Node[]): void {
   menu.style.top = `${below ? y + 12 : Math.max(8, y - 12 - menu.offsetHeight)}px`;
 }
 
-function messageMenu(id: number, x: number, y: number): void {
-  const run = shown();
-  const send = run.result.trace.find(
-    (e): e is Extract<TraceEvent, { kind: 'send' }> => e.kind === 'send' && e.id === id,
+type SendEvent = Extract<TraceEvent, { kind: 'send' }>;
+
+function sendOf(trace: readonly TraceEvent[], id: number): SendEvent | undefined {
+  return trace.find((e): e is SendEvent => e.kind === 'send' && e.id === id);
+}
+
+/** The sends of a link of one message type, in the order they were sent. */
+function sendsLike(trace: readonly TraceEvent[], e: SendEvent): SendEvent[] {
+  return trace.filter(
+    (s): s is SendEvent =>
+      s.kind === 'send' && s.from === e.from && s.to === e.to && s.message.type === e.message.type,
   );
+}
+
+/**
+ * The page's message `id` in the run the lab shows last. An edit numbers messages as the run
+ * before it does, and a copy or a lost message renumbers the what-if run (and may move its
+ * times and versions), so a message clicked in the page's diagram is found there as the same
+ * one of its link and type: the third REPLICATION from s1 to s3 is the third there too.
+ * Undefined when the what-if run has no such message.
+ */
+function shownIdOf(id: number): number | undefined {
+  if (outcome === null || !('w' in outcome)) return id;
+  const send = sendOf(baseRun().result.trace, id);
+  if (send === undefined) return undefined;
+  const nth = sendsLike(baseRun().result.trace, send).indexOf(send);
+  return sendsLike(outcome.w.edited.result.trace, send)[nth]?.id;
+}
+
+/** `fromPage`: `id` is a message of the page's diagram, not of the what-if run's own list. */
+function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): void {
+  const pageCopy = baseRun().result.trace.some((e) => e.kind === 'duplicate' && e.id === clicked);
+  const id = fromPage && !pageCopy ? (shownIdOf(clicked) ?? -1) : clicked;
+  const run = fromPage && pageCopy ? baseRun() : shown();
+  const send = sendOf(run.result.trace, id);
   const copy = run.result.trace.find((e) => e.kind === 'duplicate' && e.id === id);
   if (send === undefined) {
     const why =
       copy !== undefined
         ? 'This is a copy the network made; click the message it copies.'
         : 'This message is not in the what-if run; pick it in the what-if run below.';
-    openMenu(x, y, `message #${id}`, [el('p', {}, why)]);
+    openMenu(x, y, `message #${clicked}`, [el('p', {}, why)]);
     return;
   }
   const delay = el('input', {
@@ -214,7 +266,7 @@ function messageMenu(id: number, x: number, y: number): void {
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
-  const from = shown().result.trace[currentTraceIndex()]?.t ?? send.t;
+  const from = selectedTime() ?? send.t;
   const hold = () => {
     const until = from + Math.max(0, Math.round(Number(holdMs.value)));
     addEdit({ kind: 'hold', from: send.from, to: send.to, at: from, until });
@@ -245,8 +297,7 @@ function messageMenu(id: number, x: number, y: number): void {
 }
 
 function nodeMenu(node: string, x: number, y: number): void {
-  const index = currentTraceIndex();
-  const at = shown().result.trace[index]?.t ?? 0;
+  const at = selectedTime() ?? 0;
   const when = `at ${formatTime(at)} (the selected step's time)`;
   openMenu(x, y, `What if ${node}…`, [
     button(`crashes ${when}`, () => addEdit({ kind: 'crash', node, at })),
@@ -259,10 +310,11 @@ function onDiagramClick(event: MouseEvent): void {
   if (target === null || target.closest('#lab-menu') !== null) return;
   const message = target.closest('[data-msg]') as HTMLElement | SVGElement | null;
   const node = target.closest(
-    '.lane-head[data-node], line.lane[data-node], #state .node[data-node] h3',
+    '.lane-head[data-node], .lane-bar-name[data-node], line.lane[data-node], #state .node[data-node] h3',
   );
   if (message !== null && message.closest('#diagram, #lab') !== null) {
-    messageMenu(Number(message.dataset.msg), event.clientX, event.clientY);
+    const fromPage = message.closest('#diagram') !== null;
+    messageMenu(Number(message.dataset.msg), event.clientX, event.clientY, fromPage);
     return;
   }
   if (node !== null) {
@@ -322,8 +374,11 @@ function settings(): HTMLElement {
     button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
     el('span', {}, ' seed ', seed, ' '),
     button('rerun', () => {
-      const n = Number(seed.value);
-      if (Number.isInteger(n) && n >= 0) addEdit({ kind: 'seed', seed: n });
+      // A box left empty, a negative or a fractional seed is refused, never read as another seed.
+      const raw = seed.value.trim();
+      if (/^\d{1,16}$/.test(raw) && Number(raw) <= MAX_SEED)
+        addEdit({ kind: 'seed', seed: Number(raw) });
+      else refuse(`the seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
     }),
   );
 }
@@ -428,8 +483,8 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
 }
 
 function comparison(w: WhatIf, diff: RunDiff): Node[] {
-  const replay = scenarioSource(w.scenario, origin, w.edits);
-  const name = `${origin.replace(/^.*\//, '').replace(/\.ts$/, '')}-what-if.ts`;
+  const replay = scenarioSource(w.scenario, origin, w.edits, w.edited);
+  const name = whatIfFileName(origin);
   const download = el(
     'a',
     {
@@ -541,6 +596,13 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
 function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]): void {
   const trace = (run === 'base' ? w.base : w.edited).result.trace;
   const rows = rowsOfOps(trace, ops);
+  // A witness of how the run ended (convergence compares the final stores) names no operation:
+  // it is shown at the run's last row.
+  if (rows.length === 0) {
+    let last = trace.length - 1;
+    while (last >= 0 && (trace[last]!.kind === 'send' || trace[last]!.kind === 'state')) last--;
+    if (last >= 0) rows.push(last);
+  }
   if (run === 'base') {
     const last = rows[rows.length - 1];
     if (last !== undefined) goToEvent(last);
@@ -665,7 +727,12 @@ function renderHand(run: ScenarioRun): void {
       `After: ${trace[at] === undefined ? 'the start' : eventText(trace[at]!) || 'the start'}`,
     ),
     choices.length === 0
-      ? el('p', {}, 'Nothing is in flight here: step the diagram on, or leave this mode.')
+      ? el(
+          'p',
+          { attrs: { id: 'lab-hand-none' } },
+          // The diagram's own step does not move this cursor: its buttons above do.
+          'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.',
+        )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     stateTable(run, after),
   );
@@ -724,9 +791,23 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
   return el('table', { class: 'lab-state', attrs: { id: 'lab-state' } }, ...rows);
 }
 
-/** AnyStep by hand starts at the diagram's selected step, or at the start of a what-if run. */
+/**
+ * Step by hand starts at the diagram's selected step: in a what-if run, at its last event by the
+ * selected step's time.
+ */
 function toggleHand(): void {
-  hand = hand !== null ? null : outcome === null ? currentTraceIndex() : 0;
+  if (hand !== null) hand = null;
+  else if (outcome === null) hand = currentTraceIndex();
+  else {
+    const trace = shown().result.trace;
+    const t = selectedTime() ?? 0;
+    // Its last timeline row by then: a send or a state digest is not one.
+    let at = 0;
+    trace.forEach((e, i) => {
+      if (e.t <= t && e.kind !== 'send' && e.kind !== 'state') at = i;
+    });
+    hand = at;
+  }
   render();
 }
 

@@ -6,7 +6,7 @@
 import type { NodeId } from '../../protocol/core.ts';
 import type { GuaranteeId, Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { beginsStep } from '../render/diagram.ts';
+import { beginsStep, wrapText } from '../render/diagram.ts';
 import { formatMessage, formatTime } from '../render/format.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import {
@@ -18,6 +18,7 @@ import {
   type ScenarioRun,
   validateScenario,
 } from '../scenario.ts';
+import { parseStoreKnob, STORES } from '../stores/index.ts';
 
 export type Edit =
   | { readonly kind: 'drop' | 'duplicate'; readonly message: number }
@@ -336,11 +337,20 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
         added,
       };
     }
-    case 'knob':
+    case 'knob': {
+      // Read as --knob reads it, so that a mistake is worded as there, not as a scenario's field.
+      const parsed = parseStoreKnob(
+        STORES[base.store],
+        edit.name,
+        edit.value,
+        "this scenario's store",
+      );
+      if (!parsed.ok) throw new EditError(parsed.error);
       return {
         scenario: { ...scenario, knobs: { ...scenario.knobs, [edit.name]: edit.value } },
         added: [],
       };
+    }
     case 'seed':
       return { scenario: { ...scenario, seed: edit.seed }, added: [] };
     case 'preset':
@@ -667,19 +677,52 @@ export function effectiveScenario(
 }
 
 /** A scenario file `npm run sim` loads: a header saying where it came from, then the data. */
+/** A scenario read from a pipe has no name of its own: its page's `scenario.file`. */
+function fromStdin(origin: string): boolean {
+  return origin === '-' || origin === '/dev/stdin';
+}
+
+/**
+ * The name a what-if's download suggests: `stale-read-what-if.ts`; `what-if.ts` for a scenario
+ * piped in (`-`), whose name would otherwise begin with '-' and be read as a flag.
+ */
+export function whatIfFileName(origin: string): string {
+  const base = fromStdin(origin) ? '' : origin.replace(/^.*\//, '').replace(/\.ts$/, '');
+  return base === '' || base.startsWith('-') ? 'what-if.ts' : `${base}-what-if.ts`;
+}
+
 export function scenarioSource(
   scenario: AnyScenario,
   origin: string,
   edits: readonly Edit[],
+  edited?: ScenarioRun,
 ): string {
   const said = edits.length === 0 ? 'no edit' : edits.map(editText).join(', ');
   const header = [
     '/*',
     ` * ${scenario.goal.replace(/\*\//g, '* /')}`,
     ' *',
-    ` * A what-if of ${origin.replace(/\*\//g, '* /')}: ${said}.`,
+    ` * A what-if of ${fromStdin(origin) ? 'a scenario read from stdin' : origin.replace(/\*\//g, '* /')}: ${said}.`,
     ' * Written by the kvsim lab; replay it with: npm run sim -- <this file>',
+    ...(edited === undefined ? [] : keptExpectations(edited)),
     ' */',
   ];
   return `${header.join('\n')}\n\nexport default ${JSON.stringify(scenario, null, 2)};\n`;
+}
+
+/**
+ * The file keeps the original's expectations, so its replay says what the what-if changed: the
+ * header warns that it then exits 1, rather than let a kept what-if look broken.
+ */
+function keptExpectations(edited: ScenarioRun): string[] {
+  const steps = edited.outcomes
+    .filter((o) => o.expected !== undefined && o.failure !== null)
+    .map((o) => `step ${o.step}`);
+  const unmet = [...steps, ...edited.verdictFailures];
+  if (unmet.length === 0)
+    return [
+      ' * It keeps the expectations of the original, and meets them all: npm run sim exits 0.',
+    ];
+  const text = `It keeps the expectations of the original: npm run sim marks what the what-if no longer meets (${unmet.join('; ')}) and exits 1.`;
+  return wrapText(text.replace(/\*\//g, '* /'), 96).map((line) => ` * ${line.trimEnd()}`);
 }

@@ -35,10 +35,37 @@ export async function greetCluster(
       throw new Error(
         `${where} runs a ${hello.store} store of ${hello.servers.length} servers; list every server of one cluster`,
       );
+    const other = settingApart(first, hello);
+    if (other !== null)
+      throw new Error(
+        `${where} (${hello.node}) runs with ${other.theirs} where s1 runs with ${other.first}: list the servers of one cluster, or start each (--only) with the same --preset, --knob and --leader`,
+      );
   });
   if (!Object.hasOwn(STORES, first.store))
     throw new Error(`the servers run an unknown store '${first.store}'`);
+  // Request ids are the client's name and a count from 1: under requestIds=dedupe, a servers'
+  // memory of an earlier client of this name would answer this one's requests with its replies.
+  const heard = hellos.find((h) => Array.isArray(h.clients) && h.clients.includes(id));
+  if (heard !== undefined && first.knobs.requestIds === 'dedupe')
+    throw new Error(
+      `${heard.node} has already served a client named ${id}; with requestIds=dedupe it would take this one's requests for that one's and answer them from memory: give another --id`,
+    );
   return first;
+}
+
+/** The first setting two servers' greetings disagree on (leader, preset, a knob); null if none. */
+function settingApart(first: Hello, hello: Hello): { first: string; theirs: string } | null {
+  if (hello.leader !== first.leader)
+    return { first: `leader ${first.leader}`, theirs: `leader ${hello.leader}` };
+  if (hello.preset !== first.preset)
+    return { first: `preset ${first.preset}`, theirs: `preset ${hello.preset}` };
+  for (const name of new Set([...Object.keys(first.knobs), ...Object.keys(hello.knobs)]))
+    if (hello.knobs[name] !== first.knobs[name])
+      return {
+        first: `${name}=${first.knobs[name] ?? 'unset'}`,
+        theirs: `${name}=${hello.knobs[name] ?? 'unset'}`,
+      };
+  return null;
 }
 
 export class LiveClient {

@@ -40,6 +40,8 @@ export class Endpoint {
   private readonly dialed = new Map<NodeId, Socket>();
   private readonly learned = new Map<NodeId, Socket>();
   private readonly sockets = new Set<Socket>();
+  /** Every node without an address (a client) that has written to this one, ever. */
+  readonly heard = new Set<NodeId>();
 
   constructor(
     readonly id: NodeId,
@@ -126,8 +128,10 @@ export class Endpoint {
         return;
       case 'envelope':
         if (line.envelope.to !== this.id) return;
-        if (this.options.addressOf(line.envelope.from) === undefined)
+        if (this.options.addressOf(line.envelope.from) === undefined) {
           this.learned.set(line.envelope.from, socket);
+          this.heard.add(line.envelope.from);
+        }
         this.options.onEnvelope(line.envelope);
         return;
     }

@@ -76,6 +76,7 @@ export class LiveNode {
         knobs: cluster.knobs,
         servers: cluster.servers,
         leader: cluster.leader,
+        clients: [...this.endpoint.heard],
       }),
       ...(onWelcome === undefined ? {} : { onWelcome }),
     });

@@ -43,6 +43,11 @@ export interface LiveOptions {
   readonly giveUpMs: number;
   /** How long to wait for quiescence after the heal before giving up (a time-limit ending). */
   readonly settleMs: number;
+  /**
+   * Once aborted (Ctrl-C), no client issues another operation and no fault still to come is
+   * injected; the run then heals, settles and is judged as usual, on what it did.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** The rates a fault kind turns on (per mille), and the delays. */
@@ -149,6 +154,8 @@ export interface LiveRun {
   readonly run: ScenarioRun;
   /** When the last fault was undone (ms into the run). */
   readonly faultsEndAt: number;
+  /** The workload was stopped early (`stop` aborted): fewer operations than planned were issued. */
+  readonly interrupted: boolean;
 }
 
 /** A running live cluster: its servers behind their relays, and the clients. */
@@ -286,22 +293,37 @@ async function quiesce(live: LiveCluster, quietMs: number, withinMs: number): Pr
   return false;
 }
 
-/** Runs each client's share of the workload, and injects the fault plan at its real times. */
+/** Resolves when `signal` aborts (never without one). */
+function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
+ * Runs each client's share of the workload, and injects the fault plan at its real times; once
+ * `options.stop` aborts, every wait ends at once and nothing more is issued or injected.
+ */
 async function drive(live: LiveCluster, options: LiveOptions): Promise<void> {
-  const { cluster, seed, spanMs } = options;
+  const { cluster, seed, spanMs, stop } = options;
+  const aborted = whenAborted(stop);
   const plan = planWorkload(cluster, options.ops, options.keys, seed);
   const loops = live.clients.map(async (client) => {
     for (const p of plan.filter((q) => q.client === client.id)) {
-      await sleep(p.thinkMs);
+      await atMost(aborted, p.thinkMs);
+      if (stop?.aborted) return;
       const { done } = client.invoke(p.op, p.via);
       // An operation that gets no answer (a lost request under requestTimeout 0) stays pending
       // in the history, for the liveness checker; the client moves on.
-      if (p.waits) await atMost(done, options.giveUpMs);
+      if (p.waits) await atMost(Promise.race([done, aborted]), options.giveUpMs);
     }
   });
-  const faults = planFaults(cluster, options.faults, spanMs, seed).map((f) =>
-    sleep(f.at).then(() => live.inject(f.fault)),
-  );
+  const faults = planFaults(cluster, options.faults, spanMs, seed).map(async (f) => {
+    await atMost(aborted, f.at);
+    if (!stop?.aborted) await live.inject(f.fault);
+  });
   await Promise.all([...loops, ...faults]);
 }
 
@@ -313,9 +335,11 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
   let faultsEndAt = 0;
   let finalStates = new Map<NodeId, { state: unknown; up: boolean }>();
   let endedAt = 0;
+  let interrupted = false;
   try {
     await live.start();
     await drive(live, options);
+    interrupted = options.stop?.aborted === true;
     await live.healAll();
     faultsEndAt = live.recorder.now();
     if (!(await quiesce(live, 150, options.settleMs))) ending = 'time-limit';
@@ -375,5 +399,5 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
       },
     ],
   };
-  return { run, faultsEndAt };
+  return { run, faultsEndAt, interrupted };
 }

@@ -23,6 +23,8 @@ export interface Hello {
   readonly knobs: Readonly<Record<string, string | number>>;
   readonly servers: readonly NodeId[];
   readonly leader: NodeId;
+  /** The clients this server has heard from since it started (a client checks its id is new). */
+  readonly clients?: readonly NodeId[];
 }
 
 export type Line =

@@ -6,6 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Fault, TraceEvent } from '../kernel/trace.ts';
 import {
+  downDropWhy,
   formatFault,
   formatMessage,
   formatObservation,
@@ -383,7 +384,9 @@ class TimelineBuilder {
         };
       }
       case 'drop': {
-        const why = e.reason === 'down' ? `dropped: ${e.to} is down` : DROP_WHY[e.reason];
+        const down = (node: string) => this.down[this.lane.get(node) ?? -1] === true;
+        const why =
+          e.reason === 'down' ? `dropped: ${downDropWhy(e.from, e.to, down)}` : DROP_WHY[e.reason];
         const arrow = this.arrow(e.id, e.from, e.to, 'lost');
         return {
           ...NOTHING,

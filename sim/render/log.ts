@@ -6,6 +6,7 @@ import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
 import { paintSegs, type Seg, splitWords, textWidth, wrapSegs } from './diagram.ts';
 import {
+  downDropWhy,
   formatFault,
   formatMessage,
   formatObservation,
@@ -88,6 +89,8 @@ function logRow(
   e: TraceEvent,
   failedOps: ReadonlySet<number>,
   requestOf: ReadonlyMap<number, string>,
+  /** The nodes down at this event, when the whole run is read in order. */
+  down?: ReadonlySet<string>,
 ): LogRow | null {
   switch (e.kind) {
     case 'deliver':
@@ -106,7 +109,7 @@ function logRow(
             ? 'planned drop'
             : e.reason === 'partition'
               ? 'partition'
-              : `${e.to} is down`;
+              : downDropWhy(e.from, e.to, down && ((node) => down.has(node)));
       return row(
         c,
         e.t,
@@ -172,9 +175,12 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity):
   };
   const requestOf = new Map(run.result.history.operations.map((o) => [o.id, o.requestId]));
   let n = 0;
+  const down = new Set<string>();
   for (const e of run.result.trace) {
     while (n < notes.length && notes[n]!.at <= e.t) add(noteRow(c, notes[n++]!));
-    const r = logRow(c, e, failed, requestOf);
+    if (e.kind === 'fault' && e.fault.kind === 'crash') down.add(e.fault.node);
+    if (e.kind === 'fault' && e.fault.kind === 'restart') down.delete(e.fault.node);
+    const r = logRow(c, e, failed, requestOf, down);
     if (r !== null) add(r);
     if (e.kind === 'record' && e.observation.kind === 'complete') {
       for (const h of atOp.get(e.observation.opId) ?? []) add(highlightRow(c, h));

@@ -539,6 +539,8 @@
     const heads = [...svg.querySelectorAll('.lane-head')].slice(0, view.lanes.length);
     const names = heads.map((head) => {
       const name = element('span', 'lane-bar-name', head.dataset.node);
+      // The lab opens a node's menu from its name here too.
+      name.dataset.node = head.dataset.node;
       bar.append(name);
       return { name, x: Number(head.querySelector('.lane-name').getAttribute('x')) };
     });
