@@ -12,10 +12,12 @@ import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts'
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
 import {
+  boxNumber,
   diffRuns,
   type Edit,
   EditError,
   editText,
+  foldEdits,
   inFlight,
   messageText,
   parseEdit,
@@ -26,6 +28,7 @@ import {
   verdictText,
   type WhatIf,
   whatIfFileName,
+  withEdit,
 } from './whatif.ts';
 
 /** The page's trace document; its events are packed (page.js reads them), the lab needs none. */
@@ -66,18 +69,24 @@ function readFragment(): Edit[] {
   const params = new URLSearchParams(window.location.hash.slice(1));
   const raw = params.get('whatif');
   if (raw === null || raw === '') return [];
-  return raw.split(',').map(parseEdit);
+  return foldEdits(raw.split(',').map(parseEdit));
 }
 
-/** The address's edits; null, with the reason on the page, when it holds one that is not an edit. */
+/**
+ * Why the address's what-if was not read, while it stays in the address for the user to mend;
+ * the lab goes on showing the run it showed (the page's own on opening), and says which.
+ */
+let addressError: string | null = null;
+
+/** The address's edits; null, with the reason kept for the status line, when one is not an edit. */
 function fragmentEdits(): Edit[] | null {
   try {
-    return readFragment();
+    const wanted = readFragment();
+    addressError = null;
+    return wanted;
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    status.replaceChildren(
-      el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
-    );
+    addressError = error.message;
     return null;
   }
 }
@@ -96,6 +105,8 @@ function writeFragment(): void {
 }
 
 function recompute(): void {
+  // The address is written from the edits below: what it held is no longer the question.
+  addressError = null;
   try {
     const w = runWhatIf(scenario, edits, baseRun());
     outcome = edits.length === 0 ? null : { w, diff: diffRuns(w) };
@@ -109,17 +120,31 @@ function recompute(): void {
 
 function addEdit(edit: Edit): void {
   hideMenu();
-  edits = [...edits, edit];
+  const before = edits;
+  edits = withEdit(edits, edit);
   recompute();
   if (outcome !== null && 'error' in outcome) {
     // An edit that cannot be applied is taken back, and the reason stays on screen.
     const why = outcome.error;
-    edits = edits.slice(0, -1);
+    edits = before;
     recompute();
     refuse(why);
     return;
   }
   announce();
+}
+
+/** An edit made from what was typed in boxes; refused, with the sentence why, when it is bad. */
+function addTyped(make: () => Edit): void {
+  let edit: Edit;
+  try {
+    edit = make();
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    refuse(error.message);
+    return;
+  }
+  addEdit(edit);
 }
 
 /** An edit not made: why, in the lab's status line and in the note where the click was. */
@@ -267,10 +292,11 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
   const from = selectedTime() ?? send.t;
-  const hold = () => {
-    const until = from + Math.max(0, Math.round(Number(holdMs.value)));
-    addEdit({ kind: 'hold', from: send.from, to: send.to, at: from, until });
-  };
+  const hold = () =>
+    addTyped(() => {
+      const until = from + boxNumber(holdMs.value, 'the hold in ms');
+      return { kind: 'hold', from: send.from, to: send.to, at: from, until };
+    });
   openMenu(x, y, title, [
     button('is lost', () => addEdit({ kind: 'drop', message: id })),
     button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
@@ -278,7 +304,11 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
       'span',
       { class: 'lab-inline' },
       button('arrives later by', () =>
-        addEdit({ kind: 'delay', message: id, byMs: Math.max(0, Math.round(Number(delay.value))) }),
+        addTyped(() => ({
+          kind: 'delay',
+          message: id,
+          byMs: boxNumber(delay.value, 'the delay in ms'),
+        })),
       ),
       delay,
       ' ms',
@@ -373,13 +403,10 @@ function settings(): HTMLElement {
     el('span', {}, ' preset ', preset, ' '),
     button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
     el('span', {}, ' seed ', seed, ' '),
-    button('rerun', () => {
-      // A box left empty, a negative or a fractional seed is refused, never read as another seed.
-      const raw = seed.value.trim();
-      if (/^\d{1,16}$/.test(raw) && Number(raw) <= MAX_SEED)
-        addEdit({ kind: 'seed', seed: Number(raw) });
-      else refuse(`the seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
-    }),
+    // A box left empty, a negative or a fractional seed is refused, never read as another seed.
+    button('rerun', () =>
+      addTyped(() => ({ kind: 'seed', seed: boxNumber(seed.value, 'the seed', MAX_SEED) })),
+    ),
   );
 }
 
@@ -389,7 +416,7 @@ function render(): void {
   renderEdits();
   result.replaceChildren();
   if (outcome === null) {
-    status.replaceChildren(hashLine());
+    status.replaceChildren(...addressLine(), hashLine());
     if (hand !== null) renderHand(baseRun());
     else handView.replaceChildren();
     return;
@@ -398,10 +425,27 @@ function render(): void {
     status.replaceChildren(el('span', { class: 'lab-bad' }, outcome.error));
     return;
   }
-  status.replaceChildren(hashLine());
+  status.replaceChildren(...addressLine(), hashLine());
   result.append(...comparison(outcome.w, outcome.diff));
   if (hand !== null) renderHand(outcome.w.edited);
   else handView.replaceChildren();
+}
+
+/** The address's what-if that was not read, and which run the lab shows instead. */
+function addressLine(): Node[] {
+  if (addressError === null) return [];
+  const shows =
+    edits.length === 0
+      ? "it shows the page's own run"
+      : `it still shows the what-if ${edits.map(editText).join(', ')}`;
+  return [
+    el(
+      'span',
+      { class: 'lab-bad', attrs: { id: 'lab-address' } },
+      `The address's what-if was not read: ${addressError}. Mend it in the address, or make an edit here; ${shows}.`,
+    ),
+    el('br'),
+  ];
 }
 
 function hashLine(): Node {
@@ -849,16 +893,21 @@ function mount(): void {
   });
   window.addEventListener('hashchange', () => {
     const wanted = fragmentEdits();
-    if (wanted === null || wanted.map(editText).join(',') === edits.map(editText).join(',')) return;
+    if (wanted === null || wanted.map(editText).join(',') === edits.map(editText).join(',')) {
+      // Nothing to rerun: the status says whether the address was read, the note is stale.
+      hideMenu();
+      toast.hidden = true;
+      render();
+      return;
+    }
     edits = wanted;
     recompute();
   });
-  const wanted = fragmentEdits();
-  if (wanted === null) return;
-  edits = wanted;
+  edits = fragmentEdits() ?? [];
   status.replaceChildren('Rerunning the scenario in this browser…');
-  // After the page has been drawn: a long run should not hold up the first view.
-  setTimeout(recompute, 0);
+  // After the page has been drawn: a long run should not hold up the first view. A what-if the
+  // address holds and the lab cannot read is left there, and the page's own run is shown.
+  setTimeout(addressError === null ? recompute : render, 0);
 }
 
 mount();
