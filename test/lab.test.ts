@@ -406,6 +406,26 @@ describe('an edit made again', () => {
   });
 });
 
+describe('the settings row', () => {
+  it('shows the seed and preset of the run shown, and at 1024 px keeps each button by its box', async () => {
+    const { page, problems } = await open('#whatif=seed:5,preset:fixed');
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await expect(page.locator('#lab-seed').inputValue()).resolves.toBe('5');
+    await expect(page.locator('#lab-preset').inputValue()).resolves.toBe('fixed');
+    // Taking the seed's chip back shows the page's own seed again.
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
+    await expect(page.locator('#lab-seed').inputValue()).resolves.toBe(String(doc.seed));
+    const seedBox = await page.locator('#lab-seed').boundingBox();
+    const seedButton = await page.locator('.lab-settings button').nth(2).boundingBox();
+    expect(
+      Math.abs(seedButton!.y + seedButton!.height / 2 - (seedBox!.y + seedBox!.height / 2)),
+    ).toBeLessThan(8);
+    expect(seedButton!.x).toBeGreaterThan(seedBox!.x);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the delay and hold boxes', () => {
   it('refuse an empty, negative, fractional or worded number with a sentence, never 0', async () => {
     const { page, problems } = await open();

@@ -379,6 +379,11 @@ function settings(): HTMLElement {
   };
   knob.addEventListener('change', fill);
   fill();
+  syncSettings = () => {
+    fill();
+    preset.value = shown().preset;
+    seed.value = String(shown().seed);
+  };
   const preset = el('select', { attrs: { id: 'lab-preset', 'aria-label': 'preset' } });
   for (const name of Object.keys(store.presets))
     preset.append(el('option', { attrs: { value: name } }, name));
@@ -398,22 +403,48 @@ function settings(): HTMLElement {
   return el(
     'div',
     { class: 'lab-settings' },
-    el('span', {}, 'knob ', knob, ' = ', value, number, ' '),
-    button('rerun', () => addEdit({ kind: 'knob', name: knob.value, value: knobValue() })),
-    el('span', {}, ' preset ', preset, ' '),
-    button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
-    el('span', {}, ' seed ', seed, ' '),
-    // A box left empty, a negative or a fractional seed is refused, never read as another seed.
-    button('rerun', () =>
-      addTyped(() => ({ kind: 'seed', seed: boxNumber(seed.value, 'the seed', MAX_SEED) })),
+    // Each setting with its own button, so that a narrow window wraps between settings only.
+    el(
+      'span',
+      { class: 'lab-setting' },
+      'knob ',
+      knob,
+      ' = ',
+      value,
+      number,
+      ' ',
+      button('rerun', () => addEdit({ kind: 'knob', name: knob.value, value: knobValue() })),
+    ),
+    el(
+      'span',
+      { class: 'lab-setting' },
+      'preset ',
+      preset,
+      ' ',
+      button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
+    ),
+    el(
+      'span',
+      { class: 'lab-setting' },
+      'seed ',
+      seed,
+      ' ',
+      // A box left empty, a negative or a fractional seed is refused, never read as another seed.
+      button('rerun', () =>
+        addTyped(() => ({ kind: 'seed', seed: boxNumber(seed.value, 'the seed', MAX_SEED) })),
+      ),
     ),
   );
 }
+
+/** Puts the boxes back to the settings of the run shown, once an edit is made or taken back. */
+let syncSettings = (): void => {};
 
 // ---- what the lab shows ----
 
 function render(): void {
   renderEdits();
+  syncSettings();
   result.replaceChildren();
   if (outcome === null) {
     status.replaceChildren(...addressLine(), hashLine());
