@@ -454,18 +454,29 @@ describe('the delay and hold boxes', () => {
   });
 });
 
+/** Sets the address's fragment as a user would, once the lab has followed it. */
+async function setHash(page: Page, hash: string): Promise<void> {
+  await page.evaluate(
+    (h) =>
+      new Promise((resolve) => {
+        // Added after the lab's own listener, so it runs after it.
+        window.addEventListener('hashchange', () => resolve(undefined), { once: true });
+        window.location.hash = h;
+      }),
+    hash,
+  );
+}
+
 describe('an address whose what-if does not parse', () => {
   it('says so, keeps it in the address, and shows the run still on screen with its edits', async () => {
     const id = replicationToS3.id;
     const { page, problems } = await open(`#whatif=drop:${id}`);
     const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
-    await page.evaluate(() => {
-      window.location.hash = '#whatif=drop:x';
-    });
+    await setHash(page, '#whatif=drop:x');
     const status = page.locator('#lab-status');
     await expect(status.textContent()).resolves.toMatch(
       new RegExp(
-        `^The address's what-if was not read: 'drop:x'.*it still shows the what-if drop:${id}\\.`,
+        `^The address's what-if was not applied: 'drop:x'.*it still shows the what-if drop:${id}\\.`,
       ),
     );
     await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual([
@@ -475,6 +486,23 @@ describe('an address whose what-if does not parse', () => {
       shown,
     );
     expect(new URL(page.url()).hash).toBe('#whatif=drop:x');
+    // An edit that reads well but fits no message of the run is refused the same way.
+    await setHash(page, '#whatif=drop:99999');
+    await expect(status.textContent()).resolves.toMatch(
+      new RegExp(
+        `^The address's what-if was not applied: there is no message #99999 .*it still shows the what-if drop:${id}\\.`,
+      ),
+    );
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual([
+      `drop:${id}`,
+    ]);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      shown,
+    );
+    // Mended, it is followed, and the note of the error goes.
+    await setHash(page, '#whatif=seed:2');
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual(['seed:2']);
+    await expect(page.locator('#lab-address').count()).resolves.toBe(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -482,7 +510,7 @@ describe('an address whose what-if does not parse', () => {
   it("opened so, shows the page's own run and no edit", async () => {
     const { page, problems } = await open('#whatif=seed:2,nonsense');
     const status = await page.locator('#lab-status').textContent();
-    expect(status).toMatch(/^The address's what-if was not read: 'nonsense' is not an edit/);
+    expect(status).toMatch(/^The address's what-if was not applied: 'nonsense' is not an edit/);
     expect(status).toContain(`it shows the page's own run.`);
     expect(status).toContain(`trace hash ${doc.run.hash}, the same as the page's`);
     await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');

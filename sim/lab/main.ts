@@ -104,17 +104,50 @@ function writeFragment(): void {
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
+/** The lab's answer for a list of edits: null for none, or the reason they cannot be applied. */
+function compute(list: readonly Edit[]): typeof outcome {
+  try {
+    const w = runWhatIf(scenario, list, baseRun());
+    return list.length === 0 ? null : { w, diff: diffRuns(w) };
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    return { error: error.message };
+  }
+}
+
 function recompute(): void {
   // The address is written from the edits below: what it held is no longer the question.
   addressError = null;
-  try {
-    const w = runWhatIf(scenario, edits, baseRun());
-    outcome = edits.length === 0 ? null : { w, diff: diffRuns(w) };
-  } catch (error) {
-    if (!(error instanceof EditError)) throw error;
-    outcome = { error: error.message };
-  }
+  outcome = compute(edits);
   writeFragment();
+  render();
+}
+
+/**
+ * The edits the address holds, when they can be applied; otherwise the lab keeps the run it
+ * shows (the page's own on opening) and says why, leaving the address for the user to mend.
+ */
+/** `opening`: the page has just loaded, and the lab has shown nothing yet. */
+function followAddress(opening: boolean): void {
+  const hadError = addressError !== null;
+  const wanted = fragmentEdits();
+  const same = wanted !== null && wanted.map(editText).join(',') === edits.map(editText).join(',');
+  // The address moved to another step (#step=N) or was written again as it was: nothing to do.
+  if (same && !hadError && !opening) return;
+  if (wanted !== null && !same) {
+    const next = compute(wanted);
+    if (next === null || 'w' in next) {
+      edits = wanted;
+      outcome = next;
+      writeFragment();
+      render();
+      return;
+    }
+    addressError = next.error;
+  }
+  // Nothing rerun: the status says whether the address was followed; the note is stale.
+  hideMenu();
+  toast.hidden = true;
   render();
 }
 
@@ -473,7 +506,7 @@ function addressLine(): Node[] {
     el(
       'span',
       { class: 'lab-bad', attrs: { id: 'lab-address' } },
-      `The address's what-if was not read: ${addressError}. Mend it in the address, or make an edit here; ${shows}.`,
+      `The address's what-if was not applied: ${addressError}. Mend it in the address, or make an edit here; ${shows}.`,
     ),
     el('br'),
   ];
@@ -922,23 +955,10 @@ function mount(): void {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();
   });
-  window.addEventListener('hashchange', () => {
-    const wanted = fragmentEdits();
-    if (wanted === null || wanted.map(editText).join(',') === edits.map(editText).join(',')) {
-      // Nothing to rerun: the status says whether the address was read, the note is stale.
-      hideMenu();
-      toast.hidden = true;
-      render();
-      return;
-    }
-    edits = wanted;
-    recompute();
-  });
-  edits = fragmentEdits() ?? [];
+  window.addEventListener('hashchange', () => followAddress(false));
   status.replaceChildren('Rerunning the scenario in this browser…');
-  // After the page has been drawn: a long run should not hold up the first view. A what-if the
-  // address holds and the lab cannot read is left there, and the page's own run is shown.
-  setTimeout(addressError === null ? recompute : render, 0);
+  // After the page has been drawn: a long run should not hold up the first view.
+  setTimeout(() => followAddress(true), 0);
 }
 
 mount();
