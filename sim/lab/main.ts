@@ -19,6 +19,7 @@ import {
   editText,
   foldEdits,
   inFlight,
+  MAX_MS,
   messageText,
   parseEdit,
   type RunDiff,
@@ -327,7 +328,8 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
   const from = selectedTime() ?? send.t;
   const hold = () =>
     addTyped(() => {
-      const until = from + boxNumber(holdMs.value, 'the hold in ms');
+      // It must end by the latest time an edit takes, or the address could not hold it.
+      const until = from + boxNumber(holdMs.value, 'the hold in ms', MAX_MS - from);
       return { kind: 'hold', from: send.from, to: send.to, at: from, until };
     });
   openMenu(x, y, title, [

@@ -44,7 +44,8 @@ export class EditError extends Error {}
 export const EDIT_FORMS =
   'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
 
-const MAX_MS = 1_000_000_000;
+/** The latest time, and the longest delay, an edit takes. */
+export const MAX_MS = 1_000_000_000;
 
 function isWhole(raw: string | undefined, max: number): raw is string {
   return raw !== undefined && /^\d{1,16}$/.test(raw) && Number(raw) <= max;
