@@ -426,6 +426,32 @@ describe('the settings row', () => {
   });
 });
 
+describe('step by hand below a comparison', () => {
+  it('opens where the eye is (step 5: messages in flight), at 1024 and 1600 px, and stays there once a message is chosen', async () => {
+    for (const width of [1024, 1600]) {
+      const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}&step=5`);
+      await page.setViewportSize({ width, height: 800 });
+      await page.getByRole('button', { name: 'step by hand' }).click();
+      // In the window, above the panel docked at its foot when there is one.
+      const inSight = () =>
+        page.evaluate(() => {
+          const top = document.querySelector('#lab-hand h3')!.getBoundingClientRect().top;
+          const panel = document.body.classList.contains('dock')
+            ? document.getElementById('panel')!.getBoundingClientRect().top
+            : window.innerHeight;
+          return top > -2 && top < panel ? true : `h3 at ${top}, panel at ${panel}`;
+        });
+      await expect(inSight(), `${width} px`).resolves.toBe(true);
+      const choices = page.locator('#lab-choices button');
+      await expect(choices.count()).resolves.toBeGreaterThan(0);
+      await choices.first().click();
+      await expect(inSight(), `${width} px, chosen`).resolves.toBe(true);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
+  });
+});
+
 describe('the delay and hold boxes', () => {
   it('refuse an empty, negative, fractional or worded number with a sentence, never 0', async () => {
     const { page, problems } = await open();

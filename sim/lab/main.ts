@@ -865,6 +865,8 @@ function chooseNext(message: number, after: number): void {
   );
   hand = arrived < 0 ? hand : arrived;
   render();
+  // The comparison that now opens above it would push it out of sight.
+  handView.scrollIntoView({ block: 'start' });
 }
 
 /** Each node's state digest once trace event `after` is over, as a small table. */
@@ -919,6 +921,8 @@ function toggleHand(): void {
     hand = at;
   }
   render();
+  // Below a comparison it opens far down the page: brought up to where the click was.
+  if (hand !== null) handView.scrollIntoView({ block: 'start' });
 }
 
 // ---- putting it on the page ----
