@@ -353,6 +353,207 @@ describe('settings', () => {
   });
 });
 
+describe('an edit made again', () => {
+  const whatif = (page: Page) =>
+    new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif');
+
+  it('replaces the seed and a knob as a box typed in again, and adds a second lost message', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    const rerunButtons = page.locator('.lab-settings button');
+    for (const seed of ['2', '3']) {
+      await page.locator('#lab-seed').fill(seed);
+      await rerunButtons.nth(2).click();
+    }
+    await page.locator('#lab-knob').selectOption('ackPolicy');
+    for (const value of ['all-followers', 'ignore-failures']) {
+      await page.locator('#lab-knob-value').selectOption(value);
+      await rerunButtons.first().click();
+    }
+    expect(whatif(page)).toBe(`drop:${id},seed:3,knob:ackPolicy=ignore-failures`);
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual([
+      `drop:${id}`,
+      'seed:3',
+      'knob:ackPolicy=ignore-failures',
+    ]);
+    // Another knob is an edit of its own; a second lost message too.
+    await page.locator('#lab-knob').selectOption('followerApply');
+    await page.locator('#lab-knob-value').selectOption('newer-wins');
+    await rerunButtons.first().click();
+    const w = runWhatIf(scenario, [
+      parseEdit(`drop:${id}`),
+      parseEdit('seed:3'),
+      parseEdit('knob:ackPolicy=ignore-failures'),
+      parseEdit('knob:followerApply=newer-wins'),
+    ]);
+    expect(w.edited.seed).toBe(3);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('address with the same seed twice opens as the later one alone', async () => {
+    const { page, problems } = await open('#whatif=seed:2,seed:5');
+    expect(whatif(page)).toBe('seed:5');
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual(['seed:5']);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [parseEdit('seed:5')]).edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the settings row', () => {
+  it('shows the seed and preset of the run shown, and at 1024 px keeps each button by its box', async () => {
+    const { page, problems } = await open('#whatif=seed:5,preset:fixed');
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await expect(page.locator('#lab-seed').inputValue()).resolves.toBe('5');
+    await expect(page.locator('#lab-preset').inputValue()).resolves.toBe('fixed');
+    // Taking the seed's chip back shows the page's own seed again.
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
+    await expect(page.locator('#lab-seed').inputValue()).resolves.toBe(String(doc.seed));
+    const seedBox = await page.locator('#lab-seed').boundingBox();
+    const seedButton = await page.locator('.lab-settings button').nth(2).boundingBox();
+    expect(
+      Math.abs(seedButton!.y + seedButton!.height / 2 - (seedBox!.y + seedBox!.height / 2)),
+    ).toBeLessThan(8);
+    expect(seedButton!.x).toBeGreaterThan(seedBox!.x);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('step by hand below a comparison', () => {
+  it('opens where the eye is (step 5: messages in flight), at 1024 and 1600 px, and stays there once a message is chosen', async () => {
+    for (const width of [1024, 1600]) {
+      const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}&step=5`);
+      await page.setViewportSize({ width, height: 800 });
+      await page.getByRole('button', { name: 'step by hand' }).click();
+      // In the window, above the panel docked at its foot when there is one.
+      const inSight = () =>
+        page.evaluate(() => {
+          const top = document.querySelector('#lab-hand h3')!.getBoundingClientRect().top;
+          const panel = document.body.classList.contains('dock')
+            ? document.getElementById('panel')!.getBoundingClientRect().top
+            : window.innerHeight;
+          return top > -2 && top < panel ? true : `h3 at ${top}, panel at ${panel}`;
+        });
+      await expect(inSight(), `${width} px`).resolves.toBe(true);
+      const choices = page.locator('#lab-choices button');
+      await expect(choices.count()).resolves.toBeGreaterThan(0);
+      await choices.first().click();
+      await expect(inSight(), `${width} px, chosen`).resolves.toBe(true);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
+  });
+});
+
+describe('the delay and hold boxes', () => {
+  it('refuse an empty, negative, fractional or worded number with a sentence, never 0', async () => {
+    const { page, problems } = await open();
+    const hit = page.locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`);
+    const bad = ['', '-5', '1.5', 'soon'];
+    const boxes = [
+      { box: 'delay in ms', button: 'arrives later by', what: 'the delay in ms', bad },
+      // A hold past the latest time an edit takes could not be read back from the address.
+      {
+        box: 'hold for ms',
+        button: /holds messages from/,
+        what: 'the hold in ms',
+        bad: [...bad, '1000000000'],
+      },
+    ];
+    for (const { box, button, what, bad } of boxes) {
+      for (const typed of bad) {
+        await hit.click({ force: true });
+        const input = page.getByLabel(box);
+        // A word typed in a number box leaves it empty (Chromium) or holding no number.
+        await input.fill(typed === 'soon' ? '' : typed);
+        if (typed === 'soon') await input.pressSequentially(typed);
+        await page.getByRole('button', { name: button }).click();
+        const refusal = new RegExp(`^Not applied: ${what} must be a whole number from 0 to`);
+        await expect(page.locator('#lab-status').textContent(), typed).resolves.toMatch(refusal);
+        await expect(page.locator('#lab-toast').textContent(), typed).resolves.toMatch(refusal);
+        await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
+        expect(new URL(page.url()).hash).not.toContain('whatif');
+      }
+    }
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+/** Sets the address's fragment as a user would, once the lab has followed it. */
+async function setHash(page: Page, hash: string): Promise<void> {
+  await page.evaluate(
+    (h) =>
+      new Promise((resolve) => {
+        // Added after the lab's own listener, so it runs after it.
+        window.addEventListener('hashchange', () => resolve(undefined), { once: true });
+        window.location.hash = h;
+      }),
+    hash,
+  );
+}
+
+describe('an address whose what-if does not parse', () => {
+  it('says so, keeps it in the address, and shows the run still on screen with its edits', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    await setHash(page, '#whatif=drop:x');
+    const status = page.locator('#lab-status');
+    await expect(status.textContent()).resolves.toMatch(
+      new RegExp(
+        `^The address's what-if was not applied: 'drop:x'.*it still shows the what-if drop:${id}\\.`,
+      ),
+    );
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual([
+      `drop:${id}`,
+    ]);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      shown,
+    );
+    expect(new URL(page.url()).hash).toBe('#whatif=drop:x');
+    // An edit that reads well but fits no message of the run is refused the same way.
+    await setHash(page, '#whatif=drop:99999');
+    await expect(status.textContent()).resolves.toMatch(
+      new RegExp(
+        `^The address's what-if was not applied: there is no message #99999 .*it still shows the what-if drop:${id}\\.`,
+      ),
+    );
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual([
+      `drop:${id}`,
+    ]);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      shown,
+    );
+    // Mended, it is followed, and the note of the error goes.
+    await setHash(page, '#whatif=seed:2');
+    await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual(['seed:2']);
+    await expect(page.locator('#lab-address').count()).resolves.toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("opened so, shows the page's own run and no edit", async () => {
+    const { page, problems } = await open('#whatif=seed:2,nonsense');
+    const status = await page.locator('#lab-status').textContent();
+    expect(status).toMatch(/^The address's what-if was not applied: 'nonsense' is not an edit/);
+    expect(status).toContain(`it shows the page's own run.`);
+    expect(status).toContain(`trace hash ${doc.run.hash}, the same as the page's`);
+    await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
+    await expect(page.locator('.lab-col').count()).resolves.toBe(0);
+    expect(new URL(page.url()).hash).toBe('#whatif=seed:2,nonsense');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a page of a scenario piped in (-)', () => {
   it('suggests a download name that cannot be read as a flag, and replays to its hash', async () => {
     const { href } = writeLabPage(staleRead, '-', 'piped');

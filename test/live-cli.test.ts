@@ -17,6 +17,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CLIENT_KNOBS } from '../sim/live/client.ts';
 import { parseTraceDocument } from '../sim/render/json.ts';
 import { HAS_SCRIPT, nodeCommand, plainEnv, ROOT } from './run-cli.ts';
 
@@ -470,6 +471,59 @@ describe('mistakes get one line and exit 2', () => {
       seed.serve.kill('SIGTERM');
       fixed.serve.kill('SIGTERM');
     }
+  });
+
+  it('a knob only the servers read, given to the client, which reads its own', async () => {
+    const { serve, servers } = await serveCluster(['--quiet']);
+    try {
+      const args = ['--servers', servers, '--id', 'c1', '--script', '-'];
+      await oneLine(
+        'client',
+        [...args, '--knob', 'replicationDelay=0'],
+        /^error: --knob replicationDelay is read by the servers only, so here it would change nothing: start them with it \(npm run serve -- --knob replicationDelay=0\); a client reads clientSession, clientTimestamp, requestTimeout, retryOnTryOther, retryLimit, retryBackoff$/m,
+        'get x\n',
+      );
+      // A knob the client's machine reads is taken.
+      const own = await run(
+        'client',
+        [...args.slice(0, 2), '--id', 'c2', '--script', '-', '--knob', 'retryLimit=2'],
+        'get x via s2\n',
+      );
+      expect(own.stderr).toBe('');
+      expect(own.stdout).toMatch(/GET x via s2 → /);
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  });
+
+  it("the client's own knobs are those its machine reads in protocol/, no more, no fewer", () => {
+    for (const store of ['replicated', 'lock'] as const) {
+      const source = readFileSync(join(ROOT, 'protocol', store, 'client.ts'), 'utf8');
+      // Every `knobs.<name>` read, the import of './knobs.ts' aside.
+      const read = new Set([...source.matchAll(/\bknobs\.(?!ts')(\w+)/g)].map((m) => m[1]));
+      expect([...CLIENT_KNOBS[store]].sort(), store).toEqual([...read].sort());
+    }
+  });
+
+  it('--port-base that leaves no port for the last server, as many as they are', async () => {
+    await oneLine(
+      'serve',
+      ['--port-base', '65534'],
+      /^error: --port-base must be a whole number from 0 to 65533, as the 3 servers take the ports from it to it\+2 \(got '65534'\)$/m,
+    );
+    await oneLine(
+      'serve',
+      ['--servers', '9', '--port-base', '65528'],
+      /^error: --port-base must be a whole number from 0 to 65527, as the 9 servers take the ports from it to it\+8/m,
+    );
+    // One server may take the last port: the bound is the ports needed, not nine of them.
+    const serve = launch('serve', ['--store', 'lock', '--port-base', '65535']);
+    const done = finish(serve);
+    const out = await waitFor(serve, /ready: /);
+    serve.kill('SIGTERM');
+    const r = await done;
+    expect(r.stderr).toBe('');
+    expect(out).toMatch(/s1 listening on 127\.0\.0\.1:65535/);
   });
 
   it('a script naming an unknown server', async () => {

@@ -5,11 +5,13 @@
 
 import { describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../protocol/knobs.ts';
-import { brokenGuarantees, type GuaranteeId } from '../sim/check/index.ts';
+import { brokenGuarantees, GUARANTEE_NAMES, type GuaranteeId } from '../sim/check/index.ts';
 import type { ClusterSpec } from '../sim/live/node.ts';
 import { FAULT_KINDS, type FaultKind, type LiveRun, runLive } from '../sim/live/runner.ts';
+import { paletteFor } from '../sim/render/colors.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { parseTraceDocument, serializeTraceDocument, traceDocument } from '../sim/render/json.ts';
+import { renderSummary } from '../sim/render/summary.ts';
 import { STORES } from '../sim/stores/index.ts';
 
 function cluster(
@@ -100,6 +102,16 @@ describe('npm run live, in process', () => {
     expect(found).not.toBeNull();
     const convergence = found!.run.verdicts.find((v) => v.guarantee === 'convergence')!;
     expect(convergence.violations[0]!.sentence).toMatch(/s[123]/);
+    // The summary `npm run live` prints marks each broken guarantee once, then counts them.
+    const plain = paletteFor({ isTTY: false }, {});
+    const summary = renderSummary(plain, found!.run, 'npm run live', 100, undefined, false);
+    const marked = summary.filter((l) => l.startsWith('    ✗ '));
+    const broken = brokenGuarantees(found!.run.verdicts);
+    expect(marked.filter((l) => l.includes(GUARANTEE_NAMES.convergence))).toHaveLength(1);
+    expect(marked).toHaveLength(broken.length + 1);
+    expect(marked.at(-1)).toBe(
+      `    ✗ ${broken.length} guarantee${broken.length === 1 ? '' : 's'} the store promises did not hold`,
+    );
   });
 
   it('under clientSession=pipelined with reordering, finds monotonic writes broken (A2)', async () => {

@@ -9,6 +9,7 @@ import {
   type Edit,
   EditError,
   editText,
+  foldEdits,
   parseEdit,
   runWhatIf,
 } from '../sim/lab/whatif.ts';
@@ -151,5 +152,43 @@ describe('edits', () => {
       (e) => e.kind === 'deliver' && e.from === 's1' && e.to === 's3' && e.t > 45_000,
     );
     expect(arrivals.every((e) => e.t >= 48_000)).toBe(true);
+  });
+});
+
+describe('an edit given again', () => {
+  const fold = (...texts: string[]) => foldEdits(texts.map(parseEdit)).map(editText);
+
+  it('replaces a seed, the preset or the same knob where it stood; faults and crashes add up', () => {
+    expect(fold('seed:0', 'drop:3', 'seed:2')).toEqual(['seed:2', 'drop:3']);
+    expect(fold('preset:seed', 'preset:fixed')).toEqual(['preset:fixed']);
+    expect(fold('knob:retryLimit=3', 'knob:ackPolicy=all-followers', 'knob:retryLimit=5')).toEqual([
+      'knob:retryLimit=5',
+      'knob:ackPolicy=all-followers',
+    ]);
+    const several = ['drop:3', 'drop:4', 'duplicate:3', 'delay:5:10', 'delay:5:20'];
+    const nodes = ['crash:s2@500', 'restart:s2@900', 'crash:s2@1500', 'hold:s1:s3@1-2'];
+    expect(fold(...several, ...nodes, 'hold:s1:s3@5-9')).toEqual([
+      ...several,
+      ...nodes,
+      'hold:s1:s3@5-9',
+    ]);
+  });
+
+  it('on the command line: --what-if seed twice runs and replays the later alone', () => {
+    const twice = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      'seed:1',
+      '--what-if',
+      'seed:4',
+    );
+    const once = sim('scenarios/stale-read.ts', '--quiet', '--what-if', 'seed:4');
+    expect(twice.stderr).toBe('');
+    // The summary's own line: the edited run's hash.
+    const hash = (out: string) => /\n {2}trace hash (\w+)/.exec(out)?.[1];
+    expect(hash(twice.stdout)).toBe(hash(once.stdout));
+    expect(twice.stdout).toContain('--what-if seed:4');
+    expect(twice.stdout).not.toContain('--what-if seed:1');
   });
 });

@@ -7,6 +7,7 @@
 import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import type { NodeId } from '../../protocol/core.ts';
 import {
+  CLIENT_KNOBS,
   type Completion,
   clusterOfHello,
   greetCluster,
@@ -44,7 +45,8 @@ const DETAILS = [
   '                           dedupe requests (requestIds=dedupe) refuse a name they have served',
   '  --script file|-          runs the commands of a file (- for stdin) instead of the menu:',
   '                           put x 2 via s1, get x via s3, delete x, sleep 500, wait; # comments',
-  "  --knob name=value        flips a knob for this client, over the servers' settings; repeat it",
+  '  --knob name=value        flips a knob the client reads (its session, timestamps, timeout and',
+  "                           retries) over the servers' settings; repeat it. The others go to serve",
   '  --wait-ms N              ms to wait for the replies still due at a wait or at the end',
   '                           (default 120000)',
 ];
@@ -151,6 +153,11 @@ async function client(argv: readonly string[]): Promise<number> {
   for (const [name, raw] of Object.entries(parseKnobFlags(values.knob))) {
     const parsed = parseStoreKnob(store.store, name, raw, "the servers' store");
     if (!parsed.ok) throw new UsageError(parsed.error);
+    const own = CLIENT_KNOBS[store.store.name];
+    if (!own.includes(name))
+      throw new UsageError(
+        `--knob ${name} is read by the servers only, so here it would change nothing: start them with it (npm run serve -- --knob ${name}=${raw}); a client reads ${own.join(', ')}`,
+      );
     overrides[parsed.value.name] = parsed.value.value;
   }
   const cluster = clusterOfHello(hello, overrides);

@@ -28,11 +28,15 @@ export function wholeNumber(
   fallback: number,
   min: number,
   max: number,
+  /** Where the bounds come from, when they are not the flag's own: `, so that …`. */
+  why = '',
 ): number {
   if (raw === undefined) return fallback;
   const n = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got '${raw}')`);
+    throw new UsageError(
+      `${flag} must be a whole number from ${min} to ${max}${why} (got '${raw}')`,
+    );
   return n;
 }
 

@@ -50,12 +50,15 @@ async function serve(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('serve', argv, OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
   const cluster = clusterFromFlags(values, [], 'seed');
+  // The servers take the ports from P on, one each: the last of them must be a port.
+  const more = cluster.servers.length - 1;
   const portBase = wholeNumber(
     values['port-base'],
     '--port-base',
     DEFAULT_PORT_BASE,
     0,
-    65_535 - 9,
+    65_535 - more,
+    more === 0 ? '' : `, as the ${more + 1} servers take the ports from it to it+${more}`,
   );
   const fixedPort = (id: NodeId) => (portBase === 0 ? 0 : portBase + cluster.servers.indexOf(id));
   if (values.only !== undefined && !cluster.servers.includes(values.only))

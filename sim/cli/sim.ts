@@ -13,6 +13,7 @@ import {
   EditError,
   editText,
   effectiveScenario,
+  foldEdits,
   parseEdit,
   runWhatIf,
 } from '../lab/whatif.ts';
@@ -168,7 +169,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     whatIf.push(...renderWhatIf(c, w, diffRuns(w), width), '');
     run = w.edited;
     scenario = w.scenario;
-    replay = `${replay} ${values['what-if']!.map((e) => `--what-if ${shellWord(e)}`).join(' ')}`;
+    replay = `${replay} ${edits.map((e) => `--what-if ${shellWord(editText(e))}`).join(' ')}`;
   }
   if (fromStdin(file))
     replay = `the scenario came from stdin, which cannot be read again: save it to a file, e.g. ${PIPED_SAVED_AS}, then: ${replay}`;
@@ -198,7 +199,8 @@ async function sim(argv: readonly string[]): Promise<number> {
 
 function parseEdits(flags: readonly string[] | undefined): Edit[] {
   try {
-    return (flags ?? []).map(parseEdit);
+    // A seed, the preset or a knob given again replaces the earlier, as the lab's boxes do.
+    return foldEdits((flags ?? []).map(parseEdit));
   } catch (error) {
     if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
     throw error;

@@ -12,11 +12,14 @@ import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts'
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
 import {
+  boxNumber,
   diffRuns,
   type Edit,
   EditError,
   editText,
+  foldEdits,
   inFlight,
+  MAX_MS,
   messageText,
   parseEdit,
   type RunDiff,
@@ -26,6 +29,7 @@ import {
   verdictText,
   type WhatIf,
   whatIfFileName,
+  withEdit,
 } from './whatif.ts';
 
 /** The page's trace document; its events are packed (page.js reads them), the lab needs none. */
@@ -66,18 +70,24 @@ function readFragment(): Edit[] {
   const params = new URLSearchParams(window.location.hash.slice(1));
   const raw = params.get('whatif');
   if (raw === null || raw === '') return [];
-  return raw.split(',').map(parseEdit);
+  return foldEdits(raw.split(',').map(parseEdit));
 }
 
-/** The address's edits; null, with the reason on the page, when it holds one that is not an edit. */
+/**
+ * Why the address's what-if was not read, while it stays in the address for the user to mend;
+ * the lab goes on showing the run it showed (the page's own on opening), and says which.
+ */
+let addressError: string | null = null;
+
+/** The address's edits; null, with the reason kept for the status line, when one is not an edit. */
 function fragmentEdits(): Edit[] | null {
   try {
-    return readFragment();
+    const wanted = readFragment();
+    addressError = null;
+    return wanted;
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    status.replaceChildren(
-      el('span', { class: 'lab-bad' }, `The address's what-if: ${error.message}`),
-    );
+    addressError = error.message;
     return null;
   }
 }
@@ -95,31 +105,80 @@ function writeFragment(): void {
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
-function recompute(): void {
+/** The lab's answer for a list of edits: null for none, or the reason they cannot be applied. */
+function compute(list: readonly Edit[]): typeof outcome {
   try {
-    const w = runWhatIf(scenario, edits, baseRun());
-    outcome = edits.length === 0 ? null : { w, diff: diffRuns(w) };
+    const w = runWhatIf(scenario, list, baseRun());
+    return list.length === 0 ? null : { w, diff: diffRuns(w) };
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    outcome = { error: error.message };
+    return { error: error.message };
   }
+}
+
+function recompute(): void {
+  // The address is written from the edits below: what it held is no longer the question.
+  addressError = null;
+  outcome = compute(edits);
   writeFragment();
+  render();
+}
+
+/**
+ * The edits the address holds, when they can be applied; otherwise the lab keeps the run it
+ * shows (the page's own on opening) and says why, leaving the address for the user to mend.
+ */
+/** `opening`: the page has just loaded, and the lab has shown nothing yet. */
+function followAddress(opening: boolean): void {
+  const hadError = addressError !== null;
+  const wanted = fragmentEdits();
+  const same = wanted !== null && wanted.map(editText).join(',') === edits.map(editText).join(',');
+  // The address moved to another step (#step=N) or was written again as it was: nothing to do.
+  if (same && !hadError && !opening) return;
+  if (wanted !== null && !same) {
+    const next = compute(wanted);
+    if (next === null || 'w' in next) {
+      edits = wanted;
+      outcome = next;
+      writeFragment();
+      render();
+      return;
+    }
+    addressError = next.error;
+  }
+  // Nothing rerun: the status says whether the address was followed; the note is stale.
+  hideMenu();
+  toast.hidden = true;
   render();
 }
 
 function addEdit(edit: Edit): void {
   hideMenu();
-  edits = [...edits, edit];
+  const before = edits;
+  edits = withEdit(edits, edit);
   recompute();
   if (outcome !== null && 'error' in outcome) {
     // An edit that cannot be applied is taken back, and the reason stays on screen.
     const why = outcome.error;
-    edits = edits.slice(0, -1);
+    edits = before;
     recompute();
     refuse(why);
     return;
   }
   announce();
+}
+
+/** An edit made from what was typed in boxes; refused, with the sentence why, when it is bad. */
+function addTyped(make: () => Edit): void {
+  let edit: Edit;
+  try {
+    edit = make();
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    refuse(error.message);
+    return;
+  }
+  addEdit(edit);
 }
 
 /** An edit not made: why, in the lab's status line and in the note where the click was. */
@@ -267,10 +326,12 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
   const from = selectedTime() ?? send.t;
-  const hold = () => {
-    const until = from + Math.max(0, Math.round(Number(holdMs.value)));
-    addEdit({ kind: 'hold', from: send.from, to: send.to, at: from, until });
-  };
+  const hold = () =>
+    addTyped(() => {
+      // It must end by the latest time an edit takes, or the address could not hold it.
+      const until = from + boxNumber(holdMs.value, 'the hold in ms', MAX_MS - from);
+      return { kind: 'hold', from: send.from, to: send.to, at: from, until };
+    });
   openMenu(x, y, title, [
     button('is lost', () => addEdit({ kind: 'drop', message: id })),
     button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
@@ -278,7 +339,11 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
       'span',
       { class: 'lab-inline' },
       button('arrives later by', () =>
-        addEdit({ kind: 'delay', message: id, byMs: Math.max(0, Math.round(Number(delay.value))) }),
+        addTyped(() => ({
+          kind: 'delay',
+          message: id,
+          byMs: boxNumber(delay.value, 'the delay in ms'),
+        })),
       ),
       delay,
       ' ms',
@@ -349,6 +414,11 @@ function settings(): HTMLElement {
   };
   knob.addEventListener('change', fill);
   fill();
+  syncSettings = () => {
+    fill();
+    preset.value = shown().preset;
+    seed.value = String(shown().seed);
+  };
   const preset = el('select', { attrs: { id: 'lab-preset', 'aria-label': 'preset' } });
   for (const name of Object.keys(store.presets))
     preset.append(el('option', { attrs: { value: name } }, name));
@@ -368,28 +438,51 @@ function settings(): HTMLElement {
   return el(
     'div',
     { class: 'lab-settings' },
-    el('span', {}, 'knob ', knob, ' = ', value, number, ' '),
-    button('rerun', () => addEdit({ kind: 'knob', name: knob.value, value: knobValue() })),
-    el('span', {}, ' preset ', preset, ' '),
-    button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
-    el('span', {}, ' seed ', seed, ' '),
-    button('rerun', () => {
+    // Each setting with its own button, so that a narrow window wraps between settings only.
+    el(
+      'span',
+      { class: 'lab-setting' },
+      'knob ',
+      knob,
+      ' = ',
+      value,
+      number,
+      ' ',
+      button('rerun', () => addEdit({ kind: 'knob', name: knob.value, value: knobValue() })),
+    ),
+    el(
+      'span',
+      { class: 'lab-setting' },
+      'preset ',
+      preset,
+      ' ',
+      button('rerun', () => addEdit({ kind: 'preset', preset: preset.value })),
+    ),
+    el(
+      'span',
+      { class: 'lab-setting' },
+      'seed ',
+      seed,
+      ' ',
       // A box left empty, a negative or a fractional seed is refused, never read as another seed.
-      const raw = seed.value.trim();
-      if (/^\d{1,16}$/.test(raw) && Number(raw) <= MAX_SEED)
-        addEdit({ kind: 'seed', seed: Number(raw) });
-      else refuse(`the seed must be a whole number from 0 to ${MAX_SEED} (got '${raw}')`);
-    }),
+      button('rerun', () =>
+        addTyped(() => ({ kind: 'seed', seed: boxNumber(seed.value, 'the seed', MAX_SEED) })),
+      ),
+    ),
   );
 }
+
+/** Puts the boxes back to the settings of the run shown, once an edit is made or taken back. */
+let syncSettings = (): void => {};
 
 // ---- what the lab shows ----
 
 function render(): void {
   renderEdits();
+  syncSettings();
   result.replaceChildren();
   if (outcome === null) {
-    status.replaceChildren(hashLine());
+    status.replaceChildren(...addressLine(), hashLine());
     if (hand !== null) renderHand(baseRun());
     else handView.replaceChildren();
     return;
@@ -398,10 +491,27 @@ function render(): void {
     status.replaceChildren(el('span', { class: 'lab-bad' }, outcome.error));
     return;
   }
-  status.replaceChildren(hashLine());
+  status.replaceChildren(...addressLine(), hashLine());
   result.append(...comparison(outcome.w, outcome.diff));
   if (hand !== null) renderHand(outcome.w.edited);
   else handView.replaceChildren();
+}
+
+/** The address's what-if that was not read, and which run the lab shows instead. */
+function addressLine(): Node[] {
+  if (addressError === null) return [];
+  const shows =
+    edits.length === 0
+      ? "it shows the page's own run"
+      : `it still shows the what-if ${edits.map(editText).join(', ')}`;
+  return [
+    el(
+      'span',
+      { class: 'lab-bad', attrs: { id: 'lab-address' } },
+      `The address's what-if was not applied: ${addressError}. Mend it in the address, or make an edit here; ${shows}.`,
+    ),
+    el('br'),
+  ];
 }
 
 function hashLine(): Node {
@@ -755,6 +865,8 @@ function chooseNext(message: number, after: number): void {
   );
   hand = arrived < 0 ? hand : arrived;
   render();
+  // The comparison that now opens above it would push it out of sight.
+  handView.scrollIntoView({ block: 'start' });
 }
 
 /** Each node's state digest once trace event `after` is over, as a small table. */
@@ -809,6 +921,8 @@ function toggleHand(): void {
     hand = at;
   }
   render();
+  // Below a comparison it opens far down the page: brought up to where the click was.
+  if (hand !== null) handView.scrollIntoView({ block: 'start' });
 }
 
 // ---- putting it on the page ----
@@ -847,18 +961,10 @@ function mount(): void {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();
   });
-  window.addEventListener('hashchange', () => {
-    const wanted = fragmentEdits();
-    if (wanted === null || wanted.map(editText).join(',') === edits.map(editText).join(',')) return;
-    edits = wanted;
-    recompute();
-  });
-  const wanted = fragmentEdits();
-  if (wanted === null) return;
-  edits = wanted;
+  window.addEventListener('hashchange', () => followAddress(false));
   status.replaceChildren('Rerunning the scenario in this browser…');
   // After the page has been drawn: a long run should not hold up the first view.
-  setTimeout(recompute, 0);
+  setTimeout(() => followAddress(true), 0);
 }
 
 mount();

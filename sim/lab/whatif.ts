@@ -44,10 +44,27 @@ export class EditError extends Error {}
 export const EDIT_FORMS =
   'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
 
-const MAX_MS = 1_000_000_000;
+/** The latest time, and the longest delay, an edit takes. */
+export const MAX_MS = 1_000_000_000;
+
+function isWhole(raw: string | undefined, max: number): raw is string {
+  return raw !== undefined && /^\d{1,16}$/.test(raw) && Number(raw) <= max;
+}
+
+/**
+ * A number typed in one of the lab's boxes (a seed, a delay, a hold): empty, negative, fractional
+ * or a word is refused with a sentence, never read as 0 or as another number.
+ */
+export function boxNumber(raw: string, what: string, max = MAX_MS): number {
+  const typed = raw.trim();
+  if (isWhole(typed, max)) return Number(typed);
+  // A number box holding a word reads as empty.
+  const got = typed === '' ? 'the box is empty or holds no number' : `got '${typed}'`;
+  throw new EditError(`${what} must be a whole number from 0 to ${max} (${got})`);
+}
 
 function wholeNumber(raw: string | undefined, what: string, text: string, max = MAX_MS): number {
-  if (raw === undefined || !/^\d{1,16}$/.test(raw) || Number(raw) > max) {
+  if (!isWhole(raw, max)) {
     throw new EditError(
       `'${text}': ${what} must be a whole number from 0 to ${max} (the edits are: ${EDIT_FORMS})`,
     );
@@ -118,6 +135,29 @@ export function parseEdit(text: string): Edit {
     default:
       throw new EditError(`'${text}' is not an edit; the edits are: ${EDIT_FORMS}`);
   }
+}
+
+/**
+ * The edits with one more, as a user means a box typed in again: a run has one seed and one
+ * preset, and each knob one value, so such an edit takes the place of the earlier one of its kind
+ * (where that stood, so the edits after it still follow it); message faults, crashes, restarts,
+ * holds and hand-chosen deliveries each add to the others. The page and --what-if both use it.
+ */
+export function withEdit(edits: readonly Edit[], edit: Edit): Edit[] {
+  const replaces = (e: Edit): boolean =>
+    e.kind === edit.kind &&
+    (e.kind === 'seed' || e.kind === 'preset' || (e.kind === 'knob' && e.name === knobName(edit)));
+  const at = edits.findIndex(replaces);
+  return at < 0 ? [...edits, edit] : edits.map((e, i) => (i === at ? edit : e));
+}
+
+function knobName(edit: Edit): string | undefined {
+  return edit.kind === 'knob' ? edit.name : undefined;
+}
+
+/** The edits one after another as `withEdit` folds them: `seed:0,seed:2` is `seed:2`. */
+export function foldEdits(edits: readonly Edit[]): Edit[] {
+  return edits.reduce<Edit[]>(withEdit, []);
 }
 
 /** The edit as `parseEdit` reads it back. */

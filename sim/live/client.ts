@@ -119,6 +119,22 @@ export class LiveClient {
   }
 }
 
+/**
+ * The knobs a client's machine reads (protocol/<store>/client.ts reads no other): a client given
+ * any other would change nothing, since only the servers act on it.
+ */
+export const CLIENT_KNOBS: Readonly<Record<StoreName, readonly string[]>> = {
+  replicated: [
+    'clientSession',
+    'clientTimestamp',
+    'requestTimeout',
+    'retryOnTryOther',
+    'retryLimit',
+    'retryBackoff',
+  ],
+  lock: ['requestTimeout'],
+};
+
 /** The cluster description a greeting gives, with the client's own knob overrides on top. */
 export function clusterOfHello(
   hello: Hello,
