@@ -473,6 +473,35 @@ describe('step by hand below a comparison', () => {
   });
 });
 
+describe('the panel docked at 1024 × 800', () => {
+  it("covers neither the lab's foot nor the diagram's last row", async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    // Read down the lab: what is at the window's foot is the lab, not the panel over it.
+    for (const y of [0, 300, 600]) {
+      const atFoot = await page.evaluate((by) => {
+        const lab = document.getElementById('lab')!;
+        window.scrollTo(0, lab.getBoundingClientRect().top + window.scrollY + by);
+        const hit = document.elementFromPoint(500, window.innerHeight - 10);
+        return hit?.closest('#lab, #panel')?.id ?? hit?.tagName;
+      }, y);
+      expect(atFoot, `${y} px down the lab`).toBe('lab');
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-1024x800.png') });
+    // At the page's end the diagram's last row sits above the panel.
+    const clear = await page.evaluate(() => {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      const svg = document.getElementById('diagram')!.getBoundingClientRect();
+      const panel = document.getElementById('panel')!.getBoundingClientRect();
+      return svg.bottom <= panel.top + 1 && panel.bottom <= window.innerHeight + 1;
+    });
+    expect(clear).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a refused edit with a what-if on screen', () => {
   it('says what was refused and which run is shown, over the comparison still there', async () => {
     const id = replicationToS3.id;
@@ -938,6 +967,14 @@ describe('a run of 25 nodes and 10,000 steps', () => {
     }
     await tab.keyboard.press('End');
     const rows = tab.locator('#diagram .row-bg');
+    // Read back up a window's height (the last row sits on the panel, at the page's end): the
+    // rows drawn then take in some of c1's.
+    const drawn = await rows.count();
+    await tab.evaluate(() => window.scrollBy(0, -window.innerHeight));
+    await tab.waitForFunction(
+      (n) => document.querySelectorAll('#diagram .row-bg').length > n,
+      drawn,
+    );
     const faded = tab.locator('#diagram .row-bg.filtered');
     await expect(faded.count()).resolves.toBeGreaterThan(0);
     expect(await faded.count()).toBeLessThan(await rows.count());
