@@ -225,7 +225,10 @@ function announce(refused?: string): void {
       'lab-remove',
     ),
   );
-  toast.hidden = false;
+  // With the lab's status line in the window (an edit made in the settings row) the status and the
+  // comparison say it already, and the note would cover the status.
+  const line = status.getBoundingClientRect();
+  toast.hidden = line.top >= 0 && line.bottom <= window.innerHeight;
 }
 
 /** The page's view model (html.ts): its steps' trace events and the trace's length. */
