@@ -502,10 +502,7 @@ function refusalLine(): Node[] {
     el(
       'span',
       { class: 'lab-bad', attrs: { id: 'lab-refused' } },
-      `Not applied: ${refusal}. The lab keeps the run it showed: ${stillShows()}.`.replace(
-        /\.\. /,
-        '. ',
-      ),
+      `Not applied: ${refusal.replace(/\.$/, '')}. The lab keeps the run it showed: ${stillShows()}.`,
     ),
     el('br'),
   ];
