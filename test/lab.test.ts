@@ -605,6 +605,22 @@ describe("a hold chosen in the what-if run's own list", () => {
   });
 });
 
+describe("an edit refused from the what-if run's own list", () => {
+  it('leaves the list open where it was, and says why', async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    await page.locator('#lab-run-box summary').click();
+    await page.locator('#lab-run li[data-msg]').first().click();
+    await page.getByLabel('delay in ms').fill('-1');
+    await page.getByRole('button', { name: 'arrives later by' }).click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toMatch(
+      /^Not applied: the delay in ms must be a whole number/,
+    );
+    await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the delay and hold boxes', () => {
   it('refuse an empty, negative, fractional or worded number with a sentence, never 0', async () => {
     const { page, problems } = await open();

@@ -188,7 +188,8 @@ function addTyped(make: () => Edit): void {
 function refuse(why: string): void {
   hideMenu();
   refusal = why;
-  render();
+  // Only the status: the comparison stays as it is (an open event list stays open).
+  renderStatus();
   announce(`Not applied: ${why}`);
 }
 
@@ -477,7 +478,7 @@ function render(): void {
   renderEdits();
   syncSettings();
   result.replaceChildren();
-  status.replaceChildren(...refusalLine(), ...addressLine(), hashLine(), ...movedLine());
+  renderStatus();
   if (outcome === null) {
     if (hand !== null) renderHand(baseRun());
     else handView.replaceChildren();
@@ -517,6 +518,10 @@ function movedText(w: WhatIf): string {
 function movedLine(): Node[] {
   const text = outcome === null ? '' : movedText(outcome.w).trim();
   return text === '' ? [] : [el('br'), el('span', { attrs: { id: 'lab-moved' } }, text)];
+}
+
+function renderStatus(): void {
+  status.replaceChildren(...refusalLine(), ...addressLine(), hashLine(), ...movedLine());
 }
 
 /** The address's what-if that was not read, and which run the lab shows instead. */
