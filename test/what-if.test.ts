@@ -79,6 +79,15 @@ describe('--what-if in the terminal', () => {
     // The edit that does not fit this run is named before why.
     const missing = sim('scenarios/stale-read.ts', '--what-if', 'drop:99999');
     expect(missing.stderr).toMatch(/^error: --what-if drop:99999: there is no message #99999 /);
+    // One of several too.
+    const second = sim(
+      'scenarios/stale-read.ts',
+      '--what-if',
+      'seed:2',
+      '--what-if',
+      'crash:s9@10',
+    );
+    expect(second.stderr).toMatch(/^error: --what-if crash:s9@10: 's9' is not a node of this run/);
   });
 
   it("words a knob it cannot set as --knob does, not as a scenario file's field", () => {

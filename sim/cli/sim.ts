@@ -211,9 +211,12 @@ function whatIfOf(scenario: AnyScenario, edits: readonly Edit[], base: ScenarioR
     // A seed, the preset or a knob given again replaces the earlier, as the lab's boxes do.
     return runWritten(scenario, edits, base);
   } catch (error) {
-    // An edit that reads well but does not fit this run: named, when it is the only one.
-    const which = edits.length === 1 ? ` ${editText(edits[0]!)}` : '';
-    if (error instanceof EditError) throw new UsageError(`--what-if${which}: ${error.message}`);
+    // An edit that reads well but does not fit this run: named, unless its sentence names it.
+    if (error instanceof EditError) {
+      const edit = error.edit ?? (edits.length === 1 ? edits[0] : undefined);
+      const which = edit === undefined ? '' : ` ${editText(edit)}`;
+      throw new UsageError(`--what-if${which}: ${error.message}`);
+    }
     throw error;
   }
 }

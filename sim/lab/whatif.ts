@@ -39,7 +39,10 @@ export type Edit =
   | { readonly kind: 'deliver'; readonly message: number; readonly after: number };
 
 /** A what-if the user wrote that cannot be applied: one sentence saying why and how to mend it. */
-export class EditError extends Error {}
+export class EditError extends Error {
+  /** The edit that could not be applied, when one of several was (its sentence may not name it). */
+  edit?: Edit;
+}
 
 export const EDIT_FORMS =
   'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
@@ -542,10 +545,17 @@ export function runWhatIf(
         `${editText(written)} is now ${editText(edit)}: the same message (the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}) in the run it now edits`,
       );
     }
-    const step = applyEdit(current, run, edit);
-    described.push(describeEdit(edit, run));
+    let step: Applied;
+    let next: ScenarioRun;
+    try {
+      step = applyEdit(current, run, edit);
+      described.push(describeEdit(edit, run));
+      next = rerun(step.scenario);
+    } catch (error) {
+      if (error instanceof EditError) error.edit ??= edit;
+      throw error;
+    }
     readAgainst.push(run);
-    const next = rerun(step.scenario);
     const missed = missedAim(edit, run, next);
     if (missed !== null) throw new EditError(`${editText(edit)}: ${missed}`);
     current = step.scenario;
