@@ -52,10 +52,10 @@ export function parseKnob<K extends object>(
         ? Number(raw)
         : Number.NaN;
   if (!Number.isInteger(n) || n < spec.min || n > spec.max) {
-    return {
-      ok: false,
-      error: `knob ${name} must be ${describeKnob(spec)} (got '${String(raw)}')`,
-    };
+    // An empty value (`--knob retryLimit=`, an empty number box) is said in words, not as ''.
+    const got =
+      typeof raw === 'string' && raw.trim() === '' ? 'no value was given' : `got '${String(raw)}'`;
+    return { ok: false, error: `knob ${name} must be ${describeKnob(spec)} (${got})` };
   }
   return { ok: true, value: { name: name as keyof K & string, value: n } };
 }

@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
-import { diffRuns, effectiveScenario, parseEdit, runWhatIf } from '../sim/lab/whatif.ts';
+import {
+  diffRuns,
+  editText,
+  effectiveScenario,
+  parseEdit,
+  runWhatIf,
+  sameMessage,
+} from '../sim/lab/whatif.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
@@ -119,6 +126,7 @@ describe('the lab on the stale-read page', () => {
     await expect(page.locator('#lab-toast').textContent()).resolves.toContain(
       'convergence held → broken (1)',
     );
+    await expect(page.locator('#lab-toast').isVisible()).resolves.toBe(true);
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-drop.png') });
     expect(opened.problems).toEqual([]);
   });
@@ -311,7 +319,8 @@ describe('settings', () => {
     await page.locator('#lab-knob').selectOption('ackPolicy');
     await page.locator('#lab-knob-value').selectOption('all-followers');
     await page.locator('.lab-settings button').first().click();
-    const edits = [parseEdit(`drop:${id}`), parseEdit('knob:ackPolicy=all-followers')];
+    // The knob shapes the run the lost message is chosen in: it goes before it.
+    const edits = [parseEdit('knob:ackPolicy=all-followers'), parseEdit(`drop:${id}`)];
     const w = runWhatIf(scenario, edits);
     // Retransmitted until acknowledged, the write reaches s3: convergence holds again (§3).
     expect(w.edited.verdicts.find((v) => v.guarantee === 'convergence')?.status).toBe('held');
@@ -319,10 +328,10 @@ describe('settings', () => {
       w.edited.result.hash,
     );
     expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(
-      `drop:${id},knob:ackPolicy=all-followers`,
+      `knob:ackPolicy=all-followers,drop:${id}`,
     );
     // The link a teacher copies reads as the edits are written, '=' and all.
-    expect(new URL(page.url()).hash).toContain(`whatif=drop:${id},knob:ackPolicy=all-followers`);
+    expect(new URL(page.url()).hash).toContain(`whatif=knob:ackPolicy=all-followers,drop:${id}`);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -336,17 +345,29 @@ describe('settings', () => {
       await page.locator('#lab-seed').fill(typed);
       await rerunButtons.nth(2).click();
       await expect(page.locator('#lab-status').textContent(), typed).resolves.toMatch(refusal);
-      await expect(page.locator('#lab-toast').textContent(), typed).resolves.toMatch(refusal);
+      // Made in the lab's own settings row: no note over the status line that says it.
+      await expect(page.locator('#lab-toast').isHidden(), typed).resolves.toBe(true);
       await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
       expect(new URL(page.url()).hash).not.toContain('whatif');
     }
+    // The status says which run is still shown, and that it reruns to the page's hash.
+    const status = await page.locator('#lab-status').textContent();
+    expect(status).toContain("The lab keeps the run it showed: it shows the page's own run.");
+    expect(status).toContain(`trace hash ${doc.run.hash}, the same as the page's`);
+    // An empty knob box is said in words, not as (got '').
+    await page.locator('#lab-knob').selectOption('replicationDelay');
+    await page.locator('#lab-knob-number').fill('');
+    await rerunButtons.first().click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toMatch(
+      /^Not applied: knob replicationDelay must be an integer from 0 to \d+ \(ms\) \(no value was given\)\. /,
+    );
     // A knob out of its range is worded as --knob words it, in the status and where the click was.
     await page.locator('#lab-knob').selectOption('replicationDelay');
     await page.locator('#lab-knob-number').fill('-5');
     await rerunButtons.first().click();
     const knob = /^Not applied: knob replicationDelay must be an integer from 0 to 3600000/;
     await expect(page.locator('#lab-status').textContent()).resolves.toMatch(knob);
-    await expect(page.locator('#lab-toast').textContent()).resolves.toMatch(knob);
+    await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(true);
     await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
     expect(problems).toEqual([]);
     await page.context().close();
@@ -370,23 +391,25 @@ describe('an edit made again', () => {
       await page.locator('#lab-knob-value').selectOption(value);
       await rerunButtons.first().click();
     }
-    expect(whatif(page)).toBe(`drop:${id},seed:3,knob:ackPolicy=ignore-failures`);
+    // Settings go before the lost message, which stays the REPLICATION to s3 (the same id here).
+    expect(whatif(page)).toBe(`seed:3,knob:ackPolicy=ignore-failures,drop:${id}`);
     await expect(page.locator('#lab-edits code').allTextContents()).resolves.toEqual([
-      `drop:${id}`,
       'seed:3',
       'knob:ackPolicy=ignore-failures',
+      `drop:${id}`,
     ]);
     // Another knob is an edit of its own; a second lost message too.
     await page.locator('#lab-knob').selectOption('followerApply');
     await page.locator('#lab-knob-value').selectOption('newer-wins');
     await rerunButtons.first().click();
     const w = runWhatIf(scenario, [
-      parseEdit(`drop:${id}`),
       parseEdit('seed:3'),
       parseEdit('knob:ackPolicy=ignore-failures'),
       parseEdit('knob:followerApply=newer-wins'),
+      parseEdit(`drop:${id}`),
     ]);
     expect(w.edited.seed).toBe(3);
+    expect(whatif(page)).toBe(w.edits.map((e) => editText(e)).join(','));
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
     );
@@ -452,6 +475,152 @@ describe('step by hand below a comparison', () => {
   });
 });
 
+describe('the panel docked at 1024 × 800', () => {
+  it("covers neither the lab's foot nor the diagram's last row", async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    // Read down the lab: what is at the window's foot is the lab, not the panel over it.
+    for (const y of [0, 300, 600]) {
+      const atFoot = await page.evaluate((by) => {
+        const lab = document.getElementById('lab')!;
+        window.scrollTo(0, lab.getBoundingClientRect().top + window.scrollY + by);
+        const hit = document.elementFromPoint(500, window.innerHeight - 10);
+        return hit?.closest('#lab, #panel')?.id ?? hit?.tagName;
+      }, y);
+      expect(atFoot, `${y} px down the lab`).toBe('lab');
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-1024x800.png') });
+    // At the page's end the diagram's last row sits above the panel.
+    const clear = await page.evaluate(() => {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      const svg = document.getElementById('diagram')!.getBoundingClientRect();
+      const panel = document.getElementById('panel')!.getBoundingClientRect();
+      return svg.bottom <= panel.top + 1 && panel.bottom <= window.innerHeight + 1;
+    });
+    expect(clear).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a refused edit with a what-if on screen', () => {
+  it('says what was refused and which run is shown, over the comparison still there', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    const hash = page.locator('.lab-col[data-side="now"] .lab-hash');
+    const shown = await hash.textContent();
+    await page.locator('#lab-seed').fill('-1');
+    await page.locator('.lab-settings button').nth(2).click();
+    const status = await page.locator('#lab-status').textContent();
+    expect(status).toMatch(/^Not applied: the seed must be a whole number/);
+    expect(status).toContain(`it still shows the what-if drop:${id}.`);
+    expect(status).toContain(`trace hash ${doc.run.hash}, the same as the page's`);
+    await expect(hash.textContent()).resolves.toBe(shown);
+    // The next edit made clears the refusal.
+    await page.locator('#lab-seed').fill('2');
+    await page.locator('.lab-settings button').nth(2).click();
+    await expect(page.locator('#lab-refused').count()).resolves.toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a message edit after a change before it', () => {
+  const id = replicationToS3.id;
+  const chips = (page: Page) => page.locator('#lab-edits code').allTextContents();
+  const nowHash = (page: Page) => page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+
+  it('stays on its message when the edit before it is taken off, and says its new number', async () => {
+    // After a copy of message 3 the REPLICATION to s3 is numbered one higher.
+    const copied = runWhatIf(scenario, [parseEdit('duplicate:3')]).edited.result.trace;
+    const there = sameMessage(run.result.trace, copied, id)!;
+    expect(there).not.toBe(id);
+    const { page, problems } = await open(`#whatif=duplicate:3,drop:${there}`);
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
+    await expect(chips(page)).resolves.toEqual([`drop:${id}`]);
+    await expect(page.locator('#lab-moved').textContent()).resolves.toContain(
+      `drop:${there} is now drop:${id}: the same message (the 2nd REPLICATION s1 → s3)`,
+    );
+    await expect(nowHash(page)).resolves.toBe(
+      runWhatIf(scenario, [parseEdit(`drop:${id}`)]).edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('goes after a preset chosen later, on the same message of the new run', async () => {
+    const fixed = runScenario(staleRead, { preset: 'fixed' });
+    const there = sameMessage(run.result.trace, fixed.result.trace, id)!;
+    expect(there).not.toBe(id);
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    await page.locator('#lab-preset').selectOption('fixed');
+    await page.locator('.lab-settings button').nth(1).click();
+    await expect(chips(page)).resolves.toEqual(['preset:fixed', `drop:${there}`]);
+    const w = runWhatIf(scenario, [parseEdit('preset:fixed'), parseEdit(`drop:${there}`)]);
+    await expect(nowHash(page)).resolves.toBe(w.edited.result.hash);
+    const lost = w.edited.result.trace.filter((e) => e.kind === 'drop');
+    expect(lost).toMatchObject([{ from: 's1', to: 's3', message: { type: 'REPLICATION' } }]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('that the new run has no such message for refuses the change, saying what to take off', async () => {
+    // With all-followers acks the lost REPLICATION is sent again; without, there is no retry.
+    const knob = 'knob:ackPolicy=all-followers';
+    const resent = runWhatIf(scenario, [parseEdit(knob), parseEdit(`drop:${id}`)]);
+    const retry = resent.edited.result.trace
+      .filter((e) => e.kind === 'send' && e.to === 's3' && e.message.type === 'REPLICATION')
+      .at(-1) as { id: number };
+    const { page, problems } = await open(`#whatif=${knob},drop:${id},drop:${retry.id}`);
+    const before = await nowHash(page);
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
+    const status = await page.locator('#lab-status').textContent();
+    expect(status).toContain(
+      `Not applied: drop:${retry.id} is the 3rd REPLICATION s1 → s3, and the run it would now edit has no such message; take drop:${retry.id} off first`,
+    );
+    expect(status).toContain(`it still shows the what-if ${knob}, drop:${id}, drop:${retry.id}.`);
+    await expect(chips(page)).resolves.toEqual([knob, `drop:${id}`, `drop:${retry.id}`]);
+    await expect(nowHash(page)).resolves.toBe(before);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("a hold chosen in the what-if run's own list", () => {
+  it("starts at that message's time, not at the diagram's selected step", async () => {
+    const w = runWhatIf(scenario, [parseEdit('duplicate:3')]);
+    const there = sameMessage(run.result.trace, w.edited.result.trace, replicationToS3.id)!;
+    const send = w.edited.result.trace.find((e) => e.kind === 'send' && e.id === there)!;
+    const { page, problems } = await open('#step=5&whatif=duplicate:3');
+    const selected = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1];
+    expect(selected).not.toBe(formatTime(send.t));
+    await page.locator('#lab-run-box summary').click();
+    await page.locator(`#lab-run li[data-msg="${there}"]`).first().click();
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
+      `its link s1 → s3 holds messages from ${formatTime(send.t)} for`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("an edit refused from the what-if run's own list", () => {
+  it('leaves the list open where it was, and says why', async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    await page.locator('#lab-run-box summary').click();
+    await page.locator('#lab-run li[data-msg]').first().click();
+    await page.getByLabel('delay in ms').fill('-1');
+    await page.getByRole('button', { name: 'arrives later by' }).click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toMatch(
+      /^Not applied: the delay in ms must be a whole number/,
+    );
+    await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the delay and hold boxes', () => {
   it('refuse an empty, negative, fractional or worded number with a sentence, never 0', async () => {
     const { page, problems } = await open();
@@ -478,6 +647,7 @@ describe('the delay and hold boxes', () => {
         const refusal = new RegExp(`^Not applied: ${what} must be a whole number from 0 to`);
         await expect(page.locator('#lab-status').textContent(), typed).resolves.toMatch(refusal);
         await expect(page.locator('#lab-toast').textContent(), typed).resolves.toMatch(refusal);
+        await expect(page.locator('#lab-toast').isVisible(), typed).resolves.toBe(true);
         await expect(page.locator('#lab-edits').textContent()).resolves.toBe('no edit yet');
         expect(new URL(page.url()).hash).not.toContain('whatif');
       }
@@ -816,6 +986,14 @@ describe('a run of 25 nodes and 10,000 steps', () => {
     }
     await tab.keyboard.press('End');
     const rows = tab.locator('#diagram .row-bg');
+    // Read back up a window's height (the last row sits on the panel, at the page's end): the
+    // rows drawn then take in some of c1's.
+    const drawn = await rows.count();
+    await tab.evaluate(() => window.scrollBy(0, -window.innerHeight));
+    await tab.waitForFunction(
+      (n) => document.querySelectorAll('#diagram .row-bg').length > n,
+      drawn,
+    );
     const faded = tab.locator('#diagram .row-bg.filtered');
     await expect(faded.count()).resolves.toBeGreaterThan(0);
     expect(await faded.count()).toBeLessThan(await rows.count());

@@ -12,6 +12,7 @@ import {
   foldEdits,
   parseEdit,
   runWhatIf,
+  sameMessage,
 } from '../sim/lab/whatif.ts';
 import { textWidth } from '../sim/render/diagram.ts';
 import { runScenario } from '../sim/scenario.ts';
@@ -78,6 +79,15 @@ describe('--what-if in the terminal', () => {
     // The edit that does not fit this run is named before why.
     const missing = sim('scenarios/stale-read.ts', '--what-if', 'drop:99999');
     expect(missing.stderr).toMatch(/^error: --what-if drop:99999: there is no message #99999 /);
+    // One of several too.
+    const second = sim(
+      'scenarios/stale-read.ts',
+      '--what-if',
+      'seed:2',
+      '--what-if',
+      'crash:s9@10',
+    );
+    expect(second.stderr).toMatch(/^error: --what-if crash:s9@10: 's9' is not a node of this run/);
   });
 
   it("words a knob it cannot set as --knob does, not as a scenario file's field", () => {
@@ -190,5 +200,69 @@ describe('an edit given again', () => {
     expect(hash(twice.stdout)).toBe(hash(once.stdout));
     expect(twice.stdout).toContain('--what-if seed:4');
     expect(twice.stdout).not.toContain('--what-if seed:1');
+  });
+});
+
+describe('a message edit, once a setting before it changes', () => {
+  // The fixed preset numbers stale-read's messages otherwise: the REPLICATION to s3 is not #16.
+  const fixed = runScenario(staleRead, { preset: 'fixed' });
+  const there = sameMessage(base.result.trace, fixed.result.trace, toS3.id)!;
+  const hash = (out: string) => /\n {2}trace hash (\w+)/.exec(out)?.[1];
+
+  it('goes after the setting and stays on its message, and the terminal says its new number', () => {
+    expect(there).not.toBe(toS3.id);
+    const moved = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      `drop:${toS3.id}`,
+      '--what-if',
+      'preset:fixed',
+    );
+    expect(moved.stderr).toBe('');
+    expect(moved.stdout).toContain(`drop:${toS3.id} is now drop:${there}`);
+    expect(moved.stdout).toContain(`--what-if preset:fixed --what-if drop:${there}`);
+    const direct = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--preset',
+      'fixed',
+      '--what-if',
+      `drop:${there}`,
+    );
+    expect(hash(moved.stdout)).toBe(hash(direct.stdout));
+    // The message lost is the REPLICATION to s3, as first chosen.
+    const w = runWhatIf(staleRead, [parseEdit('preset:fixed'), parseEdit(`drop:${there}`)]);
+    const lost = w.edited.result.trace.filter((e) => e.kind === 'drop');
+    expect(lost).toMatchObject([{ from: 's1', to: 's3', message: { type: 'REPLICATION' } }]);
+  });
+
+  it('is refused, saying which to take off, when the new run has no such message', () => {
+    // With all-followers acks the lost REPLICATION is sent again; with the default it is not.
+    const knob = parseEdit('knob:ackPolicy=all-followers');
+    const resent = runWhatIf(staleRead, [knob, parseEdit(`drop:${toS3.id}`)]).edited.result.trace;
+    const again = resent.filter(
+      (e): e is Extract<typeof e, { kind: 'send' }> =>
+        e.kind === 'send' && e.to === 's3' && e.message.type === 'REPLICATION',
+    );
+    const retry = again.at(-1)!;
+    expect(again).toHaveLength(3);
+    const out = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      editText(knob),
+      '--what-if',
+      `drop:${toS3.id}`,
+      '--what-if',
+      `drop:${retry.id}`,
+      '--what-if',
+      'knob:ackPolicy=ignore-failures',
+    );
+    expect(out.status).toBe(2);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toContain(
+      `drop:${retry.id} is the 3rd REPLICATION s1 → s3, and the run it would now edit has no such message; take drop:${retry.id} off first`,
+    );
   });
 });

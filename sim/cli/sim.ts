@@ -13,9 +13,8 @@ import {
   EditError,
   editText,
   effectiveScenario,
-  foldEdits,
   parseEdit,
-  runWhatIf,
+  runWritten,
 } from '../lab/whatif.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
@@ -169,7 +168,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     whatIf.push(...renderWhatIf(c, w, diffRuns(w), width), '');
     run = w.edited;
     scenario = w.scenario;
-    replay = `${replay} ${edits.map((e) => `--what-if ${shellWord(editText(e))}`).join(' ')}`;
+    replay = `${replay} ${w.edits.map((e) => `--what-if ${shellWord(editText(e))}`).join(' ')}`;
   }
   if (fromStdin(file))
     replay = `the scenario came from stdin, which cannot be read again: save it to a file, e.g. ${PIPED_SAVED_AS}, then: ${replay}`;
@@ -199,8 +198,8 @@ async function sim(argv: readonly string[]): Promise<number> {
 
 function parseEdits(flags: readonly string[] | undefined): Edit[] {
   try {
-    // A seed, the preset or a knob given again replaces the earlier, as the lab's boxes do.
-    return foldEdits((flags ?? []).map(parseEdit));
+    // As written: runWritten folds them once it knows which message each edit names.
+    return (flags ?? []).map(parseEdit);
   } catch (error) {
     if (error instanceof EditError) throw new UsageError(`--what-if ${error.message}`);
     throw error;
@@ -209,11 +208,15 @@ function parseEdits(flags: readonly string[] | undefined): Edit[] {
 
 function whatIfOf(scenario: AnyScenario, edits: readonly Edit[], base: ScenarioRun) {
   try {
-    return runWhatIf(scenario, edits, base);
+    // A seed, the preset or a knob given again replaces the earlier, as the lab's boxes do.
+    return runWritten(scenario, edits, base);
   } catch (error) {
-    // An edit that reads well but does not fit this run: named, when it is the only one.
-    const which = edits.length === 1 ? ` ${editText(edits[0]!)}` : '';
-    if (error instanceof EditError) throw new UsageError(`--what-if${which}: ${error.message}`);
+    // An edit that reads well but does not fit this run: named, unless its sentence names it.
+    if (error instanceof EditError) {
+      const edit = error.edit ?? (edits.length === 1 ? edits[0] : undefined);
+      const which = edit === undefined ? '' : ` ${editText(edit)}`;
+      throw new UsageError(`--what-if${which}: ${error.message}`);
+    }
     throw error;
   }
 }

@@ -12,24 +12,25 @@ import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts'
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
 import {
+  addedTo,
   boxNumber,
   diffRuns,
   type Edit,
   EditError,
   editText,
-  foldEdits,
   inFlight,
   MAX_MS,
   messageText,
   parseEdit,
   type RunDiff,
-  runWhatIf,
+  runWritten,
+  sameMessage,
   scenarioSource,
   stepEnd,
+  takenFrom,
   verdictText,
   type WhatIf,
   whatIfFileName,
-  withEdit,
 } from './whatif.ts';
 
 /** The page's trace document; its events are packed (page.js reads them), the lab needs none. */
@@ -46,7 +47,9 @@ function baseRun(): ScenarioRun {
 }
 
 let edits: Edit[] = [];
-let outcome: { w: WhatIf; diff: RunDiff } | { error: string } | null = null;
+let outcome: { w: WhatIf; diff: RunDiff } | null = null;
+/** The last edit refused, and why: the status says it above the run still shown. */
+let refusal: string | null = null;
 /** AnyStep by hand: the trace event (of the run shown last) after which a message is chosen. */
 let hand: number | null = null;
 
@@ -63,14 +66,14 @@ const toast = el('div', {
 
 /** The run the lab shows last: the edited one when there are edits, else the page's own. */
 function shown(): ScenarioRun {
-  return outcome !== null && 'w' in outcome ? outcome.w.edited : baseRun();
+  return outcome?.w.edited ?? baseRun();
 }
 
 function readFragment(): Edit[] {
   const params = new URLSearchParams(window.location.hash.slice(1));
   const raw = params.get('whatif');
   if (raw === null || raw === '') return [];
-  return foldEdits(raw.split(',').map(parseEdit));
+  return raw.split(',').map(parseEdit);
 }
 
 /**
@@ -79,7 +82,7 @@ function readFragment(): Edit[] {
  */
 let addressError: string | null = null;
 
-/** The address's edits; null, with the reason kept for the status line, when one is not an edit. */
+/** The address's edits as written; null, with the reason kept for the status line, when one is not an edit. */
 function fragmentEdits(): Edit[] | null {
   try {
     const wanted = readFragment();
@@ -105,23 +108,37 @@ function writeFragment(): void {
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
-/** The lab's answer for a list of edits: null for none, or the reason they cannot be applied. */
-function compute(list: readonly Edit[]): typeof outcome {
+/** The what-if `make` gives, or the reason it cannot be made. */
+function compute(make: () => WhatIf): WhatIf | string {
   try {
-    const w = runWhatIf(scenario, list, baseRun());
-    return list.length === 0 ? null : { w, diff: diffRuns(w) };
+    return make();
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    return { error: error.message };
+    return error.message;
   }
 }
 
-function recompute(): void {
+/** Shows a what-if (its edits as it applied them, each on its message), and the address says it. */
+function show(w: WhatIf | null): void {
   // The address is written from the edits below: what it held is no longer the question.
   addressError = null;
-  outcome = compute(edits);
+  refusal = null;
+  edits = [...(w?.edits ?? [])];
+  outcome = w === null || edits.length === 0 ? null : { w, diff: diffRuns(w) };
   writeFragment();
   render();
+}
+
+/** The what-if shown changed by `make`; refused, with the sentence why, when it cannot be made. */
+function change(make: (prior: WhatIf | null) => WhatIf): boolean {
+  hideMenu();
+  const next = compute(() => make(outcome?.w ?? null));
+  if (typeof next === 'string') {
+    refuse(next);
+    return false;
+  }
+  show(next);
+  return true;
 }
 
 /**
@@ -136,15 +153,12 @@ function followAddress(opening: boolean): void {
   // The address moved to another step (#step=N) or was written again as it was: nothing to do.
   if (same && !hadError && !opening) return;
   if (wanted !== null && !same) {
-    const next = compute(wanted);
-    if (next === null || 'w' in next) {
-      edits = wanted;
-      outcome = next;
-      writeFragment();
-      render();
+    const next = compute(() => runWritten(scenario, wanted, baseRun()));
+    if (typeof next !== 'string') {
+      show(next);
       return;
     }
-    addressError = next.error;
+    addressError = next;
   }
   // Nothing rerun: the status says whether the address was followed; the note is stale.
   hideMenu();
@@ -152,20 +166,9 @@ function followAddress(opening: boolean): void {
   render();
 }
 
+/** An edit added; one that cannot be applied is not, and the reason stays on screen. */
 function addEdit(edit: Edit): void {
-  hideMenu();
-  const before = edits;
-  edits = withEdit(edits, edit);
-  recompute();
-  if (outcome !== null && 'error' in outcome) {
-    // An edit that cannot be applied is taken back, and the reason stays on screen.
-    const why = outcome.error;
-    edits = before;
-    recompute();
-    refuse(why);
-    return;
-  }
-  announce();
+  if (change((prior) => addedTo(scenario, baseRun(), prior, edit))) announce();
 }
 
 /** An edit made from what was typed in boxes; refused, with the sentence why, when it is bad. */
@@ -184,7 +187,9 @@ function addTyped(make: () => Edit): void {
 /** An edit not made: why, in the lab's status line and in the note where the click was. */
 function refuse(why: string): void {
   hideMenu();
-  status.replaceChildren(el('span', { class: 'lab-bad' }, `Not applied: ${why}`));
+  refusal = why;
+  // Only the status: the comparison stays as it is (an open event list stays open).
+  renderStatus();
   announce(`Not applied: ${why}`);
 }
 
@@ -206,9 +211,7 @@ function announce(refused?: string): void {
       ? refused
       : outcome === null
         ? 'No edit: the run is the page’s own.'
-        : 'error' in outcome
-          ? `Not applied: ${status.textContent ?? ''}`
-          : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.`;
+        : `What if ${outcome.w.edits.map(editText).join(', ')}: ${changeSummary(outcome.diff)}.${movedText(outcome.w)}`;
   toast.replaceChildren(
     el('span', {}, text),
     button('see the comparison', () => {
@@ -223,7 +226,10 @@ function announce(refused?: string): void {
       'lab-remove',
     ),
   );
-  toast.hidden = false;
+  // With the lab's status line in the window (an edit made in the settings row) the status and the
+  // comparison say it already, and the note would cover the status.
+  const line = status.getBoundingClientRect();
+  toast.hidden = line.top >= 0 && line.bottom <= window.innerHeight;
 }
 
 /** The page's view model (html.ts): its steps' trace events and the trace's length. */
@@ -278,14 +284,6 @@ function sendOf(trace: readonly TraceEvent[], id: number): SendEvent | undefined
   return trace.find((e): e is SendEvent => e.kind === 'send' && e.id === id);
 }
 
-/** The sends of a link of one message type, in the order they were sent. */
-function sendsLike(trace: readonly TraceEvent[], e: SendEvent): SendEvent[] {
-  return trace.filter(
-    (s): s is SendEvent =>
-      s.kind === 'send' && s.from === e.from && s.to === e.to && s.message.type === e.message.type,
-  );
-}
-
 /**
  * The page's message `id` in the run the lab shows last. An edit numbers messages as the run
  * before it does, and a copy or a lost message renumbers the what-if run (and may move its
@@ -294,11 +292,9 @@ function sendsLike(trace: readonly TraceEvent[], e: SendEvent): SendEvent[] {
  * Undefined when the what-if run has no such message.
  */
 function shownIdOf(id: number): number | undefined {
-  if (outcome === null || !('w' in outcome)) return id;
-  const send = sendOf(baseRun().result.trace, id);
-  if (send === undefined) return undefined;
-  const nth = sendsLike(baseRun().result.trace, send).indexOf(send);
-  return sendsLike(outcome.w.edited.result.trace, send)[nth]?.id;
+  if (outcome === null) return id;
+  if (sendOf(baseRun().result.trace, id) === undefined) return undefined;
+  return sameMessage(baseRun().result.trace, outcome.w.edited.result.trace, id);
 }
 
 /** `fromPage`: `id` is a message of the page's diagram, not of the what-if run's own list. */
@@ -325,7 +321,8 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
-  const from = selectedTime() ?? send.t;
+  // From the diagram's selected step; a message of the what-if run's list has its own time.
+  const from = fromPage ? (selectedTime() ?? send.t) : send.t;
   const hold = () =>
     addTyped(() => {
       // It must end by the latest time an edit takes, or the address could not hold it.
@@ -403,7 +400,7 @@ function settings(): HTMLElement {
   });
   const fill = () => {
     const spec = store.knobSpecs[knob.value]!;
-    const knobs = outcome !== null && 'w' in outcome ? outcome.w.edited.knobs : doc.knobs;
+    const knobs = outcome?.w.edited.knobs ?? doc.knobs;
     const now = String(knobs[knob.value] ?? '');
     value.hidden = spec.kind !== 'enum';
     number.hidden = spec.kind === 'enum';
@@ -481,29 +478,56 @@ function render(): void {
   renderEdits();
   syncSettings();
   result.replaceChildren();
+  renderStatus();
   if (outcome === null) {
-    status.replaceChildren(...addressLine(), hashLine());
     if (hand !== null) renderHand(baseRun());
     else handView.replaceChildren();
     return;
   }
-  if ('error' in outcome) {
-    status.replaceChildren(el('span', { class: 'lab-bad' }, outcome.error));
-    return;
-  }
-  status.replaceChildren(...addressLine(), hashLine());
   result.append(...comparison(outcome.w, outcome.diff));
   if (hand !== null) renderHand(outcome.w.edited);
   else handView.replaceChildren();
 }
 
+/** Which run the lab shows, said after what it did not do. */
+function stillShows(): string {
+  return edits.length === 0
+    ? "it shows the page's own run"
+    : `it still shows the what-if ${edits.map(editText).join(', ')}`;
+}
+
+/** The edit refused last, and the run the lab shows instead. */
+function refusalLine(): Node[] {
+  if (refusal === null) return [];
+  return [
+    el(
+      'span',
+      { class: 'lab-bad', attrs: { id: 'lab-refused' } },
+      `Not applied: ${refusal.replace(/\.$/, '')}. The lab keeps the run it showed: ${stillShows()}.`,
+    ),
+    el('br'),
+  ];
+}
+
+/** ` drop:16 is now drop:18: …` after the note, when a change moved a message edit's number. */
+function movedText(w: WhatIf): string {
+  return w.moved.map((m) => ` ${m}.`).join('');
+}
+
+/** The message edits that now number their messages otherwise, on the status line. */
+function movedLine(): Node[] {
+  const text = outcome === null ? '' : movedText(outcome.w).trim();
+  return text === '' ? [] : [el('br'), el('span', { attrs: { id: 'lab-moved' } }, text)];
+}
+
+function renderStatus(): void {
+  status.replaceChildren(...refusalLine(), ...addressLine(), hashLine(), ...movedLine());
+}
+
 /** The address's what-if that was not read, and which run the lab shows instead. */
 function addressLine(): Node[] {
   if (addressError === null) return [];
-  const shows =
-    edits.length === 0
-      ? "it shows the page's own run"
-      : `it still shows the what-if ${edits.map(editText).join(', ')}`;
+  const shows = stillShows();
   return [
     el(
       'span',
@@ -536,9 +560,11 @@ function renderEdits(): void {
         button(
           '×',
           () => {
-            edits = edits.filter((_, k) => k !== i);
-            hand = null;
-            recompute();
+            // The edits after it stay on their messages, or the × is refused saying which.
+            if (outcome !== null && change((prior) => takenFrom(scenario, baseRun(), prior!, i))) {
+              hand = null;
+              if (outcome?.w.moved.length) announce();
+            }
           },
           'lab-remove',
         ),
@@ -550,7 +576,7 @@ function renderEdits(): void {
 
 /** The verdicts, changed ones first and in bold; the unchanged ones counted on one line. */
 function describedEdit(i: number): string {
-  return outcome !== null && 'w' in outcome ? (outcome.w.described[i] ?? '') : '';
+  return outcome?.w.described[i] ?? '';
 }
 
 function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTMLElement {
@@ -944,9 +970,8 @@ function mount(): void {
       el('span', {}, 'edits: '),
       editList,
       button('clear', () => {
-        edits = [];
         hand = null;
-        recompute();
+        show(null);
       }),
       button('step by hand', toggleHand),
     ),

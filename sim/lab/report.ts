@@ -45,6 +45,7 @@ function side(
 export function renderWhatIf(c: ChalkInstance, w: WhatIf, diff: RunDiff, width = 100): string[] {
   const lines = [c.bold('What if')];
   for (const text of w.described) lines.push(...field('edit', displayText(text), width));
+  for (const text of w.moved) lines.push(...field('moved', displayText(text), width));
   lines.push(`  base run   trace hash ${diff.baseHash}`);
   lines.push(`  edited run trace hash ${diff.editedHash}`);
   lines.push(...divergenceLines(c, diff, width));

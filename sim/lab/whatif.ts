@@ -39,7 +39,10 @@ export type Edit =
   | { readonly kind: 'deliver'; readonly message: number; readonly after: number };
 
 /** A what-if the user wrote that cannot be applied: one sentence saying why and how to mend it. */
-export class EditError extends Error {}
+export class EditError extends Error {
+  /** The edit that could not be applied, when one of several was (its sentence may not name it). */
+  edit?: Edit;
+}
 
 export const EDIT_FORMS =
   'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
@@ -137,27 +140,52 @@ export function parseEdit(text: string): Edit {
   }
 }
 
+/** A seed, the preset or a knob: it shapes the whole run, from its first event. */
+function isSetting(edit: Edit): boolean {
+  return edit.kind === 'seed' || edit.kind === 'preset' || edit.kind === 'knob';
+}
+
 /**
- * The edits with one more, as a user means a box typed in again: a run has one seed and one
- * preset, and each knob one value, so such an edit takes the place of the earlier one of its kind
- * (where that stood, so the edits after it still follow it); message faults, crashes, restarts,
- * holds and hand-chosen deliveries each add to the others. The page and --what-if both use it.
+ * Where each edit goes once `edit` is added, as indices into [...edits, edit]. A run has one seed
+ * and one preset, and each knob one value, so such an edit takes the place of the earlier one of
+ * its kind; a new one goes after the other settings and before every message fault, crash, hold
+ * and hand-chosen delivery, since it shapes the run those are aimed at. Those add to the others.
  */
-export function withEdit(edits: readonly Edit[], edit: Edit): Edit[] {
+function placing(edits: readonly Edit[], edit: Edit): number[] {
+  const n = edits.length;
+  const all = edits.map((_, i) => i);
   const replaces = (e: Edit): boolean =>
     e.kind === edit.kind &&
     (e.kind === 'seed' || e.kind === 'preset' || (e.kind === 'knob' && e.name === knobName(edit)));
   const at = edits.findIndex(replaces);
-  return at < 0 ? [...edits, edit] : edits.map((e, i) => (i === at ? edit : e));
+  if (at >= 0) return all.map((i) => (i === at ? n : i));
+  const first = isSetting(edit) ? edits.findIndex((e) => !isSetting(e)) : -1;
+  return first < 0 ? [...all, n] : [...all.slice(0, first), n, ...all.slice(first)];
+}
+
+/** The edits with one more, as a box typed in again means it (see `placing`). */
+export function withEdit(edits: readonly Edit[], edit: Edit): Edit[] {
+  const all = [...edits, edit];
+  return placing(edits, edit).map((i) => all[i]!);
 }
 
 function knobName(edit: Edit): string | undefined {
   return edit.kind === 'knob' ? edit.name : undefined;
 }
 
+/** Which of the edits written one after another stay, in their order: `seed:0,seed:2` is `seed:2`. */
+export function foldOrder(written: readonly Edit[]): number[] {
+  let order: number[] = [];
+  written.forEach((edit, w) => {
+    const kept = order.map((i) => written[i]!);
+    order = placing(kept, edit).map((j) => (j === kept.length ? w : order[j]!));
+  });
+  return order;
+}
+
 /** The edits one after another as `withEdit` folds them: `seed:0,seed:2` is `seed:2`. */
 export function foldEdits(edits: readonly Edit[]): Edit[] {
-  return edits.reduce<Edit[]>(withEdit, []);
+  return foldOrder(edits).map((i) => edits[i]!);
 }
 
 /** The edit as `parseEdit` reads it back. */
@@ -400,6 +428,7 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
 
 /** A run and the same run with edits, each edit read against the run before it. */
 export interface WhatIf {
+  /** The edits applied, each message edit numbered as the run before it numbers its message. */
   readonly edits: readonly Edit[];
   readonly base: ScenarioRun;
   /** The base scenario with every edit in it: `npm run sim` replays it to `edited`'s hash. */
@@ -409,6 +438,10 @@ export interface WhatIf {
   readonly added: readonly AnyStep[];
   /** Each edit in words, read against the run before it. */
   readonly described: readonly string[];
+  /** The run each edit was read against (the base run, then the run after each edit before it). */
+  readonly readAgainst: readonly ScenarioRun[];
+  /** Each message edit that now numbers its message otherwise, in words: `drop:16 is now drop:18 …`. */
+  readonly moved: readonly string[];
 }
 
 function rerun(scenario: AnyScenario): ScenarioRun {
@@ -420,27 +453,190 @@ function rerun(scenario: AnyScenario): ScenarioRun {
   }
 }
 
-/** Applies the edits one after another; `base` is the scenario's own run when already at hand. */
+/** A message as a user picks it: the n-th (from 0) of its link and type in a run. */
+interface Aim {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly type: string;
+  readonly nth: number;
+}
+
+/** The ids of a link's messages of one type, in the order they were first sent. */
+function idsLike(trace: readonly TraceEvent[], aim: Omit<Aim, 'nth'>): number[] {
+  const ids = new Set<number>();
+  for (const e of trace) {
+    if (e.kind === 'send' && e.from === aim.from && e.to === aim.to && e.message.type === aim.type)
+      ids.add(e.id);
+  }
+  return [...ids];
+}
+
+function aimOf(trace: readonly TraceEvent[], id: number): Aim {
+  const send = sendOf(trace, id);
+  const link = { from: send.from, to: send.to, type: send.message.type };
+  return { ...link, nth: idsLike(trace, link).indexOf(id) };
+}
+
+/**
+ * Message `id` of run `from` in run `to`: the same one of its link and type (the third
+ * REPLICATION from s1 to s3 is the third there too); undefined when `to` has no such message.
+ */
+export function sameMessage(
+  from: readonly TraceEvent[],
+  to: readonly TraceEvent[],
+  id: number,
+): number | undefined {
+  const aim = aimOf(from, id);
+  return idsLike(to, aim)[aim.nth];
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? undefined : ['st', 'nd', 'rd'][(n % 10) - 1];
+  return `${n}${suffix ?? 'th'}`;
+}
+
+/**
+ * A message edit read against `against`, moved onto the same message (by link, type and place
+ * among those) of `now`, the run it is now read against: a seed, preset or knob before it was
+ * changed, or an edit before it taken away. Refused with what to do when `now` has no such
+ * message, or when it is a delivery chosen by hand after an event of another run.
+ */
+function moveEdit(edit: Edit, against: ScenarioRun, now: ScenarioRun): Edit {
+  if (!('message' in edit) || against.result.hash === now.result.hash) return edit;
+  const text = editText(edit);
+  if (edit.kind === 'deliver')
+    throw new EditError(
+      `${text} was chosen by hand in a run that the change before it replaces; take ${text} off first, then step by hand again`,
+    );
+  const aim = aimOf(against.result.trace, edit.message);
+  const id = idsLike(now.result.trace, aim)[aim.nth];
+  if (id === undefined)
+    throw new EditError(
+      `${text} is the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}, and the run it would now edit has no such message; take ${text} off first, or choose its message again in the new run`,
+    );
+  return { ...edit, message: id };
+}
+
+/**
+ * Applies the edits one after another; `base` is the scenario's own run when already at hand.
+ * `against[i]`, when given, is the run edit i was written against: a message edit is then moved
+ * onto the same message of the run it is read against now (see `moveEdit`).
+ */
 export function runWhatIf(
   scenario: AnyScenario,
   edits: readonly Edit[],
   base: ScenarioRun = rerun(scenario),
+  against: readonly (ScenarioRun | undefined)[] = [],
 ): WhatIf {
   let current = scenario;
   let run = base;
   const added: AnyStep[] = [];
   const described: string[] = [];
-  for (const edit of edits) {
-    const applied = applyEdit(current, run, edit);
-    described.push(describeEdit(edit, run));
-    const next = rerun(applied.scenario);
+  const readAgainst: ScenarioRun[] = [];
+  const applied: Edit[] = [];
+  const moved: string[] = [];
+  edits.forEach((written, i) => {
+    const was = against[i];
+    const edit = was === undefined ? written : moveEdit(written, was, run);
+    if (editText(edit) !== editText(written)) {
+      const aim = aimOf(run.result.trace, (edit as { message: number }).message);
+      moved.push(
+        `${editText(written)} is now ${editText(edit)}: the same message (the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}) in the run it now edits`,
+      );
+    }
+    let step: Applied;
+    let next: ScenarioRun;
+    try {
+      step = applyEdit(current, run, edit);
+      described.push(describeEdit(edit, run));
+      next = rerun(step.scenario);
+    } catch (error) {
+      if (error instanceof EditError) error.edit ??= edit;
+      throw error;
+    }
+    readAgainst.push(run);
     const missed = missedAim(edit, run, next);
     if (missed !== null) throw new EditError(`${editText(edit)}: ${missed}`);
-    current = applied.scenario;
+    current = step.scenario;
     run = next;
-    added.push(...applied.added);
-  }
-  return { edits, base, scenario: current, edited: run, added, described };
+    added.push(...step.added);
+    applied.push(edit);
+  });
+  return {
+    edits: applied,
+    base,
+    scenario: current,
+    edited: run,
+    added,
+    described,
+    readAgainst,
+    moved,
+  };
+}
+
+/**
+ * The what-if `prior` (none: the page's own run) changed: its edits in `order`, as indices, where
+ * `prior.edits.length` is `edit`; each message edit stays on the message it was chosen for.
+ */
+function reordered(
+  scenario: AnyScenario,
+  base: ScenarioRun,
+  prior: WhatIf | null,
+  order: readonly number[],
+  edit?: Edit,
+): WhatIf {
+  const edits = [...(prior?.edits ?? []), ...(edit === undefined ? [] : [edit])];
+  const against = [...(prior?.readAgainst ?? []), prior?.edited ?? base];
+  return runWhatIf(
+    scenario,
+    order.map((i) => edits[i]!),
+    base,
+    order.map((i) => against[i]),
+  );
+}
+
+/** The what-if with one more edit, placed as `withEdit` places it. */
+export function addedTo(
+  scenario: AnyScenario,
+  base: ScenarioRun,
+  prior: WhatIf | null,
+  edit: Edit,
+): WhatIf {
+  return reordered(scenario, base, prior, placing(prior?.edits ?? [], edit), edit);
+}
+
+/** The what-if without its edit `i`. */
+export function takenFrom(
+  scenario: AnyScenario,
+  base: ScenarioRun,
+  prior: WhatIf,
+  i: number,
+): WhatIf {
+  const order = prior.edits.map((_, k) => k).filter((k) => k !== i);
+  return reordered(scenario, base, prior, order);
+}
+
+/**
+ * Edits as the command line and the address write them, one after another, each read against the
+ * run of those before it: folded as `withEdit` folds them (a seed given again replaces the first,
+ * and goes before the message edits), each message edit kept on the message it was written for.
+ */
+export function runWritten(
+  scenario: AnyScenario,
+  written: readonly Edit[],
+  base: ScenarioRun = rerun(scenario),
+): WhatIf {
+  const order = foldOrder(written);
+  if (order.every((w, i) => w === i) && order.length === written.length)
+    return runWhatIf(scenario, written, base);
+  const asWritten = runWhatIf(scenario, written, base);
+  return runWhatIf(
+    scenario,
+    order.map((i) => written[i]!),
+    base,
+    order.map((i) => asWritten.readAgainst[i]),
+  );
 }
 
 /** Why an aimed edit did not land on its message in the new run; null when it did. */

@@ -244,13 +244,7 @@
     const room = window.innerWidth - 64;
     const dock = svg.width.baseVal.value + 400 > room;
     document.body.classList.toggle('dock', dock);
-    if (!dock) document.body.style.paddingBottom = '';
   }
-  // The docked panel covers the page's end: pad the page so that the last rows can scroll clear.
-  new ResizeObserver(([entry]) => {
-    const docked = document.body.classList.contains('dock');
-    document.body.style.paddingBottom = docked ? `${entry.borderBoxSize[0].blockSize + 16}px` : '';
-  }).observe(panel);
 
   /** Restyles a chunk's elements for the selected step: before it, in flight, at it, or yet to come. */
   function markChunk(chunk) {
