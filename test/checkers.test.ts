@@ -99,6 +99,13 @@ describe('monotonic reads', () => {
     );
   });
 
+  it('names the server that answered the stale read as the replica involved', () => {
+    // §3: a witness carries the answering server; the stale answer came from s3, not from s1.
+    const r1 = get('c1', 'x', 0, 7, 's1');
+    const r2 = get('c1', 'x', 100, 5, 's3');
+    expect(verdict(check([r1, r2]), 'monotonic-reads').violations[0]!.nodes).toEqual(['s3']);
+  });
+
   it('holds for equal or rising versions, across clients, and counts a NULL read as version 0', () => {
     const ops = [
       get('c1', 'x', 0, 5),
@@ -181,6 +188,21 @@ describe('monotonic writes', () => {
     expect(v.violations[0]!.sentence).toMatch(
       /^s2 stored c1's PUT x=1 .* after it had already held c1's PUT x=2/,
     );
+  });
+
+  it('finds a replica storing an earlier write after a later one when the history lists the later first', () => {
+    // A history copied out of order (a trace re-sorted by completion): session order is still the
+    // order of issue (§3), so s2 storing w1 after w2 breaks MW whatever the list's order.
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const applies: Apply[] = [
+      { t: 110, node: 's2', key: 'x', value: '2', ts: 9, origin: w2.requestId },
+      { t: 300, node: 's2', key: 'x', value: '1', ts: 5, origin: w1.requestId },
+    ];
+    const v = verdict(check([w2, w1], { applies }), 'monotonic-writes');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[w2.id, w1.id], ['s2'], 300],
+    ]);
   });
 
   it('finds a replica storing an earlier write long after it was issued, many operations later', () => {
