@@ -90,6 +90,24 @@ describe('certificate.ts accepts a linearization and nothing else', () => {
     expect(certificateFault(ops, [1, 2, 1.5])).toMatch(/op 1.5 is not one/);
     expect(certificateFault([...ops, read(2, 'a', 5, 6)], [1, 2])).toMatch(/op 2 appears twice/);
   });
+
+  it('takes ids as names: 0, ids far apart and ids far beyond the number of operations', () => {
+    // One key's operations are a few of a long history's (ids far apart), and a trace written by
+    // hand may number from 0 or with large numbers: the same order is a linearization whatever
+    // the ids are, so each renaming is accepted, and a wrong order still refused.
+    for (const ids of [
+      [0, 1, 2],
+      [1000, 1001, 2002],
+      [5, 2 ** 40, 7],
+    ]) {
+      const [a, b, c] = ids as [number, number, number];
+      const ops = [write(a, 'a', 1, 2), write(b, 'b', 3, 4), read(c, 'b', 5, 6)];
+      expect(certificateFault(ops, [a, b, c]), `ids ${ids}`).toBeNull();
+      expect(certificateFault(ops, [b, a, c]), `ids ${ids}`).toBe(
+        `op ${a} is placed after op ${b}, which started after op ${a} finished`,
+      );
+    }
+  });
 });
 
 /** A history record of key x (or `key`), answered unless `reply` is null. */
