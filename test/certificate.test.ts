@@ -161,6 +161,22 @@ describe('certificate.ts reads a history as §3 says', () => {
     expect(historyCertifier(history).fault('x', [1, 3, 4, 5, 6])).toMatch(/op 3 is not one/);
   });
 
+  it('an answered DELETE must be in the order, and after what finished before it started', () => {
+    // Like an answered PUT, a DELETE answered DELETE_OK took effect once, between its issue and
+    // its answer (trace-format.md: every write answered PUT_OK/DELETE_OK is there).
+    const deletes = historyCertifier([
+      record(1, 'put', 1, 2, 'PUT_OK', 'a'),
+      record(2, 'delete', 3, 4, 'DELETE_OK'),
+      record(3, 'put', 5, 6, 'PUT_OK', 'b'),
+    ]);
+    expect(deletes.fault('x', [1, 2, 3])).toBeNull();
+    expect(deletes.fault('x', [1, 3])).toBe('op 2 was answered but the order leaves it out');
+    // Answered (at 4) before op 3 started (at 5), op 2 cannot come after it.
+    expect(deletes.fault('x', [1, 3, 2])).toBe(
+      'op 2 is placed after op 3, which started after op 2 finished',
+    );
+  });
+
   it('a NULL reply is an absent register; each key is checked with its own operations', () => {
     expect(historyCertifier(history).fault('x', [1, 4, 6, 5])).toMatch(
       /op 6 returned no value \(NULL\) where the order leaves "a"/,
