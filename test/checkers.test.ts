@@ -364,6 +364,27 @@ describe('convergence', () => {
     }
   });
 
+  it('loses the acknowledged write when every replica restarted empty, whatever version a read saw', () => {
+    // PUT x=1 is acknowledged with ts 5; PUT x=2 is stamped 9 and stored on s3, which answers c3's
+    // GET with it, but its answer never comes; then every server restarts with an empty store
+    // (durability memory). The final state is "absent", which no write newer than ts 5 left (PUT
+    // x=2 left 2), so PUT x=1 is lost (§3). A read is no write: its version leaves nothing behind.
+    const acked = put('c1', 'x', '1', 0, 5);
+    const unanswered = op('c2', 'put', 'x', 10, null, '2');
+    const read = get('c3', 'x', 20, 9, 's3');
+    const applies: Apply[] = [
+      { t: 5, node: 's1', key: 'x', value: '1', ts: 5, origin: acked.requestId, opIndex: 0 },
+      { t: 12, node: 's3', key: 'x', value: '2', ts: 9, origin: unanswered.requestId, opIndex: 1 },
+    ];
+    const replicas = new Map([
+      ['s1', replica([])],
+      ['s2', replica([])],
+      ['s3', replica([])],
+    ]);
+    const v = verdict(check([acked, unanswered, read], { replicas, applies }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[acked.id]]);
+  });
+
   it('with two acknowledged writes sharing a ts and a value, loses neither', () => {
     const replicas = new Map([['s1', replica([['x', '1', 7]])]]);
     const v = verdict(
