@@ -161,6 +161,16 @@ describe('read your writes', () => {
 });
 
 describe('monotonic writes', () => {
+  /** Replica `node` stores write `w` at `t`, stamped `ts`. */
+  const stored = (node: string, t: number, w: Operation, ts: number): Apply => ({
+    t,
+    node,
+    key: w.key,
+    value: w.value,
+    ts,
+    origin: w.requestId,
+  });
+
   it('breaks when a later write gets a version not above an earlier one', () => {
     const w1 = put('c1', 'x', '1', 0, 8);
     const w2 = put('c1', 'x', '2', 100, 8);
@@ -172,15 +182,7 @@ describe('monotonic writes', () => {
   it('breaks when a replica stores an earlier write after a later one of the same session', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
-    const apply = (t: number, w: Operation, ts: number): Apply => ({
-      t,
-      node: 's2',
-      key: 'x',
-      value: w.value,
-      ts,
-      origin: w.requestId,
-    });
-    const applies = [apply(10, w1, 5), apply(110, w2, 9), apply(300, w1, 5)];
+    const applies = [stored('s2', 10, w1, 5), stored('s2', 110, w2, 9), stored('s2', 300, w1, 5)];
     const v = verdict(check([w1, w2], { applies }), 'monotonic-writes');
     expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
       [[w2.id, w1.id], ['s2'], 300],
@@ -195,10 +197,7 @@ describe('monotonic writes', () => {
     // order of issue (§3), so s2 storing w1 after w2 breaks MW whatever the list's order.
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
-    const applies: Apply[] = [
-      { t: 110, node: 's2', key: 'x', value: '2', ts: 9, origin: w2.requestId },
-      { t: 300, node: 's2', key: 'x', value: '1', ts: 5, origin: w1.requestId },
-    ];
+    const applies = [stored('s2', 110, w2, 9), stored('s2', 300, w1, 5)];
     const v = verdict(check([w2, w1], { applies }), 'monotonic-writes');
     expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
       [[w2.id, w1.id], ['s2'], 300],
@@ -209,15 +208,7 @@ describe('monotonic writes', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
     const reads = Array.from({ length: 200 }, (_, i) => get('c2', 'y', 200 + i * 20, 3));
-    const store = (t: number, w: Operation, ts: number): Apply => ({
-      t,
-      node: 's3',
-      key: 'x',
-      value: w.value,
-      ts,
-      origin: w.requestId,
-    });
-    const applies = [store(110, w2, 9), store(9_000, w1, 5)];
+    const applies = [stored('s3', 110, w2, 9), stored('s3', 9_000, w1, 5)];
     const v = verdict(check([w1, w2, ...reads], { applies }), 'monotonic-writes');
     expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
       [[w2.id, w1.id], ['s3'], 9_000],
@@ -227,10 +218,7 @@ describe('monotonic writes', () => {
   it('holds for rising versions stored in order', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
-    const applies: Apply[] = [
-      { t: 10, node: 's2', key: 'x', value: '1', ts: 5, origin: w1.requestId },
-      { t: 110, node: 's2', key: 'x', value: '2', ts: 9, origin: w2.requestId },
-    ];
+    const applies = [stored('s2', 10, w1, 5), stored('s2', 110, w2, 9)];
     expect(verdict(check([w1, w2], { applies }), 'monotonic-writes').status).toBe('held');
   });
 });
