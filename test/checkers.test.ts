@@ -478,6 +478,21 @@ describe('cross-key causality (informative)', () => {
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readY.id, writeX2.id], ['s3']]]);
   });
 
+  it('counts as causes the reads answered before the write was issued, when they completed out of issue order', () => {
+    // c1 pipelines GET x then GET y; y is answered first (at 5), then c1 issues PUT z (at 7),
+    // and x is answered only at 10. The causes of PUT z are what c1 had seen by then: y at ts 4.
+    // s3 stores PUT z while it still holds y at ts 2, older than c1 had seen.
+    const readX = get('c1', 'x', 0, 7, 's1', 10);
+    const readY = get('c1', 'y', 1, 4, 's2', 5);
+    const writeZ = op('c1', 'put', 'z', 7, null, '1');
+    const applies: Apply[] = [
+      { t: 3, node: 's3', key: 'y', value: 'v2', ts: 2, origin: null },
+      { t: 12, node: 's3', key: 'z', value: '1', ts: 8, origin: writeZ.requestId },
+    ];
+    const v = verdict(check([readX, readY, writeZ], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readY.id, writeZ.id], ['s3']]]);
+  });
+
   it('counts a read answered in the millisecond the write was issued, before it, as its cause', () => {
     // The read completes at 100 and c1 issues the write at once, in the same millisecond.
     const readX = get('c1', 'x', 90, 7, 's1', 100);
