@@ -177,6 +177,20 @@ describe('certificate.ts reads a history as §3 says', () => {
     );
   });
 
+  it('one certifier checks key after key, each with its own operations only', () => {
+    // The checker keeps one certifier for a whole history: what one key's check saw must not
+    // make another key's operation look like this key's, nor this key's look placed already.
+    const certifier = historyCertifier(history);
+    for (let round = 0; round < 2; round++) {
+      expect(certifier.fault('y', [8])).toBeNull();
+      expect(certifier.fault('x', [1, 4, 5, 6])).toBeNull();
+      expect(certifier.fault('x', [1, 4, 5, 6, 8])).toBe(
+        "op 8 is not one of the key's register operations",
+      );
+      expect(certifier.fault('y', [8, 1])).toBe("op 1 is not one of the key's register operations");
+    }
+  });
+
   it('a NULL reply is an absent register; each key is checked with its own operations', () => {
     expect(historyCertifier(history).fault('x', [1, 4, 6, 5])).toMatch(
       /op 6 returned no value \(NULL\) where the order leaves "a"/,
