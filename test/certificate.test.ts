@@ -49,6 +49,16 @@ describe('certificate.ts accepts a linearization and nothing else', () => {
     );
   });
 
+  it('refuses an operation placed after any earlier-placed one that started once it had finished, not only the last', () => {
+    // Op 1 finished (2) before op 2 started (3). Op 3 ran all along (0..20), so it may come
+    // anywhere, but it does not make op 1 after op 2 legal: real time still orders 1 before 2.
+    const ops = [write(1, 'a', 1, 2), write(2, 'b', 3, 10), write(3, 'c', 0, 20)];
+    expect(certificateFault(ops, [1, 2, 3])).toBeNull();
+    expect(certificateFault(ops, [2, 3, 1])).toBe(
+      'op 1 is placed after op 2, which started after op 1 finished',
+    );
+  });
+
   it('starts from an absent register, and a DELETE makes it absent again', () => {
     const ops = [
       read(1, null, 1, 2),
