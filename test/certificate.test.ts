@@ -201,6 +201,19 @@ describe('certificate.ts reads a history as §3 says', () => {
     }
   });
 
+  it('an order refused at its first id leaves nothing behind for the next key', () => {
+    // Key x's check stops at op 9 (no operation of x) before placing anything; key y's one PUT,
+    // then checked by the same certifier, is all that y needs.
+    const certifier = historyCertifier([
+      record(1, 'put', 1, 2, 'PUT_OK', 'a'),
+      record(2, 'get', 3, 4, 'GET_OK', 'a'),
+      record(3, 'put', 5, 6, 'PUT_OK', 'z', 'y'),
+    ]);
+    expect(certifier.fault('x', [9])).toBe("op 9 is not one of the key's register operations");
+    expect(certifier.fault('y', [3])).toBeNull();
+    expect(certifier.fault('x', [1, 2])).toBeNull();
+  });
+
   it('a NULL reply is an absent register; each key is checked with its own operations', () => {
     expect(historyCertifier(history).fault('x', [1, 4, 6, 5])).toMatch(
       /op 6 returned no value \(NULL\) where the order leaves "a"/,
