@@ -49,6 +49,16 @@ describe('certificate.ts accepts a linearization and nothing else', () => {
     );
   });
 
+  it('refuses an operation placed after any earlier-placed one that started once it had finished, not only the last', () => {
+    // Op 1 finished (2) before op 2 started (3). Op 3 ran all along (0..20), so it may come
+    // anywhere, but it does not make op 1 after op 2 legal: real time still orders 1 before 2.
+    const ops = [write(1, 'a', 1, 2), write(2, 'b', 3, 10), write(3, 'c', 0, 20)];
+    expect(certificateFault(ops, [1, 2, 3])).toBeNull();
+    expect(certificateFault(ops, [2, 3, 1])).toBe(
+      'op 1 is placed after op 2, which started after op 1 finished',
+    );
+  });
+
   it('starts from an absent register, and a DELETE makes it absent again', () => {
     const ops = [
       read(1, null, 1, 2),
@@ -89,6 +99,24 @@ describe('certificate.ts accepts a linearization and nothing else', () => {
     expect(certificateFault(ops, [1, 2, 2])).toBe('op 2 is placed twice');
     expect(certificateFault(ops, [1, 2, 1.5])).toMatch(/op 1.5 is not one/);
     expect(certificateFault([...ops, read(2, 'a', 5, 6)], [1, 2])).toMatch(/op 2 appears twice/);
+  });
+
+  it('takes ids as names: 0, ids far apart and ids far beyond the number of operations', () => {
+    // One key's operations are a few of a long history's (ids far apart), and a trace written by
+    // hand may number from 0 or with large numbers: the same order is a linearization whatever
+    // the ids are, so each renaming is accepted, and a wrong order still refused.
+    for (const ids of [
+      [0, 1, 2],
+      [1000, 1001, 2002],
+      [5, 2 ** 40, 7],
+    ]) {
+      const [a, b, c] = ids as [number, number, number];
+      const ops = [write(a, 'a', 1, 2), write(b, 'b', 3, 4), read(c, 'b', 5, 6)];
+      expect(certificateFault(ops, [a, b, c]), `ids ${ids}`).toBeNull();
+      expect(certificateFault(ops, [b, a, c]), `ids ${ids}`).toBe(
+        `op ${a} is placed after op ${b}, which started after op ${a} finished`,
+      );
+    }
   });
 });
 
@@ -141,6 +169,49 @@ describe('certificate.ts reads a history as §3 says', () => {
       "op 2 is not one of the key's register operations",
     );
     expect(historyCertifier(history).fault('x', [1, 3, 4, 5, 6])).toMatch(/op 3 is not one/);
+  });
+
+  it('an answered DELETE must be in the order, and after what finished before it started', () => {
+    // Like an answered PUT, a DELETE answered DELETE_OK took effect once, between its issue and
+    // its answer (trace-format.md: every write answered PUT_OK/DELETE_OK is there).
+    const deletes = historyCertifier([
+      record(1, 'put', 1, 2, 'PUT_OK', 'a'),
+      record(2, 'delete', 3, 4, 'DELETE_OK'),
+      record(3, 'put', 5, 6, 'PUT_OK', 'b'),
+    ]);
+    expect(deletes.fault('x', [1, 2, 3])).toBeNull();
+    expect(deletes.fault('x', [1, 3])).toBe('op 2 was answered but the order leaves it out');
+    // Answered (at 4) before op 3 started (at 5), op 2 cannot come after it.
+    expect(deletes.fault('x', [1, 3, 2])).toBe(
+      'op 2 is placed after op 3, which started after op 2 finished',
+    );
+  });
+
+  it('one certifier checks key after key, each with its own operations only', () => {
+    // The checker keeps one certifier for a whole history: what one key's check saw must not
+    // make another key's operation look like this key's, nor this key's look placed already.
+    const certifier = historyCertifier(history);
+    for (let round = 0; round < 2; round++) {
+      expect(certifier.fault('y', [8])).toBeNull();
+      expect(certifier.fault('x', [1, 4, 5, 6])).toBeNull();
+      expect(certifier.fault('x', [1, 4, 5, 6, 8])).toBe(
+        "op 8 is not one of the key's register operations",
+      );
+      expect(certifier.fault('y', [8, 1])).toBe("op 1 is not one of the key's register operations");
+    }
+  });
+
+  it('an order refused at its first id leaves nothing behind for the next key', () => {
+    // Key x's check stops at op 9 (no operation of x) before placing anything; key y's one PUT,
+    // then checked by the same certifier, is all that y needs.
+    const certifier = historyCertifier([
+      record(1, 'put', 1, 2, 'PUT_OK', 'a'),
+      record(2, 'get', 3, 4, 'GET_OK', 'a'),
+      record(3, 'put', 5, 6, 'PUT_OK', 'z', 'y'),
+    ]);
+    expect(certifier.fault('x', [9])).toBe("op 9 is not one of the key's register operations");
+    expect(certifier.fault('y', [3])).toBeNull();
+    expect(certifier.fault('x', [1, 2])).toBeNull();
   });
 
   it('a NULL reply is an absent register; each key is checked with its own operations', () => {

@@ -99,6 +99,13 @@ describe('monotonic reads', () => {
     );
   });
 
+  it('names the server that answered the stale read as the replica involved', () => {
+    // §3: a witness carries the answering server; the stale answer came from s3, not from s1.
+    const r1 = get('c1', 'x', 0, 7, 's1');
+    const r2 = get('c1', 'x', 100, 5, 's3');
+    expect(verdict(check([r1, r2]), 'monotonic-reads').violations[0]!.nodes).toEqual(['s3']);
+  });
+
   it('holds for equal or rising versions, across clients, and counts a NULL read as version 0', () => {
     const ops = [
       get('c1', 'x', 0, 5),
@@ -154,6 +161,16 @@ describe('read your writes', () => {
 });
 
 describe('monotonic writes', () => {
+  /** Replica `node` stores write `w` at `t`, stamped `ts`. */
+  const stored = (node: string, t: number, w: Operation, ts: number): Apply => ({
+    t,
+    node,
+    key: w.key,
+    value: w.value,
+    ts,
+    origin: w.requestId,
+  });
+
   it('breaks when a later write gets a version not above an earlier one', () => {
     const w1 = put('c1', 'x', '1', 0, 8);
     const w2 = put('c1', 'x', '2', 100, 8);
@@ -165,15 +182,7 @@ describe('monotonic writes', () => {
   it('breaks when a replica stores an earlier write after a later one of the same session', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
-    const apply = (t: number, w: Operation, ts: number): Apply => ({
-      t,
-      node: 's2',
-      key: 'x',
-      value: w.value,
-      ts,
-      origin: w.requestId,
-    });
-    const applies = [apply(10, w1, 5), apply(110, w2, 9), apply(300, w1, 5)];
+    const applies = [stored('s2', 10, w1, 5), stored('s2', 110, w2, 9), stored('s2', 300, w1, 5)];
     const v = verdict(check([w1, w2], { applies }), 'monotonic-writes');
     expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
       [[w2.id, w1.id], ['s2'], 300],
@@ -183,19 +192,23 @@ describe('monotonic writes', () => {
     );
   });
 
+  it('finds a replica storing an earlier write after a later one when the history lists the later first', () => {
+    // A history copied out of order (a trace re-sorted by completion): session order is still the
+    // order of issue (§3), so s2 storing w1 after w2 breaks MW whatever the list's order.
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const applies = [stored('s2', 110, w2, 9), stored('s2', 300, w1, 5)];
+    const v = verdict(check([w2, w1], { applies }), 'monotonic-writes');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[w2.id, w1.id], ['s2'], 300],
+    ]);
+  });
+
   it('finds a replica storing an earlier write long after it was issued, many operations later', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
     const reads = Array.from({ length: 200 }, (_, i) => get('c2', 'y', 200 + i * 20, 3));
-    const store = (t: number, w: Operation, ts: number): Apply => ({
-      t,
-      node: 's3',
-      key: 'x',
-      value: w.value,
-      ts,
-      origin: w.requestId,
-    });
-    const applies = [store(110, w2, 9), store(9_000, w1, 5)];
+    const applies = [stored('s3', 110, w2, 9), stored('s3', 9_000, w1, 5)];
     const v = verdict(check([w1, w2, ...reads], { applies }), 'monotonic-writes');
     expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
       [[w2.id, w1.id], ['s3'], 9_000],
@@ -205,10 +218,7 @@ describe('monotonic writes', () => {
   it('holds for rising versions stored in order', () => {
     const w1 = put('c1', 'x', '1', 0, 5);
     const w2 = put('c1', 'x', '2', 100, 9);
-    const applies: Apply[] = [
-      { t: 10, node: 's2', key: 'x', value: '1', ts: 5, origin: w1.requestId },
-      { t: 110, node: 's2', key: 'x', value: '2', ts: 9, origin: w2.requestId },
-    ];
+    const applies = [stored('s2', 10, w1, 5), stored('s2', 110, w2, 9)];
     expect(verdict(check([w1, w2], { applies }), 'monotonic-writes').status).toBe('held');
   });
 });
@@ -342,6 +352,27 @@ describe('convergence', () => {
     }
   });
 
+  it('loses the acknowledged write when every replica restarted empty, whatever version a read saw', () => {
+    // PUT x=1 is acknowledged with ts 5; PUT x=2 is stamped 9 and stored on s3, which answers c3's
+    // GET with it, but its answer never comes; then every server restarts with an empty store
+    // (durability memory). The final state is "absent", which no write newer than ts 5 left (PUT
+    // x=2 left 2), so PUT x=1 is lost (§3). A read is no write: its version leaves nothing behind.
+    const acked = put('c1', 'x', '1', 0, 5);
+    const unanswered = op('c2', 'put', 'x', 10, null, '2');
+    const read = get('c3', 'x', 20, 9, 's3');
+    const applies: Apply[] = [
+      { t: 5, node: 's1', key: 'x', value: '1', ts: 5, origin: acked.requestId, opIndex: 0 },
+      { t: 12, node: 's3', key: 'x', value: '2', ts: 9, origin: unanswered.requestId, opIndex: 1 },
+    ];
+    const replicas = new Map([
+      ['s1', replica([])],
+      ['s2', replica([])],
+      ['s3', replica([])],
+    ]);
+    const v = verdict(check([acked, unanswered, read], { replicas, applies }), 'convergence');
+    expect(v.violations.map((x) => x.ops)).toEqual([[acked.id]]);
+  });
+
   it('with two acknowledged writes sharing a ts and a value, loses neither', () => {
     const replicas = new Map([['s1', replica([['x', '1', 7]])]]);
     const v = verdict(
@@ -445,6 +476,21 @@ describe('cross-key causality (informative)', () => {
     ];
     const v = verdict(check([readY, writeX1, writeX2], { applies }), 'causality');
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readY.id, writeX2.id], ['s3']]]);
+  });
+
+  it('counts as causes the reads answered before the write was issued, when they completed out of issue order', () => {
+    // c1 pipelines GET x then GET y; y is answered first (at 5), then c1 issues PUT z (at 7),
+    // and x is answered only at 10. The causes of PUT z are what c1 had seen by then: y at ts 4.
+    // s3 stores PUT z while it still holds y at ts 2, older than c1 had seen.
+    const readX = get('c1', 'x', 0, 7, 's1', 10);
+    const readY = get('c1', 'y', 1, 4, 's2', 5);
+    const writeZ = op('c1', 'put', 'z', 7, null, '1');
+    const applies: Apply[] = [
+      { t: 3, node: 's3', key: 'y', value: 'v2', ts: 2, origin: null },
+      { t: 12, node: 's3', key: 'z', value: '1', ts: 8, origin: writeZ.requestId },
+    ];
+    const v = verdict(check([readX, readY, writeZ], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readY.id, writeZ.id], ['s3']]]);
   });
 
   it('counts a read answered in the millisecond the write was issued, before it, as its cause', () => {

@@ -343,6 +343,23 @@ describe('histories from the literature', () => {
     );
   });
 
+  it('A4 becomes visible when the old value is answered, and names the replica that answered it', () => {
+    // Until c2's GET is answered the history is linearizable (it may yet read 2): the finding is
+    // visible at that answer, not at its issue; and §3's witness carries the answering server.
+    const s = new Script();
+    const w1 = s.invoke('c1', 'put', '1');
+    s.complete(w1, 'PUT_OK', 1, '1', 's1');
+    s.invoke('c1', 'put', '2');
+    const r1 = s.invoke('c1', 'get');
+    s.complete(r1, 'GET_OK', 2, '2', 's1');
+    const r2 = s.invoke('c2', 'get');
+    s.complete(r2, 'GET_OK', 1, '1', 's3');
+    const [finding] = s.verdict().violations;
+    expect(finding!.at).toBe(s.history.get(r2)!.completedAt);
+    expect(finding!.at).toBeGreaterThan(s.history.get(r2)!.invokedAt);
+    expect(finding!.nodes).toContain('s3');
+  });
+
   it('a read inside a write may see either value (Herlihy & Wing: overlapping is concurrent)', () => {
     const s = new Script();
     const w = s.invoke('c1', 'put', '1');

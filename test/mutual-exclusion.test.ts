@@ -463,6 +463,25 @@ describe('a key locked forever (liveness, A6)', () => {
     expect(violations(LOCK_LIVENESS.check(input(crashed, [g1], [], false)))).toEqual([]);
   });
 
+  it('names a lock granted for a request no operation of the history made', () => {
+    // A stray ACQUIRE_LOCK (c1.9: no operation of c1 has that request id) took the lock and
+    // nothing will free it: the key is locked forever, and c2 is denied after that.
+    const history = input(
+      [op(1, 'c2.1', { at: 100, value: '2', done: 110, reply: 'LOCK_DENIED' })],
+      [grant(5, 'c1.9', 1)],
+    );
+    expect(violations(LOCK_LIVENESS.check(history))).toEqual([
+      {
+        guarantee: 'liveness',
+        ops: [1],
+        nodes: ['s1'],
+        at: 5,
+        sentence:
+          "Key x is locked forever: its lock was granted to c1 for c1.9 at 0.005s, for which c1 runs no operation, and no release or lease will free it; c2's PUT x=2 (op 1, c2.1, issued at 0.100s) was denied",
+      },
+    ]);
+  });
+
   it('leaves a lock held for a pending operation to that operation’s own report', () => {
     const history = input([op(1, 'c1.1', { at: 0, value: '1' })], [grant(5, 'c1.1', 1)]);
     expect(violations(LOCK_LIVENESS.check(history)).map((v) => v.sentence)).toEqual([
