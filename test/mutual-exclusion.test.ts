@@ -149,6 +149,27 @@ describe('two holders at once', () => {
     ]);
   });
 
+  it('is when the next grant comes before the lease ran out, in a history whose entries carry their places', () => {
+    // As a run records it: every entry has its place in the order of events (here twice its ms;
+    // an operation's invocation one more), so the lease's end is placed among the entries.
+    const g1 = { ...leased(5, 'c1.1', 1, 45), seq: 10 };
+    const g3 = { ...leased(40, 'c3.1', 2, 80), seq: 80 };
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 130 }), op(2, 'c3.1', { at: 35, done: 70 })],
+      [g1, { ...freed(30, g1, 'c2'), seq: 60 }, g3, { ...freed(65, g3, 'c3'), seq: 130 }],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history)).map((v) => [v.ops, v.at])).toEqual([
+      [[1, 2], 40],
+    ]);
+    // Granted once the lease had run out (at 0.050s, not 0.040s): nothing is wrong.
+    const later = { ...leased(50, 'c3.1', 2, 80), seq: 100 };
+    const after = input(
+      [op(1, 'c1.1', { at: 0, done: 130 }), op(2, 'c3.1', { at: 35, done: 70 })],
+      [g1, { ...freed(30, g1, 'c2'), seq: 60 }, later, { ...freed(65, later, 'c3'), seq: 130 }],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(after))).toEqual([]);
+  });
+
   it('catches a write its client lands after its lease ran out, while another client holds the lock', () => {
     const g1 = leased(5, 'c1.1', 1, 45);
     const g3 = leased(120, 'c3.1', 2, 160);
@@ -233,6 +254,31 @@ describe('two holders at once', () => {
     const history = input(
       [op(7, 'c1.3', { at: 91, done: 232 }), op(3, 'c2.3', { at: 185, done: 259 })],
       [g1, freed(103, g1, 'c2'), again, freed(205, again, 'c1'), g2, freed(250, g2, 'c2')],
+      [write(133, 'c1.3', 3), write(237, 'c2.3', 4)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
+  });
+
+  it('is not when each of two late grants for one request was released by its holder before the next client came', () => {
+    // As above, and after c2 is done yet another late copy of c1's ACQUIRE_LOCK is granted and a
+    // late copy of its RELEASE_LOCK frees it: c1's first release (0.205s) still ends its holds of
+    // the grants before it, so they never overlap c2's.
+    const g1 = grant(102, 'c1.3', 2);
+    const again = grant(106, 'c1.3', 3);
+    const g2 = grant(210, 'c2.3', 4);
+    const late = grant(255, 'c1.3', 5);
+    const history = input(
+      [op(7, 'c1.3', { at: 91, done: 232 }), op(3, 'c2.3', { at: 185, done: 259 })],
+      [
+        g1,
+        freed(103, g1, 'c2'),
+        again,
+        freed(205, again, 'c1'),
+        g2,
+        freed(250, g2, 'c2'),
+        late,
+        freed(258, late, 'c1'),
+      ],
       [write(133, 'c1.3', 3), write(237, 'c2.3', 4)],
     );
     expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([]);
