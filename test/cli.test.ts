@@ -582,11 +582,16 @@ describe('bounds and streamed traces', () => {
       stdio: 'ignore',
     });
     const ended = new Promise((resolve) => child.on('close', resolve));
-    // Until the run streams its events: the process holds the spool open (by name or not).
+    // Until the run streams its events: the process holds the spool open, nameless already (it
+    // is removed the moment it is opened; a kill in the microseconds between the two leaves it,
+    // which on a loaded machine this loop once hit).
     const spooling = () => {
       try {
         const fds = `/proc/${child.pid}/fd`;
-        return readdirSync(fds).some((fd) => readlinkSync(join(fds, fd)).includes('.events-'));
+        return readdirSync(fds).some((fd) => {
+          const target = readlinkSync(join(fds, fd));
+          return target.includes('.events-') && target.endsWith(' (deleted)');
+        });
       } catch {
         return false;
       }
