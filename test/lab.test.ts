@@ -724,6 +724,18 @@ describe('an address whose what-if does not parse', () => {
   });
 });
 
+describe("an address's what-if of several edits that does not fit the run", () => {
+  it('names the edit that does not fit, as the terminal does', async () => {
+    const { page, problems } = await open('#whatif=seed:2,crash:s9@10');
+    const status = await page.locator('#lab-address').textContent();
+    expect(status).toMatch(
+      /^The address's what-if was not applied: crash:s9@10: 's9' is not a node/,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a page of a scenario piped in (-)', () => {
   it('suggests a download name that cannot be read as a flag, and replays to its hash', async () => {
     const { href } = writeLabPage(staleRead, '-', 'piped');

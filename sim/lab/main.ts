@@ -23,6 +23,7 @@ import {
   messageText,
   parseEdit,
   type RunDiff,
+  refusalOf,
   runWritten,
   sameMessage,
   scenarioSource,
@@ -108,13 +109,13 @@ function writeFragment(): void {
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
-/** The what-if `make` gives, or the reason it cannot be made. */
-function compute(make: () => WhatIf): WhatIf | string {
+/** The what-if `make` gives, or the reason it cannot be made (naming which of `edits` it is about). */
+function compute(make: () => WhatIf, edits: readonly Edit[] = []): WhatIf | string {
   try {
     return make();
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    return error.message;
+    return refusalOf(error, edits);
   }
 }
 
@@ -153,7 +154,7 @@ function followAddress(opening: boolean): void {
   // The address moved to another step (#step=N) or was written again as it was: nothing to do.
   if (same && !hadError && !opening) return;
   if (wanted !== null && !same) {
-    const next = compute(() => runWritten(scenario, wanted, baseRun()));
+    const next = compute(() => runWritten(scenario, wanted, baseRun()), wanted);
     if (typeof next !== 'string') {
       show(next);
       return;
