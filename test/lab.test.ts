@@ -27,6 +27,7 @@ import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { ARTIFACTS, useChromium, watch } from './chromium.ts';
 import bigRun, { crowd } from './fixtures/big-run.ts';
+import twoInFlight from './fixtures/two-in-flight.ts';
 import { runCli } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -819,6 +820,54 @@ describe('stepping by hand', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a delivery chosen by hand, then a change before it', () => {
+  it('is refused, naming the delivery to take off, and the run and its edits stay as they were', async () => {
+    // Two PUTs leave for the leader at once; under seed 2 they are still two in flight.
+    const { own, href } = writeLabPage(
+      twoInFlight,
+      'test/fixtures/two-in-flight.ts',
+      'two-in-flight',
+    );
+    const seeded = runScenario(twoInFlight, { seed: 2 });
+    expect(seeded.result.hash).not.toBe(own.result.hash);
+    const { page, problems } = await open('#step=1&whatif=seed:2', href);
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const choices = page.locator('#lab-choices button');
+    for (let i = 0; i < 20 && (await choices.count()) < 2; i++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+    }
+    expect(await choices.count()).toBeGreaterThanOrEqual(2);
+    await choices.nth(1).click();
+    const chips = () => page.locator('#lab-edits code').allTextContents();
+    const nowHash = () => page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    const [, hand] = await chips();
+    expect(hand).toMatch(/^deliver:\d+@\d+$/);
+    const edits = ['seed:2', hand!];
+    const shown = runWhatIf(effectiveScenario(twoInFlight, own), edits.map(parseEdit));
+    await expect(nowHash()).resolves.toBe(shown.edited.result.hash);
+    const refused = `Not applied: ${hand} was chosen by hand in a run that the change before it replaces; take ${hand} off first, then step by hand again`;
+    // The seed taken off, or set to another: the delivery was chosen among another run's events.
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toContain(refused);
+    await expect(chips()).resolves.toEqual(edits);
+    await expect(nowHash()).resolves.toBe(shown.edited.result.hash);
+    await page.locator('#lab-seed').fill('3');
+    await page.locator('.lab-settings button').nth(2).click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toContain(refused);
+    await expect(chips()).resolves.toEqual(edits);
+    expect(new URL(page.url()).hash).toContain(`whatif=${edits.join(',')}`);
+    // Done as it says, the change goes through.
+    await page.locator('#lab-edits li').nth(1).getByRole('button', { name: '×' }).click();
+    await expect(chips()).resolves.toEqual(['seed:2']);
+    await page.locator('#lab-seed').fill('3');
+    await page.locator('.lab-settings button').nth(2).click();
+    await expect(chips()).resolves.toEqual(['seed:3']);
+    await expect(nowHash()).resolves.toBe(runScenario(twoInFlight, { seed: 3 }).result.hash);
     expect(problems).toEqual([]);
     await page.context().close();
   });
