@@ -505,6 +505,33 @@ describe('the panel docked at 1024 × 800', () => {
   });
 });
 
+describe('the message menu at 1024 × 800, the panel docked', () => {
+  it('keeps each button to one line beside its box, the hold to two above its own', async () => {
+    const { page, problems } = await open();
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    const height = async (name: string | RegExp) =>
+      (await page.locator('#lab-menu').getByRole('button', { name }).boundingBox())!.height;
+    const line = await height('is lost');
+    await expect(height('arrives later by')).resolves.toBe(line);
+    // Its text names the link and a time: two lines at most (it was squeezed onto five).
+    expect(await height(/holds messages from/)).toBeLessThan(2 * line);
+    const box = async (label: string) =>
+      (await page.locator('#lab-menu').getByLabel(label).boundingBox())!;
+    const later = (await page
+      .locator('#lab-menu')
+      .getByRole('button', { name: 'arrives later by' })
+      .boundingBox())!;
+    expect((await box('delay in ms')).y).toBeLessThan(later.y + later.height);
+    await page.locator('#lab-menu').screenshot({ path: join(ARTIFACTS, 'lab-menu-1024.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a refused edit with a what-if on screen', () => {
   it('says what was refused and which run is shown, over the comparison still there', async () => {
     const id = replicationToS3.id;

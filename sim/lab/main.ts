@@ -343,8 +343,7 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
           byMs: boxNumber(delay.value, 'the delay in ms'),
         })),
       ),
-      delay,
-      ' ms',
+      el('span', { class: 'lab-amount' }, delay, ' ms'),
     ),
     el(
       'span',
@@ -353,8 +352,7 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
         `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
         hold,
       ),
-      holdMs,
-      ' ms',
+      el('span', { class: 'lab-amount' }, holdMs, ' ms'),
     ),
   ]);
 }
