@@ -530,6 +530,25 @@ describe('the message menu at 1024 × 800, the panel docked', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+
+  it("opens below a click in the what-if run's list when there is room above the panel, not at the window's foot", async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    await page.locator('#lab-run-box summary').click();
+    const item = page.locator('#lab-run li[data-msg]').first();
+    await item.evaluate((e) => window.scrollBy(0, e.getBoundingClientRect().top - 300));
+    const at = (await item.boundingBox())!;
+    const panel = (await page.locator('#panel').boundingBox())!;
+    // The panel sticks to the window's foot only while the diagram is in view: here it is not.
+    expect(panel.y + panel.height).toBeGreaterThan(800);
+    await item.click();
+    const menu = (await page.locator('#lab-menu').boundingBox())!;
+    expect(menu.y).toBeGreaterThan(at.y);
+    expect(menu.y + menu.height).toBeLessThanOrEqual(Math.min(800, panel.y));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });
 
 describe('a refused edit with a what-if on screen', () => {

@@ -269,11 +269,15 @@ function hideMenu(): void {
 function openMenu(x: number, y: number, title: string, items: Node[]): void {
   menu.replaceChildren(el('div', { class: 'lab-menu-title' }, title), ...items);
   menu.hidden = false;
-  // Beside the click, inside the window: above it when there is no room below (a docked panel).
+  // Beside the click, inside the window: above it when there is no room below, down to the
+  // docked panel where that panel is on screen below the click (it sticks to the window's foot
+  // only while the diagram is in view; elsewhere it is further down the page, or above).
   const panel = document.body.classList.contains('dock')
-    ? (document.getElementById('panel')?.offsetHeight ?? 0)
-    : 0;
-  const room = window.innerHeight - panel - 8;
+    ? document.getElementById('panel')?.getBoundingClientRect().top
+    : undefined;
+  const foot =
+    panel !== undefined && panel > y ? Math.min(panel, window.innerHeight) : window.innerHeight;
+  const room = foot - 8;
   const below = y + 12 + menu.offsetHeight <= room;
   menu.style.left = `${Math.max(8, Math.min(x, window.innerWidth - 380))}px`;
   menu.style.top = `${below ? y + 12 : Math.max(8, y - 12 - menu.offsetHeight)}px`;
