@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
@@ -914,6 +915,43 @@ describe('a delivery chosen by hand, then a change before it', () => {
     await page.locator('.lab-settings button').nth(2).click();
     await expect(chips()).resolves.toEqual(['seed:3']);
     await expect(nowHash()).resolves.toBe(runScenario(twoInFlight, { seed: 3 }).result.hash);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+/** The colour a CSS colour variable of the page computes to. */
+function colourOf(page: Page, variable: string): Promise<string> {
+  return page.evaluate((v) => {
+    const probe = document.body.appendChild(document.createElement('span'));
+    probe.style.color = `var(${v})`;
+    const colour = getComputedStyle(probe).color;
+    probe.remove();
+    return colour;
+  }, variable);
+}
+
+describe('a class on the lock store: a lock released by a stranger', () => {
+  const file = 'scenarios/lock-released-by-stranger.ts';
+
+  it('a guarantee the change makes hold is shown in the colour of good news', async () => {
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    const knob = 'knob:lockOwnerCheck=holder';
+    const w = runWhatIf(effectiveScenario(lockReleasedByStranger, own), [parseEdit(knob)]);
+    expect(diffRuns(w).verdicts).toMatchObject([
+      { guarantee: 'mutual-exclusion', was: 'broken (1)', now: 'held' },
+    ]);
+    const { page, problems } = await open('', href);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.locator('#lab-knob').selectOption('lockOwnerCheck');
+    await page.locator('#lab-knob-value').selectOption('holder');
+    await page.locator('.lab-settings button').first().click();
+    const verdict = (side: string) =>
+      page.locator(`.lab-col[data-side="${side}"] li[data-g="mutual-exclusion"]`);
+    await expect(verdict('now').textContent()).resolves.toBe('mutual exclusion: held');
+    const colour = (side: string) => verdict(side).evaluate((e) => getComputedStyle(e).color);
+    await expect(colour('now')).resolves.toBe(await colourOf(page, '--good'));
+    await expect(colour('was')).resolves.not.toBe(await colourOf(page, '--good'));
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -594,7 +594,11 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
     list.append(
       el(
         'li',
-        { class: 'lab-changed', attrs: { 'data-g': v.guarantee } },
+        // A guarantee the change made hold reads as good news, not in the colour of a break.
+        {
+          class: v.status === 'held' ? 'lab-changed lab-held' : 'lab-changed',
+          attrs: { 'data-g': v.guarantee },
+        },
         `${GUARANTEE_NAMES[v.guarantee]}: ${change[side]}`,
       ),
     );
