@@ -883,6 +883,7 @@ describe('a delivery chosen by hand, then a change before it', () => {
     const seeded = runScenario(twoInFlight, { seed: 2 });
     expect(seeded.result.hash).not.toBe(own.result.hash);
     const { page, problems } = await open('#step=1&whatif=seed:2', href);
+    await page.setViewportSize({ width: 1024, height: 800 });
     await page.getByRole('button', { name: 'step by hand' }).click();
     const choices = page.locator('#lab-choices button');
     for (let i = 0; i < 20 && (await choices.count()) < 2; i++) {
@@ -890,6 +891,13 @@ describe('a delivery chosen by hand, then a change before it', () => {
     }
     expect(await choices.count()).toBeGreaterThanOrEqual(2);
     await choices.nth(1).click();
+    // Brought back into sight as the comparison opens above it: below the edit's note, not under it.
+    for (const name of ['earlier event', 'later event', 'leave step by hand']) {
+      const button = page.locator('#lab-hand button').filter({ hasText: name }).first();
+      await button.evaluate((b) => b.setAttribute('data-probe', ''));
+      expect(await uncovered(page, '[data-probe]'), name).toBe(true);
+      await button.evaluate((b) => b.removeAttribute('data-probe'));
+    }
     const chips = () => page.locator('#lab-edits code').allTextContents();
     const nowHash = () => page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
     const [, hand] = await chips();
@@ -919,6 +927,15 @@ describe('a delivery chosen by hand, then a change before it', () => {
     await page.context().close();
   });
 });
+
+/** Whether what is drawn at the middle of `selector`'s box is that element: nothing covers it. */
+async function uncovered(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const e = document.querySelector(sel)!;
+    const r = e.getBoundingClientRect();
+    return e.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+  }, selector);
+}
 
 /** The colour a CSS colour variable of the page computes to. */
 function colourOf(page: Page, variable: string): Promise<string> {
@@ -954,6 +971,34 @@ describe('a class on the lock store: a lock released by a stranger', () => {
     await expect(colour('was')).resolves.not.toBe(await colourOf(page, '--good'));
     expect(problems).toEqual([]);
     await page.context().close();
+  });
+
+  it("step by hand opened after an edit from the diagram is not covered by that edit's note", async () => {
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    // The RELEASE_LOCK c2 resends: the one that frees c1's lock.
+    const resent = own.result.trace.filter(
+      (e) => e.kind === 'send' && e.from === 'c2' && e.message.type === 'RELEASE_LOCK',
+    )[1] as { id: number };
+    for (const [width, height] of [
+      [1024, 800],
+      [1600, 1000],
+    ] as const) {
+      const { page, problems } = await open('', href);
+      await page.setViewportSize({ width, height });
+      await page.locator(`#diagram g.msg[data-msg="${resent.id}"] .hit`).click({ force: true });
+      await page.getByRole('button', { name: 'is lost' }).click();
+      await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(false);
+      await page.getByRole('button', { name: 'step by hand' }).click();
+      await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(true);
+      for (const name of ['earlier event', 'later event', 'leave step by hand']) {
+        const button = page.locator('#lab-hand button').filter({ hasText: name }).first();
+        await button.evaluate((b) => b.setAttribute('data-probe', ''));
+        expect(await uncovered(page, '[data-probe]'), `${name} at ${width} px`).toBe(true);
+        await button.evaluate((b) => b.removeAttribute('data-probe'));
+      }
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
   });
 });
 

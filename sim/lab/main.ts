@@ -899,7 +899,13 @@ function chooseNext(message: number, after: number): void {
   hand = arrived < 0 ? hand : arrived;
   render();
   // The comparison that now opens above it would push it out of sight.
+  bringHand();
+}
+
+/** Step by hand at the window's top, below the note when the note is up (it covered its buttons). */
+function bringHand(): void {
   handView.scrollIntoView({ block: 'start' });
+  if (!toast.hidden) window.scrollBy(0, -(toast.getBoundingClientRect().bottom + 8));
 }
 
 /** Each node's state digest once trace event `after` is over, as a small table. */
@@ -953,9 +959,11 @@ function toggleHand(): void {
     });
     hand = at;
   }
+  // The note is of the last edit, not of this; left up, it covered the way on and out.
+  toast.hidden = true;
   render();
   // Below a comparison it opens far down the page: brought up to where the click was.
-  if (hand !== null) handView.scrollIntoView({ block: 'start' });
+  if (hand !== null) bringHand();
 }
 
 // ---- putting it on the page ----
