@@ -266,14 +266,18 @@ describe("the selected step's time, with an edit in place", () => {
       new RegExp(`^After: ${formatTime(by.t).replace('.', '\\.')} `),
     );
     await page.getByRole('button', { name: 'leave step by hand' }).click();
-    // A message's hold starts there too.
+    // A message's hold starts as that message leaves in the what-if run, so that it is held: the
+    // click selects the step it arrives at, which would let it through.
     await page.keyboard.press('Escape');
     await page
       .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
       .click({ force: true });
+    const there = sameMessage(run.result.trace, trace, replicationToS3.id)!;
+    const leaves = trace.find((e) => e.kind === 'send' && e.id === there)!.t;
     const at = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
+    expect(at).not.toBe(formatTime(leaves));
     await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
-      `holds messages from ${at} for`,
+      `holds messages from ${formatTime(leaves)} for`,
     );
     expect(problems).toEqual([]);
     await page.context().close();
@@ -974,6 +978,27 @@ describe('a class on the lock store: a lock released by a stranger', () => {
     const now = await page.locator('#lab').textContent();
     expect(now).toMatch(/s1 ‖ c2 {2}LOCK_NOT_ACQUIRED c2\.1#2 x {2}held on the link/);
     expect(now).not.toContain('⏸');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('holding the link of the resent RELEASE_LOCK, clicked in the diagram, holds that message', async () => {
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    const resent = own.result.trace.find(
+      (e) => e.kind === 'send' && e.from === 'c2' && e.message.type === 'RELEASE_LOCK' && e.id > 5,
+    ) as { id: number; t: number };
+    const { page, problems } = await open('', href);
+    await page.locator(`#diagram g.msg[data-msg="${resent.id}"] .hit`).click({ force: true });
+    await page.getByLabel('hold for ms').fill('2000');
+    await page.getByRole('button', { name: /holds messages from/ }).click();
+    const [hold] = await page.locator('#lab-edits code').allTextContents();
+    expect(hold).toBe(`hold:c2:s1@${resent.t}-${resent.t + 2000}`);
+    // Held until after c3 asks, it frees nobody's lock: c3 is denied and c1 writes alone (§3).
+    const w = runWhatIf(effectiveScenario(lockReleasedByStranger, own), [parseEdit(hold!)]);
+    expect(w.edited.verdicts.find((v) => v.guarantee === 'mutual-exclusion')?.status).toBe('held');
+    await expect(
+      page.locator('.lab-col[data-side="now"] li[data-g="mutual-exclusion"]').textContent(),
+    ).resolves.toBe('mutual exclusion: held');
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -326,8 +326,10 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
-  // From the diagram's selected step; a message of the what-if run's list has its own time.
-  const from = fromPage ? (selectedTime() ?? send.t) : send.t;
+  // From the diagram's selected step, but no later than the message leaves: a click selects the
+  // step the message arrives at, and a hold from then let the message clicked through. A message
+  // of the what-if run's list has its own time.
+  const from = fromPage ? Math.min(selectedTime() ?? send.t, send.t) : send.t;
   const hold = () =>
     addTyped(() => {
       // It must end by the latest time an edit takes, or the address could not hold it.
