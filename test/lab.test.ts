@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
+import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
@@ -1001,6 +1002,43 @@ describe('a class on the lock store: a lock released by a stranger', () => {
     ).resolves.toBe('mutual exclusion: held');
     expect(problems).toEqual([]);
     await page.context().close();
+  });
+
+  it("step by hand shows who holds each lock, as the page's cards do", async () => {
+    type Locks = {
+      locks?: Record<string, { holder: string; token: number; expiresAt: number | null }>;
+    };
+    for (const [scenario, name] of [
+      [lockReleasedByStranger, 'lock-released-by-stranger'],
+      [lockTour, 'lock-tour'],
+    ] as const) {
+      const { own, href } = writeLabPage(scenario, `scenarios/${name}.ts`, name);
+      // s1's digest once it has granted c1 the lock of x: holder, token (where tokens go on the
+      // wire) and lease, as the trace has them.
+      const digest = own.result.trace.find(
+        (e) =>
+          e.kind === 'state' && e.node === 's1' && (e.summary as Locks).locks?.x?.holder === 'c1',
+      ) as { summary: Locks };
+      const lock = digest.summary.locks!.x!;
+      const about = [
+        own.knobs.fencing === 'none' ? '' : `token ${lock.token}`,
+        lock.expiresAt === null ? '' : `until ${formatTime(lock.expiresAt)}`,
+      ].filter((part) => part !== '');
+      const said = `lock x held by c1${about.length > 0 ? ` (${about.join(', ')})` : ''}`;
+      const { page, problems } = await open('#step=1', href);
+      await page.getByRole('button', { name: 'step by hand' }).click();
+      const at = page.locator('#lab-hand-at');
+      const later = page.getByRole('button', { name: 'later event ▶' });
+      for (let i = 0; i < 40 && !(await at.textContent())?.includes('ACQUIRE_LOCK c1.1 x'); i++)
+        await later.click();
+      await expect(at.textContent(), name).resolves.toContain('c1 → s1  ACQUIRE_LOCK c1.1 x');
+      await expect(
+        page.locator('#lab-state tr[data-node="s1"] td').textContent(),
+        name,
+      ).resolves.toContain(said);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
   });
 
   it("step by hand opened after an edit from the diagram is not covered by that edit's note", async () => {

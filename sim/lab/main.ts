@@ -910,6 +910,36 @@ function bringHand(): void {
   if (!toast.hidden) window.scrollBy(0, -(toast.getBoundingClientRect().bottom + 8));
 }
 
+/** A node's state digest (trace `state` events): a server's store, a client's session. */
+interface Digest {
+  store?: Record<string, { value: string | null; ts: number }>;
+  seen?: Record<string, number>;
+  keys?: number;
+  pending?: string[];
+  replicating?: string[];
+  locks?: Record<string, { holder: string; token: number; expiresAt: number | null }>;
+}
+
+/**
+ * What a server is busy with, as the page's state cards say it: the replicated store's writes in
+ * flight, the lock store's locks (who holds each, its token where tokens go on the wire, its lease).
+ */
+function serverBusy(s: Digest, knobs: ScenarioRun['knobs']): string[] {
+  const lines: string[] = [];
+  const replicating = s.replicating ?? [];
+  if (replicating.length > 0) lines.push(`replicating ${replicating.join(', ')}`);
+  for (const [key, lock] of Object.entries(s.locks ?? {})) {
+    const about = [
+      (knobs as { fencing?: string }).fencing === 'none' ? '' : `token ${lock.token}`,
+      lock.expiresAt === null ? '' : `until ${formatTime(lock.expiresAt)}`,
+    ].filter((part) => part !== '');
+    lines.push(
+      `lock ${key} held by ${lock.holder}${about.length > 0 ? ` (${about.join(', ')})` : ''}`,
+    );
+  }
+  return lines;
+}
+
 /** Each node's state digest once trace event `after` is over, as a small table. */
 function stateTable(run: ScenarioRun, after: number): HTMLElement {
   const latest = new Map<string, unknown>();
@@ -917,12 +947,7 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
     if (e.kind === 'state') latest.set(e.node, e.summary);
   });
   const rows = [...latest].map(([node, summary]) => {
-    const s = summary as {
-      store?: Record<string, { value: string | null; ts: number }>;
-      seen?: Record<string, number>;
-      keys?: number;
-      pending?: string[];
-    };
+    const s = summary as Digest;
     // Past its size a digest lists no key, only how many there are.
     const many = s.keys === undefined ? null : `${s.keys} keys`;
     const text =
@@ -931,7 +956,7 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
             .map(([k, v]) => `${k}=${v.value ?? '⊥'} ts ${v.ts}`)
             .join(', ') ||
           many ||
-          'holds nothing'
+          'stores nothing'
         : `seen ${
             Object.entries(s.seen ?? {})
               .map(([k, ts]) => `${k} ts ${ts}`)
@@ -939,7 +964,13 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
             many ||
             'nothing'
           }; pending ${(s.pending ?? []).join(', ') || 'nothing'}`;
-    return el('tr', { attrs: { 'data-node': node } }, el('th', {}, node), el('td', {}, text));
+    const busy = serverBusy(s, run.knobs);
+    return el(
+      'tr',
+      { attrs: { 'data-node': node } },
+      el('th', {}, node),
+      el('td', {}, busy.length === 0 ? text : `${text}; ${busy.join('; ')}`),
+    );
   });
   return el('table', { class: 'lab-state', attrs: { id: 'lab-state' } }, ...rows);
 }
