@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
+import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import { labPage } from '../sim/lab/bundle.ts';
@@ -27,6 +29,7 @@ import { replayCommand } from '../sim/render/summary.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { ARTIFACTS, useChromium, watch } from './chromium.ts';
 import bigRun, { crowd } from './fixtures/big-run.ts';
+import twoInFlight from './fixtures/two-in-flight.ts';
 import { runCli } from './run-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -264,14 +267,18 @@ describe("the selected step's time, with an edit in place", () => {
       new RegExp(`^After: ${formatTime(by.t).replace('.', '\\.')} `),
     );
     await page.getByRole('button', { name: 'leave step by hand' }).click();
-    // A message's hold starts there too.
+    // A message's hold starts as that message leaves in the what-if run, so that it is held: the
+    // click selects the step it arrives at, which would let it through.
     await page.keyboard.press('Escape');
     await page
       .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
       .click({ force: true });
+    const there = sameMessage(run.result.trace, trace, replicationToS3.id)!;
+    const leaves = trace.find((e) => e.kind === 'send' && e.id === there)!.t;
     const at = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
+    expect(at).not.toBe(formatTime(leaves));
     await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
-      `holds messages from ${at} for`,
+      `holds messages from ${formatTime(leaves)} for`,
     );
     expect(problems).toEqual([]);
     await page.context().close();
@@ -504,6 +511,52 @@ describe('the panel docked at 1024 × 800', () => {
   });
 });
 
+describe('the message menu at 1024 × 800, the panel docked', () => {
+  it('keeps each button to one line beside its box, the hold to two above its own', async () => {
+    const { page, problems } = await open();
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    const height = async (name: string | RegExp) =>
+      (await page.locator('#lab-menu').getByRole('button', { name }).boundingBox())!.height;
+    const line = await height('is lost');
+    await expect(height('arrives later by')).resolves.toBe(line);
+    // Its text names the link and a time: two lines at most (it was squeezed onto five).
+    expect(await height(/holds messages from/)).toBeLessThan(2 * line);
+    const box = async (label: string) =>
+      (await page.locator('#lab-menu').getByLabel(label).boundingBox())!;
+    const later = (await page
+      .locator('#lab-menu')
+      .getByRole('button', { name: 'arrives later by' })
+      .boundingBox())!;
+    expect((await box('delay in ms')).y).toBeLessThan(later.y + later.height);
+    await page.locator('#lab-menu').screenshot({ path: join(ARTIFACTS, 'lab-menu-1024.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("opens below a click in the what-if run's list when there is room above the panel, not at the window's foot", async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.waitForFunction(() => document.body.classList.contains('dock'));
+    await page.locator('#lab-run-box summary').click();
+    const item = page.locator('#lab-run li[data-msg]').first();
+    await item.evaluate((e) => window.scrollBy(0, e.getBoundingClientRect().top - 300));
+    const at = (await item.boundingBox())!;
+    const panel = (await page.locator('#panel').boundingBox())!;
+    // The panel sticks to the window's foot only while the diagram is in view: here it is not.
+    expect(panel.y + panel.height).toBeGreaterThan(800);
+    await item.click();
+    const menu = (await page.locator('#lab-menu').boundingBox())!;
+    expect(menu.y).toBeGreaterThan(at.y);
+    expect(menu.y + menu.height).toBeLessThanOrEqual(Math.min(800, panel.y));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a refused edit with a what-if on screen', () => {
   it('says what was refused and which run is shown, over the comparison still there', async () => {
     const id = replicationToS3.id;
@@ -724,6 +777,18 @@ describe('an address whose what-if does not parse', () => {
   });
 });
 
+describe("an address's what-if of several edits that does not fit the run", () => {
+  it('names the edit that does not fit, as the terminal does', async () => {
+    const { page, problems } = await open('#whatif=seed:2,crash:s9@10');
+    const status = await page.locator('#lab-address').textContent();
+    expect(status).toMatch(
+      /^The address's what-if was not applied: crash:s9@10: 's9' is not a node/,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a page of a scenario piped in (-)', () => {
   it('suggests a download name that cannot be read as a flag, and replays to its hash', async () => {
     const { href } = writeLabPage(staleRead, '-', 'piped');
@@ -809,6 +874,199 @@ describe('stepping by hand', () => {
     );
     expect(problems).toEqual([]);
     await page.context().close();
+  });
+});
+
+describe('a delivery chosen by hand, then a change before it', () => {
+  it('is refused, naming the delivery to take off, and the run and its edits stay as they were', async () => {
+    // Two PUTs leave for the leader at once; under seed 2 they are still two in flight.
+    const { own, href } = writeLabPage(
+      twoInFlight,
+      'test/fixtures/two-in-flight.ts',
+      'two-in-flight',
+    );
+    const seeded = runScenario(twoInFlight, { seed: 2 });
+    expect(seeded.result.hash).not.toBe(own.result.hash);
+    const { page, problems } = await open('#step=1&whatif=seed:2', href);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const choices = page.locator('#lab-choices button');
+    for (let i = 0; i < 20 && (await choices.count()) < 2; i++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+    }
+    expect(await choices.count()).toBeGreaterThanOrEqual(2);
+    await choices.nth(1).click();
+    // Brought back into sight as the comparison opens above it: below the edit's note, not under it.
+    for (const name of ['earlier event', 'later event', 'leave step by hand']) {
+      const button = page.locator('#lab-hand button').filter({ hasText: name }).first();
+      await button.evaluate((b) => b.setAttribute('data-probe', ''));
+      expect(await uncovered(page, '[data-probe]'), name).toBe(true);
+      await button.evaluate((b) => b.removeAttribute('data-probe'));
+    }
+    const chips = () => page.locator('#lab-edits code').allTextContents();
+    const nowHash = () => page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    const [, hand] = await chips();
+    expect(hand).toMatch(/^deliver:\d+@\d+$/);
+    const edits = ['seed:2', hand!];
+    const shown = runWhatIf(effectiveScenario(twoInFlight, own), edits.map(parseEdit));
+    await expect(nowHash()).resolves.toBe(shown.edited.result.hash);
+    const refused = `Not applied: ${hand} was chosen by hand in a run that the change before it replaces; take ${hand} off first, then step by hand again`;
+    // The seed taken off, or set to another: the delivery was chosen among another run's events.
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toContain(refused);
+    await expect(chips()).resolves.toEqual(edits);
+    await expect(nowHash()).resolves.toBe(shown.edited.result.hash);
+    await page.locator('#lab-seed').fill('3');
+    await page.locator('.lab-settings button').nth(2).click();
+    await expect(page.locator('#lab-status').textContent()).resolves.toContain(refused);
+    await expect(chips()).resolves.toEqual(edits);
+    expect(new URL(page.url()).hash).toContain(`whatif=${edits.join(',')}`);
+    // Done as it says, the change goes through.
+    await page.locator('#lab-edits li').nth(1).getByRole('button', { name: '×' }).click();
+    await expect(chips()).resolves.toEqual(['seed:2']);
+    await page.locator('#lab-seed').fill('3');
+    await page.locator('.lab-settings button').nth(2).click();
+    await expect(chips()).resolves.toEqual(['seed:3']);
+    await expect(nowHash()).resolves.toBe(runScenario(twoInFlight, { seed: 3 }).result.hash);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+/** Whether what is drawn at the middle of `selector`'s box is that element: nothing covers it. */
+async function uncovered(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const e = document.querySelector(sel)!;
+    const r = e.getBoundingClientRect();
+    return e.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+  }, selector);
+}
+
+/** The colour a CSS colour variable of the page computes to. */
+function colourOf(page: Page, variable: string): Promise<string> {
+  return page.evaluate((v) => {
+    const probe = document.body.appendChild(document.createElement('span'));
+    probe.style.color = `var(${v})`;
+    const colour = getComputedStyle(probe).color;
+    probe.remove();
+    return colour;
+  }, variable);
+}
+
+describe('a class on the lock store: a lock released by a stranger', () => {
+  const file = 'scenarios/lock-released-by-stranger.ts';
+
+  it('a guarantee the change makes hold is shown in the colour of good news', async () => {
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    const knob = 'knob:lockOwnerCheck=holder';
+    const w = runWhatIf(effectiveScenario(lockReleasedByStranger, own), [parseEdit(knob)]);
+    expect(diffRuns(w).verdicts).toMatchObject([
+      { guarantee: 'mutual-exclusion', was: 'broken (1)', now: 'held' },
+    ]);
+    const { page, problems } = await open('', href);
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.locator('#lab-knob').selectOption('lockOwnerCheck');
+    await page.locator('#lab-knob-value').selectOption('holder');
+    await page.locator('.lab-settings button').first().click();
+    const verdict = (side: string) =>
+      page.locator(`.lab-col[data-side="${side}"] li[data-g="mutual-exclusion"]`);
+    await expect(verdict('now').textContent()).resolves.toBe('mutual exclusion: held');
+    const colour = (side: string) => verdict(side).evaluate((e) => getComputedStyle(e).color);
+    await expect(colour('now')).resolves.toBe(await colourOf(page, '--good'));
+    await expect(colour('was')).resolves.not.toBe(await colourOf(page, '--good'));
+    // The first divergence: s1's answer to the resent RELEASE_LOCK now waits on the held link, in
+    // the diagram's mark for a hold, not in a glyph none of the page's fonts has.
+    const now = await page.locator('#lab').textContent();
+    expect(now).toMatch(/s1 ‖ c2 {2}LOCK_NOT_ACQUIRED c2\.1#2 x {2}held on the link/);
+    expect(now).not.toContain('⏸');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('holding the link of the resent RELEASE_LOCK, clicked in the diagram, holds that message', async () => {
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    const resent = own.result.trace.find(
+      (e) => e.kind === 'send' && e.from === 'c2' && e.message.type === 'RELEASE_LOCK' && e.id > 5,
+    ) as { id: number; t: number };
+    const { page, problems } = await open('', href);
+    await page.locator(`#diagram g.msg[data-msg="${resent.id}"] .hit`).click({ force: true });
+    await page.getByLabel('hold for ms').fill('2000');
+    await page.getByRole('button', { name: /holds messages from/ }).click();
+    const [hold] = await page.locator('#lab-edits code').allTextContents();
+    expect(hold).toBe(`hold:c2:s1@${resent.t}-${resent.t + 2000}`);
+    // Held until after c3 asks, it frees nobody's lock: c3 is denied and c1 writes alone (§3).
+    const w = runWhatIf(effectiveScenario(lockReleasedByStranger, own), [parseEdit(hold!)]);
+    expect(w.edited.verdicts.find((v) => v.guarantee === 'mutual-exclusion')?.status).toBe('held');
+    await expect(
+      page.locator('.lab-col[data-side="now"] li[data-g="mutual-exclusion"]').textContent(),
+    ).resolves.toBe('mutual exclusion: held');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("step by hand shows who holds each lock, as the page's cards do", async () => {
+    type Locks = {
+      locks?: Record<string, { holder: string; token: number; expiresAt: number | null }>;
+    };
+    for (const [scenario, name] of [
+      [lockReleasedByStranger, 'lock-released-by-stranger'],
+      [lockTour, 'lock-tour'],
+    ] as const) {
+      const { own, href } = writeLabPage(scenario, `scenarios/${name}.ts`, name);
+      // s1's digest once it has granted c1 the lock of x: holder, token (where tokens go on the
+      // wire) and lease, as the trace has them.
+      const digest = own.result.trace.find(
+        (e) =>
+          e.kind === 'state' && e.node === 's1' && (e.summary as Locks).locks?.x?.holder === 'c1',
+      ) as { summary: Locks };
+      const lock = digest.summary.locks!.x!;
+      const about = [
+        own.knobs.fencing === 'none' ? '' : `token ${lock.token}`,
+        lock.expiresAt === null ? '' : `until ${formatTime(lock.expiresAt)}`,
+      ].filter((part) => part !== '');
+      const said = `lock x held by c1${about.length > 0 ? ` (${about.join(', ')})` : ''}`;
+      const { page, problems } = await open('#step=1', href);
+      await page.getByRole('button', { name: 'step by hand' }).click();
+      const at = page.locator('#lab-hand-at');
+      const later = page.getByRole('button', { name: 'later event ▶' });
+      for (let i = 0; i < 40 && !(await at.textContent())?.includes('ACQUIRE_LOCK c1.1 x'); i++)
+        await later.click();
+      await expect(at.textContent(), name).resolves.toContain('c1 → s1  ACQUIRE_LOCK c1.1 x');
+      await expect(
+        page.locator('#lab-state tr[data-node="s1"] td').textContent(),
+        name,
+      ).resolves.toContain(said);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
+  });
+
+  it("step by hand opened after an edit from the diagram is not covered by that edit's note", async () => {
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    // The RELEASE_LOCK c2 resends: the one that frees c1's lock.
+    const resent = own.result.trace.filter(
+      (e) => e.kind === 'send' && e.from === 'c2' && e.message.type === 'RELEASE_LOCK',
+    )[1] as { id: number };
+    for (const [width, height] of [
+      [1024, 800],
+      [1600, 1000],
+    ] as const) {
+      const { page, problems } = await open('', href);
+      await page.setViewportSize({ width, height });
+      await page.locator(`#diagram g.msg[data-msg="${resent.id}"] .hit`).click({ force: true });
+      await page.getByRole('button', { name: 'is lost' }).click();
+      await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(false);
+      await page.getByRole('button', { name: 'step by hand' }).click();
+      await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(true);
+      for (const name of ['earlier event', 'later event', 'leave step by hand']) {
+        const button = page.locator('#lab-hand button').filter({ hasText: name }).first();
+        await button.evaluate((b) => b.setAttribute('data-probe', ''));
+        expect(await uncovered(page, '[data-probe]'), `${name} at ${width} px`).toBe(true);
+        await button.evaluate((b) => b.removeAttribute('data-probe'));
+      }
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
   });
 });
 

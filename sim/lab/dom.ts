@@ -43,6 +43,9 @@ export function eventText(e: TraceEvent): string {
   return (
     logLine(plain, e, NO_FAILED)
       ?.trim()
-      .replace(/\s{2,}/g, '  ') ?? ''
+      .replace(/\s{2,}/g, '  ')
+      // The terminal's ⏸ for a message held on its link is in none of the page's fonts (an empty
+      // box on Debian's DejaVu): the page writes the diagram's own mark for a hold.
+      .replace(/⏸/g, '‖') ?? ''
   );
 }

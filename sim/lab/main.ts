@@ -23,6 +23,7 @@ import {
   messageText,
   parseEdit,
   type RunDiff,
+  refusalOf,
   runWritten,
   sameMessage,
   scenarioSource,
@@ -108,13 +109,13 @@ function writeFragment(): void {
   history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
 }
 
-/** The what-if `make` gives, or the reason it cannot be made. */
-function compute(make: () => WhatIf): WhatIf | string {
+/** The what-if `make` gives, or the reason it cannot be made (naming which of `edits` it is about). */
+function compute(make: () => WhatIf, edits: readonly Edit[] = []): WhatIf | string {
   try {
     return make();
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    return error.message;
+    return refusalOf(error, edits);
   }
 }
 
@@ -153,7 +154,7 @@ function followAddress(opening: boolean): void {
   // The address moved to another step (#step=N) or was written again as it was: nothing to do.
   if (same && !hadError && !opening) return;
   if (wanted !== null && !same) {
-    const next = compute(() => runWritten(scenario, wanted, baseRun()));
+    const next = compute(() => runWritten(scenario, wanted, baseRun()), wanted);
     if (typeof next !== 'string') {
       show(next);
       return;
@@ -268,11 +269,15 @@ function hideMenu(): void {
 function openMenu(x: number, y: number, title: string, items: Node[]): void {
   menu.replaceChildren(el('div', { class: 'lab-menu-title' }, title), ...items);
   menu.hidden = false;
-  // Beside the click, inside the window: above it when there is no room below (a docked panel).
+  // Beside the click, inside the window: above it when there is no room below, down to the
+  // docked panel where that panel is on screen below the click (it sticks to the window's foot
+  // only while the diagram is in view; elsewhere it is further down the page, or above).
   const panel = document.body.classList.contains('dock')
-    ? (document.getElementById('panel')?.offsetHeight ?? 0)
-    : 0;
-  const room = window.innerHeight - panel - 8;
+    ? document.getElementById('panel')?.getBoundingClientRect().top
+    : undefined;
+  const foot =
+    panel !== undefined && panel > y ? Math.min(panel, window.innerHeight) : window.innerHeight;
+  const room = foot - 8;
   const below = y + 12 + menu.offsetHeight <= room;
   menu.style.left = `${Math.max(8, Math.min(x, window.innerWidth - 380))}px`;
   menu.style.top = `${below ? y + 12 : Math.max(8, y - 12 - menu.offsetHeight)}px`;
@@ -321,8 +326,10 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: '2000', 'aria-label': 'hold for ms' },
   });
-  // From the diagram's selected step; a message of the what-if run's list has its own time.
-  const from = fromPage ? (selectedTime() ?? send.t) : send.t;
+  // From the diagram's selected step, but no later than the message leaves: a click selects the
+  // step the message arrives at, and a hold from then let the message clicked through. A message
+  // of the what-if run's list has its own time.
+  const from = fromPage ? Math.min(selectedTime() ?? send.t, send.t) : send.t;
   const hold = () =>
     addTyped(() => {
       // It must end by the latest time an edit takes, or the address could not hold it.
@@ -342,8 +349,7 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
           byMs: boxNumber(delay.value, 'the delay in ms'),
         })),
       ),
-      delay,
-      ' ms',
+      el('span', { class: 'lab-amount' }, delay, ' ms'),
     ),
     el(
       'span',
@@ -352,8 +358,7 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
         `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
         hold,
       ),
-      holdMs,
-      ' ms',
+      el('span', { class: 'lab-amount' }, holdMs, ' ms'),
     ),
   ]);
 }
@@ -591,7 +596,11 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
     list.append(
       el(
         'li',
-        { class: 'lab-changed', attrs: { 'data-g': v.guarantee } },
+        // A guarantee the change made hold reads as good news, not in the colour of a break.
+        {
+          class: v.status === 'held' ? 'lab-changed lab-held' : 'lab-changed',
+          attrs: { 'data-g': v.guarantee },
+        },
         `${GUARANTEE_NAMES[v.guarantee]}: ${change[side]}`,
       ),
     );
@@ -892,7 +901,43 @@ function chooseNext(message: number, after: number): void {
   hand = arrived < 0 ? hand : arrived;
   render();
   // The comparison that now opens above it would push it out of sight.
+  bringHand();
+}
+
+/** Step by hand at the window's top, below the note when the note is up (it covered its buttons). */
+function bringHand(): void {
   handView.scrollIntoView({ block: 'start' });
+  if (!toast.hidden) window.scrollBy(0, -(toast.getBoundingClientRect().bottom + 8));
+}
+
+/** A node's state digest (trace `state` events): a server's store, a client's session. */
+interface Digest {
+  store?: Record<string, { value: string | null; ts: number }>;
+  seen?: Record<string, number>;
+  keys?: number;
+  pending?: string[];
+  replicating?: string[];
+  locks?: Record<string, { holder: string; token: number; expiresAt: number | null }>;
+}
+
+/**
+ * What a server is busy with, as the page's state cards say it: the replicated store's writes in
+ * flight, the lock store's locks (who holds each, its token where tokens go on the wire, its lease).
+ */
+function serverBusy(s: Digest, knobs: ScenarioRun['knobs']): string[] {
+  const lines: string[] = [];
+  const replicating = s.replicating ?? [];
+  if (replicating.length > 0) lines.push(`replicating ${replicating.join(', ')}`);
+  for (const [key, lock] of Object.entries(s.locks ?? {})) {
+    const about = [
+      (knobs as { fencing?: string }).fencing === 'none' ? '' : `token ${lock.token}`,
+      lock.expiresAt === null ? '' : `until ${formatTime(lock.expiresAt)}`,
+    ].filter((part) => part !== '');
+    lines.push(
+      `lock ${key} held by ${lock.holder}${about.length > 0 ? ` (${about.join(', ')})` : ''}`,
+    );
+  }
+  return lines;
 }
 
 /** Each node's state digest once trace event `after` is over, as a small table. */
@@ -902,12 +947,7 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
     if (e.kind === 'state') latest.set(e.node, e.summary);
   });
   const rows = [...latest].map(([node, summary]) => {
-    const s = summary as {
-      store?: Record<string, { value: string | null; ts: number }>;
-      seen?: Record<string, number>;
-      keys?: number;
-      pending?: string[];
-    };
+    const s = summary as Digest;
     // Past its size a digest lists no key, only how many there are.
     const many = s.keys === undefined ? null : `${s.keys} keys`;
     const text =
@@ -916,7 +956,7 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
             .map(([k, v]) => `${k}=${v.value ?? '⊥'} ts ${v.ts}`)
             .join(', ') ||
           many ||
-          'holds nothing'
+          'stores nothing'
         : `seen ${
             Object.entries(s.seen ?? {})
               .map(([k, ts]) => `${k} ts ${ts}`)
@@ -924,7 +964,13 @@ function stateTable(run: ScenarioRun, after: number): HTMLElement {
             many ||
             'nothing'
           }; pending ${(s.pending ?? []).join(', ') || 'nothing'}`;
-    return el('tr', { attrs: { 'data-node': node } }, el('th', {}, node), el('td', {}, text));
+    const busy = serverBusy(s, run.knobs);
+    return el(
+      'tr',
+      { attrs: { 'data-node': node } },
+      el('th', {}, node),
+      el('td', {}, busy.length === 0 ? text : `${text}; ${busy.join('; ')}`),
+    );
   });
   return el('table', { class: 'lab-state', attrs: { id: 'lab-state' } }, ...rows);
 }
@@ -946,9 +992,11 @@ function toggleHand(): void {
     });
     hand = at;
   }
+  // The note is of the last edit, not of this; left up, it covered the way on and out.
+  toast.hidden = true;
   render();
   // Below a comparison it opens far down the page: brought up to where the click was.
-  if (hand !== null) handView.scrollIntoView({ block: 'start' });
+  if (hand !== null) bringHand();
 }
 
 // ---- putting it on the page ----

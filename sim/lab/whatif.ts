@@ -44,6 +44,17 @@ export class EditError extends Error {
   edit?: Edit;
 }
 
+/**
+ * Why `edits` could not be run: the error's sentence, after the edit it is about when there are
+ * several and the sentence does not already say which ('crash:s9@10: 's9' is not a node …').
+ */
+export function refusalOf(error: EditError, edits: readonly Edit[]): string {
+  const edit = error.edit ?? (edits.length === 1 ? edits[0] : undefined);
+  if (edits.length < 2 || edit === undefined) return error.message;
+  const text = editText(edit);
+  return error.message.includes(text) ? error.message : `${text}: ${error.message}`;
+}
+
 export const EDIT_FORMS =
   'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
 
