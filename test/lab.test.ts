@@ -231,6 +231,24 @@ describe('edits from the diagram', () => {
   });
 });
 
+describe('the step in the address', () => {
+  it('#step=0 opens at the first step, and a step typed in later moves the page there', async () => {
+    const { page, problems } = await open('#step=0');
+    const shown = () => page.locator('#step-info b').textContent();
+    await expect(shown()).resolves.toMatch(/^Step 1 of \d+$/);
+    await page.evaluate(() => {
+      window.location.hash = 'step=3';
+    });
+    await page.waitForFunction(() =>
+      document.querySelector('#step-info b')?.textContent?.startsWith('Step 3 '),
+    );
+    // The lab kept its run: moving to a step is no edit.
+    await expect(page.locator('#lab-status').textContent()).resolves.not.toMatch(/Not applied/);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the lane names kept at the top while scrolling', () => {
   it('open the node menu as the names above the diagram do', async () => {
     const { page, problems } = await open('#step=20');

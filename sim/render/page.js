@@ -337,10 +337,14 @@
     window.scrollBy(0, box.top + box.height / 2 - visible / 2);
   }
 
-  /** The address keeps the step (`#step=12`, 1-based) beside anything else in it (the lab's). */
+  /**
+   * The address keeps the step (`#step=12`, 1-based) beside anything else in it (the lab's). A
+   * step before the first (`#step=0`) is the first, as one past the last is the last.
+   */
   function fragmentStep() {
-    const n = Number(new URLSearchParams(window.location.hash.slice(1)).get('step'));
-    return Number.isInteger(n) && n >= 1 ? n - 1 : null;
+    const raw = new URLSearchParams(window.location.hash.slice(1)).get('step');
+    const n = raw === null || raw.trim() === '' ? Number.NaN : Number(raw);
+    return Number.isInteger(n) ? Math.max(0, n - 1) : null;
   }
 
   function writeFragmentStep(k) {
@@ -596,5 +600,11 @@
   fitPanel();
   const wanted = fragmentStep();
   setStep(wanted ?? steps.length - 1, wanted !== null);
+  // A step typed into the address once the page is open goes there too (the page writes its own
+  // steps with replaceState, which fires no hashchange).
+  window.addEventListener('hashchange', () => {
+    const k = fragmentStep();
+    if (k !== null) setStep(k, true);
+  });
   if (lazy) drawInView();
 })();
