@@ -14,6 +14,7 @@ import {
   editText,
   effectiveScenario,
   parseEdit,
+  refusalOf,
   runWritten,
 } from '../lab/whatif.ts';
 import { paletteFor } from '../render/colors.ts';
@@ -212,11 +213,8 @@ function whatIfOf(scenario: AnyScenario, edits: readonly Edit[], base: ScenarioR
     return runWritten(scenario, edits, base);
   } catch (error) {
     // An edit that reads well but does not fit this run: named, unless its sentence names it.
-    if (error instanceof EditError) {
-      const edit = error.edit ?? (edits.length === 1 ? edits[0] : undefined);
-      const which = edit === undefined ? '' : ` ${editText(edit)}`;
-      throw new UsageError(`--what-if${which}: ${error.message}`);
-    }
+    if (error instanceof EditError)
+      throw new UsageError(`--what-if ${refusalOf(error, edits, true)}`);
     throw error;
   }
 }

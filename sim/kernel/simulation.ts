@@ -444,7 +444,7 @@ export class Simulation<M extends WireMessage> {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    if (!this.scriptInOrder) this.sortScript();
+    this.orderScript();
     for (const slot of this.slots) this.emitState(slot);
   }
 

@@ -145,8 +145,8 @@ function change(make: (prior: WhatIf | null) => WhatIf): boolean {
 /**
  * The edits the address holds, when they can be applied; otherwise the lab keeps the run it
  * shows (the page's own on opening) and says why, leaving the address for the user to mend.
+ * `opening`: the page has just loaded, and the lab has shown nothing yet.
  */
-/** `opening`: the page has just loaded, and the lab has shown nothing yet. */
 function followAddress(opening: boolean): void {
   const hadError = addressError !== null;
   const wanted = fragmentEdits();
@@ -745,7 +745,7 @@ function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]):
   // it is shown at the run's last row.
   if (rows.length === 0) {
     let last = trace.length - 1;
-    while (last >= 0 && (trace[last]!.kind === 'send' || trace[last]!.kind === 'state')) last--;
+    while (last >= 0 && !isRow(trace[last]!)) last--;
     if (last >= 0) rows.push(last);
   }
   if (run === 'base') {
@@ -822,7 +822,7 @@ function differing(diff: RunDiff): HTMLElement {
 function editedRun(w: WhatIf): HTMLElement {
   const items: HTMLElement[] = [];
   w.edited.result.trace.forEach((e, i) => {
-    if (e.kind === 'send' || e.kind === 'state') return;
+    if (!isRow(e)) return;
     const attrs: Record<string, string> = { 'data-trace': String(i) };
     if ('id' in e) attrs['data-msg'] = String(e.id);
     items.push(el('li', { attrs }, eventText(e)));
@@ -883,11 +883,15 @@ function renderHand(run: ScenarioRun): void {
   );
 }
 
-/** The cursor to the previous or next event that is a timeline row (not a send or a digest). */
+/** An event the timeline draws as a row: not a send (its arrival is) or a state digest. */
+function isRow(e: TraceEvent): boolean {
+  return e.kind !== 'send' && e.kind !== 'state';
+}
+
+/** The cursor to the previous or next event that is a timeline row. */
 function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void {
   let i = from + by;
-  while (i > 0 && i < trace.length - 1 && (trace[i]!.kind === 'send' || trace[i]!.kind === 'state'))
-    i += by;
+  while (i > 0 && i < trace.length - 1 && !isRow(trace[i]!)) i += by;
   hand = Math.max(0, Math.min(trace.length - 1, i));
   render();
 }
@@ -985,10 +989,10 @@ function toggleHand(): void {
   else {
     const trace = shown().result.trace;
     const t = selectedTime() ?? 0;
-    // Its last timeline row by then: a send or a state digest is not one.
+    // Its last timeline row by then.
     let at = 0;
     trace.forEach((e, i) => {
-      if (e.t <= t && e.kind !== 'send' && e.kind !== 'state') at = i;
+      if (e.t <= t && isRow(e)) at = i;
     });
     hand = at;
   }

@@ -46,11 +46,12 @@ export class EditError extends Error {
 
 /**
  * Why `edits` could not be run: the error's sentence, after the edit it is about when there are
- * several and the sentence does not already say which ('crash:s9@10: 's9' is not a node …').
+ * several (or `lone`, also when it is the only one) and the sentence does not already say which
+ * ('crash:s9@10: 's9' is not a node …').
  */
-export function refusalOf(error: EditError, edits: readonly Edit[]): string {
+export function refusalOf(error: EditError, edits: readonly Edit[], lone = false): string {
   const edit = error.edit ?? (edits.length === 1 ? edits[0] : undefined);
-  if (edits.length < 2 || edit === undefined) return error.message;
+  if (edit === undefined || (edits.length < 2 && !lone)) return error.message;
   const text = editText(edit);
   return error.message.includes(text) ? error.message : `${text}: ${error.message}`;
 }
@@ -923,7 +924,6 @@ export function effectiveScenario(
   return { ...scenario, seed: run.seed, preset: run.preset as 'seed' | 'fixed', knobs };
 }
 
-/** A scenario file `npm run sim` loads: a header saying where it came from, then the data. */
 /** A scenario read from a pipe has no name of its own: its page's `scenario.file`. */
 function fromStdin(origin: string): boolean {
   return origin === '-' || origin === '/dev/stdin';
@@ -938,6 +938,7 @@ export function whatIfFileName(origin: string): string {
   return base === '' || base.startsWith('-') ? 'what-if.ts' : `${base}-what-if.ts`;
 }
 
+/** A scenario file `npm run sim` loads: a header saying where it came from, then the data. */
 export function scenarioSource(
   scenario: AnyScenario,
   origin: string,
@@ -947,9 +948,9 @@ export function scenarioSource(
   const said = edits.length === 0 ? 'no edit' : edits.map(editText).join(', ');
   const header = [
     '/*',
-    ` * ${scenario.goal.replace(/\*\//g, '* /')}`,
+    ` * ${inComment(scenario.goal)}`,
     ' *',
-    ` * A what-if of ${fromStdin(origin) ? 'a scenario read from stdin' : origin.replace(/\*\//g, '* /')}: ${said}.`,
+    ` * A what-if of ${fromStdin(origin) ? 'a scenario read from stdin' : inComment(origin)}: ${said}.`,
     ' * Written by the kvsim lab; replay it with: npm run sim -- <this file>',
     ...(edited === undefined ? [] : keptExpectations(edited)),
     ' */',
@@ -971,5 +972,10 @@ function keptExpectations(edited: ScenarioRun): string[] {
       ' * It keeps the expectations of the original, and meets them all: npm run sim exits 0.',
     ];
   const text = `It keeps the expectations of the original: npm run sim marks what the what-if no longer meets (${unmet.join('; ')}) and exits 1.`;
-  return wrapText(text.replace(/\*\//g, '* /'), 96).map((line) => ` * ${line.trimEnd()}`);
+  return wrapText(inComment(text), 96).map((line) => ` * ${line.trimEnd()}`);
+}
+
+/** Text that cannot end the header's comment. */
+function inComment(text: string): string {
+  return text.replace(/\*\//g, '* /');
 }

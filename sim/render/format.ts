@@ -32,10 +32,6 @@ function show(value: unknown): string {
 }
 
 /**
- * A message with its fields: `PUT c1.2 x=2`, `GET c1.3 x tsClient=5`, `REPLICATION w2 x=2 ts=7`.
- * A tombstone is written `x=⊥`; a retry shows its attempt as `#2`.
- */
-/**
  * Why a message was dropped for a node down. In the simulator that node is its receiver; on a
  * live network a crash also closes the crashed server's connections, so a reply it had sent is
  * lost while its receiver is up. `isDown` (a node down at the drop) tells the two apart.
@@ -46,6 +42,10 @@ export function downDropWhy(from: string, to: string, isDown?: (node: string) =>
   return 'its connection closed';
 }
 
+/**
+ * A message with its fields: `PUT c1.2 x=2`, `GET c1.3 x tsClient=5`, `REPLICATION w2 x=2 ts=7`.
+ * A tombstone is written `x=⊥`; a retry shows its attempt as `#2`.
+ */
 export function formatMessage(message: WireMessage): string {
   const m = message as unknown as Record<string, unknown>;
   const parts: string[] = [message.type];

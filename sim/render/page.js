@@ -354,7 +354,8 @@
       .toString()
       .replace(/%3A/gi, ':')
       .replace(/%2C/gi, ',')
-      .replace(/%40/gi, '@');
+      .replace(/%40/gi, '@')
+      .replace(/%3D/gi, '=');
     history.replaceState(null, '', `#${text}`);
   }
 
