@@ -299,3 +299,47 @@ describe('a message a fault delays', () => {
     expect(liveness(run).status).toBe('held');
   });
 });
+
+describe('a drop planned early that takes a message later', () => {
+  /**
+   * Drops of c1's PUT to s1 and to s2 planned at 0; the PUT is issued at 2 s to s1, so the first
+   * takes it then and the second its resend to the next server a requestTimeout later; the
+   * resend after that, to s3, gets through.
+   */
+  function droppedTwice(cutMs?: number) {
+    return runScenario({
+      goal: 'a PUT dropped twice by drops planned before it was issued',
+      preset: 'fixed',
+      servers: 3,
+      clients: 1,
+      network: { delayMinMs: 5, delayMaxMs: 15 },
+      ...(cutMs === undefined ? {} : { runUntilMs: cutMs }),
+      steps: [
+        { at: 0, drop: 'PUT', from: 'c1', to: 's1' },
+        { at: 0, drop: 'PUT', from: 'c1', to: 's2' },
+        { at: 2_000, client: 'c1', put: ['x', '1'], via: 's1' },
+      ],
+    });
+  }
+
+  it('is a fault when it takes the message: the faults end at the second drop, not at 0', () => {
+    const run = droppedTwice();
+    const put = run.result.history.operations[0]!;
+    expect(put.reply).toBe('PUT_OK');
+    expect(run.result.faultsEndAt).toBe(3_000);
+    // The bound is a worst case once the faults have ended: the PUT completed within it.
+    expect(put.completedAt! - run.result.faultsEndAt).toBeLessThanOrEqual(run.livenessBound.ms!);
+    expect(liveness(run).status).toBe('held');
+  });
+
+  it('cut while the resend is under way, the PUT is not judged: it is within the bound', () => {
+    const full = droppedTwice();
+    const bound = full.livenessBound.ms!;
+    // Past the bound counted from the PUT's issue, within it counted from the second drop.
+    const cut = 2_000 + bound + 200;
+    expect(cut).toBeLessThan(full.result.history.operations[0]!.completedAt!);
+    const v = liveness(droppedTwice(cut));
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('not longer than the liveness bound');
+  });
+});
