@@ -211,7 +211,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
     });
     const livenessBound: LivenessBound =
       scenario.livenessBoundMs === undefined
-        ? store.livenessBound(knobs, topology, network.value)
+        ? store.livenessBound(knobs, topology, network.value, downAtEnd(result, topology))
         : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
     const verdicts = checkRun(store, result, topology, knobs, livenessBound);
     const busy = opSteps.flatMap((o) => busyNote(o, result, scenario.steps));
@@ -306,6 +306,11 @@ export function knobsOf(
   const knobs = resolveStoreKnobs(store, presetName, overrides, "this scenario's store");
   if (!knobs.ok) throw new ScenarioError(knobs.error);
   return { presetName, overrides, knobs: knobs.value };
+}
+
+/** The servers down at the end of a run: crashed, and not restarted before it ended. */
+export function downAtEnd(result: RunResult, topology: Topology): NodeId[] {
+  return topology.servers.filter((id) => result.finalStates.get(id)?.up === false);
 }
 
 export function checkRun(

@@ -4,7 +4,8 @@
 // store's corners and at crashed clients' sessions, and on one-key histories for
 // linearizability, drawn at random and from registers that were linearizable. Guarantee by
 // guarantee, the status must agree, and so must the operations named where §3 defines them.
-// `npx tsx test/reference/many.ts 20000` runs many more.
+// `npx tsx test/reference/many.ts 20000` runs many more. What liveness reads besides the history
+// (healed or not, when the faults ended) is read from the trace too (test/reference/faults.ts).
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import type { Apply, Operation } from '../sim/kernel/history.ts';
 import { runScenario } from '../sim/scenario.ts';
 import { type Case, lockCase, randomCase, scenarioCases, sessionsCase } from './reference/cases.ts';
 import { compareRun } from './reference/compare.ts';
+import { faultFacts } from './reference/faults.ts';
 import { historyArb, plausibleHistoryArb } from './reference/histories.ts';
 import { referenceVerdicts } from './reference/index.ts';
 import { isWitness, linearizable, registerOp } from './reference/linearizability.ts';
@@ -72,6 +74,46 @@ describe('the checkers agree with the reference reading of §3', () => {
     // Once a disagreement: a late ACQUIRE_LOCK granted, two DELETEs landing and the operation
     // completing, all in one millisecond, judged by the millisecond instead of the order of events.
     expect(compareAll([lockCase(2613, 284608)]).disagreements).toEqual([]);
+  });
+
+  it('on what liveness reads besides the history: healed or not, and when the faults ended, from the trace', () => {
+    // The reference above takes these two from the kernel; here they are read from the trace
+    // instead (test/reference/faults.ts), on runs with every kind of fault.
+    // One run in four never heals: its last heal and its releases are taken out.
+    const unhealed = (c: Case, i: number): Case => {
+      if (i % 4 !== 1) return c;
+      const heals = c.scenario.steps.filter((s) => 'heal' in s);
+      const steps = c.scenario.steps.filter((s) => !('release' in s) && s !== heals.at(-1));
+      return { ...c, scenario: { ...c.scenario, steps } as typeof c.scenario };
+    };
+    const cases = [
+      ...Array.from({ length: 400 }, (_, i) => randomCase(20_261_130, i)),
+      ...Array.from({ length: 100 }, (_, i) => lockCase(20_261_130, i)),
+      ...Array.from({ length: 100 }, (_, i) => sessionsCase(20_261_130, i)),
+    ].map(unhealed);
+    const differ: string[] = [];
+    let cut = 0;
+    let late = 0;
+    for (const c of cases) {
+      const run = runScenario(c.scenario, { ...c.options, trace: true });
+      const facts = faultFacts(run.result.trace);
+      const kernel = {
+        networkHealed: run.result.networkHealed,
+        faultsEndAt: run.result.faultsEndAt,
+      };
+      if (facts.networkHealed !== kernel.networkHealed || facts.faultsEndAt !== kernel.faultsEndAt)
+        differ.push(`${c.label}: trace ${JSON.stringify(facts)}, kernel ${JSON.stringify(kernel)}`);
+      if (!facts.networkHealed) cut++;
+      const lastStep = Math.max(
+        0,
+        ...run.result.trace.flatMap((e) => (e.kind === 'fault' ? [e.t] : [])),
+      );
+      if (facts.faultsEndAt > lastStep) late++;
+    }
+    expect(differ).toEqual([]);
+    // Both answers occur: runs that end unhealed, and faults that play out after the last step.
+    expect(cut).toBeGreaterThan(10);
+    expect(late).toBeGreaterThan(50);
   });
 
   it('on linearizability of random one-key histories, verdict and witness', () => {

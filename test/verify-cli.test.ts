@@ -160,11 +160,11 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(replay.stdout).toContain('as the scenario expected');
   });
 
-  it('--max-down-for-good 1: the PUT never completes under fixed (liveness, 14 moves)', () => {
+  it('--max-down-for-good 1: the PUT never completes under fixed (liveness, 36 moves)', () => {
     const config = join(ROOT, 'scenarios', 'verify', 'follower-down.ts');
     const found = run('sim/cli/verify.ts', config, '--max-down-for-good', '1');
     expect(found.status).toBe(1);
-    expect(found.stdout).toContain('violation: liveness broken by a schedule of 14 moves');
+    expect(found.stdout).toContain('violation: liveness broken by a schedule of 36 moves');
     expect(found.stdout).toContain('s2 crashes for good: it never restarts');
     expect(found.stdout).toContain('replayed with sim: the same violation, liveness');
     expect(markedGuarantees(found.stdout, '✗')).toEqual(['liveness']);

@@ -93,7 +93,7 @@ const SHORTEST: Readonly<Record<string, number>> = {
   A5: 10,
   A6: 8,
   A4: 8,
-  A11: 14,
+  A11: 36,
   A12: 8,
 };
 

@@ -702,6 +702,8 @@ export class Simulation<M extends WireMessage> {
     }
     const aimed = this.aimed.size === 0 ? undefined : this.takeAimed(link, message);
     if (aimed?.kind === 'drop') {
+      // A drop planned earlier is a fault now, when it takes this message.
+      this.faultLastsUntil(this.now);
       if (this.tracing) this.emitSend(id, from, to, message, null);
       this.drop(id, from, to, message, 'planned');
       return;

@@ -53,8 +53,16 @@ export interface StoreAdapter {
   readonly checkers: readonly Checker[];
   replicas(finalStates: FinalStates, topology: Topology): Map<NodeId, ReplicaState>;
   explainPending(finalStates: FinalStates, topology: Topology, op: Operation, knobs: Knobs): string;
-  /** The worst case the knobs allow for one operation once faults end (PROTOCOL.md §3). */
-  livenessBound(knobs: Knobs, topology: Topology, network: NetworkConfig): LivenessBound;
+  /**
+   * The worst case the knobs allow for one operation once faults end (PROTOCOL.md §3), with the
+   * servers `down` at the end (crashed and not restarted) that a request may be sent to in vain.
+   */
+  livenessBound(
+    knobs: Knobs,
+    topology: Topology,
+    network: NetworkConfig,
+    down?: readonly NodeId[],
+  ): LivenessBound;
 }
 
 const REPLICATED: StoreAdapter = {
@@ -69,8 +77,8 @@ const REPLICATED: StoreAdapter = {
   replicas: (finalStates, topology) => finalStores(finalStates, topology.servers),
   explainPending: (finalStates, topology, op, knobs) =>
     explainPendingReplicated(finalStates, topology, op, knobs as unknown as ReplicatedKnobs),
-  livenessBound: (knobs, topology, network) =>
-    replicatedLivenessBound(knobs as unknown as ReplicatedKnobs, topology, network),
+  livenessBound: (knobs, topology, network, down) =>
+    replicatedLivenessBound(knobs as unknown as ReplicatedKnobs, topology, network, down),
 };
 
 const LOCK: StoreAdapter = {

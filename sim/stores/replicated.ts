@@ -144,11 +144,15 @@ export function unboundedBecause(network: NetworkConfig): string | null {
  * request resent after requestTimeout, client to follower to leader, the leader's REPLICATION to
  * each follower (after replicationDelay, one after another under sequential fan-out, resent or
  * given up on after replicationTimeout), and the answer back; or a GET retried at other servers.
+ * Servers `down` for good at the end cost more: a request the client sends to one waits out its
+ * requestTimeout before going to the next server, and the servers are tried in turn, so a run of
+ * them may come before the request reaches a live one, and again after each retry of a GET.
  */
 export function replicatedLivenessBound(
   knobs: ReplicatedKnobs,
   topology: Topology,
   network: NetworkConfig,
+  down: readonly NodeId[] = [],
 ): LivenessBound {
   const why = unboundedBecause(network);
   if (why !== null) return { ms: null, why };
@@ -157,16 +161,23 @@ export function replicatedLivenessBound(
   const sequential = knobs.replicationFanout === 'sequential';
   const rounds = sequential ? followers : Math.min(followers, 1);
   const perFollower = knobs.replicationDelay + knobs.replicationTimeout + 2 * hop;
-  const write = knobs.requestTimeout + 4 * hop + rounds * perFollower;
+  // Only with a timeout does a request to a server down for good ever go elsewhere.
+  const downRun = knobs.requestTimeout > 0 ? down.length * knobs.requestTimeout : 0;
+  const write = knobs.requestTimeout + downRun + 4 * hop + rounds * perFollower;
   const retries = knobs.retryOnTryOther === 'other-server' ? knobs.retryLimit : 0;
-  const read = knobs.requestTimeout + (retries + 1) * 2 * hop + retries * knobs.retryBackoff;
+  const read =
+    knobs.requestTimeout + (retries + 1) * (2 * hop + downRun) + retries * knobs.retryBackoff;
   const fanout = sequential
     ? `${followers} follower${followers === 1 ? '' : 's'} one after another`
     : 'the followers in parallel';
   const resend =
     knobs.requestTimeout > 0 ? `, a resend after ${formatSpan(knobs.requestTimeout)}` : '';
+  const downFor =
+    downRun > 0
+      ? `; and ${down.join(', ')} down at the end: a request sent to ${down.length === 1 ? 'it' : 'one'} waits out the ${formatSpan(knobs.requestTimeout)} requestTimeout before the next server is tried${retries > 0 ? `, up to ${down.length * (retries + 1)} times for a GET and its ${retries} retries` : ''}`
+      : '';
   return {
     ms: Math.max(write, read),
-    from: `derived from the knobs: a PUT's 4 hops of up to ${formatSpan(hop)}${resend}, and ${fanout}, each ${formatSpan(knobs.replicationDelay)} replicationDelay + ${formatSpan(knobs.replicationTimeout)} replicationTimeout + a ${formatSpan(2 * hop)} round trip`,
+    from: `derived from the knobs: a PUT's 4 hops of up to ${formatSpan(hop)}${resend}, and ${fanout}, each ${formatSpan(knobs.replicationDelay)} replicationDelay + ${formatSpan(knobs.replicationTimeout)} replicationTimeout + a ${formatSpan(2 * hop)} round trip${downFor}`,
   };
 }

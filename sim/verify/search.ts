@@ -9,6 +9,7 @@ import {
   type CheckInput,
   type GuaranteeId,
   findings as informativeFindings,
+  type LivenessBound,
   runCheckers,
   type Verdict,
 } from '../check/index.ts';
@@ -182,8 +183,15 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
  * follower may stay down for good (then a schedule need never go quiet), from the last fault.
  */
 function mayBeLate(setup: Setup, w: World): boolean {
-  const bound = setup.livenessBound;
+  const bound = boundOf(setup, w);
   return bound !== null && bound.ms !== null && w.now - faultsEndAt(w) > bound.ms;
+}
+
+/** The liveness bound `sim` states for the story cut at this world: with its servers down. */
+function boundOf(setup: Setup, w: World): LivenessBound | null {
+  if (setup.livenessBound === null) return null;
+  const down = setup.servers.filter((id) => !w.up[setup.index.get(id)!]);
+  return setup.livenessBound(down);
 }
 
 /**
@@ -235,7 +243,7 @@ export function checkInput(setup: Setup, w: World, complete: boolean): CheckInpu
     endedAt: w.now,
     faultsEndAt: faultsEndAt(w),
     networkHealed: true,
-    ...(setup.livenessBound === null ? {} : { livenessBound: setup.livenessBound }),
+    ...(setup.livenessBound === null ? {} : { livenessBound: boundOf(setup, w)! }),
     explainPending: (op) =>
       setup.store.explainPending(finalStates, setup.topology, op, setup.knobs),
   };

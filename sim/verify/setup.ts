@@ -6,7 +6,7 @@ import type { NodeId } from '../../protocol/core.ts';
 import type { ClientState as LockClientState } from '../../protocol/lock/index.ts';
 import type { ClientState as ReplicatedClientState } from '../../protocol/replicated/index.ts';
 import type { LivenessBound } from '../check/index.ts';
-import { resolveNetwork } from '../kernel/network.ts';
+import { type NetworkConfig, resolveNetwork } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { knobsOf, opOf, type Scenario, type Step, storeOf, topologyOf } from '../scenario.ts';
@@ -55,10 +55,11 @@ export interface Setup {
   /**
    * With a follower that may stay down for good a schedule need never go quiet (the leader resends
    * forever), so liveness is also judged as a cut run is (PROTOCOL.md §3): an operation pending
-   * longer than the knobs' worst case, on the story's network, after the last fault. Else null:
-   * liveness is judged when a schedule is complete.
+   * longer than the knobs' worst case, on the story's network, after the last fault, with the
+   * servers down in that world (as `sim` states it for the story cut there). Else null: liveness
+   * is judged when a schedule is complete.
    */
-  readonly livenessBound: LivenessBound | null;
+  readonly livenessBound: ((down: readonly NodeId[]) => LivenessBound) | null;
 }
 
 export interface SetupOptions {
@@ -112,7 +113,26 @@ export function setupOf(scenario: Scenario, options: SetupOptions): Setup {
     sessionAllows: sessionRule(store, knobs),
     ignoredSteps,
     livenessBound:
-      options.budgets.downForGood > 0 ? store.livenessBound(knobs, topology, storyNetwork()) : null,
+      options.budgets.downForGood > 0 ? boundsWith(store, knobs, topology, storyNetwork()) : null,
+  };
+}
+
+/** The liveness bound with the servers down, worked out once for each set of them. */
+function boundsWith(
+  store: StoreAdapter,
+  knobs: Knobs,
+  topology: Topology,
+  network: NetworkConfig,
+): (down: readonly NodeId[]) => LivenessBound {
+  const made = new Map<string, LivenessBound>();
+  return (down) => {
+    const key = down.join(' ');
+    let bound = made.get(key);
+    if (bound === undefined) {
+      bound = store.livenessBound(knobs, topology, network, down);
+      made.set(key, bound);
+    }
+    return bound;
   };
 }
 
