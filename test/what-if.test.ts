@@ -39,12 +39,12 @@ describe('--what-if in the terminal', () => {
 
   it('says convergence went from held to broken, and which expectation no longer holds', () => {
     // s3 never stores x=2: at quiescence the replicas differ (PROTOCOL.md §3, convergence).
-    expect(out.stdout).toContain('convergence: held -> broken (1)');
+    expect(out.stdout).toContain('convergence: held → broken (1)');
     const w = runWhatIf(staleRead, [{ kind: 'drop', message: toS3.id }]);
     // A line wider than the terminal goes on under itself: read it as one.
     const joined = out.stdout.replace(/\n +/g, ' ');
     for (const x of diffRuns(w).expectations)
-      expect(joined).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met -> not met`);
+      expect(joined).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met → not met`);
     expect(out.stdout).toContain(`trace hash ${w.edited.result.hash}`);
     // The edited run breaks a guarantee the scenario did not expect to break.
     expect(out.status).toBe(1);
@@ -55,8 +55,26 @@ describe('--what-if in the terminal', () => {
     const report = narrow.stdout.slice(narrow.stdout.indexOf('What if'));
     expect(report.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
     const joined = report.replace(/\n +/g, ' ');
-    expect(joined).toContain('convergence: held -> broken (1)');
+    expect(joined).toContain('convergence: held → broken (1)');
     expect(joined).toMatch(new RegExp(`now .*DROPPED \\(planned drop\\) msg ${toS3.id}`));
+  });
+
+  it('draws every arrow as the timeline does (→), a changed verdict and a held link included', () => {
+    const held = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      `drop:${toS3.id}`,
+      '--what-if',
+      'hold:s1:s2@0-50000',
+    );
+    const report = held.stdout.slice(
+      held.stdout.indexOf('What if'),
+      held.stdout.indexOf('Summary'),
+    );
+    expect(report).toContain('the link s1 → s2 is held');
+    expect(report).toContain('convergence: held → broken');
+    expect(report).not.toContain('->');
   });
 
   it('says when an edit changes nothing', () => {
