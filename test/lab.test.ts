@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
@@ -890,6 +891,51 @@ describe('stepping by hand', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('stepping by hand past a held link', () => {
+  it('lists the messages the link keeps back and until when, and lets them go on request', async () => {
+    const name = 'follower-keeps-older-write';
+    const { own, href } = writeLabPage(followerKeepsOlderWrite, `scenarios/${name}.ts`, name);
+    const trace = own.result.trace;
+    // s3's first REPLICATION_OK waits on the held link s3 → s1, which the script releases later.
+    const held = trace.find((e) => e.kind === 'hold') as { id: number };
+    const release = trace.find((e) => e.kind === 'fault' && e.fault.kind === 'release')!;
+    // Once s2's acknowledgement has arrived, no message flies: only the held one waits.
+    const lastArrival = trace.findIndex(
+      (e) => e.kind === 'deliver' && e.from === 's2' && e.message.type === 'REPLICATION_OK',
+    );
+    const { page, problems } = await open('', href);
+    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
+      .traceIndex as number[];
+    await page.evaluate((k) => {
+      window.location.hash = `step=${k}`;
+    }, steps.indexOf(lastArrival) + 1);
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    await expect(page.locator('#lab-hand-none').textContent()).resolves.toContain(
+      'waits on a held link',
+    );
+    const waiting = page.locator('#lab-held li[data-link="s3:s1"]');
+    await expect(waiting.textContent()).resolves.toContain(`#${held.id} `);
+    await expect(waiting.textContent()).resolves.toContain(
+      `the run releases it at ${formatTime(release.t)}`,
+    );
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-held.png') });
+    // Released now (just after the event shown), the message flies and can be chosen.
+    await waiting.getByRole('button', { name: /^release s3 → s1 now/ }).click();
+    const edit = `release:s3:s1@${trace[lastArrival]!.t + 1}`;
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(edit);
+    const w = runWhatIf(effectiveScenario(followerKeepsOlderWrite, own), [parseEdit(edit)]);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    await expect(page.locator('#lab-choices').textContent()).resolves.toContain(
+      `deliver #${held.id}:`,
+    );
+    await expect(page.locator('#lab-held').count()).resolves.toBe(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });

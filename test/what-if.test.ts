@@ -3,6 +3,7 @@
 // expected verdicts come from the runs themselves, never typed in.
 
 import { describe, expect, it } from 'vitest';
+import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import {
   diffRuns,
@@ -135,6 +136,7 @@ describe('edits', () => {
       { kind: 'crash', node: 's2', at: 500 },
       { kind: 'restart', node: 's2', at: 900 },
       { kind: 'hold', from: 's1', to: 's3', at: 100, until: 400 },
+      { kind: 'release', from: 's3', to: 's1', at: 350 },
       { kind: 'knob', name: 'retryLimit', value: '3' },
       { kind: 'seed', seed: 7 },
       // Any seed --seed takes: a run replayed with a large seed can be edited back to it.
@@ -180,6 +182,28 @@ describe('edits', () => {
       (e) => e.kind === 'deliver' && e.from === 's1' && e.to === 's3' && e.t > 45_000,
     );
     expect(arrivals.every((e) => e.t >= 48_000)).toBe(true);
+  });
+
+  it("a release lets a held link's messages go then, a hold of the scenario's own too", () => {
+    // The scenario holds s3 → s1 from 0 to 600 ms; released at 300 ms, what it kept leaves then.
+    const own = runScenario(followerKeepsOlderWrite).result.trace;
+    const kept = own
+      .filter((e) => e.kind === 'hold' && e.t < 300)
+      .map((e) => (e as { id: number }).id);
+    expect(kept.length).toBeGreaterThan(0);
+    const w = runWhatIf(followerKeepsOlderWrite, [parseEdit('release:s3:s1@300')]).edited;
+    for (const id of kept) {
+      const left = w.result.trace.find(
+        (e) => e.kind === 'send' && e.id === id && e.deliverAt !== null,
+      );
+      expect(left?.t, `msg ${id}`).toBe(300);
+    }
+    // And nothing sent on the link after it waits any more.
+    expect(w.result.trace.some((e) => e.kind === 'hold' && e.t >= 300)).toBe(false);
+    expect(() => parseEdit('release:s3:s1')).toThrow(/write release:<from>:<to>@<ms>/);
+    expect(() => runWhatIf(followerKeepsOlderWrite, [parseEdit('release:s3:s9@5')])).toThrow(
+      /'s9' is not a node of this run/,
+    );
   });
 });
 

@@ -5,7 +5,7 @@
 
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { counted, formatTime } from '../render/format.ts';
+import { counted, formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
@@ -18,6 +18,8 @@ import {
   type Edit,
   EditError,
   editText,
+  type HeldMessage,
+  heldBack,
   inFlight,
   MAX_MS,
   messageText,
@@ -167,9 +169,11 @@ function followAddress(opening: boolean): void {
   render();
 }
 
-/** An edit added; one that cannot be applied is not, and the reason stays on screen. */
-function addEdit(edit: Edit): void {
-  if (change((prior) => addedTo(scenario, baseRun(), prior, edit))) announce();
+/** An edit added (true); one that cannot be applied is not, and the reason stays on screen. */
+function addEdit(edit: Edit): boolean {
+  const added = change((prior) => addedTo(scenario, baseRun(), prior, edit));
+  if (added) announce();
+  return added;
 }
 
 /** An edit made from what was typed in boxes; refused, with the sentence why, when it is bad. */
@@ -846,6 +850,7 @@ function renderHand(run: ScenarioRun): void {
   const at = Math.min(hand ?? 0, trace.length - 1);
   const after = stepEnd(trace, at);
   const flying = inFlight(trace, after).sort((a, b) => a.deliverAt - b.deliverAt || a.id - b.id);
+  const held = heldBack(trace, after);
   const choices = flying.map((m, i) =>
     el(
       'li',
@@ -876,11 +881,71 @@ function renderHand(run: ScenarioRun): void {
           'p',
           { attrs: { id: 'lab-hand-none' } },
           // The diagram's own step does not move this cursor: its buttons above do.
-          'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.',
+          held.length === 0
+            ? 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
+            : `Nothing is in flight after this event, but ${counted(held.length, 'message')} ${held.length === 1 ? 'waits' : 'wait'} on a held link, below: none can be delivered until its link is released. Release it now, or go to a later event ▶.`,
         )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
+    ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
   );
+}
+
+/**
+ * The messages a held link keeps back, link by link: when the run lets them go, and a button
+ * that lets them go now instead (a `release` edit), after which they are in flight to choose from.
+ */
+function heldList(held: readonly HeldMessage[], now: number): HTMLElement[] {
+  if (held.length === 0) return [];
+  // A millisecond on: a release at the event's own instant would come before it (the script's
+  // steps go first), undoing the very event step by hand stands after.
+  const at = now + 1;
+  const links = new Map<string, HeldMessage[]>();
+  for (const m of held) {
+    const link = `${m.from} → ${m.to}`;
+    links.set(link, [...(links.get(link) ?? []), m]);
+  }
+  const items = [...links].map(([link, messages]) => {
+    const { from, to, until } = messages[0]!;
+    const when =
+      until === null ? 'the run never releases it' : `the run releases it at ${formatTime(until)}`;
+    return el(
+      'li',
+      { attrs: { 'data-link': `${from}:${to}` } },
+      `held on the link ${link} (${when}): `,
+      messages
+        .map((m) => `#${m.id} ${formatMessage(m.event.message)} (since ${formatTime(m.event.t)})`)
+        .join(', '),
+      ' ',
+      button(`release ${link} now (at ${formatTime(at)})`, () => releaseNow(from, to, at)),
+    );
+  });
+  return [
+    el('h4', {}, 'Waiting on a held link (not in flight until the link is released)'),
+    el('ul', { class: 'lab-held', attrs: { id: 'lab-held' } }, ...items),
+  ];
+}
+
+/** Lets a held link's messages go at `at`; step by hand goes on from the release, where they fly. */
+function releaseNow(from: string, to: string, at: number): void {
+  if (!addEdit({ kind: 'release', from, to, at })) return;
+  handAt(
+    (e) =>
+      e.kind === 'fault' &&
+      e.fault.kind === 'release' &&
+      e.fault.from === from &&
+      e.fault.to === to &&
+      e.t === at,
+  );
+}
+
+/** Step by hand moved to the first event of the run shown that `found` picks (kept if none), in view. */
+function handAt(found: (e: TraceEvent, i: number) => boolean): void {
+  const i = shown().result.trace.findIndex(found);
+  if (i >= 0) hand = i;
+  render();
+  // The comparison that now opens above it would push it out of sight.
+  bringHand();
 }
 
 /** An event the timeline draws as a row: not a send (its arrival is) or a state digest. */
@@ -898,14 +963,7 @@ function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void 
 
 function chooseNext(message: number, after: number): void {
   addEdit({ kind: 'deliver', message, after });
-  const run = shown();
-  const arrived = run.result.trace.findIndex(
-    (e, i) => i > after && (e.kind === 'deliver' || e.kind === 'drop') && e.id === message,
-  );
-  hand = arrived < 0 ? hand : arrived;
-  render();
-  // The comparison that now opens above it would push it out of sight.
-  bringHand();
+  handAt((e, i) => i > after && (e.kind === 'deliver' || e.kind === 'drop') && e.id === message);
 }
 
 /** Step by hand at the window's top, below the note when the note is up (it covered its buttons). */
