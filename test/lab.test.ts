@@ -232,6 +232,43 @@ describe('edits from the diagram', () => {
   });
 });
 
+describe('a node clicked on its lane, right after the page opens', () => {
+  it("offers the crash at the time of the row clicked, not at the run's end, and selects that row", async () => {
+    const { page, problems } = await open();
+    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
+      .traceIndex as number[];
+    // The row where c1 asks s3 at 27 s, clicked on s3's lane (a thin line) or just beside it.
+    const asked = doc.events.findIndex(
+      (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
+    );
+    const step = steps.indexOf(asked);
+    const row = page.locator(`#diagram .row-bg[data-step="${step}"]`);
+    await row.scrollIntoViewIfNeeded();
+    const rowBox = (await row.boundingBox())!;
+    const head = (await page.locator('#diagram .lane-head[data-node="s3"]').first().boundingBox())!;
+    for (const off of [0, 6]) {
+      await page.mouse.click(head.x + head.width / 2 + off, rowBox.y + rowBox.height / 2);
+      await expect(page.locator('#lab-menu').textContent()).resolves.toMatch(
+        /^What if s3…crashes at 27\.000s.*the time of the row clicked/,
+      );
+      await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(
+        String(step),
+      );
+      await page.keyboard.press('Escape');
+    }
+    // Another time typed in the box is the one the crash takes, and the buttons say it.
+    await page.mouse.click(head.x + head.width / 2, rowBox.y + rowBox.height / 2);
+    await page.getByRole('spinbutton', { name: 'when, in ms' }).fill('26500');
+    await page.getByRole('button', { name: 'crashes at 26.500s' }).click();
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('crash:s3@26500');
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [parseEdit('crash:s3@26500')]).edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the step in the address', () => {
   it('#step=0 opens at the first step, and a step typed in later moves the page there', async () => {
     const { page, problems } = await open('#step=0');
@@ -271,8 +308,9 @@ describe("the selected step's time, with an edit in place", () => {
     const { page, problems } = await open('#step=30&whatif=duplicate:3');
     const shown = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
     await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(`crashes at ${shown}`);
     await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
-      `crashes at ${shown} (the selected step's time)`,
+      "the selected step's time",
     );
     // Step by hand starts there as well, in the what-if run.
     await page.keyboard.press('Escape');

@@ -367,13 +367,71 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
   ]);
 }
 
-function nodeMenu(node: string, x: number, y: number): void {
-  const at = selectedTime() ?? 0;
-  const when = `at ${formatTime(at)} (the selected step's time)`;
+/**
+ * A node's menu: it crashes or restarts at the time of the row clicked on its lane (`row`, a page
+ * step), or else at the selected step's time; the box beside says when, and takes another time.
+ */
+function nodeMenu(node: string, x: number, y: number, row?: number): void {
+  const clicked = row === undefined ? undefined : baseRun().result.trace[pageSteps[row]!]?.t;
+  const at = clicked ?? selectedTime() ?? 0;
+  const atEnd = currentTraceIndex() === pageSteps[pageSteps.length - 1];
+  const why =
+    clicked !== undefined
+      ? 'the time of the row clicked'
+      : atEnd
+        ? `the selected step's, the run's last: click ${node}'s lane at a row for that row's time`
+        : "the selected step's time";
+  const box = el('input', {
+    class: 'lab-number',
+    attrs: { type: 'number', min: '0', value: String(at), 'aria-label': 'when, in ms' },
+  });
+  const hint = el('span', {}, ` ms: ${why}`);
+  const edit = (kind: 'crash' | 'restart') =>
+    button(`${kind === 'crash' ? 'crashes' : 'restarts'} at ${formatTime(at)}`, () =>
+      addTyped(() => ({ kind, node, at: boxNumber(box.value, 'the time in ms') })),
+    );
+  const crash = edit('crash');
+  const restart = edit('restart');
+  // The buttons say the time the box holds, as it is typed.
+  box.addEventListener('input', () => {
+    let when = 'the time in the box';
+    try {
+      when = formatTime(boxNumber(box.value, 'the time in ms'));
+    } catch (error) {
+      if (!(error instanceof EditError)) throw error;
+    }
+    crash.textContent = `crashes at ${when}`;
+    restart.textContent = `restarts at ${when}`;
+    hint.textContent = ' ms';
+  });
   openMenu(x, y, `What if ${node}…`, [
-    button(`crashes ${when}`, () => addEdit({ kind: 'crash', node, at })),
-    button(`restarts ${when}`, () => addEdit({ kind: 'restart', node, at })),
+    crash,
+    restart,
+    el('span', { class: 'lab-inline' }, el('span', { class: 'lab-amount' }, 'at ', box, hint)),
   ]);
+}
+
+/** The page step whose row lies under a point of the diagram, if any (a lane is drawn over it). */
+function rowUnder(x: number, y: number): number | undefined {
+  const row = document
+    .elementsFromPoint(x, y)
+    .find((e): e is SVGElement => e instanceof SVGElement && e.matches('#diagram .row-bg'));
+  return row === undefined ? undefined : Number(row.dataset.step);
+}
+
+/** How far beside a lane (in pixels) a click still means that lane: a lane is a thin line. */
+const LANE_REACH = 10;
+
+/** The node whose lane runs within reach of `x`, if any. */
+function laneNear(x: number): string | undefined {
+  let best: { node: string; off: number } | undefined;
+  for (const head of document.querySelectorAll<SVGElement>('#diagram .lane-head[data-node]')) {
+    const box = head.getBoundingClientRect();
+    const off = Math.abs(box.left + box.width / 2 - x);
+    if (off <= LANE_REACH && (best === undefined || off < best.off))
+      best = { node: head.dataset.node ?? '', off };
+  }
+  return best?.node;
 }
 
 function onDiagramClick(event: MouseEvent): void {
@@ -386,6 +444,17 @@ function onDiagramClick(event: MouseEvent): void {
   if (message !== null && message.closest('#diagram, #lab') !== null) {
     const fromPage = message.closest('#diagram') !== null;
     messageMenu(Number(message.dataset.msg), event.clientX, event.clientY, fromPage);
+    return;
+  }
+  // On a lane, or beside it, among the rows: the node then, at that row's time.
+  const row =
+    target.closest('#diagram') === null ? undefined : rowUnder(event.clientX, event.clientY);
+  const lane =
+    row === undefined || (node !== null && !node.matches('line.lane'))
+      ? undefined
+      : laneNear(event.clientX);
+  if (lane !== undefined) {
+    nodeMenu(lane, event.clientX, event.clientY, row);
     return;
   }
   if (node !== null) {
@@ -1067,7 +1136,7 @@ function mount(): void {
   const help = el(
     'p',
     { class: 'lab-help' },
-    'Click a message in the diagram to lose, copy, delay it or hold its link; click a node (its name or lane) to crash or restart it at the selected step; or change a setting. The new run appears beside this one.',
+    "Click a message in the diagram to lose, copy, delay it or hold its link; click a node's lane at a row to crash or restart it at that row's time (or its name, then say when); or change a setting. The new run appears beside this one.",
   );
   section.append(
     el('h2', {}, 'Lab: what if…?'),

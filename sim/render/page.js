@@ -577,7 +577,12 @@
     setStep(moves[event.key], true);
   });
   svg.addEventListener('click', (event) => {
-    const target = event.target.closest('[data-step]');
+    // A lane is drawn over the rows: a click on it selects the row under it too.
+    const target =
+      event.target.closest('[data-step]') ??
+      document
+        .elementsFromPoint(event.clientX, event.clientY)
+        .find((el) => el.classList.contains('row-bg'));
     if (target) setStep(Number(target.dataset.step), false);
   });
   svg.addEventListener('mouseover', (event) => {
