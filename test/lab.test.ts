@@ -269,6 +269,42 @@ describe('a node clicked on its lane, right after the page opens', () => {
   });
 });
 
+describe("the browser's Back and Forward", () => {
+  it('take back the last edit made on the page, then bring it again, never leaving the page', async () => {
+    const { page, problems } = await open();
+    const drop = `drop:${replicationToS3.id}`;
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await page.getByRole('button', { name: 'is lost' }).click();
+    await page.locator('#lab-seed').fill('2');
+    await page.locator('.lab-setting').nth(2).getByRole('button', { name: 'rerun' }).click();
+    const chips = (want: string) =>
+      page.waitForFunction(
+        (w) =>
+          [...document.querySelectorAll('#lab-edits code')].map((c) => c.textContent).join(',') ===
+          w,
+        want,
+      );
+    await expect(page.locator('#lab-edits code').count()).resolves.toBe(2);
+    await page.goBack();
+    await chips(drop);
+    // The run shown is the drop's alone, and the note of the seed's edit is gone with it.
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [parseEdit(drop)]).edited.result.hash,
+    );
+    await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(true);
+    await page.goBack();
+    await chips('');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('no edit yet');
+    await page.goForward();
+    await chips(drop);
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(drop);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the step in the address', () => {
   it('#step=0 opens at the first step, and a step typed in later moves the page there', async () => {
     const { page, problems } = await open('#step=0');

@@ -98,7 +98,11 @@ function fragmentEdits(): Edit[] | null {
   }
 }
 
-function writeFragment(): void {
+/**
+ * The address says the edits shown. `push`: an edit made here, which the browser's Back then takes
+ * back (the address is followed on the way, as when it is typed); the address followed is kept.
+ */
+function writeFragment(push: boolean): void {
   const params = new URLSearchParams(window.location.hash.slice(1));
   if (edits.length === 0) params.delete('whatif');
   else params.set('whatif', edits.map(editText).join(','));
@@ -108,7 +112,10 @@ function writeFragment(): void {
     .replace(/%2C/gi, ',')
     .replace(/%40/gi, '@')
     .replace(/%3D/gi, '=');
-  history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
+  const next = text === '' ? window.location.pathname : `#${text}`;
+  const changed = window.location.hash !== (text === '' ? '' : `#${text}`);
+  if (push && changed) history.pushState(null, '', next);
+  else history.replaceState(null, '', next);
 }
 
 /** The what-if `make` gives, or the reason it cannot be made (naming which of `edits` it is about). */
@@ -121,14 +128,17 @@ function compute(make: () => WhatIf, edits: readonly Edit[] = []): WhatIf | stri
   }
 }
 
-/** Shows a what-if (its edits as it applied them, each on its message), and the address says it. */
-function show(w: WhatIf | null): void {
+/**
+ * Shows a what-if (its edits as it applied them, each on its message), and the address says it:
+ * in a new entry of the browser's history when `push` (an edit made on the page).
+ */
+function show(w: WhatIf | null, push: boolean): void {
   // The address is written from the edits below: what it held is no longer the question.
   addressError = null;
   refusal = null;
   edits = [...(w?.edits ?? [])];
   outcome = w === null || edits.length === 0 ? null : { w, diff: diffRuns(w) };
-  writeFragment();
+  writeFragment(push);
   render();
 }
 
@@ -140,7 +150,7 @@ function change(make: (prior: WhatIf | null) => WhatIf): boolean {
     refuse(next);
     return false;
   }
-  show(next);
+  show(next, true);
   return true;
 }
 
@@ -155,17 +165,18 @@ function followAddress(opening: boolean): void {
   const same = wanted !== null && wanted.map(editText).join(',') === edits.map(editText).join(',');
   // The address moved to another step (#step=N) or was written again as it was: nothing to do.
   if (same && !hadError && !opening) return;
+  // The note and the menu are of the run shown before (Back may have taken that edit away).
+  hideMenu();
+  toast.hidden = true;
   if (wanted !== null && !same) {
     const next = compute(() => runWritten(scenario, wanted, baseRun()), wanted);
     if (typeof next !== 'string') {
-      show(next);
+      show(next, false);
       return;
     }
     addressError = next;
   }
-  // Nothing rerun: the status says whether the address was followed; the note is stale.
-  hideMenu();
-  toast.hidden = true;
+  // Nothing rerun: the status says whether the address was followed.
   render();
 }
 
@@ -1150,7 +1161,7 @@ function mount(): void {
       editList,
       button('clear', () => {
         hand = null;
-        show(null);
+        show(null, true);
       }),
       button('step by hand', toggleHand),
     ),
