@@ -305,6 +305,22 @@ describe("the browser's Back and Forward", () => {
   });
 });
 
+describe("an edit's note in a wide window", () => {
+  it("leaves the step panel's buttons and its step uncovered", async () => {
+    const { page, problems } = await open();
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await page.getByRole('button', { name: 'is lost' }).click();
+    await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-note-wide.png') });
+    for (const probe of ['#first', '#prev', '#next', '#last', '#step-info'])
+      expect(await uncovered(page, probe), probe).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the step in the address', () => {
   it('#step=0 opens at the first step, and a step typed in later moves the page there', async () => {
     const { page, problems } = await open('#step=0');

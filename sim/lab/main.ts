@@ -246,6 +246,16 @@ function announce(refused?: string): void {
   // comparison say it already, and the note would cover the status.
   const line = status.getBoundingClientRect();
   toast.hidden = line.top >= 0 && line.bottom <= window.innerHeight;
+  // Left of the step panel where it stands in the window's right column: not over its buttons.
+  const panel = document.body.classList.contains('dock')
+    ? undefined
+    : document.getElementById('panel')?.getBoundingClientRect();
+  const beside =
+    panel !== undefined &&
+    panel.left > window.innerWidth / 2 &&
+    panel.top < window.innerHeight &&
+    panel.bottom > 0;
+  toast.style.right = beside ? `${window.innerWidth - panel.left + 16}px` : '';
 }
 
 /** The page's view model (html.ts): its steps' trace events and the trace's length. */
@@ -963,7 +973,7 @@ function renderHand(run: ScenarioRun): void {
           // The diagram's own step does not move this cursor: its buttons above do.
           held.length === 0
             ? 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
-            : `Nothing is in flight after this event, but ${counted(held.length, 'message')} ${held.length === 1 ? 'waits' : 'wait'} on a held link, below: none can be delivered until its link is released. Release it now, or go to a later event ▶.`,
+            : `Nothing is in flight after this event, but ${counted(held.length, 'message')} ${held.length === 1 ? 'waits' : 'wait'} on a held link, below: none can be delivered until its link is released. Release ${new Set(held.map((m) => `${m.from}:${m.to}`)).size === 1 ? 'it' : 'one'} now, or go to a later event ▶.`,
         )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     ...heldList(held, trace[after]?.t ?? 0),
