@@ -321,6 +321,27 @@ describe("an edit's note in a wide window", () => {
   });
 });
 
+describe("the arrow keys in the lab's boxes", () => {
+  it('move the caret in the box, and leave the step shown as it was', async () => {
+    const { page, problems } = await open('#step=20');
+    const step = () => page.locator('#step-info').getAttribute('data-step');
+    const before = await step();
+    const seed = page.locator('#lab-seed');
+    await seed.fill('12');
+    await seed.press('ArrowLeft');
+    await seed.press('3');
+    await expect(seed.inputValue()).resolves.toBe('132');
+    await seed.press('Home');
+    await expect(step()).resolves.toBe(before);
+    // Away from the boxes, the arrows step the diagram as before.
+    await seed.blur();
+    await page.keyboard.press('ArrowRight');
+    await expect(step()).resolves.toBe(String(Number(before) + 1));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the step in the address', () => {
   it('#step=0 opens at the first step, and a step typed in later moves the page there', async () => {
     const { page, problems } = await open('#step=0');
