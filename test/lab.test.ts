@@ -321,8 +321,8 @@ describe("an edit's note in a wide window", () => {
   });
 });
 
-describe("the arrow keys in the lab's boxes", () => {
-  it('move the caret in the box, and leave the step shown as it was', async () => {
+describe("the keys in the lab's boxes", () => {
+  it('arrows move the caret in the box, leaving the step shown as it was; Enter runs the box', async () => {
     const { page, problems } = await open('#step=20');
     const step = () => page.locator('#step-info').getAttribute('data-step');
     const before = await step();
@@ -337,6 +337,16 @@ describe("the arrow keys in the lab's boxes", () => {
     await seed.blur();
     await page.keyboard.press('ArrowRight');
     await expect(step()).resolves.toBe(String(Number(before) + 1));
+    // Enter in a box runs the button beside it: the seed's rerun, the message's delay.
+    await seed.press('Enter');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('seed:132');
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    const delay = page.getByRole('spinbutton', { name: 'delay in ms' });
+    await delay.fill('700');
+    await delay.press('Enter');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toMatch(/delay:\d+:700/);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -1185,6 +1185,13 @@ function mount(): void {
   document.addEventListener('click', onDiagramClick);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();
+    // Enter in a box runs the button beside it (a seed's rerun, a delay's 'arrives later by').
+    if (
+      e.key === 'Enter' &&
+      e.target instanceof HTMLInputElement &&
+      e.target.closest('#lab, #lab-menu')
+    )
+      e.target.closest('.lab-inline, .lab-setting')?.querySelector('button')?.click();
   });
   window.addEventListener('hashchange', () => followAddress(false));
   status.replaceChildren('Rerunning the scenario in this browser…');
