@@ -202,16 +202,25 @@ describe('the lab on the stale-read page', () => {
   });
 });
 
+/** The trace event each step of the page shows, from the page's own view model. */
+async function pageSteps(page: Page): Promise<number[]> {
+  return JSON.parse((await page.locator('#kvsim-view').textContent())!).steps.traceIndex;
+}
+
+/** The page's steps, and the step of the row where c1 asks s3 at 27 s. */
+async function askedAt27(page: Page): Promise<{ steps: number[]; step: number }> {
+  const steps = await pageSteps(page);
+  const asked = doc.events.findIndex(
+    (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
+  );
+  return { steps, step: steps.indexOf(asked) };
+}
+
 describe('edits from the diagram', () => {
   it("crashes a node at the selected step's time, and the first divergence leads back into the diagram", async () => {
     const { page, problems } = await open();
     // Select the step where c1 asks s3 at 27 s, then crash s3 from its lane's name.
-    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
-      .traceIndex as number[];
-    const asked = doc.events.findIndex(
-      (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
-    );
-    const step = steps.indexOf(asked);
+    const { steps, step } = await askedAt27(page);
     expect(step).toBeGreaterThan(-1);
     await page.locator(`#diagram .row-bg[data-step="${step}"]`).click({ force: true });
     await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
@@ -235,13 +244,8 @@ describe('edits from the diagram', () => {
 describe('a node clicked on its lane, right after the page opens', () => {
   it("offers the crash at the time of the row clicked, not at the run's end, and selects that row", async () => {
     const { page, problems } = await open();
-    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
-      .traceIndex as number[];
     // The row where c1 asks s3 at 27 s, clicked on s3's lane (a thin line) or just beside it.
-    const asked = doc.events.findIndex(
-      (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
-    );
-    const step = steps.indexOf(asked);
+    const { step } = await askedAt27(page);
     const row = page.locator(`#diagram .row-bg[data-step="${step}"]`);
     await row.scrollIntoViewIfNeeded();
     const rowBox = (await row.boundingBox())!;
@@ -1030,8 +1034,7 @@ describe('stepping by hand past a held link', () => {
       (e) => e.kind === 'deliver' && e.from === 's2' && e.message.type === 'REPLICATION_OK',
     );
     const { page, problems } = await open('', href);
-    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
-      .traceIndex as number[];
+    const steps = await pageSteps(page);
     await page.evaluate((k) => {
       window.location.hash = `step=${k}`;
     }, steps.indexOf(lastArrival) + 1);
