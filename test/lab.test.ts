@@ -258,6 +258,13 @@ describe('a node clicked on its lane, right after the page opens', () => {
       await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(
         String(step),
       );
+      // Where the time comes from is said inside the menu, not cut off at its edge.
+      const inside = await page.evaluate(() => {
+        const menu = document.getElementById('lab-menu')!.getBoundingClientRect();
+        const hint = document.querySelector('#lab-menu .lab-hint')!.getBoundingClientRect();
+        return hint.left >= menu.left && hint.right <= menu.right;
+      });
+      expect(inside).toBe(true);
       await page.keyboard.press('Escape');
     }
     // Another time typed in the box is the one the crash takes, and the buttons say it.

@@ -400,13 +400,13 @@ function nodeMenu(node: string, x: number, y: number, row?: number): void {
     clicked !== undefined
       ? 'the time of the row clicked'
       : atEnd
-        ? `the selected step's, the run's last: click ${node}'s lane at a row for that row's time`
+        ? `the selected step's time, the run's end (click ${node}'s lane at a row for that row's time)`
         : "the selected step's time";
   const box = el('input', {
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: String(at), 'aria-label': 'when, in ms' },
   });
-  const hint = el('span', {}, ` ms: ${why}`);
+  const hint = el('span', { class: 'lab-hint' }, why);
   const edit = (kind: 'crash' | 'restart') =>
     button(`${kind === 'crash' ? 'crashes' : 'restarts'} at ${formatTime(at)}`, () =>
       addTyped(() => ({ kind, node, at: boxNumber(box.value, 'the time in ms') })),
@@ -423,12 +423,17 @@ function nodeMenu(node: string, x: number, y: number, row?: number): void {
     }
     crash.textContent = `crashes at ${when}`;
     restart.textContent = `restarts at ${when}`;
-    hint.textContent = ' ms';
+    hint.textContent = '';
   });
   openMenu(x, y, `What if ${node}…`, [
     crash,
     restart,
-    el('span', { class: 'lab-inline' }, el('span', { class: 'lab-amount' }, 'at ', box, hint)),
+    el(
+      'span',
+      { class: 'lab-inline' },
+      el('span', { class: 'lab-amount' }, 'at ', box, ' ms'),
+      hint,
+    ),
   ]);
 }
 
