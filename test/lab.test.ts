@@ -253,7 +253,7 @@ describe('a node clicked on its lane, right after the page opens', () => {
     for (const off of [0, 6]) {
       await page.mouse.click(head.x + head.width / 2 + off, rowBox.y + rowBox.height / 2);
       await expect(page.locator('#lab-menu').textContent()).resolves.toMatch(
-        /^What if s3…crashes at 27\.000s.*the time of the row clicked/,
+        /^What if s3…crashes at 27\.000srestarts at 27\.000s \(s3 is up then: nothing changes\).*the time of the row clicked/,
       );
       await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(
         String(step),
@@ -275,6 +275,13 @@ describe('a node clicked on its lane, right after the page opens', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       runWhatIf(scenario, [parseEdit('crash:s3@26500')]).edited.result.hash,
     );
+    // s3 was up at 27 s, and is down then in the what-if run: which edit would change nothing.
+    const menu = page.locator('#lab-menu');
+    await page.mouse.click(head.x + head.width / 2, rowBox.y + rowBox.height / 2);
+    await expect(menu.textContent()).resolves.toContain(
+      'crashes at 27.000s (s3 is down then: nothing changes)restarts at 27.000s',
+    );
+    await expect(menu.textContent()).resolves.not.toContain('s3 is up then');
     expect(problems).toEqual([]);
     await page.context().close();
   });

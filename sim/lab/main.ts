@@ -408,21 +408,27 @@ function nodeMenu(node: string, x: number, y: number, row?: number): void {
   });
   const hint = el('span', { class: 'lab-hint' }, why);
   const edit = (kind: 'crash' | 'restart') =>
-    button(`${kind === 'crash' ? 'crashes' : 'restarts'} at ${formatTime(at)}`, () =>
-      addTyped(() => ({ kind, node, at: boxNumber(box.value, 'the time in ms') })),
-    );
+    button('', () => addTyped(() => ({ kind, node, at: boxNumber(box.value, 'the time in ms') })));
   const crash = edit('crash');
   const restart = edit('restart');
-  // The buttons say the time the box holds, as it is typed.
+  // The buttons say the time the box holds, and whether the node is already as the edit would
+  // leave it then (the kernel ignores a restart of a node that is up, a crash of one that is down).
+  const label = (ms: number | undefined) => {
+    const when = ms === undefined ? 'the time in the box' : formatTime(ms);
+    const down = ms !== undefined && downAt(node, ms);
+    const up = ms !== undefined && !down;
+    crash.textContent = `crashes at ${when}${down ? ` (${node} is down then: nothing changes)` : ''}`;
+    restart.textContent = `restarts at ${when}${up ? ` (${node} is up then: nothing changes)` : ''}`;
+  };
+  label(at);
   box.addEventListener('input', () => {
-    let when = 'the time in the box';
+    let ms: number | undefined;
     try {
-      when = formatTime(boxNumber(box.value, 'the time in ms'));
+      ms = boxNumber(box.value, 'the time in ms');
     } catch (error) {
       if (!(error instanceof EditError)) throw error;
     }
-    crash.textContent = `crashes at ${when}`;
-    restart.textContent = `restarts at ${when}`;
+    label(ms);
     hint.textContent = '';
   });
   openMenu(x, y, `What if ${node}…`, [
@@ -435,6 +441,18 @@ function nodeMenu(node: string, x: number, y: number, row?: number): void {
       hint,
     ),
   ]);
+}
+
+/** Whether `node` is down at `at` in the run shown: crashed by then, and not restarted since. */
+function downAt(node: string, at: number): boolean {
+  let down = false;
+  for (const e of shown().result.trace) {
+    if (e.t > at) break;
+    if (e.kind !== 'fault' || !('node' in e.fault) || e.fault.node !== node) continue;
+    if (e.fault.kind === 'crash') down = true;
+    else if (e.fault.kind === 'restart') down = false;
+  }
+  return down;
 }
 
 /** The page step whose row lies under a point of the diagram, if any (a lane is drawn over it). */
