@@ -112,9 +112,9 @@ function writeFragment(push: boolean): void {
     .replace(/%2C/gi, ',')
     .replace(/%40/gi, '@')
     .replace(/%3D/gi, '=');
-  const next = text === '' ? window.location.pathname : `#${text}`;
-  const changed = window.location.hash !== (text === '' ? '' : `#${text}`);
-  if (push && changed) history.pushState(null, '', next);
+  const hash = text === '' ? '' : `#${text}`;
+  const next = hash === '' ? window.location.pathname : hash;
+  if (push && window.location.hash !== hash) history.pushState(null, '', next);
   else history.replaceState(null, '', next);
 }
 
@@ -1075,7 +1075,7 @@ function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void 
 }
 
 function chooseNext(message: number, after: number): void {
-  addEdit({ kind: 'deliver', message, after });
+  if (!addEdit({ kind: 'deliver', message, after })) return;
   handAt((e, i) => i > after && (e.kind === 'deliver' || e.kind === 'drop') && e.id === message);
 }
 
