@@ -600,6 +600,13 @@ describe('the settings row', () => {
     await page.setViewportSize({ width: 1024, height: 800 });
     await expect(page.locator('#lab-seed').inputValue()).resolves.toBe('5');
     await expect(page.locator('#lab-preset').inputValue()).resolves.toBe('fixed');
+    // The preset called seed says what it is, and the seed beside it is the random one.
+    await expect(page.locator('#lab-preset option[value="seed"]').textContent()).resolves.toBe(
+      "seed: the students' choices",
+    );
+    await expect(page.locator('.lab-setting').nth(2).textContent()).resolves.toMatch(
+      /^random seed /,
+    );
     // Taking the seed's chip back shows the page's own seed again.
     await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
     await expect(page.locator('#lab-seed').inputValue()).resolves.toBe(String(doc.seed));

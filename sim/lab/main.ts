@@ -540,7 +540,7 @@ function settings(): HTMLElement {
   };
   const preset = el('select', { attrs: { id: 'lab-preset', 'aria-label': 'preset' } });
   for (const name of Object.keys(store.presets))
-    preset.append(el('option', { attrs: { value: name } }, name));
+    preset.append(el('option', { attrs: { value: name } }, PRESET_WORDS[name] ?? name));
   preset.value = doc.preset;
   const seed = el('input', {
     class: 'lab-number',
@@ -580,7 +580,7 @@ function settings(): HTMLElement {
     el(
       'span',
       { class: 'lab-setting' },
-      'seed ',
+      'random seed ',
       seed,
       ' ',
       // A box left empty, a negative or a fractional seed is refused, never read as another seed.
@@ -590,6 +590,15 @@ function settings(): HTMLElement {
     ),
   );
 }
+
+/**
+ * A preset as the settings row names it: beside the random seed, a preset called `seed` reads as
+ * another seed unless it says what it is (README, --preset).
+ */
+const PRESET_WORDS: Readonly<Record<string, string>> = {
+  seed: "seed: the students' choices",
+  fixed: 'fixed: the corrected ones',
+};
 
 /** Puts the boxes back to the settings of the run shown, once an edit is made or taken back. */
 let syncSettings = (): void => {};
