@@ -14,6 +14,7 @@ import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
+import type { TraceEvent } from '../sim/kernel/trace.ts';
 import { labPage } from '../sim/lab/bundle.ts';
 import {
   diffRuns,
@@ -23,7 +24,7 @@ import {
   runWhatIf,
   sameMessage,
 } from '../sim/lab/whatif.ts';
-import { formatTime } from '../sim/render/format.ts';
+import { formatMessage, formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
@@ -1048,7 +1049,7 @@ describe('stepping by hand past a held link', () => {
     const { own, href } = writeLabPage(followerKeepsOlderWrite, `scenarios/${name}.ts`, name);
     const trace = own.result.trace;
     // s3's first REPLICATION_OK waits on the held link s3 → s1, which the script releases later.
-    const held = trace.find((e) => e.kind === 'hold') as { id: number };
+    const held = trace.find((e) => e.kind === 'hold') as Extract<TraceEvent, { kind: 'hold' }>;
     const release = trace.find((e) => e.kind === 'fault' && e.fault.kind === 'release')!;
     // Once s2's acknowledgement has arrived, no message flies: only the held one waits.
     const lastArrival = trace.findIndex(
@@ -1077,8 +1078,9 @@ describe('stepping by hand past a held link', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
     );
+    // Sent when it was first, and held until the release.
     await expect(page.locator('#lab-choices').textContent()).resolves.toContain(
-      `deliver #${held.id}:`,
+      `deliver #${held.id}: ${formatMessage(held.message)}, s3 → s1, sent at ${formatTime(held.t)}, held until ${formatTime(trace[lastArrival]!.t + 1)}`,
     );
     await expect(page.locator('#lab-held').count()).resolves.toBe(0);
     expect(problems).toEqual([]);

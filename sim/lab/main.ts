@@ -978,7 +978,7 @@ function renderHand(run: ScenarioRun): void {
       'li',
       {},
       button(
-        `deliver #${m.id}: ${messageText(m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
+        `deliver #${m.id}: ${flyingText(trace, m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
         () => chooseNext(m.id, after),
         'lab-link',
       ),
@@ -1011,6 +1011,13 @@ function renderHand(run: ScenarioRun): void {
     ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
   );
+}
+
+/** A message in flight in words: when it was sent, and when its held link let it go if it was held. */
+function flyingText(trace: readonly TraceEvent[], flying: SendEvent): string {
+  const first = sendOf(trace, flying.id) ?? flying;
+  const held = first.t === flying.t ? '' : `, held until ${formatTime(flying.t)}`;
+  return `${messageText(first)}${held}`;
 }
 
 /**
