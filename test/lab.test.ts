@@ -148,6 +148,19 @@ describe('the lab on the stale-read page', () => {
     expect(opened.problems).toEqual([]);
   });
 
+  it("an event only the what-if run has, clicked, is shown in that run's own list", async () => {
+    const { page } = opened;
+    const event = page.locator('#lab-differ .lab-events[data-side="edited"] li button').first();
+    const text = await event.textContent();
+    await event.click();
+    await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+    const marked = page.locator('#lab-run li.lab-witness');
+    await expect(marked.count()).resolves.toBe(1);
+    await expect(marked.textContent()).resolves.toBe(text);
+    await expect(marked.isVisible()).resolves.toBe(true);
+    expect(opened.problems).toEqual([]);
+  });
+
   it('numbers each differing event beside its first line, even when it wraps', async () => {
     const { page } = opened;
     // A window narrow enough that the events wrap; the number sits on the line's baseline, so
@@ -233,7 +246,7 @@ describe('edits from the diagram', () => {
     );
     // The first divergence, clicked, selects the diagram's step that shows it.
     const d = diffRuns(w).divergence!;
-    await page.locator('#lab-divergence button').click();
+    await page.locator('#lab-divergence button').first().click();
     const shown = Number(await page.locator('#step-info').getAttribute('data-trace-index'));
     expect(shown).toBeLessThanOrEqual(d.base!.traceIndex);
     expect(steps.filter((s) => s > shown && s <= d.base!.traceIndex)).toEqual([]);

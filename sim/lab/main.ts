@@ -809,12 +809,7 @@ function divergence(diff: RunDiff): HTMLElement {
         ? '(this run had ended)'
         : button(eventText(was.event), () => goToEvent(was.traceIndex), 'lab-link'),
     ),
-    el(
-      'p',
-      {},
-      'now: ',
-      d.edited === null ? '(the what-if run had ended)' : eventText(d.edited.event),
-    ),
+    el('p', {}, 'now: ', d.edited === null ? '(the what-if run had ended)' : editedLink(d.edited)),
   );
   return box;
 }
@@ -879,6 +874,11 @@ function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]):
     if (last !== undefined) goToEvent(last);
     return;
   }
+  markEditedRows(rows);
+}
+
+/** Rows of the what-if run's own list (by trace event), marked and brought into view, list open. */
+function markEditedRows(rows: readonly number[]): void {
   for (const li of document.querySelectorAll('#lab-run li.lab-witness'))
     li.classList.remove('lab-witness');
   for (const row of rows)
@@ -899,8 +899,13 @@ function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number
   return out;
 }
 
+/** An event of the what-if run that, clicked, is shown in that run's own list below. */
+function editedLink(e: RunDiff['onlyEdited'][number]): HTMLElement {
+  return button(eventText(e.event), () => markEditedRows([e.traceIndex]), 'lab-link');
+}
+
 function differing(diff: RunDiff): HTMLElement {
-  const list = (events: RunDiff['onlyBase'], side: string, go: boolean) =>
+  const list = (events: RunDiff['onlyBase'], side: string, base: boolean) =>
     el(
       'ol',
       { class: 'lab-events', attrs: { 'data-side': side } },
@@ -910,9 +915,9 @@ function differing(diff: RunDiff): HTMLElement {
           el(
             'li',
             {},
-            go
+            base
               ? button(eventText(e.event), () => goToEvent(e.traceIndex), 'lab-link')
-              : eventText(e.event),
+              : editedLink(e),
           ),
         ),
       events.length > 200 ? el('li', {}, `… and ${events.length - 200} more`) : null,
