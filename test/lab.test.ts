@@ -1096,6 +1096,17 @@ describe('stepping by hand past a held link', () => {
       `deliver #${held.id}: ${formatMessage(held.message)}, s3 → s1, sent at ${formatTime(held.t)}, held until ${formatTime(trace[lastArrival]!.t + 1)}`,
     );
     await expect(page.locator('#lab-held').count()).resolves.toBe(0);
+    // The held message clicked in the diagram: its link is offered to let it go, not to hold it.
+    await page.getByRole('button', { name: 'clear' }).click();
+    const glyph = page.locator(`#diagram g.glyph-held[data-msg="${held.id}"]`);
+    // In the middle of the window, clear of the lane names kept at its top.
+    await glyph.evaluate((g) => g.scrollIntoView({ block: 'center' }));
+    await glyph.click({ force: true });
+    await expect(page.locator('#lab-menu').textContent()).resolves.not.toContain('holds messages');
+    await page.getByRole('button', { name: /^its held link s3 → s1 lets it go at once/ }).click();
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
+      `release:s3:s1@${held.t + 1}`,
+    );
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -361,6 +361,23 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
       const until = from + boxNumber(holdMs.value, 'the hold in ms', MAX_MS - from);
       return { kind: 'hold', from: send.from, to: send.to, at: from, until };
     });
+  // A message its link already holds is offered to be let go at once instead of held again.
+  const held = run.result.trace.find((e) => e.kind === 'hold' && e.id === id);
+  const link =
+    held === undefined
+      ? el(
+          'span',
+          { class: 'lab-inline' },
+          button(
+            `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
+            hold,
+          ),
+          el('span', { class: 'lab-amount' }, holdMs, ' ms'),
+        )
+      : button(
+          `its held link ${send.from} → ${send.to} lets it go at once (${formatTime(held.t + 1)})`,
+          () => addEdit({ kind: 'release', from: send.from, to: send.to, at: held.t + 1 }),
+        );
   openMenu(x, y, title, [
     button('is lost', () => addEdit({ kind: 'drop', message: id })),
     button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
@@ -376,15 +393,7 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
       ),
       el('span', { class: 'lab-amount' }, delay, ' ms'),
     ),
-    el(
-      'span',
-      { class: 'lab-inline' },
-      button(
-        `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
-        hold,
-      ),
-      el('span', { class: 'lab-amount' }, holdMs, ' ms'),
-    ),
+    link,
   ]);
 }
 
