@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
+import type { TraceEvent } from '../sim/kernel/trace.ts';
 import { labPage } from '../sim/lab/bundle.ts';
 import {
   diffRuns,
@@ -22,7 +24,7 @@ import {
   runWhatIf,
   sameMessage,
 } from '../sim/lab/whatif.ts';
-import { formatTime } from '../sim/render/format.ts';
+import { formatMessage, formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
@@ -146,6 +148,19 @@ describe('the lab on the stale-read page', () => {
     expect(opened.problems).toEqual([]);
   });
 
+  it("an event only the what-if run has, clicked, is shown in that run's own list", async () => {
+    const { page } = opened;
+    const event = page.locator('#lab-differ .lab-events[data-side="edited"] li button').first();
+    const text = await event.textContent();
+    await event.click();
+    await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+    const marked = page.locator('#lab-run li.lab-witness');
+    await expect(marked.count()).resolves.toBe(1);
+    await expect(marked.textContent()).resolves.toBe(text);
+    await expect(marked.isVisible()).resolves.toBe(true);
+    expect(opened.problems).toEqual([]);
+  });
+
   it('numbers each differing event beside its first line, even when it wraps', async () => {
     const { page } = opened;
     // A window narrow enough that the events wrap; the number sits on the line's baseline, so
@@ -201,16 +216,25 @@ describe('the lab on the stale-read page', () => {
   });
 });
 
+/** The trace event each step of the page shows, from the page's own view model. */
+async function pageSteps(page: Page): Promise<number[]> {
+  return JSON.parse((await page.locator('#kvsim-view').textContent())!).steps.traceIndex;
+}
+
+/** The page's steps, and the step of the row where c1 asks s3 at 27 s. */
+async function askedAt27(page: Page): Promise<{ steps: number[]; step: number }> {
+  const steps = await pageSteps(page);
+  const asked = doc.events.findIndex(
+    (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
+  );
+  return { steps, step: steps.indexOf(asked) };
+}
+
 describe('edits from the diagram', () => {
   it("crashes a node at the selected step's time, and the first divergence leads back into the diagram", async () => {
     const { page, problems } = await open();
     // Select the step where c1 asks s3 at 27 s, then crash s3 from its lane's name.
-    const steps = JSON.parse((await page.locator('#kvsim-view').textContent())!).steps
-      .traceIndex as number[];
-    const asked = doc.events.findIndex(
-      (e) => e.kind === 'record' && e.observation.kind === 'invoke' && e.t === 27_000,
-    );
-    const step = steps.indexOf(asked);
+    const { steps, step } = await askedAt27(page);
     expect(step).toBeGreaterThan(-1);
     await page.locator(`#diagram .row-bg[data-step="${step}"]`).click({ force: true });
     await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
@@ -222,10 +246,139 @@ describe('edits from the diagram', () => {
     );
     // The first divergence, clicked, selects the diagram's step that shows it.
     const d = diffRuns(w).divergence!;
-    await page.locator('#lab-divergence button').click();
+    await page.locator('#lab-divergence button').first().click();
     const shown = Number(await page.locator('#step-info').getAttribute('data-trace-index'));
     expect(shown).toBeLessThanOrEqual(d.base!.traceIndex);
     expect(steps.filter((s) => s > shown && s <= d.base!.traceIndex)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a node clicked on its lane, right after the page opens', () => {
+  it("offers the crash at the time of the row clicked, not at the run's end, and selects that row", async () => {
+    const { page, problems } = await open();
+    // The row where c1 asks s3 at 27 s, clicked on s3's lane (a thin line) or just beside it.
+    const { step } = await askedAt27(page);
+    const row = page.locator(`#diagram .row-bg[data-step="${step}"]`);
+    await row.scrollIntoViewIfNeeded();
+    const rowBox = (await row.boundingBox())!;
+    const head = (await page.locator('#diagram .lane-head[data-node="s3"]').first().boundingBox())!;
+    for (const off of [0, 6]) {
+      await page.mouse.click(head.x + head.width / 2 + off, rowBox.y + rowBox.height / 2);
+      await expect(page.locator('#lab-menu').textContent()).resolves.toMatch(
+        /^What if s3…crashes at 27\.000srestarts at 27\.000s \(s3 is up then: nothing changes\).*the time of the row clicked/,
+      );
+      await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(
+        String(step),
+      );
+      // Where the time comes from is said inside the menu, not cut off at its edge.
+      const inside = await page.evaluate(() => {
+        const menu = document.getElementById('lab-menu')!.getBoundingClientRect();
+        const hint = document.querySelector('#lab-menu .lab-hint')!.getBoundingClientRect();
+        return hint.left >= menu.left && hint.right <= menu.right;
+      });
+      expect(inside).toBe(true);
+      await page.keyboard.press('Escape');
+    }
+    // Another time typed in the box is the one the crash takes, and the buttons say it.
+    await page.mouse.click(head.x + head.width / 2, rowBox.y + rowBox.height / 2);
+    await page.getByRole('spinbutton', { name: 'when, in ms' }).fill('26500');
+    await page.getByRole('button', { name: 'crashes at 26.500s' }).click();
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('crash:s3@26500');
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [parseEdit('crash:s3@26500')]).edited.result.hash,
+    );
+    // s3 was up at 27 s, and is down then in the what-if run: which edit would change nothing.
+    const menu = page.locator('#lab-menu');
+    await page.mouse.click(head.x + head.width / 2, rowBox.y + rowBox.height / 2);
+    await expect(menu.textContent()).resolves.toContain(
+      'crashes at 27.000s (s3 is down then: nothing changes)restarts at 27.000s',
+    );
+    await expect(menu.textContent()).resolves.not.toContain('s3 is up then');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the browser's Back and Forward", () => {
+  it('take back the last edit made on the page, then bring it again, never leaving the page', async () => {
+    const { page, problems } = await open();
+    const drop = `drop:${replicationToS3.id}`;
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await page.getByRole('button', { name: 'is lost' }).click();
+    await page.locator('#lab-seed').fill('2');
+    await page.locator('.lab-setting').nth(2).getByRole('button', { name: 'rerun' }).click();
+    const chips = (want: string) =>
+      page.waitForFunction(
+        (w) =>
+          [...document.querySelectorAll('#lab-edits code')].map((c) => c.textContent).join(',') ===
+          w,
+        want,
+      );
+    await expect(page.locator('#lab-edits code').count()).resolves.toBe(2);
+    await page.goBack();
+    await chips(drop);
+    // The run shown is the drop's alone, and the note of the seed's edit is gone with it.
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [parseEdit(drop)]).edited.result.hash,
+    );
+    await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(true);
+    await page.goBack();
+    await chips('');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('no edit yet');
+    await page.goForward();
+    await chips(drop);
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('whatif')).toBe(drop);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("an edit's note in a wide window", () => {
+  it("leaves the step panel's buttons and its step uncovered", async () => {
+    const { page, problems } = await open();
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await page.getByRole('button', { name: 'is lost' }).click();
+    await expect(page.locator('#lab-toast').isHidden()).resolves.toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-note-wide.png') });
+    for (const probe of ['#first', '#prev', '#next', '#last', '#step-info'])
+      expect(await uncovered(page, probe), probe).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the keys in the lab's boxes", () => {
+  it('arrows move the caret in the box, leaving the step shown as it was; Enter runs the box', async () => {
+    const { page, problems } = await open('#step=20');
+    const step = () => page.locator('#step-info').getAttribute('data-step');
+    const before = await step();
+    const seed = page.locator('#lab-seed');
+    await seed.fill('12');
+    await seed.press('ArrowLeft');
+    await seed.press('3');
+    await expect(seed.inputValue()).resolves.toBe('132');
+    await seed.press('Home');
+    await expect(step()).resolves.toBe(before);
+    // Away from the boxes, the arrows step the diagram as before.
+    await seed.blur();
+    await page.keyboard.press('ArrowRight');
+    await expect(step()).resolves.toBe(String(Number(before) + 1));
+    // Enter in a box runs the button beside it: the seed's rerun, the message's delay.
+    await seed.press('Enter');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain('seed:132');
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    const delay = page.getByRole('spinbutton', { name: 'delay in ms' });
+    await delay.fill('700');
+    await delay.press('Enter');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toMatch(/delay:\d+:700/);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -270,8 +423,9 @@ describe("the selected step's time, with an edit in place", () => {
     const { page, problems } = await open('#step=30&whatif=duplicate:3');
     const shown = /· (\d+\.\d{3}s)/.exec((await page.locator('#step-info').textContent())!)![1]!;
     await page.locator('#diagram .lane-head[data-node="s3"]').first().click({ force: true });
+    await expect(page.locator('#lab-menu').textContent()).resolves.toContain(`crashes at ${shown}`);
     await expect(page.locator('#lab-menu').textContent()).resolves.toContain(
-      `crashes at ${shown} (the selected step's time)`,
+      "the selected step's time",
     );
     // Step by hand starts there as well, in the what-if run.
     await page.keyboard.press('Escape');
@@ -460,6 +614,13 @@ describe('the settings row', () => {
     await page.setViewportSize({ width: 1024, height: 800 });
     await expect(page.locator('#lab-seed').inputValue()).resolves.toBe('5');
     await expect(page.locator('#lab-preset').inputValue()).resolves.toBe('fixed');
+    // The preset called seed says what it is, and the seed beside it is the random one.
+    await expect(page.locator('#lab-preset option[value="seed"]').textContent()).resolves.toBe(
+      "seed: the students' choices",
+    );
+    await expect(page.locator('.lab-setting').nth(2).textContent()).resolves.toMatch(
+      /^random seed /,
+    );
     // Taking the seed's chip back shows the page's own seed again.
     await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).click();
     await expect(page.locator('#lab-seed').inputValue()).resolves.toBe(String(doc.seed));
@@ -889,6 +1050,62 @@ describe('stepping by hand', () => {
     expect(arrival(chosen)).toBeLessThan(arrival(passed));
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('stepping by hand past a held link', () => {
+  it('lists the messages the link keeps back and until when, and lets them go on request', async () => {
+    const name = 'follower-keeps-older-write';
+    const { own, href } = writeLabPage(followerKeepsOlderWrite, `scenarios/${name}.ts`, name);
+    const trace = own.result.trace;
+    // s3's first REPLICATION_OK waits on the held link s3 → s1, which the script releases later.
+    const held = trace.find((e) => e.kind === 'hold') as Extract<TraceEvent, { kind: 'hold' }>;
+    const release = trace.find((e) => e.kind === 'fault' && e.fault.kind === 'release')!;
+    // Once s2's acknowledgement has arrived, no message flies: only the held one waits.
+    const lastArrival = trace.findIndex(
+      (e) => e.kind === 'deliver' && e.from === 's2' && e.message.type === 'REPLICATION_OK',
+    );
+    const { page, problems } = await open('', href);
+    const steps = await pageSteps(page);
+    await page.evaluate((k) => {
+      window.location.hash = `step=${k}`;
+    }, steps.indexOf(lastArrival) + 1);
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    await expect(page.locator('#lab-hand-none').textContent()).resolves.toContain(
+      'waits on a held link',
+    );
+    const waiting = page.locator('#lab-held li[data-link="s3:s1"]');
+    await expect(waiting.textContent()).resolves.toContain(`#${held.id} `);
+    await expect(waiting.textContent()).resolves.toContain(
+      `the run releases it at ${formatTime(release.t)}`,
+    );
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-held.png') });
+    // Released now (just after the event shown), the message flies and can be chosen.
+    await waiting.getByRole('button', { name: /^release s3 → s1 now/ }).click();
+    const edit = `release:s3:s1@${trace[lastArrival]!.t + 1}`;
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(edit);
+    const w = runWhatIf(effectiveScenario(followerKeepsOlderWrite, own), [parseEdit(edit)]);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      w.edited.result.hash,
+    );
+    // Sent when it was first, and held until the release.
+    await expect(page.locator('#lab-choices').textContent()).resolves.toContain(
+      `deliver #${held.id}: ${formatMessage(held.message)}, s3 → s1, sent at ${formatTime(held.t)}, held until ${formatTime(trace[lastArrival]!.t + 1)}`,
+    );
+    await expect(page.locator('#lab-held').count()).resolves.toBe(0);
+    // The held message clicked in the diagram: its link is offered to let it go, not to hold it.
+    await page.getByRole('button', { name: 'clear' }).click();
+    const glyph = page.locator(`#diagram g.glyph-held[data-msg="${held.id}"]`);
+    // In the middle of the window, clear of the lane names kept at its top.
+    await glyph.evaluate((g) => g.scrollIntoView({ block: 'center' }));
+    await glyph.click({ force: true });
+    await expect(page.locator('#lab-menu').textContent()).resolves.not.toContain('holds messages');
+    await page.getByRole('button', { name: /^its held link s3 → s1 lets it go at once/ }).click();
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
+      `release:s3:s1@${held.t + 1}`,
     );
     expect(problems).toEqual([]);
     await page.context().close();

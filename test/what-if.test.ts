@@ -3,6 +3,7 @@
 // expected verdicts come from the runs themselves, never typed in.
 
 import { describe, expect, it } from 'vitest';
+import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import {
   diffRuns,
@@ -39,12 +40,12 @@ describe('--what-if in the terminal', () => {
 
   it('says convergence went from held to broken, and which expectation no longer holds', () => {
     // s3 never stores x=2: at quiescence the replicas differ (PROTOCOL.md §3, convergence).
-    expect(out.stdout).toContain('convergence: held -> broken (1)');
+    expect(out.stdout).toContain('convergence: held → broken (1)');
     const w = runWhatIf(staleRead, [{ kind: 'drop', message: toS3.id }]);
     // A line wider than the terminal goes on under itself: read it as one.
     const joined = out.stdout.replace(/\n +/g, ' ');
     for (const x of diffRuns(w).expectations)
-      expect(joined).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met -> not met`);
+      expect(joined).toContain(`step ${x.step}: ${x.label} → ${x.expected}: met → not met`);
     expect(out.stdout).toContain(`trace hash ${w.edited.result.hash}`);
     // The edited run breaks a guarantee the scenario did not expect to break.
     expect(out.status).toBe(1);
@@ -55,8 +56,26 @@ describe('--what-if in the terminal', () => {
     const report = narrow.stdout.slice(narrow.stdout.indexOf('What if'));
     expect(report.split('\n').filter((l) => textWidth(l) > 40)).toEqual([]);
     const joined = report.replace(/\n +/g, ' ');
-    expect(joined).toContain('convergence: held -> broken (1)');
+    expect(joined).toContain('convergence: held → broken (1)');
     expect(joined).toMatch(new RegExp(`now .*DROPPED \\(planned drop\\) msg ${toS3.id}`));
+  });
+
+  it('draws every arrow as the timeline does (→), a changed verdict and a held link included', () => {
+    const held = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      `drop:${toS3.id}`,
+      '--what-if',
+      'hold:s1:s2@0-50000',
+    );
+    const report = held.stdout.slice(
+      held.stdout.indexOf('What if'),
+      held.stdout.indexOf('Summary'),
+    );
+    expect(report).toContain('the link s1 → s2 is held');
+    expect(report).toContain('convergence: held → broken');
+    expect(report).not.toContain('->');
   });
 
   it('says when an edit changes nothing', () => {
@@ -117,6 +136,7 @@ describe('edits', () => {
       { kind: 'crash', node: 's2', at: 500 },
       { kind: 'restart', node: 's2', at: 900 },
       { kind: 'hold', from: 's1', to: 's3', at: 100, until: 400 },
+      { kind: 'release', from: 's3', to: 's1', at: 350 },
       { kind: 'knob', name: 'retryLimit', value: '3' },
       { kind: 'seed', seed: 7 },
       // Any seed --seed takes: a run replayed with a large seed can be edited back to it.
@@ -162,6 +182,28 @@ describe('edits', () => {
       (e) => e.kind === 'deliver' && e.from === 's1' && e.to === 's3' && e.t > 45_000,
     );
     expect(arrivals.every((e) => e.t >= 48_000)).toBe(true);
+  });
+
+  it("a release lets a held link's messages go then, a hold of the scenario's own too", () => {
+    // The scenario holds s3 → s1 from 0 to 600 ms; released at 300 ms, what it kept leaves then.
+    const own = runScenario(followerKeepsOlderWrite).result.trace;
+    const kept = own
+      .filter((e) => e.kind === 'hold' && e.t < 300)
+      .map((e) => (e as { id: number }).id);
+    expect(kept.length).toBeGreaterThan(0);
+    const w = runWhatIf(followerKeepsOlderWrite, [parseEdit('release:s3:s1@300')]).edited;
+    for (const id of kept) {
+      const left = w.result.trace.find(
+        (e) => e.kind === 'send' && e.id === id && e.deliverAt !== null,
+      );
+      expect(left?.t, `msg ${id}`).toBe(300);
+    }
+    // And nothing sent on the link after it waits any more.
+    expect(w.result.trace.some((e) => e.kind === 'hold' && e.t >= 300)).toBe(false);
+    expect(() => parseEdit('release:s3:s1')).toThrow(/write release:<from>:<to>@<ms>/);
+    expect(() => runWhatIf(followerKeepsOlderWrite, [parseEdit('release:s3:s9@5')])).toThrow(
+      /'s9' is not a node of this run/,
+    );
   });
 });
 

@@ -5,7 +5,7 @@
 
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { counted, formatTime } from '../render/format.ts';
+import { counted, formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
@@ -18,6 +18,8 @@ import {
   type Edit,
   EditError,
   editText,
+  type HeldMessage,
+  heldBack,
   inFlight,
   MAX_MS,
   messageText,
@@ -96,7 +98,11 @@ function fragmentEdits(): Edit[] | null {
   }
 }
 
-function writeFragment(): void {
+/**
+ * The address says the edits shown. `push`: an edit made here, which the browser's Back then takes
+ * back (the address is followed on the way, as when it is typed); the address followed is kept.
+ */
+function writeFragment(push: boolean): void {
   const params = new URLSearchParams(window.location.hash.slice(1));
   if (edits.length === 0) params.delete('whatif');
   else params.set('whatif', edits.map(editText).join(','));
@@ -106,7 +112,10 @@ function writeFragment(): void {
     .replace(/%2C/gi, ',')
     .replace(/%40/gi, '@')
     .replace(/%3D/gi, '=');
-  history.replaceState(null, '', text === '' ? window.location.pathname : `#${text}`);
+  const hash = text === '' ? '' : `#${text}`;
+  const next = hash === '' ? window.location.pathname : hash;
+  if (push && window.location.hash !== hash) history.pushState(null, '', next);
+  else history.replaceState(null, '', next);
 }
 
 /** The what-if `make` gives, or the reason it cannot be made (naming which of `edits` it is about). */
@@ -119,14 +128,17 @@ function compute(make: () => WhatIf, edits: readonly Edit[] = []): WhatIf | stri
   }
 }
 
-/** Shows a what-if (its edits as it applied them, each on its message), and the address says it. */
-function show(w: WhatIf | null): void {
+/**
+ * Shows a what-if (its edits as it applied them, each on its message), and the address says it:
+ * in a new entry of the browser's history when `push` (an edit made on the page).
+ */
+function show(w: WhatIf | null, push: boolean): void {
   // The address is written from the edits below: what it held is no longer the question.
   addressError = null;
   refusal = null;
   edits = [...(w?.edits ?? [])];
   outcome = w === null || edits.length === 0 ? null : { w, diff: diffRuns(w) };
-  writeFragment();
+  writeFragment(push);
   render();
 }
 
@@ -138,7 +150,7 @@ function change(make: (prior: WhatIf | null) => WhatIf): boolean {
     refuse(next);
     return false;
   }
-  show(next);
+  show(next, true);
   return true;
 }
 
@@ -153,23 +165,26 @@ function followAddress(opening: boolean): void {
   const same = wanted !== null && wanted.map(editText).join(',') === edits.map(editText).join(',');
   // The address moved to another step (#step=N) or was written again as it was: nothing to do.
   if (same && !hadError && !opening) return;
+  // The note and the menu are of the run shown before (Back may have taken that edit away).
+  hideMenu();
+  toast.hidden = true;
   if (wanted !== null && !same) {
     const next = compute(() => runWritten(scenario, wanted, baseRun()), wanted);
     if (typeof next !== 'string') {
-      show(next);
+      show(next, false);
       return;
     }
     addressError = next;
   }
-  // Nothing rerun: the status says whether the address was followed; the note is stale.
-  hideMenu();
-  toast.hidden = true;
+  // Nothing rerun: the status says whether the address was followed.
   render();
 }
 
-/** An edit added; one that cannot be applied is not, and the reason stays on screen. */
-function addEdit(edit: Edit): void {
-  if (change((prior) => addedTo(scenario, baseRun(), prior, edit))) announce();
+/** An edit added (true); one that cannot be applied is not, and the reason stays on screen. */
+function addEdit(edit: Edit): boolean {
+  const added = change((prior) => addedTo(scenario, baseRun(), prior, edit));
+  if (added) announce();
+  return added;
 }
 
 /** An edit made from what was typed in boxes; refused, with the sentence why, when it is bad. */
@@ -231,6 +246,16 @@ function announce(refused?: string): void {
   // comparison say it already, and the note would cover the status.
   const line = status.getBoundingClientRect();
   toast.hidden = line.top >= 0 && line.bottom <= window.innerHeight;
+  // Left of the step panel where it stands in the window's right column: not over its buttons.
+  const panel = document.body.classList.contains('dock')
+    ? undefined
+    : document.getElementById('panel')?.getBoundingClientRect();
+  const beside =
+    panel !== undefined &&
+    panel.left > window.innerWidth / 2 &&
+    panel.top < window.innerHeight &&
+    panel.bottom > 0;
+  toast.style.right = beside ? `${window.innerWidth - panel.left + 16}px` : '';
 }
 
 /** The page's view model (html.ts): its steps' trace events and the trace's length. */
@@ -336,6 +361,23 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
       const until = from + boxNumber(holdMs.value, 'the hold in ms', MAX_MS - from);
       return { kind: 'hold', from: send.from, to: send.to, at: from, until };
     });
+  // A message its link already holds is offered to be let go at once instead of held again.
+  const held = run.result.trace.find((e) => e.kind === 'hold' && e.id === id);
+  const link =
+    held === undefined
+      ? el(
+          'span',
+          { class: 'lab-inline' },
+          button(
+            `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
+            hold,
+          ),
+          el('span', { class: 'lab-amount' }, holdMs, ' ms'),
+        )
+      : button(
+          `its held link ${send.from} → ${send.to} lets it go at once (${formatTime(held.t + 1)})`,
+          () => addEdit({ kind: 'release', from: send.from, to: send.to, at: held.t + 1 }),
+        );
   openMenu(x, y, title, [
     button('is lost', () => addEdit({ kind: 'drop', message: id })),
     button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
@@ -351,25 +393,98 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
       ),
       el('span', { class: 'lab-amount' }, delay, ' ms'),
     ),
+    link,
+  ]);
+}
+
+/**
+ * A node's menu: it crashes or restarts at the time of the row clicked on its lane (`row`, a page
+ * step), or else at the selected step's time; the box beside says when, and takes another time.
+ */
+function nodeMenu(node: string, x: number, y: number, row?: number): void {
+  const clicked = row === undefined ? undefined : baseRun().result.trace[pageSteps[row]!]?.t;
+  const at = clicked ?? selectedTime() ?? 0;
+  const atEnd = currentTraceIndex() === pageSteps[pageSteps.length - 1];
+  const why =
+    clicked !== undefined
+      ? 'the time of the row clicked'
+      : atEnd
+        ? `the selected step's time, the run's end (click ${node}'s lane at a row for that row's time)`
+        : "the selected step's time";
+  const box = el('input', {
+    class: 'lab-number',
+    attrs: { type: 'number', min: '0', value: String(at), 'aria-label': 'when, in ms' },
+  });
+  const hint = el('span', { class: 'lab-hint' }, why);
+  const edit = (kind: 'crash' | 'restart') =>
+    button('', () => addTyped(() => ({ kind, node, at: boxNumber(box.value, 'the time in ms') })));
+  const crash = edit('crash');
+  const restart = edit('restart');
+  // The buttons say the time the box holds, and whether the node is already as the edit would
+  // leave it then (the kernel ignores a restart of a node that is up, a crash of one that is down).
+  const label = (ms: number | undefined) => {
+    const when = ms === undefined ? 'the time in the box' : formatTime(ms);
+    const down = ms !== undefined && downAt(node, ms);
+    const up = ms !== undefined && !down;
+    crash.textContent = `crashes at ${when}${down ? ` (${node} is down then: nothing changes)` : ''}`;
+    restart.textContent = `restarts at ${when}${up ? ` (${node} is up then: nothing changes)` : ''}`;
+  };
+  label(at);
+  box.addEventListener('input', () => {
+    let ms: number | undefined;
+    try {
+      ms = boxNumber(box.value, 'the time in ms');
+    } catch (error) {
+      if (!(error instanceof EditError)) throw error;
+    }
+    label(ms);
+    hint.textContent = '';
+  });
+  openMenu(x, y, `What if ${node}…`, [
+    crash,
+    restart,
     el(
       'span',
       { class: 'lab-inline' },
-      button(
-        `its link ${send.from} → ${send.to} holds messages from ${formatTime(from)} for`,
-        hold,
-      ),
-      el('span', { class: 'lab-amount' }, holdMs, ' ms'),
+      el('span', { class: 'lab-amount' }, 'at ', box, ' ms'),
+      hint,
     ),
   ]);
 }
 
-function nodeMenu(node: string, x: number, y: number): void {
-  const at = selectedTime() ?? 0;
-  const when = `at ${formatTime(at)} (the selected step's time)`;
-  openMenu(x, y, `What if ${node}…`, [
-    button(`crashes ${when}`, () => addEdit({ kind: 'crash', node, at })),
-    button(`restarts ${when}`, () => addEdit({ kind: 'restart', node, at })),
-  ]);
+/** Whether `node` is down at `at` in the run shown: crashed by then, and not restarted since. */
+function downAt(node: string, at: number): boolean {
+  let down = false;
+  for (const e of shown().result.trace) {
+    if (e.t > at) break;
+    if (e.kind !== 'fault' || !('node' in e.fault) || e.fault.node !== node) continue;
+    if (e.fault.kind === 'crash') down = true;
+    else if (e.fault.kind === 'restart') down = false;
+  }
+  return down;
+}
+
+/** The page step whose row lies under a point of the diagram, if any (a lane is drawn over it). */
+function rowUnder(x: number, y: number): number | undefined {
+  const row = document
+    .elementsFromPoint(x, y)
+    .find((e): e is SVGElement => e instanceof SVGElement && e.matches('#diagram .row-bg'));
+  return row === undefined ? undefined : Number(row.dataset.step);
+}
+
+/** How far beside a lane (in pixels) a click still means that lane: a lane is a thin line. */
+const LANE_REACH = 10;
+
+/** The node whose lane runs within reach of `x`, if any. */
+function laneNear(x: number): string | undefined {
+  let best: { node: string; off: number } | undefined;
+  for (const head of document.querySelectorAll<SVGElement>('#diagram .lane-head[data-node]')) {
+    const box = head.getBoundingClientRect();
+    const off = Math.abs(box.left + box.width / 2 - x);
+    if (off <= LANE_REACH && (best === undefined || off < best.off))
+      best = { node: head.dataset.node ?? '', off };
+  }
+  return best?.node;
 }
 
 function onDiagramClick(event: MouseEvent): void {
@@ -382,6 +497,17 @@ function onDiagramClick(event: MouseEvent): void {
   if (message !== null && message.closest('#diagram, #lab') !== null) {
     const fromPage = message.closest('#diagram') !== null;
     messageMenu(Number(message.dataset.msg), event.clientX, event.clientY, fromPage);
+    return;
+  }
+  // On a lane, or beside it, among the rows: the node then, at that row's time.
+  const row =
+    target.closest('#diagram') === null ? undefined : rowUnder(event.clientX, event.clientY);
+  const lane =
+    row === undefined || (node !== null && !node.matches('line.lane'))
+      ? undefined
+      : laneNear(event.clientX);
+  if (lane !== undefined) {
+    nodeMenu(lane, event.clientX, event.clientY, row);
     return;
   }
   if (node !== null) {
@@ -423,7 +549,7 @@ function settings(): HTMLElement {
   };
   const preset = el('select', { attrs: { id: 'lab-preset', 'aria-label': 'preset' } });
   for (const name of Object.keys(store.presets))
-    preset.append(el('option', { attrs: { value: name } }, name));
+    preset.append(el('option', { attrs: { value: name } }, PRESET_WORDS[name] ?? name));
   preset.value = doc.preset;
   const seed = el('input', {
     class: 'lab-number',
@@ -463,7 +589,7 @@ function settings(): HTMLElement {
     el(
       'span',
       { class: 'lab-setting' },
-      'seed ',
+      'random seed ',
       seed,
       ' ',
       // A box left empty, a negative or a fractional seed is refused, never read as another seed.
@@ -473,6 +599,15 @@ function settings(): HTMLElement {
     ),
   );
 }
+
+/**
+ * A preset as the settings row names it: beside the random seed, a preset called `seed` reads as
+ * another seed unless it says what it is (README, --preset).
+ */
+const PRESET_WORDS: Readonly<Record<string, string>> = {
+  seed: "seed: the students' choices",
+  fixed: 'fixed: the corrected ones',
+};
 
 /** Puts the boxes back to the settings of the run shown, once an edit is made or taken back. */
 let syncSettings = (): void => {};
@@ -683,12 +818,7 @@ function divergence(diff: RunDiff): HTMLElement {
         ? '(this run had ended)'
         : button(eventText(was.event), () => goToEvent(was.traceIndex), 'lab-link'),
     ),
-    el(
-      'p',
-      {},
-      'now: ',
-      d.edited === null ? '(the what-if run had ended)' : eventText(d.edited.event),
-    ),
+    el('p', {}, 'now: ', d.edited === null ? '(the what-if run had ended)' : editedLink(d.edited)),
   );
   return box;
 }
@@ -753,6 +883,11 @@ function showWitness(w: WhatIf, run: 'base' | 'edited', ops: readonly number[]):
     if (last !== undefined) goToEvent(last);
     return;
   }
+  markEditedRows(rows);
+}
+
+/** Rows of the what-if run's own list (by trace event), marked and brought into view, list open. */
+function markEditedRows(rows: readonly number[]): void {
   for (const li of document.querySelectorAll('#lab-run li.lab-witness'))
     li.classList.remove('lab-witness');
   for (const row of rows)
@@ -773,8 +908,13 @@ function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number
   return out;
 }
 
+/** An event of the what-if run that, clicked, is shown in that run's own list below. */
+function editedLink(e: RunDiff['onlyEdited'][number]): HTMLElement {
+  return button(eventText(e.event), () => markEditedRows([e.traceIndex]), 'lab-link');
+}
+
 function differing(diff: RunDiff): HTMLElement {
-  const list = (events: RunDiff['onlyBase'], side: string, go: boolean) =>
+  const list = (events: RunDiff['onlyBase'], side: string, base: boolean) =>
     el(
       'ol',
       { class: 'lab-events', attrs: { 'data-side': side } },
@@ -784,9 +924,9 @@ function differing(diff: RunDiff): HTMLElement {
           el(
             'li',
             {},
-            go
+            base
               ? button(eventText(e.event), () => goToEvent(e.traceIndex), 'lab-link')
-              : eventText(e.event),
+              : editedLink(e),
           ),
         ),
       events.length > 200 ? el('li', {}, `… and ${events.length - 200} more`) : null,
@@ -846,12 +986,13 @@ function renderHand(run: ScenarioRun): void {
   const at = Math.min(hand ?? 0, trace.length - 1);
   const after = stepEnd(trace, at);
   const flying = inFlight(trace, after).sort((a, b) => a.deliverAt - b.deliverAt || a.id - b.id);
+  const held = heldBack(trace, after);
   const choices = flying.map((m, i) =>
     el(
       'li',
       {},
       button(
-        `deliver #${m.id}: ${messageText(m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
+        `deliver #${m.id}: ${flyingText(trace, m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
         () => chooseNext(m.id, after),
         'lab-link',
       ),
@@ -876,11 +1017,78 @@ function renderHand(run: ScenarioRun): void {
           'p',
           { attrs: { id: 'lab-hand-none' } },
           // The diagram's own step does not move this cursor: its buttons above do.
-          'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.',
+          held.length === 0
+            ? 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
+            : `Nothing is in flight after this event, but ${counted(held.length, 'message')} ${held.length === 1 ? 'waits' : 'wait'} on a held link, below: none can be delivered until its link is released. Release ${new Set(held.map((m) => `${m.from}:${m.to}`)).size === 1 ? 'it' : 'one'} now, or go to a later event ▶.`,
         )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
+    ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
   );
+}
+
+/** A message in flight in words: when it was sent, and when its held link let it go if it was held. */
+function flyingText(trace: readonly TraceEvent[], flying: SendEvent): string {
+  const first = sendOf(trace, flying.id) ?? flying;
+  const held = first.t === flying.t ? '' : `, held until ${formatTime(flying.t)}`;
+  return `${messageText(first)}${held}`;
+}
+
+/**
+ * The messages a held link keeps back, link by link: when the run lets them go, and a button
+ * that lets them go now instead (a `release` edit), after which they are in flight to choose from.
+ */
+function heldList(held: readonly HeldMessage[], now: number): HTMLElement[] {
+  if (held.length === 0) return [];
+  // A millisecond on: a release at the event's own instant would come before it (the script's
+  // steps go first), undoing the very event step by hand stands after.
+  const at = now + 1;
+  const links = new Map<string, HeldMessage[]>();
+  for (const m of held) {
+    const link = `${m.from} → ${m.to}`;
+    links.set(link, [...(links.get(link) ?? []), m]);
+  }
+  const items = [...links].map(([link, messages]) => {
+    const { from, to, until } = messages[0]!;
+    const when =
+      until === null ? 'the run never releases it' : `the run releases it at ${formatTime(until)}`;
+    return el(
+      'li',
+      { attrs: { 'data-link': `${from}:${to}` } },
+      `held on the link ${link} (${when}): `,
+      messages
+        .map((m) => `#${m.id} ${formatMessage(m.event.message)} (since ${formatTime(m.event.t)})`)
+        .join(', '),
+      ' ',
+      button(`release ${link} now (at ${formatTime(at)})`, () => releaseNow(from, to, at)),
+    );
+  });
+  return [
+    el('h4', {}, 'Waiting on a held link (not in flight until the link is released)'),
+    el('ul', { class: 'lab-held', attrs: { id: 'lab-held' } }, ...items),
+  ];
+}
+
+/** Lets a held link's messages go at `at`; step by hand goes on from the release, where they fly. */
+function releaseNow(from: string, to: string, at: number): void {
+  if (!addEdit({ kind: 'release', from, to, at })) return;
+  handAt(
+    (e) =>
+      e.kind === 'fault' &&
+      e.fault.kind === 'release' &&
+      e.fault.from === from &&
+      e.fault.to === to &&
+      e.t === at,
+  );
+}
+
+/** Step by hand moved to the first event of the run shown that `found` picks (kept if none), in view. */
+function handAt(found: (e: TraceEvent, i: number) => boolean): void {
+  const i = shown().result.trace.findIndex(found);
+  if (i >= 0) hand = i;
+  render();
+  // The comparison that now opens above it would push it out of sight.
+  bringHand();
 }
 
 /** An event the timeline draws as a row: not a send (its arrival is) or a state digest. */
@@ -897,15 +1105,8 @@ function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void 
 }
 
 function chooseNext(message: number, after: number): void {
-  addEdit({ kind: 'deliver', message, after });
-  const run = shown();
-  const arrived = run.result.trace.findIndex(
-    (e, i) => i > after && (e.kind === 'deliver' || e.kind === 'drop') && e.id === message,
-  );
-  hand = arrived < 0 ? hand : arrived;
-  render();
-  // The comparison that now opens above it would push it out of sight.
-  bringHand();
+  if (!addEdit({ kind: 'deliver', message, after })) return;
+  handAt((e, i) => i > after && (e.kind === 'deliver' || e.kind === 'drop') && e.id === message);
 }
 
 /** Step by hand at the window's top, below the note when the note is up (it covered its buttons). */
@@ -1009,7 +1210,7 @@ function mount(): void {
   const help = el(
     'p',
     { class: 'lab-help' },
-    'Click a message in the diagram to lose, copy, delay it or hold its link; click a node (its name or lane) to crash or restart it at the selected step; or change a setting. The new run appears beside this one.',
+    "Click a message in the diagram to lose, copy, delay it or hold its link; click a node's lane at a row to crash or restart it at that row's time (or its name, then say when); or change a setting. The new run appears beside this one.",
   );
   section.append(
     el('h2', {}, 'Lab: what if…?'),
@@ -1023,7 +1224,7 @@ function mount(): void {
       editList,
       button('clear', () => {
         hand = null;
-        show(null);
+        show(null, true);
       }),
       button('step by hand', toggleHand),
     ),
@@ -1037,6 +1238,13 @@ function mount(): void {
   document.addEventListener('click', onDiagramClick);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();
+    // Enter in a box runs the button beside it (a seed's rerun, a delay's 'arrives later by').
+    if (
+      e.key === 'Enter' &&
+      e.target instanceof HTMLInputElement &&
+      e.target.closest('#lab, #lab-menu')
+    )
+      e.target.closest('.lab-inline, .lab-setting')?.querySelector('button')?.click();
   });
   window.addEventListener('hashchange', () => followAddress(false));
   status.replaceChildren('Rerunning the scenario in this browser…');

@@ -89,7 +89,7 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   else lines.push('  verdicts that changed');
   for (const v of diff.verdicts) {
     const paint = v.now.startsWith('broken') ? c.red.bold : v.now === 'held' ? c.green : c.yellow;
-    add(paint, '    ', `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} -> ${v.now}`, 6);
+    add(paint, '    ', `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`, 6);
     const run = v.witnessRun === 'base' ? 'the base run' : 'the edited run';
     for (const s of v.witnesses.slice(0, 3)) add(c.dim, '        ', `(${run}) ${s}`, 8);
   }
@@ -97,10 +97,10 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   else lines.push('  expectations that changed');
   for (const x of diff.expectations) {
     const paint = x.now === 'met' ? c.green : c.red.bold;
-    add(paint, '    ', `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} -> ${x.now}`, 6);
+    add(paint, '    ', `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}`, 6);
   }
   const was = diff.unmet.was.length === 0 ? 'as expected' : diff.unmet.was.join('; ');
   const now = diff.unmet.now.length === 0 ? 'as expected' : diff.unmet.now.join('; ');
-  if (was !== now) add((t) => t, '  ', `the scenario's verdicts: ${was} -> ${now}`, 4);
+  if (was !== now) add((t) => t, '  ', `the scenario's verdicts: ${was} → ${now}`, 4);
   return lines;
 }

@@ -32,6 +32,8 @@ export type Edit =
       readonly at: number;
       readonly until: number;
     }
+  /** The link from → to lets the messages it holds go at `at`, and holds no more. */
+  | { readonly kind: 'release'; readonly from: NodeId; readonly to: NodeId; readonly at: number }
   | { readonly kind: 'knob'; readonly name: string; readonly value: string }
   | { readonly kind: 'seed'; readonly seed: number }
   | { readonly kind: 'preset'; readonly preset: string }
@@ -57,7 +59,7 @@ export function refusalOf(error: EditError, edits: readonly Edit[], lone = false
 }
 
 export const EDIT_FORMS =
-  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
+  'drop:<message id>, duplicate:<id>, delay:<id>:<ms>, crash:<node>@<ms>, restart:<node>@<ms>, hold:<from>:<to>@<ms>-<ms>, release:<from>:<to>@<ms>, knob:<name>=<value>, seed:<n>, preset:<name>';
 
 /** The latest time, and the longest delay, an edit takes. */
 export const MAX_MS = 1_000_000_000;
@@ -132,6 +134,12 @@ export function parseEdit(text: string): Edit {
       const until = wholeNumber(link[4], 'the time it ends', text);
       if (until < at) throw new EditError(`'${text}': the hold must end after it starts`);
       return { kind, from: link[1]!, to: link[2]!, at, until };
+    }
+    case 'release': {
+      const link = /^([^:@]+):([^:@]+)@(.*)$/.exec(rest);
+      if (link === null)
+        throw new EditError(`'${text}': write release:<from>:<to>@<ms>, e.g. release:s3:s1@350`);
+      return { kind, from: link[1]!, to: link[2]!, at: wholeNumber(link[3], 'the time', text) };
     }
     case 'knob': {
       const eq = rest.indexOf('=');
@@ -215,6 +223,8 @@ export function editText(edit: Edit): string {
       return `${edit.kind}:${edit.node}@${edit.at}`;
     case 'hold':
       return `hold:${edit.from}:${edit.to}@${edit.at}-${edit.until}`;
+    case 'release':
+      return `release:${edit.from}:${edit.to}@${edit.at}`;
     case 'knob':
       return `knob:${edit.name}=${edit.value}`;
     case 'seed':
@@ -323,6 +333,42 @@ export function inFlight(
   return [...flying.values()];
 }
 
+/** A message kept back on a held link: since when, and when the run releases the link (null: never). */
+export interface HeldMessage {
+  readonly id: number;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly event: Extract<TraceEvent, { kind: 'hold' }>;
+  readonly until: number | null;
+}
+
+/** The messages waiting on a held link once trace event `after` is over: held, not yet released. */
+export function heldBack(trace: readonly TraceEvent[], after: number): HeldMessage[] {
+  const held = new Map<number, Extract<TraceEvent, { kind: 'hold' }>>();
+  for (let i = 0; i <= after && i < trace.length; i++) {
+    const e = trace[i]!;
+    if (e.kind === 'hold') held.set(e.id, e);
+    // Released: sent again with a time to arrive (or lost, or delivered, whatever came first).
+    else if (
+      (e.kind === 'send' && e.deliverAt !== null) ||
+      e.kind === 'deliver' ||
+      e.kind === 'drop'
+    )
+      held.delete(e.id);
+  }
+  return [...held.values()].map((event) => {
+    const release = trace.find(
+      (e, i) =>
+        i > after &&
+        e.kind === 'fault' &&
+        e.fault.kind === 'release' &&
+        e.fault.from === event.from &&
+        e.fault.to === event.to,
+    );
+    return { id: event.id, from: event.from, to: event.to, event, until: release?.t ?? null };
+  });
+}
+
 /** The position of a message's arrival (delivery or drop on arrival) in the trace; -1 if none. */
 function arrivalIndex(trace: readonly TraceEvent[], id: number, from: number): number {
   for (let i = from; i < trace.length; i++) {
@@ -402,11 +448,7 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
       return { scenario: { ...scenario, steps: insertSteps(steps, added, false) }, added };
     }
     case 'hold': {
-      for (const node of [edit.from, edit.to]) {
-        if (!nodes.includes(node))
-          throw new EditError(`'${node}' is not a node of this run (${nodes.join(', ')})`);
-      }
-      const link = [edit.from, edit.to] as const;
+      const link = linkOf(edit, nodes);
       const held = insertSteps(steps, [{ at: edit.at, hold: link }], false);
       const added: AnyStep[] = [
         { at: edit.at, hold: link },
@@ -416,6 +458,10 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
         scenario: { ...scenario, steps: insertSteps(held, [added[1]!], false) },
         added,
       };
+    }
+    case 'release': {
+      const added: AnyStep[] = [{ at: edit.at, release: linkOf(edit, nodes) }];
+      return { scenario: { ...scenario, steps: insertSteps(steps, added, false) }, added };
     }
     case 'knob': {
       // Read as --knob reads it, so that a mistake is worded as there, not as a scenario's field.
@@ -436,6 +482,15 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
     case 'preset':
       return { scenario: { ...scenario, preset: edit.preset as 'seed' | 'fixed' }, added: [] };
   }
+}
+
+/** A hold's or a release's link, refused when it names a node the run does not have. */
+function linkOf(edit: { from: NodeId; to: NodeId }, nodes: readonly NodeId[]): [NodeId, NodeId] {
+  for (const node of [edit.from, edit.to]) {
+    if (!nodes.includes(node))
+      throw new EditError(`'${node}' is not a node of this run (${nodes.join(', ')})`);
+  }
+  return [edit.from, edit.to];
 }
 
 /** A run and the same run with edits, each edit read against the run before it. */
@@ -900,6 +955,8 @@ export function describeEdit(edit: Edit, run: ScenarioRun): string {
       return `${edit.node} restarts at ${formatTime(edit.at)}`;
     case 'hold':
       return `the link ${edit.from} → ${edit.to} holds its messages from ${formatTime(edit.at)} to ${formatTime(edit.until)}`;
+    case 'release':
+      return `the link ${edit.from} → ${edit.to} lets the messages it holds go at ${formatTime(edit.at)}, and holds no more`;
     case 'knob':
       return `knob ${edit.name}=${edit.value} (was ${String(run.knobs[edit.name] ?? 'unset')})`;
     case 'seed':

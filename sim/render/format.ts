@@ -127,13 +127,13 @@ export function formatFault(fault: Fault): string {
     case 'partition':
       return `partition ${fault.groups.map((g) => g.join(' ')).join(' | ')}`;
     case 'cut':
-      return `one-way cut ${fault.from.join(' ')} -/-> ${fault.to.join(' ')}`;
+      return `one-way cut ${fault.from.join(' ')} ↛ ${fault.to.join(' ')}`;
     case 'heal':
       return 'the network heals';
     case 'hold':
-      return `the link ${fault.from} -> ${fault.to} is held`;
+      return `the link ${fault.from} → ${fault.to} is held`;
     case 'release':
-      return `the link ${fault.from} -> ${fault.to} is released`;
+      return `the link ${fault.from} → ${fault.to} is released`;
     case 'clockStep':
       return `${fault.node}'s clock steps ${fault.byMs >= 0 ? '+' : ''}${fault.byMs} ms`;
     case 'drop':
@@ -145,7 +145,7 @@ export function formatFault(fault: Fault): string {
   }
 }
 
-/** The message a fault aims at: "REPLICATION s1 -> s3", or "message s1 -> s3" for any type. */
+/** The message a fault aims at: "REPLICATION s1 → s3", or "message s1 → s3" for any type. */
 function aimedAt(fault: { message: string; from: string; to: string }): string {
-  return `${fault.message === '*' ? 'message' : fault.message} ${fault.from} -> ${fault.to}`;
+  return `${fault.message === '*' ? 'message' : fault.message} ${fault.from} → ${fault.to}`;
 }

@@ -564,8 +564,11 @@
   document.getElementById('next').addEventListener('click', () => setStep(current + 1, true));
   document.getElementById('last').addEventListener('click', () => setStep(steps.length - 1, true));
   slider.addEventListener('input', () => setStep(Number(slider.value), true));
+  /** Where the arrow keys, Home and End are the box's own (the slider's too): the lab's number boxes. */
+  const typing = 'input:not([type="checkbox"]):not([type="radio"]), select, textarea';
   document.addEventListener('keydown', (event) => {
-    if (event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target instanceof Element && event.target.closest(typing)) return;
     const moves = {
       ArrowLeft: current - 1,
       ArrowRight: current + 1,
@@ -577,7 +580,12 @@
     setStep(moves[event.key], true);
   });
   svg.addEventListener('click', (event) => {
-    const target = event.target.closest('[data-step]');
+    // A lane is drawn over the rows: a click on it selects the row under it too.
+    const target =
+      event.target.closest('[data-step]') ??
+      document
+        .elementsFromPoint(event.clientX, event.clientY)
+        .find((el) => el.classList.contains('row-bg'));
     if (target) setStep(Number(target.dataset.step), false);
   });
   svg.addEventListener('mouseover', (event) => {
