@@ -45,7 +45,7 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     // Named as the README's table and sim's verdict lines name it, on every line.
     expect(markedGuarantees(found.stdout, '✗')).toEqual(['monotonic reads']);
     expect(readmeGuarantees()).toContain('monotonic reads');
-    expect(found.stdout).toMatch(/8 +0\.008s +NULL c2\.2 x ts=∅ s3 -> c2 arrives/);
+    expect(found.stdout).toMatch(/8 +0\.008s +NULL c2\.2 x ts=∅ s3 → c2 arrives/);
     expect(found.stdout).toContain('replayed with sim: the same violation, monotonic reads');
     // Fitted to 100 columns when piped, the checkers' long sentences included; counts agree.
     for (const line of found.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);

@@ -165,7 +165,7 @@ function tell(setup: Setup, w: World, move: Move): string {
   const id = (node: number) => setup.nodes[node]!.id;
   const message = (seq: number) => {
     const m = w.inFlight.find((x) => x.seq === seq)!;
-    return { m, text: `${formatMessage(m.message)} ${id(m.from)} -> ${id(m.to)}` };
+    return { m, text: `${formatMessage(m.message)} ${id(m.from)} → ${id(m.to)}` };
   };
   const at = 'at' in move ? formatTime(move.at).padEnd(8) : ''.padEnd(8);
   switch (move.kind) {
