@@ -161,6 +161,34 @@ describe('the stale-read page', () => {
     await expect.poll(bodyClass).not.toContain('dock');
   });
 
+  it("counts the steps as the slider does, and says how they come from the run's events", async () => {
+    const { page, doc } = loaded;
+    await page.keyboard.press('End');
+    const slider = await page.locator('#step-info b').textContent();
+    const sliderSteps = Number(/of (\d+)$/.exec(slider ?? '')![1]);
+    const steps = await page
+      .locator('.fact', { hasText: /^steps/ })
+      .locator('dd')
+      .textContent();
+    // The two numbers a student compares: the header's steps are the slider's.
+    expect(Number(/^(\d+),/.exec(steps ?? '')![1])).toBe(sliderSteps);
+    // The kernel's own count, named, and what makes it differ.
+    expect(doc.run.events).not.toBe(sliderSteps);
+    expect(steps).toContain(`from ${doc.run.events} events the simulator handled`);
+    expect(steps).toContain('several rows');
+  });
+
+  it('heads its list with what the list holds: only informative findings here', async () => {
+    const { page, doc } = loaded;
+    const broken = doc.verdicts.filter((v) => v.status === 'broken');
+    expect(broken.length).toBeGreaterThan(0);
+    expect(broken.every((v) => v.informative)).toBe(true);
+    expect(doc.expectations.every((x) => x.failure === null)).toBe(true);
+    const heading = await page.locator('#findings h2').textContent();
+    expect(heading).toMatch(/^Informative findings /);
+    expect(heading).not.toMatch(/failure|violation|failed|broken/i);
+  });
+
   it('loads with no console error and no request but the file itself', async () => {
     expect(loaded.problems).toEqual([]);
   });
@@ -199,6 +227,15 @@ describe('a page whose expectation fails', () => {
     await expect(explain.count()).resolves.toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'stale-read-wrong.png') });
     expect(loaded.problems).toEqual([]);
+  });
+
+  it('heads its list with the failed expectation first', async () => {
+    const { page, doc } = loaded;
+    expect(doc.expectations.some((x) => x.failure !== null)).toBe(true);
+    const heading = await page.locator('#findings h2').textContent();
+    expect(heading).toMatch(/^Failed expectations/);
+    const informative = doc.verdicts.some((v) => v.status === 'broken' && v.informative);
+    expect(heading?.includes('informative findings')).toBe(informative);
   });
 });
 
