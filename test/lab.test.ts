@@ -301,6 +301,35 @@ describe('a node clicked on its lane, right after the page opens', () => {
   });
 });
 
+describe('a node clicked on its lane across a folded gap', () => {
+  it('offers a time inside the skipped stretch, not the selected step', async () => {
+    const { page, problems } = await open();
+    // The run's first idle stretch the diagram folds (a second or more with no event).
+    const times = run.result.trace.map((e) => e.t);
+    const k = times.findIndex((t, i) => i + 1 < times.length && times[i + 1]! - t >= 1000);
+    const from = times[k]!;
+    const until = times[k + 1]!;
+    const fold = page.locator('#diagram .fold-bg').first();
+    await fold.scrollIntoViewIfNeeded();
+    const box = (await fold.boundingBox())!;
+    const head = (await page.locator('#diagram .lane-head[data-node="s2"]').first().boundingBox())!;
+    await page.mouse.click(head.x + head.width / 2, box.y + box.height / 2);
+    const menu = page.locator('#lab-menu');
+    await expect(menu.textContent()).resolves.toMatch(
+      new RegExp(`^What if s2…crashes at ${formatTime(from + 1).replace('.', '\\.')}`),
+    );
+    await expect(menu.textContent()).resolves.toContain(
+      `nothing happens from ${formatTime(from)} to ${formatTime(until)}`,
+    );
+    await page.getByRole('button', { name: `crashes at ${formatTime(from + 1)}` }).click();
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
+      `crash:s2@${from + 1}`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe("the browser's Back and Forward", () => {
   it('take back the last edit made on the page, then bring it again, never leaving the page', async () => {
     const { page, problems } = await open();

@@ -401,16 +401,19 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
  * A node's menu: it crashes or restarts at the time of the row clicked on its lane (`row`, a page
  * step), or else at the selected step's time; the box beside says when, and takes another time.
  */
-function nodeMenu(node: string, x: number, y: number, row?: number): void {
+function nodeMenu(node: string, x: number, y: number, row?: number, fold?: Fold): void {
   const clicked = row === undefined ? undefined : baseRun().result.trace[pageSteps[row]!]?.t;
-  const at = clicked ?? selectedTime() ?? 0;
+  const inFold = fold === undefined ? undefined : Math.min(fold.from + 1, fold.until - 1);
+  const at = clicked ?? inFold ?? selectedTime() ?? 0;
   const atEnd = currentTraceIndex() === pageSteps[pageSteps.length - 1];
   const why =
     clicked !== undefined
       ? 'the time of the row clicked'
-      : atEnd
-        ? `the selected step's time, the run's end (click ${node}'s lane at a row for that row's time)`
-        : "the selected step's time";
+      : fold !== undefined
+        ? `just after the skipped time begins: nothing happens from ${formatTime(fold.from)} to ${formatTime(fold.until)}, so any time between tells the same story`
+        : atEnd
+          ? `the selected step's time, the run's end (click ${node}'s lane at a row for that row's time)`
+          : "the selected step's time";
   const box = el('input', {
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: String(at), 'aria-label': 'when, in ms' },
@@ -472,6 +475,21 @@ function rowUnder(x: number, y: number): number | undefined {
   return row === undefined ? undefined : Number(row.dataset.step);
 }
 
+/** A folded stretch of idle time (`⋯ 10 s skipped`): from the last event before it to the next. */
+interface Fold {
+  readonly from: number;
+  readonly until: number;
+}
+
+/** The folded idle time under a point of the diagram, if any. */
+function foldUnder(x: number, y: number): Fold | undefined {
+  const band = document
+    .elementsFromPoint(x, y)
+    .find((e): e is SVGElement => e instanceof SVGElement && e.matches('#diagram .fold-bg'));
+  if (band === undefined) return undefined;
+  return { from: Number(band.dataset.from), until: Number(band.dataset.until) };
+}
+
 /** How far beside a lane (in pixels) a click still means that lane: a lane is a thin line. */
 const LANE_REACH = 10;
 
@@ -500,14 +518,16 @@ function onDiagramClick(event: MouseEvent): void {
     return;
   }
   // On a lane, or beside it, among the rows: the node then, at that row's time.
-  const row =
-    target.closest('#diagram') === null ? undefined : rowUnder(event.clientX, event.clientY);
+  // On a lane, or beside it, across a fold: the node at a time inside the skipped stretch.
+  const inDiagram = target.closest('#diagram') !== null;
+  const row = inDiagram ? rowUnder(event.clientX, event.clientY) : undefined;
+  const fold = inDiagram && row === undefined ? foldUnder(event.clientX, event.clientY) : undefined;
   const lane =
-    row === undefined || (node !== null && !node.matches('line.lane'))
+    (row === undefined && fold === undefined) || (node !== null && !node.matches('line.lane'))
       ? undefined
       : laneNear(event.clientX);
   if (lane !== undefined) {
-    nodeMenu(lane, event.clientX, event.clientY, row);
+    nodeMenu(lane, event.clientX, event.clientY, row, fold);
     return;
   }
   if (node !== null) {

@@ -273,10 +273,12 @@ function svgRowBackground(g: Geometry, row: Row, i: number): string {
   if (row.kind === 'event') {
     return `<rect class="row-bg" data-step="${row.step}" y="${num(box.top)}" width="${g.width}" height="${num(box.height)}"/>`;
   }
-  const band = (cls: string, x: number) =>
-    `<rect class="${cls}" x="${x}" y="${num(box.top + 3)}" width="${num(g.width - x)}" height="${num(box.height - 6)}"/>`;
+  const band = (cls: string, x: number, data = '') =>
+    `<rect class="${cls}"${data} x="${x}" y="${num(box.top + 3)}" width="${num(g.width - x)}" height="${num(box.height - 6)}"/>`;
   if (row.kind === 'note') return band('note-bg', G.gutter);
-  if (row.kind === 'fold') return band('fold-bg', 0);
+  // A fold keeps the span it hides, so that the lab offers a time inside it.
+  if (row.kind === 'fold')
+    return band('fold-bg', 0, ` data-from="${row.t}" data-until="${row.until}"`);
   return band(`explain-bg ${row.severity}`, g.labelX - 8);
 }
 
