@@ -301,6 +301,42 @@ describe('a node clicked on its lane, right after the page opens', () => {
   });
 });
 
+describe('an expectation the edit defeats', () => {
+  it('is coloured and worded by which way it goes: a removed anomaly is good news, a lost reply bad', async () => {
+    // No replication delay: s3 is up to date at 27 s, so c1 is no longer refused and c2 no
+    // longer reads the old value: the expected stale read, the linearizability finding, is gone.
+    const edit = 'knob:replicationDelay=0';
+    const w = runWhatIf(scenario, [parseEdit(edit)]);
+    const lin = run.verdicts.find((v) => v.guarantee === 'linearizability')!;
+    const witnessOps = new Set(lin.violations.flatMap((v) => v.ops));
+    const defeated = diffRuns(w).expectations.filter((x) => x.was === 'met');
+    const staleStep = defeated.find((x) => witnessOps.has(x.opId))!;
+    const other = defeated.find((x) => !witnessOps.has(x.opId))!;
+    expect(staleStep).toBeDefined();
+    expect(other).toBeDefined();
+    expect(w.edited.verdicts.find((v) => v.guarantee === 'linearizability')?.status).toBe('held');
+    const { page, problems } = await open(`#whatif=${edit}`);
+    const item = (step: number) => page.locator(`#lab-changes li[data-step="${step}"]`);
+    const colour = (step: number) => item(step).evaluate((e) => getComputedStyle(e).color);
+    await expect(item(staleStep.step).textContent()).resolves.toContain(
+      'met → not met (the value was 2); the edit defeats it, taking away the anomaly it showed: linearizability (informative) now held',
+    );
+    await expect(colour(staleStep.step)).resolves.toBe(await colourOf(page, '--good'));
+    await expect(item(other.step).textContent()).resolves.toContain('; the edit defeats it');
+    await expect(colour(other.step)).resolves.toBe(await colourOf(page, '--bad'));
+    // The verdict the scenario expected (the finding), gone the same way, in the same colour.
+    await expect(page.locator('#lab-unmet').textContent()).resolves.toContain(
+      'was expected but not found',
+    );
+    await expect(
+      page.locator('#lab-unmet').evaluate((e) => getComputedStyle(e).color),
+    ).resolves.toBe(await colourOf(page, '--good'));
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-defeated.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a node clicked on its lane across a folded gap', () => {
   it('offers a time inside the skipped stretch, not the selected step', async () => {
     const { page, problems } = await open();

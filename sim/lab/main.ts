@@ -848,7 +848,7 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
   for (const v of diff.verdicts) {
     const item = el(
       'li',
-      { attrs: { 'data-g': v.guarantee } },
+      { class: `lab-${v.tone}`, attrs: { 'data-g': v.guarantee } },
       el('b', {}, `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`),
     );
     for (const sentence of v.witnesses.slice(0, 3)) {
@@ -867,8 +867,8 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
     list.append(
       el(
         'li',
-        {},
-        el('b', {}, `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}`),
+        { class: `lab-${x.tone}`, attrs: { 'data-step': String(x.step) } },
+        el('b', {}, `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`),
         el('br'),
         button(
           'witness: the operation in the what-if run',
@@ -881,7 +881,13 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
   const was = diff.unmet.was.join('; ') || 'as expected';
   const now = diff.unmet.now.join('; ') || 'as expected';
   if (was !== now)
-    list.append(el('li', {}, el('b', {}, `the scenario's verdicts: ${was} → ${now}`)));
+    list.append(
+      el(
+        'li',
+        { class: `lab-${diff.unmet.tone}`, attrs: { id: 'lab-unmet' } },
+        el('b', {}, `the scenario's verdicts: ${was} → ${now}`),
+      ),
+    );
   if (list.childElementCount === 0)
     list.append(el('li', {}, 'No verdict and no expectation changed.'));
   return el('div', {}, el('h3', {}, 'What changed'), list);

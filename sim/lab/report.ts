@@ -8,7 +8,7 @@ import { formatTime } from '../render/format.ts';
 import { logLine } from '../render/log.ts';
 import { displayText, WRAPPED_CHARS } from '../render/safe-text.ts';
 import { field, hanging } from '../render/summary.ts';
-import type { DiffEvent, RunDiff, WhatIf } from './whatif.ts';
+import type { DiffEvent, RunDiff, Tone, WhatIf } from './whatif.ts';
 
 /** Events listed per side; the rest are counted. */
 const SHOWN_EVENTS = 12;
@@ -78,6 +78,13 @@ function divergenceLines(c: ChalkInstance, diff: RunDiff, width: number): string
   return lines;
 }
 
+/** How the terminal paints a change by its tone: as the page's lab colours it. */
+const TONES = (c: ChalkInstance): Record<Tone, (text: string) => string> => ({
+  better: c.green,
+  worse: c.red.bold,
+  finding: c.yellow,
+});
+
 function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   const lines: string[] = [];
   // Each line wrapped to the width, then painted (a wrapped line keeps its colour).
@@ -88,7 +95,7 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   if (diff.verdicts.length === 0) lines.push('  verdicts   none changed');
   else lines.push('  verdicts that changed');
   for (const v of diff.verdicts) {
-    const paint = v.now.startsWith('broken') ? c.red.bold : v.now === 'held' ? c.green : c.yellow;
+    const paint = TONES(c)[v.tone];
     add(paint, '    ', `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`, 6);
     const run = v.witnessRun === 'base' ? 'the base run' : 'the edited run';
     for (const s of v.witnesses.slice(0, 3)) add(c.dim, '        ', `(${run}) ${s}`, 8);
@@ -96,11 +103,12 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   if (diff.expectations.length === 0) lines.push('  expectations none changed');
   else lines.push('  expectations that changed');
   for (const x of diff.expectations) {
-    const paint = x.now === 'met' ? c.green : c.red.bold;
-    add(paint, '    ', `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}`, 6);
+    const line = `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`;
+    add(TONES(c)[x.tone], '    ', line, 6);
   }
   const was = diff.unmet.was.length === 0 ? 'as expected' : diff.unmet.was.join('; ');
   const now = diff.unmet.now.length === 0 ? 'as expected' : diff.unmet.now.join('; ');
-  if (was !== now) add((t) => t, '  ', `the scenario's verdicts: ${was} → ${now}`, 4);
+  if (was !== now)
+    add(TONES(c)[diff.unmet.tone], '  ', `the scenario's verdicts: ${was} → ${now}`, 4);
   return lines;
 }
