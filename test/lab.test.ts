@@ -1121,6 +1121,50 @@ describe('stepping by hand', () => {
   });
 });
 
+describe('where step by hand is', () => {
+  it("is the diagram's selected step in the page's own run, the window kept on step by hand", async () => {
+    const { page, problems } = await open('#step=5');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const here = page.locator('#lab-hand-where li.lab-here');
+    for (let k = 0; k < 3; k++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+      // The trail's marked row is the event step by hand is after, and the diagram shows it.
+      const at = Number(await here.getAttribute('data-trace'));
+      await expect(page.locator('#lab-hand-at').textContent()).resolves.toContain(
+        (await here.textContent())!.replace(/ +◀ step by hand is here$/, ''),
+      );
+      await expect(page.locator('#step-info').getAttribute('data-trace-index')).resolves.toBe(
+        String(at),
+      );
+      // The window stays on step by hand: its buttons are still in view.
+      await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+    }
+    await expect(page.locator('#lab-hand-where').textContent()).resolves.toContain(
+      "the diagram's selected step follows",
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("is marked in a what-if run's own rows, and said not to be the diagram's", async () => {
+    const { page, problems } = await open('#step=5&whatif=knob:replicationDelay=0');
+    const here = page.locator('#lab-hand-where li.lab-here');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    await page.getByRole('button', { name: 'later event ▶' }).click();
+    await expect(page.locator('#lab-hand-where').textContent()).resolves.toContain(
+      'which the diagram does not draw',
+    );
+    const at = await here.getAttribute('data-trace');
+    await expect(page.locator('#lab-run li.lab-here').getAttribute('data-trace')).resolves.toBe(at);
+    await expect(here.textContent()).resolves.toContain(
+      (await page.locator(`#lab-run li[data-trace="${at}"]`).textContent())!,
+    );
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-where.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('stepping by hand past a held link', () => {
   it('lists the messages the link keeps back and until when, and lets them go on request', async () => {
     const name = 'follower-keeps-older-write';

@@ -266,12 +266,15 @@ const pageView = JSON.parse(byId('kvsim-view').textContent ?? '') as {
 /** The trace event each page step shows (a folded storm has no step of its own). */
 const pageSteps = pageView.steps.traceIndex;
 
-/** Moves the page's diagram to the step showing a trace event, or the last step before it. */
-function goToEvent(traceIndex: number): void {
+/**
+ * Moves the page's diagram to the step showing a trace event, or the last step before it; with
+ * `scroll` false the window stays where it is (step by hand moves the step, not the reader).
+ */
+function goToEvent(traceIndex: number, scroll = true): void {
   let step = 0;
   while (step + 1 < pageSteps.length && pageSteps[step + 1]! <= traceIndex) step++;
   // page.js listens for this event.
-  document.dispatchEvent(new CustomEvent('kvsim:step', { detail: step }));
+  document.dispatchEvent(new CustomEvent('kvsim:step', { detail: { step, scroll } }));
 }
 
 function currentTraceIndex(): number {
@@ -1038,6 +1041,7 @@ function renderHand(run: ScenarioRun): void {
       { attrs: { id: 'lab-hand-at' } },
       `After: ${trace[at] === undefined ? 'the start' : eventText(trace[at]!) || 'the start'}`,
     ),
+    handTrail(trace, at),
     choices.length === 0
       ? el(
           'p',
@@ -1050,6 +1054,42 @@ function renderHand(run: ScenarioRun): void {
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
+  );
+}
+
+/** Rows shown in step by hand's trail: the event it is after, and those just before. */
+const TRAIL_ROWS = 5;
+
+/**
+ * Where step by hand is, in the run it walks: its last rows up to the event it is after, that one
+ * marked. The page's own run is the diagram's, so the diagram's selected step follows it there;
+ * a what-if run is not drawn, so the trail says so and its own list below marks the event too.
+ */
+function handTrail(trace: readonly TraceEvent[], at: number): HTMLElement {
+  const rows: number[] = [];
+  for (let i = at; i >= 0 && rows.length < TRAIL_ROWS; i--) if (isRow(trace[i]!)) rows.unshift(i);
+  const items = rows.map((i) =>
+    el(
+      'li',
+      { class: i === at ? 'lab-here' : '', attrs: { 'data-trace': String(i) } },
+      i === at ? `${eventText(trace[i]!)}  ◀ step by hand is here` : eventText(trace[i]!),
+    ),
+  );
+  const own = outcome === null;
+  if (own) goToEvent(at, false);
+  else {
+    for (const li of document.querySelectorAll('#lab-run li.lab-here'))
+      li.classList.remove('lab-here');
+    document.querySelector(`#lab-run li[data-trace="${at}"]`)?.classList.add('lab-here');
+  }
+  const which = own
+    ? "The page's own run: the diagram's selected step follows step by hand."
+    : `The what-if run (${edits.map(editText).join(', ')}), which the diagram does not draw: it shows the page's run. Its last rows here; "The what-if run, event by event" below marks this one too.`;
+  return el(
+    'div',
+    { class: 'lab-trail', attrs: { id: 'lab-hand-where' } },
+    el('p', {}, which),
+    el('ol', { class: 'lab-events' }, ...items),
   );
 }
 

@@ -599,8 +599,10 @@
   for (const link of document.querySelectorAll('.witness-link')) {
     link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
   }
-  // The lab (sim/lab/) moves the diagram to a step of its choosing.
-  document.addEventListener('kvsim:step', (event) => setStep(Number(event.detail), true));
+  // The lab (sim/lab/) moves the diagram to a step of its choosing: `{ step, scroll }`.
+  document.addEventListener('kvsim:step', (event) =>
+    setStep(Number(event.detail.step), event.detail.scroll !== false),
+  );
   window.addEventListener('resize', fitPanel);
   window.addEventListener('scroll', drawSoon, { passive: true });
   window.addEventListener('resize', drawSoon);
