@@ -20,9 +20,11 @@ import {
   diffRuns,
   editText,
   effectiveScenario,
+  heldBack,
   parseEdit,
   runWhatIf,
   sameMessage,
+  stepEnd,
 } from '../sim/lab/whatif.ts';
 import { formatMessage, formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
@@ -1191,6 +1193,8 @@ describe('stepping by hand past a held link', () => {
     await expect(waiting.textContent()).resolves.toContain(
       `the run releases it at ${formatTime(release.t)}`,
     );
+    // One message waits: nothing to say about letting one through.
+    await expect(page.locator('#lab-held-whole').count()).resolves.toBe(0);
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-held.png') });
     // Released now (just after the event shown), the message flies and can be chosen.
     await waiting.getByRole('button', { name: /^release s3 → s1 now/ }).click();
@@ -1215,6 +1219,26 @@ describe('stepping by hand past a held link', () => {
     await page.getByRole('button', { name: /^its held link s3 → s1 lets it go at once/ }).click();
     await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
       `release:s3:s1@${held.t + 1}`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a held link keeping several messages, in step by hand', () => {
+  it('says a release lets them all go at once, and how to see one arrive first', async () => {
+    // s1 → s3 held from the start to 60 s: both REPLICATIONs to s3 wait on it at 50 s.
+    const edit = 'hold:s1:s3@0-60000';
+    const trace = runWhatIf(scenario, [parseEdit(edit)]).edited.result.trace;
+    const { page, problems } = await open(`#whatif=${edit}`);
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const at = Number(await page.locator('#lab-hand-where li.lab-here').getAttribute('data-trace'));
+    const held = heldBack(trace, stepEnd(trace, at));
+    expect(held.length).toBeGreaterThan(1);
+    const link = page.locator('#lab-held li[data-link="s1:s3"]');
+    for (const m of held) await expect(link.textContent()).resolves.toContain(`#${m.id} `);
+    await expect(page.locator('#lab-held-whole').textContent()).resolves.toContain(
+      'there is no letting just one through',
     );
     expect(problems).toEqual([]);
     await page.context().close();

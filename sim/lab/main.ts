@@ -1129,9 +1129,19 @@ function heldList(held: readonly HeldMessage[], now: number): HTMLElement[] {
       button(`release ${link} now (at ${formatTime(at)})`, () => releaseNow(from, to, at)),
     );
   });
+  // The kernel lets a held link go whole: a release edit cannot pick one message out of several.
+  const several = [...links.values()].some((messages) => messages.length > 1);
+  const whole = several
+    ? el(
+        'p',
+        { class: 'lab-hint', attrs: { id: 'lab-held-whole' } },
+        'A release lets every message its link holds go at once, each with its own delay: there is no letting just one through. To see one arrive first, release the link, then choose it among the messages in flight.',
+      )
+    : null;
   return [
     el('h4', {}, 'Waiting on a held link (not in flight until the link is released)'),
     el('ul', { class: 'lab-held', attrs: { id: 'lab-held' } }, ...items),
+    ...(whole === null ? [] : [whole]),
   ];
 }
 
