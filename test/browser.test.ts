@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
@@ -236,6 +238,31 @@ describe('a page whose expectation fails', () => {
     expect(heading).toMatch(/^Failed expectations/);
     const informative = doc.verdicts.some((v) => v.status === 'broken' && v.informative);
     expect(heading?.includes('informative findings')).toBe(informative);
+  });
+});
+
+describe('a run that goes on past its last row (a storm, then the time bound)', () => {
+  it("says at the last step that the cards show the run's end, not the row's time", async () => {
+    const loaded = await load(
+      followerDownBlocksPuts,
+      'scenarios/follower-down-blocks-puts.ts',
+      'follower-down-blocks-puts',
+    );
+    const { page, doc } = loaded;
+    const steps = await stepsOf(page);
+    const lastRow = doc.events[steps.at(-1)!.traceIndex]!.t;
+    expect(doc.run.endedAt).toBeGreaterThan(lastRow);
+    await page.keyboard.press('End');
+    const info = page.locator('#step-info');
+    await expect(info.textContent()).resolves.toContain(formatTime(lastRow));
+    await expect(info.locator('.end').textContent()).resolves.toBe(
+      `the cards show the state at the run's end, ${formatTime(doc.run.endedAt)}`,
+    );
+    // A step before the last shows its own moment, with no such line.
+    await page.keyboard.press('ArrowLeft');
+    await expect(info.locator('.end').count()).resolves.toBe(0);
+    expect(loaded.problems).toEqual([]);
+    await page.context().close();
   });
 });
 

@@ -370,10 +370,22 @@
     const step = steps[k];
     info.dataset.step = String(k);
     info.dataset.traceIndex = String(step.traceIndex);
+    const t = doc.events[step.traceIndex].t;
+    // The last step's state is the run's end: later, if what followed only repeated rows above
+    // (a storm folded into its first row) or the run was cut at its time bound.
+    const end =
+      k === steps.length - 1 && doc.run.endedAt > t
+        ? element(
+            'div',
+            'end',
+            `the cards show the state at the run's end, ${formatTime(doc.run.endedAt)}`,
+          )
+        : '';
     info.replaceChildren(
       element('b', '', `Step ${k + 1} of ${steps.length}`),
-      ` · ${formatTime(doc.events[step.traceIndex].t)}`,
+      ` · ${formatTime(t)}`,
       element('div', 'what', step.text),
+      end,
     );
     markTimeline();
     renderState(k);
