@@ -339,6 +339,32 @@ describe('an expectation the edit defeats', () => {
   });
 });
 
+describe("each run's size in the comparison", () => {
+  it("counts the page's run in the slider's steps and the what-if run in its list's rows, beside the events", async () => {
+    const edit = 'knob:replicationDelay=0';
+    const w = runWhatIf(scenario, [parseEdit(edit)]);
+    const { page, problems } = await open(`#whatif=${edit}`);
+    const slider = await page.locator('#step-info b').textContent();
+    const steps = Number(/of (\d+)$/.exec(slider ?? '')![1]);
+    await expect(
+      page.locator('.lab-col[data-side="was"] .lab-size').textContent(),
+    ).resolves.toContain(
+      `${run.result.events} events the simulator handled, drawn as the diagram's ${steps} steps`,
+    );
+    const rows = await page.locator('#lab-run li').count();
+    await expect(page.locator('#lab-run-box summary').textContent()).resolves.toContain(
+      `(${rows} rows;`,
+    );
+    await expect(
+      page.locator('.lab-col[data-side="now"] .lab-size').textContent(),
+    ).resolves.toContain(
+      `${w.edited.result.events} events the simulator handled, listed as ${rows} rows below`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a node clicked on its lane across a folded gap', () => {
   it('offers a time inside the skipped stretch, not the selected step', async () => {
     const { page, problems } = await open();

@@ -768,6 +768,18 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
   return list;
 }
 
+/**
+ * A run's size as the page counts it, beside the kernel's count of events: the page's run in the
+ * diagram's steps (the slider's), the what-if run in the rows of its own list below.
+ */
+function runSize(run: ScenarioRun, side: 'was' | 'now'): string {
+  const events = `${counted(run.result.events, 'event')} the simulator handled`;
+  if (side === 'was')
+    return `${events}, drawn as the diagram's ${counted(pageSteps.length, 'step')}`;
+  const rows = run.result.trace.filter(isRow).length;
+  return `${events}, listed as ${counted(rows, 'row')} below`;
+}
+
 function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTMLElement {
   const failed = run.outcomes.filter((o) => o.expected !== undefined && o.failure !== null).length;
   const judged = run.outcomes.filter((o) => o.expected !== undefined).length;
@@ -778,8 +790,8 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
     el('p', {}, 'trace hash ', el('code', { class: 'lab-hash' }, run.result.hash)),
     el(
       'p',
-      {},
-      `${run.result.ending} at ${formatTime(run.result.endedAt)}, ${run.result.events} events; ${judged - failed} of ${judged} expectations met`,
+      { class: 'lab-size' },
+      `${run.result.ending} at ${formatTime(run.result.endedAt)}, ${runSize(run, side)}; ${judged - failed} of ${judged} expectations met`,
     ),
     verdictList(run, diff, side),
   );
