@@ -1430,6 +1430,12 @@ describe('a class on the lock store: a lock released by a stranger', () => {
         page.locator('#lab-state tr[data-node="s1"] td').textContent(),
         name,
       ).resolves.toContain(said);
+      // The diagram's step follows step by hand in the page's own run: its card says the same,
+      // the lease in the same time as everywhere on the page.
+      await expect(
+        page.locator('#state .node[data-node="s1"]').textContent(),
+        name,
+      ).resolves.toContain(`lock x: held by c1${about.length > 0 ? ` (${about.join(', ')})` : ''}`);
       expect(problems).toEqual([]);
       await page.context().close();
     }

@@ -154,7 +154,7 @@
     if (summary.replicating?.length > 0)
       lines.push(`replicating: ${summary.replicating.join(', ')}`);
     for (const [key, lock] of Object.entries(summary.locks ?? {})) {
-      const until = lock.expiresAt === null ? '' : `, until ${lock.expiresAt} ms`;
+      const until = lock.expiresAt === null ? '' : `, until ${formatTime(lock.expiresAt)}`;
       // Under fencing=none the grant's number stays in the server: no token goes on the wire.
       const token = doc.knobs.fencing === 'none' ? '' : `token ${lock.token}`;
       const about = `${token}${token && until ? until : until.slice(2)}`;
