@@ -48,6 +48,12 @@ const doc = traceDocument(run, {
   definition: scenario,
 });
 
+/**
+ * Replication with no delay: s3 is up to date when c1 and c2 ask it, so the stale read the
+ * scenario sets out to show (its linearizability finding) is gone, and two expectations with it.
+ */
+const NO_DELAY = 'knob:replicationDelay=0';
+
 /** The REPLICATION that brings s3 the new x: the last one the leader sends it. */
 const replicationToS3 = doc.events
   .filter((e) => e.kind === 'send' && e.to === 's3' && e.message.type === 'REPLICATION')
@@ -307,7 +313,7 @@ describe('an expectation the edit defeats', () => {
   it('is coloured and worded by which way it goes: a removed anomaly is good news, a lost reply bad', async () => {
     // No replication delay: s3 is up to date at 27 s, so c1 is no longer refused and c2 no
     // longer reads the old value: the expected stale read, the linearizability finding, is gone.
-    const edit = 'knob:replicationDelay=0';
+    const edit = NO_DELAY;
     const w = runWhatIf(scenario, [parseEdit(edit)]);
     const lin = run.verdicts.find((v) => v.guarantee === 'linearizability')!;
     const witnessOps = new Set(lin.violations.flatMap((v) => v.ops));
@@ -341,7 +347,7 @@ describe('an expectation the edit defeats', () => {
 
 describe("each run's size in the comparison", () => {
   it("counts the page's run in the slider's steps and the what-if run in its list's rows, beside the events", async () => {
-    const edit = 'knob:replicationDelay=0';
+    const edit = NO_DELAY;
     const w = runWhatIf(scenario, [parseEdit(edit)]);
     const { page, problems } = await open(`#whatif=${edit}`);
     const slider = await page.locator('#step-info b').textContent();
@@ -1175,7 +1181,7 @@ describe('where step by hand is', () => {
   });
 
   it("is marked in a what-if run's own rows, and said not to be the diagram's", async () => {
-    const { page, problems } = await open('#step=5&whatif=knob:replicationDelay=0');
+    const { page, problems } = await open(`#step=5&whatif=${NO_DELAY}`);
     const here = page.locator('#lab-hand-where li.lab-here');
     await page.getByRole('button', { name: 'step by hand' }).click();
     await page.getByRole('button', { name: 'later event ▶' }).click();
