@@ -1176,6 +1176,9 @@ describe('where step by hand is', () => {
     await expect(page.locator('#lab-hand-where').textContent()).resolves.toContain(
       "the diagram's selected step follows",
     );
+    // Asked, the window goes to that row of the diagram.
+    await page.getByRole('button', { name: 'see it in the diagram' }).click();
+    await expect(inWindow(page, '#diagram .row-bg.current')).resolves.toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -1194,6 +1197,8 @@ describe('where step by hand is', () => {
       (await page.locator(`#lab-run li[data-trace="${at}"]`).textContent())!,
     );
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-where.png') });
+    await page.getByRole('button', { name: 'see it in its list' }).click();
+    await expect(inWindow(page, `#lab-run li[data-trace="${at}"]`)).resolves.toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -1339,6 +1344,14 @@ async function uncovered(page: Page, selector: string): Promise<boolean> {
     const e = document.querySelector(sel)!;
     const r = e.getBoundingClientRect();
     return e.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+  }, selector);
+}
+
+/** Whether `selector`'s box lies wholly inside the window. */
+function inWindow(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const r = document.querySelector(sel)!.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
   }, selector);
 }
 

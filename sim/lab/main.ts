@@ -1095,12 +1095,15 @@ function handTrail(trace: readonly TraceEvent[], at: number): HTMLElement {
     document.querySelector(`#lab-run li[data-trace="${at}"]`)?.classList.add('lab-here');
   }
   const which = own
-    ? "The page's own run: the diagram's selected step follows step by hand."
-    : `The what-if run (${edits.map(editText).join(', ')}), which the diagram does not draw: it shows the page's run. Its last rows here; "The what-if run, event by event" below marks this one too.`;
+    ? "The page's own run: the diagram's selected step follows step by hand. "
+    : `The what-if run (${edits.map(editText).join(', ')}), which the diagram does not draw: it shows the page's run. Its last rows here; its own list marks this one too. `;
+  const see = own
+    ? button('see it in the diagram', () => goToEvent(at), 'lab-link')
+    : button('see it in its list', () => markEditedRows([at]), 'lab-link');
   return el(
     'div',
     { class: 'lab-trail', attrs: { id: 'lab-hand-where' } },
-    el('p', {}, which),
+    el('p', {}, which, see),
     el('ol', { class: 'lab-events' }, ...items),
   );
 }

@@ -362,7 +362,11 @@
   function setStep(k, scroll) {
     if (steps.length === 0) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
-    if (k === current) return;
+    // Already there: brought into view if asked (the lab's "see it in the diagram").
+    if (k === current) {
+      if (scroll) keepInView(rowOfStep.get(k));
+      return;
+    }
     const was = current;
     current = k;
     if (was >= 0) writeFragmentStep(k);
