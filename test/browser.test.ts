@@ -241,6 +241,37 @@ describe('a page whose expectation fails', () => {
   });
 });
 
+describe('a page whose scenario sets out to break a guarantee', () => {
+  it('heads the break as the scenario expected, and a page whose break was not expected not so', async () => {
+    const loaded = await load(
+      followerDownBlocksPuts,
+      'scenarios/follower-down-blocks-puts.ts',
+      'follower-down-blocks-puts',
+    );
+    const { page, doc } = loaded;
+    expect(doc.verdicts.some((v) => v.status === 'broken' && !v.informative)).toBe(true);
+    expect(doc.verdictFailures).toEqual([]);
+    await expect(page.locator('#findings h2').textContent()).resolves.toMatch(
+      /^Broken guarantees, as the scenario expected /,
+    );
+    await page.context().close();
+    // The same run as a scenario that expects no break: the break is its failure.
+    const { expect: _expected, ...expectingNothing } = followerDownBlocksPuts;
+    const unexpected = await load(
+      expectingNothing,
+      'scenarios/follower-down-blocks-puts.ts',
+      'follower-down-blocks-puts-unexpected',
+    );
+    expect(unexpected.doc.verdictFailures.length).toBeGreaterThan(0);
+    const heading = await unexpected.page.locator('#findings h2').textContent();
+    expect(heading).toMatch(/^Failed expectations and broken guarantees /);
+    expect(heading).not.toContain('as the scenario expected');
+    expect(loaded.problems).toEqual([]);
+    expect(unexpected.problems).toEqual([]);
+    await unexpected.page.context().close();
+  });
+});
+
 describe('a run that goes on past its last row (a storm, then the time bound)', () => {
   it("says at the last step that the cards show the run's end, not the row's time", async () => {
     const loaded = await load(
