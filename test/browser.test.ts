@@ -176,7 +176,7 @@ describe('the stale-read page', () => {
     expect(Number(/^(\d+),/.exec(steps ?? '')![1])).toBe(sliderSteps);
     // The kernel's own count, named, and what makes it differ.
     expect(doc.run.events).not.toBe(sliderSteps);
-    expect(steps).toContain(`from ${doc.run.events} events the simulator handled`);
+    expect(steps).toContain(`from ${doc.run.events} simulator events`);
     expect(steps).toContain('several rows');
   });
 

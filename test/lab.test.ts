@@ -355,7 +355,7 @@ describe("each run's size in the comparison", () => {
     await expect(
       page.locator('.lab-col[data-side="was"] .lab-size').textContent(),
     ).resolves.toContain(
-      `${run.result.events} events the simulator handled, drawn as the diagram's ${steps} steps`,
+      `${run.result.events} simulator events, drawn as the diagram's ${steps} steps`,
     );
     const rows = await page.locator('#lab-run li').count();
     await expect(page.locator('#lab-run-box summary').textContent()).resolves.toContain(
@@ -364,7 +364,7 @@ describe("each run's size in the comparison", () => {
     await expect(
       page.locator('.lab-col[data-side="now"] .lab-size').textContent(),
     ).resolves.toContain(
-      `${w.edited.result.events} events the simulator handled, listed as ${rows} rows below`,
+      `${w.edited.result.events} simulator events, listed as ${rows} rows below`,
     );
     expect(problems).toEqual([]);
     await page.context().close();

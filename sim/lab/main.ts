@@ -773,7 +773,7 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
  * diagram's steps (the slider's), the what-if run in the rows of its own list below.
  */
 function runSize(run: ScenarioRun, side: 'was' | 'now'): string {
-  const events = `${counted(run.result.events, 'event')} the simulator handled`;
+  const events = counted(run.result.events, 'simulator event');
   if (side === 'was')
     return `${events}, drawn as the diagram's ${counted(pageSteps.length, 'step')}`;
   const rows = run.result.trace.filter(isRow).length;

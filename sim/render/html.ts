@@ -377,7 +377,8 @@ function fact(name: string, value: string): string {
  * sees both numbers on the page and should not have to guess why they differ.
  */
 function stepsFact(doc: TraceDocument, steps: number): string {
-  return `${steps}, one per row of the diagram (what the slider counts), drawn from ${counted(doc.run.events, 'event')} the simulator handled: a message arriving, a timer firing or a scripted action is one event, and can draw several rows (what it caused: a send, a store, an answer), while a storm's repeats (×40) share one row`;
+  const events = counted(doc.run.events, 'simulator event');
+  return `${steps}, the diagram's rows, from ${events} (an arrival, a timer, a scripted action): an event can draw several rows, and repeats folded as ×40 share one`;
 }
 
 function headerHtml(doc: TraceDocument, steps: number): string {
