@@ -1179,6 +1179,12 @@ describe('where step by hand is', () => {
     // Asked, the window goes to that row of the diagram.
     await page.getByRole('button', { name: 'see it in the diagram' }).click();
     await expect(inWindow(page, '#diagram .row-bg.current')).resolves.toBe(true);
+    // Walked back before the first row, it is at the start, and says so.
+    const at = page.locator('#lab-hand-at');
+    for (let k = 0; k < 40 && (await at.textContent()) !== 'After: the start'; k++)
+      await page.getByRole('button', { name: '◀ earlier event' }).click();
+    await expect(at.textContent()).resolves.toBe('After: the start');
+    await expect(here.textContent()).resolves.toMatch(/^the start +◀ step by hand is here$/);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -1079,14 +1079,16 @@ const TRAIL_ROWS = 5;
  */
 function handTrail(trace: readonly TraceEvent[], at: number): HTMLElement {
   const rows: number[] = [];
-  for (let i = at; i >= 0 && rows.length < TRAIL_ROWS; i--) if (isRow(trace[i]!)) rows.unshift(i);
-  const items = rows.map((i) =>
-    el(
+  for (let i = at; i >= 0 && rows.length < TRAIL_ROWS; i--)
+    if (i === at || isRow(trace[i]!)) rows.unshift(i);
+  const items = rows.map((i) => {
+    const text = (trace[i] === undefined ? '' : eventText(trace[i]!)) || 'the start';
+    return el(
       'li',
       { class: i === at ? 'lab-here' : '', attrs: { 'data-trace': String(i) } },
-      i === at ? `${eventText(trace[i]!)}  ◀ step by hand is here` : eventText(trace[i]!),
-    ),
-  );
+      i === at ? `${text}  ◀ step by hand is here` : text,
+    );
+  });
   const own = outcome === null;
   if (own) goToEvent(at, false);
   else {
