@@ -1033,7 +1033,7 @@ function renderHand(run: ScenarioRun): void {
       'li',
       {},
       button(
-        `deliver #${m.id}: ${flyingText(trace, m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
+        `deliver #${m.id}: ${flyingText(trace, m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', the first due: the run delivers it next anyway' : ''})`,
         () => chooseNext(m.id, after),
         'lab-link',
       ),
