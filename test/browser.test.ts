@@ -241,13 +241,14 @@ describe('a page whose expectation fails', () => {
   });
 });
 
+/** follower-down-blocks-puts (s3 down for good: liveness breaks, storms fold), or a variant of it. */
+function loadFollowerDown(scenario: Scenario, name: string): Promise<Loaded> {
+  return load(scenario, 'scenarios/follower-down-blocks-puts.ts', name);
+}
+
 describe('a page whose scenario sets out to break a guarantee', () => {
   it('heads the break as the scenario expected, and a page whose break was not expected not so', async () => {
-    const loaded = await load(
-      followerDownBlocksPuts,
-      'scenarios/follower-down-blocks-puts.ts',
-      'follower-down-blocks-puts',
-    );
+    const loaded = await loadFollowerDown(followerDownBlocksPuts, 'follower-down-blocks-puts');
     const { page, doc } = loaded;
     expect(doc.verdicts.some((v) => v.status === 'broken' && !v.informative)).toBe(true);
     expect(doc.verdictFailures).toEqual([]);
@@ -257,9 +258,8 @@ describe('a page whose scenario sets out to break a guarantee', () => {
     await page.context().close();
     // The same run as a scenario that expects no break: the break is its failure.
     const { expect: _expected, ...expectingNothing } = followerDownBlocksPuts;
-    const unexpected = await load(
+    const unexpected = await loadFollowerDown(
       expectingNothing,
-      'scenarios/follower-down-blocks-puts.ts',
       'follower-down-blocks-puts-unexpected',
     );
     expect(unexpected.doc.verdictFailures.length).toBeGreaterThan(0);
@@ -274,11 +274,7 @@ describe('a page whose scenario sets out to break a guarantee', () => {
 
 describe('a run that goes on past its last row (a storm, then the time bound)', () => {
   it("says at the last step that the cards show the run's end, not the row's time", async () => {
-    const loaded = await load(
-      followerDownBlocksPuts,
-      'scenarios/follower-down-blocks-puts.ts',
-      'follower-down-blocks-puts',
-    );
+    const loaded = await loadFollowerDown(followerDownBlocksPuts, 'follower-down-blocks-puts');
     const { page, doc } = loaded;
     const steps = await stepsOf(page);
     const lastRow = doc.events[steps.at(-1)!.traceIndex]!.t;

@@ -309,12 +309,17 @@ describe('a node clicked on its lane, right after the page opens', () => {
   });
 });
 
+/** The stale-read lab opened on the no-delay what-if, and that what-if run in Node. */
+async function openNoDelay() {
+  const w = runWhatIf(scenario, [parseEdit(NO_DELAY)]);
+  return { w, ...(await open(`#whatif=${NO_DELAY}`)) };
+}
+
 describe('an expectation the edit defeats', () => {
   it('is coloured and worded by which way it goes: a removed anomaly is good news, a lost reply bad', async () => {
     // No replication delay: s3 is up to date at 27 s, so c1 is no longer refused and c2 no
     // longer reads the old value: the expected stale read, the linearizability finding, is gone.
-    const edit = NO_DELAY;
-    const w = runWhatIf(scenario, [parseEdit(edit)]);
+    const { w, page, problems } = await openNoDelay();
     const lin = run.verdicts.find((v) => v.guarantee === 'linearizability')!;
     const witnessOps = new Set(lin.violations.flatMap((v) => v.ops));
     const defeated = diffRuns(w).expectations.filter((x) => x.was === 'met');
@@ -323,7 +328,6 @@ describe('an expectation the edit defeats', () => {
     expect(staleStep).toBeDefined();
     expect(other).toBeDefined();
     expect(w.edited.verdicts.find((v) => v.guarantee === 'linearizability')?.status).toBe('held');
-    const { page, problems } = await open(`#whatif=${edit}`);
     const item = (step: number) => page.locator(`#lab-changes li[data-step="${step}"]`);
     const colour = (step: number) => item(step).evaluate((e) => getComputedStyle(e).color);
     await expect(item(staleStep.step).textContent()).resolves.toContain(
@@ -347,9 +351,7 @@ describe('an expectation the edit defeats', () => {
 
 describe("each run's size in the comparison", () => {
   it("counts the page's run in the slider's steps and the what-if run in its list's rows, beside the events", async () => {
-    const edit = NO_DELAY;
-    const w = runWhatIf(scenario, [parseEdit(edit)]);
-    const { page, problems } = await open(`#whatif=${edit}`);
+    const { w, page, problems } = await openNoDelay();
     const slider = await page.locator('#step-info b').textContent();
     const steps = Number(/of (\d+)$/.exec(slider ?? '')![1]);
     await expect(
