@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
@@ -367,6 +368,41 @@ describe("each run's size in the comparison", () => {
       page.locator('.lab-col[data-side="now"] .lab-size').textContent(),
     ).resolves.toContain(
       `${w.edited.result.events} simulator events, listed as ${rows} rows below`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the events that differ, in a run of retransmission storms', () => {
+  it('fold each storm into its first event with a count, as the diagram does', async () => {
+    // s3 down for good: the leader resends to it every 0.5 s until the run is cut. Restarted at
+    // 5 s, the resends stop: all those after 5 s are only in the page's run.
+    const name = 'follower-down-blocks-puts';
+    const { own, href } = writeLabPage(followerDownBlocksPuts, `scenarios/${name}.ts`, name);
+    const edit = 'restart:s3@5000';
+    const diff = diffRuns(
+      runWhatIf(effectiveScenario(followerDownBlocksPuts, own), [parseEdit(edit)]),
+    );
+    const timeouts = diff.onlyBase.filter(
+      (e) =>
+        e.event.kind === 'timer' &&
+        (e.event.timer as { kind?: string }).kind === 'replicationTimeout',
+    );
+    expect(timeouts.length).toBeGreaterThan(10);
+    const { page, problems } = await open(`#whatif=${edit}`, href);
+    const base = page.locator('#lab-differ .lab-events[data-side="base"] li');
+    const lines = await base.allTextContents();
+    const folded = lines.filter((l) => l.includes('replicationTimeout'));
+    expect(folded).toEqual([
+      expect.stringContaining(
+        `×${timeouts.length}, the last at ${formatTime(timeouts.at(-1)!.event.t)}`,
+      ),
+    ]);
+    expect(lines.length).toBeLessThan(diff.onlyBase.length);
+    // The heading still counts every event.
+    await expect(page.locator('#lab-differ h3').textContent()).resolves.toContain(
+      `${diff.onlyBase.length} only in this run`,
     );
     expect(problems).toEqual([]);
     await page.context().close();
