@@ -4,6 +4,7 @@
 
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { renderWhatIf } from '../sim/lab/report.ts';
@@ -18,6 +19,7 @@ import {
   sameMessage,
 } from '../sim/lab/whatif.ts';
 import { textWidth } from '../sim/render/diagram.ts';
+import { formatTime } from '../sim/render/format.ts';
 import { runScenario } from '../sim/scenario.ts';
 import { runCli } from './run-cli.ts';
 
@@ -76,6 +78,31 @@ describe('--what-if in the terminal', () => {
     }
     const unmet = lines.find((l) => l.includes("the scenario's verdicts"))!;
     expect(unmet.startsWith(green)).toBe(true);
+  });
+
+  it('folds a retransmission storm among the events that differ into one line with its count', () => {
+    // s3 restarted at 5 s: the leader's resends to it every 0.5 s are only in the base run.
+    const out = sim(
+      'scenarios/follower-down-blocks-puts.ts',
+      '--quiet',
+      '--what-if',
+      'restart:s3@5000',
+      '--width',
+      '200',
+    );
+    const w = runWhatIf(followerDownBlocksPuts, [parseEdit('restart:s3@5000')]);
+    const timeouts = diffRuns(w).onlyBase.filter(
+      (e) =>
+        e.event.kind === 'timer' &&
+        (e.event.timer as { kind?: string }).kind === 'replicationTimeout',
+    );
+    expect(timeouts.length).toBeGreaterThan(10);
+    const lines = out.stdout.split('\n').filter((l) => /^ {4}- .*replicationTimeout/.test(l));
+    expect(lines).toEqual([
+      expect.stringContaining(
+        `×${timeouts.length}, the last at ${formatTime(timeouts.at(-1)!.event.t)}`,
+      ),
+    ]);
   });
 
   it('keeps to --width, as the summary under it does', () => {

@@ -5,7 +5,6 @@
 
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { STORM_MIN, stormSignature } from '../render/diagram.ts';
 import { counted, formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
@@ -14,12 +13,14 @@ import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
 import {
   addedTo,
+  againText,
   boxNumber,
   type DiffEvent,
   diffRuns,
   type Edit,
   EditError,
   editText,
+  foldStorms,
   type HeldMessage,
   heldBack,
   inFlight,
@@ -956,48 +957,15 @@ function editedLink(e: DiffEvent, again = ''): HTMLElement {
   return button(`${eventText(e.event)}${again}`, () => markEditedRows([e.traceIndex]), 'lab-link');
 }
 
-/** A differing event, and the repeats of it folded into its line (as a storm in the diagram). */
-interface Folded {
-  readonly first: DiffEvent;
-  count: number;
-  last: number;
-}
-
-/**
- * One side's differing events with each storm folded as the diagram folds it: the same timer, or
- * the same message on the same link, STORM_MIN times or more, is its first event with a count.
- */
-function foldStorms(events: readonly DiffEvent[]): Folded[] {
-  const times = new Map<string, number>();
-  for (const e of events) {
-    const sig = stormSignature(e.event);
-    if (sig !== null) times.set(sig, (times.get(sig) ?? 0) + 1);
-  }
-  const storms = new Map<string, Folded>();
-  const out: Folded[] = [];
-  for (const e of events) {
-    const sig = stormSignature(e.event);
-    const storm = sig === null || times.get(sig)! < STORM_MIN ? undefined : storms.get(sig);
-    if (storm !== undefined) {
-      storm.count++;
-      storm.last = e.event.t;
-      continue;
-    }
-    const line: Folded = { first: e, count: 1, last: e.event.t };
-    if (sig !== null) storms.set(sig, line);
-    out.push(line);
-  }
-  return out;
-}
-
 function differing(diff: RunDiff): HTMLElement {
   const list = (events: RunDiff['onlyBase'], side: string, base: boolean) => {
     const lines = foldStorms(events);
     return el(
       'ol',
       { class: 'lab-events', attrs: { 'data-side': side } },
-      ...lines.slice(0, 200).map(({ first, count, last }) => {
-        const again = count > 1 ? ` ×${count}, the last at ${formatTime(last)}` : '';
+      ...lines.slice(0, 200).map((line) => {
+        const again = againText(line);
+        const { first } = line;
         return el(
           'li',
           {},

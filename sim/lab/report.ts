@@ -8,7 +8,14 @@ import { formatTime } from '../render/format.ts';
 import { logLine } from '../render/log.ts';
 import { displayText, WRAPPED_CHARS } from '../render/safe-text.ts';
 import { field, hanging } from '../render/summary.ts';
-import type { DiffEvent, RunDiff, Tone, WhatIf } from './whatif.ts';
+import {
+  againText,
+  type DiffEvent,
+  foldStorms,
+  type RunDiff,
+  type Tone,
+  type WhatIf,
+} from './whatif.ts';
 
 /** Events listed per side; the rest are counted. */
 const SHOWN_EVENTS = 12;
@@ -19,11 +26,17 @@ const PLAIN = new Chalk({ level: 0 });
  * An event as `--view log` writes it, after `first`: whole and in colour when it fits the width,
  * else wrapped under itself (the log's own colours give way to the line's).
  */
-function eventLines(c: ChalkInstance, first: string, e: DiffEvent | null, width: number): string[] {
+function eventLines(
+  c: ChalkInstance,
+  first: string,
+  e: DiffEvent | null,
+  width: number,
+  again = '',
+): string[] {
   if (e === null) return [];
-  const plain = logLine(PLAIN, e.event, new Set())?.trimStart() ?? '';
+  const plain = `${logLine(PLAIN, e.event, new Set())?.trimStart() ?? ''}${again}`;
   if (textWidth(first) + textWidth(plain) <= width)
-    return [`${first}${logLine(c, e.event, new Set())?.trimStart() ?? ''}`];
+    return [`${first}${logLine(c, e.event, new Set())?.trimStart() ?? ''}${again}`];
   return hanging(first, plain, width, textWidth(first));
 }
 
@@ -33,11 +46,13 @@ function side(
   events: readonly DiffEvent[],
   width: number,
 ): string[] {
-  const lines = events
+  // A storm is one line with its count, as the diagram draws it.
+  const folded = foldStorms(events);
+  const lines = folded
     .slice(0, SHOWN_EVENTS)
-    .flatMap((e) => eventLines(c, `    ${mark} `, e, width));
-  if (events.length > SHOWN_EVENTS)
-    lines.push(c.dim(`    … and ${events.length - SHOWN_EVENTS} more`));
+    .flatMap((line) => eventLines(c, `    ${mark} `, line.first, width, againText(line)));
+  if (folded.length > SHOWN_EVENTS)
+    lines.push(c.dim(`    … and ${folded.length - SHOWN_EVENTS} more`));
   return lines;
 }
 

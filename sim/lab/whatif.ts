@@ -6,7 +6,7 @@
 import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type GuaranteeId, type Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { beginsStep, wrapText } from '../render/diagram.ts';
+import { beginsStep, STORM_MIN, stormSignature, wrapText } from '../render/diagram.ts';
 import { formatMessage, formatTime } from '../render/format.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import {
@@ -818,6 +818,45 @@ export interface RunDiff {
     readonly now: readonly string[];
     readonly tone: Tone;
   };
+}
+
+/** A differing event, and the repeats of it folded into its line (as a storm in the diagram). */
+export interface Folded {
+  readonly first: DiffEvent;
+  count: number;
+  last: number;
+}
+
+/**
+ * One side's differing events with each storm folded as the diagram folds it: the same timer, or
+ * the same message on the same link, STORM_MIN times or more, is its first event with a count.
+ */
+export function foldStorms(events: readonly DiffEvent[]): Folded[] {
+  const times = new Map<string, number>();
+  for (const e of events) {
+    const sig = stormSignature(e.event);
+    if (sig !== null) times.set(sig, (times.get(sig) ?? 0) + 1);
+  }
+  const storms = new Map<string, Folded>();
+  const out: Folded[] = [];
+  for (const e of events) {
+    const sig = stormSignature(e.event);
+    const storm = sig === null || times.get(sig)! < STORM_MIN ? undefined : storms.get(sig);
+    if (storm !== undefined) {
+      storm.count++;
+      storm.last = e.event.t;
+      continue;
+    }
+    const line: Folded = { first: e, count: 1, last: e.event.t };
+    if (sig !== null) storms.set(sig, line);
+    out.push(line);
+  }
+  return out;
+}
+
+/** A folded line's count in the diagram's words (` ×56, the last at 29.510s`), or nothing. */
+export function againText(line: Folded): string {
+  return line.count > 1 ? ` ×${line.count}, the last at ${formatTime(line.last)}` : '';
 }
 
 /** An event without its message ids: a copy made earlier shifts every later id by one. */
