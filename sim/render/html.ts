@@ -432,8 +432,10 @@ function findingsHeading(doc: TraceDocument): string {
   const words =
     kinds.length === 1 ? kinds[0]! : `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)}`;
   // A break the scenario set out to show is no failure of it (a run no scenario scripted counts
-  // every break among its verdict failures, so never reads so).
-  const expected = kinds[0] === 'broken guarantees' ? ', as the scenario expected' : '';
+  // every break among its verdict failures, so never reads so). Beside a finding, which the
+  // scenario may not have expected, it is not said.
+  const expected =
+    kinds.length === 1 && kinds[0] === 'broken guarantees' ? ', as the scenario expected' : '';
   return `${words[0]!.toUpperCase()}${words.slice(1)}${expected}`;
 }
 
