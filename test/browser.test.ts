@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
 import { replayCommand } from '../sim/render/summary.ts';
@@ -161,6 +163,34 @@ describe('the stale-read page', () => {
     await expect.poll(bodyClass).not.toContain('dock');
   });
 
+  it("counts the steps as the slider does, and says how they come from the run's events", async () => {
+    const { page, doc } = loaded;
+    await page.keyboard.press('End');
+    const slider = await page.locator('#step-info b').textContent();
+    const sliderSteps = Number(/of (\d+)$/.exec(slider ?? '')![1]);
+    const steps = await page
+      .locator('.fact', { hasText: /^steps/ })
+      .locator('dd')
+      .textContent();
+    // The two numbers a student compares: the header's steps are the slider's.
+    expect(Number(/^(\d+),/.exec(steps ?? '')![1])).toBe(sliderSteps);
+    // The kernel's own count, named, and what makes it differ.
+    expect(doc.run.events).not.toBe(sliderSteps);
+    expect(steps).toContain(`from ${doc.run.events} simulator events`);
+    expect(steps).toContain('several rows');
+  });
+
+  it('heads its list with what the list holds: only informative findings here', async () => {
+    const { page, doc } = loaded;
+    const broken = doc.verdicts.filter((v) => v.status === 'broken');
+    expect(broken.length).toBeGreaterThan(0);
+    expect(broken.every((v) => v.informative)).toBe(true);
+    expect(doc.expectations.every((x) => x.failure === null)).toBe(true);
+    const heading = await page.locator('#findings h2').textContent();
+    expect(heading).toMatch(/^Informative findings /);
+    expect(heading).not.toMatch(/failure|violation|failed|broken/i);
+  });
+
   it('loads with no console error and no request but the file itself', async () => {
     expect(loaded.problems).toEqual([]);
   });
@@ -199,6 +229,67 @@ describe('a page whose expectation fails', () => {
     await expect(explain.count()).resolves.toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'stale-read-wrong.png') });
     expect(loaded.problems).toEqual([]);
+  });
+
+  it('heads its list with the failed expectation first', async () => {
+    const { page, doc } = loaded;
+    expect(doc.expectations.some((x) => x.failure !== null)).toBe(true);
+    const heading = await page.locator('#findings h2').textContent();
+    expect(heading).toMatch(/^Failed expectations/);
+    const informative = doc.verdicts.some((v) => v.status === 'broken' && v.informative);
+    expect(heading?.includes('informative findings')).toBe(informative);
+  });
+});
+
+/** follower-down-blocks-puts (s3 down for good: liveness breaks, storms fold), or a variant of it. */
+function loadFollowerDown(scenario: Scenario, name: string): Promise<Loaded> {
+  return load(scenario, 'scenarios/follower-down-blocks-puts.ts', name);
+}
+
+describe('a page whose scenario sets out to break a guarantee', () => {
+  it('heads the break as the scenario expected, and a page whose break was not expected not so', async () => {
+    const loaded = await loadFollowerDown(followerDownBlocksPuts, 'follower-down-blocks-puts');
+    const { page, doc } = loaded;
+    expect(doc.verdicts.some((v) => v.status === 'broken' && !v.informative)).toBe(true);
+    expect(doc.verdictFailures).toEqual([]);
+    await expect(page.locator('#findings h2').textContent()).resolves.toMatch(
+      /^Broken guarantees, as the scenario expected /,
+    );
+    await page.context().close();
+    // The same run as a scenario that expects no break: the break is its failure.
+    const { expect: _expected, ...expectingNothing } = followerDownBlocksPuts;
+    const unexpected = await loadFollowerDown(
+      expectingNothing,
+      'follower-down-blocks-puts-unexpected',
+    );
+    expect(unexpected.doc.verdictFailures.length).toBeGreaterThan(0);
+    const heading = await unexpected.page.locator('#findings h2').textContent();
+    expect(heading).toMatch(/^Failed expectations and broken guarantees /);
+    expect(heading).not.toContain('as the scenario expected');
+    expect(loaded.problems).toEqual([]);
+    expect(unexpected.problems).toEqual([]);
+    await unexpected.page.context().close();
+  });
+});
+
+describe('a run that goes on past its last row (a storm, then the time bound)', () => {
+  it("says at the last step that the cards show the run's end, not the row's time", async () => {
+    const loaded = await loadFollowerDown(followerDownBlocksPuts, 'follower-down-blocks-puts');
+    const { page, doc } = loaded;
+    const steps = await stepsOf(page);
+    const lastRow = doc.events[steps.at(-1)!.traceIndex]!.t;
+    expect(doc.run.endedAt).toBeGreaterThan(lastRow);
+    await page.keyboard.press('End');
+    const info = page.locator('#step-info');
+    await expect(info.textContent()).resolves.toContain(formatTime(lastRow));
+    await expect(info.locator('.end').textContent()).resolves.toBe(
+      `the cards show the state at the run's end, ${formatTime(doc.run.endedAt)}`,
+    );
+    // A step before the last shows its own moment, with no such line.
+    await page.keyboard.press('ArrowLeft');
+    await expect(info.locator('.end').count()).resolves.toBe(0);
+    expect(loaded.problems).toEqual([]);
+    await page.context().close();
   });
 });
 

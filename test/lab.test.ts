@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
@@ -20,9 +21,11 @@ import {
   diffRuns,
   editText,
   effectiveScenario,
+  heldBack,
   parseEdit,
   runWhatIf,
   sameMessage,
+  stepEnd,
 } from '../sim/lab/whatif.ts';
 import { formatMessage, formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
@@ -45,6 +48,12 @@ const doc = traceDocument(run, {
   replay: replayCommand(FILE, run, undefined, []),
   definition: scenario,
 });
+
+/**
+ * Replication with no delay: s3 is up to date when c1 and c2 ask it, so the stale read the
+ * scenario sets out to show (its linearizability finding) is gone, and two expectations with it.
+ */
+const NO_DELAY = 'knob:replicationDelay=0';
 
 /** The REPLICATION that brings s3 the new x: the last one the leader sends it. */
 const replicationToS3 = doc.events
@@ -296,6 +305,134 @@ describe('a node clicked on its lane, right after the page opens', () => {
       'crashes at 27.000s (s3 is down then: nothing changes)restarts at 27.000s',
     );
     await expect(menu.textContent()).resolves.not.toContain('s3 is up then');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+/** The stale-read lab opened on the no-delay what-if, and that what-if run in Node. */
+async function openNoDelay() {
+  const w = runWhatIf(scenario, [parseEdit(NO_DELAY)]);
+  return { w, ...(await open(`#whatif=${NO_DELAY}`)) };
+}
+
+describe('an expectation the edit defeats', () => {
+  it('is coloured and worded by which way it goes: a removed anomaly is good news, a lost reply bad', async () => {
+    // No replication delay: s3 is up to date at 27 s, so c1 is no longer refused and c2 no
+    // longer reads the old value: the expected stale read, the linearizability finding, is gone.
+    const { w, page, problems } = await openNoDelay();
+    const lin = run.verdicts.find((v) => v.guarantee === 'linearizability')!;
+    const witnessOps = new Set(lin.violations.flatMap((v) => v.ops));
+    const defeated = diffRuns(w).expectations.filter((x) => x.was === 'met');
+    const staleStep = defeated.find((x) => witnessOps.has(x.opId))!;
+    const other = defeated.find((x) => !witnessOps.has(x.opId))!;
+    expect(staleStep).toBeDefined();
+    expect(other).toBeDefined();
+    expect(w.edited.verdicts.find((v) => v.guarantee === 'linearizability')?.status).toBe('held');
+    const item = (step: number) => page.locator(`#lab-changes li[data-step="${step}"]`);
+    const colour = (step: number) => item(step).evaluate((e) => getComputedStyle(e).color);
+    await expect(item(staleStep.step).textContent()).resolves.toContain(
+      'met → not met (the value was 2); the edit defeats it, taking away the anomaly it showed: linearizability (informative) now held',
+    );
+    await expect(colour(staleStep.step)).resolves.toBe(await colourOf(page, '--good'));
+    await expect(item(other.step).textContent()).resolves.toContain('; the edit defeats it');
+    await expect(colour(other.step)).resolves.toBe(await colourOf(page, '--bad'));
+    // The verdict the scenario expected (the finding), gone the same way, in the same colour.
+    await expect(page.locator('#lab-unmet').textContent()).resolves.toContain(
+      'was expected but not found',
+    );
+    await expect(
+      page.locator('#lab-unmet').evaluate((e) => getComputedStyle(e).color),
+    ).resolves.toBe(await colourOf(page, '--good'));
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-defeated.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("each run's size in the comparison", () => {
+  it("counts the page's run in the slider's steps and the what-if run in its list's rows, beside the events", async () => {
+    const { w, page, problems } = await openNoDelay();
+    const slider = await page.locator('#step-info b').textContent();
+    const steps = Number(/of (\d+)$/.exec(slider ?? '')![1]);
+    await expect(
+      page.locator('.lab-col[data-side="was"] .lab-size').textContent(),
+    ).resolves.toContain(
+      `${run.result.events} simulator events, drawn as the diagram's ${steps} steps`,
+    );
+    const rows = await page.locator('#lab-run li').count();
+    await expect(page.locator('#lab-run-box summary').textContent()).resolves.toContain(
+      `(${rows} rows;`,
+    );
+    await expect(
+      page.locator('.lab-col[data-side="now"] .lab-size').textContent(),
+    ).resolves.toContain(
+      `${w.edited.result.events} simulator events, listed as ${rows} rows below`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the events that differ, in a run of retransmission storms', () => {
+  it('fold each storm into its first event with a count, as the diagram does', async () => {
+    // s3 down for good: the leader resends to it every 0.5 s until the run is cut. Restarted at
+    // 5 s, the resends stop: all those after 5 s are only in the page's run.
+    const name = 'follower-down-blocks-puts';
+    const { own, href } = writeLabPage(followerDownBlocksPuts, `scenarios/${name}.ts`, name);
+    const edit = 'restart:s3@5000';
+    const diff = diffRuns(
+      runWhatIf(effectiveScenario(followerDownBlocksPuts, own), [parseEdit(edit)]),
+    );
+    const timeouts = diff.onlyBase.filter(
+      (e) =>
+        e.event.kind === 'timer' &&
+        (e.event.timer as { kind?: string }).kind === 'replicationTimeout',
+    );
+    expect(timeouts.length).toBeGreaterThan(10);
+    const { page, problems } = await open(`#whatif=${edit}`, href);
+    const base = page.locator('#lab-differ .lab-events[data-side="base"] li');
+    const lines = await base.allTextContents();
+    const folded = lines.filter((l) => l.includes('replicationTimeout'));
+    expect(folded).toEqual([
+      expect.stringContaining(
+        `×${timeouts.length}, the last at ${formatTime(timeouts.at(-1)!.event.t)}`,
+      ),
+    ]);
+    expect(lines.length).toBeLessThan(diff.onlyBase.length);
+    // The heading still counts every event.
+    await expect(page.locator('#lab-differ h3').textContent()).resolves.toContain(
+      `${diff.onlyBase.length} only in this run`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a node clicked on its lane across a folded gap', () => {
+  it('offers a time inside the skipped stretch, not the selected step', async () => {
+    const { page, problems } = await open();
+    // The run's first idle stretch the diagram folds (a second or more with no event).
+    const times = run.result.trace.map((e) => e.t);
+    const k = times.findIndex((t, i) => i + 1 < times.length && times[i + 1]! - t >= 1000);
+    const from = times[k]!;
+    const until = times[k + 1]!;
+    const fold = page.locator('#diagram .fold-bg').first();
+    await fold.scrollIntoViewIfNeeded();
+    const box = (await fold.boundingBox())!;
+    const head = (await page.locator('#diagram .lane-head[data-node="s2"]').first().boundingBox())!;
+    await page.mouse.click(head.x + head.width / 2, box.y + box.height / 2);
+    const menu = page.locator('#lab-menu');
+    await expect(menu.textContent()).resolves.toMatch(
+      new RegExp(`^What if s2…crashes at ${formatTime(from + 1).replace('.', '\\.')}`),
+    );
+    await expect(menu.textContent()).resolves.toContain(
+      `nothing happens from ${formatTime(from)} to ${formatTime(until)}`,
+    );
+    await page.getByRole('button', { name: `crashes at ${formatTime(from + 1)}` }).click();
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
+      `crash:s2@${from + 1}`,
+    );
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -1033,6 +1170,9 @@ describe('stepping by hand', () => {
     expect(await choices.count()).toBeGreaterThanOrEqual(2);
     const later = await choices.nth(1).textContent();
     const first = await choices.nth(0).textContent();
+    // The first due is said to be the one the run delivers next anyway; the other is not.
+    expect(first).toContain('the first due: the run delivers it next anyway');
+    expect(later).not.toContain('anyway');
     const chosen = Number(/#(\d+)/.exec(later ?? '')![1]);
     const passed = Number(/#(\d+)/.exec(first ?? '')![1]);
     await choices.nth(1).click();
@@ -1051,6 +1191,61 @@ describe('stepping by hand', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       w.edited.result.hash,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('where step by hand is', () => {
+  it("is the diagram's selected step in the page's own run, the window kept on step by hand", async () => {
+    const { page, problems } = await open('#step=5');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const here = page.locator('#lab-hand-where li.lab-here');
+    for (let k = 0; k < 3; k++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+      // The trail's marked row is the event step by hand is after, and the diagram shows it.
+      const at = Number(await here.getAttribute('data-trace'));
+      await expect(page.locator('#lab-hand-at').textContent()).resolves.toContain(
+        (await here.textContent())!.replace(/ +◀ step by hand is here$/, ''),
+      );
+      await expect(page.locator('#step-info').getAttribute('data-trace-index')).resolves.toBe(
+        String(at),
+      );
+      // The window stays on step by hand: its buttons are still in view.
+      await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+    }
+    await expect(page.locator('#lab-hand-where').textContent()).resolves.toContain(
+      "the diagram's selected step follows",
+    );
+    // Asked, the window goes to that row of the diagram.
+    await page.getByRole('button', { name: 'see it in the diagram' }).click();
+    await expect(inWindow(page, '#diagram .row-bg.current')).resolves.toBe(true);
+    // Walked back before the first row, it is at the start, and says so.
+    const at = page.locator('#lab-hand-at');
+    for (let k = 0; k < 40 && (await at.textContent()) !== 'After: the start'; k++)
+      await page.getByRole('button', { name: '◀ earlier event' }).click();
+    await expect(at.textContent()).resolves.toBe('After: the start');
+    await expect(here.textContent()).resolves.toMatch(/^the start +◀ step by hand is here$/);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("is marked in a what-if run's own rows, and said not to be the diagram's", async () => {
+    const { page, problems } = await open(`#step=5&whatif=${NO_DELAY}`);
+    const here = page.locator('#lab-hand-where li.lab-here');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    await page.getByRole('button', { name: 'later event ▶' }).click();
+    await expect(page.locator('#lab-hand-where').textContent()).resolves.toContain(
+      'which the diagram does not draw',
+    );
+    const at = await here.getAttribute('data-trace');
+    await expect(page.locator('#lab-run li.lab-here').getAttribute('data-trace')).resolves.toBe(at);
+    await expect(here.textContent()).resolves.toContain(
+      (await page.locator(`#lab-run li[data-trace="${at}"]`).textContent())!,
+    );
+    await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-where.png') });
+    await page.getByRole('button', { name: 'see it in its list' }).click();
+    await expect(inWindow(page, `#lab-run li[data-trace="${at}"]`)).resolves.toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -1082,6 +1277,8 @@ describe('stepping by hand past a held link', () => {
     await expect(waiting.textContent()).resolves.toContain(
       `the run releases it at ${formatTime(release.t)}`,
     );
+    // One message waits: nothing to say about letting one through.
+    await expect(page.locator('#lab-held-whole').count()).resolves.toBe(0);
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-held.png') });
     // Released now (just after the event shown), the message flies and can be chosen.
     await waiting.getByRole('button', { name: /^release s3 → s1 now/ }).click();
@@ -1106,6 +1303,26 @@ describe('stepping by hand past a held link', () => {
     await page.getByRole('button', { name: /^its held link s3 → s1 lets it go at once/ }).click();
     await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
       `release:s3:s1@${held.t + 1}`,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a held link keeping several messages, in step by hand', () => {
+  it('says a release lets them all go at once, and how to see one arrive first', async () => {
+    // s1 → s3 held from the start to 60 s: both REPLICATIONs to s3 wait on it at 50 s.
+    const edit = 'hold:s1:s3@0-60000';
+    const trace = runWhatIf(scenario, [parseEdit(edit)]).edited.result.trace;
+    const { page, problems } = await open(`#whatif=${edit}`);
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const at = Number(await page.locator('#lab-hand-where li.lab-here').getAttribute('data-trace'));
+    const held = heldBack(trace, stepEnd(trace, at));
+    expect(held.length).toBeGreaterThan(1);
+    const link = page.locator('#lab-held li[data-link="s1:s3"]');
+    for (const m of held) await expect(link.textContent()).resolves.toContain(`#${m.id} `);
+    await expect(page.locator('#lab-held-whole').textContent()).resolves.toContain(
+      'there is no letting just one through',
     );
     expect(problems).toEqual([]);
     await page.context().close();
@@ -1174,6 +1391,14 @@ async function uncovered(page: Page, selector: string): Promise<boolean> {
     const e = document.querySelector(sel)!;
     const r = e.getBoundingClientRect();
     return e.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+  }, selector);
+}
+
+/** Whether `selector`'s box lies wholly inside the window. */
+function inWindow(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const r = document.querySelector(sel)!.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
   }, selector);
 }
 
@@ -1271,6 +1496,12 @@ describe('a class on the lock store: a lock released by a stranger', () => {
         page.locator('#lab-state tr[data-node="s1"] td').textContent(),
         name,
       ).resolves.toContain(said);
+      // The diagram's step follows step by hand in the page's own run: its card says the same,
+      // the lease in the same time as everywhere on the page.
+      await expect(
+        page.locator('#state .node[data-node="s1"]').textContent(),
+        name,
+      ).resolves.toContain(`lock x: held by c1${about.length > 0 ? ` (${about.join(', ')})` : ''}`);
       expect(problems).toEqual([]);
       await page.context().close();
     }

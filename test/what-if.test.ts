@@ -2,9 +2,12 @@
 // lands on exactly the message or node it names, and the diff names what changed. Message ids and
 // expected verdicts come from the runs themselves, never typed in.
 
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import { renderWhatIf } from '../sim/lab/report.ts';
 import {
   diffRuns,
   type Edit,
@@ -16,6 +19,7 @@ import {
   sameMessage,
 } from '../sim/lab/whatif.ts';
 import { textWidth } from '../sim/render/diagram.ts';
+import { formatTime } from '../sim/render/format.ts';
 import { runScenario } from '../sim/scenario.ts';
 import { runCli } from './run-cli.ts';
 
@@ -49,6 +53,56 @@ describe('--what-if in the terminal', () => {
     expect(out.stdout).toContain(`trace hash ${w.edited.result.hash}`);
     // The edited run breaks a guarantee the scenario did not expect to break.
     expect(out.status).toBe(1);
+  });
+
+  it('colours each changed expectation by which way it goes, as the verdicts are', () => {
+    // Without a replication delay the stale read c2 was expected to get (the finding) is gone:
+    // good news for the store, though the expectation is defeated; c1's refusal is lost too.
+    const w = runWhatIf(staleRead, [parseEdit('knob:replicationDelay=0')]);
+    const diff = diffRuns(w);
+    const witness = new Set(
+      base.verdicts
+        .find((v) => v.guarantee === 'linearizability')!
+        .violations.flatMap((v) => v.ops),
+    );
+    const lines = renderWhatIf(new Chalk({ level: 1 }), w, diff, 400);
+    const green = '\x1b[32m';
+    const red = '\x1b[31m';
+    const defeated = diff.expectations.filter((x) => x.was === 'met' && x.now !== 'met');
+    expect(defeated.length).toBe(2);
+    for (const x of defeated) {
+      const line = lines.find((l) => l.includes(`step ${x.step}: `))!;
+      expect(line).toContain('the edit defeats it');
+      expect(line.startsWith(green)).toBe(witness.has(x.opId));
+      expect(line.startsWith(red)).toBe(!witness.has(x.opId));
+    }
+    const unmet = lines.find((l) => l.includes("the scenario's verdicts"))!;
+    expect(unmet.startsWith(green)).toBe(true);
+  });
+
+  it('folds a retransmission storm among the events that differ into one line with its count', () => {
+    // s3 restarted at 5 s: the leader's resends to it every 0.5 s are only in the base run.
+    const out = sim(
+      'scenarios/follower-down-blocks-puts.ts',
+      '--quiet',
+      '--what-if',
+      'restart:s3@5000',
+      '--width',
+      '200',
+    );
+    const w = runWhatIf(followerDownBlocksPuts, [parseEdit('restart:s3@5000')]);
+    const timeouts = diffRuns(w).onlyBase.filter(
+      (e) =>
+        e.event.kind === 'timer' &&
+        (e.event.timer as { kind?: string }).kind === 'replicationTimeout',
+    );
+    expect(timeouts.length).toBeGreaterThan(10);
+    const lines = out.stdout.split('\n').filter((l) => /^ {4}- .*replicationTimeout/.test(l));
+    expect(lines).toEqual([
+      expect.stringContaining(
+        `×${timeouts.length}, the last at ${formatTime(timeouts.at(-1)!.event.t)}`,
+      ),
+    ]);
   });
 
   it('keeps to --width, as the summary under it does', () => {

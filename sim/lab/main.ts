@@ -13,11 +13,14 @@ import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText } from './dom.ts';
 import {
   addedTo,
+  againText,
   boxNumber,
+  type DiffEvent,
   diffRuns,
   type Edit,
   EditError,
   editText,
+  foldStorms,
   type HeldMessage,
   heldBack,
   inFlight,
@@ -266,12 +269,15 @@ const pageView = JSON.parse(byId('kvsim-view').textContent ?? '') as {
 /** The trace event each page step shows (a folded storm has no step of its own). */
 const pageSteps = pageView.steps.traceIndex;
 
-/** Moves the page's diagram to the step showing a trace event, or the last step before it. */
-function goToEvent(traceIndex: number): void {
+/**
+ * Moves the page's diagram to the step showing a trace event, or the last step before it; with
+ * `scroll` false the window stays where it is (step by hand moves the step, not the reader).
+ */
+function goToEvent(traceIndex: number, scroll = true): void {
   let step = 0;
   while (step + 1 < pageSteps.length && pageSteps[step + 1]! <= traceIndex) step++;
   // page.js listens for this event.
-  document.dispatchEvent(new CustomEvent('kvsim:step', { detail: step }));
+  document.dispatchEvent(new CustomEvent('kvsim:step', { detail: { step, scroll } }));
 }
 
 function currentTraceIndex(): number {
@@ -401,16 +407,19 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
  * A node's menu: it crashes or restarts at the time of the row clicked on its lane (`row`, a page
  * step), or else at the selected step's time; the box beside says when, and takes another time.
  */
-function nodeMenu(node: string, x: number, y: number, row?: number): void {
+function nodeMenu(node: string, x: number, y: number, row?: number, fold?: Fold): void {
   const clicked = row === undefined ? undefined : baseRun().result.trace[pageSteps[row]!]?.t;
-  const at = clicked ?? selectedTime() ?? 0;
+  const inFold = fold === undefined ? undefined : Math.min(fold.from + 1, fold.until - 1);
+  const at = clicked ?? inFold ?? selectedTime() ?? 0;
   const atEnd = currentTraceIndex() === pageSteps[pageSteps.length - 1];
   const why =
     clicked !== undefined
       ? 'the time of the row clicked'
-      : atEnd
-        ? `the selected step's time, the run's end (click ${node}'s lane at a row for that row's time)`
-        : "the selected step's time";
+      : fold !== undefined
+        ? `just after the skipped time begins: nothing happens from ${formatTime(fold.from)} to ${formatTime(fold.until)}, so any time between tells the same story`
+        : atEnd
+          ? `the selected step's time, the run's end (click ${node}'s lane at a row for that row's time)`
+          : "the selected step's time";
   const box = el('input', {
     class: 'lab-number',
     attrs: { type: 'number', min: '0', value: String(at), 'aria-label': 'when, in ms' },
@@ -472,6 +481,21 @@ function rowUnder(x: number, y: number): number | undefined {
   return row === undefined ? undefined : Number(row.dataset.step);
 }
 
+/** A folded stretch of idle time (`⋯ 10 s skipped`): from the last event before it to the next. */
+interface Fold {
+  readonly from: number;
+  readonly until: number;
+}
+
+/** The folded idle time under a point of the diagram, if any. */
+function foldUnder(x: number, y: number): Fold | undefined {
+  const band = document
+    .elementsFromPoint(x, y)
+    .find((e): e is SVGElement => e instanceof SVGElement && e.matches('#diagram .fold-bg'));
+  if (band === undefined) return undefined;
+  return { from: Number(band.dataset.from), until: Number(band.dataset.until) };
+}
+
 /** How far beside a lane (in pixels) a click still means that lane: a lane is a thin line. */
 const LANE_REACH = 10;
 
@@ -500,14 +524,16 @@ function onDiagramClick(event: MouseEvent): void {
     return;
   }
   // On a lane, or beside it, among the rows: the node then, at that row's time.
-  const row =
-    target.closest('#diagram') === null ? undefined : rowUnder(event.clientX, event.clientY);
+  // On a lane, or beside it, across a fold: the node at a time inside the skipped stretch.
+  const inDiagram = target.closest('#diagram') !== null;
+  const row = inDiagram ? rowUnder(event.clientX, event.clientY) : undefined;
+  const fold = inDiagram && row === undefined ? foldUnder(event.clientX, event.clientY) : undefined;
   const lane =
-    row === undefined || (node !== null && !node.matches('line.lane'))
+    (row === undefined && fold === undefined) || (node !== null && !node.matches('line.lane'))
       ? undefined
       : laneNear(event.clientX);
   if (lane !== undefined) {
-    nodeMenu(lane, event.clientX, event.clientY, row);
+    nodeMenu(lane, event.clientX, event.clientY, row, fold);
     return;
   }
   if (node !== null) {
@@ -745,6 +771,18 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
   return list;
 }
 
+/**
+ * A run's size as the page counts it, beside the kernel's count of events: the page's run in the
+ * diagram's steps (the slider's), the what-if run in the rows of its own list below.
+ */
+function runSize(run: ScenarioRun, side: 'was' | 'now'): string {
+  const events = counted(run.result.events, 'simulator event');
+  if (side === 'was')
+    return `${events}, drawn as the diagram's ${counted(pageSteps.length, 'step')}`;
+  const rows = run.result.trace.filter(isRow).length;
+  return `${events}, listed as ${counted(rows, 'row')} below`;
+}
+
 function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTMLElement {
   const failed = run.outcomes.filter((o) => o.expected !== undefined && o.failure !== null).length;
   const judged = run.outcomes.filter((o) => o.expected !== undefined).length;
@@ -755,8 +793,8 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
     el('p', {}, 'trace hash ', el('code', { class: 'lab-hash' }, run.result.hash)),
     el(
       'p',
-      {},
-      `${run.result.ending} at ${formatTime(run.result.endedAt)}, ${run.result.events} events; ${judged - failed} of ${judged} expectations met`,
+      { class: 'lab-size' },
+      `${run.result.ending} at ${formatTime(run.result.endedAt)}, ${runSize(run, side)}; ${judged - failed} of ${judged} expectations met`,
     ),
     verdictList(run, diff, side),
   );
@@ -828,7 +866,7 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
   for (const v of diff.verdicts) {
     const item = el(
       'li',
-      { attrs: { 'data-g': v.guarantee } },
+      { class: `lab-${v.tone}`, attrs: { 'data-g': v.guarantee } },
       el('b', {}, `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`),
     );
     for (const sentence of v.witnesses.slice(0, 3)) {
@@ -847,8 +885,8 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
     list.append(
       el(
         'li',
-        {},
-        el('b', {}, `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}`),
+        { class: `lab-${x.tone}`, attrs: { 'data-step': String(x.step) } },
+        el('b', {}, `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`),
         el('br'),
         button(
           'witness: the operation in the what-if run',
@@ -861,7 +899,13 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
   const was = diff.unmet.was.join('; ') || 'as expected';
   const now = diff.unmet.now.join('; ') || 'as expected';
   if (was !== now)
-    list.append(el('li', {}, el('b', {}, `the scenario's verdicts: ${was} → ${now}`)));
+    list.append(
+      el(
+        'li',
+        { class: `lab-${diff.unmet.tone}`, attrs: { id: 'lab-unmet' } },
+        el('b', {}, `the scenario's verdicts: ${was} → ${now}`),
+      ),
+    );
   if (list.childElementCount === 0)
     list.append(el('li', {}, 'No verdict and no expectation changed.'));
   return el('div', {}, el('h3', {}, 'What changed'), list);
@@ -909,28 +953,34 @@ function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number
 }
 
 /** An event of the what-if run that, clicked, is shown in that run's own list below. */
-function editedLink(e: RunDiff['onlyEdited'][number]): HTMLElement {
-  return button(eventText(e.event), () => markEditedRows([e.traceIndex]), 'lab-link');
+function editedLink(e: DiffEvent, again = ''): HTMLElement {
+  return button(`${eventText(e.event)}${again}`, () => markEditedRows([e.traceIndex]), 'lab-link');
 }
 
 function differing(diff: RunDiff): HTMLElement {
-  const list = (events: RunDiff['onlyBase'], side: string, base: boolean) =>
-    el(
+  const list = (events: RunDiff['onlyBase'], side: string, base: boolean) => {
+    const lines = foldStorms(events);
+    return el(
       'ol',
       { class: 'lab-events', attrs: { 'data-side': side } },
-      ...events
-        .slice(0, 200)
-        .map((e) =>
-          el(
-            'li',
-            {},
-            base
-              ? button(eventText(e.event), () => goToEvent(e.traceIndex), 'lab-link')
-              : editedLink(e),
-          ),
-        ),
-      events.length > 200 ? el('li', {}, `… and ${events.length - 200} more`) : null,
+      ...lines.slice(0, 200).map((line) => {
+        const again = againText(line);
+        const { first } = line;
+        return el(
+          'li',
+          {},
+          base
+            ? button(
+                `${eventText(first.event)}${again}`,
+                () => goToEvent(first.traceIndex),
+                'lab-link',
+              )
+            : editedLink(first, again),
+        );
+      }),
+      lines.length > 200 ? el('li', {}, `… and ${lines.length - 200} more`) : null,
     );
+  };
   return el(
     'div',
     { class: 'lab-differ', attrs: { id: 'lab-differ' } },
@@ -992,7 +1042,7 @@ function renderHand(run: ScenarioRun): void {
       'li',
       {},
       button(
-        `deliver #${m.id}: ${flyingText(trace, m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', next anyway' : ''})`,
+        `deliver #${m.id}: ${flyingText(trace, m.event)} (due ${formatTime(m.deliverAt)}${i === 0 ? ', the first due: the run delivers it next anyway' : ''})`,
         () => chooseNext(m.id, after),
         'lab-link',
       ),
@@ -1012,6 +1062,7 @@ function renderHand(run: ScenarioRun): void {
       { attrs: { id: 'lab-hand-at' } },
       `After: ${trace[at] === undefined ? 'the start' : eventText(trace[at]!) || 'the start'}`,
     ),
+    handTrail(trace, at),
     choices.length === 0
       ? el(
           'p',
@@ -1024,6 +1075,47 @@ function renderHand(run: ScenarioRun): void {
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
+  );
+}
+
+/** Rows shown in step by hand's trail: the event it is after, and those just before. */
+const TRAIL_ROWS = 5;
+
+/**
+ * Where step by hand is, in the run it walks: its last rows up to the event it is after, that one
+ * marked. The page's own run is the diagram's, so the diagram's selected step follows it there;
+ * a what-if run is not drawn, so the trail says so and its own list below marks the event too.
+ */
+function handTrail(trace: readonly TraceEvent[], at: number): HTMLElement {
+  const rows: number[] = [];
+  for (let i = at; i >= 0 && rows.length < TRAIL_ROWS; i--)
+    if (i === at || isRow(trace[i]!)) rows.unshift(i);
+  const items = rows.map((i) => {
+    const text = (trace[i] === undefined ? '' : eventText(trace[i]!)) || 'the start';
+    return el(
+      'li',
+      { class: i === at ? 'lab-here' : '', attrs: { 'data-trace': String(i) } },
+      i === at ? `${text}  ◀ step by hand is here` : text,
+    );
+  });
+  const own = outcome === null;
+  if (own) goToEvent(at, false);
+  else {
+    for (const li of document.querySelectorAll('#lab-run li.lab-here'))
+      li.classList.remove('lab-here');
+    document.querySelector(`#lab-run li[data-trace="${at}"]`)?.classList.add('lab-here');
+  }
+  const which = own
+    ? "The page's own run: the diagram's selected step follows step by hand. "
+    : `The what-if run (${edits.map(editText).join(', ')}), which the diagram does not draw: it shows the page's run. Its last rows here; its own list marks this one too. `;
+  const see = own
+    ? button('see it in the diagram', () => goToEvent(at), 'lab-link')
+    : button('see it in its list', () => markEditedRows([at]), 'lab-link');
+  return el(
+    'div',
+    { class: 'lab-trail', attrs: { id: 'lab-hand-where' } },
+    el('p', {}, which, see),
+    el('ol', { class: 'lab-events' }, ...items),
   );
 }
 
@@ -1063,9 +1155,19 @@ function heldList(held: readonly HeldMessage[], now: number): HTMLElement[] {
       button(`release ${link} now (at ${formatTime(at)})`, () => releaseNow(from, to, at)),
     );
   });
+  // The kernel lets a held link go whole: a release edit cannot pick one message out of several.
+  const several = [...links.values()].some((messages) => messages.length > 1);
+  const whole = several
+    ? el(
+        'p',
+        { class: 'lab-hint', attrs: { id: 'lab-held-whole' } },
+        'A release lets every message its link holds go at once, each with its own delay: there is no letting just one through. To see one arrive first, release the link, then choose it among the messages in flight.',
+      )
+    : null;
   return [
     el('h4', {}, 'Waiting on a held link (not in flight until the link is released)'),
     el('ul', { class: 'lab-held', attrs: { id: 'lab-held' } }, ...items),
+    ...(whole === null ? [] : [whole]),
   ];
 }
 

@@ -8,7 +8,14 @@ import { formatTime } from '../render/format.ts';
 import { logLine } from '../render/log.ts';
 import { displayText, WRAPPED_CHARS } from '../render/safe-text.ts';
 import { field, hanging } from '../render/summary.ts';
-import type { DiffEvent, RunDiff, WhatIf } from './whatif.ts';
+import {
+  againText,
+  type DiffEvent,
+  foldStorms,
+  type RunDiff,
+  type Tone,
+  type WhatIf,
+} from './whatif.ts';
 
 /** Events listed per side; the rest are counted. */
 const SHOWN_EVENTS = 12;
@@ -19,11 +26,17 @@ const PLAIN = new Chalk({ level: 0 });
  * An event as `--view log` writes it, after `first`: whole and in colour when it fits the width,
  * else wrapped under itself (the log's own colours give way to the line's).
  */
-function eventLines(c: ChalkInstance, first: string, e: DiffEvent | null, width: number): string[] {
+function eventLines(
+  c: ChalkInstance,
+  first: string,
+  e: DiffEvent | null,
+  width: number,
+  again = '',
+): string[] {
   if (e === null) return [];
-  const plain = logLine(PLAIN, e.event, new Set())?.trimStart() ?? '';
+  const plain = `${logLine(PLAIN, e.event, new Set())?.trimStart() ?? ''}${again}`;
   if (textWidth(first) + textWidth(plain) <= width)
-    return [`${first}${logLine(c, e.event, new Set())?.trimStart() ?? ''}`];
+    return [`${first}${logLine(c, e.event, new Set())?.trimStart() ?? ''}${again}`];
   return hanging(first, plain, width, textWidth(first));
 }
 
@@ -33,11 +46,13 @@ function side(
   events: readonly DiffEvent[],
   width: number,
 ): string[] {
-  const lines = events
+  // A storm is one line with its count, as the diagram draws it.
+  const folded = foldStorms(events);
+  const lines = folded
     .slice(0, SHOWN_EVENTS)
-    .flatMap((e) => eventLines(c, `    ${mark} `, e, width));
-  if (events.length > SHOWN_EVENTS)
-    lines.push(c.dim(`    … and ${events.length - SHOWN_EVENTS} more`));
+    .flatMap((line) => eventLines(c, `    ${mark} `, line.first, width, againText(line)));
+  if (folded.length > SHOWN_EVENTS)
+    lines.push(c.dim(`    … and ${folded.length - SHOWN_EVENTS} more`));
   return lines;
 }
 
@@ -78,6 +93,13 @@ function divergenceLines(c: ChalkInstance, diff: RunDiff, width: number): string
   return lines;
 }
 
+/** How the terminal paints a change by its tone: as the page's lab colours it. */
+const TONES = (c: ChalkInstance): Record<Tone, (text: string) => string> => ({
+  better: c.green,
+  worse: c.red.bold,
+  finding: c.yellow,
+});
+
 function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   const lines: string[] = [];
   // Each line wrapped to the width, then painted (a wrapped line keeps its colour).
@@ -88,7 +110,7 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   if (diff.verdicts.length === 0) lines.push('  verdicts   none changed');
   else lines.push('  verdicts that changed');
   for (const v of diff.verdicts) {
-    const paint = v.now.startsWith('broken') ? c.red.bold : v.now === 'held' ? c.green : c.yellow;
+    const paint = TONES(c)[v.tone];
     add(paint, '    ', `${GUARANTEE_NAMES[v.guarantee]}: ${v.was} → ${v.now}`, 6);
     const run = v.witnessRun === 'base' ? 'the base run' : 'the edited run';
     for (const s of v.witnesses.slice(0, 3)) add(c.dim, '        ', `(${run}) ${s}`, 8);
@@ -96,11 +118,12 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   if (diff.expectations.length === 0) lines.push('  expectations none changed');
   else lines.push('  expectations that changed');
   for (const x of diff.expectations) {
-    const paint = x.now === 'met' ? c.green : c.red.bold;
-    add(paint, '    ', `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}`, 6);
+    const line = `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`;
+    add(TONES(c)[x.tone], '    ', line, 6);
   }
   const was = diff.unmet.was.length === 0 ? 'as expected' : diff.unmet.was.join('; ');
   const now = diff.unmet.now.length === 0 ? 'as expected' : diff.unmet.now.join('; ');
-  if (was !== now) add((t) => t, '  ', `the scenario's verdicts: ${was} → ${now}`, 4);
+  if (was !== now)
+    add(TONES(c)[diff.unmet.tone], '  ', `the scenario's verdicts: ${was} → ${now}`, 4);
   return lines;
 }

@@ -4,9 +4,9 @@
 // page's lab both call it, so both see the same edited run and the same hash.
 
 import type { NodeId } from '../../protocol/core.ts';
-import type { GuaranteeId, Verdict } from '../check/index.ts';
+import { GUARANTEE_NAMES, type GuaranteeId, type Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
-import { beginsStep, wrapText } from '../render/diagram.ts';
+import { beginsStep, STORM_MIN, stormSignature, wrapText } from '../render/diagram.ts';
 import { formatMessage, formatTime } from '../render/format.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import {
@@ -749,10 +749,28 @@ export interface DiffEvent {
   readonly event: TraceEvent;
 }
 
+/**
+ * Which way a change goes for the store: a guarantee that now holds is good news, one now broken
+ * bad news, an informative finding neither. Every view colours a change by it.
+ */
+export type Tone = 'better' | 'worse' | 'finding';
+
+/** Several changes' tone: bad news if any is, else good news if any is, else a finding. */
+function toneOf(tones: readonly Tone[]): Tone {
+  return tones.includes('worse') ? 'worse' : tones.includes('better') ? 'better' : 'finding';
+}
+
+/** The tone of a verdict that is now `now` (as `verdictText` writes it). */
+export function verdictTone(now: string): Tone {
+  if (now === 'held') return 'better';
+  return now.startsWith('broken') ? 'worse' : 'finding';
+}
+
 export interface VerdictChange {
   readonly guarantee: GuaranteeId;
   readonly was: string;
   readonly now: string;
+  readonly tone: Tone;
   /** The sentences of the edited run's violations (the base run's when they went away). */
   readonly witnesses: readonly string[];
   /** Their operations, in the run the sentences come from. */
@@ -768,6 +786,14 @@ export interface ExpectationChange {
   readonly expected: string;
   readonly was: string;
   readonly now: string;
+  /**
+   * Which way the edit moved it: an expectation it defeats is news either way. When the step's
+   * operation witnesses a verdict that changed (the anomaly it expected went away, or came),
+   * the change goes that verdict's way; otherwise a defeat is bad news and a new match good.
+   */
+  readonly tone: Tone;
+  /** The same in words: `the edit defeats it, taking away the anomaly it showed: …`. */
+  readonly why: string;
 }
 
 export interface RunDiff {
@@ -783,8 +809,54 @@ export interface RunDiff {
   readonly onlyEdited: readonly DiffEvent[];
   readonly verdicts: readonly VerdictChange[];
   readonly expectations: readonly ExpectationChange[];
-  /** What the scenario expected of the verdicts and did not get, in each run. */
-  readonly unmet: { readonly was: readonly string[]; readonly now: readonly string[] };
+  /**
+   * What the scenario expected of the verdicts and did not get, in each run; when they differ,
+   * the way the verdicts that changed went.
+   */
+  readonly unmet: {
+    readonly was: readonly string[];
+    readonly now: readonly string[];
+    readonly tone: Tone;
+  };
+}
+
+/** A differing event, and the repeats of it folded into its line (as a storm in the diagram). */
+export interface Folded {
+  readonly first: DiffEvent;
+  count: number;
+  last: number;
+}
+
+/**
+ * One side's differing events with each storm folded as the diagram folds it: the same timer, or
+ * the same message on the same link, STORM_MIN times or more, is its first event with a count.
+ */
+export function foldStorms(events: readonly DiffEvent[]): Folded[] {
+  const times = new Map<string, number>();
+  for (const e of events) {
+    const sig = stormSignature(e.event);
+    if (sig !== null) times.set(sig, (times.get(sig) ?? 0) + 1);
+  }
+  const storms = new Map<string, Folded>();
+  const out: Folded[] = [];
+  for (const e of events) {
+    const sig = stormSignature(e.event);
+    const storm = sig === null || times.get(sig)! < STORM_MIN ? undefined : storms.get(sig);
+    if (storm !== undefined) {
+      storm.count++;
+      storm.last = e.event.t;
+      continue;
+    }
+    const line: Folded = { first: e, count: 1, last: e.event.t };
+    if (sig !== null) storms.set(sig, line);
+    out.push(line);
+  }
+  return out;
+}
+
+/** A folded line's count in the diagram's words (` ×56, the last at 29.510s`), or nothing. */
+export function againText(line: Folded): string {
+  return line.count > 1 ? ` ×${line.count}, the last at ${formatTime(line.last)}` : '';
 }
 
 /** An event without its message ids: a copy made earlier shifts every later id by one. */
@@ -849,15 +921,20 @@ export function diffRuns(w: WhatIf): RunDiff {
   const parted = i < a.length || i < b.length;
   const divergence = parted ? { base: a[i] ?? null, edited: b[i] ?? null } : null;
   const [onlyBase, onlyEdited] = parted ? unmatched(a.slice(i), b.slice(i)) : [[], []];
+  const verdicts = verdictChanges(w.base, w.edited);
   return {
     baseHash: w.base.result.hash,
     editedHash: w.edited.result.hash,
     divergence,
     onlyBase,
     onlyEdited,
-    verdicts: verdictChanges(w.base, w.edited),
-    expectations: expectationChanges(w.base, w.edited),
-    unmet: { was: w.base.verdictFailures, now: w.edited.verdictFailures },
+    verdicts,
+    expectations: expectationChanges(w.base, w.edited, verdicts),
+    unmet: {
+      was: w.base.verdictFailures,
+      now: w.edited.verdictFailures,
+      tone: toneOf(verdicts.map((v) => v.tone)),
+    },
   };
 }
 
@@ -903,6 +980,7 @@ function verdictChanges(base: ScenarioRun, edited: ScenarioRun): VerdictChange[]
       guarantee: g,
       was: verdictText(was),
       now: verdictText(now),
+      tone: verdictTone(verdictText(now)),
       witnesses: sentences(source),
       ops: [...new Set((source?.violations ?? []).flatMap((x) => x.ops))],
       witnessRun: fromBase ? 'base' : 'edited',
@@ -911,7 +989,30 @@ function verdictChanges(base: ScenarioRun, edited: ScenarioRun): VerdictChange[]
   return out;
 }
 
-function expectationChanges(base: ScenarioRun, edited: ScenarioRun): ExpectationChange[] {
+/** Which way an expectation moved, and why, from the verdict changes its operation witnesses. */
+function expectationWay(
+  met: boolean,
+  opId: number,
+  verdicts: readonly VerdictChange[],
+): Pick<ExpectationChange, 'tone' | 'why'> {
+  const linked = verdicts.filter((v) => v.ops.includes(opId));
+  const verb = met ? 'the edit brings it about' : 'the edit defeats it';
+  if (linked.length === 0) return { tone: met ? 'better' : 'worse', why: verb };
+  const tone = toneOf(linked.map((v) => v.tone));
+  const now = linked.map((v) => `${GUARANTEE_NAMES[v.guarantee]} now ${v.now}`).join(', ');
+  const what = met
+    ? `, and the anomaly its operation witnesses is back: ${now}`
+    : tone === 'better'
+      ? `, taking away the anomaly it showed: ${now}`
+      : `: ${now}`;
+  return { tone, why: `${verb}${what}` };
+}
+
+function expectationChanges(
+  base: ScenarioRun,
+  edited: ScenarioRun,
+  verdicts: readonly VerdictChange[],
+): ExpectationChange[] {
   const out: ExpectationChange[] = [];
   for (const o of edited.outcomes) {
     if (o.expected === undefined) continue;
@@ -927,6 +1028,7 @@ function expectationChanges(base: ScenarioRun, edited: ScenarioRun): Expectation
       expected: expectationText(o.expected),
       was,
       now,
+      ...expectationWay(now === 'met', o.opId, verdicts),
     });
   }
   return out;

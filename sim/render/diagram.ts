@@ -557,10 +557,10 @@ export function beginsStep(events: readonly TraceEvent[], index: number): boolea
 }
 
 /** A storm is this many or more of the same retransmission. */
-const STORM_MIN = 4;
+export const STORM_MIN = 4;
 
 /** What stays the same from one retransmission to the next: the timer, or the message and link. */
-function stormSignature(e: TraceEvent): string | null {
+export function stormSignature(e: TraceEvent): string | null {
   switch (e.kind) {
     case 'timer':
       return `timer ${e.node} ${formatTimer(e.timer).replace(/#\d+/, '')}`;

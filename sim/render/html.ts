@@ -20,7 +20,7 @@ import {
   timeline,
   wrapText,
 } from './diagram.ts';
-import { formatTime } from './format.ts';
+import { counted, formatTime } from './format.ts';
 import type { TraceDocument } from './json.ts';
 import { DISPLAY_CHARS, displayText, UNSAFE_SOURCE, WRAPPED_CHARS } from './safe-text.ts';
 
@@ -273,10 +273,12 @@ function svgRowBackground(g: Geometry, row: Row, i: number): string {
   if (row.kind === 'event') {
     return `<rect class="row-bg" data-step="${row.step}" y="${num(box.top)}" width="${g.width}" height="${num(box.height)}"/>`;
   }
-  const band = (cls: string, x: number) =>
-    `<rect class="${cls}" x="${x}" y="${num(box.top + 3)}" width="${num(g.width - x)}" height="${num(box.height - 6)}"/>`;
+  const band = (cls: string, x: number, data = '') =>
+    `<rect class="${cls}"${data} x="${x}" y="${num(box.top + 3)}" width="${num(g.width - x)}" height="${num(box.height - 6)}"/>`;
   if (row.kind === 'note') return band('note-bg', G.gutter);
-  if (row.kind === 'fold') return band('fold-bg', 0);
+  // A fold keeps the span it hides, so that the lab offers a time inside it.
+  if (row.kind === 'fold')
+    return band('fold-bg', 0, ` data-from="${row.t}" data-until="${row.until}"`);
   return band(`explain-bg ${row.severity}`, g.labelX - 8);
 }
 
@@ -370,7 +372,16 @@ function fact(name: string, value: string): string {
   return `<div class="fact"><dt>${esc(name)}</dt><dd>${value}</dd></div>`;
 }
 
-function headerHtml(doc: TraceDocument): string {
+/**
+ * How many steps the slider has, and how they relate to the events the kernel counts: a student
+ * sees both numbers on the page and should not have to guess why they differ.
+ */
+function stepsFact(doc: TraceDocument, steps: number): string {
+  const events = counted(doc.run.events, 'simulator event');
+  return `${steps}, the diagram's rows, from ${events} (an arrival, a timer, a scripted action): an event can draw several rows, and repeats folded as ×40 share one`;
+}
+
+function headerHtml(doc: TraceDocument, steps: number): string {
   const knobs = Object.entries(doc.knobs)
     .map(([k, v]) => `<li><span class="knob">${text(k)}</span>=<b>${text(String(v))}</b></li>`)
     .join('');
@@ -380,10 +391,8 @@ function headerHtml(doc: TraceDocument): string {
     fact('seed', `<b>${esc(String(doc.seed))}</b>`),
     fact('preset', text(doc.preset)),
     fact('network', esc(network)),
-    fact(
-      'run',
-      text(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}, ${doc.run.events} events`),
-    ),
+    fact('run', text(`${doc.run.ending} at ${formatTime(doc.run.endedAt)}`)),
+    fact('steps', text(stepsFact(doc, steps))),
     fact('trace hash', `<code>${text(doc.run.hash)}</code>`),
   ];
   return `<header>
@@ -410,6 +419,26 @@ function verdictItem(v: Verdict): string {
   }
 }
 
+/** The findings' heading names what the list holds: an informative finding is not a failure. */
+function findingsHeading(doc: TraceDocument): string {
+  const failed = doc.expectations.filter((x) => x.expectedText !== null && x.failure !== null);
+  const broken = doc.verdicts.filter((v) => v.status === 'broken');
+  const kinds = [
+    failed.length > 0 || doc.verdictFailures.length > 0 ? 'failed expectations' : '',
+    broken.some((v) => !v.informative) ? 'broken guarantees' : '',
+    broken.some((v) => v.informative) ? 'informative findings' : '',
+  ].filter((k) => k !== '');
+  if (kinds.length === 0) return 'Failures, violations and findings';
+  const words =
+    kinds.length === 1 ? kinds[0]! : `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)}`;
+  // A break the scenario set out to show is no failure of it (a run no scenario scripted counts
+  // every break among its verdict failures, so never reads so). Beside a finding, which the
+  // scenario may not have expected, it is not said.
+  const expected =
+    kinds.length === 1 && kinds[0] === 'broken guarantees' ? ', as the scenario expected' : '';
+  return `${words[0]!.toUpperCase()}${words.slice(1)}${expected}`;
+}
+
 function findingsHtml(doc: TraceDocument, tl: Timeline): string {
   const expectations = doc.expectations
     .filter((x) => x.expectedText !== null)
@@ -429,7 +458,7 @@ function findingsHtml(doc: TraceDocument, tl: Timeline): string {
       : `<ul id="violations">${problems.join('')}</ul>`;
   const all = [...expectations, ...unexpected, ...doc.verdicts.map(verdictItem)];
   return `<section id="findings">
-<h2>Failures, violations and findings <span class="hint">(click one to see its witness)</span></h2>${problemList}
+<h2>${text(findingsHeading(doc))} <span class="hint">(click one to see its witness)</span></h2>${problemList}
 <details><summary>Expectations (${expectations.length}) and guarantees (${doc.verdicts.length})</summary><ul class="expectations">${all.join('')}</ul></details>
 </section>`;
 }
@@ -541,7 +570,7 @@ export function renderHtml(
 <style>${style}</style>
 </head>
 <body>
-${headerHtml(doc)}
+${headerHtml(doc, tl.steps)}
 ${findingsHtml(doc, tl)}
 <main>
 <div id="diagram-wrap">${svgDiagram(tl, g)}</div>

@@ -154,7 +154,7 @@
     if (summary.replicating?.length > 0)
       lines.push(`replicating: ${summary.replicating.join(', ')}`);
     for (const [key, lock] of Object.entries(summary.locks ?? {})) {
-      const until = lock.expiresAt === null ? '' : `, until ${lock.expiresAt} ms`;
+      const until = lock.expiresAt === null ? '' : `, until ${formatTime(lock.expiresAt)}`;
       // Under fencing=none the grant's number stays in the server: no token goes on the wire.
       const token = doc.knobs.fencing === 'none' ? '' : `token ${lock.token}`;
       const about = `${token}${token && until ? until : until.slice(2)}`;
@@ -362,7 +362,11 @@
   function setStep(k, scroll) {
     if (steps.length === 0) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
-    if (k === current) return;
+    // Already there: brought into view if asked (the lab's "see it in the diagram").
+    if (k === current) {
+      if (scroll) keepInView(rowOfStep.get(k));
+      return;
+    }
     const was = current;
     current = k;
     if (was >= 0) writeFragmentStep(k);
@@ -370,10 +374,22 @@
     const step = steps[k];
     info.dataset.step = String(k);
     info.dataset.traceIndex = String(step.traceIndex);
+    const t = doc.events[step.traceIndex].t;
+    // The last step's state is the run's end: later, if what followed only repeated rows above
+    // (a storm folded into its first row) or the run was cut at its time bound.
+    const end =
+      k === steps.length - 1 && doc.run.endedAt > t
+        ? element(
+            'div',
+            'end',
+            `the cards show the state at the run's end, ${formatTime(doc.run.endedAt)}`,
+          )
+        : '';
     info.replaceChildren(
       element('b', '', `Step ${k + 1} of ${steps.length}`),
-      ` · ${formatTime(doc.events[step.traceIndex].t)}`,
+      ` · ${formatTime(t)}`,
       element('div', 'what', step.text),
+      end,
     );
     markTimeline();
     renderState(k);
@@ -599,8 +615,10 @@
   for (const link of document.querySelectorAll('.witness-link')) {
     link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
   }
-  // The lab (sim/lab/) moves the diagram to a step of its choosing.
-  document.addEventListener('kvsim:step', (event) => setStep(Number(event.detail), true));
+  // The lab (sim/lab/) moves the diagram to a step of its choosing: `{ step, scroll }`.
+  document.addEventListener('kvsim:step', (event) =>
+    setStep(Number(event.detail.step), event.detail.scroll !== false),
+  );
   window.addEventListener('resize', fitPanel);
   window.addEventListener('scroll', drawSoon, { passive: true });
   window.addEventListener('resize', drawSoon);
