@@ -433,3 +433,92 @@ describe('the stated bound is a worst case', () => {
     expect(bounded).toBeGreaterThan(900);
   });
 });
+
+describe('a requestTimeout no longer than a round trip', () => {
+  /**
+   * 14 servers; c2 writes x, then every server restarts empty (durability memory), and c1, who
+   * read x before the restarts, asks s2 for it again. Every follower refuses (ts-first), and each
+   * refusal comes back 180-200 ms after the GET left, after the 150 ms timeout has resent it to
+   * the next server: the GET goes round until it reaches s1, which c2's later write refilled.
+   */
+  function aroundTheServers(requestTimeout: number, cutMs?: number) {
+    const followers = Array.from({ length: 13 }, (_, i) => `s${i + 2}`);
+    return runScenario({
+      goal: 'a GET refused by every follower, each refusal later than the timeout',
+      preset: 'fixed',
+      servers: 14,
+      clients: 2,
+      knobs: { durability: 'memory', requestTimeout, retryOnTryOther: 'none' },
+      network: { delayMinMs: 90, delayMaxMs: 100 },
+      ...(cutMs === undefined ? {} : { runUntilMs: cutMs }),
+      steps: [
+        { at: 0, client: 'c2', put: ['x', '1'], via: 's1' },
+        { at: 500, client: 'c1', get: 'x', via: 's1' },
+        ...followers.flatMap((s) => [
+          { at: 1_000, crash: s },
+          { at: 1_100, restart: s },
+        ]),
+        { at: 3_000, client: 'c1', get: 'x', via: 's2' },
+      ],
+    });
+  }
+
+  it('states no bound, and says why: a refusal may come back after the resend, and is ignored', () => {
+    const run = aroundTheServers(150);
+    expect(run.livenessBound.ms).toBeNull();
+    expect(run.livenessBound).toMatchObject({
+      why: expect.stringContaining('no longer than a round trip (up to 200 ms)'),
+    });
+    // A timeout longer than any round trip counts every refusal: a bound is stated.
+    expect(aroundTheServers(201).livenessBound.ms).not.toBeNull();
+  });
+
+  it('the GET goes round all 13 followers before s1 answers it', () => {
+    const get = aroundTheServers(150).result.history.operations[2]!;
+    expect(get).toMatchObject({ op: 'get', reply: 'GET_OK', server: 's1' });
+    expect(get.completedAt! - get.invokedAt).toBeGreaterThan(13 * 150);
+  });
+
+  it('cut while it goes round, the GET is not judged: it completes later', () => {
+    const full = aroundTheServers(150).result.history.operations[2]!;
+    const cut = full.completedAt! - 100;
+    const run = aroundTheServers(150, cut);
+    expect(run.result.history.operations[2]!.completedAt).toBeNull();
+    const v = liveness(run);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('no longer than a round trip');
+  });
+
+  it('with delays drawn at random, how long the GET takes has no bound: a refusal is counted only when it comes back in time', () => {
+    // Every server restarts empty, so only a refusal in time (a round trip of 140-150 ms out of
+    // 140-200) ends the GET; the number of trips it takes is the draws' to decide.
+    const took = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => {
+      const run = runScenario(
+        {
+          goal: 'a GET refused everywhere',
+          preset: 'fixed',
+          servers: 3,
+          clients: 1,
+          seed,
+          knobs: { durability: 'memory', requestTimeout: 150, retryOnTryOther: 'none' },
+          network: { delayMinMs: 70, delayMaxMs: 100 },
+          steps: [
+            { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+            ...['s1', 's2', 's3'].flatMap((s) => [
+              { at: 1_000, crash: s },
+              { at: 1_100, restart: s },
+            ]),
+            { at: 3_000, client: 'c1', get: 'x', via: 's2' },
+          ],
+        },
+        { trace: false },
+      );
+      const get = run.result.history.operations[1]!;
+      expect(get.reply).toBe('TRY_OTHER_SERVER_OR_LATER');
+      return get.completedAt! - get.invokedAt;
+    });
+    // Some GETs end at the first or second refusal, others only after going round many times.
+    expect(Math.min(...took)).toBeLessThan(2 * 150 + 200);
+    expect(Math.max(...took)).toBeGreaterThan(10 * 150);
+  });
+});
