@@ -13,7 +13,7 @@ import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { Forms, Words } from '../sim/verify/forms.ts';
 import { Keyer } from '../sim/verify/key.ts';
-import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
+import { checkInput, judge, type SearchResult, search } from '../sim/verify/search.ts';
 import { type Setup, setupOf, symmetricClients } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
 import {
@@ -194,6 +194,59 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     );
     expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
     expect(replay.verdictFailures).toEqual([]);
+  });
+
+  it('an answer still in flight, late, is a fault at work: its GET is not judged dead, as in the replay', () => {
+    // s2 down for good keeps the leader resending c1's write; c1 crashes, so that write is no
+    // longer anyone's operation. c2's GET is answered, but the answer is slow: a second later
+    // it is still in flight, and once it arrives the GET completes.
+    const scenario: Scenario = {
+      goal: "c2 reads while the leader resends c1's write to a follower down for good",
+      preset: 'fixed',
+      knobs: { requestTimeout: 0 },
+      servers: ['s1', 's2'],
+      clients: ['c1', 'c2'],
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+        { at: 0, client: 'c2', get: 'y', via: 's1' },
+      ],
+    };
+    const setup = setupOf(scenario, {
+      budgets: { ...NONE, delays: 1, clientCrashes: 1, downForGood: 1 },
+    });
+    const node = (id: string) => setup.nodes.findIndex((n) => n.id === id);
+    let w = initialWorld(setup);
+    const moves: Move[] = [];
+    const take = (pick: (m: Move) => boolean) => {
+      const move = movesOf(setup, w).find(pick)!;
+      moves.push(move);
+      w = play(setup, w, move);
+    };
+    const onTime = (m: Move) =>
+      m.kind === 'deliver' && !w.inFlight.find((f) => f.seq === m.seq)!.slow;
+    take((m) => m.kind === 'invoke' && m.client === 0);
+    take(onTime);
+    take((m) => m.kind === 'downForGood' && m.node === node('s2'));
+    take(onTime);
+    take((m) => m.kind === 'crash' && m.node === node('c1'));
+    take((m) => m.kind === 'restart' && m.node === node('c1'));
+    take((m) => m.kind === 'invoke' && m.client === 1);
+    take(onTime);
+    take((m) => m.kind === 'slow');
+    while (w.now < 1_000 || w.inFlight.length > 1)
+      take(movesOf(setup, w).some(onTime) ? onTime : (m) => m.kind === 'timer');
+    const [answer] = w.inFlight;
+    expect(answer).toMatchObject({ slow: true, message: { type: 'NULL' } });
+    const bound = setup.livenessBound!([setup.topology.servers[1]!]).ms!;
+    expect(w.now - answer!.sentAt).toBeGreaterThan(bound);
+    // verify does not call the GET dead, and sim, replaying the story cut here, agrees.
+    expect(brokenGuarantees(judge(setup, w, false))).toEqual([]);
+    const replay = runScenario(scheduleToScenario(setup, moves, [], false));
+    expect(replay.verdicts.find((v) => v.guarantee === 'liveness')!.status).toBe('not-judged');
+    // Once the answer arrives, the GET completes.
+    take((m) => m.kind === 'deliver' && m.seq === answer!.seq);
+    const get = checkInput(setup, w, false).operations.find((o) => o.client === 'c2')!;
+    expect(get.completedAt).toBe(w.now);
   });
 
   it('with every follower back (no budget to stay down), fixed keeps liveness', () => {

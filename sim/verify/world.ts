@@ -39,6 +39,9 @@ export type Record =
   | { readonly t: number; readonly node: number; readonly observation: Observation }
   | { readonly t: number; readonly node: number; readonly abandon: true };
 
+/** After the last move, messages still in flight arrive this much later than it (never, in the story). */
+export const AFTER_END_MS = 1_000;
+
 export interface Budgets {
   readonly drops: number;
   readonly duplicates: number;
