@@ -196,10 +196,12 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     expect(replay.verdictFailures).toEqual([]);
   });
 
-  it('an answer still in flight, late, is a fault at work: its GET is not judged dead, as in the replay', () => {
-    // s2 down for good keeps the leader resending c1's write; c1 crashes, so that write is no
-    // longer anyone's operation. c2's GET is answered, but the answer is slow: a second later
-    // it is still in flight, and once it arrives the GET completes.
+  /**
+   * s2 down for good keeps the leader resending c1's write; c1 crashes, so that write is no longer
+   * anyone's operation. c2's GET is answered, but the answer is slow: a second later it is still
+   * in flight, and once it arrives the GET completes.
+   */
+  function slowAnswer() {
     const scenario: Scenario = {
       goal: "c2 reads while the leader resends c1's write to a follower down for good",
       preset: 'fixed',
@@ -215,15 +217,14 @@ describe('A11: the fixed ackPolicy is the cause', () => {
       budgets: { ...NONE, delays: 1, clientCrashes: 1, downForGood: 1 },
     });
     const node = (id: string) => setup.nodes.findIndex((n) => n.id === id);
-    let w = initialWorld(setup);
-    const moves: Move[] = [];
+    const story = { w: initialWorld(setup), moves: [] as Move[] };
     const take = (pick: (m: Move) => boolean) => {
-      const move = movesOf(setup, w).find(pick)!;
-      moves.push(move);
-      w = play(setup, w, move);
+      const move = movesOf(setup, story.w).find(pick)!;
+      story.moves.push(move);
+      story.w = play(setup, story.w, move);
     };
     const onTime = (m: Move) =>
-      m.kind === 'deliver' && !w.inFlight.find((f) => f.seq === m.seq)!.slow;
+      m.kind === 'deliver' && !story.w.inFlight.find((f) => f.seq === m.seq)!.slow;
     take((m) => m.kind === 'invoke' && m.client === 0);
     take(onTime);
     take((m) => m.kind === 'downForGood' && m.node === node('s2'));
@@ -233,20 +234,34 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     take((m) => m.kind === 'invoke' && m.client === 1);
     take(onTime);
     take((m) => m.kind === 'slow');
-    while (w.now < 1_000 || w.inFlight.length > 1)
-      take(movesOf(setup, w).some(onTime) ? onTime : (m) => m.kind === 'timer');
-    const [answer] = w.inFlight;
+    while (story.w.now < 1_000 || story.w.inFlight.length > 1)
+      take(movesOf(setup, story.w).some(onTime) ? onTime : (m) => m.kind === 'timer');
+    return { setup, story, take };
+  }
+
+  it('an answer still in flight, late, is a fault at work: its GET is not judged dead, as in the replay', () => {
+    const { setup, story, take } = slowAnswer();
+    const [answer] = story.w.inFlight;
     expect(answer).toMatchObject({ slow: true, message: { type: 'NULL' } });
     const bound = setup.livenessBound!([setup.topology.servers[1]!]).ms!;
-    expect(w.now - answer!.sentAt).toBeGreaterThan(bound);
+    expect(story.w.now - answer!.sentAt).toBeGreaterThan(bound);
     // verify does not call the GET dead, and sim, replaying the story cut here, agrees.
-    expect(brokenGuarantees(judge(setup, w, false))).toEqual([]);
-    const replay = runScenario(scheduleToScenario(setup, moves, [], false));
+    expect(brokenGuarantees(judge(setup, story.w, false))).toEqual([]);
+    const replay = runScenario(scheduleToScenario(setup, story.moves, [], false));
     expect(replay.verdicts.find((v) => v.guarantee === 'liveness')!.status).toBe('not-judged');
     // Once the answer arrives, the GET completes.
     take((m) => m.kind === 'deliver' && m.seq === answer!.seq);
-    const get = checkInput(setup, w, false).operations.find((o) => o.client === 'c2')!;
-    expect(get.completedAt).toBe(w.now);
+    const get = checkInput(setup, story.w, false).operations.find((o) => o.client === 'c2')!;
+    expect(get.completedAt).toBe(story.w.now);
+  });
+
+  it('a late answer, once arrived, ends the faults where the replay ends them: when it left late', () => {
+    const { setup, story, take } = slowAnswer();
+    const [answer] = story.w.inFlight;
+    take((m) => m.kind === 'deliver' && m.seq === answer!.seq);
+    const replay = runScenario(scheduleToScenario(setup, story.moves, [], false));
+    expect(checkInput(setup, story.w, false).faultsEndAt).toBe(replay.result.faultsEndAt);
+    expect(replay.result.faultsEndAt).toBeGreaterThan(answer!.sentAt);
   });
 
   it('with every follower back (no budget to stay down), fixed keeps liveness', () => {
