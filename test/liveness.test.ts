@@ -11,7 +11,7 @@ import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
 import { History, type Operation } from '../sim/kernel/history.ts';
 import { traceDocument } from '../sim/render/json.ts';
-import { type AnyScenario, runScenario, type Scenario } from '../sim/scenario.ts';
+import { type AnyScenario, runScenario, type Scenario, type Step } from '../sim/scenario.ts';
 import { SETTINGS } from './reference/settings.ts';
 
 function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
@@ -520,5 +520,134 @@ describe('a requestTimeout no longer than a round trip', () => {
     // Some GETs end at the first or second refusal, others only after going round many times.
     expect(Math.min(...took)).toBeLessThan(2 * 150 + 200);
     expect(Math.max(...took)).toBeGreaterThan(10 * 150);
+  });
+});
+
+describe('the stated bound against runs shaped to reach it', () => {
+  // Every knob of the replicated store drawn, up to 14 servers, FIFO links, spikes, copies, and
+  // timeouts from just over a round trip; the faults end as the operations are issued, so each
+  // operation starts as late after them as it can, and one server may stay down for good.
+  const shapeArb = fc.record({
+    servers: fc.constantFrom(2, 3, 5, 9, 14),
+    clients: fc.integer({ min: 1, max: 3 }),
+    delayMinMs: fc.integer({ min: 1, max: 40 }),
+    spreadMs: fc.constantFrom(0, 10, 80),
+    spikeMs: fc.constantFrom(0, 0, 150),
+    fifo: fc.boolean(),
+    duplicatePermille: fc.constantFrom(0, 0, 100),
+    timeoutOverRoundTripMs: fc.constantFrom(1, 60, 700),
+    knobs: fc.record({
+      replicationDelay: fc.constantFrom(0, 0, 40, 250),
+      replicationFanout: fc.constantFrom('sequential', 'parallel'),
+      followerApply: fc.constantFrom('overwrite', 'newer-wins'),
+      missingKeyReply: fc.constantFrom('null-first', 'ts-first'),
+      clientSession: fc.constantFrom('pipelined', 'sequential'),
+      clientTimestamp: fc.constantFrom('last', 'max'),
+      leaderClock: fc.constantFrom('wall', 'hybrid'),
+      ackPolicy: fc.constantFrom('ignore-failures', 'all-followers'),
+      retryOnTryOther: fc.constantFrom('none', 'other-server'),
+      requestIds: fc.constantFrom('none', 'dedupe'),
+      durability: fc.constantFrom('memory', 'disk'),
+      replicationTimeout: fc.constantFrom(20, 60, 400),
+      retryBackoff: fc.constantFrom(0, 100),
+      retryLimit: fc.integer({ min: 0, max: 4 }),
+    }),
+    faultsEndMs: fc.integer({ min: 300, max: 2_000 }),
+    faults: fc.array(
+      fc.record({
+        kind: fc.constantFrom('crash', 'partition', 'clockStep', 'drop', 'delay', 'hold'),
+        atPermille: fc.nat({ max: 1000 }),
+        node: fc.nat(),
+        other: fc.nat(),
+        byMs: fc.integer({ min: -3_000, max: 3_000 }),
+      }),
+      { maxLength: 6 },
+    ),
+    downForGood: fc.boolean(),
+    ops: fc.array(
+      fc.record({
+        client: fc.nat(),
+        kind: fc.constantFrom('put', 'get', 'get', 'delete'),
+        key: fc.constantFrom('x', 'y'),
+        atMs: fc.integer({ min: -300, max: 300 }),
+        via: fc.nat(),
+      }),
+      { minLength: 2, maxLength: 16 },
+    ),
+  });
+
+  function scenarioOf(shape: typeof shapeArb extends fc.Arbitrary<infer T> ? T : never): Scenario {
+    const servers = Array.from({ length: shape.servers }, (_, i) => `s${i + 1}`);
+    const clients = Array.from({ length: shape.clients }, (_, i) => `c${i + 1}`);
+    const nodes = [...servers, ...clients];
+    const hop = shape.delayMinMs + shape.spreadMs + shape.spikeMs;
+    const end = shape.faultsEndMs;
+    const steps: Step<never>[] = [];
+    for (const f of shape.faults) {
+      const at = Math.floor((end * f.atPermille) / 1000);
+      const a = nodes[f.node % nodes.length]!;
+      const b = nodes.filter((n) => n !== a)[f.other % (nodes.length - 1)]!;
+      if (f.kind === 'crash') steps.push({ at, crash: a }, { at: end, restart: a });
+      else if (f.kind === 'partition')
+        steps.push({ at, partition: [[a], [b]] }, { at: end, heal: true });
+      else if (f.kind === 'clockStep') steps.push({ at, clockStep: a, byMs: f.byMs });
+      else if (f.kind === 'hold') steps.push({ at, hold: [a, b] }, { at: end, release: [a, b] });
+      else if (f.kind === 'drop') steps.push({ at, drop: '*', from: a, to: b });
+      else steps.push({ at, delay: '*', from: a, to: b, byMs: Math.abs(f.byMs) + 1 });
+    }
+    // The last server but the leader crashes as the faults end and never restarts; the leader
+    // then gives up on it (under all-followers no write would ever complete, and their resends
+    // would pile up for the whole run).
+    const downForGood = shape.downForGood && shape.servers > 2;
+    if (downForGood) steps.push({ at: end, crash: servers.at(-1)! });
+    for (const o of shape.ops) {
+      const client = clients[o.client % clients.length]!;
+      const via = servers[o.via % servers.length]!;
+      const at = end + o.atMs;
+      if (o.kind === 'put') steps.push({ at, client, put: [o.key, `v${at}`], via });
+      else if (o.kind === 'get') steps.push({ at, client, get: o.key, via });
+      else steps.push({ at, client, delete: o.key, via });
+    }
+    return {
+      goal: 'a run shaped to reach the liveness bound',
+      preset: 'fixed',
+      servers,
+      clients,
+      knobs: {
+        ...shape.knobs,
+        requestTimeout: 2 * hop + shape.timeoutOverRoundTripMs,
+        ...(downForGood ? { ackPolicy: 'ignore-failures' as const } : {}),
+      },
+      network: {
+        delayMinMs: shape.delayMinMs,
+        delayMaxMs: shape.delayMinMs + shape.spreadMs,
+        spikePermille: shape.spikeMs > 0 ? 300 : 0,
+        spikeMs: shape.spikeMs,
+        fifo: shape.fifo,
+        duplicatePermille: shape.duplicatePermille,
+      },
+      steps: [...steps].sort((p, q) => p.at - q.at),
+      // Long past any bound these knobs state; a leader resending to a server down for good
+      // would go on for ever.
+      runUntilMs: end + 30_000,
+    };
+  }
+
+  it('on 400 runs of the replicated store, no operation completes later than it', () => {
+    const late: string[] = [];
+    let judged = 0;
+    const shapes = fc.sample(shapeArb, { seed: 20_261_130, numRuns: 400 });
+    for (const [i, shape] of shapes.entries()) {
+      const run = runScenario(scenarioOf(shape), { trace: false });
+      const bound = run.livenessBound.ms!;
+      for (const op of run.result.history.operations) {
+        if (op.completedAt === null) continue;
+        judged++;
+        const took = op.completedAt - Math.max(op.invokedAt, run.result.faultsEndAt);
+        if (took > bound) late.push(`shape ${i}: op ${op.id} took ${took} ms, bound ${bound} ms`);
+      }
+    }
+    expect(late).toEqual([]);
+    expect(judged).toBeGreaterThan(2_500);
   });
 });
