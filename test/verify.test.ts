@@ -196,6 +196,19 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     expect(replay.verdictFailures).toEqual([]);
   });
 
+  it('with a slow message in the budget too, the story still replays to the same verdict', () => {
+    // A PUT slow to reach the leader is a fault until it arrives: the bound counts from then.
+    const { setup, result } = verify(a11.scenario, { downForGood: 1, delays: 1, drops: 1 });
+    const found = result as Extract<SearchResult, { kind: 'violation' }>;
+    expect(found.broken).toEqual(['liveness']);
+    const moves = movesTo(found.world);
+    const replay = runScenario(
+      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
+    );
+    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
+    expect(replay.verdictFailures).toEqual([]);
+  });
+
   /**
    * s2 down for good keeps the leader resending c1's write; c1 crashes, so that write is no longer
    * anyone's operation. c2's GET is answered, but the answer is slow: a second later it is still
