@@ -174,6 +174,19 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     expect(result.complete).toBeGreaterThan(0);
   });
 
+  /** verify breaks liveness under these budgets, and sim replays its story to the same verdict. */
+  function expectLivenessReplayed(scenario: Scenario, budgets: Partial<Budgets>) {
+    const { setup, result } = verify(scenario, budgets);
+    const found = result as Extract<SearchResult, { kind: 'violation' }>;
+    expect(found.broken).toEqual(['liveness']);
+    const moves = movesTo(found.world);
+    const replay = runScenario(
+      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
+    );
+    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
+    expect(replay.verdictFailures).toEqual([]);
+  }
+
   it('judged against the bound from the last fault as sim judges it: a replay agrees', () => {
     // Three servers, two clients and a drop: late and lost messages are faults in the story.
     const wider: Scenario = {
@@ -185,28 +198,12 @@ describe('A11: the fixed ackPolicy is the cause', () => {
         { at: 1, client: 'c2', get: 'x', via: 's3' },
       ],
     };
-    const { setup, result } = verify(wider, { downForGood: 1, drops: 1 });
-    const found = result as Extract<SearchResult, { kind: 'violation' }>;
-    expect(found.broken).toEqual(['liveness']);
-    const moves = movesTo(found.world);
-    const replay = runScenario(
-      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
-    );
-    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
-    expect(replay.verdictFailures).toEqual([]);
+    expectLivenessReplayed(wider, { downForGood: 1, drops: 1 });
   });
 
   it('with a slow message in the budget too, the story still replays to the same verdict', () => {
     // A PUT slow to reach the leader is a fault until it arrives: the bound counts from then.
-    const { setup, result } = verify(a11.scenario, { downForGood: 1, delays: 1, drops: 1 });
-    const found = result as Extract<SearchResult, { kind: 'violation' }>;
-    expect(found.broken).toEqual(['liveness']);
-    const moves = movesTo(found.world);
-    const replay = runScenario(
-      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
-    );
-    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
-    expect(replay.verdictFailures).toEqual([]);
+    expectLivenessReplayed(a11.scenario, { downForGood: 1, delays: 1, drops: 1 });
   });
 
   /**
