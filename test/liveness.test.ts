@@ -11,7 +11,7 @@ import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
 import { History, type Operation } from '../sim/kernel/history.ts';
 import { traceDocument } from '../sim/render/json.ts';
-import { type AnyScenario, runScenario, type Scenario } from '../sim/scenario.ts';
+import { type AnyScenario, runScenario, type Scenario, type Step } from '../sim/scenario.ts';
 import { SETTINGS } from './reference/settings.ts';
 
 function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
@@ -431,5 +431,223 @@ describe('the stated bound is a worst case', () => {
     }
     expect(late).toEqual([]);
     expect(bounded).toBeGreaterThan(900);
+  });
+});
+
+describe('a requestTimeout no longer than a round trip', () => {
+  /**
+   * 14 servers; c2 writes x, then every server restarts empty (durability memory), and c1, who
+   * read x before the restarts, asks s2 for it again. Every follower refuses (ts-first), and each
+   * refusal comes back 180-200 ms after the GET left, after the 150 ms timeout has resent it to
+   * the next server: the GET goes round until it reaches s1, which c2's later write refilled.
+   */
+  function aroundTheServers(requestTimeout: number, cutMs?: number) {
+    const followers = Array.from({ length: 13 }, (_, i) => `s${i + 2}`);
+    return runScenario({
+      goal: 'a GET refused by every follower, each refusal later than the timeout',
+      preset: 'fixed',
+      servers: 14,
+      clients: 2,
+      knobs: { durability: 'memory', requestTimeout, retryOnTryOther: 'none' },
+      network: { delayMinMs: 90, delayMaxMs: 100 },
+      ...(cutMs === undefined ? {} : { runUntilMs: cutMs }),
+      steps: [
+        { at: 0, client: 'c2', put: ['x', '1'], via: 's1' },
+        { at: 500, client: 'c1', get: 'x', via: 's1' },
+        ...followers.flatMap((s) => [
+          { at: 1_000, crash: s },
+          { at: 1_100, restart: s },
+        ]),
+        { at: 3_000, client: 'c1', get: 'x', via: 's2' },
+      ],
+    });
+  }
+
+  it('states no bound, and says why: a refusal may come back after the resend, and is ignored', () => {
+    const run = aroundTheServers(150);
+    expect(run.livenessBound.ms).toBeNull();
+    expect(run.livenessBound).toMatchObject({
+      why: expect.stringContaining('no longer than a round trip (up to 200 ms)'),
+    });
+    // A timeout longer than any round trip counts every refusal: a bound is stated.
+    expect(aroundTheServers(201).livenessBound.ms).not.toBeNull();
+  });
+
+  it('the GET goes round all 13 followers before s1 answers it', () => {
+    const get = aroundTheServers(150).result.history.operations[2]!;
+    expect(get).toMatchObject({ op: 'get', reply: 'GET_OK', server: 's1' });
+    expect(get.completedAt! - get.invokedAt).toBeGreaterThan(13 * 150);
+  });
+
+  it('cut while it goes round, the GET is not judged: it completes later', () => {
+    const full = aroundTheServers(150).result.history.operations[2]!;
+    const cut = full.completedAt! - 100;
+    const run = aroundTheServers(150, cut);
+    expect(run.result.history.operations[2]!.completedAt).toBeNull();
+    const v = liveness(run);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('no longer than a round trip');
+  });
+
+  it('with delays drawn at random, how long the GET takes has no bound: a refusal is counted only when it comes back in time', () => {
+    // Every server restarts empty, so only a refusal in time (a round trip of 140-150 ms out of
+    // 140-200) ends the GET; the number of trips it takes is the draws' to decide.
+    const took = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => {
+      const run = runScenario(
+        {
+          goal: 'a GET refused everywhere',
+          preset: 'fixed',
+          servers: 3,
+          clients: 1,
+          seed,
+          knobs: { durability: 'memory', requestTimeout: 150, retryOnTryOther: 'none' },
+          network: { delayMinMs: 70, delayMaxMs: 100 },
+          steps: [
+            { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+            ...['s1', 's2', 's3'].flatMap((s) => [
+              { at: 1_000, crash: s },
+              { at: 1_100, restart: s },
+            ]),
+            { at: 3_000, client: 'c1', get: 'x', via: 's2' },
+          ],
+        },
+        { trace: false },
+      );
+      const get = run.result.history.operations[1]!;
+      expect(get.reply).toBe('TRY_OTHER_SERVER_OR_LATER');
+      return get.completedAt! - get.invokedAt;
+    });
+    // Some GETs end at the first or second refusal, others only after going round many times.
+    expect(Math.min(...took)).toBeLessThan(2 * 150 + 200);
+    expect(Math.max(...took)).toBeGreaterThan(10 * 150);
+  });
+});
+
+describe('the stated bound against runs shaped to reach it', () => {
+  // Every knob of the replicated store drawn, up to 14 servers, FIFO links, spikes, copies, and
+  // timeouts from just over a round trip; the faults end as the operations are issued, so each
+  // operation starts as late after them as it can, and one server may stay down for good.
+  const shapeArb = fc.record({
+    servers: fc.constantFrom(2, 3, 5, 9, 14),
+    clients: fc.integer({ min: 1, max: 3 }),
+    delayMinMs: fc.integer({ min: 1, max: 40 }),
+    spreadMs: fc.constantFrom(0, 10, 80),
+    spikeMs: fc.constantFrom(0, 0, 150),
+    fifo: fc.boolean(),
+    duplicatePermille: fc.constantFrom(0, 0, 100),
+    timeoutOverRoundTripMs: fc.constantFrom(1, 60, 700),
+    knobs: fc.record({
+      replicationDelay: fc.constantFrom(0, 0, 40, 250),
+      replicationFanout: fc.constantFrom('sequential', 'parallel'),
+      followerApply: fc.constantFrom('overwrite', 'newer-wins'),
+      missingKeyReply: fc.constantFrom('null-first', 'ts-first'),
+      clientSession: fc.constantFrom('pipelined', 'sequential'),
+      clientTimestamp: fc.constantFrom('last', 'max'),
+      leaderClock: fc.constantFrom('wall', 'hybrid'),
+      ackPolicy: fc.constantFrom('ignore-failures', 'all-followers'),
+      retryOnTryOther: fc.constantFrom('none', 'other-server'),
+      requestIds: fc.constantFrom('none', 'dedupe'),
+      durability: fc.constantFrom('memory', 'disk'),
+      replicationTimeout: fc.constantFrom(20, 60, 400),
+      retryBackoff: fc.constantFrom(0, 100),
+      retryLimit: fc.integer({ min: 0, max: 4 }),
+    }),
+    faultsEndMs: fc.integer({ min: 300, max: 2_000 }),
+    faults: fc.array(
+      fc.record({
+        kind: fc.constantFrom('crash', 'partition', 'clockStep', 'drop', 'delay', 'hold'),
+        atPermille: fc.nat({ max: 1000 }),
+        node: fc.nat(),
+        other: fc.nat(),
+        byMs: fc.integer({ min: -3_000, max: 3_000 }),
+      }),
+      { maxLength: 6 },
+    ),
+    downForGood: fc.boolean(),
+    ops: fc.array(
+      fc.record({
+        client: fc.nat(),
+        kind: fc.constantFrom('put', 'get', 'get', 'delete'),
+        key: fc.constantFrom('x', 'y'),
+        atMs: fc.integer({ min: -300, max: 300 }),
+        via: fc.nat(),
+      }),
+      { minLength: 2, maxLength: 16 },
+    ),
+  });
+
+  function scenarioOf(shape: typeof shapeArb extends fc.Arbitrary<infer T> ? T : never): Scenario {
+    const servers = Array.from({ length: shape.servers }, (_, i) => `s${i + 1}`);
+    const clients = Array.from({ length: shape.clients }, (_, i) => `c${i + 1}`);
+    const nodes = [...servers, ...clients];
+    const hop = shape.delayMinMs + shape.spreadMs + shape.spikeMs;
+    const end = shape.faultsEndMs;
+    const steps: Step<never>[] = [];
+    for (const f of shape.faults) {
+      const at = Math.floor((end * f.atPermille) / 1000);
+      const a = nodes[f.node % nodes.length]!;
+      const b = nodes.filter((n) => n !== a)[f.other % (nodes.length - 1)]!;
+      if (f.kind === 'crash') steps.push({ at, crash: a }, { at: end, restart: a });
+      else if (f.kind === 'partition')
+        steps.push({ at, partition: [[a], [b]] }, { at: end, heal: true });
+      else if (f.kind === 'clockStep') steps.push({ at, clockStep: a, byMs: f.byMs });
+      else if (f.kind === 'hold') steps.push({ at, hold: [a, b] }, { at: end, release: [a, b] });
+      else if (f.kind === 'drop') steps.push({ at, drop: '*', from: a, to: b });
+      else steps.push({ at, delay: '*', from: a, to: b, byMs: Math.abs(f.byMs) + 1 });
+    }
+    // The last server but the leader crashes as the faults end and never restarts; the leader
+    // then gives up on it (under all-followers no write would ever complete, and their resends
+    // would pile up for the whole run).
+    const downForGood = shape.downForGood && shape.servers > 2;
+    if (downForGood) steps.push({ at: end, crash: servers.at(-1)! });
+    for (const o of shape.ops) {
+      const client = clients[o.client % clients.length]!;
+      const via = servers[o.via % servers.length]!;
+      const at = end + o.atMs;
+      if (o.kind === 'put') steps.push({ at, client, put: [o.key, `v${at}`], via });
+      else if (o.kind === 'get') steps.push({ at, client, get: o.key, via });
+      else steps.push({ at, client, delete: o.key, via });
+    }
+    return {
+      goal: 'a run shaped to reach the liveness bound',
+      preset: 'fixed',
+      servers,
+      clients,
+      knobs: {
+        ...shape.knobs,
+        requestTimeout: 2 * hop + shape.timeoutOverRoundTripMs,
+        ...(downForGood ? { ackPolicy: 'ignore-failures' as const } : {}),
+      },
+      network: {
+        delayMinMs: shape.delayMinMs,
+        delayMaxMs: shape.delayMinMs + shape.spreadMs,
+        spikePermille: shape.spikeMs > 0 ? 300 : 0,
+        spikeMs: shape.spikeMs,
+        fifo: shape.fifo,
+        duplicatePermille: shape.duplicatePermille,
+      },
+      steps: [...steps].sort((p, q) => p.at - q.at),
+      // Long past any bound these knobs state; a leader resending to a server down for good
+      // would go on for ever.
+      runUntilMs: end + 30_000,
+    };
+  }
+
+  it('on 400 runs of the replicated store, no operation completes later than it', () => {
+    const late: string[] = [];
+    let judged = 0;
+    const shapes = fc.sample(shapeArb, { seed: 20_261_130, numRuns: 400 });
+    for (const [i, shape] of shapes.entries()) {
+      const run = runScenario(scenarioOf(shape), { trace: false });
+      const bound = run.livenessBound.ms!;
+      for (const op of run.result.history.operations) {
+        if (op.completedAt === null) continue;
+        judged++;
+        const took = op.completedAt - Math.max(op.invokedAt, run.result.faultsEndAt);
+        if (took > bound) late.push(`shape ${i}: op ${op.id} took ${took} ms, bound ${bound} ms`);
+      }
+    }
+    expect(late).toEqual([]);
+    expect(judged).toBeGreaterThan(2_500);
   });
 });

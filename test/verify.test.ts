@@ -13,7 +13,7 @@ import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { Forms, Words } from '../sim/verify/forms.ts';
 import { Keyer } from '../sim/verify/key.ts';
-import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
+import { checkInput, judge, type SearchResult, search } from '../sim/verify/search.ts';
 import { type Setup, setupOf, symmetricClients } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
 import {
@@ -174,6 +174,19 @@ describe('A11: the fixed ackPolicy is the cause', () => {
     expect(result.complete).toBeGreaterThan(0);
   });
 
+  /** verify breaks liveness under these budgets, and sim replays its story to the same verdict. */
+  function expectLivenessReplayed(scenario: Scenario, budgets: Partial<Budgets>) {
+    const { setup, result } = verify(scenario, budgets);
+    const found = result as Extract<SearchResult, { kind: 'violation' }>;
+    expect(found.broken).toEqual(['liveness']);
+    const moves = movesTo(found.world);
+    const replay = runScenario(
+      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
+    );
+    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
+    expect(replay.verdictFailures).toEqual([]);
+  }
+
   it('judged against the bound from the last fault as sim judges it: a replay agrees', () => {
     // Three servers, two clients and a drop: late and lost messages are faults in the story.
     const wider: Scenario = {
@@ -185,15 +198,80 @@ describe('A11: the fixed ackPolicy is the cause', () => {
         { at: 1, client: 'c2', get: 'x', via: 's3' },
       ],
     };
-    const { setup, result } = verify(wider, { downForGood: 1, drops: 1 });
-    const found = result as Extract<SearchResult, { kind: 'violation' }>;
-    expect(found.broken).toEqual(['liveness']);
-    const moves = movesTo(found.world);
-    const replay = runScenario(
-      scheduleToScenario(setup, moves, found.broken, found.completeSchedule),
-    );
-    expect(brokenGuarantees(replay.verdicts)).toEqual(['liveness']);
-    expect(replay.verdictFailures).toEqual([]);
+    expectLivenessReplayed(wider, { downForGood: 1, drops: 1 });
+  });
+
+  it('with a slow message in the budget too, the story still replays to the same verdict', () => {
+    // A PUT slow to reach the leader is a fault until it arrives: the bound counts from then.
+    expectLivenessReplayed(a11.scenario, { downForGood: 1, delays: 1, drops: 1 });
+  });
+
+  /**
+   * s2 down for good keeps the leader resending c1's write; c1 crashes, so that write is no longer
+   * anyone's operation. c2's GET is answered, but the answer is slow: a second later it is still
+   * in flight, and once it arrives the GET completes.
+   */
+  function slowAnswer() {
+    const scenario: Scenario = {
+      goal: "c2 reads while the leader resends c1's write to a follower down for good",
+      preset: 'fixed',
+      knobs: { requestTimeout: 0 },
+      servers: ['s1', 's2'],
+      clients: ['c1', 'c2'],
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+        { at: 0, client: 'c2', get: 'y', via: 's1' },
+      ],
+    };
+    const setup = setupOf(scenario, {
+      budgets: { ...NONE, delays: 1, clientCrashes: 1, downForGood: 1 },
+    });
+    const node = (id: string) => setup.nodes.findIndex((n) => n.id === id);
+    const story = { w: initialWorld(setup), moves: [] as Move[] };
+    const take = (pick: (m: Move) => boolean) => {
+      const move = movesOf(setup, story.w).find(pick)!;
+      story.moves.push(move);
+      story.w = play(setup, story.w, move);
+    };
+    const onTime = (m: Move) =>
+      m.kind === 'deliver' && !story.w.inFlight.find((f) => f.seq === m.seq)!.slow;
+    take((m) => m.kind === 'invoke' && m.client === 0);
+    take(onTime);
+    take((m) => m.kind === 'downForGood' && m.node === node('s2'));
+    take(onTime);
+    take((m) => m.kind === 'crash' && m.node === node('c1'));
+    take((m) => m.kind === 'restart' && m.node === node('c1'));
+    take((m) => m.kind === 'invoke' && m.client === 1);
+    take(onTime);
+    take((m) => m.kind === 'slow');
+    while (story.w.now < 1_000 || story.w.inFlight.length > 1)
+      take(movesOf(setup, story.w).some(onTime) ? onTime : (m) => m.kind === 'timer');
+    return { setup, story, take };
+  }
+
+  it('an answer still in flight, late, is a fault at work: its GET is not judged dead, as in the replay', () => {
+    const { setup, story, take } = slowAnswer();
+    const [answer] = story.w.inFlight;
+    expect(answer).toMatchObject({ slow: true, message: { type: 'NULL' } });
+    const bound = setup.livenessBound!([setup.topology.servers[1]!]).ms!;
+    expect(story.w.now - answer!.sentAt).toBeGreaterThan(bound);
+    // verify does not call the GET dead, and sim, replaying the story cut here, agrees.
+    expect(brokenGuarantees(judge(setup, story.w, false))).toEqual([]);
+    const replay = runScenario(scheduleToScenario(setup, story.moves, [], false));
+    expect(replay.verdicts.find((v) => v.guarantee === 'liveness')!.status).toBe('not-judged');
+    // Once the answer arrives, the GET completes.
+    take((m) => m.kind === 'deliver' && m.seq === answer!.seq);
+    const get = checkInput(setup, story.w, false).operations.find((o) => o.client === 'c2')!;
+    expect(get.completedAt).toBe(story.w.now);
+  });
+
+  it('a late answer, once arrived, ends the faults where the replay ends them: when it left late', () => {
+    const { setup, story, take } = slowAnswer();
+    const [answer] = story.w.inFlight;
+    take((m) => m.kind === 'deliver' && m.seq === answer!.seq);
+    const replay = runScenario(scheduleToScenario(setup, story.moves, [], false));
+    expect(checkInput(setup, story.w, false).faultsEndAt).toBe(replay.result.faultsEndAt);
+    expect(replay.result.faultsEndAt).toBeGreaterThan(answer!.sentAt);
   });
 
   it('with every follower back (no budget to stay down), fixed keeps liveness', () => {

@@ -140,6 +140,20 @@ export function unboundedBecause(network: NetworkConfig): string | null {
 }
 
 /**
+ * Why no time bounds a GET when its requestTimeout is no longer than a round trip, or null. The
+ * client counts a TRY_OTHER_SERVER_OR_LATER only for the attempt it is waiting on; one that comes
+ * back after the timeout has resent the GET to the next server is ignored, so a GET that only
+ * refusals can end goes round the servers until one refusal happens to come back in time, which
+ * no number of attempts makes sure of. (A timeout due in the same millisecond as the answer fires
+ * first: it was armed first.)
+ */
+function answersRaceTimeout(knobs: ReplicatedKnobs, hop: number): string | null {
+  const roundTrip = 2 * hop;
+  if (knobs.requestTimeout === 0 || knobs.requestTimeout > roundTrip) return null;
+  return `the requestTimeout (${formatSpan(knobs.requestTimeout)}) is no longer than a round trip (up to ${formatSpan(roundTrip)}), so a GET's TRY_OTHER_SERVER_OR_LATER may come back after the GET was resent, and is ignored: no time bounds how long a GET goes round the servers`;
+}
+
+/**
  * The worst case the knobs allow for one operation once faults have ended (PROTOCOL.md §3): a
  * request resent after requestTimeout, client to follower to leader, the leader's REPLICATION to
  * each follower (after replicationDelay, one after another under sequential fan-out, resent or
@@ -157,6 +171,8 @@ export function replicatedLivenessBound(
   const why = unboundedBecause(network);
   if (why !== null) return { ms: null, why };
   const hop = longestHopMs(network);
+  const racing = answersRaceTimeout(knobs, hop);
+  if (racing !== null) return { ms: null, why: racing };
   const followers = topology.servers.length - 1;
   const sequential = knobs.replicationFanout === 'sequential';
   const rounds = sequential ? followers : Math.min(followers, 1);

@@ -17,7 +17,7 @@ import { History } from '../kernel/history.ts';
 import { Forms } from './forms.ts';
 import { Keyer } from './key.ts';
 import { type Setup, symmetricClients } from './setup.ts';
-import { initialWorld, isComplete, movesOf, play, type World } from './world.ts';
+import { AFTER_END_MS, initialWorld, isComplete, movesOf, play, type World } from './world.ts';
 
 export interface SearchBounds {
   /** Distinct worlds at most. */
@@ -195,13 +195,13 @@ function boundOf(setup: Setup, w: World): LivenessBound | null {
 }
 
 /**
- * When the faults of the schedule so far end, as its story tells them: the last fault, and every
- * message still in flight (a cut story makes each arrive late: a step aimed at it when sent).
+ * When the faults of the schedule so far end, as its story tells them: the last fault; or, with a
+ * message still in flight, after the cut. The story sends each such message late, past its end (a
+ * step aimed at it when sent), and a late message is a fault until it leaves (as `sim` counts it):
+ * an operation it would answer is not dead, so none is judged against the bound until it arrives.
  */
 function faultsEndAt(w: World): number {
-  let t = w.faultAt;
-  for (const m of w.inFlight) if (m.sentAt > t) t = m.sentAt;
-  return t;
+  return w.inFlight.length > 0 ? w.now + AFTER_END_MS - 1 : w.faultAt;
 }
 
 /**

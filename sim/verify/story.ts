@@ -9,10 +9,7 @@ import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import { shellWord } from '../render/safe-text.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
-import { type InFlight, initialWorld, type Move, play, type World } from './world.ts';
-
-/** After the last move, messages still in flight arrive this much later than it (never, in the story). */
-const AFTER_END_MS = 1_000;
+import { AFTER_END_MS, type InFlight, initialWorld, type Move, play, type World } from './world.ts';
 
 interface Sent {
   readonly m: InFlight;

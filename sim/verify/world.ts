@@ -39,6 +39,9 @@ export type Record =
   | { readonly t: number; readonly node: number; readonly observation: Observation }
   | { readonly t: number; readonly node: number; readonly abandon: true };
 
+/** After the last move, messages still in flight arrive this much later than it (never, in the story). */
+export const AFTER_END_MS = 1_000;
+
 export interface Budgets {
   readonly drops: number;
   readonly duplicates: number;
@@ -74,8 +77,9 @@ export interface World {
   readonly lastDelivery: { readonly t: number; readonly seq: number } | null;
   /**
    * The latest time the schedule's story marks as a fault (PROTOCOL.md §3: liveness counts from
-   * the last fault): a crash, restart or clock step, and the send time of every message that is
-   * not on time (dropped, duplicated, late) or shares its link, type and ms with another.
+   * the last fault): a crash, restart or clock step, the send time of every message that is
+   * dropped, duplicated or shares its link, type and ms with another, and 1 ms before a late
+   * message arrives (the story delays it, and a delayed message is a fault until it leaves).
    */
   readonly faultAt: number;
   /** How this world was reached: the moves in reverse, shared with its ancestors. */
@@ -339,7 +343,8 @@ class Builder implements Effects<WireMessage, unknown> {
   deliver(seq: number): void {
     const m = this.w.inFlight.find((x) => x.seq === seq)!;
     this.inFlight = this.w.inFlight.filter((x) => x !== m);
-    if (this.now !== m.sentAt + 1 && m.sentAt > this.faultAt) this.faultAt = m.sentAt;
+    // Late, it is a fault until it leaves: the story delays it to arrive now, on a 1 ms network.
+    if (this.now !== m.sentAt + 1 && this.now - 1 > this.faultAt) this.faultAt = this.now - 1;
     // A message to a node that is down is lost on arrival, as in the simulator.
     if (!this.w.up[m.to]) return;
     const from = this.setup.nodes[m.from]!.id;
