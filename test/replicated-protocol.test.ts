@@ -509,3 +509,32 @@ describe('the client', () => {
     expect(r.effects).toEqual([]);
   });
 });
+
+// Behaviours of PROTOCOL.md §1 that no test above watched (found by mutating the handlers: each
+// test here fails on a changed line of protocol/replicated/ that every other test let through).
+describe('pinned by the mutation pass', () => {
+  it('requestIds=dedupe: a copy of a PUT still being replicated is not stamped again; both attempts get the one answer', () => {
+    // §1 knob requestIds, fixed: dedupe by (client, seq). A copy arriving before the followers
+    // acknowledged is the same write: no new ts (A10 is a restamp), no new REPLICATION.
+    let s = leaderPut(initialServerState(), 'c1.1', 'a', 1, 10).state;
+    const copy: Message = { ...put('c1.1', 'x', 'a', 2) };
+    const r = leader().step(s, { type: 'receive', from: 's2', message: copy }, at(20, 20));
+    expect(sends(r.effects)).toEqual([]);
+    expect(r.state.store.get('x')).toEqual({ value: 'a', ts: 10, origin: 'c1.1' });
+    expect(r.state.lastIssued).toBe(10);
+    s = r.state;
+    const answers: { to: string; message: Message }[] = [];
+    for (const f of ['s2', 's3']) {
+      const message = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 10 } as const;
+      const step = leader().step(s, { type: 'receive', from: f, message }, at(30));
+      answers.push(...sends(step.effects));
+      s = step.state;
+    }
+    // The first attempt came from c1, the copy through s2 (which relays it to c1).
+    const ok = { type: 'PUT_OK', requestId: 'c1.1', key: 'x', value: 'a', ts: 10 } as const;
+    expect(answers).toEqual([
+      { to: 'c1', message: { ...ok, attempt: 1 } },
+      { to: 's2', message: { ...ok, attempt: 2 } },
+    ]);
+  });
+});
