@@ -537,4 +537,16 @@ describe('pinned by the mutation pass', () => {
       { to: 's2', message: { ...ok, attempt: 2 } },
     ]);
   });
+
+  it("requestIds=dedupe: a mark that rises to a pipelined write still unanswered at the client keeps that write's answer", () => {
+    // clientSession=pipelined over fixed: c1.1 is a GET still pending when c1.2 (a PUT) leaves, so
+    // c1.2 carries the mark 1. Its PUT_OK is lost; the GET completes; c1.3 carries the mark 2:
+    // every answer below 2 arrived, c1.2's did not. A retry of c1.2 must get its first answer,
+    // not a new ts (§1 knob requestIds: dedupe by (client, seq)).
+    let s = ackedByAll(leaderPut(initialServerState(), 'c1.2', 'b', 1, 20).state, 'w1', 20);
+    s = leaderPut(s, 'c1.3', 'c', 2, 30).state;
+    expect(again(s, 'c1.2', 2)).toEqual([
+      { type: 'PUT_OK', requestId: 'c1.2', attempt: 1, key: 'x', value: 'b', ts: 20 },
+    ]);
+  });
 });
