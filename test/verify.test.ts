@@ -24,6 +24,7 @@ import {
   movesOf,
   movesTo,
   play,
+  type World,
 } from '../sim/verify/world.ts';
 import { ANOMALIES } from './fixtures/verify/anomalies.ts';
 
@@ -215,36 +216,80 @@ describe('the largest fixed configuration the CI checks', () => {
   });
 });
 
+/** Every world the moves reach from the first, each distinct one once, with the moves it allows. */
+function eachWorld(setup: Setup, visit: (w: World, moves: readonly Move[]) => void): void {
+  const keyer = new Keyer(setup, []);
+  let frontier = [initialWorld(setup)];
+  const seen = new Set([keyer.key(frontier[0]!)]);
+  while (frontier.length > 0) {
+    const next = [];
+    for (const w of frontier) {
+      const moves = movesOf(setup, w);
+      visit(w, moves);
+      for (const m of moves) {
+        const after = play(setup, w, m);
+        const key = keyer.key(after);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        next.push(after);
+      }
+    }
+    frontier = next;
+  }
+}
+
 describe('every schedule', () => {
+  // A timer due in the next ms, with a message just sent: before, nothing could happen here.
+  const setup = setupOf(benchConfiguration(3, 1, 2), {
+    budgets: { ...NONE, drops: 1, duplicates: 1, crashes: 1 },
+  });
+
   it('no world is a dead end: each can go on without a fault, or its schedule is complete', () => {
-    // A timer due in the next ms, with a message just sent: before, nothing could happen here.
-    const setup = setupOf(benchConfiguration(3, 1, 2), {
-      budgets: { ...NONE, drops: 1, duplicates: 1, crashes: 1 },
-    });
-    const keyer = new Keyer(setup, []);
-    let frontier = [initialWorld(setup)];
-    const seen = new Set([keyer.key(frontier[0]!)]);
     let deadEnds = 0;
     let due = 0;
-    while (frontier.length > 0) {
-      const next = [];
-      for (const w of frontier) {
-        const moves = movesOf(setup, w);
-        const going = moves.filter((m) => !['drop', 'duplicate', 'slow'].includes(m.kind));
-        if (going.length === 0 && !isComplete(setup, w)) deadEnds++;
-        if (w.timers[0]?.deadline === w.now + 1 && w.inFlight.some((m) => !m.slow)) due++;
-        for (const m of moves) {
-          const after = play(setup, w, m);
-          const key = keyer.key(after);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          next.push(after);
-        }
-      }
-      frontier = next;
-    }
+    eachWorld(setup, (w, moves) => {
+      const going = moves.filter((m) => !['drop', 'duplicate', 'slow'].includes(m.kind));
+      if (going.length === 0 && !isComplete(setup, w)) deadEnds++;
+      if (w.timers[0]?.deadline === w.now + 1 && w.inFlight.some((m) => !m.slow)) due++;
+    });
     expect(due).toBeGreaterThan(0);
     expect(deadEnds).toBe(0);
+  });
+
+  it("time never goes back, and nothing happens at or after a pending timer's deadline but that timer", () => {
+    // The simulator runs a due timer before anything else at its ms: a schedule with an
+    // operation, crash or delivery at (or past) that ms could not be replayed in its order.
+    // Also a pipelined client whose next PUT could be issued while a 1 ms replication delay runs.
+    const pipelined = setupOf(
+      {
+        goal: 'c1 fires two PUTs while the leader waits 1 ms before each REPLICATION',
+        servers: ['s1', 's2'],
+        clients: ['c1'],
+        preset: 'seed',
+        knobs: { replicationDelay: 1 },
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 1, client: 'c1', put: ['x', '2'], via: 's1' },
+        ],
+      },
+      { budgets: { ...NONE, crashes: 1 } },
+    );
+    for (const s of [setup, pipelined]) {
+      const wrong: string[] = [];
+      let due = 0;
+      eachWorld(s, (w, moves) => {
+        const deadline = w.timers[0]?.deadline ?? Number.POSITIVE_INFINITY;
+        if (deadline === w.now + 1) due++;
+        for (const m of moves) {
+          if (!('at' in m)) continue;
+          const fits = m.kind === 'timer' ? m.at === deadline : m.at < deadline;
+          if (m.at < w.now || !fits)
+            wrong.push(`${m.kind} at ${m.at} (now ${w.now}, due ${deadline})`);
+        }
+      });
+      expect(due).toBeGreaterThan(0);
+      expect(wrong.slice(0, 3)).toEqual([]);
+    }
   });
 });
 
