@@ -293,6 +293,41 @@ describe('every schedule', () => {
   });
 });
 
+describe('the last fault (liveness counts from it, as sim does)', () => {
+  it('two messages of one type on one link in one ms are a fault at that ms; one alone is not', () => {
+    // The story aims a step at each of two such messages (sim could not tell them apart
+    // otherwise), and PROTOCOL.md §3 counts liveness from the last fault: so does verify.
+    const setup = setupOf(
+      {
+        goal: 'c1 and c2 write x at the leader, whose wall clock lets two deliveries share a ms',
+        servers: ['s1', 's2'],
+        clients: ['c1', 'c2'],
+        preset: 'fixed',
+        knobs: { leaderClock: 'wall' },
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 0, client: 'c2', put: ['x', '2'], via: 's1' },
+        ],
+      },
+      { budgets: NONE },
+    );
+    expect(setup.sameMs).toBe(true);
+    let w = initialWorld(setup);
+    w = play(setup, w, { kind: 'invoke', client: 0, via: 's1', at: 1 });
+    w = play(setup, w, { kind: 'invoke', client: 1, via: 's1', at: 2 });
+    const [one, two] = w.inFlight.map((m) => m.seq);
+    w = play(setup, w, { kind: 'deliver', seq: one!, at: 3 });
+    // c1's PUT, sent at 1 ms, came late (at 3 ms, not 2): a fault at 1 ms. Its REPLICATION to s2,
+    // alone on its link at 3 ms (c2's PUT in flight is on another), is none.
+    expect(w.faultAt).toBe(1);
+    // c2's PUT, sent at 2 ms, comes on time; the leader's second REPLICATION to s2 shares the ms.
+    w = play(setup, w, { kind: 'deliver', seq: two!, at: 3 });
+    const replications = w.inFlight.filter((m) => m.message.type === 'REPLICATION');
+    expect(replications.map((m) => m.sentAt)).toEqual([3, 3]);
+    expect(w.faultAt).toBe(3);
+  });
+});
+
 describe('symmetry', () => {
   const writers: Scenario = {
     goal: 'two clients that do the same',
