@@ -5,7 +5,7 @@
 // caused by the `fixed` value itself.
 
 import { describe, expect, it } from 'vitest';
-import { StringTable } from '../protocol/core.ts';
+import { invocation, StringTable } from '../protocol/core.ts';
 import twoReaders from '../scenarios/verify/two-readers.ts';
 import { benchConfiguration } from '../sim/bench/verify.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
@@ -13,7 +13,7 @@ import type { Operation } from '../sim/kernel/history.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 import { Forms, Words } from '../sim/verify/forms.ts';
 import { Keyer } from '../sim/verify/key.ts';
-import { checkInput, type SearchResult, search } from '../sim/verify/search.ts';
+import { checkInput, judge, type SearchResult, search } from '../sim/verify/search.ts';
 import { type Setup, setupOf, symmetricClients } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
 import {
@@ -224,12 +224,13 @@ function eachWorld(
   setup: Setup,
   visit: (w: World, moves: readonly Move[], key: string) => void,
   again?: (w: World, key: string) => void,
+  maxDepth = Number.POSITIVE_INFINITY,
 ): void {
   const keyer = new Keyer(setup, []);
   const first = initialWorld(setup);
   let frontier = [{ w: first, key: keyer.key(first) }];
   const seen = new Set([frontier[0]!.key]);
-  while (frontier.length > 0) {
+  for (let depth = 0; frontier.length > 0 && depth < maxDepth; depth++) {
     const next = [];
     for (const { w, key } of frontier) {
       const moves = movesOf(setup, w);
@@ -349,6 +350,54 @@ describe('worlds folded into one', () => {
   });
 });
 
+describe('worlds folded into one are judged alike', () => {
+  const down: Scenario = {
+    goal: 'c1 writes x while s2 may go down for good (liveness is judged against a bound)',
+    servers: ['s1', 's2'],
+    clients: ['c1'],
+    preset: 'fixed',
+    steps: [
+      { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+      { at: 1, client: 'c1', get: 'x', via: 's2' },
+    ],
+  };
+  const byId = (id: string) => ANOMALIES.find((a) => a.id === id)!;
+  const cases: [string, Scenario, Partial<Budgets>, number][] = [
+    ['A1 (applies judged per replica)', byId('A1').scenario, { duplicates: 1 }, 99],
+    ['A2 (a pipelined client)', byId('A2').scenario, { duplicates: 1 }, 99],
+    ['a follower down for good (times kept)', down, { downForGood: 1, duplicates: 1 }, 12],
+  ];
+
+  it.each(cases)(
+    '%s: every guarantee has the same verdict in two worlds with one form',
+    (_, scenario, budgets, depth) => {
+      // The search judges one world for all those of its form: PROTOCOL.md §3's verdicts must be
+      // the same for each (the checkers read the history, the replicas and the times of both).
+      const setup = setupOf(scenario, { budgets: { ...NONE, ...budgets } });
+      const verdicts = (w: World) =>
+        judge(setup, w, isComplete(setup, w))
+          .map((v) => `${v.guarantee} ${v.status}`)
+          .join(', ');
+      const byForm = new Map<string, string>();
+      const met: [string, World][] = [];
+      eachWorld(
+        setup,
+        (w, _moves, key) => byForm.set(key, verdicts(w)),
+        (w, key) => met.push([key, w]),
+        depth,
+      );
+      const differ = met.flatMap(([key, w]) => {
+        const mine = verdicts(w);
+        return byForm.get(key) === undefined || byForm.get(key) === mine
+          ? []
+          : [`${byForm.get(key)}\n  vs\n${mine}`];
+      });
+      expect(met.length).toBeGreaterThan(100);
+      expect(differ.slice(0, 1)).toEqual([]);
+    },
+  );
+});
+
 describe('the last fault (liveness counts from it, as sim does)', () => {
   it('two messages of one type on one link in one ms are a fault at that ms; one alone is not', () => {
     // The story aims a step at each of two such messages (sim could not tell them apart
@@ -453,6 +502,58 @@ describe('world keys', () => {
     // The same content built afresh (no copy of anything the keyer has seen) keys the same.
     expect(withLeader(Object.fromEntries(Object.entries(copy)))).toBe(after);
     expect(withLeader(Object.fromEntries(Object.entries(leader)))).toBe(before);
+  });
+});
+
+describe("what a world's form keeps of its history", () => {
+  const apply = (t: number, node: number, value: string, ts: number) => ({
+    t,
+    node,
+    observation: {
+      kind: 'apply',
+      node: `s${node + 1}`,
+      key: 'x',
+      value,
+      ts,
+      origin: `c1.${ts}`,
+    } as const,
+  });
+
+  it('the order of the applies on one replica (MW reads it), not across replicas', () => {
+    // §3 MW: no replica ever holds w1 after it has held w2. Deliveries to two replicas in either
+    // order may meet in one world (the README's partial-order reduction); on one replica, not.
+    const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: NONE });
+    const keyer = new Keyer(setup, []);
+    const w = initialWorld(setup);
+    const key = (records: World['records']) => keyer.key({ ...w, records });
+    const [s1, s2] = [0, 1];
+    expect(key([apply(1, s2, 'a', 1), apply(2, s2, 'b', 2)])).not.toBe(
+      key([apply(1, s2, 'b', 2), apply(2, s2, 'a', 1)]),
+    );
+    expect(key([apply(1, s1, 'a', 1), apply(2, s2, 'a', 1)])).toBe(
+      key([apply(1, s2, 'a', 1), apply(2, s1, 'a', 1)]),
+    );
+  });
+
+  it('the times of its records when liveness is judged against a bound, else only their order', () => {
+    // With a follower that may stay down for good, an operation is late once pending longer
+    // than the bound (§3): when it was issued matters. Otherwise the checkers only compare places.
+    const invoked = (t: number) => ({
+      t,
+      node: 2,
+      observation: invocation('c1', 1, { kind: 'put', key: 'x', value: '1' }, 'c1.1'),
+    });
+    for (const [downForGood, apart] of [
+      [1, true],
+      [0, false],
+    ] as const) {
+      const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: { ...NONE, downForGood } });
+      const keyer = new Keyer(setup, []);
+      const w = { ...initialWorld(setup), now: 9 };
+      const early = keyer.key({ ...w, records: [invoked(1)] });
+      const late = keyer.key({ ...w, records: [invoked(2)] });
+      expect(early !== late).toBe(apart);
+    }
   });
 });
 
