@@ -557,6 +557,24 @@ describe("what a world's form keeps of its history", () => {
   });
 });
 
+describe('messages in flight', () => {
+  it('key as a multiset: the same messages sent in another order are one world', () => {
+    // (Only where deliveries cannot share a ms: there send order matters, see 'worlds folded'.)
+    const setup = setupOf(benchConfiguration(3, 1, 1), { budgets: NONE });
+    expect(setup.sameMs).toBe(false);
+    let w = initialWorld(setup);
+    w = play(setup, w, { kind: 'invoke', client: 0, via: 's1', at: 1 });
+    w = play(setup, w, { kind: 'deliver', seq: w.inFlight[0]!.seq, at: 2 });
+    // The leader's REPLICATIONs to s2 and s3, in flight.
+    expect(w.inFlight.map((m) => m.message.type)).toEqual(['REPLICATION', 'REPLICATION']);
+    const keyer = new Keyer(setup, []);
+    const reversed = { ...w, inFlight: [...w.inFlight].reverse() };
+    expect(keyer.key(reversed)).toBe(keyer.key(w));
+    const one = { ...w, inFlight: w.inFlight.slice(0, 1) };
+    expect(keyer.key(one)).not.toBe(keyer.key(w));
+  });
+});
+
 describe('mirror images', () => {
   it('a world and its mirror image (two like clients swapped) key alike, and only with symmetry', () => {
     const setup = setupOf(benchConfiguration(2, 2, 1), { budgets: NONE });
