@@ -462,6 +462,65 @@ describe('bounds', () => {
     expect(result).toMatchObject({ kind: 'unfinished', bound: 'states' });
     expect(result.distinct).toBeGreaterThan(100);
   });
+
+  it('a search past its CPU time says so (checked every 4096 worlds)', () => {
+    const setup = setupOf(twoReaders, { budgets: { ...NONE, drops: 1 } });
+    const result = search(setup, { bounds: { maxCpuMs: 0 } });
+    expect(result).toMatchObject({ kind: 'unfinished', bound: 'time' });
+    expect(result.states).toBe(4096);
+  });
+
+  it('a search as deep as its schedules may be says so', () => {
+    const setup = setupOf(twoReaders, { budgets: NONE });
+    const result = search(setup, { bounds: { maxDepth: 3 } });
+    expect(result).toMatchObject({ kind: 'unfinished', bound: 'depth', depth: 3 });
+  });
+});
+
+describe('the figures of a search', () => {
+  it('count every distinct world and every complete schedule, as a walk of every world does', () => {
+    // What verify prints ("N worlds, M complete schedules") for a configuration it proves.
+    const setup = setupOf(benchConfiguration(2, 1, 2), { budgets: { ...NONE, drops: 1 } });
+    const result = search(setup, { symmetry: false });
+    expect(result.kind).toBe('verified');
+    let worlds = 0;
+    let complete = 0;
+    eachWorld(setup, (w) => {
+      worlds++;
+      if (isComplete(setup, w)) complete++;
+    });
+    expect(result.distinct).toBe(worlds);
+    expect(result.complete).toBe(complete);
+    expect(complete).toBeGreaterThan(0);
+    expect(complete).toBeLessThan(worlds);
+  });
+
+  it('list each informative finding once, by its shortest schedule', () => {
+    for (const id of ['A4', 'A12']) {
+      const a = ANOMALIES.find((x) => x.id === id)!;
+      const { knobs: _knobs, preset: _preset, ...rest } = a.scenario;
+      const { result } = verify({ ...rest, preset: 'fixed' }, a.budgets);
+      const listed = result.findings.map((f) => f.guarantee);
+      expect(listed).toContain(a.breaks);
+      expect(new Set(listed).size).toBe(listed.length);
+    }
+  });
+});
+
+describe('the last fault of a world, as the checkers are told it', () => {
+  it('is its last crash, restart or clock step, or a later send of a message still in flight', () => {
+    // PROTOCOL.md §3: liveness counts from the last fault. A message still in flight when the
+    // story is cut arrives late in it (a fault at its send), but never moves the fault earlier.
+    const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: { ...NONE, crashes: 1 } });
+    let w = initialWorld(setup);
+    w = play(setup, w, { kind: 'invoke', client: 0, via: 's1', at: 1 });
+    w = play(setup, w, { kind: 'crash', node: 1, at: 2 });
+    expect(w.inFlight.map((m) => m.sentAt)).toEqual([1]);
+    expect(checkInput(setup, w, false).faultsEndAt).toBe(2);
+    w = play(setup, w, { kind: 'deliver', seq: w.inFlight[0]!.seq, at: 3 });
+    // The leader's REPLICATION to s2 (down), sent at 3, still in flight.
+    expect(checkInput(setup, w, false).faultsEndAt).toBe(3);
+  });
 });
 
 describe('world keys', () => {
