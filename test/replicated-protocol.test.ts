@@ -14,6 +14,7 @@ import {
   serverMachine,
   type Version,
 } from '../protocol/replicated/index.ts';
+import { seqOfRequestId } from '../protocol/replicated/messages.ts';
 
 const at = (nowMs: number, clockMs = nowMs): StepContext => ({ nowMs, clockMs });
 const fixed = REPLICATED_PRESETS.fixed;
@@ -513,6 +514,25 @@ describe('the client', () => {
 // Behaviours of PROTOCOL.md §1 that no test above watched (found by mutating the handlers: each
 // test here fails on a changed line of protocol/replicated/ that every other test let through).
 describe('pinned by the mutation pass', () => {
+  it("a request id's sequence number is the number after its last dot, whatever the text", () => {
+    // requestIds=dedupe keys a client's answers by it (and ackedBelow compares with it). A
+    // request arriving over the network (live mode) may carry any text: as Number() reads it.
+    for (const id of [
+      'c1.7',
+      'c1.1234567890',
+      'c1.x',
+      'c1.',
+      'c1.1e3',
+      'c1.-2',
+      'c1.0x1f',
+      'c1.1234567890123456789',
+      'a.b.123456789012345678901234567890',
+    ]) {
+      const text = id.slice(id.lastIndexOf('.') + 1);
+      expect(seqOfRequestId(id), id).toBe(Number(text));
+    }
+  });
+
   it('requestIds=dedupe: a copy of a PUT still being replicated is not stamped again; both attempts get the one answer', () => {
     // §1 knob requestIds, fixed: dedupe by (client, seq). A copy arriving before the followers
     // acknowledged is the same write: no new ts (A10 is a restamp), no new REPLICATION.
