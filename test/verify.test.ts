@@ -433,6 +433,32 @@ describe('the last fault (liveness counts from it, as sim does)', () => {
   });
 });
 
+describe('what verify reads from a scenario', () => {
+  it("each client's operations in session order: by their steps' times, ties as written", () => {
+    // PROTOCOL.md §3: session order is the order a client issued its operations.
+    const setup = setupOf(
+      {
+        goal: 'steps written out of time order',
+        servers: ['s1', 's2'],
+        clients: ['c1'],
+        steps: [
+          { at: 5, client: 'c1', get: 'x' },
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 5, client: 'c1', delete: 'x' },
+          { at: 2, client: 'c1', put: ['x', '2'] },
+        ],
+      },
+      { budgets: NONE },
+    );
+    expect(setup.clients[0]!.ops.map((o) => [o.op.kind, o.via])).toEqual([
+      ['put', 's1'],
+      ['put', null],
+      ['get', null],
+      ['delete', null],
+    ]);
+  });
+});
+
 describe('symmetry', () => {
   const writers: Scenario = {
     goal: 'two clients that do the same',
