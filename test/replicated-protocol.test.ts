@@ -514,6 +514,32 @@ describe('the client', () => {
 // Behaviours of PROTOCOL.md §1 that no test above watched (found by mutating the handlers: each
 // test here fails on a changed line of protocol/replicated/ that every other test let through).
 describe('pinned by the mutation pass', () => {
+  it('a client ignores requests and replication messages sent to it, even under its pending request id', () => {
+    // Only servers are sent PUT, GET, DELETE and REPLICATION(_OK); a live peer may send anything.
+    const m = client();
+    const s = m.step(
+      initialClientState(),
+      {
+        type: 'invoke',
+        opId: 1,
+        op: { kind: 'get', key: 'x' },
+        via: 's2',
+      },
+      at(0),
+    ).state;
+    for (const message of [
+      put('c1.1', 'x', '1'),
+      get('c1.1', 'x', null),
+      { type: 'DELETE', requestId: 'c1.1', attempt: 1, key: 'x', ackedBelow: 1 },
+      { type: 'REPLICATION', requestId: 'c1.1', key: 'x', value: '1', ts: 1, origin: 'c1.1' },
+      { type: 'REPLICATION_OK', requestId: 'c1.1', key: 'x', ts: 1 },
+    ] as const) {
+      const r = m.step(s, { type: 'receive', from: 's2', message }, at(1));
+      expect(r.state, message.type).toBe(s);
+      expect(r.effects, message.type).toEqual([]);
+    }
+  });
+
   it("a request id's sequence number is the number after its last dot, whatever the text", () => {
     // requestIds=dedupe keys a client's answers by it (and ackedBelow compares with it). A
     // request arriving over the network (live mode) may carry any text: as Number() reads it.
