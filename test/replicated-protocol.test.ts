@@ -563,7 +563,7 @@ describe('pinned by the mutation pass', () => {
     // §1 knob requestIds, fixed: dedupe by (client, seq). A copy arriving before the followers
     // acknowledged is the same write: no new ts (A10 is a restamp), no new REPLICATION.
     let s = leaderPut(initialServerState(), 'c1.1', 'a', 1, 10).state;
-    const copy: Message = { ...put('c1.1', 'x', 'a', 2) };
+    const copy = put('c1.1', 'x', 'a', 2);
     const r = leader().step(s, { type: 'receive', from: 's2', message: copy }, at(20, 20));
     expect(sends(r.effects)).toEqual([]);
     expect(r.state.store.get('x')).toEqual({ value: 'a', ts: 10, origin: 'c1.1' });

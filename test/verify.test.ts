@@ -386,6 +386,7 @@ describe('worlds folded into one are judged alike', () => {
         (w, key) => met.push([key, w]),
         depth,
       );
+      // (A form first met at the depth bound was never visited: nothing to compare with.)
       const differ = met.flatMap(([key, w]) => {
         const mine = verdicts(w);
         return byForm.get(key) === undefined || byForm.get(key) === mine
