@@ -732,3 +732,16 @@ describe('end to end, by hand', () => {
     expect(completions(run.log)).toEqual(['c2 LOCK_DENIED', 'c1 PUT_OK 1']);
   });
 });
+
+// Behaviours of PROTOCOL.md §2 that no test above watched (found by mutating the handlers: each
+// test here fails on a changed line of protocol/lock/ that every other test let through).
+describe('pinned by the mutation pass', () => {
+  it("the holder's own release of its request reads as a plain release on the timeline", () => {
+    // Only a copy of an earlier request's release is told as "late" (see the A5 tests above).
+    const s = serverAt(fixed).receive('c1', acquire('c1.1')).receive('c1', release('c1.1', 1));
+    expect(records(s.effects)[0]).toMatchObject({
+      kind: 'note',
+      text: 'c1 releases the lock of x (token 1)',
+    });
+  });
+});

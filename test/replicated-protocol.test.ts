@@ -14,6 +14,7 @@ import {
   serverMachine,
   type Version,
 } from '../protocol/replicated/index.ts';
+import { seqOfRequestId } from '../protocol/replicated/messages.ts';
 
 const at = (nowMs: number, clockMs = nowMs): StepContext => ({ nowMs, clockMs });
 const fixed = REPLICATED_PRESETS.fixed;
@@ -507,5 +508,91 @@ describe('the client', () => {
     );
     expect(r.state).toBe(state);
     expect(r.effects).toEqual([]);
+  });
+});
+
+// Behaviours of PROTOCOL.md §1 that no test above watched (found by mutating the handlers: each
+// test here fails on a changed line of protocol/replicated/ that every other test let through).
+describe('pinned by the mutation pass', () => {
+  it('a client ignores requests and replication messages sent to it, even under its pending request id', () => {
+    // Only servers are sent PUT, GET, DELETE and REPLICATION(_OK); a live peer may send anything.
+    const m = client();
+    const s = m.step(
+      initialClientState(),
+      {
+        type: 'invoke',
+        opId: 1,
+        op: { kind: 'get', key: 'x' },
+        via: 's2',
+      },
+      at(0),
+    ).state;
+    for (const message of [
+      put('c1.1', 'x', '1'),
+      get('c1.1', 'x', null),
+      { type: 'DELETE', requestId: 'c1.1', attempt: 1, key: 'x', ackedBelow: 1 },
+      { type: 'REPLICATION', requestId: 'c1.1', key: 'x', value: '1', ts: 1, origin: 'c1.1' },
+      { type: 'REPLICATION_OK', requestId: 'c1.1', key: 'x', ts: 1 },
+    ] as const) {
+      const r = m.step(s, { type: 'receive', from: 's2', message }, at(1));
+      expect(r.state, message.type).toBe(s);
+      expect(r.effects, message.type).toEqual([]);
+    }
+  });
+
+  it("a request id's sequence number is the number after its last dot, whatever the text", () => {
+    // requestIds=dedupe keys a client's answers by it (and ackedBelow compares with it). A
+    // request arriving over the network (live mode) may carry any text: as Number() reads it.
+    for (const id of [
+      'c1.7',
+      'c1.1234567890',
+      'c1.x',
+      'c1.',
+      'c1.1e3',
+      'c1.-2',
+      'c1.0x1f',
+      'c1.1234567890123456789',
+      'a.b.123456789012345678901234567890',
+    ]) {
+      const text = id.slice(id.lastIndexOf('.') + 1);
+      expect(seqOfRequestId(id), id).toBe(Number(text));
+    }
+  });
+
+  it('requestIds=dedupe: a copy of a PUT still being replicated is not stamped again; both attempts get the one answer', () => {
+    // §1 knob requestIds, fixed: dedupe by (client, seq). A copy arriving before the followers
+    // acknowledged is the same write: no new ts (A10 is a restamp), no new REPLICATION.
+    let s = leaderPut(initialServerState(), 'c1.1', 'a', 1, 10).state;
+    const copy = put('c1.1', 'x', 'a', 2);
+    const r = leader().step(s, { type: 'receive', from: 's2', message: copy }, at(20, 20));
+    expect(sends(r.effects)).toEqual([]);
+    expect(r.state.store.get('x')).toEqual({ value: 'a', ts: 10, origin: 'c1.1' });
+    expect(r.state.lastIssued).toBe(10);
+    s = r.state;
+    const answers: { to: string; message: Message }[] = [];
+    for (const f of ['s2', 's3']) {
+      const message = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 10 } as const;
+      const step = leader().step(s, { type: 'receive', from: f, message }, at(30));
+      answers.push(...sends(step.effects));
+      s = step.state;
+    }
+    // The first attempt came from c1, the copy through s2 (which relays it to c1).
+    const ok = { type: 'PUT_OK', requestId: 'c1.1', key: 'x', value: 'a', ts: 10 } as const;
+    expect(answers).toEqual([
+      { to: 'c1', message: { ...ok, attempt: 1 } },
+      { to: 's2', message: { ...ok, attempt: 2 } },
+    ]);
+  });
+
+  it("requestIds=dedupe: a mark that rises to a pipelined write still unanswered at the client keeps that write's answer", () => {
+    // clientSession=pipelined over fixed: c1.1 is a GET still pending when c1.2 (a PUT) leaves, so
+    // c1.2 carries the mark 1. Its PUT_OK is lost; the GET completes; c1.3 carries the mark 2:
+    // every answer below 2 arrived, c1.2's did not. A retry of c1.2 must get its first answer,
+    // not a new ts (§1 knob requestIds: dedupe by (client, seq)).
+    let s = ackedByAll(leaderPut(initialServerState(), 'c1.2', 'b', 1, 20).state, 'w1', 20);
+    s = leaderPut(s, 'c1.3', 'c', 2, 30).state;
+    expect(again(s, 'c1.2', 2)).toEqual([
+      { type: 'PUT_OK', requestId: 'c1.2', attempt: 1, key: 'x', value: 'b', ts: 20 },
+    ]);
   });
 });

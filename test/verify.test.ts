@@ -5,7 +5,7 @@
 // caused by the `fixed` value itself.
 
 import { describe, expect, it } from 'vitest';
-import { StringTable } from '../protocol/core.ts';
+import { invocation, StringTable } from '../protocol/core.ts';
 import twoReaders from '../scenarios/verify/two-readers.ts';
 import { benchConfiguration } from '../sim/bench/verify.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
@@ -24,6 +24,7 @@ import {
   movesOf,
   movesTo,
   play,
+  type World,
 } from '../sim/verify/world.ts';
 import { ANOMALIES } from './fixtures/verify/anomalies.ts';
 
@@ -293,36 +294,247 @@ describe('the largest fixed configuration the CI checks', () => {
   });
 });
 
-describe('every schedule', () => {
-  it('no world is a dead end: each can go on without a fault, or its schedule is complete', () => {
-    // A timer due in the next ms, with a message just sent: before, nothing could happen here.
-    const setup = setupOf(benchConfiguration(3, 1, 2), {
-      budgets: { ...NONE, drops: 1, duplicates: 1, crashes: 1 },
-    });
-    const keyer = new Keyer(setup, []);
-    let frontier = [initialWorld(setup)];
-    const seen = new Set([keyer.key(frontier[0]!)]);
-    let deadEnds = 0;
-    let due = 0;
-    while (frontier.length > 0) {
-      const next = [];
-      for (const w of frontier) {
-        const moves = movesOf(setup, w);
-        const going = moves.filter((m) => !['drop', 'duplicate', 'slow'].includes(m.kind));
-        if (going.length === 0 && !isComplete(setup, w)) deadEnds++;
-        if (w.timers[0]?.deadline === w.now + 1 && w.inFlight.some((m) => !m.slow)) due++;
-        for (const m of moves) {
-          const after = play(setup, w, m);
-          const key = keyer.key(after);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          next.push(after);
+/**
+ * Every world the moves reach from the first, each distinct one once (by its form), with the
+ * moves it allows; `again` sees each world reached whose form was met before.
+ */
+function eachWorld(
+  setup: Setup,
+  visit: (w: World, moves: readonly Move[], key: string) => void,
+  again?: (w: World, key: string) => void,
+  maxDepth = Number.POSITIVE_INFINITY,
+): void {
+  const keyer = new Keyer(setup, []);
+  const first = initialWorld(setup);
+  let frontier = [{ w: first, key: keyer.key(first) }];
+  const seen = new Set([frontier[0]!.key]);
+  for (let depth = 0; frontier.length > 0 && depth < maxDepth; depth++) {
+    const next = [];
+    for (const { w, key } of frontier) {
+      const moves = movesOf(setup, w);
+      visit(w, moves, key);
+      for (const m of moves) {
+        const after = play(setup, w, m);
+        const k = keyer.key(after);
+        if (seen.has(k)) again?.(after, k);
+        else {
+          seen.add(k);
+          next.push({ w: after, key: k });
         }
       }
-      frontier = next;
     }
+    frontier = next;
+  }
+}
+
+describe('every schedule', () => {
+  // A timer due in the next ms, with a message just sent: before, nothing could happen here.
+  const setup = setupOf(benchConfiguration(3, 1, 2), {
+    budgets: { ...NONE, drops: 1, duplicates: 1, crashes: 1 },
+  });
+
+  it('no world is a dead end: each can go on without a fault, or its schedule is complete', () => {
+    let deadEnds = 0;
+    let due = 0;
+    eachWorld(setup, (w, moves) => {
+      const going = moves.filter((m) => !['drop', 'duplicate', 'slow'].includes(m.kind));
+      if (going.length === 0 && !isComplete(setup, w)) deadEnds++;
+      if (w.timers[0]?.deadline === w.now + 1 && w.inFlight.some((m) => !m.slow)) due++;
+    });
     expect(due).toBeGreaterThan(0);
     expect(deadEnds).toBe(0);
+  });
+
+  it("time never goes back, and nothing happens at or after a pending timer's deadline but that timer", () => {
+    // The simulator runs a due timer before anything else at its ms: a schedule with an
+    // operation, crash or delivery at (or past) that ms could not be replayed in its order.
+    // Also a pipelined client whose next PUT could be issued while a 1 ms replication delay runs.
+    const pipelined = setupOf(
+      {
+        goal: 'c1 fires two PUTs while the leader waits 1 ms before each REPLICATION',
+        servers: ['s1', 's2'],
+        clients: ['c1'],
+        preset: 'seed',
+        knobs: { replicationDelay: 1 },
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 1, client: 'c1', put: ['x', '2'], via: 's1' },
+        ],
+      },
+      { budgets: { ...NONE, crashes: 1 } },
+    );
+    for (const s of [setup, pipelined]) {
+      const wrong: string[] = [];
+      let due = 0;
+      eachWorld(s, (w, moves) => {
+        const deadline = w.timers[0]?.deadline ?? Number.POSITIVE_INFINITY;
+        if (deadline === w.now + 1) due++;
+        for (const m of moves) {
+          if (!('at' in m)) continue;
+          const fits = m.kind === 'timer' ? m.at === deadline : m.at < deadline;
+          if (m.at < w.now || !fits)
+            wrong.push(`${m.kind} at ${m.at} (now ${w.now}, due ${deadline})`);
+        }
+      });
+      expect(due).toBeGreaterThan(0);
+      expect(wrong.slice(0, 3)).toEqual([]);
+    }
+  });
+});
+
+describe('worlds folded into one', () => {
+  /**
+   * What may happen from a world in the next `depth` moves, told without message numbers: each
+   * move's kind, time and message, and what may follow it.
+   */
+  function allowed(setup: Setup, w: World, depth: number): string {
+    const told = movesOf(setup, w).map((m) => {
+      const at = 'at' in m ? m.at : '';
+      let move = `${m.kind} ${at} ${JSON.stringify(m)}`;
+      if ('seq' in m) {
+        const f = w.inFlight.find((x) => x.seq === m.seq)!;
+        move = `${m.kind} ${at} ${f.from}>${f.to} ${JSON.stringify(f.message)} ${f.slow} ${f.twin}`;
+      }
+      return depth > 1 ? `${move} [${allowed(setup, play(setup, w, m), depth - 1)}]` : move;
+    });
+    return told.sort().join('; ');
+  }
+
+  it('two worlds with one form allow the same moves, and the same after them (deliveries sharing a ms too)', () => {
+    // Folding two worlds is sound only if they behave alike from there on: the first thing a
+    // user would see differ is what may happen next. A7's configuration: with the leader's wall
+    // clock, deliveries may share a ms (in send order), so whether a message left in this ms,
+    // and the order messages left in, matter.
+    const a7 = ANOMALIES.find((a) => a.id === 'A7')!;
+    const setup = setupOf(a7.scenario, { budgets: { ...NONE, duplicates: 1 } });
+    expect(setup.sameMs).toBe(true);
+    // The first world of each form, and each world met again with that form.
+    const byForm = new Map<string, World>();
+    const met: [string, World][] = [];
+    eachWorld(
+      setup,
+      (w, _moves, key) => byForm.set(key, w),
+      (w, key) => met.push([key, w]),
+    );
+    const told = new Map<string, string>();
+    const differ = met.flatMap(([key, w]) => {
+      if (!told.has(key)) told.set(key, allowed(setup, byForm.get(key)!, 2));
+      const mine = allowed(setup, w, 2);
+      return told.get(key) === mine ? [] : [`${told.get(key)}\n  vs\n${mine}`];
+    });
+    const folded = met.length;
+    expect(folded).toBeGreaterThan(1000);
+    expect(differ.slice(0, 1)).toEqual([]);
+  });
+});
+
+describe('worlds folded into one are judged alike', () => {
+  const down: Scenario = {
+    goal: 'c1 writes x while s2 may go down for good (liveness is judged against a bound)',
+    servers: ['s1', 's2'],
+    clients: ['c1'],
+    preset: 'fixed',
+    steps: [
+      { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+      { at: 1, client: 'c1', get: 'x', via: 's2' },
+    ],
+  };
+  const byId = (id: string) => ANOMALIES.find((a) => a.id === id)!;
+  const cases: [string, Scenario, Partial<Budgets>, number][] = [
+    ['A1 (applies judged per replica)', byId('A1').scenario, { duplicates: 1 }, 99],
+    ['A2 (a pipelined client)', byId('A2').scenario, { duplicates: 1 }, 99],
+    ['a follower down for good (times kept)', down, { downForGood: 1, duplicates: 1 }, 12],
+  ];
+
+  it.each(cases)(
+    '%s: every guarantee has the same verdict in two worlds with one form',
+    (_, scenario, budgets, depth) => {
+      // The search judges one world for all those of its form: PROTOCOL.md §3's verdicts must be
+      // the same for each (the checkers read the history, the replicas and the times of both).
+      const setup = setupOf(scenario, { budgets: { ...NONE, ...budgets } });
+      const verdicts = (w: World) =>
+        judge(setup, w, isComplete(setup, w))
+          .map((v) => `${v.guarantee} ${v.status}`)
+          .join(', ');
+      const byForm = new Map<string, string>();
+      const met: [string, World][] = [];
+      eachWorld(
+        setup,
+        (w, _moves, key) => byForm.set(key, verdicts(w)),
+        (w, key) => met.push([key, w]),
+        depth,
+      );
+      // (A form first met at the depth bound was never visited: nothing to compare with.)
+      const differ = met.flatMap(([key, w]) => {
+        const mine = verdicts(w);
+        return byForm.get(key) === undefined || byForm.get(key) === mine
+          ? []
+          : [`${byForm.get(key)}\n  vs\n${mine}`];
+      });
+      expect(met.length).toBeGreaterThan(100);
+      expect(differ.slice(0, 1)).toEqual([]);
+    },
+  );
+});
+
+describe('the last fault (liveness counts from it, as sim does)', () => {
+  it('two messages of one type on one link in one ms are a fault at that ms; one alone is not', () => {
+    // The story aims a step at each of two such messages (sim could not tell them apart
+    // otherwise), and PROTOCOL.md §3 counts liveness from the last fault: so does verify.
+    const setup = setupOf(
+      {
+        goal: 'c1 and c2 write x at the leader, whose wall clock lets two deliveries share a ms',
+        servers: ['s1', 's2'],
+        clients: ['c1', 'c2'],
+        preset: 'fixed',
+        knobs: { leaderClock: 'wall' },
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 0, client: 'c2', put: ['x', '2'], via: 's1' },
+        ],
+      },
+      { budgets: NONE },
+    );
+    expect(setup.sameMs).toBe(true);
+    let w = initialWorld(setup);
+    w = play(setup, w, { kind: 'invoke', client: 0, via: 's1', at: 1 });
+    w = play(setup, w, { kind: 'invoke', client: 1, via: 's1', at: 2 });
+    const [one, two] = w.inFlight.map((m) => m.seq);
+    w = play(setup, w, { kind: 'deliver', seq: one!, at: 3 });
+    // c1's PUT, sent at 1 ms, came late (at 3 ms, not 2): a fault at 1 ms. Its REPLICATION to s2,
+    // alone on its link at 3 ms (c2's PUT in flight is on another), is none.
+    expect(w.faultAt).toBe(1);
+    // c2's PUT, sent at 2 ms, comes on time; the leader's second REPLICATION to s2 shares the ms.
+    w = play(setup, w, { kind: 'deliver', seq: two!, at: 3 });
+    const replications = w.inFlight.filter((m) => m.message.type === 'REPLICATION');
+    expect(replications.map((m) => m.sentAt)).toEqual([3, 3]);
+    expect(w.faultAt).toBe(3);
+  });
+});
+
+describe('what verify reads from a scenario', () => {
+  it("each client's operations in session order: by their steps' times, ties as written", () => {
+    // PROTOCOL.md §3: session order is the order a client issued its operations.
+    const setup = setupOf(
+      {
+        goal: 'steps written out of time order',
+        servers: ['s1', 's2'],
+        clients: ['c1'],
+        steps: [
+          { at: 5, client: 'c1', get: 'x' },
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 5, client: 'c1', delete: 'x' },
+          { at: 2, client: 'c1', put: ['x', '2'] },
+        ],
+      },
+      { budgets: NONE },
+    );
+    expect(setup.clients[0]!.ops.map((o) => [o.op.kind, o.via])).toEqual([
+      ['put', 's1'],
+      ['put', null],
+      ['get', null],
+      ['delete', null],
+    ]);
   });
 });
 
@@ -354,6 +566,65 @@ describe('bounds', () => {
     const result = search(setup, { bounds: { maxStates: 100 } });
     expect(result).toMatchObject({ kind: 'unfinished', bound: 'states' });
     expect(result.distinct).toBeGreaterThan(100);
+  });
+
+  it('a search past its CPU time says so (checked every 4096 worlds)', () => {
+    const setup = setupOf(twoReaders, { budgets: { ...NONE, drops: 1 } });
+    const result = search(setup, { bounds: { maxCpuMs: 0 } });
+    expect(result).toMatchObject({ kind: 'unfinished', bound: 'time' });
+    expect(result.states).toBe(4096);
+  });
+
+  it('a search as deep as its schedules may be says so', () => {
+    const setup = setupOf(twoReaders, { budgets: NONE });
+    const result = search(setup, { bounds: { maxDepth: 3 } });
+    expect(result).toMatchObject({ kind: 'unfinished', bound: 'depth', depth: 3 });
+  });
+});
+
+describe('the figures of a search', () => {
+  it('count every distinct world and every complete schedule, as a walk of every world does', () => {
+    // What verify prints ("N worlds, M complete schedules") for a configuration it proves.
+    const setup = setupOf(benchConfiguration(2, 1, 2), { budgets: { ...NONE, drops: 1 } });
+    const result = search(setup, { symmetry: false });
+    expect(result.kind).toBe('verified');
+    let worlds = 0;
+    let complete = 0;
+    eachWorld(setup, (w) => {
+      worlds++;
+      if (isComplete(setup, w)) complete++;
+    });
+    expect(result.distinct).toBe(worlds);
+    expect(result.complete).toBe(complete);
+    expect(complete).toBeGreaterThan(0);
+    expect(complete).toBeLessThan(worlds);
+  });
+
+  it('list each informative finding once, by its shortest schedule', () => {
+    for (const id of ['A4', 'A12']) {
+      const a = ANOMALIES.find((x) => x.id === id)!;
+      const { knobs: _knobs, preset: _preset, ...rest } = a.scenario;
+      const { result } = verify({ ...rest, preset: 'fixed' }, a.budgets);
+      const listed = result.findings.map((f) => f.guarantee);
+      expect(listed).toContain(a.breaks);
+      expect(new Set(listed).size).toBe(listed.length);
+    }
+  });
+});
+
+describe('the last fault of a world, as the checkers are told it', () => {
+  it('is its last crash, restart or clock step, or a later send of a message still in flight', () => {
+    // PROTOCOL.md §3: liveness counts from the last fault. A message still in flight when the
+    // story is cut arrives late in it (a fault at its send), but never moves the fault earlier.
+    const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: { ...NONE, crashes: 1 } });
+    let w = initialWorld(setup);
+    w = play(setup, w, { kind: 'invoke', client: 0, via: 's1', at: 1 });
+    w = play(setup, w, { kind: 'crash', node: 1, at: 2 });
+    expect(w.inFlight.map((m) => m.sentAt)).toEqual([1]);
+    expect(checkInput(setup, w, false).faultsEndAt).toBe(2);
+    w = play(setup, w, { kind: 'deliver', seq: w.inFlight[0]!.seq, at: 3 });
+    // The leader's REPLICATION to s2 (down), sent at 3, still in flight.
+    expect(checkInput(setup, w, false).faultsEndAt).toBe(3);
   });
 });
 
@@ -395,6 +666,76 @@ describe('world keys', () => {
     // The same content built afresh (no copy of anything the keyer has seen) keys the same.
     expect(withLeader(Object.fromEntries(Object.entries(copy)))).toBe(after);
     expect(withLeader(Object.fromEntries(Object.entries(leader)))).toBe(before);
+  });
+});
+
+describe("what a world's form keeps of its history", () => {
+  const apply = (t: number, node: number, value: string, ts: number) => ({
+    t,
+    node,
+    observation: {
+      kind: 'apply',
+      node: `s${node + 1}`,
+      key: 'x',
+      value,
+      ts,
+      origin: `c1.${ts}`,
+    } as const,
+  });
+
+  it('the order of the applies on one replica (MW reads it), not across replicas', () => {
+    // §3 MW: no replica ever holds w1 after it has held w2. Deliveries to two replicas in either
+    // order may meet in one world (the README's partial-order reduction); on one replica, not.
+    const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: NONE });
+    const keyer = new Keyer(setup, []);
+    const w = initialWorld(setup);
+    const key = (records: World['records']) => keyer.key({ ...w, records });
+    const [s1, s2] = [0, 1];
+    expect(key([apply(1, s2, 'a', 1), apply(2, s2, 'b', 2)])).not.toBe(
+      key([apply(1, s2, 'b', 2), apply(2, s2, 'a', 1)]),
+    );
+    expect(key([apply(1, s1, 'a', 1), apply(2, s2, 'a', 1)])).toBe(
+      key([apply(1, s2, 'a', 1), apply(2, s1, 'a', 1)]),
+    );
+  });
+
+  it('the times of its records when liveness is judged against a bound, else only their order', () => {
+    // With a follower that may stay down for good, an operation is late once pending longer
+    // than the bound (§3): when it was issued matters. Otherwise the checkers only compare places.
+    const invoked = (t: number) => ({
+      t,
+      node: 2,
+      observation: invocation('c1', 1, { kind: 'put', key: 'x', value: '1' }, 'c1.1'),
+    });
+    for (const [downForGood, apart] of [
+      [1, true],
+      [0, false],
+    ] as const) {
+      const setup = setupOf(benchConfiguration(2, 1, 1), { budgets: { ...NONE, downForGood } });
+      const keyer = new Keyer(setup, []);
+      const w = { ...initialWorld(setup), now: 9 };
+      const early = keyer.key({ ...w, records: [invoked(1)] });
+      const late = keyer.key({ ...w, records: [invoked(2)] });
+      expect(early !== late).toBe(apart);
+    }
+  });
+});
+
+describe('messages in flight', () => {
+  it('key as a multiset: the same messages sent in another order are one world', () => {
+    // (Only where deliveries cannot share a ms: there send order matters, see 'worlds folded'.)
+    const setup = setupOf(benchConfiguration(3, 1, 1), { budgets: NONE });
+    expect(setup.sameMs).toBe(false);
+    let w = initialWorld(setup);
+    w = play(setup, w, { kind: 'invoke', client: 0, via: 's1', at: 1 });
+    w = play(setup, w, { kind: 'deliver', seq: w.inFlight[0]!.seq, at: 2 });
+    // The leader's REPLICATIONs to s2 and s3, in flight.
+    expect(w.inFlight.map((m) => m.message.type)).toEqual(['REPLICATION', 'REPLICATION']);
+    const keyer = new Keyer(setup, []);
+    const reversed = { ...w, inFlight: [...w.inFlight].reverse() };
+    expect(keyer.key(reversed)).toBe(keyer.key(w));
+    const one = { ...w, inFlight: w.inFlight.slice(0, 1) };
+    expect(keyer.key(one)).not.toBe(keyer.key(w));
   });
 });
 
