@@ -11,7 +11,13 @@ import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
 import { History, type Operation } from '../sim/kernel/history.ts';
 import { traceDocument } from '../sim/render/json.ts';
-import { type AnyScenario, runScenario, type Scenario, type Step } from '../sim/scenario.ts';
+import {
+  type AnyScenario,
+  runScenario,
+  type Scenario,
+  type ScenarioRun,
+  type Step,
+} from '../sim/scenario.ts';
 import { SETTINGS } from './reference/settings.ts';
 
 function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
@@ -305,6 +311,30 @@ describe('a message a fault delays', () => {
   });
 });
 
+/** Under `fixed`, three servers and one client on a lossless 5-15 ms network, cut at `cutMs`. */
+function fixedThreeServers(goal: string, steps: Step[], cutMs?: number): ScenarioRun {
+  return runScenario({
+    goal,
+    preset: 'fixed',
+    servers: 3,
+    clients: 1,
+    network: { delayMinMs: 5, delayMaxMs: 15 },
+    ...(cutMs === undefined ? {} : { runUntilMs: cutMs }),
+    steps,
+  });
+}
+
+/**
+ * The run's one operation, which completes when the run goes on, is not judged when the run is
+ * cut at `cut` (before it completes), and the reason says `says`.
+ */
+function notJudgedWhenCut(run: (cutMs?: number) => ScenarioRun, cut: number, says: string) {
+  expect(cut).toBeLessThan(run().result.history.operations[0]!.completedAt!);
+  const v = liveness(run(cut));
+  expect(v.status).toBe('not-judged');
+  expect(v.reason).toContain(says);
+}
+
 describe('a drop planned early that takes a message later', () => {
   /**
    * Drops of c1's PUT to s1 and to s2 planned at 0; the PUT is issued at 2 s to s1, so the first
@@ -312,19 +342,15 @@ describe('a drop planned early that takes a message later', () => {
    * resend after that, to s3, gets through.
    */
   function droppedTwice(cutMs?: number) {
-    return runScenario({
-      goal: 'a PUT dropped twice by drops planned before it was issued',
-      preset: 'fixed',
-      servers: 3,
-      clients: 1,
-      network: { delayMinMs: 5, delayMaxMs: 15 },
-      ...(cutMs === undefined ? {} : { runUntilMs: cutMs }),
-      steps: [
+    return fixedThreeServers(
+      'a PUT dropped twice by drops planned before it was issued',
+      [
         { at: 0, drop: 'PUT', from: 'c1', to: 's1' },
         { at: 0, drop: 'PUT', from: 'c1', to: 's2' },
         { at: 2_000, client: 'c1', put: ['x', '1'], via: 's1' },
       ],
-    });
+      cutMs,
+    );
   }
 
   it('is a fault when it takes the message: the faults end at the second drop, not at 0', () => {
@@ -338,14 +364,9 @@ describe('a drop planned early that takes a message later', () => {
   });
 
   it('cut while the resend is under way, the PUT is not judged: it is within the bound', () => {
-    const full = droppedTwice();
-    const bound = full.livenessBound.ms!;
     // Past the bound counted from the PUT's issue, within it counted from the second drop.
-    const cut = 2_000 + bound + 200;
-    expect(cut).toBeLessThan(full.result.history.operations[0]!.completedAt!);
-    const v = liveness(droppedTwice(cut));
-    expect(v.status).toBe('not-judged');
-    expect(v.reason).toContain('not longer than the liveness bound');
+    const cut = 2_000 + droppedTwice().livenessBound.ms! + 200;
+    notJudgedWhenCut(droppedTwice, cut, 'not longer than the liveness bound');
   });
 });
 
@@ -356,19 +377,15 @@ describe('a server down at the end', () => {
    * s3, is answered.
    */
   function getPastDownServer(cutMs?: number, crash = true) {
-    return runScenario({
-      goal: 'a GET dropped, then resent to a server down for good',
-      preset: 'fixed',
-      servers: 3,
-      clients: 1,
-      network: { delayMinMs: 5, delayMaxMs: 15 },
-      ...(cutMs === undefined ? {} : { runUntilMs: cutMs }),
-      steps: [
+    return fixedThreeServers(
+      'a GET dropped, then resent to a server down for good',
+      [
         ...(crash ? [{ at: 0, crash: 's2' }] : []),
         { at: 0, drop: 'GET', from: 'c1', to: 's1' },
         { at: 2_000, client: 'c1', get: 'x', via: 's1' },
       ],
-    });
+      cutMs,
+    );
   }
 
   it('costs a requestTimeout for each request sent to it, and the bound says so', () => {
@@ -388,13 +405,8 @@ describe('a server down at the end', () => {
   });
 
   it('cut while the GET waits out the second timeout, it is not judged: it is within the bound', () => {
-    const full = getPastDownServer();
-    const allUp = getPastDownServer(undefined, false).livenessBound.ms!;
-    const cut = 2_000 + allUp + 100;
-    expect(cut).toBeLessThan(full.result.history.operations[0]!.completedAt!);
-    const v = liveness(getPastDownServer(cut));
-    expect(v.status).toBe('not-judged');
-    expect(v.reason).toContain('s2 down at the end');
+    const cut = 2_000 + getPastDownServer(undefined, false).livenessBound.ms! + 100;
+    notJudgedWhenCut(getPastDownServer, cut, 's2 down at the end');
   });
 });
 
