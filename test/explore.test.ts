@@ -3,8 +3,15 @@
 // whatever the number of workers; shards split the runs; Ctrl-C keeps what was found; a folder
 // that cannot be written is one line and exit 2. Every case goes under a temporary folder.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +120,31 @@ describe('a case written by npm run explore', () => {
     expect(replayPath(again.stdout)).toBe(path!.replace(/\.ts$/, '-2.ts'));
     expect(readFileSync(path!, 'utf8')).toBe(before);
     expect(readdirSync(out).sort()).toHaveLength(2);
+  });
+});
+
+describe('npm run explore typed outside the repository (npm --prefix …)', () => {
+  it('names its case by the whole path, which is there from the folder it was typed in', () => {
+    // As npm runs it: in the repository's folder (here a scratch one), INIT_CWD the folder the
+    // user typed in, elsewhere; the case goes to cases/ of the former.
+    const repo = temporary();
+    const typed = temporary();
+    const [program, argv] = nodeCommand('sim/cli/explore.ts', [
+      '--workers',
+      '1',
+      '--knob',
+      'followerApply=overwrite',
+    ]);
+    const r = spawnSync(program, argv, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...env, INIT_CWD: typed, npm_lifecycle_event: 'explore' },
+    });
+    expect(r.status).toBe(1);
+    const printed = replayPath(r.stdout);
+    expect(printed).toBeDefined();
+    expect(existsSync(resolve(typed, printed!))).toBe(true);
+    expect(r.stdout).toContain(`case written to ${printed}`);
   });
 });
 

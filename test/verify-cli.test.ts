@@ -4,7 +4,7 @@
 // search when asked; a mistake on the command line gets one line and exit 2.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,31 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
       readFileSync(join(WORK, file), 'utf8'),
     )?.[1];
     expect(resolve(dirname(join(WORK, file)), from ?? '')).toBe(join(ROOT, 'sim', 'scenario.ts'));
+  });
+});
+
+describe('npm run verify typed outside the repository (npm --prefix …)', () => {
+  it('names its counterexample by the whole path, which is there from the folder it was typed in', () => {
+    // As npm runs it: in the repository's folder (here the scratch one), INIT_CWD elsewhere.
+    const typed = mkdtempSync(join(tmpdir(), 'kvsim-typed-'));
+    try {
+      const [program, argv] = nodeCommand('sim/cli/verify.ts', [
+        CONFIG,
+        '--knob',
+        'missingKeyReply=null-first',
+      ]);
+      const r = spawnSync(program, argv, {
+        cwd: WORK,
+        encoding: 'utf8',
+        env: { ...plainEnv(), INIT_CWD: typed, npm_lifecycle_event: 'verify' },
+      });
+      expect(r.status).toBe(1);
+      const file = /counterexample written to (\S+)/.exec(r.stdout)?.[1] ?? '';
+      expect(existsSync(resolve(typed, file))).toBe(true);
+      expect(r.stdout).toContain(`replay: npm run sim -- ${file}\n`);
+    } finally {
+      rmSync(typed, { recursive: true, force: true });
+    }
   });
 });
 

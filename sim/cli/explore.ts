@@ -4,7 +4,6 @@
 // as the smaller case, and replayed by the one command printed. Ctrl-C prints what was found so far and where the best case is.
 
 import { availableParallelism } from 'node:os';
-import { relative } from 'node:path';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { defaultWorkers, type Found, SearchPool } from '../explore/pool.ts';
@@ -31,6 +30,7 @@ import {
   main,
   parseKnobFlags,
   parseSeed,
+  shownPath,
   UsageError,
 } from './usage.ts';
 
@@ -102,13 +102,10 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
 }
 
 /**
- * A case's path as a command line takes it: relative when that is shorter, quoted when needed, and
+ * A case's path as a command line takes it (see shownPath), quoted when needed, and
  * a control character in the --out folder's name shown escaped, never sent to the terminal.
  */
-const shown = (path: string) => {
-  const r = relative(process.cwd(), path);
-  return shellWord(displayText(r.startsWith('..') ? path : r));
-};
+const shown = (path: string) => shellWord(displayText(shownPath(path)));
 
 /** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st: the run a violation was found in, counted. */
 function ordinal(n: number): string {

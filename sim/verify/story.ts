@@ -4,6 +4,7 @@
 // network's own delay is a constant 1 ms. Aimed steps at one ms are armed in send order.
 
 import type { GuaranteeId } from '../check/index.ts';
+import { shownPath } from '../cli/usage.ts';
 import { CaseWriter, commentSafe, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import { shellWord } from '../render/safe-text.ts';
@@ -216,5 +217,9 @@ export function writeStory(
   const writer = new CaseWriter(dir, base);
   writer.write(`${lines.join('\n')}\n\n${body}`);
   const path = writer.path!;
-  return { path, command: `npm run sim -- ${shellWord(path)}`, failure: writer.failure };
+  return {
+    path: shownPath(path),
+    command: `npm run sim -- ${shellWord(shownPath(path))}`,
+    failure: writer.failure,
+  };
 }
