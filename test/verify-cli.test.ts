@@ -185,6 +185,15 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(replay.stdout).toContain('as the scenario expected');
   });
 
+  it('without --max-down-for-good, the one schedule of the write is counted in the singular', () => {
+    const config = join(ROOT, 'scenarios', 'verify', 'follower-down.ts');
+    const proved = run('sim/cli/verify.ts', config);
+    expect(proved.status).toBe(0);
+    const complete = Number(/(\d+) complete schedules?\b/.exec(proved.stdout)?.[1]);
+    expect(complete).toBe(1);
+    expect(proved.stdout).toMatch(/, 1 complete schedule; /);
+  });
+
   it('--max-down-for-good 1: the PUT never completes under fixed (liveness, 36 moves)', () => {
     const config = join(ROOT, 'scenarios', 'verify', 'follower-down.ts');
     const found = run('sim/cli/verify.ts', config, '--max-down-for-good', '1');

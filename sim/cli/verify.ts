@@ -197,7 +197,7 @@ async function run(argv: readonly string[]): Promise<number> {
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${result.distinct} distinct states, depth ${result.depth} moves, ${result.complete} complete schedules; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
+  const summary = `${result.distinct} distinct states, depth ${result.depth} moves, ${counted(result.complete, 'complete schedule')}; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
