@@ -171,6 +171,8 @@ describe('workers and shards', () => {
     const second = explore(...args, '--shard', '2/3');
     expect(second.status).toBe(1);
     expect(Number(runOf(second.stdout)) % 3).toBe(1);
+    // Shards searched into one folder: each case's name says which shard found it.
+    expect(replayPath(second.stdout)).toMatch(/-seed7-shard2of3\.ts$/);
     const bad = explore('--shard', '4/3');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);

@@ -187,7 +187,9 @@ async function run(argv: readonly string[]): Promise<number> {
     },
     onFound: (f) => {
       found = f;
-      writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed));
+      // Shards searched into one folder give cases that say which shard found them.
+      const shardName = shard.count === 1 ? '' : `-shard${shard.index + 1}of${shard.count}`;
+      writer = new CaseWriter(out, `${caseBaseName(store, s.preset, s.knobs, seed)}${shardName}`);
       writer.write(f.source);
       status(
         `run ${f.run} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${counted(shrinkRuns, 'replay')})…`,
