@@ -251,6 +251,13 @@ describe('what explore never loses', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('an empty --out is one line and exit 2 before any run, not a case sent elsewhere after it', () => {
+    const result = explore('--knob', 'followerApply=overwrite', '--out', '');
+    expect(isOneLineRefusal(result)).toBe(true);
+    expect(result.stderr).toMatch(/--out needs a folder's name/);
+    expect(result.stdout).toBe('');
+  });
+
   it('a case whose folder cannot be made goes to a temporary folder, and says so', () => {
     const dir = temporary();
     writeFileSync(join(dir, 'file'), '');

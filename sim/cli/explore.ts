@@ -151,6 +151,9 @@ async function run(argv: readonly string[]): Promise<number> {
     86_400,
   );
   const out = values.out ?? 'cases';
+  // An empty name passes for this folder when checked, then names no folder when a case is written.
+  if (out === '')
+    throw new UsageError(`--out needs a folder's name (got '${out}'), e.g. --out cases`);
   checkCaseFolder(out, 'choose a folder with --out DIR');
 
   const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
