@@ -66,6 +66,16 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     )?.[1];
     expect(resolve(dirname(join(WORK, file)), from ?? '')).toBe(join(ROOT, 'sim', 'scenario.ts'));
   });
+
+  it('reads like the scenarios: keys bare, one step a line', () => {
+    const text = readFileSync(join(WORK, file), 'utf8');
+    const steps = text.slice(text.indexOf('  steps: [\n') + 11, text.indexOf('\n  ],'));
+    const lines = steps.split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^ {4}\{ at: \d+, .*\},$/);
+    expect(text).not.toContain('"at"');
+    expect(text).toMatch(/^ {2}expect: \{ violations: \['monotonic-reads'\] \},$/m);
+  });
 });
 
 describe('npm run verify typed outside the repository (npm --prefix …)', () => {

@@ -5,7 +5,7 @@
 
 import type { GuaranteeId } from '../check/index.ts';
 import { shownPath } from '../cli/usage.ts';
-import { CaseWriter, commentSafe, SCENARIO_IMPORT } from '../explore/case.ts';
+import { CaseWriter, commentSafe, fieldLines, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import { shellWord } from '../render/safe-text.ts';
 import type { Scenario, Step } from '../scenario.ts';
@@ -213,7 +213,7 @@ export function writeStory(
   header: readonly string[],
 ): { path: string; command: string; failure: string | null } {
   const lines = ['/*', ...header.map((l) => ` * ${commentSafe(l)}`.trimEnd()), ' */'];
-  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default ${JSON.stringify(scenario, null, 2)} satisfies Scenario;\n`;
+  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default {\n${fieldLines(scenario).join('\n')}\n} satisfies Scenario;\n`;
   const writer = new CaseWriter(dir, base);
   writer.write(`${lines.join('\n')}\n\n${body}`);
   const path = writer.path!;
