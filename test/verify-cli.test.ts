@@ -75,6 +75,10 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     for (const line of lines) expect(line).toMatch(/^ {4}\{ at: \d+, .*\},$/);
     expect(text).not.toContain('"at"');
     expect(text).toMatch(/^ {2}expect: \{ violations: \['monotonic-reads'\] \},$/m);
+    // Its goal, which sim prints, names the guarantee in the README's words.
+    const goal = /^ {2}goal: '.* breaks ([a-z ,]+) \(\d+ moves\)',$/m.exec(text)?.[1];
+    expect(goal).toBe('monotonic reads');
+    expect(readmeGuarantees()).toContain(goal);
   });
 });
 

@@ -8,6 +8,7 @@ import { shownPath } from '../cli/usage.ts';
 import { CaseWriter, commentSafe, fieldLines, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import { shellWord } from '../render/safe-text.ts';
+import { guaranteeNames } from '../render/summary.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
 import { AFTER_END_MS, type InFlight, initialWorld, type Move, play, type World } from './world.ts';
@@ -60,7 +61,7 @@ export function scheduleToScenario(
   const violations = broken.filter((g) => !informative.has(g));
   const findings = broken.filter((g) => informative.has(g));
   return {
-    goal: `The shortest schedule verify found that breaks ${broken.join(', ')} (${moves.length} moves)`,
+    goal: `The shortest schedule verify found that breaks ${guaranteeNames(broken)} (${moves.length} moves)`,
     ...(s.store === undefined ? {} : { store: s.store }),
     servers: [...setup.topology.servers],
     leader: setup.topology.leader,
