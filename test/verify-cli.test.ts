@@ -219,6 +219,23 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
   });
 });
 
+describe("a scenario's own fault steps", () => {
+  it('are not replayed, and the note names the budget that lets verify try them, which finds A6', () => {
+    const config = join(ROOT, 'scenarios', 'crashed-holder-blocks-key.ts');
+    const bare = run('sim/cli/verify.ts', config, '--max-states', '10');
+    const note = bare.stdout.replace(/\s+/g, ' ');
+    expect(note).toMatch(
+      /fault steps of the scenario are not used: .* give --max-client-crashes 1\)/,
+    );
+    const flag = /give (--max-[a-z-]+) (\d+)\)/.exec(note);
+    expect(flag).not.toBeNull();
+    const found = run('sim/cli/verify.ts', config, flag![1]!, flag![2]!);
+    expect(found.status).toBe(1);
+    expect(markedGuarantees(found.stdout, '✗')).toEqual(['liveness']);
+    expect(found.stdout).not.toContain('with no budget it tries none');
+  });
+});
+
 describe('a mistake gets one line and exit 2', () => {
   it.each([
     [['--max-drops', 'many'], "--max-drops must be a whole number from 0 to 10 (got 'many')"],

@@ -133,6 +133,30 @@ function describe(setup: Setup, file: string): string {
   ].join('\n');
 }
 
+/**
+ * The budget flags, still at 0, that let verify try the kinds of fault the scenario's own steps
+ * make (a client's crash: --max-client-crashes 1, …): the steps themselves are not replayed.
+ */
+function budgetsFor(setup: Setup): string[] {
+  const clients = new Set<string>(setup.topology.clients);
+  const b = setup.budgets;
+  const wanted = new Set<string>();
+  for (const step of setup.scenario.steps) {
+    if ('crash' in step) wanted.add(clients.has(step.crash) ? 'clientCrashes' : 'crashes');
+    else if ('drop' in step || 'partition' in step || 'cut' in step) wanted.add('drops');
+    else if ('duplicate' in step) wanted.add('duplicates');
+    else if ('delay' in step || 'hold' in step) wanted.add('delays');
+  }
+  const flags: [keyof typeof b, string][] = [
+    ['crashes', '--max-crashes 1'],
+    ['clientCrashes', '--max-client-crashes 1'],
+    ['drops', '--max-drops 1'],
+    ['duplicates', '--max-duplicates 1'],
+    ['delays', '--max-delays 1'],
+  ];
+  return flags.filter(([k]) => wanted.has(k) && b[k] === 0).map(([, flag]) => flag);
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
@@ -181,10 +205,14 @@ async function run(argv: readonly string[]): Promise<number> {
       `--max-down-for-good needs a follower to crash for good, and ${file} has one server; drop the flag or add servers`,
     );
   process.stdout.write(`${describe(setup, file)}\n`);
-  if (setup.ignoredSteps > 0)
+  if (setup.ignoredSteps > 0) {
+    const flags = budgetsFor(setup);
+    const hint =
+      flags.length === 0 ? '' : `; with no budget it tries none: give ${flags.join(', ')}`;
     process.stdout.write(
-      `  (${setup.ignoredSteps} fault steps of the scenario are not used: verify tries crashes, drops and duplicates itself)\n`,
+      `${fitted(`(${counted(setup.ignoredSteps, 'fault step')} of the scenario are not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
     );
+  }
   const result = search(setup, {
     bounds,
     onProgress: progress(process.stderr),
