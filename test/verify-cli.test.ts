@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  isOneLineRefusal,
   markedGuarantees,
   nodeCommand,
   plainEnv,
@@ -260,6 +261,19 @@ describe('a mistake gets one line and exit 2', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
+  });
+
+  it('--max-down-for-good on a lock scenario: the lock store has no follower, and adding servers would not give it one', () => {
+    const r = run(
+      'sim/cli/verify.ts',
+      join(ROOT, 'scenarios', 'lock-tour.ts'),
+      '--max-down-for-good',
+      '1',
+    );
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(/lock store/);
+    expect(r.stderr).not.toMatch(/add servers/);
+    expect(r.stdout).toBe('');
   });
 
   it('a cases/ that cannot be made is refused before the search, not after it (a stack trace, the counterexample lost)', () => {

@@ -200,6 +200,10 @@ async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
+  if (budgets.downForGood > 0 && setup.store.name === 'lock')
+    throw new UsageError(
+      `--max-down-for-good crashes a follower of the replicated store for good, and ${file} is of the lock store, whose one server has none; drop the flag (--max-crashes N crashes and restarts it)`,
+    );
   if (budgets.downForGood > 0 && setup.servers.length < 2)
     throw new UsageError(
       `--max-down-for-good needs a follower to crash for good, and ${file} has one server; drop the flag or add servers`,
