@@ -156,6 +156,13 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     );
   });
 
+  it('a bound of one state is counted in the singular', () => {
+    const r = run('sim/cli/verify.ts', CONFIG, '--max-states', '1');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/not finished: 1 state explored, depth 1 move reached; /);
+    expect(r.stdout).toMatch(/; 1 state explored in /);
+  });
+
   it('stops at the memory bound with its figures, not in a fatal out-of-memory abort', () => {
     // A 150 MB heap: the lock tour's configuration outgrows it at about 90,000 worlds.
     const r = runCli('verify', [join(ROOT, 'scenarios', 'lock-tour.ts')], WORK, {

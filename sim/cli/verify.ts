@@ -229,7 +229,7 @@ async function run(argv: readonly string[]): Promise<number> {
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${result.distinct} distinct states, depth ${result.depth} moves, ${counted(result.complete, 'complete schedule')}; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
+  const summary = `${counted(result.distinct, 'distinct state')}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${counted(result.states, 'state')} explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
@@ -251,7 +251,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     }[result.bound];
     out.push(
       ...fitted(
-        `not finished: ${result.states} states explored, depth ${result.depth} moves reached; stopped by ${why}`,
+        `not finished: ${counted(result.states, 'state')} explored, depth ${counted(result.depth, 'move')} reached; stopped by ${why}`,
         '',
         c.yellow,
       ),
