@@ -3,8 +3,15 @@
 // whatever the number of workers; shards split the runs; Ctrl-C keeps what was found; a folder
 // that cannot be written is one line and exit 2. Every case goes under a temporary folder.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,6 +123,31 @@ describe('a case written by npm run explore', () => {
   });
 });
 
+describe('npm run explore typed outside the repository (npm --prefix …)', () => {
+  it('names its case by the whole path, which is there from the folder it was typed in', () => {
+    // As npm runs it: in the repository's folder (here a scratch one), INIT_CWD the folder the
+    // user typed in, elsewhere; the case goes to cases/ of the former.
+    const repo = temporary();
+    const typed = temporary();
+    const [program, argv] = nodeCommand('sim/cli/explore.ts', [
+      '--workers',
+      '1',
+      '--knob',
+      'followerApply=overwrite',
+    ]);
+    const r = spawnSync(program, argv, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...env, INIT_CWD: typed, npm_lifecycle_event: 'explore' },
+    });
+    expect(r.status).toBe(1);
+    const printed = replayPath(r.stdout);
+    expect(printed).toBeDefined();
+    expect(existsSync(resolve(typed, printed!))).toBe(true);
+    expect(r.stdout).toContain(`case written to ${printed}`);
+  });
+});
+
 describe('workers and shards', () => {
   const runOf = (stdout: string) => stdout.match(/violation found at run (\d+)/)?.[1];
   const stepsOf = (file: string) => {
@@ -139,6 +171,8 @@ describe('workers and shards', () => {
     const second = explore(...args, '--shard', '2/3');
     expect(second.status).toBe(1);
     expect(Number(runOf(second.stdout)) % 3).toBe(1);
+    // Shards searched into one folder: each case's name says which shard found it.
+    expect(replayPath(second.stdout)).toMatch(/-seed7-shard2of3\.ts$/);
     const bad = explore('--shard', '4/3');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
@@ -215,6 +249,13 @@ describe('what explore never loses', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: cannot write cases into .*--out DIR/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an empty --out is one line and exit 2 before any run, not a case sent elsewhere after it', () => {
+    const result = explore('--knob', 'followerApply=overwrite', '--out', '');
+    expect(isOneLineRefusal(result)).toBe(true);
+    expect(result.stderr).toMatch(/--out needs a folder's name/);
+    expect(result.stdout).toBe('');
   });
 
   it('a case whose folder cannot be made goes to a temporary folder, and says so', () => {

@@ -4,11 +4,12 @@
 // search when asked; a mistake on the command line gets one line and exit 2.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  isOneLineRefusal,
   markedGuarantees,
   nodeCommand,
   plainEnv,
@@ -66,6 +67,45 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     )?.[1];
     expect(resolve(dirname(join(WORK, file)), from ?? '')).toBe(join(ROOT, 'sim', 'scenario.ts'));
   });
+
+  it('reads like the scenarios: keys bare, one step a line', () => {
+    const text = readFileSync(join(WORK, file), 'utf8');
+    const steps = text.slice(text.indexOf('  steps: [\n') + 11, text.indexOf('\n  ],'));
+    const lines = steps.split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^ {4}\{ at: \d+, .*\},$/);
+    expect(text).not.toContain('"at"');
+    expect(text).toMatch(/^ {2}expect: \{ violations: \['monotonic-reads'\] \},$/m);
+    // Its goal, which sim prints, names the guarantee in the README's words.
+    const goal = /^ {2}goal: '.* breaks ([a-z ,]+) \(\d+ moves\)',$/m.exec(text)?.[1];
+    expect(goal).toBe('monotonic reads');
+    expect(readmeGuarantees()).toContain(goal);
+  });
+});
+
+describe('npm run verify typed outside the repository (npm --prefix …)', () => {
+  it('names its counterexample by the whole path, which is there from the folder it was typed in', () => {
+    // As npm runs it: in the repository's folder (here the scratch one), INIT_CWD elsewhere.
+    const typed = mkdtempSync(join(tmpdir(), 'kvsim-typed-'));
+    try {
+      const [program, argv] = nodeCommand('sim/cli/verify.ts', [
+        CONFIG,
+        '--knob',
+        'missingKeyReply=null-first',
+      ]);
+      const r = spawnSync(program, argv, {
+        cwd: WORK,
+        encoding: 'utf8',
+        env: { ...plainEnv(), INIT_CWD: typed, npm_lifecycle_event: 'verify' },
+      });
+      expect(r.status).toBe(1);
+      const file = /counterexample written to (\S+)/.exec(r.stdout)?.[1] ?? '';
+      expect(existsSync(resolve(typed, file))).toBe(true);
+      expect(r.stdout).toContain(`replay: npm run sim -- ${file}\n`);
+    } finally {
+      rmSync(typed, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('npm run verify -- --help, and a scenario piped in', () => {
@@ -116,6 +156,13 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     );
   });
 
+  it('a bound of one state is counted in the singular', () => {
+    const r = run('sim/cli/verify.ts', CONFIG, '--max-states', '1');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/not finished: 1 state explored, depth 1 move reached; /);
+    expect(r.stdout).toMatch(/; 1 state explored in /);
+  });
+
   it('stops at the memory bound with its figures, not in a fatal out-of-memory abort', () => {
     // A 150 MB heap: the lock tour's configuration outgrows it at about 90,000 worlds.
     const r = runCli('verify', [join(ROOT, 'scenarios', 'lock-tour.ts')], WORK, {
@@ -160,6 +207,15 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(replay.stdout).toContain('as the scenario expected');
   });
 
+  it('without --max-down-for-good, the one schedule of the write is counted in the singular', () => {
+    const config = join(ROOT, 'scenarios', 'verify', 'follower-down.ts');
+    const proved = run('sim/cli/verify.ts', config);
+    expect(proved.status).toBe(0);
+    const complete = Number(/(\d+) complete schedules?\b/.exec(proved.stdout)?.[1]);
+    expect(complete).toBe(1);
+    expect(proved.stdout).toMatch(/, 1 complete schedule; /);
+  });
+
   it('--max-down-for-good 1: the PUT never completes under fixed (liveness, 36 moves)', () => {
     const config = join(ROOT, 'scenarios', 'verify', 'follower-down.ts');
     const found = run('sim/cli/verify.ts', config, '--max-down-for-good', '1');
@@ -168,6 +224,23 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(found.stdout).toContain('s2 crashes for good: it never restarts');
     expect(found.stdout).toContain('replayed with sim: the same violation, liveness');
     expect(markedGuarantees(found.stdout, '✗')).toEqual(['liveness']);
+  });
+});
+
+describe("a scenario's own fault steps", () => {
+  it('are not replayed, and the note names the budget that lets verify try them, which finds A6', () => {
+    const config = join(ROOT, 'scenarios', 'crashed-holder-blocks-key.ts');
+    const bare = run('sim/cli/verify.ts', config, '--max-states', '10');
+    const note = bare.stdout.replace(/\s+/g, ' ');
+    expect(note).toMatch(
+      /fault steps of the scenario are not used: .* give --max-client-crashes 1\)/,
+    );
+    const flag = /give (--max-[a-z-]+) (\d+)\)/.exec(note);
+    expect(flag).not.toBeNull();
+    const found = run('sim/cli/verify.ts', config, flag![1]!, flag![2]!);
+    expect(found.status).toBe(1);
+    expect(markedGuarantees(found.stdout, '✗')).toEqual(['liveness']);
+    expect(found.stdout).not.toContain('with no budget it tries none');
   });
 });
 
@@ -195,6 +268,19 @@ describe('a mistake gets one line and exit 2', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
+  });
+
+  it('--max-down-for-good on a lock scenario: the lock store has no follower, and adding servers would not give it one', () => {
+    const r = run(
+      'sim/cli/verify.ts',
+      join(ROOT, 'scenarios', 'lock-tour.ts'),
+      '--max-down-for-good',
+      '1',
+    );
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(/lock store/);
+    expect(r.stderr).not.toMatch(/add servers/);
+    expect(r.stdout).toBe('');
   });
 
   it('a cases/ that cannot be made is refused before the search, not after it (a stack trace, the counterexample lost)', () => {

@@ -4,7 +4,6 @@
 // as the smaller case, and replayed by the one command printed. Ctrl-C prints what was found so far and where the best case is.
 
 import { availableParallelism } from 'node:os';
-import { relative } from 'node:path';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
 import { defaultWorkers, type Found, SearchPool } from '../explore/pool.ts';
@@ -31,6 +30,7 @@ import {
   main,
   parseKnobFlags,
   parseSeed,
+  shownPath,
   UsageError,
 } from './usage.ts';
 
@@ -102,13 +102,10 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
 }
 
 /**
- * A case's path as a command line takes it: relative when that is shorter, quoted when needed, and
+ * A case's path as a command line takes it (see shownPath), quoted when needed, and
  * a control character in the --out folder's name shown escaped, never sent to the terminal.
  */
-const shown = (path: string) => {
-  const r = relative(process.cwd(), path);
-  return shellWord(displayText(r.startsWith('..') ? path : r));
-};
+const shown = (path: string) => shellWord(displayText(shownPath(path)));
 
 /** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st: the run a violation was found in, counted. */
 function ordinal(n: number): string {
@@ -154,6 +151,9 @@ async function run(argv: readonly string[]): Promise<number> {
     86_400,
   );
   const out = values.out ?? 'cases';
+  // An empty name passes for this folder when checked, then names no folder when a case is written.
+  if (out === '')
+    throw new UsageError(`--out needs a folder's name (got '${out}'), e.g. --out cases`);
   checkCaseFolder(out, 'choose a folder with --out DIR');
 
   const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
@@ -190,7 +190,9 @@ async function run(argv: readonly string[]): Promise<number> {
     },
     onFound: (f) => {
       found = f;
-      writer = new CaseWriter(out, caseBaseName(store, s.preset, s.knobs, seed));
+      // Shards searched into one folder give cases that say which shard found them.
+      const shardName = shard.count === 1 ? '' : `-shard${shard.index + 1}of${shard.count}`;
+      writer = new CaseWriter(out, `${caseBaseName(store, s.preset, s.knobs, seed)}${shardName}`);
       writer.write(f.source);
       status(
         `run ${f.run} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${counted(shrinkRuns, 'replay')})…`,

@@ -349,6 +349,18 @@ export function typedElsewhere(path: string): string | null {
 }
 
 /**
+ * A path the command wrote, as the user can use it where they typed the command: relative to the
+ * folder the command runs in, but whole when npm ran it from outside the repository (npm --prefix
+ * …), where a path relative to the repository's folder would name a file that is not there.
+ */
+export function shownPath(path: string): string {
+  const typed = process.env.INIT_CWD;
+  const outside = typed !== undefined && startedByNpmRun() && resolve(typed) !== process.cwd();
+  const r = relative(process.cwd(), path);
+  return outside || r.startsWith('..') || isAbsolute(r) ? resolve(path) : r;
+}
+
+/**
  * One more turn of the event loop, in which a signal that came during the command's last
  * synchronous stretch (Ctrl-C while a file was written) is handled: without it the command would
  * end with the run's own status, as if it had not been interrupted, rather than as the signal

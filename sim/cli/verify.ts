@@ -133,6 +133,30 @@ function describe(setup: Setup, file: string): string {
   ].join('\n');
 }
 
+/**
+ * The budget flags, still at 0, that let verify try the kinds of fault the scenario's own steps
+ * make (a client's crash: --max-client-crashes 1, …): the steps themselves are not replayed.
+ */
+function budgetsFor(setup: Setup): string[] {
+  const clients = new Set<string>(setup.topology.clients);
+  const b = setup.budgets;
+  const wanted = new Set<string>();
+  for (const step of setup.scenario.steps) {
+    if ('crash' in step) wanted.add(clients.has(step.crash) ? 'clientCrashes' : 'crashes');
+    else if ('drop' in step || 'partition' in step || 'cut' in step) wanted.add('drops');
+    else if ('duplicate' in step) wanted.add('duplicates');
+    else if ('delay' in step || 'hold' in step) wanted.add('delays');
+  }
+  const flags: [keyof typeof b, string][] = [
+    ['crashes', '--max-crashes 1'],
+    ['clientCrashes', '--max-client-crashes 1'],
+    ['drops', '--max-drops 1'],
+    ['duplicates', '--max-duplicates 1'],
+    ['delays', '--max-delays 1'],
+  ];
+  return flags.filter(([k]) => wanted.has(k) && b[k] === 0).map(([, flag]) => flag);
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
@@ -176,15 +200,23 @@ async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
+  if (budgets.downForGood > 0 && setup.store.name === 'lock')
+    throw new UsageError(
+      `--max-down-for-good crashes a follower of the replicated store for good, and ${file} is of the lock store, whose one server has none; drop the flag (--max-crashes N crashes and restarts it)`,
+    );
   if (budgets.downForGood > 0 && setup.servers.length < 2)
     throw new UsageError(
       `--max-down-for-good needs a follower to crash for good, and ${file} has one server; drop the flag or add servers`,
     );
   process.stdout.write(`${describe(setup, file)}\n`);
-  if (setup.ignoredSteps > 0)
+  if (setup.ignoredSteps > 0) {
+    const flags = budgetsFor(setup);
+    const hint =
+      flags.length === 0 ? '' : `; with no budget it tries none: give ${flags.join(', ')}`;
     process.stdout.write(
-      `  (${setup.ignoredSteps} fault steps of the scenario are not used: verify tries crashes, drops and duplicates itself)\n`,
+      `${fitted(`(${counted(setup.ignoredSteps, 'fault step')} of the scenario are not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
     );
+  }
   const result = search(setup, {
     bounds,
     onProgress: progress(process.stderr),
@@ -197,7 +229,7 @@ async function run(argv: readonly string[]): Promise<number> {
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${result.distinct} distinct states, depth ${result.depth} moves, ${result.complete} complete schedules; ${result.states} states explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
+  const summary = `${counted(result.distinct, 'distinct state')}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${counted(result.states, 'state')} explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
@@ -219,7 +251,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     }[result.bound];
     out.push(
       ...fitted(
-        `not finished: ${result.states} states explored, depth ${result.depth} moves reached; stopped by ${why}`,
+        `not finished: ${counted(result.states, 'state')} explored, depth ${counted(result.depth, 'move')} reached; stopped by ${why}`,
         '',
         c.yellow,
       ),

@@ -77,6 +77,20 @@ function literal(value: unknown): string {
   return fields.length === 0 ? '{}' : `{ ${fields.join(', ')} }`;
 }
 
+/**
+ * An object's fields as TypeScript source in the scenarios' own style: a field a line, keys bare,
+ * and the steps one a line (verify's counterexamples are written so).
+ */
+export function fieldLines(fields: object): string[] {
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .flatMap(([k, v]) =>
+      k === 'steps' && Array.isArray(v)
+        ? ['  steps: [', ...v.map((step) => `    ${literal(step)},`), '  ],']
+        : [`  ${k}: ${literal(v)},`],
+    );
+}
+
 const isOp = (step: object) => 'client' in step;
 
 /** A sentence's first letter in capitals, unless it starts with a node's name (c1, s2). */

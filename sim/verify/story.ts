@@ -4,9 +4,11 @@
 // network's own delay is a constant 1 ms. Aimed steps at one ms are armed in send order.
 
 import type { GuaranteeId } from '../check/index.ts';
-import { CaseWriter, commentSafe, SCENARIO_IMPORT } from '../explore/case.ts';
+import { shownPath } from '../cli/usage.ts';
+import { CaseWriter, commentSafe, fieldLines, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import { shellWord } from '../render/safe-text.ts';
+import { guaranteeNames } from '../render/summary.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
 import { AFTER_END_MS, type InFlight, initialWorld, type Move, play, type World } from './world.ts';
@@ -59,7 +61,7 @@ export function scheduleToScenario(
   const violations = broken.filter((g) => !informative.has(g));
   const findings = broken.filter((g) => informative.has(g));
   return {
-    goal: `The shortest schedule verify found that breaks ${broken.join(', ')} (${moves.length} moves)`,
+    goal: `The shortest schedule verify found that breaks ${guaranteeNames(broken)} (${moves.length} moves)`,
     ...(s.store === undefined ? {} : { store: s.store }),
     servers: [...setup.topology.servers],
     leader: setup.topology.leader,
@@ -212,9 +214,13 @@ export function writeStory(
   header: readonly string[],
 ): { path: string; command: string; failure: string | null } {
   const lines = ['/*', ...header.map((l) => ` * ${commentSafe(l)}`.trimEnd()), ' */'];
-  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default ${JSON.stringify(scenario, null, 2)} satisfies Scenario;\n`;
+  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default {\n${fieldLines(scenario).join('\n')}\n} satisfies Scenario;\n`;
   const writer = new CaseWriter(dir, base);
   writer.write(`${lines.join('\n')}\n\n${body}`);
   const path = writer.path!;
-  return { path, command: `npm run sim -- ${shellWord(path)}`, failure: writer.failure };
+  return {
+    path: shownPath(path),
+    command: `npm run sim -- ${shellWord(shownPath(path))}`,
+    failure: writer.failure,
+  };
 }
