@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   HAS_SCRIPT,
@@ -342,6 +342,32 @@ describe('loading a scenario file', () => {
       );
     } finally {
       rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a page written when typed outside the repository (npm --prefix) is named by its whole path', () => {
+    // As npm runs it: in the repository's folder (here a scratch one), INIT_CWD the folder the
+    // user typed in, elsewhere; --html page.html goes to the former, so 'page.html' named no file
+    // where the user was.
+    const repo = mkdtempSync(join(tmpdir(), 'kvsim-repo-'));
+    const typed = mkdtempSync(join(tmpdir(), 'kvsim-typed-'));
+    try {
+      const scenario = join(ROOT, 'scenarios', 'stale-read.ts');
+      const r = spawnSync(
+        ...nodeCommand('sim/cli/sim.ts', [scenario, '--quiet', '--html', 'page.html']),
+        {
+          cwd: repo,
+          encoding: 'utf8',
+          env: { ...plainEnv(), INIT_CWD: typed, npm_lifecycle_event: 'sim' },
+        },
+      );
+      expect(r.status).toBe(0);
+      const printed = /^ +page +(\S+)$/m.exec(r.stdout)?.[1];
+      expect(printed).toBe(join(repo, 'page.html'));
+      expect(existsSync(resolve(typed, printed!))).toBe(true);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+      rmSync(typed, { recursive: true, force: true });
     }
   });
 

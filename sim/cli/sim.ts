@@ -38,6 +38,7 @@ import {
   parseSeed,
   parseWidth,
   printHelp,
+  shownPath,
   UsageError,
 } from './usage.ts';
 
@@ -304,7 +305,7 @@ function saveOutputs(
         if (error instanceof UsageError) return { lines, failure: error };
         throw error;
       }
-      lines.push(...field(writer.what, displayText(out.path), width));
+      lines.push(...field(writer.what, displayText(shownPath(out.path)), width));
     }
   } finally {
     spool?.dispose();
