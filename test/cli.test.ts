@@ -169,7 +169,15 @@ describe('bad input gets one clear line and exit status 2', () => {
       ['scenarios/stale-read.ts', '--knob', 'followerApply=sideways'],
       /knob followerApply must be one of overwrite, newer-wins/,
     ],
-    [['scenarios/stale-read.ts', '--knob', 'noSuchKnob=1'], /unknown knob 'noSuchKnob'/],
+    [
+      ['scenarios/stale-read.ts', '--knob', 'noSuchKnob=1'],
+      /unknown knob 'noSuchKnob'; the knobs are: replicationDelay, /,
+    ],
+    // A typo of a knob's name is answered with the name meant, as in a scenario file.
+    [
+      ['scenarios/stale-read.ts', '--knob', 'folowerApply=overwrite'],
+      /^error: unknown knob 'folowerApply'; did you mean 'followerApply'\?$/m,
+    ],
     // Another store's knob is named as such, with the knobs this scenario's store has.
     [
       ['scenarios/stale-read.ts', '--knob', 'lockLease=5'],

@@ -27,6 +27,7 @@ import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { formatTime } from '../render/format.ts';
+import { nearest } from '../scenario/errors.ts';
 import { finalStores } from './common.ts';
 import { lockLivenessBound, lockNodes, lockStore } from './lock.ts';
 import {
@@ -148,6 +149,21 @@ export function otherStoresKnob(store: StoreAdapter, name: string, whose: string
   return `${name} is a knob of the ${owner.name} store; ${whose} is ${store.name}; its knobs are: ${known}`;
 }
 
+/**
+ * The error for a knob name no store has but one of `store`'s is near to (a typo: folowerApply),
+ * naming that one; null otherwise (the protocol's own error lists every knob).
+ */
+function misspeltKnob(store: StoreAdapter, name: string): string | null {
+  if (Object.hasOwn(store.knobSpecs, name)) return null;
+  const near = nearest(name, Object.keys(store.knobSpecs));
+  return near === null ? null : `unknown knob '${name}'; did you mean '${near}'?`;
+}
+
+/** The error for a knob name `store` lacks: another store's knob, or a typo of one of its own. */
+function knobNameError(store: StoreAdapter, name: string, whose: string): string | null {
+  return otherStoresKnob(store, name, whose) ?? misspeltKnob(store, name);
+}
+
 /** parseKnob for one store, naming the store a knob belongs to when it is another store's. */
 export function parseStoreKnob(
   store: StoreAdapter,
@@ -155,7 +171,7 @@ export function parseStoreKnob(
   raw: unknown,
   whose: string,
 ): Parsed<{ name: string; value: KnobValue }> {
-  const other = otherStoresKnob(store, name, whose);
+  const other = knobNameError(store, name, whose);
   return other === null ? parseKnob(store.knobSpecs, name, raw) : { ok: false, error: other };
 }
 
@@ -167,7 +183,7 @@ export function resolveStoreKnobs(
   whose: string,
 ): Parsed<Knobs> {
   for (const name of Object.keys(overrides)) {
-    const other = otherStoresKnob(store, name, whose);
+    const other = knobNameError(store, name, whose);
     if (other !== null) return { ok: false, error: other };
   }
   return resolveKnobs(store.knobSpecs, store.presets, presetName, overrides);
