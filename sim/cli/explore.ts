@@ -16,7 +16,7 @@ import {
   WHOLE,
 } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
-import { counted } from '../render/format.ts';
+import { counted, ordinal } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { guaranteeNames } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
@@ -106,13 +106,6 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
  * a control character in the --out folder's name shown escaped, never sent to the terminal.
  */
 const shown = (path: string) => shellWord(displayText(shownPath(path)));
-
-/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st: the run a violation was found in, counted. */
-function ordinal(n: number): string {
-  const teen = Math.floor(n / 10) % 10 === 1;
-  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
-  return `${n}${suffix}`;
-}
 
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;

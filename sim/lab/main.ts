@@ -102,23 +102,14 @@ function fragmentEdits(): Edit[] | null {
 }
 
 /**
- * The address says the edits shown. `push`: an edit made here, which the browser's Back then takes
- * back (the address is followed on the way, as when it is typed); the address followed is kept.
+ * The address says the edits shown, written by the page's script beside its step. `push`: an edit
+ * made here, which the browser's Back then takes back (the address is followed on the way, as when
+ * it is typed); the address followed is kept.
  */
 function writeFragment(push: boolean): void {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  if (edits.length === 0) params.delete('whatif');
-  else params.set('whatif', edits.map(editText).join(','));
-  const text = params
-    .toString()
-    .replace(/%3A/gi, ':')
-    .replace(/%2C/gi, ',')
-    .replace(/%40/gi, '@')
-    .replace(/%3D/gi, '=');
-  const hash = text === '' ? '' : `#${text}`;
-  const next = hash === '' ? window.location.pathname : hash;
-  if (push && window.location.hash !== hash) history.pushState(null, '', next);
-  else history.replaceState(null, '', next);
+  const value = edits.length === 0 ? null : edits.map(editText).join(',');
+  const detail = { name: 'whatif', value, push };
+  document.dispatchEvent(new CustomEvent('kvsim:address', { detail }));
 }
 
 /** The what-if `make` gives, or the reason it cannot be made (naming which of `edits` it is about). */

@@ -7,7 +7,7 @@ import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type GuaranteeId, type Verdict } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { beginsStep, STORM_MIN, stormSignature, wrapText } from '../render/diagram.ts';
-import { formatMessage, formatTime } from '../render/format.ts';
+import { formatMessage, formatTime, ordinal } from '../render/format.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import {
   type AnyScenario,
@@ -555,12 +555,6 @@ export function sameMessage(
 ): number | undefined {
   const aim = aimOf(from, id);
   return idsLike(to, aim)[aim.nth];
-}
-
-function ordinal(n: number): string {
-  const tens = n % 100;
-  const suffix = tens >= 11 && tens <= 13 ? undefined : ['st', 'nd', 'rd'][(n % 10) - 1];
-  return `${n}${suffix ?? 'th'}`;
 }
 
 /**

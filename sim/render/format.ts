@@ -16,6 +16,13 @@ export function counted(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st: a place in a row, counted from 1. */
+export function ordinal(n: number): string {
+  const teen = Math.floor(n / 10) % 10 === 1;
+  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 /** A span of virtual time in words: 10000 -> "10 s", 1500 -> "1.5 s", 40 -> "40 ms". */
 export function formatSpan(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

@@ -347,16 +347,29 @@
     return Number.isInteger(n) ? Math.max(0, n - 1) : null;
   }
 
-  function writeFragmentStep(k) {
+  /**
+   * Writes one field of the address (`value` null: takes it out), beside the others, kept
+   * readable (`:`, `,`, `@`, `=` as typed). `push`: a new entry of the browser's history, which
+   * Back takes back (the lab's edits); else the entry shown is rewritten (a step).
+   */
+  function writeFragment(name, value, push) {
     const params = new URLSearchParams(window.location.hash.slice(1));
-    params.set('step', String(k + 1));
+    if (value === null) params.delete(name);
+    else params.set(name, value);
     const text = params
       .toString()
       .replace(/%3A/gi, ':')
       .replace(/%2C/gi, ',')
       .replace(/%40/gi, '@')
       .replace(/%3D/gi, '=');
-    history.replaceState(null, '', `#${text}`);
+    const hash = text === '' ? '' : `#${text}`;
+    const next = hash === '' ? window.location.pathname : hash;
+    if (push && window.location.hash !== hash) history.pushState(null, '', next);
+    else history.replaceState(null, '', next);
+  }
+
+  function writeFragmentStep(k) {
+    writeFragment('step', String(k + 1), false);
   }
 
   function setStep(k, scroll) {
@@ -615,6 +628,10 @@
   for (const link of document.querySelectorAll('.witness-link')) {
     link.addEventListener('click', () => focusWitness(Number(link.dataset.h)));
   }
+  // The lab (sim/lab/) writes its edits into the address: `{ name, value, push }`.
+  document.addEventListener('kvsim:address', (event) =>
+    writeFragment(event.detail.name, event.detail.value, event.detail.push === true),
+  );
   // The lab (sim/lab/) moves the diagram to a step of its choosing: `{ step, scroll }`.
   document.addEventListener('kvsim:step', (event) =>
     setStep(Number(event.detail.step), event.detail.scroll !== false),
