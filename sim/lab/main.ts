@@ -464,11 +464,16 @@ function downAt(node: string, at: number): boolean {
   return down;
 }
 
-/** The page step whose row lies under a point of the diagram, if any (a lane is drawn over it). */
-function rowUnder(x: number, y: number): number | undefined {
-  const row = document
+/** The diagram's band of class `cls` under a point, if any (lanes and arrows are drawn over it). */
+function bandUnder(x: number, y: number, cls: string): SVGElement | undefined {
+  return document
     .elementsFromPoint(x, y)
-    .find((e): e is SVGElement => e instanceof SVGElement && e.matches('#diagram .row-bg'));
+    .find((e): e is SVGElement => e instanceof SVGElement && e.matches(`#diagram .${cls}`));
+}
+
+/** The page step whose row lies under a point of the diagram, if any. */
+function rowUnder(x: number, y: number): number | undefined {
+  const row = bandUnder(x, y, 'row-bg');
   return row === undefined ? undefined : Number(row.dataset.step);
 }
 
@@ -480,9 +485,7 @@ interface Fold {
 
 /** The folded idle time under a point of the diagram, if any. */
 function foldUnder(x: number, y: number): Fold | undefined {
-  const band = document
-    .elementsFromPoint(x, y)
-    .find((e): e is SVGElement => e instanceof SVGElement && e.matches('#diagram .fold-bg'));
+  const band = bandUnder(x, y, 'fold-bg');
   if (band === undefined) return undefined;
   return { from: Number(band.dataset.from), until: Number(band.dataset.until) };
 }
