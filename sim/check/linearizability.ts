@@ -12,8 +12,9 @@ import {
   minimalWitness,
   type OpView,
   type RegisterOp,
-  Sources,
+  type Sources,
   search,
+  sourcesOf,
   wglOp,
   zones,
   zonesByTimestamp,
@@ -81,6 +82,8 @@ function registerOps(ops: readonly Operation[]): RegisterOp[] {
       ts: OPERATION_VIEW.ts(op),
     }),
   );
+  // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
+  if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
   const read = new Set<string | null>();
   for (const o of all) if (!o.write) read.add(o.value);
   return all.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value));
@@ -221,7 +224,7 @@ function check(
     } else if (decision.kind === 'not-linearizable') {
       const byId = new Map(ops.map((o) => [o.id, o] as const));
       const witness = decision.witness.map((r) => byId.get(r.id)!);
-      const sentence = witnessSentence(witness, decision.witness, new Sources(regs), byId);
+      const sentence = witnessSentence(witness, decision.witness, sourcesOf(regs), byId);
       violations.push(finding(key, witness, sentence));
     }
   }

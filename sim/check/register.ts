@@ -222,22 +222,25 @@ function timestampWalk(
  * forward one. O(n log n). Undefined when values repeat: the search decides those.
  */
 export function zones(ops: readonly RegisterOp[], order?: RegisterOp[]): boolean | undefined {
-  const clusters = new Map<string | null, Cluster>();
   let nullReads = false;
+  let deletes = false;
   for (const op of ops) {
-    if (!op.write) {
-      if (op.value === null) nullReads = true;
-      continue;
-    }
+    if (op.value !== null) continue;
+    if (op.write) deletes = true;
+    else nullReads = true;
+  }
+  // A NULL read that a DELETE may have answered: asked first, before a cluster is built (a key
+  // with DELETEs and NULL reads is asked this three times while its witness is found).
+  if (nullReads && deletes) return undefined;
+  const clusters = new Map<string | null, Cluster>();
+  for (const op of ops) {
+    if (!op.write) continue;
     const key = op.value === null ? `\u0000delete ${op.id}` : op.value;
     if (clusters.has(key)) return undefined;
     clusters.set(key, cluster(op));
   }
-  if (nullReads) {
-    for (const op of ops) if (op.write && op.value === null) return undefined;
-    // The initial absence: a write before every event.
-    clusters.set(null, cluster(null));
-  }
+  // The initial absence: a write before every event.
+  if (nullReads) clusters.set(null, cluster(null));
   for (const op of ops) {
     if (!op.write && !join(clusters.get(op.value), op)) return false;
   }
@@ -259,9 +262,9 @@ export function zonesByTimestamp(
     if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
     // Version 0 is the initial absence's: a write stamped 0 would be lost under it.
     if (op.ts === null || op.ts === 0 || clusters.has(op.ts)) return undefined;
-    clusters.set(op.ts, { ...cluster(op), value: op.value });
+    clusters.set(op.ts, valued(cluster(op), op.value));
   }
-  clusters.set(0, { ...cluster(null), value: null });
+  clusters.set(0, valued(cluster(null), null));
   for (const op of ops) {
     if (op.write) continue;
     const c = op.ts === null ? undefined : clusters.get(op.ts);
@@ -347,6 +350,11 @@ function cluster(write: RegisterOp | null): Cluster {
   return write === null
     ? { f: -1, s: -1, writeInv: -1, write, reads: [] }
     : { f: write.ret, s: write.inv, writeInv: write.inv, write, reads: [] };
+}
+
+/** A cluster with its write's value, as one literal (a spread copy per write cost a third of the zones). */
+function valued(c: Cluster, value: string | null): Cluster & { readonly value: string | null } {
+  return { f: c.f, s: c.s, writeInv: c.writeInv, write: c.write, reads: c.reads, value };
 }
 
 /** Adds a read to its write's cluster; false when it has none, or finished before it began. */
@@ -469,7 +477,7 @@ export function wglOp(op: RegisterOp): WglOp {
  * end here when the reason is local.
  */
 export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
-  const sources = new Sources(ops);
+  const sources = sourcesOf(ops);
   const withSources = (...reads: RegisterOp[]) => [
     ...new Set([...reads, ...reads.flatMap((r) => sources.of(r))]),
   ];
@@ -598,8 +606,27 @@ interface SegmentSearch {
  */
 type Ends = Map<string | null, { readonly from: string | null; readonly path: RegisterOp[] }>;
 
+/**
+ * Searches that ran to the end, by the very list they searched, with the steps each spent. A key
+ * found not linearizable is searched again, whole, when its witness is shrunk: that search pays
+ * the same steps and finds the same, so it is taken from here when the budget covers them.
+ */
+const searched = new WeakMap<readonly RegisterOp[], { found: SegmentSearch; spent: number }>();
+
 /** The search, and when it fails the segment no state could get through. */
 function searchSegments(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
+  const known = searched.get(ops);
+  if (known !== undefined && known.spent <= budget.steps) {
+    budget.steps -= known.spent;
+    return known.found;
+  }
+  const before = budget.steps;
+  const found = searchEachSegment(ops, budget);
+  if (found.result !== null) searched.set(ops, { found, spent: before - budget.steps });
+  return found;
+}
+
+function searchEachSegment(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
   const segments = quietSegments(withDeadlines(ops));
   let states = new Set<string | null>([null]);
   const found: Ends[] = [];
@@ -914,6 +941,19 @@ function sameBits(a: Uint32Array, b: Uint32Array): boolean {
  * DELETE it saw. Kept per value in invocation order, so that a read's are a prefix: a list per read
  * would hold every DELETE for every NULL read (quadratic on a long key).
  */
+/** Each list's Sources, made once: a key's witness and its sentence read the same ones. */
+const sourcesMade = new WeakMap<readonly RegisterOp[], Sources>();
+
+/** The Sources of `ops`, made the first time they are asked for (the list must not change). */
+export function sourcesOf(ops: readonly RegisterOp[]): Sources {
+  let made = sourcesMade.get(ops);
+  if (made === undefined) {
+    made = new Sources(ops);
+    sourcesMade.set(ops, made);
+  }
+  return made;
+}
+
 export class Sources {
   private readonly writers = new Map<string | null, RegisterOp[]>();
 
@@ -1132,7 +1172,7 @@ const GREEDY_MAX = 200;
  * (`segmentCore`), when one is found within a quarter of the budget.
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
-  const sources = new Sources(ops);
+  const sources = sourcesOf(ops);
   const close = (set: readonly RegisterOp[]) => sources.closed(set);
   // A long key is first cut down to its failing segment and what that needs of the past: holding
   // every DELETE a NULL read may have seen, a suffix of it may fail only when it is nearly whole.
