@@ -265,12 +265,19 @@ export function zonesByTimestamp(
     clusters.set(op.ts, valued(cluster(op), op.value));
   }
   clusters.set(0, valued(cluster(null), null));
+  // Zones first, reads joined to their clusters after, for the order only: most keys that come
+  // here are not linearizable, and a list of reads a cluster cost more than the zones' test.
   for (const op of ops) {
     if (op.write) continue;
     const c = op.ts === null ? undefined : clusters.get(op.ts);
-    if (c === undefined || c.value !== op.value || !join(c, op)) return undefined;
+    if (c === undefined || c.value !== op.value || !widen(c, op)) return undefined;
   }
-  return agreeing(clusters.values(), order) ? true : undefined;
+  if (!zonesAgree(clusters.values())) return undefined;
+  if (order !== undefined) {
+    for (const op of ops) if (!op.write) clusters.get(op.ts!)!.reads.push(op);
+    linearize([...clusters.values()], order);
+  }
+  return true;
 }
 
 /**
@@ -359,10 +366,16 @@ function valued(c: Cluster, value: string | null): Cluster & { readonly value: s
 
 /** Adds a read to its write's cluster; false when it has none, or finished before it began. */
 function join(c: Cluster | undefined, read: RegisterOp): boolean {
+  if (!widen(c, read)) return false;
+  c!.reads.push(read);
+  return true;
+}
+
+/** Widens a cluster's zone by a read of its write, as `join` does, without listing the read. */
+function widen(c: Cluster | undefined, read: RegisterOp): boolean {
   if (c === undefined || read.ret < c.writeInv) return false;
   if (read.ret < c.f) c.f = read.ret;
   if (read.inv > c.s) c.s = read.inv;
-  c.reads.push(read);
   return true;
 }
 
@@ -662,8 +675,10 @@ interface Timed {
  */
 function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
   const lastRead = new Map<string | null, number>();
-  for (const op of ops)
-    if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
+  // Only a never-answered write asks for the last read of its value: without one, none is gathered.
+  if (ops.some((op) => op.ret === Number.POSITIVE_INFINITY))
+    for (const op of ops)
+      if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
   const out: Timed[] = [];
   for (const op of ops) {
     if (op.ret !== Number.POSITIVE_INFINITY) out.push({ op, ret: op.ret, optional: false });
