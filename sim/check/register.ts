@@ -693,7 +693,10 @@ function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
 
 /** The operations in invocation order, cut wherever every earlier one has finished. */
 function quietSegments(ops: readonly Timed[]): Timed[][] {
-  const sorted = [...ops].sort((a, b) => a.op.inv - b.op.inv);
+  // A key's operations come in invocation order: sorted only when they are not.
+  let inOrder = true;
+  for (let i = 1; i < ops.length && inOrder; i++) inOrder = ops[i - 1]!.op.inv <= ops[i]!.op.inv;
+  const sorted = inOrder ? ops : [...ops].sort((a, b) => a.op.inv - b.op.inv);
   const segments: Timed[][] = [];
   let maxRet = Number.NEGATIVE_INFINITY;
   for (const t of sorted) {
