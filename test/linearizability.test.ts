@@ -17,6 +17,7 @@ import {
 } from '../sim/check/linearizability.ts';
 import {
   fastPath,
+  minimalWitness,
   REGISTER_VIEW,
   type RegisterOp,
   Sources,
@@ -542,6 +543,41 @@ describe('the fast path and the complete search agree (property)', () => {
       }),
       { numRuns: 1_000, seed: 9 },
     );
+  });
+});
+
+describe('a search is done once per key, with what it would have found again', () => {
+  /**
+   * The witness of a fresh copy of `ops` within `steps`, and the steps left; `first` searches the
+   * copy before (a key is searched whole before its witness, which searches it whole again).
+   */
+  const witnessOf = (ops: readonly RegisterOp[], steps: number, first?: number) => {
+    const copy = [...ops];
+    if (first !== undefined) search(copy, { steps: first });
+    const budget = { steps };
+    return { ids: minimalWitness(copy, budget).map((o) => o.id), left: budget.steps };
+  };
+
+  it("on a long run's keys that are not linearizable: the same witness, with the same steps spent", () => {
+    const run = runScenario(benchWorkload(3, 6_000), { trace: false });
+    const keys = [...registerHistories(run.result.history.operations).values()].filter(
+      (ops) => search(ops, { steps: 2_000_000 }) === false,
+    );
+    expect(keys.length).toBe(2);
+    for (const ops of keys) {
+      const budget = { steps: 2_000_000 };
+      search([...ops], budget);
+      const spent = 2_000_000 - budget.steps;
+      // Enough for everything; then so little that the whole key's search again would run out
+      // (a quarter of the witness's budget goes to it): searched before or not, the same.
+      for (const steps of [2_000_000, 2 * spent]) {
+        const fresh = witnessOf(ops, steps);
+        expect(fresh.ids.length).toBeGreaterThan(1);
+        expect(witnessOf(ops, steps, 100_000)).toEqual(fresh);
+        // A search cut short by its budget leaves nothing to take again.
+        expect(witnessOf(ops, steps, 1)).toEqual(fresh);
+      }
+    }
   });
 });
 

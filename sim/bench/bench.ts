@@ -75,7 +75,7 @@ function speedSection(workload: Scenario): string[] {
     `  ${pad('simulator / bare loop, CPU (target ≥ 0.5, aim 0.7)', 58)}${num(ratio)}  ${verdict(ratio >= 0.5)}`,
     `  ${pad('kernel alone: request/reply machines, history on', 58)}${num(floorCpuUs, 3)}            ${num(bareCpuUs / floorCpuUs)} of the bare loop`,
     `  (${workload.steps.length} steps, ${events} events a run; CPU per run: setup ${ms(med((r) => r.setup.cpu))},` +
-      ` sim.run() ${ms(med((r) => r.run.cpu))}, checkers ${ms(med((r) => r.judge.cpu))})`,
+      ` sim.run() ${ms(med((r) => r.run.cpu))}, expectations and checkers ${ms(med((r) => r.judge.cpu))})`,
   ];
 }
 

@@ -12,8 +12,9 @@ import {
   minimalWitness,
   type OpView,
   type RegisterOp,
-  Sources,
+  type Sources,
   search,
+  sourcesOf,
   wglOp,
   zones,
   zonesByTimestamp,
@@ -81,6 +82,8 @@ function registerOps(ops: readonly Operation[]): RegisterOp[] {
       ts: OPERATION_VIEW.ts(op),
     }),
   );
+  // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
+  if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
   const read = new Set<string | null>();
   for (const o of all) if (!o.write) read.add(o.value);
   return all.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value));
@@ -219,15 +222,32 @@ function check(
           : `key ${key} (${decision.operations} operations) was not decided within ${bound.toLocaleString('en')} search steps`,
       );
     } else if (decision.kind === 'not-linearizable') {
-      const byId = new Map(ops.map((o) => [o.id, o] as const));
+      const byId = recordsById(ops, decision.witness);
       const witness = decision.witness.map((r) => byId.get(r.id)!);
-      const sentence = witnessSentence(witness, decision.witness, new Sources(regs), byId);
+      const sentence = witnessSentence(witness, decision.witness, sourcesOf(regs), byId);
       violations.push(finding(key, witness, sentence));
     }
   }
   return unknown.length === 0
     ? { violations, linearizations }
     : { violations, undecided: unknown.join('; '), linearizations };
+}
+
+/**
+ * A key's records by id, as a witness's sentence asks for them: the witness's own at once, the
+ * rest of the key (a write the sentence names besides) only if asked for one of them.
+ */
+function recordsById(
+  ops: readonly Operation[],
+  witness: readonly RegisterOp[],
+): { get(id: number): Operation | undefined } {
+  const ids = new Set(witness.map((r) => r.id));
+  const own = new Map<number, Operation>();
+  for (const o of ops) if (ids.has(o.id)) own.set(o.id, o);
+  let all: Map<number, Operation> | null = null;
+  return {
+    get: (id) => own.get(id) ?? (all ??= new Map(ops.map((o) => [o.id, o] as const))).get(id),
+  };
 }
 
 /** A key left not judged because the order the search found failed its check. */
@@ -267,7 +287,7 @@ export function witnessSentence(
   witness: readonly Operation[],
   regs: readonly RegisterOp[],
   sources: Sources,
-  byId: ReadonlyMap<number, Operation>,
+  byId: { get(id: number): Operation | undefined },
 ): string {
   const named = new Set<number>();
   // The first mention names the operation in full, later ones by its id.

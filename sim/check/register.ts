@@ -222,22 +222,25 @@ function timestampWalk(
  * forward one. O(n log n). Undefined when values repeat: the search decides those.
  */
 export function zones(ops: readonly RegisterOp[], order?: RegisterOp[]): boolean | undefined {
-  const clusters = new Map<string | null, Cluster>();
   let nullReads = false;
+  let deletes = false;
   for (const op of ops) {
-    if (!op.write) {
-      if (op.value === null) nullReads = true;
-      continue;
-    }
+    if (op.value !== null) continue;
+    if (op.write) deletes = true;
+    else nullReads = true;
+  }
+  // A NULL read that a DELETE may have answered: asked first, before a cluster is built (a key
+  // with DELETEs and NULL reads is asked this three times while its witness is found).
+  if (nullReads && deletes) return undefined;
+  const clusters = new Map<string | null, Cluster>();
+  for (const op of ops) {
+    if (!op.write) continue;
     const key = op.value === null ? `\u0000delete ${op.id}` : op.value;
     if (clusters.has(key)) return undefined;
     clusters.set(key, cluster(op));
   }
-  if (nullReads) {
-    for (const op of ops) if (op.write && op.value === null) return undefined;
-    // The initial absence: a write before every event.
-    clusters.set(null, cluster(null));
-  }
+  // The initial absence: a write before every event.
+  if (nullReads) clusters.set(null, cluster(null));
   for (const op of ops) {
     if (!op.write && !join(clusters.get(op.value), op)) return false;
   }
@@ -259,15 +262,22 @@ export function zonesByTimestamp(
     if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
     // Version 0 is the initial absence's: a write stamped 0 would be lost under it.
     if (op.ts === null || op.ts === 0 || clusters.has(op.ts)) return undefined;
-    clusters.set(op.ts, { ...cluster(op), value: op.value });
+    clusters.set(op.ts, valued(cluster(op), op.value));
   }
-  clusters.set(0, { ...cluster(null), value: null });
+  clusters.set(0, valued(cluster(null), null));
+  // Zones first, reads joined to their clusters after, for the order only: most keys that come
+  // here are not linearizable, and a list of reads a cluster cost more than the zones' test.
   for (const op of ops) {
     if (op.write) continue;
     const c = op.ts === null ? undefined : clusters.get(op.ts);
-    if (c === undefined || c.value !== op.value || !join(c, op)) return undefined;
+    if (c === undefined || c.value !== op.value || !widen(c, op)) return undefined;
   }
-  return agreeing(clusters.values(), order) ? true : undefined;
+  if (!zonesAgree(clusters.values())) return undefined;
+  if (order !== undefined) {
+    for (const op of ops) if (!op.write) clusters.get(op.ts!)!.reads.push(op);
+    linearize([...clusters.values()], order);
+  }
+  return true;
 }
 
 /**
@@ -349,12 +359,23 @@ function cluster(write: RegisterOp | null): Cluster {
     : { f: write.ret, s: write.inv, writeInv: write.inv, write, reads: [] };
 }
 
+/** A cluster with its write's value, as one literal (a spread copy per write cost a third of the zones). */
+function valued(c: Cluster, value: string | null): Cluster & { readonly value: string | null } {
+  return { f: c.f, s: c.s, writeInv: c.writeInv, write: c.write, reads: c.reads, value };
+}
+
 /** Adds a read to its write's cluster; false when it has none, or finished before it began. */
 function join(c: Cluster | undefined, read: RegisterOp): boolean {
+  if (!widen(c, read)) return false;
+  c!.reads.push(read);
+  return true;
+}
+
+/** Widens a cluster's zone by a read of its write, as `join` does, without listing the read. */
+function widen(c: Cluster | undefined, read: RegisterOp): boolean {
   if (c === undefined || read.ret < c.writeInv) return false;
   if (read.ret < c.f) c.f = read.ret;
   if (read.inv > c.s) c.s = read.inv;
-  c.reads.push(read);
   return true;
 }
 
@@ -469,7 +490,7 @@ export function wglOp(op: RegisterOp): WglOp {
  * end here when the reason is local.
  */
 export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
-  const sources = new Sources(ops);
+  const sources = sourcesOf(ops);
   const withSources = (...reads: RegisterOp[]) => [
     ...new Set([...reads, ...reads.flatMap((r) => sources.of(r))]),
   ];
@@ -598,8 +619,27 @@ interface SegmentSearch {
  */
 type Ends = Map<string | null, { readonly from: string | null; readonly path: RegisterOp[] }>;
 
+/**
+ * Searches that ran to the end, by the very list they searched, with the steps each spent. A key
+ * found not linearizable is searched again, whole, when its witness is shrunk: that search pays
+ * the same steps and finds the same, so it is taken from here when the budget covers them.
+ */
+const searched = new WeakMap<readonly RegisterOp[], { found: SegmentSearch; spent: number }>();
+
 /** The search, and when it fails the segment no state could get through. */
 function searchSegments(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
+  const known = searched.get(ops);
+  if (known !== undefined && known.spent <= budget.steps) {
+    budget.steps -= known.spent;
+    return known.found;
+  }
+  const before = budget.steps;
+  const found = searchEachSegment(ops, budget);
+  if (found.result !== null) searched.set(ops, { found, spent: before - budget.steps });
+  return found;
+}
+
+function searchEachSegment(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
   const segments = quietSegments(withDeadlines(ops));
   let states = new Set<string | null>([null]);
   const found: Ends[] = [];
@@ -635,8 +675,10 @@ interface Timed {
  */
 function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
   const lastRead = new Map<string | null, number>();
-  for (const op of ops)
-    if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
+  // Only a never-answered write asks for the last read of its value: without one, none is gathered.
+  if (ops.some((op) => op.ret === Number.POSITIVE_INFINITY))
+    for (const op of ops)
+      if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
   const out: Timed[] = [];
   for (const op of ops) {
     if (op.ret !== Number.POSITIVE_INFINITY) out.push({ op, ret: op.ret, optional: false });
@@ -651,7 +693,10 @@ function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
 
 /** The operations in invocation order, cut wherever every earlier one has finished. */
 function quietSegments(ops: readonly Timed[]): Timed[][] {
-  const sorted = [...ops].sort((a, b) => a.op.inv - b.op.inv);
+  // A key's operations come in invocation order: sorted only when they are not.
+  let inOrder = true;
+  for (let i = 1; i < ops.length && inOrder; i++) inOrder = ops[i - 1]!.op.inv <= ops[i]!.op.inv;
+  const sorted = inOrder ? ops : [...ops].sort((a, b) => a.op.inv - b.op.inv);
   const segments: Timed[][] = [];
   let maxRet = Number.NEGATIVE_INFINITY;
   for (const t of sorted) {
@@ -914,6 +959,19 @@ function sameBits(a: Uint32Array, b: Uint32Array): boolean {
  * DELETE it saw. Kept per value in invocation order, so that a read's are a prefix: a list per read
  * would hold every DELETE for every NULL read (quadratic on a long key).
  */
+/** Each list's Sources, made once: a key's witness and its sentence read the same ones. */
+const sourcesMade = new WeakMap<readonly RegisterOp[], Sources>();
+
+/** The Sources of `ops`, made the first time they are asked for (the list must not change). */
+export function sourcesOf(ops: readonly RegisterOp[]): Sources {
+  let made = sourcesMade.get(ops);
+  if (made === undefined) {
+    made = new Sources(ops);
+    sourcesMade.set(ops, made);
+  }
+  return made;
+}
+
 export class Sources {
   private readonly writers = new Map<string | null, RegisterOp[]>();
 
@@ -1132,7 +1190,7 @@ const GREEDY_MAX = 200;
  * (`segmentCore`), when one is found within a quarter of the budget.
  */
 export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] {
-  const sources = new Sources(ops);
+  const sources = sourcesOf(ops);
   const close = (set: readonly RegisterOp[]) => sources.closed(set);
   // A long key is first cut down to its failing segment and what that needs of the past: holding
   // every DELETE a NULL read may have seen, a suffix of it may fail only when it is nearly whole.
