@@ -4,6 +4,8 @@
 // informative findings (A4, A12) are found under `fixed` too, listed beside the verdict; A11 is
 // caused by the `fixed` value itself.
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invocation, StringTable } from '../protocol/core.ts';
 import twoReaders from '../scenarios/verify/two-readers.ts';
@@ -816,5 +818,15 @@ describe('the worlds met', () => {
     expect(forms.number(a!)).toBe(0);
     expect(forms.number(b!)).toBe(1);
     expect(forms.size).toBe(2);
+  });
+});
+
+describe('sim/verify as a library', () => {
+  it('imports nothing from the command line (sim/cli/): the CLI shows the paths it writes', () => {
+    const dir = join(import.meta.dirname, '..', 'sim', 'verify');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files)
+      expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/from '\.\.\/cli\//);
   });
 });

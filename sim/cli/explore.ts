@@ -17,7 +17,7 @@ import {
 } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted, ordinal } from '../render/format.ts';
-import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
+import { escapeControls, shellWord } from '../render/safe-text.ts';
 import { guaranteeNames } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
@@ -30,7 +30,7 @@ import {
   main,
   parseKnobFlags,
   parseSeed,
-  shownPath,
+  typedPath as shown,
   UsageError,
 } from './usage.ts';
 
@@ -100,12 +100,6 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   }
   return { store, preset, knobs };
 }
-
-/**
- * A case's path as a command line takes it (see shownPath), quoted when needed, and
- * a control character in the --out folder's name shown escaped, never sent to the terminal.
- */
-const shown = (path: string) => shellWord(displayText(shownPath(path)));
 
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;

@@ -33,6 +33,7 @@ import {
   parseFlags,
   parseKnobFlags,
   printHelp,
+  typedPath,
   UsageError,
 } from './usage.ts';
 
@@ -280,7 +281,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const same = replay.verdictFailures.length === 0;
   const name = fromStdin(file) ? 'stdin' : basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '');
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
-  const { path, command, failure } = writeStory(CASES, base, story, [
+  const { path, failure } = writeStory(CASES, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
     `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
@@ -290,13 +291,13 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   ]);
   out.push(
     ...fitted(summary, '  '),
-    `counterexample written to ${displayText(path)}`,
+    `counterexample written to ${typedPath(path)}`,
     same
       ? `replayed with sim: the same violation, ${broken}`
       : c.red(
           `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
         ),
-    `replay: ${displayText(command)}`,
+    `replay: npm run sim -- ${typedPath(path)}`,
     ...listFindings(
       result.findings.filter((f) => !result.broken.includes(f.guarantee)),
       c,
@@ -304,7 +305,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   );
   process.stdout.write(`${out.join('\n')}\n`);
   if (failure !== null) {
-    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${shellWord(path)}\n`);
+    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${typedPath(path)}\n`);
     return EXIT.usage;
   }
   return EXIT.failed;
