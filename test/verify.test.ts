@@ -603,6 +603,20 @@ describe('the figures of a search', () => {
     expect(complete).toBeLessThan(worlds);
   });
 
+  it('give as the depth the longest schedule played, not one level more', () => {
+    // One write to a leader and a follower: its last world is complete, and no move leaves it.
+    for (const config of [benchConfiguration(2, 1, 1), benchConfiguration(2, 1, 2)]) {
+      const setup = setupOf(config, { budgets: NONE });
+      const result = search(setup, { symmetry: false });
+      expect(result.kind).toBe('verified');
+      let longest = 0;
+      eachWorld(setup, (w) => {
+        longest = Math.max(longest, movesTo(w).length);
+      });
+      expect(result.depth).toBe(longest);
+    }
+  });
+
   it('list each informative finding once, by its shortest schedule', () => {
     for (const id of ['A4', 'A12']) {
       const a = ANOMALIES.find((x) => x.id === id)!;

@@ -205,7 +205,7 @@ async function run(argv: readonly string[]): Promise<number> {
       );
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
-    process.exit(130);
+    process.exit(EXIT.interrupted);
   });
 
   const result = await pool.run();

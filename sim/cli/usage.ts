@@ -12,7 +12,8 @@ import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Exit statuses; `interrupted` is a shell's for a command Ctrl-C ended (128 + SIGINT's 2). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**
  * The command's flags npm took for its own: `npm run sim x.ts --seed 3`, without `--`, hands sim

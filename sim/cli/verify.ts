@@ -16,9 +16,11 @@ import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
   type Finding,
+  type Found,
   type Progress,
+  type SearchOptions,
   type SearchResult,
-  search,
+  searchSteps,
 } from '../verify/search.ts';
 import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
@@ -104,8 +106,13 @@ function rate(p: Progress): number {
   return p.cpuMs > 0 ? Math.round((p.distinct * 1000) / p.cpuMs) : 0;
 }
 
+/** What the search has met: distinct states, the start among them, and the moves that found them. */
+function reached(p: Progress): string {
+  return `${counted(p.distinct, 'distinct state')} (the start and ${p.distinct - 1} new ${p.distinct === 2 ? 'one' : 'ones'} found by ${counted(p.states, 'move')})`;
+}
+
 function figures(p: Progress): string {
-  return `states ${p.states}  distinct ${p.distinct}  depth ${p.depth} moves  ${rate(p)} distinct states/s (CPU)`;
+  return `moves ${p.states}  distinct states ${p.distinct}  depth ${p.depth}  ${rate(p)} distinct states/s (CPU)`;
 }
 
 function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
@@ -115,6 +122,34 @@ function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
     last = p.cpuMs;
     stream.write(stream.isTTY ? `\r${figures(p).padEnd(78)}` : `${figures(p)}\n`);
   };
+}
+
+/**
+ * The search, run a stretch at a time so that Ctrl-C is heard between two (a search is one long
+ * synchronous loop otherwise, and the signal would end the command without a word): then the
+ * figures it had reached.
+ */
+async function searchUntilInterrupted(
+  setup: Setup,
+  options: SearchOptions,
+): Promise<SearchResult | (Progress & Found & { readonly kind: 'interrupted' })> {
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', stop);
+  try {
+    const steps = searchSteps(setup, options);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      options.onProgress?.(step.value);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (interrupted) return { ...step.value, kind: 'interrupted' };
+    }
+  } finally {
+    process.off('SIGINT', stop);
+  }
 }
 
 function describe(setup: Setup, file: string): string {
@@ -218,19 +253,28 @@ async function run(argv: readonly string[]): Promise<number> {
       `${fitted(`(${counted(setup.ignoredSteps, 'fault step')} of the scenario are not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
     );
   }
-  const result = search(setup, {
+  const result = await searchUntilInterrupted(setup, {
     bounds,
     onProgress: progress(process.stderr),
     informative: values.informative === true,
   });
   if (process.stderr.isTTY) process.stderr.write(`\r${''.padEnd(78)}\r`);
+  if (result.kind === 'interrupted') {
+    const found = result.findings.map((f) => f.guarantee);
+    const findings =
+      found.length === 0 ? '' : `; informative findings so far: ${guaranteeNames(found)}`;
+    process.stdout.write(
+      `interrupted: ${reached(result)}, depth ${counted(result.depth, 'move')} reached, ${counted(result.complete, 'complete schedule')}, no violation so far, in ${formatSpan(Math.round(result.cpuMs))} of CPU${findings}\n`,
+    );
+    return EXIT.interrupted;
+  }
   return report(setup, file, result);
 }
 
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${counted(result.distinct, 'distinct state')}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${counted(result.states, 'state')} explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
+  const summary = `${reached(result)}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
@@ -252,7 +296,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     }[result.bound];
     out.push(
       ...fitted(
-        `not finished: ${counted(result.states, 'state')} explored, depth ${counted(result.depth, 'move')} reached; stopped by ${why}`,
+        `not finished at depth ${counted(result.depth, 'move')}: stopped by ${why}`,
         '',
         c.yellow,
       ),
