@@ -299,6 +299,14 @@ describe('what explore never loses', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a scenario file given to it is refused with the command that takes one', () => {
+    const r = explore('scenarios/stale-read.ts');
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toContain(
+      'to try every schedule of a scenario, npm run verify -- <scenario.ts>',
+    );
+  });
+
   it('an empty --out is one line and exit 2 before any run, not a case sent elsewhere after it', () => {
     const result = explore('--knob', 'followerApply=overwrite', '--out', '');
     expect(isOneLineRefusal(result)).toBe(true);

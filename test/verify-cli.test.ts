@@ -54,7 +54,7 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     expect(found.stdout).toContain('replayed with sim: the same violation, monotonic reads');
     // Fitted to 100 columns when piped, the checkers' long sentences included; counts agree.
     for (const line of found.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
-    expect(found.stdout).toContain('3 operations; at most 0 drops,');
+    expect(found.stdout).toContain('3 operations; no faults: every order of the messages');
     expect(found.stdout).toContain(`replay: npm run sim -- ${file}`);
   });
 
@@ -182,6 +182,35 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
   });
 });
 
+describe('what a newcomer types first', () => {
+  it('a mistyped scenario name is answered with the file meant', () => {
+    const r = run('sim/cli/verify.ts', join(ROOT, 'scenarios', 'verify', 'two-reader.ts'));
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toContain(`did you mean ${CONFIG}?`);
+  });
+
+  it('no scenario at all is answered with one to start from, not the whole usage line', () => {
+    const r = run('sim/cli/verify.ts');
+    expect(isOneLineRefusal(r)).toBe(true);
+    const example = /e\.g\. npm run verify -- (\S+)/.exec(r.stderr)?.[1];
+    expect(existsSync(join(ROOT, example!))).toBe(true);
+    expect(r.stderr).not.toContain('[--max-drops N]');
+  });
+
+  it('the budgets line names only the faults allowed, or says there are none', () => {
+    const none = run('sim/cli/verify.ts', CONFIG);
+    expect(none.stdout).not.toMatch(/\b0 (drops|duplicates|slow|server|client|followers)/);
+    expect(none.stdout).toMatch(/; no faults: every order of the messages and operations/);
+    const some = run('sim/cli/verify.ts', CONFIG, '--max-drops', '1', '--max-crashes', '2');
+    expect(flat(some.stdout)).toContain('at most 1 drop, 2 server crashes; no other faults');
+  });
+
+  it('one fault step of the scenario left out is said in the singular', () => {
+    const r = run('sim/cli/verify.ts', FOLLOWER_DOWN);
+    expect(flat(r.stdout)).toContain("(the scenario's 1 fault step is not used: ");
+  });
+});
+
 describe('the figures of a search, as printed', () => {
   /** The distinct states, the new ones among them, and the moves that found them, as printed. */
   const counts = (stdout: string) => {
@@ -270,7 +299,7 @@ describe("a scenario's own fault steps", () => {
     const bare = run('sim/cli/verify.ts', config, '--max-states', '10');
     const note = bare.stdout.replace(/\s+/g, ' ');
     expect(note).toMatch(
-      /fault steps of the scenario are not used: .* give --max-client-crashes 1\)/,
+      /the scenario's \d+ fault steps are not used: .* give --max-client-crashes 1\)/,
     );
     const flag = /give (--max-[a-z-]+) (\d+)\)/.exec(note);
     expect(flag).not.toBeNull();

@@ -107,7 +107,15 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
 const WORKERS_PER_CORE = 4;
 
 async function run(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('explore', argv, OPTIONS, HELP, '', DETAILS);
+  const values = filelessFlags(
+    'explore',
+    argv,
+    OPTIONS,
+    HELP,
+    // A newcomer with a scenario in hand wants the command that takes one.
+    ': it makes random runs of its own; to try every schedule of a scenario, npm run verify -- <scenario.ts>',
+    DETAILS,
+  );
   if (values === null) return EXIT.ok;
   const store = storeFlag(values.store);
   const s = settings(store, values.preset ?? 'fixed', values.knob);

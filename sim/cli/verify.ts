@@ -152,6 +152,24 @@ async function searchUntilInterrupted(
   }
 }
 
+/**
+ * The faults the budgets allow, those at 0 left out: a row of zeros read as something missing.
+ * With none, the flags that allow some are named.
+ */
+function faultsText(b: Setup['budgets']): string {
+  const allowed = [
+    counted(b.drops, 'drop'),
+    counted(b.duplicates, 'duplicate'),
+    counted(b.delays, 'slow message'),
+    counted(b.crashes, 'server crash', 'server crashes'),
+    counted(b.clientCrashes, 'client crash', 'client crashes'),
+    `${counted(b.downForGood, 'follower', 'followers')} down for good`,
+  ].filter((text) => !text.startsWith('0 '));
+  return allowed.length === 0
+    ? 'no faults: every order of the messages and operations (--max-drops N, --max-crashes N, … allow some)'
+    : `at most ${allowed.join(', ')}; no other faults`;
+}
+
 function describe(setup: Setup, file: string): string {
   const ops = setup.clients.reduce((n, c) => n + c.ops.length, 0);
   const b = setup.budgets;
@@ -163,7 +181,7 @@ function describe(setup: Setup, file: string): string {
       `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
     ),
     ...fitted(
-      `${counted(setup.servers.length, 'server')} × ${counted(setup.clients.length, 'client')}, ${counted(ops, 'operation')}; at most ${counted(b.drops, 'drop')}, ${counted(b.duplicates, 'duplicate')}, ${counted(b.delays, 'slow message')}, ${counted(b.crashes, 'server crash', 'server crashes')}, ${counted(b.clientCrashes, 'client crash', 'client crashes')}, ${counted(b.downForGood, 'follower', 'followers')} down for good`,
+      `${counted(setup.servers.length, 'server')} × ${counted(setup.clients.length, 'client')}, ${counted(ops, 'operation')}; ${faultsText(b)}`,
       '  ',
     ),
   ].join('\n');
@@ -199,8 +217,14 @@ async function run(argv: readonly string[]): Promise<number> {
     printHelp(HELP, DETAILS);
     return EXIT.ok;
   }
-  if (positionals.length !== 1)
-    throw new UsageError(`name one scenario file (got ${positionals.length}); ${HELP}`);
+  if (positionals.length === 0)
+    throw new UsageError(
+      'name the scenario file to verify, e.g. npm run verify -- scenarios/verify/two-readers.ts (npm run verify -- --help lists the flags)',
+    );
+  if (positionals.length > 1)
+    throw new UsageError(
+      `name one scenario file (got ${positionals.length}: ${positionals.map((p) => `'${p}'`).join(', ')}); verify takes one at a time`,
+    );
   const file = positionals[0]!;
   const budgets = {
     drops: count(values['max-drops'], '--max-drops', 0, 10),
@@ -250,7 +274,7 @@ async function run(argv: readonly string[]): Promise<number> {
     const hint =
       flags.length === 0 ? '' : `; with no budget it tries none: give ${flags.join(', ')}`;
     process.stdout.write(
-      `${fitted(`(${counted(setup.ignoredSteps, 'fault step')} of the scenario are not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
+      `${fitted(`(${setup.ignoredSteps === 1 ? "the scenario's 1 fault step is" : `the scenario's ${setup.ignoredSteps} fault steps are`} not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
     );
   }
   const result = await searchUntilInterrupted(setup, {
