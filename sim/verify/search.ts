@@ -104,7 +104,7 @@ export function cpuMs(): number {
 }
 
 /** Moves between two pauses of `searchSteps`, where a caller may stop the search. */
-export const PAUSE_EVERY = 1024;
+const PAUSE_EVERY = 1024;
 
 /** How often (in moves) the figures are reported and the CPU time and memory bounds checked. */
 const PROGRESS_EVERY = 4096;
