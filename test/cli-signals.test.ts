@@ -35,6 +35,91 @@ function ended(child: ReturnType<typeof spawn>): Promise<number | null> {
   );
 }
 
+/**
+ * Starts `script` and sends it SIGINT once its stderr shows `progress` (it is under way, with a
+ * line to show for it); if it has not ended 60 s later, it is killed and the status is null.
+ */
+function interruptOnProgress(
+  script: string,
+  args: readonly string[],
+  progress: RegExp,
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(...nodeCommand(script, args), { cwd, env: plainEnv() });
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    if (!sent && progress.test(stderr)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const bound = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(bound);
+      resolve({ status: signal === null ? code : null, stdout, stderr });
+    }),
+  );
+}
+
+describe('Ctrl-C during a long search', () => {
+  it('verify says on one line that it was interrupted and what it had explored, exit 130', async () => {
+    const work = scratch('verify-interrupt');
+    // Millions of states: far more than it can explore before the first progress line is read.
+    const r = await interruptOnProgress(
+      'sim/cli/verify.ts',
+      [
+        join(ROOT, 'scenarios', 'verify', 'two-readers.ts'),
+        '--max-drops',
+        '2',
+        '--max-duplicates',
+        '2',
+        '--max-crashes',
+        '1',
+      ],
+      /^moves \d+ /m,
+      work,
+    );
+    expect(r.status).toBe(130);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('interrupted'));
+    expect(lines).toHaveLength(1);
+    const m =
+      /^interrupted: (\d+) distinct states \(the start and (\d+) new ones found by (\d+) moves\), depth \d+ moves reached, \d+ complete schedules?, no violation so far, in [\d.]+ m?s of CPU$/.exec(
+        lines[0]!,
+      );
+    expect(m).not.toBeNull();
+    const [distinct, fresh, moves] = m!.slice(1).map(Number) as [number, number, number];
+    expect(distinct).toBe(fresh + 1);
+    // At least what the progress line showed, which came before the signal.
+    const shown = Number(/^moves (\d+) /m.exec(r.stderr)![1]);
+    expect(moves).toBeGreaterThanOrEqual(shown);
+    expect(r.stderr).not.toMatch(/error|\n\s+at /);
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('explore says so too, with its runs, and leaves no worker running (exit 130)', async () => {
+    const out = scratch('explore-interrupt');
+    const r = await interruptOnProgress(
+      'sim/cli/explore.ts',
+      ['--runs', '1000000', '--workers', '2', '--out', out],
+      /^runs \d+\/1000000/m,
+      ROOT,
+    );
+    // It ended by itself: a worker thread still running would have kept it alive past the bound.
+    expect(r.status).toBe(130);
+    expect(r.stdout).toMatch(
+      /^interrupted after \d+ runs \(store replicated, preset fixed, seed 1\)\nno violation found so far\n$/,
+    );
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+
 describe('npm run verify, Ctrl-C while it writes its counterexample', () => {
   it('ends with 130, the case whole (it replays) or absent, no temporary file, nothing replaced', async () => {
     const work = scratch('verify-signal');

@@ -21,9 +21,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import crashedHolder from '../scenarios/crashed-holder-blocks-key.ts';
+import followerDown from '../scenarios/follower-down-blocks-puts.ts';
+import restartedServer from '../scenarios/restarted-server-forgets.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import { paletteFor } from '../sim/render/colors.ts';
 import { MIN_WIDTH, renderDiagram, textWidth, timeline } from '../sim/render/diagram.ts';
+import { downAt } from '../sim/render/down.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import {
   parseTraceDocument,
@@ -528,6 +532,63 @@ describe('a message lost when its sender crashes (a live run)', () => {
     for (const text of [diagram, log]) {
       expect(text).toContain('s3 is down and its connection closed');
       expect(text).not.toContain('c1 is down');
+    }
+  });
+});
+
+describe('which nodes are down: one reading of crashes and restarts', () => {
+  const runs = [
+    runScenario(crowded),
+    runScenario(followerDown),
+    runScenario(restartedServer),
+    runScenario(crashedHolder),
+  ];
+
+  it('the log and the diagram give the drops at a node down the same reasons', () => {
+    let drops = 0;
+    for (const run of runs) {
+      const doc = traceDocument(run, { file: 'x.ts', goal: 'x', replay: '' });
+      const diagram = timeline(doc)
+        .rows.filter((r) => r.kind === 'event' && r.detail.startsWith('dropped: '))
+        // A storm is folded into its first row, with a count: the reason is what is before it.
+        .map((r) => (r.kind === 'event' ? r.detail.slice('dropped: '.length).split(' ×')[0]! : ''));
+      const log = renderLog(PLAIN, run)
+        .join('\n')
+        .replace(/\n +/g, ' ')
+        .matchAll(/DROPPED \(([^)]*(?:is down|connection closed))\)/g);
+      const reasons = (all: readonly string[]) => [...new Set(all)].sort();
+      expect(reasons([...log].map((m) => m[1]!))).toEqual(reasons(diagram));
+      drops += diagram.length;
+    }
+    expect(drops).toBeGreaterThan(0);
+  });
+
+  it('downAt says a node is down from its crash until its restart', () => {
+    let faults = 0;
+    for (const run of runs) {
+      const trace = run.result.trace;
+      for (const e of trace) {
+        if (e.kind !== 'fault' || !('node' in e.fault)) continue;
+        const { node } = e.fault;
+        if (e.fault.kind === 'crash') {
+          faults++;
+          expect(downAt(trace, node, e.t)).toBe(true);
+        }
+        if (e.fault.kind === 'restart') {
+          faults++;
+          expect(downAt(trace, node, e.t - 1)).toBe(true);
+          expect(downAt(trace, node, e.t)).toBe(false);
+        }
+      }
+    }
+    expect(faults).toBeGreaterThan(2);
+  });
+
+  it('is read in one place: the log and the diagram do not walk crashes and restarts themselves', () => {
+    for (const file of ['log.ts', 'diagram.ts']) {
+      const source = readFileSync(join(ROOT, 'sim', 'render', file), 'utf8');
+      expect(source, file).toContain("from './down.ts'");
+      expect(source, file).not.toMatch(/fault\.kind === '(crash|restart)'/);
     }
   });
 });

@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { defaultWorkers } from '../sim/explore/pool.ts';
-import { DEFAULT_BOUNDS, tryRun } from '../sim/explore/search.ts';
+import { DEFAULT_BOUNDS, firstViolation, tryRun } from '../sim/explore/search.ts';
 import {
   isOneLineRefusal,
   markedGuarantees,
@@ -58,7 +58,7 @@ describe('npm run explore -- --help', () => {
     for (const flag of flags) expect(help.stdout).toMatch(new RegExp(`\\n  ${flag}[ =].* {2,}\\S`));
     expect(help.stdout).toMatch(/--runs N +random runs to make \(default 5000\)/);
     expect(help.stdout).toMatch(
-      /--shrink-runs N +replays shrinking may make; .* same\n.*any machine \(default 20000\)/,
+      /--shrink-runs N +replays shrinking may make; .* same\n.*any machine \(default 20000; 0 skips shrinking\)/,
     );
     expect(help.stdout).toMatch(/--shrink-seconds N +a safety stop in wall-clock seconds/);
     for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
@@ -72,12 +72,23 @@ describe('a case written by npm run explore', () => {
 
   it('is announced with the violation and the command that replays it', () => {
     expect(first.status).toBe(1);
-    expect(first.stdout).toMatch(
-      /violation found at run (\d+), the (\d+)(st|nd|rd|th) run made: [a-z ,]+\n/,
-    );
-    // Runs are numbered from 0: run 1 is the 2nd run made.
-    const [, run, made] = first.stdout.match(/at run (\d+), the (\d+)/)!;
-    expect(Number(made)).toBe(Number(run) + 1);
+    expect(first.stdout).toMatch(/violation found at run (\d+): [a-z ,]+\n/);
+    // Counted from 1, as a person counts: run N is the N-th run the search made.
+    const run = Number(first.stdout.match(/at run (\d+)/)![1]);
+    const made = firstViolation({
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { followerApply: 'overwrite' },
+      seed: 1,
+      bounds: DEFAULT_BOUNDS,
+      runs: 5000,
+    })!.runsToFind;
+    expect(run).toBe(made);
+    // Every place names it alike: the line as it was found, the case's header and goal.
+    expect(first.stderr).toContain(`run ${run} broke `);
+    const text = readFileSync(path!, 'utf8').replace(/\n \* +/g, ' ');
+    expect(text).toContain(`run ${run} of seed 1, from`);
+    expect(text).toContain(`(seed 1, run ${run})'`);
     for (const line of first.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
     // Shrinking keeps a violation, not always the same ones: the case's own are the ones named
     // over its sentences, one sentence or two for each.
@@ -166,11 +177,14 @@ describe('workers and shards', () => {
     expect(stepsOf(replayPath(two.stdout)!)).toBe(stepsOf(replayPath(one.stdout)!));
   });
 
-  it('--shard K/N makes only the runs K-1, K-1+N, …', () => {
+  it('--shard K/N makes only the runs K, K+N, … (counted from 1)', () => {
     const args = ['--knob', 'leaderClock=wall', '--seed', '7', '--out', temporary()];
     const second = explore(...args, '--shard', '2/3');
     expect(second.status).toBe(1);
-    expect(Number(runOf(second.stdout)) % 3).toBe(1);
+    const [, run, nth] = second.stdout.match(
+      /violation found at run (\d+), the (\d+)(?:st|nd|rd|th) run of shard 2\/3: /,
+    )!;
+    expect(Number(run)).toBe(2 + 3 * (Number(nth) - 1));
     // Shards searched into one folder: each case's name says which shard found it.
     expect(replayPath(second.stdout)).toMatch(/-seed7-shard2of3\.ts$/);
     const bad = explore('--shard', '4/3');
@@ -235,6 +249,40 @@ describe('shrinking within a budget of replays', () => {
   });
 });
 
+describe('shrinking skipped: --shrink-runs 0 or --shrink-seconds 0', () => {
+  const args = ['--knob', 'followerApply=overwrite'];
+  const found = explore(...args, '--shrink-runs', '20000', '--out', temporary());
+  const noRuns = explore(...args, '--shrink-runs', '0', '--out', temporary());
+  const noSeconds = explore(...args, '--shrink-seconds', '0', '--out', temporary());
+  const header = (stdout: string) =>
+    readFileSync(replayPath(stdout)!, 'utf8').replace(/\n \* +/g, ' ');
+
+  it.each([
+    ['--shrink-runs 0', noRuns],
+    ['--shrink-seconds 0', noSeconds],
+  ])('%s says plainly that the case is not shrunk', (flag, r) => {
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`not shrinking (${flag})`);
+    const size = found.stdout.match(/: (\d+ operations? and \d+ fault steps?) down to/)![1]!;
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      `shrinking skipped (${flag}): the case is not shrunk, it keeps every step of the run as found, ${size}`,
+    );
+    // Not a budget spent, as if it had shrunk as far as it could.
+    expect(r.stdout).not.toMatch(/shrunk 0 times|spent its budget/);
+    expect(header(r.stdout)).toContain('Not shrunk: shrinking was skipped');
+    expect(header(r.stdout)).toContain(`${size}, one step a line below`);
+    expect(sim(replayPath(r.stdout)!, '--quiet').status).toBe(0);
+  });
+
+  it('either flag gives the same case, on any machine', () => {
+    const body = (stdout: string) => {
+      const text = readFileSync(replayPath(stdout)!, 'utf8');
+      return text.slice(text.indexOf('export default'));
+    };
+    expect(body(noSeconds.stdout)).toBe(body(noRuns.stdout));
+  });
+});
+
 describe('what explore never loses', () => {
   it('a folder it cannot write is one line on stderr and exit 2, before any run', () => {
     const dir = temporary();
@@ -249,6 +297,14 @@ describe('what explore never loses', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: cannot write cases into .*--out DIR/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a scenario file given to it is refused with the command that takes one', () => {
+    const r = explore('scenarios/stale-read.ts');
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toContain(
+      'to try every schedule of a scenario, npm run verify -- <scenario.ts>',
+    );
   });
 
   it('an empty --out is one line and exit 2 before any run, not a case sent elsewhere after it', () => {

@@ -19,12 +19,16 @@ import {
 } from './run-cli.ts';
 
 const CONFIG = join(ROOT, 'scenarios', 'verify', 'two-readers.ts');
+const FOLLOWER_DOWN = join(ROOT, 'scenarios', 'follower-down-blocks-puts.ts');
 // Counterexamples are written under cases/ of the working directory: a scratch one.
 const WORK = mkdtempSync(join(tmpdir(), 'kvsim-verify-'));
 
 afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
 /** `sim/cli/<command>.ts`, run in the scratch folder. */
+/** Output with its lines joined: a figure may wrap onto the next line at the terminal's width. */
+const flat = (text: string) => text.replace(/\s+/g, ' ');
+
 function run(script: string, ...args: string[]) {
   return runCli(script.replace(/^sim\/cli\/(\w+)\.ts$/, '$1'), args, WORK);
 }
@@ -50,7 +54,7 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     expect(found.stdout).toContain('replayed with sim: the same violation, monotonic reads');
     // Fitted to 100 columns when piped, the checkers' long sentences included; counts agree.
     for (const line of found.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
-    expect(found.stdout).toContain('3 operations; at most 0 drops,');
+    expect(found.stdout).toContain('3 operations; no faults: every order of the messages');
     expect(found.stdout).toContain(`replay: npm run sim -- ${file}`);
   });
 
@@ -130,7 +134,9 @@ describe('npm run verify -- --help, and a scenario piped in', () => {
     });
     expect(r.status).toBe(1);
     // A short search's CPU time in ms, not '0.0 s'.
-    expect(r.stdout).toMatch(/ states explored in \d+ ms of CPU, /);
+    expect(flat(r.stdout)).toMatch(
+      / moves\), depth \d+ moves?, \d+ complete schedules?; \d+ ms of CPU, /,
+    );
     const file = /counterexample written to (\S+)/.exec(r.stdout)?.[1] ?? '';
     expect(file).toMatch(/^cases\/verify-stdin-replicated-seed(-\d+)?\.ts$/);
     expect(readFileSync(join(WORK, file), 'utf8')).toContain(
@@ -145,22 +151,24 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     const proved = run('sim/cli/verify.ts', CONFIG, '--preset', 'fixed');
     expect(proved.status).toBe(0);
     expect(proved.stdout).toContain('every schedule of this configuration keeps every guarantee');
-    expect(proved.stdout).toMatch(/\d+ distinct states, depth \d+ moves, \d+ complete schedules/);
+    expect(flat(proved.stdout)).toMatch(
+      /\d+ distinct states \(the start and \d+ new ones found by \d+ moves\), depth \d+ moves, \d+ complete schedules/,
+    );
   });
 
   it('says honestly when a bound stopped it', () => {
     const cut = run('sim/cli/verify.ts', CONFIG, '--max-drops', '1', '--max-states', '50');
     expect(cut.status).toBe(1);
     expect(cut.stdout).toMatch(
-      /not finished: \d+ states explored, depth \d+ moves reached; stopped by the bound on distinct states/,
+      /not finished at depth \d+ moves: stopped by the bound on distinct states/,
     );
   });
 
   it('a bound of one state is counted in the singular', () => {
     const r = run('sim/cli/verify.ts', CONFIG, '--max-states', '1');
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/not finished: 1 state explored, depth 1 move reached; /);
-    expect(r.stdout).toMatch(/; 1 state explored in /);
+    expect(r.stdout).toMatch(/not finished at depth 1 move: /);
+    expect(r.stdout).toMatch(/ 2 distinct states \(the start and 1 new one found by 1 move\), /);
   });
 
   it('stops at the memory bound with its figures, not in a fatal out-of-memory abort', () => {
@@ -170,9 +178,67 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
     });
     expect(r.stderr).not.toMatch(/FATAL|out of memory/);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(
-      /not finished: \d+ states explored, depth \d+ moves reached; stopped by the memory bound/,
+    expect(r.stdout).toMatch(/not finished at depth \d+ moves: stopped by the memory bound/);
+  });
+});
+
+describe('what a newcomer types first', () => {
+  it('a mistyped scenario name is answered with the file meant', () => {
+    const r = run('sim/cli/verify.ts', join(ROOT, 'scenarios', 'verify', 'two-reader.ts'));
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toContain(`did you mean ${CONFIG}?`);
+  });
+
+  it('no scenario at all is answered with one to start from, not the whole usage line', () => {
+    const r = run('sim/cli/verify.ts');
+    expect(isOneLineRefusal(r)).toBe(true);
+    const example = /e\.g\. npm run verify -- (\S+)/.exec(r.stderr)?.[1];
+    expect(existsSync(join(ROOT, example!))).toBe(true);
+    expect(r.stderr).not.toContain('[--max-drops N]');
+  });
+
+  it('the budgets line names only the faults allowed, or says there are none', () => {
+    const none = run('sim/cli/verify.ts', CONFIG);
+    expect(none.stdout).not.toMatch(/\b0 (drops|duplicates|slow|server|client|followers)/);
+    expect(none.stdout).toMatch(/; no faults: every order of the messages and operations/);
+    const some = run('sim/cli/verify.ts', CONFIG, '--max-drops', '1', '--max-crashes', '2');
+    expect(flat(some.stdout)).toContain('at most 1 drop, 2 server crashes; no other faults');
+  });
+
+  it('one fault step of the scenario left out is said in the singular', () => {
+    const r = run('sim/cli/verify.ts', FOLLOWER_DOWN);
+    expect(flat(r.stdout)).toContain("(the scenario's 1 fault step is not used: ");
+  });
+});
+
+describe('the figures of a search, as printed', () => {
+  /** The distinct states, the new ones among them, and the moves that found them, as printed. */
+  const counts = (stdout: string) => {
+    const m = /(\d+) distinct states? \(the start and (\d+) new ones? found by (\d+) moves?\)/.exec(
+      flat(stdout),
     );
+    expect(m).not.toBeNull();
+    return m!.slice(1).map(Number) as [number, number, number];
+  };
+
+  it('add up: the distinct states are the start and the new ones, which the moves found', () => {
+    // A search so small that every move finds a new state: the counts must not look as if
+    // states went missing (6 distinct, 5 explored).
+    const small = run('sim/cli/verify.ts', FOLLOWER_DOWN, '--max-states', '5');
+    const [distinct, fresh, moves] = counts(small.stdout);
+    expect(distinct).toBe(fresh + 1);
+    expect(moves).toBe(fresh);
+    const whole = run('sim/cli/verify.ts', FOLLOWER_DOWN);
+    expect(whole.status).toBe(0);
+    const [d, f, m] = counts(whole.stdout);
+    expect(d).toBe(f + 1);
+    // Moves that lead back to a state met before find nothing new.
+    expect(m).toBeGreaterThan(f);
+  });
+
+  it('the progress line names what it counts', () => {
+    const r = run('sim/cli/verify.ts', FOLLOWER_DOWN);
+    expect(r.stderr).toMatch(/^moves \d+ {2}distinct states \d+ {2}depth \d+ {2}/m);
   });
 });
 
@@ -213,7 +279,7 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(proved.status).toBe(0);
     const complete = Number(/(\d+) complete schedules?\b/.exec(proved.stdout)?.[1]);
     expect(complete).toBe(1);
-    expect(proved.stdout).toMatch(/, 1 complete schedule; /);
+    expect(flat(proved.stdout)).toMatch(/, 1 complete schedule; /);
   });
 
   it('--max-down-for-good 1: the PUT never completes under fixed (liveness, 36 moves)', () => {
@@ -233,7 +299,7 @@ describe("a scenario's own fault steps", () => {
     const bare = run('sim/cli/verify.ts', config, '--max-states', '10');
     const note = bare.stdout.replace(/\s+/g, ' ');
     expect(note).toMatch(
-      /fault steps of the scenario are not used: .* give --max-client-crashes 1\)/,
+      /the scenario's \d+ fault steps are not used: .* give --max-client-crashes 1\)/,
     );
     const flag = /give (--max-[a-z-]+) (\d+)\)/.exec(note);
     expect(flag).not.toBeNull();

@@ -4,6 +4,8 @@
 // informative findings (A4, A12) are found under `fixed` too, listed beside the verdict; A11 is
 // caused by the `fixed` value itself.
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invocation, StringTable } from '../protocol/core.ts';
 import twoReaders from '../scenarios/verify/two-readers.ts';
@@ -601,6 +603,20 @@ describe('the figures of a search', () => {
     expect(complete).toBeLessThan(worlds);
   });
 
+  it('give as the depth the longest schedule played, not one level more', () => {
+    // One write to a leader and a follower: its last world is complete, and no move leaves it.
+    for (const config of [benchConfiguration(2, 1, 1), benchConfiguration(2, 1, 2)]) {
+      const setup = setupOf(config, { budgets: NONE });
+      const result = search(setup, { symmetry: false });
+      expect(result.kind).toBe('verified');
+      let longest = 0;
+      eachWorld(setup, (w) => {
+        longest = Math.max(longest, movesTo(w).length);
+      });
+      expect(result.depth).toBe(longest);
+    }
+  });
+
   it('list each informative finding once, by its shortest schedule', () => {
     for (const id of ['A4', 'A12']) {
       const a = ANOMALIES.find((x) => x.id === id)!;
@@ -816,5 +832,15 @@ describe('the worlds met', () => {
     expect(forms.number(a!)).toBe(0);
     expect(forms.number(b!)).toBe(1);
     expect(forms.size).toBe(2);
+  });
+});
+
+describe('sim/verify as a library', () => {
+  it('imports nothing from the command line (sim/cli/): the CLI shows the paths it writes', () => {
+    const dir = join(import.meta.dirname, '..', 'sim', 'verify');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files)
+      expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/from '\.\.\/cli\//);
   });
 });

@@ -11,13 +11,14 @@ import {
   DEFAULT_BOUNDS,
   DEFAULT_SHRINK_RUNS,
   DEFAULT_SHRINK_SECONDS,
+  runNumber,
   type Search,
   type Shard,
   WHOLE,
 } from '../explore/search.ts';
 import { paletteFor } from '../render/colors.ts';
 import { counted, ordinal } from '../render/format.ts';
-import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
+import { escapeControls, shellWord } from '../render/safe-text.ts';
 import { guaranteeNames } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
@@ -30,7 +31,7 @@ import {
   main,
   parseKnobFlags,
   parseSeed,
-  shownPath,
+  typedPath as shown,
   UsageError,
 } from './usage.ts';
 
@@ -53,9 +54,10 @@ const DETAILS = [
   '  --shard K/N              makes only the K-th of N slices of the runs, for N machines',
   '  --out DIR                the folder cases are written into (default cases)',
   `  --shrink-runs N          replays shrinking may make; the same seed and flags give the same`,
-  `                           case on any machine (default ${DEFAULT_SHRINK_RUNS})`,
+  `                           case on any machine (default ${DEFAULT_SHRINK_RUNS}; 0 skips shrinking)`,
   `  --shrink-seconds N       a safety stop in wall-clock seconds: a case it cuts depends on the`,
-  `                           machine's speed, and says so (default ${DEFAULT_SHRINK_SECONDS})`,
+  `                           machine's speed, and says so (default ${DEFAULT_SHRINK_SECONDS}; 0 skips`,
+  '                           shrinking)',
 ];
 
 const OPTIONS = {
@@ -101,17 +103,19 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   return { store, preset, knobs };
 }
 
-/**
- * A case's path as a command line takes it (see shownPath), quoted when needed, and
- * a control character in the --out folder's name shown escaped, never sent to the terminal.
- */
-const shown = (path: string) => shellWord(displayText(shownPath(path)));
-
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;
 
 async function run(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('explore', argv, OPTIONS, HELP, '', DETAILS);
+  const values = filelessFlags(
+    'explore',
+    argv,
+    OPTIONS,
+    HELP,
+    // A newcomer with a scenario in hand wants the command that takes one.
+    ': it makes random runs of its own; to try every schedule of a scenario, npm run verify -- <scenario.ts>',
+    DETAILS,
+  );
   if (values === null) return EXIT.ok;
   const store = storeFlag(values.store);
   const s = settings(store, values.preset ?? 'fixed', values.knob);
@@ -140,9 +144,13 @@ async function run(argv: readonly string[]): Promise<number> {
     values['shrink-seconds'],
     '--shrink-seconds',
     DEFAULT_SHRINK_SECONDS,
-    1,
+    0,
     86_400,
   );
+  // A budget of nothing skips shrinking; the case is then the run as found, on any machine (a
+  // safety stop of 0 s would cut fast-check at some point of the machine's choosing instead).
+  const skipped =
+    shrinkRuns === 0 ? '--shrink-runs 0' : shrinkSeconds === 0 ? '--shrink-seconds 0' : null;
   const out = values.out ?? 'cases';
   // An empty name passes for this folder when checked, then names no folder when a case is written.
   if (out === '')
@@ -174,8 +182,8 @@ async function run(argv: readonly string[]): Promise<number> {
     shard,
     runs,
     workers,
-    shrinkRuns,
-    shrinkSeconds,
+    shrinkRuns: skipped === null ? shrinkRuns : 0,
+    shrinkSeconds: skipped === null ? shrinkSeconds : DEFAULT_SHRINK_SECONDS,
     command,
     onProgress: (n) => {
       made = n;
@@ -188,7 +196,7 @@ async function run(argv: readonly string[]): Promise<number> {
       writer = new CaseWriter(out, `${caseBaseName(store, s.preset, s.knobs, seed)}${shardName}`);
       writer.write(f.source);
       status(
-        `run ${f.run} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; shrinking (at most ${counted(shrinkRuns, 'replay')})…`,
+        `run ${runNumber(f.run)} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; ${skipped === null ? `shrinking (at most ${counted(shrinkRuns, 'replay')})…` : `not shrinking (${skipped})`}`,
         true,
       );
     },
@@ -205,13 +213,13 @@ async function run(argv: readonly string[]): Promise<number> {
     const w = writer as CaseWriter | null;
     if (found !== null && w?.path != null) {
       lines.push(
-        `run ${(found as Found).run} broke ${guaranteeNames((found as Found).broken)}; shrinking was interrupted`,
+        `run ${runNumber((found as Found).run)} broke ${guaranteeNames((found as Found).broken)}; shrinking was interrupted`,
         `best case so far: ${shown(w.path)}`,
         `replay: npm run sim -- ${shown(w.path)}`,
       );
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
-    process.exit(130);
+    process.exit(EXIT.interrupted);
   });
 
   const result = await pool.run();
@@ -232,15 +240,17 @@ async function run(argv: readonly string[]): Promise<number> {
   const to = scenarioSize(shrunk.scenario);
   const lines = [
     ...fitted(
-      `violation found at run ${result.found.run}, the ${ordinal(result.found.j + 1)} run made${shardText}: ${guaranteeNames(result.found.broken)}`,
+      `violation found at run ${runNumber(result.found.run)}${shard.count === 1 ? '' : `, the ${ordinal(result.found.j + 1)} run of shard ${shard.index + 1}/${shard.count}`}: ${guaranteeNames(result.found.broken)}`,
       '',
       c.red.bold,
     ),
     ...fitted(
-      `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'replay')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
+      skipped === null
+        ? `shrunk ${counted(shrunk.shrinks, 'time')} in ${counted(shrunk.shrinkRuns, 'replay')}: ${counted(from.ops, 'operation')} and ${counted(from.faults, 'fault step')} down to ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`
+        : `shrinking skipped (${skipped}): the case is not shrunk, it keeps every step of the run as found, ${counted(to.ops, 'operation')} and ${counted(to.faults, 'fault step')}`,
     ),
   ];
-  if (shrunk.cut === 'runs')
+  if (shrunk.cut === 'runs' && skipped === null)
     lines.push(
       ...fitted(
         `shrinking spent its budget of ${counted(shrinkRuns, 'replay')}: the case is as far as it got, maybe not the smallest, and the same on any machine (--shrink-runs N with a larger N takes it further)`,

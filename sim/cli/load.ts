@@ -4,13 +4,13 @@
 
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { shellWord } from '../render/safe-text.ts';
 import { validateScenario } from '../scenario/check.ts';
-import { clean, SAY, ScenarioError } from '../scenario/errors.ts';
+import { clean, nearest, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { removeOnEnd } from './signals.ts';
@@ -197,6 +197,11 @@ async function importNamed(file: string): Promise<unknown> {
       throw new UsageError(
         `no scenario file at '${clean(file)}' in ${clean(process.cwd())}, where npm runs the command when started from outside it: write the whole path, ${shellWord(clean(there))}`,
       );
+    const near = nearestFile(file);
+    if (near !== null)
+      throw new UsageError(
+        `no scenario file at '${clean(file)}'; did you mean ${shellWord(clean(near))}? (npm run sim -- --list lists the scenarios)`,
+      );
     throw new UsageError(SAY.noFile(file));
   }
   if (!statSync(path).isFile())
@@ -213,6 +218,18 @@ async function importNamed(file: string): Promise<unknown> {
 
 /** The endings the loader imports. */
 const SCENARIO_FILE = /\.([cm]?[jt]s|tsx|jsx|json)$/;
+
+/** The scenario file beside a mistyped name that it is nearest to (two-reader.ts: two-readers.ts). */
+function nearestFile(file: string): string | null {
+  let names: string[];
+  try {
+    names = readdirSync(resolve(dirname(file))).filter((n) => SCENARIO_FILE.test(n));
+  } catch {
+    return null;
+  }
+  const near = nearest(basename(file), names);
+  return near === null ? null : join(dirname(file), near);
+}
 
 function isEmptyObject(value: unknown): boolean {
   return (

@@ -5,14 +5,15 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MIN_WIDTH } from '../render/diagram.ts';
-import { escapeControls } from '../render/safe-text.ts';
+import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { hanging } from '../render/summary.ts';
 import { nearest } from '../scenario/errors.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Exit statuses; `interrupted` is a shell's for a command Ctrl-C ended (128 + SIGINT's 2). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**
  * The command's flags npm took for its own: `npm run sim x.ts --seed 3`, without `--`, hands sim
@@ -358,6 +359,14 @@ export function shownPath(path: string): string {
   const outside = typed !== undefined && startedByNpmRun() && resolve(typed) !== process.cwd();
   const r = relative(process.cwd(), path);
   return outside || r.startsWith('..') || isAbsolute(r) ? resolve(path) : r;
+}
+
+/**
+ * A path the command wrote, to be typed in a command (`replay: npm run sim -- …`): as shownPath
+ * gives it, quoted for a shell when needed, a control character in its name shown escaped.
+ */
+export function typedPath(path: string): string {
+  return shellWord(displayText(shownPath(path)));
 }
 
 /**

@@ -16,9 +16,11 @@ import { runScenario, ScenarioError } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
   type Finding,
+  type Found,
   type Progress,
+  type SearchOptions,
   type SearchResult,
-  search,
+  searchSteps,
 } from '../verify/search.ts';
 import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
@@ -33,6 +35,7 @@ import {
   parseFlags,
   parseKnobFlags,
   printHelp,
+  typedPath,
   UsageError,
 } from './usage.ts';
 
@@ -103,8 +106,13 @@ function rate(p: Progress): number {
   return p.cpuMs > 0 ? Math.round((p.distinct * 1000) / p.cpuMs) : 0;
 }
 
+/** What the search has met: distinct states, the start among them, and the moves that found them. */
+function reached(p: Progress): string {
+  return `${counted(p.distinct, 'distinct state')} (the start and ${p.distinct - 1} new ${p.distinct === 2 ? 'one' : 'ones'} found by ${counted(p.states, 'move')})`;
+}
+
 function figures(p: Progress): string {
-  return `states ${p.states}  distinct ${p.distinct}  depth ${p.depth} moves  ${rate(p)} distinct states/s (CPU)`;
+  return `moves ${p.states}  distinct states ${p.distinct}  depth ${p.depth}  ${rate(p)} distinct states/s (CPU)`;
 }
 
 function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
@@ -114,6 +122,52 @@ function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
     last = p.cpuMs;
     stream.write(stream.isTTY ? `\r${figures(p).padEnd(78)}` : `${figures(p)}\n`);
   };
+}
+
+/**
+ * The search, run a stretch at a time so that Ctrl-C is heard between two (a search is one long
+ * synchronous loop otherwise, and the signal would end the command without a word): then the
+ * figures it had reached.
+ */
+async function searchUntilInterrupted(
+  setup: Setup,
+  options: SearchOptions,
+): Promise<SearchResult | (Progress & Found & { readonly kind: 'interrupted' })> {
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', stop);
+  try {
+    const steps = searchSteps(setup, options);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      options.onProgress?.(step.value);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (interrupted) return { ...step.value, kind: 'interrupted' };
+    }
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}
+
+/**
+ * The faults the budgets allow, those at 0 left out: a row of zeros read as something missing.
+ * With none, the flags that allow some are named.
+ */
+function faultsText(b: Setup['budgets']): string {
+  const allowed = [
+    counted(b.drops, 'drop'),
+    counted(b.duplicates, 'duplicate'),
+    counted(b.delays, 'slow message'),
+    counted(b.crashes, 'server crash', 'server crashes'),
+    counted(b.clientCrashes, 'client crash', 'client crashes'),
+    `${counted(b.downForGood, 'follower', 'followers')} down for good`,
+  ].filter((text) => !text.startsWith('0 '));
+  return allowed.length === 0
+    ? 'no faults: every order of the messages and operations (--max-drops N, --max-crashes N, … allow some)'
+    : `at most ${allowed.join(', ')}; no other faults`;
 }
 
 function describe(setup: Setup, file: string): string {
@@ -127,7 +181,7 @@ function describe(setup: Setup, file: string): string {
       `verify ${displayText(file)}: ${setup.store.name} store, preset ${setup.preset}${knobs}`,
     ),
     ...fitted(
-      `${counted(setup.servers.length, 'server')} × ${counted(setup.clients.length, 'client')}, ${counted(ops, 'operation')}; at most ${counted(b.drops, 'drop')}, ${counted(b.duplicates, 'duplicate')}, ${counted(b.delays, 'slow message')}, ${counted(b.crashes, 'server crash', 'server crashes')}, ${counted(b.clientCrashes, 'client crash', 'client crashes')}, ${counted(b.downForGood, 'follower', 'followers')} down for good`,
+      `${counted(setup.servers.length, 'server')} × ${counted(setup.clients.length, 'client')}, ${counted(ops, 'operation')}; ${faultsText(b)}`,
       '  ',
     ),
   ].join('\n');
@@ -163,8 +217,14 @@ async function run(argv: readonly string[]): Promise<number> {
     printHelp(HELP, DETAILS);
     return EXIT.ok;
   }
-  if (positionals.length !== 1)
-    throw new UsageError(`name one scenario file (got ${positionals.length}); ${HELP}`);
+  if (positionals.length === 0)
+    throw new UsageError(
+      'name the scenario file to verify, e.g. npm run verify -- scenarios/verify/two-readers.ts (npm run verify -- --help lists the flags)',
+    );
+  if (positionals.length > 1)
+    throw new UsageError(
+      `name one scenario file (got ${positionals.length}: ${positionals.map((p) => `'${p}'`).join(', ')}); verify takes one at a time`,
+    );
   const file = positionals[0]!;
   const budgets = {
     drops: count(values['max-drops'], '--max-drops', 0, 10),
@@ -214,22 +274,31 @@ async function run(argv: readonly string[]): Promise<number> {
     const hint =
       flags.length === 0 ? '' : `; with no budget it tries none: give ${flags.join(', ')}`;
     process.stdout.write(
-      `${fitted(`(${counted(setup.ignoredSteps, 'fault step')} of the scenario are not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
+      `${fitted(`(${setup.ignoredSteps === 1 ? "the scenario's 1 fault step is" : `the scenario's ${setup.ignoredSteps} fault steps are`} not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
     );
   }
-  const result = search(setup, {
+  const result = await searchUntilInterrupted(setup, {
     bounds,
     onProgress: progress(process.stderr),
     informative: values.informative === true,
   });
   if (process.stderr.isTTY) process.stderr.write(`\r${''.padEnd(78)}\r`);
+  if (result.kind === 'interrupted') {
+    const found = result.findings.map((f) => f.guarantee);
+    const findings =
+      found.length === 0 ? '' : `; informative findings so far: ${guaranteeNames(found)}`;
+    process.stdout.write(
+      `interrupted: ${reached(result)}, depth ${counted(result.depth, 'move')} reached, ${counted(result.complete, 'complete schedule')}, no violation so far, in ${formatSpan(Math.round(result.cpuMs))} of CPU${findings}\n`,
+    );
+    return EXIT.interrupted;
+  }
   return report(setup, file, result);
 }
 
 function report(setup: Setup, file: string, result: SearchResult): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
-  const summary = `${counted(result.distinct, 'distinct state')}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${counted(result.states, 'state')} explored in ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
+  const summary = `${reached(result)}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
   if (result.kind === 'verified') {
     out.push(
       c.green(
@@ -251,7 +320,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
     }[result.bound];
     out.push(
       ...fitted(
-        `not finished: ${counted(result.states, 'state')} explored, depth ${counted(result.depth, 'move')} reached; stopped by ${why}`,
+        `not finished at depth ${counted(result.depth, 'move')}: stopped by ${why}`,
         '',
         c.yellow,
       ),
@@ -280,7 +349,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const same = replay.verdictFailures.length === 0;
   const name = fromStdin(file) ? 'stdin' : basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '');
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
-  const { path, command, failure } = writeStory(CASES, base, story, [
+  const { path, failure } = writeStory(CASES, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
     `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
@@ -290,13 +359,13 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   ]);
   out.push(
     ...fitted(summary, '  '),
-    `counterexample written to ${displayText(path)}`,
+    `counterexample written to ${typedPath(path)}`,
     same
       ? `replayed with sim: the same violation, ${broken}`
       : c.red(
           `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
         ),
-    `replay: ${displayText(command)}`,
+    `replay: npm run sim -- ${typedPath(path)}`,
     ...listFindings(
       result.findings.filter((f) => !result.broken.includes(f.guarantee)),
       c,
@@ -304,7 +373,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   );
   process.stdout.write(`${out.join('\n')}\n`);
   if (failure !== null) {
-    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${shellWord(path)}\n`);
+    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${typedPath(path)}\n`);
     return EXIT.usage;
   }
   return EXIT.failed;

@@ -27,6 +27,7 @@ import {
   runScenario,
   type ScenarioRun,
 } from '../scenario.ts';
+import { runNumber } from './search.ts';
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
 
@@ -162,6 +163,8 @@ function stageText(info: CaseInfo): string {
     case 'shrunk':
       return `Shrunk from ${found}: taking out any one step, or any two, loses the violation.`;
     case 'cut':
+      if (info.cut?.by === 'runs' && info.cut.runs === 0)
+        return 'Not shrunk: shrinking was skipped (a budget of 0 replays), so every step of the run as found is kept.';
       return info.cut?.by === 'seconds'
         ? `Shrinking was cut by its safety stop of ${info.cut.seconds} s of wall-clock time before its budget of ${info.cut.runs} replays was spent (from ${found}): another machine may shrink this run further; \`--shrink-seconds N\` with a larger N lets it finish.`
         : `Shrinking spent its budget of ${info.cut?.runs ?? 'its'} replays (from ${found}): as far as it got, maybe not the smallest, and the same on any machine; \`--shrink-runs N\` with a larger N takes it further.`;
@@ -197,7 +200,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ' *',
     ...wrap(
       'Goal:',
-      `See ${names.join(' and ')} break in a small run that the random search found: run ${info.run} of seed ${info.seed}, from \`${info.command}\`.`,
+      `See ${names.join(' and ')} break in a small run that the random search found: run ${runNumber(info.run)} of seed ${info.seed}, from \`${info.command}\`.`,
     ),
     ...wrap(
       'Method:',
@@ -225,7 +228,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
   const expect: Record<string, GuaranteeId[]> = { violations: broken.map((v) => v.guarantee) };
   if (found.length > 0) expect.findings = found;
   const fields = [
-    `  goal: ${quote(`${names.join(' and ')} broken in a random run (seed ${info.seed}, run ${info.run})`)},`,
+    `  goal: ${quote(`${names.join(' and ')} broken in a random run (seed ${info.seed}, run ${runNumber(info.run)})`)},`,
     `  store: ${quote(run.store)},`,
     `  preset: ${quote(run.preset)},`,
     ...(Object.keys(scenario.knobs ?? {}).length > 0

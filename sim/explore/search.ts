@@ -30,6 +30,14 @@ export function globalRun(shard: Shard, j: number): number {
   return shard.index + shard.count * j;
 }
 
+/**
+ * A run's number as a person counts: global run 0 is run 1. Only what is shown; its plan still
+ * comes from the index (runSeed), so a number shown names the same run on every machine.
+ */
+export function runNumber(run: number): number {
+  return run + 1;
+}
+
 /** The fast-check seed of global run `run` of the search with seed `seed`: a 32-bit mix of both. */
 export function runSeed(seed: number, run: number): number {
   let h = Math.imul((seed % 2 ** 32) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.floor(seed / 2 ** 32);

@@ -5,6 +5,7 @@
 
 import type { ChalkInstance } from 'chalk';
 import type { Fault, TraceEvent } from '../kernel/trace.ts';
+import { downChange } from './down.ts';
 import {
   downDropWhy,
   formatFault,
@@ -327,7 +328,9 @@ class TimelineBuilder {
     const ids = witnessIds(e);
     const highlights = this.highlights.flatMap((h, i) => (matches(h, ids) ? [i] : []));
     const tone = highlights.length > 0 ? this.toneOf(highlights) : described.tone;
-    if (e.kind === 'fault' && e.fault.kind === 'restart') this.setDown(e.fault.node, false);
+    // A restart's row is drawn up already, a crash's still up: the lane is dashed between them.
+    const change = downChange(e);
+    if (change?.down === false) this.setDown(change.node, false);
     if (e.kind === 'duplicate') {
       this.sentRow.set(e.id, this.rows.length);
       this.copyOf.set(e.id, e.of);
@@ -344,7 +347,7 @@ class TimelineBuilder {
       highlights,
       down: this.down,
     });
-    if (e.kind === 'fault' && e.fault.kind === 'crash') this.setDown(e.fault.node, true);
+    if (change?.down === true) this.setDown(change.node, true);
   }
 
   /** A violation outranks a finding: a row in both is drawn as the violation. */

@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
 import { paintSegs, type Seg, splitWords, textWidth, wrapSegs } from './diagram.ts';
+import { downChange } from './down.ts';
 import {
   downDropWhy,
   formatFault,
@@ -178,8 +179,9 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity):
   const down = new Set<string>();
   for (const e of run.result.trace) {
     while (n < notes.length && notes[n]!.at <= e.t) add(noteRow(c, notes[n++]!));
-    if (e.kind === 'fault' && e.fault.kind === 'crash') down.add(e.fault.node);
-    if (e.kind === 'fault' && e.fault.kind === 'restart') down.delete(e.fault.node);
+    const change = downChange(e);
+    if (change?.down === true) down.add(change.node);
+    if (change?.down === false) down.delete(change.node);
     const r = logRow(c, e, failed, requestOf, down);
     if (r !== null) add(r);
     if (e.kind === 'record' && e.observation.kind === 'complete') {

@@ -49,6 +49,7 @@ export interface Progress {
   readonly distinct: number;
   /** Complete schedules judged (their last worlds, distinct). */
   readonly complete: number;
+  /** Moves in the longest schedule played so far. */
   readonly depth: number;
   readonly cpuMs: number;
 }
@@ -61,7 +62,7 @@ export interface Finding {
   readonly completeSchedule: boolean;
 }
 
-interface Found {
+export interface Found {
   /** Informative findings met so far (all of them, when the search ran to its end). */
   readonly findings: readonly Finding[];
 }
@@ -102,7 +103,30 @@ export function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/** Moves between two pauses of `searchSteps`, where a caller may stop the search. */
+const PAUSE_EVERY = 1024;
+
+/** How often (in moves) the figures are reported and the CPU time and memory bounds checked. */
+const PROGRESS_EVERY = 4096;
+
 export function search(setup: Setup, options: SearchOptions = {}): SearchResult {
+  const steps = searchSteps(setup, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (step.value.states % PROGRESS_EVERY === 0) options.onProgress?.(step.value);
+  }
+}
+
+/**
+ * The search, pausing every PAUSE_EVERY moves with the figures so far, so that a caller may stop
+ * it between two (Ctrl-C in `npm run verify`) or let other work in; it goes on exactly as
+ * `search`, which runs it through. `onProgress` is the caller's to call.
+ */
+export function* searchSteps(
+  setup: Setup,
+  options: SearchOptions = {},
+): Generator<Progress & Found, SearchResult> {
   const bounds = { ...DEFAULT_SEARCH_BOUNDS, ...options.bounds };
   const keyer = new Keyer(setup, options.symmetry === false ? [] : symmetricClients(setup));
   const started = cpuMs();
@@ -119,11 +143,14 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
   let states = 0;
   let complete = 0;
   let depth = 0;
+  // The deepest level a move was played at: the last level entered may have none (every world in
+  // it complete), and no schedule is that long.
+  let deepest = 0;
   const figures = (): Progress & Found => ({
     states,
     distinct: seen.size,
     complete,
-    depth,
+    depth: deepest,
     cpuMs: cpuMs() - started,
     findings,
   });
@@ -135,12 +162,15 @@ export function search(setup: Setup, options: SearchOptions = {}): SearchResult 
       for (const move of movesOf(setup, w)) {
         const after = play(setup, w, move);
         states++;
-        if ((states & 4095) === 0) {
+        deepest = depth;
+        if (states % PAUSE_EVERY === 0) {
           const p = figures();
-          options.onProgress?.(p);
-          if (p.cpuMs > bounds.maxCpuMs) return { kind: 'unfinished', bound: 'time', ...p };
-          if (getHeapStatistics().used_heap_size > bounds.maxHeapBytes || seen.full)
-            return { kind: 'unfinished', bound: 'memory', ...p };
+          yield p;
+          if (states % PROGRESS_EVERY === 0) {
+            if (p.cpuMs > bounds.maxCpuMs) return { kind: 'unfinished', bound: 'time', ...p };
+            if (getHeapStatistics().used_heap_size > bounds.maxHeapBytes || seen.full)
+              return { kind: 'unfinished', bound: 'memory', ...p };
+          }
         }
         const known = seen.size;
         if (seen.number(keyer.canonical(after)) < known) continue;

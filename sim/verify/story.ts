@@ -4,10 +4,8 @@
 // network's own delay is a constant 1 ms. Aimed steps at one ms are armed in send order.
 
 import type { GuaranteeId } from '../check/index.ts';
-import { shownPath } from '../cli/usage.ts';
 import { CaseWriter, commentSafe, fieldLines, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
-import { shellWord } from '../render/safe-text.ts';
 import { guaranteeNames } from '../render/summary.ts';
 import type { Scenario, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
@@ -204,23 +202,18 @@ function tell(setup: Setup, w: World, move: Move): string {
 
 /**
  * Writes the scenario as a new case file in `dir` (never over an existing one: a suffix is added),
- * with a header that tells how it was found; returns the command that replays it. If `dir` cannot
- * be written after all, the case goes to a temporary folder and `failure` says why.
+ * with a header that tells how it was found; returns where it went, for the caller to show. If
+ * `dir` cannot be written after all, the case goes to a temporary folder and `failure` says why.
  */
 export function writeStory(
   dir: string,
   base: string,
   scenario: Scenario,
   header: readonly string[],
-): { path: string; command: string; failure: string | null } {
+): { path: string; failure: string | null } {
   const lines = ['/*', ...header.map((l) => ` * ${commentSafe(l)}`.trimEnd()), ' */'];
   const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default {\n${fieldLines(scenario).join('\n')}\n} satisfies Scenario;\n`;
   const writer = new CaseWriter(dir, base);
   writer.write(`${lines.join('\n')}\n\n${body}`);
-  const path = writer.path!;
-  return {
-    path: shownPath(path),
-    command: `npm run sim -- ${shellWord(shownPath(path))}`,
-    failure: writer.failure,
-  };
+  return { path: writer.path!, failure: writer.failure };
 }
