@@ -246,7 +246,12 @@ function recordsById(
   for (const o of ops) if (ids.has(o.id)) own.set(o.id, o);
   let all: Map<number, Operation> | null = null;
   return {
-    get: (id) => own.get(id) ?? (all ??= new Map(ops.map((o) => [o.id, o] as const))).get(id),
+    get: (id) => {
+      const found = own.get(id);
+      if (found !== undefined) return found;
+      all ??= new Map(ops.map((o) => [o.id, o] as const));
+      return all.get(id);
+    },
   };
 }
 
