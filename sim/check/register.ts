@@ -600,7 +600,7 @@ export function search(
 /** What the search found, segment by segment. */
 interface SegmentSearch {
   readonly result: boolean | null;
-  /** The quiet segments, in order. */
+  /** The quiet segments the search reached, in order (all of them unless it failed or ran out). */
   readonly segments: readonly Timed[][];
   /** When the result is false, the segment no state could get through (else -1)... */
   readonly failed: number;
@@ -640,7 +640,10 @@ function searchSegments(ops: readonly RegisterOp[], budget: Budget): SegmentSear
 }
 
 function searchEachSegment(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
-  const segments = quietSegments(withDeadlines(ops));
+  // The segments are cut as the search reaches them: a key found not linearizable early (most
+  // keys of a long run that are not) is not cut beyond the segment where it fails.
+  const next = timedInOrder(ops);
+  const segments: Timed[][] = [];
   let states = new Set<string | null>([null]);
   const found: Ends[] = [];
   const outcome = (result: boolean | null, failed = -1): SegmentSearch => ({
@@ -651,8 +654,18 @@ function searchEachSegment(ops: readonly RegisterOp[], budget: Budget): SegmentS
     failedBy: failed === -1 ? -1 : segments[failed]!.at(-1)!.op.inv,
     ends: found,
   });
-  for (let k = 0; k < segments.length; k++) {
-    const ends = endStates(segments[k]!, states, k < segments.length - 1, budget);
+  let t = next();
+  let maxRet = Number.NEGATIVE_INFINITY;
+  for (let k = 0; t !== null; k++) {
+    // A segment runs on while an operation starts before every earlier one has finished.
+    const segment: Timed[] = [];
+    do {
+      segment.push(t);
+      if (t.ret > maxRet) maxRet = t.ret;
+      t = next();
+    } while (t !== null && t.op.inv <= maxRet);
+    segments.push(segment);
+    const ends = endStates(segment, states, t !== null, budget);
     if (ends === null) return outcome(null);
     if (ends.size === 0) return outcome(false, k);
     found.push(ends);
@@ -669,42 +682,31 @@ interface Timed {
 }
 
 /**
- * Gives a never-answered write the latest answer among the reads of its value as its deadline,
- * and lets it be dropped: an order that places it after every read of its value works as well
- * without it. One no read could have seen is left out altogether.
+ * The operations in invocation order, one at each call (null after the last), each with its
+ * deadline: a never-answered write gets the latest answer among the reads of its value, and may
+ * be dropped (an order that places it after every read of its value works as well without it);
+ * one no read could have seen is left out altogether.
  */
-function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
+function timedInOrder(ops: readonly RegisterOp[]): () => Timed | null {
   const lastRead = new Map<string | null, number>();
   // Only a never-answered write asks for the last read of its value: without one, none is gathered.
   if (ops.some((op) => op.ret === Number.POSITIVE_INFINITY))
     for (const op of ops)
       if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
-  const out: Timed[] = [];
-  for (const op of ops) {
-    if (op.ret !== Number.POSITIVE_INFINITY) out.push({ op, ret: op.ret, optional: false });
-    else {
-      const deadline = lastRead.get(op.value);
-      if (deadline !== undefined && deadline > op.inv)
-        out.push({ op, ret: deadline, optional: true });
-    }
-  }
-  return out;
-}
-
-/** The operations in invocation order, cut wherever every earlier one has finished. */
-function quietSegments(ops: readonly Timed[]): Timed[][] {
   // A key's operations come in invocation order: sorted only when they are not.
   let inOrder = true;
-  for (let i = 1; i < ops.length && inOrder; i++) inOrder = ops[i - 1]!.op.inv <= ops[i]!.op.inv;
-  const sorted = inOrder ? ops : [...ops].sort((a, b) => a.op.inv - b.op.inv);
-  const segments: Timed[][] = [];
-  let maxRet = Number.NEGATIVE_INFINITY;
-  for (const t of sorted) {
-    if (segments.length === 0 || maxRet < t.op.inv) segments.push([]);
-    segments[segments.length - 1]!.push(t);
-    if (t.ret > maxRet) maxRet = t.ret;
-  }
-  return segments;
+  for (let i = 1; i < ops.length && inOrder; i++) inOrder = ops[i - 1]!.inv <= ops[i]!.inv;
+  const sorted = inOrder ? ops : [...ops].sort((a, b) => a.inv - b.inv);
+  let i = 0;
+  return () => {
+    while (i < sorted.length) {
+      const op = sorted[i++]!;
+      if (op.ret !== Number.POSITIVE_INFINITY) return { op, ret: op.ret, optional: false };
+      const deadline = lastRead.get(op.value);
+      if (deadline !== undefined && deadline > op.inv) return { op, ret: deadline, optional: true };
+    }
+    return null;
+  };
 }
 
 /** A move: an operation takes effect (the register then holds `to`), or is dropped (same state). */
