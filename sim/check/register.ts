@@ -257,25 +257,49 @@ export function zonesByTimestamp(
   ops: readonly RegisterOp[],
   order?: RegisterOp[],
 ): true | undefined {
-  const clusters = new Map<number, Cluster & { readonly value: string | null }>();
+  // A cluster a ts, in plain lists rather than an object each: most keys that come here are not
+  // linearizable, and the objects cost more than the zones' test. The initial absence is the
+  // last cluster, version 0's; a write stamped 0 would be lost under it.
+  const byTs = new Map<number, number>();
+  const f: number[] = [];
+  const s: number[] = [];
+  const writes: RegisterOp[] = [];
   for (const op of ops) {
     if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
-    // Version 0 is the initial absence's: a write stamped 0 would be lost under it.
-    if (op.ts === null || op.ts === 0 || clusters.has(op.ts)) return undefined;
-    clusters.set(op.ts, valued(cluster(op), op.value));
+    if (op.ts === null || op.ts === 0 || byTs.has(op.ts)) return undefined;
+    byTs.set(op.ts, writes.length);
+    writes.push(op);
+    f.push(op.ret);
+    s.push(op.inv);
   }
-  clusters.set(0, valued(cluster(null), null));
-  // Zones first, reads joined to their clusters after, for the order only: most keys that come
-  // here are not linearizable, and a list of reads a cluster cost more than the zones' test.
+  const initial = writes.length;
+  byTs.set(0, initial);
+  f.push(-1);
+  s.push(-1);
   for (const op of ops) {
     if (op.write) continue;
-    const c = op.ts === null ? undefined : clusters.get(op.ts);
-    if (c === undefined || c.value !== op.value || !widen(c, op)) return undefined;
+    const c = op.ts === null ? undefined : byTs.get(op.ts);
+    if (c === undefined) return undefined;
+    const write = c === initial ? null : writes[c]!;
+    // The read returned what the write wrote, and did not finish before the write began.
+    if (write === null ? op.value !== null : op.value !== write.value || op.ret < write.inv)
+      return undefined;
+    if (op.ret < f[c]!) f[c] = op.ret;
+    if (op.inv > s[c]!) s[c] = op.inv;
   }
-  if (!zonesAgree(clusters.values())) return undefined;
+  if (!zonesAgree(f, s)) return undefined;
   if (order !== undefined) {
-    for (const op of ops) if (!op.write) clusters.get(op.ts!)!.reads.push(op);
-    linearize([...clusters.values()], order);
+    const clusters = f.map(
+      (_, c): Cluster => ({
+        f: f[c]!,
+        s: s[c]!,
+        writeInv: c === initial ? -1 : writes[c]!.inv,
+        write: c === initial ? null : writes[c]!,
+        reads: [],
+      }),
+    );
+    for (const op of ops) if (!op.write) clusters[byTs.get(op.ts!)!]!.reads.push(op);
+    linearize(clusters, order);
   }
   return true;
 }
@@ -313,7 +337,7 @@ export function zonesWithNulls(
   const clusters: Cluster[] = [...puts.values(), ...tombstones];
   const agree = (): boolean | null => {
     budget.steps -= 1 + clusters.length;
-    return budget.steps < 0 ? null : zonesAgree(clusters);
+    return budget.steps < 0 ? null : clustersAgree(clusters);
   };
   const place = (i: number): boolean | null => {
     if (i === nullReads.length) {
@@ -359,11 +383,6 @@ function cluster(write: RegisterOp | null): Cluster {
     : { f: write.ret, s: write.inv, writeInv: write.inv, write, reads: [] };
 }
 
-/** A cluster with its write's value, as one literal (a spread copy per write cost a third of the zones). */
-function valued(c: Cluster, value: string | null): Cluster & { readonly value: string | null } {
-  return { f: c.f, s: c.s, writeInv: c.writeInv, write: c.write, reads: c.reads, value };
-}
-
 /** Adds a read to its write's cluster; false when it has none, or finished before it began. */
 function join(c: Cluster | undefined, read: RegisterOp): boolean {
   if (!widen(c, read)) return false;
@@ -382,7 +401,7 @@ function widen(c: Cluster | undefined, read: RegisterOp): boolean {
 /** Whether the zones agree; when they do, `order` (if given) receives a linearization. */
 function agreeing(clusters: Iterable<Cluster>, order: RegisterOp[] | undefined): boolean {
   const all = [...clusters];
-  if (!zonesAgree(all)) return false;
+  if (!clustersAgree(all)) return false;
   if (order !== undefined) linearize(all, order);
   return true;
 }
@@ -406,15 +425,29 @@ function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
   }
 }
 
-/** No two forward zones overlap, and no backward zone lies inside a forward one. */
-function zonesAgree(clusters: Iterable<Cluster>): boolean {
+/** Whether the clusters' zones agree (see `zonesAgree`). */
+function clustersAgree(clusters: Iterable<Cluster>): boolean {
+  const f: number[] = [];
+  const s: number[] = [];
+  for (const c of clusters) {
+    f.push(c.f);
+    s.push(c.s);
+  }
+  return zonesAgree(f, s);
+}
+
+/**
+ * Zones from each cluster's earliest completion `f` and latest invocation `s`: no two forward
+ * zones overlap, and no backward zone lies inside a forward one.
+ */
+function zonesAgree(f: readonly number[], s: readonly number[]): boolean {
   const forward: [number, number][] = [];
   const backward: [number, number][] = [];
-  for (const c of clusters) {
+  for (let c = 0; c < f.length; c++) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
-    if (c.f === Number.POSITIVE_INFINITY) continue;
-    if (c.f < c.s) forward.push([c.f, c.s]);
-    else backward.push([c.s, c.f]);
+    if (f[c] === Number.POSITIVE_INFINITY) continue;
+    if (f[c]! < s[c]!) forward.push([f[c]!, s[c]!]);
+    else backward.push([s[c]!, f[c]!]);
   }
   forward.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < forward.length; i++) if (forward[i]![0] < forward[i - 1]![1]) return false;
