@@ -257,25 +257,49 @@ export function zonesByTimestamp(
   ops: readonly RegisterOp[],
   order?: RegisterOp[],
 ): true | undefined {
-  const clusters = new Map<number, Cluster & { readonly value: string | null }>();
+  // A cluster a ts, in plain lists rather than an object each: most keys that come here are not
+  // linearizable, and the objects cost more than the zones' test. The initial absence is the
+  // last cluster, version 0's; a write stamped 0 would be lost under it.
+  const byTs = new Map<number, number>();
+  const f: number[] = [];
+  const s: number[] = [];
+  const writes: RegisterOp[] = [];
   for (const op of ops) {
     if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
-    // Version 0 is the initial absence's: a write stamped 0 would be lost under it.
-    if (op.ts === null || op.ts === 0 || clusters.has(op.ts)) return undefined;
-    clusters.set(op.ts, valued(cluster(op), op.value));
+    if (op.ts === null || op.ts === 0 || byTs.has(op.ts)) return undefined;
+    byTs.set(op.ts, writes.length);
+    writes.push(op);
+    f.push(op.ret);
+    s.push(op.inv);
   }
-  clusters.set(0, valued(cluster(null), null));
-  // Zones first, reads joined to their clusters after, for the order only: most keys that come
-  // here are not linearizable, and a list of reads a cluster cost more than the zones' test.
+  const initial = writes.length;
+  byTs.set(0, initial);
+  f.push(-1);
+  s.push(-1);
   for (const op of ops) {
     if (op.write) continue;
-    const c = op.ts === null ? undefined : clusters.get(op.ts);
-    if (c === undefined || c.value !== op.value || !widen(c, op)) return undefined;
+    const c = op.ts === null ? undefined : byTs.get(op.ts);
+    if (c === undefined) return undefined;
+    const write = c === initial ? null : writes[c]!;
+    // The read returned what the write wrote, and did not finish before the write began.
+    if (write === null ? op.value !== null : op.value !== write.value || op.ret < write.inv)
+      return undefined;
+    if (op.ret < f[c]!) f[c] = op.ret;
+    if (op.inv > s[c]!) s[c] = op.inv;
   }
-  if (!zonesAgree(clusters.values())) return undefined;
+  if (!zonesAgree(f, s)) return undefined;
   if (order !== undefined) {
-    for (const op of ops) if (!op.write) clusters.get(op.ts!)!.reads.push(op);
-    linearize([...clusters.values()], order);
+    const clusters = f.map(
+      (_, c): Cluster => ({
+        f: f[c]!,
+        s: s[c]!,
+        writeInv: c === initial ? -1 : writes[c]!.inv,
+        write: c === initial ? null : writes[c]!,
+        reads: [],
+      }),
+    );
+    for (const op of ops) if (!op.write) clusters[byTs.get(op.ts!)!]!.reads.push(op);
+    linearize(clusters, order);
   }
   return true;
 }
@@ -313,7 +337,7 @@ export function zonesWithNulls(
   const clusters: Cluster[] = [...puts.values(), ...tombstones];
   const agree = (): boolean | null => {
     budget.steps -= 1 + clusters.length;
-    return budget.steps < 0 ? null : zonesAgree(clusters);
+    return budget.steps < 0 ? null : clustersAgree(clusters);
   };
   const place = (i: number): boolean | null => {
     if (i === nullReads.length) {
@@ -359,11 +383,6 @@ function cluster(write: RegisterOp | null): Cluster {
     : { f: write.ret, s: write.inv, writeInv: write.inv, write, reads: [] };
 }
 
-/** A cluster with its write's value, as one literal (a spread copy per write cost a third of the zones). */
-function valued(c: Cluster, value: string | null): Cluster & { readonly value: string | null } {
-  return { f: c.f, s: c.s, writeInv: c.writeInv, write: c.write, reads: c.reads, value };
-}
-
 /** Adds a read to its write's cluster; false when it has none, or finished before it began. */
 function join(c: Cluster | undefined, read: RegisterOp): boolean {
   if (!widen(c, read)) return false;
@@ -382,7 +401,7 @@ function widen(c: Cluster | undefined, read: RegisterOp): boolean {
 /** Whether the zones agree; when they do, `order` (if given) receives a linearization. */
 function agreeing(clusters: Iterable<Cluster>, order: RegisterOp[] | undefined): boolean {
   const all = [...clusters];
-  if (!zonesAgree(all)) return false;
+  if (!clustersAgree(all)) return false;
   if (order !== undefined) linearize(all, order);
   return true;
 }
@@ -406,15 +425,29 @@ function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
   }
 }
 
-/** No two forward zones overlap, and no backward zone lies inside a forward one. */
-function zonesAgree(clusters: Iterable<Cluster>): boolean {
+/** Whether the clusters' zones agree (see `zonesAgree`). */
+function clustersAgree(clusters: Iterable<Cluster>): boolean {
+  const f: number[] = [];
+  const s: number[] = [];
+  for (const c of clusters) {
+    f.push(c.f);
+    s.push(c.s);
+  }
+  return zonesAgree(f, s);
+}
+
+/**
+ * Zones from each cluster's earliest completion `f` and latest invocation `s`: no two forward
+ * zones overlap, and no backward zone lies inside a forward one.
+ */
+function zonesAgree(f: readonly number[], s: readonly number[]): boolean {
   const forward: [number, number][] = [];
   const backward: [number, number][] = [];
-  for (const c of clusters) {
+  for (let c = 0; c < f.length; c++) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
-    if (c.f === Number.POSITIVE_INFINITY) continue;
-    if (c.f < c.s) forward.push([c.f, c.s]);
-    else backward.push([c.s, c.f]);
+    if (f[c] === Number.POSITIVE_INFINITY) continue;
+    if (f[c]! < s[c]!) forward.push([f[c]!, s[c]!]);
+    else backward.push([s[c]!, f[c]!]);
   }
   forward.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < forward.length; i++) if (forward[i]![0] < forward[i - 1]![1]) return false;
@@ -600,7 +633,7 @@ export function search(
 /** What the search found, segment by segment. */
 interface SegmentSearch {
   readonly result: boolean | null;
-  /** The quiet segments, in order. */
+  /** The quiet segments the search reached, in order (all of them unless it failed or ran out). */
   readonly segments: readonly Timed[][];
   /** When the result is false, the segment no state could get through (else -1)... */
   readonly failed: number;
@@ -640,7 +673,10 @@ function searchSegments(ops: readonly RegisterOp[], budget: Budget): SegmentSear
 }
 
 function searchEachSegment(ops: readonly RegisterOp[], budget: Budget): SegmentSearch {
-  const segments = quietSegments(withDeadlines(ops));
+  // The segments are cut as the search reaches them: a key found not linearizable early (most
+  // keys of a long run that are not) is not cut beyond the segment where it fails.
+  const next = timedInOrder(ops);
+  const segments: Timed[][] = [];
   let states = new Set<string | null>([null]);
   const found: Ends[] = [];
   const outcome = (result: boolean | null, failed = -1): SegmentSearch => ({
@@ -651,8 +687,18 @@ function searchEachSegment(ops: readonly RegisterOp[], budget: Budget): SegmentS
     failedBy: failed === -1 ? -1 : segments[failed]!.at(-1)!.op.inv,
     ends: found,
   });
-  for (let k = 0; k < segments.length; k++) {
-    const ends = endStates(segments[k]!, states, k < segments.length - 1, budget);
+  let t = next();
+  let maxRet = Number.NEGATIVE_INFINITY;
+  for (let k = 0; t !== null; k++) {
+    // A segment runs on while an operation starts before every earlier one has finished.
+    const segment: Timed[] = [];
+    do {
+      segment.push(t);
+      if (t.ret > maxRet) maxRet = t.ret;
+      t = next();
+    } while (t !== null && t.op.inv <= maxRet);
+    segments.push(segment);
+    const ends = endStates(segment, states, t !== null, budget);
     if (ends === null) return outcome(null);
     if (ends.size === 0) return outcome(false, k);
     found.push(ends);
@@ -669,42 +715,31 @@ interface Timed {
 }
 
 /**
- * Gives a never-answered write the latest answer among the reads of its value as its deadline,
- * and lets it be dropped: an order that places it after every read of its value works as well
- * without it. One no read could have seen is left out altogether.
+ * The operations in invocation order, one at each call (null after the last), each with its
+ * deadline: a never-answered write gets the latest answer among the reads of its value, and may
+ * be dropped (an order that places it after every read of its value works as well without it);
+ * one no read could have seen is left out altogether.
  */
-function withDeadlines(ops: readonly RegisterOp[]): Timed[] {
+function timedInOrder(ops: readonly RegisterOp[]): () => Timed | null {
   const lastRead = new Map<string | null, number>();
   // Only a never-answered write asks for the last read of its value: without one, none is gathered.
   if (ops.some((op) => op.ret === Number.POSITIVE_INFINITY))
     for (const op of ops)
       if (!op.write) lastRead.set(op.value, Math.max(lastRead.get(op.value) ?? -1, op.ret));
-  const out: Timed[] = [];
-  for (const op of ops) {
-    if (op.ret !== Number.POSITIVE_INFINITY) out.push({ op, ret: op.ret, optional: false });
-    else {
-      const deadline = lastRead.get(op.value);
-      if (deadline !== undefined && deadline > op.inv)
-        out.push({ op, ret: deadline, optional: true });
-    }
-  }
-  return out;
-}
-
-/** The operations in invocation order, cut wherever every earlier one has finished. */
-function quietSegments(ops: readonly Timed[]): Timed[][] {
   // A key's operations come in invocation order: sorted only when they are not.
   let inOrder = true;
-  for (let i = 1; i < ops.length && inOrder; i++) inOrder = ops[i - 1]!.op.inv <= ops[i]!.op.inv;
-  const sorted = inOrder ? ops : [...ops].sort((a, b) => a.op.inv - b.op.inv);
-  const segments: Timed[][] = [];
-  let maxRet = Number.NEGATIVE_INFINITY;
-  for (const t of sorted) {
-    if (segments.length === 0 || maxRet < t.op.inv) segments.push([]);
-    segments[segments.length - 1]!.push(t);
-    if (t.ret > maxRet) maxRet = t.ret;
-  }
-  return segments;
+  for (let i = 1; i < ops.length && inOrder; i++) inOrder = ops[i - 1]!.inv <= ops[i]!.inv;
+  const sorted = inOrder ? ops : [...ops].sort((a, b) => a.inv - b.inv);
+  let i = 0;
+  return () => {
+    while (i < sorted.length) {
+      const op = sorted[i++]!;
+      if (op.ret !== Number.POSITIVE_INFINITY) return { op, ret: op.ret, optional: false };
+      const deadline = lastRead.get(op.value);
+      if (deadline !== undefined && deadline > op.inv) return { op, ret: deadline, optional: true };
+    }
+    return null;
+  };
 }
 
 /** A move: an operation takes effect (the register then holds `to`), or is dropped (same state). */
