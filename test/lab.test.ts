@@ -24,6 +24,7 @@ import {
   heldBack,
   parseEdit,
   runWhatIf,
+  runWritten,
   sameMessage,
   stepEnd,
 } from '../sim/lab/whatif.ts';
@@ -745,6 +746,30 @@ describe('an edit made again', () => {
   });
 });
 
+describe('the list of edits', () => {
+  it('numbers the edits in the order they apply: a knob set after a lost message applies first', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    await page.locator('#lab-knob').selectOption('ackPolicy');
+    await page.locator('#lab-knob-value').selectOption('all-followers');
+    await page.locator('.lab-settings button').first().click();
+    await page.waitForFunction(() => document.querySelectorAll('#lab-edits code').length === 2);
+    // The order the same edits apply in, in Node: a setting shapes the run a message edit aims at.
+    const applied = runWritten(scenario, [
+      parseEdit(`drop:${id}`),
+      parseEdit('knob:ackPolicy=all-followers'),
+    ]).edits.map((e) => editText(e));
+    expect(applied).toEqual(['knob:ackPolicy=all-followers', `drop:${id}`]);
+    // Each chip reads with its number before it, as a student sees it.
+    const chips = (await page.locator('#lab-edits li').allInnerTexts()).map((text) =>
+      text.replace('×', '').replace(/\s+/g, ' ').trim(),
+    );
+    expect(chips).toEqual(applied.map((text, i) => `${i + 1}. ${text}`));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the settings row', () => {
   it('shows the seed and preset of the run shown, and at 1024 px keeps each button by its box', async () => {
     const { page, problems } = await open('#whatif=seed:5,preset:fixed');
@@ -1246,6 +1271,89 @@ describe('where step by hand is', () => {
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-where.png') });
     await page.getByRole('button', { name: 'see it in its list' }).click();
     await expect(inWindow(page, `#lab-run li[data-trace="${at}"]`)).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the row of step by hand kept in sight', () => {
+  /** Where the selected step's row is, and whether it is wholly in what the window shows. */
+  const sight = (page: Page) =>
+    page.evaluate(() => {
+      const row = document.querySelector('#diagram .row-bg.current')!.getBoundingClientRect();
+      // What is fixed to the window's top and shown (the lane names, step by hand's bar).
+      const covers = [...document.querySelectorAll<HTMLElement>('.lane-bar, #lab-hand-bar')]
+        .filter((el) => !el.hidden)
+        .map((el) => el.getBoundingClientRect().bottom);
+      const top = Math.max(0, ...covers);
+      return {
+        inSight: row.top >= top - 1 && row.bottom <= window.innerHeight + 1,
+        bottom: row.bottom,
+        height: row.height,
+        pageTop: row.top + window.scrollY,
+        scrollY: window.scrollY,
+      };
+    });
+  /** Step by hand's way on where the student can click it: its own buttons, or its bar. */
+  const later = async (page: Page) => {
+    const bar = page.locator('#lab-hand-bar');
+    if (await bar.isVisible()) await bar.getByRole('button', { name: 'later ▶' }).click();
+    else {
+      await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+    }
+  };
+
+  it("follows the diagram's row down the page, the window still until the row would leave it", async () => {
+    const { page, problems } = await open('#step=5');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    let was = await sight(page);
+    expect(was.inSight).toBe(true);
+    let scrolled = 0;
+    for (let k = 0; k < 14; k++) {
+      await later(page);
+      const now = await sight(page);
+      expect(now.inSight).toBe(true);
+      const moved = now.scrollY - was.scrollY;
+      // The window moves only when the row would have left it, and only so far as to show it:
+      // the row then sits at the window's foot.
+      if (now.pageTop + now.height <= was.scrollY + 1000) expect(moved).toBe(0);
+      expect(moved).toBeGreaterThanOrEqual(0);
+      if (moved > 0) {
+        expect(now.bottom).toBeGreaterThan(1000 - now.height);
+        scrolled++;
+      }
+      was = now;
+    }
+    // It did have to move: the rows went past the window's foot.
+    expect(scrolled).toBeGreaterThan(0);
+    // Its buttons scrolled away, step by hand's bar goes on, and brings them back.
+    await expect(page.locator('#lab-hand-bar').isVisible()).resolves.toBe(true);
+    await page.locator('#lab-hand-bar').getByRole('button', { name: 'the choices ↑' }).click();
+    await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+    await expect(page.locator('#lab-hand-bar').isVisible()).resolves.toBe(false);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("keeps a what-if run's own list open, its marked row scrolled into the list, the window still", async () => {
+    const { page, problems } = await open(`#step=1&whatif=${NO_DELAY}`);
+    // The list opened, then step by hand, which brings its buttons to the window's top.
+    await page.locator('#lab-run-box summary').click();
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const list = page.locator('#lab-run');
+    const marked = page.locator('#lab-run li.lab-here');
+    const y = await page.evaluate(() => window.scrollY);
+    for (let k = 0; k < 20; k++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+      await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+      const [row, box] = await Promise.all([marked.boundingBox(), list.boundingBox()]);
+      expect(row!.y).toBeGreaterThanOrEqual(box!.y - 1);
+      expect(row!.y + row!.height).toBeLessThanOrEqual(box!.y + box!.height + 1);
+      await expect(page.evaluate(() => window.scrollY)).resolves.toBe(y);
+    }
+    // The list scrolled inside itself to keep up.
+    await expect(list.evaluate((l) => l.scrollTop)).resolves.toBeGreaterThan(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -64,6 +64,11 @@ const status = el('p', { class: 'lab-status', attrs: { id: 'lab-status' } });
 const editList = el('ol', { class: 'lab-edits', attrs: { id: 'lab-edits' } });
 const result = el('div', { attrs: { id: 'lab-result' } });
 const handView = el('div', { attrs: { id: 'lab-hand' } });
+/** Step by hand's way on, fixed to the window's top while its own buttons are out of sight. */
+const handBar = el('div', {
+  class: 'lab-hand-bar',
+  attrs: { id: 'lab-hand-bar', hidden: '', 'data-covers': 'top' },
+});
 const menu = el('div', { class: 'lab-menu', attrs: { id: 'lab-menu', hidden: '' } });
 const toast = el('div', {
   class: 'lab-toast',
@@ -261,14 +266,23 @@ const pageView = JSON.parse(byId('kvsim-view').textContent ?? '') as {
 const pageSteps = pageView.steps.traceIndex;
 
 /**
- * Moves the page's diagram to the step showing a trace event, or the last step before it; with
- * `scroll` false the window stays where it is (step by hand moves the step, not the reader).
+ * Moves the page's diagram to the step showing a trace event, or the last step before it, and
+ * brings it into view; with `scroll` 'nudge' the window moves only if the row is out of sight,
+ * and only as far as that needs; with false it stays.
  */
-function goToEvent(traceIndex: number, scroll = true): void {
+function goToEvent(traceIndex: number, scroll: boolean | 'nudge' = true): void {
   let step = 0;
   while (step + 1 < pageSteps.length && pageSteps[step + 1]! <= traceIndex) step++;
   // page.js listens for this event.
   document.dispatchEvent(new CustomEvent('kvsim:step', { detail: { step, scroll } }));
+}
+
+/** Whether the diagram's selected step's row is in sight, as the page's script judges it. */
+function stepInSight(): boolean {
+  const detail = { inSight: false };
+  // page.js answers in `detail`, at once.
+  document.dispatchEvent(new CustomEvent('kvsim:in-sight', { detail }));
+  return detail.inSight;
 }
 
 function currentTraceIndex(): number {
@@ -635,18 +649,40 @@ let syncSettings = (): void => {};
 // ---- what the lab shows ----
 
 function render(): void {
+  // Asked before anything above the diagram is redrawn, which may move the row.
+  const watched = hand !== null && stepInSight();
   renderEdits();
   syncSettings();
+  const kept = keptOpen();
   result.replaceChildren();
   renderStatus();
-  if (outcome === null) {
-    if (hand !== null) renderHand(baseRun());
-    else handView.replaceChildren();
-    return;
+  if (outcome !== null) {
+    result.append(...comparison(outcome.w, outcome.diff));
+    kept();
   }
-  result.append(...comparison(outcome.w, outcome.diff));
-  if (hand !== null) renderHand(outcome.w.edited);
-  else handView.replaceChildren();
+  if (hand !== null) renderHand(shown(), watched);
+  else {
+    handView.replaceChildren();
+    placeHandBar();
+  }
+}
+
+/**
+ * The what-if run's own list as the reader left it, to be put back once the comparison is drawn
+ * again: open if it was, and scrolled where it was while the run is the same. Step by hand redraws
+ * at every move, and the list shut under it, pulling step by hand up the page.
+ */
+function keptOpen(): () => void {
+  const box = document.querySelector<HTMLDetailsElement>('#lab-run-box');
+  const open = box?.open === true;
+  const top = box?.querySelector('ol')?.scrollTop ?? 0;
+  return () => {
+    const now = document.querySelector<HTMLDetailsElement>('#lab-run-box');
+    if (now === null || !open) return;
+    now.open = true;
+    const list = now.querySelector('ol');
+    if (list !== null && now.dataset.hash === box?.dataset.hash) list.scrollTop = top;
+  };
 }
 
 /** Which run the lab shows, said after what it did not do. */
@@ -716,6 +752,8 @@ function renderEdits(): void {
       el(
         'li',
         { class: 'lab-edit' },
+        // Its place among the edits, which apply in this order, each to the run of those before it.
+        el('span', { class: 'lab-edit-n' }, `${i + 1}. `),
         el('code', { attrs: { title: describedEdit(i) } }, editText(edit)),
         button(
           '×',
@@ -1013,7 +1051,7 @@ function editedRun(w: WhatIf): HTMLElement {
   });
   return el(
     'details',
-    { attrs: { id: 'lab-run-box' } },
+    { attrs: { id: 'lab-run-box', 'data-hash': w.edited.result.hash } },
     el(
       'summary',
       {},
@@ -1025,7 +1063,7 @@ function editedRun(w: WhatIf): HTMLElement {
 
 // ---- step by hand ----
 
-function renderHand(run: ScenarioRun): void {
+function renderHand(run: ScenarioRun, watched: boolean): void {
   const trace = run.result.trace;
   const at = Math.min(hand ?? 0, trace.length - 1);
   const after = stepEnd(trace, at);
@@ -1070,6 +1108,48 @@ function renderHand(run: ScenarioRun): void {
     ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
   );
+  handBar.replaceChildren(
+    el('b', {}, 'Step by hand:'),
+    button('◀ earlier', () => moveHand(trace, at, -1)),
+    button('later ▶', () => moveHand(trace, after, 1)),
+    button('the choices ↑', bringHand),
+  );
+  showHandStep(at, watched);
+  placeHandBar();
+}
+
+/** The bar is up while step by hand is open and its own buttons are not in the window. */
+function placeHandBar(): void {
+  const row = handView.querySelector('.lab-row');
+  if (row === null) {
+    handBar.hidden = true;
+    return;
+  }
+  const box = row.getBoundingClientRect();
+  handBar.hidden = box.bottom > 0 && box.top < window.innerHeight;
+}
+
+/**
+ * The event step by hand is after, where else it is shown, kept in sight as the hand moves: the
+ * diagram's selected step (the page's own run), the window moving to keep its row in sight only
+ * when the row before was (`watched`), or the row of the what-if run's own list, which scrolls
+ * inside itself. Neither pulls the window to a place the reader was not looking at.
+ */
+function showHandStep(at: number, watched: boolean): void {
+  if (outcome === null) {
+    goToEvent(at, watched ? 'nudge' : false);
+    return;
+  }
+  for (const li of document.querySelectorAll('#lab-run li.lab-here'))
+    li.classList.remove('lab-here');
+  const row = document.querySelector(`#lab-run li[data-trace="${at}"]`);
+  row?.classList.add('lab-here');
+  const list = row?.closest('ol');
+  if (row == null || list == null || list.clientHeight === 0) return;
+  const box = row.getBoundingClientRect();
+  const frame = list.getBoundingClientRect();
+  if (box.top < frame.top) list.scrollTop -= frame.top - box.top;
+  else if (box.bottom > frame.bottom) list.scrollTop += box.bottom - frame.bottom;
 }
 
 /** Rows shown in step by hand's trail: the event it is after, and those just before. */
@@ -1093,12 +1173,6 @@ function handTrail(trace: readonly TraceEvent[], at: number): HTMLElement {
     );
   });
   const own = outcome === null;
-  if (own) goToEvent(at, false);
-  else {
-    for (const li of document.querySelectorAll('#lab-run li.lab-here'))
-      li.classList.remove('lab-here');
-    document.querySelector(`#lab-run li[data-trace="${at}"]`)?.classList.add('lab-here');
-  }
   const which = own
     ? "The page's own run: the diagram's selected step follows step by hand. "
     : `The what-if run (${edits.map(editText).join(', ')}), which the diagram does not draw: it shows the page's run. Its last rows here; its own list marks this one too. `;
@@ -1209,6 +1283,8 @@ function chooseNext(message: number, after: number): void {
 function bringHand(): void {
   handView.scrollIntoView({ block: 'start' });
   if (!toast.hidden) window.scrollBy(0, -(toast.getBoundingClientRect().bottom + 8));
+  // Its buttons are in sight now: the bar goes at once, not at the scroll event.
+  placeHandBar();
 }
 
 /** A node's state digest (trace `state` events): a server's store, a client's session. */
@@ -1330,7 +1406,9 @@ function mount(): void {
   const findings = document.getElementById('findings');
   if (findings !== null) findings.after(section);
   else document.body.append(section);
-  document.body.append(menu, toast);
+  document.body.append(menu, toast, handBar);
+  window.addEventListener('scroll', placeHandBar, { passive: true });
+  window.addEventListener('resize', placeHandBar);
   document.addEventListener('click', onDiagramClick);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();
