@@ -14,6 +14,7 @@ import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts'
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import type { TraceEvent } from '../sim/kernel/trace.ts';
 import { labPage } from '../sim/lab/bundle.ts';
@@ -1412,6 +1413,32 @@ describe('stepping by hand past a held link', () => {
     await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
       `release:s3:s1@${held.t + 1}`,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a message lost as it leaves, clicked in the diagram', () => {
+  it('offers no loss, copy or delay, which would fall on the next message, and says why', async () => {
+    const name = 'write-overtakes-its-cause';
+    const { own, href } = writeLabPage(writeOvertakesItsCause, `scenarios/${name}.ts`, name);
+    // The cut s1 → s3 takes the first REPLICATION to s3 as it is sent.
+    const cut = own.result.trace.find((e) => e.kind === 'drop' && e.reason === 'partition')!;
+    const { page, problems } = await open('', href);
+    await page.locator(`#diagram g.msg[data-msg="${(cut as { id: number }).id}"] .hit`).click({
+      force: true,
+    });
+    const menu = page.locator('#lab-menu');
+    await expect(menu.isVisible()).resolves.toBe(true);
+    await expect(page.locator('#lab-lost-as-sent').textContent()).resolves.toBe(
+      'It is lost as it leaves (a partition cuts its link): it never flies, so it cannot be lost again, copied or made late.',
+    );
+    for (const offer of ['is lost', 'is delivered twice', 'arrives later by'])
+      await expect(menu.getByRole('button', { name: offer }).count()).resolves.toBe(0);
+    // Its link can still be held.
+    await expect(
+      menu.getByRole('button', { name: /^its link s1 → s3 holds/ }).count(),
+    ).resolves.toBe(1);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -24,6 +24,8 @@ import {
   type HeldMessage,
   heldBack,
   inFlight,
+  LOST_AS_SENT,
+  lostAsSent,
   MAX_MS,
   messageText,
   parseEdit,
@@ -389,23 +391,34 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
           `its held link ${send.from} → ${send.to} lets it go at once (${formatTime(held.t + 1)})`,
           () => addEdit({ kind: 'release', from: send.from, to: send.to, at: held.t + 1 }),
         );
-  openMenu(x, y, title, [
-    button('is lost', () => addEdit({ kind: 'drop', message: id })),
-    button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
-    el(
-      'span',
-      { class: 'lab-inline' },
-      button('arrives later by', () =>
-        addTyped(() => ({
-          kind: 'delay',
-          message: id,
-          byMs: boxNumber(delay.value, 'the delay in ms'),
-        })),
-      ),
-      el('span', { class: 'lab-amount' }, delay, ' ms'),
-    ),
-    link,
-  ]);
+  // A message lost as it leaves never flies: an edit aimed at it would fall on the next one.
+  const lost = lostAsSent(run.result.trace, send);
+  const own =
+    lost !== null
+      ? [
+          el(
+            'p',
+            { class: 'lab-hint', attrs: { id: 'lab-lost-as-sent' } },
+            `It is lost as it leaves (${LOST_AS_SENT[lost]}): it never flies, so it cannot be lost again, copied or made late.`,
+          ),
+        ]
+      : [
+          button('is lost', () => addEdit({ kind: 'drop', message: id })),
+          button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
+          el(
+            'span',
+            { class: 'lab-inline' },
+            button('arrives later by', () =>
+              addTyped(() => ({
+                kind: 'delay',
+                message: id,
+                byMs: boxNumber(delay.value, 'the delay in ms'),
+              })),
+            ),
+            el('span', { class: 'lab-amount' }, delay, ' ms'),
+          ),
+        ];
+  openMenu(x, y, title, [...own, link]);
 }
 
 /**

@@ -409,7 +409,7 @@ function deliverSteps(
  * planned drop), or null when it flies (or waits on a held link). Such a message never flies: a
  * fault aimed at it would wait for the next message of its link and type and fall on that one.
  */
-function lostAsSent(trace: readonly TraceEvent[], sent: Sent): DropReason | null {
+export function lostAsSent(trace: readonly TraceEvent[], sent: Sent): DropReason | null {
   if (sent.deliverAt !== null) return null;
   for (const e of trace) {
     if (e.t > sent.t) break;
@@ -419,7 +419,7 @@ function lostAsSent(trace: readonly TraceEvent[], sent: Sent): DropReason | null
   return null;
 }
 
-const LOST_AS_SENT: Readonly<Record<DropReason, string>> = {
+export const LOST_AS_SENT: Readonly<Record<DropReason, string>> = {
   partition: 'a partition cuts its link',
   loss: "the network's loss rate takes it",
   planned: 'a planned drop takes it',
