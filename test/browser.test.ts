@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
@@ -288,6 +289,30 @@ describe('a run that goes on past its last row (a storm, then the time bound)', 
     // A step before the last shows its own moment, with no such line.
     await page.keyboard.press('ArrowLeft');
     await expect(info.locator('.end').count()).resolves.toBe(0);
+    expect(loaded.problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a message lost as it leaves, at its step', () => {
+  it('is said to be lost in the step panel, not drawn there as an arrival', async () => {
+    const loaded = await load(
+      writeOvertakesItsCause,
+      'scenarios/write-overtakes-its-cause.ts',
+      'lost-step',
+    );
+    const { page, doc } = loaded;
+    const index = doc.events.findIndex((e) => e.kind === 'drop' && e.reason === 'partition');
+    const drop = doc.events[index] as { from: string; to: string; message: { type: string } };
+    const step = (await stepsOf(page)).findIndex((s) => s.traceIndex === index);
+    expect(step).toBeGreaterThanOrEqual(0);
+    await page.goto(`${loaded.url}#step=${step + 1}`);
+    const what = await page.locator('#step-info .what').textContent();
+    expect(what).toMatch(
+      new RegExp(
+        `^${drop.from} ✗ ${drop.to}: ${drop.message.type} .*\\(dropped by a partition\\)$`,
+      ),
+    );
     expect(loaded.problems).toEqual([]);
     await page.context().close();
   });

@@ -521,9 +521,15 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   const steps = {
     traceIndex: events.map((row) => row.traceIndex),
     stateUntil: until,
+    // A lost message says so, as its row does: `s1 ✗ s3: REPLICATION … (dropped by a partition)`;
+    // with → alone it read as delivered.
     text: events.map((row) => {
-      const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
-      return displayText(`${link}${row.text}`);
+      const lost = row.arrow?.style === 'lost';
+      const link =
+        row.arrow === null
+          ? ''
+          : `${lane(row.arrow.from)} ${lost ? '✗' : '→'} ${lane(row.arrow.to)}: `;
+      return displayText(`${link}${row.text}${lost ? ` (${row.detail})` : ''}`);
     }),
     // The lanes a row touches, for the lane filter.
     lanes: events.map((row) => [
