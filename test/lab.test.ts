@@ -1256,6 +1256,30 @@ describe('where step by hand is', () => {
     await page.context().close();
   });
 
+  it("walked to the run's end, is at its last row, not at 'the start', and goes no further", async () => {
+    const { page, problems } = await open('#step=30');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const later = page.getByRole('button', { name: 'later event ▶' });
+    for (let k = 0; k < 40 && (await later.isEnabled()); k++) {
+      await page.locator('#lab-hand .lab-row').scrollIntoViewIfNeeded();
+      await later.click();
+    }
+    await expect(later.isEnabled()).resolves.toBe(false);
+    // The run's last row (the diagram's last step) ends the atomic step it is after.
+    const lastRow: number = await page.evaluate(() =>
+      JSON.parse(document.getElementById('kvsim-view')!.textContent!).steps.traceIndex.at(-1),
+    );
+    const at = Number(await page.locator('#lab-hand-where li.lab-here').getAttribute('data-trace'));
+    expect(at).toBeLessThanOrEqual(lastRow);
+    expect(stepEnd(run.result.trace, at)).toBeGreaterThanOrEqual(lastRow);
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.not.toContain('the start');
+    await expect(page.locator('#lab-hand-none').textContent()).resolves.toContain(
+      "This is the run's last event",
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it("is marked in a what-if run's own rows, and said not to be the diagram's", async () => {
     const { page, problems } = await open(`#step=5&whatif=${NO_DELAY}`);
     const here = page.locator('#lab-hand-where li.lab-here');

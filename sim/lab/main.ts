@@ -1099,7 +1099,7 @@ function renderHand(run: ScenarioRun, watched: boolean): void {
       'div',
       { class: 'lab-row' },
       button('◀ earlier event', () => moveHand(trace, at, -1)),
-      button('later event ▶', () => moveHand(trace, after, 1)),
+      laterButton('later event ▶', trace, after),
       button('leave step by hand', toggleHand),
     ),
     el(
@@ -1114,7 +1114,9 @@ function renderHand(run: ScenarioRun, watched: boolean): void {
           { attrs: { id: 'lab-hand-none' } },
           // The diagram's own step does not move this cursor: its buttons above do.
           held.length === 0
-            ? 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
+            ? lastRowBy(trace, after)
+              ? "This is the run's last event: nothing is in flight and nothing comes after it. Go back with ◀ earlier event, or leave step by hand."
+              : 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
             : `Nothing is in flight after this event, but ${counted(held.length, 'message')} ${held.length === 1 ? 'waits' : 'wait'} on a held link, below: none can be delivered until its link is released. Release ${new Set(held.map((m) => `${m.from}:${m.to}`)).size === 1 ? 'it' : 'one'} now, or go to a later event ▶.`,
         )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
@@ -1124,7 +1126,7 @@ function renderHand(run: ScenarioRun, watched: boolean): void {
   handBar.replaceChildren(
     el('b', {}, 'Step by hand:'),
     button('◀ earlier', () => moveHand(trace, at, -1)),
-    button('later ▶', () => moveHand(trace, after, 1)),
+    laterButton('later ▶', trace, after),
     button('the choices ↑', bringHand),
   );
   showHandStep(at, watched);
@@ -1282,9 +1284,24 @@ function isRow(e: TraceEvent): boolean {
 /** The cursor to the previous or next event that is a timeline row. */
 function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void {
   let i = from + by;
-  while (i > 0 && i < trace.length - 1 && !isRow(trace[i]!)) i += by;
-  hand = Math.max(0, Math.min(trace.length - 1, i));
+  while (i > 0 && i < trace.length && !isRow(trace[i]!)) i += by;
+  // Past the last row there is none to go to: it stayed on the run's last event.
+  if (i >= trace.length) return;
+  hand = Math.max(0, i);
   render();
+}
+
+/** Whether no timeline row comes after trace event `after`: the run's last event. */
+function lastRowBy(trace: readonly TraceEvent[], after: number): boolean {
+  for (let i = after + 1; i < trace.length; i++) if (isRow(trace[i]!)) return false;
+  return true;
+}
+
+/** Step by hand's way on: none past the run's last event. */
+function laterButton(text: string, trace: readonly TraceEvent[], after: number): HTMLElement {
+  const later = button(text, () => moveHand(trace, after, 1));
+  (later as HTMLButtonElement).disabled = lastRowBy(trace, after);
+  return later;
 }
 
 function chooseNext(message: number, after: number): void {
