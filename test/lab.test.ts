@@ -771,6 +771,45 @@ describe('the list of edits', () => {
   });
 });
 
+describe('the keyboard, once the lab redraws', () => {
+  const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
+
+  it("keeps step by hand's 'later event ▶' focused, so that Enter goes on stepping", async () => {
+    const { page, problems } = await open('#step=5');
+    await page.getByRole('button', { name: 'step by hand' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'later event ▶' }).focus();
+    const seen = new Set<string | null>([await page.locator('#lab-hand-at').textContent()]);
+    for (let k = 0; k < 4; k++) {
+      await page.keyboard.press('Enter');
+      seen.add(await page.locator('#lab-hand-at').textContent());
+      await expect(focused(page)).resolves.toBe('later event ▶');
+    }
+    // Each Enter moved it on.
+    expect(seen.size).toBe(5);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("keeps the focus on a chip's × as the chips are taken back one by one", async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=${NO_DELAY},drop:${id}`);
+    const chips = page.locator('#lab-edits code');
+    await expect(chips.count()).resolves.toBe(2);
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).focus();
+    await page.keyboard.press('Enter');
+    // The lost message stays (its number may move, as the run without the knob numbers it).
+    await expect(chips.allTextContents()).resolves.toEqual([expect.stringMatching(/^drop:\d+$/)]);
+    await expect(focused(page)).resolves.toBe('×');
+    await page.keyboard.press('Enter');
+    await expect(chips.count()).resolves.toBe(0);
+    // No chip is left: the focus stays in the row, on its first button.
+    await expect(focused(page)).resolves.toBe('clear');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the settings row', () => {
   it('shows the seed and preset of the run shown, and at 1024 px keeps each button by its box', async () => {
     const { page, problems } = await open('#whatif=seed:5,preset:fixed');

@@ -662,6 +662,7 @@ let syncSettings = (): void => {};
 // ---- what the lab shows ----
 
 function render(): void {
+  const refocus = keptFocus();
   // Asked before anything above the diagram is redrawn, which may move the row.
   const watched = hand !== null && stepInSight();
   renderEdits();
@@ -678,6 +679,36 @@ function render(): void {
     handView.replaceChildren();
     placeHandBar();
   }
+  refocus();
+}
+
+/**
+ * The lab's control that has the keyboard's focus, given it back once the lab is redrawn: the
+ * control of the same words in the same place (the n-th '×' stays the n-th), or else the first
+ * that can be pressed around it. Redrawn, the control pressed was gone, and the keyboard's next
+ * Enter went nowhere (step by hand's 'later event ▶' moved once).
+ */
+function keptFocus(): () => void {
+  const was = document.activeElement;
+  if (!(was instanceof HTMLElement)) return () => {};
+  const region = [handBar, handView, editList, result].find((r) => r.contains(was));
+  if (region === undefined) return () => {};
+  const text = was.textContent;
+  const alike = (): HTMLElement[] =>
+    [...region.querySelectorAll<HTMLElement>(was.tagName)].filter((e) => e.textContent === text);
+  const place = alike().indexOf(was);
+  return () => {
+    if (was.isConnected && document.activeElement === was) return;
+    const usable = (e: HTMLElement) =>
+      !(e as HTMLButtonElement).disabled && e.offsetParent !== null;
+    const same = alike().filter(usable);
+    let next: HTMLElement | undefined = same[Math.min(place, same.length - 1)];
+    for (let around: HTMLElement | null = region; next === undefined && around !== null; ) {
+      next = [...around.querySelectorAll<HTMLElement>('button, a[href]')].find(usable);
+      around = around === section ? null : around.parentElement;
+    }
+    next?.focus({ preventScroll: true });
+  };
 }
 
 /**
