@@ -771,6 +771,27 @@ describe('the list of edits', () => {
   });
 });
 
+describe("the what-if run's verdicts beside the page's", () => {
+  it("are coloured as 'What changed' colours them: a verdict no longer judged in amber, not red", async () => {
+    // s3 crashed for good (with all-followers acks, and the seed-3 run): the run never settles,
+    // so convergence is no longer judged, while liveness breaks.
+    const edits = `seed:3,knob:ackPolicy=all-followers,drop:${replicationToS3.id},crash:s3@27000`;
+    const w = runWritten(scenario, edits.split(',').map(parseEdit));
+    const tones = Object.fromEntries(diffRuns(w).verdicts.map((v) => [v.guarantee, v]));
+    expect(tones.convergence).toMatchObject({ now: 'not judged', tone: 'finding' });
+    expect(tones.liveness).toMatchObject({ tone: 'worse' });
+    const { page, problems } = await open(`#whatif=${edits}`);
+    const colour = (g: string) =>
+      page
+        .locator(`.lab-col[data-side="now"] li[data-g="${g}"]`)
+        .evaluate((e) => getComputedStyle(e).color);
+    await expect(colour('convergence')).resolves.toBe(await colourOf(page, '--warn'));
+    await expect(colour('liveness')).resolves.toBe(await colourOf(page, '--bad'));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the keyboard, once the lab redraws', () => {
   const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
 

@@ -833,9 +833,10 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
     list.append(
       el(
         'li',
-        // A guarantee the change made hold reads as good news, not in the colour of a break.
+        // Coloured by which way it goes, as 'What changed' colours it: a guarantee the change made
+        // hold as good news, a finding (or a verdict no longer judged) in amber, a break in red.
         {
-          class: v.status === 'held' ? 'lab-changed lab-held' : 'lab-changed',
+          class: `lab-changed lab-${change.tone}`,
           attrs: { 'data-g': v.guarantee },
         },
         `${GUARANTEE_NAMES[v.guarantee]}: ${change[side]}`,
