@@ -1421,6 +1421,32 @@ describe('the row of step by hand kept in sight', () => {
     await page.context().close();
   });
 
+  it("puts an edit's note under step by hand's bar, not over its buttons, at 1024 px", async () => {
+    const { page, problems } = await open('#step=30');
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    // The row in the diagram, and step by hand's buttons out of the window: its bar is up.
+    await page.getByRole('button', { name: 'see it in the diagram' }).click();
+    const bar = page.locator('#lab-hand-bar');
+    await expect(bar.isVisible()).resolves.toBe(true);
+    // An edit made in the diagram brings up its note.
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await page.locator('#lab-menu').getByRole('button', { name: 'is lost' }).click();
+    await expect(page.locator('#lab-toast').isVisible()).resolves.toBe(true);
+    await expect(bar.isVisible()).resolves.toBe(true);
+    for (const name of ['◀ earlier', 'later ▶', 'the choices ↑'])
+      await expect(
+        bar.getByRole('button', { name }).evaluate((b) => {
+          const r = b.getBoundingClientRect();
+          return b.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+        }),
+      ).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it("keeps a what-if run's own list open, its marked row scrolled into the list, the window still", async () => {
     const { page, problems } = await open(`#step=1&whatif=${NO_DELAY}`);
     // The list opened, then step by hand, which brings its buttons to the window's top.

@@ -1167,13 +1167,10 @@ function renderHand(run: ScenarioRun, watched: boolean): void {
 
 /** The bar is up while step by hand is open and its own buttons are not in the window. */
 function placeHandBar(): void {
-  const row = handView.querySelector('.lab-row');
-  if (row === null) {
-    handBar.hidden = true;
-    return;
-  }
-  const box = row.getBoundingClientRect();
-  handBar.hidden = box.bottom > 0 && box.top < window.innerHeight;
+  const box = handView.querySelector('.lab-row')?.getBoundingClientRect();
+  handBar.hidden = box === undefined || (box.bottom > 0 && box.top < window.innerHeight);
+  // An edit's note stands under the bar, not over its buttons (at 1024 px they meet).
+  toast.style.top = handBar.hidden ? '' : `${handBar.getBoundingClientRect().bottom + 8}px`;
 }
 
 /**
