@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
+import { GLYPHS } from '../sim/render/diagram.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
@@ -315,6 +316,24 @@ describe('a message lost as it leaves, at its step', () => {
     );
     expect(loaded.problems).toEqual([]);
     await page.context().close();
+  });
+});
+
+describe("the page's legend", () => {
+  // The symbol each mark is drawn with on the page: the diagram's glyph, but a clock face for a
+  // timer and a heavier cross for a crash (html.ts draws them so).
+  const drawn = (glyph: string) =>
+    ({ timer: '◷', crash: '✖' })[glyph] ?? GLYPHS[glyph as keyof typeof GLYPHS];
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
+  it.each(files)('%s: explains every mark its diagram draws', async (file) => {
+    const scenario = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href)).default;
+    const run = runScenario(scenario as Scenario);
+    const source = { file: `scenarios/${file}`, goal: (scenario as Scenario).goal, replay: '' };
+    const html = renderHtml(traceDocument(run, source));
+    const legend = /<div class="legend">([^<]*)<\/div>/.exec(html)![1]!;
+    const glyphs = new Set([...html.matchAll(/class="mark glyph-(\w+)/g)].map((m) => m[1]!));
+    expect(glyphs.size).toBeGreaterThan(0);
+    for (const glyph of glyphs) expect(legend, glyph).toContain(drawn(glyph));
   });
 });
 
