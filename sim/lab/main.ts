@@ -705,7 +705,8 @@ function keptFocus(): () => void {
     let next: HTMLElement | undefined = same[Math.min(place, same.length - 1)];
     for (let around: HTMLElement | null = region; next === undefined && around !== null; ) {
       next = [...around.querySelectorAll<HTMLElement>('button, a[href]')].find(usable);
-      around = around === section ? null : around.parentElement;
+      // No further than the lab: the bar, fixed outside it, looks in itself alone.
+      around = around === section || !section.contains(around) ? null : around.parentElement;
     }
     next?.focus({ preventScroll: true });
   };
@@ -1189,7 +1190,7 @@ function showHandStep(at: number, watched: boolean): void {
   const row = document.querySelector(`#lab-run li[data-trace="${at}"]`);
   row?.classList.add('lab-here');
   const list = row?.closest('ol');
-  if (row == null || list == null || list.clientHeight === 0) return;
+  if (row === null || list === null || list === undefined || list.clientHeight === 0) return;
   const box = row.getBoundingClientRect();
   const frame = list.getBoundingClientRect();
   if (box.top < frame.top) list.scrollTop -= frame.top - box.top;
