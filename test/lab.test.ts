@@ -1428,7 +1428,8 @@ describe('the row of step by hand kept in sight', () => {
     // The row in the diagram, and step by hand's buttons out of the window: its bar is up.
     await page.getByRole('button', { name: 'see it in the diagram' }).click();
     const bar = page.locator('#lab-hand-bar');
-    await expect(bar.isVisible()).resolves.toBe(true);
+    // It comes up with the scroll event that follows.
+    await bar.waitFor({ state: 'visible' });
     // An edit made in the diagram brings up its note.
     await page
       .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
