@@ -1228,6 +1228,23 @@ describe('a link with a what-if', () => {
 });
 
 describe('stepping by hand', () => {
+  it('shows its button pressed while it is open, so that a second click reads as closing it', async () => {
+    const { page, problems } = await open('#step=5');
+    const toggle = page.getByRole('button', { name: 'step by hand', exact: true });
+    const look = () => toggle.evaluate((b) => getComputedStyle(b).backgroundColor);
+    const closed = await look();
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    await toggle.click();
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect(look()).resolves.toBe(await colourOf(page, '--note'));
+    expect(closed).not.toBe(await colourOf(page, '--note'));
+    await toggle.click();
+    await expect(page.locator('#lab-hand').textContent()).resolves.toBe('');
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('where nothing is in flight, points at its own way on, not at the diagram', async () => {
     // Step 3: s1 has stored x=1 and waits 10 s to replicate it; no message flies.
     const { page, problems } = await open('#step=3');

@@ -66,6 +66,9 @@ const status = el('p', { class: 'lab-status', attrs: { id: 'lab-status' } });
 const editList = el('ol', { class: 'lab-edits', attrs: { id: 'lab-edits' } });
 const result = el('div', { attrs: { id: 'lab-result' } });
 const handView = el('div', { attrs: { id: 'lab-hand' } });
+/** Opens step by hand, and closes it: pressed while it is open. */
+const handToggle = button('step by hand', () => toggleHand());
+handToggle.setAttribute('aria-pressed', 'false');
 /** Step by hand's way on, fixed to the window's top while its own buttons are out of sight. */
 const handBar = el('div', {
   class: 'lab-hand-bar',
@@ -674,6 +677,7 @@ function render(): void {
     result.append(...comparison(outcome.w, outcome.diff));
     kept();
   }
+  handToggle.setAttribute('aria-pressed', String(hand !== null));
   if (hand !== null) renderHand(shown(), watched);
   else {
     handView.replaceChildren();
@@ -1458,7 +1462,7 @@ function mount(): void {
         hand = null;
         show(null, true);
       }),
-      button('step by hand', toggleHand),
+      handToggle,
     ),
     result,
     handView,
