@@ -17,6 +17,7 @@ import {
   foldEdits,
   parseEdit,
   runWhatIf,
+  runWritten,
   sameMessage,
 } from '../sim/lab/whatif.ts';
 import { textWidth } from '../sim/render/diagram.ts';
@@ -241,6 +242,19 @@ describe('edits', () => {
     // The next one, which flies, can still be made late, and is.
     const late = runWhatIf(writeOvertakesItsCause, [parseEdit(`delay:${next.id}:300`)]).edited;
     expect(sendOf(late.result.trace, next.id).deliverAt).toBe(next.deliverAt! + 300);
+    // A knob set before it that resends the lost one sooner moves it onto a resend the cut also
+    // takes: refused, saying it moved, and that the message it moved to never flies.
+    const moved = `delay:${next.id}:300`;
+    expect(() =>
+      runWritten(writeOvertakesItsCause, [
+        parseEdit(moved),
+        parseEdit('knob:replicationTimeout=100'),
+      ]),
+    ).toThrow(
+      new RegExp(
+        `^${moved} is now delay:\\d+:300: the same message \\(the 2nd REPLICATION s1 → s3\\) in the run it now edits, but #\\d+ .* is lost as it leaves .*, or take ${moved} off$`,
+      ),
+    );
     // In the terminal: one line, exit 2.
     const out = sim(
       'scenarios/write-overtakes-its-cause.ts',

@@ -613,6 +613,12 @@ function moveEdit(edit: Edit, against: ScenarioRun, now: ScenarioRun): Edit {
   return { ...edit, message: id };
 }
 
+/** A message edit moved onto the same message of another run, in words. */
+function movedWords(written: Edit, edit: Edit, trace: readonly TraceEvent[]): string {
+  const aim = aimOf(trace, (edit as { message: number }).message);
+  return `${editText(written)} is now ${editText(edit)}: the same message (the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}) in the run it now edits`;
+}
+
 /**
  * Applies the edits one after another; `base` is the scenario's own run when already at hand.
  * `against[i]`, when given, is the run edit i was written against: a message edit is then moved
@@ -634,12 +640,9 @@ export function runWhatIf(
   edits.forEach((written, i) => {
     const was = against[i];
     const edit = was === undefined ? written : moveEdit(written, was, run);
-    if (editText(edit) !== editText(written)) {
-      const aim = aimOf(run.result.trace, (edit as { message: number }).message);
-      moved.push(
-        `${editText(written)} is now ${editText(edit)}: the same message (the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}) in the run it now edits`,
-      );
-    }
+    const move =
+      editText(edit) === editText(written) ? null : movedWords(written, edit, run.result.trace);
+    if (move !== null) moved.push(move);
     let step: Applied;
     let next: ScenarioRun;
     try {
@@ -647,7 +650,11 @@ export function runWhatIf(
       described.push(describeEdit(edit, run));
       next = rerun(step.scenario);
     } catch (error) {
-      if (error instanceof EditError) error.edit ??= edit;
+      if (!(error instanceof EditError)) throw error;
+      error.edit ??= edit;
+      // Refused on the message it moved to: say so, or the number refused is one never chosen.
+      if (move !== null)
+        error.message = `${move}, but ${error.message}, or take ${editText(written)} off`;
       throw error;
     }
     readAgainst.push(run);
