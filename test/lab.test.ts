@@ -1431,8 +1431,13 @@ describe('the row of step by hand kept in sight', () => {
     expect(scrolled).toBeGreaterThan(0);
     // Its buttons scrolled away, step by hand's bar goes on, and brings them back.
     await expect(page.locator('#lab-hand-bar').isVisible()).resolves.toBe(true);
-    await page.locator('#lab-hand-bar').getByRole('button', { name: 'the choices ↑' }).click();
+    await page.locator('#lab-hand-bar').getByRole('button', { name: 'the choices ↑' }).focus();
+    await page.keyboard.press('Enter');
     await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+    // The keyboard is brought along: to the first message to choose (here the one in flight).
+    await expect(
+      page.evaluate(() => document.activeElement?.closest('#lab-choices, #lab-hand .lab-row')?.id),
+    ).resolves.toBe('lab-choices');
     await expect(page.locator('#lab-hand-bar').isVisible()).resolves.toBe(false);
     expect(problems).toEqual([]);
     await page.context().close();

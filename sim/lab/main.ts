@@ -1164,7 +1164,17 @@ function renderHand(run: ScenarioRun, watched: boolean): void {
     el('b', {}, 'Step by hand:'),
     button('◀ earlier', () => moveHand(trace, at, -1)),
     laterButton('later ▶', trace, after),
-    button('the choices ↑', bringHand),
+    button('the choices ↑', () => {
+      bringHand();
+      // The keyboard follows the eye: to the first message to choose, else the way on.
+      const choice = handView.querySelector<HTMLElement>('#lab-choices button');
+      const ways = [...handView.querySelectorAll<HTMLButtonElement>('.lab-row button')];
+      (
+        choice ??
+        ways.find((b) => b.textContent === 'later event ▶' && !b.disabled) ??
+        ways[0]
+      )?.focus({ preventScroll: true });
+    }),
   );
   showHandStep(at, watched);
   placeHandBar();
