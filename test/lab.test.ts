@@ -792,6 +792,27 @@ describe("the what-if run's verdicts beside the page's", () => {
   });
 });
 
+describe('the first divergence', () => {
+  it('says when the runs part, the earlier of the two next events, as the terminal does', async () => {
+    // A crash at 0.6 s on the lock page: the what-if's next event (the crash) comes before the
+    // page's (c2's timer at 1.02 s).
+    const file = 'scenarios/lock-released-by-stranger.ts';
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    const edit = 'crash:c1@600';
+    const d = diffRuns(runWhatIf(effectiveScenario(lockReleasedByStranger, own), [parseEdit(edit)]))
+      .divergence!;
+    expect(d.edited!.event.t).toBeLessThan(d.base!.event.t);
+    const { page, problems } = await open(`#whatif=${edit}`, href);
+    await expect(page.locator('#lab-divergence h3').textContent()).resolves.toBe(
+      `First divergence, at ${formatTime(d.edited!.event.t)}`,
+    );
+    const out = runCli('sim', [file, '--quiet', '--what-if', edit]);
+    expect(out.stdout).toContain(`first divergence at ${formatTime(d.edited!.event.t)}`);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the keyboard, once the lab redraws', () => {
   const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
 

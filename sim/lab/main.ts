@@ -29,6 +29,7 @@ import {
   MAX_MS,
   messageText,
   parseEdit,
+  partsAt,
   type RunDiff,
   refusalOf,
   runWritten,
@@ -919,17 +920,18 @@ function comparison(w: WhatIf, diff: RunDiff): Node[] {
 
 function divergence(diff: RunDiff): HTMLElement {
   const d = diff.divergence;
-  const box = el(
-    'div',
-    { class: 'lab-divergence', attrs: { id: 'lab-divergence' } },
-    el('h3', {}, 'First divergence'),
-  );
-  if (d === null) {
-    box.append(el('p', {}, 'None: the edit changed nothing that happened.'));
-    return box;
-  }
+  const box = (...children: HTMLElement[]) =>
+    el('div', { class: 'lab-divergence', attrs: { id: 'lab-divergence' } }, ...children);
+  if (d === null)
+    return box(
+      el('h3', {}, 'First divergence'),
+      el('p', {}, 'None: the edit changed nothing that happened.'),
+    );
   const was = d.base;
-  box.append(
+  // The two next events may be at different times: the runs agree until the earlier one.
+  return box(
+    el('h3', {}, `First divergence, at ${formatTime(partsAt(d))}`),
+    el('p', { class: 'lab-hint' }, 'The runs agree until then; the next event of each:'),
     el(
       'p',
       {},
@@ -940,7 +942,6 @@ function divergence(diff: RunDiff): HTMLElement {
     ),
     el('p', {}, 'now: ', d.edited === null ? '(the what-if run had ended)' : editedLink(d.edited)),
   );
-  return box;
 }
 
 function changes(w: WhatIf, diff: RunDiff): HTMLElement {

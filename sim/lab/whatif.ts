@@ -831,6 +831,11 @@ export interface ExpectationChange {
   readonly why: string;
 }
 
+/** When two runs part: the earlier of their first differing events (an edit may make one sooner). */
+export function partsAt(d: NonNullable<RunDiff['divergence']>): number {
+  return Math.min(d.base?.event.t ?? Infinity, d.edited?.event.t ?? Infinity);
+}
+
 export interface RunDiff {
   readonly baseHash: string;
   readonly editedHash: string;
