@@ -735,6 +735,14 @@ describe('an edit made again', () => {
     await page.context().close();
   });
 
+  it('a link with a knob flipped opens with that knob and its value in the knob box', async () => {
+    const { page, problems } = await open(`#whatif=${NO_DELAY},knob:ackPolicy=all-followers`);
+    await expect(page.locator('#lab-knob').inputValue()).resolves.toBe('ackPolicy');
+    await expect(page.locator('#lab-knob-value').inputValue()).resolves.toBe('all-followers');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('address with the same seed twice opens as the later one alone', async () => {
     const { page, problems } = await open('#whatif=seed:2,seed:5');
     expect(whatif(page)).toBe('seed:5');

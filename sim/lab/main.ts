@@ -176,6 +176,9 @@ function followAddress(opening: boolean): void {
   if (wanted !== null && !same) {
     const next = compute(() => runWritten(scenario, wanted, baseRun()), wanted);
     if (typeof next !== 'string') {
+      // The knob box shows the last knob the address sets (a link opened with a knob flipped).
+      const knob = [...next.edits].reverse().find((e) => e.kind === 'knob');
+      if (knob !== undefined) showKnob(knob.name);
       show(next, false);
       return;
     }
@@ -593,6 +596,9 @@ function settings(): HTMLElement {
   };
   knob.addEventListener('change', fill);
   fill();
+  showKnob = (name) => {
+    knob.value = name;
+  };
   syncSettings = () => {
     fill();
     preset.value = shown().preset;
@@ -662,6 +668,8 @@ const PRESET_WORDS: Readonly<Record<string, string>> = {
 
 /** Puts the boxes back to the settings of the run shown, once an edit is made or taken back. */
 let syncSettings = (): void => {};
+/** Chooses a knob in the knob box (its value is the run shown's once the boxes are synced). */
+let showKnob = (_name: string): void => {};
 
 // ---- what the lab shows ----
 
