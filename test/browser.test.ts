@@ -10,6 +10,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
+import { GLYPHS } from '../sim/render/diagram.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import { highlightsOf, type TraceDocument, traceDocument } from '../sim/render/json.ts';
@@ -290,6 +292,48 @@ describe('a run that goes on past its last row (a storm, then the time bound)', 
     await expect(info.locator('.end').count()).resolves.toBe(0);
     expect(loaded.problems).toEqual([]);
     await page.context().close();
+  });
+});
+
+describe('a message lost as it leaves, at its step', () => {
+  it('is said to be lost in the step panel, not drawn there as an arrival', async () => {
+    const loaded = await load(
+      writeOvertakesItsCause,
+      'scenarios/write-overtakes-its-cause.ts',
+      'lost-step',
+    );
+    const { page, doc } = loaded;
+    const index = doc.events.findIndex((e) => e.kind === 'drop' && e.reason === 'partition');
+    const drop = doc.events[index] as { from: string; to: string; message: { type: string } };
+    const step = (await stepsOf(page)).findIndex((s) => s.traceIndex === index);
+    expect(step).toBeGreaterThanOrEqual(0);
+    await page.goto(`${loaded.url}#step=${step + 1}`);
+    const what = await page.locator('#step-info .what').textContent();
+    expect(what).toMatch(
+      new RegExp(
+        `^${drop.from} ✗ ${drop.to}: ${drop.message.type} .*\\(dropped by a partition\\)$`,
+      ),
+    );
+    expect(loaded.problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the page's legend", () => {
+  // The symbol each mark is drawn with on the page: the diagram's glyph, but a clock face for a
+  // timer and a heavier cross for a crash (html.ts draws them so).
+  const drawn = (glyph: string) =>
+    ({ timer: '◷', crash: '✖' })[glyph] ?? GLYPHS[glyph as keyof typeof GLYPHS];
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
+  it.each(files)('%s: explains every mark its diagram draws', async (file) => {
+    const scenario = (await import(pathToFileURL(join(ROOT, 'scenarios', file)).href)).default;
+    const run = runScenario(scenario as Scenario);
+    const source = { file: `scenarios/${file}`, goal: (scenario as Scenario).goal, replay: '' };
+    const html = renderHtml(traceDocument(run, source));
+    const legend = /<div class="legend">([^<]*)<\/div>/.exec(html)![1]!;
+    const glyphs = new Set([...html.matchAll(/class="mark glyph-(\w+)/g)].map((m) => m[1]!));
+    expect(glyphs.size).toBeGreaterThan(0);
+    for (const glyph of glyphs) expect(legend, glyph).toContain(drawn(glyph));
   });
 });
 

@@ -14,6 +14,7 @@ import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts'
 import lockReleasedByStranger from '../scenarios/lock-released-by-stranger.ts';
 import lockTour from '../scenarios/lock-tour.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
 import { GUARANTEE_NAMES } from '../sim/check/index.ts';
 import type { TraceEvent } from '../sim/kernel/trace.ts';
 import { labPage } from '../sim/lab/bundle.ts';
@@ -24,6 +25,7 @@ import {
   heldBack,
   parseEdit,
   runWhatIf,
+  runWritten,
   sameMessage,
   stepEnd,
 } from '../sim/lab/whatif.ts';
@@ -733,6 +735,14 @@ describe('an edit made again', () => {
     await page.context().close();
   });
 
+  it('a link with a knob flipped opens with that knob and its value in the knob box', async () => {
+    const { page, problems } = await open(`#whatif=${NO_DELAY},knob:ackPolicy=all-followers`);
+    await expect(page.locator('#lab-knob').inputValue()).resolves.toBe('ackPolicy');
+    await expect(page.locator('#lab-knob-value').inputValue()).resolves.toBe('all-followers');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('address with the same seed twice opens as the later one alone', async () => {
     const { page, problems } = await open('#whatif=seed:2,seed:5');
     expect(whatif(page)).toBe('seed:5');
@@ -740,6 +750,111 @@ describe('an edit made again', () => {
     await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
       runWhatIf(scenario, [parseEdit('seed:5')]).edited.result.hash,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the list of edits', () => {
+  it('numbers the edits in the order they apply: a knob set after a lost message applies first', async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=drop:${id}`);
+    await page.locator('#lab-knob').selectOption('ackPolicy');
+    await page.locator('#lab-knob-value').selectOption('all-followers');
+    await page.locator('.lab-settings button').first().click();
+    await page.waitForFunction(() => document.querySelectorAll('#lab-edits code').length === 2);
+    // The order the same edits apply in, in Node: a setting shapes the run a message edit aims at.
+    const applied = runWritten(scenario, [
+      parseEdit(`drop:${id}`),
+      parseEdit('knob:ackPolicy=all-followers'),
+    ]).edits.map((e) => editText(e));
+    expect(applied).toEqual(['knob:ackPolicy=all-followers', `drop:${id}`]);
+    // Each chip reads with its number before it, as a student sees it.
+    const chips = (await page.locator('#lab-edits li').allInnerTexts()).map((text) =>
+      text.replace('×', '').replace(/\s+/g, ' ').trim(),
+    );
+    expect(chips).toEqual(applied.map((text, i) => `${i + 1}. ${text}`));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe("the what-if run's verdicts beside the page's", () => {
+  it("are coloured as 'What changed' colours them: a verdict no longer judged in amber, not red", async () => {
+    // s3 crashed for good (with all-followers acks, and the seed-3 run): the run never settles,
+    // so convergence is no longer judged, while liveness breaks.
+    const edits = `seed:3,knob:ackPolicy=all-followers,drop:${replicationToS3.id},crash:s3@27000`;
+    const w = runWritten(scenario, edits.split(',').map(parseEdit));
+    const tones = Object.fromEntries(diffRuns(w).verdicts.map((v) => [v.guarantee, v]));
+    expect(tones.convergence).toMatchObject({ now: 'not judged', tone: 'finding' });
+    expect(tones.liveness).toMatchObject({ tone: 'worse' });
+    const { page, problems } = await open(`#whatif=${edits}`);
+    const colour = (g: string) =>
+      page
+        .locator(`.lab-col[data-side="now"] li[data-g="${g}"]`)
+        .evaluate((e) => getComputedStyle(e).color);
+    await expect(colour('convergence')).resolves.toBe(await colourOf(page, '--warn'));
+    await expect(colour('liveness')).resolves.toBe(await colourOf(page, '--bad'));
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the first divergence', () => {
+  it('says when the runs part, the earlier of the two next events, as the terminal does', async () => {
+    // A crash at 0.6 s on the lock page: the what-if's next event (the crash) comes before the
+    // page's (c2's timer at 1.02 s).
+    const file = 'scenarios/lock-released-by-stranger.ts';
+    const { own, href } = writeLabPage(lockReleasedByStranger, file, 'lock-stranger');
+    const edit = 'crash:c1@600';
+    const d = diffRuns(runWhatIf(effectiveScenario(lockReleasedByStranger, own), [parseEdit(edit)]))
+      .divergence!;
+    expect(d.edited!.event.t).toBeLessThan(d.base!.event.t);
+    const { page, problems } = await open(`#whatif=${edit}`, href);
+    await expect(page.locator('#lab-divergence h3').textContent()).resolves.toBe(
+      `First divergence, at ${formatTime(d.edited!.event.t)}`,
+    );
+    const out = runCli('sim', [file, '--quiet', '--what-if', edit]);
+    expect(out.stdout).toContain(`first divergence at ${formatTime(d.edited!.event.t)}`);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the keyboard, once the lab redraws', () => {
+  const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
+
+  it("keeps step by hand's 'later event ▶' focused, so that Enter goes on stepping", async () => {
+    const { page, problems } = await open('#step=5');
+    await page.getByRole('button', { name: 'step by hand' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'later event ▶' }).focus();
+    const seen = new Set<string | null>([await page.locator('#lab-hand-at').textContent()]);
+    for (let k = 0; k < 4; k++) {
+      await page.keyboard.press('Enter');
+      seen.add(await page.locator('#lab-hand-at').textContent());
+      await expect(focused(page)).resolves.toBe('later event ▶');
+    }
+    // Each Enter moved it on.
+    expect(seen.size).toBe(5);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("keeps the focus on a chip's × as the chips are taken back one by one", async () => {
+    const id = replicationToS3.id;
+    const { page, problems } = await open(`#whatif=${NO_DELAY},drop:${id}`);
+    const chips = page.locator('#lab-edits code');
+    await expect(chips.count()).resolves.toBe(2);
+    await page.locator('#lab-edits li').first().getByRole('button', { name: '×' }).focus();
+    await page.keyboard.press('Enter');
+    // The lost message stays (its number may move, as the run without the knob numbers it).
+    await expect(chips.allTextContents()).resolves.toEqual([expect.stringMatching(/^drop:\d+$/)]);
+    await expect(focused(page)).resolves.toBe('×');
+    await page.keyboard.press('Enter');
+    await expect(chips.count()).resolves.toBe(0);
+    // No chip is left: the focus stays in the row, on its first button.
+    await expect(focused(page)).resolves.toBe('clear');
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -1142,6 +1257,23 @@ describe('a link with a what-if', () => {
 });
 
 describe('stepping by hand', () => {
+  it('shows its button pressed while it is open, so that a second click reads as closing it', async () => {
+    const { page, problems } = await open('#step=5');
+    const toggle = page.getByRole('button', { name: 'step by hand', exact: true });
+    const look = () => toggle.evaluate((b) => getComputedStyle(b).backgroundColor);
+    const closed = await look();
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    await toggle.click();
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect(look()).resolves.toBe(await colourOf(page, '--note'));
+    expect(closed).not.toBe(await colourOf(page, '--note'));
+    await toggle.click();
+    await expect(page.locator('#lab-hand').textContent()).resolves.toBe('');
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('where nothing is in flight, points at its own way on, not at the diagram', async () => {
     // Step 3: s1 has stored x=1 and waits 10 s to replicate it; no message flies.
     const { page, problems } = await open('#step=3');
@@ -1230,6 +1362,30 @@ describe('where step by hand is', () => {
     await page.context().close();
   });
 
+  it("walked to the run's end, is at its last row, not at 'the start', and goes no further", async () => {
+    const { page, problems } = await open('#step=30');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const later = page.getByRole('button', { name: 'later event ▶' });
+    for (let k = 0; k < 40 && (await later.isEnabled()); k++) {
+      await page.locator('#lab-hand .lab-row').scrollIntoViewIfNeeded();
+      await later.click();
+    }
+    await expect(later.isEnabled()).resolves.toBe(false);
+    // The run's last row (the diagram's last step) ends the atomic step it is after.
+    const lastRow: number = await page.evaluate(() =>
+      JSON.parse(document.getElementById('kvsim-view')!.textContent!).steps.traceIndex.at(-1),
+    );
+    const at = Number(await page.locator('#lab-hand-where li.lab-here').getAttribute('data-trace'));
+    expect(at).toBeLessThanOrEqual(lastRow);
+    expect(stepEnd(run.result.trace, at)).toBeGreaterThanOrEqual(lastRow);
+    await expect(page.locator('#lab-hand-at').textContent()).resolves.not.toContain('the start');
+    await expect(page.locator('#lab-hand-none').textContent()).resolves.toContain(
+      "This is the run's last event",
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it("is marked in a what-if run's own rows, and said not to be the diagram's", async () => {
     const { page, problems } = await open(`#step=5&whatif=${NO_DELAY}`);
     const here = page.locator('#lab-hand-where li.lab-here');
@@ -1246,6 +1402,121 @@ describe('where step by hand is', () => {
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-hand-where.png') });
     await page.getByRole('button', { name: 'see it in its list' }).click();
     await expect(inWindow(page, `#lab-run li[data-trace="${at}"]`)).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the row of step by hand kept in sight', () => {
+  /** Where the selected step's row is, and whether it is wholly in what the window shows. */
+  const sight = (page: Page) =>
+    page.evaluate(() => {
+      const row = document.querySelector('#diagram .row-bg.current')!.getBoundingClientRect();
+      // What is fixed to the window's top and shown (the lane names, step by hand's bar).
+      const covers = [...document.querySelectorAll<HTMLElement>('.lane-bar, #lab-hand-bar')]
+        .filter((el) => !el.hidden)
+        .map((el) => el.getBoundingClientRect().bottom);
+      const top = Math.max(0, ...covers);
+      return {
+        inSight: row.top >= top - 1 && row.bottom <= window.innerHeight + 1,
+        bottom: row.bottom,
+        height: row.height,
+        pageTop: row.top + window.scrollY,
+        scrollY: window.scrollY,
+      };
+    });
+  /** Step by hand's way on where the student can click it: its own buttons, or its bar. */
+  const later = async (page: Page) => {
+    const bar = page.locator('#lab-hand-bar');
+    if (await bar.isVisible()) await bar.getByRole('button', { name: 'later ▶' }).click();
+    else {
+      await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+    }
+  };
+
+  it("follows the diagram's row down the page, the window still until the row would leave it", async () => {
+    const { page, problems } = await open('#step=5');
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    let was = await sight(page);
+    expect(was.inSight).toBe(true);
+    let scrolled = 0;
+    for (let k = 0; k < 14; k++) {
+      await later(page);
+      const now = await sight(page);
+      expect(now.inSight).toBe(true);
+      const moved = now.scrollY - was.scrollY;
+      // The window moves only when the row would have left it, and only so far as to show it:
+      // the row then sits at the window's foot.
+      if (now.pageTop + now.height <= was.scrollY + 1000) expect(moved).toBe(0);
+      expect(moved).toBeGreaterThanOrEqual(0);
+      if (moved > 0) {
+        expect(now.bottom).toBeGreaterThan(1000 - now.height);
+        scrolled++;
+      }
+      was = now;
+    }
+    // It did have to move: the rows went past the window's foot.
+    expect(scrolled).toBeGreaterThan(0);
+    // Its buttons scrolled away, step by hand's bar goes on, and brings them back.
+    await expect(page.locator('#lab-hand-bar').isVisible()).resolves.toBe(true);
+    await page.locator('#lab-hand-bar').getByRole('button', { name: 'the choices ↑' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(uncovered(page, '#lab-hand .lab-row')).resolves.toBe(true);
+    // The keyboard is brought along: to the first message to choose (here the one in flight).
+    await expect(
+      page.evaluate(() => document.activeElement?.closest('#lab-choices, #lab-hand .lab-row')?.id),
+    ).resolves.toBe('lab-choices');
+    await expect(page.locator('#lab-hand-bar').isVisible()).resolves.toBe(false);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("puts an edit's note under step by hand's bar, not over its buttons, at 1024 px", async () => {
+    const { page, problems } = await open('#step=30');
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    // The row in the diagram, and step by hand's buttons out of the window: its bar is up.
+    await page.getByRole('button', { name: 'see it in the diagram' }).click();
+    const bar = page.locator('#lab-hand-bar');
+    // It comes up with the scroll event that follows.
+    await bar.waitFor({ state: 'visible' });
+    // An edit made in the diagram brings up its note.
+    await page
+      .locator(`#diagram g.msg[data-msg="${replicationToS3.id}"] .hit`)
+      .click({ force: true });
+    await page.locator('#lab-menu').getByRole('button', { name: 'is lost' }).click();
+    await expect(page.locator('#lab-toast').isVisible()).resolves.toBe(true);
+    await expect(bar.isVisible()).resolves.toBe(true);
+    for (const name of ['◀ earlier', 'later ▶', 'the choices ↑'])
+      await expect(
+        bar.getByRole('button', { name }).evaluate((b) => {
+          const r = b.getBoundingClientRect();
+          return b.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+        }),
+      ).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("keeps a what-if run's own list open, its marked row scrolled into the list, the window still", async () => {
+    const { page, problems } = await open(`#step=1&whatif=${NO_DELAY}`);
+    // The list opened, then step by hand, which brings its buttons to the window's top.
+    await page.locator('#lab-run-box summary').click();
+    await page.getByRole('button', { name: 'step by hand' }).click();
+    const list = page.locator('#lab-run');
+    const marked = page.locator('#lab-run li.lab-here');
+    const y = await page.evaluate(() => window.scrollY);
+    for (let k = 0; k < 20; k++) {
+      await page.getByRole('button', { name: 'later event ▶' }).click();
+      await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+      const [row, box] = await Promise.all([marked.boundingBox(), list.boundingBox()]);
+      expect(row!.y).toBeGreaterThanOrEqual(box!.y - 1);
+      expect(row!.y + row!.height).toBeLessThanOrEqual(box!.y + box!.height + 1);
+      await expect(page.evaluate(() => window.scrollY)).resolves.toBe(y);
+    }
+    // The list scrolled inside itself to keep up.
+    await expect(list.evaluate((l) => l.scrollTop)).resolves.toBeGreaterThan(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -1304,6 +1575,32 @@ describe('stepping by hand past a held link', () => {
     await expect(page.locator('#lab-edits').textContent()).resolves.toContain(
       `release:s3:s1@${held.t + 1}`,
     );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a message lost as it leaves, clicked in the diagram', () => {
+  it('offers no loss, copy or delay, which would fall on the next message, and says why', async () => {
+    const name = 'write-overtakes-its-cause';
+    const { own, href } = writeLabPage(writeOvertakesItsCause, `scenarios/${name}.ts`, name);
+    // The cut s1 → s3 takes the first REPLICATION to s3 as it is sent.
+    const cut = own.result.trace.find((e) => e.kind === 'drop' && e.reason === 'partition')!;
+    const { page, problems } = await open('', href);
+    await page.locator(`#diagram g.msg[data-msg="${(cut as { id: number }).id}"] .hit`).click({
+      force: true,
+    });
+    const menu = page.locator('#lab-menu');
+    await expect(menu.isVisible()).resolves.toBe(true);
+    await expect(page.locator('#lab-lost-as-sent').textContent()).resolves.toBe(
+      'It is lost as it leaves (a partition cuts its link): it never flies, so it cannot be lost again, copied or made late.',
+    );
+    for (const offer of ['is lost', 'is delivered twice', 'arrives later by'])
+      await expect(menu.getByRole('button', { name: offer }).count()).resolves.toBe(0);
+    // Its link can still be held.
+    await expect(
+      menu.getByRole('button', { name: /^its link s1 → s3 holds/ }).count(),
+    ).resolves.toBe(1);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
 import { renderWhatIf } from '../sim/lab/report.ts';
 import {
   diffRuns,
@@ -16,6 +17,7 @@ import {
   foldEdits,
   parseEdit,
   runWhatIf,
+  runWritten,
   sameMessage,
 } from '../sim/lab/whatif.ts';
 import { textWidth } from '../sim/render/diagram.ts';
@@ -215,6 +217,54 @@ describe('edits', () => {
     const late = runWhatIf(staleRead, [{ kind: 'delay', message: toS3.id, byMs: 3000 }]).edited;
     const send = late.result.trace.find((e) => e.kind === 'send' && e.id === toS3.id);
     expect(send).toMatchObject({ deliverAt: toS3.deliverAt! + 3000 });
+  });
+
+  it('a message lost as it leaves is refused, never edited through the next of its link and type', () => {
+    // write-overtakes-its-cause cuts s1 → s3 at the start: the first REPLICATION to s3 is lost
+    // as it is sent. Made late, it would have made the next REPLICATION s1 → s3 (y=1) late.
+    type Event = ReturnType<typeof runScenario>['result']['trace'][number];
+    type Send = Extract<Event, { kind: 'send' }>;
+    const own = runScenario(writeOvertakesItsCause).result.trace;
+    const cut = own.find(
+      (e): e is Extract<Event, { kind: 'drop' }> => e.kind === 'drop' && e.reason === 'partition',
+    )!;
+    expect(cut).toMatchObject({ from: 's1', to: 's3', message: { type: 'REPLICATION' } });
+    const sendOf = (trace: readonly Event[], id: number) =>
+      trace.find((e): e is Send => e.kind === 'send' && e.id === id)!;
+    const next = own.find(
+      (e): e is Send =>
+        e.kind === 'send' && e.to === 's3' && e.message.type === 'REPLICATION' && e.id > cut.id,
+    )!;
+    const words = `#${cut.id} (REPLICATION s1 → s3, sent at ${formatTime(cut.t)}) is lost as it leaves (a partition cuts its link)`;
+    for (const edit of [`delay:${cut.id}:300`, `duplicate:${cut.id}`, `drop:${cut.id}`]) {
+      expect(() => runWhatIf(writeOvertakesItsCause, [parseEdit(edit)])).toThrow(words);
+    }
+    // The next one, which flies, can still be made late, and is.
+    const late = runWhatIf(writeOvertakesItsCause, [parseEdit(`delay:${next.id}:300`)]).edited;
+    expect(sendOf(late.result.trace, next.id).deliverAt).toBe(next.deliverAt! + 300);
+    // A knob set before it that resends the lost one sooner moves it onto a resend the cut also
+    // takes: refused, saying it moved, and that the message it moved to never flies.
+    const moved = `delay:${next.id}:300`;
+    expect(() =>
+      runWritten(writeOvertakesItsCause, [
+        parseEdit(moved),
+        parseEdit('knob:replicationTimeout=100'),
+      ]),
+    ).toThrow(
+      new RegExp(
+        `^${moved} is now delay:\\d+:300: the same message \\(the 2nd REPLICATION s1 → s3\\) in the run it now edits, but #\\d+ .* is lost as it leaves .*, or take ${moved} off$`,
+      ),
+    );
+    // In the terminal: one line, exit 2.
+    const out = sim(
+      'scenarios/write-overtakes-its-cause.ts',
+      '--quiet',
+      '--what-if',
+      `delay:${cut.id}:300`,
+    );
+    expect(out.status).toBe(2);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toContain(`${words}, so it never flies to be made late`);
   });
 
   it('a crash from a time on stops the node from then', () => {

@@ -24,9 +24,12 @@ import {
   type HeldMessage,
   heldBack,
   inFlight,
+  LOST_AS_SENT,
+  lostAsSent,
   MAX_MS,
   messageText,
   parseEdit,
+  partsAt,
   type RunDiff,
   refusalOf,
   runWritten,
@@ -64,6 +67,14 @@ const status = el('p', { class: 'lab-status', attrs: { id: 'lab-status' } });
 const editList = el('ol', { class: 'lab-edits', attrs: { id: 'lab-edits' } });
 const result = el('div', { attrs: { id: 'lab-result' } });
 const handView = el('div', { attrs: { id: 'lab-hand' } });
+/** Opens step by hand, and closes it: pressed while it is open. */
+const handToggle = button('step by hand', () => toggleHand());
+handToggle.setAttribute('aria-pressed', 'false');
+/** Step by hand's way on, fixed to the window's top while its own buttons are out of sight. */
+const handBar = el('div', {
+  class: 'lab-hand-bar',
+  attrs: { id: 'lab-hand-bar', hidden: '', 'data-covers': 'top' },
+});
 const menu = el('div', { class: 'lab-menu', attrs: { id: 'lab-menu', hidden: '' } });
 const toast = el('div', {
   class: 'lab-toast',
@@ -165,6 +176,9 @@ function followAddress(opening: boolean): void {
   if (wanted !== null && !same) {
     const next = compute(() => runWritten(scenario, wanted, baseRun()), wanted);
     if (typeof next !== 'string') {
+      // The knob box shows the last knob the address sets (a link opened with a knob flipped).
+      const knob = [...next.edits].reverse().find((e) => e.kind === 'knob');
+      if (knob !== undefined) showKnob(knob.name);
       show(next, false);
       return;
     }
@@ -261,14 +275,23 @@ const pageView = JSON.parse(byId('kvsim-view').textContent ?? '') as {
 const pageSteps = pageView.steps.traceIndex;
 
 /**
- * Moves the page's diagram to the step showing a trace event, or the last step before it; with
- * `scroll` false the window stays where it is (step by hand moves the step, not the reader).
+ * Moves the page's diagram to the step showing a trace event, or the last step before it, and
+ * brings it into view; with `scroll` 'nudge' the window moves only if the row is out of sight,
+ * and only as far as that needs; with false it stays.
  */
-function goToEvent(traceIndex: number, scroll = true): void {
+function goToEvent(traceIndex: number, scroll: boolean | 'nudge' = true): void {
   let step = 0;
   while (step + 1 < pageSteps.length && pageSteps[step + 1]! <= traceIndex) step++;
   // page.js listens for this event.
   document.dispatchEvent(new CustomEvent('kvsim:step', { detail: { step, scroll } }));
+}
+
+/** Whether the diagram's selected step's row is in sight, as the page's script judges it. */
+function stepInSight(): boolean {
+  const detail = { inSight: false };
+  // page.js answers in `detail`, at once.
+  document.dispatchEvent(new CustomEvent('kvsim:in-sight', { detail }));
+  return detail.inSight;
 }
 
 function currentTraceIndex(): number {
@@ -375,23 +398,34 @@ function messageMenu(clicked: number, x: number, y: number, fromPage: boolean): 
           `its held link ${send.from} → ${send.to} lets it go at once (${formatTime(held.t + 1)})`,
           () => addEdit({ kind: 'release', from: send.from, to: send.to, at: held.t + 1 }),
         );
-  openMenu(x, y, title, [
-    button('is lost', () => addEdit({ kind: 'drop', message: id })),
-    button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
-    el(
-      'span',
-      { class: 'lab-inline' },
-      button('arrives later by', () =>
-        addTyped(() => ({
-          kind: 'delay',
-          message: id,
-          byMs: boxNumber(delay.value, 'the delay in ms'),
-        })),
-      ),
-      el('span', { class: 'lab-amount' }, delay, ' ms'),
-    ),
-    link,
-  ]);
+  // A message lost as it leaves never flies: an edit aimed at it would fall on the next one.
+  const lost = lostAsSent(run.result.trace, send);
+  const own =
+    lost !== null
+      ? [
+          el(
+            'p',
+            { class: 'lab-hint', attrs: { id: 'lab-lost-as-sent' } },
+            `It is lost as it leaves (${LOST_AS_SENT[lost]}): it never flies, so it cannot be lost again, copied or made late.`,
+          ),
+        ]
+      : [
+          button('is lost', () => addEdit({ kind: 'drop', message: id })),
+          button('is delivered twice', () => addEdit({ kind: 'duplicate', message: id })),
+          el(
+            'span',
+            { class: 'lab-inline' },
+            button('arrives later by', () =>
+              addTyped(() => ({
+                kind: 'delay',
+                message: id,
+                byMs: boxNumber(delay.value, 'the delay in ms'),
+              })),
+            ),
+            el('span', { class: 'lab-amount' }, delay, ' ms'),
+          ),
+        ];
+  openMenu(x, y, title, [...own, link]);
 }
 
 /**
@@ -562,6 +596,9 @@ function settings(): HTMLElement {
   };
   knob.addEventListener('change', fill);
   fill();
+  showKnob = (name) => {
+    knob.value = name;
+  };
   syncSettings = () => {
     fill();
     preset.value = shown().preset;
@@ -631,22 +668,79 @@ const PRESET_WORDS: Readonly<Record<string, string>> = {
 
 /** Puts the boxes back to the settings of the run shown, once an edit is made or taken back. */
 let syncSettings = (): void => {};
+/** Chooses a knob in the knob box (its value is the run shown's once the boxes are synced). */
+let showKnob = (_name: string): void => {};
 
 // ---- what the lab shows ----
 
 function render(): void {
+  const refocus = keptFocus();
+  // Asked before anything above the diagram is redrawn, which may move the row.
+  const watched = hand !== null && stepInSight();
   renderEdits();
   syncSettings();
+  const kept = keptOpen();
   result.replaceChildren();
   renderStatus();
-  if (outcome === null) {
-    if (hand !== null) renderHand(baseRun());
-    else handView.replaceChildren();
-    return;
+  if (outcome !== null) {
+    result.append(...comparison(outcome.w, outcome.diff));
+    kept();
   }
-  result.append(...comparison(outcome.w, outcome.diff));
-  if (hand !== null) renderHand(outcome.w.edited);
-  else handView.replaceChildren();
+  handToggle.setAttribute('aria-pressed', String(hand !== null));
+  if (hand !== null) renderHand(shown(), watched);
+  else {
+    handView.replaceChildren();
+    placeHandBar();
+  }
+  refocus();
+}
+
+/**
+ * The lab's control that has the keyboard's focus, given it back once the lab is redrawn: the
+ * control of the same words in the same place (the n-th '×' stays the n-th), or else the first
+ * that can be pressed around it. Redrawn, the control pressed was gone, and the keyboard's next
+ * Enter went nowhere (step by hand's 'later event ▶' moved once).
+ */
+function keptFocus(): () => void {
+  const was = document.activeElement;
+  if (!(was instanceof HTMLElement)) return () => {};
+  const region = [handBar, handView, editList, result].find((r) => r.contains(was));
+  if (region === undefined) return () => {};
+  const text = was.textContent;
+  const alike = (): HTMLElement[] =>
+    [...region.querySelectorAll<HTMLElement>(was.tagName)].filter((e) => e.textContent === text);
+  const place = alike().indexOf(was);
+  return () => {
+    if (was.isConnected && document.activeElement === was) return;
+    const usable = (e: HTMLElement) =>
+      !(e as HTMLButtonElement).disabled && e.offsetParent !== null;
+    const same = alike().filter(usable);
+    let next: HTMLElement | undefined = same[Math.min(place, same.length - 1)];
+    for (let around: HTMLElement | null = region; next === undefined && around !== null; ) {
+      next = [...around.querySelectorAll<HTMLElement>('button, a[href]')].find(usable);
+      // No further than the lab: the bar, fixed outside it, looks in itself alone.
+      around = around === section || !section.contains(around) ? null : around.parentElement;
+    }
+    next?.focus({ preventScroll: true });
+  };
+}
+
+/**
+ * The what-if run's own list as the reader left it, to be put back once the comparison is drawn
+ * again: open if it was, and scrolled where it was while the run is the same. Step by hand redraws
+ * at every move, and the list shut under it, pulling step by hand up the page.
+ */
+function keptOpen(): () => void {
+  const box = document.querySelector<HTMLDetailsElement>('#lab-run-box');
+  const open = box?.open === true;
+  const top = box?.querySelector('ol')?.scrollTop ?? 0;
+  return () => {
+    const now = document.querySelector<HTMLDetailsElement>('#lab-run-box');
+    if (now === null || !open) return;
+    now.open = true;
+    const list = now.querySelector('ol');
+    if (list !== null && now.dataset.hash === box?.dataset.hash) list.scrollTop = top;
+  };
 }
 
 /** Which run the lab shows, said after what it did not do. */
@@ -716,6 +810,8 @@ function renderEdits(): void {
       el(
         'li',
         { class: 'lab-edit' },
+        // Its place among the edits, which apply in this order, each to the run of those before it.
+        el('span', { class: 'lab-edit-n' }, `${i + 1}. `),
         el('code', { attrs: { title: describedEdit(i) } }, editText(edit)),
         button(
           '×',
@@ -751,9 +847,10 @@ function verdictList(run: ScenarioRun, diff: RunDiff, side: 'was' | 'now'): HTML
     list.append(
       el(
         'li',
-        // A guarantee the change made hold reads as good news, not in the colour of a break.
+        // Coloured by which way it goes, as 'What changed' colours it: a guarantee the change made
+        // hold as good news, a finding (or a verdict no longer judged) in amber, a break in red.
         {
-          class: v.status === 'held' ? 'lab-changed lab-held' : 'lab-changed',
+          class: `lab-changed lab-${change.tone}`,
           attrs: { 'data-g': v.guarantee },
         },
         `${GUARANTEE_NAMES[v.guarantee]}: ${change[side]}`,
@@ -831,17 +928,18 @@ function comparison(w: WhatIf, diff: RunDiff): Node[] {
 
 function divergence(diff: RunDiff): HTMLElement {
   const d = diff.divergence;
-  const box = el(
-    'div',
-    { class: 'lab-divergence', attrs: { id: 'lab-divergence' } },
-    el('h3', {}, 'First divergence'),
-  );
-  if (d === null) {
-    box.append(el('p', {}, 'None: the edit changed nothing that happened.'));
-    return box;
-  }
+  const box = (...children: HTMLElement[]) =>
+    el('div', { class: 'lab-divergence', attrs: { id: 'lab-divergence' } }, ...children);
+  if (d === null)
+    return box(
+      el('h3', {}, 'First divergence'),
+      el('p', {}, 'None: the edit changed nothing that happened.'),
+    );
   const was = d.base;
-  box.append(
+  // The two next events may be at different times: the runs agree until the earlier one.
+  return box(
+    el('h3', {}, `First divergence, at ${formatTime(partsAt(d))}`),
+    el('p', { class: 'lab-hint' }, 'The runs agree until then; the next event of each:'),
     el(
       'p',
       {},
@@ -852,7 +950,6 @@ function divergence(diff: RunDiff): HTMLElement {
     ),
     el('p', {}, 'now: ', d.edited === null ? '(the what-if run had ended)' : editedLink(d.edited)),
   );
-  return box;
 }
 
 function changes(w: WhatIf, diff: RunDiff): HTMLElement {
@@ -1013,7 +1110,7 @@ function editedRun(w: WhatIf): HTMLElement {
   });
   return el(
     'details',
-    { attrs: { id: 'lab-run-box' } },
+    { attrs: { id: 'lab-run-box', 'data-hash': w.edited.result.hash } },
     el(
       'summary',
       {},
@@ -1025,7 +1122,7 @@ function editedRun(w: WhatIf): HTMLElement {
 
 // ---- step by hand ----
 
-function renderHand(run: ScenarioRun): void {
+function renderHand(run: ScenarioRun, watched: boolean): void {
   const trace = run.result.trace;
   const at = Math.min(hand ?? 0, trace.length - 1);
   const after = stepEnd(trace, at);
@@ -1048,7 +1145,7 @@ function renderHand(run: ScenarioRun): void {
       'div',
       { class: 'lab-row' },
       button('◀ earlier event', () => moveHand(trace, at, -1)),
-      button('later event ▶', () => moveHand(trace, after, 1)),
+      laterButton('later event ▶', trace, after),
       button('leave step by hand', toggleHand),
     ),
     el(
@@ -1063,13 +1160,64 @@ function renderHand(run: ScenarioRun): void {
           { attrs: { id: 'lab-hand-none' } },
           // The diagram's own step does not move this cursor: its buttons above do.
           held.length === 0
-            ? 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
+            ? lastRowBy(trace, after)
+              ? "This is the run's last event: nothing is in flight and nothing comes after it. Go back with ◀ earlier event, or leave step by hand."
+              : 'Nothing is in flight after this event: go to a later event ▶, or leave step by hand.'
             : `Nothing is in flight after this event, but ${counted(held.length, 'message')} ${held.length === 1 ? 'waits' : 'wait'} on a held link, below: none can be delivered until its link is released. Release ${new Set(held.map((m) => `${m.from}:${m.to}`)).size === 1 ? 'it' : 'one'} now, or go to a later event ▶.`,
         )
       : el('ol', { class: 'lab-choices', attrs: { id: 'lab-choices' } }, ...choices),
     ...heldList(held, trace[after]?.t ?? 0),
     stateTable(run, after),
   );
+  handBar.replaceChildren(
+    el('b', {}, 'Step by hand:'),
+    button('◀ earlier', () => moveHand(trace, at, -1)),
+    laterButton('later ▶', trace, after),
+    button('the choices ↑', () => {
+      bringHand();
+      // The keyboard follows the eye: to the first message to choose, else the way on.
+      const choice = handView.querySelector<HTMLElement>('#lab-choices button');
+      const ways = [...handView.querySelectorAll<HTMLButtonElement>('.lab-row button')];
+      (
+        choice ??
+        ways.find((b) => b.textContent === 'later event ▶' && !b.disabled) ??
+        ways[0]
+      )?.focus({ preventScroll: true });
+    }),
+  );
+  showHandStep(at, watched);
+  placeHandBar();
+}
+
+/** The bar is up while step by hand is open and its own buttons are not in the window. */
+function placeHandBar(): void {
+  const box = handView.querySelector('.lab-row')?.getBoundingClientRect();
+  handBar.hidden = box === undefined || (box.bottom > 0 && box.top < window.innerHeight);
+  // An edit's note stands under the bar, not over its buttons (at 1024 px they meet).
+  toast.style.top = handBar.hidden ? '' : `${handBar.getBoundingClientRect().bottom + 8}px`;
+}
+
+/**
+ * The event step by hand is after, where else it is shown, kept in sight as the hand moves: the
+ * diagram's selected step (the page's own run), the window moving to keep its row in sight only
+ * when the row before was (`watched`), or the row of the what-if run's own list, which scrolls
+ * inside itself. Neither pulls the window to a place the reader was not looking at.
+ */
+function showHandStep(at: number, watched: boolean): void {
+  if (outcome === null) {
+    goToEvent(at, watched ? 'nudge' : false);
+    return;
+  }
+  for (const li of document.querySelectorAll('#lab-run li.lab-here'))
+    li.classList.remove('lab-here');
+  const row = document.querySelector(`#lab-run li[data-trace="${at}"]`);
+  row?.classList.add('lab-here');
+  const list = row?.closest('ol');
+  if (row === null || list === null || list === undefined || list.clientHeight === 0) return;
+  const box = row.getBoundingClientRect();
+  const frame = list.getBoundingClientRect();
+  if (box.top < frame.top) list.scrollTop -= frame.top - box.top;
+  else if (box.bottom > frame.bottom) list.scrollTop += box.bottom - frame.bottom;
 }
 
 /** Rows shown in step by hand's trail: the event it is after, and those just before. */
@@ -1093,12 +1241,6 @@ function handTrail(trace: readonly TraceEvent[], at: number): HTMLElement {
     );
   });
   const own = outcome === null;
-  if (own) goToEvent(at, false);
-  else {
-    for (const li of document.querySelectorAll('#lab-run li.lab-here'))
-      li.classList.remove('lab-here');
-    document.querySelector(`#lab-run li[data-trace="${at}"]`)?.classList.add('lab-here');
-  }
   const which = own
     ? "The page's own run: the diagram's selected step follows step by hand. "
     : `The what-if run (${edits.map(editText).join(', ')}), which the diagram does not draw: it shows the page's run. Its last rows here; its own list marks this one too. `;
@@ -1195,9 +1337,24 @@ function isRow(e: TraceEvent): boolean {
 /** The cursor to the previous or next event that is a timeline row. */
 function moveHand(trace: readonly TraceEvent[], from: number, by: 1 | -1): void {
   let i = from + by;
-  while (i > 0 && i < trace.length - 1 && !isRow(trace[i]!)) i += by;
-  hand = Math.max(0, Math.min(trace.length - 1, i));
+  while (i > 0 && i < trace.length && !isRow(trace[i]!)) i += by;
+  // Past the last row there is none to go to: it stayed on the run's last event.
+  if (i >= trace.length) return;
+  hand = Math.max(0, i);
   render();
+}
+
+/** Whether no timeline row comes after trace event `after`: the run's last event. */
+function lastRowBy(trace: readonly TraceEvent[], after: number): boolean {
+  for (let i = after + 1; i < trace.length; i++) if (isRow(trace[i]!)) return false;
+  return true;
+}
+
+/** Step by hand's way on: none past the run's last event. */
+function laterButton(text: string, trace: readonly TraceEvent[], after: number): HTMLElement {
+  const later = button(text, () => moveHand(trace, after, 1));
+  (later as HTMLButtonElement).disabled = lastRowBy(trace, after);
+  return later;
 }
 
 function chooseNext(message: number, after: number): void {
@@ -1209,6 +1366,8 @@ function chooseNext(message: number, after: number): void {
 function bringHand(): void {
   handView.scrollIntoView({ block: 'start' });
   if (!toast.hidden) window.scrollBy(0, -(toast.getBoundingClientRect().bottom + 8));
+  // Its buttons are in sight now: the bar goes at once, not at the scroll event.
+  placeHandBar();
 }
 
 /** A node's state digest (trace `state` events): a server's store, a client's session. */
@@ -1322,7 +1481,7 @@ function mount(): void {
         hand = null;
         show(null, true);
       }),
-      button('step by hand', toggleHand),
+      handToggle,
     ),
     result,
     handView,
@@ -1330,7 +1489,9 @@ function mount(): void {
   const findings = document.getElementById('findings');
   if (findings !== null) findings.after(section);
   else document.body.append(section);
-  document.body.append(menu, toast);
+  document.body.append(menu, toast, handBar);
+  window.addEventListener('scroll', placeHandBar, { passive: true });
+  window.addEventListener('resize', placeHandBar);
   document.addEventListener('click', onDiagramClick);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') hideMenu();

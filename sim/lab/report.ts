@@ -12,6 +12,7 @@ import {
   againText,
   type DiffEvent,
   foldStorms,
+  partsAt,
   type RunDiff,
   type Tone,
   type WhatIf,
@@ -77,9 +78,7 @@ function divergenceLines(c: ChalkInstance, diff: RunDiff, width: number): string
       width,
       2,
     );
-  // The earlier of the two: an edit may make something happen sooner than before.
-  const at = Math.min(d.base?.event.t ?? Infinity, d.edited?.event.t ?? Infinity);
-  const lines = [`  first divergence at ${formatTime(at)}`];
+  const lines = [`  first divergence at ${formatTime(partsAt(d))}`];
   if (d.base === null) lines.push(`    was ${c.dim('(the base run had ended)')}`);
   else lines.push(...eventLines(c, '    was ', d.base, width));
   if (d.edited === null) lines.push(`    now ${c.dim('(the edited run had ended)')}`);

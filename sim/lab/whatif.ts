@@ -5,7 +5,7 @@
 
 import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type GuaranteeId, type Verdict } from '../check/index.ts';
-import type { TraceEvent } from '../kernel/trace.ts';
+import type { DropReason, TraceEvent } from '../kernel/trace.ts';
 import { beginsStep, STORM_MIN, stormSignature, wrapText } from '../render/diagram.ts';
 import { formatMessage, formatTime, ordinal } from '../render/format.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
@@ -404,6 +404,37 @@ function deliverSteps(
   return groups;
 }
 
+/**
+ * Why a message is lost the moment it is sent (a partition in force, the network's loss rate, a
+ * planned drop), or null when it flies (or waits on a held link). Such a message never flies: a
+ * fault aimed at it would wait for the next message of its link and type and fall on that one.
+ */
+export function lostAsSent(trace: readonly TraceEvent[], sent: Sent): DropReason | null {
+  if (sent.deliverAt !== null) return null;
+  for (const e of trace) {
+    if (e.t > sent.t) break;
+    if ((e.kind === 'drop' || e.kind === 'hold') && e.id === sent.id)
+      return e.kind === 'drop' ? e.reason : null;
+  }
+  return null;
+}
+
+export const LOST_AS_SENT: Readonly<Record<DropReason, string>> = {
+  partition: 'a partition cuts its link',
+  loss: "the network's loss rate takes it",
+  planned: 'a planned drop takes it',
+  down: 'its receiver is down',
+};
+
+/** A message edit refused because its message is lost as it leaves, in words. */
+function lostAsSentText(edit: Edit, sent: Sent, why: DropReason): string {
+  const what = `#${sent.id} (${sent.message.type} ${sent.from} → ${sent.to}, sent at ${formatTime(sent.t)})`;
+  const lost = `${what} is lost as it leaves (${LOST_AS_SENT[why]})`;
+  return edit.kind === 'drop'
+    ? `${lost}: it is lost already`
+    : `${lost}, so it never flies to be ${edit.kind === 'delay' ? 'made late' : 'copied'}; the edit would fall on the next ${sent.message.type} ${sent.from} → ${sent.to} instead; choose a message that flies`;
+}
+
 export interface Applied {
   readonly scenario: AnyScenario;
   /** The steps the edit added to the script (empty for a knob, the preset or the seed). */
@@ -419,7 +450,10 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
     case 'drop':
     case 'duplicate':
     case 'delay': {
-      const type = sendOf(trace, edit.message).message.type;
+      const sent = sendOf(trace, edit.message);
+      const type = sent.message.type;
+      const lost = lostAsSent(trace, sent);
+      if (lost !== null) throw new EditError(lostAsSentText(edit, sent, lost));
       const fault =
         edit.kind === 'delay'
           ? { delay: type, byMs: edit.byMs }
@@ -579,6 +613,12 @@ function moveEdit(edit: Edit, against: ScenarioRun, now: ScenarioRun): Edit {
   return { ...edit, message: id };
 }
 
+/** A message edit moved onto the same message of another run, in words. */
+function movedWords(written: Edit, edit: Edit, trace: readonly TraceEvent[]): string {
+  const aim = aimOf(trace, (edit as { message: number }).message);
+  return `${editText(written)} is now ${editText(edit)}: the same message (the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}) in the run it now edits`;
+}
+
 /**
  * Applies the edits one after another; `base` is the scenario's own run when already at hand.
  * `against[i]`, when given, is the run edit i was written against: a message edit is then moved
@@ -600,12 +640,9 @@ export function runWhatIf(
   edits.forEach((written, i) => {
     const was = against[i];
     const edit = was === undefined ? written : moveEdit(written, was, run);
-    if (editText(edit) !== editText(written)) {
-      const aim = aimOf(run.result.trace, (edit as { message: number }).message);
-      moved.push(
-        `${editText(written)} is now ${editText(edit)}: the same message (the ${ordinal(aim.nth + 1)} ${aim.type} ${aim.from} → ${aim.to}) in the run it now edits`,
-      );
-    }
+    const move =
+      editText(edit) === editText(written) ? null : movedWords(written, edit, run.result.trace);
+    if (move !== null) moved.push(move);
     let step: Applied;
     let next: ScenarioRun;
     try {
@@ -613,7 +650,11 @@ export function runWhatIf(
       described.push(describeEdit(edit, run));
       next = rerun(step.scenario);
     } catch (error) {
-      if (error instanceof EditError) error.edit ??= edit;
+      if (!(error instanceof EditError)) throw error;
+      error.edit ??= edit;
+      // Refused on the message it moved to: say so, or the number refused is one never chosen.
+      if (move !== null)
+        error.message = `${move}, but ${error.message}, or take ${editText(written)} off`;
       throw error;
     }
     readAgainst.push(run);
@@ -788,6 +829,11 @@ export interface ExpectationChange {
   readonly tone: Tone;
   /** The same in words: `the edit defeats it, taking away the anomaly it showed: …`. */
   readonly why: string;
+}
+
+/** When two runs part: the earlier of their first differing events (an edit may make one sooner). */
+export function partsAt(d: NonNullable<RunDiff['divergence']>): number {
+  return Math.min(d.base?.event.t ?? Infinity, d.edited?.event.t ?? Infinity);
 }
 
 export interface RunDiff {

@@ -476,7 +476,7 @@ function panelHtml(tl: Timeline): string {
 <div id="step-info" aria-live="polite"></div>
 <div id="lane-filter" class="lane-filter" aria-label="show only some nodes"></div>
 <div id="state"></div>
-<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◆ duplicated · ✗ lost, on the row when it left if stopped then, or when it was due if stopped on arrival · ‖ held · ✖ crash · ↺ restart · ± clock step · ⋯ idle time folded · ×40 a retransmission storm in one row</div>
+<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◇ a lock server grants or frees a lock · ◷ a timer fires · ◆ duplicated · ✗ lost, on the row when it left if stopped then, or when it was due if stopped on arrival · ‖ held · ✖ crash · ↺ restart · ≠ / = a partition / it heals · ± clock step · ⋯ idle time folded · ×40 a retransmission storm in one row</div>
 </aside>`;
 }
 
@@ -521,9 +521,15 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   const steps = {
     traceIndex: events.map((row) => row.traceIndex),
     stateUntil: until,
+    // A lost message says so, as its row does: `s1 ✗ s3: REPLICATION … (dropped by a partition)`;
+    // with → alone it read as delivered.
     text: events.map((row) => {
-      const link = row.arrow === null ? '' : `${lane(row.arrow.from)} → ${lane(row.arrow.to)}: `;
-      return displayText(`${link}${row.text}`);
+      const lost = row.arrow?.style === 'lost';
+      const link =
+        row.arrow === null
+          ? ''
+          : `${lane(row.arrow.from)} ${lost ? '✗' : '→'} ${lane(row.arrow.to)}: `;
+      return displayText(`${link}${row.text}${lost ? ` (${row.detail})` : ''}`);
     }),
     // The lanes a row touches, for the lane filter.
     lanes: events.map((row) => [

@@ -323,6 +323,39 @@
     if (box.top < margin || box.bottom > visible - margin) centre(box);
   }
 
+  /**
+   * Whether a row lies wholly in what the window shows of the page: below what is fixed to its top
+   * (the lane names, the lab's step-by-hand buttons: `data-covers="top"`) and above the docked panel.
+   */
+  function inSight(row) {
+    if (!row?.isConnected) return false;
+    const box = row.getBoundingClientRect();
+    // A pixel's slack: a scroll lands on whole pixels, a row's edge may not.
+    const top = coveredTop() - 1;
+    return box.height > 0 && box.top >= top && box.bottom <= window.innerHeight - covered() + 1;
+  }
+
+  /** Scrolls just enough to show a row that is not in sight, up or down only; else nothing. */
+  function nudgeIntoView(row) {
+    if (!row) return;
+    reveal(row);
+    if (inSight(row)) return;
+    const box = row.getBoundingClientRect();
+    // A little room beyond the row, so that it does not sit flush against what covers the rest.
+    const top = coveredTop() + 8;
+    const bottom = window.innerHeight - covered() - 8;
+    window.scrollBy(0, box.top < top ? box.top - top : box.bottom - bottom);
+  }
+
+  /** The height of what is fixed to the window's top and shown. */
+  function coveredTop() {
+    let bottom = 0;
+    for (const el of document.querySelectorAll('[data-covers="top"]')) {
+      if (!el.hidden) bottom = Math.max(bottom, el.getBoundingClientRect().bottom);
+    }
+    return bottom;
+  }
+
   /** The height the docked panel covers at the bottom of the window (none beside the diagram). */
   function covered() {
     return document.body.classList.contains('dock') ? panel.offsetHeight : 0;
@@ -564,6 +597,7 @@
     const wrap = document.getElementById('diagram-wrap');
     const bar = element('div', 'lane-bar');
     bar.hidden = true;
+    bar.dataset.covers = 'top';
     const heads = [...svg.querySelectorAll('.lane-head')].slice(0, view.lanes.length);
     const names = heads.map((head) => {
       const name = element('span', 'lane-bar-name', head.dataset.node);
@@ -632,10 +666,17 @@
   document.addEventListener('kvsim:address', (event) =>
     writeFragment(event.detail.name, event.detail.value, event.detail.push === true),
   );
-  // The lab (sim/lab/) moves the diagram to a step of its choosing: `{ step, scroll }`.
-  document.addEventListener('kvsim:step', (event) =>
-    setStep(Number(event.detail.step), event.detail.scroll !== false),
-  );
+  // The lab (sim/lab/) moves the diagram to a step of its choosing: `{ step, scroll }`; scroll
+  // 'nudge' moves the window only if the row is not in sight, and only as far as that needs.
+  document.addEventListener('kvsim:step', (event) => {
+    const { step, scroll } = event.detail;
+    setStep(Number(step), scroll === true);
+    if (scroll === 'nudge') nudgeIntoView(rowOfStep.get(current));
+  });
+  // The lab asks whether the selected step's row is in sight: `{ inSight }`, answered in place.
+  document.addEventListener('kvsim:in-sight', (event) => {
+    event.detail.inSight = inSight(rowOfStep.get(current));
+  });
   window.addEventListener('resize', fitPanel);
   window.addEventListener('scroll', drawSoon, { passive: true });
   window.addEventListener('resize', drawSoon);
