@@ -177,6 +177,8 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
   });
   sim.orderScript();
   const finish = (result: RunResult): ScenarioRun => {
+    const whyNotIssued = notIssuedReasons(scenario.steps);
+    const refused = refusals(result);
     const opSteps = opStepIndex.map((i, k): OpStepRecord => {
       const s = scenario.steps[i] as OpStep;
       const op = opOf(s)!;
@@ -205,7 +207,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
             : operation === undefined && o.at > result.bounds.maxTimeMs
               ? `the run was cut at its time bound (${formatTime(result.bounds.maxTimeMs)}) before this step's time`
               : operation === undefined
-                ? `it was never issued: ${whyNotIssued(o, scenario.steps)}`
+                ? `it was never issued: ${whyNotIssued(o)}`
                 : judge(o.expected, operation),
       };
     });
@@ -214,7 +216,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
         ? store.livenessBound(knobs, topology, network.value, downAtEnd(result, topology))
         : { ms: scenario.livenessBoundMs, from: "the scenario's livenessBoundMs" };
     const verdicts = checkRun(store, result, topology, knobs, livenessBound);
-    const busy = opSteps.flatMap((o) => busyNote(o, result, scenario.steps));
+    const busy = opSteps.flatMap((o) => busyNote(o, result, whyNotIssued, refused));
     const verdictFailures = judgeVerdicts(scenario.expect ?? {}, verdicts);
     return {
       seed,
@@ -241,44 +243,98 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
 function busyNote(
   o: OpStepRecord,
   result: RunResult,
-  steps: readonly AnyStep[],
+  whyNotIssued: (o: OpStepRecord) => string,
+  refused: (t: number, node: NodeId) => boolean,
 ): { at: number; text: string }[] {
   const op = result.history.get(o.opId);
   if (op !== undefined && op.invokedAt <= o.at) return [];
   // A client that was down refused the step: the trace already says so.
-  const refused = (e: RunResult['trace'][number]) =>
-    e.kind === 'refused' && e.t === o.at && e.node === o.client;
-  if (op === undefined && result.trace.some(refused)) return [];
+  if (op === undefined && refused(o.at, o.client)) return [];
   const issued =
-    op === undefined
-      ? `never issued: ${whyNotIssued(o, steps)}`
-      : `issued at ${formatTime(op.invokedAt)}`;
+    op === undefined ? `never issued: ${whyNotIssued(o)}` : `issued at ${formatTime(op.invokedAt)}`;
   const what = `${o.client} busy: ${describeOp(o.op)} (step ${o.step}) queued`;
   return [{ at: o.at, text: `${what}, ${issued}` }];
 }
 
 /**
+ * Whether the trace has `node` refuse a step at `t` (its client was down), the trace read once
+ * when first asked: each step never issued asks, and a trace may hold hundreds of thousands.
+ */
+function refusals(result: RunResult): (t: number, node: NodeId) => boolean {
+  let refused: Set<string> | null = null;
+  return (t, node) => {
+    if (refused === null) {
+      refused = new Set();
+      for (const e of result.trace) if (e.kind === 'refused') refused.add(`${e.t}\u0000${e.node}`);
+    }
+    return refused.has(`${t}\u0000${node}`);
+  };
+}
+
+/** A client's crashes and restarts in running order, with where the next crash is from each. */
+interface ClientChanges {
+  /** [time, place in the script, crashed?], by time, ties in the script's order. */
+  readonly list: readonly (readonly [number, number, boolean])[];
+  /** For each change, the index of the first crash at or after it (-1: none). */
+  readonly nextCrash: Int32Array;
+}
+
+/**
  * Why an operation step never became an operation: its client was down at the step's time, or
  * the client was busy and still held it queued when it crashed (a crash drops what a client had
- * queued) or when the run ended. Steps run in time order, ties in the script's order.
+ * queued) or when the run ended. Steps run in time order, ties in the script's order. The
+ * script's crashes and restarts are read once, when first asked, for every step asked about.
  */
-function whyNotIssued(o: OpStepRecord, steps: readonly AnyStep[]): string {
-  // The client's crashes and restarts, as [time, place in the script, crashed?], in running order.
-  const changes: [number, number, boolean][] = [];
+function notIssuedReasons(steps: readonly AnyStep[]): (o: OpStepRecord) => string {
+  let byClient: Map<NodeId, ClientChanges> | null = null;
+  return (o) => {
+    byClient ??= clientChanges(steps);
+    const changes = byClient.get(o.client);
+    const list = changes?.list ?? [];
+    // The changes before the step: a prefix of the list, which is in running order.
+    const place = o.step - 1;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const [at, i] = list[mid]!;
+      if (at < o.at || (at === o.at && i < place)) lo = mid + 1;
+      else hi = mid;
+    }
+    const last = lo > 0 ? list[lo - 1] : undefined;
+    if (last?.[2] === true)
+      return `${o.client} was down at its time (it crashed at ${formatTime(last[0])})`;
+    const next = changes !== undefined && lo < list.length ? changes.nextCrash[lo]! : -1;
+    return next === -1
+      ? `${o.client} still held it queued behind an earlier operation when the run ended`
+      : `${o.client} held it queued behind an earlier operation and crashed at ${formatTime(list[next]![0])}, which drops what a client has queued`;
+  };
+}
+
+/** Each client's crashes and restarts (see ClientChanges). */
+function clientChanges(steps: readonly AnyStep[]): Map<NodeId, ClientChanges> {
+  const lists = new Map<NodeId, [number, number, boolean][]>();
+  const add = (node: NodeId, change: [number, number, boolean]) => {
+    const list = lists.get(node);
+    if (list === undefined) lists.set(node, [change]);
+    else list.push(change);
+  };
   steps.forEach((step, i) => {
-    if ('crash' in step && step.crash === o.client) changes.push([step.at, i, true]);
-    if ('restart' in step && step.restart === o.client) changes.push([step.at, i, false]);
+    if ('crash' in step) add(step.crash, [step.at, i, true]);
+    if ('restart' in step) add(step.restart, [step.at, i, false]);
   });
-  changes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const place = o.step - 1;
-  const isBefore = ([at, i]: [number, number, boolean]) => at < o.at || (at === o.at && i < place);
-  const last = changes.filter(isBefore).pop();
-  if (last?.[2] === true)
-    return `${o.client} was down at its time (it crashed at ${formatTime(last[0])})`;
-  const crash = changes.find((c) => !isBefore(c) && c[2]);
-  return crash === undefined
-    ? `${o.client} still held it queued behind an earlier operation when the run ended`
-    : `${o.client} held it queued behind an earlier operation and crashed at ${formatTime(crash[0])}, which drops what a client has queued`;
+  const byClient = new Map<NodeId, ClientChanges>();
+  for (const [node, list] of lists) {
+    list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const nextCrash = new Int32Array(list.length);
+    let crash = -1;
+    for (let k = list.length - 1; k >= 0; k--) {
+      if (list[k]![2]) crash = k;
+      nextCrash[k] = crash;
+    }
+    byClient.set(node, { list, nextCrash });
+  }
+  return byClient;
 }
 
 /** An operation step of the script, as `finish` judges it. */

@@ -88,6 +88,43 @@ describe('a step that never became an operation says why', () => {
     );
   });
 
+  it('a client that crashes three times: each step names the crash that dropped it, or the one it was down after', () => {
+    const get = (at: number) => ({ at, client: 'c1', get: 'x', expect: 'GET_OK' }) as const;
+    const run = runScenario({
+      goal: 'queued steps around three crashes',
+      preset: 'fixed',
+      servers: 3,
+      clients: 1,
+      knobs: { replicationDelay: 1_000 },
+      runUntilMs: 1_000,
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'] },
+        get(1),
+        get(2),
+        { at: 100, crash: 'c1' },
+        { at: 200, restart: 'c1' },
+        { at: 210, client: 'c1', put: ['x', '2'] },
+        get(220),
+        { at: 300, crash: 'c1' },
+        get(350),
+        { at: 400, restart: 'c1' },
+        { at: 410, client: 'c1', put: ['x', '3'] },
+        get(420),
+      ],
+    });
+    const dropped = (at: string) =>
+      `it was never issued: c1 held it queued behind an earlier operation and crashed at ${at}, which drops what a client has queued`;
+    expect(run.outcomes.filter((o) => o.expected !== undefined).map((o) => o.failure)).toEqual([
+      dropped('0.100s'),
+      dropped('0.100s'),
+      dropped('0.300s'),
+      'it was never issued: c1 was down at its time (it crashed at 0.300s)',
+      'it was never issued: c1 still held it queued behind an earlier operation when the run ended',
+    ]);
+    // The step due while c1 was down was refused, as the timeline shows: no note of a queue.
+    expect(run.notes.map((n) => n.text).filter((t) => t.includes('queued'))).toHaveLength(4);
+  });
+
   it('the summary counts the crashed client’s operation as abandoned, not pending', () => {
     const lines = renderSummary(new Chalk({ level: 0 }), queuedThenCrash(100), 'replay').join('\n');
     expect(lines).toMatch(

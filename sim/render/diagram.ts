@@ -149,11 +149,40 @@ function witnessIds(e: TraceEvent): { opId: number | null; messageId: number | n
   }
 }
 
-function matches(h: Highlight, ids: { opId: number | null; messageId: number | null }): boolean {
-  return (
-    (ids.opId !== null && h.opIds.includes(ids.opId)) ||
-    (ids.messageId !== null && h.messageIds.includes(ids.messageId))
-  );
+/** The operation and the message a row shows (see witnessIds). */
+type WitnessIds = { readonly opId: number | null; readonly messageId: number | null };
+
+/**
+ * The highlights a row belongs to (those whose witness holds its operation or its message), in
+ * ascending order, each once: looked up, not searched, since a run may have thousands of
+ * witnesses and each row asks.
+ */
+function highlightIndex(highlights: readonly Highlight[]): (ids: WitnessIds) => number[] {
+  const byOp = new Map<number, number[]>();
+  const byMessage = new Map<number, number[]>();
+  const add = (map: Map<number, number[]>, id: number, k: number) => {
+    const list = map.get(id);
+    if (list === undefined) map.set(id, [k]);
+    else if (list[list.length - 1] !== k) list.push(k);
+  };
+  highlights.forEach((h, k) => {
+    for (const id of h.opIds) add(byOp, id, k);
+    for (const id of h.messageIds) add(byMessage, id, k);
+  });
+  return (ids) => {
+    const a = (ids.opId === null ? undefined : byOp.get(ids.opId)) ?? [];
+    const b = (ids.messageId === null ? undefined : byMessage.get(ids.messageId)) ?? [];
+    if (b.length === 0) return a.slice();
+    if (a.length === 0) return b.slice();
+    const both: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+      if (both[both.length - 1] !== next) both.push(next);
+    }
+    return both;
+  };
 }
 
 /** Sends and state digests are not rows: a send is drawn where it arrives, state in the page. */
@@ -194,6 +223,8 @@ class TimelineBuilder {
   private readonly storms = new Map<string, Storm>();
   /** The storm whose first event is being drawn now: its row is known once it is drawn. */
   private stormStarting: Storm | null = null;
+  /** The highlights a row belongs to. */
+  private readonly marks: (ids: WitnessIds) => number[];
 
   constructor(
     private readonly doc: TraceDocument,
@@ -201,6 +232,7 @@ class TimelineBuilder {
     private readonly foldMs: number,
     private readonly closing: ReadonlyMap<number, readonly number[]>,
   ) {
+    this.marks = highlightIndex(highlights);
     doc.nodes.forEach((n, i) => {
       this.lane.set(n.id, i);
     });
@@ -265,7 +297,7 @@ class TimelineBuilder {
     const sig = stormSignature(e);
     if (sig === null || (repeats.get(sig) ?? 0) < STORM_MIN) return false;
     const ids = witnessIds(e);
-    const marked = this.highlights.flatMap((h, k) => (matches(h, ids) ? [k] : []));
+    const marked = this.marks(ids);
     const storm = this.storms.get(sig);
     if (storm === undefined) {
       this.stormStarting = { row: -1, count: 1, detail: null };
@@ -326,7 +358,7 @@ class TimelineBuilder {
     this.foldBefore(e.t);
     const described = this.describe(e);
     const ids = witnessIds(e);
-    const highlights = this.highlights.flatMap((h, i) => (matches(h, ids) ? [i] : []));
+    const highlights = this.marks(ids);
     const tone = highlights.length > 0 ? this.toneOf(highlights) : described.tone;
     // A restart's row is drawn up already, a crash's still up: the lane is dashed between them.
     const change = downChange(e);
@@ -579,17 +611,17 @@ export function stormSignature(e: TraceEvent): string | null {
 
 /** For each trace index, the highlights whose last witness row it is (their sentence goes after it). */
 function closingRows(doc: TraceDocument, highlights: readonly Highlight[]): Map<number, number[]> {
+  const marks = highlightIndex(highlights);
   const last = new Map<number, number>();
   doc.events.forEach((e, i) => {
     if (!hasRow(e)) return;
-    const ids = witnessIds(e);
-    highlights.forEach((h, k) => {
-      if (matches(h, ids)) last.set(k, i);
-    });
+    for (const k of marks(witnessIds(e))) last.set(k, i);
   });
   const closing = new Map<number, number[]>();
   for (const [k, i] of [...last.entries()].sort((a, b) => a[0] - b[0])) {
-    closing.set(i, [...(closing.get(i) ?? []), k]);
+    const list = closing.get(i);
+    if (list === undefined) closing.set(i, [k]);
+    else list.push(k);
   }
   return closing;
 }

@@ -188,28 +188,46 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
   return { ...doc, schema: TRACE_SCHEMA, events: run.result.trace };
 }
 
-/** The messages of an operation: its requests (and retries) and the replies that name it. */
-function messagesOf(doc: TraceDocument, opId: number): number[] {
-  const op = doc.history.operations.find((o) => o.id === opId);
-  if (op === undefined) return [];
-  const ids: number[] = [];
-  for (const e of doc.events) {
-    if (e.kind !== 'send' && e.kind !== 'duplicate') continue;
-    const m = e.message as { readonly requestId?: unknown };
-    if (m.requestId === op.requestId && !ids.includes(e.id)) ids.push(e.id);
-  }
-  return ids;
+/**
+ * The messages of each operation: its requests (and retries) and the replies that name it. The
+ * trace and the operations are read once, when first asked: a run may have thousands of
+ * witnesses and a trace of hundreds of thousands of events.
+ */
+function messageIndex(doc: TraceDocument): (opId: number) => number[] {
+  let byId: Map<number, TraceDocument['history']['operations'][number]> | null = null;
+  let byRequest: Map<unknown, Set<number>> | null = null;
+  return (opId) => {
+    if (byId === null) {
+      byId = new Map();
+      // The first operation of an id, should two share one.
+      for (const o of doc.history.operations) if (!byId.has(o.id)) byId.set(o.id, o);
+    }
+    const op = byId.get(opId);
+    if (op === undefined) return [];
+    if (byRequest === null) {
+      byRequest = new Map();
+      for (const e of doc.events) {
+        if (e.kind !== 'send' && e.kind !== 'duplicate') continue;
+        const request = (e.message as { readonly requestId?: unknown }).requestId;
+        const ids = byRequest.get(request);
+        if (ids === undefined) byRequest.set(request, new Set([e.id]));
+        else ids.add(e.id);
+      }
+    }
+    return [...(byRequest.get(op.requestId) ?? [])];
+  };
 }
 
 /** Every failed expectation, broken guarantee and informative finding, with its witness. */
 export function highlightsOf(doc: TraceDocument): Highlight[] {
+  const messagesOf = messageIndex(doc);
   const failed = doc.expectations
     .filter((x) => x.failure !== null)
     .map(
       (x): Highlight => ({
         severity: 'violation',
         opIds: [x.opId],
-        messageIds: messagesOf(doc, x.opId),
+        messageIds: messagesOf(x.opId),
         text: `step ${x.step}: ${x.label} should get ${x.expectedText ?? 'a reply'}, but ${x.failure}.`,
       }),
     );
@@ -218,7 +236,7 @@ export function highlightsOf(doc: TraceDocument): Highlight[] {
       (violation): Highlight => ({
         severity: v.informative ? 'finding' : 'violation',
         opIds: violation.ops,
-        messageIds: violation.ops.flatMap((op) => messagesOf(doc, op)),
+        messageIds: violation.ops.flatMap((op) => messagesOf(op)),
         text: `${GUARANTEE_NAMES[v.guarantee]}: ${violation.sentence}`,
       }),
     ),
