@@ -5,6 +5,7 @@
 
 import { GUARANTEE_NAMES } from '../check/index.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
+import { downAt } from '../render/down.ts';
 import { counted, formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
@@ -458,7 +459,7 @@ function nodeMenu(node: string, x: number, y: number, row?: number, fold?: Fold)
   // leave it then (the kernel ignores a restart of a node that is up, a crash of one that is down).
   const label = (ms: number | undefined) => {
     const when = ms === undefined ? 'the time in the box' : formatTime(ms);
-    const down = ms !== undefined && downAt(node, ms);
+    const down = ms !== undefined && downAt(shown().result.trace, node, ms);
     const up = ms !== undefined && !down;
     crash.textContent = `crashes at ${when}${down ? ` (${node} is down then: nothing changes)` : ''}`;
     restart.textContent = `restarts at ${when}${up ? ` (${node} is up then: nothing changes)` : ''}`;
@@ -484,18 +485,6 @@ function nodeMenu(node: string, x: number, y: number, row?: number, fold?: Fold)
       hint,
     ),
   ]);
-}
-
-/** Whether `node` is down at `at` in the run shown: crashed by then, and not restarted since. */
-function downAt(node: string, at: number): boolean {
-  let down = false;
-  for (const e of shown().result.trace) {
-    if (e.t > at) break;
-    if (e.kind !== 'fault' || !('node' in e.fault) || e.fault.node !== node) continue;
-    if (e.fault.kind === 'crash') down = true;
-    else if (e.fault.kind === 'restart') down = false;
-  }
-  return down;
 }
 
 /** The diagram's band of class `cls` under a point, if any (lanes and arrows are drawn over it). */
