@@ -6,6 +6,7 @@ import type { NodeId } from '../protocol/core.ts';
 import type { KnobValue } from '../protocol/knobs.ts';
 import {
   brokenGuarantees,
+  type CheckInput,
   findings,
   GUARANTEE_NAMES,
   type GuaranteeId,
@@ -376,7 +377,18 @@ export function checkRun(
   knobs: Knobs,
   livenessBound: LivenessBound,
 ): Verdict[] {
-  return runCheckers(store.checkers, {
+  return runCheckers(store.checkers, checkInput(store, result, topology, knobs, livenessBound));
+}
+
+/** What the checkers read of a run. */
+export function checkInput(
+  store: StoreAdapter,
+  result: RunResult,
+  topology: Topology,
+  knobs: Knobs,
+  livenessBound: LivenessBound,
+): CheckInput {
+  return {
     operations: result.history.operations,
     applies: result.history.applies,
     locks: result.history.locks,
@@ -387,7 +399,7 @@ export function checkRun(
     networkHealed: result.networkHealed,
     livenessBound,
     explainPending: (op) => store.explainPending(result.finalStates, topology, op, knobs),
-  });
+  };
 }
 
 /** Compares the broken guarantees with what the scenario expected: exactly those, no others. */

@@ -8,7 +8,7 @@ import { fastPath, REGISTER_VIEW, type RegisterOp } from '../check/register.ts';
 import { applyColumns, columns } from '../check/versions.ts';
 import type { Apply, Operation } from '../kernel/history.ts';
 import { Stream } from '../kernel/rng.ts';
-import { checkRun, runScenario } from '../scenario.ts';
+import { checkInput, checkRun, runScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
 import { measureCost, median } from './measure.ts';
 import { overlappingKey } from './overlap.ts';
@@ -157,30 +157,8 @@ function recordedLines(): string[] {
   const informative = new Set(store.checkers.filter((c) => c.informative).map((c) => c.guarantee));
   const broken = verdicts.filter((v) => v.status === 'broken').map((v) => v.guarantee);
   const found = (kind: boolean) => broken.filter((g) => informative.has(g) === kind).join(', ');
-  const parts = new Map<string, number[]>();
-  for (let i = 0; i < REPEATS; i++) {
-    const copy = fresh().history;
-    const input: CheckInput = {
-      operations: copy.operations,
-      applies: copy.applies,
-      locks: copy.locks,
-      replicas: store.replicas(result.finalStates, topology),
-      quiescent: result.ending === 'quiescent',
-      endedAt: result.endedAt,
-      faultsEndAt: result.faultsEndAt,
-      networkHealed: result.networkHealed,
-      livenessBound,
-      explainPending: () => '',
-    };
-    for (const checker of store.checkers) {
-      const times = parts.get(checker.guarantee) ?? [];
-      times.push(cpuSeconds(() => checker.check(input)));
-      parts.set(checker.guarantee, times);
-    }
-  }
-  const split = [...parts]
-    .map(([name, times]) => `${name} ${((median(times) * 1e6) / n).toFixed(3)}`)
-    .join(', ');
+  const input = checkInput(store, fresh(), topology, knobs, livenessBound);
+  const split = checkerParts(input, (seconds) => ((seconds * 1e6) / n).toFixed(3));
   return [
     `  ${`checkers on a recorded run's ${n.toLocaleString('en')} ops, CPU µs/op (≤ 1)`.padEnd(58)} ${us.toFixed(3).padStart(9)}  ${us <= 1 ? 'meets target' : 'ABOVE TARGET'}, broken: ${found(false) || 'none'}; findings: ${found(true) || 'none'}`,
     `    of which, CPU µs/op: ${split}`,
@@ -193,7 +171,10 @@ const REPEATS = 5;
  * Where the checkers' time goes: the shared reading of the history into columns, then each
  * checker on it (median of 5 each, a fresh input each time, as in the row above).
  */
-function checkerParts(input: CheckInput): string {
+function checkerParts(
+  input: CheckInput,
+  shown: (seconds: number) => string = (seconds) => seconds.toFixed(3),
+): string {
   const parts = new Map<string, number[]>([['reading', []]]);
   for (let i = 0; i < REPEATS; i++) {
     const fresh = { ...input, operations: [...input.operations], applies: [...input.applies] };
@@ -209,7 +190,7 @@ function checkerParts(input: CheckInput): string {
       parts.set(checker.guarantee, times);
     }
   }
-  return [...parts].map(([name, times]) => `${name} ${median(times).toFixed(3)}`).join(', ');
+  return [...parts].map(([name, times]) => `${name} ${shown(median(times))}`).join(', ');
 }
 
 /** CPU seconds (user + system) of one call: the machine is shared, so wall time would lie. */
