@@ -174,14 +174,8 @@ function highlightIndex(highlights: readonly Highlight[]): (ids: WitnessIds) => 
     const b = (ids.messageId === null ? undefined : byMessage.get(ids.messageId)) ?? [];
     if (b.length === 0) return a.slice();
     if (a.length === 0) return b.slice();
-    const both: number[] = [];
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-      const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
-      if (both[both.length - 1] !== next) both.push(next);
-    }
-    return both;
+    // A row belongs to a handful of highlights at most.
+    return [...new Set([...a, ...b])].sort((x, y) => x - y);
   };
 }
 
