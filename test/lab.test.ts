@@ -2006,6 +2006,15 @@ describe('a run of 25 nodes and 10,000 steps', () => {
       if ((await input.getAttribute('value')) !== 'c1') await input.uncheck();
     }
     await tab.keyboard.press('End');
+    // The rows about the page's end are drawn in the frame after its scroll: counted before that,
+    // the rows still drawn about the witness were counted instead, and they go as the page's end
+    // comes in (under load the count then did not grow).
+    await tab.waitForFunction(
+      () => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1,
+    );
+    await tab.evaluate(
+      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+    );
     const rows = tab.locator('#diagram .row-bg');
     // Read back up a window's height (the last row sits on the panel, at the page's end): the
     // rows drawn then take in some of c1's.
