@@ -179,4 +179,18 @@ describe('npm run sim -- -, stopped while the scenario piped in loads', () => {
       expect(saved()).toEqual([]);
     },
   );
+
+  it('a kill the moment the folder is made leaves no folder either', async () => {
+    const temporary = scratch('stdin-signal-at-mkdtemp');
+    const source = join(temporary, 'loops.ts');
+    writeFileSync(source, 'while (true) {}\nexport default { steps: [] };\n');
+    const [program, args] = nodeCommand('sim/cli/sim.ts', ['-']);
+    const terminate = join(ROOT, 'test', 'fixtures', 'signals', 'terminate-at-mkdtemp.mjs');
+    const child = spawn(program, ['--import', terminate, ...args], {
+      env: { ...plainEnv(), TMPDIR: temporary },
+      stdio: [openSync(source, 'r'), 'ignore', 'ignore'],
+    });
+    expect(await ended(child)).toBe(SIGNAL_STATUS.SIGTERM);
+    expect(readdirSync(temporary).filter((f) => f.startsWith('kvsim-stdin-'))).toEqual([]);
+  });
 });

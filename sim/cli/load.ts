@@ -154,12 +154,17 @@ async function importStdin(file: string): Promise<unknown> {
     throw new UsageError(
       `'${file}' is empty; pipe a scenario in, e.g. npm run sim -- - < scenarios/stale-read.ts`,
     );
-  const dir = mkdtempSync(join(tmpdir(), 'kvsim-stdin-'));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let dir: string | null = null;
+  const remove = () => {
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+  };
   // Ctrl-C or kill while the file loads (a loop at import may take the whole time limit): the
-  // folder goes before the signal ends the command, as on every other way out.
+  // folder goes before the signal ends the command, as on every other way out. The listeners
+  // are in place before the folder exists: a signal between the two would end the command by
+  // default and leave the folder behind.
   const removed = removeOnEnd(remove);
   try {
+    dir = mkdtempSync(join(tmpdir(), 'kvsim-stdin-'));
     const path = join(dir, /^\s*\{/.test(text) ? 'scenario.json' : 'scenario.ts');
     writeFileSync(path, text);
     return await importBounded(path, file);
