@@ -65,7 +65,7 @@ export const REGISTER_VIEW: OpView<RegisterOp> = {
  * true, `order` (if given) receives that order's operation ids.
  */
 export function fastPath<T>(
-  ops: readonly T[],
+  ops: ArrayLike<T> & Iterable<T>,
   view: OpView<T>,
   versionWriter: (ts: number) => T | undefined = () => undefined,
   order?: number[],
