@@ -195,17 +195,17 @@ class Records implements OpView<number> {
  * write whose value no read returned is left out: it can always be the "never" case.
  */
 function registerOps(records: Records, rows: Int32Array): RegisterOp[] {
-  const all = Array.from(
-    rows,
-    (r): RegisterOp => ({
+  const all: RegisterOp[] = [];
+  for (const r of rows) {
+    all.push({
       id: records.id(r),
       write: records.write(r),
       value: records.value(r),
       inv: records.inv(r),
       ret: records.ret(r),
       ts: records.ts(r),
-    }),
-  );
+    });
+  }
   // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
   if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
   const read = new Set<string | null>();
