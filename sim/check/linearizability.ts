@@ -21,6 +21,7 @@ import {
   zonesWithNulls,
 } from './register.ts';
 import type { Checker, CheckInput, Linearization, Violation } from './types.ts';
+import { reused } from './versions.ts';
 import { wglLinearizable } from './wgl.ts';
 import { opIds, opText } from './words.ts';
 
@@ -29,59 +30,182 @@ export const SEARCH_BOUND_STEPS = 2_000_000;
 /** Search steps spent on shrinking one key's witness. */
 const WITNESS_BOUND_STEPS = 2_000_000;
 
-function answeredWrite(op: Operation): boolean {
-  return op.completedSeq !== null && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
-}
+/**
+ * The register's view of the history's operations, key by key: row r is one operation that
+ * constrains the register (every write, the answered GETs), each key's rows together and in
+ * history order. Read off the operations in one walk, then laid out by key from columns: the
+ * deciders read rows, never the operations again (on a long history each walk over them costs
+ * more than reading the rows). The columns live in the checkers' reused arrays, valid until the
+ * next history's are read.
+ */
+class Records implements OpView<number> {
+  /** Each row's index in the history. */
+  private readonly at: Int32Array;
+  private readonly writes: Uint8Array;
+  private readonly invs: Float64Array;
+  /** Infinity for a write never answered. */
+  private readonly rets: Float64Array;
+  /** NaN for none (a write never answered). */
+  private readonly tss: Float64Array;
+  private readonly ids: Float64Array;
+  /** By history index (pushed, one an operation: made at full length, past 100,000 it is sparse). */
+  private readonly values: (string | null)[] = [];
+  /** Each history index's row (-1: not one of them). */
+  private readonly rowAt: Int32Array;
+  /** Each key's rows, `[start, end)`, keys in the order of their first row. */
+  readonly keys = new Map<string, { readonly start: number; readonly end: number }>();
+  /** 0, 1, 2, …: a key's rows as a list are a piece of it. */
+  private readonly counting: Int32Array;
 
-/** The register's view of a history's operation (a GET here is always an answered one). */
-const OPERATION_VIEW: OpView<Operation> = {
-  write: (op) => op.op !== 'get',
-  value: (op) =>
-    op.op === 'put' ? op.value : op.op === 'delete' || op.reply === 'NULL' ? null : op.result,
-  inv: (op) => op.invokedSeq,
-  ret: (op) => (op.op === 'get' || answeredWrite(op) ? op.completedSeq! : Number.POSITIVE_INFINITY),
-  ts: (op) =>
-    op.op === 'get'
-      ? op.reply === 'NULL'
-        ? (op.ts ?? 0)
-        : op.ts
-      : answeredWrite(op)
-        ? op.ts
-        : null,
-  id: (op) => op.id,
-};
-
-/** Each key's operations that constrain the register: every write, the answered GETs. */
-function byKey(operations: readonly Operation[]): Map<string, Operation[]> {
-  const groups = new Map<string, Operation[]>();
-  for (const op of operations) {
-    if (
-      op.op === 'get' &&
-      (op.completedSeq === null || (op.reply !== 'GET_OK' && op.reply !== 'NULL'))
-    )
-      continue;
-    const group = groups.get(op.key);
-    if (group === undefined) groups.set(op.key, [op]);
-    else group.push(op);
+  constructor(readonly history: readonly Operation[]) {
+    const n = history.length;
+    const keyOf = reused.ints('lin.key', n);
+    const write = reused.bytes('lin.write', n);
+    const inv = reused.floats('lin.inv', n);
+    const ret = reused.floats('lin.ret', n);
+    const tss = reused.floats('lin.ts', n);
+    const ids = reused.floats('lin.id', n);
+    const keyIds = new Map<string, number>();
+    const counts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const op = history[i]!;
+      const get = op.op === 'get';
+      if (get && (op.completedSeq === null || (op.reply !== 'GET_OK' && op.reply !== 'NULL'))) {
+        keyOf[i] = -1;
+        this.values.push(null);
+        continue;
+      }
+      let k = keyIds.get(op.key);
+      if (k === undefined) {
+        k = keyIds.size;
+        keyIds.set(op.key, k);
+        counts.push(0);
+      }
+      keyOf[i] = k;
+      counts[k]!++;
+      const answered =
+        get || (op.completedSeq !== null && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK'));
+      write[i] = get ? 0 : 1;
+      this.values.push(
+        op.op === 'put' ? op.value : op.op === 'delete' || op.reply === 'NULL' ? null : op.result,
+      );
+      inv[i] = op.invokedSeq;
+      ret[i] = answered ? op.completedSeq! : Number.POSITIVE_INFINITY;
+      const ts = get ? (op.reply === 'NULL' ? (op.ts ?? 0) : op.ts) : answered ? op.ts : null;
+      tss[i] = ts ?? Number.NaN;
+      ids[i] = op.id;
+    }
+    // Laid out key by key: a counting sort.
+    const next: number[] = [];
+    let rows = 0;
+    for (const [key, k] of keyIds) {
+      next.push(rows);
+      this.keys.set(key, { start: rows, end: rows + counts[k]! });
+      rows += counts[k]!;
+    }
+    this.at = reused.ints('lin.at', rows);
+    this.writes = reused.bytes('lin.rowWrite', rows);
+    this.invs = reused.floats('lin.rowInv', rows);
+    this.rets = reused.floats('lin.rowRet', rows);
+    this.tss = reused.floats('lin.rowTs', rows);
+    this.ids = reused.floats('lin.rowId', rows);
+    this.rowAt = reused.ints('lin.rowAt', n);
+    for (let i = 0; i < n; i++) {
+      const k = keyOf[i]!;
+      if (k < 0) {
+        this.rowAt[i] = -1;
+        continue;
+      }
+      const r = next[k]!++;
+      this.at[r] = i;
+      this.writes[r] = write[i]!;
+      this.invs[r] = inv[i]!;
+      this.rets[r] = ret[i]!;
+      this.tss[r] = tss[i]!;
+      this.ids[r] = ids[i]!;
+      this.rowAt[i] = r;
+    }
+    this.counting = reused.ints('lin.counting', rows);
+    for (let r = 0; r < rows; r++) this.counting[r] = r;
   }
-  return groups;
+
+  write(r: number): boolean {
+    return this.writes[r] === 1;
+  }
+  value(r: number): string | null {
+    return this.values[this.at[r]!]!;
+  }
+  inv(r: number): number {
+    return this.invs[r]!;
+  }
+  ret(r: number): number {
+    return this.rets[r]!;
+  }
+  ts(r: number): number | null {
+    const ts = this.tss[r]!;
+    return Number.isNaN(ts) ? null : ts;
+  }
+  id(r: number): number {
+    return this.ids[r]!;
+  }
+
+  /** A key's rows as a list. */
+  rows(key: { readonly start: number; readonly end: number }): Int32Array {
+    return this.counting.subarray(key.start, key.end);
+  }
+
+  /** The row of the history's operation `i`, or -1 when it has none. */
+  rowOf(i: number): number {
+    return this.rowAt[i]!;
+  }
+
+  /** The operations of these rows. */
+  operations(rows: Int32Array): Operation[] {
+    return Array.from(rows, (r) => this.history[this.at[r]!]!);
+  }
+
+  /**
+   * A key's operations by id, as a witness's sentence asks for them: the witness's own found at
+   * once, the rest of the key (a write the sentence names besides) only if one of them is asked for.
+   */
+  byId(
+    rows: Int32Array,
+    witness: readonly RegisterOp[],
+  ): { get(id: number): Operation | undefined } {
+    const wanted = new Set(witness.map((o) => o.id));
+    const own = new Map<number, Operation>();
+    for (const r of rows)
+      if (wanted.has(this.ids[r]!)) own.set(this.ids[r]!, this.history[this.at[r]!]!);
+    let all: Map<number, Operation> | null = null;
+    return {
+      get: (id) => {
+        const found = own.get(id);
+        if (found !== undefined) return found;
+        all ??= new Map(
+          Array.from(rows, (r) => [this.ids[r]!, this.history[this.at[r]!]!] as const),
+        );
+        return all.get(id);
+      },
+    };
+  }
 }
 
 /**
  * The register's own records of a key's operations, for the exact decision. A never-answered
  * write whose value no read returned is left out: it can always be the "never" case.
  */
-function registerOps(ops: readonly Operation[]): RegisterOp[] {
-  const all = ops.map(
-    (op): RegisterOp => ({
-      id: op.id,
-      write: OPERATION_VIEW.write(op),
-      value: OPERATION_VIEW.value(op),
-      inv: OPERATION_VIEW.inv(op),
-      ret: OPERATION_VIEW.ret(op),
-      ts: OPERATION_VIEW.ts(op),
-    }),
-  );
+function registerOps(records: Records, rows: Int32Array): RegisterOp[] {
+  const all: RegisterOp[] = [];
+  for (const r of rows) {
+    all.push({
+      id: records.id(r),
+      write: records.write(r),
+      value: records.value(r),
+      inv: records.inv(r),
+      ret: records.ret(r),
+      ts: records.ts(r),
+    });
+  }
   // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
   if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
   const read = new Set<string | null>();
@@ -91,25 +215,37 @@ function registerOps(ops: readonly Operation[]): RegisterOp[] {
 
 /** Each key's operations as the register's records (what the exact decision reads). */
 export function registerHistories(operations: readonly Operation[]): Map<string, RegisterOp[]> {
-  return new Map([...byKey(operations)].map(([key, ops]) => [key, registerOps(ops)] as const));
+  const records = new Records(operations);
+  return new Map(
+    [...records.keys].map(
+      ([key, rows]) => [key, registerOps(records, records.rows(rows))] as const,
+    ),
+  );
 }
 
-/** Which never-answered write a version belongs to, from the replicas' applies (built once). */
+/**
+ * Which never-answered write of `key` a version belongs to, from the replicas' applies: its index
+ * in the history (built once).
+ */
 function versionWriters(
   applies: readonly Apply[],
   operations: readonly Operation[],
-): (key: string, ts: number) => Operation | undefined {
+): (key: string, ts: number) => number | undefined {
   let index: Map<string, string> | null = null;
-  let requests: Map<string, Operation> | null = null;
+  let requests: Map<string, number> | null = null;
   return (key, ts) => {
     if (index === null || requests === null) {
       index = new Map();
       for (const a of applies) if (a.origin !== null) index.set(`${a.key}\u0000${a.ts}`, a.origin);
-      requests = new Map(operations.map((o) => [o.requestId, o] as const));
+      requests = new Map();
+      for (let i = 0; i < operations.length; i++) requests.set(operations[i]!.requestId, i);
     }
     const origin = index.get(`${key}\u0000${ts}`);
-    const op = origin === undefined ? undefined : requests.get(origin);
-    return op?.key === key ? op : undefined;
+    const i = origin === undefined ? undefined : requests.get(origin);
+    // A write of this key only (a GET's request id would name no version it wrote).
+    return i !== undefined && operations[i]!.key === key && operations[i]!.op !== 'get'
+      ? i
+      : undefined;
   };
 }
 
@@ -205,16 +341,23 @@ function check(
     if (fault === null) linearizations.push({ key, order });
     else unknown.push(faultText(key, ops.length, fault));
   };
-  for (const [key, ops] of byKey(input.operations)) {
-    // The timestamp order first: near-linear, and most keys end there.
+  const records = new Records(input.operations);
+  for (const [key, span] of records.keys) {
+    const rows = records.rows(span);
+    // The timestamp order first: near-linear, and most keys end there. A version no answered
+    // write has may be a never-answered write's (found by its history index, then its row).
     const order: number[] = [];
-    if (fastPath(ops, OPERATION_VIEW, (ts) => writers(key, ts), order)) {
-      certify(key, ops, order);
+    const writer = (ts: number) => {
+      const i = writers(key, ts);
+      return i === undefined ? undefined : records.rowOf(i);
+    };
+    if (fastPath(rows, records, writer, order)) {
+      certify(key, records.operations(rows), order);
       continue;
     }
-    const regs = registerOps(ops);
+    const regs = registerOps(records, rows);
     const decision = decideKey(regs, bound);
-    if (decision.kind === 'linearizable') certify(key, ops, decision.order);
+    if (decision.kind === 'linearizable') certify(key, records.operations(rows), decision.order);
     else if (decision.kind === 'unknown') {
       unknown.push(
         decision.fault !== undefined
@@ -222,7 +365,7 @@ function check(
           : `key ${key} (${decision.operations} operations) was not decided within ${bound.toLocaleString('en')} search steps`,
       );
     } else if (decision.kind === 'not-linearizable') {
-      const byId = recordsById(ops, decision.witness);
+      const byId = records.byId(rows, decision.witness);
       const witness = decision.witness.map((r) => byId.get(r.id)!);
       const sentence = witnessSentence(witness, decision.witness, sourcesOf(regs), byId);
       violations.push(finding(key, witness, sentence));
@@ -231,28 +374,6 @@ function check(
   return unknown.length === 0
     ? { violations, linearizations }
     : { violations, undecided: unknown.join('; '), linearizations };
-}
-
-/**
- * A key's records by id, as a witness's sentence asks for them: the witness's own at once, the
- * rest of the key (a write the sentence names besides) only if asked for one of them.
- */
-function recordsById(
-  ops: readonly Operation[],
-  witness: readonly RegisterOp[],
-): { get(id: number): Operation | undefined } {
-  const ids = new Set(witness.map((r) => r.id));
-  const own = new Map<number, Operation>();
-  for (const o of ops) if (ids.has(o.id)) own.set(o.id, o);
-  let all: Map<number, Operation> | null = null;
-  return {
-    get: (id) => {
-      const found = own.get(id);
-      if (found !== undefined) return found;
-      all ??= new Map(ops.map((o) => [o.id, o] as const));
-      return all.get(id);
-    },
-  };
 }
 
 /** A key left not judged because the order the search found failed its check. */

@@ -65,7 +65,7 @@ export const REGISTER_VIEW: OpView<RegisterOp> = {
  * true, `order` (if given) receives that order's operation ids.
  */
 export function fastPath<T>(
-  ops: readonly T[],
+  ops: ArrayLike<T> & Iterable<T>,
   view: OpView<T>,
   versionWriter: (ts: number) => T | undefined = () => undefined,
   order?: number[],
@@ -1007,6 +1007,12 @@ export function sourcesOf(ops: readonly RegisterOp[]): Sources {
   return made;
 }
 
+/** The writes are in invocation order already. */
+function byInvocation(list: readonly RegisterOp[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.inv > list[i]!.inv) return false;
+  return true;
+}
+
 export class Sources {
   private readonly writers = new Map<string | null, RegisterOp[]>();
 
@@ -1017,7 +1023,9 @@ export class Sources {
       if (list === undefined) this.writers.set(op.value, [op]);
       else list.push(op);
     }
-    for (const list of this.writers.values()) list.sort((a, b) => a.inv - b.inv);
+    // Each list is in history order, which is nearly always invocation order already.
+    for (const list of this.writers.values())
+      if (!byInvocation(list)) list.sort((a, b) => a.inv - b.inv);
   }
 
   /** The writes `read` may have seen, ruled out or not. */

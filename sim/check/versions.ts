@@ -199,6 +199,10 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
   const keyOf = reused.ints('keyOf', n);
   const sessionOf = reused.ints('sessionOf', n);
   const sessionIds = new Map<string, number>();
+  // Each operation's issue (invokedAt, id), read in this walk: a history out of issue order is
+  // sorted on these, not by reading two operations a comparison.
+  const issuedAt = reused.floats('issuedAt', n);
+  const issueId = reused.floats('issueId', n);
   let pending = 0;
   let ordered = true;
   let previousAt = 0;
@@ -218,6 +222,8 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     completedSeq[i] = op.completedSeq ?? 0;
     keyOf[i] = idOf(keyIds, op.key);
     sessionOf[i] = idOf(sessionIds, op.session);
+    issuedAt[i] = op.invokedAt;
+    issueId[i] = op.id;
     if (i > 0 && (previousAt - op.invokedAt || previousId - op.id) > 0) ordered = false;
     previousAt = op.invokedAt;
     previousId = op.id;
@@ -225,7 +231,9 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
   const order = ordered
     ? null
     : Int32Array.from(
-        Array.from(operations.keys()).sort((a, b) => byIssue(operations[a]!, operations[b]!)),
+        Array.from(operations.keys()).sort(
+          (a, b) => issuedAt[a]! - issuedAt[b]! || issueId[a]! - issueId[b]!,
+        ),
       );
   const sessionCount = sessionIds.size;
   const { members: bySession, start: sessionStart } = groupBy(sessionOf, sessionCount);
@@ -254,10 +262,6 @@ function idOf(ids: Map<string, number>, name: string): number {
   if (id !== undefined) return id;
   ids.set(name, ids.size);
   return ids.size - 1;
-}
-
-function byIssue(a: Operation, b: Operation): number {
-  return a.invokedAt - b.invokedAt || a.id - b.id;
 }
 
 /**
