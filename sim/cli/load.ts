@@ -13,7 +13,7 @@ import { validateScenario } from '../scenario/check.ts';
 import { clean, nearest, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { removeOnEnd } from './signals.ts';
+import { removeOnEnd } from '../signals.ts';
 import { fromStdin, readAtMost, typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');

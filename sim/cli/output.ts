@@ -22,7 +22,7 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isatty } from 'node:tty';
 import { escapeControls } from '../render/safe-text.ts';
-import { holdSignals, removeOnEnd } from './signals.ts';
+import { holdSignals, removeOnEnd } from '../signals.ts';
 import { pause, UsageError, waitOnPipe } from './usage.ts';
 
 /** A file the command reads: it must survive whatever the command writes. */

@@ -17,7 +17,6 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
-import { holdSignals, removeOnEnd } from '../cli/signals.ts';
 import { counted } from '../render/format.ts';
 import {
   type AnyScenario,
@@ -27,6 +26,7 @@ import {
   runScenario,
   type ScenarioRun,
 } from '../scenario.ts';
+import { holdSignals, removeOnEnd } from '../signals.ts';
 import { runNumber } from './search.ts';
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
