@@ -186,6 +186,36 @@ describe('non-linearizable histories the old heuristic missed (P1-P4)', () => {
   });
 });
 
+describe('a write without its acknowledgment', () => {
+  // PUT x=a, then PUT x=b acknowledged, then a GET of a: only a PUT x=a taking effect after
+  // PUT x=b explains the read. The store acknowledges writes with PUT_OK and DELETE_OK only; a
+  // write that ended with anything else (a history from elsewhere) is not acknowledged.
+  it.each([
+    ['never answered', null],
+    ['answered with a reply that is no acknowledgment', 'TRY_OTHER_SERVER_OR_LATER'],
+  ])('%s may take effect after a later write', (_, reply) => {
+    const s = new Script();
+    const a = s.invoke('c1', 'put', 'a');
+    if (reply !== null) s.complete(a, reply, null, null);
+    const b = s.invoke('c2', 'put', 'b');
+    s.complete(b, 'PUT_OK', 2, 'b');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 3, 'a');
+    expect(s.verdict().status).toBe('held');
+  });
+
+  it('acknowledged, it took effect before it was answered', () => {
+    const s = new Script();
+    const a = s.invoke('c1', 'put', 'a');
+    s.complete(a, 'PUT_OK', 1, 'a');
+    const b = s.invoke('c2', 'put', 'b');
+    s.complete(b, 'PUT_OK', 2, 'b');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 1, 'a');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[a, b, r]]);
+  });
+});
+
 describe('real time is the order of events, not the millisecond', () => {
   it('an operation issued in the millisecond its predecessor completed comes after it', () => {
     const s = new Script();
