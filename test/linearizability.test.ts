@@ -941,6 +941,43 @@ describe('the fast path and never-answered writes', () => {
   });
 });
 
+describe('the timestamp order through the checker', () => {
+  it('a read of a never-answered write, found through the replicas, places it by its version', () => {
+    // PUT x=z answered (ts 1). Then PUT x=a never answered; a GET, then PUT x=b issued before
+    // the GET is answered: it read a with ts 3, the version a replica stored for a's request,
+    // and b got ts 2. [z, a, GET, b] and [z, b, a, GET] are both orders; the timestamps say the
+    // second, and the checker gives the order it certified.
+    const s = new Script();
+    const z = s.invoke('c1', 'put', 'z');
+    s.complete(z, 'PUT_OK', 1, 'z');
+    const a = s.invoke('c1', 'put', 'a');
+    const r = s.invoke('c3', 'get');
+    const b = s.invoke('c2', 'put', 'b');
+    s.history.observe(s.now(), {
+      kind: 'apply',
+      node: 's2',
+      key: 'x',
+      value: 'a',
+      ts: 3,
+      origin: s.history.get(a)!.requestId,
+    });
+    s.complete(r, 'GET_OK', 3, 'a', 's2');
+    s.complete(b, 'PUT_OK', 2, 'b');
+    const v = s.verdict();
+    expect(v.status).toBe('held');
+    expect(v.linearizations).toEqual([{ key: 'x', order: [z, b, a, r] }]);
+  });
+
+  it('lists the keys in the order of their first operation', () => {
+    const s = new Script();
+    for (const key of ['y', 'x']) {
+      const w = s.invoke('c1', 'put', '1', undefined, key);
+      s.complete(w, 'PUT_OK', 1, '1');
+    }
+    expect(s.verdict().linearizations?.map((l) => l.key)).toEqual(['y', 'x']);
+  });
+});
+
 describe('the deciders agree on histories the simulator makes', () => {
   // 20 runs of the bench's random workload (300 operations over 3 keys, crashes, partitions,
   // drops and duplicates), under the fixed preset and under the seed's (pipelined sessions,
