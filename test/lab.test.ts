@@ -414,6 +414,56 @@ describe('the events that differ, in a run of retransmission storms', () => {
   });
 });
 
+describe('the events that differ, counted and listed', () => {
+  it("number the list by events, as the heading counts them: a storm's line takes all its numbers", async () => {
+    const name = 'follower-down-blocks-puts';
+    const { own, href } = writeLabPage(followerDownBlocksPuts, `scenarios/${name}.ts`, name);
+    const edit = 'restart:s3@5000';
+    const diff = diffRuns(
+      runWhatIf(effectiveScenario(followerDownBlocksPuts, own), [parseEdit(edit)]),
+    );
+    const { page, problems } = await open(`#whatif=${edit}`, href);
+    const heading = (await page.locator('#lab-differ h3').textContent())!;
+    const [, base, edited] = /\((\d+) only in this run, (\d+) only in the what-if\)/.exec(heading)!;
+    for (const [side, counted, events] of [
+      ['base', base, diff.onlyBase],
+      ['edited', edited, diff.onlyEdited],
+    ] as const) {
+      // What each line's number says, as drawn (its marker), and the storm's count it shows.
+      const lines = await page
+        .locator(`#lab-differ .lab-events[data-side="${side}"] li`)
+        .evaluateAll((items) =>
+          items.map((li) => ({
+            marker: getComputedStyle(li, '::marker').content,
+            value: (li as HTMLLIElement).value,
+            text: li.textContent ?? '',
+          })),
+        );
+      let next = 1;
+      for (const line of lines) {
+        const times = Number(/ ×(\d+), the last at/.exec(line.text)?.[1] ?? 1);
+        const shown =
+          times > 1
+            ? `"${next}–${next + times - 1}. "`
+            : line.marker === 'normal'
+              ? line.value
+              : -1;
+        expect(shown, line.text).toBe(times > 1 ? line.marker : next);
+        next += times;
+      }
+      expect(lines.some((l) => / ×\d+/.test(l.text))).toBe(side === 'base');
+      // The last number is the heading's count, and the run's.
+      expect(next - 1).toBe(Number(counted));
+      expect(next - 1).toBe(events.length);
+    }
+    await page
+      .locator('#lab-differ')
+      .screenshot({ path: join(ARTIFACTS, 'lab-differ-numbers.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a node clicked on its lane across a folded gap', () => {
   it('offers a time inside the skipped stretch, not the selected step', async () => {
     const { page, problems } = await open();

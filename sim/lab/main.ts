@@ -1032,34 +1032,49 @@ function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number
   return out;
 }
 
+/** Lines listed per side of the events that differ; the rest are counted. */
+const SHOWN_LINES = 200;
+
 /** An event of the what-if run that, clicked, is shown in that run's own list below. */
 function editedLink(e: DiffEvent, again = ''): HTMLElement {
   return button(`${eventText(e.event)}${again}`, () => markEditedRows([e.traceIndex]), 'lab-link');
 }
 
 function differing(diff: RunDiff): HTMLElement {
+  // The heading counts events, and so do the lists' numbers: a storm folded into one line takes
+  // the numbers of all its events (`5–44.`), so that the last number is the heading's count.
   const list = (events: RunDiff['onlyBase'], side: string, base: boolean) => {
     const lines = foldStorms(events);
-    return el(
+    let next = 1;
+    const items = lines.slice(0, SHOWN_LINES).map((line) => {
+      const again = againText(line);
+      const { first } = line;
+      const item = el(
+        'li',
+        { attrs: { value: String(next) } },
+        base
+          ? button(
+              `${eventText(first.event)}${again}`,
+              () => goToEvent(first.traceIndex),
+              'lab-link',
+            )
+          : editedLink(first, again),
+      );
+      if (line.count > 1) item.dataset.n = `${next}–${next + line.count - 1}`;
+      next += line.count;
+      return item;
+    });
+    const rest = events.length - (next - 1);
+    const ol = el(
       'ol',
       { class: 'lab-events', attrs: { 'data-side': side } },
-      ...lines.slice(0, 200).map((line) => {
-        const again = againText(line);
-        const { first } = line;
-        return el(
-          'li',
-          {},
-          base
-            ? button(
-                `${eventText(first.event)}${again}`,
-                () => goToEvent(first.traceIndex),
-                'lab-link',
-              )
-            : editedLink(first, again),
-        );
-      }),
-      lines.length > 200 ? el('li', {}, `… and ${lines.length - 200} more`) : null,
+      ...items,
+      rest > 0 ? el('li', { class: 'lab-more' }, `… and ${counted(rest, 'more event')}`) : null,
     );
+    // Room on the left for the widest number (a range is wider than the list's usual margin).
+    const widest = Math.max(0, ...items.map((li) => (li.dataset.n ?? li.value.toString()).length));
+    ol.style.paddingLeft = `max(48px, ${widest + 3}ch)`;
+    return ol;
   };
   return el(
     'div',
