@@ -874,6 +874,114 @@ describe('the first divergence', () => {
   });
 });
 
+describe('the diagram by keyboard alone', () => {
+  /** What has the focus: its tag, and the message, node and step it stands for. */
+  const focus = (page: Page) =>
+    page.evaluate(() => {
+      const a = document.activeElement as (HTMLElement | SVGElement) | null;
+      return {
+        inDiagram: a?.closest('#diagram') !== null,
+        tag: a?.tagName ?? '',
+        msg: a?.dataset.msg,
+        node: a?.dataset.node ?? a?.closest<SVGElement>('[data-node]')?.dataset.node,
+        text: a?.textContent ?? '',
+        label: a?.getAttribute('aria-label') ?? '',
+      };
+    });
+
+  it('Tab reaches it at one stop, the arrows pick a message or a lane at a row, Enter and Space do what a click does', async () => {
+    const { page, problems } = await open();
+    const id = replicationToS3.id;
+    // Tab from the top of the page until the focus is in the diagram: one stop, the first lane.
+    let tabs = 0;
+    while (!(await focus(page)).inDiagram && tabs < 200) {
+      await page.keyboard.press('Tab');
+      tabs++;
+    }
+    expect(tabs).toBeLessThan(200);
+    await expect(focus(page)).resolves.toMatchObject({ node: 's1', label: "s1's lane" });
+    await expect(page.locator('#diagram [tabindex="0"]').count()).resolves.toBe(1);
+    await page.keyboard.press('Tab');
+    await expect(focus(page)).resolves.toMatchObject({ inDiagram: false });
+    await page.keyboard.press('Shift+Tab');
+    await expect(focus(page)).resolves.toMatchObject({ inDiagram: true, node: 's1' });
+
+    // Down the rows to the one where the REPLICATION to s3 arrives; each row moved to is selected.
+    const steps = await pageSteps(page);
+    const arrives = doc.events.findIndex(
+      (e) => (e.kind === 'deliver' || e.kind === 'drop') && e.id === id,
+    );
+    const step = steps.indexOf(arrives);
+    expect(step).toBeGreaterThan(0);
+    for (let k = 0; k <= step; k++) await page.keyboard.press('ArrowDown');
+    await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(String(step));
+    // End: the row's words, its message; the focus is framed where the eye can see it.
+    await page.keyboard.press('End');
+    await expect(focus(page)).resolves.toMatchObject({ msg: String(id) });
+    const framed = await page.evaluate(() => {
+      const mark = document.querySelector('#diagram .key-mark')!.getBoundingClientRect();
+      const at = document.activeElement!.getBoundingClientRect();
+      const visible = getComputedStyle(document.querySelector('#diagram .key-mark')!).display;
+      return (
+        visible !== 'none' &&
+        mark.left <= at.left &&
+        mark.right >= at.right &&
+        mark.top <= at.top &&
+        mark.bottom >= at.bottom &&
+        at.top >= 0 &&
+        at.bottom <= window.innerHeight
+      );
+    });
+    expect(framed).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-keyboard.png') });
+    // Enter opens the message's menu as a click does, with the focus in it; Enter loses it.
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-menu .lab-menu-title').textContent()).resolves.toContain(
+      `What if message #${id}`,
+    );
+    await expect(focus(page)).resolves.toMatchObject({ text: 'is lost' });
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(`drop:${id}`);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [{ kind: 'drop', message: id }]).edited.result.hash,
+    );
+    // The focus is back where it was, in the diagram.
+    await expect(focus(page)).resolves.toMatchObject({ msg: String(id) });
+
+    // Home: the first lane at this row; → along it to s3, the step staying where it is.
+    await page.keyboard.press('Home');
+    while ((await focus(page)).node !== 's3') await page.keyboard.press('ArrowRight');
+    await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(String(step));
+    const t = formatTime(doc.events[arrives]!.t);
+    // Space opens s3's menu at this row's time, as a click on its lane there does; Escape shuts it.
+    await page.keyboard.press(' ');
+    await expect(page.locator('#lab-menu').textContent()).resolves.toMatch(
+      new RegExp(`^What if s3…crashes at ${t.replace('.', '\\.')}.*the time of the row clicked`),
+    );
+    await page.keyboard.press('Escape');
+    await expect(page.locator('#lab-menu').isHidden()).resolves.toBe(true);
+    await expect(focus(page)).resolves.toMatchObject({ inDiagram: true, node: 's3' });
+    await page.keyboard.press('Enter');
+    await expect(focus(page)).resolves.toMatchObject({ text: `crashes at ${t}` });
+    await page.keyboard.press('Enter');
+    const crash = `crash:s3@${doc.events[arrives]!.t}`;
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(crash);
+    await expect(page.locator('.lab-col[data-side="now"] .lab-hash').textContent()).resolves.toBe(
+      runWhatIf(scenario, [{ kind: 'drop', message: id }, parseEdit(crash)]).edited.result.hash,
+    );
+    // Ctrl+Home: up to the lane names, in the same column; Enter opens s3's menu from its name.
+    await page.keyboard.press('Control+Home');
+    await expect(focus(page)).resolves.toMatchObject({ node: 's3', label: "s3's lane" });
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-menu .lab-menu-title').textContent()).resolves.toBe(
+      'What if s3…',
+    );
+    await page.keyboard.press('Escape');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the keyboard, once the lab redraws', () => {
   const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
 

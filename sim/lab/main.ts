@@ -308,8 +308,15 @@ function selectedTime(): number | undefined {
 
 // ---- the menu opened by clicking a message or a node in the diagram ----
 
+/** What had the keyboard's focus when Enter or Space opened the menu: it has it back after. */
+let menuOpener: HTMLElement | SVGElement | null = null;
+
 function hideMenu(): void {
   menu.hidden = true;
+  const opener = menuOpener;
+  menuOpener = null;
+  const inMenu = menu.contains(document.activeElement) || document.activeElement === document.body;
+  if (opener?.isConnected && inMenu) opener.focus({ preventScroll: true });
 }
 
 function openMenu(x: number, y: number, title: string, items: Node[]): void {
@@ -531,6 +538,8 @@ function laneNear(x: number): string | undefined {
 function onDiagramClick(event: MouseEvent): void {
   const target = event.target as Element | null;
   if (target === null || target.closest('#lab-menu') !== null) return;
+  const opener = document.activeElement;
+  openedBy(event, opener instanceof HTMLElement || opener instanceof SVGElement ? opener : null);
   const message = target.closest('[data-msg]') as HTMLElement | SVGElement | null;
   const node = target.closest(
     '.lane-head[data-node], .lane-bar-name[data-node], line.lane[data-node], #state .node[data-node] h3',
@@ -559,6 +568,21 @@ function onDiagramClick(event: MouseEvent): void {
     return;
   }
   hideMenu();
+}
+
+/**
+ * A menu opened from the keyboard (a click of detail 0: Enter or Space on the diagram's focused
+ * cell) takes the focus to its first control, and gives it back when it closes.
+ */
+function openedBy(event: MouseEvent, opener: HTMLElement | SVGElement | null): void {
+  menuOpener = null;
+  if (event.detail !== 0 || opener === null) return;
+  // Opened at once by the click's handler below; the focus moves once it is drawn.
+  queueMicrotask(() => {
+    if (menu.hidden) return;
+    menuOpener = opener;
+    menu.querySelector<HTMLElement>('button, input')?.focus({ preventScroll: true });
+  });
 }
 
 // ---- settings: a knob, the preset, the seed ----
