@@ -874,6 +874,48 @@ describe('the first divergence', () => {
   });
 });
 
+describe("a lock store page's state cards", () => {
+  it('say a lock is held from the row where it is granted, not from the row before it', async () => {
+    type Grant = { key: string; event: string; holder: string };
+    type Locks = { locks?: Record<string, { holder: string }> };
+    let checked = 0;
+    for (const name of ['lock-tour', 'lock-released-by-stranger', 'crashed-holder-blocks-key']) {
+      const scenario = (await import(`../scenarios/${name}.ts`)).default as Scenario;
+      expect(scenario.store).toBe('lock');
+      const { doc, href } = writeLabPage(scenario, `scenarios/${name}.ts`, name);
+      const { page, problems } = await open('', href);
+      const steps = await pageSteps(page);
+      // Each grant that gives a key to a client that did not hold it, with the server's digest
+      // just before it.
+      const held: Record<string, Record<string, string>> = {};
+      for (const [i, e] of doc.events.entries()) {
+        if (e.kind === 'state') {
+          held[e.node] = Object.fromEntries(
+            Object.entries((e.summary as Locks).locks ?? {}).map(([k, l]) => [k, l.holder]),
+          );
+        }
+        if (e.kind !== 'record' || e.observation.kind !== 'note') continue;
+        const lock = (e.observation as { lock?: Grant }).lock;
+        if (lock?.event !== 'grant' || held[e.node]?.[lock.key] === lock.holder) continue;
+        const row = steps.indexOf(i);
+        expect(row).toBeGreaterThan(0);
+        const card = page.locator(`#state .node[data-node="${e.node}"]`);
+        const said = `lock ${lock.key}: held by ${lock.holder}`;
+        // The row before: the request arriving. Not held yet.
+        await page.locator('#slider').fill(String(row - 1));
+        await expect(card.textContent(), `${name} row ${row - 1}`).resolves.not.toContain(said);
+        // The grant's own row: held.
+        await page.locator('#slider').fill(String(row));
+        await expect(card.textContent(), `${name} row ${row}`).resolves.toContain(said);
+        checked++;
+      }
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
+    expect(checked).toBeGreaterThan(5);
+  });
+});
+
 describe('the diagram by keyboard alone', () => {
   /** What has the focus: its tag, and the message, node and step it stands for. */
   const focus = (page: Page) =>
@@ -1954,8 +1996,13 @@ describe('a class on the lock store: a lock released by a stranger', () => {
         page.locator('#lab-state tr[data-node="s1"] td').textContent(),
         name,
       ).resolves.toContain(said);
-      // The diagram's step follows step by hand in the page's own run: its card says the same,
-      // the lease in the same time as everywhere on the page.
+      // The diagram's step follows step by hand in the page's own run, to the request's row; its
+      // card says the same from the next row, where the grant is written (step by hand is after
+      // the whole atomic step), the lease in the same time as everywhere on the page.
+      await page.locator('#next').click();
+      await expect(page.locator('#step-info .what').textContent(), name).resolves.toContain(
+        'grants the lock of x to c1',
+      );
       await expect(
         page.locator('#state .node[data-node="s1"]').textContent(),
         name,
