@@ -874,6 +874,57 @@ describe('the first divergence', () => {
   });
 });
 
+describe('the diagram in a 1024 px window', () => {
+  /** Whether every row's words at the diagram's right are in its frame, and how far it scrolls. */
+  const framed = (page: Page) =>
+    page.evaluate(() => {
+      const wrap = document.getElementById('diagram-wrap')!;
+      const frame = wrap.getBoundingClientRect();
+      const svg = document.getElementById('diagram') as unknown as SVGSVGElement;
+      const texts = [...document.querySelectorAll('#diagram text')];
+      const cut = texts.filter((t) => t.getBoundingClientRect().right > frame.right + 0.5);
+      return {
+        cut: cut.map((t) => t.textContent),
+        texts: texts.length,
+        sideways: wrap.scrollWidth - wrap.clientWidth,
+        scale: svg.getBoundingClientRect().width / svg.width.baseVal.value,
+      };
+    });
+
+  it("shows the rows' words whole, with no sideways scroll, and at 1600 px the diagram's own size", async () => {
+    const { page, problems } = await open();
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const narrow = await framed(page);
+    expect(narrow.texts).toBeGreaterThan(40);
+    expect(narrow.cut).toEqual([]);
+    expect(narrow.sideways).toBeLessThanOrEqual(0);
+    // Drawn smaller to fit, but not so small that it cannot be read.
+    expect(narrow.scale).toBeGreaterThanOrEqual(0.75);
+    // The lane names kept at the top while scrolling stand over their lanes, at this size too.
+    await page.locator('#diagram .row-bg').nth(30).scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 600);
+    await page.waitForFunction(() => !document.querySelector<HTMLElement>('.lane-bar')!.hidden);
+    const offsets = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.lane-bar-name')].map((name) => {
+        const head = document.querySelector(
+          `#diagram .lane-head[data-node="${name.dataset.node}"] .lane-name`,
+        )!;
+        const a = name.getBoundingClientRect();
+        const b = head.getBoundingClientRect();
+        return Math.abs(a.left + a.width / 2 - (b.left + b.width / 2));
+      }),
+    );
+    for (const off of offsets) expect(off).toBeLessThan(3);
+    await page.screenshot({ path: join(ARTIFACTS, 'lab-1024.png') });
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    const wide = await framed(page);
+    expect(wide.cut).toEqual([]);
+    expect(wide.scale).toBe(1);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe("a lock store page's state cards", () => {
   it('say a lock is held from the row where it is granted, not from the row before it', async () => {
     type Grant = { key: string; event: string; holder: string };

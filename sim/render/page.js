@@ -85,6 +85,8 @@
   let shownNodes = null;
 
   const unsafe = new RegExp(view.display.unsafe, 'gu');
+  /** The smallest the diagram is drawn to fit a narrow window, as a part of its own size. */
+  const MIN_SCALE = 0.75;
 
   /** A text from the trace as shown: controls and bidi overrides escaped (\x1b, \u202e), cut. */
   function shown(text) {
@@ -621,7 +623,9 @@
       const edge = wrap.getBoundingClientRect();
       bar.style.left = `${edge.left}px`;
       bar.style.width = `${edge.width}px`;
-      for (const { name, x } of names) name.style.left = `${box.left - edge.left + x}px`;
+      // The diagram may be drawn smaller than its own size (a narrow window): x scales with it.
+      const scale = box.width / svg.width.baseVal.value || 1;
+      for (const { name, x } of names) name.style.left = `${box.left - edge.left + x * scale}px`;
     };
     window.addEventListener('scroll', place, { passive: true });
     wrap.addEventListener('scroll', place, { passive: true });
@@ -846,6 +850,10 @@
   window.addEventListener('resize', fitPanel);
   window.addEventListener('scroll', drawSoon, { passive: true });
   window.addEventListener('resize', drawSoon);
+  // In a window narrower than the diagram (1024 px, the panel docked under it) the diagram is
+  // drawn smaller, so that the rows' words at its right are in sight without a sideways scroll;
+  // no smaller than this, though (a crowd of lanes scrolls sideways rather than shrink unread).
+  svg.style.minWidth = `${Math.round(svg.width.baseVal.value * MIN_SCALE)}px`;
   laneFilter();
   stickyLanes();
   keyboardGrid();
