@@ -2186,6 +2186,39 @@ describe('a crowd of 25 nodes', () => {
 });
 
 describe('a run of 25 nodes and 10,000 steps', () => {
+  it('is reached by keyboard at its end, and the stop stays in the page when scrolled away', async () => {
+    const { href } = writeLabPage(bigRun, 'test/fixtures/big-run.ts', 'lab-big-keys');
+    const { page: tab, problems } = await open('#step=1', href);
+    const where = () =>
+      tab.evaluate(() => {
+        const a = document.activeElement as HTMLElement | SVGElement;
+        return {
+          inDiagram: a.closest('#diagram') !== null,
+          node: a.dataset.node ?? a.closest<SVGElement>('[data-node]')?.dataset.node,
+          step: document.getElementById('step-info')!.dataset.step,
+          stops: document.querySelectorAll('#diagram [tabindex="0"]').length,
+        };
+      });
+    for (let k = 0; k < 200 && !(await where()).inDiagram; k++) await tab.keyboard.press('Tab');
+    await expect(where()).resolves.toMatchObject({ inDiagram: true, node: 's1', stops: 1 });
+    // Ctrl+End: the last row, drawn and in the window though far below it; → along to s2.
+    await tab.keyboard.press('Control+End');
+    await tab.keyboard.press('ArrowRight');
+    const last = String((await pageSteps(tab)).length - 1);
+    await expect(where()).resolves.toMatchObject({ node: 's2', step: last, stops: 1 });
+    await expect(inWindow(tab, '#diagram .key-mark')).resolves.toBe(true);
+    // Scrolled back to the top, the rows there are drawn and the end's are not, but the stop is:
+    // Tab out and back finds it where it was.
+    await tab.evaluate(() => window.scrollTo(0, 0));
+    await tab.waitForFunction(() => document.querySelector('#diagram .row-bg[data-step="0"]'));
+    await tab.keyboard.press('Tab');
+    await expect(where()).resolves.toMatchObject({ inDiagram: false });
+    await tab.keyboard.press('Shift+Tab');
+    await expect(where()).resolves.toMatchObject({ inDiagram: true, node: 's2', step: last });
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+
   it('loads, reruns to its hash, steps to the end and explains a message there, without error', async () => {
     const { own, doc: big, href } = writeLabPage(bigRun, 'test/fixtures/big-run.ts', 'lab-big');
     const { page: tab, problems } = await open('#step=1', href);
