@@ -379,23 +379,30 @@ describe("each run's size in the comparison", () => {
   });
 });
 
+/**
+ * follower-down-blocks-puts's page with s3 restarted at 5 s, and that what-if's diff in Node. s3
+ * down for good: the leader resends to it every 0.5 s until the run is cut. Restarted at 5 s,
+ * the resends stop: all those after 5 s are only in the page's run.
+ */
+async function openStorms() {
+  const name = 'follower-down-blocks-puts';
+  const { own, href } = writeLabPage(followerDownBlocksPuts, `scenarios/${name}.ts`, name);
+  const edit = 'restart:s3@5000';
+  const diff = diffRuns(
+    runWhatIf(effectiveScenario(followerDownBlocksPuts, own), [parseEdit(edit)]),
+  );
+  return { diff, ...(await open(`#whatif=${edit}`, href)) };
+}
+
 describe('the events that differ, in a run of retransmission storms', () => {
   it('fold each storm into its first event with a count, as the diagram does', async () => {
-    // s3 down for good: the leader resends to it every 0.5 s until the run is cut. Restarted at
-    // 5 s, the resends stop: all those after 5 s are only in the page's run.
-    const name = 'follower-down-blocks-puts';
-    const { own, href } = writeLabPage(followerDownBlocksPuts, `scenarios/${name}.ts`, name);
-    const edit = 'restart:s3@5000';
-    const diff = diffRuns(
-      runWhatIf(effectiveScenario(followerDownBlocksPuts, own), [parseEdit(edit)]),
-    );
+    const { diff, page, problems } = await openStorms();
     const timeouts = diff.onlyBase.filter(
       (e) =>
         e.event.kind === 'timer' &&
         (e.event.timer as { kind?: string }).kind === 'replicationTimeout',
     );
     expect(timeouts.length).toBeGreaterThan(10);
-    const { page, problems } = await open(`#whatif=${edit}`, href);
     const base = page.locator('#lab-differ .lab-events[data-side="base"] li');
     const lines = await base.allTextContents();
     const folded = lines.filter((l) => l.includes('replicationTimeout'));
@@ -416,13 +423,7 @@ describe('the events that differ, in a run of retransmission storms', () => {
 
 describe('the events that differ, counted and listed', () => {
   it("number the list by events, as the heading counts them: a storm's line takes all its numbers", async () => {
-    const name = 'follower-down-blocks-puts';
-    const { own, href } = writeLabPage(followerDownBlocksPuts, `scenarios/${name}.ts`, name);
-    const edit = 'restart:s3@5000';
-    const diff = diffRuns(
-      runWhatIf(effectiveScenario(followerDownBlocksPuts, own), [parseEdit(edit)]),
-    );
-    const { page, problems } = await open(`#whatif=${edit}`, href);
+    const { diff, page, problems } = await openStorms();
     const heading = (await page.locator('#lab-differ h3').textContent())!;
     const [, base, edited] = /\((\d+) only in this run, (\d+) only in the what-if\)/.exec(heading)!;
     for (const [side, counted, events] of [
