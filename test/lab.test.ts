@@ -878,7 +878,9 @@ describe('the first divergence', () => {
 describe('the diagram in a 1024 px window', () => {
   /** Whether every row's words at the diagram's right are in its frame, and how far it scrolls. */
   const framed = (page: Page) =>
-    page.evaluate(() => {
+    page.evaluate(async () => {
+      // The window's resize event, where the page docks its panel, comes before the next frame.
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
       const wrap = document.getElementById('diagram-wrap')!;
       const frame = wrap.getBoundingClientRect();
       const svg = document.getElementById('diagram') as unknown as SVGSVGElement;
