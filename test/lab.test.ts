@@ -1078,6 +1078,52 @@ describe('the diagram by keyboard alone', () => {
   });
 });
 
+describe("the what-if run's own list by keyboard alone", () => {
+  it('is one tab stop whose rows the arrows walk; Enter on a message opens its menu, and an edit made from it keeps the focus in the list', async () => {
+    const { page, problems } = await open(`#whatif=${NO_DELAY}`);
+    const active = () =>
+      page.evaluate(() => {
+        const a = document.activeElement as HTMLElement;
+        return { inList: a.closest('#lab-run') !== null, msg: a.dataset.msg, text: a.textContent };
+      });
+    await page.locator('#lab-run-box summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+    await page.keyboard.press('Tab');
+    const first = await page.locator('#lab-run li').first().textContent();
+    await expect(active()).resolves.toMatchObject({ inList: true, text: first });
+    await expect(page.locator('#lab-run li[tabindex="0"]').count()).resolves.toBe(1);
+    // End and Home: the last and first rows (the diagram's step stays where it was).
+    const step = await page.locator('#step-info').getAttribute('data-step');
+    await page.keyboard.press('End');
+    await expect(active()).resolves.toMatchObject({
+      text: await page.locator('#lab-run li').last().textContent(),
+    });
+    await page.keyboard.press('Home');
+    await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(step);
+    // Down to the first message: Enter opens its menu, with the focus in it; Escape gives it back.
+    for (let k = 0; k < 20 && (await active()).msg === undefined; k++)
+      await page.keyboard.press('ArrowDown');
+    const { msg } = await active();
+    expect(msg).toBeDefined();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-menu .lab-menu-title').textContent()).resolves.toContain(
+      `What if message #${msg}`,
+    );
+    await expect(active()).resolves.toMatchObject({ inList: false, text: 'is lost' });
+    await page.keyboard.press('Escape');
+    await expect(active()).resolves.toMatchObject({ inList: true, msg });
+    // Space too; then Enter loses it, and the focus is on the list redrawn for the new run.
+    await page.keyboard.press(' ');
+    await expect(active()).resolves.toMatchObject({ text: 'is lost' });
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-edits').textContent()).resolves.toContain(`drop:${msg}`);
+    await expect(active()).resolves.toMatchObject({ inList: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the keyboard, once the lab redraws', () => {
   const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
 

@@ -11,7 +11,7 @@ import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
-import { button, byId, el, eventText } from './dom.ts';
+import { button, byId, el, eventText, rovingList } from './dom.ts';
 import {
   addedTo,
   againText,
@@ -723,8 +723,21 @@ function keptFocus(): () => void {
   const alike = (): HTMLElement[] =>
     [...region.querySelectorAll<HTMLElement>(was.tagName)].filter((e) => e.textContent === text);
   const place = alike().indexOf(was);
+  // A row of the what-if run's list: the new run's row at the same place (its words may differ).
+  const listed = was.matches('#lab-run > li')
+    ? [...region.querySelectorAll('#lab-run > li')].indexOf(was)
+    : -1;
   return () => {
     if (was.isConnected && document.activeElement === was) return;
+    if (listed >= 0) {
+      const rows = region.querySelectorAll<HTMLElement>('#lab-run > li');
+      const row = rows[Math.min(listed, rows.length - 1)];
+      if (row !== undefined && row.offsetParent !== null) {
+        row.focus({ preventScroll: true });
+        scrollIntoList(row);
+        return;
+      }
+    }
     const usable = (e: HTMLElement) =>
       !(e as HTMLButtonElement).disabled && e.offsetParent !== null;
     const same = alike().filter(usable);
@@ -1136,6 +1149,8 @@ function editedRun(w: WhatIf): HTMLElement {
     if ('id' in e) attrs['data-msg'] = String(e.id);
     items.push(el('li', { attrs }, eventText(e)));
   });
+  const list = el('ol', { class: 'lab-events', attrs: { id: 'lab-run' } }, ...items);
+  rovingList(list);
   return el(
     'details',
     { attrs: { id: 'lab-run-box', 'data-hash': w.edited.result.hash } },
@@ -1144,7 +1159,7 @@ function editedRun(w: WhatIf): HTMLElement {
       {},
       `The what-if run, event by event (${items.length} rows; click a message to edit it)`,
     ),
-    el('ol', { class: 'lab-events', attrs: { id: 'lab-run' } }, ...items),
+    list,
   );
 }
 
@@ -1240,8 +1255,13 @@ function showHandStep(at: number, watched: boolean): void {
     li.classList.remove('lab-here');
   const row = document.querySelector(`#lab-run li[data-trace="${at}"]`);
   row?.classList.add('lab-here');
-  const list = row?.closest('ol');
-  if (row === null || list === null || list === undefined || list.clientHeight === 0) return;
+  if (row !== null) scrollIntoList(row);
+}
+
+/** Scrolls a row's list (only the list, never the window) just enough to show the row. */
+function scrollIntoList(row: Element): void {
+  const list = row.closest('ol');
+  if (list === null || list.clientHeight === 0) return;
   const box = row.getBoundingClientRect();
   const frame = list.getBoundingClientRect();
   if (box.top < frame.top) list.scrollTop -= frame.top - box.top;
