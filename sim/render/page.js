@@ -667,7 +667,7 @@
     );
     heads.forEach((h, k) => {
       h.setAttribute('role', 'button');
-      h.setAttribute('aria-label', `${view.lanes[k]}'s lane`);
+      h.setAttribute('aria-label', `${shown(view.lanes[k])}'s lane`);
     });
     const lastCol = view.lanes.length;
 
@@ -683,7 +683,7 @@
       cell.setAttribute('height', bg.getAttribute('height'));
       cell.dataset.node = view.lanes[col];
       const t = doc.events[steps[row].traceIndex].t;
-      cell.setAttribute('aria-label', `${view.lanes[col]} at ${formatTime(t)}`);
+      cell.setAttribute('aria-label', `${shown(view.lanes[col])} at ${formatTime(t)}`);
       return cell;
     }
 
