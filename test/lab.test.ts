@@ -1046,7 +1046,9 @@ describe('the diagram by keyboard alone', () => {
 
     // Home: the first lane at this row; → along it to s3, the step staying where it is.
     await page.keyboard.press('Home');
-    while ((await focus(page)).node !== 's3') await page.keyboard.press('ArrowRight');
+    for (let k = 0; k < 10 && (await focus(page)).node !== 's3'; k++)
+      await page.keyboard.press('ArrowRight');
+    await expect(focus(page)).resolves.toMatchObject({ node: 's3', inDiagram: true });
     await expect(page.locator('#step-info').getAttribute('data-step')).resolves.toBe(String(step));
     const t = formatTime(doc.events[arrives]!.t);
     // Space opens s3's menu at this row's time, as a click on its lane there does; Escape shuts it.
