@@ -114,8 +114,14 @@ describe('the stale-read page', () => {
         : [],
     );
     const { index, ts } = deliveries[deliveries.length - 1]!;
+    // The row where s3 stores what it carried, next after the delivery's own.
+    const stored = doc.events.findIndex(
+      (e, i) =>
+        i > index && e.kind === 'record' && e.node === 's3' && e.observation.kind === 'apply',
+    );
     const steps = await stepsOf(page);
     const step = steps.findIndex((s) => s.traceIndex === index);
+    expect(steps[step + 1]!.traceIndex).toBe(stored);
     // Before: what s3's last state digest said; after: what the REPLICATION carried.
     const before = heldBefore(doc, 's3', 'x', index);
     const after = ts;
@@ -123,10 +129,14 @@ describe('the stale-read page', () => {
 
     await page.locator('#slider').fill(String(step - 1));
     await expect(cellText(page, 's3', 'x', 'ts')).resolves.toBe(String(before));
+    // The REPLICATION's row: it has arrived, and the next row says s3 stores it; the card
+    // changes there, with the row that says so.
+    await page.click('#next');
+    await expect(cellText(page, 's3', 'x', 'ts')).resolves.toBe(String(before));
     await page.click('#next');
     await expect(cellText(page, 's3', 'x', 'ts')).resolves.toBe(String(after));
     await expect(page.locator('#step-info').getAttribute('data-trace-index')).resolves.toBe(
-      String(index),
+      String(stored),
     );
     await page.screenshot({ path: join(ARTIFACTS, 'stale-read-replication.png') });
     await page.keyboard.press('ArrowLeft');

@@ -3,7 +3,7 @@
 // expected verdicts come from the runs themselves, never typed in.
 
 import { Chalk } from 'chalk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
@@ -15,6 +15,7 @@ import {
   EditError,
   editText,
   foldEdits,
+  foldOrder,
   parseEdit,
   runWhatIf,
   runWritten,
@@ -24,6 +25,13 @@ import { textWidth } from '../sim/render/diagram.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { runScenario } from '../sim/scenario.ts';
 import { runCli } from './run-cli.ts';
+
+// Every run of a scenario goes through here, counted, so that a test can say how many runs an
+// answer took; it runs the scenario as ever.
+vi.mock('../sim/scenario.ts', async (original) => {
+  const real = await original<typeof import('../sim/scenario.ts')>();
+  return { ...real, runScenario: vi.fn(real.runScenario) };
+});
 
 const sim = (...args: string[]) => runCli('sim', args);
 
@@ -410,5 +418,64 @@ describe('a message edit, once a setting before it changes', () => {
     expect(out.stderr).toContain(
       `drop:${retry.id} is the 3rd REPLICATION s1 → s3, and the run it would now edit has no such message; take drop:${retry.id} off first`,
     );
+  });
+});
+
+describe('edits written out of their order', () => {
+  /** The what-if as it was made before: every edit run as written, then all again in order. */
+  function twice(written: readonly Edit[]) {
+    const asWritten = runWhatIf(staleRead, written, base);
+    const order = foldOrder(written);
+    return runWhatIf(
+      staleRead,
+      order.map((i) => written[i]!),
+      base,
+      order.map((i) => asWritten.readAgainst[i]),
+    );
+  }
+  const ids = sends.map((e) => e.id);
+  const lists = [
+    `drop:${toS3.id},knob:replicationDelay=0`,
+    `drop:${toS3.id},seed:2`,
+    `duplicate:${ids[2]},seed:3,drop:${ids.at(-2)}`,
+    `delay:${ids[5]}:500,seed:2,seed:5`,
+    `drop:${ids.at(-2)},crash:s2@1000,preset:fixed`,
+    `seed:1,drop:${toS3.id},seed:7`,
+    `drop:${toS3.id},knob:ackPolicy=all-followers,knob:ackPolicy=ignore-failures`,
+  ];
+
+  it.each(lists)('%s: the same run, edits, words and verdicts as running them twice', (list) => {
+    const written = list.split(',').map(parseEdit);
+    expect(foldOrder(written)).not.toEqual(written.map((_, i) => i));
+    const once = runWritten(staleRead, written, base);
+    const old = twice(written);
+    expect(once.edited.result.hash).toBe(old.edited.result.hash);
+    expect(once.edits.map(editText)).toEqual(old.edits.map(editText));
+    expect(once.described).toEqual(old.described);
+    expect(once.moved).toEqual(old.moved);
+    expect(once.readAgainst.map((r) => r.result.hash)).toEqual(
+      old.readAgainst.map((r) => r.result.hash),
+    );
+    expect(renderWhatIf(new Chalk({ level: 0 }), once, diffRuns(once))).toEqual(
+      renderWhatIf(new Chalk({ level: 0 }), old, diffRuns(old)),
+    );
+  });
+
+  it('are run once each when the message edits come first: a knob after a lost message', () => {
+    const runs = vi.mocked(runScenario);
+    const written = [parseEdit(`drop:${toS3.id}`), parseEdit('knob:replicationDelay=0')];
+    runs.mockClear();
+    runWritten(staleRead, written, base);
+    // The knob, then the lost message on the run with the knob: two runs, none replayed.
+    expect(runs).toHaveBeenCalledTimes(written.length);
+    // A message edit after a change still needs the run it was written against, once.
+    // The first two are replayed as written to learn which message the copy names, then all run.
+    runs.mockClear();
+    runWritten(
+      staleRead,
+      [...written, parseEdit(`duplicate:${ids[0]}`), parseEdit('seed:2')],
+      base,
+    );
+    expect(runs).toHaveBeenCalledTimes(2 + 4);
   });
 });

@@ -1,5 +1,6 @@
 // The lab's building blocks for the page: elements made with createElement and textContent only
-// (never markup from data), and the plain one-line text of a trace event, as `--view log` writes it.
+// (never markup from data), a list the keyboard walks, and the plain one-line text of a trace
+// event, as `--view log` writes it.
 
 import { Chalk } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
@@ -27,6 +28,54 @@ export function button(text: string, onClick: () => void, className = 'lab-butto
   const b = el('button', { class: className, attrs: { type: 'button' } }, text);
   b.addEventListener('click', onClick);
   return b;
+}
+
+/**
+ * A list whose rows the keyboard reaches at one tab stop (a roving tabindex): ↑ ↓ move it, Home /
+ * End and Page Up / Down go further, and Enter or Space does what a click on the row does (a
+ * click of detail 0, which the lab reads as the keyboard's). A row given the focus otherwise (the
+ * lab's redraw gives it back) becomes the stop.
+ */
+export function rovingList(list: HTMLElement): void {
+  const rows = () => [...list.children] as HTMLElement[];
+  rows().forEach((row, i) => {
+    row.tabIndex = i === 0 ? 0 : -1;
+  });
+  list.addEventListener('focusin', (event) => {
+    for (const row of rows()) row.tabIndex = row === event.target ? 0 : -1;
+  });
+  list.addEventListener('keydown', (event) => {
+    const items = rows();
+    const at = items.indexOf(event.target as HTMLElement);
+    if (at < 0 || event.altKey || event.ctrlKey || event.metaKey) return;
+    const row = items[at]!;
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      const box = row.getBoundingClientRect();
+      const point = {
+        clientX: box.left + Math.min(box.width / 2, 40),
+        clientY: box.top + box.height / 2,
+      };
+      row.dispatchEvent(
+        new MouseEvent('click', { bubbles: true, view: window, detail: 0, ...point }),
+      );
+      return;
+    }
+    const moves: Record<string, number> = {
+      ArrowUp: at - 1,
+      ArrowDown: at + 1,
+      Home: 0,
+      End: items.length - 1,
+      PageUp: at - 10,
+      PageDown: at + 10,
+    };
+    const to = moves[event.key];
+    if (to === undefined) return;
+    // Not the page's keys as well (Home / End go to the diagram's first and last step).
+    event.preventDefault();
+    event.stopPropagation();
+    items[Math.max(0, Math.min(items.length - 1, to))]?.focus();
+  });
 }
 
 export function byId<T extends HTMLElement>(id: string): T {

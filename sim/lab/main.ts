@@ -11,7 +11,7 @@ import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
-import { button, byId, el, eventText } from './dom.ts';
+import { button, byId, el, eventText, rovingList } from './dom.ts';
 import {
   addedTo,
   againText,
@@ -308,8 +308,15 @@ function selectedTime(): number | undefined {
 
 // ---- the menu opened by clicking a message or a node in the diagram ----
 
+/** What had the keyboard's focus when Enter or Space opened the menu: it has it back after. */
+let menuOpener: HTMLElement | SVGElement | null = null;
+
 function hideMenu(): void {
   menu.hidden = true;
+  const opener = menuOpener;
+  menuOpener = null;
+  const inMenu = menu.contains(document.activeElement) || document.activeElement === document.body;
+  if (opener?.isConnected && inMenu) opener.focus({ preventScroll: true });
 }
 
 function openMenu(x: number, y: number, title: string, items: Node[]): void {
@@ -531,6 +538,8 @@ function laneNear(x: number): string | undefined {
 function onDiagramClick(event: MouseEvent): void {
   const target = event.target as Element | null;
   if (target === null || target.closest('#lab-menu') !== null) return;
+  const opener = document.activeElement;
+  openedBy(event, opener instanceof HTMLElement || opener instanceof SVGElement ? opener : null);
   const message = target.closest('[data-msg]') as HTMLElement | SVGElement | null;
   const node = target.closest(
     '.lane-head[data-node], .lane-bar-name[data-node], line.lane[data-node], #state .node[data-node] h3',
@@ -559,6 +568,21 @@ function onDiagramClick(event: MouseEvent): void {
     return;
   }
   hideMenu();
+}
+
+/**
+ * A menu opened from the keyboard (a click of detail 0: Enter or Space on the diagram's focused
+ * cell) takes the focus to its first control, and gives it back when it closes.
+ */
+function openedBy(event: MouseEvent, opener: HTMLElement | SVGElement | null): void {
+  menuOpener = null;
+  if (event.detail !== 0 || opener === null) return;
+  // Opened at once by the click's handler below; the focus moves once it is drawn.
+  queueMicrotask(() => {
+    if (menu.hidden) return;
+    menuOpener = opener;
+    menu.querySelector<HTMLElement>('button, input')?.focus({ preventScroll: true });
+  });
 }
 
 // ---- settings: a knob, the preset, the seed ----
@@ -699,8 +723,21 @@ function keptFocus(): () => void {
   const alike = (): HTMLElement[] =>
     [...region.querySelectorAll<HTMLElement>(was.tagName)].filter((e) => e.textContent === text);
   const place = alike().indexOf(was);
+  // A row of the what-if run's list: the new run's row at the same place (its words may differ).
+  const listed = was.matches('#lab-run > li')
+    ? [...region.querySelectorAll('#lab-run > li')].indexOf(was)
+    : -1;
   return () => {
     if (was.isConnected && document.activeElement === was) return;
+    if (listed >= 0) {
+      const rows = region.querySelectorAll<HTMLElement>('#lab-run > li');
+      const row = rows[Math.min(listed, rows.length - 1)];
+      if (row !== undefined && row.offsetParent !== null) {
+        row.focus({ preventScroll: true });
+        scrollIntoList(row);
+        return;
+      }
+    }
     const usable = (e: HTMLElement) =>
       !(e as HTMLButtonElement).disabled && e.offsetParent !== null;
     const same = alike().filter(usable);
@@ -1032,34 +1069,49 @@ function rowsOfOps(trace: readonly TraceEvent[], ops: readonly number[]): number
   return out;
 }
 
+/** Lines listed per side of the events that differ; the rest are counted. */
+const SHOWN_LINES = 200;
+
 /** An event of the what-if run that, clicked, is shown in that run's own list below. */
 function editedLink(e: DiffEvent, again = ''): HTMLElement {
   return button(`${eventText(e.event)}${again}`, () => markEditedRows([e.traceIndex]), 'lab-link');
 }
 
 function differing(diff: RunDiff): HTMLElement {
+  // The heading counts events, and so do the lists' numbers: a storm folded into one line takes
+  // the numbers of all its events (`5–44.`), so that the last number is the heading's count.
   const list = (events: RunDiff['onlyBase'], side: string, base: boolean) => {
     const lines = foldStorms(events);
-    return el(
+    let next = 1;
+    const items = lines.slice(0, SHOWN_LINES).map((line) => {
+      const again = againText(line);
+      const { first } = line;
+      const item = el(
+        'li',
+        { attrs: { value: String(next) } },
+        base
+          ? button(
+              `${eventText(first.event)}${again}`,
+              () => goToEvent(first.traceIndex),
+              'lab-link',
+            )
+          : editedLink(first, again),
+      );
+      if (line.count > 1) item.dataset.n = `${next}–${next + line.count - 1}`;
+      next += line.count;
+      return item;
+    });
+    const rest = events.length - (next - 1);
+    const ol = el(
       'ol',
       { class: 'lab-events', attrs: { 'data-side': side } },
-      ...lines.slice(0, 200).map((line) => {
-        const again = againText(line);
-        const { first } = line;
-        return el(
-          'li',
-          {},
-          base
-            ? button(
-                `${eventText(first.event)}${again}`,
-                () => goToEvent(first.traceIndex),
-                'lab-link',
-              )
-            : editedLink(first, again),
-        );
-      }),
-      lines.length > 200 ? el('li', {}, `… and ${lines.length - 200} more`) : null,
+      ...items,
+      rest > 0 ? el('li', { class: 'lab-more' }, `… and ${counted(rest, 'more event')}`) : null,
     );
+    // Room on the left for the widest number (a range is wider than the list's usual margin).
+    const widest = Math.max(0, ...items.map((li) => (li.dataset.n ?? li.value.toString()).length));
+    ol.style.paddingLeft = `max(48px, ${widest + 3}ch)`;
+    return ol;
   };
   return el(
     'div',
@@ -1097,6 +1149,8 @@ function editedRun(w: WhatIf): HTMLElement {
     if ('id' in e) attrs['data-msg'] = String(e.id);
     items.push(el('li', { attrs }, eventText(e)));
   });
+  const list = el('ol', { class: 'lab-events', attrs: { id: 'lab-run' } }, ...items);
+  rovingList(list);
   return el(
     'details',
     { attrs: { id: 'lab-run-box', 'data-hash': w.edited.result.hash } },
@@ -1105,7 +1159,7 @@ function editedRun(w: WhatIf): HTMLElement {
       {},
       `The what-if run, event by event (${items.length} rows; click a message to edit it)`,
     ),
-    el('ol', { class: 'lab-events', attrs: { id: 'lab-run' } }, ...items),
+    list,
   );
 }
 
@@ -1201,8 +1255,13 @@ function showHandStep(at: number, watched: boolean): void {
     li.classList.remove('lab-here');
   const row = document.querySelector(`#lab-run li[data-trace="${at}"]`);
   row?.classList.add('lab-here');
-  const list = row?.closest('ol');
-  if (row === null || list === null || list === undefined || list.clientHeight === 0) return;
+  if (row !== null) scrollIntoList(row);
+}
+
+/** Scrolls a row's list (only the list, never the window) just enough to show the row. */
+function scrollIntoList(row: Element): void {
+  const list = row.closest('ol');
+  if (list === null || list.clientHeight === 0) return;
   const box = row.getBoundingClientRect();
   const frame = list.getBoundingClientRect();
   if (box.top < frame.top) list.scrollTop -= frame.top - box.top;

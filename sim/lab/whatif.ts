@@ -732,13 +732,30 @@ export function runWritten(
   const order = foldOrder(written);
   if (order.every((w, i) => w === i) && order.length === written.length)
     return runWhatIf(scenario, written, base);
-  const asWritten = runWhatIf(scenario, written, base);
+  // A message edit names a message of the run before it as written: that run is replayed only as
+  // far as the last message edit, to learn which message each names; then the edits run once, in
+  // their order. An edit of no message needs no run of its own to be read against.
+  let last = -1;
+  written.forEach((edit, i) => {
+    if ('message' in edit) last = i;
+  });
+  const asWritten = last < 0 ? [] : runsBefore(scenario, written.slice(0, last), base);
   return runWhatIf(
     scenario,
     order.map((i) => written[i]!),
     base,
-    order.map((i) => asWritten.readAgainst[i]),
+    order.map((i) => ('message' in written[i]! ? asWritten[i] : undefined)),
   );
+}
+
+/** The run before each of `edits` applied one after another, and the run after the last. */
+function runsBefore(
+  scenario: AnyScenario,
+  edits: readonly Edit[],
+  base: ScenarioRun,
+): ScenarioRun[] {
+  const w = runWhatIf(scenario, edits, base);
+  return [...w.readAgainst, w.edited];
 }
 
 /** Why an aimed edit did not land on its message in the new run; null when it did. */

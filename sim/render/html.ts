@@ -510,12 +510,22 @@ function viewModel(doc: TraceDocument, tl: Timeline) {
   const events = tl.rows.filter((row): row is EventRow => row.kind === 'event');
   const lane = (k: number) => tl.lanes[k]!.id;
   // A step's state is the nodes' state once the atomic step holding its event is over: up to
-  // the next step that begins another (found walking back, so each step is looked at once).
+  // the next step that begins another (found walking back, so each step is looked at once). But
+  // a delivery or a timer whose effect a later row of its atomic step records (a lock granted, a
+  // version stored, a reply taken) shows the state as the step began: the cards change on the
+  // row that says what changed, not the row before it.
   const until: number[] = [];
   let next = doc.events.length;
+  let recordedLater = false;
   for (let k = events.length - 1; k >= 0; k--) {
-    until[k] = next;
-    if (beginsStep(doc.events, events[k]!.traceIndex)) next = events[k]!.traceIndex;
+    const i = events[k]!.traceIndex;
+    const kind = doc.events[i]!.kind;
+    until[k] = (kind === 'deliver' || kind === 'timer') && recordedLater ? i : next;
+    if (kind === 'record') recordedLater = true;
+    if (beginsStep(doc.events, i)) {
+      next = i;
+      recordedLater = false;
+    }
   }
   // One list per field rather than one object per step: the field names are written once.
   const steps = {

@@ -64,6 +64,7 @@
       if (!filed.has(chunk)) filed.set(chunk, { at: -1, entries: [] });
       const step = Number(el.dataset.step);
       if (el.classList.contains('row-bg')) rowOfStep.set(step, el);
+      if (el.classList.contains('label')) labelOfStep.set(step, el);
       const from = el.dataset.fromStep === undefined ? step : Number(el.dataset.fromStep);
       filed.get(chunk).entries.push({ el, step, from });
     }
@@ -71,15 +72,21 @@
   }
   /** Each step's row background, and every element that is part of a witness: found once, here. */
   const rowOfStep = new Map();
+  /** Each step's words at the right of its row: the keyboard's last column. */
+  const labelOfStep = new Map();
   const witnesses = [...svg.querySelectorAll('[data-h]')];
   const filed = fileByChunk();
   let current = -1;
+  /** The diagram's one tab stop (keyboardGrid), and the cell it is at: row -1 is the lane names. */
+  const keys = { rover: null, row: -1, col: 0 };
   /** Nodes whose state card is folded to its title. */
   const collapsed = new Set();
   /** The lane filter: null shows every node. */
   let shownNodes = null;
 
   const unsafe = new RegExp(view.display.unsafe, 'gu');
+  /** The smallest the diagram is drawn to fit a narrow window, as a part of its own size. */
+  const MIN_SCALE = 0.75;
 
   /** A text from the trace as shown: controls and bidi overrides escaped (\x1b, \u202e), cut. */
   function shown(text) {
@@ -283,7 +290,8 @@
   function draw(c, wanted) {
     if (wanted === c.el.isConnected) return;
     if (!wanted) {
-      c.el.remove();
+      // The diagram's one tab stop stays in the page, so that Tab still finds it.
+      if (!c.el.contains(keys.rover)) c.el.remove();
       return;
     }
     c.layer.append(c.el);
@@ -615,11 +623,173 @@
       const edge = wrap.getBoundingClientRect();
       bar.style.left = `${edge.left}px`;
       bar.style.width = `${edge.width}px`;
-      for (const { name, x } of names) name.style.left = `${box.left - edge.left + x}px`;
+      // The diagram may be drawn smaller than its own size (a narrow window): x scales with it.
+      const scale = box.width / svg.width.baseVal.value || 1;
+      for (const { name, x } of names) name.style.left = `${box.left - edge.left + x * scale}px`;
     };
     window.addEventListener('scroll', place, { passive: true });
     wrap.addEventListener('scroll', place, { passive: true });
     window.addEventListener('resize', place);
+  }
+
+  /**
+   * The diagram from the keyboard: one tab stop that moves (a roving tabindex, as in ARIA's grid
+   * pattern), over a grid whose first row is the lane names and the others the steps' rows, and
+   * whose columns are the lanes and then the row's words (its message, if it has one). The arrow
+   * keys move it (a row moved to is the selected step), Home / End to the row's first and last
+   * column, Page Up / Down by ten rows, Ctrl+Home / End to the first and last; Enter or Space
+   * does what a click there does (in the lab: the message's or the node's menu). A lane at a row
+   * has no element of its own: one rect stands for it while it has the focus.
+   */
+  function keyboardGrid() {
+    const ns = 'http://www.w3.org/2000/svg';
+    const heads = [...svg.querySelectorAll('.lane-head')].slice(0, view.lanes.length);
+    if (heads.length === 0) return;
+    const laneX = heads.map((h) => Number(h.querySelector('.lane-name').getAttribute('x')));
+    const laneW = heads.length > 1 ? laneX[1] - laneX[0] : 60;
+    const layer = document.createElementNS(ns, 'g');
+    layer.setAttribute('class', 'keys');
+    const cell = document.createElementNS(ns, 'rect');
+    cell.setAttribute('class', 'key-cell');
+    const mark = document.createElementNS(ns, 'rect');
+    mark.setAttribute('class', 'key-mark');
+    mark.setAttribute('rx', '5');
+    mark.style.display = 'none';
+    layer.append(cell, mark);
+    svg.append(layer);
+    // With the script the diagram is a set of controls, not one picture.
+    svg.setAttribute('role', 'group');
+    // Its own stop is the rover below: not the diagram as a whole.
+    svg.setAttribute('tabindex', '-1');
+    svg.setAttribute(
+      'aria-label',
+      'space-time diagram: arrow keys move between lanes and rows, Enter or Space picks',
+    );
+    heads.forEach((h, k) => {
+      h.setAttribute('role', 'button');
+      h.setAttribute('aria-label', `${shown(view.lanes[k])}'s lane`);
+    });
+    const lastCol = view.lanes.length;
+
+    /** The element of a cell: a lane name, a row's words, or the rect standing for a lane at a row. */
+    function target(row, col) {
+      if (row < 0) return heads[Math.min(col, heads.length - 1)];
+      if (col === lastCol) return labelOfStep.get(row);
+      const bg = rowOfStep.get(row);
+      const x = laneX[col] - Math.min(laneW - 8, 44) / 2;
+      cell.setAttribute('x', String(x));
+      cell.setAttribute('y', bg.getAttribute('y'));
+      cell.setAttribute('width', String(Math.min(laneW - 8, 44)));
+      cell.setAttribute('height', bg.getAttribute('height'));
+      cell.dataset.node = view.lanes[col];
+      const t = doc.events[steps[row].traceIndex].t;
+      cell.setAttribute('aria-label', `${shown(view.lanes[col])} at ${formatTime(t)}`);
+      return cell;
+    }
+
+    function rove(el) {
+      if (keys.rover !== null && keys.rover !== el) keys.rover.removeAttribute('tabindex');
+      keys.rover = el;
+      el.setAttribute('tabindex', '0');
+    }
+
+    /** Scrolls the diagram's frame sideways (the window up or down) just enough to show `el`. */
+    function bringIntoView(el, row) {
+      if (row >= 0) keepInView(rowOfStep.get(row));
+      else el.scrollIntoView({ block: 'nearest' });
+      const wrap = document.getElementById('diagram-wrap');
+      const box = el.getBoundingClientRect();
+      const frame = wrap.getBoundingClientRect();
+      if (box.right > frame.right)
+        wrap.scrollLeft += Math.min(box.right, box.left + frame.width - 16) - frame.right + 8;
+      else if (box.left < frame.left) wrap.scrollLeft -= frame.left - box.left + 8;
+    }
+
+    function moveTo(row, col) {
+      row = Math.max(-1, Math.min(steps.length - 1, row));
+      col = Math.max(0, Math.min(row < 0 ? lastCol - 1 : lastCol, col));
+      keys.row = row;
+      keys.col = col;
+      if (row >= 0) setStep(row, false);
+      const el = target(row, col);
+      reveal(el);
+      rove(el);
+      el.focus({ preventScroll: true });
+      bringIntoView(el, row);
+      showMark(el);
+    }
+
+    /** The focus mark: a frame round the focused cell, drawn only for the keyboard's focus. */
+    function showMark(el) {
+      if (document.activeElement !== el || !el.matches(':focus-visible')) {
+        mark.style.display = 'none';
+        return;
+      }
+      const box = el.getBBox();
+      mark.setAttribute('x', String(box.x - 4));
+      mark.setAttribute('y', String(box.y - 4));
+      mark.setAttribute('width', String(box.width + 8));
+      mark.setAttribute('height', String(box.height + 8));
+      mark.style.display = '';
+      const at = el.getBoundingClientRect();
+      if (el.dataset.msg !== undefined) showTooltip(el, at.left, at.bottom - 18);
+    }
+
+    /** A click at the cell's middle, as the mouse would make it (detail 0: from the keyboard). */
+    function press(el) {
+      tooltip.hidden = true;
+      const box = el.getBoundingClientRect();
+      el.dispatchEvent(
+        new MouseEvent('click', {
+          bubbles: true,
+          cancelable: true,
+          view: window,
+          detail: 0,
+          clientX: box.left + Math.min(box.width / 2, 40),
+          clientY: box.top + box.height / 2,
+        }),
+      );
+    }
+
+    svg.addEventListener('keydown', (event) => {
+      if (event.target !== keys.rover || event.altKey || event.metaKey) return;
+      const { row, col } = keys;
+      const ctrl = event.ctrlKey;
+      const moves = {
+        ArrowUp: [row - 1, col],
+        ArrowDown: [row + 1, col],
+        ArrowLeft: [row, col - 1],
+        ArrowRight: [row, col + 1],
+        Home: ctrl ? [-1, col] : [row, 0],
+        End: ctrl ? [steps.length - 1, col] : [row, lastCol],
+        PageUp: [row - 10, col],
+        PageDown: [row + 10, col],
+      };
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        event.stopPropagation();
+        press(keys.rover);
+        return;
+      }
+      if (!(event.key in moves) || (ctrl && event.key !== 'Home' && event.key !== 'End')) return;
+      // The page's own keys (← → step through the run) are not for a focused diagram.
+      event.preventDefault();
+      event.stopPropagation();
+      moveTo(...moves[event.key]);
+    });
+    // Tabbed into from elsewhere, the stop is on the selected step's row (it may have moved).
+    svg.addEventListener('focusin', (event) => {
+      if (event.target !== keys.rover) return;
+      const from = event.relatedTarget;
+      if (keys.row >= 0 && keys.row !== current && !(from instanceof Node && svg.contains(from)))
+        moveTo(current, keys.col);
+      else showMark(keys.rover);
+    });
+    svg.addEventListener('focusout', () => {
+      mark.style.display = 'none';
+      tooltip.hidden = true;
+    });
+    rove(heads[0]);
   }
 
   document.getElementById('first').addEventListener('click', () => setStep(0, true));
@@ -680,8 +850,13 @@
   window.addEventListener('resize', fitPanel);
   window.addEventListener('scroll', drawSoon, { passive: true });
   window.addEventListener('resize', drawSoon);
+  // In a window narrower than the diagram (1024 px, the panel docked under it) the diagram is
+  // drawn smaller, so that the rows' words at its right are in sight without a sideways scroll;
+  // no smaller than this, though (a crowd of lanes scrolls sideways rather than shrink unread).
+  svg.style.minWidth = `${Math.round(svg.width.baseVal.value * MIN_SCALE)}px`;
   laneFilter();
   stickyLanes();
+  keyboardGrid();
   fitPanel();
   const wanted = fragmentStep();
   setStep(wanted ?? steps.length - 1, wanted !== null);
