@@ -194,3 +194,32 @@ describe('npm run sim -- -, stopped while the scenario piped in loads', () => {
     expect(readdirSync(temporary).filter((f) => f.startsWith('kvsim-stdin-'))).toEqual([]);
   });
 });
+
+describe('npm run sim -- --quiet --json, killed as the run starts to stream its events', () => {
+  it('leaves nothing beside the --json file, even killed the moment its spool is made', async () => {
+    const work = scratch('spool-signal');
+    const file = join(work, 'endless.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'endless', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
+    );
+    const [program, args] = nodeCommand('sim/cli/sim.ts', [
+      file,
+      '--quiet',
+      '--json',
+      join(work, 'run.json'),
+      '--max-events',
+      '1000000000',
+    ]);
+    // The signal comes the moment something is opened for writing beside run.json: the spool.
+    const terminate = join(ROOT, 'test', 'fixtures', 'signals', 'terminate-at-spool.mjs');
+    const child = spawn(program, ['--import', terminate, ...args], {
+      cwd: work,
+      env: plainEnv(),
+      stdio: 'ignore',
+    });
+    expect(await ended(child)).toBe(SIGNAL_STATUS.SIGTERM);
+    expect(readdirSync(work)).toEqual(['endless.ts']);
+  });
+});

@@ -616,15 +616,14 @@ describe('bounds and streamed traces', () => {
       stdio: 'ignore',
     });
     const ended = new Promise((resolve) => child.on('close', resolve));
-    // Until the run streams its events: the process holds the spool open, nameless already (it
-    // is removed the moment it is opened; a kill in the microseconds between the two leaves it,
-    // which on a loaded machine this loop once hit).
+    // Until the run streams its events: the process holds the spool open in this folder, a file
+    // without a name (test/cli-signals.test.ts kills it the moment the spool is made).
     const spooling = () => {
       try {
         const fds = `/proc/${child.pid}/fd`;
         return readdirSync(fds).some((fd) => {
           const target = readlinkSync(join(fds, fd));
-          return target.includes('.events-') && target.endsWith(' (deleted)');
+          return target.startsWith(`${dir}/`) && target.endsWith(' (deleted)');
         });
       } catch {
         return false;
