@@ -119,10 +119,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `count` consecutive free ports, found by binding them. */
+/** The first port of the range the kernel hands out itself (to port 0, to a connection's end). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    if (Number.isInteger(low) && low > 20_000) return low;
+  } catch {
+    // Not Linux: its usual range.
+  }
+  return 32_768;
+}
+
+/**
+ * `count` consecutive free ports, found by binding them, below the kernel's own range: the
+ * command binds them a second later, and a connection opened in between (live-run's, in another
+ * worker, open some five a second) may take one of that range for its own end, which no server
+ * can then listen on.
+ */
 async function freePorts(count: number): Promise<number> {
+  const below = ephemeralLow() - count;
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = 10_000 + Math.floor(Math.random() * (below - 10_000));
     const held: Server[] = [];
     try {
       for (let i = 0; i < count; i++) held.push(await listenOn(base + i));
