@@ -186,14 +186,17 @@ async function menuOnTerminal(
   return { typed, finished };
 }
 
-// The write-up's demonstration, with the seed preset's replication delay cut to 300 ms.
+// The write-up's demonstration, with the seed preset's replication delay cut to 1 s. Real time:
+// op 3's reply must be in before op 4 leaves (200 ms for it), and op 4 reach s3 before x=2 does
+// (2 s after the PUT, s2's turn first: 1.6 s to spare). With 300 ms and sleeps of 50 a client the
+// machine left waiting half a second saw x=2 at s3 instead (forced by making each sleep 400 ms).
 const DEMO = `
 put x 1 via s1
 wait              # PUT_OK once both followers have x=1
-put x 2 via s1    # the leader stores x=2 now and replicates it 300 ms later
-sleep 50
+put x 2 via s1    # the leader stores x=2 now and replicates it 1 s later, to s2 then s3
+sleep 200
 get x via s1      # c1 learns x=2's timestamp
-sleep 50
+sleep 200
 get x via s3      # s3 still holds x=1: TRY_OTHER_SERVER_OR_LATER
 wait
 get x via s3      # replication is over
@@ -204,7 +207,7 @@ get x via s2
 
 describe('npm run serve + npm run client', () => {
   it('replays the stale read by hand: a lagging follower answers TRY_OTHER_SERVER_OR_LATER', async () => {
-    const { serve, servers, out } = await serveCluster(['--knob', 'replicationDelay=300']);
+    const { serve, servers, out } = await serveCluster(['--knob', 'replicationDelay=1000']);
     expect(out).toMatch(/s1 \(leader\) listening on 127\.0\.0\.1:\d+/);
     const client = await run('client', ['--servers', servers, '--id', 'c1', '--script', '-'], DEMO);
     expect(client.stderr).toBe('');
