@@ -631,11 +631,17 @@ describe('npm run live', () => {
     );
   });
 
+  /** The states of /proc/net/tcp a test waits for. */
+  const LISTEN = '0A';
+  const ESTABLISHED = '01';
+
   /**
-   * How many TCP ports a process listens on (Linux: its socket descriptors matched with the
-   * listening sockets of /proc/net/tcp). A live run's cluster is up once it listens on six.
+   * How many TCP sockets of a process are in `state` (Linux: its socket descriptors matched with
+   * the sockets of /proc/net/tcp). A live run's cluster is up once it listens on six ports; its
+   * workload is under way once a connection is up, as a client dials a server only to send it
+   * its first request.
    */
-  function listening(pid: number): number {
+  function sockets(pid: number, state: string): number {
     try {
       const inodes = new Set<string>();
       for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -649,7 +655,7 @@ describe('npm run live', () => {
       const rows = readFileSync(`/proc/${pid}/net/tcp`, 'utf8').trim().split('\n').slice(1);
       return rows
         .map((row) => row.trim().split(/\s+/))
-        .filter((f) => f[3] === '0A' && inodes.has(f[9]!)).length;
+        .filter((f) => f[3] === state && inodes.has(f[9]!)).length;
     } catch {
       return 0;
     }
@@ -659,9 +665,9 @@ describe('npm run live', () => {
   async function longRun(json: string): Promise<ChildProcess> {
     const args = ['--ops', '5000', '--faults', 'delay', '--json', json];
     const child = launch('live', args, undefined, true);
-    for (let i = 0; i < 600 && listening(child.pid!) < 6 && child.exitCode === null; i++)
+    for (let i = 0; i < 600 && sockets(child.pid!, LISTEN) < 6 && child.exitCode === null; i++)
       await sleep(50);
-    expect(listening(child.pid!)).toBeGreaterThanOrEqual(6);
+    expect(sockets(child.pid!, LISTEN)).toBeGreaterThanOrEqual(6);
     return child;
   }
 
@@ -669,7 +675,9 @@ describe('npm run live', () => {
     const json = join(dir, 'interrupted.json');
     const child = await longRun(json);
     const finished = finish(child);
-    await sleep(300);
+    // Once operations are under way (a fixed 300 ms here came before the first when the
+    // command's timers ran 2 s late, and it judged none).
+    while (sockets(child.pid!, ESTABLISHED) === 0 && child.exitCode === null) await sleep(50);
     process.kill(-child.pid!, 'SIGINT');
     const r = await finished;
     expect(r.status).toBe(130);
