@@ -171,7 +171,9 @@ describe('npm run sim -- -, stopped while the scenario piped in loads', () => {
       });
       const status = ended(child);
       const saved = () => readdirSync(temporary).filter((f) => f.startsWith('kvsim-stdin-'));
-      for (let i = 0; i < 3000 && saved().length === 0; i++)
+      // Until the folder is made, or the command ends without making it (no bound of time: a
+      // loaded machine may take many seconds to start it; the test's timeout bounds a hang).
+      while (saved().length === 0 && child.exitCode === null && child.signalCode === null)
         await new Promise((r) => setTimeout(r, 10));
       expect(saved()).toHaveLength(1);
       child.kill(signal);
