@@ -1,7 +1,7 @@
 // Ctrl-C and kill as a user sends them: a command ends as the signal ends it (130 in a shell for
 // Ctrl-C), with no half-written case and no temporary file or folder left behind.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -33,6 +33,18 @@ function ended(child: ReturnType<typeof spawn>): Promise<number | null> {
   return new Promise((resolve) =>
     child.on('close', (code, signal) => resolve(signal === null ? code : SIGNAL_STATUS[signal]!)),
   );
+}
+
+/** Starts `script` with `fixture` (from test/fixtures/signals/) loaded first, by node --import. */
+function startWith(
+  fixture: string,
+  script: string,
+  args: readonly string[],
+  options: SpawnOptions,
+): ChildProcess {
+  const [program, argv] = nodeCommand(script, args);
+  const preload = join(ROOT, 'test', 'fixtures', 'signals', fixture);
+  return spawn(program, ['--import', preload, ...argv], options);
 }
 
 /**
@@ -131,18 +143,13 @@ describe('npm run verify, Ctrl-C while it writes its counterexample', () => {
       'verify-two-readers-replicated-fixed-missingKeyReply-null-first.ts',
     );
     writeFileSync(taken, '// my notes\n');
-    const [program, args] = nodeCommand('sim/cli/verify.ts', [
-      join(ROOT, 'scenarios', 'verify', 'two-readers.ts'),
-      '--knob',
-      'missingKeyReply=null-first',
-    ]);
     // The signal comes the moment a file under cases/ is opened: in the middle of the write.
-    const interrupt = join(ROOT, 'test', 'fixtures', 'signals', 'interrupt-case-write.mjs');
-    const child = spawn(program, ['--import', interrupt, ...args], {
-      cwd: work,
-      env: plainEnv(),
-      stdio: 'ignore',
-    });
+    const child = startWith(
+      'interrupt-case-write.mjs',
+      'sim/cli/verify.ts',
+      [join(ROOT, 'scenarios', 'verify', 'two-readers.ts'), '--knob', 'missingKeyReply=null-first'],
+      { cwd: work, env: plainEnv(), stdio: 'ignore' },
+    );
     expect(await ended(child)).toBe(130);
     expect(readFileSync(taken, 'utf8')).toBe('// my notes\n');
     const left = readdirSync(join(work, 'cases')).sort();
@@ -186,9 +193,7 @@ describe('npm run sim -- -, stopped while the scenario piped in loads', () => {
     const temporary = scratch('stdin-signal-at-mkdtemp');
     const source = join(temporary, 'loops.ts');
     writeFileSync(source, 'while (true) {}\nexport default { steps: [] };\n');
-    const [program, args] = nodeCommand('sim/cli/sim.ts', ['-']);
-    const terminate = join(ROOT, 'test', 'fixtures', 'signals', 'terminate-at-mkdtemp.mjs');
-    const child = spawn(program, ['--import', terminate, ...args], {
+    const child = startWith('terminate-at-mkdtemp.mjs', 'sim/cli/sim.ts', ['-'], {
       env: { ...plainEnv(), TMPDIR: temporary },
       stdio: [openSync(source, 'r'), 'ignore', 'ignore'],
     });
@@ -206,17 +211,9 @@ describe('npm run sim -- --quiet --json, killed as the run starts to stream its 
       `export default { goal: 'endless', network: { dropPermille: 1000 }, runUntilMs: 1e9,
         steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
     );
-    const [program, args] = nodeCommand('sim/cli/sim.ts', [
-      file,
-      '--quiet',
-      '--json',
-      join(work, 'run.json'),
-      '--max-events',
-      '1000000000',
-    ]);
     // The signal comes the moment something is opened for writing beside run.json: the spool.
-    const terminate = join(ROOT, 'test', 'fixtures', 'signals', 'terminate-at-spool.mjs');
-    const child = spawn(program, ['--import', terminate, ...args], {
+    const args = [file, '--quiet', '--json', join(work, 'run.json'), '--max-events', '1000000000'];
+    const child = startWith('terminate-at-spool.mjs', 'sim/cli/sim.ts', args, {
       cwd: work,
       env: plainEnv(),
       stdio: 'ignore',
