@@ -96,9 +96,16 @@ describe('npm run live, in process', () => {
   });
 
   it('under followerApply=overwrite with duplication, finds the convergence violation', async () => {
-    // A late copy of an older REPLICATION must land last at a follower.
-    const spec = cluster('replicated', { ...QUICK, followerApply: 'overwrite' }, 4);
-    const found = await search(spec, ['delay', 'duplicate'], 'convergence');
+    // A late copy of an older REPLICATION must land last at a follower: eight clients on one
+    // key write close together up to the end, within the copies' lag (up to 300 ms). Four on two
+    // keys spread their last writes out on a loaded machine: on one core with three busy loops,
+    // 8 seeds of 20 broke convergence that way against 14 this way, and in one of three runs of
+    // this file on a busy core, none of the five seeds tried did.
+    const spec = cluster('replicated', { ...QUICK, followerApply: 'overwrite' }, 8);
+    const found = await search(spec, ['delay', 'duplicate'], 'convergence', {
+      keys: 1,
+      spanMs: 300,
+    });
     expect(found).not.toBeNull();
     const convergence = found!.run.verdicts.find((v) => v.guarantee === 'convergence')!;
     expect(convergence.violations[0]!.sentence).toMatch(/s[123]/);
