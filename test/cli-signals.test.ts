@@ -3,6 +3,7 @@
 
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -213,12 +214,35 @@ describe('npm run sim -- --quiet --json, killed as the run starts to stream its 
     );
     // The signal comes the moment something is opened for writing beside run.json: the spool.
     const args = [file, '--quiet', '--json', join(work, 'run.json'), '--max-events', '1000000000'];
-    const child = startWith('terminate-at-spool.mjs', 'sim/cli/sim.ts', args, {
+    const child = startWith('signal-at-json-open.mjs', 'sim/cli/sim.ts', args, {
       cwd: work,
       env: plainEnv(),
       stdio: 'ignore',
     });
     expect(await ended(child)).toBe(SIGNAL_STATUS.SIGTERM);
     expect(readdirSync(work)).toEqual(['endless.ts']);
+  });
+});
+
+describe('npm run sim -- --json, Ctrl-C as the trace is written', () => {
+  it('leaves no half-written file, and ends the command as Ctrl-C does (130)', async () => {
+    const work = scratch('json-interrupt');
+    const out = join(work, 'run.json');
+    // The signal comes the moment the trace's temporary file is opened, before its first byte
+    // (sent by the test once it saw the file, it came after the command's end if the test was
+    // slower than the writing of 50 MB: 0.4 s).
+    const scenario = join(ROOT, 'scenarios', 'replication-tour.ts');
+    const child = startWith(
+      'signal-at-json-open.mjs',
+      'sim/cli/sim.ts',
+      [scenario, '--json', out],
+      {
+        env: { ...plainEnv(), KVSIM_TEST_SIGNAL: 'SIGINT' },
+        stdio: 'ignore',
+      },
+    );
+    expect(await ended(child)).toBe(SIGNAL_STATUS.SIGINT);
+    expect(readdirSync(work).filter((f) => f !== 'run.json')).toEqual([]);
+    if (existsSync(out)) expect(JSON.parse(readFileSync(out, 'utf8')).schema).toBe('kvsim-trace/1');
   });
 });
