@@ -73,7 +73,10 @@ export class TraceSpool {
   }
 }
 
-/** Linux's O_TMPFILE, less the O_DIRECTORY it goes with (which Node's constants give). */
+/**
+ * Linux's O_TMPFILE, less the O_DIRECTORY it goes with (which Node's constants give). A kernel or
+ * file system without it opens the folder for writing, which fails (EISDIR): the named way then.
+ */
 const TMPFILE = 0o20000000;
 
 /**
