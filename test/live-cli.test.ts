@@ -267,10 +267,11 @@ describe('npm run serve + npm run client', () => {
   it.skipIf(!HAS_SCRIPT)(
     'a reply that comes while the menu waits goes above its prompt, kept with what was typed',
     async () => {
-      const { serve, servers } = await serveCluster(['--quiet', '--knob', 'replicationDelay=300']);
+      const { serve, servers } = await serveCluster(['--quiet', '--knob', 'replicationDelay=1500']);
       const { typed, finished } = await menuOnTerminal(['--servers', servers, '--id', 'c1']);
-      // PUT x=1 via s1, whose answer waits for both followers (300 ms each); then '2' is typed
-      // at the next prompt, and the answer comes while it waits for the rest of the line.
+      // PUT x=1 via s1, whose answer waits for both followers (1.5 s each); then '2' is typed
+      // at the next prompt, and the answer comes while it waits for the rest of the line. With
+      // 300 ms each, a test 1.5 s late to type '2' saw the answer first, and waited to its timeout.
       typed.stdin!.write('1\rx\r1\r\r');
       expect(await waitFor(typed, /PUT x=1 via s1 sent[\s\S]*> $/)).not.toBeNull();
       typed.stdin!.write('2');
