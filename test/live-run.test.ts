@@ -122,9 +122,11 @@ describe('npm run live, in process', () => {
   });
 
   it('under clientSession=pipelined with reordering, finds monotonic writes broken (A2)', async () => {
+    // One key: with a core shared with a busy loop, 34 seeds of 60 broke it on two keys (five
+    // in a row missing it one time in 70), 33 of 40 on one.
     const spec = cluster('replicated', { ...QUICK, clientSession: 'pipelined' }, 3);
     const found = await search(spec, ['delay', 'duplicate'], 'monotonic-writes', {
-      keys: 2,
+      keys: 1,
       spanMs: 1_300,
     });
     expect(found).not.toBeNull();
