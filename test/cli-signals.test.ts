@@ -1,8 +1,9 @@
 // Ctrl-C and kill as a user sends them: a command ends as the signal ends it (130 in a shell for
 // Ctrl-C), with no half-written case and no temporary file or folder left behind.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -33,6 +34,18 @@ function ended(child: ReturnType<typeof spawn>): Promise<number | null> {
   return new Promise((resolve) =>
     child.on('close', (code, signal) => resolve(signal === null ? code : SIGNAL_STATUS[signal]!)),
   );
+}
+
+/** Starts `script` with `fixture` (from test/fixtures/signals/) loaded first, by node --import. */
+function startWith(
+  fixture: string,
+  script: string,
+  args: readonly string[],
+  options: SpawnOptions,
+): ChildProcess {
+  const [program, argv] = nodeCommand(script, args);
+  const preload = join(ROOT, 'test', 'fixtures', 'signals', fixture);
+  return spawn(program, ['--import', preload, ...argv], options);
 }
 
 /**
@@ -131,18 +144,13 @@ describe('npm run verify, Ctrl-C while it writes its counterexample', () => {
       'verify-two-readers-replicated-fixed-missingKeyReply-null-first.ts',
     );
     writeFileSync(taken, '// my notes\n');
-    const [program, args] = nodeCommand('sim/cli/verify.ts', [
-      join(ROOT, 'scenarios', 'verify', 'two-readers.ts'),
-      '--knob',
-      'missingKeyReply=null-first',
-    ]);
     // The signal comes the moment a file under cases/ is opened: in the middle of the write.
-    const interrupt = join(ROOT, 'test', 'fixtures', 'signals', 'interrupt-case-write.mjs');
-    const child = spawn(program, ['--import', interrupt, ...args], {
-      cwd: work,
-      env: plainEnv(),
-      stdio: 'ignore',
-    });
+    const child = startWith(
+      'interrupt-case-write.mjs',
+      'sim/cli/verify.ts',
+      [join(ROOT, 'scenarios', 'verify', 'two-readers.ts'), '--knob', 'missingKeyReply=null-first'],
+      { cwd: work, env: plainEnv(), stdio: 'ignore' },
+    );
     expect(await ended(child)).toBe(130);
     expect(readFileSync(taken, 'utf8')).toBe('// my notes\n');
     const left = readdirSync(join(work, 'cases')).sort();
@@ -171,7 +179,9 @@ describe('npm run sim -- -, stopped while the scenario piped in loads', () => {
       });
       const status = ended(child);
       const saved = () => readdirSync(temporary).filter((f) => f.startsWith('kvsim-stdin-'));
-      for (let i = 0; i < 3000 && saved().length === 0; i++)
+      // Until the folder is made, or the command ends without making it (no bound of time: a
+      // loaded machine may take many seconds to start it; the test's timeout bounds a hang).
+      while (saved().length === 0 && child.exitCode === null && child.signalCode === null)
         await new Promise((r) => setTimeout(r, 10));
       expect(saved()).toHaveLength(1);
       child.kill(signal);
@@ -184,13 +194,55 @@ describe('npm run sim -- -, stopped while the scenario piped in loads', () => {
     const temporary = scratch('stdin-signal-at-mkdtemp');
     const source = join(temporary, 'loops.ts');
     writeFileSync(source, 'while (true) {}\nexport default { steps: [] };\n');
-    const [program, args] = nodeCommand('sim/cli/sim.ts', ['-']);
-    const terminate = join(ROOT, 'test', 'fixtures', 'signals', 'terminate-at-mkdtemp.mjs');
-    const child = spawn(program, ['--import', terminate, ...args], {
+    const child = startWith('terminate-at-mkdtemp.mjs', 'sim/cli/sim.ts', ['-'], {
       env: { ...plainEnv(), TMPDIR: temporary },
       stdio: [openSync(source, 'r'), 'ignore', 'ignore'],
     });
     expect(await ended(child)).toBe(SIGNAL_STATUS.SIGTERM);
     expect(readdirSync(temporary).filter((f) => f.startsWith('kvsim-stdin-'))).toEqual([]);
+  });
+});
+
+describe('npm run sim -- --quiet --json, killed as the run starts to stream its events', () => {
+  it('leaves nothing beside the --json file, even killed the moment its spool is made', async () => {
+    const work = scratch('spool-signal');
+    const file = join(work, 'endless.ts');
+    writeFileSync(
+      file,
+      `export default { goal: 'endless', network: { dropPermille: 1000 }, runUntilMs: 1e9,
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };`,
+    );
+    // The signal comes the moment something is opened for writing beside run.json: the spool.
+    const args = [file, '--quiet', '--json', join(work, 'run.json'), '--max-events', '1000000000'];
+    const child = startWith('signal-at-json-open.mjs', 'sim/cli/sim.ts', args, {
+      cwd: work,
+      env: plainEnv(),
+      stdio: 'ignore',
+    });
+    expect(await ended(child)).toBe(SIGNAL_STATUS.SIGTERM);
+    expect(readdirSync(work)).toEqual(['endless.ts']);
+  });
+});
+
+describe('npm run sim -- --json, Ctrl-C as the trace is written', () => {
+  it('leaves no half-written file, and ends the command as Ctrl-C does (130)', async () => {
+    const work = scratch('json-interrupt');
+    const out = join(work, 'run.json');
+    // The signal comes the moment the trace's temporary file is opened, before its first byte
+    // (sent by the test once it saw the file, it came after the command's end if the test was
+    // slower than the writing of 50 MB: 0.4 s).
+    const scenario = join(ROOT, 'scenarios', 'replication-tour.ts');
+    const child = startWith(
+      'signal-at-json-open.mjs',
+      'sim/cli/sim.ts',
+      [scenario, '--json', out],
+      {
+        env: { ...plainEnv(), KVSIM_TEST_SIGNAL: 'SIGINT' },
+        stdio: 'ignore',
+      },
+    );
+    expect(await ended(child)).toBe(SIGNAL_STATUS.SIGINT);
+    expect(readdirSync(work).filter((f) => f !== 'run.json')).toEqual([]);
+    if (existsSync(out)) expect(JSON.parse(readFileSync(out, 'utf8')).schema).toBe('kvsim-trace/1');
   });
 });

@@ -72,12 +72,17 @@ beforeAll(() => {
   url = pathToFileURL(path).href;
 });
 
-/** Writes a scenario's lab page into test-artifacts/, as `npm run sim -- <file> --html` does. */
+/**
+ * Writes a scenario's lab page into test-artifacts/, as `npm run sim -- <file> --html` does, as
+ * lab-<name>.html: the browser tests, which may run at the same time, write pages without the lab
+ * under the scenarios' own names, and one written over another between its writing and its
+ * loading showed the other page.
+ */
 function writeLabPage(scenario: Scenario, file: string, name: string) {
   const own = runScenario(scenario);
   const definition = effectiveScenario(scenario, own);
   const doc = traceDocument(own, { file, goal: scenario.goal, replay: '', definition });
-  const path = join(ARTIFACTS, `${name}.html`);
+  const path = join(ARTIFACTS, `lab-${name}.html`);
   writeFileSync(path, renderHtml(doc, {}, labPage()));
   return { own, doc, href: pathToFileURL(path).href };
 }
@@ -2220,7 +2225,7 @@ describe('the page for bigger runs', () => {
 
 describe('a crowd of 25 nodes', () => {
   it('fits every lane name in a 1600-pixel window, reruns to its hash, and steps without error', async () => {
-    const { own, href } = writeLabPage(crowd(200), 'crowd.ts', 'lab-crowd');
+    const { own, href } = writeLabPage(crowd(200), 'crowd.ts', 'crowd');
     const { page: tab, problems } = await open('#step=1', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
     const names = await tab
@@ -2271,7 +2276,7 @@ describe('a run of 25 nodes and 10,000 steps', () => {
   });
 
   it('loads, reruns to its hash, steps to the end and explains a message there, without error', async () => {
-    const { own, doc: big, href } = writeLabPage(bigRun, 'test/fixtures/big-run.ts', 'lab-big');
+    const { own, doc: big, href } = writeLabPage(bigRun, 'test/fixtures/big-run.ts', 'big');
     const { page: tab, problems } = await open('#step=1', href);
     await expect(tab.locator('#lab-status').textContent()).resolves.toContain(own.result.hash);
     const steps = JSON.parse((await tab.locator('#kvsim-view').textContent())!).steps

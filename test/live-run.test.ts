@@ -96,9 +96,16 @@ describe('npm run live, in process', () => {
   });
 
   it('under followerApply=overwrite with duplication, finds the convergence violation', async () => {
-    // A late copy of an older REPLICATION must land last at a follower.
-    const spec = cluster('replicated', { ...QUICK, followerApply: 'overwrite' }, 4);
-    const found = await search(spec, ['delay', 'duplicate'], 'convergence');
+    // A late copy of an older REPLICATION must land last at a follower: eight clients on one
+    // key write close together up to the end, within the copies' lag (up to 300 ms). Four on two
+    // keys spread their last writes out on a loaded machine: on one core with three busy loops,
+    // 8 seeds of 20 broke convergence that way against 14 this way, and in one of three runs of
+    // this file on a busy core, none of the five seeds tried did.
+    const spec = cluster('replicated', { ...QUICK, followerApply: 'overwrite' }, 8);
+    const found = await search(spec, ['delay', 'duplicate'], 'convergence', {
+      keys: 1,
+      spanMs: 300,
+    });
     expect(found).not.toBeNull();
     const convergence = found!.run.verdicts.find((v) => v.guarantee === 'convergence')!;
     expect(convergence.violations[0]!.sentence).toMatch(/s[123]/);
@@ -115,16 +122,20 @@ describe('npm run live, in process', () => {
   });
 
   it('under clientSession=pipelined with reordering, finds monotonic writes broken (A2)', async () => {
+    // One key: with a core shared with a busy loop, 34 seeds of 60 broke it on two keys (five
+    // in a row missing it one time in 70), 33 of 40 on one.
     const spec = cluster('replicated', { ...QUICK, clientSession: 'pipelined' }, 3);
     const found = await search(spec, ['delay', 'duplicate'], 'monotonic-writes', {
-      keys: 2,
+      keys: 1,
       spanMs: 1_300,
     });
     expect(found).not.toBeNull();
   });
 
   it('under durability=memory with a crash, finds the restarted server has forgotten (A9)', async () => {
-    const spec = cluster('replicated', { ...QUICK, durability: 'memory' }, 3);
+    // Six clients: with a core shared with a busy loop, three broke convergence in 30 seeds of
+    // 40 (five in a row missing it one time in 1,000), six in 36 of 40.
+    const spec = cluster('replicated', { ...QUICK, durability: 'memory' }, 6);
     const found = await search(spec, ['delay', 'crash'], 'convergence', { keys: 9, spanMs: 2_500 });
     expect(found).not.toBeNull();
     const crashed = found!.run.result.trace.find(

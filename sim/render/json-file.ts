@@ -2,7 +2,8 @@
 // events a run streams are spooled beside the output as they happen, and the document is laid out
 // exactly as serializeTraceDocument would write it. Node only (the page's bundle never needs it).
 
-import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { layout, type TraceDocument } from './json.ts';
 
 /** Where a document's pieces go: a file being written whole (sim/cli/output.ts), or anything like it. */
@@ -23,14 +24,19 @@ export class TraceSpool {
 
   constructor(beside: string) {
     this.path = `${beside}.events-${process.pid}.tmp`;
-    this.fd = openSync(this.path, 'w+');
-    // Nameless once open: a run stopped by Ctrl-C (the run is synchronous: no handler runs) or
-    // killed leaves no spool beside the output, however long it grew. Where a file that is open
-    // cannot be removed, dispose() removes it.
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // Removed at dispose().
+    // Nameless: a run stopped by Ctrl-C (the run is synchronous: no handler runs) or killed
+    // leaves no spool beside the output, however long it grew. Made without a name where the
+    // system can; else named, and its name removed at once (a kill between the two leaves it).
+    const nameless = openNameless(dirname(beside));
+    if (nameless !== null) {
+      this.fd = nameless;
+    } else {
+      this.fd = openSync(this.path, 'w+');
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // Where a file that is open cannot be removed, dispose() removes it.
+      }
     }
     this.out = new Buffered({
       write: (chunk) => {
@@ -64,6 +70,27 @@ export class TraceSpool {
       // Closed already.
     }
     rmSync(this.path, { force: true });
+  }
+}
+
+/**
+ * Linux's O_TMPFILE, less the O_DIRECTORY it goes with (which Node's constants give). A kernel or
+ * file system without it opens the folder for writing, which fails (EISDIR): the named way then.
+ */
+const TMPFILE = 0o20000000;
+
+/**
+ * A file for reading and writing in `dir` that never has a name (Linux's O_TMPFILE), so that no
+ * moment exists at which a kill leaves it behind; null where the system or the file system has
+ * no such file.
+ */
+function openNameless(dir: string): number | null {
+  const { O_DIRECTORY, O_RDWR } = constants;
+  if (process.platform !== 'linux' || O_DIRECTORY === undefined) return null;
+  try {
+    return openSync(dir, O_RDWR | O_DIRECTORY | TMPFILE, 0o600);
+  } catch {
+    return null;
   }
 }
 
