@@ -186,6 +186,19 @@ describe('non-linearizable histories the old heuristic missed (P1-P4)', () => {
   });
 });
 
+describe('a NULL answer', () => {
+  it('reads "absent", whatever value the reply carries', () => {
+    // PUT x=a acknowledged, then a GET answered NULL (a reply that also names a): the key was
+    // not absent then, so no order explains the read.
+    const s = new Script();
+    const w = s.invoke('c1', 'put', 'a');
+    s.complete(w, 'PUT_OK', 1, 'a');
+    const r = s.invoke('c2', 'get');
+    s.complete(r, 'NULL', 1, 'a');
+    expect(s.verdict().violations.map((x) => x.ops)).toEqual([[w, r]]);
+  });
+});
+
 describe('a write without its acknowledgment', () => {
   // PUT x=a, then PUT x=b acknowledged, then a GET of a: only a PUT x=a taking effect after
   // PUT x=b explains the read. The store acknowledges writes with PUT_OK and DELETE_OK only; a

@@ -21,7 +21,15 @@ import {
   zonesWithNulls,
 } from './register.ts';
 import type { Checker, CheckInput, Linearization, Violation } from './types.ts';
-import { reused } from './versions.ts';
+import {
+  ACKNOWLEDGED,
+  type Columns,
+  columns,
+  REGISTER,
+  reused,
+  VERSIONED,
+  WRITE,
+} from './versions.ts';
 import { wglLinearizable } from './wgl.ts';
 import { opIds, opText } from './words.ts';
 
@@ -33,10 +41,10 @@ const WITNESS_BOUND_STEPS = 2_000_000;
 /**
  * The register's view of the history's operations, key by key: row r is one operation that
  * constrains the register (every write, the answered GETs), each key's rows together and in
- * history order. Read off the operations in one walk, then laid out by key from columns: the
- * deciders read rows, never the operations again (on a long history each walk over them costs
- * more than reading the rows). The columns live in the checkers' reused arrays, valid until the
- * next history's are read.
+ * history order. Laid out from the columns every checker shares (versions.ts), which read the
+ * register's view of each operation in their one walk: the deciders read rows, never the
+ * operations again (on a long history each walk over them costs more than reading the rows).
+ * The rows live in the checkers' reused arrays, valid until the next history's are read.
  */
 class Records implements OpView<number> {
   /** Each row's index in the history. */
@@ -48,8 +56,8 @@ class Records implements OpView<number> {
   /** NaN for none (a write never answered). */
   private readonly tss: Float64Array;
   private readonly ids: Float64Array;
-  /** By history index (pushed, one an operation: made at full length, past 100,000 it is sparse). */
-  private readonly values: (string | null)[] = [];
+  /** By history index. */
+  private readonly values: readonly (string | null)[];
   /** Each history index's row (-1: not one of them). */
   private readonly rowAt: Int32Array;
   /** Each key's rows, `[start, end)`, keys in the order of their first row. */
@@ -57,50 +65,35 @@ class Records implements OpView<number> {
   /** 0, 1, 2, …: a key's rows as a list are a piece of it. */
   private readonly counting: Int32Array;
 
-  constructor(readonly history: readonly Operation[]) {
+  constructor(
+    readonly history: readonly Operation[],
+    c: Columns,
+  ) {
     const n = history.length;
-    const keyOf = reused.ints('lin.key', n);
-    const write = reused.bytes('lin.write', n);
-    const inv = reused.floats('lin.inv', n);
-    const ret = reused.floats('lin.ret', n);
-    const tss = reused.floats('lin.ts', n);
-    const ids = reused.floats('lin.id', n);
-    const keyIds = new Map<string, number>();
+    const { flags, keyOf } = c;
+    this.values = c.registerValue;
+    // Keys numbered in the order of their first operation that constrains the register.
+    const linKey = new Int32Array(c.keyCount).fill(-1);
+    const keyNames: string[] = [];
     const counts: number[] = [];
     for (let i = 0; i < n; i++) {
-      const op = history[i]!;
-      const get = op.op === 'get';
-      if (get && (op.completedSeq === null || (op.reply !== 'GET_OK' && op.reply !== 'NULL'))) {
-        keyOf[i] = -1;
-        this.values.push(null);
-        continue;
-      }
-      let k = keyIds.get(op.key);
-      if (k === undefined) {
-        k = keyIds.size;
-        keyIds.set(op.key, k);
+      if ((flags[i]! & REGISTER) === 0) continue;
+      const key = keyOf[i]!;
+      let k = linKey[key]!;
+      if (k < 0) {
+        k = keyNames.length;
+        linKey[key] = k;
+        keyNames.push(c.keyNames[key]!);
         counts.push(0);
       }
-      keyOf[i] = k;
       counts[k]!++;
-      const answered =
-        get || (op.completedSeq !== null && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK'));
-      write[i] = get ? 0 : 1;
-      this.values.push(
-        op.op === 'put' ? op.value : op.op === 'delete' || op.reply === 'NULL' ? null : op.result,
-      );
-      inv[i] = op.invokedSeq;
-      ret[i] = answered ? op.completedSeq! : Number.POSITIVE_INFINITY;
-      const ts = get ? (op.reply === 'NULL' ? (op.ts ?? 0) : op.ts) : answered ? op.ts : null;
-      tss[i] = ts ?? Number.NaN;
-      ids[i] = op.id;
     }
     // Laid out key by key: a counting sort.
     const next: number[] = [];
     let rows = 0;
-    for (const [key, k] of keyIds) {
+    for (let k = 0; k < keyNames.length; k++) {
       next.push(rows);
-      this.keys.set(key, { start: rows, end: rows + counts[k]! });
+      this.keys.set(keyNames[k]!, { start: rows, end: rows + counts[k]! });
       rows += counts[k]!;
     }
     this.at = reused.ints('lin.at', rows);
@@ -110,19 +103,23 @@ class Records implements OpView<number> {
     this.tss = reused.floats('lin.rowTs', rows);
     this.ids = reused.floats('lin.rowId', rows);
     this.rowAt = reused.ints('lin.rowAt', n);
+    const { version, invokedSeq, completedSeq, id } = c;
     for (let i = 0; i < n; i++) {
-      const k = keyOf[i]!;
-      if (k < 0) {
+      const f = flags[i]!;
+      if ((f & REGISTER) === 0) {
         this.rowAt[i] = -1;
         continue;
       }
-      const r = next[k]!++;
+      const r = next[linKey[keyOf[i]!]!]!++;
+      const write = (f & WRITE) !== 0;
+      // A GET here is answered; a write is, when acknowledged.
+      const answered = !write || (f & ACKNOWLEDGED) !== 0;
       this.at[r] = i;
-      this.writes[r] = write[i]!;
-      this.invs[r] = inv[i]!;
-      this.rets[r] = ret[i]!;
-      this.tss[r] = tss[i]!;
-      this.ids[r] = ids[i]!;
+      this.writes[r] = write ? 1 : 0;
+      this.invs[r] = invokedSeq[i]!;
+      this.rets[r] = answered ? completedSeq[i]! : Number.POSITIVE_INFINITY;
+      this.tss[r] = answered && (f & VERSIONED) !== 0 ? version[i]! : Number.NaN;
+      this.ids[r] = id[i]!;
       this.rowAt[i] = r;
     }
     this.counting = reused.ints('lin.counting', rows);
@@ -215,7 +212,7 @@ function registerOps(records: Records, rows: Int32Array): RegisterOp[] {
 
 /** Each key's operations as the register's records (what the exact decision reads). */
 export function registerHistories(operations: readonly Operation[]): Map<string, RegisterOp[]> {
-  const records = new Records(operations);
+  const records = new Records(operations, columns({ operations, applies: [] }));
   return new Map(
     [...records.keys].map(
       ([key, rows]) => [key, registerOps(records, records.rows(rows))] as const,
@@ -341,7 +338,7 @@ function check(
     if (fault === null) linearizations.push({ key, order });
     else unknown.push(faultText(key, ops.length, fault));
   };
-  const records = new Records(input.operations);
+  const records = new Records(input.operations, columns(input));
   for (const [key, span] of records.keys) {
     const rows = records.rows(span);
     // The timestamp order first: near-linear, and most keys end there. A version no answered

@@ -7,6 +7,9 @@ import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Apply, Operation } from '../kernel/history.ts';
 import type { CheckInput } from './types.ts';
 
+/** What the columns are read from: a check's input, or any history's lists. */
+export type HistoryLists = Pick<CheckInput, 'operations' | 'applies'>;
+
 export function isWrite(op: Operation): boolean {
   return op.op === 'put' || op.op === 'delete';
 }
@@ -33,6 +36,12 @@ export function isRead(op: Operation): boolean {
 export const WRITE = 1;
 export const VERSIONED = 2;
 export const PENDING = 4;
+/**
+ * The operation constrains a register (every write, the answered GETs: PROTOCOL.md §3's
+ * linearizability), and a write acknowledged (answered PUT_OK or DELETE_OK).
+ */
+export const REGISTER = 8;
+export const ACKNOWLEDGED = 16;
 
 /**
  * The history's operations as columns, index i for its i-th operation: what every checker reads
@@ -64,6 +73,15 @@ export interface Columns {
   readonly order: Int32Array | null;
   /** How many operations are PENDING. */
   readonly pending: number;
+  /** Each key's name, by its number in keyOf. */
+  readonly keyNames: readonly Key[];
+  /** The operations' ids. */
+  readonly id: Float64Array;
+  /**
+   * The value a REGISTER operation wrote or read (null: a DELETE, a NULL read), else null: what
+   * a register holds, read here so that linearizability reads no operation again.
+   */
+  readonly registerValue: readonly (string | null)[];
 }
 
 /**
@@ -150,10 +168,10 @@ interface Built {
  * no history outlives its input. A history is judged once it has stopped changing, so its
  * operations' replies (hence versions) are final by then.
  */
-const built = new WeakMap<CheckInput, Built>();
+const built = new WeakMap<HistoryLists, Built>();
 let readings = 0;
 
-function buildOf(input: CheckInput): Built {
+function buildOf(input: HistoryLists): Built {
   const known = built.get(input);
   if (
     known !== undefined &&
@@ -179,11 +197,11 @@ function buildOf(input: CheckInput): Built {
   return reading;
 }
 
-export function columns(input: CheckInput): Columns {
+export function columns(input: HistoryLists): Columns {
   return buildOf(input).columns;
 }
 
-export function applyColumns(input: CheckInput): ApplyColumns {
+export function applyColumns(input: HistoryLists): ApplyColumns {
   const b = buildOf(input);
   b.replicas ??= readApplies(input.operations, input.applies, b.keyIds, b.columns.keyOf, reused);
   return b.replicas;
@@ -198,20 +216,33 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
   const completedSeq = reused.floats('completedSeq', n);
   const keyOf = reused.ints('keyOf', n);
   const sessionOf = reused.ints('sessionOf', n);
+  const id = reused.floats('id', n);
   const sessionIds = new Map<string, number>();
   // Each operation's issue (invokedAt, id), read in this walk: a history out of issue order is
   // sorted on these, not by reading two operations a comparison.
   const issuedAt = reused.floats('issuedAt', n);
-  const issueId = reused.floats('issueId', n);
+  // Pushed, one an operation: an array made at its full length is a slow sparse one past 100,000.
+  const registerValue: (string | null)[] = [];
   let pending = 0;
   let ordered = true;
   let previousAt = 0;
   let previousId = 0;
   for (let i = 0; i < n; i++) {
     const op = operations[i]!;
-    let f = op.op === 'get' ? 0 : WRITE;
+    const get = op.op === 'get';
+    let f = get ? 0 : WRITE;
     const v = versionOf(op);
     if (v !== null) f |= VERSIONED;
+    const answered = op.completedSeq !== null;
+    if (get ? answered && (op.reply === 'GET_OK' || op.reply === 'NULL') : true) f |= REGISTER;
+    if (!get && answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK')) f |= ACKNOWLEDGED;
+    registerValue.push(
+      op.op === 'put'
+        ? op.value
+        : get && op.reply !== 'NULL' && (f & REGISTER) !== 0
+          ? op.result
+          : null,
+    );
     version[i] = v ?? 0;
     if (op.completedAt === null && op.abandonedAt === null) {
       f |= PENDING;
@@ -223,7 +254,7 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     keyOf[i] = idOf(keyIds, op.key);
     sessionOf[i] = idOf(sessionIds, op.session);
     issuedAt[i] = op.invokedAt;
-    issueId[i] = op.id;
+    id[i] = op.id;
     if (i > 0 && (previousAt - op.invokedAt || previousId - op.id) > 0) ordered = false;
     previousAt = op.invokedAt;
     previousId = op.id;
@@ -232,7 +263,7 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     ? null
     : Int32Array.from(
         Array.from(operations.keys()).sort(
-          (a, b) => issuedAt[a]! - issuedAt[b]! || issueId[a]! - issueId[b]!,
+          (a, b) => issuedAt[a]! - issuedAt[b]! || id[a]! - id[b]!,
         ),
       );
   const sessionCount = sessionIds.size;
@@ -253,6 +284,9 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     groupCount,
     order,
     pending,
+    keyNames: [...keyIds.keys()],
+    id,
+    registerValue,
   };
 }
 
