@@ -149,7 +149,51 @@ describe('the lab on the stale-read page', () => {
     );
     await expect(page.locator('#lab-toast').isVisible()).resolves.toBe(true);
     await page.locator('#lab').screenshot({ path: join(ARTIFACTS, 'lab-drop.png') });
+    // The edit is kept in the address.
+    const params = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    expect(params.get('whatif')).toBe(`drop:${id}`);
     expect(opened.problems).toEqual([]);
+  });
+
+  it('downloads a scenario that npm run sim replays to the hash the page shows', async () => {
+    // Its own page, opened with the lost REPLICATION in the address: it needs no edit made by
+    // the tests before it (run alone with -t, it found no what-if to download).
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#lab-download').click(),
+    ]);
+    const saved = join(ARTIFACTS, download.suggestedFilename());
+    await download.saveAs(saved);
+    const replay = runCli('sim', [saved, '--quiet']);
+    expect(replay.stderr).toBe('');
+    expect(replay.stdout).toContain(`trace hash ${shown}`);
+    // It keeps the original's expectations; its header says which the what-if no longer meets,
+    // and that the replay therefore exits 1, as it does.
+    const header = readFileSync(saved, 'utf8')
+      .split('*/')[0]!
+      .replace(/\n \* /g, ' ');
+    const missed = [...replay.stdout.matchAll(/✗ (step \d+):/g)].map((m) => m[1]!);
+    expect(missed.length).toBeGreaterThan(0);
+    expect(header).toContain(
+      `npm run sim marks what the what-if no longer meets (${missed.join('; ')}; convergence broke unexpectedly) and exits 1`,
+    );
+    expect(replay.status).toBe(1);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the stale-read page opened with the REPLICATION to s3 lost', () => {
+  // Its own page, the edit in the address: these tests need no edit made by the tests before
+  // them (each passes run alone with -t).
+  let opened: Opened;
+  beforeAll(async () => {
+    opened = await open(`#whatif=drop:${replicationToS3.id}`);
+  });
+  afterAll(async () => {
+    await opened?.page.context().close();
   });
 
   it("a witness of the run's end (convergence) leads to the what-if run's last row", async () => {
@@ -198,40 +242,6 @@ describe('the lab on the stale-read page', () => {
     expect(lines.some((l) => l.height > 30)).toBe(true);
     for (const l of lines) expect(l.at).toBeLessThan(10);
     await page.setViewportSize({ width: 1600, height: 1000 });
-  });
-
-  it('keeps the edit in the address', () => {
-    const params = new URLSearchParams(new URL(opened.page.url()).hash.slice(1));
-    expect(params.get('whatif')).toBe(`drop:${replicationToS3.id}`);
-  });
-
-  it('downloads a scenario that npm run sim replays to the hash the page shows', async () => {
-    // Its own page, opened with the lost REPLICATION in the address: it needs no edit made by
-    // the tests before it (run alone with -t, it found no what-if to download).
-    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
-    const shown = await page.locator('.lab-col[data-side="now"] .lab-hash').textContent();
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.locator('#lab-download').click(),
-    ]);
-    const saved = join(ARTIFACTS, download.suggestedFilename());
-    await download.saveAs(saved);
-    const replay = runCli('sim', [saved, '--quiet']);
-    expect(replay.stderr).toBe('');
-    expect(replay.stdout).toContain(`trace hash ${shown}`);
-    // It keeps the original's expectations; its header says which the what-if no longer meets,
-    // and that the replay therefore exits 1, as it does.
-    const header = readFileSync(saved, 'utf8')
-      .split('*/')[0]!
-      .replace(/\n \* /g, ' ');
-    const missed = [...replay.stdout.matchAll(/✗ (step \d+):/g)].map((m) => m[1]!);
-    expect(missed.length).toBeGreaterThan(0);
-    expect(header).toContain(
-      `npm run sim marks what the what-if no longer meets (${missed.join('; ')}; convergence broke unexpectedly) and exits 1`,
-    );
-    expect(replay.status).toBe(1);
-    expect(problems).toEqual([]);
-    await page.context().close();
   });
 });
 
