@@ -58,8 +58,6 @@ class Records implements OpView<number> {
   private readonly ids: Float64Array;
   /** By history index. */
   private readonly values: readonly (string | null)[];
-  /** Each history index's row (-1: not one of them). */
-  private readonly rowAt: Int32Array;
   /** Each key's rows, `[start, end)`, keys in the order of their first row. */
   readonly keys = new Map<string, { readonly start: number; readonly end: number }>();
   /** 0, 1, 2, …: a key's rows as a list are a piece of it. */
@@ -102,14 +100,10 @@ class Records implements OpView<number> {
     this.rets = reused.floats('lin.rowRet', rows);
     this.tss = reused.floats('lin.rowTs', rows);
     this.ids = reused.floats('lin.rowId', rows);
-    this.rowAt = reused.ints('lin.rowAt', n);
     const { version, invokedSeq, completedSeq, id } = c;
     for (let i = 0; i < n; i++) {
       const f = flags[i]!;
-      if ((f & REGISTER) === 0) {
-        this.rowAt[i] = -1;
-        continue;
-      }
+      if ((f & REGISTER) === 0) continue;
       const r = next[linKey[keyOf[i]!]!]!++;
       const write = (f & WRITE) !== 0;
       // A GET here is answered; a write is, when acknowledged.
@@ -120,7 +114,6 @@ class Records implements OpView<number> {
       this.rets[r] = answered ? completedSeq[i]! : Number.POSITIVE_INFINITY;
       this.tss[r] = answered && (f & VERSIONED) !== 0 ? version[i]! : Number.NaN;
       this.ids[r] = id[i]!;
-      this.rowAt[i] = r;
     }
     this.counting = reused.ints('lin.counting', rows);
     for (let r = 0; r < rows; r++) this.counting[r] = r;
@@ -151,9 +144,20 @@ class Records implements OpView<number> {
     return this.counting.subarray(key.start, key.end);
   }
 
-  /** The row of the history's operation `i`, or -1 when it has none. */
-  rowOf(i: number): number {
-    return this.rowAt[i]!;
+  /** The row of a key's holding the history's operation `i`, or -1 when none does. */
+  rowOf(key: { readonly start: number; readonly end: number }, i: number): number {
+    // A key's rows are in history order: a binary search, for the rare version no answered
+    // write has, rather than an index of every operation's row made at every check.
+    let lo = key.start;
+    let hi = key.end - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.at[mid]!;
+      if (at === i) return mid;
+      if (at < i) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   /** The operations of these rows. */
@@ -346,7 +350,8 @@ function check(
     const order: number[] = [];
     const writer = (ts: number) => {
       const i = writers(key, ts);
-      return i === undefined ? undefined : records.rowOf(i);
+      const r = i === undefined ? -1 : records.rowOf(span, i);
+      return r < 0 ? undefined : r;
     };
     if (fastPath(rows, records, writer, order)) {
       certify(key, records.operations(rows), order);
