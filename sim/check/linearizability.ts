@@ -4,7 +4,7 @@
 // that ends in "not judged" naming the key. A finding names the smallest set of operations that
 // cannot be ordered, and why.
 
-import type { Apply, Operation } from '../kernel/history.ts';
+import type { Operation } from '../kernel/history.ts';
 import { type CertifiedOp, certificateFault, historyCertifier } from './certificate.ts';
 import {
   fastPath,
@@ -23,6 +23,7 @@ import {
 import type { Checker, CheckInput, Linearization, Violation } from './types.ts';
 import {
   ACKNOWLEDGED,
+  applyColumns,
   type Columns,
   columns,
   REGISTER,
@@ -46,6 +47,13 @@ const WITNESS_BOUND_STEPS = 2_000_000;
  * operations again (on a long history each walk over them costs more than reading the rows).
  * The rows live in the checkers' reused arrays, valid until the next history's are read.
  */
+/** A key's rows in Records, and its number in the shared columns. */
+interface KeyRows {
+  readonly start: number;
+  readonly end: number;
+  readonly number: number;
+}
+
 class Records implements OpView<number> {
   /** Each row's index in the history. */
   private readonly at: Int32Array;
@@ -58,8 +66,8 @@ class Records implements OpView<number> {
   private readonly ids: Float64Array;
   /** By history index. */
   private readonly values: readonly (string | null)[];
-  /** Each key's rows, `[start, end)`, keys in the order of their first row. */
-  readonly keys = new Map<string, { readonly start: number; readonly end: number }>();
+  /** Each key's rows, `[start, end)`, and its number in the columns; keys in the order of their first row. */
+  readonly keys = new Map<string, KeyRows>();
   /** 0, 1, 2, …: a key's rows as a list are a piece of it. */
   private readonly counting: Int32Array;
 
@@ -72,16 +80,16 @@ class Records implements OpView<number> {
     this.values = c.registerValue;
     // Keys numbered in the order of their first operation that constrains the register.
     const linKey = new Int32Array(c.keyCount).fill(-1);
-    const keyNames: string[] = [];
+    const keyNumbers: number[] = [];
     const counts: number[] = [];
     for (let i = 0; i < n; i++) {
       if ((flags[i]! & REGISTER) === 0) continue;
       const key = keyOf[i]!;
       let k = linKey[key]!;
       if (k < 0) {
-        k = keyNames.length;
+        k = keyNumbers.length;
         linKey[key] = k;
-        keyNames.push(c.keyNames[key]!);
+        keyNumbers.push(key);
         counts.push(0);
       }
       counts[k]!++;
@@ -89,9 +97,10 @@ class Records implements OpView<number> {
     // Laid out key by key: a counting sort.
     const next: number[] = [];
     let rows = 0;
-    for (let k = 0; k < keyNames.length; k++) {
+    for (let k = 0; k < keyNumbers.length; k++) {
       next.push(rows);
-      this.keys.set(keyNames[k]!, { start: rows, end: rows + counts[k]! });
+      const number = keyNumbers[k]!;
+      this.keys.set(c.keyNames[number]!, { start: rows, end: rows + counts[k]!, number });
       rows += counts[k]!;
     }
     this.at = reused.ints('lin.at', rows);
@@ -140,12 +149,12 @@ class Records implements OpView<number> {
   }
 
   /** A key's rows as a list. */
-  rows(key: { readonly start: number; readonly end: number }): Int32Array {
+  rows(key: KeyRows): Int32Array {
     return this.counting.subarray(key.start, key.end);
   }
 
   /** The row of a key's holding the history's operation `i`, or -1 when none does. */
-  rowOf(key: { readonly start: number; readonly end: number }, i: number): number {
+  rowOf(key: KeyRows, i: number): number {
     // A key's rows are in history order: a binary search, for the rare version no answered
     // write has, rather than an index of every operation's row made at every check.
     let lo = key.start;
@@ -225,28 +234,27 @@ export function registerHistories(operations: readonly Operation[]): Map<string,
 }
 
 /**
- * Which never-answered write of `key` a version belongs to, from the replicas' applies: its index
- * in the history (built once).
+ * Which write a replica stored under a key's version, from the replicas' applies as every checker
+ * reads them (versions.ts resolves each apply to its write): its index in the history, for the
+ * latest apply of that version (made once, when first asked).
  */
-function versionWriters(
-  applies: readonly Apply[],
-  operations: readonly Operation[],
-): (key: string, ts: number) => number | undefined {
-  let index: Map<string, string> | null = null;
-  let requests: Map<string, number> | null = null;
+function versionWriters(input: CheckInput): (key: number, ts: number) => number | undefined {
+  let index: Map<number, Map<number, number>> | null = null;
   return (key, ts) => {
-    if (index === null || requests === null) {
+    if (index === null) {
       index = new Map();
-      for (const a of applies) if (a.origin !== null) index.set(`${a.key}\u0000${a.ts}`, a.origin);
-      requests = new Map();
-      for (let i = 0; i < operations.length; i++) requests.set(operations[i]!.requestId, i);
+      const { keyOf, ts: stored, write } = applyColumns(input);
+      for (let a = 0; a < write.length; a++) {
+        if (write[a]! < 0) continue;
+        let versions = index.get(keyOf[a]!);
+        if (versions === undefined) {
+          versions = new Map();
+          index.set(keyOf[a]!, versions);
+        }
+        versions.set(stored[a]!, write[a]!);
+      }
     }
-    const origin = index.get(`${key}\u0000${ts}`);
-    const i = origin === undefined ? undefined : requests.get(origin);
-    // A write of this key only (a GET's request id would name no version it wrote).
-    return i !== undefined && operations[i]!.key === key && operations[i]!.op !== 'get'
-      ? i
-      : undefined;
+    return index.get(key)?.get(ts);
   };
 }
 
@@ -331,7 +339,7 @@ function check(
   input: CheckInput,
   bound: number,
 ): { violations: Violation[]; undecided?: string; linearizations: Linearization[] } {
-  const writers = versionWriters(input.applies, input.operations);
+  const writers = versionWriters(input);
   const violations: Violation[] = [];
   const unknown: string[] = [];
   const linearizations: Linearization[] = [];
@@ -349,7 +357,7 @@ function check(
     // write has may be a never-answered write's (found by its history index, then its row).
     const order: number[] = [];
     const writer = (ts: number) => {
-      const i = writers(key, ts);
+      const i = writers(span.number, ts);
       const r = i === undefined ? -1 : records.rowOf(span, i);
       return r < 0 ? undefined : r;
     };
