@@ -1141,6 +1141,67 @@ describe("the what-if run's own list by keyboard alone", () => {
   });
 });
 
+describe('the events that differ by keyboard alone', () => {
+  it("are one tab stop a side, whose lines the arrows walk; Enter on a what-if line shows it in that run's list", async () => {
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`);
+    const side = (s: string) => page.locator(`#lab-differ .lab-events[data-side="${s}"] li button`);
+    const active = () =>
+      page.evaluate(() => {
+        const a = document.activeElement as HTMLElement;
+        const list = a.closest('#lab-differ .lab-events') as HTMLElement | null;
+        return { side: list?.dataset.side ?? null, text: a.textContent };
+      });
+    const base = side('base');
+    const edited = side('edited');
+    expect(await base.count()).toBeGreaterThan(1);
+    expect(await edited.count()).toBeGreaterThan(1);
+    for (const s of ['base', 'edited'])
+      await expect(
+        page.locator(`#lab-differ .lab-events[data-side="${s}"] button[tabindex="0"]`).count(),
+      ).resolves.toBe(1);
+    // Tab reaches the first line of this run's side; one more Tab goes to the what-if's side.
+    await page.locator('#lab-differ h3').evaluate((h) => {
+      h.tabIndex = -1;
+      h.focus();
+    });
+    await page.keyboard.press('Tab');
+    await expect(active()).resolves.toEqual({
+      side: 'base',
+      text: await base.first().textContent(),
+    });
+    await page.keyboard.press('ArrowDown');
+    await expect(active()).resolves.toEqual({
+      side: 'base',
+      text: await base.nth(1).textContent(),
+    });
+    await page.keyboard.press('End');
+    await expect(active()).resolves.toEqual({
+      side: 'base',
+      text: await base.last().textContent(),
+    });
+    await page.keyboard.press('Tab');
+    await expect(active()).resolves.toEqual({
+      side: 'edited',
+      text: await edited.first().textContent(),
+    });
+    // Back to this run's side: the line last focused there is its stop now.
+    await page.keyboard.press('Shift+Tab');
+    await expect(active()).resolves.toEqual({
+      side: 'base',
+      text: await base.last().textContent(),
+    });
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('ArrowDown');
+    const text = await edited.nth(1).textContent();
+    await expect(active()).resolves.toEqual({ side: 'edited', text });
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#lab-run-box').getAttribute('open')).resolves.not.toBeNull();
+    await expect(page.locator('#lab-run li.lab-witness').textContent()).resolves.toBe(text);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the keyboard, once the lab redraws', () => {
   const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
 

@@ -36,8 +36,11 @@ export function button(text: string, onClick: () => void, className = 'lab-butto
  * click of detail 0, which the lab reads as the keyboard's). A row given the focus otherwise (the
  * lab's redraw gives it back) becomes the stop.
  */
-export function rovingList(list: HTMLElement): void {
-  const rows = () => [...list.children] as HTMLElement[];
+export function rovingList(
+  list: HTMLElement,
+  /** The rows that take the focus: the list's items, or what each holds (a button, say). */
+  rows: () => HTMLElement[] = () => [...list.children] as HTMLElement[],
+): void {
   rows().forEach((row, i) => {
     row.tabIndex = i === 0 ? 0 : -1;
   });

@@ -1111,6 +1111,8 @@ function differing(diff: RunDiff): HTMLElement {
     // Room on the left for the widest number (a range is wider than the list's usual margin).
     const widest = Math.max(0, ...items.map((li) => (li.dataset.n ?? li.value.toString()).length));
     ol.style.paddingLeft = `max(48px, ${widest + 3}ch)`;
+    // One tab stop a list, not one a line: up to 200 lines a side stood between Tab and the rest.
+    rovingList(ol, () => [...ol.querySelectorAll<HTMLElement>('li > button')]);
     return ol;
   };
   return el(
