@@ -3,6 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { brokenGuarantees } from '../sim/check/index.ts';
 import {
   blockedKeys,
   holdsOf,
@@ -11,6 +12,7 @@ import {
 } from '../sim/check/mutual-exclusion.ts';
 import type { CheckInput, Violation } from '../sim/check/types.ts';
 import { type Apply, History, type LockEvent, type Operation } from '../sim/kernel/history.ts';
+import { runScenario, type Scenario, type ScenarioRun } from '../sim/scenario.ts';
 import { mutualExclusion } from './reference/mutual-exclusion.ts';
 
 /** An operation of the lock store; `done` is its completion, or 'crashed at t', or pending. */
@@ -690,5 +692,41 @@ describe('the sweep', () => {
       }),
       { numRuns: 300, seed: 4 },
     );
+  });
+});
+
+describe('linearizability on the lock store (PROTOCOL.md §3 defines it for any history)', () => {
+  // c1's PUT x=1 is copied on its way; the copy lands after c2's PUT x=2 was answered, while
+  // nobody holds x's lock, and c3 then reads 1: x's register cannot give that.
+  const stray = (preset: 'seed' | 'fixed'): Scenario => ({
+    goal: "a copy of c1's PUT lands after c2's",
+    store: 'lock',
+    preset,
+    clients: ['c1', 'c2', 'c3'],
+    network: { delayMinMs: 5, delayMaxMs: 5 },
+    steps: [
+      { at: 0, client: 'c1', put: ['x', '1'] },
+      { at: 0, duplicate: 'PUT', from: 'c1', to: 's1', copyByMs: 101 },
+      { at: 100, client: 'c2', put: ['x', '2'] },
+      { at: 300, client: 'c3', get: 'x' },
+    ],
+  });
+  const verdict = (run: ScenarioRun, g: string) => run.verdicts.find((v) => v.guarantee === g)!;
+
+  it('is judged, informative: a write outside the lock breaks it beside mutual exclusion', () => {
+    const run = runScenario(stray('seed'), { trace: false });
+    const lin = verdict(run, 'linearizability');
+    expect(lin).toMatchObject({ status: 'broken', informative: true });
+    // c1's PUT finished before c2's began, c2's before c3's GET, which read 1.
+    expect(lin.violations[0]!.ops).toEqual([1, 2, 3]);
+    expect(verdict(run, 'mutual-exclusion').status).toBe('broken');
+    // A finding explains: what fails the run is mutual exclusion alone.
+    expect(brokenGuarantees(run.verdicts)).toEqual(['mutual-exclusion']);
+  });
+
+  it('holds under fixed, where the holder check refuses the stray copy', () => {
+    const run = runScenario(stray('fixed'), { trace: false });
+    expect(verdict(run, 'linearizability').status).toBe('held');
+    expect(brokenGuarantees(run.verdicts)).toEqual([]);
   });
 });

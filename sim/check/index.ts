@@ -18,12 +18,19 @@ export const REPLICATED_CHECKERS: readonly Checker[] = [
   CAUSALITY,
 ];
 
-/** The lock store: one server, so replication guarantees are trivial; its own is mutual exclusion. */
+/**
+ * The lock store: one server, so convergence is trivial; its own guarantee is mutual exclusion.
+ * Linearizability is judged per key as for the replicated store (PROTOCOL.md §3 defines it for a
+ * history, whatever the store): one server serialising each key keeps it, unless a write lands
+ * outside its lock (a stray or late PUT under `lockOwnerCheck: none`), which mutual exclusion
+ * fails the run for and the finding explains.
+ */
 export const LOCK_CHECKERS: readonly Checker[] = [
   ...SESSION_CHECKERS,
   LOCK_LIVENESS,
   UNIQUE_TIMESTAMPS,
   MUTUAL_EXCLUSION,
+  LINEARIZABILITY,
 ];
 
 export function runCheckers(checkers: readonly Checker[], input: CheckInput): Verdict[] {

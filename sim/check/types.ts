@@ -33,7 +33,12 @@ export const GUARANTEE_NAMES: Readonly<Record<GuaranteeId, string>> = {
 
 export interface Violation {
   readonly guarantee: GuaranteeId;
-  /** The witness: the operations involved, in the order the sentence tells them. */
+  /**
+   * The witness: the operations involved, not in the order the sentence tells them. A pair comes
+   * earlier first (in the session, or in the history), but for a replica that went back the write
+   * it held first, for a write outside a lock the writer, and for cross-key causality the cause;
+   * a linearizability witness comes in the history's order.
+   */
   readonly ops: readonly number[];
   /** Replicas involved (convergence, a replica holding an older write). */
   readonly nodes: readonly NodeId[];
