@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
@@ -1151,6 +1151,8 @@ describe('the events that differ by keyboard alone', () => {
         const list = a.closest('#lab-differ .lab-events') as HTMLElement | null;
         return { side: list?.dataset.side ?? null, text: a.textContent };
       });
+    const focusIs = async (s: string, line: Locator) =>
+      expect(active()).resolves.toEqual({ side: s, text: await line.textContent() });
     const base = side('base');
     const edited = side('edited');
     expect(await base.count()).toBeGreaterThan(1);
@@ -1165,31 +1167,16 @@ describe('the events that differ by keyboard alone', () => {
       h.focus();
     });
     await page.keyboard.press('Tab');
-    await expect(active()).resolves.toEqual({
-      side: 'base',
-      text: await base.first().textContent(),
-    });
+    await focusIs('base', base.first());
     await page.keyboard.press('ArrowDown');
-    await expect(active()).resolves.toEqual({
-      side: 'base',
-      text: await base.nth(1).textContent(),
-    });
+    await focusIs('base', base.nth(1));
     await page.keyboard.press('End');
-    await expect(active()).resolves.toEqual({
-      side: 'base',
-      text: await base.last().textContent(),
-    });
+    await focusIs('base', base.last());
     await page.keyboard.press('Tab');
-    await expect(active()).resolves.toEqual({
-      side: 'edited',
-      text: await edited.first().textContent(),
-    });
+    await focusIs('edited', edited.first());
     // Back to this run's side: the line last focused there is its stop now.
     await page.keyboard.press('Shift+Tab');
-    await expect(active()).resolves.toEqual({
-      side: 'base',
-      text: await base.last().textContent(),
-    });
+    await focusIs('base', base.last());
     await page.keyboard.press('Tab');
     await page.keyboard.press('ArrowDown');
     const text = await edited.nth(1).textContent();
