@@ -423,3 +423,44 @@ describe('an operation its client abandoned by crashing', () => {
     expect(loaded.problems).toEqual([]);
   });
 });
+
+describe('nodes named after fields every JavaScript object has', () => {
+  it('are down only once crashed, and their cards show what they hold', async () => {
+    const loaded = await load(
+      {
+        goal: 'servers named constructor, toString and valueOf',
+        servers: ['constructor', 'toString', 'valueOf'],
+        clients: ['hasOwnProperty'],
+        steps: [
+          { at: 0, client: 'hasOwnProperty', put: ['x', '1'], expect: 'PUT_OK' },
+          { at: 100, crash: 'valueOf' },
+        ],
+      },
+      'prototype-names.ts',
+      'prototype-names',
+    );
+    const { page, doc } = loaded;
+    const card = (node: string) => page.locator(`#state .node[data-node="${node}"]`);
+    const downAtEnd = async () =>
+      Promise.all(
+        ['constructor', 'toString', 'valueOf'].map(
+          async (n) => await card(n).getAttribute('class'),
+        ),
+      );
+    // The first step: nobody is down.
+    await page.goto(`${loaded.url}#step=1`);
+    for (const n of ['constructor', 'toString', 'valueOf', 'hasOwnProperty'])
+      await expect(card(n).getAttribute('class')).resolves.not.toContain('down');
+    // The last: valueOf is, the others are not; the leader's card shows x.
+    await page.keyboard.press('End');
+    const [leader, follower, crashed] = await downAtEnd();
+    expect(leader).not.toContain('down');
+    expect(follower).not.toContain('down');
+    expect(crashed).toContain('down');
+    const ts = heldBefore(doc, 'constructor', 'x', doc.events.length);
+    expect(ts).not.toBeNull();
+    await expect(cellText(page, 'constructor', 'x', 'value')).resolves.toContain('1');
+    await page.context().close();
+    expect(loaded.problems).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import { parseKnobFlags, parseSeed } from '../sim/cli/usage.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
+import { parseTraceDocument, serializeTraceDocument, traceDocument } from '../sim/render/json.ts';
 import { clean, nearest } from '../sim/scenario/errors.ts';
 import { MAX_CHARS, MAX_SEED, MAX_STEPS } from '../sim/scenario/limits.ts';
 import { runScenario, type Scenario, ScenarioError, validateScenario } from '../sim/scenario.ts';
@@ -416,4 +417,48 @@ describe("types: a scenario may expect only its own store's replies", () => {
       true,
     ]);
   });
+});
+
+describe('node names that are fields of every JavaScript object', () => {
+  const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'];
+
+  it.each(names)('a leader named %s stamps its writes and answers them', (name) => {
+    const run = runScenario(
+      {
+        goal: `a leader named ${name}`,
+        servers: [name, 's2', 's3'],
+        clients: ['c1'],
+        steps: [{ at: 0, client: 'c1', put: ['x', '1'], via: name, expect: 'PUT_OK' }],
+      },
+      { trace: false },
+    );
+    const [put] = run.result.history.operations;
+    expect(put).toMatchObject({ reply: 'PUT_OK', server: name });
+    expect(Number.isInteger(put!.ts)).toBe(true);
+    expect(run.verdicts.filter((v) => v.status !== 'held')).toEqual([]);
+  });
+
+  it.each(['replicated', 'lock'] as const)(
+    '%s store: a saved trace gives every such node its clock skew, and reads back',
+    (store) => {
+      const scenario: Scenario = {
+        goal: 'prototype names everywhere',
+        store,
+        servers: store === 'lock' ? ['constructor'] : ['constructor', 'toString'],
+        clients: ['valueOf', 'hasOwnProperty'],
+        clockSkewMs: { hasOwnProperty: 7 },
+        steps: [{ at: 0, client: 'valueOf', put: ['x', '1'] }],
+      };
+      const run = runScenario(scenario);
+      const doc = traceDocument(run, { file: 'names.ts', goal: scenario.goal, replay: '' });
+      // Servers, then clients, each with its skew (hasOwnProperty's the only one set).
+      expect(doc.nodes.map((n) => [n.id, n.clockSkewMs])).toEqual([
+        ['constructor', 0],
+        ...(store === 'lock' ? [] : [['toString', 0]]),
+        ['valueOf', 0],
+        ['hasOwnProperty', 7],
+      ]);
+      expect(() => parseTraceDocument(serializeTraceDocument(doc))).not.toThrow();
+    },
+  );
 });

@@ -137,7 +137,8 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
     role,
     // Only the replicated store has a leader; the lock store's one server is just the server.
     leader: run.store === 'replicated' && role === 'server' && id === topology.leader,
-    clockSkewMs: topology.clockSkewMs[id] ?? 0,
+    // An own field only: a node named `constructor` reads no function from the prototype.
+    clockSkewMs: Object.hasOwn(topology.clockSkewMs, id) ? (topology.clockSkewMs[id] ?? 0) : 0,
   });
   const history = run.result.history;
   // The events are plain JSON already (the kernel builds them as literals); copying them through

@@ -35,8 +35,10 @@
   /** Per step: each node's latest state digest and whether it is down, once the step is over. */
   function snapshots() {
     const out = [];
-    const summary = {};
-    const down = {};
+    // No prototype: a node named `constructor` or `toString` must not read one of its fields.
+    const table = (from) => Object.assign(Object.create(null), from);
+    const summary = table({});
+    const down = table({});
     let next = 0;
     for (let k = 0; k < steps.length; k++) {
       const end = steps[k].stateUntil;
@@ -46,7 +48,7 @@
         if (e.kind === 'fault' && e.fault.kind === 'crash') down[e.fault.node] = true;
         if (e.kind === 'fault' && e.fault.kind === 'restart') down[e.fault.node] = false;
       }
-      out.push({ summary: { ...summary }, down: { ...down } });
+      out.push({ summary: table(summary), down: table(down) });
     }
     return out;
   }
@@ -236,7 +238,7 @@
 
   function renderState(k) {
     const state = states[k];
-    const before = k > 0 ? states[k - 1].summary : {};
+    const before = k > 0 ? states[k - 1].summary : Object.create(null);
     const shownLanes = view.lanes.filter((id) => shownNodes === null || shownNodes.has(id));
     statePanel.replaceChildren(...shownLanes.map((id) => nodeCard(id, state, before[id])));
     fitPanel();

@@ -32,6 +32,15 @@ export function digestTable<V, S>(
   return { entries: Object.fromEntries(sortedEntries(table).map(([k, v]) => [k, shown(v)])) };
 }
 
+/**
+ * A node's clock skew in a scenario's table of them: 0 when the table does not name it. Read as
+ * an own field: a node named `constructor` or `toString` would otherwise read a function from the
+ * object's prototype (and the leader stamp writes with ts NaN).
+ */
+export function clockSkewOf(skews: Readonly<Record<NodeId, number>>, id: NodeId): number {
+  return Object.hasOwn(skews, id) ? (skews[id] ?? 0) : 0;
+}
+
 /** A table's or a map's entries by key. */
 export function sortedEntries<V>(table: { entries(): Iterable<[Key, V]> }): [Key, V][] {
   const entries = [...table.entries()];

@@ -18,7 +18,7 @@ import type { LivenessBound } from '../check/index.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import { formatSpan } from '../render/format.ts';
-import { DIGEST_LIST_MAX, digestTable, sortedEntries } from './common.ts';
+import { clockSkewOf, DIGEST_LIST_MAX, digestTable, sortedEntries } from './common.ts';
 import { longestHopMs, unboundedBecause } from './replicated.ts';
 
 export const lockStore = {
@@ -42,14 +42,14 @@ export function lockNodes(topology: LockTopology, knobs: LockKnobs): NodeSpec<Me
     id,
     role: 'server',
     machine: serverMachine({ id, knobs }),
-    clockSkewMs: topology.clockSkewMs[id] ?? 0,
+    clockSkewMs: clockSkewOf(topology.clockSkewMs, id),
     summarize: (state) => summarizeServer(state as ServerState),
   };
   const clients: NodeSpec<Message>[] = topology.clients.map((client) => ({
     id: client,
     role: 'client',
     machine: clientMachine({ id: client, knobs }),
-    clockSkewMs: topology.clockSkewMs[client] ?? 0,
+    clockSkewMs: clockSkewOf(topology.clockSkewMs, client),
     summarize: (state) => summarizeClient(state as ClientState),
   }));
   return [server, ...clients];

@@ -17,7 +17,7 @@ import type { LivenessBound } from '../check/index.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import { formatSpan } from '../render/format.ts';
-import { digestList, digestTable } from './common.ts';
+import { clockSkewOf, digestList, digestTable } from './common.ts';
 
 export const replicatedStore = {
   name: 'replicated',
@@ -42,14 +42,14 @@ export function replicatedNodes(topology: Topology, knobs: ReplicatedKnobs): Nod
     id,
     role: 'server',
     machine: serverMachine({ id, leader: topology.leader, followers, knobs }),
-    clockSkewMs: topology.clockSkewMs[id] ?? 0,
+    clockSkewMs: clockSkewOf(topology.clockSkewMs, id),
     summarize: summarizeServerState,
   }));
   const clients: NodeSpec<Message>[] = topology.clients.map((id) => ({
     id,
     role: 'client',
     machine: clientMachine({ id, servers: topology.servers, knobs }),
-    clockSkewMs: topology.clockSkewMs[id] ?? 0,
+    clockSkewMs: clockSkewOf(topology.clockSkewMs, id),
     summarize: summarizeClientState,
   }));
   return [...servers, ...clients];
