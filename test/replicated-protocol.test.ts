@@ -584,6 +584,35 @@ describe('pinned by the mutation pass', () => {
     ]);
   });
 
+  it('requestIds=dedupe: a client resending all through a long replication gets one answer, to its latest attempt', () => {
+    // A follower down for good: c1 resends its PUT every second. Each copy is the same write;
+    // the leader keeps one answer a node (the client takes the answer to any of its attempts), so
+    // what it holds stays the same size however long the outage lasts.
+    let s = leaderPut(initialServerState(), 'c1.1', 'a', 1, 10).state;
+    for (let attempt = 2; attempt <= 50; attempt++) {
+      const copy = put('c1.1', 'x', 'a', attempt);
+      s = leader().step(
+        s,
+        { type: 'receive', from: 'c1', message: copy },
+        at(attempt * 1000),
+      ).state;
+    }
+    expect(s.writes.get('w1')!.replyTo).toEqual([{ node: 'c1', attempt: 50 }]);
+    const answers: { to: string; message: Message }[] = [];
+    for (const f of ['s2', 's3']) {
+      const message = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 10 } as const;
+      const step = leader().step(s, { type: 'receive', from: f, message }, at(60_000));
+      answers.push(...sends(step.effects));
+      s = step.state;
+    }
+    expect(answers).toEqual([
+      {
+        to: 'c1',
+        message: { type: 'PUT_OK', requestId: 'c1.1', attempt: 50, key: 'x', value: 'a', ts: 10 },
+      },
+    ]);
+  });
+
   it("requestIds=dedupe: a mark that rises to a pipelined write still unanswered at the client keeps that write's answer", () => {
     // clientSession=pipelined over fixed: c1.1 is a GET still pending when c1.2 (a PUT) leaves, so
     // c1.2 carries the mark 1. Its PUT_OK is lost; the GET completes; c1.3 carries the mark 2:

@@ -300,7 +300,11 @@ function onRepeatedWrite(
   const writeId = state.inFlight.get(request.requestId);
   const write = writeId === undefined ? undefined : state.writes.get(writeId);
   if (write === undefined) return null;
-  const replyTo = [...write.replyTo, { node: from, attempt: request.attempt }];
+  // One answer a node, to its latest attempt (a client takes the answer to any of its attempts):
+  // a client resending all through an outage grew the list by one at every resend, and each
+  // resend copied it, quadratic in the outage's length; its end answered every resend at once.
+  const replyTo = write.replyTo.filter((r) => r.node !== from);
+  replyTo.push({ node: from, attempt: request.attempt });
   return withWrite(state, { ...write, replyTo });
 }
 
