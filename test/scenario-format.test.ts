@@ -65,7 +65,17 @@ describe('each typo of issue 8 is refused with the fix', () => {
     [
       'put: ["x","1","2"]',
       withStep({ at: 0, client: 'c1', put: ['x', '1', '2'] }),
-      /step 1: put takes a key and a value.*\(got a list of 3\)/,
+      /step 1: put takes a key and a value.*\(got \['x', '1', '2'\]\)/,
+    ],
+    [
+      'put: [1, 2]',
+      withStep({ at: 0, client: 'c1', put: [1, 2] }),
+      /step 1: put takes a key and a value.*\(got \[1, 2\]\)/,
+    ],
+    [
+      'at: 0n',
+      withStep({ at: 0n, client: 'c1', put: ['x', '1'] }),
+      /step 1: at must be a whole number of ms .*\(got 0n\)/,
     ],
     [
       'heal: false',

@@ -21,15 +21,23 @@ export function shown(text: string): string {
 /** What a value is, for "(got …)": its text when it is short and simple, else its kind. */
 export function described(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value))
-    return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'an empty list';
+    // A short list of plain values is shown as written: `[1, 2]` says the key is not a text.
+    const plain = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+    return value.length <= 4 && value.every(plain)
+      ? `[${value.map(described).join(', ')}]`
+      : `a list of ${value.length}`;
+  }
   switch (typeof value) {
     case 'string':
       return shown(value);
     case 'number':
     case 'boolean':
-    case 'bigint':
       return String(value);
+    case 'bigint':
+      // `0n`, as written: a BigInt, which no field takes, not the number 0.
+      return `${value}n`;
     case 'undefined':
       return 'nothing';
     case 'object':
