@@ -188,7 +188,11 @@ describe('bad input gets one clear line and exit status 2', () => {
     ],
     [
       ['scenarios/stale-read.ts', '--seed', '-1'],
-      /--seed -1: a value that begins with '-' is joined to its flag, as --seed=-1/,
+      /--seed -1: a negative number, which no flag takes; usage:/,
+    ],
+    [
+      ['scenarios/stale-read.ts', '--json', '-out.json'],
+      /--json -out.json: a value that begins with '-' is joined to its flag, as --json=-out.json/,
     ],
     [['scenarios/stale-read.ts', '--seed=-1'], /--seed must be a whole number from 0/],
     [
