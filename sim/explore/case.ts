@@ -7,7 +7,6 @@ import {
   constants,
   copyFileSync,
   linkSync,
-  mkdirSync,
   mkdtempSync,
   renameSync,
   rmSync,
@@ -17,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { makeFolders } from '../folders.ts';
 import { counted } from '../render/format.ts';
 import {
   type AnyScenario,
@@ -380,10 +380,11 @@ export class CaseWriter {
       return;
     }
     try {
-      mkdirSync(this.dir, { recursive: true });
+      // One folder at a time: mkdir's recursive walk never ends on some paths (see folders.ts).
+      makeFolders(this.dir);
       this.path = createCaseFile(this.dir, this.base, source);
     } catch (error) {
-      this.failure = `cannot write a case into '${this.dir}' (${(error as Error).message.split('\n')[0]})`;
+      this.failure = `cannot write a case into '${this.dir}': ${(error as Error).message.split('\n')[0]}`;
       this.path = createCaseFile(mkdtempSync(join(tmpdir(), 'kvsim-case-')), this.base, source);
     }
   }
