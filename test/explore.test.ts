@@ -138,6 +138,16 @@ describe('a case written by npm run explore', () => {
     expect(replayed.stdout).toContain('as the scenario expected');
   });
 
+  it("names in its header the flags that put the case's knobs back, and with them every guarantee holds", () => {
+    // `--preset fixed` alone keeps the case's own knobs (followerApply=overwrite): it breaks again.
+    expect(fixedHint(path!)).toBe('--knob followerApply=newer-wins');
+    expectEveryGuaranteeHeld(sim(path!, ...fixedHint(path!)!.split(' '), '--quiet'));
+    // A case found under the seed preset: the preset is the flag.
+    const seeded = replayPath(explore('--preset', 'seed', '--out', temporary()).stdout)!;
+    expect(fixedHint(seeded)).toBe('--preset fixed');
+    expectEveryGuaranteeHeld(sim(seeded, '--preset', 'fixed', '--quiet'));
+  });
+
   it('never overwrites a case: the same search again gets a new name', () => {
     const before = readFileSync(path!, 'utf8');
     const again = explore('--preset', 'fixed', '--knob', 'followerApply=overwrite', '--out', out);
@@ -432,6 +442,20 @@ describe('what explore never loses', () => {
     expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);
   });
 });
+
+/** The flags a case's header says replay it with every knob at its fixed value. */
+function fixedHint(path: string): string | undefined {
+  const text = readFileSync(path, 'utf8').replace(/\n \* +/g, ' ');
+  return text.match(/Replayed with `([^`]+)`[^,]*, the same steps keep every guarantee\./)?.[1];
+}
+
+/** Every guarantee's line under sim's `guarantees`, the informative ones left out, says held. */
+function expectEveryGuaranteeHeld(replayed: { stdout: string }): void {
+  const section = replayed.stdout.slice(replayed.stdout.indexOf('\n  guarantees\n'));
+  const lines = [...section.matchAll(/^ {4}[✓✗◦] ([a-z][a-z -]*?) {2,}(\S.*)$/gm)];
+  expect(lines.length).toBeGreaterThan(5);
+  for (const [, name, verdict] of lines) expect(`${name}: ${verdict}`).toBe(`${name}: held`);
+}
 
 /** Sends SIGINT once stderr shows `pattern`; resolves with what the process printed. */
 function interruptWhen(
