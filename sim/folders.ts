@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { removeOnEnd } from './signals.ts';
+import { holdSignals, removeOnEnd } from './signals.ts';
 
 /** A folder that cannot be made or written: the message says which and why, in one line. */
 export class FolderError extends Error {}
@@ -79,6 +79,9 @@ function removeFolders(made: readonly string[]): void {
  * the folders made, outermost first.
  */
 export function makeFolders(dir: string): string[] {
+  // Held as a case's write holds them: a Ctrl-C that comes now is answered once these calls are
+  // done and what they made is removed. A listener dropped before then would lose the signal.
+  holdSignals();
   const made: string[] = [];
   const removed = removeOnEnd(() => removeFolders(made));
   try {
