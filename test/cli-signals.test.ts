@@ -133,6 +133,29 @@ describe('Ctrl-C during a long search', () => {
   });
 });
 
+describe('Ctrl-C while the folder for cases is checked, before the search', () => {
+  // The check makes the folder and a file in it, then removes them: a signal in between is
+  // answered once they are gone, neither lost (the search would run on) nor leaving them behind.
+  it.each([
+    ['verify', 'sim/cli/verify.ts', [join(ROOT, 'scenarios', 'verify', 'two-readers.ts')]],
+    ['explore', 'sim/cli/explore.ts', ['--workers', '1', '--out', 'cases']],
+  ])('%s ends with 130 and leaves no cases/ behind', async (_, script, args) => {
+    const work = scratch('check-signal');
+    const child = startWith(
+      'interrupt-case-write.mjs',
+      script,
+      [
+        ...args,
+        '--knob',
+        script.includes('verify') ? 'missingKeyReply=null-first' : 'followerApply=overwrite',
+      ],
+      { cwd: work, env: { ...plainEnv(), PROBE: '1' }, stdio: 'ignore' },
+    );
+    expect(await ended(child)).toBe(130);
+    expect(readdirSync(work)).toEqual([]);
+  });
+});
+
 describe('npm run verify, Ctrl-C while it writes its counterexample', () => {
   it('ends with 130, the case whole (it replays) or absent, no temporary file, nothing replaced', async () => {
     const work = scratch('verify-signal');

@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -40,6 +41,18 @@ function explore(...args: string[]) {
 }
 
 const sim = (...args: string[]) => runCli('sim', args);
+
+/** explore as `explore` runs it, killed if it has not ended within `seconds`: it must not hang. */
+function exploreWithin(seconds: number, ...args: string[]) {
+  const r = spawnSync(...nodeCommand('sim/cli/explore.ts', ['--workers', '1', ...args]), {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env,
+    timeout: seconds * 1000,
+    killSignal: 'SIGKILL',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** The case path of the printed replay command, as a shell reads it (a word in '…' unquoted). */
 const replayPath = (stdout: string) => {
@@ -123,6 +136,16 @@ describe('a case written by npm run explore', () => {
     expect(replayed.status).toBe(0);
     expect(replayed.stdout.replace(/\s+/g, ' ')).toContain(sentence!.replace(/\s+/g, ' '));
     expect(replayed.stdout).toContain('as the scenario expected');
+  });
+
+  it("names in its header the flags that put the case's knobs back, and with them every guarantee holds", () => {
+    // `--preset fixed` alone keeps the case's own knobs (followerApply=overwrite): it breaks again.
+    expect(fixedHint(path!)).toBe('--knob followerApply=newer-wins');
+    expectEveryGuaranteeHeld(sim(path!, ...fixedHint(path!)!.split(' '), '--quiet'));
+    // A case found under the seed preset: the preset is the flag.
+    const seeded = replayPath(explore('--preset', 'seed', '--out', temporary()).stdout)!;
+    expect(fixedHint(seeded)).toBe('--preset fixed');
+    expectEveryGuaranteeHeld(sim(seeded, '--preset', 'fixed', '--quiet'));
   });
 
   it('never overwrites a case: the same search again gets a new name', () => {
@@ -299,6 +322,47 @@ describe('what explore never loses', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it.skipIf(process.platform !== 'linux')(
+    'a folder under /proc or /sys, or behind a link to nothing, is one line and exit 2 before any run',
+    () => {
+      const dir = temporary();
+      symlinkSync(join(dir, 'gone'), join(dir, 'dangling'));
+      const outs = ['/proc/nope', '/proc', '/sys/kernel', join(dir, 'dangling', 'cases')];
+      for (const out of [...outs, join(dir, 'dangling')]) {
+        // Bounded: mkdir's recursive walk on /proc/nope never ended, and ignored Ctrl-C.
+        const r = exploreWithin(60, '--knob', 'followerApply=overwrite', '--out', out);
+        expect(isOneLineRefusal(r), `--out ${out}: ${r.status} ${r.stderr}`).toBe(true);
+        expect(r.stderr).toContain(`cannot write cases into '${out}': `);
+        expect(r.stdout).toBe('');
+      }
+      expect(readdirSync(dir)).toEqual(['dangling']);
+    },
+  );
+
+  it('the check of --out leaves no folder behind it: a search that finds nothing makes none', () => {
+    const dir = temporary();
+    const r = explore('--runs', '5', '--out', join(dir, 'new', 'cases'));
+    expect(r.status).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a case that cannot be written into --out after all goes to a temporary folder, and the status stays 1', () => {
+    // Every name the case may take in the folder is taken: writing fails after the check passed,
+    // as when the disk changes under the search.
+    const out = temporary();
+    const base = 'replicated-fixed-followerApply-overwrite-seed1';
+    writeFileSync(join(out, `${base}.ts`), '');
+    for (let n = 2; n <= 10_000; n++) writeFileSync(join(out, `${base}-${n}.ts`), '');
+    const r = explore('--knob', 'followerApply=overwrite', '--out', out);
+    expect(r.status).toBe(1);
+    const path = replayPath(r.stdout)!;
+    expect(path.startsWith(tmpdir())).toBe(true);
+    expect(r.stderr).toContain(`warning: cannot write a case into '${out}': `);
+    expect(r.stderr).toContain(`; the case is at ${path}\n`);
+    expect(sim(path, '--quiet').status).toBe(0);
+    expect(readdirSync(out)).toHaveLength(10_000);
+  });
+
   it('a scenario file given to it is refused with the command that takes one', () => {
     const r = explore('scenarios/stale-read.ts');
     expect(isOneLineRefusal(r)).toBe(true);
@@ -378,6 +442,20 @@ describe('what explore never loses', () => {
     expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);
   });
 });
+
+/** The flags a case's header says replay it with every knob at its fixed value. */
+function fixedHint(path: string): string | undefined {
+  const text = readFileSync(path, 'utf8').replace(/\n \* +/g, ' ');
+  return text.match(/Replayed with `([^`]+)`[^,]*, the same steps keep every guarantee\./)?.[1];
+}
+
+/** Every guarantee's line under sim's `guarantees`, the informative ones left out, says held. */
+function expectEveryGuaranteeHeld(replayed: { stdout: string }): void {
+  const section = replayed.stdout.slice(replayed.stdout.indexOf('\n  guarantees\n'));
+  const lines = [...section.matchAll(/^ {4}[✓✗◦] ([a-z][a-z -]*?) {2,}(\S.*)$/gm)];
+  expect(lines.length).toBeGreaterThan(5);
+  for (const [, name, verdict] of lines) expect(`${name}: ${verdict}`).toBe(`${name}: held`);
+}
 
 /** Sends SIGINT once stderr shows `pattern`; resolves with what the process printed. */
 function interruptWhen(

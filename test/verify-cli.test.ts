@@ -377,6 +377,27 @@ describe('a mistake gets one line and exit 2', () => {
     }
   });
 
+  it('a counterexample that cannot be written into cases/ after all goes to a temporary folder, and the status stays 1', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'kvsim-verify-cases-'));
+    try {
+      const args = [CONFIG, '--knob', 'missingKeyReply=null-first'];
+      const first = runCli('verify', args, folder);
+      const written = first.stdout.match(/counterexample written to (\S+)\.ts\n/)![1]!;
+      // Every other name it may take is taken: writing fails after the check before the search.
+      for (let n = 2; n <= 10_000; n++) writeFileSync(join(folder, `${written}-${n}.ts`), '');
+      const r = runCli('verify', args, folder);
+      expect(r.status).toBe(1);
+      const path = r.stdout.match(/counterexample written to (\S+)\n/)![1]!;
+      expect(path.startsWith(tmpdir())).toBe(true);
+      expect(r.stderr).toMatch(
+        /^warning: cannot write a case into 'cases': [^\n]*; the case is at /,
+      );
+      expect(runCli('sim', [path, '--quiet']).status).toBe(0);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('a file name with an escape sequence reaches neither the terminal nor the case file name', () => {
     const file = join(WORK, 'two\x1b[2J.ts');
     writeFileSync(file, readFileSync(CONFIG));

@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isatty } from 'node:tty';
+import { unwritableFolder } from '../folders.ts';
 import { escapeControls } from '../render/safe-text.ts';
 import { holdSignals, removeOnEnd } from '../signals.ts';
 import { pause, UsageError, waitOnPipe } from './usage.ts';
@@ -130,16 +131,12 @@ function writable(path: string): boolean {
 /**
  * A folder that cases are written into (explore's, verify's) must be a folder that can be written,
  * or a path where one can be made: checked before the search, so that no finding is lost to it.
- * `mend` ends the refusal: how to choose another.
+ * The check makes the folders and a file as writing a case would, then removes them: nothing is
+ * left of it, and no folder is made for a search that finds nothing. `mend` ends the refusal: how
+ * to choose another.
  */
 export function checkCaseFolder(dir: string, mend: string): void {
-  let existing = resolve(dir);
-  while (statOrNull(existing) === null) existing = dirname(existing);
-  const why = !statSync(existing).isDirectory()
-    ? `'${existing}' is not a folder`
-    : writable(existing)
-      ? null
-      : `'${existing}' is not writable`;
+  const why = unwritableFolder(dir);
   if (why !== null) throw new UsageError(`cannot write cases into '${dir}': ${why}; ${mend}`);
 }
 

@@ -373,8 +373,10 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   );
   process.stdout.write(`${out.join('\n')}\n`);
   if (failure !== null) {
-    process.stderr.write(`error: ${escapeControls(failure)}; the case is at ${typedPath(path)}\n`);
-    return EXIT.usage;
+    // The case is written, only elsewhere: the status stays the search's (a violation found).
+    process.stderr.write(
+      `warning: ${escapeControls(failure)}; the case is at ${typedPath(path)}\n`,
+    );
   }
   return EXIT.failed;
 }

@@ -7,7 +7,6 @@ import {
   constants,
   copyFileSync,
   linkSync,
-  mkdirSync,
   mkdtempSync,
   renameSync,
   rmSync,
@@ -17,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { makeFolders } from '../folders.ts';
 import { counted } from '../render/format.ts';
 import {
   type AnyScenario,
@@ -27,6 +27,7 @@ import {
   type ScenarioRun,
 } from '../scenario.ts';
 import { holdSignals, removeOnEnd } from '../signals.ts';
+import { STORES } from '../stores/index.ts';
 import { runNumber } from './search.ts';
 
 const SCENARIO_MODULE = resolve(import.meta.dirname, '../scenario.ts');
@@ -171,12 +172,35 @@ function stageText(info: CaseInfo): string {
   }
 }
 
-/** What the same steps do with every knob at its fixed value, said only as a run shows it. */
+/**
+ * The flags that replay a case with every knob at its fixed value: `--preset fixed` alone keeps the
+ * scenario's own knobs (as `npm run sim` reads them), so each one it flips is named back. None
+ * when the case runs so already.
+ */
+function fixedFlags(
+  scenario: AnyScenario,
+  run: ScenarioRun,
+): { preset: string | undefined; knobs: Record<string, string> } {
+  const fixed = STORES[run.store].presets.fixed as Readonly<Record<string, unknown>>;
+  const knobs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(scenario.knobs ?? {}))
+    if (String(fixed[name]) !== String(value)) knobs[name] = String(fixed[name]);
+  return { preset: run.preset === 'fixed' ? undefined : 'fixed', knobs };
+}
+
+/** What the same steps do with every knob at its fixed value: the flags, and what a run with them shows. */
 function fixedText(scenario: AnyScenario, run: ScenarioRun): string {
-  if (run.preset === 'fixed' && Object.keys(scenario.knobs ?? {}).length === 0) return '';
-  const fixed = runScenario({ ...scenario, preset: 'fixed', knobs: {} }, { trace: false });
+  const { preset, knobs } = fixedFlags(scenario, run);
+  const flipped = Object.entries(knobs).map(([k, v]) => `--knob ${k}=${v}`);
+  if (preset === undefined && flipped.length === 0) return '';
+  const fixed = runScenario(scenario, { preset, knobs, trace: false });
   const broken = fixed.verdicts.filter((v) => !v.informative && v.status === 'broken');
-  const how = `With \`--preset fixed\` and no knob flipped, the same steps`;
+  const flags = [...(preset === undefined ? [] : [`--preset ${preset}`]), ...flipped].join(' ');
+  const whose =
+    flipped.length === 0
+      ? ''
+      : ` (${flipped.length === 1 ? 'its' : 'their'} value${flipped.length === 1 ? '' : 's'} in the \`fixed\` preset)`;
+  const how = `Replayed with \`${flags}\`${whose}, the same steps`;
   return broken.length === 0
     ? ` ${how} keep every guarantee.`
     : ` ${how} still break ${broken.map((v) => GUARANTEE_NAMES[v.guarantee]).join(', ')}.`;
@@ -380,10 +404,11 @@ export class CaseWriter {
       return;
     }
     try {
-      mkdirSync(this.dir, { recursive: true });
+      // One folder at a time: mkdir's recursive walk never ends on some paths (see folders.ts).
+      makeFolders(this.dir);
       this.path = createCaseFile(this.dir, this.base, source);
     } catch (error) {
-      this.failure = `cannot write a case into '${this.dir}' (${(error as Error).message.split('\n')[0]})`;
+      this.failure = `cannot write a case into '${this.dir}': ${(error as Error).message.split('\n')[0]}`;
       this.path = createCaseFile(mkdtempSync(join(tmpdir(), 'kvsim-case-')), this.base, source);
     }
   }
