@@ -338,6 +338,27 @@ describe('loading a scenario file', () => {
     );
   });
 
+  it('--quiet without -- before it, which npm reads as its own log level, is named too', () => {
+    const r = spawnSync('npm', ['run', 'sim', 'scenarios/stale-read.ts', '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: plainEnv(),
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Summary$/m);
+    expect(r.stderr).toMatch(
+      /^warning: npm took --quiet for itself, .* this run went without; write npm run sim -- /m,
+    );
+    // After -- it is the command's own: no word about npm.
+    const after = spawnSync('npm', ['run', 'sim', '--', 'scenarios/stale-read.ts', '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: plainEnv(),
+    });
+    expect(after.status).toBe(0);
+    expect(after.stderr).not.toMatch(/npm took/);
+  });
+
   it('a path typed outside the repository (npm --prefix) is named with its whole path', () => {
     const outside = mkdtempSync(join(tmpdir(), 'kvsim-prefix-'));
     try {

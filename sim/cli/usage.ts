@@ -33,7 +33,12 @@ function startedByNpmRun(): boolean {
 /** This command's flags that npm read itself, when npm ran this very script. */
 function flagsTakenByNpm(names: readonly string[]): string[] {
   if (!startedByNpmRun()) return [];
-  return names.filter((n) => process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined);
+  return names.filter(
+    (n) =>
+      process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined ||
+      // npm reads --quiet as its own log level, warn, not as a setting of that name.
+      (n === 'quiet' && process.env.npm_config_loglevel === 'warn'),
+  );
 }
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
@@ -44,6 +49,9 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   takenByNpm = flagsTakenByNpm(Object.keys(options).filter((n) => n !== 'help'));
   const parsed = parseOrRefuse(argv, options, help);
   refuseRepeated(parsed.tokens, options);
+  // Typed after -- as well (`npm run --quiet sim -- x.ts --quiet`): the run did not go without it.
+  const given = new Set(parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
+  takenByNpm = takenByNpm.filter((n) => !given.has(n));
   return parsed;
 }
 
