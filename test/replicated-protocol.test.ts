@@ -133,13 +133,21 @@ function leaderPut(
   return leader().step(s, { type: 'receive', from: 'c1', message }, at(t, t));
 }
 
-/** Both followers acknowledge the leader's write `writeId` of x at `ts`. */
-function ackedByAll(s: ServerState, writeId: string, ts: number): ServerState {
+/** Both followers acknowledge the leader's write `writeId` of x at `ts`: the state, and what it sent. */
+function acknowledged(s: ServerState, writeId: string, ts: number, t = ts) {
+  const answers: { to: string; message: Message }[] = [];
   for (const f of ['s2', 's3']) {
     const message = { type: 'REPLICATION_OK', requestId: writeId, key: 'x', ts } as const;
-    s = leader().step(s, { type: 'receive', from: f, message }, at(ts)).state;
+    const step = leader().step(s, { type: 'receive', from: f, message }, at(t));
+    answers.push(...sends(step.effects));
+    s = step.state;
   }
-  return s;
+  return { state: s, answers };
+}
+
+/** Both followers acknowledge the leader's write `writeId` of x at `ts`. */
+function ackedByAll(s: ServerState, writeId: string, ts: number): ServerState {
+  return acknowledged(s, writeId, ts).state;
 }
 
 /** What the leader sends for a copy of c1's `requestId` arriving at 99 ms with the mark `ackedBelow`. */
@@ -569,13 +577,7 @@ describe('pinned by the mutation pass', () => {
     expect(r.state.store.get('x')).toEqual({ value: 'a', ts: 10, origin: 'c1.1' });
     expect(r.state.lastIssued).toBe(10);
     s = r.state;
-    const answers: { to: string; message: Message }[] = [];
-    for (const f of ['s2', 's3']) {
-      const message = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 10 } as const;
-      const step = leader().step(s, { type: 'receive', from: f, message }, at(30));
-      answers.push(...sends(step.effects));
-      s = step.state;
-    }
+    const { answers } = acknowledged(s, 'w1', 10, 30);
     // The first attempt came from c1, the copy through s2 (which relays it to c1).
     const ok = { type: 'PUT_OK', requestId: 'c1.1', key: 'x', value: 'a', ts: 10 } as const;
     expect(answers).toEqual([
@@ -598,13 +600,7 @@ describe('pinned by the mutation pass', () => {
       ).state;
     }
     expect(s.writes.get('w1')!.replyTo).toEqual([{ node: 'c1', attempt: 50 }]);
-    const answers: { to: string; message: Message }[] = [];
-    for (const f of ['s2', 's3']) {
-      const message = { type: 'REPLICATION_OK', requestId: 'w1', key: 'x', ts: 10 } as const;
-      const step = leader().step(s, { type: 'receive', from: f, message }, at(60_000));
-      answers.push(...sends(step.effects));
-      s = step.state;
-    }
+    const { answers } = acknowledged(s, 'w1', 10, 60_000);
     expect(answers).toEqual([
       {
         to: 'c1',
