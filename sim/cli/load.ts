@@ -74,6 +74,15 @@ function startLoader(): Loader {
   return { worker, ready };
 }
 
+/** A file's size in bytes (0 when it cannot be read now). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** What the file default-exports, as plain data copied out of the worker. */
 function importBounded(path: string, file: string): Promise<unknown> {
   const timeoutMs = loadTimeoutMs();
@@ -118,7 +127,7 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
     };
     const onError = (error: Error & { code?: string }) => {
       if (error.code === 'ERR_WORKER_OUT_OF_MEMORY')
-        refuse(SAY.loadOutOfMemory(file, LOAD_MEMORY_MB), true);
+        refuse(SAY.loadOutOfMemory(file, LOAD_MEMORY_MB, sizeOf(path)), true);
       else refuse(SAY.loadFailed(file, error.message.split('\n')[0] ?? ''), true);
     };
     const onExit = (code: number) =>

@@ -185,8 +185,10 @@ export const SAY = {
     `no scenario files (.ts) in ${paths.map((p) => `'${clean(p)}'`).join(', ')}`,
   loadTimedOut: (file: string, ms: number, env: string) =>
     `the scenario '${clean(file)}' did not finish loading within ${ms} ms (does it loop at import?); set ${env}=<ms> to allow longer`,
-  loadOutOfMemory: (file: string, mb: number) =>
-    `the scenario '${clean(file)}' ran out of memory while loading (limit ${mb} MB); does it build something without end at import?`,
+  loadOutOfMemory: (file: string, mb: number, bytes: number) =>
+    bytes > 16 * 2 ** 20
+      ? `the scenario '${clean(file)}' ran out of memory while loading (limit ${mb} MB): its ${Math.round(bytes / 2 ** 20)} MB of text take more than that to compile; write a long script as a loop (steps: Array.from({ length: n }, (_, i) => …)) rather than one step a line`
+      : `the scenario '${clean(file)}' ran out of memory while loading (limit ${mb} MB); does it build something without end at import?`,
   loadFailed: (file: string, why: string) =>
     `the scenario '${clean(file)}' could not be loaded: ${clean(why, 300)}`,
   badLoadTimeout: (env: string, got: string) =>
