@@ -178,6 +178,24 @@ describe('the JSON trace', () => {
     ]);
   });
 
+  it('reads back a run whose faults are aimed at messages (a case explore wrote, a what-if)', () => {
+    const aimed: Scenario = {
+      ...staleRead,
+      steps: [
+        { at: 0, drop: 'REPLICATION', from: 's1', to: 's2' },
+        { at: 0, duplicate: 'PUT', from: 'c1', to: 's1', byMs: 3, copyByMs: 7 },
+        { at: 0, delay: 'REPLICATION', from: 's1', to: 's3', byMs: 500 },
+        ...staleRead.steps,
+      ],
+    };
+    const written = documentOf(aimed, 'aimed.ts');
+    const kinds = written.events.flatMap((e) =>
+      e.kind === 'fault' ? [e.fault.kind] : e.kind === 'drop' ? [e.reason] : [],
+    );
+    expect(kinds).toEqual(expect.arrayContaining(['drop', 'duplicate', 'delay', 'planned']));
+    expect(parseTraceDocument(serializeTraceDocument(written))).toEqual(written);
+  });
+
   it.each([
     ['not JSON', '{', /not JSON/],
     ['another schema', '{"schema":"kvsim-trace/0"}', /schema is "kvsim-trace\/0"/],
