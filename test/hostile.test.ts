@@ -426,6 +426,21 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     );
   });
 
+  it('a value nested too deep to hash is named in one sentence, not a stack overflow', () => {
+    const d = genuine();
+    const sent = d.events.findIndex((e: Loose) => e.kind === 'send');
+    const text = JSON.stringify(d).replace(
+      JSON.stringify(d.events[sent]),
+      JSON.stringify({ ...d.events[sent], message: { ...d.events[sent].message, x: 'DEEP' } }),
+    );
+    const deep = text.replace('"DEEP"', `${'['.repeat(50_000)}${']'.repeat(50_000)}`);
+    expect(() => vouchFor(parseTraceDocument(deep))).toThrow(
+      new TraceFormatError(
+        `events[${sent}] holds a value nested deeper than a kvsim trace ever does, too deep to read`,
+      ),
+    );
+  });
+
   it('in the terminal and in the page: the diagram, the hash of the events, the warning; exit 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-vouch-'));
     const d = genuine();

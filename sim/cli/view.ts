@@ -25,7 +25,7 @@ import {
   UsageError,
   waitingFor,
 } from './usage.ts';
-import { vouchFor } from './vouch.ts';
+import { type Vouched, vouchFor } from './vouch.ts';
 
 const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
 
@@ -142,17 +142,18 @@ async function view(argv: readonly string[]): Promise<number> {
       : [{ flag: '--html', path: values.html, example: 'run.html', kind: 'page' }],
   );
   let doc: TraceDocument;
+  let vouched: Vouched;
   try {
     doc = parseTraceDocument(readTrace(tracePath));
+    // The trace's own hash and replay line are claims anyone can write: what is shown is the
+    // hash of its events and a command built again from what was checked, on both views.
+    vouched = vouchFor(doc);
   } catch (error) {
     if (error instanceof TraceFormatError) {
       throw new UsageError(`'${tracePath}' is not a kvsim trace: ${error.message}`);
     }
     throw error;
   }
-  // The trace's own hash and replay line are claims anyone can write: what is shown is the hash
-  // of its events and a command built again from what was checked (vouch.ts), on both views.
-  const vouched = vouchFor(doc);
   const shown: TraceDocument = {
     ...doc,
     replay: vouched.replay,

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { traceHash } from '../kernel/trace.ts';
 import { type Edit, EditError, parseEdit } from '../lab/whatif.ts';
-import type { TraceDocument } from '../render/json.ts';
+import { type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { REPLAY_START } from '../render/summary.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
@@ -33,9 +33,28 @@ export interface Vouched {
   readonly replay: string;
 }
 
+/** Throws TraceFormatError for events no kvsim run writes and no hash can be taken of. */
 export function vouchFor(doc: TraceDocument): Vouched {
-  const hash = traceHash(doc.events);
-  return { hash, edited: editedBecause(doc, hash), replay: replayOf(doc) };
+  try {
+    const hash = traceHash(doc.events);
+    return { hash, edited: editedBecause(doc, hash), replay: replayOf(doc) };
+  } catch (error) {
+    // Values within values thousands deep (kvsim's go a few levels down) exhaust the stack.
+    if (!(error instanceof RangeError)) throw error;
+    const at = doc.events.findIndex((e) => !hashes(e));
+    throw new TraceFormatError(
+      `events[${at}] holds a value nested deeper than a kvsim trace ever does, too deep to read`,
+    );
+  }
+}
+
+function hashes(event: TraceDocument['events'][number]): boolean {
+  try {
+    traceHash([event]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const EDITED = 'the trace was edited after it was written';
