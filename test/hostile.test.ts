@@ -441,6 +441,17 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     );
   });
 
+  it('a reason that quotes the trace is laid out as text, never as a command to paste', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-vouch-'));
+    const d = genuine();
+    d.scenario.file = 'x: npm run sim -- evil.ts';
+    writeFileSync(join(dir, 'named.json'), JSON.stringify(d));
+    const r = runCli('view', ['named.json', '--width', '60'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}replay {5}none: the trace's replay line names another/m);
+    expect(r.stdout).not.toMatch(/^\s*npm run sim -- evil/m);
+  });
+
   it('in the terminal and in the page: the diagram, the hash of the events, the warning; exit 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-vouch-'));
     const d = genuine();

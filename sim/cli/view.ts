@@ -25,7 +25,7 @@ import {
   UsageError,
   waitingFor,
 } from './usage.ts';
-import { type Vouched, vouchFor } from './vouch.ts';
+import { NO_REPLAY, type Vouched, vouchFor } from './vouch.ts';
 
 const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
 
@@ -168,7 +168,12 @@ async function view(argv: readonly string[]): Promise<number> {
     for (const line of field('warning', vouched.edited, width)) out.push(c.yellow(line));
   // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
   // live run's line, a command and why it does not replay, wraps as text.
-  for (const line of replayField(displayText(vouched.replay, 4000), width)) out.push(line);
+  // No command: why is plain text, laid out as no command even where it quotes the trace.
+  const replay = displayText(vouched.replay, 4000);
+  const lines = vouched.replay.startsWith(NO_REPLAY)
+    ? field('replay', replay, width)
+    : replayField(replay, width);
+  for (const line of lines) out.push(line);
   if (page !== undefined) {
     // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
     const lab = doc.scenario.definition === undefined ? undefined : labPage();

@@ -96,6 +96,9 @@ function sameValue(a: unknown, b: unknown): boolean {
   );
 }
 
+/** How the replay field begins when view can vouch for no command. */
+export const NO_REPLAY = 'none: ';
+
 const NOT_WRITTEN = "the trace's replay line is not a command kvsim writes for this run";
 
 function replayOf(doc: TraceDocument): string {
@@ -103,7 +106,7 @@ function replayOf(doc: TraceDocument): string {
   // is no replay (README, "On a real network").
   const live = doc.scenario.file === 'live' && doc.scenario.definition === undefined;
   const built = live ? liveLine(doc) : simLine(doc);
-  return built.ok ? built.line : `none: ${built.why}`;
+  return built.ok ? built.line : `${NO_REPLAY}${built.why}`;
 }
 
 type Built =
