@@ -167,8 +167,8 @@ async function view(argv: readonly string[]): Promise<number> {
   if (vouched.edited !== null)
     for (const line of field('warning', vouched.edited, width)) out.push(c.yellow(line));
   // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
-  // live run's line, a command and why it does not replay, wraps as text.
-  // No command: why is plain text, laid out as no command even where it quotes the trace.
+  // live run's line, a command and why it does not replay, wraps as text, and so does `none:`
+  // and why, laid out as no command even where it quotes the trace.
   const replay = displayText(vouched.replay, 4000);
   const lines = vouched.replay.startsWith(NO_REPLAY)
     ? field('replay', replay, width)
