@@ -25,6 +25,7 @@ import crashedHolder from '../scenarios/crashed-holder-blocks-key.ts';
 import followerDown from '../scenarios/follower-down-blocks-puts.ts';
 import restartedServer from '../scenarios/restarted-server-forgets.ts';
 import staleRead from '../scenarios/stale-read.ts';
+import { liveReplay } from '../sim/cli/replay.ts';
 import { paletteFor } from '../sim/render/colors.ts';
 import { MIN_WIDTH, renderDiagram, textWidth, timeline } from '../sim/render/diagram.ts';
 import { downAt } from '../sim/render/down.ts';
@@ -178,6 +179,24 @@ describe('the JSON trace', () => {
     ]);
   });
 
+  it('reads back a run whose faults are aimed at messages (a case explore wrote, a what-if)', () => {
+    const aimed: Scenario = {
+      ...staleRead,
+      steps: [
+        { at: 0, drop: 'REPLICATION', from: 's1', to: 's2' },
+        { at: 0, duplicate: 'PUT', from: 'c1', to: 's1', byMs: 3, copyByMs: 7 },
+        { at: 0, delay: 'REPLICATION', from: 's1', to: 's3', byMs: 500 },
+        ...staleRead.steps,
+      ],
+    };
+    const written = documentOf(aimed, 'aimed.ts');
+    const kinds = written.events.flatMap((e) =>
+      e.kind === 'fault' ? [e.fault.kind] : e.kind === 'drop' ? [e.reason] : [],
+    );
+    expect(kinds).toEqual(expect.arrayContaining(['drop', 'duplicate', 'delay', 'planned']));
+    expect(parseTraceDocument(serializeTraceDocument(written))).toEqual(written);
+  });
+
   it.each([
     ['not JSON', '{', /not JSON/],
     ['another schema', '{"schema":"kvsim-trace/0"}', /schema is "kvsim-trace\/0"/],
@@ -204,6 +223,48 @@ describe('npm run sim -- --json, then npm run view', () => {
     expect(view.status).toBe(0);
     expect(view.stdout).toContain(join(dir, 'run.html'));
     expect(readFileSync(join(dir, 'run.html'), 'utf8')).toBe(readFileSync(direct, 'utf8'));
+  });
+
+  it('view prints the trace hash and the replay command sim printed, which it builds again', () => {
+    /** The hash line, then the replay field and the lines it goes on over. */
+    const claims = (out: string) => {
+      const lines = out.split('\n');
+      const at = lines.findIndex((l) => l.startsWith('  trace hash '));
+      const replay = lines.findIndex((l) => l.startsWith('  replay '));
+      let end = replay + 1;
+      while (lines[end]?.startsWith(' '.repeat(13))) end++;
+      return [lines[at], ...lines.slice(replay, end)].join('\n');
+    };
+    for (const [file, ...flags] of [
+      [
+        'scenarios/stale-read.ts',
+        '--seed',
+        '7',
+        '--preset',
+        'fixed',
+        '--knob',
+        'replicationDelay=300',
+      ],
+      ['scenarios/stale-read.ts', '--knob', 'replicationDelay=3000', '--what-if', 'drop:3'],
+      [
+        'scenarios/stale-read.ts',
+        '--what-if',
+        'seed:4',
+        '--what-if',
+        'knob:followerApply=newer-wins',
+      ],
+      ['scenarios/lock-tour.ts', '--knob', 'lockLease=5000', '--what-if', 'preset:seed'],
+    ]) {
+      const json = join(dir, 'claims.json');
+      const sim = tsx('sim/cli/sim.ts', file!, ...flags, '--quiet', '--json', json);
+      expect(sim.stderr).toBe('');
+      const view = tsx('sim/cli/view.ts', json);
+      expect(view.stderr).toBe('');
+      expect(view.status).toBe(0);
+      expect(claims(view.stdout)).toBe(claims(sim.stdout));
+      expect(claims(view.stdout)).toContain(`npm run sim -- ${file}`);
+      expect(view.stdout).not.toContain('warning');
+    }
   });
 
   it('view shows the same diagram in the terminal as sim, and writes no page unless asked', () => {
@@ -337,7 +398,9 @@ describe('npm run sim -- --json, then npm run view', () => {
     const saved = join(dir, 'for-live.json');
     expect(runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', saved]).status).toBe(0);
     const doc = JSON.parse(readFileSync(saved, 'utf8'));
-    doc.replay = `npm run live -- --ops 5 --json live.json  (${'a live run uses real time '.repeat(6)})`;
+    // As a live run saves it: no scenario, and the command it was given (view checks it).
+    doc.scenario = { file: 'live', goal: doc.scenario.goal };
+    doc.replay = liveReplay(['--preset', 'seed', '--ops', '5', '--json', 'live.json']);
     const live = join(dir, 'live-like.json');
     writeFileSync(live, JSON.stringify(doc));
     const shown = runCli('view', [live, '--width', '60']);

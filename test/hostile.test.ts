@@ -4,12 +4,14 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it, vi } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
+import { LIVE_CAVEAT, simReplay } from '../sim/cli/replay.ts';
+import { vouchFor } from '../sim/cli/vouch.ts';
 import { renderDiagram } from '../sim/render/diagram.ts';
 import { renderHtml } from '../sim/render/html.ts';
 import {
@@ -311,5 +313,169 @@ describe('the command line in a pipeline', () => {
     const r = runCli('bench', ['--frobnicate']);
     expect(isOneLineRefusal(r), r.stderr).toBe(true);
     expect(r.stderr).toContain("Unknown option '--frobnicate'");
+  });
+});
+
+describe("npm run view shows a trace's hash and replay line only as far as it can vouch for them", () => {
+  const file = 'scenarios/stale-read.ts';
+  /** A trace as sim writes it, parsed as plain JSON for a test to edit. */
+  const genuine = (): Loose => {
+    const run = runScenario(staleRead);
+    const replay = simReplay({ file, seed: run.seed, preset: undefined, knobs: [], edits: [] });
+    const doc = traceDocument(run, { file, goal: staleRead.goal, replay, definition: staleRead });
+    return JSON.parse(serializeTraceDocument(doc));
+  };
+  const vouched = (edit: (d: Loose) => void) => {
+    const d = genuine();
+    edit(d);
+    return vouchFor(parseTraceDocument(JSON.stringify(d)));
+  };
+  const original = genuine();
+
+  it('a trace as written: its own hash and its own replay line, no warning', () => {
+    expect(vouched(() => undefined)).toEqual({
+      hash: original.run.hash,
+      edited: null,
+      replay: `npm run sim -- ${file} --seed 1`,
+    });
+  });
+
+  it.each<[string, (d: Loose) => void, RegExp]>([
+    [
+      'a command of its own',
+      (d) => (d.replay = 'rm -rf /'),
+      /^none: the trace's replay line is not a command kvsim writes for this run$/,
+    ],
+    [
+      'a command after the replay',
+      (d) => (d.replay += '; rm -rf /'),
+      /^none: the trace's replay line is not a command/,
+    ],
+    [
+      'a command in a word',
+      (d) => (d.replay += " --knob 'x=$(rm -rf /)'"),
+      /^none: the trace's replay line sets a knob the run cannot have/,
+    ],
+    [
+      'another scenario',
+      (d) => (d.replay = 'npm run sim -- /tmp/evil.ts --seed 1'),
+      /^none: the trace's replay line names another scenario than the trace's \('scenarios\/stale-read\.ts'\)$/,
+    ],
+    [
+      'another seed',
+      (d) => (d.replay = `npm run sim -- ${file} --seed 2`),
+      /^none: the trace's replay line names seed 2, but the run's seed is 1$/,
+    ],
+    [
+      'another preset',
+      (d) => (d.replay += ' --preset fixed'),
+      /names preset fixed, but the run's preset is seed$/,
+    ],
+    [
+      'another knob value',
+      (d) => (d.replay += ' --knob replicationDelay=5'),
+      /sets replicationDelay=5, but the run's replicationDelay is 10000$/,
+    ],
+    [
+      'a what-if that is no edit',
+      (d) => (d.replay += ' --what-if rm:1'),
+      /is not a command kvsim writes/,
+    ],
+    [
+      "a live run's command",
+      (d) => (d.replay = `npm run live -- --seed 1  (${LIVE_CAVEAT})`),
+      /is not a command kvsim writes/,
+    ],
+  ])('%s: no command, and why', (_, edit, why) => {
+    const shown = vouched(edit);
+    expect(shown.replay).toMatch(why);
+    expect(shown.replay).not.toContain('rm -rf');
+    expect(shown.edited).toBeNull();
+  });
+
+  it('a what-if that sets the seed, the preset or a knob is checked against the run it made', () => {
+    const line = `npm run sim -- ${file} --seed 5 --preset fixed --what-if seed:1 --what-if preset:seed`;
+    expect(vouched((d) => (d.replay = line)).replay).toBe(line);
+    expect(vouched((d) => (d.replay = `${line} --what-if knob:replicationDelay=7`)).replay).toMatch(
+      /^none: the trace's replay line sets replicationDelay=7, but the run's replicationDelay is 10000$/,
+    );
+  });
+
+  it('an edited event: the hash of the events, and a warning that says so', () => {
+    const sent = original.events.findIndex(
+      (e: Loose) => e.kind === 'send' && e.message.value === '2',
+    );
+    const shown = vouched((d) => (d.events[sent].message.value = 'HACKED'));
+    expect(shown.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(shown.hash).not.toBe(original.run.hash);
+    expect(shown.edited).toBe(
+      `the trace's own hash is ${original.run.hash}, but its events hash to ${shown.hash}: the trace was edited after it was written`,
+    );
+  });
+
+  it('an edited copy of a message, which the hash names by its id only, is a warning too', () => {
+    const at = original.events.findIndex(
+      (e: Loose) => e.kind === 'deliver' && e.message.value === '2',
+    );
+    const shown = vouched((d) => (d.events[at].message.value = 'HACKED'));
+    expect(shown.hash).toBe(original.run.hash);
+    expect(shown.edited).toMatch(
+      new RegExp(
+        `^events\\[${at}\\] \\(a deliver of message \\d+\\) carries another message than the one sent: the trace was edited after it was written$`,
+      ),
+    );
+  });
+
+  it('a value nested too deep to hash is named in one sentence, not a stack overflow', () => {
+    const d = genuine();
+    const sent = d.events.findIndex((e: Loose) => e.kind === 'send');
+    const text = JSON.stringify(d).replace(
+      JSON.stringify(d.events[sent]),
+      JSON.stringify({ ...d.events[sent], message: { ...d.events[sent].message, x: 'DEEP' } }),
+    );
+    const deep = text.replace('"DEEP"', `${'['.repeat(50_000)}${']'.repeat(50_000)}`);
+    expect(() => vouchFor(parseTraceDocument(deep))).toThrow(
+      new TraceFormatError(
+        `events[${sent}] holds a value nested deeper than a kvsim trace ever does, too deep to read`,
+      ),
+    );
+  });
+
+  it('a reason that quotes the trace is laid out as text, never as a command to paste', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-vouch-'));
+    const d = genuine();
+    d.scenario.file = 'x: npm run sim -- evil.ts';
+    writeFileSync(join(dir, 'named.json'), JSON.stringify(d));
+    const r = runCli('view', ['named.json', '--width', '60'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}replay {5}none: the trace's replay line names another/m);
+    expect(r.stdout).not.toMatch(/^\s*npm run sim -- evil/m);
+  });
+
+  it('in the terminal and in the page: the diagram, the hash of the events, the warning; exit 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-vouch-'));
+    const d = genuine();
+    const sent = d.events.findIndex((e: Loose) => e.kind === 'send' && e.message.value === '2');
+    d.events[sent].message.value = 'HACKED';
+    d.replay = 'rm -rf /';
+    writeFileSync(join(dir, 'edited.json'), JSON.stringify(d));
+    const r = runCli('view', ['edited.json', '--html', 'edited.html'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('s1 stores x=1 ts=5');
+    const hash = /^ {2}trace hash ([0-9a-f]{16})$/m.exec(r.stdout)?.[1];
+    expect(hash).not.toBe(d.run.hash);
+    expect(r.stdout).toMatch(
+      /^ {2}warning {4}the trace's own hash is [0-9a-f]{16}, but its events hash to/m,
+    );
+    expect(r.stdout).toMatch(
+      /^ {2}replay {5}none: the trace's replay line is not a command kvsim/m,
+    );
+    expect(r.stdout).not.toContain('rm -rf');
+    const page = readFileSync(join(dir, 'edited.html'), 'utf8');
+    expect(page).toContain(`<code>${hash}</code>`);
+    expect(page).not.toContain(`<code>${d.run.hash}</code>`);
+    expect(page).toContain('the trace was edited after it was written');
+    expect(page).not.toContain('rm -rf');
   });
 });

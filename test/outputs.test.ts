@@ -243,6 +243,24 @@ describe("an output on the command's own stdout, or on a descriptor", () => {
     }
   });
 
+  it("refuses '-', which would be a file named '-' that view -- - does not read", () => {
+    for (const flag of ['--json', '--html']) {
+      const r = runCli('sim', ['my.ts', '--quiet', flag, '-'], dir);
+      expect(isOneLineRefusal(r), r.stderr).toBe(true);
+      expect(r.stderr).toContain(`${flag} '-' would write a file named '-', not stdout`);
+      expect(r.stdout).toBe('');
+    }
+    writeFileSync(join(dir, 'run.json'), '');
+    expect(runCli('sim', ['my.ts', '--quiet', '--json', 'run.json'], dir).status).toBe(0);
+    const view = runCli('view', ['run.json', '--html', '-'], dir);
+    expect(isOneLineRefusal(view), view.stderr).toBe(true);
+    expect(view.stdout).toBe('');
+    expect(existsSync(join(dir, '-'))).toBe(false);
+    // A file named '-' is still there to be had, spelt as a path.
+    expect(runCli('sim', ['my.ts', '--quiet', '--json', './-'], dir).status).toBe(0);
+    expect(existsSync(join(dir, '-'))).toBe(true);
+  });
+
   it('writes a trace into a pipe given as /dev/fd/N, as into a file', () => {
     // As a shell hands it: fd 3 is a pipe to cat, and stdout (the summary) goes nowhere.
     const [program, args] = nodeCommand('sim/cli/sim.ts', [

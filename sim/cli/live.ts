@@ -8,10 +8,11 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
-import { displayText, shellWord } from '../render/safe-text.ts';
+import { displayText } from '../render/safe-text.ts';
 import { field, renderSummary, runPassed } from '../render/summary.ts';
-import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
+import { clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
+import { LIVE_CAVEAT, LIVE_OPTIONS, liveCommand, liveReplay } from './replay.ts';
 import { EXIT, filelessFlags, main, parseSeed, UsageError } from './usage.ts';
 
 const HELP =
@@ -42,27 +43,8 @@ const DETAILS = [
   '  --html out.html          writes one self-contained page with the diagram',
 ];
 
-const OPTIONS = {
-  ...CLUSTER_OPTIONS,
-  ops: { type: 'string' },
-  keys: { type: 'string' },
-  clients: { type: 'string' },
-  faults: { type: 'string' },
-  seed: { type: 'string' },
-  'span-ms': { type: 'string' },
-  'settle-ms': { type: 'string' },
-  diagram: { type: 'boolean' },
-  json: { type: 'string' },
-  html: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 /** The status a shell gives a command Ctrl-C ends. */
 const INTERRUPTED = 130;
-
-/** What a live run cannot promise, said with every result. */
-export const LIVE_CAVEAT =
-  'a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case)';
 
 function faultList(raw: string | undefined): FaultKind[] {
   if (raw === undefined) return [...DEFAULT_FAULTS];
@@ -81,7 +63,7 @@ function faultList(raw: string | undefined): FaultKind[] {
 }
 
 async function live(argv: readonly string[]): Promise<number> {
-  const values = filelessFlags('live', argv, OPTIONS, HELP, '', DETAILS);
+  const values = filelessFlags('live', argv, LIVE_OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
   const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
   const clients = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
@@ -127,9 +109,9 @@ async function live(argv: readonly string[]): Promise<number> {
     giveUpMs: 2_000,
     stop: stop.signal,
   });
-  const command = ['npm run live --', ...argv.map(shellWord)].join(' ');
+  const command = liveCommand(argv);
   const goal = `live ${cluster.store.name} cluster on loopback: ${ops} operations, faults ${faults.join(',') || 'none'}`;
-  const doc = traceDocument(run, { file: 'live', goal, replay: `${command}  (${LIVE_CAVEAT})` });
+  const doc = traceDocument(run, { file: 'live', goal, replay: liveReplay(argv) });
   const c = paletteFor(process.stdout, process.env);
   const width = Math.max(60, process.stdout.isTTY ? (process.stdout.columns ?? 100) : 100);
   const out: string[] = [c.bold(goal), ''];

@@ -144,6 +144,12 @@ export function checkCaseFolder(dir: string, mend: string): void {
 function checkOutput(out: OutputRequest): { identity: Identity; planned: PlannedOutput } {
   const { flag, path, example } = out;
   if (path === '') throw new UsageError(`${flag} needs a file name, e.g. ${flag} ${example}`);
+  // `-` reads stdin where a file is read; as an output it would be a file named '-' that
+  // `npm run view -- -` then does not read. stdout is refused anyway: the summary goes there.
+  if (path === '-')
+    throw new UsageError(
+      `${flag} '-' would write a file named '-', not stdout, where this command's output goes, the summary too: name a file, e.g. ${flag} ${example} (./- if you mean a file named '-')`,
+    );
   const stat = statOrNull(path);
   if (stat?.isDirectory() === true || path.endsWith(sep) || path.endsWith('/')) {
     throw new UsageError(

@@ -11,7 +11,6 @@ import {
   diffRuns,
   type Edit,
   EditError,
-  editText,
   effectiveScenario,
   parseEdit,
   refusalOf,
@@ -23,15 +22,15 @@ import { renderHtml } from '../render/html.ts';
 import { type TraceDocument, traceDocument } from '../render/json.ts';
 import { TraceSpool, writeTraceDocument } from '../render/json-file.ts';
 import { renderLog } from '../render/log.ts';
-import { displayText, shellWord } from '../render/safe-text.ts';
-import { field, renderSummary, replayCommand, runPassed } from '../render/summary.ts';
+import { displayText } from '../render/safe-text.ts';
+import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
 import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
+import { simReplay } from './replay.ts';
 import {
   EXIT,
-  fromStdin,
   main,
   parseFlags,
   parseKnobFlags,
@@ -68,9 +67,6 @@ const DETAILS = [
   `  --max-history N          history entries, at most (default ${DEFAULT_BOUNDS.maxHistory.toLocaleString('en')})`,
   '  --list [files|folders]   each scenario with its goal (default the ones in scenarios/)',
 ];
-
-/** The file a replay command names for a scenario that came from stdin. */
-const PIPED_SAVED_AS = 'my-scenario.ts';
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -156,24 +152,25 @@ async function sim(argv: readonly string[]): Promise<number> {
       ? runOrRefuse(loaded, { ...options, trace: keep ? true : 'hash' })
       : streamed(loaded, options, spool);
   const c = paletteFor(process.stdout, process.env);
-  // A scenario piped in cannot be read again: the command names the file to save it to.
-  let replay = replayCommand(
-    fromStdin(file) ? PIPED_SAVED_AS : file,
-    run,
-    values.preset,
-    knobFlags,
-  );
+  const seedTyped = run.seed;
   let scenario: AnyScenario = effectiveScenario(loaded, run, knobs);
   const whatIf: string[] = [];
+  let applied: readonly Edit[] = [];
   if (edits.length > 0) {
     const w = whatIfOf(scenario, edits, run);
     whatIf.push(...renderWhatIf(c, w, diffRuns(w), width), '');
     run = w.edited;
     scenario = w.scenario;
-    replay = `${replay} ${w.edits.map((e) => `--what-if ${shellWord(editText(e))}`).join(' ')}`;
+    applied = w.edits;
   }
-  if (fromStdin(file))
-    replay = `the scenario came from stdin, which cannot be read again: save it to a file, e.g. ${PIPED_SAVED_AS}, then: ${replay}`;
+  // A scenario piped in cannot be read again: the line names the file to save it to.
+  const replay = simReplay({
+    file,
+    seed: seedTyped,
+    preset: values.preset,
+    knobs: knobFlags,
+    edits: applied,
+  });
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];

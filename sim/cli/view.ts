@@ -1,7 +1,8 @@
 // `npm run view -- <trace.json> [--width N] [--html out.html]`: shows a trace saved by
 // `npm run sim -- … --json` as the terminal's diagram, and writes the HTML page when asked: the
 // same page `--html` would have written for that run. A trace may come from anyone: it is checked
-// field by field before anything is drawn, and every text from it is shown escaped.
+// field by field before anything is drawn, every text from it is shown escaped, and its hash and
+// replay command only as far as view can vouch for them (vouch.ts).
 
 import { isatty } from 'node:tty';
 import { labPage } from '../lab/bundle.ts';
@@ -24,6 +25,7 @@ import {
   UsageError,
   waitingFor,
 } from './usage.ts';
+import { NO_REPLAY, type Vouched, vouchFor } from './vouch.ts';
 
 const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.html]';
 
@@ -31,7 +33,9 @@ const HELP = 'usage: npm run view -- <trace.json | -> [--width N] [--html out.ht
 const DETAILS = [
   '',
   'Draws a saved trace (npm run sim -- … --json run.json) as sim does. - (or /dev/stdin) reads it',
-  'from a pipe; a named pipe is waited on until a trace is written into it.',
+  'from a pipe; a named pipe is waited on until a trace is written into it. The hash shown is the',
+  'one its events hash to (a trace edited after it was written gets a warning), and the replay',
+  "command one view builds again from the trace's scenario, seed, preset, knobs and what-ifs.",
   '',
   '  --width N                columns to fit (default the terminal, or 100 when piped)',
   '  --html out.html          writes the page sim --html would have, lab included (a live run',
@@ -138,27 +142,43 @@ async function view(argv: readonly string[]): Promise<number> {
       : [{ flag: '--html', path: values.html, example: 'run.html', kind: 'page' }],
   );
   let doc: TraceDocument;
+  let vouched: Vouched;
   try {
     doc = parseTraceDocument(readTrace(tracePath));
+    // The trace's own hash and replay line are claims anyone can write: what is shown is the
+    // hash of its events and a command built again from what was checked, on both views.
+    vouched = vouchFor(doc);
   } catch (error) {
     if (error instanceof TraceFormatError) {
       throw new UsageError(`'${tracePath}' is not a kvsim trace: ${error.message}`);
     }
     throw error;
   }
+  const shown: TraceDocument = {
+    ...doc,
+    replay: vouched.replay,
+    run: { ...doc.run, hash: vouched.hash },
+  };
   const c = paletteFor(process.stdout, process.env);
   const title = wrapText(`${doc.scenario.file} — ${doc.scenario.goal}`, width, 2);
   const out = [...title.map((line) => c.bold(line)), ''];
-  for (const line of renderDiagram(c, doc, { width })) out.push(line);
-  out.push('', `  trace hash ${displayText(doc.run.hash)}`);
+  for (const line of renderDiagram(c, shown, { width })) out.push(line);
+  out.push('', `  trace hash ${vouched.hash}`);
+  if (vouched.edited !== null)
+    for (const line of field('warning', vouched.edited, width)) out.push(c.yellow(line));
   // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
-  // live run's line, a command and why it does not replay, wraps as text.
-  const replay = displayText(doc.replay, 4000);
-  for (const line of replayField(replay, width)) out.push(line);
+  // live run's line, a command and why it does not replay, wraps as text, and so does `none:`
+  // and why, laid out as no command even where it quotes the trace.
+  const replay = displayText(vouched.replay, 4000);
+  const lines = vouched.replay.startsWith(NO_REPLAY)
+    ? field('replay', replay, width)
+    : replayField(replay, width);
+  for (const line of lines) out.push(line);
   if (page !== undefined) {
     // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
     const lab = doc.scenario.definition === undefined ? undefined : labPage();
-    writeWhole(page, renderHtml(doc, {}, lab));
+    const warning = vouched.edited ?? undefined;
+    writeWhole(page, renderHtml(shown, warning === undefined ? {} : { warning }, lab));
     for (const line of field('page', displayText(page.path), width)) out.push(line);
   }
   process.stdout.write(`${out.join('\n')}\n`);

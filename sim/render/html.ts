@@ -381,7 +381,7 @@ function stepsFact(doc: TraceDocument, steps: number): string {
   return `${steps}, the diagram's rows, from ${events} (an arrival, a timer, a scripted action): an event can draw several rows, and repeats folded as ×40 share one`;
 }
 
-function headerHtml(doc: TraceDocument, steps: number): string {
+function headerHtml(doc: TraceDocument, steps: number, warning: string | undefined): string {
   const knobs = Object.entries(doc.knobs)
     .map(([k, v]) => `<li><span class="knob">${text(k)}</span>=<b>${text(String(v))}</b></li>`)
     .join('');
@@ -399,7 +399,7 @@ function headerHtml(doc: TraceDocument, steps: number): string {
 <h1><span class="file">${text(doc.scenario.file)}</span></h1>
 <p class="goal">${text(doc.scenario.goal)}</p>
 <p class="replay">replay: <code id="replay">${text(doc.replay, 4000)}</code></p>
-<dl class="facts">${facts.join('')}</dl>
+${warning === undefined ? '' : `<p class="finding" id="edited">⚠ ${text(warning, WRAPPED_CHARS)}</p>\n`}<dl class="facts">${facts.join('')}</dl>
 <details class="knobs"><summary>knobs (${Object.keys(doc.knobs).length})</summary><ul>${knobs}</ul></details>
 </header>`;
 }
@@ -562,11 +562,12 @@ export interface PageLab {
 }
 
 /** The page for a trace document: the same document always gives the same bytes. */
-export function renderHtml(
-  doc: TraceDocument,
-  options: TimelineOptions = {},
-  lab?: PageLab,
-): string {
+/** What the page shows besides the run: a warning under its header (view's, of an edited trace). */
+export interface PageOptions extends TimelineOptions {
+  readonly warning?: string;
+}
+
+export function renderHtml(doc: TraceDocument, options: PageOptions = {}, lab?: PageLab): string {
   const tl = timeline(doc, options);
   const g = geometry(tl);
   const title = `kvsim — ${doc.scenario.file} (seed ${doc.seed})`;
@@ -586,7 +587,7 @@ export function renderHtml(
 <style>${style}</style>
 </head>
 <body>
-${headerHtml(doc, tl.steps)}
+${headerHtml(doc, tl.steps, options.warning)}
 ${findingsHtml(doc, tl)}
 <main>
 <div id="diagram-wrap">${svgDiagram(tl, g)}</div>

@@ -13,7 +13,7 @@ export const REPLAY_START = 'npm run sim -- ';
 
 export function replayCommand(
   file: string,
-  run: ScenarioRun,
+  run: { readonly seed: number },
   presetFlag: string | undefined,
   knobFlags: readonly string[],
 ): string {

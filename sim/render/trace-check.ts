@@ -166,6 +166,15 @@ function fault(node: NodeRef): Check {
     hold: object({ from: node, to: node }),
     release: object({ from: node, to: node }),
     clockStep: object({ node, byMs: integer }),
+    // Aimed at the next message of a type on a link (a scenario's, a case's, a what-if's).
+    drop: object({ message: string, from: node, to: node }),
+    duplicate: (v, p) => {
+      object({ message: string, from: node, to: node })(v, p);
+      const { byMs, copyByMs } = v as Record<string, unknown>;
+      optional(integer)(byMs, child(p, 'byMs'));
+      optional(integer)(copyByMs, child(p, 'copyByMs'));
+    },
+    delay: object({ message: string, from: node, to: node, byMs: integer }),
   });
 }
 
@@ -201,7 +210,7 @@ function event(node: NodeRef): Check {
     send: object({ ...link, deliverAt: nullable(time) }),
     duplicate: object({ ...link, of: integer, deliverAt: time }),
     deliver: object({ ...link, sentAt: time }),
-    drop: object({ ...link, reason: oneOf('loss', 'partition', 'down') }),
+    drop: object({ ...link, reason: oneOf('loss', 'planned', 'partition', 'down') }),
     hold: object(link),
     timer: object({ t: time, node, timer: anything }),
     record: object({ t: time, node, observation: observation(node) }),

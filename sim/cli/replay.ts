@@ -1,0 +1,70 @@
+// The command a run prints to be run again, built in one place: `npm run sim`'s replay line and
+// the command `npm run live` was given, as their summaries print them and their traces save them
+// in `replay`. `npm run view` builds the same line again from what it checks (vouch.ts), so each
+// command has one builder.
+
+import { type Edit, editText } from '../lab/whatif.ts';
+import { shellWord } from '../render/safe-text.ts';
+import { replayCommand } from '../render/summary.ts';
+import { CLUSTER_OPTIONS } from './cluster-flags.ts';
+import { fromStdin } from './usage.ts';
+
+/** The file a replay command names for a scenario that came from stdin. */
+export const PIPED_SAVED_AS = 'my-scenario.ts';
+
+/** Before the command, for a scenario read from stdin: why it cannot run as it stands. */
+export const FROM_STDIN = `the scenario came from stdin, which cannot be read again: save it to a file, e.g. ${PIPED_SAVED_AS}, then: `;
+
+/** What a live run cannot promise, said with every result. */
+export const LIVE_CAVEAT =
+  'a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case)';
+
+/** `npm run live`'s flags: what it parses, and what view reads a live trace's command with. */
+export const LIVE_OPTIONS = {
+  ...CLUSTER_OPTIONS,
+  ops: { type: 'string' },
+  keys: { type: 'string' },
+  clients: { type: 'string' },
+  faults: { type: 'string' },
+  seed: { type: 'string' },
+  'span-ms': { type: 'string' },
+  'settle-ms': { type: 'string' },
+  diagram: { type: 'boolean' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What a sim run's replay line says: the command line's own choices, as typed. */
+export interface SimReplay {
+  /** The scenario file as given (`-` or /dev/stdin: read from stdin). */
+  readonly file: string;
+  /** The seed of the run before any what-if. */
+  readonly seed: number;
+  /** `--preset`, when it was given. */
+  readonly preset: string | undefined;
+  /** Each `--knob name=value`, as typed. */
+  readonly knobs: readonly string[];
+  /** The what-if edits, in the order the run applied them. */
+  readonly edits: readonly Edit[];
+}
+
+/** `npm run sim`'s replay line: the command, after why it cannot run yet for a piped scenario. */
+export function simReplay(r: SimReplay): string {
+  const piped = fromStdin(r.file);
+  const command = [
+    replayCommand(piped ? PIPED_SAVED_AS : r.file, r, r.preset, r.knobs),
+    ...r.edits.map((e) => `--what-if ${shellWord(editText(e))}`),
+  ].join(' ');
+  return piped ? `${FROM_STDIN}${command}` : command;
+}
+
+/** The command `npm run live` was given, each word quoted for a shell. */
+export function liveCommand(argv: readonly string[]): string {
+  return ['npm run live --', ...argv.map(shellWord)].join(' ');
+}
+
+/** A live trace's `replay`: the command, then why running it again is no replay. */
+export function liveReplay(argv: readonly string[]): string {
+  return `${liveCommand(argv)}  (${LIVE_CAVEAT})`;
+}
