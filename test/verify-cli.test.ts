@@ -348,6 +348,15 @@ describe('a mistake gets one line and exit 2', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('--max-down-for-good above the followers the scenario has is refused, not said back as it was given', () => {
+    const r = run('sim/cli/verify.ts', CONFIG, '--max-down-for-good', '5');
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(
+      /--max-down-for-good 5: .* has 2 followers, so at most 2 can be down for good/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   it('--max-down-for-good on a lock scenario: the lock store has no follower, and adding servers would not give it one', () => {
     const r = run(
       'sim/cli/verify.ts',

@@ -268,6 +268,12 @@ async function run(argv: readonly string[]): Promise<number> {
     throw new UsageError(
       `--max-down-for-good needs a follower to crash for good, and ${file} has one server; drop the flag or add servers`,
     );
+  // Said back as "at most N followers down for good": no more than the scenario has.
+  const followers = setup.servers.length - 1;
+  if (budgets.downForGood > followers)
+    throw new UsageError(
+      `--max-down-for-good ${budgets.downForGood}: ${file} has ${counted(followers, 'follower', 'followers')}, so at most ${followers} can be down for good; give ${followers} or fewer, or add servers`,
+    );
   process.stdout.write(`${describe(setup, file)}\n`);
   if (setup.ignoredSteps > 0) {
     const flags = budgetsFor(setup);
