@@ -179,6 +179,25 @@ describe('the JSON trace', () => {
     ]);
   });
 
+  it('reads back a run with steps never issued, whether or not they expect anything', () => {
+    // c1 crashes with its second PUT queued behind the first: that step keeps its operation's id,
+    // which the history never holds (the first step expects nothing, the second a reply).
+    const queued: Scenario = {
+      goal: 'a queued step dropped by a crash',
+      clients: ['c1'],
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'] },
+        { at: 0, client: 'c1', put: ['x', '2'] },
+        { at: 0, client: 'c1', put: ['x', '3'], expect: 'PUT_OK' },
+        { at: 2, crash: 'c1' },
+      ],
+    };
+    const written = documentOf(queued, 'queued.ts');
+    const issued = new Set(written.history.operations.map((o) => o.id));
+    expect(written.expectations.filter((x) => !issued.has(x.opId))).toHaveLength(2);
+    expect(parseTraceDocument(serializeTraceDocument(written))).toEqual(written);
+  });
+
   it('reads back a run whose faults are aimed at messages (a case explore wrote, a what-if)', () => {
     const aimed: Scenario = {
       ...staleRead,
