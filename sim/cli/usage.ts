@@ -33,12 +33,9 @@ function startedByNpmRun(): boolean {
 /** This command's flags that npm read itself, when npm ran this very script. */
 function flagsTakenByNpm(names: readonly string[]): string[] {
   if (!startedByNpmRun()) return [];
-  return names.filter(
-    (n) =>
-      process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined ||
-      // npm reads --quiet as its own log level, warn, not as a setting of that name.
-      (n === 'quiet' && process.env.npm_config_loglevel === 'warn'),
-  );
+  // npm reads --quiet as its own log level (warn), which an .npmrc may set as well: a --quiet it
+  // took leaves no trace of its own, and is not named.
+  return names.filter((n) => process.env[`npm_config_${n.replaceAll('-', '_')}`] !== undefined);
 }
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
