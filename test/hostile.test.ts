@@ -441,6 +441,22 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     );
   });
 
+  it.each([
+    ['a state digest', (d: Loose) => d.events.find((e: Loose) => e.kind === 'state')],
+    ['an expectation', (d: Loose) => d.expectations[0]],
+    ["the scenario's definition", (d: Loose) => d.scenario.definition],
+  ])(
+    '%s nested too deep for the page or the diagram is refused by name before anything reads it',
+    (_, at) => {
+      const d = genuine();
+      at(d).deep = 'DEEP';
+      const deep = JSON.stringify(d).replace('"DEEP"', `${'['.repeat(6_000)}${']'.repeat(6_000)}`);
+      expect(() => parseTraceDocument(deep)).toThrow(
+        /^(events\[\d+\]|expectations\[0\]|scenario\.definition) holds a value nested deeper than a kvsim trace ever does, too deep to read$/,
+      );
+    },
+  );
+
   it('a reason that quotes the trace is laid out as text, never as a command to paste', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-vouch-'));
     const d = genuine();

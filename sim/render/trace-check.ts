@@ -343,8 +343,36 @@ function checkOperationIds(doc: Record<string, unknown>): void {
   });
 }
 
+/** Levels of values within values a trace may hold: kvsim's go a few down (a state digest, a step). */
+const MAX_NESTING = 64;
+
+/**
+ * A value nested deeper than any kvsim trace holds, named by where it sits (`events[6]`): walked
+ * without recursion, since every reader that recurses (the hash, the views' text, the page's
+ * data) would exhaust the stack on one thousands of levels deep.
+ */
+function checkNesting(doc: Record<string, unknown>): void {
+  const stack: [value: unknown, depth: number, where: string][] = [[doc, 0, '']];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [value, depth, where] = top;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_NESTING)
+      throw new TraceFormatError(
+        `${where} holds a value nested deeper than a kvsim trace ever does, too deep to read`,
+      );
+    const list = Array.isArray(value);
+    for (const [key, child] of Object.entries(value)) {
+      // Named down to an entry of a top-level list (events[6]) or a field of a top-level object.
+      const here =
+        depth === 0 ? key : depth === 1 ? (list ? `${where}[${key}]` : `${where}.${key}`) : where;
+      stack.push([child, depth + 1, here]);
+    }
+  }
+}
+
 /** Throws a TraceFormatError naming the first field that is not as docs/trace-format.md says. */
 export function checkTraceDocument(doc: Record<string, unknown>): void {
+  checkNesting(doc);
   object({ file: string, goal: string })(doc.scenario, 'scenario');
   string(doc.replay, 'replay');
   count(doc.seed, 'seed');
