@@ -4,6 +4,7 @@
 // and again), a synchronous loop that not even Ctrl-C stops.
 
 import {
+  existsSync,
   lstatSync,
   mkdirSync,
   readlinkSync,
@@ -86,12 +87,7 @@ export function makeFolders(dir: string): string[] {
   const removed = removeOnEnd(() => removeFolders(made));
   try {
     for (const path of missingFolders(dir)) {
-      try {
-        mkdirSync(path);
-      } catch (error) {
-        throw new FolderError(`'${path}' cannot be made (${reason(error)})`);
-      }
-      made.push(path);
+      if (makeFolder(path)) made.push(path);
     }
     return made;
   } catch (error) {
@@ -103,29 +99,78 @@ export function makeFolders(dir: string): string[] {
 }
 
 /**
+ * Makes one folder: true when this command made it, false when another made it meanwhile (two
+ * shards checking one --out), which is then not this command's to remove. Another command may
+ * also remove one it made just after this one was refused for it: then it is tried again.
+ */
+function makeFolder(path: string): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(path);
+      return true;
+    } catch (error) {
+      if (codeOf(error) !== 'EEXIST') throw folderError(path, error);
+      if (isFolder(path)) return false;
+      if (attempt === 3 || existsSync(path)) throw folderError(path, error);
+    }
+  }
+}
+
+function folderError(path: string, error: unknown): FolderError {
+  return new FolderError(`'${path}' cannot be made (${reason(error)})`, { cause: error });
+}
+
+/**
  * Why no case could be written into `dir`, or null when one can: the folders are made, an empty
  * file is created in the innermost (permissions alone do not tell: root may write anywhere by
  * them, yet not under /proc or /sys), and everything made for the test is removed again.
  */
 export function unwritableFolder(dir: string): string | null {
+  // Another command checking the same new folder removes what it made for its own check: a
+  // folder gone under this one (ENOENT) is checked again, a few times, before it counts.
+  let why: string | null = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const outcome = checkOnce(dir);
+    if (outcome === null) return null;
+    why = outcome.why;
+    if (!outcome.vanished) return why;
+  }
+  return why;
+}
+
+/** One check of `dir`: null when a case can be written, else why not and whether a folder vanished. */
+function checkOnce(dir: string): { why: string; vanished: boolean } | null {
   let made: string[];
   try {
     made = makeFolders(dir);
   } catch (error) {
-    if (error instanceof FolderError) return error.message;
-    throw error;
+    if (!(error instanceof FolderError)) throw error;
+    return { why: error.message, vanished: codeOf(error.cause) === 'ENOENT' };
   }
   const removed = removeOnEnd(() => removeFolders(made));
   try {
-    return probeFile(resolve(dir));
+    const probe = probeFile(resolve(dir));
+    return probe === null ? null : { why: probe.why, vanished: probe.code === 'ENOENT' };
   } finally {
     removed();
     removeFolders(made);
   }
 }
 
-/** Creates and removes an empty file in `dir`: why it cannot be, or null. */
-function probeFile(dir: string): string | null {
+function codeOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Creates and removes an empty file in `dir`: why it cannot be (and the system's code), or null. */
+function probeFile(dir: string): { why: string; code: string | undefined } | null {
   // A name another command left is tried under the next one; a hundred are more than enough.
   for (let n = 1; n <= 100; n++) {
     const probe = join(dir, `.kvsim-probe-${process.pid}-${n}.tmp`);
@@ -139,11 +184,15 @@ function probeFile(dir: string): string | null {
       created = false;
       return null;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-        return `'${dir}' does not take new files (${reason(error)})`;
+      const code = codeOf(error);
+      if (code !== 'EEXIST')
+        return { why: `'${dir}' does not take new files (${reason(error)})`, code };
     } finally {
       removed();
     }
   }
-  return `'${dir}' does not take new files (its probe names are all taken)`;
+  return {
+    why: `'${dir}' does not take new files (its probe names are all taken)`,
+    code: 'EEXIST',
+  };
 }
