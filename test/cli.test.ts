@@ -194,6 +194,10 @@ describe('bad input gets one clear line and exit status 2', () => {
       ['scenarios/stale-read.ts', '--json', '-out.json'],
       /--json -out.json: a value that begins with '-' is joined to its flag, as --json=-out.json/,
     ],
+    [
+      ['scenarios/stale-read.ts', '--json', '-1.json'],
+      /--json -1.json: a value that begins with '-' is joined to its flag, as --json=-1.json/,
+    ],
     [['scenarios/stale-read.ts', '--seed=-1'], /--seed must be a whole number from 0/],
     [
       ['scenarios/stale-read.ts', '--knob', 'replicationDelay=-1'],

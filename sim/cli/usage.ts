@@ -74,7 +74,7 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
       const flag = dashed[1]!;
       const value = escapeControls(argv[argv.indexOf(flag) + 1] ?? '');
       // `--seed -1`: joined as --seed=-1 it would only be refused again, as out of range.
-      if (/^-\d/.test(value))
+      if (/^-\d+(\.\d+)?$/.test(value))
         throw new UsageError(`${flag} ${value}: a negative number, which no flag takes; ${help}`);
       throw new UsageError(
         `${flag} ${value}: a value that begins with '-' is joined to its flag, as ${flag}=${value}; ${help}`,

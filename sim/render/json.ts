@@ -14,6 +14,7 @@ import {
   type OpExpectation,
   type ScenarioRun,
 } from '../scenario.ts';
+import { clockSkewOf } from '../stores/common.ts';
 import { clip } from './safe-text.ts';
 import { checkTraceDocument, TraceFormatError } from './trace-check.ts';
 
@@ -137,8 +138,7 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
     role,
     // Only the replicated store has a leader; the lock store's one server is just the server.
     leader: run.store === 'replicated' && role === 'server' && id === topology.leader,
-    // An own field only: a node named `constructor` reads no function from the prototype.
-    clockSkewMs: Object.hasOwn(topology.clockSkewMs, id) ? (topology.clockSkewMs[id] ?? 0) : 0,
+    clockSkewMs: clockSkewOf(topology.clockSkewMs, id),
   });
   const history = run.result.history;
   // The events are plain JSON already (the kernel builds them as literals); copying them through
