@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it, vi } from 'vitest';
 import staleRead from '../scenarios/stale-read.ts';
-import { LIVE_CAVEAT, simReplay } from '../sim/cli/replay.ts';
+import { LIVE_CAVEAT, liveReplay, simReplay } from '../sim/cli/replay.ts';
 import { vouchFor } from '../sim/cli/vouch.ts';
 import { renderDiagram } from '../sim/render/diagram.ts';
 import { renderHtml } from '../sim/render/html.ts';
@@ -391,6 +391,26 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     expect(shown.replay).toMatch(why);
     expect(shown.replay).not.toContain('rm -rf');
     expect(shown.edited).toBeNull();
+  });
+
+  it("a live run's command is shown only as live would take it", () => {
+    const asLive = (argv: string[]) =>
+      vouched((d) => {
+        d.scenario = { file: 'live', goal: d.scenario.goal };
+        d.replay = liveReplay(argv);
+      }).replay;
+    expect(asLive(['--preset', 'seed', '--ops', '5'])).toBe(
+      liveReplay(['--preset', 'seed', '--ops', '5']),
+    );
+    // Out of live's own ranges: live would refuse it, so it is no command live wrote.
+    for (const flag of [
+      ['--ops', '0'],
+      ['--keys', '99'],
+      ['--clients', '21'],
+    ])
+      expect(asLive(['--preset', 'seed', ...flag])).toMatch(
+        /^none: the trace's replay line is not a command kvsim writes for this run/,
+      );
   });
 
   it('a what-if that sets the seed, the preset or a knob is checked against the run it made', () => {

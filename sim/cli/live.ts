@@ -10,10 +10,9 @@ import { renderHtml } from '../render/html.ts';
 import { serializeTraceDocument, traceDocument } from '../render/json.ts';
 import { displayText } from '../render/safe-text.ts';
 import { field, renderSummary, runPassed } from '../render/summary.ts';
-import { clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
-import { LIVE_CAVEAT, LIVE_OPTIONS, liveCommand, liveReplay } from './replay.ts';
-import { EXIT, filelessFlags, main, parseSeed, UsageError } from './usage.ts';
+import { LIVE_CAVEAT, LIVE_OPTIONS, liveCommand, liveReplay, liveSettings } from './replay.ts';
+import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
@@ -65,21 +64,8 @@ function faultList(raw: string | undefined): FaultKind[] {
 async function live(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('live', argv, LIVE_OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
-  const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
-  const clients = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
-  const cluster = clusterFromFlags(values, clients, 'fixed');
-  const ops = wholeNumber(values.ops, '--ops', 60, 1, 10_000);
-  const keys = wholeNumber(values.keys, '--keys', 2, 1, 9);
+  const { cluster, ops, keys, seed, spanMs, settleMs } = liveSettings(values);
   const faults = faultList(values.faults);
-  const seed = parseSeed(values.seed) ?? 1;
-  const spanMs = wholeNumber(
-    values['span-ms'],
-    '--span-ms',
-    Math.max(300, Math.round((ops / clientCount) * 100)),
-    1,
-    600_000,
-  );
-  const settleMs = wholeNumber(values['settle-ms'], '--settle-ms', 15_000, 1, 600_000);
   // Checked before the cluster starts: a bad path must not throw away a live run.
   const outputs = planOutputs(
     [],

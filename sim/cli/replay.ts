@@ -3,11 +3,12 @@
 // in `replay`. `npm run view` builds the same line again from what it checks (vouch.ts), so each
 // command has one builder.
 
+import type { parseArgs } from 'node:util';
 import { type Edit, editText } from '../lab/whatif.ts';
 import { shellWord } from '../render/safe-text.ts';
 import { replayCommand } from '../render/summary.ts';
-import { CLUSTER_OPTIONS } from './cluster-flags.ts';
-import { fromStdin } from './usage.ts';
+import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
+import { fromStdin, parseSeed } from './usage.ts';
 
 /** The file a replay command names for a scenario that came from stdin. */
 export const PIPED_SAVED_AS = 'my-scenario.ts';
@@ -34,6 +35,35 @@ export const LIVE_OPTIONS = {
   html: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The values parseArgs reads from live's flags. */
+export type LiveValues = ReturnType<typeof parseArgs<{ options: typeof LIVE_OPTIONS }>>['values'];
+
+/**
+ * The run live's flags ask for, with live's defaults and ranges (a UsageError for a value out of
+ * them): read by live to run it, and by view to tell whether a trace's command would run it. The
+ * faults are live's own to read (their kinds are the live runner's).
+ */
+export function liveSettings(values: LiveValues) {
+  const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
+  const clients = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
+  const ops = wholeNumber(values.ops, '--ops', 60, 1, 10_000);
+  return {
+    clients,
+    cluster: clusterFromFlags(values, clients, 'fixed'),
+    ops,
+    keys: wholeNumber(values.keys, '--keys', 2, 1, 9),
+    seed: parseSeed(values.seed) ?? 1,
+    spanMs: wholeNumber(
+      values['span-ms'],
+      '--span-ms',
+      Math.max(300, Math.round((ops / clientCount) * 100)),
+      1,
+      600_000,
+    ),
+    settleMs: wholeNumber(values['settle-ms'], '--settle-ms', 15_000, 1, 600_000),
+  };
+}
 
 /** What a sim run's replay line says: the command line's own choices, as typed. */
 export interface SimReplay {

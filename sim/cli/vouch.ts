@@ -7,22 +7,23 @@
 import { parseArgs } from 'node:util';
 import { traceHash } from '../kernel/trace.ts';
 import { type Edit, EditError, parseEdit } from '../lab/whatif.ts';
-import { type TraceDocument, TraceFormatError } from '../render/json.ts';
+import type { TraceDocument } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { REPLAY_START } from '../render/summary.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
-import { clusterFromFlags, wholeNumber } from './cluster-flags.ts';
 import {
   FROM_STDIN,
   LIVE_CAVEAT,
   LIVE_OPTIONS,
+  type LiveValues,
   liveReplay,
+  liveSettings,
   PIPED_SAVED_AS,
   type SimReplay,
   simReplay,
 } from './replay.ts';
-import { fromStdin, parseSeed } from './usage.ts';
+import { fromStdin } from './usage.ts';
 
 export interface Vouched {
   /** What the trace's events hash to. */
@@ -33,28 +34,13 @@ export interface Vouched {
   readonly replay: string;
 }
 
-/** Throws TraceFormatError for events no kvsim run writes and no hash can be taken of. */
+/**
+ * What view may show of a trace's hash and replay line. The trace has passed the reader's checks
+ * (parseTraceDocument), which refuse a value nested too deep to hash.
+ */
 export function vouchFor(doc: TraceDocument): Vouched {
-  try {
-    const hash = traceHash(doc.events);
-    return { hash, edited: editedBecause(doc, hash), replay: replayOf(doc) };
-  } catch (error) {
-    // Values within values thousands deep (kvsim's go a few levels down) exhaust the stack.
-    if (!(error instanceof RangeError)) throw error;
-    const at = doc.events.findIndex((e) => !hashes(e));
-    throw new TraceFormatError(
-      `events[${at}] holds a value nested deeper than a kvsim trace ever does, too deep to read`,
-    );
-  }
-}
-
-function hashes(event: TraceDocument['events'][number]): boolean {
-  try {
-    traceHash([event]);
-    return true;
-  } catch {
-    return false;
-  }
+  const hash = traceHash(doc.events);
+  return { hash, edited: editedBecause(doc, hash), replay: replayOf(doc) };
 }
 
 const EDITED = 'the trace was edited after it was written';
@@ -223,26 +209,21 @@ function liveLine(doc: TraceDocument): Built {
 
 /** Where the command live was given would not run the trace's store, preset, knobs and seed. */
 function liveDisagreement(doc: TraceDocument, words: readonly string[]): string | null {
-  let values: ReturnType<typeof parseArgs<{ options: typeof LIVE_OPTIONS }>>['values'];
+  let values: LiveValues;
   try {
     values = parseArgs({ args: [...words], options: LIVE_OPTIONS, strict: true }).values;
   } catch {
     return NOT_WRITTEN;
   }
   if (values.help === true) return NOT_WRITTEN;
-  let cluster: ReturnType<typeof clusterFromFlags>;
-  let seed: number;
+  let settings: ReturnType<typeof liveSettings>;
   try {
-    const count = wholeNumber(values.clients, '--clients', 3, 1, 20);
-    cluster = clusterFromFlags(
-      values,
-      Array.from({ length: count }, (_, i) => `c${i + 1}`),
-      'fixed',
-    );
-    seed = parseSeed(values.seed) ?? 1;
+    // Live's own reading, defaults and ranges: a command it would refuse is none it wrote.
+    settings = liveSettings(values);
   } catch {
     return NOT_WRITTEN;
   }
+  const { cluster, seed } = settings;
   const line = "the trace's replay line";
   if (cluster.store.name !== doc.store)
     return `${line} runs the ${cluster.store.name} store, but the run is of the ${displayText(doc.store)} store`;
