@@ -256,6 +256,24 @@ describe('a flag that holds one value, given twice', () => {
     expect(r.stdout).toBe('');
   });
 
+  // The same knob twice would run with the last one silently: every command that takes knobs
+  // refuses it, naming both values.
+  it.each([
+    ['sim', ['scenarios/stale-read.ts']],
+    ['explore', ['--runs', '1']],
+    ['verify', ['scenarios/stale-read.ts']],
+    ['live', ['--ops', '1']],
+    ['serve', []],
+    ['client', ['--servers', '127.0.0.1:10097']],
+  ])('%s: the same knob twice', (command, args) => {
+    const r = runCli(command, [...args, '--knob', 'retryLimit=2', '--knob', 'retryLimit=3']);
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toMatch(
+      /^error: --knob retryLimit is given twice \('2', then '3'\); give each knob once$/m,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   it('a repeatable flag repeats, and a switch given twice is still itself', () => {
     const r = sim(
       'scenarios/stale-read.ts',

@@ -140,6 +140,9 @@ async function client(argv: readonly string[]): Promise<number> {
   const waitMs = wholeNumber(values['wait-ms'], '--wait-ms', 120_000, 1, 3_600_000);
   const named = addresses.map((_, i) => `s${i + 1}`);
   const script = values.script === undefined ? null : parseScript(readScript(values.script), named);
+  // Their form is checked before the servers are asked anything; their names and values after,
+  // against the store the servers run.
+  const knobFlags = parseKnobFlags(values.knob);
   let hello: Awaited<ReturnType<typeof greetCluster>>;
   try {
     hello = await greetCluster(addresses, id, 2_000);
@@ -150,7 +153,7 @@ async function client(argv: readonly string[]): Promise<number> {
   }
   const store = clusterOfHello(hello, {});
   const overrides: Record<string, string | number> = {};
-  for (const [name, raw] of Object.entries(parseKnobFlags(values.knob))) {
+  for (const [name, raw] of Object.entries(knobFlags)) {
     const parsed = parseStoreKnob(store.store, name, raw, "the servers' store");
     if (!parsed.ok) throw new UsageError(parsed.error);
     const own = CLIENT_KNOBS[store.store.name];

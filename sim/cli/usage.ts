@@ -210,7 +210,14 @@ export function parseKnobFlags(flags: readonly string[] | undefined): Record<str
       throw new UsageError(
         `--knob takes name=value, e.g. --knob followerApply=overwrite (got '${flag}')`,
       );
-    knobs[flag.slice(0, eq)] = flag.slice(eq + 1);
+    const name = flag.slice(0, eq);
+    const value = flag.slice(eq + 1);
+    // Kept silently, the last would win and the run would not be the one the user may have meant.
+    if (Object.hasOwn(knobs, name))
+      throw new UsageError(
+        `--knob ${escapeControls(name)} is given twice ('${escapeControls(knobs[name]!)}', then '${escapeControls(value)}'); give each knob once`,
+      );
+    knobs[name] = value;
   }
   return knobs;
 }
