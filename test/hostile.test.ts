@@ -402,11 +402,16 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     expect(asLive(['--preset', 'seed', '--ops', '5'])).toBe(
       liveReplay(['--preset', 'seed', '--ops', '5']),
     );
-    // Out of live's own ranges: live would refuse it, so it is no command live wrote.
+    // Out of live's own ranges, faults it has not, a flag given twice: live would refuse it, so it
+    // is no command live wrote.
     for (const flag of [
       ['--ops', '0'],
       ['--keys', '99'],
       ['--clients', '21'],
+      ['--faults', 'crash,nope'],
+      ['--faults', 'none,crash'],
+      ['--seed', '1', '--seed', '1'],
+      ['--preset', 'seed'],
     ])
       expect(asLive(['--preset', 'seed', ...flag])).toMatch(
         /^none: the trace's replay line is not a command kvsim writes for this run/,

@@ -3,7 +3,7 @@
 // by the simulator's checkers, saved in the simulator's trace format. Exit 0: every guarantee held;
 // 1: one broke; 2: the input was wrong; 130: Ctrl-C cut the workload short (what ran is judged).
 
-import { DEFAULT_FAULTS, FAULT_KINDS, type FaultKind, runLive } from '../live/runner.ts';
+import { DEFAULT_FAULTS, runLive } from '../live/runner.ts';
 import { paletteFor } from '../render/colors.ts';
 import { renderDiagram } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
@@ -12,7 +12,7 @@ import { displayText } from '../render/safe-text.ts';
 import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
 import { LIVE_CAVEAT, LIVE_OPTIONS, liveCommand, liveReplay, liveSettings } from './replay.ts';
-import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main } from './usage.ts';
 
 const HELP =
   'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
@@ -45,27 +45,10 @@ const DETAILS = [
 /** The status a shell gives a command Ctrl-C ends. */
 const INTERRUPTED = 130;
 
-function faultList(raw: string | undefined): FaultKind[] {
-  if (raw === undefined) return [...DEFAULT_FAULTS];
-  if (raw === 'none') return [];
-  const kinds = raw.split(',').map((k) => k.trim());
-  if (kinds.includes('none'))
-    throw new UsageError(
-      `--faults none stands alone: give none, or a list of faults (got '${raw}')`,
-    );
-  for (const k of kinds)
-    if (!(FAULT_KINDS as readonly string[]).includes(k))
-      throw new UsageError(
-        `--faults takes ${FAULT_KINDS.join(', ')} or none, separated by commas (got '${k}')`,
-      );
-  return kinds as FaultKind[];
-}
-
 async function live(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('live', argv, LIVE_OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
-  const { cluster, ops, keys, seed, spanMs, settleMs } = liveSettings(values);
-  const faults = faultList(values.faults);
+  const { cluster, ops, keys, seed, spanMs, settleMs, faults } = liveSettings(values);
   // Checked before the cluster starts: a bad path must not throw away a live run.
   const outputs = planOutputs(
     [],

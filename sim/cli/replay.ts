@@ -5,10 +5,11 @@
 
 import type { parseArgs } from 'node:util';
 import { type Edit, editText } from '../lab/whatif.ts';
+import { DEFAULT_FAULTS, FAULT_KINDS, type FaultKind } from '../live/runner.ts';
 import { shellWord } from '../render/safe-text.ts';
 import { replayCommand } from '../render/summary.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
-import { fromStdin, parseSeed } from './usage.ts';
+import { fromStdin, parseSeed, UsageError } from './usage.ts';
 
 /** The file a replay command names for a scenario that came from stdin. */
 export const PIPED_SAVED_AS = 'my-scenario.ts';
@@ -41,8 +42,7 @@ export type LiveValues = ReturnType<typeof parseArgs<{ options: typeof LIVE_OPTI
 
 /**
  * The run live's flags ask for, with live's defaults and ranges (a UsageError for a value out of
- * them): read by live to run it, and by view to tell whether a trace's command would run it. The
- * faults are live's own to read (their kinds are the live runner's).
+ * them): read by live to run it, and by view to tell whether a trace's command would run it.
  */
 export function liveSettings(values: LiveValues) {
   const clientCount = wholeNumber(values.clients, '--clients', 3, 1, 20);
@@ -62,7 +62,25 @@ export function liveSettings(values: LiveValues) {
       600_000,
     ),
     settleMs: wholeNumber(values['settle-ms'], '--settle-ms', 15_000, 1, 600_000),
+    faults: faultList(values.faults),
   };
+}
+
+/** The faults `--faults` names (live's default when none is given). */
+function faultList(raw: string | undefined): FaultKind[] {
+  if (raw === undefined) return [...DEFAULT_FAULTS];
+  if (raw === 'none') return [];
+  const kinds = raw.split(',').map((k) => k.trim());
+  if (kinds.includes('none'))
+    throw new UsageError(
+      `--faults none stands alone: give none, or a list of faults (got '${raw}')`,
+    );
+  for (const k of kinds)
+    if (!(FAULT_KINDS as readonly string[]).includes(k))
+      throw new UsageError(
+        `--faults takes ${FAULT_KINDS.join(', ')} or none, separated by commas (got '${k}')`,
+      );
+  return kinds as FaultKind[];
 }
 
 /** What a sim run's replay line says: the command line's own choices, as typed. */

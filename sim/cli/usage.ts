@@ -93,7 +93,7 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
  * says nothing, so the run would not be the one the user may have meant. A flag that repeats
  * (--knob) and a switch (--quiet twice is still --quiet) are not refused.
  */
-function refuseRepeated(
+export function refuseRepeated(
   tokens: readonly { kind: string; name?: string; value?: string | undefined }[],
   options: NonNullable<ParseArgsConfig['options']>,
 ): void {

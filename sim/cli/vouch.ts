@@ -23,7 +23,7 @@ import {
   type SimReplay,
   simReplay,
 } from './replay.ts';
-import { fromStdin } from './usage.ts';
+import { fromStdin, refuseRepeated } from './usage.ts';
 
 export interface Vouched {
   /** What the trace's events hash to. */
@@ -211,7 +211,15 @@ function liveLine(doc: TraceDocument): Built {
 function liveDisagreement(doc: TraceDocument, words: readonly string[]): string | null {
   let values: LiveValues;
   try {
-    values = parseArgs({ args: [...words], options: LIVE_OPTIONS, strict: true }).values;
+    const parsed = parseArgs({
+      args: [...words],
+      options: LIVE_OPTIONS,
+      strict: true,
+      tokens: true,
+    });
+    // Live refuses a flag that holds one value given twice (`--seed 1 --seed 2`): so does this.
+    refuseRepeated(parsed.tokens, LIVE_OPTIONS);
+    values = parsed.values;
   } catch {
     return NOT_WRITTEN;
   }
