@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readlinkSync,
   rmdirSync,
+  Stats,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -24,10 +25,10 @@ function reason(error: unknown): string {
   return ((error as Error).message.split('\n')[0] ?? '').replace(/, \w+ '.*$/, '');
 }
 
-function statError(path: string): NodeJS.ErrnoException | null {
+/** What the path leads to, or why it leads nowhere. */
+function statOf(path: string): Stats | NodeJS.ErrnoException {
   try {
-    statSync(path);
-    return null;
+    return statSync(path);
   } catch (error) {
     return error as NodeJS.ErrnoException;
   }
@@ -41,9 +42,9 @@ function statError(path: string): NodeJS.ErrnoException | null {
 function missingFolders(dir: string): string[] {
   const missing: string[] = [];
   for (let path = resolve(dir); ; path = dirname(path)) {
-    const error = statError(path);
-    if (error === null) {
-      if (!statSync(path).isDirectory()) throw new FolderError(`'${path}' is not a folder`);
+    const found = statOf(path);
+    if (found instanceof Stats) {
+      if (!found.isDirectory()) throw new FolderError(`'${path}' is not a folder`);
       return missing;
     }
     let link = false;
@@ -54,9 +55,9 @@ function missingFolders(dir: string): string[] {
     }
     if (link)
       throw new FolderError(
-        error.code === 'ENOENT'
+        found.code === 'ENOENT'
           ? `'${path}' is a symbolic link to '${readlinkSync(path)}', which does not exist`
-          : `'${path}' is a symbolic link that cannot be followed (${reason(error)})`,
+          : `'${path}' is a symbolic link that cannot be followed (${reason(found)})`,
       );
     missing.unshift(path);
     if (dirname(path) === path) return missing;
