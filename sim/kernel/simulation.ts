@@ -20,7 +20,10 @@ import { TimerTable } from './timers.ts';
 import {
   type DropReason,
   type Fault,
+  hashDeliver,
   hashEvent,
+  hashRecord,
+  hashSend,
   jsonLength,
   type MessageFault,
   type TraceEvent,
@@ -597,7 +600,9 @@ export class Simulation<M extends WireMessage> {
       return;
     }
     const from = this.ids[item.from]!;
-    if (this.tracing) {
+    if (this.hashOnly)
+      hashDeliver(this.traceHash, this.now, item.id, from, target.spec.id, item.sentAt);
+    else if (this.tracing) {
       this.emit({
         t: this.now,
         kind: 'deliver',
@@ -674,12 +679,18 @@ export class Simulation<M extends WireMessage> {
 
   private observe(slot: Slot<M>, observation: Observation): void {
     this.history.observe(this.now, observation);
-    if (this.tracing) this.emit({ t: this.now, kind: 'record', node: slot.spec.id, observation });
+    if (this.hashOnly) hashRecord(this.traceHash, this.now, slot.spec.id, observation);
+    else if (this.tracing)
+      this.emit({ t: this.now, kind: 'record', node: slot.spec.id, observation });
   }
 
   /** A send as the trace tells it; deliverAt null: dropped at once or held. */
   private emitSend(id: number, from: number, to: number, message: M, deliverAt: number | null) {
     const ids = this.ids;
+    if (this.hashOnly) {
+      hashSend(this.traceHash, this.now, id, ids[from]!, ids[to]!, message, deliverAt);
+      return;
+    }
     this.emit({
       t: this.now,
       kind: 'send',
