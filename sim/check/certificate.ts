@@ -23,11 +23,12 @@ const READ = 1;
 const WRITE = 2;
 
 /**
- * Records as columns, place by place (a history of a million operations costs no object each),
- * with each record's key by number, and a table from ids to places. When no two register
- * operations share an id (a history's ids are its records' numbers) the table holds every key's
- * at once, entered when the records are read; else each check enters its key's and empties the
- * table again, and an id found twice among them is the check's fault.
+ * Records as columns, key by key: each key's records at places next to each other, in the
+ * records' order (a history of a million operations costs no object each, and a key's check
+ * reads its own stretch of memory, not every 16th entry of the history's). A table from ids to
+ * places: when no two register operations share an id (a history's ids are its records'
+ * numbers) it holds every key's at once, entered when the records are read; else each check
+ * enters its key's and empties the table again, and an id found twice among them is its fault.
  */
 class Columns {
   /** How many records the columns hold. */
@@ -36,9 +37,6 @@ class Columns {
   readonly kind: Uint8Array;
   readonly inv: Float64Array;
   readonly ret: Float64Array;
-  readonly keyOf: Int32Array;
-  /** The places key by key (see Records.start). */
-  readonly members: Int32Array;
   /** The check that placed each record: checks are numbered, so that none has to empty it. */
   readonly placedIn: Int32Array;
   private checks = 0;
@@ -55,8 +53,6 @@ class Columns {
     this.kind = new Uint8Array(capacity);
     this.inv = new Float64Array(capacity);
     this.ret = new Float64Array(capacity);
-    this.keyOf = new Int32Array(capacity);
-    this.members = new Int32Array(capacity);
     this.placedIn = new Int32Array(capacity);
     this.table = new Int32Array(capacity + 1).fill(-1);
   }
@@ -75,24 +71,17 @@ class Columns {
    * two have the same id: then the table is left empty for each check to fill with its key's.
    */
   enterAll(): void {
-    const { kind } = this;
     this.empty();
-    for (let i = 0; i < this.n; i++)
-      if (kind[i] !== NONE && !this.enterOne(i)) {
-        this.empty();
-        this.shared = false;
-        return;
-      }
-    this.shared = true;
+    this.shared = this.enter(0, this.n) === null;
+    if (!this.shared) this.empty();
   }
 
-  /** Enters the id of each record at `places` in the table; the first id found twice, or null. */
-  enter(places: Int32Array): number | null {
+  /** Enters the ids of the records at places [from, to) in the table; the first found twice, or null. */
+  enter(from: number, to: number): number | null {
     const { kind } = this;
-    for (let p = 0; p < places.length; p++) {
-      const i = places[p]!;
+    for (let i = from; i < to; i++) {
       if (kind[i] !== NONE && !this.enterOne(i)) {
-        this.leave(places.subarray(0, p));
+        this.leave(from, i);
         return this.id[i]!;
       }
     }
@@ -124,12 +113,11 @@ class Columns {
     return bigger;
   }
 
-  /** Empties the table of the ids of the records at `places` (each check of its own key ends so). */
-  leave(places: Int32Array): void {
+  /** Empties the table of the ids at places [from, to) (each check of its own key ends so). */
+  leave(from: number, to: number): void {
     const { kind, id: ids, table } = this;
     this.spill.clear();
-    for (let p = 0; p < places.length; p++) {
-      const i = places[p]!;
+    for (let i = from; i < to; i++) {
       const id = ids[i]!;
       if (kind[i] !== NONE && table[id] !== undefined) table[id] = -1;
     }
@@ -147,7 +135,7 @@ class Columns {
   }
 }
 
-/** Records as columns, with what the columns do not hold, and each key's places. */
+/** Records as columns, with what the columns do not hold, and where each key's are. */
 interface Records {
   /** Valid while they hold this reading (a later history's overwrites kept columns). */
   readonly columns: Columns;
@@ -156,24 +144,43 @@ interface Records {
   readonly values: readonly (string | null)[];
   /** Each key's number. */
   readonly keys: ReadonlyMap<string, number>;
-  /** Key k's places are `columns.members[start[k], start[k + 1])`, in the records' order. */
+  /** Key k's records are at places [start[k], start[k + 1]). */
   readonly start: Int32Array;
   /** How many of key k's records are answered register operations, which every order must hold. */
   readonly answered: Int32Array;
 }
 
 /**
+ * A history's records in its order, as the reader finds them, before they are laid out key by
+ * key: kept from one history to the next with the columns.
+ */
+class Scratch {
+  readonly id: Float64Array;
+  readonly kind: Uint8Array;
+  readonly inv: Float64Array;
+  readonly ret: Float64Array;
+  readonly keyOf: Int32Array;
+  /** Emptied after each reading (it would keep a history's values alive), its room kept. */
+  readonly value: (string | null)[] = [];
+
+  constructor(capacity: number) {
+    this.id = new Float64Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.inv = new Float64Array(capacity);
+    this.ret = new Float64Array(capacity);
+    this.keyOf = new Int32Array(capacity);
+  }
+}
+
+/**
  * A history's records as §3's register reads them: every PUT and DELETE (one not answered PUT_OK
  * or DELETE_OK may take effect any time after its invocation, or never), and the GETs answered
  * GET_OK or NULL; a refused or never-answered GET is no register operation. Read in one walk in
- * the history's order, then each key's places gathered (a counting sort, in that order).
+ * the history's order, then laid out key by key (a counting sort, in that order).
  */
 function fromHistory(records: readonly Operation[]): Records {
   const n = records.length;
-  const c = keptColumns(n);
-  const { id, kind, inv, ret, keyOf } = c;
-  // Pushed, not made at full length: such an array is a slow sparse one past 100,000.
-  const values: (string | null)[] = [];
+  const { columns: c, scratch: h } = kept(n);
   const keys = new Map<string, number>();
   const counts: number[] = [];
   const answered: number[] = [];
@@ -186,27 +193,54 @@ function fromHistory(records: readonly Operation[]): Records {
       counts.push(0);
       answered.push(0);
     }
-    keyOf[i] = k;
+    h.keyOf[i] = k;
     counts[k]!++;
     const done = o.completedSeq;
-    id[i] = o.id;
-    inv[i] = o.invokedSeq;
+    h.id[i] = o.id;
+    h.inv[i] = o.invokedSeq;
+    let value: string | null;
     if (o.op === 'get') {
       const read = done !== null && (o.reply === 'GET_OK' || o.reply === 'NULL');
-      kind[i] = read ? READ : NONE;
-      values.push(o.reply === 'NULL' ? null : o.result);
-      ret[i] = done ?? Number.POSITIVE_INFINITY;
+      h.kind[i] = read ? READ : NONE;
+      value = o.reply === 'NULL' ? null : o.result;
+      h.ret[i] = done ?? Number.POSITIVE_INFINITY;
       if (read) answered[k]!++;
     } else {
       const acknowledged = done !== null && (o.reply === 'PUT_OK' || o.reply === 'DELETE_OK');
-      kind[i] = WRITE;
-      values.push(o.op === 'put' ? o.value : null);
-      ret[i] = acknowledged ? done : Number.POSITIVE_INFINITY;
+      h.kind[i] = WRITE;
+      value = o.op === 'put' ? o.value : null;
+      h.ret[i] = acknowledged ? done : Number.POSITIVE_INFINITY;
       if (acknowledged) answered[k]!++;
     }
+    if (i < h.value.length) h.value[i] = value;
+    else h.value.push(value);
   }
+  const start = new Int32Array(counts.length + 1);
+  for (let k = 0; k < counts.length; k++) start[k + 1] = start[k]! + counts[k]!;
+  const next = start.slice(0, counts.length);
+  // Filled with nulls first, pushed: an array made at its full length is a slow sparse one past
+  // 100,000.
+  const values: (string | null)[] = [];
+  for (let i = 0; i < n; i++) values.push(null);
+  // Each record to its key's next place: read in order, written in a stream per key.
+  for (let i = 0; i < n; i++) {
+    const p = next[h.keyOf[i]!]!++;
+    c.id[p] = h.id[i]!;
+    c.kind[p] = h.kind[i]!;
+    c.inv[p] = h.inv[i]!;
+    c.ret[p] = h.ret[i]!;
+    values[p] = h.value[i]!;
+  }
+  h.value.fill(null, 0, n);
   c.enterAll();
-  return { columns: c, reading: c.reading, values, keys, ...gathered(c, counts, answered) };
+  return {
+    columns: c,
+    reading: c.reading,
+    values,
+    keys,
+    start,
+    answered: Int32Array.from(answered),
+  };
 }
 
 /** One key's operations, as columns of their own. */
@@ -223,48 +257,47 @@ function fromCertified(ops: readonly CertifiedOp[]): Records {
     if (o.ret !== Number.POSITIVE_INFINITY) answered++;
   }
   c.enterAll();
-  const values = ops.map((o) => o.value);
   return {
     columns: c,
     reading: 0,
-    values,
+    values: ops.map((o) => o.value),
     keys: new Map(),
-    ...gathered(c, [ops.length], [answered]),
+    start: Int32Array.of(0, ops.length),
+    answered: Int32Array.of(answered),
   };
-}
-
-/** Each key's places, from the records' keys and each key's count: a counting sort. */
-function gathered(
-  c: Columns,
-  counts: readonly number[],
-  answered: readonly number[],
-): { start: Int32Array; answered: Int32Array } {
-  const { keyOf, members } = c;
-  const start = new Int32Array(counts.length + 1);
-  for (let k = 0; k < counts.length; k++) start[k + 1] = start[k]! + counts[k]!;
-  const next = start.slice(0, counts.length);
-  for (let i = 0; i < c.n; i++) members[next[keyOf[i]!]!++] = i;
-  return { start, answered: Int32Array.from(answered) };
 }
 
 /** Entries columns may have beyond four times what a history needs before they are made anew. */
 const KEPT_ANYWAY = 1 << 16;
-/** The columns the latest history was read into, kept for the next (see keptColumns). */
-let kept: Columns | null = null;
+/** The columns the latest history was read into, kept for the next (see `kept`). */
+let keptColumns: Columns | null = null;
+let keptScratch: Scratch | null = null;
 let readings = 0;
 
 /**
  * Columns for a history of `n` records: the last history's, when they are long enough and not
- * far too long. Made anew for each history of a million records, they were about 40 MB the
+ * far too long. Made anew for each history of a million records, they were tens of megabytes the
  * collector had to look through again (a full collection in each check, about 0.2 s of CPU).
  */
-function keptColumns(n: number): Columns {
-  if (kept === null || kept.capacity < n || kept.capacity > 4 * n + KEPT_ANYWAY)
-    kept = new Columns(n);
-  kept.n = n;
-  kept.reading = ++readings;
-  return kept;
+function kept(n: number): { columns: Columns; scratch: Scratch } {
+  let c = keptColumns;
+  let h = keptScratch;
+  if (c === null || h === null || c.capacity < n || c.capacity > 4 * n + KEPT_ANYWAY) {
+    c = keptColumns = new Columns(n);
+    h = keptScratch = new Scratch(n);
+  }
+  c.n = n;
+  c.reading = ++readings;
+  return { columns: c, scratch: h };
 }
+
+/** How an order fails: what `fault` finds in its walk, put in words after it (see `sentence`). */
+const HOLDS = 0;
+const NOT_ONE = 1;
+const TWICE = 2;
+const EARLY = 3;
+const VALUE = 4;
+const LEFT_OUT = 5;
 
 /**
  * What is wrong with `order` (operation ids) as a linearization of key `k` of `r`, in one
@@ -275,43 +308,71 @@ function keptColumns(n: number): Columns {
  */
 function fault(r: Records, k: number, order: readonly number[]): string | null {
   const { columns: c, values } = r;
-  const places = c.members.subarray(r.start[k]!, r.start[k + 1]!);
+  const from = r.start[k]!;
+  const to = r.start[k + 1]!;
   if (!c.shared) {
-    const twice = c.enter(places);
+    const twice = c.enter(from, to);
     if (twice !== null) return `op ${twice} appears twice among the key's operations`;
   }
-  try {
-    const { kind, inv, ret, keyOf, placedIn } = c;
-    const check = c.nextCheck();
-    let value: string | null = null;
-    /** The latest invocation placed so far, and whose it is. */
-    let latestInv = Number.NEGATIVE_INFINITY;
-    let latestId = 0;
-    let answered = 0;
-    for (const id of order) {
-      const i = c.at(id);
-      if (i === -1 || keyOf[i] !== k) return `op ${id} is not one of the key's register operations`;
-      if (placedIn[i] === check) return `op ${id} is placed twice`;
-      placedIn[i] = check;
-      if (ret[i]! < latestInv)
-        return `op ${id} is placed after op ${latestId}, which started after op ${id} finished`;
-      if (ret[i] !== Number.POSITIVE_INFINITY) answered++;
-      if (inv[i]! > latestInv) {
-        latestInv = inv[i]!;
-        latestId = id;
-      }
-      if (kind[i] === WRITE) value = values[i]!;
-      else if (values[i] !== value)
-        return `op ${id} returned ${shown(values[i]!)} where the order leaves ${shown(value)}`;
+  const { kind, inv, ret, placedIn } = c;
+  const check = c.nextCheck();
+  let value: string | null = null;
+  /** The latest invocation placed so far, and whose place it is. */
+  let latestInv = Number.NEGATIVE_INFINITY;
+  let latest = -1;
+  let answered = 0;
+  let why = HOLDS;
+  let o = 0;
+  let i = -1;
+  // Indexed, and put in words after it: on the bench's 1M operations `for of` (which boxes each
+  // id of an array of doubles, as the searches' are) and sentences made in the loop (each a
+  // return of its own) cost about 25 ms more of this walk's 50.
+  for (; o < order.length; o++) {
+    i = c.at(order[o]!);
+    if (i < from || i >= to) {
+      why = NOT_ONE;
+      break;
     }
-    // The first answered one left out, in the key's order: looked for only when there is one.
-    if (answered < r.answered[k]!)
-      for (const i of places)
-        if (kind[i] !== NONE && placedIn[i] !== check && ret[i] !== Number.POSITIVE_INFINITY)
-          return `op ${c.id[i]} was answered but the order leaves it out`;
-    return null;
-  } finally {
-    if (!c.shared) c.leave(places);
+    if (placedIn[i] === check) {
+      why = TWICE;
+      break;
+    }
+    placedIn[i] = check;
+    if (ret[i]! < latestInv) {
+      why = EARLY;
+      break;
+    }
+    if (ret[i] !== Number.POSITIVE_INFINITY) answered++;
+    if (inv[i]! > latestInv) {
+      latestInv = inv[i]!;
+      latest = i;
+    }
+    if (kind[i] === WRITE) value = values[i]!;
+    else if (values[i] !== value) {
+      why = VALUE;
+      break;
+    }
+  }
+  // The first answered one left out, in the key's order: looked for only when there is one.
+  if (why === HOLDS && answered < r.answered[k]!)
+    for (i = from; i < to; i++)
+      if (kind[i] !== NONE && placedIn[i] !== check && ret[i] !== Number.POSITIVE_INFINITY) {
+        why = LEFT_OUT;
+        break;
+      }
+  if (!c.shared) c.leave(from, to);
+  if (why === HOLDS) return null;
+  if (why === LEFT_OUT) return `op ${c.id[i]} was answered but the order leaves it out`;
+  const id = order[o]!;
+  switch (why) {
+    case NOT_ONE:
+      return `op ${id} is not one of the key's register operations`;
+    case TWICE:
+      return `op ${id} is placed twice`;
+    case EARLY:
+      return `op ${id} is placed after op ${c.id[latest]}, which started after op ${id} finished`;
+    default:
+      return `op ${id} returned ${shown(values[i]!)} where the order leaves ${shown(value)}`;
   }
 }
 
@@ -333,13 +394,12 @@ export function historyCertifier(operations: readonly Operation[]): {
   // Read at the first order checked (a history whose keys are none of them linearizable is not),
   // and again when another history was read into the kept columns since.
   let records: Records | null = null;
-  const none = fromCertified([]);
   return {
     fault: (key, order) => {
       if (records === null || records.columns.reading !== records.reading)
         records = fromHistory(operations);
       const k = records.keys.get(key);
-      return k === undefined ? fault(none, 0, order) : fault(records, k, order);
+      return k === undefined ? certificateFault([], order) : fault(records, k, order);
     },
   };
 }
