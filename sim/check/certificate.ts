@@ -218,10 +218,9 @@ function fromHistory(records: readonly Operation[]): Records {
   const start = new Int32Array(counts.length + 1);
   for (let k = 0; k < counts.length; k++) start[k + 1] = start[k]! + counts[k]!;
   const next = start.slice(0, counts.length);
-  // Filled with nulls first, pushed: an array made at its full length is a slow sparse one past
-  // 100,000.
-  const values: (string | null)[] = [];
-  for (let i = 0; i < n; i++) values.push(null);
+  // Made at its full length and filled (on Node 20 still a fast array at a million): pushed,
+  // it took about four times as long, and left its smaller copies to collect.
+  const values = new Array<string | null>(n).fill(null);
   // Each record to its key's next place: read in order, written in a stream per key.
   for (let i = 0; i < n; i++) {
     const p = next[h.keyOf[i]!]!++;
