@@ -214,6 +214,44 @@ describe('certificate.ts reads a history as §3 says', () => {
     expect(certifier.fault('x', [1, 2])).toBeNull();
   });
 
+  it('two certifiers of two histories, used in turn, each checks against its own', () => {
+    // Both histories are read into the same kept columns: the later reading must not pass for
+    // the earlier one's.
+    const first = historyCertifier(history);
+    const second = historyCertifier([
+      record(1, 'put', 1, 2, 'PUT_OK', 'b'),
+      record(4, 'get', 3, 4, 'GET_OK', 'b'),
+    ]);
+    for (let round = 0; round < 2; round++) {
+      expect(first.fault('x', [1, 4, 5, 6])).toBeNull();
+      expect(second.fault('x', [1, 4])).toBeNull();
+      expect(second.fault('x', [1, 4, 5])).toBe("op 5 is not one of the key's register operations");
+      expect(first.fault('x', [1, 4, 6, 5])).toMatch(/op 6 returned no value \(NULL\) where/);
+      expect(first.fault('y', [8])).toBeNull();
+    }
+  });
+
+  it('an id two keys share is each key its own; an id twice within a key is a fault', () => {
+    const shared = [
+      record(1, 'put', 1, 2, 'PUT_OK', 'a'),
+      record(1, 'put', 1, 2, 'PUT_OK', 'z', 'y'),
+      record(2, 'get', 3, 4, 'GET_OK', 'a'),
+      // A refused GET is no register operation: its id is nobody's.
+      record(2, 'get', 5, 6, 'TRY_OTHER_SERVER_OR_LATER', null, 'y'),
+      record(3, 'get', 5, 6, 'GET_OK', 'z', 'y'),
+    ];
+    const certifier = historyCertifier(shared);
+    expect(certifier.fault('x', [1, 2])).toBeNull();
+    expect(certifier.fault('y', [1, 3])).toBeNull();
+    expect(certifier.fault('y', [1, 2, 3])).toBe(
+      "op 2 is not one of the key's register operations",
+    );
+    const twice = historyCertifier([...shared, record(2, 'get', 7, 8, 'GET_OK', 'a')]);
+    expect(twice.fault('x', [1, 2])).toBe("op 2 appears twice among the key's operations");
+    expect(twice.fault('y', [1, 3])).toBeNull();
+    expect(twice.fault('x', [1, 2])).toBe("op 2 appears twice among the key's operations");
+  });
+
   it('a NULL reply is an absent register; each key is checked with its own operations', () => {
     expect(historyCertifier(history).fault('x', [1, 4, 6, 5])).toMatch(
       /op 6 returned no value \(NULL\) where the order leaves "a"/,

@@ -169,11 +169,6 @@ class Records implements OpView<number> {
     return -1;
   }
 
-  /** The operations of these rows. */
-  operations(rows: Int32Array): Operation[] {
-    return Array.from(rows, (r) => this.history[this.at[r]!]!);
-  }
-
   /**
    * A key's operations by id, as a witness's sentence asks for them: the witness's own found at
    * once, the rest of the key (a write the sentence names besides) only if one of them is asked for.
@@ -344,11 +339,14 @@ function check(
   const unknown: string[] = [];
   const linearizations: Linearization[] = [];
   const certifier = historyCertifier(input.operations);
-  /** A key's order, once certificate.ts accepts it against the history's own records. */
-  const certify = (key: string, ops: readonly Operation[], order: readonly number[]) => {
-    const fault = certifier.faultAmong(ops, order);
+  /**
+   * A key's order, once certificate.ts accepts it against the history's own records (which it
+   * reads itself, never these rows). `operations`: how many of the key's the rows hold.
+   */
+  const certify = (key: string, operations: number, order: readonly number[]) => {
+    const fault = certifier.fault(key, order);
     if (fault === null) linearizations.push({ key, order });
-    else unknown.push(faultText(key, ops.length, fault));
+    else unknown.push(faultText(key, operations, fault));
   };
   const records = new Records(input.operations, columns(input));
   for (const [key, span] of records.keys) {
@@ -362,12 +360,12 @@ function check(
       return r < 0 ? undefined : r;
     };
     if (fastPath(rows, records, writer, order)) {
-      certify(key, records.operations(rows), order);
+      certify(key, rows.length, order);
       continue;
     }
     const regs = registerOps(records, rows);
     const decision = decideKey(regs, bound);
-    if (decision.kind === 'linearizable') certify(key, records.operations(rows), decision.order);
+    if (decision.kind === 'linearizable') certify(key, rows.length, decision.order);
     else if (decision.kind === 'unknown') {
       unknown.push(
         decision.fault !== undefined

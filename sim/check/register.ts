@@ -133,12 +133,14 @@ class Columns {
   }
 
   /** Indices by (ts, invocation); histories mostly come in that order, so check before sorting. */
-  order(): number[] {
+  order(): Int32Array {
     const { ts, inv } = this;
-    const order = new Array<number>(this.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
     const compare = (a: number, b: number) => ts[a]! - ts[b]! || inv[a]! - inv[b]!;
-    for (let i = 1; i < order.length; i++) if (compare(i - 1, i) > 0) return order.sort(compare);
+    for (let i = 1; i < this.length; i++)
+      if (compare(i - 1, i) > 0)
+        return Int32Array.from(Array.from({ length: this.length }, (_, j) => j).sort(compare));
+    const order = new Int32Array(this.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
     return order;
   }
 
@@ -169,43 +171,53 @@ function timestampWalk(
 ): boolean | number[] {
   const wOrder = writes.order();
   const rOrder = reads.order();
+  const { ts: wTs, inv: wInv, ret: wRet, value: wValue } = writes;
+  const { ts: rTs, inv: rInv, ret: rRet, value: rValue } = reads;
   const missing: number[] = [];
-  let maxInv = -1;
   // Respects real time: nothing placed later finished before something placed earlier started.
-  const place = (c: Columns, i: number): boolean => {
-    if (c.ret[i]! <= maxInv) return false;
-    if (c.inv[i]! > maxInv) maxInv = c.inv[i]!;
-    return true;
-  };
+  // (Kept in this function's own variable, checked where each is placed: in a closure's, it
+  // was read and written through memory at every step.)
+  let maxInv = -1;
   let r = 0;
-  for (; r < rOrder.length && reads.ts[rOrder[r]!] === 0; r++)
-    if (reads.value[rOrder[r]!] !== null || !place(reads, rOrder[r]!)) return false;
+  for (; r < rOrder.length; r++) {
+    const x = rOrder[r]!;
+    if (rTs[x] !== 0) break;
+    if (rValue[x] !== null || rRet[x]! <= maxInv) return false;
+    if (rInv[x]! > maxInv) maxInv = rInv[x]!;
+  }
   let previous = Number.NaN;
-  for (const w of wOrder) {
-    const ts = writes.ts[w]!;
+  for (let j = 0; j < wOrder.length; j++) {
+    const w = wOrder[j]!;
+    const ts = wTs[w]!;
     if (ts === previous) return false;
     previous = ts;
-    for (; r < rOrder.length && reads.ts[rOrder[r]!]! < ts; r++) {
-      const t = reads.ts[rOrder[r]!]!;
+    for (; r < rOrder.length && rTs[rOrder[r]!]! < ts; r++) {
+      const t = rTs[rOrder[r]!]!;
       if (missing[missing.length - 1] !== t) missing.push(t);
     }
-    if (!place(writes, w)) return false;
-    const value = writes.value[w];
-    for (; r < rOrder.length && reads.ts[rOrder[r]!] === ts; r++)
-      if (reads.value[rOrder[r]!] !== value || !place(reads, rOrder[r]!)) return false;
+    if (wRet[w]! <= maxInv) return false;
+    if (wInv[w]! > maxInv) maxInv = wInv[w]!;
+    const value = wValue[w];
+    for (; r < rOrder.length; r++) {
+      const x = rOrder[r]!;
+      if (rTs[x] !== ts) break;
+      if (rValue[x] !== value || rRet[x]! <= maxInv) return false;
+      if (rInv[x]! > maxInv) maxInv = rInv[x]!;
+    }
   }
   for (; r < rOrder.length; r++) {
-    const t = reads.ts[rOrder[r]!]!;
+    const t = rTs[rOrder[r]!]!;
     if (missing[missing.length - 1] !== t) missing.push(t);
   }
   if (missing.length > 0) return missing;
   if (order !== undefined) {
     // The same walk's order: the reads of ts 0, then each write and the reads of its version.
     let k = 0;
-    for (; k < rOrder.length && reads.ts[rOrder[k]!] === 0; k++) order.push(reads.id[rOrder[k]!]!);
-    for (const w of wOrder) {
+    for (; k < rOrder.length && rTs[rOrder[k]!] === 0; k++) order.push(reads.id[rOrder[k]!]!);
+    for (let j = 0; j < wOrder.length; j++) {
+      const w = wOrder[j]!;
       order.push(writes.id[w]!);
-      for (; k < rOrder.length && reads.ts[rOrder[k]!] === writes.ts[w]; k++)
+      for (; k < rOrder.length && rTs[rOrder[k]!] === wTs[w]; k++)
         order.push(reads.id[rOrder[k]!]!);
     }
   }
