@@ -49,6 +49,20 @@ describe('certificate.ts accepts a linearization and nothing else', () => {
     );
   });
 
+  it('a refused write may be left out, or placed before its refusal, never after it', () => {
+    // Op 1 refused at 2; op 2 acknowledged 3..4; op 3 read a at 5..6.
+    const refused = { ...write(1, 'a', 1), bound: 2 };
+    const ops = [refused, write(2, 'b', 3, 4), read(3, 'b', 5, 6)];
+    expect(certificateFault(ops, [2, 3])).toBeNull();
+    expect(certificateFault(ops, [1, 2, 3])).toBeNull();
+    expect(certificateFault(ops, [2, 1, 3])).toBe(
+      'op 1 is placed after op 2, which started after op 1 finished',
+    );
+    // Never answered, it may land any time after its invocation.
+    expect(certificateFault([write(1, 'a', 1), ...ops.slice(1)], [2, 3])).toBeNull();
+    expect(certificateFault([write(1, 'b', 1), ...ops.slice(1)], [2, 1, 3])).toBeNull();
+  });
+
   it('refuses an operation placed after any earlier-placed one that started once it had finished, not only the last', () => {
     // Op 1 finished (2) before op 2 started (3). Op 3 ran all along (0..20), so it may come
     // anywhere, but it does not make op 1 after op 2 legal: real time still orders 1 before 2.

@@ -201,12 +201,14 @@ describe('a NULL answer', () => {
 
 describe('a write without its acknowledgment', () => {
   // PUT x=a, then PUT x=b acknowledged, then a GET of a: only a PUT x=a taking effect after
-  // PUT x=b explains the read. The store acknowledges writes with PUT_OK and DELETE_OK only; a
-  // write that ended with anything else (a history from elsewhere) is not acknowledged.
+  // PUT x=b explains the read. §3 lets a write never answered take effect at any point after its
+  // invocation, or never; a write answered with anything but PUT_OK/DELETE_OK (a refusal) may
+  // also never take effect, but an answered operation takes effect by its answer, if at all.
   it.each([
-    ['never answered', null],
-    ['answered with a reply that is no acknowledgment', 'TRY_OTHER_SERVER_OR_LATER'],
-  ])('%s may take effect after a later write', (_, reply) => {
+    ['never answered, it may take effect after a later write', null, 'held'],
+    ['refused, it may not take effect after its refusal', 'TRY_OTHER_SERVER_OR_LATER', 'broken'],
+    ['refused by the lock store, no more', 'LOCK_NOT_ACQUIRED', 'broken'],
+  ])('%s', (_, reply, status) => {
     const s = new Script();
     const a = s.invoke('c1', 'put', 'a');
     if (reply !== null) s.complete(a, reply, null, null);
@@ -214,6 +216,29 @@ describe('a write without its acknowledgment', () => {
     s.complete(b, 'PUT_OK', 2, 'b');
     const r = s.invoke('c3', 'get');
     s.complete(r, 'GET_OK', 3, 'a');
+    const v = s.verdict();
+    expect(v.status).toBe(status);
+    // The witness: the refused write, the acknowledged one after its refusal, the read of it.
+    if (status === 'broken') {
+      expect(v.violations.map((x) => x.ops)).toEqual([[a, b, r]]);
+      expect(v.violations[0]!.sentence).toContain(
+        `; op ${a} was answered ${reply}, not acknowledged: it took effect before that answer, or never`,
+      );
+    }
+  });
+
+  it('refused, it may still have taken effect before its refusal, or never', () => {
+    const s = new Script();
+    const a = s.invoke('c1', 'put', 'a');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 3, 'a');
+    s.complete(a, 'TRY_OTHER_SERVER_OR_LATER', null, null);
+    const d = s.invoke('c1', 'put', 'd');
+    s.complete(d, 'LOCK_NOT_ACQUIRED', null, null);
+    const b = s.invoke('c2', 'put', 'b');
+    s.complete(b, 'PUT_OK', 2, 'b');
+    const r2 = s.invoke('c3', 'get');
+    s.complete(r2, 'GET_OK', 2, 'b');
     expect(s.verdict().status).toBe('held');
   });
 
@@ -1094,7 +1119,8 @@ describe('the witness of a long key that fails late', () => {
       kind: o.write ? ('write' as const) : ('read' as const),
       value: o.value,
       invokedSeq: o.inv,
-      completedSeq: o.ret === Number.POSITIVE_INFINITY ? null : o.ret,
+      completedSeq: o.ret === Number.POSITIVE_INFINITY ? (o.bound ?? null) : o.ret,
+      optional: o.write && o.ret === Number.POSITIVE_INFINITY,
     }));
 
   it('is a handful of operations that cannot be ordered, from which none can go', () => {

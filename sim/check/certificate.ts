@@ -12,15 +12,23 @@ export interface CertifiedOp {
   readonly write: boolean;
   /** The value written or returned; null is absent (a DELETE, a NULL read). */
   readonly value: string | null;
-  /** Places in the order of events; `ret` is Infinity for a write never answered. */
+  /** Places in the order of events; `ret` is Infinity for a write not acknowledged. */
   readonly inv: number;
   readonly ret: number;
+  /** A write answered with a refusal: its answer's place, which it may not be placed after. */
+  readonly bound?: number;
 }
 
-/** Kinds of record: no register operation (a refused or never-answered GET), a GET, a write. */
+/**
+ * Kinds of record: no register operation (a refused or never-answered GET), a GET, a write
+ * acknowledged (PUT_OK, DELETE_OK), and a write not acknowledged, which may be left out: one
+ * never answered may be placed any time after its invocation, one refused only before its answer
+ * (its `ret` is then the answer's place, else Infinity).
+ */
 const NONE = 0;
 const READ = 1;
 const WRITE = 2;
+const MAYBE = 3;
 
 /**
  * Records as columns, key by key: each key's records at places next to each other, in the
@@ -208,9 +216,9 @@ function fromHistory(records: readonly Operation[]): Records {
       if (read) answered[k]!++;
     } else {
       const acknowledged = done !== null && (o.reply === 'PUT_OK' || o.reply === 'DELETE_OK');
-      h.kind[i] = WRITE;
+      h.kind[i] = acknowledged ? WRITE : MAYBE;
       value = o.op === 'put' ? o.value : null;
-      h.ret[i] = acknowledged ? done : Number.POSITIVE_INFINITY;
+      h.ret[i] = done ?? Number.POSITIVE_INFINITY;
       if (acknowledged) answered[k]!++;
     }
     h.value[i] = value;
@@ -249,11 +257,12 @@ function fromCertified(ops: readonly CertifiedOp[]): Records {
   let answered = 0;
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
+    const optional = o.write && o.ret === Number.POSITIVE_INFINITY;
     c.id[i] = o.id;
-    c.kind[i] = o.write ? WRITE : READ;
+    c.kind[i] = !o.write ? READ : optional ? MAYBE : WRITE;
     c.inv[i] = o.inv;
-    c.ret[i] = o.ret;
-    if (o.ret !== Number.POSITIVE_INFINITY) answered++;
+    c.ret[i] = optional ? (o.bound ?? o.ret) : o.ret;
+    if (!optional) answered++;
   }
   c.enterAll();
   return {
@@ -301,8 +310,9 @@ const LEFT_OUT = 5;
 /**
  * What is wrong with `order` (operation ids) as a linearization of key `k` of `r`, in one
  * sentence, or null when nothing is: each id names one of its register operations, once; every
- * answered one is there (a write never answered may be left out); none comes after one that
- * started after it finished; and, from an absent register, each GET returns what the latest
+ * answered one is there (a write not acknowledged may be left out); none comes after one that
+ * started after it finished (a refused write finished at its answer, one never answered never
+ * did); and, from an absent register, each GET returns what the latest
  * write before it left (NULL after a DELETE or before any write). O(n).
  */
 function fault(r: Records, k: number, order: readonly number[]): string | null {
@@ -341,12 +351,12 @@ function fault(r: Records, k: number, order: readonly number[]): string | null {
       why = EARLY;
       break;
     }
-    if (ret[i] !== Number.POSITIVE_INFINITY) answered++;
+    if (kind[i] !== MAYBE) answered++;
     if (inv[i]! > latestInv) {
       latestInv = inv[i]!;
       latest = i;
     }
-    if (kind[i] === WRITE) value = values[i]!;
+    if (kind[i]! >= WRITE) value = values[i]!;
     else if (values[i] !== value) {
       why = VALUE;
       break;
@@ -355,7 +365,7 @@ function fault(r: Records, k: number, order: readonly number[]): string | null {
   // The first answered one left out, in the key's order: looked for only when there is one.
   if (why === HOLDS && answered < r.answered[k]!)
     for (i = from; i < to; i++)
-      if (kind[i] !== NONE && placedIn[i] !== check && ret[i] !== Number.POSITIVE_INFINITY) {
+      if ((kind[i] === READ || kind[i] === WRITE) && placedIn[i] !== check) {
         why = LEFT_OUT;
         break;
       }

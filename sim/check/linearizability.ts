@@ -8,6 +8,7 @@ import type { Operation } from '../kernel/history.ts';
 import { type CertifiedOp, certificateFault, historyCertifier } from './certificate.ts';
 import {
   fastPath,
+  hasBound,
   localCore,
   minimalWitness,
   type OpView,
@@ -59,10 +60,12 @@ class Records implements OpView<number> {
   private readonly at: Int32Array;
   private readonly writes: Uint8Array;
   private readonly invs: Float64Array;
-  /** Infinity for a write never answered. */
+  /** Infinity for a write not acknowledged (never answered, or refused: see `bounds`). */
   private readonly rets: Float64Array;
   /** NaN for none (a write never answered). */
   private readonly tss: Float64Array;
+  /** A refused write's answer (RegisterOp.bound); NaN for every other row. */
+  private readonly bounds: Float64Array;
   private readonly ids: Float64Array;
   /** By history index. */
   private readonly values: readonly (string | null)[];
@@ -108,6 +111,7 @@ class Records implements OpView<number> {
     this.invs = reused.floats('lin.rowInv', rows);
     this.rets = reused.floats('lin.rowRet', rows);
     this.tss = reused.floats('lin.rowTs', rows);
+    this.bounds = reused.floats('lin.rowBound', rows);
     this.ids = reused.floats('lin.rowId', rows);
     const { version, invokedSeq, completedSeq, id } = c;
     for (let i = 0; i < n; i++) {
@@ -122,6 +126,8 @@ class Records implements OpView<number> {
       this.invs[r] = invokedSeq[i]!;
       this.rets[r] = answered ? completedSeq[i]! : Number.POSITIVE_INFINITY;
       this.tss[r] = answered && (f & VERSIONED) !== 0 ? version[i]! : Number.NaN;
+      // A write answered, but not PUT_OK/DELETE_OK (a completion is never place 0, a call's).
+      this.bounds[r] = !answered && completedSeq[i]! > 0 ? completedSeq[i]! : Number.NaN;
       this.ids[r] = id[i]!;
     }
     this.counting = reused.ints('lin.counting', rows);
@@ -146,6 +152,10 @@ class Records implements OpView<number> {
   }
   id(r: number): number {
     return this.ids[r]!;
+  }
+  bound(r: number): number | undefined {
+    const bound = this.bounds[r]!;
+    return Number.isNaN(bound) ? undefined : bound;
   }
 
   /** A key's rows as a list. */
@@ -196,20 +206,23 @@ class Records implements OpView<number> {
 }
 
 /**
- * The register's own records of a key's operations, for the exact decision. A never-answered
- * write whose value no read returned is left out: it can always be the "never" case.
+ * The register's own records of a key's operations, for the exact decision, a refused write with
+ * its answer as its `bound`. A write not acknowledged whose value no read returned is left out:
+ * it can always be the "never" case.
  */
 function registerOps(records: Records, rows: Int32Array): RegisterOp[] {
   const all: RegisterOp[] = [];
   for (const r of rows) {
-    all.push({
+    const bound = records.bound(r);
+    const op = {
       id: records.id(r),
       write: records.write(r),
       value: records.value(r),
       inv: records.inv(r),
       ret: records.ret(r),
       ts: records.ts(r),
-    });
+    };
+    all.push(bound === undefined ? op : { ...op, bound });
   }
   // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
   if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
@@ -272,6 +285,22 @@ export type KeyDecision =
   /** `fault`: the search's order failed its check (a fault in the checker, never a verdict). */
   | { readonly kind: 'unknown'; readonly operations: number; readonly fault?: string };
 
+/**
+ * A key with a refused write (RegisterOp.bound): decided by the segment search, the one decider
+ * that reads the bound; the zones and the local proofs, which take the write as free to land any
+ * time after its invocation, may still prove "not" (what they cannot order, the bound cannot).
+ */
+function decideBounded(ops: readonly RegisterOp[], bound: number): KeyDecision {
+  const order: RegisterOp[] = [];
+  const unordered = zones(ops) === false;
+  const local = unordered ? null : localCore(ops, { steps: bound / 4 });
+  const found = unordered || local !== null ? false : search(ops, { steps: bound }, order);
+  if (found === true) return certified(ops, order);
+  if (found === null) return { kind: 'unknown', operations: ops.length };
+  const witness = minimalWitness(local ?? ops, { steps: WITNESS_BOUND_STEPS });
+  return { kind: 'not-linearizable', witness };
+}
+
 /** "Linearizable" with its order once certificate.ts accepts it, else "unknown" with the fault. */
 function certified(ops: readonly CertifiedOp[], order: readonly RegisterOp[]): KeyDecision {
   const ids = order.map((o) => o.id);
@@ -291,6 +320,7 @@ function certified(ops: readonly CertifiedOp[], order: readonly RegisterOp[]): K
  * Each way to "linearizable" also gives an order, checked by certificate.ts before it is believed.
  */
 export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS): KeyDecision {
+  if (hasBound(ops)) return decideBounded(ops, bound);
   const order: RegisterOp[] = [];
   const quick = zones(ops, order) ?? zonesByTimestamp(ops, order);
   if (quick === true) return certified(ops, order);
@@ -436,13 +466,15 @@ export function witnessSentence(
   // b started after a finished and no later than the first end among those that started after a
   // finished. Found in two passes a pair rather than a third over every c (on a witness of 5,000
   // operations that third pass took 25 s).
+  // A refused write's end is its answer (it took effect by then, if at all).
+  const end = (r: RegisterOp) => r.bound ?? r.ret;
   for (let i = 0; i < regs.length; i++) {
     const a = regs[i]!;
     let firstEnd = Number.POSITIVE_INFINITY;
-    for (const c of regs) if (c.inv > a.ret && c.ret < firstEnd) firstEnd = c.ret;
+    for (const c of regs) if (c.inv > end(a) && end(c) < firstEnd) firstEnd = end(c);
     for (let j = 0; j < regs.length; j++) {
       const b = regs[j]!;
-      if (a.ret < b.inv && b.inv <= firstEnd)
+      if (end(a) < b.inv && b.inv <= firstEnd)
         facts.push(`${name(witness[i]!)} finished before ${name(witness[j]!)} started`);
     }
   }
@@ -481,10 +513,14 @@ export function witnessSentence(
     );
   }
   for (let i = 0; i < regs.length; i++) {
-    if (regs[i]!.write && regs[i]!.ret === Number.POSITIVE_INFINITY)
-      facts.push(
-        `${name(witness[i]!)} was never answered: it took effect after it was issued, or never`,
-      );
+    const w = regs[i]!;
+    if (!w.write || w.ret !== Number.POSITIVE_INFINITY) continue;
+    const op = witness[i]!;
+    facts.push(
+      w.bound === undefined
+        ? `${name(op)} was never answered: it took effect after it was issued, or never`
+        : `${name(op)} was answered ${op.reply}, not acknowledged: it took effect before that answer, or never`,
+    );
   }
   // A witness the shrinking could not make small (its budget spent) would make a sentence of
   // megabytes: its first facts, and how many more (its operations are all listed).

@@ -20,11 +20,26 @@ export interface RegisterOp {
   readonly write: boolean;
   /** The value written or read; null is "absent" (a DELETE, a NULL read). */
   readonly value: string | null;
-  /** Event sequence numbers: invocation, and completion (Infinity: never answered, writes only). */
+  /**
+   * Event sequence numbers: invocation, and completion (Infinity: a write not acknowledged, which
+   * may take effect after its invocation, or never).
+   */
   readonly inv: number;
   readonly ret: number;
   /** The version the protocol gave it (PUT_OK/DELETE_OK, GET_OK/NULL), when known. */
   readonly ts: number | null;
+  /**
+   * A write answered with a refusal (not PUT_OK/DELETE_OK): like one never answered it may never
+   * take effect, but if it does, it does by its answer, this place (PROTOCOL.md §3 gives the
+   * "any point after its invocation" to writes never answered only).
+   */
+  readonly bound?: number;
+}
+
+/** Whether some write of `ops` was refused (has a `bound`): only the exact search reads bounds. */
+export function hasBound(ops: readonly RegisterOp[]): boolean {
+  for (const op of ops) if (op.bound !== undefined) return true;
+  return false;
 }
 
 /**
@@ -46,6 +61,8 @@ export interface OpView<T> {
   ret(op: T): number;
   ts(op: T): number | null;
   id(op: T): number;
+  /** A refused write's answer (see RegisterOp.bound); undefined for any other operation. */
+  bound?(op: T): number | undefined;
 }
 
 export const REGISTER_VIEW: OpView<RegisterOp> = {
@@ -55,6 +72,7 @@ export const REGISTER_VIEW: OpView<RegisterOp> = {
   ret: (op) => op.ret,
   ts: (op) => op.ts,
   id: (op) => op.id,
+  bound: (op) => op.bound,
 };
 
 /**
@@ -93,7 +111,8 @@ export function fastPath<T>(
     if (w === undefined || view.ret(w) !== Number.POSITIVE_INFINITY || taken.has(view.id(w)))
       return false;
     taken.add(view.id(w));
-    writes.push(ts, view.inv(w), view.ret(w), view.value(w), view.id(w));
+    // Read, so it took effect: by its answer when it was refused.
+    writes.push(ts, view.inv(w), view.bound?.(w) ?? view.ret(w), view.value(w), view.id(w));
   }
   placed = timestampWalk(writes, reads, order);
   return placed === true;
@@ -502,6 +521,9 @@ function within<T>(budget: Budget, most: number, stage: (part: Budget) => T): T 
  * never answered); the search, briefly; then the walk with the rest.
  */
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
+  // A refused write's bound is the segment search's alone to read: the others take the write as
+  // free to land any time after its invocation, so their "no" holds, but not their "yes".
+  if (hasBound(ops)) return zones(ops) === false ? false : search(ops, budget);
   const exact = zones(ops);
   if (exact !== undefined) return exact;
   const chosen = within(budget, TOMBSTONE_STEPS, (part) => zonesWithNulls(ops, part));
@@ -747,7 +769,10 @@ function timedInOrder(ops: readonly RegisterOp[]): () => Timed | null {
     while (i < sorted.length) {
       const op = sorted[i++]!;
       if (op.ret !== Number.POSITIVE_INFINITY) return { op, ret: op.ret, optional: false };
-      const deadline = lastRead.get(op.value);
+      const read = lastRead.get(op.value);
+      // A refused write takes effect by its answer, if at all.
+      const deadline =
+        op.bound === undefined || read === undefined ? read : Math.min(read, op.bound);
       if (deadline !== undefined && deadline > op.inv) return { op, ret: deadline, optional: true };
     }
     return null;

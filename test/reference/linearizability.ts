@@ -1,9 +1,11 @@
 // Linearizability per key as PROTOCOL.md §3 defines it: an order of a key's operations that
 // respects real time (the run's event order) and is legal for a register. PUT sets the value,
 // DELETE makes it absent, GET returns the value or NULL; an unanswered PUT/DELETE may take effect
-// any time after its invocation or never; a refused or unanswered GET constrains nothing. Small
-// keys are decided by brute force over every order, larger ones by the Wing–Gong search (wgl.ts);
-// a key that search cannot finish within its step budget is skipped and counted.
+// any time after its invocation or never; one answered with a refusal (not PUT_OK/DELETE_OK) may
+// take effect before that answer, or never; a refused or unanswered GET constrains nothing. Small
+// keys are decided by brute force over every order, larger ones by the Wing–Gong search (wgl.ts),
+// which knows no refused write: a larger key with one is skipped, as is a key that search cannot
+// finish within its step budget, and both are counted.
 
 import { WGL_STEP_BUDGET, wglLinearizable } from '../../sim/check/wgl.ts';
 import type { Operation } from '../../sim/kernel/history.ts';
@@ -20,7 +22,12 @@ export interface RegisterOp {
   readonly invokedSeq: number;
   /** null: never answered (a write that may take effect later, or never). */
   readonly completedSeq: number | null;
+  /** A write not acknowledged: it may never take effect (else by its answer, if it has one). */
+  readonly optional: boolean;
 }
+
+/** The most operations a key with a refused write may have: it is brute force's alone. */
+export const REFUSED_LIMIT = 14;
 
 /** The operation as the register sees it; null when it constrains nothing. */
 export function registerOp(op: Operation): RegisterOp | null {
@@ -29,9 +36,15 @@ export function registerOp(op: Operation): RegisterOp | null {
   if (op.op === 'get') {
     if (!answered) return null;
     if (op.reply === 'GET_OK')
-      return { ...base, kind: 'read', value: op.result, completedSeq: op.completedSeq };
+      return {
+        ...base,
+        kind: 'read',
+        value: op.result,
+        completedSeq: op.completedSeq,
+        optional: false,
+      };
     if (op.reply === 'NULL')
-      return { ...base, kind: 'read', value: null, completedSeq: op.completedSeq };
+      return { ...base, kind: 'read', value: null, completedSeq: op.completedSeq, optional: false };
     return null;
   }
   const acked = answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
@@ -39,15 +52,21 @@ export function registerOp(op: Operation): RegisterOp | null {
     ...base,
     kind: 'write',
     value: writtenValue(op),
-    completedSeq: acked ? op.completedSeq : null,
+    completedSeq: op.completedSeq,
+    optional: !acked,
   };
+}
+
+/** Some write was refused: answered, yet not acknowledged. */
+function hasRefused(ops: readonly RegisterOp[]): boolean {
+  return ops.some((op) => op.optional && op.completedSeq !== null);
 }
 
 /** True when some order of `ops` respects real time and a register's values. */
 export function linearizable(ops: readonly RegisterOp[]): boolean {
   const n = ops.length;
   const failed = new Set<string>();
-  const required = ops.map((op) => op.completedSeq !== null);
+  const required = ops.map((op) => !op.optional);
   const search = (done: boolean[], value: string | null): boolean => {
     if (required.every((r, i) => !r || done[i])) return true;
     const memo = `${done.map((d) => (d ? 1 : 0)).join('')}|${value === null ? '\u0000' : `=${value}`}`;
@@ -61,9 +80,13 @@ export function linearizable(ops: readonly RegisterOp[]): boolean {
           !done[j] && j !== i && other.completedSeq !== null && other.completedSeq < op.invokedSeq,
       );
       if (blocked) continue;
-      if (op.kind === 'read' && op.value !== value) continue;
       done[i] = true;
-      const ok = search(done, op.kind === 'write' ? op.value : value);
+      // It takes effect now; or, a write not acknowledged, it never does (done, as if it had
+      // gone: from here it no longer holds back what started after its answer).
+      const ok =
+        ((op.kind === 'write' || op.value === value) &&
+          search(done, op.kind === 'write' ? op.value : value)) ||
+        (op.optional && search(done, value));
       done[i] = false;
       if (ok) return true;
     }
@@ -82,9 +105,11 @@ export function decide(
   bruteForceLimit = BRUTE_FORCE_LIMIT,
   budget = WGL_STEP_BUDGET,
 ): boolean | null {
-  return ops.length <= bruteForceLimit
-    ? linearizable(ops)
-    : wglLinearizable(ops, { steps: budget });
+  if (ops.length <= bruteForceLimit) return linearizable(ops);
+  if (hasRefused(ops)) return ops.length <= REFUSED_LIMIT ? linearizable(ops) : null;
+  // The Wing–Gong search takes a write with no completion as free to land any time, or never.
+  const walk = ops.map((op) => (op.optional ? { ...op, completedSeq: null } : op));
+  return wglLinearizable(walk, { steps: budget });
 }
 
 export interface LinearizabilityVerdict extends RefVerdict {
