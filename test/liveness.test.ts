@@ -663,3 +663,43 @@ describe('the stated bound against runs shaped to reach it', () => {
     expect(judged).toBeGreaterThan(2_500);
   });
 });
+
+describe('a fault step that changes nothing', () => {
+  // A restart of a node that is up, a crash of one already down, and a fault aimed at a message
+  // that never takes one change nothing: the faults end at the last step that did (s3's crash
+  // at 1 s), whatever comes after. Liveness counts its bound from there (README,
+  // livenessBoundMs: a drop counts as a fault when it takes its message).
+  const noops: [string, Step][] = [
+    ['a restart of a node that is up', { at: 10_000, restart: 's1' }],
+    ['a crash of a node already down', { at: 10_000, crash: 's3' }],
+    ['a drop that takes no message', { at: 10_000, drop: 'PUT', from: 's2', to: 'c1' }],
+    ['a duplicate that takes no message', { at: 10_000, duplicate: 'PUT', from: 's2', to: 'c1' }],
+    ['a delay that takes no message', { at: 10_000, delay: 'PUT', from: 's2', to: 'c1', byMs: 1 }],
+  ];
+  const run = (extra: Step[]) =>
+    runScenario({
+      goal: 'a PUT that waits for a follower down for good',
+      preset: 'fixed',
+      servers: 3,
+      clients: 1,
+      knobs: { ackPolicy: 'all-followers' },
+      network: { delayMinMs: 5, delayMaxMs: 5 },
+      runUntilMs: 30_000,
+      livenessBoundMs: 25_000,
+      steps: [
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+        { at: 1_000, crash: 's3' },
+        { at: 2_000, client: 'c1', put: ['x', '2'], via: 's1' },
+        ...extra,
+      ],
+    });
+
+  it.each(noops)('%s is no fault', (_, step) => {
+    const without = run([]);
+    expect(without.result.faultsEndAt).toBe(1_000);
+    expect(liveness(without).status).toBe('broken');
+    const r = run([step]);
+    expect(r.result.faultsEndAt).toBe(1_000);
+    expect(liveness(r).status).toBe('broken');
+  });
+});

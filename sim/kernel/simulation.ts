@@ -798,14 +798,31 @@ export class Simulation<M extends WireMessage> {
     }
     const fault = action.fault;
     if (this.tracing) this.emit({ t: this.now, kind: 'fault', fault });
-    this.faultLastsUntil(this.now);
+    // A step that changes nothing is no fault (a crash of a node already down, a restart of one
+    // up), and a fault aimed at a message is one when it takes its message (see send), not when
+    // it is armed: liveness counts its bound from the last fault (README, livenessBoundMs).
     switch (fault.kind) {
       case 'crash':
-        this.crash(this.slot(fault.node));
+      case 'restart': {
+        const slot = this.slot(fault.node);
+        if (slot.up === (fault.kind === 'restart')) return;
+        this.faultLastsUntil(this.now);
+        if (fault.kind === 'crash') this.crash(slot);
+        else this.restart(slot);
         return;
-      case 'restart':
-        this.restart(this.slot(fault.node));
+      }
+      case 'drop':
+      case 'duplicate':
+      case 'delay': {
+        const link = this.link(fault.from, fault.to);
+        const list = this.aimed.get(link);
+        if (list === undefined) this.aimed.set(link, [fault]);
+        else list.push(fault);
         return;
+      }
+    }
+    this.faultLastsUntil(this.now);
+    switch (fault.kind) {
       case 'partition':
         this.partition(fault.groups);
         return;
@@ -826,15 +843,6 @@ export class Simulation<M extends WireMessage> {
       case 'clockStep':
         this.slot(fault.node).clockOffsetMs += fault.byMs;
         return;
-      case 'drop':
-      case 'duplicate':
-      case 'delay': {
-        const link = this.link(fault.from, fault.to);
-        const list = this.aimed.get(link);
-        if (list === undefined) this.aimed.set(link, [fault]);
-        else list.push(fault);
-        return;
-      }
     }
   }
 
