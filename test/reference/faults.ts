@@ -1,7 +1,8 @@
 // What liveness is judged by besides the history (PROTOCOL.md §3: "after faults heal"), read from
 // a run's trace alone, apart from the kernel that records them: whether a partition, a one-way cut
 // or a held link is still in force at the end, and when the faults had played out. A fault has
-// played out at its own step; a drop planned at one step, when it takes its message; a message a
+// played out at its own step, if it changed anything (a crash of a node already down and a
+// restart of one up do not); a drop planned at one step, when it takes its message; a message a
 // planned delay or duplication sends late, when it leaves late (from its send, or from the
 // release of the link that held it).
 
@@ -27,6 +28,8 @@ export function faultFacts(events: readonly TraceEvent[]): FaultFacts {
   /** Planned message faults not yet taken, by link, in the order they were planned. */
   const planned = new Map<string, MessageFault[]>();
   const sent = new Set<number>();
+  /** Nodes down now (every node starts up). */
+  const down = new Set<string>();
   let end = 0;
   const lasts = (t: number) => {
     if (t > end) end = t;
@@ -34,7 +37,15 @@ export function faultFacts(events: readonly TraceEvent[]): FaultFacts {
   for (const e of events) {
     if (e.kind === 'fault') {
       const f = e.fault;
-      lasts(e.t);
+      if (f.kind === 'crash' || f.kind === 'restart') {
+        // A fault only when the node was up (a crash) or down (a restart).
+        if (down.has(f.node) === (f.kind === 'restart')) lasts(e.t);
+        if (f.kind === 'crash') down.add(f.node);
+        else down.delete(f.node);
+        continue;
+      }
+      // A fault aimed at a message plays out when it takes one (below).
+      if (f.kind !== 'drop' && f.kind !== 'duplicate' && f.kind !== 'delay') lasts(e.t);
       switch (f.kind) {
         case 'partition':
           for (const [i, group] of f.groups.entries())
