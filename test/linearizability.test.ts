@@ -915,6 +915,33 @@ describe('a key with dozens of writes never answered', () => {
     const reference = referenceVerdicts(run).get('linearizability');
     expect(reference?.status).toBe('broken');
   });
+
+  it('is decided alike when one of those writes was refused after every other event', () => {
+    // Refused that late, its bound constrains nothing: the same register problem. Only the
+    // search reads a bound, and it runs out here; the walk, which takes the write as never
+    // answered (a relaxation), proves "not", which then holds for the bounded reading too.
+    const c = randomCase(2615, 150668);
+    const run = runScenario(c.scenario, c.options);
+    const ops = run.result.history.operations;
+    const last = Math.max(...ops.map((o) => Math.max(o.invokedSeq, o.completedSeq ?? 0)));
+    const refused = ops.find((o) => o.id === 30)!;
+    expect(refused.completedSeq).toBeNull();
+    const changed = ops.map((o) =>
+      o === refused
+        ? {
+            ...o,
+            completedAt: run.result.endedAt,
+            completedSeq: last + 1,
+            reply: 'TRY_OTHER_SERVER_OR_LATER',
+            server: 's1',
+          }
+        : o,
+    );
+    const { applies } = run.result.history;
+    const v = linearizabilityVerdict(changed, applies, [LINEARIZABILITY], run.result.endedAt);
+    expect(v.reason).toBeNull();
+    expect(v.status).toBe('broken');
+  });
 });
 
 describe('the witness of a key with dozens of writes never answered', () => {

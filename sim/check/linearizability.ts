@@ -287,15 +287,19 @@ export type KeyDecision =
 
 /**
  * A key with a refused write (RegisterOp.bound): decided by the segment search, the one decider
- * that reads the bound; the zones and the local proofs, which take the write as free to land any
- * time after its invocation, may still prove "not" (what they cannot order, the bound cannot).
+ * that reads the bound; the zones, the local proofs and the walk, which take the write as free to
+ * land any time after its invocation, may still prove "not" (what they cannot order, the bound
+ * cannot).
  */
 function decideBounded(ops: readonly RegisterOp[], bound: number): KeyDecision {
   const order: RegisterOp[] = [];
   let found = zones(ops) === false ? false : search(ops, { steps: bound / 2 }, order);
-  // A local proof when the search ran out (dozens of concurrent writes), as decideKey asks.
+  // A local proof when the search ran out (dozens of concurrent writes), as decideKey asks; then
+  // the walk, which takes a refused write as never answered (a relaxation: its "no" holds).
   const local = found === null ? localCore(ops, { steps: bound / 4 }) : null;
   if (local !== null) found = false;
+  else if (found === null && wglLinearizable(ops.map(wglOp), { steps: bound }) === false)
+    found = false;
   if (found === true) return certified(ops, order);
   if (found === null) return { kind: 'unknown', operations: ops.length };
   const witness = minimalWitness(local ?? ops, { steps: WITNESS_BOUND_STEPS });

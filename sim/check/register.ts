@@ -523,7 +523,14 @@ function within<T>(budget: Budget, most: number, stage: (part: Budget) => T): T 
 export function decide(ops: readonly RegisterOp[], budget: Budget): boolean | null {
   // A refused write's bound is the segment search's alone to read: the others take the write as
   // free to land any time after its invocation, so their "no" holds, but not their "yes".
-  if (hasBound(ops)) return zones(ops) === false ? false : search(ops, budget);
+  if (hasBound(ops)) {
+    if (zones(ops) === false) return false;
+    // The walk takes a refused write as never answered: a relaxation, so its "no" holds.
+    const walked = within(budget, WALK_FIRST_STEPS, (part) =>
+      wglLinearizable(ops.map(wglOp), part),
+    );
+    return walked === false ? false : search(ops, budget);
+  }
   const exact = zones(ops);
   if (exact !== undefined) return exact;
   const chosen = within(budget, TOMBSTONE_STEPS, (part) => zonesWithNulls(ops, part));
