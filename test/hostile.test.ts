@@ -377,6 +377,12 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
       /sets replicationDelay=5, but the run's replicationDelay is 10000$/,
     ],
     [
+      // sim refuses it; the last value is the run's, so only the repeat gives it away.
+      'a knob given twice',
+      (d) => (d.replay += ' --knob replicationDelay=5 --knob replicationDelay=10000'),
+      /is not a command kvsim writes/,
+    ],
+    [
       'a what-if that is no edit',
       (d) => (d.replay += ' --what-if rm:1'),
       /is not a command kvsim writes/,

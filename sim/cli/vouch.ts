@@ -127,13 +127,19 @@ function simParts(file: string, line: string): SimReplay | null {
   const seed = Number(words[1]);
   let preset: string | undefined;
   const knobs: string[] = [];
+  const named = new Set<string>();
   const edits: Edit[] = [];
   for (let i = 2; i < words.length; i += 2) {
     const [flag, value] = [words[i]!, words[i + 1]];
     if (value === undefined) return null;
     if (flag === '--preset' && preset === undefined) preset = value;
-    else if (flag === '--knob' && value.indexOf('=') > 0) knobs.push(value);
-    else if (flag === '--what-if') {
+    else if (flag === '--knob' && value.indexOf('=') > 0) {
+      // sim refuses a knob given twice: no line it wrote has one.
+      const name = value.slice(0, value.indexOf('='));
+      if (named.has(name)) return null;
+      named.add(name);
+      knobs.push(value);
+    } else if (flag === '--what-if') {
       try {
         edits.push(parseEdit(value));
       } catch (error) {
