@@ -675,6 +675,9 @@ describe('a fault step that changes nothing', () => {
     ['a drop that takes no message', { at: 10_000, drop: 'PUT', from: 's2', to: 'c1' }],
     ['a duplicate that takes no message', { at: 10_000, duplicate: 'PUT', from: 's2', to: 'c1' }],
     ['a delay that takes no message', { at: 10_000, delay: 'PUT', from: 's2', to: 'c1', byMs: 1 }],
+    ['a heal with nothing cut', { at: 10_000, heal: true }],
+    ['a release of a link not held', { at: 10_000, release: ['s1', 's2'] }],
+    ['a clock step of 0', { at: 10_000, clockStep: 's2', byMs: 0 }],
   ];
   const run = (extra: Step[]) =>
     runScenario({
@@ -693,6 +696,26 @@ describe('a fault step that changes nothing', () => {
         ...extra,
       ],
     });
+
+  it('a partition, a cut or a hold of links cut or held already is no fault either', () => {
+    const r = run([
+      { at: 5_000, partition: [['s1'], ['s3']] },
+      { at: 5_000, cut: { from: ['s2'], to: ['c1'] } },
+      { at: 5_000, hold: ['s1', 's2'] },
+      { at: 10_000, partition: [['s1'], ['s3']] },
+      { at: 10_000, cut: { from: ['s2'], to: ['c1'] } },
+      { at: 10_000, hold: ['s1', 's2'] },
+      { at: 12_000, release: ['s1', 's2'] },
+      { at: 12_000, heal: true },
+    ]);
+    // The repeats at 10 s change nothing; the release and the heal at 12 s do.
+    expect(r.result.faultsEndAt).toBe(12_000);
+    const cut = run([
+      { at: 5_000, partition: [['s1'], ['s3']] },
+      { at: 10_000, partition: [['s1'], ['s3']] },
+    ]);
+    expect(cut.result.faultsEndAt).toBe(5_000);
+  });
 
   it.each(noops)('%s is no fault', (_, step) => {
     const without = run([]);

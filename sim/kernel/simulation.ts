@@ -799,14 +799,17 @@ export class Simulation<M extends WireMessage> {
     const fault = action.fault;
     if (this.tracing) this.emit({ t: this.now, kind: 'fault', fault });
     // A step that changes nothing is no fault (a crash of a node already down, a restart of one
-    // up), and a fault aimed at a message is one when it takes its message (see send), not when
-    // it is armed: liveness counts its bound from the last fault (README, livenessBoundMs).
+    // up, a heal with nothing cut, a hold of a link held already, a release of one not held, a
+    // partition or cut of links cut already, a clock step of 0), and a fault aimed at a message is
+    // one when it takes its message (see send), not when it is armed: liveness counts its bound
+    // from the last fault (README, livenessBoundMs).
+    let changed = true;
     switch (fault.kind) {
       case 'crash':
       case 'restart': {
         const slot = this.slot(fault.node);
-        if (slot.up === (fault.kind === 'restart')) return;
-        this.faultLastsUntil(this.now);
+        changed = slot.up !== (fault.kind === 'restart');
+        if (changed) this.faultLastsUntil(this.now);
         if (fault.kind === 'crash') this.crash(slot);
         else this.restart(slot);
         return;
@@ -820,30 +823,37 @@ export class Simulation<M extends WireMessage> {
         else list.push(fault);
         return;
       }
-    }
-    this.faultLastsUntil(this.now);
-    switch (fault.kind) {
       case 'partition':
-        this.partition(fault.groups);
-        return;
+        changed = this.partition(fault.groups);
+        break;
       case 'cut':
-        for (const a of fault.from) for (const b of fault.to) this.block(a, b);
-        return;
+        changed = false;
+        for (const a of fault.from) for (const b of fault.to) if (this.block(a, b)) changed = true;
+        break;
       case 'heal':
+        changed = this.cut.size > 0;
         this.cut.clear();
-        return;
+        break;
       case 'hold': {
         const link = this.link(fault.from, fault.to);
-        if (!this.held.has(link)) this.held.set(link, []);
+        changed = !this.held.has(link);
+        if (changed) this.held.set(link, []);
+        break;
+      }
+      case 'release': {
+        const link = this.link(fault.from, fault.to);
+        changed = this.held.has(link);
+        // Before the release: its messages leaving late count from now on.
+        if (changed) this.faultLastsUntil(this.now);
+        this.release(link);
         return;
       }
-      case 'release':
-        this.release(this.link(fault.from, fault.to));
-        return;
       case 'clockStep':
+        changed = fault.byMs !== 0;
         this.slot(fault.node).clockOffsetMs += fault.byMs;
-        return;
+        break;
     }
+    if (changed) this.faultLastsUntil(this.now);
   }
 
   private invoke(action: Extract<Action, { kind: 'invoke' }>, slot: number): void {
@@ -881,13 +891,16 @@ export class Simulation<M extends WireMessage> {
     this.step(slot, { type: 'restart' });
   }
 
-  private partition(groups: readonly (readonly NodeId[])[]): void {
+  /** Cuts every link between two groups; whether any was not cut already. */
+  private partition(groups: readonly (readonly NodeId[])[]): boolean {
+    let changed = false;
     for (const [i, group] of groups.entries()) {
       for (const [j, other] of groups.entries()) {
         if (i === j) continue;
-        for (const a of group) for (const b of other) this.block(a, b);
+        for (const a of group) for (const b of other) if (this.block(a, b)) changed = true;
       }
     }
+    return changed;
   }
 
   private faultLastsUntil(t: number): void {
@@ -898,8 +911,12 @@ export class Simulation<M extends WireMessage> {
     return this.indexOf(from) * this.slots.length + this.indexOf(to);
   }
 
-  private block(from: NodeId, to: NodeId): void {
-    this.cut.add(this.link(from, to));
+  /** Cuts a link; whether it was not cut already. */
+  private block(from: NodeId, to: NodeId): boolean {
+    const link = this.link(from, to);
+    if (this.cut.has(link)) return false;
+    this.cut.add(link);
+    return true;
   }
 
   /** Held messages leave now, each with a fresh delay: they may arrive in any order. */

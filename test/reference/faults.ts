@@ -1,8 +1,10 @@
 // What liveness is judged by besides the history (PROTOCOL.md §3: "after faults heal"), read from
 // a run's trace alone, apart from the kernel that records them: whether a partition, a one-way cut
 // or a held link is still in force at the end, and when the faults had played out. A fault has
-// played out at its own step, if it changed anything (a crash of a node already down and a
-// restart of one up do not); a drop planned at one step, when it takes its message; a message a
+// played out at its own step, if it changed anything (a crash of a node already down, a restart
+// of one up, a heal with nothing cut, a partition or cut of links cut already, a hold of a link
+// held already, a release of one not held and a clock step of 0 do not); a drop planned at one
+// step, when it takes its message; a message a
 // planned delay or duplication sends late, when it leaves late (from its send, or from the
 // release of the link that held it).
 
@@ -44,22 +46,30 @@ export function faultFacts(events: readonly TraceEvent[]): FaultFacts {
         else down.delete(f.node);
         continue;
       }
+      // Cuts a link; a fault now if it was not cut.
+      const block = (l: string) => {
+        if (!blocked.has(l)) lasts(e.t);
+        blocked.add(l);
+      };
       // A fault aimed at a message plays out when it takes one (below).
-      if (f.kind !== 'drop' && f.kind !== 'duplicate' && f.kind !== 'delay') lasts(e.t);
       switch (f.kind) {
         case 'partition':
           for (const [i, group] of f.groups.entries())
             for (const [j, other] of f.groups.entries())
-              if (i !== j) for (const a of group) for (const b of other) blocked.add(link(a, b));
+              if (i !== j) for (const a of group) for (const b of other) block(link(a, b));
           break;
         case 'cut':
-          for (const a of f.from) for (const b of f.to) blocked.add(link(a, b));
+          for (const a of f.from) for (const b of f.to) block(link(a, b));
           break;
         case 'heal':
+          if (blocked.size > 0) lasts(e.t);
           blocked.clear();
           break;
         case 'hold':
-          if (!held.has(link(f.from, f.to))) held.set(link(f.from, f.to), 0);
+          if (!held.has(link(f.from, f.to))) {
+            lasts(e.t);
+            held.set(link(f.from, f.to), 0);
+          }
           break;
         case 'release': {
           const late = held.get(link(f.from, f.to));
@@ -67,6 +77,9 @@ export function faultFacts(events: readonly TraceEvent[]): FaultFacts {
           held.delete(link(f.from, f.to));
           break;
         }
+        case 'clockStep':
+          if (f.byMs !== 0) lasts(e.t);
+          break;
         case 'drop':
         case 'duplicate':
         case 'delay': {
