@@ -600,18 +600,19 @@ export class Simulation<M extends WireMessage> {
       return;
     }
     const from = this.ids[item.from]!;
-    if (this.hashOnly)
-      hashDeliver(this.traceHash, this.now, item.id, from, target.spec.id, item.sentAt);
-    else if (this.tracing) {
-      this.emit({
-        t: this.now,
-        kind: 'deliver',
-        id: item.id,
-        from,
-        to: target.spec.id,
-        message: item.message,
-        sentAt: item.sentAt,
-      });
+    if (this.tracing) {
+      if (this.hashOnly)
+        hashDeliver(this.traceHash, this.now, item.id, from, target.spec.id, item.sentAt);
+      else
+        this.emit({
+          t: this.now,
+          kind: 'deliver',
+          id: item.id,
+          from,
+          to: target.spec.id,
+          message: item.message,
+          sentAt: item.sentAt,
+        });
     }
     this.senderName = from;
     this.senderIndex = item.from;
@@ -679,9 +680,9 @@ export class Simulation<M extends WireMessage> {
 
   private observe(slot: Slot<M>, observation: Observation): void {
     this.history.observe(this.now, observation);
+    if (!this.tracing) return;
     if (this.hashOnly) hashRecord(this.traceHash, this.now, slot.spec.id, observation);
-    else if (this.tracing)
-      this.emit({ t: this.now, kind: 'record', node: slot.spec.id, observation });
+    else this.emit({ t: this.now, kind: 'record', node: slot.spec.id, observation });
   }
 
   /** A send as the trace tells it; deliverAt null: dropped at once or held. */
@@ -809,10 +810,9 @@ export class Simulation<M extends WireMessage> {
       case 'restart': {
         const slot = this.slot(fault.node);
         changed = slot.up !== (fault.kind === 'restart');
-        if (changed) this.faultLastsUntil(this.now);
         if (fault.kind === 'crash') this.crash(slot);
         else this.restart(slot);
-        return;
+        break;
       }
       case 'drop':
       case 'duplicate':
@@ -843,10 +843,8 @@ export class Simulation<M extends WireMessage> {
       case 'release': {
         const link = this.link(fault.from, fault.to);
         changed = this.held.has(link);
-        // Before the release: its messages leaving late count from now on.
-        if (changed) this.faultLastsUntil(this.now);
         this.release(link);
-        return;
+        break;
       }
       case 'clockStep':
         changed = fault.byMs !== 0;
