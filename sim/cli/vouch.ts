@@ -23,7 +23,7 @@ import {
   type SimReplay,
   simReplay,
 } from './replay.ts';
-import { fromStdin, refuseRepeated } from './usage.ts';
+import { fromStdin, parseKnobFlags, refuseRepeated, UsageError } from './usage.ts';
 
 export interface Vouched {
   /** What the trace's events hash to. */
@@ -117,6 +117,16 @@ function shellWords(text: string): string[] | null {
   return words;
 }
 
+/** `--knob` values as sim's parser reads them; null when it refuses them. */
+function knobsOf(flags: readonly string[]): Record<string, string> | null {
+  try {
+    return parseKnobFlags(flags);
+  } catch (error) {
+    if (error instanceof UsageError) return null;
+    throw error;
+  }
+}
+
 /** sim's replay line, read back: the parts its builder took, or null when it is no such line. */
 function simParts(file: string, line: string): SimReplay | null {
   const piped = fromStdin(file);
@@ -127,19 +137,13 @@ function simParts(file: string, line: string): SimReplay | null {
   const seed = Number(words[1]);
   let preset: string | undefined;
   const knobs: string[] = [];
-  const named = new Set<string>();
   const edits: Edit[] = [];
   for (let i = 2; i < words.length; i += 2) {
     const [flag, value] = [words[i]!, words[i + 1]];
     if (value === undefined) return null;
     if (flag === '--preset' && preset === undefined) preset = value;
-    else if (flag === '--knob' && value.indexOf('=') > 0) {
-      // sim refuses a knob given twice: no line it wrote has one.
-      const name = value.slice(0, value.indexOf('='));
-      if (named.has(name)) return null;
-      named.add(name);
-      knobs.push(value);
-    } else if (flag === '--what-if') {
+    else if (flag === '--knob') knobs.push(value);
+    else if (flag === '--what-if') {
       try {
         edits.push(parseEdit(value));
       } catch (error) {
@@ -148,6 +152,8 @@ function simParts(file: string, line: string): SimReplay | null {
       }
     } else return null;
   }
+  // Read as sim reads them: a knob not name=value, or given twice, is none sim wrote.
+  if (knobsOf(knobs) === null) return null;
   return { file, seed, preset, knobs, edits };
 }
 
@@ -177,8 +183,7 @@ function simLine(doc: TraceDocument): Built {
 function simDisagreement(doc: TraceDocument, parts: SimReplay): string | null {
   let seed = parts.seed;
   let preset = parts.preset;
-  const knobs = new Map<string, string>();
-  for (const k of parts.knobs) knobs.set(k.slice(0, k.indexOf('=')), k.slice(k.indexOf('=') + 1));
+  const knobs = new Map(Object.entries(knobsOf(parts.knobs) ?? {}));
   for (const e of parts.edits) {
     if (e.kind === 'seed') seed = e.seed;
     else if (e.kind === 'preset') preset = e.preset;
