@@ -183,9 +183,10 @@ class Scratch {
 
 /**
  * A history's records as §3's register reads them: every PUT and DELETE (one not answered PUT_OK
- * or DELETE_OK may take effect any time after its invocation, or never), and the GETs answered
- * GET_OK or NULL; a refused or never-answered GET is no register operation. Read in one walk in
- * the history's order, then laid out key by key (a counting sort, in that order).
+ * or DELETE_OK may never take effect; if it was answered, a refusal, it does by its answer, if at
+ * all), and the GETs answered GET_OK or NULL; a refused or never-answered GET is no register
+ * operation. Read in one walk in the history's order, then laid out key by key (a counting sort,
+ * in that order).
  */
 function fromHistory(records: readonly Operation[]): Records {
   const n = records.length;
@@ -207,18 +208,17 @@ function fromHistory(records: readonly Operation[]): Records {
     const done = o.completedSeq;
     h.id[i] = o.id;
     h.inv[i] = o.invokedSeq;
+    h.ret[i] = done ?? Number.POSITIVE_INFINITY;
     let value: string | null;
     if (o.op === 'get') {
       const read = done !== null && (o.reply === 'GET_OK' || o.reply === 'NULL');
       h.kind[i] = read ? READ : NONE;
       value = o.reply === 'NULL' ? null : o.result;
-      h.ret[i] = done ?? Number.POSITIVE_INFINITY;
       if (read) answered[k]!++;
     } else {
       const acknowledged = done !== null && (o.reply === 'PUT_OK' || o.reply === 'DELETE_OK');
       h.kind[i] = acknowledged ? WRITE : MAYBE;
       value = o.op === 'put' ? o.value : null;
-      h.ret[i] = done ?? Number.POSITIVE_INFINITY;
       if (acknowledged) answered[k]!++;
     }
     h.value[i] = value;
