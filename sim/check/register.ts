@@ -11,6 +11,7 @@
 // search into an honest "unknown". Each way to "linearizable" can also hand back the order that
 // shows it (an `order` to fill), for certificate.ts to check.
 
+import { sortedIndices } from './sorted.ts';
 import { type WglOp, wglLinearizable } from './wgl.ts';
 
 /** One operation on the key, as the register sees it. */
@@ -151,16 +152,15 @@ class Columns {
     this.id[i] = id;
   }
 
-  /** Indices by (ts, invocation); histories mostly come in that order, so check before sorting. */
+  /** Indices by (ts, invocation): by ts alone when invocations come in order (the usual case). */
   order(): Int32Array {
     const { ts, inv } = this;
+    let invocationOrder = true;
+    for (let i = 1; i < this.length && invocationOrder; i++)
+      invocationOrder = inv[i - 1]! <= inv[i]!;
+    if (invocationOrder) return sortedIndices(ts, this.length);
     const compare = (a: number, b: number) => ts[a]! - ts[b]! || inv[a]! - inv[b]!;
-    for (let i = 1; i < this.length; i++)
-      if (compare(i - 1, i) > 0)
-        return Int32Array.from(Array.from({ length: this.length }, (_, j) => j).sort(compare));
-    const order = new Int32Array(this.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    return order;
+    return Int32Array.from(Array.from({ length: this.length }, (_, j) => j).sort(compare));
   }
 
   private grow(): void {
@@ -288,29 +288,51 @@ export function zonesByTimestamp(
   ops: readonly RegisterOp[],
   order?: RegisterOp[],
 ): true | undefined {
-  // A cluster a ts, in plain lists rather than an object each: most keys that come here are not
-  // linearizable, and the objects cost more than the zones' test. The initial absence is the
+  // A cluster a write, in typed columns rather than an object each: most keys that come here are
+  // not linearizable, and the objects cost more than the zones' test. The initial absence is the
   // last cluster, version 0's; a write stamped 0 would be lost under it.
-  const byTs = new Map<number, number>();
-  const f: number[] = [];
-  const s: number[] = [];
   const writes: RegisterOp[] = [];
   for (const op of ops) {
     if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
-    if (op.ts === null || op.ts === 0 || byTs.has(op.ts)) return undefined;
-    byTs.set(op.ts, writes.length);
+    if (op.ts === null || op.ts === 0) return undefined;
     writes.push(op);
-    f.push(op.ret);
-    s.push(op.inv);
   }
   const initial = writes.length;
-  byTs.set(0, initial);
-  f.push(-1);
-  s.push(-1);
+  const stamps = new Float64Array(initial);
+  for (let c = 0; c < initial; c++) stamps[c] = writes[c]!.ts!;
+  // The writes by ts, to find each read's by binary search; two writes of one ts: no mapping.
+  const byTs = sortedIndices(stamps);
+  const sortedTs = new Float64Array(initial);
+  for (let k = 0; k < initial; k++) {
+    sortedTs[k] = stamps[byTs[k]!]!;
+    if (k > 0 && sortedTs[k] === sortedTs[k - 1]) return undefined;
+  }
+  const clusterOf = (ts: number | null): number => {
+    if (ts === 0) return initial;
+    if (ts === null) return -1;
+    let lo = 0;
+    let hi = initial - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = sortedTs[mid]!;
+      if (at === ts) return byTs[mid]!;
+      if (at < ts) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
+  const f = new Float64Array(initial + 1);
+  const s = new Float64Array(initial + 1);
+  for (let c = 0; c < initial; c++) {
+    f[c] = writes[c]!.ret;
+    s[c] = writes[c]!.inv;
+  }
+  f[initial] = -1;
+  s[initial] = -1;
   for (const op of ops) {
     if (op.write) continue;
-    const c = op.ts === null ? undefined : byTs.get(op.ts);
-    if (c === undefined) return undefined;
+    const c = clusterOf(op.ts);
+    if (c < 0) return undefined;
     const write = c === initial ? null : writes[c]!;
     // The read returned what the write wrote, and did not finish before the write began.
     if (write === null ? op.value !== null : op.value !== write.value || op.ret < write.inv)
@@ -320,7 +342,8 @@ export function zonesByTimestamp(
   }
   if (!zonesAgree(f, s)) return undefined;
   if (order !== undefined) {
-    const clusters = f.map(
+    const clusters = Array.from(
+      f,
       (_, c): Cluster => ({
         f: f[c]!,
         s: s[c]!,
@@ -329,7 +352,7 @@ export function zonesByTimestamp(
         reads: [],
       }),
     );
-    for (const op of ops) if (!op.write) clusters[byTs.get(op.ts!)!]!.reads.push(op);
+    for (const op of ops) if (!op.write) clusters[clusterOf(op.ts)]!.reads.push(op);
     linearize(clusters, order);
   }
   return true;
@@ -457,12 +480,12 @@ function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
 }
 
 /** Whether the clusters' zones agree (see `zonesAgree`). */
-function clustersAgree(clusters: Iterable<Cluster>): boolean {
-  const f: number[] = [];
-  const s: number[] = [];
-  for (const c of clusters) {
-    f.push(c.f);
-    s.push(c.s);
+function clustersAgree(clusters: readonly Cluster[]): boolean {
+  const f = new Float64Array(clusters.length);
+  const s = new Float64Array(clusters.length);
+  for (let c = 0; c < clusters.length; c++) {
+    f[c] = clusters[c]!.f;
+    s[c] = clusters[c]!.s;
   }
   return zonesAgree(f, s);
 }
@@ -471,30 +494,42 @@ function clustersAgree(clusters: Iterable<Cluster>): boolean {
  * Zones from each cluster's earliest completion `f` and latest invocation `s`: no two forward
  * zones overlap, and no backward zone lies inside a forward one.
  */
-function zonesAgree(f: readonly number[], s: readonly number[]): boolean {
-  const forward: [number, number][] = [];
-  const backward: [number, number][] = [];
+function zonesAgree(f: Float64Array, s: Float64Array): boolean {
+  // The forward zones, by their start.
+  let forwardCount = 0;
+  for (let c = 0; c < f.length; c++) if (f[c]! < s[c]!) forwardCount++;
+  const starts = new Float64Array(forwardCount);
+  const ends = new Float64Array(forwardCount);
+  let k = 0;
+  for (let c = 0; c < f.length; c++) {
+    if (f[c]! < s[c]!) {
+      starts[k] = f[c]!;
+      ends[k++] = s[c]!;
+    }
+  }
+  const byStart = sortedIndices(starts);
+  const from = new Float64Array(forwardCount);
+  const to = new Float64Array(forwardCount);
+  for (let i = 0; i < forwardCount; i++) {
+    from[i] = starts[byStart[i]!]!;
+    to[i] = ends[byStart[i]!]!;
+    if (i > 0 && from[i]! < to[i - 1]!) return false;
+  }
   for (let c = 0; c < f.length; c++) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
-    if (f[c] === Number.POSITIVE_INFINITY) continue;
-    if (f[c]! < s[c]!) forward.push([f[c]!, s[c]!]);
-    else backward.push([s[c]!, f[c]!]);
-  }
-  forward.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < forward.length; i++) if (forward[i]![0] < forward[i - 1]![1]) return false;
-  for (const [from, to] of backward) {
+    if (f[c]! < s[c]! || f[c] === Number.POSITIVE_INFINITY) continue;
     // The forward zone starting last before this backward one: the only one that could hold it.
     let lo = 0;
-    let hi = forward.length - 1;
+    let hi = forwardCount - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (forward[mid]![0] < from) {
+      if (from[mid]! < s[c]!) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    if (found !== -1 && to < forward[found]![1]) return false;
+    if (found !== -1 && f[c]! < to[found]!) return false;
   }
   return true;
 }
