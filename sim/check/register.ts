@@ -481,11 +481,11 @@ function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
 
 /** Whether the clusters' zones agree (see `zonesAgree`). */
 function clustersAgree(clusters: readonly Cluster[]): boolean {
-  const f = new Float64Array(clusters.length);
-  const s = new Float64Array(clusters.length);
-  for (let c = 0; c < clusters.length; c++) {
-    f[c] = clusters[c]!.f;
-    s[c] = clusters[c]!.s;
+  const f: number[] = [];
+  const s: number[] = [];
+  for (const c of clusters) {
+    f.push(c.f);
+    s.push(c.s);
   }
   return zonesAgree(f, s);
 }
@@ -494,7 +494,7 @@ function clustersAgree(clusters: readonly Cluster[]): boolean {
  * Zones from each cluster's earliest completion `f` and latest invocation `s`: no two forward
  * zones overlap, and no backward zone lies inside a forward one.
  */
-function zonesAgree(f: Float64Array, s: Float64Array): boolean {
+function zonesAgree(f: ArrayLike<number>, s: ArrayLike<number>): boolean {
   // The forward zones, by their start.
   let forwardCount = 0;
   for (let c = 0; c < f.length; c++) if (f[c]! < s[c]!) forwardCount++;
@@ -508,13 +508,8 @@ function zonesAgree(f: Float64Array, s: Float64Array): boolean {
     }
   }
   const byStart = sortedIndices(starts);
-  const from = new Float64Array(forwardCount);
-  const to = new Float64Array(forwardCount);
-  for (let i = 0; i < forwardCount; i++) {
-    from[i] = starts[byStart[i]!]!;
-    to[i] = ends[byStart[i]!]!;
-    if (i > 0 && from[i]! < to[i - 1]!) return false;
-  }
+  for (let i = 1; i < forwardCount; i++)
+    if (starts[byStart[i]!]! < ends[byStart[i - 1]!]!) return false;
   for (let c = 0; c < f.length; c++) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
     if (f[c]! < s[c]! || f[c] === Number.POSITIVE_INFINITY) continue;
@@ -524,12 +519,12 @@ function zonesAgree(f: Float64Array, s: Float64Array): boolean {
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (from[mid]! < s[c]!) {
+      if (starts[byStart[mid]!]! < s[c]!) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    if (found !== -1 && f[c]! < to[found]!) return false;
+    if (found !== -1 && f[c]! < ends[byStart[found]!]!) return false;
   }
   return true;
 }
@@ -600,6 +595,7 @@ export function wglOp(op: RegisterOp): WglOp {
  */
 export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
   const sources = sourcesOf(ops);
+  sources.coverAll();
   const withSources = (...reads: RegisterOp[]) => [
     ...new Set([...reads, ...reads.flatMap((r) => sources.of(r))]),
   ];
@@ -1086,6 +1082,9 @@ export function sourcesOf(ops: readonly RegisterOp[]): Sources {
   return made;
 }
 
+/** Passes a Sources makes over its key for a few values before it lists every value's writes. */
+const MOST_PASSES = 8;
+
 /** The writes are in invocation order already. */
 function byInvocation(list: readonly RegisterOp[]): boolean {
   for (let i = 1; i < list.length; i++) if (list[i - 1]!.inv > list[i]!.inv) return false;
@@ -1094,17 +1093,51 @@ function byInvocation(list: readonly RegisterOp[]): boolean {
 
 export class Sources {
   private readonly writers = new Map<string | null, RegisterOp[]>();
+  /** Every value's writes are listed; else those of the values in `writers` only. */
+  private whole = false;
+  /** Passes over the key made to list some values' writes. */
+  private passes = 0;
 
-  constructor(ops: readonly RegisterOp[]) {
-    for (const op of ops) {
-      if (!op.write) continue;
+  /**
+   * The writes are listed value by value as sets ask for them: a long key's witness is shrunk from
+   * a few hundred of its operations, whose values are a small part of the key's.
+   */
+  constructor(private readonly ops: readonly RegisterOp[]) {}
+
+  /**
+   * Lists the writes of the values the reads of `set` read, those not listed yet, in one pass over
+   * the key. Many values, or many passes, and every value is listed at once.
+   */
+  private cover(set: Iterable<RegisterOp>): void {
+    if (this.whole) return;
+    const wanted = new Set<string | null>();
+    for (const o of set) if (!o.write && !this.writers.has(o.value)) wanted.add(o.value);
+    if (wanted.size > 0) this.listWrites(wanted);
+  }
+
+  private listWrites(wanted: ReadonlySet<string | null>): void {
+    const all = ++this.passes > MOST_PASSES || wanted.size * 16 > this.ops.length;
+    if (all) {
+      this.whole = true;
+      this.writers.clear();
+    }
+    for (const v of wanted) this.writers.set(v, []);
+    for (const op of this.ops) {
+      if (!op.write || !(all || wanted.has(op.value))) continue;
       const list = this.writers.get(op.value);
       if (list === undefined) this.writers.set(op.value, [op]);
       else list.push(op);
     }
     // Each list is in history order, which is nearly always invocation order already.
-    for (const list of this.writers.values())
+    for (const v of all ? this.writers.keys() : wanted) {
+      const list = this.writers.get(v)!;
       if (!byInvocation(list)) list.sort((a, b) => a.inv - b.inv);
+    }
+  }
+
+  /** Lists the writes of every value at once (for a caller about to ask for each read's). */
+  coverAll(): void {
+    this.cover(this.ops);
   }
 
   /** The writes `read` may have seen, ruled out or not. */
@@ -1117,6 +1150,7 @@ export class Sources {
    * lack any write they may have seen, ruled out or not.
    */
   closed(set: readonly RegisterOp[], holdingAll = false): RegisterOp[] {
+    this.cover(set);
     const keeper = new Keeper(this, set, holdingAll);
     const kept = set.filter((o) => o.write || keeper.keeps(o));
     if (holdingAll || kept.length === set.length) return kept;
@@ -1127,6 +1161,7 @@ export class Sources {
 
   /** Why `set` may keep `read` (undefined: it may not), for the witness's sentence. */
   reason(read: RegisterOp, set: readonly RegisterOp[]): Reason | undefined {
+    this.cover([read, ...set]);
     const keeper = new Keeper(this, set, false);
     const overwrites = keeper.overwrites;
     const keeps = (o: RegisterOp) => keeper.keeps(o);
@@ -1151,7 +1186,12 @@ export class Sources {
 
   /** The writes of `value` (DELETEs for null), in invocation order. */
   list(value: string | null): readonly RegisterOp[] {
-    return this.writers.get(value) ?? [];
+    let list = this.writers.get(value);
+    if (list === undefined && !this.whole) {
+      this.listWrites(new Set([value]));
+      list = this.writers.get(value);
+    }
+    return list ?? [];
   }
 
   /** How many of its value's writes `read` may have seen (they come first). */

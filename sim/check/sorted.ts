@@ -3,7 +3,7 @@
 // sort of that many costs more than the check around it.
 
 /** Below this many, a comparator sort costs less than the radix sort's counting. */
-const SMALL = 64;
+const SMALL = 256;
 /** Bits of the key each pass of the radix sort places. */
 const DIGIT = 11;
 
