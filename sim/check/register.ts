@@ -89,6 +89,21 @@ export function fastPath<T>(
   versionWriter: (ts: number) => T | undefined = () => undefined,
   order?: number[],
 ): boolean {
+  const key = stamped(ops, view);
+  return key !== null && timestampOrder(key, view, versionWriter, order);
+}
+
+/** A key's acknowledged writes and its reads, as columns: what the timestamp deciders read. */
+export interface Stamped {
+  readonly writes: Columns;
+  readonly reads: Columns;
+}
+
+/**
+ * The key's reads and acknowledged writes as columns, in the key's order; null when one of them
+ * carries no ts (then neither the timestamp order nor the timestamps' mapping exists).
+ */
+export function stamped<T>(ops: ArrayLike<T> & Iterable<T>, view: OpView<T>): Stamped | null {
   let writeCount = 0;
   for (const op of ops) if (view.write(op)) writeCount++;
   const writes = new Columns(writeCount);
@@ -96,35 +111,45 @@ export function fastPath<T>(
   for (const op of ops) {
     const ts = view.ts(op);
     if (!view.write(op)) {
-      if (ts === null) return false;
+      if (ts === null) return null;
       reads.push(ts, view.inv(op), view.ret(op), view.value(op), view.id(op));
     } else if (view.ret(op) !== Number.POSITIVE_INFINITY) {
-      if (ts === null) return false;
+      if (ts === null) return null;
       writes.push(ts, view.inv(op), view.ret(op), view.value(op), view.id(op));
     }
   }
-  let placed = timestampWalk(writes, reads, order);
+  return { writes, reads };
+}
+
+/** `fastPath` on the key's columns (see there), which it leaves as they were. */
+export function timestampOrder<T>(
+  { writes, reads }: Stamped,
+  view: OpView<T>,
+  versionWriter: (ts: number) => T | undefined,
+  order?: number[],
+): boolean {
+  const placed = timestampWalk(writes, reads, order);
   if (placed === true || placed === false) return placed;
   // Reads of versions no answered write has: a never-answered write's, taking effect once each.
   const taken = new Set<number>();
+  const more = writes.copy();
   for (const ts of placed) {
     const w = versionWriter(ts);
     if (w === undefined || view.ret(w) !== Number.POSITIVE_INFINITY || taken.has(view.id(w)))
       return false;
     taken.add(view.id(w));
     // Read, so it took effect: by its answer when it was refused.
-    writes.push(ts, view.inv(w), view.bound?.(w) ?? view.ret(w), view.value(w), view.id(w));
+    more.push(ts, view.inv(w), view.bound?.(w) ?? view.ret(w), view.value(w), view.id(w));
   }
-  placed = timestampWalk(writes, reads, order);
-  return placed === true;
+  return timestampWalk(more, reads, order) === true;
 }
 
 /**
- * Operations as columns (ts, invocation, completion, value): what the fast path reads. Numbers in
+ * Operations as columns (ts, invocation, completion, value): what the timestamp deciders read. Numbers in
  * typed arrays sized for the key up front (they grow only for the never-answered writes the
  * replicas name), so that a million operations cost no array growth and no boxed numbers.
  */
-class Columns {
+export class Columns {
   ts: Float64Array;
   inv: Float64Array;
   ret: Float64Array;
@@ -143,6 +168,7 @@ class Columns {
   }
 
   push(ts: number, inv: number, ret: number, value: string | null, id: number): void {
+    this.sorted = null;
     const i = this.length++;
     if (i === this.ts.length) this.grow();
     this.ts[i] = ts;
@@ -152,8 +178,25 @@ class Columns {
     this.id[i] = id;
   }
 
-  /** Indices by (ts, invocation): by ts alone when invocations come in order (the usual case). */
+  /** `order()`, once made (until the next push). */
+  private sorted: Int32Array | null = null;
+
+  /** The same operations, in new columns. */
+  copy(): Columns {
+    const copy = new Columns(this.length);
+    for (let i = 0; i < this.length; i++)
+      copy.push(this.ts[i]!, this.inv[i]!, this.ret[i]!, this.value[i]!, this.id[i]!);
+    return copy;
+  }
+
+  /** Indices by (ts, invocation). */
   order(): Int32Array {
+    this.sorted ??= this.sortedOrder();
+    return this.sorted;
+  }
+
+  /** By ts alone when invocations come in order (the usual case). */
+  private sortedOrder(): Int32Array {
     const { ts, inv } = this;
     let invocationOrder = true;
     for (let i = 1; i < this.length && invocationOrder; i++)
@@ -288,74 +331,81 @@ export function zonesByTimestamp(
   ops: readonly RegisterOp[],
   order?: RegisterOp[],
 ): true | undefined {
-  // A cluster a write, in typed columns rather than an object each: most keys that come here are
-  // not linearizable, and the objects cost more than the zones' test. The initial absence is the
-  // last cluster, version 0's; a write stamped 0 would be lost under it.
-  const writes: RegisterOp[] = [];
-  for (const op of ops) {
-    if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
-    if (op.ts === null || op.ts === 0) return undefined;
-    writes.push(op);
+  const key = stamped(ops, REGISTER_VIEW);
+  const ids = key === null ? undefined : timestampZones(key);
+  if (ids === undefined) return undefined;
+  if (order !== undefined) {
+    const byId = new Map(ops.map((o) => [o.id, o] as const));
+    for (const id of ids) order.push(byId.get(id)!);
   }
+  return true;
+}
+
+/**
+ * `zonesByTimestamp` on the key's columns: the ids of an order in which each read sees the write
+ * of its ts, or undefined. Clusters are the acknowledged writes in the key's order, then the
+ * initial absence (version 0's; a write stamped 0 would be lost under it); the writes and the
+ * reads, each sorted by ts (the sorts the timestamp order made), are merged to join each read to
+ * its write.
+ */
+export function timestampZones({ writes, reads }: Stamped): number[] | undefined {
+  const wOrder = writes.order();
+  const rOrder = reads.order();
   const initial = writes.length;
-  const stamps = new Float64Array(initial);
-  for (let c = 0; c < initial; c++) stamps[c] = writes[c]!.ts!;
-  // The writes by ts, to find each read's by binary search; two writes of one ts: no mapping.
-  const byTs = sortedIndices(stamps);
-  const sortedTs = new Float64Array(initial);
   for (let k = 0; k < initial; k++) {
-    sortedTs[k] = stamps[byTs[k]!]!;
-    if (k > 0 && sortedTs[k] === sortedTs[k - 1]) return undefined;
+    const ts = writes.ts[wOrder[k]!]!;
+    if (ts === 0 || (k > 0 && ts === writes.ts[wOrder[k - 1]!])) return undefined;
   }
-  const clusterOf = (ts: number | null): number => {
-    if (ts === 0) return initial;
-    if (ts === null) return -1;
-    let lo = 0;
-    let hi = initial - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = sortedTs[mid]!;
-      if (at === ts) return byTs[mid]!;
-      if (at < ts) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  };
   const f = new Float64Array(initial + 1);
   const s = new Float64Array(initial + 1);
   for (let c = 0; c < initial; c++) {
-    f[c] = writes[c]!.ret;
-    s[c] = writes[c]!.inv;
+    f[c] = writes.ret[c]!;
+    s[c] = writes.inv[c]!;
   }
   f[initial] = -1;
   s[initial] = -1;
-  for (const op of ops) {
-    if (op.write) continue;
-    const c = clusterOf(op.ts);
-    if (c < 0) return undefined;
-    const write = c === initial ? null : writes[c]!;
+  // Each cluster's reads: a run of the reads by ts, in invocation order.
+  const runStart = new Int32Array(initial + 1).fill(-1);
+  const runEnd = new Int32Array(initial + 1);
+  let j = 0;
+  for (let k = 0; k < rOrder.length; k++) {
+    const x = rOrder[k]!;
+    const ts = reads.ts[x]!;
+    let c = initial;
+    if (ts !== 0) {
+      while (j < initial && writes.ts[wOrder[j]!]! < ts) j++;
+      if (j === initial || writes.ts[wOrder[j]!] !== ts) return undefined;
+      c = wOrder[j]!;
+    }
     // The read returned what the write wrote, and did not finish before the write began.
-    if (write === null ? op.value !== null : op.value !== write.value || op.ret < write.inv)
+    const ret = reads.ret[x]!;
+    if (
+      c === initial
+        ? reads.value[x] !== null
+        : reads.value[x] !== writes.value[c] || ret < writes.inv[c]!
+    )
       return undefined;
-    if (op.ret < f[c]!) f[c] = op.ret;
-    if (op.inv > s[c]!) s[c] = op.inv;
+    if (ret < f[c]!) f[c] = ret;
+    if (reads.inv[x]! > s[c]!) s[c] = reads.inv[x]!;
+    if (runStart[c] === -1) runStart[c] = k;
+    runEnd[c] = k + 1;
   }
   if (!zonesAgree(f, s)) return undefined;
-  if (order !== undefined) {
-    const clusters = Array.from(
-      f,
-      (_, c): Cluster => ({
-        f: f[c]!,
-        s: s[c]!,
-        writeInv: c === initial ? -1 : writes[c]!.inv,
-        write: c === initial ? null : writes[c]!,
-        reads: [],
-      }),
+  // The order the zones stand for (see `linearize`), each cluster whole.
+  const placed = Array.from({ length: initial + 1 }, (_, c) => c)
+    .filter((c) => f[c] !== Number.POSITIVE_INFINITY)
+    .sort(
+      (a, b) =>
+        Math.min(f[a]!, s[a]!) - Math.min(f[b]!, s[b]!) ||
+        (f[a]! < s[a]! ? 1 : 0) - (f[b]! < s[b]! ? 1 : 0),
     );
-    for (const op of ops) if (!op.write) clusters[clusterOf(op.ts)]!.reads.push(op);
-    linearize(clusters, order);
+  const ids: number[] = [];
+  for (const c of placed) {
+    if (c !== initial) ids.push(writes.id[c]!);
+    if (runStart[c] !== -1)
+      for (let k = runStart[c]!; k < runEnd[c]!; k++) ids.push(reads.id[rOrder[k]!]!);
   }
-  return true;
+  return ids;
 }
 
 /**
