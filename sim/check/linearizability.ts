@@ -214,24 +214,29 @@ class Records implements OpView<number> {
  * it can always be the "never" case.
  */
 function registerOps(records: Records, rows: Int32Array): RegisterOp[] {
+  // The values of the writes not acknowledged (most keys have none: then no value is gathered),
+  // and of those the ones some read returned.
+  let pending: Set<string | null> | null = null;
+  for (const r of rows)
+    if (records.write(r) && records.ret(r) === Number.POSITIVE_INFINITY) {
+      pending ??= new Set();
+      pending.add(records.value(r));
+    }
+  const read = new Set<string | null>();
+  if (pending !== null)
+    for (const r of rows)
+      if (!records.write(r) && pending.has(records.value(r))) read.add(records.value(r));
   const all: RegisterOp[] = [];
   for (const r of rows) {
+    const write = records.write(r);
+    const ret = records.ret(r);
+    const value = records.value(r);
+    if (write && ret === Number.POSITIVE_INFINITY && !read.has(value)) continue;
+    const op = { id: records.id(r), write, value, inv: records.inv(r), ret, ts: records.ts(r) };
     const bound = records.bound(r);
-    const op = {
-      id: records.id(r),
-      write: records.write(r),
-      value: records.value(r),
-      inv: records.inv(r),
-      ret: records.ret(r),
-      ts: records.ts(r),
-    };
     all.push(bound === undefined ? op : { ...op, bound });
   }
-  // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
-  if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
-  const read = new Set<string | null>();
-  for (const o of all) if (!o.write) read.add(o.value);
-  return all.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value));
+  return all;
 }
 
 /** Each key's operations as the register's records (what the exact decision reads). */
