@@ -145,9 +145,10 @@ export function timestampOrder<T>(
 }
 
 /**
- * Operations as columns (ts, invocation, completion, value): what the timestamp deciders read. Numbers in
- * typed arrays sized for the key up front (they grow only for the never-answered writes the
- * replicas name), so that a million operations cost no array growth and no boxed numbers.
+ * Operations as columns (ts, invocation, completion, value): what the timestamp deciders read.
+ * Numbers in typed arrays sized for the key up front (they grow only for the never-answered
+ * writes the replicas name), so that a million operations cost no array growth and no boxed
+ * numbers.
  */
 export class Columns {
   ts: Float64Array;
@@ -391,16 +392,9 @@ export function timestampZones({ writes, reads }: Stamped): number[] | undefined
     runEnd[c] = k + 1;
   }
   if (!zonesAgree(f, s)) return undefined;
-  // The order the zones stand for (see `linearize`), each cluster whole.
-  const placed = Array.from({ length: initial + 1 }, (_, c) => c)
-    .filter((c) => f[c] !== Number.POSITIVE_INFINITY)
-    .sort(
-      (a, b) =>
-        Math.min(f[a]!, s[a]!) - Math.min(f[b]!, s[b]!) ||
-        (f[a]! < s[a]! ? 1 : 0) - (f[b]! < s[b]! ? 1 : 0),
-    );
+  // The order the zones stand for, each cluster whole.
   const ids: number[] = [];
-  for (const c of placed) {
+  for (const c of zoneOrder(f, s)) {
     if (c !== initial) ids.push(writes.id[c]!);
     if (runStart[c] !== -1)
       for (let k = runStart[c]!; k < runEnd[c]!; k++) ids.push(reads.id[rOrder[k]!]!);
@@ -518,15 +512,31 @@ function agreeing(clusters: Iterable<Cluster>, order: RegisterOp[] | undefined):
  * invocation; zones that agree never ask that both ways, and then this sort never puts B first.
  */
 function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
-  const placed = clusters
-    .filter((c) => c.f !== Number.POSITIVE_INFINITY)
-    .map((c) => ({ c, at: Math.min(c.f, c.s), forward: c.f < c.s ? 1 : 0 }))
-    .sort((a, b) => a.at - b.at || a.forward - b.forward);
-  for (const { c } of placed) {
+  const placed = zoneOrder(
+    clusters.map((c) => c.f),
+    clusters.map((c) => c.s),
+  );
+  for (const k of placed) {
+    const c = clusters[k]!;
     if (c.write !== null) order.push(c.write);
     const reads = [...c.reads].sort((a, b) => a.inv - b.inv);
     for (const r of reads) order.push(r);
   }
+}
+
+/**
+ * The clusters (by index, from their zones' `f` and `s`) in the order agreeing zones stand for:
+ * by the start of their zone, a backward zone before a forward one starting at the same place,
+ * else as given; a never-answered write nobody read (f = Infinity) is left out.
+ */
+function zoneOrder(f: ArrayLike<number>, s: ArrayLike<number>): number[] {
+  return Array.from({ length: f.length }, (_, c) => c)
+    .filter((c) => f[c] !== Number.POSITIVE_INFINITY)
+    .sort(
+      (a, b) =>
+        Math.min(f[a]!, s[a]!) - Math.min(f[b]!, s[b]!) ||
+        (f[a]! < s[a]! ? 1 : 0) - (f[b]! < s[b]! ? 1 : 0),
+    );
 }
 
 /** Whether the clusters' zones agree (see `zonesAgree`). */
