@@ -17,8 +17,8 @@ vi.mock('../sim/check/register.ts', async (importOriginal) => {
   };
   return {
     ...real,
-    fastPath: ((ops, view, writer, order) =>
-      reversed(real.fastPath(ops, view, writer, order), order)) as typeof real.fastPath,
+    timestampOrder: ((key, view, writer, order) =>
+      reversed(real.timestampOrder(key, view, writer, order), order)) as typeof real.timestampOrder,
     zones: ((ops, order) => reversed(real.zones(ops, order), order)) as typeof real.zones,
   };
 });

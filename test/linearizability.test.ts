@@ -865,6 +865,54 @@ describe('the writes a read may have seen', () => {
     expect(reasons.bracketed).toBeGreaterThan(20);
   });
 
+  it("a long key's writes, listed value by value as sets ask for them, answer as the definition does", () => {
+    // 200-300 operations over 40 values: a set of a dozen asks for a few values' writes, which
+    // Sources lists then rather than every value's at once.
+    const longKey = fc
+      .array(
+        fc.record({
+          write: fc.boolean(),
+          value: fc.integer({ min: -1, max: 39 }),
+          inv: fc.integer({ min: 0, max: 400 }),
+          length: fc.integer({ min: 1, max: 30 }),
+        }),
+        { minLength: 200, maxLength: 300 },
+      )
+      .map((raw) =>
+        raw
+          .map(
+            (r, i): RegisterOp => ({
+              id: i + 1,
+              write: r.write,
+              value: r.value < 0 ? null : `v${r.value}`,
+              inv: r.inv * 400 + i,
+              ret: (r.inv + r.length) * 400 + 200 + i,
+              ts: null,
+            }),
+          )
+          .sort((a, b) => a.inv - b.inv),
+      );
+    fc.assert(
+      fc.property(longKey, fc.array(fc.nat(), { minLength: 5, maxLength: 5 }), (ops, starts) => {
+        const sources = new Sources(ops);
+        for (const start of starts) {
+          const from = start % (ops.length - 12);
+          const subset = ops.slice(from, from + 12);
+          expect(sources.closed(subset)).toEqual(keptReads(ops, subset));
+          for (const r of subset.filter((o) => !o.write))
+            expect(sources.reason(r, subset) !== undefined).toBe(
+              keptReads(ops, subset).includes(r),
+            );
+        }
+        for (const r of ops.filter((o) => !o.write))
+          expect(new Set(sources.of(r))).toEqual(
+            new Set(ops.filter((w) => w.write && w.value === r.value && w.inv < r.ret)),
+          );
+      }),
+      { numRuns: 60, seed: 14 },
+    );
+  });
+
   it('a subset that keeps all its reads and cannot be ordered proves the history cannot', () => {
     // The rules that let a witness leave out writes a read may have seen, checked against the
     // definition on every subset of random histories; counted: the subsets that lean on them.

@@ -7,18 +7,21 @@
 import type { Operation } from '../kernel/history.ts';
 import { type CertifiedOp, certificateFault, historyCertifier } from './certificate.ts';
 import {
-  fastPath,
   hasBound,
   localCore,
   minimalWitness,
   type OpView,
+  REGISTER_VIEW,
   type RegisterOp,
   type Sources,
+  type Stamped,
   search,
   sourcesOf,
+  stamped,
+  timestampOrder,
+  timestampZones,
   wglOp,
   zones,
-  zonesByTimestamp,
   zonesWithNulls,
 } from './register.ts';
 import type { Checker, CheckInput, Linearization, Violation } from './types.ts';
@@ -211,24 +214,29 @@ class Records implements OpView<number> {
  * it can always be the "never" case.
  */
 function registerOps(records: Records, rows: Int32Array): RegisterOp[] {
+  // The values of the writes not acknowledged (most keys have none: then no value is gathered),
+  // and of those the ones some read returned.
+  let pending: Set<string | null> | null = null;
+  for (const r of rows)
+    if (records.write(r) && records.ret(r) === Number.POSITIVE_INFINITY) {
+      pending ??= new Set();
+      pending.add(records.value(r));
+    }
+  const read = new Set<string | null>();
+  if (pending !== null)
+    for (const r of rows)
+      if (!records.write(r) && pending.has(records.value(r))) read.add(records.value(r));
   const all: RegisterOp[] = [];
   for (const r of rows) {
+    const write = records.write(r);
+    const ret = records.ret(r);
+    const value = records.value(r);
+    if (write && ret === Number.POSITIVE_INFINITY && !read.has(value)) continue;
+    const op = { id: records.id(r), write, value, inv: records.inv(r), ret, ts: records.ts(r) };
     const bound = records.bound(r);
-    const op = {
-      id: records.id(r),
-      write: records.write(r),
-      value: records.value(r),
-      inv: records.inv(r),
-      ret: records.ret(r),
-      ts: records.ts(r),
-    };
     all.push(bound === undefined ? op : { ...op, bound });
   }
-  // Most keys have no write left unanswered: then nothing is left out, and no value is gathered.
-  if (!all.some((o) => o.write && o.ret === Number.POSITIVE_INFINITY)) return all;
-  const read = new Set<string | null>();
-  for (const o of all) if (!o.write) read.add(o.value);
-  return all.filter((o) => !o.write || o.ret !== Number.POSITIVE_INFINITY || read.has(o.value));
+  return all;
 }
 
 /** Each key's operations as the register's records (what the exact decision reads). */
@@ -308,7 +316,14 @@ function decideBounded(ops: readonly RegisterOp[], bound: number): KeyDecision {
 
 /** "Linearizable" with its order once certificate.ts accepts it, else "unknown" with the fault. */
 function certified(ops: readonly CertifiedOp[], order: readonly RegisterOp[]): KeyDecision {
-  const ids = order.map((o) => o.id);
+  return certifiedIds(
+    ops,
+    order.map((o) => o.id),
+  );
+}
+
+/** `certified`, the order given by its operations' ids. */
+function certifiedIds(ops: readonly CertifiedOp[], ids: readonly number[]): KeyDecision {
   const fault = certificateFault(ops, ids);
   return fault === null
     ? { kind: 'linearizable', by: 'search', order: ids }
@@ -324,11 +339,19 @@ function certified(ops: readonly CertifiedOp[], order: readonly RegisterOp[]): K
  * concurrent writes, and for the smallest witness); then a longer search; within `bound` steps.
  * Each way to "linearizable" also gives an order, checked by certificate.ts before it is believed.
  */
-export function decideKey(ops: readonly RegisterOp[], bound = SEARCH_BOUND_STEPS): KeyDecision {
+export function decideKey(
+  ops: readonly RegisterOp[],
+  bound = SEARCH_BOUND_STEPS,
+  key: Stamped | null = stamped(ops, REGISTER_VIEW),
+): KeyDecision {
   if (hasBound(ops)) return decideBounded(ops, bound);
   const order: RegisterOp[] = [];
-  const quick = zones(ops, order) ?? zonesByTimestamp(ops, order);
+  const quick = zones(ops, order);
   if (quick === true) return certified(ops, order);
+  if (quick === undefined) {
+    const byTimestamp = key === null ? undefined : timestampZones(key);
+    if (byTimestamp !== undefined) return certifiedIds(ops, byTimestamp);
+  }
   // A short search first: most keys end there.
   let found: boolean | null = quick === false ? false : search(ops, { steps: bound / 20 }, order);
   let core: readonly RegisterOp[] = ops;
@@ -394,12 +417,14 @@ function check(
       const r = i === undefined ? -1 : records.rowOf(span, i);
       return r < 0 ? undefined : r;
     };
-    if (fastPath(rows, records, writer, order)) {
+    // Read into columns once: for the timestamp order, and for the zones over the timestamps.
+    const byTimestamp = stamped(rows, records);
+    if (byTimestamp !== null && timestampOrder(byTimestamp, records, writer, order)) {
       certify(key, rows.length, order);
       continue;
     }
     const regs = registerOps(records, rows);
-    const decision = decideKey(regs, bound);
+    const decision = decideKey(regs, bound, byTimestamp);
     if (decision.kind === 'linearizable') certify(key, rows.length, decision.order);
     else if (decision.kind === 'unknown') {
       unknown.push(

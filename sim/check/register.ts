@@ -11,6 +11,7 @@
 // search into an honest "unknown". Each way to "linearizable" can also hand back the order that
 // shows it (an `order` to fill), for certificate.ts to check.
 
+import { sortedIndices } from './sorted.ts';
 import { type WglOp, wglLinearizable } from './wgl.ts';
 
 /** One operation on the key, as the register sees it. */
@@ -88,6 +89,21 @@ export function fastPath<T>(
   versionWriter: (ts: number) => T | undefined = () => undefined,
   order?: number[],
 ): boolean {
+  const key = stamped(ops, view);
+  return key !== null && timestampOrder(key, view, versionWriter, order);
+}
+
+/** A key's acknowledged writes and its reads, as columns: what the timestamp deciders read. */
+export interface Stamped {
+  readonly writes: Columns;
+  readonly reads: Columns;
+}
+
+/**
+ * The key's reads and acknowledged writes as columns, in the key's order; null when one of them
+ * carries no ts (then neither the timestamp order nor the timestamps' mapping exists).
+ */
+export function stamped<T>(ops: ArrayLike<T> & Iterable<T>, view: OpView<T>): Stamped | null {
   let writeCount = 0;
   for (const op of ops) if (view.write(op)) writeCount++;
   const writes = new Columns(writeCount);
@@ -95,35 +111,46 @@ export function fastPath<T>(
   for (const op of ops) {
     const ts = view.ts(op);
     if (!view.write(op)) {
-      if (ts === null) return false;
+      if (ts === null) return null;
       reads.push(ts, view.inv(op), view.ret(op), view.value(op), view.id(op));
     } else if (view.ret(op) !== Number.POSITIVE_INFINITY) {
-      if (ts === null) return false;
+      if (ts === null) return null;
       writes.push(ts, view.inv(op), view.ret(op), view.value(op), view.id(op));
     }
   }
-  let placed = timestampWalk(writes, reads, order);
+  return { writes, reads };
+}
+
+/** `fastPath` on the key's columns (see there), which it leaves as they were. */
+export function timestampOrder<T>(
+  { writes, reads }: Stamped,
+  view: OpView<T>,
+  versionWriter: (ts: number) => T | undefined,
+  order?: number[],
+): boolean {
+  const placed = timestampWalk(writes, reads, order);
   if (placed === true || placed === false) return placed;
   // Reads of versions no answered write has: a never-answered write's, taking effect once each.
   const taken = new Set<number>();
+  const more = writes.copy();
   for (const ts of placed) {
     const w = versionWriter(ts);
     if (w === undefined || view.ret(w) !== Number.POSITIVE_INFINITY || taken.has(view.id(w)))
       return false;
     taken.add(view.id(w));
     // Read, so it took effect: by its answer when it was refused.
-    writes.push(ts, view.inv(w), view.bound?.(w) ?? view.ret(w), view.value(w), view.id(w));
+    more.push(ts, view.inv(w), view.bound?.(w) ?? view.ret(w), view.value(w), view.id(w));
   }
-  placed = timestampWalk(writes, reads, order);
-  return placed === true;
+  return timestampWalk(more, reads, order) === true;
 }
 
 /**
- * Operations as columns (ts, invocation, completion, value): what the fast path reads. Numbers in
- * typed arrays sized for the key up front (they grow only for the never-answered writes the
- * replicas name), so that a million operations cost no array growth and no boxed numbers.
+ * Operations as columns (ts, invocation, completion, value): what the timestamp deciders read.
+ * Numbers in typed arrays sized for the key up front (they grow only for the never-answered
+ * writes the replicas name), so that a million operations cost no array growth and no boxed
+ * numbers.
  */
-class Columns {
+export class Columns {
   ts: Float64Array;
   inv: Float64Array;
   ret: Float64Array;
@@ -142,6 +169,7 @@ class Columns {
   }
 
   push(ts: number, inv: number, ret: number, value: string | null, id: number): void {
+    this.sorted = null;
     const i = this.length++;
     if (i === this.ts.length) this.grow();
     this.ts[i] = ts;
@@ -151,16 +179,32 @@ class Columns {
     this.id[i] = id;
   }
 
-  /** Indices by (ts, invocation); histories mostly come in that order, so check before sorting. */
+  /** `order()`, once made (until the next push). */
+  private sorted: Int32Array | null = null;
+
+  /** The same operations, in new columns. */
+  copy(): Columns {
+    const copy = new Columns(this.length);
+    for (let i = 0; i < this.length; i++)
+      copy.push(this.ts[i]!, this.inv[i]!, this.ret[i]!, this.value[i]!, this.id[i]!);
+    return copy;
+  }
+
+  /** Indices by (ts, invocation). */
   order(): Int32Array {
+    this.sorted ??= this.sortedOrder();
+    return this.sorted;
+  }
+
+  /** By ts alone when invocations come in order (the usual case). */
+  private sortedOrder(): Int32Array {
     const { ts, inv } = this;
+    let invocationOrder = true;
+    for (let i = 1; i < this.length && invocationOrder; i++)
+      invocationOrder = inv[i - 1]! <= inv[i]!;
+    if (invocationOrder) return sortedIndices(ts, this.length);
     const compare = (a: number, b: number) => ts[a]! - ts[b]! || inv[a]! - inv[b]!;
-    for (let i = 1; i < this.length; i++)
-      if (compare(i - 1, i) > 0)
-        return Int32Array.from(Array.from({ length: this.length }, (_, j) => j).sort(compare));
-    const order = new Int32Array(this.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    return order;
+    return Int32Array.from(Array.from({ length: this.length }, (_, j) => j).sort(compare));
   }
 
   private grow(): void {
@@ -288,51 +332,74 @@ export function zonesByTimestamp(
   ops: readonly RegisterOp[],
   order?: RegisterOp[],
 ): true | undefined {
-  // A cluster a ts, in plain lists rather than an object each: most keys that come here are not
-  // linearizable, and the objects cost more than the zones' test. The initial absence is the
-  // last cluster, version 0's; a write stamped 0 would be lost under it.
-  const byTs = new Map<number, number>();
-  const f: number[] = [];
-  const s: number[] = [];
-  const writes: RegisterOp[] = [];
-  for (const op of ops) {
-    if (!op.write || op.ret === Number.POSITIVE_INFINITY) continue;
-    if (op.ts === null || op.ts === 0 || byTs.has(op.ts)) return undefined;
-    byTs.set(op.ts, writes.length);
-    writes.push(op);
-    f.push(op.ret);
-    s.push(op.inv);
-  }
-  const initial = writes.length;
-  byTs.set(0, initial);
-  f.push(-1);
-  s.push(-1);
-  for (const op of ops) {
-    if (op.write) continue;
-    const c = op.ts === null ? undefined : byTs.get(op.ts);
-    if (c === undefined) return undefined;
-    const write = c === initial ? null : writes[c]!;
-    // The read returned what the write wrote, and did not finish before the write began.
-    if (write === null ? op.value !== null : op.value !== write.value || op.ret < write.inv)
-      return undefined;
-    if (op.ret < f[c]!) f[c] = op.ret;
-    if (op.inv > s[c]!) s[c] = op.inv;
-  }
-  if (!zonesAgree(f, s)) return undefined;
+  const key = stamped(ops, REGISTER_VIEW);
+  const ids = key === null ? undefined : timestampZones(key);
+  if (ids === undefined) return undefined;
   if (order !== undefined) {
-    const clusters = f.map(
-      (_, c): Cluster => ({
-        f: f[c]!,
-        s: s[c]!,
-        writeInv: c === initial ? -1 : writes[c]!.inv,
-        write: c === initial ? null : writes[c]!,
-        reads: [],
-      }),
-    );
-    for (const op of ops) if (!op.write) clusters[byTs.get(op.ts!)!]!.reads.push(op);
-    linearize(clusters, order);
+    const byId = new Map(ops.map((o) => [o.id, o] as const));
+    for (const id of ids) order.push(byId.get(id)!);
   }
   return true;
+}
+
+/**
+ * `zonesByTimestamp` on the key's columns: the ids of an order in which each read sees the write
+ * of its ts, or undefined. Clusters are the acknowledged writes in the key's order, then the
+ * initial absence (version 0's; a write stamped 0 would be lost under it); the writes and the
+ * reads, each sorted by ts (the sorts the timestamp order made), are merged to join each read to
+ * its write.
+ */
+export function timestampZones({ writes, reads }: Stamped): number[] | undefined {
+  const wOrder = writes.order();
+  const rOrder = reads.order();
+  const initial = writes.length;
+  for (let k = 0; k < initial; k++) {
+    const ts = writes.ts[wOrder[k]!]!;
+    if (ts === 0 || (k > 0 && ts === writes.ts[wOrder[k - 1]!])) return undefined;
+  }
+  const f = new Float64Array(initial + 1);
+  const s = new Float64Array(initial + 1);
+  for (let c = 0; c < initial; c++) {
+    f[c] = writes.ret[c]!;
+    s[c] = writes.inv[c]!;
+  }
+  f[initial] = -1;
+  s[initial] = -1;
+  // Each cluster's reads: a run of the reads by ts, in invocation order.
+  const runStart = new Int32Array(initial + 1).fill(-1);
+  const runEnd = new Int32Array(initial + 1);
+  let j = 0;
+  for (let k = 0; k < rOrder.length; k++) {
+    const x = rOrder[k]!;
+    const ts = reads.ts[x]!;
+    let c = initial;
+    if (ts !== 0) {
+      while (j < initial && writes.ts[wOrder[j]!]! < ts) j++;
+      if (j === initial || writes.ts[wOrder[j]!] !== ts) return undefined;
+      c = wOrder[j]!;
+    }
+    // The read returned what the write wrote, and did not finish before the write began.
+    const ret = reads.ret[x]!;
+    if (
+      c === initial
+        ? reads.value[x] !== null
+        : reads.value[x] !== writes.value[c] || ret < writes.inv[c]!
+    )
+      return undefined;
+    if (ret < f[c]!) f[c] = ret;
+    if (reads.inv[x]! > s[c]!) s[c] = reads.inv[x]!;
+    if (runStart[c] === -1) runStart[c] = k;
+    runEnd[c] = k + 1;
+  }
+  if (!zonesAgree(f, s)) return undefined;
+  // The order the zones stand for, each cluster whole.
+  const ids: number[] = [];
+  for (const c of zoneOrder(f, s)) {
+    if (c !== initial) ids.push(writes.id[c]!);
+    if (runStart[c] !== -1)
+      for (let k = runStart[c]!; k < runEnd[c]!; k++) ids.push(reads.id[rOrder[k]!]!);
+  }
+  return ids;
 }
 
 /**
@@ -445,19 +512,35 @@ function agreeing(clusters: Iterable<Cluster>, order: RegisterOp[] | undefined):
  * invocation; zones that agree never ask that both ways, and then this sort never puts B first.
  */
 function linearize(clusters: readonly Cluster[], order: RegisterOp[]): void {
-  const placed = clusters
-    .filter((c) => c.f !== Number.POSITIVE_INFINITY)
-    .map((c) => ({ c, at: Math.min(c.f, c.s), forward: c.f < c.s ? 1 : 0 }))
-    .sort((a, b) => a.at - b.at || a.forward - b.forward);
-  for (const { c } of placed) {
+  const placed = zoneOrder(
+    clusters.map((c) => c.f),
+    clusters.map((c) => c.s),
+  );
+  for (const k of placed) {
+    const c = clusters[k]!;
     if (c.write !== null) order.push(c.write);
     const reads = [...c.reads].sort((a, b) => a.inv - b.inv);
     for (const r of reads) order.push(r);
   }
 }
 
+/**
+ * The clusters (by index, from their zones' `f` and `s`) in the order agreeing zones stand for:
+ * by the start of their zone, a backward zone before a forward one starting at the same place,
+ * else as given; a never-answered write nobody read (f = Infinity) is left out.
+ */
+function zoneOrder(f: ArrayLike<number>, s: ArrayLike<number>): number[] {
+  return Array.from({ length: f.length }, (_, c) => c)
+    .filter((c) => f[c] !== Number.POSITIVE_INFINITY)
+    .sort(
+      (a, b) =>
+        Math.min(f[a]!, s[a]!) - Math.min(f[b]!, s[b]!) ||
+        (f[a]! < s[a]! ? 1 : 0) - (f[b]! < s[b]! ? 1 : 0),
+    );
+}
+
 /** Whether the clusters' zones agree (see `zonesAgree`). */
-function clustersAgree(clusters: Iterable<Cluster>): boolean {
+function clustersAgree(clusters: readonly Cluster[]): boolean {
   const f: number[] = [];
   const s: number[] = [];
   for (const c of clusters) {
@@ -471,30 +554,37 @@ function clustersAgree(clusters: Iterable<Cluster>): boolean {
  * Zones from each cluster's earliest completion `f` and latest invocation `s`: no two forward
  * zones overlap, and no backward zone lies inside a forward one.
  */
-function zonesAgree(f: readonly number[], s: readonly number[]): boolean {
-  const forward: [number, number][] = [];
-  const backward: [number, number][] = [];
+function zonesAgree(f: ArrayLike<number>, s: ArrayLike<number>): boolean {
+  // The forward zones, by their start.
+  let forwardCount = 0;
+  for (let c = 0; c < f.length; c++) if (f[c]! < s[c]!) forwardCount++;
+  const starts = new Float64Array(forwardCount);
+  const ends = new Float64Array(forwardCount);
+  let k = 0;
+  for (let c = 0; c < f.length; c++) {
+    if (f[c]! < s[c]!) {
+      starts[k] = f[c]!;
+      ends[k++] = s[c]!;
+    }
+  }
+  const byStart = sortedIndices(starts);
+  for (let i = 1; i < forwardCount; i++)
+    if (starts[byStart[i]!]! < ends[byStart[i - 1]!]!) return false;
   for (let c = 0; c < f.length; c++) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
-    if (f[c] === Number.POSITIVE_INFINITY) continue;
-    if (f[c]! < s[c]!) forward.push([f[c]!, s[c]!]);
-    else backward.push([s[c]!, f[c]!]);
-  }
-  forward.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < forward.length; i++) if (forward[i]![0] < forward[i - 1]![1]) return false;
-  for (const [from, to] of backward) {
+    if (f[c]! < s[c]! || f[c] === Number.POSITIVE_INFINITY) continue;
     // The forward zone starting last before this backward one: the only one that could hold it.
     let lo = 0;
-    let hi = forward.length - 1;
+    let hi = forwardCount - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (forward[mid]![0] < from) {
+      if (starts[byStart[mid]!]! < s[c]!) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    if (found !== -1 && to < forward[found]![1]) return false;
+    if (found !== -1 && f[c]! < ends[byStart[found]!]!) return false;
   }
   return true;
 }
@@ -565,6 +655,7 @@ export function wglOp(op: RegisterOp): WglOp {
  */
 export function localCore(ops: readonly RegisterOp[], budget: Budget): RegisterOp[] | null {
   const sources = sourcesOf(ops);
+  sources.coverAll();
   const withSources = (...reads: RegisterOp[]) => [
     ...new Set([...reads, ...reads.flatMap((r) => sources.of(r))]),
   ];
@@ -1051,6 +1142,9 @@ export function sourcesOf(ops: readonly RegisterOp[]): Sources {
   return made;
 }
 
+/** Passes a Sources makes over its key for a few values before it lists every value's writes. */
+const MOST_PASSES = 8;
+
 /** The writes are in invocation order already. */
 function byInvocation(list: readonly RegisterOp[]): boolean {
   for (let i = 1; i < list.length; i++) if (list[i - 1]!.inv > list[i]!.inv) return false;
@@ -1059,17 +1153,51 @@ function byInvocation(list: readonly RegisterOp[]): boolean {
 
 export class Sources {
   private readonly writers = new Map<string | null, RegisterOp[]>();
+  /** Every value's writes are listed; else those of the values in `writers` only. */
+  private whole = false;
+  /** Passes over the key made to list some values' writes. */
+  private passes = 0;
 
-  constructor(ops: readonly RegisterOp[]) {
-    for (const op of ops) {
-      if (!op.write) continue;
+  /**
+   * The writes are listed value by value as sets ask for them: a long key's witness is shrunk from
+   * a few hundred of its operations, whose values are a small part of the key's.
+   */
+  constructor(private readonly ops: readonly RegisterOp[]) {}
+
+  /**
+   * Lists the writes of the values the reads of `set` read, those not listed yet, in one pass over
+   * the key. Many values, or many passes, and every value is listed at once.
+   */
+  private cover(set: Iterable<RegisterOp>): void {
+    if (this.whole) return;
+    const wanted = new Set<string | null>();
+    for (const o of set) if (!o.write && !this.writers.has(o.value)) wanted.add(o.value);
+    if (wanted.size > 0) this.listWrites(wanted);
+  }
+
+  private listWrites(wanted: ReadonlySet<string | null>): void {
+    const all = ++this.passes > MOST_PASSES || wanted.size * 16 > this.ops.length;
+    if (all) {
+      this.whole = true;
+      this.writers.clear();
+    }
+    for (const v of wanted) this.writers.set(v, []);
+    for (const op of this.ops) {
+      if (!op.write || !(all || wanted.has(op.value))) continue;
       const list = this.writers.get(op.value);
       if (list === undefined) this.writers.set(op.value, [op]);
       else list.push(op);
     }
     // Each list is in history order, which is nearly always invocation order already.
-    for (const list of this.writers.values())
+    for (const v of all ? this.writers.keys() : wanted) {
+      const list = this.writers.get(v)!;
       if (!byInvocation(list)) list.sort((a, b) => a.inv - b.inv);
+    }
+  }
+
+  /** Lists the writes of every value at once (for a caller about to ask for each read's). */
+  coverAll(): void {
+    this.cover(this.ops);
   }
 
   /** The writes `read` may have seen, ruled out or not. */
@@ -1082,6 +1210,7 @@ export class Sources {
    * lack any write they may have seen, ruled out or not.
    */
   closed(set: readonly RegisterOp[], holdingAll = false): RegisterOp[] {
+    this.cover(set);
     const keeper = new Keeper(this, set, holdingAll);
     const kept = set.filter((o) => o.write || keeper.keeps(o));
     if (holdingAll || kept.length === set.length) return kept;
@@ -1092,6 +1221,7 @@ export class Sources {
 
   /** Why `set` may keep `read` (undefined: it may not), for the witness's sentence. */
   reason(read: RegisterOp, set: readonly RegisterOp[]): Reason | undefined {
+    this.cover([read, ...set]);
     const keeper = new Keeper(this, set, false);
     const overwrites = keeper.overwrites;
     const keeps = (o: RegisterOp) => keeper.keeps(o);
@@ -1116,7 +1246,12 @@ export class Sources {
 
   /** The writes of `value` (DELETEs for null), in invocation order. */
   list(value: string | null): readonly RegisterOp[] {
-    return this.writers.get(value) ?? [];
+    let list = this.writers.get(value);
+    if (list === undefined && !this.whole) {
+      this.listWrites(new Set([value]));
+      list = this.writers.get(value);
+    }
+    return list ?? [];
   }
 
   /** How many of its value's writes `read` may have seen (they come first). */
