@@ -5,6 +5,7 @@
 
 import type { Key, NodeId } from '../../protocol/core.ts';
 import type { Operation } from '../kernel/history.ts';
+import { sortedIndices } from './sorted.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
 import { applyColumns, columns, isWrite, reused, VERSIONED, versionOf, WRITE } from './versions.ts';
 import { opText } from './words.ts';
@@ -197,51 +198,63 @@ export const CONVERGENCE: Checker = {
 };
 
 /**
- * Per key: the largest ts so far, and the earlier writes chained (each to the previous one of its
- * key), until a ts that is not the largest comes; only then (rarely) the key's writes are indexed
- * by ts to find the first one stamped with it.
+ * Each acknowledged write stamped with a ts an earlier acknowledged write of its key had, paired
+ * with the first of those, in history order. When every key's stamps rise (the usual run), one
+ * pass; else the writes are sorted by key and ts (radix, stable: equal stamps stay in history
+ * order), and each run of one stamp names its first.
  */
 function sharedTimestamps(input: CheckInput): Violation[] {
   const { flags, version, keyOf, keyCount } = columns(input);
   const ops = input.operations;
-  // largest[k] is read only once last[k] names a write.
   const largest = reused.floats('largestStamp', keyCount);
-  const last = reused.ints('lastStamp', keyCount).fill(-1);
-  const previous = reused.ints('previousStamp', flags.length);
-  let byTs: Map<number, Map<number, number>> | null = null;
-  const violations: Violation[] = [];
+  const seen = reused.bytes('stampSeen', keyCount).fill(0);
+  let rising = true;
+  let count = 0;
   for (let i = 0; i < flags.length; i++) {
     if ((flags[i]! & ACKNOWLEDGED) !== ACKNOWLEDGED) continue;
-    const v = version[i]!;
+    count++;
     const k = keyOf[i]!;
-    let stamps = byTs?.get(k);
-    if (stamps === undefined && (last[k]! < 0 || v > largest[k]!)) {
-      largest[k] = v;
-      previous[i] = last[k]!;
-      last[k] = i;
-      continue;
-    }
-    if (stamps === undefined) {
-      stamps = new Map();
-      for (let w = last[k]!; w >= 0; w = previous[w]!) stamps.set(version[w]!, w);
-      byTs ??= new Map();
-      byTs.set(k, stamps);
-    }
-    const first = stamps.get(v);
-    if (first === undefined) {
-      stamps.set(v, i);
-      continue;
-    }
+    if (seen[k] === 1 && !(version[i]! > largest[k]!)) rising = false;
+    seen[k] = 1;
+    largest[k] = version[i]!;
+  }
+  if (rising) return [];
+  // Plain lists: on a short run typed arrays cost more than the check (and count as memory the
+  // collector must watch).
+  const writes: number[] = [];
+  const stamps: number[] = [];
+  const keys: number[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if ((flags[i]! & ACKNOWLEDGED) !== ACKNOWLEDGED) continue;
+    writes.push(i);
+    stamps.push(version[i]!);
+    keys.push(keyOf[i]!);
+  }
+  // By ts, then (stably) by key: by key, ts, history order.
+  const byTs = sortedIndices(stamps);
+  const keysByTs: number[] = [];
+  for (let j = 0; j < count; j++) keysByTs.push(keys[byTs[j]!]!);
+  const byKey = sortedIndices(keysByTs);
+  const shared: [number, number][] = [];
+  let first = -1;
+  for (let j = 0; j < count; j++) {
+    const w = byTs[byKey[j]!]!;
+    if (first >= 0 && keys[first] === keys[w] && stamps[first] === stamps[w])
+      shared.push([writes[w]!, writes[first]!]);
+    else first = w;
+  }
+  shared.sort((a, b) => a[0] - b[0]);
+  return shared.map(([i, earliest]) => {
     const op = ops[i]!;
-    violations.push({
+    const v = version[i]!;
+    return {
       guarantee: 'unique-timestamps',
-      ops: [ops[first]!.id, op.id],
+      ops: [ops[earliest]!.id, op.id],
       nodes: [],
       at: op.completedAt ?? op.invokedAt,
-      sentence: `${opText(op)} and ${opText(ops[first]!)} were both stamped ts ${v}: the leader cannot tell them apart`,
-    });
-  }
-  return violations;
+      sentence: `${opText(op)} and ${opText(ops[earliest]!)} were both stamped ts ${v}: the leader cannot tell them apart`,
+    };
+  });
 }
 
 /** No two different acknowledged writes of a key share a timestamp. */
