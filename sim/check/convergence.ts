@@ -219,19 +219,21 @@ function sharedTimestamps(input: CheckInput): Violation[] {
     largest[k] = version[i]!;
   }
   if (rising) return [];
-  const writes = new Int32Array(count);
-  const stamps = new Float64Array(count);
-  const keys = new Float64Array(count);
-  for (let i = 0, w = 0; i < flags.length; i++) {
+  // Plain lists: on a short run typed arrays cost more than the check (and count as memory the
+  // collector must watch).
+  const writes: number[] = [];
+  const stamps: number[] = [];
+  const keys: number[] = [];
+  for (let i = 0; i < flags.length; i++) {
     if ((flags[i]! & ACKNOWLEDGED) !== ACKNOWLEDGED) continue;
-    writes[w] = i;
-    stamps[w] = version[i]!;
-    keys[w++] = keyOf[i]!;
+    writes.push(i);
+    stamps.push(version[i]!);
+    keys.push(keyOf[i]!);
   }
   // By ts, then (stably) by key: by key, ts, history order.
   const byTs = sortedIndices(stamps);
-  const keysByTs = new Float64Array(count);
-  for (let j = 0; j < count; j++) keysByTs[j] = keys[byTs[j]!]!;
+  const keysByTs: number[] = [];
+  for (let j = 0; j < count; j++) keysByTs.push(keys[byTs[j]!]!);
   const byKey = sortedIndices(keysByTs);
   const shared: [number, number][] = [];
   let first = -1;

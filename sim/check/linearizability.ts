@@ -342,14 +342,16 @@ function certifiedIds(ops: readonly CertifiedOp[], ids: readonly number[]): KeyD
 export function decideKey(
   ops: readonly RegisterOp[],
   bound = SEARCH_BOUND_STEPS,
-  key: Stamped | null = stamped(ops, REGISTER_VIEW),
+  key?: Stamped | null,
 ): KeyDecision {
   if (hasBound(ops)) return decideBounded(ops, bound);
   const order: RegisterOp[] = [];
   const quick = zones(ops, order);
   if (quick === true) return certified(ops, order);
   if (quick === undefined) {
-    const byTimestamp = key === null ? undefined : timestampZones(key);
+    // The key in columns, as the checker read them for the timestamp order, or read here.
+    const read = key === undefined ? stamped(ops, REGISTER_VIEW) : key;
+    const byTimestamp = read === null ? undefined : timestampZones(read);
     if (byTimestamp !== undefined) return certifiedIds(ops, byTimestamp);
   }
   // A short search first: most keys end there.

@@ -180,7 +180,7 @@ export class Columns {
   }
 
   /** `order()`, once made (until the next push). */
-  private sorted: Int32Array | null = null;
+  private sorted: ArrayLike<number> | null = null;
 
   /** The same operations, in new columns. */
   copy(): Columns {
@@ -191,20 +191,20 @@ export class Columns {
   }
 
   /** Indices by (ts, invocation). */
-  order(): Int32Array {
+  order(): ArrayLike<number> {
     this.sorted ??= this.sortedOrder();
     return this.sorted;
   }
 
   /** By ts alone when invocations come in order (the usual case). */
-  private sortedOrder(): Int32Array {
+  private sortedOrder(): ArrayLike<number> {
     const { ts, inv } = this;
     let invocationOrder = true;
     for (let i = 1; i < this.length && invocationOrder; i++)
       invocationOrder = inv[i - 1]! <= inv[i]!;
     if (invocationOrder) return sortedIndices(ts, this.length);
     const compare = (a: number, b: number) => ts[a]! - ts[b]! || inv[a]! - inv[b]!;
-    return Int32Array.from(Array.from({ length: this.length }, (_, j) => j).sort(compare));
+    return Array.from({ length: this.length }, (_, j) => j).sort(compare);
   }
 
   private grow(): void {
@@ -556,26 +556,23 @@ function clustersAgree(clusters: readonly Cluster[]): boolean {
  */
 function zonesAgree(f: ArrayLike<number>, s: ArrayLike<number>): boolean {
   // The forward zones, by their start.
-  let forwardCount = 0;
-  for (let c = 0; c < f.length; c++) if (f[c]! < s[c]!) forwardCount++;
-  const starts = new Float64Array(forwardCount);
-  const ends = new Float64Array(forwardCount);
-  let k = 0;
+  const starts: number[] = [];
+  const ends: number[] = [];
   for (let c = 0; c < f.length; c++) {
     if (f[c]! < s[c]!) {
-      starts[k] = f[c]!;
-      ends[k++] = s[c]!;
+      starts.push(f[c]!);
+      ends.push(s[c]!);
     }
   }
   const byStart = sortedIndices(starts);
-  for (let i = 1; i < forwardCount; i++)
+  for (let i = 1; i < starts.length; i++)
     if (starts[byStart[i]!]! < ends[byStart[i - 1]!]!) return false;
   for (let c = 0; c < f.length; c++) {
     // A never-answered write nobody read is the "never" case: it constrains nothing.
     if (f[c]! < s[c]! || f[c] === Number.POSITIVE_INFINITY) continue;
     // The forward zone starting last before this backward one: the only one that could hold it.
     let lo = 0;
-    let hi = forwardCount - 1;
+    let hi = starts.length - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;

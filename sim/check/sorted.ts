@@ -9,11 +9,12 @@ const DIGIT = 11;
 
 /**
  * The indices 0…n-1 of `keys`, ordered by key and, among equal keys, by index (a stable sort).
- * Integer keys spread over less than 2^32 (sequence numbers and timestamps always are) are
- * radix-sorted, 11 bits a pass; keys already in order cost one pass; others go through a
- * comparator.
+ * From SMALL keys on, integer keys spread over less than 2^32 (sequence numbers and timestamps
+ * always are) are radix-sorted, 11 bits a pass, and keys already in order cost one pass; fewer
+ * keys, and any others, go through a comparator. A plain list or an Int32Array: read it by index.
  */
-export function sortedIndices(keys: ArrayLike<number>, n: number = keys.length): Int32Array {
+export function sortedIndices(keys: ArrayLike<number>, n: number = keys.length): ArrayLike<number> {
+  if (n < SMALL) return compared(keys, n);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let inOrder = true;
@@ -25,21 +26,13 @@ export function sortedIndices(keys: ArrayLike<number>, n: number = keys.length):
     if (k < min) min = k;
     if (k > max) max = k;
   }
-  if (inOrder && integers) {
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = i;
-    return out;
-  }
-  if (!integers || n < SMALL || max - min >= 2 ** 32) {
-    const all = Array.from({ length: n }, (_, i) => i);
-    all.sort((a, b) => keys[a]! - keys[b]! || a - b);
-    return Int32Array.from(all);
-  }
+  if (!integers || max - min >= 2 ** 32) return compared(keys, n);
+  let from = new Int32Array(n);
+  for (let i = 0; i < n; i++) from[i] = i;
+  if (inOrder) return from;
   // Least significant digit first: each pass is stable, so ties keep their index order.
   const digits = new Uint32Array(n);
   for (let i = 0; i < n; i++) digits[i] = keys[i]! - min;
-  let from = new Int32Array(n);
-  for (let i = 0; i < n; i++) from[i] = i;
   let to = new Int32Array(n);
   const count = new Int32Array((1 << DIGIT) + 1);
   const mask = (1 << DIGIT) - 1;
@@ -55,4 +48,11 @@ export function sortedIndices(keys: ArrayLike<number>, n: number = keys.length):
     [from, to] = [to, from];
   }
   return from;
+}
+
+/** The stable comparator sort (an already sorted list costs a pass of comparisons). */
+function compared(keys: ArrayLike<number>, n: number): number[] {
+  const all: number[] = [];
+  for (let i = 0; i < n; i++) all.push(i);
+  return all.sort((a, b) => keys[a]! - keys[b]! || a - b);
 }
