@@ -338,6 +338,8 @@ function certifiedIds(ops: readonly CertifiedOp[], ids: readonly number[]): KeyD
  * operations that proves "not" (for keys whose search would try every order of dozens of
  * concurrent writes, and for the smallest witness); then a longer search; within `bound` steps.
  * Each way to "linearizable" also gives an order, checked by certificate.ts before it is believed.
+ * `key`: the key's reads and acknowledged writes in columns (`stamped`), when the caller has read
+ * them already (null: one carries no ts); read here when the zones over the timestamps ask.
  */
 export function decideKey(
   ops: readonly RegisterOp[],
