@@ -219,21 +219,19 @@ function sharedTimestamps(input: CheckInput): Violation[] {
     largest[k] = version[i]!;
   }
   if (rising) return [];
-  // Plain lists: on a short run typed arrays cost more than the check (and count as memory the
-  // collector must watch).
-  const writes: number[] = [];
-  const stamps: number[] = [];
-  const keys: number[] = [];
-  for (let i = 0; i < flags.length; i++) {
+  const writes = numbers(count);
+  const stamps = numbers(count);
+  const keys = numbers(count);
+  for (let i = 0, w = 0; i < flags.length; i++) {
     if ((flags[i]! & ACKNOWLEDGED) !== ACKNOWLEDGED) continue;
-    writes.push(i);
-    stamps.push(version[i]!);
-    keys.push(keyOf[i]!);
+    writes[w] = i;
+    stamps[w] = version[i]!;
+    keys[w++] = keyOf[i]!;
   }
   // By ts, then (stably) by key: by key, ts, history order.
   const byTs = sortedIndices(stamps);
-  const keysByTs: number[] = [];
-  for (let j = 0; j < count; j++) keysByTs.push(keys[byTs[j]!]!);
+  const keysByTs = numbers(count);
+  for (let j = 0; j < count; j++) keysByTs[j] = keys[byTs[j]!]!;
   const byKey = sortedIndices(keysByTs);
   const shared: [number, number][] = [];
   let first = -1;
@@ -255,6 +253,14 @@ function sharedTimestamps(input: CheckInput): Violation[] {
       sentence: `${opText(op)} and ${opText(ops[earliest]!)} were both stamped ts ${v}: the leader cannot tell them apart`,
     };
   });
+}
+
+/**
+ * Room for `count` numbers: a typed array for many, a plain list for a few (on a short run typed
+ * arrays cost more than the check, and count as memory the collector must watch).
+ */
+function numbers(count: number): number[] | Float64Array {
+  return count < 256 ? new Array<number>(count).fill(0) : new Float64Array(count);
 }
 
 /** No two different acknowledged writes of a key share a timestamp. */
