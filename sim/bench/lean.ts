@@ -1,18 +1,21 @@
-// The bench's ceiling: the bench workload's run done by hand-specialised code, with nothing the
-// simulator's design asks for. No machine, no message, timer, state or operation object: every
-// node's state, the messages in flight and the history sit in typed arrays, and the replicated
-// store under `fixed` is written out inline for this one workload. It makes the same random draws
-// in the same order and queues its events in the same (time, seq) order as the simulator, so its
-// run is the simulator's own, event for event (test/lean.test.ts compares the two histories).
+// The bench's stick: the bench workload's run done by hand-specialised code, with nothing the
+// simulator's design asks for. No machine, and no object per message, timer, state change or
+// operation: every node's state, the messages in flight and the history sit in typed arrays, and
+// the replicated store under `fixed` is written out inline. It makes the same random draws in the
+// same order and queues its events in the same (time, seq) order as the simulator, so its run is
+// the simulator's own (test/lean.test.ts compares every operation and every replica write, and
+// the end of the run, on the bench workload and on runs cut by their bounds).
 //
-// It is a measuring stick, not a simulator: no trace, no other preset, no client crash, no fault
-// but crash, restart, partition and heal. It runs this workload's events about as fast as they
-// can be run in this language: set against the bare loop, it says how near the simulator's target
-// any design could come, and the simulator's readable machines, kernel and history cost the
-// difference between its row and the simulator's.
+// It is a measuring stick, not a simulator: the replicated store under `fixed` only, no trace, no
+// client crash, no fault but crash, restart, partition and heal, and no bound on the queue. Set
+// against the bare loop, it shows how near the simulator's target code written for this one
+// workload comes; the simulator's readable machines, kernel and history cost the difference
+// between its row and the simulator's.
 
+import type { Operation } from '../kernel/history.ts';
 import { resolveNetwork } from '../kernel/network.ts';
 import { Stream } from '../kernel/rng.ts';
+import { type Bounds, DEFAULT_BOUNDS, type Ending, type RunResult } from '../kernel/simulation.ts';
 import { topologyOf } from '../scenario/check.ts';
 import type { AnyScenario } from '../scenario.ts';
 
@@ -76,10 +79,68 @@ export interface LeanHistory {
 }
 
 export interface LeanResult {
+  /** How the run ended, as the simulator says it (it has no queue or trace bound). */
+  readonly ending: Extract<Ending, 'quiescent' | 'time-limit' | 'event-limit' | 'history-limit'>;
   readonly events: number;
   readonly endedAt: number;
   readonly nodes: readonly string[];
   readonly history: LeanHistory;
+}
+
+/** What the history says of an operation, by which two runs are compared. */
+type Said = Pick<
+  Operation,
+  'invokedAt' | 'invokedSeq' | 'completedAt' | 'completedSeq' | 'reply' | 'server' | 'ts' | 'result'
+>;
+
+function said(op: Operation): Said {
+  const { invokedAt, invokedSeq, completedAt, completedSeq, reply, server, ts, result } = op;
+  return { invokedAt, invokedSeq, completedAt, completedSeq, reply, server, ts, result };
+}
+
+/** Operation `i` (0-based: the simulator's id i + 1) as the lean run recorded it, in the same words. */
+function leanSaid(lean: LeanResult, i: number): Said {
+  const h = lean.history;
+  const done = h.completedSeq[i]! >= 0;
+  return {
+    invokedAt: h.invokedAt[i]!,
+    invokedSeq: h.invokedSeq[i]!,
+    completedAt: done ? h.completedAt[i]! : null,
+    completedSeq: done ? h.completedSeq[i]! : null,
+    reply: done ? REPLY_NAMES[h.reply[i]!]! : null,
+    server: done ? lean.nodes[h.server[i]!]! : null,
+    ts: Number.isNaN(h.ts[i]!) ? null : h.ts[i]!,
+    result: h.result[i]! < 0 ? null : `v${h.result[i]}`,
+  };
+}
+
+/**
+ * Where the lean run and the simulator's run of one scenario part, in words, or null when they do
+ * not: how each ended and when, its events, each operation (times, places in the order of events,
+ * reply, server, ts, value) and each replica write's place in the order of events.
+ */
+export function firstDifference(sim: RunResult, lean: LeanResult): string | null {
+  const two = (what: string, a: unknown, b: unknown) =>
+    `${what}: ${JSON.stringify(a)} in the simulator, ${JSON.stringify(b)} in the lean run`;
+  if (sim.ending !== lean.ending) return two('ending', sim.ending, lean.ending);
+  if (sim.events !== lean.events) return two('events', sim.events, lean.events);
+  if (sim.endedAt !== lean.endedAt) return two('end', sim.endedAt, lean.endedAt);
+  const ops = sim.history.operations;
+  let issued = 0;
+  for (const t of lean.history.invokedSeq) if (t >= 0) issued++;
+  if (ops.length !== issued) return two('operations issued', ops.length, issued);
+  for (const op of ops) {
+    const a = JSON.stringify(said(op));
+    const b = JSON.stringify(leanSaid(lean, op.id - 1));
+    if (a !== b) return two(`operation ${op.id}`, JSON.parse(a), JSON.parse(b));
+  }
+  const applies = sim.history.applies;
+  if (applies.length !== lean.history.applies)
+    return two('replica writes', applies.length, lean.history.applies);
+  for (let a = 0; a < applies.length; a++)
+    if (applies[a]!.seq !== lean.history.applySeq[a])
+      return two(`replica write ${a + 1}'s place`, applies[a]!.seq, lean.history.applySeq[a]);
+  return null;
 }
 
 /**
@@ -96,7 +157,7 @@ export class LeanRun {
   private readonly delayMax: number;
   private readonly dropPermille: number;
   private readonly duplicatePermille: number;
-  private readonly maxTimeMs: number;
+  private readonly bounds: Bounds;
 
   // The queue: a binary heap of (time, seq) over entries of the pool below.
   private heapTime = new Float64Array(1024);
@@ -192,12 +253,17 @@ export class LeanRun {
     applySeq: Float64Array;
   };
   private applies = 0;
+  /** Operations issued: with the applies, what the simulator's maxHistory bounds. */
+  private invoked = 0;
   private historySeq = 0;
   private now = 0;
   private events = 0;
   private lastEventAt = 0;
 
-  constructor(scenario: AnyScenario) {
+  /** `bounds` as a run of the simulator takes them (RunOptions); the queue's is not kept. */
+  constructor(scenario: AnyScenario, bounds: Partial<Bounds> = {}) {
+    if ((scenario.store ?? 'replicated') !== 'replicated')
+      throw new Error('the lean run is written for the replicated store only');
     if (scenario.preset !== 'fixed' || scenario.knobs !== undefined)
       throw new Error('the lean run is written for the fixed preset only');
     const { servers, clients, leader, clockSkewMs } = topologyOf(scenario);
@@ -261,7 +327,8 @@ export class LeanRun {
       steps.push({ at: step.at, op: -1 - faults.length });
       faults.push(fault);
     }
-    this.maxTimeMs = scenario.runUntilMs ?? lastStep + 120_000;
+    const maxTimeMs = scenario.runUntilMs ?? lastStep + 120_000;
+    this.bounds = { ...DEFAULT_BOUNDS, maxTimeMs, ...bounds };
     // Time order, ties in the script's order, as the simulator's script.
     const order = steps.map((_, i) => i).sort((a, b) => steps[a]!.at - steps[b]!.at || a - b);
     this.stepAt = Float64Array.from(order, (i) => steps[i]!.at);
@@ -317,12 +384,32 @@ export class LeanRun {
 
   run(): LeanResult {
     const { stepAt, stepOp } = this;
+    const { maxTimeMs, maxEvents, maxHistory } = this.bounds;
     let next = 0;
+    let ending: LeanResult['ending'] = 'quiescent';
     for (;;) {
       let time = this.size > 0 ? this.heapTime[0]! : Number.POSITIVE_INFINITY;
       const fromScript = next < stepAt.length && stepAt[next]! <= time;
       if (fromScript) time = stepAt[next]!;
-      if (time === Number.POSITIVE_INFINITY || time > this.maxTimeMs) break;
+      if (time === Number.POSITIVE_INFINITY) break;
+      if (time > maxTimeMs) {
+        // As the simulator: a stale timer past the bound is no reason to say the run went on.
+        if (!fromScript && this.isStale(this.heapEntry[0]!)) {
+          this.free.push(this.pop());
+          continue;
+        }
+        this.lastEventAt = maxTimeMs;
+        ending = 'time-limit';
+        break;
+      }
+      if (this.events >= maxEvents) {
+        ending = 'event-limit';
+        break;
+      }
+      if (this.invoked + this.applies > maxHistory) {
+        ending = 'history-limit';
+        break;
+      }
       this.now = time;
       if (fromScript) {
         const op = stepOp[next++]!;
@@ -334,6 +421,7 @@ export class LeanRun {
     }
     const h = this.history;
     return {
+      ending,
       events: this.events,
       endedAt: this.lastEventAt,
       nodes: this.nodes,
@@ -424,12 +512,28 @@ export class LeanRun {
     return top;
   }
 
+  /** Whether queued entry e is a timer disarmed since (cancelled, re-armed, or its node crashed). */
+  private isStale(e: number): boolean {
+    const kind = this.kind[e]!;
+    if (kind === DELIVER) return false;
+    const to = this.to[e]!;
+    if (this.up[to] === 0) return true;
+    if (kind === CLIENT_TIMER) return this.ts[e] !== this.timerGeneration[to];
+    return this.ts[e] !== this.ackGeneration[this.op[e]! * this.replyMax + this.key[e]!];
+  }
+
   /** Runs the queue's first entry; false when it was a stale timer (not an event). */
   private take(): boolean {
     const e = this.pop();
+    const ran = this.carryOut(e);
+    // Freed once carried out: what it carries out may queue entries of its own.
+    this.free.push(e);
+    return ran;
+  }
+
+  private carryOut(e: number): boolean {
     const kind = this.kind[e]!;
     const to = this.to[e]!;
-    this.free.push(e);
     if (kind === DELIVER) {
       const from = this.from[e]!;
       if (this.up[to] === 0 || (this.cuts > 0 && this.cut[from * this.n + to] === 1)) return true;
@@ -437,16 +541,14 @@ export class LeanRun {
       else this.clientReceives(to, from, e);
       return true;
     }
-    if (this.up[to] === 0) return false;
+    if (this.isStale(e)) return false;
     if (kind === CLIENT_TIMER) {
-      if (this.ts[e] !== this.timerGeneration[to]) return false;
       this.timerGeneration[to] = Number.NaN;
       this.clientTimer(to, this.op[e]!, this.attempt[e]!, this.extra[e]!);
       return true;
     }
     const w = this.op[e]!;
     const follower = this.key[e]!;
-    if (this.ts[e] !== this.ackGeneration[w * this.replyMax + follower]) return false;
     this.ackGeneration[w * this.replyMax + follower] = Number.NaN;
     if (this.awaits[w * this.servers + follower] === 1) this.sendReplication(w, follower);
     return true;
@@ -556,6 +658,7 @@ export class LeanRun {
     this.pendingServer[client] = via;
     this.pendingAttempt[client] = 1;
     this.pendingRetries[client] = 0;
+    this.invoked++;
     h.invokedAt[op] = this.now;
     h.invokedSeq[op] = this.historySeq++;
     this.request(client, op);
