@@ -159,7 +159,10 @@ export class LeanRun {
   private readonly duplicatePermille: number;
   private readonly bounds: Bounds;
 
-  // The queue: a binary heap of (time, seq) over entries of the pool below.
+  // The queue: a binary heap of (time, seq) over entries of the pool below, as the kernel's
+  // EventHeap is, but in typed arrays over integer entries: the kernel's, given numbers, ran this
+  // loop at 0.27-0.32 µs an event against 0.19 (CPU, medians of 5), its code shared with the
+  // object items of the bare loop and the simulator in the same process.
   private heapTime = new Float64Array(1024);
   private heapSeq = new Float64Array(1024);
   private heapEntry = new Int32Array(1024);
@@ -365,7 +368,7 @@ export class LeanRun {
     this.queued = this.nodes.map(() => []);
     this.queuedVia = this.nodes.map(() => []);
     this.seen = new Float64Array(this.n * this.keyCount).fill(Number.NaN);
-    this.timerGeneration = new Float64Array(this.n);
+    this.timerGeneration = new Float64Array(this.n).fill(Number.NaN);
     this.opSeq = new Int32Array(count);
     this.nextRequest = new Int32Array(this.n).fill(1);
     this.history = {
@@ -753,19 +756,8 @@ export class LeanRun {
       if (server === 0) this.leaderWrite(from, e);
       else {
         // Forwarded as it came; the leader's answer is relayed to whoever sent it.
-        const op = this.op[e]!;
-        this.send(
-          server,
-          0,
-          type,
-          op,
-          this.attempt[e]!,
-          this.key[e]!,
-          this.value[e]!,
-          this.ts[e]!,
-          this.extra[e]!,
-        );
-        this.forwardedBy[server * this.writeOf.length + op] = from;
+        this.pass(e, server, 0, this.extra[e]!);
+        this.forwardedBy[server * this.writeOf.length + this.op[e]!] = from;
       }
     } else if (type === REPLICATION) {
       if (server !== 0) this.replicate(server, from, e);
@@ -776,19 +768,15 @@ export class LeanRun {
       const at = server * this.writeOf.length + op;
       const client = this.forwardedBy[at]!;
       if (client < 0) return;
-      this.send(
-        server,
-        client,
-        type,
-        op,
-        this.attempt[e]!,
-        this.key[e]!,
-        this.value[e]!,
-        this.ts[e]!,
-        0,
-      );
+      this.pass(e, server, client, 0);
       this.forwardedBy[at] = -1;
     }
+  }
+
+  /** Sends on, from `from` to `to`, the message queued entry e brought (with `extra` its last field). */
+  private pass(e: number, from: number, to: number, extra: number): void {
+    const { type, op, attempt, key, value, ts } = this;
+    this.send(from, to, type[e]!, op[e]!, attempt[e]!, key[e]!, value[e]!, ts[e]!, extra);
   }
 
   private answerGet(server: number, from: number, e: number): void {
