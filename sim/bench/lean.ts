@@ -214,12 +214,11 @@ export class LeanRun {
   /** Whether write w awaits server s's acknowledgement (at w × servers + s), and how many it awaits. */
   private readonly awaits: Uint8Array;
   private readonly awaiting: Int32Array;
-  /** The nodes to answer, in order, and each one's attempt: `replyMax` slots a write. */
+  /** The nodes to answer, in order, and each one's attempt: one slot a node, per write. */
   private readonly replyNode: Int32Array;
   private readonly replyAttempt: Int32Array;
   private readonly replyCount: Int32Array;
-  private readonly replyMax: number;
-  /** Each (write, follower)'s acknowledgement timer's generation (a re-armed one is newer). */
+  /** Each (write, follower)'s acknowledgement timer's generation (at w × servers + follower). */
   private readonly ackGeneration: Float64Array;
   /** The write stamped for each operation's request (-1: none), and whether it is answered. */
   private readonly writeOf: Int32Array;
@@ -243,6 +242,8 @@ export class LeanRun {
   private readonly opSeq: Int32Array;
   private readonly nextRequest: Int32Array;
   private readonly keyCount: number;
+  /** Operation steps in the script (each array by operation is this long). */
+  private readonly count: number;
 
   private readonly history: {
     invokedAt: Float64Array;
@@ -277,7 +278,6 @@ export class LeanRun {
     this.workload = new Stream('workload', scenario.seed ?? 1);
     this.servers = servers.length;
     this.n = this.nodes.length;
-    this.replyMax = this.n;
     const index = new Map(this.nodes.map((id, i) => [id, i] as const));
     const nodeOf = (id: string) => {
       const i = index.get(id);
@@ -338,6 +338,7 @@ export class LeanRun {
     this.stepOp = Int32Array.from(order, (i) => steps[i]!.op);
     this.faults = faults;
     const count = ops.length;
+    this.count = count;
     this.opClient = Int32Array.from(ops, (o) => o.client);
     this.opKind = Int32Array.from(ops, (o) => o.kind);
     this.opKey = Int32Array.from(ops, (o) => o.key);
@@ -357,7 +358,7 @@ export class LeanRun {
     this.replyCount = new Int32Array(count);
     this.replyNode = new Int32Array(count * this.n);
     this.replyAttempt = new Int32Array(count * this.n);
-    this.ackGeneration = new Float64Array(count * this.n).fill(Number.NaN);
+    this.ackGeneration = new Float64Array(count * this.servers).fill(Number.NaN);
     this.writeOf = new Int32Array(count).fill(-1);
     this.answered = new Uint8Array(count);
     this.ackedBelow = new Int32Array(this.n);
@@ -522,7 +523,7 @@ export class LeanRun {
     const to = this.to[e]!;
     if (this.up[to] === 0) return true;
     if (kind === CLIENT_TIMER) return this.ts[e] !== this.timerGeneration[to];
-    return this.ts[e] !== this.ackGeneration[this.op[e]! * this.replyMax + this.key[e]!];
+    return this.ts[e] !== this.ackGeneration[this.op[e]! * this.servers + this.key[e]!];
   }
 
   /** Runs the queue's first entry; false when it was a stale timer (not an event). */
@@ -552,7 +553,7 @@ export class LeanRun {
     }
     const w = this.op[e]!;
     const follower = this.key[e]!;
-    this.ackGeneration[w * this.replyMax + follower] = Number.NaN;
+    this.ackGeneration[w * this.servers + follower] = Number.NaN;
     if (this.awaits[w * this.servers + follower] === 1) this.sendReplication(w, follower);
     return true;
   }
@@ -573,20 +574,35 @@ export class LeanRun {
   ): void {
     if (this.cuts > 0 && this.cut[from * this.n + to] === 1) return;
     if (this.net.chance(this.dropPermille)) return;
-    const copies = 2;
-    for (let c = 0; c < copies; c++) {
-      const e = this.entry(DELIVER, to);
-      this.from[e] = from;
-      this.type[e] = type;
-      this.op[e] = op;
-      this.attempt[e] = attempt;
-      this.key[e] = key;
-      this.value[e] = value;
-      this.ts[e] = ts;
-      this.extra[e] = extra;
-      this.push(this.now + this.net.between(this.delayMin, this.delayMax), e);
-      if (c === 0 && !this.net.chance(this.duplicatePermille)) return;
-    }
+    const e = this.entry(DELIVER, to);
+    this.from[e] = from;
+    this.type[e] = type;
+    this.op[e] = op;
+    this.attempt[e] = attempt;
+    this.key[e] = key;
+    this.value[e] = value;
+    this.ts[e] = ts;
+    this.extra[e] = extra;
+    this.push(this.now + this.net.between(this.delayMin, this.delayMax), e);
+    if (this.net.chance(this.duplicatePermille))
+      this.push(this.now + this.net.between(this.delayMin, this.delayMax), this.copyOf(e));
+  }
+
+  /** A new entry carrying what entry e carries. */
+  private copyOf(e: number): number {
+    const c = this.entry(this.kind[e]!, this.to[e]!);
+    for (const column of [
+      this.from,
+      this.type,
+      this.op,
+      this.attempt,
+      this.key,
+      this.value,
+      this.ts,
+      this.extra,
+    ])
+      column[c] = column[e]!;
+    return c;
   }
 
   private arm(client: number, op: number, attempt: number, afterMs: number, retry: number): void {
@@ -616,8 +632,7 @@ export class LeanRun {
         const node = f.nodes[0]![0]!;
         if (this.up[node] === 1) return;
         this.up[node] = 1;
-        const count = this.writeOf.length;
-        this.forwardedBy.fill(-1, node * count, (node + 1) * count);
+        this.forwardedBy.fill(-1, node * this.count, (node + 1) * this.count);
         if (node === 0)
           for (const w of this.inFlight)
             for (let s = 1; s < this.servers; s++)
@@ -703,7 +718,6 @@ export class LeanRun {
     if (type === TRY_OTHER) {
       if (this.attempt[e] !== this.pendingAttempt[client]) return;
       if (this.pendingRetries[client]! < RETRY_LIMIT) {
-        this.timerGeneration[client] = Number.NaN;
         this.arm(client, op, 0, RETRY_BACKOFF, 1);
         this.pendingAttempt[client]!++;
         this.pendingRetries[client]!++;
@@ -757,7 +771,7 @@ export class LeanRun {
       else {
         // Forwarded as it came; the leader's answer is relayed to whoever sent it.
         this.pass(e, server, 0, this.extra[e]!);
-        this.forwardedBy[server * this.writeOf.length + this.op[e]!] = from;
+        this.forwardedBy[server * this.count + this.op[e]!] = from;
       }
     } else if (type === REPLICATION) {
       if (server !== 0) this.replicate(server, from, e);
@@ -765,7 +779,7 @@ export class LeanRun {
       if (server === 0) this.acknowledged(from, e);
     } else if ((type === PUT_OK || type === DELETE_OK) && server !== 0) {
       const op = this.op[e]!;
-      const at = server * this.writeOf.length + op;
+      const at = server * this.count + op;
       const client = this.forwardedBy[at]!;
       if (client < 0) return;
       this.pass(e, server, client, 0);
@@ -848,7 +862,7 @@ export class LeanRun {
 
   /** One answer a node, to its latest attempt, last in the order of answers. */
   private answerTo(w: number, node: number, attempt: number): void {
-    const base = w * this.replyMax;
+    const base = w * this.n;
     let count = this.replyCount[w]!;
     let j = 0;
     for (let i = 0; i < count; i++) {
@@ -885,7 +899,7 @@ export class LeanRun {
     );
     const e = this.entry(ACK_TIMER, 0);
     const generation = this.nextSeq;
-    this.ackGeneration[w * this.replyMax + follower] = generation;
+    this.ackGeneration[w * this.servers + follower] = generation;
     this.op[e] = w;
     this.key[e] = follower;
     this.ts[e] = generation;
@@ -904,7 +918,7 @@ export class LeanRun {
     const w = this.extra[e]!;
     if (w >= this.writes || this.awaits[w * this.servers + follower] === 0) return;
     if (this.writeTs[w] !== this.ts[e] || this.writeKey[w] !== this.key[e]) return;
-    this.ackGeneration[w * this.replyMax + follower] = Number.NaN;
+    this.ackGeneration[w * this.servers + follower] = Number.NaN;
     this.awaits[w * this.servers + follower] = 0;
     if (--this.awaiting[w]! === 0) this.finish(w);
   }
@@ -913,7 +927,7 @@ export class LeanRun {
   private finish(w: number): void {
     this.inFlight.splice(this.inFlight.indexOf(w), 1);
     const op = this.writeOp[w]!;
-    const base = w * this.replyMax;
+    const base = w * this.n;
     const reply = this.writeValue[w]! < 0 ? DELETE_OK : PUT_OK;
     for (let i = 0; i < this.replyCount[w]!; i++)
       this.send(
