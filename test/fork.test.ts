@@ -2,11 +2,14 @@
 // twice from one snapshot) gives the uninterrupted run byte for byte; hashing or streaming the
 // trace gives the hash of the kept one; every memory bound ends a run cleanly and says which.
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { machineOf } from '../protocol/core.ts';
 import { benchWorkload } from '../sim/bench/workload.ts';
 import { loadScenario, scenarioFiles } from '../sim/cli/load.ts';
 import { type RunResult, Simulation } from '../sim/kernel/simulation.ts';
-import { type TraceEvent, traceHash } from '../sim/kernel/trace.ts';
+import { type TraceEvent, traceHash, type WireMessage } from '../sim/kernel/trace.ts';
 import { prepareScenario, type RunOptions, runScenario, type Scenario } from '../sim/scenario.ts';
 
 /** Everything a run leaves, as text: equal text, equal runs. */
@@ -141,5 +144,65 @@ describe('memory bounds', () => {
     expect(full.ending).toBe('quiescent');
     const tight = prepareScenario(bench, { bounds: { maxQueue: 3 } }).sim.run();
     expect(tight.ending).toBe('queue-limit');
+  });
+});
+
+describe('a finished run', () => {
+  /** A run of `steps` operations whose clients ignore them, each step's operation watched. */
+  function watchedRun(steps: number, maxTimeMs: number) {
+    const idle = machineOf<number, WireMessage, null, unknown>({
+      init: () => 0,
+      stepInto: (state) => state,
+      recover: (state) => state,
+    });
+    const sim = new Simulation<WireMessage>({
+      seed: 1,
+      nodes: [
+        { id: 's1', role: 'server', machine: idle },
+        { id: 'c1', role: 'client', machine: idle },
+      ],
+      network: {
+        delayMinMs: 1,
+        delayMaxMs: 1,
+        spikePermille: 0,
+        spikeMs: 0,
+        dropPermille: 0,
+        duplicatePermille: 0,
+        fifo: false,
+      },
+      bounds: { maxTimeMs },
+    });
+    const watched: WeakRef<object>[] = [];
+    for (let i = 0; i < steps; i++) {
+      const op = { kind: 'get', key: `k${i}` };
+      watched.push(new WeakRef(op));
+      sim.schedule(10 * (i + 1), { kind: 'invoke', opId: i + 1, client: 'c1', op, via: 's1' });
+    }
+    return { sim, watched };
+  }
+
+  /** Whether anything still holds what `watched` points to, after a full collection. */
+  async function alive(watched: readonly WeakRef<object>[]): Promise<number> {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // A WeakRef holds its object until the job that made or read it ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    return watched.filter((w) => w.deref() !== undefined).length;
+  }
+
+  it('lets its script go once every step has run, so that its checks need not share the heap with it', async () => {
+    const { sim, watched } = watchedRun(100, 3_600_000);
+    const result = sim.run();
+    expect(result.ending).toBe('quiescent');
+    expect(await alive(watched)).toBe(0);
+    // The simulation itself is still there, and says the same.
+    expect(sim.run().events).toBe(result.events);
+  });
+
+  it('keeps its script when a bound stopped it before its last step', async () => {
+    const { sim, watched } = watchedRun(100, 500);
+    expect(sim.run().ending).toBe('time-limit');
+    expect(await alive(watched)).toBe(100);
   });
 });

@@ -3,6 +3,7 @@
 // the median of several runs, and read as a ratio to a baseline measured in this same process.
 // Prints tables; never fails on speed. `--quick` skips the 10M-event rows and the longest search.
 
+import { getHeapStatistics } from 'node:v8';
 import { main as command, EXIT, filelessFlags } from '../cli/usage.ts';
 import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
@@ -117,8 +118,10 @@ function tracingSection(workload: Scenario): string[] {
 function longTracedRun(): string[] {
   const r = phases(benchWorkload(1, 1_700_000), { trace: 'hash', bounds: BIG });
   const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  // The default heap is a quarter of the machine's memory, up to about 4 GB: say which it was.
+  const limitMb = getHeapStatistics().heap_size_limit / 2 ** 20;
   return [
-    `  ${pad(`a ${(r.events / 1e6).toFixed(1)}M-event traced run (hashed), default heap`, 58)}${num((r.run.cpu / r.events) * 1e6, 3)}  done, heap ${heapMb.toFixed(0)} MB`,
+    `  ${pad(`a ${(r.events / 1e6).toFixed(1)}M-event traced run (hashed), default heap`, 58)}${num((r.run.cpu / r.events) * 1e6, 3)}  done, heap ${heapMb.toFixed(0)} MB of ${limitMb.toFixed(0)} MB`,
   ];
 }
 
