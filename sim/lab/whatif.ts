@@ -545,9 +545,16 @@ export interface WhatIf {
   readonly moved: readonly string[];
 }
 
-function rerun(scenario: AnyScenario): ScenarioRun {
+/**
+ * A run of `scenario`; given the run it edits, within that run's bounds (a bound the command line
+ * set, `--max-events` say, holds for the edited run too), all but the time bound, which is the
+ * edited scenario's own.
+ */
+function rerun(scenario: AnyScenario, edits?: ScenarioRun): ScenarioRun {
   try {
-    return runScenario(validateScenario(scenario));
+    if (edits === undefined) return runScenario(validateScenario(scenario));
+    const { maxTimeMs: _, ...bounds } = edits.result.bounds;
+    return runScenario(validateScenario(scenario), { bounds });
   } catch (error) {
     if (error instanceof ScenarioError) throw new EditError(error.message);
     throw error;
@@ -648,7 +655,7 @@ export function runWhatIf(
     try {
       step = applyEdit(current, run, edit);
       described.push(describeEdit(edit, run));
-      next = rerun(step.scenario);
+      next = rerun(step.scenario, base);
     } catch (error) {
       if (!(error instanceof EditError)) throw error;
       error.edit ??= edit;
