@@ -839,7 +839,10 @@ export interface VerdictChange {
 }
 
 export interface ExpectationChange {
+  /** The step's number in the scenario as written. */
   readonly step: number;
+  /** Its number in the edited scenario, which the edited run's summary and diagram use. */
+  readonly editedStep: number;
   readonly opId: number;
   readonly label: string;
   readonly expected: string;
@@ -1072,6 +1075,16 @@ function expectationWay(
   return { tone, why: `${verb}${what}` };
 }
 
+/**
+ * A changed expectation's step as the scenario numbers it, and as the edited run does when a
+ * step the edits put before it numbers it otherwise (the summary under the report uses that one).
+ */
+export function stepName(x: Pick<ExpectationChange, 'step' | 'editedStep'>): string {
+  return x.step === x.editedStep
+    ? `step ${x.step}`
+    : `step ${x.step} (step ${x.editedStep} of the edited run)`;
+}
+
 function expectationChanges(
   base: ScenarioRun,
   edited: ScenarioRun,
@@ -1087,6 +1100,7 @@ function expectationChanges(
     if (was === now) continue;
     out.push({
       step: before?.step ?? o.step,
+      editedStep: o.step,
       opId: o.opId,
       label: o.label,
       expected: expectationText(o.expected),
