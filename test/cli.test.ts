@@ -59,6 +59,23 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     expect(replayed.stdout).toBe(run.stdout);
   });
 
+  it('a run cut short by a bound flag replays cut at the same event: the flag is in its replay line', () => {
+    const cut = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--max-events',
+      '5',
+      '--max-queue',
+      '900',
+    );
+    expect(cut.stdout).toContain('stopped at the event bound');
+    const replay = cut.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
+    expect(replay).toBe('scenarios/stale-read.ts --seed 1 --max-events 5 --max-queue 900');
+    const hash = (out: string) => out.match(/trace hash +(\S+)/)?.[1];
+    expect(hash(sim(...replay!.split(' '), '--quiet').stdout)).toBe(hash(cut.stdout));
+    expect(hash(cut.stdout)).not.toBe(hash(sim('scenarios/stale-read.ts', '--quiet').stdout));
+  });
+
   it('the replay command runs as printed when the path holds a space or a quote', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsim-replay-'));
     try {

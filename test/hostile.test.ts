@@ -321,7 +321,14 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
   /** A trace as sim writes it, parsed as plain JSON for a test to edit. */
   const genuine = (): Loose => {
     const run = runScenario(staleRead);
-    const replay = simReplay({ file, seed: run.seed, preset: undefined, knobs: [], edits: [] });
+    const replay = simReplay({
+      file,
+      seed: run.seed,
+      preset: undefined,
+      knobs: [],
+      edits: [],
+      bounds: [],
+    });
     const doc = traceDocument(run, { file, goal: staleRead.goal, replay, definition: staleRead });
     return JSON.parse(serializeTraceDocument(doc));
   };
@@ -392,11 +399,40 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
       (d) => (d.replay = `npm run live -- --seed 1  (${LIVE_CAVEAT})`),
       /is not a command kvsim writes/,
     ],
+    [
+      'a bound given twice',
+      (d) => (d.replay += ' --max-events 90 --max-events 91'),
+      /is not a command kvsim writes/,
+    ],
+    ['a bound sim refuses', (d) => (d.replay += ' --max-queue 0'), /is not a command kvsim writes/],
+    [
+      'a bound the run went past',
+      (d) => (d.replay += ' --max-events 5'),
+      /^none: the trace's replay line bounds the run at 5 events, but the run had 30$/,
+    ],
+    [
+      'an event bound the run did not stop at',
+      (d) => {
+        d.run.ending = 'event-limit';
+        d.replay += ' --max-events 31';
+      },
+      /bounds the run at 31 events, but the run had 30 when it stopped at its event bound$/,
+    ],
   ])('%s: no command, and why', (_, edit, why) => {
     const shown = vouched(edit);
     expect(shown.replay).toMatch(why);
     expect(shown.replay).not.toContain('rm -rf');
     expect(shown.edited).toBeNull();
+  });
+
+  it('a run cut by its bound flags: the line with them, as sim wrote it', () => {
+    const line = `npm run sim -- ${file} --seed 1 --max-events 30 --max-trace-mb 2`;
+    const shown = vouched((d) => {
+      d.run.ending = 'event-limit';
+      d.replay = line;
+    });
+    expect(shown.replay).toBe(line);
+    expect(vouched((d) => (d.replay = line)).replay).toBe(line);
   });
 
   it("a live run's command is shown only as live would take it", () => {

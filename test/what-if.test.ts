@@ -152,6 +152,42 @@ describe('--what-if in the terminal', () => {
     expect(same.stdout).toContain('the two runs do not differ');
   });
 
+  it('keeps a bound given on the command line in the edited run, and in the replay line', () => {
+    const same = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--max-events',
+      '10',
+      '--what-if',
+      'seed:1',
+    );
+    expect(same.stdout).toContain('the two runs do not differ');
+    const edited = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--max-events',
+      '15',
+      '--what-if',
+      'knob:replicationDelay=0',
+      '--width',
+      '200',
+    );
+    expect(edited.stdout).toContain('stopped at the event bound');
+    const replay = edited.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
+    expect(replay).toBe(
+      'scenarios/stale-read.ts --seed 1 --max-events 15 --what-if knob:replicationDelay=0',
+    );
+  });
+
+  it('names a step the edits renumber as the scenario does and as the summary under it does', () => {
+    // The hold goes in at 0 ms, after the step there: the steps after it move down by one.
+    const held = sim('scenarios/stale-read.ts', '--quiet', '--what-if', 'hold:s1:c1@0-30000');
+    expect(held.stdout).toMatch(
+      /step 4 \(step 5 of the edited run\): c1 GET x via s3 → TRY_OTHER_SERVER_OR_LATER: met → not met/,
+    );
+    expect(held.stdout).toMatch(/✗ step 5: c1 GET x via s3 → TRY_OTHER_SERVER_OR_LATER, but/);
+  });
+
   it('gives one line and exit 2 for an edit it cannot apply', () => {
     for (const edit of ['drop:99999', 'explode:3', 'crash:s9@10', 'knob:followerApply=sideways']) {
       const bad = sim('scenarios/stale-read.ts', '--what-if', edit);

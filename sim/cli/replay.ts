@@ -95,13 +95,29 @@ export interface SimReplay {
   readonly knobs: readonly string[];
   /** The what-if edits, in the order the run applied them. */
   readonly edits: readonly Edit[];
+  /** Each bound flag given (`--max-events 10`), in BOUND_FLAGS' order: a bound can cut the run. */
+  readonly bounds: readonly (readonly [BoundFlag, string])[];
 }
+
+/** sim's flags that bound a run: the Bounds field each sets, and its unit. */
+export const BOUND_FLAGS = [
+  ['max-events', 'maxEvents', 1],
+  ['max-queue', 'maxQueue', 1],
+  ['max-trace-mb', 'maxTraceChars', 1_000_000],
+  ['max-history', 'maxHistory', 1],
+] as const;
+
+export type BoundFlag = (typeof BOUND_FLAGS)[number][0];
+
+/** What a bound flag takes: a whole number from 1 to 9999999999. */
+export const BOUND_VALUE = /^[1-9]\d{0,9}$/;
 
 /** `npm run sim`'s replay line: the command, after why it cannot run yet for a piped scenario. */
 export function simReplay(r: SimReplay): string {
   const piped = fromStdin(r.file);
   const command = [
     replayCommand(piped ? PIPED_SAVED_AS : r.file, r, r.preset, r.knobs),
+    ...r.bounds.map(([flag, value]) => `--${flag} ${value}`),
     ...r.edits.map((e) => `--what-if ${shellWord(editText(e))}`),
   ].join(' ');
   return piped ? `${FROM_STDIN}${command}` : command;

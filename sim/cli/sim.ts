@@ -28,7 +28,7 @@ import { clean, SAY } from '../scenario/errors.ts';
 import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
-import { simReplay } from './replay.ts';
+import { BOUND_FLAGS, BOUND_VALUE, type BoundFlag, simReplay } from './replay.ts';
 import {
   EXIT,
   main,
@@ -137,7 +137,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     { flag: '--html', path: values.html, example: 'run.html', kind: 'page' as const },
   ].filter((o): o is OutputRequest => o.path !== undefined);
   const outputs = planOutputs([{ what: 'the scenario file', path: file }], requested);
-  const bounds = parseBounds(values);
+  const { bounds, flags: boundFlags } = parseBounds(values);
   const edits = parseEdits(values['what-if']);
   const loaded = await loadScenario(file);
   // With --quiet and no page, nothing reads the trace after the run: it is hashed as it grows,
@@ -170,6 +170,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     preset: values.preset,
     knobs: knobFlags,
     edits: applied,
+    bounds: boundFlags,
   });
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
@@ -253,24 +254,23 @@ function openSpool(json: PlannedOutput | undefined): TraceSpool | undefined {
 }
 
 /** The --max-* flags: each a whole number, at least 1. */
-function parseBounds(values: Record<string, unknown>): Partial<Bounds> {
-  const flags = [
-    ['max-events', 'maxEvents', 1],
-    ['max-queue', 'maxQueue', 1],
-    ['max-trace-mb', 'maxTraceChars', 1_000_000],
-    ['max-history', 'maxHistory', 1],
-  ] as const;
+function parseBounds(values: Record<string, unknown>): {
+  bounds: Partial<Bounds>;
+  flags: [BoundFlag, string][];
+} {
   const bounds: { -readonly [K in keyof Bounds]?: number } = {};
-  for (const [flag, field, unit] of flags) {
+  const flags: [BoundFlag, string][] = [];
+  for (const [flag, field, unit] of BOUND_FLAGS) {
     const raw = values[flag];
     if (raw === undefined) continue;
-    if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw))
+    if (typeof raw !== 'string' || !BOUND_VALUE.test(raw))
       throw new UsageError(
         `--${flag} must be a whole number from 1 to 9999999999 (got '${String(raw)}')`,
       );
     bounds[field] = Number(raw) * unit;
+    flags.push([flag, raw]);
   }
-  return bounds;
+  return { bounds, flags };
 }
 
 const WRITERS: Readonly<

@@ -5,6 +5,7 @@
 // the trace's scenario, seed, preset and knobs, or there is none. A stored line is never shown.
 
 import { parseArgs } from 'node:util';
+import { DEFAULT_BOUNDS } from '../kernel/simulation.ts';
 import { traceHash } from '../kernel/trace.ts';
 import { type Edit, EditError, parseEdit } from '../lab/whatif.ts';
 import type { TraceDocument } from '../render/json.ts';
@@ -13,6 +14,9 @@ import { REPLAY_START } from '../render/summary.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import {
+  BOUND_FLAGS,
+  BOUND_VALUE,
+  type BoundFlag,
   FROM_STDIN,
   LIVE_CAVEAT,
   LIVE_OPTIONS,
@@ -138,11 +142,15 @@ function simParts(file: string, line: string): SimReplay | null {
   let preset: string | undefined;
   const knobs: string[] = [];
   const edits: Edit[] = [];
+  const given = new Map<string, string>();
   for (let i = 2; i < words.length; i += 2) {
     const [flag, value] = [words[i]!, words[i + 1]];
     if (value === undefined) return null;
+    const bound = BOUND_FLAGS.find(([name]) => flag === `--${name}`);
     if (flag === '--preset' && preset === undefined) preset = value;
     else if (flag === '--knob') knobs.push(value);
+    else if (bound !== undefined && !given.has(bound[0]) && BOUND_VALUE.test(value))
+      given.set(bound[0], value);
     else if (flag === '--what-if') {
       try {
         edits.push(parseEdit(value));
@@ -154,7 +162,11 @@ function simParts(file: string, line: string): SimReplay | null {
   }
   // Read as sim reads them: a knob not name=value, or given twice, is none sim wrote.
   if (knobsOf(knobs) === null) return null;
-  return { file, seed, preset, knobs, edits };
+  const bounds = BOUND_FLAGS.flatMap(([name]): [BoundFlag, string][] => {
+    const value = given.get(name);
+    return value === undefined ? [] : [[name, value]];
+  });
+  return { file, seed, preset, knobs, edits, bounds };
 }
 
 function simLine(doc: TraceDocument): Built {
@@ -200,6 +212,12 @@ function simDisagreement(doc: TraceDocument, parts: SimReplay): string | null {
     if (doc.knobs[name] !== parsed.value.value)
       return `${line} sets ${displayText(`${name}=${raw}`)}, but the run's ${name} is ${displayText(String(doc.knobs[name]))}`;
   }
+  // The one bound a trace tells: how many events the run had, and whether it stopped there.
+  const given = parts.bounds.find(([flag]) => flag === 'max-events')?.[1];
+  const maxEvents = given === undefined ? DEFAULT_BOUNDS.maxEvents : Number(given);
+  const { events, ending } = doc.run;
+  if (events > maxEvents || (ending === 'event-limit' && events !== maxEvents))
+    return `${line} bounds the run at ${maxEvents} events, but the run had ${events}${ending === 'event-limit' ? ' when it stopped at its event bound' : ''}`;
   return null;
 }
 

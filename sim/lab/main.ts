@@ -37,6 +37,7 @@ import {
   sameMessage,
   scenarioSource,
   stepEnd,
+  stepName,
   takenFrom,
   verdictText,
   type WhatIf,
@@ -1003,7 +1004,7 @@ function changes(w: WhatIf, diff: RunDiff): HTMLElement {
       el(
         'li',
         { class: `lab-${x.tone}`, attrs: { 'data-step': String(x.step) } },
-        el('b', {}, `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`),
+        el('b', {}, `${stepName(x)}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`),
         el('br'),
         button(
           'witness: the operation in the what-if run',

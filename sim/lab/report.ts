@@ -14,6 +14,7 @@ import {
   foldStorms,
   partsAt,
   type RunDiff,
+  stepName,
   type Tone,
   type WhatIf,
 } from './whatif.ts';
@@ -117,7 +118,7 @@ function changeLines(c: ChalkInstance, diff: RunDiff, width: number): string[] {
   if (diff.expectations.length === 0) lines.push('  expectations none changed');
   else lines.push('  expectations that changed');
   for (const x of diff.expectations) {
-    const line = `step ${x.step}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`;
+    const line = `${stepName(x)}: ${x.label} → ${x.expected}: ${x.was} → ${x.now}; ${x.why}`;
     add(TONES(c)[x.tone], '    ', line, 6);
   }
   const was = diff.unmet.was.length === 0 ? 'as expected' : diff.unmet.was.join('; ');

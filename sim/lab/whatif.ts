@@ -545,9 +545,16 @@ export interface WhatIf {
   readonly moved: readonly string[];
 }
 
-function rerun(scenario: AnyScenario): ScenarioRun {
+/**
+ * A run of `scenario`; given the run it edits, within that run's bounds (a bound the command line
+ * set, `--max-events` say, holds for the edited run too), all but the time bound, which is the
+ * edited scenario's own.
+ */
+function rerun(scenario: AnyScenario, edits?: ScenarioRun): ScenarioRun {
   try {
-    return runScenario(validateScenario(scenario));
+    if (edits === undefined) return runScenario(validateScenario(scenario));
+    const { maxTimeMs: _, ...bounds } = edits.result.bounds;
+    return runScenario(validateScenario(scenario), { bounds });
   } catch (error) {
     if (error instanceof ScenarioError) throw new EditError(error.message);
     throw error;
@@ -648,7 +655,7 @@ export function runWhatIf(
     try {
       step = applyEdit(current, run, edit);
       described.push(describeEdit(edit, run));
-      next = rerun(step.scenario);
+      next = rerun(step.scenario, base);
     } catch (error) {
       if (!(error instanceof EditError)) throw error;
       error.edit ??= edit;
@@ -832,7 +839,10 @@ export interface VerdictChange {
 }
 
 export interface ExpectationChange {
+  /** The step's number in the scenario as written. */
   readonly step: number;
+  /** Its number in the edited scenario, which the edited run's summary and diagram use. */
+  readonly editedStep: number;
   readonly opId: number;
   readonly label: string;
   readonly expected: string;
@@ -1065,6 +1075,16 @@ function expectationWay(
   return { tone, why: `${verb}${what}` };
 }
 
+/**
+ * A changed expectation's step as the scenario numbers it, and as the edited run does when a
+ * step the edits put before it numbers it otherwise (the summary under the report uses that one).
+ */
+export function stepName(x: Pick<ExpectationChange, 'step' | 'editedStep'>): string {
+  return x.step === x.editedStep
+    ? `step ${x.step}`
+    : `step ${x.step} (step ${x.editedStep} of the edited run)`;
+}
+
 function expectationChanges(
   base: ScenarioRun,
   edited: ScenarioRun,
@@ -1080,6 +1100,7 @@ function expectationChanges(
     if (was === now) continue;
     out.push({
       step: before?.step ?? o.step,
+      editedStep: o.step,
       opId: o.opId,
       label: o.label,
       expected: expectationText(o.expected),
