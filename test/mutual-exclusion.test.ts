@@ -391,6 +391,28 @@ describe('writes from a client that does not hold the lock', () => {
     expect(violations(MUTUAL_EXCLUSION.check(before))).toEqual([]);
   });
 
+  it('is caught, named once, when a late copy lands under a grant its own request got again after it finished', () => {
+    // A late ACQUIRE_LOCK for c1.1 was granted after c1.1 had finished: the server's table says c1
+    // holds the lock for c1.1, but no operation of c1 is using it.
+    const g1 = grant(5, 'c1.1', 1);
+    const again = grant(40, 'c1.1', 2);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, value: '1', done: 30 })],
+      [g1, freed(25, g1, 'c1'), again],
+      [write(15, 'c1.1', 1), write(50, 'c1.1', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history))).toEqual([
+      {
+        guarantee: 'mutual-exclusion',
+        ops: [1],
+        nodes: ['s1'],
+        at: 50,
+        sentence:
+          "c1's PUT x=1 (op 1, c1.1, issued at 0.000s) landed at s1 at 0.050s (ts 2) although c1.1 had finished at 0.030s: s1 had granted it to c1.1 again at 0.040s, after c1.1 had finished",
+      },
+    ]);
+  });
+
   it('is not when the write lands while its request holds the lock', () => {
     const history = input(
       [op(1, 'c1.1', { at: 0, done: 30 })],
@@ -613,8 +635,9 @@ describe('grants, releases, writes and completions in one millisecond, judged in
       .lock('grant', 'c1.1')
       .complete(1)
       .write('c1.1', 1);
-    // The checker names the writer and the grant the server still held (c1's own, never released).
-    expect(run.verdicts()).toEqual({ checker: [[1, 1]], reference: [[1]] });
+    // The checker names the writer, which is also the request of the grant the server still held
+    // (c1's own, never released): once.
+    expect(run.verdicts()).toEqual({ checker: [[1]], reference: [[1]] });
     expect(run.sentences()).toEqual([
       "c1's DELETE x (op 1, c1.1, issued at 3.229s) landed at s1 at 3.229s (ts 1) although c1.1 had finished at 3.229s: c1 held x's lock for c1.1",
     ]);

@@ -343,15 +343,25 @@ function strayWrite(
 ): Violation {
   const who = writer === undefined ? `A write for ${apply.origin}` : opText(writer);
   const crashed = holder?.op?.abandonedAt;
+  // A late ACQUIRE_LOCK of the writing request itself, granted after it had finished.
+  const regranted =
+    holder !== null &&
+    holder.op !== undefined &&
+    holder.op === writer &&
+    order.completed(holder.op) < holder.start;
   const owner =
     holder === null
       ? `nobody held ${apply.key}'s lock`
-      : crashed != null && order.abandoned(holder.op!) < holder.start
-        ? `${apply.node} held ${apply.key}'s lock for ${holder.grant.requestId}, granted after ${holder.grant.holder} had crashed at ${formatTime(crashed)}`
-        : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
+      : regranted
+        ? `${apply.node} had granted it to ${holder.grant.requestId} again at ${formatTime(holder.grant.t)}, after ${holder.grant.requestId} had finished`
+        : crashed != null && order.abandoned(holder.op!) < holder.start
+          ? `${apply.node} held ${apply.key}'s lock for ${holder.grant.requestId}, granted after ${holder.grant.holder} had crashed at ${formatTime(crashed)}`
+          : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
+  const ops = [writer?.id, holder?.op?.id].filter((id) => id !== undefined);
   return {
     guarantee: 'mutual-exclusion',
-    ops: [writer?.id, holder?.op?.id].filter((id) => id !== undefined),
+    // Each operation once: the writer may be the request the lock was granted to again.
+    ops: [...new Set(ops)],
     nodes: [apply.node],
     at: apply.t,
     sentence: `${who} landed at ${apply.node} at ${formatTime(apply.t)} (ts ${apply.ts}) although ${lackText(own, apply, order)}: ${owner}`,
