@@ -234,6 +234,16 @@ describe('writes follow reads', () => {
     );
   });
 
+  it('names a write the wall clock stamped 0 by its ts, and only a read of nothing as no value', () => {
+    // The leader's wall clock read 0 (leaderClock=wall at the run's first ms): ts 0 is a version.
+    const r = op('c1', 'get', 'x', 0, { reply: 'NULL', ts: null, server: 's1' });
+    const w = put('c1', 'x', '2', 100, 0);
+    const v = verdict(check([r, w]), 'writes-follow-reads');
+    expect(v.violations[0]!.sentence).toBe(
+      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, issued at 0.100s) got ts 0, not newer than no value (ts 0, nothing written yet), which c1 had read before (op ${r.id} from s1)`,
+    );
+  });
+
   it('holds when the write is newer', () => {
     expect(
       verdict(check([get('c1', 'x', 0, 10), put('c1', 'x', '2', 100, 11)]), 'writes-follow-reads')

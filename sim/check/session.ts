@@ -40,28 +40,28 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
     against: 'read',
     orEqual: false,
     sentence: (op, v, e) =>
-      `${answered(op)} with ${versionText(v)}, but ${op.client} had already read ${versionText(e.v)} from ${e.op.server} (op ${e.op.id})`,
+      `${answered(op)} with ${versionText(v, op)}, but ${op.client} had already read ${versionText(e.v, e.op)} from ${e.op.server} (op ${e.op.id})`,
   },
   'read-your-writes': {
     on: 'read',
     against: 'write',
     orEqual: false,
     sentence: (op, v, e) =>
-      `${answered(op)} with ${versionText(v)}, but ${op.client} had already written ${op.key} with ${versionText(e.v)} (op ${e.op.id})`,
+      `${answered(op)} with ${versionText(v, op)}, but ${op.client} had already written ${op.key} with ${versionText(e.v, e.op)} (op ${e.op.id})`,
   },
   'monotonic-writes': {
     on: 'write',
     against: 'write',
     orEqual: true,
     sentence: (op, v, e) =>
-      `${opText(op)} got ${versionText(v)}, not newer than ${op.client}'s earlier write of ${op.key} with ${versionText(e.v)} (op ${e.op.id})`,
+      `${opText(op)} got ${versionText(v, op)}, not newer than ${op.client}'s earlier write of ${op.key} with ${versionText(e.v, e.op)} (op ${e.op.id})`,
   },
   'writes-follow-reads': {
     on: 'write',
     against: 'read',
     orEqual: true,
     sentence: (op, v, e) =>
-      `${opText(op)} got ${versionText(v)}, not newer than ${versionText(e.v)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
+      `${opText(op)} got ${versionText(v, op)}, not newer than ${versionText(e.v, e.op)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
   },
 };
 

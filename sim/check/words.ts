@@ -23,7 +23,11 @@ export function opIds(ids: readonly number[]): string {
   return `ops ${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
 }
 
-/** "ts 7", or for ts 0 (a NULL from a server that had no version of the key) what it means. */
-export function versionText(v: number): string {
-  return v === 0 ? 'no value (ts 0, nothing written yet)' : `ts ${v}`;
+/**
+ * The version `v` operation `op` wrote or read: "ts 7", or for a read of no value (a NULL that
+ * carried no tombstone's ts, version 0) what it means. A write the leader's wall clock stamped 0
+ * is "ts 0", a version like any other.
+ */
+export function versionText(v: number, op: Operation): string {
+  return op.op === 'get' && op.ts === null ? 'no value (ts 0, nothing written yet)' : `ts ${v}`;
 }
