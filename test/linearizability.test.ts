@@ -389,6 +389,40 @@ describe('a read between two reads of one write', () => {
   });
 });
 
+describe('the smallest witness', () => {
+  it('is two operations when two fail alone, though shrinking the key one by one stops at three', () => {
+    // A history the independent audit found: shrinking kept a GET of b, the PUT of b and a NULL
+    // read (three); the PUT of b answered before a later NULL read began fails on its own.
+    const s = new Script();
+    const r0 = s.invoke('c1', 'get');
+    const pb = s.invoke('c2', 'put', 'b');
+    s.complete(r0, 'GET_OK', 2, 'b');
+    const pc = s.invoke('c3', 'put', 'c');
+    const pa = s.invoke('c4', 'put', 'a');
+    const pc2 = s.invoke('c5', 'put', 'c');
+    s.complete(pc2, 'PUT_OK', 2, 'c');
+    s.complete(pa, 'PUT_OK', 1, 'a');
+    const ra = s.invoke('c6', 'get');
+    const n1 = s.invoke('c7', 'get');
+    const rc = s.invoke('c8', 'get');
+    s.complete(pb, 'PUT_OK', 2, 'b');
+    s.complete(n1, 'NULL', null, null);
+    const n2 = s.invoke('c9', 'get');
+    s.complete(ra, 'GET_OK', 1, 'a');
+    s.complete(pc, 'PUT_OK', 3, 'c');
+    const rb = s.invoke('c10', 'get');
+    s.complete(n2, 'NULL', null, null);
+    s.complete(rc, 'GET_OK', 3, 'c');
+    s.complete(rb, 'GET_OK', 2, 'b');
+    const v = s.verdict();
+    expect(v.status).toBe('broken');
+    const [witness] = v.violations.map((x) => x.ops);
+    expect(witness).toHaveLength(2);
+    expect(witnessAloneBroken(s.history.operations, witness!)).toBe(true);
+    expect(v.violations[0]!.sentence).toMatch(/with no value \(NULL\), as before any write/);
+  });
+});
+
 /** The checker run on the witness's operations alone: it cannot be ordered either. */
 function witnessAloneBroken(operations: readonly Operation[], ids: readonly number[]): boolean {
   const alone = operations.filter((o) => ids.includes(o.id));

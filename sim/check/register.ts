@@ -1423,7 +1423,37 @@ export function minimalWitness(ops: readonly RegisterOp[], budget: Budget): Regi
   if (from.length > GREEDY_MAX) return twice;
   // A small set is also shrunk by the rules from the start: that way may end smaller.
   const once = shrink(from, budget, close);
-  return once.length < twice.length ? once : twice;
+  const shrunk = once.length < twice.length ? once : twice;
+  return shrunk.length > 2 && from.length <= PAIRS_MAX
+    ? smallestPair(from, shrunk, budget, close)
+    : shrunk;
+}
+
+/** A key of at most this many operations has its pairs tried too (1,770 of them at 60). */
+const PAIRS_MAX = 60;
+
+/**
+ * Shrinking ends at a set from which no one operation can go, which is not always the smallest:
+ * two operations (a PUT answered before a read of no value began, say) may fail on their own
+ * beside a set of three that shrinking found first. Every pair, with what its reads need, is
+ * tried: the smallest that fails, shrunk in turn, when smaller than `found`.
+ */
+function smallestPair(
+  ops: readonly RegisterOp[],
+  found: RegisterOp[],
+  budget: Budget,
+  close: (set: readonly RegisterOp[]) => RegisterOp[],
+): RegisterOp[] {
+  let best = found;
+  for (let i = 0; i < ops.length && best.length > 2; i++) {
+    for (let j = i + 1; j < ops.length && best.length > 2; j++) {
+      if (budget.steps <= 0) return best;
+      const set = close([ops[i]!, ops[j]!]);
+      if (set.length < best.length && decide(set, budget) === false)
+        best = shrink(set, budget, close);
+    }
+  }
+  return best;
 }
 
 /** At most this share of a witness's budget goes on finding its failing segment's core. */
