@@ -634,7 +634,7 @@ describe('npm run live', () => {
     expect(readFileSync(html, 'utf8')).not.toContain('Lab: what if');
     const help = (await run('view', ['--help'])).stdout.replace(/\s+/g, ' ');
     expect(help).toContain(
-      'lab included (a live run has no scenario to rerun: its page has no lab)',
+      'lab included (a live run has no scenario to rerun: its page has no lab;',
     );
   });
 

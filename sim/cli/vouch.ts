@@ -5,7 +5,7 @@
 // the trace's scenario, seed, preset and knobs, or there is none. A stored line is never shown.
 
 import { parseArgs } from 'node:util';
-import { traceHash } from '../kernel/trace.ts';
+import { earlierTraceHash, traceHash } from '../kernel/trace.ts';
 import { type Edit, EditError, parseEdit } from '../lab/whatif.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
@@ -28,8 +28,11 @@ import { fromStdin, parseKnobFlags, refuseRepeated, UsageError } from './usage.t
 export interface Vouched {
   /** What the trace's events hash to. */
   readonly hash: string;
-  /** Why the events are not those the trace was written with; null when nothing says so. */
-  readonly edited: string | null;
+  /**
+   * What to warn of the trace's own hash: that the events are not those it was written with, or
+   * that an earlier kvsim wrote it with its earlier hash; null when its hash is today's and holds.
+   */
+  readonly warning: string | null;
   /** The command that replays the run as sim (or live) printed it, or `none: ` and why not. */
   readonly replay: string;
 }
@@ -40,14 +43,21 @@ export interface Vouched {
  */
 export function vouchFor(doc: TraceDocument): Vouched {
   const hash = traceHash(doc.events);
-  return { hash, edited: editedBecause(doc, hash), replay: replayOf(doc) };
+  return { hash, warning: hashWarning(doc, hash), replay: replayOf(doc) };
 }
 
 const EDITED = 'the trace was edited after it was written';
 
-function editedBecause(doc: TraceDocument, hash: string): string | null {
-  if (hash !== doc.run.hash)
-    return `the trace's own hash is ${displayText(doc.run.hash, 40)}, but its events hash to ${hash}: ${EDITED}`;
+function hashWarning(doc: TraceDocument, hash: string): string | null {
+  if (hash !== doc.run.hash) {
+    const own = displayText(doc.run.hash, 40);
+    // kvsim-trace/1 written before the hash by structure: run.hash is the hash of the events'
+    // JSON text, state digests included (docs/trace-format.md, "The trace hash"). It covers every
+    // copy of every message too, so nothing below need be checked when it holds.
+    if (doc.run.hash === earlierTraceHash(doc.events))
+      return `the trace's own hash ${own} is the one an earlier kvsim wrote, over its events' JSON text with their state digests as well; nothing was edited, and its events hash to ${hash} today`;
+    return `the trace's own hash is ${own}, but its events hash to ${hash}: ${EDITED}`;
+  }
   // The hash names a message once, where it enters the network; a delivery, a drop or a hold
   // names it by its id, and the views draw the copy it carries, so that copy is checked too.
   const altered = alteredCopy(doc.events);
