@@ -424,6 +424,21 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
       );
   });
 
+  it("a live run's line closes its caveat once; one written with the earlier caveat is still shown", () => {
+    const asLive = (replay: string) =>
+      vouched((d) => {
+        d.scenario = { file: 'live', goal: d.scenario.goal };
+        d.replay = replay;
+      }).replay;
+    const line = asLive(liveReplay(['--preset', 'seed', '--ops', '5']));
+    expect(line).toMatch(/^npm run live -- --preset seed --ops 5 {2}\(a live run uses real time: /);
+    expect(line).toMatch(/[^)]\)$/);
+    // As live wrote it before the caveat was reworded (it ended in '))'): shown as live writes it now.
+    const earlier =
+      'npm run live -- --preset seed --ops 5  (a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case))';
+    expect(asLive(earlier)).toBe(line);
+  });
+
   it('a what-if that sets the seed, the preset or a knob is checked against the run it made', () => {
     const line = `npm run sim -- ${file} --seed 5 --preset fixed --what-if seed:1 --what-if preset:seed`;
     expect(vouched((d) => (d.replay = line)).replay).toBe(line);

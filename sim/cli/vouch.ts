@@ -13,10 +13,12 @@ import { REPLAY_START } from '../render/summary.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import {
+  EARLIER_LIVE_CAVEAT,
   FROM_STDIN,
   LIVE_CAVEAT,
   LIVE_OPTIONS,
   type LiveValues,
+  liveCommand,
   liveReplay,
   liveSettings,
   PIPED_SAVED_AS,
@@ -215,14 +217,18 @@ function simDisagreement(doc: TraceDocument, parts: SimReplay): string | null {
 
 function liveLine(doc: TraceDocument): Built {
   const start = 'npm run live --';
-  const tail = `  (${LIVE_CAVEAT})`;
   const line = doc.replay;
-  if (!line.startsWith(start) || !line.endsWith(tail) || line.length < start.length + tail.length)
+  // A trace live wrote before its caveat was reworded carries the earlier one: read as well, and
+  // shown as live writes it now.
+  const tail = [LIVE_CAVEAT, EARLIER_LIVE_CAVEAT]
+    .map((caveat) => `  (${caveat})`)
+    .find((t) => line.endsWith(t));
+  if (!line.startsWith(start) || tail === undefined || line.length < start.length + tail.length)
     return refused(`${NOT_WRITTEN}; ${LIVE_CAVEAT}`);
   const middle = line.slice(start.length, line.length - tail.length);
   const words = middle === '' ? [] : middle.startsWith(' ') ? shellWords(middle.slice(1)) : null;
   // Built again by live's own builder: only a command live writes comes out as it went in.
-  if (words === null || liveReplay(words) !== line)
+  if (words === null || `${liveCommand(words)}${tail}` !== line)
     return refused(`${NOT_WRITTEN}; ${LIVE_CAVEAT}`);
   const why = liveDisagreement(doc, words);
   return why === null ? { ok: true, line: liveReplay(words) } : refused(`${why}; ${LIVE_CAVEAT}`);
