@@ -334,11 +334,13 @@ describe('npm run serve + npm run client', () => {
       'fixed',
       '--quiet',
     ]);
-    const out = await waitFor(
-      serve,
-      (text) => (text.match(/listening on .*\n/g) ?? []).length === 3,
-    );
-    const pids = [...out!.matchAll(/listening on 127\.0\.0\.1:\d+ \(pid (\d+)\)/g)].map((m) =>
+    // Once every server listens, the supervisor says so as serve alone does: the client's list.
+    const servers = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
+    const out = await waitFor(serve, /ready: npm run client -- --servers \S+\n/);
+    expect(out).not.toBeNull();
+    const [before, after] = out!.split('ready: ');
+    expect(after).toBe(`npm run client -- --servers ${servers}\n`);
+    const pids = [...before!.matchAll(/listening on 127\.0\.0\.1:\d+ \(pid (\d+)\)/g)].map((m) =>
       Number(m[1]),
     );
     expect(new Set(pids).size).toBe(3);
@@ -346,7 +348,7 @@ describe('npm run serve + npm run client', () => {
     expect(pids.every(alive)).toBe(true);
     const client = await run(
       'client',
-      ['--servers', [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(','), '--script', '-'],
+      ['--servers', servers, '--script', '-'],
       'put k v via s2\nwait\nget k via s3\n',
     );
     expect(client.stdout).toMatch(/GET k via s3 → GET_OK v/);
