@@ -230,6 +230,13 @@ describe('npm run serve + npm run client', () => {
     expect(menu.status).toBe(0);
     expect(menu.stdout).toContain('1) PUT  2) GET  3) DELETE');
     expect(menu.stdout).toMatch(/op 1 GET x via s3 → NULL \(ts \d+\) from s3/);
+    // A script's command typed at the menu: one line saying what the menu takes, and nothing sent.
+    const typed = await run('client', ['--servers', servers, '--id', 'c3'], 'put x 1\n5\n');
+    expect(typed.status).toBe(0);
+    expect(typed.stdout).toContain(
+      "'put x 1' is not a choice: type 1 (PUT), 2 (GET), 3 (DELETE), 4 (wait for replies) or 5 (quit), then answer what it asks; a command such as 'put x 1' runs from a file with --script\n",
+    );
+    expect(typed.stdout).not.toMatch(/op 1 /);
     const ended = finish(serve);
     serve.kill('SIGTERM');
     const result = await ended;
