@@ -618,6 +618,32 @@ describe('loading a scenario file', () => {
     );
   });
 
+  it('--list <folder> takes every kind of file sim runs, and flags a broken one of any kind', () => {
+    const scenario = { goal: 'a good one', steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };
+    write('kinds/a.ts', good);
+    write('kinds/b.json', JSON.stringify({ ...scenario, goal: 'from json' }));
+    write('kinds/c.js', good.replace('a good one', 'from js'));
+    write('kinds/d.mjs', good.replace('a good one', 'from mjs'));
+    write('kinds/e.json', '{ "goal": "g", "stpes": [] }');
+    // Not scenarios: a declaration file, and a trace sim saved beside them (view's to read).
+    write('kinds/types.d.ts', 'export type X = number;\n');
+    write('kinds/run.json', '{\n  "schema": "kvsim-trace/1",\n  "scenario": {}\n}\n');
+    const r = sim('--list', join(dir, 'kinds'));
+    oneLine(r, /1 of 5 scenario files do not load \(marked ✗ above\)/);
+    for (const goal of ['a good one', 'from json', 'from js', 'from mjs'])
+      expect(r.stdout).toContain(`    ${goal}\n`);
+    expect(r.stdout).toMatch(/e\.json\n {4}✗ .*unknown field 'stpes'/);
+    expect(r.stdout).not.toMatch(/types\.d\.ts|run\.json/);
+  });
+
+  it('--list <folder> of .json scenarios only lists them', () => {
+    write('only-json/a.json', JSON.stringify({ goal: 'just json', steps: [] }));
+    const r = sim('--list', join(dir, 'only-json'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/only-json\/a\.json\n {4}just json\n$/);
+  });
+
   it('--list <file> lists that file only', () => {
     const r = sim('--list', 'scenarios/stale-read.ts');
     expect(r.status).toBe(0);

@@ -262,6 +262,12 @@ describe('shrinking within a budget of replays', () => {
     expect(text).toContain('`--shrink-runs N` with a larger N takes it further');
   });
 
+  it('makes no more replays than its budget, and says how many it made', () => {
+    expect(cut.stderr).toContain('shrinking (at most 20 replays)');
+    const made = /^shrunk .* in (\d+) replays?:/m.exec(cut.stdout)?.[1];
+    expect(Number(made)).toBe(20);
+  });
+
   it('the same seed and flags give the same case, whatever the safety stop', () => {
     const body = (stdout: string) => {
       const text = readFileSync(replayPath(stdout)!, 'utf8');

@@ -316,22 +316,24 @@ describe('the command line in a pipeline', () => {
   });
 });
 
+/** stale-read.ts's trace as sim writes it, parsed as plain JSON for a test to edit. */
+function genuine(): Loose {
+  const file = 'scenarios/stale-read.ts';
+  const run = runScenario(staleRead);
+  const replay = simReplay({
+    file,
+    seed: run.seed,
+    preset: undefined,
+    knobs: [],
+    edits: [],
+    bounds: [],
+  });
+  const doc = traceDocument(run, { file, goal: staleRead.goal, replay, definition: staleRead });
+  return JSON.parse(serializeTraceDocument(doc));
+}
+
 describe("npm run view shows a trace's hash and replay line only as far as it can vouch for them", () => {
   const file = 'scenarios/stale-read.ts';
-  /** A trace as sim writes it, parsed as plain JSON for a test to edit. */
-  const genuine = (): Loose => {
-    const run = runScenario(staleRead);
-    const replay = simReplay({
-      file,
-      seed: run.seed,
-      preset: undefined,
-      knobs: [],
-      edits: [],
-      bounds: [],
-    });
-    const doc = traceDocument(run, { file, goal: staleRead.goal, replay, definition: staleRead });
-    return JSON.parse(serializeTraceDocument(doc));
-  };
   const vouched = (edit: (d: Loose) => void) => {
     const d = genuine();
     edit(d);
@@ -342,7 +344,7 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
   it('a trace as written: its own hash and its own replay line, no warning', () => {
     expect(vouched(() => undefined)).toEqual({
       hash: original.run.hash,
-      edited: null,
+      warning: null,
       replay: `npm run sim -- ${file} --seed 1`,
     });
   });
@@ -422,7 +424,7 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     const shown = vouched(edit);
     expect(shown.replay).toMatch(why);
     expect(shown.replay).not.toContain('rm -rf');
-    expect(shown.edited).toBeNull();
+    expect(shown.warning).toBeNull();
   });
 
   it('a run cut by its bound flags: the line with them, as sim wrote it', () => {
@@ -460,6 +462,21 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
       );
   });
 
+  it("a live run's line closes its caveat once; one written with the earlier caveat is still shown", () => {
+    const asLive = (replay: string) =>
+      vouched((d) => {
+        d.scenario = { file: 'live', goal: d.scenario.goal };
+        d.replay = replay;
+      }).replay;
+    const line = asLive(liveReplay(['--preset', 'seed', '--ops', '5']));
+    expect(line).toMatch(/^npm run live -- --preset seed --ops 5 {2}\(a live run uses real time: /);
+    expect(line).toMatch(/[^)]\)$/);
+    // As live wrote it before the caveat was reworded (it ended in '))'): shown as live writes it now.
+    const earlier =
+      'npm run live -- --preset seed --ops 5  (a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case))';
+    expect(asLive(earlier)).toBe(line);
+  });
+
   it('a what-if that sets the seed, the preset or a knob is checked against the run it made', () => {
     const line = `npm run sim -- ${file} --seed 5 --preset fixed --what-if seed:1 --what-if preset:seed`;
     expect(vouched((d) => (d.replay = line)).replay).toBe(line);
@@ -475,7 +492,7 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     const shown = vouched((d) => (d.events[sent].message.value = 'HACKED'));
     expect(shown.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(shown.hash).not.toBe(original.run.hash);
-    expect(shown.edited).toBe(
+    expect(shown.warning).toBe(
       `the trace's own hash is ${original.run.hash}, but its events hash to ${shown.hash}: the trace was edited after it was written`,
     );
   });
@@ -486,7 +503,7 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     );
     const shown = vouched((d) => (d.events[at].message.value = 'HACKED'));
     expect(shown.hash).toBe(original.run.hash);
-    expect(shown.edited).toMatch(
+    expect(shown.warning).toMatch(
       new RegExp(
         `^events\\[${at}\\] \\(a deliver of message \\d+\\) carries another message than the one sent: the trace was edited after it was written$`,
       ),
@@ -560,5 +577,77 @@ describe("npm run view shows a trace's hash and replay line only as far as it ca
     expect(page).not.toContain(`<code>${d.run.hash}</code>`);
     expect(page).toContain('the trace was edited after it was written');
     expect(page).not.toContain('rm -rf');
+  });
+});
+
+describe('a trace written by an earlier kvsim, before the trace hash was taken by structure', () => {
+  // Saved by kvsim's sim --json before the hash by structure (still kvsim-trace/1): its run.hash
+  // is the hash of its events' JSON text, state digests included.
+  const saved = join(ROOT, 'test', 'fixtures', 'traces', 'before-structural-hash.json');
+
+  it('is not called edited: the warning says an earlier kvsim wrote its hash, and exit 0', () => {
+    const stated = JSON.parse(readFileSync(saved, 'utf8')).run.hash;
+    const r = runCli('view', [saved, '--width', '400']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const hash = /^ {2}trace hash ([0-9a-f]{16})$/m.exec(r.stdout)?.[1];
+    expect(hash).not.toBe(stated);
+    expect(r.stdout).toContain(
+      `  warning    the trace's own hash ${stated} is the one an earlier kvsim wrote, over its events' JSON text with their state digests as well; nothing was edited, and its events hash to ${hash} today`,
+    );
+    expect(r.stdout).not.toContain('edited after it was written');
+  });
+
+  it('edited after it was written, it is still called edited', () => {
+    const d = JSON.parse(readFileSync(saved, 'utf8'));
+    const sent = d.events.findIndex((e: Loose) => e.kind === 'send' && e.message.value === '2');
+    d.events[sent].message.value = 'HACKED';
+    expect(vouchFor(parseTraceDocument(JSON.stringify(d))).warning).toMatch(
+      /^the trace's own hash is [0-9a-f]{16}, but its events hash to [0-9a-f]{16}: the trace was edited after it was written$/,
+    );
+  });
+});
+
+describe('npm run view --html of a trace whose scenario.definition sim would refuse', () => {
+  /** The page's inline scripts: the trace, the view model, the page's own; the lab's a fourth. */
+  const scripts = (page: string) => page.match(/<script[ >]/g)?.length;
+
+  it.each<[string, (def: Loose) => void, string]>([
+    ['steps that are no list', (def) => (def.steps = 'nope'), 'steps must be a list'],
+    ['a step at a negative time', (def) => (def.steps[0].at = -5), 'step 1: at must be'],
+    ['a time bound past the limit', (def) => (def.runUntilMs = 1e15), 'runUntilMs must be'],
+    ['the lock store with three servers', (def) => (def.store = 'lock'), 'exactly one server'],
+    ['a seed past the limit', (def) => (def.seed = 1e300), 'seed must be a whole number'],
+    ['a goal with a bidirectional override', (def) => (def.goal = 'a\u202eb'), 'goal contains'],
+  ])(
+    '%s: the diagram and the page, without its lab, and a warning saying why; exit 0',
+    (_, edit, why) => {
+      const dir = mkdtempSync(join(tmpdir(), 'kvsim-definition-'));
+      const d = genuine();
+      edit(d.scenario.definition);
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify(d));
+      const r = runCli('view', ['bad.json', '--html', 'bad.html', '--width', '400'], dir);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('s1 stores x=1 ts=5');
+      const warning = /^ {2}warning {4}(.*)$/m.exec(r.stdout)?.[1] ?? '';
+      expect(warning).toMatch(
+        /^the trace's scenario\.definition is not a scenario kvsim can run \(.*\), so the page is written without its lab; npm run sim -- <scenario\.ts> --html writes one with it$/,
+      );
+      expect(warning).toContain(why);
+      expect(warning).not.toContain('\u202e');
+      const page = readFileSync(join(dir, 'bad.html'), 'utf8');
+      expect(scripts(page)).toBe(3);
+      expect(page).toContain('so the page is written without its lab');
+    },
+  );
+
+  it('a definition sim can run keeps its lab, with no warning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-definition-'));
+    writeFileSync(join(dir, 'good.json'), JSON.stringify(genuine()));
+    const r = runCli('view', ['good.json', '--html', 'good.html'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('warning');
+    expect(scripts(readFileSync(join(dir, 'good.html'), 'utf8'))).toBe(4);
   });
 });

@@ -185,6 +185,27 @@ describe('the lab on the stale-read page', () => {
   });
 });
 
+describe('a page whose scenario definition kvsim cannot run (made by hand, or by an earlier view)', () => {
+  it('says in one sentence, where the lab would be, why it cannot rerun it, and throws nothing', async () => {
+    const broken = {
+      ...doc,
+      scenario: { ...doc.scenario, definition: { goal: 'x', steps: 'nope' } },
+    };
+    const path = join(ARTIFACTS, 'lab-broken-definition.html');
+    writeFileSync(path, renderHtml(broken as unknown as typeof doc, {}, labPage()));
+    const { page, problems } = await open('', pathToFileURL(path).href);
+    try {
+      await expect(page.locator('#lab-status').textContent()).resolves.toMatch(
+        /^The lab cannot rerun this page's scenario: its definition is not one kvsim can run \(steps must be a list .*\)\. The diagram above is the run as recorded; npm run sim -- <scenario\.ts> --html writes a page with a lab that runs\.$/,
+      );
+      await expect(page.locator('#lab button').count()).resolves.toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+});
+
 describe('the stale-read page opened with the REPLICATION to s3 lost', () => {
   // Its own page, the edit in the address: these tests need no edit made by the tests before
   // them (each passes run alone with -t).

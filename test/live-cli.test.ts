@@ -230,6 +230,13 @@ describe('npm run serve + npm run client', () => {
     expect(menu.status).toBe(0);
     expect(menu.stdout).toContain('1) PUT  2) GET  3) DELETE');
     expect(menu.stdout).toMatch(/op 1 GET x via s3 → NULL \(ts \d+\) from s3/);
+    // A script's command typed at the menu: one line saying what the menu takes, and nothing sent.
+    const typed = await run('client', ['--servers', servers, '--id', 'c3'], 'put x 1\n5\n');
+    expect(typed.status).toBe(0);
+    expect(typed.stdout).toContain(
+      "'put x 1' is not a choice: type 1 (PUT), 2 (GET), 3 (DELETE), 4 (wait for replies) or 5 (quit), then answer what it asks; a command such as 'put x 1' runs from a file with --script\n",
+    );
+    expect(typed.stdout).not.toMatch(/op 1 /);
     const ended = finish(serve);
     serve.kill('SIGTERM');
     const result = await ended;
@@ -334,11 +341,13 @@ describe('npm run serve + npm run client', () => {
       'fixed',
       '--quiet',
     ]);
-    const out = await waitFor(
-      serve,
-      (text) => (text.match(/listening on .*\n/g) ?? []).length === 3,
-    );
-    const pids = [...out!.matchAll(/listening on 127\.0\.0\.1:\d+ \(pid (\d+)\)/g)].map((m) =>
+    // Once every server listens, the supervisor says so as serve alone does: the client's list.
+    const servers = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
+    const out = await waitFor(serve, /ready: npm run client -- --servers \S+\n/);
+    expect(out).not.toBeNull();
+    const [before, after] = out!.split('ready: ');
+    expect(after).toBe(`npm run client -- --servers ${servers}\n`);
+    const pids = [...before!.matchAll(/listening on 127\.0\.0\.1:\d+ \(pid (\d+)\)/g)].map((m) =>
       Number(m[1]),
     );
     expect(new Set(pids).size).toBe(3);
@@ -346,7 +355,7 @@ describe('npm run serve + npm run client', () => {
     expect(pids.every(alive)).toBe(true);
     const client = await run(
       'client',
-      ['--servers', [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(','), '--script', '-'],
+      ['--servers', servers, '--script', '-'],
       'put k v via s2\nwait\nget k via s3\n',
     );
     expect(client.stdout).toMatch(/GET k via s3 → GET_OK v/);
@@ -634,7 +643,7 @@ describe('npm run live', () => {
     expect(readFileSync(html, 'utf8')).not.toContain('Lab: what if');
     const help = (await run('view', ['--help'])).stdout.replace(/\s+/g, ' ');
     expect(help).toContain(
-      'lab included (a live run has no scenario to rerun: its page has no lab)',
+      'lab included (a live run has no scenario to rerun: its page has no lab;',
     );
   });
 

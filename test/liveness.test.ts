@@ -4,12 +4,18 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REPLICATED_CHECKERS, runCheckers, type Verdict } from '../sim/check/index.ts';
+import {
+  type LivenessBound,
+  REPLICATED_CHECKERS,
+  runCheckers,
+  type Verdict,
+} from '../sim/check/index.ts';
 import { loadScenario } from '../sim/cli/load.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { DEFAULT_BOUNDS } from '../sim/explore/search.ts';
 import { History, type Operation } from '../sim/kernel/history.ts';
+import { liveLivenessBound } from '../sim/live/runner.ts';
 import { traceDocument } from '../sim/render/json.ts';
 import {
   type AnyScenario,
@@ -18,6 +24,7 @@ import {
   type ScenarioRun,
   type Step,
 } from '../sim/scenario.ts';
+import { STORES } from '../sim/stores/index.ts';
 import { SETTINGS } from './reference/settings.ts';
 
 function liveness(run: { verdicts: readonly Verdict[] }): Verdict {
@@ -115,6 +122,35 @@ describe('a run cut by its time bound', () => {
   });
 });
 
+describe('a live run cut before it went quiet, with no bound', () => {
+  it("says what applies to a live run, not a scenario's livenessBoundMs: it has no scenario", () => {
+    const store = STORES.replicated;
+    const topology = {
+      servers: ['s1', 's2', 's3'],
+      leader: 's1',
+      clients: ['c1'],
+      clockSkewMs: {},
+    };
+    // The relay's default faults drop messages: nothing bounds the retries.
+    const network = {
+      delayMinMs: 1,
+      delayMaxMs: 40,
+      spikePermille: 0,
+      spikeMs: 0,
+      dropPermille: 50,
+      duplicatePermille: 0,
+      fifo: false,
+    };
+    const bound = liveLivenessBound(store, store.presets.fixed!, topology, network);
+    expect(bound.ms).toBeNull();
+    const v = judgeWith(false, 5_000, bound);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toContain('the network drops messages (dropPermille 50)');
+    expect(v.reason).toMatch(/; a live run's bound comes from its knobs .* --settle-ms /);
+    expect(v.reason).not.toContain('livenessBoundMs');
+  });
+});
+
 /** c1's PUT x=1, issued at `invokedAt` and never answered, as the history records it. */
 function pendingPut(invokedAt: number): Operation {
   const history = new History();
@@ -131,6 +167,12 @@ function pendingPut(invokedAt: number): Operation {
 }
 
 function judge(quiescent: boolean, endedAt: number, boundMs: number | null): Verdict {
+  const bound: LivenessBound =
+    boundMs === null ? { ms: null, why: 'none given' } : { ms: boundMs, from: 'test' };
+  return judgeWith(quiescent, endedAt, bound);
+}
+
+function judgeWith(quiescent: boolean, endedAt: number, livenessBound: LivenessBound): Verdict {
   const verdicts = runCheckers(REPLICATED_CHECKERS, {
     operations: [pendingPut(1_000)],
     applies: [],
@@ -140,8 +182,7 @@ function judge(quiescent: boolean, endedAt: number, boundMs: number | null): Ver
     endedAt,
     faultsEndAt: 0,
     networkHealed: true,
-    livenessBound:
-      boundMs === null ? { ms: null, why: 'none given' } : { ms: boundMs, from: 'test' },
+    livenessBound,
     explainPending: () => 'c1 waits for PUT_OK from s1, attempt 1',
   });
   return verdicts.find((v) => v.guarantee === 'liveness')!;

@@ -62,8 +62,9 @@ function check(input: CheckInput): { violations: Violation[] } | { notJudged: st
   const cut = formatSpan(input.endedAt);
   if (bound === undefined || bound.ms === null) {
     const why = bound === undefined ? 'no bound was stated' : bound.why;
+    const mend = bound?.mend ?? 'a scenario can set livenessBoundMs';
     return {
-      notJudged: `${pending.length} operation${pending.length === 1 ? ' was' : 's were'} still pending when the run was cut at ${cut}, and ${why}; a scenario can set livenessBoundMs`,
+      notJudged: `${pending.length} operation${pending.length === 1 ? ' was' : 's were'} still pending when the run was cut at ${cut}, and ${why}; ${mend}`,
     };
   }
   const late = pending.filter((w) => input.endedAt - w.since > bound.ms);

@@ -89,11 +89,12 @@ export interface ReplicaState {
 /**
  * How long an operation may stay pending once faults have ended before a run cut by its time
  * bound calls it dead (PROTOCOL.md §3): derived from the knobs, or set by the scenario. `ms` is
- * null when nothing bounds it (e.g. the network drops messages), with the reason.
+ * null when nothing bounds it (e.g. the network drops messages), with the reason, and what lets
+ * such a run be judged where it is not a scenario's livenessBoundMs (a live run has no scenario).
  */
 export type LivenessBound =
   | { readonly ms: number; readonly from: string }
-  | { readonly ms: null; readonly why: string };
+  | { readonly ms: null; readonly why: string; readonly mend?: string };
 
 export interface CheckInput {
   readonly operations: readonly Operation[];

@@ -343,7 +343,7 @@ class Session {
     if (choice === '4') return 'wait';
     const kind = ({ '1': 'put', '2': 'get', '3': 'delete' } as const)[choice as '1' | '2' | '3'];
     if (kind === undefined) {
-      process.stdout.write('choose 1 to 5\n');
+      process.stdout.write(`${notAChoice(choice, this.servers)}\n`);
       return null;
     }
     const key = (await ask('key: '))?.trim() ?? '';
@@ -355,6 +355,24 @@ class Session {
     this.issue(op, server);
     return null;
   }
+}
+
+/**
+ * What the menu says of a line that is none of its choices: what it takes, and, for a line such
+ * as `put x 1`, that such commands are what --script reads.
+ */
+function notAChoice(line: string, servers: readonly NodeId[]): string {
+  let command = false;
+  try {
+    command = parseCommand(line, servers) !== null;
+  } catch {
+    // Not a command either.
+  }
+  const typed = line === '' ? 'an empty line' : `'${displayText(line, 60)}'`;
+  const script = command
+    ? `; a command such as '${displayText(line, 60)}' runs from a file with --script`
+    : '';
+  return `${typed} is not a choice: type 1 (PUT), 2 (GET), 3 (DELETE), 4 (wait for replies) or 5 (quit), then answer what it asks${script}`;
 }
 
 async function chooseServer(

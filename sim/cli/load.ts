@@ -2,7 +2,17 @@
 // A file is imported in a worker thread bounded in time and memory, then checked by the scenario
 // checker; any failure is the user's to mend, so it becomes a UsageError with one clear sentence.
 
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isatty } from 'node:tty';
@@ -260,15 +270,36 @@ function isTrace(exported: unknown): boolean {
   return typeof schema === 'string' && schema.startsWith('kvsim-trace/');
 }
 
-/** The scenario files of a folder (scenarios/ when none is named), sorted, relative to here. */
+/**
+ * The scenario files of a folder (scenarios/ when none is named), sorted, relative to here: every
+ * kind `sim` runs (.ts, .js, .mjs, .json, …), but a declaration file (.d.ts) and a trace that
+ * `sim --json` saved there (a .json for `npm run view`, not a scenario).
+ */
 export function scenarioFiles(dir: string = SCENARIO_DIR): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .filter((f) => SCENARIO_FILE.test(f) && !/\.d\.[cm]?ts$/.test(f))
+    .filter((f) => !f.endsWith('.json') || !isTraceFile(join(dir, f)))
     .sort()
     .map((f) => relative(process.cwd(), join(dir, f)));
 }
 
-/** The scenario files a `--list` names: each file as it is, each folder's .ts files. */
+/** A file that begins as a saved trace does (`{ "schema": "kvsim-trace/…`), read no further. */
+function isTraceFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(256);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return /^\s*\{\s*"schema"\s*:\s*"kvsim-trace\//.test(head.toString('utf8', 0, n));
+  } catch {
+    // Not readable as a file: the loader says why when it is listed.
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The scenario files a `--list` names: each file as it is, each folder's scenario files. */
 export function listedFiles(paths: readonly string[]): string[] {
   if (paths.length === 0) return scenarioFiles();
   return paths.flatMap((p) => {

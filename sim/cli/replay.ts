@@ -17,8 +17,15 @@ export const PIPED_SAVED_AS = 'my-scenario.ts';
 /** Before the command, for a scenario read from stdin: why it cannot run as it stands. */
 export const FROM_STDIN = `the scenario came from stdin, which cannot be read again: save it to a file, e.g. ${PIPED_SAVED_AS}, then: `;
 
-/** What a live run cannot promise, said with every result. */
+/**
+ * What a live run cannot promise, said with every result. It ends in no parenthesis: the replay
+ * line puts it in one, after the command.
+ */
 export const LIVE_CAVEAT =
+  'a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history; to replay a case, use npm run sim or explore';
+
+/** The caveat as live traces written before it was reworded carry it (its line ended in `))`). */
+export const EARLIER_LIVE_CAVEAT =
   'a live run uses real time: the seed fixes the workload and the fault plan, not the timing, so rerunning it may not show the same history (use npm run sim or explore to replay a case)';
 
 /** `npm run live`'s flags: what it parses, and what view reads a live trace's command with. */

@@ -78,7 +78,10 @@ async function serve(argv: readonly string[]): Promise<number> {
   // terminal of its own, says it itself (so that each terminal shows what its server runs).
   if (process.env[SUPERVISED] !== '1')
     say(`${cluster.store.name} store, preset ${cluster.preset}: ${knobsText(cluster.knobs)}`);
-  if (values.processes) return superviseProcesses(argv, cluster.servers);
+  if (values.processes)
+    return superviseProcesses(argv, cluster.servers, (list) =>
+      say(`ready: npm run client -- --servers ${list}`),
+    );
 
   const clock = realClock();
   const ports = new Map<NodeId, number>();
@@ -129,6 +132,11 @@ async function serve(argv: readonly string[]): Promise<number> {
   if (values.only === undefined) {
     const list = cluster.servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(',');
     say(`ready: npm run client -- --servers ${list}`);
+  } else if (process.env[SUPERVISED] === '1' && process.send !== undefined) {
+    // Tells the supervisor this server listens (after its line above), then lets go of the
+    // channel, which would otherwise keep this process up once its server stops.
+    const port = ports.get(values.only)!;
+    process.send({ listening: values.only, port } satisfies Listening, () => process.disconnect());
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -146,18 +154,35 @@ async function serve(argv: readonly string[]): Promise<number> {
   return EXIT.ok;
 }
 
-/** --processes: one child process per server (this same command with --only), stopped together. */
+/** What a server started by --processes tells its supervisor once it listens. */
+interface Listening {
+  readonly listening: NodeId;
+  readonly port: number;
+}
+
+/**
+ * --processes: one child process per server (this same command with --only), stopped together.
+ * `ready` is given the client's --servers list once every server listens, as serve alone says it.
+ */
 async function superviseProcesses(
   argv: readonly string[],
   servers: readonly NodeId[],
+  ready: (list: string) => void,
 ): Promise<number> {
   const args = argv.filter((a) => a !== '--processes');
+  const ports = new Map<NodeId, number>();
   const children: ChildProcess[] = servers.map((id) =>
     spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--only', id], {
-      stdio: ['pipe', 'inherit', 'inherit'],
+      stdio: ['pipe', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [SUPERVISED]: '1' },
     }),
   );
+  for (const child of children)
+    child.on('message', (m: Listening) => {
+      ports.set(m.listening, m.port);
+      if (ports.size === servers.length)
+        ready(servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(','));
+    });
   const stop = () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   };

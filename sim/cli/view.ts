@@ -12,6 +12,7 @@ import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { field, replayField } from '../render/summary.ts';
+import { ScenarioError, validateScenario } from '../scenario.ts';
 import { planOutputs, writeWhole } from './output.ts';
 import {
   EXIT,
@@ -34,13 +35,15 @@ const DETAILS = [
   '',
   'Draws a saved trace (npm run sim -- … --json run.json) as sim does. - (or /dev/stdin) reads it',
   'from a pipe; a named pipe is waited on until a trace is written into it. The hash shown is the',
-  'one its events hash to (events edited after it was written get a warning; its verdicts, history',
-  'and state digests are outside the hash and shown as the trace states them), and the replay',
-  "command one view builds again from the trace's scenario, seed, preset, knobs and what-ifs.",
+  'one its events hash to (events edited after it was written get a warning, and so does a hash an',
+  'earlier kvsim wrote; its verdicts, history and state digests are outside the hash and shown as',
+  "the trace states them), and the replay command one view builds again from the trace's scenario,",
+  'seed, preset, knobs and what-ifs.',
   '',
   '  --width N                columns to fit (default the terminal, or 100 when piped)',
   '  --html out.html          writes the page sim --html would have, lab included (a live run',
-  '                           has no scenario to rerun: its page has no lab)',
+  '                           has no scenario to rerun: its page has no lab; nor has one whose',
+  '                           scenario sim would refuse, with a warning saying why)',
 ];
 
 const OPTIONS = {
@@ -126,6 +129,22 @@ function readTrace(path: string): string {
   }
 }
 
+/**
+ * Why the page is written without its lab although the trace holds a scenario: the lab reruns
+ * `scenario.definition` as sim would, so it is checked as sim checks a scenario file; null when it
+ * passes or there is none (a live run's page has no lab, and says nothing of it).
+ */
+function whyNoLab(doc: TraceDocument): string | null {
+  if (doc.scenario.definition === undefined) return null;
+  try {
+    validateScenario(doc.scenario.definition);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    return `the trace's scenario.definition is not a scenario kvsim can run (${error.message}), so the page is written without its lab; npm run sim -- <scenario.ts> --html writes one with it`;
+  }
+}
+
 async function view(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS, HELP);
   if (values.help) {
@@ -165,8 +184,12 @@ async function view(argv: readonly string[]): Promise<number> {
   const out = [...title.map((line) => c.bold(line)), ''];
   for (const line of renderDiagram(c, shown, { width })) out.push(line);
   out.push('', `  trace hash ${vouched.hash}`);
-  if (vouched.edited !== null)
-    for (const line of field('warning', vouched.edited, width)) out.push(c.yellow(line));
+  // A trace that holds its scenario gets the lab, as the page `sim --html` wrote, if sim could
+  // run that scenario: the lab reruns it in the browser, and one it cannot run leaves it out.
+  const labLeftOut = page === undefined ? null : whyNoLab(doc);
+  const warnings = [vouched.warning, labLeftOut].filter((w): w is string => w !== null);
+  for (const warning of warnings)
+    for (const line of field('warning', warning, width)) out.push(c.yellow(line));
   // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
   // live run's line, a command and why it does not replay, wraps as text, and so does `none:`
   // and why, laid out as no command even where it quotes the trace.
@@ -176,10 +199,9 @@ async function view(argv: readonly string[]): Promise<number> {
     : replayField(replay, width);
   for (const line of lines) out.push(line);
   if (page !== undefined) {
-    // A trace that holds its scenario gets the lab, as the page `sim --html` wrote.
-    const lab = doc.scenario.definition === undefined ? undefined : labPage();
-    const warning = vouched.edited ?? undefined;
-    writeWhole(page, renderHtml(shown, warning === undefined ? {} : { warning }, lab));
+    const lab =
+      doc.scenario.definition === undefined || labLeftOut !== null ? undefined : labPage();
+    writeWhole(page, renderHtml(shown, { warnings }, lab));
     for (const line of field('page', displayText(page.path), width)) out.push(line);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'node:util';
 import { DEFAULT_BOUNDS } from '../kernel/simulation.ts';
-import { traceHash } from '../kernel/trace.ts';
+import { earlierTraceHash, traceHash } from '../kernel/trace.ts';
 import { type Edit, EditError, parseEdit } from '../lab/whatif.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { displayText, shellWord } from '../render/safe-text.ts';
@@ -17,10 +17,12 @@ import {
   BOUND_FLAGS,
   BOUND_VALUE,
   type BoundFlag,
+  EARLIER_LIVE_CAVEAT,
   FROM_STDIN,
   LIVE_CAVEAT,
   LIVE_OPTIONS,
   type LiveValues,
+  liveCommand,
   liveReplay,
   liveSettings,
   PIPED_SAVED_AS,
@@ -32,8 +34,11 @@ import { fromStdin, parseKnobFlags, refuseRepeated, UsageError } from './usage.t
 export interface Vouched {
   /** What the trace's events hash to. */
   readonly hash: string;
-  /** Why the events are not those the trace was written with; null when nothing says so. */
-  readonly edited: string | null;
+  /**
+   * What to warn of the trace's own hash: that the events are not those it was written with, or
+   * that an earlier kvsim wrote it with its earlier hash; null when its hash is today's and holds.
+   */
+  readonly warning: string | null;
   /** The command that replays the run as sim (or live) printed it, or `none: ` and why not. */
   readonly replay: string;
 }
@@ -44,14 +49,21 @@ export interface Vouched {
  */
 export function vouchFor(doc: TraceDocument): Vouched {
   const hash = traceHash(doc.events);
-  return { hash, edited: editedBecause(doc, hash), replay: replayOf(doc) };
+  return { hash, warning: hashWarning(doc, hash), replay: replayOf(doc) };
 }
 
 const EDITED = 'the trace was edited after it was written';
 
-function editedBecause(doc: TraceDocument, hash: string): string | null {
-  if (hash !== doc.run.hash)
-    return `the trace's own hash is ${displayText(doc.run.hash, 40)}, but its events hash to ${hash}: ${EDITED}`;
+function hashWarning(doc: TraceDocument, hash: string): string | null {
+  if (hash !== doc.run.hash) {
+    const own = displayText(doc.run.hash, 40);
+    // kvsim-trace/1 written before the hash by structure: run.hash is the hash of the events'
+    // JSON text, state digests included (docs/trace-format.md, "The trace hash"). It covers every
+    // copy of every message too, so nothing below need be checked when it holds.
+    if (doc.run.hash === earlierTraceHash(doc.events))
+      return `the trace's own hash ${own} is the one an earlier kvsim wrote, over its events' JSON text with their state digests as well; nothing was edited, and its events hash to ${hash} today`;
+    return `the trace's own hash is ${own}, but its events hash to ${hash}: ${EDITED}`;
+  }
   // The hash names a message once, where it enters the network; a delivery, a drop or a hold
   // names it by its id, and the views draw the copy it carries, so that copy is checked too.
   const altered = alteredCopy(doc.events);
@@ -223,14 +235,18 @@ function simDisagreement(doc: TraceDocument, parts: SimReplay): string | null {
 
 function liveLine(doc: TraceDocument): Built {
   const start = 'npm run live --';
-  const tail = `  (${LIVE_CAVEAT})`;
   const line = doc.replay;
-  if (!line.startsWith(start) || !line.endsWith(tail) || line.length < start.length + tail.length)
+  // A trace live wrote before its caveat was reworded carries the earlier one: read as well, and
+  // shown as live writes it now.
+  const tail = [LIVE_CAVEAT, EARLIER_LIVE_CAVEAT]
+    .map((caveat) => `  (${caveat})`)
+    .find((t) => line.endsWith(t));
+  if (!line.startsWith(start) || tail === undefined || line.length < start.length + tail.length)
     return refused(`${NOT_WRITTEN}; ${LIVE_CAVEAT}`);
   const middle = line.slice(start.length, line.length - tail.length);
   const words = middle === '' ? [] : middle.startsWith(' ') ? shellWords(middle.slice(1)) : null;
   // Built again by live's own builder: only a command live writes comes out as it went in.
-  if (words === null || liveReplay(words) !== line)
+  if (words === null || `${liveCommand(words)}${tail}` !== line)
     return refused(`${NOT_WRITTEN}; ${LIVE_CAVEAT}`);
   const why = liveDisagreement(doc, words);
   return why === null ? { ok: true, line: liveReplay(words) } : refused(`${why}; ${LIVE_CAVEAT}`);

@@ -102,19 +102,22 @@ export const DEFAULT_SHRINK_SECONDS = 300;
 /** What cut shrinking short: its budget of replays, or the wall-clock safety stop. */
 export type ShrinkCut = 'runs' | 'seconds' | null;
 
-/** The replays a shrinking has made, against its budget. */
+/**
+ * The replays a shrinking has made, against its budget: every one it makes is counted here, so
+ * that the count it reports is never past the budget it was given.
+ */
 class Spending {
   made = 0;
   cut: ShrinkCut = null;
 
   constructor(private readonly budget: ShrinkBudget) {}
 
-  /** Whether one more replay may be made (counted if so); once not, never again. */
-  next(): boolean {
+  /** Whether `n` more replays may be made (counted if so); once not, never again. */
+  next(n = 1): boolean {
     if (this.cut !== null) return false;
-    if (this.made >= this.budget.runs) this.cut = 'runs';
+    if (this.made + n > this.budget.runs) this.cut = 'runs';
     else if (performance.now() > this.budget.deadline) this.cut = 'seconds';
-    else this.made++;
+    else this.made += n;
     return this.cut === null;
   }
 }
@@ -170,14 +173,14 @@ export function shrinkRun(
   }
   if (target.length === 0)
     throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
-  const steps = minimizeSteps(planToScenario(best, search), target, spending, onBetter);
+  const scenario = minimizeSteps(planToScenario(best, search), target, spending, onBetter);
   return {
     original,
     plan: best,
-    scenario: steps.scenario,
+    scenario,
     target,
     shrinks,
-    shrinkRuns: spending.made + steps.runs,
+    shrinkRuns: spending.made,
     cut: spending.cut,
   };
 }
@@ -185,27 +188,26 @@ export function shrinkRun(
 /**
  * Removes one step at a time while the run still breaks one of `target`, until no step can go or
  * the budget is spent; then names the message each aimed fault hits instead of '*', where that
- * changes nothing. `runs` counts the replays made beyond those `spending` counts.
+ * changes nothing. Every replay, these last ones too, is drawn from the budget.
  */
 function minimizeSteps(
   scenario: AnyScenario,
   target: readonly GuaranteeId[],
   spending: Spending,
   onBetter?: OnBetter,
-): { scenario: AnyScenario; runs: number } {
+): AnyScenario {
   let current = scenario;
-  let runs = 0;
   const attempt = (candidate: AnyScenario) => {
     if (!breaksAnyOf(candidate, target)) return false;
     current = candidate;
     onBetter?.(current);
     return true;
   };
-  /** A few replays that make the case plainer, not smaller: made whatever the budget says. */
-  const polish = (candidate: AnyScenario) => {
-    runs++;
-    return attempt(candidate);
-  };
+  /**
+   * A few replays that make the case plainer, not smaller, while the budget lasts: the budget
+   * counts every replay (`--shrink-runs` says at most N), so a case cut by it is left as it stands.
+   */
+  const polish = (candidate: AnyScenario) => spending.next() && attempt(candidate);
   const without = (...drop: number[]) => ({
     ...current,
     steps: current.steps.filter((_, j) => !drop.includes(j)),
@@ -216,14 +218,14 @@ function minimizeSteps(
   while (changed) {
     changed = false;
     for (let i = current.steps.length - 1; i >= 0; i--) {
-      if (!spending.next()) return { scenario: current, runs };
+      if (!spending.next()) return current;
       if (attempt(without(i))) changed = true;
     }
     // Two steps that only matter together (a crash and its restart; faults whose timing depends
     // on each other) go as a pair.
     for (let i = current.steps.length - 1; i > 0 && !changed; i--) {
       for (let j = i - 1; j >= 0 && !changed; j--) {
-        if (!spending.next()) return { scenario: current, runs };
+        if (!spending.next()) return current;
         if (attempt(without(i, j))) changed = true;
       }
     }
@@ -234,11 +236,16 @@ function minimizeSteps(
     const fewer = { ...current, clients: current.clients.filter((c) => used.has(c)) };
     if (fewer.clients.length > 0) polish(fewer);
   }
-  const named = nameAimedMessages(current);
-  runs++;
-  if (sameViolations(runScenario(named, { trace: false }), runScenario(current, { trace: false })))
-    current = named;
-  return { scenario: current, runs };
+  // Three replays when a fault is aimed at any message ('*'): the case's trace, to find the
+  // messages they hit, then the case with them named and the case as it stands, to compare.
+  if (current.steps.some((s) => aimedType(s) === '*') && spending.next(3)) {
+    const named = nameAimedMessages(current);
+    if (
+      sameViolations(runScenario(named, { trace: false }), runScenario(current, { trace: false }))
+    )
+      current = named;
+  }
+  return current;
 }
 
 /** The scenario with one fixed delay, kept only if it still fails. */

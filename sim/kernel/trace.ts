@@ -2,7 +2,7 @@
 // faults a script can inject. The trace's hash is its fingerprint: same scenario and seed, same hash.
 
 import type { NodeId, Observation } from '../../protocol/core.ts';
-import { leftOutOfJson, ValueHash } from './hash.ts';
+import { leftOutOfJson, TextHash, ValueHash } from './hash.ts';
 
 /** A message as the trace knows it: any object with a wire `type`. */
 export interface WireMessage {
@@ -248,5 +248,16 @@ function digits(n: number): number {
 export function traceHash(trace: readonly TraceEvent[]): string {
   const h = new ValueHash();
   for (const event of trace) hashEvent(h, event);
+  return h.hex();
+}
+
+/**
+ * The trace hash as kvsim wrote it before the hash by structure: the JSON text of every event,
+ * state digests included, each followed by a newline. Traces saved then (still kvsim-trace/1) carry
+ * it as their `run.hash`; view computes it only to tell such a trace from an edited one.
+ */
+export function earlierTraceHash(trace: readonly TraceEvent[]): string {
+  const h = new TextHash();
+  for (const event of trace) h.update(JSON.stringify(event)).update('\n');
   return h.hex();
 }

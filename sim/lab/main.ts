@@ -9,7 +9,13 @@ import { downAt } from '../render/down.ts';
 import { counted, formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
-import { runScenario, type ScenarioRun, validateScenario } from '../scenario.ts';
+import {
+  runScenario,
+  type Scenario,
+  ScenarioError,
+  type ScenarioRun,
+  validateScenario,
+} from '../scenario.ts';
 import { STORES } from '../stores/index.ts';
 import { button, byId, el, eventText, rovingList } from './dom.ts';
 import {
@@ -48,7 +54,21 @@ import {
 const doc = JSON.parse(byId('kvsim-trace').textContent ?? '') as Omit<TraceDocument, 'events'>;
 /** The scenario file the page was made from, for the downloaded file's header and name. */
 const origin = doc.scenario.file;
-const scenario = validateScenario(doc.scenario.definition);
+/**
+ * The scenario the lab reruns, checked as sim checks a scenario file; or why it cannot be rerun
+ * (a page made by hand or by an earlier view from a trace whose definition sim would refuse),
+ * which the lab then says in one sentence where it would have been, and does nothing else.
+ */
+const checked = ((): { scenario: Scenario } | { why: string } => {
+  try {
+    return { scenario: validateScenario(doc.scenario.definition) };
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    return { why: error.message };
+  }
+})();
+/** Read only once mount() runs, which it does only for a scenario that passed. */
+const scenario = 'scenario' in checked ? checked.scenario : ({ goal: '', steps: [] } as Scenario);
 const store = STORES[scenario.store ?? 'replicated'];
 /** The page's run, rerun here: after the page is drawn, so that a long run does not hold it up. */
 let rerun: ScenarioRun | null = null;
@@ -1537,9 +1557,7 @@ function mount(): void {
     result,
     handView,
   );
-  const findings = document.getElementById('findings');
-  if (findings !== null) findings.after(section);
-  else document.body.append(section);
+  place();
   document.body.append(menu, toast, handBar);
   window.addEventListener('scroll', placeHandBar, { passive: true });
   window.addEventListener('resize', placeHandBar);
@@ -1560,4 +1578,22 @@ function mount(): void {
   setTimeout(() => followAddress(true), 0);
 }
 
-mount();
+/** The lab's section, where the page has it: after the findings, else at the end. */
+function place(): void {
+  const findings = document.getElementById('findings');
+  if (findings !== null) findings.after(section);
+  else document.body.append(section);
+}
+
+if ('scenario' in checked) mount();
+else {
+  section.append(
+    el('h2', {}, 'Lab: what if…?'),
+    el(
+      'p',
+      { class: 'lab-status', attrs: { id: 'lab-status' } },
+      `The lab cannot rerun this page's scenario: its definition is not one kvsim can run (${checked.why}). The diagram above is the run as recorded; npm run sim -- <scenario.ts> --html writes a page with a lab that runs.`,
+    ),
+  );
+  place();
+}

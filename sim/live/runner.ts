@@ -5,10 +5,14 @@
 // a live run cannot be replayed, only rerun.
 
 import type { NodeId } from '../../protocol/core.ts';
+import type { LivenessBound } from '../check/index.ts';
+import type { NetworkConfig } from '../kernel/network.ts';
 import { Stream } from '../kernel/rng.ts';
 import { DEFAULT_BOUNDS, type Ending, type RunResult } from '../kernel/simulation.ts';
 import { type Fault, traceHash } from '../kernel/trace.ts';
 import { checkRun, judgeVerdicts, type ScenarioRun } from '../scenario.ts';
+import type { Knobs, StoreAdapter } from '../stores/index.ts';
+import type { Topology } from '../stores/replicated.ts';
 import { LiveClient, type LiveOp } from './client.ts';
 import { LOOPBACK } from './endpoint.ts';
 import { type ClusterSpec, LiveNode, nodeSpecs } from './node.ts';
@@ -377,7 +381,7 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     duplicatePermille: faults.duplicatePermille,
     fifo: false,
   };
-  const livenessBound = cluster.store.livenessBound(cluster.knobs, topology, network);
+  const livenessBound = liveLivenessBound(cluster.store, cluster.knobs, topology, network);
   const verdicts = checkRun(cluster.store, result, topology, cluster.knobs, livenessBound);
   const run: ScenarioRun = {
     seed,
@@ -400,4 +404,19 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     ],
   };
   return { run, faultsEndAt, interrupted };
+}
+
+/** What a live run cut before it went quiet can do when nothing bounds liveness: it has no scenario. */
+export const LIVE_LIVENESS_MEND =
+  "a live run's bound comes from its knobs and its faults (none while the relay drops messages): a longer --settle-ms gives the run time to go quiet, and liveness is then judged";
+
+/** A live run's liveness bound: the store's, from the knobs and the relay's network. */
+export function liveLivenessBound(
+  store: StoreAdapter,
+  knobs: Knobs,
+  topology: Topology,
+  network: NetworkConfig,
+): LivenessBound {
+  const bound = store.livenessBound(knobs, topology, network);
+  return bound.ms === null ? { ...bound, mend: LIVE_LIVENESS_MEND } : bound;
 }

@@ -381,7 +381,7 @@ function stepsFact(doc: TraceDocument, steps: number): string {
   return `${steps}, the diagram's rows, from ${events} (an arrival, a timer, a scripted action): an event can draw several rows, and repeats folded as ×40 share one`;
 }
 
-function headerHtml(doc: TraceDocument, steps: number, warning: string | undefined): string {
+function headerHtml(doc: TraceDocument, steps: number, warnings: readonly string[]): string {
   const knobs = Object.entries(doc.knobs)
     .map(([k, v]) => `<li><span class="knob">${text(k)}</span>=<b>${text(String(v))}</b></li>`)
     .join('');
@@ -399,7 +399,7 @@ function headerHtml(doc: TraceDocument, steps: number, warning: string | undefin
 <h1><span class="file">${text(doc.scenario.file)}</span></h1>
 <p class="goal">${text(doc.scenario.goal)}</p>
 <p class="replay">replay: <code id="replay">${text(doc.replay, 4000)}</code></p>
-${warning === undefined ? '' : `<p class="finding" id="edited">⚠ ${text(warning, WRAPPED_CHARS)}</p>\n`}<dl class="facts">${facts.join('')}</dl>
+${warnings.map((w) => `<p class="finding warning">⚠ ${text(w, WRAPPED_CHARS)}</p>\n`).join('')}<dl class="facts">${facts.join('')}</dl>
 <details class="knobs"><summary>knobs (${Object.keys(doc.knobs).length})</summary><ul>${knobs}</ul></details>
 </header>`;
 }
@@ -562,9 +562,12 @@ export interface PageLab {
 }
 
 /** The page for a trace document: the same document always gives the same bytes. */
-/** What the page shows besides the run: a warning under its header (view's, of an edited trace). */
+/**
+ * What the page shows besides the run: warnings under its header, one line each (view's, of a
+ * trace edited after it was written, or of a lab it left out).
+ */
 export interface PageOptions extends TimelineOptions {
-  readonly warning?: string;
+  readonly warnings?: readonly string[];
 }
 
 export function renderHtml(doc: TraceDocument, options: PageOptions = {}, lab?: PageLab): string {
@@ -587,7 +590,7 @@ export function renderHtml(doc: TraceDocument, options: PageOptions = {}, lab?: 
 <style>${style}</style>
 </head>
 <body>
-${headerHtml(doc, tl.steps, options.warning)}
+${headerHtml(doc, tl.steps, options.warnings ?? [])}
 ${findingsHtml(doc, tl)}
 <main>
 <div id="diagram-wrap">${svgDiagram(tl, g)}</div>

@@ -182,7 +182,7 @@ export const SAY = {
   listBroken: (broken: number, files: number) =>
     `${broken} of ${files} scenario files do not load (marked ✗ above)`,
   listEmpty: (paths: readonly string[]) =>
-    `no scenario files (.ts) in ${paths.map((p) => `'${clean(p)}'`).join(', ')}`,
+    `no scenario files (.ts, .js, .mjs or .json) in ${paths.map((p) => `'${clean(p)}'`).join(', ')}`,
   loadTimedOut: (file: string, ms: number, env: string) =>
     `the scenario '${clean(file)}' did not finish loading within ${ms} ms (does it loop at import?); set ${env}=<ms> to allow longer`,
   loadOutOfMemory: (file: string, mb: number, bytes: number) =>
