@@ -546,14 +546,14 @@ export interface WhatIf {
 }
 
 /**
- * A run of `scenario`; given the run it edits, within that run's bounds (a bound the command line
+ * A run of `scenario`; given the run it edits (`base`), within that run's bounds (a bound the command line
  * set, `--max-events` say, holds for the edited run too), all but the time bound, which is the
  * edited scenario's own.
  */
-function rerun(scenario: AnyScenario, edits?: ScenarioRun): ScenarioRun {
+function rerun(scenario: AnyScenario, base?: ScenarioRun): ScenarioRun {
   try {
-    if (edits === undefined) return runScenario(validateScenario(scenario));
-    const { maxTimeMs: _, ...bounds } = edits.result.bounds;
+    if (base === undefined) return runScenario(validateScenario(scenario));
+    const { maxTimeMs: _, ...bounds } = base.result.bounds;
     return runScenario(validateScenario(scenario), { bounds });
   } catch (error) {
     if (error instanceof ScenarioError) throw new EditError(error.message);
