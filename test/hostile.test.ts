@@ -90,6 +90,15 @@ describe('hostile text never becomes markup in the page', () => {
     expect(pageProblem(page)).toBeNull();
   });
 
+  it("a run's bounds are whole numbers, when the trace gives them", () => {
+    const doc = JSON.parse(serializeTraceDocument(documentOf(staleRead)));
+    expect(doc.run.bounds.maxEvents).toBe(5_000_000);
+    doc.run.bounds.maxQueue = '1e309';
+    expect(() => parseTraceDocument(JSON.stringify(doc))).toThrow(/run\.bounds\.maxQueue must be/);
+    delete doc.run.bounds;
+    expect(parseTraceDocument(JSON.stringify(doc)).run.bounds).toBeUndefined();
+  });
+
   it('ids and numbers are escaped too, where a malformed trace could put text', () => {
     const doc = documentOf(staleRead);
     const evil = JSON.parse(JSON.stringify(doc)) as { events: { kind: string; id?: unknown }[] };

@@ -2463,6 +2463,24 @@ describe('a run of 25 nodes and 10,000 steps', () => {
   });
 });
 
+describe('a page from a run a bound cut short', () => {
+  it('reruns within the bounds the run had, to the same trace hash', async () => {
+    // As `npm run sim -- scenarios/stale-read.ts --max-events 10 --html` makes it.
+    const own = runScenario(staleRead, { bounds: { maxEvents: 10 } });
+    expect(own.result.ending).toBe('event-limit');
+    const definition = effectiveScenario(staleRead, own);
+    const cut = traceDocument(own, { file: FILE, goal: staleRead.goal, replay: '', definition });
+    const path = join(ARTIFACTS, 'lab-cut.html');
+    writeFileSync(path, renderHtml(cut, {}, labPage()));
+    const { page: tab, problems } = await open('', pathToFileURL(path).href);
+    await expect(tab.locator('#lab-status').textContent()).resolves.toBe(
+      `Rerun in this browser: trace hash ${own.result.hash}, the same as the page's ✓`,
+    );
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+});
+
 describe('every scenario', () => {
   const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.ts'));
 

@@ -4,6 +4,7 @@
 // nothing is fetched, and every text goes in as text.
 
 import { GUARANTEE_NAMES } from '../check/index.ts';
+import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { downAt } from '../render/down.ts';
 import { counted, formatMessage, formatTime } from '../render/format.ts';
@@ -73,8 +74,26 @@ const store = STORES[scenario.store ?? 'replicated'];
 /** The page's run, rerun here: after the page is drawn, so that a long run does not hold it up. */
 let rerun: ScenarioRun | null = null;
 function baseRun(): ScenarioRun {
-  rerun ??= runScenario(scenario);
+  rerun ??= runScenario(scenario, { bounds: pageBounds() });
   return rerun;
+}
+
+/**
+ * The bounds the page's run had (a run `--max-events` cut short is rerun to the same event), none
+ * above the defaults: a page may come from anyone, and a bound raised without end could keep the
+ * tab busy. A run that needed a raised bound is rerun within the default, and the status says
+ * the hashes differ.
+ */
+function pageBounds(): Partial<Bounds> {
+  const given = doc.run.bounds;
+  if (given === undefined) return {};
+  const { maxEvents, maxQueue, maxTraceChars, maxHistory } = DEFAULT_BOUNDS;
+  return {
+    maxEvents: Math.min(given.maxEvents, maxEvents),
+    maxQueue: Math.min(given.maxQueue, maxQueue),
+    maxTraceChars: Math.min(given.maxTraceChars, maxTraceChars),
+    maxHistory: Math.min(given.maxHistory, maxHistory),
+  };
 }
 
 let edits: Edit[] = [];

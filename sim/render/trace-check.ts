@@ -398,6 +398,10 @@ export function checkTraceDocument(doc: Record<string, unknown>): void {
     events: count,
     hash: string,
   })(doc.run, 'run');
+  optional(object({ maxEvents: count, maxQueue: count, maxTraceChars: count, maxHistory: count }))(
+    (doc.run as Record<string, unknown>).bounds,
+    'run.bounds',
+  );
   arrayOf(object({ at: time, text: string }))(doc.notes, 'notes');
   inOrder(doc.notes as Record<string, unknown>[], 'notes', 'at');
   arrayOf(event(node))(doc.events, 'events');
