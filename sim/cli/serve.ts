@@ -78,10 +78,12 @@ async function serve(argv: readonly string[]): Promise<number> {
   // terminal of its own, says it itself (so that each terminal shows what its server runs).
   if (process.env[SUPERVISED] !== '1')
     say(`${cluster.store.name} store, preset ${cluster.preset}: ${knobsText(cluster.knobs)}`);
-  if (values.processes)
-    return superviseProcesses(argv, cluster.servers, (list) =>
-      say(`ready: npm run client -- --servers ${list}`),
+  /** The line a client's --servers is copied from, once every server listens. */
+  const ready = (ports: ReadonlyMap<NodeId, number>) =>
+    say(
+      `ready: npm run client -- --servers ${cluster.servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(',')}`,
     );
+  if (values.processes) return superviseProcesses(argv, cluster.servers, ready);
 
   const clock = realClock();
   const ports = new Map<NodeId, number>();
@@ -130,8 +132,7 @@ async function serve(argv: readonly string[]): Promise<number> {
     say(`${node.id}${role} listening on ${LOOPBACK}:${ports.get(node.id)} (pid ${process.pid})`);
   }
   if (values.only === undefined) {
-    const list = cluster.servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(',');
-    say(`ready: npm run client -- --servers ${list}`);
+    ready(ports);
   } else if (process.env[SUPERVISED] === '1' && process.send !== undefined) {
     // Tells the supervisor this server listens (after its line above), then lets go of the
     // channel, which would otherwise keep this process up once its server stops.
@@ -162,12 +163,12 @@ interface Listening {
 
 /**
  * --processes: one child process per server (this same command with --only), stopped together.
- * `ready` is given the client's --servers list once every server listens, as serve alone says it.
+ * `ready` is given every server's port once all listen, as serve alone gives its own.
  */
 async function superviseProcesses(
   argv: readonly string[],
   servers: readonly NodeId[],
-  ready: (list: string) => void,
+  ready: (ports: ReadonlyMap<NodeId, number>) => void,
 ): Promise<number> {
   const args = argv.filter((a) => a !== '--processes');
   const ports = new Map<NodeId, number>();
@@ -180,8 +181,7 @@ async function superviseProcesses(
   for (const child of children)
     child.on('message', (m: Listening) => {
       ports.set(m.listening, m.port);
-      if (ports.size === servers.length)
-        ready(servers.map((id) => `${LOOPBACK}:${ports.get(id)}`).join(','));
+      if (ports.size === servers.length) ready(ports);
     });
   const stop = () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');

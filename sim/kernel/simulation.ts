@@ -69,6 +69,19 @@ export const DEFAULT_BOUNDS: Bounds = {
   maxHistory: 4_000_000,
 };
 
+/**
+ * The bounds on a run's size (the command line's --max-* flags): all but the time bound, which is
+ * its scenario's own. A run made again from an edited scenario, or in a page's lab, keeps these.
+ */
+export type SizeBounds = Omit<Bounds, 'maxTimeMs'>;
+
+export const SIZE_BOUNDS = ['maxEvents', 'maxQueue', 'maxTraceChars', 'maxHistory'] as const;
+
+export function sizeBounds(bounds: Bounds): SizeBounds {
+  const { maxEvents, maxQueue, maxTraceChars, maxHistory } = bounds;
+  return { maxEvents, maxQueue, maxTraceChars, maxHistory };
+}
+
 export interface SimulationOptions<M extends WireMessage> {
   readonly seed: string | number;
   readonly nodes: readonly NodeSpec<M>[];

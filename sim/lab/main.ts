@@ -4,7 +4,7 @@
 // nothing is fetched, and every text goes in as text.
 
 import { GUARANTEE_NAMES } from '../check/index.ts';
-import { type Bounds, DEFAULT_BOUNDS } from '../kernel/simulation.ts';
+import { type Bounds, DEFAULT_BOUNDS, SIZE_BOUNDS } from '../kernel/simulation.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import { downAt } from '../render/down.ts';
 import { counted, formatMessage, formatTime } from '../render/format.ts';
@@ -86,14 +86,10 @@ function baseRun(): ScenarioRun {
  */
 function pageBounds(): Partial<Bounds> {
   const given = doc.run.bounds;
-  if (given === undefined) return {};
-  const { maxEvents, maxQueue, maxTraceChars, maxHistory } = DEFAULT_BOUNDS;
-  return {
-    maxEvents: Math.min(given.maxEvents, maxEvents),
-    maxQueue: Math.min(given.maxQueue, maxQueue),
-    maxTraceChars: Math.min(given.maxTraceChars, maxTraceChars),
-    maxHistory: Math.min(given.maxHistory, maxHistory),
-  };
+  const bounds: { -readonly [K in keyof Bounds]?: number } = {};
+  if (given !== undefined)
+    for (const k of SIZE_BOUNDS) bounds[k] = Math.min(given[k], DEFAULT_BOUNDS[k]);
+  return bounds;
 }
 
 let edits: Edit[] = [];

@@ -5,6 +5,7 @@
 
 import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type GuaranteeId, type Verdict } from '../check/index.ts';
+import { sizeBounds } from '../kernel/simulation.ts';
 import type { DropReason, TraceEvent } from '../kernel/trace.ts';
 import { beginsStep, STORM_MIN, stormSignature, wrapText } from '../render/diagram.ts';
 import { formatMessage, formatTime, ordinal } from '../render/format.ts';
@@ -553,8 +554,7 @@ export interface WhatIf {
 function rerun(scenario: AnyScenario, base?: ScenarioRun): ScenarioRun {
   try {
     if (base === undefined) return runScenario(validateScenario(scenario));
-    const { maxTimeMs: _, ...bounds } = base.result.bounds;
-    return runScenario(validateScenario(scenario), { bounds });
+    return runScenario(validateScenario(scenario), { bounds: sizeBounds(base.result.bounds) });
   } catch (error) {
     if (error instanceof ScenarioError) throw new EditError(error.message);
     throw error;

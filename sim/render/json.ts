@@ -7,7 +7,7 @@ import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
 import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
-import type { Bounds } from '../kernel/simulation.ts';
+import { type SizeBounds, sizeBounds } from '../kernel/simulation.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
 import {
   type AnyScenario,
@@ -79,7 +79,7 @@ export interface TraceDocument {
      * traces written before them): the page's lab reruns the scenario within them, so that a run
      * `--max-events` cut short is rerun to the same event.
      */
-    readonly bounds?: RunBounds;
+    readonly bounds?: SizeBounds;
   };
   readonly notes: readonly { readonly at: number; readonly text: string }[];
   readonly events: readonly TraceEvent[];
@@ -138,14 +138,6 @@ function plain<T>(value: T, depth = 3): T {
   return copy as T;
 }
 
-/** The bounds a command line can set (the time bound is the scenario's own). */
-export type RunBounds = Pick<Bounds, 'maxEvents' | 'maxQueue' | 'maxTraceChars' | 'maxHistory'>;
-
-function runBounds(b: Bounds): RunBounds {
-  const { maxEvents, maxQueue, maxTraceChars, maxHistory } = b;
-  return { maxEvents, maxQueue, maxTraceChars, maxHistory };
-}
-
 export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDocument {
   const { topology } = run;
   const node = (id: NodeId, role: TraceNode['role']): TraceNode => ({
@@ -182,7 +174,7 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
       networkHealed: run.result.networkHealed,
       faultsEndAt: run.result.faultsEndAt,
       livenessBoundMs: run.livenessBound.ms,
-      bounds: runBounds(run.result.bounds),
+      bounds: sizeBounds(run.result.bounds),
     },
     notes: [...run.notes].sort((a, b) => a.at - b.at),
     events: [],
