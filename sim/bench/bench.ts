@@ -7,7 +7,7 @@ import { getHeapStatistics } from 'node:v8';
 import { main as command, EXIT, filelessFlags } from '../cli/usage.ts';
 import { EventHeap } from '../kernel/heap.ts';
 import { Stream } from '../kernel/rng.ts';
-import { prepareScenario, type RunOptions, type Scenario } from '../scenario.ts';
+import { prepareScenario, type Scenario } from '../scenario.ts';
 import { demoSection } from './demo.ts';
 import { exploreBenchmarks } from './explore.ts';
 import { extraBenchmarks } from './extra.ts';
@@ -108,35 +108,25 @@ function speedSection(workload: Scenario): string[] {
  * machine's speed drifted between the kinds.
  */
 function tracingSection(workload: Scenario): string[] {
-  const rounds = Array.from({ length: REPEATS }, () => {
-    const cpu = (options: RunOptions) => {
-      const r = phases(workload, options);
-      return (r.run.cpu / r.events) * 1e6;
-    };
-    const plain = cpu({ trace: false, bounds: BIG });
-    return {
-      plain,
-      hashed: cpu({ trace: 'hash', bounds: BIG }),
-      kept: cpu({ trace: true, bounds: BIG }),
-    };
-  });
+  const cpuUs = (trace: boolean | 'hash') => {
+    const r = phases(workload, { trace, bounds: BIG });
+    return (r.run.cpu / r.events) * 1e6;
+  };
+  // A literal's fields are evaluated in order: untraced, then hashed, then kept.
+  const rounds = Array.from({ length: REPEATS }, () => ({
+    plain: cpuUs(false),
+    hashed: cpuUs('hash'),
+    kept: cpuUs(true),
+  }));
   const of = (f: (r: (typeof rounds)[number]) => number) => median(rounds.map(f));
   const hashedX = of((r) => r.hashed / r.plain);
   const keptX = of((r) => r.kept / r.plain);
+  const [plain, hashed, kept] = [of((r) => r.plain), of((r) => r.hashed), of((r) => r.kept)];
   return [
     `tracing (CPU µs per event of sim.run(), medians of ${REPEATS} rounds of the three; target: at most 2× untraced)`,
-    `  ${pad('untraced (history only)', 58)}${num(
-      of((r) => r.plain),
-      3,
-    )}`,
-    `  ${pad('traced, hashed as it grows (nothing kept)', 58)}${num(
-      of((r) => r.hashed),
-      3,
-    )}  ${num(hashedX)}×  ${verdict(hashedX <= 2)}`,
-    `  ${pad('traced and kept in memory', 58)}${num(
-      of((r) => r.kept),
-      3,
-    )}  ${num(keptX)}×`,
+    `  ${pad('untraced (history only)', 58)}${num(plain, 3)}`,
+    `  ${pad('traced, hashed as it grows (nothing kept)', 58)}${num(hashed, 3)}  ${num(hashedX)}×  ${verdict(hashedX <= 2)}`,
+    `  ${pad('traced and kept in memory', 58)}${num(kept, 3)}  ${num(keptX)}×`,
   ];
 }
 
