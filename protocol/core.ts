@@ -77,6 +77,21 @@ export interface LockChange {
   readonly expiresAt?: number | null;
 }
 
+/** What a field of a wire message holds (a number: any finite one). */
+export type FieldKind = 'string' | 'string|null' | 'number' | 'number|null';
+
+/**
+ * A store's wire vocabulary as data: for every message type, each of its fields (`type` aside) and
+ * what it holds. Every field of the type must be listed and no other, so the compiler keeps the
+ * table in step with the message types (a field written out that the type lacks is an error too).
+ * What comes from outside (a live peer) is held to it.
+ */
+export type MessageShapes<M extends { readonly type: string }> = {
+  readonly [T in M['type']]: {
+    readonly [F in Exclude<keyof Extract<M, { readonly type: T }>, 'type'>]-?: FieldKind;
+  };
+};
+
 export type Effect<M, T> =
   | { readonly type: 'send'; readonly to: NodeId; readonly message: M }
   | {

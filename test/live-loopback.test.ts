@@ -3,8 +3,10 @@
 // a follower the new write has not reached answers TRY_OTHER_SERVER_OR_LATER. Every socket it
 // opened is closed when it stops.
 
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveKnobs } from '../protocol/knobs.ts';
+import type { ServerState } from '../protocol/replicated/server.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
 import { DEFAULT_NETWORK } from '../sim/kernel/network.ts';
 import { DEFAULT_BOUNDS } from '../sim/kernel/simulation.ts';
@@ -64,6 +66,45 @@ async function start(spec: ClusterSpec): Promise<LiveCluster> {
 
 function client(live: LiveCluster, id: string): LiveClient {
   return live.clients.find((c) => c.id === id)!;
+}
+
+/** Client c9's PUT of x, its `seq`-th operation, as a peer writes it. */
+function putOf(seq: number, value: string) {
+  return { type: 'PUT', requestId: `c9.${seq}`, attempt: 1, key: 'x', value, ackedBelow: seq };
+}
+
+/** Waits for `done` to hold, checking every few ms, for 5 s at most. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 5) {
+    if (waited > 5000) throw new Error('waited 5 s in vain');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A raw connection to a port on loopback, once it is open. */
+function connected(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    socket.once('error', reject);
+    socket.connect(port, '127.0.0.1', () => resolve(socket));
+  });
+}
+
+/** The first line the peer writes back (within 5 s). */
+function firstLine(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('no line back within 5 s')), 5000);
+    socket.once('close', () => clearTimeout(timer));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      resolve(text.slice(0, end));
+    });
+  });
 }
 
 /** Issues an operation and waits for its reply. */
@@ -154,6 +195,52 @@ describe('a three-server cluster on loopback', () => {
     const got = await ask(c1, { kind: 'get', key: 'k' }, 's1');
     expect([got.reply, got.value]).toEqual(['GET_OK', 'v']);
     expect((await ask(c1, { kind: 'delete', key: 'k' }, 's1')).reply).toBe('DELETE_OK');
+  });
+
+  it('drops what a hostile peer sends that is no message of the store, and serves on', async () => {
+    const live = await start(cluster('replicated', {}));
+    const leader = live.server('s1');
+    const relay = live.relays.find((r) => r.target === 's1')!;
+    const hostile = [
+      'not json',
+      '[1,2]',
+      // A PUT without its fields: the leader's machine read its request id and threw, and the
+      // exception ended the process that served every server.
+      { type: 'PUT' },
+      { type: 'PUT', requestId: 'c9.1', attempt: '1' },
+      { type: 'ACQUIRE_LOCK', requestId: 'c9.1' },
+      { ...putOf(1, 'evil'), script: '<b>' },
+    ].map((m) =>
+      typeof m === 'string' ? m : JSON.stringify({ from: 'c9', to: 's1', message: m }),
+    );
+    // Straight to the leader's own port, then through its relay with the link held, so that the
+    // relay records whatever it takes in (a held message is in the trace at once).
+    for (const [port, seq] of [
+      [leader.port, 1],
+      [relay.port, 2],
+    ] as const) {
+      if (port === relay.port) await live.inject({ kind: 'hold', from: 'c9', to: 's1' });
+      const socket = await connected(port);
+      const reply = firstLine(socket);
+      const put = JSON.stringify({ from: 'c9', to: 's1', message: putOf(seq, String(seq)) });
+      socket.write(`${[...hostile, put].join('\n')}\n`);
+      if (port === relay.port) {
+        // The PUT after the hostile lines is held: every line before it has been read.
+        await until(() => live.recorder.events.some((e) => e.kind === 'hold'));
+        await live.inject({ kind: 'release', from: 'c9', to: 's1' });
+      }
+      const { message } = JSON.parse(await reply);
+      expect(message).toMatchObject({ type: 'PUT_OK', key: 'x', value: String(seq) });
+      socket.destroy();
+    }
+    // Nothing of what was refused reached a machine or the trace.
+    const store = (leader.host.current as ServerState).store;
+    expect([store.keys(), store.get('x')!.value]).toEqual([['x'], '2']);
+    const traced = live.recorder.events.filter((e) => 'message' in e).map((e) => e.message);
+    expect(traced.length).toBeGreaterThan(0);
+    for (const message of traced) expect(JSON.stringify(message)).not.toMatch(/evil|LOCK|"1"}/);
+    // The cluster still serves its own clients.
+    expect((await ask(client(live, 'c1'), { kind: 'get', key: 'x' }, 's2')).value).toBe('2');
   });
 
   it('closes every socket it opened when it stops', async () => {

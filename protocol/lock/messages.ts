@@ -2,7 +2,7 @@
 // Put, Get, Delete) and its replies ("Lock not acquired" becomes LOCK_NOT_ACQUIRED). Every message
 // names the client operation it belongs to (`c1.3`) and the attempt; a reply names its request.
 
-import type { Key } from '../core.ts';
+import type { Key, MessageShapes } from '../core.ts';
 
 interface Addressed {
   /** The client operation this message belongs to: acquire, operation and release share it. */
@@ -50,3 +50,24 @@ export type Refusal =
 export type ServerReply = LockReply | DataReply | Refusal;
 export type Message = ClientRequest | ServerReply;
 export type MessageType = Message['type'];
+
+const ADDRESSED = { requestId: 'string', attempt: 'number', key: 'string' } as const;
+const FENCED = { ...ADDRESSED, token: 'number|null' } as const;
+
+/** The vocabulary as data: each message's fields and what they hold (see MessageShapes). */
+export const MESSAGE_SHAPES: MessageShapes<Message> = {
+  ACQUIRE_LOCK: ADDRESSED,
+  RELEASE_LOCK: FENCED,
+  PUT: { ...FENCED, value: 'string' },
+  GET: FENCED,
+  DELETE: FENCED,
+  LOCK_GRANTED: { ...ADDRESSED, token: 'number|null' },
+  LOCK_DENIED: ADDRESSED,
+  RELEASE_OK: ADDRESSED,
+  PUT_OK: { ...ADDRESSED, value: 'string', ts: 'number' },
+  GET_OK: { ...ADDRESSED, value: 'string', ts: 'number' },
+  NULL: { ...ADDRESSED, ts: 'number|null' },
+  DELETE_OK: { ...ADDRESSED, ts: 'number' },
+  LOCK_NOT_ACQUIRED: ADDRESSED,
+  STALE_TOKEN: { ...ADDRESSED, token: 'number|null', latest: 'number' },
+};

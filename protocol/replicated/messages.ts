@@ -2,7 +2,7 @@
 // Every request carries a requestId (`c1.3`: client c1's third operation) and the attempt number;
 // a reply names the request it answers. A REPLICATION names the leader's write (`w7`).
 
-import type { Key } from '../core.ts';
+import type { Key, MessageShapes } from '../core.ts';
 
 export type ClientRequest =
   | {
@@ -114,3 +114,34 @@ export function seqOfRequestId(requestId: string): number {
 
 export type Message = ClientRequest | ClientReply | ReplicationMessage;
 export type MessageType = Message['type'];
+
+/** The vocabulary as data: each message's fields and what they hold (see MessageShapes). */
+export const MESSAGE_SHAPES: MessageShapes<Message> = {
+  PUT: {
+    requestId: 'string',
+    attempt: 'number',
+    key: 'string',
+    value: 'string',
+    ackedBelow: 'number',
+  },
+  DELETE: { requestId: 'string', attempt: 'number', key: 'string', ackedBelow: 'number' },
+  GET: { requestId: 'string', attempt: 'number', key: 'string', tsClient: 'number|null' },
+  PUT_OK: { requestId: 'string', attempt: 'number', key: 'string', value: 'string', ts: 'number' },
+  DELETE_OK: { requestId: 'string', attempt: 'number', key: 'string', ts: 'number' },
+  GET_OK: { requestId: 'string', attempt: 'number', key: 'string', value: 'string', ts: 'number' },
+  NULL: { requestId: 'string', attempt: 'number', key: 'string', ts: 'number|null' },
+  TRY_OTHER_SERVER_OR_LATER: {
+    requestId: 'string',
+    attempt: 'number',
+    key: 'string',
+    serverTs: 'number|null',
+  },
+  REPLICATION: {
+    requestId: 'string',
+    key: 'string',
+    value: 'string|null',
+    ts: 'number',
+    origin: 'string',
+  },
+  REPLICATION_OK: { requestId: 'string', key: 'string', ts: 'number' },
+};

@@ -168,7 +168,9 @@ async function client(argv: readonly string[]): Promise<number> {
   // Keys, values and server names come from the script and from the servers: shown escaped.
   const say = (line: string) =>
     process.stdout.write(`${formatTime(clock.nowMs()).padStart(10)}  ${displayText(line)}\n`);
-  const live = new LiveClient(id, cluster, (s) => addresses[cluster.servers.indexOf(s)], clock);
+  const live = new LiveClient(id, cluster, (s) => addresses[cluster.servers.indexOf(s)], clock, {
+    refused: (e, why) => say(`${id} ignored a message from ${e.from}: ${why}`),
+  });
   process.stdout.write(
     `${displayText(`${id} connected to a ${cluster.store.name} store (${cluster.servers.join(', ')}; preset ${cluster.preset})`)}\n`,
   );

@@ -109,6 +109,7 @@ async function serve(argv: readonly string[]): Promise<number> {
           clock,
           {
             delivered: (e) => log(e.to, `← ${e.from}  ${formatMessage(e.message)}`),
+            refused: (e, why) => log(e.to, `✗ ignored a message from ${e.from}: ${why}`),
             recorded: (node, o) => {
               if (o.kind === 'apply' || o.kind === 'note') log(node, formatObservation(o));
             },

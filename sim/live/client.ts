@@ -89,6 +89,7 @@ export class LiveClient {
     this.node = new LiveNode(spec, cluster, addressOf, clock, {
       sent: (from, to, message) => observer.sent?.(from, to, message),
       delivered: (envelope) => observer.delivered?.(envelope),
+      refused: (envelope, why) => observer.refused?.(envelope, why),
       timerFired: (node, timer) => observer.timerFired?.(node, timer),
       stateChanged: (node, s, state) => observer.stateChanged?.(node, s, state),
       recorded: (node, observation) => {

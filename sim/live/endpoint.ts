@@ -19,6 +19,12 @@ export interface EndpointOptions {
   /** Where a node lives (a server); undefined for a node that can only be answered (a client). */
   addressOf(node: NodeId): Address | undefined;
   onEnvelope(envelope: Envelope): void;
+  /**
+   * What is wrong with a message this node's store does not send (messageProblem), or null. Such a
+   * message goes to onRefused instead of the node: its machine is stepped only on its own kind.
+   */
+  problemOf?(message: Envelope['message']): string | null;
+  onRefused?(envelope: Envelope, why: string): void;
   /** A server answers a client's greeting with what it runs. */
   hello?: () => Hello;
   onWelcome?(hello: Hello): void;
@@ -126,14 +132,20 @@ export class Endpoint {
       case 'welcome':
         this.options.onWelcome?.(line.hello);
         return;
-      case 'envelope':
+      case 'envelope': {
         if (line.envelope.to !== this.id) return;
+        const why = this.options.problemOf?.(line.envelope.message) ?? null;
+        if (why !== null) {
+          this.options.onRefused?.(line.envelope, why);
+          return;
+        }
         if (this.options.addressOf(line.envelope.from) === undefined) {
           this.learned.set(line.envelope.from, socket);
           this.heard.add(line.envelope.from);
         }
         this.options.onEnvelope(line.envelope);
         return;
+      }
     }
   }
 }

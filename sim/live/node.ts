@@ -9,13 +9,15 @@ import type { WireMessage } from '../kernel/trace.ts';
 import type { Knobs, StoreAdapter } from '../stores/index.ts';
 import { type Address, Endpoint } from './endpoint.ts';
 import { type Clock, MachineHost, REAL_TIMERS } from './host.ts';
-import type { Envelope, Hello } from './wire.ts';
+import { type Envelope, type Hello, messageProblem } from './wire.ts';
 
 /** What a live node tells the world about its steps. Every method is optional. */
 export interface LiveObserver {
   /** A message leaves; the answer numbers it for the trace (undefined: no trace). */
   sent?(from: NodeId, to: NodeId, message: WireMessage): { id: number; sentAt: number } | undefined;
   delivered?(envelope: Envelope): void;
+  /** A message that is not the store's arrived, and was dropped unread: what is wrong with it. */
+  refused?(envelope: Envelope, why: string): void;
   recorded?(node: NodeId, observation: Observation): void;
   timerFired?(node: NodeId, timer: unknown): void;
   stateChanged?(node: NodeId, spec: NodeSpec<WireMessage>, state: unknown): void;
@@ -69,6 +71,8 @@ export class LiveNode {
         observer.delivered?.(envelope);
         this.host.receive(envelope.from, envelope.message);
       },
+      problemOf: (message) => messageProblem(cluster.store.messageShapes, message),
+      onRefused: (envelope, why) => observer.refused?.(envelope, why),
       hello: () => ({
         node: id,
         store: cluster.store.name,

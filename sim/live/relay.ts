@@ -162,6 +162,8 @@ export class Relay {
     /** Where the server listens now; undefined while it is down. */
     private readonly upstream: () => Address | undefined,
     private readonly network: FaultNetwork,
+    /** What is wrong with a message the store does not send (null: nothing): it is not passed on. */
+    private readonly problemOf: (message: Envelope['message']) => string | null,
   ) {}
 
   listen(): Promise<number> {
@@ -214,9 +216,11 @@ export class Relay {
       return true;
     };
     readLines(source, (line, text) => {
-      // Greetings are not protocol messages: they pass straight through.
+      // Greetings are not protocol messages: they pass straight through. A line that is not one
+      // of the store's messages is no message of the run: not passed on, not recorded.
       if (line.kind !== 'envelope') hop(`${text}\n`);
-      else this.network.forward(line.envelope, hop);
+      else if (this.problemOf(line.envelope.message) === null)
+        this.network.forward(line.envelope, hop);
     });
   }
 }

@@ -18,6 +18,7 @@ import { LOOPBACK } from './endpoint.ts';
 import { type ClusterSpec, LiveNode, nodeSpecs } from './node.ts';
 import { LiveRecorder } from './recorder.ts';
 import { FaultNetwork, type LinkFaults, Relay } from './relay.ts';
+import { messageProblem } from './wire.ts';
 
 export const FAULT_KINDS = [
   'delay',
@@ -192,6 +193,7 @@ export class LiveCluster {
           node.id,
           () => (node.host.up ? { host: LOOPBACK, port: node.port } : undefined),
           this.network,
+          (message) => messageProblem(cluster.store.messageShapes, message),
         ),
     );
     this.clients = cluster.clients.map(

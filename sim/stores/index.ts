@@ -2,7 +2,7 @@
 // checkers that judge them and how to read their replicas. Everything above this file (scenarios,
 // the command line, the explorer) is the same for every store.
 
-import type { NodeId } from '../../protocol/core.ts';
+import type { FieldKind, NodeId } from '../../protocol/core.ts';
 import {
   type KnobSpecs,
   type KnobValue,
@@ -10,11 +10,15 @@ import {
   parseKnob,
   resolveKnobs,
 } from '../../protocol/knobs.ts';
-import type {
-  ClientState as LockClientState,
-  ServerState as LockServerState,
+import {
+  MESSAGE_SHAPES as LOCK_SHAPES,
+  type ClientState as LockClientState,
+  type ServerState as LockServerState,
 } from '../../protocol/lock/index.ts';
-import type { ReplicatedKnobs } from '../../protocol/replicated/index.ts';
+import {
+  MESSAGE_SHAPES as REPLICATED_SHAPES,
+  type ReplicatedKnobs,
+} from '../../protocol/replicated/index.ts';
 import {
   type Checker,
   type LivenessBound,
@@ -48,6 +52,8 @@ export interface StoreAdapter {
   readonly presets: Readonly<Record<string, Knobs>>;
   /** How many servers a scenario gets when it names none. */
   readonly defaultServers: number;
+  /** Its wire vocabulary: each message type's fields and what they hold (MessageShapes). */
+  readonly messageShapes: Readonly<Record<string, Readonly<Record<string, FieldKind>>>>;
   /** A sentence when the topology does not suit this store. */
   topologyError(topology: Topology): string | null;
   nodes(topology: Topology, knobs: Knobs): NodeSpec<WireMessage>[];
@@ -71,6 +77,7 @@ const REPLICATED: StoreAdapter = {
   knobSpecs: replicatedStore.knobSpecs as KnobSpecs<Knobs>,
   presets: replicatedStore.presets as unknown as StoreAdapter['presets'],
   defaultServers: 3,
+  messageShapes: REPLICATED_SHAPES,
   topologyError: () => null,
   nodes: (topology, knobs) =>
     replicatedNodes(topology, knobs as unknown as ReplicatedKnobs) as NodeSpec<WireMessage>[],
@@ -87,6 +94,7 @@ const LOCK: StoreAdapter = {
   knobSpecs: lockStore.knobSpecs as KnobSpecs<Knobs>,
   presets: lockStore.presets as unknown as StoreAdapter['presets'],
   defaultServers: 1,
+  messageShapes: LOCK_SHAPES,
   topologyError: (t) =>
     t.servers.length === 1
       ? null
