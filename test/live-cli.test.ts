@@ -13,7 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -118,6 +118,15 @@ async function gone(pids: readonly number[]): Promise<void> {
 }
 
 const close = (server: Server) => new Promise<void>((r) => server.close(() => r()));
+
+/** A raw connection to a port on loopback, once it is open. */
+function connectedTo(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    socket.once('error', reject);
+    socket.connect(port, '127.0.0.1', () => resolve(socket));
+  });
+}
 
 /** A port nothing listens on (the kernel's free port, released again). */
 async function freePort(): Promise<number> {
@@ -465,6 +474,69 @@ describe('mistakes get one line and exit 2', () => {
     const r = await finished;
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/\nerror: script line 2: 's9' is not a server of this cluster/);
+  });
+
+  it('a hostile peer: serve drops what no client may send, one line each, and serves on', async () => {
+    const { serve, servers, out } = await serveCluster(['--preset', 'fixed']);
+    let served = out;
+    serve.stdout!.on('data', (d) => {
+      served += d;
+    });
+    try {
+      const s1 = Number(servers.split(',')[0]!.split(':')[1]);
+      const line = (from: string, to: string, message: object) =>
+        `${JSON.stringify({ from, to, message })}\n`;
+      const put = (requestId: string, ackedBelow: number) => ({
+        type: 'PUT',
+        requestId,
+        attempt: 1,
+        key: 'x',
+        value: 'EVIL',
+        ackedBelow,
+      });
+      // A field nested 5,000 deep: saying what was wrong with it once took the stack, and the process.
+      const deep = `{"from":"c9","to":"s1","message":{"type":"GET","requestId":${'['.repeat(5000)}${']'.repeat(5000)},"attempt":1,"key":"x","tsClient":null}}\n`;
+      const hostile = [
+        deep,
+        line('c9', 's1', { type: 'PUT' }),
+        line('c4', 's1', {
+          type: 'REPLICATION',
+          requestId: 'w9',
+          key: 'x',
+          value: 'EVIL',
+          ts: 9e15,
+          origin: 'c4.1',
+        }),
+        // Under another client's request id the leader's session for c1 would swallow c1's writes.
+        line('c9', 's1', put('c1.0', 1e308)),
+        `${JSON.stringify({ hello: 'c'.repeat(100_000) })}\n`,
+      ];
+      // Four refusals, each a line of its own; the greeting from a name no node has goes unanswered.
+      const refused = waitFor(serve, (text) => text.split(' ignored a message').length > 4);
+      (await connectedTo(s1)).end(hostile.join(''));
+      expect(await refused).not.toBeNull();
+      const client = await run(
+        'client',
+        ['--servers', servers, '--id', 'c1', '--script', '-'],
+        'put x 1 via s1\nwait\nget x via s2\n',
+      );
+      expect(client.status).toBe(0);
+      expect(client.stdout).toMatch(/GET x via s2 → GET_OK 1 /);
+      expect(served).toMatch(
+        /s1 +✗ ignored a message from c9: GET's requestId is an array, not a string\n/,
+      );
+      expect(served).toMatch(/s1 +✗ ignored a message from c9: PUT has no requestId\n/);
+      expect(served).toMatch(
+        /s1 +✗ ignored a message from c4: REPLICATION comes from servers only, and c4 is none of them\n/,
+      );
+      expect(served).toMatch(
+        /s1 +✗ ignored a message from c9: c9's PUT names another client's request, "c1.0"\n/,
+      );
+      expect(served).not.toMatch(/EVIL|\n +at /);
+      expect(alive(serve.pid!)).toBe(true);
+    } finally {
+      serve.kill('SIGTERM');
+    }
   });
 
   it('a client name the servers have served before, when they dedupe requests by it', async () => {

@@ -89,7 +89,8 @@ describe('reading lines', () => {
     for (const broken of [
       { ...hello, servers: 's1' },
       { ...hello, knobs: { a: [] } },
-      { ...hello, clients: [1] },
+      { ...hello, served: 'yes' },
+      { ...hello, node: 'x'.repeat(65) },
       { ...hello, leader: undefined },
       [],
     ])

@@ -71,3 +71,12 @@ export const MESSAGE_SHAPES: MessageShapes<Message> = {
   LOCK_NOT_ACQUIRED: ADDRESSED,
   STALE_TOKEN: { ...ADDRESSED, token: 'number|null', latest: 'number' },
 };
+
+/** What a client sends (every other message is a server's), each naming it in its request id. */
+export const CLIENT_REQUESTS: readonly ClientRequest['type'][] = [
+  'ACQUIRE_LOCK',
+  'RELEASE_LOCK',
+  'PUT',
+  'GET',
+  'DELETE',
+];

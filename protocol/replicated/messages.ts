@@ -145,3 +145,6 @@ export const MESSAGE_SHAPES: MessageShapes<Message> = {
   },
   REPLICATION_OK: { requestId: 'string', key: 'string', ts: 'number' },
 };
+
+/** What a client sends (every other message is a server's), each naming it in its request id. */
+export const CLIENT_REQUESTS: readonly ClientRequest['type'][] = ['PUT', 'DELETE', 'GET'];

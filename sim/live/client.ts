@@ -45,7 +45,7 @@ export async function greetCluster(
     throw new Error(`the servers run an unknown store '${first.store}'`);
   // Request ids are the client's name and a count from 1: under requestIds=dedupe, a servers'
   // memory of an earlier client of this name would answer this one's requests with its replies.
-  const heard = hellos.find((h) => Array.isArray(h.clients) && h.clients.includes(id));
+  const heard = hellos.find((h) => h.served === true);
   if (heard !== undefined && first.knobs.requestIds === 'dedupe')
     throw new Error(
       `${heard.node} has already served a client named ${id}; with requestIds=dedupe it would take this one's requests for that one's and answer them from memory: give another --id`,
@@ -90,6 +90,7 @@ export class LiveClient {
       sent: (from, to, message) => observer.sent?.(from, to, message),
       delivered: (envelope) => observer.delivered?.(envelope),
       refused: (envelope, why) => observer.refused?.(envelope, why),
+      foreign: (envelope) => observer.foreign?.(envelope) ?? null,
       timerFired: (node, timer) => observer.timerFired?.(node, timer),
       stateChanged: (node, s, state) => observer.stateChanged?.(node, s, state),
       recorded: (node, observation) => {

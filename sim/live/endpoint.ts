@@ -6,9 +6,15 @@
 import { createServer, type Server, Socket } from 'node:net';
 import type { NodeId } from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
-import { type Envelope, encodeLine, type Hello, type Line, readLines } from './wire.ts';
+import { type Envelope, encodeLine, type Hello, type Line, readLines, writeText } from './wire.ts';
 
 export const LOOPBACK = '127.0.0.1';
+
+/**
+ * Clients a node hears from, at most, since it started: a peer making up a new name for every
+ * message would otherwise grow what the node remembers of them (and a server's sessions) forever.
+ */
+export const MAX_HEARD = 10_000;
 
 export interface Address {
   readonly host: string;
@@ -20,13 +26,14 @@ export interface EndpointOptions {
   addressOf(node: NodeId): Address | undefined;
   onEnvelope(envelope: Envelope): void;
   /**
-   * What is wrong with a message this node's store does not send (messageProblem), or null. Such a
-   * message goes to onRefused instead of the node: its machine is stepped only on its own kind.
+   * What is wrong with a message (not the store's: messageProblem; not its sender's to send:
+   * senderProblem), or null. Such a message goes to onRefused instead of the node: its machine is
+   * stepped only on what its own kind of peer sends.
    */
-  problemOf?(message: Envelope['message']): string | null;
+  problemOf?(envelope: Envelope): string | null;
   onRefused?(envelope: Envelope, why: string): void;
-  /** A server answers a client's greeting with what it runs. */
-  hello?: () => Hello;
+  /** A server answers a client's greeting with what it runs (`greeter` is the client's name). */
+  hello?: (greeter: NodeId) => Hello;
   onWelcome?(hello: Hello): void;
 }
 
@@ -46,7 +53,7 @@ export class Endpoint {
   private readonly dialed = new Map<NodeId, Socket>();
   private readonly learned = new Map<NodeId, Socket>();
   private readonly sockets = new Set<Socket>();
-  /** Every node without an address (a client) that has written to this one, ever. */
+  /** Every node without an address (a client) that has written to this one, ever (MAX_HEARD). */
   readonly heard = new Set<NodeId>();
 
   constructor(
@@ -76,14 +83,16 @@ export class Endpoint {
   send(to: NodeId, message: WireMessage, extra: { id?: number; sentAt?: number } = {}): void {
     const socket = this.route(to);
     if (socket === undefined) return;
-    socket.write(
+    writeText(
+      socket,
       encodeLine({ kind: 'envelope', envelope: { from: this.id, to, message, ...extra } }),
     );
   }
 
   /** Greets a server (to learn what it runs); the answer arrives through onWelcome. */
   greet(server: NodeId): void {
-    this.route(server)?.write(encodeLine({ kind: 'hello', from: this.id }));
+    const socket = this.route(server);
+    if (socket !== undefined) writeText(socket, encodeLine({ kind: 'hello', from: this.id }));
   }
 
   /** Closes the listener and every connection: the node is gone from the network. */
@@ -127,21 +136,27 @@ export class Endpoint {
     switch (line.kind) {
       case 'hello':
         if (this.options.hello !== undefined)
-          socket.write(encodeLine({ kind: 'welcome', hello: this.options.hello() }));
+          writeText(socket, encodeLine({ kind: 'welcome', hello: this.options.hello(line.from) }));
         return;
       case 'welcome':
         this.options.onWelcome?.(line.hello);
         return;
       case 'envelope': {
         if (line.envelope.to !== this.id) return;
-        const why = this.options.problemOf?.(line.envelope.message) ?? null;
+        const { from } = line.envelope;
+        const client = this.options.addressOf(from) === undefined;
+        const why =
+          this.options.problemOf?.(line.envelope) ??
+          (client && !this.heard.has(from) && this.heard.size >= MAX_HEARD
+            ? `${this.id} has heard from ${MAX_HEARD} clients already, and takes no more`
+            : null);
         if (why !== null) {
           this.options.onRefused?.(line.envelope, why);
           return;
         }
-        if (this.options.addressOf(line.envelope.from) === undefined) {
-          this.learned.set(line.envelope.from, socket);
-          this.heard.add(line.envelope.from);
+        if (client) {
+          this.learned.set(from, socket);
+          this.heard.add(from);
         }
         this.options.onEnvelope(line.envelope);
         return;
@@ -172,7 +187,7 @@ export function probe(address: Address, from: NodeId, withinMs: number): Promise
       resolve(line.hello);
     });
     socket.connect(address.port, address.host, () => {
-      socket.write(encodeLine({ kind: 'hello', from }));
+      writeText(socket, encodeLine({ kind: 'hello', from }));
     });
   });
 }

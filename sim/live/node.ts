@@ -9,7 +9,7 @@ import type { WireMessage } from '../kernel/trace.ts';
 import type { Knobs, StoreAdapter } from '../stores/index.ts';
 import { type Address, Endpoint } from './endpoint.ts';
 import { type Clock, MachineHost, REAL_TIMERS } from './host.ts';
-import { type Envelope, type Hello, messageProblem } from './wire.ts';
+import { type Envelope, type Hello, messageProblem, senderProblem } from './wire.ts';
 
 /** What a live node tells the world about its steps. Every method is optional. */
 export interface LiveObserver {
@@ -18,6 +18,11 @@ export interface LiveObserver {
   delivered?(envelope: Envelope): void;
   /** A message that is not the store's arrived, and was dropped unread: what is wrong with it. */
   refused?(envelope: Envelope, why: string): void;
+  /**
+   * Why an envelope that fits the store is none of the watched run's (null: it is), so that the
+   * node drops it unread: a recorded run takes in only what its own relays sent on.
+   */
+  foreign?(envelope: Envelope): string | null;
   recorded?(node: NodeId, observation: Observation): void;
   timerFired?(node: NodeId, timer: unknown): void;
   stateChanged?(node: NodeId, spec: NodeSpec<WireMessage>, state: unknown): void;
@@ -71,16 +76,20 @@ export class LiveNode {
         observer.delivered?.(envelope);
         this.host.receive(envelope.from, envelope.message);
       },
-      problemOf: (message) => messageProblem(cluster.store.messageShapes, message),
+      problemOf: (envelope) =>
+        messageProblem(cluster.store.messageShapes, envelope.message) ??
+        senderProblem(cluster.servers, cluster.store.clientRequests, envelope) ??
+        observer.foreign?.(envelope) ??
+        null,
       onRefused: (envelope, why) => observer.refused?.(envelope, why),
-      hello: () => ({
+      hello: (greeter) => ({
         node: id,
         store: cluster.store.name,
         preset: cluster.preset,
         knobs: cluster.knobs,
         servers: cluster.servers,
         leader: cluster.leader,
-        clients: [...this.endpoint.heard],
+        served: this.endpoint.heard.has(greeter),
       }),
       ...(onWelcome === undefined ? {} : { onWelcome }),
     });

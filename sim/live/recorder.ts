@@ -21,6 +21,10 @@ export class LiveRecorder implements LiveObserver {
   private nextMessage = 1;
   /** Each message's send event, so that the relay can say when it will arrive. */
   private readonly sends = new Map<number, SendEvent>();
+  /** Messages the run's nodes sent that no relay has taken in yet (see claim). */
+  private readonly unclaimed = new Set<number>();
+  /** What a relay has sent on and no node has taken in yet, by number: link and message as JSON. */
+  private readonly onTheWire = new Map<number, string>();
 
   /** Real milliseconds since the run began, whole: the trace's time. */
   now(): number {
@@ -43,8 +47,37 @@ export class LiveRecorder implements LiveObserver {
     const t = this.now();
     const event: SendEvent = { t, kind: 'send', id, from, to, message, deliverAt: null };
     this.sends.set(id, event);
+    this.unclaimed.add(id);
     this.push(event);
     return { id, sentAt: t };
+  }
+
+  /**
+   * A relay takes in an envelope only once, and only as the run's node sent it (its number, link
+   * and message): anything else reached the relay's port from outside the run, and is no message
+   * of it. False for such an envelope.
+   */
+  claim(envelope: Envelope): boolean {
+    const { id } = envelope;
+    if (id === undefined || !this.unclaimed.has(id)) return false;
+    if (wireText(this.sends.get(id)!) !== wireText(envelope)) return false;
+    this.unclaimed.delete(id);
+    return true;
+  }
+
+  /** A relay sends `envelope` on (a copy has its own number): a node may take it in once. */
+  departs(envelope: Envelope): void {
+    if (envelope.id !== undefined) this.onTheWire.set(envelope.id, wireText(envelope));
+  }
+
+  /** Why a node does not take `envelope` in: none of the run's relays sent it on (null: one did). */
+  foreign(envelope: Envelope): string | null {
+    const { id } = envelope;
+    if (id !== undefined && this.onTheWire.get(id) === wireText(envelope)) {
+      this.onTheWire.delete(id);
+      return null;
+    }
+    return 'it is no message of this run (a peer outside it sent it)';
   }
 
   /** The relay has chosen when message `id` arrives. */
@@ -74,4 +107,9 @@ export class LiveRecorder implements LiveObserver {
     if (spec.summarize !== undefined)
       this.push({ t: this.now(), kind: 'state', node, summary: spec.summarize(state) });
   }
+}
+
+/** An envelope's link and message as JSON: what must match for it to be the run's. */
+function wireText(e: { from: NodeId; to: NodeId; message: WireMessage }): string {
+  return JSON.stringify([e.from, e.to, e.message]);
 }

@@ -9,7 +9,7 @@ import { Stream } from '../kernel/rng.ts';
 import type { DropReason } from '../kernel/trace.ts';
 import { type Address, LOOPBACK } from './endpoint.ts';
 import type { LiveRecorder } from './recorder.ts';
-import { type Envelope, encodeLine, readLines } from './wire.ts';
+import { type Envelope, encodeLine, readLines, writeText } from './wire.ts';
 
 export interface LinkFaults {
   readonly delayMinMs: number;
@@ -127,7 +127,10 @@ export class FaultNetwork {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.blocked.has(link(e.from, e.to))) this.drop(e, 'partition');
-      else if (!hop(encodeLine({ kind: 'envelope', envelope: e }))) this.drop(e, 'down');
+      else {
+        this.recorder.departs(e);
+        if (!hop(encodeLine({ kind: 'envelope', envelope: e }))) this.drop(e, 'down');
+      }
     }, delay);
     this.timers.add(timer);
     return this.recorder.now() + delay;
@@ -162,8 +165,11 @@ export class Relay {
     /** Where the server listens now; undefined while it is down. */
     private readonly upstream: () => Address | undefined,
     private readonly network: FaultNetwork,
-    /** What is wrong with a message the store does not send (null: nothing): it is not passed on. */
-    private readonly problemOf: (message: Envelope['message']) => string | null,
+    /**
+     * What is wrong with an envelope (null: nothing): one that is none of the run's messages is not
+     * passed on, nor recorded.
+     */
+    private readonly problemOf: (envelope: Envelope) => string | null,
   ) {}
 
   listen(): Promise<number> {
@@ -210,17 +216,12 @@ export class Relay {
   }
 
   private pipe(source: Socket, sink: Socket): void {
-    const hop: Hop = (line) => {
-      if (sink.destroyed) return false;
-      sink.write(line);
-      return true;
-    };
+    const hop: Hop = (line) => writeText(sink, line);
     readLines(source, (line, text) => {
       // Greetings are not protocol messages: they pass straight through. A line that is not one
       // of the store's messages is no message of the run: not passed on, not recorded.
       if (line.kind !== 'envelope') hop(`${text}\n`);
-      else if (this.problemOf(line.envelope.message) === null)
-        this.network.forward(line.envelope, hop);
+      else if (this.problemOf(line.envelope) === null) this.network.forward(line.envelope, hop);
     });
   }
 }

@@ -193,7 +193,9 @@ export class LiveCluster {
           node.id,
           () => (node.host.up ? { host: LOOPBACK, port: node.port } : undefined),
           this.network,
-          (message) => messageProblem(cluster.store.messageShapes, message),
+          (envelope) =>
+            messageProblem(cluster.store.messageShapes, envelope.message) ??
+            (this.recorder.claim(envelope) ? null : 'it is no message of this run'),
         ),
     );
     this.clients = cluster.clients.map(

@@ -23,8 +23,11 @@ export interface Hello {
   readonly knobs: Readonly<Record<string, string | number>>;
   readonly servers: readonly NodeId[];
   readonly leader: NodeId;
-  /** The clients this server has heard from since it started (a client checks its id is new). */
-  readonly clients?: readonly NodeId[];
+  /**
+   * Whether this server has heard from a client of the greeter's name since it started (a client
+   * checks that its id is new).
+   */
+  readonly served?: boolean;
 }
 
 export type Line =
@@ -34,6 +37,21 @@ export type Line =
 
 /** A line longer than this is not ours: the connection is closed rather than buffered forever. */
 export const MAX_LINE_CHARS = 1_000_000;
+
+/**
+ * Characters written to a connection and not yet taken by its peer, at most: a peer that asks and
+ * never reads its answers has its connection closed rather than this process's memory filled.
+ */
+export const MAX_UNREAD_CHARS = 16 * MAX_LINE_CHARS;
+
+/** Writes `text` to `socket`; false (and the connection closed) once its peer reads too little. */
+export function writeText(socket: Socket, text: string): boolean {
+  if (socket.destroyed) return false;
+  socket.write(text);
+  if (socket.writableLength <= MAX_UNREAD_CHARS) return true;
+  socket.destroy();
+  return false;
+}
 
 export function encodeLine(line: Line): string {
   switch (line.kind) {
@@ -46,6 +64,17 @@ export function encodeLine(line: Line): string {
   }
 }
 
+/**
+ * A node's name on the wire: a scenario's node name (a letter, then letters, digits, `-` or `_`),
+ * 64 characters at most. A line naming anything else is not one this transport writes.
+ */
+const WIRE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+const isName = (v: unknown): v is NodeId => typeof v === 'string' && WIRE_NAME.test(v);
+
+/** A whole number from 0 up, as the live trace numbers messages and times them. */
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
 /** Reads one line; null when it is not a line this transport writes (the peer's fault: skip it). */
 export function decodeLine(text: string): Line | null {
   let raw: unknown;
@@ -55,39 +84,41 @@ export function decodeLine(text: string): Line | null {
     return null;
   }
   if (!isRecord(raw)) return null;
-  if (typeof raw.hello === 'string') return { kind: 'hello', from: raw.hello };
+  if (raw.hello !== undefined) return isName(raw.hello) ? { kind: 'hello', from: raw.hello } : null;
   if (raw.welcome !== undefined)
     return isHello(raw.welcome) ? { kind: 'welcome', hello: raw.welcome } : null;
-  const message = raw.message;
-  if (
-    typeof raw.from !== 'string' ||
-    typeof raw.to !== 'string' ||
-    !isRecord(message) ||
-    typeof message.type !== 'string'
-  )
+  const { from, to, message, id, sentAt } = raw;
+  if (!isName(from) || !isName(to) || !isRecord(message) || typeof message.type !== 'string')
     return null;
-  return { kind: 'envelope', envelope: raw as unknown as Envelope };
+  if ((id !== undefined && !isCount(id)) || (sentAt !== undefined && !isCount(sentAt))) return null;
+  // Built from the fields an envelope has, so that nothing else a peer adds travels on.
+  const envelope: Envelope = {
+    from,
+    to,
+    message: message as unknown as WireMessage,
+    ...(id === undefined ? {} : { id }),
+    ...(sentAt === undefined ? {} : { sentAt }),
+  };
+  return { kind: 'envelope', envelope };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const isNames = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.every((n) => typeof n === 'string');
-
 /** A server's greeting as one writes it: a client builds its machine from what it says. */
 function isHello(v: unknown): v is Hello {
   return (
     isRecord(v) &&
-    typeof v.node === 'string' &&
+    isName(v.node) &&
     typeof v.store === 'string' &&
     typeof v.preset === 'string' &&
     isRecord(v.knobs) &&
     Object.values(v.knobs).every((k) => typeof k === 'string' || typeof k === 'number') &&
-    isNames(v.servers) &&
-    typeof v.leader === 'string' &&
-    (v.clients === undefined || isNames(v.clients))
+    Array.isArray(v.servers) &&
+    v.servers.every(isName) &&
+    isName(v.leader) &&
+    (v.served === undefined || typeof v.served === 'boolean')
   );
 }
 
@@ -116,6 +147,27 @@ export function messageProblem(
   return null;
 }
 
+/**
+ * What is wrong with who sent a message; null when nothing is. A node that is none of `servers`
+ * (a client) may send only what clients send (`requests`), and only under its own name: its
+ * request id must name it (`c1.3` from c1). Else any peer on the machine could pass as a server to
+ * a follower (a REPLICATION), or answer another client's requests for it.
+ */
+export function senderProblem(
+  servers: readonly NodeId[],
+  requests: readonly string[],
+  envelope: Envelope,
+): string | null {
+  const { from, message } = envelope;
+  if (servers.includes(from)) return null;
+  if (!requests.includes(message.type))
+    return `${message.type} comes from servers only, and ${from} is none of them`;
+  const requestId = (message as unknown as { readonly requestId: string }).requestId;
+  if (requestId.slice(0, requestId.lastIndexOf('.')) !== from)
+    return `${from}'s ${message.type} names another client's request, ${quoted(requestId)}`;
+  return null;
+}
+
 function fits(v: unknown, kind: FieldKind): boolean {
   switch (kind) {
     case 'string':
@@ -136,10 +188,19 @@ const kindText: Readonly<Record<FieldKind, string>> = {
   'number|null': 'a number or null',
 };
 
-/** A value from outside as JSON, cut short: it goes in one line of a log. */
+/**
+ * A value from outside, in a few characters for one line of a log: a string or a number as JSON
+ * writes it, cut short; an array or an object by its kind alone (writing it out could take the
+ * stack, a peer's array nested thousands deep).
+ */
 function quoted(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (typeof v === 'string') {
+    const text = JSON.stringify(v.length > 40 ? v.slice(0, 40) : v);
+    return v.length > 40 ? `${text}…` : text;
+  }
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return String(v);
 }
 
 /** Splits a byte stream into lines; `push` returns the complete ones, or null on an overlong line. */

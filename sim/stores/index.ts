@@ -11,11 +11,13 @@ import {
   resolveKnobs,
 } from '../../protocol/knobs.ts';
 import {
+  CLIENT_REQUESTS as LOCK_REQUESTS,
   MESSAGE_SHAPES as LOCK_SHAPES,
   type ClientState as LockClientState,
   type ServerState as LockServerState,
 } from '../../protocol/lock/index.ts';
 import {
+  CLIENT_REQUESTS as REPLICATED_REQUESTS,
   MESSAGE_SHAPES as REPLICATED_SHAPES,
   type ReplicatedKnobs,
 } from '../../protocol/replicated/index.ts';
@@ -54,6 +56,8 @@ export interface StoreAdapter {
   readonly defaultServers: number;
   /** Its wire vocabulary: each message type's fields and what they hold (MessageShapes). */
   readonly messageShapes: Readonly<Record<string, Readonly<Record<string, FieldKind>>>>;
+  /** The messages a client sends, each naming it in its request id (`c1.3`); servers send the rest. */
+  readonly clientRequests: readonly string[];
   /** A sentence when the topology does not suit this store. */
   topologyError(topology: Topology): string | null;
   nodes(topology: Topology, knobs: Knobs): NodeSpec<WireMessage>[];
@@ -78,6 +82,7 @@ const REPLICATED: StoreAdapter = {
   presets: replicatedStore.presets as unknown as StoreAdapter['presets'],
   defaultServers: 3,
   messageShapes: REPLICATED_SHAPES,
+  clientRequests: REPLICATED_REQUESTS,
   topologyError: () => null,
   nodes: (topology, knobs) =>
     replicatedNodes(topology, knobs as unknown as ReplicatedKnobs) as NodeSpec<WireMessage>[],
@@ -95,6 +100,7 @@ const LOCK: StoreAdapter = {
   presets: lockStore.presets as unknown as StoreAdapter['presets'],
   defaultServers: 1,
   messageShapes: LOCK_SHAPES,
+  clientRequests: LOCK_REQUESTS,
   topologyError: (t) =>
     t.servers.length === 1
       ? null
