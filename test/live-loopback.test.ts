@@ -10,7 +10,8 @@ import { brokenGuarantees, findings } from '../sim/check/index.ts';
 import { DEFAULT_NETWORK } from '../sim/kernel/network.ts';
 import { DEFAULT_BOUNDS } from '../sim/kernel/simulation.ts';
 import type { Completion, LiveClient } from '../sim/live/client.ts';
-import type { ClusterSpec } from '../sim/live/node.ts';
+import { LOOPBACK } from '../sim/live/endpoint.ts';
+import { type ClusterSpec, LiveNode, nodeSpecs, realClock } from '../sim/live/node.ts';
 import { LiveCluster, linkFaults } from '../sim/live/runner.ts';
 import { checkRun } from '../sim/scenario.ts';
 import { STORES } from '../sim/stores/index.ts';
@@ -217,6 +218,34 @@ describe('a three-server cluster on loopback', () => {
       expect((await ask(c1, { kind: 'get', key: 'x' }, via)).value).toBe('1');
     expect(JSON.stringify(live.recorder.events)).not.toContain('EVIL');
     expect(JSON.stringify([...live.finalStates().values()])).not.toContain('EVIL');
+  });
+
+  it('hears 10,000 client names at most, and says so for the next', async () => {
+    // One server as serve runs it (no recorded run), watched for what it refuses.
+    const spec = { ...cluster('replicated', {}), servers: ['s1'] };
+    const refused: string[] = [];
+    const s1 = new LiveNode(
+      nodeSpecs(spec).find((n) => n.id === 's1')!,
+      spec,
+      (id) => (id === 's1' ? { host: LOOPBACK, port: s1.port } : undefined),
+      realClock(),
+      { refused: (_, why) => refused.push(why) },
+    );
+    await s1.listen(0);
+    try {
+      const names = await connected(s1.port);
+      for (let n = 1; n <= 10_001; n++) {
+        const message = { type: 'GET', requestId: `n${n}.1`, attempt: 1, key: 'x', tsClient: null };
+        names.write(`${JSON.stringify(envelope(`n${n}`, 's1', message))}\n`);
+      }
+      for (let i = 0; i < 500 && refused.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      names.destroy();
+      expect(refused).toEqual(['s1 has heard from 10000 clients already, and takes no more']);
+      expect(s1.endpoint.heard.size).toBe(10_000);
+    } finally {
+      await s1.stop();
+    }
   });
 
   it('closes every socket it opened when it stops', async () => {

@@ -3,11 +3,19 @@
 // with a reason, a line too long closes the connection, and a peer trickling bytes costs each byte
 // once.
 
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_SHAPES as LOCK_SHAPES } from '../protocol/lock/messages.ts';
 import { MESSAGE_SHAPES as REPLICATED_SHAPES } from '../protocol/replicated/messages.ts';
 import type { WireMessage } from '../sim/kernel/trace.ts';
-import { decodeLine, LineSplitter, MAX_LINE_CHARS, messageProblem } from '../sim/live/wire.ts';
+import {
+  decodeLine,
+  LineSplitter,
+  MAX_LINE_CHARS,
+  MAX_UNREAD_CHARS,
+  messageProblem,
+  writeText,
+} from '../sim/live/wire.ts';
 
 const put = { type: 'PUT', requestId: 'c1.1', attempt: 1, key: 'x', value: 'v', ackedBelow: 1 };
 const problem = (m: Record<string, unknown>) =>
@@ -96,5 +104,28 @@ describe('reading lines', () => {
     ])
       expect(decodeLine(JSON.stringify({ welcome: broken }))).toBeNull();
     expect(decodeLine('{"from":"c1","to":"s1","message":[]}')).toBeNull();
+  });
+});
+
+describe('writing to a peer', () => {
+  it('closes the connection once the peer leaves too much unread', () => {
+    // What a socket to a peer that reads nothing looks like: what is written waits in it.
+    const socket = {
+      destroyed: false,
+      writableLength: 0,
+      write(text: string) {
+        this.writableLength += text.length;
+        return false;
+      },
+      destroy() {
+        this.destroyed = true;
+      },
+    };
+    const answer = 'a'.repeat(900_000);
+    let writes = 0;
+    while (writeText(socket as unknown as Socket, answer)) writes++;
+    expect(socket.destroyed).toBe(true);
+    expect(writes).toBe(Math.floor(MAX_UNREAD_CHARS / answer.length));
+    expect(writeText(socket as unknown as Socket, answer)).toBe(false);
   });
 });
