@@ -446,6 +446,32 @@ describe('mistakes get one line and exit 2', () => {
     }
   });
 
+  it('a server whose greeting no kvsim server would send', async () => {
+    const hello = {
+      node: 's1',
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { replicationDelay: 'soon' },
+      servers: ['s1'],
+      leader: 's1',
+    };
+    const fake = createServer((socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.once('data', () => socket.write(`${JSON.stringify({ welcome: hello })}\n`));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    try {
+      await oneLine(
+        'client',
+        ['--servers', `127.0.0.1:${portOf(fake)}`, '--script', '-'],
+        /^error: the servers run settings this client cannot take: .*replicationDelay.*\n$/,
+        'get x\n',
+      );
+    } finally {
+      await close(fake);
+    }
+  });
+
   it('a server nobody runs', async () => {
     const port = await freePort();
     await oneLine(

@@ -3,7 +3,7 @@
 // its caller when each operation completes — with the reply in the protocol's own words.
 
 import type { Key, NodeId, Observation } from '../../protocol/core.ts';
-import { STORES, type StoreName } from '../stores/index.ts';
+import { resolveStoreKnobs, STORES, type StoreName } from '../stores/index.ts';
 import { type Address, probe } from './endpoint.ts';
 import type { Clock } from './host.ts';
 import { type ClusterSpec, LiveNode, type LiveObserver, nodeSpecs } from './node.ts';
@@ -43,6 +43,13 @@ export async function greetCluster(
   });
   if (!Object.hasOwn(STORES, first.store))
     throw new Error(`the servers run an unknown store '${first.store}'`);
+  // The client's machine is built from these settings: what no server of ours would say is refused.
+  const store = STORES[first.store as StoreName];
+  const settings = resolveStoreKnobs(store, first.preset, first.knobs, "the servers' store");
+  if (!settings.ok)
+    throw new Error(`the servers run settings this client cannot take: ${settings.error}`);
+  if (!first.servers.includes(first.leader))
+    throw new Error(`the servers name a leader, ${first.leader}, that is none of them`);
   // Request ids are the client's name and a count from 1: under requestIds=dedupe, a servers'
   // memory of an earlier client of this name would answer this one's requests with its replies.
   const heard = hellos.find((h) => h.served === true);
