@@ -206,30 +206,38 @@ function quoted(v: unknown): string {
 /** Splits a byte stream into lines; `push` returns the complete ones, or null on an overlong line. */
 export class LineSplitter {
   /**
-   * A line begun but not yet ended, in the pieces it came in: joined once its end comes, so that
-   * a peer trickling a long line a byte at a time costs each byte once, not the line so far.
+   * A line begun but not yet ended, in the pieces it came in, joined once its end comes: a peer
+   * trickling a long line a byte at a time costs each byte once, not the line so far. Short pieces
+   * wait in `small` and go on as one once there are SMALL_PIECES of them, so that a line sent a
+   * byte at a time is not held as a million strings of one character (each dozens of bytes).
    */
   private pieces: string[] = [];
-  private piecesChars = 0;
+  private small: string[] = [];
+  private chars = 0;
 
   push(chunk: string): string[] | null {
     const lines = chunk.split('\n');
     const rest = lines.pop()!;
-    if (lines.length > 0 && this.pieces.length > 0) {
-      this.pieces.push(lines[0]!);
-      lines[0] = this.pieces.join('');
+    if (lines.length > 0 && this.chars > 0) {
+      lines[0] = this.pieces.join('') + this.small.join('') + lines[0];
       this.pieces = [];
-      this.piecesChars = 0;
+      this.small = [];
+      this.chars = 0;
     }
     if (rest !== '') {
-      this.pieces.push(rest);
-      this.piecesChars += rest.length;
+      this.small.push(rest);
+      this.chars += rest.length;
+      if (this.small.length === SMALL_PIECES) {
+        this.pieces.push(this.small.join(''));
+        this.small = [];
+      }
     }
-    if (this.piecesChars > MAX_LINE_CHARS || lines.some((l) => l.length > MAX_LINE_CHARS))
-      return null;
+    if (this.chars > MAX_LINE_CHARS || lines.some((l) => l.length > MAX_LINE_CHARS)) return null;
     return lines.filter((l) => l.trim() !== '');
   }
 }
+
+const SMALL_PIECES = 64;
 
 /**
  * Reads a connection line by line: every line this transport writes goes to `onLine` (with its
