@@ -10,7 +10,7 @@ import { brokenGuarantees, findings } from '../sim/check/index.ts';
 import { DEFAULT_NETWORK } from '../sim/kernel/network.ts';
 import { DEFAULT_BOUNDS } from '../sim/kernel/simulation.ts';
 import type { Completion, LiveClient } from '../sim/live/client.ts';
-import { LOOPBACK } from '../sim/live/endpoint.ts';
+import { Endpoint, LOOPBACK, MAX_CONNECTIONS } from '../sim/live/endpoint.ts';
 import { type ClusterSpec, LiveNode, nodeSpecs, realClock } from '../sim/live/node.ts';
 import { LiveCluster, linkFaults } from '../sim/live/runner.ts';
 import { checkRun } from '../sim/scenario.ts';
@@ -245,6 +245,35 @@ describe('a three-server cluster on loopback', () => {
       expect(s1.endpoint.heard.size).toBe(10_000);
     } finally {
       await s1.stop();
+    }
+  });
+
+  it('keeps at most MAX_CONNECTIONS connections open to a node, closing any more at once', async () => {
+    const node = new Endpoint('s1', { addressOf: () => undefined, onEnvelope: () => {} });
+    const port = await node.listen(0);
+    const sockets: Socket[] = [];
+    try {
+      const closed = new Set<Socket>();
+      for (let i = 0; i < MAX_CONNECTIONS + 3; i++) {
+        const socket = new Socket();
+        socket.on('error', () => socket.destroy());
+        socket.on('end', () => {
+          closed.add(socket);
+          socket.destroy();
+        });
+        sockets.push(socket);
+        await new Promise<void>((r) => socket.connect(port, '127.0.0.1', () => r()));
+      }
+      for (let i = 0; i < 300 && closed.size < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      // The three past the limit, and no other.
+      expect([...closed].map((s) => sockets.indexOf(s)).sort((a, b) => a - b)).toEqual([
+        MAX_CONNECTIONS,
+        MAX_CONNECTIONS + 1,
+        MAX_CONNECTIONS + 2,
+      ]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await node.close();
     }
   });
 

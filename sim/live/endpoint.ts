@@ -16,6 +16,9 @@ export const LOOPBACK = '127.0.0.1';
  */
 export const MAX_HEARD = 10_000;
 
+/** Connections a listening node keeps open at once, at most. */
+export const MAX_CONNECTIONS = 256;
+
 export interface Address {
   readonly host: string;
   readonly port: number;
@@ -65,6 +68,9 @@ export class Endpoint {
   listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = createServer((socket) => this.adopt(socket));
+      // Peers holding connections open cannot take every file this process may open (its other
+      // servers', in one serve): past this many, a new one is closed at once.
+      server.maxConnections = MAX_CONNECTIONS;
       server.once('error', (error: NodeJS.ErrnoException) => {
         const why =
           error.code === 'EADDRINUSE'
