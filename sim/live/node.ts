@@ -16,7 +16,10 @@ export interface LiveObserver {
   /** A message leaves; the answer numbers it for the trace (undefined: no trace). */
   sent?(from: NodeId, to: NodeId, message: WireMessage): { id: number; sentAt: number } | undefined;
   delivered?(envelope: Envelope): void;
-  /** A message that is not the store's arrived, and was dropped unread: what is wrong with it. */
+  /**
+   * A message the node does not take in arrived (not the store's, not its sender's to send, or none
+   * of the watched run's), and was dropped unread: why.
+   */
   refused?(envelope: Envelope, why: string): void;
   /**
    * Why an envelope that fits the store is none of the watched run's (null: it is), so that the
