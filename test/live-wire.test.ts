@@ -105,6 +105,24 @@ describe('reading lines', () => {
       expect(decodeLine(JSON.stringify({ welcome: broken }))).toBeNull();
     expect(decodeLine('{"from":"c1","to":"s1","message":[]}')).toBeNull();
   });
+
+  it('reads an envelope as its own fields only, and names and numbers as the transport writes them', () => {
+    const message = { type: 'GET', requestId: 'c1.1', attempt: 1, key: 'x', tsClient: null };
+    const sent = { from: 'c1', to: 's1', message, id: 4, sentAt: 17 };
+    // Whatever else a peer puts in an envelope goes no further (a relay writes the envelope again).
+    expect(decodeLine(JSON.stringify({ ...sent, x: [[[1]]] }))).toEqual({
+      kind: 'envelope',
+      envelope: sent,
+    });
+    for (const broken of [
+      { ...sent, id: { evil: 1 } },
+      { ...sent, sentAt: 'yesterday' },
+      { ...sent, id: -1 },
+      { ...sent, from: 'c'.repeat(65) },
+      { ...sent, to: 's 1' },
+    ])
+      expect(decodeLine(JSON.stringify(broken))).toBeNull();
+  });
 });
 
 describe('writing to a peer', () => {
