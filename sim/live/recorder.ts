@@ -21,8 +21,8 @@ export class LiveRecorder implements LiveObserver {
   private nextMessage = 1;
   /** Each message's send event, so that the relay can say when it will arrive. */
   private readonly sends = new Map<number, SendEvent>();
-  /** Messages the run's nodes sent that no relay has taken in yet (see claim). */
-  private readonly unclaimed = new Set<number>();
+  /** Messages the run's nodes sent that no relay has taken in yet, by number (see claim). */
+  private readonly unclaimed = new Map<number, string>();
   /** What a relay has sent on and no node has taken in yet, by number: link and message as JSON. */
   private readonly onTheWire = new Map<number, string>();
 
@@ -47,7 +47,7 @@ export class LiveRecorder implements LiveObserver {
     const t = this.now();
     const event: SendEvent = { t, kind: 'send', id, from, to, message, deliverAt: null };
     this.sends.set(id, event);
-    this.unclaimed.add(id);
+    this.unclaimed.set(id, wireText(event));
     this.push(event);
     return { id, sentAt: t };
   }
@@ -59,8 +59,7 @@ export class LiveRecorder implements LiveObserver {
    */
   claim(envelope: Envelope): boolean {
     const { id } = envelope;
-    if (id === undefined || !this.unclaimed.has(id)) return false;
-    if (wireText(this.sends.get(id)!) !== wireText(envelope)) return false;
+    if (id === undefined || this.unclaimed.get(id) !== wireText(envelope)) return false;
     this.unclaimed.delete(id);
     return true;
   }

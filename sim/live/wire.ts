@@ -5,6 +5,9 @@
 import type { Socket } from 'node:net';
 import type { FieldKind, NodeId } from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
+import { clip } from '../render/safe-text.ts';
+import { isObject } from '../render/trace-check.ts';
+import { isNodeName } from '../scenario/limits.ts';
 
 export interface Envelope {
   readonly from: NodeId;
@@ -64,14 +67,6 @@ export function encodeLine(line: Line): string {
   }
 }
 
-/**
- * A node's name on the wire: a scenario's node name (a letter, then letters, digits, `-` or `_`),
- * 64 characters at most. A line naming anything else is not one this transport writes.
- */
-const WIRE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-
-const isName = (v: unknown): v is NodeId => typeof v === 'string' && WIRE_NAME.test(v);
-
 /** A whole number from 0 up, as the live trace numbers messages and times them. */
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
@@ -83,12 +78,18 @@ export function decodeLine(text: string): Line | null {
   } catch {
     return null;
   }
-  if (!isRecord(raw)) return null;
-  if (raw.hello !== undefined) return isName(raw.hello) ? { kind: 'hello', from: raw.hello } : null;
+  if (!isObject(raw)) return null;
+  if (raw.hello !== undefined)
+    return isNodeName(raw.hello) ? { kind: 'hello', from: raw.hello } : null;
   if (raw.welcome !== undefined)
     return isHello(raw.welcome) ? { kind: 'welcome', hello: raw.welcome } : null;
   const { from, to, message, id, sentAt } = raw;
-  if (!isName(from) || !isName(to) || !isRecord(message) || typeof message.type !== 'string')
+  if (
+    !isNodeName(from) ||
+    !isNodeName(to) ||
+    !isObject(message) ||
+    typeof message.type !== 'string'
+  )
     return null;
   if ((id !== undefined && !isCount(id)) || (sentAt !== undefined && !isCount(sentAt))) return null;
   // Built from the fields an envelope has, so that nothing else a peer adds travels on.
@@ -102,22 +103,18 @@ export function decodeLine(text: string): Line | null {
   return { kind: 'envelope', envelope };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** A server's greeting as one writes it: a client builds its machine from what it says. */
 function isHello(v: unknown): v is Hello {
   return (
-    isRecord(v) &&
-    isName(v.node) &&
+    isObject(v) &&
+    isNodeName(v.node) &&
     typeof v.store === 'string' &&
     typeof v.preset === 'string' &&
-    isRecord(v.knobs) &&
+    isObject(v.knobs) &&
     Object.values(v.knobs).every((k) => typeof k === 'string' || typeof k === 'number') &&
     Array.isArray(v.servers) &&
-    v.servers.every(isName) &&
-    isName(v.leader) &&
+    v.servers.every(isNodeName) &&
+    isNodeName(v.leader) &&
     (v.served === undefined || typeof v.served === 'boolean')
   );
 }
@@ -194,10 +191,7 @@ const kindText: Readonly<Record<FieldKind, string>> = {
  * stack, a peer's array nested thousands deep).
  */
 function quoted(v: unknown): string {
-  if (typeof v === 'string') {
-    const text = JSON.stringify(v.length > 40 ? v.slice(0, 40) : v);
-    return v.length > 40 ? `${text}…` : text;
-  }
+  if (typeof v === 'string') return JSON.stringify(clip(v, 40));
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object' && v !== null) return 'an object';
   return String(v);

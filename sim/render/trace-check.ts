@@ -54,7 +54,8 @@ function oneOf(...values: readonly string[]): Check {
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object: not a list, not null. */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -9,7 +9,15 @@ import { DEFAULT_NETWORK, resolveNetwork } from '../kernel/network.ts';
 import { otherStoresKnob, STORES, type StoreAdapter } from '../stores/index.ts';
 import type { Topology } from '../stores/replicated.ts';
 import { hasUnsafeCharacters, SAY, ScenarioError } from './errors.ts';
-import { MAX_CHARS, MAX_CLOCK_MS, MAX_NODES, MAX_SEED, MAX_STEPS, MAX_TIME_MS } from './limits.ts';
+import {
+  MAX_CHARS,
+  MAX_CLOCK_MS,
+  MAX_NODES,
+  MAX_SEED,
+  MAX_STEPS,
+  MAX_TIME_MS,
+  NODE_NAME,
+} from './limits.ts';
 import { MESSAGES, REPLIES } from './replies.ts';
 import type { AnyScenario, Scenario } from './types.ts';
 
@@ -130,8 +138,6 @@ function listOf(
 }
 
 // ---- nodes ----
-
-const NODE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 function checkNodeName(value: unknown, where: string): string {
   checkText(value, where, MAX_CHARS.node, "'s1'", false);

@@ -32,6 +32,14 @@ export const MAX_CHARS = {
   node: 32,
 } as const;
 
+/** A node's name: a letter, then letters, digits, `-` or `_`. */
+export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** A name a scenario may give a node (NODE_NAME, at most MAX_CHARS.node long). */
+export function isNodeName(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_CHARS.node && NODE_NAME.test(v);
+}
+
 /**
  * Loading a scenario file: how long its import may take, and the memory it may use. A generated
  * file of 100,000 steps (4 MB) loads in about 1.3 s of CPU; the time limit leaves room for a busy
