@@ -4,6 +4,7 @@
 
 import type { Socket } from 'node:net';
 import type { FieldKind, NodeId } from '../../protocol/core.ts';
+import { clientOfRequestId } from '../../protocol/replicated/messages.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { clip } from '../render/safe-text.ts';
 import { isObject } from '../render/trace-check.ts';
@@ -160,7 +161,7 @@ export function senderProblem(
   if (!requests.includes(message.type))
     return `${message.type} comes from servers only, and ${from} is none of them`;
   const requestId = (message as unknown as { readonly requestId: string }).requestId;
-  if (requestId.slice(0, requestId.lastIndexOf('.')) !== from)
+  if (clientOfRequestId(requestId) !== from)
     return `${from}'s ${message.type} names another client's request, ${quoted(requestId)}`;
   return null;
 }
