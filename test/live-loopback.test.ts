@@ -9,10 +9,12 @@ import { resolveKnobs } from '../protocol/knobs.ts';
 import { brokenGuarantees, findings } from '../sim/check/index.ts';
 import { DEFAULT_NETWORK } from '../sim/kernel/network.ts';
 import { DEFAULT_BOUNDS } from '../sim/kernel/simulation.ts';
+import type { WireMessage } from '../sim/kernel/trace.ts';
 import type { Completion, LiveClient } from '../sim/live/client.ts';
-import { Endpoint, LOOPBACK, MAX_CONNECTIONS } from '../sim/live/endpoint.ts';
+import { Endpoint, LOOPBACK, MAX_CONNECTIONS, MAX_UNANSWERED } from '../sim/live/endpoint.ts';
 import { type ClusterSpec, LiveNode, nodeSpecs, realClock } from '../sim/live/node.ts';
 import { LiveCluster, linkFaults } from '../sim/live/runner.ts';
+import type { Envelope } from '../sim/live/wire.ts';
 import { checkRun } from '../sim/scenario.ts';
 import { STORES } from '../sim/stores/index.ts';
 
@@ -273,6 +275,56 @@ describe('a three-server cluster on loopback', () => {
       ]);
     } finally {
       for (const socket of sockets) socket.destroy();
+      await node.close();
+    }
+  });
+
+  it('stops reading clients with MAX_UNANSWERED messages unanswered, and reads on as it answers', async () => {
+    const taken: Envelope[] = [];
+    const node = new Endpoint('s1', {
+      addressOf: () => undefined,
+      onEnvelope: (e) => taken.push(e),
+    });
+    const port = await node.listen(0);
+    const flood = await connected(port);
+    try {
+      let replies = 0;
+      flood.setEncoding('utf8');
+      flood.on('data', (text: string) => {
+        replies += text.split('\n').length - 1;
+      });
+      const total = 3 * MAX_UNANSWERED;
+      let lines = '';
+      for (let n = 1; n <= total; n++) {
+        const message = { type: 'GET', requestId: `c1.${n}`, attempt: 1, key: 'x', tsClient: null };
+        lines += `${JSON.stringify(envelope('c1', 's1', message))}\n`;
+      }
+      flood.write(lines);
+      const until = async (done: () => boolean) => {
+        for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      await until(() => taken.length >= MAX_UNANSWERED);
+      await new Promise((r) => setTimeout(r, 100));
+      // Stopped: the rest waits in TCP (what came in the same chunk as the last one is taken too).
+      const first = taken.length;
+      expect(first).toBeGreaterThanOrEqual(MAX_UNANSWERED);
+      expect(first).toBeLessThan(total);
+      // Answered, the node reads on.
+      for (const e of taken.slice(0, first)) {
+        const answer: WireMessage = { ...e.message, type: 'NULL' };
+        node.send(e.from, answer);
+      }
+      await until(() => taken.length > first);
+      expect(taken.length).toBeGreaterThan(first);
+      // What is never answered holds the connection back PAUSE_MS at most, not for good.
+      await until(() => taken.length === total);
+      expect(taken.map((e) => JSON.stringify(e.message))).toEqual(
+        lines.split('\n', total).map((line) => JSON.stringify(JSON.parse(line).message)),
+      );
+      await until(() => replies === first);
+      expect(replies).toBe(first);
+    } finally {
+      flood.destroy();
       await node.close();
     }
   });

@@ -19,6 +19,17 @@ export const MAX_HEARD = 10_000;
 /** Connections a listening node keeps open at once, at most. */
 export const MAX_CONNECTIONS = 256;
 
+/**
+ * Messages from clients a node has taken in and not yet answered, at most, before it stops reading
+ * the connections they came on (the peers' writes then wait in TCP). A client pipelining requests
+ * faster than the servers replicate them would otherwise be taken at its pace: the writes in flight
+ * outgrow the replication timeout, every one is sent again, and the servers' memory fills. Reading
+ * goes on once half of them are answered, or after PAUSE_MS at most: a request the protocol never
+ * answers (a stale copy of one already answered) is counted that long, not for good.
+ */
+export const MAX_UNANSWERED = 1024;
+export const PAUSE_MS = 1000;
+
 export interface Address {
   readonly host: string;
   readonly port: number;
@@ -58,6 +69,12 @@ export class Endpoint {
   private readonly sockets = new Set<Socket>();
   /** Every node without an address (a client) that has written to this one, ever (MAX_HEARD). */
   readonly heard = new Set<NodeId>();
+  /** Messages from clients taken in on each connection and not yet answered on it. */
+  private readonly waiting = new Map<Socket, number>();
+  private unanswered = 0;
+  /** Connections not read until the node has answered enough of what came in (MAX_UNANSWERED). */
+  private readonly paused = new Set<Socket>();
+  private pauseTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     readonly id: NodeId,
@@ -89,6 +106,7 @@ export class Endpoint {
   send(to: NodeId, message: WireMessage, extra: { id?: number; sentAt?: number } = {}): void {
     const socket = this.route(to);
     if (socket === undefined) return;
+    if (this.options.addressOf(to) === undefined) this.answered(socket);
     writeText(
       socket,
       encodeLine({ kind: 'envelope', envelope: { from: this.id, to, message, ...extra } }),
@@ -103,6 +121,7 @@ export class Endpoint {
 
   /** Closes the listener and every connection: the node is gone from the network. */
   close(): Promise<void> {
+    this.resumeReading();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     this.dialed.clear();
@@ -133,6 +152,9 @@ export class Endpoint {
     readLines(socket, (line) => this.accept(line, socket));
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.unanswered -= this.waiting.get(socket) ?? 0;
+      this.waiting.delete(socket);
+      this.paused.delete(socket);
       for (const [node, s] of this.learned) if (s === socket) this.learned.delete(node);
       onClose?.();
     });
@@ -163,11 +185,51 @@ export class Endpoint {
         if (client) {
           this.learned.set(from, socket);
           this.heard.add(from);
+          this.taken(socket);
         }
         this.options.onEnvelope(line.envelope);
         return;
       }
     }
+  }
+
+  /** A client's message came in on `socket`: past MAX_UNANSWERED, stop reading what waits. */
+  private taken(socket: Socket): void {
+    this.waiting.set(socket, (this.waiting.get(socket) ?? 0) + 1);
+    this.unanswered += 1;
+    if (this.unanswered < MAX_UNANSWERED) return;
+    for (const [waiter, count] of this.waiting) {
+      if (count === 0 || this.paused.has(waiter)) continue;
+      waiter.pause();
+      this.paused.add(waiter);
+    }
+    if (this.pauseTimer === undefined) {
+      this.pauseTimer = setTimeout(() => this.resumeReading(true), PAUSE_MS);
+      this.pauseTimer.unref();
+    }
+  }
+
+  /** A message goes to a client on `socket`: it answers one of those taken in there. */
+  private answered(socket: Socket): void {
+    const count = this.waiting.get(socket) ?? 0;
+    if (count === 0) return;
+    this.waiting.set(socket, count - 1);
+    this.unanswered -= 1;
+    if (this.paused.size > 0 && this.unanswered <= MAX_UNANSWERED / 2) this.resumeReading();
+  }
+
+  /** Reads every paused connection again; `forget`: what they sent so far counts no more. */
+  private resumeReading(forget = false): void {
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    for (const socket of this.paused) {
+      if (forget) {
+        this.unanswered -= this.waiting.get(socket) ?? 0;
+        this.waiting.set(socket, 0);
+      }
+      socket.resume();
+    }
+    this.paused.clear();
   }
 }
 
