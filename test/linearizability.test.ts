@@ -346,6 +346,29 @@ describe('a NULL read whose DELETEs a later write overwrote', () => {
     );
   });
 
+  it('a read is said to have seen only writes issued before its answer', () => {
+    // c2's PUT x=b is never answered; c1 reads b, then PUTs b itself (refused), DELETEs x and reads
+    // b again. The second PUT x=b came after the first read's answer: it cannot be that read's.
+    const s = new Script();
+    const w1 = s.invoke('c2', 'put', 'b');
+    s.crash('c2');
+    const r1 = s.invoke('c1', 'get');
+    s.complete(r1, 'GET_OK', 3, 'b');
+    const w2 = s.invoke('c1', 'put', 'b');
+    s.complete(w2, 'TRY_OTHER_SERVER_OR_LATER', null, null);
+    const d = s.invoke('c1', 'delete');
+    s.complete(d, 'DELETE_OK', 4, null);
+    const r2 = s.invoke('c1', 'get');
+    s.complete(r2, 'GET_OK', 3, 'b');
+    const v = s.verdict();
+    expect(v.violations.map((x) => x.ops)).toEqual([[w1, r1, w2, d, r2]]);
+    const sentence = v.violations[0]!.sentence;
+    expect(sentence).toContain(
+      "s1 answered op 2 with b, written by c2's PUT x=b (op 1, c2.1, issued at 0.001s); ",
+    );
+    expect(sentence).toContain('s1 answered op 5 with b, written by op 1 or written by op 3; ');
+  });
+
   it('a write still running when the read started rules nothing out', () => {
     // PUT x=c, DELETE inside it, then PUT x=b running while a GET answers NULL: linearizable
     // (PUT x=c, DELETE, GET, PUT x=b). PUT x=b finished after the DELETE did, but the GET may

@@ -525,23 +525,32 @@ export function witnessSentence(
       );
       continue;
     }
-    const writers = witness.filter((_, i) => regs[i]!.write && regs[i]!.value === r.value);
+    // The writes it may have seen: of its value, issued before it was answered (as Sources has it).
+    const writers = witness.filter(
+      (_, i) => regs[i]!.write && regs[i]!.value === r.value && regs[i]!.inv < r.ret,
+    );
     const sourceWords = writers.map(
       (w) => `${w.op === 'delete' ? 'left' : 'written'} by ${name(w)}`,
     );
     if (r.value === null) sourceWords.push('as before any write');
-    const left =
-      sourceWords.length === 0 ? ', which no write wrote' : `, ${sourceWords.join(' or ')}`;
     if (reason?.kind !== 'overwritten') {
+      const left =
+        sourceWords.length > 0
+          ? `, ${sourceWords.join(' or ')}`
+          : sources.list(r.value).length === 0
+            ? ', which no write wrote'
+            : ', which no write issued before that answer wrote';
       facts.push(`${answered}${left}`);
       continue;
     }
+    const left = sourceWords.length > 0 ? `, ${sourceWords.join(' or ')}` : '';
     const { lacking, by } = reason;
     const ids = opIds(lacking.map((w) => w.id).sort((a, b) => a - b));
+    const other = writers.length > 0 ? 'the other' : 'the';
     const what =
       r.value === null
-        ? `${writers.length > 0 ? 'the other' : 'the'} ${lacking.length === 1 ? 'DELETE' : 'DELETEs'} it may have seen (${ids})`
-        : `${lacking.length === 1 ? 'the other write' : 'the other writes'} of ${r.value} it may have seen (${ids})`;
+        ? `${other} ${lacking.length === 1 ? 'DELETE' : 'DELETEs'} it may have seen (${ids})`
+        : `${other} ${lacking.length === 1 ? 'write' : 'writes'} of ${r.value} it may have seen (${ids})`;
     facts.push(
       `${answered}${left}; ${what} finished before ${nameReg(by)} started, which finished before ${name(op)} started`,
     );
