@@ -192,6 +192,21 @@ describe('monotonic writes', () => {
     );
   });
 
+  it('reports a replica storing the earlier write again and again once for that pair, at its first', () => {
+    // A retransmitted write re-applied at every copy: one violation per replica and pair (§3: a
+    // violation is reported as its smallest witness, the pair), not one per store.
+    const w1 = put('c1', 'x', '1', 0, 5);
+    const w2 = put('c1', 'x', '2', 100, 9);
+    const again = Array.from({ length: 50 }, (_, k) => stored('s2', 300 + k, w1, 5));
+    const elsewhere = [stored('s3', 120, w2, 9), stored('s3', 400, w1, 5)];
+    const applies = [stored('s2', 110, w2, 9), ...again, ...elsewhere, stored('s2', 500, w1, 5)];
+    const v = verdict(check([w1, w2], { applies }), 'monotonic-writes');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[w2.id, w1.id], ['s2'], 300],
+      [[w2.id, w1.id], ['s3'], 400],
+    ]);
+  });
+
   it('finds a replica storing an earlier write after a later one when the history lists the later first', () => {
     // A history copied out of order (a trace re-sorted by completion): session order is still the
     // order of issue (§3), so s2 storing w1 after w2 breaks MW whatever the list's order.

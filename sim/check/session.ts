@@ -120,6 +120,10 @@ function replicaOrder(input: CheckInput): Violation[] {
   }
   // Per replica, per (session, key) group: the latest write (in session order) it has held, or -1.
   const held: Int32Array[] = [];
+  // Per replica, the pairs reported (earlier write's index × operations + later's): a replica that
+  // stores the earlier write again and again breaks MW once for that pair, not once a store (a
+  // retransmitted write re-applied for millions of events made millions of the same violation).
+  const reported: Set<number>[] = [];
   const violations: Violation[] = [];
   for (let a = 0; a < write.length; a++) {
     const i = write[a]!;
@@ -134,6 +138,14 @@ function replicaOrder(input: CheckInput): Violation[] {
     const latest = mine[g]!;
     const later = latest < 0 ? 1 : rank === null ? i - latest : rank[i]! - rank[latest]!;
     if (later < 0) {
+      let pairs = reported[node];
+      if (pairs === undefined) {
+        pairs = new Set();
+        reported[node] = pairs;
+      }
+      const pair = latest * ops.length + i;
+      if (pairs.has(pair)) continue;
+      pairs.add(pair);
       const apply = input.applies[a]!;
       const w = ops[i]!;
       const before = ops[latest]!;
