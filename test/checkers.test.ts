@@ -487,6 +487,31 @@ describe('cross-key causality (informative)', () => {
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
   });
 
+  it('finds a write stored again and again without its cause once on that replica', () => {
+    const readX = get('c1', 'x', 0, 7);
+    const writeY = put('c1', 'y', '1', 100, 8);
+    const stores = (node: string, from: number): Apply[] =>
+      [0, 1, 2].map((k) => ({
+        t: from + k,
+        node,
+        key: 'y',
+        value: '1',
+        ts: 8,
+        origin: writeY.requestId,
+      }));
+    const applies: Apply[] = [
+      { t: 5, node: 's3', key: 'x', value: 'old', ts: 3, origin: null },
+      ...stores('s3', 120),
+      ...stores('s2', 130),
+      { t: 150, node: 's3', key: 'x', value: 'v7', ts: 7, origin: null },
+    ];
+    const v = verdict(check([readX, writeY], { applies }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[readX.id, writeY.id], ['s3'], 120],
+      [[readX.id, writeY.id], ['s2'], 130],
+    ]);
+  });
+
   it('finds a replica that went back on a cause seen before the previous write', () => {
     // c1 reads y at ts 18, then writes x twice; s3 had y at 18 when it stored the first write,
     // but an older y overwrote it (followerApply overwrite) before the second arrived.

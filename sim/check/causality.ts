@@ -12,6 +12,7 @@ import {
   applyColumns,
   type Columns,
   columns,
+  ReportedPairs,
   reused,
   VERSIONED,
   versionOf,
@@ -111,6 +112,7 @@ function findings(input: CheckInput): Violation[] {
   const all = causes(c);
   const replicas = applyColumns(input);
   const views: ReplicaView[] = [];
+  const reported = new ReportedPairs(input.operations.length);
   const violations: Violation[] = [];
   for (let a = 0; a < replicas.write.length; a++) {
     const node = replicas.nodeOf[a]!;
@@ -127,7 +129,8 @@ function findings(input: CheckInput): Violation[] {
     const i = replicas.write[a]!;
     const missing = i < 0 ? -1 : missingCause(c, all, i, replica);
     const held = replica.held;
-    if (missing >= 0) violations.push(violation(input, a, i, missing, held[c.keyOf[missing]!]!));
+    if (missing >= 0 && reported.first(node, missing, i))
+      violations.push(violation(input, a, i, missing, held[c.keyOf[missing]!]!));
     const key = replicas.keyOf[a]!;
     const ts = replicas.ts[a]!;
     if (ts < held[key]!) replica.wentBack++;

@@ -4,7 +4,7 @@
 
 import type { Operation } from '../kernel/history.ts';
 import type { Checker, CheckInput, GuaranteeId, Violation } from './types.ts';
-import { applyColumns, columns, reused, VERSIONED, WRITE } from './versions.ts';
+import { applyColumns, columns, ReportedPairs, reused, VERSIONED, WRITE } from './versions.ts';
 import { opText, versionText } from './words.ts';
 
 interface Best {
@@ -120,10 +120,7 @@ function replicaOrder(input: CheckInput): Violation[] {
   }
   // Per replica, per (session, key) group: the latest write (in session order) it has held, or -1.
   const held: Int32Array[] = [];
-  // Per replica, the pairs reported (earlier write's index × operations + later's): a replica that
-  // stores the earlier write again and again breaks MW once for that pair, not once a store (a
-  // retransmitted write re-applied for millions of events made millions of the same violation).
-  const reported: Set<number>[] = [];
+  const reported = new ReportedPairs(ops.length);
   const violations: Violation[] = [];
   for (let a = 0; a < write.length; a++) {
     const i = write[a]!;
@@ -138,14 +135,7 @@ function replicaOrder(input: CheckInput): Violation[] {
     const latest = mine[g]!;
     const later = latest < 0 ? 1 : rank === null ? i - latest : rank[i]! - rank[latest]!;
     if (later < 0) {
-      let pairs = reported[node];
-      if (pairs === undefined) {
-        pairs = new Set();
-        reported[node] = pairs;
-      }
-      const pair = latest * ops.length + i;
-      if (pairs.has(pair)) continue;
-      pairs.add(pair);
+      if (!reported.first(node, latest, i)) continue;
       const apply = input.applies[a]!;
       const w = ops[i]!;
       const before = ops[latest]!;

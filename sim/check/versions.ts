@@ -101,6 +101,30 @@ export interface ApplyColumns {
 }
 
 /**
+ * The pairs of operations a checker has reported on each replica: a replica that stores a write
+ * again and again (retransmitted for the rest of a run, say) breaks a guarantee once for a pair,
+ * as a violation is its smallest witness (PROTOCOL.md §3), not once a store.
+ */
+export class ReportedPairs {
+  private readonly seen: Set<number>[] = [];
+
+  constructor(private readonly operations: number) {}
+
+  /** True the first time operations `a` and `b` (indices) are reported on `node`. */
+  first(node: number, a: number, b: number): boolean {
+    let pairs = this.seen[node];
+    if (pairs === undefined) {
+      pairs = new Set();
+      this.seen[node] = pairs;
+    }
+    const pair = a * this.operations + b;
+    if (pairs.has(pair)) return false;
+    pairs.add(pair);
+    return true;
+  }
+}
+
+/**
  * Where columns live: fresh arrays, or `reused`, arrays kept from one history to the next. Judging
  * a 1M-operation history read ~77 MB of fresh columns; V8 then ran a full collection of the
  * history's half-gigabyte heap in each check (about 0.3 s of CPU more). Reused, a check of a
