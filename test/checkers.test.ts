@@ -88,6 +88,17 @@ function broken(verdicts: Verdict[]): string[] {
 }
 
 describe('monotonic reads', () => {
+  it('says the earlier read was only issued before, when it was answered after the later one', () => {
+    // A pipelined client: r1 (issued at 0) is answered at 300, after r2 (issued at 100, answered
+    // at 110). Session order is issue order (§3), so MR breaks, but c1 had not "already read" ts 7.
+    const r1 = get('c1', 'x', 0, 7, 's1', 300);
+    const r2 = get('c1', 'x', 100, 5, 's3');
+    const v = verdict(check([r1, r2]), 'monotonic-reads');
+    expect(v.violations[0]!.sentence).toBe(
+      `s3 answered c1's GET x (op ${r2.id}, ${r2.requestId}, issued at 0.100s) with ts 5, but c1's read issued before it (op ${r1.id}) got ts 7 from s1`,
+    );
+  });
+
   it('breaks when a later read returns an older version, with the pair as witness', () => {
     const r1 = get('c1', 'x', 0, 7, 's1');
     const r2 = get('c1', 'x', 100, 5, 's3');
@@ -140,6 +151,15 @@ describe('monotonic reads', () => {
 });
 
 describe('read your writes', () => {
+  it('says the earlier write was only issued before, when it was answered after the read', () => {
+    const w = op('c1', 'put', 'x', 0, { reply: 'PUT_OK', ts: 9, at: 300 }, '1');
+    const r = get('c1', 'x', 100, 4, 's2');
+    const v = verdict(check([w, r]), 'read-your-writes');
+    expect(v.violations[0]!.sentence).toBe(
+      `s2 answered c1's GET x (op ${r.id}, ${r.requestId}, issued at 0.100s) with ts 4, but c1's write of x issued before it (op ${w.id}) got ts 9`,
+    );
+  });
+
   it('breaks when a read returns less than the session already wrote', () => {
     const w = put('c1', 'x', '1', 0, 9);
     const r = get('c1', 'x', 100, 4, 's2');
@@ -239,6 +259,15 @@ describe('monotonic writes', () => {
 });
 
 describe('writes follow reads', () => {
+  it('says the earlier read was only issued before, when it was answered after the write was issued', () => {
+    const r = get('c1', 'x', 0, 10, 's2', 300);
+    const w = put('c1', 'x', '2', 100, 7);
+    const v = verdict(check([r, w]), 'writes-follow-reads');
+    expect(v.violations[0]!.sentence).toBe(
+      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, issued at 0.100s) got ts 7, not newer than ts 10, which c1's read issued before it got (op ${r.id} from s2)`,
+    );
+  });
+
   it('breaks when a write is stamped no newer than what the session had read', () => {
     const r = get('c1', 'x', 0, 10, 's2');
     const w = put('c1', 'x', '2', 100, 7);
@@ -485,6 +514,18 @@ describe('cross-key causality (informative)', () => {
     ];
     const v = verdict(check([readX, writeY], { applies }), 'causality');
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
+  });
+
+  it('says a replica had stored no version of the cause at all, not that it held ts 0', () => {
+    const readX = get('c1', 'x', 0, 7);
+    const writeY = put('c1', 'y', '1', 100, 8);
+    const applies: Apply[] = [
+      { t: 120, node: 's3', key: 'y', value: '1', ts: 8, origin: writeY.requestId },
+    ];
+    const v = verdict(check([readX, writeY], { applies }), 'causality');
+    expect(v.violations[0]!.sentence).toBe(
+      `s3 stored c1's PUT y=1 (op ${writeY.id}, ${writeY.requestId}, issued at 0.100s) before it had stored any x, though c1 had seen ts 7 of x before writing (op ${readX.id})`,
+    );
   });
 
   it('finds a write stored again and again without its cause once on that replica', () => {

@@ -293,7 +293,18 @@ describe("a pipelined client's operations", () => {
     const v = pipelined(9_000, 12_000);
     expect(v.status).toBe('broken');
     expect(v.violations.map((w) => w.ops)).toEqual([[2]]);
-    expect(v.violations[0]!.sentence).toContain('10.5 s after it could last have been served');
+    expect(v.violations[0]!.sentence).toContain('10.5 s after it was issued');
+  });
+
+  it('are counted from the end of the faults when those ended later, and say so', () => {
+    // A crash at 4.000s, the last fault: PUT x=2 has had every chance since then, 8 s at the cut.
+    const v = livenessAt(
+      c1Puts([1_000, 1_500], 3_000),
+      { quiescent: false, endedAt: 12_000, faultsEndAt: 4_000, networkHealed: true },
+      5_000,
+    );
+    expect(v.violations.map((w) => w.ops)).toEqual([[2]]);
+    expect(v.violations[0]!.sentence).toContain('8 s after the faults ended (at 4.000s)');
   });
 
   it('are each named when both are late', () => {

@@ -155,7 +155,10 @@ function violation(
     ops: [cause.id, write.id],
     nodes: [apply.node],
     at: apply.t,
-    sentence: `${apply.node} stored ${opText(write)} while it held ${cause.key} at ts ${heldTs === Number.NEGATIVE_INFINITY ? 0 : heldTs}, older than the ts ${versionOf(cause)} ${write.client} had seen before writing (op ${cause.id})`,
+    sentence:
+      heldTs === Number.NEGATIVE_INFINITY
+        ? `${apply.node} stored ${opText(write)} before it had stored any ${cause.key}, though ${write.client} had seen ts ${versionOf(cause)} of ${cause.key} before writing (op ${cause.id})`
+        : `${apply.node} stored ${opText(write)} while it held ${cause.key} at ts ${heldTs}, older than the ts ${versionOf(cause)} ${write.client} had seen before writing (op ${cause.id})`,
   };
 }
 

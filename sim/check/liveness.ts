@@ -85,7 +85,7 @@ function check(input: CheckInput): { violations: Violation[] } | { notJudged: st
       ops: [op.id],
       nodes: [],
       at: op.invokedAt,
-      sentence: `${opText(op)} was still pending when the run was cut at ${cut}, ${formatSpan(input.endedAt - since)} after it could last have been served, longer than the liveness bound ${formatSpan(bound.ms)} (${bound.from}): ${input.explainPending(op)}`,
+      sentence: `${opText(op)} was still pending when the run was cut at ${cut}, ${formatSpan(input.endedAt - since)} after ${since > op.invokedAt ? `the faults ended (at ${formatTime(since)})` : 'it was issued'}, longer than the liveness bound ${formatSpan(bound.ms)} (${bound.from}): ${input.explainPending(op)}`,
     })),
   };
 }

@@ -21,7 +21,8 @@ interface Rule {
   readonly on: 'read' | 'write';
   readonly against: 'read' | 'write';
   readonly orEqual: boolean;
-  readonly sentence: (op: Operation, v: number, earlier: Best) => string;
+  /** `done`: the earlier operation was answered before `op` was issued (else only issued). */
+  readonly sentence: (op: Operation, v: number, earlier: Best, done: boolean) => string;
 }
 
 function answered(op: Operation): string {
@@ -34,20 +35,29 @@ type SessionGuarantee =
   | 'read-your-writes'
   | 'writes-follow-reads';
 
+/**
+ * Session order is the order of issue (PROTOCOL.md §3), not of answers: a pipelined client's
+ * earlier operation may be answered after the later one, and its sentence says so rather than
+ * "had already".
+ */
 const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
   'monotonic-reads': {
     on: 'read',
     against: 'read',
     orEqual: false,
-    sentence: (op, v, e) =>
-      `${answered(op)} with ${versionText(v, op)}, but ${op.client} had already read ${versionText(e.v, e.op)} from ${e.op.server} (op ${e.op.id})`,
+    sentence: (op, v, e, done) =>
+      done
+        ? `${answered(op)} with ${versionText(v, op)}, but ${op.client} had already read ${versionText(e.v, e.op)} from ${e.op.server} (op ${e.op.id})`
+        : `${answered(op)} with ${versionText(v, op)}, but ${op.client}'s read issued before it (op ${e.op.id}) got ${versionText(e.v, e.op)} from ${e.op.server}`,
   },
   'read-your-writes': {
     on: 'read',
     against: 'write',
     orEqual: false,
-    sentence: (op, v, e) =>
-      `${answered(op)} with ${versionText(v, op)}, but ${op.client} had already written ${op.key} with ${versionText(e.v, e.op)} (op ${e.op.id})`,
+    sentence: (op, v, e, done) =>
+      done
+        ? `${answered(op)} with ${versionText(v, op)}, but ${op.client} had already written ${op.key} with ${versionText(e.v, e.op)} (op ${e.op.id})`
+        : `${answered(op)} with ${versionText(v, op)}, but ${op.client}'s write of ${op.key} issued before it (op ${e.op.id}) got ${versionText(e.v, e.op)}`,
   },
   'monotonic-writes': {
     on: 'write',
@@ -60,8 +70,10 @@ const RULES: Readonly<Record<SessionGuarantee, Rule>> = {
     on: 'write',
     against: 'read',
     orEqual: true,
-    sentence: (op, v, e) =>
-      `${opText(op)} got ${versionText(v, op)}, not newer than ${versionText(e.v, e.op)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`,
+    sentence: (op, v, e, done) =>
+      done
+        ? `${opText(op)} got ${versionText(v, op)}, not newer than ${versionText(e.v, e.op)}, which ${op.client} had read before (op ${e.op.id} from ${e.op.server})`
+        : `${opText(op)} got ${versionText(v, op)}, not newer than ${versionText(e.v, e.op)}, which ${op.client}'s read issued before it got (op ${e.op.id} from ${e.op.server})`,
   },
 };
 
@@ -94,7 +106,12 @@ function checkSessions(input: CheckInput, guarantee: SessionGuarantee): Violatio
           ops: [earlier.id, op.id],
           nodes: op.server === null ? [] : [op.server],
           at: op.completedAt ?? op.invokedAt,
-          sentence: rule.sentence(op, v, { op: earlier, v: bestV[g]! }),
+          sentence: rule.sentence(
+            op,
+            v,
+            { op: earlier, v: bestV[g]! },
+            earlier.completedSeq !== null && earlier.completedSeq < op.invokedSeq,
+          ),
         },
       });
     }

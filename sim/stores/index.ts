@@ -140,7 +140,7 @@ const LOCK: StoreAdapter = {
     const freed =
       lock.expiresAt === null
         ? 'no lease will free it'
-        : `its lease runs out at ${formatTime(lock.expiresAt)}`;
+        : `its lease is set to run out at ${formatTime(lock.expiresAt)}`;
     return `${waits}; ${op.key}'s lock is held by ${lock.holder}${gone}, granted for ${lock.requestId}, and ${freed}`;
   },
 };
