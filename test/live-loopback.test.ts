@@ -309,6 +309,20 @@ describe('a three-server cluster on loopback', () => {
       const first = taken.length;
       expect(first).toBeGreaterThanOrEqual(MAX_UNANSWERED);
       expect(first).toBeLessThan(total);
+      // A client asking one thing at a time, once answered, is still heard meanwhile.
+      const polite = await connected(port);
+      const heard = () => taken.filter((e) => e.from === 'c2').length;
+      for (const n of [1, 2]) {
+        const ask = { type: 'GET', requestId: `c2.${n}`, attempt: 1, key: 'x', tsClient: null };
+        polite.write(`${JSON.stringify(envelope('c2', 's1', ask))}\n`);
+        await until(() => heard() === n);
+        const answer: WireMessage = { ...ask, type: 'NULL' };
+        node.send('c2', answer);
+      }
+      polite.destroy();
+      expect(heard()).toBe(2);
+      expect(taken.filter((e) => e.from === 'c1')).toHaveLength(first);
+      for (let i = taken.length - 1; i >= 0; i--) if (taken[i]!.from === 'c2') taken.splice(i, 1);
       // Answered, the node reads on.
       for (const e of taken.slice(0, first)) {
         const answer: WireMessage = { ...e.message, type: 'NULL' };

@@ -29,6 +29,12 @@ export const MAX_CONNECTIONS = 256;
  */
 export const MAX_UNANSWERED = 1024;
 export const PAUSE_MS = 1000;
+/**
+ * A connection is paused only with this many messages unanswered: a client that waits for each
+ * answer before it asks again is never held back by another's flood (and a node keeps at most
+ * MAX_CONNECTIONS, so such clients alone never reach MAX_UNANSWERED).
+ */
+export const PAUSED_FROM = 2;
 
 export interface Address {
   readonly host: string;
@@ -199,7 +205,7 @@ export class Endpoint {
     this.unanswered += 1;
     if (this.unanswered < MAX_UNANSWERED) return;
     for (const [waiter, count] of this.waiting) {
-      if (count === 0 || this.paused.has(waiter)) continue;
+      if (count < PAUSED_FROM || this.paused.has(waiter)) continue;
       waiter.pause();
       this.paused.add(waiter);
     }
