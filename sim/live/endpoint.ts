@@ -55,6 +55,8 @@ export interface EndpointOptions {
   /** A server answers a client's greeting with what it runs (`greeter` is the client's name). */
   hello?: (greeter: NodeId) => Hello;
   onWelcome?(hello: Hello): void;
+  /** How long connections stay paused at most (PAUSE_MS). */
+  pauseMs?: number;
 }
 
 /** A port already taken, or another failure to listen, in words. */
@@ -210,7 +212,8 @@ export class Endpoint {
       this.paused.add(waiter);
     }
     if (this.pauseTimer === undefined) {
-      this.pauseTimer = setTimeout(() => this.resumeReading(true), PAUSE_MS);
+      const pauseMs = this.options.pauseMs ?? PAUSE_MS;
+      this.pauseTimer = setTimeout(() => this.resumeReading(true), pauseMs);
       this.pauseTimer.unref();
     }
   }
