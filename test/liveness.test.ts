@@ -90,7 +90,55 @@ describe('a run cut by its time bound', () => {
     expect(v.status).toBe('broken');
     expect(v.violations[0]!.sentence).toContain('longer than the liveness bound 143.5 s');
     expect(v.violations[0]!.sentence).toContain(
-      'and waits for REPLICATION_OK from s14 (s14 is down), sent after a 10 s replicationDelay',
+      'and waits for REPLICATION_OK from s14 (s14 is down), with a 10 s replicationDelay before each REPLICATION',
+    );
+  });
+
+  it('the reason says when the leader that stamped the write is down, awaiting nothing', () => {
+    const run = runScenario({
+      goal: 'the leader crashes while its write waits out the replication delay',
+      preset: 'fixed',
+      knobs: { replicationDelay: 10_000 },
+      steps: [
+        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's1' },
+        { at: 100, crash: 's1' },
+      ],
+    });
+    const v = liveness(run);
+    expect(v.status).toBe('broken');
+    expect(v.violations[0]!.sentence).toContain(
+      'the leader s1 stamped it ts 1 and then went down, awaiting REPLICATION_OK from s2, s3, with a 10 s replicationDelay before each REPLICATION',
+    );
+  });
+
+  it('the reason says when a follower passed the write on to a leader that is down', () => {
+    const run = runScenario({
+      goal: 'a PUT at a follower, the leader down',
+      preset: 'fixed',
+      knobs: { requestTimeout: 0 },
+      steps: [
+        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's2' },
+        { at: 0, crash: 's1' },
+      ],
+    });
+    expect(liveness(run).violations[0]!.sentence).toContain(
+      'c1 waits for PUT_OK from s2, attempt 1; s2 passes writes on to the leader s1, which is down',
+    );
+  });
+
+  it('a lock-store operation whose lease ran out was granted the lock, and holds none now', () => {
+    const run = runScenario({
+      goal: "a PUT lost after its lock's grant; the lease runs out",
+      store: 'lock',
+      preset: 'fixed',
+      knobs: { lockLease: 40, requestTimeout: 0 },
+      steps: [
+        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's1' },
+        { at: 0, drop: 'PUT', from: 'c1', to: 's1' },
+      ],
+    });
+    expect(liveness(run).violations[0]!.sentence).toContain(
+      "c1 was granted x's lock and waits for the reply to its PUT from s1, attempt 1; s1 holds no lock on x",
     );
   });
 
@@ -100,7 +148,7 @@ describe('a run cut by its time bound', () => {
     expect(v.status).toBe('broken');
     const sentence = v.violations[0]!.sentence;
     expect(sentence).toContain(
-      'waits for REPLICATION_OK from s5, sent after a 10 s replicationDelay',
+      'waits for REPLICATION_OK from s5, with a 10 s replicationDelay before each REPLICATION',
     );
     expect(sentence).toContain(
       'one follower at a time, so s6, s7, s8, s9, s10, s11, s12, s13, s14 have not been sent REPLICATION yet',

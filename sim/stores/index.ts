@@ -122,7 +122,7 @@ const LOCK: StoreAdapter = {
     const down = serverState?.up === false ? ` (${server} is down)` : '';
     const what = {
       acquiring: `is acquiring ${op.key} and waits for LOCK_GRANTED or LOCK_DENIED`,
-      operating: `holds ${op.key}'s lock and waits for the reply to its ${op.op.toUpperCase()}`,
+      operating: `was granted ${op.key}'s lock and waits for the reply to its ${op.op.toUpperCase()}`,
       releasing: 'has its reply and waits for RELEASE_OK',
     }[current.phase];
     const waits = `${op.client} ${what} from ${server}${down}, attempt ${current.attempt}`;

@@ -113,18 +113,25 @@ export function explainPendingReplicated(
       down.length > 0 ? ` (${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down)` : '';
     const delay =
       knobs.replicationDelay > 0
-        ? `, sent after a ${formatSpan(knobs.replicationDelay)} replicationDelay`
+        ? `, with a ${formatSpan(knobs.replicationDelay)} replicationDelay before each REPLICATION`
         : '';
     const rest =
       unsent.length > 0
         ? `; one follower at a time, so ${unsent.join(', ')} ${unsent.length === 1 ? 'has' : 'have'} not been sent REPLICATION yet`
         : '';
-    return `the leader ${topology.leader} stamped it ts ${write.ts} and waits for REPLICATION_OK from ${sent.join(', ')}${why}${delay}${rest}`;
+    // A leader down at the end awaits nothing: its state is what it held when it went down.
+    const waits = leader?.up === false ? 'then went down, awaiting' : 'waits for';
+    return `the leader ${topology.leader} stamped it ts ${write.ts} and ${waits} REPLICATION_OK from ${sent.join(', ')}${why}${delay}${rest}`;
   }
   const reply = op.op === 'put' ? 'PUT_OK' : op.op === 'delete' ? 'DELETE_OK' : 'an answer';
   const server =
     finalStates.get(pending.server)?.up === false ? ` (${pending.server} is down)` : '';
-  return `${op.client} waits for ${reply} from ${pending.server}${server}, attempt ${pending.attempt}`;
+  // A follower passes a write on to the leader: with the leader down, no answer will come back.
+  const forwarded =
+    op.op !== 'get' && server === '' && pending.server !== topology.leader && leader?.up === false
+      ? `; ${pending.server} passes writes on to the leader ${topology.leader}, which is down`
+      : '';
+  return `${op.client} waits for ${reply} from ${pending.server}${server}, attempt ${pending.attempt}${forwarded}`;
 }
 
 /** The longest a message may take on a healed network: the delay, and a spike when spikes are on. */
