@@ -94,50 +94,37 @@ describe('a run cut by its time bound', () => {
     );
   });
 
-  it('the reason says when the leader that stamped the write is down, awaiting nothing', () => {
+  /** The broken liveness sentence of a PUT of x under `fixed`, with `knobs` and `steps` after it. */
+  const reasonOf = (scenario: Partial<Scenario>, via: string, ...steps: Step[]): string => {
     const run = runScenario({
-      goal: 'the leader crashes while its write waits out the replication delay',
+      goal: 'one PUT that never completes',
       preset: 'fixed',
-      knobs: { replicationDelay: 10_000 },
-      steps: [
-        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's1' },
-        { at: 100, crash: 's1' },
-      ],
-    });
+      ...scenario,
+      steps: [{ at: 0, client: 'c1', put: ['x', 'v1'], via }, ...steps],
+    } as Scenario);
     const v = liveness(run);
     expect(v.status).toBe('broken');
-    expect(v.violations[0]!.sentence).toContain(
+    return v.violations[0]!.sentence;
+  };
+
+  it('the reason says when the leader that stamped the write is down, awaiting nothing', () => {
+    expect(
+      reasonOf({ knobs: { replicationDelay: 10_000 } }, 's1', { at: 100, crash: 's1' }),
+    ).toContain(
       'the leader s1 stamped it ts 1 and then went down, awaiting REPLICATION_OK from s2, s3, with a 10 s replicationDelay before each REPLICATION',
     );
   });
 
   it('the reason says when a follower passed the write on to a leader that is down', () => {
-    const run = runScenario({
-      goal: 'a PUT at a follower, the leader down',
-      preset: 'fixed',
-      knobs: { requestTimeout: 0 },
-      steps: [
-        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's2' },
-        { at: 0, crash: 's1' },
-      ],
-    });
-    expect(liveness(run).violations[0]!.sentence).toContain(
+    expect(reasonOf({ knobs: { requestTimeout: 0 } }, 's2', { at: 0, crash: 's1' })).toContain(
       'c1 waits for PUT_OK from s2, attempt 1; s2 passes writes on to the leader s1, which is down',
     );
   });
 
   it('a lock-store operation whose lease ran out was granted the lock, and holds none now', () => {
-    const run = runScenario({
-      goal: "a PUT lost after its lock's grant; the lease runs out",
-      store: 'lock',
-      preset: 'fixed',
-      knobs: { lockLease: 40, requestTimeout: 0 },
-      steps: [
-        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's1' },
-        { at: 0, drop: 'PUT', from: 'c1', to: 's1' },
-      ],
-    });
-    expect(liveness(run).violations[0]!.sentence).toContain(
+    // The PUT after the grant is lost; with no resend the client waits while its lease runs out.
+    const lock = { store: 'lock', knobs: { lockLease: 40, requestTimeout: 0 } } as const;
+    expect(reasonOf(lock, 's1', { at: 0, drop: 'PUT', from: 'c1', to: 's1' })).toContain(
       "c1 was granted x's lock and waits for the reply to its PUT from s1, attempt 1; s1 holds no lock on x",
     );
   });
