@@ -41,6 +41,11 @@ function openSockets(): number {
   return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
 }
 
+/** Waits until `done` holds, looking every 10 ms, `tries` times at most. */
+async function until(done: () => boolean, tries = 1000): Promise<void> {
+  for (let i = 0; i < tries && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** The count once closing handles have left the list (their close callbacks run a tick later). */
 async function settledSockets(): Promise<number> {
   let last = openSockets();
@@ -240,8 +245,7 @@ describe('a three-server cluster on loopback', () => {
         const message = { type: 'GET', requestId: `n${n}.1`, attempt: 1, key: 'x', tsClient: null };
         names.write(`${JSON.stringify(envelope(`n${n}`, 's1', message))}\n`);
       }
-      for (let i = 0; i < 500 && refused.length === 0; i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await until(() => refused.length > 0, 500);
       names.destroy();
       expect(refused).toEqual(['s1 has heard from 10000 clients already, and takes no more']);
       expect(s1.endpoint.heard.size).toBe(10_000);
@@ -266,7 +270,7 @@ describe('a three-server cluster on loopback', () => {
         sockets.push(socket);
         await new Promise<void>((r) => socket.connect(port, '127.0.0.1', () => r()));
       }
-      for (let i = 0; i < 300 && closed.size < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => closed.size >= 3, 300);
       // The three past the limit, and no other.
       expect([...closed].map((s) => sockets.indexOf(s)).sort((a, b) => a - b)).toEqual([
         MAX_CONNECTIONS,
@@ -305,10 +309,6 @@ describe('a three-server cluster on loopback', () => {
     await new Promise((r) => setTimeout(r, 100));
     const sent = lines.split('\n', total).map((line) => JSON.stringify(JSON.parse(line).message));
     return { node, port, flood, taken, total, sent, replies: () => replies };
-  }
-
-  async function until(done: () => boolean): Promise<void> {
-    for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
   }
 
   it('stops reading a client with MAX_UNANSWERED messages unanswered, and reads on as it answers', async () => {
@@ -367,8 +367,7 @@ describe('a three-server cluster on loopback', () => {
     await live.stop();
     running = null;
     // Closed handles leave the list once the event loop has run their close callbacks.
-    for (let i = 0; i < 50 && openSockets() > before; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await until(() => openSockets() <= before, 50);
     expect(openSockets()).toBe(before);
   });
 });

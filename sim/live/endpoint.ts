@@ -114,7 +114,7 @@ export class Endpoint {
   send(to: NodeId, message: WireMessage, extra: { id?: number; sentAt?: number } = {}): void {
     const socket = this.route(to);
     if (socket === undefined) return;
-    if (this.options.addressOf(to) === undefined) this.answered(socket);
+    this.answered(socket);
     writeText(
       socket,
       encodeLine({ kind: 'envelope', envelope: { from: this.id, to, message, ...extra } }),
@@ -218,7 +218,7 @@ export class Endpoint {
     }
   }
 
-  /** A message goes to a client on `socket`: it answers one of those taken in there. */
+  /** A message goes out on `socket`: it answers one of the clients' messages taken in there. */
   private answered(socket: Socket): void {
     const count = this.waiting.get(socket) ?? 0;
     if (count === 0) return;
