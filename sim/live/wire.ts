@@ -194,7 +194,7 @@ const kindText: Readonly<Record<FieldKind, string>> = {
 function quoted(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(clip(v, 40));
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object' && v !== null) return 'an object';
+  if (isObject(v)) return 'an object';
   return String(v);
 }
 
