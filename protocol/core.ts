@@ -260,6 +260,30 @@ export function configuredStepOf<S, M, T, O>(
   };
 }
 
+/** A request id is `<client>.<seq>`: the client's name and its operation's sequence number. */
+export function requestIdOf(client: string, seq: number): string {
+  return `${client}.${seq}`;
+}
+
+export function clientOfRequestId(requestId: string): string {
+  return requestId.slice(0, requestId.lastIndexOf('.'));
+}
+
+/** The sequence number after the last dot: Number(that text), read digit by digit when it can be. */
+export function seqOfRequestId(requestId: string): number {
+  const start = requestId.lastIndexOf('.') + 1;
+  // Up to 15 digits are exact in a double; anything longer or stranger goes to Number().
+  if (requestId.length - start > 15) return Number(requestId.slice(start));
+  let seq = 0;
+  for (let i = start; i < requestId.length; i++) {
+    const digit = requestId.charCodeAt(i) - 48;
+    // Digit by digit because Number(slice) costs a string per call, on every write the leader sees.
+    if (digit < 0 || digit > 9) return Number(requestId.slice(start));
+    seq = seq * 10 + digit;
+  }
+  return seq;
+}
+
 /** What a client records when it issues an operation (the history's invocation). */
 export function invocation(
   client: NodeId,

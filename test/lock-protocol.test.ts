@@ -209,9 +209,13 @@ describe('PUT, GET and DELETE need a held lock', () => {
       .receive('c1', acquire('c1.1'))
       .receive('c2', put('c2.1', 'b', 1));
     expect(s.reply?.type).toBe('LOCK_NOT_ACQUIRED');
-    // c1 itself, but for another operation (a duplicate from an earlier one), is refused too.
+    // c1 itself, but for another operation (a duplicate from an earlier one), is refused too:
+    // without dedupe it is told so; with it, dropped (c1 has finished that operation).
+    const unremembered = serverAt({ ...fixed, requestIds: 'none' }, s.state);
+    unremembered.receive('c1', put('c1.0', 'old', 1));
+    expect(unremembered.reply?.type).toBe('LOCK_NOT_ACQUIRED');
     s.receive('c1', put('c1.0', 'old', 1));
-    expect(s.reply?.type).toBe('LOCK_NOT_ACQUIRED');
+    expect(s.effects).toEqual([]);
     expect(s.state.store.size).toBe(0);
   });
 
@@ -273,10 +277,15 @@ describe('RELEASE_LOCK from a stranger (A5)', () => {
     const s = serverAt(fixed).receive('c1', acquire('c1.2'));
     s.receive('c2', release('c2.9', 1));
     expect(s.reply?.type).toBe('LOCK_NOT_ACQUIRED');
+    // The duplicate is refused by the owner check, and with dedupe never gets that far.
+    const unremembered = serverAt({ ...fixed, requestIds: 'none' }, s.state);
+    unremembered.receive('c1', release('c1.1', 1));
+    expect(unremembered.reply?.type).toBe('LOCK_NOT_ACQUIRED');
     s.receive('c1', release('c1.1', 1));
-    expect(s.reply?.type).toBe('LOCK_NOT_ACQUIRED');
+    expect(s.effects).toEqual([]);
     expect(s.state.locks.get('x')?.requestId).toBe('c1.2');
-    expect(lockChanges(s.effects)).toEqual([]);
+    expect(unremembered.state.locks.get('x')?.requestId).toBe('c1.2');
+    expect(lockChanges(unremembered.effects)).toEqual([]);
   });
 
   it('fixed lets the holder release, and cancels its lease timer', () => {
@@ -426,6 +435,39 @@ describe('retried and duplicated requests', () => {
     expect(s.state.locks.size).toBe(0);
     s.receive('c1', release('c1.1', 1, 'x', 2));
     expect(s.reply?.type).toBe('RELEASE_OK');
+  });
+
+  it('fixed: a late copy from an operation its client has finished is dropped, unanswered', () => {
+    // c1's operation 1 is over once its operation 2 reaches the server (a client runs one at a
+    // time); an ACQUIRE of operation 1 the server never saw, arriving now, must not take x's lock.
+    const s = serverAt(fixed)
+      .receive('c1', acquire('c1.2', 'y'))
+      .receive('c1', release('c1.2', 1, 'y'));
+    const before = s.state;
+    s.receive('c1', acquire('c1.1'));
+    expect(s.state).toBe(before);
+    expect(s.effects).toEqual([]);
+  });
+
+  it('fixed: the server remembers replies for each client’s latest operation only', () => {
+    // A long-lived server must not keep a reply for every request it ever answered.
+    let s = serverAt(fixed);
+    for (let seq = 1; seq <= 50; seq++) {
+      const id = `c1.${seq}`;
+      s = serverAt(fixed, s.state).receive('c1', acquire(id));
+      const token = (s.reply as { token: number }).token;
+      s.receive('c1', put(id, `v${seq}`, token)).receive('c1', release(id, token));
+    }
+    expect(s.state.sessions.size).toBe(1);
+    expect(s.state.sessions.get('c1')?.replies.map((r) => r.type)).toEqual([
+      'ACQUIRE_LOCK',
+      'PUT',
+      'RELEASE_LOCK',
+    ]);
+    // and still answers the latest operation's retries from memory
+    s.receive('c1', put('c1.50', 'v50', 50, 2));
+    expect(s.reply).toMatchObject({ type: 'PUT_OK', attempt: 2, ts: 50 });
+    expect(s.state.version).toBe(50);
   });
 
   it('seed: a late copy of a finished operation’s ACQUIRE takes the lock for nobody', () => {
@@ -712,7 +754,7 @@ describe('end to end, by hand', () => {
     const run = exchange(seed, ['c1', 'c2']);
     run.invoke('c1', 1, { kind: 'put', key: 'x', value: 'a' });
     run.deliver(1); // the server grants c1 the lock; LOCK_GRANTED is on its way back
-    run.inject('c2', release('c2.7', null));
+    run.inject('c2', release('c2.0', null)); // a late copy from c2's earlier operation
     run.invoke('c2', 2, { kind: 'put', key: 'x', value: 'b' });
     run.deliver();
     const grants = run.log.flatMap((o) =>
@@ -726,7 +768,7 @@ describe('end to end, by hand', () => {
     const run = exchange(fixed, ['c1', 'c2']);
     run.invoke('c1', 1, { kind: 'put', key: 'x', value: 'a' });
     run.deliver(1);
-    run.inject('c2', release('c2.7', null));
+    run.inject('c2', release('c2.0', null)); // a late copy from c2's earlier operation
     run.invoke('c2', 2, { kind: 'put', key: 'x', value: 'b' });
     run.deliver();
     expect(completions(run.log)).toEqual(['c2 LOCK_DENIED', 'c1 PUT_OK 1']);

@@ -1,7 +1,7 @@
 // The replicated store's handlers, driven one input at a time without the simulator.
 
 import { describe, expect, it } from 'vitest';
-import { type Effect, type StepContext, StringTable } from '../protocol/core.ts';
+import { type Effect, type StepContext, StringTable, seqOfRequestId } from '../protocol/core.ts';
 import {
   type ClientState,
   clientMachine,
@@ -14,7 +14,6 @@ import {
   serverMachine,
   type Version,
 } from '../protocol/replicated/index.ts';
-import { seqOfRequestId } from '../protocol/replicated/messages.ts';
 
 const at = (nowMs: number, clockMs = nowMs): StepContext => ({ nowMs, clockMs });
 const fixed = REPLICATED_PRESETS.fixed;
@@ -390,6 +389,47 @@ describe('a follower', () => {
     expect(
       sends(m.step(r2.state, { type: 'receive', from: 's1', message: ok }, at(6)).effects),
     ).toEqual([]);
+  });
+
+  it("forgets a forward once the client's next write says it has that answer", () => {
+    // The leader's answer to c1.1 was lost (or the leader went down): c1 got its answer from
+    // another server, and a follower that kept every such forward would grow without end.
+    const m = follower();
+    const receive = (state: ServerState, message: Message, ms: number) =>
+      m.step(state, { type: 'receive', from: 'c1', message }, at(ms)).state;
+    const writeOf = (seq: number) =>
+      put(`c1.${seq}`, 'x', `${seq}`) as Extract<Message, { type: 'PUT' }>;
+    let state = receive(initialServerState(), put('c1.1', 'x', '1'), 1);
+    for (let seq = 2; seq <= 40; seq++)
+      state = receive(state, { ...writeOf(seq), ackedBelow: seq }, seq);
+    expect(state.forwards.size).toBe(1);
+    expect(state.forwards.get('c1')?.map((f) => f.requestId)).toEqual(['c1.40']);
+    // A late answer to a forgotten forward is not relayed; the latest one's still is.
+    const late = {
+      type: 'PUT_OK',
+      requestId: 'c1.1',
+      attempt: 1,
+      key: 'x',
+      value: '1',
+      ts: 3,
+    } as const;
+    const latest = { ...late, requestId: 'c1.40', value: '40', ts: 44 } as const;
+    const answer = (message: Message) =>
+      sends(m.step(state, { type: 'receive', from: 's1', message }, at(50)).effects);
+    expect(answer(late)).toEqual([]);
+    expect(answer(latest)).toEqual([{ to: 'c1', message: latest }]);
+  });
+
+  it('keeps the forwards of a pipelining client until each is answered', () => {
+    const m = follower();
+    let state = initialServerState();
+    for (const seq of [1, 2, 3])
+      state = m.step(
+        state,
+        { type: 'receive', from: 'c1', message: put(`c1.${seq}`, 'x', 'v') },
+        at(seq),
+      ).state;
+    expect(state.forwards.get('c1')?.map((f) => f.requestId)).toEqual(['c1.1', 'c1.2', 'c1.3']);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type MachineParts,
   machineFor,
   type NodeId,
+  requestIdOf,
   StringTable,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
@@ -128,7 +129,7 @@ function start(
   via: NodeId,
   out: Out,
 ): ClientState {
-  const requestId = `${config.id}.${state.nextSeq}`;
+  const requestId = requestIdOf(config.id, state.nextSeq);
   out.record(invocation(config.id, opId, op, requestId));
   const p: Procedure = { opId, requestId, op, server: via, attempt: 1, phase: 'acquiring' };
   return advance(config, { ...state, nextSeq: state.nextSeq + 1 }, p, out);

@@ -34,7 +34,7 @@ export const LOCK_KNOBS: KnobSpecs<LockKnobs> = {
   requestIds: {
     kind: 'enum',
     values: ['none', 'dedupe'],
-    doc: 'none: a retried or duplicated request is a new one; dedupe: the server answers a request it has already done with the same reply',
+    doc: 'none: a retried or duplicated request is a new one; dedupe: the server answers a request it has already done with the same reply, and drops a late copy from an operation its client has finished',
   },
   requestTimeout: {
     kind: 'int',

@@ -5,6 +5,7 @@
 
 import {
   assertNever,
+  clientOfRequestId,
   type Effects,
   type Input,
   type Key,
@@ -15,6 +16,7 @@ import {
   type NodeId,
   type StepContext,
   StringTable,
+  seqOfRequestId,
 } from '../core.ts';
 import type { LockKnobs } from './knobs.ts';
 import type { ClientRequest, Message, Refusal, ServerReply } from './messages.ts';
@@ -48,8 +50,21 @@ export interface ServerState {
   /** The last grant's number. Grants are numbered without fencing too, so the checker can tell
    * them apart; only fencing puts the number on the wire. */
   readonly lastToken: number;
-  /** requestIds=dedupe: the reply to every request already done, by `TYPE requestId`. */
-  readonly answered: StringTable<ServerReply>;
+  /** requestIds=dedupe: each client's latest operation and the replies it has had, by client. */
+  readonly sessions: StringTable<Session>;
+}
+
+/**
+ * A client runs one operation at a time, so once its operation `seq` has reached the server every
+ * earlier one is over: their replies can go, and a late copy of their requests has no one waiting.
+ */
+interface Session {
+  readonly seq: number;
+  /** The replies to this operation's requests (acquire, use, release: one of each type at most). */
+  readonly replies: readonly {
+    readonly type: ClientRequest['type'];
+    readonly reply: ServerReply;
+  }[];
 }
 
 export type ServerTimer = {
@@ -71,7 +86,7 @@ export function initialServerState(): ServerState {
     locks: new Map(),
     version: 0,
     lastToken: 0,
-    answered: StringTable.empty(),
+    sessions: StringTable.empty(),
   };
 }
 
@@ -142,8 +157,9 @@ function onReceive(
 }
 
 /**
- * Every request goes through here: a request already done is answered as before (dedupe), an
- * expired lease is ended before the request looks at the lock, and the reply is remembered.
+ * Every request goes through here. With dedupe, a request already done is answered as before and
+ * a copy from an operation its client has finished is dropped; an expired lease is ended before
+ * the request looks at the lock, and the reply is remembered until the client's next operation.
  */
 function onRequest(
   config: ServerConfig,
@@ -153,19 +169,39 @@ function onRequest(
   nowMs: number,
   out: Out,
 ): ServerState {
-  const dedupe = config.knobs.requestIds === 'dedupe';
-  const id = `${request.type} ${request.requestId}`;
-  const done = dedupe ? state.answered.get(id) : undefined;
+  if (config.knobs.requestIds === 'none')
+    return answer(config, state, from, request, nowMs, out).state;
+  const client = clientOfRequestId(request.requestId);
+  const seq = seqOfRequestId(request.requestId);
+  const session = state.sessions.get(client);
+  if (session !== undefined && seq < session.seq) return state;
+  const replies = session !== undefined && seq === session.seq ? session.replies : [];
+  const done = replies.find((r) => r.type === request.type);
   if (done !== undefined) {
-    out.send(from, { ...done, attempt: request.attempt });
+    out.send(from, { ...done.reply, attempt: request.attempt });
     return state;
   }
+  const handled = answer(config, state, from, request, nowMs, out);
+  const next: Session = {
+    seq,
+    replies: [...replies, { type: request.type, reply: handled.reply }],
+  };
+  return { ...handled.state, sessions: handled.state.sessions.with(client, next) };
+}
+
+/** Does the request (an expired lease ended first) and sends the reply. */
+function answer(
+  config: ServerConfig,
+  state: ServerState,
+  from: NodeId,
+  request: ClientRequest,
+  nowMs: number,
+  out: Out,
+): Handled {
   const due = expireDue(config, state, request.key, nowMs, out);
   const handled = handle(config, due, from, request, nowMs, out);
   out.send(from, handled.reply);
-  return dedupe
-    ? { ...handled.state, answered: handled.state.answered.with(id, handled.reply) }
-    : handled.state;
+  return handled;
 }
 
 function handle(

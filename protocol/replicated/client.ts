@@ -13,16 +13,12 @@ import {
   type MachineParts,
   machineFor,
   type NodeId,
+  requestIdOf,
   StringTable,
+  seqOfRequestId,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
-import {
-  type ClientReply,
-  type ClientRequest,
-  type Message,
-  requestIdOf,
-  seqOfRequestId,
-} from './messages.ts';
+import type { ClientReply, ClientRequest, Message } from './messages.ts';
 
 export type ClientOp =
   | { readonly kind: 'put'; readonly key: Key; readonly value: string }

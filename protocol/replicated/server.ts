@@ -6,6 +6,7 @@
 
 import {
   assertNever,
+  clientOfRequestId,
   type Effects,
   type Input,
   type Key,
@@ -16,16 +17,10 @@ import {
   type StepContext,
   StringTable,
   Subset,
+  seqOfRequestId,
 } from '../core.ts';
 import type { ReplicatedKnobs } from './knobs.ts';
-import {
-  type ClientReply,
-  type ClientRequest,
-  clientOfRequestId,
-  type Message,
-  type ReplicationMessage,
-  seqOfRequestId,
-} from './messages.ts';
+import type { ClientReply, ClientRequest, Message, ReplicationMessage } from './messages.ts';
 
 export interface ServerConfig {
   readonly id: NodeId;
@@ -69,8 +64,19 @@ export interface ServerState {
    * so this stays as small as the client's pipeline.
    */
   readonly sessions: StringTable<Session>;
-  /** Follower: writes forwarded to the leader, requestId -> the client to relay the answer to. */
-  readonly forwards: StringTable<NodeId>;
+  /**
+   * Follower: per client, the writes forwarded to the leader whose answer it has yet to relay. A
+   * client's next write drops those below its `ackedBelow` (answered another way, or lost with
+   * the leader), so each list stays as small as the client's pipeline.
+   */
+  readonly forwards: StringTable<readonly Forward[]>;
+}
+
+/** A write a follower forwarded: its request and the node to relay the leader's answer to. */
+interface Forward {
+  readonly requestId: string;
+  readonly seq: number;
+  readonly to: NodeId;
 }
 
 /** The answer to a client's write, kept under the write's sequence number (`seq` of c1.`seq`). */
@@ -364,7 +370,7 @@ function withStore(state: ServerState, store: StringTable<Version>): ServerState
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
 
-function withForwards(state: ServerState, forwards: StringTable<NodeId>): ServerState {
+function withForwards(state: ServerState, forwards: StringTable<readonly Forward[]>): ServerState {
   const { store, lastIssued, nextWrite, writes, inFlight, sessions } = state;
   return { store, lastIssued, nextWrite, writes, inFlight, sessions, forwards };
 }
@@ -544,7 +550,14 @@ function onFollowerWrite(
   out: Out,
 ): ServerState {
   out.send(config.leader, request);
-  return withForwards(state, state.forwards.with(request.requestId, from));
+  const { requestId, ackedBelow } = request;
+  const client = clientOfRequestId(requestId);
+  const kept: Forward[] = [];
+  // Kept at or above the mark only: a sequence number that is not a number goes too.
+  for (const f of state.forwards.get(client) ?? [])
+    if (f.seq >= ackedBelow && f.requestId !== requestId) kept.push(f);
+  kept.push({ requestId, seq: seqOfRequestId(requestId), to: from });
+  return withForwards(state, state.forwards.with(client, kept));
 }
 
 function onLeaderAnswer(
@@ -552,8 +565,13 @@ function onLeaderAnswer(
   reply: Extract<ClientReply, { type: 'PUT_OK' | 'DELETE_OK' }>,
   out: Out,
 ): ServerState {
-  const client = state.forwards.get(reply.requestId);
-  if (client === undefined) return state;
-  out.send(client, reply);
-  return withForwards(state, state.forwards.without(reply.requestId));
+  const client = clientOfRequestId(reply.requestId);
+  const list = state.forwards.get(client) ?? [];
+  const forward = list.find((f) => f.requestId === reply.requestId);
+  if (forward === undefined) return state;
+  out.send(forward.to, reply);
+  const rest = list.filter((f) => f !== forward);
+  const forwards =
+    rest.length === 0 ? state.forwards.without(client) : state.forwards.with(client, rest);
+  return withForwards(state, forwards);
 }

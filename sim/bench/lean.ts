@@ -203,6 +203,8 @@ export class LeanRun {
   private readonly storeValue: Int32Array;
   private readonly storeTs: Float64Array;
   private readonly forwardedBy: Int32Array;
+  /** Per follower and node, the operation it last forwarded for that client (-1: none). */
+  private readonly lastForwarded: Int32Array;
   // The leader: its clock's floor, its writes (in flight or done), the requests it has stamped.
   private lastIssued = 0;
   private writes = 0;
@@ -349,6 +351,7 @@ export class LeanRun {
     this.storeValue = new Int32Array(this.servers * this.keyCount);
     this.storeTs = new Float64Array(this.servers * this.keyCount);
     this.forwardedBy = new Int32Array(this.servers * count).fill(-1);
+    this.lastForwarded = new Int32Array(this.servers * this.n).fill(-1);
     this.writeOp = new Int32Array(count);
     this.writeKey = new Int32Array(count);
     this.writeValue = new Int32Array(count);
@@ -769,9 +772,16 @@ export class LeanRun {
     else if (type === PUT || type === DELETE) {
       if (server === 0) this.leaderWrite(from, e);
       else {
-        // Forwarded as it came; the leader's answer is relayed to whoever sent it.
+        // Forwarded as it came; the leader's answer is relayed to whoever sent it. A client waits
+        // for each answer, so its write's ackedBelow drops the one it forwarded before.
+        const op = this.op[e]!;
+        const last = server * this.n + this.opClient[op]!;
+        const before = this.lastForwarded[last]!;
+        if (before >= 0 && this.opSeq[before]! < this.extra[e]!)
+          this.forwardedBy[server * this.count + before] = -1;
         this.pass(e, server, 0, this.extra[e]!);
-        this.forwardedBy[server * this.count + this.op[e]!] = from;
+        this.forwardedBy[server * this.count + op] = from;
+        this.lastForwarded[last] = op;
       }
     } else if (type === REPLICATION) {
       if (server !== 0) this.replicate(server, from, e);

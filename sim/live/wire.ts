@@ -4,7 +4,7 @@
 
 import type { Socket } from 'node:net';
 import type { FieldKind, NodeId } from '../../protocol/core.ts';
-import { clientOfRequestId } from '../../protocol/replicated/messages.ts';
+import { clientOfRequestId } from '../../protocol/core.ts';
 import type { WireMessage } from '../kernel/trace.ts';
 import { clip } from '../render/safe-text.ts';
 import { isObject } from '../render/trace-check.ts';
