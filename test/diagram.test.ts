@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import crashedHolder from '../scenarios/crashed-holder-blocks-key.ts';
+import duplicatedPut from '../scenarios/duplicated-put-overwrites.ts';
 import followerDown from '../scenarios/follower-down-blocks-puts.ts';
 import restartedServer from '../scenarios/restarted-server-forgets.ts';
 import staleRead from '../scenarios/stale-read.ts';
@@ -617,6 +618,26 @@ describe('a message lost when its sender crashes (a live run)', () => {
     for (const text of [diagram, log]) {
       expect(text).toContain('s3 is down and its connection closed');
       expect(text).not.toContain('c1 is down');
+    }
+  });
+});
+
+describe("a witness's sentence comes after its story, in the log as in the diagram", () => {
+  // A10: the late copy of c1's PUT x=1 is stored with ts 1210 at 1.210-1.215 s, after c1's x=2.
+  // The sentence saying so belongs after those rows, not under op 2's completion at 1.120 s.
+  it('follows the rows of the late copy that broke monotonic writes', () => {
+    const run = runScenario(duplicatedPut);
+    const doc = traceDocument(run, { file: 'x.ts', goal: 'x', replay: '' });
+    const views = {
+      log: renderLog(PLAIN, run, 200),
+      diagram: renderDiagram(PLAIN, doc, { width: 200 }),
+    };
+    for (const [name, lines] of Object.entries(views)) {
+      const stores = lines.flatMap((l, i) => (/s3 +stores x=1 ts=1210/.test(l) ? [i] : []));
+      const lastStore = stores.at(-1) ?? -1;
+      const sentence = lines.findIndex((l) => l.includes('✗ monotonic writes: s3 stored'));
+      expect(lastStore, name).toBeGreaterThan(0);
+      expect(sentence, name).toBeGreaterThan(lastStore);
     }
   });
 });

@@ -157,7 +157,10 @@ type WitnessIds = { readonly opId: number | null; readonly messageId: number | n
  * ascending order, each once: looked up, not searched, since a run may have thousands of
  * witnesses and each row asks.
  */
-function highlightIndex(highlights: readonly Highlight[]): (ids: WitnessIds) => number[] {
+/** What locates a highlight's rows: its operations and their messages. */
+type Witness = Pick<Highlight, 'opIds' | 'messageIds'>;
+
+function highlightIndex(highlights: readonly Witness[]): (ids: WitnessIds) => number[] {
   const byOp = new Map<number, number[]>();
   const byMessage = new Map<number, number[]>();
   const add = (map: Map<number, number[]>, id: number, k: number) => {
@@ -603,11 +606,17 @@ export function stormSignature(e: TraceEvent): string | null {
   }
 }
 
-/** For each trace index, the highlights whose last witness row it is (their sentence goes after it). */
-function closingRows(doc: TraceDocument, highlights: readonly Highlight[]): Map<number, number[]> {
+/**
+ * For each trace index, the highlights whose last witness row it is: their sentence goes after it,
+ * in the diagram and the log alike (a highlight with no row is in no list).
+ */
+export function closingRows(
+  events: readonly TraceEvent[],
+  highlights: readonly Witness[],
+): Map<number, number[]> {
   const marks = highlightIndex(highlights);
   const last = new Map<number, number>();
-  doc.events.forEach((e, i) => {
+  events.forEach((e, i) => {
     if (!hasRow(e)) return;
     for (const k of marks(witnessIds(e))) last.set(k, i);
   });
@@ -624,7 +633,7 @@ function closingRows(doc: TraceDocument, highlights: readonly Highlight[]): Map<
 export function timeline(doc: TraceDocument, options: TimelineOptions = {}): Timeline {
   const highlights = options.highlights ?? highlightsOf(doc);
   const foldMs = options.foldMs ?? defaultFoldMs(doc);
-  return new TimelineBuilder(doc, highlights, foldMs, closingRows(doc, highlights)).build();
+  return new TimelineBuilder(doc, highlights, foldMs, closingRows(doc.events, highlights)).build();
 }
 
 // ---- The terminal drawing ----------------------------------------------------------------------

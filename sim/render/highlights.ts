@@ -7,7 +7,7 @@ import type { ScenarioRun } from '../scenario.ts';
 import { expectationText } from '../scenario.ts';
 
 export interface Highlight {
-  /** The operations of the witness; the sentence is shown at the last one to complete. */
+  /** The operations of the witness; the sentence is shown after the last row of their story. */
   readonly opIds: readonly number[];
   /** Nodes involved (a replica that diverged). */
   readonly nodes: readonly string[];
@@ -41,15 +41,4 @@ export function highlightsOf(run: ScenarioRun): Highlight[] {
     }
   }
   return out;
-}
-
-/** The op at which a highlight's sentence belongs: the last of its witness to complete. */
-export function anchorOp(run: ScenarioRun, h: Highlight): number | null {
-  let best: { id: number; t: number } | null = null;
-  for (const id of h.opIds) {
-    const op = run.result.history.get(id);
-    const t = op?.completedAt ?? op?.invokedAt ?? -1;
-    if (best === null || t >= best.t) best = { id, t };
-  }
-  return best?.id ?? null;
 }

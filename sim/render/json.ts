@@ -202,20 +202,23 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
  * trace and the operations are read once, when first asked: a run may have thousands of
  * witnesses and a trace of hundreds of thousands of events.
  */
-function messageIndex(doc: TraceDocument): (opId: number) => number[] {
-  let byId: Map<number, TraceDocument['history']['operations'][number]> | null = null;
+export function messageIndex(
+  operations: readonly { readonly id: number; readonly requestId: unknown }[],
+  events: readonly TraceEvent[],
+): (opId: number) => number[] {
+  let byId: Map<number, { readonly requestId: unknown }> | null = null;
   let byRequest: Map<unknown, Set<number>> | null = null;
   return (opId) => {
     if (byId === null) {
       byId = new Map();
       // The first operation of an id, should two share one.
-      for (const o of doc.history.operations) if (!byId.has(o.id)) byId.set(o.id, o);
+      for (const o of operations) if (!byId.has(o.id)) byId.set(o.id, o);
     }
     const op = byId.get(opId);
     if (op === undefined) return [];
     if (byRequest === null) {
       byRequest = new Map();
-      for (const e of doc.events) {
+      for (const e of events) {
         if (e.kind !== 'send' && e.kind !== 'duplicate') continue;
         const request = (e.message as { readonly requestId?: unknown }).requestId;
         const ids = byRequest.get(request);
@@ -229,7 +232,7 @@ function messageIndex(doc: TraceDocument): (opId: number) => number[] {
 
 /** Every failed expectation, broken guarantee and informative finding, with its witness. */
 export function highlightsOf(doc: TraceDocument): Highlight[] {
-  const messagesOf = messageIndex(doc);
+  const messagesOf = messageIndex(doc.history.operations, doc.events);
   const failed = doc.expectations
     .filter((x) => x.failure !== null)
     .map(

@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
-import { paintSegs, type Seg, splitWords, textWidth, wrapSegs } from './diagram.ts';
+import { closingRows, paintSegs, type Seg, splitWords, textWidth, wrapSegs } from './diagram.ts';
 import { downChange } from './down.ts';
 import {
   downDropWhy,
@@ -14,7 +14,8 @@ import {
   formatTime,
   formatTimer,
 } from './format.ts';
-import { anchorOp, type Highlight, highlightsOf } from './highlights.ts';
+import { type Highlight, highlightsOf } from './highlights.ts';
+import { messageIndex } from './json.ts';
 import { displayText as safe } from './safe-text.ts';
 
 const TIME_WIDTH = 10;
@@ -168,7 +169,7 @@ function logRow(
 /** The log of a run; with a `width`, no line is wider (a long one wraps). */
 export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity): string[] {
   const failed = new Set(run.outcomes.filter((o) => o.failure !== null).map((o) => o.opId));
-  const { atOp, atEnd } = sentencesByOp(run);
+  const { atEvent, atEnd } = sentencesByEvent(run);
   const notes = [...run.notes].sort((a, b) => a.at - b.at);
   const lines: string[] = [];
   const add = (r: LogRow) => {
@@ -177,34 +178,45 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity):
   const requestOf = new Map(run.result.history.operations.map((o) => [o.id, o.requestId]));
   let n = 0;
   const down = new Set<string>();
-  for (const e of run.result.trace) {
+  run.result.trace.forEach((e, i) => {
     while (n < notes.length && notes[n]!.at <= e.t) add(noteRow(c, notes[n++]!));
     const change = downChange(e);
     if (change?.down === true) down.add(change.node);
     if (change?.down === false) down.delete(change.node);
     const r = logRow(c, e, failed, requestOf, down);
     if (r !== null) add(r);
-    if (e.kind === 'record' && e.observation.kind === 'complete') {
-      for (const h of atOp.get(e.observation.opId) ?? []) add(highlightRow(c, h));
-    }
-  }
+    for (const h of atEvent.get(i) ?? []) add(highlightRow(c, h));
+  });
   while (n < notes.length) add(noteRow(c, notes[n++]!));
   for (const h of atEnd) add(highlightRow(c, h));
   return lines;
 }
 
-/** Each violation's sentence goes under the completion of the last operation of its witness. */
-function sentencesByOp(run: ScenarioRun): { atOp: Map<number, Highlight[]>; atEnd: Highlight[] } {
-  const atOp = new Map<number, Highlight[]>();
-  const atEnd: Highlight[] = [];
-  for (const h of highlightsOf(run)) {
-    if (h.text.startsWith('step ')) continue;
-    const id = anchorOp(run, h);
-    const op = id === null ? undefined : run.result.history.get(id);
-    if (id === null || op?.completedAt === null || op === undefined) atEnd.push(h);
-    else atOp.set(id, [...(atOp.get(id) ?? []), h]);
+/**
+ * Each violation's sentence goes under the last row of its witness (an operation's invocation or
+ * completion, or a message of one of its requests), as in the diagram; one with no row, at the end.
+ */
+function sentencesByEvent(run: ScenarioRun): {
+  atEvent: Map<number, Highlight[]>;
+  atEnd: Highlight[];
+} {
+  const { trace, history } = run.result;
+  const sentences = highlightsOf(run).filter((h) => !h.text.startsWith('step '));
+  const messagesOf = messageIndex(history.operations, trace);
+  const witnesses = sentences.map((h) => ({
+    opIds: h.opIds,
+    messageIds: h.opIds.flatMap(messagesOf),
+  }));
+  const atEvent = new Map<number, Highlight[]>();
+  const placed = new Set<number>();
+  for (const [i, ks] of closingRows(trace, witnesses)) {
+    atEvent.set(
+      i,
+      ks.map((k) => sentences[k]!),
+    );
+    for (const k of ks) placed.add(k);
   }
-  return { atOp, atEnd };
+  return { atEvent, atEnd: sentences.filter((_, k) => !placed.has(k)) };
 }
 
 /** A witness's sentence, under the row it explains. */
