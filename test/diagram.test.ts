@@ -622,6 +622,38 @@ describe('a message lost when its sender crashes (a live run)', () => {
   });
 });
 
+describe('a crash or restart that changes nothing says so', () => {
+  // s2 restarts while up (with durability=memory a real restart would empty it: it does not),
+  // then crashes, crashes again while down, and restarts for real.
+  const scenario: Scenario = {
+    goal: 'steps that change nothing',
+    knobs: { durability: 'memory' },
+    clients: ['c1'],
+    network: { delayMinMs: 5, delayMaxMs: 5 },
+    steps: [
+      { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+      { at: 100, restart: 's2' },
+      { at: 200, crash: 's2' },
+      { at: 300, crash: 's2' },
+      { at: 400, restart: 's2' },
+    ],
+  };
+
+  it('in the log and the diagram, and only for those', () => {
+    const run = runScenario(scenario);
+    const doc = traceDocument(run, { file: 'x.ts', goal: 'x', replay: '' });
+    for (const lines of [renderLog(PLAIN, run, 200), renderDiagram(PLAIN, doc, { width: 200 })]) {
+      const faults = lines.filter((l) => /s2 (crashes|restarts)/.test(l));
+      expect(faults.map((l) => l.slice(l.indexOf('s2 ')))).toEqual([
+        's2 restarts (s2 is up already: nothing changes)',
+        's2 crashes',
+        's2 crashes (s2 is down already: nothing changes)',
+        's2 restarts',
+      ]);
+    }
+  });
+});
+
 describe("a witness's sentence comes after its story, in the log as in the diagram", () => {
   // A10: the late copy of c1's PUT x=1 is stored with ts 1210 at 1.210-1.215 s, after c1's x=2.
   // The sentence saying so belongs after those rows, not under op 2's completion at 1.120 s.

@@ -5,7 +5,7 @@
 
 import type { ChalkInstance } from 'chalk';
 import type { Fault, TraceEvent } from '../kernel/trace.ts';
-import { downChange } from './down.ts';
+import { downChange, unchangedNote } from './down.ts';
 import {
   downDropWhy,
   formatFault,
@@ -485,7 +485,7 @@ class TimelineBuilder {
         return {
           ...NOTHING,
           ...this.faultMarks(e.fault),
-          text: formatFault(e.fault),
+          text: formatFault(e.fault) + unchangedNote(e, (node) => this.down[this.laneOf(node)]!),
           tone: FAULT_TONE[e.fault.kind],
         };
       case 'record':

@@ -23,3 +23,13 @@ export function downAt(trace: readonly TraceEvent[], node: string, at: number): 
   }
   return down;
 }
+
+/**
+ * What a crash or restart that changes nothing says beside its row, given which nodes are down
+ * just before it: the node was down, or up, already (the kernel counts no fault for it).
+ */
+export function unchangedNote(e: TraceEvent, isDown: (node: string) => boolean): string {
+  const change = downChange(e);
+  if (change === null || isDown(change.node) !== change.down) return '';
+  return ` (${change.node} is ${change.down ? 'down' : 'up'} already: nothing changes)`;
+}

@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { TraceEvent } from '../kernel/trace.ts';
 import type { ScenarioRun } from '../scenario.ts';
 import { closingRows, paintSegs, type Seg, splitWords, textWidth, wrapSegs } from './diagram.ts';
-import { downChange } from './down.ts';
+import { downChange, unchangedNote } from './down.ts';
 import {
   downDropWhy,
   formatFault,
@@ -157,7 +157,10 @@ function logRow(
       return row(c, e.t, e.node, { text, ink: plain });
     }
     case 'fault':
-      return row(c, e.t, '⚡', { text: safe(formatFault(e.fault)), ink: c.red.bold });
+      return row(c, e.t, '⚡', {
+        text: safe(formatFault(e.fault) + unchangedNote(e, (node) => down?.has(node) === true)),
+        ink: c.red.bold,
+      });
     case 'refused':
       return row(c, e.t, e.node, { text: `cannot act: ${safe(e.why)}`, ink: c.red });
     case 'send':
@@ -180,11 +183,12 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity):
   const down = new Set<string>();
   run.result.trace.forEach((e, i) => {
     while (n < notes.length && notes[n]!.at <= e.t) add(noteRow(c, notes[n++]!));
+    // The row first: a crash or restart says whether it changed anything, from the state before it.
+    const r = logRow(c, e, failed, requestOf, down);
+    if (r !== null) add(r);
     const change = downChange(e);
     if (change?.down === true) down.add(change.node);
     if (change?.down === false) down.delete(change.node);
-    const r = logRow(c, e, failed, requestOf, down);
-    if (r !== null) add(r);
     for (const h of atEvent.get(i) ?? []) add(highlightRow(c, h));
   });
   while (n < notes.length) add(noteRow(c, notes[n++]!));
