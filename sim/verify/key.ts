@@ -6,7 +6,7 @@
 import { Fifo, type NodeId, StringTable, Subset } from '../../protocol/core.ts';
 import { Forms, Words } from './forms.ts';
 import type { Setup } from './setup.ts';
-import type { World } from './world.ts';
+import { dueAfterTimer, type World } from './world.ts';
 
 /** A renaming of nodes: position i of the world holds node `order[i]` after renaming. */
 interface Renaming {
@@ -124,7 +124,8 @@ export class Keyer {
     out.push(w.timers.length);
     for (const t of w.timers) {
       out.push(r.index[t.node]!);
-      out.push(ser.stringId(t.key));
+      // Whether it was set in time to come before the messages due at its deadline (afterTimer).
+      out.push(ser.stringId(t.key) * 2 + (t.setAt < t.deadline - 1 ? 1 : 0));
       this.num(out, t.deadline);
       ser.write(out, t.timer);
     }
@@ -158,6 +159,11 @@ export class Keyer {
     out.push(w.inFlight.length);
     const starts = this.starts;
     starts.length = 0;
+    // With a timer due in the next ms, the messages sent in this one may arrive in its ms after it;
+    // once it has fired, those that may still arrive so are numbered in their send order, which is
+    // the order they may arrive in (see World.afterTimer).
+    const soon = w.timers[0]?.deadline === w.now + 1;
+    let due = 0;
     for (const m of w.inFlight) {
       starts.push(out.length);
       out.push(r.index[m.from]!);
@@ -166,6 +172,9 @@ export class Keyer {
       if (sameMs) {
         if (m.sentAt === w.now) flags |= 4;
         if (m.seq > w.lastDelivery!.seq) flags |= 8;
+      } else {
+        if (soon && m.sentAt === w.now) flags |= 4;
+        if (dueAfterTimer(w, m)) flags |= 16 + 32 * due++;
       }
       out.push(flags);
       if (this.timed) this.num(out, m.sentAt);

@@ -31,6 +31,9 @@ export interface PendingTimer {
   readonly node: number;
   readonly key: string;
   readonly deadline: number;
+  /** When it was set: one set 2 ms or more before its deadline comes, in the simulator's queue,
+   * before every message that arrives on time at its deadline (see afterTimer). */
+  readonly setAt: number;
   readonly timer: unknown;
 }
 
@@ -75,6 +78,12 @@ export interface World {
   readonly nextSeq: number;
   /** The last move, when it was a delivery: another may follow in the same ms (same-ms mode). */
   readonly lastDelivery: { readonly t: number; readonly seq: number } | null;
+  /**
+   * A timer fired at `t`: a message due then (sent at t - 1, not slow) may still arrive at t, after
+   * it, as the simulator's queue orders a timer set earlier and the messages of that ms; such
+   * deliveries go in send order, `seq` the last made (-1: none yet).
+   */
+  readonly afterTimer: { readonly t: number; readonly seq: number } | null;
   /**
    * The latest time the schedule's story marks as a fault (PROTOCOL.md §3: liveness counts from
    * the last fault): a crash, restart or clock step, the send time of every message that is
@@ -125,6 +134,7 @@ export function initialWorld(setup: Setup): World {
     records: [],
     nextSeq: 1,
     lastDelivery: null,
+    afterTimer: null,
     faultAt: 0,
     trail: null,
     depth: 0,
@@ -155,7 +165,8 @@ export function isComplete(setup: Setup, w: World): boolean {
  * due timer first, would run it in the same order). The network is faster than any timer and a
  * crash shorter: a timer fires only when every message in flight is slow (a fault) and every node
  * is up (or down for good), so that a timeout fires because a message was lost, slow, or sent to a
- * crashed node — or when it is due in the next ms, where nothing else fits before it.
+ * crashed node — or when it is due in the next ms, where nothing else fits before it; a message due
+ * in that ms may then still arrive in it, after the timer (see afterTimer).
  * In same-ms mode a delivery may also share the last delivery's ms, after it in send order, as
  * the simulator's queue orders a tie.
  */
@@ -183,6 +194,14 @@ export function movesOf(setup: Setup, w: World): Move[] {
       if (next < deadline) moves.push({ kind: 'deliver', seq: m.seq, at: next });
     }
   }
+  // On time in the ms a timer fired, rather than late after it (see afterTimer).
+  const tie = w.afterTimer;
+  if (!sameMs && tie !== null && tie.t === w.now && w.now < deadline) {
+    for (const m of w.inFlight) {
+      if (!dueAfterTimer(w, m) || (m.twin && hasTwinBefore(w.inFlight, m))) continue;
+      moves.push({ kind: 'deliver', seq: m.seq, at: w.now });
+    }
+  }
   if (next < deadline) scriptMoves(setup, w, next, moves);
   const budget = setup.budgets;
   for (const m of w.inFlight) {
@@ -192,6 +211,12 @@ export function movesOf(setup: Setup, w: World): Move[] {
     if (w.used.duplicates < budget.duplicates) moves.push({ kind: 'duplicate', seq: m.seq });
   }
   return moves;
+}
+
+/** Whether `m` may still arrive on time in the ms the last timer fired, after the deliveries made so. */
+export function dueAfterTimer(w: World, m: InFlight): boolean {
+  const tie = w.afterTimer;
+  return tie !== null && tie.t === w.now && !m.slow && m.sentAt === w.now - 1 && m.seq > tie.seq;
 }
 
 /** Whether a copy of the same message, as slow as `m`, comes before it in flight. */
@@ -437,7 +462,7 @@ class Builder implements Effects<WireMessage, unknown> {
     const others = this.timers.filter((t) => t.node !== node || t.key !== key);
     let at = others.length;
     while (at > 0 && others[at - 1]!.deadline > deadline) at--;
-    const timer = { node, key, deadline, timer: payload };
+    const timer = { node, key, deadline, setAt: this.now, timer: payload };
     this.timers = [...others.slice(0, at), timer, ...others.slice(at)];
   }
 
@@ -448,6 +473,18 @@ class Builder implements Effects<WireMessage, unknown> {
 
   record(observation: Observation): void {
     this.records = [...this.records, { t: this.now, node: this.stepping, observation }];
+  }
+
+  /** See World.afterTimer: set by a timer set 2 ms or more before it fired, kept by deliveries in its ms. */
+  private afterTimer(): World['afterTimer'] {
+    const move = this.move;
+    if (move.kind === 'timer') {
+      const fired = this.w.timers[0]!;
+      return fired.setAt < move.at - 1 ? { t: move.at, seq: -1 } : null;
+    }
+    if (move.kind === 'deliver' && this.w.afterTimer?.t === move.at)
+      return { t: move.at, seq: move.seq };
+    return 'at' in move ? null : this.w.afterTimer;
   }
 
   build(): World {
@@ -472,6 +509,7 @@ class Builder implements Effects<WireMessage, unknown> {
           : 'at' in move
             ? null
             : this.w.lastDelivery,
+      afterTimer: this.afterTimer(),
       faultAt: this.faultAt,
       trail: { move, prev: this.w.trail },
       depth: this.w.depth + 1,
