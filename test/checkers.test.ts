@@ -130,7 +130,7 @@ describe('monotonic reads', () => {
       op('c1', 'get', 'x', 100, { reply: 'NULL', ts: null, server: 's2' }),
     ];
     expect(verdict(check(nullAfter), 'monotonic-reads').violations[0]!.sentence).toContain(
-      'with no value (ts 0, nothing written yet)',
+      'with no value (NULL: version 0)',
     );
   });
 
@@ -284,7 +284,7 @@ describe('writes follow reads', () => {
     const w = put('c1', 'x', '2', 100, 0);
     const v = verdict(check([r, w]), 'writes-follow-reads');
     expect(v.violations[0]!.sentence).toBe(
-      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, issued at 0.100s) got ts 0, not newer than no value (ts 0, nothing written yet), which c1 had read before (op ${r.id} from s1)`,
+      `c1's PUT x=2 (op ${w.id}, ${w.requestId}, issued at 0.100s) got ts 0, not newer than no value (NULL: version 0), which c1 had read before (op ${r.id} from s1)`,
     );
   });
 
@@ -312,6 +312,17 @@ describe('convergence', () => {
     const v = verdict(check([], { replicas }), 'convergence');
     expect(v.violations.map((x) => [x.nodes, x.sentence])).toEqual([
       [['s1', 's2'], 'At the end s1 holds x = 2 ts 9 but s2 holds x = 1 ts 5'],
+    ]);
+  });
+
+  it('says a replica that never stored the key holds none of it', () => {
+    const replicas = new Map([
+      ['s1', replica([['x', '2', 9]])],
+      ['s2', replica([])],
+    ]);
+    const v = verdict(check([], { replicas }), 'convergence');
+    expect(v.violations.map((x) => x.sentence)).toEqual([
+      'At the end s1 holds x = 2 ts 9 but s2 holds no x',
     ]);
   });
 

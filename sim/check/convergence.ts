@@ -10,9 +10,10 @@ import type { Checker, CheckInput, Violation } from './types.ts';
 import { applyColumns, columns, isWrite, reused, VERSIONED, versionOf, WRITE } from './versions.ts';
 import { opText } from './words.ts';
 
-function held(v: Held): string {
-  if (v === undefined) return 'nothing';
-  return `${v.value === null ? '⊥ (deleted)' : v.value} ts ${v.ts}`;
+/** What a replica holds of a key: "x = 1 ts 5", "x = ⊥ (deleted) ts 7", or "no x". */
+function held(key: string, v: Held): string {
+  if (v === undefined) return `no ${key}`;
+  return `${key} = ${v.value === null ? '⊥ (deleted)' : v.value} ts ${v.ts}`;
 }
 
 /** Answered with a version: an acknowledged PUT or DELETE. */
@@ -76,7 +77,7 @@ function converge(input: CheckInput): Violation[] {
         ops: lost.restamped === null ? [acked.id] : [lost.restamped.id, acked.id],
         nodes: live.map(([n]) => n),
         at: acked.completedAt ?? acked.invokedAt,
-        sentence: `${opText(acked, 'acknowledged')} with ts ${acked.ts} is lost: at the end every live replica holds ${key} = ${held(reference)}${lost.why}`,
+        sentence: `${opText(acked, 'acknowledged')} with ts ${acked.ts} is lost: at the end every live replica holds ${held(key, reference)}${lost.why}`,
       });
     }
   }
@@ -179,7 +180,7 @@ function divergence(
     ops: [],
     nodes: [a, b],
     at: 0,
-    sentence: `At the end ${a} holds ${key} = ${held(va)} but ${b} holds ${key} = ${held(vb)}`,
+    sentence: `At the end ${a} holds ${held(key, va)} but ${b} holds ${held(key, vb)}`,
   };
 }
 

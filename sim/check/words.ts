@@ -25,9 +25,10 @@ export function opIds(ids: readonly number[]): string {
 
 /**
  * The version `v` operation `op` wrote or read: "ts 7", or for a read of no value (a NULL that
- * carried no tombstone's ts, version 0) what it means. A write the leader's wall clock stamped 0
- * is "ts 0", a version like any other.
+ * carried no tombstone's ts, version 0) what it counts as: the server had no version of the key,
+ * whatever had been written elsewhere. A write the leader's wall clock stamped 0 is "ts 0", a
+ * version like any other.
  */
 export function versionText(v: number, op: Operation): string {
-  return op.op === 'get' && op.ts === null ? 'no value (ts 0, nothing written yet)' : `ts ${v}`;
+  return op.op === 'get' && op.ts === null ? 'no value (NULL: version 0)' : `ts ${v}`;
 }
