@@ -376,6 +376,41 @@ describe('npm run serve + npm run client', () => {
     await gone(pids);
   });
 
+  it('with --processes, the servers log one time line: an answer is never logged before its cause', async () => {
+    const base = await freePorts(3);
+    const serve = launch('serve', [
+      '--processes',
+      '--port-base',
+      String(base),
+      '--preset',
+      'fixed',
+    ]);
+    // The PUT's path: c1 → s2 → s1, REPLICATION s1 → s2, its OK back, PUT_OK s1 → s2. Each step is
+    // logged by the process that received it, s1's and s2's in turn.
+    const chain = [
+      /s2 +← c\S+ +PUT /,
+      /s1 +← s2 +PUT /,
+      /s2 +← s1 +REPLICATION /,
+      /s1 +← s2 +REPLICATION_OK /,
+      /s2 +← s1 +PUT_OK /,
+    ];
+    const servers = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
+    expect(await waitFor(serve, /ready: npm run client/)).not.toBeNull();
+    const logged = waitFor(serve, (text) => chain.every((step) => step.test(text)));
+    const client = await run('client', ['--servers', servers, '--script', '-'], 'put k v via s2\n');
+    expect(client.status).toBe(0);
+    const log = await logged;
+    const ended = finish(serve);
+    serve.kill('SIGTERM');
+    await ended;
+    const times = chain.map((step) => {
+      const line = log!.split('\n').find((l) => step.test(l))!;
+      return Number(line.trim().split('s ')[0]);
+    });
+    expect(times.every((t) => Number.isFinite(t))).toBe(true);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
   it('a server started alone (--only) says what it runs, as the whole cluster does', async () => {
     const base = await freePorts(3);
     const args = ['--only', 's2', '--port-base', String(base), '--knob', 'replicationDelay=300'];

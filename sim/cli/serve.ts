@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { NodeId } from '../../protocol/core.ts';
 import { ListenError, LOOPBACK } from '../live/endpoint.ts';
-import { LiveNode, nodeSpecs, realClock } from '../live/node.ts';
+import { LiveNode, nodeSpecs, originSince, realClock, sharedNow } from '../live/node.ts';
 import { formatMessage, formatObservation, formatTime } from '../render/format.ts';
 import { displayText } from '../render/safe-text.ts';
 import { knobsText } from '../scenario.ts';
@@ -45,6 +45,8 @@ const OPTIONS = {
 
 /** Set in the children of --processes: each stops when its parent's end of stdin closes. */
 const SUPERVISED = 'KVSIM_SERVE_SUPERVISED';
+/** The supervisor's start (sharedNow), which its servers count their log's times from. */
+const SINCE = 'KVSIM_SERVE_SINCE';
 
 async function serve(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('serve', argv, OPTIONS, HELP, '', DETAILS);
@@ -85,7 +87,9 @@ async function serve(argv: readonly string[]): Promise<number> {
     );
   if (values.processes) return superviseProcesses(argv, cluster.servers, ready);
 
-  const clock = realClock();
+  const since = Number(process.env[SINCE]);
+  const supervised = process.env[SUPERVISED] === '1' && Number.isFinite(since);
+  const clock = realClock(supervised ? originSince(since) : undefined);
   const ports = new Map<NodeId, number>();
   const quiet = values.quiet === true;
   // What a server receives comes from whoever connects: its keys and values are shown escaped.
@@ -173,10 +177,11 @@ async function superviseProcesses(
 ): Promise<number> {
   const args = argv.filter((a) => a !== '--processes');
   const ports = new Map<NodeId, number>();
+  const env = { ...process.env, [SUPERVISED]: '1', [SINCE]: String(sharedNow()) };
   const children: ChildProcess[] = servers.map((id) =>
     spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--only', id], {
       stdio: ['pipe', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, [SUPERVISED]: '1' },
+      env,
     }),
   );
   for (const child of children)

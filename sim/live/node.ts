@@ -40,6 +40,19 @@ export function realClock(origin = performance.now()): Clock & { readonly origin
   };
 }
 
+/** Now on a time line every process on this machine shares (the wall clock, to a fraction of a ms). */
+export function sharedNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * realClock's origin for a process that counts from another's moment `since` (read by sharedNow):
+ * the servers of `serve --processes` log one time line, not one each.
+ */
+export function originSince(since: number): number {
+  return Math.min(since - performance.timeOrigin, performance.now());
+}
+
 export interface ClusterSpec {
   readonly store: StoreAdapter;
   readonly preset: string;
