@@ -340,18 +340,17 @@ describe('npm run serve + npm run client', () => {
     }
   });
 
-  it('with --processes runs one OS process per server, and none outlives the supervisor', async () => {
+  /** serve --processes --preset fixed on three free ports, and the client's --servers list. */
+  async function fixedProcesses(...more: string[]) {
     const base = await freePorts(3);
-    const serve = launch('serve', [
-      '--processes',
-      '--port-base',
-      String(base),
-      '--preset',
-      'fixed',
-      '--quiet',
-    ]);
-    // Once every server listens, the supervisor says so as serve alone does: the client's list.
+    const args = ['--processes', '--port-base', String(base), '--preset', 'fixed', ...more];
     const servers = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
+    return { serve: launch('serve', args), servers };
+  }
+
+  it('with --processes runs one OS process per server, and none outlives the supervisor', async () => {
+    const { serve, servers } = await fixedProcesses('--quiet');
+    // Once every server listens, the supervisor says so as serve alone does: the client's list.
     const out = await waitFor(serve, /ready: npm run client -- --servers \S+\n/);
     expect(out).not.toBeNull();
     const [before, after] = out!.split('ready: ');
@@ -377,14 +376,7 @@ describe('npm run serve + npm run client', () => {
   });
 
   it('with --processes, the servers log one time line: an answer is never logged before its cause', async () => {
-    const base = await freePorts(3);
-    const serve = launch('serve', [
-      '--processes',
-      '--port-base',
-      String(base),
-      '--preset',
-      'fixed',
-    ]);
+    const { serve, servers } = await fixedProcesses();
     // The PUT's path: c1 → s2 → s1, REPLICATION s1 → s2, its OK back, PUT_OK s1 → s2. Each step is
     // logged by the process that received it, s1's and s2's in turn.
     const chain = [
@@ -394,7 +386,6 @@ describe('npm run serve + npm run client', () => {
       /s1 +← s2 +REPLICATION_OK /,
       /s2 +← s1 +PUT_OK /,
     ];
-    const servers = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
     expect(await waitFor(serve, /ready: npm run client/)).not.toBeNull();
     const logged = waitFor(serve, (text) => chain.every((step) => step.test(text)));
     const client = await run('client', ['--servers', servers, '--script', '-'], 'put k v via s2\n');

@@ -48,6 +48,9 @@ const put = (requestId: string, key: string, value: string, attempt = 1): Messag
   value,
   ackedBelow: 1,
 });
+/** The leader's PUT_OK for c1's write of x. */
+const putOk = (requestId: string, value: string, ts: number) =>
+  ({ type: 'PUT_OK', requestId, attempt: 1, key: 'x', value, ts }) as const;
 const get = (requestId: string, key: string, tsClient: number | null, attempt = 1): Message => ({
   type: 'GET',
   requestId,
@@ -376,14 +379,7 @@ describe('a follower', () => {
       at(1),
     );
     expect(sends(r1.effects)).toEqual([{ to: 's1', message: put('c1.1', 'x', '1') }]);
-    const ok = {
-      type: 'PUT_OK',
-      requestId: 'c1.1',
-      attempt: 1,
-      key: 'x',
-      value: '1',
-      ts: 3,
-    } as const;
+    const ok = putOk('c1.1', '1', 3);
     const r2 = m.step(r1.state, { type: 'receive', from: 's1', message: ok }, at(5));
     expect(sends(r2.effects)).toEqual([{ to: 'c1', message: ok }]);
     expect(
@@ -405,15 +401,8 @@ describe('a follower', () => {
     expect(state.forwards.size).toBe(1);
     expect(state.forwards.get('c1')?.map((f) => f.requestId)).toEqual(['c1.40']);
     // A late answer to a forgotten forward is not relayed; the latest one's still is.
-    const late = {
-      type: 'PUT_OK',
-      requestId: 'c1.1',
-      attempt: 1,
-      key: 'x',
-      value: '1',
-      ts: 3,
-    } as const;
-    const latest = { ...late, requestId: 'c1.40', value: '40', ts: 44 } as const;
+    const late = putOk('c1.1', '1', 3);
+    const latest = putOk('c1.40', '40', 44);
     const answer = (message: Message) =>
       sends(m.step(state, { type: 'receive', from: 's1', message }, at(50)).effects);
     expect(answer(late)).toEqual([]);

@@ -169,8 +169,14 @@ function onRequest(
   nowMs: number,
   out: Out,
 ): ServerState {
-  if (config.knobs.requestIds === 'none')
-    return answer(config, state, from, request, nowMs, out).state;
+  // Does the request (an expired lease ended first) and sends the reply.
+  const answer = (): Handled => {
+    const due = expireDue(config, state, request.key, nowMs, out);
+    const handled = handle(config, due, from, request, nowMs, out);
+    out.send(from, handled.reply);
+    return handled;
+  };
+  if (config.knobs.requestIds === 'none') return answer().state;
   const client = clientOfRequestId(request.requestId);
   const seq = seqOfRequestId(request.requestId);
   const session = state.sessions.get(client);
@@ -181,27 +187,12 @@ function onRequest(
     out.send(from, { ...done.reply, attempt: request.attempt });
     return state;
   }
-  const handled = answer(config, state, from, request, nowMs, out);
+  const handled = answer();
   const next: Session = {
     seq,
     replies: [...replies, { type: request.type, reply: handled.reply }],
   };
   return { ...handled.state, sessions: handled.state.sessions.with(client, next) };
-}
-
-/** Does the request (an expired lease ended first) and sends the reply. */
-function answer(
-  config: ServerConfig,
-  state: ServerState,
-  from: NodeId,
-  request: ClientRequest,
-  nowMs: number,
-  out: Out,
-): Handled {
-  const due = expireDue(config, state, request.key, nowMs, out);
-  const handled = handle(config, due, from, request, nowMs, out);
-  out.send(from, handled.reply);
-  return handled;
 }
 
 function handle(
