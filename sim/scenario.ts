@@ -419,7 +419,8 @@ export function checkInput(
     faultsEndAt: result.faultsEndAt,
     networkHealed: result.networkHealed,
     livenessBound,
-    explainPending: (op) => store.explainPending(result.finalStates, topology, op, knobs),
+    explainPending: (op) =>
+      store.explainPending(result.finalStates, topology, op, knobs, result.history.applies),
   };
 }
 

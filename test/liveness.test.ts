@@ -121,6 +121,18 @@ describe('a run cut by its time bound', () => {
     );
   });
 
+  it('the reason says whether the write reached the leader, and that the client will not resend', () => {
+    const once = { knobs: { requestTimeout: 0 } };
+    // Lost on its way from the follower to the leader: never stored.
+    expect(reasonOf(once, 's2', { at: 0, drop: 'PUT', from: 's2', to: 's1' })).toContain(
+      'c1 waits for PUT_OK from s2, attempt 1; the leader s1 has not stored it; c1 does not resend an unanswered request (requestTimeout 0)',
+    );
+    // Stored and answered, the answer lost on its way back.
+    expect(reasonOf(once, 's1', { at: 0, drop: 'PUT_OK', from: 's1', to: 'c1' })).toMatch(
+      /c1 waits for PUT_OK from s1, attempt 1; the leader s1 stored it at 0\.\d{3}s with ts \d+, and no answer has reached c1; c1 does not resend/,
+    );
+  });
+
   it('a lock-store operation whose lease ran out was granted the lock, and holds none now', () => {
     // The PUT after the grant is lost; with no resend the client waits while its lease runs out.
     const lock = { store: 'lock', knobs: { lockLease: 40, requestTimeout: 0 } } as const;

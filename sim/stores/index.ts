@@ -28,7 +28,7 @@ import {
   REPLICATED_CHECKERS,
   type ReplicaState,
 } from '../check/index.ts';
-import type { Operation } from '../kernel/history.ts';
+import type { Apply, Operation } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
 import type { WireMessage } from '../kernel/trace.ts';
@@ -63,7 +63,14 @@ export interface StoreAdapter {
   nodes(topology: Topology, knobs: Knobs): NodeSpec<WireMessage>[];
   readonly checkers: readonly Checker[];
   replicas(finalStates: FinalStates, topology: Topology): Map<NodeId, ReplicaState>;
-  explainPending(finalStates: FinalStates, topology: Topology, op: Operation, knobs: Knobs): string;
+  /** What a pending operation waits for, from the final states and the history's applies. */
+  explainPending(
+    finalStates: FinalStates,
+    topology: Topology,
+    op: Operation,
+    knobs: Knobs,
+    applies: readonly Apply[],
+  ): string;
   /**
    * The worst case the knobs allow for one operation once faults end (PROTOCOL.md §3), with the
    * servers `down` at the end (crashed and not restarted) that a request may be sent to in vain.
@@ -88,8 +95,14 @@ const REPLICATED: StoreAdapter = {
     replicatedNodes(topology, knobs as unknown as ReplicatedKnobs) as NodeSpec<WireMessage>[],
   checkers: REPLICATED_CHECKERS,
   replicas: (finalStates, topology) => finalStores(finalStates, topology.servers),
-  explainPending: (finalStates, topology, op, knobs) =>
-    explainPendingReplicated(finalStates, topology, op, knobs as unknown as ReplicatedKnobs),
+  explainPending: (finalStates, topology, op, knobs, applies) =>
+    explainPendingReplicated(
+      finalStates,
+      topology,
+      op,
+      knobs as unknown as ReplicatedKnobs,
+      applies,
+    ),
   livenessBound: (knobs, topology, network, down) =>
     replicatedLivenessBound(knobs as unknown as ReplicatedKnobs, topology, network, down),
 };

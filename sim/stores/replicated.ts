@@ -14,9 +14,10 @@ import {
   serverMachine,
 } from '../../protocol/replicated/index.ts';
 import type { LivenessBound } from '../check/index.ts';
+import type { Apply } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import type { NodeSpec } from '../kernel/simulation.ts';
-import { formatSpan } from '../render/format.ts';
+import { formatSpan, formatTime } from '../render/format.ts';
 import { clockSkewOf, digestList, digestTable } from './common.ts';
 
 export const replicatedStore = {
@@ -95,6 +96,7 @@ export function explainPendingReplicated(
   topology: Topology,
   op: { readonly client: NodeId; readonly requestId: string; readonly op: string },
   knobs: ReplicatedKnobs,
+  applies: readonly Apply[],
 ): string {
   const client = finalStates.get(op.client)?.state as ClientState | undefined;
   const pending = client?.pending.get(op.requestId);
@@ -131,7 +133,36 @@ export function explainPendingReplicated(
     op.op !== 'get' && server === '' && pending.server !== topology.leader && leader?.up === false
       ? `; ${pending.server} passes writes on to the leader ${topology.leader}, which is down`
       : '';
-  return `${op.client} waits for ${reply} from ${pending.server}${server}, attempt ${pending.attempt}${forwarded}`;
+  // Whether the write got as far as the leader (the history's applies say), and whether the
+  // client will ask again.
+  const stored = op.op === 'get' ? null : storedByLeader(applies, topology.leader);
+  const got = stored?.get(op.requestId);
+  const reached =
+    stored === null
+      ? ''
+      : got === undefined
+        ? `; the leader ${topology.leader} has not stored it`
+        : `; the leader ${topology.leader} stored it at ${formatTime(got.t)} with ts ${got.ts}, and no answer has reached ${op.client}`;
+  const resend =
+    knobs.requestTimeout === 0
+      ? `; ${op.client} does not resend an unanswered request (requestTimeout 0)`
+      : '';
+  return `${op.client} waits for ${reply} from ${pending.server}${server}, attempt ${pending.attempt}${forwarded}${reached}${resend}`;
+}
+
+/** Per history, the leader's last store of each request's write, by request id (built once). */
+const leaderStores = new WeakMap<
+  readonly Apply[],
+  { readonly leader: NodeId; readonly byRequest: Map<string, Apply> }
+>();
+
+function storedByLeader(applies: readonly Apply[], leader: NodeId): Map<string, Apply> {
+  const known = leaderStores.get(applies);
+  if (known?.leader === leader) return known.byRequest;
+  const byRequest = new Map<string, Apply>();
+  for (const a of applies) if (a.node === leader && a.origin !== null) byRequest.set(a.origin, a);
+  leaderStores.set(applies, { leader, byRequest });
+  return byRequest;
 }
 
 /** The longest a message may take on a healed network: the delay, and a spike when spikes are on. */

@@ -275,6 +275,6 @@ export function checkInput(setup: Setup, w: World, complete: boolean): CheckInpu
     networkHealed: true,
     ...(setup.livenessBound === null ? {} : { livenessBound: boundOf(setup, w)! }),
     explainPending: (op) =>
-      setup.store.explainPending(finalStates, setup.topology, op, setup.knobs),
+      setup.store.explainPending(finalStates, setup.topology, op, setup.knobs, history.applies),
   };
 }
