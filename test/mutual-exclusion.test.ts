@@ -413,6 +413,26 @@ describe('writes from a client that does not hold the lock', () => {
     ]);
   });
 
+  it("names a late grant to the client's earlier request as one no operation holds", () => {
+    // c1.2's grant was freed at 60; then a late ACQUIRE_LOCK of c1.1, finished at 30, is granted.
+    // The table says c1 holds x, but for c1.1: c1.2's resent write at 80 is stray all the same.
+    const g2 = grant(40, 'c1.2', 2);
+    const history = input(
+      [op(1, 'c1.1', { at: 0, done: 30 }), op(2, 'c1.2', { at: 35, value: '2', done: 100 })],
+      [
+        grant(5, 'c1.1', 1),
+        freed(25, grant(5, 'c1.1', 1), 'c1'),
+        g2,
+        freed(60, g2, null),
+        grant(70, 'c1.1', 3),
+      ],
+      [write(50, 'c1.2', 1), write(80, 'c1.2', 2)],
+    );
+    expect(violations(MUTUAL_EXCLUSION.check(history)).map((v) => v.sentence)).toEqual([
+      "c1's PUT x=2 (op 2, c1.2, issued at 0.035s) landed at s1 at 0.080s (ts 2) although its lease had run out at 0.060s: s1 had granted it to c1.1 at 0.070s, after c1.1 had finished",
+    ]);
+  });
+
   it('is not when the write lands while its request holds the lock', () => {
     const history = input(
       [op(1, 'c1.1', { at: 0, done: 30 })],

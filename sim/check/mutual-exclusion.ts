@@ -343,17 +343,16 @@ function strayWrite(
 ): Violation {
   const who = writer === undefined ? `A write for ${apply.origin}` : opText(writer);
   const crashed = holder?.op?.abandonedAt;
-  // A late ACQUIRE_LOCK of the writing request itself, granted after it had finished.
-  const regranted =
-    holder !== null &&
-    holder.op !== undefined &&
-    holder.op === writer &&
-    order.completed(holder.op) < holder.start;
+  // A late ACQUIRE_LOCK, granted after its operation had finished: no one holds that grant.
+  const late =
+    holder !== null && holder.op !== undefined && order.completed(holder.op) < holder.start;
+  // The writing request's own: it had been granted the lock before (a client writes only after a grant).
+  const again = late && holder.op === writer ? ' again' : '';
   const owner =
     holder === null
       ? `nobody held ${apply.key}'s lock`
-      : regranted
-        ? `${apply.node} had granted it to ${holder.grant.requestId} again at ${formatTime(holder.grant.t)}, after ${holder.grant.requestId} had finished`
+      : late
+        ? `${apply.node} had granted it to ${holder.grant.requestId}${again} at ${formatTime(holder.grant.t)}, after ${holder.grant.requestId} had finished`
         : crashed != null && order.abandoned(holder.op!) < holder.start
           ? `${apply.node} held ${apply.key}'s lock for ${holder.grant.requestId}, granted after ${holder.grant.holder} had crashed at ${formatTime(crashed)}`
           : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
