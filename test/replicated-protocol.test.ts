@@ -462,6 +462,24 @@ describe('the client', () => {
     expect(step(seed)).toBe(4);
   });
 
+  it("takes no reply for another key, or a PUT_OK for another value, as its operation's answer", () => {
+    // The protocol never sends one; a peer on a real network might, and the history would record
+    // the GET as reading y's value, or the PUT as having written another.
+    const m = client();
+    const completes = (op: Parameters<typeof invoke>[1], message: Message) => {
+      const s = m.step(initialClientState(), invoke(1, op), at(0)).state;
+      const r = m.step(s, reply(message), at(1));
+      return r.effects.some((e) => e.type === 'record' && e.observation.kind === 'complete');
+    };
+    const getOk = { type: 'GET_OK', requestId: 'c1.1', attempt: 1, value: 'a', ts: 4 } as const;
+    expect(completes({ kind: 'get', key: 'x' }, { ...getOk, key: 'y' })).toBe(false);
+    expect(completes({ kind: 'get', key: 'x' }, { ...getOk, key: 'x' })).toBe(true);
+    const put = { kind: 'put', key: 'x', value: '1' } as const;
+    expect(completes(put, { ...putOk('c1.1', '1', 3), key: 'y' })).toBe(false);
+    expect(completes(put, putOk('c1.1', '2', 3))).toBe(false);
+    expect(completes(put, putOk('c1.1', '1', 3))).toBe(true);
+  });
+
   it('sequential sessions queue the next operation until the first completes; pipelined fire at once', () => {
     const twoPuts = (k: ReplicatedKnobs) => {
       const m = client(k);

@@ -213,9 +213,12 @@ function resend(
 }
 
 function expects(op: ClientOp, reply: ClientReply): boolean {
+  // A reply names the key it answers for: another key's is not this operation's answer (the
+  // protocol never sends one; a peer on a real network might).
+  if (reply.key !== op.key) return false;
   switch (reply.type) {
     case 'PUT_OK':
-      return op.kind === 'put';
+      return op.kind === 'put' && reply.value === op.value;
     case 'DELETE_OK':
       return op.kind === 'delete';
     case 'GET_OK':
