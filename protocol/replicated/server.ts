@@ -72,11 +72,10 @@ export interface ServerState {
   readonly forwards: StringTable<readonly Forward[]>;
 }
 
-/** A write a follower forwarded: its request and the node to relay the leader's answer to. */
+/** A write a follower forwarded, filed under the client that sent it (the one to relay the answer to). */
 interface Forward {
   readonly requestId: string;
   readonly seq: number;
-  readonly to: NodeId;
 }
 
 /** The answer to a client's write, kept under the write's sequence number (`seq` of c1.`seq`). */
@@ -551,13 +550,13 @@ function onFollowerWrite(
 ): ServerState {
   out.send(config.leader, request);
   const { requestId, ackedBelow } = request;
-  const client = clientOfRequestId(requestId);
   const kept: Forward[] = [];
+  // Filed under the client that sent it, whose request id it is (the live shell checks that).
   // Kept at or above the mark only: a sequence number that is not a number goes too.
-  for (const f of state.forwards.get(client) ?? [])
+  for (const f of state.forwards.get(from) ?? [])
     if (f.seq >= ackedBelow && f.requestId !== requestId) kept.push(f);
-  kept.push({ requestId, seq: seqOfRequestId(requestId), to: from });
-  return withForwards(state, state.forwards.with(client, kept));
+  kept.push({ requestId, seq: seqOfRequestId(requestId) });
+  return withForwards(state, state.forwards.with(from, kept));
 }
 
 function onLeaderAnswer(
@@ -569,7 +568,7 @@ function onLeaderAnswer(
   const list = state.forwards.get(client) ?? [];
   const forward = list.find((f) => f.requestId === reply.requestId);
   if (forward === undefined) return state;
-  out.send(forward.to, reply);
+  out.send(client, reply);
   const rest = list.filter((f) => f !== forward);
   const forwards =
     rest.length === 0 ? state.forwards.without(client) : state.forwards.with(client, rest);
