@@ -5,7 +5,6 @@
 
 import {
   assertNever,
-  clientOfRequestId,
   type Effects,
   type Input,
   type Key,
@@ -177,9 +176,9 @@ function onRequest(
     return handled;
   };
   if (config.knobs.requestIds === 'none') return answer().state;
-  const client = clientOfRequestId(request.requestId);
+  // Filed under the client that sent it, whose request id it is (the live shell checks that).
   const seq = seqOfRequestId(request.requestId);
-  const session = state.sessions.get(client);
+  const session = state.sessions.get(from);
   if (session !== undefined && seq < session.seq) return state;
   const replies = session !== undefined && seq === session.seq ? session.replies : [];
   const done = replies.find((r) => r.type === request.type);
@@ -192,7 +191,7 @@ function onRequest(
     seq,
     replies: [...replies, { type: request.type, reply: handled.reply }],
   };
-  return { ...handled.state, sessions: handled.state.sessions.with(client, next) };
+  return { ...handled.state, sessions: handled.state.sessions.with(from, next) };
 }
 
 function handle(
