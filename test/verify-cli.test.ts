@@ -217,6 +217,30 @@ describe('what a newcomer types first', () => {
     expect(flat(some.stdout)).toContain('at most 1 drop, 2 server crashes; no other faults');
   });
 
+  it('a knob of 1 ms is named, with why the search may not end and what to give instead', () => {
+    const oneMs = run(
+      'sim/cli/verify.ts',
+      FOLLOWER_DOWN,
+      '--knob',
+      'replicationTimeout=1',
+      '--depth',
+      '30',
+    );
+    expect(flat(oneMs.stdout)).toContain(
+      '(replicationTimeout=1: a 1 ms timer comes due in the very ms the messages sent beside it arrive;',
+    );
+    expect(flat(oneMs.stdout)).toContain('give such knobs 2 ms or more)');
+    const twoMs = run(
+      'sim/cli/verify.ts',
+      FOLLOWER_DOWN,
+      '--knob',
+      'replicationTimeout=2',
+      '--depth',
+      '30',
+    );
+    expect(twoMs.stdout).not.toContain('1 ms timer');
+  });
+
   it('one fault step of the scenario left out is said in the singular', () => {
     const r = run('sim/cli/verify.ts', FOLLOWER_DOWN);
     expect(flat(r.stdout)).toContain("(the scenario's 1 fault step is not used: ");
