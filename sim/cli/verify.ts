@@ -6,6 +6,7 @@
 // listed beside the verdict, or, with --informative, stop the search as a violation does.
 
 import { basename } from 'node:path';
+import type { KnobSpec } from '../../protocol/knobs.ts';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
@@ -192,11 +193,10 @@ function describe(setup: Setup, file: string): string {
  * any timer: a 1 ms one is due in the ms the messages sent with it arrive, and it goes first.
  */
 function oneMsTimers(setup: Setup): string[] {
-  const specs = setup.store.knobSpecs as Readonly<Record<string, { kind: string; unit?: string }>>;
-  const knobs = setup.knobs as Readonly<Record<string, unknown>>;
-  return Object.keys(specs)
-    .filter((name) => specs[name]!.unit === 'ms' && knobs[name] === 1)
-    .map((name) => `${name}=1`);
+  const specs: Readonly<Record<string, KnobSpec>> = setup.store.knobSpecs;
+  return Object.entries(specs)
+    .filter(([name, spec]) => spec.kind === 'int' && spec.unit === 'ms' && setup.knobs[name] === 1)
+    .map(([name]) => `${name}=1`);
 }
 
 /**
