@@ -20,12 +20,12 @@ import { type Setup, setupOf, symmetricClients } from '../sim/verify/setup.ts';
 import { scheduleToScenario } from '../sim/verify/story.ts';
 import {
   type Budgets,
-  dueAfterTimer,
   initialWorld,
   isComplete,
   type Move,
   movesOf,
   movesTo,
+  onTimeInTimerMs,
   play,
   type World,
 } from '../sim/verify/world.ts';
@@ -361,10 +361,12 @@ describe('every schedule', () => {
     expect(deadEnds).toBe(0);
   });
 
-  it("time never goes back, and nothing happens at or after a pending timer's deadline but that timer", () => {
-    // The simulator runs a due timer before anything else at its ms: a schedule with an
-    // operation, crash or delivery at (or past) that ms could not be replayed in its order.
-    // Also a pipelined client whose next PUT could be issued while a 1 ms replication delay runs.
+  it("time never goes back, and nothing happens at or after a pending timer's deadline but that timer and what the queue runs before it", () => {
+    // The simulator runs a due timer before anything else at its ms but the messages due then
+    // that it queued before the timer (sent in the ms before, before a 1 ms timer was set): a
+    // schedule with an operation, crash or other delivery at (or past) that ms could not be
+    // replayed in its order. Also a pipelined client whose next PUT could be issued while a 1 ms
+    // replication delay runs.
     const pipelined = setupOf(
       {
         goal: 'c1 fires two PUTs while the leader waits 1 ms before each REPLICATION',
@@ -387,7 +389,18 @@ describe('every schedule', () => {
         if (deadline === w.now + 1) due++;
         for (const m of moves) {
           if (!('at' in m)) continue;
-          const fits = m.kind === 'timer' ? m.at === deadline : m.at < deadline;
+          const first = w.timers[0];
+          const sent = m.kind === 'deliver' ? w.inFlight.find((x) => x.seq === m.seq)! : null;
+          const queuedBefore =
+            sent !== null &&
+            first !== undefined &&
+            sent.sentAt === deadline - 1 &&
+            !sent.slow &&
+            sent.seq < first.setSeq;
+          const fits =
+            m.kind === 'timer'
+              ? m.at === deadline
+              : m.at < deadline || (m.at === deadline && queuedBefore);
           if (m.at < w.now || !fits)
             wrong.push(`${m.kind} at ${m.at} (now ${w.now}, due ${deadline})`);
         }
@@ -479,10 +492,38 @@ describe('worlds folded into one', () => {
     );
     let due = 0;
     const { compared, differ } = foldedDifferences(setup, 16, (w) => {
-      if (w.inFlight.some((m) => dueAfterTimer(w, m))) due++;
+      if (w.inFlight.some((m) => onTimeInTimerMs(w, m) === w.now)) due++;
     });
     expect(due).toBeGreaterThan(10);
     expect(compared).toBeGreaterThan(10_000);
+    expect(differ.slice(0, 1)).toEqual([]);
+  });
+
+  it('… and worlds with 1 ms timers, where messages sent before a timer was set arrive before it', () => {
+    // A request is sent, then its 1 ms timeout set; the leader sends a REPLICATION and sets its
+    // 1 ms timer for each follower in turn. The messages sent before a timer was set arrive before
+    // it, in send order: worlds folded into one must allow the same such arrivals.
+    const setup = setupOf(
+      {
+        goal: 'c1 writes x at s1 while c2 reads it at s2, every timeout 1 ms',
+        servers: ['s1', 's2', 's3'],
+        clients: ['c1', 'c2'],
+        knobs: { requestTimeout: 1, replicationTimeout: 1 },
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 0, client: 'c2', get: 'x', via: 's2' },
+        ],
+      },
+      { budgets: { ...NONE, drops: 1, delays: 1, crashes: 1 } },
+    );
+    let before = 0;
+    const { compared, differ } = foldedDifferences(setup, 16, (w) => {
+      const first = w.timers[0];
+      if (first !== undefined && w.inFlight.some((m) => onTimeInTimerMs(w, m) === first.deadline))
+        before++;
+    });
+    expect(before).toBeGreaterThan(10);
+    expect(compared).toBeGreaterThan(1_000);
     expect(differ.slice(0, 1)).toEqual([]);
   });
 });

@@ -6,7 +6,6 @@
 // listed beside the verdict, or, with --informative, stop the search as a violation does.
 
 import { basename } from 'node:path';
-import type { KnobSpec } from '../../protocol/knobs.ts';
 import { brokenGuarantees, type Verdict } from '../check/index.ts';
 import { caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
@@ -189,17 +188,6 @@ function describe(setup: Setup, file: string): string {
 }
 
 /**
- * The knobs that set a 1 ms timer (`replicationTimeout=1`, …). The model's network is faster than
- * any timer: a 1 ms one is due in the ms the messages sent with it arrive, and it goes first.
- */
-function oneMsTimers(setup: Setup): string[] {
-  const specs: Readonly<Record<string, KnobSpec>> = setup.store.knobSpecs;
-  return Object.entries(specs)
-    .filter(([name, spec]) => spec.kind === 'int' && spec.unit === 'ms' && setup.knobs[name] === 1)
-    .map(([name]) => `${name}=1`);
-}
-
-/**
  * The budget flags, still at 0, that let verify try the kinds of fault the scenario's own steps
  * make (a client's crash: --max-client-crashes 1, …): the steps themselves are not replayed.
  */
@@ -287,11 +275,6 @@ async function run(argv: readonly string[]): Promise<number> {
       `--max-down-for-good ${budgets.downForGood}: ${file} has ${counted(followers, 'follower', 'followers')}, so at most ${followers} can be down for good; give ${followers} or fewer, or add servers`,
     );
   process.stdout.write(`${describe(setup, file)}\n`);
-  const oneMs = oneMsTimers(setup);
-  if (oneMs.length > 0)
-    process.stdout.write(
-      `${fitted(`(${oneMs.join(', ')}: a 1 ms timer comes due in the very ms the messages sent beside it arrive; verify runs the timer first, so they arrive late, a fault each, and the search may not end: give such knobs 2 ms or more)`, '  ').join('\n')}\n`,
-    );
   if (setup.ignoredSteps > 0) {
     const flags = budgetsFor(setup);
     const hint =

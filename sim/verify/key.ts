@@ -6,7 +6,7 @@
 import { Fifo, type NodeId, StringTable, Subset } from '../../protocol/core.ts';
 import { Forms, Words } from './forms.ts';
 import type { Setup } from './setup.ts';
-import { dueAfterTimer, type World } from './world.ts';
+import { onTimeInTimerMs, timersBefore, type World } from './world.ts';
 
 /** A renaming of nodes: position i of the world holds node `order[i]` after renaming. */
 interface Renaming {
@@ -124,7 +124,7 @@ export class Keyer {
     out.push(w.timers.length);
     for (const t of w.timers) {
       out.push(r.index[t.node]!);
-      // Whether it was set in time to come before the messages due at its deadline (afterTimer).
+      // Whether it was set in time to come before every message due at its deadline (inTimerMs).
       out.push(ser.stringId(t.key) * 2 + (t.setAt < t.deadline - 1 ? 1 : 0));
       this.num(out, t.deadline);
       ser.write(out, t.timer);
@@ -159,10 +159,12 @@ export class Keyer {
     out.push(w.inFlight.length);
     const starts = this.starts;
     starts.length = 0;
-    // With a timer due in the next ms, the messages sent in this one may arrive in its ms after it;
-    // once it has fired, those that may still arrive so are numbered in their send order, which is
-    // the order they may arrive in (see World.afterTimer).
+    // With a timer due in the next ms, the messages sent in this one may arrive in its ms, before
+    // or after it: each is marked with how many timers due then come before it in the simulator's
+    // queue. Those that may arrive on time in a timer's ms from here are numbered in their send
+    // order, which is the order they may arrive in (see World.inTimerMs).
     const soon = w.timers[0]?.deadline === w.now + 1;
+    const firing = w.timers[0]?.deadline === w.now;
     let due = 0;
     for (const m of w.inFlight) {
       starts.push(out.length);
@@ -172,10 +174,14 @@ export class Keyer {
       if (sameMs) {
         if (m.sentAt === w.now) flags |= 4;
         if (m.seq > w.lastDelivery!.seq) flags |= 8;
+        // Kept in send order: whether it is due now is what a timer due now asks.
+        if (firing && m.sentAt === w.now - 1 && !m.slow) flags |= 16;
       } else {
         if (soon && m.sentAt === w.now) flags |= 4;
-        if (dueAfterTimer(w, m)) flags |= 16 + 32 * due++;
+        if (onTimeInTimerMs(w, m) >= 0) flags |= 16 + 32 * due++;
       }
+      if ((soon && m.sentAt === w.now) || (firing && m.sentAt === w.now - 1))
+        flags |= timersBefore(w, m) << 24;
       out.push(flags);
       if (this.timed) this.num(out, m.sentAt);
       r.ser.write(out, m.message);

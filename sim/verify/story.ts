@@ -155,7 +155,58 @@ function walk(setup: Setup, moves: readonly Move[]) {
 /** The schedule in words, one line a move: `3  2ms  s1 receives PUT x=1 from c1`. */
 export function tellSchedule(setup: Setup, moves: readonly Move[]): string[] {
   const width = String(moves.length).length;
-  return walk(setup, moves).told.map((line, i) => `${String(i + 1).padStart(width)}  ${line}`);
+  const told = walk(setup, moves).told;
+  const numbered = (i: number) => `${String(i + 1).padStart(width)}  ${told[i]}`;
+  // A run of the same few moves again and again (a 1 ms timer re-armed while its message is lost)
+  // is told by its first and last rounds: the time column alone differs between them.
+  const what = (i: number) => told[i]!.slice(TIME_WIDTH);
+  const out: string[] = [];
+  let i = 0;
+  while (i < told.length) {
+    const round = repeatingRound(told.length, i, what);
+    if (round === null) {
+      out.push(numbered(i++));
+      continue;
+    }
+    const { size, times } = round;
+    const lastRound = i + (times - 1) * size;
+    for (let j = i; j < i + size; j++) out.push(numbered(j));
+    const skipped = times - 2;
+    const until = told[lastRound - 1]!.slice(0, TIME_WIDTH).trim();
+    out.push(
+      `${' '.repeat(width)}  … the same ${size === 1 ? 'move' : `${size} moves`} ${skipped} more times (moves ${i + size + 1}-${lastRound}, to ${until}) …`,
+    );
+    for (let j = lastRound; j < lastRound + size; j++) out.push(numbered(j));
+    i = lastRound + size;
+  }
+  return out;
+}
+
+/** Width of the time column of a told move. */
+const TIME_WIDTH = 8;
+
+/**
+ * The shortest round of 1-4 moves that starts at `i` and comes again at least four times in a row
+ * (told alike but for their times), with how many times; null if none.
+ */
+function repeatingRound(
+  n: number,
+  i: number,
+  what: (i: number) => string,
+): { size: number; times: number } | null {
+  for (let size = 1; size <= 4; size++) {
+    let times = 1;
+    for (;;) {
+      const at = i + times * size;
+      if (at + size > n) break;
+      let same = true;
+      for (let j = 0; j < size && same; j++) same = what(i + j) === what(at + j);
+      if (!same) break;
+      times++;
+    }
+    if (times >= 4) return { size, times };
+  }
+  return null;
 }
 
 function tell(setup: Setup, w: World, move: Move): string {
@@ -164,7 +215,7 @@ function tell(setup: Setup, w: World, move: Move): string {
     const m = w.inFlight.find((x) => x.seq === seq)!;
     return { m, text: `${formatMessage(m.message)} ${id(m.from)} → ${id(m.to)}` };
   };
-  const at = 'at' in move ? formatTime(move.at).padEnd(8) : ''.padEnd(8);
+  const at = 'at' in move ? formatTime(move.at).padEnd(TIME_WIDTH) : ''.padEnd(TIME_WIDTH);
   switch (move.kind) {
     case 'deliver': {
       const { m, text } = message(move.seq);

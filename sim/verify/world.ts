@@ -31,9 +31,14 @@ export interface PendingTimer {
   readonly node: number;
   readonly key: string;
   readonly deadline: number;
-  /** When it was set: one set 2 ms or more before its deadline comes, in the simulator's queue,
-   * before every message that arrives on time at its deadline (see afterTimer). */
+  /** When it was set (one set 2 ms or more before its deadline comes before every message due then). */
   readonly setAt: number;
+  /**
+   * The seq the next message sent after it was set would get: in the simulator's queue, the
+   * messages due at its deadline that were sent before it (seq below this) run before it, the
+   * rest after it (see World.inTimerMs).
+   */
+  readonly setSeq: number;
   readonly timer: unknown;
 }
 
@@ -79,11 +84,14 @@ export interface World {
   /** The last move, when it was a delivery: another may follow in the same ms (same-ms mode). */
   readonly lastDelivery: { readonly t: number; readonly seq: number } | null;
   /**
-   * A timer fired at `t`: a message due then (sent at t - 1, not slow) may still arrive at t, after
-   * it, as the simulator's queue orders a timer set earlier and the messages of that ms; such
-   * deliveries go in send order, `seq` the last made (-1: none yet).
+   * In the ms `t` of a timer's deadline, the timer and the messages due then (sent at t - 1, not
+   * slow) run in the simulator's queue order: the order they were queued in, a message when it
+   * was sent, a timer when it was set (see positionOf). `pos` is the position of the last of
+   * them that ran; what may still run on time in this ms comes after it. Messages due then and
+   * queued before a timer (a 1 ms timer set after them) may arrive before it fires; the rest
+   * after it, or late.
    */
-  readonly afterTimer: { readonly t: number; readonly seq: number } | null;
+  readonly inTimerMs: { readonly t: number; readonly pos: number } | null;
   /**
    * The latest time the schedule's story marks as a fault (PROTOCOL.md §3: liveness counts from
    * the last fault): a crash, restart or clock step, the send time of every message that is
@@ -134,7 +142,7 @@ export function initialWorld(setup: Setup): World {
     records: [],
     nextSeq: 1,
     lastDelivery: null,
-    afterTimer: null,
+    inTimerMs: null,
     faultAt: 0,
     trail: null,
     depth: 0,
@@ -166,7 +174,8 @@ export function isComplete(setup: Setup, w: World): boolean {
  * crash shorter: a timer fires only when every message in flight is slow (a fault) and every node
  * is up (or down for good), so that a timeout fires because a message was lost, slow, or sent to a
  * crashed node — or when it is due in the next ms, where nothing else fits before it; a message due
- * in that ms may then still arrive in it, after the timer (see afterTimer).
+ * in that ms may then still arrive in it, before or after the timer as the simulator's queue
+ * orders them (see World.inTimerMs).
  * In same-ms mode a delivery may also share the last delivery's ms, after it in send order, as
  * the simulator's queue orders a tie.
  */
@@ -179,7 +188,11 @@ export function movesOf(setup: Setup, w: World): Move[] {
   const quiet = w.inFlight.every((m) => m.slow) && allBack(w);
   // Nothing else fits before a timer due in the next ms: it fires, and what is in flight (or
   // down) comes after it, late (else such a world would be a dead end, its schedules unexplored).
-  if (w.timers[0] !== undefined && (quiet || next >= deadline)) {
+  // But for the messages due then that the simulator's queue runs before it (sent in the ms
+  // before, before a 1 ms timer was set): on time, they arrive first, one by one in that order
+  // (late only by a fault: slow, dropped).
+  const first = firstQueuedBefore(w);
+  if (w.timers[0] !== undefined && (quiet || next >= deadline) && first === undefined) {
     const t = w.timers[0];
     moves.push({ kind: 'timer', node: t.node, key: t.key, at: t.deadline });
   }
@@ -194,13 +207,15 @@ export function movesOf(setup: Setup, w: World): Move[] {
       if (next < deadline) moves.push({ kind: 'deliver', seq: m.seq, at: next });
     }
   }
-  // On time in the ms a timer fired, rather than late after it (see afterTimer).
-  const tie = w.afterTimer;
-  if (!sameMs && tie !== null && tie.t === w.now && w.now < deadline) {
-    for (const m of w.inFlight) {
-      if (!dueAfterTimer(w, m) || (m.twin && hasTwinBefore(w.inFlight, m))) continue;
-      moves.push({ kind: 'deliver', seq: m.seq, at: w.now });
-    }
+  // On time in a timer's ms, in the simulator's queue order, rather than late after the timer
+  // (see World.inTimerMs). Sharing the last delivery's ms before any deadline, the rule above
+  // lets it already.
+  for (const m of w.inFlight) {
+    const at = onTimeInTimerMs(w, m);
+    if (at < 0 || (at === deadline && m !== first)) continue;
+    if (m.twin && hasTwinBefore(w.inFlight, m)) continue;
+    if (at === w.now && sameMs && w.now < deadline) continue;
+    moves.push({ kind: 'deliver', seq: m.seq, at });
   }
   if (next < deadline) scriptMoves(setup, w, next, moves);
   const budget = setup.budgets;
@@ -213,10 +228,48 @@ export function movesOf(setup: Setup, w: World): Move[] {
   return moves;
 }
 
-/** Whether `m` may still arrive on time in the ms the last timer fired, after the deliveries made so. */
-export function dueAfterTimer(w: World, m: InFlight): boolean {
-  const tie = w.afterTimer;
-  return tie !== null && tie.t === w.now && !m.slow && m.sentAt === w.now - 1 && m.seq > tie.seq;
+/** A timer's place in the simulator's queue among the messages due at its deadline (their seq). */
+export function positionOf(t: PendingTimer): number {
+  return t.setSeq - 0.25;
+}
+
+/**
+ * The ms at which `m` may arrive on time in a timer's ms, in the simulator's queue order, or -1:
+ * now, after what ran on time in this ms and before the timer still due in it; or next ms, where a
+ * timer is due, when it was sent before that timer was set (see World.inTimerMs).
+ */
+export function onTimeInTimerMs(w: World, m: InFlight): number {
+  if (m.slow) return -1;
+  const first = w.timers[0];
+  const ran = w.inTimerMs;
+  if (m.sentAt === w.now - 1 && ran !== null && ran.t === w.now && m.seq > ran.pos)
+    return first === undefined || first.deadline > w.now || m.seq < positionOf(first) ? w.now : -1;
+  if (m.sentAt === w.now && first?.deadline === w.now + 1 && m.seq < positionOf(first))
+    return w.now + 1;
+  return -1;
+}
+
+/**
+ * The first message (in send order) due at the next timer's deadline that the simulator's queue
+ * runs before that timer, if any: it arrives before anything else may happen.
+ */
+function firstQueuedBefore(w: World): InFlight | undefined {
+  const deadline = w.timers[0]?.deadline;
+  if (deadline === undefined || deadline > w.now + 1) return undefined;
+  let first: InFlight | undefined;
+  for (const m of w.inFlight)
+    if (onTimeInTimerMs(w, m) === deadline && (first === undefined || m.seq < first.seq)) first = m;
+  return first;
+}
+
+/** How many of the timers due when `m` arrives on time come before it in the simulator's queue. */
+export function timersBefore(w: World, m: InFlight): number {
+  let n = 0;
+  for (const t of w.timers) {
+    if (t.deadline > m.sentAt + 1) break;
+    if (t.deadline === m.sentAt + 1 && positionOf(t) < m.seq) n++;
+  }
+  return n;
 }
 
 /** Whether a copy of the same message, as slow as `m`, comes before it in flight. */
@@ -462,7 +515,7 @@ class Builder implements Effects<WireMessage, unknown> {
     const others = this.timers.filter((t) => t.node !== node || t.key !== key);
     let at = others.length;
     while (at > 0 && others[at - 1]!.deadline > deadline) at--;
-    const timer = { node, key, deadline, setAt: this.now, timer: payload };
+    const timer = { node, key, deadline, setAt: this.now, setSeq: this.nextSeq, timer: payload };
     this.timers = [...others.slice(0, at), timer, ...others.slice(at)];
   }
 
@@ -475,16 +528,16 @@ class Builder implements Effects<WireMessage, unknown> {
     this.records = [...this.records, { t: this.now, node: this.stepping, observation }];
   }
 
-  /** See World.afterTimer: set by a timer set 2 ms or more before it fired, kept by deliveries in its ms. */
-  private afterTimer(): World['afterTimer'] {
+  /** See World.inTimerMs: set by a timer that fires, or a delivery in its ms (before or after it). */
+  private inTimerMs(): World['inTimerMs'] {
     const move = this.move;
-    if (move.kind === 'timer') {
-      const fired = this.w.timers[0]!;
-      return fired.setAt < move.at - 1 ? { t: move.at, seq: -1 } : null;
-    }
-    if (move.kind === 'deliver' && this.w.afterTimer?.t === move.at)
-      return { t: move.at, seq: move.seq };
-    return 'at' in move ? null : this.w.afterTimer;
+    if (move.kind === 'timer') return { t: move.at, pos: positionOf(this.w.timers[0]!) };
+    if (
+      move.kind === 'deliver' &&
+      (this.w.inTimerMs?.t === move.at || this.w.timers[0]?.deadline === move.at)
+    )
+      return { t: move.at, pos: move.seq };
+    return 'at' in move ? null : this.w.inTimerMs;
   }
 
   build(): World {
@@ -509,7 +562,7 @@ class Builder implements Effects<WireMessage, unknown> {
           : 'at' in move
             ? null
             : this.w.lastDelivery,
-      afterTimer: this.afterTimer(),
+      inTimerMs: this.inTimerMs(),
       faultAt: this.faultAt,
       trail: { move, prev: this.w.trail },
       depth: this.w.depth + 1,
