@@ -10,11 +10,12 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
@@ -403,6 +404,40 @@ describe('what explore never loses', () => {
     expect(text).toContain('export default {');
     const module = text.match(/^import type \{ Scenario \} from '(.+)';$/m)?.[1];
     expect(resolve(dirname(writer.path!), module!)).toBe(join(ROOT, 'sim', 'scenario.ts'));
+  });
+
+  it('a folder that fails while shrinking rewrites the case sends the smaller case to a temporary folder, and says so', () => {
+    // A full disk or a folder made read-only under the search: the case as found stays whole
+    // where it was, and the shrunk one goes elsewhere with a warning, not a stack trace.
+    const dir = join(temporary(), 'cases');
+    const search = {
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { followerApply: 'overwrite' },
+      seed: 1,
+      bounds: DEFAULT_BOUNDS,
+    } as const;
+    const scenario = planToScenario(tryRun(search, 0).plan, search);
+    const source = (stage: 'found' | 'shrunk') =>
+      caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage });
+    const writer = new CaseWriter(dir, 'case');
+    writer.write(source('found'));
+    const first = writer.path!;
+    expect(writer.failure).toBeNull();
+    const found = readFileSync(first, 'utf8');
+    // The folder is gone and a file stands in its place: no file can be written in it.
+    const moved = `${dir}-moved`;
+    renameSync(dir, moved);
+    writeFileSync(dir, 'not a folder\n');
+    expect(() => writer.write(source('shrunk'))).not.toThrow();
+    expect(writer.failure).toMatch(/^cannot write a case into '.*cases': .*ENOTDIR/);
+    expect(writer.failure).toContain(`the earlier case stays at ${first}`);
+    expect(writer.path!.startsWith(tmpdir())).toBe(true);
+    expect(readFileSync(writer.path!, 'utf8')).toContain('export default {');
+    expect(readFileSync(join(moved, basename(first)), 'utf8')).toBe(found);
+    // Later rewrites go to the temporary folder's case.
+    writer.write(source('shrunk'));
+    expect(writer.path!.startsWith(tmpdir())).toBe(true);
   });
 
   it('a command line with */ in it stays inside the header comment', () => {

@@ -176,6 +176,11 @@ async function run(argv: readonly string[]): Promise<number> {
     err.write(err.isTTY ? `\r${line.padEnd(72)}${final ? '\n' : ''}` : `${line}\n`);
   };
   const rate = () => made / Math.max(1e-3, (performance.now() - started) / 1000);
+  /** A case its folder would not take was written to a temporary folder: where, and why. */
+  const warnIfElsewhere = (w: CaseWriter) => {
+    if (w.failure !== null)
+      err.write(`warning: ${escapeControls(w.failure)}; the case is at ${shown(w.path!)}\n`);
+  };
 
   const pool = new SearchPool({
     search,
@@ -219,6 +224,7 @@ async function run(argv: readonly string[]): Promise<number> {
       );
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (w !== null) warnIfElsewhere(w);
     process.exit(EXIT.interrupted);
   });
 
@@ -271,12 +277,8 @@ async function run(argv: readonly string[]): Promise<number> {
       lines.push(...fitted(x.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
   lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (w.failure !== null) {
-    // The case is written, only elsewhere: the status stays the search's (a violation found).
-    process.stderr.write(
-      `warning: ${escapeControls(w.failure)}; the case is at ${shown(w.path!)}\n`,
-    );
-  }
+  // The case is written, only elsewhere: the status stays the search's (a violation found).
+  warnIfElsewhere(w);
   return EXIT.failed;
 }
 

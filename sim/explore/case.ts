@@ -398,17 +398,23 @@ export class CaseWriter {
     private readonly base: string,
   ) {}
 
+  /**
+   * The first write creates the case, later ones replace it (a smaller case found by shrinking).
+   * If the folder fails either time (full, made read-only under the search), the case goes to a
+   * temporary folder from then on, and `failure` says why; the file already there stays whole.
+   */
   write(source: string): void {
-    if (this.path !== null) {
-      replaceCaseFile(this.path, source);
-      return;
-    }
     try {
-      // One folder at a time: mkdir's recursive walk never ends on some paths (see folders.ts).
-      makeFolders(this.dir);
-      this.path = createCaseFile(this.dir, this.base, source);
+      if (this.path !== null) replaceCaseFile(this.path, source);
+      else {
+        // One folder at a time: mkdir's recursive walk never ends on some paths (see folders.ts).
+        makeFolders(this.dir);
+        this.path = createCaseFile(this.dir, this.base, source);
+      }
     } catch (error) {
-      this.failure = `cannot write a case into '${this.dir}': ${(error as Error).message.split('\n')[0]}`;
+      if (this.failure !== null) throw error;
+      const kept = this.path === null ? '' : ` (the earlier case stays at ${this.path})`;
+      this.failure = `cannot write a case into '${this.dir}': ${(error as Error).message.split('\n')[0]}${kept}`;
       this.path = createCaseFile(mkdtempSync(join(tmpdir(), 'kvsim-case-')), this.base, source);
     }
   }
