@@ -358,23 +358,50 @@ describe('loading a scenario file', () => {
     expect(r.status).toBe(2);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
     expect(errors).toEqual([
-      "error: npm took --seed for itself, since no -- came before, which left 'name one scenario file (got 2)'; write npm run sim -- followed by the same words",
+      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words',
     ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    // With its value joined to it, the flag leaves nothing over, and the run would go on without it.
+    // With its value joined to it, the flag leaves nothing over: the run would go on without it,
+    // a CI gate passing without its --knob. It is refused before it runs, and writes nothing.
+    const out = mkdtempSync(join(tmpdir(), 'kvsim-npm-took-'));
     const joined = spawnSync(
       'npm',
-      ['run', '--silent', 'sim', 'scenarios/stale-read.ts', '--seed=3'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: plainEnv(),
-      },
+      [
+        'run',
+        '--silent',
+        'sim',
+        'scenarios/stale-read.ts',
+        '--seed=3',
+        '--',
+        '--json',
+        join(out, 'run.json'),
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: plainEnv() },
     );
-    expect(joined.stdout).toMatch(/replay +npm run sim -- scenarios\/stale-read\.ts --seed 1$/m);
-    expect(joined.stderr).toMatch(
-      /^warning: npm took --seed for itself, .* this run went without; write npm run sim -- /m,
+    expect(joined.status).toBe(2);
+    expect(joined.stdout).toBe('');
+    expect(joined.stderr).toBe(
+      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words\n',
     );
+    expect(readdirSync(out)).toEqual([]);
+    // A flag given after -- too did reach the command: the run goes on.
+    const both = spawnSync(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'sim',
+        'scenarios/stale-read.ts',
+        '--seed=3',
+        '--',
+        '--seed',
+        '3',
+        '--quiet',
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: plainEnv() },
+    );
+    expect(both.status).toBe(0);
+    expect(both.stderr).toBe('');
   });
 
   it('a log level of warn (npm --quiet, or an .npmrc) is not taken for sim --quiet', () => {

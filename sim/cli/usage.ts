@@ -49,7 +49,16 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   // Typed after -- as well (`npm run --quiet sim -- x.ts --quiet`): the run did not go without it.
   const given = new Set(parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
   takenByNpm = takenByNpm.filter((n) => !given.has(n));
+  // What is left parses, but the run would go without the flag: a CI gate that passes without
+  // its --knob, a verify without its --informative. Refused before it runs, as any mistake.
+  if (takenByNpm.length > 0) throw new UsageError(npmTook('and this run would go without it'));
   return parsed;
+}
+
+/** What npm did with the flags it took, `what` it leaves, and the mend. */
+function npmTook(what: string): string {
+  const flags = takenByNpm.map(flagOf).join(', ');
+  return `npm took ${flags} for itself, since no -- came before, ${what}; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words`;
 }
 
 /** parseArgs' answer, or its complaint as one line that names the mistake. */
@@ -403,21 +412,15 @@ export async function main(run: () => Promise<number>): Promise<void> {
     const status = await run();
     await signalsHeard();
     process.exitCode = status;
-    // `npm run sim x.ts --seed=3` runs, without the seed: say so, after the run's own output.
-    if (takenByNpm.length > 0)
-      process.stderr.write(
-        `warning: npm took ${takenByNpm.map(flagOf).join(', ')} for itself, since no -- came before, and this run went without; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words\n`,
-      );
   } catch (error) {
     await signalsHeard();
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
     if (error instanceof UsageError) {
       // A mistake that follows from flags npm kept is that one: the rest is what was left over.
-      const taken = takenByNpm.map(flagOf).join(', ');
       const message =
-        takenByNpm.length === 0
+        takenByNpm.length === 0 || error.message.startsWith('npm took ')
           ? error.message
-          : `npm took ${taken} for itself, since no -- came before, which left '${error.message.split('; usage:')[0]}'; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words`;
+          : npmTook(`which left '${error.message.split('; usage:')[0]}'`);
       process.stderr.write(`error: ${escapeControls(message)}\n`);
       process.exitCode = EXIT.usage;
       return;
