@@ -49,7 +49,7 @@ function startWith(
 }
 
 /**
- * Starts `script` and sends it SIGINT once its stderr shows `progress` (it is under way, with a
+ * Starts `script` and sends it `signal` (SIGINT) once its stderr shows `progress` (it is under way, with a
  * line to show for it); if it has not ended 60 s later, it is killed and the status is null.
  */
 function interruptOnProgress(
@@ -57,6 +57,7 @@ function interruptOnProgress(
   args: readonly string[],
   progress: RegExp,
   cwd: string,
+  signal: NodeJS.Signals = 'SIGINT',
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(...nodeCommand(script, args), { cwd, env: plainEnv() });
   let stdout = '';
@@ -69,7 +70,7 @@ function interruptOnProgress(
     stderr += d;
     if (!sent && progress.test(stderr)) {
       sent = true;
-      child.kill('SIGINT');
+      child.kill(signal);
     }
   });
   const bound = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -82,39 +83,46 @@ function interruptOnProgress(
 }
 
 describe('Ctrl-C during a long search', () => {
-  it('verify says on one line that it was interrupted and what it had explored, exit 130', async () => {
-    const work = scratch('verify-interrupt');
-    // Millions of states: far more than it can explore before the first progress line is read.
-    const r = await interruptOnProgress(
-      'sim/cli/verify.ts',
-      [
-        join(ROOT, 'scenarios', 'verify', 'two-readers.ts'),
-        '--max-drops',
-        '2',
-        '--max-duplicates',
-        '2',
-        '--max-crashes',
-        '1',
-      ],
-      /^moves \d+ /m,
-      work,
-    );
-    expect(r.status).toBe(130);
-    const lines = r.stdout.split('\n').filter((l) => l.startsWith('interrupted'));
-    expect(lines).toHaveLength(1);
-    const m =
-      /^interrupted: (\d+) distinct states \(the start and (\d+) new ones found by (\d+) moves\), depth \d+ moves reached, \d+ complete schedules?, no violation so far, in [\d.]+ m?s of CPU$/.exec(
-        lines[0]!,
+  it.each([
+    ['Ctrl-C', 'SIGINT'],
+    ['kill', 'SIGTERM'],
+  ] as const)(
+    '%s: verify says on one line that it was interrupted and what it had explored, exit 130 (143 killed)',
+    async (_, signal) => {
+      const work = scratch('verify-interrupt');
+      // Millions of states: far more than it can explore before the first progress line is read.
+      const r = await interruptOnProgress(
+        'sim/cli/verify.ts',
+        [
+          join(ROOT, 'scenarios', 'verify', 'two-readers.ts'),
+          '--max-drops',
+          '2',
+          '--max-duplicates',
+          '2',
+          '--max-crashes',
+          '1',
+        ],
+        /^moves \d+ /m,
+        work,
+        signal,
       );
-    expect(m).not.toBeNull();
-    const [distinct, fresh, moves] = m!.slice(1).map(Number) as [number, number, number];
-    expect(distinct).toBe(fresh + 1);
-    // At least what the progress line showed, which came before the signal.
-    const shown = Number(/^moves (\d+) /m.exec(r.stderr)![1]);
-    expect(moves).toBeGreaterThanOrEqual(shown);
-    expect(r.stderr).not.toMatch(/error|\n\s+at /);
-    expect(readdirSync(work)).toEqual([]);
-  });
+      expect(r.status).toBe(SIGNAL_STATUS[signal]);
+      const lines = r.stdout.split('\n').filter((l) => l.startsWith('interrupted'));
+      expect(lines).toHaveLength(1);
+      const m =
+        /^interrupted: (\d+) distinct states \(the start and (\d+) new ones found by (\d+) moves\), depth \d+ moves reached, \d+ complete schedules?, no violation so far, in [\d.]+ m?s of CPU$/.exec(
+          lines[0]!,
+        );
+      expect(m).not.toBeNull();
+      const [distinct, fresh, moves] = m!.slice(1).map(Number) as [number, number, number];
+      expect(distinct).toBe(fresh + 1);
+      // At least what the progress line showed, which came before the signal.
+      const shown = Number(/^moves (\d+) /m.exec(r.stderr)![1]);
+      expect(moves).toBeGreaterThanOrEqual(shown);
+      expect(r.stderr).not.toMatch(/error|\n\s+at /);
+      expect(readdirSync(work)).toEqual([]);
+    },
+  );
 
   it('explore says so too, with its runs, and leaves no worker running (exit 130)', async () => {
     const out = scratch('explore-interrupt');

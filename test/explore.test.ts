@@ -475,6 +475,24 @@ describe('what explore never loses', () => {
     expect(sim(best!, '--quiet').status).toBe(0);
   });
 
+  it('kill sent to the npm run that started it (a CI runner cancelling the job) stops the search with its summary, and leaves no process behind', async () => {
+    // npm forwards the signal to its script's process: that must be the search itself, not a
+    // shell that would die and leave the search running on its own.
+    const out = temporary();
+    const child = spawn(
+      'npm',
+      ['run', '--silent', 'explore', '--', '--runs', '1000000', '--out', out],
+      {
+        cwd: ROOT,
+        env,
+      },
+    );
+    const { stdout, code } = await interruptWhen(child, /runs \d+\/1000000/, 'SIGTERM');
+    expect(stdout).toMatch(/^interrupted after \d+ runs .*\nno violation found so far\n$/);
+    expect(code).toBe(143);
+    expect(processesNaming(out)).toEqual([]);
+  });
+
   it('Ctrl-C before anything is found says so', async () => {
     const args = ['--runs', '1000000', '--out', temporary()];
     const child = spawn(...nodeCommand('sim/cli/explore.ts', args), { cwd: ROOT, env });
@@ -483,6 +501,20 @@ describe('what explore never loses', () => {
     expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);
   });
 });
+
+/** The command lines of the processes still running whose command line names `text`. */
+function processesNaming(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (line.includes(text)) found.push(line);
+    } catch {
+      // Ended while read: not running.
+    }
+  }
+  return found;
+}
 
 /** The flags a case's header says replay it with every knob at its fixed value. */
 function fixedHint(path: string): string | undefined {
@@ -502,6 +534,7 @@ function expectEveryGuaranteeHeld(replayed: { stdout: string }): void {
 function interruptWhen(
   child: ChildProcess,
   pattern: RegExp,
+  signal: NodeJS.Signals = 'SIGINT',
 ): Promise<{ stdout: string; code: number | null }> {
   return new Promise((resolve) => {
     let stdout = '';
@@ -511,7 +544,7 @@ function interruptWhen(
     });
     child.stderr!.on('data', (d) => {
       stderr += d;
-      if (pattern.test(stderr) && !child.killed) child.kill('SIGINT');
+      if (pattern.test(stderr) && !child.killed) child.kill(signal);
     });
     child.on('close', (code, signal) => resolve({ stdout, code: code ?? (signal ? 128 : null) }));
   });

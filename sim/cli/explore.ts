@@ -29,8 +29,10 @@ import {
   filelessFlags,
   fitted,
   main,
+  onStopSignal,
   parseKnobFlags,
   parseSeed,
+  STOPPING,
   typedPath as shown,
   UsageError,
 } from './usage.ts';
@@ -211,7 +213,7 @@ async function run(argv: readonly string[]): Promise<number> {
   // This thread only writes files (the workers run and shrink), so it answers at once: tsx gives
   // a child that does not answer a signal within 60 ms a SIGKILL. The case on disk is the latest
   // smaller one the shrinking sent, written whole or not at all.
-  process.once('SIGINT', () => {
+  onStopSignal((signal) => {
     pool.stop();
     if (err.isTTY) err.write('\n');
     const lines = [`interrupted after ${made} runs (${where})`];
@@ -225,7 +227,7 @@ async function run(argv: readonly string[]): Promise<number> {
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
     if (w !== null) warnIfElsewhere(w);
-    process.exit(EXIT.interrupted);
+    process.exit(STOPPING[signal]);
   });
 
   const result = await pool.run();

@@ -12,8 +12,31 @@ import { MAX_SEED } from '../scenario/limits.ts';
 
 export class UsageError extends Error {}
 
-/** Exit statuses; `interrupted` is a shell's for a command Ctrl-C ended (128 + SIGINT's 2). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * Exit statuses; `interrupted` is a shell's for a command Ctrl-C ended (128 + SIGINT's 2),
+ * `terminated` for one kill (SIGTERM, 15) ended, as a CI runner cancelling a job does.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+
+/** The signals that stop a long search early, each with the status it ends the command with. */
+export const STOPPING = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated } as const;
+
+/** Calls `stop` once, on the first Ctrl-C or kill (SIGINT or SIGTERM); returns how to stop listening. */
+export function onStopSignal(stop: (signal: keyof typeof STOPPING) => void): () => void {
+  const signals = Object.keys(STOPPING) as (keyof typeof STOPPING)[];
+  const listeners = signals.map((signal) => {
+    const listener = () => {
+      off();
+      stop(signal);
+    };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  const off = () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+  return off;
+}
 
 /**
  * The command's flags npm took for its own: `npm run sim x.ts --seed 3`, without `--`, hands sim

@@ -32,9 +32,11 @@ import {
   fitted,
   fromStdin,
   main,
+  onStopSignal,
   parseFlags,
   parseKnobFlags,
   printHelp,
+  STOPPING,
   typedPath,
   UsageError,
 } from './usage.ts';
@@ -132,12 +134,14 @@ function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
 async function searchUntilInterrupted(
   setup: Setup,
   options: SearchOptions,
-): Promise<SearchResult | (Progress & Found & { readonly kind: 'interrupted' })> {
-  let interrupted = false;
-  const stop = () => {
-    interrupted = true;
-  };
-  process.on('SIGINT', stop);
+): Promise<
+  | SearchResult
+  | (Progress & Found & { readonly kind: 'interrupted'; readonly signal: keyof typeof STOPPING })
+> {
+  let interrupted: keyof typeof STOPPING | null = null;
+  const off = onStopSignal((signal) => {
+    interrupted = signal;
+  });
   try {
     const steps = searchSteps(setup, options);
     for (;;) {
@@ -145,10 +149,10 @@ async function searchUntilInterrupted(
       if (step.done) return step.value;
       options.onProgress?.(step.value);
       await new Promise((resolve) => setImmediate(resolve));
-      if (interrupted) return { ...step.value, kind: 'interrupted' };
+      if (interrupted !== null) return { ...step.value, kind: 'interrupted', signal: interrupted };
     }
   } finally {
-    process.off('SIGINT', stop);
+    off();
   }
 }
 
@@ -296,7 +300,7 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       `interrupted: ${reached(result)}, depth ${counted(result.depth, 'move')} reached, ${counted(result.complete, 'complete schedule')}, no violation so far, in ${formatSpan(Math.round(result.cpuMs))} of CPU${findings}\n`,
     );
-    return EXIT.interrupted;
+    return STOPPING[result.signal];
   }
   return report(setup, file, result);
 }
