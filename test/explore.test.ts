@@ -20,7 +20,13 @@ import { describe, expect, it } from 'vitest';
 import { CaseWriter, caseSource, commentSafe } from '../sim/explore/case.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
 import { defaultWorkers } from '../sim/explore/pool.ts';
-import { DEFAULT_BOUNDS, firstViolation, tryRun } from '../sim/explore/search.ts';
+import {
+  DEFAULT_BOUNDS,
+  firstViolation,
+  globalRun,
+  runSeed,
+  tryRun,
+} from '../sim/explore/search.ts';
 import {
   isOneLineRefusal,
   markedGuarantees,
@@ -214,6 +220,18 @@ describe('workers and shards', () => {
     const bad = explore('--shard', '4/3');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('the slices stay disjoint past run 2^32: every global run has a seed of its own', () => {
+    // --shard 1/5000 --runs 1000000 reaches global run 4,999,995,000; the run 2^32 before it is
+    // in shard 2705/5000. Both drew one plan when the seed mixed only the low 32 bits of the run.
+    const far = globalRun({ index: 0, count: 5000 }, 999_999);
+    expect(far).toBeGreaterThan(2 ** 32);
+    const twin = far - 2 ** 32;
+    expect(globalRun({ index: twin % 5000, count: 5000 }, Math.floor(twin / 5000))).toBe(twin);
+    for (const seed of [1, 7, 2 ** 40 + 3])
+      for (const run of [far, 2 ** 32, 2 ** 33 + 5, 2 ** 52])
+        expect(runSeed(seed, run)).not.toBe(runSeed(seed, run - 2 ** 32));
   });
 
   it("another store's knob is named as such, with --store's knobs", () => {

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { CaseWriter, caseBaseName } from '../explore/case.ts';
 import { planToScenario, scenarioSize } from '../explore/plan.ts';
-import { defaultWorkers, type Found, SearchPool } from '../explore/pool.ts';
+import { defaultWorkers, type Found, SearchPool, threadsFor } from '../explore/pool.ts';
 import {
   DEFAULT_BOUNDS,
   DEFAULT_SHRINK_RUNS,
@@ -84,7 +84,9 @@ function shardOf(raw: string | undefined): Shard {
   const k = Number(m?.[1]);
   const n = Number(m?.[2]);
   if (m === null || k < 1 || n < 1 || k > n)
-    throw new UsageError(`--shard takes K/N with 1 <= K <= N, e.g. --shard 2/4 (got '${raw}')`);
+    throw new UsageError(
+      `--shard takes K/N with 1 <= K <= N <= 99999, e.g. --shard 2/4 (got '${raw}')`,
+    );
   return { index: k - 1, count: n };
 }
 
@@ -135,6 +137,8 @@ async function run(argv: readonly string[]): Promise<number> {
     cores * WORKERS_PER_CORE,
   );
   const shard = shardOf(values.shard);
+  // What the search starts: a search of 5 runs uses one thread, whatever --workers asked for.
+  const threads = threadsFor(workers, runs);
   const shrinkRuns = wholeNumber(
     values['shrink-runs'],
     '--shrink-runs',
@@ -194,7 +198,7 @@ async function run(argv: readonly string[]): Promise<number> {
     command,
     onProgress: (n) => {
       made = n;
-      status(`runs ${n}/${runs}  ${rate().toFixed(0)} runs/s on ${counted(workers, 'worker')}`);
+      status(`runs ${n}/${runs}  ${rate().toFixed(0)} runs/s on ${counted(threads, 'worker')}`);
     },
     onFound: (f) => {
       found = f;
@@ -236,7 +240,7 @@ async function run(argv: readonly string[]): Promise<number> {
   if (result.found === null || result.shrunk === null || writer === null) {
     if (err.isTTY) err.write('\n');
     process.stdout.write(
-      `no violation in ${result.made} runs (${(result.made / seconds).toFixed(0)} runs/s on ${counted(workers, 'worker')}, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s; ${where})\n`,
+      `no violation in ${result.made} runs (${(result.made / seconds).toFixed(0)} runs/s on ${counted(threads, 'worker')}, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s; ${where})\n`,
     );
     return EXIT.ok;
   }

@@ -81,7 +81,7 @@ export class SearchPool {
   async run(): Promise<PoolResult> {
     const o = this.options;
     const setup: WorkerSetup = { search: o.search, shard: o.shard, command: o.command };
-    const count = Math.max(1, Math.min(o.workers, Math.ceil(o.runs / RANGE)));
+    const count = threadsFor(o.workers, o.runs);
     for (let i = 0; i < count; i++) {
       const worker = new Worker(workerSource(), { eval: true, workerData: setup });
       this.workers.push(worker);
@@ -157,6 +157,11 @@ export class SearchPool {
 export const RUNS_PER_WORKER = 10_000;
 
 /** Workers when none are asked for: one a core, but no more than one per RUNS_PER_WORKER runs. */
+/** The worker threads a search of `runs` starts when asked for `workers`: no more than it can use. */
+export function threadsFor(workers: number, runs: number): number {
+  return Math.max(1, Math.min(workers, Math.ceil(runs / RANGE)));
+}
+
 export function defaultWorkers(runs: number, cores: number): number {
   return Math.max(1, Math.min(cores, Math.floor(runs / RUNS_PER_WORKER)));
 }

@@ -41,6 +41,11 @@ export function runNumber(run: number): number {
 /** The fast-check seed of global run `run` of the search with seed `seed`: a 32-bit mix of both. */
 export function runSeed(seed: number, run: number): number {
   let h = Math.imul((seed % 2 ** 32) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.floor(seed / 2 ** 32);
+  // A run number past 2^32 (a shard of many, far along) folds its high part in too: the 32-bit
+  // steps below read only its low part, and run r and r + 2^32 would draw one plan. Below 2^32
+  // nothing changes, so every seed's runs are the ones they always were.
+  const high = Math.floor(run / 2 ** 32);
+  if (high > 0) h = Math.imul(h ^ high, 0x9e3779b1);
   h = Math.imul(h ^ (h >>> 15) ^ run, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 13), 0x27d4eb2f) ^ Math.imul(run, 0x165667b1);
   return (h ^ (h >>> 16)) | 0;
