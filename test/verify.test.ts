@@ -499,6 +499,42 @@ describe('worlds folded into one', () => {
     expect(differ.slice(0, 1)).toEqual([]);
   });
 
+  it('a message sent in a ms where a second timer is still due is not taken for an older copy of it', () => {
+    // s1's REPLICATION to s2 is resent when its 2 ms timer fires at 4 ms, with s3's timer still
+    // due at 4 ms and c1's at 5 ms. Drop the first copy or the resend: one message is left either
+    // way, but only the resend (sent at 4 ms) arrives on time at 5 ms, after c1's timer.
+    const setup = setupOf(
+      {
+        goal: 'c1 writes x; s1 resends a REPLICATION in a ms with another timer due',
+        servers: ['s1', 's2', 's3'],
+        clients: ['c1'],
+        preset: 'fixed',
+        knobs: { replicationTimeout: 2, requestTimeout: 4 },
+        steps: [{ at: 0, client: 'c1', via: 's1', put: ['x', '1'] }],
+      },
+      { budgets: { ...NONE, drops: 1 } },
+    );
+    const prefix: Move[] = [
+      { kind: 'invoke', client: 0, via: 's1', at: 1 },
+      { kind: 'deliver', seq: 1, at: 2 },
+      { kind: 'deliver', seq: 3, at: 3 },
+      { kind: 'timer', node: 0, key: 'ack:w1:s2', at: 4 },
+    ];
+    // Dropped: the first copy (seq 2), so the resend is left; or the resend (seq 5).
+    const [keptResend, keptFirst] = [2, 5].map((seq) =>
+      [...prefix, { kind: 'drop', seq } as const].reduce(
+        (w, m) => play(setup, w, m),
+        initialWorld(setup),
+      ),
+    ) as [World, World];
+    const sent = (w: World) => w.inFlight.map((m) => [m.message.type, m.sentAt]);
+    expect(sent(keptResend)).toContainEqual(['REPLICATION', 4]);
+    expect(sent(keptFirst)).toContainEqual(['REPLICATION', 2]);
+    expect(allowed(setup, keptResend, 4)).not.toBe(allowed(setup, keptFirst, 4));
+    const keyer = new Keyer(setup, []);
+    expect(keyer.key(keptResend)).not.toBe(keyer.key(keptFirst));
+  });
+
   it('… and worlds with 1 ms timers, where messages sent before a timer was set arrive before it', () => {
     // A request is sent, then its 1 ms timeout set; the leader sends a REPLICATION and sets its
     // 1 ms timer for each follower in turn. The messages sent before a timer was set arrive before

@@ -162,8 +162,9 @@ export class Keyer {
     // With a timer due in the next ms, the messages sent in this one may arrive in its ms, before
     // or after it: each is marked with how many timers due then come before it in the simulator's
     // queue. Those that may arrive on time in a timer's ms from here are numbered in their send
-    // order, which is the order they may arrive in (see World.inTimerMs).
-    const soon = w.timers[0]?.deadline === w.now + 1;
+    // order, which is the order they may arrive in (see World.inTimerMs). The timer due in the
+    // next ms may come after one still due in this one.
+    const soon = w.timers.some((t) => t.deadline === w.now + 1);
     const firing = w.timers[0]?.deadline === w.now;
     let due = 0;
     for (const m of w.inFlight) {
@@ -180,7 +181,8 @@ export class Keyer {
         if (soon && m.sentAt === w.now) flags |= 4;
         if (onTimeInTimerMs(w, m) >= 0) flags |= 16 + 32 * due++;
       }
-      if ((soon && m.sentAt === w.now) || (firing && m.sentAt === w.now - 1))
+      // A slow message never arrives on time in a timer's ms: its place in the queue is moot.
+      if (!m.slow && ((soon && m.sentAt === w.now) || (firing && m.sentAt === w.now - 1)))
         flags |= timersBefore(w, m) << 24;
       out.push(flags);
       if (this.timed) this.num(out, m.sentAt);
