@@ -402,6 +402,17 @@ describe('loading a scenario file', () => {
     );
     expect(both.status).toBe(0);
     expect(both.stderr).toBe('');
+    // --json is one of npm's own settings too, which an .npmrc may set (npm_config_json) without
+    // a word typed: that run goes on, and says afterwards that it went without.
+    const setting = spawnSync(
+      'npm',
+      ['run', '--silent', 'sim', '--', 'scenarios/stale-read.ts', '--quiet'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...plainEnv(), npm_config_json: 'true' } },
+    );
+    expect(setting.status).toBe(0);
+    expect(setting.stderr).toBe(
+      'warning: npm took --json for itself, since no -- came before, and this run went without; write npm run sim -- followed by the same words\n',
+    );
   });
 
   it('a log level of warn (npm --quiet, or an .npmrc) is not taken for sim --quiet', () => {

@@ -73,10 +73,16 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   const given = new Set(parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
   takenByNpm = takenByNpm.filter((n) => !given.has(n));
   // What is left parses, but the run would go without the flag: a CI gate that passes without
-  // its --knob, a verify without its --informative. Refused before it runs, as any mistake.
-  if (takenByNpm.length > 0) throw new UsageError(npmTook('and this run would go without it'));
+  // its --knob, a verify without its --informative. Refused before it runs, as any mistake; but
+  // for a flag that is one of npm's own settings, which an .npmrc may set without a word typed:
+  // that run goes on, and says so after it (see main).
+  if (takenByNpm.some((n) => !NPM_SETTINGS.has(n)))
+    throw new UsageError(npmTook('and this run would go without it'));
   return parsed;
 }
+
+/** Flags named as settings of npm's own (npm config ls -l), which an .npmrc may set. */
+const NPM_SETTINGS: ReadonlySet<string> = new Set(['json', 'depth', 'only']);
 
 /** What npm did with the flags it took, `what` it leaves, and the mend. */
 function npmTook(what: string): string {
@@ -435,6 +441,10 @@ export async function main(run: () => Promise<number>): Promise<void> {
     const status = await run();
     await signalsHeard();
     process.exitCode = status;
+    // `npm run sim x.ts --json=out.json` runs, without the file (see parseFlags): say so, after
+    // the run's own output.
+    if (takenByNpm.length > 0)
+      process.stderr.write(`warning: ${npmTook('and this run went without')}\n`);
   } catch (error) {
     await signalsHeard();
     // A message may quote a scenario's or a trace's text: no control character reaches stderr.
