@@ -7,6 +7,7 @@ import {
   assertNever,
   type Effects,
   type Input,
+  issuedBefore,
   type Key,
   type LockChange,
   type Machine,
@@ -385,9 +386,10 @@ export function describeLockChange(c: LockChange): string {
       return `grants the lock of ${c.key} to ${c.holder} for ${c.requestId} (${token})`;
     case 'release':
       if (c.by !== c.holder) return `${c.by} releases ${c.holder}'s lock of ${c.key} (${token})`;
-      // A late copy of the holder's release of an earlier request frees its newer lock.
+      // A late copy of the holder's release of an earlier request frees its newer lock; or its
+      // release frees a lock granted to a late copy of an earlier request's ACQUIRE_LOCK.
       if (c.byRequest != null && c.byRequest !== c.requestId)
-        return `${c.by}'s late release for ${c.byRequest} frees its lock of ${c.key} for ${c.requestId} (${token})`;
+        return `${c.by}'s ${issuedBefore(c.byRequest, c.requestId) ? 'late ' : ''}release for ${c.byRequest} frees its lock of ${c.key} for ${c.requestId} (${token})`;
       return `${c.holder} releases the lock of ${c.key} (${token})`;
     case 'expire':
       return `${c.holder}'s lease on the lock of ${c.key} runs out (${token})`;

@@ -5,6 +5,7 @@
 // expiries, writes, completions and crashes are compared by their place in the run's order of
 // events (PROTOCOL.md §3: real time), never by their millisecond, which only the sentences print.
 
+import { issuedBefore } from '../../protocol/core.ts';
 import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
 import { formatTime } from '../render/format.ts';
 import { LIVENESS } from './liveness.ts';
@@ -127,9 +128,10 @@ export interface Hold {
 }
 
 /**
- * A grant holds from its time until the first of: its holder's release (of this grant, or of a
- * later grant for the same request), its expiry or its lease's end (recorded or not), or the end
- * of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the
+ * A grant holds from its time until the first of: its holder's release of the request it was
+ * granted for (whichever grant the server freed with it: this one, a later one for the same
+ * request, or one a late copy of an earlier request's ACQUIRE_LOCK was granted), its expiry or
+ * its lease's end (recorded or not), or the end of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the
  * server's table but not the client, which goes on as if it held the lock: that is anomaly A5.
  * A crashed client's operation never completes, so its hold ends at the later of its crash and
  * the server freeing the lock, whoever asks; a grant that came after the crash is held by nobody
@@ -145,9 +147,10 @@ export function holdsOf(
   const opOf = new Map(operations.map((op) => [op.requestId, op] as const));
   const grants: LockEvent[] = [];
   const endOf = new Map<number, LockEvent>();
-  // The holder's own releases of a request's locks, in order: a late copy of its ACQUIRE_LOCK may
-  // have had the lock granted again for the same request, and the one RELEASE_LOCK the client
-  // sends for it ends its hold of every grant it got for that request.
+  // Each client's releases of a request's lock, in order, whatever grant the server freed with
+  // it: a late copy of its ACQUIRE_LOCK may have had the lock granted again for the same request
+  // (or for an earlier one, which this release then frees), and the one RELEASE_LOCK the client
+  // sends for a request ends its hold of every grant it got for that request.
   // Indices in `locks`, which is in the order of events.
   const ownReleases = new Map<string, number[]>();
   const grantAt = new Map<LockEvent, number>();
@@ -156,8 +159,8 @@ export function holdsOf(
       grants.push(event);
       grantAt.set(event, i);
     } else if (!endOf.has(event.token)) endOf.set(event.token, event);
-    if (ownRelease(event)) {
-      const request = `${event.holder}\u0000${event.requestId}`;
+    const request = releasedRequest(event);
+    if (request !== null) {
       const list = ownReleases.get(request);
       if (list === undefined) ownReleases.set(request, [i]);
       else list.push(i);
@@ -204,6 +207,17 @@ function clientEnd(
 }
 
 /**
+ * The client and request a release was sent for (`by`, `byRequest`), whichever grant it freed:
+ * the client's own release of that request's lock. Without `byRequest` (a history that does not
+ * say), only a release by the grant's holder counts, for the grant's request.
+ */
+function releasedRequest(e: LockEvent): string | null {
+  if (e.event !== 'release' || e.by === null) return null;
+  if (e.byRequest != null) return `${e.by}\u0000${e.byRequest}`;
+  return e.by === e.holder ? `${e.holder}\u0000${e.requestId}` : null;
+}
+
+/**
  * The holder's own release of this lock: sent by its holder for the request it was granted for. A
  * late copy of the holder's release of an earlier request frees the lock too (lockOwnerCheck
  * none), but the holder meant nothing by it and goes on, as after a stranger's release (A5).
@@ -219,7 +233,7 @@ function ownRelease(e: LockEvent): boolean {
 /** Who freed a lock, as "… had released" reads: a stranger, or a late copy of the holder's own. */
 function releaseText(e: LockEvent): string {
   return e.by === e.holder && e.byRequest != null
-    ? `${e.by}'s late RELEASE_LOCK for ${e.byRequest} had released`
+    ? `${e.by}'s ${issuedBefore(e.byRequest, e.requestId) ? 'late ' : ''}RELEASE_LOCK for ${e.byRequest} had released`
     : `${e.by} had released`;
 }
 
@@ -489,13 +503,10 @@ export const LOCK_LIVENESS: Checker = {
   informative: false,
   check: (input) => {
     const pending = LIVENESS.check(input);
-    if ('notJudged' in pending || !input.quiescent) return pending;
-    const blocked = blockedKeys(input);
-    // A key is blocked for good only once faults have healed: until then it is not judged.
-    if (blocked.length > 0 && !input.networkHealed)
-      return {
-        notJudged: `a partition or a held link was still in force at the end, with ${blocked.length === 1 ? 'a key' : `${blocked.length} keys`} locked for an operation no longer running`,
-      };
-    return { violations: [...pending.violations, ...blocked] };
+    // A key is blocked for good (A6) only once faults have healed (PROTOCOL.md §3: "after faults
+    // heal"). With a partition or a held link still in force at the end, the run is judged by its
+    // operations alone, as §3 words liveness: every one completed, it holds.
+    if ('notJudged' in pending || !input.quiescent || !input.networkHealed) return pending;
+    return { violations: [...pending.violations, ...blockedKeys(input)] };
   },
 };

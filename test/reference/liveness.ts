@@ -2,7 +2,7 @@
 // that went quiet with an operation pending breaks it; a run cut short judges an operation only
 // once it has been pending longer than the stated bound, and is otherwise not judged; with a
 // partition or a held link still in force faults have not healed, and nothing is judged unless
-// every operation completed (then it holds: nothing is left to wait for).
+// every operation completed (then it holds: nothing is left to wait for, a key locked or not).
 // The lock store adds anomaly A6 (PROTOCOL.md §4): a settled run that ends with a key's lock held
 // for an operation that is no longer running (done, or its client crashed) has blocked the key
 // forever, whether or not anyone has asked for it yet. A server still down at the end has not
@@ -31,11 +31,9 @@ export function liveness(input: LivenessInput): RefVerdict {
     (op) => op.completedAt === null && op.abandonedAt === null,
   );
   if (!input.networkHealed) {
-    // Every invoked operation completed: nothing is left to wait for, healed or not; a key's lock
-    // still held at a settled end is judged only once faults have healed.
-    const settledLocks = !input.quiescent || strandedLocks(input).length === 0;
-    const status = pending.length === 0 && settledLocks ? 'held' : 'not-judged';
-    return { status, witnesses: [] };
+    // Every invoked operation completed: nothing is left to wait for, healed or not. A key's
+    // lock still held at a settled end is judged only once faults have healed.
+    return { status: pending.length === 0 ? 'held' : 'not-judged', witnesses: [] };
   }
   if (input.quiescent) {
     const stuck = [...pending.map((op) => [op.id]), ...strandedLocks(input)];

@@ -76,12 +76,13 @@ function holds(
       const e = locks[j]!;
       if (e.key !== grant.key) continue;
       const at = place(e.seq, 'a lock change');
+      // The holder's release of this request, whichever grant the server freed with it (a grant
+      // a late copy of an earlier request's ACQUIRE_LOCK got too). A late copy of the holder's
+      // release of an earlier request is no release of this one.
       const ownRelease =
         e.event === 'release' &&
         e.by === grant.holder &&
-        e.requestId === grant.requestId &&
-        // A late copy of the holder's release of an earlier request is no release of this one.
-        (e.byRequest == null || e.byRequest === grant.requestId);
+        (e.byRequest != null ? e.byRequest : e.requestId) === grant.requestId;
       const expired = e.event === 'expire' && e.token === grant.token;
       const freedAfterCrash =
         e.event === 'release' && e.token === grant.token && crashed !== Infinity;
