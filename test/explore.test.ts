@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -422,6 +423,7 @@ describe('what explore never loses', () => {
     expect(text).toContain('export default {');
     const module = text.match(/^import type \{ Scenario \} from '(.+)';$/m)?.[1];
     expect(resolve(dirname(writer.path!), module!)).toBe(join(ROOT, 'sim', 'scenario.ts'));
+    rmSync(dirname(writer.path!), { recursive: true });
   });
 
   it('a folder that fails while shrinking rewrites the case sends the smaller case to a temporary folder, and says so', () => {
@@ -456,6 +458,43 @@ describe('what explore never loses', () => {
     // Later rewrites go to the temporary folder's case.
     writer.write(source('shrunk'));
     expect(writer.path!.startsWith(tmpdir())).toBe(true);
+    expect(writer.unwritten).toBeNull();
+    rmSync(dirname(writer.path!), { recursive: true });
+  });
+
+  it('a case no folder will take (one full disk for the folder and the temporary one) is kept to print, not thrown', () => {
+    const dir = join(temporary(), 'cases');
+    const search = {
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { followerApply: 'overwrite' },
+      seed: 1,
+      bounds: DEFAULT_BOUNDS,
+    } as const;
+    const scenario = planToScenario(tryRun(search, 0).plan, search);
+    const source = caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'found' });
+    const writer = new CaseWriter(dir, 'case');
+    writer.write(source);
+    const found = writer.path!;
+    renameSync(dir, `${dir}-moved`);
+    writeFileSync(dir, 'not a folder\n');
+    // The temporary folder fails too: TMPDIR names a file.
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(dir, 'tmp');
+    try {
+      expect(() => writer.write(source)).not.toThrow();
+      expect(() => writer.write(source)).not.toThrow();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(writer.failure).toMatch(
+      /^cannot write a case into '.*cases': .*, nor into the temporary folder: .*ENOTDIR/,
+    );
+    expect(writer.path).toBe(found);
+    expect(writer.unwritten).toBe(source);
+    expect(writer.unwrittenText()).toMatch(/^\/\*[\s\S]*export default \{/);
+    expect(writer.unwrittenText()).not.toContain('<sim/scenario.ts>');
   });
 
   it('a command line with */ in it stays inside the header comment', () => {

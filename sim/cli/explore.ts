@@ -182,11 +182,22 @@ async function run(argv: readonly string[]): Promise<number> {
     err.write(err.isTTY ? `\r${line.padEnd(72)}${final ? '\n' : ''}` : `${line}\n`);
   };
   const rate = () => made / Math.max(1e-3, (performance.now() - started) / 1000);
-  /** A case its folder would not take was written to a temporary folder: where, and why. */
+  /**
+   * A case its folder would not take: where it went instead, and why; and the case itself, on
+   * stdout, when no folder would take it (a full disk): nothing found is lost.
+   */
   const warnIfElsewhere = (w: CaseWriter) => {
-    if (w.failure !== null)
-      err.write(`warning: ${escapeControls(w.failure)}; the case is at ${shown(w.path!)}\n`);
+    if (w.failure === null) return;
+    const at =
+      w.unwritten !== null
+        ? `; the case ${w.path === null ? '' : 'shrunk furthest '}is printed below${w.path === null ? '' : ` (an earlier one is at ${shown(w.path)})`}`
+        : `; the case is at ${shown(w.path!)}`;
+    err.write(`warning: ${escapeControls(w.failure)}${at}\n`);
+    if (w.unwritten !== null) process.stdout.write(`\n${w.unwrittenText()}`);
   };
+  /** Where the case is, as the status line says it. */
+  const whereCase = (w: CaseWriter) =>
+    w.path === null ? 'could not be written (it is printed at the end)' : `is in ${shown(w.path)}`;
 
   const pool = new SearchPool({
     search,
@@ -207,7 +218,7 @@ async function run(argv: readonly string[]): Promise<number> {
       writer = new CaseWriter(out, `${caseBaseName(store, s.preset, s.knobs, seed)}${shardName}`);
       writer.write(f.source);
       status(
-        `run ${runNumber(f.run)} broke ${guaranteeNames(f.broken)}; the case as found is in ${shown(writer.path!)}; ${skipped === null ? `shrinking (at most ${counted(shrinkRuns, 'replay')})…` : `not shrinking (${skipped})`}`,
+        `run ${runNumber(f.run)} broke ${guaranteeNames(f.broken)}; the case as found ${whereCase(writer)}; ${skipped === null ? `shrinking (at most ${counted(shrinkRuns, 'replay')})…` : `not shrinking (${skipped})`}`,
         true,
       );
     },
@@ -222,12 +233,12 @@ async function run(argv: readonly string[]): Promise<number> {
     if (err.isTTY) err.write('\n');
     const lines = [`interrupted after ${made} runs (${where})`];
     const w = writer as CaseWriter | null;
-    if (found !== null && w?.path != null) {
+    if (found !== null && w !== null) {
       lines.push(
         `run ${runNumber((found as Found).run)} broke ${guaranteeNames((found as Found).broken)}; shrinking was interrupted`,
-        `best case so far: ${shown(w.path)}`,
-        `replay: npm run sim -- ${shown(w.path)}`,
       );
+      if (w.path !== null)
+        lines.push(`best case so far: ${shown(w.path)}`, `replay: npm run sim -- ${shown(w.path)}`);
     } else lines.push('no violation found so far');
     process.stdout.write(`${lines.join('\n')}\n`);
     if (w !== null) warnIfElsewhere(w);
@@ -281,7 +292,17 @@ async function run(argv: readonly string[]): Promise<number> {
   for (const v of kept)
     for (const x of v.violations.slice(0, 2))
       lines.push(...fitted(x.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
-  lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
+  if (w.unwritten === null)
+    lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
+  else if (w.path !== null)
+    lines.push(
+      `the shrunk case could not be written (it is printed below); the case as found is at ${shown(w.path)}`,
+      `replay: npm run sim -- ${shown(w.path)}`,
+    );
+  else
+    lines.push(
+      'no folder would take the case: it is printed below; save it as a .ts file to replay it',
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
   // The case is written, only elsewhere: the status stays the search's (a violation found).
   warnIfElsewhere(w);

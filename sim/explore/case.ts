@@ -388,10 +388,18 @@ export function replaceCaseFile(path: string, source: string): void {
   );
 }
 
-/** Writes and rewrites one case; if its folder fails, the case goes to a temporary folder. */
+/**
+ * Writes and rewrites one case; if its folder fails, the case goes to a temporary folder; if that
+ * fails too, the case is kept here for the command to print (nothing found is lost).
+ */
 export class CaseWriter {
+  /** Where the latest case written whole is (an earlier, larger one if the latest was not). */
   path: string | null = null;
+  /** Why a folder would not take the case, once one has failed. */
   failure: string | null = null;
+  /** The latest case, when no folder would take it: its source, to print. */
+  unwritten: string | null = null;
+  private fellBack = false;
 
   constructor(
     private readonly dir: string,
@@ -402,8 +410,10 @@ export class CaseWriter {
    * The first write creates the case, later ones replace it (a smaller case found by shrinking).
    * If the folder fails either time (full, made read-only under the search), the case goes to a
    * temporary folder from then on, and `failure` says why; the file already there stays whole.
+   * If the temporary folder fails as well (one full disk), the case is left in `unwritten`.
    */
   write(source: string): void {
+    this.unwritten = source;
     try {
       if (this.path !== null) replaceCaseFile(this.path, source);
       else {
@@ -411,11 +421,31 @@ export class CaseWriter {
         makeFolders(this.dir);
         this.path = createCaseFile(this.dir, this.base, source);
       }
+      this.unwritten = null;
+      return;
     } catch (error) {
-      if (this.failure !== null) throw error;
+      if (this.fellBack) return;
       const kept = this.path === null ? '' : ` (the earlier case stays at ${this.path})`;
-      this.failure = `cannot write a case into '${this.dir}': ${(error as Error).message.split('\n')[0]}${kept}`;
-      this.path = createCaseFile(mkdtempSync(join(tmpdir(), 'kvsim-case-')), this.base, source);
+      this.failure = `cannot write a case into '${this.dir}': ${firstLine(error)}${kept}`;
+    }
+    this.fellBack = true;
+    let dir: string | null = null;
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'kvsim-case-'));
+      this.path = createCaseFile(dir, this.base, source);
+      this.unwritten = null;
+    } catch (error) {
+      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+      this.failure += `, nor into the temporary folder: ${firstLine(error)}`;
     }
   }
+
+  /** The unwritten case as a file in the working folder would hold it. */
+  unwrittenText(): string {
+    return placed(this.unwritten ?? '', process.cwd());
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error as Error).message.split('\n')[0]!;
 }
