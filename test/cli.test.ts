@@ -358,7 +358,7 @@ describe('loading a scenario file', () => {
     expect(r.status).toBe(2);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
     expect(errors).toEqual([
-      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words',
+      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_seed, which an .npmrc or the environment set)',
     ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // With its value joined to it, the flag leaves nothing over: the run would go on without it,
@@ -381,7 +381,7 @@ describe('loading a scenario file', () => {
     expect(joined.status).toBe(2);
     expect(joined.stdout).toBe('');
     expect(joined.stderr).toBe(
-      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words\n',
+      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_seed, which an .npmrc or the environment set)\n',
     );
     expect(readdirSync(out)).toEqual([]);
     // A flag given after -- too did reach the command: the run goes on.
@@ -411,7 +411,7 @@ describe('loading a scenario file', () => {
     );
     expect(setting.status).toBe(0);
     expect(setting.stderr).toBe(
-      'warning: npm took --json for itself, since no -- came before, and this run went without; write npm run sim -- followed by the same words\n',
+      'warning: npm took --json for itself, since no -- came before, and this run went without; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_json, which an .npmrc or the environment set)\n',
     );
   });
 

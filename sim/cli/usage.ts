@@ -87,7 +87,9 @@ const NPM_SETTINGS: ReadonlySet<string> = new Set(['json', 'depth', 'only']);
 /** What npm did with the flags it took, `what` it leaves, and the mend. */
 function npmTook(what: string): string {
   const flags = takenByNpm.map(flagOf).join(', ');
-  return `npm took ${flags} for itself, since no -- came before, ${what}; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words`;
+  const variables = takenByNpm.map((n) => `npm_config_${n.replaceAll('-', '_')}`).join(', ');
+  // npm sets the variable from an .npmrc or the environment as well: say so, for who typed none.
+  return `npm took ${flags} for itself, since no -- came before, ${what}; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words (or, if you typed -- first, unset ${variables}, which an .npmrc or the environment set)`;
 }
 
 /** parseArgs' answer, or its complaint as one line that names the mistake. */
