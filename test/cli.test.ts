@@ -345,74 +345,45 @@ describe('loading a scenario file', () => {
   });
 
   it('flags npm took for itself (no -- before them) are named, with the mend', () => {
-    // As a student types it from memory: npm keeps --seed and hands sim 'scenarios/stale-read.ts 3'.
-    const r = spawnSync(
-      'npm',
-      ['run', '--silent', 'sim', 'scenarios/stale-read.ts', '--seed', '3'],
-      {
+    const npmRunSim = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync('npm', ['run', '--silent', 'sim', ...args], {
         cwd: ROOT,
         encoding: 'utf8',
-        env: plainEnv(),
-      },
-    );
+        env: { ...plainEnv(), ...env },
+      });
+    const took = (flag: string, what: string) =>
+      `npm took --${flag} for itself, since no -- came before, ${what}; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_${flag}, which an .npmrc or the environment set)`;
+    // As a student types it from memory: npm keeps --seed and hands sim 'scenarios/stale-read.ts 3'.
+    const r = npmRunSim(['scenarios/stale-read.ts', '--seed', '3']);
     expect(r.status).toBe(2);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
-    expect(errors).toEqual([
-      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_seed, which an .npmrc or the environment set)',
-    ]);
+    expect(errors).toEqual([`error: ${took('seed', 'and this run would go without it')}`]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // With its value joined to it, the flag leaves nothing over: the run would go on without it,
     // a CI gate passing without its --knob. It is refused before it runs, and writes nothing.
     const out = mkdtempSync(join(tmpdir(), 'kvsim-npm-took-'));
-    const joined = spawnSync(
-      'npm',
-      [
-        'run',
-        '--silent',
-        'sim',
-        'scenarios/stale-read.ts',
-        '--seed=3',
-        '--',
-        '--json',
-        join(out, 'run.json'),
-      ],
-      { cwd: ROOT, encoding: 'utf8', env: plainEnv() },
-    );
+    const joined = npmRunSim([
+      'scenarios/stale-read.ts',
+      '--seed=3',
+      '--',
+      '--json',
+      join(out, 'run.json'),
+    ]);
     expect(joined.status).toBe(2);
     expect(joined.stdout).toBe('');
-    expect(joined.stderr).toBe(
-      'error: npm took --seed for itself, since no -- came before, and this run would go without it; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_seed, which an .npmrc or the environment set)\n',
-    );
+    expect(joined.stderr).toBe(`error: ${took('seed', 'and this run would go without it')}\n`);
     expect(readdirSync(out)).toEqual([]);
     // A flag given after -- too did reach the command: the run goes on.
-    const both = spawnSync(
-      'npm',
-      [
-        'run',
-        '--silent',
-        'sim',
-        'scenarios/stale-read.ts',
-        '--seed=3',
-        '--',
-        '--seed',
-        '3',
-        '--quiet',
-      ],
-      { cwd: ROOT, encoding: 'utf8', env: plainEnv() },
-    );
+    const both = npmRunSim(['scenarios/stale-read.ts', '--seed=3', '--', '--seed', '3', '--quiet']);
     expect(both.status).toBe(0);
     expect(both.stderr).toBe('');
     // --json is one of npm's own settings too, which an .npmrc may set (npm_config_json) without
     // a word typed: that run goes on, and says afterwards that it went without.
-    const setting = spawnSync(
-      'npm',
-      ['run', '--silent', 'sim', '--', 'scenarios/stale-read.ts', '--quiet'],
-      { cwd: ROOT, encoding: 'utf8', env: { ...plainEnv(), npm_config_json: 'true' } },
-    );
+    const setting = npmRunSim(['--', 'scenarios/stale-read.ts', '--quiet'], {
+      npm_config_json: 'true',
+    });
     expect(setting.status).toBe(0);
-    expect(setting.stderr).toBe(
-      'warning: npm took --json for itself, since no -- came before, and this run went without; write npm run sim -- followed by the same words (or, if you typed -- first, unset npm_config_json, which an .npmrc or the environment set)\n',
-    );
+    expect(setting.stderr).toBe(`warning: ${took('json', 'and this run went without')}\n`);
   });
 
   it('a log level of warn (npm --quiet, or an .npmrc) is not taken for sim --quiet', () => {

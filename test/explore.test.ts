@@ -407,16 +407,8 @@ describe('what explore never loses', () => {
   it('a case whose folder cannot be made goes to a temporary folder, and says so', () => {
     const dir = temporary();
     writeFileSync(join(dir, 'file'), '');
-    const search = {
-      store: 'replicated',
-      preset: 'fixed',
-      knobs: { followerApply: 'overwrite' },
-      seed: 1,
-      bounds: DEFAULT_BOUNDS,
-    } as const;
-    const scenario = planToScenario(tryRun(search, 0).plan, search);
     const writer = new CaseWriter(join(dir, 'file', 'cases'), 'case');
-    writer.write(caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'found' }));
+    writer.write(a1Case('found'));
     expect(writer.failure).toMatch(/^cannot write a case into /);
     expect(writer.path!.startsWith(tmpdir())).toBe(true);
     const text = readFileSync(writer.path!, 'utf8');
@@ -430,33 +422,20 @@ describe('what explore never loses', () => {
     // A full disk or a folder made read-only under the search: the case as found stays whole
     // where it was, and the shrunk one goes elsewhere with a warning, not a stack trace.
     const dir = join(temporary(), 'cases');
-    const search = {
-      store: 'replicated',
-      preset: 'fixed',
-      knobs: { followerApply: 'overwrite' },
-      seed: 1,
-      bounds: DEFAULT_BOUNDS,
-    } as const;
-    const scenario = planToScenario(tryRun(search, 0).plan, search);
-    const source = (stage: 'found' | 'shrunk') =>
-      caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage });
     const writer = new CaseWriter(dir, 'case');
-    writer.write(source('found'));
+    writer.write(a1Case('found'));
     const first = writer.path!;
     expect(writer.failure).toBeNull();
     const found = readFileSync(first, 'utf8');
-    // The folder is gone and a file stands in its place: no file can be written in it.
-    const moved = `${dir}-moved`;
-    renameSync(dir, moved);
-    writeFileSync(dir, 'not a folder\n');
-    expect(() => writer.write(source('shrunk'))).not.toThrow();
+    const moved = breakFolder(dir);
+    expect(() => writer.write(a1Case('shrunk'))).not.toThrow();
     expect(writer.failure).toMatch(/^cannot write a case into '.*cases': .*ENOTDIR/);
     expect(writer.failure).toContain(`the earlier case stays at ${first}`);
     expect(writer.path!.startsWith(tmpdir())).toBe(true);
     expect(readFileSync(writer.path!, 'utf8')).toContain('export default {');
     expect(readFileSync(join(moved, basename(first)), 'utf8')).toBe(found);
     // Later rewrites go to the temporary folder's case.
-    writer.write(source('shrunk'));
+    writer.write(a1Case('shrunk'));
     expect(writer.path!.startsWith(tmpdir())).toBe(true);
     expect(writer.unwritten).toBeNull();
     rmSync(dirname(writer.path!), { recursive: true });
@@ -464,20 +443,11 @@ describe('what explore never loses', () => {
 
   it('a case no folder will take (one full disk for the folder and the temporary one) is kept to print, not thrown', () => {
     const dir = join(temporary(), 'cases');
-    const search = {
-      store: 'replicated',
-      preset: 'fixed',
-      knobs: { followerApply: 'overwrite' },
-      seed: 1,
-      bounds: DEFAULT_BOUNDS,
-    } as const;
-    const scenario = planToScenario(tryRun(search, 0).plan, search);
-    const source = caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'found' });
+    const source = a1Case('found');
     const writer = new CaseWriter(dir, 'case');
     writer.write(source);
     const found = writer.path!;
-    renameSync(dir, `${dir}-moved`);
-    writeFileSync(dir, 'not a folder\n');
+    breakFolder(dir);
     // The temporary folder fails too: TMPDIR names a file.
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = join(dir, 'tmp');
@@ -558,6 +528,27 @@ describe('what explore never loses', () => {
     expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);
   });
 });
+
+/** The case of run 1 of an A1 search (followerApply=overwrite, seed 1), as its source. */
+function a1Case(stage: 'found' | 'shrunk'): string {
+  const search = {
+    store: 'replicated',
+    preset: 'fixed',
+    knobs: { followerApply: 'overwrite' },
+    seed: 1,
+    bounds: DEFAULT_BOUNDS,
+  } as const;
+  const scenario = planToScenario(tryRun(search, 0).plan, search);
+  return caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage });
+}
+
+/** A folder gone under a search, a file standing in its place: nothing can be written in it. */
+function breakFolder(dir: string): string {
+  const moved = `${dir}-moved`;
+  renameSync(dir, moved);
+  writeFileSync(dir, 'not a folder\n');
+  return moved;
+}
 
 /** The command lines of the processes still running whose command line names `text`. */
 function processesNaming(text: string): string[] {
