@@ -110,7 +110,9 @@ describe('a case written by npm run explore', () => {
     const text = readFileSync(path!, 'utf8').replace(/\n \* +/g, ' ');
     expect(text).toContain(`run ${run} of seed 1, from`);
     expect(text).toContain(`(seed 1, run ${run})'`);
-    for (const line of first.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    // Lines are fitted to 100 columns, but for those that name the case: a path does not wrap.
+    for (const line of first.stdout.split('\n'))
+      if (!line.includes(out)) expect(line.length).toBeLessThanOrEqual(100);
     // Shrinking keeps a violation, not always the same ones: the case's own are the ones named
     // over its sentences, one sentence or two for each.
     const named = first.stdout.match(/\nthe case breaks ([a-z ,]+):\n/)?.[1]?.split(', ');
