@@ -269,13 +269,12 @@ export function clientOfRequestId(requestId: string): string {
   return requestId.slice(0, requestId.lastIndexOf('.'));
 }
 
-/** The sequence number after the last dot: Number(that text), read digit by digit when it can be. */
 /** Whether request `a` was issued before request `b` in the same session (`c1.2` before `c1.10`). */
 export function issuedBefore(a: string, b: string): boolean {
-  const session = (id: string) => id.slice(0, id.lastIndexOf('.'));
-  return session(a) === session(b) && seqOfRequestId(a) < seqOfRequestId(b);
+  return clientOfRequestId(a) === clientOfRequestId(b) && seqOfRequestId(a) < seqOfRequestId(b);
 }
 
+/** The sequence number after the last dot: Number(that text), read digit by digit when it can be. */
 export function seqOfRequestId(requestId: string): number {
   const start = requestId.lastIndexOf('.') + 1;
   // Up to 15 digits are exact in a double; anything longer or stranger goes to Number().

@@ -2,10 +2,9 @@
 // length grow, each row against the first of its dimension. Every row is measured in fresh
 // processes of its own (a world of one size, as a user runs it), each warmed on the row's own
 // workload and timing several runs; the row is the median over its processes, and its ratio the
-// median over rounds in which every row ran once. Measured one after
-// another in one process, a row's figure depended on the rows before it: the 2-client row read
-// 0.445 and 0.590 µs in two processes, and the 10M-event row up to 1.54× in a heap the earlier
-// sections had grown.
+// median over rounds in which every row ran once. Measured one after another in one process, a
+// row's figure depended on the rows before it: the 2-client row read 0.445 and 0.590 µs in two
+// processes, and the 10M-event row up to 1.54× in a heap the earlier sections had grown.
 
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario.ts';

@@ -131,8 +131,9 @@ export interface Hold {
  * A grant holds from its time until the first of: its holder's release of the request it was
  * granted for (whichever grant the server freed with it: this one, a later one for the same
  * request, or one a late copy of an earlier request's ACQUIRE_LOCK was granted), its expiry or
- * its lease's end (recorded or not), or the end of the operation it was granted for. A stranger's release (lockOwnerCheck none) frees the
- * server's table but not the client, which goes on as if it held the lock: that is anomaly A5.
+ * its lease's end (recorded or not), or the end of the operation it was granted for. A
+ * stranger's release (lockOwnerCheck none) frees the server's table but not the client, which
+ * goes on as if it held the lock: that is anomaly A5.
  * A crashed client's operation never completes, so its hold ends at the later of its crash and
  * the server freeing the lock, whoever asks; a grant that came after the crash is held by nobody
  * (the crash ended the operation's session).

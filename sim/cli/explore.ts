@@ -188,11 +188,12 @@ async function run(argv: readonly string[]): Promise<number> {
    */
   const warnIfElsewhere = (w: CaseWriter) => {
     if (w.failure === null) return;
+    const earlier = w.path === null ? '' : ` (an earlier one is at ${shown(w.path)})`;
     const at =
-      w.unwritten !== null
-        ? `; the case ${w.path === null ? '' : 'shrunk furthest '}is printed below${w.path === null ? '' : ` (an earlier one is at ${shown(w.path)})`}`
-        : `; the case is at ${shown(w.path!)}`;
-    err.write(`warning: ${escapeControls(w.failure)}${at}\n`);
+      w.unwritten === null
+        ? `the case is at ${shown(w.path!)}`
+        : `the case is printed below${earlier}`;
+    err.write(`warning: ${escapeControls(w.failure)}; ${at}\n`);
     if (w.unwritten !== null) process.stdout.write(`\n${w.unwrittenText()}`);
   };
   /** Where the case is, as the status line says it. */

@@ -21,9 +21,11 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, terminated: 
 /** The signals that stop a long search early, each with the status it ends the command with. */
 export const STOPPING = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated } as const;
 
+export type StopSignal = keyof typeof STOPPING;
+
 /** Calls `stop` once, on the first Ctrl-C or kill (SIGINT or SIGTERM); returns how to stop listening. */
-export function onStopSignal(stop: (signal: keyof typeof STOPPING) => void): () => void {
-  const signals = Object.keys(STOPPING) as (keyof typeof STOPPING)[];
+export function onStopSignal(stop: (signal: StopSignal) => void): () => void {
+  const signals = Object.keys(STOPPING) as StopSignal[];
   const listeners = signals.map((signal) => {
     const listener = () => {
       off();

@@ -37,6 +37,7 @@ import {
   parseKnobFlags,
   printHelp,
   STOPPING,
+  type StopSignal,
   typedPath,
   UsageError,
 } from './usage.ts';
@@ -135,10 +136,9 @@ async function searchUntilInterrupted(
   setup: Setup,
   options: SearchOptions,
 ): Promise<
-  | SearchResult
-  | (Progress & Found & { readonly kind: 'interrupted'; readonly signal: keyof typeof STOPPING })
+  SearchResult | (Progress & Found & { readonly kind: 'interrupted'; readonly signal: StopSignal })
 > {
-  let interrupted: keyof typeof STOPPING | null = null;
+  let interrupted: StopSignal | null = null;
   const off = onStopSignal((signal) => {
     interrupted = signal;
   });

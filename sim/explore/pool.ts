@@ -156,12 +156,12 @@ export class SearchPool {
  */
 export const RUNS_PER_WORKER = 10_000;
 
-/** Workers when none are asked for: one a core, but no more than one per RUNS_PER_WORKER runs. */
 /** The worker threads a search of `runs` starts when asked for `workers`: no more than it can use. */
 export function threadsFor(workers: number, runs: number): number {
   return Math.max(1, Math.min(workers, Math.ceil(runs / RANGE)));
 }
 
+/** Workers when none are asked for: one a core, but no more than one per RUNS_PER_WORKER runs. */
 export function defaultWorkers(runs: number, cores: number): number {
   return Math.max(1, Math.min(cores, Math.floor(runs / RUNS_PER_WORKER)));
 }
