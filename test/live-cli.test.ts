@@ -810,30 +810,41 @@ describe('npm run live', () => {
     return child;
   }
 
-  it('Ctrl-C stops the workload, and the run so far is judged and saved (exit 130)', async () => {
-    const json = join(dir, 'interrupted.json');
-    const child = await longRun(json);
-    const finished = finish(child);
-    // Once operations are under way (a fixed 300 ms here came before the first when the
-    // command's timers ran 2 s late, and it judged none).
-    while (sockets(child.pid!, ESTABLISHED) === 0 && child.exitCode === null) await sleep(50);
-    process.kill(-child.pid!, 'SIGINT');
-    const r = await finished;
-    expect(r.status).toBe(130);
-    expect(r.stderr).toMatch(
-      /^interrupted: no more operations or faults; [^\n]*Ctrl-C again[^\n]*\n$/,
-    );
-    const issued = Number(/operations (\d+) issued, \1 completed, 0 pending/.exec(r.stdout)?.[1]);
-    expect(issued).toBeGreaterThan(0);
-    expect(issued).toBeLessThan(5000);
-    expect(r.stdout).toMatch(
-      /stopped +by Ctrl-C before the workload's end \(5000 operations planned\)/,
-    );
-    expect(r.stdout).toMatch(/✓ convergence +held/);
-    // The trace of what ran is saved whole, as after a run that went to its end.
-    const doc = parseTraceDocument(readFileSync(json, 'utf8'));
-    expect(doc.history.operations).toHaveLength(issued);
-  });
+  // A kill (SIGTERM) is how a CI runner cancels a job: the run so far is kept as after Ctrl-C.
+  it.each([
+    { signal: 'SIGINT', status: 130, said: 'interrupted', again: 'Ctrl-C again', by: 'Ctrl-C' },
+    {
+      signal: 'SIGTERM',
+      status: 143,
+      said: 'terminated',
+      again: 'a second kill',
+      by: 'a kill (SIGTERM)',
+    },
+  ] as const)(
+    '$signal stops the workload, and the run so far is judged and saved (exit $status)',
+    async ({ signal, status, said, again, by }) => {
+      const json = join(dir, `${signal}.json`);
+      const child = await longRun(json);
+      const finished = finish(child);
+      // Once operations are under way (a fixed 300 ms here came before the first when the
+      // command's timers ran 2 s late, and it judged none).
+      while (sockets(child.pid!, ESTABLISHED) === 0 && child.exitCode === null) await sleep(50);
+      process.kill(-child.pid!, signal);
+      const r = await finished;
+      expect(r.status).toBe(status);
+      expect(r.stderr).toBe(
+        `${said}: no more operations or faults; undoing those injected, then judging what ran (within --settle-ms 15000; ${again} ends at once)\n`,
+      );
+      const issued = Number(/operations (\d+) issued, \1 completed, 0 pending/.exec(r.stdout)?.[1]);
+      expect(issued).toBeGreaterThan(0);
+      expect(issued).toBeLessThan(5000);
+      expect(r.stdout).toContain(`by ${by} before the workload's end (5000 operations planned)`);
+      expect(r.stdout).toMatch(/✓ convergence +held/);
+      // The trace of what ran is saved whole, as after a run that went to its end.
+      const doc = parseTraceDocument(readFileSync(json, 'utf8'));
+      expect(doc.history.operations).toHaveLength(issued);
+    },
+  );
 
   it('a second Ctrl-C ends the command at once, with nothing written', async () => {
     const json = join(dir, 'twice.json');

@@ -12,7 +12,7 @@ import { displayText } from '../render/safe-text.ts';
 import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
 import { LIVE_CAVEAT, LIVE_OPTIONS, liveCommand, liveReplay, liveSettings } from './replay.ts';
-import { EXIT, filelessFlags, main } from './usage.ts';
+import { EXIT, filelessFlags, main, STOPPING, type StopSignal } from './usage.ts';
 
 const HELP =
   'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
@@ -42,9 +42,6 @@ const DETAILS = [
   '  --html out.html          writes one self-contained page with the diagram',
 ];
 
-/** The status a shell gives a command Ctrl-C ends. */
-const INTERRUPTED = 130;
-
 async function live(argv: readonly string[]): Promise<number> {
   const values = filelessFlags('live', argv, LIVE_OPTIONS, HELP, '', DETAILS);
   if (values === null) return EXIT.ok;
@@ -57,16 +54,21 @@ async function live(argv: readonly string[]): Promise<number> {
       { flag: '--html', path: values.html, example: 'live.html', kind: 'page' as const },
     ].filter((o): o is OutputRequest => o.path !== undefined),
   );
-  // Ctrl-C stops the workload and the faults still to come, and the run so far is judged and
-  // saved as any other (exit 130); a second Ctrl-C ends the command at once.
+  // Ctrl-C, or a kill (SIGTERM, as a CI runner cancelling a job sends), stops the workload and
+  // the faults still to come, and the run so far is judged and saved as any other (exit 130, or
+  // 143); a second signal ends the command at once.
   const stop = new AbortController();
-  process.on('SIGINT', () => {
-    if (stop.signal.aborted) process.exit(INTERRUPTED);
-    stop.abort();
-    process.stderr.write(
-      `interrupted: no more operations or faults; undoing those injected, then judging what ran (within --settle-ms ${settleMs}; Ctrl-C again ends at once)\n`,
-    );
-  });
+  let stoppedBy: StopSignal | null = null;
+  for (const signal of Object.keys(STOPPING) as StopSignal[])
+    process.on(signal, () => {
+      if (stoppedBy !== null) process.exit(STOPPING[signal]);
+      stoppedBy = signal;
+      stop.abort();
+      const again = signal === 'SIGINT' ? 'Ctrl-C again' : 'a second kill';
+      process.stderr.write(
+        `${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: no more operations or faults; undoing those injected, then judging what ran (within --settle-ms ${settleMs}; ${again} ends at once)\n`,
+      );
+    });
   const { run, interrupted } = await runLive({
     cluster,
     ops,
@@ -101,7 +103,7 @@ async function live(argv: readonly string[]): Promise<number> {
     out.push(
       ...field(
         'stopped',
-        `by Ctrl-C before the workload's end (${ops} operations planned): the faults were undone and what ran was judged`,
+        `by ${stoppedBy === 'SIGTERM' ? 'a kill (SIGTERM)' : 'Ctrl-C'} before the workload's end (${ops} operations planned): the faults were undone and what ran was judged`,
         width,
       ),
     );
@@ -120,7 +122,7 @@ async function live(argv: readonly string[]): Promise<number> {
   }
   process.stdout.write(`${out.join('\n')}\n`);
   if (failure !== null) throw failure;
-  if (interrupted) return INTERRUPTED;
+  if (interrupted) return STOPPING[stoppedBy ?? 'SIGINT'];
   return runPassed(run) ? EXIT.ok : EXIT.failed;
 }
 
