@@ -70,9 +70,9 @@ describe('npm run sim -- scenarios/stale-read.ts', () => {
     );
     expect(cut.stdout).toContain('stopped at the event bound');
     const replay = cut.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
-    expect(replay).toBe('scenarios/stale-read.ts --seed 1 --max-events 5 --max-queue 900');
+    expect(replay).toBe('scenarios/stale-read.ts --seed 1 --max-events 5 --max-queue 900 --quiet');
     const hash = (out: string) => out.match(/trace hash +(\S+)/)?.[1];
-    expect(hash(sim(...replay!.split(' '), '--quiet').stdout)).toBe(hash(cut.stdout));
+    expect(hash(sim(...replay!.split(' ')).stdout)).toBe(hash(cut.stdout));
     expect(hash(cut.stdout)).not.toBe(hash(sim('scenarios/stale-read.ts', '--quiet').stdout));
   });
 
@@ -542,13 +542,13 @@ describe('loading a scenario file', () => {
       expect(piped.stderr).toBe('');
       expect(piped.status).toBe(0);
       expect(piped.stdout).toMatch(
-        /replay +the scenario came from stdin, which cannot be read again: save it to a file, e\.g\. my-scenario\.ts, then:\n +npm run sim -- my-scenario\.ts --seed 1 --knob retryLimit=2\n/,
+        /replay +the scenario came from stdin, which cannot be read again: save it to a file, e\.g\. my-scenario\.ts, then:\n +npm run sim -- my-scenario\.ts --seed 1 --knob retryLimit=2 --quiet\n/,
       );
       // Saved where it says, the command it prints replays the same run.
       const folder = mkdtempSync(join(dir, 'saved-'));
       writeFileSync(join(folder, 'my-scenario.ts'), text);
       const command = piped.stdout.match(/\n +npm run sim -- (.*)\n/)![1]!.split(' ');
-      const replayed = runCli('sim', [...command, '--quiet'], folder);
+      const replayed = runCli('sim', command, folder);
       const hash = (out: string) => out.match(/trace hash +(\S+)/)?.[1];
       expect(hash(replayed.stdout)).toBe(hash(piped.stdout));
       expect(hash(piped.stdout)).toMatch(/^[0-9a-f]{16}$/);
@@ -670,8 +670,8 @@ describe('loading a scenario file', () => {
   it('the largest seed a scenario may have is printed in a replay command the command line takes', () => {
     const run = sim('scenarios/stale-read.ts', '--quiet', '--seed', '9007199254740991');
     const replay = run.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
-    expect(replay).toBe('scenarios/stale-read.ts --seed 9007199254740991');
-    const again = sim(...replay!.split(' '), '--quiet');
+    expect(replay).toBe('scenarios/stale-read.ts --seed 9007199254740991 --quiet');
+    const again = sim(...replay!.split(' '));
     expect(again.status).toBe(run.status);
     expect(again.stdout).toBe(run.stdout);
     oneLine(
@@ -767,6 +767,22 @@ describe('bounds and streamed traces', () => {
     );
     const quiet = sim(file, '--quiet', '--max-events', '20000');
     expect(quiet.stdout).toMatch(/stopped at the event bound .* 20000 events/);
+  });
+
+  it('a run only hashed (--quiet) goes past the trace bound, and its replay line is quiet too', () => {
+    const file = lossy('lossy-hashed.ts');
+    // Some 2 MB of trace: a run drawn or saved stops at 1 MB, one only hashed keeps nothing.
+    const hashed = sim(file, '--quiet', '--max-trace-mb', '1', '--max-events', '20000');
+    expect(hashed.stdout).toMatch(/stopped at the event bound/);
+    // A long path goes on over several lines, each ending in ` \`.
+    const replayIn = (out: string) =>
+      out.match(/replay +npm run sim -- ((?:.* \\\n)*.*)/)?.[1]?.replace(/ \\\n +/g, ' ');
+    const replay = replayIn(hashed.stdout);
+    expect(replay).toBe(`${file} --seed 1 --max-events 20000 --max-trace-mb 1 --quiet`);
+    expect(sim(...replay!.split(' ')).stdout).toBe(hashed.stdout);
+    const drawn = sim(file, '--max-trace-mb', '1', '--max-events', '20000');
+    expect(drawn.stdout).toMatch(/stopped at the bound on the trace kept in memory/);
+    expect(replayIn(drawn.stdout)).toBe(`${file} --seed 1 --max-events 20000 --max-trace-mb 1`);
   });
 
   it('a run stopped by the trace or the history bound is saved as a trace view can draw', () => {

@@ -104,6 +104,11 @@ export interface SimReplay {
   readonly edits: readonly Edit[];
   /** Each bound flag given (`--max-events 10`), in BOUND_FLAGS' order: a bound can cut the run. */
   readonly bounds: readonly (readonly [BoundFlag, string])[];
+  /**
+   * The trace was only hashed (--quiet, no output): no bound on a trace kept cut it, as it would
+   * cut the same run drawn, so the replay is quiet too.
+   */
+  readonly hashOnly?: boolean;
 }
 
 /** sim's flags that bound a run: the Bounds field each sets, and its unit. */
@@ -126,6 +131,7 @@ export function simReplay(r: SimReplay): string {
     replayCommand(piped ? PIPED_SAVED_AS : r.file, r, r.preset, r.knobs),
     ...r.bounds.map(([flag, value]) => `--${flag} ${value}`),
     ...r.edits.map((e) => `--what-if ${shellWord(editText(e))}`),
+    ...(r.hashOnly === true ? ['--quiet'] : []),
   ].join(' ');
   return piped ? `${FROM_STDIN}${command}` : command;
 }

@@ -171,6 +171,7 @@ async function sim(argv: readonly string[]): Promise<number> {
     knobs: knobFlags,
     edits: applied,
     bounds: boundFlags,
+    hashOnly: !keep && spool === undefined,
   });
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
