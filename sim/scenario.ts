@@ -18,7 +18,7 @@ import type { Operation } from './kernel/history.ts';
 import { type NetworkConfig, resolveNetwork } from './kernel/network.ts';
 import { type Bounds, type RunResult, Simulation } from './kernel/simulation.ts';
 import type { Fault, WireMessage } from './kernel/trace.ts';
-import { formatTime, operationText } from './render/format.ts';
+import { BOUND_NAMES, formatTime, operationText } from './render/format.ts';
 import { storeOf, topologyOf } from './scenario/check.ts';
 import { ScenarioError } from './scenario/errors.ts';
 import type { AnyScenario, OpExpectation } from './scenario/types.ts';
@@ -186,10 +186,10 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
   // is read there. Records and texts built here for every step made the prepared run twice the
   // size, and the run's first collections copied them all.
   const opStepIndex: number[] = [];
-  const notes: { at: number; text: string }[] = [];
+  const notes: { at: number; text: string; step: number }[] = [];
   let nextOp = 1;
   scenario.steps.forEach((step, i) => {
-    if (step.note !== undefined) notes.push({ at: step.at, text: step.note });
+    if (step.note !== undefined) notes.push({ at: step.at, text: step.note, step: i });
     const op = opOf(step);
     if (op !== null) {
       const s = step as OpStep;
@@ -205,6 +205,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
   const finish = (result: RunResult): ScenarioRun => {
     const whyNotIssued = notIssuedReasons(scenario.steps);
     const refused = refusals(result);
+    const reached = stepsReached(scenario.steps, result);
     // One step at a time, its record let go after it: a list of them all stayed alive through
     // the checks (about 100 bytes an operation).
     const outcomes: OpOutcome[] = [];
@@ -226,12 +227,18 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
           ? null
           : operation === undefined && o.at > result.bounds.maxTimeMs
             ? `the run was cut at its time bound (${formatTime(result.bounds.maxTimeMs)}) before this step's time`
-            : operation === undefined
-              ? `it was never issued: ${whyNotIssued(o)}`
-              : judge(o.expected, operation);
+            : operation === undefined && !reached(i)
+              ? `the run stopped at ${BOUND_NAMES[result.ending]} at ${formatTime(result.endedAt)}, before this step`
+              : operation === undefined
+                ? `it was never issued: ${whyNotIssued(o)}`
+                : judge(o.expected, operation);
       outcomes.push(new StepOutcome(o.step, o.opId, s, operation, o.expected, failure));
-      for (const note of busyNote(o, result, whyNotIssued, refused)) busy.push(note);
+      // A step the run never came to was not queued by a busy client: nothing is drawn for it.
+      if (reached(i))
+        for (const note of busyNote(o, result, whyNotIssued, refused)) busy.push(note);
     });
+    // Nor is the narration of a step the run never came to, past the run's end.
+    const told = notes.filter((n) => reached(n.step));
     const livenessBound: LivenessBound =
       scenario.livenessBoundMs === undefined
         ? store.livenessBound(knobs, topology, network.value, downAtEnd(result, topology))
@@ -250,7 +257,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       livenessBound,
       verdicts,
       verdictFailures,
-      notes: busy.length === 0 ? notes : [...notes, ...busy],
+      notes: [...told, ...busy].map(({ at, text }) => ({ at, text })),
     };
   };
   return { sim, finish };
@@ -276,6 +283,23 @@ function busyNote(
   // Joined, not a template string: a template keeps its pieces alive, linked (about 300 bytes a
   // note, where the joined text takes 80), and a long run has a note for every other step.
   return [{ at: o.at, text: [what, issued].join(', ') }];
+}
+
+/**
+ * Whether the run came to step `i` (by its place in the scenario): every step, unless the run
+ * ended at a bound with actions of its script left, the last ones in (time, place). A step that is
+ * only a note is reached when one scheduled beside it, or before it in that order, was.
+ */
+function stepsReached(steps: readonly AnyStep[], result: RunResult): (i: number) => boolean {
+  const left = result.scriptLeft ?? 0;
+  if (left === 0) return () => true;
+  // The scheduled steps in running order, read only for a run that ended at a bound early.
+  const scheduled = steps
+    .flatMap((step, i) => (opOf(step) !== null || faultOf(step) !== null ? [i] : []))
+    .sort((a, b) => steps[a]!.at - steps[b]!.at || a - b);
+  const first = scheduled[scheduled.length - left]!;
+  const at = steps[first]!.at;
+  return (i) => steps[i]!.at < at || (steps[i]!.at === at && i < first);
 }
 
 /**

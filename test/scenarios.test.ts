@@ -125,6 +125,23 @@ describe('a step that never became an operation says why', () => {
     expect(run.notes.map((n) => n.text).filter((t) => t.includes('queued'))).toHaveLength(4);
   });
 
+  it('a step the run never came to, stopped at a bound, is said to be so, and drawn nowhere', async () => {
+    const scenario = await loadScenario('scenarios/stale-read.ts');
+    const whole = runScenario(scenario);
+    const run = runScenario(scenario, { bounds: { maxEvents: 5 } });
+    expect(run.result.ending).toBe('event-limit');
+    expect(run.result.endedAt).toBe(10_031);
+    // Not queued behind an earlier operation (c1 pipelines; c2 has none): never come to.
+    expect(run.outcomes.map((o) => o.failure)).toEqual([
+      'it never completed',
+      ...Array(5).fill('the run stopped at the event bound at 10.031s, before this step'),
+    ]);
+    // The narration of the steps past the end (25 s and later) is not drawn.
+    expect(run.notes).toEqual(whole.notes.filter((n) => n.at <= 10_031));
+    expect(run.notes.length).toBeGreaterThan(0);
+    expect(run.notes.length).toBeLessThan(whole.notes.length);
+  });
+
   it('the summary counts the crashed client’s operation as abandoned, not pending', () => {
     const lines = renderSummary(new Chalk({ level: 0 }), queuedThenCrash(100), 'replay').join('\n');
     expect(lines).toMatch(

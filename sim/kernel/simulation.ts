@@ -138,6 +138,11 @@ export interface RunResult {
   readonly finalStates: ReadonlyMap<NodeId, { readonly state: unknown; readonly up: boolean }>;
   /** The bounds the run had (an ending at a bound names which one). */
   readonly bounds: Bounds;
+  /**
+   * How many of the script's actions never ran, the run having ended at a bound first: the last
+   * ones in (time, order scheduled). Absent where there is no script (a live run).
+   */
+  readonly scriptLeft?: number;
 }
 
 interface Delivery<M> {
@@ -573,6 +578,7 @@ export class Simulation<M extends WireMessage> {
       faultsEndAt: this.faultsEndAt,
       finalStates,
       bounds: this.bounds,
+      scriptLeft: this.script.length - this.scriptNext,
     };
   }
 

@@ -2,6 +2,7 @@
 // written. The terminal log, the space-time diagram and the HTML page all call these.
 
 import type { Observation } from '../../protocol/core.ts';
+import type { Ending } from '../kernel/simulation.ts';
 import type { Fault, WireMessage } from '../kernel/trace.ts';
 
 /** Virtual time as seconds with milliseconds: 25009 -> "25.009s". */
@@ -32,6 +33,16 @@ export function formatSpan(ms: number): string {
 }
 
 // Shown elsewhere in the line, or bookkeeping a reader of the timeline does not need.
+/** Where a run that ended at a bound stopped, as a sentence names it. */
+export const BOUND_NAMES: Readonly<Record<Ending, string>> = {
+  quiescent: 'its end',
+  'time-limit': 'the time bound',
+  'event-limit': 'the event bound',
+  'queue-limit': 'the queue-size bound',
+  'trace-limit': 'the bound on the trace kept in memory',
+  'history-limit': 'the history-size bound',
+};
+
 const HIDDEN = new Set(['type', 'requestId', 'key', 'value', 'attempt', 'origin', 'ackedBelow']);
 
 function show(value: unknown): string {

@@ -3,9 +3,10 @@
 
 import type { ChalkInstance } from 'chalk';
 import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import type { Ending } from '../kernel/simulation.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { textWidth } from './diagram.ts';
-import { counted, formatSpan, formatTime } from './format.ts';
+import { BOUND_NAMES, counted, formatSpan, formatTime } from './format.ts';
 import { displayText as safe, shellWord, WRAPPED_CHARS } from './safe-text.ts';
 
 /** How every replay command begins. */
@@ -23,15 +24,14 @@ export function replayCommand(
   return parts.join(' ');
 }
 
-const ENDINGS = {
+const ENDINGS: Readonly<Record<Ending, string>> = {
   quiescent: 'quiescent (no message or timer left)',
-  'time-limit': 'stopped at the time bound with events still queued',
-  'event-limit': 'stopped at the event bound (raise it with --max-events N)',
-  'queue-limit': 'stopped at the queue-size bound (raise it with --max-queue N)',
-  'trace-limit':
-    'stopped at the bound on the trace kept in memory (raise it with --max-trace-mb N, or use --quiet without --json: then the trace is only hashed, never kept)',
-  'history-limit': 'stopped at the history-size bound (raise it with --max-history N)',
-} as const;
+  'time-limit': `stopped at ${BOUND_NAMES['time-limit']} with events still queued`,
+  'event-limit': `stopped at ${BOUND_NAMES['event-limit']} (raise it with --max-events N)`,
+  'queue-limit': `stopped at ${BOUND_NAMES['queue-limit']} (raise it with --max-queue N)`,
+  'trace-limit': `stopped at ${BOUND_NAMES['trace-limit']} (raise it with --max-trace-mb N, or use --quiet without --json: then the trace is only hashed, never kept)`,
+  'history-limit': `stopped at ${BOUND_NAMES['history-limit']} (raise it with --max-history N)`,
+};
 
 /** Which knobs a run's scenario and command line set; the others are the preset's. */
 export interface KnobSources {
