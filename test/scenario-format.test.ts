@@ -135,6 +135,20 @@ describe('malformed values of issue 9 are refused, not crashed on', () => {
       /step 1: put \(value\) is 1048576 characters long; at most 1000/,
     ],
     [
+      'a hundred thousand steps with a 500-character note each (three characters too many in all)',
+      withField({
+        steps: [
+          ...Array.from({ length: 100_000 }, (_, i) => ({
+            at: i,
+            heal: true,
+            note: 'n'.repeat(500),
+          })),
+          { at: 0, client: 'c1', get: 'x' },
+        ],
+      }),
+      /^steps hold 50000003 characters of text \(notes, keys, values, names\) in all; at most 50000000 are allowed \(the format's limit\): shorten the notes, or use fewer steps$/,
+    ],
+    [
       '2000 server names',
       withField({ servers: Array.from({ length: 2000 }, (_, i) => `s${i + 1}`) }),
       /servers must be a count from 1 to 64 or a list of 1 to 64 names \(got a list of 2000\)/,

@@ -14,6 +14,7 @@ import {
   MAX_CLOCK_MS,
   MAX_NODES,
   MAX_SEED,
+  MAX_STEP_TEXT_CHARS,
   MAX_STEPS,
   MAX_TIME_MS,
   NODE_NAME,
@@ -135,6 +136,15 @@ function listOf(
   if (!Array.isArray(value)) return fail(SAY.notList(where, example, value));
   if (value.length < min || value.length > max) fail(SAY.listLength(where, min, max, value.length));
   return value;
+}
+
+/** The characters of a checked step's texts (its note, keys, values, node names), two levels deep. */
+function textsIn(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length;
+  if (depth === 2 || typeof value !== 'object' || value === null) return 0;
+  let chars = 0;
+  for (const inner of Object.values(value)) chars += textsIn(inner, depth + 1);
+  return chars;
 }
 
 // ---- nodes ----
@@ -465,6 +475,12 @@ export const SCENARIO_FIELDS: Fields = {
       (v as unknown[]).forEach((step, i) => {
         checkStep(step, i, scope);
       });
+      // Each text within its own limit, and all of them within one: a million steps of long notes
+      // would be drawn, saved and put in a page whole.
+      let chars = 0;
+      for (const step of v as readonly Readonly<Record<string, unknown>>[]) chars += textsIn(step);
+      if (chars > MAX_STEP_TEXT_CHARS)
+        fail(SAY.stepTextsTooLong(where, MAX_STEP_TEXT_CHARS, chars));
     },
   },
   expect: {

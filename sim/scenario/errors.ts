@@ -118,6 +118,8 @@ export const SAY = {
   notText: (where: string, example: string, got: unknown) =>
     `${where} must be a text such as ${example} (got ${described(got)})`,
   emptyText: (where: string) => `${where} must not be empty`,
+  stepTextsTooLong: (where: string, max: number, got: number) =>
+    `${where} hold ${got} characters of text (notes, keys, values, names) in all; at most ${max} are allowed (the format's limit): shorten the notes, or use fewer steps`,
   textTooLong: (where: string, max: number, got: number) =>
     `${where} is ${got} characters long; at most ${max} are allowed (the format's limit)`,
   unsafeText: (where: string, text: string) =>

@@ -32,6 +32,13 @@ export const MAX_CHARS = {
   node: 32,
 } as const;
 
+/**
+ * The characters of every step's texts together. A run draws, saves and pages them whole: a
+ * million steps each with a 500-character note came to 500 MB of narration, past what a string,
+ * a saved trace or a page can hold.
+ */
+export const MAX_STEP_TEXT_CHARS = 50_000_000;
+
 /** A node's name: a letter, then letters, digits, `-` or `_`. */
 export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
