@@ -8,11 +8,13 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -105,6 +107,58 @@ describe('sim checks its output paths before the scenario runs', () => {
     expect(readFileSync(join(dir, 'run.html'), 'utf8')).toMatch(/^<!doctype html>/);
     expect(readdirSync(dir).sort()).toEqual(['my.ts', 'run.html', 'sub']);
     expect(readdirSync(join(dir, 'sub'))).toEqual(['run.json']);
+  });
+});
+
+describe('an output is written wherever a file can be', () => {
+  it('under the longest name the file system allows, the trace kept or streamed, and the page', () => {
+    const name = 'b'.repeat(250);
+    for (const [flags, file] of [
+      [['--json'], `${name}.json`],
+      [['--quiet', '--json'], `${name}.json`],
+      [['--quiet', '--html'], `${name}.html`],
+    ] as const) {
+      const r = runCli('sim', ['my.ts', ...flags, join('sub', file)], dir);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(readdirSync(join(dir, 'sub'))).toEqual([file]);
+      rmSync(join(dir, 'sub', file));
+    }
+  });
+
+  it('at the end of a symbolic link to no file yet, keeping the link; a link nowhere is refused', () => {
+    symlinkSync(join(dir, 'sub', 'target.json'), join(dir, 'link.json'));
+    symlinkSync('relative.json', join(dir, 'sub', 'near.json'));
+    for (const link of ['link.json', 'sub/near.json']) {
+      const r = runCli('sim', ['my.ts', '--quiet', '--json', link], dir);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(lstatSync(join(dir, link)).isSymbolicLink()).toBe(true);
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'link.json'), 'utf8')).schema).toBe('kvsim-trace/1');
+    expect(readdirSync(join(dir, 'sub')).sort()).toEqual([
+      'near.json',
+      'relative.json',
+      'target.json',
+    ]);
+    symlinkSync(join('missing', 'run.json'), join(dir, 'astray.json'));
+    symlinkSync('loop-b.json', join(dir, 'loop-a.json'));
+    symlinkSync('loop-a.json', join(dir, 'loop-b.json'));
+    for (const [link, said] of [
+      [
+        'astray.json',
+        /^error: --json 'astray\.json': the directory '.*\/missing' does not exist; create it first/,
+      ],
+      [
+        'loop-a.json',
+        /^error: --json 'loop-a\.json' is a loop of symbolic links: name a file, e\.g\. --json run\.json\n$/,
+      ],
+    ] as const) {
+      const r = runCli('sim', ['my.ts', '--quiet', '--json', link], dir);
+      expect(isOneLineRefusal(r)).toBe(true);
+      expect(r.stderr).toMatch(said);
+      expect(lstatSync(join(dir, link)).isSymbolicLink()).toBe(true);
+    }
   });
 });
 

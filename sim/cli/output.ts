@@ -10,7 +10,9 @@ import {
   fchmodSync,
   fstatSync,
   fsyncSync,
+  lstatSync,
   openSync,
+  readlinkSync,
   readSync,
   realpathSync,
   renameSync,
@@ -22,6 +24,7 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isatty } from 'node:tty';
 import { unwritableFolder } from '../folders.ts';
+import { temporaryBeside } from '../render/json-file.ts';
 import { escapeControls } from '../render/safe-text.ts';
 import { holdSignals, removeOnEnd } from '../signals.ts';
 import { pause, UsageError, waitOnPipe } from './usage.ts';
@@ -140,6 +143,28 @@ export function checkCaseFolder(dir: string, mend: string): void {
   if (why !== null) throw new UsageError(`cannot write cases into '${dir}': ${why}; ${mend}`);
 }
 
+/**
+ * Where an output path that names no file would be made: the path itself, or, for a symbolic link
+ * to a file not yet there, the end of its links (each read from the folder it is in).
+ */
+function linkEnd({ flag, path, example }: OutputRequest): string {
+  let at = path;
+  // Linux follows at most 40 links in a path.
+  for (let hops = 0; hops <= 40; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(at).isSymbolicLink()) return at;
+      link = readlinkSync(at);
+    } catch {
+      return at;
+    }
+    at = resolve(dirname(at), link);
+  }
+  throw new UsageError(
+    `${flag} '${path}' is a loop of symbolic links: name a file, e.g. ${flag} ${example}`,
+  );
+}
+
 /** Checks one output path; the refusal says what is wrong and what to do instead. */
 function checkOutput(out: OutputRequest): { identity: Identity; planned: PlannedOutput } {
   const { flag, path, example } = out;
@@ -156,10 +181,12 @@ function checkOutput(out: OutputRequest): { identity: Identity; planned: Planned
       `${flag} '${path}' is a directory; name a file in it, e.g. ${flag} ${join(path, example)}`,
     );
   }
-  const dir = dirname(resolve(path));
+  // A symbolic link to no file yet is followed, as one to a file is: the file is made at its end.
+  const named = stat === null ? linkEnd(out) : path;
+  const dir = dirname(resolve(named));
   if (statOrNull(dir)?.isDirectory() !== true) {
     throw new UsageError(
-      `${flag} '${path}': the directory '${dirname(path)}' does not exist; create it first (mkdir -p ${dirname(path)})`,
+      `${flag} '${path}': the directory '${dirname(named)}' does not exist; create it first (mkdir -p ${dirname(named)})`,
     );
   }
   // The command's own output (/dev/stdout, or the file stdout is sent to): the summary goes there too.
@@ -171,7 +198,7 @@ function checkOutput(out: OutputRequest): { identity: Identity; planned: Planned
     throw new UsageError(
       `${flag} '${path}' is where this command's output goes, the summary too: name a file of its own, e.g. ${flag} ${example}`,
     );
-  const identity = identify(path);
+  const identity = identify(named);
   if (identity === null) throw new UsageError(`${flag} '${path}' cannot be resolved to a file`);
   const inPlace = stat !== null && !stat.isFile();
   // A device or a pipe is opened by the name given: /dev/fd/N's real path is no file at all.
@@ -254,9 +281,7 @@ export class WholeFile {
         this.fd = out.fifo ? openPipe(out) : openSync(out.target, 'w');
         return;
       }
-      const dir = dirname(out.target);
-      const name = `.${basename(out.target)}.${process.pid}-${++temporaries}.tmp`;
-      this.temporary = join(dir, name);
+      this.temporary = temporaryBeside(out.target, `${process.pid}-${++temporaries}`);
       holdSignals();
       this.fd = openSync(this.temporary, 'wx', 0o666);
       this.settled = removeOnEnd(() => this.abort());

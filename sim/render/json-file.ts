@@ -3,7 +3,7 @@
 // exactly as serializeTraceDocument would write it. Node only (the page's bundle never needs it).
 
 import { closeSync, constants, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { layout, type TraceDocument } from './json.ts';
 
 /** Where a document's pieces go: a file being written whole (sim/cli/output.ts), or anything like it. */
@@ -23,7 +23,7 @@ export class TraceSpool {
   count = 0;
 
   constructor(beside: string) {
-    this.path = `${beside}.events-${process.pid}.tmp`;
+    this.path = temporaryBeside(beside, `events-${process.pid}`);
     // Nameless: a run stopped by Ctrl-C (the run is synchronous: no handler runs) or killed
     // leaves no spool beside the output, however long it grew. Made without a name where the
     // system can; else named, and its name removed at once (a kill between the two leaves it).
@@ -71,6 +71,15 @@ export class TraceSpool {
     }
     rmSync(this.path, { force: true });
   }
+}
+
+/**
+ * A temporary file's path in `target`'s folder, named after it (`.name.tag.tmp`, hidden), but for
+ * its first 40 characters only: a name of the longest a file system allows is still written.
+ */
+export function temporaryBeside(target: string, tag: string): string {
+  const name = [...basename(target)].slice(0, 40).join('');
+  return join(dirname(target), `.${name}.${tag}.tmp`);
 }
 
 /**
