@@ -186,10 +186,15 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
   // is read there. Records and texts built here for every step made the prepared run twice the
   // size, and the run's first collections copied them all.
   const opStepIndex: number[] = [];
-  const notes: { at: number; text: string; step: number }[] = [];
+  const notes: { at: number; text: string }[] = [];
+  /** Each note's step, by its place in the scenario. */
+  const noteSteps: number[] = [];
   let nextOp = 1;
   scenario.steps.forEach((step, i) => {
-    if (step.note !== undefined) notes.push({ at: step.at, text: step.note, step: i });
+    if (step.note !== undefined) {
+      notes.push({ at: step.at, text: step.note });
+      noteSteps.push(i);
+    }
     const op = opOf(step);
     if (op !== null) {
       const s = step as OpStep;
@@ -238,7 +243,8 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
         for (const note of busyNote(o, result, whyNotIssued, refused)) busy.push(note);
     });
     // Nor is the narration of a step the run never came to, past the run's end.
-    const told = notes.filter((n) => reached(n.step));
+    const told =
+      (result.scriptLeft ?? 0) === 0 ? notes : notes.filter((_, k) => reached(noteSteps[k]!));
     const livenessBound: LivenessBound =
       scenario.livenessBoundMs === undefined
         ? store.livenessBound(knobs, topology, network.value, downAtEnd(result, topology))
@@ -257,7 +263,7 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
       livenessBound,
       verdicts,
       verdictFailures,
-      notes: [...told, ...busy].map(({ at, text }) => ({ at, text })),
+      notes: busy.length === 0 ? told : [...told, ...busy],
     };
   };
   return { sim, finish };

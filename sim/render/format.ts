@@ -32,7 +32,6 @@ export function formatSpan(ms: number): string {
   return `${tenths % 10 === 0 ? tenths / 10 : (tenths / 10).toFixed(1)} s`;
 }
 
-// Shown elsewhere in the line, or bookkeeping a reader of the timeline does not need.
 /** Where a run that ended at a bound stopped, as a sentence names it. */
 export const BOUND_NAMES: Readonly<Record<Ending, string>> = {
   quiescent: 'its end',
@@ -43,6 +42,7 @@ export const BOUND_NAMES: Readonly<Record<Ending, string>> = {
   'history-limit': 'the history-size bound',
 };
 
+// Shown elsewhere in the line, or bookkeeping a reader of the timeline does not need.
 const HIDDEN = new Set(['type', 'requestId', 'key', 'value', 'attempt', 'origin', 'ackedBelow']);
 
 function show(value: unknown): string {
