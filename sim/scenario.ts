@@ -232,19 +232,18 @@ export function prepareScenario(scenario: AnyScenario, options: RunOptions = {})
           ? null
           : operation === undefined && o.at > result.bounds.maxTimeMs
             ? `the run was cut at its time bound (${formatTime(result.bounds.maxTimeMs)}) before this step's time`
-            : operation === undefined && !reached(i)
+            : operation === undefined && reached !== null && !reached(i)
               ? `the run stopped at ${BOUND_NAMES[result.ending]} at ${formatTime(result.endedAt)}, before this step`
               : operation === undefined
                 ? `it was never issued: ${whyNotIssued(o)}`
                 : judge(o.expected, operation);
       outcomes.push(new StepOutcome(o.step, o.opId, s, operation, o.expected, failure));
       // A step the run never came to was not queued by a busy client: nothing is drawn for it.
-      if (reached(i))
+      if (reached === null || reached(i))
         for (const note of busyNote(o, result, whyNotIssued, refused)) busy.push(note);
     });
     // Nor is the narration of a step the run never came to, past the run's end.
-    const told =
-      (result.scriptLeft ?? 0) === 0 ? notes : notes.filter((_, k) => reached(noteSteps[k]!));
+    const told = reached === null ? notes : notes.filter((_, k) => reached(noteSteps[k]!));
     const livenessBound: LivenessBound =
       scenario.livenessBoundMs === undefined
         ? store.livenessBound(knobs, topology, network.value, downAtEnd(result, topology))
@@ -292,13 +291,17 @@ function busyNote(
 }
 
 /**
- * Whether the run came to step `i` (by its place in the scenario): every step, unless the run
- * ended at a bound with actions of its script left, the last ones in (time, place). A step that is
- * only a note is reached when one scheduled beside it, or before it in that order, was.
+ * Whether the run came to step `i` (by its place in the scenario), when the run ended at a bound
+ * with actions of its script left, the last ones in (time, place); null when it came to every
+ * step. A step that is only a note is reached when one scheduled beside it, or before it in that
+ * order, was.
  */
-function stepsReached(steps: readonly AnyStep[], result: RunResult): (i: number) => boolean {
+function stepsReached(
+  steps: readonly AnyStep[],
+  result: RunResult,
+): ((i: number) => boolean) | null {
   const left = result.scriptLeft ?? 0;
-  if (left === 0) return () => true;
+  if (left === 0) return null;
   // The scheduled steps in running order, read only for a run that ended at a bound early.
   const scheduled = steps
     .flatMap((step, i) => (opOf(step) !== null || faultOf(step) !== null ? [i] : []))

@@ -12,7 +12,7 @@ import { displayText } from '../render/safe-text.ts';
 import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { type OutputRequest, planOutputs, writeWhole } from './output.ts';
 import { LIVE_CAVEAT, LIVE_OPTIONS, liveCommand, liveReplay, liveSettings } from './replay.ts';
-import { EXIT, filelessFlags, main, STOPPING, type StopSignal } from './usage.ts';
+import { EXIT, filelessFlags, main, onStopSignal, STOPPING, type StopSignal } from './usage.ts';
 
 const HELP =
   'usage: npm run live -- [--store replicated|lock] [--servers N] [--preset seed|fixed] [--knob name=value ...] [--ops N] [--keys K] [--clients M] [--faults delay,drop,duplicate,partition,hold,crash,clock|none] [--seed N] [--span-ms N] [--settle-ms N] [--diagram] [--json out.json] [--html out.html]';
@@ -59,16 +59,14 @@ async function live(argv: readonly string[]): Promise<number> {
   // 143); a second signal ends the command at once.
   const stop = new AbortController();
   let stoppedBy: StopSignal | null = null;
-  for (const signal of Object.keys(STOPPING) as StopSignal[])
-    process.on(signal, () => {
-      if (stoppedBy !== null) process.exit(STOPPING[signal]);
-      stoppedBy = signal;
-      stop.abort();
-      const again = signal === 'SIGINT' ? 'Ctrl-C again' : 'a second kill';
-      process.stderr.write(
-        `${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: no more operations or faults; undoing those injected, then judging what ran (within --settle-ms ${settleMs}; ${again} ends at once)\n`,
-      );
-    });
+  onStopSignal((signal) => {
+    stoppedBy = signal;
+    stop.abort();
+    const again = signal === 'SIGINT' ? 'Ctrl-C again' : 'a second kill';
+    process.stderr.write(
+      `${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: no more operations or faults; undoing those injected, then judging what ran (within --settle-ms ${settleMs}; ${again} ends at once)\n`,
+    );
+  });
   const { run, interrupted } = await runLive({
     cluster,
     ops,

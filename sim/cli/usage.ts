@@ -23,12 +23,17 @@ export const STOPPING = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated } a
 
 export type StopSignal = keyof typeof STOPPING;
 
-/** Calls `stop` once, on the first Ctrl-C or kill (SIGINT or SIGTERM); returns how to stop listening. */
+/**
+ * Calls `stop` on the first Ctrl-C or kill (SIGINT or SIGTERM); a second one, while the command
+ * still stops, ends it at once with that signal's status. Returns how to stop listening.
+ */
 export function onStopSignal(stop: (signal: StopSignal) => void): () => void {
   const signals = Object.keys(STOPPING) as StopSignal[];
+  let stopping = false;
   const listeners = signals.map((signal) => {
     const listener = () => {
-      off();
+      if (stopping) process.exit(STOPPING[signal]);
+      stopping = true;
       stop(signal);
     };
     process.on(signal, listener);
