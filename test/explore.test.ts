@@ -334,6 +334,31 @@ describe('shrinking skipped: --shrink-runs 0 or --shrink-seconds 0', () => {
   });
 });
 
+describe("the case's verdict lines", () => {
+  it('show two witnesses of a guarantee and count the rest, as many as the replay finds', () => {
+    // Not shrunk, the run keeps three stores of one out-of-order DELETE: two shown, one counted.
+    const r = explore(
+      '--preset',
+      'seed',
+      '--seed',
+      '3',
+      '--shrink-runs',
+      '0',
+      '--out',
+      temporary(),
+    );
+    expect(r.status).toBe(1);
+    const lines = r.stdout.split('\n');
+    const shown = lines.filter((l) => /^ {2}✗ monotonic writes: [^…]/.test(l)).length;
+    const more = Number(/^ {2}✗ monotonic writes: … and (\d+) more$/m.exec(r.stdout)?.[1]);
+    expect(shown).toBe(2);
+    expect(more).toBeGreaterThan(0);
+    const replay = sim(replayPath(r.stdout)!);
+    const found = Number(/✗ monotonic writes +(\d+) violations/.exec(replay.stdout)?.[1]);
+    expect(shown + more).toBe(found);
+  });
+});
+
 describe('what explore never loses', () => {
   it('a folder it cannot write is one line on stderr and exit 2, before any run', () => {
     const dir = temporary();

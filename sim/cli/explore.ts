@@ -107,6 +107,9 @@ function settings(store: StoreName, preset: string, flags: readonly string[] | u
   return { store, preset, knobs };
 }
 
+/** Witnesses shown a guarantee the shrunk case breaks (the replay shows more). */
+const SHOWN_WITNESSES = 2;
+
 /** The most worker threads `--workers` may ask for, per core of this machine. */
 const WORKERS_PER_CORE = 4;
 
@@ -290,9 +293,13 @@ async function run(argv: readonly string[]): Promise<number> {
   // Shrinking keeps a violation, not always the same ones: the case's own are named.
   const kept = replay.verdicts.filter((v) => !v.informative && v.violations.length > 0);
   lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
-  for (const v of kept)
-    for (const x of v.violations.slice(0, 2))
+  for (const v of kept) {
+    for (const x of v.violations.slice(0, SHOWN_WITNESSES))
       lines.push(...fitted(x.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
+    const more = v.violations.length - SHOWN_WITNESSES;
+    if (more > 0)
+      lines.push(...fitted(`… and ${more} more`, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.dim));
+  }
   if (w.unwritten === null)
     lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);
   else if (w.path !== null)
