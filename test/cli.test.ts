@@ -181,6 +181,11 @@ describe('bad input gets one clear line and exit status 2', () => {
       /Unknown option '--sede'; did you mean --seed\?$/m,
     ],
     [['scenarios/stale-read.ts', '--jsno', 'x.json'], /did you mean --json\?$/m],
+    // A file whose name begins with '-' is read as flags: the line says how to name it.
+    [
+      ['-stale.ts'],
+      /^error: -stale.ts is read as flags, since it begins with '-'; to name the file, write .\/-stale.ts$/m,
+    ],
     [
       ['scenarios/stale-read.ts', '--knob', 'followerApply=sideways'],
       /knob followerApply must be one of overwrite, newer-wins/,

@@ -129,6 +129,18 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
     }
     // `--sede 3`: the nearest flag is the likely one, and says more than the whole usage line.
     const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];
+    // `-dash.ts`: a file whose name begins with '-' reads as flags; ./ in front makes it a path.
+    const file = argv.find(
+      (a) =>
+        unknown !== undefined &&
+        a.startsWith(unknown) &&
+        a !== unknown &&
+        (existsSync(a) || /\.(ts|mts|json)$/.test(a)),
+    );
+    if (file !== undefined)
+      throw new UsageError(
+        `${escapeControls(file)} is read as flags, since it begins with '-'; to name the file, write ./${escapeControls(file)}`,
+      );
     const near = unknown === undefined ? null : nearest(unknown, Object.keys(options).map(flagOf));
     if (near !== null) throw new UsageError(`Unknown option '${unknown}'; did you mean ${near}?`);
     throw new UsageError(`${message.replace(/\. To specify a positional.*$/, '')}; ${help}`);
