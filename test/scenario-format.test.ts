@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadScenario, scenarioFiles } from '../sim/cli/load.ts';
 import { parseKnobFlags, parseSeed } from '../sim/cli/usage.ts';
 import { planArb } from '../sim/explore/arbitraries.ts';
 import { planToScenario } from '../sim/explore/plan.ts';
@@ -382,6 +383,103 @@ describe('what the format accepts', () => {
       put: ['k'.repeat(MAX_CHARS.key), 'v'.repeat(MAX_CHARS.value)],
     };
     expect(refusal(withStep({ ...step, note: 'n'.repeat(MAX_CHARS.note) }))).toBeNull();
+  });
+});
+
+describe('an expectation no run can meet is refused at load, not after the run', () => {
+  const get = { at: 0, client: 'c1', get: 'x' };
+  const del = { at: 0, client: 'c1', delete: 'x' };
+  it.each([
+    [
+      'NULL with a value',
+      withStep({ ...get, expect: { reply: 'NULL', value: 'v' } }),
+      "step 1: expect asks for NULL with value 'v', which a GET never ends with: it ends with GET_OK with the value read, or NULL or TRY_OTHER_SERVER_OR_LATER with no value",
+    ],
+    [
+      'a PUT expecting GET_OK',
+      withStep({ ...OK_STEP, expect: 'GET_OK' }),
+      "step 1: expect asks for GET_OK, which a PUT never ends with: it ends with PUT_OK with value '1'",
+    ],
+    [
+      'a GET expecting PUT_OK',
+      withStep({ ...get, expect: { reply: 'PUT_OK' } }),
+      'step 1: expect asks for PUT_OK, which a GET never ends with: it ends with GET_OK with the value read, or NULL or TRY_OTHER_SERVER_OR_LATER with no value',
+    ],
+    [
+      'GET_OK with no value',
+      withStep({ ...get, expect: { reply: 'GET_OK', value: null } }),
+      /^step 1: expect asks for GET_OK with no value, which a GET never ends with/,
+    ],
+    [
+      'a PUT expecting a value other than its own',
+      withStep({ ...OK_STEP, expect: { value: '2' } }),
+      "step 1: expect asks for a reply with value '2', which a PUT never ends with: it ends with PUT_OK with value '1'",
+    ],
+    [
+      'a replicated PUT expecting no value (it is only ever answered PUT_OK)',
+      withStep({ ...OK_STEP, expect: { value: null } }),
+      /^step 1: expect asks for a reply with no value, which a PUT never ends with/,
+    ],
+    [
+      'a lock-store DELETE expecting a value',
+      withStep({ ...del, expect: { value: '1' } }, { store: 'lock' }),
+      "step 1: expect asks for a reply with value '1', which a DELETE never ends with: it ends with DELETE_OK or LOCK_DENIED or LOCK_NOT_ACQUIRED or STALE_TOKEN with no value",
+    ],
+    [
+      'a replicated DELETE refused as a GET is',
+      withStep({ ...del, expect: 'TRY_OTHER_SERVER_OR_LATER' }),
+      /^step 1: expect asks for TRY_OTHER_SERVER_OR_LATER, which a DELETE never ends with: it ends with DELETE_OK with no value$/,
+    ],
+  ])('%s', (_name, raw, message) => {
+    if (typeof message === 'string') expect(refusal(raw)).toBe(message);
+    else expect(refusal(raw)).toMatch(message);
+  });
+
+  it('what a run can end with stays allowed', () => {
+    expect(refusal(withStep({ ...OK_STEP, expect: { reply: 'PUT_OK', value: '1' } }))).toBeNull();
+    expect(refusal(withStep({ ...get, expect: { value: null } }))).toBeNull();
+    expect(
+      refusal(withStep({ ...OK_STEP, expect: { value: null } }, { store: 'lock' })),
+    ).toBeNull();
+    expect(refusal(withStep({ ...get, expect: { pending: true } }))).toBeNull();
+  });
+
+  it('every outcome a run records may be expected, and the run then meets it', async () => {
+    const scenarios: Scenario[] = [];
+    for (const file of scenarioFiles()) scenarios.push(await loadScenario(file));
+    for (const plan of fc.sample(planArb(DEFAULT_BOUNDS), { numRuns: 60, seed: 7 }))
+      for (const store of ['replicated', 'lock'] as const)
+        for (const preset of ['seed', 'fixed'])
+          scenarios.push(planToScenario(plan, { store, preset, knobs: {} }) as Scenario);
+    const seen = new Set<string>();
+    for (const scenario of scenarios) {
+      const run = runScenario(scenario, { trace: false });
+      const steps: Record<string, unknown>[] = scenario.steps.map((s) => ({ ...s }));
+      for (const o of run.outcomes) {
+        const op = o.operation;
+        if (op === undefined) continue;
+        const done = op.completedAt !== null;
+        steps[o.step - 1]!.expect = done
+          ? { reply: op.reply, value: op.result }
+          : { pending: true };
+        seen.add(`${op.op} ${done ? op.reply : 'pending'}${op.result === null ? '' : ' +value'}`);
+      }
+      const written = { ...scenario, steps };
+      expect(refusal(written)).toBeNull();
+      const again = runScenario(validateScenario(written), { trace: false });
+      expect(again.outcomes.filter((o) => o.failure !== null)).toEqual([]);
+    }
+    // Refusals, answers without a value and pending operations are among them, not only PUT_OK.
+    for (const outcome of [
+      'get TRY_OTHER_SERVER_OR_LATER',
+      'get NULL',
+      'get GET_OK +value',
+      'put PUT_OK +value',
+      'delete DELETE_OK',
+      'put LOCK_DENIED',
+      'put pending',
+    ])
+      expect(seen).toContain(outcome);
   });
 });
 

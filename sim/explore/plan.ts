@@ -3,6 +3,7 @@
 // a counterexample can be saved as a file and replayed with `npm run sim`.
 
 import type { NodeId } from '../../protocol/core.ts';
+import type { Operation } from '../kernel/history.ts';
 import type { AnyScenario, Scenario, Step } from '../scenario.ts';
 import type { StoreName } from '../stores/index.ts';
 
@@ -26,7 +27,7 @@ export interface PlannedOp {
   readonly via: number;
 }
 
-export type OpKind = 'put' | 'get' | 'delete';
+export type OpKind = Operation['op'];
 
 export type FaultKind = 'crash' | 'partition' | 'cut' | 'hold' | 'clockStep';
 

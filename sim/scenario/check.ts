@@ -19,7 +19,7 @@ import {
   MAX_TIME_MS,
   NODE_NAME,
 } from './limits.ts';
-import { MESSAGES, REPLIES } from './replies.ts';
+import { carriesValue, ENDINGS, MESSAGES, REPLIES, type ReplyName } from './replies.ts';
 import type { AnyScenario, Scenario } from './types.ts';
 
 /** What a field's check may ask about the scenario around it, worked out once when first asked. */
@@ -364,7 +364,41 @@ function checkStep(step: unknown, index: number, scope: Scope): void {
     if (stray !== undefined) fail(SAY.unknownField(stray, where, ANY_STEP_FIELD));
     fail(SAY.stepDoesNothing(where, ACTIONS));
   }
-  checkObject(step, STEP_FIELDS[actions[0]!]!, where, example, scope);
+  const action = actions[0]!;
+  checkObject(step, STEP_FIELDS[action]!, where, example, scope);
+  if (action === 'put' || action === 'get' || action === 'delete')
+    checkPossible(step, action, where, scope);
+}
+
+/**
+ * An expectation no run can meet is refused at load, not reported after the run: a reply its
+ * operation never ends with (a GET answered PUT_OK), or a value that reply never carries (NULL
+ * with a value, a PUT_OK with a value other than the one written).
+ */
+function checkPossible(
+  step: Readonly<Record<string, unknown>>,
+  op: 'put' | 'get' | 'delete',
+  where: string,
+  scope: Scope,
+): void {
+  const expect = step.expect;
+  if (expect === undefined) return;
+  const want = (typeof expect === 'string' ? { reply: expect } : expect) as {
+    readonly reply?: ReplyName;
+    readonly value?: string | null;
+    readonly pending?: true;
+  };
+  if (want.pending === true) return;
+  const endings = ENDINGS[scope.store().name][op];
+  const written = op === 'put' ? (step.put as readonly [string, string])[1] : undefined;
+  const meets = (reply: ReplyName) =>
+    (want.reply === undefined || want.reply === reply) &&
+    (want.value === undefined ||
+      (carriesValue(reply)
+        ? want.value !== null && (written === undefined || want.value === written)
+        : want.value === null));
+  if (!endings.some(meets))
+    fail(SAY.impossibleExpectation(within(where, 'expect'), want, op, endings, written));
 }
 
 // ---- the scenario's own fields ----

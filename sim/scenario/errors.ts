@@ -3,6 +3,7 @@
 // key, a note or a field name cannot put a control sequence on the terminal or break the line.
 
 import { displayText, shellWord } from '../render/safe-text.ts';
+import { carriesValue, type ReplyName } from './replies.ts';
 
 export class ScenarioError extends Error {}
 
@@ -149,6 +150,24 @@ export const SAY = {
     `${where} names nothing; give a reply ('PUT_OK'), or { reply, value, server }, or { pending: true }`,
   pendingWithReply: (where: string) =>
     `${where} asks for pending and for a reply at once; keep one of them`,
+  impossibleExpectation: (
+    where: string,
+    want: { readonly reply?: string; readonly value?: string | null },
+    op: string,
+    endings: readonly ReplyName[],
+    written: string | undefined,
+  ) => {
+    const value = (v: string | null | undefined) =>
+      v === undefined ? '' : v === null ? ' with no value' : ` with value ${shown(v)}`;
+    const carried = written === undefined ? 'the value read' : `value ${shown(written)}`;
+    const valued = endings.filter(carriesValue);
+    const bare = endings.filter((r) => !valued.includes(r));
+    const ways = [
+      ...valued.map((r) => `${r} with ${carried}`),
+      ...(bare.length > 0 ? [`${bare.join(' or ')} with no value`] : []),
+    ];
+    return `${where} asks for ${want.reply ?? 'a reply'}${value(want.value)}, which a ${op.toUpperCase()} never ends with: it ends with ${ways.join(', or ')}`;
+  },
   unknownReply: (where: string, reply: string, store: string, valid: readonly string[]) =>
     `${where} ${shown(reply)} is not a reply of the ${store} store${hint(reply, valid, 'replies')}`,
   unknownMessage: (where: string, type: string, store: string, valid: readonly string[]) =>

@@ -8,6 +8,7 @@ import type {
   ClientReply,
   MessageType as ReplicatedMessageType,
 } from '../../protocol/replicated/messages.ts';
+import type { Operation } from '../kernel/history.ts';
 import type { StoreName } from '../stores/index.ts';
 
 export type ReplicatedReplyName = ClientReply['type'];
@@ -85,3 +86,31 @@ export const REPLIES: { readonly [S in StoreName]: readonly ReplyName[] } = {
   replicated: REPLICATED_REPLIES,
   lock: LOCK_REPLIES,
 };
+
+type OpKind = Operation['op'];
+
+const LOCK_REFUSALS = ['LOCK_DENIED', 'LOCK_NOT_ACQUIRED', 'STALE_TOKEN'] as const;
+
+/**
+ * The replies each kind of operation can end with, by store (the clients' `expects` and
+ * `answers`): a GET is never answered PUT_OK, so a scenario that expects it is refused at load.
+ */
+export const ENDINGS: {
+  readonly [S in StoreName]: Readonly<Record<OpKind, readonly ReplyName[]>>;
+} = {
+  replicated: {
+    put: ['PUT_OK'],
+    get: ['GET_OK', 'NULL', 'TRY_OTHER_SERVER_OR_LATER'],
+    delete: ['DELETE_OK'],
+  },
+  lock: {
+    put: ['PUT_OK', ...LOCK_REFUSALS],
+    get: ['GET_OK', 'NULL', ...LOCK_REFUSALS],
+    delete: ['DELETE_OK', ...LOCK_REFUSALS],
+  },
+};
+
+/** The replies that carry a value: a PUT_OK the value written, a GET_OK the value read. */
+export function carriesValue(reply: ReplyName): boolean {
+  return reply === 'PUT_OK' || reply === 'GET_OK';
+}
