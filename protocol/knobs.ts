@@ -21,7 +21,7 @@ export type Parsed<T> =
 
 export function describeKnob(spec: KnobSpec): string {
   return spec.kind === 'enum'
-    ? spec.values.join(' | ')
+    ? `one of ${spec.values.join(', ')}`
     : `an integer from ${spec.min} to ${spec.max}${spec.unit === 'ms' ? ' (ms)' : ''}`;
 }
 
@@ -42,7 +42,7 @@ export function parseKnob<K extends object>(
     }
     return {
       ok: false,
-      error: `knob ${name} must be one of ${spec.values.join(', ')} (got '${String(raw)}')`,
+      error: `knob ${name} must be ${describeKnob(spec)} (got '${String(raw)}')`,
     };
   }
   const n =

@@ -168,7 +168,13 @@ describe('malformed values of issue 9 are refused, not crashed on', () => {
     [
       'a knob of the wrong value',
       withField({ knobs: { followerApply: 'sideways' } }),
-      /knobs.followerApply must be overwrite \| newer-wins \(got 'sideways'\)/,
+      /^knobs.followerApply must be one of overwrite, newer-wins \(got 'sideways'\)$/,
+    ],
+    // The command line's spelling of a number, in quotes, is refused in a file like '1e3' is.
+    [
+      'a number knob as text',
+      withField({ knobs: { replicationDelay: '100' } }),
+      /^knobs.replicationDelay must be an integer from 0 to 3600000 \(ms\), written as a number without quotes \(got '100'\)$/,
     ],
     [
       'a misspelt knob',

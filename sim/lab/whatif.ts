@@ -508,7 +508,10 @@ export function applyEdit(scenario: AnyScenario, base: ScenarioRun, edit: Edit):
       );
       if (!parsed.ok) throw new EditError(parsed.error);
       return {
-        scenario: { ...scenario, knobs: { ...scenario.knobs, [edit.name]: edit.value } },
+        scenario: {
+          ...scenario,
+          knobs: { ...scenario.knobs, [parsed.value.name]: parsed.value.value },
+        },
         added: [],
       };
     }

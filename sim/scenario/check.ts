@@ -433,8 +433,11 @@ const knobs: Field = {
         name,
         {
           check(raw: unknown, w: string) {
-            if (!parseKnob(specs, name, raw).ok)
-              fail(SAY.knobValue(w, describeKnob(specs[name]!), raw));
+            const spec = specs[name]!;
+            // '100' is the command line's spelling; in a file a number is written as one.
+            if (spec.kind === 'int' && typeof raw === 'string')
+              fail(SAY.knobAsText(w, describeKnob(spec), raw));
+            if (!parseKnob(specs, name, raw).ok) fail(SAY.knobValue(w, describeKnob(spec), raw));
           },
         },
       ]),

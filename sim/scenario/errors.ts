@@ -186,8 +186,10 @@ export const SAY = {
   nodeTwice: (name: string) => `node name ${shown(name)} is used twice`,
   nodesShape: (what: string, max: number, got: unknown) =>
     `${what} must be a count from 1 to ${max} or a list of 1 to ${max} names (got ${described(got)})`,
-  knobValue: (name: string, allowed: string, got: unknown) =>
-    `knob ${name} must be ${allowed} (got ${described(got)})`,
+  knobValue: (where: string, allowed: string, got: unknown) =>
+    `${where} must be ${allowed} (got ${described(got)})`,
+  knobAsText: (where: string, allowed: string, got: string) =>
+    `${where} must be ${allowed}, written as a number without quotes (got ${described(got)})`,
 
   inFile: (file: string, message: string) => `in '${clean(file)}': ${message}`,
   noFile: (file: string) =>
