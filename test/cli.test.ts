@@ -335,6 +335,22 @@ describe('loading a scenario file', () => {
   const good =
     "export default { goal: 'a good one', steps: [{ at: 0, client: 'c1', put: ['x', '1'] }] };\n";
 
+  it('lists or objects nested thousands deep are named as such, in JSON, TypeScript or stdin', () => {
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const json = `{"goal":"g","steps":[{"at":0,"client":"c1","put":${deep}}]}`;
+    const message =
+      /^error: in '.*': the scenario nests lists or objects thousands deep, too deep to be read; /;
+    oneLine(sim(write('deep.json', json)), message);
+    oneLine(sim(write('deep.ts', `export default ${json};\n`)), message);
+    oneLine(simPiped(json, '-'), message);
+    // A file's own recursion at import is its error, told where it was thrown.
+    const loop = 'function f(n: number): number { return f(n + 1); }\nf(0);\n';
+    oneLine(
+      sim(write('loop.ts', loop + good)),
+      /loop\.ts:1:\d+: Maximum call stack size exceeded$/m,
+    );
+  });
+
   it('a trace, a folder or a scenario given to the wrong command says which command takes it', () => {
     const trace = join(dir, 'run.json');
     expect(sim('scenarios/stale-read.ts', '--quiet', '--json', trace).status).toBe(0);
@@ -651,7 +667,8 @@ describe('loading a scenario file', () => {
   });
 
   it('--list <folder> of .json scenarios only lists them', () => {
-    write('only-json/a.json', JSON.stringify({ goal: 'just json', steps: [] }));
+    const steps = [{ at: 0, client: 'c1', get: 'x' }];
+    write('only-json/a.json', JSON.stringify({ goal: 'just json', steps }));
     const r = sim('--list', join(dir, 'only-json'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

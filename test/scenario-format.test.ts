@@ -242,6 +242,17 @@ describe('malformed values of issue 9 are refused, not crashed on', () => {
       /step 1: expect.pending takes only true/,
     ],
     ['an empty expectation', withStep({ ...OK_STEP, expect: {} }), /step 1: expect names nothing/],
+    // Both ran before, and said nothing or failed only after the run.
+    [
+      'no steps at all',
+      { goal: 'g', steps: [] },
+      /^steps is empty: give a run at least one step, e.g. steps: \[\{ at: 0, client: 'c1', put: \['x', '1'\] \}\]$/,
+    ],
+    [
+      'a step after runUntilMs',
+      { goal: 'g', runUntilMs: 1000, steps: [OK_STEP, { ...OK_STEP, at: 1001 }] },
+      /^step 2 is at 1001 ms, after runUntilMs \(1000 ms\), so the run would end before it; raise runUntilMs or take the step out$/,
+    ],
     [
       'a step with two actions',
       withStep({ ...OK_STEP, get: 'x' }),
@@ -377,7 +388,7 @@ describe('what the format accepts', () => {
     const steps = (n: number) =>
       Array.from({ length: n }, (_, i) => ({ at: i, client: 'c1', get: 'x' }));
     expect(refusal({ goal: 'g', steps: steps(MAX_STEPS + 1) })).toBe(
-      `steps must list 0 to ${MAX_STEPS} items (got ${MAX_STEPS + 1})`,
+      `steps must list 1 to ${MAX_STEPS} items (got ${MAX_STEPS + 1})`,
     );
     expect(refusal({ goal: 'g', steps: steps(MAX_STEPS) })).toBeNull();
   });
@@ -486,6 +497,18 @@ describe('an expectation no run can meet is refused at load, not after the run',
       'put pending',
     ])
       expect(seen).toContain(outcome);
+  });
+});
+
+describe('step times', () => {
+  it('a step at runUntilMs runs, and so do steps listed out of time order (a lab edit goes last)', () => {
+    const at = (t: number) => ({ ...OK_STEP, at: t });
+    const run = runScenario(
+      validateScenario({ goal: 'g', runUntilMs: 1000, steps: [at(500), at(0), at(1000)] }),
+      { trace: false },
+    );
+    // Each by its own time: the one at the bound too.
+    expect(run.outcomes.map((o) => o.operation?.invokedAt)).toEqual([500, 0, 1000]);
   });
 });
 

@@ -25,6 +25,11 @@ function whereAndWhy(error, path, file) {
   return position ? `${file}:${position[1]}:${position[2]}: ${first}` : first;
 }
 
+/** The stack ran out: lists or objects nested thousands deep. */
+function tooDeep(error) {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
 /**
  * True when Node would load the file as CommonJS: a .cts or .cjs file, or a .ts or .js file whose
  * nearest package.json does not say "type": "module" (a student's folder outside this one).
@@ -61,6 +66,10 @@ async function load({ url, path, file }) {
   try {
     module = await importFile(url, path);
   } catch (error) {
+    // Written nested past the parser's stack (no frame of the file's own code ran out): the
+    // data's depth, not a line of the file, is at fault.
+    if (tooDeep(error) && !(error.stack ?? '').includes(path))
+      return { ok: false, kind: 'too-deep', why: '' };
     return { ok: false, kind: 'import', why: whereAndWhy(error, path, file) };
   }
   let exported = module.default;
@@ -80,14 +89,11 @@ parentPort.on('message', async (request) => {
   } catch (error) {
     // A getter in a step that throws, read as the scenario is copied out: the file's own error,
     // told where it was thrown. Anything else could not be copied: it is not plain data.
+    // Nested past the copy's stack, it is too deep to be a scenario.
     const thrown = !(error instanceof Error && error.name === 'DataCloneError');
-    const why = thrown ? whereAndWhy(error, request.path, request.file) : '';
-    parentPort.postMessage({
-      id: request.id,
-      ok: false,
-      kind: thrown ? 'import' : 'not-data',
-      why,
-    });
+    const kind = tooDeep(error) ? 'too-deep' : thrown ? 'import' : 'not-data';
+    const why = kind === 'import' ? whereAndWhy(error, request.path, request.file) : '';
+    parentPort.postMessage({ id: request.id, ok: false, kind, why });
   }
 });
 

@@ -34,7 +34,7 @@ type WorkerAnswer = { readonly id: number } & (
   | { readonly ok: true; readonly value: unknown }
   | {
       readonly ok: false;
-      readonly kind: 'import' | 'no-default' | 'not-data';
+      readonly kind: 'import' | 'no-default' | 'not-data' | 'too-deep';
       readonly why: string;
     }
 );
@@ -133,6 +133,7 @@ async function importInWorker(path: string, file: string, timeoutMs: number): Pr
       if (answer.ok) done(() => resolveLoad(answer.value), false);
       else if (answer.kind === 'no-default') refuse(SAY.inFile(file, SAY.noDefaultExport()));
       else if (answer.kind === 'not-data') refuse(SAY.inFile(file, SAY.notPlainData()));
+      else if (answer.kind === 'too-deep') refuse(SAY.inFile(file, SAY.tooDeep()));
       else refuse(SAY.loadFailed(file, answer.why));
     };
     const onError = (error: Error & { code?: string }) => {

@@ -508,10 +508,19 @@ export const SCENARIO_FIELDS: Fields = {
     required: true,
     example: "steps: [{ at: 0, client: 'c1', put: ['x', '1'] }]",
     check(v, where, scope) {
-      listOf(where, v, "[{ at: 0, client: 'c1', put: ['x', '1'] }]", 0, MAX_STEPS);
+      if (Array.isArray(v) && v.length === 0) fail(SAY.noSteps(where));
+      listOf(where, v, "[{ at: 0, client: 'c1', put: ['x', '1'] }]", 1, MAX_STEPS);
       (v as unknown[]).forEach((step, i) => {
         checkStep(step, i, scope);
       });
+      // A step past the run's end would never run: said now, not after the run. (Steps listed
+      // out of time order are the format's: they run by time, and a lab edit's steps keep the
+      // script's numbers by going last.)
+      const until = scope.scenario.runUntilMs as number | undefined;
+      const late = (v as readonly { readonly at: number }[]).findIndex(
+        (step) => until !== undefined && step.at > until,
+      );
+      if (late >= 0) fail(SAY.stepAfterEnd(late + 1, (v as { at: number }[])[late]!.at, until!));
       // Each text within its own limit, and all of them within one: a million steps of long notes
       // would be drawn, saved and put in a page whole.
       let chars = 0;

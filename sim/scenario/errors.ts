@@ -106,6 +106,8 @@ export const SAY = {
   notPlainData: () =>
     'the scenario must be plain data (objects, lists, texts, numbers, true/false), not functions, symbols or class instances',
 
+  tooDeep: () =>
+    "the scenario nests lists or objects thousands deep, too deep to be read; a scenario needs only a few levels (steps, a step, a put's [key, value])",
   unknownField: (field: string, where: string, valid: readonly string[]) =>
     `unknown field ${shown(field)} in ${where.replace(': ', "'s ")}${hint(field, valid, 'fields')}`,
   missingField: (field: string, where: string, example: string) =>
@@ -138,6 +140,10 @@ export const SAY = {
       ? `${where} is ${shown(got)}, not one of the ${what}${hint(got, valid, what)}`
       : `${where} must be one of ${valid.join(', ')} (got ${described(got)})`,
 
+  noSteps: (where: string) =>
+    `${where} is empty: give a run at least one step, e.g. steps: [{ at: 0, client: 'c1', put: ['x', '1'] }]`,
+  stepAfterEnd: (step: number, at: number, until: number) =>
+    `step ${step} is at ${at} ms, after runUntilMs (${until} ms), so the run would end before it; raise runUntilMs or take the step out`,
   stepDoesNothing: (where: string, actions: readonly string[]) =>
     `${where} does nothing: give it one of ${actions.join(', ')}`,
   stepDoesTwo: (where: string, actions: readonly string[]) =>
