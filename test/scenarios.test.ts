@@ -149,3 +149,42 @@ describe('a step that never became an operation says why', () => {
     );
   });
 });
+
+describe("the summary's last verdict line", () => {
+  const summary = (expect: 'NULL' | 'GET_OK') =>
+    renderSummary(
+      new Chalk({ level: 0 }),
+      runScenario({
+        goal: 'g',
+        steps: [
+          { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+          { at: 500, client: 'c1', get: 'x', via: 's2', expect },
+        ],
+      }),
+      'replay',
+    ).join('\n');
+
+  it("says the guarantees alone were as expected when a step's reply was not", () => {
+    const text = summary('NULL');
+    expect(text).toContain('✗ step 2: c1 GET x via s2 → NULL, but the reply was GET_OK');
+    expect(text).toMatch(
+      /\n {4}the guarantees are as the scenario expected; 1 step not \(✗ above\)\n/,
+    );
+  });
+
+  it('says the run was as expected when every step was', () => {
+    expect(summary('GET_OK')).toMatch(/\n {4}as the scenario expected\n/);
+  });
+});
+
+describe('a guarantee with more witnesses than the summary shows', () => {
+  it('shows one of each kind before a second of any: pipelined PUTs show their ts witness', async () => {
+    const run = runScenario(await loadScenario('scenarios/pipelined-puts-overtake.ts'));
+    const text = renderSummary(new Chalk({ level: 0 }), run, 'replay', 200).join('\n');
+    const section = text.slice(text.indexOf('✗ monotonic writes'), text.indexOf('✓ read your'));
+    // Three replicas holding x=2 before x=1 are one kind; the leader's stamps another.
+    expect(section).toContain("c1's PUT x=2 (op 2, c1.2, issued at 0.001s) got ts 6, not newer");
+    expect(section.match(/^ {8}s\d stored c1's PUT x=1/gm)).toHaveLength(2);
+    expect(section).toContain('… and 1 more');
+  });
+});

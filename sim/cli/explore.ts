@@ -19,7 +19,7 @@ import {
 import { paletteFor } from '../render/colors.ts';
 import { counted, ordinal } from '../render/format.ts';
 import { escapeControls, shellWord } from '../render/safe-text.ts';
-import { guaranteeNames } from '../render/summary.ts';
+import { guaranteeNames, witnessesShown } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
@@ -294,7 +294,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const kept = replay.verdicts.filter((v) => !v.informative && v.violations.length > 0);
   lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
   for (const v of kept) {
-    for (const x of v.violations.slice(0, SHOWN_WITNESSES))
+    for (const x of witnessesShown(v.violations, SHOWN_WITNESSES))
       lines.push(...fitted(x.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
     const more = v.violations.length - SHOWN_WITNESSES;
     if (more > 0)

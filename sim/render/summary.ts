@@ -2,7 +2,7 @@
 // the run ended), whether the expectations were met, the trace hash, and how to replay it.
 
 import type { ChalkInstance } from 'chalk';
-import { GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import { GUARANTEE_NAMES, type GuaranteeId, type Violation } from '../check/index.ts';
 import type { Ending } from '../kernel/simulation.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { textWidth } from './diagram.ts';
@@ -274,6 +274,29 @@ export function guaranteeNames(ids: readonly GuaranteeId[]): string {
 const SHOWN_PER_GUARANTEE = 3;
 
 /**
+ * The witnesses a list shows when it cannot show them all: one of each kind before a second of
+ * any (a kind is the sentence with its replicas' names taken out), so that three replicas holding
+ * the same two writes out of order do not hide a different witness behind "… and 1 more".
+ */
+export function witnessesShown(
+  violations: readonly Violation[],
+  shown: number,
+): readonly Violation[] {
+  if (violations.length <= shown) return violations;
+  const kinds = new Set<string>();
+  const first: Violation[] = [];
+  const again: Violation[] = [];
+  for (const w of violations) {
+    const kind = w.sentence.replace(/[A-Za-z][\w-]*/g, (word) =>
+      w.nodes.includes(word) ? '·' : word,
+    );
+    (kinds.has(kind) ? again : first).push(w);
+    kinds.add(kind);
+  }
+  return [...first, ...again].slice(0, shown);
+}
+
+/**
  * One line per guarantee, its first witnesses under it, then what the scenario expected (for a run
  * no scenario scripted, whether every guarantee the store promises held).
  */
@@ -302,7 +325,7 @@ export function renderVerdicts(
       const count = counted(v.violations.length, v.informative ? 'finding' : 'violation');
       const headline = v.informative ? c.yellow : c.red.bold;
       lines.push(...verdictLine(v.informative ? 'ℹ' : '✗', name, count).map((l) => headline(l)));
-      for (const w of v.violations.slice(0, SHOWN_PER_GUARANTEE)) {
+      for (const w of witnessesShown(v.violations, SHOWN_PER_GUARANTEE)) {
         const ops = w.ops.length > 0 ? ` [ops ${w.ops.join(', ')}]` : '';
         const paint = v.informative ? c.yellow : c.red;
         // A checker's sentence wraps over several lines: cut only what no reader needs.
@@ -319,10 +342,16 @@ export function renderVerdicts(
         );
     }
   }
+  // Under a step's red ✗, a bare "as the scenario expected" would read as the whole run's verdict.
+  const stepsFailed = run.outcomes.filter((o) => o.failure !== null).length;
   if (run.verdictFailures.length === 0)
     lines.push(
       c.green(
-        scripted ? '    as the scenario expected' : '    every guarantee the store promises held',
+        !scripted
+          ? '    every guarantee the store promises held'
+          : stepsFailed > 0
+            ? `    the guarantees are as the scenario expected; ${counted(stepsFailed, 'step')} not (✗ above)`
+            : '    as the scenario expected',
       ),
     );
   // A run no scenario scripted expected only what the store promises: each broken guarantee is
