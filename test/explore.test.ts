@@ -108,8 +108,10 @@ describe('a case written by npm run explore', () => {
     // Every place names it alike: the line as it was found, the case's header and goal.
     expect(first.stderr).toContain(`run ${run} broke `);
     const text = readFileSync(path!, 'utf8').replace(/\n \* +/g, ' ');
-    expect(text).toContain(`run ${run} of seed 1, from`);
-    expect(text).toContain(`(seed 1, run ${run})'`);
+    expect(text).toContain(`run ${run} of the search with --seed 1, from`);
+    expect(text).toContain(`(search --seed 1, run ${run})'`);
+    // The run's own seed is told apart from the search's.
+    expect(text).toMatch(/\n {2}seed: \d+, \/\/ this run's own seed, drawn by the search\n/);
     // Lines are fitted to 100 columns, but for those that name the case: a path does not wrap.
     for (const line of first.stdout.split('\n'))
       if (!line.includes(out)) expect(line.length).toBeLessThanOrEqual(100);

@@ -224,7 +224,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ' *',
     ...wrap(
       'Goal:',
-      `See ${names.join(' and ')} break in a small run that the random search found: run ${runNumber(info.run)} of seed ${info.seed}, from \`${info.command}\`.`,
+      `See ${names.join(' and ')} break in a small run that the random search found: run ${runNumber(info.run)} of the search with --seed ${info.seed}, from \`${info.command}\`.`,
     ),
     ...wrap(
       'Method:',
@@ -252,7 +252,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
   const expect: Record<string, GuaranteeId[]> = { violations: broken.map((v) => v.guarantee) };
   if (found.length > 0) expect.findings = found;
   const fields = [
-    `  goal: ${quote(`${names.join(' and ')} broken in a random run (seed ${info.seed}, run ${runNumber(info.run)})`)},`,
+    `  goal: ${quote(`${names.join(' and ')} broken in a random run (search --seed ${info.seed}, run ${runNumber(info.run)})`)},`,
     `  store: ${quote(run.store)},`,
     `  preset: ${quote(run.preset)},`,
     ...(Object.keys(scenario.knobs ?? {}).length > 0
@@ -261,7 +261,8 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     `  servers: ${literal(run.topology.servers)},`,
     `  clients: ${literal(run.topology.clients)},`,
     `  network: ${literal(networkOf(scenario))},`,
-    `  seed: ${run.seed},`,
+    // Not the search's --seed, named in the goal: the one it drew for this run.
+    `  seed: ${run.seed}, // this run's own seed, drawn by the search`,
     ...(scenario.runUntilMs === undefined ? [] : [`  runUntilMs: ${scenario.runUntilMs},`]),
     '  steps: [',
     ...steps,
