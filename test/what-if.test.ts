@@ -115,6 +115,22 @@ describe('--what-if in the terminal', () => {
     ]);
   });
 
+  it("says above the edited run's timeline that its notes were written for the run without the edits", () => {
+    // Under preset:fixed s3 is up to date, so the note "s3 serves it the old value" no longer holds.
+    const edited = sim('scenarios/stale-read.ts', '--what-if', 'preset:fixed');
+    const lines = edited.stdout.split('\n');
+    const said = lines.findIndex((l) =>
+      l.startsWith('the edited run (preset:fixed); its notes (──)'),
+    );
+    expect(said).toBeGreaterThan(0);
+    expect(said).toBeLessThan(lines.findIndex((l) => l.includes('── c1 writes x=1')));
+    expect(edited.stdout.replace(/\n +/g, ' ')).toContain(
+      'were written for the run without the edits, and may no longer hold',
+    );
+    // Without an edit, the notes are the run's own: nothing is said.
+    expect(sim('scenarios/stale-read.ts').stdout).not.toContain('the edited run');
+  });
+
   it('keeps to --width, as the summary under it does', () => {
     const narrow = sim('scenarios/stale-read.ts', '--width', '40', '--what-if', `drop:${toS3.id}`);
     const report = narrow.stdout.slice(narrow.stdout.indexOf('What if'));

@@ -11,6 +11,7 @@ import {
   diffRuns,
   type Edit,
   EditError,
+  editText,
   effectiveScenario,
   parseEdit,
   refusalOf,
@@ -176,6 +177,18 @@ async function sim(argv: readonly string[]): Promise<number> {
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
+  // The notes were written for the run without the edits: "s3 serves it the old value" may be
+  // false beside the rows of an edited run that serves the new one.
+  const notes = scenario.steps.some((step) => step.note !== undefined);
+  if (!values.quiet && applied.length > 0 && notes)
+    out.push(
+      ...wrapText(
+        `the edited run (${applied.map(editText).join(', ')}); its notes (──) were written for the run without the edits, and may no longer hold`,
+        width,
+        2,
+      ).map((line) => c.yellow(line)),
+      '',
+    );
   if (!values.quiet) {
     const view =
       values.view === 'log' ? renderLog(c, run, width) : renderDiagram(c, doc, { width });
