@@ -666,6 +666,33 @@ describe('loading a scenario file', () => {
     expect(r.stdout).not.toMatch(/types\.d\.ts|run\.json/);
   });
 
+  it('--list <folder> does not import, and so run, a script or a config that names no goal', () => {
+    const marker = join(dir, 'ran');
+    const script = `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nexport default {};\n`;
+    write('project/tool.ts', script);
+    write('project/package.json', JSON.stringify({ name: 'p', version: '1.0.0' }));
+    write('project/a.ts', good);
+    const r = sim('--list', join(dir, 'project'));
+    expect(r.status).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    const text = r.stdout.replace(/\n {4}/g, ' | ');
+    expect(text).toMatch(/project\/a\.ts \| a good one\n/);
+    expect(text).toMatch(
+      /project\/tool\.ts \| not read: its text has no goal, so it is taken for no scenario, and not run; to load it anyway, name the file itself to --list\n/,
+    );
+    expect(text).toMatch(/project\/package\.json \| not read: /);
+    // Named alone, it is loaded (and run) as asked.
+    const named = sim('--list', join(dir, 'project/tool.ts'));
+    expect(named.status).toBe(2);
+    expect(existsSync(marker)).toBe(true);
+    // A folder of none but such files is a folder of no scenarios.
+    write('configs/tsconfig.json', '{}');
+    oneLine(
+      sim('--list', join(dir, 'configs')),
+      /no scenario files \(.*\) in '.*configs' \(1 other file there says no goal\)$/m,
+    );
+  });
+
   it('--list <folder> of .json scenarios only lists them', () => {
     const steps = [{ at: 0, client: 'c1', get: 'x' }];
     write('only-json/a.json', JSON.stringify({ goal: 'just json', steps }));

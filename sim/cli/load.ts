@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
   rmSync,
   statSync,
@@ -300,13 +301,34 @@ function isTraceFile(path: string): boolean {
   }
 }
 
-/** The scenario files a `--list` names: each file as it is, each folder's scenario files. */
-export function listedFiles(paths: readonly string[]): string[] {
-  if (paths.length === 0) return scenarioFiles();
+/**
+ * The scenario files a `--list` names: each file as it is, each folder's scenario files. A
+ * folder's file whose text never says `goal` (a config, a script) is not a scenario and is not
+ * imported, which would run it: `--list .` in a project lists, it does not execute its tools.
+ */
+export function listedFiles(
+  paths: readonly string[],
+): { readonly file: string; readonly scenario: boolean }[] {
+  const named = (file: string) => ({ file, scenario: true });
+  const inFolder = (file: string) => ({ file, scenario: mentionsGoal(file) });
+  if (paths.length === 0) return scenarioFiles().map(inFolder);
   return paths.flatMap((p) => {
     if (!existsSync(p)) throw new UsageError(SAY.noListPath(p));
-    return statSync(p).isDirectory() ? scenarioFiles(resolve(p)) : [p];
+    return statSync(p).isDirectory() ? scenarioFiles(resolve(p)).map(inFolder) : [named(p)];
   });
+}
+
+/** The largest file read whole to look for `goal`; a larger one is taken as a scenario. */
+const GOAL_SCAN_BYTES = 8 * 2 ** 20;
+
+function mentionsGoal(path: string): boolean {
+  try {
+    if (statSync(path).size > GOAL_SCAN_BYTES) return true;
+    return readFileSync(path, 'utf8').includes('goal');
+  } catch {
+    // Not readable: the loader says why when it is listed.
+    return true;
+  }
 }
 
 export type Loaded =

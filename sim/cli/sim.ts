@@ -91,19 +91,23 @@ const OPTIONS = {
 async function list(paths: readonly string[], flags: readonly string[]): Promise<number> {
   if (flags.length > 0) throw new UsageError(SAY.listTakesNoFlags(flags[0]!, HELP));
   const c = paletteFor(process.stdout, process.env);
-  const files = listedFiles(paths);
+  const listed = listedFiles(paths);
+  const files = listed.filter((f) => f.scenario).map((f) => f.file);
   let broken = 0;
-  const out: string[] = [];
+  const lines = new Map<string, string>();
   for await (const loaded of loadEach(files)) {
     const line =
       'scenario' in loaded ? displayText(loaded.scenario.goal) : c.red(`✗ ${loaded.error}`);
     if (!('scenario' in loaded)) broken++;
-    out.push(c.bold(clean(loaded.file, 200)), `    ${line}`);
+    lines.set(loaded.file, line);
   }
+  const out: string[] = [];
+  for (const { file } of listed)
+    out.push(c.bold(clean(file, 200)), `    ${lines.get(file) ?? c.dim(SAY.listNotRead())}`);
   // One write, as a run's output is: a reader that stops early (| head) gets whole lines.
   if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
   if (broken > 0) throw new UsageError(SAY.listBroken(broken, files.length));
-  if (files.length === 0) throw new UsageError(SAY.listEmpty(paths));
+  if (files.length === 0) throw new UsageError(SAY.listEmpty(paths, listed.length));
   return EXIT.ok;
 }
 

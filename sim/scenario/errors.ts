@@ -210,8 +210,10 @@ export const SAY = {
     `--list takes only scenario files or folders, not --${flag}; ${help}`,
   listBroken: (broken: number, files: number) =>
     `${broken} of ${files} scenario files do not load (marked ✗ above)`,
-  listEmpty: (paths: readonly string[]) =>
-    `no scenario files (.ts, .js, .mjs or .json) in ${paths.map((p) => `'${clean(p)}'`).join(', ')}`,
+  listEmpty: (paths: readonly string[], notRead: number) =>
+    `no scenario files (.ts, .js, .mjs or .json) in ${paths.map((p) => `'${clean(p)}'`).join(', ')}${notRead > 0 ? ` (${notRead} other file${notRead === 1 ? '' : 's'} there ${notRead === 1 ? 'says' : 'say'} no goal)` : ''}`,
+  listNotRead: () =>
+    'not read: its text has no goal, so it is taken for no scenario, and not run; to load it anyway, name the file itself to --list',
   loadTimedOut: (file: string, ms: number, env: string) =>
     `the scenario '${clean(file)}' did not finish loading within ${ms} ms (does it loop at import?); set ${env}=<ms> to allow longer`,
   loadOutOfMemory: (file: string, mb: number, bytes: number) =>
