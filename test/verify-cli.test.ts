@@ -183,6 +183,34 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --preset fixed', () 
   });
 });
 
+describe('a search too wide to finish', () => {
+  it('is said early, once, on stderr, and a search that finishes says nothing of it', () => {
+    // Eight clients' PUTs at once: every order of their messages, about ×8 a move.
+    const wide = join(WORK, 'wide.ts');
+    const steps = Array.from({ length: 8 }, (_, i) => ({
+      at: 0,
+      client: `c${i + 1}`,
+      put: ['x', String(i)],
+    }));
+    writeFileSync(wide, `export default ${JSON.stringify({ goal: 'wide', clients: 8, steps })};\n`);
+    const r = run('sim/cli/verify.ts', wide, '--max-states', '20000');
+    expect(r.status).toBe(1);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^warning: the search widens about ×\d+ a move \(\d+ new states at depth \d+\) and no schedule is complete yet: it will likely stop at a bound \(--max-states 20000, memory or time\) before one is/,
+    );
+    expect(r.stdout).toMatch(/stopped by the bound on distinct states/);
+    // Said before the bound stopped it: the figures after it are of a deeper search.
+    const at = Number(/at depth (\d+)\)/.exec(warnings[0]!)?.[1]);
+    const stopped = Number(/not finished at depth (\d+) moves/.exec(r.stdout)?.[1]);
+    expect(at).toBeLessThan(stopped);
+    const proved = run('sim/cli/verify.ts', CONFIG, '--preset', 'fixed');
+    expect(proved.status).toBe(0);
+    expect(proved.stderr).not.toContain('warning');
+  });
+});
+
 describe('what a newcomer types first', () => {
   it('a mistyped scenario name is answered with the file meant', () => {
     const r = run('sim/cli/verify.ts', join(ROOT, 'scenarios', 'verify', 'two-reader.ts'));

@@ -118,9 +118,31 @@ function figures(p: Progress): string {
   return `moves ${p.states}  distinct states ${p.distinct}  depth ${p.depth}  ${rate(p)} distinct states/s (CPU)`;
 }
 
-function progress(stream: NodeJS.WriteStream): (p: Progress) => void {
+/**
+ * Said once, early, when the search plainly cannot finish: no schedule is complete yet, each move
+ * at least doubles the new states, and two more depths at that pace pass --max-states. (A search
+ * of 20 operations on 25 nodes ran 159 s to the memory bound with no word before its last line.)
+ */
+export function wideningWarning(p: Progress, maxStates: number): string | null {
+  const done = p.levels.length - 1;
+  if (p.complete > 0 || done < 2) return null;
+  const last = p.levels[done - 1]!;
+  const before = p.levels[done - 2]!;
+  if (before === 0 || last < 2 * before) return null;
+  const factor = last / before;
+  if (p.distinct + last * factor * (1 + factor) <= maxStates) return null;
+  return `warning: the search widens about ×${Math.round(factor)} a move (${last} new states at depth ${done}) and no schedule is complete yet: it will likely stop at a bound (--max-states ${maxStates}, memory or time) before one is, proving nothing past the depth it reaches; take operations or nodes out, or search random schedules with npm run explore`;
+}
+
+function progress(stream: NodeJS.WriteStream, maxStates: number): (p: Progress) => void {
   let last = -Infinity;
+  let warned = false;
   return (p) => {
+    const warning = warned ? null : wideningWarning(p, maxStates);
+    if (warning !== null) {
+      warned = true;
+      stream.write(`${stream.isTTY ? `\r${''.padEnd(78)}\r` : ''}${warning}\n`);
+    }
     if (p.cpuMs - last < (stream.isTTY ? 200 : 2_000)) return;
     last = p.cpuMs;
     stream.write(stream.isTTY ? `\r${figures(p).padEnd(78)}` : `${figures(p)}\n`);
@@ -289,7 +311,7 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   const result = await searchUntilInterrupted(setup, {
     bounds,
-    onProgress: progress(process.stderr),
+    onProgress: progress(process.stderr, bounds.maxStates),
     informative: values.informative === true,
   });
   if (process.stderr.isTTY) process.stderr.write(`\r${''.padEnd(78)}\r`);

@@ -52,6 +52,8 @@ export interface Progress {
   /** Moves in the longest schedule played so far. */
   readonly depth: number;
   readonly cpuMs: number;
+  /** New worlds found at each depth so far, from 1 (the last still growing): how fast it widens. */
+  readonly levels: readonly number[];
 }
 
 /** An informative checker's finding (A4, A12), by the shortest schedule that shows it. */
@@ -146,17 +148,20 @@ export function* searchSteps(
   // The deepest level a move was played at: the last level entered may have none (every world in
   // it complete), and no schedule is that long.
   let deepest = 0;
+  const levels: number[] = [];
   const figures = (): Progress & Found => ({
     states,
     distinct: seen.size,
     complete,
     depth: deepest,
     cpuMs: cpuMs() - started,
+    levels: [...levels],
     findings,
   });
   while (frontier.length > 0) {
     if (depth >= bounds.maxDepth) return { kind: 'unfinished', bound: 'depth', ...figures() };
     depth++;
+    levels.push(0);
     const next: World[] = [];
     for (const w of frontier) {
       for (const move of movesOf(setup, w)) {
@@ -174,6 +179,7 @@ export function* searchSteps(
         }
         const known = seen.size;
         if (seen.number(keyer.canonical(after)) < known) continue;
+        levels[depth - 1]!++;
         if (seen.size > bounds.maxStates)
           return { kind: 'unfinished', bound: 'states', ...figures() };
         const done = isComplete(setup, after);
