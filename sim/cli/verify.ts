@@ -123,7 +123,7 @@ function figures(p: Progress): string {
  * at least doubles the new states, and two more depths at that pace pass --max-states. (A search
  * of 20 operations on 25 nodes ran 159 s to the memory bound with no word before its last line.)
  */
-export function wideningWarning(p: Progress, maxStates: number): string | null {
+function wideningWarning(p: Progress, maxStates: number): string | null {
   const done = p.levels.length - 1;
   if (p.complete > 0 || done < 2) return null;
   const last = p.levels[done - 1]!;
