@@ -25,7 +25,7 @@ import { clean, nearest, SAY, ScenarioError } from '../scenario/errors.ts';
 import { LOAD_MEMORY_MB, LOAD_TIMEOUT_ENV, LOAD_TIMEOUT_MS } from '../scenario/limits.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { removeOnEnd } from '../signals.ts';
-import { fromStdin, readAtMost, typedElsewhere, UsageError } from './usage.ts';
+import { fromStdin, readAtMost, SCENARIO_FILE, typedElsewhere, UsageError } from './usage.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 
@@ -241,9 +241,6 @@ async function importNamed(file: string): Promise<unknown> {
     );
   return importBounded(path, file);
 }
-
-/** The endings the loader imports. */
-const SCENARIO_FILE = /\.([cm]?[jt]s|tsx|jsx|json)$/;
 
 /** The scenario file beside a mistyped name that it is nearest to (two-reader.ts: two-readers.ts). */
 function nearestFile(file: string): string | null {

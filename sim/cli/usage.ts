@@ -99,6 +99,9 @@ function npmTook(what: string): string {
   return `npm took ${flags} for itself, since no -- came before, ${what}; write npm run ${process.env.npm_lifecycle_event} -- followed by the same words (or, if you typed -- first, unset ${variables}, which an .npmrc or the environment set)`;
 }
 
+/** The endings the loader imports. */
+export const SCENARIO_FILE = /\.([cm]?[jt]s|tsx|jsx|json)$/;
+
 /** parseArgs' answer, or its complaint as one line that names the mistake. */
 function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: readonly string[],
@@ -135,7 +138,7 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
         unknown !== undefined &&
         a.startsWith(unknown) &&
         a !== unknown &&
-        (existsSync(a) || /\.(ts|mts|json)$/.test(a)),
+        (existsSync(a) || SCENARIO_FILE.test(a)),
     );
     if (file !== undefined)
       throw new UsageError(
