@@ -242,6 +242,42 @@ describe('a write without its acknowledgment', () => {
     expect(s.verdict().status).toBe('held');
   });
 
+  it('denied its lock, it never took effect: the lock client sends the write only once granted', () => {
+    // A GET of a while a's PUT is being denied: only the denied PUT could explain the read.
+    const s = new Script();
+    const a = s.invoke('c1', 'put', 'a');
+    const r = s.invoke('c3', 'get');
+    s.complete(r, 'GET_OK', 3, 'a');
+    s.complete(a, 'LOCK_DENIED', null, null);
+    expect(s.verdict().status).toBe('broken');
+  });
+
+  it('a DELETE denied its lock does not explain a NULL read after a PUT (a run of the lock store)', () => {
+    // c1's DELETE lands late, while c3 holds the lock under seed (any lock lets anyone operate):
+    // c3 reads NULL after c2's PUT x=2 was acknowledged. c4's DELETE, denied, sent no DELETE.
+    const scenario = (denied: boolean): AnyScenario => ({
+      goal: 'a late DELETE and a denied one',
+      store: 'lock',
+      preset: 'seed',
+      knobs: { requestTimeout: 1_000 },
+      clients: ['c1', 'c2', 'c3', 'c4'],
+      network: { delayMinMs: 5, delayMaxMs: 5 },
+      steps: [
+        { at: 0, client: 'c1', delete: 'x' },
+        { at: 5, delay: '*', from: 'c1', to: 's1', byMs: 3000 },
+        { at: 1100, client: 'c2', put: ['x', '2'] },
+        { at: 3003, client: 'c3', get: 'x' },
+        ...(denied ? [{ at: 3006, client: 'c4', delete: 'x' } as AnyStep] : []),
+      ],
+    });
+    for (const denied of [false, true]) {
+      const run = runScenario(scenario(denied), { trace: false });
+      if (denied) expect(run.result.history.get(4)?.reply).toBe('LOCK_DENIED');
+      const v = run.verdicts.find((x) => x.guarantee === 'linearizability')!;
+      expect([denied, v.status]).toEqual([denied, 'broken']);
+    }
+  });
+
   it('acknowledged, it took effect before it was answered', () => {
     const s = new Script();
     const a = s.invoke('c1', 'put', 'a');

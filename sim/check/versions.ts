@@ -32,6 +32,16 @@ export function isRead(op: Operation): boolean {
   return op.op === 'get' && versionOf(op) !== null;
 }
 
+/**
+ * A write the lock store denied its lock: its client sends the PUT or DELETE only once the lock is
+ * granted, and a denial ends the acquire (PROTOCOL.md §2: "if denied, report"), so it never took
+ * effect and constrains no register. Every other refused write may have (an earlier attempt's
+ * copy can land before a resend is refused).
+ */
+export function deniedLock(op: Operation): boolean {
+  return op.op !== 'get' && op.reply === 'LOCK_DENIED';
+}
+
 /** `Columns.flags` bits: a PUT or DELETE; answered with a version; neither answered nor abandoned. */
 export const WRITE = 1;
 export const VERSIONED = 2;
@@ -259,7 +269,8 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     const v = versionOf(op);
     if (v !== null) f |= VERSIONED;
     const answered = op.completedSeq !== null;
-    if (get ? answered && (op.reply === 'GET_OK' || op.reply === 'NULL') : true) f |= REGISTER;
+    if (get ? answered && (op.reply === 'GET_OK' || op.reply === 'NULL') : !deniedLock(op))
+      f |= REGISTER;
     if (!get && answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK')) f |= ACKNOWLEDGED;
     registerValue[i] =
       op.op === 'put'

@@ -2,7 +2,8 @@
 // respects real time (the run's event order) and is legal for a register. PUT sets the value,
 // DELETE makes it absent, GET returns the value or NULL; an unanswered PUT/DELETE may take effect
 // any time after its invocation or never; one answered with a refusal (not PUT_OK/DELETE_OK) may
-// take effect before that answer, or never; a refused or unanswered GET constrains nothing. Small
+// take effect before that answer, or never, but one denied its lock never does (the lock client
+// sends it only once granted); a refused or unanswered GET constrains nothing. Small
 // keys are decided by brute force over every order, larger ones by the Wing–Gong search (wgl.ts),
 // which knows no refused write: a larger key with one is skipped, as is a key that search cannot
 // finish within its step budget, and both are counted.
@@ -47,6 +48,8 @@ export function registerOp(op: Operation): RegisterOp | null {
       return { ...base, kind: 'read', value: null, completedSeq: op.completedSeq, optional: false };
     return null;
   }
+  // Denied its lock, the client never sent the write: it did not take effect (§2's lock client).
+  if (op.reply === 'LOCK_DENIED') return null;
   const acked = answered && (op.reply === 'PUT_OK' || op.reply === 'DELETE_OK');
   return {
     ...base,
