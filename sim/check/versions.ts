@@ -38,7 +38,7 @@ export function isRead(op: Operation): boolean {
  * effect and constrains no register. Every other refused write may have (an earlier attempt's
  * copy can land before a resend is refused).
  */
-export function deniedLock(op: Operation): boolean {
+function deniedLock(op: Operation): boolean {
   return op.op !== 'get' && op.reply === 'LOCK_DENIED';
 }
 

@@ -294,11 +294,11 @@ async function run(argv: readonly string[]): Promise<number> {
   const kept = replay.verdicts.filter((v) => !v.informative && v.violations.length > 0);
   lines.push(`the case breaks ${guaranteeNames(kept.map((v) => v.guarantee))}:`);
   for (const v of kept) {
+    const prefix = `  ✗ ${guaranteeNames([v.guarantee])}: `;
     for (const x of witnessesShown(v.violations, SHOWN_WITNESSES))
-      lines.push(...fitted(x.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
+      lines.push(...fitted(x.sentence, prefix, c.red));
     const more = v.violations.length - SHOWN_WITNESSES;
-    if (more > 0)
-      lines.push(...fitted(`… and ${more} more`, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.dim));
+    if (more > 0) lines.push(...fitted(`… and ${more} more`, prefix, c.dim));
   }
   if (w.unwritten === null)
     lines.push(`case written to ${shown(w.path!)}`, `replay: npm run sim -- ${shown(w.path!)}`);

@@ -133,13 +133,13 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
     // `--sede 3`: the nearest flag is the likely one, and says more than the whole usage line.
     const unknown = /^Unknown option '(-[^']*)'/.exec(message)?.[1];
     // `-dash.ts`: a file whose name begins with '-' reads as flags; ./ in front makes it a path.
-    const file = argv.find(
-      (a) =>
-        unknown !== undefined &&
-        a.startsWith(unknown) &&
-        a !== unknown &&
-        (existsSync(a) || SCENARIO_FILE.test(a)),
-    );
+    const file =
+      unknown === undefined
+        ? undefined
+        : argv.find(
+            (a) =>
+              a.startsWith(unknown) && a !== unknown && (existsSync(a) || SCENARIO_FILE.test(a)),
+          );
     if (file !== undefined)
       throw new UsageError(
         `${escapeControls(file)} is read as flags, since it begins with '-'; to name the file, write ./${escapeControls(file)}`,

@@ -120,8 +120,8 @@ function figures(p: Progress): string {
 
 /**
  * Said once, early, when the search plainly cannot finish: no schedule is complete yet, each move
- * at least doubles the new states, and two more depths at that pace pass --max-states. (A search
- * of 20 operations on 25 nodes ran 159 s to the memory bound with no word before its last line.)
+ * at least doubles the new states, and two more depths at that pace pass --max-states; without it,
+ * a search too wide to finish says nothing until a bound stops it, minutes later.
  */
 function wideningWarning(p: Progress, maxStates: number): string | null {
   const done = p.levels.length - 1;

@@ -517,10 +517,9 @@ export const SCENARIO_FIELDS: Fields = {
       // out of time order are the format's: they run by time, and a lab edit's steps keep the
       // script's numbers by going last.)
       const until = scope.scenario.runUntilMs as number | undefined;
-      const late = (v as readonly { readonly at: number }[]).findIndex(
-        (step) => until !== undefined && step.at > until,
-      );
-      if (late >= 0) fail(SAY.stepAfterEnd(late + 1, (v as { at: number }[])[late]!.at, until!));
+      const steps = v as readonly { readonly at: number }[];
+      const late = until === undefined ? -1 : steps.findIndex((step) => step.at > until);
+      if (late >= 0) fail(SAY.stepAfterEnd(late + 1, steps[late]!.at, until!));
       // Each text within its own limit, and all of them within one: a million steps of long notes
       // would be drawn, saved and put in a page whole.
       let chars = 0;

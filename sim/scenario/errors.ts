@@ -167,7 +167,7 @@ export const SAY = {
       v === undefined ? '' : v === null ? ' with no value' : ` with value ${shown(v)}`;
     const carried = written === undefined ? 'the value read' : `value ${shown(written)}`;
     const valued = endings.filter(carriesValue);
-    const bare = endings.filter((r) => !valued.includes(r));
+    const bare = endings.filter((r) => !carriesValue(r));
     const ways = [
       ...valued.map((r) => `${r} with ${carried}`),
       ...(bare.length > 0 ? [`${bare.join(' or ')} with no value`] : []),

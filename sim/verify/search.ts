@@ -148,20 +148,21 @@ export function* searchSteps(
   // The deepest level a move was played at: the last level entered may have none (every world in
   // it complete), and no schedule is that long.
   let deepest = 0;
-  const levels: number[] = [];
+  // How many worlds had been met when each depth began: the new ones of a depth are the difference.
+  const begun: number[] = [];
   const figures = (): Progress & Found => ({
     states,
     distinct: seen.size,
     complete,
     depth: deepest,
     cpuMs: cpuMs() - started,
-    levels: [...levels],
+    levels: begun.map((at, d) => (begun[d + 1] ?? seen.size) - at),
     findings,
   });
   while (frontier.length > 0) {
     if (depth >= bounds.maxDepth) return { kind: 'unfinished', bound: 'depth', ...figures() };
     depth++;
-    levels.push(0);
+    begun.push(seen.size);
     const next: World[] = [];
     for (const w of frontier) {
       for (const move of movesOf(setup, w)) {
@@ -179,7 +180,6 @@ export function* searchSteps(
         }
         const known = seen.size;
         if (seen.number(keyer.canonical(after)) < known) continue;
-        levels[depth - 1]!++;
         if (seen.size > bounds.maxStates)
           return { kind: 'unfinished', bound: 'states', ...figures() };
         const done = isComplete(setup, after);
