@@ -47,6 +47,11 @@ export type Observation =
       readonly text: string;
       /** Set by the lock server: the change to its lock table that the text tells in words. */
       readonly lock?: LockChange;
+      /**
+       * Set by a replica that came back from a crash with an empty store (durability memory):
+       * every version it held is gone, which the checkers must know (a replica that went back).
+       */
+      readonly emptied?: true;
     };
 
 /**

@@ -446,6 +446,7 @@ export function checkInput(
     operations: result.history.operations,
     applies: result.history.applies,
     locks: result.history.locks,
+    wipes: result.history.wipes,
     replicas: store.replicas(result.finalStates, topology),
     quiescent: result.ending === 'quiescent',
     endedAt: result.endedAt,

@@ -76,7 +76,7 @@ function check(operations: Operation[], extra: Partial<CheckInput> = {}): Verdic
   });
 }
 
-function verdict(verdicts: Verdict[], guarantee: string): Verdict {
+function verdict(verdicts: readonly Verdict[], guarantee: string): Verdict {
   const v = verdicts.find((x) => x.guarantee === guarantee);
   if (v === undefined) throw new Error(`no verdict for ${guarantee}`);
   return v;
@@ -605,6 +605,57 @@ describe('cross-key causality (informative)', () => {
     ];
     const v = verdict(check([readX, writeY], { applies }), 'causality');
     expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[readX.id, writeY.id], ['s3']]]);
+  });
+});
+
+describe('cross-key causality across a restart that emptied a replica', () => {
+  // c1 writes y (ts 5), which s3 stores; s3 restarts with an empty store (durability=memory);
+  // c1 then writes x, which s3 stores while it holds no y at all.
+  const writeY = put('c1', 'y', '1', 0, 5);
+  const writeX = put('c1', 'x', '2', 300, 310);
+  const applies: Apply[] = [
+    { t: 10, node: 's3', key: 'y', value: '1', ts: 5, origin: writeY.requestId, seq: 2 },
+    { t: 320, node: 's3', key: 'x', value: '2', ts: 310, origin: writeX.requestId, seq: 7 },
+  ];
+
+  it('finds the write stored without its cause, and says the restart emptied the store', () => {
+    const wipes = [{ t: 200, node: 's3', seq: 5 }];
+    const v = verdict(check([writeY, writeX], { applies, wipes }), 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes, x.at])).toEqual([
+      [[writeY.id, writeX.id], ['s3'], 320],
+    ]);
+    expect(v.violations[0]!.sentence).toBe(
+      `s3 stored c1's PUT x=2 (op ${writeX.id}, ${writeX.requestId}, issued at 0.300s) while it held no y (its restart at 0.200s emptied its store), though c1 had seen ts 5 of y before writing (op ${writeY.id})`,
+    );
+  });
+
+  it('is judged on a run where a follower restarts empty and then stores a write whose cause it lost', async () => {
+    const { runScenario } = await import('../sim/scenario.ts');
+    const run = runScenario(
+      {
+        goal: 's2 restarts empty, then stores the write of x that c1 made after writing y',
+        preset: 'fixed',
+        knobs: { durability: 'memory' },
+        clients: ['c1'],
+        network: { delayMinMs: 5, delayMaxMs: 5 },
+        steps: [
+          { at: 0, client: 'c1', put: ['y', '1'], via: 's1' },
+          { at: 100, crash: 's2' },
+          { at: 200, restart: 's2' },
+          { at: 300, client: 'c1', put: ['x', '2'], via: 's1' },
+        ],
+      },
+      { trace: false },
+    );
+    expect(run.result.history.wipes).toEqual([{ t: 200, node: 's2', seq: expect.any(Number) }]);
+    const v = verdict(run.verdicts, 'causality');
+    expect(v.violations.map((x) => [x.ops, x.nodes])).toEqual([[[1, 2], ['s2']]]);
+    expect(v.violations[0]!.sentence).toContain('its restart at 0.200s emptied its store');
+  });
+
+  it('reads a restart after the write, or of another replica, as taking nothing from it', () => {
+    for (const wipes of [[{ t: 400, node: 's3', seq: 9 }], [{ t: 200, node: 's2', seq: 5 }], []])
+      expect(verdict(check([writeY, writeX], { applies, wipes }), 'causality').status).toBe('held');
   });
 });
 

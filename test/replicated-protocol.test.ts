@@ -347,6 +347,23 @@ describe('the leader', () => {
     const memory = leader({ ...fixed, durability: 'memory' });
     expect(memory.recover(s).store.size).toBe(0);
   });
+
+  it('records that a restart emptied its store under durability=memory, and nothing under disk', () => {
+    const emptied = (knobs: ReplicatedKnobs) =>
+      follower(knobs)
+        .step(initialServerState(), { type: 'restart' }, at(50))
+        .effects.filter((e) => e.type === 'record')
+        .map((e) => e.observation);
+    expect(emptied({ ...fixed, durability: 'memory' })).toEqual([
+      {
+        kind: 'note',
+        node: 's2',
+        text: 'lost its whole store in the crash (durability=memory)',
+        emptied: true,
+      },
+    ]);
+    expect(emptied(fixed)).toEqual([]);
+  });
 });
 
 describe('a follower', () => {

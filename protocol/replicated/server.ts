@@ -516,8 +516,16 @@ function onTimer(
   }
 }
 
-/** After a crash with durability=disk the leader still holds its in-flight writes: resume them. */
+/**
+ * After a crash with durability=memory the server starts empty (`recover`): it says so, since the
+ * versions it held are gone. With durability=disk the leader still holds its in-flight writes:
+ * it resumes them.
+ */
 function onRestart(config: ServerConfig, state: ServerState, out: Out): ServerState {
+  if (config.knobs.durability === 'memory') {
+    const text = 'lost its whole store in the crash (durability=memory)';
+    out.record({ kind: 'note', node: config.id, text, emptied: true });
+  }
   if (config.id !== config.leader) return state;
   for (const write of state.writes.values())
     for (const follower of targetsOf(config, write)) sendReplication(config, write, follower, out);

@@ -3,10 +3,12 @@
 // reading that follower could then see the effect (y) without its cause (x). A write's causes are
 // every operation of its session answered before it was issued (in the order of events), on
 // another key: not only those since the previous write, since a replica that went back (an
-// overwrite, a lost store) may lack an old cause while it holds the newer writes. Each replica
+// overwrite, a store a restart emptied) may lack an old cause while it holds the newer writes. Each replica
 // remembers how far into each session's causes it is known to hold everything, so a run whose
 // replicas never go back checks each cause about once per replica.
 
+import type { Apply, Wipe } from '../kernel/history.ts';
+import { formatTime } from '../render/format.ts';
 import type { Checker, CheckInput, Violation } from './types.ts';
 import {
   applyColumns,
@@ -73,10 +75,13 @@ function completionOrdered(completedSeq: Float64Array, indices: Int32Array): boo
  * cause).
  */
 interface ReplicaView {
+  readonly name: string;
   readonly held: Float64Array;
   wentBack: number;
   readonly verified: Int32Array;
   readonly verifiedAt: Int32Array;
+  /** When a restart last emptied its store (-1: never). */
+  wipedAt: number;
 }
 
 /** The first cause of the write at index i that the replica lacks, or -1; records how far it holds all. */
@@ -114,15 +119,21 @@ function findings(input: CheckInput): Violation[] {
   const views: ReplicaView[] = [];
   const reported = new ReportedPairs(input.operations.length);
   const violations: Violation[] = [];
+  const wipes = input.wipes ?? [];
+  let nextWipe = 0;
   for (let a = 0; a < replicas.write.length; a++) {
     const node = replicas.nodeOf[a]!;
+    while (nextWipe < wipes.length && wipedBefore(wipes[nextWipe]!, input.applies[a]!))
+      wipe(views, wipes[nextWipe++]!);
     let replica = views[node];
     if (replica === undefined) {
       replica = {
+        name: input.applies[a]!.node,
         held: reused.floats(`held by ${node}`, replicas.keyCount).fill(Number.NEGATIVE_INFINITY),
         wentBack: 0,
         verified: reused.ints(`verified by ${node}`, c.sessionCount).fill(0),
         verifiedAt: reused.ints(`verified at ${node}`, c.sessionCount).fill(0),
+        wipedAt: -1,
       };
       views[node] = replica;
     }
@@ -130,7 +141,7 @@ function findings(input: CheckInput): Violation[] {
     const missing = i < 0 ? -1 : missingCause(c, all, i, replica);
     const held = replica.held;
     if (missing >= 0 && reported.first(node, missing, i))
-      violations.push(violation(input, a, i, missing, held[c.keyOf[missing]!]!));
+      violations.push(violation(input, a, i, missing, held[c.keyOf[missing]!]!, replica.wipedAt));
     const key = replicas.keyOf[a]!;
     const ts = replicas.ts[a]!;
     if (ts < held[key]!) replica.wentBack++;
@@ -139,26 +150,50 @@ function findings(input: CheckInput): Violation[] {
   return violations;
 }
 
-/** The replica of the a-th apply stored the write at index i while it held `heldTs` of a cause's key. */
+/** The wipe came before the apply in the order of events (by time in a history without places). */
+function wipedBefore(wipe: Wipe, apply: Apply): boolean {
+  return wipe.seq !== undefined && apply.seq !== undefined
+    ? wipe.seq < apply.seq
+    : wipe.t <= apply.t;
+}
+
+/** A restart emptied a replica's store: it holds no version of any key, and went back. */
+function wipe(views: readonly (ReplicaView | undefined)[], w: Wipe): void {
+  // A replica with no view yet has stored nothing: there is nothing to forget.
+  const replica = views.find((v) => v?.name === w.node);
+  if (replica === undefined) return;
+  replica.held.fill(Number.NEGATIVE_INFINITY);
+  replica.wentBack++;
+  replica.wipedAt = w.t;
+}
+
+/**
+ * The replica of the a-th apply stored the write at index i while it held `heldTs` of a cause's
+ * key (-Infinity: none), its store last emptied at `wipedAt` (-1: never).
+ */
 function violation(
   input: CheckInput,
   a: number,
   i: number,
   missing: number,
   heldTs: number,
+  wipedAt: number,
 ): Violation {
   const apply = input.applies[a]!;
   const write = input.operations[i]!;
   const cause = input.operations[missing]!;
+  const seen = `${write.client} had seen ts ${versionOf(cause)} of ${cause.key} before writing (op ${cause.id})`;
   return {
     guarantee: 'causality',
     ops: [cause.id, write.id],
     nodes: [apply.node],
     at: apply.t,
     sentence:
-      heldTs === Number.NEGATIVE_INFINITY
-        ? `${apply.node} stored ${opText(write)} before it had stored any ${cause.key}, though ${write.client} had seen ts ${versionOf(cause)} of ${cause.key} before writing (op ${cause.id})`
-        : `${apply.node} stored ${opText(write)} while it held ${cause.key} at ts ${heldTs}, older than the ts ${versionOf(cause)} ${write.client} had seen before writing (op ${cause.id})`,
+      heldTs !== Number.NEGATIVE_INFINITY
+        ? `${apply.node} stored ${opText(write)} while it held ${cause.key} at ts ${heldTs}, older than the ts ${versionOf(cause)} ${write.client} had seen before writing (op ${cause.id})`
+        : wipedAt >= 0
+          ? `${apply.node} stored ${opText(write)} while it held no ${cause.key} (its restart at ${formatTime(wipedAt)} emptied its store), though ${seen}`
+          : `${apply.node} stored ${opText(write)} before it had stored any ${cause.key}, though ${seen}`,
   };
 }
 

@@ -3,7 +3,7 @@
 // A store plugs in by listing the checkers that apply to it (see index.ts).
 
 import type { Key, NodeId } from '../../protocol/core.ts';
-import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
+import type { Apply, LockEvent, Operation, Wipe } from '../kernel/history.ts';
 
 export type GuaranteeId =
   | 'monotonic-reads'
@@ -100,6 +100,11 @@ export interface CheckInput {
   readonly operations: readonly Operation[];
   readonly applies: readonly Apply[];
   readonly locks: readonly LockEvent[];
+  /**
+   * Replicas whose store a restart emptied (durability=memory), in order; absent from histories
+   * written before they were recorded, which then read as if no store was ever emptied.
+   */
+  readonly wipes?: readonly Wipe[];
   /** Each server's store at the end of the run. */
   readonly replicas: ReadonlyMap<NodeId, ReplicaState>;
   /** The run ended with nothing left to do. */

@@ -72,6 +72,17 @@ export interface LockEvent extends LockChange {
   readonly seq?: number;
 }
 
+/** A replica's store emptied, every version in it gone: a restart under durability=memory. */
+export interface Wipe {
+  readonly t: number;
+  readonly node: NodeId;
+  /**
+   * Where it fell in the order of events (the counter of `invokedSeq`). Absent when not recorded
+   * by a History; a checker that needs it then orders by `t`.
+   */
+  readonly seq?: number;
+}
+
 /** An apply as recorded: its write is noted (`opIndex`) when the applies are first read after it. */
 type Recorded = { -readonly [F in keyof Apply]: Apply[F] };
 
@@ -80,6 +91,8 @@ export class History {
   private readonly recorded: Recorded[] = [];
   /** The lock store's grants, releases and expiries, in order. */
   readonly locks: LockEvent[] = [];
+  /** Replicas whose store a restart emptied, in order. */
+  readonly wipes: Wipe[] = [];
   /**
    * Operations by id: an array for the usual ids (0, 1, 2, …), a Map for any other. A Map of
    * tens of thousands of numbers costs more to grow than the rest of recording an operation.
@@ -152,6 +165,8 @@ export class History {
       case 'note':
         if (observation.lock !== undefined)
           this.locks.push({ t, node: observation.node, ...observation.lock, seq: this.nextSeq++ });
+        if (observation.emptied === true)
+          this.wipes.push({ t, node: observation.node, seq: this.nextSeq++ });
         return;
     }
   }
@@ -183,13 +198,15 @@ export class History {
     operations: readonly Operation[];
     applies: readonly Apply[];
     locks: readonly LockEvent[];
+    wipes: readonly Wipe[];
   } {
-    return { operations: this.operations, applies: this.applies, locks: this.locks };
+    const { operations, applies, locks, wipes } = this;
+    return { operations, applies, locks, wipes };
   }
 
-  /** Entries recorded: operations, replica changes and lock changes (what maxHistory bounds). */
+  /** Entries recorded: operations, replica changes, wipes and lock changes (what maxHistory bounds). */
   get size(): number {
-    return this.operations.length + this.recorded.length + this.locks.length;
+    return this.operations.length + this.recorded.length + this.locks.length + this.wipes.length;
   }
 
   /** A client crashed: what it had pending will never complete. */
@@ -228,6 +245,7 @@ export class History {
     for (const apply of this.applies) copy.recorded.push(apply);
     for (const n of this.issuedBefore) copy.issuedBefore.push(n);
     for (const lock of this.locks) copy.locks.push(lock);
+    for (const wipe of this.wipes) copy.wipes.push(wipe);
     this.byIndex.forEach((op, i) => {
       copy.byIndex[i] = same(op);
     });

@@ -5,7 +5,7 @@
 
 import type { NodeId } from '../../protocol/core.ts';
 import { GUARANTEE_NAMES, type Verdict } from '../check/index.ts';
-import type { Apply, LockEvent, Operation } from '../kernel/history.ts';
+import type { Apply, LockEvent, Operation, Wipe } from '../kernel/history.ts';
 import type { NetworkConfig } from '../kernel/network.ts';
 import { type SizeBounds, sizeBounds } from '../kernel/simulation.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
@@ -87,6 +87,8 @@ export interface TraceDocument {
     readonly operations: readonly Operation[];
     readonly applies: readonly Apply[];
     readonly locks: readonly LockEvent[];
+    /** Absent from traces written before restarts that empty a store were recorded. */
+    readonly wipes?: readonly Wipe[];
   };
   readonly expectations: readonly TraceExpectation[];
   /** One per guarantee the store's checkers judge, with each violation's witness and sentence. */
@@ -182,6 +184,7 @@ export function traceDocument(run: ScenarioRun, source: DocumentSource): TraceDo
       operations: history.operations,
       applies: history.applies,
       locks: history.locks,
+      wipes: history.wipes,
     },
     expectations: run.outcomes.map((o) => ({
       step: o.step,

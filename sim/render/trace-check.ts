@@ -151,6 +151,7 @@ function observation(node: NodeRef): Check {
     note: (v, p) => {
       object({ node, text: string })(v, p);
       optional(lockChange)((v as Record<string, unknown>).lock, child(p, 'lock'));
+      optional(boolean)((v as Record<string, unknown>).emptied, child(p, 'emptied'));
     },
   };
   return byKind(kinds);
@@ -424,6 +425,10 @@ export function checkTraceDocument(doc: Record<string, unknown>): void {
       object({ t: time, node })(v, p);
     }),
   })(doc.history, 'history');
+  optional(arrayOf(object({ t: time, node })))(
+    (doc.history as Record<string, unknown>).wipes,
+    'history.wipes',
+  );
   arrayOf(expectation)(doc.expectations, 'expectations');
   arrayOf(verdict)(doc.verdicts, 'verdicts');
   arrayOf(string)(doc.verdictFailures, 'verdictFailures');

@@ -3,7 +3,7 @@
 // keeps only what the future and the checkers can tell apart (see `encode`), and renames
 // interchangeable clients so that one world stands for all its mirror images.
 
-import { Fifo, type NodeId, StringTable, Subset } from '../../protocol/core.ts';
+import { Fifo, type NodeId, type Observation, StringTable, Subset } from '../../protocol/core.ts';
 import { Forms, Words } from './forms.ts';
 import type { Setup } from './setup.ts';
 import { onTimeInTimerMs, timersBefore, type World } from './world.ts';
@@ -211,7 +211,7 @@ export class Keyer {
     let lastT = -1;
     for (const rec of w.records) {
       const abandon = 'abandon' in rec;
-      if (!abandon && this.appliesPerReplica && rec.observation.kind === 'apply') continue;
+      if (!abandon && this.appliesPerReplica && ofReplica(rec.observation)) continue;
       if (this.timed) this.num(out, rec.t);
       else out.push(rec.t === lastT ? 1 : 0);
       lastT = rec.t;
@@ -224,13 +224,17 @@ export class Keyer {
       const at = out.length;
       out.push(0);
       for (const rec of w.records) {
-        if ('abandon' in rec || rec.observation.kind !== 'apply' || r.index[rec.node] !== j)
-          continue;
+        if ('abandon' in rec || !ofReplica(rec.observation) || r.index[rec.node] !== j) continue;
         out.push(ser.id(rec.observation));
         out.bump(at);
       }
     }
   }
+}
+
+/** What a replica's own store went through: its applies, and a restart that emptied it. */
+function ofReplica(o: Observation): boolean {
+  return o.kind === 'apply' || (o.kind === 'note' && o.emptied === true);
 }
 
 /** Scratch space of sortRuns: the runs' order, and a copy of the words being reordered. */

@@ -274,6 +274,7 @@ export function checkInput(setup: Setup, w: World, complete: boolean): CheckInpu
     operations: history.operations,
     applies: history.applies,
     locks: history.locks,
+    wipes: history.wipes,
     replicas: setup.store.replicas(finalStates, setup.topology),
     quiescent: complete,
     endedAt: w.now,

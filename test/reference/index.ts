@@ -58,6 +58,6 @@ export function referenceVerdicts(
       networkHealed: run.result.networkHealed,
     }),
   );
-  verdicts.set('causality', causality(ops, history.applies));
+  verdicts.set('causality', causality(ops, history.applies, history.wipes));
   return verdicts;
 }
