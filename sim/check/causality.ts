@@ -3,9 +3,9 @@
 // reading that follower could then see the effect (y) without its cause (x). A write's causes are
 // every operation of its session answered before it was issued (in the order of events), on
 // another key: not only those since the previous write, since a replica that went back (an
-// overwrite, a store a restart emptied) may lack an old cause while it holds the newer writes. Each replica
-// remembers how far into each session's causes it is known to hold everything, so a run whose
-// replicas never go back checks each cause about once per replica.
+// overwrite, a store a restart emptied) may lack an old cause while it holds the newer writes.
+// Each replica remembers how far into each session's causes it is known to hold everything, so a
+// run whose replicas never go back checks each cause about once per replica.
 
 import type { Apply, Wipe } from '../kernel/history.ts';
 import { formatTime } from '../render/format.ts';
