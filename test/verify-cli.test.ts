@@ -4,9 +4,9 @@
 // search when asked; a mistake on the command line gets one line and exit 2.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   isOneLineRefusal,
@@ -71,6 +71,27 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
       readFileSync(join(WORK, file), 'utf8'),
     )?.[1];
     expect(resolve(dirname(join(WORK, file)), from ?? '')).toBe(join(ROOT, 'sim', 'scenario.ts'));
+  });
+
+  it('--out DIR writes the case into that folder, as explore does, and nothing into cases/', () => {
+    const folder = join(WORK, 'chosen');
+    const cases = () => (existsSync(join(WORK, 'cases')) ? readdirSync(join(WORK, 'cases')) : []);
+    const before = cases();
+    const r = run(
+      'sim/cli/verify.ts',
+      CONFIG,
+      '--knob',
+      'missingKeyReply=null-first',
+      '--out',
+      folder,
+    );
+    expect(r.status).toBe(1);
+    // Said as the user typed the folder: from the folder verify was run in.
+    const written = resolve(WORK, /counterexample written to (\S+)/.exec(r.stdout)?.[1] ?? '');
+    expect(dirname(written)).toBe(folder);
+    expect(readdirSync(folder)).toEqual([basename(written)]);
+    expect(cases()).toEqual(before);
+    expect(run('sim/cli/sim.ts', written).status).toBe(0);
   });
 
   it('reads like the scenarios: keys bare, one step a line', () => {
@@ -403,6 +424,20 @@ describe('a mistake gets one line and exit 2', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
+  });
+
+  it("--out '' or a folder that cannot be made is refused before the search", () => {
+    const file = join(WORK, 'a-file');
+    writeFileSync(file, 'x');
+    for (const [out, message] of [
+      ['', "--out needs a folder's name (got ''), e.g. --out cases"],
+      [file, `cannot write cases into '${file}'`],
+    ] as const) {
+      const r = run('sim/cli/verify.ts', CONFIG, '--out', out);
+      expect(isOneLineRefusal(r)).toBe(true);
+      expect(r.stderr).toContain(message);
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('--max-down-for-good above the followers the scenario has is refused, not said back as it was given', () => {

@@ -23,7 +23,7 @@ import { guaranteeNames, witnessesShown } from '../render/summary.ts';
 import { runScenario } from '../scenario.ts';
 import { parseStoreKnob, STORES, type StoreName } from '../stores/index.ts';
 import { storeFlag, wholeNumber } from './cluster-flags.ts';
-import { checkCaseFolder } from './output.ts';
+import { caseFolder } from './output.ts';
 import {
   EXIT,
   filelessFlags,
@@ -160,11 +160,7 @@ async function run(argv: readonly string[]): Promise<number> {
   // safety stop of 0 s would cut fast-check at some point of the machine's choosing instead).
   const skipped =
     shrinkRuns === 0 ? '--shrink-runs 0' : shrinkSeconds === 0 ? '--shrink-seconds 0' : null;
-  const out = values.out ?? 'cases';
-  // An empty name passes for this folder when checked, then names no folder when a case is written.
-  if (out === '')
-    throw new UsageError(`--out needs a folder's name (got '${out}'), e.g. --out cases`);
-  checkCaseFolder(out, 'choose a folder with --out DIR');
+  const out = caseFolder(values.out);
 
   const search: Search = { ...s, seed, bounds: { ...DEFAULT_BOUNDS, maxOps } };
   const shardText = shard.count === 1 ? '' : `, shard ${shard.index + 1}/${shard.count}`;

@@ -143,6 +143,15 @@ export function checkCaseFolder(dir: string, mend: string): void {
   if (why !== null) throw new UsageError(`cannot write cases into '${dir}': ${why}; ${mend}`);
 }
 
+/** The folder `--out` names for cases (cases/ when not given), checked before any search. */
+export function caseFolder(out: string | undefined): string {
+  const dir = out ?? 'cases';
+  // An empty name passes for this folder when checked, then names no folder when a case is written.
+  if (dir === '') throw new UsageError(`--out needs a folder's name (got ''), e.g. --out cases`);
+  checkCaseFolder(dir, 'choose a folder with --out DIR');
+  return dir;
+}
+
 /**
  * Where an output path that names no file would be made: the path itself, or, for a symbolic link
  * to a file not yet there, the end of its links (each read from the folder it is in).

@@ -26,7 +26,7 @@ import { type Setup, setupOf } from '../verify/setup.ts';
 import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
 import { movesTo } from '../verify/world.ts';
 import { loadScenario } from './load.ts';
-import { checkCaseFolder } from './output.ts';
+import { caseFolder } from './output.ts';
 import {
   EXIT,
   fitted,
@@ -43,14 +43,14 @@ import {
 } from './usage.ts';
 
 const HELP =
-  'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--max-down-for-good N] [--informative] [--depth D] [--max-states N] [--max-seconds S]';
+  'usage: npm run verify -- <scenario.ts> [--preset seed|fixed] [--knob name=value ...] [--max-drops N] [--max-duplicates N] [--max-delays N] [--max-crashes N] [--max-client-crashes N] [--max-down-for-good N] [--informative] [--depth D] [--max-states N] [--max-seconds S] [--out DIR]';
 
 /** What `--help` says under the usage line: each flag's meaning, unit and default. */
 const DETAILS = [
   '',
   "Tries every order of the scenario's operations and messages, and the faults the budgets allow,",
   'breadth-first, and writes the shortest schedule that breaks a guarantee as a case npm run sim',
-  'replays (in cases/).',
+  'replays.',
   '',
   "  --preset seed|fixed        the student's choices or the corrected ones (default the",
   "                             scenario's own, else fixed)",
@@ -65,6 +65,7 @@ const DETAILS = [
   `  --depth D                  moves in a schedule, at most (default ${DEFAULT_SEARCH_BOUNDS.maxDepth})`,
   `  --max-states N             distinct states to explore, at most (default ${DEFAULT_SEARCH_BOUNDS.maxStates.toLocaleString('en')})`,
   `  --max-seconds S            CPU seconds the search may take (default ${DEFAULT_SEARCH_BOUNDS.maxCpuMs / 1000})`,
+  '  --out DIR                  the folder the case is written into (default cases)',
 ];
 
 const OPTIONS = {
@@ -80,11 +81,9 @@ const OPTIONS = {
   depth: { type: 'string' },
   'max-states': { type: 'string' },
   'max-seconds': { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** Where counterexamples are written, beside the command's working folder. */
-const CASES = 'cases';
 
 /** A flag's whole number from `min` to `max`; the refusal names the same range the flag takes. */
 function count(
@@ -273,7 +272,7 @@ async function run(argv: readonly string[]): Promise<number> {
       1000,
   };
   // Before the search: a counterexample found must have somewhere to go.
-  checkCaseFolder(CASES, 'run verify from a folder where it can make cases/');
+  const folder = caseFolder(values.out);
   const scenario = await loadScenario(file);
   let setup: Setup;
   try {
@@ -324,10 +323,10 @@ async function run(argv: readonly string[]): Promise<number> {
     );
     return STOPPING[result.signal];
   }
-  return report(setup, file, result);
+  return report(setup, file, result, folder);
 }
 
-function report(setup: Setup, file: string, result: SearchResult): number {
+function report(setup: Setup, file: string, result: SearchResult, folder: string): number {
   const c = paletteFor(process.stdout, process.env);
   const out: string[] = [];
   const summary = `${reached(result)}, depth ${counted(result.depth, 'move')}, ${counted(result.complete, 'complete schedule')}; ${formatSpan(Math.round(result.cpuMs))} of CPU, ${rate(result)} distinct states/s`;
@@ -381,7 +380,7 @@ function report(setup: Setup, file: string, result: SearchResult): number {
   const same = replay.verdictFailures.length === 0;
   const name = fromStdin(file) ? 'stdin' : basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '');
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
-  const { path, failure } = writeStory(CASES, base, story, [
+  const { path, failure } = writeStory(folder, base, story, [
     `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
     `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
     'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
