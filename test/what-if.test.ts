@@ -168,6 +168,20 @@ describe('--what-if in the terminal', () => {
     expect(same.stdout).toContain('the two runs do not differ');
   });
 
+  it('lists a restart that brings a crashed node back as a restart, not as one that changes nothing', () => {
+    const r = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      'crash:s3@26500',
+      '--what-if',
+      'restart:s3@26600',
+    );
+    const list = r.stdout.slice(r.stdout.indexOf('What if'));
+    expect(list).toMatch(/\+ 26\.600s +⚡ +s3 restarts\n/);
+    expect(list).not.toContain('is up already');
+  });
+
   it('keeps a bound given on the command line in the edited run, and in the replay line', () => {
     const same = sim(
       'scenarios/stale-read.ts',

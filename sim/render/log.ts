@@ -75,7 +75,11 @@ function fitted(r: LogRow, width: number): string[] {
 /** A part's words, each painted as the part is. */
 const wordsOf = (p: Part): Part[] => splitWords(p.text, p.ink);
 
-/** The line for one trace event; null when the event is not shown in this view. */
+/**
+ * The line for one trace event; null when the event is not shown in this view. An event read
+ * alone, not in its run's order (no `down`), says nothing of whether a crash or restart changed
+ * anything: that depends on the events before it.
+ */
 export function logLine(
   c: ChalkInstance,
   e: TraceEvent,
@@ -158,7 +162,10 @@ function logRow(
     }
     case 'fault':
       return row(c, e.t, '⚡', {
-        text: safe(formatFault(e.fault) + unchangedNote(e, (node) => down?.has(node) === true)),
+        text: safe(
+          formatFault(e.fault) +
+            (down === undefined ? '' : unchangedNote(e, (node) => down.has(node))),
+        ),
         ink: c.red.bold,
       });
     case 'refused':
