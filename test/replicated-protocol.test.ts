@@ -358,7 +358,7 @@ describe('the leader', () => {
       {
         kind: 'note',
         node: 's2',
-        text: 'lost its whole store in the crash (durability=memory)',
+        text: 'restarts with an empty store: durability=memory keeps nothing across a crash',
         emptied: true,
       },
     ]);

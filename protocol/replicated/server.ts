@@ -523,7 +523,7 @@ function onTimer(
  */
 function onRestart(config: ServerConfig, state: ServerState, out: Out): ServerState {
   if (config.knobs.durability === 'memory') {
-    const text = 'lost its whole store in the crash (durability=memory)';
+    const text = 'restarts with an empty store: durability=memory keeps nothing across a crash';
     out.record({ kind: 'note', node: config.id, text, emptied: true });
   }
   if (config.id !== config.leader) return state;
