@@ -500,6 +500,57 @@ describe('an expectation no run can meet is refused at load, not after the run',
   });
 });
 
+describe('an expected verdict the store never gives is refused at load, not after the run', () => {
+  it.each([
+    [
+      'a guarantee of the other store',
+      withField({ expect: { violations: ['mutual-exclusion'] } }),
+      "expect.violations (item 1) is mutual-exclusion, which the replicated store's checkers never judge; its violations are monotonic-reads, monotonic-writes, read-your-writes, writes-follow-reads, convergence, liveness, unique-timestamps",
+    ],
+    [
+      "the lock store's missing finding",
+      withField({ store: 'lock', expect: { findings: ['causality'] } }),
+      "expect.findings (item 1) is causality, which the lock store's checkers never judge; its findings are linearizability",
+    ],
+    [
+      'a guarantee as a finding',
+      withField({ expect: { findings: ['convergence'] } }),
+      'expect.findings (item 1) is convergence, which is a guarantee, never an informative finding: list it under violations',
+    ],
+    [
+      'a finding as a violation (the second item)',
+      withField({ expect: { violations: ['liveness', 'linearizability'] } }),
+      'expect.violations (item 2) is linearizability, which is an informative finding, never a violation: list it under findings',
+    ],
+  ])('%s', (_name, raw, message) => {
+    expect(refusal(raw)).toBe(message);
+  });
+
+  it('every verdict a run gives may be expected, and the run then meets it', async () => {
+    const scenarios: Scenario[] = [];
+    for (const file of scenarioFiles()) scenarios.push(await loadScenario(file));
+    for (const plan of fc.sample(planArb(DEFAULT_BOUNDS), { numRuns: 20, seed: 9 }))
+      for (const store of ['replicated', 'lock'] as const)
+        scenarios.push(planToScenario(plan, { store, preset: 'seed', knobs: {} }) as Scenario);
+    const seen = new Set<string>();
+    for (const scenario of scenarios) {
+      const run = runScenario(scenario, { trace: false });
+      const broken = (informative: boolean) =>
+        run.verdicts
+          .filter((v) => v.status === 'broken' && v.informative === informative)
+          .map((v) => v.guarantee);
+      const wanted = { violations: broken(false), findings: broken(true) };
+      for (const g of [...wanted.violations, ...wanted.findings]) seen.add(g);
+      const written = { ...scenario, expect: wanted };
+      expect(refusal(written)).toBeNull();
+      expect(runScenario(validateScenario(written), { trace: false }).verdictFailures).toEqual([]);
+    }
+    expect(seen).toContain('mutual-exclusion');
+    expect(seen).toContain('causality');
+    expect(seen).toContain('linearizability');
+  });
+});
+
 describe('step times', () => {
   it('a step at runUntilMs runs, and so do steps listed out of time order (a lab edit goes last)', () => {
     const at = (t: number) => ({ ...OK_STEP, at: t });

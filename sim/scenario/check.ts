@@ -532,6 +532,24 @@ export const SCENARIO_FIELDS: Fields = {
     check(v, where, scope) {
       const fields = { violations: guarantees, findings: guarantees };
       checkObject(v, fields, where, "{ violations: ['convergence'] }", scope);
+      // A guarantee the store does not judge never breaks, and a finding is never a violation
+      // (nor a violation a finding): said now, not as "expected to break but held" after the run.
+      const store = scope.store();
+      const judged = (informative: boolean) =>
+        store.checkers
+          .filter((c) => c.informative === informative)
+          .map((c) => c.guarantee as string);
+      const expected = v as Partial<Record<'violations' | 'findings', readonly string[]>>;
+      for (const [field, informative] of [
+        ['violations', false],
+        ['findings', true],
+      ] as const)
+        (expected[field] ?? []).forEach((g, i) => {
+          if (judged(informative).includes(g)) return;
+          const elsewhere = judged(!informative).includes(g);
+          const at = `${where}.${field} (item ${i + 1})`;
+          fail(SAY.unjudgedExpectation(at, field, g, store.name, elsewhere, judged(informative)));
+        });
     },
   },
 };

@@ -156,6 +156,24 @@ export const SAY = {
     `${where} names nothing; give a reply ('PUT_OK'), or { reply, value, server }, or { pending: true }`,
   pendingWithReply: (where: string) =>
     `${where} asks for pending and for a reply at once; keep one of them`,
+  /**
+   * An expected violation (or finding) that the store's checkers never report as one: `elsewhere`
+   * when they report it as the other (a finding expected as a violation, or the reverse).
+   */
+  unjudgedExpectation: (
+    where: string,
+    field: 'violations' | 'findings',
+    guarantee: string,
+    store: string,
+    elsewhere: boolean,
+    listed: readonly string[],
+  ) => {
+    const [it, other] =
+      field === 'violations' ? ['violations', 'findings'] : ['findings', 'violations'];
+    if (elsewhere)
+      return `${where} is ${guarantee}, which is ${field === 'violations' ? 'an informative finding, never a violation' : 'a guarantee, never an informative finding'}: list it under ${other}`;
+    return `${where} is ${guarantee}, which the ${store} store's checkers never judge; its ${it} are ${listed.join(', ')}`;
+  },
   impossibleExpectation: (
     where: string,
     want: { readonly reply?: string; readonly value?: string | null },
