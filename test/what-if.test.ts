@@ -131,6 +131,24 @@ describe('--what-if in the terminal', () => {
     expect(sim('scenarios/stale-read.ts').stdout).not.toContain('the edited run');
   });
 
+  it('says the same of a run whose --preset, --knob or --seed differs from the scenario', () => {
+    const said = (...flags: string[]) =>
+      sim('scenarios/stale-read.ts', ...flags)
+        .stdout.replace(/\n +/g, ' ')
+        .match(/^the (?:edited )?run[^\n]*may no longer hold$/m)?.[0] ?? null;
+    const own =
+      "the scenario's notes (──) were written for its own settings, and may no longer hold";
+    expect(said('--preset', 'fixed')).toBe(`the run with --preset fixed; ${own}`);
+    expect(said('--knob', 'replicationDelay=0', '--seed', '2')).toBe(
+      `the run with --knob replicationDelay=0 --seed 2; ${own}`,
+    );
+    expect(said('--knob', 'replicationDelay=0', '--what-if', 'seed:2')).toBe(
+      "the edited run (seed:2) with --knob replicationDelay=0; its notes (──) were written for the scenario's own run, and may no longer hold",
+    );
+    // Flags that name what the scenario has (its seed preset, its seed) change nothing.
+    expect(said('--preset', 'seed', '--knob', 'replicationDelay=10000', '--seed', '1')).toBeNull();
+  });
+
   it('keeps to --width, as the summary under it does', () => {
     const narrow = sim('scenarios/stale-read.ts', '--width', '40', '--what-if', `drop:${toS3.id}`);
     const report = narrow.stdout.slice(narrow.stdout.indexOf('What if'));

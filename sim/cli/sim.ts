@@ -26,7 +26,13 @@ import { renderLog } from '../render/log.ts';
 import { displayText } from '../render/safe-text.ts';
 import { field, renderSummary, runPassed } from '../render/summary.ts';
 import { clean, SAY } from '../scenario/errors.ts';
-import { type AnyScenario, runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
+import {
+  type AnyScenario,
+  knobsOf,
+  runScenario,
+  ScenarioError,
+  type ScenarioRun,
+} from '../scenario.ts';
 import { listedFiles, loadEach, loadScenario } from './load.ts';
 import { type OutputRequest, type PlannedOutput, planOutputs, WholeFile } from './output.ts';
 import { BOUND_FLAGS, BOUND_VALUE, type BoundFlag, simReplay } from './replay.ts';
@@ -158,6 +164,7 @@ async function sim(argv: readonly string[]): Promise<number> {
       : streamed(loaded, options, spool);
   const c = paletteFor(process.stdout, process.env);
   const seedTyped = run.seed;
+  const flagged = settingsChanged(loaded, run, knobs);
   let scenario: AnyScenario = effectiveScenario(loaded, run, knobs);
   const whatIf: string[] = [];
   let applied: readonly Edit[] = [];
@@ -181,18 +188,16 @@ async function sim(argv: readonly string[]): Promise<number> {
   const doc = traceDocument(run, { file, goal: scenario.goal, replay, definition: scenario });
   const title = wrapText(`${file} — ${scenario.goal}`, width, 2).map((line) => c.bold(line));
   const out: string[] = [...title, ''];
-  // The notes were written for the run without the edits: "s3 serves it the old value" may be
-  // false beside the rows of an edited run that serves the new one.
+  // The notes were written for the scenario's own run: "s3 serves it the old value" may be false
+  // beside the rows of a run that edits, or a flag's preset, knob or seed, made serve the new one.
   const notes = scenario.steps.some((step) => step.note !== undefined);
-  if (!values.quiet && applied.length > 0 && notes)
-    out.push(
-      ...wrapText(
-        `the edited run (${applied.map(editText).join(', ')}); its notes (──) were written for the run without the edits, and may no longer hold`,
-        width,
-        2,
-      ).map((line) => c.yellow(line)),
-      '',
-    );
+  const withFlags = flagged.length === 0 ? '' : ` with ${flagged.join(' ')}`;
+  const caveat =
+    applied.length === 0
+      ? `the run${withFlags}; the scenario's notes (──) were written for its own settings, and may no longer hold`
+      : `the edited run (${applied.map(editText).join(', ')})${withFlags}; its notes (──) were written for the ${flagged.length === 0 ? 'run without the edits' : "scenario's own run"}, and may no longer hold`;
+  if (!values.quiet && (applied.length > 0 || flagged.length > 0) && notes)
+    out.push(...wrapText(caveat, width, 2).map((line) => c.yellow(line)), '');
   if (!values.quiet) {
     const view =
       values.view === 'log' ? renderLog(c, run, width) : renderDiagram(c, doc, { width });
@@ -212,6 +217,25 @@ async function sim(argv: readonly string[]): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
   if (saved.failure !== null) throw saved.failure;
   return runPassed(run) ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The flags that ran the scenario otherwise than its own settings: a preset, a knob's value or a
+ * seed of its own, as typed (`--preset seed`); none when each names what the scenario has.
+ */
+function settingsChanged(
+  scenario: AnyScenario,
+  run: ScenarioRun,
+  knobFlags: Readonly<Record<string, string>>,
+): string[] {
+  const own = knobsOf(scenario, {});
+  const changed: string[] = [];
+  if (run.preset !== own.presetName) changed.push(`--preset ${run.preset}`);
+  for (const [name, value] of Object.entries(knobFlags))
+    if (String(own.knobs[name as keyof typeof own.knobs]) !== String(value))
+      changed.push(`--knob ${name}=${value}`);
+  if (run.seed !== (scenario.seed ?? 1)) changed.push(`--seed ${run.seed}`);
+  return changed;
 }
 
 function parseEdits(flags: readonly string[] | undefined): Edit[] {
