@@ -551,6 +551,55 @@ describe('an expected verdict the store never gives is refused at load, not afte
   });
 });
 
+describe('a fault on links whose links are unclear is refused at load', () => {
+  it.each([
+    [
+      'a node in two groups of a partition',
+      withStep({
+        at: 0,
+        partition: [
+          ['s1', 'c1'],
+          ['s1', 's2'],
+        ],
+      }),
+      "step 1: partition names 's1' in groups 1 and 2, so which of its links are cut is unclear; keep it in one group",
+    ],
+    [
+      'a node twice in one group',
+      withStep({ at: 0, partition: [['s2', 's2'], ['s1']] }),
+      "step 1: partition names 's2' twice in group 1; name it once",
+    ],
+    [
+      'a cut with a node on both sides',
+      withStep({ at: 0, cut: { from: ['s1', 's2'], to: ['s2'] } }),
+      "step 1: cut names 's2' in both from and to, a link to itself; keep it on one side",
+    ],
+    [
+      'a held link from a node to itself',
+      withStep({ at: 0, hold: ['s1', 's1'] }),
+      "step 1: hold is a link from 's1' to itself, which no message takes; name two nodes, e.g. ['s1', 's3']",
+    ],
+  ])('%s', (_name, raw, message) => {
+    expect(refusal(raw)).toBe(message);
+  });
+
+  it('disjoint groups, sides and two nodes stay allowed', () => {
+    expect(
+      refusal(
+        withStep({
+          at: 0,
+          partition: [
+            ['s1', 'c1'],
+            ['s2', 's3'],
+          ],
+        }),
+      ),
+    ).toBeNull();
+    expect(refusal(withStep({ at: 0, cut: { from: ['s1'], to: ['s2', 's3'] } }))).toBeNull();
+    expect(refusal(withStep({ at: 0, release: ['s1', 's3'] }))).toBeNull();
+  });
+});
+
 describe('step times', () => {
   it('a step at runUntilMs runs, and so do steps listed out of time order (a lab edit goes last)', () => {
     const at = (t: number) => ({ ...OK_STEP, at: t });

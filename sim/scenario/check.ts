@@ -204,6 +204,7 @@ const link: Field = {
     (value as unknown[]).forEach((name, i) => {
       checkNode(name, `${where} (${i === 0 ? 'from' : 'to'})`, 'node', scope);
     });
+    if (value[0] === value[1]) fail(SAY.linkToItself(where, value[0] as string));
   },
 };
 
@@ -288,8 +289,14 @@ export const STEP_KINDS: Readonly<Record<string, Fields>> = {
     partition: {
       check(groups, where, scope) {
         const example = "[['s1', 'c1'], ['s2', 's3']]";
+        const groupOf = new Map<string, number>();
         listOf(where, groups, example, 1, MAX_NODES * 2).forEach((group, i) => {
           nodeList(group, `${where} (group ${i + 1})`, example, scope);
+          for (const name of group as string[]) {
+            const earlier = groupOf.get(name);
+            if (earlier !== undefined) fail(SAY.nodeTwiceInPartition(where, name, earlier, i + 1));
+            groupOf.set(name, i + 1);
+          }
         });
       },
     },
@@ -304,6 +311,9 @@ export const STEP_KINDS: Readonly<Record<string, Fields>> = {
           check: (names, w, s) => nodeList(names, w, "['s1']", s),
         };
         checkObject(v, { from: side, to: side }, where, example, scope);
+        const { from, to } = v as { readonly from: string[]; readonly to: string[] };
+        const both = from.find((name) => to.includes(name));
+        if (both !== undefined) fail(SAY.nodeOnBothSides(where, both));
       },
     },
   },

@@ -152,6 +152,14 @@ export const SAY = {
     `${where} takes a key and a value, e.g. put: ['x', '1'] (got ${described(got)})`,
   linkShape: (where: string, got: unknown) =>
     `${where} takes a link of two node names, e.g. ['s1', 's3'] (got ${described(got)})`,
+  linkToItself: (where: string, node: string) =>
+    `${where} is a link from ${shown(node)} to itself, which no message takes; name two nodes, e.g. ['s1', 's3']`,
+  nodeTwiceInPartition: (where: string, node: string, first: number, second: number) =>
+    first === second
+      ? `${where} names ${shown(node)} twice in group ${first}; name it once`
+      : `${where} names ${shown(node)} in groups ${first} and ${second}, so which of its links are cut is unclear; keep it in one group`,
+  nodeOnBothSides: (where: string, node: string) =>
+    `${where} names ${shown(node)} in both from and to, a link to itself; keep it on one side`,
   emptyExpectation: (where: string) =>
     `${where} names nothing; give a reply ('PUT_OK'), or { reply, value, server }, or { pending: true }`,
   pendingWithReply: (where: string) =>
