@@ -476,7 +476,7 @@ function panelHtml(tl: Timeline): string {
 <div id="step-info" aria-live="polite"></div>
 <div id="lane-filter" class="lane-filter" aria-label="show only some nodes"></div>
 <div id="state"></div>
-<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◇ a server's note: a lock granted or freed, a store emptied by a restart · ◷ a timer fires · ◆ duplicated · ✗ lost, on the row when it left if stopped then, or when it was due if stopped on arrival · ‖ held · ✖ crash · ↺ restart · ≠ / = a partition / it heals · ± clock step · ⋯ idle time folded · ×40 a retransmission storm in one row</div>
+<div class="legend">○ issues an operation · ● gets its reply · ■ a replica stores · ◇ a note from a server: a lock granted or freed, a store emptied by a restart · ◷ a timer fires · ◆ duplicated · ✗ lost, on the row when it left if stopped then, or when it was due if stopped on arrival · ‖ held · ✖ crash · ↺ restart · ≠ / = a partition / it heals · ± clock step · ⋯ idle time folded · ×40 a retransmission storm in one row</div>
 </aside>`;
 }
 

@@ -176,11 +176,10 @@ export const SAY = {
     elsewhere: boolean,
     listed: readonly string[],
   ) => {
-    const [it, other] =
-      field === 'violations' ? ['violations', 'findings'] : ['findings', 'violations'];
+    const other = field === 'violations' ? 'findings' : 'violations';
     if (elsewhere)
       return `${where} is ${guarantee}, which is ${field === 'violations' ? 'an informative finding, never a violation' : 'a guarantee, never an informative finding'}: list it under ${other}`;
-    return `${where} is ${guarantee}, which the ${store} store's checkers never judge; its ${it} are ${listed.join(', ')}`;
+    return `${where} is ${guarantee}, which the ${store} store's checkers never judge; its ${field} are ${listed.join(', ')}`;
   },
   impossibleExpectation: (
     where: string,
