@@ -846,6 +846,31 @@ describe('npm run live', () => {
     },
   );
 
+  it('Ctrl-C in a terminal under npm run (which passes its own on too) is one Ctrl-C: judged and saved', async () => {
+    const json = join(dir, 'npm.json');
+    const args = ['run', '-s', 'live', '--', '--ops', '5000', '--faults', 'delay', '--json', json];
+    const npm = spawn('npm', args, { cwd: ROOT, env: plainEnv(), stdio: 'pipe', detached: true });
+    npm.stdin!.end();
+    started.push(npm);
+    const finished = finish(npm);
+    // The command npm started, once its operations are under way.
+    const command = () =>
+      Number(readFileSync(`/proc/${npm.pid}/task/${npm.pid}/children`, 'utf8').trim() || 0);
+    let pid = 0;
+    while ((pid === 0 || sockets(pid, ESTABLISHED) === 0) && npm.exitCode === null) {
+      await sleep(50);
+      pid = command();
+    }
+    // The whole foreground job, as a terminal's Ctrl-C: npm and the command it started.
+    process.kill(-npm.pid!, 'SIGINT');
+    const r = await finished;
+    expect(r.status).toBe(130);
+    expect(r.stdout).toContain("by Ctrl-C before the workload's end (5000 operations planned)");
+    expect(
+      parseTraceDocument(readFileSync(json, 'utf8')).history.operations.length,
+    ).toBeGreaterThan(0);
+  });
+
   it('a second Ctrl-C ends the command at once, with nothing written', async () => {
     const json = join(dir, 'twice.json');
     const child = await longRun(json);

@@ -24,16 +24,28 @@ export const STOPPING = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated } a
 export type StopSignal = keyof typeof STOPPING;
 
 /**
+ * How soon after the first a second signal of the same kind is taken for the first again: under
+ * `npm run`, Ctrl-C in a terminal reaches the command twice, from the terminal (to the whole
+ * foreground job) and from npm, which passes its own on. A second press comes later than this.
+ */
+const ECHO_MS = 150;
+
+/**
  * Calls `stop` on the first Ctrl-C or kill (SIGINT or SIGTERM); a second one, while the command
  * still stops, ends it at once with that signal's status. Returns how to stop listening.
  */
 export function onStopSignal(stop: (signal: StopSignal) => void): () => void {
   const signals = Object.keys(STOPPING) as StopSignal[];
-  let stopping = false;
+  let first: { readonly signal: StopSignal; readonly at: number } | null = null;
+  const echoed = startedByNpmRun();
   const listeners = signals.map((signal) => {
     const listener = () => {
-      if (stopping) process.exit(STOPPING[signal]);
-      stopping = true;
+      if (first !== null) {
+        const echo = echoed && first.signal === signal && performance.now() - first.at < ECHO_MS;
+        if (!echo) process.exit(STOPPING[signal]);
+        return;
+      }
+      first = { signal, at: performance.now() };
       stop(signal);
     };
     process.on(signal, listener);
