@@ -24,7 +24,7 @@ import {
 import { textWidth } from '../sim/render/diagram.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { runScenario } from '../sim/scenario.ts';
-import { runCli } from './run-cli.ts';
+import { isOneLineRefusal, runCli } from './run-cli.ts';
 
 // Every run of a scenario goes through here, counted, so that a test can say how many runs an
 // answer took; it runs the scenario as ever.
@@ -224,6 +224,25 @@ describe('--what-if in the terminal', () => {
     const replay = edited.stdout.match(/replay +npm run sim -- (.*)/)?.[1];
     expect(replay).toBe(
       'scenarios/stale-read.ts --seed 1 --max-events 15 --what-if knob:replicationDelay=0',
+    );
+  });
+
+  it('refuses a second fault on one message, which would land on another message instead', () => {
+    // Under all-followers msg 16 is retransmitted: a drop after its duplicate took 16, and the
+    // copy waited for the leader's resend, while the summary said 16 was delivered twice.
+    const r = sim(
+      'scenarios/stale-read.ts',
+      '--quiet',
+      '--what-if',
+      'knob:ackPolicy=all-followers',
+      '--what-if',
+      'duplicate:16',
+      '--what-if',
+      'drop:16',
+    );
+    expect(isOneLineRefusal(r)).toBe(true);
+    expect(r.stderr).toContain(
+      '#16 is the message duplicate:16 is aimed at already, and a message takes one fault (lost, copied or late); take one of them off',
     );
   });
 

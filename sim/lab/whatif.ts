@@ -252,6 +252,12 @@ function sendOf(trace: readonly TraceEvent[], id: number): Sent {
   );
 }
 
+/** A message as its send time, link, type and place among its twins: the same in every rerun. */
+function messageKey(trace: readonly TraceEvent[], id: number): string {
+  const send = sendOf(trace, id);
+  return `${send.t} ${send.from} ${send.to} ${send.message.type} ${earlierTwins(trace, send)}`;
+}
+
 /** Same-type sends on the message's link at its instant, before it (an aimed fault takes the first). */
 function earlierTwins(trace: readonly TraceEvent[], send: Sent): number {
   let n = 0;
@@ -647,6 +653,8 @@ export function runWhatIf(
   const readAgainst: ScenarioRun[] = [];
   const applied: Edit[] = [];
   const moved: string[] = [];
+  // The message each fault edit is aimed at, by when and where it left (its id may change).
+  const aimedAt = new Map<string, Edit>();
   edits.forEach((written, i) => {
     const was = against[i];
     const edit = was === undefined ? written : moveEdit(written, was, run);
@@ -656,6 +664,15 @@ export function runWhatIf(
     let step: Applied;
     let next: ScenarioRun;
     try {
+      if (edit.kind === 'drop' || edit.kind === 'duplicate' || edit.kind === 'delay') {
+        const key = messageKey(run.result.trace, edit.message);
+        const earlier = aimedAt.get(key);
+        if (earlier !== undefined)
+          throw new EditError(
+            `#${edit.message} is the message ${editText(earlier)} is aimed at already, and a message takes one fault (lost, copied or late); take one of them off`,
+          );
+        aimedAt.set(key, edit);
+      }
       step = applyEdit(current, run, edit);
       described.push(describeEdit(edit, run));
       next = rerun(step.scenario, base);
