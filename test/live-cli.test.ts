@@ -910,6 +910,16 @@ describe('npm run live', () => {
     expect(r.stdout.replace(/\n {13}/g, ' ')).toContain(
       `workload   ${issued} of the 4 operations planned were issued; the other ${4 - issued} were still queued behind an operation that never completed when the run ended`,
     );
+    // A run without faults: the PUT has been pending since its issue, not since some end of faults.
+    const said = r.stdout.replace(/\n +/g, ' ');
+    const pending =
+      /issued at (\d+\.\d+)s\) had been pending ([\d.]+) (m?s) when the run was cut at ([\d.]+) s, not longer/.exec(
+        said,
+      );
+    expect(pending).not.toBeNull();
+    const [, issuedAt, span, unit, cut] = pending!;
+    const spanS = Number(span) / (unit === 'ms' ? 1000 : 1);
+    expect(Math.abs(Number(cut) - Number(issuedAt) - spanS)).toBeLessThan(0.1);
   });
 
   it('a trace it cannot write still leaves the summary of the run, then says why in one line', async () => {

@@ -219,7 +219,12 @@ function judge(quiescent: boolean, endedAt: number, boundMs: number | null): Ver
   return judgeWith(quiescent, endedAt, bound);
 }
 
-function judgeWith(quiescent: boolean, endedAt: number, livenessBound: LivenessBound): Verdict {
+function judgeWith(
+  quiescent: boolean,
+  endedAt: number,
+  livenessBound: LivenessBound,
+  faultsEndAt = 0,
+): Verdict {
   const verdicts = runCheckers(REPLICATED_CHECKERS, {
     operations: [pendingPut(1_000)],
     applies: [],
@@ -227,7 +232,7 @@ function judgeWith(quiescent: boolean, endedAt: number, livenessBound: LivenessB
     replicas: new Map(),
     quiescent,
     endedAt,
-    faultsEndAt: 0,
+    faultsEndAt,
     networkHealed: true,
     livenessBound,
     explainPending: () => 'c1 waits for PUT_OK from s1, attempt 1',
@@ -247,6 +252,15 @@ describe('a pending operation at the end', () => {
   it('at the cut, within the bound, is not judged, never held', () => {
     expect(judge(false, 5_000, 10_000).status).toBe('not-judged');
     expect(judge(false, 5_000, null).status).toBe('not-judged');
+  });
+
+  it('at the cut, within the bound counted from the end of the faults, says how long since each', () => {
+    // Issued at 1 s, the faults ended at 4 s, cut at 5 s: pending 4 s, 1 s of it past the faults.
+    const v = judgeWith(false, 5_000, { ms: 10_000, from: 'test' }, 4_000);
+    expect(v.status).toBe('not-judged');
+    expect(v.reason).toBe(
+      "c1's PUT x=1 (op 1, c1.1, issued at 1.000s) had been pending 4 s when the run was cut at 5 s, 1 s after the faults ended (at 4.000s), not longer than the liveness bound 10 s (test)",
+    );
   });
 
   it('at the cut, beyond the bound, is broken', () => {

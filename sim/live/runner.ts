@@ -171,6 +171,8 @@ export class LiveCluster {
   readonly relays: Relay[];
   readonly clients: LiveClient[];
   private nextOp = 1;
+  /** When the last fault was injected or undone (0: none ever was): liveness bounds count from it. */
+  lastFaultAt = 0;
 
   constructor(
     readonly cluster: ClusterSpec,
@@ -221,7 +223,8 @@ export class LiveCluster {
   }
 
   async inject(fault: Fault): Promise<void> {
-    this.recorder.push({ t: this.recorder.now(), kind: 'fault', fault });
+    this.lastFaultAt = this.recorder.now();
+    this.recorder.push({ t: this.lastFaultAt, kind: 'fault', fault });
     switch (fault.kind) {
       case 'crash':
         return this.server(fault.node).crash();
@@ -349,7 +352,8 @@ export async function runLive(options: LiveOptions): Promise<LiveRun> {
     await drive(live, options);
     interrupted = options.stop?.aborted === true;
     await live.healAll();
-    faultsEndAt = live.recorder.now();
+    // A run without faults has none to play out: its operations are judged from their issue.
+    faultsEndAt = live.lastFaultAt;
     if (!(await quiesce(live, 150, options.settleMs))) ending = 'time-limit';
   } finally {
     finalStates = live.finalStates();
