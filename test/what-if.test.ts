@@ -227,6 +227,20 @@ describe('--what-if in the terminal', () => {
     );
   });
 
+  it('lists no verdict as changed when it reads the same, its witness aside', () => {
+    // c1 crashes earlier and comes back: x is still locked for good, by a witness named otherwise.
+    const r = sim(
+      'scenarios/crashed-holder-blocks-key.ts',
+      '--quiet',
+      '--what-if',
+      'crash:c1@10',
+      '--what-if',
+      'restart:c1@500',
+    );
+    expect(r.stdout).toContain('verdicts   none changed');
+    expect(r.stdout).not.toContain('broken (1) → broken (1)');
+  });
+
   it('refuses a second fault on one message, which would land on another message instead', () => {
     // Under all-followers msg 16 is retransmitted: a drop after its duplicate took 16, and the
     // copy waited for the leader's resend, while the summary said 16 was delivered twice.

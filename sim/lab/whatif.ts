@@ -1056,11 +1056,8 @@ function verdictChanges(base: ScenarioRun, edited: ScenarioRun): VerdictChange[]
     const was = base.verdicts.find((v) => v.guarantee === g);
     const now = edited.verdicts.find((v) => v.guarantee === g);
     const sentences = (v: Verdict | undefined) => (v?.violations ?? []).map((x) => x.sentence);
-    if (
-      verdictText(was) === verdictText(now) &&
-      sentences(was).join('\n') === sentences(now).join('\n')
-    )
-      continue;
+    // A verdict that reads the same (broken (1) → broken (1)) did not change, whatever its witness.
+    if (verdictText(was) === verdictText(now)) continue;
     const fromBase = (now?.violations.length ?? 0) === 0;
     const source = fromBase ? was : now;
     out.push({
