@@ -253,6 +253,28 @@ describe('npm run serve + npm run client', () => {
     expect(alive(serve.pid!)).toBe(false);
   });
 
+  it('says an operation a sequential session holds back is queued, and sent once the one before is answered', async () => {
+    const { serve, servers } = await serveCluster([
+      '--quiet',
+      '--preset',
+      'fixed',
+      '--knob',
+      'replicationDelay=500',
+    ]);
+    const script = 'put a 1 via s1\nget a via s1\nwait\n';
+    const r = await run('client', ['--servers', servers, '--script', '-'], script);
+    serve.kill('SIGTERM');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const queued = at(/op 2 GET a via s1 queued behind the operation still pending$/);
+    const answered = at(/op 1 PUT a=1 via s1 → PUT_OK/);
+    const sent = at(/op 2 GET a via s1 sent$/);
+    expect(queued).toBeGreaterThanOrEqual(0);
+    expect(answered).toBeGreaterThan(queued);
+    expect(sent).toBeGreaterThan(answered);
+  });
+
   it('Ctrl-C while a reply is due says how many, and ends the client (exit 130)', async () => {
     // The seed preset's 10 s replication delay holds the PUT's answer while Ctrl-C comes.
     const { serve, servers } = await serveCluster(['--quiet']);

@@ -239,9 +239,14 @@ class Session {
 
   issue(op: LiveOp, via: NodeId | null): void {
     const server = via ?? this.servers[0]!;
-    const { opId, done } = this.live.invoke(op, server);
+    const { opId, done, issued } = this.live.invoke(op, server);
     const label = `op ${opId} ${operationText(op.kind, op.key, op.kind === 'put' ? op.value : null)} via ${server}`;
-    this.say(`${label} sent`);
+    if (issued === null) this.say(`${label} sent`);
+    else {
+      // clientSession=sequential: sent once the operation before it is answered.
+      this.say(`${label} queued behind the operation still pending`);
+      void issued.then(() => this.late(`${label} sent`));
+    }
     this.all.push(
       done.then((c) => {
         this.late(replyText(label, c));

@@ -79,6 +79,8 @@ export class LiveClient {
   readonly node: LiveNode;
   private readonly waiting = new Map<number, (c: Completion) => void>();
   private readonly pendingOps = new Set<number>();
+  /** Operations invoked but not yet issued (a sequential session queues one behind another). */
+  private readonly queued = new Map<number, () => void>();
   private nextOp: () => number;
 
   constructor(
@@ -102,6 +104,10 @@ export class LiveClient {
       stateChanged: (node, s, state) => observer.stateChanged?.(node, s, state),
       recorded: (node, observation) => {
         observer.recorded?.(node, observation);
+        if (observation.kind === 'invoke') {
+          this.queued.get(observation.opId)?.();
+          this.queued.delete(observation.opId);
+        }
         if (observation.kind !== 'complete') return;
         this.pendingOps.delete(observation.opId);
         this.waiting.get(observation.opId)?.(observation);
@@ -110,13 +116,22 @@ export class LiveClient {
     });
   }
 
-  /** Issues an operation through `via`; the promise settles when it completes (maybe never). */
-  invoke(op: LiveOp, via: NodeId): { opId: number; done: Promise<Completion> } {
+  /**
+   * Asks for an operation through `via`; `done` settles when it completes (maybe never). `issued`
+   * is null when the client sent it at once, else settles when it does: a sequential session
+   * holds it back while an earlier one is pending.
+   */
+  invoke(
+    op: LiveOp,
+    via: NodeId,
+  ): { opId: number; done: Promise<Completion>; issued: Promise<void> | null } {
     const opId = this.nextOp();
     this.pendingOps.add(opId);
     const done = new Promise<Completion>((resolve) => this.waiting.set(opId, resolve));
+    const issued = new Promise<void>((resolve) => this.queued.set(opId, resolve));
     this.node.host.invoke(opId, op, via);
-    return { opId, done };
+    // Recorded as issued during the step (the queue's entry gone): sent at once.
+    return { opId, done, issued: this.queued.has(opId) ? issued : null };
   }
 
   get pending(): number {
