@@ -525,7 +525,7 @@ export const SCENARIO_FIELDS: Fields = {
       });
       // A step past the run's end would never run: said now, not after the run. (Steps listed
       // out of time order are the format's: they run by time, and a lab edit's steps keep the
-      // script's numbers by going last.)
+      // script's numbers by going last, unless a step of the script shares their instant.)
       const until = scope.scenario.runUntilMs as number | undefined;
       const steps = v as readonly { readonly at: number }[];
       const late = until === undefined ? -1 : steps.findIndex((step) => step.at > until);
