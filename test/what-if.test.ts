@@ -20,6 +20,7 @@ import {
   runWhatIf,
   runWritten,
   sameMessage,
+  scenarioSource,
 } from '../sim/lab/whatif.ts';
 import { textWidth } from '../sim/render/diagram.ts';
 import { formatTime } from '../sim/render/format.ts';
@@ -305,6 +306,27 @@ describe('--what-if in the terminal', () => {
       // The same sentence as the flag's, after the edit it answers.
       expect(what, knob).toBe(`error: --what-if knob:${knob}: ${flag.replace(/^error: /, '')}`);
     }
+  });
+});
+
+describe("a what-if's download", () => {
+  const edits = [parseEdit('knob:ackPolicy=all-followers')];
+  const header = (ran: string) =>
+    scenarioSource(staleRead, 'scenarios/stale-read.ts', edits, undefined, ran)
+      .split('*/')[0]!
+      .replace(/\n \* /g, ' ');
+
+  it("names the command of the page's own run when that run was itself edited or set otherwise", () => {
+    const ran = 'npm run sim -- scenarios/stale-read.ts --seed 1 --what-if drop:16';
+    expect(header(ran)).toContain(
+      `A what-if of scenarios/stale-read.ts as the page ran it (${ran}): knob:ackPolicy=all-followers.`,
+    );
+  });
+
+  it('names the file alone when the page ran the scenario as it is', () => {
+    expect(header('npm run sim -- scenarios/stale-read.ts --seed 1')).toContain(
+      'A what-if of scenarios/stale-read.ts: knob:ackPolicy=all-followers.',
+    );
   });
 });
 

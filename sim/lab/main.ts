@@ -954,7 +954,7 @@ function column(title: string, run: ScenarioRun, diff: RunDiff, side: 'was' | 'n
 }
 
 function comparison(w: WhatIf, diff: RunDiff): Node[] {
-  const replay = scenarioSource(w.scenario, origin, w.edits, w.edited);
+  const replay = scenarioSource(w.scenario, origin, w.edits, w.edited, doc.replay);
   const name = whatIfFileName(origin);
   const download = el(
     'a',

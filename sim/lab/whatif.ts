@@ -1192,19 +1192,27 @@ export function whatIfFileName(origin: string): string {
   return base === '' || base.startsWith('-') ? 'what-if.ts' : `${base}-what-if.ts`;
 }
 
-/** A scenario file `npm run sim` loads: a header saying where it came from, then the data. */
+/**
+ * A scenario file `npm run sim` loads: a header saying where it came from, then the data. `ran`:
+ * the command that made the page's own run, named when it changed the scenario's settings or
+ * edited it (a page of a what-if), since the file holds those changes too.
+ */
 export function scenarioSource(
   scenario: AnyScenario,
   origin: string,
   edits: readonly Edit[],
   edited?: ScenarioRun,
+  ran?: string,
 ): string {
   const said = edits.length === 0 ? 'no edit' : edits.map(editText).join(', ');
+  const source = fromStdin(origin) ? 'a scenario read from stdin' : origin;
+  const changed = ran !== undefined && / --(what-if|preset|knob) /.test(`${ran} `);
+  const of = changed ? `${source} as the page ran it (${ran})` : source;
   const header = [
     '/*',
     ` * ${inComment(scenario.goal)}`,
     ' *',
-    ` * A what-if of ${fromStdin(origin) ? 'a scenario read from stdin' : inComment(origin)}: ${said}.`,
+    ...wrapText(inComment(`A what-if of ${of}: ${said}.`), 96).map((l) => ` * ${l.trimEnd()}`),
     ' * Written by the kvsim lab; replay it with: npm run sim -- <this file>',
     ...(edited === undefined ? [] : keptExpectations(edited)),
     ' */',
