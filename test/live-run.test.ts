@@ -188,5 +188,10 @@ describe('npm run live, in process', () => {
     const page = renderHtml(back);
     expect(page).toContain('<svg');
     expect(page).toContain('a live run');
+    // Its events were recorded on a real network, not simulated nor scripted.
+    expect(page).toContain(
+      `from ${back.run.events} recorded events (an arrival, a timer, a fault)`,
+    );
+    expect(page).not.toContain('simulator event');
   });
 });

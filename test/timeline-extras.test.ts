@@ -8,6 +8,7 @@ import { paletteFor } from '../sim/render/colors.ts';
 import { renderDiagram, timeline } from '../sim/render/diagram.ts';
 import { formatTime } from '../sim/render/format.ts';
 import { traceDocument } from '../sim/render/json.ts';
+import { renderLog } from '../sim/render/log.ts';
 import { runScenario, type Scenario } from '../sim/scenario.ts';
 
 const plain = paletteFor({ isTTY: false }, {});
@@ -102,5 +103,16 @@ describe('the lock store', () => {
       (r) => r.kind === 'event' && r.text.includes('grants the lock'),
     );
     for (const r of fencedNotes) expect(r.kind === 'event' && r.text).toMatch(/\(token \d+\)$/);
+  });
+
+  it('--view log shows the grants as the diagram does, with a token only under fencing', () => {
+    const grants = (scenario: Scenario) =>
+      renderLog(paletteFor({ isTTY: false }, {}), runScenario(scenario), 200).filter((l) =>
+        l.includes('grants the lock'),
+      );
+    const unfenced = grants({ ...duplicated, knobs: { fencing: 'none' } });
+    expect(unfenced.length).toBeGreaterThan(0);
+    for (const line of unfenced) expect(line).not.toMatch(/token/);
+    for (const line of grants(duplicated)) expect(line).toMatch(/\(token \d+\)$/);
   });
 });

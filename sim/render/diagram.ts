@@ -14,6 +14,7 @@ import {
   formatSpan,
   formatTime,
   formatTimer,
+  noteShown,
 } from './format.ts';
 import { type Highlight, highlightsOf, type TraceDocument, type TraceNode } from './json.ts';
 import { displayText, WRAPPED_CHARS } from './safe-text.ts';
@@ -514,15 +515,10 @@ class TimelineBuilder {
           ...NOTHING,
           marks,
           glyph: 'note',
-          text: `${e.node}: ${this.noteText(o.text)}`,
+          text: `${e.node}: ${noteShown(o.text, this.doc.knobs)}`,
           tone: 'plain',
         };
     }
-  }
-
-  /** Under fencing=none the server numbers its grants, but no token goes on the wire: not shown. */
-  private noteText(text: string): string {
-    return this.doc.knobs.fencing === 'none' ? text.replace(/ \(token \d+\)$/, '') : text;
   }
 
   private faultMarks(fault: Fault): { marks: number[]; glyph: Glyph } {

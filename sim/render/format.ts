@@ -114,6 +114,14 @@ export function formatObservation(o: Observation, requestId: string | null = nul
 }
 
 /**
+ * A server's note as a view shows it: under fencing=none the lock server numbers its grants, but
+ * no token goes on the wire, so "(token 3)" is not shown.
+ */
+export function noteShown(text: string, knobs: Readonly<Record<string, unknown>>): string {
+  return knobs.fencing === 'none' ? text.replace(/ \(token \d+\)$/, '') : text;
+}
+
+/**
  * A timer as its kind and fields: `replicate writeId=w1 follower=s2`. A request's timer names
  * the attempt it waited for as messages do (`requestTimeout c1.2#3`), so that the resend after
  * it, `#4`, reads as the next one.

@@ -377,8 +377,11 @@ function fact(name: string, value: string): string {
  * sees both numbers on the page and should not have to guess why they differ.
  */
 function stepsFact(doc: TraceDocument, steps: number): string {
-  const events = counted(doc.run.events, 'simulator event');
-  return `${steps}, the diagram's rows, from ${events} (an arrival, a timer, a scripted action): an event can draw several rows, and repeats folded as ×40 share one`;
+  // A live run's events were recorded on a real network: nothing in it was simulated or scripted.
+  const live = doc.replay.startsWith('npm run live');
+  const events = counted(doc.run.events, live ? 'recorded event' : 'simulator event');
+  const kinds = live ? 'an arrival, a timer, a fault' : 'an arrival, a timer, a scripted action';
+  return `${steps}, the diagram's rows, from ${events} (${kinds}): an event can draw several rows, and repeats folded as ×40 share one`;
 }
 
 function headerHtml(doc: TraceDocument, steps: number, warnings: readonly string[]): string {
