@@ -457,6 +457,9 @@ describe('nodes named after fields every JavaScript object has', () => {
     expect(leader).not.toContain('down');
     expect(follower).not.toContain('down');
     expect(crashed).toContain('down');
+    // What the crashed server's card shows is what it held at its crash (fixed: durability=disk).
+    await expect(card('valueOf').textContent()).resolves.toContain('as it stood at its crash');
+    await expect(card('toString').textContent()).resolves.not.toContain('at its crash');
     const ts = heldBefore(doc, 'constructor', 'x', doc.events.length);
     expect(ts).not.toBeNull();
     await expect(cellText(page, 'constructor', 'x', 'value')).resolves.toContain('1');

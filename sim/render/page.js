@@ -208,6 +208,17 @@
     if (state.down[id]) title.append(element('span', 'down-badge', 'down'));
     card.append(title);
     if (summary === undefined || folded) return card;
+    // A node down shows what it held when it crashed: a server with durability=memory lost it.
+    if (state.down[id])
+      card.append(
+        element(
+          'p',
+          'extra',
+          summary.store !== undefined && doc.knobs.durability === 'memory'
+            ? 'as it stood at its crash; durability=memory keeps none of it'
+            : 'as it stood at its crash',
+        ),
+      );
     if (summary.store !== undefined) {
       const rows = serverRows(summary, before);
       card.append(
