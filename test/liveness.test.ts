@@ -259,7 +259,7 @@ describe('a pending operation at the end', () => {
     const v = judgeWith(false, 5_000, { ms: 10_000, from: 'test' }, 4_000);
     expect(v.status).toBe('not-judged');
     expect(v.reason).toBe(
-      "c1's PUT x=1 (op 1, c1.1, issued at 1.000s) had been pending 4 s when the run was cut at 5 s, 1 s after the faults ended (at 4.000s), not longer than the liveness bound 10 s (test)",
+      "c1's PUT x=1 (op 1, c1.1, issued at 1.000s) had been pending 4 s when the run was cut at 5 s, only 1 s of it since the faults ended (at 4.000s), and the liveness bound 10 s (test) counts from then",
     );
   });
 
@@ -479,7 +479,7 @@ describe('a drop planned early that takes a message later', () => {
   it('cut while the resend is under way, the PUT is not judged: it is within the bound', () => {
     // Past the bound counted from the PUT's issue, within it counted from the second drop.
     const cut = 2_000 + droppedTwice().livenessBound.ms! + 200;
-    notJudgedWhenCut(droppedTwice, cut, 'not longer than the liveness bound');
+    notJudgedWhenCut(droppedTwice, cut, 'of it since the faults ended');
   });
 });
 

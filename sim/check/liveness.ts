@@ -76,7 +76,7 @@ function check(input: CheckInput): { violations: Violation[] } | { notJudged: st
   if (late.length === 0) {
     const first = pending[0]!;
     return {
-      notJudged: `${opText(first.op)}${pending.length > 1 ? ` and ${pending.length - 1} more` : ''} had been pending ${formatSpan(input.endedAt - first.op.invokedAt)} when the run was cut at ${cut}, ${first.since > first.op.invokedAt ? `${formatSpan(input.endedAt - first.since)} after the faults ended (at ${formatTime(first.since)}), ` : ''}not longer than the liveness bound ${formatSpan(bound.ms)} (${bound.from})`,
+      notJudged: `${opText(first.op)}${pending.length > 1 ? ` and ${pending.length - 1} more` : ''} had been pending ${formatSpan(input.endedAt - first.op.invokedAt)} when the run was cut at ${cut}, ${first.since > first.op.invokedAt ? `only ${formatSpan(input.endedAt - first.since)} of it since the faults ended (at ${formatTime(first.since)}), and the liveness bound ${formatSpan(bound.ms)} (${bound.from}) counts from then` : `not longer than the liveness bound ${formatSpan(bound.ms)} (${bound.from})`}`,
     };
   }
   return {

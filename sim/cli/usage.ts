@@ -28,7 +28,7 @@ export type StopSignal = keyof typeof STOPPING;
  * `npm run`, Ctrl-C in a terminal reaches the command twice, from the terminal (to the whole
  * foreground job) and from npm, which passes its own on. A second press comes later than this.
  */
-const ECHO_MS = 150;
+const ECHO_MS = 400;
 
 /**
  * Calls `stop` on the first Ctrl-C or kill (SIGINT or SIGTERM); a second one, while the command

@@ -378,7 +378,7 @@ function fact(name: string, value: string): string {
  */
 function stepsFact(doc: TraceDocument, steps: number): string {
   // A live run's events were recorded on a real network: nothing in it was simulated or scripted.
-  const live = doc.replay.startsWith('npm run live');
+  const live = doc.scenario.file === 'live' && doc.scenario.definition === undefined;
   const events = counted(doc.run.events, live ? 'recorded event' : 'simulator event');
   const kinds = live ? 'an arrival, a timer, a fault' : 'an arrival, a timer, a scripted action';
   return `${steps}, the diagram's rows, from ${events} (${kinds}): an event can draw several rows, and repeats folded as ×40 share one`;

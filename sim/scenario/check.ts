@@ -311,9 +311,6 @@ export const STEP_KINDS: Readonly<Record<string, Fields>> = {
           check: (names, w, s) => nodeList(names, w, "['s1']", s),
         };
         checkObject(v, { from: side, to: side }, where, example, scope);
-        const { from, to } = v as { readonly from: string[]; readonly to: string[] };
-        const both = from.find((name) => to.includes(name));
-        if (both !== undefined) fail(SAY.nodeOnBothSides(where, both));
       },
     },
   },

@@ -158,8 +158,6 @@ export const SAY = {
     first === second
       ? `${where} names ${shown(node)} twice in group ${first}; name it once`
       : `${where} names ${shown(node)} in groups ${first} and ${second}, so which of its links are cut is unclear; keep it in one group`,
-  nodeOnBothSides: (where: string, node: string) =>
-    `${where} names ${shown(node)} in both from and to, a link to itself; keep it on one side`,
   emptyExpectation: (where: string) =>
     `${where} names nothing; give a reply ('PUT_OK'), or { reply, value, server }, or { pending: true }`,
   pendingWithReply: (where: string) =>
