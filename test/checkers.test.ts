@@ -653,6 +653,14 @@ describe('cross-key causality across a restart that emptied a replica', () => {
     expect(v.violations[0]!.sentence).toContain('its restart at 0.200s emptied its store');
   });
 
+  it('blames the restart only for a key the replica held before it', () => {
+    // s3 never had y (it was cut off), then restarted empty: y was never there to lose.
+    const wipes = [{ t: 200, node: 's3', seq: 5 }];
+    const v = verdict(check([writeY, writeX], { applies: [applies[1]!], wipes }), 'causality');
+    expect(v.violations[0]!.sentence).toContain('before it had stored any y');
+    expect(v.violations[0]!.sentence).not.toContain('restart');
+  });
+
   it('reads a restart after the write, or of another replica, as taking nothing from it', () => {
     for (const wipes of [[{ t: 400, node: 's3', seq: 9 }], [{ t: 200, node: 's2', seq: 5 }], []])
       expect(verdict(check([writeY, writeX], { applies, wipes }), 'causality').status).toBe('held');

@@ -80,8 +80,8 @@ interface ReplicaView {
   wentBack: number;
   readonly verified: Int32Array;
   readonly verifiedAt: Int32Array;
-  /** When a restart last emptied its store (-1: never). */
-  wipedAt: number;
+  /** Per key: when a restart emptied the store while it held the key (-1: none since it last stored it). */
+  readonly lostAt: Float64Array;
 }
 
 /** The first cause of the write at index i that the replica lacks, or -1; records how far it holds all. */
@@ -133,7 +133,7 @@ function findings(input: CheckInput): Violation[] {
         wentBack: 0,
         verified: reused.ints(`verified by ${node}`, c.sessionCount).fill(0),
         verifiedAt: reused.ints(`verified at ${node}`, c.sessionCount).fill(0),
-        wipedAt: -1,
+        lostAt: reused.floats(`lost by ${node}`, replicas.keyCount).fill(-1),
       };
       views[node] = replica;
     }
@@ -141,11 +141,21 @@ function findings(input: CheckInput): Violation[] {
     const missing = i < 0 ? -1 : missingCause(c, all, i, replica);
     const held = replica.held;
     if (missing >= 0 && reported.first(node, missing, i))
-      violations.push(violation(input, a, i, missing, held[c.keyOf[missing]!]!, replica.wipedAt));
+      violations.push(
+        violation(
+          input,
+          a,
+          i,
+          missing,
+          held[c.keyOf[missing]!]!,
+          replica.lostAt[c.keyOf[missing]!]!,
+        ),
+      );
     const key = replicas.keyOf[a]!;
     const ts = replicas.ts[a]!;
     if (ts < held[key]!) replica.wentBack++;
     held[key] = ts;
+    replica.lostAt[key] = -1;
   }
   return violations;
 }
@@ -162,14 +172,16 @@ function wipe(views: readonly (ReplicaView | undefined)[], w: Wipe): void {
   // A replica with no view yet has stored nothing: there is nothing to forget.
   const replica = views.find((v) => v?.name === w.node);
   if (replica === undefined) return;
-  replica.held.fill(Number.NEGATIVE_INFINITY);
+  const held = replica.held;
+  for (let k = 0; k < held.length; k++)
+    if (held[k] !== Number.NEGATIVE_INFINITY) replica.lostAt[k] = w.t;
+  held.fill(Number.NEGATIVE_INFINITY);
   replica.wentBack++;
-  replica.wipedAt = w.t;
 }
 
 /**
  * The replica of the a-th apply stored the write at index i while it held `heldTs` of a cause's
- * key (-Infinity: none), its store last emptied at `wipedAt` (-1: never).
+ * key (-Infinity: none), which a restart at `lostAt` had taken from it (-1: none did).
  */
 function violation(
   input: CheckInput,
@@ -177,7 +189,7 @@ function violation(
   i: number,
   missing: number,
   heldTs: number,
-  wipedAt: number,
+  lostAt: number,
 ): Violation {
   const apply = input.applies[a]!;
   const write = input.operations[i]!;
@@ -191,8 +203,8 @@ function violation(
     sentence:
       heldTs !== Number.NEGATIVE_INFINITY
         ? `${apply.node} stored ${opText(write)} while it held ${cause.key} at ts ${heldTs}, older than the ts ${versionOf(cause)} ${write.client} had seen before writing (op ${cause.id})`
-        : wipedAt >= 0
-          ? `${apply.node} stored ${opText(write)} while it held no ${cause.key} (its restart at ${formatTime(wipedAt)} emptied its store), though ${seen}`
+        : lostAt >= 0
+          ? `${apply.node} stored ${opText(write)} while it held no ${cause.key} (its restart at ${formatTime(lostAt)} emptied its store), though ${seen}`
           : `${apply.node} stored ${opText(write)} before it had stored any ${cause.key}, though ${seen}`,
   };
 }
