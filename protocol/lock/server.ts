@@ -376,23 +376,28 @@ function lockChange(
 }
 
 function recordLock(config: ServerConfig, change: LockChange, out: Out): void {
-  out.record({ kind: 'note', node: config.id, text: describeLockChange(change), lock: change });
+  const text = describeLockChange(change, config.knobs.fencing === 'token');
+  out.record({ kind: 'note', node: config.id, text, lock: change });
 }
 
-export function describeLockChange(c: LockChange): string {
-  const token = `token ${c.token}`;
+/**
+ * A lock change in words. `fenced`: the grant's number is a token that goes on the wire, and is
+ * named; under fencing=none the server still numbers its grants, but no client ever sees it.
+ */
+export function describeLockChange(c: LockChange, fenced = true): string {
+  const token = fenced ? ` (token ${c.token})` : '';
   switch (c.event) {
     case 'grant':
-      return `grants the lock of ${c.key} to ${c.holder} for ${c.requestId} (${token})`;
+      return `grants the lock of ${c.key} to ${c.holder} for ${c.requestId}${token}`;
     case 'release':
-      if (c.by !== c.holder) return `${c.by} releases ${c.holder}'s lock of ${c.key} (${token})`;
+      if (c.by !== c.holder) return `${c.by} releases ${c.holder}'s lock of ${c.key}${token}`;
       // A late copy of the holder's release of an earlier request frees its newer lock; or its
       // release frees a lock granted to a late copy of an earlier request's ACQUIRE_LOCK.
       if (c.byRequest != null && c.byRequest !== c.requestId)
-        return `${c.by}'s ${issuedBefore(c.byRequest, c.requestId) ? 'late ' : ''}release for ${c.byRequest} frees its lock of ${c.key} for ${c.requestId} (${token})`;
-      return `${c.holder} releases the lock of ${c.key} (${token})`;
+        return `${c.by}'s ${issuedBefore(c.byRequest, c.requestId) ? 'late ' : ''}release for ${c.byRequest} frees its lock of ${c.key} for ${c.requestId}${token}`;
+      return `${c.holder} releases the lock of ${c.key}${token}`;
     case 'expire':
-      return `${c.holder}'s lease on the lock of ${c.key} runs out (${token})`;
+      return `${c.holder}'s lease on the lock of ${c.key} runs out${token}`;
     default:
       return assertNever(c.event, 'lock event');
   }
