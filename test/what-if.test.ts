@@ -242,6 +242,31 @@ describe('--what-if in the terminal', () => {
     expect(r.stdout).not.toContain('broken (1) → broken (1)');
   });
 
+  it('lists a verdict that reads the same but names other operations as another witness, neither better nor worse', () => {
+    const w = runWhatIf(followerKeepsOlderWrite, [parseEdit('seed:2')]);
+    const base = w.base.verdicts.find((v) => v.status === 'broken' && !v.informative)!;
+    const ops = [...base.violations[0]!.ops];
+    const edited = (witness: number[], sentence: string) =>
+      w.base.verdicts.map((v) =>
+        v === base
+          ? { ...v, violations: v.violations.map((x) => ({ ...x, ops: witness, sentence })) }
+          : v,
+      );
+    const changes = (verdicts: typeof w.base.verdicts) =>
+      diffRuns({ ...w, edited: { ...w.base, verdicts } }).verdicts;
+    // The same operations in other words: no change.
+    expect(changes(edited(ops, 'other words'))).toEqual([]);
+    // Other operations: listed, in a finding's tone.
+    expect(changes(edited([ops[0]!, 99], 'another pair'))).toMatchObject([
+      {
+        guarantee: base.guarantee,
+        was: 'broken (1)',
+        now: 'broken (1), another witness',
+        tone: 'finding',
+      },
+    ]);
+  });
+
   it('refuses a second fault on one message, which would land on another message instead', () => {
     // Under all-followers msg 16 is retransmitted: a drop after its duplicate took 16, and the
     // copy waited for the leader's resend, while the summary said 16 was delivered twice.

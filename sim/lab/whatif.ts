@@ -1056,15 +1056,20 @@ function verdictChanges(base: ScenarioRun, edited: ScenarioRun): VerdictChange[]
     const was = base.verdicts.find((v) => v.guarantee === g);
     const now = edited.verdicts.find((v) => v.guarantee === g);
     const sentences = (v: Verdict | undefined) => (v?.violations ?? []).map((x) => x.sentence);
-    // A verdict that reads the same (broken (1) → broken (1)) did not change, whatever its witness.
-    if (verdictText(was) === verdictText(now)) continue;
+    const witnesses = (v: Verdict | undefined) =>
+      (v?.violations ?? []).map((x) => x.ops.join(' ')).join(', ');
+    // A verdict that reads the same (broken (1) → broken (1)) did not change when its witnesses
+    // are the same operations, whatever their words; other operations are another witness,
+    // neither better nor worse news.
+    const same = verdictText(was) === verdictText(now);
+    if (same && witnesses(was) === witnesses(now)) continue;
     const fromBase = (now?.violations.length ?? 0) === 0;
     const source = fromBase ? was : now;
     out.push({
       guarantee: g,
       was: verdictText(was),
-      now: verdictText(now),
-      tone: verdictTone(verdictText(now)),
+      now: same ? `${verdictText(now)}, another witness` : verdictText(now),
+      tone: same ? 'finding' : verdictTone(verdictText(now)),
       witnesses: sentences(source),
       ops: [...new Set((source?.violations ?? []).flatMap((x) => x.ops))],
       witnessRun: fromBase ? 'base' : 'edited',
