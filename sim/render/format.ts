@@ -114,8 +114,8 @@ export function formatObservation(o: Observation, requestId: string | null = nul
 }
 
 /**
- * A server's note as a view shows it: under fencing=none the lock server numbers its grants, but
- * no token goes on the wire, so "(token 3)" is not shown.
+ * A server's note as the diagram shows it: under fencing=none no token goes on the wire, and a
+ * trace written before the lock server stopped naming one there has "(token 3)" taken off.
  */
 export function noteShown(text: string, knobs: Readonly<Record<string, unknown>>): string {
   return knobs.fencing === 'none' ? text.replace(/ \(token \d+\)$/, '') : text;

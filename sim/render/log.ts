@@ -13,7 +13,6 @@ import {
   formatObservation,
   formatTime,
   formatTimer,
-  noteShown,
 } from './format.ts';
 import { type Highlight, highlightsOf } from './highlights.ts';
 import { messageIndex } from './json.ts';
@@ -192,14 +191,7 @@ export function renderLog(c: ChalkInstance, run: ScenarioRun, width = Infinity):
   run.result.trace.forEach((e, i) => {
     while (n < notes.length && notes[n]!.at <= e.t) add(noteRow(c, notes[n++]!));
     // The row first: a crash or restart says whether it changed anything, from the state before it.
-    const shown =
-      e.kind === 'record' && e.observation.kind === 'note'
-        ? {
-            ...e,
-            observation: { ...e.observation, text: noteShown(e.observation.text, run.knobs) },
-          }
-        : e;
-    const r = logRow(c, shown, failed, requestOf, down);
+    const r = logRow(c, e, failed, requestOf, down);
     if (r !== null) add(r);
     const change = downChange(e);
     if (change?.down === true) down.add(change.node);
