@@ -140,17 +140,10 @@ function findings(input: CheckInput): Violation[] {
     const i = replicas.write[a]!;
     const missing = i < 0 ? -1 : missingCause(c, all, i, replica);
     const held = replica.held;
-    if (missing >= 0 && reported.first(node, missing, i))
-      violations.push(
-        violation(
-          input,
-          a,
-          i,
-          missing,
-          held[c.keyOf[missing]!]!,
-          replica.lostAt[c.keyOf[missing]!]!,
-        ),
-      );
+    if (missing >= 0 && reported.first(node, missing, i)) {
+      const k = c.keyOf[missing]!;
+      violations.push(violation(input, a, i, missing, held[k]!, replica.lostAt[k]!));
+    }
     const key = replicas.keyOf[a]!;
     const ts = replicas.ts[a]!;
     if (ts < held[key]!) replica.wentBack++;

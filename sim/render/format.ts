@@ -114,14 +114,6 @@ export function formatObservation(o: Observation, requestId: string | null = nul
 }
 
 /**
- * A server's note as the diagram shows it: under fencing=none no token goes on the wire, and a
- * trace written before the lock server stopped naming one there has "(token 3)" taken off.
- */
-export function noteShown(text: string, knobs: Readonly<Record<string, unknown>>): string {
-  return knobs.fencing === 'none' ? text.replace(/ \(token \d+\)$/, '') : text;
-}
-
-/**
  * A timer as its kind and fields: `replicate writeId=w1 follower=s2`. A request's timer names
  * the attempt it waited for as messages do (`requestTimeout c1.2#3`), so that the resend after
  * it, `#4`, reads as the next one.

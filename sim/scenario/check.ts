@@ -542,20 +542,19 @@ export const SCENARIO_FIELDS: Fields = {
       // A guarantee the store does not judge never breaks, and a finding is never a violation
       // (nor a violation a finding): said now, not as "expected to break but held" after the run.
       const store = scope.store();
-      const judged = (informative: boolean) =>
-        store.checkers
-          .filter((c) => c.informative === informative)
-          .map((c) => c.guarantee as string);
-      const expected = v as Partial<Record<'violations' | 'findings', readonly string[]>>;
-      for (const [field, informative] of [
-        ['violations', false],
-        ['findings', true],
+      const judged = (informative: boolean): string[] =>
+        store.checkers.filter((c) => c.informative === informative).map((c) => c.guarantee);
+      const lists = { violations: judged(false), findings: judged(true) };
+      const expected = v as Partial<Record<keyof typeof lists, readonly string[]>>;
+      for (const [field, other] of [
+        ['violations', 'findings'],
+        ['findings', 'violations'],
       ] as const)
         (expected[field] ?? []).forEach((g, i) => {
-          if (judged(informative).includes(g)) return;
-          const elsewhere = judged(!informative).includes(g);
+          if (lists[field].includes(g)) return;
           const at = `${where}.${field} (item ${i + 1})`;
-          fail(SAY.unjudgedExpectation(at, field, g, store.name, elsewhere, judged(informative)));
+          const elsewhere = lists[other].includes(g);
+          fail(SAY.unjudgedExpectation(at, field, g, store.name, elsewhere, lists[field]));
         });
     },
   },
