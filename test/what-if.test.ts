@@ -348,9 +348,13 @@ describe("a what-if's download", () => {
     );
   });
 
-  it('names the file alone when the page ran the scenario as it is', () => {
+  it('names the file and the seed when the page ran the scenario as it is', () => {
     expect(header('npm run sim -- scenarios/stale-read.ts --seed 1')).toContain(
-      'A what-if of scenarios/stale-read.ts: knob:ackPolicy=all-followers.',
+      'A what-if of scenarios/stale-read.ts at seed 1: knob:ackPolicy=all-followers.',
+    );
+    // A page made with --seed 3: the header says which run the edit was made on.
+    expect(header('npm run sim -- scenarios/stale-read.ts --seed 3')).toContain(
+      'A what-if of scenarios/stale-read.ts at seed 3: knob:ackPolicy=all-followers.',
     );
   });
 });

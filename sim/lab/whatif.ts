@@ -1200,7 +1200,7 @@ export function whatIfFileName(origin: string): string {
 /**
  * A scenario file `npm run sim` loads: a header saying where it came from, then the data. `ran`:
  * the command that made the page's own run, named when it changed the scenario's settings or
- * edited it (a page of a what-if), since the file holds those changes too.
+ * edited it (a page of a what-if), since the file holds those changes too; otherwise its seed.
  */
 export function scenarioSource(
   scenario: AnyScenario,
@@ -1212,7 +1212,14 @@ export function scenarioSource(
   const said = edits.length === 0 ? 'no edit' : edits.map(editText).join(', ');
   const source = fromStdin(origin) ? 'a scenario read from stdin' : origin;
   const changed = ran !== undefined && / --(what-if|preset|knob) /.test(`${ran} `);
-  const of = changed ? `${source} as the page ran it (${ran})` : source;
+  // The seed alone cannot be told from the scenario's own (the page holds only the run's), so it
+  // is always named: a page made with `--seed 3` says so.
+  const seed = ran?.match(/ --seed (\d+)/)?.[1];
+  const of = changed
+    ? `${source} as the page ran it (${ran})`
+    : seed === undefined
+      ? source
+      : `${source} at seed ${seed}`;
   const header = [
     '/*',
     ` * ${inComment(scenario.goal)}`,
