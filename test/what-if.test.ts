@@ -8,6 +8,7 @@ import followerDownBlocksPuts from '../scenarios/follower-down-blocks-puts.ts';
 import followerKeepsOlderWrite from '../scenarios/follower-keeps-older-write.ts';
 import staleRead from '../scenarios/stale-read.ts';
 import writeOvertakesItsCause from '../scenarios/write-overtakes-its-cause.ts';
+import type { TraceEvent } from '../sim/kernel/trace.ts';
 import { renderWhatIf } from '../sim/lab/report.ts';
 import {
   diffRuns,
@@ -331,6 +332,44 @@ describe('--what-if in the terminal', () => {
       // The same sentence as the flag's, after the edit it answers.
       expect(what, knob).toBe(`error: --what-if knob:${knob}: ${flag.replace(/^error: /, '')}`);
     }
+  });
+});
+
+describe('a message fault that the edits after it move', () => {
+  const edited = (...texts: string[]) => runWhatIf(staleRead, texts.map(parseEdit));
+  const lostPlanned = (w: ReturnType<typeof edited>) =>
+    w.edited.result.trace.filter(
+      (e): e is Extract<TraceEvent, { kind: 'drop' }> =>
+        e.kind === 'drop' && e.reason === 'planned',
+    );
+
+  it('says which message its step takes in the edited run', () => {
+    // #4 is x=1's REPLICATION to s3; with s1 crashed before it leaves, it is never sent, and the
+    // drop's step takes x=2's REPLICATION to s3 instead, as the edited run shows.
+    const w = edited('drop:4', 'crash:s1@15000', 'restart:s1@16000');
+    const [lost] = lostPlanned(w);
+    expect(lost?.message).toMatchObject({ type: 'REPLICATION', value: '2' });
+    expect(w.described[0]).toContain(
+      `is lost — but the edits after it change the run: the fault, aimed at the next REPLICATION s1 → s3 from 20.031s, takes #${lost?.id} (REPLICATION w1 x=2 ts=25013, s1 → s3, sent at 45.031s) instead`,
+    );
+  });
+
+  it('says that it takes none when no such message is sent any more', () => {
+    const w = edited('drop:4', 'crash:s1@15000');
+    expect(lostPlanned(w)).toEqual([]);
+    expect(w.described[0]).toContain(
+      'no REPLICATION leaves s1 → s3 from 20.031s on, so nothing is lost',
+    );
+  });
+
+  it('adds nothing when it takes the same message, a little later under another id', () => {
+    const w = edited('drop:16', 'crash:c2@1000');
+    const [lost] = lostPlanned(w);
+    expect(lost?.id).not.toBe(16);
+    expect(lost?.message).toMatchObject({ type: 'REPLICATION', value: '2' });
+    expect(w.described[0]).toBe(
+      'message #16 (REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s) is lost',
+    );
   });
 });
 

@@ -252,6 +252,65 @@ function sendOf(trace: readonly TraceEvent[], id: number): Sent {
   );
 }
 
+type FaultKind = 'drop' | 'duplicate' | 'delay';
+
+/**
+ * The message each fault aimed at a message took in a run, in the order the faults were armed
+ * (their `fault` events): the first message of its type sent on its link from then on, as the
+ * kernel takes it (a message a cut lost at once takes none; a held one, when sent, not released).
+ * null: none was sent after it.
+ */
+function aimedTakes(trace: readonly TraceEvent[]): (Sent | null)[] {
+  const takes: (Sent | null)[] = [];
+  const waiting = new Map<string, { type: string; j: number }[]>();
+  const seen = new Set<number>();
+  trace.forEach((e, i) => {
+    if (e.kind === 'fault') {
+      const f = e.fault;
+      if (f.kind !== 'drop' && f.kind !== 'duplicate' && f.kind !== 'delay') return;
+      const link = `${f.from} ${f.to}`;
+      const list = waiting.get(link) ?? [];
+      list.push({ type: f.message, j: takes.length });
+      waiting.set(link, list);
+      takes.push(null);
+      return;
+    }
+    if (e.kind === 'hold') seen.add(e.id);
+    if (e.kind !== 'send' || seen.has(e.id)) return;
+    seen.add(e.id);
+    const next = trace[i + 1];
+    if (next?.kind === 'drop' && next.id === e.id && next.reason === 'partition') return;
+    const list = waiting.get(`${e.from} ${e.to}`);
+    const k = list?.findIndex((w) => w.type === '*' || w.type === e.message.type) ?? -1;
+    if (k < 0) return;
+    takes[list!.splice(k, 1)[0]!.j] = e;
+  });
+  return takes;
+}
+
+/** The steps that aim a fault at a message, each by its place in the order they run. */
+function aimedOrder(steps: readonly AnyStep[]): Map<AnyStep, number> {
+  const aimed = steps.filter((s) => 'drop' in s || 'duplicate' in s || 'delay' in s);
+  const running = aimed.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i);
+  return new Map(running.map(({ s }, j) => [s, j]));
+}
+
+/**
+ * What a message fault's description adds when the edits after it changed the run under it, so
+ * that its step now takes another message, or none: null when it still takes the one chosen.
+ */
+function driftText(chosen: Sent, took: Sent | null, kind: FaultKind): string | null {
+  // The same message by its content, though it may leave a little later (the network's draws
+  // moved) under another id.
+  if (took !== null && JSON.stringify(took.message) === JSON.stringify(chosen.message)) return null;
+  const type = chosen.message.type;
+  const aim = `the next ${type} ${chosen.from} → ${chosen.to} from ${formatTime(chosen.t)}`;
+  const done = kind === 'drop' ? 'lost' : kind === 'duplicate' ? 'copied' : 'late';
+  return took === null
+    ? ` — but the edits after it change the run: no ${type} leaves ${chosen.from} → ${chosen.to} from ${formatTime(chosen.t)} on, so nothing is ${done}`
+    : ` — but the edits after it change the run: the fault, aimed at ${aim}, takes #${took.id} (${messageText(took)}) instead`;
+}
+
 /** A message as its send time, link, type and place among its twins: the same in every rerun. */
 function messageKey(trace: readonly TraceEvent[], id: number): string {
   const send = sendOf(trace, id);
@@ -655,6 +714,8 @@ export function runWhatIf(
   const moved: string[] = [];
   // The message each fault edit is aimed at, by when and where it left (its id may change).
   const aimedAt = new Map<string, Edit>();
+  // Each message fault's step, with the message it was chosen on, to say so if later edits move it.
+  const faults: { index: number; step: AnyStep; chosen: Sent; kind: FaultKind }[] = [];
   edits.forEach((written, i) => {
     const was = against[i];
     const edit = was === undefined ? written : moveEdit(written, was, run);
@@ -687,11 +748,27 @@ export function runWhatIf(
     readAgainst.push(run);
     const missed = missedAim(edit, run, next);
     if (missed !== null) throw new EditError(`${editText(edit)}: ${missed}`);
+    if (edit.kind === 'drop' || edit.kind === 'duplicate' || edit.kind === 'delay')
+      faults.push({
+        index: applied.length,
+        step: step.added[step.added.length - 1]!,
+        chosen: sendOf(run.result.trace, edit.message),
+        kind: edit.kind,
+      });
     current = step.scenario;
     run = next;
     added.push(...step.added);
     applied.push(edit);
   });
+  const takes = faults.length === 0 ? [] : aimedTakes(run.result.trace);
+  const order = faults.length === 0 ? new Map<AnyStep, number>() : aimedOrder(current.steps);
+  for (const f of faults) {
+    const j = order.get(f.step);
+    const took = j === undefined ? undefined : takes[j];
+    if (took === undefined) continue;
+    const text = driftText(f.chosen, took, f.kind);
+    if (text !== null) described[f.index] += text;
+  }
   return {
     edits: applied,
     base,
