@@ -64,7 +64,11 @@ export interface LockChange {
   /** The client the lock was granted to, and the operation (request id) it was granted for. */
   readonly holder: NodeId;
   readonly requestId: string;
-  /** The grant's number: it rises with every grant on the server (the fencing token). */
+  /**
+   * The grant's number: it rises with every grant on the server (the fencing token). 0 on a
+   * release that found the lock free already (lockOwnerCheck none answers it all the same): it
+   * freed no grant, but its sender (`holder`, `requestId`: the release's own) stopped holding.
+   */
   readonly token: number;
   /** release: the client that freed it (under lockOwnerCheck none, maybe not the holder). */
   readonly by: NodeId | null;

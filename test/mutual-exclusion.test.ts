@@ -716,6 +716,52 @@ describe('grants, releases, writes and completions in one millisecond, judged in
   });
 });
 
+describe("a holder's release that finds its lock freed by a stranger already", () => {
+  // c2 holds x for its DELETE when c1's stray RELEASE_LOCK (c1.1, whose lock ran out) frees it
+  // (A5). c2's own RELEASE_LOCK reaches s1 at 5.007s, just before c1's ACQUIRE_LOCK for c1.2 in
+  // the same millisecond: c2 had stopped holding by the grant, though its RELEASE_OK was still on
+  // its way. Nobody held the lock beside c2 while c2 used it, so mutual exclusion holds.
+  const scenario: Scenario = {
+    goal: "c2 releases a lock c1's stray release had freed, before c1 is granted it",
+    store: 'lock',
+    preset: 'fixed',
+    knobs: { lockOwnerCheck: 'none', fencing: 'none', requestIds: 'none' },
+    servers: ['s1'],
+    clients: ['c1', 'c2'],
+    network: { delayMinMs: 1, delayMaxMs: 1 },
+    seed: 0,
+    steps: [
+      { at: 0, client: 'c1', get: 'x', via: 's1' },
+      { at: 2, client: 'c2', delete: 'x', via: 's1' },
+      { at: 4, partition: [['c1', 'c2'], ['s1']] },
+      { at: 5, client: 'c1', get: 'x', via: 's1' },
+      { at: 4004, heal: true },
+    ],
+  };
+
+  it('ends its sender’s hold there: the server records it, freeing nothing (token 0)', () => {
+    const run = runScenario(scenario);
+    const release = run.result.history.locks.find((e) => e.token === 0);
+    expect(release).toMatchObject({ t: 5007, event: 'release', by: 'c2', byRequest: 'c2.1' });
+    const grant = run.result.history.locks.find((e) => e.requestId === 'c1.2');
+    expect(grant).toMatchObject({ t: 5007, event: 'grant' });
+    expect(grant!.seq!).toBeGreaterThan(release!.seq!);
+    const mutex = run.verdicts.find((v) => v.guarantee === 'mutual-exclusion')!;
+    expect(mutex.status).toBe('held');
+    const { operations, locks, applies } = run.result.history;
+    expect(mutualExclusion(operations, locks, applies).status).toBe('held');
+    // The diagram's note for it says what happened.
+    expect(
+      run.result.trace.some(
+        (e) =>
+          e.kind === 'record' &&
+          e.observation.kind === 'note' &&
+          e.observation.text === 'c2 releases the lock of x, which is free already',
+      ),
+    ).toBe(true);
+  });
+});
+
 /** The quadratic definition the sweep must agree with: every later grant inside another client's hold. */
 function overlapsByDefinition(locks: LockEvent[], operations: Operation[]): number[] {
   const holds = holdsOf(locks, operations).filter((h) => h.end > h.start);

@@ -262,9 +262,14 @@ function onRelease(
   const ok = { type: 'RELEASE_OK', ...addressed(request) } as const;
   const lock = state.locks.get(request.key);
   if (lock === undefined) {
-    // The seed's ReleaseLock answers the same whether or not there was a lock to free.
-    const reply = config.knobs.lockOwnerCheck === 'none' ? ok : notAcquired(request);
-    return { state, reply };
+    // The seed's ReleaseLock answers the same whether or not there was a lock to free. It frees
+    // nothing then (a stranger's release freed it first: A5), but its sender stops holding the
+    // lock here, as it would have with its own release: recorded with token 0, no grant's.
+    if (config.knobs.lockOwnerCheck !== 'none') return { state, reply: notAcquired(request) };
+    const by = { node: from, requestId: request.requestId };
+    const free: Lock = { holder: from, requestId: request.requestId, token: 0, expiresAt: null };
+    recordLock(config, lockChange(request.key, free, 'release', by), out);
+    return { state, reply: ok };
   }
   const refused = refusal(config, lock, from, request);
   if (refused !== null) return { state, reply: refused };
@@ -390,6 +395,7 @@ export function describeLockChange(c: LockChange, fenced = true): string {
     case 'grant':
       return `grants the lock of ${c.key} to ${c.holder} for ${c.requestId}${token}`;
     case 'release':
+      if (c.token === 0) return `${c.by} releases the lock of ${c.key}, which is free already`;
       if (c.by !== c.holder) return `${c.by} releases ${c.holder}'s lock of ${c.key}${token}`;
       // A late copy of the holder's release of an earlier request frees its newer lock; or its
       // release frees a lock granted to a late copy of an earlier request's ACQUIRE_LOCK.

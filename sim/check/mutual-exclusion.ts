@@ -159,7 +159,7 @@ export function holdsOf(
     if (event.event === 'grant') {
       grants.push(event);
       grantAt.set(event, i);
-    } else if (!endOf.has(event.token)) endOf.set(event.token, event);
+    } else if (event.token !== 0 && !endOf.has(event.token)) endOf.set(event.token, event);
     const request = releasedRequest(event);
     if (request !== null) {
       const list = ownReleases.get(request);
