@@ -34,6 +34,31 @@ function run(script: string, ...args: string[]) {
   return runCli(script.replace(/^sim\/cli\/(\w+)\.ts$/, '$1'), args, WORK);
 }
 
+describe('npm run verify -- scenarios/same-millisecond-writes.ts', () => {
+  // Verify stops at the second PUT_OK, stamped with the first's ts; the case holds these two PUTs
+  // alone, so its run settles there, and convergence is judged too: c1's x=1, acknowledged with
+  // the same ts as c2's x=2, is lost (PROTOCOL.md §3).
+  const found = run('sim/cli/verify.ts', join(ROOT, 'scenarios', 'same-millisecond-writes.ts'));
+  const file = /counterexample written to (\S+)/.exec(found.stdout)?.[1] ?? '';
+
+  it('writes a case that expects what its replay breaks at its end, and says why', () => {
+    expect(found.status).toBe(1);
+    expect(found.stdout).toContain('violation: unique timestamps broken by a schedule of 14 moves');
+    expect(flat(found.stdout)).toContain(
+      'replayed with sim: the same violation, unique timestamps; the case holds only these operations, and run to its end it breaks convergence too, which the case expects',
+    );
+    expect(found.stdout).not.toContain('please report this');
+    for (const line of found.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    const text = readFileSync(join(WORK, file), 'utf8');
+    expect(text).toMatch(
+      /^ {2}expect: \{ violations: \['unique-timestamps', 'convergence'\] \},$/m,
+    );
+    const replay = run('sim/cli/sim.ts', join(WORK, file));
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toContain('as the scenario expected');
+  });
+});
+
 describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyReply=null-first', () => {
   const found = run(
     'sim/cli/verify.ts',

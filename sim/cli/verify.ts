@@ -375,8 +375,19 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
       out.push(...fitted(w.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
   }
   out.push('', c.bold('The schedule'), ...tellSchedule(setup, moves).map((l) => `  ${l}`), '');
-  const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule);
-  const replay = runScenario(story, { trace: false });
+  // The story holds the schedule's operations alone: cut where verify stopped, its run may settle
+  // there and be judged as a whole (convergence, liveness), breaking more than verify had judged
+  // yet. The case then expects those too, and says why.
+  const first = runScenario(
+    scheduleToScenario(setup, moves, result.broken, result.completeSchedule),
+    { trace: false },
+  );
+  const replayBroken = first.verdicts.filter((v) => v.status === 'broken').map((v) => v.guarantee);
+  const atItsEnd = result.broken.every((g) => replayBroken.includes(g))
+    ? brokenGuarantees(first.verdicts).filter((g) => !result.broken.includes(g))
+    : [];
+  const story = scheduleToScenario(setup, moves, result.broken, result.completeSchedule, atItsEnd);
+  const replay = atItsEnd.length === 0 ? first : runScenario(story, { trace: false });
   const same = replay.verdictFailures.length === 0;
   const name = fromStdin(file) ? 'stdin' : basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '');
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
@@ -391,11 +402,17 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
   out.push(
     ...fitted(summary, '  '),
     `counterexample written to ${typedPath(path)}`,
-    same
-      ? `replayed with sim: the same violation, ${broken}`
-      : c.red(
-          `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
-        ),
+    ...(same && atItsEnd.length > 0
+      ? fitted(
+          `replayed with sim: the same violation, ${broken}; the case holds only these operations, and run to its end it breaks ${guaranteeNames(atItsEnd)} too, which the case expects`,
+        )
+      : [
+          same
+            ? `replayed with sim: the same violation, ${broken}`
+            : c.red(
+                `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
+              ),
+        ]),
     `replay: npm run sim -- ${typedPath(path)}`,
     ...listFindings(
       result.findings.filter((f) => !result.broken.includes(f.guarantee)),

@@ -22,6 +22,11 @@ export function scheduleToScenario(
   moves: readonly Move[],
   broken: readonly GuaranteeId[],
   completeSchedule: boolean,
+  /**
+   * Guarantees the replay breaks besides: with the schedule's operations alone (the script's
+   * later ones left out), its run can settle where verify's could not, and be judged there.
+   */
+  atItsEnd: readonly GuaranteeId[] = [],
 ): Scenario {
   const { end, sent, script } = walk(setup, moves);
   const aimed: Step[] = [];
@@ -56,10 +61,15 @@ export function scheduleToScenario(
   const informative = new Set(
     setup.store.checkers.filter((c) => c.informative).map((c) => c.guarantee),
   );
-  const violations = broken.filter((g) => !informative.has(g));
-  const findings = broken.filter((g) => informative.has(g));
+  const expected = [...broken, ...atItsEnd];
+  const violations = expected.filter((g) => !informative.has(g));
+  const findings = expected.filter((g) => informative.has(g));
+  const besides =
+    atItsEnd.length === 0
+      ? ''
+      : `; run to its end with only these operations, it breaks ${guaranteeNames(atItsEnd)} too`;
   return {
-    goal: `The shortest schedule verify found that breaks ${guaranteeNames(broken)} (${moves.length} moves)`,
+    goal: `The shortest schedule verify found that breaks ${guaranteeNames(broken)} (${moves.length} moves)${besides}`,
     ...(s.store === undefined ? {} : { store: s.store }),
     servers: [...setup.topology.servers],
     leader: setup.topology.leader,
