@@ -423,6 +423,18 @@ describe("a scenario's own fault steps", () => {
     expect(markedGuarantees(found.stdout, '✗')).toEqual(['liveness']);
     expect(found.stdout).not.toContain('with no budget it tries none');
   });
+
+  it('name --max-down-for-good for a follower the script crashes and never restarts, which finds A11', () => {
+    // --max-crashes 1 would restart it, and every schedule would keep every guarantee.
+    const config = join(ROOT, 'scenarios', 'follower-down-blocks-puts.ts');
+    const bare = run('sim/cli/verify.ts', config, '--max-states', '10');
+    expect(flat(bare.stdout)).toContain(
+      "the scenario's 1 fault step is not used: verify tries crashes, drops, duplicates and delays itself, within the budgets above; with no budget it tries none: give --max-down-for-good 1)",
+    );
+    const found = run('sim/cli/verify.ts', config, '--max-down-for-good', '1');
+    expect(found.status).toBe(1);
+    expect(found.stdout).toContain('violation: liveness broken by a schedule of 40 moves');
+  });
 });
 
 describe('a mistake gets one line and exit 2', () => {

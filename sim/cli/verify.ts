@@ -220,8 +220,21 @@ function budgetsFor(setup: Setup): string[] {
   const clients = new Set<string>(setup.topology.clients);
   const b = setup.budgets;
   const wanted = new Set<string>();
-  for (const step of setup.scenario.steps) {
-    if ('crash' in step) wanted.add(clients.has(step.crash) ? 'clientCrashes' : 'crashes');
+  const steps = setup.scenario.steps;
+  // A follower the script crashes and never restarts is down for good, as verify's own budget has it.
+  const forGood = (node: string, i: number) =>
+    setup.store.name === 'replicated' &&
+    node !== setup.topology.leader &&
+    !steps.slice(i + 1).some((s) => 'restart' in s && s.restart === node);
+  for (const [i, step] of steps.entries()) {
+    if ('crash' in step)
+      wanted.add(
+        clients.has(step.crash)
+          ? 'clientCrashes'
+          : forGood(step.crash, i)
+            ? 'downForGood'
+            : 'crashes',
+      );
     else if ('drop' in step || 'partition' in step || 'cut' in step) wanted.add('drops');
     else if ('duplicate' in step) wanted.add('duplicates');
     else if ('delay' in step || 'hold' in step) wanted.add('delays');
@@ -229,6 +242,7 @@ function budgetsFor(setup: Setup): string[] {
   const flags: [keyof typeof b, string][] = [
     ['crashes', '--max-crashes 1'],
     ['clientCrashes', '--max-client-crashes 1'],
+    ['downForGood', '--max-down-for-good 1'],
     ['drops', '--max-drops 1'],
     ['duplicates', '--max-duplicates 1'],
     ['delays', '--max-delays 1'],
@@ -305,7 +319,7 @@ async function run(argv: readonly string[]): Promise<number> {
     const hint =
       flags.length === 0 ? '' : `; with no budget it tries none: give ${flags.join(', ')}`;
     process.stdout.write(
-      `${fitted(`(${setup.ignoredSteps === 1 ? "the scenario's 1 fault step is" : `the scenario's ${setup.ignoredSteps} fault steps are`} not used: verify tries crashes, drops and duplicates itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
+      `${fitted(`(${setup.ignoredSteps === 1 ? "the scenario's 1 fault step is" : `the scenario's ${setup.ignoredSteps} fault steps are`} not used: verify tries crashes, drops, duplicates and delays itself, within the budgets above${hint})`, '  ').join('\n')}\n`,
     );
   }
   const result = await searchUntilInterrupted(setup, {
