@@ -483,7 +483,8 @@ export function judgeVerdicts(
 
 export function expectationText(expected: OpExpectation): string {
   if (typeof expected === 'string') return expected;
-  if (expected.pending) return 'still pending';
+  // Pending at the end, or abandoned by its client's crash: either way no reply came.
+  if (expected.pending) return 'never answered';
   const parts = [expected.reply ?? 'a reply'];
   if (expected.value !== undefined)
     parts.push(expected.value === null ? 'with no value' : `with value ${expected.value}`);

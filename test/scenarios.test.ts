@@ -188,3 +188,14 @@ describe('a guarantee with more witnesses than the summary shows', () => {
     expect(section).toContain('… and 1 more');
   });
 });
+
+describe('an operation expected never to be answered', () => {
+  it('reads so in the summary, whether it was pending at the end or abandoned by a crash', async () => {
+    // c1 crashes holding x's lock: its PUT is abandoned, not pending, and the summary counts it so.
+    const run = runScenario(await loadScenario('scenarios/crashed-holder-blocks-key.ts'));
+    const text = renderSummary(new Chalk({ level: 0 }), run, 'replay', 200).join('\n');
+    expect(text).toContain('0 pending, 1 abandoned (their client crashed)');
+    expect(text).toContain('✓ step 1: c1 PUT x=1 → never answered');
+    expect(text).not.toMatch(/→ still pending/);
+  });
+});
