@@ -124,8 +124,18 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
     const steps = text.slice(text.indexOf('  steps: [\n') + 11, text.indexOf('\n  ],'));
     const lines = steps.split('\n');
     expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(line).toMatch(/^ {4}\{ at: \d+, .*\},$/);
+    for (const line of lines)
+      expect(line).toMatch(/^ {4}\{ at: \d+, .*\},( \/\/ op \d+: witness of [a-z-, ]+)?$/);
     expect(text).not.toContain('"at"');
+    // As explore's cases: each operation with the reply it got, the witnesses marked, and the
+    // checkers' sentences in the header.
+    expect(text).toContain(
+      "{ at: 6, client: 'c2', via: 's3', get: 'x', expect: { reply: 'NULL', value: null } }, // op 3: witness of monotonic-reads",
+    );
+    expect(text).toContain("put: ['x', '1'], expect: { pending: true } },");
+    expect(text.replace(/\n \* /g, ' ')).toContain(
+      "Expected: s3 answered c2's GET x (op 3, c2.2, issued at 0.006s) with no value (NULL: version 0), but c2 had already read ts 2 from s1 (op 2).",
+    );
     expect(text).toMatch(/^ {2}expect: \{ violations: \['monotonic-reads'\] \},$/m);
     // Its goal, which sim prints, names the guarantee in the README's words.
     const goal = /^ {2}goal: '.* breaks ([a-z ,]+) \(\d+ moves\)',$/m.exec(text)?.[1];

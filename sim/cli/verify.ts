@@ -6,13 +6,14 @@
 // listed beside the verdict, or, with --informative, stop the search as a violation does.
 
 import { basename } from 'node:path';
-import { brokenGuarantees, type Verdict } from '../check/index.ts';
-import { caseBaseName } from '../explore/case.ts';
+import { brokenGuarantees, findings, type Verdict } from '../check/index.ts';
+import { brokenSentences, caseBaseName } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
+import { wrapText } from '../render/diagram.ts';
 import { counted, formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { guaranteeNames } from '../render/summary.ts';
-import { runScenario, ScenarioError } from '../scenario.ts';
+import { runScenario, ScenarioError, type ScenarioRun } from '../scenario.ts';
 import {
   DEFAULT_SEARCH_BOUNDS,
   type Finding,
@@ -405,14 +406,21 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
   const same = replay.verdictFailures.length === 0;
   const name = fromStdin(file) ? 'stdin' : basename(file, '.ts').replace(/[^A-Za-z0-9_-]/g, '');
   const base = `verify-${name}-${caseBaseName(setup.store.name, setup.preset, setup.overrides, 1).replace(/-seed1$/, '')}`;
-  const { path, failure } = writeStory(folder, base, story, [
-    `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
-    `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
-    'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
-    'is lost or delivered twice); the network itself delivers in 1 ms.',
-    '',
-    ...tellSchedule(setup, moves),
-  ]);
+  const { path, failure } = writeStory(
+    folder,
+    base,
+    story,
+    [
+      `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
+      `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
+      ...(same ? wrapText(`Expected: ${expectedText(replay)}`, 96) : []),
+      'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
+      'is lost or delivered twice); the network itself delivers in 1 ms.',
+      '',
+      ...tellSchedule(setup, moves),
+    ],
+    same ? replay : undefined,
+  );
   out.push(
     ...fitted(summary, '  '),
     `counterexample written to ${typedPath(path)}`,
@@ -441,6 +449,13 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
     );
   }
   return EXIT.failed;
+}
+
+/** What the case's replay shows: the checkers' sentences, and the findings named as such. */
+function expectedText(replay: ScenarioRun): string {
+  const found = findings(replay.verdicts);
+  const named = found.length === 0 ? '' : ` Findings: ${guaranteeNames(found)}.`;
+  return `${brokenSentences(replay).join(' ')}${named}`;
 }
 
 /**

@@ -83,14 +83,38 @@ function literal(value: unknown): string {
  * An object's fields as TypeScript source in the scenarios' own style: a field a line, keys bare,
  * and the steps one a line (verify's counterexamples are written so).
  */
-export function fieldLines(fields: object): string[] {
+export function fieldLines(fields: object, run?: ScenarioRun): string[] {
   return Object.entries(fields)
     .filter(([, v]) => v !== undefined)
     .flatMap(([k, v]) =>
       k === 'steps' && Array.isArray(v)
-        ? ['  steps: [', ...v.map((step) => `    ${literal(step)},`), '  ],']
+        ? [
+            '  steps: [',
+            ...(run === undefined ? v.map((step) => `    ${literal(step)},`) : stepLines(v, run)),
+            '  ],',
+          ]
         : [`  ${k}: ${literal(v)},`],
     );
+}
+
+/**
+ * The steps one a line, each operation with the expectation it met in `run` (what it must meet
+ * again on replay) and, when it is a witness of a broken guarantee, a comment that says so.
+ */
+export function stepLines(steps: readonly object[], run: ScenarioRun): string[] {
+  const witnesses = new Map<number, string[]>();
+  for (const v of run.verdicts.filter((v) => !v.informative && v.status === 'broken'))
+    for (const w of v.violations.slice(0, 1))
+      for (const op of w.ops) witnesses.set(op, [...(witnesses.get(op) ?? []), v.guarantee]);
+  let opId = 0;
+  return steps.map((step) => {
+    if (!isOp(step)) return `    ${literal(step)},`;
+    opId++;
+    const expect = expectationOf(run, opId);
+    const line = `    ${literal(expect === undefined ? step : { ...step, expect })},`;
+    const seen = witnesses.get(opId);
+    return seen === undefined ? line : `${line} // op ${opId}: witness of ${seen.join(', ')}`;
+  });
 }
 
 const isOp = (step: object) => 'client' in step;
@@ -206,6 +230,13 @@ function fixedText(scenario: AnyScenario, run: ScenarioRun): string {
     : ` ${how} still break ${broken.map((v) => GUARANTEE_NAMES[v.guarantee]).join(', ')}.`;
 }
 
+/** The checkers' sentences for what broke (two a guarantee at most), as a case's header says them. */
+export function brokenSentences(run: ScenarioRun): string[] {
+  return run.verdicts.flatMap((v) =>
+    v.status === 'broken' ? v.violations.slice(0, 2).map((w) => `${capital(w.sentence)}.`) : [],
+  );
+}
+
 /** The whole file: header, import, and the scenario with its expectations. */
 export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): string {
   const scenario = info.scenario;
@@ -215,9 +246,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
   const faults = scenario.steps.length - ops;
   const names = broken.map((v) => GUARANTEE_NAMES[v.guarantee]);
   const title = `${names.join(' and ')} broken — a random run found by \`npm run explore\``;
-  const sentences = run.verdicts.flatMap((v) =>
-    v.status === 'broken' ? v.violations.slice(0, 2).map((w) => `${capital(w.sentence)}.`) : [],
-  );
+  const sentences = brokenSentences(run);
   const header = [
     '/*',
     ` * ${commentSafe(title)}.`,
@@ -236,19 +265,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ),
     ' */',
   ];
-  const witnesses = new Map<number, string[]>();
-  for (const v of broken)
-    for (const w of v.violations.slice(0, 1))
-      for (const op of w.ops) witnesses.set(op, [...(witnesses.get(op) ?? []), v.guarantee]);
-  let opId = 0;
-  const steps = scenario.steps.map((step) => {
-    if (!isOp(step)) return `    ${literal(step)},`;
-    opId++;
-    const expect = expectationOf(run, opId);
-    const line = `    ${literal(expect === undefined ? step : { ...step, expect })},`;
-    const seen = witnesses.get(opId);
-    return seen === undefined ? line : `${line} // op ${opId}: witness of ${seen.join(', ')}`;
-  });
+  const steps = stepLines(scenario.steps, run);
   const expect: Record<string, GuaranteeId[]> = { violations: broken.map((v) => v.guarantee) };
   if (found.length > 0) expect.findings = found;
   const fields = [

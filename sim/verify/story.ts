@@ -7,7 +7,7 @@ import type { GuaranteeId } from '../check/index.ts';
 import { CaseWriter, commentSafe, fieldLines, SCENARIO_IMPORT } from '../explore/case.ts';
 import { formatMessage, formatTime, formatTimer } from '../render/format.ts';
 import { guaranteeNames } from '../render/summary.ts';
-import type { Scenario, Step } from '../scenario.ts';
+import type { Scenario, ScenarioRun, Step } from '../scenario.ts';
 import { type Setup, STORY_NETWORK } from './setup.ts';
 import { AFTER_END_MS, type InFlight, initialWorld, type Move, play, type World } from './world.ts';
 
@@ -271,9 +271,11 @@ export function writeStory(
   base: string,
   scenario: Scenario,
   header: readonly string[],
+  /** The story's replay: each operation is written with the reply it got there. */
+  replay?: ScenarioRun,
 ): { path: string; failure: string | null } {
   const lines = ['/*', ...header.map((l) => ` * ${commentSafe(l)}`.trimEnd()), ' */'];
-  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default {\n${fieldLines(scenario).join('\n')}\n} satisfies Scenario;\n`;
+  const body = `import type { Scenario } from '${SCENARIO_IMPORT}';\n\nexport default {\n${fieldLines(scenario, replay).join('\n')}\n} satisfies Scenario;\n`;
   const writer = new CaseWriter(dir, base);
   writer.write(`${lines.join('\n')}\n\n${body}`);
   return { path: writer.path!, failure: writer.failure };
