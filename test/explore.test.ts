@@ -284,6 +284,8 @@ describe('shrinking within a budget of replays', () => {
     expect(cut.stdout).toContain('--shrink-runs N with a larger N takes it further');
     const text = readFileSync(replayPath(cut.stdout)!, 'utf8').replace(/\n \* +/g, ' ');
     expect(text).toContain('Shrinking spent its budget of 20 replays');
+    // Not called small: shrinking stopped before it was done.
+    expect(text).toContain('break in a run that the random search found');
     expect(text).toContain('`--shrink-runs N` with a larger N takes it further');
   });
 

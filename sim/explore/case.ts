@@ -253,7 +253,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
     ' *',
     ...wrap(
       'Goal:',
-      `See ${names.join(' and ')} break in a small run that the random search found: run ${runNumber(info.run)} of the search with --seed ${info.seed}, from \`${info.command}\`.`,
+      `See ${names.join(' and ')} break in ${info.stage === 'shrunk' ? 'a small run' : 'a run'} that the random search found: run ${runNumber(info.run)} of the search with --seed ${info.seed}, from \`${info.command}\`.`,
     ),
     ...wrap(
       'Method:',
