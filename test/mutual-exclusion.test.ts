@@ -383,6 +383,52 @@ describe('writes from a client that does not hold the lock', () => {
     ]);
   });
 
+  it('names the client that held the lock then, not a grant the server kept for an operation that had ended', () => {
+    // c2's stray release frees c1's lock (A5); c3 is granted it and its operation ends without
+    // freeing it; c4, never granted, writes while c1 still holds the lock as the clients hold it.
+    const g1 = grant(5, 'c1.1', 1);
+    const history = input(
+      [
+        op(1, 'c1.1', { at: 0, done: 100 }),
+        op(3, 'c3.1', { at: 15, done: 25 }),
+        op(4, 'c4.1', { at: 45, value: '4', done: 60 }),
+      ],
+      [g1, freed(10, g1, 'c2'), grant(20, 'c3.1', 2)],
+      [write(50, 'c4.1', 3)],
+    );
+    const stray = violations(MUTUAL_EXCLUSION.check(history)).filter((v) => v.at === 50);
+    expect(stray).toMatchObject([
+      {
+        ops: [4, 1],
+        sentence:
+          "c4's PUT x=4 (op 4, c4.1, issued at 0.045s) landed at s1 at 0.050s (ts 3) although c4.1 had never been granted x's lock: c1 held x's lock for c1.1",
+      },
+    ]);
+  });
+
+  it('says nobody held the lock when the server kept it for an operation that had ended', () => {
+    // c2's LOCK_GRANTED is lost and c2.1 ends denied, its grant stranded; a late copy of c1.1's
+    // PUT lands under it.
+    const run = runScenario({
+      goal: "c1.1's late PUT copy lands under c2.1's stranded grant",
+      store: 'lock',
+      preset: 'seed',
+      knobs: { requestTimeout: 60 },
+      clients: ['c1', 'c2'],
+      network: { delayMinMs: 5, delayMaxMs: 5 },
+      steps: [
+        { at: 0, duplicate: 'PUT', from: 'c1', to: 's1', copyByMs: 500 },
+        { at: 0, client: 'c1', put: ['x', '1'], via: 's1' },
+        { at: 100, drop: 'LOCK_GRANTED', from: 's1', to: 'c2' },
+        { at: 100, client: 'c2', put: ['x', '2'], via: 's1' },
+      ],
+    });
+    const mutex = run.verdicts.find((v) => v.guarantee === 'mutual-exclusion')!;
+    expect(mutex.violations.map((v) => v.sentence)).toEqual([
+      "c1's PUT x=1 (op 1, c1.1, issued at 0.000s) landed at s1 at 0.515s (ts 2) although c1.1 had finished at 0.030s: s1 still held x's lock for c2.1, which had finished at 0.170s without freeing it: nobody held it",
+    ]);
+  });
+
   it('is caught when a late copy lands under a lock granted after its client crashed: nobody holds that grant', () => {
     // c1's ACQUIRE_LOCK for c1.2 was still on its way when c1 crashed; the server granted it after,
     // and a delayed copy of c1.1's finished write then found the key locked.
@@ -678,10 +724,10 @@ describe('grants, releases, writes and completions in one millisecond, judged in
       .complete(1)
       .write('c1.1', 1);
     // The checker names the writer, which is also the request of the grant the server still held
-    // (c1's own, never released): once.
+    // (c1's own, never released): once. Its operation over, nobody held that grant.
     expect(run.verdicts()).toEqual({ checker: [[1]], reference: [[1]] });
     expect(run.sentences()).toEqual([
-      "c1's DELETE x (op 1, c1.1, issued at 3.229s) landed at s1 at 3.229s (ts 1) although c1.1 had finished at 3.229s: c1 held x's lock for c1.1",
+      "c1's DELETE x (op 1, c1.1, issued at 3.229s) landed at s1 at 3.229s (ts 1) although c1.1 had finished at 3.229s: s1 still held x's lock for c1.1, which had finished at 3.229s without freeing it: nobody held it",
     ]);
   });
 

@@ -370,7 +370,9 @@ function strayWrite(
         ? `${apply.node} had granted it to ${holder.grant.requestId}${again} at ${formatTime(holder.grant.t)}, after ${holder.grant.requestId} had finished`
         : crashed != null && order.abandoned(holder.op!) < holder.start
           ? `${apply.node} held ${apply.key}'s lock for ${holder.grant.requestId}, granted after ${holder.grant.holder} had crashed at ${formatTime(crashed)}`
-          : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
+          : holder.end < order.apply(apply) && holder.op?.completedAt != null
+            ? `${apply.node} still held ${apply.key}'s lock for ${holder.grant.requestId}, which had finished at ${formatTime(holder.op.completedAt)} without freeing it: nobody held it`
+            : `${holder.grant.holder} held ${apply.key}'s lock for ${holder.grant.requestId}`;
   const ops = [writer?.id, holder?.op?.id].filter((id) => id !== undefined);
   return {
     guarantee: 'mutual-exclusion',
@@ -401,6 +403,8 @@ function strayWrites(input: CheckInput, holds: readonly Hold[], order: Order): V
     byClient.set(client, mine);
   }
   const intervals = serverIntervals(holds);
+  const byKey = new Map<string, Hold[]>();
+  for (const h of holds) byKey.set(h.grant.key, [...(byKey.get(h.grant.key) ?? []), h]);
   const violations: Violation[] = [];
   for (const apply of input.applies) {
     if (apply.origin === null) continue;
@@ -411,7 +415,10 @@ function strayWrites(input: CheckInput, holds: readonly Hold[], order: Order): V
     const at = order.apply(apply);
     const inside = clientHolds.some((h) => h.grant.key === apply.key && h.start < at && at < h.end);
     if (inside) continue;
-    const holder = serverHolderAt(intervals.get(apply.key), at, order);
+    // Who held the lock then, as the clients hold it (A5: maybe a client a stranger freed), else
+    // the grant the server's table held, which may be one nobody holds.
+    const holding = (byKey.get(apply.key) ?? []).find((h) => h.start < at && at < h.end);
+    const holder = holding ?? serverHolderAt(intervals.get(apply.key), at, order);
     violations.push(strayWrite(apply, opOf.get(apply.origin), own, holder, order));
   }
   return violations;
