@@ -265,6 +265,28 @@ describe('a search too wide to finish', () => {
     expect(proved.status).toBe(0);
     expect(proved.stderr).not.toContain('warning');
   });
+
+  it('is said after the first depth when that alone shows it, before the second takes minutes', () => {
+    // 20 clients, each free to ask any of 20 servers: 400 first moves, then about ×400 again.
+    const servers = Array.from({ length: 20 }, (_, i) => `s${i + 1}`);
+    const clients = Array.from({ length: 20 }, (_, i) => `c${i + 1}`);
+    const steps = clients.map((client, i) => ({ at: i, client, put: ['x', String(i)] }));
+    const wide = join(WORK, 'wider.ts');
+    writeFileSync(
+      wide,
+      `export default ${JSON.stringify({ goal: 'wider', servers, clients, steps })};\n`,
+    );
+    const r = run('sim/cli/verify.ts', wide, '--max-states', '5000');
+    expect(r.stdout).toMatch(
+      /not finished at depth 2 moves: stopped by the bound on distinct states/,
+    );
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        'warning: the search widens about ×400 a move (400 new states at depth 1) and no schedule is complete yet',
+      ),
+    ]);
+  });
 });
 
 describe('what a newcomer types first', () => {

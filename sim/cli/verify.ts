@@ -120,14 +120,17 @@ function figures(p: Progress): string {
 
 /**
  * Said once, early, when the search plainly cannot finish: no schedule is complete yet, each move
- * at least doubles the new states, and two more depths at that pace pass --max-states; without it,
+ * at least doubles the new states (the first: at least two), and two more depths at that pace pass
+ * --max-states; without it,
  * a search too wide to finish says nothing until a bound stops it, minutes later.
  */
 function wideningWarning(p: Progress, maxStates: number): string | null {
   const done = p.levels.length - 1;
-  if (p.complete > 0 || done < 2) return null;
+  if (p.complete > 0 || done < 1) return null;
   const last = p.levels[done - 1]!;
-  const before = p.levels[done - 2]!;
+  // After the first depth, against the one world it started from: a configuration so wide that
+  // its second depth alone takes minutes is told so then.
+  const before = done === 1 ? 1 : p.levels[done - 2]!;
   if (before === 0 || last < 2 * before) return null;
   const factor = last / before;
   if (p.distinct + last * factor * (1 + factor) <= maxStates) return null;
