@@ -303,6 +303,15 @@ function serverIntervals(holds: readonly Hold[]): Map<string, Hold[]> {
   return byKey;
 }
 
+/** The first hold, in grant order, that a client still held at place `at`; null when none. */
+function clientHolderAt(intervals: readonly Hold[] | undefined, at: number): Hold | null {
+  for (const h of intervals ?? []) {
+    if (h.start >= at) break;
+    if (at < h.end) return h;
+  }
+  return null;
+}
+
 /**
  * The grant the server's table held for the key at place `at` in the order of events (grants
  * never overlap there), or null.
@@ -403,8 +412,6 @@ function strayWrites(input: CheckInput, holds: readonly Hold[], order: Order): V
     byClient.set(client, mine);
   }
   const intervals = serverIntervals(holds);
-  const byKey = new Map<string, Hold[]>();
-  for (const h of holds) byKey.set(h.grant.key, [...(byKey.get(h.grant.key) ?? []), h]);
   const violations: Violation[] = [];
   for (const apply of input.applies) {
     if (apply.origin === null) continue;
@@ -417,8 +424,8 @@ function strayWrites(input: CheckInput, holds: readonly Hold[], order: Order): V
     if (inside) continue;
     // Who held the lock then, as the clients hold it (A5: maybe a client a stranger freed), else
     // the grant the server's table held, which may be one nobody holds.
-    const holding = (byKey.get(apply.key) ?? []).find((h) => h.start < at && at < h.end);
-    const holder = holding ?? serverHolderAt(intervals.get(apply.key), at, order);
+    const keyHolds = intervals.get(apply.key);
+    const holder = clientHolderAt(keyHolds, at) ?? serverHolderAt(keyHolds, at, order);
     violations.push(strayWrite(apply, opOf.get(apply.origin), own, holder, order));
   }
   return violations;
