@@ -371,6 +371,17 @@ describe('a message fault that the edits after it move', () => {
       'message #16 (REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s) is lost',
     );
   });
+
+  it('adds nothing when it takes the same message stamped with another ts', () => {
+    // c1's PUT x=2 arrives 5 ms later, so the leader stamps it 25014: the drop still takes x=2's
+    // REPLICATION to s3.
+    const w = edited('drop:16', 'delay:7:5');
+    const [lost] = lostPlanned(w);
+    expect(lost?.message).toMatchObject({ type: 'REPLICATION', value: '2', ts: 25014 });
+    expect(w.described[0]).toBe(
+      'message #16 (REPLICATION w2 x=2 ts=25009, s1 → s3, sent at 45.024s) is lost',
+    );
+  });
 });
 
 describe("a what-if's download", () => {

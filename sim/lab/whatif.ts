@@ -254,6 +254,15 @@ function sendOf(trace: readonly TraceEvent[], id: number): Sent {
 
 type FaultKind = 'drop' | 'duplicate' | 'delay';
 
+/** The fields that carry a timestamp or a token, which a message keeps its identity without. */
+const STAMPS = new Set(['ts', 'tsClient', 'token', 'latest']);
+
+/** A message without the timestamps and tokens it carries: what makes it the same message. */
+function messageSays(send: Sent): string {
+  const fields = Object.entries(send.message).filter(([name]) => !STAMPS.has(name));
+  return `${send.from} ${send.to} ${JSON.stringify(fields)}`;
+}
+
 /**
  * The message each fault aimed at a message took in a run, in the order the faults were armed
  * (their `fault` events): the first message of its type sent on its link from then on, as the
@@ -300,9 +309,9 @@ function aimedOrder(steps: readonly AnyStep[]): Map<AnyStep, number> {
  * that its step now takes another message, or none: null when it still takes the one chosen.
  */
 function driftText(chosen: Sent, took: Sent | null, kind: FaultKind): string | null {
-  // The same message by its content, though it may leave a little later (the network's draws
-  // moved) under another id.
-  if (took !== null && JSON.stringify(took.message) === JSON.stringify(chosen.message)) return null;
+  // The same message by what it says, though it may leave a little later (the network's draws
+  // moved) under another id, and carry another timestamp for it (a clock read later).
+  if (took !== null && messageSays(took) === messageSays(chosen)) return null;
   const type = chosen.message.type;
   const aim = `the next ${type} ${chosen.from} → ${chosen.to} from ${formatTime(chosen.t)}`;
   const done = kind === 'drop' ? 'lost' : kind === 'duplicate' ? 'copied' : 'late';
