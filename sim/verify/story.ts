@@ -22,12 +22,17 @@ export function scheduleToScenario(
   moves: readonly Move[],
   broken: readonly GuaranteeId[],
   completeSchedule: boolean,
-  /**
-   * Guarantees the replay breaks besides: with the schedule's operations alone (the script's
-   * later ones left out), its run can settle where verify's could not, and be judged there.
-   */
-  atItsEnd: readonly GuaranteeId[] = [],
+  replayed: {
+    /**
+     * Guarantees the replay breaks besides: with the schedule's operations alone (the script's
+     * later ones left out), its run can settle where verify's could not, and be judged there.
+     */
+    readonly atItsEnd?: readonly GuaranteeId[];
+    /** The informative findings the replay shows, expected as findings (explore's cases do so). */
+    readonly findings?: readonly GuaranteeId[];
+  } = {},
 ): Scenario {
+  const atItsEnd = replayed.atItsEnd ?? [];
   const { end, sent, script } = walk(setup, moves);
   const aimed: Step[] = [];
   const late = (m: InFlight, fate: Sent['fate'] | NonNullable<Sent['copy']>) =>
@@ -63,7 +68,9 @@ export function scheduleToScenario(
   );
   const expected = [...broken, ...atItsEnd];
   const violations = expected.filter((g) => !informative.has(g));
-  const findings = expected.filter((g) => informative.has(g));
+  const findings = [
+    ...new Set([...expected.filter((g) => informative.has(g)), ...(replayed.findings ?? [])]),
+  ];
   const besides =
     atItsEnd.length === 0
       ? ''
