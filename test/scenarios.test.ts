@@ -3,6 +3,8 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, scenarioFiles } from '../sim/cli/load.ts';
+import { highlightsOf as terminalHighlights } from '../sim/render/highlights.ts';
+import { highlightsOf as pageHighlights, traceDocument } from '../sim/render/json.ts';
 import { renderSummary, runPassed } from '../sim/render/summary.ts';
 import { runScenario } from '../sim/scenario.ts';
 
@@ -197,5 +199,24 @@ describe('an operation expected never to be answered', () => {
     expect(text).toContain('0 pending, 1 abandoned (their client crashed)');
     expect(text).toContain('✓ step 1: c1 PUT x=1 → never answered');
     expect(text).not.toMatch(/→ still pending/);
+  });
+});
+
+describe('an operation expected never to be answered that was', () => {
+  it('says it should never have been answered, in the summary, the diagram and the page', async () => {
+    const scenario = await loadScenario('scenarios/stale-read.ts');
+    const steps = scenario.steps.map((s, i) => (i === 0 ? { ...s, expect: { pending: true } } : s));
+    const run = runScenario({ ...scenario, steps } as typeof scenario);
+    const text = renderSummary(new Chalk({ level: 0 }), run, 'replay', 200).join('\n');
+    expect(text).toContain(
+      '✗ step 1: c1 PUT x=1 via s1 → never answered, but it completed with PUT_OK',
+    );
+    expect(terminalHighlights(run).map((h) => h.text)).toContain(
+      'step 1: expected no answer, but it completed with PUT_OK',
+    );
+    const doc = traceDocument(run, { file: 'x.ts', goal: scenario.goal, replay: '' });
+    expect(pageHighlights(doc).map((h) => h.text)).toContain(
+      'step 1: c1 PUT x=1 via s1 should never be answered, but it completed with PUT_OK.',
+    );
   });
 });

@@ -25,7 +25,7 @@ export function highlightsOf(run: ScenarioRun): Highlight[] {
       opIds: [o.opId],
       nodes: [],
       at: o.operation?.completedAt ?? o.operation?.invokedAt ?? 0,
-      text: `step ${o.step}: expected ${expectationText(o.expected)}, but ${o.failure}`,
+      text: `step ${o.step}: expected ${typeof o.expected === 'object' && o.expected.pending ? 'no answer' : expectationText(o.expected)}, but ${o.failure}`,
       informative: false,
     });
   }

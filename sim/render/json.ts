@@ -243,7 +243,7 @@ export function highlightsOf(doc: TraceDocument): Highlight[] {
         severity: 'violation',
         opIds: [x.opId],
         messageIds: messagesOf(x.opId),
-        text: `step ${x.step}: ${x.label} should get ${x.expectedText ?? 'a reply'}, but ${x.failure}.`,
+        text: `step ${x.step}: ${x.label} ${shouldText(x.expectedText)}, but ${x.failure}.`,
       }),
     );
   const found = doc.verdicts.flatMap((v) =>
@@ -316,4 +316,11 @@ export function parseTraceDocument(text: string): TraceDocument {
   }
   checkTraceDocument(doc);
   return raw as TraceDocument;
+}
+
+/** What a step should have got, from its expectation's text ('still pending' in older traces). */
+function shouldText(expected: string | null): string {
+  if (expected === 'never answered' || expected === 'still pending')
+    return 'should never be answered';
+  return `should get ${expected ?? 'a reply'}`;
 }
