@@ -296,6 +296,19 @@ function busyNote(
  * step. A step that is only a note is reached when one scheduled beside it, or before it in that
  * order, was.
  */
+/**
+ * The places in the script of the steps `which` picks, in the order the run carries them out:
+ * by time, ties in script order (the kernel's order of its script).
+ */
+export function runningOrder(
+  steps: readonly AnyStep[],
+  which: (step: AnyStep) => boolean,
+): number[] {
+  return steps
+    .flatMap((step, i) => (which(step) ? [i] : []))
+    .sort((a, b) => steps[a]!.at - steps[b]!.at || a - b);
+}
+
 function stepsReached(
   steps: readonly AnyStep[],
   result: RunResult,
@@ -303,9 +316,7 @@ function stepsReached(
   const left = result.scriptLeft ?? 0;
   if (left === 0) return null;
   // The scheduled steps in running order, read only for a run that ended at a bound early.
-  const scheduled = steps
-    .flatMap((step, i) => (opOf(step) !== null || faultOf(step) !== null ? [i] : []))
-    .sort((a, b) => steps[a]!.at - steps[b]!.at || a - b);
+  const scheduled = runningOrder(steps, (step) => opOf(step) !== null || faultOf(step) !== null);
   const first = scheduled[scheduled.length - left]!;
   const at = steps[first]!.at;
   return (i) => steps[i]!.at < at || (steps[i]!.at === at && i < first);

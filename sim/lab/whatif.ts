@@ -14,6 +14,7 @@ import {
   type AnyScenario,
   type AnyStep,
   expectationText,
+  runningOrder,
   runScenario,
   ScenarioError,
   type ScenarioRun,
@@ -254,6 +255,9 @@ function sendOf(trace: readonly TraceEvent[], id: number): Sent {
 
 type FaultKind = 'drop' | 'duplicate' | 'delay';
 
+/** A step that aims a fault at a message. */
+const isAimed = (s: AnyStep) => 'drop' in s || 'duplicate' in s || 'delay' in s;
+
 /** The fields that carry a timestamp or a token, which a message keeps its identity without. */
 const STAMPS = new Set(['ts', 'tsClient', 'token', 'latest']);
 
@@ -299,9 +303,7 @@ function aimedTakes(trace: readonly TraceEvent[]): (Sent | null)[] {
 
 /** The steps that aim a fault at a message, each by its place in the order they run. */
 function aimedOrder(steps: readonly AnyStep[]): Map<AnyStep, number> {
-  const aimed = steps.filter((s) => 'drop' in s || 'duplicate' in s || 'delay' in s);
-  const running = aimed.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i);
-  return new Map(running.map(({ s }, j) => [s, j]));
+  return new Map(runningOrder(steps, isAimed).map((i, j) => [steps[i]!, j]));
 }
 
 /**
@@ -378,9 +380,8 @@ function insertSteps(
   if (added.length === 0) return [...steps];
   const at = added[0]!.at;
   if (!steps.some((s) => s.at === at)) return [...steps, ...added];
-  const aimed = (s: AnyStep) => 'drop' in s || 'duplicate' in s || 'delay' in s;
   let i = early
-    ? steps.findIndex((s) => s.at > at || (s.at === at && !aimed(s)))
+    ? steps.findIndex((s) => s.at > at || (s.at === at && !isAimed(s)))
     : steps.findIndex((s) => s.at > at);
   if (i < 0) i = steps.length;
   return [...steps.slice(0, i), ...added, ...steps.slice(i)];
