@@ -1609,6 +1609,22 @@ describe("an address's what-if of several edits that does not fit the run", () =
   });
 });
 
+describe('a message edit that a later edit moves off its message', () => {
+  it('says which message its fault takes in the edited run, beside the two runs', async () => {
+    // #4 is x=1's REPLICATION to s3; with s1 crashed before it leaves, the drop takes x=2's.
+    const edits = 'drop:4,crash:s1@15000,restart:s1@16000';
+    const w = runWhatIf(scenario, edits.split(',').map(parseEdit));
+    const { page, problems } = await open(`#whatif=${edits}`);
+    const drift = await page.locator('.lab-drift').allTextContents();
+    expect(drift).toEqual([`drop:4: ${w.drifts[0]}`]);
+    expect(drift[0]).toMatch(
+      /^drop:4: the edits after it change the run: the fault, aimed at the next REPLICATION s1 → s3 from 20\.031s, takes #\d+ \(REPLICATION w1 x=2 ts=25013, s1 → s3, sent at 45\.031s\) instead$/,
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a page of a scenario piped in (-)', () => {
   it('suggests a download name that cannot be read as a flag, and replays to its hash', async () => {
     const { href } = writeLabPage(staleRead, '-', 'piped');

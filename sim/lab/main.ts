@@ -975,6 +975,10 @@ function comparison(w: WhatIf, diff: RunDiff): Node[] {
       column('this run (the page)', w.base, diff, 'was'),
       column(`what if: ${w.edits.map(editText).join(', ')}`, w.edited, diff, 'now'),
     ),
+    // A message edit that the edits after it moved off its message says so where it is seen.
+    ...w.drifts.flatMap((drift, i) =>
+      drift === null ? [] : [el('p', { class: 'lab-drift' }, `${editText(w.edits[i]!)}: ${drift}`)],
+    ),
     el(
       'p',
       { class: 'lab-download' },

@@ -318,8 +318,8 @@ function driftText(chosen: Sent, took: Sent | null, kind: FaultKind): string | n
   const aim = `the next ${type} ${chosen.from} → ${chosen.to} from ${formatTime(chosen.t)}`;
   const done = kind === 'drop' ? 'lost' : kind === 'duplicate' ? 'copied' : 'late';
   return took === null
-    ? ` — but the edits after it change the run: no ${type} leaves ${chosen.from} → ${chosen.to} from ${formatTime(chosen.t)} on, so nothing is ${done}`
-    : ` — but the edits after it change the run: the fault, aimed at ${aim}, takes #${took.id} (${messageText(took)}) instead`;
+    ? `the edits after it change the run: no ${type} leaves ${chosen.from} → ${chosen.to} from ${formatTime(chosen.t)} on, so nothing is ${done}`
+    : `the edits after it change the run: the fault, aimed at ${aim}, takes #${took.id} (${messageText(took)}) instead`;
 }
 
 /** A message as its send time, link, type and place among its twins: the same in every rerun. */
@@ -618,6 +618,11 @@ export interface WhatIf {
   readonly added: readonly AnyStep[];
   /** Each edit in words, read against the run before it. */
   readonly described: readonly string[];
+  /**
+   * For each edit, when it aims a fault at a message and the edits after it changed the run under
+   * it: which message its fault takes in the edited run instead, or that it takes none; else null.
+   */
+  readonly drifts: readonly (string | null)[];
   /** The run each edit was read against (the base run, then the run after each edit before it). */
   readonly readAgainst: readonly ScenarioRun[];
   /** Each message edit that now numbers its message otherwise, in words: `drop:16 is now drop:18 …`. */
@@ -772,12 +777,15 @@ export function runWhatIf(
   });
   const takes = faults.length === 0 ? [] : aimedTakes(run.result.trace);
   const order = faults.length === 0 ? new Map<AnyStep, number>() : aimedOrder(current.steps);
+  const drifts: (string | null)[] = applied.map(() => null);
   for (const f of faults) {
     const j = order.get(f.step);
     const took = j === undefined ? undefined : takes[j];
     if (took === undefined) continue;
     const text = driftText(f.chosen, took, f.kind);
-    if (text !== null) described[f.index] += text;
+    if (text === null) continue;
+    drifts[f.index] = text;
+    described[f.index] += ` — but ${text}`;
   }
   return {
     edits: applied,
@@ -786,6 +794,7 @@ export function runWhatIf(
     edited: run,
     added,
     described,
+    drifts,
     readAgainst,
     moved,
   };
