@@ -291,12 +291,6 @@ function busyNote(
 }
 
 /**
- * Whether the run came to step `i` (by its place in the scenario), when the run ended at a bound
- * with actions of its script left, the last ones in (time, place); null when it came to every
- * step. A step that is only a note is reached when one scheduled beside it, or before it in that
- * order, was.
- */
-/**
  * The places in the script of the steps `which` picks, in the order the run carries them out:
  * by time, ties in script order (the kernel's order of its script).
  */
@@ -309,6 +303,12 @@ export function runningOrder(
     .sort((a, b) => steps[a]!.at - steps[b]!.at || a - b);
 }
 
+/**
+ * Whether the run came to step `i` (by its place in the scenario), when the run ended at a bound
+ * with actions of its script left, the last ones in (time, place); null when it came to every
+ * step. A step that is only a note is reached when one scheduled beside it, or before it in that
+ * order, was.
+ */
 function stepsReached(
   steps: readonly AnyStep[],
   result: RunResult,
