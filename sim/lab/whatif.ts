@@ -255,6 +255,12 @@ function sendOf(trace: readonly TraceEvent[], id: number): Sent {
 
 type FaultKind = 'drop' | 'duplicate' | 'delay';
 
+/** A fault aimed at one message: an edit, or a step's fault as the trace records it. */
+const isMessageFault = <T extends { readonly kind: string }>(
+  x: T,
+): x is Extract<T, { readonly kind: FaultKind }> =>
+  x.kind === 'drop' || x.kind === 'duplicate' || x.kind === 'delay';
+
 /** A step that aims a fault at a message. */
 const isAimed = (s: AnyStep) => 'drop' in s || 'duplicate' in s || 'delay' in s;
 
@@ -280,7 +286,7 @@ function aimedTakes(trace: readonly TraceEvent[]): (Sent | null)[] {
   trace.forEach((e, i) => {
     if (e.kind === 'fault') {
       const f = e.fault;
-      if (f.kind !== 'drop' && f.kind !== 'duplicate' && f.kind !== 'delay') return;
+      if (!isMessageFault(f)) return;
       const link = `${f.from} ${f.to}`;
       const list = waiting.get(link) ?? [];
       list.push({ type: f.message, j: takes.length });
@@ -740,7 +746,7 @@ export function runWhatIf(
     let step: Applied;
     let next: ScenarioRun;
     try {
-      if (edit.kind === 'drop' || edit.kind === 'duplicate' || edit.kind === 'delay') {
+      if (isMessageFault(edit)) {
         const key = messageKey(run.result.trace, edit.message);
         const earlier = aimedAt.get(key);
         if (earlier !== undefined)
@@ -763,7 +769,7 @@ export function runWhatIf(
     readAgainst.push(run);
     const missed = missedAim(edit, run, next);
     if (missed !== null) throw new EditError(`${editText(edit)}: ${missed}`);
-    if (edit.kind === 'drop' || edit.kind === 'duplicate' || edit.kind === 'delay')
+    if (isMessageFault(edit))
       faults.push({
         index: applied.length,
         step: step.added[step.added.length - 1]!,
