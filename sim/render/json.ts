@@ -320,7 +320,7 @@ export function parseTraceDocument(text: string): TraceDocument {
 
 /** What a step should have got, from its expectation's text ('still pending' in older traces). */
 function shouldText(expected: string | null): string {
-  if (expected === 'never answered' || expected === 'still pending')
+  if (expected === expectationText({ pending: true }) || expected === 'still pending')
     return 'should never be answered';
   return `should get ${expected ?? 'a reply'}`;
 }
