@@ -4,16 +4,33 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const ROOT = join(import.meta.dirname, '..');
 /** tsx's loader by its full address, so that a command started in any folder finds it. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-/** The program and arguments that start `script` (a path in the repository) as `npm run` does. */
+const SCRIPTS: Record<string, string> = JSON.parse(
+  readFileSync(join(ROOT, 'package.json'), 'utf8'),
+).scripts;
+
+/**
+ * The program and arguments that start `script` (a path in the repository, sim/cli/sim.ts say) as
+ * `npm run` does: the node arguments of the npm script of the same name, read from package.json,
+ * with its paths made absolute so that a command started in any folder runs alike.
+ */
 export function nodeCommand(script: string, args: readonly string[]): [string, string[]] {
-  return [process.execPath, ['--import', TSX_LOADER, join(ROOT, script), ...args]];
+  const name = basename(script, '.ts');
+  const words = SCRIPTS[name]?.match(/^exec node (.*)$/)?.[1]?.split(' ') ?? [];
+  const runs =
+    words.includes(script) ||
+    (script === `sim/cli/${name}.ts` && words.join(' ') === `sim/cli/start.mjs ${name}`);
+  if (!runs) throw new Error(`no npm script runs ${script}`);
+  const absolute = words.map((w) =>
+    w === 'tsx' ? TSX_LOADER : /\.m?[jt]s$/.test(w) ? join(ROOT, w) : w,
+  );
+  return [process.execPath, [...absolute, ...args]];
 }
 
 export interface CliResult {

@@ -11,7 +11,7 @@ import { formatMessage, formatObservation, formatTime } from '../render/format.t
 import { displayText } from '../render/safe-text.ts';
 import { knobsText } from '../scenario.ts';
 import { CLUSTER_OPTIONS, clusterFromFlags, wholeNumber } from './cluster-flags.ts';
-import { EXIT, filelessFlags, main, UsageError } from './usage.ts';
+import { EXIT, filelessFlags, main, selfCommand, UsageError } from './usage.ts';
 
 const HELP =
   'usage: npm run serve -- [--store replicated|lock] [--servers N] [--leader sK] [--port-base P] [--preset seed|fixed] [--knob name=value ...] [--processes] [--only sK] [--quiet]';
@@ -179,7 +179,7 @@ async function superviseProcesses(
   const ports = new Map<NodeId, number>();
   const env = { ...process.env, [SUPERVISED]: '1', [SINCE]: String(sharedNow()) };
   const children: ChildProcess[] = servers.map((id) =>
-    spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--only', id], {
+    spawn(process.execPath, [...selfCommand(), ...args, '--only', id], {
       stdio: ['pipe', 'inherit', 'inherit', 'ipc'],
       env,
     }),

@@ -58,6 +58,17 @@ export function onStopSignal(stop: (signal: StopSignal) => void): () => void {
 }
 
 /**
+ * The node arguments that start this very command again (serve --processes starts one copy a
+ * server): through sim/cli/start.mjs when it started this one, as the npm scripts do, else the
+ * command's own file under the loader it was started with.
+ */
+export function selfCommand(): string[] {
+  const started = (globalThis as Record<symbol, unknown>)[Symbol.for('kvsim.start')];
+  if (Array.isArray(started)) return [...process.execArgv, ...(started as string[])];
+  return [...process.execArgv, process.argv[1]!];
+}
+
+/**
  * The command's flags npm took for its own: `npm run sim x.ts --seed 3`, without `--`, hands sim
  * `x.ts 3` and keeps --seed as a setting of its own (npm_config_seed in the environment).
  */
