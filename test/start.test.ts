@@ -28,7 +28,7 @@ afterAll(() => {
 function copyOfRepository(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-start-'));
   copies.push(dir);
-  for (const part of ['sim', 'protocol', 'scenarios', 'package.json'])
+  for (const part of ['sim', 'protocol', 'scenarios', 'package.json', 'tsconfig.json'])
     cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   mkdirSync(join(dir, 'node_modules'));
   for (const entry of readdirSync(join(ROOT, 'node_modules')))
@@ -46,59 +46,93 @@ function start(dir: string, ...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const bundles = (dir: string) =>
-  readdirSync(join(dir, 'node_modules/.cache/kvsim')).filter((f) => /^sim-.*\.mjs$/.test(f));
+/** The copy's cache folder (one a checkout, under node_modules/.cache/kvsim). */
+function cacheOf(dir: string): string {
+  const [own] = readdirSync(join(dir, 'node_modules/.cache/kvsim'));
+  return join(dir, 'node_modules/.cache/kvsim', own!);
+}
+
+/** The bundle the copy's manifest names for sim. */
+function currentBundle(dir: string): string {
+  return JSON.parse(readFileSync(join(cacheOf(dir), 'sim.json'), 'utf8')).bundle;
+}
+
+/** Edits a source of the copy in place. */
+function edit(dir: string, file: string, from: string, to: string): void {
+  const path = join(dir, file);
+  const text = readFileSync(path, 'utf8');
+  expect(text).toContain(from);
+  writeFileSync(path, text.replace(from, to));
+}
+
+const STALE_READ = ['scenarios/stale-read.ts', '--view', 'log', '--seed', '4'];
 
 describe('start.mjs', () => {
-  it('runs a command as tsx runs its sources: the same output, byte for byte', () => {
-    const args = ['scenarios/stale-read.ts', '--view', 'log', '--seed', '4'];
-    const [program, viaScript] = nodeCommand('sim/cli/sim.ts', args);
-    expect(viaScript.slice(0, 2)).toEqual([join(ROOT, 'sim/cli/start.mjs'), 'sim']);
-    const bundled = spawnSync(program, viaScript, { cwd: ROOT, encoding: 'utf8', env: plainEnv() });
-    const underTsx = spawnSync(
-      program,
-      ['--import', 'tsx', join(ROOT, 'sim/cli/sim.ts'), ...args],
-      { cwd: ROOT, encoding: 'utf8', env: plainEnv() },
-    );
-    expect(bundled.status).toBe(0);
+  it('runs a command from a bundle of its sources, with the output tsx gives, byte for byte', () => {
+    const [, viaScript] = nodeCommand('sim/cli/sim.ts', []);
+    expect(viaScript).toEqual([join(ROOT, 'sim/cli/start.mjs'), 'sim']);
+    const dir = copyOfRepository();
+    const bundled = start(dir, 'sim', ...STALE_READ);
     expect(bundled.stderr).toBe('');
+    expect(bundled.status).toBe(0);
     expect(bundled.stdout).toContain('trace hash');
+    expect(readdirSync(cacheOf(dir))).toContain(currentBundle(dir));
+    const underTsx = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(dir, 'sim/cli/sim.ts'), ...STALE_READ],
+      { cwd: dir, encoding: 'utf8', env: plainEnv() },
+    );
     expect(bundled.stdout).toBe(underTsx.stdout);
   });
 
-  it('makes the bundle again when a source changes, and keeps only the newest', () => {
+  it('makes the bundle again when any of its sources changes, and only then', () => {
     const dir = copyOfRepository();
-    const first = start(dir, 'sim', '--help');
+    const first = start(dir, 'sim', ...STALE_READ);
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/^usage: npm run sim -- <scenario\.ts>/);
-    expect(bundles(dir)).toHaveLength(1);
-    const source = join(dir, 'sim/cli/sim.ts');
-    writeFileSync(
-      source,
-      readFileSync(source, 'utf8').replace(
-        'usage: npm run sim -- ',
-        'usage: npm run sim (edited) -- ',
-      ),
-    );
-    const edited = start(dir, 'sim', '--help');
+    expect(first.stdout).toMatch(/ 0\.013s  c1 → s1 /);
+    const before = currentBundle(dir);
+    // A module the command imports, not its own file: times are printed in 'sec'.
+    edit(dir, 'sim/render/format.ts', "padStart(3, '0')}s`", "padStart(3, '0')}sec`");
+    const edited = start(dir, 'sim', ...STALE_READ);
     expect(edited.status).toBe(0);
-    expect(edited.stdout).toMatch(/^usage: npm run sim \(edited\) -- <scenario\.ts>/);
-    const [made] = bundles(dir);
-    expect(bundles(dir)).toHaveLength(1);
+    expect(edited.stdout).toMatch(/ 0\.013sec  c1 → s1 /);
+    const made = currentBundle(dir);
+    expect(made).not.toBe(before);
     // Unchanged sources: the same bundle serves again.
-    expect(start(dir, 'sim', '--help').stdout).toBe(edited.stdout);
-    expect(bundles(dir)).toEqual([made]);
+    expect(start(dir, 'sim', ...STALE_READ).stdout).toBe(edited.stdout);
+    expect(currentBundle(dir)).toBe(made);
+    // A bundle gone from under its manifest (removed by hand, or by another checkout's command)
+    // is made again, not imported.
+    rmSync(join(cacheOf(dir), made));
+    expect(start(dir, 'sim', ...STALE_READ).stdout).toBe(edited.stdout);
+    expect(readdirSync(cacheOf(dir))).toContain(made);
+  });
+
+  it("an internal error's stack names the source's own file and line", () => {
+    const dir = copyOfRepository();
+    edit(
+      dir,
+      'sim/render/format.ts',
+      "  const sign = ms < 0 ? '-' : '';",
+      "  if (ms > 0) throw new Error('formatTime broke');\n  const sign = ms < 0 ? '-' : '';",
+    );
+    const r = start(dir, 'sim', ...STALE_READ);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^internal error: Error: formatTime broke$/m);
+    const line = readFileSync(join(dir, 'sim/render/format.ts'), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('formatTime broke'));
+    expect(r.stderr).toContain(`${join(dir, 'sim/render/format.ts')}:${line + 1}:`);
   });
 
   it('runs through tsx when it cannot keep a bundle, with the same output', () => {
     const dir = copyOfRepository();
     // A file where the cache's folder would be: nothing can be written there.
     writeFileSync(join(dir, 'node_modules/.cache'), '');
-    const r = start(dir, 'sim', 'scenarios/stale-read.ts', '--view', 'log');
+    const r = start(dir, 'sim', ...STALE_READ);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const here = start(ROOT, 'sim', 'scenarios/stale-read.ts', '--view', 'log');
-    expect(r.stdout).toBe(here.stdout);
+    expect(r.stdout).toBe(start(ROOT, 'sim', ...STALE_READ).stdout);
   });
 
   it('names the commands it starts when given another', () => {

@@ -7,37 +7,70 @@
 // kept (a folder it cannot write, say), the command runs through tsx as before.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const COMMANDS = ['sim', 'view', 'explore', 'verify', 'serve', 'client', 'live'];
 const ROOT = resolve(import.meta.dirname, '../..');
-const CACHE = join(ROOT, 'node_modules/.cache/kvsim');
 const SELF = fileURLToPath(import.meta.url);
+/**
+ * One folder a checkout: checkouts that share node_modules (worktrees linked to one) keep their
+ * own bundles, rather than each making the other's stale at every command.
+ */
+const CACHE = join(
+  ROOT,
+  'node_modules/.cache/kvsim',
+  createHash('sha256').update(realpathSync(ROOT)).digest('hex').slice(0, 12),
+);
+/** What decides how a bundle is made, beside its sources: a change to any makes a new one. */
+const SETTINGS = [
+  SELF,
+  join(ROOT, 'tsconfig.json'),
+  join(ROOT, 'node_modules/esbuild/package.json'),
+];
+/** A bundle no manifest names is removed once this old: a command may still be starting from it. */
+const KEEP_MS = 10 * 60_000;
 
 /**
- * `import.meta.url` and `import.meta.dirname` as written in a module, outside a string: a bundle
+ * `import.meta.url`, `.dirname` and `.filename` as written in a module, outside a string: a bundle
  * is one module, so each is replaced by its own file's value, and paths found from a module's
  * folder (the scenarios, the page's assets, the loader's worker) stay the same.
  */
-const IMPORT_META = /(?<![\w$.'"`])import\.meta\.(url|dirname)\b/g;
+const IMPORT_META = /(?<![\w$.'"`])import\.meta\.(url|dirname|filename)\b/g;
 
-/** A digest of the launcher and of every source the bundle holds: any change makes a new one. */
-function digestOf(inputs) {
+const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.js': 'js', '.mjs': 'js', '.json': 'json' };
+
+const digestText = (text) => createHash('sha256').update(text).digest('hex');
+
+/** The digest of a bundle's sources (each by the digest of its text) and of the settings. */
+function digestOf(sources) {
   const hash = createHash('sha256');
-  for (const file of [SELF, ...inputs.map((f) => join(ROOT, f))]) {
-    hash.update(file).update('\0').update(readFileSync(file)).update('\0');
-  }
+  for (const file of [...SETTINGS, ...Object.keys(sources).sort()])
+    hash.update(`${file}\0${sources[file] ?? digestText(readFileSync(file))}\0`);
   return hash.digest('hex').slice(0, 20);
 }
 
-/** What the cache holds for `command`, when every source it was made from is as it was then. */
+/** The bundle the cache holds for `command`, when every source is as it was when it was made. */
 function cached(command) {
   try {
     const manifest = JSON.parse(readFileSync(join(CACHE, `${command}.json`), 'utf8'));
-    if (digestOf(manifest.inputs) !== manifest.digest) return null;
-    return join(CACHE, manifest.bundle);
+    const now = {};
+    for (const file of Object.keys(manifest.sources)) now[file] = digestText(readFileSync(file));
+    const bundle = join(CACHE, manifest.bundle);
+    return digestOf(now) === manifest.digest && existsSync(bundle) ? bundle : null;
   } catch {
     return null;
   }
@@ -46,12 +79,31 @@ function cached(command) {
 /** Written whole or not at all: another command may be reading the cache at the same time. */
 function writeAtomically(path, text) {
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** The folder can hold a bundle (else the command goes through tsx, building nothing). */
+function writable() {
+  try {
+    mkdirSync(CACHE, { recursive: true });
+    accessSync(CACHE, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function bundle(command, entry) {
   const { build } = await import('esbuild');
+  // Each source's digest taken from the very text bundled: a file saved while the bundle is made
+  // leaves a digest the next command finds changed, rather than an old bundle that looks current.
+  const sources = {};
   const result = await build({
     entryPoints: [entry],
     absWorkingDir: ROOT,
@@ -63,39 +115,63 @@ async function bundle(command, entry) {
     target: 'node20',
     packages: 'external',
     sourcemap: 'linked',
-    metafile: true,
+    sourcesContent: false,
     logLevel: 'silent',
     plugins: [
       {
-        name: 'import-meta-of-each-file',
+        name: 'sources-as-read',
         setup(b) {
-          b.onLoad({ filter: /\.ts$/ }, ({ path }) => ({
-            loader: 'ts',
-            contents: readFileSync(path, 'utf8').replace(IMPORT_META, (_, field) =>
-              JSON.stringify(field === 'url' ? pathToFileURL(path).href : dirname(path)),
-            ),
-          }));
+          b.onLoad({ filter: /\.(ts|mts|js|mjs|json)$/ }, ({ path }) => {
+            const text = readFileSync(path, 'utf8');
+            sources[path] = digestText(text);
+            const loader = LOADERS[extname(path)];
+            if (loader === 'json') return { loader, contents: text };
+            const contents = text.replace(IMPORT_META, (_, field) => {
+              const url = pathToFileURL(path).href;
+              return JSON.stringify(
+                field === 'url' ? url : field === 'dirname' ? dirname(path) : path,
+              );
+            });
+            return { loader, contents };
+          });
         },
       },
     ],
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules'));
-  const digest = digestOf(inputs);
+  const digest = digestOf(sources);
   const name = `${command}-${digest}.mjs`;
-  mkdirSync(CACHE, { recursive: true });
   for (const out of result.outputFiles) {
-    if (out.path.endsWith('.map')) writeAtomically(join(CACHE, `${name}.map`), out.text);
-    else {
+    if (out.path.endsWith('.map')) {
+      // Sources named by their full address: the map is read from the cache's real folder, which
+      // a linked node_modules puts elsewhere than this checkout.
+      const map = JSON.parse(out.text);
+      map.sources = map.sources.map((s) => pathToFileURL(resolve(CACHE, s)).href);
+      writeAtomically(join(CACHE, `${name}.map`), JSON.stringify(map));
+    } else {
       const text = out.text.replace(/sourceMappingURL=\S*$/m, `sourceMappingURL=${name}.map`);
       writeAtomically(join(CACHE, name), text);
     }
   }
-  writeAtomically(join(CACHE, `${command}.json`), JSON.stringify({ digest, bundle: name, inputs }));
-  // Bundles of this command made from older sources are of no further use.
-  for (const file of readdirSync(CACHE))
-    if (file.startsWith(`${command}-`) && !file.startsWith(name))
-      rmSync(join(CACHE, file), { force: true });
+  writeAtomically(
+    join(CACHE, `${command}.json`),
+    JSON.stringify({ digest, bundle: name, sources }),
+  );
+  prune(command, name);
   return join(CACHE, name);
+}
+
+/** Bundles of this command made from older sources, once no command can be starting from them. */
+function prune(command, current) {
+  const now = Date.now();
+  for (const file of readdirSync(CACHE)) {
+    if (!file.startsWith(`${command}-`) || file.startsWith(current)) continue;
+    const path = join(CACHE, file);
+    try {
+      if (now - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+    } catch {
+      // Removed by another command meanwhile.
+    }
+  }
 }
 
 const [command] = process.argv.splice(2, 1);
@@ -112,7 +188,7 @@ process.argv[1] = entry;
 globalThis[Symbol.for('kvsim.start')] = [SELF, command];
 
 let made = cached(command);
-if (made === null) {
+if (made === null && writable()) {
   try {
     made = await bundle(command, entry);
   } catch {
