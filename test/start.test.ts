@@ -10,12 +10,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isOneLineRefusal, nodeCommand, plainEnv, ROOT } from './run-cli.ts';
 
@@ -24,21 +26,38 @@ afterAll(() => {
   for (const dir of copies) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A copy of the repository's sources, its packages linked one by one (its cache its own). */
-function copyOfRepository(): string {
+/** A node_modules folder of this repository's packages, linked one by one (its cache its own). */
+function packages(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kvsim-start-'));
+  copies.push(dir);
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules);
+  for (const entry of readdirSync(join(ROOT, 'node_modules')))
+    if (entry !== '.cache') symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
+  return modules;
+}
+
+/**
+ * A copy of the repository's sources with a node_modules of its own, or linked to `shared` (as
+ * worktrees may share one).
+ */
+function copyOfRepository(shared?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-start-'));
   copies.push(dir);
   for (const part of ['sim', 'protocol', 'scenarios', 'package.json', 'tsconfig.json'])
     cpSync(join(ROOT, part), join(dir, part), { recursive: true });
-  mkdirSync(join(dir, 'node_modules'));
-  for (const entry of readdirSync(join(ROOT, 'node_modules')))
-    if (entry !== '.cache')
-      symlinkSync(join(ROOT, 'node_modules', entry), join(dir, 'node_modules', entry));
+  if (shared === undefined) renameSync(packages(), join(dir, 'node_modules'));
+  else symlinkSync(shared, join(dir, 'node_modules'));
   return dir;
 }
 
 function start(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(dir, 'sim/cli/start.mjs'), ...args], {
+  return startWith([], dir, ...args);
+}
+
+/** start.mjs with node's own flags before it (a module to import first, say). */
+function startWith(flags: readonly string[], dir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [...flags, join(dir, 'sim/cli/start.mjs'), ...args], {
     cwd: dir,
     encoding: 'utf8',
     env: plainEnv(),
@@ -48,7 +67,8 @@ function start(dir: string, ...args: string[]) {
 
 /** The copy's cache folder (one a checkout, under node_modules/.cache/kvsim). */
 function cacheOf(dir: string): string {
-  const [own] = readdirSync(join(dir, 'node_modules/.cache/kvsim'));
+  const [own, other] = readdirSync(join(dir, 'node_modules/.cache/kvsim'));
+  expect(other).toBeUndefined();
   return join(dir, 'node_modules/.cache/kvsim', own!);
 }
 
@@ -89,13 +109,13 @@ describe('start.mjs', () => {
     const dir = copyOfRepository();
     const first = start(dir, 'sim', ...STALE_READ);
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/ 0\.013s  c1 → s1 /);
+    expect(first.stdout).toMatch(/ 0\.013s {2}c1 → s1 /);
     const before = currentBundle(dir);
     // A module the command imports, not its own file: times are printed in 'sec'.
     edit(dir, 'sim/render/format.ts', "padStart(3, '0')}s`", "padStart(3, '0')}sec`");
     const edited = start(dir, 'sim', ...STALE_READ);
     expect(edited.status).toBe(0);
-    expect(edited.stdout).toMatch(/ 0\.013sec  c1 → s1 /);
+    expect(edited.stdout).toMatch(/ 0\.013sec {2}c1 → s1 /);
     const made = currentBundle(dir);
     expect(made).not.toBe(before);
     // Unchanged sources: the same bundle serves again.
@@ -108,8 +128,47 @@ describe('start.mjs', () => {
     expect(readdirSync(cacheOf(dir))).toContain(made);
   });
 
-  it("an internal error's stack names the source's own file and line", () => {
+  it('sees a source saved while its bundle was being made, at the next command', () => {
     const dir = copyOfRepository();
+    const format = join(dir, 'sim/render/format.ts');
+    // Saves the edit the moment the build has read the file, once: this command runs the old text.
+    const saveWhileBuilding = join(dir, 'save-while-building.mjs');
+    writeFileSync(
+      saveWhileBuilding,
+      [
+        "import fs from 'node:fs';",
+        "import { syncBuiltinESMExports } from 'node:module';",
+        'const read = fs.readFileSync;',
+        'let saved = false;',
+        'fs.readFileSync = (path, ...rest) => {',
+        '  const text = read(path, ...rest);',
+        `  if (!saved && String(path) === ${JSON.stringify(format)}) {`,
+        '    saved = true;',
+        `    fs.writeFileSync(path, String(text).replace("padStart(3, '0')}s\`", "padStart(3, '0')}sec\`"));`,
+        '  }',
+        '  return text;',
+        '};',
+        'syncBuiltinESMExports();',
+        '',
+      ].join('\n'),
+    );
+    const during = startWith(
+      ['--import', pathToFileURL(saveWhileBuilding).href],
+      dir,
+      'sim',
+      ...STALE_READ,
+    );
+    expect(during.status).toBe(0);
+    expect(during.stdout).toMatch(/ 0\.013s {2}c1 → s1 /);
+    expect(readFileSync(format, 'utf8')).toContain("padStart(3, '0')}sec`");
+    expect(start(dir, 'sim', ...STALE_READ).stdout).toMatch(/ 0\.013sec {2}c1 → s1 /);
+  });
+
+  it("an internal error's stack names the source's own file and line, with node_modules shared", () => {
+    const shared = packages();
+    const other = copyOfRepository(shared);
+    const dir = copyOfRepository(shared);
+    expect(start(other, 'sim', ...STALE_READ).status).toBe(0);
     edit(
       dir,
       'sim/render/format.ts',
@@ -123,6 +182,9 @@ describe('start.mjs', () => {
       .split('\n')
       .findIndex((l) => l.includes('formatTime broke'));
     expect(r.stderr).toContain(`${join(dir, 'sim/render/format.ts')}:${line + 1}:`);
+    // Each checkout keeps its own bundles: the other's still serves it, made before.
+    expect(readdirSync(join(shared, '.cache/kvsim'))).toHaveLength(2);
+    expect(start(other, 'sim', ...STALE_READ).status).toBe(0);
   });
 
   it('runs through tsx when it cannot keep a bundle, with the same output', () => {

@@ -18,6 +18,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -38,6 +39,7 @@ const CACHE = join(
 /** What decides how a bundle is made, beside its sources: a change to any makes a new one. */
 const SETTINGS = [
   SELF,
+  join(ROOT, 'package.json'),
   join(ROOT, 'tsconfig.json'),
   join(ROOT, 'node_modules/esbuild/package.json'),
 ];
@@ -55,11 +57,10 @@ const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.js': 'js', '.mjs': 'js', '.json':
 
 const digestText = (text) => createHash('sha256').update(text).digest('hex');
 
-/** The digest of a bundle's sources (each by the digest of its text) and of the settings. */
+/** The digest of a bundle's sources and settings, given each file's digest. */
 function digestOf(sources) {
   const hash = createHash('sha256');
-  for (const file of [...SETTINGS, ...Object.keys(sources).sort()])
-    hash.update(`${file}\0${sources[file] ?? digestText(readFileSync(file))}\0`);
+  for (const file of Object.keys(sources).sort()) hash.update(`${file}\0${sources[file]}\0`);
   return hash.digest('hex').slice(0, 20);
 }
 
@@ -70,7 +71,11 @@ function cached(command) {
     const now = {};
     for (const file of Object.keys(manifest.sources)) now[file] = digestText(readFileSync(file));
     const bundle = join(CACHE, manifest.bundle);
-    return digestOf(now) === manifest.digest && existsSync(bundle) ? bundle : null;
+    if (digestOf(now) !== manifest.digest || !existsSync(`${bundle}.map`)) return null;
+    // Its time is when a command last started from it: what the pruning of old bundles reads.
+    const time = new Date();
+    utimesSync(bundle, time, time);
+    return bundle;
   } catch {
     return null;
   }
@@ -103,7 +108,9 @@ async function bundle(command, entry) {
   const { build } = await import('esbuild');
   // Each source's digest taken from the very text bundled: a file saved while the bundle is made
   // leaves a digest the next command finds changed, rather than an old bundle that looks current.
+  // The settings are read before the build, as its sources are as it reads them.
   const sources = {};
+  for (const file of SETTINGS) sources[file] = digestText(readFileSync(file));
   const result = await build({
     entryPoints: [entry],
     absWorkingDir: ROOT,
@@ -160,7 +167,10 @@ async function bundle(command, entry) {
   return join(CACHE, name);
 }
 
-/** Bundles of this command made from older sources, once no command can be starting from them. */
+/**
+ * Bundles of this command made from older sources, once no command has started from them for a
+ * while (one may be about to).
+ */
 function prune(command, current) {
   const now = Date.now();
   for (const file of readdirSync(CACHE)) {
@@ -195,11 +205,25 @@ if (made === null && writable()) {
     made = null;
   }
 }
-if (made === null) {
+/** The command from its .ts file through tsx, as it ran before bundles. */
+async function throughTsx() {
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(entry).href);
-} else {
+}
+
+if (made === null) await throughTsx();
+else {
   process.setSourceMapsEnabled(true);
-  await import(pathToFileURL(made).href);
+  const url = pathToFileURL(made).href;
+  try {
+    await import(url);
+  } catch (error) {
+    // The bundle removed between its check and its import (by a command of another checkout, or
+    // by hand): nothing of it ran, so the command runs through tsx. Any other error is the
+    // command's own.
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes(made))
+      throw error;
+    await throughTsx();
+  }
 }
