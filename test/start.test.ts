@@ -164,6 +164,40 @@ describe('start.mjs', () => {
     expect(start(dir, 'sim', ...STALE_READ).stdout).toMatch(/ 0\.013sec {2}c1 → s1 /);
   });
 
+  it('runs the command through tsx when its bundle goes between its check and its import', () => {
+    const dir = copyOfRepository();
+    const made = start(dir, 'sim', ...STALE_READ);
+    expect(made.status).toBe(0);
+    // Removes the bundle the moment it is imported, after every check the cache makes, as a
+    // command of another checkout, or a hand, might.
+    const hook = [
+      "import { rmSync } from 'node:fs';",
+      "import { fileURLToPath } from 'node:url';",
+      'let done = false;',
+      'export async function resolve(specifier, context, next) {',
+      '  if (!done && /\\/sim-[0-9a-f]+\\.mjs$/.test(specifier)) {',
+      '    done = true;',
+      '    rmSync(fileURLToPath(specifier));',
+      '  }',
+      '  return next(specifier, context);',
+      '}',
+    ].join('\n');
+    const removeOnImport = join(dir, 'remove-on-import.mjs');
+    writeFileSync(
+      removeOnImport,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`,
+    );
+    const r = startWith(
+      ['--import', pathToFileURL(removeOnImport).href],
+      dir,
+      'sim',
+      ...STALE_READ,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(made.stdout);
+  });
+
   it("an internal error's stack names the source's own file and line, with node_modules shared", () => {
     const shared = packages();
     const other = copyOfRepository(shared);

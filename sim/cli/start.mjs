@@ -43,7 +43,7 @@ const SETTINGS = [
   join(ROOT, 'tsconfig.json'),
   join(ROOT, 'node_modules/esbuild/package.json'),
 ];
-/** A bundle no manifest names is removed once this old: a command may still be starting from it. */
+/** An older bundle is removed once no command has started from it for this long. */
 const KEEP_MS = 10 * 60_000;
 
 /**
@@ -197,6 +197,13 @@ const entry = join(ROOT, 'sim/cli', `${command}.ts`);
 process.argv[1] = entry;
 globalThis[Symbol.for('kvsim.start')] = [SELF, command];
 
+/** The command from its .ts file through tsx, as it ran before bundles. */
+async function throughTsx() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(entry).href);
+}
+
 let made = cached(command);
 if (made === null && writable()) {
   try {
@@ -205,25 +212,16 @@ if (made === null && writable()) {
     made = null;
   }
 }
-/** The command from its .ts file through tsx, as it ran before bundles. */
-async function throughTsx() {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(entry).href);
-}
-
 if (made === null) await throughTsx();
 else {
   process.setSourceMapsEnabled(true);
-  const url = pathToFileURL(made).href;
   try {
-    await import(url);
+    await import(pathToFileURL(made).href);
   } catch (error) {
     // The bundle removed between its check and its import (by a command of another checkout, or
     // by hand): nothing of it ran, so the command runs through tsx. Any other error is the
     // command's own.
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes(made))
-      throw error;
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || existsSync(made)) throw error;
     await throughTsx();
   }
 }
