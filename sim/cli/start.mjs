@@ -53,7 +53,9 @@ const KEEP_MS = 10 * 60_000;
  */
 const IMPORT_META = /(?<![\w$.'"`])import\.meta\.(url|dirname|filename)\b/g;
 
+/** How esbuild reads each kind of file the bundle holds; every one is read by the plugin below. */
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.js': 'js', '.mjs': 'js', '.json': 'json' };
+const LOADED = new RegExp(`(${Object.keys(LOADERS).join('|').replaceAll('.', '\\.')})$`);
 
 const digestText = (text) => createHash('sha256').update(text).digest('hex');
 
@@ -128,7 +130,7 @@ async function bundle(command, entry) {
       {
         name: 'sources-as-read',
         setup(b) {
-          b.onLoad({ filter: /\.(ts|mts|js|mjs|json)$/ }, ({ path }) => {
+          b.onLoad({ filter: LOADED }, ({ path }) => {
             const text = readFileSync(path, 'utf8');
             sources[path] = digestText(text);
             const loader = LOADERS[extname(path)];
@@ -206,11 +208,7 @@ async function throughTsx() {
 
 let made = cached(command);
 if (made === null && writable()) {
-  try {
-    made = await bundle(command, entry);
-  } catch {
-    made = null;
-  }
+  made = await bundle(command, entry).catch(() => null);
 }
 if (made === null) await throughTsx();
 else {
