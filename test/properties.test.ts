@@ -112,6 +112,33 @@ describe('the lock store under its seed preset', () => {
   });
 });
 
+describe('a violation that hangs on timing (lock store, three knobs flipped, search seed 4)', () => {
+  it(`shrinks within the default budget to at most ${MAX_STEPS} steps, never showing a larger case after a smaller one`, () => {
+    const knobs = { lockOwnerCheck: 'none', fencing: 'none', requestIds: 'none' };
+    const search = {
+      store: 'lock',
+      preset: 'fixed',
+      knobs,
+      seed: 4,
+      bounds: DEFAULT_BOUNDS,
+    } as const;
+    const found = firstViolation({ ...search, runs: MAX_RUNS })!;
+    const shown: number[] = [];
+    const shrunk = shrinkRun(
+      search,
+      found.run,
+      { runs: DEFAULT_SHRINK_RUNS, deadline: Number.POSITIVE_INFINITY },
+      (scenario) => shown.push(scenario.steps.length),
+    );
+    expect(shrunk.cut).toBeNull();
+    expect(brokenIn(shrunk.scenario)).toContain('mutual-exclusion');
+    expect(shrunk.scenario.steps.length).toBeLessThanOrEqual(MAX_STEPS);
+    // What a caller saves as the best case so far only ever gets smaller, ending at the case.
+    expect(shown.every((n, i) => i === 0 || n <= shown[i - 1]!)).toBe(true);
+    expect(shown.at(-1)).toBe(shrunk.scenario.steps.length);
+  });
+});
+
 describe('shrinking is bounded by a count of replays, not by the clock', () => {
   const search = { ...ANOMALIES[0]!.settings, seed: 1, bounds: DEFAULT_BOUNDS };
   const run = firstViolation({ ...search, runs: MAX_RUNS })!.run;

@@ -135,7 +135,13 @@ const breaksAnyOf = (scenario: AnyScenario, target: readonly GuaranteeId[]) =>
 
 /**
  * Shrinks global run `run`'s plan until no smaller one breaks a guarantee it broke, or until its
- * budget is spent: fast-check first, then step by step.
+ * budget is spent: fast-check first, then step by step. A violation that hangs on timing can keep
+ * fast-check busy for thousands of replays, each plan a little plainer (a gap, a key), where
+ * taking steps out goes much further in few: so at each checkpoint (after 1,000 replays, 2,000,
+ * 4,000, …) the steps the violation does not need are taken out of the plan reached so far, and
+ * fast-check stops at the first checkpoint that finds no smaller case than the one before. The
+ * smallest case wins. (Lock store, lockOwnerCheck=none fencing=none requestIds=none, search seed
+ * 4: 41 operations when the 20,000 replays ran out, before; 3 operations in 4,315 now.)
  */
 export function shrinkRun(
   search: Search,
@@ -148,6 +154,16 @@ export function shrinkRun(
   let target: GuaranteeId[] = [];
   let shrinks = 0;
   const spending = new Spending(budget);
+  // The smallest case so far, and what the caller has been shown: a checkpoint's case may be
+  // smaller than the plans fast-check goes on to find, and the caller never sees a larger one.
+  let smallest: AnyScenario | null = null;
+  let shown: AnyScenario | null = null;
+  const show = (scenario: AnyScenario) => {
+    if (shown !== null && smaller(shown, scenario)) return;
+    shown = scenario;
+    onBetter?.(scenario);
+  };
+  let checkpoint = FIRST_CHECKPOINT;
   const property = fc.property(planArb(search.bounds), (plan) => {
     if (original === null) {
       original = plan;
@@ -162,7 +178,13 @@ export function shrinkRun(
     if (!breaksAnyOf(scenario, target)) return true;
     best = plan;
     shrinks++;
-    onBetter?.(scenario);
+    show(scenario);
+    if (spending.made >= checkpoint) {
+      checkpoint *= 2;
+      const found = minimizeSteps(scenario, target, spending, show);
+      if (smallest !== null && !smaller(found, smallest)) throw new fc.PreconditionFailure(true);
+      smallest = found;
+    }
     return false;
   });
   // The safety stop holds fast-check too: a long plan has many candidates, even ones that pass at once.
@@ -178,7 +200,8 @@ export function shrinkRun(
   }
   if (target.length === 0)
     throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
-  const scenario = minimizeSteps(planToScenario(best, search), target, spending, onBetter);
+  const last = minimizeSteps(planToScenario(best, search), target, spending, show);
+  const scenario = smallest !== null && smaller(smallest, last) ? smallest : last;
   return {
     original,
     plan: best,
@@ -188,6 +211,16 @@ export function shrinkRun(
     shrinkRuns: spending.made,
     cut: spending.cut,
   };
+}
+
+/** Replays before fast-check's plan is first taken apart step by step (see shrinkRun). */
+const FIRST_CHECKPOINT = 1000;
+
+/** Fewer steps, or as many with fewer operations. */
+function smaller(a: AnyScenario, b: AnyScenario): boolean {
+  const x = scenarioSize(a);
+  const y = scenarioSize(b);
+  return x.steps < y.steps || (x.steps === y.steps && x.ops < y.ops);
 }
 
 /**
