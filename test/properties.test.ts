@@ -139,6 +139,21 @@ describe('a violation that hangs on timing (lock store, three knobs flipped, sea
   });
 });
 
+describe('a case writes with PUTs where it can, valued v1, v2, … in order', () => {
+  it('A10 from seed 1: two DELETEs of x were the case; two PUTs show the write it loses', () => {
+    const settings = ANOMALIES.find((a) => a.name.startsWith('A10'))!.settings;
+    const found = explore({ ...settings, seed: 1, bounds: DEFAULT_BOUNDS, runs: MAX_RUNS });
+    const { scenario } = found.counterexample!.shrunk;
+    const ops = scenario.steps.filter((s) => 'client' in s);
+    expect(ops.filter((s) => 'delete' in s)).toEqual([]);
+    const values = ops.flatMap((s) => ('put' in s ? [s.put[1]] : []));
+    expect(values).toEqual(values.map((_, i) => `v${i + 1}`));
+    expect(values.length).toBeGreaterThanOrEqual(2);
+    // Both of A10's guarantees: a PUT's value is lost where a DELETE's was not seen to be.
+    expect(found.counterexample!.broken).toEqual(['monotonic-writes', 'convergence']);
+  });
+});
+
 describe('shrinking is bounded by a count of replays, not by the clock', () => {
   const search = { ...ANOMALIES[0]!.settings, seed: 1, bounds: DEFAULT_BOUNDS };
   const run = firstViolation({ ...search, runs: MAX_RUNS })!.run;

@@ -274,6 +274,22 @@ function minimizeSteps(
     const fewer = { ...current, clients: current.clients.filter((c) => used.has(c)) };
     if (fewer.clients.length > 0) polish(fewer);
   }
+  // A PUT shows what a DELETE would, and more: the value that comes back, or the one lost. Each
+  // DELETE becomes a PUT of a value of its own where the violation survives it; then the values
+  // are named v1, v2, … in the order the steps write them.
+  for (let i = current.steps.length - 1; i >= 0; i--) {
+    const step = current.steps[i]!;
+    if (!('delete' in step)) continue;
+    // In the DELETE's place among the fields, so that the case reads as every other PUT does.
+    const value = unusedValue(current);
+    const fields = Object.entries(step).map(([f, v]) =>
+      f === 'delete' ? ['put', [v, value]] : [f, v],
+    );
+    const put = Object.fromEntries(fields) as AnyScenario['steps'][number];
+    polish({ ...current, steps: current.steps.map((s, j) => (j === i ? put : s)) });
+  }
+  const renamed = valuesInOrder(current);
+  if (renamed !== current) polish(renamed);
   // Three replays when a fault is aimed at any message ('*'): the case's trace, to find the
   // messages they hit, then the case with them named and the case as it stands, to compare.
   if (current.steps.some((s) => aimedType(s) === '*') && spending.next(3)) {
@@ -284,6 +300,26 @@ function minimizeSteps(
       current = named;
   }
   return current;
+}
+
+/** A value no PUT of the scenario writes. */
+function unusedValue(scenario: AnyScenario): string {
+  const used = new Set(scenario.steps.flatMap((s) => ('put' in s ? [s.put[1]] : [])));
+  let n = 1;
+  while (used.has(`v${n}`)) n++;
+  return `v${n}`;
+}
+
+/** The scenario with its PUTs' values named v1, v2, … in step order (itself when they are). */
+function valuesInOrder(scenario: AnyScenario): AnyScenario {
+  const names = new Map<string, string>();
+  for (const s of scenario.steps)
+    if ('put' in s && !names.has(s.put[1])) names.set(s.put[1], `v${names.size + 1}`);
+  if ([...names].every(([value, name]) => value === name)) return scenario;
+  const steps = scenario.steps.map((s) =>
+    'put' in s ? { ...s, put: [s.put[0], names.get(s.put[1])!] as const } : s,
+  );
+  return { ...scenario, steps };
 }
 
 /** The scenario with one fixed delay, kept only if it still fails. */
