@@ -339,6 +339,36 @@ describe('shrinking skipped: --shrink-runs 0 or --shrink-seconds 0', () => {
   });
 });
 
+describe("a case's Expected paragraph", () => {
+  it("labels an informative finding's sentence as a finding, after the violations' (A8's case)", () => {
+    const scenario = {
+      goal: 'a stale NULL after a read of v1',
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { missingKeyReply: 'null-first' },
+      servers: ['s1', 's2', 's3'],
+      clients: ['c1', 'c2'],
+      network: { delayMinMs: 1, delayMaxMs: 1 },
+      steps: [
+        { at: 0, client: 'c2', put: ['x', 'v1'], via: 's1' },
+        { at: 0, client: 'c1', get: 'x', via: 's1' },
+        { at: 0, client: 'c1', get: 'x', via: 's2' },
+        { at: 0, delay: 'REPLICATION', from: 's1', to: 's2', byMs: 3 },
+      ],
+    } as const;
+    const text = caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'shrunk' });
+    const expected = / \* Expected: ([\s\S]*?)\n \*\/\n/.exec(text)![1]!.replace(/\n \* +/g, ' ');
+    expect(expected).toMatch(
+      /^s2 answered c1's GET x \(op 3[\s\S]*\. A finding of linearizability \(informative\): c1's GET x \(op 2[\s\S]*a register's values\. Replayed with/,
+    );
+    // Named once, by its sentence: no list of findings after the sentences.
+    expect(expected).not.toContain('Findings:');
+    expect(text).toContain(
+      "expect: { violations: ['monotonic-reads'], findings: ['linearizability'] }",
+    );
+  });
+});
+
 describe("the case's verdict lines", () => {
   it('show two witnesses of a guarantee and count the rest, as many as the replay finds', () => {
     // Not shrunk, the run keeps three stores of one out-of-order DELETE: two shown, one counted.

@@ -7,7 +7,7 @@
 
 import { basename } from 'node:path';
 import { brokenGuarantees, findings, type Verdict } from '../check/index.ts';
-import { brokenSentences, caseBaseName } from '../explore/case.ts';
+import { caseBaseName, expectedSentences } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
 import { wrapText } from '../render/diagram.ts';
 import { counted, formatSpan } from '../render/format.ts';
@@ -468,11 +468,9 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
   return EXIT.failed;
 }
 
-/** What the case's replay shows: the checkers' sentences, and the findings named as such. */
+/** What the case's replay shows: the checkers' sentences, each finding's labelled as one. */
 function expectedText(replay: ScenarioRun): string {
-  const found = findings(replay.verdicts);
-  const named = found.length === 0 ? '' : ` Findings: ${guaranteeNames(found)}.`;
-  return `${brokenSentences(replay).join(' ')}${named}`;
+  return expectedSentences(replay).join(' ');
 }
 
 /**

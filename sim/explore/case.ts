@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
+import type { Verdict } from '../check/types.ts';
 import { makeFolders } from '../folders.ts';
 import { counted } from '../render/format.ts';
 import {
@@ -230,11 +231,24 @@ function fixedText(scenario: AnyScenario, run: ScenarioRun): string {
     : ` ${how} still break ${broken.map((v) => GUARANTEE_NAMES[v.guarantee]).join(', ')}.`;
 }
 
-/** The checkers' sentences for what broke (two a guarantee at most), as a case's header says them. */
-export function brokenSentences(run: ScenarioRun): string[] {
-  return run.verdicts.flatMap((v) =>
-    v.status === 'broken' ? v.violations.slice(0, 2).map((w) => `${capital(w.sentence)}.`) : [],
-  );
+/**
+ * What a case's replay shows, as its header's Expected paragraph says it: the checkers' sentences
+ * for what broke (two a guarantee at most), then each informative finding's, labelled as one (a
+ * finding fails no run, and its sentence read like a violation's).
+ */
+export function expectedSentences(run: ScenarioRun): string[] {
+  const sentences = (v: Verdict) => v.violations.slice(0, 2).map((w) => w.sentence);
+  const broken = run.verdicts.filter((v) => v.status === 'broken');
+  return [
+    ...broken
+      .filter((v) => !v.informative)
+      .flatMap((v) => sentences(v).map((t) => `${capital(t)}.`)),
+    ...broken
+      .filter((v) => v.informative)
+      .flatMap((v) =>
+        sentences(v).map((t) => `A finding of ${GUARANTEE_NAMES[v.guarantee]}: ${t}.`),
+      ),
+  ];
 }
 
 /** The whole file: header, import, and the scenario with its expectations. */
@@ -246,7 +260,6 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
   const faults = scenario.steps.length - ops;
   const names = broken.map((v) => GUARANTEE_NAMES[v.guarantee]);
   const title = `${names.join(' and ')} broken — a random run found by \`npm run explore\``;
-  const sentences = brokenSentences(run);
   const header = [
     '/*',
     ` * ${commentSafe(title)}.`,
@@ -259,10 +272,7 @@ export function caseText(info: CaseInfo, run: ScenarioRun, importFrom: string): 
       'Method:',
       `${settingsText(scenario, run)} ${counted(ops, 'operation')} and ${counted(faults, 'fault step')}, one step a line below. ${stageText(info)}`,
     ),
-    ...wrap(
-      'Expected:',
-      `${sentences.join(' ')}${found.length > 0 ? ` Findings: ${found.map((g) => GUARANTEE_NAMES[g]).join(', ')}.` : ''}${fixedText(scenario, run)}`,
-    ),
+    ...wrap('Expected:', `${expectedSentences(run).join(' ')}${fixedText(scenario, run)}`),
     ' */',
   ];
   const steps = stepLines(scenario.steps, run);
