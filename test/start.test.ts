@@ -13,6 +13,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -235,5 +236,58 @@ describe('start.mjs', () => {
     const r = start(ROOT, 'frobnicate');
     expect(isOneLineRefusal(r)).toBe(true);
     expect(r.stderr).toMatch(/starts one of sim, view, explore, verify, serve, client, live/);
+  });
+});
+
+describe("the page's lab", () => {
+  const page = (dir: string, name: string) => {
+    const r = start(dir, 'sim', 'scenarios/stale-read.ts', '--html', name);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return readFileSync(join(dir, name), 'utf8');
+  };
+  const labBundle = (dir: string): string | undefined => {
+    const manifest = join(cacheOf(dir), 'lab.json');
+    const names = readdirSync(cacheOf(dir));
+    return names.includes('lab.json')
+      ? JSON.parse(readFileSync(manifest, 'utf8')).bundle
+      : undefined;
+  };
+
+  it('is built once, then served from the cache while its sources are unchanged, and built again when one changes', () => {
+    const dir = copyOfRepository();
+    const first = page(dir, 'a.html');
+    const bundle = labBundle(dir)!;
+    expect(bundle).toMatch(/^lab-[0-9a-f]+\.js$/);
+    // Served from the cache: a mark put in the kept bundle shows in the next page.
+    const kept = join(cacheOf(dir), bundle);
+    writeFileSync(kept, `${readFileSync(kept, 'utf8')}/*kept*/`);
+    const second = page(dir, 'b.html');
+    expect(second).toContain('/*kept*/');
+    expect(page(dir, 'b.html')).toBe(second);
+    // A source the lab's entry imports, not the entry itself: its text shows on the page.
+    expect(first).not.toContain('No verdict and no expectation changed here.');
+    edit(
+      dir,
+      'sim/lab/main.ts',
+      "'No verdict and no expectation changed.'",
+      "'No verdict and no expectation changed here.'",
+    );
+    const third = page(dir, 'c.html');
+    expect(third).toContain('No verdict and no expectation changed here.');
+    expect(third).not.toContain('/*kept*/');
+    expect(labBundle(dir)).not.toBe(bundle);
+  });
+
+  it('is not kept when a source was saved as it was built (its time not before the build)', () => {
+    const dir = copyOfRepository();
+    const soon = new Date(Date.now() + 60_000);
+    utimesSync(join(dir, 'sim/lab/whatif.ts'), soon, soon);
+    const first = page(dir, 'a.html');
+    expect(labBundle(dir)).toBeUndefined();
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'sim/lab/whatif.ts'), past, past);
+    expect(page(dir, 'b.html')).toBe(first);
+    expect(labBundle(dir)).toMatch(/^lab-[0-9a-f]+\.js$/);
   });
 });

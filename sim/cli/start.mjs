@@ -6,45 +6,25 @@
 // Plain JavaScript on purpose: it runs before any TypeScript can. Where no bundle can be made or
 // kept (a folder it cannot write, say), the command runs through tsx as before.
 
-import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  CACHE,
+  cached,
+  digestOf,
+  digestText,
+  prune,
+  ROOT,
+  SETTINGS as SHARED_SETTINGS,
+  writable,
+  writeAtomically,
+} from './cache.mjs';
 
 const COMMANDS = ['sim', 'view', 'explore', 'verify', 'serve', 'client', 'live'];
-const ROOT = resolve(import.meta.dirname, '../..');
 const SELF = fileURLToPath(import.meta.url);
-/**
- * One folder a checkout: checkouts that share node_modules (worktrees linked to one) keep their
- * own bundles, rather than each making the other's stale at every command.
- */
-const CACHE = join(
-  ROOT,
-  'node_modules/.cache/kvsim',
-  createHash('sha256').update(realpathSync(ROOT)).digest('hex').slice(0, 12),
-);
-/** What decides how a bundle is made, beside its sources: a change to any makes a new one. */
-const SETTINGS = [
-  SELF,
-  join(ROOT, 'package.json'),
-  join(ROOT, 'tsconfig.json'),
-  join(ROOT, 'node_modules/esbuild/package.json'),
-];
-/** An older bundle is removed once no command has started from it for this long. */
-const KEEP_MS = 10 * 60_000;
+/** What decides how a command's bundle is made, beside its sources: this file too. */
+const SETTINGS = [SELF, join(import.meta.dirname, 'cache.mjs'), ...SHARED_SETTINGS];
 
 /**
  * `import.meta.url`, `.dirname` and `.filename` as written in a module, outside a string: a bundle
@@ -56,55 +36,6 @@ const IMPORT_META = /(?<![\w$.'"`])import\.meta\.(url|dirname|filename)\b/g;
 /** How esbuild reads each kind of file the bundle holds; every one is read by the plugin below. */
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.js': 'js', '.mjs': 'js', '.json': 'json' };
 const LOADED = new RegExp(`(${Object.keys(LOADERS).join('|').replaceAll('.', '\\.')})$`);
-
-const digestText = (text) => createHash('sha256').update(text).digest('hex');
-
-/** The digest of a bundle's sources and settings, given each file's digest. */
-function digestOf(sources) {
-  const hash = createHash('sha256');
-  for (const file of Object.keys(sources).sort()) hash.update(`${file}\0${sources[file]}\0`);
-  return hash.digest('hex').slice(0, 20);
-}
-
-/** The bundle the cache holds for `command`, when every source is as it was when it was made. */
-function cached(command) {
-  try {
-    const manifest = JSON.parse(readFileSync(join(CACHE, `${command}.json`), 'utf8'));
-    const now = {};
-    for (const file of Object.keys(manifest.sources)) now[file] = digestText(readFileSync(file));
-    const bundle = join(CACHE, manifest.bundle);
-    if (digestOf(now) !== manifest.digest || !existsSync(`${bundle}.map`)) return null;
-    // Its time is when a command last started from it: what the pruning of old bundles reads.
-    const time = new Date();
-    utimesSync(bundle, time, time);
-    return bundle;
-  } catch {
-    return null;
-  }
-}
-
-/** Written whole or not at all: another command may be reading the cache at the same time. */
-function writeAtomically(path, text) {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-}
-
-/** The folder can hold a bundle (else the command goes through tsx, building nothing). */
-function writable() {
-  try {
-    mkdirSync(CACHE, { recursive: true });
-    accessSync(CACHE, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function bundle(command, entry) {
   const { build } = await import('esbuild');
@@ -169,23 +100,6 @@ async function bundle(command, entry) {
   return join(CACHE, name);
 }
 
-/**
- * Bundles of this command made from older sources, once no command has started from them for a
- * while (one may be about to).
- */
-function prune(command, current) {
-  const now = Date.now();
-  for (const file of readdirSync(CACHE)) {
-    if (!file.startsWith(`${command}-`) || file.startsWith(current)) continue;
-    const path = join(CACHE, file);
-    try {
-      if (now - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
-    } catch {
-      // Removed by another command meanwhile.
-    }
-  }
-}
-
 const [command] = process.argv.splice(2, 1);
 if (!COMMANDS.includes(command)) {
   process.stderr.write(
@@ -206,7 +120,7 @@ async function throughTsx() {
   await import(pathToFileURL(entry).href);
 }
 
-let made = cached(command);
+let made = cached(command, ['.map']);
 if (made === null && writable()) {
   made = await bundle(command, entry).catch(() => null);
 }

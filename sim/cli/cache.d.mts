@@ -1,0 +1,16 @@
+// Types for sim/cli/cache.mjs (plain JavaScript, shared with start.mjs).
+
+/** The repository's root folder. */
+export const ROOT: string;
+/** This checkout's folder of bundles. */
+export const CACHE: string;
+/** Files whose change makes every bundle anew. */
+export const SETTINGS: readonly string[];
+export function digestText(text: string | Uint8Array): string;
+/** Each source's path and the digest of its text, as one digest. */
+export function digestOf(sources: Readonly<Record<string, string>>): string;
+/** The path of the bundle cached under `name`, when it is current and its companions are there. */
+export function cached(name: string, companions?: readonly string[]): string | null;
+export function writeAtomically(path: string, text: string): void;
+export function writable(): boolean;
+export function prune(name: string, current: string): void;

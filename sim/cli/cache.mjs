@@ -1,0 +1,113 @@
+// The cache of bundles this checkout makes with esbuild (each command's, by start.mjs; the page's
+// lab, by sim/lab/bundle.ts): one folder a checkout under node_modules/.cache/kvsim, a manifest a
+// bundle naming the exact texts it was made from, and old bundles removed once unused. Plain
+// JavaScript, as start.mjs must be; sim/cli/cache.d.mts types it for the TypeScript side.
+
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * One folder a checkout: checkouts that share node_modules (worktrees linked to one) keep their
+ * own bundles, rather than each making the other's stale at every command.
+ */
+export const CACHE = join(
+  ROOT,
+  'node_modules/.cache/kvsim',
+  createHash('sha256').update(realpathSync(ROOT)).digest('hex').slice(0, 12),
+);
+
+/** What decides how any bundle is made, beside its sources: a change to one makes a new one. */
+export const SETTINGS = [
+  join(ROOT, 'package.json'),
+  join(ROOT, 'tsconfig.json'),
+  join(ROOT, 'node_modules/esbuild/package.json'),
+];
+
+/** An older bundle is removed once nothing has started from it for this long. */
+const KEEP_MS = 10 * 60_000;
+
+export const digestText = (text) => createHash('sha256').update(text).digest('hex');
+
+/** The digest of a bundle's sources and settings, given each file's digest. */
+export function digestOf(sources) {
+  const hash = createHash('sha256');
+  for (const file of Object.keys(sources).sort()) hash.update(`${file}\0${sources[file]}\0`);
+  return hash.digest('hex').slice(0, 20);
+}
+
+/**
+ * The bundle the cache holds under `name`, when every source is as it was when it was made and
+ * the bundle is there with each of its companions (`.map`, say); else null.
+ */
+export function cached(name, companions = []) {
+  try {
+    const manifest = JSON.parse(readFileSync(join(CACHE, `${name}.json`), 'utf8'));
+    const now = {};
+    for (const file of Object.keys(manifest.sources)) now[file] = digestText(readFileSync(file));
+    const bundle = join(CACHE, manifest.bundle);
+    if (digestOf(now) !== manifest.digest) return null;
+    if (companions.some((suffix) => !existsSync(`${bundle}${suffix}`))) return null;
+    // Its time is when it was last used: what the pruning of old bundles reads.
+    const time = new Date();
+    utimesSync(bundle, time, time);
+    return bundle;
+  } catch {
+    return null;
+  }
+}
+
+/** Written whole or not at all: another command may be reading the cache at the same time. */
+export function writeAtomically(path, text) {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** The folder can hold a bundle (else nothing is built for it). */
+export function writable() {
+  try {
+    mkdirSync(CACHE, { recursive: true });
+    accessSync(CACHE, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bundles of `name` made from older sources than `current`, once nothing has started from them
+ * for a while (a command may be about to).
+ */
+export function prune(name, current) {
+  const now = Date.now();
+  for (const file of readdirSync(CACHE)) {
+    if (!file.startsWith(`${name}-`) || file.startsWith(current)) continue;
+    const path = join(CACHE, file);
+    try {
+      if (now - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+    } catch {
+      // Removed by another command meanwhile.
+    }
+  }
+}
