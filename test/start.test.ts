@@ -45,8 +45,10 @@ function packages(): string {
 function copyOfRepository(shared?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-start-'));
   copies.push(dir);
+  // With their times: a bundle built in a running command is not kept from sources saved a
+  // moment before (sim/cli/bundled.ts), as copies made now would seem.
   for (const part of ['sim', 'protocol', 'scenarios', 'package.json', 'tsconfig.json'])
-    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+    cpSync(join(ROOT, part), join(dir, part), { recursive: true, preserveTimestamps: true });
   if (shared === undefined) renameSync(packages(), join(dir, 'node_modules'));
   else symlinkSync(shared, join(dir, 'node_modules'));
   return dir;
@@ -258,7 +260,7 @@ describe("the page's lab", () => {
     const dir = copyOfRepository();
     const first = page(dir, 'a.html');
     const bundle = labBundle(dir)!;
-    expect(bundle).toMatch(/^lab-[0-9a-f]+\.js$/);
+    expect(bundle).toMatch(/^lab-[0-9a-f-]+\.js$/);
     // Served from the cache: a mark put in the kept bundle shows in the next page.
     const kept = join(cacheOf(dir), bundle);
     writeFileSync(kept, `${readFileSync(kept, 'utf8')}/*kept*/`);
@@ -288,6 +290,54 @@ describe("the page's lab", () => {
     const past = new Date(Date.now() - 60_000);
     utimesSync(join(dir, 'sim/lab/whatif.ts'), past, past);
     expect(page(dir, 'b.html')).toBe(first);
-    expect(labBundle(dir)).toMatch(/^lab-[0-9a-f]+\.js$/);
+    expect(labBundle(dir)).toMatch(/^lab-[0-9a-f-]+\.js$/);
+  });
+});
+
+describe("explore's worker", () => {
+  const search = (dir: string) =>
+    start(
+      dir,
+      'explore',
+      '--knob',
+      'followerApply=overwrite',
+      '--workers',
+      '1',
+      '--out',
+      join(dir, 'cases'),
+    );
+  const workerBundle = (dir: string) =>
+    JSON.parse(readFileSync(join(cacheOf(dir), 'explore-worker.json'), 'utf8')).bundle as string;
+
+  it("is kept while its sources are unchanged, and outlives the pruning of the command's own bundles", () => {
+    const dir = copyOfRepository();
+    const first = search(dir);
+    expect(first.status).toBe(1);
+    const kept = join(cacheOf(dir), workerBundle(dir));
+    // A mark that shows the kept bundle is what the next search's worker runs.
+    const mark = join(dir, 'ran-from-the-cache');
+    writeFileSync(
+      kept,
+      `${readFileSync(kept, 'utf8')}\nrequire('node:fs').writeFileSync(${JSON.stringify(mark)}, '');\n`,
+    );
+    // Unused for an hour, and the command's own bundle made again (its launcher changed), which
+    // prunes the command's older bundles: not the worker's, whose names begin the same.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const file of readdirSync(cacheOf(dir)))
+      if (file.startsWith('explore-worker')) utimesSync(join(cacheOf(dir), file), hourAgo, hourAgo);
+    writeFileSync(
+      join(dir, 'sim/cli/start.mjs'),
+      `${readFileSync(join(dir, 'sim/cli/start.mjs'), 'utf8')}\n// edited\n`,
+    );
+    const second = search(dir);
+    expect(second.stderr).toBe(first.stderr.replaceAll('seed1.ts', 'seed1-2.ts'));
+    expect(second.stdout).toBe(first.stdout.replaceAll('seed1.ts', 'seed1-2.ts'));
+    expect(readdirSync(dir)).toContain('ran-from-the-cache');
+    // A source of the worker edited: the case it writes shows it at once.
+    edit(dir, 'sim/explore/case.ts', 'a random run found by', 'a random run that was found by');
+    const third = search(dir);
+    expect(third.status).toBe(1);
+    const written = /^case written to (\S+)$/m.exec(third.stdout)![1]!;
+    expect(readFileSync(join(dir, written), 'utf8')).toContain('a random run that was found by');
   });
 });

@@ -95,14 +95,19 @@ export function writable() {
   }
 }
 
+/** A bundle's file (its map, or a copy a write left half made) after its name: digests only. */
+const BUNDLE = /^-[0-9a-f]+(-[0-9a-f]+)?\.m?js(\.map)?(\.\d+\.tmp)?$/;
+
 /**
  * Bundles of `name` made from older sources than `current`, once nothing has started from them
- * for a while (a command may be about to).
+ * for a while (a command may be about to). Only `name`'s own: not those of a name it begins
+ * (explore's bundles, beside the explore worker's).
  */
 export function prune(name, current) {
   const now = Date.now();
   for (const file of readdirSync(CACHE)) {
-    if (!file.startsWith(`${name}-`) || file.startsWith(current)) continue;
+    if (!file.startsWith(name) || !BUNDLE.test(file.slice(name.length))) continue;
+    if (file.startsWith(current)) continue;
     const path = join(CACHE, file);
     try {
       if (now - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });

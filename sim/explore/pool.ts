@@ -6,34 +6,30 @@
 
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildSync } from 'esbuild';
+import { bundledSync } from '../cli/bundled.ts';
 import { DEFAULT_SHRINK_RUNS, type Search, type Shard, type Shrunk } from './search.ts';
 import type { FoundRun, FromWorker, ToWorker, WorkerSetup } from './worker.ts';
 
 let workerScript: string | undefined;
 
 /**
- * The worker's code, bundled once a process from the same sources (esbuild, about 50 ms of CPU).
- * Each thread then starts on plain JavaScript: registering tsx in every thread and compiling each
- * module there again cost about half a CPU-second per worker, which ate most of the speed-up of a
- * search of a few thousand runs.
+ * The worker's code, bundled from the same sources and kept in the cache of bundles while they
+ * are unchanged (sim/cli/bundled.ts). Each thread then starts on plain JavaScript: registering
+ * tsx in every thread and compiling each module there again cost about half a CPU-second per
+ * worker, which ate most of the speed-up of a search of a few thousand runs.
  */
 function workerSource(): string {
-  if (workerScript === undefined) {
-    const here = fileURLToPath(new URL('.', import.meta.url));
-    const built = buildSync({
-      entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-      bundle: true,
-      write: false,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      logLevel: 'silent',
-      // The case writer finds the scenario module from its own folder.
-      define: { 'import.meta.dirname': JSON.stringify(here) },
-    });
-    workerScript = built.outputFiles[0]!.text;
-  }
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  workerScript ??= bundledSync('explore-worker', {
+    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'silent',
+    // The case writer finds the scenario module from its own folder.
+    define: { 'import.meta.dirname': JSON.stringify(here) },
+  });
   return workerScript;
 }
 
