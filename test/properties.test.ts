@@ -113,29 +113,63 @@ describe('the lock store under its seed preset', () => {
 });
 
 describe('a violation that hangs on timing (lock store, three knobs flipped, search seed 4)', () => {
-  it(`shrinks within the default budget to at most ${MAX_STEPS} steps, never showing a larger case after a smaller one`, () => {
-    const knobs = { lockOwnerCheck: 'none', fencing: 'none', requestIds: 'none' };
-    const search = {
-      store: 'lock',
-      preset: 'fixed',
-      knobs,
-      seed: 4,
-      bounds: DEFAULT_BOUNDS,
-    } as const;
-    const found = firstViolation({ ...search, runs: MAX_RUNS })!;
+  const knobs = { lockOwnerCheck: 'none', fencing: 'none', requestIds: 'none' };
+  const search = {
+    store: 'lock',
+    preset: 'fixed',
+    knobs,
+    seed: 4,
+    bounds: DEFAULT_BOUNDS,
+  } as const;
+  const run = firstViolation({ ...search, runs: MAX_RUNS })!.run;
+  const budget = (runs: number) => ({ runs, deadline: Number.POSITIVE_INFINITY });
+
+  /** The whole shrink, once, with every case it showed (and which it showed as settled). */
+  let whole: { shrunk: ReturnType<typeof shrinkRun>; shown: number[]; settled: number[] } | null =
+    null;
+  const shrinkWhole = () => {
+    if (whole !== null) return whole;
     const shown: number[] = [];
-    const shrunk = shrinkRun(
-      search,
-      found.run,
-      { runs: DEFAULT_SHRINK_RUNS, deadline: Number.POSITIVE_INFINITY },
-      (scenario) => shown.push(scenario.steps.length),
-    );
+    const settled: number[] = [];
+    const shrunk = shrinkRun(search, run, budget(DEFAULT_SHRINK_RUNS), (scenario, done) => {
+      shown.push(scenario.steps.length);
+      if (done) settled.push(scenario.steps.length);
+    });
+    whole = { shrunk, shown, settled };
+    return whole;
+  };
+
+  it(`shrinks within the default budget to at most ${MAX_STEPS} steps, never showing a larger case after a smaller one`, () => {
+    const { shrunk, shown, settled } = shrinkWhole();
     expect(shrunk.cut).toBeNull();
     expect(brokenIn(shrunk.scenario)).toContain('mutual-exclusion');
     expect(shrunk.scenario.steps.length).toBeLessThanOrEqual(MAX_STEPS);
     // What a caller saves as the best case so far only ever gets smaller, ending at the case.
     expect(shown.every((n, i) => i === 0 || n <= shown[i - 1]!)).toBe(true);
     expect(shown.at(-1)).toBe(shrunk.scenario.steps.length);
+    // A caller that saves only some cases is told which to save: the case is among them before
+    // shrinking ends (Ctrl-C then keeps it, not a larger one from a second before).
+    expect(settled.at(-1)).toBe(shrunk.scenario.steps.length);
+  });
+
+  it('a budget past the checkpoint where fast-check stopped finishes: the case is not called cut', () => {
+    // The whole shrink makes 4,183 replays. It once took its last checkpoint's steps out a second
+    // time (141 replays), so that a budget in between gave the same case, called unfinished.
+    const within = shrinkRun(search, run, budget(4250));
+    expect(within.cut).toBeNull();
+    expect(within.scenario).toEqual(shrinkWhole().shrunk.scenario);
+  });
+});
+
+describe('a case names its clients c1, c2, … in step order', () => {
+  it('A3/A7 from seed 1: c3 wrote first and c2 second; now c1, then c2', () => {
+    const settings = ANOMALIES.find((a) => a.name.startsWith('A3/A7'))!.settings;
+    const found = explore({ ...settings, seed: 1, bounds: DEFAULT_BOUNDS, runs: MAX_RUNS });
+    const { scenario } = found.counterexample!.shrunk;
+    const clients = scenario.steps.flatMap((s) => ('client' in s ? [s.client] : []));
+    expect(scenario.clients).toEqual(['c1', 'c2']);
+    expect([...new Set(clients)]).toEqual(['c1', 'c2']);
+    expect(found.counterexample!.broken.length).toBeGreaterThan(0);
   });
 });
 

@@ -76,8 +76,10 @@ export function tryRun(search: Search, run: number): { plan: Plan; broken: Guara
 
 export interface Shrunk {
   readonly original: Plan;
-  readonly plan: Plan;
-  /** The case: the shrunk plan's scenario, without the steps it does not need. */
+  /**
+   * The case: the smallest scenario shrinking reached, a shrunk plan's without the steps it does
+   * not need.
+   */
   readonly scenario: AnyScenario;
   /** The guarantees the first violating run broke; the case still breaks at least one of them. */
   readonly target: readonly GuaranteeId[];
@@ -127,8 +129,12 @@ class Spending {
   }
 }
 
-/** Called with each smaller case as it is found, so that a caller never loses the best so far. */
-export type OnBetter = (scenario: AnyScenario) => void;
+/**
+ * Called with each smaller case as it is found, so that a caller never loses the best so far;
+ * `settled` when a stage of shrinking has just ended on it (a caller that shows only some of the
+ * cases should show this one).
+ */
+export type OnBetter = (scenario: AnyScenario, settled?: boolean) => void;
 
 const breaksAnyOf = (scenario: AnyScenario, target: readonly GuaranteeId[]) =>
   brokenIn(scenario).some((g) => target.includes(g));
@@ -141,7 +147,7 @@ const breaksAnyOf = (scenario: AnyScenario, target: readonly GuaranteeId[]) =>
  * 4,000, …) the steps the violation does not need are taken out of the plan reached so far, and
  * fast-check stops at the first checkpoint that finds no smaller case than the one before. The
  * smallest case wins. (Lock store, lockOwnerCheck=none fencing=none requestIds=none, search seed
- * 4: 41 operations when the 20,000 replays ran out, before; 3 operations in 4,315 now.)
+ * 4: 41 operations when the 20,000 replays ran out, before; 3 operations in 4,183 now.)
  */
 export function shrinkRun(
   search: Search,
@@ -164,6 +170,8 @@ export function shrinkRun(
     onBetter?.(scenario);
   };
   let checkpoint = FIRST_CHECKPOINT;
+  /** fast-check was stopped at a checkpoint, its last plan's steps taken out already. */
+  let settled = false;
   const property = fc.property(planArb(search.bounds), (plan) => {
     if (original === null) {
       original = plan;
@@ -180,9 +188,14 @@ export function shrinkRun(
     shrinks++;
     show(scenario);
     if (spending.made >= checkpoint) {
-      checkpoint *= 2;
       const found = minimizeSteps(scenario, target, spending, show);
-      if (smallest !== null && !smaller(found, smallest)) throw new fc.PreconditionFailure(true);
+      // The next one a doubling on, past what this one's steps took.
+      while (checkpoint <= spending.made) checkpoint *= 2;
+      onBetter?.(shown!, true);
+      if (smallest !== null && !smaller(found, smallest)) {
+        settled = true;
+        throw new fc.PreconditionFailure(true);
+      }
       smallest = found;
     }
     return false;
@@ -200,11 +213,13 @@ export function shrinkRun(
   }
   if (target.length === 0)
     throw new Error(`run ${run} of seed ${search.seed} broke nothing when run again`);
-  const last = minimizeSteps(planToScenario(best, search), target, spending, show);
+  // Stopped at a checkpoint, the last plan's steps are out already: the smallest case is the one.
+  const last = settled
+    ? smallest!
+    : minimizeSteps(planToScenario(best, search), target, spending, show);
   const scenario = smallest !== null && smaller(smallest, last) ? smallest : last;
   return {
     original,
-    plan: best,
     scenario,
     target,
     shrinks,
@@ -276,7 +291,8 @@ function minimizeSteps(
   }
   // A PUT shows what a DELETE would, and more: the value that comes back, or the one lost. Each
   // DELETE becomes a PUT of a value of its own where the violation survives it; then the values
-  // are named v1, v2, … in the order the steps write them.
+  // are named v1, v2, … in the order the steps write them, and the clients c1, c2, … in the order
+  // the steps name them.
   for (let i = current.steps.length - 1; i >= 0; i--) {
     const step = current.steps[i]!;
     if (!('delete' in step)) continue;
@@ -288,8 +304,10 @@ function minimizeSteps(
     const put = Object.fromEntries(fields) as AnyScenario['steps'][number];
     polish({ ...current, steps: current.steps.map((s, j) => (j === i ? put : s)) });
   }
-  const renamed = valuesInOrder(current);
-  if (renamed !== current) polish(renamed);
+  const values = valuesInOrder(current);
+  if (values !== current) polish(values);
+  const clients = clientsInOrder(current);
+  if (clients !== current) polish(clients);
   // Three replays when a fault is aimed at any message ('*'): the case's trace, to find the
   // messages they hit, then the case with them named and the case as it stands, to compare.
   if (current.steps.some((s) => aimedType(s) === '*') && spending.next(3)) {
@@ -304,22 +322,49 @@ function minimizeSteps(
 
 /** A value no PUT of the scenario writes. */
 function unusedValue(scenario: AnyScenario): string {
-  const used = new Set(scenario.steps.flatMap((s) => ('put' in s ? [s.put[1]] : [])));
+  const used = new Set(putValues(scenario));
   let n = 1;
   while (used.has(`v${n}`)) n++;
   return `v${n}`;
 }
 
+/** The values the scenario's PUTs write, in step order. */
+const putValues = (scenario: AnyScenario) =>
+  scenario.steps.flatMap((s) => ('put' in s ? [s.put[1]] : []));
+
 /** The scenario with its PUTs' values named v1, v2, … in step order (itself when they are). */
 function valuesInOrder(scenario: AnyScenario): AnyScenario {
   const names = new Map<string, string>();
-  for (const s of scenario.steps)
-    if ('put' in s && !names.has(s.put[1])) names.set(s.put[1], `v${names.size + 1}`);
+  for (const value of putValues(scenario))
+    if (!names.has(value)) names.set(value, `v${names.size + 1}`);
   if ([...names].every(([value, name]) => value === name)) return scenario;
   const steps = scenario.steps.map((s) =>
     'put' in s ? { ...s, put: [s.put[0], names.get(s.put[1])!] as const } : s,
   );
   return { ...scenario, steps };
+}
+
+/**
+ * The scenario with its clients named c1, c2, … in the order its steps first name them (itself
+ * when they are): wherever a step names one (its operations, a crash, a partition's groups, a
+ * link), but in a note's words.
+ */
+function clientsInOrder(scenario: AnyScenario): AnyScenario {
+  if (!Array.isArray(scenario.clients)) return scenario;
+  const order = [...new Set(scenario.steps.flatMap((s) => ('client' in s ? [s.client] : [])))];
+  for (const c of scenario.clients) if (!order.includes(c)) order.push(c);
+  const names = new Map(order.map((c, i) => [c, `c${i + 1}`]));
+  if ([...names].every(([client, name]) => client === name)) return scenario;
+  const rename = (v: unknown): unknown => {
+    if (typeof v === 'string') return names.get(v) ?? v;
+    if (Array.isArray(v)) return v.map(rename);
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(
+      Object.entries(v).map(([field, x]) => [field, field === 'note' ? x : rename(x)]),
+    );
+  };
+  const steps = scenario.steps.map((s) => rename(s) as AnyScenario['steps'][number]);
+  return { ...scenario, clients: order.map((c) => names.get(c)!), steps };
 }
 
 /** The scenario with one fixed delay, kept only if it still fails. */

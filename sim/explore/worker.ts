@@ -98,10 +98,14 @@ function runRange(from: number, to: number): void {
 function shrink(run: number, runs: number, seconds: number): void {
   const found = planToScenario(tryRun(search, run).plan, search);
   let last = performance.now();
+  let sent: AnyScenario | null = null;
   const budget = shrinkBudget({ shrinkRuns: runs, shrinkSeconds: seconds });
-  const shrunk = shrinkRun(search, run, budget, (scenario) => {
-    if (performance.now() - last < BETTER_EVERY_MS) return;
+  const shrunk = shrinkRun(search, run, budget, (scenario, settled) => {
+    // A case a stage of shrinking ended on goes at once: the ones after it may all be larger.
+    if (!settled && performance.now() - last < BETTER_EVERY_MS) return;
+    if (scenario === sent) return;
     last = performance.now();
+    sent = scenario;
     const better = source(scenario, run, 'shrinking', found);
     port.postMessage({ type: 'better', source: better } satisfies FromWorker);
   });
