@@ -357,7 +357,7 @@ describe("a case's Expected paragraph", () => {
       ],
     } as const;
     const text = caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'shrunk' });
-    const expected = / \* Expected: ([\s\S]*?)\n \*\/\n/.exec(text)![1]!.replace(/\n \* +/g, ' ');
+    const expected = expectedParagraph(text);
     expect(expected).toMatch(
       /^s2 answered c1's GET x \(op 3[\s\S]*\. A finding of linearizability \(informative\): c1's GET x \(op 2[\s\S]*a register's values\. Replayed with/,
     );
@@ -365,6 +365,33 @@ describe("a case's Expected paragraph", () => {
     expect(expected).not.toContain('Findings:');
     expect(text).toContain(
       "expect: { violations: ['monotonic-reads'], findings: ['linearizability'] }",
+    );
+  });
+
+  it('says a witness once where other replicas show the same of the same writes (A10)', () => {
+    const scenario = {
+      goal: 'a resent PUT stamped again',
+      store: 'replicated',
+      preset: 'fixed',
+      knobs: { requestIds: 'none' },
+      servers: ['s1', 's2', 's3'],
+      clients: ['c1'],
+      network: { delayMinMs: 1, delayMaxMs: 2 },
+      seed: 0,
+      steps: [
+        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's1' },
+        { at: 0, client: 'c1', put: ['x', 'v2'], via: 's1' },
+        { at: 0, delay: 'PUT_OK', from: 's1', to: 'c1', byMs: 484 },
+        { at: 0, delay: 'REPLICATION_OK', from: 's3', to: 's1', byMs: 510 },
+        { at: 0, delay: 'REPLICATION_OK', from: 's3', to: 's1', byMs: 9 },
+      ],
+    } as const;
+    const text = caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'shrunk' });
+    const expected = expectedParagraph(text);
+    // Three replicas stored v1 after v2: the paragraph says it of s1, then tells the lost write.
+    expect(expected.match(/stored c1's PUT x=v1/g)).toHaveLength(1);
+    expect(expected).toMatch(
+      /^s1 stored c1's PUT x=v1 [\s\S]*\. c1's acknowledged PUT x=v2 [\s\S]* is lost/,
     );
   });
 });
@@ -590,6 +617,11 @@ describe('what explore never loses', () => {
     expect(stdout).toMatch(/interrupted after \d+ runs .*\nno violation found so far/);
   });
 });
+
+/** A case's Expected paragraph, in one line. */
+function expectedParagraph(text: string): string {
+  return / \* Expected: ([\s\S]*?)\n \*\/\n/.exec(text)![1]!.replace(/\n \* +/g, ' ');
+}
 
 /** The case of run 1 of an A1 search (followerApply=overwrite, seed 1), as its source. */
 function a1Case(stage: 'found' | 'shrunk'): string {

@@ -19,6 +19,7 @@ import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import type { Verdict } from '../check/types.ts';
 import { makeFolders } from '../folders.ts';
 import { counted } from '../render/format.ts';
+import { oneOfEachKind } from '../render/summary.ts';
 import {
   type AnyScenario,
   knobsText,
@@ -233,11 +234,12 @@ function fixedText(scenario: AnyScenario, run: ScenarioRun): string {
 
 /**
  * What a case's replay shows, as its header's Expected paragraph says it: the checkers' sentences
- * for what broke (two a guarantee at most), then each informative finding's, labelled as one (a
- * finding fails no run, and its sentence read like a violation's).
+ * for what broke (two a guarantee at most, of two kinds: s1 and s2 storing the same writes out of
+ * order is said once), then each informative finding's, labelled as one (a finding fails no run,
+ * and its sentence read like a violation's).
  */
 export function expectedSentences(run: ScenarioRun): string[] {
-  const sentences = (v: Verdict) => v.violations.slice(0, 2).map((w) => w.sentence);
+  const sentences = (v: Verdict) => oneOfEachKind(v.violations, 2).map((w) => w.sentence);
   const broken = run.verdicts.filter((v) => v.status === 'broken');
   return [
     ...broken

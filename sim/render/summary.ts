@@ -283,6 +283,20 @@ export function witnessesShown(
   shown: number,
 ): readonly Violation[] {
   if (violations.length <= shown) return violations;
+  const { first, again } = byKind(violations);
+  return [...first, ...again].slice(0, shown);
+}
+
+/** The first witness of each kind, at most `shown` of them: a paragraph that names no count. */
+export function oneOfEachKind(
+  violations: readonly Violation[],
+  shown: number,
+): readonly Violation[] {
+  return byKind(violations).first.slice(0, shown);
+}
+
+/** The witnesses, the first of each kind apart from those of a kind met before. */
+function byKind(violations: readonly Violation[]) {
   const kinds = new Set<string>();
   const first: Violation[] = [];
   const again: Violation[] = [];
@@ -293,7 +307,7 @@ export function witnessesShown(
     (kinds.has(kind) ? again : first).push(w);
     kinds.add(kind);
   }
-  return [...first, ...again].slice(0, shown);
+  return { first, again };
 }
 
 /**
