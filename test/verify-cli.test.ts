@@ -410,13 +410,19 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
   it('with --informative stops at it and writes a case that sim replays to the same finding', () => {
     const found = run('sim/cli/verify.ts', readElsewhere, '--informative');
     expect(found.status).toBe(1);
+    // Told as sim tells it: a finding, marked ℹ, not a violation.
     expect(found.stdout).toContain(
-      'violation: linearizability (informative) broken by a schedule of 8 moves',
+      'finding: linearizability (informative) shown by a schedule of 8 moves',
     );
+    expect(found.stdout).toMatch(/^ {2}ℹ linearizability \(informative\): c2's GET x/m);
+    expect(found.stdout).not.toMatch(/violation|✗/);
     expect(found.stdout).toContain(
-      'replayed with sim: the same violation, linearizability (informative)',
+      'replayed with sim: the same finding, linearizability (informative)',
     );
     const file = /counterexample written to (\S+)/.exec(found.stdout)?.[1] ?? '';
+    const header = readFileSync(join(WORK, file), 'utf8');
+    expect(header).toContain(' * Found: linearizability (informative), after 8 moves');
+    expect(header).toContain('shortest schedule verify found that shows linearizability');
     const replay = run('sim/cli/sim.ts', join(WORK, file), '--width', '100');
     expect(replay.status).toBe(0);
     expect(replay.stdout).toMatch(/ℹ linearizability \(informative\) +1 finding/);

@@ -388,15 +388,24 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
   const moves = movesTo(result.world);
   // The names say which are informative: `linearizability (informative)`.
   const broken = guaranteeNames(result.broken);
+  // Stopped at an informative finding alone (--informative): told as sim tells one, a finding.
+  const finding = result.verdicts.every(
+    (v) => v.informative || !result.broken.includes(v.guarantee),
+  );
   out.push(
-    c.red.bold(
-      `violation: ${broken} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
-    ),
+    finding
+      ? c.yellow.bold(
+          `finding: ${broken} shown by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+        )
+      : c.red.bold(
+          `violation: ${broken} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+        ),
   );
   for (const v of result.verdicts) {
     if (!result.broken.includes(v.guarantee)) continue;
+    const [mark, paint] = v.informative ? ['ℹ', c.yellow] : ['✗', c.red];
     for (const w of v.violations.slice(0, 2))
-      out.push(...fitted(w.sentence, `  ✗ ${guaranteeNames([v.guarantee])}: `, c.red));
+      out.push(...fitted(w.sentence, `  ${mark} ${guaranteeNames([v.guarantee])}: `, paint));
   }
   out.push('', c.bold('The schedule'), ...tellSchedule(setup, moves).map((l) => `  ${l}`), '');
   // The story holds the schedule's operations alone: cut where verify stopped, its run may settle
@@ -429,7 +438,7 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
     story,
     [
       `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
-      `Broken: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
+      `${finding ? 'Found' : 'Broken'}: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
       ...(same ? wrapText(`Expected: ${expectedText(replay)}`, 96) : []),
       'Every message has a step aimed at it, at the ms it is sent, that pins when it arrives (or that it',
       'is lost or delivered twice); the network itself delivers in 1 ms.',
@@ -443,11 +452,11 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
     `counterexample written to ${typedPath(path)}`,
     ...(same && atItsEnd.length > 0
       ? fitted(
-          `replayed with sim: the same violation, ${broken}; the case holds only these operations, and run to its end it breaks ${guaranteeNames(atItsEnd)} too, which the case expects`,
+          `replayed with sim: the same ${finding ? 'finding' : 'violation'}, ${broken}; the case holds only these operations, and run to its end it breaks ${guaranteeNames(atItsEnd)} too, which the case expects`,
         )
       : [
           same
-            ? `replayed with sim: the same violation, ${broken}`
+            ? `replayed with sim: the same ${finding ? 'finding' : 'violation'}, ${broken}`
             : c.red(
                 `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
               ),

@@ -76,7 +76,7 @@ export function scheduleToScenario(
       ? ''
       : `; run to its end with only these operations, it breaks ${guaranteeNames(atItsEnd)} too`;
   return {
-    goal: `The shortest schedule verify found that breaks ${guaranteeNames(broken)} (${moves.length} moves)${besides}`,
+    goal: `The shortest schedule verify found that ${violations.length === 0 && atItsEnd.length === 0 ? 'shows' : 'breaks'} ${guaranteeNames(broken)} (${moves.length} moves)${besides}`,
     ...(s.store === undefined ? {} : { store: s.store }),
     servers: [...setup.topology.servers],
     leader: setup.topology.leader,
