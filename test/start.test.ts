@@ -6,10 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -222,6 +224,44 @@ describe('start.mjs', () => {
     // Each checkout keeps its own bundles: the other's still serves it, made before.
     expect(readdirSync(join(shared, '.cache/kvsim'))).toHaveLength(2);
     expect(start(other, 'sim', ...STALE_READ).status).toBe(0);
+  });
+
+  it('removes the folders of checkouts that are gone, when it next makes a bundle', () => {
+    const shared = packages();
+    const gone = copyOfRepository(shared);
+    const dir = copyOfRepository(shared);
+    const kept = copyOfRepository(shared);
+    for (const d of [gone, dir, kept]) expect(start(d, 'sim', '--help').status).toBe(0);
+    const all = join(shared, '.cache/kvsim');
+    expect(readdirSync(all)).toHaveLength(3);
+    // Folders no checkout names (made by an older launcher): one unused for two days, one in use.
+    const old = join(all, 'unnamed-old');
+    const recent = join(all, 'unnamed-recent');
+    for (const f of [old, recent]) {
+      mkdirSync(f);
+      writeFileSync(join(f, 'sim.json'), '{}');
+    }
+    const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+    utimesSync(join(old, 'sim.json'), twoDaysAgo, twoDaysAgo);
+    rmSync(gone, { recursive: true });
+    // A change makes dir's bundle again; the folders are looked at then.
+    edit(dir, 'sim/render/format.ts', "padStart(3, '0')}s`", "padStart(3, '0')}sec`");
+    expect(start(dir, 'sim', '--help').status).toBe(0);
+    const left = readdirSync(all);
+    expect(left).toHaveLength(3);
+    expect(left).toContain('unnamed-recent');
+    expect(left).not.toContain('unnamed-old');
+    // The checkouts still there keep their folders: kept's runs from its bundle, made before.
+    const folderOf = (d: string) =>
+      left.find((f) => {
+        const owner = join(all, f, 'checkout');
+        return existsSync(owner) && readFileSync(owner, 'utf8') === realpathSync(d);
+      });
+    expect(folderOf(dir)).toBeDefined();
+    const keptFolder = join(all, folderOf(kept)!);
+    const keptBundle = readFileSync(join(keptFolder, 'sim.json'), 'utf8');
+    expect(start(kept, 'sim', '--help').status).toBe(0);
+    expect(readFileSync(join(keptFolder, 'sim.json'), 'utf8')).toBe(keptBundle);
   });
 
   it('runs through tsx when it cannot keep a bundle, with the same output', () => {

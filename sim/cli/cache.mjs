@@ -1,6 +1,7 @@
 // The cache of bundles this checkout makes with esbuild (each command's, by start.mjs; the page's
-// lab, by sim/lab/bundle.ts): one folder a checkout under node_modules/.cache/kvsim, a manifest a
-// bundle naming the exact texts it was made from, and old bundles removed once unused. Plain
+// lab and the explore worker, by bundled.ts): one folder a checkout under
+// node_modules/.cache/kvsim, a manifest a bundle naming the exact texts it was made from, old
+// bundles removed once unused, and the folders of checkouts that are gone removed. Plain
 // JavaScript, as start.mjs must be; sim/cli/cache.d.mts types it for the TypeScript side.
 
 import { createHash } from 'node:crypto';
@@ -18,7 +19,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -95,6 +96,36 @@ export function writable() {
   }
 }
 
+/** The file in a checkout's folder that names the checkout, so that a folder outliving it can go. */
+const OWNER = 'checkout';
+/** A folder that names no checkout (made before folders did) goes once unused for this long. */
+const ORPHAN_MS = 24 * 3_600_000;
+
+/**
+ * Names this checkout in its folder, and removes the folders of checkouts that are gone (a
+ * worktree deleted, a copy moved): each kept a few megabytes for good. Called when a bundle is
+ * made, not at every command.
+ */
+function tidy() {
+  const own = join(CACHE, OWNER);
+  if (!existsSync(own)) writeAtomically(own, realpathSync(ROOT));
+  const all = dirname(CACHE);
+  const now = Date.now();
+  for (const folder of readdirSync(all)) {
+    const path = join(all, folder);
+    if (path === CACHE) continue;
+    try {
+      const owner = join(path, OWNER);
+      const gone = existsSync(owner)
+        ? !existsSync(readFileSync(owner, 'utf8'))
+        : readdirSync(path).every((f) => now - statSync(join(path, f)).mtimeMs > ORPHAN_MS);
+      if (gone) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed, or not ours to read: left as it is.
+    }
+  }
+}
+
 /** A bundle's file (its map, or a copy a write left half made) after its name: digests only. */
 const BUNDLE = /^-[0-9a-f]+(-[0-9a-f]+)?\.m?js(\.map)?(\.\d+\.tmp)?$/;
 
@@ -104,6 +135,7 @@ const BUNDLE = /^-[0-9a-f]+(-[0-9a-f]+)?\.m?js(\.map)?(\.\d+\.tmp)?$/;
  * (explore's bundles, beside the explore worker's).
  */
 export function prune(name, current) {
+  tidy();
   const now = Date.now();
   for (const file of readdirSync(CACHE)) {
     if (!file.startsWith(name) || !BUNDLE.test(file.slice(name.length))) continue;
