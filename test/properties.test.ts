@@ -173,6 +173,17 @@ describe('a case names its clients c1, c2, … in step order', () => {
   });
 });
 
+describe('a case names only the nodes a partition or cut needs', () => {
+  it('the seed preset from seed 2: the cut of s1, s2 and s3 from c1 is one of s1, which c1 asked', () => {
+    const seedPreset = { store: 'replicated', preset: 'seed', knobs: {} } as const;
+    const found = explore({ ...seedPreset, seed: 2, bounds: DEFAULT_BOUNDS, runs: MAX_RUNS });
+    const { scenario } = found.counterexample!.shrunk;
+    const cuts = scenario.steps.flatMap((s) => ('cut' in s ? [s.cut] : []));
+    expect(cuts).toEqual([{ from: ['s1'], to: ['c1'] }]);
+    expect(found.counterexample!.broken).toEqual(['liveness']);
+  });
+});
+
 describe('a case writes with PUTs where it can, valued v1, v2, … in order', () => {
   it('A10 from seed 1: two DELETEs of x were the case; two PUTs show the write it loses', () => {
     const settings = ANOMALIES.find((a) => a.name.startsWith('A10'))!.settings;

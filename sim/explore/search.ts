@@ -304,6 +304,20 @@ function minimizeSteps(
     const put = Object.fromEntries(fields) as AnyScenario['steps'][number];
     polish({ ...current, steps: current.steps.map((s, j) => (j === i ? put : s)) });
   }
+  // A partition or cut that needs fewer nodes to do its harm names only those.
+  for (let i = 0; i < current.steps.length; i++) {
+    let narrowed = true;
+    while (narrowed) {
+      narrowed = false;
+      for (const narrower of narrowerSplits(current.steps[i]!)) {
+        const steps = current.steps.map((s, j) => (j === i ? narrower : s));
+        if (polish({ ...current, steps })) {
+          narrowed = true;
+          break;
+        }
+      }
+    }
+  }
   const values = valuesInOrder(current);
   if (values !== current) polish(values);
   const clients = clientsInOrder(current);
@@ -365,6 +379,30 @@ function clientsInOrder(scenario: AnyScenario): AnyScenario {
   };
   const steps = scenario.steps.map((s) => rename(s) as AnyScenario['steps'][number]);
   return { ...scenario, clients: order.map((c) => names.get(c)!), steps };
+}
+
+/**
+ * A partition or cut with one node fewer on a side, each way of taking one out (a side keeps one
+ * node at least); nothing for any other step. Tried in turn while one still breaks the run.
+ */
+function* narrowerSplits(
+  step: AnyScenario['steps'][number],
+): Generator<AnyScenario['steps'][number]> {
+  const fewer = (side: readonly string[], n: string) => side.filter((m) => m !== n);
+  if ('cut' in step) {
+    const { from, to } = step.cut;
+    for (const n of from) if (from.length > 1) yield { ...step, cut: { from: fewer(from, n), to } };
+    for (const n of to) if (to.length > 1) yield { ...step, cut: { from, to: fewer(to, n) } };
+  } else if ('partition' in step) {
+    const groups = step.partition;
+    for (const [g, group] of groups.entries())
+      for (const n of group)
+        if (group.length > 1)
+          yield {
+            ...step,
+            partition: groups.map((other, k) => (k === g ? fewer(other, n) : other)),
+          };
+  }
 }
 
 /** The scenario with one fixed delay, kept only if it still fails. */
