@@ -14,6 +14,7 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -226,42 +227,67 @@ describe('start.mjs', () => {
     expect(start(other, 'sim', ...STALE_READ).status).toBe(0);
   });
 
-  it('removes the folders of checkouts that are gone, when it next makes a bundle', () => {
+  it('removes the folders of checkouts that are gone and unused for a day, when it next makes a bundle', () => {
     const shared = packages();
-    const gone = copyOfRepository(shared);
-    const dir = copyOfRepository(shared);
-    const kept = copyOfRepository(shared);
-    for (const d of [gone, dir, kept]) expect(start(d, 'sim', '--help').status).toBe(0);
+    const [gone, away, dir, kept] = [1, 2, 3, 4].map(() => copyOfRepository(shared));
+    for (const d of [gone, away, dir, kept]) expect(start(d!, 'sim', '--help').status).toBe(0);
     const all = join(shared, '.cache/kvsim');
-    expect(readdirSync(all)).toHaveLength(3);
-    // Folders no checkout names (made by an older launcher): one unused for two days, one in use.
-    const old = join(all, 'unnamed-old');
-    const recent = join(all, 'unnamed-recent');
-    for (const f of [old, recent]) {
-      mkdirSync(f);
-      writeFileSync(join(f, 'sim.json'), '{}');
-    }
-    const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
-    utimesSync(join(old, 'sim.json'), twoDaysAgo, twoDaysAgo);
-    rmSync(gone, { recursive: true });
-    // A change makes dir's bundle again; the folders are looked at then.
-    edit(dir, 'sim/render/format.ts', "padStart(3, '0')}s`", "padStart(3, '0')}sec`");
-    expect(start(dir, 'sim', '--help').status).toBe(0);
-    const left = readdirSync(all);
-    expect(left).toHaveLength(3);
-    expect(left).toContain('unnamed-recent');
-    expect(left).not.toContain('unnamed-old');
-    // The checkouts still there keep their folders: kept's runs from its bundle, made before.
-    const folderOf = (d: string) =>
-      left.find((f) => {
+    const folderOf = (d: string) => {
+      const path = realpathSync(d);
+      return readdirSync(all).find((f) => {
         const owner = join(all, f, 'checkout');
-        return existsSync(owner) && readFileSync(owner, 'utf8') === realpathSync(d);
+        return existsSync(owner) && readFileSync(owner, 'utf8') === path;
       });
-    expect(folderOf(dir)).toBeDefined();
-    const keptFolder = join(all, folderOf(kept)!);
-    const keptBundle = readFileSync(join(keptFolder, 'sim.json'), 'utf8');
-    expect(start(kept, 'sim', '--help').status).toBe(0);
-    expect(readFileSync(join(keptFolder, 'sim.json'), 'utf8')).toBe(keptBundle);
+    };
+    const [goneFolder, awayFolder, dirFolder, keptFolder] = [gone, away, dir, kept].map(
+      (d) => folderOf(d!)!,
+    ) as [string, string, string, string];
+    const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+    const age = (folder: string) => {
+      for (const f of readdirSync(join(all, folder)))
+        utimesSync(join(all, folder, f), twoDaysAgo, twoDaysAgo);
+    };
+    // gone: removed and unused for two days. away: not found from here, but used today (a
+    // checkout seen through another mount, or a container, looks the same). Folders that name no
+    // checkout (made by an older launcher): one unused for two days, one in use, one empty (a
+    // checkout's first bundle being made).
+    rmSync(gone!, { recursive: true });
+    age(goneFolder);
+    rmSync(away!, { recursive: true });
+    for (const [name, old] of [
+      ['unnamed-old', true],
+      ['unnamed-recent', false],
+    ] as const) {
+      mkdirSync(join(all, name));
+      writeFileSync(join(all, name, 'sim.json'), '{}');
+      if (old) age(name);
+    }
+    mkdirSync(join(all, 'unnamed-empty'));
+    // A change makes dir's bundle again; the folders are looked at then.
+    edit(dir!, 'sim/render/format.ts', "padStart(3, '0')}s`", "padStart(3, '0')}sec`");
+    expect(start(dir!, 'sim', '--help').status).toBe(0);
+    expect(readdirSync(all).sort()).toEqual(
+      [awayFolder, dirFolder, keptFolder, 'unnamed-empty', 'unnamed-recent'].sort(),
+    );
+    // kept runs from its bundle, made before.
+    const manifest = readFileSync(join(all, keptFolder, 'sim.json'), 'utf8');
+    expect(start(kept!, 'sim', '--help').status).toBe(0);
+    expect(readFileSync(join(all, keptFolder, 'sim.json'), 'utf8')).toBe(manifest);
+  });
+
+  it('makes a bundle again that is not whole (emptied by a crash before it reached the disk, or cut short)', () => {
+    const dir = copyOfRepository();
+    const made = start(dir, 'sim', ...STALE_READ);
+    expect(made.status).toBe(0);
+    const bundle = join(cacheOf(dir), currentBundle(dir));
+    const whole = readFileSync(bundle, 'utf8');
+    for (const broken of ['', whole.slice(0, whole.length / 2)]) {
+      writeFileSync(bundle, broken);
+      const r = start(dir, 'sim', ...STALE_READ);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(made.stdout);
+      expect(readFileSync(bundle, 'utf8')).toBe(whole);
+    }
   });
 
   it('runs through tsx when it cannot keep a bundle, with the same output', () => {
@@ -282,8 +308,8 @@ describe('start.mjs', () => {
 });
 
 describe("the page's lab", () => {
-  const page = (dir: string, name: string) => {
-    const r = start(dir, 'sim', 'scenarios/stale-read.ts', '--html', name);
+  const page = (dir: string, name: string, flags: readonly string[] = []) => {
+    const r = startWith(flags, dir, 'sim', 'scenarios/stale-read.ts', '--html', name);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     return readFileSync(join(dir, name), 'utf8');
@@ -295,42 +321,87 @@ describe("the page's lab", () => {
       ? JSON.parse(readFileSync(manifest, 'utf8')).bundle
       : undefined;
   };
+  // A text of a module the lab's entry imports (not the entry itself), and the same edited.
+  const WORDS = "'the edit brings it about'";
+  const EDITED = "'the edit brings it about, edited'";
+  const ENTRY_WORDS = "'No verdict and no expectation changed.'";
+  const ENTRY_EDITED = "'No verdict and no expectation changed, edited.'";
 
-  it('is built once, then served from the cache while its sources are unchanged, and built again when one changes', () => {
+  it('is built, then kept and served from the cache while its sources are unchanged, and built again when one changes', () => {
     const dir = copyOfRepository();
     const first = page(dir, 'a.html');
+    // The first build in a checkout notes the files it read; the next, finding each as it was
+    // before it began, is kept.
+    expect(labBundle(dir)).toBeUndefined();
+    expect(page(dir, 'b.html')).toBe(first);
     const bundle = labBundle(dir)!;
     expect(bundle).toMatch(/^lab-[0-9a-f-]+\.js$/);
-    // Served from the cache: a mark put in the kept bundle shows in the next page.
+    // Served from the cache: a mark put in the kept bundle (its size as it was) shows in the next
+    // page.
     const kept = join(cacheOf(dir), bundle);
-    writeFileSync(kept, `${readFileSync(kept, 'utf8')}/*kept*/`);
-    const second = page(dir, 'b.html');
-    expect(second).toContain('/*kept*/');
-    expect(page(dir, 'b.html')).toBe(second);
-    // A source the lab's entry imports, not the entry itself: its text shows on the page.
-    expect(first).not.toContain('No verdict and no expectation changed here.');
-    edit(
-      dir,
-      'sim/lab/main.ts',
-      "'No verdict and no expectation changed.'",
-      "'No verdict and no expectation changed here.'",
-    );
-    const third = page(dir, 'c.html');
-    expect(third).toContain('No verdict and no expectation changed here.');
-    expect(third).not.toContain('/*kept*/');
+    const text = readFileSync(kept, 'utf8');
+    expect(text.startsWith('"use strict";')).toBe(true);
+    writeFileSync(kept, text.replace('"use strict";', '"kept!kept!";'));
+    const marked = page(dir, 'c.html');
+    expect(marked).toContain('"kept!kept!";');
+    expect(first).toContain(WORDS.slice(1, -1));
+    edit(dir, 'sim/lab/whatif.ts', WORDS, EDITED);
+    const edited = page(dir, 'd.html');
+    expect(edited).toContain(EDITED.slice(1, -1));
+    expect(edited).not.toContain('"kept!kept!";');
     expect(labBundle(dir)).not.toBe(bundle);
+    // A kept bundle that is no file (a folder in its place) is built again.
+    const now = join(cacheOf(dir), labBundle(dir)!);
+    rmSync(now);
+    mkdirSync(now);
+    expect(page(dir, 'e.html')).toBe(edited);
   });
 
-  it('is not kept when a source was saved as it was built (its time not before the build)', () => {
-    const dir = copyOfRepository();
-    const soon = new Date(Date.now() + 60_000);
-    utimesSync(join(dir, 'sim/lab/whatif.ts'), soon, soon);
-    const first = page(dir, 'a.html');
-    expect(labBundle(dir)).toBeUndefined();
-    const past = new Date(Date.now() - 60_000);
-    utimesSync(join(dir, 'sim/lab/whatif.ts'), past, past);
-    expect(page(dir, 'b.html')).toBe(first);
-    expect(labBundle(dir)).toMatch(/^lab-[0-9a-f-]+\.js$/);
+  it('is not kept when a source is saved during its build, before esbuild reads it or after', () => {
+    for (const when of ['before esbuild reads it', 'after esbuild reads it'] as const) {
+      const dir = copyOfRepository();
+      page(dir, 'a.html');
+      // The lab's entry: the command's own bundle does not hold it, so only the lab's build reads it.
+      const source = join(dir, 'sim/lab/main.ts');
+      const edited = readFileSync(source, 'utf8').replace(ENTRY_WORDS, ENTRY_EDITED);
+      // This process reads the file before the build and after it: the edit is saved once the
+      // first read is done (esbuild reads the edit), or before the second (esbuild read the old
+      // text).
+      const at = when === 'before esbuild reads it' ? 1 : 2;
+      const hook = join(dir, 'save-during-build.mjs');
+      writeFileSync(
+        hook,
+        [
+          "import fs from 'node:fs';",
+          "import { syncBuiltinESMExports } from 'node:module';",
+          'const read = fs.readFileSync;',
+          'let reads = 0;',
+          'fs.readFileSync = (path, ...rest) => {',
+          `  const now = String(path) === ${JSON.stringify(source)} && ++reads === ${at};`,
+          // Saved with an old time, as mv, cp -p or tar keep one: the file's time says nothing.
+          '  const save = () => {',
+          `    fs.writeFileSync(path, ${JSON.stringify(edited)});`,
+          '    const hourAgo = new Date(Date.now() - 3600000);',
+          '    fs.utimesSync(path, hourAgo, hourAgo);',
+          '  };',
+          `  if (now && ${at} === 2) save();`,
+          '  const text = read(path, ...rest);',
+          `  if (now && ${at} === 1) save();`,
+          '  return text;',
+          '};',
+          'syncBuiltinESMExports();',
+          '',
+        ].join('\n'),
+      );
+      const during = page(dir, 'b.html', ['--import', pathToFileURL(hook).href]);
+      expect(readFileSync(source, 'utf8')).toContain(ENTRY_EDITED);
+      expect(during.includes(ENTRY_EDITED.slice(1, -1)), when).toBe(at === 1);
+      expect(labBundle(dir), when).toBeUndefined();
+      // The next page is built from the saved text, and kept.
+      expect(page(dir, 'c.html')).toContain(ENTRY_EDITED.slice(1, -1));
+      expect(labBundle(dir)).toMatch(/^lab-[0-9a-f-]+\.js$/);
+      expect(page(dir, 'd.html')).toContain(ENTRY_EDITED.slice(1, -1));
+    }
   });
 });
 
@@ -353,13 +424,21 @@ describe("explore's worker", () => {
     const dir = copyOfRepository();
     const first = search(dir);
     expect(first.status).toBe(1);
+    // The first build in a checkout notes the files it read; the next, finding each as it was
+    // before it began, is kept.
+    expect(readdirSync(cacheOf(dir))).not.toContain('explore-worker.json');
+    expect(search(dir).status).toBe(1);
     const kept = join(cacheOf(dir), workerBundle(dir));
-    // A mark that shows the kept bundle is what the next search's worker runs.
+    // A mark that shows the kept bundle is what the next search's worker runs (the manifest told
+    // its new size: a bundle of another size than was written is no bundle).
     const mark = join(dir, 'ran-from-the-cache');
     writeFileSync(
       kept,
       `${readFileSync(kept, 'utf8')}\nrequire('node:fs').writeFileSync(${JSON.stringify(mark)}, '');\n`,
     );
+    const manifest = join(cacheOf(dir), 'explore-worker.json');
+    const noted = JSON.parse(readFileSync(manifest, 'utf8'));
+    writeFileSync(manifest, JSON.stringify({ ...noted, size: statSync(kept).size }));
     // Unused for an hour, and the command's own bundle made again (its launcher changed), which
     // prunes the command's older bundles: not the worker's, whose names begin the same.
     const hourAgo = new Date(Date.now() - 3_600_000);
@@ -369,15 +448,15 @@ describe("explore's worker", () => {
       join(dir, 'sim/cli/start.mjs'),
       `${readFileSync(join(dir, 'sim/cli/start.mjs'), 'utf8')}\n// edited\n`,
     );
-    const second = search(dir);
-    expect(second.stderr).toBe(first.stderr.replaceAll('seed1.ts', 'seed1-2.ts'));
-    expect(second.stdout).toBe(first.stdout.replaceAll('seed1.ts', 'seed1-2.ts'));
+    const third = search(dir);
+    expect(third.stderr).toBe(first.stderr.replaceAll('seed1.ts', 'seed1-3.ts'));
+    expect(third.stdout).toBe(first.stdout.replaceAll('seed1.ts', 'seed1-3.ts'));
     expect(readdirSync(dir)).toContain('ran-from-the-cache');
     // A source of the worker edited: the case it writes shows it at once.
     edit(dir, 'sim/explore/case.ts', 'a random run found by', 'a random run that was found by');
-    const third = search(dir);
-    expect(third.status).toBe(1);
-    const written = /^case written to (\S+)$/m.exec(third.stdout)![1]!;
+    const fourth = search(dir);
+    expect(fourth.status).toBe(1);
+    const written = /^case written to (\S+)$/m.exec(fourth.stdout)![1]!;
     expect(readFileSync(join(dir, written), 'utf8')).toContain('a random run that was found by');
   });
 });

@@ -5,15 +5,15 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type BuildOptions, buildSync } from 'esbuild';
 import {
   CACHE,
   cached,
-  digestOf,
   digestText,
-  prune,
   ROOT,
   SETTINGS,
+  store,
   writable,
   writeAtomically,
 } from './cache.mjs';
@@ -21,54 +21,81 @@ import {
 /** An input esbuild names by a namespace of its own rather than by a file's path. */
 const NAMESPACED = /^(\([a-z-]+\)|[a-z-]+):/;
 
+/** How a bundle is built here, beside its options: a change to this file makes it anew. */
+const BUILT_BY = fileURLToPath(import.meta.url);
+
 /**
  * The text of `options`' one output (one entry point, not written), from the cache when it holds
- * it for `name` and these options, else built and kept there.
+ * it for `name` and these options, else built, and kept there when it can be known to be what its
+ * sources make.
+ *
+ * esbuild's synchronous build takes no plugin to see the texts it reads, so the sources are read
+ * before it and again after it, and the bundle is kept only when every file it read was read
+ * before with the same text: a source saved during the build, whenever during it, leaves the
+ * bundle unkept (the next command builds again), whatever time the file says it was saved. The
+ * files read before are those the last build of the name read; the first build in a checkout has
+ * none, and is kept from the second on.
  */
 export function bundledSync(name: string, options: BuildOptions): string {
   // The options are in the bundle's name: a bundle made with others is no hit.
   const made = `${name}-${digestText(JSON.stringify(options)).slice(0, 12)}-`;
   const hit = cached(name);
-  if (hit !== null && basename(hit).startsWith(made)) return readFileSync(hit, 'utf8');
-  const started = Date.now();
-  // What it is built with, read before the build.
-  const sources: Record<string, string> = {};
-  for (const file of SETTINGS) sources[file] = digestText(readFileSync(file));
+  if (hit !== null && basename(hit).startsWith(made)) {
+    try {
+      return readFileSync(hit, 'utf8');
+    } catch {
+      // Gone, or not a file: built again below.
+    }
+  }
+  const before: Record<string, string> = {};
+  for (const file of [BUILT_BY, ...SETTINGS, ...lastRead(name)]) {
+    try {
+      before[file] = digestText(readFileSync(file));
+    } catch {
+      // Gone since: not one of this build's sources, or it differs below.
+    }
+  }
   const built = buildSync({ absWorkingDir: ROOT, ...options, write: false, metafile: true });
   const text = built.outputFiles[0]!.text;
-  keep(name, made, text, sources, Object.keys(built.metafile.inputs), started);
+  const read = Object.keys(built.metafile.inputs)
+    .filter((input) => !NAMESPACED.test(input))
+    .map((input) => resolve(ROOT, input));
+  if (writable()) {
+    try {
+      keep(name, made, text, before, read);
+    } catch {
+      // A cache that cannot be written costs a build, as it did before there was one.
+    }
+  }
   return text;
 }
 
-/**
- * The bundle kept with the digests of the texts it was made from. esbuild's synchronous build
- * takes no plugin to see the texts it reads, so they are read again after it: a source changed
- * since a second before the build began may differ from what was built, and then nothing is kept
- * (the next command builds again).
- */
+/** The files the last build of `name` read, as it noted them (none before the first). */
+function lastRead(name: string): string[] {
+  try {
+    const files = JSON.parse(readFileSync(join(CACHE, `${name}.read.json`), 'utf8'));
+    return Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps the bundle if every file the build read had the same text before it; notes what it read. */
 function keep(
   name: string,
   made: string,
   text: string,
-  sources: Record<string, string>,
-  inputs: readonly string[],
-  started: number,
+  before: Readonly<Record<string, string>>,
+  read: readonly string[],
 ): void {
-  if (!writable()) return;
-  try {
-    for (const input of inputs) {
-      // Not a file: a module a browser build leaves out ('(disabled):crypto').
-      if (NAMESPACED.test(input)) continue;
-      const path = resolve(ROOT, input);
-      if (statSync(path).mtimeMs >= started - 1000) return;
-      sources[path] = digestText(readFileSync(path));
-    }
-    const digest = digestOf(sources);
-    const bundle = `${made}${digest}.js`;
-    writeAtomically(join(CACHE, bundle), text);
-    writeAtomically(join(CACHE, `${name}.json`), JSON.stringify({ digest, bundle, sources }));
-    prune(name, bundle);
-  } catch {
-    // A cache that cannot be written costs a build, as it did before there was one.
+  const sources: Record<string, string> = {};
+  for (const file of [BUILT_BY, ...SETTINGS]) sources[file] = before[file]!;
+  let same = true;
+  for (const file of read) {
+    if (!statSync(file).isFile()) same = false;
+    sources[file] = digestText(readFileSync(file));
+    if (before[file] !== sources[file]) same = false;
   }
+  writeAtomically(join(CACHE, `${name}.read.json`), JSON.stringify(read));
+  if (same) store(name, made, '.js', [['', text]], sources);
 }

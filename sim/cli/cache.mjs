@@ -20,6 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -35,6 +36,7 @@ export const CACHE = join(
 
 /** What decides how any bundle is made, beside its sources: a change to one makes a new one. */
 export const SETTINGS = [
+  fileURLToPath(import.meta.url),
   join(ROOT, 'package.json'),
   join(ROOT, 'tsconfig.json'),
   join(ROOT, 'node_modules/esbuild/package.json'),
@@ -54,23 +56,44 @@ export function digestOf(sources) {
 
 /**
  * The bundle the cache holds under `name`, when every source is as it was when it was made and
- * the bundle is there with each of its companions (`.map`, say); else null.
+ * the bundle is there whole (its size as written: a write cut short, or emptied by a crash before
+ * it reached the disk, is no bundle) with each of its companions (`.map`, say); else null.
  */
 export function cached(name, companions = []) {
+  let bundle;
   try {
     const manifest = JSON.parse(readFileSync(join(CACHE, `${name}.json`), 'utf8'));
     const now = {};
     for (const file of Object.keys(manifest.sources)) now[file] = digestText(readFileSync(file));
-    const bundle = join(CACHE, manifest.bundle);
+    bundle = join(CACHE, manifest.bundle);
     if (digestOf(now) !== manifest.digest) return null;
+    if (!statSync(bundle).isFile() || statSync(bundle).size !== manifest.size) return null;
     if (companions.some((suffix) => !existsSync(`${bundle}${suffix}`))) return null;
-    // Its time is when it was last used: what the pruning of old bundles reads.
-    const time = new Date();
-    utimesSync(bundle, time, time);
-    return bundle;
   } catch {
     return null;
   }
+  try {
+    // Its time is when it was last used: what the pruning of old bundles reads. A cache that
+    // cannot be written still serves what it holds.
+    const time = new Date();
+    utimesSync(bundle, time, time);
+  } catch {}
+  return bundle;
+}
+
+/**
+ * Keeps a bundle made from `sources` (each file's digest, the settings among them) under `name`:
+ * its files (`[suffix, text]`: '' the bundle, '.map' its map, …) named `<prefix><digest><ext>`,
+ * then the manifest that names it, then older bundles of the name pruned. Returns its path.
+ */
+export function store(name, prefix, ext, files, sources) {
+  const digest = digestOf(sources);
+  const bundle = `${prefix}${digest}${ext}`;
+  for (const [suffix, text] of files) writeAtomically(join(CACHE, `${bundle}${suffix}`), text);
+  const size = statSync(join(CACHE, bundle)).size;
+  writeAtomically(join(CACHE, `${name}.json`), JSON.stringify({ digest, bundle, size, sources }));
+  prune(name, bundle);
+  return join(CACHE, bundle);
 }
 
 /** Written whole or not at all: another command may be reading the cache at the same time. */
@@ -98,13 +121,16 @@ export function writable() {
 
 /** The file in a checkout's folder that names the checkout, so that a folder outliving it can go. */
 const OWNER = 'checkout';
-/** A folder that names no checkout (made before folders did) goes once unused for this long. */
-const ORPHAN_MS = 24 * 3_600_000;
+/** A folder of another checkout goes only once unused for this long, whatever it names. */
+const UNUSED_MS = 24 * 3_600_000;
 
 /**
  * Names this checkout in its folder, and removes the folders of checkouts that are gone (a
- * worktree deleted, a copy moved): each kept a few megabytes for good. Called when a bundle is
- * made, not at every command.
+ * worktree deleted, a copy moved): each kept a few megabytes for good. A folder goes when it has
+ * gone unused for a day and the checkout it names is not to be found from here (or it names none:
+ * made before folders did); not while it is empty (a checkout's first bundle being made), nor
+ * while it is in use (a checkout seen from another mount, a container, says nothing of being
+ * gone). Called when a bundle is made, not at every command.
  */
 function tidy() {
   const own = join(CACHE, OWNER);
@@ -115,19 +141,20 @@ function tidy() {
     const path = join(all, folder);
     if (path === CACHE) continue;
     try {
+      const files = readdirSync(path);
+      if (files.length === 0) continue;
+      if (files.some((f) => now - statSync(join(path, f)).mtimeMs <= UNUSED_MS)) continue;
       const owner = join(path, OWNER);
-      const gone = existsSync(owner)
-        ? !existsSync(readFileSync(owner, 'utf8'))
-        : readdirSync(path).every((f) => now - statSync(join(path, f)).mtimeMs > ORPHAN_MS);
-      if (gone) rmSync(path, { recursive: true, force: true });
+      if (existsSync(owner) && existsSync(readFileSync(owner, 'utf8'))) continue;
+      rmSync(path, { recursive: true, force: true });
     } catch {
       // Removed, or not ours to read: left as it is.
     }
   }
 }
 
-/** A bundle's file (its map, or a copy a write left half made) after its name: digests only. */
-const BUNDLE = /^-[0-9a-f]+(-[0-9a-f]+)?\.m?js(\.map)?(\.\d+\.tmp)?$/;
+/** A bundle's file (or its map) after its name: digests only. */
+const BUNDLE = /^-[0-9a-f]+(-[0-9a-f]+)?\.m?js(\.map)?$/;
 
 /**
  * Bundles of `name` made from older sources than `current`, once nothing has started from them
@@ -138,7 +165,9 @@ export function prune(name, current) {
   tidy();
   const now = Date.now();
   for (const file of readdirSync(CACHE)) {
-    if (!file.startsWith(name) || !BUNDLE.test(file.slice(name.length))) continue;
+    // A temporary file a killed command left, of any name, goes as an old bundle does.
+    const left = /\.\d+\.tmp$/.test(file);
+    if (!left && (!file.startsWith(name) || !BUNDLE.test(file.slice(name.length)))) continue;
     if (file.startsWith(current)) continue;
     const path = join(CACHE, file);
     try {

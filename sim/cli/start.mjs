@@ -14,17 +14,16 @@ import {
   cached,
   digestOf,
   digestText,
-  prune,
   ROOT,
   SETTINGS as SHARED_SETTINGS,
+  store,
   writable,
-  writeAtomically,
 } from './cache.mjs';
 
 const COMMANDS = ['sim', 'view', 'explore', 'verify', 'serve', 'client', 'live'];
 const SELF = fileURLToPath(import.meta.url);
 /** What decides how a command's bundle is made, beside its sources: this file too. */
-const SETTINGS = [SELF, join(import.meta.dirname, 'cache.mjs'), ...SHARED_SETTINGS];
+const SETTINGS = [SELF, ...SHARED_SETTINGS];
 
 /**
  * `import.meta.url`, `.dirname` and `.filename` as written in a module, outside a string: a bundle
@@ -78,26 +77,18 @@ async function bundle(command, entry) {
       },
     ],
   });
-  const digest = digestOf(sources);
-  const name = `${command}-${digest}.mjs`;
-  for (const out of result.outputFiles) {
-    if (out.path.endsWith('.map')) {
-      // Sources named by their full address: the map is read from the cache's real folder, which
-      // a linked node_modules puts elsewhere than this checkout.
-      const map = JSON.parse(out.text);
-      map.sources = map.sources.map((s) => pathToFileURL(resolve(CACHE, s)).href);
-      writeAtomically(join(CACHE, `${name}.map`), JSON.stringify(map));
-    } else {
-      const text = out.text.replace(/sourceMappingURL=\S*$/m, `sourceMappingURL=${name}.map`);
-      writeAtomically(join(CACHE, name), text);
-    }
-  }
-  writeAtomically(
-    join(CACHE, `${command}.json`),
-    JSON.stringify({ digest, bundle: name, sources }),
-  );
-  prune(command, name);
-  return join(CACHE, name);
+  // The bundle names its map by the name the digest gives it; the map its sources by their full
+  // address: it is read from the cache's real folder, which a linked node_modules puts elsewhere
+  // than this checkout.
+  const name = `${command}-${digestOf(sources)}.mjs`;
+  const files = result.outputFiles.map((out) => {
+    if (!out.path.endsWith('.map'))
+      return ['', out.text.replace(/sourceMappingURL=\S*$/m, `sourceMappingURL=${name}.map`)];
+    const map = JSON.parse(out.text);
+    map.sources = map.sources.map((s) => pathToFileURL(resolve(CACHE, s)).href);
+    return ['.map', JSON.stringify(map)];
+  });
+  return store(command, `${command}-`, '.mjs', files, sources);
 }
 
 const [command] = process.argv.splice(2, 1);

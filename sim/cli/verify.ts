@@ -24,7 +24,7 @@ import {
   searchSteps,
 } from '../verify/search.ts';
 import { type Setup, setupOf } from '../verify/setup.ts';
-import { scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
+import { onlyFindings, scheduleToScenario, tellSchedule, writeStory } from '../verify/story.ts';
 import { movesTo } from '../verify/world.ts';
 import { loadScenario } from './load.ts';
 import { caseFolder } from './output.ts';
@@ -389,9 +389,7 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
   // The names say which are informative: `linearizability (informative)`.
   const broken = guaranteeNames(result.broken);
   // Stopped at an informative finding alone (--informative): told as sim tells one, a finding.
-  const finding = result.verdicts.every(
-    (v) => v.informative || !result.broken.includes(v.guarantee),
-  );
+  const finding = onlyFindings(setup, result.broken);
   out.push(
     finding
       ? c.yellow.bold(
