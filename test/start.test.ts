@@ -48,10 +48,8 @@ function packages(): string {
 function copyOfRepository(shared?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvsim-start-'));
   copies.push(dir);
-  // With their times: a bundle built in a running command is not kept from sources saved a
-  // moment before (sim/cli/bundled.ts), as copies made now would seem.
   for (const part of ['sim', 'protocol', 'scenarios', 'package.json', 'tsconfig.json'])
-    cpSync(join(ROOT, part), join(dir, part), { recursive: true, preserveTimestamps: true });
+    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   if (shared === undefined) renameSync(packages(), join(dir, 'node_modules'));
   else symlinkSync(shared, join(dir, 'node_modules'));
   return dir;
