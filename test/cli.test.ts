@@ -208,9 +208,14 @@ describe('bad input gets one clear line and exit status 2', () => {
       ['scenarios/lock-tour.ts', '--knob', 'followerApply=overwrite'],
       /^error: followerApply is a knob of the replicated store; this scenario's store is lock; its knobs are: lockOwnerCheck, /,
     ],
+    // A negative number is read as the flag's value, and refused with the flag's range.
     [
       ['scenarios/stale-read.ts', '--seed', '-1'],
-      /--seed -1: a negative number, which no flag takes; usage:/,
+      /^error: --seed must be a whole number from 0 to 9007199254740991 \(got '-1'\)$/m,
+    ],
+    [
+      ['scenarios/stale-read.ts', '--width', '-3'],
+      /^error: --width must be a whole number of columns from 40/m,
     ],
     [
       ['scenarios/stale-read.ts', '--json', '-out.json'],

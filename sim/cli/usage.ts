@@ -145,10 +145,15 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
     const dashed = /^Option '(-[\w-]+)' argument is ambiguous/.exec(message);
     if (dashed !== null) {
       const flag = dashed[1]!;
-      const value = escapeControls(argv[argv.indexOf(flag) + 1] ?? '');
-      // `--seed -1`: joined as --seed=-1 it would only be refused again, as out of range.
+      const at = argv.indexOf(flag);
+      const value = escapeControls(argv[at + 1] ?? '');
+      // `--seed -1`: read as --seed=-1, so that the flag's own check refuses it with its range.
       if (/^-\d+(\.\d+)?$/.test(value))
-        throw new UsageError(`${flag} ${value}: a negative number, which no flag takes; ${help}`);
+        return parseOrRefuse(
+          [...argv.slice(0, at), `${flag}=${argv[at + 1]}`, ...argv.slice(at + 2)],
+          options,
+          help,
+        );
       throw new UsageError(
         `${flag} ${value}: a value that begins with '-' is joined to its flag, as ${flag}=${value}; ${help}`,
       );
