@@ -419,6 +419,15 @@ describe("the case's verdict lines", () => {
     const found = Number(/✗ monotonic writes +(\d+) violations/.exec(replay.stdout)?.[1]);
     expect(shown + more).toBe(found);
   });
+
+  it('say what the shrunk case breaks beside what the run as found did (A10: convergence)', () => {
+    const r = explore('--knob', 'requestIds=none', '--out', temporary());
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^violation found at run 28: monotonic writes$/m);
+    expect(r.stdout).toContain(
+      'the case breaks monotonic writes, convergence (shrinking made it show convergence too):',
+    );
+  });
 });
 
 describe('what explore never loses', () => {
