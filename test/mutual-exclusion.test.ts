@@ -532,6 +532,19 @@ describe('a key locked forever (liveness, A6)', () => {
     ]);
   });
 
+  it('tells a crash before the grant in the order it happened (the ACQUIRE_LOCK still on its way)', () => {
+    const history = input(
+      [
+        op(1, 'c1.1', { at: 0, crashedAt: 2 }),
+        op(2, 'c2.1', { at: 2_000, value: '2', done: 2_010, reply: 'LOCK_DENIED' }),
+      ],
+      [grant(5, 'c1.1', 1)],
+    );
+    expect(violations(LOCK_LIVENESS.check(history)).map((v) => v.sentence)).toEqual([
+      "Key x is locked forever: its lock was granted to c1 for c1.1 at 0.005s, after c1 had crashed at 0.002s with its ACQUIRE_LOCK on its way, and no release or lease will free it; c2's PUT x=2 (op 2, c2.1, issued at 2.000s) was denied",
+    ]);
+  });
+
   it('names a request denied after the holder crashed in event order, not one of the same millisecond before it', () => {
     // Every entry placed in event order: c2.1 and c2.2 are both issued in the millisecond c1
     // crashes, c2.1 before the crash (denied while c1 still held the lock), c2.2 after it.

@@ -450,7 +450,13 @@ export const MUTUAL_EXCLUSION: Checker = {
 function strandedText(h: Hold, released: LockEvent | undefined, order: Order): string {
   const { grant, op } = h;
   if (op === undefined) return `, for which ${grant.holder} runs no operation`;
-  if (op.abandonedAt !== null) return `, ${grant.holder} crashed at ${formatTime(op.abandonedAt)}`;
+  if (op.abandonedAt !== null) {
+    // Told in the order it happened: a crash before the grant left its request on its way.
+    const crashed = formatTime(op.abandonedAt);
+    return order.abandoned(op) < h.start
+      ? `, after ${grant.holder} had crashed at ${crashed} with its ACQUIRE_LOCK on its way`
+      : `, ${grant.holder} crashed at ${crashed}`;
+  }
   const late = ' by a late ACQUIRE_LOCK after';
   if (order.completed(op) < h.start)
     return `${late} ${grant.requestId} had finished at ${formatTime(op.completedAt!)}`;
