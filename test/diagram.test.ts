@@ -654,6 +654,19 @@ describe('a crash or restart that changes nothing says so', () => {
   });
 });
 
+describe("the log shows a checker's sentence whole, as the diagram and the summary do", () => {
+  it("stale-read's linearizability finding, 400 characters and more, to its last word", () => {
+    const run = runScenario(staleRead);
+    const finding = run.verdicts.find((v) => v.guarantee === 'linearizability')!.violations[0]!;
+    expect(finding.sentence.length).toBeGreaterThan(400);
+    const log = renderLog(PLAIN, run, 100)
+      .map((l) => l.trim())
+      .join(' ');
+    expect(log).toContain(`linearizability (informative): ${finding.sentence}`);
+    expect(log).not.toContain('…');
+  });
+});
+
 describe("a witness's sentence comes after its story, in the log as in the diagram", () => {
   // A10: the late copy of c1's PUT x=1 is stored with ts 1210 at 1.210-1.215 s, after c1's x=2.
   // The sentence saying so belongs after those rows, not under op 2's completion at 1.120 s.

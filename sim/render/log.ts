@@ -16,7 +16,7 @@ import {
 } from './format.ts';
 import { type Highlight, highlightsOf } from './highlights.ts';
 import { messageIndex } from './json.ts';
-import { displayText as safe } from './safe-text.ts';
+import { displayText as safe, WRAPPED_CHARS } from './safe-text.ts';
 
 const TIME_WIDTH = 10;
 const WHO_WIDTH = 10;
@@ -236,7 +236,13 @@ function highlightRow(c: ChalkInstance, h: Highlight): LogRow {
   const text = ' '.repeat(TIME_WIDTH + 2 + WHO_WIDTH);
   return {
     lead: { text, ink: plain },
-    body: [{ text: `${mark} ${safe(h.text)}`, ink: h.informative ? c.yellow : c.red.bold }],
+    // A checker's sentence is wrapped, as the diagram wraps it: cut only past WRAPPED_CHARS.
+    body: [
+      {
+        text: `${mark} ${safe(h.text, WRAPPED_CHARS)}`,
+        ink: h.informative ? c.yellow : c.red.bold,
+      },
+    ],
   };
 }
 
