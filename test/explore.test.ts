@@ -396,6 +396,29 @@ describe("a case's Expected paragraph", () => {
   });
 });
 
+describe("a case's steps", () => {
+  it('say when a busy client issued an operation its step asked for earlier', () => {
+    const scenario = {
+      goal: 'two PUTs asked for at once',
+      store: 'replicated',
+      preset: 'fixed',
+      servers: ['s1', 's2', 's3'],
+      clients: ['c1'],
+      network: { delayMinMs: 1, delayMaxMs: 1 },
+      steps: [
+        { at: 0, client: 'c1', put: ['x', 'v1'], via: 's1' },
+        { at: 0, client: 'c1', put: ['x', 'v2'], via: 's1' },
+      ],
+    } as const;
+    const text = caseSource({ scenario, command: 'a test', seed: 1, run: 0, stage: 'shrunk' });
+    const lines = text.split('\n').filter((l) => l.includes("client: 'c1'"));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).not.toContain('//');
+    // c1 is sequential: the second PUT leaves when the first is answered (4 hops of 1 ms).
+    expect(lines[1]).toMatch(/ \/\/ op 2: issued at 0\.004s, when c1 was free$/);
+  });
+});
+
 describe("the case's verdict lines", () => {
   it('show two witnesses of a guarantee and count the rest, as many as the replay finds', () => {
     // Not shrunk, the run keeps three stores of one out-of-order DELETE: two shown, one counted.

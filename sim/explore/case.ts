@@ -18,7 +18,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { findings, GUARANTEE_NAMES, type GuaranteeId } from '../check/index.ts';
 import type { Verdict } from '../check/types.ts';
 import { makeFolders } from '../folders.ts';
-import { counted } from '../render/format.ts';
+import { counted, formatTime } from '../render/format.ts';
 import { oneOfEachKind } from '../render/summary.ts';
 import {
   type AnyScenario,
@@ -115,7 +115,17 @@ export function stepLines(steps: readonly object[], run: ScenarioRun): string[] 
     const expect = expectationOf(run, opId);
     const line = `    ${literal(expect === undefined ? step : { ...step, expect })},`;
     const seen = witnesses.get(opId);
-    return seen === undefined ? line : `${line} // op ${opId}: witness of ${seen.join(', ')}`;
+    // A sequential client busy at the step's time issues the operation once it is free: said, as
+    // the case's sentences give the time it was issued, not the step's.
+    const op = run.result.history.get(opId);
+    const at = (step as unknown as { readonly at: number }).at;
+    const notes = [
+      ...(op !== undefined && op.invokedAt > at
+        ? [`issued at ${formatTime(op.invokedAt)}, when ${op.client} was free`]
+        : []),
+      ...(seen === undefined ? [] : [`witness of ${seen.join(', ')}`]),
+    ];
+    return notes.length === 0 ? line : `${line} // op ${opId}: ${notes.join('; ')}`;
   });
 }
 
