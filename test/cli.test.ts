@@ -175,10 +175,10 @@ describe('bad input gets one clear line and exit status 2', () => {
       [''],
       /^error: the scenario file's name is empty \(''\); name one, e.g. scenarios\/stale-read.ts/,
     ],
-    [['scenarios/stale-read.ts', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['scenarios/stale-read.ts', '--frobnicate'], /^error: unknown option '--frobnicate'/m],
     [
       ['scenarios/stale-read.ts', '--sede', '3'],
-      /Unknown option '--sede'; did you mean --seed\?$/m,
+      /^error: unknown option '--sede'; did you mean --seed\?$/m,
     ],
     [['scenarios/stale-read.ts', '--jsno', 'x.json'], /did you mean --json\?$/m],
     // A file whose name begins with '-' is read as flags: the line says how to name it.

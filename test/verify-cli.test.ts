@@ -401,9 +401,9 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     expect(proved.stdout).toContain('every schedule of this configuration keeps every guarantee');
     expect(proved.stdout).toMatch(/informative findings \(they do not change the verdict/);
     expect(proved.stdout).toMatch(
-      /◦ linearizability \(informative\): shortest schedule 8 moves: c2's GET x/,
+      /ℹ linearizability \(informative\): shortest schedule 8 moves: c2's GET x/,
     );
-    for (const name of markedGuarantees(proved.stdout, '◦'))
+    for (const name of markedGuarantees(proved.stdout, 'ℹ'))
       expect(readmeGuarantees()).toContain(name);
   });
 
@@ -508,7 +508,7 @@ describe('a mistake gets one line and exit 2', () => {
       ['--max-states', '99999999999'],
       "--max-states must be a whole number from 1 to 1000000000 (got '99999999999')",
     ],
-    [['--frobnicate'], "Unknown option '--frobnicate'"],
+    [['--frobnicate'], "unknown option '--frobnicate'"],
   ])('%j', (flags, message) => {
     const r = run('sim/cli/verify.ts', CONFIG, ...flags);
     expect(r.status).toBe(2);

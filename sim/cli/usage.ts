@@ -173,8 +173,10 @@ function parseOrRefuse<T extends NonNullable<ParseArgsConfig['options']>>(
         `${escapeControls(file)} is read as flags, since it begins with '-'; to name the file, write ./${escapeControls(file)}`,
       );
     const near = unknown === undefined ? null : nearest(unknown, Object.keys(options).map(flagOf));
-    if (near !== null) throw new UsageError(`Unknown option '${unknown}'; did you mean ${near}?`);
-    throw new UsageError(`${message.replace(/\. To specify a positional.*$/, '')}; ${help}`);
+    if (near !== null) throw new UsageError(`unknown option '${unknown}'; did you mean ${near}?`);
+    // Node's words, begun in lower case as every other error of the commands is.
+    const said = message.replace(/\. To specify a positional.*$/, '');
+    throw new UsageError(`${said.charAt(0).toLowerCase()}${said.slice(1)}; ${help}`);
   }
 }
 

@@ -493,7 +493,7 @@ function listFindings(found: readonly Finding[], c: ReturnType<typeof paletteFor
   for (const f of found) {
     const v = f.verdicts.find((x: Verdict) => x.guarantee === f.guarantee);
     const sentence = v?.violations[0]?.sentence ?? '';
-    const first = `  ◦ ${guaranteeNames([f.guarantee])}: `;
+    const first = `  ℹ ${guaranteeNames([f.guarantee])}: `;
     const text = `shortest schedule ${movesTo(f.world).length} moves: ${sentence}`;
     out.push(...fitted(text, first, c.yellow));
   }
