@@ -153,7 +153,13 @@ describe('a case written by npm run explore', () => {
   it("names in its header the flags that put the case's knobs back, and with them every guarantee holds", () => {
     // `--preset fixed` alone keeps the case's own knobs (followerApply=overwrite): it breaks again.
     expect(fixedHint(path!)).toBe('--knob followerApply=newer-wins');
-    expectEveryGuaranteeHeld(sim(path!, ...fixedHint(path!)!.split(' '), '--quiet'));
+    const fixed = sim(path!, ...fixedHint(path!)!.split(' '), '--quiet');
+    expectEveryGuaranteeHeld(fixed);
+    // The case expects its violation: held, it is not as expected, and the header says so.
+    expect(fixed.status).toBe(1);
+    expect(readFileSync(path!, 'utf8').replace(/\n \* +/g, ' ')).toContain(
+      "keep every guarantee (sim then says the case's expected violation did not happen, and exits 1).",
+    );
     // A case found under the seed preset: the preset is the flag.
     const seeded = replayPath(explore('--preset', 'seed', '--out', temporary()).stdout)!;
     expect(fixedHint(seeded)).toBe('--preset fixed');
@@ -693,7 +699,7 @@ function processesNaming(text: string): string[] {
 /** The flags a case's header says replay it with every knob at its fixed value. */
 function fixedHint(path: string): string | undefined {
   const text = readFileSync(path, 'utf8').replace(/\n \* +/g, ' ');
-  return text.match(/Replayed with `([^`]+)`[^,]*, the same steps keep every guarantee\./)?.[1];
+  return text.match(/Replayed with `([^`]+)`[^,]*, the same steps keep every guarantee \(/)?.[1];
 }
 
 /** Every guarantee's line under sim's `guarantees`, the informative ones left out, says held. */

@@ -238,7 +238,7 @@ function fixedText(scenario: AnyScenario, run: ScenarioRun): string {
       : ` (${flipped.length === 1 ? 'its' : 'their'} value${flipped.length === 1 ? '' : 's'} in the \`fixed\` preset)`;
   const how = `Replayed with \`${flags}\`${whose}, the same steps`;
   return broken.length === 0
-    ? ` ${how} keep every guarantee.`
+    ? ` ${how} keep every guarantee (sim then says the case's expected violation did not happen, and exits 1).`
     : ` ${how} still break ${broken.map((v) => GUARANTEE_NAMES[v.guarantee]).join(', ')}.`;
 }
 
