@@ -153,7 +153,7 @@ describe('a violation that hangs on timing (lock store, three knobs flipped, sea
   });
 
   it('a budget past the checkpoint where fast-check stopped finishes: the case is not called cut', () => {
-    // The whole shrink makes 4,183 replays. It once took its last checkpoint's steps out a second
+    // The whole shrink makes 4,189 replays. It once took its last checkpoint's steps out a second
     // time (141 replays), so that a budget in between gave the same case, called unfinished.
     const within = shrinkRun(search, run, budget(4250));
     expect(within.cut).toBeNull();
