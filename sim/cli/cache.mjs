@@ -48,7 +48,7 @@ const KEEP_MS = 10 * 60_000;
 export const digestText = (text) => createHash('sha256').update(text).digest('hex');
 
 /** The digest of a bundle's sources and settings, given each file's digest. */
-export function digestOf(sources) {
+function digestOf(sources) {
   const hash = createHash('sha256');
   for (const file of Object.keys(sources).sort()) hash.update(`${file}\0${sources[file]}\0`);
   return hash.digest('hex').slice(0, 20);
@@ -67,7 +67,8 @@ export function cached(name, companions = []) {
     for (const file of Object.keys(manifest.sources)) now[file] = digestText(readFileSync(file));
     bundle = join(CACHE, manifest.bundle);
     if (digestOf(now) !== manifest.digest) return null;
-    if (!statSync(bundle).isFile() || statSync(bundle).size !== manifest.size) return null;
+    const kept = statSync(bundle);
+    if (!kept.isFile() || kept.size !== manifest.size) return null;
     if (companions.some((suffix) => !existsSync(`${bundle}${suffix}`))) return null;
   } catch {
     return null;
@@ -83,16 +84,19 @@ export function cached(name, companions = []) {
 
 /**
  * Keeps a bundle made from `sources` (each file's digest, the settings among them) under `name`:
- * its files (`[suffix, text]`: '' the bundle, '.map' its map, …) named `<prefix><digest><ext>`,
- * then the manifest that names it, then older bundles of the name pruned. Returns its path.
+ * its files, `filesOf(bundle)` given the name the digest gives it, `<prefix><digest><ext>`
+ * (`[suffix, text]`: '' the bundle, '.map' its map, …), then the manifest that names it; then
+ * older bundles of the name are pruned, and other checkouts' folders tidied. Returns its path.
  */
-export function store(name, prefix, ext, files, sources) {
+export function store(name, prefix, ext, filesOf, sources) {
   const digest = digestOf(sources);
   const bundle = `${prefix}${digest}${ext}`;
-  for (const [suffix, text] of files) writeAtomically(join(CACHE, `${bundle}${suffix}`), text);
+  for (const [suffix, text] of filesOf(bundle))
+    writeAtomically(join(CACHE, `${bundle}${suffix}`), text);
   const size = statSync(join(CACHE, bundle)).size;
   writeAtomically(join(CACHE, `${name}.json`), JSON.stringify({ digest, bundle, size, sources }));
   prune(name, bundle);
+  tidy();
   return join(CACHE, bundle);
 }
 
@@ -161,8 +165,7 @@ const BUNDLE = /^-[0-9a-f]+(-[0-9a-f]+)?\.m?js(\.map)?$/;
  * for a while (a command may be about to). Only `name`'s own: not those of a name it begins
  * (explore's bundles, beside the explore worker's).
  */
-export function prune(name, current) {
-  tidy();
+function prune(name, current) {
   const now = Date.now();
   for (const file of readdirSync(CACHE)) {
     // A temporary file a killed command left, of any name, goes as an old bundle does.

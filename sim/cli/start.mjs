@@ -12,7 +12,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CACHE,
   cached,
-  digestOf,
   digestText,
   ROOT,
   SETTINGS as SHARED_SETTINGS,
@@ -80,15 +79,15 @@ async function bundle(command, entry) {
   // The bundle names its map by the name the digest gives it; the map its sources by their full
   // address: it is read from the cache's real folder, which a linked node_modules puts elsewhere
   // than this checkout.
-  const name = `${command}-${digestOf(sources)}.mjs`;
-  const files = result.outputFiles.map((out) => {
-    if (!out.path.endsWith('.map'))
-      return ['', out.text.replace(/sourceMappingURL=\S*$/m, `sourceMappingURL=${name}.map`)];
-    const map = JSON.parse(out.text);
-    map.sources = map.sources.map((s) => pathToFileURL(resolve(CACHE, s)).href);
-    return ['.map', JSON.stringify(map)];
-  });
-  return store(command, `${command}-`, '.mjs', files, sources);
+  const filesOf = (name) =>
+    result.outputFiles.map((out) => {
+      if (!out.path.endsWith('.map'))
+        return ['', out.text.replace(/sourceMappingURL=\S*$/m, `sourceMappingURL=${name}.map`)];
+      const map = JSON.parse(out.text);
+      map.sources = map.sources.map((s) => pathToFileURL(resolve(CACHE, s)).href);
+      return ['.map', JSON.stringify(map)];
+    });
+  return store(command, `${command}-`, '.mjs', filesOf, sources);
 }
 
 const [command] = process.argv.splice(2, 1);

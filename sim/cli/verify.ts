@@ -390,14 +390,13 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
   const broken = guaranteeNames(result.broken);
   // Stopped at an informative finding alone (--informative): told as sim tells one, a finding.
   const finding = onlyFindings(setup, result.broken);
+  const [what, done, headline] = finding
+    ? ['finding', 'shown', c.yellow.bold]
+    : ['violation', 'broken', c.red.bold];
   out.push(
-    finding
-      ? c.yellow.bold(
-          `finding: ${broken} shown by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
-        )
-      : c.red.bold(
-          `violation: ${broken} broken by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
-        ),
+    headline(
+      `${what}: ${broken} ${done} by a schedule of ${moves.length} moves (breadth-first: none is shorter)`,
+    ),
   );
   for (const v of result.verdicts) {
     if (!result.broken.includes(v.guarantee)) continue;
@@ -451,11 +450,11 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
     `counterexample written to ${typedPath(path)}`,
     ...(same && atItsEnd.length > 0
       ? fitted(
-          `replayed with sim: the same ${finding ? 'finding' : 'violation'}, ${broken}; the case holds only these operations, and run to its end it breaks ${guaranteeNames(atItsEnd)} too, which the case expects`,
+          `replayed with sim: the same ${what}, ${broken}; the case holds only these operations, and run to its end it breaks ${guaranteeNames(atItsEnd)} too, which the case expects`,
         )
       : [
           same
-            ? `replayed with sim: the same ${finding ? 'finding' : 'violation'}, ${broken}`
+            ? `replayed with sim: the same ${what}, ${broken}`
             : c.red(
                 `replayed with sim, it broke ${guaranteeNames(brokenGuarantees(replay.verdicts)) || 'nothing'}: please report this`,
               ),

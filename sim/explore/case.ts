@@ -22,6 +22,7 @@ import { counted, formatTime } from '../render/format.ts';
 import { oneOfEachKind } from '../render/summary.ts';
 import {
   type AnyScenario,
+  type AnyStep,
   knobsText,
   type OpExpectation,
   type ReplyName,
@@ -103,7 +104,7 @@ export function fieldLines(fields: object, run?: ScenarioRun): string[] {
  * The steps one a line, each operation with the expectation it met in `run` (what it must meet
  * again on replay) and, when it is a witness of a broken guarantee, a comment that says so.
  */
-export function stepLines(steps: readonly object[], run: ScenarioRun): string[] {
+export function stepLines(steps: readonly AnyStep[], run: ScenarioRun): string[] {
   const witnesses = new Map<number, string[]>();
   for (const v of run.verdicts.filter((v) => !v.informative && v.status === 'broken'))
     for (const w of v.violations.slice(0, 1))
@@ -118,9 +119,8 @@ export function stepLines(steps: readonly object[], run: ScenarioRun): string[] 
     // A sequential client busy at the step's time issues the operation once it is free: said, as
     // the case's sentences give the time it was issued, not the step's.
     const op = run.result.history.get(opId);
-    const at = (step as unknown as { readonly at: number }).at;
     const notes = [
-      ...(op !== undefined && op.invokedAt > at
+      ...(op !== undefined && op.invokedAt > step.at
         ? [`issued at ${formatTime(op.invokedAt)}, when ${op.client} was free`]
         : []),
       ...(seen === undefined ? [] : [`witness of ${seen.join(', ')}`]),

@@ -19,7 +19,6 @@ let workerScript: string | undefined;
  * worker, which ate most of the speed-up of a search of a few thousand runs.
  */
 function workerSource(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
   workerScript ??= bundledSync('explore-worker', {
     entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
     bundle: true,
@@ -28,7 +27,7 @@ function workerSource(): string {
     target: 'node20',
     logLevel: 'silent',
     // The case writer finds the scenario module from its own folder.
-    define: { 'import.meta.dirname': JSON.stringify(here) },
+    define: { 'import.meta.dirname': JSON.stringify(fileURLToPath(new URL('.', import.meta.url))) },
   });
   return workerScript;
 }

@@ -6,7 +6,13 @@
 
 import fc from 'fast-check';
 import { brokenGuarantees, type GuaranteeId } from '../check/index.ts';
-import { type AnyScenario, runScenario, type ScenarioRun, type Step } from '../scenario.ts';
+import {
+  type AnyScenario,
+  type AnyStep,
+  runScenario,
+  type ScenarioRun,
+  type Step,
+} from '../scenario.ts';
 import { type PlanBounds, planArb } from './arbitraries.ts';
 import { type Plan, type PlanSettings, planToScenario, scenarioSize } from './plan.ts';
 
@@ -301,7 +307,7 @@ function minimizeSteps(
     const fields = Object.entries(step).map(([f, v]) =>
       f === 'delete' ? ['put', [v, value]] : [f, v],
     );
-    const put = Object.fromEntries(fields) as AnyScenario['steps'][number];
+    const put = Object.fromEntries(fields) as AnyStep;
     polish({ ...current, steps: current.steps.map((s, j) => (j === i ? put : s)) });
   }
   // A partition or cut that needs fewer nodes to do its harm names only those.
@@ -377,7 +383,7 @@ function clientsInOrder(scenario: AnyScenario): AnyScenario {
       Object.entries(v).map(([field, x]) => [field, field === 'note' ? x : rename(x)]),
     );
   };
-  const steps = scenario.steps.map((s) => rename(s) as AnyScenario['steps'][number]);
+  const steps = scenario.steps.map((s) => rename(s) as AnyStep);
   return { ...scenario, clients: order.map((c) => names.get(c)!), steps };
 }
 
@@ -385,9 +391,7 @@ function clientsInOrder(scenario: AnyScenario): AnyScenario {
  * A partition or cut with one node fewer on a side, each way of taking one out (a side keeps one
  * node at least); nothing for any other step. Tried in turn while one still breaks the run.
  */
-function* narrowerSplits(
-  step: AnyScenario['steps'][number],
-): Generator<AnyScenario['steps'][number]> {
+function* narrowerSplits(step: AnyStep): Generator<AnyStep> {
   const fewer = (side: readonly string[], n: string) => side.filter((m) => m !== n);
   if ('cut' in step) {
     const { from, to } = step.cut;
@@ -419,7 +423,7 @@ function sameViolations(a: ScenarioRun, b: ScenarioRun): boolean {
 }
 
 type Aimed = Extract<Step, { from: string }>;
-const aimedType = (s: AnyScenario['steps'][number]): string | null =>
+const aimedType = (s: AnyStep): string | null =>
   'drop' in s ? s.drop : 'duplicate' in s ? s.duplicate : 'delay' in s ? s.delay : null;
 
 /**
