@@ -15,6 +15,7 @@ import { floorRun } from './floor.ts';
 import { firstDifference, LeanRun } from './lean.ts';
 import {
   BIG,
+  faultCostUs,
   measureCost,
   median,
   num,
@@ -87,6 +88,10 @@ function speedSection(workload: Scenario): string[] {
     new LeanRun(workload, BIG).run(),
   );
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
+  // What the memory a run keeps costs here: the bare loop keeps none (see faultCostUs).
+  const faults = med((r) => r.run.faults);
+  const faultUs = faultCostUs();
+  const faultShare = (faults * faultUs) / (med((r) => r.run.cpu) * 1e6);
   return [
     `speed (medians of ${REPEATS}; µs per event, CPU and wall)          CPU µs   wall µs   events/CPU-s`,
     `  ${pad('bare binary-heap loop', 58)}${num(bareCpuUs, 3)}  ${num(bareWallUs, 3)}  ${num(1 / bareCpuUs, 2)}M`,
@@ -98,6 +103,8 @@ function speedSection(workload: Scenario): string[] {
     `  ${pad('simulator / hand-specialised, CPU', 58)}${num(leanCpuUs / simCpuUs)}`,
     `  (${workload.steps.length} steps, ${events} events a run; CPU per run: setup ${ms(med((r) => r.setup.cpu))},` +
       ` sim.run() ${ms(med((r) => r.run.cpu))}, expectations and checkers ${ms(med((r) => r.judge.cpu))})`,
+    `  (memory: sim.run() takes ${faults.toLocaleString('en')} page faults a run, the bare loop ${median(bare.map((c) => c.faults)).toLocaleString('en')};` +
+      ` a fault costs ${faultUs.toFixed(2)} CPU µs on this machine, so about ${(faultShare * 100).toFixed(0)}% of sim.run()'s CPU)`,
   ];
 }
 

@@ -12,13 +12,16 @@ import { type PreparedRun, prepareScenario, type RunOptions, type Scenario } fro
 
 export { median };
 
-/** Seconds of CPU (user + system) and of wall clock. */
+/** Seconds of CPU (user + system) and of wall clock, and the minor page faults taken. */
 export interface Cost {
   readonly cpu: number;
   readonly wall: number;
+  /** Pages of memory the process touched for the first time (or again after V8 gave them back). */
+  readonly faults: number;
 }
 
 export function measureCost(f: () => void): Cost {
+  const faults = process.resourceUsage().minorPageFault;
   const wall = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   f();
@@ -26,7 +29,26 @@ export function measureCost(f: () => void): Cost {
   return {
     cpu: (used.user + used.system) / 1e6,
     wall: Number(process.hrtime.bigint() - wall) / 1e9,
+    faults: process.resourceUsage().minorPageFault - faults,
   };
+}
+
+/**
+ * CPU µs per page fault on this machine: 32 MiB of fresh memory touched a page at a time (median
+ * of 5). Memory a run keeps (its history) is memory the process touches for the first time, and
+ * the bare loop keeps none: where a fault is dear (14-22 µs in the virtual machine this was first
+ * read on, where a run of the bench workload took about 2,000), it weighs on the ratio.
+ */
+export function faultCostUs(): number {
+  const each = Array.from({ length: 5 }, () => {
+    let fresh: Uint8Array | null = null;
+    const cost = measureCost(() => {
+      fresh = new Uint8Array(32 << 20);
+      for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 1;
+    });
+    return cost.faults === 0 ? 0 : (cost.cpu * 1e6) / cost.faults;
+  });
+  return median(each);
 }
 
 /** A table's label column, its figure column, and a row's word on its target. */
