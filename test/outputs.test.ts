@@ -184,8 +184,24 @@ describe('an output replaces only a file kvsim wrote, of its own kind', () => {
     const page = readFileSync(join(dir, 'a.html'));
     const crossed = runCli('sim', ['my.ts', '--quiet', '--json', 'a.html'], dir);
     expect(isOneLineRefusal(crossed), crossed.stderr).toBe(true);
-    expect(crossed.stderr).toContain('is not a kvsim trace');
+    // Named for what it is, a page, not as a stranger's file.
+    expect(crossed.stderr).toContain(
+      "'a.html' already exists and is a kvsim page, not a kvsim trace",
+    );
     unchanged(join(dir, 'a.html'), page);
+    const trace = readFileSync(join(dir, 'a.json'));
+    const other = runCli('sim', ['my.ts', '--quiet', '--html', 'a.json'], dir);
+    expect(isOneLineRefusal(other), other.stderr).toBe(true);
+    expect(other.stderr).toContain(
+      "'a.json' already exists and is a kvsim trace, not a kvsim page",
+    );
+    unchanged(join(dir, 'a.json'), trace);
+    // view given the page says what it is and what view reads instead.
+    const viewed = runCli('view', ['a.html'], dir);
+    expect(isOneLineRefusal(viewed), viewed.stderr).toBe(true);
+    expect(viewed.stderr).toContain(
+      "'a.html' is a kvsim page (--html), not a trace: open it in a browser; view draws a trace saved with --json",
+    );
     const again = runCli(
       'sim',
       ['my.ts', '--quiet', '--seed', '2', '--json', 'a.json', '--html', 'a.html'],

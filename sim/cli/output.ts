@@ -229,10 +229,19 @@ function refuseForeign(out: OutputRequest, identity: Identity): void {
   const stat = identity.stat;
   if (out.kind === undefined || stat === null || !stat.isFile() || stat.size === 0) return;
   const own = OWN[out.kind];
-  if (own.mark.test(head(identity.real))) return;
+  const found = ownKindOf(head(identity.real));
+  if (found === out.kind) return;
+  // Another of kvsim's outputs (a page where a trace would go): said so, not called foreign.
+  const is = found === null ? `is not ${own.name}` : `is ${OWN[found].name}, not ${own.name}`;
   throw new UsageError(
-    `${out.flag} '${out.path}' already exists and is not ${own.name}: name a new file, e.g. ${out.flag} ${out.example}, or delete it first to replace it`,
+    `${out.flag} '${out.path}' already exists and ${is}: name a new file, e.g. ${out.flag} ${out.example}, or delete it first to replace it`,
   );
+}
+
+/** Which of kvsim's outputs a file's first few KB begin (a trace, a page), or null for none. */
+export function ownKindOf(opening: string): OutputKind | null {
+  for (const kind of ['trace', 'page'] as const) if (OWN[kind].mark.test(opening)) return kind;
+  return null;
 }
 
 /**

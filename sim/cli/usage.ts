@@ -370,9 +370,12 @@ export function waitOnPipe<T>(attempt: () => T | undefined, waiting?: () => void
   }
 }
 
+/** What `first` sees of a file: enough to hold a kvsim page's head, which names it. */
+const OPENING_CHARS = 4096;
+
 /** How readAtMost treats what it reads. */
 export interface ReadOptions {
-  /** Sees the first chunk's opening characters, and may refuse them. */
+  /** Sees the first chunk's opening characters (up to OPENING_CHARS), and may refuse them. */
   readonly first?: (opening: string) => void;
   /**
    * The fd is a named pipe opened without blocking: until something is written, an end of file
@@ -407,7 +410,7 @@ export function readAtMost(fd: number, maxBytes: number, options: ReadOptions = 
       total === 0 ? options.waiting : undefined,
     );
     if (n === 0) return Buffer.concat(chunks, total).toString('utf8');
-    if (total === 0) options.first?.(chunk.toString('utf8', 0, Math.min(n, 64)));
+    if (total === 0) options.first?.(chunk.toString('utf8', 0, Math.min(n, OPENING_CHARS)));
     total += n;
     if (total > maxBytes) return null;
     chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));

@@ -13,7 +13,7 @@ import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../ren
 import { displayText, shellWord } from '../render/safe-text.ts';
 import { field, replayField } from '../render/summary.ts';
 import { ScenarioError, validateScenario } from '../scenario.ts';
-import { planOutputs, writeWhole } from './output.ts';
+import { ownKindOf, planOutputs, writeWhole } from './output.ts';
 import {
   EXIT,
   main,
@@ -100,6 +100,10 @@ function readTrace(path: string): string {
       fifo,
       first: (opening) => {
         if (/^\s*(\{|$)/.test(opening)) return;
+        if (ownKindOf(opening) === 'page')
+          throw new UsageError(
+            `'${path}' is a kvsim page (--html), not a trace: open it in a browser; view draws a trace saved with --json, e.g. npm run sim -- <scenario.ts> --json run.json`,
+          );
         const scenario = /\.[cm]?[jt]s$/.test(path)
           ? `; a scenario runs with: npm run sim -- ${shellWord(path)}`
           : '';
