@@ -517,6 +517,22 @@ describe('a server down at the end', () => {
     expect(liveness(run).status).toBe('held');
   });
 
+  it("words the bound by the path that sets it: a GET's retries past the server down, else a PUT's", () => {
+    // fixed: requestTimeout 1 s, 3 retries 100 ms apart, replicationTimeout 500 ms; hops of 15 ms.
+    const withDown = getPastDownServer().livenessBound;
+    // A GET: a resend, then 4 round trips, each past s2 (1 s), and 3 backoffs.
+    expect(withDown).toEqual({
+      ms: 1_000 + 4 * (30 + 1_000) + 3 * 100,
+      from: "derived from the knobs: a GET's 4 round trips of up to 30 ms, a resend after 1 s, and 3 retries at other servers, 100 ms retryBackoff before each; and s2 down at the end: a request sent to it waits out the 1 s requestTimeout before the next server is tried, up to 4 times for the GET and its retries (a PUT's path is shorter: 2.6 s)",
+    });
+    const allUp = getPastDownServer(undefined, false).livenessBound;
+    // A PUT: a resend, 4 hops, and one round of the followers in parallel.
+    expect(allUp).toEqual({
+      ms: 1_000 + 4 * 15 + (0 + 500 + 30),
+      from: "derived from the knobs: a PUT's 4 hops of up to 15 ms, a resend after 1 s, and the followers in parallel, each 0 ms replicationDelay + 500 ms replicationTimeout + a 30 ms round trip",
+    });
+  });
+
   it('cut while the GET waits out the second timeout, it is not judged: it is within the bound', () => {
     const cut = 2_000 + getPastDownServer(undefined, false).livenessBound.ms! + 100;
     notJudgedWhenCut(getPastDownServer, cut, 's2 down at the end');
