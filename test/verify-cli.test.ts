@@ -133,7 +133,15 @@ describe('npm run verify -- scenarios/verify/two-readers.ts --knob missingKeyRep
       "{ at: 6, client: 'c2', via: 's3', get: 'x', expect: { reply: 'NULL', value: null } }, // op 3: witness of monotonic-reads",
     );
     expect(text).toContain("put: ['x', '1'], expect: { pending: true } },");
-    expect(text.replace(/\n \* /g, ' ')).toContain(
+    // Its header is laid out as explore's: Goal, Method (with the schedule) and Expected.
+    expect(text).toMatch(
+      /^ \* Goal: {5}See monotonic reads break in the shortest schedule there is, 8 moves/m,
+    );
+    expect(text).toMatch(/^ \* Method: {3}The network delivers a message 1 ms after it is sent/m);
+    expect(text).toMatch(
+      /^ \* {11}8 {2}0\.008s {2}NULL c2\.2 x ts=∅ s3 → c2 arrives\n \* Expected: /m,
+    );
+    expect(text.replace(/\n \* +/g, ' ')).toContain(
       "Expected: s3 answered c2's GET x (op 3, c2.2, issued at 0.006s) with no value (NULL: version 0), but c2 had already read ts 2 from s1 (op 2).",
     );
     // The finding the replay shows is expected too, as explore's cases expect theirs.
@@ -199,8 +207,8 @@ describe('npm run verify -- --help, and a scenario piped in', () => {
     );
     const file = /counterexample written to (\S+)/.exec(r.stdout)?.[1] ?? '';
     expect(file).toMatch(/^cases\/verify-stdin-replicated-seed(-\d+)?\.ts$/);
-    expect(readFileSync(join(WORK, file), 'utf8')).toContain(
-      'found by: npm run verify -- - (its scenario piped in)',
+    expect(readFileSync(join(WORK, file), 'utf8').replace(/\n \* +/g, ' ')).toContain(
+      'found by `npm run verify -- -` (its scenario piped in)',
     );
     expect(run('sim/cli/sim.ts', join(WORK, file), '--quiet').status).toBe(0);
   });
@@ -421,7 +429,9 @@ describe('informative findings (A4) and a follower down for good (A11)', () => {
     );
     const file = /counterexample written to (\S+)/.exec(found.stdout)?.[1] ?? '';
     const header = readFileSync(join(WORK, file), 'utf8');
-    expect(header).toContain(' * Found: linearizability (informative), after 8 moves');
+    expect(header).toContain(
+      ' * Goal:     See linearizability (informative) shown in the shortest schedule there is, 8 moves',
+    );
     expect(header).toContain('shortest schedule verify found that shows linearizability');
     const replay = run('sim/cli/sim.ts', join(WORK, file), '--width', '100');
     expect(replay.status).toBe(0);

@@ -7,9 +7,8 @@
 
 import { basename } from 'node:path';
 import { brokenGuarantees, findings, type Verdict } from '../check/index.ts';
-import { caseBaseName, expectedSentences } from '../explore/case.ts';
+import { caseBaseName, expectedSentences, LABEL_WIDTH, labelled } from '../explore/case.ts';
 import { paletteFor } from '../render/colors.ts';
-import { wrapText } from '../render/diagram.ts';
 import { counted, formatSpan } from '../render/format.ts';
 import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { guaranteeNames } from '../render/summary.ts';
@@ -434,14 +433,19 @@ function report(setup: Setup, file: string, result: SearchResult, folder: string
     base,
     story,
     [
-      `The shortest counterexample found by: npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}${fromStdin(file) ? ' (its scenario piped in)' : ''}`,
-      `${finding ? 'Found' : 'Broken'}: ${broken}, after ${moves.length} moves (${result.distinct} distinct states explored).`,
-      ...(same ? wrapText(`Expected: ${expectedText(replay)}`, 96) : []),
-      'The network delivers a message 1 ms after it is sent; one that is late, lost or delivered twice',
-      'in this schedule has a step aimed at it, at the ms it is sent, that pins its fate (below, among',
-      'the steps: the schedule says only when each message arrives).',
+      // Laid out as explore's cases are: a title, then Goal, Method (with the schedule) and Expected.
+      `${broken} ${done} — the shortest schedule found by \`npm run verify\`.`,
       '',
-      ...tellSchedule(setup, moves),
+      ...labelled(
+        'Goal:',
+        `See ${broken} ${finding ? 'shown' : 'break'} in the shortest schedule there is, ${moves.length} moves: found by \`npm run verify -- ${process.argv.slice(2).map(shellWord).join(' ')}\`${fromStdin(file) ? ' (its scenario piped in)' : ''}, breadth-first, after ${result.distinct} distinct states.`,
+      ),
+      ...labelled(
+        'Method:',
+        'The network delivers a message 1 ms after it is sent; one that is late, lost or delivered twice in this schedule has a step aimed at it, at the ms it is sent, that pins its fate (below, among the steps: the schedule says only when each message arrives). The schedule, move by move:',
+      ),
+      ...tellSchedule(setup, moves).map((l) => `${''.padEnd(LABEL_WIDTH)}${l}`),
+      ...(same ? labelled('Expected:', expectedText(replay)) : []),
     ],
     same ? replay : undefined,
   );

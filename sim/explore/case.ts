@@ -135,9 +135,16 @@ const isOp = (step: object) => 'client' in step;
 const capital = (text: string) =>
   /^[a-z]+\d/.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1);
 
-/** Wraps a paragraph to the header's width, each line after the first indented. */
-function wrap(label: string, text: string): string[] {
-  const width = 100 - ' * '.length - 10;
+/** Where a labelled paragraph's text starts: after `Expected: ` (see `labelled`). */
+export const LABEL_WIDTH = 10;
+
+/**
+ * A header's paragraph under its label (`Goal:`, `Method:`, `Expected:`), wrapped to fit a
+ * comment line of 100 characters, each line after the first indented to the text's column.
+ * explore's and verify's cases are written alike.
+ */
+export function labelled(label: string, text: string): string[] {
+  const width = 100 - ' * '.length - LABEL_WIDTH;
   const words = commentSafe(text).split(/\s+/).filter(Boolean);
   const lines: string[] = [];
   let line = '';
@@ -148,7 +155,12 @@ function wrap(label: string, text: string): string[] {
     } else line = line === '' ? w : `${line} ${w}`;
   }
   if (line !== '') lines.push(line);
-  return lines.map((l, i) => ` * ${(i === 0 ? label : '').padEnd(10)}${l}`);
+  return lines.map((l, i) => `${(i === 0 ? label : '').padEnd(LABEL_WIDTH)}${l}`);
+}
+
+/** A labelled paragraph as comment lines. */
+function wrap(label: string, text: string): string[] {
+  return labelled(label, text).map((l) => ` * ${l}`);
 }
 
 /** The expectation a step's operation met in the run: what it must meet again on replay. */

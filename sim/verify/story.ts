@@ -284,7 +284,9 @@ export function writeStory(
   const writer = new CaseWriter(dir, base);
   writer.write(`${lines.join('\n')}\n\n${body}`);
   return { path: writer.path!, failure: writer.failure };
-} /** The guarantees the store's checkers judge as findings (informative): they fail no run. */
+}
+
+/** The guarantees the store's checkers judge as findings (informative): they fail no run. */
 function informativeOf(setup: Setup): ReadonlySet<GuaranteeId> {
   return new Set(setup.store.checkers.filter((c) => c.informative).map((c) => c.guarantee));
 }
