@@ -465,7 +465,7 @@ function check(
       return r < 0 ? undefined : r;
     };
     // Read into columns once: for the timestamp order, and for the zones over the timestamps.
-    const byTimestamp = stamped(rows, records);
+    const byTimestamp = stamped(rows, records, reused);
     if (byTimestamp !== null && timestampOrder(byTimestamp, records, writer, order)) {
       certify(key, rows.length, order);
       continue;
