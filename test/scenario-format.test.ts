@@ -318,6 +318,58 @@ describe('malformed values of issue 9 are refused, not crashed on', () => {
   });
 });
 
+describe('a list with an empty place ([a, , b] in a scenario file) is refused, naming it', () => {
+  /** `items` with nothing at index `at`: what `[a, , b]` makes. */
+  const holed = (items: unknown[], at: number) => {
+    const list = [...items];
+    delete list[at];
+    return list;
+  };
+  const step2 = (step: object) => ({ goal: 'g', steps: [OK_STEP, step] });
+  it.each([
+    ['steps', { goal: 'g', steps: holed([OK_STEP, OK_STEP, OK_STEP], 1) }, 'steps', 2],
+    ['servers', withField({ servers: holed(['s1', 's2', 's3'], 1) }), 'servers', 2],
+    ['clients', withField({ clients: holed(['c1', 'c2', 'c3'], 0) }), 'clients', 1],
+    [
+      "a put's pair",
+      withStep({ at: 0, client: 'c1', put: holed(['x', '1'], 1) }),
+      'step 1: put',
+      2,
+    ],
+    [
+      'a partition',
+      step2({ at: 1, partition: holed([['s1'], ['c1'], ['s2']], 1) }),
+      'step 2: partition',
+      2,
+    ],
+    [
+      "a partition's group",
+      step2({ at: 1, partition: [holed(['s1', 'c1', 's2'], 1), ['s3']] }),
+      'step 2: partition (group 1)',
+      2,
+    ],
+    [
+      "a cut's side",
+      step2({ at: 1, cut: { from: holed(['s1', 's2', 's3'], 1), to: ['c1'] } }),
+      'step 2: cut.from',
+      2,
+    ],
+    ['a held link', step2({ at: 1, hold: holed(['s1', 'c1'], 1) }), 'step 2: hold', 2],
+    [
+      'the violations expected',
+      withField({ expect: { violations: holed(['convergence', 'liveness'], 0) } }),
+      'expect.violations',
+      1,
+    ],
+  ])('in %s', (_, raw, where, place) => {
+    // Every later walk skips an empty place: it reached the run as undefined (a stack trace, or
+    // a server list of three with two servers), or an expectation named "undefined".
+    expect(refusal(raw)).toBe(
+      `${where} has nothing at place ${place} (a comma with nothing before it): remove that comma`,
+    );
+  });
+});
+
 describe('what the format accepts', () => {
   it('every field at once, including livenessBoundMs, passed through untouched', () => {
     const full = {

@@ -135,7 +135,16 @@ function listOf(
 ): readonly unknown[] {
   if (!Array.isArray(value)) return fail(SAY.notList(where, example, value));
   if (value.length < min || value.length > max) fail(SAY.listLength(where, min, max, value.length));
-  return value;
+  return withoutHoles(value, where);
+}
+
+/**
+ * A list with no empty place (`[a, , b]` in a scenario file): forEach and every later walk skip
+ * one, so it would pass every check and reach the run as `undefined`. Its length is checked first.
+ */
+function withoutHoles(list: readonly unknown[], where: string): readonly unknown[] {
+  for (let i = 0; i < list.length; i++) if (!(i in list)) fail(SAY.listHole(where, i + 1));
+  return list;
 }
 
 /** The characters of a checked step's texts (its note, keys, values, node names), two levels deep. */
@@ -165,7 +174,7 @@ const nodes = (what: string): Field => ({
     }
     if (!Array.isArray(value) || value.length < 1 || value.length > MAX_NODES)
       fail(SAY.nodesShape(what, MAX_NODES, value));
-    (value as unknown[]).forEach((name, i) => {
+    withoutHoles(value, where).forEach((name, i) => {
       checkNodeName(name, `${where} (name ${i + 1})`);
     });
   },
@@ -201,7 +210,7 @@ function nodeList(value: unknown, where: string, example: string, scope: Scope):
 const link: Field = {
   check(value, where, scope) {
     if (!Array.isArray(value) || value.length !== 2) fail(SAY.linkShape(where, value));
-    (value as unknown[]).forEach((name, i) => {
+    withoutHoles(value, where).forEach((name, i) => {
       checkNode(name, `${where} (${i === 0 ? 'from' : 'to'})`, 'node', scope);
     });
     if (value[0] === value[1]) fail(SAY.linkToItself(where, value[0] as string));
@@ -216,6 +225,7 @@ const valueText: Field = text(MAX_CHARS.value, "'1'", { empty: true });
 const putPair: Field = {
   check(pair, where, scope) {
     if (!Array.isArray(pair) || pair.length !== 2) return fail(SAY.putShape(where, pair));
+    withoutHoles(pair, where);
     if (typeof pair[0] !== 'string' || typeof pair[1] !== 'string') fail(SAY.putShape(where, pair));
     keyText.check(pair[0], `${where} (key)`, scope);
     valueText.check(pair[1], `${where} (value)`, scope);

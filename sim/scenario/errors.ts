@@ -116,6 +116,8 @@ export const SAY = {
     `${where} must be an object such as ${example} (got ${described(got)})`,
   notList: (where: string, example: string, got: unknown) =>
     `${where} must be a list such as ${example} (got ${described(got)})`,
+  listHole: (where: string, place: number) =>
+    `${where} has nothing at place ${place} (a comma with nothing before it): remove that comma`,
   listLength: (where: string, min: number, max: number, got: number) =>
     `${where} must list ${min === max ? min : `${min} to ${max}`} items (got ${got})`,
   notText: (where: string, example: string, got: unknown) =>
