@@ -698,6 +698,26 @@ describe('loading a scenario file', () => {
     );
   });
 
+  it('--list <folder> with a pipe or a device among its files says each is no file, and reads neither', () => {
+    mkdirSync(join(dir, 'odd'), { recursive: true });
+    for (const name of ['pipe.ts', 'pipe.json'])
+      expect(spawnSync('mkfifo', [join(dir, 'odd', name)]).status).toBe(0);
+    symlinkSync('/dev/zero', join(dir, 'odd', 'zero.ts'));
+    symlinkSync('/dev/zero', join(dir, 'odd', 'zero.json'));
+    write('odd/a.ts', good);
+    // Bounded here: the listing once waited for the pipes' writers, and read /dev/zero without end.
+    const [program, argv] = nodeCommand('sim/cli/sim.ts', ['--list', join(dir, 'odd')]);
+    const r = spawnSync(program, argv, { encoding: 'utf8', env: plainEnv(), timeout: 30_000 });
+    oneLine(r as ReturnType<typeof sim>, /4 of 5 scenario files do not load \(marked ✗ above\)/);
+    expect(r.stdout).toContain('    a good one\n');
+    for (const name of ['pipe.json', 'pipe.ts', 'zero.json', 'zero.ts'])
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `odd/${name.replace('.', '\\.')}\n {4}✗ '[^']*' is not a file \\(a device or a pipe\\)`,
+        ),
+      );
+  });
+
   it('--list <folder> of .json scenarios only lists them', () => {
     const steps = [{ at: 0, client: 'c1', get: 'x' }];
     write('only-json/a.json', JSON.stringify({ goal: 'just json', steps }));

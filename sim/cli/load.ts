@@ -286,6 +286,8 @@ export function scenarioFiles(dir: string = SCENARIO_DIR): string[] {
 function isTraceFile(path: string): boolean {
   let fd: number | undefined;
   try {
+    // A pipe or a device is no trace: opening one could wait for a writer for ever.
+    if (!statSync(path).isFile()) return false;
     fd = openSync(path, 'r');
     const head = Buffer.alloc(256);
     const n = readSync(fd, head, 0, head.length, 0);
@@ -320,7 +322,10 @@ const GOAL_SCAN_BYTES = 8 * 2 ** 20;
 
 function mentionsGoal(path: string): boolean {
   try {
-    if (statSync(path).size > GOAL_SCAN_BYTES) return true;
+    // A pipe or a device (its size reads 0) is not read here, where /dev/zero would be read for
+    // ever and a pipe wait for its writer: listed, the loader says it is no file.
+    const stat = statSync(path);
+    if (!stat.isFile() || stat.size > GOAL_SCAN_BYTES) return true;
     return readFileSync(path, 'utf8').includes('goal');
   } catch {
     // Not readable: the loader says why when it is listed.
