@@ -255,6 +255,27 @@ describe('npm run sim -- --quiet --json, killed as the run starts to stream its 
   });
 });
 
+describe('npm run sim -- --html, Ctrl-C while the page is drawn', () => {
+  it('ends the command at once (130), the page that was there untouched', async () => {
+    const work = scratch('html-interrupt');
+    const page = join(work, 'run.html');
+    const scenario = join(ROOT, 'scenarios', 'stale-read.ts');
+    expect(runCli('sim', [scenario, '--quiet', '--html', page]).status).toBe(0);
+    const before = readFileSync(page, 'utf8');
+    // Drawn with the output's file open, a long run's page (seconds) held the Ctrl-C until it was
+    // written over the old one; only then did the command end, with 130.
+    const child = startWith(
+      'signal-at-page-drawing.mjs',
+      'sim/cli/sim.ts',
+      [scenario, '--quiet', '--seed', '2', '--html', page],
+      { env: plainEnv(), stdio: 'ignore' },
+    );
+    expect(await ended(child)).toBe(SIGNAL_STATUS.SIGINT);
+    expect(readFileSync(page, 'utf8')).toBe(before);
+    expect(readdirSync(work)).toEqual(['run.html']);
+  });
+});
+
 describe('npm run sim -- --json, Ctrl-C as the trace is written', () => {
   it('leaves no half-written file, and ends the command as Ctrl-C does (130)', async () => {
     const work = scratch('json-interrupt');

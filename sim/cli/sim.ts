@@ -315,14 +315,29 @@ function parseBounds(values: Record<string, unknown>): {
   return { bounds, flags };
 }
 
+/**
+ * Each output: what it is called, and how it is made. `made` does what takes time (a page's
+ * drawing, seconds for a long run) and returns what writes it: every output is made before any
+ * file is opened, since from an output's first file on Ctrl-C waits for the writing to end
+ * (holdSignals), and a page drawn then was written over the old one before the command stopped.
+ */
 const WRITERS: Readonly<
   Record<
     string,
-    { what: string; write: (file: WholeFile, doc: TraceDocument, spool?: TraceSpool) => void }
+    {
+      what: string;
+      made: (doc: TraceDocument, spool?: TraceSpool) => (file: WholeFile) => void;
+    }
   >
 > = {
-  '--json': { what: 'trace', write: (file, doc, spool) => writeTraceDocument(file, doc, spool) },
-  '--html': { what: 'page', write: (file, doc) => file.write(renderHtml(doc, {}, labPage())) },
+  '--json': { what: 'trace', made: (doc, spool) => (file) => writeTraceDocument(file, doc, spool) },
+  '--html': {
+    what: 'page',
+    made: (doc) => {
+      const page = renderHtml(doc, {}, labPage());
+      return (file) => file.write(page);
+    },
+  },
 };
 
 function saveOutputs(
@@ -333,18 +348,18 @@ function saveOutputs(
 ): { lines: string[]; failure: UsageError | null } {
   const lines: string[] = [];
   try {
-    for (const out of outputs) {
-      const writer = WRITERS[out.flag]!;
+    const writes = outputs.map((out) => WRITERS[out.flag]!.made(doc, spool));
+    for (const [i, out] of outputs.entries()) {
       const file = new WholeFile(out);
       try {
-        writer.write(file, doc, spool);
+        writes[i]!(file);
         file.commit();
       } catch (error) {
         file.abort();
         if (error instanceof UsageError) return { lines, failure: error };
         throw error;
       }
-      lines.push(...field(writer.what, displayText(shownPath(out.path)), width));
+      lines.push(...field(WRITERS[out.flag]!.what, displayText(shownPath(out.path)), width));
     }
   } finally {
     spool?.dispose();
