@@ -1645,6 +1645,20 @@ describe('a page of a scenario piped in (-)', () => {
   });
 });
 
+describe('a page of a scenario file whose name a shell would read as more than one word', () => {
+  it('suggests the command with the name quoted, as the terminal quotes it', async () => {
+    // The file's name comes from the trace, which a page made by view of a trace edited by hand
+    // may set to anything: unquoted, it read `npm run sim -- x; touch PWNED; #-what-if.ts`.
+    const { href } = writeLabPage(staleRead, 'my dir/x; touch PWNED; #.ts', 'shell-name');
+    const { page, problems } = await open(`#whatif=drop:${replicationToS3.id}`, href);
+    await expect(page.locator('.lab-download').textContent()).resolves.toContain(
+      "then: npm run sim -- 'x; touch PWNED; #-what-if.ts' (trace hash",
+    );
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a link with a what-if', () => {
   it('reopens the same edit and the same edited run', async () => {
     const fragment = `#whatif=drop:${replicationToS3.id}`;

@@ -9,6 +9,7 @@ import type { TraceEvent } from '../kernel/trace.ts';
 import { downAt } from '../render/down.ts';
 import { counted, formatMessage, formatTime } from '../render/format.ts';
 import type { TraceDocument } from '../render/json.ts';
+import { shellWord } from '../render/safe-text.ts';
 import { MAX_SEED } from '../scenario/limits.ts';
 import {
   runScenario,
@@ -983,7 +984,9 @@ function comparison(w: WhatIf, diff: RunDiff): Node[] {
       'p',
       { class: 'lab-download' },
       download,
-      ` then: npm run sim -- ${name} (trace hash ${w.edited.result.hash})`,
+      // Quoted as a shell word: the name comes from the scenario's file name, which the trace
+      // holds (a page of a hand-edited trace may say anything there).
+      ` then: npm run sim -- ${shellWord(name)} (trace hash ${w.edited.result.hash})`,
     ),
     divergence(diff),
     changes(w, diff),
