@@ -417,6 +417,42 @@ describe('npm run sim -- --json, then npm run view', () => {
     }
   });
 
+  it('a replay of 200 what-if edits is printed whole by sim and view, and pastes as one', () => {
+    const json = join(dir, 'many-edits.json');
+    const edits = Array.from({ length: 100 }, (_, i) => [
+      '--what-if',
+      `crash:s2@${(i + 1) * 20}`,
+      '--what-if',
+      `restart:s2@${(i + 1) * 20 + 10}`,
+    ]).flat();
+    const args = ['scenarios/stale-read.ts', '--quiet', ...edits];
+    const sim = runCli('sim', [...args, '--json', json]);
+    const view = runCli('view', [json]);
+    // About 5,000 characters: it was cut at 4,000, mid-word ('--what-if crash:s2@1690 --w…').
+    for (const r of [sim, view]) {
+      expect(r.status).toBe(0);
+      const replay = r.stdout.slice(r.stdout.indexOf('replay ') + 'replay '.length);
+      const said = spawnSync(
+        'sh',
+        ['-c', `printf '%s\\n' ${replay.split(/\n {2}(?:trace|page) /)[0]}`],
+        { encoding: 'utf8' },
+      );
+      expect(said.stdout.split('\n').slice(0, -1)).toEqual([
+        ...'npm run sim -- scenarios/stale-read.ts --seed 1'.split(' '),
+        ...edits,
+      ]);
+    }
+    // A command too long for view to print (a trace edited to say so) is said to be there, not cut.
+    const doc = JSON.parse(readFileSync(json, 'utf8'));
+    const replay = `${doc.replay}${' --what-if crash:s2@20'.repeat(5_000)}`;
+    writeFileSync(json, JSON.stringify({ ...doc, replay }));
+    const long = runCli('view', [json, '--width', '100']);
+    expect(long.status).toBe(0);
+    expect(long.stdout.replace(/\s+/g, ' ')).toContain(
+      `replay a command of ${replay.length.toLocaleString('en')} characters, longer than view shows; the trace's "replay" field holds it`,
+    );
+  });
+
   it("a live run's replay line (a command, then why it does not replay) wraps as text", () => {
     const saved = join(dir, 'for-live.json');
     expect(runCli('sim', ['scenarios/stale-read.ts', '--quiet', '--json', saved]).status).toBe(0);

@@ -10,7 +10,7 @@ import { paletteFor } from '../render/colors.ts';
 import { renderDiagram, wrapText } from '../render/diagram.ts';
 import { renderHtml } from '../render/html.ts';
 import { parseTraceDocument, type TraceDocument, TraceFormatError } from '../render/json.ts';
-import { displayText, shellWord } from '../render/safe-text.ts';
+import { displayText, escapeControls, shellWord } from '../render/safe-text.ts';
 import { field, replayField } from '../render/summary.ts';
 import { ScenarioError, validateScenario } from '../scenario.ts';
 import { ownKindOf, planOutputs, writeWhole } from './output.ts';
@@ -57,6 +57,12 @@ const OPTIONS = {
  * a device such as /dev/zero would otherwise be read for ever.
  */
 const MAX_TRACE_BYTES = 500 * 1024 * 1024;
+
+/**
+ * The longest replay command view prints: the longest sim writes is what its user typed (200
+ * what-if edits make about 5,000 characters); a trace edited by hand may hold megabytes there.
+ */
+const REPLAY_SHOWN = 100_000;
 
 /**
  * The trace's file opened for reading, `-` meaning stdin. Opened without blocking, so that a named
@@ -197,10 +203,16 @@ async function view(argv: readonly string[]): Promise<number> {
   // Fitted to the width as sim's summary fits it, still pasting into a shell as one command; a
   // live run's line, a command and why it does not replay, wraps as text, and so does `none:`
   // and why, laid out as no command even where it quotes the trace.
-  const replay = displayText(vouched.replay, 4000);
-  const lines = vouched.replay.startsWith(NO_REPLAY)
-    ? field('replay', replay, width)
-    : replayField(replay, width);
+  // A command is shown whole or not at all: cut, it would no longer run. One too long to show (a
+  // trace may say anything there) is said to be in the trace.
+  const long = vouched.replay.length > REPLAY_SHOWN;
+  const replay = long
+    ? `a command of ${vouched.replay.length.toLocaleString('en')} characters, longer than view shows; the trace's "replay" field holds it`
+    : escapeControls(vouched.replay);
+  const lines =
+    long || vouched.replay.startsWith(NO_REPLAY)
+      ? field('replay', replay, width)
+      : replayField(replay, width);
   for (const line of lines) out.push(line);
   if (page !== undefined) {
     const lab =

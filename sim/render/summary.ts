@@ -7,7 +7,7 @@ import type { Ending } from '../kernel/simulation.ts';
 import { expectationText, knobsText, type ScenarioRun } from '../scenario.ts';
 import { textWidth } from './diagram.ts';
 import { BOUND_NAMES, counted, formatSpan, formatTime } from './format.ts';
-import { displayText as safe, shellWord, WRAPPED_CHARS } from './safe-text.ts';
+import { escapeControls, displayText as safe, shellWord, WRAPPED_CHARS } from './safe-text.ts';
 
 /** How every replay command begins. */
 export const REPLAY_START = 'npm run sim -- ';
@@ -207,7 +207,8 @@ export function renderSummary(
   }
   lines.push(...renderVerdicts(c, run, width, scripted));
   lines.push(`  trace hash ${run.result.hash}`);
-  lines.push(...replayField(safe(replay, 4000), width));
+  // Whole, however long (the command's own words, each typed or chosen): cut, it no longer runs.
+  lines.push(...replayField(escapeControls(replay), width));
   return lines;
 }
 
