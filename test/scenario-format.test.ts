@@ -110,6 +110,17 @@ describe('malformed values of issue 9 are refused, not crashed on', () => {
       withStep({ at: 0, client: 'c1', put: {} }),
       /put takes a key and a value.*\(got an empty object\)/,
     ],
+    // What was given, as written: a date read '(got an empty object)', a BigInt 'a list of 2'.
+    [
+      'at: a date',
+      withStep({ ...OK_STEP, at: new Date(0) }),
+      /step 1: at must be a whole number .*\(got a date\)$/,
+    ],
+    [
+      'a BigInt value',
+      withStep({ at: 0, client: 'c1', put: ['x', 10n] }),
+      /put takes a key and a value.*\(got \['x', 10n\]\)$/,
+    ],
     [
       'expect: null',
       withStep({ ...OK_STEP, expect: null }),

@@ -25,7 +25,8 @@ export function described(value: unknown): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return 'an empty list';
     // A short list of plain values is shown as written: `[1, 2]` says the key is not a text.
-    const plain = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+    const plain = (v: unknown) =>
+      v === null || ['string', 'number', 'boolean', 'bigint'].includes(typeof v);
     return value.length <= 4 && value.every(plain)
       ? `[${value.map(described).join(', ')}]`
       : `a list of ${value.length}`;
@@ -42,6 +43,8 @@ export function described(value: unknown): string {
     case 'undefined':
       return 'nothing';
     case 'object':
+      // A date has no fields of its own, and is no empty object to the one who wrote it.
+      if (value instanceof Date) return 'a date';
       return Object.keys(value).length === 0 ? 'an empty object' : 'an object';
     default:
       return `a ${typeof value}`;
