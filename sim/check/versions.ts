@@ -294,13 +294,7 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     previousAt = op.invokedAt;
     previousId = op.id;
   }
-  const order = ordered
-    ? null
-    : Int32Array.from(
-        Array.from(operations.keys()).sort(
-          (a, b) => issuedAt[a]! - issuedAt[b]! || id[a]! - id[b]!,
-        ),
-      );
+  const order = ordered ? null : issueOrder(issuedAt, id, n);
   const sessionCount = sessionIds.size;
   const { members: bySession, start: sessionStart } = groupBy(sessionOf, sessionCount);
   const { groupOf, groupCount } = sessionKeyGroups(keyOf, keyIds.size, bySession, sessionStart);
@@ -323,6 +317,44 @@ function readOperations(operations: readonly Operation[], keyIds: Map<Key, numbe
     id,
     registerValue,
   };
+}
+
+/** Moves an insertion sort may make per operation before the comparator sort is used instead. */
+const SHIFTS_PER_OPERATION = 16;
+
+/**
+ * The indices 0…n-1 ordered by (issuedAt, id), ties in index order. A recorded history is out of
+ * issue order only here and there (operations are noted as they are invoked, and among those
+ * invoked at one instant a higher id may come first: the bench's recorded run has 490 such
+ * places in 100,000, none more than two places away), so an insertion sort puts it in order in
+ * about one pass, where the comparator sort took 25-45 ms of the recorded run's ~40 ms reading.
+ * A history further out of order (more than SHIFTS_PER_OPERATION moves an operation) goes
+ * through the comparator sort. Both sorts are stable on the same comparison, so they give the
+ * same order. The insertion sort's list is in the reused arrays, as the other columns are: it
+ * writes each of its n places, so no place is left from an earlier history.
+ */
+function issueOrder(issuedAt: Float64Array, id: Float64Array, n: number): Int32Array {
+  const order = reused.ints('order', n);
+  let budget = SHIFTS_PER_OPERATION * n;
+  for (let i = 0; i < n; i++) {
+    const at = issuedAt[i]!;
+    const own = id[i]!;
+    let j = i;
+    for (; j > 0; j--) {
+      const before = order[j - 1]!;
+      if ((issuedAt[before]! - at || id[before]! - own) <= 0) break;
+      order[j] = before;
+    }
+    order[j] = i;
+    budget -= i - j;
+    if (budget < 0)
+      return Int32Array.from(
+        Array.from({ length: n }, (_, k) => k).sort(
+          (a, b) => issuedAt[a]! - issuedAt[b]! || id[a]! - id[b]!,
+        ),
+      );
+  }
+  return order;
 }
 
 /** The number a name has in `ids`, numbering a new one next. */
