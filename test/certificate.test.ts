@@ -245,6 +245,26 @@ describe('certificate.ts reads a history as §3 says', () => {
     }
   });
 
+  it('a certifier done reads its history anew when used again; another is unaffected', () => {
+    // done() empties the kept columns' values: a certifier used after it (this one, or another
+    // whose history was read into them) must read its history again, not find them empty.
+    const first = historyCertifier(history);
+    expect(first.fault('x', [1, 4, 6, 5])).toMatch(/op 6 returned no value \(NULL\) where/);
+    const second = historyCertifier([
+      record(1, 'put', 1, 2, 'PUT_OK', 'b'),
+      record(4, 'get', 3, 4, 'GET_OK', 'b'),
+    ]);
+    expect(second.fault('x', [1, 4])).toBeNull();
+    first.done();
+    expect(second.fault('x', [1, 4])).toBeNull();
+    second.done();
+    expect(second.fault('x', [1, 4])).toBeNull();
+    expect(first.fault('x', [1, 4, 5, 6])).toBeNull();
+    expect(first.fault('x', [1, 4, 6, 5])).toMatch(/op 6 returned no value \(NULL\) where/);
+    first.done();
+    first.done();
+  });
+
   it('an id two keys share is each key its own; an id twice within a key is a fault', () => {
     const shared = [
       record(1, 'put', 1, 2, 'PUT_OK', 'a'),

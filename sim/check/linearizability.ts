@@ -434,15 +434,28 @@ export function decideKey(
   return { kind: 'not-linearizable', witness: smallest };
 }
 
-function check(
+type Judged = { violations: Violation[]; undecided?: string; linearizations: Linearization[] };
+
+function check(input: CheckInput, bound: number): Judged {
+  const certifier = historyCertifier(input.operations);
+  // Done however the check ends: the certifier's kept columns then hold none of the history's
+  // values (see historyCertifier).
+  try {
+    return judgeKeys(input, bound, certifier);
+  } finally {
+    certifier.done();
+  }
+}
+
+function judgeKeys(
   input: CheckInput,
   bound: number,
-): { violations: Violation[]; undecided?: string; linearizations: Linearization[] } {
+  certifier: ReturnType<typeof historyCertifier>,
+): Judged {
   const writers = versionWriters(input);
   const violations: Violation[] = [];
   const unknown: string[] = [];
   const linearizations: Linearization[] = [];
-  const certifier = historyCertifier(input.operations);
   /**
    * A key's order, once certificate.ts accepts it against the history's own records (which it
    * reads itself, never these rows). `operations`: how many of the key's the rows hold.
