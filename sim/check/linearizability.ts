@@ -438,12 +438,13 @@ type Judged = { violations: Violation[]; undecided?: string; linearizations: Lin
 
 function check(input: CheckInput, bound: number): Judged {
   const certifier = historyCertifier(input.operations);
-  // Done however the check ends: the certifier's kept columns then hold none of the history's
-  // values (see historyCertifier).
+  // Done however the check ends: neither the certifier's kept columns nor the reused room's
+  // lists (the keys' stamped values) then hold any of the history's values.
   try {
     return judgeKeys(input, bound, certifier);
   } finally {
     certifier.done();
+    reused.emptyValues();
   }
 }
 

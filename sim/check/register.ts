@@ -103,7 +103,7 @@ export interface Stamped {
 /**
  * The key's reads and acknowledged writes as columns, in the key's order; null when one of them
  * carries no ts (then neither the timestamp order nor the timestamps' mapping exists). `room`:
- * where the columns' numbers are made (see Columns), valid until the next key's are read there.
+ * where the columns are made (see Columns), valid until the next key's are read there.
  */
 export function stamped<T>(
   ops: ArrayLike<T> & Iterable<T>,
@@ -174,7 +174,9 @@ export class Columns {
     this.ts = floats('ts');
     this.inv = floats('inv');
     this.ret = floats('ret');
-    this.value = new Array<string | null>(n);
+    // In the room, a list kept from key to key (and emptied once the check is done): each place
+    // below `length` is written by `push` before any walk reads it, and none reads beyond.
+    this.value = room === undefined ? new Array<string | null>(n) : room.values(`${slot}.value`, n);
     this.id = floats('id');
   }
 
@@ -218,7 +220,8 @@ export class Columns {
   }
 
   private grow(): void {
-    const n = this.ts.length * 2;
+    const had = this.ts.length;
+    const n = had * 2;
     const bigger = (a: Float64Array) => {
       const b = new Float64Array(n);
       b.set(a);
@@ -227,7 +230,10 @@ export class Columns {
     this.ts = bigger(this.ts);
     this.inv = bigger(this.inv);
     this.ret = bigger(this.ret);
-    this.value.length = n;
+    // A list of its own (the room's may be another key's later): the places pushed, copied.
+    const value = new Array<string | null>(n);
+    for (let i = 0; i < had; i++) value[i] = this.value[i]!;
+    this.value = value;
     this.id = bigger(this.id);
   }
 }

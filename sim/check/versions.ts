@@ -146,22 +146,41 @@ export interface Room {
   ints(slot: string, length: number): Int32Array;
   floats(slot: string, length: number): Float64Array;
   bytes(slot: string, length: number): Uint8Array;
+  /**
+   * A list of at least `length` places for values (strings or null), which may hold others' from
+   * place `length` on, and before it until written. Kept ones hold a history's values until
+   * `emptyValues()`: whoever takes one there empties them once its check is done.
+   */
+  values(slot: string, length: number): (string | null)[];
+}
+
+/** The reused room: its lists of values are emptied (filled with null) by `emptyValues()`. */
+export interface KeptRoom extends Room {
+  emptyValues(): void;
 }
 
 const fresh: Room = {
   ints: (_, length) => new Int32Array(length),
   floats: (_, length) => new Float64Array(length),
   bytes: (_, length) => new Uint8Array(length),
+  values: (_, length) => new Array<string | null>(length),
 };
 
 /** Entries an array may have beyond four times what is asked before it is made anew. */
 const KEPT_ANYWAY = 1 << 16;
 
-/** Arrays reused by slot name, their contents left from their last use (not zeroed). */
-function reusedRoom(): Room {
+/**
+ * Arrays reused by slot name, their contents left from their last use (not zeroed), but for the
+ * values' lists: those are emptied when the check that filled them is done, so that none keeps a
+ * history's strings alive after its check.
+ */
+function reusedRoom(): KeptRoom {
   const ints = new Map<string, Int32Array>();
   const floats = new Map<string, Float64Array>();
   const bytes = new Map<string, Uint8Array>();
+  const lists = new Map<string, (string | null)[]>();
+  /** How many places of each list may have been written since it was last emptied. */
+  const handed = new Map<string, number>();
   function take<A extends Int32Array | Float64Array | Uint8Array>(
     kept: Map<string, A>,
     make: (length: number) => A,
@@ -179,11 +198,25 @@ function reusedRoom(): Room {
     ints: (slot, length) => take(ints, (n) => new Int32Array(n), slot, length),
     floats: (slot, length) => take(floats, (n) => new Float64Array(n), slot, length),
     bytes: (slot, length) => take(bytes, (n) => new Uint8Array(n), slot, length),
+    values: (slot, length) => {
+      let a = lists.get(slot);
+      if (a === undefined || a.length < length || a.length > 4 * length + KEPT_ANYWAY) {
+        // Made at its full length and filled, so a fast array (see registerValue).
+        a = new Array<string | null>(length).fill(null);
+        lists.set(slot, a);
+      }
+      handed.set(slot, Math.max(handed.get(slot) ?? 0, length));
+      return a;
+    },
+    emptyValues: () => {
+      for (const [slot, a] of lists) a.fill(null, 0, handed.get(slot) ?? 0);
+      handed.clear();
+    },
   };
 }
 
 /** The room the latest history's columns live in, and the checkers' per-operation scratch. */
-export const reused: Room = reusedRoom();
+export const reused: KeptRoom = reusedRoom();
 
 interface Built {
   /** Which reading of the reused arrays it is: a later one overwrote it. */
