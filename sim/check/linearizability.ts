@@ -270,15 +270,29 @@ type Refilled = { -readonly [K in keyof RegisterOp]: RegisterOp[K] };
  * 35 ms of its 85 ms check, nearly all of it the fresh memory they took and the collections that
  * moved them; refilled, a few ms. None outlives its check: a witness is named by its operations'
  * ids and put in words before the check returns, and each key's records come in a list of their
- * own (what the searches' memos are kept by). Let go when far longer than a history needs, as
- * versions.ts lets go of its reused arrays.
+ * own (what the searches' memos are kept by); their values are emptied when the check is done
+ * (`emptyKept`), so that none keeps a history's strings alive. Let go when far longer than a
+ * history needs, as versions.ts lets go of its reused arrays.
  */
 let kept: Refilled[] = [];
+/** Rows of `kept` from this one on hold no history's value. */
+let keptFilled = 0;
 
 /** `kept`, made ready for a history of `rows` register rows. */
 function keptFor(rows: number): Refilled[] {
   if (kept.length > 4 * rows + (1 << 16)) kept = [];
+  keptFilled = Math.max(keptFilled, rows);
   return kept;
+}
+
+/** Empties the values `kept`'s records were refilled with (a check's last step). */
+function emptyKept(): void {
+  const to = Math.min(keptFilled, kept.length);
+  for (let r = 0; r < to; r++) {
+    const op = kept[r];
+    if (op !== undefined) op.value = null;
+  }
+  keptFilled = 0;
 }
 
 /** Each key's operations as the register's records (what the exact decision reads). */
@@ -438,13 +452,14 @@ type Judged = { violations: Violation[]; undecided?: string; linearizations: Lin
 
 function check(input: CheckInput, bound: number): Judged {
   const certifier = historyCertifier(input.operations);
-  // Done however the check ends: neither the certifier's kept columns nor the reused room's
-  // lists (the keys' stamped values) then hold any of the history's values.
+  // Done however the check ends: neither the certifier's kept columns, nor the reused room's
+  // lists (the keys' stamped values), nor the kept RegisterOps then hold any of its values.
   try {
     return judgeKeys(input, bound, certifier);
   } finally {
     certifier.done();
     reused.emptyValues();
+    emptyKept();
   }
 }
 
