@@ -230,7 +230,10 @@ function registerOps(records: Records, rows: Int32Array, pool: Refilled[] | null
   if (pending !== null)
     for (const r of rows)
       if (!records.write(r) && pending.has(records.value(r))) read.add(records.value(r));
-  const all: RegisterOp[] = [];
+  // Made at its longest (every row) and cut to what it holds: pushed one at a time, the list was
+  // copied as it grew, fresh memory for each key of each check.
+  const all = new Array<RegisterOp>(rows.length);
+  let n = 0;
   for (const r of rows) {
     const write = records.write(r);
     const ret = records.ret(r);
@@ -240,8 +243,8 @@ function registerOps(records: Records, rows: Int32Array, pool: Refilled[] | null
     const inv = records.inv(r);
     const ts = records.ts(r);
     const bound = records.bound(r);
-    if (bound !== undefined) all.push({ id, write, value, inv, ret, ts, bound });
-    else if (pool === null) all.push({ id, write, value, inv, ret, ts });
+    if (bound !== undefined) all[n++] = { id, write, value, inv, ret, ts, bound };
+    else if (pool === null) all[n++] = { id, write, value, inv, ret, ts };
     else {
       let op = pool[r];
       if (op === undefined) {
@@ -255,9 +258,10 @@ function registerOps(records: Records, rows: Int32Array, pool: Refilled[] | null
         op.ret = ret;
         op.ts = ts;
       }
-      all.push(op);
+      all[n++] = op;
     }
   }
+  all.length = n;
   return all;
 }
 
